@@ -1,0 +1,39 @@
+# Thor — two commands: `make run` (Thor locally with Azurite and the sandboxes) and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+PY := $(VENV)/bin/python
+STAMP_PY := $(VENV)/.installed
+STAMP_NODE := node_modules/.installed
+
+.PHONY: run test bench demo smoke setup clean
+
+setup: $(STAMP_PY) $(STAMP_NODE)
+
+$(STAMP_PY): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is required ($(PYTHON) not found)"; exit 1; }
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	touch $@
+
+$(STAMP_NODE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
+
+run: setup
+	$(PY) -m localdev.run
+
+test: setup
+	$(PY) -m pytest $(PYTEST_ARGS)
+
+bench: setup
+	$(PY) -m bench.run
+
+demo: setup
+	$(PY) -m localdev.demo $(DEMO_ARGS)
+
+smoke: setup
+	$(PY) -m localdev.smoke
+
+clean:
+	rm -rf $(VENV) node_modules .azurite .pytest_cache .hypothesis

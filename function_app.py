@@ -1,0 +1,12 @@
+"""Thor's Azure Functions app (Python v2 model): one Blueprint per endpoint, plus the processor.
+
+Importing this module does no I/O: clients are created on first use and reused.
+"""
+import azure.functions as func
+
+from functions import order_status, orders, processor, products, refund, status, zort
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+
+for blueprint in (orders.bp, order_status.bp, products.bp, status.bp, refund.bp, zort.bp, processor.bp):
+    app.register_functions(blueprint)

@@ -1,0 +1,169 @@
+"""HTTP glue shared by the functions: JSON bodies in, answers and RFC 9457 problems out.
+
+Anything a caller sends wrong becomes a 4xx `application/problem+json` naming the field; storage
+trouble becomes 503 with Retry-After; nothing a caller sends produces a 500 or a stack trace.
+"""
+from __future__ import annotations
+
+import functools
+import json
+import logging
+from typing import Any, Callable
+
+import azure.functions as func
+from pydantic import ValidationError
+
+from shared.domain.errors import ThorError
+from shared.ports import StorageUnavailable
+from shared.settings import SettingsError
+from shared.tenants import is_tenant
+
+log = logging.getLogger("thor.http")
+
+MAX_BODY_BYTES = 1024 * 1024
+RETRY_AFTER_SECONDS = "5"
+JSON_TYPES = ("application/json", "text/json", "text/plain")
+FORM_TYPE = "application/x-www-form-urlencoded"
+
+
+class Problem(Exception):
+    def __init__(self, status: int, title: str, detail: str, field: str | None = None,
+                 errors: list[dict] | None = None, headers: dict | None = None):
+        super().__init__(detail)
+        self.status, self.title, self.detail = status, title, detail
+        self.field, self.errors, self.headers = field, errors, headers or {}
+
+
+def json_response(body: Any, status: int = 200, headers: dict | None = None) -> func.HttpResponse:
+    return func.HttpResponse(json.dumps(body, default=str, ensure_ascii=False), status_code=status,
+                             mimetype="application/json", headers=headers)
+
+
+def problem_response(status: int, title: str, detail: str, field: str | None = None,
+                     errors: list[dict] | None = None, headers: dict | None = None,
+                     instance: str | None = None) -> func.HttpResponse:
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    if instance:
+        body["instance"] = instance
+    if field:
+        body["field"] = field
+    if errors:
+        body["errors"] = errors
+    return func.HttpResponse(json.dumps(body, ensure_ascii=False), status_code=status,
+                             mimetype="application/problem+json", headers=headers)
+
+
+def field_errors(error: ValidationError, prefix: str = "") -> list[dict]:
+    errors = []
+    for item in error.errors(include_url=False, include_input=False):
+        path = ".".join(str(part) for part in item["loc"])
+        errors.append({"field": f"{prefix}{path}" if path else prefix.rstrip(".") or "body", "problem": item["msg"]})
+    return errors
+
+
+def validation_problem(error: ValidationError, prefix: str = "") -> Problem:
+    errors = field_errors(error, prefix)
+    first = errors[0]
+    return Problem(400, "Invalid request body", f"{first['field']}: {first['problem']}", first["field"], errors)
+
+
+def endpoint(handler: Callable[[func.HttpRequest], func.HttpResponse]):
+    """Wraps a function so every failure becomes the right problem answer."""
+
+    @functools.wraps(handler)
+    def wrapper(req: func.HttpRequest) -> func.HttpResponse:
+        path = _path(req)
+        try:
+            return handler(req)
+        except Problem as p:
+            return problem_response(p.status, p.title, p.detail, p.field, p.errors, p.headers, path)
+        except ValidationError as error:
+            p = validation_problem(error)
+            return problem_response(p.status, p.title, p.detail, p.field, p.errors, instance=path)
+        except ThorError as error:
+            return problem_response(error.status, error.title, error.detail, error.field, instance=path)
+        except StorageUnavailable as error:
+            log.warning("storage unavailable on %s: %s", path, error)
+            return problem_response(503, "Storage unavailable", "Thor's storage is unreachable; retry later.",
+                                    headers={"Retry-After": RETRY_AFTER_SECONDS}, instance=path)
+        except SettingsError as error:
+            log.error("%s", error)
+            return problem_response(503, "Not configured", "Thor is missing required settings; see its logs.",
+                                    headers={"Retry-After": "60"}, instance=path)
+        except Exception:  # a bug of ours: log it, never show it
+            log.exception("unhandled error on %s", path)
+            return problem_response(500, "Internal error", "Thor could not handle this request.", instance=path)
+
+    return wrapper
+
+
+def _path(req: func.HttpRequest) -> str:
+    url = req.url or ""
+    path = url.split("://", 1)[-1]
+    path = path[path.find("/"):] if "/" in path else "/"
+    return path.split("?", 1)[0]
+
+
+def require_tenant(tenant: str | None, field: str = "tenantId") -> str:
+    if not tenant:
+        raise Problem(400, "Missing tenant", f"{field} is required", field)
+    if not is_tenant(tenant):
+        raise Problem(404, "Unknown tenant", f"{tenant!r} is not one of Thor's tenants", field)
+    return tenant
+
+
+def content_type(req: func.HttpRequest) -> str:
+    return (req.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
+
+
+def body_bytes(req: func.HttpRequest) -> bytes:
+    declared = req.headers.get("content-length")
+    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
+        raise Problem(413, "Body too large", f"the body is over {MAX_BODY_BYTES} bytes", "body")
+    body = req.get_body() or b""
+    if len(body) > MAX_BODY_BYTES:
+        raise Problem(413, "Body too large", f"the body is over {MAX_BODY_BYTES} bytes", "body")
+    return body
+
+
+def _reject_duplicate_keys(pairs):
+    obj = {}
+    for key, value in pairs:
+        if key in obj:
+            raise ValueError(f"repeated key {key!r}")
+        obj[key] = value
+    return obj
+
+
+def _reject_constant(name):
+    raise ValueError(f"{name} is not valid JSON")
+
+
+def parse_json_text(text: str | bytes, field: str = "body") -> Any:
+    try:
+        if isinstance(text, bytes):
+            text = text.decode("utf-8")
+        return json.loads(text, object_pairs_hook=_reject_duplicate_keys, parse_constant=_reject_constant)
+    except UnicodeDecodeError:
+        raise Problem(400, "Malformed body", f"{field} is not UTF-8", field) from None
+    except RecursionError:
+        raise Problem(400, "Malformed body", f"{field} is nested too deeply", field) from None
+    except ValueError as error:
+        raise Problem(400, "Malformed JSON", f"{field} is not valid JSON: {error}", field) from None
+
+
+def read_json(req: func.HttpRequest) -> Any:
+    """The request's JSON body, checked for size, content type, encoding and syntax."""
+    body = body_bytes(req)
+    kind = content_type(req)
+    if kind and kind not in JSON_TYPES and not kind.endswith("+json"):
+        raise Problem(415, "Unsupported content type", f"send application/json, not {kind}", "content-type")
+    if not body.strip():
+        raise Problem(400, "Empty body", "a JSON body is required", "body")
+    return parse_json_text(body)
+
+
+def require_object(value: Any, field: str = "body") -> dict:
+    if not isinstance(value, dict):
+        raise Problem(400, "Invalid request body", f"{field} must be a JSON object", field)
+    return value

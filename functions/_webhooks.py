@@ -1,0 +1,28 @@
+"""What the three marketplace webhook functions share: validate, record, queue, acknowledge."""
+from __future__ import annotations
+
+from typing import Callable
+
+import azure.functions as func
+from pydantic import BaseModel, ValidationError
+
+from functions._http import json_response, read_json, require_object, require_tenant, validation_problem
+from shared.bootstrap import get_context
+from shared.services.intake import accept_event
+
+
+def receive(req: func.HttpRequest, model: type[BaseModel], kind: str,
+            identity: Callable[[BaseModel], object],
+            internal_order_id: Callable[[str, BaseModel], str | None] = lambda tenant, hook: None,
+            refresh_completed: bool = False) -> func.HttpResponse:
+    tenant = require_tenant(req.route_params.get("tenantId"))
+    body = require_object(read_json(req))
+    try:
+        hook = model.model_validate(body)
+    except ValidationError as error:
+        raise validation_problem(error) from None
+    context = get_context()
+    acceptance = accept_event(context.events, context.queue, tenant=tenant, kind=kind, identity=identity(hook),
+                              body=body, internal_order_id=internal_order_id(tenant, hook),
+                              refresh_completed=refresh_completed)
+    return json_response(acceptance.as_body())

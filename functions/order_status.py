@@ -1,0 +1,19 @@
+"""POST /webhooks/{tenantId}/orders/status — the marketplace's onOrderItemsStatusChanged."""
+import azure.functions as func
+
+from functions._http import endpoint
+from functions._webhooks import receive
+from shared.domain.ids import internal_order_id
+from shared.models.webhooks import ItemsStatusChangedWebhook
+
+bp = func.Blueprint()
+
+
+@bp.function_name("order_status")
+@bp.route(route="webhooks/{tenantId}/orders/status", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@endpoint
+def order_status(req: func.HttpRequest) -> func.HttpResponse:
+    return receive(req, ItemsStatusChangedWebhook, "items-status",
+                   identity=lambda hook: [hook.payload.OrderId, sorted(set(hook.payload.OrderItemIds)),
+                                          hook.payload.NewStatus],
+                   internal_order_id=lambda tenant, hook: internal_order_id(tenant, hook.payload.OrderId))

@@ -1,0 +1,24 @@
+"""Queue trigger: applies each recorded event to Thor's state (see shared.services.processing)."""
+import logging
+
+import azure.functions as func
+
+from shared.adapters.event_queue import decode_message
+from shared.adapters.storage import EVENTS_QUEUE
+from shared.bootstrap import get_context
+from shared.services.processing import process_event
+
+bp = func.Blueprint()
+log = logging.getLogger("thor.processor")
+
+
+@bp.function_name("process_event")
+@bp.queue_trigger(arg_name="msg", queue_name=EVENTS_QUEUE, connection="AzureWebJobsStorage")
+def process(msg: func.QueueMessage) -> None:
+    try:
+        tenant, event_id = decode_message(msg.get_body().decode("utf-8"))
+    except (ValueError, UnicodeDecodeError):
+        log.error("dropping a queue message that is not a Thor event: %r", msg.get_body()[:200])
+        return
+    context = get_context()
+    process_event(context, tenant, event_id, context.settings.retry_delays)

@@ -1,0 +1,17 @@
+"""POST /webhooks/{tenantId}/products — the marketplace's onProductCreated / onProductUpdated."""
+import azure.functions as func
+
+from functions._http import endpoint
+from functions._webhooks import receive
+from shared.models.webhooks import ProductsWebhook
+
+bp = func.Blueprint()
+
+
+@bp.function_name("products")
+@bp.route(route="webhooks/{tenantId}/products", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@endpoint
+def products(req: func.HttpRequest) -> func.HttpResponse:
+    return receive(req, ProductsWebhook, "products",
+                   identity=lambda hook: [hook.event, sorted(set(hook.payload.SellerSkus))],
+                   refresh_completed=True)

@@ -1,0 +1,30 @@
+"""POST /v1/orders/{id}/refund?tenant=… — refund or exchange some of an order's products."""
+import azure.functions as func
+from pydantic import ValidationError
+
+from functions._http import Problem, endpoint, json_response, read_json, require_object, require_tenant, validation_problem
+from shared.bootstrap import get_context
+from shared.models.webhooks import RefundRequest
+from shared.services.refunds import request_refund
+
+bp = func.Blueprint()
+MAX_IDEMPOTENCY_KEY = 255
+
+
+@bp.function_name("refund")
+@bp.route(route="v1/orders/{id}/refund", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
+@endpoint
+def refund(req: func.HttpRequest) -> func.HttpResponse:
+    tenant = require_tenant(req.params.get("tenant"), "tenant")
+    key = req.headers.get("idempotency-key")
+    if key is not None and not (0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY and key.isprintable()):
+        raise Problem(400, "Invalid Idempotency-Key", "Idempotency-Key must be 1-255 printable characters",
+                      "Idempotency-Key")
+    body = require_object(read_json(req))
+    try:
+        request = RefundRequest.model_validate(body)
+    except ValidationError as error:
+        raise validation_problem(error) from None
+    answer = request_refund(get_context(), tenant, req.route_params.get("id", ""), request, body,
+                            key.strip() if key else None)
+    return json_response(answer.body, answer.status)

@@ -1,0 +1,21 @@
+"""GET /v1/orders/{internalOrderId}/status — webtracking: where is my order."""
+import azure.functions as func
+
+from functions._http import Problem, endpoint, json_response
+from shared.bootstrap import get_context
+from shared.domain.ids import parse_internal_order_id
+from shared.services.status_view import order_status_view
+
+bp = func.Blueprint()
+
+
+@bp.function_name("status")
+@bp.route(route="v1/orders/{internalOrderId}/status", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+@endpoint
+def status(req: func.HttpRequest) -> func.HttpResponse:
+    internal_id = req.route_params.get("internalOrderId", "")
+    parsed = parse_internal_order_id(internal_id)
+    found = parsed and get_context().orders.get(parsed[0], internal_id)
+    if not found:
+        raise Problem(404, "Order not found", f"no order {internal_id!r}", "internalOrderId")
+    return json_response(order_status_view(found[0]))

@@ -1,0 +1,478 @@
+// Thor: everything one environment (test or prod) needs in Azure, in one resource group.
+//
+//   Log Analytics + Application Insights (Entra ID auth only)
+//   Storage account (no shared keys, TLS 1.2): Flex deployment container, the queue thor-events
+//     (+ thor-events-poison) and Thor's tables
+//   User-assigned managed identity: storage data roles, metrics publisher, Key Vault secrets reader
+//   Key Vault (RBAC): per-tenant credentials, written by operators after deployment (docs/deploy.md)
+//   Flex Consumption plan (FC1, Linux) + the Function App (Python 3.11)
+//   Host keys, one per caller: marketplace, zort, webtracking, customerservice
+//
+// Deploy: az deployment group create -g <rg> --template-file infra/main.bicep --parameters infra/main.<env>.bicepparam
+// API versions follow Azure-Samples/azure-functions-flex-consumption-samples (IaC/bicep, IaC/armtemplate)
+// and Azure-Samples/functions-quickstart-python-http-azd.
+
+// ---------------------------------------------------------------------------------------------
+// Parameters
+// ---------------------------------------------------------------------------------------------
+
+@allowed([
+  'test'
+  'prod'
+])
+@description('Which environment this is. prod also turns on Key Vault purge protection.')
+param environmentName string
+
+@description('Function App name; also the host name <appName>.azurewebsites.net that callers use.')
+param appName string = 'thorfunctions${environmentName}'
+
+@description('Region of every resource. It must offer Flex Consumption: az functionapp list-flexconsumption-locations')
+param location string = resourceGroup().location
+
+@maxValue(1000)
+@description('Flex Consumption: most instances the app may scale out to.')
+param maximumInstanceCount int = 100
+
+@allowed([
+  512
+  2048
+  4096
+])
+@description('Flex Consumption: memory of each instance.')
+param instanceMemoryMB int = 2048
+
+@description('Falabella Seller Center API (app setting MARKETPLACE_BASE_URL).')
+param marketplaceBaseUrl string = 'https://sellercenter-api.falabella.com'
+
+@description('The OMS REST API base URL (app setting OMS_BASE_URL).')
+param omsBaseUrl string
+
+@description('ZORT API (app setting ZORT_API_BASE_URL).')
+param zortApiBaseUrl string = 'https://api.zortout.com/api.aspx'
+
+@description('Seconds before each processing retry, comma-separated (app setting THOR_RETRY_DELAYS; the code has the same default).')
+param retryDelays string = '10,60,300,1800,7200'
+
+@description('''Which systems each tenant is configured for. Only these get Key Vault references, because
+App Service hands an app the literal "@Microsoft.KeyVault(...)" text when a reference cannot be resolved
+(for example, the secret was never created), and Thor would take that text for a credential.
+Entries per tenant: a system name (MARKETPLACE, OMS, ZORT) turns on that system's required settings;
+"<SYSTEM>_<SETTING>" also turns on one of its optional settings (MARKETPLACE_BUSINESS_UNIT,
+MARKETPLACE_READY_TO_SHIP, ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET).
+Example: { faco: [ 'MARKETPLACE', 'OMS', 'ZORT', 'ZORT_STORENAME', 'ZORT_APIKEY', 'ZORT_APISECRET' ] }
+Create every referenced secret BEFORE deploying with it (docs/deploy.md).''')
+param tenantSystems object = {}
+
+@description('Optional: object id of a user or group that may write the tenant secrets (Key Vault Secrets Officer). Empty: none.')
+param operatorPrincipalId string = ''
+
+// One host key per caller, so each can be rotated (or revoked) alone. No defaults: the values come from
+// the environment through the .bicepparam files. A host key opens every function of the app.
+@secure()
+@minLength(32)
+@description('Host key "marketplace": Falabella Seller Center webhooks.')
+param marketplaceHostKey string
+
+@secure()
+@minLength(32)
+@description('Host key "zort": ZORT webhooks.')
+param zortHostKey string
+
+@secure()
+@minLength(32)
+@description('Host key "webtracking": the customer-facing order status page.')
+param webtrackingHostKey string
+
+@secure()
+@minLength(32)
+@description('Host key "customerservice": refund and exchange requests.')
+param customerserviceHostKey string
+
+// ---------------------------------------------------------------------------------------------
+// Names and constants
+// ---------------------------------------------------------------------------------------------
+
+var tags = {
+  application: 'thor'
+  environment: environmentName
+}
+var isProd = environmentName == 'prod'
+var suffix = uniqueString(resourceGroup().id, appName)
+var storageAccountName = take('stthor${environmentName}${suffix}', 24) // 3-24 lower-case letters and digits
+var keyVaultName = take('kvthor${environmentName}${suffix}', 24) // 3-24, globally unique
+var deploymentContainerName = 'app-package-${take(toLower(appName), 40)}'
+
+var queueNames = [
+  'thor-events'
+  'thor-events-poison'
+]
+var tableNames = [
+  'ThorEvents'
+  'ThorOrders'
+  'ThorProducts'
+  'ThorIdempotency'
+  'ThorCheckpoints'
+]
+
+// Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
+var roles = {
+  storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b' // Storage Blob Data Owner
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88' // Storage Queue Data Contributor
+  storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3' // Storage Table Data Contributor
+  monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb' // Monitoring Metrics Publisher
+  keyVaultSecretsUser: '4633458b-17de-408a-b874-0445c86b69e6' // Key Vault Secrets User
+  keyVaultSecretsOfficer: 'b86a8fe4-44ce-4948-aee5-eccb2c155cd7' // Key Vault Secrets Officer
+}
+// Host storage (blobs: deployment package, keys, locks), the event queue and Thor's tables.
+var storageRoleIds = [
+  roles.storageBlobDataOwner
+  roles.storageQueueDataContributor
+  roles.storageTableDataContributor
+]
+
+// ---------------------------------------------------------------------------------------------
+// Per-tenant settings. Must match shared/settings.py TENANT_SETTINGS and shared/tenants.py TENANTS:
+// tests/unit/test_infra_drift.py reads these two variables and fails on any difference.
+// App setting <SYSTEM>_<SETTING>_<TENANT> (e.g. ZORT_KEY1_FACO) references the Key Vault secret
+// <system>-<setting>-<tenant>, lower case with dashes (e.g. zort-key1-faco).
+// ---------------------------------------------------------------------------------------------
+
+var tenants = [
+  'faar'
+  'faco'
+  'facl'
+  'fape'
+  'soar'
+  'soco'
+  'socl'
+  'sope'
+  'somx'
+]
+
+var tenantSettings = [
+  { system: 'MARKETPLACE', setting: 'USER_ID', required: true }
+  { system: 'MARKETPLACE', setting: 'API_KEY', required: true }
+  { system: 'MARKETPLACE', setting: 'SELLER_ID', required: true }
+  { system: 'MARKETPLACE', setting: 'BUSINESS_UNIT', required: false }
+  { system: 'MARKETPLACE', setting: 'READY_TO_SHIP', required: false }
+  { system: 'OMS', setting: 'TOKEN', required: true }
+  { system: 'OMS', setting: 'TENANT', required: true }
+  { system: 'ZORT', setting: 'KEY1', required: true }
+  { system: 'ZORT', setting: 'STORENAME', required: false }
+  { system: 'ZORT', setting: 'APIKEY', required: false }
+  { system: 'ZORT', setting: 'APISECRET', required: false }
+]
+
+// Every (tenant, setting) pair: tenants x tenantSettings, flattened.
+var tenantSettingMatrix = [for i in range(0, length(tenants) * length(tenantSettings)): {
+  tenant: tenants[i / length(tenantSettings)]
+  system: tenantSettings[i % length(tenantSettings)].system
+  setting: tenantSettings[i % length(tenantSettings)].setting
+  required: tenantSettings[i % length(tenantSettings)].required
+}]
+// Tenants missing from tenantSystems are configured for nothing (their work waits, visible).
+var enabledByTenant = union(toObject(tenants, t => t, t => []), tenantSystems)
+// A required setting is on when its system is listed; an optional one when '<SYSTEM>_<SETTING>' is listed too.
+var enabledTenantSettings = filter(tenantSettingMatrix, x => contains(enabledByTenant[x.tenant], x.system) && (x.required || contains(enabledByTenant[x.tenant], '${x.system}_${x.setting}')))
+// { ZORT_KEY1_FACO: '@Microsoft.KeyVault(VaultName=<vault>;SecretName=zort-key1-faco)', ... }
+var tenantAppSettings = toObject(enabledTenantSettings, x => '${x.system}_${x.setting}_${toUpper(x.tenant)}', x => format('@Microsoft.KeyVault(VaultName={0};SecretName={1})', keyVaultName, toLower(replace('${x.system}_${x.setting}_${x.tenant}', '_', '-'))))
+
+// ---------------------------------------------------------------------------------------------
+// Monitoring
+// ---------------------------------------------------------------------------------------------
+
+resource logAnalytics 'Microsoft.OperationalInsights/workspaces@2025-02-01' = {
+  name: 'log-${appName}'
+  location: location
+  tags: tags
+  properties: {
+    retentionInDays: 30
+    sku: {
+      name: 'PerGB2018'
+    }
+  }
+}
+
+resource appInsights 'Microsoft.Insights/components@2020-02-02' = {
+  name: 'appi-${appName}'
+  location: location
+  tags: tags
+  kind: 'web'
+  properties: {
+    Application_Type: 'web'
+    WorkspaceResourceId: logAnalytics.id
+    DisableLocalAuth: true // telemetry only with Entra ID (the identity below, Monitoring Metrics Publisher)
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Storage: host storage, Flex deployment packages, Thor's queue and tables
+// ---------------------------------------------------------------------------------------------
+
+resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
+  name: storageAccountName
+  location: location
+  tags: tags
+  kind: 'StorageV2'
+  sku: {
+    name: 'Standard_LRS'
+  }
+  properties: {
+    accessTier: 'Hot'
+    allowBlobPublicAccess: false
+    allowSharedKeyAccess: false // identity only: no account keys, no connection strings
+    defaultToOAuthAuthentication: true
+    minimumTlsVersion: 'TLS1_2'
+    supportsHttpsTrafficOnly: true
+  }
+
+  resource blobService 'blobServices' = {
+    name: 'default'
+
+    // Flex Consumption deploys the app's zip package here.
+    resource deploymentContainer 'containers' = {
+      name: deploymentContainerName
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+  }
+
+  resource queueService 'queueServices' = {
+    name: 'default'
+
+    resource queues 'queues' = [for name in queueNames: {
+      name: name
+    }]
+  }
+
+  resource tableService 'tableServices' = {
+    name: 'default'
+
+    resource tables 'tables' = [for name in tableNames: {
+      name: name
+    }]
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Identity and its roles
+// ---------------------------------------------------------------------------------------------
+
+resource identity 'Microsoft.ManagedIdentity/userAssignedIdentities@2023-01-31' = {
+  name: 'id-${appName}'
+  location: location
+  tags: tags
+}
+
+resource storageRoleAssignments 'Microsoft.Authorization/roleAssignments@2022-04-01' = [for roleId in storageRoleIds: {
+  name: guid(storage.id, identity.id, roleId)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roleId)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}]
+
+resource metricsPublisherRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(appInsights.id, identity.id, roles.monitoringMetricsPublisher)
+  scope: appInsights
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.monitoringMetricsPublisher)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Key Vault: per-tenant credentials (secrets are written by operators, never by this template)
+// ---------------------------------------------------------------------------------------------
+
+resource keyVault 'Microsoft.KeyVault/vaults@2023-07-01' = {
+  name: keyVaultName
+  location: location
+  tags: tags
+  properties: {
+    tenantId: subscription().tenantId
+    sku: {
+      family: 'A'
+      name: 'standard'
+    }
+    enableRbacAuthorization: true
+    enableSoftDelete: true
+    softDeleteRetentionInDays: 90
+    // Purge protection can be turned on but never off again; Azure rejects an explicit false.
+    enablePurgeProtection: isProd ? true : null
+  }
+}
+
+resource secretsUserRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(keyVault.id, identity.id, roles.keyVaultSecretsUser)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsUser)
+    principalId: identity.properties.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
+resource operatorSecretsOfficerRole 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(operatorPrincipalId)) {
+  name: guid(keyVault.id, operatorPrincipalId, roles.keyVaultSecretsOfficer)
+  scope: keyVault
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.keyVaultSecretsOfficer)
+    principalId: operatorPrincipalId
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Flex Consumption plan and the Function App
+// ---------------------------------------------------------------------------------------------
+
+resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
+  name: 'plan-${appName}'
+  location: location
+  tags: tags
+  kind: 'functionapp'
+  sku: {
+    tier: 'FlexConsumption'
+    name: 'FC1'
+  }
+  properties: {
+    reserved: true // Linux
+  }
+}
+
+resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
+  name: appName
+  location: location
+  tags: tags
+  kind: 'functionapp,linux'
+  identity: {
+    type: 'UserAssigned'
+    userAssignedIdentities: {
+      '${identity.id}': {}
+    }
+  }
+  properties: {
+    serverFarmId: plan.id
+    httpsOnly: true
+    keyVaultReferenceIdentity: identity.id // resolve @Microsoft.KeyVault(...) settings as this identity
+    functionAppConfig: {
+      deployment: {
+        storage: {
+          type: 'blobContainer'
+          value: '${storage.properties.primaryEndpoints.blob}${deploymentContainerName}'
+          authentication: {
+            type: 'UserAssignedIdentity'
+            userAssignedIdentityResourceId: identity.id
+          }
+        }
+      }
+      scaleAndConcurrency: {
+        maximumInstanceCount: maximumInstanceCount
+        instanceMemoryMB: instanceMemoryMB
+      }
+      runtime: {
+        name: 'python'
+        version: '3.11'
+      }
+    }
+  }
+  dependsOn: [
+    storage::blobService::deploymentContainer
+    storageRoleAssignments
+  ]
+}
+
+// Settings that are not per tenant. Flex Consumption takes the runtime from functionAppConfig, so
+// FUNCTIONS_WORKER_RUNTIME / FUNCTIONS_EXTENSION_VERSION are not set here.
+var baseAppSettings = {
+  // Host and Thor storage through the identity (shared keys are off).
+  AzureWebJobsStorage__accountName: storage.name
+  AzureWebJobsStorage__credential: 'managedidentity'
+  AzureWebJobsStorage__clientId: identity.properties.clientId
+  APPLICATIONINSIGHTS_CONNECTION_STRING: appInsights.properties.ConnectionString
+  APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'ClientId=${identity.properties.clientId};Authorization=AAD'
+  MARKETPLACE_BASE_URL: marketplaceBaseUrl
+  OMS_BASE_URL: omsBaseUrl
+  ZORT_API_BASE_URL: zortApiBaseUrl
+  THOR_RETRY_DELAYS: retryDelays
+}
+
+// This resource REPLACES all app settings on every deployment: settings added by hand are removed.
+resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
+  parent: functionApp
+  name: 'appsettings'
+  properties: union(baseAppSettings, tenantAppSettings)
+  dependsOn: [
+    storageRoleAssignments
+    metricsPublisherRole
+    secretsUserRole
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Host keys, one per caller. Redeploying with a new value rotates that key; so does
+// az functionapp keys set (then update the value the next deployment uses, or it is set back).
+// ---------------------------------------------------------------------------------------------
+
+#disable-next-line BCP081
+resource marketplaceKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
+  name: '${functionApp.name}/default/marketplace'
+  properties: {
+    name: 'marketplace'
+    value: marketplaceHostKey
+  }
+  dependsOn: [
+    appSettings
+  ]
+}
+
+#disable-next-line BCP081
+resource zortKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
+  name: '${functionApp.name}/default/zort'
+  properties: {
+    name: 'zort'
+    value: zortHostKey
+  }
+  dependsOn: [
+    appSettings
+  ]
+}
+
+#disable-next-line BCP081
+resource webtrackingKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
+  name: '${functionApp.name}/default/webtracking'
+  properties: {
+    name: 'webtracking'
+    value: webtrackingHostKey
+  }
+  dependsOn: [
+    appSettings
+  ]
+}
+
+#disable-next-line BCP081
+resource customerserviceKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
+  name: '${functionApp.name}/default/customerservice'
+  properties: {
+    name: 'customerservice'
+    value: customerserviceHostKey
+  }
+  dependsOn: [
+    appSettings
+  ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// Outputs (no secrets)
+// ---------------------------------------------------------------------------------------------
+
+output functionAppName string = functionApp.name
+output defaultHostName string = functionApp.properties.defaultHostName
+output storageAccountName string = storage.name
+output keyVaultName string = keyVault.name
+output identityClientId string = identity.properties.clientId
+output tenantAppSettingNames array = map(enabledTenantSettings, x => '${x.system}_${x.setting}_${toUpper(x.tenant)}')

@@ -1,0 +1,73 @@
+"""Starts Azurite (the Azure Storage emulator, from the project's node_modules) and waits for it."""
+from __future__ import annotations
+
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+AZURITE = ROOT / "node_modules" / ".bin" / "azurite"
+ACCOUNT_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def connection_string(blob: int, queue: int, table: int) -> str:
+    base = "http://127.0.0.1:{}/devstoreaccount1"
+    return (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={ACCOUNT_KEY};"
+            f"BlobEndpoint={base.format(blob)};QueueEndpoint={base.format(queue)};TableEndpoint={base.format(table)};")
+
+
+def wait_for_port(port: int, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return
+        except OSError:
+            time.sleep(0.1)
+    raise TimeoutError(f"nothing listens on 127.0.0.1:{port} after {timeout}s")
+
+
+class Azurite:
+    """An Azurite process on the given (or free) ports; in memory unless a data folder is given."""
+
+    def __init__(self, blob: int = 0, queue: int = 0, table: int = 0, location: Path | None = None):
+        self.ports = {"blob": blob or free_port(), "queue": queue or free_port(), "table": table or free_port()}
+        self.location = location
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def connection_string(self) -> str:
+        return connection_string(self.ports["blob"], self.ports["queue"], self.ports["table"])
+
+    def start(self, log_file=None) -> "Azurite":
+        if not AZURITE.exists():
+            raise FileNotFoundError(f"{AZURITE} is missing: run `npm ci` (make does it)")
+        args = [str(AZURITE), "--silent", "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl",
+                "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
+                "--blobPort", str(self.ports["blob"]), "--queuePort", str(self.ports["queue"]),
+                "--tablePort", str(self.ports["table"])]
+        if self.location:
+            self.location.mkdir(parents=True, exist_ok=True)
+            args += ["--location", str(self.location)]
+        else:
+            args += ["--inMemoryPersistence"]
+        self.process = subprocess.Popen(args, stdout=log_file or subprocess.DEVNULL, stderr=subprocess.STDOUT,
+                                        start_new_session=True)
+        for port in self.ports.values():
+            wait_for_port(port)
+        return self
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()

@@ -1,0 +1,61 @@
+"""`make run`: Azurite (data kept in .azurite/), the sandboxes and Thor on http://localhost:7071.
+
+Settings come from local.settings.json (copied from local.settings.example.json when missing).
+Sandbox URLs in it (127.0.0.1:7101-7103) are served here; point them at the real systems to use
+those instead (README). Ctrl-C stops everything this started.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+import signal
+import sys
+import time
+from urllib.parse import urlparse
+
+from localdev.azurite import ROOT
+from localdev.stack import EXAMPLE_SETTINGS, Stack
+
+SETTINGS = ROOT / "local.settings.json"
+LOCAL_HOSTS = {"127.0.0.1", "localhost"}
+
+
+def _local_port(url: str) -> int | None:
+    parsed = urlparse(url or "")
+    return parsed.port if parsed.hostname in LOCAL_HOSTS else None
+
+
+def main() -> int:
+    if not SETTINGS.exists():
+        shutil.copy(EXAMPLE_SETTINGS, SETTINGS)
+        print(f"created {SETTINGS.name} from {EXAMPLE_SETTINGS.name}")
+    values = {k: str(v) for k, v in json.loads(SETTINGS.read_text())["Values"].items()}
+    port = int(json.loads(SETTINGS.read_text()).get("Host", {}).get("LocalHttpPort", 7071))
+    stack = Stack(values=values, thor_port=port, azurite_ports=(10000, 10001, 10002),
+                  azurite_location=ROOT / ".azurite")
+    try:
+        stack.start_storage()
+        urls = (values.get("MARKETPLACE_BASE_URL"), values.get("OMS_BASE_URL"), values.get("ZORT_API_BASE_URL"))
+        ports = tuple(_local_port(u) for u in urls)
+        if all(ports):
+            stack.sandbox_ports = ports  # type: ignore[assignment]
+            stack.start_sandboxes()
+            for name, server in stack.servers.items():
+                print(f"{name} sandbox: {server.url}  (requests: {server.url}/_sandbox/requests)")
+        else:
+            print("external systems: using the URLs in local.settings.json (no sandboxes)")
+        print(f"storage: Azurite on 127.0.0.1:10000-10002, data in .azurite/")
+        stack.start_runner(stdout=sys.stdout)
+        signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
+        while stack.runner.poll() is None:
+            time.sleep(0.5)
+        return stack.runner.returncode or 0
+    except KeyboardInterrupt:
+        print("\nstopping Thor, the sandboxes and Azurite")
+        return 0
+    finally:
+        stack.stop()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,258 @@
+"""Thor's local Functions host: serves `function_app.app` the way the Azure Functions host does.
+
+Core Tools can't be installed everywhere and does not check keys locally, so this runner:
+- serves every HTTP function on its route (route prefix from host.json), concurrently;
+- checks function keys (`?code=` or `x-functions-key`) against `LOCAL_FUNCTION_KEY` in constant time;
+- runs queue triggers against the storage queue with the host's semantics (visibility timeout,
+  dequeue count, `<queue>-poison` after `maxDequeueCount`), and timer triggers on their schedule.
+
+Usage: python -m localdev.runner [--port 7071] [--settings local.settings.json]
+"""
+from __future__ import annotations
+
+import argparse
+import hmac
+import json
+import logging
+import os
+import signal
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import azure.functions as func
+from azure.functions.queue import QueueMessage
+from werkzeug.routing import Map, Rule
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+ROOT = Path(__file__).resolve().parent.parent
+log = logging.getLogger("thor.runner")
+MAX_REQUEST_BYTES = 100 * 1024 * 1024  # the Functions host's limit
+
+
+def load_local_settings(path: Path) -> None:
+    """Copies `Values` of local.settings.json into the environment (existing variables win)."""
+    if not path.exists():
+        return
+    values = json.loads(path.read_text()).get("Values", {})
+    for name, value in values.items():
+        os.environ.setdefault(name, str(value))
+
+
+def host_config() -> dict:
+    return json.loads((ROOT / "host.json").read_text())
+
+
+def _timespan_seconds(text: str, default: float) -> float:
+    if not text:
+        return default
+    hours, minutes, seconds = text.split(":")
+    return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
+
+
+def _problem(status: int, title: str, detail: str) -> Response:
+    body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    return Response(json.dumps(body), status=status, content_type="application/problem+json")
+
+
+class HttpHost:
+    """WSGI app routing requests to the app's HTTP functions."""
+
+    def __init__(self, app: func.FunctionApp, function_key: str, route_prefix: str):
+        self.function_key = function_key.encode()
+        self.functions = {}
+        rules = []
+        for function in app.get_functions():
+            trigger = function.get_trigger().get_dict_repr()
+            if trigger.get("type") != "httpTrigger":
+                continue
+            route = "/".join(part for part in (route_prefix.strip("/"), trigger["route"].strip("/")) if part)
+            template = "/" + route.replace("{", "<").replace("}", ">")
+            methods = [str(getattr(m, "value", m)).upper() for m in trigger.get("methods") or ["GET", "POST"]]
+            auth = str(getattr(trigger.get("authLevel"), "value", trigger.get("authLevel") or "function")).lower()
+            name = function.get_function_name()
+            self.functions[name] = (function.get_user_function(), auth, "/" + route)
+            rules.append(Rule(template, endpoint=name, methods=methods))
+        self.url_map = Map(rules, strict_slashes=False)
+
+    def routes(self) -> list[tuple[str, str, str]]:
+        return [(name, " ".join(sorted(r.methods - {"HEAD", "OPTIONS"})), r.rule)
+                for r in self.url_map.iter_rules() for name in [r.endpoint]]
+
+    def authorised(self, request: Request) -> bool:
+        sent = request.headers.get("x-functions-key") or request.args.get("code") or ""
+        return hmac.compare_digest(sent.encode(), self.function_key)
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        request.max_content_length = MAX_REQUEST_BYTES
+        response = self.handle(request)
+        return response(environ, start_response)
+
+    def handle(self, request: Request) -> Response:
+        adapter = self.url_map.bind_to_environ(request.environ)
+        try:
+            name, route_params = adapter.match()
+        except MethodNotAllowed:
+            return _problem(405, "Method not allowed", f"{request.method} is not allowed on {request.path}")
+        except NotFound:
+            return _problem(404, "Not found", f"no function serves {request.path}")
+        except HTTPException as error:
+            return _problem(error.code or 400, "Bad request", error.description or "")
+        user_function, auth, _ = self.functions[name]
+        if auth != "anonymous" and not self.authorised(request):
+            return Response(status=401)  # what the Functions host answers: 401, empty body
+        try:
+            body = request.get_data(cache=False)
+        except HTTPException as error:
+            return _problem(error.code or 413, "Body too large", error.description or "")
+        http_request = func.HttpRequest(
+            method=request.method, url=request.url, headers=dict(request.headers),
+            params={k: v for k, v in request.args.items(multi=True)}, route_params=dict(route_params), body=body)
+        try:
+            result = user_function(http_request)
+        except Exception:  # what the host does with an unhandled exception: 500, nothing leaked
+            log.exception("function %s raised", name)
+            return Response(status=500)
+        headers = dict(result.headers)
+        headers.pop("Content-Type", None)
+        return Response(result.get_body(), status=result.status_code, headers=headers,
+                        content_type=result.mimetype + (f"; charset={result.charset}" if result.charset else ""))
+
+
+class QueueWorker:
+    """Polls a queue like the Functions host and runs the queue-triggered function."""
+
+    def __init__(self, user_function, queue_client, poison_client, settings: dict):
+        self.user_function = user_function
+        self.queue = queue_client
+        self.poison = poison_client
+        self.batch_size = int(settings.get("batchSize", 16))
+        self.max_dequeue = int(settings.get("maxDequeueCount", 5))
+        self.visibility = _timespan_seconds(settings.get("visibilityTimeout", ""), 0)
+        self.max_poll = _timespan_seconds(settings.get("maxPollingInterval", ""), 2.0)
+        self.lease = 300  # seconds a message is hidden while its function runs
+        self.stopped = threading.Event()
+        self.pool = ThreadPoolExecutor(max_workers=self.batch_size, thread_name_prefix="queue")
+
+    def run(self) -> None:
+        idle = 0.05
+        while not self.stopped.is_set():
+            try:
+                messages = list(self.queue.receive_messages(max_messages=min(self.batch_size, 32),
+                                                            visibility_timeout=self.lease))
+            except Exception as error:  # storage down: keep polling, like the host
+                log.warning("queue poll failed: %s", str(error).splitlines()[0])
+                messages = []
+            if not messages:
+                self.stopped.wait(idle)
+                idle = min(idle * 2, self.max_poll)
+                continue
+            idle = 0.05
+            list(self.pool.map(self.run_one, messages))
+
+    def run_one(self, message) -> None:
+        body = message.content.encode("utf-8") if isinstance(message.content, str) else message.content
+        trigger_message = QueueMessage(id=message.id, body=body, dequeue_count=message.dequeue_count,
+                                       insertion_time=message.inserted_on, expiration_time=message.expires_on,
+                                       pop_receipt=message.pop_receipt)
+        try:
+            self.user_function(trigger_message)
+        except Exception:
+            log.exception("queue function failed (dequeue count %s)", message.dequeue_count)
+            try:
+                if message.dequeue_count >= self.max_dequeue:
+                    self.poison.send_message(message.content)
+                    self.queue.delete_message(message)
+                else:
+                    self.queue.update_message(message, visibility_timeout=int(self.visibility))
+            except Exception as error:
+                log.warning("could not settle failed message: %s", str(error).splitlines()[0])
+            return
+        try:
+            self.queue.delete_message(message)
+        except Exception as error:
+            log.warning("could not delete message: %s", str(error).splitlines()[0])
+
+    def stop(self) -> None:
+        self.stopped.set()
+        self.pool.shutdown(wait=False)
+
+
+def queue_workers(app: func.FunctionApp, host: dict) -> list[QueueWorker]:
+    from shared.adapters.storage import Storage
+    from shared.settings import get_settings
+
+    storage = Storage(get_settings().storage)
+    settings = host.get("extensions", {}).get("queues", {})
+    workers = []
+    for function in app.get_functions():
+        trigger = function.get_trigger().get_dict_repr()
+        if trigger.get("type") == "queueTrigger":
+            name = trigger["queueName"]
+            workers.append(QueueWorker(function.get_user_function(), storage.queue(name),
+                                       storage.queue(f"{name}-poison"), settings))
+    return workers
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--port", type=int, default=7071)
+    parser.add_argument("--settings", default=str(ROOT / "local.settings.json"))
+    parser.add_argument("--no-queue", action="store_true", help="serve HTTP only (benchmark floor)")
+    parser.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=os.environ.get("THOR_LOG_LEVEL", "WARNING"),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    load_local_settings(Path(args.settings))
+    sys.path.insert(0, str(ROOT))
+
+    from shared.settings import SettingsError, get_settings
+    try:
+        get_settings()
+    except SettingsError as error:
+        print(f"error: {error} (set them in {args.settings} or the environment)", file=sys.stderr)
+        return 2
+    key = os.environ.get("LOCAL_FUNCTION_KEY", "")
+    if not key:
+        print("error: Thor is missing settings: LOCAL_FUNCTION_KEY (the local runner's function key)", file=sys.stderr)
+        return 2
+
+    module_name, _, attribute = args.app.partition(":")
+    app = getattr(__import__(module_name, fromlist=[attribute]), attribute)
+    host = host_config()
+    http = HttpHost(app, key, host.get("extensions", {}).get("http", {}).get("routePrefix", "api"))
+    workers = [] if args.no_queue else queue_workers(app, host)
+    threads = [threading.Thread(target=w.run, daemon=True, name="queue-poll") for w in workers]
+    for thread in threads:
+        thread.start()
+
+    server = make_server("127.0.0.1", args.port, http, threaded=True)
+    server.socket.listen(1024)
+    print(f"Thor is running on http://127.0.0.1:{server.server_port}\n\nFunctions:\n", flush=True)
+    for name, methods, rule in sorted(http.routes()):
+        url_rule = rule.replace("<", "{").replace(">", "}")
+        print(f"  {name}: [{methods}] http://localhost:{server.server_port}{url_rule}?code={key}", flush=True)
+    for worker in workers:
+        print(f"  queue trigger on '{worker.queue.queue_name}' (poison: '{worker.poison.queue_name}')", flush=True)
+    print("", flush=True)
+
+    def stop(*_):
+        threading.Thread(target=server.shutdown, daemon=True).start()
+
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
+    try:
+        server.serve_forever()
+    finally:
+        for worker in workers:
+            worker.stop()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

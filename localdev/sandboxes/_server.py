@@ -1,0 +1,140 @@
+"""Plumbing every sandbox shares: a threaded WSGI server, a request log and fault injection.
+
+A sandbox is a werkzeug WSGI app built by `SandboxApp`. Tests and `make run` talk to it through
+real HTTP; its control routes live under `/_sandbox/`:
+
+- `POST /_sandbox/fail`  `{"mode": "500"|"429"|"timeout"|"malformed", "times": 2, "match": "GetOrder"}`
+  makes the next `times` requests whose path or query contains `match` (all requests if omitted) fail.
+- `POST /_sandbox/reset` clears faults, the request log and the sandbox's data.
+- `GET  /_sandbox/requests` lists the requests received (method, path, query, headers, body, status).
+"""
+from __future__ import annotations
+
+import json
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Callable
+
+from werkzeug.serving import make_server
+from werkzeug.wrappers import Request, Response
+
+TIMEOUT_SLEEP_SECONDS = 3.0
+
+
+@dataclass
+class Fault:
+    mode: str
+    times: int
+    match: str | None = None
+
+
+@dataclass
+class SandboxState:
+    faults: list[Fault] = field(default_factory=list)
+    requests: list[dict] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def take_fault(self, request: Request) -> Fault | None:
+        target = request.full_path
+        with self.lock:
+            for fault in self.faults:
+                if fault.times > 0 and (not fault.match or fault.match in target):
+                    fault.times -= 1
+                    return fault
+        return None
+
+
+def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+    return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
+
+
+def fault_response(fault: Fault) -> Response:
+    if fault.mode == "timeout":
+        time.sleep(TIMEOUT_SLEEP_SECONDS)
+        return json_response({"error": "sandbox timeout"}, 504)
+    if fault.mode == "429":
+        return json_response({"error": "too many requests"}, 429, {"Retry-After": "1"})
+    if fault.mode == "malformed":
+        return Response("{not json", status=200, content_type="application/json")
+    return json_response({"error": "sandbox injected failure"}, int(fault.mode) if fault.mode.isdigit() else 500)
+
+
+class SandboxApp:
+    """WSGI app: control routes, fault injection and request logging around `handler`."""
+
+    def __init__(self, handler: Callable[[Request], Response], reset: Callable[[], None] = lambda: None,
+                 fault_hook: Callable[[Fault, Request], Response | None] | None = None):
+        self.handler = handler
+        self.reset_data = reset
+        self.fault_hook = fault_hook
+        self.state = SandboxState()
+
+    def __call__(self, environ, start_response):
+        request = Request(environ)
+        response = self.dispatch(request)
+        return response(environ, start_response)
+
+    def dispatch(self, request: Request) -> Response:
+        if request.path.startswith("/_sandbox/"):
+            return self.control(request)
+        fault = self.state.take_fault(request)
+        if fault is not None:
+            response = (self.fault_hook and self.fault_hook(fault, request)) or fault_response(fault)
+        else:
+            response = self.handler(request)
+        with self.state.lock:
+            self.state.requests.append({
+                "method": request.method,
+                "path": request.path,
+                "query": request.args.to_dict(flat=True),
+                "headers": {k.lower(): v for k, v in request.headers.items()},
+                "body": request.get_data(as_text=True),
+                "status": response.status_code,
+            })
+        return response
+
+    def control(self, request: Request) -> Response:
+        action = request.path.removeprefix("/_sandbox/")
+        if action == "fail" and request.method == "POST":
+            spec = request.get_json(force=True)
+            with self.state.lock:
+                self.state.faults.append(Fault(str(spec.get("mode", "500")), int(spec.get("times", 1)), spec.get("match")))
+            return json_response({"ok": True})
+        if action == "reset" and request.method == "POST":
+            with self.state.lock:
+                self.state.faults.clear()
+                self.state.requests.clear()
+            self.reset_data()
+            return json_response({"ok": True})
+        if action == "requests" and request.method == "GET":
+            with self.state.lock:
+                return json_response(list(self.state.requests))
+        return json_response({"error": "unknown control route"}, 404)
+
+
+class RunningServer:
+    """A WSGI app served on 127.0.0.1 in a daemon thread (port 0 picks a free port)."""
+
+    def __init__(self, app, port: int = 0, host: str = "127.0.0.1"):
+        self.server = make_server(host, port, app, threaded=True)
+        self.port = self.server.server_port
+        self.url = f"http://{host}:{self.port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self) -> "RunningServer":
+        self.thread.start()
+        return self
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()
+
+
+def serve_forever(app, port: int, name: str) -> None:
+    server = make_server("127.0.0.1", port, app, threaded=True)
+    print(f"{name} sandbox listening on http://127.0.0.1:{port}", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass

@@ -1,0 +1,595 @@
+"""A local Falabella Seller Center: the checks of the real API and deterministic data for any id.
+
+Run it with ``python -m localdev.sandboxes.marketplace --port 7101 --key faco@thor.local=APIKEY``.
+
+Requests are ``GET|POST /?Action=..`` with the parameters in the query. They are checked like the
+real API checks them, in this order (codes of the reference; HTTP 400 for every ErrorResponse
+since no source states another status, except E429 below):
+
+1. Action, Timestamp, UserID, Version, Signature present                     → E001
+2. User-Agent ``SELLER_ID/TECHNOLOGY/TECH_VERSION/INTEGRATION_TYPE/BUSINESS_UNIT``
+   (five non-empty parts)                         → E001 (the sandbox's choice, nothing documented)
+3. UserID known                                                               → E009
+4. Signature over every other parameter (constant-time compare)               → E007
+5. Timestamp ISO 8601 with offset, within ``max_skew_seconds`` of now          → E003
+6. Format=JSON (the sandbox speaks JSON only)                                 → E001
+7. Action known                                                               → E008 (unconfirmed)
+
+Answers use the marketplace's JSON quirks: every value is a string, a one-element collection is an
+object rather than a list, empty values are ``""``, dates are ``YYYY-MM-DD HH:MM:SS`` in UTC without
+a zone, and order totals carry thousands separators (``"69,190.00"``) as in the public SDK samples.
+
+Data is derived from the ids, so any webhook leads somewhere real:
+
+- order N has ``1 + N % 3`` items with OrderItemIds ``N*10 + i``; SKUs, names and prices come
+  from the same per-SKU table GetProducts uses, so items and products agree;
+- item statuses are state: ``pending`` until SetStatusToReadyToShip or a control route changes
+  them; changing an item sets its order's UpdatedAt to now and lists the order in GetOrders.
+
+Control routes besides those of ``_server.SandboxApp``:
+
+- ``POST /_sandbox/items/status {"order_item_ids": [..], "status": "shipped"}`` sets item statuses
+  (to mimic the marketplace changing an order before its webhook arrives);
+- ``POST /_sandbox/orders {"order_ids": [..], "updated_at": "2024-05-01 12:00:00"?}`` lists
+  orders in GetOrders, updated at ``updated_at`` (default now);
+- ``POST /_sandbox/orders/missing {"order_ids": [..]}`` makes GetOrder and GetOrderItems answer
+  empty collections for those orders (an order the seller cannot see).
+
+Faults injected with ``/_sandbox/fail`` answer like the marketplace: mode ``429`` gives an
+ErrorResponse E429 with HTTP 429 and ``Retry-After: 1``; ``500``/5xx give an ErrorResponse of type
+Platform, code 1000; ``timeout`` and ``malformed`` are the shared ones.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import hmac
+import json
+import threading
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+from werkzeug.wrappers import Request, Response
+
+from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
+from shared.adapters.seller_center import sign
+
+REQUIRED_PARAMS = ("Action", "Timestamp", "UserID", "Version", "Signature")
+ITEM_STATUSES = frozenset({
+    "pending", "ready_to_ship", "shipped", "delivered", "canceled", "failed_delivery",
+    "return_shipped_by_customer", "return_waiting_for_approval", "return_rejected", "returned",
+})
+_API_DATETIME = "%Y-%m-%d %H:%M:%S"
+_EPOCH = datetime(2024, 5, 1, 9, 0, 0, tzinfo=timezone.utc)
+"""Orders are created from here on, one minute apart per id (modulo ~69 days)."""
+
+_FIRST_NAMES = ("Camila", "Matías", "Valentina", "Sebastián", "Isidora", "Benjamín", "Florencia", "Joaquín")
+_LAST_NAMES = ("González", "Muñoz", "Rojas", "Díaz", "Pérez", "Soto", "Contreras", "Silva")
+_STREETS = ("Av. Providencia", "Calle Los Aromos", "Av. Libertador", "Pasaje Las Rosas", "Calle Mayor")
+_PRODUCTS = (
+    ("Zapatillas Running Trail", "Andes Sport", "Deportes > Calzado"),
+    ("Polera Algodón Orgánico", "Pacífico", "Moda > Poleras"),
+    ("Audífonos Bluetooth", "SonoMax", "Tecnología > Audio"),
+    ("Set de Sartenes Antiadherentes", "Cocina Viva", "Hogar > Cocina"),
+    ("Mochila Urbana 25L", "Ruta Norte", "Accesorios > Mochilas"),
+    ("Lámpara de Escritorio LED", "Lumo", "Hogar > Iluminación"),
+    ("Botella Térmica 750ml", "Glaciar", "Deportes > Accesorios"),
+    ("Cuaderno Universitario 100h", "Papelería Sur", "Librería > Cuadernos"),
+)
+_COUNTRIES = {
+    "CLP": ("Chile", "Santiago", "Región Metropolitana", "8320000"),
+    "COP": ("Colombia", "Bogotá", "Cundinamarca", "110111"),
+    "PEN": ("Perú", "Lima", "Lima", "15001"),
+    "ARS": ("Argentina", "Buenos Aires", "CABA", "C1001"),
+    "MXN": ("México", "Ciudad de México", "CDMX", "06000"),
+}
+
+
+class ApiError(Exception):
+    """An ErrorResponse to answer with."""
+
+    def __init__(self, code: str, message: str, error_type: str = "Sender", status: int = 400):
+        super().__init__(f"{code}: {message}")
+        self.code, self.message, self.error_type, self.status = code, message, error_type, status
+
+
+# --- deterministic data ---------------------------------------------------------------------
+
+def _digest(text: str) -> int:
+    return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
+
+
+def _money(amount: Decimal, grouped: bool = False) -> str:
+    return f"{amount:,.2f}" if grouped else f"{amount:.2f}"
+
+
+def _date(moment: datetime) -> str:
+    return moment.astimezone(timezone.utc).strftime(_API_DATETIME)
+
+
+def _quirk(rows: list) -> list | dict:
+    """The marketplace's collection quirk: one element is an object, several are a list."""
+    return rows[0] if len(rows) == 1 else rows
+
+
+def product_facts(sku: str) -> dict:
+    """Name, brand, category, price and stock of ``sku``, stable across runs."""
+    seed = _digest(sku)
+    name, brand, category = _PRODUCTS[seed % len(_PRODUCTS)]
+    price = Decimal(4990 + (seed // 7 % 90) * 1000)
+    return {"name": name, "brand": brand, "category": category, "price": price, "stock": seed // 11 % 40}
+
+
+def item_count(order_id: int) -> int:
+    return 1 + order_id % 3
+
+
+def item_sku(order_id: int, index: int) -> str:
+    return f"THOR-{(order_id * 7 + index * 13) % 1000:04d}"
+
+
+def order_created_at(order_id: int) -> datetime:
+    return _EPOCH + timedelta(minutes=order_id % 100_000)
+
+
+def parse_order_id(value: str) -> int:
+    text = (value or "").strip()
+    if not text.isdigit() or int(text) <= 0:
+        raise ApiError("E016", f"Invalid Order ID ({value})")
+    return int(text)
+
+
+def split_item_id(value) -> tuple[int, int]:
+    """Order id and item index of an OrderItemId ``order_id*10 + index``."""
+    text = str(value).strip()
+    if not text.isdigit():
+        raise ApiError("E020", f"Invalid Order Item ID ({value})")
+    order_id, index = divmod(int(text), 10)
+    if order_id <= 0 or index >= item_count(order_id):
+        raise ApiError("E020", f"Invalid Order Item ID ({value})")
+    return order_id, index
+
+
+def _json_list_param(params: dict, name: str) -> list:
+    raw = params.get(name)
+    if raw is None:
+        raise ApiError("E001", f"Parameter {name} is mandatory")
+    try:
+        values = json.loads(raw)
+    except ValueError:
+        raise ApiError("E001", f"Parameter {name} must be a JSON array") from None
+    if not isinstance(values, list):
+        raise ApiError("E001", f"Parameter {name} must be a JSON array")
+    return values
+
+
+def _int_param(params: dict, name: str, default: int, maximum: int | None = None) -> int:
+    raw = params.get(name)
+    if raw in (None, ""):
+        return default
+    if not raw.isdigit():
+        raise ApiError("E001", f"Parameter {name} must be a non-negative integer")
+    value = int(raw)
+    return min(value, maximum) if maximum else value
+
+
+def _parse_timestamp(raw: str | None) -> datetime | None:
+    if not raw:
+        return None
+    try:
+        moment = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return moment if moment.tzinfo else None
+
+
+# --- mutable state --------------------------------------------------------------------------
+
+@dataclass
+class ItemState:
+    status: str = "pending"
+    shipment_provider: str = ""
+    tracking_code: str = ""
+    package_id: str = ""
+
+
+@dataclass
+class MarketplaceState:
+    items: dict[str, ItemState] = field(default_factory=dict)
+    updated_at: dict[int, datetime] = field(default_factory=dict)
+    """Orders listed by GetOrders, with their last update."""
+    missing: set[int] = field(default_factory=set)
+    lock: threading.RLock = field(default_factory=threading.RLock)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.items.clear()
+            self.updated_at.clear()
+            self.missing.clear()
+
+    def item(self, order_id: int, index: int) -> ItemState:
+        return self.items.get(str(order_id * 10 + index)) or ItemState()
+
+    def touch(self, order_id: int, moment: datetime) -> None:
+        self.updated_at[order_id] = moment
+
+
+# --- the marketplace ------------------------------------------------------------------------
+
+class Marketplace:
+    """The request handler and its data; ``MarketplaceSandbox`` wraps it with the control routes."""
+
+    def __init__(self, api_keys: dict[str, str], max_skew_seconds: int, currencies: dict[str, str]):
+        self.api_keys = dict(api_keys)
+        self.max_skew = timedelta(seconds=max_skew_seconds)
+        self.currencies = dict(currencies)
+        self.state = MarketplaceState()
+        self.actions = {
+            "GetOrder": self.get_order,
+            "GetOrders": self.get_orders,
+            "GetOrderItems": self.get_order_items,
+            "GetProducts": self.get_products,
+            "SetStatusToReadyToShip": self.set_status_to_ready_to_ship,
+        }
+
+    # request handling ----------------------------------------------------------------------
+
+    def handle(self, request: Request) -> Response:
+        params = request.args.to_dict(flat=True)
+        action = params.get("Action", "")
+        if request.path != "/" or request.method not in ("GET", "POST"):
+            return json_response({"error": "not found"}, 404)
+        try:
+            context = self.authenticate(request, params)
+            response_type, body = self.actions[action](params, context)
+        except ApiError as error:
+            return error_response(action, error)
+        return success_response(action, response_type, body)
+
+    def authenticate(self, request: Request, params: dict) -> dict:
+        """The real API's checks, in order; returns what the actions need to know of the caller."""
+        missing = [name for name in REQUIRED_PARAMS if not params.get(name)]
+        if missing:
+            raise ApiError("E001", f"Parameter {missing[0]} is mandatory")
+        user_agent = request.headers.get("User-Agent", "")
+        parts = user_agent.split("/")
+        if len(parts) != 5 or not all(part.strip() for part in parts):
+            raise ApiError("E001", "Header User-Agent is mandatory as "
+                                   "SELLER_ID/TECHNOLOGY/TECH_VERSION/INTEGRATION_TYPE/BUSINESS_UNIT")
+        api_key = self.api_keys.get(params["UserID"])
+        if api_key is None:
+            raise ApiError("E009", "Access Denied")
+        unsigned = {name: value for name, value in params.items() if name != "Signature"}
+        expected = sign(unsigned, api_key).encode("ascii")
+        if not hmac.compare_digest(expected, params["Signature"].lower().encode("utf-8")):
+            raise ApiError("E007", "Login failed. Signature mismatching")
+        moment = _parse_timestamp(params["Timestamp"])
+        if moment is None or abs(datetime.now(timezone.utc) - moment) > self.max_skew:
+            raise ApiError("E003", "Timestamp has expired")
+        if params.get("Format", "XML").upper() != "JSON":
+            raise ApiError("E001", "The sandbox supports Format=JSON only")
+        if params["Action"] not in self.actions:
+            raise ApiError("E008", f"Invalid Action ({params['Action']})")
+        return {
+            "currency": self.currencies.get(params["UserID"], "CLP"),
+            "operator_code": parts[4].strip().upper(),
+        }
+
+    # actions -------------------------------------------------------------------------------
+
+    def get_order(self, params: dict, context: dict) -> tuple[str, dict]:
+        order_id = parse_order_id(params.get("OrderId", ""))
+        with self.state.lock:
+            if order_id in self.state.missing:
+                return "Orders", {"Orders": []}
+            order = self.order_payload(order_id, context)
+        return "Orders", {"Orders": {"Order": order}}
+
+    def get_order_items(self, params: dict, context: dict) -> tuple[str, dict]:
+        order_id = parse_order_id(params.get("OrderId", ""))
+        with self.state.lock:
+            if order_id in self.state.missing:
+                return "OrderItems", {"OrderItems": []}
+            rows = self.item_payloads(order_id, context)
+        return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
+
+    def get_orders(self, params: dict, context: dict) -> tuple[str, dict]:
+        updated_after = _parse_timestamp(params.get("UpdatedAfter"))
+        if params.get("UpdatedAfter") and updated_after is None:
+            raise ApiError("E001", "Parameter UpdatedAfter must be ISO 8601 with an offset")
+        limit = _int_param(params, "Limit", 100, maximum=5000)
+        offset = _int_param(params, "Offset", 0)
+        sort_by = params.get("SortBy") or "created_at"
+        if sort_by not in ("created_at", "updated_at"):
+            raise ApiError("E001", "Parameter SortBy must be created_at or updated_at")
+        descending = (params.get("SortDirection") or "DESC").upper() == "DESC"
+        with self.state.lock:
+            listed = [(order_id, when) for order_id, when in self.state.updated_at.items()
+                      if updated_after is None or when > updated_after]
+            if sort_by == "updated_at":
+                listed.sort(key=lambda pair: (pair[1], pair[0]), reverse=descending)
+            else:
+                listed.sort(key=lambda pair: (order_created_at(pair[0]), pair[0]), reverse=descending)
+            page = [self.order_payload(order_id, context) for order_id, _ in listed[offset:offset + limit]]
+        body = {"Orders": {"Order": _quirk(page)} if page else [], "TotalCount": str(len(listed))}
+        return "Orders", body
+
+    def get_products(self, params: dict, context: dict) -> tuple[str, dict]:
+        skus = [str(sku) for sku in _json_list_param(params, "SkuSellerList")]
+        rows = [self.product_payload(sku, context) for sku in dict.fromkeys(skus)]
+        return "Products", {"Products": {"Product": _quirk(rows)} if rows else []}
+
+    def set_status_to_ready_to_ship(self, params: dict, context: dict) -> tuple[str, dict]:
+        ids = _json_list_param(params, "OrderItemIds")
+        if not ids:
+            raise ApiError("E001", "Parameter OrderItemIds must not be empty")
+        located = [(str(item_id).strip(), *split_item_id(item_id)) for item_id in ids]
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        with self.state.lock:
+            blocked = [item_id for item_id, order_id, index in located
+                       if self.state.item(order_id, index).status not in ("pending", "ready_to_ship")]
+            if blocked:
+                raise ApiError("E073", "All order items must have status Pending or Ready To Ship. "
+                                       f"({', '.join(blocked)})")
+            for item_id, order_id, _ in located:
+                self.state.items[item_id] = ItemState(
+                    status="ready_to_ship",
+                    shipment_provider=params.get("ShippingProvider") or "Falabella Logística",
+                    tracking_code=params.get("TrackingNumber") or f"TRK{item_id}",
+                    package_id=params.get("PackageId") or f"PKG{order_id}",
+                )
+                self.state.touch(order_id, now)
+        rows = [{"OrderItemId": item_id, "PurchaseOrderId": "0", "PurchaseOrderNumber": ""}
+                for item_id, _, _ in located]
+        return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
+
+    # payloads ------------------------------------------------------------------------------
+
+    def item_payloads(self, order_id: int, context: dict) -> list[dict]:
+        created = order_created_at(order_id)
+        rows = []
+        for index in range(item_count(order_id)):
+            sku = item_sku(order_id, index)
+            facts = product_facts(sku)
+            state = self.state.item(order_id, index)
+            rows.append({
+                "OrderItemId": str(order_id * 10 + index),
+                "OrderId": str(order_id),
+                "Name": facts["name"],
+                "Sku": sku,
+                "ShopSku": f"{sku}-{_digest(sku) % 10_000_000:07d}",
+                "ShippingType": "Dropshipping",
+                "ItemPrice": _money(facts["price"]),
+                "PaidPrice": _money(facts["price"]),
+                "Currency": context["currency"],
+                "TaxAmount": "0.00",
+                "ShippingAmount": "0.00",
+                "VoucherAmount": "0.00",
+                "VoucherCode": "",
+                "Status": state.status,
+                "ShipmentProvider": state.shipment_provider,
+                "TrackingCode": state.tracking_code,
+                "PackageId": state.package_id,
+                "PromisedShippingTime": _date(created + timedelta(days=2)),
+                "CreatedAt": _date(created),
+                "UpdatedAt": _date(self.state.updated_at.get(order_id, created + timedelta(minutes=5))),
+            })
+        return rows
+
+    def order_payload(self, order_id: int, context: dict) -> dict:
+        items = self.item_payloads(order_id, context)
+        total = sum((Decimal(item["PaidPrice"]) for item in items), Decimal(0))
+        product_total = sum((Decimal(item["ItemPrice"]) for item in items), Decimal(0))
+        statuses = list(dict.fromkeys(item["Status"] for item in items))
+        created = order_created_at(order_id)
+        first = _FIRST_NAMES[order_id % len(_FIRST_NAMES)]
+        last = _LAST_NAMES[order_id // len(_FIRST_NAMES) % len(_LAST_NAMES)]
+        address = self.address(order_id, first, last, context["currency"])
+        return {
+            "OrderId": str(order_id),
+            "OrderNumber": str(200_000_000 + order_id),
+            "CustomerFirstName": first,
+            "CustomerLastName": last,
+            "PaymentMethod": "CreditCard",
+            "Remarks": "",
+            "Price": _money(total),
+            "GiftOption": "0",
+            "VoucherCode": "",
+            "CreatedAt": _date(created),
+            "UpdatedAt": _date(self.state.updated_at.get(order_id, created + timedelta(minutes=5))),
+            "AddressBilling": address,
+            "AddressShipping": dict(address),
+            "NationalRegistrationNumber": str(10_000_000 + order_id % 15_000_000),
+            "ItemsCount": str(len(items)),
+            "PromisedShippingTime": _date(created + timedelta(days=2)),
+            "ExtraAttributes": "",
+            "Statuses": {"Status": _quirk(statuses)},
+            "ShippingType": "Dropshipping",
+            "OperatorCode": context["operator_code"],
+            "GrandTotal": _money(total, grouped=True),
+            "ProductTotal": _money(product_total, grouped=True),
+            "TaxAmount": "0.00",
+            "ShippingFeeTotal": "0.00",
+            "Voucher": "0.00",
+        }
+
+    @staticmethod
+    def address(order_id: int, first: str, last: str, currency: str) -> dict:
+        country, city, region, post_code = _COUNTRIES.get(currency, _COUNTRIES["CLP"])
+        return {
+            "FirstName": first,
+            "LastName": last,
+            "Phone": f"9{order_id % 100_000_000:08d}",
+            "Phone2": "",
+            "Address1": f"{_STREETS[order_id % len(_STREETS)]} {100 + order_id % 900}",
+            "Address2": "",
+            "CustomerEmail": "",
+            "City": city,
+            "Ward": "",
+            "Region": region,
+            "PostCode": post_code,
+            "Country": country,
+        }
+
+    @staticmethod
+    def product_payload(sku: str, context: dict) -> dict:
+        facts = product_facts(sku)
+        return {
+            "SellerSku": sku,
+            "ShopSku": f"{sku}-{_digest(sku) % 10_000_000:07d}",
+            "Name": facts["name"],
+            "Brand": facts["brand"],
+            "PrimaryCategory": facts["category"],
+            "Description": "",
+            "BusinessUnits": {"BusinessUnit": {
+                "BusinessUnit": "Falabella",
+                "OperatorCode": context["operator_code"].lower(),
+                "Price": _money(facts["price"]),
+                "SpecialPrice": "",
+                "SpecialFromDate": "",
+                "SpecialToDate": "",
+                "Stock": str(facts["stock"]),
+                "Status": "active",
+                "IsPublished": "1",
+            }},
+        }
+
+    # control -------------------------------------------------------------------------------
+
+    def set_item_statuses(self, spec: dict) -> Response:
+        status = spec.get("status")
+        if status not in ITEM_STATUSES:
+            return json_response({"error": f"status must be one of {sorted(ITEM_STATUSES)}"}, 400)
+        try:
+            located = [(str(item_id).strip(), *split_item_id(item_id)) for item_id in spec.get("order_item_ids") or []]
+        except ApiError as error:
+            return json_response({"error": error.message}, 400)
+        now = datetime.now(timezone.utc).replace(microsecond=0)
+        with self.state.lock:
+            for item_id, order_id, index in located:
+                current = self.state.item(order_id, index)
+                self.state.items[item_id] = ItemState(status, current.shipment_provider,
+                                                      current.tracking_code, current.package_id)
+                self.state.touch(order_id, now)
+        return json_response({"ok": True, "order_item_ids": [item_id for item_id, _, _ in located]})
+
+    def seed_orders(self, spec: dict) -> Response:
+        when = datetime.now(timezone.utc).replace(microsecond=0)
+        if spec.get("updated_at"):
+            when = _parse_timestamp(spec["updated_at"]) or _naive_utc(spec["updated_at"])
+            if when is None:
+                return json_response({"error": "updated_at must be ISO 8601 or YYYY-MM-DD HH:MM:SS"}, 400)
+        try:
+            order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
+        except ApiError as error:
+            return json_response({"error": error.message}, 400)
+        with self.state.lock:
+            for order_id in order_ids:
+                self.state.touch(order_id, when)
+        return json_response({"ok": True, "order_ids": [str(order_id) for order_id in order_ids]})
+
+    def mark_missing(self, spec: dict) -> Response:
+        try:
+            order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
+        except ApiError as error:
+            return json_response({"error": error.message}, 400)
+        with self.state.lock:
+            self.state.missing.update(order_ids)
+        return json_response({"ok": True})
+
+
+def _naive_utc(text: str) -> datetime | None:
+    try:
+        return datetime.strptime(text, _API_DATETIME).replace(tzinfo=timezone.utc)
+    except ValueError:
+        return None
+
+
+def _head(action: str, response_type: str) -> dict:
+    return {
+        "RequestId": uuid.uuid4().hex,
+        "RequestAction": action,
+        "ResponseType": response_type,
+        "Timestamp": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+    }
+
+
+def success_response(action: str, response_type: str, body: dict) -> Response:
+    return json_response({"SuccessResponse": {"Head": _head(action, response_type), "Body": body}})
+
+
+def error_response(action: str, error: ApiError, headers: dict | None = None) -> Response:
+    head = {
+        "RequestAction": action,
+        "ErrorType": error.error_type,
+        "ErrorCode": error.code,
+        "ErrorMessage": f"{error.code}: {error.message}",
+    }
+    return json_response({"ErrorResponse": {"Head": head, "Body": {}}}, error.status, headers)
+
+
+def marketplace_fault(fault: Fault, request: Request) -> Response | None:
+    """Injected 429 and 5xx answered as the marketplace's ErrorResponse; other modes as shared."""
+    action = request.args.get("Action", "")
+    if fault.mode == "429":
+        return error_response(action, ApiError("E429", "Too many requests", status=429), {"Retry-After": "1"})
+    if fault.mode.isdigit() and int(fault.mode) >= 500:
+        return error_response(action, ApiError("1000", "Internal Application Error", "Platform", int(fault.mode)))
+    return None
+
+
+class MarketplaceSandbox(SandboxApp):
+    """SandboxApp plus the marketplace's own control routes."""
+
+    def __init__(self, marketplace: Marketplace):
+        super().__init__(marketplace.handle, reset=marketplace.state.clear, fault_hook=marketplace_fault)
+        self.marketplace = marketplace
+
+    def control(self, request: Request) -> Response:
+        routes = {
+            "items/status": self.marketplace.set_item_statuses,
+            "orders": self.marketplace.seed_orders,
+            "orders/missing": self.marketplace.mark_missing,
+        }
+        route = routes.get(request.path.removeprefix("/_sandbox/"))
+        if route is None or request.method != "POST":
+            return super().control(request)
+        spec = request.get_json(force=True, silent=True)
+        if not isinstance(spec, dict):
+            return json_response({"error": "expected a JSON object"}, 400)
+        return route(spec)
+
+
+def create_app(api_keys: dict[str, str], max_skew_seconds: int = 300,
+               currencies: dict[str, str] | None = None) -> SandboxApp:
+    """The marketplace sandbox. ``api_keys`` maps UserID → API key; ``currencies`` maps UserID →
+    the currency its items are sold in (default CLP)."""
+    return MarketplaceSandbox(Marketplace(api_keys, max_skew_seconds, currencies or {}))
+
+
+def _pair(text: str) -> tuple[str, str]:
+    name, sep, value = text.partition("=")
+    if not sep or not name or not value:
+        raise argparse.ArgumentTypeError(f"expected NAME=VALUE, got {text!r}")
+    return name, value
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Local Falabella Seller Center sandbox")
+    parser.add_argument("--port", type=int, default=7101)
+    parser.add_argument("--key", type=_pair, action="append", default=[], metavar="USERID=APIKEY",
+                        help="a seller user and its API key (repeatable)")
+    parser.add_argument("--currency", type=_pair, action="append", default=[], metavar="USERID=CURRENCY",
+                        help="currency of a user's items, e.g. faco@thor.local=COP (default CLP)")
+    parser.add_argument("--max-skew", type=int, default=300, help="accepted Timestamp skew in seconds")
+    args = parser.parse_args(argv)
+    if not args.key:
+        parser.error("give at least one --key USERID=APIKEY")
+    app = create_app(dict(args.key), args.max_skew, {user: cur.upper() for user, cur in args.currency})
+    serve_forever(app, args.port, "marketplace")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,465 @@
+"""A local ZORT (zortout.com) v3 API, and a sender that plays ZORT calling Thor's webhook.
+
+Run it with ``python -m localdev.sandboxes.zort --port 7103 --store faco-store=APIKEY:APISECRET``.
+
+The API is ``GET|POST /api.aspx?method=<METHOD>&version=3[&format=json]`` with the headers
+``storename``, ``apikey`` and ``apisecret``. Like ZORT, every answer is HTTP 200 and the outcome
+is the body's ``resCode`` (``"200"`` success) and ``resDesc``. Checks, in this order:
+
+1. headers ``storename``/``apikey``/``apisecret`` present and matching a configured store
+   (constant-time compare)                                                  → resCode ``401``
+2. ``version`` = 3                                                          → resCode ``400``
+3. ``format`` absent or ``json`` (ZORT also offers xml; the sandbox speaks JSON only) → ``400``
+4. ``method`` known (GETWEBHOOK, UPDATEWEBHOOK; case-insensitive)           → resCode ``404``
+5. the HTTP verb the reference gives (GETWEBHOOK GET, UPDATEWEBHOOK POST)    → resCode ``405``
+6. UPDATEWEBHOOK: the body is a JSON object; ``key1``..``key3`` non-blank strings; every URL
+   field a string or null that is blank or an ``http(s)://host…`` URL       → resCode ``400``
+
+The v3 reference documents only ``resCode 200 - Success``: the failure codes above (and that
+a bad key or secret answers HTTP 200 rather than 401) are the sandbox's choice, mirroring the
+"HTTP 200 even when resCode says it failed" behaviour seen from ZORT. Also unconfirmed:
+
+- UPDATEWEBHOOK replaces the whole setting: a URL field left out is stored blank (the reference:
+  "If this value is null or blank, this trigger will be not active"); unknown fields are ignored;
+- GETWEBHOOK answers ``resCode``/``resDesc`` next to ``key1``..``key3`` and every URL field
+  (the reference lists only the latter), blank for a store never configured.
+
+Faults injected with ``/_sandbox/fail`` are the shared ones (``500``/``429``/``timeout``/
+``malformed``) plus ``res<code>``, e.g. ``{"mode": "res500"}``: HTTP 200 with
+``{"resCode": "500", "resDesc": "sandbox injected failure"}``, ZORT's way of failing.
+
+``send_webhook`` POSTs an event to Thor the way ZORT's reference describes, and ``SEED_EXAMPLES``
+holds the reference's example payload of each of the 23 events.
+"""
+from __future__ import annotations
+
+import argparse
+import hmac
+import json
+import threading
+from typing import Mapping
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+
+import requests
+from werkzeug.wrappers import Request, Response
+
+from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
+from shared.adapters.zort_api import WEBHOOK_URL_FIELDS
+
+API_PATH = "/api.aspx"
+KEY_FIELDS = ("key1", "key2", "key3")
+METHOD_VERBS = {"GETWEBHOOK": "GET", "UPDATEWEBHOOK": "POST"}
+
+
+class ZortError(Exception):
+    """A ``{resCode, resDesc}`` failure to answer with (HTTP 200, as ZORT does)."""
+
+    def __init__(self, res_code: str, res_desc: str):
+        super().__init__(f"{res_code}: {res_desc}")
+        self.res_code, self.res_desc = res_code, res_desc
+
+
+def _answer(res_code: str, res_desc: str, **fields) -> Response:
+    return json_response({"resCode": res_code, "resDesc": res_desc, **fields})
+
+
+def _is_http_url(value: str) -> bool:
+    parts = urlsplit(value)
+    return parts.scheme in ("http", "https") and bool(parts.hostname) and not any(c.isspace() for c in value)
+
+
+def _blank_webhook() -> dict[str, str]:
+    return {**{name: "" for name in KEY_FIELDS}, **{name: "" for name in WEBHOOK_URL_FIELDS}}
+
+
+class Zort:
+    """The API's state: stores and their webhook settings."""
+
+    def __init__(self, stores: Mapping[str, tuple[str, str]]):
+        self.stores = {name: (str(key), str(secret)) for name, (key, secret) in stores.items()}
+        self.webhooks: dict[str, dict[str, str]] = {}
+        self.lock = threading.Lock()
+
+    def reset(self) -> None:
+        with self.lock:
+            self.webhooks.clear()
+
+    def handle(self, request: Request) -> Response:
+        if request.path != API_PATH:
+            return json_response({"error": f"not found: {request.path}"}, 404)
+        try:
+            store = self.authenticate(request)
+            return self.dispatch(store, request)
+        except ZortError as error:
+            return _answer(error.res_code, error.res_desc)
+
+    def authenticate(self, request: Request) -> str:
+        name = request.headers.get("storename", "")
+        key = request.headers.get("apikey", "")
+        secret = request.headers.get("apisecret", "")
+        expected = self.stores.get(name)
+        valid = bool(name and key and secret and expected)
+        if expected is not None:  # compare both even when one differs: no early exit to time
+            key_ok = hmac.compare_digest(key.encode("utf-8"), expected[0].encode("utf-8"))
+            secret_ok = hmac.compare_digest(secret.encode("utf-8"), expected[1].encode("utf-8"))
+            valid = valid and key_ok and secret_ok
+        if not valid:
+            raise ZortError("401", "Unauthorized: storename, apikey or apisecret is missing or invalid")
+        return name
+
+    def dispatch(self, store: str, request: Request) -> Response:
+        version = request.args.get("version", "").strip()
+        if version != "3":
+            raise ZortError("400", "version is required and must be 3")
+        response_format = request.args.get("format", "json").strip().lower()
+        if response_format != "json":
+            raise ZortError("400", "the sandbox answers format=json only")
+        method = request.args.get("method", "").strip().upper()
+        if method not in METHOD_VERBS:
+            raise ZortError("404", f"unknown method {method[:64]!r}" if method else "method is required")
+        if request.method != METHOD_VERBS[method]:
+            raise ZortError("405", f"{method} must be called with {METHOD_VERBS[method]}")
+        if method == "GETWEBHOOK":
+            with self.lock:
+                settings = dict(self.webhooks.get(store) or _blank_webhook())
+            return _answer("200", "Success", **settings)
+        self.webhooks_update(store, request)
+        return _answer("200", "Success")
+
+    def webhooks_update(self, store: str, request: Request) -> None:
+        try:
+            body = json.loads(request.get_data(as_text=True) or "null")
+        except ValueError:
+            raise ZortError("400", "the body must be a JSON object") from None
+        if not isinstance(body, dict):
+            raise ZortError("400", "the body must be a JSON object")
+        settings = _blank_webhook()
+        for name in KEY_FIELDS:
+            value = body.get(name)
+            if not isinstance(value, str) or not value.strip():
+                raise ZortError("400", f"{name} is required")
+            settings[name] = value
+        for name in WEBHOOK_URL_FIELDS:
+            value = body.get(name)
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise ZortError("400", f"{name} must be a string")
+            value = value.strip()
+            if value and not _is_http_url(value):
+                raise ZortError("400", f"{name} must be an http(s) URL or blank")
+            settings[name] = value
+        with self.lock:
+            self.webhooks[store] = settings
+
+
+def _fault_hook(fault: Fault, request: Request) -> Response | None:
+    if fault.mode.startswith("res"):
+        return _answer(fault.mode[3:] or "500", "sandbox injected failure")
+    return None
+
+
+def create_app(stores: dict[str, tuple[str, str]]) -> SandboxApp:
+    """The ZORT sandbox. ``stores`` maps storename → (apikey, apisecret)."""
+    zort = Zort(stores)
+    app = SandboxApp(zort.handle, reset=zort.reset, fault_hook=_fault_hook)
+    app.zort = zort  # type: ignore[attr-defined]  # the state, for tests that want to peek
+    return app
+
+
+# --- ZORT calling Thor --------------------------------------------------------------------------
+
+def send_webhook(thor_url: str, method: str, payload: object, key1: str, key2: str = "", key3: str = "", *,
+                 as_form: bool = True, query: dict | None = None, timeout=10) -> requests.Response:
+    """POST one event to ``thor_url`` as ZORT does.
+
+    Headers ``Authorization: Basic {key1}`` (key1 itself, not base64 of anything), ``key1``,
+    ``key2``, ``key3``; ``method`` and ``query`` (``id``, ``number``, ``paymentstatus``…) join the
+    URL's own query (``code`` stays), each name once. The body is ``payload=<json>`` form-encoded
+    when ``as_form`` (what public receivers see most), else the JSON itself. A ``str``/``bytes``
+    payload is sent as is, to play a malformed one.
+
+    Unconfirmed: how ZORT merges ``method`` into a URL that already has a query (this sets it
+    once) and which body shape it really uses (hence ``as_form``).
+    """
+    parts = urlsplit(thor_url)
+    params = dict(parse_qsl(parts.query, keep_blank_values=True))
+    params["method"] = method
+    params.update({str(k): str(v) for k, v in (query or {}).items()})
+    url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))
+    headers = {"Authorization": f"Basic {key1}", "key1": key1, "key2": key2, "key3": key3}
+    if isinstance(payload, bytes):
+        text = payload.decode("utf-8")
+    elif isinstance(payload, str):
+        text = payload
+    else:
+        text = json.dumps(payload, ensure_ascii=False)
+    if as_form:
+        return requests.post(url, data={"payload": text}, headers=headers, timeout=timeout)
+    headers["Content-Type"] = "application/json; charset=utf-8"
+    return requests.post(url, data=text.encode("utf-8"), headers=headers, timeout=timeout)
+
+
+# --- the reference's example payloads ------------------------------------------------------------
+# Copied verbatim from ZORT's v3 webhook reference ("Ex. Payload JSON"), typos included:
+# the transfer date really is "2021-01- 25" and DELETERETURNPURCHASEORDER's number "DO-0001".
+# The reference gives ADD*/UPDATE*/UPDATE*PAYMENT of one document the same example.
+
+_PRODUCT = """{
+  "id": 1234,
+  "sku": "P0001",
+  "name": "Product1",
+  "sellprice": "20.00",
+  "purchaseprice": "10.00",
+  "unittext": "Piece",
+  "weight": "500",
+  "barcode": "1234",
+  "category": "test category"
+}"""
+
+_PRODUCT_QUANTITY = """{
+  "id": 1234,
+  "sku": "P0001",
+  "name": "Product1",
+  "stock": "20.00",
+  "availablestock": "10.00"
+}"""
+
+_PRODUCT_DELETE = """{
+  "id": 1234,
+  "sku": "P0001"
+}"""
+
+_LINES = """[
+    {
+      "productid": 2345,
+      "sku": "P0001",
+      "name": "Product 1",
+      "number": 1,
+      "pricepernumber": 100,
+      "discount": null,
+      "totalprice": 100
+    },
+    {
+      "productid": 4567,
+      "sku": "P0002",
+      "name": "Product 2",
+      "number": 1,
+      "pricepernumber": 50,
+      "discount": null,
+      "totalprice": 50
+    }
+  ]"""
+
+_ORDER = """{
+  "id": 1234,
+  "number": "SO-0001",
+  "orderdate": "/Date(1644944400000)/",
+  "orderdateString": "2022-02-16",
+  "customerid": 123,
+  "customername": "Customer Name",
+  "customeridnumber": null,
+  "customerphone": null,
+  "customeremail": null,
+  "customeraddress": null,
+  "customerbranchname": null,
+  "customerbranchno": null,
+  "shippingdate": null,
+  "shippingchannel": null,
+  "shippingamount": null,
+  "shippingvat": null,
+  "shippingname": null,
+  "shippingaddress": null,
+  "shippingphone": null,
+  "shippingemail": null,
+  "trackingno": null,
+  "saleschannel": null,
+  "description": null,
+  "reference": null,
+  "vattype": 1,
+  "list": %s,
+  "discount": null,
+  "vatamount": null,
+  "amount": 150,
+  "paymentamount": 150,
+  "paymentstatus": "Paid",
+  "status": "Success",
+  "isCOD": false
+}""" % _LINES
+
+_ORDER_TRACKING = """[
+  {
+    "trackingno": "THP0001",
+    "trackingurl": "",
+    "shippingdate": null
+  }
+]"""
+
+_ORDER_DELETE = """{
+  "id": 1234,
+  "number": "SO-0001"
+}"""
+
+_PURCHASE = """{
+  "id": 1234,
+  "number": "PO-0001",
+  "purchaseorderdate": "/Date(1644944400000)/",
+  "purchaseorderdateString": "2022-02-16",
+  "customerid": 123,
+  "customername": "Customer Name",
+  "customeridnumber": null,
+  "customerphone": null,
+  "customeremail": null,
+  "customeraddress": null,
+  "description": null,
+  "reference": null,
+  "vattype": 1,
+  "list": %s,
+  "discount": null,
+  "vatamount": null,
+  "amount": 150,
+  "paymentamount": 150,
+  "paymentstatus": "Paid",
+  "status": "Success"
+}""" % _LINES
+
+_PURCHASE_DELETE = """{
+  "id": 1234,
+  "number": "PO-0001"
+}"""
+
+_RETURN_ORDER = """{
+  "id": 1234,
+  "number": "CN-0001",
+  "returnorderdate": "/Date(1644944400000)/",
+  "returnorderdateString": "2022-02-16",
+  "customerid": 123,
+  "customername": "Customer Name",
+  "customeridnumber": null,
+  "customerphone": null,
+  "customeremail": null,
+  "customeraddress": null,
+  "description": null,
+  "reference": "SO-0001",
+  "vattype": 1,
+  "list": %s,
+  "discount": null,
+  "vatamount": null,
+  "amount": 150,
+  "paymentamount": 150,
+  "paymentstatus": "Paid",
+  "status": "Success",
+  "referenceid": 2345
+}""" % _LINES
+
+_RETURN_ORDER_DELETE = """{
+  "id": 1234,
+  "number": "CN-0001"
+}"""
+
+_RETURN_PURCHASE = """{
+  "id": 1234,
+  "number": "DN-0001",
+  "returnpurchaseorderdate": "/Date(1644944400000)/",
+  "returnpurchaseorderdateString": "2022-02-16",
+  "customerid": 123,
+  "customername": "Contact Name",
+  "customeridnumber": null,
+  "customerphone": null,
+  "customeremail": null,
+  "customeraddress": null,
+  "description": null,
+  "reference": "PO-0001",
+  "vattype": 1,
+  "list": %s,
+  "discount": null,
+  "vatamount": null,
+  "amount": 150,
+  "paymentamount": 150,
+  "paymentstatus": "Paid",
+  "status": "Success",
+  "referenceid": 2345
+}""" % _LINES
+
+_RETURN_PURCHASE_DELETE = """{
+  "id": 1234,
+  "number": "DO-0001"
+}"""
+
+_TRANSFER = """{
+  "id": 1234,
+  "number": "TF-0001",
+  "status": "Success",
+  "transferdate": "2021-01- 25",
+  "fromwarehousecode": "W0001",
+  "towarehousecode": "W0002",
+  "list": [
+    {
+      "sku": "P0001",
+      "name": "Product1",
+      "number": "5"
+    },
+    {
+      "sku": "P0002",
+      "name": "Product2",
+      "number": "3"
+    }
+  ]
+}"""
+
+_SEED_JSON: dict[str, str] = {
+    "ADDPRODUCT": _PRODUCT,
+    "UPDATEPRODUCT": _PRODUCT,
+    "UPDATEPRODUCTQUANTITY": _PRODUCT_QUANTITY,
+    "DELETEPRODUCT": _PRODUCT_DELETE,
+    "ADDORDER": _ORDER,
+    "UPDATEORDER": _ORDER,
+    "UPDATEORDERPAYMENT": _ORDER,
+    "UPDATEORDERTRACKING": _ORDER_TRACKING,
+    "DELETEORDER": _ORDER_DELETE,
+    "ADDPURCHASEORDER": _PURCHASE,
+    "UPDATEPURCHASEORDER": _PURCHASE,
+    "UPDATEPURCHASEORDERPAYMENT": _PURCHASE,
+    "DELETEPURCHASEORDER": _PURCHASE_DELETE,
+    "ADDRETURNORDER": _RETURN_ORDER,
+    "UPDATERETURNORDER": _RETURN_ORDER,
+    "UPDATERETURNORDERPAYMENT": _RETURN_ORDER,
+    "DELETERETURNORDER": _RETURN_ORDER_DELETE,
+    "ADDRETURNPURCHASEORDER": _RETURN_PURCHASE,
+    "UPDATERETURNPURCHASEORDER": _RETURN_PURCHASE,
+    "UPDATERETURNPURCHASEORDERPAYMENT": _RETURN_PURCHASE,
+    "DELETERETURNPURCHASEORDER": _RETURN_PURCHASE_DELETE,
+    "ADDTRANSFER": _TRANSFER,
+    "UPDATETRANSFER": _TRANSFER,
+}
+
+SEED_EXAMPLES: dict[str, object] = {method: json.loads(text) for method, text in _SEED_JSON.items()}
+"""Each of the 23 events' example payload, parsed; entries never share objects (each is its own
+parse), so mutating one does not change another. Copy before mutating all the same."""
+
+
+# --- command line ------------------------------------------------------------------------------
+
+def _store(text: str) -> tuple[str, tuple[str, str]]:
+    """``NAME=APIKEY:APISECRET``; split at the first ``=`` and then the first ``:`` (API keys are
+    base64 and may end in ``=``; store names are e-mail addresses or slugs)."""
+    name, sep, credentials = text.partition("=")
+    key, colon, secret = credentials.partition(":")
+    if not sep or not colon or not name or not key or not secret:
+        raise argparse.ArgumentTypeError(f"expected NAME=APIKEY:APISECRET, got {text.split('=')[0]!r}=…")
+    return name, (key, secret)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description="Local ZORT v3 API sandbox (webhook settings)")
+    parser.add_argument("--port", type=int, default=7103)
+    parser.add_argument("--store", type=_store, action="append", default=[], metavar="NAME=APIKEY:APISECRET",
+                        help="a store and its API key and secret (repeatable)")
+    args = parser.parse_args(argv)
+    if not args.store:
+        parser.error("give at least one --store NAME=APIKEY:APISECRET")
+    serve_forever(create_app(dict(args.store)), args.port, "ZORT")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,101 @@
+"""The whole local system: Azurite, the three sandboxes and Thor's runner, wired by one settings map.
+
+Used by `make run` (fixed ports, data kept in .azurite/), by the tests and by the benchmark
+(free ports, in-memory storage), so all three run exactly the same thing.
+"""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from localdev.azurite import ROOT, Azurite, free_port, wait_for_port
+from localdev.sandboxes._server import RunningServer
+from shared.tenants import TENANTS
+
+EXAMPLE_SETTINGS = ROOT / "local.settings.example.json"
+
+
+def example_values() -> dict[str, str]:
+    return dict(json.loads(EXAMPLE_SETTINGS.read_text())["Values"])
+
+
+def sandbox_credentials(values: dict[str, str]) -> tuple[dict, dict, dict]:
+    """What each sandbox must accept, read from Thor's own settings so the two always agree."""
+    marketplace, oms, zort = {}, {}, {}
+    for tenant in TENANTS:
+        t = tenant.upper()
+        if values.get(f"MARKETPLACE_USER_ID_{t}"):
+            marketplace[values[f"MARKETPLACE_USER_ID_{t}"]] = values[f"MARKETPLACE_API_KEY_{t}"]
+        if values.get(f"OMS_TOKEN_{t}"):
+            oms[values[f"OMS_TOKEN_{t}"]] = values[f"OMS_TENANT_{t}"]
+        if values.get(f"ZORT_STORENAME_{t}"):
+            zort[values[f"ZORT_STORENAME_{t}"]] = (values[f"ZORT_APIKEY_{t}"], values[f"ZORT_APISECRET_{t}"])
+    return marketplace, oms, zort
+
+
+@dataclass
+class Stack:
+    values: dict[str, str] = field(default_factory=example_values)
+    thor_port: int = 0
+    sandbox_ports: tuple[int, int, int] = (0, 0, 0)
+    azurite_ports: tuple[int, int, int] = (0, 0, 0)
+    azurite_location: Path | None = None
+    log_path: Path | None = None
+    azurite: Azurite | None = None
+    servers: dict[str, RunningServer] = field(default_factory=dict)
+    runner: subprocess.Popen | None = None
+
+    def start_storage(self) -> "Stack":
+        self.azurite = Azurite(*self.azurite_ports, location=self.azurite_location).start()
+        self.values["AzureWebJobsStorage"] = self.azurite.connection_string
+        return self
+
+    def start_sandboxes(self) -> "Stack":
+        from localdev.sandboxes import marketplace, oms, zort
+
+        keys, tokens, stores = sandbox_credentials(self.values)
+        apps = {"marketplace": marketplace.create_app(keys), "oms": oms.create_app(tokens),
+                "zort": zort.create_app(stores)}
+        for (name, app), port in zip(apps.items(), self.sandbox_ports):
+            self.servers[name] = RunningServer(app, port).start()
+        self.values["MARKETPLACE_BASE_URL"] = self.servers["marketplace"].url
+        self.values["OMS_BASE_URL"] = self.servers["oms"].url
+        self.values["ZORT_API_BASE_URL"] = self.servers["zort"].url + "/api.aspx"
+        return self
+
+    def environment(self) -> dict[str, str]:
+        env = dict(os.environ)
+        env.update(self.values)
+        return env
+
+    def start_runner(self, extra_args: list[str] | None = None, stdout=None) -> "Stack":
+        self.thor_port = self.thor_port or free_port()
+        args = [sys.executable, "-m", "localdev.runner", "--port", str(self.thor_port),
+                "--settings", os.devnull, *(extra_args or [])]
+        self.runner = subprocess.Popen(args, cwd=ROOT, env=self.environment(), stdout=stdout or subprocess.DEVNULL,
+                                       stderr=subprocess.STDOUT if stdout else None, start_new_session=True)
+        wait_for_port(self.thor_port, timeout=60)
+        return self
+
+    @property
+    def thor_url(self) -> str:
+        return f"http://127.0.0.1:{self.thor_port}"
+
+    def stop_runner(self) -> None:
+        if self.runner and self.runner.poll() is None:
+            self.runner.terminate()
+            try:
+                self.runner.wait(10)
+            except subprocess.TimeoutExpired:
+                self.runner.kill()
+
+    def stop(self) -> None:
+        self.stop_runner()
+        for server in self.servers.values():
+            server.stop()
+        if self.azurite:
+            self.azurite.stop()

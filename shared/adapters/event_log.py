@@ -1,0 +1,119 @@
+"""The inbound event log (Table `ThorEvents`): PartitionKey tenant, RowKey event id."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from typing import Iterable
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.adapters.entity_codec import pack_text, unpack_text
+from shared.adapters.storage import EVENTS_TABLE, Storage, storage_errors
+from shared.domain.events import EventStatus, InboundEvent
+
+
+def _to_entity(event: InboundEvent) -> dict:
+    entity = {
+        "PartitionKey": event.tenant,
+        "RowKey": event.event_id,
+        "kind": event.kind,
+        "receivedAt": event.received_at,
+        "status": event.status.value,
+        "attempts": event.attempts,
+        "reason": event.reason,
+        "outcome": event.outcome,
+        "internalOrderId": event.internal_order_id,
+        "updatedAt": event.updated_at or event.received_at,
+    }
+    entity.update(pack_text("body", json.dumps(event.body, separators=(",", ":"), ensure_ascii=False)))
+    return {k: v for k, v in entity.items() if v is not None}
+
+
+def _from_entity(entity: dict) -> InboundEvent:
+    return InboundEvent(
+        tenant=entity["PartitionKey"],
+        event_id=entity["RowKey"],
+        kind=entity["kind"],
+        body=json.loads(unpack_text("body", entity) or "null"),
+        received_at=entity["receivedAt"],
+        status=EventStatus(entity.get("status", "received")),
+        attempts=int(entity.get("attempts") or 0),
+        reason=entity.get("reason"),
+        outcome=entity.get("outcome"),
+        internal_order_id=entity.get("internalOrderId"),
+        updated_at=entity.get("updatedAt"),
+    )
+
+
+class EventLog:
+    def __init__(self, storage: Storage):
+        self.storage = storage
+
+    @property
+    def table(self):
+        return self.storage.table(EVENTS_TABLE)
+
+    def add(self, event: InboundEvent) -> bool:
+        """Records the event; False when an event with that id is already recorded."""
+        with storage_errors():
+            try:
+                self.table.create_entity(_to_entity(event))
+                return True
+            except ResourceExistsError:
+                return False
+
+    def get(self, tenant: str, event_id: str) -> InboundEvent | None:
+        with storage_errors():
+            try:
+                return _from_entity(self.table.get_entity(tenant, event_id))
+            except ResourceNotFoundError:
+                return None
+
+    def set_status(self, event: InboundEvent, status: EventStatus, *, reason: str | None = None,
+                   outcome: str | None = None, attempts: int | None = None,
+                   internal_order_id: str | None = None) -> None:
+        """Merges the new state into the stored event (status, reason, outcome, attempts)."""
+        now = datetime.now(timezone.utc)
+        patch = {"PartitionKey": event.tenant, "RowKey": event.event_id, "status": status.value,
+                 "updatedAt": now, "reason": (reason or "")[:4000]}
+        if outcome is not None:
+            patch["outcome"] = outcome[:4000]
+        if attempts is not None:
+            patch["attempts"] = attempts
+        if internal_order_id:
+            patch["internalOrderId"] = internal_order_id
+        with storage_errors():
+            self.table.update_entity(patch, mode=UpdateMode.MERGE)
+        event.status, event.reason, event.updated_at = status, patch["reason"] or None, now
+        if outcome is not None:
+            event.outcome = outcome
+
+    def list(self, *, tenant: str | None = None, statuses: Iterable[EventStatus] = (),
+             since: datetime | None = None, until: datetime | None = None, limit: int = 1000) -> list[InboundEvent]:
+        clauses, params = [], {}
+        if tenant:
+            clauses.append("PartitionKey eq @tenant")
+            params["tenant"] = tenant
+        status_clauses = []
+        for i, status in enumerate(statuses):
+            params[f"s{i}"] = status.value
+            status_clauses.append(f"status eq @s{i}")
+        if status_clauses:
+            clauses.append("(" + " or ".join(status_clauses) + ")")
+        if since:
+            clauses.append("receivedAt ge @since")
+            params["since"] = since
+        if until:
+            clauses.append("receivedAt lt @until")
+            params["until"] = until
+        with storage_errors():
+            pages = self.table.query_entities(" and ".join(clauses), parameters=params) if clauses \
+                else self.table.list_entities()
+            events = []
+            for entity in pages:
+                events.append(_from_entity(entity))
+                if len(events) >= limit:
+                    break
+        return events

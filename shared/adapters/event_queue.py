@@ -1,0 +1,30 @@
+"""The Storage queue that hands recorded events to the processor (queue trigger `process_event`)."""
+from __future__ import annotations
+
+import json
+
+from shared.adapters.storage import EVENTS_QUEUE, Storage, storage_errors
+
+
+def encode_message(tenant: str, event_id: str) -> str:
+    return json.dumps({"tenant": tenant, "eventId": event_id}, separators=(",", ":"))
+
+
+def decode_message(text: str) -> tuple[str, str]:
+    """(tenant, event id) of a queue message; ValueError when it is not one of Thor's."""
+    data = json.loads(text)
+    if not isinstance(data, dict) or not isinstance(data.get("tenant"), str) or not isinstance(data.get("eventId"), str):
+        raise ValueError("not a Thor event message")
+    return data["tenant"], data["eventId"]
+
+
+class EventQueue:
+    def __init__(self, storage: Storage, name: str = EVENTS_QUEUE):
+        self.storage = storage
+        self.name = name
+
+    def send(self, tenant: str, event_id: str, delay: int = 0) -> None:
+        """Queues the event; `delay` seconds keeps the message invisible (retry backoff)."""
+        with storage_errors():
+            self.storage.queue(self.name).send_message(encode_message(tenant, event_id),
+                                                       visibility_timeout=int(delay) or None)

@@ -1,0 +1,77 @@
+"""Products (Table `ThorProducts`): PartitionKey tenant, RowKey the SKU (key-safe encoded).
+
+Many products are written with batch transactions (≤ 100 entities, one partition each), so a
+1,000-SKU event costs about ten Table requests, not a thousand.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from urllib.parse import quote, unquote
+
+from azure.core.exceptions import ResourceNotFoundError
+from azure.data.tables import UpdateMode
+
+from shared.adapters.storage import PRODUCTS_TABLE, Storage, storage_errors
+from shared.domain.product import Product
+
+BATCH_SIZE = 100
+_FIELDS = ("name", "status", "price", "special_price", "marketplace_stock", "zort_id", "zort_stock",
+           "zort_available_stock", "zort_deleted", "source", "updated_at")
+
+
+def sku_key(sku: str) -> str:
+    """Table keys may not hold / \\ # ? or control characters: percent-encode those."""
+    return quote(sku, safe=" !$&'()*+,-.:;=@_~[]{}|^`\"<>")
+
+
+def _to_entity(product: Product) -> dict:
+    entity = {"PartitionKey": product.tenant, "RowKey": sku_key(product.sku), "sku": product.sku}
+    for field in _FIELDS:
+        value = getattr(product, field)
+        if value is None:
+            continue
+        entity[field] = str(value) if isinstance(value, Decimal) else value
+    entity.setdefault("updated_at", datetime.now(timezone.utc))
+    return entity
+
+
+def _from_entity(entity: dict) -> Product:
+    data = {field: entity.get(field) for field in _FIELDS if entity.get(field) is not None}
+    return Product(tenant=entity["PartitionKey"], sku=entity.get("sku") or unquote(entity["RowKey"]), **data)
+
+
+class ProductRepository:
+    def __init__(self, storage: Storage):
+        self.storage = storage
+
+    @property
+    def table(self):
+        return self.storage.table(PRODUCTS_TABLE)
+
+    def upsert_many(self, products: list[Product]) -> int:
+        """Merges the products in batches of 100 per tenant; returns the number of batches sent."""
+        by_tenant: dict[str, dict[str, dict]] = {}
+        for product in products:
+            entity = _to_entity(product)
+            by_tenant.setdefault(product.tenant, {})[entity["RowKey"]] = entity  # last one wins
+        batches = 0
+        with storage_errors():
+            for entities in by_tenant.values():
+                rows = list(entities.values())
+                for start in range(0, len(rows), BATCH_SIZE):
+                    self.table.submit_transaction(
+                        [("upsert", row, {"mode": UpdateMode.MERGE}) for row in rows[start:start + BATCH_SIZE]])
+                    batches += 1
+        return batches
+
+    def merge(self, product: Product) -> None:
+        with storage_errors():
+            self.table.upsert_entity(_to_entity(product), mode=UpdateMode.MERGE)
+
+    def get(self, tenant: str, sku: str) -> Product | None:
+        with storage_errors():
+            try:
+                return _from_entity(self.table.get_entity(tenant, sku_key(sku)))
+            except ResourceNotFoundError:
+                return None

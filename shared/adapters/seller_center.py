@@ -1,0 +1,357 @@
+"""Falabella Seller Center API client: signing, retries and the few actions Thor uses.
+
+Every call is ``GET`` (or ``POST``) ``/?Action=..&Format=JSON&Timestamp=..&UserID=..&Version=..
+&Signature=..``. The signature is an HMAC-SHA256 of the sorted, RFC 3986-encoded parameters, so the
+query string is built here with exactly that encoding rather than by ``requests`` (which would
+encode spaces as ``+``): what is sent is what was signed.
+
+Each attempt gets a fresh Timestamp and Signature, so a retry after a long back-off is never
+rejected as stale. The API key is the HMAC secret: it is never logged nor put in an error.
+"""
+from __future__ import annotations
+
+import email.utils
+import hashlib
+import hmac
+import json
+import logging
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterator, Mapping, Sequence
+from urllib.parse import quote
+
+import requests
+from pydantic import ValidationError
+
+from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
+
+logger = logging.getLogger(__name__)
+
+_RFC3986_SAFE = "-_.~"
+RETRYABLE_CODES = frozenset({"E429", "E006", "1000"})
+
+
+# --- signing --------------------------------------------------------------------------------
+
+def _encode(text: str) -> str:
+    return quote(str(text), safe=_RFC3986_SAFE)
+
+
+def canonical_query(params: Mapping[str, str]) -> str:
+    """``name=value`` pairs sorted by name, RFC 3986-encoded (space → %20), joined with ``&``."""
+    return "&".join(f"{_encode(name)}={_encode(value)}" for name, value in sorted(params.items()))
+
+
+def sign(params: Mapping[str, str], api_key: str) -> str:
+    """Seller Center signature of ``params`` (which must not contain ``Signature``): lowercase hex."""
+    message = canonical_query(params).encode("utf-8")
+    return hmac.new(api_key.encode("utf-8"), message, hashlib.sha256).hexdigest()
+
+
+def format_timestamp(moment: datetime) -> str:
+    """ISO 8601 in UTC with an explicit offset and seconds precision: ``2024-05-01T12:00:00+00:00``."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
+
+
+# --- configuration and errors ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class SellerCenterConfig:
+    base_url: str
+    user_id: str
+    api_key: str = field(repr=False)
+    seller_id: str
+    business_unit: str
+    technology: str = "Python"
+    integration_type: str = "PROPIA"
+    timeout: tuple[float, float] = (3.05, 15)
+    max_attempts: int = 4
+    backoff_base: float = 0.5
+    max_backoff: float = 30.0
+    """Cap (seconds) on one back-off sleep, Retry-After included."""
+    products_chunk_size: int = 100
+    """SKUs per GetProducts call."""
+
+    def __post_init__(self) -> None:
+        if self.max_attempts < 1:
+            raise ValueError("max_attempts must be at least 1")
+        if self.products_chunk_size < 1:
+            raise ValueError("products_chunk_size must be at least 1")
+
+    @property
+    def user_agent(self) -> str:
+        """``SELLER_ID/TECHNOLOGY/TECH_VERSION/INTEGRATION_TYPE/BUSINESS_UNIT``, required by the API."""
+        version = f"{sys.version_info.major}.{sys.version_info.minor}"
+        return "/".join((self.seller_id, self.technology, version, self.integration_type, self.business_unit))
+
+
+class SellerCenterError(Exception):
+    """A failed Seller Center call. ``retryable`` tells whether trying again later may succeed.
+
+    ``code`` is the API's ErrorCode (``E007``, ``1000``…) or one of Thor's own: ``NOT_FOUND``,
+    ``TIMEOUT``, ``CONNECTION_ERROR``, ``REQUEST_FAILED``, ``MALFORMED_RESPONSE``,
+    ``UNEXPECTED_RESPONSE``, ``HTTP_<status>``.
+    """
+
+    def __init__(self, code: str, message: str, *, retryable: bool, http_status: int | None = None,
+                 action: str | None = None, error_type: str | None = None,
+                 retry_after: float | None = None):
+        super().__init__(f"{action or 'SellerCenter'}: {code}: {message}")
+        self.code = code
+        self.message = message
+        self.retryable = retryable
+        self.http_status = http_status
+        self.action = action
+        self.error_type = error_type
+        self.retry_after = retry_after
+
+
+def normalise_error_code(raw: Any) -> str:
+    """``"7"``/``"E7"``/``"E007"`` → ``"E007"``; codes of four digits or more (``"1000"``) stay.
+
+    The reference names errors ``E001``…``E429`` while some SDK samples show bare numbers; both
+    spellings are mapped to the ``E%03d`` form so callers compare against one.
+    """
+    text = str(raw or "").strip()
+    digits = text[1:] if text[:1] in ("E", "e") else text
+    if digits.isdigit() and len(digits) <= 3:
+        return f"E{int(digits):03d}"
+    return text or "UNKNOWN"
+
+
+def _is_retryable_status(status: int) -> bool:
+    return status == 429 or status >= 500
+
+
+def _retry_after_seconds(response: requests.Response) -> float | None:
+    """Retry-After as seconds (delta-seconds or HTTP-date); ``None`` when absent or unreadable."""
+    value = response.headers.get("Retry-After")
+    if not value:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        pass
+    try:
+        moment = email.utils.parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+
+
+def _error_from_payload(payload: dict, status: int, action: str, retry_after: float | None) -> SellerCenterError:
+    head = (payload.get("ErrorResponse") or {}).get("Head") or {}
+    code = normalise_error_code(head.get("ErrorCode"))
+    error_type = head.get("ErrorType") or None
+    retryable = code in RETRYABLE_CODES or error_type == "Platform" or _is_retryable_status(status)
+    return SellerCenterError(code, str(head.get("ErrorMessage") or "no message"), retryable=retryable,
+                             http_status=status, action=action, error_type=error_type,
+                             retry_after=retry_after)
+
+
+def parse_response(response: requests.Response, action: str) -> dict:
+    """The ``Body`` of a SuccessResponse, or the SellerCenterError the response stands for.
+
+    A body that is not JSON is retryable when the status is 2xx/429/5xx (a truncated or garbled
+    answer); a non-JSON 4xx (a proxy's HTML page, a wrong base URL) is not.
+    """
+    status = response.status_code
+    retry_after = _retry_after_seconds(response) if status == 429 else None
+    try:
+        payload = response.json()
+    except ValueError:
+        if 200 <= status < 300:
+            raise SellerCenterError("MALFORMED_RESPONSE", "response body is not JSON", retryable=True,
+                                    http_status=status, action=action) from None
+        raise SellerCenterError(f"HTTP_{status}", "response body is not JSON",
+                                retryable=_is_retryable_status(status), http_status=status,
+                                action=action, retry_after=retry_after) from None
+    if isinstance(payload, dict) and "ErrorResponse" in payload:
+        raise _error_from_payload(payload, status, action, retry_after)
+    if _is_retryable_status(status):
+        raise SellerCenterError(f"HTTP_{status}", f"HTTP {status}", retryable=True, http_status=status,
+                                action=action, retry_after=retry_after)
+    if 200 <= status < 300 and isinstance(payload, dict) and isinstance(payload.get("SuccessResponse"), dict):
+        body = payload["SuccessResponse"].get("Body")
+        return body if isinstance(body, dict) else {}
+    if 200 <= status < 300:
+        raise SellerCenterError("MALFORMED_RESPONSE", "JSON without SuccessResponse", retryable=True,
+                                http_status=status, action=action)
+    raise SellerCenterError(f"HTTP_{status}", f"HTTP {status} without ErrorResponse", retryable=False,
+                            http_status=status, action=action)
+
+
+# --- client ---------------------------------------------------------------------------------
+
+def _utc_now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _json_list(values: Sequence[Any]) -> str:
+    return json.dumps(list(values), separators=(",", ":"), ensure_ascii=False)
+
+
+def _id_list(ids: Sequence[str | int]) -> str:
+    """A JSON array of ids: numbers when every id is numeric (as the API's own examples send)."""
+    texts = [str(i).strip() for i in ids]
+    if all(text.isdigit() for text in texts):
+        return _json_list([int(text) for text in texts])
+    return _json_list(texts)
+
+
+def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
+    for start in range(0, len(items), size):
+        yield items[start:start + size]
+
+
+class SellerCenterClient:
+    """Synchronous Seller Center client over one ``requests.Session``.
+
+    ``sleep``, ``now`` and ``rng`` are injectable so tests can record back-offs, shift the clock
+    and fix the jitter.
+    """
+
+    def __init__(self, config: SellerCenterConfig, session: requests.Session | None = None,
+                 sleep: Callable[[float], None] = time.sleep, now: Callable[[], datetime] = _utc_now,
+                 rng: Callable[[], float] = random.random):
+        self.config = config
+        self._session = session or requests.Session()
+        self._sleep = sleep
+        self._now = now
+        self._rng = rng
+        self._url = config.base_url.rstrip("/") + "/"
+        self._headers = {"User-Agent": config.user_agent, "Accept": "application/json"}
+
+    # actions -------------------------------------------------------------------------------
+
+    def get_order(self, order_id: str | int) -> MarketplaceOrder:
+        body = self._call("GetOrder", {"OrderId": str(order_id)}, version="2.0")
+        orders = unwrap(body.get("Orders"), "Order")
+        if not orders:
+            raise SellerCenterError("NOT_FOUND", f"order {order_id} not found", retryable=False,
+                                    action="GetOrder")
+        return self._build("GetOrder", lambda: MarketplaceOrder.from_api(orders[0]))
+
+    def get_order_items(self, order_id: str | int) -> list[MarketplaceOrderItem]:
+        body = self._call("GetOrderItems", {"OrderId": str(order_id)})
+        rows = unwrap(body.get("OrderItems"), "OrderItem")
+        return self._build("GetOrderItems", lambda: [MarketplaceOrderItem.from_api(row) for row in rows])
+
+    def get_products(self, skus: Sequence[str]) -> list[MarketplaceProduct]:
+        """Products for ``skus`` (duplicates dropped), fetched ``products_chunk_size`` at a time."""
+        unique = list(dict.fromkeys(str(sku) for sku in skus))
+        products: list[MarketplaceProduct] = []
+        for chunk in _chunks(unique, self.config.products_chunk_size):
+            body = self._call("GetProducts", {"SkuSellerList": _json_list(chunk)})
+            rows = unwrap(body.get("Products"), "Product")
+            operator = self.config.business_unit
+            products.extend(self._build(
+                "GetProducts", lambda: [MarketplaceProduct.from_api(row, operator) for row in rows]))
+        return products
+
+    def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> list[MarketplaceOrder]:
+        """One page of orders updated after ``updated_after``, oldest update first."""
+        params = {
+            "UpdatedAfter": format_timestamp(updated_after),
+            "Limit": str(limit),
+            "Offset": str(offset),
+            "SortBy": "updated_at",
+            "SortDirection": "ASC",
+        }
+        body = self._call("GetOrders", params, version="2.0")
+        rows = unwrap(body.get("Orders"), "Order")
+        return self._build("GetOrders", lambda: [MarketplaceOrder.from_api(row) for row in rows])
+
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship",
+                                    shipping_provider: str | None = None, tracking_number: str | None = None,
+                                    package_id: str | None = None) -> None:
+        if not order_item_ids:
+            raise ValueError("order_item_ids must not be empty")
+        params = {"OrderItemIds": _id_list(order_item_ids), "DeliveryType": delivery_type}
+        optional = {"ShippingProvider": shipping_provider, "TrackingNumber": tracking_number, "PackageId": package_id}
+        params.update({name: value for name, value in optional.items() if value is not None})
+        self._call("SetStatusToReadyToShip", params, method="POST")
+
+    # plumbing ------------------------------------------------------------------------------
+
+    def signed_params(self, action: str, params: Mapping[str, str] | None = None,
+                      version: str = "1.0") -> dict[str, str]:
+        """The full parameter set of one attempt, Signature included."""
+        query = {
+            "Action": action,
+            "Format": "JSON",
+            "Timestamp": format_timestamp(self._now()),
+            "UserID": self.config.user_id,
+            "Version": version,
+            **(params or {}),
+        }
+        query["Signature"] = sign(query, self.config.api_key)
+        return query
+
+    def _call(self, action: str, params: Mapping[str, str] | None = None, *, method: str = "GET",
+              version: str = "1.0") -> dict:
+        """Body of a successful call, retrying retryable failures with back-off."""
+        attempts = self.config.max_attempts
+        for attempt in range(1, attempts + 1):
+            try:
+                return self._attempt(action, params, method, version)
+            except SellerCenterError as error:
+                if not error.retryable or attempt == attempts:
+                    logger.warning("Seller Center %s failed: code=%s http_status=%s attempt=%d/%d retryable=%s",
+                                   action, error.code, error.http_status, attempt, attempts, error.retryable)
+                    raise
+                delay = self._backoff(attempt, error.retry_after)
+                logger.info("Seller Center %s retry in %.2fs: code=%s http_status=%s attempt=%d/%d",
+                            action, delay, error.code, error.http_status, attempt, attempts)
+                self._sleep(delay)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _attempt(self, action: str, params: Mapping[str, str] | None, method: str, version: str) -> dict:
+        query = self.signed_params(action, params, version)
+        url = f"{self._url}?{canonical_query(query)}"
+        try:
+            response = self._session.request(method, url, headers=self._headers, timeout=self.config.timeout)
+        except requests.Timeout as exc:
+            raise SellerCenterError("TIMEOUT", type(exc).__name__, retryable=True, action=action) from None
+        except requests.ConnectionError as exc:
+            raise SellerCenterError("CONNECTION_ERROR", type(exc).__name__, retryable=True, action=action) from None
+        except requests.RequestException as exc:
+            raise SellerCenterError("REQUEST_FAILED", type(exc).__name__, retryable=False, action=action) from None
+        return parse_response(response, action)
+
+    def _backoff(self, attempt: int, retry_after: float | None) -> float:
+        """Retry-After when the server gave one, else exponential back-off with "equal jitter"
+        (half fixed, half random) so that concurrent workers spread out; both capped."""
+        cap = self.config.max_backoff
+        if retry_after is not None:
+            return min(retry_after, cap)
+        exponential = min(self.config.backoff_base * (2 ** (attempt - 1)), cap)
+        return exponential / 2 + self._rng() * exponential / 2
+
+    @staticmethod
+    def _build(action: str, build: Callable[[], Any]) -> Any:
+        """Run a model conversion, reporting a payload that does not fit as a SellerCenterError."""
+        try:
+            return build()
+        except (ValidationError, TypeError) as exc:
+            raise SellerCenterError("UNEXPECTED_RESPONSE", f"payload does not fit the model: {exc}",
+                                    retryable=False, action=action) from None
+
+
+__all__ = [
+    "SellerCenterClient",
+    "SellerCenterConfig",
+    "SellerCenterError",
+    "canonical_query",
+    "format_timestamp",
+    "normalise_error_code",
+    "parse_response",
+    "sign",
+]

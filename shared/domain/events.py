@@ -1,0 +1,34 @@
+"""An inbound event: one webhook as Thor recorded it, and where its processing stands."""
+from __future__ import annotations
+
+from datetime import datetime
+from enum import Enum
+from typing import Any
+
+from pydantic import BaseModel
+
+
+class EventStatus(str, Enum):
+    RECEIVED = "received"      # recorded and queued, not yet applied
+    COMPLETED = "completed"    # applied (or nothing for Thor to do)
+    FAILED = "failed"          # retries exhausted: kept with its reason, replayable
+    BLOCKED = "blocked"        # tenant not configured for a system it needs: replay once configured
+    UNMATCHED = "unmatched"    # a ZORT event Thor could not match to one of its orders: kept, listed
+
+    @property
+    def finished(self) -> bool:
+        return self is EventStatus.COMPLETED
+
+
+class InboundEvent(BaseModel):
+    tenant: str
+    event_id: str
+    kind: str
+    body: Any
+    received_at: datetime
+    status: EventStatus = EventStatus.RECEIVED
+    attempts: int = 0
+    reason: str | None = None
+    outcome: str | None = None
+    internal_order_id: str | None = None
+    updated_at: datetime | None = None

@@ -1,0 +1,212 @@
+"""Thor's order: items whose statuses only move forward, tracking, payment, refunds, a timeline.
+
+Pure domain code: no storage, no HTTP. Services load an `Order`, call its methods, and save it
+back under the ETag they read (optimistic concurrency).
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Literal
+
+from pydantic import BaseModel, Field
+
+from shared.domain.errors import RuleBroken
+from shared.domain.statuses import ITEM_STATUSES, can_move, overall_status
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    what: str
+    detail: str = ""
+    event_id: str | None = None
+    source: str = "thor"
+
+
+class Tracking(BaseModel):
+    number: str
+    carrier: str | None = None
+    url: str | None = None
+    shipped_at: datetime | None = None
+
+
+class OrderItem(BaseModel):
+    item_id: str
+    sku: str
+    name: str = ""
+    quantity: int = 1
+    status: str = "pending"
+    unit_price: Decimal = Decimal("0")
+    paid_price: Decimal = Decimal("0")
+    tracking: Tracking | None = None
+    status_changed_at: datetime | None = None
+
+
+class RefundLine(BaseModel):
+    sku: str
+    quantity: int
+
+
+class Refund(BaseModel):
+    refund_id: str
+    action: Literal["SAME_PRODUCT", "OTHER_PRODUCT", "REFUND"]
+    products: list[RefundLine]
+    value: Decimal
+    created_at: datetime
+    oms_synced: bool = False
+
+
+class Customer(BaseModel):
+    """Personal data, kept only because the OMS needs it. Never shown by the status endpoint."""
+
+    first_name: str | None = None
+    last_name: str | None = None
+    email: str | None = None
+    billing_address: dict | None = None
+    shipping_address: dict | None = None
+
+
+class Order(BaseModel):
+    tenant: str
+    marketplace_order_id: str
+    internal_order_id: str
+    order_number: str | None = None
+    currency: str | None = None
+    created_at: datetime | None = None
+    promised_shipping_time: datetime | None = None
+    grand_total: Decimal = Decimal("0")
+    shipping_amount: Decimal = Decimal("0")
+    items: list[OrderItem] = Field(default_factory=list)
+    customer: Customer = Field(default_factory=Customer)
+    payment_status: str | None = None
+    zort_order_id: str | None = None
+    zort_status: str | None = None
+    refunds: list[Refund] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    fetched: bool = False
+    oms_synced: bool = False
+    oms_synced_version: int = 0
+    version: int = 0
+    updated_at: datetime = Field(default_factory=utcnow)
+
+    # --- reading -----------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        return overall_status([item.status for item in self.items])
+
+    def items_by_id(self) -> dict[str, OrderItem]:
+        return {item.item_id: item for item in self.items}
+
+    def paid_total(self) -> Decimal:
+        items_total = sum((item.paid_price * item.quantity for item in self.items), Decimal("0"))
+        return items_total + self.shipping_amount if items_total else self.grand_total
+
+    def refunded_total(self) -> Decimal:
+        return sum((refund.value for refund in self.refunds if refund.action == "REFUND"), Decimal("0"))
+
+    def refunded_quantity(self, sku: str) -> int:
+        return sum(line.quantity for refund in self.refunds for line in refund.products if line.sku == sku)
+
+    def quantity_of(self, sku: str) -> int:
+        return sum(item.quantity for item in self.items if item.sku == sku)
+
+    # --- changing ----------------------------------------------------------------------
+    def note(self, what: str, detail: str = "", event_id: str | None = None, source: str = "thor") -> None:
+        self.timeline.append(TimelineEntry(at=utcnow(), what=what, detail=detail, event_id=event_id, source=source))
+        self.touch()
+
+    def touch(self) -> None:
+        self.version += 1
+        self.updated_at = utcnow()
+
+    def merge_items(self, items: list[OrderItem], event_id: str | None = None, source: str = "marketplace") -> list[str]:
+        """Adds unknown items and moves known ones forward; returns the ids whose status changed."""
+        known = self.items_by_id()
+        changed: list[str] = []
+        added = 0
+        for incoming in items:
+            current = known.get(incoming.item_id)
+            if current is None:
+                self.items.append(incoming)
+                known[incoming.item_id] = incoming
+                added += 1
+                continue
+            if incoming.tracking and not current.tracking:
+                current.tracking = incoming.tracking
+            if self._move(current, incoming.status, event_id, source):
+                changed.append(current.item_id)
+        if added:
+            self.note("items", f"{added} item(s) from the {source}", event_id, source)
+        return changed
+
+    def apply_item_status(self, item_ids: list[str], new_status: str, event_id: str | None = None,
+                          source: str = "marketplace") -> tuple[list[str], list[str]]:
+        """Moves the given items to `new_status` where that is forward. Returns (changed, ignored)."""
+        if new_status not in ITEM_STATUSES:
+            raise RuleBroken("NewStatus", f"unknown item status {new_status!r}")
+        known = self.items_by_id()
+        changed, ignored = [], []
+        for item_id in item_ids:
+            item = known.get(item_id)
+            if item is not None and self._move(item, new_status, event_id, source):
+                changed.append(item_id)
+            else:
+                ignored.append(item_id)
+        if ignored:
+            self.note("status ignored", f"{new_status} for {', '.join(ignored)} (unknown item or not forward)",
+                      event_id, source)
+        return changed, ignored
+
+    def _move(self, item: OrderItem, new_status: str, event_id: str | None, source: str) -> bool:
+        if not can_move(item.status, new_status):
+            return False
+        old = item.status
+        item.status = new_status
+        item.status_changed_at = utcnow()
+        self.note("item status", f"{item.item_id}: {old} -> {new_status}", event_id, source)
+        return True
+
+    def set_tracking(self, tracking: Tracking, event_id: str | None = None, source: str = "zort") -> bool:
+        """Gives every active item without this tracking number the tracking; returns whether anything changed."""
+        changed = False
+        for item in self.items:
+            if item.status == "canceled":
+                continue
+            if item.tracking is None or item.tracking.number != tracking.number:
+                item.tracking = tracking
+                changed = True
+        if changed:
+            self.note("tracking", f"{tracking.carrier or ''} {tracking.number}".strip(), event_id, source)
+        return changed
+
+    def set_payment_status(self, status: str, event_id: str | None = None, source: str = "zort") -> bool:
+        if self.payment_status == status:
+            return False
+        self.payment_status = status
+        self.note("payment", status, event_id, source)
+        return True
+
+    def add_refund(self, refund: Refund) -> None:
+        """Checks the refund against what the order holds, then records it."""
+        for line in refund.products:
+            bought = self.quantity_of(line.sku)
+            if bought == 0:
+                raise RuleBroken("products.sku", f"SKU {line.sku!r} is not in this order")
+            left = bought - self.refunded_quantity(line.sku)
+            if line.quantity > left:
+                raise RuleBroken("products.quantity", f"quantity {line.quantity} of {line.sku!r} is more than the {left} left to refund")
+        if refund.action == "REFUND":
+            left_value = self.paid_total() - self.refunded_total()
+            if refund.value > left_value:
+                raise RuleBroken("value", f"value {refund.value} is more than the {left_value} left to refund")
+        self.refunds.append(refund)
+        self.note("refund", f"{refund.action} {refund.value} ({refund.refund_id})", source="customer-service")
+
+    def mark_oms_synced(self, event_id: str | None = None) -> None:
+        self.oms_synced = True
+        self.note("oms synced", f"version {self.version}", event_id, "oms")
+        self.oms_synced_version = self.version

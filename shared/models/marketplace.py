@@ -1,0 +1,262 @@
+"""What Thor keeps from Falabella Seller Center, normalised from the API's JSON.
+
+The Seller Center JSON is an XML document converted to JSON, and it shows:
+
+- a collection of one element arrives as an object, not a list (``{"OrderItem": {...}}``),
+  and an empty collection as ``""``, ``[]`` or ``{}``;
+- every scalar is a string (``"12990.00"``, ``"3"``), and totals may carry thousands
+  separators (``"69,190.00"``);
+- dates are ``YYYY-MM-DD HH:MM:SS`` without a zone: they are read as UTC;
+- absent values are empty strings: they become ``None``.
+
+Each model has ``from_api(dict)`` taking one element of the API's body (PascalCase keys).
+"""
+from __future__ import annotations
+
+import re
+from datetime import datetime, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Iterable
+
+from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+from pydantic.alias_generators import to_pascal
+
+_API_DATETIME = "%Y-%m-%d %H:%M:%S"
+_THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
+
+
+# --- normalisation helpers ------------------------------------------------------------------
+
+def as_list(value: Any) -> list:
+    """A collection as a list: ``None``/``""``/``{}`` → ``[]``, one object → ``[object]``."""
+    if value is None or value == "" or value == {}:
+        return []
+    if isinstance(value, list):
+        return value
+    return [value]
+
+
+def unwrap(container: Any, key: str) -> list:
+    """The elements of a wrapped collection such as ``{"OrderItems": {"OrderItem": ...}}``.
+
+    ``unwrap(body["OrderItems"], "OrderItem")`` accepts the wrapper as an object holding ``key``,
+    directly as a list, or empty.
+    """
+    if isinstance(container, dict):
+        return as_list(container.get(key))
+    return as_list(container)
+
+
+def blank_to_none(value: Any) -> Any:
+    """Empty or whitespace-only strings mean "absent"; numbers used as ids become strings."""
+    if isinstance(value, str):
+        value = value.strip()
+        return value or None
+    if isinstance(value, (int, Decimal)) and not isinstance(value, bool):
+        return str(value)
+    return value
+
+
+def parse_decimal(value: Any) -> Decimal | None:
+    """A money amount: ``"12990.00"``, ``"69,190.00"``, numbers; blanks → ``None``."""
+    value = blank_to_none(value)
+    if value is None or isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        return Decimal(str(value))
+    text = str(value)
+    if _THOUSANDS.match(text):
+        text = text.replace(",", "")
+    try:
+        return Decimal(text)
+    except InvalidOperation as exc:
+        raise ValueError(f"not a decimal amount: {value!r}") from exc
+
+
+def parse_int(value: Any) -> int | None:
+    value = blank_to_none(value)
+    if value is None or isinstance(value, int):
+        return value
+    amount = parse_decimal(value)
+    if amount is None or amount != amount.to_integral_value():
+        raise ValueError(f"not an integer: {value!r}")
+    return int(amount)
+
+
+def parse_datetime(value: Any) -> datetime | None:
+    """An aware datetime in UTC; the API's zone-less ``YYYY-MM-DD HH:MM:SS`` is taken as UTC.
+
+    ``0000-00-00 00:00:00`` (an unset date in the API's database) is ``None``.
+    """
+    value = blank_to_none(value)
+    if value is None:
+        return None
+    if isinstance(value, str):
+        if value.startswith("0000-00-00"):
+            return None
+        try:
+            value = datetime.strptime(value, _API_DATETIME)
+        except ValueError:
+            value = datetime.fromisoformat(value)
+    if not isinstance(value, datetime):
+        raise ValueError(f"not a datetime: {value!r}")
+    if value.tzinfo is None:
+        return value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc)
+
+
+def _clean_mapping(value: Any) -> dict | None:
+    """An address-like object with blank values as ``None``; an empty one is ``None``."""
+    if not isinstance(value, dict) or not value:
+        return None
+    return {key: blank_to_none(item) for key, item in value.items()}
+
+
+def _strings(values: Iterable[Any]) -> list[str]:
+    return [text for text in (blank_to_none(v) for v in values) if text is not None]
+
+
+OptStr = Annotated[str | None, BeforeValidator(blank_to_none)]
+ReqStr = Annotated[str, BeforeValidator(blank_to_none)]
+Money = Annotated[Decimal | None, BeforeValidator(parse_decimal)]
+OptInt = Annotated[int | None, BeforeValidator(parse_int)]
+UtcDateTime = Annotated[datetime | None, BeforeValidator(parse_datetime)]
+Address = Annotated[dict | None, BeforeValidator(_clean_mapping)]
+
+
+class _ApiModel(BaseModel):
+    """Fields are read from the API's PascalCase keys (``order_id`` ← ``OrderId``)."""
+
+    model_config = ConfigDict(
+        alias_generator=to_pascal,
+        validate_by_alias=True,
+        validate_by_name=True,
+        extra="ignore",
+        frozen=True,
+    )
+
+    @classmethod
+    def from_api(cls, data: dict):
+        if not isinstance(data, dict):
+            raise TypeError(f"{cls.__name__}.from_api expects an object, got {type(data).__name__}")
+        return cls.model_validate(data)
+
+
+# --- models ---------------------------------------------------------------------------------
+
+class MarketplaceOrder(_ApiModel):
+    """An order as GetOrder / GetOrders (v2) describe it. GetOrder has no currency: it is on items."""
+
+    order_id: ReqStr
+    order_number: OptStr = None
+    created_at: UtcDateTime = None
+    updated_at: UtcDateTime = None
+    price: Money = None
+    grand_total: Money = None
+    product_total: Money = None
+    currency: OptStr = None
+    items_count: OptInt = None
+    statuses: list[str] = []
+    promised_shipping_time: UtcDateTime = None
+    shipping_type: OptStr = None
+    customer_first_name: OptStr = None
+    customer_last_name: OptStr = None
+    address_billing: Address = None
+    address_shipping: Address = None
+    national_registration_number: OptStr = None
+
+    @field_validator("statuses", mode="before")
+    @classmethod
+    def _statuses(cls, value: Any) -> list[str]:
+        """``{"Status": "pending"}``, ``{"Status": [..]}``, ``[..]`` or ``"pending"``."""
+        return _strings(unwrap(value, "Status"))
+
+
+class MarketplaceOrderItem(_ApiModel):
+    """One order item (GetOrderItems); the marketplace has one row per unit sold."""
+
+    order_item_id: ReqStr
+    order_id: ReqStr
+    name: OptStr = None
+    sku: OptStr = None
+    shop_sku: OptStr = None
+    status: ReqStr
+    shipment_provider: OptStr = None
+    tracking_code: OptStr = None
+    package_id: OptStr = None
+    currency: OptStr = None
+    item_price: Money = None
+    paid_price: Money = None
+    tax_amount: Money = None
+    shipping_amount: Money = None
+    voucher_amount: Money = None
+    promised_shipping_time: UtcDateTime = None
+
+
+class MarketplaceProduct(_ApiModel):
+    """A product (GetProducts). Price, stock and status live per business unit in the API.
+
+    ``from_api(data, operator_code="faco")`` takes them from the business unit whose
+    OperatorCode matches (case-insensitive) and leaves them ``None`` when none matches, so
+    another country's price is never mistaken for ours. Without ``operator_code`` the first
+    business unit is used. Product-level fields (older responses) are the fallback.
+    ``business_units`` keeps every unit as given.
+    """
+
+    seller_sku: ReqStr
+    name: OptStr = None
+    brand: OptStr = None
+    status: OptStr = None
+    price: Money = None
+    special_price: Money = None
+    stock: OptInt = None
+    business_units: list[dict] = []
+    primary_category: OptStr = None
+
+    @field_validator("business_units", mode="before")
+    @classmethod
+    def _business_units(cls, value: Any) -> list[dict]:
+        return [unit for unit in unwrap(value, "BusinessUnit") if isinstance(unit, dict)]
+
+    @field_validator("primary_category", mode="before")
+    @classmethod
+    def _primary_category(cls, value: Any) -> Any:
+        """Usually a name; tolerate the ``{"Id": .., "Name": ..}`` form some payloads use."""
+        if isinstance(value, dict):
+            return value.get("Name") or value.get("Id")
+        return value
+
+    @classmethod
+    def from_api(cls, data: dict, operator_code: str | None = None) -> "MarketplaceProduct":
+        if not isinstance(data, dict):
+            raise TypeError(f"{cls.__name__}.from_api expects an object, got {type(data).__name__}")
+        units = [unit for unit in unwrap(data.get("BusinessUnits"), "BusinessUnit") if isinstance(unit, dict)]
+        unit = _pick_business_unit(units, operator_code)
+        merged = dict(data)
+        if unit is not None:
+            for key in ("Price", "SpecialPrice", "Stock", "Status"):
+                if key in unit:
+                    merged[key] = unit[key]
+        if "Stock" not in merged and "Quantity" in data:
+            merged["Stock"] = data["Quantity"]
+        return cls.model_validate(merged)
+
+
+def _pick_business_unit(units: list[dict], operator_code: str | None) -> dict | None:
+    if not operator_code:
+        return units[0] if units else None
+    wanted = operator_code.strip().lower()
+    return next((unit for unit in units if str(unit.get("OperatorCode", "")).strip().lower() == wanted), None)
+
+
+__all__ = [
+    "MarketplaceOrder",
+    "MarketplaceOrderItem",
+    "MarketplaceProduct",
+    "as_list",
+    "unwrap",
+    "blank_to_none",
+    "parse_decimal",
+    "parse_int",
+    "parse_datetime",
+]

@@ -1,0 +1,39 @@
+"""Read-modify-write of one order under optimistic concurrency, retried on conflicts."""
+from __future__ import annotations
+
+import random
+import time
+from typing import Callable, TypeVar
+
+from shared.domain.errors import NotFound
+from shared.domain.order import Order
+from shared.ports import ConcurrentUpdate, OrderRepositoryPort
+
+T = TypeVar("T")
+MAX_CONFLICTS = 20
+
+
+def update_order(orders: OrderRepositoryPort, tenant: str, internal_order_id: str,
+                 mutate: Callable[[Order], T], create: Callable[[], Order] | None = None,
+                 sleep: Callable[[float], None] = time.sleep) -> tuple[Order, T]:
+    """Applies `mutate` to the stored order (or to `create()` when there is none) and saves it.
+
+    `mutate` may run more than once (once per conflict), so it must only change the order.
+    A mutate that leaves `order.version` unchanged skips the write.
+    """
+    for attempt in range(MAX_CONFLICTS):
+        found = orders.get(tenant, internal_order_id)
+        if found is None and create is None:
+            raise NotFound("internalOrderId", f"no order {internal_order_id!r}")
+        order, etag = found if found else (create(), None)
+        before = order.version
+        result = mutate(order)
+        try:
+            if etag is None:
+                orders.add(order)
+            elif order.version != before:
+                orders.save(order, etag)
+            return order, result
+        except ConcurrentUpdate:
+            sleep(random.uniform(0, 0.02 * (attempt + 1)))
+    raise ConcurrentUpdate(f"{internal_order_id}: gave up after {MAX_CONFLICTS} conflicting writes")

@@ -1,0 +1,92 @@
+"""Refunds and exchanges asked for by customer service: checked, recorded, then sent to the OMS."""
+from __future__ import annotations
+
+import hashlib
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from shared.domain.errors import Conflict, NotFound, RuleBroken
+from shared.domain.ids import canonical_json, parse_internal_order_id
+from shared.domain.order import Order, Refund, RefundLine
+from shared.models.webhooks import RefundRequest
+from shared.services.intake import accept_event
+from shared.services.order_updates import update_order
+
+
+@dataclass
+class RefundAnswer:
+    status: int
+    body: dict
+
+
+def _refund_id(tenant: str, idempotency_key: str | None) -> str:
+    if idempotency_key:
+        return "rf-" + hashlib.sha256(f"{tenant}\n{idempotency_key}".encode()).hexdigest()[:24]
+    return "rf-" + uuid.uuid4().hex[:24]
+
+
+def _answer(order: Order, refund: Refund) -> dict:
+    return {
+        "refund": {
+            "refundId": refund.refund_id,
+            "action": refund.action,
+            "products": [line.model_dump() for line in refund.products],
+            "value": str(refund.value),
+            "createdAt": refund.created_at.isoformat(),
+        },
+        "order": {
+            "internalOrderId": order.internal_order_id,
+            "paidTotal": str(order.paid_total()),
+            "refundedTotal": str(order.refunded_total()),
+            "refundedQuantities": {sku: order.refunded_quantity(sku) for sku in sorted({i.sku for i in order.items})},
+        },
+    }
+
+
+def request_refund(context, tenant: str, internal_order_id: str, request: RefundRequest,
+                   raw_body: dict, idempotency_key: str | None) -> RefundAnswer:
+    parsed = parse_internal_order_id(internal_order_id)
+    if parsed is None:
+        raise NotFound("id", f"no order {internal_order_id!r}")
+    if parsed[0] != tenant:
+        raise RuleBroken("tenant", f"order {internal_order_id!r} does not belong to tenant {tenant!r}")
+
+    body_hash = hashlib.sha256(canonical_json(raw_body).encode()).hexdigest()
+    if idempotency_key and not context.idempotency.add(tenant, idempotency_key, {"bodyHash": body_hash, "status": None}):
+        remembered = context.idempotency.get(tenant, idempotency_key) or {}
+        if remembered.get("bodyHash") != body_hash:
+            raise RuleBroken("Idempotency-Key", "this key was already used with a different body")
+        if remembered.get("status") is None:
+            raise Conflict("Idempotency-Key", "a request with this key is still being processed")
+        return RefundAnswer(remembered["status"], remembered["body"])
+    try:
+        answer = _record_refund(context, tenant, internal_order_id, request, idempotency_key)
+    except BaseException:
+        if idempotency_key:  # let the caller's retry run again (the refund id makes it idempotent)
+            context.idempotency.delete(tenant, idempotency_key)
+        raise
+    if idempotency_key:
+        context.idempotency.replace(tenant, idempotency_key,
+                                    {"bodyHash": body_hash, "status": answer.status, "body": answer.body})
+    return answer
+
+
+def _record_refund(context, tenant: str, internal_order_id: str, request: RefundRequest,
+                   idempotency_key: str | None) -> RefundAnswer:
+    refund = Refund(refund_id=_refund_id(tenant, idempotency_key), action=request.action,
+                    products=[RefundLine(sku=p.sku, quantity=p.quantity) for p in request.products],
+                    value=request.value, created_at=datetime.now(timezone.utc))
+
+    def add(order: Order) -> Refund:
+        existing = next((r for r in order.refunds if r.refund_id == refund.refund_id), None)
+        if existing:
+            return existing
+        order.add_refund(refund)
+        return refund
+
+    order, recorded = update_order(context.orders, tenant, internal_order_id, add)
+    accept_event(context.events, context.queue, tenant=tenant, kind="refund", identity=recorded.refund_id,
+                 body={"internalOrderId": internal_order_id, "refundId": recorded.refund_id},
+                 internal_order_id=internal_order_id)
+    return RefundAnswer(201, _answer(order, recorded))

@@ -1,0 +1,148 @@
+"""ZORT events: apply what concerns Thor (tracking, order status, payment, stock, products).
+
+A ZORT order is matched to a Thor order by the payload's `reference`, then its `number` (or the
+query's `number` for UPDATEORDERTRACKING / UPDATEORDERPAYMENT), each compared with Thor's internal
+order id, the marketplace order id and the marketplace order number. Events that name an order
+Thor does not know are kept as `unmatched`, listed and replayable, never dropped.
+"""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+from shared.connectors import ready_to_ship_enabled
+from shared.domain.events import EventStatus, InboundEvent
+from shared.domain.order import Order, Tracking
+from shared.domain.product import Product
+from shared.services.order_updates import update_order
+from shared.services.processing import Outcome
+from shared.zort import events as zort
+
+ORDER_EVENTS = {"ADDORDER", "UPDATEORDER", "UPDATEORDERPAYMENT"}
+RETURN_EVENTS = {"ADDRETURNORDER", "UPDATERETURNORDER", "UPDATERETURNORDERPAYMENT"}
+PRODUCT_EVENTS = {"ADDPRODUCT", "UPDATEPRODUCT", "UPDATEPRODUCTQUANTITY", "DELETEPRODUCT"}
+
+
+def _as_datetime(value) -> datetime | None:
+    if value is None or isinstance(value, datetime):
+        return value
+    return datetime.combine(value, time(), tzinfo=timezone.utc)
+
+
+def _match(context, tenant: str, candidates: list[str | None]) -> tuple[Order, str] | None:
+    for candidate in candidates:
+        if candidate:
+            found = context.orders.find_by_reference(tenant, str(candidate))
+            if found:
+                return found
+    return None
+
+
+def handle_zort(context, event: InboundEvent) -> Outcome:
+    method = event.body["method"]
+    query = zort.ZortQuery.model_validate({"method": method, **event.body.get("query", {})})
+    payload = zort.parse_event(method, event.body["payload"])
+    if method in PRODUCT_EVENTS:
+        return _apply_product(context, event.tenant, method, payload)
+    if method in ORDER_EVENTS:
+        return _apply_order(context, event, method, payload, query)
+    if method == "UPDATEORDERTRACKING":
+        return _apply_tracking(context, event, payload, query)
+    if method == "DELETEORDER":
+        return _note_on_order(context, event, [payload.number, str(payload.id)], "deleted in ZORT",
+                              f"ZORT order {payload.number}")
+    if method in RETURN_EVENTS:
+        return _note_on_order(context, event, [payload.reference], "return in ZORT",
+                              f"{payload.number} ({payload.status or 'no status'})")
+    return Outcome(EventStatus.COMPLETED, f"{method}: recorded; nothing for Thor to apply")
+
+
+def _apply_product(context, tenant: str, method: str, payload) -> Outcome:
+    product = Product(tenant=tenant, sku=payload.sku, zort_id=payload.id, source="zort")
+    if method == "UPDATEPRODUCTQUANTITY":
+        product.zort_stock, product.zort_available_stock = payload.stock, payload.availablestock
+    elif method == "DELETEPRODUCT":
+        product.zort_deleted = True
+    else:
+        product.name, product.zort_deleted = payload.name, False
+    context.products.merge(product)
+    return Outcome(EventStatus.COMPLETED, f"product {payload.sku} updated from ZORT ({method})")
+
+
+def _unmatched(method: str, candidates) -> Outcome:
+    named = ", ".join(str(c) for c in candidates if c) or "nothing"
+    return Outcome(EventStatus.UNMATCHED, f"{method}: no Thor order matches {named}")
+
+
+def _apply_order(context, event: InboundEvent, method: str, payload, query) -> Outcome:
+    candidates = [payload.reference, payload.number, query.number]
+    found = _match(context, event.tenant, candidates)
+    if found is None:
+        return _unmatched(method, candidates)
+    payment = query.paymentstatus if method == "UPDATEORDERPAYMENT" and query.paymentstatus else payload.paymentstatus
+
+    def apply(order: Order) -> None:
+        order.zort_order_id = order.zort_order_id or str(payload.id)
+        if payload.status and payload.status != order.zort_status:
+            order.zort_status = payload.status
+            order.note("order status", f"ZORT: {payload.status}", event.event_id, "zort")
+        if payment:
+            order.set_payment_status(zort.normalize_payment_status(payment), event.event_id)
+        if payload.trackingno and payload.trackingno.strip():
+            order.set_tracking(Tracking(number=payload.trackingno.strip(), carrier=payload.shippingchannel,
+                                        shipped_at=_as_datetime(payload.shippingdate)), event.event_id)
+
+    order, _ = update_order(context.orders, event.tenant, found[0].internal_order_id, apply)
+    return _synced(context, order, event, f"{method} applied")
+
+
+def _apply_tracking(context, event: InboundEvent, payload, query) -> Outcome:
+    candidates = [query.number, str(query.id) if query.id else None]
+    found = _match(context, event.tenant, candidates)
+    if found is None:
+        return _unmatched("UPDATEORDERTRACKING", candidates)
+    latest = payload.latest()
+    if latest is None:
+        return Outcome(EventStatus.COMPLETED, "no tracking number in the event", found[0].internal_order_id)
+    tracking = Tracking(number=latest.trackingno.strip(), url=latest.trackingurl or None,
+                        shipped_at=_as_datetime(latest.shippingdate))
+
+    def apply(order: Order) -> None:
+        order.zort_order_id = order.zort_order_id or (str(query.id) if query.id else None)
+        order.set_tracking(tracking, event.event_id)
+
+    order, _ = update_order(context.orders, event.tenant, found[0].internal_order_id, apply)
+    detail = f"tracking {tracking.number}"
+    if ready_to_ship_enabled(context.settings, event.tenant):
+        detail += "; " + _ready_to_ship(context, order, tracking, event)
+    return _synced(context, order, event, detail)
+
+
+def _ready_to_ship(context, order: Order, tracking: Tracking, event: InboundEvent) -> str:
+    """Tells the marketplace the pending items are ready to ship with ZORT's tracking number."""
+    pending = [item.item_id for item in order.items if item.status == "pending"]
+    if not pending:
+        return "no pending items to mark ready to ship"
+    context.client("marketplace", order.tenant).set_status_to_ready_to_ship(
+        pending, tracking_number=tracking.number, shipping_provider=tracking.carrier)
+    from shared.services.marketplace_flows import refresh_order
+    refresh_order(context, order.tenant, order.marketplace_order_id, event)
+    return f"{len(pending)} item(s) set ready to ship"
+
+
+def _note_on_order(context, event: InboundEvent, candidates, what: str, detail: str) -> Outcome:
+    found = _match(context, event.tenant, candidates)
+    if found is None:
+        return _unmatched(event.body["method"], candidates)
+
+    def apply(order: Order) -> None:
+        if not any(entry.event_id == event.event_id for entry in order.timeline):
+            order.note(what, detail, event.event_id, "zort")
+
+    order, _ = update_order(context.orders, event.tenant, found[0].internal_order_id, apply)
+    return Outcome(EventStatus.COMPLETED, f"{what}: {detail}", order.internal_order_id)
+
+
+def _synced(context, order: Order, event: InboundEvent, detail: str) -> Outcome:
+    from shared.services.marketplace_flows import sync_to_oms
+    detail += "; " + sync_to_oms(context, order, event.event_id)
+    return Outcome(EventStatus.COMPLETED, detail, order.internal_order_id)

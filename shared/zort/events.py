@@ -1,0 +1,508 @@
+"""Typed models for the webhooks ZORT (zortout.com) sends to Thor.
+
+ZORT POSTs ``?method=<EVENT>`` with the event's JSON in a ``payload`` field.  This
+module only turns that *already JSON-decoded* payload into pydantic models; it knows
+nothing about HTTP or Azure.
+
+    event = parse_event("ADDORDER", json.loads(body["payload"]))
+
+Conventions, all following ZORT's v3 webhook documentation ("Ex. Payload JSON"):
+
+* Attribute names are ZORT's own (``orderdateString``, ``isCOD``, ``list`` ...), so
+  ``model_dump(mode="json")`` gives back ZORT's keys.
+* Unknown keys are accepted and kept (``extra="allow"``): ZORT adds fields over time.
+* Required: ``id`` everywhere except the tracking list, ``sku`` for product payloads
+  (and for line items), ``number`` for orders, purchases, returns and transfers.
+  Everything else is optional and nullable, because ZORT sends ``null`` freely.
+* ``"/Date(1644944400000)/"`` (epoch milliseconds, .NET style; negative values and a
+  ``+0700`` style suffix accepted) -> timezone-aware UTC ``datetime``.  The suffix only
+  says which zone the sender displayed; as in .NET, the milliseconds are already UTC,
+  so it does not shift the instant.  ISO-8601 strings *with* an offset are accepted
+  too; naive datetimes are rejected.  JSON dumps write ``"/Date(<ms>)/"`` back.
+* ``...String`` dates and ``transferdate`` are ``yyyy-MM-dd`` -> ``date``.  Whitespace
+  inside is dropped first, because the documented transfer example really is
+  ``"2021-01- 25"``.
+* Money *and quantities* (line ``number``, ``stock``, ``weight`` ...) are ``Decimal``
+  (never ``float``): ZORT sends them as JSON numbers or as strings ("20.00", "5") and
+  stock may be fractional.  A JSON float is converted through its shortest repr;
+  decode with ``json.loads(..., parse_float=Decimal)`` to avoid floats altogether.
+  JSON dumps write Decimals as strings.
+* ``discount`` stays a string: ZORT documents it as String (it may be "10%").
+* Ids are ``int``; numeric strings ("1234") are accepted, booleans are not.
+* A blank string in an optional date/number/id field is read as ``null``.
+"""
+
+import re
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Literal, Optional, Union
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    RootModel,
+    field_validator,
+)
+
+__all__ = [
+    "EVENT_MODELS",
+    "LineItem",
+    "Order",
+    "OrderRef",
+    "OrderTracking",
+    "OrderTrackingList",
+    "PaymentStatus",
+    "Product",
+    "ProductQuantity",
+    "ProductRef",
+    "PurchaseOrder",
+    "ReturnOrder",
+    "ReturnPurchaseOrder",
+    "Transfer",
+    "TransferLine",
+    "UnknownZortMethod",
+    "ZortDocument",
+    "ZortModel",
+    "ZortQuery",
+    "normalize_payment_status",
+    "parse_event",
+]
+
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_MS = timedelta(milliseconds=1)
+
+# "/Date(1644944400000)/", "/Date(-1000)/", "/Date(1644944400000+0700)/"; the JSON
+# escaped form "\/Date(...)\/" is tolerated in case a payload was decoded only once.
+_NET_DATE = re.compile(r"\\?/Date\(([+-]?[0-9]{1,20})(?:[+-][0-9]{4})?\)\\?/", re.ASCII)
+_ISO_DATE = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})", re.ASCII)
+_INTEGER = re.compile(r"[+-]?[0-9]{1,40}", re.ASCII)
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1,6})?", re.ASCII)
+
+
+# --------------------------------------------------------------------------- coercion
+
+
+def _parse_datetime(value: Any) -> Optional[datetime]:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        aware = value
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        match = _NET_DATE.fullmatch(text)
+        try:
+            if match:
+                return _EPOCH + int(match.group(1)) * _MS
+            aware = datetime.fromisoformat(text)
+        except (OverflowError, ValueError):
+            raise ValueError(f'expected "/Date(<epoch ms>)/", got {value!r}') from None
+    else:
+        raise ValueError('expected a "/Date(<epoch ms>)/" string')
+    if aware.tzinfo is None or aware.utcoffset() is None:
+        raise ValueError("datetime without a timezone offset")
+    try:
+        return aware.astimezone(timezone.utc)
+    except OverflowError:
+        raise ValueError("datetime out of range") from None
+
+
+def _parse_date(value: Any) -> Optional[date]:
+    if value is None:
+        return None
+    if isinstance(value, datetime):
+        raise ValueError("expected a date, got a datetime")
+    if isinstance(value, date):
+        return value
+    if not isinstance(value, str):
+        raise ValueError("expected a 'yyyy-MM-dd' string")
+    text = "".join(value.split())  # "2021-01- 25" -> "2021-01-25"
+    if not text:
+        return None
+    match = _ISO_DATE.fullmatch(text)
+    if not match:
+        raise ValueError(f"expected 'yyyy-MM-dd', got {value!r}")
+    year, month, day = (int(part) for part in match.groups())
+    return date(year, month, day)  # ValueError for 2022-02-30 etc.
+
+
+def _parse_date_or_datetime(value: Any) -> Union[date, datetime, None]:
+    """For fields whose format the documentation never shows (``shippingdate``)."""
+    if isinstance(value, str) and _ISO_DATE.fullmatch("".join(value.split())):
+        return _parse_date(value)
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    return _parse_datetime(value)
+
+
+def _parse_decimal(value: Any) -> Optional[Decimal]:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("expected a number, got a boolean")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, int):
+        result = Decimal(value)
+    elif isinstance(value, float):
+        result = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if not _DECIMAL.fullmatch(text):
+            raise ValueError(f"expected a number, got {value!r}")
+        try:
+            result = Decimal(text)
+        except InvalidOperation:  # pragma: no cover - the regex only lets numbers through
+            raise ValueError(f"expected a number, got {value!r}") from None
+    else:
+        raise ValueError("expected a number or a numeric string")
+    if not result.is_finite():
+        raise ValueError("expected a finite number")
+    return result
+
+
+def _parse_int(value: Any) -> Optional[int]:
+    if value is None:
+        return None
+    if isinstance(value, bool):
+        raise ValueError("expected an integer, got a boolean")
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text:
+            return None
+        if _INTEGER.fullmatch(text):
+            return int(text)
+    raise ValueError(f"expected an integer, got {value!r}")
+
+
+def _not_blank(value: str) -> str:
+    if not value.strip():
+        raise ValueError("must not be blank")
+    return value
+
+
+def _none_to_empty(value: Any) -> Any:
+    return [] if value is None else value
+
+
+def _dump_datetime(value: datetime) -> str:
+    return f"/Date({(value - _EPOCH) // _MS})/"
+
+
+def _dump_date_or_datetime(value: Union[date, datetime]) -> str:
+    return _dump_datetime(value) if isinstance(value, datetime) else value.isoformat()
+
+
+ZortId = Annotated[int, BeforeValidator(_parse_int)]
+OptInt = Annotated[Optional[int], BeforeValidator(_parse_int)]
+RequiredStr = Annotated[str, AfterValidator(_not_blank)]
+Money = Annotated[Optional[Decimal], BeforeValidator(_parse_decimal)]
+Quantity = Money  # Decimal as well: stock comes as "20.00"; see module docstring
+ZortDateTime = Annotated[
+    Optional[datetime],
+    BeforeValidator(_parse_datetime),
+    PlainSerializer(_dump_datetime, when_used="json-unless-none"),
+]
+ZortDate = Annotated[Optional[date], BeforeValidator(_parse_date)]
+ZortDateOrDateTime = Annotated[
+    Optional[Union[datetime, date]],
+    BeforeValidator(_parse_date_or_datetime),
+    PlainSerializer(_dump_date_or_datetime, when_used="json-unless-none"),
+]
+
+
+# --------------------------------------------------------------------------- models
+
+
+class ZortModel(BaseModel):
+    """Base of every ZORT payload object: unknown keys allowed and kept."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+
+class ProductRef(ZortModel):
+    """DELETEPRODUCT."""
+
+    id: ZortId
+    sku: RequiredStr
+
+
+class Product(ProductRef):
+    """ADDPRODUCT, UPDATEPRODUCT."""
+
+    name: Optional[str] = None
+    sellprice: Money = None
+    purchaseprice: Money = None
+    unittext: Optional[str] = None
+    weight: Quantity = None
+    barcode: Optional[str] = None
+    category: Optional[str] = None
+
+
+class ProductQuantity(ProductRef):
+    """UPDATEPRODUCTQUANTITY."""
+
+    name: Optional[str] = None
+    stock: Quantity = None
+    availablestock: Quantity = None
+
+
+class LineItem(ZortModel):
+    """An item of ``list`` in orders, purchases and returns."""
+
+    productid: OptInt = None
+    sku: RequiredStr
+    name: Optional[str] = None
+    number: Quantity = None
+    pricepernumber: Money = None
+    discount: Optional[str] = None
+    totalprice: Money = None
+
+
+class TransferLine(ZortModel):
+    """An item of a transfer's ``list``."""
+
+    sku: RequiredStr
+    name: Optional[str] = None
+    number: Quantity = None
+
+
+# Module-level aliases: inside the classes the field called ``list`` shadows the builtin.
+LineItems = Annotated[list[LineItem], BeforeValidator(_none_to_empty)]
+TransferLines = Annotated[list[TransferLine], BeforeValidator(_none_to_empty)]
+
+
+class OrderRef(ZortModel):
+    """DELETEORDER, DELETEPURCHASEORDER, DELETERETURNORDER, DELETERETURNPURCHASEORDER."""
+
+    id: ZortId
+    number: RequiredStr
+
+
+class ZortDocument(OrderRef):
+    """Fields shared by orders, purchase orders, return orders and return purchases."""
+
+    customerid: OptInt = None
+    customername: Optional[str] = None
+    customeridnumber: Optional[str] = None
+    customerphone: Optional[str] = None
+    customeremail: Optional[str] = None
+    customeraddress: Optional[str] = None
+    description: Optional[str] = None
+    reference: Optional[str] = None
+    vattype: OptInt = None
+    list: LineItems = Field(default_factory=list)
+    discount: Optional[str] = None
+    vatamount: Money = None
+    amount: Money = None
+    paymentamount: Money = None
+    paymentstatus: Optional[str] = None
+    status: Optional[str] = None
+
+
+class Order(ZortDocument):
+    """ADDORDER, UPDATEORDER, UPDATEORDERPAYMENT.
+
+    ``reference`` is the seller's own reference (Thor's order id when Thor created the
+    order); ``number`` is ZORT's document number ("SO-0001").
+    """
+
+    orderdate: ZortDateTime = None
+    orderdateString: ZortDate = None
+    customerbranchname: Optional[str] = None
+    customerbranchno: Optional[str] = None
+    shippingdate: ZortDateOrDateTime = None
+    shippingchannel: Optional[str] = None
+    shippingamount: Money = None
+    shippingvat: Money = None
+    shippingname: Optional[str] = None
+    shippingaddress: Optional[str] = None
+    shippingphone: Optional[str] = None
+    shippingemail: Optional[str] = None
+    trackingno: Optional[str] = None
+    saleschannel: Optional[str] = None
+    isCOD: Optional[bool] = None
+
+
+class PurchaseOrder(ZortDocument):
+    """ADDPURCHASEORDER, UPDATEPURCHASEORDER, UPDATEPURCHASEORDERPAYMENT."""
+
+    purchaseorderdate: ZortDateTime = None
+    purchaseorderdateString: ZortDate = None
+
+
+class ReturnOrder(ZortDocument):
+    """ADDRETURNORDER, UPDATERETURNORDER, UPDATERETURNORDERPAYMENT."""
+
+    returnorderdate: ZortDateTime = None
+    returnorderdateString: ZortDate = None
+    referenceid: OptInt = None
+
+
+class ReturnPurchaseOrder(ZortDocument):
+    """ADDRETURNPURCHASEORDER, UPDATERETURNPURCHASEORDER, UPDATERETURNPURCHASEORDERPAYMENT."""
+
+    returnpurchaseorderdate: ZortDateTime = None
+    returnpurchaseorderdateString: ZortDate = None
+    referenceid: OptInt = None
+
+
+class Transfer(ZortModel):
+    """ADDTRANSFER, UPDATETRANSFER."""
+
+    id: ZortId
+    number: RequiredStr
+    status: Optional[str] = None
+    transferdate: ZortDate = None
+    fromwarehousecode: Optional[str] = None
+    towarehousecode: Optional[str] = None
+    list: TransferLines = Field(default_factory=list)
+
+
+class OrderTracking(ZortModel):
+    """One entry of UPDATEORDERTRACKING's array; ``trackingno`` must be present (may be null)."""
+
+    trackingno: Optional[str]
+    trackingurl: Optional[str] = None
+    shippingdate: ZortDateOrDateTime = None
+
+
+class OrderTrackingList(RootModel[Annotated[list[OrderTracking], Field(min_length=1)]]):
+    """UPDATEORDERTRACKING: a non-empty JSON array of tracking entries.
+
+    The order it belongs to is only named by the query (``id``, ``number``): see ZortQuery.
+    """
+
+    def latest(self) -> Optional[OrderTracking]:
+        """The last entry with a non-blank ``trackingno``, or None."""
+        for entry in reversed(self.root):
+            if entry.trackingno and entry.trackingno.strip():
+                return entry
+        return None
+
+    def __len__(self) -> int:
+        return len(self.root)
+
+    def __getitem__(self, index: int) -> OrderTracking:
+        return self.root[index]
+
+
+# --------------------------------------------------------------------------- registry
+
+EVENT_MODELS: dict[str, type[BaseModel]] = {
+    "ADDPRODUCT": Product,
+    "UPDATEPRODUCT": Product,
+    "UPDATEPRODUCTQUANTITY": ProductQuantity,
+    "DELETEPRODUCT": ProductRef,
+    "ADDORDER": Order,
+    "UPDATEORDER": Order,
+    "UPDATEORDERPAYMENT": Order,
+    "UPDATEORDERTRACKING": OrderTrackingList,
+    "DELETEORDER": OrderRef,
+    "ADDPURCHASEORDER": PurchaseOrder,
+    "UPDATEPURCHASEORDER": PurchaseOrder,
+    "UPDATEPURCHASEORDERPAYMENT": PurchaseOrder,
+    "DELETEPURCHASEORDER": OrderRef,
+    "ADDRETURNORDER": ReturnOrder,
+    "UPDATERETURNORDER": ReturnOrder,
+    "UPDATERETURNORDERPAYMENT": ReturnOrder,
+    "DELETERETURNORDER": OrderRef,
+    "ADDRETURNPURCHASEORDER": ReturnPurchaseOrder,
+    "UPDATERETURNPURCHASEORDER": ReturnPurchaseOrder,
+    "UPDATERETURNPURCHASEORDERPAYMENT": ReturnPurchaseOrder,
+    "DELETERETURNPURCHASEORDER": OrderRef,
+    "ADDTRANSFER": Transfer,
+    "UPDATETRANSFER": Transfer,
+}
+
+
+class UnknownZortMethod(ValueError):
+    """The webhook's ``method`` is not one of EVENT_MODELS."""
+
+    def __init__(self, method: object) -> None:
+        self.method = method
+        super().__init__(f"unknown ZORT webhook method: {method!r}")
+
+
+def parse_event(method: str, payload: object) -> BaseModel:
+    """Validate an already JSON-decoded ``payload`` as the model for ``method``.
+
+    ``method`` is stripped and upper-cased.  Returns a model instance (an
+    OrderTrackingList, a RootModel, for UPDATEORDERTRACKING).  Raises UnknownZortMethod
+    for an unknown method and pydantic.ValidationError for a payload that does not fit.
+    """
+    key = method.strip().upper() if isinstance(method, str) else None
+    model = EVENT_MODELS.get(key) if key else None
+    if model is None:
+        raise UnknownZortMethod(method)
+    return model.model_validate(payload)
+
+
+# --------------------------------------------------------------------------- query & status
+
+PaymentStatus = Literal["Pending", "Paid", "Voided", "Partial Payment", "Excess Payment"]
+
+_PAYMENT_STATUSES: dict[str, PaymentStatus] = {
+    "pending": "Pending",
+    "paid": "Paid",
+    "voided": "Voided",
+    "partial payment": "Partial Payment",
+    "partial": "Partial Payment",
+    "excess payment": "Excess Payment",
+    "overpaid": "Excess Payment",
+}
+
+
+def normalize_payment_status(status: str) -> PaymentStatus:
+    """Map ZORT's payment status spellings (any case, any spacing) to the canonical ones.
+
+    Pending, Paid, Voided, Partial Payment (also "Partial"), Excess Payment (also
+    "Overpaid").  Anything else raises ValueError.
+    """
+    if isinstance(status, str):
+        canonical = _PAYMENT_STATUSES.get(" ".join(status.split()).casefold())
+        if canonical is not None:
+            return canonical
+    raise ValueError(f"unknown ZORT payment status: {status!r}")
+
+
+def _blank_to_none(value: Any) -> Any:
+    return None if isinstance(value, str) and not value.strip() else value
+
+
+class ZortQuery(BaseModel):
+    """The webhook's query string (``method``; ``id``, ``number`` for order-payment and
+    tracking events; ``paymentstatus`` for payment events).  Other keys are kept."""
+
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+
+    method: RequiredStr
+    id: OptInt = None
+    number: Optional[str] = None
+    paymentstatus: Optional[str] = None
+
+    @field_validator("method")
+    @classmethod
+    def _normalize_method(cls, value: str) -> str:
+        return value.strip().upper()
+
+    @field_validator("number", "paymentstatus", mode="before")
+    @classmethod
+    def _blank_is_missing(cls, value: Any) -> Any:
+        return _blank_to_none(value)
+
+    @property
+    def canonical_paymentstatus(self) -> Optional[PaymentStatus]:
+        """``paymentstatus`` through normalize_payment_status (ValueError if unknown)."""
+        return None if self.paymentstatus is None else normalize_payment_status(self.paymentstatus)

@@ -1,0 +1,63 @@
+"""Shared fixtures: one Azurite (free ports, in memory), the sandboxes and, for e2e, Thor's runner."""
+from __future__ import annotations
+
+import os
+import time
+
+import pytest
+import requests
+
+from localdev.stack import Stack
+from shared.bootstrap import get_context, reset_context
+
+FAST_RETRIES = "1,1,1"
+
+
+@pytest.fixture(scope="session")
+def stack():
+    """Azurite + the three sandboxes, with Thor's settings pointing at them (no runner)."""
+    s = Stack()
+    s.values["THOR_RETRY_DELAYS"] = FAST_RETRIES
+    s.start_storage().start_sandboxes()
+    saved = dict(os.environ)
+    os.environ.update(s.values)
+    reset_context()
+    yield s
+    os.environ.clear()
+    os.environ.update(saved)
+    reset_context()
+    s.stop()
+
+
+@pytest.fixture()
+def context(stack):
+    """Thor's context on the test stack, with the sandboxes reset."""
+    for server in stack.servers.values():
+        requests.post(server.url + "/_sandbox/reset", timeout=5)
+    reset_context()
+    return get_context()
+
+
+@pytest.fixture(scope="session")
+def thor(stack):
+    """Thor's local runner as its own process, serving real HTTP with the queue trigger."""
+    stack.start_runner()
+    yield stack
+    stack.stop_runner()
+
+
+@pytest.fixture()
+def key(stack) -> str:
+    return stack.values["LOCAL_FUNCTION_KEY"]
+
+
+def eventually(check, timeout: float = 15.0, interval: float = 0.1):
+    """Polls `check` until it returns something truthy; returns it, or fails with the last value."""
+    deadline = time.monotonic() + timeout
+    last = None
+    while time.monotonic() < deadline:
+        last = check()
+        if last:
+            return last
+        time.sleep(interval)
+    raise AssertionError(f"condition not met within {timeout}s (last: {last!r})")

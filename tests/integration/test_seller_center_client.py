@@ -1,0 +1,329 @@
+"""The real SellerCenterClient against the marketplace sandbox, over real HTTP.
+
+Tests share one sandbox, reset before each (stopping a server costs werkzeug's 0.5 s poll).
+Timeout tests get their own: a timeout fault leaves a server thread sleeping for
+``_server.TIMEOUT_SLEEP_SECONDS`` that would log its request into a later test.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+import requests
+
+from localdev.sandboxes._server import RunningServer
+from localdev.sandboxes.marketplace import create_app, item_count
+from shared.adapters.seller_center import SellerCenterClient, SellerCenterConfig, SellerCenterError, canonical_query
+from shared.models.marketplace import MarketplaceOrder
+
+USER = "faco@thor.local"
+KEY = "sandbox-api-key-faco"
+
+
+def start_sandbox() -> RunningServer:
+    return RunningServer(create_app({USER: KEY}, currencies={USER: "COP"})).start()
+
+
+@pytest.fixture(scope="module")
+def shared_sandbox():
+    server = start_sandbox()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sandbox(shared_sandbox):
+    control(shared_sandbox, "reset", {})
+    return shared_sandbox
+
+
+@pytest.fixture
+def isolated_sandbox():
+    server = start_sandbox()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    return []
+
+
+def make_client(sandbox, sleeps, **overrides) -> SellerCenterClient:
+    now = overrides.pop("now", None)
+    settings = dict(base_url=sandbox.url, user_id=USER, api_key=KEY, seller_id="SELLER1", business_unit="FACO",
+                    timeout=(1.0, 2.0), max_attempts=4, backoff_base=0.01)
+    settings.update(overrides)
+    extra = {"now": now} if now else {}
+    return SellerCenterClient(SellerCenterConfig(**settings), sleep=sleeps.append, rng=lambda: 0.5, **extra)
+
+
+@pytest.fixture
+def client(sandbox, sleeps) -> SellerCenterClient:
+    return make_client(sandbox, sleeps)
+
+
+def control(sandbox, route: str, body: dict | None = None):
+    if body is None:
+        response = requests.get(f"{sandbox.url}/_sandbox/{route}", timeout=5)
+    else:
+        response = requests.post(f"{sandbox.url}/_sandbox/{route}", json=body, timeout=5)
+    response.raise_for_status()
+    return response.json()
+
+
+def seen(sandbox, action: str | None = None) -> list[dict]:
+    return [r for r in control(sandbox, "requests") if action is None or r["query"].get("Action") == action]
+
+
+def raw_call(sandbox, client: SellerCenterClient, action: str, params: dict, **request_kwargs) -> dict:
+    """A signed request sent without the client's parsing, to look at the raw JSON."""
+    query = client.signed_params(action, params)
+    headers = request_kwargs.pop("headers", {"User-Agent": client.config.user_agent})
+    return requests.get(f"{sandbox.url}/?{canonical_query(query)}", headers=headers, timeout=5,
+                        **request_kwargs).json()
+
+
+# --- round trips ----------------------------------------------------------------------------
+
+def test_get_order_round_trip(client):
+    order = client.get_order(1234)  # 1234 % 3 == 1 → two items
+    assert isinstance(order, MarketplaceOrder)
+    assert order.order_id == "1234"
+    assert order.order_number == "200001234"
+    assert order.items_count == 2
+    assert order.statuses == ["pending"]
+    assert order.created_at.tzinfo is timezone.utc and order.updated_at > order.created_at
+    assert order.promised_shipping_time > order.created_at
+    assert order.currency is None
+    assert order.customer_first_name and order.customer_last_name
+    assert order.address_shipping["Country"] == "Colombia"
+    assert order.address_billing["Phone2"] is None  # "" → None
+    assert order.national_registration_number
+
+
+def test_order_totals_match_items_and_data_is_deterministic(client):
+    order, items = client.get_order(987654), client.get_order_items(987654)
+    assert len(items) == item_count(987654) == order.items_count
+    assert order.grand_total == order.price == sum(item.paid_price for item in items)
+    assert order.product_total == sum(item.item_price for item in items)
+    assert client.get_order(987654) == order and client.get_order_items(987654) == items
+
+
+def test_get_order_items_round_trip(client):
+    items = client.get_order_items(1235)  # 1235 % 3 == 2 → three items
+    assert [item.order_item_id for item in items] == ["12350", "12351", "12352"]
+    for item in items:
+        assert item.order_id == "1235" and item.status == "pending"
+        assert item.currency == "COP"
+        assert isinstance(item.item_price, Decimal) and item.item_price > 0
+        assert item.voucher_amount == Decimal("0.00")
+        assert item.tracking_code is None and item.package_id is None
+        assert item.promised_shipping_time.tzinfo is timezone.utc
+
+
+def test_single_item_comes_as_an_object_and_is_normalised_to_a_list(sandbox, client):
+    order_id = 1233  # 1233 % 3 == 0 → one item
+    raw = raw_call(sandbox, client, "GetOrderItems", {"OrderId": str(order_id)})
+    assert isinstance(raw["SuccessResponse"]["Body"]["OrderItems"]["OrderItem"], dict)
+    assert raw["SuccessResponse"]["Body"]["OrderItems"]["OrderItem"]["ItemPrice"].endswith(".00")
+
+    items = client.get_order_items(order_id)
+    assert isinstance(items, list) and len(items) == 1
+    assert items[0].order_item_id == "12330"
+
+
+def test_get_products_round_trip_agrees_with_order_items(client):
+    items = client.get_order_items(1235)
+    products = client.get_products([item.sku for item in items])
+    assert [p.seller_sku for p in products] == [item.sku for item in items]
+    for product, item in zip(products, items):
+        assert product.name == item.name
+        assert product.price == item.item_price
+        assert product.status == "active" and product.special_price is None
+        assert isinstance(product.stock, int)
+        assert product.business_units[0]["OperatorCode"] == "faco"
+
+
+def test_get_order_that_the_marketplace_does_not_return_is_not_found(sandbox, client):
+    control(sandbox, "orders/missing", {"order_ids": [555]})
+    with pytest.raises(SellerCenterError) as caught:
+        client.get_order(555)
+    assert caught.value.code == "NOT_FOUND" and caught.value.retryable is False
+    assert client.get_order_items(555) == []
+
+
+def test_ready_to_ship_moves_items_and_lists_the_order(sandbox, client):
+    before = datetime.now(timezone.utc) - timedelta(seconds=5)
+    client.set_status_to_ready_to_ship(["12350", "12351"], shipping_provider="Blue Express",
+                                       tracking_number="BX1", package_id="PKG9")
+    statuses = {item.order_item_id: item for item in client.get_order_items(1235)}
+    assert statuses["12350"].status == statuses["12351"].status == "ready_to_ship"
+    assert statuses["12350"].tracking_code == "BX1" and statuses["12350"].package_id == "PKG9"
+    assert statuses["12352"].status == "pending"
+    assert sorted(client.get_order(1235).statuses) == ["pending", "ready_to_ship"]
+    post = seen(sandbox, "SetStatusToReadyToShip")
+    assert [r["method"] for r in post] == ["POST"] and post[0]["query"]["OrderItemIds"] == "[12350,12351]"
+    assert [o.order_id for o in client.get_orders(before)] == ["1235"]
+
+
+def test_control_route_changes_statuses_and_ready_to_ship_then_refuses(sandbox, client):
+    control(sandbox, "items/status", {"order_item_ids": ["12330"], "status": "shipped"})
+    assert client.get_order_items(1233)[0].status == "shipped"
+    with pytest.raises(SellerCenterError) as caught:
+        client.set_status_to_ready_to_ship(["12330"])
+    assert caught.value.retryable is False and caught.value.http_status == 400
+
+
+def test_reset_clears_statuses_and_listed_orders(sandbox, client):
+    client.set_status_to_ready_to_ship(["12330"])
+    control(sandbox, "orders", {"order_ids": [77]})
+    control(sandbox, "reset", {})
+    assert client.get_order_items(1233)[0].status == "pending"
+    assert client.get_orders(datetime(2000, 1, 1, tzinfo=timezone.utc)) == []
+
+
+def test_get_orders_filters_by_update_and_pages(sandbox, client):
+    control(sandbox, "orders", {"order_ids": [11, 12], "updated_at": "2024-06-01 10:00:00"})
+    control(sandbox, "orders", {"order_ids": [13, 14, 15], "updated_at": "2024-06-02T10:00:00+00:00"})
+    after = datetime(2024, 6, 1, 12, tzinfo=timezone.utc)
+    assert [o.order_id for o in client.get_orders(after)] == ["13", "14", "15"]
+    assert [o.order_id for o in client.get_orders(after, limit=2, offset=2)] == ["15"]
+    assert client.get_orders(datetime(2024, 7, 1, tzinfo=timezone.utc)) == []
+    assert client.get_orders(datetime(2024, 1, 1, tzinfo=timezone.utc), limit=1)[0].order_id == "11"
+    query = seen(sandbox, "GetOrders")[0]["query"]
+    assert query["Version"] == "2.0" and query["SortBy"] == "updated_at" and query["SortDirection"] == "ASC"
+    assert query["UpdatedAfter"] == "2024-06-01T12:00:00+00:00"
+
+
+def test_requests_carry_user_agent_and_versions(sandbox, client):
+    client.get_order(7)
+    client.get_order_items(7)
+    order_request, items_request = seen(sandbox)
+    assert order_request["query"]["Version"] == "2.0" and items_request["query"]["Version"] == "1.0"
+    assert order_request["headers"]["user-agent"] == client.config.user_agent
+    assert order_request["headers"]["user-agent"].startswith("SELLER1/Python/3.")
+
+
+# --- errors the API answers -----------------------------------------------------------------
+
+def test_wrong_key_is_e007_and_not_retried(sandbox, sleeps):
+    client = make_client(sandbox, sleeps, api_key="wrong-key")
+    with pytest.raises(SellerCenterError) as caught:
+        client.get_order(1)
+    assert caught.value.code == "E007" and caught.value.retryable is False
+    assert caught.value.http_status == 400
+    assert "wrong-key" not in str(caught.value)
+    assert len(seen(sandbox)) == 1 and sleeps == []
+
+
+def test_unknown_user_is_e009(sandbox, sleeps):
+    client = make_client(sandbox, sleeps, user_id="stranger@thor.local")
+    with pytest.raises(SellerCenterError) as caught:
+        client.get_order(1)
+    assert caught.value.code == "E009" and not caught.value.retryable
+
+
+def test_stale_timestamp_is_e003(sandbox, sleeps):
+    client = make_client(sandbox, sleeps, now=lambda: datetime.now(timezone.utc) - timedelta(hours=1))
+    with pytest.raises(SellerCenterError) as caught:
+        client.get_order_items(1)
+    assert caught.value.code == "E003" and not caught.value.retryable
+    assert len(seen(sandbox)) == 1
+
+
+def test_missing_parameter_and_bad_user_agent_are_e001(sandbox, client):
+    query = client.signed_params("GetOrder", {"OrderId": "1"}, version="2.0")
+    del query["Timestamp"]
+    raw = requests.get(f"{sandbox.url}/?{canonical_query(query)}", timeout=5,
+                       headers={"User-Agent": client.config.user_agent})
+    assert raw.status_code == 400 and raw.json()["ErrorResponse"]["Head"]["ErrorCode"] == "E001"
+
+    raw = raw_call(sandbox, client, "GetOrder", {"OrderId": "1"}, headers={"User-Agent": "python-requests/2"})
+    assert raw["ErrorResponse"]["Head"]["ErrorCode"] == "E001"
+    assert "User-Agent" in raw["ErrorResponse"]["Head"]["ErrorMessage"]
+
+
+# --- retries --------------------------------------------------------------------------------
+
+def test_429_twice_then_success(sandbox, client, sleeps):
+    control(sandbox, "fail", {"mode": "429", "times": 2, "match": "GetOrderItems"})
+    assert len(client.get_order_items(1234)) == 2
+    assert [r["status"] for r in seen(sandbox)] == [429, 429, 200]
+    assert sleeps == [1.0, 1.0]  # the sandbox's Retry-After: 1
+
+
+def test_retry_after_is_capped(sandbox, sleeps):
+    client = make_client(sandbox, sleeps, max_backoff=0.25)
+    control(sandbox, "fail", {"mode": "429", "times": 1})
+    client.get_order(3)
+    assert sleeps == [0.25]
+
+
+def test_500_forever_gives_up_after_max_attempts(sandbox, sleeps):
+    client = make_client(sandbox, sleeps, max_attempts=3, backoff_base=0.1)
+    control(sandbox, "fail", {"mode": "500", "times": 100})
+    with pytest.raises(SellerCenterError) as caught:
+        client.get_order(1)
+    assert caught.value.retryable is True and caught.value.http_status == 500
+    assert caught.value.code == "1000" and caught.value.error_type == "Platform"
+    assert len(seen(sandbox)) == 3
+    assert sleeps == pytest.approx([0.075, 0.15])  # 0.1·2^(n-1), half fixed + half jitter (rng=0.5)
+
+
+def test_timeout_is_retried(isolated_sandbox, sleeps):
+    sandbox = isolated_sandbox
+    client = make_client(sandbox, sleeps, timeout=(1.0, 0.5))
+    control(sandbox, "fail", {"mode": "timeout", "times": 1})
+    assert client.get_order(2).order_id == "2"
+    assert len(sleeps) == 1
+
+
+def test_timeout_error_when_attempts_run_out(isolated_sandbox, sleeps):
+    sandbox = isolated_sandbox
+    client = make_client(sandbox, sleeps, timeout=(1.0, 0.3), max_attempts=1)
+    control(sandbox, "fail", {"mode": "timeout", "times": 1})
+    with pytest.raises(SellerCenterError) as caught:
+        client.get_order(2)
+    assert caught.value.code == "TIMEOUT" and caught.value.retryable
+
+
+def test_malformed_body_is_retried_then_raised(sandbox, sleeps):
+    client = make_client(sandbox, sleeps, max_attempts=2)
+    control(sandbox, "fail", {"mode": "malformed", "times": 1})
+    assert client.get_order(4).order_id == "4"
+    control(sandbox, "fail", {"mode": "malformed", "times": 2})
+    with pytest.raises(SellerCenterError) as caught:
+        client.get_order(4)
+    assert caught.value.code == "MALFORMED_RESPONSE" and caught.value.retryable
+    assert len(seen(sandbox)) == 4
+
+
+def test_connection_refused_is_retryable(sleeps):
+    closed = RunningServer(create_app({USER: KEY}))
+    url = closed.url
+    closed.server.server_close()
+    config = SellerCenterConfig(base_url=url, user_id=USER, api_key=KEY, seller_id="S", business_unit="FACO",
+                                timeout=(0.5, 0.5), max_attempts=2, backoff_base=0.01)
+    with pytest.raises(SellerCenterError) as caught:
+        SellerCenterClient(config, sleep=sleeps.append).get_order(1)
+    assert caught.value.code == "CONNECTION_ERROR" and caught.value.retryable and len(sleeps) == 1
+
+
+# --- paging ---------------------------------------------------------------------------------
+
+def test_products_are_fetched_in_chunks(sandbox, client):
+    skus = [f"SKU-{n:03d}" for n in range(250)]
+    products = client.get_products(skus)
+    assert [p.seller_sku for p in products] == skus
+    calls = seen(sandbox, "GetProducts")
+    assert len(calls) == 3
+    assert [calls[i]["query"]["SkuSellerList"].count('"') // 2 for i in range(3)] == [100, 100, 50]
+
+
+def test_products_chunk_size_is_configurable_and_nothing_is_asked_for_no_skus(sandbox, sleeps):
+    client = make_client(sandbox, sleeps, products_chunk_size=2)
+    assert client.get_products([]) == []
+    assert [p.seller_sku for p in client.get_products(["a b", "c+d", "ñ", "a b"])] == ["a b", "c+d", "ñ"]
+    assert len(seen(sandbox, "GetProducts")) == 2

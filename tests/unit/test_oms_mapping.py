@@ -1,0 +1,290 @@
+"""Thor `Order` → OMS body: statuses, cents, shipments, counters, refunds, and the sandbox's schema."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+
+from localdev.sandboxes.oms import InvalidInput, validate_order
+from shared.domain.order import Customer, Order, OrderItem, Refund, RefundLine, Tracking
+from shared.domain.statuses import ITEM_STATUSES
+from shared.oms_mapping import cents, money, order_to_oms, order_update_to_oms, split
+
+T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
+T1 = datetime(2024, 5, 3, 9, 30, tzinfo=timezone.utc)
+
+
+def item(item_id: str, status: str = "pending", sku: str = "SKU-1", quantity: int = 1,
+         unit_price: str = "100", paid_price: str = "90", tracking: Tracking | None = None,
+         changed: datetime | None = None) -> OrderItem:
+    return OrderItem(item_id=item_id, sku=sku, quantity=quantity, status=status, unit_price=Decimal(unit_price),
+                     paid_price=Decimal(paid_price), tracking=tracking, status_changed_at=changed)
+
+
+def make_order(*items: OrderItem, tenant: str = "faco", **fields) -> Order:
+    base = dict(tenant=tenant, marketplace_order_id="MP-1", internal_order_id="THOR-faco-1", order_number="N-1",
+                currency="COP", created_at=T0, shipping_amount=Decimal("10"), items=list(items))
+    return Order(**{**base, **fields})
+
+
+def refund(value: str, *lines: tuple[str, int], action: str = "REFUND", refund_id: str = "R1") -> Refund:
+    return Refund(refund_id=refund_id, action=action, value=Decimal(value), created_at=T1,
+                  products=[RefundLine(sku=sku, quantity=q) for sku, q in lines])
+
+
+def valid(body: dict, update: bool = False) -> dict:
+    """The body as JSON, accepted by the sandbox's schema (raises InvalidInput otherwise)."""
+    raw = json.dumps(body)
+    validate_order(raw, update=update)
+    return json.loads(raw)
+
+
+# --- money ------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("amount, expected", [
+    ("234.125", 23413), ("234.124", 23412), ("0.005", 1), ("0.004", 0), ("1.005", 101),
+    ("19990", 1999000), ("0", 0), ("-2.345", -235), ("12.3", 1230),
+])
+def test_cents_round_half_up(amount, expected):
+    assert cents(Decimal(amount)) == expected
+    assert money(Decimal(amount)) * 100 == expected
+
+
+def test_order_money_twice_decimal_and_cents():
+    order = make_order(item("1", paid_price="78.375", unit_price="80", quantity=3), shipping_amount=Decimal("0"))
+    body = order_to_oms(order, "faco")
+    assert body["totalAmount"] == 235.13 and body["totalAmountInCent"] == 23513   # 235.125
+    assert body["totalAmountIncTax"] == 235.13 and body["totalAmountIncTaxInCent"] == 23513
+    assert body["totalAmountBeforeDiscount"] == 240.0 and body["totalAmountBeforeDiscountInCent"] == 24000
+    assert body["totalDiscountsInCent"] == 487 and body["totalDiscounts"] == 4.87
+    line = body["orderLines"][0]
+    assert (line["basePrice"], line["basePriceInCent"]) == (80.0, 8000)
+    assert (line["totalAmount"], line["totalAmountInCent"]) == (235.13, 23513)
+    assert json.loads(json.dumps(body))["totalAmount"] == 235.13
+
+
+def test_shipping_cost_uses_the_references_cents_name():
+    body = order_to_oms(make_order(item("1"), shipping_amount=Decimal("5.555")), "faco")
+    assert (body["shippingCost"], body["shippingCostInCent"]) == (5.56, 556)
+    assert (body["shippingCostIncTax"], body["shippingCostIncTaxCent"]) == (5.56, 556)
+    assert "shippingCostIncTaxInCent" not in body
+
+
+def test_split_adds_up_exactly():
+    shares = split(Decimal("100"), [Decimal(1), Decimal(1), Decimal(1)])
+    assert shares == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
+    assert split(Decimal("10"), [Decimal(0), Decimal(0)]) == [Decimal("5.00"), Decimal("5.00")]
+
+
+# --- statuses ---------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("status, order_status, delivery, shipping", [
+    ("pending", "AWAITING_SHIPMENT", "IN_PROCESS", "CREATED"),
+    ("ready_to_ship", "AWAITING_PICKUP", "READY_TO_SHIP", "READY_FOR_SHIPPING"),
+    ("shipped", "SHIPPED", "SHIPPED", "SHIPPED"),
+    ("failed_delivery", "IN_PROGRESS", "SHIPPED", "OTHER"),
+    ("delivered", "COMPLETE", "DELIVERED", "DELIVERED"),
+    ("return_shipped_by_customer", "IN_PROGRESS", "DELIVERED", "DELIVERED"),
+    ("return_waiting_for_approval", "IN_PROGRESS", "DELIVERED", "DELIVERED"),
+    ("return_rejected", "COMPLETE", "DELIVERED", "DELIVERED"),
+    ("returned", "RETURNED", "DELIVERED", "DELIVERED"),
+    ("canceled", "CANCELLED", None, None),
+])
+def test_item_status_to_oms_enums(status, order_status, delivery, shipping):
+    body = valid(order_to_oms(make_order(item("1", status, changed=T1)), "faco"))
+    assert (body["orderStatus"], body["deliveryStatus"], body["shippingState"]) == (order_status, delivery, shipping)
+
+
+def test_every_thor_status_is_mapped():
+    from shared.oms_mapping import DELIVERY_STATUS, ORDER_STATUS, SHIPPING_STATE
+    for table in (ORDER_STATUS, DELIVERY_STATUS, SHIPPING_STATE):
+        assert set(table) == set(ITEM_STATUSES) | {"partially_shipped"}
+
+
+def test_partially_shipped():
+    body = valid(order_to_oms(make_order(item("1", "pending"), item("2", "shipped")), "faco"))
+    assert (body["orderStatus"], body["deliveryStatus"], body["shippingState"]) == \
+        ("PARTIALLY_SHIPPED", "PARTIALLY_SHIPPED", "SHIPPED")
+
+
+def test_partial_return_and_full_return():
+    partial = order_to_oms(make_order(item("1", "returned", changed=T1), item("2", "delivered")), "faco")
+    assert partial["orderStatus"] == "PARTIALLY_RETURNED"
+    assert partial["returned"] is False and "returnedAt" not in partial
+    full = order_to_oms(make_order(item("1", "returned", changed=T1), item("2", "canceled", changed=T0)), "faco")
+    assert full["orderStatus"] == "RETURNED"
+    assert full["returned"] is True and full["returnedAt"] == "2024-05-03T09:30:00.000Z"
+    assert full["cancelled"] is False
+
+
+def test_cancelled_order_flags():
+    body = valid(order_to_oms(make_order(item("1", "canceled", changed=T0), item("2", "canceled", changed=T1)), "faco"))
+    assert body["cancelled"] is True and body["cancelledAt"] == "2024-05-03T09:30:00.000Z"
+    assert body["orderLines"][0]["cancelledAt"] == "2024-05-01T12:00:00.123Z"
+    assert body["deliveryStatus"] is None and body["shippingState"] is None
+
+
+def test_unknown_item_status_is_other():
+    body = valid(order_to_oms(make_order(item("1", "lost_in_space")), "faco"))
+    assert body["orderStatus"] == "OTHER" and body["shippingState"] == "OTHER"
+
+
+@pytest.mark.parametrize("thor, oms", [
+    ("Pending", "NOT_PAID"), ("Paid", "PAID"), ("Voided", "VOIDED"), ("Partial Payment", "PARTIALLY_PAID"),
+    ("partial_payment", "PARTIALLY_PAID"), ("Excess Payment", "PAID"), (None, "PAID"), ("", "PAID"),
+    ("Chargeback", "OTHER"),
+])
+def test_payment_status(thor, oms):
+    assert order_to_oms(make_order(item("1"), payment_status=thor), "faco")["paymentStatus"] == oms
+
+
+# --- refunds ----------------------------------------------------------------------------------
+
+def test_some_money_back_is_partially_refunded():
+    order = make_order(item("1", "returned", sku="A", paid_price="50"),
+                       item("2", "delivered", sku="B", paid_price="30"),
+                       payment_status="Paid", refunds=[refund("50", ("A", 1))])
+    body = valid(order_to_oms(order, "faco"))
+    assert body["paymentStatus"] == "PARTIALLY_REFUNDED"
+    assert (body["refundedAmount"], body["refundedAmountInCent"]) == (50.0, 5000)
+    lines = {line["entryRef"]: line for line in body["orderLines"]}
+    assert lines["1"]["refundAmountInCent"] == 5000 and lines["2"]["refundAmountInCent"] == 0
+
+
+def test_all_money_back_is_refunded_and_lines_add_up():
+    order = make_order(item("1", sku="A", paid_price="33.335"), item("2", sku="A", paid_price="33.335"),
+                       item("3", sku="B", paid_price="33.33"), shipping_amount=Decimal("0"), payment_status="Paid")
+    order.refunds = [refund(str(order.paid_total()), ("A", 2), ("B", 1))]
+    body = valid(order_to_oms(order, "faco"))
+    assert body["paymentStatus"] == "REFUNDED"
+    assert sum(line["refundAmountInCent"] for line in body["orderLines"]) == body["refundedAmountInCent"] == 10000
+
+
+def test_exchanges_are_not_money_back():
+    order = make_order(item("1", sku="A"), payment_status="Paid",
+                       refunds=[refund("90", ("A", 1), action="SAME_PRODUCT")])
+    body = order_to_oms(order, "faco")
+    assert body["paymentStatus"] == "PAID" and body["refundedAmountInCent"] == 0
+
+
+def test_refunded_units_go_to_the_returned_item_of_the_sku():
+    order = make_order(item("1", "delivered", sku="A"), item("2", "returned", sku="A"),
+                       refunds=[refund("90", ("A", 1))])
+    lines = {line["entryRef"]: line for line in order_to_oms(order, "faco")["orderLines"]}
+    assert lines["2"]["refundAmountInCent"] == 9000 and lines["1"]["refundAmountInCent"] == 0
+
+
+# --- lines, counters, shipments -----------------------------------------------------------------
+
+def test_lines_and_counters():
+    order = make_order(item("1", "delivered"), item("2", "shipped", quantity=2), item("3", "canceled"),
+                       item("4", "returned", changed=T1), item("5", "pending", quantity=3))
+    body = valid(order_to_oms(order, "faco"))
+    assert (body["totalItems"], body["itemsShipped"], body["itemsCancelled"], body["itemsReturned"]) == (8, 4, 1, 1)
+    lines = {line["entryRef"]: line for line in body["orderLines"]}
+    assert [line["entryRef"] for line in body["orderLines"]] == ["1", "2", "3", "4", "5"]
+    assert lines["2"]["productRef"] == "SKU-1"
+    assert (lines["2"]["quantity"], lines["2"]["shippedQuantity"], lines["2"]["returnedQuantity"]) == (2, 2, 0)
+    assert (lines["4"]["shippedQuantity"], lines["4"]["returnedQuantity"]) == (1, 1)
+    assert lines["4"]["returnedAt"] == "2024-05-03T09:30:00.000Z"
+    assert lines["5"]["shippedQuantity"] == 0 and lines["3"]["shippedQuantity"] == 0
+
+
+def test_shipments_grouped_by_tracking_number():
+    a = Tracking(number="TRK-A", carrier="Servientrega", url="https://t.example/A", shipped_at=T1)
+    a_early = Tracking(number="TRK-A", carrier=None, url=None, shipped_at=T0)
+    b = Tracking(number="TRK-B", carrier="Coordinadora")
+    order = make_order(item("1", "shipped", tracking=a), item("2", "ready_to_ship", tracking=b),
+                       item("3", "delivered", tracking=a_early, quantity=2), item("4", "canceled", tracking=a),
+                       item("5", "pending"))
+    body = valid(order_to_oms(order, "faco"))
+    first, second = body["shipments"]
+    assert first == {
+        "shipmentRef": "TRK-A", "trackingNumber": "TRK-A", "shipmentProvider": "Servientrega",
+        "trackingUrl": "https://t.example/A", "shipmentStatus": "SHIPPED", "shippedDate": "2024-05-01T12:00:00.123Z",
+        "shipmentLines": [{"entryRef": "1", "quantityShipped": "1"}, {"entryRef": "3", "quantityShipped": "2"}],
+    }
+    assert second["shipmentRef"] == "TRK-B" and second["shipmentStatus"] == "READY_FOR_SHIPPING"
+    assert second["shipmentLines"] == [{"entryRef": "2", "quantityShipped": "0"}]
+    assert "shippedDate" not in second and "trackingUrl" not in second
+
+
+def test_delivered_shipment_has_a_delivery_date():
+    tracking = Tracking(number="T", carrier="C", shipped_at=T0)
+    body = order_to_oms(make_order(item("1", "delivered", tracking=tracking, changed=T1)), "faco")
+    assert body["shipments"][0]["shipmentStatus"] == "DELIVERED"
+    assert body["shipments"][0]["deliveryDate"] == "2024-05-03T09:30:00.000Z"
+
+
+# --- identity, customer, addresses --------------------------------------------------------------
+
+def test_identity_and_addresses():
+    customer = Customer(first_name="Ana", last_name="Pérez", email="ana@example.com",
+                        billing_address={"FirstName": "Ana", "LastName": "Pérez", "Address1": "Cra 7 # 71-21",
+                                         "Address2": "Apto 501", "Address3": "Chapinero", "City": "Bogotá",
+                                         "Region": "Cundinamarca", "Ward": "Chapinero", "PostCode": "110231",
+                                         "Country": "Colombia", "Phone": "3001234567"},
+                        shipping_address={"Address1": "Calle 1", "City": "Medellín", "Ward": "El Poblado",
+                                          "Country": "Colombia", "Phone": None, "Phone2": "6041234"})
+    body = valid(order_to_oms(make_order(item("1"), customer=customer), "faco"))
+    assert body["orderRef"] == "THOR-faco-1" and body["customerRef"] == "MP-1" and body["channel"] == "OTHER"
+    assert body["email"] == "ana@example.com" and body["currencyCode"] == "COP"
+    assert body["created_at"] == "2024-05-01T12:00:00.123Z"
+    assert body["billingAddress"] == {
+        "name": "Ana Pérez", "address1": "Cra 7 # 71-21", "address2": "Apto 501, Chapinero", "city": "Bogotá",
+        "province": "Cundinamarca", "postcode": "110231", "country": "Colombia", "countryCode": "CO",
+        "phone": "3001234567"}
+    assert body["shippingAddress"] == {
+        "name": "Ana Pérez", "address1": "Calle 1", "city": "Medellín", "province": "El Poblado",
+        "country": "Colombia", "countryCode": "CO", "phone": "6041234"}
+
+
+@pytest.mark.parametrize("tenant, code, currency", [
+    ("faar", "AR", "ARS"), ("soco", "CO", "COP"), ("facl", "CL", "CLP"), ("sope", "PE", "PEN"), ("somx", "MX", "MXN"),
+])
+def test_country_code_and_currency_from_tenant(tenant, code, currency):
+    customer = Customer(shipping_address={"Address1": "x"})
+    body = order_to_oms(make_order(item("1"), tenant=tenant, currency=None, customer=customer), tenant)
+    assert body["shippingAddress"]["countryCode"] == code and body["currencyCode"] == currency
+
+
+def test_customer_ref_falls_back_to_order_number():
+    body = order_to_oms(make_order(item("1"), marketplace_order_id=""), "faco")
+    assert body["customerRef"] == "N-1"
+
+
+# --- agreement with the sandbox's schema --------------------------------------------------------
+
+def test_minimal_order_fits_the_schema():
+    body = valid(order_to_oms(Order(tenant="faco", marketplace_order_id="1", internal_order_id="T-1"), "faco"))
+    assert body["orderLines"] == [] and body["shipments"] == [] and "billingAddress" not in body
+
+
+def test_update_body_fits_the_put_schema_and_is_keyed_by_order_ref():
+    order = make_order(item("1", "shipped", tracking=Tracking(number="T1", carrier="C")))
+    body = valid(order_update_to_oms(order, "faco"), update=True)
+    assert body["orderRef"] == "THOR-faco-1"
+    assert body == order_to_oms(order, "faco")
+
+
+def test_schema_names_the_missing_field():
+    body = order_to_oms(make_order(item("1")), "faco")
+    del body["orderLines"][0]["productRef"]
+    with pytest.raises(InvalidInput) as caught:
+        validate_order(json.dumps(body))
+    assert caught.value.field == "orderLines.0.productRef"
+
+
+def test_schema_refuses_unknown_names_and_decimal_cents():
+    body = order_to_oms(make_order(item("1")), "faco")
+    with pytest.raises(InvalidInput) as caught:
+        validate_order(json.dumps({**body, "shippingCostIncTaxInCent": 1}))
+    assert caught.value.field == "shippingCostIncTaxInCent"
+    with pytest.raises(InvalidInput) as caught:
+        validate_order(json.dumps({**body, "totalAmountInCent": 12.5}))
+    assert caught.value.field == "totalAmountInCent"
+    with pytest.raises(InvalidInput) as caught:
+        validate_order(json.dumps({**body, "orderStatus": "DONE"}))
+    assert caught.value.field == "orderStatus"

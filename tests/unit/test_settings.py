@@ -1,0 +1,43 @@
+"""Settings: required ones named when missing, half-configured tenants rejected, the rest optional."""
+import json
+from pathlib import Path
+
+import pytest
+
+from shared.settings import SettingsError, all_setting_names, load_settings
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = {"AzureWebJobsStorage": "UseDevelopmentStorage=true", "MARKETPLACE_BASE_URL": "http://m", "OMS_BASE_URL": "http://o"}
+
+
+def test_missing_global_setting_is_named():
+    with pytest.raises(SettingsError) as error:
+        load_settings({"AzureWebJobsStorage": "x"})
+    assert error.value.missing == ["MARKETPLACE_BASE_URL", "OMS_BASE_URL"]
+
+
+def test_tenant_without_a_system_is_allowed_and_half_configured_is_not():
+    assert load_settings(BASE).tenant_system("faco", "OMS") is None
+    with pytest.raises(SettingsError) as error:
+        load_settings({**BASE, "OMS_TOKEN_FACO": "t"})
+    assert error.value.missing == ["OMS_TENANT_FACO"]
+    settings = load_settings({**BASE, "OMS_TOKEN_FACO": "t", "OMS_TENANT_FACO": "faco"})
+    assert settings.tenant_system("faco", "OMS") == {"TOKEN": "t", "TENANT": "faco"}
+
+
+def test_identity_based_storage_replaces_the_connection_string():
+    env = {**BASE, "AzureWebJobsStorage": "", "AzureWebJobsStorage__accountName": "thorsa"}
+    assert load_settings(env).storage.account_name == "thorsa"
+
+
+def test_bad_retry_delays_are_named():
+    with pytest.raises(SettingsError) as error:
+        load_settings({**BASE, "THOR_RETRY_DELAYS": "soon"})
+    assert "THOR_RETRY_DELAYS" in error.value.missing[0]
+
+
+def test_example_settings_list_every_setting_and_load():
+    values = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
+    assert set(all_setting_names()) <= set(values)
+    settings = load_settings(values)
+    assert settings.tenant_system("somx", "ZORT")["KEY1"]
