@@ -241,16 +241,16 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
   resource queueService 'queueServices' = {
     name: 'default'
 
-    resource queues 'queues' = [for name in queueNames: {
-      name: name
+    resource queues 'queues' = [for queueName in queueNames: {
+      name: queueName
     }]
   }
 
   resource tableService 'tableServices' = {
     name: 'default'
 
-    resource tables 'tables' = [for name in tableNames: {
-      name: name
+    resource tables 'tables' = [for tableName in tableNames: {
+      name: tableName
     }]
   }
 }

@@ -36,7 +36,7 @@ MAX_REQUEST_BYTES = 100 * 1024 * 1024  # the Functions host's limit
 
 def load_local_settings(path: Path) -> None:
     """Copies `Values` of local.settings.json into the environment (existing variables win)."""
-    if not path.exists():
+    if not path.is_file():
         return
     values = json.loads(path.read_text()).get("Values", {})
     for name, value in values.items():
@@ -62,11 +62,11 @@ def _problem(status: int, title: str, detail: str) -> Response:
 class HttpHost:
     """WSGI app routing requests to the app's HTTP functions."""
 
-    def __init__(self, app: func.FunctionApp, function_key: str, route_prefix: str):
+    def __init__(self, functions: list, function_key: str, route_prefix: str):
         self.function_key = function_key.encode()
         self.functions = {}
         rules = []
-        for function in app.get_functions():
+        for function in functions:
             trigger = function.get_trigger().get_dict_repr()
             if trigger.get("type") != "httpTrigger":
                 continue
@@ -183,14 +183,14 @@ class QueueWorker:
         self.pool.shutdown(wait=False)
 
 
-def queue_workers(app: func.FunctionApp, host: dict) -> list[QueueWorker]:
+def queue_workers(functions: list, host: dict) -> list[QueueWorker]:
     from shared.adapters.storage import Storage
     from shared.settings import get_settings
 
     storage = Storage(get_settings().storage)
     settings = host.get("extensions", {}).get("queues", {})
     workers = []
-    for function in app.get_functions():
+    for function in functions:
         trigger = function.get_trigger().get_dict_repr()
         if trigger.get("type") == "queueTrigger":
             name = trigger["queueName"]
@@ -225,8 +225,9 @@ def main(argv: list[str] | None = None) -> int:
     module_name, _, attribute = args.app.partition(":")
     app = getattr(__import__(module_name, fromlist=[attribute]), attribute)
     host = host_config()
-    http = HttpHost(app, key, host.get("extensions", {}).get("http", {}).get("routePrefix", "api"))
-    workers = [] if args.no_queue else queue_workers(app, host)
+    functions = app.get_functions()  # (calling it twice trips its duplicate-name check)
+    http = HttpHost(functions, key, host.get("extensions", {}).get("http", {}).get("routePrefix", "api"))
+    workers = [] if args.no_queue else queue_workers(functions, host)
     threads = [threading.Thread(target=w.run, daemon=True, name="queue-poll") for w in workers]
     for thread in threads:
         thread.start()

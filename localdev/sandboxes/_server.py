@@ -11,6 +11,7 @@ real HTTP; its control routes live under `/_sandbox/`:
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from dataclasses import dataclass, field
@@ -20,6 +21,7 @@ from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 TIMEOUT_SLEEP_SECONDS = 3.0
+logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request from the sandboxes
 
 
 @dataclass

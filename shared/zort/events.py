@@ -35,7 +35,7 @@ Conventions, all following ZORT's v3 webhook documentation ("Ex. Payload JSON"):
 import re
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Literal, Optional, Union
+from typing import Annotated, Any, Iterator, Literal, Optional, Union
 
 from pydantic import (
     AfterValidator,
@@ -390,6 +390,10 @@ class OrderTrackingList(RootModel[Annotated[list[OrderTracking], Field(min_lengt
             if entry.trackingno and entry.trackingno.strip():
                 return entry
         return None
+
+    def __iter__(self) -> Iterator[OrderTracking]:  # type: ignore[override]
+        """Iterate the entries (BaseModel would iterate ``("root", [...])``)."""
+        return iter(self.root)
 
     def __len__(self) -> int:
         return len(self.root)

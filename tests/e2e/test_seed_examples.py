@@ -48,6 +48,11 @@ def post(thor, path, body, key, **kwargs):
                          headers={"Content-Type": "application/json"}, timeout=10, **kwargs)
 
 
+def oms_orders_for(thor, order_ref: str) -> list[dict]:
+    orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
+    return [o for o in orders if o["order"].get("orderRef") == order_ref]
+
+
 def test_order_created_reaches_status_endpoint_and_oms(thor, key):
     answer = post(thor, "/webhooks/faco/orders", ORDER_CREATED, key)
     assert answer.status_code == 200, answer.text
@@ -66,10 +71,9 @@ def test_order_created_reaches_status_endpoint_and_oms(thor, key):
     text = json.dumps(view)
     for personal in ("address", "email", "phone", "FirstName", "first_name"):
         assert personal not in text
-    oms_orders = eventually(lambda: [o for o in requests.get(thor.servers["oms"].url + "/_sandbox/orders",
-                                                              timeout=5).json()
-                                     if "faco-3272813" in json.dumps(o)])
+    oms_orders = eventually(lambda: oms_orders_for(thor, "faco-3272813"))
     assert len(oms_orders) == 1
+    assert len(oms_orders[0]["order"]["orderLines"]) == len(view["items"])
 
 
 def test_status_change_and_products_examples_are_accepted(thor, key):
