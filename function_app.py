@@ -4,9 +4,10 @@ Importing this module does no I/O: clients are created on first use and reused.
 """
 import azure.functions as func
 
-from functions import order_status, orders, processor, products, refund, status, zort
+from functions import health, order_status, orders, processor, products, reconcile, refund, status, zort
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (orders.bp, order_status.bp, products.bp, status.bp, refund.bp, zort.bp, processor.bp):
+for blueprint in (orders.bp, order_status.bp, products.bp, status.bp, refund.bp, zort.bp, processor.bp,
+                  reconcile.bp, health.bp):
     app.register_functions(blueprint)

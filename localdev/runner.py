@@ -6,7 +6,7 @@ Core Tools can't be installed everywhere and does not check keys locally, so thi
 - runs queue triggers against the storage queue with the host's semantics (visibility timeout,
   dequeue count, `<queue>-poison` after `maxDequeueCount`), and timer triggers on their schedule.
 
-Usage: python -m localdev.runner [--port 7071] [--settings local.settings.json]
+Usage: python -m localdev.runner [--port 7071] [--settings local.settings.json] [--timer-interval SECONDS]
 """
 from __future__ import annotations
 
@@ -20,10 +20,12 @@ import sys
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import azure.functions as func
 from azure.functions.queue import QueueMessage
+from azure.functions.timer import TimerRequest
 from werkzeug.routing import Map, Rule
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
 from werkzeug.serving import make_server
@@ -127,7 +129,7 @@ class HttpHost:
 class QueueWorker:
     """Polls a queue like the Functions host and runs the queue-triggered function."""
 
-    def __init__(self, user_function, queue_client, poison_client, settings: dict):
+    def __init__(self, user_function, queue_client, poison_client, settings: dict, lease: int = 300):
         self.user_function = user_function
         self.queue = queue_client
         self.poison = poison_client
@@ -135,7 +137,7 @@ class QueueWorker:
         self.max_dequeue = int(settings.get("maxDequeueCount", 5))
         self.visibility = _timespan_seconds(settings.get("visibilityTimeout", ""), 0)
         self.max_poll = _timespan_seconds(settings.get("maxPollingInterval", ""), 2.0)
-        self.lease = 300  # seconds a message is hidden while its function runs
+        self.lease = lease  # seconds a message stays hidden while its function runs (or if settling it fails)
         self.stopped = threading.Event()
         self.pool = ThreadPoolExecutor(max_workers=self.batch_size, thread_name_prefix="queue")
 
@@ -183,7 +185,7 @@ class QueueWorker:
         self.pool.shutdown(wait=False)
 
 
-def queue_workers(functions: list, host: dict) -> list[QueueWorker]:
+def queue_workers(functions: list, host: dict, lease: int) -> list[QueueWorker]:
     from shared.adapters.storage import Storage
     from shared.settings import get_settings
 
@@ -195,7 +197,150 @@ def queue_workers(functions: list, host: dict) -> list[QueueWorker]:
         if trigger.get("type") == "queueTrigger":
             name = trigger["queueName"]
             workers.append(QueueWorker(function.get_user_function(), storage.queue(name),
-                                       storage.queue(f"{name}-poison"), settings))
+                                       storage.queue(f"{name}-poison"), settings, lease))
+    return workers
+
+
+# --- timer triggers ---------------------------------------------------------------------------
+
+_NAMES = {
+    4: {name: i for i, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
+                                          "nov", "dec"), start=1)},
+    5: {name: i for i, name in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))},
+}
+_BOUNDS = ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 6))  # sec min hour day month day-of-week
+
+
+def _cron_value(text: str, position: int) -> int:
+    value = _NAMES.get(position, {}).get(text.lower())
+    if value is None:
+        if not text.isdigit():
+            raise ValueError(f"{text!r} is not a number")
+        value = int(text)
+    if position == 5 and value == 7:
+        value = 0  # Sunday, either way
+    low, high = _BOUNDS[position]
+    if not low <= value <= high:
+        raise ValueError(f"{value} is outside {low}-{high}")
+    return value
+
+
+def _cron_field(text: str, position: int) -> frozenset[int]:
+    """One field: `*`, `n`, `a-b`, with an optional `/step`, comma-separated."""
+    low, high = _BOUNDS[position]
+    values: set[int] = set()
+    for part in text.split(","):
+        base, _, step_text = part.partition("/")
+        step = int(step_text) if step_text.isdigit() and int(step_text) > 0 else None
+        if step_text and step is None:
+            raise ValueError(f"bad step in {part!r}")
+        if base == "*":
+            first, last = low, high
+        elif "-" in base:
+            a, _, b = base.partition("-")
+            first, last = _cron_value(a, position), _cron_value(b, position)
+            if first > last:
+                raise ValueError(f"empty range {base!r}")
+        else:
+            first = _cron_value(base, position)
+            last = high if step else first
+        values.update(range(first, last + 1, step or 1))
+    return frozenset(values)
+
+
+class CronSchedule:
+    """A 6-field NCRONTAB schedule, `{second} {minute} {hour} {day} {month} {day-of-week}`, in UTC.
+
+    Fields take `*`, numbers, ranges `a-b`, steps `*/n` or `a-b/n`, lists `a,b`, and month and day
+    names (`jan`, `mon`). Day and day-of-week must both match (NCRONTAB's rule, unlike Unix cron).
+    """
+
+    def __init__(self, expression: str):
+        parts = expression.split()
+        if len(parts) != 6:
+            raise ValueError(f"NCRONTAB needs 6 fields (second minute hour day month day-of-week): {expression!r}")
+        self.expression = expression
+        self.seconds, self.minutes, self.hours, self.days, self.months, self.weekdays = (
+            _cron_field(part, i) for i, part in enumerate(parts))
+
+    def next_after(self, moment: datetime) -> datetime:
+        """The first time strictly after `moment` that the schedule fires."""
+        t = moment.astimezone(timezone.utc).replace(microsecond=0) + timedelta(seconds=1)
+        limit = t + timedelta(days=366 * 5)
+        while t < limit:
+            if t.month not in self.months:
+                t = (t.replace(day=1) + timedelta(days=32)).replace(day=1, hour=0, minute=0, second=0)
+            elif t.day not in self.days or (t.weekday() + 1) % 7 not in self.weekdays:
+                t = (t + timedelta(days=1)).replace(hour=0, minute=0, second=0)
+            elif t.hour not in self.hours:
+                t = (t + timedelta(hours=1)).replace(minute=0, second=0)
+            elif t.minute not in self.minutes:
+                t = (t + timedelta(minutes=1)).replace(second=0)
+            elif t.second not in self.seconds:
+                t += timedelta(seconds=1)
+            else:
+                return t
+        raise ValueError(f"{self.expression!r} never fires")
+
+
+class IntervalSchedule:
+    """Every `seconds` (`--timer-interval`, and NCRONTAB's TimeSpan form `hh:mm:ss`)."""
+
+    def __init__(self, seconds: float):
+        if seconds <= 0:
+            raise ValueError("the interval must be positive")
+        self.seconds = seconds
+        self.expression = f"every {seconds:g}s"
+
+    def next_after(self, moment: datetime) -> datetime:
+        return moment + timedelta(seconds=self.seconds)
+
+
+def parse_schedule(text: str):
+    text = text.strip()
+    if ":" in text and len(text.split()) == 1:
+        return IntervalSchedule(_timespan_seconds(text, 0))
+    return CronSchedule(text)
+
+
+class TimerWorker:
+    """Runs a timer-triggered function on its schedule, one run at a time, like the host."""
+
+    def __init__(self, name: str, user_function, schedule, run_on_startup: bool = False):
+        self.name = name
+        self.user_function = user_function
+        self.schedule = schedule
+        self.run_on_startup = run_on_startup
+        self.stopped = threading.Event()
+
+    def run(self) -> None:
+        if self.run_on_startup:
+            self.run_once()
+        while not self.stopped.is_set():
+            due = self.schedule.next_after(datetime.now(timezone.utc))
+            delay = (due - datetime.now(timezone.utc)).total_seconds()
+            if self.stopped.wait(max(delay, 0)):
+                return
+            self.run_once()
+
+    def run_once(self) -> None:
+        try:
+            self.user_function(TimerRequest(past_due=False))
+        except Exception:
+            log.exception("timer function %s failed", self.name)
+
+    def stop(self) -> None:
+        self.stopped.set()
+
+
+def timer_workers(functions: list, interval: float | None = None) -> list[TimerWorker]:
+    workers = []
+    for function in functions:
+        trigger = function.get_trigger().get_dict_repr()
+        if trigger.get("type") == "timerTrigger":
+            schedule = IntervalSchedule(interval) if interval else parse_schedule(trigger["schedule"])
+            workers.append(TimerWorker(function.get_function_name(), function.get_user_function(), schedule,
+                                       bool(trigger.get("runOnStartup"))))
     return workers
 
 
@@ -204,7 +349,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=7071)
     parser.add_argument("--settings", default=str(ROOT / "local.settings.json"))
     parser.add_argument("--no-queue", action="store_true", help="serve HTTP only (benchmark floor)")
+    parser.add_argument("--lease", type=int, default=300,
+                        help="seconds a message being processed stays invisible (the host uses 10 minutes)")
     parser.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
+    parser.add_argument("--timer-interval", type=float, default=None, metavar="SECONDS",
+                        help="run every timer trigger every SECONDS instead of on its schedule (tests)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("THOR_LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -227,8 +376,10 @@ def main(argv: list[str] | None = None) -> int:
     host = host_config()
     functions = app.get_functions()  # (calling it twice trips its duplicate-name check)
     http = HttpHost(functions, key, host.get("extensions", {}).get("http", {}).get("routePrefix", "api"))
-    workers = [] if args.no_queue else queue_workers(functions, host)
+    workers = [] if args.no_queue else queue_workers(functions, host, args.lease)
     threads = [threading.Thread(target=w.run, daemon=True, name="queue-poll") for w in workers]
+    timers = [] if args.no_queue else timer_workers(functions, args.timer_interval)
+    threads += [threading.Thread(target=t.run, daemon=True, name=f"timer-{t.name}") for t in timers]
     for thread in threads:
         thread.start()
 
@@ -240,6 +391,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {name}: [{methods}] http://localhost:{server.server_port}{url_rule}?code={key}", flush=True)
     for worker in workers:
         print(f"  queue trigger on '{worker.queue.queue_name}' (poison: '{worker.poison.queue_name}')", flush=True)
+    for timer in timers:
+        print(f"  {timer.name}: timer trigger ({timer.schedule.expression})", flush=True)
     print("", flush=True)
 
     def stop(*_):
@@ -252,6 +405,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         for worker in workers:
             worker.stop()
+        for timer in timers:
+            timer.stop()
     return 0
 
 

@@ -1,0 +1,102 @@
+"""Phase 4: cold start. Importing `function_app` in a fresh interpreter, beside importing only the
+third-party modules it pulls in, and proof that the import opens no connection.
+
+Each figure is the median of several fresh subprocesses (run in turns), timed with perf_counter
+around the import alone (interpreter start-up excluded). The dependency set is exactly the
+third-party modules (files under site-packages) present in sys.modules after importing Thor.
+"""
+from __future__ import annotations
+
+import json
+import re
+import statistics
+import subprocess
+import sys
+
+from localdev.azurite import ROOT
+
+THOR_IMPORT = r"""
+import json, socket, sys, time
+attempts = []
+def refuse(kind):
+    def blocked(*args, **kwargs):
+        attempts.append(f"{kind} {args[1:] if kind == 'socket.connect' else args}"[:200])
+        raise OSError(f"benchmark: no network during import ({kind})")
+    return blocked
+socket.socket.connect = refuse("socket.connect")
+socket.socket.connect_ex = refuse("socket.connect_ex")
+socket.create_connection = refuse("socket.create_connection")
+socket.getaddrinfo = refuse("socket.getaddrinfo")
+began = time.perf_counter()
+import function_app
+seconds = time.perf_counter() - began
+third_party = [name for name, module in list(sys.modules.items())
+               if "site-packages" in (getattr(module, "__file__", None) or "")]
+print(json.dumps({"seconds": seconds, "attempts": attempts, "functions": len(function_app.app.get_functions()),
+                  "third_party": third_party}))
+"""
+
+DEPS_IMPORT = r"""
+import importlib, json, sys, time
+names = json.loads(sys.stdin.read())
+failed = []
+began = time.perf_counter()
+for name in names:
+    if name not in sys.modules:
+        try:
+            importlib.import_module(name)
+        except Exception as error:
+            failed.append(f"{name}: {type(error).__name__}")
+seconds = time.perf_counter() - began
+print(json.dumps({"seconds": seconds, "failed": failed}))
+"""
+
+
+def _python(code: str, env: dict, stdin: str = "", extra: list[str] | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, *(extra or []), "-c", code], cwd=ROOT, env=env, input=stdin,
+                          capture_output=True, text=True, timeout=120, check=False)
+
+
+def _json_run(code: str, env: dict, stdin: str = "") -> dict:
+    done = _python(code, env, stdin)
+    if done.returncode != 0:
+        raise RuntimeError(f"import subprocess failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def importtime_top(env: dict, limit: int = 8) -> list[dict]:
+    """The slowest top-level imports of `import function_app` by cumulative time (-X importtime)."""
+    done = _python("import function_app", env, extra=["-X", "importtime"])
+    rows = []
+    for line in done.stderr.splitlines():
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
+        if match and len(match.group(3)) <= 3:  # nesting level 1 under `import function_app`
+            rows.append({"module": match.group(4), "cumulative_ms": int(match.group(2)) / 1000})
+    rows.sort(key=lambda row: -row["cumulative_ms"])
+    return rows[:limit]
+
+
+def measure(env: dict, runs: int = 5, progress=print) -> dict:
+    first = _json_run(THOR_IMPORT, env)  # also warms the bytecode and file caches
+    deps = json.dumps(first["third_party"])
+    _json_run(DEPS_IMPORT, env, deps)
+    thor_times, deps_times, attempts, failed = [], [], list(first["attempts"]), []
+    for _ in range(runs):
+        thor = _json_run(THOR_IMPORT, env)
+        thor_times.append(thor["seconds"])
+        attempts += thor["attempts"]
+        dep = _json_run(DEPS_IMPORT, env, deps)
+        deps_times.append(dep["seconds"])
+        failed = dep["failed"]
+    roots = sorted({name.split(".")[0] for name in first["third_party"]})
+    result = {"runs": runs, "thor_import_ms": round(statistics.median(thor_times) * 1000, 1),
+              "deps_import_ms": round(statistics.median(deps_times) * 1000, 1),
+              "thor_runs_ms": [round(t * 1000, 1) for t in thor_times],
+              "deps_runs_ms": [round(t * 1000, 1) for t in deps_times],
+              "third_party_packages": roots, "third_party_modules": len(first["third_party"]),
+              "deps_import_failures": failed, "connect_attempts": len(attempts), "attempt_details": attempts[:10],
+              "import_succeeded": True, "functions": first["functions"], "importtime_top": importtime_top(env)}
+    result["ratio"] = round(result["thor_import_ms"] / result["deps_import_ms"], 2)
+    progress(f"  cold start: import function_app {result['thor_import_ms']} ms, deps alone "
+             f"{result['deps_import_ms']} ms, {result['connect_attempts']} connect attempts")
+    return result

@@ -1,0 +1,60 @@
+"""The benchmark's floor: the least any durable webhook receiver must do, served by the same runner.
+
+One HTTP function, POST `webhooks/{tenantId}/floor`: one Table insert (the event, keyed by a hash of
+its body) and one queue send, with clients created once and reused. No validation, no idempotency
+read, nothing else. Run: `python -m localdev.runner --app bench.floor_app:app --no-queue`.
+It writes to its own table and queue so it never feeds Thor's processor.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import threading
+from datetime import datetime, timezone
+
+import azure.functions as func
+from azure.core.exceptions import ResourceExistsError
+from azure.data.tables import TableClient
+from azure.storage.queue import QueueClient, TextBase64EncodePolicy
+
+FLOOR_TABLE = "BenchFloor"
+FLOOR_QUEUE = "bench-floor"
+
+app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
+_lock = threading.Lock()
+_clients: tuple[TableClient, QueueClient] | None = None
+
+
+def clients() -> tuple[TableClient, QueueClient]:
+    """The table and queue clients, created (with their table and queue) on first use, then reused."""
+    global _clients
+    if _clients is None:
+        with _lock:
+            if _clients is None:
+                connection = os.environ["AzureWebJobsStorage"]
+                table = TableClient.from_connection_string(connection, table_name=FLOOR_TABLE)
+                queue = QueueClient.from_connection_string(connection, FLOOR_QUEUE,
+                                                           message_encode_policy=TextBase64EncodePolicy())
+                try:
+                    table.create_table()
+                except ResourceExistsError:
+                    pass
+                try:
+                    queue.create_queue()
+                except ResourceExistsError:
+                    pass
+                _clients = (table, queue)
+    return _clients
+
+
+@app.route(route="webhooks/{tenantId}/floor", methods=["POST"])
+def floor(req: func.HttpRequest) -> func.HttpResponse:
+    tenant = req.route_params.get("tenantId", "")
+    body = req.get_body() or b""
+    event_id = hashlib.sha256(tenant.encode() + b"\n" + body).hexdigest()[:32]
+    table, queue = clients()
+    table.create_entity({"PartitionKey": tenant, "RowKey": event_id, "body": body.decode("utf-8", "replace"),
+                         "receivedAt": datetime.now(timezone.utc)})
+    queue.send_message(json.dumps({"tenant": tenant, "eventId": event_id}))
+    return func.HttpResponse(json.dumps({"status": "accepted", "eventId": event_id}), mimetype="application/json")

@@ -1,0 +1,156 @@
+"""Phase 3: Storage requests per webhook, counted at the Azure SDK's transport, with Thor in-process.
+
+Thor's webhook functions are called as the Functions host calls them (the decorated user function
+with an `azure.functions.HttpRequest`), against the benchmark's Azurite. Every HTTP request the SDK
+sends goes through `RequestsTransport.send`, where it is counted by port (Table or queue service).
+Requests to the sandboxes (marketplace, OMS) are counted at `requests.Session.send`.
+A warm-up request of each kind comes first, so creating tables and queues is not counted.
+"""
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import threading
+import time
+from collections import Counter
+from urllib.parse import urlparse
+
+import azure.functions as func
+import requests
+from azure.core.pipeline.transport import RequestsTransport
+
+from bench.payloads import Call, TENANT, Webhooks, products
+
+SKUS_IN_BIG_EVENT = 1000
+
+
+class RequestCounter:
+    """Counts HTTP requests by service while active: storage at the SDK transport, others at requests."""
+
+    def __init__(self, ports: dict[int, str]):
+        self.ports = ports
+        self.counts: Counter = Counter()
+        self.calls: list[str] = []
+        self.lock = threading.Lock()
+
+    def service(self, url: str) -> str:
+        return self.ports.get(urlparse(url).port, "other")
+
+    def record(self, service: str, method: str, url: str) -> None:
+        with self.lock:
+            self.counts[service] += 1
+            self.calls.append(f"{service} {method} {urlparse(url).path}")
+
+    @contextlib.contextmanager
+    def active(self):
+        counter, transport_send, session_send = self, RequestsTransport.send, requests.Session.send
+
+        def counted_transport_send(transport, request, **kwargs):
+            counter.record(counter.service(request.url), request.method, request.url)
+            return transport_send(transport, request, **kwargs)
+
+        def counted_session_send(session, request, **kwargs):
+            service = counter.service(request.url)
+            if service not in ("table", "queue"):  # storage requests were counted at the transport
+                counter.record(service, request.method, request.url)
+            return session_send(session, request, **kwargs)
+
+        self.counts.clear()
+        self.calls.clear()
+        RequestsTransport.send, requests.Session.send = counted_transport_send, counted_session_send
+        try:
+            yield self
+        finally:
+            RequestsTransport.send, requests.Session.send = transport_send, session_send
+
+    def snapshot(self) -> dict:
+        return {"table": self.counts["table"], "queue": self.counts["queue"],
+                **{k: v for k, v in self.counts.items() if k not in ("table", "queue")}, "calls": list(self.calls)}
+
+
+def service_ports(stack) -> dict[int, str]:
+    ports = {stack.azurite.ports["table"]: "table", stack.azurite.ports["queue"]: "queue"}
+    for name, server in stack.servers.items():
+        ports[server.port] = name
+    return ports
+
+
+def http_request(call: Call) -> func.HttpRequest:
+    tenant = call.path.split("/")[2]
+    return func.HttpRequest(method=call.method, url=f"http://localhost{call.path}", headers=call.headers,
+                            params={k: v for k, v in call.params.items() if k != "code"},
+                            route_params={"tenantId": tenant}, body=call.body or b"")
+
+
+class InProcessThor:
+    """Thor's functions in this process, on the benchmark's stack."""
+
+    FUNCTION_OF_KIND = {"orders": "orders", "orders/status": "order_status", "products": "products", "zort": "zort"}
+
+    def __init__(self, stack):
+        os.environ.update(stack.values)
+        from shared.bootstrap import reset_context
+        reset_context()
+        import function_app
+        self.functions = {f.get_function_name(): f.get_user_function() for f in function_app.app.get_functions()}
+
+    def call(self, kind: str, call: Call) -> dict:
+        response = self.functions[self.FUNCTION_OF_KIND[kind]](http_request(call))
+        body = json.loads(response.get_body() or b"null")
+        if response.status_code != 200:
+            raise RuntimeError(f"{kind}: HTTP {response.status_code} {body}")
+        return body
+
+    @staticmethod
+    def process(event_id: str):
+        from shared.bootstrap import get_context
+        from shared.services.processing import process_event
+        context = get_context()
+        return process_event(context, TENANT, event_id, context.settings.retry_delays)
+
+
+def count_webhooks(thor: InProcessThor, webhooks: Webhooks, counter: RequestCounter) -> dict:
+    """{kind: {"new": counts, "duplicate": counts}}; warm-up first so no table or queue is created."""
+    results = {}
+    for kind in Webhooks.KINDS:
+        thor.call(kind, webhooks.make(kind))  # warm-up
+        call = webhooks.make(kind)
+        with counter.active():
+            thor.call(kind, call)
+        new = counter.snapshot()
+        with counter.active():
+            answer = thor.call(kind, call)
+        duplicate = counter.snapshot()
+        duplicate["answer"] = answer["status"]
+        results[kind] = {"new": new, "duplicate": duplicate}
+    return results
+
+
+def count_processing(thor: InProcessThor, key: str, webhooks: Webhooks, counter: RequestCounter) -> dict:
+    """Requests to process one onProductCreated with 1,000 SKUs, and one onOrderCreated (for reference)."""
+    number = webhooks.ids.next()
+    skus = [f"BENCH-BIG{number}-{i:04d}" for i in range(SKUS_IN_BIG_EVENT)]
+    results = {}
+    for name, kind, call in (("products_1000_skus", "products", products(key, skus)),
+                             ("order_created", "orders", webhooks.make("orders"))):
+        event_id = thor.call(kind, call)["eventId"]
+        began = time.perf_counter()
+        with counter.active():
+            status = thor.process(event_id)
+        results[name] = {**counter.snapshot(), "status": getattr(status, "value", str(status)),
+                         "seconds": round(time.perf_counter() - began, 3)}
+    return results
+
+
+def measure(stack, webhooks: Webhooks, progress=print) -> dict:
+    thor = InProcessThor(stack)
+    counter = RequestCounter(service_ports(stack))
+    thor.call("products", webhooks.make("products"))  # warm-up: creates tables and the queue
+    thor.process(thor.call("orders", webhooks.make("orders"))["eventId"])  # warm-up: the processing path
+    result = {"webhooks": count_webhooks(thor, webhooks, counter),
+              "processing": count_processing(thor, stack.values["LOCAL_FUNCTION_KEY"], webhooks, counter)}
+    big = result["processing"]["products_1000_skus"]
+    progress(f"  storage: 1,000-SKU event {big['table']} table requests, {big.get('marketplace', 0)} marketplace "
+             f"requests ({big['status']})")
+    return result

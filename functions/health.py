@@ -1,0 +1,28 @@
+"""GET /health — is Thor able to reach its storage? Answers that and nothing else.
+
+200 {"status": "ok", "storage": "reachable"}, or 503 {"status": "degraded", "storage":
+"unreachable"} with Retry-After. No versions, settings, names or error details: the reason is
+logged, never answered.
+"""
+import logging
+
+import azure.functions as func
+
+from functions._http import RETRY_AFTER_SECONDS, json_response
+from shared.bootstrap import get_context
+
+bp = func.Blueprint()
+log = logging.getLogger("thor.health")
+NO_STORE = {"Cache-Control": "no-store"}
+
+
+@bp.function_name("health")
+@bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
+def health(req: func.HttpRequest) -> func.HttpResponse:
+    try:
+        get_context().storage.ping()
+    except Exception as error:  # noqa: BLE001 - unreachable, unauthorised or not configured: all "degraded"
+        log.warning("health: storage unreachable: %s: %s", type(error).__name__, str(error).splitlines()[0] if str(error) else "")
+        return json_response({"status": "degraded", "storage": "unreachable"}, 503,
+                             headers={"Retry-After": RETRY_AFTER_SECONDS, **NO_STORE})
+    return json_response({"status": "ok", "storage": "reachable"}, headers=NO_STORE)

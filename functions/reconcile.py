@@ -1,0 +1,22 @@
+"""Timer trigger: every 15 minutes, reconcile every tenant with the marketplace (lost webhooks)."""
+import logging
+
+import azure.functions as func
+
+from shared.bootstrap import get_context
+from shared.services.reconciliation import reconcile_all
+
+bp = func.Blueprint()
+log = logging.getLogger("thor.reconcile")
+
+
+@bp.function_name("reconcile")
+@bp.timer_trigger(schedule="0 */15 * * * *", arg_name="timer", run_on_startup=False)
+def reconcile(timer: func.TimerRequest) -> None:
+    if timer.past_due:
+        log.warning("reconciliation is running late (past due)")
+    results = reconcile_all(get_context())
+    repaired = sum(len(r.get("repaired", [])) for r in results)
+    failed = [r["tenant"] for r in results if "error" in r]
+    log.info("reconciliation: %d tenant(s), %d order(s) repaired%s", len(results), repaired,
+             f", failed for {', '.join(failed)}" if failed else "")

@@ -1,0 +1,154 @@
+"""Never miss an order: bring Thor and the OMS up to date with the marketplace, whatever webhooks were lost.
+
+Per tenant, a run asks the marketplace for the orders updated since its checkpoint (GetOrders
+UpdatedAfter, paged, oldest update first) and compares each with Thor's order. An order Thor does
+not have, has not fetched, has not (fully) sent to the OMS, whose item statuses differ, or that the
+marketplace updated after Thor last changed it, gets a `reconcile-order` event: recorded and queued
+like a webhook, so the queue processor repairs it through the same idempotent path as
+onOrderCreated. The event id is derived from the order and its marketplace update time, so the same
+state of an order is repaired at most once, however often it is seen.
+
+The checkpoint (Table `ThorCheckpoints`, PartitionKey `reconcile`, RowKey the tenant) is the latest
+marketplace update time seen; it never moves backwards. Each run reads from a little before it
+(`OVERLAP`): orders updated within the same second as the checkpoint, or listed late by the
+marketplace, are seen again instead of missed, and are not repaired twice (they compare equal, or
+their event is a duplicate). The checkpoint entity also keeps the run's summary: what was checked
+and what was repaired.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta, timezone
+
+from shared.adapters.checkpoints import CheckpointStore
+from shared.domain.errors import NotConfigured
+from shared.domain.events import EventStatus
+from shared.domain.ids import internal_order_id
+from shared.services.intake import accept_event
+from shared.tenants import TENANTS
+
+log = logging.getLogger("thor.reconciliation")
+
+CHECKPOINT_NAME = "reconcile"
+KIND = "reconcile-order"
+FIRST_RUN_LOOKBACK = timedelta(days=1)
+OVERLAP = timedelta(seconds=60)
+MAX_PAGES = 1000  # a safety stop: 100k orders in one run
+MAX_REPAIRS_KEPT = 200  # repaired orders listed on the checkpoint entity (the count is always kept)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return _utc(moment).isoformat() if moment else None
+
+
+def difference(remote, found) -> str | None:
+    """Why Thor's stored order (`found` = (order, etag) or None) is behind the marketplace's, or None."""
+    if found is None:
+        return "missing in Thor"
+    order = found[0]
+    if not order.fetched:
+        return "never fetched from the marketplace"
+    if not order.oms_synced or order.oms_synced_version != order.version:
+        return "not synced to the OMS"
+    remote_statuses = set(remote.statuses)
+    thor_statuses = {item.status for item in order.items}
+    if remote_statuses and remote_statuses != thor_statuses:
+        return f"item statuses differ (marketplace {sorted(remote_statuses)}, Thor {sorted(thor_statuses)})"
+    if remote.updated_at and _utc(remote.updated_at) > _utc(order.updated_at):
+        return "updated in the marketplace after Thor's last change"
+    return None
+
+
+def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_size: int = 100) -> dict:
+    """Repairs the tenant's orders updated since its checkpoint; returns (and keeps) the run's summary."""
+    now = _utc(now or datetime.now(timezone.utc))
+    if context.settings.tenant_system(tenant, "MARKETPLACE") is None:
+        return {"tenant": tenant, "skipped": "not configured for the marketplace", "at": now.isoformat()}
+    checkpoints = CheckpointStore(context.storage)
+    previous = checkpoints.get(CHECKPOINT_NAME, tenant)
+    start = previous.position if previous and previous.position else now - FIRST_RUN_LOOKBACK
+    start = _utc(start)
+    since = start - OVERLAP if previous and previous.position else start
+    marketplace = context.client("marketplace", tenant)
+
+    checked, settled, latest = 0, 0, start
+    repaired: list[dict] = []
+    pending: list[dict] = []
+    offset = 0
+    for _ in range(MAX_PAGES):
+        page = marketplace.get_orders(updated_after=since, limit=page_size, offset=offset)
+        for remote in page:
+            checked += 1
+            if remote.updated_at and _utc(remote.updated_at) > latest:
+                latest = _utc(remote.updated_at)
+            internal_id = internal_order_id(tenant, remote.order_id)
+            reason = difference(remote, context.orders.get(tenant, internal_id))
+            if reason is None:
+                continue
+            acceptance = accept_event(
+                context.events, context.queue, tenant=tenant, kind=KIND,
+                identity=[remote.order_id, _iso(remote.updated_at) or ""],
+                body={"payload": {"OrderId": remote.order_id}, "reason": reason,
+                      "marketplaceUpdatedAt": _iso(remote.updated_at)},
+                internal_order_id=internal_id)
+            entry = {"order_id": remote.order_id, "internal_order_id": internal_id, "reason": reason,
+                     "event_id": acceptance.event_id}
+            if acceptance.status == "accepted":
+                repaired.append(entry)
+                continue
+            existing = context.events.get(tenant, acceptance.event_id)
+            if existing is not None and existing.status is EventStatus.COMPLETED:
+                settled += 1  # this state of the order was already repaired; what differs is Thor's own
+            else:
+                pending.append(dict(entry, status=existing.status.value if existing else "unknown"))
+        if len(page) < page_size:
+            break
+        offset += len(page)
+    else:
+        log.warning("reconciliation of %s stopped after %d pages; the next run goes on", tenant, MAX_PAGES)
+
+    summary = {
+        "tenant": tenant,
+        "at": now.isoformat(),
+        "since": since.isoformat(),
+        "checked": checked,
+        "repaired": repaired,
+        "already_queued": pending,
+        "already_repaired": settled,
+        "event_ids": [entry["event_id"] for entry in repaired + pending],
+    }
+    kept = dict(summary, repaired=repaired[:MAX_REPAIRS_KEPT], repaired_count=len(repaired),
+                already_queued=pending[:MAX_REPAIRS_KEPT], already_queued_count=len(pending))
+    kept.pop("event_ids")
+    stored = checkpoints.save(CHECKPOINT_NAME, tenant, latest, kept, now)
+    summary["checkpoint"] = _iso(stored.position)
+    if repaired:
+        log.warning("reconciliation of %s: %d of %d order(s) behind the marketplace, repairing: %s", tenant,
+                    len(repaired), checked, ", ".join(entry["internal_order_id"] for entry in repaired[:20]))
+    else:
+        log.info("reconciliation of %s: %d order(s) checked, none behind", tenant, checked)
+    return summary
+
+
+def reconcile_all(context, now: datetime | None = None, tenants=TENANTS) -> list[dict]:
+    """Reconciles every tenant; a tenant that fails is reported and does not stop the others."""
+    results = []
+    for tenant in tenants:
+        try:
+            results.append(reconcile_tenant(context, tenant, now))
+        except NotConfigured as error:
+            results.append({"tenant": tenant, "skipped": str(error)})
+        except Exception as error:  # noqa: BLE001 - one tenant's trouble must not stop the others
+            log.exception("reconciliation of %s failed", tenant)
+            results.append({"tenant": tenant, "error": f"{type(error).__name__}: {str(error)[:500]}"})
+    return results
+
+
+def last_runs(context) -> list[dict]:
+    """Every tenant's checkpoint and the summary of its last run."""
+    return [{"tenant": c.key, "checkpoint": _iso(c.position), "updated_at": _iso(c.updated_at), **c.summary}
+            for c in CheckpointStore(context.storage).list(CHECKPOINT_NAME)]

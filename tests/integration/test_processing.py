@@ -1,0 +1,131 @@
+"""Processing against real Azurite and the sandboxes: retries, dead letter, replay, blocking,
+crashes between steps, concurrent changes of one order, storage outages."""
+from __future__ import annotations
+
+import concurrent.futures
+import os
+
+import pytest
+import requests
+
+from shared.bootstrap import Context, get_context, reset_context
+from shared.domain.events import EventStatus
+from shared.services import marketplace_flows
+from shared.services.intake import accept_event
+from shared.services.processing import process_event, replay
+from shared.settings import load_settings
+
+ORDER = 4440000
+
+
+def oms_orders(stack, order_ref):
+    orders = requests.get(stack.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
+    return [o["order"] for o in orders if o["order"]["orderRef"] == order_ref]
+
+
+def fail(stack, system, mode, times, match=None):
+    requests.post(stack.servers[system].url + "/_sandbox/fail",
+                  json={"mode": mode, "times": times, "match": match}, timeout=5)
+
+
+def record_order_created(context, tenant, order_id):
+    acceptance = accept_event(context.events, context.queue, tenant=tenant, kind="order-created", identity=order_id,
+                              body={"event": "onOrderCreated", "payload": {"OrderId": order_id}})
+    return acceptance.event_id
+
+
+def run_until_settled(context, tenant, event_id, limit=10):
+    """Processes the event the way the queue would, attempt after attempt, without the delays."""
+    status = None
+    for _ in range(limit):
+        status = process_event(context, tenant, event_id, retry_delays=(0, 0, 0))
+        if status is not EventStatus.RECEIVED:
+            return status
+    return status
+
+
+def test_oms_down_is_retried_then_failed_with_reason_then_replayed_once(context, stack):
+    event_id = record_order_created(context, "faco", ORDER + 1)
+    fail(stack, "oms", "500", 100)
+    assert run_until_settled(context, "faco", event_id) is EventStatus.FAILED
+    failed = context.events.get("faco", event_id)
+    assert failed.attempts == 4 and "OmsError" in failed.reason
+    assert oms_orders(stack, f"faco-{ORDER + 1}") == []
+    requests.post(stack.servers["oms"].url + "/_sandbox/reset", timeout=5)
+    replay(context, "faco", event_id)
+    assert run_until_settled(context, "faco", event_id) is EventStatus.COMPLETED
+    assert run_until_settled(context, "faco", event_id) is EventStatus.COMPLETED  # a redelivery: no effect
+    assert len(oms_orders(stack, f"faco-{ORDER + 1}")) == 1
+
+
+def test_marketplace_rate_limit_is_backed_off(context, stack):
+    fail(stack, "marketplace", "429", 2, "GetOrder")
+    event_id = record_order_created(context, "faco", ORDER + 2)
+    assert process_event(context, "faco", event_id) is EventStatus.COMPLETED
+    calls = requests.get(stack.servers["marketplace"].url + "/_sandbox/requests", timeout=5).json()
+    assert [c["status"] for c in calls if c["query"].get("Action") == "GetOrder"] == [429, 429, 200]
+
+
+def test_unconfigured_tenant_blocks_until_configured(stack):
+    values = {k: v for k, v in stack.values.items() if not k.startswith("OMS_") or k == "OMS_BASE_URL"}
+    context = Context(load_settings(values))
+    event_id = record_order_created(context, "soar", ORDER + 3)
+    assert process_event(context, "soar", event_id) is EventStatus.BLOCKED
+    blocked = context.events.get("soar", event_id)
+    assert "OMS_TOKEN_SOAR" in blocked.reason
+    configured = Context(load_settings(stack.values))
+    replay(configured, "soar", event_id)
+    assert process_event(configured, "soar", event_id) is EventStatus.COMPLETED
+    assert len(oms_orders(stack, f"soar-{ORDER + 3}")) == 1
+
+
+def test_crash_between_keeping_the_order_and_the_oms_call_finishes_once(context, stack, monkeypatch):
+    event_id = record_order_created(context, "fape", ORDER + 4)
+
+    def crash(*args, **kwargs):
+        raise SystemExit("worker died")  # not an Exception: nothing in Thor catches it
+
+    monkeypatch.setattr(marketplace_flows, "sync_to_oms", crash)
+    with pytest.raises(SystemExit):
+        process_event(context, "fape", event_id)
+    assert context.orders.get("fape", f"fape-{ORDER + 4}") is not None  # first step done
+    assert context.events.get("fape", event_id).status is EventStatus.RECEIVED
+    monkeypatch.undo()
+    assert process_event(context, "fape", event_id) is EventStatus.COMPLETED  # the redelivered message
+    assert process_event(context, "fape", event_id) is EventStatus.COMPLETED
+    order, _ = context.orders.get("fape", f"fape-{ORDER + 4}")
+    assert order.oms_synced and len(oms_orders(stack, f"fape-{ORDER + 4}")) == 1
+    assert [e.what for e in order.timeline].count("order created") == 1
+
+
+def test_fifty_parallel_status_changes_of_one_order_lose_nothing(context, stack):
+    order_id = ORDER + 5
+    assert process_event(context, "sope", record_order_created(context, "sope", order_id)) is EventStatus.COMPLETED
+    order, _ = context.orders.get("sope", f"sope-{order_id}")
+    item_ids = [item.item_id for item in order.items]
+    sequence = ["ready_to_ship", "shipped", "delivered"]
+    requests.post(stack.servers["marketplace"].url + "/_sandbox/items/status",
+                  json={"order_item_ids": item_ids, "status": "delivered"}, timeout=5)
+    events = []
+    for i in range(50):
+        status = sequence[i % 3]
+        body = {"event": "onOrderItemsStatusChanged",
+                "payload": {"OrderId": str(order_id), "OrderItemIds": [item_ids[i % len(item_ids)]], "NewStatus": status}}
+        events.append(accept_event(context.events, context.queue, tenant="sope", kind="items-status",
+                                   identity=[i, status], body=body).event_id)
+    with concurrent.futures.ThreadPoolExecutor(16) as pool:
+        results = list(pool.map(lambda e: process_event(context, "sope", e), reversed(events)))
+    assert results == [EventStatus.COMPLETED] * 50
+    order, _ = context.orders.get("sope", f"sope-{order_id}")
+    assert {item.status for item in order.items} == {"delivered"}
+    assert oms_orders(stack, f"sope-{order_id}")[0]["orderStatus"] == "COMPLETE"
+    assert order.oms_synced and order.oms_synced_version == order.version
+
+
+def test_storage_outage_is_storage_unavailable_and_records_nothing(stack):
+    from shared.ports import StorageUnavailable
+    values = dict(stack.values, AzureWebJobsStorage=stack.values["AzureWebJobsStorage"].replace(
+        str(stack.azurite.ports["table"]), "1").replace(str(stack.azurite.ports["queue"]), "1"))
+    context = Context(load_settings(values))
+    with pytest.raises(StorageUnavailable):
+        record_order_created(context, "faco", ORDER + 6)
