@@ -64,16 +64,30 @@ def _json_run(code: str, env: dict, stdin: str = "") -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
-def importtime_top(env: dict, limit: int = 8) -> list[dict]:
-    """The slowest top-level imports of `import function_app` by cumulative time (-X importtime)."""
+OWN_PACKAGES = ("function_app", "functions", "shared")
+
+
+def importtime_split(env: dict, third_party_roots: set[str], limit: int = 8) -> dict:
+    """`-X importtime` of `import function_app`: self time summed by origin (Thor, third party,
+    standard library) and Thor's own slowest modules by self time."""
     done = _python("import function_app", env, extra=["-X", "importtime"])
-    rows = []
+    totals = {"thor_ms": 0.0, "third_party_ms": 0.0, "stdlib_ms": 0.0}
+    own = []
     for line in done.stderr.splitlines():
-        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \|( *)(\S+)", line)
-        if match and len(match.group(3)) <= 3:  # nesting level 1 under `import function_app`
-            rows.append({"module": match.group(4), "cumulative_ms": int(match.group(2)) / 1000})
-    rows.sort(key=lambda row: -row["cumulative_ms"])
-    return rows[:limit]
+        match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| *(\S+)", line)
+        if not match:
+            continue
+        self_ms, name = int(match.group(1)) / 1000, match.group(3)
+        root = name.split(".")[0]
+        if root in OWN_PACKAGES:
+            totals["thor_ms"] += self_ms
+            own.append({"module": name, "self_ms": round(self_ms, 1)})
+        elif root in third_party_roots:
+            totals["third_party_ms"] += self_ms
+        else:
+            totals["stdlib_ms"] += self_ms
+    own.sort(key=lambda row: -row["self_ms"])
+    return {**{k: round(v, 1) for k, v in totals.items()}, "thor_slowest": own[:limit]}
 
 
 def measure(env: dict, runs: int = 5, progress=print) -> dict:
@@ -95,7 +109,8 @@ def measure(env: dict, runs: int = 5, progress=print) -> dict:
               "deps_runs_ms": [round(t * 1000, 1) for t in deps_times],
               "third_party_packages": roots, "third_party_modules": len(first["third_party"]),
               "deps_import_failures": failed, "connect_attempts": len(attempts), "attempt_details": attempts[:10],
-              "import_succeeded": True, "functions": first["functions"], "importtime_top": importtime_top(env)}
+              "import_succeeded": True, "functions": first["functions"],
+              "importtime": importtime_split(env, set(roots))}
     result["ratio"] = round(result["thor_import_ms"] / result["deps_import_ms"], 2)
     progress(f"  cold start: import function_app {result['thor_import_ms']} ms, deps alone "
              f"{result['deps_import_ms']} ms, {result['connect_attempts']} connect attempts")

@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import threading
 import time
 from collections import Counter
-from urllib.parse import urlparse
+from urllib.parse import parse_qs, urlparse
 
 import azure.functions as func
 import requests
@@ -40,7 +41,7 @@ class RequestCounter:
     def record(self, service: str, method: str, url: str) -> None:
         with self.lock:
             self.counts[service] += 1
-            self.calls.append(f"{service} {method} {urlparse(url).path}")
+            self.calls.append(describe(service, method, url))
 
     @contextlib.contextmanager
     def active(self):
@@ -67,6 +68,20 @@ class RequestCounter:
     def snapshot(self) -> dict:
         return {"table": self.counts["table"], "queue": self.counts["queue"],
                 **{k: v for k, v in self.counts.items() if k not in ("table", "queue")}, "calls": list(self.calls)}
+
+
+def describe(service: str, method: str, url: str) -> str:
+    """`table GET ThorEvents(…)`, `queue POST thor-events/messages`, `marketplace GET GetProducts`."""
+    parsed = urlparse(url)
+    path = re.sub(r"\(.*\)", "(…)", parsed.path.replace("/devstoreaccount1", "", 1).lstrip("/"))
+    if service == "marketplace":
+        path = parse_qs(parsed.query).get("Action", [path])[0]
+    return f"{service} {method} {path}"
+
+
+def summarise(calls: list[str]) -> str:
+    """`table POST $batch ×10; …`: identical calls folded, first-seen order kept."""
+    return "; ".join(f"{call} ×{n}" if n > 1 else call for call, n in Counter(calls).items())
 
 
 def service_ports(stack) -> dict[int, str]:
@@ -147,7 +162,8 @@ def measure(stack, webhooks: Webhooks, progress=print) -> dict:
     thor = InProcessThor(stack)
     counter = RequestCounter(service_ports(stack))
     thor.call("products", webhooks.make("products"))  # warm-up: creates tables and the queue
-    thor.process(thor.call("orders", webhooks.make("orders"))["eventId"])  # warm-up: the processing path
+    for kind in ("orders", "products"):  # warm-up: the processing paths (and the tables they use)
+        thor.process(thor.call(kind, webhooks.make(kind))["eventId"])
     result = {"webhooks": count_webhooks(thor, webhooks, counter),
               "processing": count_processing(thor, stack.values["LOCAL_FUNCTION_KEY"], webhooks, counter)}
     big = result["processing"]["products_1000_skus"]

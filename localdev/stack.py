@@ -12,7 +12,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from localdev.azurite import ROOT, Azurite, free_port, wait_for_port
+from localdev.azurite import ROOT, Azurite, die_with_parent, free_port, wait_for_port
 from localdev.sandboxes._server import RunningServer
 from shared.tenants import TENANTS
 
@@ -77,7 +77,8 @@ class Stack:
         args = [sys.executable, "-m", "localdev.runner", "--port", str(self.thor_port),
                 "--settings", os.devnull, *(extra_args or [])]
         self.runner = subprocess.Popen(args, cwd=ROOT, env=self.environment(), stdout=stdout or subprocess.DEVNULL,
-                                       stderr=subprocess.STDOUT if stdout else None, start_new_session=True)
+                                       stderr=subprocess.STDOUT if stdout else None, start_new_session=True,
+                                       preexec_fn=die_with_parent)
         wait_for_port(self.thor_port, timeout=60)
         return self
 

@@ -1,0 +1,109 @@
+"""`make demo`: sends the seed's example webhooks (marketplace and ZORT) to a running Thor and
+shows what happened: the order on the status endpoint and in the OMS sandbox.
+
+Start Thor first with `make run` (another terminal), then: make demo [DEMO_ARGS="--tenant facl"].
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from pathlib import Path
+
+import requests
+
+from localdev.sandboxes.zort import SEED_EXAMPLES, send_webhook
+
+ROOT = Path(__file__).resolve().parent.parent
+SEED_ORDER_ID = 3272813
+
+
+def _settings() -> dict:
+    for name in ("local.settings.json", "local.settings.example.json"):
+        path = ROOT / name
+        if path.exists():
+            return json.loads(path.read_text())["Values"]
+    raise SystemExit("no local.settings.json: run `make run` first")
+
+
+def show(title: str, answer: requests.Response) -> None:
+    print(f"\n→ {title}\n  {answer.status_code} {answer.text[:400]}")
+
+
+def wait_for_order(base: str, key: str, internal_id: str, timeout: float = 20) -> dict | None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        answer = requests.get(f"{base}/v1/orders/{internal_id}/status", params={"code": key}, timeout=5)
+        if answer.status_code == 200 and answer.json()["items"]:
+            return answer.json()
+        time.sleep(0.3)
+    return None
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--thor", default="http://localhost:7071")
+    parser.add_argument("--tenant", default="faco")
+    parser.add_argument("--order-id", type=int, default=SEED_ORDER_ID)
+    args = parser.parse_args(argv)
+    values = _settings()
+    key, tenant, base = values["LOCAL_FUNCTION_KEY"], args.tenant, args.thor.rstrip("/")
+    internal_id = f"{tenant}-{args.order_id}"
+    try:
+        requests.get(base, timeout=3)
+    except requests.ConnectionError:
+        print(f"Thor is not running on {base}: start it with `make run` in another terminal.")
+        return 1
+
+    post = lambda path, body: requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)  # noqa: E731
+    show("onOrderCreated (seed example)",
+         post(f"/webhooks/{tenant}/orders", {"event": "onOrderCreated", "payload": {"OrderId": args.order_id}}))
+    view = wait_for_order(base, key, internal_id)
+    if view is None:
+        print("the order did not appear within 20 s: see Thor's output in the `make run` terminal")
+        return 1
+    print(f"\n  status endpoint: {json.dumps(view, indent=2)[:1500]}")
+
+    item_ids = [item["itemId"] for item in view["items"]]
+    marketplace = values["MARKETPLACE_BASE_URL"].rstrip("/")
+    try:  # with the sandbox, play the marketplace shipping the items before it sends the webhook
+        requests.post(f"{marketplace}/_sandbox/items/status", json={"order_item_ids": item_ids, "status": "shipped"},
+                      timeout=5).raise_for_status()
+    except requests.RequestException:
+        pass
+    show("onOrderItemsStatusChanged → shipped (the marketplace is asked for the current status)",
+         post(f"/webhooks/{tenant}/orders/status", {"event": "onOrderItemsStatusChanged", "payload": {
+             "OrderId": str(args.order_id), "OrderItemIds": item_ids, "NewStatus": "shipped"}}))
+    show("onProductCreated (seed example)",
+         post(f"/webhooks/{tenant}/products", {"event": "onProductCreated", "payload": {"SellerSkus": ["881172242"]}}))
+
+    zort_url = f"{base}/webhooks/{tenant}/zort?code={key}"
+    key1 = values[f"ZORT_KEY1_{tenant.upper()}"]
+    tracking = [{"trackingno": f"TH{args.order_id}", "trackingurl": f"https://tracking.example/TH{args.order_id}",
+                 "shippingdate": None}]
+    show("ZORT UPDATEORDERTRACKING", send_webhook(zort_url, "UPDATEORDERTRACKING", tracking, key1,
+                                                  query={"id": "1234", "number": internal_id}))
+    show("ZORT UPDATEPRODUCTQUANTITY (seed example)",
+         send_webhook(zort_url, "UPDATEPRODUCTQUANTITY", SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"], key1))
+    sku = view["items"][0]["sku"]
+    show("refund of one unit", requests.post(
+        f"{base}/v1/orders/{internal_id}/refund", params={"tenant": tenant, "code": key},
+        json={"products": [{"sku": sku, "quantity": 1}], "action": "REFUND", "value": 1.0},
+        headers={"Idempotency-Key": f"demo-{internal_id}"}, timeout=10))
+
+    time.sleep(2)
+    final = requests.get(f"{base}/v1/orders/{internal_id}/status", params={"code": key}, timeout=5).json()
+    print(f"\n→ the order now\n{json.dumps(final, indent=2)[:3000]}")
+    oms_url = values["OMS_BASE_URL"].rstrip("/")
+    try:
+        orders = requests.get(f"{oms_url}/_sandbox/orders", timeout=5).json()["orders"]
+        mine = [o["order"] for o in orders if o["order"].get("orderRef") == internal_id]
+        print(f"\n→ the order in the OMS sandbox ({oms_url}/_sandbox/orders)\n{json.dumps(mine, indent=2)[:3000]}")
+    except (requests.RequestException, ValueError, KeyError):
+        print(f"\n(the OMS at {oms_url} is not the sandbox: look the order up there by orderRef {internal_id})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

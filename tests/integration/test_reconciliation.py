@@ -1,0 +1,101 @@
+"""Reconciliation against Azurite and the sandboxes: orders whose webhooks never came are repaired."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import requests
+
+from shared.adapters.checkpoints import CheckpointStore
+from shared.domain.events import EventStatus
+from shared.services.processing import process_event
+from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_all, reconcile_tenant
+from tests.conftest import eventually
+
+TENANT = "faco"
+ORDERS = [7311001, 7311002, 7311003]
+
+
+def seed(stack, order_ids, updated_at: datetime | None = None):
+    body = {"order_ids": order_ids}
+    if updated_at:
+        body["updated_at"] = updated_at.isoformat()
+    answer = requests.post(stack.servers["marketplace"].url + "/_sandbox/orders", json=body, timeout=5)
+    answer.raise_for_status()
+
+
+def oms_refs(stack) -> set[str]:
+    orders = requests.get(stack.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
+    return {o["order"]["orderRef"] for o in orders if o["tenant"] == TENANT}
+
+
+def checkpoint(context):
+    found = CheckpointStore(context.storage).get(CHECKPOINT_NAME, TENANT)
+    return found.position if found else None
+
+
+def test_orders_without_webhooks_are_repaired_once_and_the_checkpoint_only_moves_forward(context, stack):
+    before = checkpoint(context)
+    updated = datetime.now(timezone.utc).replace(microsecond=0) + timedelta(seconds=2)
+    seed(stack, ORDERS, updated)
+    expected = {f"{TENANT}-{order_id}" for order_id in ORDERS}
+
+    first = reconcile_tenant(context, TENANT, page_size=2)  # two pages: 2 + 1
+    assert first["checked"] == len(ORDERS)
+    assert {r["internal_order_id"] for r in first["repaired"] + first["already_queued"]} == expected
+    assert all(r["reason"] == "missing in Thor" for r in first["repaired"])
+    for event_id in first["event_ids"]:
+        assert process_event(context, TENANT, event_id, retry_delays=(0,)) is EventStatus.COMPLETED
+
+    for internal_id in expected:
+        order, _ = context.orders.get(TENANT, internal_id)
+        assert order.fetched and order.items and order.oms_synced
+    assert expected <= eventually(lambda: oms_refs(stack) if expected <= oms_refs(stack) else None)
+
+    moved = checkpoint(context)
+    assert moved == updated and (before is None or moved >= before)
+    stored = CheckpointStore(context.storage).get(CHECKPOINT_NAME, TENANT)
+    assert stored.summary["checked"] == 3 and stored.summary["repaired_count"] == len(first["repaired"])
+
+    second = reconcile_tenant(context, TENANT)  # the same orders are seen again (overlap), all in sync
+    assert second["repaired"] == [] and second["already_queued"] == []
+    assert checkpoint(context) == moved
+
+    # an older position never moves the checkpoint back
+    CheckpointStore(context.storage).save(CHECKPOINT_NAME, TENANT, moved - timedelta(days=3), {"test": 1},
+                                          datetime.now(timezone.utc))
+    assert checkpoint(context) == moved
+
+
+def test_an_order_changed_in_the_marketplace_is_repaired_and_the_same_state_only_once(context, stack):
+    order_id = 7311011
+    internal_id = f"{TENANT}-{order_id}"
+    seed(stack, [order_id])
+    first = reconcile_tenant(context, TENANT)
+    for event_id in first["event_ids"]:
+        process_event(context, TENANT, event_id, retry_delays=(0,))
+    assert context.orders.get(TENANT, internal_id)[0].status == "pending"
+
+    item_id = f"{order_id}0"
+    requests.post(stack.servers["marketplace"].url + "/_sandbox/items/status",
+                  json={"order_item_ids": [item_id], "status": "shipped"}, timeout=5).raise_for_status()
+    changed = reconcile_tenant(context, TENANT)
+    repaired = [r for r in changed["repaired"] if r["internal_order_id"] == internal_id]
+    assert len(repaired) == 1 and "statuses differ" in repaired[0]["reason"] or "after Thor" in repaired[0]["reason"]
+    for event_id in changed["event_ids"]:
+        assert process_event(context, TENANT, event_id, retry_delays=(0,)) is EventStatus.COMPLETED
+    order, _ = context.orders.get(TENANT, internal_id)
+    assert order.items_by_id()[item_id].status == "shipped" and order.oms_synced
+
+    again = reconcile_tenant(context, TENANT)
+    assert [r for r in again["repaired"] if r["internal_order_id"] == internal_id] == []
+
+
+def test_tenants_without_marketplace_settings_are_skipped(context):
+    from shared.bootstrap import Context
+    from shared.settings import load_settings
+    import os
+
+    values = {k: v for k, v in os.environ.items() if not k.endswith("_SOMX") or not k.startswith("MARKETPLACE_")}
+    unconfigured = Context(load_settings(values))
+    results = {r["tenant"]: r for r in reconcile_all(unconfigured, tenants=("somx",))}
+    assert "skipped" in results["somx"] and "marketplace" in results["somx"]["skipped"]
