@@ -153,7 +153,7 @@ def event_json(event: InboundEvent) -> str:
 
 def cmd_events(args, env) -> int:
     context = build_context(env)
-    events = context.events.list(tenant=args.tenant, statuses=args.status, since=args.since, until=args.until,
+    events = list_events(context, tenant=args.tenant, statuses=args.status, since=args.since, until=args.until,
                                  limit=args.limit)
     events.sort(key=lambda e: (e.received_at, e.tenant, e.event_id))
     if args.json:
@@ -194,7 +194,7 @@ def cmd_replay(args, env) -> int:
         raise UsageError("give EVENT_ID, or --tenant and/or --since/--until to replay several events")
     statuses = args.status if args.status is not None else (EventStatus.FAILED,)
     context = build_context(env)
-    events = context.events.list(tenant=args.tenant, statuses=statuses, since=args.since, until=args.until,
+    events = list_events(context, tenant=args.tenant, statuses=statuses, since=args.since, until=args.until,
                                  limit=args.limit)
     events.sort(key=lambda e: (e.received_at, e.tenant, e.event_id))
     if not events:
@@ -214,6 +214,37 @@ def cmd_replay(args, env) -> int:
     verb = "would replay" if args.dry_run else "replayed"
     print(f"\n{verb} {len(events) - failures} event(s)" + (f", {failures} failed" if failures else ""))
     return FAILED if failures else OK
+
+
+def list_events(context, *, tenant: str | None = None, statuses: Sequence[EventStatus] = (),
+                since: datetime | None = None, until: datetime | None = None, limit: int = 1000) -> list[InboundEvent]:
+    """Like EventLog.list, with the filter spaced as the Tables SDK needs: it substitutes `@name` only
+    in words separated by spaces, so `(status eq @s0)` fails and `( status eq @s0 )` works."""
+    from shared.adapters.event_log import _from_entity
+    from shared.adapters.storage import storage_errors
+
+    clauses, params = [], {}
+    if tenant:
+        clauses.append("PartitionKey eq @tenant")
+        params["tenant"] = tenant
+    if statuses:
+        params.update({f"s{i}": status.value for i, status in enumerate(statuses)})
+        clauses.append("( " + " or ".join(f"status eq @s{i}" for i in range(len(statuses))) + " )")
+    if since:
+        clauses.append("receivedAt ge @since")
+        params["since"] = since
+    if until:
+        clauses.append("receivedAt lt @until")
+        params["until"] = until
+    events: list[InboundEvent] = []
+    with storage_errors():
+        table = context.events.table
+        entities = table.query_entities(" and ".join(clauses), parameters=params) if clauses else table.list_entities()
+        for entity in entities:
+            events.append(_from_entity(entity))
+            if len(events) >= limit:
+                break
+    return events
 
 
 def order_events(context, tenant: str, internal_id: str) -> list[InboundEvent]:

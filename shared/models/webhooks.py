@@ -5,7 +5,7 @@ import re
 from decimal import Decimal
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
 
 from shared.domain.statuses import ITEM_STATUSES
 
@@ -30,8 +30,11 @@ def _sku(value):
     raise ValueError("must be a non-empty string of at most 128 printable characters")
 
 
-MarketplaceId = Annotated[str, BeforeValidator(_marketplace_id)]
-Sku = Annotated[str, BeforeValidator(_sku)]
+MarketplaceId = Annotated[str, BeforeValidator(_marketplace_id), WithJsonSchema(
+    {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 99999999999999999999},
+               {"type": "string", "pattern": "^\\s*[0-9]{1,20}\\s*$"}]})]
+Sku = Annotated[str, BeforeValidator(_sku), WithJsonSchema(
+    {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^\\x00-\\x1f\\x7f]*\\S[^\\x00-\\x1f\\x7f]*$"})]
 ItemStatus = Literal[tuple(sorted(ITEM_STATUSES))]  # type: ignore[valid-type]
 
 

@@ -5,8 +5,11 @@ UpdatedAfter, paged, oldest update first) and compares each with Thor's order. A
 not have, has not fetched, has not (fully) sent to the OMS, whose item statuses differ, or that the
 marketplace updated after Thor last changed it, gets a `reconcile-order` event: recorded and queued
 like a webhook, so the queue processor repairs it through the same idempotent path as
-onOrderCreated. The event id is derived from the order and its marketplace update time, so the same
-state of an order is repaired at most once, however often it is seen.
+onOrderCreated. The event id is derived from the order, its marketplace update time and item
+statuses, and the version of Thor's order: the same pair of states is repaired at most once, however
+often it is seen (a difference a repair cannot remove, such as Thor knowing a later status than the
+marketplace, is not repaired over and over), while a change within the same second as the previous
+one still gets its own repair.
 
 The checkpoint (Table `ThorCheckpoints`, PartitionKey `reconcile`, RowKey the tenant) is the latest
 marketplace update time seen; it never moves backwards. Each run reads from a little before it
@@ -86,12 +89,14 @@ def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_siz
             if remote.updated_at and _utc(remote.updated_at) > latest:
                 latest = _utc(remote.updated_at)
             internal_id = internal_order_id(tenant, remote.order_id)
-            reason = difference(remote, context.orders.get(tenant, internal_id))
+            found = context.orders.get(tenant, internal_id)
+            reason = difference(remote, found)
             if reason is None:
                 continue
             acceptance = accept_event(
                 context.events, context.queue, tenant=tenant, kind=KIND,
-                identity=[remote.order_id, _iso(remote.updated_at) or ""],
+                identity=[remote.order_id, _iso(remote.updated_at) or "", sorted(remote.statuses),
+                          found[0].version if found else None],
                 body={"payload": {"OrderId": remote.order_id}, "reason": reason,
                       "marketplaceUpdatedAt": _iso(remote.updated_at)},
                 internal_order_id=internal_id)

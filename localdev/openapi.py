@@ -1,0 +1,136 @@
+"""Builds Thor's OpenAPI 3.1 document from the code: routes from function_app, schemas from the
+pydantic models. `python -m localdev.openapi > openapi.json` refreshes the committed copy; a test
+fails when the two differ, so the document always matches the code.
+"""
+from __future__ import annotations
+
+import json
+import sys
+
+from pydantic import BaseModel, TypeAdapter
+
+from shared.models.webhooks import (ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook,
+                                    RefundRequest)
+from shared.tenants import TENANTS
+from shared.zort.events import EVENT_MODELS
+
+PROBLEM = {
+    "type": "object",
+    "required": ["title", "status", "detail"],
+    "properties": {
+        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
+        "detail": {"type": "string"}, "instance": {"type": "string"}, "field": {"type": "string"},
+        "errors": {"type": "array", "items": {"type": "object", "properties": {
+            "field": {"type": "string"}, "problem": {"type": "string"}}}},
+    },
+}
+ACK = {
+    "type": "object", "required": ["status", "eventId"],
+    "properties": {"status": {"enum": ["accepted", "duplicate"]}, "eventId": {"type": "string"},
+                   "internalOrderId": {"type": "string"}},
+}
+TENANT_PARAM = {"name": "tenantId", "in": "path", "required": True, "schema": {"enum": list(TENANTS)}}
+
+
+def _schema(model) -> dict:
+    adapter = model if isinstance(model, TypeAdapter) else TypeAdapter(model)
+    return adapter.json_schema(ref_template="#/components/schemas/{model}", mode="validation")
+
+
+def _problems(*statuses: int) -> dict:
+    described = {400: "Malformed request (the problem names the field)", 401: "Missing or wrong key",
+                 404: "Unknown tenant or order", 409: "State conflict", 413: "Body over 1 MiB",
+                 415: "Unsupported content type", 422: "A rule is broken",
+                 503: "Storage unreachable: retry after Retry-After seconds"}
+    return {str(s): {"description": described[s],
+                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            for s in statuses}
+
+
+def _webhook(summary: str, model: type[BaseModel]) -> dict:
+    return {"post": {
+        "summary": summary, "parameters": [TENANT_PARAM],
+        "requestBody": {"required": True, "content": {"application/json": {
+            "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}},
+        "responses": {"200": {"description": "Recorded (or a duplicate of a recorded event)",
+                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ack"}}}},
+                      **_problems(400, 401, 404, 413, 415, 503)},
+    }}
+
+
+def build() -> dict:
+    components: dict[str, dict] = {"Problem": PROBLEM, "Ack": ACK}
+    for model in (OrderCreatedWebhook, ItemsStatusChangedWebhook, ProductsWebhook, RefundRequest):
+        schema = _schema(model)
+        components.update(schema.pop("$defs", {}))
+        components[model.__name__] = schema
+    zort_refs = []
+    for method, model in sorted(EVENT_MODELS.items()):
+        name = f"Zort{model.__name__}"
+        if name not in components:
+            schema = _schema(model)
+            components.update({f"Zort{k}": v for k, v in schema.pop("$defs", {}).items()})
+            components[name] = json.loads(json.dumps(schema).replace("#/components/schemas/",
+                                                                      "#/components/schemas/Zort"))
+            zort_refs.append({"$ref": f"#/components/schemas/{name}"})
+    paths = {
+        "/webhooks/{tenantId}/orders": _webhook("Marketplace onOrderCreated", OrderCreatedWebhook),
+        "/webhooks/{tenantId}/orders/status": _webhook("Marketplace onOrderItemsStatusChanged",
+                                                        ItemsStatusChangedWebhook),
+        "/webhooks/{tenantId}/products": _webhook("Marketplace onProductCreated / onProductUpdated", ProductsWebhook),
+        "/webhooks/{tenantId}/zort": {"post": {
+            "summary": "Every ZORT event; `Authorization: Basic {key1}` of the tenant",
+            "parameters": [TENANT_PARAM,
+                           {"name": "method", "in": "query", "required": True, "schema": {"enum": sorted(EVENT_MODELS)}},
+                           {"name": "id", "in": "query", "schema": {"type": "string"}},
+                           {"name": "number", "in": "query", "schema": {"type": "string"}},
+                           {"name": "paymentstatus", "in": "query", "schema": {"type": "string"}},
+                           {"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"}}],
+            "requestBody": {"required": True, "content": {
+                "application/x-www-form-urlencoded": {"schema": {
+                    "type": "object", "required": ["payload"],
+                    "properties": {"payload": {"type": "string", "description": "the event's JSON"}}}},
+                "application/json": {"schema": {"oneOf": zort_refs}}}},
+            "responses": {"200": {"description": "Recorded", "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/Ack"}}}}, **_problems(400, 401, 404, 413, 415, 503)},
+        }},
+        "/v1/orders/{internalOrderId}/status": {"get": {
+            "summary": "Webtracking: the order's status, items, tracking and timeline (no personal data)",
+            "parameters": [{"name": "internalOrderId", "in": "path", "required": True, "schema": {"type": "string"}}],
+            "responses": {"200": {"description": "The order", "content": {"application/json": {
+                "schema": {"type": "object", "required": ["internalOrderId", "tenant", "status", "items", "timeline"]}}}},
+                **_problems(401, 404, 503)},
+        }},
+        "/v1/orders/{id}/refund": {"post": {
+            "summary": "Refund or exchange some of an order's products",
+            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                           {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
+                           {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255}}],
+            "requestBody": {"required": True, "content": {"application/json": {
+                "schema": {"$ref": "#/components/schemas/RefundRequest"}}}},
+            "responses": {"201": {"description": "The refund and the order's refund totals"},
+                          **_problems(400, 401, 404, 409, 413, 415, 422, 503)},
+        }},
+        "/health": {"get": {"summary": "Storage reachability", "responses": {
+            "200": {"description": "Healthy"}, "503": {"description": "Storage unreachable"}}}},
+    }
+    return {
+        "openapi": "3.1.0",
+        "info": {"title": "Thor", "version": "1.0.0",
+                 "description": "Marketplace integration hub: webhooks in, webtracking and refunds out."},
+        "servers": [{"url": "https://thorfunctionstest.azurewebsites.net"},
+                    {"url": "https://thorfunctionsprod.azurewebsites.net"}, {"url": "http://localhost:7071"}],
+        "security": [{"code": []}, {"functionsKey": []}],
+        "paths": paths,
+        "components": {"schemas": components, "securitySchemes": {
+            "code": {"type": "apiKey", "in": "query", "name": "code"},
+            "functionsKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}}},
+    }
+
+
+def render() -> str:
+    return json.dumps(build(), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
+
+
+if __name__ == "__main__":
+    sys.stdout.write(render())

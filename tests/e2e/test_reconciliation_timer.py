@@ -1,0 +1,45 @@
+"""The local runner runs the reconciliation timer: an order whose webhook never came reaches the OMS."""
+from __future__ import annotations
+
+import pytest
+import requests
+
+from localdev.stack import Stack
+from tests.conftest import eventually
+
+pytestmark = pytest.mark.e2e
+
+ORDER_ID = 7312001
+
+
+@pytest.fixture()
+def timer_runner(stack):
+    """A second runner on the session's Azurite and sandboxes, its timers firing every second."""
+    runner = Stack(values=dict(stack.values), thor_port=0)
+    runner.start_runner(["--timer-interval", "1"])
+    yield runner
+    runner.stop_runner()
+
+
+def test_an_order_whose_webhook_never_arrived_reaches_the_oms_and_the_status_endpoint(stack, timer_runner, key):
+    for server in stack.servers.values():
+        requests.post(server.url + "/_sandbox/reset", timeout=5)
+    requests.post(stack.servers["marketplace"].url + "/_sandbox/orders", json={"order_ids": [ORDER_ID]},
+                  timeout=5).raise_for_status()
+    internal_id = f"faco-{ORDER_ID}"
+
+    def in_oms():
+        orders = requests.get(stack.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
+        return [o["order"] for o in orders if o["order"].get("orderRef") == internal_id]
+
+    oms_orders = eventually(in_oms, timeout=20)
+    assert len(oms_orders) == 1 and oms_orders[0]["orderLines"]
+
+    def status():
+        answer = requests.get(f"{timer_runner.thor_url}/v1/orders/{internal_id}/status", params={"code": key},
+                              timeout=5)
+        return answer.json() if answer.status_code == 200 else None
+
+    view = eventually(status, timeout=10)
+    assert view["marketplaceOrderId"] == str(ORDER_ID) and view["items"]
+    assert len(in_oms()) == 1  # one order in the OMS, however many timer runs saw it

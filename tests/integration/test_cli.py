@@ -1,0 +1,135 @@
+"""The ops command line, in-process against the test stack (Azurite and the sandboxes)."""
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import datetime, timedelta, timezone
+
+import pytest
+import requests
+
+from shared import cli
+from shared.domain.events import EventStatus, InboundEvent
+from shared.services.intake import accept_event
+from shared.services.processing import process_event
+
+TENANT = "faco"
+NO_FILE = ["--settings", os.devnull]  # the test stack's environment only, whatever local.settings.json holds
+
+
+def run(capsys, *argv: str) -> tuple[int, str]:
+    code = cli.main([*NO_FILE, *argv])
+    captured = capsys.readouterr()
+    return code, captured.out + captured.err
+
+
+def failed_event(context) -> InboundEvent:
+    """A recorded event, not queued, marked failed as after its last retry."""
+    event = InboundEvent(tenant=TENANT, event_id=f"cli-test-{uuid.uuid4().hex}", kind="cli-test", body={},
+                         received_at=datetime.now(timezone.utc))
+    assert context.events.add(event)
+    context.events.set_status(event, EventStatus.FAILED, reason="LookupError: no handler (test)", attempts=4)
+    return event
+
+
+def test_events_lists_a_failed_event_and_replay_puts_it_back(context, capsys):
+    event = failed_event(context)
+    code, out = run(capsys, "events", "--tenant", TENANT, "--status", "failed")
+    assert code == 0 and event.event_id in out and "failed" in out and "no handler (test)" in out
+
+    since = (event.received_at - timedelta(seconds=1)).isoformat()
+    code, out = run(capsys, "replay", "--tenant", TENANT, "--since", since, "--dry-run")
+    assert code == 0 and f"would replay {TENANT}/{event.event_id}" in out
+    assert context.events.get(TENANT, event.event_id).status is EventStatus.FAILED
+
+    code, out = run(capsys, "replay", event.event_id, "--tenant", TENANT)
+    assert code == 0 and "replayed" in out
+    replayed = context.events.get(TENANT, event.event_id)
+    assert replayed.status is EventStatus.RECEIVED and replayed.attempts == 0
+
+    code, out = run(capsys, "events", "--tenant", TENANT, "--status", "failed")
+    assert event.event_id not in out
+    code, out = run(capsys, "replay", "cli-test-no-such-event", "--tenant", TENANT)
+    assert code == 1
+
+
+def test_order_shows_the_full_history_without_personal_data(context, capsys):
+    order_id = 7313001
+    internal_id = f"{TENANT}-{order_id}"
+    acceptance = accept_event(context.events, context.queue, tenant=TENANT, kind="order-created", identity=order_id,
+                              body={"event": "onOrderCreated", "payload": {"OrderId": order_id}},
+                              internal_order_id=internal_id)
+    assert process_event(context, TENANT, acceptance.event_id) is EventStatus.COMPLETED
+    order, _ = context.orders.get(TENANT, internal_id)
+
+    code, out = run(capsys, "order", internal_id)
+    assert code == 0
+    for expected in ("Items", "Timeline", "Refunds", "oms synced", "order created", acceptance.event_id,
+                     order.items[0].sku, order.items[0].item_id):
+        assert expected in out
+    for personal in (order.customer.first_name, order.customer.last_name):
+        assert personal and personal not in out
+
+    code, out = run(capsys, "order", f"{TENANT}-7313999")
+    assert code == 1 and "no order" in out
+    code, _ = run(capsys, "order", "not-an-order")
+    assert code == 2
+
+
+def test_resync_fetches_an_order_thor_never_heard_of_and_sends_it_to_the_oms(context, stack, capsys):
+    internal_id = f"{TENANT}-7313002"
+    code, out = run(capsys, "resync", internal_id)
+    assert code == 0 and "completed" in out
+    assert context.orders.get(TENANT, internal_id)[0].oms_synced
+    orders = requests.get(stack.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
+    assert [o for o in orders if o["order"].get("orderRef") == internal_id]
+
+
+def test_check_settings_names_what_is_missing_and_masks_secrets(stack, capsys, monkeypatch):
+    code, out = run(capsys, "check-settings")
+    assert code == 0 and "settings ok" in out
+    secrets = [v for k, v in stack.values.items()
+               if any(k.startswith(p) for p in ("MARKETPLACE_API_KEY_", "OMS_TOKEN_", "ZORT_KEY1_", "ZORT_APIKEY_",
+                                                "ZORT_APISECRET_"))]
+    assert len(secrets) == 45
+    account_key = stack.values["AzureWebJobsStorage"].split("AccountKey=")[1].split(";")[0]
+    for secret in (*secrets, account_key):
+        assert secret not in out
+    assert stack.values["MARKETPLACE_USER_ID_FACO"] in out  # not a secret: shown
+
+    monkeypatch.delenv("OMS_TENANT_FACO")
+    code, out = run(capsys, "check-settings", "--tenant", TENANT)
+    assert code == 2 and "OMS_TENANT_FACO" in out and "INCOMPLETE" in out
+
+
+def test_reconcile_and_zort_webhooks(context, stack, capsys):
+    code, out = run(capsys, "reconcile", "--tenant", TENANT)
+    assert code == 0 and f"{TENANT}:" in out and "checkpoint" in out
+    code, out = run(capsys, "reconcile", "--last", "--tenant", TENANT)
+    assert code == 0 and TENANT in out
+
+    key = "function-key-" + uuid.uuid4().hex
+    code, out = run(capsys, "zort-webhooks", "register", "--tenant", TENANT, "--base-url", "https://thor.example",
+                    "--function-key", key)
+    assert code == 0 and "19 of 19 URL(s) point at Thor" in out and key not in out
+    code, out = run(capsys, "zort-webhooks", "show", "--tenant", TENANT, "--base-url", "https://thor.example",
+                    "--function-key", key)
+    assert code == 0 and "matches Thor's ZORT_KEY1" in out and key not in out
+    code, out = run(capsys, "zort-webhooks", "show", "--tenant", TENANT, "--base-url", "https://thor.example",
+                    "--function-key", "another-key")
+    assert code == 1 and "DIFFERS" in out
+
+
+@pytest.mark.parametrize("argv", [
+    [],
+    ["bogus"],
+    ["events", "--status", "nope"],
+    ["events", "--tenant", "xxxx"],
+    ["events", "--since", "yesterday"],
+    ["replay"],
+    ["replay", "some-event"],
+    ["zort-webhooks", "register", "--tenant", TENANT, "--base-url", "not a url", "--function-key", "k"],
+])
+def test_bad_usage_exits_2(stack, capsys, argv):
+    code, _ = run(capsys, *argv)
+    assert code == 2

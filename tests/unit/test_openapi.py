@@ -1,0 +1,80 @@
+"""openapi.json matches the code: same routes and methods, and its schemas accept and reject
+what the pydantic models accept and reject."""
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import given, settings, strategies as st
+from jsonschema import Draft202012Validator
+from pydantic import ValidationError
+from referencing import Registry, Resource
+from referencing.jsonschema import DRAFT202012
+
+import function_app
+from localdev.openapi import render
+from shared.models.webhooks import OrderCreatedWebhook, RefundRequest
+from localdev.sandboxes.zort import SEED_EXAMPLES
+from shared.zort.events import EVENT_MODELS
+
+ROOT = Path(__file__).resolve().parents[2]
+DOC = json.loads((ROOT / "openapi.json").read_text())
+
+
+def test_committed_document_is_up_to_date():
+    assert (ROOT / "openapi.json").read_text() == render(), "run: python -m localdev.openapi > openapi.json"
+
+
+def test_routes_and_methods_agree_with_function_app():
+    served = set()
+    for function in function_app.app.get_functions():
+        trigger = function.get_trigger().get_dict_repr()
+        if trigger.get("type") == "httpTrigger":
+            for method in trigger["methods"]:
+                served.add(("/" + trigger["route"], str(getattr(method, "value", method)).lower()))
+    documented = {(path, method) for path, item in DOC["paths"].items() for method in item}
+    assert documented == served
+
+
+def validator(name):
+    registry = Registry().with_resource("urn:thor", Resource.from_contents(DOC, default_specification=DRAFT202012))
+    schema = {"$ref": f"urn:thor#/components/schemas/{name}"}
+    return Draft202012Validator(schema, registry=registry)
+
+
+def agrees(model, schema_name, value):
+    try:
+        model.model_validate(value)
+        model_ok = True
+    except ValidationError:
+        model_ok = False
+    return model_ok, validator(schema_name).is_valid(value)
+
+
+@pytest.mark.parametrize("method", sorted(EVENT_MODELS))
+def test_zort_seed_examples_fit_the_document(method):
+    model = EVENT_MODELS[method]
+    assert validator(f"Zort{model.__name__}").is_valid(SEED_EXAMPLES[method])
+
+
+@pytest.mark.parametrize("body", [
+    {"event": "onOrderCreated", "payload": {"OrderId": 3272813}},
+    {"event": "onOrderCreated", "payload": {"OrderId": "3272813"}},
+    {"event": "onOrderCreated", "payload": {}},
+    {"event": "nope", "payload": {"OrderId": 1}},
+])
+def test_order_created_schema_agrees(body):
+    model_ok, schema_ok = agrees(OrderCreatedWebhook, "OrderCreatedWebhook", body)
+    assert model_ok == schema_ok
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.fixed_dictionaries({
+    "products": st.lists(st.fixed_dictionaries({"sku": st.sampled_from(["A1", ""]), "quantity": st.integers(-1, 3)}),
+                         max_size=2),
+    "action": st.sampled_from(["REFUND", "SAME_PRODUCT", "OTHER_PRODUCT", "GIFT"]),
+    "value": st.sampled_from([0, 1, 234.12, -1]),
+}))
+def test_refund_schema_agrees_with_the_model(body):
+    model_ok, schema_ok = agrees(RefundRequest, "RefundRequest", body)
+    if model_ok:
+        assert schema_ok, body  # the document never rejects what Thor accepts
