@@ -14,10 +14,10 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 
 
 class Ids:
-    """Unique numbers for this run (a run-specific base keeps two runs on one Azurite apart)."""
+    """Unique numbers for this run, below 2**31 (ZORT ids are 32-bit in practice; see the report)."""
 
     def __init__(self):
-        self.counter = itertools.count(int(time.time()) % 100_000 * 100_000 + random.randrange(10_000) * 10)
+        self.counter = itertools.count(int(time.time()) % 20_000 * 100_000 + random.randrange(1_000) * 10 + 1)
 
     def next(self) -> int:
         return next(self.counter)  # atomic under the GIL

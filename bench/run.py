@@ -115,6 +115,8 @@ class Bench:
                                 "retry_delays": self.stack.values.get("THOR_RETRY_DELAYS")}
         try:
             self.stack.start_storage().start_sandboxes()
+            self.results["meta"]["ports"] = {**{k: v for k, v in self.stack.azurite.ports.items()},
+                                             **{k: s.port for k, s in self.stack.servers.items()}}
             self.phase("coldstart", lambda: coldstart.measure(self.stack.environment(), self.config.import_runs,
                                                               progress))
             self.phase("storage", lambda: storage_work.measure(self.stack, self.webhooks, progress))

@@ -357,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("THOR_LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from shared import observability
+    observability.install()
     load_local_settings(Path(args.settings))
     sys.path.insert(0, str(ROOT))
 

@@ -441,8 +441,8 @@ def cmd_zort_webhooks(args, env) -> int:
         if expected is not None:
             state = "ok" if url == expected[name] else ("MISSING" if not url else "DIFFERS")
             differing += state != "ok"
-        rows.append([name, method, mask_url(url) or "(blank: off)", state])
-    print(table(("FIELD", "EVENT", "URL", "CHECK" if expected is not None else ""), rows))
+        rows.append([name, method, mask_url(url) or "(blank: off)"] + ([state] if expected is not None else []))
+    print(table(("FIELD", "EVENT", "URL") + (("CHECK",) if expected is not None else ()), rows))
     if expected is not None:
         wrong = sum(row[3] != "ok" for row in rows)
         print(f"\n{len(rows) - wrong} of {len(rows)} URL(s) point at Thor")

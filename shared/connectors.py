@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from shared.domain.errors import NotConfigured
+from shared.observability import CorrelatedSession
 from shared.settings import TENANT_SETTINGS, Settings, tenant_setting_name
 
 SYSTEMS = {"marketplace": "MARKETPLACE", "oms": "OMS", "zort": "ZORT"}
@@ -22,17 +23,19 @@ def build_client(settings: Settings, system: str, tenant: str):
         from shared.adapters.seller_center import SellerCenterClient, SellerCenterConfig
         return SellerCenterClient(SellerCenterConfig(
             base_url=settings.marketplace_base_url, user_id=values["USER_ID"], api_key=values["API_KEY"],
-            seller_id=values["SELLER_ID"], business_unit=values.get("BUSINESS_UNIT") or tenant.upper()))
+            seller_id=values["SELLER_ID"], business_unit=values.get("BUSINESS_UNIT") or tenant.upper()),
+            session=CorrelatedSession())
     if system == "oms":
         from shared.adapters.oms import OmsClient, OmsConfig
         return OmsClient(OmsConfig(base_url=settings.oms_base_url, token=values["TOKEN"],
-                                   tenant_header=values["TENANT"]))
+                                   tenant_header=values["TENANT"]), session=CorrelatedSession())
     if not values.get("APIKEY"):
         required = ("STORENAME", "APIKEY", "APISECRET")
         raise NotConfigured("zort api", tenant, [tenant_setting_name(name, s, tenant) for s in required])
     from shared.adapters.zort_api import ZortApiClient, ZortApiConfig
     return ZortApiClient(ZortApiConfig(base_url=settings.zort_api_base_url, storename=values.get("STORENAME", ""),
-                                       apikey=values["APIKEY"], apisecret=values.get("APISECRET", "")))
+                                       apikey=values["APIKEY"], apisecret=values.get("APISECRET", "")),
+                          session=CorrelatedSession())
 
 
 def ready_to_ship_enabled(settings: Settings, tenant: str) -> bool:

@@ -16,6 +16,7 @@ from typing import Callable
 
 from shared.domain.errors import NotConfigured
 from shared.domain.events import EventStatus, InboundEvent
+from shared.observability import log_context
 
 log = logging.getLogger("thor.processing")
 
@@ -47,6 +48,11 @@ def handlers() -> dict[str, Handler]:
 
 def process_event(context, tenant: str, event_id: str, retry_delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS) -> EventStatus | None:
     """Processes one queued event; returns its new status (None when there is nothing to do)."""
+    with log_context(tenant=tenant, event_id=event_id, correlation_id=event_id):
+        return _process(context, tenant, event_id, retry_delays)
+
+
+def _process(context, tenant: str, event_id: str, retry_delays: tuple[int, ...]) -> EventStatus | None:
     event = context.events.get(tenant, event_id)
     if event is None:
         log.warning("queued event %s/%s is not in the event log", tenant, event_id)
@@ -76,6 +82,8 @@ def process_event(context, tenant: str, event_id: str, retry_delays: tuple[int, 
         return EventStatus.RECEIVED
     context.events.set_status(event, outcome.status, outcome=outcome.detail, attempts=attempts,
                               internal_order_id=outcome.internal_order_id)
+    log.info("event %s/%s %s: %s", tenant, event_id, outcome.status.value, outcome.detail,
+             extra={"order_id": outcome.internal_order_id, "outcome": outcome.status.value})
     return outcome.status
 
 

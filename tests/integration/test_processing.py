@@ -129,3 +129,11 @@ def test_storage_outage_is_storage_unavailable_and_records_nothing(stack):
     context = Context(load_settings(values))
     with pytest.raises(StorageUnavailable):
         record_order_created(context, "faco", ORDER + 6)
+
+
+def test_correlation_id_follows_the_event_to_the_marketplace_and_the_oms(context, stack):
+    event_id = record_order_created(context, "soco", ORDER + 7)
+    assert process_event(context, "soco", event_id) is EventStatus.COMPLETED
+    for system in ("marketplace", "oms"):
+        calls = requests.get(stack.servers[system].url + "/_sandbox/requests", timeout=5).json()
+        assert calls and {c["headers"].get("x-correlation-id") for c in calls} == {event_id}, system

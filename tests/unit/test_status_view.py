@@ -1,0 +1,35 @@
+"""The webtracking view never carries personal data, whatever the order holds."""
+import json
+from decimal import Decimal
+
+from hypothesis import given, strategies as st
+
+from shared.domain.order import Customer, Order, OrderItem, Tracking
+from shared.services.status_view import order_status_view
+
+MARK = "PII-"
+personal = st.text(min_size=1, max_size=20).map(lambda s: MARK + s)
+
+
+@given(first=personal, last=personal, email=personal, phone=personal, street=personal)
+def test_no_customer_field_reaches_the_view(first, last, email, phone, street):
+    address = {"FirstName": first, "LastName": last, "Address1": street, "Phone": phone, "City": street}
+    order = Order(tenant="faco", marketplace_order_id="1", internal_order_id="faco-1",
+                  customer=Customer(first_name=first, last_name=last, email=email,
+                                    billing_address=address, shipping_address=address),
+                  items=[OrderItem(item_id="10", sku="S", name="Lamp", paid_price=Decimal("5"),
+                                   tracking=Tracking(number="T1", carrier="Blue", url="https://t/1"))])
+    order.note("order created", "marketplace order 1")
+    view = json.dumps(order_status_view(order), default=str)
+    assert MARK not in view
+    assert "Lamp" in view and "T1" in view and "https://t/1" in view  # what the customer needs is there
+
+
+def test_view_has_the_documented_fields_only():
+    order = Order(tenant="faco", marketplace_order_id="1", internal_order_id="faco-1",
+                  items=[OrderItem(item_id="10", sku="S")])
+    view = order_status_view(order)
+    assert set(view) == {"internalOrderId", "tenant", "marketplaceOrderId", "orderNumber", "status",
+                         "paymentStatus", "promisedShippingTime", "items", "timeline", "updatedAt"}
+    assert set(view["items"][0]) == {"itemId", "sku", "name", "quantity", "status", "trackingNumber", "carrier",
+                                     "trackingUrl"}
