@@ -28,6 +28,19 @@ POISON_QUEUE = f"{EVENTS_QUEUE}-poison"
 
 # A webhook sender waits seconds, not minutes: fail fast and let it retry after a 503.
 CLIENT_OPTIONS = {"retry_total": 2, "retry_backoff_factor": 0.2, "connection_timeout": 3, "read_timeout": 10}
+POOL_SIZE = 64  # concurrent requests per service before connections are thrown away (default 10)
+
+
+def _transport():
+    """A requests transport with a connection pool big enough for the host's concurrency."""
+    import requests
+    from azure.core.pipeline.transport import RequestsTransport
+
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
+    session.mount("http://", adapter)
+    session.mount("https://", adapter)
+    return RequestsTransport(session=session, session_owner=True)
 
 
 @contextlib.contextmanager
@@ -73,15 +86,16 @@ class Storage:
         if self._table_service is None:
             if self.settings.connection_string:
                 self._table_service = TableServiceClient.from_connection_string(
-                    self.settings.connection_string, **CLIENT_OPTIONS)
+                    self.settings.connection_string, transport=_transport(), **CLIENT_OPTIONS)
             else:
                 self._table_service = TableServiceClient(
-                    _service_url(self.settings, "table"), credential=_credential(self.settings), **CLIENT_OPTIONS)
+                    _service_url(self.settings, "table"), credential=_credential(self.settings),
+                    transport=_transport(), **CLIENT_OPTIONS)
         return self._table_service
 
     def queue_service(self) -> QueueServiceClient:
         if self._queue_service is None:
-            options = dict(CLIENT_OPTIONS, message_encode_policy=TextBase64EncodePolicy(),
+            options = dict(CLIENT_OPTIONS, transport=_transport(), message_encode_policy=TextBase64EncodePolicy(),
                            message_decode_policy=TextBase64DecodePolicy())
             if self.settings.connection_string:
                 self._queue_service = QueueServiceClient.from_connection_string(
