@@ -6,7 +6,8 @@ Core Tools can't be installed everywhere and does not check keys locally, so thi
 - runs queue triggers against the storage queue with the host's semantics (visibility timeout,
   dequeue count, `<queue>-poison` after `maxDequeueCount`), and timer triggers on their schedule.
 
-Usage: python -m localdev.runner [--port 7071] [--settings local.settings.json] [--timer-interval SECONDS]
+Usage: python -m localdev.runner [--port 7071] [--settings local.settings.json]
+                                [--timer-interval SECONDS | --no-timers]
 """
 from __future__ import annotations
 
@@ -354,6 +355,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
     parser.add_argument("--timer-interval", type=float, default=None, metavar="SECONDS",
                         help="run every timer trigger every SECONDS instead of on its schedule (tests)")
+    parser.add_argument("--no-timers", action="store_true", help="do not run timer triggers")
     args = parser.parse_args(argv)
     logging.basicConfig(level=os.environ.get("THOR_LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -380,7 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     http = HttpHost(functions, key, host.get("extensions", {}).get("http", {}).get("routePrefix", "api"))
     workers = [] if args.no_queue else queue_workers(functions, host, args.lease)
     threads = [threading.Thread(target=w.run, daemon=True, name="queue-poll") for w in workers]
-    timers = [] if args.no_queue else timer_workers(functions, args.timer_interval)
+    if args.timer_interval is not None and args.timer_interval <= 0:
+        parser.error("--timer-interval must be positive")
+    timers = [] if args.no_queue or args.no_timers else timer_workers(functions, args.timer_interval)
     threads += [threading.Thread(target=t.run, daemon=True, name=f"timer-{t.name}") for t in timers]
     for thread in threads:
         thread.start()

@@ -14,18 +14,18 @@ updated instead, and the refusal is raised only when it is still absent.
 """
 from __future__ import annotations
 
-import email.utils
 import json
 import logging
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import Decimal
 from typing import Any, Callable
 
 import requests
 
+from shared.adapters.http_retry import backoff_delay, is_retryable_status, retry_after_seconds
 from shared.domain.order import Order
 from shared.oms_mapping import order_to_oms, order_update_to_oms
 
@@ -67,26 +67,8 @@ class OmsError(Exception):
 
 # --- answers ------------------------------------------------------------------------------------
 
-def _retryable_status(status: int) -> bool:
-    return status in (408, 429) or status >= 500
 
 
-def _retry_after(response: requests.Response) -> float | None:
-    """Retry-After as seconds (delta-seconds or HTTP-date); None when absent or unreadable."""
-    value = (response.headers.get("Retry-After") or "").strip()
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
 
 
 def _error_text(response: requests.Response) -> str:
@@ -115,9 +97,9 @@ def parse_response(response: requests.Response, what: str) -> Any:
         except ValueError:
             raise OmsError(f"{what}: HTTP {status} with a body that is not JSON", http_status=status,
                            retryable=True) from None
-    retry_after = _retry_after(response) if status in (429, 503) else None
+    retry_after = retry_after_seconds(response) if status in (429, 503) else None
     raise OmsError(f"{what}: HTTP {status}: {_error_text(response)}", http_status=status,
-                   retryable=_retryable_status(status), retry_after=retry_after)
+                   retryable=is_retryable_status(status), retry_after=retry_after)
 
 
 def _is_order(value: Any) -> bool:
@@ -217,7 +199,8 @@ class OmsClient:
                     log("%s failed: http_status=%s attempt=%d/%d retryable=%s: %s", what,
                                    error.http_status, attempt, attempts, error.retryable, error.message)
                     raise
-                delay = self._backoff(attempt, error.retry_after)
+                delay = backoff_delay(attempt, error.retry_after, self.config.backoff_base,
+                                      self.config.max_backoff, self._rng)
                 logger.info("%s retry in %.2fs: http_status=%s attempt=%d/%d", what, delay, error.http_status,
                             attempt, attempts)
                 self._sleep(delay)
@@ -244,14 +227,6 @@ class OmsClient:
         """Belt and braces: an answer that echoes the token must not carry it into logs."""
         return text.replace(self.config.token, "***") if self.config.token else text
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Retry-After when given, else exponential back-off with "equal jitter" (half fixed, half
-        random) so that concurrent workers spread out; both capped at ``max_backoff``."""
-        cap = self.config.max_backoff
-        if retry_after is not None:
-            return min(retry_after, cap)
-        exponential = min(self.config.backoff_base * (2 ** (attempt - 1)), cap)
-        return exponential / 2 + self._rng() * exponential / 2
 
 
 __all__ = ["OmsClient", "OmsConfig", "OmsError", "parse_response", "pick_order"]

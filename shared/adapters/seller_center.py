@@ -10,7 +10,6 @@ rejected as stale. The API key is the HMAC secret: it is never logged nor put in
 """
 from __future__ import annotations
 
-import email.utils
 import hashlib
 import hmac
 import json
@@ -26,6 +25,7 @@ from urllib.parse import quote
 import requests
 from pydantic import ValidationError
 
+from shared.adapters.http_retry import backoff_delay, is_retryable_status, retry_after_seconds
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
 
 logger = logging.getLogger(__name__)
@@ -124,33 +124,15 @@ def normalise_error_code(raw: Any) -> str:
     return text or "UNKNOWN"
 
 
-def _is_retryable_status(status: int) -> bool:
-    return status == 429 or status >= 500
 
 
-def _retry_after_seconds(response: requests.Response) -> float | None:
-    """Retry-After as seconds (delta-seconds or HTTP-date); ``None`` when absent or unreadable."""
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
 
 
 def _error_from_payload(payload: dict, status: int, action: str, retry_after: float | None) -> SellerCenterError:
     head = (payload.get("ErrorResponse") or {}).get("Head") or {}
     code = normalise_error_code(head.get("ErrorCode"))
     error_type = head.get("ErrorType") or None
-    retryable = code in RETRYABLE_CODES or error_type == "Platform" or _is_retryable_status(status)
+    retryable = code in RETRYABLE_CODES or error_type == "Platform" or is_retryable_status(status)
     return SellerCenterError(code, str(head.get("ErrorMessage") or "no message"), retryable=retryable,
                              http_status=status, action=action, error_type=error_type,
                              retry_after=retry_after)
@@ -163,7 +145,7 @@ def parse_response(response: requests.Response, action: str) -> dict:
     answer); a non-JSON 4xx (a proxy's HTML page, a wrong base URL) is not.
     """
     status = response.status_code
-    retry_after = _retry_after_seconds(response) if status == 429 else None
+    retry_after = retry_after_seconds(response) if status == 429 else None
     try:
         payload = response.json()
     except ValueError:
@@ -171,11 +153,11 @@ def parse_response(response: requests.Response, action: str) -> dict:
             raise SellerCenterError("MALFORMED_RESPONSE", "response body is not JSON", retryable=True,
                                     http_status=status, action=action) from None
         raise SellerCenterError(f"HTTP_{status}", "response body is not JSON",
-                                retryable=_is_retryable_status(status), http_status=status,
+                                retryable=is_retryable_status(status), http_status=status,
                                 action=action, retry_after=retry_after) from None
     if isinstance(payload, dict) and "ErrorResponse" in payload:
         raise _error_from_payload(payload, status, action, retry_after)
-    if _is_retryable_status(status):
+    if is_retryable_status(status):
         raise SellerCenterError(f"HTTP_{status}", f"HTTP {status}", retryable=True, http_status=status,
                                 action=action, retry_after=retry_after)
     if 200 <= status < 300 and isinstance(payload, dict) and isinstance(payload.get("SuccessResponse"), dict):
@@ -307,7 +289,8 @@ class SellerCenterClient:
                     logger.warning("Seller Center %s failed: code=%s http_status=%s attempt=%d/%d retryable=%s",
                                    action, error.code, error.http_status, attempt, attempts, error.retryable)
                     raise
-                delay = self._backoff(attempt, error.retry_after)
+                delay = backoff_delay(attempt, error.retry_after, self.config.backoff_base,
+                                      self.config.max_backoff, self._rng)
                 logger.info("Seller Center %s retry in %.2fs: code=%s http_status=%s attempt=%d/%d",
                             action, delay, error.code, error.http_status, attempt, attempts)
                 self._sleep(delay)
@@ -326,14 +309,6 @@ class SellerCenterClient:
             raise SellerCenterError("REQUEST_FAILED", type(exc).__name__, retryable=False, action=action) from None
         return parse_response(response, action)
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Retry-After when the server gave one, else exponential back-off with "equal jitter"
-        (half fixed, half random) so that concurrent workers spread out; both capped."""
-        cap = self.config.max_backoff
-        if retry_after is not None:
-            return min(retry_after, cap)
-        exponential = min(self.config.backoff_base * (2 ** (attempt - 1)), cap)
-        return exponential / 2 + self._rng() * exponential / 2
 
     @staticmethod
     def _build(action: str, build: Callable[[], Any]) -> Any:

@@ -18,15 +18,14 @@ Webhook registration (UPDATEWEBHOOK) takes ``key1``..``key3`` and one URL per ev
 """
 from __future__ import annotations
 
-import email.utils
 import logging
 import random
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable, Mapping
 from urllib.parse import quote, urlsplit, urlunsplit
 
+from shared.adapters.http_retry import backoff_delay, is_retryable_status, retry_after_seconds
 import requests
 
 logger = logging.getLogger(__name__)
@@ -126,8 +125,6 @@ class ZortApiError(Exception):
         self.retry_after = retry_after
 
 
-def _is_retryable_status(status: int) -> bool:
-    return status == 429 or status >= 500
 
 
 def is_retryable_res_code(res_code: str) -> bool:
@@ -136,21 +133,6 @@ def is_retryable_res_code(res_code: str) -> bool:
     return text.isdigit() and (text == "429" or (len(text) == 3 and text.startswith("5")))
 
 
-def _retry_after_seconds(response: requests.Response) -> float | None:
-    value = response.headers.get("Retry-After")
-    if not value:
-        return None
-    try:
-        return max(0.0, float(value))
-    except ValueError:
-        pass
-    try:
-        moment = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
 
 
 def _res_fields(payload: dict) -> tuple[str | None, str]:
@@ -170,28 +152,28 @@ def parse_response(response: requests.Response, method: str, secrets: tuple[str,
     only the webhook fields. ``secrets`` are masked out of any message taken from the body.
     """
     status = response.status_code
-    retry_after = _retry_after_seconds(response) if status == 429 else None
+    retry_after = retry_after_seconds(response) if status == 429 else None
     try:
         payload = response.json()
     except ValueError:
         if 200 <= status < 300:
             raise ZortApiError("MALFORMED_RESPONSE", "response body is not JSON", retryable=True,
                                http_status=status, method=method) from None
-        raise ZortApiError(f"HTTP_{status}", "response body is not JSON", retryable=_is_retryable_status(status),
+        raise ZortApiError(f"HTTP_{status}", "response body is not JSON", retryable=is_retryable_status(status),
                            http_status=status, method=method, retry_after=retry_after) from None
     if not isinstance(payload, dict):
         if 200 <= status < 300:
             raise ZortApiError("MALFORMED_RESPONSE", f"expected a JSON object, got {type(payload).__name__}",
                                retryable=True, http_status=status, method=method)
-        raise ZortApiError(f"HTTP_{status}", f"HTTP {status}", retryable=_is_retryable_status(status),
+        raise ZortApiError(f"HTTP_{status}", f"HTTP {status}", retryable=is_retryable_status(status),
                            http_status=status, method=method, retry_after=retry_after)
     res_code, res_desc = _res_fields(payload)
     if res_code is not None and res_code != SUCCESS_CODE:
-        retryable = is_retryable_res_code(res_code) or _is_retryable_status(status)
+        retryable = is_retryable_res_code(res_code) or is_retryable_status(status)
         raise ZortApiError(res_code, _scrub(res_desc or "no resDesc", secrets), retryable=retryable,
                            http_status=status, method=method, retry_after=retry_after)
     if not 200 <= status < 300:
-        raise ZortApiError(f"HTTP_{status}", f"HTTP {status}", retryable=_is_retryable_status(status),
+        raise ZortApiError(f"HTTP_{status}", f"HTTP {status}", retryable=is_retryable_status(status),
                            http_status=status, method=method, retry_after=retry_after)
     return payload
 
@@ -264,7 +246,8 @@ class ZortApiClient:
                     logger.warning("ZORT %s failed: res_code=%s http_status=%s attempt=%d/%d retryable=%s",
                                    method, error.res_code, error.http_status, attempt, attempts, error.retryable)
                     raise
-                delay = self._backoff(attempt, error.retry_after)
+                delay = backoff_delay(attempt, error.retry_after, self.config.backoff_base,
+                                      self.config.max_backoff, self._rng)
                 logger.info("ZORT %s retry in %.2fs: res_code=%s http_status=%s attempt=%d/%d",
                             method, delay, error.res_code, error.http_status, attempt, attempts)
                 self._sleep(delay)
@@ -283,13 +266,6 @@ class ZortApiClient:
             raise ZortApiError("REQUEST_FAILED", type(exc).__name__, retryable=False, method=method) from None
         return parse_response(response, method, (self.config.apikey, self.config.apisecret))
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        """Retry-After when given, else exponential back-off with "equal jitter"; both capped."""
-        cap = self.config.max_backoff
-        if retry_after is not None:
-            return min(retry_after, cap)
-        exponential = min(self.config.backoff_base * (2 ** (attempt - 1)), cap)
-        return exponential / 2 + self._rng() * exponential / 2
 
 
 def _endpoint(base_url: str) -> str:
