@@ -26,6 +26,7 @@ from shared.domain.ids import event_id as thor_event_id
 
 MIX = {"orders": 3, "orders/status": 2, "products": 2, "zort": 2, "status": 3, "refund": 1}
 ITEM_STATUSES = ("ready_to_ship", "shipped", "delivered")
+SLOW_MS = 2000
 EXPECTED = {"status": {200, 404}, "refund": {201}}  # 404: the order is not processed yet
 
 
@@ -61,6 +62,7 @@ class Soak:
         self.statuses: dict[str, Counter] = defaultdict(Counter)
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.unexpected: list[str] = []
+        self.slow: list[str] = []  # requests over SLOW_MS, with their wall-clock start
 
     # --- one operation -----------------------------------------------------------------------
 
@@ -99,7 +101,7 @@ class Soak:
 
     def run_one(self) -> None:
         kind, call = self.call_for(self.pick_kind())
-        began = time.perf_counter()
+        began, wall = time.perf_counter(), datetime.now(timezone.utc)
         try:
             status, body = self.clients.get(self.url).request(call.method, call.path, call.params, call.body,
                                                               call.headers)
@@ -109,6 +111,8 @@ class Soak:
         with self.lock:
             self.statuses[kind][status] += 1
             self.latencies[kind].append(elapsed)
+            if elapsed > SLOW_MS:
+                self.slow.append(f"{wall:%H:%M:%S.%f} {kind} {call.path} {elapsed:.0f} ms -> {status}")
             if status not in EXPECTED.get(kind, {200}):
                 self.unexpected.append(f"{kind} {call.path} -> {status}: {body[:200]!r}")
         if status in (200, 201):
@@ -206,6 +210,7 @@ def measure(stack, ids: Ids, config: SoakConfig, progress=print) -> dict:
     result = {"seconds": config.seconds, "warmup_seconds": config.warmup_seconds, "rate": config.rate,
               "load_seconds": run["load_seconds"], "requests": requests_by_kind,
               "unexpected_answers": len(soak.unexpected), "unexpected_examples": soak.unexpected[:5],
+              "slow_requests": len(soak.slow), "slow_examples": soak.slow[:20],
               "memory_kib": memory, "rss_start_kib": memory[0][1], "rss_end_kib": memory[-1][1],
               "rss_after_drain_kib": rss_kib(pid), "acknowledged": acknowledged, "completed": completed,
               "lost": acknowledged - completed, **drained}

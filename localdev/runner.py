@@ -357,6 +357,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="run every timer trigger every SECONDS instead of on its schedule (tests)")
     parser.add_argument("--no-timers", action="store_true", help="do not run timer triggers")
     args = parser.parse_args(argv)
+    if args.timer_interval is not None and args.timer_interval <= 0:
+        parser.error("--timer-interval must be positive")
     logging.basicConfig(level=os.environ.get("THOR_LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     from shared import observability
@@ -382,8 +384,6 @@ def main(argv: list[str] | None = None) -> int:
     http = HttpHost(functions, key, host.get("extensions", {}).get("http", {}).get("routePrefix", "api"))
     workers = [] if args.no_queue else queue_workers(functions, host, args.lease)
     threads = [threading.Thread(target=w.run, daemon=True, name="queue-poll") for w in workers]
-    if args.timer_interval is not None and args.timer_interval <= 0:
-        parser.error("--timer-interval must be positive")
     timers = [] if args.no_queue or args.no_timers else timer_workers(functions, args.timer_interval)
     threads += [threading.Thread(target=t.run, daemon=True, name=f"timer-{t.name}") for t in timers]
     for thread in threads:

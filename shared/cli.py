@@ -22,6 +22,7 @@ import json
 import logging
 import os
 import sys
+import time
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
@@ -29,7 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from shared.domain.errors import NotConfigured
 from shared.domain.events import EventStatus, InboundEvent
-from shared.domain.ids import internal_order_id, parse_internal_order_id
+from shared.domain.ids import parse_internal_order_id
 from shared.ports import StorageUnavailable
 from shared.settings import (GLOBAL_OPTIONAL, GLOBAL_REQUIRED, STORAGE_IDENTITY_SETTINGS, STORAGE_SETTING,
                              TENANT_SETTINGS, SettingsError, load_settings, tenant_setting_name)
@@ -41,6 +42,7 @@ OK, FAILED, USAGE = 0, 1, 2
 DEFAULT_LISTED = (EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED)
 SECRET_SETTINGS = frozenset({"API_KEY", "TOKEN", "KEY1", "APIKEY", "APISECRET"})
 MASK = "****"
+RESYNC_ATTEMPTS = 3
 
 
 class UsageError(Exception):
@@ -153,8 +155,8 @@ def event_json(event: InboundEvent) -> str:
 
 def cmd_events(args, env) -> int:
     context = build_context(env)
-    events = list_events(context, tenant=args.tenant, statuses=args.status, since=args.since, until=args.until,
-                                 limit=args.limit)
+    events = context.events.list(tenant=args.tenant, statuses=args.status, since=args.since, until=args.until,
+                         limit=args.limit)
     events.sort(key=lambda e: (e.received_at, e.tenant, e.event_id))
     if args.json:
         for event in events:
@@ -194,8 +196,8 @@ def cmd_replay(args, env) -> int:
         raise UsageError("give EVENT_ID, or --tenant and/or --since/--until to replay several events")
     statuses = args.status if args.status is not None else (EventStatus.FAILED,)
     context = build_context(env)
-    events = list_events(context, tenant=args.tenant, statuses=statuses, since=args.since, until=args.until,
-                                 limit=args.limit)
+    events = context.events.list(tenant=args.tenant, statuses=statuses, since=args.since, until=args.until,
+                         limit=args.limit)
     events.sort(key=lambda e: (e.received_at, e.tenant, e.event_id))
     if not events:
         print("nothing to replay")
@@ -216,54 +218,11 @@ def cmd_replay(args, env) -> int:
     return FAILED if failures else OK
 
 
-def list_events(context, *, tenant: str | None = None, statuses: Sequence[EventStatus] = (),
-                since: datetime | None = None, until: datetime | None = None, limit: int = 1000) -> list[InboundEvent]:
-    """Like EventLog.list, with the filter spaced as the Tables SDK needs: it substitutes `@name` only
-    in words separated by spaces, so `(status eq @s0)` fails and `( status eq @s0 )` works."""
-    from shared.adapters.event_log import _from_entity
-    from shared.adapters.storage import storage_errors
-
-    clauses, params = [], {}
-    if tenant:
-        clauses.append("PartitionKey eq @tenant")
-        params["tenant"] = tenant
-    if statuses:
-        params.update({f"s{i}": status.value for i, status in enumerate(statuses)})
-        clauses.append("( " + " or ".join(f"status eq @s{i}" for i in range(len(statuses))) + " )")
-    if since:
-        clauses.append("receivedAt ge @since")
-        params["since"] = since
-    if until:
-        clauses.append("receivedAt lt @until")
-        params["until"] = until
-    events: list[InboundEvent] = []
-    with storage_errors():
-        table = context.events.table
-        entities = table.query_entities(" and ".join(clauses), parameters=params) if clauses else table.list_entities()
-        for entity in entities:
-            events.append(_from_entity(entity))
-            if len(events) >= limit:
-                break
-    return events
-
-
-def order_events(context, tenant: str, internal_id: str) -> list[InboundEvent]:
-    """The tenant's events Thor tied to this order (webhooks, ZORT events, refunds, reconciliation)."""
-    from shared.adapters.event_log import _from_entity
-    from shared.adapters.storage import storage_errors
-
-    query = "PartitionKey eq @t and internalOrderId eq @o"
-    with storage_errors():
-        entities = context.events.table.query_entities(query, parameters={"t": tenant, "o": internal_id})
-        events = [_from_entity(entity) for entity in entities]
-    return sorted(events, key=lambda e: (e.received_at, e.event_id))
-
-
 def cmd_order(args, env) -> int:
     internal_id, tenant, _ = args.internal_order_id
     context = build_context(env)
     found = context.orders.get(tenant, internal_id)
-    events = order_events(context, tenant, internal_id)
+    events = context.events.for_order(tenant, internal_id)
     if args.json:
         print(json.dumps({"order": found[0].model_dump(mode="json", exclude={"customer"}) if found else None,
                           "events": [e.model_dump(mode="json", exclude={"body"}) for e in events]},
@@ -329,7 +288,11 @@ def cmd_resync(args, env) -> int:
                               body={"payload": {"OrderId": marketplace_id}, "reason": "resync (ops command line)"},
                               internal_order_id=internal_id)
     print(f"recorded {tenant}/{acceptance.event_id} (reconcile-order {internal_id}); processing it now")
-    status = process_event(context, tenant, acceptance.event_id, context.settings.retry_delays)
+    for attempt in range(RESYNC_ATTEMPTS):  # a failure may be a queue processor handling it at the same time
+        status = process_event(context, tenant, acceptance.event_id, context.settings.retry_delays)
+        if status is not EventStatus.RECEIVED:
+            break
+        time.sleep(0.5 * (attempt + 1))
     event = context.events.get(tenant, acceptance.event_id)
     detail = (event.outcome if status is EventStatus.COMPLETED else event.reason) if event else ""
     if status is EventStatus.COMPLETED:

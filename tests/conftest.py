@@ -40,10 +40,15 @@ def context(stack):
 
 @pytest.fixture(scope="session")
 def thor(stack):
-    """Thor's local runner as its own process, serving real HTTP with the queue trigger."""
-    stack.start_runner()
-    yield stack
-    stack.stop_runner()
+    """Thor's local runner as its own process, serving real HTTP with the queue trigger.
+
+    It has its own Azurite, so its queue worker never takes the messages of the in-process
+    integration tests, and no timers, so reconciliation runs only where a test asks for it."""
+    runner = Stack(values=dict(stack.values), servers=stack.servers)
+    runner.start_storage().start_runner(["--no-timers"])
+    yield runner
+    runner.stop_runner()
+    runner.azurite.stop()
 
 
 @pytest.fixture()

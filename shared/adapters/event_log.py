@@ -5,7 +5,6 @@ import json
 from datetime import datetime, timezone
 from typing import Iterable
 
-from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
@@ -101,7 +100,8 @@ class EventLog:
             params[f"s{i}"] = status.value
             status_clauses.append(f"status eq @s{i}")
         if status_clauses:
-            clauses.append("(" + " or ".join(status_clauses) + ")")
+            # The SDK substitutes @name only in space-separated words: "( … )", never "(…)".
+            clauses.append("( " + " or ".join(status_clauses) + " )")
         if since:
             clauses.append("receivedAt ge @since")
             params["since"] = since
@@ -117,3 +117,10 @@ class EventLog:
                 if len(events) >= limit:
                     break
         return events
+
+    def for_order(self, tenant: str, internal_order_id: str) -> list[InboundEvent]:
+        """The tenant's events tied to this order (webhooks, ZORT events, refunds, reconciliation)."""
+        with storage_errors():
+            entities = self.table.query_entities("PartitionKey eq @t and internalOrderId eq @o",
+                                                 parameters={"t": tenant, "o": internal_order_id})
+            return sorted((_from_entity(e) for e in entities), key=lambda e: e.received_at)

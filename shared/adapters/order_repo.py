@@ -74,7 +74,8 @@ class OrderRepository:
             found = self.get(tenant, reference)
             if found:
                 return found
-        query = "PartitionKey eq @t and (orderNumber eq @r or marketplaceOrderId eq @r or zortOrderId eq @r)"
+        # The SDK substitutes @name only in space-separated words: "( … )", never "(…)".
+        query = "PartitionKey eq @t and ( orderNumber eq @r or marketplaceOrderId eq @r or zortOrderId eq @r )"
         with storage_errors():
             for entity in self.table.query_entities(query, parameters={"t": tenant, "r": reference}):
                 return _from_entity(entity)

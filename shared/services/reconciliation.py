@@ -141,10 +141,13 @@ def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_siz
 
 def reconcile_all(context, now: datetime | None = None, tenants=TENANTS) -> list[dict]:
     """Reconciles every tenant; a tenant that fails is reported and does not stop the others."""
+    from shared.observability import log_context
+
     results = []
     for tenant in tenants:
         try:
-            results.append(reconcile_tenant(context, tenant, now))
+            with log_context(tenant=tenant, correlation_id=f"reconcile-{tenant}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"):
+                results.append(reconcile_tenant(context, tenant, now))
         except NotConfigured as error:
             results.append({"tenant": tenant, "skipped": str(error)})
         except Exception as error:  # noqa: BLE001 - one tenant's trouble must not stop the others

@@ -59,7 +59,10 @@ def test_order_shows_the_full_history_without_personal_data(context, capsys):
     acceptance = accept_event(context.events, context.queue, tenant=TENANT, kind="order-created", identity=order_id,
                               body={"event": "onOrderCreated", "payload": {"OrderId": order_id}},
                               internal_order_id=internal_id)
-    assert process_event(context, TENANT, acceptance.event_id) is EventStatus.COMPLETED
+    for _ in range(5):  # again after a failure: the session's runner may process it at the same time
+        if process_event(context, TENANT, acceptance.event_id, (0, 0, 0, 0, 0)) is not EventStatus.RECEIVED:
+            break
+    assert context.events.get(TENANT, acceptance.event_id).status is EventStatus.COMPLETED
     order, _ = context.orders.get(TENANT, internal_id)
 
     code, out = run(capsys, "order", internal_id)

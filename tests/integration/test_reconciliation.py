@@ -1,14 +1,17 @@
 """Reconciliation against Azurite and the sandboxes: orders whose webhooks never came are repaired."""
 from __future__ import annotations
 
+import os
 from datetime import datetime, timedelta, timezone
 
 import requests
 
 from shared.adapters.checkpoints import CheckpointStore
+from shared.bootstrap import Context
 from shared.domain.events import EventStatus
 from shared.services.processing import process_event
 from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_all, reconcile_tenant
+from shared.settings import load_settings
 from tests.conftest import eventually
 
 TENANT = "faco"
@@ -28,6 +31,17 @@ def oms_refs(stack) -> set[str]:
     return {o["order"].get("orderRef") for o in orders}
 
 
+def settle(context, event_id: str) -> EventStatus:
+    """Processes the event like the queue would, again after a failure: the session's runner may be
+    processing the same event at the same time (its queue worker shares this Azurite)."""
+    status = None
+    for _ in range(5):
+        status = process_event(context, TENANT, event_id, retry_delays=(0, 0, 0, 0, 0))
+        if status is not EventStatus.RECEIVED:
+            break
+    return status
+
+
 def checkpoint(context):
     found = CheckpointStore(context.storage).get(CHECKPOINT_NAME, TENANT)
     return found.position if found else None
@@ -44,7 +58,7 @@ def test_orders_without_webhooks_are_repaired_once_and_the_checkpoint_only_moves
     assert {r["internal_order_id"] for r in first["repaired"] + first["already_queued"]} == expected
     assert all(r["reason"] == "missing in Thor" for r in first["repaired"])
     for event_id in first["event_ids"]:
-        assert process_event(context, TENANT, event_id, retry_delays=(0,)) is EventStatus.COMPLETED
+        assert settle(context, event_id) is EventStatus.COMPLETED
 
     for internal_id in expected:
         order, _ = context.orders.get(TENANT, internal_id)
@@ -72,7 +86,7 @@ def test_an_order_changed_in_the_marketplace_is_repaired_and_the_same_state_only
     seed(stack, [order_id])
     first = reconcile_tenant(context, TENANT)
     for event_id in first["event_ids"]:
-        process_event(context, TENANT, event_id, retry_delays=(0,))
+        settle(context, event_id)
     assert context.orders.get(TENANT, internal_id)[0].status == "pending"
 
     item_id = f"{order_id}0"
@@ -82,7 +96,7 @@ def test_an_order_changed_in_the_marketplace_is_repaired_and_the_same_state_only
     repaired = [r for r in changed["repaired"] if r["internal_order_id"] == internal_id]
     assert len(repaired) == 1 and "statuses differ" in repaired[0]["reason"]
     for event_id in changed["event_ids"]:
-        assert process_event(context, TENANT, event_id, retry_delays=(0,)) is EventStatus.COMPLETED
+        assert settle(context, event_id) is EventStatus.COMPLETED
     order, _ = context.orders.get(TENANT, internal_id)
     assert order.items_by_id()[item_id].status == "shipped" and order.oms_synced
 
@@ -91,10 +105,6 @@ def test_an_order_changed_in_the_marketplace_is_repaired_and_the_same_state_only
 
 
 def test_tenants_without_marketplace_settings_are_skipped(context):
-    from shared.bootstrap import Context
-    from shared.settings import load_settings
-    import os
-
     values = {k: v for k, v in os.environ.items() if not k.endswith("_SOMX") or not k.startswith("MARKETPLACE_")}
     unconfigured = Context(load_settings(values))
     results = {r["tenant"]: r for r in reconcile_all(unconfigured, tenants=("somx",))}

@@ -1,0 +1,76 @@
+"""ZORT events applied to Thor's orders and products, against Azurite and the sandboxes."""
+from __future__ import annotations
+
+import copy
+
+import requests
+
+from localdev.sandboxes.zort import SEED_EXAMPLES
+from shared.domain.events import EventStatus
+from shared.services.intake import accept_event
+from shared.services.processing import process_event
+
+ORDER_ID = 6660000
+
+
+def record(context, tenant, method, payload, query=None):
+    body = {"method": method, "query": query or {}, "payload": payload}
+    return accept_event(context.events, context.queue, tenant=tenant, kind="zort", identity=body, body=body).event_id
+
+
+def create_order(context, tenant, order_id):
+    event_id = accept_event(context.events, context.queue, tenant=tenant, kind="order-created", identity=order_id,
+                            body={"payload": {"OrderId": order_id}}).event_id
+    assert process_event(context, tenant, event_id) is EventStatus.COMPLETED
+    return context.orders.get(tenant, f"{tenant}-{order_id}")[0]
+
+
+def test_update_order_matched_by_marketplace_order_number_sets_payment_status_and_tracking(context, stack):
+    order = create_order(context, "facl", ORDER_ID + 1)
+    payload = copy.deepcopy(SEED_EXAMPLES["UPDATEORDER"])
+    payload.update(reference=None, number=order.order_number, paymentstatus="Partial Payment", status="Waiting",
+                   trackingno="ZT-1", shippingchannel="Blue Express")
+    event_id = record(context, "facl", "UPDATEORDER", payload)
+    assert process_event(context, "facl", event_id) is EventStatus.COMPLETED
+    order, _ = context.orders.get("facl", order.internal_order_id)
+    assert order.payment_status == "Partial Payment" and order.zort_status == "Waiting"
+    assert {item.tracking.number for item in order.items} == {"ZT-1"}
+    assert {"payment", "order status", "tracking"} <= {entry.what for entry in order.timeline}
+    oms = requests.get(stack.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
+    synced = [o["order"] for o in oms if o["order"]["orderRef"] == order.internal_order_id][0]
+    assert synced["paymentStatus"] == "PARTIALLY_PAID"
+
+
+def test_payment_event_takes_the_status_from_the_query_and_matches_by_reference(context):
+    order = create_order(context, "facl", ORDER_ID + 2)
+    payload = dict(SEED_EXAMPLES["UPDATEORDERPAYMENT"], reference=order.internal_order_id, number="SO-77")
+    event_id = record(context, "facl", "UPDATEORDERPAYMENT", payload,
+                      {"id": "77", "number": "SO-77", "paymentstatus": "Excess Payment"})
+    assert process_event(context, "facl", event_id) is EventStatus.COMPLETED
+    assert context.orders.get("facl", order.internal_order_id)[0].payment_status == "Excess Payment"
+
+
+def test_unmatched_order_event_is_kept_and_listed(context):
+    event_id = record(context, "facl", "UPDATEORDER", SEED_EXAMPLES["UPDATEORDER"])
+    assert process_event(context, "facl", event_id) is EventStatus.UNMATCHED
+    listed = context.events.list(tenant="facl", statuses=[EventStatus.UNMATCHED, EventStatus.FAILED])
+    assert event_id in {event.event_id for event in listed}
+    assert "SO-0001" in context.events.get("facl", event_id).outcome
+
+
+def test_stock_and_product_events_update_the_product(context):
+    record_and_run = lambda method, payload: process_event(  # noqa: E731
+        context, "socl", record(context, "socl", method, payload))
+    assert record_and_run("ADDPRODUCT", SEED_EXAMPLES["ADDPRODUCT"]) is EventStatus.COMPLETED
+    assert record_and_run("UPDATEPRODUCTQUANTITY", SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"]) is EventStatus.COMPLETED
+    product = context.products.get("socl", "P0001")
+    assert product.name == "Product1" and str(product.zort_stock) == "20.00"
+    assert str(product.zort_available_stock) == "10.00" and product.zort_id == 1234
+    assert record_and_run("DELETEPRODUCT", SEED_EXAMPLES["DELETEPRODUCT"]) is EventStatus.COMPLETED
+    assert context.products.get("socl", "P0001").zort_deleted is True
+
+
+def test_events_that_do_not_concern_thor_complete_with_a_note(context):
+    event_id = record(context, "socl", "ADDTRANSFER", SEED_EXAMPLES["ADDTRANSFER"])
+    assert process_event(context, "socl", event_id) is EventStatus.COMPLETED
+    assert "nothing for Thor" in context.events.get("socl", event_id).outcome
