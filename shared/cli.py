@@ -170,6 +170,18 @@ def cmd_events(args, env) -> int:
     return OK
 
 
+def cmd_stats(args, env) -> int:
+    """Events accepted per tenant and where they stand (completed, failed, blocked, …)."""
+    counts = build_context(env).events.count_by_status(tenant=args.tenant, since=args.since)
+    if args.json:
+        print(json.dumps(counts, sort_keys=True))
+        return OK
+    statuses = [status.value for status in EventStatus]
+    rows = [[tenant, sum(per.values()), *(per.get(s, 0) for s in statuses)] for tenant, per in sorted(counts.items())]
+    print(table(("TENANT", "ACCEPTED", *(s.upper() for s in statuses)), rows) if rows else "no events")
+    return OK
+
+
 def cmd_replay(args, env) -> int:
     from shared.services.processing import replay
 
@@ -522,6 +534,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--limit", type=int, default=1000)
     p.add_argument("--json", action="store_true", help="one JSON object per line")
     p.set_defaults(run=cmd_events)
+
+    p = commands.add_parser("stats", help="events accepted / completed / failed / blocked per tenant")
+    p.add_argument("--tenant", type=tenant_arg)
+    p.add_argument("--since", type=moment_arg)
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=cmd_stats)
 
     p = commands.add_parser("replay", help="replay one event, or a tenant's / a time range's events")
     p.add_argument("event_id", nargs="?", metavar="EVENT_ID")

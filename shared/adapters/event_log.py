@@ -124,3 +124,21 @@ class EventLog:
             entities = self.table.query_entities("PartitionKey eq @t and internalOrderId eq @o",
                                                  parameters={"t": tenant, "o": internal_order_id})
             return sorted((_from_entity(e) for e in entities), key=lambda e: e.received_at)
+
+    def count_by_status(self, tenant: str | None = None, since: datetime | None = None) -> dict[str, dict[str, int]]:
+        """{tenant: {status: count}}, reading only the status column of each event."""
+        clauses, params = [], {}
+        if tenant:
+            clauses.append("PartitionKey eq @tenant")
+            params["tenant"] = tenant
+        if since:
+            clauses.append("receivedAt ge @since")
+            params["since"] = since
+        counts: dict[str, dict[str, int]] = {}
+        with storage_errors():
+            rows = self.table.query_entities(" and ".join(clauses), parameters=params, select=["PartitionKey", "status"]) \
+                if clauses else self.table.list_entities(select=["PartitionKey", "status"])
+            for row in rows:
+                per_tenant = counts.setdefault(row["PartitionKey"], {})
+                per_tenant[row["status"]] = per_tenant.get(row["status"], 0) + 1
+        return counts

@@ -136,3 +136,17 @@ def test_reconcile_and_zort_webhooks(context, stack, capsys):
 def test_bad_usage_exits_2(stack, capsys, argv):
     code, _ = run(capsys, *argv)
     assert code == 2
+
+
+def test_stats_counts_events_per_tenant_and_status(context, capsys):
+    before = context.events.count_by_status(tenant="soar").get("soar", {})
+    failed = InboundEvent(tenant="soar", event_id=f"cli-stats-{uuid.uuid4().hex}", kind="cli-test", body={},
+                          received_at=datetime.now(timezone.utc))
+    assert context.events.add(failed)
+    context.events.set_status(failed, EventStatus.FAILED, reason="test")
+    code, out = run(capsys, "stats", "--tenant", "soar", "--json")
+    assert code == 0
+    counts = __import__("json").loads(out)["soar"]
+    assert counts["failed"] == before.get("failed", 0) + 1
+    code, out = run(capsys, "stats", "--tenant", "soar")
+    assert code == 0 and "ACCEPTED" in out and "soar" in out
