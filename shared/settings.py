@@ -79,9 +79,15 @@ class Settings:
         return self.tenants.get(tenant, {}).get(system)
 
 
+def _resolved(text: str) -> str:
+    """An app setting Azure could not resolve from Key Vault keeps its literal reference
+    (`@Microsoft.KeyVault(...)`): that is no value, not a credential."""
+    return "" if text.startswith("@Microsoft.KeyVault(") else text
+
+
 def load_settings(env: Mapping[str, str] | None = None) -> Settings:
     env = os.environ if env is None else env
-    value = lambda name: (env.get(name) or "").strip()  # noqa: E731 - tiny local reader
+    value = lambda name: _resolved((env.get(name) or "").strip())  # noqa: E731 - tiny local reader
     missing: list[str] = []
 
     identity = {name: value(name) for name in STORAGE_IDENTITY_SETTINGS}

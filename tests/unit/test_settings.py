@@ -41,3 +41,8 @@ def test_example_settings_list_every_setting_and_load():
     assert set(all_setting_names()) <= set(values)
     settings = load_settings(values)
     assert settings.tenant_system("somx", "ZORT")["KEY1"]
+
+
+def test_unresolved_key_vault_reference_is_not_a_credential():
+    ref = "@Microsoft.KeyVault(VaultName=thor;SecretName=zort-key1-faco)"
+    assert load_settings({**BASE, "ZORT_KEY1_FACO": ref}).tenant_system("faco", "ZORT") is None
