@@ -1,10 +1,12 @@
-"""Timer trigger: every 15 minutes, reconcile every tenant with the marketplace (lost webhooks)."""
+"""Timer trigger: every 15 minutes, reconcile every tenant with the marketplace (lost webhooks)
+and queue again any accepted event whose queue message was lost (poison queue, storage outage)."""
 import logging
 
 import azure.functions as func
 
 from shared.bootstrap import get_context
 from shared.services.reconciliation import reconcile_all
+from shared.services.sweeper import requeue_stale
 
 bp = func.Blueprint()
 log = logging.getLogger("thor.reconcile")
@@ -15,7 +17,9 @@ log = logging.getLogger("thor.reconcile")
 def reconcile(timer: func.TimerRequest) -> None:
     if timer.past_due:
         log.warning("reconciliation is running late (past due)")
-    results = reconcile_all(get_context())
+    context = get_context()
+    requeue_stale(context)
+    results = reconcile_all(context)
     repaired = sum(len(r.get("repaired", [])) for r in results)
     failed = [r["tenant"] for r in results if "error" in r]
     log.info("reconciliation: %d tenant(s), %d order(s) repaired%s", len(results), repaired,
