@@ -2,7 +2,8 @@
 third-party modules it pulls in, and proof that the import opens no connection.
 
 Each figure is the median of several fresh subprocesses (run in turns), timed with perf_counter
-around the import alone (interpreter start-up excluded). The dependency set is exactly the
+around the import alone (interpreter start-up excluded), once as the environment runs Python and
+once with a bytecode cache for every module. The dependency set is exactly the
 third-party modules (files under site-packages) present in sys.modules after importing Thor.
 """
 from __future__ import annotations
@@ -12,6 +13,7 @@ import re
 import statistics
 import subprocess
 import sys
+import tempfile
 
 from localdev.azurite import ROOT
 
@@ -90,7 +92,8 @@ def importtime_split(env: dict, third_party_roots: set[str], limit: int = 8) -> 
     return {**{k: round(v, 1) for k, v in totals.items()}, "thor_slowest": own[:limit]}
 
 
-def measure(env: dict, runs: int = 5, progress=print) -> dict:
+def compare(env: dict, runs: int) -> dict:
+    """Median import times of Thor and of its third-party modules alone, in turns, fresh interpreters."""
     first = _json_run(THOR_IMPORT, env)  # also warms the bytecode and file caches
     deps = json.dumps(first["third_party"])
     _json_run(DEPS_IMPORT, env, deps)
@@ -102,16 +105,32 @@ def measure(env: dict, runs: int = 5, progress=print) -> dict:
         dep = _json_run(DEPS_IMPORT, env, deps)
         deps_times.append(dep["seconds"])
         failed = dep["failed"]
-    roots = sorted({name.split(".")[0] for name in first["third_party"]})
-    result = {"runs": runs, "thor_import_ms": round(statistics.median(thor_times) * 1000, 1),
-              "deps_import_ms": round(statistics.median(deps_times) * 1000, 1),
-              "thor_runs_ms": [round(t * 1000, 1) for t in thor_times],
-              "deps_runs_ms": [round(t * 1000, 1) for t in deps_times],
-              "third_party_packages": roots, "third_party_modules": len(first["third_party"]),
-              "deps_import_failures": failed, "connect_attempts": len(attempts), "attempt_details": attempts[:10],
-              "import_succeeded": True, "functions": first["functions"],
+    return {"thor_import_ms": round(statistics.median(thor_times) * 1000, 1),
+            "deps_import_ms": round(statistics.median(deps_times) * 1000, 1),
+            "ratio": round(statistics.median(thor_times) / statistics.median(deps_times), 3),
+            "thor_runs_ms": [round(t * 1000, 1) for t in thor_times],
+            "deps_runs_ms": [round(t * 1000, 1) for t in deps_times],
+            "third_party": first["third_party"], "deps_import_failures": failed, "attempts": attempts,
+            "functions": first["functions"]}
+
+
+def measure(env: dict, runs: int = 5, progress=print) -> dict:
+    """As this environment runs Python (PYTHONDONTWRITEBYTECODE as set: here Thor's own modules are
+    compiled from source at every start, its dependencies have pip's .pyc), and with a bytecode cache
+    for everything (PYTHONPYCACHEPREFIX in a temporary folder, so nothing is written in the project)."""
+    as_is = compare(env, runs)
+    with tempfile.TemporaryDirectory(prefix="thor-bench-pyc-") as cache:
+        cached_env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
+        cached = compare({**cached_env, "PYTHONPYCACHEPREFIX": cache}, runs)
+    roots = sorted({name.split(".")[0] for name in as_is["third_party"]})
+    attempts = as_is["attempts"] + cached["attempts"]
+    result = {"runs": runs, "dont_write_bytecode": env.get("PYTHONDONTWRITEBYTECODE", ""),
+              **{k: v for k, v in as_is.items() if k not in ("third_party", "attempts")},
+              "cached": {k: v for k, v in cached.items() if k not in ("third_party", "attempts", "functions")},
+              "third_party_packages": roots, "third_party_modules": len(as_is["third_party"]),
+              "connect_attempts": len(attempts), "attempt_details": attempts[:10], "import_succeeded": True,
               "importtime": importtime_split(env, set(roots))}
-    result["ratio"] = round(result["thor_import_ms"] / result["deps_import_ms"], 2)
     progress(f"  cold start: import function_app {result['thor_import_ms']} ms, deps alone "
-             f"{result['deps_import_ms']} ms, {result['connect_attempts']} connect attempts")
+             f"{result['deps_import_ms']} ms (bytecode cached: {cached['thor_import_ms']} vs "
+             f"{cached['deps_import_ms']} ms), {result['connect_attempts']} connect attempts")
     return result

@@ -15,7 +15,7 @@ from urllib.parse import urlencode, urlparse
 
 
 class HttpClient:
-    """One keep-alive connection to one server; reconnects once when the server closed it."""
+    """One keep-alive connection to one server; reconnects once when the server had closed it."""
 
     def __init__(self, base_url: str, timeout: float = 30.0):
         parsed = urlparse(base_url)
@@ -35,10 +35,13 @@ class HttpClient:
                 if response.will_close:
                     self.close()
                 return response.status, data
-            except (http.client.HTTPException, OSError):
-                self.close()
+            except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                self.close()  # the server closed the idle keep-alive connection: one retry, new connection
                 if attempt == 2:
                     raise
+            except (http.client.HTTPException, OSError):  # timeouts included: never sent twice
+                self.close()
+                raise
         raise AssertionError("unreachable")
 
     def close(self) -> None:
@@ -84,6 +87,7 @@ class LoadResult:
     seconds: float
     latencies_ms: list[float] = field(default_factory=list)
     completed_in_window: int = 0
+    sent: int = 0  # every request, warm-up included
     errors: int = 0
     first_error: str = ""
 
@@ -114,11 +118,12 @@ def run_load(send: Send, concurrency: int, seconds: float, warmup_seconds: float
     def worker() -> None:
         while time.perf_counter() < start:
             time.sleep(0.001)
-        latencies, completed, errors, first_error = [], 0, 0, ""
+        latencies, completed, sent, errors, first_error = [], 0, 0, 0, ""
         while True:
             began = time.perf_counter()
             if began >= window_end:
                 break
+            sent += 1
             try:
                 status, body = send(clients)
                 ok, problem = status == 200, f"HTTP {status}: {body[:200]!r}"
@@ -137,6 +142,7 @@ def run_load(send: Send, concurrency: int, seconds: float, warmup_seconds: float
         with lock:
             result.latencies_ms.extend(latencies)
             result.completed_in_window += completed
+            result.sent += sent
             result.errors += errors
             result.first_error = result.first_error or first_error
 

@@ -1,6 +1,7 @@
 """Thor's benchmark: `make bench`, or `.venv/bin/python -m bench.run [--quick] [--soak-seconds N]`.
 
-On one local stack (Azurite in memory, the three sandboxes, Thor's local runner; localdev.stack):
+On a local stack (Azurite in memory, the three sandboxes, Thor's local runner; localdev.stack), the
+acknowledgement phase on Azurites of its own (see Bench.ack_runners):
 
 1. webhook acknowledgement of each endpoint at concurrency 1/16/64 beside a floor app (bench.ack);
 2. end to end, onOrderCreated → visible on the status endpoint and in the OMS (bench.e2e);
@@ -14,6 +15,7 @@ Runner logs go to a temporary folder (printed). The stack is always stopped, wha
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import sys
@@ -24,12 +26,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from azure.storage.queue import QueueClient
-
 from bench import ack, coldstart, e2e, report, soak, storage_work
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
-from shared.adapters.storage import EVENTS_QUEUE, POISON_QUEUE
+from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
 
@@ -44,7 +44,7 @@ class Config:
 
     @classmethod
     def quick(cls) -> "Config":
-        return cls(mode="quick", ack=ack.AckConfig(seconds=1.5, warmup_seconds=0.5),
+        return cls(mode="quick", ack=ack.AckConfig(seconds=1.5, warmup_seconds=0.5, rounds=1),
                    e2e=e2e.E2EConfig(orders=40), import_runs=3,
                    soak=soak.SoakConfig(seconds=20, warmup_seconds=5, samples=4, drain_timeout=45))
 
@@ -53,6 +53,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Thor's benchmark (see bench/run.py)")
     parser.add_argument("--quick", action="store_true", help="short durations and fewer orders, for a fast check")
     parser.add_argument("--soak-seconds", type=float, default=None, help="soak duration (default 180, quick 20)")
+    parser.add_argument("--soak-rate", type=float, default=None, help="soak requests per second (default 30)")
     parser.add_argument("--only", nargs="*", choices=["coldstart", "storage", "ack", "e2e", "soak"],
                         help="run only these phases")
     return parser.parse_args(argv)
@@ -66,10 +67,10 @@ class Bench:
     def __init__(self, config: Config, phases: set[str]):
         self.config, self.phases = config, phases
         self.stack = Stack()
-        self.floor = Stack(values=self.stack.values)  # a second runner on the same Azurite and settings
         self.ids = Ids()
         self.logs = Path(tempfile.mkdtemp(prefix="thor-bench-"))
         self.results: dict = {"errors": {}}
+        self.log_files: list = []
 
     @property
     def webhooks(self) -> Webhooks:
@@ -77,7 +78,10 @@ class Bench:
         return Webhooks(values["LOCAL_FUNCTION_KEY"], values[f"ZORT_KEY1_{TENANT.upper()}"], self.ids)
 
     def log(self, name: str):
-        return open(self.logs / f"{name}.log", "a")
+        """A runner's log file (stdout and stderr), in the temporary folder."""
+        handle = open(self.logs / f"{name}.log", "a")
+        self.log_files.append(handle)
+        return handle
 
     def phase(self, name: str, run) -> None:
         if name not in self.phases:
@@ -89,34 +93,44 @@ class Bench:
             self.results["errors"][name] = f"{type(error).__name__}: {error}"
             progress(traceback.format_exc())
 
-    def clear_thor_queues(self) -> None:
-        """Drops the acknowledgement phase's messages, so the processor starts from an empty queue."""
-        for name in (EVENTS_QUEUE, POISON_QUEUE):
-            with QueueClient.from_connection_string(self.stack.values["AzureWebJobsStorage"], name) as queue:
-                try:
-                    queue.clear_messages()
-                except Exception:  # noqa: BLE001 - the queue may not exist yet
-                    pass
+    @contextlib.contextmanager
+    def ack_runners(self):
+        """Thor's runner and the floor's, HTTP only, on an Azurite of their own; yields (url, pid) of each.
+
+        Their own Azurite because the messages they leave would make Azurite's queue GC (a sweep
+        every 60 s, blocking Azurite) stall later phases for tens of seconds; a fresh one per
+        concurrency because Azurite's insert time grows with the table. The floor writes into
+        Thor's table and queue, so both write into collections of the same size."""
+        storage, floor = Stack(values=dict(self.stack.values)), Stack()
+        try:
+            storage.start_storage()
+            floor.values = {**storage.values, "BENCH_FLOOR_TABLE": EVENTS_TABLE, "BENCH_FLOOR_QUEUE": EVENTS_QUEUE}
+            floor.start_runner(["--app", "bench.floor_app:app", "--no-queue"], stdout=self.log("floor"))
+            storage.start_runner(["--no-queue"], stdout=self.log("thor-no-queue"))
+            yield (storage.thor_url, storage.runner.pid), (floor.thor_url, floor.runner.pid)
+        finally:
+            floor.stop_runner()
+            storage.stop()
 
     def ack_phase(self) -> dict:
-        self.floor.start_runner(["--app", "bench.floor_app:app", "--no-queue"], stdout=self.log("floor"))
-        self.stack.start_runner(["--no-queue"], stdout=self.log("thor-no-queue"))
-        try:
-            return ack.measure(self.stack.thor_url, self.floor.thor_url, self.webhooks, self.config.ack, progress)
-        finally:
-            self.floor.stop_runner()
-            self.stack.stop_runner()
-            self.clear_thor_queues()
+        results: dict[str, dict[int, dict]] = {}
+        for concurrency in self.config.ack.concurrencies:
+            with self.ack_runners() as (thor, floor):
+                level = ack.measure_level(thor, floor, self.webhooks, self.config.ack, concurrency, progress)
+            for kind, summary in level.items():
+                results.setdefault(kind, {})[concurrency] = summary
+        return results
 
     def run(self) -> dict:
         began = time.perf_counter()
-        self.results["meta"] = {"mode": self.config.mode, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-                                "cpus": os.cpu_count(), "python": platform.python_version(), "logs": str(self.logs),
-                                "retry_delays": self.stack.values.get("THOR_RETRY_DELAYS")}
+        self.results["meta"] = {
+            "mode": self.config.mode, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "cpus": os.cpu_count(), "python": platform.python_version(), "logs": str(self.logs),
+            "retry_delays": self.stack.values.get("THOR_RETRY_DELAYS")}
         try:
             self.stack.start_storage().start_sandboxes()
-            self.results["meta"]["ports"] = {**{k: v for k, v in self.stack.azurite.ports.items()},
-                                             **{k: s.port for k, s in self.stack.servers.items()}}
+            self.results["meta"]["ports"] = {**self.stack.azurite.ports,
+                                             **{name: server.port for name, server in self.stack.servers.items()}}
             self.phase("coldstart", lambda: coldstart.measure(self.stack.environment(), self.config.import_runs,
                                                               progress))
             self.phase("storage", lambda: storage_work.measure(self.stack, self.webhooks, progress))
@@ -126,8 +140,9 @@ class Bench:
                 self.phase("e2e", lambda: e2e.measure(self.stack, self.ids, self.config.e2e, progress))
                 self.phase("soak", lambda: soak.measure(self.stack, self.ids, self.config.soak, progress))
         finally:
-            self.floor.stop_runner()
             self.stack.stop()
+            for handle in self.log_files:
+                handle.close()
         self.results["meta"]["seconds"] = time.perf_counter() - began
         return self.results
 
@@ -137,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     config = Config.quick() if args.quick else Config()
     if args.soak_seconds is not None:
         config.soak.seconds = args.soak_seconds
+    if args.soak_rate is not None:
+        config.soak.rate = args.soak_rate
     phases = set(args.only or ["coldstart", "storage", "ack", "e2e", "soak"])
     results = Bench(config, phases).run()
     print(report.render(results))

@@ -30,6 +30,7 @@ def main() -> int:
         shutil.copy(EXAMPLE_SETTINGS, SETTINGS)
         print(f"created {SETTINGS.name} from {EXAMPLE_SETTINGS.name}")
     values = {k: str(v) for k, v in json.loads(SETTINGS.read_text())["Values"].items()}
+    values.setdefault("THOR_LOG_LEVEL", "INFO")  # show each request and event (keys never logged)
     port = int(json.loads(SETTINGS.read_text()).get("Host", {}).get("LocalHttpPort", 7071))
     stack = Stack(values=values, thor_port=port, azurite_ports=(10000, 10001, 10002),
                   azurite_location=ROOT / ".azurite")

@@ -116,11 +116,14 @@ class HttpHost:
         http_request = func.HttpRequest(
             method=request.method, url=request.url, headers=dict(request.headers),
             params={k: v for k, v in request.args.items(multi=True)}, route_params=dict(route_params), body=body)
+        started = time.perf_counter()
         try:
             result = user_function(http_request)
         except Exception:  # what the host does with an unhandled exception: 500, nothing leaked
             log.exception("function %s raised", name)
             return Response(status=500)
+        log.info("%s %s -> %s (%s, %.1f ms)", request.method, request.path, result.status_code, name,
+                 (time.perf_counter() - started) * 1000)
         headers = dict(result.headers)
         headers.pop("Content-Type", None)
         return Response(result.get_body(), status=result.status_code, headers=headers,
@@ -361,6 +364,8 @@ def main(argv: list[str] | None = None) -> int:
         parser.error("--timer-interval must be positive")
     logging.basicConfig(level=os.environ.get("THOR_LOG_LEVEL", "WARNING"),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # werkzeug's access log would print every URL with its ?code= key: log our own line instead.
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from shared import observability
     observability.install()
     load_local_settings(Path(args.settings))

@@ -58,6 +58,8 @@ class CorrelatedSession(requests.Session):
 
 def install(level: int | str = logging.INFO) -> None:
     """Adds the context filter to the root handlers (Functions' own and the local runner's)."""
+    # The storage SDK logs every HTTP request and its headers at INFO: keep Thor's own lines readable.
+    logging.getLogger("azure").setLevel(logging.WARNING)
     root = logging.getLogger()
     for handler in root.handlers:
         if not any(isinstance(f, ContextFilter) for f in handler.filters):

@@ -31,7 +31,9 @@ def _to_entity(product: Product) -> dict:
         value = getattr(product, field)
         if value is None:
             continue
-        entity[field] = str(value) if isinstance(value, Decimal) else value
+        # Decimals as text (exact); ints as text too: the SDK sends a plain int as Edm.Int32 and
+        # refuses ZORT ids of 2**31 and more.
+        entity[field] = str(value) if isinstance(value, (Decimal, int)) and not isinstance(value, bool) else value
     entity.setdefault("updated_at", datetime.now(timezone.utc))
     return entity
 

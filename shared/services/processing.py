@@ -71,7 +71,7 @@ def _process(context, tenant: str, event_id: str, retry_delays: tuple[int, ...])
         return EventStatus.BLOCKED
     except Exception as error:  # noqa: BLE001 - any failure is retried, then kept with its reason
         reason = f"{type(error).__name__}: {error}"
-        if attempts > len(retry_delays):
+        if attempts > len(retry_delays) or not _worth_retrying(error):
             context.events.set_status(event, EventStatus.FAILED, reason=reason, attempts=attempts)
             log.error("event %s/%s failed after %d attempts: %s", tenant, event_id, attempts, reason)
             return EventStatus.FAILED
@@ -85,6 +85,18 @@ def _process(context, tenant: str, event_id: str, retry_delays: tuple[int, ...])
     log.info("event %s/%s %s: %s", tenant, event_id, outcome.status.value, outcome.detail,
              extra={"order_id": outcome.internal_order_id, "outcome": outcome.status.value})
     return outcome.status
+
+
+def _worth_retrying(error: Exception) -> bool:
+    """Whether another attempt may succeed. A connector's error says so itself (a wrong signature or
+    token will not fix itself: replay once the settings are fixed); a bug in handling an event's data
+    (TypeError, KeyError, …) fails at once instead of five times over hours."""
+    if getattr(error, "code", None) == "NOT_FOUND":
+        return True  # the marketplace may list an order a little after announcing it
+    retryable = getattr(error, "retryable", None)
+    if isinstance(retryable, bool):
+        return retryable
+    return not isinstance(error, (TypeError, AttributeError, KeyError, LookupError, ValueError))
 
 
 def replay(context, tenant: str, event_id: str) -> InboundEvent:

@@ -228,7 +228,8 @@ ZortDateOrDateTime = Annotated[
 class ZortModel(BaseModel):
     """Base of every ZORT payload object: unknown keys allowed and kept."""
 
-    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True)
+    # defer_build: the 17 payload schemas are built on first use, not at import (cold start).
+    model_config = ConfigDict(extra="allow", coerce_numbers_to_str=True, defer_build=True)
 
 
 class ProductRef(ZortModel):

@@ -137,3 +137,14 @@ def test_correlation_id_follows_the_event_to_the_marketplace_and_the_oms(context
     for system in ("marketplace", "oms"):
         calls = requests.get(stack.servers[system].url + "/_sandbox/requests", timeout=5).json()
         assert calls and {c["headers"].get("x-correlation-id") for c in calls} == {event_id}, system
+
+
+def test_an_error_that_cannot_fix_itself_fails_at_once_and_replays_after_the_fix(stack):
+    wrong = Context(load_settings(dict(stack.values, OMS_TOKEN_SOMX="revoked-token")))
+    event_id = record_order_created(wrong, "somx", ORDER + 8)
+    assert process_event(wrong, "somx", event_id) is EventStatus.FAILED
+    failed = wrong.events.get("somx", event_id)
+    assert failed.attempts == 1 and "401" in failed.reason and "revoked-token" not in failed.reason
+    fixed = Context(load_settings(stack.values))
+    replay(fixed, "somx", event_id)
+    assert process_event(fixed, "somx", event_id) is EventStatus.COMPLETED

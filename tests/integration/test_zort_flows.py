@@ -74,3 +74,10 @@ def test_events_that_do_not_concern_thor_complete_with_a_note(context):
     event_id = record(context, "socl", "ADDTRANSFER", SEED_EXAMPLES["ADDTRANSFER"])
     assert process_event(context, "socl", event_id) is EventStatus.COMPLETED
     assert "nothing for Thor" in context.events.get("socl", event_id).outcome
+
+
+def test_zort_ids_beyond_32_bits_are_kept(context):
+    payload = dict(SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"], id=5_500_000_123, sku="BIG-ID")
+    assert process_event(context, "socl", record(context, "socl", "UPDATEPRODUCTQUANTITY", payload)) \
+        is EventStatus.COMPLETED
+    assert context.products.get("socl", "BIG-ID").zort_id == 5_500_000_123
