@@ -5,7 +5,12 @@ from datetime import datetime
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
+
+
+class _Model(BaseModel):
+    # Schemas are built on first use, not at import: a cold start pays only for what it uses.
+    model_config = ConfigDict(defer_build=True)
 
 
 class EventStatus(str, Enum):
@@ -20,7 +25,7 @@ class EventStatus(str, Enum):
         return self is EventStatus.COMPLETED
 
 
-class InboundEvent(BaseModel):
+class InboundEvent(_Model):
     tenant: str
     event_id: str
     kind: str

@@ -9,17 +9,22 @@ from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.errors import RuleBroken
 from shared.domain.statuses import ITEM_STATUSES, can_move, overall_status
+
+
+class _Model(BaseModel):
+    # Schemas are built on first use, not at import: a cold start pays only for what it uses.
+    model_config = ConfigDict(defer_build=True)
 
 
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class TimelineEntry(BaseModel):
+class TimelineEntry(_Model):
     at: datetime
     what: str
     detail: str = ""
@@ -27,14 +32,14 @@ class TimelineEntry(BaseModel):
     source: str = "thor"
 
 
-class Tracking(BaseModel):
+class Tracking(_Model):
     number: str
     carrier: str | None = None
     url: str | None = None
     shipped_at: datetime | None = None
 
 
-class OrderItem(BaseModel):
+class OrderItem(_Model):
     item_id: str
     sku: str
     name: str = ""
@@ -46,12 +51,12 @@ class OrderItem(BaseModel):
     status_changed_at: datetime | None = None
 
 
-class RefundLine(BaseModel):
+class RefundLine(_Model):
     sku: str
     quantity: int
 
 
-class Refund(BaseModel):
+class Refund(_Model):
     refund_id: str
     action: Literal["SAME_PRODUCT", "OTHER_PRODUCT", "REFUND"]
     products: list[RefundLine]
@@ -60,7 +65,7 @@ class Refund(BaseModel):
     oms_synced: bool = False
 
 
-class Customer(BaseModel):
+class Customer(_Model):
     """Personal data, kept only because the OMS needs it. Never shown by the status endpoint."""
 
     first_name: str | None = None
@@ -70,7 +75,7 @@ class Customer(BaseModel):
     shipping_address: dict | None = None
 
 
-class Order(BaseModel):
+class Order(_Model):
     tenant: str
     marketplace_order_id: str
     internal_order_id: str

@@ -4,10 +4,15 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 
-class Product(BaseModel):
+class _Model(BaseModel):
+    # Schemas are built on first use, not at import: a cold start pays only for what it uses.
+    model_config = ConfigDict(defer_build=True)
+
+
+class Product(_Model):
     tenant: str
     sku: str
     name: str | None = None
