@@ -9,7 +9,7 @@ from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.adapters.entity_codec import pack_text, unpack_text
-from shared.adapters.storage import EVENTS_TABLE, Storage, storage_errors
+from shared.adapters.storage import EVENTS_TABLE, Storage, once_more_on_broken_connection, storage_errors
 from shared.domain.events import EventStatus, InboundEvent
 
 
@@ -58,7 +58,7 @@ class EventLog:
         """Records the event; False when an event with that id is already recorded."""
         with storage_errors():
             try:
-                self.table.create_entity(_to_entity(event))
+                once_more_on_broken_connection(self.table.create_entity, _to_entity(event))
                 return True
             except ResourceExistsError:
                 return False

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from shared.adapters.storage import EVENTS_QUEUE, Storage, storage_errors
+from shared.adapters.storage import EVENTS_QUEUE, Storage, once_more_on_broken_connection, storage_errors
 
 
 def encode_message(tenant: str, event_id: str) -> str:
@@ -26,5 +26,5 @@ class EventQueue:
     def send(self, tenant: str, event_id: str, delay: int = 0) -> None:
         """Queues the event; `delay` seconds keeps the message invisible (retry backoff)."""
         with storage_errors():
-            self.storage.queue(self.name).send_message(encode_message(tenant, event_id),
-                                                       visibility_timeout=int(delay) or None)
+            once_more_on_broken_connection(self.storage.queue(self.name).send_message,
+                                           encode_message(tenant, event_id), visibility_timeout=int(delay) or None)

@@ -10,7 +10,8 @@ import contextlib
 import threading
 from typing import Iterator
 
-from azure.core.exceptions import AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError
+from azure.core.exceptions import (AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError,
+                                   ServiceRequestError, ServiceResponseError)
 from azure.data.tables import TableClient, TableServiceClient
 from azure.storage.queue import QueueClient, QueueServiceClient, TextBase64DecodePolicy, TextBase64EncodePolicy
 
@@ -56,6 +57,19 @@ def storage_errors() -> Iterator[None]:
         raise StorageUnavailable(str(error).splitlines()[0]) from error
     except AzureError as error:
         raise StorageUnavailable(str(error).splitlines()[0]) from error
+
+
+def once_more_on_broken_connection(call, *args, **kwargs):
+    """Runs a storage call, and once more if the connection broke under it.
+
+    The SDK does not retry a POST whose connection was reset (a pooled keep-alive connection the
+    server had just closed): for inserts and enqueues a second try is safe, since an insert that
+    did land answers 409 (a duplicate) and a second queue message is processed idempotently.
+    """
+    try:
+        return call(*args, **kwargs)
+    except (ServiceRequestError, ServiceResponseError):
+        return call(*args, **kwargs)
 
 
 def _service_url(settings: StorageSettings, service: str) -> str:
