@@ -9,7 +9,6 @@ from functions._http import (FORM_TYPE, JSON_TYPES, Problem, body_bytes, content
                              parse_json_text, require_tenant, validation_problem)
 from shared.bootstrap import get_context
 from shared.services.intake import accept_event
-from shared.zort.events import UnknownZortMethod, ZortQuery, parse_event
 
 bp = func.Blueprint()
 QUERY_FIELDS = ("id", "number", "paymentstatus")
@@ -64,6 +63,8 @@ def zort(req: func.HttpRequest) -> func.HttpResponse:
         raise Problem(400, "Missing method", "the query parameter 'method' is required", "method")
     raw_query = {name: (req.params.get(name) or form.get(name)) for name in QUERY_FIELDS}
     raw_query = {k: v for k, v in raw_query.items() if v not in (None, "")}
+    from shared.zort.events import UnknownZortMethod, ZortQuery, parse_event  # 23 models: load on first use
+
     try:
         parse_event(method, payload)
     except UnknownZortMethod:
