@@ -89,8 +89,9 @@ class EventLog:
         if outcome is not None:
             event.outcome = outcome
 
-    def list(self, *, tenant: str | None = None, statuses: Iterable[EventStatus] = (),
-             since: datetime | None = None, until: datetime | None = None, limit: int = 1000) -> list[InboundEvent]:
+    def _query(self, *, tenant: str | None = None, statuses: Iterable[EventStatus] = (),
+               since: datetime | None = None, until: datetime | None = None, select: list[str] | None = None):
+        """Entities matching the filters (all of them when there is none), page by page."""
         clauses, params = [], {}
         if tenant:
             clauses.append("PartitionKey eq @tenant")
@@ -108,11 +109,15 @@ class EventLog:
         if until:
             clauses.append("receivedAt lt @until")
             params["until"] = until
+        if clauses:
+            return self.table.query_entities(" and ".join(clauses), parameters=params, select=select)
+        return self.table.list_entities(select=select)
+
+    def list(self, *, tenant: str | None = None, statuses: Iterable[EventStatus] = (),
+             since: datetime | None = None, until: datetime | None = None, limit: int = 1000) -> list[InboundEvent]:
+        events = []
         with storage_errors():
-            pages = self.table.query_entities(" and ".join(clauses), parameters=params) if clauses \
-                else self.table.list_entities()
-            events = []
-            for entity in pages:
+            for entity in self._query(tenant=tenant, statuses=statuses, since=since, until=until):
                 events.append(_from_entity(entity))
                 if len(events) >= limit:
                     break
@@ -127,18 +132,9 @@ class EventLog:
 
     def count_by_status(self, tenant: str | None = None, since: datetime | None = None) -> dict[str, dict[str, int]]:
         """{tenant: {status: count}}, reading only the status column of each event."""
-        clauses, params = [], {}
-        if tenant:
-            clauses.append("PartitionKey eq @tenant")
-            params["tenant"] = tenant
-        if since:
-            clauses.append("receivedAt ge @since")
-            params["since"] = since
         counts: dict[str, dict[str, int]] = {}
         with storage_errors():
-            rows = self.table.query_entities(" and ".join(clauses), parameters=params, select=["PartitionKey", "status"]) \
-                if clauses else self.table.list_entities(select=["PartitionKey", "status"])
-            for row in rows:
+            for row in self._query(tenant=tenant, since=since, select=["PartitionKey", "status"]):
                 per_tenant = counts.setdefault(row["PartitionKey"], {})
                 per_tenant[row["status"]] = per_tenant.get(row["status"], 0) + 1
         return counts
