@@ -371,9 +371,9 @@ def main(argv: list[str] | None = None) -> int:
     load_local_settings(Path(args.settings))
     sys.path.insert(0, str(ROOT))
 
-    from shared.settings import SettingsError, get_settings
+    from shared.settings import SettingsError, load_settings
     try:
-        get_settings()
+        load_settings(strict=True)  # locally, a tenant configured by halves is an error at start-up
     except SettingsError as error:
         print(f"error: {error} (set them in {args.settings} or the environment)", file=sys.stderr)
         return 2

@@ -66,7 +66,7 @@ def settings_environment(path: Path | None, environ: Mapping[str, str] | None = 
 
 def build_context(env: Mapping[str, str]):
     from shared.bootstrap import Context
-    return Context(load_settings(env))
+    return Context(load_settings(env, strict=False))  # one tenant half-configured must not stop ops
 
 
 # --- argument types -----------------------------------------------------------------------------

@@ -11,8 +11,9 @@ SYSTEMS = {"marketplace": "MARKETPLACE", "oms": "OMS", "zort": "ZORT"}
 def _tenant_settings(settings: Settings, system: str, tenant: str) -> dict:
     found = settings.tenant_system(tenant, system)
     if found is None:
-        required = TENANT_SETTINGS[system][0]
-        raise NotConfigured(system.lower(), tenant, [tenant_setting_name(system, s, tenant) for s in required])
+        names = [tenant_setting_name(system, s, tenant) for s in TENANT_SETTINGS[system][0]]
+        half = [name for name in names if name in settings.half_configured]
+        raise NotConfigured(system.lower(), tenant, half or names)
     return dict(found)
 
 

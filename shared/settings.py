@@ -1,11 +1,14 @@
 """Thor's settings: read from the environment (app settings in Azure, local.settings.json locally).
 
 Global settings are required. Per-tenant settings are optional per system (a tenant not configured
-for a system still accepts webhooks; its work waits, blocked), but a system configured by halves is
-an error that names what is missing. Names read `<SYSTEM>_<SETTING>_<TENANT>`, e.g. `ZORT_KEY1_FACO`.
+for a system still accepts webhooks; its work waits, blocked). A system configured by halves is an
+error that names what is missing: at start-up of the local runner and in the ops CLI (`strict`); in
+Azure the tenant's system counts as not configured instead (its events wait, blocked, with the
+missing names as their reason), so one tenant's missing secret never stops the other eight. Names read `<SYSTEM>_<SETTING>_<TENANT>`, e.g. `ZORT_KEY1_FACO`.
 """
 from __future__ import annotations
 
+import logging
 import os
 from dataclasses import dataclass
 from functools import lru_cache
@@ -73,6 +76,7 @@ class Settings:
     zort_api_base_url: str
     tenants: Mapping[str, Mapping[str, Mapping[str, str]]]  # tenant -> system -> setting -> value
     retry_delays: tuple[int, ...] = (10, 60, 300, 1800, 7200)
+    half_configured: tuple[str, ...] = ()  # per-tenant settings missing beside others of their system
 
     def tenant_system(self, tenant: str, system: str) -> Mapping[str, str] | None:
         """The tenant's settings for a system, or None when the tenant is not configured for it."""
@@ -85,10 +89,11 @@ def _resolved(text: str) -> str:
     return "" if text.startswith("@Microsoft.KeyVault(") else text
 
 
-def load_settings(env: Mapping[str, str] | None = None) -> Settings:
+def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> Settings:
     env = os.environ if env is None else env
     value = lambda name: _resolved((env.get(name) or "").strip())  # noqa: E731 - tiny local reader
     missing: list[str] = []
+    half_configured: list[str] = []
 
     identity = {name: value(name) for name in STORAGE_IDENTITY_SETTINGS}
     storage = StorageSettings(
@@ -111,10 +116,12 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
                 continue  # not configured for this system: allowed, work waits blocked
             absent = [tenant_setting_name(system, s, tenant) for s in required if not found[s]]
             if absent:
-                missing += absent
+                half_configured += absent
                 continue
             tenants.setdefault(tenant, {})[system] = {k: v for k, v in found.items() if v}
     retry_delays = _retry_delays(value("THOR_RETRY_DELAYS") or GLOBAL_OPTIONAL["THOR_RETRY_DELAYS"], missing)
+    if strict:
+        missing += half_configured
     if missing:
         raise SettingsError(missing)
     return Settings(
@@ -124,6 +131,7 @@ def load_settings(env: Mapping[str, str] | None = None) -> Settings:
         zort_api_base_url=value("ZORT_API_BASE_URL") or GLOBAL_OPTIONAL["ZORT_API_BASE_URL"],
         tenants=tenants,
         retry_delays=retry_delays,
+        half_configured=tuple(half_configured),
     )
 
 
@@ -140,5 +148,10 @@ def _retry_delays(text: str, problems: list[str]) -> tuple[int, ...]:
 
 @lru_cache(maxsize=1)
 def get_settings() -> Settings:
-    """Settings of this process, read once (tests call `get_settings.cache_clear()`)."""
-    return load_settings()
+    """Settings of the running app, read once (tests call `get_settings.cache_clear()`): lenient
+    about half-configured tenants, which are logged and left blocked."""
+    settings = load_settings(strict=False)
+    if settings.half_configured:
+        logging.getLogger("thor.settings").error(
+            "tenant settings missing (their events wait, blocked): %s", ", ".join(settings.half_configured))
+    return settings

@@ -46,3 +46,15 @@ def test_example_settings_list_every_setting_and_load():
 def test_unresolved_key_vault_reference_is_not_a_credential():
     ref = "@Microsoft.KeyVault(VaultName=thor;SecretName=zort-key1-faco)"
     assert load_settings({**BASE, "ZORT_KEY1_FACO": ref}).tenant_system("faco", "ZORT") is None
+
+
+def test_the_running_app_blocks_a_half_configured_tenant_instead_of_refusing_everything():
+    settings = load_settings({**BASE, "OMS_TOKEN_FACO": "t", "OMS_TOKEN_SOCL": "t2", "OMS_TENANT_SOCL": "socl"},
+                             strict=False)
+    assert settings.half_configured == ("OMS_TENANT_FACO",)
+    assert settings.tenant_system("faco", "OMS") is None and settings.tenant_system("socl", "OMS")
+    from shared.connectors import build_client
+    from shared.domain.errors import NotConfigured
+    with pytest.raises(NotConfigured) as blocked:
+        build_client(settings, "oms", "faco")
+    assert blocked.value.missing == ["OMS_TENANT_FACO"]
