@@ -45,6 +45,11 @@ class Context:
         from shared.adapters.idempotency_repo import IdempotencyRepository
         return IdempotencyRepository(self.storage)
 
+    @cached_property
+    def checkpoints(self):
+        from shared.adapters.checkpoints import CheckpointStore
+        return CheckpointStore(self.storage)
+
     def client(self, system: str, tenant: str):
         """The tenant's client for `system` (marketplace, oms, zort); NotConfigured when it has none."""
         key = (system, tenant)

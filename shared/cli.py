@@ -597,11 +597,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(f"error: {error}", file=sys.stderr)
         return USAGE
-    except SettingsError as error:
-        print(f"error: {error} (set them in the environment or {args.settings})", file=sys.stderr)
-        return USAGE
-    except NotConfigured as error:
-        print(f"error: {error}", file=sys.stderr)
+    except (SettingsError, NotConfigured) as error:
+        print(f"error: {error} (settings come from the environment or {args.settings})", file=sys.stderr)
         return USAGE
     except StorageUnavailable as error:
         print(f"error: storage is unreachable: {error}", file=sys.stderr)

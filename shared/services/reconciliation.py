@@ -23,7 +23,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime, timedelta, timezone
 
-from shared.adapters.checkpoints import CheckpointStore
 from shared.domain.errors import NotConfigured
 from shared.domain.events import EventStatus
 from shared.domain.ids import internal_order_id
@@ -71,7 +70,7 @@ def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_siz
     now = _utc(now or datetime.now(timezone.utc))
     if context.settings.tenant_system(tenant, "MARKETPLACE") is None:
         return {"tenant": tenant, "skipped": "not configured for the marketplace", "at": now.isoformat()}
-    checkpoints = CheckpointStore(context.storage)
+    checkpoints = context.checkpoints
     previous = checkpoints.get(CHECKPOINT_NAME, tenant)
     start = previous.position if previous and previous.position else now - FIRST_RUN_LOOKBACK
     start = _utc(start)
@@ -159,4 +158,4 @@ def reconcile_all(context, now: datetime | None = None, tenants=TENANTS) -> list
 def last_runs(context) -> list[dict]:
     """Every tenant's checkpoint and the summary of its last run."""
     return [{"tenant": c.key, "checkpoint": _iso(c.position), "updated_at": _iso(c.updated_at), **c.summary}
-            for c in CheckpointStore(context.storage).list(CHECKPOINT_NAME)]
+            for c in context.checkpoints.list(CHECKPOINT_NAME)]

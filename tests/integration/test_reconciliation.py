@@ -6,7 +6,6 @@ from datetime import datetime, timedelta, timezone
 
 import requests
 
-from shared.adapters.checkpoints import CheckpointStore
 from shared.bootstrap import Context
 from shared.domain.events import EventStatus
 from shared.services.processing import process_event
@@ -43,7 +42,7 @@ def settle(context, event_id: str) -> EventStatus:
 
 
 def checkpoint(context):
-    found = CheckpointStore(context.storage).get(CHECKPOINT_NAME, TENANT)
+    found = context.checkpoints.get(CHECKPOINT_NAME, TENANT)
     return found.position if found else None
 
 
@@ -67,7 +66,7 @@ def test_orders_without_webhooks_are_repaired_once_and_the_checkpoint_only_moves
 
     moved = checkpoint(context)
     assert moved == max(updated, before or updated)  # forward to the latest update seen, never back
-    stored = CheckpointStore(context.storage).get(CHECKPOINT_NAME, TENANT)
+    stored = context.checkpoints.get(CHECKPOINT_NAME, TENANT)
     assert stored.summary["checked"] == 3 and stored.summary["repaired_count"] == len(first["repaired"])
 
     second = reconcile_tenant(context, TENANT)  # the same orders are seen again (overlap), all in sync
@@ -75,7 +74,7 @@ def test_orders_without_webhooks_are_repaired_once_and_the_checkpoint_only_moves
     assert checkpoint(context) == moved
 
     # an older position never moves the checkpoint back
-    CheckpointStore(context.storage).save(CHECKPOINT_NAME, TENANT, moved - timedelta(days=3), {"test": 1},
+    context.checkpoints.save(CHECKPOINT_NAME, TENANT, moved - timedelta(days=3), {"test": 1},
                                           datetime.now(timezone.utc))
     assert checkpoint(context) == moved
 
