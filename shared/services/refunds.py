@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from shared.domain.errors import Conflict, NotFound, RuleBroken
 from shared.domain.ids import canonical_json, parse_internal_order_id
+from shared.domain.ids import internal_order_id as make_internal_order_id
 from shared.domain.order import Order, Refund, RefundLine
 from shared.models.webhooks import RefundRequest
 from shared.services.intake import accept_event
@@ -49,6 +50,7 @@ def request_refund(context, tenant: str, internal_order_id: str, request: Refund
     parsed = parse_internal_order_id(internal_order_id)
     if parsed is None:
         raise NotFound("id", f"no order {internal_order_id!r}")
+    internal_order_id = make_internal_order_id(*parsed)  # faco-03272813 names faco-3272813
     if parsed[0] != tenant:
         raise RuleBroken("tenant", f"order {internal_order_id!r} does not belong to tenant {tenant!r}")
 
