@@ -32,7 +32,7 @@ def _answer(order: Order, refund: Refund) -> dict:
         "refund": {
             "refundId": refund.refund_id,
             "action": refund.action,
-            "products": [line.model_dump() for line in refund.products],
+            "products": [{"sku": line.sku, "quantity": line.quantity} for line in refund.products],
             "value": str(refund.value),
             "createdAt": refund.created_at.isoformat(),
         },
@@ -84,8 +84,7 @@ def _record_refund(context, tenant: str, internal_order_id: str, request: Refund
         existing = next((r for r in order.refunds if r.refund_id == refund.refund_id), None)
         if existing:
             return existing
-        order.add_refund(refund)
-        return refund
+        return order.add_refund(refund)
 
     order, recorded = update_order(context.orders, tenant, internal_order_id, add)
     accept_event(context.events, context.queue, tenant=tenant, kind="refund", identity=recorded.refund_id,
