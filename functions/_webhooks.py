@@ -22,7 +22,9 @@ def receive(req: func.HttpRequest, model: type[BaseModel], kind: str,
     except ValidationError as error:
         raise validation_problem(error) from None
     context = get_context()
+    # Recorded with the validated payload, so the processor reads ids in their canonical spelling.
+    recorded = {**body, "payload": hook.payload.model_dump(mode="json", exclude_unset=True)}
     acceptance = accept_event(context.events, context.queue, tenant=tenant, kind=kind, identity=identity(hook),
-                              body=body, internal_order_id=internal_order_id(tenant, hook),
+                              body=recorded, internal_order_id=internal_order_id(tenant, hook),
                               refresh_completed=refresh_completed)
     return json_response(acceptance.as_body())

@@ -3,7 +3,7 @@ import azure.functions as func
 
 from functions._http import Problem, endpoint, json_response
 from shared.bootstrap import get_context
-from shared.domain.ids import parse_internal_order_id
+from shared.domain.ids import internal_order_id, parse_internal_order_id
 from shared.services.status_view import order_status_view
 
 bp = func.Blueprint()
@@ -14,8 +14,8 @@ bp = func.Blueprint()
 @endpoint
 def status(req: func.HttpRequest) -> func.HttpResponse:
     internal_id = req.route_params.get("internalOrderId", "")
-    parsed = parse_internal_order_id(internal_id)
-    found = parsed and get_context().orders.get(parsed[0], internal_id)
+    parsed = parse_internal_order_id(internal_id)  # faco-03272813 names faco-3272813
+    found = parsed and get_context().orders.get(parsed[0], internal_order_id(*parsed))
     if not found:
         raise Problem(404, "Order not found", f"no order {internal_id!r}", "internalOrderId")
     return json_response(order_status_view(found[0]))

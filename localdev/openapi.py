@@ -11,6 +11,7 @@ from pydantic import BaseModel, TypeAdapter
 
 from shared.models.webhooks import (ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook,
                                     RefundRequest)
+from shared.domain.refunds import RULES_SUMMARY as REFUND_RULES
 from shared.tenants import TENANTS
 from shared.zort.events import EVENT_MODELS
 
@@ -103,6 +104,7 @@ def build() -> dict:
         }},
         "/v1/orders/{id}/refund": {"post": {
             "summary": "Refund or exchange some of an order's products",
+            "description": REFUND_RULES,
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
                            {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
                            {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255}}],

@@ -30,7 +30,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from shared.domain.errors import NotConfigured
 from shared.domain.events import EventStatus, InboundEvent
-from shared.domain.ids import parse_internal_order_id
+from shared.domain.ids import internal_order_id, parse_internal_order_id
 from shared.ports import StorageUnavailable
 from shared.settings import (GLOBAL_OPTIONAL, GLOBAL_REQUIRED, STORAGE_IDENTITY_SETTINGS, STORAGE_SETTING,
                              TENANT_SETTINGS, SettingsError, load_settings, tenant_setting_name)
@@ -100,7 +100,7 @@ def internal_id_arg(text: str) -> tuple[str, str, str]:
     parsed = parse_internal_order_id(text.strip())
     if not parsed:
         raise argparse.ArgumentTypeError(f"{text!r} is not an internal order id such as faco-3272813")
-    return text.strip(), parsed[0], parsed[1]
+    return internal_order_id(*parsed), parsed[0], parsed[1]
 
 
 # --- output helpers ---------------------------------------------------------------------------

@@ -7,11 +7,10 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
-from typing import Literal
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.errors import RuleBroken
+from shared.domain.refunds import Refund, RefundLine, checked_refund, refunded_units  # noqa: F401 (part of the order)
 from shared.domain.statuses import ITEM_STATUSES, can_move, overall_status
 
 
@@ -49,20 +48,6 @@ class OrderItem(_Model):
     paid_price: Decimal = Decimal("0")
     tracking: Tracking | None = None
     status_changed_at: datetime | None = None
-
-
-class RefundLine(_Model):
-    sku: str
-    quantity: int
-
-
-class Refund(_Model):
-    refund_id: str
-    action: Literal["SAME_PRODUCT", "OTHER_PRODUCT", "REFUND"]
-    products: list[RefundLine]
-    value: Decimal
-    created_at: datetime
-    oms_synced: bool = False
 
 
 class Customer(_Model):
@@ -114,7 +99,18 @@ class Order(_Model):
         return sum((refund.value for refund in self.refunds if refund.action == "REFUND"), Decimal("0"))
 
     def refunded_quantity(self, sku: str) -> int:
-        return sum(line.quantity for refund in self.refunds for line in refund.products if line.sku == sku)
+        """Units of `sku` money was given back for (REFUND), at most the units bought."""
+        return refunded_units(self.items, self.refunds, sku)
+
+    def refunded_quantities_by_item(self) -> dict[str, int]:
+        """A SKU's refunded units, spread over its items: returned or canceled items first."""
+        result: dict[str, int] = {}
+        for sku in dict.fromkeys(item.sku for item in self.items):
+            left = self.refunded_quantity(sku)
+            for item in sorted((i for i in self.items if i.sku == sku), key=lambda i: i.status not in ("returned", "canceled")):
+                result[item.item_id] = min(item.quantity, left)
+                left -= result[item.item_id]
+        return result
 
     def quantity_of(self, sku: str) -> int:
         return sum(item.quantity for item in self.items if item.sku == sku)
@@ -195,21 +191,13 @@ class Order(_Model):
         self.note("payment", status, event_id, source)
         return True
 
-    def add_refund(self, refund: Refund) -> None:
-        """Checks the refund against what the order holds, then records it."""
-        for line in refund.products:
-            bought = self.quantity_of(line.sku)
-            if bought == 0:
-                raise RuleBroken("products.sku", f"SKU {line.sku!r} is not in this order")
-            left = bought - self.refunded_quantity(line.sku)
-            if line.quantity > left:
-                raise RuleBroken("products.quantity", f"quantity {line.quantity} of {line.sku!r} is more than the {left} left to refund")
-        if refund.action == "REFUND":
-            left_value = self.paid_total() - self.refunded_total()
-            if refund.value > left_value:
-                raise RuleBroken("value", f"value {refund.value} is more than the {left_value} left to refund")
+    def add_refund(self, refund: Refund) -> Refund:
+        """Checks the refund against what was paid for its units (see `shared.domain.refunds`), then
+        records it; returns it as recorded (lines merged per SKU, a REFUND's money on its lines)."""
+        refund = checked_refund(self.items, self.refunds, refund)
         self.refunds.append(refund)
         self.note("refund", f"{refund.action} {refund.value} ({refund.refund_id})", source="customer-service")
+        return refund
 
     def mark_oms_synced(self, event_id: str | None = None) -> None:
         self.oms_synced = True

@@ -7,21 +7,10 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
 
+from shared.domain.ids import ID_PATTERN, MAX_ID_DIGITS, MAX_ID_SPELLING, canonical_marketplace_id
 from shared.domain.statuses import ITEM_STATUSES
 
-_DIGITS = re.compile(r"^[0-9]{1,20}$")
 _SKU = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
-
-
-def _marketplace_id(value):
-    """The marketplace sends ids as numbers or strings; keep them as digit strings."""
-    if isinstance(value, bool):
-        raise ValueError("must be a number or a string of digits")
-    if isinstance(value, int):
-        value = str(value)
-    if isinstance(value, str) and _DIGITS.match(value.strip()):
-        return value.strip()
-    raise ValueError("must be a number or a string of digits")
 
 
 def _sku(value):
@@ -30,9 +19,12 @@ def _sku(value):
     raise ValueError("must be a non-empty string of at most 128 printable characters")
 
 
-MarketplaceId = Annotated[str, BeforeValidator(_marketplace_id), WithJsonSchema(
-    {"anyOf": [{"type": "integer", "minimum": 0, "maximum": 99999999999999999999},
-               {"type": "string", "pattern": "^\\s*[0-9]{1,20}\\s*$"}]})]
+# Every marketplace order / item id in every model: one canonical spelling (see shared.domain.ids).
+MarketplaceId = Annotated[str, BeforeValidator(canonical_marketplace_id), WithJsonSchema(
+    {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 10 ** MAX_ID_DIGITS - 1},
+               {"type": "string", "pattern": ID_PATTERN, "maxLength": MAX_ID_SPELLING}],
+     "description": "A positive integer, as a JSON integer or a string of digits; leading zeros "
+                    "are dropped (\"08860001\" is 8860001). 0, negatives, fractions and booleans are refused."})]
 Sku = Annotated[str, BeforeValidator(_sku), WithJsonSchema(
     {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^\\x00-\\x1f\\x7f]*\\S[^\\x00-\\x1f\\x7f]*$"})]
 ItemStatus = Literal[tuple(sorted(ITEM_STATUSES))]  # type: ignore[valid-type]

@@ -4,7 +4,7 @@ from __future__ import annotations
 from decimal import Decimal
 
 from shared.domain.events import EventStatus, InboundEvent
-from shared.domain.ids import internal_order_id
+from shared.domain.ids import canonical_marketplace_id, internal_order_id
 from shared.domain.order import Customer, Order, OrderItem, Tracking
 from shared.domain.product import Product
 from shared.services.order_updates import update_order
@@ -40,11 +40,12 @@ def refresh_order(context, tenant: str, marketplace_order_id: str, event: Inboun
     marketplace = context.client("marketplace", tenant)
     remote = marketplace.get_order(marketplace_order_id)
     rows = marketplace.get_order_items(marketplace_order_id)
+    marketplace_order_id = canonical_marketplace_id(marketplace_order_id)
     internal_id = internal_order_id(tenant, marketplace_order_id)
     event_id = event.event_id if event else None
 
     def create() -> Order:
-        return Order(tenant=tenant, marketplace_order_id=str(marketplace_order_id), internal_order_id=internal_id)
+        return Order(tenant=tenant, marketplace_order_id=marketplace_order_id, internal_order_id=internal_id)
 
     def merge(order: Order) -> None:
         first_time = not order.fetched
@@ -87,8 +88,7 @@ def sync_to_oms(context, order: Order, event_id: str | None, rounds: int = 5) ->
 
 
 def handle_order_created(context, event: InboundEvent) -> Outcome:
-    order_id = str(event.body["payload"]["OrderId"])
-    order = refresh_order(context, event.tenant, order_id, event)
+    order = refresh_order(context, event.tenant, event.body["payload"]["OrderId"], event)
     oms = sync_to_oms(context, order, event.event_id)
     return Outcome(EventStatus.COMPLETED, f"order with {len(order.items)} item(s); {oms}", order.internal_order_id)
 
@@ -96,9 +96,10 @@ def handle_order_created(context, event: InboundEvent) -> Outcome:
 def handle_items_status(context, event: InboundEvent) -> Outcome:
     """The webhook is a hint: read the items' current status from the marketplace and apply it."""
     payload = event.body["payload"]
-    order = refresh_order(context, event.tenant, str(payload["OrderId"]), event)
+    order = refresh_order(context, event.tenant, payload["OrderId"], event)
     oms = sync_to_oms(context, order, event.event_id)
-    statuses = {item.item_id: item.status for item in order.items if item.item_id in set(map(str, payload["OrderItemIds"]))}
+    named = {canonical_marketplace_id(item_id) for item_id in payload["OrderItemIds"]}
+    statuses = {item.item_id: item.status for item in order.items if item.item_id in named}
     return Outcome(EventStatus.COMPLETED, f"items now {statuses}; {oms}", order.internal_order_id)
 
 

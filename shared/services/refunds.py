@@ -8,6 +8,7 @@ from datetime import datetime, timezone
 
 from shared.domain.errors import Conflict, NotFound, RuleBroken
 from shared.domain.ids import canonical_json, parse_internal_order_id
+from shared.domain.ids import internal_order_id as make_internal_order_id
 from shared.domain.order import Order, Refund, RefundLine
 from shared.models.webhooks import RefundRequest
 from shared.services.intake import accept_event
@@ -31,7 +32,7 @@ def _answer(order: Order, refund: Refund) -> dict:
         "refund": {
             "refundId": refund.refund_id,
             "action": refund.action,
-            "products": [line.model_dump() for line in refund.products],
+            "products": [{"sku": line.sku, "quantity": line.quantity} for line in refund.products],
             "value": str(refund.value),
             "createdAt": refund.created_at.isoformat(),
         },
@@ -49,6 +50,7 @@ def request_refund(context, tenant: str, internal_order_id: str, request: Refund
     parsed = parse_internal_order_id(internal_order_id)
     if parsed is None:
         raise NotFound("id", f"no order {internal_order_id!r}")
+    internal_order_id = make_internal_order_id(*parsed)  # faco-03272813 names faco-3272813
     if parsed[0] != tenant:
         raise RuleBroken("tenant", f"order {internal_order_id!r} does not belong to tenant {tenant!r}")
 
@@ -82,8 +84,7 @@ def _record_refund(context, tenant: str, internal_order_id: str, request: Refund
         existing = next((r for r in order.refunds if r.refund_id == refund.refund_id), None)
         if existing:
             return existing
-        order.add_refund(refund)
-        return refund
+        return order.add_refund(refund)
 
     order, recorded = update_order(context.orders, tenant, internal_order_id, add)
     accept_event(context.events, context.queue, tenant=tenant, kind="refund", identity=recorded.refund_id,

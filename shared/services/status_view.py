@@ -12,6 +12,7 @@ PUBLIC_TIMELINE = {"items", "item status", "tracking", "payment", "refund", "ord
 
 
 def order_status_view(order: Order) -> dict:
+    refunded = order.refunded_quantities_by_item()
     return {
         "internalOrderId": order.internal_order_id,
         "tenant": order.tenant,
@@ -26,6 +27,7 @@ def order_status_view(order: Order) -> dict:
                 "sku": item.sku,
                 "name": item.name,
                 "quantity": item.quantity,
+                "refundedQuantity": refunded.get(item.item_id, 0),
                 "status": item.status,
                 "trackingNumber": item.tracking.number if item.tracking else None,
                 "carrier": item.tracking.carrier if item.tracking else None,

@@ -2,7 +2,8 @@
 
 A ZORT order is matched to a Thor order by the payload's `reference`, then its `number` (or the
 query's `number` for UPDATEORDERTRACKING / UPDATEORDERPAYMENT), each compared with Thor's internal
-order id, the marketplace order id and the marketplace order number. Events that name an order
+order id, the marketplace order id and the marketplace order number (as spelled, then with the
+marketplace id in its canonical spelling: `faco-03272813` finds `faco-3272813`). Events that name an order
 Thor does not know are kept as `unmatched`, listed and replayable, never dropped.
 """
 from __future__ import annotations
@@ -11,6 +12,7 @@ from datetime import datetime, time, timezone
 
 from shared.connectors import ready_to_ship_enabled
 from shared.domain.events import EventStatus, InboundEvent
+from shared.domain.ids import reference_spellings
 from shared.domain.order import Order, Tracking
 from shared.domain.product import Product
 from shared.services.order_updates import update_order
@@ -29,9 +31,10 @@ def _as_datetime(value) -> datetime | None:
 
 
 def _match(context, tenant: str, candidates: list[str | None]) -> tuple[Order, str] | None:
+    """The first order a candidate names, as spelled or in its canonical spelling (`03272813`)."""
     for candidate in candidates:
-        if candidate:
-            found = context.orders.find_by_reference(tenant, str(candidate))
+        for spelling in reference_spellings(tenant, candidate):
+            found = context.orders.find_by_reference(tenant, spelling)
             if found:
                 return found
     return None

@@ -4,7 +4,7 @@ from decimal import Decimal
 
 from hypothesis import given, strategies as st
 
-from shared.domain.order import Customer, Order, OrderItem, Tracking
+from shared.domain.order import Customer, Order, OrderItem, Refund, RefundLine, Tracking
 from shared.services.status_view import order_status_view
 
 MARK = "PII-"
@@ -31,5 +31,17 @@ def test_view_has_the_documented_fields_only():
     view = order_status_view(order)
     assert set(view) == {"internalOrderId", "tenant", "marketplaceOrderId", "orderNumber", "status",
                          "paymentStatus", "promisedShippingTime", "items", "timeline", "updatedAt"}
-    assert set(view["items"][0]) == {"itemId", "sku", "name", "quantity", "status", "trackingNumber", "carrier",
-                                     "trackingUrl"}
+    assert set(view["items"][0]) == {"itemId", "sku", "name", "quantity", "refundedQuantity", "status",
+                                     "trackingNumber", "carrier", "trackingUrl"}
+
+
+def test_each_item_shows_its_refunded_quantity():
+    order = Order(tenant="faco", marketplace_order_id="1", internal_order_id="faco-1",
+                  items=[OrderItem(item_id=str(i), sku="S", paid_price=Decimal("38990")) for i in (10, 11)]
+                  + [OrderItem(item_id="12", sku="T", paid_price=Decimal("100"))])
+    order.add_refund(Refund(refund_id="r1", action="REFUND", value=Decimal("38990"), created_at=order.updated_at,
+                            products=[RefundLine(sku="S", quantity=1)]))
+    order.add_refund(Refund(refund_id="r2", action="SAME_PRODUCT", value=Decimal("100"), created_at=order.updated_at,
+                            products=[RefundLine(sku="T", quantity=1)]))
+    view = order_status_view(order)
+    assert [(i["itemId"], i["refundedQuantity"]) for i in view["items"]] == [("10", 1), ("11", 0), ("12", 0)]
