@@ -37,14 +37,26 @@ def _schema(model) -> dict:
     return adapter.json_schema(ref_template="#/components/schemas/{model}", mode="validation")
 
 
+HOST_401 = ("Missing or wrong function key (`?code=` or `x-functions-key`). The Functions host answers this "
+            "itself, before Thor runs, with an EMPTY body: no problem document. A key copied with a trailing "
+            "`/` (as in `?code={token}/`) is a wrong key.")
+KEY_NOTE = ("Every operation needs a function key: `?code={key}` or the `x-functions-key` header. The key is "
+            "exactly the value Thor's operators gave you: the `/` that ends the example URL "
+            "`/v1/orders/{internalOrderId}/status?code={token}/` is not part of it, and a key sent with it "
+            "is refused with 401 by the Functions host (empty body).")
+
+
 def _problems(*statuses: int) -> dict:
-    described = {400: "Malformed request (the problem names the field)", 401: "Missing or wrong key",
+    described = {400: "Malformed request (the problem names the field)",
                  404: "Unknown tenant or order", 409: "State conflict", 413: "Body over 1 MiB",
                  415: "Unsupported content type", 422: "A rule is broken",
                  503: "Storage unreachable: retry after Retry-After seconds"}
-    return {str(s): {"description": described[s],
-                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-            for s in statuses}
+    answers = {str(s): {"description": described[s],
+                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+               for s in statuses if s != 401}
+    if 401 in statuses:
+        answers["401"] = {"description": HOST_401}
+    return answers
 
 
 def _webhook(summary: str, model: type[BaseModel]) -> dict:
@@ -112,12 +124,13 @@ def build() -> dict:
                           **_problems(400, 401, 404, 409, 413, 415, 422, 503)},
         }},
         "/health": {"get": {"summary": "Storage reachability", "responses": {
-            "200": {"description": "Healthy"}, "503": {"description": "Storage unreachable"}}}},
+            "200": {"description": "Healthy"}, "401": {"description": HOST_401},
+            "503": {"description": "Storage unreachable"}}}},
     }
     return {
         "openapi": "3.1.0",
         "info": {"title": "Thor", "version": "1.0.0",
-                 "description": "Marketplace integration hub: webhooks in, webtracking and refunds out."},
+                 "description": "Marketplace integration hub: webhooks in, webtracking and refunds out. " + KEY_NOTE},
         "servers": [{"url": "https://thorfunctionstest.azurewebsites.net"},
                     {"url": "https://thorfunctionsprod.azurewebsites.net"}, {"url": "http://localhost:7071"}],
         "security": [{"code": []}, {"functionsKey": []}],
