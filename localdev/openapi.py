@@ -12,7 +12,7 @@ from pydantic import BaseModel, TypeAdapter
 from shared.models.webhooks import (ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook,
                                     RefundRequest)
 from shared.tenants import TENANTS
-from shared.zort.events import EVENT_MODELS
+from shared.zort.events import EVENT_MODELS, RECORDED_ONLY_EVENTS
 
 PROBLEM = {
     "type": "object",
@@ -29,6 +29,11 @@ ACK = {
     "properties": {"status": {"enum": ["accepted", "duplicate"]}, "eventId": {"type": "string"},
                    "internalOrderId": {"type": "string"}},
 }
+READY = {"type": "object", "required": ["status"], "properties": {"status": {"const": "ready"},
+                                                                   "detail": {"type": "string"}}}
+ZORT_FORM = {"type": "object", "properties": {
+    "payload": {"type": "string", "description": "the event's JSON; a form without it is recorded whole"},
+    "method": {"type": "string"}}}
 TENANT_PARAM = {"name": "tenantId", "in": "path", "required": True, "schema": {"enum": list(TENANTS)}}
 
 
@@ -90,22 +95,37 @@ def build() -> dict:
         "/webhooks/{tenantId}/orders/status": _webhook("Marketplace onOrderItemsStatusChanged",
                                                         ItemsStatusChangedWebhook),
         "/webhooks/{tenantId}/products": _webhook("Marketplace onProductCreated / onProductUpdated", ProductsWebhook),
-        "/webhooks/{tenantId}/zort": {"post": {
-            "summary": "Every ZORT event; `Authorization: Basic {key1}` of the tenant",
-            "parameters": [TENANT_PARAM,
-                           {"name": "method", "in": "query", "required": True, "schema": {"enum": sorted(EVENT_MODELS)}},
-                           {"name": "id", "in": "query", "schema": {"type": "string"}},
-                           {"name": "number", "in": "query", "schema": {"type": "string"}},
-                           {"name": "paymentstatus", "in": "query", "schema": {"type": "string"}},
-                           {"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"}}],
-            "requestBody": {"required": True, "content": {
-                "application/x-www-form-urlencoded": {"schema": {
-                    "type": "object", "required": ["payload"],
-                    "properties": {"payload": {"type": "string", "description": "the event's JSON"}}}},
-                "application/json": {"schema": {"oneOf": zort_refs}}}},
-            "responses": {"200": {"description": "Recorded", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Ack"}}}}, **_problems(400, 401, 404, 413, 415, 503)},
-        }},
+        "/webhooks/{tenantId}/zort": {
+            "get": {
+                "summary": "ZORT's verification / a probe: 200 without recording anything",
+                "parameters": [TENANT_PARAM],
+                "responses": {"200": {"description": "Ready", "content": {"application/json": {
+                    "schema": READY}}}, **_problems(401, 404, 503)},
+            },
+            "post": {
+                "summary": "Every ZORT event; key1 of the tenant as `Authorization: Basic {key1}` or the `key1` header "
+                           "(key1 or base64 of it). Without `method` and without a body: a ping, 200, nothing recorded.",
+                "parameters": [TENANT_PARAM,
+                               {"name": "method", "in": "query", "schema": {
+                                   "enum": sorted(set(EVENT_MODELS) | RECORDED_ONLY_EVENTS)},
+                                "description": "The event; may come as a form field instead. Contact and warehouse "
+                                               "events (ZORT v4) are recorded as sent."},
+                               {"name": "id", "in": "query", "schema": {"type": "string"}},
+                               {"name": "number", "in": "query", "schema": {"type": "string"}},
+                               {"name": "paymentstatus", "in": "query", "schema": {"type": "string"}},
+                               {"name": "Authorization", "in": "header", "schema": {"type": "string"}},
+                               {"name": "key1", "in": "header", "schema": {"type": "string"}}],
+                "requestBody": {"content": {
+                    "application/x-www-form-urlencoded": {"schema": ZORT_FORM},
+                    "multipart/form-data": {"schema": ZORT_FORM},
+                    "application/json": {"schema": {"oneOf": zort_refs}}}},
+                "responses": {"200": {"description": "Recorded, or a ping", "content": {"application/json": {
+                    "schema": {"oneOf": [{"$ref": "#/components/schemas/Ack"}, READY]}}}},
+                    **_problems(400, 401, 404, 413, 415, 503),
+                    "401": {"description": HOST_401 + " Also Thor's own answer, with a problem document, when "
+                                           "key1 is missing or wrong.",
+                            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
+            }},
         "/v1/orders/{internalOrderId}/status": {"get": {
             "summary": "Webtracking: the order's status, items, tracking and timeline (no personal data)",
             "parameters": [{"name": "internalOrderId", "in": "path", "required": True, "schema": {"type": "string"}}],
