@@ -34,6 +34,7 @@ holds the reference's example payload of each of the 23 events.
 from __future__ import annotations
 
 import argparse
+import base64
 import hmac
 import json
 import threading
@@ -169,35 +170,78 @@ def create_app(stores: dict[str, tuple[str, str]]) -> SandboxApp:
 
 # --- ZORT calling Thor --------------------------------------------------------------------------
 
-def send_webhook(thor_url: str, method: str, payload: object, key1: str, key2: str = "", key3: str = "", *,
-                 as_form: bool = True, query: dict | None = None, timeout=10) -> requests.Response:
-    """POST one event to ``thor_url`` as ZORT does.
+AUTH_STYLES = ("basic", "basic-base64", "key1-header", "none")
+"""How key1 travels. ``basic``: ``Authorization: Basic {key1}`` plus the ``key1``..``key3`` headers, as
+ZORT's webhook documentation (v3 seeds/001 and v4 developers.zortout.com/overview/webhook) lists them;
+``basic-base64``: Basic with base64(key1), what an HTTP client building Basic auth sends;
+``key1-header``: only the ``key1`` header (receivers that read the key there, shared/reference/zort.md);
+``none``: no key at all (a probe)."""
 
-    Headers ``Authorization: Basic {key1}`` (key1 itself, not base64 of anything), ``key1``,
-    ``key2``, ``key3``; ``method`` and ``query`` (``id``, ``number``, ``paymentstatus``…) join the
-    URL's own query (``code`` stays), each name once. The body is ``payload=<json>`` form-encoded
-    when ``as_form`` (what public receivers see most), else the JSON itself. A ``str``/``bytes``
-    payload is sent as is, to play a malformed one.
+BODY_STYLES = ("form", "json", "multipart", "form-without-payload", "no-content-type")
+"""How the event travels. ``form``: ``payload=<json>`` url-encoded (the documentation's "Request Body:
+payload (String)"); ``json``: the event's JSON itself; ``multipart``: ``payload`` as a multipart form
+field; ``form-without-payload``: the payload object's own fields as form fields; ``no-content-type``:
+the JSON without a Content-Type header. All but the first two are shapes public receivers of ZORT
+webhooks guard against (shared/reference/zort.md); which one ZORT itself uses is not documented."""
 
-    Unconfirmed: how ZORT merges ``method`` into a URL that already has a query (this sets it
-    once) and which body shape it really uses (hence ``as_form``).
+
+def _auth_headers(style: str, key1: str, key2: str, key3: str) -> dict[str, str]:
+    if style not in AUTH_STYLES:
+        raise ValueError(f"auth must be one of {AUTH_STYLES}")
+    if style == "none":
+        return {}
+    if style == "key1-header":
+        return {"key1": key1, "key2": key2, "key3": key3}
+    token = base64.b64encode(key1.encode("utf-8")).decode("ascii") if style == "basic-base64" else key1
+    return {"Authorization": f"Basic {token}", "key1": key1, "key2": key2, "key3": key3}
+
+
+def send_webhook(thor_url: str, method: str | None, payload: object, key1: str, key2: str = "", key3: str = "", *,
+                 as_form: bool = True, query: dict | None = None, timeout=10, auth: str = "basic",
+                 body: str | None = None, http_method: str = "POST") -> requests.Response:
+    """Call ``thor_url`` as ZORT does.
+
+    ``method`` and ``query`` (``id``, ``number``, ``paymentstatus``…) join the URL's own query
+    (``code`` stays), each name once; ``method=None`` plays the verification ping. ``auth`` and
+    ``body`` pick a shape from AUTH_STYLES / BODY_STYLES (``body`` defaults to ``form`` when
+    ``as_form`` else ``json``); ``payload=None`` sends no body. A ``str``/``bytes`` payload is sent as
+    is, to play a malformed one.
+
+    Unconfirmed: how ZORT merges ``method`` into a URL that already has a query (this sets it once).
     """
     parts = urlsplit(thor_url)
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
-    params["method"] = method
+    if method is not None:
+        params["method"] = method
     params.update({str(k): str(v) for k, v in (query or {}).items()})
     url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))
-    headers = {"Authorization": f"Basic {key1}", "key1": key1, "key2": key2, "key3": key3}
+    headers = _auth_headers(auth, key1, key2, key3)
+    style = body or ("form" if as_form else "json")
+    if style not in BODY_STYLES:
+        raise ValueError(f"body must be one of {BODY_STYLES}")
+    if payload is None:
+        return requests.request(http_method, url, headers=headers, timeout=timeout)
     if isinstance(payload, bytes):
         text = payload.decode("utf-8")
     elif isinstance(payload, str):
         text = payload
     else:
         text = json.dumps(payload, ensure_ascii=False)
-    if as_form:
-        return requests.post(url, data={"payload": text}, headers=headers, timeout=timeout)
-    headers["Content-Type"] = "application/json; charset=utf-8"
-    return requests.post(url, data=text.encode("utf-8"), headers=headers, timeout=timeout)
+    if style == "form":
+        return requests.request(http_method, url, data={"payload": text}, headers=headers, timeout=timeout)
+    if style == "multipart":
+        return requests.request(http_method, url, files={"payload": (None, text)}, headers=headers, timeout=timeout)
+    if style == "form-without-payload":
+        fields = {k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(text).items()}
+        return requests.request(http_method, url, data=fields, headers=headers, timeout=timeout)
+    data = text.encode("utf-8")
+    if style == "json":
+        headers["Content-Type"] = "application/json; charset=utf-8"
+    request = requests.Request(http_method, url, data=data, headers=headers).prepare()
+    if style == "no-content-type":
+        request.headers.pop("Content-Type", None)
+    with requests.Session() as session:
+        return session.send(request, timeout=timeout)
 
 
 # --- the reference's example payloads ------------------------------------------------------------
