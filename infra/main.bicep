@@ -48,7 +48,7 @@ param marketplaceBaseUrl string = 'https://sellercenter-api.falabella.com'
 param omsBaseUrl string
 
 @description('ZORT API (app setting ZORT_API_BASE_URL).')
-param zortApiBaseUrl string = 'https://api.zortout.com/api.aspx'
+param zortApiBaseUrl string = 'https://open-api.zortout.com/v4'
 
 @description('Seconds before each processing retry, comma-separated (app setting THOR_RETRY_DELAYS; the code has the same default).')
 param retryDelays string = '10,60,300,1800,7200'

@@ -1,28 +1,28 @@
-"""A local ZORT (zortout.com) v3 API, and a sender that plays ZORT calling Thor's webhook.
+"""A local ZORT (zortout.com) v4 API, and a sender that plays ZORT calling Thor's webhook.
 
 Run it with ``python -m localdev.sandboxes.zort --port 7103 --store faco-store=APIKEY:APISECRET``.
 
-The API is ``GET|POST /api.aspx?method=<METHOD>&version=3[&format=json]`` with the headers
-``storename``, ``apikey`` and ``apisecret``. Like ZORT, every answer is HTTP 200 and the outcome
-is the body's ``resCode`` (``"200"`` success) and ``resDesc``. Checks, in this order:
+The API is ZORT's v4 webhook registration (developers.zortout.com/overview/webhook):
+``GET /v4/Webhook/GetWebhook`` and ``POST /v4/Webhook/UpdateWebhook`` with the headers ``storename``,
+``apikey`` and ``apisecret``. Checks, in this order:
 
-1. headers ``storename``/``apikey``/``apisecret`` present and matching a configured store
-   (constant-time compare)                                                  → resCode ``401``
-2. ``version`` = 3                                                          → resCode ``400``
-3. ``format`` absent or ``json`` (ZORT also offers xml; the sandbox speaks JSON only) → ``400``
-4. ``method`` known (GETWEBHOOK, UPDATEWEBHOOK; case-insensitive)           → resCode ``404``
-5. the HTTP verb the reference gives (GETWEBHOOK GET, UPDATEWEBHOOK POST)    → resCode ``405``
-6. UPDATEWEBHOOK: the body is a JSON object; ``key1``..``key3`` non-blank strings; every URL
-   field a string or null that is blank or an ``http(s)://host…`` URL       → resCode ``400``
+1. the route (paths compared case-insensitively, as ASP.NET routes are)     → HTTP 404
+2. the HTTP verb the reference gives (GetWebhook GET, UpdateWebhook POST)    → HTTP 405
+3. headers ``storename``/``apikey``/``apisecret`` present and matching a configured store
+   (constant-time compare)                                                  → HTTP 200, resCode ``100``
+4. UpdateWebhook: the body is a JSON object; ``key1``..``key3`` non-blank strings; every URL
+   field a string or null that is blank or an ``http(s)://host…`` URL       → HTTP 200, resCode ``400``
 
-The v3 reference documents only ``resCode 200 - Success``: the failure codes above (and that
-a bad key or secret answers HTTP 200 rather than 401) are the sandbox's choice, mirroring the
-"HTTP 200 even when resCode says it failed" behaviour seen from ZORT. Also unconfirmed:
+Confirmed: the routes, headers and body fields (the reference); resCode 200 is success (v4 "Data
+Definition"). From a public v4 client (code search, a Netlify function calling open-api.zortout.com/v4):
+ZORT answers HTTP 200 with the outcome in ``resCode``, "resCode 100 Invalid API" for a known route
+called without valid credentials, HTTP 404 for an unknown route. Unconfirmed, the sandbox's choice:
+the HTTP 405 for a wrong verb, resCode 400 for a bad body, and that
 
-- UPDATEWEBHOOK replaces the whole setting: a URL field left out is stored blank (the reference:
+- UpdateWebhook replaces the whole setting: a URL field left out is stored blank (the reference:
   "If this value is null or blank, this trigger will be not active"); unknown fields are ignored;
-- GETWEBHOOK answers ``resCode``/``resDesc`` next to ``key1``..``key3`` and every URL field
-  (the reference lists only the latter), blank for a store never configured.
+- GetWebhook answers ``resCode``/``resDesc`` next to ``key1``..``key3`` and every URL field, blank
+  for a store never configured.
 
 Faults injected with ``/_sandbox/fail`` are the shared ones (``500``/``429``/``timeout``/
 ``malformed``) plus ``res<code>``, e.g. ``{"mode": "res500"}``: HTTP 200 with
@@ -47,9 +47,8 @@ from werkzeug.wrappers import Request, Response
 from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
 from shared.adapters.zort_api import WEBHOOK_URL_FIELDS
 
-API_PATH = "/api.aspx"
+ROUTES = {"/v4/webhook/getwebhook": ("GETWEBHOOK", "GET"), "/v4/webhook/updatewebhook": ("UPDATEWEBHOOK", "POST")}
 KEY_FIELDS = ("key1", "key2", "key3")
-METHOD_VERBS = {"GETWEBHOOK": "GET", "UPDATEWEBHOOK": "POST"}
 
 
 class ZortError(Exception):
@@ -86,11 +85,15 @@ class Zort:
             self.webhooks.clear()
 
     def handle(self, request: Request) -> Response:
-        if request.path != API_PATH:
+        route = ROUTES.get(request.path.rstrip("/").lower())
+        if route is None:
             return json_response({"error": f"not found: {request.path}"}, 404)
+        method, verb = route
+        if request.method != verb:
+            return json_response({"error": f"{request.method} is not allowed on {request.path}"}, 405)
         try:
             store = self.authenticate(request)
-            return self.dispatch(store, request)
+            return self.dispatch(store, method, request)
         except ZortError as error:
             return _answer(error.res_code, error.res_desc)
 
@@ -105,21 +108,10 @@ class Zort:
             secret_ok = hmac.compare_digest(secret.encode("utf-8"), expected[1].encode("utf-8"))
             valid = valid and key_ok and secret_ok
         if not valid:
-            raise ZortError("401", "Unauthorized: storename, apikey or apisecret is missing or invalid")
+            raise ZortError("100", "Invalid API: storename, apikey or apisecret is missing or invalid")
         return name
 
-    def dispatch(self, store: str, request: Request) -> Response:
-        version = request.args.get("version", "").strip()
-        if version != "3":
-            raise ZortError("400", "version is required and must be 3")
-        response_format = request.args.get("format", "json").strip().lower()
-        if response_format != "json":
-            raise ZortError("400", "the sandbox answers format=json only")
-        method = request.args.get("method", "").strip().upper()
-        if method not in METHOD_VERBS:
-            raise ZortError("404", f"unknown method {method[:64]!r}" if method else "method is required")
-        if request.method != METHOD_VERBS[method]:
-            raise ZortError("405", f"{method} must be called with {METHOD_VERBS[method]}")
+    def dispatch(self, store: str, method: str, request: Request) -> Response:
         if method == "GETWEBHOOK":
             with self.lock:
                 settings = dict(self.webhooks.get(store) or _blank_webhook())
@@ -495,7 +487,7 @@ def _store(text: str) -> tuple[str, tuple[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Local ZORT v3 API sandbox (webhook settings)")
+    parser = argparse.ArgumentParser(description="Local ZORT v4 API sandbox (webhook settings)")
     parser.add_argument("--port", type=int, default=7103)
     parser.add_argument("--store", type=_store, action="append", default=[], metavar="NAME=APIKEY:APISECRET",
                         help="a store and its API key and secret (repeatable)")
