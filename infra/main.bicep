@@ -48,7 +48,7 @@ param marketplaceBaseUrl string = 'https://sellercenter-api.falabella.com'
 param omsBaseUrl string
 
 @description('ZORT API (app setting ZORT_API_BASE_URL).')
-param zortApiBaseUrl string = 'https://api.zortout.com/api.aspx'
+param zortApiBaseUrl string = 'https://open-api.zortout.com/v4'
 
 @description('Seconds before each processing retry, comma-separated (app setting THOR_RETRY_DELAYS; the code has the same default).')
 param retryDelays string = '10,60,300,1800,7200'
@@ -68,6 +68,11 @@ param operatorPrincipalId string = ''
 
 // One host key per caller, so each can be rotated (or revoked) alone. No defaults: the values come from
 // the environment through the .bicepparam files. A host key opens every function of the app.
+@description('''Create the four host keys. false on the very first deployment of an environment: a new
+Flex Consumption app without code has no running host to take keys (Azure/azure-functions-host#11379),
+so the order is deploy (false), publish the code, deploy again with true (docs/deploy.md, steps 4 and 6).''')
+param createHostKeys bool = false
+
 @secure()
 @minLength(32)
 @description('Host key "marketplace": Falabella Seller Center webhooks.')
@@ -414,12 +419,13 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Host keys, one per caller. Redeploying with a new value rotates that key; so does
+// Host keys, one per caller, only when createHostKeys (after the code is published: see the
+// parameter). Redeploying with a new value rotates that key; so does
 // az functionapp keys set (then update the value the next deployment uses, or it is set back).
 // ---------------------------------------------------------------------------------------------
 
 #disable-next-line BCP081
-resource marketplaceKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
+resource marketplaceKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = if (createHostKeys) {
   name: '${functionApp.name}/default/marketplace'
   properties: {
     name: 'marketplace'
@@ -431,7 +437,7 @@ resource marketplaceKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
 }
 
 #disable-next-line BCP081
-resource zortKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
+resource zortKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = if (createHostKeys) {
   name: '${functionApp.name}/default/zort'
   properties: {
     name: 'zort'
@@ -443,7 +449,7 @@ resource zortKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
 }
 
 #disable-next-line BCP081
-resource webtrackingKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
+resource webtrackingKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = if (createHostKeys) {
   name: '${functionApp.name}/default/webtracking'
   properties: {
     name: 'webtracking'
@@ -455,7 +461,7 @@ resource webtrackingKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
 }
 
 #disable-next-line BCP081
-resource customerserviceKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = {
+resource customerserviceKey 'Microsoft.Web/sites/host/functionKeys@2024-04-01' = if (createHostKeys) {
   name: '${functionApp.name}/default/customerservice'
   properties: {
     name: 'customerservice'

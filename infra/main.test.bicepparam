@@ -17,6 +17,9 @@ param operatorPrincipalId = readEnvironmentVariable('THOR_TEST_OPERATOR_PRINCIPA
 param tenantSystems = {}
 
 // One host key per caller (at least 32 characters; e.g. openssl rand -hex 32).
+// Off on the first deployment (no code yet, no host to take keys); THOR_CREATE_HOST_KEYS=true once the
+// code is published (docs/deploy.md, steps 4 and 6).
+param createHostKeys = bool(readEnvironmentVariable('THOR_CREATE_HOST_KEYS', 'false'))
 param marketplaceHostKey = readEnvironmentVariable('THOR_TEST_HOST_KEY_MARKETPLACE')
 param zortHostKey = readEnvironmentVariable('THOR_TEST_HOST_KEY_ZORT')
 param webtrackingHostKey = readEnvironmentVariable('THOR_TEST_HOST_KEY_WEBTRACKING')

@@ -13,7 +13,7 @@ from shared.models.webhooks import (ItemsStatusChangedWebhook, OrderCreatedWebho
                                     RefundRequest)
 from shared.domain.refunds import RULES_SUMMARY as REFUND_RULES
 from shared.tenants import TENANTS
-from shared.zort.events import EVENT_MODELS
+from shared.zort.events import EVENT_MODELS, RECORDED_ONLY_EVENTS
 
 PROBLEM = {
     "type": "object",
@@ -30,6 +30,11 @@ ACK = {
     "properties": {"status": {"enum": ["accepted", "duplicate"]}, "eventId": {"type": "string"},
                    "internalOrderId": {"type": "string"}},
 }
+READY = {"type": "object", "required": ["status"], "properties": {"status": {"const": "ready"},
+                                                                   "detail": {"type": "string"}}}
+ZORT_FORM = {"type": "object", "properties": {
+    "payload": {"type": "string", "description": "the event's JSON; a form without it is recorded whole"},
+    "method": {"type": "string"}}}
 TENANT_PARAM = {"name": "tenantId", "in": "path", "required": True, "schema": {"enum": list(TENANTS)}}
 
 
@@ -38,14 +43,26 @@ def _schema(model) -> dict:
     return adapter.json_schema(ref_template="#/components/schemas/{model}", mode="validation")
 
 
+HOST_401 = ("Missing or wrong function key (`?code=` or `x-functions-key`). The Functions host answers this "
+            "itself, before Thor runs, with an EMPTY body: no problem document. A key copied with a trailing "
+            "`/` (as in `?code={token}/`) is a wrong key.")
+KEY_NOTE = ("Every operation needs a function key: `?code={key}` or the `x-functions-key` header. The key is "
+            "exactly the value Thor's operators gave you: the `/` that ends the example URL "
+            "`/v1/orders/{internalOrderId}/status?code={token}/` is not part of it, and a key sent with it "
+            "is refused with 401 by the Functions host (empty body).")
+
+
 def _problems(*statuses: int) -> dict:
-    described = {400: "Malformed request (the problem names the field)", 401: "Missing or wrong key",
+    described = {400: "Malformed request (the problem names the field)",
                  404: "Unknown tenant or order", 409: "State conflict", 413: "Body over 1 MiB",
                  415: "Unsupported content type", 422: "A rule is broken",
                  503: "Storage unreachable: retry after Retry-After seconds"}
-    return {str(s): {"description": described[s],
-                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-            for s in statuses}
+    answers = {str(s): {"description": described[s],
+                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+               for s in statuses if s != 401}
+    if 401 in statuses:
+        answers["401"] = {"description": HOST_401}
+    return answers
 
 
 def _webhook(summary: str, model: type[BaseModel]) -> dict:
@@ -79,22 +96,37 @@ def build() -> dict:
         "/webhooks/{tenantId}/orders/status": _webhook("Marketplace onOrderItemsStatusChanged",
                                                         ItemsStatusChangedWebhook),
         "/webhooks/{tenantId}/products": _webhook("Marketplace onProductCreated / onProductUpdated", ProductsWebhook),
-        "/webhooks/{tenantId}/zort": {"post": {
-            "summary": "Every ZORT event; `Authorization: Basic {key1}` of the tenant",
-            "parameters": [TENANT_PARAM,
-                           {"name": "method", "in": "query", "required": True, "schema": {"enum": sorted(EVENT_MODELS)}},
-                           {"name": "id", "in": "query", "schema": {"type": "string"}},
-                           {"name": "number", "in": "query", "schema": {"type": "string"}},
-                           {"name": "paymentstatus", "in": "query", "schema": {"type": "string"}},
-                           {"name": "Authorization", "in": "header", "required": True, "schema": {"type": "string"}}],
-            "requestBody": {"required": True, "content": {
-                "application/x-www-form-urlencoded": {"schema": {
-                    "type": "object", "required": ["payload"],
-                    "properties": {"payload": {"type": "string", "description": "the event's JSON"}}}},
-                "application/json": {"schema": {"oneOf": zort_refs}}}},
-            "responses": {"200": {"description": "Recorded", "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/Ack"}}}}, **_problems(400, 401, 404, 413, 415, 503)},
-        }},
+        "/webhooks/{tenantId}/zort": {
+            "get": {
+                "summary": "ZORT's verification / a probe: 200 without recording anything",
+                "parameters": [TENANT_PARAM],
+                "responses": {"200": {"description": "Ready", "content": {"application/json": {
+                    "schema": READY}}}, **_problems(401, 404, 503)},
+            },
+            "post": {
+                "summary": "Every ZORT event; key1 of the tenant as `Authorization: Basic {key1}` or the `key1` header "
+                           "(key1 or base64 of it). Without `method` and without a body: a ping, 200, nothing recorded.",
+                "parameters": [TENANT_PARAM,
+                               {"name": "method", "in": "query", "schema": {
+                                   "enum": sorted(set(EVENT_MODELS) | RECORDED_ONLY_EVENTS)},
+                                "description": "The event; may come as a form field instead. Contact and warehouse "
+                                               "events (ZORT v4) are recorded as sent."},
+                               {"name": "id", "in": "query", "schema": {"type": "string"}},
+                               {"name": "number", "in": "query", "schema": {"type": "string"}},
+                               {"name": "paymentstatus", "in": "query", "schema": {"type": "string"}},
+                               {"name": "Authorization", "in": "header", "schema": {"type": "string"}},
+                               {"name": "key1", "in": "header", "schema": {"type": "string"}}],
+                "requestBody": {"content": {
+                    "application/x-www-form-urlencoded": {"schema": ZORT_FORM},
+                    "multipart/form-data": {"schema": ZORT_FORM},
+                    "application/json": {"schema": {"oneOf": zort_refs}}}},
+                "responses": {"200": {"description": "Recorded, or a ping", "content": {"application/json": {
+                    "schema": {"oneOf": [{"$ref": "#/components/schemas/Ack"}, READY]}}}},
+                    **_problems(400, 401, 404, 413, 415, 503),
+                    "401": {"description": HOST_401 + " Also Thor's own answer, with a problem document, when "
+                                           "key1 is missing or wrong.",
+                            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
+            }},
         "/v1/orders/{internalOrderId}/status": {"get": {
             "summary": "Webtracking: the order's status, items, tracking and timeline (no personal data)",
             "parameters": [{"name": "internalOrderId", "in": "path", "required": True, "schema": {"type": "string"}}],
@@ -114,12 +146,13 @@ def build() -> dict:
                           **_problems(400, 401, 404, 409, 413, 415, 422, 503)},
         }},
         "/health": {"get": {"summary": "Storage reachability", "responses": {
-            "200": {"description": "Healthy"}, "503": {"description": "Storage unreachable"}}}},
+            "200": {"description": "Healthy"}, "401": {"description": HOST_401},
+            "503": {"description": "Storage unreachable"}}}},
     }
     return {
         "openapi": "3.1.0",
         "info": {"title": "Thor", "version": "1.0.0",
-                 "description": "Marketplace integration hub: webhooks in, webtracking and refunds out."},
+                 "description": "Marketplace integration hub: webhooks in, webtracking and refunds out. " + KEY_NOTE},
         "servers": [{"url": "https://thorfunctionstest.azurewebsites.net"},
                     {"url": "https://thorfunctionsprod.azurewebsites.net"}, {"url": "http://localhost:7071"}],
         "security": [{"code": []}, {"functionsKey": []}],

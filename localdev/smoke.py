@@ -2,6 +2,9 @@
 
     THOR_BASE_URL=https://thorfunctionstest.azurewebsites.net THOR_FUNCTION_KEY=… make smoke
 
+Run it after publishing with `func azure functionapp publish <app> --python` (the flag is needed from
+a clean checkout: docs/deploy.md, step 6) and after the second deployment that creates the host keys.
+
 A smoke test against a real environment must not create orders, events or refunds, so apart from
 the health check every request is one Thor MUST reject before it records anything:
 

@@ -64,7 +64,7 @@ class Stack:
             self.servers[name] = RunningServer(app, port).start()
         self.values["MARKETPLACE_BASE_URL"] = self.servers["marketplace"].url
         self.values["OMS_BASE_URL"] = self.servers["oms"].url
-        self.values["ZORT_API_BASE_URL"] = self.servers["zort"].url + "/api.aspx"
+        self.values["ZORT_API_BASE_URL"] = self.servers["zort"].url + "/v4"
         return self
 
     def environment(self) -> dict[str, str]:

@@ -27,7 +27,7 @@ STORAGE_IDENTITY_SETTINGS = (
 )
 GLOBAL_REQUIRED = ("MARKETPLACE_BASE_URL", "OMS_BASE_URL")
 GLOBAL_OPTIONAL = {
-    "ZORT_API_BASE_URL": "https://api.zortout.com/api.aspx",
+    "ZORT_API_BASE_URL": "https://open-api.zortout.com/v4",
     # Seconds before each processing retry; an event fails after all of them (plus one) attempts.
     "THOR_RETRY_DELAYS": "10,60,300,1800,7200",
 }

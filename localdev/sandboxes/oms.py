@@ -10,8 +10,13 @@ What it answers, in this order of checks (status codes are the reference's list:
 - 403 when ``X-TWC-Tenant`` is absent or is not the tenant that token belongs to;
 - 400 when a POST/PUT is not ``Content-Type: application/json`` or its body is not JSON;
 - 405 "Invalid input" when the JSON does not fit the order schema (types, enums, integer cents,
-  unknown field names, an order line without entryRef/productRef/quantity); the answer names
-  the field, e.g. ``{"field": "orderLines.0.productRef", ...}``;
+  unknown field names, ``null`` in an enum field); the answer names the field, e.g.
+  ``{"field": "deliveryStatus", ...}``. The reference marks no field of an order line, shipment or
+  entry as required, so none is demanded (``entryRef``, ``productRef``, ``quantity``,
+  ``shipmentRef`` may be left out); it gives ``channel``, ``deliveryStatus``, ``orderStatus``,
+  ``paymentStatus`` and ``shippingState`` an enum and never null, so each may be absent but not
+  ``null``. ``orderRef`` is the one field demanded on ``POST /api/v1/orders``: the sandbox's own
+  choice (it keys orders by it; whether the real OMS requires it is unconfirmed);
 - 400 when a POST repeats an ``orderRef`` the tenant already has (the check and the insert are one
   atomic step, so concurrent POSTs of one order store it once);
 - 404 when GET/PUT name an order the tenant does not have.
@@ -23,7 +28,11 @@ and ``orderRef``. ``PUT /api/v1/orders`` finds the order by ``id`` or ``orderRef
 merge by entryRef and shipments by shipmentRef. ``GET /api/v1/orders?orderRef=…|orderId=…`` → the
 order (one object, as the reference shows). ``GET /api/v1/orders/entries?…`` → the order's lines as a
 list (the reference's sample answer there is a whole order, evidently pasted; the title says
-"Get all order lines").
+"Get all order lines"). The entry endpoints: ``POST /api/v1/orders/entries`` (an order line naming its
+order by ``orderRef`` or ``orderId``) → 201 the stored line; ``PUT /api/v1/orders/entries`` (a line
+found by ``id`` or by ``orderRef`` + ``entryRef``), ``PUT /api/v1/orders/entries/id={id}`` and
+``PUT /api/v1/orders/entries/{orderref}/ref={ref}`` → 200 the merged line; none needs ``entryRef``
+in the body (the reference's samples for the last two have none).
 
 Control route added to `_server`'s: ``GET /_sandbox/orders`` → ``{"count": n, "orders":
 [{"tenant": "faco", "order": {...}}]}``; ``POST /_sandbox/reset`` also forgets the orders.
@@ -88,9 +97,9 @@ class AddressIn(_Schema):
 
 
 class OrderLineIn(_Schema):
-    entryRef: str = Field(min_length=1)
-    productRef: str = Field(min_length=1)
-    quantity: int = Field(ge=0)
+    entryRef: str | None = Field(default=None, min_length=1)
+    productRef: str | None = Field(default=None, min_length=1)
+    quantity: int | None = Field(default=None, ge=0)
     appliedDiscounts: list[dict[str, Any]] | None = None
     basePrice: Number = None
     basePriceExTax: Number = None
@@ -123,7 +132,7 @@ class OrderLineIn(_Schema):
 
 
 class ShipmentLineIn(_Schema):
-    entryRef: str = Field(min_length=1)
+    entryRef: str | None = Field(default=None, min_length=1)
     # The reference types quantityShipped as a string; a JSON integer is accepted too.
     quantityShipped: str | int | None = None
     created_at: When = None
@@ -138,7 +147,7 @@ class ShipmentLineIn(_Schema):
 
 
 class ShipmentIn(_Schema):
-    shipmentRef: str = Field(min_length=1)
+    shipmentRef: str | None = Field(default=None, min_length=1)
     created_at: When = None
     deliveryDate: When = None
     id: Text = None
@@ -167,7 +176,7 @@ class OrderIn(_Schema):
     cancelled: bool | None = None
     cancelledAt: When = None
     cartId: Text = None
-    channel: Channel | None = None
+    channel: Channel = None  # enum fields: may be absent, never null (defaults are not validated)
     confirmed: bool | None = None
     couponDiscounts: Number = None
     couponDiscountsInCent: Cents = None
@@ -176,7 +185,7 @@ class OrderIn(_Schema):
     customerId: Text = None
     customerLocale: Text = None
     customerRef: Text = None
-    deliveryStatus: DeliveryStatus | None = None
+    deliveryStatus: DeliveryStatus = None
     email: Text = None
     handlingCost: Number = None
     handlingCostExTax: Number = None
@@ -192,10 +201,10 @@ class OrderIn(_Schema):
     itemsReturned: int | None = Field(default=None, ge=0)
     itemsShipped: int | None = Field(default=None, ge=0)
     orderLines: list[OrderLineIn] | None = None
-    orderStatus: OrderStatus | None = None
+    orderStatus: OrderStatus = None
     paymentMethod: Text = None
     paymentProvider: Text = None
-    paymentStatus: PaymentStatus | None = None
+    paymentStatus: PaymentStatus = None
     processedAt: When = None
     promotionalDiscounts: Number = None
     promotionalDiscountsInCent: Cents = None
@@ -215,7 +224,7 @@ class OrderIn(_Schema):
     shippingCostInCent: Cents = None
     shippingCostIncTax: Number = None
     shippingCostIncTaxCent: Cents = None   # sic: the reference's name
-    shippingState: ShippingState | None = None
+    shippingState: ShippingState = None
     taxCategoryCode: Text = None
     taxIncluded: bool | None = None
     totalAmount: Number = None
@@ -265,6 +274,8 @@ def field_path(loc: tuple) -> str:
 def _duplicate_entry_refs(body: OrderIn) -> None:
     seen: set[str] = set()
     for index, line in enumerate(body.orderLines or []):
+        if line.entryRef is None:
+            continue
         if line.entryRef in seen:
             raise InvalidInput(f"orderLines.{index}.entryRef", f"entryRef {line.entryRef!r} appears twice")
         seen.add(line.entryRef)
@@ -280,6 +291,15 @@ def validate_order(raw: str | bytes, *, update: bool = False) -> OrderIn:
         raise InvalidInput(errors[0]["field"], errors[0]["message"], errors) from None
     _duplicate_entry_refs(body)
     return body
+
+
+def validate_entry(raw: str | bytes) -> OrderLineIn:
+    """An order line sent alone to the entry endpoints, checked like one in ``orderLines``."""
+    try:
+        return OrderLineIn.model_validate_json(raw)
+    except ValidationError as exc:
+        errors = [{"field": field_path(e["loc"]), "message": _message(e)} for e in exc.errors()]
+        raise InvalidInput(errors[0]["field"], errors[0]["message"], errors) from None
 
 
 def _message(error: dict) -> str:
@@ -302,11 +322,12 @@ def _new_id() -> str:
 def _merge_list(current: list[dict], incoming: list[dict], key: str, merge_item) -> list[dict]:
     """Items of ``incoming`` merged into ``current`` by ``key``; new keys are appended."""
     merged = [dict(item) for item in current]
-    index = {item.get(key): position for position, item in enumerate(merged)}
+    index = {item.get(key): position for position, item in enumerate(merged) if item.get(key) is not None}
     for item in incoming:
-        position = index.get(item.get(key))
+        position = index.get(item.get(key)) if item.get(key) is not None else None
         if position is None:
-            index[item.get(key)] = len(merged)
+            if item.get(key) is not None:
+                index[item.get(key)] = len(merged)
             merged.append(dict(item))
         else:
             merged[position] = merge_item(merged[position], item)
@@ -395,6 +416,36 @@ class OrderStore:
             self.orders[tenant][current["id"]] = _stamp(merged)
             return copy.deepcopy(merged)
 
+    def add_entry(self, tenant: str, order_id: str | None, order_ref: str | None, line: dict) -> dict | None:
+        """The stored line (merged by entryRef when the order has it), None when the order is absent."""
+        with self.lock:
+            order = self._find(tenant, order_id, order_ref)
+            if order is None:
+                return None
+            order["orderLines"] = _merge_list(order.get("orderLines") or [], [line], "entryRef",
+                                              lambda old, new: {**old, **new})
+            _stamp(order)
+            ref = line.get("entryRef")
+            stored = next((l for l in order["orderLines"] if ref is not None and l.get("entryRef") == ref),
+                          order["orderLines"][-1])
+            return copy.deepcopy(stored)
+
+    def update_entry(self, tenant: str, line: dict, *, line_id: str | None = None, order_ref: str | None = None,
+                     entry_ref: str | None = None) -> dict | None:
+        """The merged line found by its id, or by its order's orderRef and its entryRef; None if absent."""
+        with self.lock:
+            for order in self.orders.get(tenant, {}).values():
+                if order_ref is not None and order.get("orderRef") != order_ref:
+                    continue
+                for position, current in enumerate(order.get("orderLines") or []):
+                    if (line_id and current.get("id") == line_id) or \
+                            (not line_id and entry_ref and current.get("entryRef") == entry_ref):
+                        changes = {k: v for k, v in line.items() if k not in ("id", "orderId", "orderRef")}
+                        order["orderLines"][position] = {**current, **changes}
+                        _stamp(order)
+                        return copy.deepcopy(order["orderLines"][position])
+            return None
+
     def all(self) -> list[dict]:
         with self.lock:
             return [{"tenant": tenant, "order": copy.deepcopy(order)}
@@ -433,7 +484,7 @@ def authenticate(request: Request, tokens: dict[str, str]) -> tuple[str | None, 
     return tenant, None
 
 
-def _read_body(request: Request, update: bool) -> tuple[dict | None, Response | None]:
+def _read_body(request: Request, update: bool, entry: bool = False) -> tuple[dict | None, Response | None]:
     if request.mimetype != "application/json":
         return None, _error(400, "Bad request", "Content-Type must be application/json")
     raw = request.get_data()
@@ -444,7 +495,7 @@ def _read_body(request: Request, update: bool) -> tuple[dict | None, Response | 
     if not isinstance(data, dict):
         return None, _error(405, "Invalid input", "the body must be a JSON object", "body")
     try:
-        validate_order(raw, update=update)
+        validate_entry(raw) if entry else validate_order(raw, update=update)
     except InvalidInput as exc:
         return None, _error(405, "Invalid input", f"{exc.field}: {exc.message}", exc.field, errors=exc.errors)
     return data, None
@@ -466,11 +517,15 @@ class OmsSandbox:
             (ORDERS_PATH, "POST"): self.create_order,
             (ORDERS_PATH, "PUT"): self.update_order,
             (ENTRIES_PATH, "GET"): self.get_entries,
+            (ENTRIES_PATH, "POST"): self.create_entry,
+            (ENTRIES_PATH, "PUT"): self.update_entry,
         }
         path = request.path.rstrip("/")
         route = routes.get((path, request.method))
         if route is not None:
             return route(request, tenant)
+        if path.startswith(ENTRIES_PATH + "/") and request.method == "PUT":
+            return self.update_entry(request, tenant, path[len(ENTRIES_PATH) + 1:])
         if any(known == path for known, _ in routes):
             return _error(405, "Method not allowed", f"{request.method} is not allowed on {path}")
         return _error(404, "Not found", f"no route {path}")
@@ -491,6 +546,43 @@ class OmsSandbox:
     def get_entries(self, request: Request, tenant: str) -> Response:
         order, refused = self._lookup(request, tenant)
         return refused or json_response(order.get("orderLines") or [])
+
+    def create_entry(self, request: Request, tenant: str) -> Response:
+        line, refused = _read_body(request, update=False, entry=True)
+        if refused is not None:
+            return refused
+        order_id, order_ref = line.pop("orderId", None), line.pop("orderRef", None)
+        line.pop("id", None)
+        if not order_id and not order_ref:
+            return _error(400, "Bad request", "orderId or orderRef is required to add an entry", "orderRef")
+        stored = self.store.add_entry(tenant, order_id, order_ref, line)
+        if stored is None:
+            return _error(404, "Not found", f"no order {order_id or order_ref}")
+        return json_response(stored, 201)
+
+    def update_entry(self, request: Request, tenant: str, selector: str = "") -> Response:
+        """``PUT /entries`` (id, or orderRef + entryRef, in the body), ``/entries/id={id}``,
+        ``/entries/{orderref}/ref={ref}``."""
+        line, refused = _read_body(request, update=True, entry=True)
+        if refused is not None:
+            return refused
+        order_ref, _, entry_ref = selector.partition("/ref=")
+        if selector.startswith("id="):
+            where = {"line_id": selector[3:]}
+        elif entry_ref:
+            where = {"order_ref": order_ref, "entry_ref": entry_ref}
+        elif selector:
+            return _error(404, "Not found", f"no route {ENTRIES_PATH}/{selector}")
+        elif line.get("id"):
+            where = {"line_id": line["id"]}
+        elif line.get("orderRef") and line.get("entryRef"):
+            where = {"order_ref": line["orderRef"], "entry_ref": line["entryRef"]}
+        else:
+            return _error(400, "Bad request", "id, or orderRef and entryRef, is required to update an entry", "id")
+        stored = self.store.update_entry(tenant, line, **where)
+        if stored is None:
+            return _error(404, "Not found", f"no entry {selector or line.get('id') or line.get('entryRef')}")
+        return json_response(stored)
 
     def create_order(self, request: Request, tenant: str) -> Response:
         body, refused = _read_body(request, update=False)

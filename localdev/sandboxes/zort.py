@@ -1,28 +1,28 @@
-"""A local ZORT (zortout.com) v3 API, and a sender that plays ZORT calling Thor's webhook.
+"""A local ZORT (zortout.com) v4 API, and a sender that plays ZORT calling Thor's webhook.
 
 Run it with ``python -m localdev.sandboxes.zort --port 7103 --store faco-store=APIKEY:APISECRET``.
 
-The API is ``GET|POST /api.aspx?method=<METHOD>&version=3[&format=json]`` with the headers
-``storename``, ``apikey`` and ``apisecret``. Like ZORT, every answer is HTTP 200 and the outcome
-is the body's ``resCode`` (``"200"`` success) and ``resDesc``. Checks, in this order:
+The API is ZORT's v4 webhook registration (developers.zortout.com/overview/webhook):
+``GET /v4/Webhook/GetWebhook`` and ``POST /v4/Webhook/UpdateWebhook`` with the headers ``storename``,
+``apikey`` and ``apisecret``. Checks, in this order:
 
-1. headers ``storename``/``apikey``/``apisecret`` present and matching a configured store
-   (constant-time compare)                                                  → resCode ``401``
-2. ``version`` = 3                                                          → resCode ``400``
-3. ``format`` absent or ``json`` (ZORT also offers xml; the sandbox speaks JSON only) → ``400``
-4. ``method`` known (GETWEBHOOK, UPDATEWEBHOOK; case-insensitive)           → resCode ``404``
-5. the HTTP verb the reference gives (GETWEBHOOK GET, UPDATEWEBHOOK POST)    → resCode ``405``
-6. UPDATEWEBHOOK: the body is a JSON object; ``key1``..``key3`` non-blank strings; every URL
-   field a string or null that is blank or an ``http(s)://host…`` URL       → resCode ``400``
+1. the route (paths compared case-insensitively, as ASP.NET routes are)     → HTTP 404
+2. the HTTP verb the reference gives (GetWebhook GET, UpdateWebhook POST)    → HTTP 405
+3. headers ``storename``/``apikey``/``apisecret`` present and matching a configured store
+   (constant-time compare)                                                  → HTTP 200, resCode ``100``
+4. UpdateWebhook: the body is a JSON object; ``key1``..``key3`` non-blank strings; every URL
+   field a string or null that is blank or an ``http(s)://host…`` URL       → HTTP 200, resCode ``400``
 
-The v3 reference documents only ``resCode 200 - Success``: the failure codes above (and that
-a bad key or secret answers HTTP 200 rather than 401) are the sandbox's choice, mirroring the
-"HTTP 200 even when resCode says it failed" behaviour seen from ZORT. Also unconfirmed:
+Confirmed: the routes, headers and body fields (the reference); resCode 200 is success (v4 "Data
+Definition"). From a public v4 client (code search, a Netlify function calling open-api.zortout.com/v4):
+ZORT answers HTTP 200 with the outcome in ``resCode``, "resCode 100 Invalid API" for a known route
+called without valid credentials, HTTP 404 for an unknown route. Unconfirmed, the sandbox's choice:
+the HTTP 405 for a wrong verb, resCode 400 for a bad body, and that
 
-- UPDATEWEBHOOK replaces the whole setting: a URL field left out is stored blank (the reference:
+- UpdateWebhook replaces the whole setting: a URL field left out is stored blank (the reference:
   "If this value is null or blank, this trigger will be not active"); unknown fields are ignored;
-- GETWEBHOOK answers ``resCode``/``resDesc`` next to ``key1``..``key3`` and every URL field
-  (the reference lists only the latter), blank for a store never configured.
+- GetWebhook answers ``resCode``/``resDesc`` next to ``key1``..``key3`` and every URL field, blank
+  for a store never configured.
 
 Faults injected with ``/_sandbox/fail`` are the shared ones (``500``/``429``/``timeout``/
 ``malformed``) plus ``res<code>``, e.g. ``{"mode": "res500"}``: HTTP 200 with
@@ -34,6 +34,7 @@ holds the reference's example payload of each of the 23 events.
 from __future__ import annotations
 
 import argparse
+import base64
 import hmac
 import json
 import threading
@@ -46,9 +47,8 @@ from werkzeug.wrappers import Request, Response
 from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
 from shared.adapters.zort_api import WEBHOOK_URL_FIELDS
 
-API_PATH = "/api.aspx"
+ROUTES = {"/v4/webhook/getwebhook": ("GETWEBHOOK", "GET"), "/v4/webhook/updatewebhook": ("UPDATEWEBHOOK", "POST")}
 KEY_FIELDS = ("key1", "key2", "key3")
-METHOD_VERBS = {"GETWEBHOOK": "GET", "UPDATEWEBHOOK": "POST"}
 
 
 class ZortError(Exception):
@@ -85,11 +85,15 @@ class Zort:
             self.webhooks.clear()
 
     def handle(self, request: Request) -> Response:
-        if request.path != API_PATH:
+        route = ROUTES.get(request.path.rstrip("/").lower())
+        if route is None:
             return json_response({"error": f"not found: {request.path}"}, 404)
+        method, verb = route
+        if request.method != verb:
+            return json_response({"error": f"{request.method} is not allowed on {request.path}"}, 405)
         try:
             store = self.authenticate(request)
-            return self.dispatch(store, request)
+            return self.dispatch(store, method, request)
         except ZortError as error:
             return _answer(error.res_code, error.res_desc)
 
@@ -104,21 +108,10 @@ class Zort:
             secret_ok = hmac.compare_digest(secret.encode("utf-8"), expected[1].encode("utf-8"))
             valid = valid and key_ok and secret_ok
         if not valid:
-            raise ZortError("401", "Unauthorized: storename, apikey or apisecret is missing or invalid")
+            raise ZortError("100", "Invalid API: storename, apikey or apisecret is missing or invalid")
         return name
 
-    def dispatch(self, store: str, request: Request) -> Response:
-        version = request.args.get("version", "").strip()
-        if version != "3":
-            raise ZortError("400", "version is required and must be 3")
-        response_format = request.args.get("format", "json").strip().lower()
-        if response_format != "json":
-            raise ZortError("400", "the sandbox answers format=json only")
-        method = request.args.get("method", "").strip().upper()
-        if method not in METHOD_VERBS:
-            raise ZortError("404", f"unknown method {method[:64]!r}" if method else "method is required")
-        if request.method != METHOD_VERBS[method]:
-            raise ZortError("405", f"{method} must be called with {METHOD_VERBS[method]}")
+    def dispatch(self, store: str, method: str, request: Request) -> Response:
         if method == "GETWEBHOOK":
             with self.lock:
                 settings = dict(self.webhooks.get(store) or _blank_webhook())
@@ -169,35 +162,78 @@ def create_app(stores: dict[str, tuple[str, str]]) -> SandboxApp:
 
 # --- ZORT calling Thor --------------------------------------------------------------------------
 
-def send_webhook(thor_url: str, method: str, payload: object, key1: str, key2: str = "", key3: str = "", *,
-                 as_form: bool = True, query: dict | None = None, timeout=10) -> requests.Response:
-    """POST one event to ``thor_url`` as ZORT does.
+AUTH_STYLES = ("basic", "basic-base64", "key1-header", "none")
+"""How key1 travels. ``basic``: ``Authorization: Basic {key1}`` plus the ``key1``..``key3`` headers, as
+ZORT's webhook documentation (v3 seeds/001 and v4 developers.zortout.com/overview/webhook) lists them;
+``basic-base64``: Basic with base64(key1), what an HTTP client building Basic auth sends;
+``key1-header``: only the ``key1`` header (receivers that read the key there, shared/reference/zort.md);
+``none``: no key at all (a probe)."""
 
-    Headers ``Authorization: Basic {key1}`` (key1 itself, not base64 of anything), ``key1``,
-    ``key2``, ``key3``; ``method`` and ``query`` (``id``, ``number``, ``paymentstatus``…) join the
-    URL's own query (``code`` stays), each name once. The body is ``payload=<json>`` form-encoded
-    when ``as_form`` (what public receivers see most), else the JSON itself. A ``str``/``bytes``
-    payload is sent as is, to play a malformed one.
+BODY_STYLES = ("form", "json", "multipart", "form-without-payload", "no-content-type")
+"""How the event travels. ``form``: ``payload=<json>`` url-encoded (the documentation's "Request Body:
+payload (String)"); ``json``: the event's JSON itself; ``multipart``: ``payload`` as a multipart form
+field; ``form-without-payload``: the payload object's own fields as form fields; ``no-content-type``:
+the JSON without a Content-Type header. All but the first two are shapes public receivers of ZORT
+webhooks guard against (shared/reference/zort.md); which one ZORT itself uses is not documented."""
 
-    Unconfirmed: how ZORT merges ``method`` into a URL that already has a query (this sets it
-    once) and which body shape it really uses (hence ``as_form``).
+
+def _auth_headers(style: str, key1: str, key2: str, key3: str) -> dict[str, str]:
+    if style not in AUTH_STYLES:
+        raise ValueError(f"auth must be one of {AUTH_STYLES}")
+    if style == "none":
+        return {}
+    if style == "key1-header":
+        return {"key1": key1, "key2": key2, "key3": key3}
+    token = base64.b64encode(key1.encode("utf-8")).decode("ascii") if style == "basic-base64" else key1
+    return {"Authorization": f"Basic {token}", "key1": key1, "key2": key2, "key3": key3}
+
+
+def send_webhook(thor_url: str, method: str | None, payload: object, key1: str, key2: str = "", key3: str = "", *,
+                 as_form: bool = True, query: dict | None = None, timeout=10, auth: str = "basic",
+                 body: str | None = None, http_method: str = "POST") -> requests.Response:
+    """Call ``thor_url`` as ZORT does.
+
+    ``method`` and ``query`` (``id``, ``number``, ``paymentstatus``…) join the URL's own query
+    (``code`` stays), each name once; ``method=None`` plays the verification ping. ``auth`` and
+    ``body`` pick a shape from AUTH_STYLES / BODY_STYLES (``body`` defaults to ``form`` when
+    ``as_form`` else ``json``); ``payload=None`` sends no body. A ``str``/``bytes`` payload is sent as
+    is, to play a malformed one.
+
+    Unconfirmed: how ZORT merges ``method`` into a URL that already has a query (this sets it once).
     """
     parts = urlsplit(thor_url)
     params = dict(parse_qsl(parts.query, keep_blank_values=True))
-    params["method"] = method
+    if method is not None:
+        params["method"] = method
     params.update({str(k): str(v) for k, v in (query or {}).items()})
     url = urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(params), ""))
-    headers = {"Authorization": f"Basic {key1}", "key1": key1, "key2": key2, "key3": key3}
+    headers = _auth_headers(auth, key1, key2, key3)
+    style = body or ("form" if as_form else "json")
+    if style not in BODY_STYLES:
+        raise ValueError(f"body must be one of {BODY_STYLES}")
+    if payload is None:
+        return requests.request(http_method, url, headers=headers, timeout=timeout)
     if isinstance(payload, bytes):
         text = payload.decode("utf-8")
     elif isinstance(payload, str):
         text = payload
     else:
         text = json.dumps(payload, ensure_ascii=False)
-    if as_form:
-        return requests.post(url, data={"payload": text}, headers=headers, timeout=timeout)
-    headers["Content-Type"] = "application/json; charset=utf-8"
-    return requests.post(url, data=text.encode("utf-8"), headers=headers, timeout=timeout)
+    if style == "form":
+        return requests.request(http_method, url, data={"payload": text}, headers=headers, timeout=timeout)
+    if style == "multipart":
+        return requests.request(http_method, url, files={"payload": (None, text)}, headers=headers, timeout=timeout)
+    if style == "form-without-payload":
+        fields = {k: v if isinstance(v, str) else json.dumps(v) for k, v in json.loads(text).items()}
+        return requests.request(http_method, url, data=fields, headers=headers, timeout=timeout)
+    data = text.encode("utf-8")
+    if style == "json":
+        headers["Content-Type"] = "application/json; charset=utf-8"
+    request = requests.Request(http_method, url, data=data, headers=headers).prepare()
+    if style == "no-content-type":
+        request.headers.pop("Content-Type", None)
+    with requests.Session() as session:
+        return session.send(request, timeout=timeout)
 
 
 # --- the reference's example payloads ------------------------------------------------------------
@@ -451,7 +487,7 @@ def _store(text: str) -> tuple[str, tuple[str, str]]:
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description="Local ZORT v3 API sandbox (webhook settings)")
+    parser = argparse.ArgumentParser(description="Local ZORT v4 API sandbox (webhook settings)")
     parser.add_argument("--port", type=int, default=7103)
     parser.add_argument("--store", type=_store, action="append", default=[], metavar="NAME=APIKEY:APISECRET",
                         help="a store and its API key and secret (repeatable)")

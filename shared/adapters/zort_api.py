@@ -1,8 +1,17 @@
-"""ZORT (zortout.com) v3 API client: registering Thor's webhook URLs and reading them back.
+"""ZORT (zortout.com) v4 API client: registering Thor's webhook URLs and reading them back.
 
-Every call is ``GET|POST {base_url}?method=<METHOD>&version=3&format=json`` with the headers
-``storename``, ``apikey`` and ``apisecret``; ``base_url`` is the full endpoint
-(``https://api.zortout.com/api.aspx``, or the local sandbox's ``http://127.0.0.1:7103/api.aspx``).
+ZORT's current documentation is v4 (developers.zortout.com, "ZORT API V4"; v3 moved to
+developers-v3.zortout.com). Its webhook page documents ``POST {base}/Webhook/UpdateWebhook`` and
+``GET {base}/Webhook/GetWebhook`` with base ``https://open-api.zortout.com/v4`` and the headers
+``storename``, ``apikey``, ``apisecret`` (plus an optional ``X-Request-ID``); the body fields are v3's
+(key1..key3 and one URL per event). ``base_url`` is that base (the local sandbox's is
+``http://127.0.0.1:7103/v4``).
+
+Confirmed (developers.zortout.com/overview/webhook): the two routes, the headers, key1..key3 and the
+URL fields up to the transfer ones. Unconfirmed: whether v4's UpdateWebhook has a URL field for
+DELETEORDER or the other deletions (the stored copy of the page is cut before the end of the list),
+and the exact shape of GetWebhook's answer (the code reads ``resCode`` at the top or under ``res``,
+as public v4 clients do).
 
 ZORT answers HTTP 200 even when the call failed: the outcome is the body's ``resCode`` (``"200"``
 is success) with ``resDesc`` saying why. So a 200 whose ``resCode`` is not ``"200"`` is an error,
@@ -30,14 +39,15 @@ import requests
 
 logger = logging.getLogger(__name__)
 
-ZORT_API_URL = "https://api.zortout.com/api.aspx"
-API_VERSION = "3"
+ZORT_API_URL = "https://open-api.zortout.com/v4"
+API_VERSION = "4"
+ROUTES = {"GETWEBHOOK": ("GET", "Webhook/GetWebhook"), "UPDATEWEBHOOK": ("POST", "Webhook/UpdateWebhook")}
 SUCCESS_CODE = "200"
 
 # --- webhook URL fields -----------------------------------------------------------------------
 
 WEBHOOK_URL_FIELDS: dict[str, str] = {
-    # UPDATEWEBHOOK body field → the ``method`` ZORT sends for that event (v3 webhook reference).
+    # UPDATEWEBHOOK body field → the ``method`` ZORT sends for that event (v3 and v4 webhook references).
     "addproducturl": "ADDPRODUCT",
     "updateproducturl": "UPDATEPRODUCT",
     "deleteproducturl": "DELETEPRODUCT",
@@ -188,7 +198,7 @@ def _scrub(text: str, secrets: tuple[str, ...]) -> str:
 # --- client -----------------------------------------------------------------------------------
 
 class ZortApiClient:
-    """Synchronous ZORT v3 client over one ``requests.Session``.
+    """Synchronous ZORT v4 client over one ``requests.Session``.
 
     ``sleep`` and ``rng`` are injectable so tests can record back-offs and fix the jitter.
     """
@@ -211,7 +221,7 @@ class ZortApiClient:
 
     def get_webhook(self) -> dict:
         """The store's webhook settings as ZORT returns them: key1..key3 and the URL fields."""
-        return self._call("GETWEBHOOK", "GET")
+        return self._call("GETWEBHOOK")
 
     def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> dict:
         """Register ``key1``..``key3`` and ``urls`` (URL field → URL; ``""`` turns an event off).
@@ -232,15 +242,15 @@ class ZortApiClient:
             if value is not None and not isinstance(value, str):
                 raise ValueError(f"{name} must be a string")
             body[name] = value or ""
-        return self._call("UPDATEWEBHOOK", "POST", body)
+        return self._call("UPDATEWEBHOOK", body)
 
     # plumbing ------------------------------------------------------------------------------
 
-    def _call(self, method: str, http_method: str, body: dict | None = None) -> dict:
+    def _call(self, method: str, body: dict | None = None) -> dict:
         attempts = self.config.max_attempts
         for attempt in range(1, attempts + 1):
             try:
-                return self._attempt(method, http_method, body)
+                return self._attempt(method, body)
             except ZortApiError as error:
                 if not error.retryable or attempt == attempts:
                     logger.warning("ZORT %s failed: res_code=%s http_status=%s attempt=%d/%d retryable=%s",
@@ -253,10 +263,10 @@ class ZortApiClient:
                 self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _attempt(self, method: str, http_method: str, body: dict | None) -> dict:
-        params = {"method": method, "version": API_VERSION, "format": "json"}
+    def _attempt(self, method: str, body: dict | None) -> dict:
+        http_method, route = ROUTES[method]
         try:
-            response = self._session.request(http_method, self._url, params=params, headers=self._headers,
+            response = self._session.request(http_method, f"{self._url}/{route}", headers=self._headers,
                                              json=body, timeout=self.config.timeout)
         except requests.Timeout as exc:
             raise ZortApiError("TIMEOUT", type(exc).__name__, retryable=True, method=method) from None
@@ -269,9 +279,9 @@ class ZortApiClient:
 
 
 def _endpoint(base_url: str) -> str:
-    """``base_url`` without query or fragment; a bare host (no path) gets ZORT's ``/api.aspx``."""
+    """``base_url`` without query, fragment or final ``/``; a bare host (no path) gets ZORT's ``/v4``."""
     parts = urlsplit(base_url.strip())
-    path = parts.path if parts.path not in ("", "/") else "/api.aspx"
+    path = parts.path.rstrip("/") or "/v4"
     return urlunsplit((parts.scheme, parts.netloc, path, "", ""))
 
 

@@ -184,11 +184,13 @@ class Order(_Model):
             self.note("tracking", f"{tracking.carrier or ''} {tracking.number}".strip(), event_id, source)
         return changed
 
-    def set_payment_status(self, status: str, event_id: str | None = None, source: str = "zort") -> bool:
+    def set_payment_status(self, status: str, event_id: str | None = None, source: str = "zort",
+                           detail: str | None = None) -> bool:
+        """``detail`` is the timeline's text when it should say more than ``status`` (the raw value sent)."""
         if self.payment_status == status:
             return False
         self.payment_status = status
-        self.note("payment", status, event_id, source)
+        self.note("payment", detail or status, event_id, source)
         return True
 
     def add_refund(self, refund: Refund) -> Refund:

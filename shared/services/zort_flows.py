@@ -42,6 +42,9 @@ def _match(context, tenant: str, candidates: list[str | None]) -> tuple[Order, s
 
 def handle_zort(context, event: InboundEvent) -> Outcome:
     method = event.body["method"]
+    if method not in zort.EVENT_MODELS:  # recorded as sent (a call without method, v4's contact events…)
+        return Outcome(EventStatus.COMPLETED, f"{method or 'a call without method'}: recorded as sent; "
+                                              "nothing for Thor to apply")
     query = zort.ZortQuery.model_validate({"method": method, **event.body.get("query", {})})
     payload = zort.parse_event(method, event.body["payload"])
     if method in PRODUCT_EVENTS:
@@ -85,11 +88,14 @@ def _apply_order(context, event: InboundEvent, method: str, payload, query) -> O
 
     def apply(order: Order) -> None:
         order.zort_order_id = order.zort_order_id or str(payload.id)
-        if payload.status and payload.status != order.zort_status:
-            order.zort_status = payload.status
-            order.note("order status", f"ZORT: {payload.status}", event.event_id, "zort")
-        if payment:
-            order.set_payment_status(zort.normalize_payment_status(payment), event.event_id)
+        if payload.status and payload.status.strip():  # numeric or unknown codes never fail the event
+            status, said = zort.describe_order_status(payload.status)
+            if status != order.zort_status:
+                order.zort_status = status
+                order.note("order status", f"ZORT: {said}", event.event_id, "zort")
+        if payment and payment.strip():
+            status, said = zort.describe_payment_status(payment)
+            order.set_payment_status(status, event.event_id, detail=said)
         if payload.trackingno and payload.trackingno.strip():
             order.set_tracking(Tracking(number=payload.trackingno.strip(), carrier=payload.shippingchannel,
                                         shipped_at=_as_datetime(payload.shippingdate)), event.event_id)

@@ -170,12 +170,44 @@ def test_wrong_tenant_header_is_403(sandbox, sleeps):
 def test_body_missing_a_required_field_is_refused_naming_it(sandbox, sleeps):
     client = make_client(sandbox, sleeps)
     body = order_to_oms(make_order(), TENANT)
-    del body["orderLines"][1]["productRef"]
+    body["orderLines"][1]["quantity"] = "2"
     with pytest.raises(OmsError) as caught:
         client.create_order(body)
     assert caught.value.http_status == 405 and caught.value.retryable is False
-    assert "orderLines.1.productRef" in caught.value.message
+    assert "orderLines.1.quantity" in caught.value.message
     assert len(seen(sandbox)) == 1 and stored(sandbox) == []
+
+
+HEADERS = {"Authorization": f"Bearer {TOKEN}", "X-TWC-Tenant": TENANT}
+
+
+@pytest.mark.parametrize("field", ["deliveryStatus", "shippingState", "orderStatus", "paymentStatus", "channel"])
+def test_null_in_an_enum_field_is_refused_naming_it(sandbox, field):
+    """seeds/002 gives these an enum and never null: absent is fine, null is invalid input."""
+    body = {**order_to_oms(make_order(), TENANT), field: None}
+    refused = requests.post(f"{sandbox.url}/api/v1/orders", json=body, headers=HEADERS, timeout=5)
+    assert refused.status_code == 405 and refused.json()["field"] == field
+    body.pop(field)
+    assert requests.post(f"{sandbox.url}/api/v1/orders", json=body, headers=HEADERS, timeout=5).status_code == 201
+
+
+def test_lines_and_entries_need_no_entry_ref(sandbox):
+    """seeds/002 marks nothing of a line as required; its entry-by-id/by-ref samples carry no entryRef."""
+    body = order_to_oms(make_order(), TENANT)
+    body["orderLines"].append({"productRef": "SKU-X", "quantity": 1})  # no entryRef
+    created = requests.post(f"{sandbox.url}/api/v1/orders", json=body, headers=HEADERS, timeout=5)
+    assert created.status_code == 201 and len(created.json()["orderLines"]) == 3
+    added = requests.post(f"{sandbox.url}/api/v1/orders/entries", headers=HEADERS, timeout=5,
+                          json={"orderRef": body["orderRef"], "productRef": "SKU-Y", "quantity": 2})
+    assert added.status_code == 201 and added.json()["productRef"] == "SKU-Y" and "entryRef" not in added.json()
+    by_id = requests.put(f"{sandbox.url}/api/v1/orders/entries/id={added.json()['id']}", headers=HEADERS,
+                         timeout=5, json={"shippedQuantity": 2})
+    assert by_id.status_code == 200 and by_id.json()["shippedQuantity"] == 2
+    by_ref = requests.put(f"{sandbox.url}/api/v1/orders/entries/{body['orderRef']}/ref=I1", headers=HEADERS,
+                          timeout=5, json={"returnedQuantity": 1})
+    assert by_ref.status_code == 200 and by_ref.json()["entryRef"] == "I1" and by_ref.json()["returnedQuantity"] == 1
+    missing = requests.put(f"{sandbox.url}/api/v1/orders/entries/id=nope", headers=HEADERS, timeout=5, json={})
+    assert missing.status_code == 404
 
 
 def test_duplicate_create_is_400(sandbox, sleeps):

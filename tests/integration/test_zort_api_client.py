@@ -45,7 +45,7 @@ def sleeps() -> list[float]:
 
 
 def make_client(sandbox, sleeps, **overrides) -> ZortApiClient:
-    settings = dict(base_url=f"{sandbox.url}/api.aspx", storename=STORE, apikey=APIKEY, apisecret=APISECRET,
+    settings = dict(base_url=f"{sandbox.url}/v4", storename=STORE, apikey=APIKEY, apisecret=APISECRET,
                     timeout=(1.0, 2.0), max_attempts=4, backoff_base=0.01)
     settings.update(overrides)
     return ZortApiClient(ZortApiConfig(**settings), sleep=sleeps.append, rng=lambda: 0.5)
@@ -69,12 +69,11 @@ def seen(sandbox) -> list[dict]:
     return control(sandbox, "requests")
 
 
-def raw(sandbox, http_method: str = "GET", query: dict | None = None, headers: dict | None = None, **kwargs):
-    params = {"method": "GETWEBHOOK", "version": "3", "format": "json"} if query is None else query
+def raw(sandbox, http_method: str = "GET", route: str = "/v4/Webhook/GetWebhook", headers: dict | None = None,
+        status: int = 200, **kwargs):
     auth = {"storename": STORE, "apikey": APIKEY, "apisecret": APISECRET} if headers is None else headers
-    response = requests.request(http_method, f"{sandbox.url}/api.aspx", params=params, headers=auth, timeout=5,
-                                **kwargs)
-    assert response.status_code == 200  # ZORT's way: the outcome is in resCode
+    response = requests.request(http_method, f"{sandbox.url}{route}", headers=auth, timeout=5, **kwargs)
+    assert response.status_code == status  # ZORT's way: a known route answers 200, the outcome in resCode
     return response.json()
 
 
@@ -91,9 +90,8 @@ def test_update_then_get_round_trips_thor_urls(sandbox, client, sleeps):
     assert sleeps == []
 
     update, get = seen(sandbox)
-    assert (update["method"], update["path"], update["query"]) == (
-        "POST", "/api.aspx", {"method": "UPDATEWEBHOOK", "version": "3", "format": "json"})
-    assert (get["method"], get["query"]["method"]) == ("GET", "GETWEBHOOK")
+    assert (update["method"], update["path"], update["query"]) == ("POST", "/v4/Webhook/UpdateWebhook", {})
+    assert (get["method"], get["path"]) == ("GET", "/v4/Webhook/GetWebhook")
     for request in (update, get):
         assert (request["headers"]["storename"], request["headers"]["apikey"],
                 request["headers"]["apisecret"]) == (STORE, APIKEY, APISECRET)
@@ -124,7 +122,7 @@ def test_wrong_apisecret_is_an_error_not_retried(sandbox, sleeps):
     with pytest.raises(ZortApiError) as caught:
         client.get_webhook()
     error = caught.value
-    assert (error.res_code, error.retryable, error.http_status, error.method) == ("401", False, 200, "GETWEBHOOK")
+    assert (error.res_code, error.retryable, error.http_status, error.method) == ("100", False, 200, "GETWEBHOOK")
     assert len(seen(sandbox)) == 1 and sleeps == []
     text = f"{error} {error.message} {error!r}"
     assert "wrong-secret-value" not in text and APIKEY not in text
@@ -132,7 +130,7 @@ def test_wrong_apisecret_is_an_error_not_retried(sandbox, sleeps):
 
 
 def test_500_twice_then_success_sleeps_with_backoff(sandbox, client, sleeps):
-    control(sandbox, "fail", {"mode": "500", "times": 2, "match": "GETWEBHOOK"})
+    control(sandbox, "fail", {"mode": "500", "times": 2, "match": "GetWebhook"})
     assert client.get_webhook()["resCode"] == "200"
     assert [r["status"] for r in seen(sandbox)] == [500, 500, 200]
     assert sleeps == pytest.approx([0.0075, 0.015])  # equal jitter with rng 0.5: 0.75 × base × 2^(n-1)
@@ -177,7 +175,7 @@ def test_connection_error_is_retried(sleeps):
     server = start_sandbox()
     url = server.url
     server.stop()
-    client = ZortApiClient(ZortApiConfig(f"{url}/api.aspx", STORE, APIKEY, APISECRET, timeout=(0.5, 0.5),
+    client = ZortApiClient(ZortApiConfig(f"{url}/v4", STORE, APIKEY, APISECRET, timeout=(0.5, 0.5),
                                          max_attempts=2, backoff_base=0.01), sleep=sleeps.append)
     with pytest.raises(ZortApiError) as caught:
         client.get_webhook()
@@ -220,20 +218,22 @@ def test_echoed_secret_is_scrubbed_from_messages():
     {"storename": "nobody", "apikey": APIKEY, "apisecret": APISECRET},
     {"storename": STORE, "apikey": "k2", "apisecret": APISECRET},
 ])
-def test_missing_or_wrong_credentials_answer_rescode_401(sandbox, headers):
-    assert raw(sandbox, headers=headers)["resCode"] == "401"
+def test_missing_or_wrong_credentials_answer_rescode_100(sandbox, headers):
+    assert raw(sandbox, headers=headers)["resCode"] == "100"  # "Invalid API", as public v4 clients see it
 
 
-@pytest.mark.parametrize("query,code", [
-    ({"method": "GETWEBHOOK"}, "400"),
-    ({"method": "GETWEBHOOK", "version": "4"}, "400"),
-    ({"method": "GETWEBHOOK", "version": "3", "format": "xml"}, "400"),
-    ({"method": "GETORDERZ", "version": "3"}, "404"),
-    ({"version": "3"}, "404"),
-    ({"method": "UPDATEWEBHOOK", "version": "3"}, "405"),  # GET where POST is due
+@pytest.mark.parametrize("verb,route,status", [
+    ("GET", "/v4/Webhook/GetWebhooks", 404),
+    ("GET", "/api.aspx", 404),             # v3's endpoint is not what Thor calls any more
+    ("GET", "/v4/Webhook/UpdateWebhook", 405),
+    ("POST", "/v4/Webhook/GetWebhook", 405),
 ])
-def test_bad_queries_answer_rescode_errors(sandbox, query, code):
-    assert raw(sandbox, query=query)["resCode"] == code
+def test_unknown_routes_and_wrong_verbs_are_http_errors(sandbox, verb, route, status):
+    raw(sandbox, verb, route, status=status)
+
+
+def test_routes_are_case_insensitive(sandbox):
+    assert raw(sandbox, route="/v4/webhook/getwebhook")["resCode"] == "200"
 
 
 @pytest.mark.parametrize("body", [
@@ -244,8 +244,7 @@ def test_bad_queries_answer_rescode_errors(sandbox, query, code):
     ["key1"],
 ])
 def test_update_webhook_validates_its_body(sandbox, body):
-    query = {"method": "UPDATEWEBHOOK", "version": "3"}
-    assert raw(sandbox, "POST", query=query, json=body)["resCode"] == "400"
+    assert raw(sandbox, "POST", "/v4/Webhook/UpdateWebhook", json=body)["resCode"] == "400"
 
 
 def test_store_argument_keeps_base64_padding():

@@ -81,3 +81,25 @@ def test_zort_ids_beyond_32_bits_are_kept(context):
     assert process_event(context, "socl", record(context, "socl", "UPDATEPRODUCTQUANTITY", payload)) \
         is EventStatus.COMPLETED
     assert context.products.get("socl", "BIG-ID").zort_id == 5_500_000_123
+
+
+def test_numeric_and_unknown_codes_never_fail_the_event_and_stay_on_the_timeline(context, stack):
+    """ZORT documents numeric codes for its API (payment 0-4, order status 0-7: developers.zortout.com,
+    api-reference/order, GetOrders); public receivers saw them in webhooks too ("1", "5")."""
+    order = create_order(context, "facl", ORDER_ID + 9)
+    payload = dict(SEED_EXAMPLES["UPDATEORDER"], reference=order.internal_order_id, paymentstatus="1", status="5")
+    assert process_event(context, "facl", record(context, "facl", "UPDATEORDER", payload)) is EventStatus.COMPLETED
+    order, _ = context.orders.get("facl", order.internal_order_id)
+    assert (order.payment_status, order.zort_status) == ("Paid", "Packed")
+    texts = [entry.detail for entry in order.timeline]
+    assert "Paid (ZORT sent '1')" in texts and "ZORT: Packed (ZORT sent '5')" in texts
+
+    unknown = dict(payload, paymentstatus="9", status="42")
+    event_id = record(context, "facl", "UPDATEORDERPAYMENT", unknown, {"paymentstatus": "9"})
+    assert process_event(context, "facl", event_id) is EventStatus.COMPLETED
+    order, _ = context.orders.get("facl", order.internal_order_id)
+    assert (order.payment_status, order.zort_status) == ("9", "42")
+    assert any(entry.detail.startswith("9 (not a payment status ZORT documents") for entry in order.timeline)
+    oms = requests.get(stack.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
+    synced = [o["order"] for o in oms if o["order"]["orderRef"] == order.internal_order_id][0]
+    assert synced["paymentStatus"] == "OTHER"

@@ -257,7 +257,7 @@ def test_one_host_key_per_caller_from_secure_parameters_without_defaults(templat
     text = template.text
     for key in HOST_KEYS:
         assert re.search(
-            rf"Microsoft\.Web/sites/host/functionKeys@[\w-]+'\s*=\s*\{{\s*name:\s*'\$\{{functionApp\.name\}}/default/{key}'"
+            rf"Microsoft\.Web/sites/host/functionKeys@[\w-]+'\s*=\s*if\s*\(createHostKeys\)\s*\{{\s*name:\s*'\$\{{functionApp\.name\}}/default/{key}'"
             rf"\s*properties:\s*\{{\s*name:\s*'{key}'\s*value:\s*{key}HostKey\s*\}}",
             text,
         ), f"no host key resource named {key}"
@@ -265,6 +265,18 @@ def test_one_host_key_per_caller_from_secure_parameters_without_defaults(templat
         assert declaration, f"no parameter {key}HostKey"
         assert "@secure()" in declaration.group(1), f"{key}HostKey is not @secure()"
         assert "=" not in declaration.group(2), f"{key}HostKey has a default value"
+
+
+def test_host_keys_wait_for_the_code_behind_a_parameter_off_by_default(template):
+    """A new Flex app without code has no host to take keys: the first deployment must skip them."""
+    assert re.search(r"^param\s+createHostKeys\s+bool\s*=\s*false\s*$", template.text, re.MULTILINE)
+    conditional = re.findall(r"functionKeys@[\w-]+'\s*=\s*if\s*\(createHostKeys\)", template.text)
+    assert len(conditional) == len(HOST_KEYS)
+    assert len(re.findall(r"functionKeys@", template.text)) == len(HOST_KEYS)
+    for env, path in PARAM_FILES.items():  # turned on per run from the environment, off by default
+        text = strip_comments(path.read_text(encoding="utf-8"))
+        assert re.search(r"^param\s+createHostKeys\s*=\s*bool\(readEnvironmentVariable\('THOR_CREATE_HOST_KEYS',"
+                         r"\s*'false'\)\)\s*$", text, re.MULTILINE), env
 
 
 def test_identity_holds_the_three_storage_data_roles(template):

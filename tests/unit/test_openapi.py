@@ -78,3 +78,19 @@ def test_refund_schema_agrees_with_the_model(body):
     model_ok, schema_ok = agrees(RefundRequest, "RefundRequest", body)
     if model_ok:
         assert schema_ok, body  # the document never rejects what Thor accepts
+
+
+def test_host_401_is_documented_as_an_empty_body_everywhere_health_included():
+    """The Functions host answers a missing/wrong key before Thor runs: no problem+json to promise."""
+    for path, item in DOC["paths"].items():
+        for method, operation in item.items():
+            answer = operation["responses"].get("401")
+            assert answer, f"{method.upper()} {path} lists no 401"
+            assert "empty body" in answer["description"].lower(), f"{method.upper()} {path}"
+            if path != "/webhooks/{tenantId}/zort":  # only ZORT's key1 check is Thor's own 401
+                assert "content" not in answer, f"{method.upper()} {path} promises a 401 body"
+
+
+def test_document_says_the_trailing_slash_is_not_part_of_the_key():
+    text = DOC["info"]["description"]
+    assert "?code={token}/" in text and "not part of" in text

@@ -800,13 +800,17 @@ def test_tracking_latest_is_last_non_empty_trackingno():
         ("Partial", "Partial Payment"),
         ("Excess Payment", "Excess Payment"),
         ("overpaid", "Excess Payment"),
+        ("0", "Pending"),  # ZORT's documented codes (api-reference/order, GetOrders paymentstatus)
+        ("1", "Paid"),
+        (" 3 ", "Partial Payment"),
+        ("4", "Excess Payment"),
     ],
 )
 def test_normalize_payment_status(raw, expected):
     assert normalize_payment_status(raw) == expected
 
 
-@pytest.mark.parametrize("raw", ["Refunded", "", "PaidX", None, 1])
+@pytest.mark.parametrize("raw", ["Refunded", "", "PaidX", None, 1, "5"])
 def test_normalize_payment_status_rejects_unknown(raw):
     with pytest.raises(ValueError):
         normalize_payment_status(raw)

@@ -1,0 +1,126 @@
+"""ZORT's calls in every shape they arrive in, through the real runner over HTTP.
+
+Shapes (localdev/sandboxes/zort.py, AUTH_STYLES and BODY_STYLES, which say where each comes from):
+key1 as `Authorization: Basic {key1}` (ZORT's webhook documentation, v3 seeds/001 and v4
+developers.zortout.com/overview/webhook), as Basic base64(key1), only in the `key1` header; the event
+as a url-encoded `payload` field (the documentation's "Request Body: payload"), as JSON, as a
+multipart field, as a form without `payload`, without Content-Type; the verification ping (GET, or
+POST without method). Each is either recorded (and processed) or answered with a reason; none is lost.
+"""
+from __future__ import annotations
+
+import copy
+
+import pytest
+import requests
+
+from localdev.sandboxes.zort import AUTH_STYLES, BODY_STYLES, SEED_EXAMPLES, send_webhook
+from shared.adapters.event_log import EventLog
+from shared.adapters.storage import Storage
+from shared.settings import StorageSettings
+from tests.conftest import eventually
+
+TENANT = "sope"
+
+
+@pytest.fixture(scope="module")
+def events(thor):
+    return EventLog(Storage(StorageSettings(thor.values["AzureWebJobsStorage"], None, None, None, None)))
+
+
+def url(thor, key):
+    return f"{thor.thor_url}/webhooks/{TENANT}/zort?code={key}"
+
+
+def recorded(events, answer):
+    assert answer.status_code == 200, answer.text
+    body = answer.json()
+    assert body["status"] in {"accepted", "duplicate"}, body
+    return eventually(lambda: events.get(TENANT, body["eventId"]))
+
+
+def finished(events, event_id):
+    return eventually(lambda: (e := events.get(TENANT, event_id)) and e.status.value != "received" and e)
+
+
+def product(sku: str) -> dict:
+    payload = copy.deepcopy(SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"])
+    payload["sku"] = sku
+    return payload
+
+
+@pytest.mark.parametrize("auth", [a for a in AUTH_STYLES if a != "none"])
+def test_key1_is_accepted_from_each_header_plain_or_base64(thor, key, stack, events, auth):
+    answer = send_webhook(url(thor, key), "UPDATEPRODUCTQUANTITY", product(f"AUTH-{auth}"),
+                          stack.values[f"ZORT_KEY1_{TENANT.upper()}"], auth=auth)
+    assert recorded(events, answer).body["payload"]["sku"] == f"AUTH-{auth}"
+
+
+@pytest.mark.parametrize("auth", [a for a in AUTH_STYLES if a != "none"])
+def test_a_wrong_key1_is_refused_whichever_header_carries_it(thor, key, auth):
+    answer = send_webhook(url(thor, key), "UPDATEPRODUCTQUANTITY", product("WRONG"), "not-the-key1", auth=auth)
+    assert answer.status_code == 401 and answer.headers["Content-Type"].startswith("application/problem+json")
+
+
+def test_an_event_without_key1_is_refused(thor, key):
+    answer = send_webhook(url(thor, key), "UPDATEPRODUCTQUANTITY", product("NOKEY"), "", auth="none")
+    assert answer.status_code == 401
+
+
+@pytest.mark.parametrize("body", ["form", "json", "multipart", "no-content-type"])
+def test_each_body_shape_is_recorded_and_applied(thor, key, stack, events, body):
+    sku = f"BODY-{body}"
+    answer = send_webhook(url(thor, key), "UPDATEPRODUCTQUANTITY", product(sku),
+                          stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body=body)
+    event = recorded(events, answer)
+    assert event.body["payload"]["sku"] == sku and "shape" not in event.body
+    assert finished(events, event.event_id).status.value == "completed"
+
+
+def test_a_form_without_payload_is_recorded_whole(thor, key, stack, events):
+    answer = send_webhook(url(thor, key), "UPDATEPRODUCTQUANTITY", product("WHOLE-FORM"),
+                          stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body="form-without-payload")
+    event = recorded(events, answer)
+    assert event.body["shape"] == "form without payload"
+    assert event.body["payload"]["sku"] == "WHOLE-FORM" and event.body["payload"]["stock"] == "20.00"
+    assert finished(events, event.event_id).status.value == "completed"
+
+
+def test_a_form_without_payload_that_fits_no_model_is_kept_with_its_reason(thor, key, stack, events):
+    answer = send_webhook(url(thor, key), "ADDORDER", {"something": "else"},
+                          stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body="form-without-payload")
+    event = finished(events, recorded(events, answer).event_id)
+    assert event.status.value == "failed" and "number" in (event.reason or "")
+
+
+@pytest.mark.parametrize("verb", ["GET", "POST"])
+def test_a_ping_answers_200_and_records_nothing(thor, key, stack, events, verb):
+    before = len(events.list(tenant=TENANT))
+    for auth in ("none", "basic", "key1-header"):
+        answer = send_webhook(url(thor, key), None, None, stack.values[f"ZORT_KEY1_{TENANT.upper()}"],
+                              auth=auth, http_method=verb)
+        assert answer.status_code == 200 and answer.json()["status"] == "ready", answer.text
+    assert len(events.list(tenant=TENANT)) == before
+    wrong = send_webhook(url(thor, key), None, None, "not-the-key1", http_method=verb)
+    assert wrong.status_code == 401  # a key that is sent must be right: "Verify and Save" shows the mismatch
+
+
+def test_a_post_without_method_but_with_a_body_is_recorded_not_dropped(thor, key, stack, events):
+    answer = send_webhook(url(thor, key), None, {"id": 1, "note": "who knows"},
+                          stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body="json")
+    event = finished(events, recorded(events, answer).event_id)
+    assert event.status.value == "completed" and "without method" in (event.outcome or "")
+
+
+def test_v4_contact_events_are_recorded_as_sent(thor, key, stack, events):
+    answer = send_webhook(url(thor, key), "ADDCONTACT", {"id": 77, "name": "A contact"},
+                          stack.values[f"ZORT_KEY1_{TENANT.upper()}"])
+    event = finished(events, recorded(events, answer).event_id)
+    assert event.status.value == "completed" and event.body["payload"]["name"] == "A contact"
+
+
+def test_a_body_that_is_neither_json_nor_a_form_gets_a_reason(thor, key, stack):
+    answer = requests.post(url(thor, key) + "&method=ADDORDER", data=b"just text",
+                           headers={"Authorization": f"Basic {stack.values[f'ZORT_KEY1_{TENANT.upper()}']}"},
+                           timeout=5)
+    assert answer.status_code == 415 and answer.json()["field"] == "content-type"
