@@ -43,15 +43,15 @@ Data is derived from the ids, so any webhook leads somewhere real:
 
 - order N has ``1 + N % 3`` items with OrderItemIds ``N*10 + i``; SKUs, names and prices come
   from the same per-SKU table GetProducts uses, so items and products agree;
-- item statuses are state: ``pending`` until SetStatusToReadyToShip or a control route changes
-  them; changing an item sets its order's UpdatedAt to now and lists the order in GetOrders.
+- item statuses are state: ``pending`` (packed or not) until SetStatusToReadyToShip or a control route
+  changes them; changing an item sets its order's UpdatedAt to now and lists the order in GetOrders.
 
 Control routes besides those of ``_server.SandboxApp``:
 
 - ``POST /_sandbox/items/status {"order_item_ids": [..], "status": "shipped"}`` sets item statuses
   (to mimic the marketplace changing an order before its webhook arrives);
-- ``POST /_sandbox/orders {"order_ids": [..], "updated_at": "2024-05-01 12:00:00"?}`` lists
-  orders in GetOrders, updated at ``updated_at`` (default now);
+- ``POST /_sandbox/orders {"order_ids": [..], "updated_at": "2024-05-01T12:00:00+00:00"?}`` lists
+  orders in GetOrders, updated at ``updated_at`` (default now; a zone-less value is taken as UTC);
 - ``POST /_sandbox/orders/missing {"order_ids": [..]}`` makes GetOrder and GetOrderItems answer
   empty collections for those orders (an order the seller cannot see).
 
