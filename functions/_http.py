@@ -14,6 +14,7 @@ import azure.functions as func
 from pydantic import ValidationError
 
 from shared.domain.errors import ThorError
+from shared.domain.times import json_default
 from shared.ports import StorageUnavailable
 from shared.settings import SettingsError
 from shared.tenants import is_tenant
@@ -35,7 +36,7 @@ class Problem(Exception):
 
 
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(body, default=str, ensure_ascii=False), status_code=status,
+    return func.HttpResponse(json.dumps(body, default=json_default, ensure_ascii=False), status_code=status,
                              mimetype="application/json", headers=headers)
 
 

@@ -58,7 +58,8 @@ App Service hands an app the literal "@Microsoft.KeyVault(...)" text when a refe
 (for example, the secret was never created), and Thor would take that text for a credential.
 Entries per tenant: a system name (MARKETPLACE, OMS, ZORT) turns on that system's required settings;
 "<SYSTEM>_<SETTING>" also turns on one of its optional settings (MARKETPLACE_BUSINESS_UNIT,
-MARKETPLACE_READY_TO_SHIP, ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET).
+MARKETPLACE_READY_TO_SHIP, ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET). MARKETPLACE_READY_TO_SHIP is off
+unless listed here and its secret is "true": it sets items ready to ship in the marketplace (README).
 Example: { faco: [ 'MARKETPLACE', 'OMS', 'ZORT', 'ZORT_STORENAME', 'ZORT_APIKEY', 'ZORT_APISECRET' ] }
 Create every referenced secret BEFORE deploying with it (docs/deploy.md).''')
 param tenantSystems object = {}

@@ -23,6 +23,11 @@ def example_values() -> dict[str, str]:
     return dict(json.loads(EXAMPLE_SETTINGS.read_text())["Values"])
 
 
+def marketplace_tenants(values: dict[str, str]) -> dict[str, str]:
+    """Each marketplace user's storefront, so the sandbox answers in that storefront's time zone."""
+    return {values[f"MARKETPLACE_USER_ID_{t.upper()}"]: t for t in TENANTS if values.get(f"MARKETPLACE_USER_ID_{t.upper()}")}
+
+
 def sandbox_credentials(values: dict[str, str]) -> tuple[dict, dict, dict]:
     """What each sandbox must accept, read from Thor's own settings so the two always agree."""
     marketplace, oms, zort = {}, {}, {}
@@ -58,7 +63,8 @@ class Stack:
         from localdev.sandboxes import marketplace, oms, zort
 
         keys, tokens, stores = sandbox_credentials(self.values)
-        apps = {"marketplace": marketplace.create_app(keys), "oms": oms.create_app(tokens),
+        apps = {"marketplace": marketplace.create_app(keys, tenants=marketplace_tenants(self.values)),
+                "oms": oms.create_app(tokens),
                 "zort": zort.create_app(stores)}
         for (name, app), port in zip(apps.items(), self.sandbox_ports):
             self.servers[name] = RunningServer(app, port).start()

@@ -31,6 +31,7 @@ from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 from shared.domain.errors import NotConfigured
 from shared.domain.events import EventStatus, InboundEvent
 from shared.domain.ids import internal_order_id, parse_internal_order_id
+from shared.domain.times import json_default, rfc3339
 from shared.ports import StorageUnavailable
 from shared.settings import (GLOBAL_OPTIONAL, GLOBAL_REQUIRED, STORAGE_IDENTITY_SETTINGS, STORAGE_SETTING,
                              TENANT_SETTINGS, SettingsError, load_settings, tenant_setting_name)
@@ -106,10 +107,7 @@ def internal_id_arg(text: str) -> tuple[str, str, str]:
 # --- output helpers ---------------------------------------------------------------------------
 
 def when(moment: datetime | None) -> str:
-    if not moment:
-        return "-"
-    moment = moment.replace(tzinfo=timezone.utc) if moment.tzinfo is None else moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%d %H:%M:%SZ")
+    return rfc3339(moment) or "-"
 
 
 def clip(text, width: int) -> str:
@@ -325,7 +323,7 @@ def cmd_reconcile(args, env) -> int:
     if args.last:
         runs = [r for r in last_runs(context) if not args.tenant or r["tenant"] == args.tenant]
         if args.json:
-            print(json.dumps(runs, ensure_ascii=False, indent=2, default=str))
+            print(json.dumps(runs, ensure_ascii=False, indent=2, default=json_default))
             return OK
         if not runs:
             print("no reconciliation has run yet")
@@ -346,7 +344,7 @@ def cmd_reconcile(args, env) -> int:
                 failures += status is not EventStatus.COMPLETED
         failures += "error" in result
     if args.json:
-        print(json.dumps(results, ensure_ascii=False, indent=2, default=str))
+        print(json.dumps(results, ensure_ascii=False, indent=2, default=json_default))
         return FAILED if failures else OK
     for result in results:
         tenant = result["tenant"]

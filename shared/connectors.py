@@ -4,6 +4,7 @@ from __future__ import annotations
 from shared.domain.errors import NotConfigured
 from shared.observability import CorrelatedSession
 from shared.settings import TENANT_SETTINGS, Settings, tenant_setting_name
+from shared.tenants import TENANT_TIMEZONES
 
 SYSTEMS = {"marketplace": "MARKETPLACE", "oms": "OMS", "zort": "ZORT"}
 
@@ -24,7 +25,8 @@ def build_client(settings: Settings, system: str, tenant: str):
         from shared.adapters.seller_center import SellerCenterClient, SellerCenterConfig
         return SellerCenterClient(SellerCenterConfig(
             base_url=settings.marketplace_base_url, user_id=values["USER_ID"], api_key=values["API_KEY"],
-            seller_id=values["SELLER_ID"], business_unit=values.get("BUSINESS_UNIT") or tenant.upper()),
+            seller_id=values["SELLER_ID"], business_unit=values.get("BUSINESS_UNIT") or tenant.upper(),
+            time_zone=TENANT_TIMEZONES[tenant]),
             session=CorrelatedSession())
     if system == "oms":
         from shared.adapters.oms import OmsClient, OmsConfig

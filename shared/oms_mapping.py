@@ -19,12 +19,13 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from datetime import datetime, timezone
+from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any, Iterable
 
 from shared.domain.order import Customer, Order, OrderItem
 from shared.domain.statuses import RANK, overall_status
+from shared.domain.times import rfc3339
 
 CHANNEL = "OTHER"
 CENT = Decimal("0.01")
@@ -131,14 +132,7 @@ def split(total: Decimal, weights: list[Decimal]) -> list[Decimal]:
 
 # --- small helpers ----------------------------------------------------------------------------
 
-def iso(moment: datetime | None) -> str | None:
-    """UTC, milliseconds and ``Z``, as in the reference: ``2022-06-27T14:39:07.843Z``."""
-    if moment is None:
-        return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    moment = moment.astimezone(timezone.utc)
-    return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
+iso = rfc3339  # UTC, milliseconds and ``Z``, as in the reference: ``2022-06-27T14:39:07.843Z``
 
 
 def _latest(moments: Iterable[datetime | None]) -> datetime | None:

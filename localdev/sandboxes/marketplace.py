@@ -1,14 +1,18 @@
 """A local Falabella Seller Center: the checks of the real API and deterministic data for any id.
 
-Run it with ``python -m localdev.sandboxes.marketplace --port 7101 --key faco@thor.local=APIKEY``.
+Run it with ``python -m localdev.sandboxes.marketplace --port 7101 --key faco@thor.local=APIKEY
+--tenant faco@thor.local=faco``. Each seller user belongs to one storefront (tenant), as on the real
+platform where a user is created in one seller account: the tenant gives the user's time zone,
+currency and operator code (default ``facl``).
 
 Requests are ``GET|POST /?Action=..`` with the parameters in the query. They are checked like the
 real API checks them, in this order (codes of the reference; HTTP 400 for every ErrorResponse
 since no source states another status, except E429 below):
 
 1. Action, Timestamp, UserID, Version, Signature present                     → E001
-2. User-Agent ``SELLER_ID/TECHNOLOGY/TECH_VERSION/INTEGRATION_TYPE/BUSINESS_UNIT``
-   (five non-empty parts)                         → E001 (the sandbox's choice, nothing documented)
+2. User-Agent with at least the documented ``SellerId/Language/LanguageVersion`` (three non-empty
+   parts; more are allowed, as the Falabella SDK appends integrator and country)
+                                                  → E001 (the code is the sandbox's choice, none documented)
 3. UserID known                                                               → E009
 4. Signature over every other parameter (constant-time compare)               → E007
 5. Timestamp ISO 8601 with offset, within ``max_skew_seconds`` of now          → E003
@@ -16,22 +20,38 @@ since no source states another status, except E429 below):
 7. Action known                                                               → E008 (unconfirmed)
 
 Answers use the marketplace's JSON quirks: every value is a string, a one-element collection is an
-object rather than a list, empty values are ``""``, dates are ``YYYY-MM-DD HH:MM:SS`` in UTC without
-a zone, and order totals carry thousands separators (``"69,190.00"``) as in the public SDK samples.
+object rather than a list, empty values are ``""``, and order totals carry thousands separators
+(``"69,190.00"``) as in the public SDK samples. Times are written as the real API writes them (public
+sample: LinioIT/seller-center-sdk ``gsc-master`` ``tests/_schemas/Order/OrderResponse.xml``):
+``CreatedAt``, ``UpdatedAt``, ``PromisedShippingTime`` as ``YYYY-MM-DD HH:MM:SS`` in the storefront's
+local time without a zone, ``AddressUpdatedAt`` the same way in UTC, and ``Head.Timestamp`` local
+with its offset (``2019-02-27T12:52:46-0500``). GetOrders ``UpdatedAfter`` is read with its offset,
+or, without one (the SDK sends ``Y-m-d\TH:i:s``), in the storefront's local time.
+
+Ready to ship follows Falabella's documented flow (developers.falabella.com v600): POST
+SetStatusToPackedByMarketplace (``OrderItemIds``, ``DeliveryType``) packs one order's items and answers
+each item's ``PackageId`` (``MPDS-<order number>-<n>``, the shape of the SDK's sample); the marketplace
+then assigns the carrier and tracking code. POST SetStatusToReadyToShip (``OrderItemIds``,
+``DeliveryType``, ``PackageId``) moves packed items to ``ready_to_ship``. Refused as in the documented
+error tables: ``OrderItemIds`` not a non-empty JSON array → E023, an unknown item → E020, items of
+several orders → E029, DeliveryType not dropship/pickup/send_to_warehouse → E024, ShippingProvider or
+TrackingNumber sent → E091, an item not pending / ready to ship → E073, a PackageId that is not the
+items' package → E122. The sandbox's own choices (nothing documented): a missing ``OrderItemIds`` is
+E001, and ready to ship of an item never packed (without a PackageId) is E122 too.
 
 Data is derived from the ids, so any webhook leads somewhere real:
 
 - order N has ``1 + N % 3`` items with OrderItemIds ``N*10 + i``; SKUs, names and prices come
   from the same per-SKU table GetProducts uses, so items and products agree;
-- item statuses are state: ``pending`` until SetStatusToReadyToShip or a control route changes
-  them; changing an item sets its order's UpdatedAt to now and lists the order in GetOrders.
+- item statuses are state: ``pending`` (packed or not) until SetStatusToReadyToShip or a control route
+  changes them; changing an item sets its order's UpdatedAt to now and lists the order in GetOrders.
 
 Control routes besides those of ``_server.SandboxApp``:
 
 - ``POST /_sandbox/items/status {"order_item_ids": [..], "status": "shipped"}`` sets item statuses
   (to mimic the marketplace changing an order before its webhook arrives);
-- ``POST /_sandbox/orders {"order_ids": [..], "updated_at": "2024-05-01 12:00:00"?}`` lists
-  orders in GetOrders, updated at ``updated_at`` (default now);
+- ``POST /_sandbox/orders {"order_ids": [..], "updated_at": "2024-05-01T12:00:00+00:00"?}`` lists
+  orders in GetOrders, updated at ``updated_at`` (default now; a zone-less value is taken as UTC);
 - ``POST /_sandbox/orders/missing {"order_ids": [..]}`` makes GetOrder and GetOrderItems answer
   empty collections for those orders (an order the seller cannot see).
 
@@ -50,13 +70,19 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from werkzeug.wrappers import Request, Response
 
 from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
 from shared.adapters.seller_center import sign
+from shared.domain.times import tenant_zone
+from shared.tenants import is_tenant
 
 REQUIRED_PARAMS = ("Action", "Timestamp", "UserID", "Version", "Signature")
+DELIVERY_TYPES = frozenset({"dropship", "pickup", "send_to_warehouse"})
+DEFAULT_TENANT = "facl"
+_TENANT_CURRENCIES = {"ar": "ARS", "co": "COP", "cl": "CLP", "pe": "PEN", "mx": "MXN"}
 ITEM_STATUSES = frozenset({
     "pending", "ready_to_ship", "shipped", "delivered", "canceled", "failed_delivery",
     "return_shipped_by_customer", "return_waiting_for_approval", "return_rejected", "returned",
@@ -105,8 +131,9 @@ def _money(amount: Decimal, grouped: bool = False) -> str:
     return f"{amount:,.2f}" if grouped else f"{amount:.2f}"
 
 
-def _date(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).strftime(_API_DATETIME)
+def _date(moment: datetime, zone: ZoneInfo | timezone) -> str:
+    """The API's zone-less ``YYYY-MM-DD HH:MM:SS``, as the wall clock in ``zone`` shows ``moment``."""
+    return moment.astimezone(zone).strftime(_API_DATETIME)
 
 
 def _quirk(rows: list) -> list | dict:
@@ -175,14 +202,17 @@ def _int_param(params: dict, name: str, default: int, maximum: int | None = None
     return min(value, maximum) if maximum else value
 
 
-def _parse_timestamp(raw: str | None) -> datetime | None:
+def _parse_timestamp(raw: str | None, zone: ZoneInfo | None = None) -> datetime | None:
+    """An ISO 8601 time with its offset; without one, read in ``zone`` (None: refused)."""
     if not raw:
         return None
     try:
         moment = datetime.fromisoformat(raw)
     except ValueError:
         return None
-    return moment if moment.tzinfo else None
+    if moment.tzinfo is None:
+        return moment.replace(tzinfo=zone) if zone is not None else None
+    return moment
 
 
 # --- mutable state --------------------------------------------------------------------------
@@ -194,6 +224,10 @@ class ItemState:
     tracking_code: str = ""
     package_id: str = ""
 
+    def packed(self, package_id: str, order_id: int) -> "ItemState":
+        return ItemState(self.status, self.shipment_provider or "Falabella Logística",
+                         self.tracking_code or f"FLX{order_id}{package_id[-4:]}", package_id)
+
 
 @dataclass
 class MarketplaceState:
@@ -201,6 +235,8 @@ class MarketplaceState:
     updated_at: dict[int, datetime] = field(default_factory=dict)
     """Orders listed by GetOrders, with their last update."""
     missing: set[int] = field(default_factory=set)
+    packages: dict[int, int] = field(default_factory=dict)
+    """Packages created per order (numbers the next PackageId)."""
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def clear(self) -> None:
@@ -208,6 +244,7 @@ class MarketplaceState:
             self.items.clear()
             self.updated_at.clear()
             self.missing.clear()
+            self.packages.clear()
 
     def item(self, order_id: int, index: int) -> ItemState:
         return self.items.get(str(order_id * 10 + index)) or ItemState()
@@ -215,22 +252,30 @@ class MarketplaceState:
     def touch(self, order_id: int, moment: datetime) -> None:
         self.updated_at[order_id] = moment
 
+    def new_package(self, order_id: int) -> str:
+        """A new PackageId for the order, shaped like the SDK sample's ``MPDS-200131783-9800``."""
+        self.packages[order_id] = self.packages.get(order_id, 0) + 1
+        return f"MPDS-{200_000_000 + order_id}-{self.packages[order_id]:04d}"
+
 
 # --- the marketplace ------------------------------------------------------------------------
 
 class Marketplace:
     """The request handler and its data; ``MarketplaceSandbox`` wraps it with the control routes."""
 
-    def __init__(self, api_keys: dict[str, str], max_skew_seconds: int, currencies: dict[str, str]):
+    def __init__(self, api_keys: dict[str, str], max_skew_seconds: int, currencies: dict[str, str],
+                 tenants: dict[str, str] | None = None):
         self.api_keys = dict(api_keys)
         self.max_skew = timedelta(seconds=max_skew_seconds)
         self.currencies = dict(currencies)
+        self.tenants = dict(tenants or {})
         self.state = MarketplaceState()
         self.actions = {
             "GetOrder": self.get_order,
             "GetOrders": self.get_orders,
             "GetOrderItems": self.get_order_items,
             "GetProducts": self.get_products,
+            "SetStatusToPackedByMarketplace": self.set_status_to_packed_by_marketplace,
             "SetStatusToReadyToShip": self.set_status_to_ready_to_ship,
         }
 
@@ -246,7 +291,7 @@ class Marketplace:
             response_type, body = self.actions[action](params, context)
         except ApiError as error:
             return error_response(action, error)
-        return success_response(action, response_type, body)
+        return success_response(action, response_type, body, context["zone"])
 
     def authenticate(self, request: Request, params: dict) -> dict:
         """The real API's checks, in order; returns what the actions need to know of the caller."""
@@ -255,9 +300,9 @@ class Marketplace:
             raise ApiError("E001", f"Parameter {missing[0]} is mandatory")
         user_agent = request.headers.get("User-Agent", "")
         parts = user_agent.split("/")
-        if len(parts) != 5 or not all(part.strip() for part in parts):
+        if len(parts) < 3 or not all(part.strip() for part in parts[:3]):
             raise ApiError("E001", "Header User-Agent is mandatory as "
-                                   "SELLER_ID/TECHNOLOGY/TECH_VERSION/INTEGRATION_TYPE/BUSINESS_UNIT")
+                                   "Falabella_SellerId/Programming_language/programming_language_version")
         api_key = self.api_keys.get(params["UserID"])
         if api_key is None:
             raise ApiError("E009", "Access Denied")
@@ -272,9 +317,11 @@ class Marketplace:
             raise ApiError("E001", "The sandbox supports Format=JSON only")
         if params["Action"] not in self.actions:
             raise ApiError("E008", f"Invalid Action ({params['Action']})")
+        tenant = self.tenants.get(params["UserID"], DEFAULT_TENANT)
         return {
-            "currency": self.currencies.get(params["UserID"], "CLP"),
-            "operator_code": parts[4].strip().upper(),
+            "currency": self.currencies.get(params["UserID"], _TENANT_CURRENCIES[tenant[2:]]),
+            "operator_code": tenant.upper(),
+            "zone": tenant_zone(tenant),
         }
 
     # actions -------------------------------------------------------------------------------
@@ -296,9 +343,9 @@ class Marketplace:
         return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
 
     def get_orders(self, params: dict, context: dict) -> tuple[str, dict]:
-        updated_after = _parse_timestamp(params.get("UpdatedAfter"))
+        updated_after = _parse_timestamp(params.get("UpdatedAfter"), context["zone"])
         if params.get("UpdatedAfter") and updated_after is None:
-            raise ApiError("E001", "Parameter UpdatedAfter must be ISO 8601 with an offset")
+            raise ApiError("E001", "Parameter UpdatedAfter must be an ISO 8601 date")
         limit = _int_param(params, "Limit", 100, maximum=5000)
         offset = _int_param(params, "Offset", 0)
         sort_by = params.get("SortBy") or "created_at"
@@ -321,28 +368,60 @@ class Marketplace:
         rows = [self.product_payload(sku, context) for sku in dict.fromkeys(skus)]
         return "Products", {"Products": {"Product": _quirk(rows)} if rows else []}
 
-    def set_status_to_ready_to_ship(self, params: dict, context: dict) -> tuple[str, dict]:
-        ids = _json_list_param(params, "OrderItemIds")
-        if not ids:
-            raise ApiError("E001", "Parameter OrderItemIds must not be empty")
+    def _one_order_items(self, params: dict) -> list[tuple[str, int, int]]:
+        """(item id, order id, index) of ``OrderItemIds`` after the checks both status actions share."""
+        if params.get("OrderItemIds") is None:
+            raise ApiError("E001", "Parameter OrderItemIds is mandatory")
+        try:
+            ids = json.loads(params["OrderItemIds"])
+        except ValueError:
+            ids = None
+        if not isinstance(ids, list) or not ids:
+            raise ApiError("E023", f'"{params["OrderItemIds"]}" Invalid Order Item IDs')
         located = [(str(item_id).strip(), *split_item_id(item_id)) for item_id in ids]
-        now = datetime.now(timezone.utc).replace(microsecond=0)
+        if params.get("DeliveryType") not in DELIVERY_TYPES:
+            raise ApiError("E024", f'"{params.get("DeliveryType", "")}" Invalid Delivery Type')
+        if params.get("ShippingProvider") or params.get("TrackingNumber"):
+            raise ApiError("E091", "You are not allowed to set the shipment provider and tracking number and "
+                                   "the delivery type is wrong. Please use send_to_warehouse")
+        if len({order_id for _, order_id, _ in located}) > 1:
+            raise ApiError("E029", "Order items must be from the same order")
+        blocked = [item_id for item_id, order_id, index in located
+                   if self.state.item(order_id, index).status not in ("pending", "ready_to_ship")]
+        if blocked:
+            raise ApiError("E073", f"All order items must have status Pending or Ready To Ship. ({', '.join(blocked)})")
+        return located
+
+    def set_status_to_packed_by_marketplace(self, params: dict, context: dict) -> tuple[str, dict]:
         with self.state.lock:
-            blocked = [item_id for item_id, order_id, index in located
-                       if self.state.item(order_id, index).status not in ("pending", "ready_to_ship")]
-            if blocked:
-                raise ApiError("E073", "All order items must have status Pending or Ready To Ship. "
-                                       f"({', '.join(blocked)})")
-            for item_id, order_id, _ in located:
-                self.state.items[item_id] = ItemState(
-                    status="ready_to_ship",
-                    shipment_provider=params.get("ShippingProvider") or "Falabella Logística",
-                    tracking_code=params.get("TrackingNumber") or f"TRK{item_id}",
-                    package_id=params.get("PackageId") or f"PKG{order_id}",
-                )
+            located = self._one_order_items(params)
+            order_id = located[0][1]
+            package_id = next((self.state.item(order_id, index).package_id for _, _, index in located
+                               if self.state.item(order_id, index).package_id), None)
+            package_id = package_id or self.state.new_package(order_id)
+            for item_id, _, index in located:
+                self.state.items[item_id] = self.state.item(order_id, index).packed(package_id, order_id)
+            self.state.touch(order_id, datetime.now(timezone.utc).replace(microsecond=0))
+        rows = [{"OrderItemId": item_id, "PurchaseOrderId": str(order_id), "PurchaseOrderNumber": str(200_000_000 + order_id),
+                 "PackageId": package_id} for item_id, _, _ in located]
+        return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
+
+    def set_status_to_ready_to_ship(self, params: dict, context: dict) -> tuple[str, dict]:
+        with self.state.lock:
+            located = self._one_order_items(params)
+            wanted = (params.get("PackageId") or "").strip()
+            for item_id, order_id, index in located:
+                package = self.state.item(order_id, index).package_id
+                if not package or (wanted and wanted != package):
+                    raise ApiError("E122", f"Invalid Package ID ({wanted})")
+            now = datetime.now(timezone.utc).replace(microsecond=0)
+            for item_id, order_id, index in located:
+                current = self.state.item(order_id, index)
+                self.state.items[item_id] = ItemState("ready_to_ship", current.shipment_provider,
+                                                      current.tracking_code, current.package_id)
                 self.state.touch(order_id, now)
-        rows = [{"OrderItemId": item_id, "PurchaseOrderId": "0", "PurchaseOrderNumber": ""}
-                for item_id, _, _ in located]
+        rows = [{"OrderItemId": item_id, "PurchaseOrderId": str(order_id), "PurchaseOrderNumber": str(200_000_000 + order_id)}
+                for item_id, order_id, _ in located]
         return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
 
     # payloads ------------------------------------------------------------------------------
@@ -372,9 +451,9 @@ class Marketplace:
                 "ShipmentProvider": state.shipment_provider,
                 "TrackingCode": state.tracking_code,
                 "PackageId": state.package_id,
-                "PromisedShippingTime": _date(created + timedelta(days=2)),
-                "CreatedAt": _date(created),
-                "UpdatedAt": _date(self.state.updated_at.get(order_id, created + timedelta(minutes=5))),
+                "PromisedShippingTime": _date(created + timedelta(days=2), context["zone"]),
+                "CreatedAt": _date(created, context["zone"]),
+                "UpdatedAt": _date(self.state.updated_at.get(order_id, created + timedelta(minutes=5)), context["zone"]),
             })
         return rows
 
@@ -397,13 +476,14 @@ class Marketplace:
             "Price": _money(total),
             "GiftOption": "0",
             "VoucherCode": "",
-            "CreatedAt": _date(created),
-            "UpdatedAt": _date(self.state.updated_at.get(order_id, created + timedelta(minutes=5))),
+            "CreatedAt": _date(created, context["zone"]),
+            "UpdatedAt": _date(self.state.updated_at.get(order_id, created + timedelta(minutes=5)), context["zone"]),
+            "AddressUpdatedAt": _date(created, timezone.utc),
             "AddressBilling": address,
             "AddressShipping": dict(address),
             "NationalRegistrationNumber": str(10_000_000 + order_id % 15_000_000),
             "ItemsCount": str(len(items)),
-            "PromisedShippingTime": _date(created + timedelta(days=2)),
+            "PromisedShippingTime": _date(created + timedelta(days=2), context["zone"]),
             "ExtraAttributes": "",
             "Statuses": {"Status": _quirk(statuses)},
             "ShippingType": "Dropshipping",
@@ -507,17 +587,18 @@ def _naive_utc(text: str) -> datetime | None:
         return None
 
 
-def _head(action: str, response_type: str) -> dict:
+def _head(action: str, response_type: str, zone: ZoneInfo) -> dict:
+    """Timestamp in the storefront's local time with its offset, ``-0500`` style as in the SDK samples."""
     return {
         "RequestId": uuid.uuid4().hex,
         "RequestAction": action,
         "ResponseType": response_type,
-        "Timestamp": datetime.now(timezone.utc).replace(microsecond=0).isoformat(),
+        "Timestamp": datetime.now(zone).strftime("%Y-%m-%dT%H:%M:%S%z"),
     }
 
 
-def success_response(action: str, response_type: str, body: dict) -> Response:
-    return json_response({"SuccessResponse": {"Head": _head(action, response_type), "Body": body}})
+def success_response(action: str, response_type: str, body: dict, zone: ZoneInfo) -> Response:
+    return json_response({"SuccessResponse": {"Head": _head(action, response_type, zone), "Body": body}})
 
 
 def error_response(action: str, error: ApiError, headers: dict | None = None) -> Response:
@@ -563,10 +644,14 @@ class MarketplaceSandbox(SandboxApp):
 
 
 def create_app(api_keys: dict[str, str], max_skew_seconds: int = 300,
-               currencies: dict[str, str] | None = None) -> SandboxApp:
-    """The marketplace sandbox. ``api_keys`` maps UserID → API key; ``currencies`` maps UserID →
-    the currency its items are sold in (default CLP)."""
-    return MarketplaceSandbox(Marketplace(api_keys, max_skew_seconds, currencies or {}))
+               currencies: dict[str, str] | None = None, tenants: dict[str, str] | None = None) -> SandboxApp:
+    """The marketplace sandbox. ``api_keys`` maps UserID → API key; ``tenants`` maps UserID → its
+    storefront (time zone, operator code, currency; default ``facl``); ``currencies`` maps UserID →
+    the currency its items are sold in (default the storefront country's)."""
+    unknown = [tenant for tenant in (tenants or {}).values() if not is_tenant(tenant)]
+    if unknown:
+        raise ValueError(f"unknown tenant(s): {', '.join(unknown)}")
+    return MarketplaceSandbox(Marketplace(api_keys, max_skew_seconds, currencies or {}, tenants))
 
 
 def _pair(text: str) -> tuple[str, str]:
@@ -583,11 +668,14 @@ def main(argv: list[str] | None = None) -> None:
                         help="a seller user and its API key (repeatable)")
     parser.add_argument("--currency", type=_pair, action="append", default=[], metavar="USERID=CURRENCY",
                         help="currency of a user's items, e.g. faco@thor.local=COP (default CLP)")
+    parser.add_argument("--tenant", type=_pair, action="append", default=[], metavar="USERID=TENANT",
+                        help="storefront of a user, e.g. faco@thor.local=faco (default facl)")
     parser.add_argument("--max-skew", type=int, default=300, help="accepted Timestamp skew in seconds")
     args = parser.parse_args(argv)
     if not args.key:
         parser.error("give at least one --key USERID=APIKEY")
-    app = create_app(dict(args.key), args.max_skew, {user: cur.upper() for user, cur in args.currency})
+    app = create_app(dict(args.key), args.max_skew, {user: cur.upper() for user, cur in args.currency},
+                     {user: tenant.lower() for user, tenant in args.tenant})
     serve_forever(app, args.port, "marketplace")
 
 

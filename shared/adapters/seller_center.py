@@ -7,6 +7,44 @@ encode spaces as ``+``): what is sent is what was signed.
 
 Each attempt gets a fresh Timestamp and Signature, so a retry after a long back-off is never
 rejected as stale. The API key is the HMAC secret: it is never logged nor put in an error.
+
+Times (checked against public material; "unconfirmed" where no source said it):
+
+- Confirmed: zone-less ``YYYY-MM-DD HH:MM:SS`` values (``CreatedAt``, ``UpdatedAt``,
+  ``PromisedShippingTime``) are the storefront country's local time, ``AddressUpdatedAt`` is UTC,
+  and ``Head.Timestamp`` carries an explicit offset. Source: LinioIT/seller-center-sdk, branch
+  ``gsc-master``, ``tests/_schemas/Order/OrderResponse.xml`` (GetOrder, Head Timestamp
+  ``2019-02-27T12:52:46-0500``, CreatedAt ``2018-08-27 08:48:20``, AddressUpdatedAt
+  ``2018-08-27 13:48:20``: exactly the -05:00 offset apart) and ``OrdersResponse.xml`` (same
+  order, Head ``2019-01-18T06:54:50-0500``). The same SDK reads these fields with
+  ``createFromFormat('Y-m-d H:i:s')``, i.e. as zone-less wall-clock times.
+- Unconfirmed: the zone per storefront (Thor takes each country's IANA zone,
+  ``shared.tenants.TENANT_TIMEZONES``), and how the API reads an offset in GetOrders
+  ``UpdatedAfter``/``CreatedAfter``. Falabella's documentation gives Timestamp as "ISO8601 ...
+  e.g. 2015-04-01T10:00:00+02:00"; the SDK sends UpdatedAfter zone-less (``Y-m-d\TH:i:s``).
+  Thor sends the tenant's local wall-clock time *with* its offset
+  (``2026-04-04T23:30:00-03:00``): right whether the API honours the offset or reads only
+  the wall clock.
+- The offset of ``Head.Timestamp`` is ``-0500`` (no colon) in the SDK fixtures.
+
+Ready to ship (developers.falabella.com v600 ``setstatustopackedbymarketplace`` and
+``setstatustoreadytoship``; LinioIT/seller-center-sdk ``gsc-master`` ``src/Service/GlobalOrderManager.php``):
+
+- SetStatusToPackedByMarketplace (POST): ``OrderItemIds``, ``DeliveryType``; answers
+  ``OrderItems.OrderItem`` rows with OrderItemId, PurchaseOrderId, PurchaseOrderNumber and the
+  ``PackageId``. SetStatusToReadyToShip (POST): ``OrderItemIds``, ``DeliveryType``, ``PackageId``
+  ("for a packed item with a tracking number and its label"). The Falabella SDK sends nothing
+  else; the seller does not set ShippingProvider / TrackingNumber: error E091 ("You are not
+  allowed to set the shipment provider and tracking number ... Please use send_to_warehouse").
+  DeliveryType values (SDK docs): ``dropship``, ``pickup``, ``send_to_warehouse``.
+- Both actions' error tables: E020, E021, E023, E024, E025, E029, E073, E091, E094-E096, E119;
+  ready to ship also E026, E031, E063, E121 (invalid Package ID format), E122 (invalid Package ID).
+
+User-Agent: documented (developers.falabella.com ``getting-started``, since 2022-11-30) as
+``Falabella_SellerId/Programming_language/programming_language_version``, e.g. ``JJJ123/PHP/8.1.7``.
+The Falabella SDK appends optional parts (``/integrator/country``); Thor appends its integration type
+and business unit the same way (``SELLER/Python/3.11.7/PROPIA/FACL``). Whether the API reads those
+extra parts is unconfirmed.
 """
 from __future__ import annotations
 
@@ -14,18 +52,20 @@ import hashlib
 import hmac
 import json
 import logging
+import platform
 import random
-import sys
 import time
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Mapping, Sequence
+from zoneinfo import ZoneInfo
 from urllib.parse import quote
 
 import requests
 from pydantic import ValidationError
 
 from shared.adapters.http_retry import backoff_delay, is_retryable_status, retry_after_seconds
+from shared.domain.times import in_local_time, zone
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
 
 logger = logging.getLogger(__name__)
@@ -58,6 +98,14 @@ def format_timestamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
+def format_local_filter(moment: datetime, in_zone: ZoneInfo) -> str:
+    """A GetOrders date filter: the storefront's wall-clock time with its offset, seconds precision
+    (rounded down, so the window never shrinks): ``2026-04-04T23:30:00-03:00``."""
+    if moment.tzinfo is None:
+        raise ValueError("timestamps must be timezone-aware")
+    return in_local_time(moment, in_zone).replace(microsecond=0).isoformat()
+
+
 # --- configuration and errors ---------------------------------------------------------------
 
 @dataclass(frozen=True)
@@ -67,6 +115,8 @@ class SellerCenterConfig:
     api_key: str = field(repr=False)
     seller_id: str
     business_unit: str
+    time_zone: str
+    """IANA zone the storefront writes its zone-less times in (``shared.tenants.TENANT_TIMEZONES``)."""
     technology: str = "Python"
     integration_type: str = "PROPIA"
     timeout: tuple[float, float] = (3.05, 15)
@@ -82,12 +132,18 @@ class SellerCenterConfig:
             raise ValueError("max_attempts must be at least 1")
         if self.products_chunk_size < 1:
             raise ValueError("products_chunk_size must be at least 1")
+        zone(self.time_zone)  # an unknown zone fails here, not at the first order
+
+    @property
+    def zone(self) -> ZoneInfo:
+        return zone(self.time_zone)
 
     @property
     def user_agent(self) -> str:
-        """``SELLER_ID/TECHNOLOGY/TECH_VERSION/INTEGRATION_TYPE/BUSINESS_UNIT``, required by the API."""
-        version = f"{sys.version_info.major}.{sys.version_info.minor}"
-        return "/".join((self.seller_id, self.technology, version, self.integration_type, self.business_unit))
+        """The documented ``SellerId/Language/LanguageVersion`` (``SELLER/Python/3.11.7``), then the
+        integration type and business unit as optional parts, as the Falabella SDK appends its own."""
+        return "/".join((self.seller_id, self.technology, platform.python_version(), self.integration_type,
+                         self.business_unit))
 
 
 class SellerCenterError(Exception):
@@ -219,12 +275,13 @@ class SellerCenterClient:
         if not orders:
             raise SellerCenterError("NOT_FOUND", f"order {order_id} not found", retryable=False,
                                     action="GetOrder")
-        return self._build("GetOrder", lambda: MarketplaceOrder.from_api(orders[0]))
+        return self._build("GetOrder", lambda: MarketplaceOrder.from_api(orders[0], zone=self.config.zone))
 
     def get_order_items(self, order_id: str | int) -> list[MarketplaceOrderItem]:
         body = self._call("GetOrderItems", {"OrderId": str(order_id)})
         rows = unwrap(body.get("OrderItems"), "OrderItem")
-        return self._build("GetOrderItems", lambda: [MarketplaceOrderItem.from_api(row) for row in rows])
+        return self._build("GetOrderItems", lambda: [MarketplaceOrderItem.from_api(row, zone=self.config.zone)
+                                                    for row in rows])
 
     def get_products(self, skus: Sequence[str]) -> list[MarketplaceProduct]:
         """Products for ``skus`` (duplicates dropped), fetched ``products_chunk_size`` at a time."""
@@ -241,7 +298,7 @@ class SellerCenterClient:
     def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> list[MarketplaceOrder]:
         """One page of orders updated after ``updated_after``, oldest update first."""
         params = {
-            "UpdatedAfter": format_timestamp(updated_after),
+            "UpdatedAfter": format_local_filter(updated_after, self.config.zone),
             "Limit": str(limit),
             "Offset": str(offset),
             "SortBy": "updated_at",
@@ -249,17 +306,33 @@ class SellerCenterClient:
         }
         body = self._call("GetOrders", params, version="2.0")
         rows = unwrap(body.get("Orders"), "Order")
-        return self._build("GetOrders", lambda: [MarketplaceOrder.from_api(row) for row in rows])
+        return self._build("GetOrders", lambda: [MarketplaceOrder.from_api(row, zone=self.config.zone) for row in rows])
 
-    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship",
-                                    shipping_provider: str | None = None, tracking_number: str | None = None,
-                                    package_id: str | None = None) -> None:
+    def set_status_to_packed_by_marketplace(self, order_item_ids: Sequence[str | int],
+                                            delivery_type: str = "dropship") -> dict[str, str]:
+        """Packs the items (one order's); returns each item's PackageId as the marketplace assigned it."""
         if not order_item_ids:
             raise ValueError("order_item_ids must not be empty")
-        params = {"OrderItemIds": _id_list(order_item_ids), "DeliveryType": delivery_type}
-        optional = {"ShippingProvider": shipping_provider, "TrackingNumber": tracking_number, "PackageId": package_id}
-        params.update({name: value for name, value in optional.items() if value is not None})
-        self._call("SetStatusToReadyToShip", params, method="POST")
+        body = self._call("SetStatusToPackedByMarketplace",
+                          {"OrderItemIds": _id_list(order_item_ids), "DeliveryType": delivery_type}, method="POST")
+        rows = [row for row in unwrap(body.get("OrderItems"), "OrderItem") if isinstance(row, dict)]
+        packages = {str(row.get("OrderItemId", "")).strip(): str(row.get("PackageId") or "").strip() for row in rows}
+        missing = [str(i) for i in order_item_ids if not packages.get(str(i).strip())]
+        if missing:
+            raise SellerCenterError("UNEXPECTED_RESPONSE", f"no PackageId for item(s) {', '.join(missing)}",
+                                    retryable=False, action="SetStatusToPackedByMarketplace")
+        return {str(i).strip(): packages[str(i).strip()] for i in order_item_ids}
+
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str,
+                                    delivery_type: str = "dropship") -> None:
+        """Items of one package (from ``set_status_to_packed_by_marketplace``) ready to ship: only the
+        documented parameters; the marketplace, not the seller, sets the carrier and tracking number."""
+        if not order_item_ids:
+            raise ValueError("order_item_ids must not be empty")
+        if not package_id:
+            raise ValueError("package_id must not be empty")
+        self._call("SetStatusToReadyToShip", {"OrderItemIds": _id_list(order_item_ids),
+                                              "DeliveryType": delivery_type, "PackageId": package_id}, method="POST")
 
     # plumbing ------------------------------------------------------------------------------
 
@@ -325,6 +398,7 @@ __all__ = [
     "SellerCenterConfig",
     "SellerCenterError",
     "canonical_query",
+    "format_local_filter",
     "format_timestamp",
     "normalise_error_code",
     "parse_response",

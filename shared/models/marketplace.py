@@ -6,10 +6,14 @@ The Seller Center JSON is an XML document converted to JSON, and it shows:
   and an empty collection as ``""``, ``[]`` or ``{}``;
 - every scalar is a string (``"12990.00"``, ``"3"``), and totals may carry thousands
   separators (``"69,190.00"``);
-- dates are ``YYYY-MM-DD HH:MM:SS`` without a zone: they are read as UTC;
+- dates are ``YYYY-MM-DD HH:MM:SS`` without a zone, written in the storefront country's local
+  time (``CreatedAt``, ``UpdatedAt``, ``PromisedShippingTime``): they are read in the tenant's
+  zone and kept in UTC. ``AddressUpdatedAt`` is the exception: it is written in UTC (see
+  ``shared/adapters/seller_center.py`` for the evidence);
 - absent values are empty strings: they become ``None``.
 
-Each model has ``from_api(dict)`` taking one element of the API's body (PascalCase keys).
+Each model has ``from_api(dict, zone=...)`` taking one element of the API's body (PascalCase keys)
+and, for orders and items, the ``ZoneInfo`` their local times are written in.
 """
 from __future__ import annotations
 
@@ -17,9 +21,12 @@ import re
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Iterable
+from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, field_validator
+from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
 from pydantic.alias_generators import to_pascal
+
+from shared.domain.times import UTC, local_to_utc
 
 _API_DATETIME = "%Y-%m-%d %H:%M:%S"
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
@@ -83,10 +90,11 @@ def parse_int(value: Any) -> int | None:
     return int(amount)
 
 
-def parse_datetime(value: Any) -> datetime | None:
-    """An aware datetime in UTC; the API's zone-less ``YYYY-MM-DD HH:MM:SS`` is taken as UTC.
+def parse_datetime(value: Any, in_zone: ZoneInfo | timezone = UTC) -> datetime | None:
+    """An aware datetime in UTC; the API's zone-less ``YYYY-MM-DD HH:MM:SS`` is read in ``in_zone``.
 
-    ``0000-00-00 00:00:00`` (an unset date in the API's database) is ``None``.
+    A value with an offset keeps its own. ``0000-00-00 00:00:00`` (an unset date in the API's
+    database) is ``None``.
     """
     value = blank_to_none(value)
     if value is None:
@@ -100,9 +108,15 @@ def parse_datetime(value: Any) -> datetime | None:
             value = datetime.fromisoformat(value)
     if not isinstance(value, datetime):
         raise ValueError(f"not a datetime: {value!r}")
-    if value.tzinfo is None:
-        return value.replace(tzinfo=timezone.utc)
-    return value.astimezone(timezone.utc)
+    return local_to_utc(value, in_zone)
+
+
+def _local_datetime(value: Any, info: ValidationInfo) -> datetime | None:
+    """A storefront-local time: the zone comes from the validation context (``from_api(zone=...)``)."""
+    in_zone = (info.context or {}).get("zone")
+    if in_zone is None:
+        raise ValueError("the storefront's time zone is needed to read a local time")
+    return parse_datetime(value, in_zone)
 
 
 def _clean_mapping(value: Any) -> dict | None:
@@ -121,6 +135,7 @@ ReqStr = Annotated[str, BeforeValidator(blank_to_none)]
 Money = Annotated[Decimal | None, BeforeValidator(parse_decimal)]
 OptInt = Annotated[int | None, BeforeValidator(parse_int)]
 UtcDateTime = Annotated[datetime | None, BeforeValidator(parse_datetime)]
+LocalDateTime = Annotated[datetime | None, BeforeValidator(_local_datetime)]
 Address = Annotated[dict | None, BeforeValidator(_clean_mapping)]
 
 
@@ -136,10 +151,11 @@ class _ApiModel(BaseModel):
     )
 
     @classmethod
-    def from_api(cls, data: dict):
+    def from_api(cls, data: dict, *, zone: ZoneInfo):
+        """One element of the API's body; ``zone`` is the storefront's, its local times are read in it."""
         if not isinstance(data, dict):
             raise TypeError(f"{cls.__name__}.from_api expects an object, got {type(data).__name__}")
-        return cls.model_validate(data)
+        return cls.model_validate(data, context={"zone": zone})
 
 
 # --- models ---------------------------------------------------------------------------------
@@ -149,15 +165,16 @@ class MarketplaceOrder(_ApiModel):
 
     order_id: ReqStr
     order_number: OptStr = None
-    created_at: UtcDateTime = None
-    updated_at: UtcDateTime = None
+    created_at: LocalDateTime = None
+    updated_at: LocalDateTime = None
+    address_updated_at: UtcDateTime = None
     price: Money = None
     grand_total: Money = None
     product_total: Money = None
     currency: OptStr = None
     items_count: OptInt = None
     statuses: list[str] = []
-    promised_shipping_time: UtcDateTime = None
+    promised_shipping_time: LocalDateTime = None
     shipping_type: OptStr = None
     customer_first_name: OptStr = None
     customer_last_name: OptStr = None
@@ -190,7 +207,7 @@ class MarketplaceOrderItem(_ApiModel):
     tax_amount: Money = None
     shipping_amount: Money = None
     voucher_amount: Money = None
-    promised_shipping_time: UtcDateTime = None
+    promised_shipping_time: LocalDateTime = None
 
 
 class MarketplaceProduct(_ApiModel):

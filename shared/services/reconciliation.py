@@ -17,6 +17,13 @@ marketplace update time seen; it never moves backwards. Each run reads from a li
 marketplace, are seen again instead of missed, and are not repaired twice (they compare equal, or
 their event is a duplicate). The checkpoint entity also keeps the run's summary: what was checked
 and what was repaired.
+
+The marketplace writes UpdatedAt as a zone-less wall-clock time of the storefront's country.
+Where clocks go back (Chile), one local hour happens twice, so (1) when the window spans such a
+change it starts that much earlier, in case the marketplace compares wall clocks, and (2) an
+UpdatedAt in the repeated hour counts as its later occurrence when compared with Thor's last change
+(a repair too many is harmless, a missed one is not), while the checkpoint keeps the earlier one (it
+must never run ahead of the marketplace).
 """
 from __future__ import annotations
 
@@ -26,6 +33,7 @@ from datetime import datetime, timedelta, timezone
 from shared.domain.errors import NotConfigured
 from shared.domain.events import EventStatus
 from shared.domain.ids import internal_order_id
+from shared.domain.times import latest_reading, rfc3339, tenant_zone, utc_offset_change
 from shared.services.intake import accept_event
 from shared.tenants import TENANTS
 
@@ -47,8 +55,9 @@ def _iso(moment: datetime | None) -> str | None:
     return _utc(moment).isoformat() if moment else None
 
 
-def difference(remote, found) -> str | None:
-    """Why Thor's stored order (`found` = (order, etag) or None) is behind the marketplace's, or None."""
+def difference(remote, found, zone) -> str | None:
+    """Why Thor's stored order (`found` = (order, etag) or None) is behind the marketplace's, or None.
+    ``zone`` is the storefront's: the marketplace's UpdatedAt is a wall-clock time in it."""
     if found is None:
         return "missing in Thor"
     order = found[0]
@@ -60,7 +69,7 @@ def difference(remote, found) -> str | None:
     thor_statuses = {item.status for item in order.items}
     if remote_statuses and remote_statuses != thor_statuses:
         return f"item statuses differ (marketplace {sorted(remote_statuses)}, Thor {sorted(thor_statuses)})"
-    if remote.updated_at and _utc(remote.updated_at) > _utc(order.updated_at):
+    if remote.updated_at and latest_reading(remote.updated_at, zone) > _utc(order.updated_at):
         return "updated in the marketplace after Thor's last change"
     return None
 
@@ -69,12 +78,14 @@ def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_siz
     """Repairs the tenant's orders updated since its checkpoint; returns (and keeps) the run's summary."""
     now = _utc(now or datetime.now(timezone.utc))
     if context.settings.tenant_system(tenant, "MARKETPLACE") is None:
-        return {"tenant": tenant, "skipped": "not configured for the marketplace", "at": now.isoformat()}
+        return {"tenant": tenant, "skipped": "not configured for the marketplace", "at": rfc3339(now)}
     checkpoints = context.checkpoints
     previous = checkpoints.get(CHECKPOINT_NAME, tenant)
     start = previous.position if previous and previous.position else now - FIRST_RUN_LOOKBACK
     start = _utc(start)
     since = start - OVERLAP if previous and previous.position else start
+    zone = tenant_zone(tenant)
+    since -= utc_offset_change(since, now, zone)
     marketplace = context.client("marketplace", tenant)
 
     checked, settled, latest = 0, 0, start
@@ -89,7 +100,7 @@ def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_siz
                 latest = _utc(remote.updated_at)
             internal_id = internal_order_id(tenant, remote.order_id)
             found = context.orders.get(tenant, internal_id)
-            reason = difference(remote, found)
+            reason = difference(remote, found, zone)
             if reason is None:
                 continue
             acceptance = accept_event(
@@ -97,7 +108,7 @@ def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_siz
                 identity=[remote.order_id, _iso(remote.updated_at) or "", sorted(remote.statuses),
                           found[0].version if found else None],
                 body={"payload": {"OrderId": remote.order_id}, "reason": reason,
-                      "marketplaceUpdatedAt": _iso(remote.updated_at)},
+                      "marketplaceUpdatedAt": rfc3339(remote.updated_at)},
                 internal_order_id=internal_id)
             entry = {"order_id": remote.order_id, "internal_order_id": internal_id, "reason": reason,
                      "event_id": acceptance.event_id}
@@ -117,8 +128,8 @@ def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_siz
 
     summary = {
         "tenant": tenant,
-        "at": now.isoformat(),
-        "since": since.isoformat(),
+        "at": rfc3339(now),
+        "since": rfc3339(since),
         "checked": checked,
         "repaired": repaired,
         "already_queued": pending,
@@ -129,7 +140,7 @@ def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_siz
                 already_queued=pending[:MAX_REPAIRS_KEPT], already_queued_count=len(pending))
     kept.pop("event_ids")
     stored = checkpoints.save(CHECKPOINT_NAME, tenant, latest, kept, now)
-    summary["checkpoint"] = _iso(stored.position)
+    summary["checkpoint"] = rfc3339(stored.position)
     if repaired:
         log.warning("reconciliation of %s: %d of %d order(s) behind the marketplace, repairing: %s", tenant,
                     len(repaired), checked, ", ".join(entry["internal_order_id"] for entry in repaired[:20]))
@@ -157,5 +168,5 @@ def reconcile_all(context, now: datetime | None = None, tenants=TENANTS) -> list
 
 def last_runs(context) -> list[dict]:
     """Every tenant's checkpoint and the summary of its last run."""
-    return [{"tenant": c.key, "checkpoint": _iso(c.position), "updated_at": _iso(c.updated_at), **c.summary}
+    return [{"tenant": c.key, "checkpoint": rfc3339(c.position), "updated_at": rfc3339(c.updated_at), **c.summary}
             for c in context.checkpoints.list(CHECKPOINT_NAME)]

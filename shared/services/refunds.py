@@ -10,6 +10,7 @@ from shared.domain.errors import Conflict, NotFound, RuleBroken
 from shared.domain.ids import canonical_json, parse_internal_order_id
 from shared.domain.ids import internal_order_id as make_internal_order_id
 from shared.domain.order import Order, Refund, RefundLine
+from shared.domain.times import rfc3339
 from shared.models.webhooks import RefundRequest
 from shared.services.intake import accept_event
 from shared.services.order_updates import update_order
@@ -34,7 +35,7 @@ def _answer(order: Order, refund: Refund) -> dict:
             "action": refund.action,
             "products": [{"sku": line.sku, "quantity": line.quantity} for line in refund.products],
             "value": str(refund.value),
-            "createdAt": refund.created_at.isoformat(),
+            "createdAt": rfc3339(refund.created_at),
         },
         "order": {
             "internalOrderId": order.internal_order_id,

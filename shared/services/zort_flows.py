@@ -127,15 +127,21 @@ def _apply_tracking(context, event: InboundEvent, payload, query) -> Outcome:
 
 
 def _ready_to_ship(context, order: Order, tracking: Tracking, event: InboundEvent) -> str:
-    """Tells the marketplace the pending items are ready to ship with ZORT's tracking number."""
+    """Sets the pending items ready to ship the way the marketplace documents it: pack them
+    (SetStatusToPackedByMarketplace gives each item its PackageId), then ready to ship per package.
+    ZORT's tracking number stays Thor's: the marketplace assigns the carrier and tracking itself."""
     pending = [item.item_id for item in order.items if item.status == "pending"]
     if not pending:
         return "no pending items to mark ready to ship"
-    context.client("marketplace", order.tenant).set_status_to_ready_to_ship(
-        pending, tracking_number=tracking.number, shipping_provider=tracking.carrier)
+    marketplace = context.client("marketplace", order.tenant)
+    by_package: dict[str, list[str]] = {}
+    for item_id, package_id in marketplace.set_status_to_packed_by_marketplace(pending).items():
+        by_package.setdefault(package_id, []).append(item_id)
+    for package_id, item_ids in by_package.items():
+        marketplace.set_status_to_ready_to_ship(item_ids, package_id)
     from shared.services.marketplace_flows import refresh_order
     refresh_order(context, order.tenant, order.marketplace_order_id, event)
-    return f"{len(pending)} item(s) set ready to ship"
+    return f"{len(pending)} item(s) packed and set ready to ship (package {', '.join(by_package)})"
 
 
 def _note_on_order(context, event: InboundEvent, candidates, what: str, detail: str) -> Outcome:

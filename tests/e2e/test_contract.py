@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import concurrent.futures
 import json
+import re
 
 import pytest
 import requests
@@ -11,6 +12,7 @@ from localdev.sandboxes.zort import SEED_EXAMPLES, send_webhook
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
+RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")  # 2026-11-23T00:34:10.477Z
 
 
 def call(thor, method, path, key, **kwargs):
@@ -97,6 +99,9 @@ def test_refund_flow_with_idempotency_key(thor, key):
     path = "/v1/orders/fape-7770001/refund"
     first = call(thor, "POST", path, key, params={"tenant": "fape"}, json=body, headers={"Idempotency-Key": "k-1"})
     assert first.status_code == 201, first.text
+    assert RFC3339_UTC.match(first.json()["refund"]["createdAt"]), first.json()["refund"]["createdAt"]
+    for moment in [view["updatedAt"], view["promisedShippingTime"], *(entry["at"] for entry in view["timeline"])]:
+        assert RFC3339_UTC.match(moment), moment  # before: str(datetime), "2026-11-23 00:34:10.477552+00:00"
     assert first.json()["order"]["refundedTotal"] == "1.5"
     again = call(thor, "POST", path, key, params={"tenant": "fape"}, json=body, headers={"Idempotency-Key": "k-1"})
     assert again.status_code == 201 and again.json() == first.json()

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from datetime import datetime, timedelta, timezone
 
@@ -10,6 +11,7 @@ import requests
 
 from shared import cli
 from shared.domain.events import EventStatus, InboundEvent
+from shared.domain.times import rfc3339
 from shared.services.intake import accept_event
 from shared.services.processing import process_event
 
@@ -72,6 +74,9 @@ def test_order_shows_the_full_history_without_personal_data(context, capsys):
         assert expected in out
     for personal in (order.customer.first_name, order.customer.last_name):
         assert personal and personal not in out
+    # times as RFC 3339 UTC with milliseconds (before: "2026-11-23 00:34:10Z")
+    assert rfc3339(order.created_at) in out and rfc3339(order.updated_at) in out
+    assert not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", out)
 
     code, out = run(capsys, "order", f"{TENANT}-7313999")
     assert code == 1 and "no order" in out

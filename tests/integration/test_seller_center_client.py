@@ -6,8 +6,10 @@ Timeout tests get their own: a timeout fault leaves a server thread sleeping for
 """
 from __future__ import annotations
 
+import re
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 import requests
@@ -19,10 +21,13 @@ from shared.models.marketplace import MarketplaceOrder
 
 USER = "faco@thor.local"
 KEY = "sandbox-api-key-faco"
+CHILE_USER = "facl@thor.local"
+CHILE_KEY = "sandbox-api-key-facl"
 
 
 def start_sandbox() -> RunningServer:
-    return RunningServer(create_app({USER: KEY}, currencies={USER: "COP"})).start()
+    return RunningServer(create_app({USER: KEY, CHILE_USER: CHILE_KEY},
+                                    tenants={USER: "faco", CHILE_USER: "facl"})).start()
 
 
 @pytest.fixture(scope="module")
@@ -53,7 +58,7 @@ def sleeps() -> list[float]:
 def make_client(sandbox, sleeps, **overrides) -> SellerCenterClient:
     now = overrides.pop("now", None)
     settings = dict(base_url=sandbox.url, user_id=USER, api_key=KEY, seller_id="SELLER1", business_unit="FACO",
-                    timeout=(1.0, 2.0), max_attempts=4, backoff_base=0.01)
+                    time_zone="America/Bogota", timeout=(1.0, 2.0), max_attempts=4, backoff_base=0.01)
     settings.update(overrides)
     extra = {"now": now} if now else {}
     return SellerCenterClient(SellerCenterConfig(**settings), sleep=sleeps.append, rng=lambda: 0.5, **extra)
@@ -77,12 +82,13 @@ def seen(sandbox, action: str | None = None) -> list[dict]:
     return [r for r in control(sandbox, "requests") if action is None or r["query"].get("Action") == action]
 
 
-def raw_call(sandbox, client: SellerCenterClient, action: str, params: dict, **request_kwargs) -> dict:
+def raw_call(sandbox, client: SellerCenterClient, action: str, params: dict, method: str = "GET",
+             **request_kwargs) -> dict:
     """A signed request sent without the client's parsing, to look at the raw JSON."""
     query = client.signed_params(action, params)
     headers = request_kwargs.pop("headers", {"User-Agent": client.config.user_agent})
-    return requests.get(f"{sandbox.url}/?{canonical_query(query)}", headers=headers, timeout=5,
-                        **request_kwargs).json()
+    return requests.request(method, f"{sandbox.url}/?{canonical_query(query)}", headers=headers, timeout=5,
+                            **request_kwargs).json()
 
 
 # --- round trips ----------------------------------------------------------------------------
@@ -154,30 +160,77 @@ def test_get_order_that_the_marketplace_does_not_return_is_not_found(sandbox, cl
     assert client.get_order_items(555) == []
 
 
-def test_ready_to_ship_moves_items_and_lists_the_order(sandbox, client):
+def test_pack_then_ready_to_ship_moves_items_and_lists_the_order(sandbox, client):
+    """The documented flow: SetStatusToPackedByMarketplace gives the PackageId, SetStatusToReadyToShip
+    sends only OrderItemIds, DeliveryType and PackageId; the marketplace assigns carrier and tracking."""
     before = datetime.now(timezone.utc) - timedelta(seconds=5)
-    client.set_status_to_ready_to_ship(["12350", "12351"], shipping_provider="Blue Express",
-                                       tracking_number="BX1", package_id="PKG9")
+    packages = client.set_status_to_packed_by_marketplace(["12350", "12351"])
+    assert set(packages) == {"12350", "12351"} and len(set(packages.values())) == 1
+    package_id = packages["12350"]
+    assert package_id.startswith("MPDS-200001235-")  # the shape of the SDK sample's MPDS-200131783-9800
+    packed = {item.order_item_id: item for item in client.get_order_items(1235)}
+    assert packed["12350"].status == "pending" and packed["12350"].package_id == package_id
+    assert packed["12350"].tracking_code and packed["12350"].shipment_provider  # set by the marketplace
+
+    client.set_status_to_ready_to_ship(["12350", "12351"], package_id)
     statuses = {item.order_item_id: item for item in client.get_order_items(1235)}
     assert statuses["12350"].status == statuses["12351"].status == "ready_to_ship"
-    assert statuses["12350"].tracking_code == "BX1" and statuses["12350"].package_id == "PKG9"
-    assert statuses["12352"].status == "pending"
+    assert statuses["12352"].status == "pending" and statuses["12352"].package_id is None
     assert sorted(client.get_order(1235).statuses) == ["pending", "ready_to_ship"]
     post = seen(sandbox, "SetStatusToReadyToShip")
-    assert [r["method"] for r in post] == ["POST"] and post[0]["query"]["OrderItemIds"] == "[12350,12351]"
+    assert [r["method"] for r in post] == ["POST"]
+    sent = {k: v for k, v in post[0]["query"].items()
+            if k not in ("Action", "Format", "Timestamp", "UserID", "Version", "Signature")}
+    assert sent == {"OrderItemIds": "[12350,12351]", "DeliveryType": "dropship", "PackageId": package_id}
     assert [o.order_id for o in client.get_orders(before)] == ["1235"]
+    assert client.set_status_to_packed_by_marketplace(["12350"]) == {"12350": package_id}  # packing again: same
 
 
-def test_control_route_changes_statuses_and_ready_to_ship_then_refuses(sandbox, client):
+def test_control_route_changes_statuses_and_packing_then_refuses(sandbox, client):
     control(sandbox, "items/status", {"order_item_ids": ["12330"], "status": "shipped"})
     assert client.get_order_items(1233)[0].status == "shipped"
     with pytest.raises(SellerCenterError) as caught:
-        client.set_status_to_ready_to_ship(["12330"])
-    assert caught.value.retryable is False and caught.value.http_status == 400
+        client.set_status_to_packed_by_marketplace(["12330"])
+    assert caught.value.code == "E073" and caught.value.retryable is False and caught.value.http_status == 400
+
+
+def sandbox_refusal(sandbox, client, action: str, params: dict) -> dict:
+    raw = raw_call(sandbox, client, action, params, method="POST")
+    assert set(raw) == {"ErrorResponse"} and raw["ErrorResponse"]["Body"] == {}
+    head = raw["ErrorResponse"]["Head"]
+    assert set(head) == {"RequestAction", "ErrorType", "ErrorCode", "ErrorMessage"} and head["RequestAction"] == action
+    assert head["ErrorType"] == "Sender" and head["ErrorMessage"].startswith(head["ErrorCode"] + ": ")
+    return head
+
+
+def test_sandbox_refuses_what_the_documented_error_tables_list(sandbox, client):
+    """Falabella v600 SetStatusToReadyToShip / SetStatusToPackedByMarketplace error tables."""
+    package_id = client.set_status_to_packed_by_marketplace(["12350"])["12350"]
+    rts = "SetStatusToReadyToShip"
+    thor_before_the_change = {"OrderItemIds": "[12350]", "DeliveryType": "dropship",
+                              "ShippingProvider": "Blue Express", "TrackingNumber": "BX1"}
+    head = sandbox_refusal(sandbox, client, rts, thor_before_the_change)
+    assert head["ErrorCode"] == "E091" and "send_to_warehouse" in head["ErrorMessage"]
+    assert sandbox_refusal(sandbox, client, "SetStatusToPackedByMarketplace",
+                           {"OrderItemIds": "[12350]", "DeliveryType": "dropship",
+                            "ShippingProvider": "Blue Express"})["ErrorCode"] == "E091"
+    cases = {
+        "E024": {"OrderItemIds": "[12350]", "DeliveryType": "courier", "PackageId": package_id},
+        "E023": {"OrderItemIds": "12350", "DeliveryType": "dropship", "PackageId": package_id},
+        "E020": {"OrderItemIds": "[12359]", "DeliveryType": "dropship", "PackageId": package_id},
+        "E029": {"OrderItemIds": "[12350,12340]", "DeliveryType": "dropship", "PackageId": package_id},
+        "E122": {"OrderItemIds": "[12350]", "DeliveryType": "dropship", "PackageId": "MPDS-1-0001"},
+    }
+    for code, params in cases.items():
+        assert sandbox_refusal(sandbox, client, rts, params)["ErrorCode"] == code, code
+    never_packed = {"OrderItemIds": "[12351]", "DeliveryType": "dropship"}
+    assert sandbox_refusal(sandbox, client, rts, never_packed)["ErrorCode"] == "E122"
+    assert {item.order_item_id: item.status for item in client.get_order_items(1235)}["12350"] == "pending"
+    client.set_status_to_ready_to_ship(["12350"], package_id)  # the documented call still works
 
 
 def test_reset_clears_statuses_and_listed_orders(sandbox, client):
-    client.set_status_to_ready_to_ship(["12330"])
+    client.set_status_to_ready_to_ship(["12330"], client.set_status_to_packed_by_marketplace(["12330"])["12330"])
     control(sandbox, "orders", {"order_ids": [77]})
     control(sandbox, "reset", {})
     assert client.get_order_items(1233)[0].status == "pending"
@@ -194,7 +247,7 @@ def test_get_orders_filters_by_update_and_pages(sandbox, client):
     assert client.get_orders(datetime(2024, 1, 1, tzinfo=timezone.utc), limit=1)[0].order_id == "11"
     query = seen(sandbox, "GetOrders")[0]["query"]
     assert query["Version"] == "2.0" and query["SortBy"] == "updated_at" and query["SortDirection"] == "ASC"
-    assert query["UpdatedAfter"] == "2024-06-01T12:00:00+00:00"
+    assert query["UpdatedAfter"] == "2024-06-01T07:00:00-05:00"  # Bogotá wall clock, with its offset
 
 
 def test_requests_carry_user_agent_and_versions(sandbox, client):
@@ -204,6 +257,61 @@ def test_requests_carry_user_agent_and_versions(sandbox, client):
     assert order_request["query"]["Version"] == "2.0" and items_request["query"]["Version"] == "1.0"
     assert order_request["headers"]["user-agent"] == client.config.user_agent
     assert order_request["headers"]["user-agent"].startswith("SELLER1/Python/3.")
+
+
+def test_the_documented_three_part_user_agent_is_enough(sandbox, client):
+    """developers.falabella.com getting-started: Falabella_SellerId/Programming_language/version."""
+    ok = raw_call(sandbox, client, "GetOrder", {"OrderId": "1"}, headers={"User-Agent": "JJJ123/PHP/8.1.7"})
+    assert "SuccessResponse" in ok
+    short = raw_call(sandbox, client, "GetOrder", {"OrderId": "1"}, headers={"User-Agent": "JJJ123/PHP"})
+    assert short["ErrorResponse"]["Head"]["ErrorCode"] == "E001"
+
+
+# --- local times ----------------------------------------------------------------------------
+
+HEAD_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$")  # 2019-02-27T12:52:46-0500
+
+
+def test_sandbox_answers_in_the_storefront_local_time_like_the_real_api(sandbox, client):
+    """Shape of LinioIT/seller-center-sdk gsc-master tests/_schemas/Order/OrderResponse.xml: Head
+    Timestamp with offset -0500, CreatedAt local, AddressUpdatedAt in UTC (5 h later)."""
+    raw = raw_call(sandbox, client, "GetOrder", {"OrderId": "1234"})
+    head = raw["SuccessResponse"]["Head"]
+    assert HEAD_TIMESTAMP.match(head["Timestamp"]) and head["Timestamp"].endswith("-0500")
+    order = raw["SuccessResponse"]["Body"]["Orders"]["Order"]
+    created_local = datetime.strptime(order["CreatedAt"], "%Y-%m-%d %H:%M:%S")
+    address_utc = datetime.strptime(order["AddressUpdatedAt"], "%Y-%m-%d %H:%M:%S")
+    assert address_utc - created_local == timedelta(hours=5)
+    parsed = client.get_order(1234)
+    assert parsed.created_at == parsed.address_updated_at == address_utc.replace(tzinfo=timezone.utc)
+    assert order["OperatorCode"] == "FACO"
+
+
+def test_each_user_gets_its_own_storefront_zone(sandbox, sleeps):
+    chile = make_client(sandbox, sleeps, user_id=CHILE_USER, api_key=CHILE_KEY, business_unit="FACL",
+                        time_zone="America/Santiago")
+    raw = raw_call(sandbox, chile, "GetOrder", {"OrderId": "1234"})
+    offset = datetime.now(ZoneInfo("America/Santiago")).strftime("%z")
+    assert raw["SuccessResponse"]["Head"]["Timestamp"].endswith(offset)  # -0300 in summer, -0400 in winter
+    order = chile.get_order(1234)
+    assert order.created_at == order.address_updated_at
+    assert raw["SuccessResponse"]["Body"]["Orders"]["Order"]["OperatorCode"] == "FACL"
+
+
+def test_get_orders_window_across_chile_clock_changes(sandbox, sleeps):
+    """UpdatedAfter goes as Santiago's wall clock with the offset in force at that instant."""
+    chile = make_client(sandbox, sleeps, user_id=CHILE_USER, api_key=CHILE_KEY, business_unit="FACL",
+                        time_zone="America/Santiago")
+    fall_back = datetime(2026, 4, 5, 3, tzinfo=timezone.utc)      # 00:00 -03 → 23:00 -04
+    spring_forward = datetime(2026, 9, 6, 4, tzinfo=timezone.utc)  # 00:00 -04 → 01:00 -03
+    control(sandbox, "orders", {"order_ids": [21], "updated_at": (fall_back + timedelta(minutes=10)).isoformat()})
+    control(sandbox, "orders", {"order_ids": [22], "updated_at": (spring_forward + timedelta(minutes=10)).isoformat()})
+    assert [o.order_id for o in chile.get_orders(fall_back - timedelta(minutes=30))] == ["21", "22"]
+    assert [o.order_id for o in chile.get_orders(spring_forward - timedelta(minutes=30))] == ["22"]
+    sent = [r["query"]["UpdatedAfter"] for r in seen(sandbox, "GetOrders")]
+    assert sent == ["2026-04-04T23:30:00-03:00", "2026-09-05T23:30:00-04:00"]
+    updated = {o.order_id: o.updated_at for o in chile.get_orders(datetime(2026, 1, 1, tzinfo=timezone.utc))}
+    assert updated["22"] == spring_forward + timedelta(minutes=10)  # 01:10 -03, read back exactly
 
 
 # --- errors the API answers -----------------------------------------------------------------
@@ -304,7 +412,7 @@ def test_connection_refused_is_retryable(sleeps):
     closed = RunningServer(create_app({USER: KEY}))
     url = closed.url
     closed.server.server_close()
-    config = SellerCenterConfig(base_url=url, user_id=USER, api_key=KEY, seller_id="S", business_unit="FACO",
+    config = SellerCenterConfig(base_url=url, user_id=USER, api_key=KEY, seller_id="S", business_unit="FACO", time_zone="America/Bogota",
                                 timeout=(0.5, 0.5), max_attempts=2, backoff_base=0.01)
     with pytest.raises(SellerCenterError) as caught:
         SellerCenterClient(config, sleep=sleeps.append).get_order(1)

@@ -103,3 +103,46 @@ def test_numeric_and_unknown_codes_never_fail_the_event_and_stay_on_the_timeline
     oms = requests.get(stack.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
     synced = [o["order"] for o in oms if o["order"]["orderRef"] == order.internal_order_id][0]
     assert synced["paymentStatus"] == "OTHER"
+
+
+def marketplace_status_calls(stack) -> list[dict]:
+    seen = requests.get(stack.servers["marketplace"].url + "/_sandbox/requests", timeout=5).json()
+    actions = ("SetStatusToPackedByMarketplace", "SetStatusToReadyToShip")
+    return [r for r in seen if r["query"].get("Action") in actions]
+
+
+def send_tracking(context, tenant, order, number):
+    tracking = [{"trackingno": number, "trackingurl": "", "shippingdate": None}]
+    event_id = record(context, tenant, "UPDATEORDERTRACKING", tracking,
+                      {"id": "77", "number": order.internal_order_id})
+    assert process_event(context, tenant, event_id) is EventStatus.COMPLETED
+    return context.orders.get(tenant, order.internal_order_id)[0]
+
+
+def test_tracking_with_ready_to_ship_on_packs_then_sets_ready_to_ship_with_the_package(context, stack, monkeypatch):
+    """Before: one SetStatusToReadyToShip with ShippingProvider + TrackingNumber and no PackageId, which
+    the marketplace refuses (E091); now the documented pack → ready-to-ship pair."""
+    from shared.bootstrap import get_context, reset_context
+    monkeypatch.setenv("MARKETPLACE_READY_TO_SHIP_FACL", "true")
+    reset_context()
+    context = get_context()
+    order = create_order(context, "facl", ORDER_ID + 20)  # 6660020 % 3 == 0 → one item
+    order = send_tracking(context, "facl", order, "ZT-RTS-1")
+    calls = marketplace_status_calls(stack)
+    assert [c["query"]["Action"] for c in calls] == ["SetStatusToPackedByMarketplace", "SetStatusToReadyToShip"]
+    assert all(c["method"] == "POST" for c in calls)
+    packed, ready = (
+        {k: v for k, v in c["query"].items() if k not in ("Action", "Format", "Timestamp", "UserID", "Version", "Signature")}
+        for c in calls)
+    item_ids = "[" + ",".join(item.item_id for item in order.items) + "]"
+    assert packed == {"OrderItemIds": item_ids, "DeliveryType": "dropship"}
+    assert set(ready) == {"OrderItemIds", "DeliveryType", "PackageId"} and ready["PackageId"].startswith("MPDS-")
+    assert {item.status for item in order.items} == {"ready_to_ship"}
+    assert {item.tracking.number for item in order.items} == {"ZT-RTS-1"}  # ZORT's number stays Thor's
+
+
+def test_tracking_with_ready_to_ship_off_leaves_the_marketplace_alone(context, stack):
+    order = create_order(context, "facl", ORDER_ID + 21)
+    order = send_tracking(context, "facl", order, "ZT-RTS-2")
+    assert marketplace_status_calls(stack) == []
+    assert {item.status for item in order.items} == {"pending"}

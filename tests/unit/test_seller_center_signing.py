@@ -86,7 +86,7 @@ def test_timestamp_format_is_utc_with_offset_and_seconds():
 
 def test_client_signs_every_parameter_but_signature():
     config = SellerCenterConfig(base_url="http://x", user_id="look@me.com", api_key=VECTOR_KEY,
-                                seller_id="S1", business_unit="FACO")
+                                seller_id="S1", business_unit="FACO", time_zone="America/Bogota")
     client = SellerCenterClient(config, now=lambda: datetime(2015, 7, 1, 11, 11, 11, tzinfo=timezone.utc))
     params = client.signed_params("GetOrder", {"OrderId": "42"}, version="2.0")
     signature = params.pop("Signature")
@@ -95,12 +95,21 @@ def test_client_signs_every_parameter_but_signature():
     assert signature == sign(params, VECTOR_KEY)
 
 
-def test_user_agent_format_and_repr_without_api_key():
+def test_user_agent_starts_with_the_documented_form_and_repr_has_no_api_key():
+    """Documented (developers.falabella.com getting-started): SellerId/Language/LanguageVersion, e.g.
+    JJJ123/PHP/8.1.7 (full version); Thor appends integration type and business unit as optional parts."""
     config = SellerCenterConfig(base_url="http://x", user_id="u", api_key="top-secret",
-                                seller_id="SELLER1", business_unit="FACO")
-    major, minor = sys.version_info[:2]
-    assert config.user_agent == f"SELLER1/Python/{major}.{minor}/PROPIA/FACO"
+                                seller_id="SELLER1", business_unit="FACO", time_zone="America/Bogota")
+    major, minor, micro = sys.version_info[:3]
+    assert config.user_agent.split("/")[:3] == ["SELLER1", "Python", f"{major}.{minor}.{micro}"]
+    assert config.user_agent == f"SELLER1/Python/{major}.{minor}.{micro}/PROPIA/FACO"
     assert "top-secret" not in repr(config)
+
+
+def test_an_unknown_time_zone_is_refused_at_configuration():
+    with pytest.raises(Exception):
+        SellerCenterConfig(base_url="http://x", user_id="u", api_key="k", seller_id="S", business_unit="FACO",
+                           time_zone="Mars/Olympus_Mons")
 
 
 @pytest.mark.parametrize(("raw", "code"), [("E007", "E007"), ("7", "E007"), ("E7", "E007"),

@@ -58,3 +58,18 @@ def test_the_running_app_blocks_a_half_configured_tenant_instead_of_refusing_eve
     with pytest.raises(NotConfigured) as blocked:
         build_client(settings, "oms", "faco")
     assert blocked.value.missing == ["OMS_TENANT_FACO"]
+
+
+def test_ready_to_ship_is_off_unless_asked_for_in_the_example_and_in_infra():
+    """It changes orders in the real storefront (pack + ready to ship), so nothing turns it on by default."""
+    from shared.connectors import ready_to_ship_enabled
+    from shared.tenants import TENANTS
+    values = json.loads((ROOT / "local.settings.example.json").read_text())["Values"]
+    settings = load_settings(values)
+    assert not any(ready_to_ship_enabled(settings, tenant) for tenant in TENANTS)
+    assert {values[f"MARKETPLACE_READY_TO_SHIP_{t.upper()}"] for t in TENANTS} == {"false"}
+    marketplace = {"MARKETPLACE_USER_ID_FACO": "u", "MARKETPLACE_API_KEY_FACO": "k", "MARKETPLACE_SELLER_ID_FACO": "s"}
+    assert not ready_to_ship_enabled(load_settings({**BASE, **marketplace}), "faco")
+    assert ready_to_ship_enabled(load_settings({**BASE, **marketplace, "MARKETPLACE_READY_TO_SHIP_FACO": "true"}), "faco")
+    for params in ROOT.glob("infra/*.bicepparam"):
+        assert "READY_TO_SHIP" not in params.read_text()  # app setting absent: off

@@ -1,0 +1,145 @@
+"""Reconciliation's window and checkpoint across Santiago's clock changes (in-memory fakes of the ports).
+
+The fake marketplace writes UpdatedAt as Santiago's zone-less wall clock, as the real one does
+(LinioIT/seller-center-sdk gsc-master tests/_schemas/Order/OrderResponse.xml), and filters GetOrders
+``UpdatedAfter`` one of two ways, since no source says which the real API does: by the instant the
+offset gives, or by the wall clock alone (ignoring the offset). Thor must be right with both.
+Clock changes of 2026 (checked with zoneinfo): back on 2026-04-05 03:00Z (00:00 -03 → 23:00 -04),
+forward on 2026-09-06 04:00Z (00:00 -04 → 01:00 -03).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from types import SimpleNamespace
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from shared.domain.order import Order, OrderItem
+from shared.models.marketplace import MarketplaceOrder
+from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_tenant
+
+UTC = timezone.utc
+SANTIAGO = ZoneInfo("America/Santiago")
+TENANT = "facl"
+FALL_BACK = datetime(2026, 4, 5, 3, tzinfo=UTC)
+SPRING_FORWARD = datetime(2026, 9, 6, 4, tzinfo=UTC)
+
+
+@dataclass
+class FakeMarketplace:
+    compare: str  # "instant" or "wall clock"
+    changes: dict[str, datetime] = field(default_factory=dict)  # order id → real instant of its last change
+    sent: list[str] = field(default_factory=list)
+
+    def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0):
+        from shared.adapters.seller_center import format_local_filter
+        text = format_local_filter(updated_after, SANTIAGO)
+        self.sent.append(text)
+        after = datetime.fromisoformat(text)
+        wall = lambda moment: moment.astimezone(SANTIAGO).replace(tzinfo=None)  # noqa: E731
+        if self.compare == "instant":
+            listed = [oid for oid, when in self.changes.items() if when > after]
+        else:
+            listed = [oid for oid, when in self.changes.items() if wall(when) > after.replace(tzinfo=None)]
+        listed.sort(key=lambda oid: wall(self.changes[oid]))
+        rows = [{"OrderId": oid, "UpdatedAt": wall(self.changes[oid]).strftime("%Y-%m-%d %H:%M:%S"),
+                 "Statuses": {"Status": "pending"}} for oid in listed[offset:offset + limit]]
+        return [MarketplaceOrder.from_api(row, zone=SANTIAGO) for row in rows]
+
+
+class FakeCheckpoints:
+    def __init__(self):
+        self.saved: dict[tuple[str, str], SimpleNamespace] = {}
+
+    def get(self, name, key):
+        return self.saved.get((name, key))
+
+    def save(self, name, key, position, summary, now):
+        current = self.saved.get((name, key))
+        if current is not None and current.position and current.position > position:
+            position = current.position
+        self.saved[(name, key)] = SimpleNamespace(key=key, position=position, summary=summary, updated_at=now)
+        return self.saved[(name, key)]
+
+
+class FakeEvents:
+    def __init__(self):
+        self.events = {}
+
+    def add(self, event):
+        if event.event_id in self.events:
+            return False
+        self.events[event.event_id] = event
+        return True
+
+    def get(self, tenant, event_id):
+        return self.events.get(event_id)
+
+
+def synced_order(order_id: str, last_change: datetime) -> Order:
+    order = Order(tenant=TENANT, marketplace_order_id=order_id, internal_order_id=f"{TENANT}-{order_id}",
+                  items=[OrderItem(item_id=f"{order_id}0", sku="S", status="pending")],
+                  fetched=True, oms_synced=True, version=3, oms_synced_version=3)
+    order.updated_at = last_change
+    return order
+
+
+def context_for(marketplace: FakeMarketplace, orders: dict[str, Order], checkpoint: datetime):
+    checkpoints = FakeCheckpoints()
+    checkpoints.save(CHECKPOINT_NAME, TENANT, checkpoint, {}, checkpoint)
+    stored = {o.internal_order_id: (o, "etag") for o in orders.values()}
+    return SimpleNamespace(
+        settings=SimpleNamespace(tenant_system=lambda tenant, system: {"USER_ID": "u"}),
+        checkpoints=checkpoints, events=FakeEvents(), queue=SimpleNamespace(send=lambda *a, **k: None),
+        orders=SimpleNamespace(get=lambda tenant, internal_id: stored.get(internal_id)),
+        client=lambda system, tenant: marketplace)
+
+
+@pytest.mark.parametrize("compare", ["instant", "wall clock"])
+def test_a_change_in_the_hour_santiago_lives_twice_is_repaired_and_the_checkpoint_does_not_run_ahead(compare):
+    """Before: UpdatedAfter went as UTC and UpdatedAt was read as UTC, so this change (23:10 -04, the
+    second 23:10 of 2026-04-04) looked older than Thor's last change (02:40Z) and was never repaired."""
+    thor_last_change = FALL_BACK - timedelta(minutes=20)          # 02:40Z = 23:40 -03 (first 23:xx)
+    changed = FALL_BACK + timedelta(minutes=10)                   # 03:10Z = 23:10 -04 (second 23:xx)
+    checkpoint = FALL_BACK - timedelta(minutes=10)                # 02:50Z = 23:50 -03
+    marketplace = FakeMarketplace(compare, {"9200001": changed})
+    context = context_for(marketplace, {"9200001": synced_order("9200001", thor_last_change)}, checkpoint)
+
+    summary = reconcile_tenant(context, TENANT, now=FALL_BACK + timedelta(minutes=20))
+
+    assert [r["order_id"] for r in summary["repaired"]] == ["9200001"]
+    assert summary["repaired"][0]["reason"] == "updated in the marketplace after Thor's last change"
+    # the window starts the hour earlier: 02:49Z - 1 h, as Santiago's wall clock with its offset
+    assert marketplace.sent == ["2026-04-04T22:49:00-03:00"]
+    assert summary["since"] == "2026-04-05T01:49:00.000Z"
+    # the ambiguous 23:10 is kept as its earlier reading: the checkpoint never passes the marketplace
+    assert context.checkpoints.get(CHECKPOINT_NAME, TENANT).position == checkpoint
+    assert summary["checkpoint"] == "2026-04-05T02:50:00.000Z"
+
+
+@pytest.mark.parametrize("compare", ["instant", "wall clock"])
+def test_a_change_after_santiago_springs_forward_is_repaired_and_moves_the_checkpoint_exactly(compare):
+    thor_last_change = SPRING_FORWARD - timedelta(minutes=10)     # 03:50Z = 23:50 -04
+    changed = SPRING_FORWARD + timedelta(minutes=5)               # 04:05Z = 01:05 -03 (00:xx never happened)
+    checkpoint = SPRING_FORWARD - timedelta(minutes=5)            # 03:55Z = 23:55 -04
+    marketplace = FakeMarketplace(compare, {"9200002": changed, "9200003": thor_last_change - timedelta(hours=2)})
+    context = context_for(marketplace, {"9200002": synced_order("9200002", thor_last_change)}, checkpoint)
+
+    summary = reconcile_tenant(context, TENANT, now=SPRING_FORWARD + timedelta(minutes=10))
+
+    assert marketplace.sent == ["2026-09-05T23:54:00-04:00"]  # no clock went back: only the usual overlap
+    assert [r["order_id"] for r in summary["repaired"]] == ["9200002"] and summary["checked"] == 1
+    assert context.checkpoints.get(CHECKPOINT_NAME, TENANT).position == changed
+    assert summary["checkpoint"] == "2026-09-06T04:05:00.000Z"
+    assert summary["at"] == "2026-09-06T04:10:00.000Z"
+
+
+def test_an_order_thor_changed_last_is_not_repaired_outside_the_repeated_hour():
+    thor_last_change = FALL_BACK + timedelta(hours=3)
+    changed = FALL_BACK + timedelta(hours=2)                      # 01:00 -04 on 04-05: not ambiguous
+    marketplace = FakeMarketplace("instant", {"9200004": changed})
+    context = context_for(marketplace, {"9200004": synced_order("9200004", thor_last_change)}, changed - timedelta(minutes=5))
+    summary = reconcile_tenant(context, TENANT, now=FALL_BACK + timedelta(hours=4))
+    assert summary["checked"] == 1 and summary["repaired"] == []
