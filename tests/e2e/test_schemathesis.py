@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
 SEED = 20261123
-MAX_EXAMPLES = 25
+MAX_EXAMPLES = 60
 
 
 def described_api():
