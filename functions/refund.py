@@ -9,6 +9,7 @@ from shared.services.refunds import request_refund
 
 bp = func.Blueprint()
 MAX_IDEMPOTENCY_KEY = 255
+KEY_CHARACTERS = frozenset(map(chr, range(0x20, 0x7f)))  # visible ASCII and space, as openapi.json says
 
 
 @bp.function_name("refund")
@@ -17,8 +18,8 @@ MAX_IDEMPOTENCY_KEY = 255
 def refund(req: func.HttpRequest) -> func.HttpResponse:
     tenant = require_tenant(req.params.get("tenant"), "tenant")
     key = req.headers.get("idempotency-key")
-    if key is not None and not (0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY and key.isprintable()):
-        raise Problem(400, "Invalid Idempotency-Key", "Idempotency-Key must be 1-255 printable characters",
+    if key is not None and not (0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY and set(key) <= KEY_CHARACTERS):
+        raise Problem(400, "Invalid Idempotency-Key", "Idempotency-Key must be 1-255 visible ASCII characters",
                       "Idempotency-Key")
     body = require_object(read_json(req))
     try:

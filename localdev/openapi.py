@@ -8,6 +8,7 @@ import json
 import sys
 
 from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema
 
 from shared.models.webhooks import (ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook,
                                     RefundRequest)
@@ -36,16 +37,32 @@ ZORT_FORM = {"type": "object", "properties": {
     "payload": {"type": "string", "description": "the event's JSON; a form without it is recorded whole"},
     "method": {"type": "string"}}}
 TENANT_PARAM = {"name": "tenantId", "in": "path", "required": True, "schema": {"enum": list(TENANTS)}}
+RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "required": True,
+                               "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
+HEALTH = {"type": "object", "required": ["status", "storage"], "additionalProperties": False,
+          "properties": {"status": {"enum": ["ok", "degraded"]}, "storage": {"enum": ["reachable", "unreachable"]}}}
+# The Functions host (and the local runner) checks the function key before anything else and answers
+# 401 with an empty body; ZORT's key1 is checked by Thor, which answers a problem.
+FUNCTION_KEY = [{"code": []}, {"functionsKey": []}]
 
 
-def _schema(model) -> dict:
+class _NumbersAsText(GenerateJsonSchema):
+    """ZORT's models read a number where they expect text (`coerce_numbers_to_str`): say so."""
+
+    def str_schema(self, schema) -> dict:
+        return {"anyOf": [super().str_schema(schema), {"type": "number"}]}
+
+
+def _schema(model, generator: type[GenerateJsonSchema] = GenerateJsonSchema) -> dict:
     adapter = model if isinstance(model, TypeAdapter) else TypeAdapter(model)
-    return adapter.json_schema(ref_template="#/components/schemas/{model}", mode="validation")
+    return adapter.json_schema(ref_template="#/components/schemas/{model}", mode="validation",
+                               schema_generator=generator)
 
 
 HOST_401 = ("Missing or wrong function key (`?code=` or `x-functions-key`). The Functions host answers this "
             "itself, before Thor runs, with an EMPTY body: no problem document. A key copied with a trailing "
             "`/` (as in `?code={token}/`) is a wrong key.")
+HOST_401_ANSWER = {"description": HOST_401}
 KEY_NOTE = ("Every operation needs a function key: `?code={key}` or the `x-functions-key` header. The key is "
             "exactly the value Thor's operators gave you: the `/` that ends the example URL "
             "`/v1/orders/{internalOrderId}/status?code={token}/` is not part of it, and a key sent with it "
@@ -53,15 +70,16 @@ KEY_NOTE = ("Every operation needs a function key: `?code={key}` or the `x-funct
 
 
 def _problems(*statuses: int) -> dict:
-    described = {400: "Malformed request (the problem names the field)",
+    """Problem answers; every operation also has the host's 401, 413 (any body over 1 MiB) and 503."""
+    described = {400: "Malformed request (the problem names the field)", 401: "Missing or wrong ZORT key1",
                  404: "Unknown tenant or order", 409: "State conflict", 413: "Body over 1 MiB",
                  415: "Unsupported content type", 422: "A rule is broken",
                  503: "Storage unreachable: retry after Retry-After seconds"}
     answers = {str(s): {"description": described[s],
                         "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-               for s in statuses if s != 401}
-    if 401 in statuses:
-        answers["401"] = {"description": HOST_401}
+               for s in sorted({*statuses, 413, 503}) if s != 401}
+    answers["503"]["headers"] = RETRY_AFTER
+    answers["401"] = dict(HOST_401_ANSWER)
     return answers
 
 
@@ -72,7 +90,7 @@ def _webhook(summary: str, model: type[BaseModel]) -> dict:
             "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}},
         "responses": {"200": {"description": "Recorded (or a duplicate of a recorded event)",
                               "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ack"}}}},
-                      **_problems(400, 401, 404, 413, 415, 503)},
+                      **_problems(400, 404, 415)},
     }}
 
 
@@ -86,7 +104,7 @@ def build() -> dict:
     for method, model in sorted(EVENT_MODELS.items()):
         name = f"Zort{model.__name__}"
         if name not in components:
-            schema = _schema(model)
+            schema = _schema(model, _NumbersAsText)
             components.update({f"Zort{k}": v for k, v in schema.pop("$defs", {}).items()})
             components[name] = json.loads(json.dumps(schema).replace("#/components/schemas/",
                                                                       "#/components/schemas/Zort"))
@@ -113,13 +131,14 @@ def build() -> dict:
                                                "events (ZORT v4) are recorded as sent."},
                                {"name": "id", "in": "query", "schema": {"type": "string"}},
                                {"name": "number", "in": "query", "schema": {"type": "string"}},
-                               {"name": "paymentstatus", "in": "query", "schema": {"type": "string"}},
-                               {"name": "Authorization", "in": "header", "schema": {"type": "string"}},
-                               {"name": "key1", "in": "header", "schema": {"type": "string"}}],
+                               {"name": "paymentstatus", "in": "query", "schema": {"type": "string"}}],
+                "security": [{**alternative, "zortKey1": []} for alternative in FUNCTION_KEY],
                 "requestBody": {"content": {
                     "application/x-www-form-urlencoded": {"schema": ZORT_FORM},
                     "multipart/form-data": {"schema": ZORT_FORM},
-                    "application/json": {"schema": {"oneOf": zort_refs}}}},
+                    "application/json": {"schema": {"anyOf": [
+                        {"oneOf": zort_refs},
+                        {"description": "Contact and warehouse events (ZORT v4) are recorded as sent, any JSON"}]}}}},
                 "responses": {"200": {"description": "Recorded, or a ping", "content": {"application/json": {
                     "schema": {"oneOf": [{"$ref": "#/components/schemas/Ack"}, READY]}}}},
                     **_problems(400, 401, 404, 413, 415, 503),
@@ -132,34 +151,43 @@ def build() -> dict:
             "parameters": [{"name": "internalOrderId", "in": "path", "required": True, "schema": {"type": "string"}}],
             "responses": {"200": {"description": "The order", "content": {"application/json": {
                 "schema": {"type": "object", "required": ["internalOrderId", "tenant", "status", "items", "timeline"]}}}},
-                **_problems(401, 404, 503)},
+                **_problems(404)},
         }},
         "/v1/orders/{id}/refund": {"post": {
             "summary": "Refund or exchange some of an order's products",
             "description": REFUND_RULES,
             "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
                            {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
-                           {"name": "Idempotency-Key", "in": "header", "schema": {"type": "string", "maxLength": 255}}],
+                           {"name": "Idempotency-Key", "in": "header", "schema": {
+                               "type": "string", "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"}}],
             "requestBody": {"required": True, "content": {"application/json": {
                 "schema": {"$ref": "#/components/schemas/RefundRequest"}}}},
-            "responses": {"201": {"description": "The refund and the order's refund totals"},
-                          **_problems(400, 401, 404, 409, 413, 415, 422, 503)},
+            "responses": {"201": {"description": "The refund and the order's refund totals", "content": {
+                "application/json": {"schema": {"type": "object", "required": ["refund", "order"]}}}},
+                          **_problems(400, 404, 409, 415, 422)},
         }},
         "/health": {"get": {"summary": "Storage reachability", "responses": {
-            "200": {"description": "Healthy"}, "401": {"description": HOST_401},
-            "503": {"description": "Storage unreachable"}}}},
+            "200": {"description": "Storage reachable", "content": {"application/json": {"schema": HEALTH}}},
+            "401": HOST_401_ANSWER,
+            "413": _problems(413)["413"],
+            "503": {"description": "Storage unreachable", "headers": RETRY_AFTER,
+                    "content": {"application/json": {"schema": HEALTH}}}}}},
     }
     return {
         "openapi": "3.1.0",
         "info": {"title": "Thor", "version": "1.0.0",
-                 "description": "Marketplace integration hub: webhooks in, webtracking and refunds out. " + KEY_NOTE},
+                 "description": "Marketplace integration hub: webhooks in, webtracking and refunds out. " + KEY_NOTE
+                                + " The key is checked before anything else (401); a method a path does not serve "
+                                  "answers 405 with `Allow`."},
         "servers": [{"url": "https://thorfunctionstest.azurewebsites.net"},
                     {"url": "https://thorfunctionsprod.azurewebsites.net"}, {"url": "http://localhost:7071"}],
-        "security": [{"code": []}, {"functionsKey": []}],
+        "security": FUNCTION_KEY,
         "paths": paths,
         "components": {"schemas": components, "securitySchemes": {
             "code": {"type": "apiKey", "in": "query", "name": "code"},
-            "functionsKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"}}},
+            "functionsKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+            "zortKey1": {"type": "apiKey", "in": "header", "name": "Authorization",
+                         "description": "`Basic {key1}`: the tenant's ZORT key1, as ZORT sends it"}}},
     }
 
 

@@ -17,6 +17,10 @@ from localdev.azurite import ROOT
 from localdev.stack import EXAMPLE_SETTINGS, Stack
 
 SETTINGS = ROOT / "local.settings.json"
+# Azurite 3.x keeps tables and queues in LokiJS databases saved every 5 s (autosaveInterval 5000) and on
+# a clean exit (SIGINT / SIGTERM close them, saving what changed); a hard kill loses what came since.
+DATA_KEPT = ("Azurite saves to disk every 5 s and when stopped cleanly (Ctrl-C): a hard kill "
+             "(kill -9, a crash, power loss) loses what changed in the last ~5 s, acknowledged events included")
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
@@ -45,7 +49,8 @@ def main() -> int:
                 print(f"{name} sandbox: {server.url}  (requests: {server.url}/_sandbox/requests)")
         else:
             print("external systems: using the URLs in local.settings.json (no sandboxes)")
-        print(f"storage: Azurite on 127.0.0.1:10000-10002, data in .azurite/")
+        print("storage: Azurite on 127.0.0.1:10000-10002, data in .azurite/\n"
+              f"  {DATA_KEPT}")
         stack.start_runner(stdout=sys.stdout)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while stack.runner.poll() is None:

@@ -2,7 +2,11 @@
 
 Core Tools can't be installed everywhere and does not check keys locally, so this runner:
 - serves every HTTP function on its route (route prefix from host.json), concurrently;
-- checks function keys (`?code=` or `x-functions-key`) against `LOCAL_FUNCTION_KEY` in constant time;
+- checks function keys (`?code=` or `x-functions-key`) against `LOCAL_FUNCTION_KEY` in constant time,
+  before anything else about the request (a 405 without a key would tell a stranger a route exists);
+- answers a method a route does not serve with 405 and `Allow`, and refuses a body over Thor's 1 MiB
+  limit with 413 from its Content-Length before reading it (a chunked body is read up to 1 MiB + 1);
+- logs each request on one line: CR, LF and other control characters a caller sent are escaped;
 - runs queue triggers against the storage queue with the host's semantics (visibility timeout,
   dequeue count, `<queue>-poison` after `maxDequeueCount`), and timer triggers on their schedule.
 
@@ -28,13 +32,30 @@ import azure.functions as func
 from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 from werkzeug.routing import Map, Rule
-from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("thor.runner")
-MAX_REQUEST_BYTES = 100 * 1024 * 1024  # the Functions host's limit
+MAX_REQUEST_BYTES = 1024 * 1024  # Thor's own limit (functions/_http.py); the Azure host's is 100 MB
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7f)} | {0x0d: "\\r", 0x0a: "\\n", 0x09: "\\t"}
+
+
+def one_line(text: object) -> str:
+    """`text` with CR, LF and other control characters escaped, so a caller can't forge log lines."""
+    return str(text).translate(_CONTROL)
+
+
+class OneLineLogs(logging.Filter):
+    """Escapes control characters in every message (tracebacks, added by the formatter, keep theirs)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        escaped = one_line(message)
+        if escaped != message:
+            record.msg, record.args = escaped, ()
+        return True
 
 
 def load_local_settings(path: Path) -> None:
@@ -57,9 +78,28 @@ def _timespan_seconds(text: str, default: float) -> float:
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
-def _problem(status: int, title: str, detail: str) -> Response:
+def _problem(status: int, title: str, detail: str, field: str | None = None, headers: dict | None = None) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
-    return Response(json.dumps(body), status=status, content_type="application/problem+json")
+    if field:
+        body["field"] = field
+    return Response(json.dumps(body), status=status, headers=headers, content_type="application/problem+json")
+
+
+def read_body(request: Request, limit: int) -> bytes:
+    """The body, refused (RequestEntityTooLarge) from its Content-Length before any of it is read, or,
+    chunked, as soon as more than `limit` bytes arrived: never more than `limit` + 1 bytes in memory."""
+    if request.content_length is not None and request.content_length > limit:
+        raise RequestEntityTooLarge()
+    chunks, size = [], 0
+    while size <= limit:
+        chunk = request.stream.read(min(64 * 1024, limit + 1 - size))
+        if not chunk:
+            break
+        chunks.append(chunk)
+        size += len(chunk)
+    if size > limit:
+        raise RequestEntityTooLarge()
+    return b"".join(chunks)
 
 
 class HttpHost:
@@ -90,9 +130,11 @@ class HttpHost:
         sent = request.headers.get("x-functions-key") or request.args.get("code") or ""
         return hmac.compare_digest(sent.encode(), self.function_key)
 
+    def admits(self, name: str, request: Request) -> bool:
+        return self.functions[name][1] == "anonymous" or self.authorised(request)
+
     def __call__(self, environ, start_response):
         request = Request(environ)
-        request.max_content_length = MAX_REQUEST_BYTES
         response = self.handle(request)
         return response(environ, start_response)
 
@@ -100,19 +142,26 @@ class HttpHost:
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             name, route_params = adapter.match()
-        except MethodNotAllowed:
-            return _problem(405, "Method not allowed", f"{request.method} is not allowed on {request.path}")
+        except MethodNotAllowed as error:
+            allowed = sorted(error.valid_methods or ())
+            served_by = adapter.match(method=allowed[0])[0] if allowed else None
+            if served_by and not self.admits(served_by, request):
+                return Response(status=401)  # the key first: a stranger learns nothing about the route
+            return _problem(405, "Method not allowed", f"{one_line(request.method)} is not allowed here; use "
+                            f"{', '.join(allowed)}", headers={"Allow": ", ".join(allowed)})
         except NotFound:
             return _problem(404, "Not found", f"no function serves {request.path}")
         except HTTPException as error:
             return _problem(error.code or 400, "Bad request", error.description or "")
-        user_function, auth, _ = self.functions[name]
-        if auth != "anonymous" and not self.authorised(request):
+        user_function = self.functions[name][0]
+        if not self.admits(name, request):
             return Response(status=401)  # what the Functions host answers: 401, empty body
         try:
-            body = request.get_data(cache=False)
+            body = read_body(request, MAX_REQUEST_BYTES)
+        except RequestEntityTooLarge:
+            return _problem(413, "Body too large", f"the body is over {MAX_REQUEST_BYTES} bytes", "body")
         except HTTPException as error:
-            return _problem(error.code or 413, "Body too large", error.description or "")
+            return _problem(error.code or 400, "Bad request", error.description or "")
         http_request = func.HttpRequest(
             method=request.method, url=request.url, headers=dict(request.headers),
             params={k: v for k, v in request.args.items(multi=True)}, route_params=dict(route_params), body=body)
@@ -122,8 +171,8 @@ class HttpHost:
         except Exception:  # what the host does with an unhandled exception: 500, nothing leaked
             log.exception("function %s raised", name)
             return Response(status=500)
-        log.info("%s %s -> %s (%s, %.1f ms)", request.method, request.path, result.status_code, name,
-                 (time.perf_counter() - started) * 1000)
+        log.info("%s %s -> %s (%s, %.1f ms)", one_line(request.method), one_line(request.path), result.status_code,
+                 name, (time.perf_counter() - started) * 1000)
         headers = dict(result.headers)
         headers.pop("Content-Type", None)
         return Response(result.get_body(), status=result.status_code, headers=headers,
@@ -368,6 +417,8 @@ def main(argv: list[str] | None = None) -> int:
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from shared import observability
     observability.install()
+    for handler in logging.getLogger().handlers:
+        handler.addFilter(OneLineLogs())
     load_local_settings(Path(args.settings))
     sys.path.insert(0, str(ROOT))
 

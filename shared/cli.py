@@ -1,6 +1,7 @@
 """Thor's ops command line: `python -m shared.cli <command> …` (`--help` on each command).
 
-  events          list events (default: failed, blocked and unmatched), by tenant, status, time
+  events          list what needs a person (failed, blocked, unmatched, and received but not completed
+                  for over 15 minutes), or events by tenant, status, time
   replay          replay one event, or a tenant's / a time range's events
   order           an order's full history: items, tracking, refunds, OMS sync, timeline, events
   resync          re-sync an order from the marketplace now (and to the OMS), printing the outcome
@@ -23,7 +24,7 @@ import logging
 import os
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Iterable, Mapping, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -41,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_SETTINGS = ROOT / "local.settings.json"
 OK, FAILED, USAGE = 0, 1, 2
 DEFAULT_LISTED = (EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED)
+STUCK_AFTER_MINUTES = 15.0  # a `received` event older than this is listed by default: it may be stuck
 SECRET_SETTINGS = frozenset({"API_KEY", "TOKEN", "KEY1", "APIKEY", "APISECRET"})
 MASK = "****"
 RESYNC_ATTEMPTS = 3
@@ -97,6 +99,16 @@ def statuses_arg(text: str) -> tuple[EventStatus, ...]:
         raise argparse.ArgumentTypeError(f"{text!r}: statuses are {names} (comma-separated) or all") from None
 
 
+def positive_minutes_arg(text: str) -> float:
+    try:
+        minutes = float(text)
+    except ValueError:
+        minutes = -1.0
+    if not minutes > 0 or minutes == float("inf"):
+        raise argparse.ArgumentTypeError(f"{text!r} is not a positive number of minutes")
+    return minutes
+
+
 def internal_id_arg(text: str) -> tuple[str, str, str]:
     parsed = parse_internal_order_id(text.strip())
     if not parsed:
@@ -151,11 +163,28 @@ def event_json(event: InboundEvent) -> str:
 
 # --- commands -------------------------------------------------------------------------------------
 
+def needing_a_person(events_log, args, now: datetime) -> list[InboundEvent]:
+    """Failed, blocked and unmatched events, and those received over `--stuck-after` minutes ago and
+    still not completed (a crash or a lost queue message leaves them so)."""
+    found = events_log.list(tenant=args.tenant, statuses=DEFAULT_LISTED, since=args.since, until=args.until,
+                            limit=args.limit)
+    stuck_before = now - timedelta(minutes=args.stuck_after)
+    until = min(args.until, stuck_before) if args.until else stuck_before
+    if not args.since or args.since < until:
+        found += events_log.list(tenant=args.tenant, statuses=[EventStatus.RECEIVED], since=args.since,
+                                 until=until, limit=args.limit)
+    return found
+
+
 def cmd_events(args, env) -> int:
     context = build_context(env)
-    events = context.events.list(tenant=args.tenant, statuses=args.status, since=args.since, until=args.until,
-                         limit=args.limit)
+    if args.status is None:
+        events = needing_a_person(context.events, args, datetime.now(timezone.utc))
+    else:
+        events = context.events.list(tenant=args.tenant, statuses=args.status, since=args.since, until=args.until,
+                                     limit=args.limit)
     events.sort(key=lambda e: (e.received_at, e.tenant, e.event_id))
+    events = events[:args.limit]
     if args.json:
         for event in events:
             print(event_json(event))
@@ -523,10 +552,14 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--debug", action="store_true", help="log at DEBUG level, show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
-    p = commands.add_parser("events", help="list events (default: failed, blocked, unmatched)")
+    p = commands.add_parser("events", help="list what needs a person: failed, blocked, unmatched, and events "
+                                           "received but not completed for over --stuck-after minutes")
     p.add_argument("--tenant", type=tenant_arg)
-    p.add_argument("--status", type=statuses_arg, default=DEFAULT_LISTED,
-                   help="comma-separated statuses, or all (default failed,blocked,unmatched)")
+    p.add_argument("--status", type=statuses_arg, default=None,
+                   help="comma-separated statuses, or all: exactly those, whatever their age (default: what "
+                        "needs a person)")
+    p.add_argument("--stuck-after", type=positive_minutes_arg, default=STUCK_AFTER_MINUTES, metavar="MINUTES",
+                   help=f"list a received event not completed after MINUTES (default {STUCK_AFTER_MINUTES:g})")
     p.add_argument("--since", type=moment_arg, help="received at or after (ISO 8601, UTC when no offset)")
     p.add_argument("--until", type=moment_arg, help="received before")
     p.add_argument("--limit", type=int, default=1000)

@@ -10,13 +10,26 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, W
 from shared.domain.ids import ID_PATTERN, MAX_ID_DIGITS, MAX_ID_SPELLING, canonical_marketplace_id
 from shared.domain.statuses import ITEM_STATUSES
 
-_SKU = re.compile(r"^[^\x00-\x1f\x7f]{1,128}$")
+# One pattern for Thor and its OpenAPI description (ECMA-262 there): no control character, and at
+# least one character that is not whitespace, both spelled out so the two regex dialects agree.
+_SPACE = r"\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
+_SKU_PATTERN = rf"[^\x00-\x1f\x7f-\x9f]*[^{_SPACE}\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*"
+_SKU = re.compile(_SKU_PATTERN)
+_SPACE_CHARS = " \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(map(chr, range(0x2000, 0x200b)))
+_MONEY_TEXT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
 
 
 def _sku(value):
-    if isinstance(value, str) and _SKU.match(value) and value.strip():
-        return value.strip()
+    if isinstance(value, str) and len(value) <= 128 and _SKU.fullmatch(value):
+        return value.strip(_SPACE_CHARS)
     raise ValueError("must be a non-empty string of at most 128 printable characters")
+
+
+def _money_text(value):
+    """A value sent as text must be a plain decimal ("38990", "12.50"), as the description says."""
+    if isinstance(value, str) and not _MONEY_TEXT.fullmatch(value):
+        raise ValueError("must be a number, or a string of digits with at most 2 decimals")
+    return value
 
 
 # Every marketplace order / item id in every model: one canonical spelling (see shared.domain.ids).
@@ -26,7 +39,10 @@ MarketplaceId = Annotated[str, BeforeValidator(canonical_marketplace_id), WithJs
      "description": "A positive integer, as a JSON integer or a string of digits; leading zeros "
                     "are dropped (\"08860001\" is 8860001). 0, negatives, fractions and booleans are refused."})]
 Sku = Annotated[str, BeforeValidator(_sku), WithJsonSchema(
-    {"type": "string", "minLength": 1, "maxLength": 128, "pattern": "^[^\\x00-\\x1f\\x7f]*\\S[^\\x00-\\x1f\\x7f]*$"})]
+    {"type": "string", "minLength": 1, "maxLength": 128, "pattern": f"^{_SKU_PATTERN}$"})]
+Money = Annotated[Decimal, BeforeValidator(_money_text), WithJsonSchema(
+    {"anyOf": [{"type": "number", "minimum": 0, "maximum": 10**12, "multipleOf": 0.01},
+               {"type": "string", "pattern": f"^{_MONEY_TEXT.pattern}$"}]})]
 ItemStatus = Literal[tuple(sorted(ITEM_STATUSES))]  # type: ignore[valid-type]
 
 
@@ -74,4 +90,4 @@ class RefundRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     products: list[RefundProduct] = Field(min_length=1, max_length=500)
     action: Literal["SAME_PRODUCT", "OTHER_PRODUCT", "REFUND"]
-    value: Decimal = Field(ge=0, le=Decimal("1e12"), decimal_places=2, allow_inf_nan=False)
+    value: Money = Field(ge=0, le=Decimal("1e12"), decimal_places=2, allow_inf_nan=False)

@@ -155,3 +155,34 @@ def test_stats_counts_events_per_tenant_and_status(context, capsys):
     assert counts["failed"] == before.get("failed", 0) + 1
     code, out = run(capsys, "stats", "--tenant", "soar")
     assert code == 0 and "ACCEPTED" in out and "soar" in out
+
+
+def test_events_lists_by_default_what_needs_a_person_including_events_stuck_in_received(context, capsys):
+    now = datetime.now(timezone.utc)
+
+    def recorded(status: EventStatus, age: timedelta) -> str:
+        event = InboundEvent(tenant="sope", event_id=f"cli-default-{status.value}-{uuid.uuid4().hex}", kind="cli-test",
+                             body={}, received_at=now - age)
+        assert context.events.add(event)
+        if status is not EventStatus.RECEIVED:
+            context.events.set_status(event, status, reason="test")
+        return event.event_id
+
+    stuck = recorded(EventStatus.RECEIVED, timedelta(minutes=20))  # e.g. its worker crashed
+    fresh = recorded(EventStatus.RECEIVED, timedelta(seconds=5))   # still on its way: nobody's business yet
+    done = recorded(EventStatus.COMPLETED, timedelta(minutes=20))
+    needing = [recorded(status, timedelta(minutes=1))
+               for status in (EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED)]
+
+    code, out = run(capsys, "events", "--tenant", "sope")
+    assert code == 0
+    for event_id in (stuck, *needing):
+        assert event_id in out
+    assert fresh not in out and done not in out
+
+    code, out = run(capsys, "events", "--tenant", "sope", "--stuck-after", "30")
+    assert code == 0 and stuck not in out and needing[0] in out
+    code, out = run(capsys, "events", "--tenant", "sope", "--status", "received")  # explicit: exactly those
+    assert code == 0 and stuck in out and fresh in out and needing[0] not in out
+    code, _ = run(capsys, "events", "--stuck-after", "0")
+    assert code == 2

@@ -1,0 +1,82 @@
+"""The local runner, through real HTTP: the key before the method, `Allow` on every 405, a body over
+the limit refused before it is read, and a log a caller can't forge lines into."""
+from __future__ import annotations
+
+import socket
+import subprocess
+
+import pytest
+import requests
+
+from localdev.stack import Stack
+from tests.conftest import eventually
+
+pytestmark = pytest.mark.e2e
+
+ROUTES = {"/health": "GET, HEAD", "/v1/orders/faco-1/status": "GET, HEAD", "/v1/orders/faco-1/refund": "POST",
+          "/webhooks/faco/orders": "POST", "/webhooks/faco/orders/status": "POST",
+          "/webhooks/faco/products": "POST", "/webhooks/faco/zort": "POST"}
+
+
+@pytest.mark.parametrize("path", sorted(ROUTES))
+def test_a_method_without_a_key_gets_401_and_with_it_405_with_allow(thor, key, path):
+    for method in ("DELETE", "PUT", "TRACE", "PATCH"):
+        stranger = requests.request(method, thor.thor_url + path, timeout=5)
+        assert stranger.status_code == 401 and not stranger.content, (method, path)
+        wrong = requests.request(method, thor.thor_url + path, headers={"x-functions-key": "nope"}, timeout=5)
+        assert wrong.status_code == 401, (method, path)
+        caller = requests.request(method, thor.thor_url + path, params={"code": key}, timeout=5)
+        assert caller.status_code == 405, (method, path)
+        assert caller.headers["Allow"] == ROUTES[path]
+        assert caller.headers["Content-Type"] == "application/problem+json"
+
+
+def raw_post(thor, key, headers: bytes, *parts: bytes) -> str:
+    """Sends a POST in pieces on a raw socket and returns the whole answer (each read waits 5 s at most)."""
+    with socket.create_connection(("127.0.0.1", thor.thor_port), timeout=5) as conn:
+        conn.sendall(f"POST /webhooks/faco/orders?code={key} HTTP/1.1\r\nHost: thor\r\n"
+                     "Content-Type: application/json\r\n".encode() + headers + b"\r\n")
+        for part in parts:
+            conn.sendall(part)
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += conn.recv(65536)
+        head, _, body = received.partition(b"\r\n\r\n")
+        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+        while len(body) < length:
+            body += conn.recv(65536)
+    return (head + b"\r\n\r\n" + body).decode("latin-1")
+
+
+def test_a_body_over_the_limit_is_refused_from_its_content_length_before_it_is_read(thor, key):
+    # 90 MiB announced, one byte sent: a runner that reads the body first would wait for the rest.
+    answer = raw_post(thor, key, b"Content-Length: 94371840\r\n", b"{")
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]
+    assert "application/problem+json" in answer and '"field": "body"' in answer
+
+
+def test_a_chunked_body_is_read_only_up_to_the_limit(thor, key):
+    chunk = b"x" * (1024 * 1024 + 1)  # one byte over, and the final chunk never sent
+    answer = raw_post(thor, key, b"Transfer-Encoding: chunked\r\n", b"%x\r\n" % len(chunk) + chunk + b"\r\n")
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]
+    body = b'{"event":"onOrderCreated","payload":{"OrderId":4410001}}'
+    answer = raw_post(thor, key, b"Transfer-Encoding: chunked\r\n", b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n")
+    assert answer.startswith("HTTP/1.1 200"), answer[:300]
+
+
+def test_a_caller_cannot_write_lines_into_the_runner_log(thor, key, tmp_path):
+    log_path = tmp_path / "runner.log"
+    runner = Stack(values={**thor.values, "THOR_LOG_LEVEL": "INFO"}, servers=thor.servers)
+    with log_path.open("w") as log_file:
+        runner.start_runner(["--no-queue"], stdout=log_file)
+    try:
+        forged = "/v1/orders/faco-1%0D%0A2026-01-01 00:00:00,000 WARNING thor.forged: admin login%0A/status"
+        answer = requests.get(runner.thor_url + forged, params={"code": key}, timeout=5)
+        assert answer.status_code == 404
+        text = eventually(lambda: "-> 404" in log_path.read_text() and log_path.read_text(), timeout=10)
+    finally:
+        runner.stop_runner()
+    lines = text.splitlines()
+    assert not [line for line in lines if line.startswith("2026-01-01") or "thor.forged" in line.split(":")[0]]
+    logged = next(line for line in lines if "-> 404" in line)
+    assert "faco-1\\r\\n2026-01-01 00:00:00,000 WARNING thor.forged: admin login\\n/status" in logged
