@@ -126,8 +126,8 @@ def build() -> dict:
                            "(key1 or base64 of it). Without `method` and without a body: a ping, 200, nothing recorded.",
                 "parameters": [TENANT_PARAM,
                                {"name": "method", "in": "query", "schema": {
-                                   "enum": sorted(set(EVENT_MODELS) | RECORDED_ONLY_EVENTS)},
-                                "description": "The event; may come as a form field instead. Contact and warehouse "
+                                   "enum": ["", *sorted(set(EVENT_MODELS) | RECORDED_ONLY_EVENTS)]},
+                                "description": "The event; may come as a form field instead; empty is the same as absent (a ping without a body). Contact and warehouse "
                                                "events (ZORT v4) are recorded as sent."},
                                {"name": "id", "in": "query", "schema": {"type": "string"}},
                                {"name": "number", "in": "query", "schema": {"type": "string"}},

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.e2e
 
 ROUTES = {"/health": "GET, HEAD", "/v1/orders/faco-1/status": "GET, HEAD", "/v1/orders/faco-1/refund": "POST",
           "/webhooks/faco/orders": "POST", "/webhooks/faco/orders/status": "POST",
-          "/webhooks/faco/products": "POST", "/webhooks/faco/zort": "POST"}
+          "/webhooks/faco/products": "POST", "/webhooks/faco/zort": "GET, HEAD, POST"}
 
 
 @pytest.mark.parametrize("path", sorted(ROUTES))
