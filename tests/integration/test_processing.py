@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import os
+import time
 
 import pytest
 import requests
@@ -143,6 +144,35 @@ def test_fifty_parallel_status_changes_of_one_order_lose_nothing_and_never_send_
     assert order.oms_synced and order.oms_synced_version == order.version
     versions = [body["updated_at"] for body in oms_sends(stack, f"sope-{order_id}")]
     assert len(versions) >= 2 and versions == sorted(versions)  # never an older version after a newer one
+
+
+def test_a_slow_oms_send_is_never_overtaken_by_a_later_version_of_the_order(context, stack):
+    order_id = ORDER + 9
+    assert process_event(context, "sope", record_order_created(context, "sope", order_id)) is EventStatus.COMPLETED
+    order_ref = f"sope-{order_id}"
+    item_ids = [item.item_id for item in context.orders.get("sope", order_ref)[0].items]
+
+    def status_change(status):
+        requests.post(stack.servers["marketplace"].url + "/_sandbox/items/status",
+                      json={"order_item_ids": item_ids, "status": status}, timeout=5)
+        body = {"event": "onOrderItemsStatusChanged",
+                "payload": {"OrderId": str(order_id), "OrderItemIds": item_ids, "NewStatus": status}}
+        return accept_event(context.events, context.queue, tenant="sope", kind="items-status",
+                            identity=[status], body=body).event_id
+
+    requests.post(stack.servers["oms"].url + "/_sandbox/fail", json={"mode": "slow", "seconds": 1.5, "times": 1},
+                  timeout=5)  # the first worker's OMS call answers late
+    with concurrent.futures.ThreadPoolExecutor(2) as pool:
+        first = pool.submit(process_event, context, "sope", status_change("ready_to_ship"))
+        time.sleep(0.5)  # while it waits on the OMS, the order moves on and a second worker takes it up
+        second = pool.submit(process_event, context, "sope", status_change("shipped"))
+        outcomes = [first.result(), second.result()]
+    process_until_settled(context, "sope", [e.event_id for e in context.events.for_order("sope", order_ref)
+                                            if e.status is EventStatus.RECEIVED])
+    assert EventStatus.COMPLETED in outcomes
+    versions = [body["updated_at"] for body in oms_sends(stack, order_ref)]
+    assert versions == sorted(versions)  # never an older version after a newer one
+    assert oms_orders(stack, order_ref)[0]["orderStatus"] == "SHIPPED"
 
 
 def test_storage_outage_is_storage_unavailable_and_records_nothing(stack):
