@@ -76,11 +76,14 @@ class EventLog:
             except ResourceNotFoundError:
                 return None
 
-    def mark_unqueued(self, event: InboundEvent) -> None:
-        """The event was recorded but its enqueue failed: the next duplicate delivery queues it."""
+    def mark_queued(self, event: InboundEvent, queued: bool = True) -> None:
+        """Queued: due within the grace from now. Not queued (its enqueue failed): the next
+        duplicate delivery queues it."""
+        due_by = datetime.now(timezone.utc) + QUEUE_GRACE if queued else NEVER
         with storage_errors():
-            self.table.update_entity({"PartitionKey": event.tenant, "RowKey": event.event_id, "dueBy": NEVER},
+            self.table.update_entity({"PartitionKey": event.tenant, "RowKey": event.event_id, "dueBy": due_by},
                                      mode=UpdateMode.MERGE)
+        event.due_by = due_by
 
     def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]:
         """(event, True) when `owner` now holds the event for `seconds`; (event, False) when it is

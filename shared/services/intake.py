@@ -49,6 +49,8 @@ def accept_event(events: EventLogPort, queue: EventQueuePort, *, tenant: str, ki
         requeue = _needs_queueing(existing, refresh_completed)
         if requeue:
             queue.send(tenant, event.event_id)
+            if existing is not None and existing.status is EventStatus.RECEIVED:
+                _mark_queued(events, existing)
         log.info("duplicate %s event %s%s", kind, event.event_id, " (queued again)" if requeue else "",
                  extra={"outcome": "duplicate"})
         return Acceptance("duplicate", event.event_id, internal_order_id)
@@ -58,11 +60,16 @@ def _queue_new(events: EventLogPort, queue: EventQueuePort, event: InboundEvent)
     try:
         queue.send(event.tenant, event.event_id)
     except StorageUnavailable:
-        try:  # so the sender's retry (a duplicate) queues it; if this fails too, it is overdue soon
-            events.mark_unqueued(event)
-        except StorageUnavailable:
-            pass
+        _mark_queued(events, event, queued=False)  # so the sender's retry (a duplicate) queues it
         raise
+
+
+def _mark_queued(events: EventLogPort, event: InboundEvent, queued: bool = True) -> None:
+    """Best effort: if storage fails here too, the event is overdue (queued again) within the grace."""
+    try:
+        events.mark_queued(event, queued)
+    except StorageUnavailable as error:
+        log.warning("could not mark event %s %squeued: %s", event.event_id, "" if queued else "un", error)
 
 
 def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool) -> bool:
