@@ -15,6 +15,7 @@ from pydantic import ValidationError
 
 from shared.adapters.storage import storage_deadline
 from shared.domain.errors import ThorError
+from shared.domain.events import STORAGE_BOUND
 from shared.ports import StorageUnavailable
 from shared.settings import SettingsError
 from shared.tenants import is_tenant
@@ -25,7 +26,7 @@ MAX_BODY_BYTES = 1024 * 1024
 RETRY_AFTER_SECONDS = "5"
 # All the storage work of one request (recording a webhook, reading an order, a refund) ends within
 # this many seconds, or the request answers 503 + Retry-After: senders give up after about 10 s.
-STORAGE_BOUND_SECONDS = 4.0
+STORAGE_BOUND_SECONDS = STORAGE_BOUND.total_seconds()
 JSON_TYPES = ("application/json", "text/json", "text/plain")
 FORM_TYPE = "application/x-www-form-urlencoded"
 

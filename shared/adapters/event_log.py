@@ -10,10 +10,12 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import UpdateMode
 
 from shared.adapters.entity_codec import pack_text, unpack_text
-from shared.adapters.storage import EVENTS_TABLE, Storage, once_more_on_broken_connection, storage_errors
-from shared.domain.events import QUEUE_GRACE, EventStatus, InboundEvent
+from shared.adapters.storage import (EVENTS_TABLE, Storage, once_more_on_broken_connection, storage_deadline,
+                                     storage_errors)
+from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, EventStatus, InboundEvent
 
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a dueBy already past: "nobody has it in hand"
+MARK_SECONDS = 1.0  # a mark after a failed enqueue has its own bound: the request's may be spent
 
 
 def _to_entity(event: InboundEvent) -> dict:
@@ -48,8 +50,22 @@ def _from_entity(entity: dict) -> InboundEvent:
         internal_order_id=entity.get("internalOrderId"),
         updated_at=entity.get("updatedAt"),
         claimed_by=entity.get("claimedBy") or None,
-        due_by=entity.get("dueBy"),
+        due_by=_due_by(entity),
     )
+
+
+def _due_by(entity) -> datetime | None:
+    """When the event is due; None (overdue) for one stored only after its request had given up.
+
+    An entity no worker, retry or mark has written since its insert has no `claimedBy`. If storage
+    stored that insert later than the request's storage bound (it was frozen, and took the request
+    in when it thawed), the request had already answered 503 without queueing it: the sender's
+    retry, a duplicate, must queue it.
+    """
+    recorded = getattr(entity, "metadata", {}).get("timestamp")
+    if "claimedBy" not in entity and recorded and recorded - entity["receivedAt"] > STORAGE_BOUND:
+        return None
+    return entity.get("dueBy")
 
 
 class EventLog:
@@ -80,9 +96,9 @@ class EventLog:
         """Queued: due within the grace from now. Not queued (its enqueue failed): the next
         duplicate delivery queues it."""
         due_by = datetime.now(timezone.utc) + QUEUE_GRACE if queued else NEVER
-        with storage_errors():
-            self.table.update_entity({"PartitionKey": event.tenant, "RowKey": event.event_id, "dueBy": due_by},
-                                     mode=UpdateMode.MERGE)
+        with storage_errors(), storage_deadline(MARK_SECONDS):
+            self.table.update_entity({"PartitionKey": event.tenant, "RowKey": event.event_id, "dueBy": due_by,
+                                      "claimedBy": ""}, mode=UpdateMode.MERGE)
         event.due_by = due_by
 
     def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]:

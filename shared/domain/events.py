@@ -27,6 +27,8 @@ class EventStatus(str, Enum):
 
 # A queued event not picked up within this is overdue: a duplicate delivery queues it again.
 QUEUE_GRACE = timedelta(seconds=60)
+# A request's storage work (a webhook's recording and enqueue) ends within this, or it answers 503.
+STORAGE_BOUND = timedelta(seconds=4)
 
 
 class InboundEvent(_Model):
