@@ -67,7 +67,7 @@ def order_claim(context, tenant: str, internal_order_id: str | None, wait: float
     while (etag := context.claims.take(tenant, name, owner, CLAIM_SECONDS)) is None:
         if time.monotonic() >= deadline:
             raise ClaimBusy(f"order {internal_order_id}", retry_in=random.randint(1, 3))
-        sleep(random.uniform(0.02, 0.1))
+        sleep(random.uniform(0.05, 0.2))
     token = _held.set(_held.get() | {(tenant, name)})
     try:
         yield

@@ -51,7 +51,7 @@ def unprocessed(own, order_ids):
 def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once(stack, key):
     azurite = Azurite().start()
     own = Stack(values=dict(stack.values, AzureWebJobsStorage=azurite.connection_string))
-    own.start_runner(["--lease", "30", "--no-timers"])
+    own.start_runner(["--lease", "20", "--no-timers"])
     group = os.getpgid(azurite.process.pid)
 
     def send(order_id):
@@ -69,7 +69,7 @@ def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once
             before = list(pool.map(send, range(FIRST, FIRST + 16)))
             os.killpg(group, signal.SIGSTOP)
             frozen = True
-            during = list(pool.map(send, range(FIRST + 16, FIRST + 40)))
+            during = list(pool.map(send, range(FIRST + 16, FIRST + 32)))
             health, health_seconds = get("/health")
             status, status_seconds = get(f"/v1/orders/facl-{FIRST}/status")
         os.killpg(group, signal.SIGCONT)
@@ -94,7 +94,7 @@ def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once
             retried = list(pool.map(send, refused))
         assert {a.status_code for _, a, _ in retried} == {200}
         acknowledged = [order_id for order_id, a, _ in before + during + retried if a.status_code == 200]
-        assert sorted(acknowledged) == list(range(FIRST, FIRST + 40))
+        assert sorted(acknowledged) == list(range(FIRST, FIRST + 32))
 
         def processed(order_id):
             view = requests.get(f"{own.thor_url}/v1/orders/facl-{order_id}/status", params={"code": key}, timeout=10)
