@@ -81,8 +81,19 @@ def soak_goals(soak: dict) -> list[Goal]:
                  soak["lost"] == 0, json.dumps(soak["by_status"], ensure_ascii=False))]
 
 
+def storm_goals(result: dict) -> list[Goal]:
+    storm, changes = result["duplicate_storm"], result["status_changes"]
+    calls = ", ".join(f"{name} {count}" for name, count in storm["calls"].items())
+    goal = ", ".join(f"{name} {count}" for name, count in storm["one_delivery"].items())
+    return [Goal(f"external calls, {storm['copies']}-copy duplicate storm c={storm['concurrency']}", calls,
+                 f"one delivery: {goal}", storm["met"], f"{storm['answers_200']} answers 200"),
+            Goal(f"OMS bodies older than one sent, {changes['changes']} concurrent status changes",
+                 f"{changes['older_than_sent']} of {changes['oms_bodies']}", "0", changes["met"],
+                 "" if changes["settled"] else "the OMS did not reach SHIPPED in time")]
+
+
 GOAL_BUILDERS = {"ack": ack_goals, "e2e": e2e_goals, "storage": storage_goals, "coldstart": coldstart_goals,
-                 "soak": soak_goals}
+                 "soak": soak_goals, "storm": storm_goals}
 
 
 def goals(results: dict) -> list[Goal]:
@@ -176,8 +187,18 @@ def soak_section(soak: dict) -> list[str]:
             f"{soak['drain_seconds']} s drain; by status {soak['by_status']}"]
 
 
+def storm_section(result: dict) -> list[str]:
+    storm, changes = result["duplicate_storm"], result["status_changes"]
+    return ["6. One worker at a time (queue processor on; calls counted from the sandboxes' request logs)",
+            f"   {storm['copies']} copies of one onOrderCreated at c={storm['concurrency']}: {storm['answers_200']} "
+            f"answered 200; external calls {storm['calls']} (one delivery: {storm['one_delivery']})",
+            f"   {changes['changes']} concurrent status changes of one order: {changes['oms_bodies']} bodies sent to "
+            f"the OMS, {changes['older_than_sent']} older than one already sent; OMS reached SHIPPED: "
+            f"{changes['settled']}"]
+
+
 SECTIONS = {"ack": ack_section, "e2e": e2e_section, "storage": storage_section, "coldstart": coldstart_section,
-            "soak": soak_section}
+            "storm": storm_section, "soak": soak_section}
 
 
 def goals_section(found: list[Goal]) -> list[str]:

@@ -7,7 +7,9 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
 2. end to end, onOrderCreated → visible on the status endpoint and in the OMS (bench.e2e);
 3. Storage requests per webhook and for a 1,000-SKU products event (bench.storage_work);
 4. cold start: importing function_app vs its dependencies, and no network at import (bench.coldstart);
-5. a soak: memory and acknowledged-vs-completed events under a steady mix (bench.soak).
+5. a soak: memory and acknowledged-vs-completed events under a steady mix (bench.soak);
+6. one worker at a time: a 200-copy duplicate storm's external calls, and concurrent status
+   changes of one order never sending the OMS an older version (bench.storm).
 
 Prints a table, each figure beside its goal, and writes the same figures to bench/results.json.
 Runner logs go to a temporary folder (printed). The stack is always stopped, whatever fails.
@@ -26,7 +28,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, coldstart, e2e, report, soak, storage_work
+from bench import ack, coldstart, e2e, report, soak, storage_work, storm
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -40,6 +42,7 @@ class Config:
     ack: ack.AckConfig = field(default_factory=ack.AckConfig)
     e2e: e2e.E2EConfig = field(default_factory=e2e.E2EConfig)
     soak: soak.SoakConfig = field(default_factory=soak.SoakConfig)
+    storm: storm.StormConfig = field(default_factory=storm.StormConfig)
     import_runs: int = 5
 
     @classmethod
@@ -54,7 +57,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="short durations and fewer orders, for a fast check")
     parser.add_argument("--soak-seconds", type=float, default=None, help="soak duration (default 180, quick 20)")
     parser.add_argument("--soak-rate", type=float, default=None, help="soak requests per second (default 30)")
-    parser.add_argument("--only", nargs="*", choices=["coldstart", "storage", "ack", "e2e", "soak"],
+    parser.add_argument("--only", nargs="*", choices=["coldstart", "storage", "ack", "e2e", "soak", "storm"],
                         help="run only these phases")
     return parser.parse_args(argv)
 
@@ -135,9 +138,10 @@ class Bench:
                                                               progress))
             self.phase("storage", lambda: storage_work.measure(self.stack, self.webhooks, progress))
             self.phase("ack", self.ack_phase)
-            if self.phases & {"e2e", "soak"}:
+            if self.phases & {"e2e", "soak", "storm"}:
                 self.stack.start_runner(stdout=self.log("thor"))
                 self.phase("e2e", lambda: e2e.measure(self.stack, self.ids, self.config.e2e, progress))
+                self.phase("storm", lambda: storm.measure(self.stack, self.ids, self.config.storm, progress))
                 self.phase("soak", lambda: soak.measure(self.stack, self.ids, self.config.soak, progress))
         finally:
             self.stack.stop()
@@ -154,7 +158,7 @@ def main(argv: list[str] | None = None) -> int:
         config.soak.seconds = args.soak_seconds
     if args.soak_rate is not None:
         config.soak.rate = args.soak_rate
-    phases = set(args.only or ["coldstart", "storage", "ack", "e2e", "soak"])
+    phases = set(args.only or ["coldstart", "storage", "ack", "e2e", "storm", "soak"])
     results = Bench(config, phases).run()
     print(report.render(results))
     report.write(results, RESULTS)

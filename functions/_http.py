@@ -13,8 +13,10 @@ from typing import Any, Callable
 import azure.functions as func
 from pydantic import ValidationError
 
+from shared.adapters.storage import storage_deadline
 from shared.domain.errors import ThorError
 from shared.domain.times import json_default
+from shared.domain.events import STORAGE_BOUND
 from shared.ports import StorageUnavailable
 from shared.settings import SettingsError
 from shared.tenants import is_tenant
@@ -23,6 +25,9 @@ log = logging.getLogger("thor.http")
 
 MAX_BODY_BYTES = 1024 * 1024
 RETRY_AFTER_SECONDS = "5"
+# All the storage work of one request (recording a webhook, reading an order, a refund) ends within
+# this many seconds, or the request answers 503 + Retry-After: senders give up after about 10 s.
+STORAGE_BOUND_SECONDS = STORAGE_BOUND.total_seconds()
 JSON_TYPES = ("application/json", "text/json", "text/plain")
 FORM_TYPE = "application/x-www-form-urlencoded"
 
@@ -75,7 +80,8 @@ def endpoint(handler: Callable[[func.HttpRequest], func.HttpResponse]):
     def wrapper(req: func.HttpRequest) -> func.HttpResponse:
         path = _path(req)
         try:
-            return handler(req)
+            with storage_deadline(STORAGE_BOUND_SECONDS):
+                return handler(req)
         except Problem as p:
             return problem_response(p.status, p.title, p.detail, p.field, p.errors, p.headers, path)
         except ValidationError as error:

@@ -9,10 +9,12 @@ import logging
 import azure.functions as func
 
 from functions._http import RETRY_AFTER_SECONDS, json_response
+from shared.adapters.storage import storage_deadline
 from shared.bootstrap import get_context
 
 bp = func.Blueprint()
 log = logging.getLogger("thor.health")
+HEALTH_BOUND_SECONDS = 2.0  # a probe waits seconds: storage that does not answer by then is "unreachable"
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -20,7 +22,8 @@ NO_STORE = {"Cache-Control": "no-store"}
 @bp.route(route="health", methods=["GET"], auth_level=func.AuthLevel.FUNCTION)
 def health(req: func.HttpRequest) -> func.HttpResponse:
     try:
-        get_context().storage.ping()
+        with storage_deadline(HEALTH_BOUND_SECONDS):
+            get_context().storage.ping()
     except Exception as error:  # noqa: BLE001 - unreachable, unauthorised or not configured: all "degraded"
         log.warning("health: storage unreachable: %s: %s", type(error).__name__, str(error).splitlines()[0] if str(error) else "")
         return json_response({"status": "degraded", "storage": "unreachable"}, 503,

@@ -16,9 +16,9 @@ log = logging.getLogger("thor.processor")
 @bp.queue_trigger(arg_name="msg", queue_name=EVENTS_QUEUE, connection="AzureWebJobsStorage")
 def process(msg: func.QueueMessage) -> None:
     try:
-        tenant, event_id = decode_message(msg.get_body().decode("utf-8"))
+        tenant, event_id, missing = decode_message(msg.get_body().decode("utf-8"))
     except (ValueError, UnicodeDecodeError):
         log.error("dropping a queue message that is not a Thor event: %r", msg.get_body()[:200])
         return
     context = get_context()
-    process_event(context, tenant, event_id, context.settings.retry_delays)
+    process_event(context, tenant, event_id, context.settings.retry_delays, owner=msg.id or None, missing=missing)

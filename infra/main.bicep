@@ -118,6 +118,7 @@ var tableNames = [
   'ThorProducts'
   'ThorIdempotency'
   'ThorCheckpoints'
+  'ThorClaims'
 ]
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).

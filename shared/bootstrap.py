@@ -50,6 +50,11 @@ class Context:
         from shared.adapters.checkpoints import CheckpointStore
         return CheckpointStore(self.storage)
 
+    @cached_property
+    def claims(self):
+        from shared.adapters.claims import ClaimStore
+        return ClaimStore(self.storage)
+
     def client(self, system: str, tenant: str):
         """The tenant's client for `system` (marketplace, oms, zort); NotConfigured when it has none."""
         key = (system, tenant)

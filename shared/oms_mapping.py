@@ -368,6 +368,7 @@ def order_to_oms(order: Order, oms_tenant: str) -> dict[str, Any]:
         "customerRef": order.marketplace_order_id or order.order_number,
         "email": order.customer.email,
         "created_at": iso(order.created_at),
+        "updated_at": iso(order.updated_at),  # which version of Thor's order this is: later sends are never older
         "billingAddress": address_to_oms(order.customer.billing_address, order.customer, code),
         "shippingAddress": address_to_oms(order.customer.shipping_address, order.customer, code),
         "orderStatus": order_status(order),

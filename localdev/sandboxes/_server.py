@@ -4,7 +4,8 @@ A sandbox is a werkzeug WSGI app built by `SandboxApp`. Tests and `make run` tal
 real HTTP; its control routes live under `/_sandbox/`:
 
 - `POST /_sandbox/fail`  `{"mode": "500"|"429"|"timeout"|"malformed", "times": 2, "match": "GetOrder"}`
-  makes the next `times` requests whose path or query contains `match` (all requests if omitted) fail.
+  makes the next `times` requests whose path or query contains `match` (all requests if omitted) fail;
+  mode `"slow"` (with `"seconds"`, default 1) answers them normally, only that much later.
 - `POST /_sandbox/reset` clears faults, the request log and the sandbox's data.
 - `GET  /_sandbox/requests` lists the requests received (method, path, query, headers, body, status).
 """
@@ -29,6 +30,7 @@ class Fault:
     mode: str
     times: int
     match: str | None = None
+    seconds: float = 1.0
 
 
 @dataclass
@@ -81,6 +83,9 @@ class SandboxApp:
         if request.path.startswith("/_sandbox/"):
             return self.control(request)
         fault = self.state.take_fault(request)
+        if fault is not None and fault.mode == "slow":
+            time.sleep(fault.seconds)
+            fault = None
         if fault is not None:
             response = (self.fault_hook and self.fault_hook(fault, request)) or fault_response(fault)
         else:
@@ -101,7 +106,8 @@ class SandboxApp:
         if action == "fail" and request.method == "POST":
             spec = request.get_json(force=True)
             with self.state.lock:
-                self.state.faults.append(Fault(str(spec.get("mode", "500")), int(spec.get("times", 1)), spec.get("match")))
+                self.state.faults.append(Fault(str(spec.get("mode", "500")), int(spec.get("times", 1)), spec.get("match"),
+                                               float(spec.get("seconds", 1.0))))
             return json_response({"ok": True})
         if action == "reset" and request.method == "POST":
             with self.state.lock:

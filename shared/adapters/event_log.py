@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Iterable
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.adapters.entity_codec import pack_text, unpack_text
-from shared.adapters.storage import EVENTS_TABLE, Storage, once_more_on_broken_connection, storage_errors
-from shared.domain.events import EventStatus, InboundEvent
+from shared.adapters.storage import (EVENTS_TABLE, Storage, once_more_on_broken_connection, storage_deadline,
+                                     storage_errors)
+from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, EventStatus, InboundEvent
+
+NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a dueBy already past: "nobody has it in hand"
+MARK_SECONDS = 1.0  # a mark after a failed enqueue has its own bound: the request's may be spent
 
 
 def _to_entity(event: InboundEvent) -> dict:
@@ -25,6 +30,7 @@ def _to_entity(event: InboundEvent) -> dict:
         "outcome": event.outcome,
         "internalOrderId": event.internal_order_id,
         "updatedAt": event.updated_at or event.received_at,
+        "dueBy": event.due_by or event.received_at + QUEUE_GRACE,
     }
     entity.update(pack_text("body", json.dumps(event.body, separators=(",", ":"), ensure_ascii=False)))
     return {k: v for k, v in entity.items() if v is not None}
@@ -43,7 +49,23 @@ def _from_entity(entity: dict) -> InboundEvent:
         outcome=entity.get("outcome"),
         internal_order_id=entity.get("internalOrderId"),
         updated_at=entity.get("updatedAt"),
+        claimed_by=entity.get("claimedBy") or None,
+        due_by=_due_by(entity),
     )
+
+
+def _due_by(entity) -> datetime | None:
+    """When the event is due; None (overdue) for one stored only after its request had given up.
+
+    An entity no worker, retry or mark has written since its insert has no `claimedBy`. If storage
+    stored that insert later than the request's storage bound (it was frozen, and took the request
+    in when it thawed), the request had already answered 503 without queueing it: the sender's
+    retry, a duplicate, must queue it.
+    """
+    recorded = getattr(entity, "metadata", {}).get("timestamp")
+    if "claimedBy" not in entity and recorded and recorded - entity["receivedAt"] > STORAGE_BOUND:
+        return None
+    return entity.get("dueBy")
 
 
 class EventLog:
@@ -70,13 +92,52 @@ class EventLog:
             except ResourceNotFoundError:
                 return None
 
+    def mark_queued(self, event: InboundEvent, queued: bool = True) -> None:
+        """Queued: due within the grace from now. Not queued (its enqueue failed): the next
+        duplicate delivery queues it."""
+        due_by = datetime.now(timezone.utc) + QUEUE_GRACE if queued else NEVER
+        with storage_errors(), storage_deadline(MARK_SECONDS):
+            self.table.update_entity({"PartitionKey": event.tenant, "RowKey": event.event_id, "dueBy": due_by,
+                                      "claimedBy": ""}, mode=UpdateMode.MERGE)
+        event.due_by = due_by
+
+    def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]:
+        """(event, True) when `owner` now holds the event for `seconds`; (event, False) when it is
+        completed or another owner's claim has not expired; (None, False) when there is no event.
+
+        One read (the processor's own) and one write conditional on the ETag read: of two workers
+        claiming at once, one write fails with 412 and that worker does not have the event.
+        """
+        with storage_errors():
+            try:
+                entity = self.table.get_entity(tenant, event_id)
+            except ResourceNotFoundError:
+                return None, False
+            event = _from_entity(entity)
+            now = datetime.now(timezone.utc)
+            if event.status is EventStatus.COMPLETED:
+                return event, False
+            if event.claimed_by and event.claimed_by != owner and event.due_by and event.due_by > now:
+                return event, False
+            due_by = now + timedelta(seconds=seconds)
+            try:
+                self.table.update_entity({"PartitionKey": tenant, "RowKey": event_id, "claimedBy": owner,
+                                          "dueBy": due_by}, mode=UpdateMode.MERGE,
+                                         etag=entity.metadata["etag"], match_condition=MatchConditions.IfNotModified)
+            except (ResourceModifiedError, ResourceNotFoundError):
+                return event, False
+        event.claimed_by, event.due_by = owner, due_by
+        return event, True
+
     def set_status(self, event: InboundEvent, status: EventStatus, *, reason: str | None = None,
                    outcome: str | None = None, attempts: int | None = None,
-                   internal_order_id: str | None = None) -> None:
-        """Merges the new state into the stored event (status, reason, outcome, attempts)."""
+                   internal_order_id: str | None = None, due_in: float = 0) -> None:
+        """Merges the new state into the stored event (status, reason, outcome, attempts) and
+        releases its claim; a received event is due again `due_in` seconds from now (+ grace)."""
         now = datetime.now(timezone.utc)
         patch = {"PartitionKey": event.tenant, "RowKey": event.event_id, "status": status.value,
-                 "updatedAt": now, "reason": (reason or "")[:4000]}
+                 "updatedAt": now, "reason": (reason or "")[:4000], "claimedBy": "",
+                 "dueBy": now + timedelta(seconds=due_in) + QUEUE_GRACE}
         if outcome is not None:
             patch["outcome"] = outcome[:4000]
         if attempts is not None:
@@ -86,6 +147,7 @@ class EventLog:
         with storage_errors():
             self.table.update_entity(patch, mode=UpdateMode.MERGE)
         event.status, event.reason, event.updated_at = status, patch["reason"] or None, now
+        event.claimed_by, event.due_by = None, patch["dueBy"]
         if outcome is not None:
             event.outcome = outcome
 

@@ -6,16 +6,19 @@ import json
 from shared.adapters.storage import EVENTS_QUEUE, Storage, once_more_on_broken_connection, storage_errors
 
 
-def encode_message(tenant: str, event_id: str) -> str:
-    return json.dumps({"tenant": tenant, "eventId": event_id}, separators=(",", ":"))
+def encode_message(tenant: str, event_id: str, missing: int = 0) -> str:
+    """`missing`: how many times the processor already found no such event in the log."""
+    body = {"tenant": tenant, "eventId": event_id, **({"missing": missing} if missing else {})}
+    return json.dumps(body, separators=(",", ":"))
 
 
-def decode_message(text: str) -> tuple[str, str]:
-    """(tenant, event id) of a queue message; ValueError when it is not one of Thor's."""
+def decode_message(text: str) -> tuple[str, str, int]:
+    """(tenant, event id, times found missing) of a queue message; ValueError when it is not Thor's."""
     data = json.loads(text)
     if not isinstance(data, dict) or not isinstance(data.get("tenant"), str) or not isinstance(data.get("eventId"), str):
         raise ValueError("not a Thor event message")
-    return data["tenant"], data["eventId"]
+    missing = data.get("missing", 0)
+    return data["tenant"], data["eventId"], missing if isinstance(missing, int) and missing > 0 else 0
 
 
 class EventQueue:
@@ -23,8 +26,9 @@ class EventQueue:
         self.storage = storage
         self.name = name
 
-    def send(self, tenant: str, event_id: str, delay: int = 0) -> None:
+    def send(self, tenant: str, event_id: str, delay: int = 0, missing: int = 0) -> None:
         """Queues the event; `delay` seconds keeps the message invisible (retry backoff)."""
         with storage_errors():
             once_more_on_broken_connection(self.storage.queue(self.name).send_message,
-                                           encode_message(tenant, event_id), visibility_timeout=int(delay) or None)
+                                           encode_message(tenant, event_id, missing),
+                                           visibility_timeout=int(delay) or None)

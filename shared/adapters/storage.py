@@ -3,17 +3,32 @@
 Locally the connection string points at Azurite; in Azure the managed identity is used
 (`AzureWebJobsStorage__accountName` …), chosen by settings alone. Storage failures surface as
 `StorageUnavailable`, which the HTTP layer answers with 503 + Retry-After.
+
+Every storage request is bounded in time, whatever the transport. Confirmed in azure-core 1.41
+(`pipeline/transport/_requests_basic.py`, `RequestsTransport.send`): the transport takes
+`connection_timeout` / `read_timeout` from each request's options, else from its own constructor
+(`ConnectionConfiguration`, 300 s each); an SDK client builds its transport from the client's
+keyword arguments only when it is given none (azure-storage-queue 12.18
+`_shared/base_client.py`), so the client options alone were ignored with our own transport. Here
+the transport is built with the timeouts, and a request hook (`raw_request_hook`, run on every try
+after the retry policy) also puts them on each request, shortened to what is left of the caller's
+`storage_deadline`; past the deadline a try is not sent at all. The queue SDK's default retry
+policy waits 15 s and more between tries (`ExponentialRetry(initial_backoff=15)`), so the queue
+client gets a `LinearRetry` with sub-second waits instead.
 """
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import threading
+import time
 from typing import Iterator
 
 from azure.core.exceptions import (AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError,
                                    ServiceRequestError, ServiceResponseError)
 from azure.data.tables import TableClient, TableServiceClient
-from azure.storage.queue import QueueClient, QueueServiceClient, TextBase64DecodePolicy, TextBase64EncodePolicy
+from azure.storage.queue import (LinearRetry, QueueClient, QueueServiceClient, TextBase64DecodePolicy,
+                                 TextBase64EncodePolicy)
 
 from shared.ports import StorageUnavailable
 from shared.settings import StorageSettings
@@ -23,17 +38,50 @@ ORDERS_TABLE = "ThorOrders"
 PRODUCTS_TABLE = "ThorProducts"
 IDEMPOTENCY_TABLE = "ThorIdempotency"
 CHECKPOINTS_TABLE = "ThorCheckpoints"
-ALL_TABLES = (EVENTS_TABLE, ORDERS_TABLE, PRODUCTS_TABLE, IDEMPOTENCY_TABLE, CHECKPOINTS_TABLE)
+CLAIMS_TABLE = "ThorClaims"
+ALL_TABLES = (EVENTS_TABLE, ORDERS_TABLE, PRODUCTS_TABLE, IDEMPOTENCY_TABLE, CHECKPOINTS_TABLE, CLAIMS_TABLE)
 EVENTS_QUEUE = "thor-events"
 POISON_QUEUE = f"{EVENTS_QUEUE}-poison"
 
 # A webhook sender waits seconds, not minutes: fail fast and let it retry after a 503.
-CLIENT_OPTIONS = {"retry_total": 2, "retry_backoff_factor": 0.2, "connection_timeout": 3, "read_timeout": 10}
+CONNECT_TIMEOUT = 3.0  # seconds to open a connection
+READ_TIMEOUT = 4.0     # seconds to wait for (each part of) an answer
+RETRY_TOTAL = 2        # tries after the first: at most 3 × (connect + read) + waits for one call
+CLIENT_OPTIONS = {"retry_total": RETRY_TOTAL, "retry_backoff_factor": 0.2,
+                  "connection_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT}
 POOL_SIZE = 64  # concurrent requests per service before connections are thrown away (default 10)
+
+_deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("storage_deadline", default=None)
+
+
+@contextlib.contextmanager
+def storage_deadline(seconds: float) -> Iterator[None]:
+    """Every storage request made inside (tries and retries together) ends within `seconds`;
+    past it, a request raises StorageUnavailable. An HTTP function answers 503 instead of hanging."""
+    token = _deadline.set(time.monotonic() + seconds)
+    try:
+        yield
+    finally:
+        _deadline.reset(token)
+
+
+def bound_request_time(request) -> None:
+    """raw_request_hook: each try's connect and read timeouts, never past the caller's deadline."""
+    options = request.context.options
+    connect, read = CONNECT_TIMEOUT, READ_TIMEOUT
+    deadline = _deadline.get()
+    if deadline is not None:
+        left = deadline - time.monotonic()
+        if left <= 0.05:
+            raise StorageUnavailable("storage did not answer within the request's time bound")
+        connect, read = min(connect, left), min(read, left)
+    options["connection_timeout"] = min(options.get("connection_timeout") or connect, connect)
+    options["read_timeout"] = min(options.get("read_timeout") or read, read)
 
 
 def _transport():
-    """A requests transport with a connection pool big enough for the host's concurrency."""
+    """A requests transport with a connection pool big enough for the host's concurrency, and
+    the timeouts (a transport given to a client does not take the client's timeout options)."""
     import requests
     from azure.core.pipeline.transport import RequestsTransport
 
@@ -41,7 +89,12 @@ def _transport():
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    return RequestsTransport(session=session, session_owner=True)
+    return RequestsTransport(session=session, session_owner=True, connection_timeout=CONNECT_TIMEOUT,
+                             read_timeout=READ_TIMEOUT)
+
+
+def _client_options() -> dict:
+    return dict(CLIENT_OPTIONS, transport=_transport(), raw_request_hook=bound_request_time)
 
 
 @contextlib.contextmanager
@@ -68,8 +121,17 @@ def once_more_on_broken_connection(call, *args, **kwargs):
     """
     try:
         return call(*args, **kwargs)
-    except (ServiceRequestError, ServiceResponseError):
+    except (ServiceRequestError, ServiceResponseError) as error:
+        if _timed_out(error):
+            raise  # not a broken connection: the server is slow or gone, and the SDK retried already
         return call(*args, **kwargs)
+
+
+def _timed_out(error: AzureError) -> bool:
+    import requests
+
+    inner = getattr(error, "inner_exception", None)
+    return isinstance(inner, requests.exceptions.Timeout) or "timed out" in str(error).lower()
 
 
 def _service_url(settings: StorageSettings, service: str) -> str:
@@ -100,17 +162,18 @@ class Storage:
         if self._table_service is None:
             if self.settings.connection_string:
                 self._table_service = TableServiceClient.from_connection_string(
-                    self.settings.connection_string, transport=_transport(), **CLIENT_OPTIONS)
+                    self.settings.connection_string, **_client_options())
             else:
                 self._table_service = TableServiceClient(
                     _service_url(self.settings, "table"), credential=_credential(self.settings),
-                    transport=_transport(), **CLIENT_OPTIONS)
+                    **_client_options())
         return self._table_service
 
     def queue_service(self) -> QueueServiceClient:
         if self._queue_service is None:
-            options = dict(CLIENT_OPTIONS, transport=_transport(), message_encode_policy=TextBase64EncodePolicy(),
-                           message_decode_policy=TextBase64DecodePolicy())
+            options = dict(_client_options(), message_encode_policy=TextBase64EncodePolicy(),
+                           message_decode_policy=TextBase64DecodePolicy(),
+                           retry_policy=LinearRetry(backoff=0.3, random_jitter_range=0.2, retry_total=RETRY_TOTAL))
             if self.settings.connection_string:
                 self._queue_service = QueueServiceClient.from_connection_string(
                     self.settings.connection_string, **options)

@@ -1,7 +1,7 @@
 """An inbound event: one webhook as Thor recorded it, and where its processing stands."""
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
@@ -25,6 +25,12 @@ class EventStatus(str, Enum):
         return self is EventStatus.COMPLETED
 
 
+# A queued event not picked up within this is overdue: a duplicate delivery queues it again.
+QUEUE_GRACE = timedelta(seconds=60)
+# A request's storage work (a webhook's recording and enqueue) ends within this, or it answers 503.
+STORAGE_BOUND = timedelta(seconds=4)
+
+
 class InboundEvent(_Model):
     tenant: str
     event_id: str
@@ -37,3 +43,12 @@ class InboundEvent(_Model):
     outcome: str | None = None
     internal_order_id: str | None = None
     updated_at: datetime | None = None
+    claimed_by: str | None = None
+    """The worker (queue message) processing it now, until `due_by`."""
+    due_by: datetime | None = None
+    """When the event should have been taken up by a worker or finished by its claimant: until
+    then a received event is in hand (queued, waiting for its retry, or being processed)."""
+
+    def overdue(self, now: datetime) -> bool:
+        """A received event that nobody has in hand any more (its message may be lost)."""
+        return self.status is EventStatus.RECEIVED and (self.due_by is None or self.due_by <= now)

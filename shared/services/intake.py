@@ -1,8 +1,10 @@
 """Accepting an inbound event: record it under its idempotency key, queue it, then acknowledge.
 
 Recording comes before the acknowledgement, so nothing acknowledged is ever lost; the same key
-for a repeated delivery makes it a duplicate with no second effect. A duplicate of an event that
-is not completed is queued again, so an event whose first enqueue failed still gets processed.
+for a repeated delivery makes it a duplicate with no second effect. A duplicate of a received
+event is queued again only when nobody has it in hand (`InboundEvent.overdue`): its first enqueue
+failed, or it is waiting past its due time; one still fresh in the queue, waiting for its retry or
+being processed is not queued again, so a storm of duplicates costs one read each and no work.
 """
 from __future__ import annotations
 
@@ -13,7 +15,7 @@ from datetime import datetime, timezone
 from shared.domain.events import EventStatus, InboundEvent
 from shared.domain.ids import event_id as make_event_id
 from shared.observability import log_context
-from shared.ports import EventLogPort, EventQueuePort
+from shared.ports import EventLogPort, EventQueuePort, StorageUnavailable
 
 log = logging.getLogger("thor.intake")
 
@@ -40,13 +42,41 @@ def accept_event(events: EventLogPort, queue: EventQueuePort, *, tenant: str, ki
     with log_context(tenant=tenant, event_id=event.event_id, correlation_id=event.event_id,
                      order_id=internal_order_id):
         if events.add(event):
-            queue.send(tenant, event.event_id)
+            _queue_new(events, queue, event)
             log.info("accepted %s event %s", kind, event.event_id, extra={"outcome": "accepted"})
             return Acceptance("accepted", event.event_id, internal_order_id)
         existing = events.get(tenant, event.event_id)
-        requeue = existing is None or existing.status is not EventStatus.COMPLETED or refresh_completed
+        requeue = _needs_queueing(existing, refresh_completed)
         if requeue:
             queue.send(tenant, event.event_id)
+            if existing is not None and existing.status is EventStatus.RECEIVED:
+                _mark_queued(events, existing)
         log.info("duplicate %s event %s%s", kind, event.event_id, " (queued again)" if requeue else "",
                  extra={"outcome": "duplicate"})
         return Acceptance("duplicate", event.event_id, internal_order_id)
+
+
+def _queue_new(events: EventLogPort, queue: EventQueuePort, event: InboundEvent) -> None:
+    try:
+        queue.send(event.tenant, event.event_id)
+    except StorageUnavailable:
+        _mark_queued(events, event, queued=False)  # so the sender's retry (a duplicate) queues it
+        raise
+
+
+def _mark_queued(events: EventLogPort, event: InboundEvent, queued: bool = True) -> None:
+    """Best effort: if storage fails here too, the event is overdue (queued again) within the grace."""
+    try:
+        events.mark_queued(event, queued)
+    except StorageUnavailable as error:
+        log.warning("could not mark event %s %squeued: %s", event.event_id, "" if queued else "un", error)
+
+
+def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool) -> bool:
+    if existing is None:
+        return True
+    if existing.status is EventStatus.COMPLETED:
+        return refresh_completed
+    if existing.status is EventStatus.RECEIVED:
+        return existing.overdue(datetime.now(timezone.utc))
+    return True  # failed, blocked, unmatched: as before, the delivery tries again

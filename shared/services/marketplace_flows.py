@@ -7,6 +7,7 @@ from shared.domain.events import EventStatus, InboundEvent
 from shared.domain.ids import canonical_marketplace_id, internal_order_id
 from shared.domain.order import Customer, Order, OrderItem, Tracking
 from shared.domain.product import Product
+from shared.services.claims import order_claim
 from shared.services.order_updates import update_order
 from shared.services.processing import Outcome
 
@@ -65,8 +66,16 @@ def sync_to_oms(context, order: Order, event_id: str | None, rounds: int = 5) ->
 
     The order is marked synced only if nobody changed it while it was being sent; otherwise the
     newer version is sent too, so a concurrent change is never marked synced without reaching the OMS.
+    Sends hold the order's claim and read the order after taking it, so the OMS never receives a
+    version older than one it already received.
     """
     oms = context.client("oms", order.tenant)
+    with order_claim(context, order.tenant, order.internal_order_id):
+        found = context.orders.get(order.tenant, order.internal_order_id)
+        return _send_until_synced(context, oms, found[0] if found else order, event_id, rounds)
+
+
+def _send_until_synced(context, oms, order: Order, event_id: str | None, rounds: int) -> str:
     actions = []
     for _ in range(rounds):
         if order.oms_synced and order.oms_synced_version == order.version:

@@ -7,6 +7,12 @@ safe to run again: a redelivered message, a crash between steps or a replay has 
 Failures are retried with growing delays (a new message with a visibility delay); after the
 last attempt the event is marked failed with its reason and stays replayable. A tenant not
 configured for a system it needs leaves the event blocked, replayable once configured.
+
+One worker at a time (see shared.services.claims): the event is claimed on its log entry before
+anything else, and its order before any external call; a message whose event or order another
+worker holds is queued again with a delay and does no work. A message whose event is not in the log
+(yet, or any more: a log restored late) is kept, queued again with growing delays (`MISSING_DELAYS`),
+and only then dropped with an error in the log.
 """
 from __future__ import annotations
 
@@ -14,14 +20,19 @@ import logging
 from dataclasses import dataclass
 from typing import Callable
 
+from datetime import datetime, timezone
+
 from shared.domain.errors import NotConfigured
 from shared.domain.events import EventStatus, InboundEvent
 from shared.observability import log_context
+from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, new_owner, order_claim
 
 log = logging.getLogger("thor.processing")
 
 # Seconds before each retry; the event fails after len(RETRY_DELAYS) + 1 attempts.
 DEFAULT_RETRY_DELAYS = (10, 60, 300, 1800, 7200)
+# Seconds before each new look for an event missing from the log; then its message is dropped.
+MISSING_DELAYS = (5, 30, 120, 600, 1800)
 
 
 @dataclass
@@ -46,25 +57,58 @@ def handlers() -> dict[str, Handler]:
     }
 
 
-def process_event(context, tenant: str, event_id: str, retry_delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS) -> EventStatus | None:
-    """Processes one queued event; returns its new status (None when there is nothing to do)."""
-    with log_context(tenant=tenant, event_id=event_id, correlation_id=event_id):
-        return _process(context, tenant, event_id, retry_delays)
+def process_event(context, tenant: str, event_id: str, retry_delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS, *,
+                  owner: str | None = None, missing: int = 0,
+                  missing_delays: tuple[int, ...] = MISSING_DELAYS) -> EventStatus | None:
+    """Processes one queued event; returns its new status (None when there is nothing to do).
+
+    `owner` is the queue message's id (a redelivery of it takes its own claims back); `missing`
+    how many times this message already found no such event."""
+    with log_context(tenant=tenant, event_id=event_id, correlation_id=event_id), acting_as(owner or new_owner()) as me:
+        event, claimed = context.events.claim(tenant, event_id, me, CLAIM_SECONDS)
+        if event is None:
+            return _missing(context, tenant, event_id, missing, missing_delays)
+        if event.status is EventStatus.COMPLETED:
+            return EventStatus.COMPLETED
+        if not claimed:
+            delay = _seconds_until(event.due_by)
+            context.queue.send(tenant, event_id, delay=delay)
+            log.info("event %s/%s is being processed by another worker: looking again in %ss", tenant, event_id, delay)
+            return None
+        return _process(context, event, retry_delays)
 
 
-def _process(context, tenant: str, event_id: str, retry_delays: tuple[int, ...]) -> EventStatus | None:
-    event = context.events.get(tenant, event_id)
-    if event is None:
-        log.warning("queued event %s/%s is not in the event log", tenant, event_id)
-        return None
-    if event.status is EventStatus.COMPLETED:
-        return EventStatus.COMPLETED
+def _seconds_until(moment: datetime | None) -> int:
+    left = (moment - datetime.now(timezone.utc)).total_seconds() if moment else 0
+    return int(min(max(left + 1, 1), CLAIM_SECONDS + 1))
+
+
+def _missing(context, tenant: str, event_id: str, missing: int, delays: tuple[int, ...]) -> None:
+    """Keeps the message of an event the log does not have (yet), looking again later, within a bound."""
+    if missing < len(delays):
+        context.queue.send(tenant, event_id, delay=delays[missing], missing=missing + 1)
+        log.warning("queued event %s/%s is not in the event log: looking again in %ss (%d of %d)", tenant, event_id,
+                    delays[missing], missing + 1, len(delays))
+    else:
+        log.error("queued event %s/%s is still not in the event log after %d looks over %ss: dropping its message",
+                  tenant, event_id, missing + 1, sum(delays))
+    return None
+
+
+def _process(context, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
+    tenant, event_id = event.tenant, event.event_id
     handler = handlers().get(event.kind)
     attempts = event.attempts + 1
     try:
         if handler is None:
             raise LookupError(f"no handler for events of kind {event.kind!r}")
-        outcome = handler(context, event)
+        with order_claim(context, tenant, event.internal_order_id):
+            outcome = handler(context, event)
+    except ClaimBusy as busy:  # not an attempt: the work waits for the worker holding the order
+        context.events.set_status(event, EventStatus.RECEIVED, reason=str(busy), due_in=busy.retry_in)
+        context.queue.send(tenant, event_id, delay=busy.retry_in)
+        log.info("event %s/%s waits %ss: %s", tenant, event_id, busy.retry_in, busy)
+        return EventStatus.RECEIVED
     except NotConfigured as blocked:
         context.events.set_status(event, EventStatus.BLOCKED, reason=str(blocked), attempts=attempts)
         log.info("event %s/%s blocked: %s", tenant, event_id, blocked)
@@ -75,7 +119,8 @@ def _process(context, tenant: str, event_id: str, retry_delays: tuple[int, ...])
             context.events.set_status(event, EventStatus.FAILED, reason=reason, attempts=attempts)
             log.error("event %s/%s failed after %d attempts: %s", tenant, event_id, attempts, reason)
             return EventStatus.FAILED
-        context.events.set_status(event, EventStatus.RECEIVED, reason=reason, attempts=attempts)
+        context.events.set_status(event, EventStatus.RECEIVED, reason=reason, attempts=attempts,
+                                  due_in=retry_delays[attempts - 1])
         context.queue.send(tenant, event_id, delay=retry_delays[attempts - 1])
         log.warning("event %s/%s attempt %d failed, retrying in %ss: %s", tenant, event_id, attempts,
                     retry_delays[attempts - 1], reason)

@@ -23,3 +23,77 @@ def test_a_broken_connection_gets_exactly_one_more_try():
     with pytest.raises(ServiceRequestError):
         once_more_on_broken_connection(always_broken)
     assert calls == ["x", "x"]
+
+
+# --- every storage call is bounded in time (issue 9, part 1) -------------------------------------
+
+import socket
+import threading
+import time
+
+from shared.adapters import storage as storage_module
+from shared.adapters.event_log import EventLog
+from shared.adapters.event_queue import EventQueue
+from shared.adapters.storage import Storage, storage_deadline
+from shared.ports import StorageUnavailable
+from shared.settings import StorageSettings
+from localdev.azurite import connection_string
+
+
+@pytest.fixture()
+def silent_storage():
+    """A Storage whose endpoints accept connections and never answer (a frozen emulator)."""
+    server = socket.socket()
+    server.bind(("127.0.0.1", 0))
+    server.listen(64)  # the kernel completes the handshakes; nobody ever reads or answers
+    port = server.getsockname()[1]
+    yield Storage(StorageSettings(connection_string=connection_string(port, port, port), account_name=None,
+                                  table_uri=None, queue_uri=None, client_id=None))
+    server.close()
+
+
+def _bounded(call, limit: float):
+    """Runs `call` in a thread; returns (what it raised, seconds taken), failing if it runs past `limit`."""
+    outcome = {}
+
+    def run():
+        started = time.monotonic()
+        try:
+            call()
+        except Exception as error:  # noqa: BLE001
+            outcome["error"] = error
+        outcome["seconds"] = time.monotonic() - started
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    thread.join(limit)
+    assert not thread.is_alive(), f"the storage call was still waiting after {limit}s"
+    return outcome.get("error"), outcome["seconds"]
+
+
+def test_a_request_deadline_bounds_every_storage_call_against_a_silent_server(silent_storage):
+    def record_and_read():
+        with storage_deadline(1.0):
+            EventLog(silent_storage).get("faco", "some-event")
+
+    error, _ = _bounded(record_and_read, limit=10)
+    assert isinstance(error, StorageUnavailable)
+
+    def enqueue():
+        with storage_deadline(1.0):
+            EventQueue(silent_storage).send("faco", "some-event")
+
+    error, _ = _bounded(enqueue, limit=10)
+    assert isinstance(error, StorageUnavailable)
+
+
+def test_without_a_deadline_the_transport_timeouts_still_apply(silent_storage, monkeypatch):
+    monkeypatch.setattr(storage_module, "READ_TIMEOUT", 0.3)
+    error, _ = _bounded(lambda: EventLog(silent_storage).get("faco", "some-event"), limit=20)
+    assert isinstance(error, StorageUnavailable)
+
+
+def test_the_transport_given_to_the_clients_carries_the_timeouts():
+    transport = storage_module._transport()
+    assert (transport.connection_config.timeout, transport.connection_config.read_timeout) == (
+        storage_module.CONNECT_TIMEOUT, storage_module.READ_TIMEOUT)

@@ -1,0 +1,113 @@
+"""Storage freezes (the emulator is paused with SIGSTOP, not stopped) mid-burst: every answer comes
+within the storage bound, as 200 or 503 + Retry-After, never a hung request; once it thaws, every
+webhook that got a 200 is processed exactly once (issue 9, part 1)."""
+from __future__ import annotations
+
+import concurrent.futures
+import json
+import os
+import signal
+import time
+
+import pytest
+import requests
+
+from functions._http import STORAGE_BOUND_SECONDS
+from functions.health import HEALTH_BOUND_SECONDS
+from localdev.azurite import Azurite
+from localdev.stack import Stack
+from tests.conftest import eventually
+
+pytestmark = pytest.mark.e2e
+
+MARGIN = 6.0  # generous: a shared, loaded machine; the promise is "seconds, not minutes"
+FIRST = 9300000
+
+
+def timed(call):
+    started = time.monotonic()
+    try:
+        answer = call()
+    except requests.RequestException as error:
+        answer = error
+    return answer, time.monotonic() - started
+
+
+def oms_creates(stack, order_ref):
+    calls = requests.get(stack.servers["oms"].url + "/_sandbox/requests", timeout=5).json()
+    return [c for c in calls if c["method"] == "POST" and json.loads(c["body"] or "{}").get("orderRef") == order_ref]
+
+
+def unprocessed(own, order_ids):
+    """The event log's view of orders that were not processed, for the failure message."""
+    from shared.adapters.event_log import EventLog
+    from shared.adapters.storage import Storage
+    from shared.settings import load_settings
+    events = EventLog(Storage(load_settings(own.values).storage))
+    return {order_id: [(e.status.value, e.attempts, e.reason, e.claimed_by, e.due_by)
+                       for e in events.for_order("facl", f"facl-{order_id}")] for order_id in order_ids}
+
+
+def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once(stack, key):
+    azurite = Azurite().start()
+    own = Stack(values=dict(stack.values, AzureWebJobsStorage=azurite.connection_string))
+    own.start_runner(["--lease", "20", "--no-timers"])
+    group = os.getpgid(azurite.process.pid)
+
+    def send(order_id):
+        body = {"event": "onOrderCreated", "payload": {"OrderId": order_id}}
+        answer, seconds = timed(lambda: requests.post(own.thor_url + "/webhooks/facl/orders", params={"code": key},
+                                                      json=body, timeout=60))
+        return order_id, answer, seconds
+
+    def get(path):
+        return timed(lambda: requests.get(own.thor_url + path, params={"code": key}, timeout=60))
+
+    frozen = False
+    try:
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            before = list(pool.map(send, range(FIRST, FIRST + 16)))
+            os.killpg(group, signal.SIGSTOP)
+            frozen = True
+            during = list(pool.map(send, range(FIRST + 16, FIRST + 32)))
+            health, health_seconds = get("/health")
+            status, status_seconds = get(f"/v1/orders/facl-{FIRST}/status")
+        os.killpg(group, signal.SIGCONT)
+        frozen = False
+
+        for order_id, answer, seconds in before + during:
+            assert isinstance(answer, requests.Response), (order_id, answer)
+            assert answer.status_code in (200, 503), (order_id, answer.status_code, answer.text)
+            assert seconds <= STORAGE_BOUND_SECONDS + MARGIN, (order_id, seconds)
+            if answer.status_code == 503:
+                assert answer.headers["Retry-After"].isdigit()
+                assert answer.headers["Content-Type"].startswith("application/problem+json")
+        assert any(a.status_code == 503 for _, a, _ in during)  # the freeze was felt
+        assert health.status_code == 503 and health.headers["Retry-After"].isdigit()
+        assert health_seconds <= HEALTH_BOUND_SECONDS + MARGIN
+        assert status.status_code == 503 and status.headers["Retry-After"].isdigit()
+        assert status_seconds <= STORAGE_BOUND_SECONDS + MARGIN
+
+        # The senders retry what got a 503; then every acknowledged order is processed exactly once.
+        refused = [order_id for order_id, a, _ in during if a.status_code != 200]
+        with concurrent.futures.ThreadPoolExecutor(8) as pool:
+            retried = list(pool.map(send, refused))
+        assert {a.status_code for _, a, _ in retried} == {200}
+        acknowledged = [order_id for order_id, a, _ in before + during + retried if a.status_code == 200]
+        assert sorted(acknowledged) == list(range(FIRST, FIRST + 32))
+
+        def processed(order_id):
+            view = requests.get(f"{own.thor_url}/v1/orders/facl-{order_id}/status", params={"code": key}, timeout=10)
+            return view.status_code == 200 and view.json()["items"] and oms_creates(stack, f"facl-{order_id}")
+        try:
+            eventually(lambda: all(processed(order_id) for order_id in acknowledged), timeout=90, interval=1)
+        except AssertionError:
+            raise AssertionError(f"not processed: {unprocessed(own, [o for o in acknowledged if not processed(o)])}")
+        time.sleep(2)
+        assert {order_id: len(oms_creates(stack, f"facl-{order_id}")) for order_id in acknowledged} == {
+            order_id: 1 for order_id in acknowledged}
+    finally:
+        if frozen:
+            os.killpg(group, signal.SIGCONT)
+        own.stop_runner()
+        azurite.stop()
