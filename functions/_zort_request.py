@@ -103,6 +103,8 @@ def _multipart(req: func.HttpRequest, body: bytes) -> dict[str, str]:
                 fields[str(name)] = raw.decode(part.get_content_charset() or "utf-8")
             except (UnicodeDecodeError, LookupError):
                 raise Problem(400, "Malformed form", f"the field {name!r} is not UTF-8", str(name)) from None
+    if not fields:  # a body that is no form part at all carries nothing to record
+        raise Problem(400, "Malformed form", "the multipart body has no named field", "body")
     return fields
 
 
