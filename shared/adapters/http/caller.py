@@ -9,9 +9,10 @@ report failures inside HTTP 200 bodies; it returns the result or raises the conn
 
 Retried: errors marked ``retryable`` (timeouts, connection failures, 408/429/5xx by default, and
 whatever the hook marks so), after ``backoff_delay`` (Retry-After when the server sent one, capped),
-up to ``max_attempts`` attempts; the last error is then raised as it is, still ``retryable``, so
-the caller (event processing) can try again much later. ``sleep`` and ``rng`` are injectable: tests
-record the back-offs instead of sleeping them.
+up to ``max_attempts`` attempts; the last error is then raised as it is, still ``retryable``, so the
+caller (event processing) can try again much later. Retry-After is read on 429 and 503, the
+statuses it is defined for (developer.mozilla.org "Retry-After"; HTTP Semantics, field.retry-after).
+``sleep`` and ``rng`` are injectable: tests record the back-offs instead of sleeping them.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import logging
 import random
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable, Collection, Generic, TypeVar
+from typing import Any, Callable, Collection, TypeVar
 
 import requests
 
