@@ -408,7 +408,8 @@ def _base_url(args) -> str:
 
 
 def cmd_zort_webhooks(args, env) -> int:
-    from shared.adapters.zort_api import WEBHOOK_URL_FIELDS, ZortApiError, thor_webhook_urls
+    from shared.adapters.zort import ZortApiError
+    from shared.adapters.zort.webhooks import WEBHOOK_URL_FIELDS, thor_webhook_urls
 
     context = build_context(env)
     client = context.client("zort", args.tenant)

@@ -35,7 +35,7 @@ def build_client(settings: Settings, system: str, tenant: str):
     if not values.get("APIKEY"):
         required = ("STORENAME", "APIKEY", "APISECRET")
         raise NotConfigured("zort api", tenant, [tenant_setting_name(name, s, tenant) for s in required])
-    from shared.adapters.zort_api import ZortApiClient, ZortApiConfig
+    from shared.adapters.zort import ZortApiClient, ZortApiConfig
     return ZortApiClient(ZortApiConfig(base_url=settings.zort_api_base_url, storename=values.get("STORENAME", ""),
                                        apikey=values["APIKEY"], apisecret=values.get("APISECRET", "")),
                           session=CorrelatedSession())

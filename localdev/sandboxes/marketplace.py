@@ -75,7 +75,7 @@ from zoneinfo import ZoneInfo
 from werkzeug.wrappers import Request, Response
 
 from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
-from shared.adapters.seller_center import sign
+from shared.adapters.seller_center.signing import sign
 from shared.domain.times import tenant_zone
 from shared.tenants import is_tenant
 

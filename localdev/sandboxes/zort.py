@@ -45,7 +45,7 @@ import requests
 from werkzeug.wrappers import Request, Response
 
 from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
-from shared.adapters.zort_api import WEBHOOK_URL_FIELDS
+from shared.adapters.zort.webhooks import WEBHOOK_URL_FIELDS
 
 ROUTES = {"/v4/webhook/getwebhook": ("GETWEBHOOK", "GET"), "/v4/webhook/updatewebhook": ("UPDATEWEBHOOK", "POST")}
 KEY_FIELDS = ("key1", "key2", "key3")

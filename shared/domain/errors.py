@@ -1,6 +1,8 @@
 """Domain errors. The HTTP glue turns each into a problem+json answer with its status."""
 from __future__ import annotations
 
+from typing import Literal
+
 
 class ThorError(Exception):
     status = 400
@@ -35,3 +37,35 @@ class NotConfigured(Exception):
         self.system = system
         self.tenant = tenant
         self.missing = missing
+
+
+ExternalSystem = Literal["marketplace", "oms", "zort"]
+
+
+class ExternalSystemError(Exception):
+    """A failed call to an external system, stated without HTTP types so that services can catch it
+    without importing an adapter. Each connector raises its own subclass (``SellerCenterError``,
+    ``OmsError``, ``ZortApiError``) that fixes ``system``.
+
+    - ``code``: the system's error code (``E007``, a ZORT ``resCode``) or one of Thor's own:
+      ``NOT_FOUND``, ``TIMEOUT``, ``CONNECTION_ERROR``, ``REQUEST_FAILED``, ``MALFORMED_RESPONSE``,
+      ``UNEXPECTED_RESPONSE``, ``HTTP_<status>``;
+    - ``status``: the HTTP status, None when no answer came (timeout, connection refused);
+    - ``retryable``: whether trying again later may succeed;
+    - ``retry_after``: the seconds the system asked us to wait (Retry-After), if it said;
+    - ``operation``: what was called (``GetOrder``, ``OMS GET /api/v1/orders``, ``GETWEBHOOK``).
+
+    The message never carries a credential: connectors mask them before raising.
+    """
+
+    system: ExternalSystem
+
+    def __init__(self, code: str, message: str, *, status: int | None = None, retryable: bool = False,
+                 retry_after: float | None = None, operation: str | None = None):
+        self.code = code
+        self.message = message
+        self.status = status
+        self.retryable = retryable
+        self.retry_after = retry_after
+        self.operation = operation
+        super().__init__(f"{operation or self.system}: {code}: {message}")

@@ -22,7 +22,7 @@ from typing import Callable
 
 from datetime import datetime, timezone
 
-from shared.domain.errors import NotConfigured
+from shared.domain.errors import ExternalSystemError, NotConfigured
 from shared.domain.events import EventStatus, InboundEvent
 from shared.observability import log_context
 from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, new_owner, order_claim
@@ -136,11 +136,10 @@ def _worth_retrying(error: Exception) -> bool:
     """Whether another attempt may succeed. A connector's error says so itself (a wrong signature or
     token will not fix itself: replay once the settings are fixed); a bug in handling an event's data
     (TypeError, KeyError, …) fails at once instead of five times over hours."""
-    if getattr(error, "code", None) == "NOT_FOUND":
-        return True  # the marketplace may list an order a little after announcing it
-    retryable = getattr(error, "retryable", None)
-    if isinstance(retryable, bool):
-        return retryable
+    if isinstance(error, ExternalSystemError):
+        if error.system == "marketplace" and error.code == "NOT_FOUND":
+            return True  # the marketplace may list an order a little after announcing it
+        return error.retryable
     return not isinstance(error, (TypeError, AttributeError, KeyError, LookupError, ValueError))
 
 

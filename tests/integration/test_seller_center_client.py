@@ -16,8 +16,9 @@ import requests
 
 from localdev.sandboxes._server import RunningServer
 from localdev.sandboxes.marketplace import create_app, item_count
-from shared.adapters.seller_center import SellerCenterClient, SellerCenterConfig, SellerCenterError, canonical_query
-from shared.models.marketplace import MarketplaceOrder
+from shared.adapters.seller_center import SellerCenterClient, SellerCenterConfig, SellerCenterError
+from shared.adapters.seller_center.signing import canonical_query
+from shared.adapters.seller_center.schemas import MarketplaceOrder
 
 USER = "faco@thor.local"
 KEY = "sandbox-api-key-faco"
@@ -191,7 +192,7 @@ def test_control_route_changes_statuses_and_packing_then_refuses(sandbox, client
     assert client.get_order_items(1233)[0].status == "shipped"
     with pytest.raises(SellerCenterError) as caught:
         client.set_status_to_packed_by_marketplace(["12330"])
-    assert caught.value.code == "E073" and caught.value.retryable is False and caught.value.http_status == 400
+    assert caught.value.code == "E073" and caught.value.retryable is False and caught.value.status == 400
 
 
 def sandbox_refusal(sandbox, client, action: str, params: dict) -> dict:
@@ -321,7 +322,7 @@ def test_wrong_key_is_e007_and_not_retried(sandbox, sleeps):
     with pytest.raises(SellerCenterError) as caught:
         client.get_order(1)
     assert caught.value.code == "E007" and caught.value.retryable is False
-    assert caught.value.http_status == 400
+    assert caught.value.status == 400
     assert "wrong-key" not in str(caught.value)
     assert len(seen(sandbox)) == 1 and sleeps == []
 
@@ -374,7 +375,7 @@ def test_500_forever_gives_up_after_max_attempts(sandbox, sleeps):
     control(sandbox, "fail", {"mode": "500", "times": 100})
     with pytest.raises(SellerCenterError) as caught:
         client.get_order(1)
-    assert caught.value.retryable is True and caught.value.http_status == 500
+    assert caught.value.retryable is True and caught.value.status == 500
     assert caught.value.code == "1000" and caught.value.error_type == "Platform"
     assert len(seen(sandbox)) == 3
     assert sleeps == pytest.approx([0.075, 0.15])  # 0.1·2^(n-1), half fixed + half jitter (rng=0.5)

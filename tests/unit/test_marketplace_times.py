@@ -18,12 +18,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from shared.adapters.seller_center import format_local_filter
+from shared.adapters.seller_center.client import format_local_filter
 from shared.domain.order import Order
 from shared.domain.times import (json_default, latest_reading, local_to_utc, rfc3339, tenant_zone,
                                  utc_offset_change)
-from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem
-from shared.oms_mapping import order_to_oms
+from shared.adapters.seller_center.schemas import MarketplaceOrder, MarketplaceOrderItem
+from shared.adapters.oms.mapping import order_to_oms
 from shared.services.marketplace_flows import _fill_header
 from shared.tenants import TENANT_TIMEZONES, TENANTS
 

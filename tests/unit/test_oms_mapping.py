@@ -10,7 +10,7 @@ import pytest
 from localdev.sandboxes.oms import InvalidInput, validate_order
 from shared.domain.order import Customer, Order, OrderItem, Refund, RefundLine, Tracking
 from shared.domain.statuses import ITEM_STATUSES
-from shared.oms_mapping import cents, money, order_to_oms, order_update_to_oms, split
+from shared.adapters.oms.mapping import cents, money, order_to_oms, order_update_to_oms, split
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 T1 = datetime(2024, 5, 3, 9, 30, tzinfo=timezone.utc)
@@ -98,7 +98,7 @@ def test_item_status_to_oms_enums(status, order_status, delivery, shipping):
 
 
 def test_every_thor_status_is_mapped():
-    from shared.oms_mapping import DELIVERY_STATUS, ORDER_STATUS, SHIPPING_STATE
+    from shared.adapters.oms.mapping import DELIVERY_STATUS, ORDER_STATUS, SHIPPING_STATE
     for table in (ORDER_STATUS, DELIVERY_STATUS, SHIPPING_STATE):
         assert set(table) == set(ITEM_STATUSES) | {"partially_shipped"}
 

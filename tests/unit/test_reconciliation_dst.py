@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.domain.order import Order, OrderItem
-from shared.models.marketplace import MarketplaceOrder
+from shared.adapters.seller_center.schemas import MarketplaceOrder
 from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_tenant
 
 UTC = timezone.utc
@@ -34,7 +34,7 @@ class FakeMarketplace:
     sent: list[str] = field(default_factory=list)
 
     def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0):
-        from shared.adapters.seller_center import format_local_filter
+        from shared.adapters.seller_center.client import format_local_filter
         text = format_local_filter(updated_after, SANTIAGO)
         self.sent.append(text)
         after = datetime.fromisoformat(text)

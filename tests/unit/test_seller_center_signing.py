@@ -8,14 +8,9 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from shared.adapters.seller_center import (
-    SellerCenterClient,
-    SellerCenterConfig,
-    canonical_query,
-    format_timestamp,
-    normalise_error_code,
-    sign,
-)
+from shared.adapters.seller_center import SellerCenterClient, SellerCenterConfig
+from shared.adapters.seller_center.client import normalise_error_code
+from shared.adapters.seller_center.signing import canonical_query, format_timestamp, sign
 
 VECTOR_PARAMS = {
     "Action": "FeedList",

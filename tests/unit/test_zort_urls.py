@@ -5,7 +5,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
-from shared.adapters.zort_api import UNREGISTRABLE_EVENTS, WEBHOOK_URL_FIELDS, thor_webhook_urls
+from shared.adapters.zort.webhooks import UNREGISTRABLE_EVENTS, WEBHOOK_URL_FIELDS, thor_webhook_urls
 
 BASE = "https://thor-func.azurewebsites.net/api"
 KEY = "ab/c+d==e&f g"

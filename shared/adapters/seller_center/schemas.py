@@ -9,7 +9,7 @@ The Seller Center JSON is an XML document converted to JSON, and it shows:
 - dates are ``YYYY-MM-DD HH:MM:SS`` without a zone, written in the storefront country's local
   time (``CreatedAt``, ``UpdatedAt``, ``PromisedShippingTime``): they are read in the tenant's
   zone and kept in UTC. ``AddressUpdatedAt`` is the exception: it is written in UTC (see
-  ``shared/adapters/seller_center.py`` for the evidence);
+  ``shared/adapters/seller_center/client.py`` for the evidence);
 - absent values are empty strings: they become ``None``.
 
 Each model has ``from_api(dict, zone=...)`` taking one element of the API's body (PascalCase keys)

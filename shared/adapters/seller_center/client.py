@@ -1,9 +1,9 @@
-"""Falabella Seller Center API client: signing, retries and the few actions Thor uses.
+"""Falabella Seller Center API client: the few actions Thor uses, over the shared retrying call.
 
 Every call is ``GET`` (or ``POST``) ``/?Action=..&Format=JSON&Timestamp=..&UserID=..&Version=..
-&Signature=..``. The signature is an HMAC-SHA256 of the sorted, RFC 3986-encoded parameters, so the
-query string is built here with exactly that encoding rather than by ``requests`` (which would
-encode spaces as ``+``): what is sent is what was signed.
+&Signature=..``, signed as ``signing.py`` explains; the answers are read into ``schemas.py``'s models.
+Failures arrive as an ``ErrorResponse``, sometimes inside an HTTP 200: :func:`parse_reply` reads
+both.
 
 Each attempt gets a fresh Timestamp and Signature, so a retry after a long back-off is never
 rejected as stale. The API key is the HMAC secret: it is never logged nor put in an error.
@@ -48,10 +48,7 @@ extra parts is unconfirmed.
 """
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import logging
 import platform
 import random
 import time
@@ -59,43 +56,17 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator, Mapping, Sequence
 from zoneinfo import ZoneInfo
-from urllib.parse import quote
 
 import requests
 from pydantic import ValidationError
 
-from shared.adapters.http_retry import backoff_delay, is_retryable_status, retry_after_seconds
+from shared.adapters.http import HttpCaller, HttpConfig, Reply, Request, is_retryable_status
+from shared.adapters.seller_center.schemas import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
+from shared.adapters.seller_center.signing import canonical_query, format_timestamp, sign
+from shared.domain.errors import ExternalSystemError
 from shared.domain.times import in_local_time, zone
-from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
 
-logger = logging.getLogger(__name__)
-
-_RFC3986_SAFE = "-_.~"
 RETRYABLE_CODES = frozenset({"E429", "E006", "1000"})
-
-
-# --- signing --------------------------------------------------------------------------------
-
-def _encode(text: str) -> str:
-    return quote(str(text), safe=_RFC3986_SAFE)
-
-
-def canonical_query(params: Mapping[str, str]) -> str:
-    """``name=value`` pairs sorted by name, RFC 3986-encoded (space → %20), joined with ``&``."""
-    return "&".join(f"{_encode(name)}={_encode(value)}" for name, value in sorted(params.items()))
-
-
-def sign(params: Mapping[str, str], api_key: str) -> str:
-    """Seller Center signature of ``params`` (which must not contain ``Signature``): lowercase hex."""
-    message = canonical_query(params).encode("utf-8")
-    return hmac.new(api_key.encode("utf-8"), message, hashlib.sha256).hexdigest()
-
-
-def format_timestamp(moment: datetime) -> str:
-    """ISO 8601 in UTC with an explicit offset and seconds precision: ``2024-05-01T12:00:00+00:00``."""
-    if moment.tzinfo is None:
-        raise ValueError("timestamps must be timezone-aware")
-    return moment.astimezone(timezone.utc).replace(microsecond=0).isoformat()
 
 
 def format_local_filter(moment: datetime, in_zone: ZoneInfo) -> str:
@@ -108,9 +79,8 @@ def format_local_filter(moment: datetime, in_zone: ZoneInfo) -> str:
 
 # --- configuration and errors ---------------------------------------------------------------
 
-@dataclass(frozen=True)
-class SellerCenterConfig:
-    base_url: str
+@dataclass(frozen=True, kw_only=True)
+class SellerCenterConfig(HttpConfig):
     user_id: str
     api_key: str = field(repr=False)
     seller_id: str
@@ -119,20 +89,18 @@ class SellerCenterConfig:
     """IANA zone the storefront writes its zone-less times in (``shared.tenants.TENANT_TIMEZONES``)."""
     technology: str = "Python"
     integration_type: str = "PROPIA"
-    timeout: tuple[float, float] = (3.05, 15)
-    max_attempts: int = 4
-    backoff_base: float = 0.5
-    max_backoff: float = 30.0
-    """Cap (seconds) on one back-off sleep, Retry-After included."""
     products_chunk_size: int = 100
     """SKUs per GetProducts call."""
 
     def __post_init__(self) -> None:
-        if self.max_attempts < 1:
-            raise ValueError("max_attempts must be at least 1")
+        super().__post_init__()
         if self.products_chunk_size < 1:
             raise ValueError("products_chunk_size must be at least 1")
         zone(self.time_zone)  # an unknown zone fails here, not at the first order
+
+    @property
+    def secrets(self) -> tuple[str, ...]:
+        return (self.api_key,)
 
     @property
     def zone(self) -> ZoneInfo:
@@ -146,25 +114,15 @@ class SellerCenterConfig:
                          self.business_unit))
 
 
-class SellerCenterError(Exception):
-    """A failed Seller Center call. ``retryable`` tells whether trying again later may succeed.
+class SellerCenterError(ExternalSystemError):
+    """A failed Seller Center call: ``code`` is the API's ErrorCode (``E007``, ``1000``…) or one of
+    Thor's own; ``error_type`` the ErrorResponse's ErrorType (``Sender``, ``Platform``) when given."""
 
-    ``code`` is the API's ErrorCode (``E007``, ``1000``…) or one of Thor's own: ``NOT_FOUND``,
-    ``TIMEOUT``, ``CONNECTION_ERROR``, ``REQUEST_FAILED``, ``MALFORMED_RESPONSE``,
-    ``UNEXPECTED_RESPONSE``, ``HTTP_<status>``.
-    """
+    system = "marketplace"
 
-    def __init__(self, code: str, message: str, *, retryable: bool, http_status: int | None = None,
-                 action: str | None = None, error_type: str | None = None,
-                 retry_after: float | None = None):
-        super().__init__(f"{action or 'SellerCenter'}: {code}: {message}")
-        self.code = code
-        self.message = message
-        self.retryable = retryable
-        self.http_status = http_status
-        self.action = action
+    def __init__(self, code: str, message: str, *, error_type: str | None = None, **details: Any):
+        super().__init__(code, message, **details)
         self.error_type = error_type
-        self.retry_after = retry_after
 
 
 def normalise_error_code(raw: Any) -> str:
@@ -180,50 +138,29 @@ def normalise_error_code(raw: Any) -> str:
     return text or "UNKNOWN"
 
 
-
-
-
-
-def _error_from_payload(payload: dict, status: int, action: str, retry_after: float | None) -> SellerCenterError:
+def _error_from_payload(payload: dict, reply: Reply) -> ExternalSystemError:
     head = (payload.get("ErrorResponse") or {}).get("Head") or {}
     code = normalise_error_code(head.get("ErrorCode"))
     error_type = head.get("ErrorType") or None
-    retryable = code in RETRYABLE_CODES or error_type == "Platform" or is_retryable_status(status)
-    return SellerCenterError(code, str(head.get("ErrorMessage") or "no message"), retryable=retryable,
-                             http_status=status, action=action, error_type=error_type,
-                             retry_after=retry_after)
+    retryable = code in RETRYABLE_CODES or error_type == "Platform" or is_retryable_status(reply.status)
+    return reply.error(code, str(head.get("ErrorMessage") or "no message"), retryable=retryable,
+                       error_type=error_type)
 
 
-def parse_response(response: requests.Response, action: str) -> dict:
-    """The ``Body`` of a SuccessResponse, or the SellerCenterError the response stands for.
-
-    A body that is not JSON is retryable when the status is 2xx/429/5xx (a truncated or garbled
-    answer); a non-JSON 4xx (a proxy's HTML page, a wrong base URL) is not.
-    """
-    status = response.status_code
-    retry_after = retry_after_seconds(response) if status == 429 else None
-    try:
-        payload = response.json()
-    except ValueError:
-        if 200 <= status < 300:
-            raise SellerCenterError("MALFORMED_RESPONSE", "response body is not JSON", retryable=True,
-                                    http_status=status, action=action) from None
-        raise SellerCenterError(f"HTTP_{status}", "response body is not JSON",
-                                retryable=is_retryable_status(status), http_status=status,
-                                action=action, retry_after=retry_after) from None
+def parse_reply(reply: Reply) -> dict:
+    """The ``Body`` of a SuccessResponse, or the SellerCenterError the answer stands for: an
+    ErrorResponse (whatever the status), a body that is not JSON, or JSON without SuccessResponse."""
+    payload = reply.json()
     if isinstance(payload, dict) and "ErrorResponse" in payload:
-        raise _error_from_payload(payload, status, action, retry_after)
-    if is_retryable_status(status):
-        raise SellerCenterError(f"HTTP_{status}", f"HTTP {status}", retryable=True, http_status=status,
-                                action=action, retry_after=retry_after)
-    if 200 <= status < 300 and isinstance(payload, dict) and isinstance(payload.get("SuccessResponse"), dict):
+        raise _error_from_payload(payload, reply)
+    if is_retryable_status(reply.status):
+        raise reply.http_error()
+    if reply.ok and isinstance(payload, dict) and isinstance(payload.get("SuccessResponse"), dict):
         body = payload["SuccessResponse"].get("Body")
         return body if isinstance(body, dict) else {}
-    if 200 <= status < 300:
-        raise SellerCenterError("MALFORMED_RESPONSE", "JSON without SuccessResponse", retryable=True,
-                                http_status=status, action=action)
-    raise SellerCenterError(f"HTTP_{status}", f"HTTP {status} without ErrorResponse", retryable=False,
-                            http_status=status, action=action)
+    if reply.ok:
+        raise reply.malformed("JSON without SuccessResponse")
+    raise reply.http_error(f"HTTP {reply.status} without ErrorResponse")
 
 
 # --- client ---------------------------------------------------------------------------------
@@ -260,10 +197,8 @@ class SellerCenterClient:
                  sleep: Callable[[float], None] = time.sleep, now: Callable[[], datetime] = _utc_now,
                  rng: Callable[[], float] = random.random):
         self.config = config
-        self._session = session or requests.Session()
-        self._sleep = sleep
+        self._http = HttpCaller(config, SellerCenterError, session=session, sleep=sleep, rng=rng)
         self._now = now
-        self._rng = rng
         self._url = config.base_url.rstrip("/") + "/"
         self._headers = {"User-Agent": config.user_agent, "Accept": "application/json"}
 
@@ -273,8 +208,7 @@ class SellerCenterClient:
         body = self._call("GetOrder", {"OrderId": str(order_id)}, version="2.0")
         orders = unwrap(body.get("Orders"), "Order")
         if not orders:
-            raise SellerCenterError("NOT_FOUND", f"order {order_id} not found", retryable=False,
-                                    action="GetOrder")
+            raise SellerCenterError("NOT_FOUND", f"order {order_id} not found", operation="GetOrder")
         return self._build("GetOrder", lambda: MarketplaceOrder.from_api(orders[0], zone=self.config.zone))
 
     def get_order_items(self, order_id: str | int) -> list[MarketplaceOrderItem]:
@@ -320,7 +254,7 @@ class SellerCenterClient:
         missing = [str(i) for i in order_item_ids if not packages.get(str(i).strip())]
         if missing:
             raise SellerCenterError("UNEXPECTED_RESPONSE", f"no PackageId for item(s) {', '.join(missing)}",
-                                    retryable=False, action="SetStatusToPackedByMarketplace")
+                                    operation="SetStatusToPackedByMarketplace")
         return {str(i).strip(): packages[str(i).strip()] for i in order_item_ids}
 
     def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str,
@@ -352,36 +286,11 @@ class SellerCenterClient:
 
     def _call(self, action: str, params: Mapping[str, str] | None = None, *, method: str = "GET",
               version: str = "1.0") -> dict:
-        """Body of a successful call, retrying retryable failures with back-off."""
-        attempts = self.config.max_attempts
-        for attempt in range(1, attempts + 1):
-            try:
-                return self._attempt(action, params, method, version)
-            except SellerCenterError as error:
-                if not error.retryable or attempt == attempts:
-                    logger.warning("Seller Center %s failed: code=%s http_status=%s attempt=%d/%d retryable=%s",
-                                   action, error.code, error.http_status, attempt, attempts, error.retryable)
-                    raise
-                delay = backoff_delay(attempt, error.retry_after, self.config.backoff_base,
-                                      self.config.max_backoff, self._rng)
-                logger.info("Seller Center %s retry in %.2fs: code=%s http_status=%s attempt=%d/%d",
-                            action, delay, error.code, error.http_status, attempt, attempts)
-                self._sleep(delay)
-        raise AssertionError("unreachable")  # pragma: no cover
-
-    def _attempt(self, action: str, params: Mapping[str, str] | None, method: str, version: str) -> dict:
-        query = self.signed_params(action, params, version)
-        url = f"{self._url}?{canonical_query(query)}"
-        try:
-            response = self._session.request(method, url, headers=self._headers, timeout=self.config.timeout)
-        except requests.Timeout as exc:
-            raise SellerCenterError("TIMEOUT", type(exc).__name__, retryable=True, action=action) from None
-        except requests.ConnectionError as exc:
-            raise SellerCenterError("CONNECTION_ERROR", type(exc).__name__, retryable=True, action=action) from None
-        except requests.RequestException as exc:
-            raise SellerCenterError("REQUEST_FAILED", type(exc).__name__, retryable=False, action=action) from None
-        return parse_response(response, action)
-
+        """Body of a successful call; each attempt is signed afresh (a new Timestamp)."""
+        def request() -> Request:
+            return Request(method, f"{self._url}?{canonical_query(self.signed_params(action, params, version))}",
+                           headers=self._headers)
+        return self._http.call(action, request, parse_reply)
 
     @staticmethod
     def _build(action: str, build: Callable[[], Any]) -> Any:
@@ -390,17 +299,14 @@ class SellerCenterClient:
             return build()
         except (ValidationError, TypeError) as exc:
             raise SellerCenterError("UNEXPECTED_RESPONSE", f"payload does not fit the model: {exc}",
-                                    retryable=False, action=action) from None
+                                    operation=action) from None
 
 
 __all__ = [
     "SellerCenterClient",
     "SellerCenterConfig",
     "SellerCenterError",
-    "canonical_query",
     "format_local_filter",
-    "format_timestamp",
     "normalise_error_code",
-    "parse_response",
-    "sign",
+    "parse_reply",
 ]

@@ -1,5 +1,5 @@
-"""What the HTTP clients (Seller Center, OMS, ZORT) share about retrying: which answers are worth
-another try, how long the server asked us to wait, and exponential back-off with jitter."""
+"""Which answers are worth another try, how long the server asked us to wait, and exponential
+back-off with jitter: the retry arithmetic of :class:`shared.adapters.http.HttpCaller`."""
 from __future__ import annotations
 
 import email.utils

@@ -13,8 +13,8 @@ import requests
 
 from localdev.sandboxes._server import RunningServer
 from localdev.sandboxes.zort import SEED_EXAMPLES, _store, create_app, send_webhook
-from shared.adapters.zort_api import (UNREGISTRABLE_EVENTS, WEBHOOK_URL_FIELDS, ZortApiClient, ZortApiConfig,
-                                      ZortApiError, parse_response, thor_webhook_urls)
+from shared.adapters.zort import ZortApiClient, ZortApiConfig, ZortApiError
+from shared.adapters.zort.webhooks import UNREGISTRABLE_EVENTS, WEBHOOK_URL_FIELDS, thor_webhook_urls
 
 STORE = "thor-faco"
 APIKEY = "sandbox-apikey-faco+/="
@@ -122,7 +122,7 @@ def test_wrong_apisecret_is_an_error_not_retried(sandbox, sleeps):
     with pytest.raises(ZortApiError) as caught:
         client.get_webhook()
     error = caught.value
-    assert (error.res_code, error.retryable, error.http_status, error.method) == ("100", False, 200, "GETWEBHOOK")
+    assert (error.code, error.retryable, error.status, error.operation) == ("100", False, 200, "GETWEBHOOK")
     assert len(seen(sandbox)) == 1 and sleeps == []
     text = f"{error} {error.message} {error!r}"
     assert "wrong-secret-value" not in text and APIKEY not in text
@@ -146,7 +146,7 @@ def test_rescode_failure_with_http_200_is_an_error(sandbox, client, sleeps):
     with pytest.raises(ZortApiError) as caught:
         client.update_webhook("a", "b", "c", {"addorderurl": "ftp://example.com/hook"})
     error = caught.value
-    assert (error.res_code, error.http_status, error.retryable) == ("400", 200, False)
+    assert (error.code, error.status, error.retryable) == ("400", 200, False)
     assert "addorderurl" in error.message
     assert len(seen(sandbox)) == 1 and sleeps == []
 
@@ -167,7 +167,7 @@ def test_persistent_failure_gives_up_after_max_attempts(sandbox, client, sleeps)
     control(sandbox, "fail", {"mode": "503", "times": 10})
     with pytest.raises(ZortApiError) as caught:
         client.get_webhook()
-    assert (caught.value.res_code, caught.value.retryable) == ("HTTP_503", True)
+    assert (caught.value.code, caught.value.retryable) == ("HTTP_503", True)
     assert len(seen(sandbox)) == 4 and len(sleeps) == 3
 
 
@@ -175,11 +175,12 @@ def test_connection_error_is_retried(sleeps):
     server = start_sandbox()
     url = server.url
     server.stop()
-    client = ZortApiClient(ZortApiConfig(f"{url}/v4", STORE, APIKEY, APISECRET, timeout=(0.5, 0.5),
+    client = ZortApiClient(ZortApiConfig(base_url=f"{url}/v4", storename=STORE, apikey=APIKEY, apisecret=APISECRET,
+                                         timeout=(0.5, 0.5),
                                          max_attempts=2, backoff_base=0.01), sleep=sleeps.append)
     with pytest.raises(ZortApiError) as caught:
         client.get_webhook()
-    assert (caught.value.res_code, caught.value.retryable) == ("CONNECTION_ERROR", True)
+    assert (caught.value.code, caught.value.retryable) == ("CONNECTION_ERROR", True)
     assert len(sleeps) == 1
 
 
@@ -201,12 +202,24 @@ def test_client_rejects_unknown_url_fields_and_blank_keys(client):
         client.update_webhook("a", " ", "c", {})
 
 
-def test_echoed_secret_is_scrubbed_from_messages():
+class _Answering(requests.Session):
+    """A session that answers every request with one prepared response (no server echoes secrets)."""
+
+    def __init__(self, response: requests.Response):
+        super().__init__()
+        self._response = response
+
+    def request(self, *args, **kwargs) -> requests.Response:
+        return self._response
+
+
+def test_echoed_secret_is_scrubbed_from_messages(sleeps):
     response = requests.Response()
     response.status_code = 200
     response._content = json.dumps({"resCode": "401", "resDesc": f"bad apisecret {APISECRET}"}).encode()
+    config = ZortApiConfig(base_url="http://zort.invalid/v4", storename=STORE, apikey=APIKEY, apisecret=APISECRET)
     with pytest.raises(ZortApiError) as caught:
-        parse_response(response, "GETWEBHOOK", (APIKEY, APISECRET))
+        ZortApiClient(config, session=_Answering(response), sleep=sleeps.append).get_webhook()
     assert APISECRET not in str(caught.value) and "***" in caught.value.message
 
 
