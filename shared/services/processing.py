@@ -17,11 +17,9 @@ from typing import Callable
 from shared.domain.errors import NotConfigured
 from shared.domain.events import EventStatus, InboundEvent
 from shared.observability import log_context
+from shared.settings import DEFAULT_RETRY_DELAYS
 
 log = logging.getLogger("thor.processing")
-
-# Seconds before each retry; the event fails after len(RETRY_DELAYS) + 1 attempts.
-DEFAULT_RETRY_DELAYS = (10, 60, 300, 1800, 7200)
 
 
 @dataclass
