@@ -69,3 +69,46 @@ def test_ready_to_ship_is_off_unless_asked_for_in_the_example_and_in_infra():
     assert load_settings({**BASE, **marketplace, "MARKETPLACE_READY_TO_SHIP_FACO": "true"}).marketplace("faco").ready_to_ship
     for params in EXAMPLE_SETTINGS.parent.glob("infra/*.bicepparam"):
         assert "READY_TO_SHIP" not in params.read_text()  # app setting absent: off
+
+
+def test_each_system_is_typed_and_not_configured_names_what_is_missing():
+    from shared.domain.errors import NotConfigured
+    marketplace = {"MARKETPLACE_USER_ID_FACL": "u", "MARKETPLACE_API_KEY_FACL": "secret-api-key", "MARKETPLACE_SELLER_ID_FACL": "s"}
+    settings = load_settings({**BASE, **marketplace, "ZORT_KEY1_FACL": "key1", "MARKETPLACE_USER_ID_SOMX": "u2"},
+                             strict=False)
+    facl = settings.marketplace("facl")
+    assert (facl.business_unit, facl.time_zone, facl.ready_to_ship) == ("FACL", "America/Santiago", False)
+    assert "secret-api-key" not in repr(facl) and "key1" not in repr(settings.zort("facl"))  # secrets stay out of logs
+    with pytest.raises(NotConfigured) as untouched:
+        settings.oms("facl")
+    assert untouched.value.missing == ["OMS_TOKEN_FACL", "OMS_TENANT_FACL"]
+    with pytest.raises(NotConfigured) as half:
+        settings.marketplace("somx")
+    assert half.value.missing == ["MARKETPLACE_API_KEY_SOMX", "MARKETPLACE_SELLER_ID_SOMX"]
+    with pytest.raises(NotConfigured) as no_api:
+        settings.zort_api("facl")
+    assert (no_api.value.system, no_api.value.missing) == (
+        "zort api", ["ZORT_STORENAME_FACL", "ZORT_APIKEY_FACL", "ZORT_APISECRET_FACL"])
+
+
+def test_the_retry_default_is_written_once():
+    """Before, the default was written in settings twice and again in processing."""
+    import inspect
+
+    from shared.services.processing import process_event
+    from shared.settings import DEFAULT_RETRY_DELAYS, SETTINGS
+    assert load_settings(BASE).retry_delays == (10, 60, 300, 1800, 7200)
+    assert [spec.default for spec in SETTINGS if spec.key == "THOR_RETRY_DELAYS"] == ["10,60,300,1800,7200"]
+    assert inspect.signature(process_event).parameters["retry_delays"].default is DEFAULT_RETRY_DELAYS
+
+
+def test_one_reader_of_local_settings_where_the_environment_wins(tmp_path):
+    from shared.settings import LocalSettingsError, local_settings_environment
+    path = tmp_path / "local.settings.json"
+    path.write_text('{"Values": {"OMS_BASE_URL": "http://file", "THOR_RETRY_DELAYS": 5}}')
+    env = local_settings_environment(path, {"OMS_BASE_URL": "http://env"})
+    assert env == {"OMS_BASE_URL": "http://env", "THOR_RETRY_DELAYS": "5"}
+    assert local_settings_environment(tmp_path / "absent.json", {"A": "b"}) == {"A": "b"}
+    path.write_text('{"Values": ["not", "an", "object"]}')
+    with pytest.raises(LocalSettingsError):
+        local_settings_environment(path, {})
