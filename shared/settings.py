@@ -158,7 +158,10 @@ def _switched_on(text: str | None) -> bool:
     return str(text or "").strip().lower() in {"1", "true", "yes", "on"}
 
 
-def _typed(system: str, tenant: str, values: Mapping[str, str]):
+SystemSettings = MarketplaceTenantSettings | OmsTenantSettings | ZortTenantSettings
+
+
+def _typed(system: str, tenant: str, values: Mapping[str, str]) -> SystemSettings:
     if system == "MARKETPLACE":
         return MarketplaceTenantSettings(
             user_id=values["USER_ID"], api_key=values["API_KEY"], seller_id=values["SELLER_ID"],
@@ -218,7 +221,7 @@ class SystemReading:
     def unresolved(self) -> list[str]:
         return [self.name(spec.key) for spec in self.specs if unresolved(self.raw[spec.key])]
 
-    def typed(self):
+    def typed(self) -> SystemSettings | None:
         """The system's typed configuration, or None when it is not (wholly) configured."""
         return _typed(self.system, self.tenant, self.usable) if self.started and not self.halves else None
 
