@@ -24,12 +24,12 @@ READY = {"status": "ready", "detail": "ZORT events are POSTed here with ?method=
 def _check_key1(req: func.HttpRequest, tenant: str, required: bool) -> None:
     """ZORT sends key1 as `Authorization: Basic {key1}` and as the `key1` header. A wrong key is
     always refused; a missing one only when an event is being delivered (`required`)."""
-    zort = get_context().settings.tenant_system(tenant, "ZORT")
+    zort = get_context().settings.tenant(tenant).zort
     if zort is None:
         return  # not configured: the function key alone admits it; processing waits, blocked
     if not required and not key1_presented(req):
         return
-    if not key1_matches(req, zort["KEY1"]):
+    if not key1_matches(req, zort.key1):
         raise Problem(401, "Unauthorized", "send this tenant's ZORT key1 as 'Authorization: Basic {key1}' or "
                       "as the key1 header (key1 itself or base64 of it)", "Authorization",
                       headers={"WWW-Authenticate": 'Basic realm="zort"'})

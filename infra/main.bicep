@@ -138,7 +138,7 @@ var storageRoleIds = [
 ]
 
 // ---------------------------------------------------------------------------------------------
-// Per-tenant settings. Must match shared/settings.py TENANT_SETTINGS and shared/tenants.py TENANTS:
+// Per-tenant settings. Must match shared/settings.py SETTINGS (system, setting, required) and shared/tenants.py TENANTS:
 // tests/unit/test_infra_drift.py reads these two variables and fails on any difference.
 // App setting <SYSTEM>_<SETTING>_<TENANT> (e.g. ZORT_KEY1_FACO) references the Key Vault secret
 // <system>-<setting>-<tenant>, lower case with dashes (e.g. zort-key1-faco).

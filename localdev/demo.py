@@ -9,21 +9,19 @@ import argparse
 import json
 import sys
 import time
-from pathlib import Path
 
 import requests
 
 from localdev.sandboxes.zort import SEED_EXAMPLES, send_webhook
+from shared.settings import EXAMPLE_SETTINGS, LOCAL_SETTINGS, local_values
 
-ROOT = Path(__file__).resolve().parent.parent
 SEED_ORDER_ID = 3272813
 
 
 def _settings() -> dict:
-    for name in ("local.settings.json", "local.settings.example.json"):
-        path = ROOT / name
+    for path in (LOCAL_SETTINGS, EXAMPLE_SETTINGS):
         if path.exists():
-            return json.loads(path.read_text())["Values"]
+            return local_values(path)
     raise SystemExit("no local.settings.json: run `make run` first")
 
 

@@ -6,17 +6,16 @@ those instead (README). Ctrl-C stops everything this started.
 """
 from __future__ import annotations
 
-import json
 import shutil
 import signal
 import sys
 import time
 from urllib.parse import urlparse
 
-from localdev.azurite import ROOT
-from localdev.stack import EXAMPLE_SETTINGS, Stack
+from localdev.stack import Stack
+from shared.settings import EXAMPLE_SETTINGS, LOCAL_SETTINGS, ROOT, local_values, read_local_settings
 
-SETTINGS = ROOT / "local.settings.json"
+SETTINGS = LOCAL_SETTINGS
 # Azurite 3.x keeps tables and queues in LokiJS databases saved every 5 s (autosaveInterval 5000) and on
 # a clean exit (SIGINT / SIGTERM close them, saving what changed); a hard kill loses what came since.
 DATA_KEPT = ("Azurite saves to disk every 5 s and when stopped cleanly (Ctrl-C): a hard kill "
@@ -33,9 +32,9 @@ def main() -> int:
     if not SETTINGS.exists():
         shutil.copy(EXAMPLE_SETTINGS, SETTINGS)
         print(f"created {SETTINGS.name} from {EXAMPLE_SETTINGS.name}")
-    values = {k: str(v) for k, v in json.loads(SETTINGS.read_text())["Values"].items()}
+    values = local_values(SETTINGS)
     values.setdefault("THOR_LOG_LEVEL", "INFO")  # show each request and event (keys never logged)
-    port = int(json.loads(SETTINGS.read_text()).get("Host", {}).get("LocalHttpPort", 7071))
+    port = int(read_local_settings(SETTINGS).get("Host", {}).get("LocalHttpPort", 7071))
     stack = Stack(values=values, thor_port=port, azurite_ports=(10000, 10001, 10002),
                   azurite_location=ROOT / ".azurite")
     try:

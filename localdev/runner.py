@@ -58,15 +58,6 @@ class OneLineLogs(logging.Filter):
         return True
 
 
-def load_local_settings(path: Path) -> None:
-    """Copies `Values` of local.settings.json into the environment (existing variables win)."""
-    if not path.is_file():
-        return
-    values = json.loads(path.read_text()).get("Values", {})
-    for name, value in values.items():
-        os.environ.setdefault(name, str(value))
-
-
 def host_config() -> dict:
     return json.loads((ROOT / "host.json").read_text())
 
@@ -419,14 +410,17 @@ def main(argv: list[str] | None = None) -> int:
     observability.install()
     for handler in logging.getLogger().handlers:
         handler.addFilter(OneLineLogs())
-    load_local_settings(Path(args.settings))
     sys.path.insert(0, str(ROOT))
 
-    from shared.settings import SettingsError, load_settings
+    from shared.settings import LocalSettingsError, SettingsError, load_settings, local_settings_environment
     try:
+        os.environ.update(local_settings_environment(Path(args.settings)))  # existing variables win
         load_settings(strict=True)  # locally, a tenant configured by halves is an error at start-up
     except SettingsError as error:
         print(f"error: {error} (set them in {args.settings} or the environment)", file=sys.stderr)
+        return 2
+    except LocalSettingsError as error:
+        print(f"error: {error}", file=sys.stderr)
         return 2
     key = os.environ.get("LOCAL_FUNCTION_KEY", "")
     if not key:

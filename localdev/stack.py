@@ -5,7 +5,6 @@ Used by `make run` (fixed ports, data kept in .azurite/), by the tests and by th
 """
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -14,31 +13,30 @@ from pathlib import Path
 
 from localdev.azurite import ROOT, Azurite, die_with_parent, free_port, wait_for_port
 from localdev.sandboxes._server import RunningServer
-from shared.tenants import TENANTS
-
-EXAMPLE_SETTINGS = ROOT / "local.settings.example.json"
+from shared.settings import EXAMPLE_SETTINGS, local_values, read_tenants
 
 
 def example_values() -> dict[str, str]:
-    return dict(json.loads(EXAMPLE_SETTINGS.read_text())["Values"])
+    return local_values(EXAMPLE_SETTINGS)
 
 
 def marketplace_tenants(values: dict[str, str]) -> dict[str, str]:
     """Each marketplace user's storefront, so the sandbox answers in that storefront's time zone."""
-    return {values[f"MARKETPLACE_USER_ID_{t.upper()}"]: t for t in TENANTS if values.get(f"MARKETPLACE_USER_ID_{t.upper()}")}
+    tenants, _ = read_tenants(values)
+    return {config.marketplace.user_id: tenant for tenant, config in tenants.items() if config.marketplace}
 
 
 def sandbox_credentials(values: dict[str, str]) -> tuple[dict, dict, dict]:
     """What each sandbox must accept, read from Thor's own settings so the two always agree."""
     marketplace, oms, zort = {}, {}, {}
-    for tenant in TENANTS:
-        t = tenant.upper()
-        if values.get(f"MARKETPLACE_USER_ID_{t}"):
-            marketplace[values[f"MARKETPLACE_USER_ID_{t}"]] = values[f"MARKETPLACE_API_KEY_{t}"]
-        if values.get(f"OMS_TOKEN_{t}"):
-            oms[values[f"OMS_TOKEN_{t}"]] = values[f"OMS_TENANT_{t}"]
-        if values.get(f"ZORT_STORENAME_{t}"):
-            zort[values[f"ZORT_STORENAME_{t}"]] = (values[f"ZORT_APIKEY_{t}"], values[f"ZORT_APISECRET_{t}"])
+    tenants, _ = read_tenants(values)
+    for config in tenants.values():
+        if config.marketplace:
+            marketplace[config.marketplace.user_id] = config.marketplace.api_key
+        if config.oms:
+            oms[config.oms.token] = config.oms.tenant_header
+        if config.zort and config.zort.storename:
+            zort[config.zort.storename] = (config.zort.apikey, config.zort.apisecret)
     return marketplace, oms, zort
 
 

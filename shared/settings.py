@@ -1,20 +1,34 @@
-"""Thor's settings: read from the environment (app settings in Azure, local.settings.json locally).
+"""Thor's settings, the one source of them: what each setting is, how they are read, and each tenant's
+typed configuration per system.
+
+Settings come from the environment (app settings in Azure, `Values` of local.settings.json locally,
+read by `local_settings_environment`). `SETTINGS` describes every one the code reads (name, system,
+required or optional, default, secret): `all_setting_names()`, the app, the ops CLI's check-settings, the
+connectors and the infra drift test all ask it.
 
 Global settings are required. Per-tenant settings are optional per system (a tenant not configured
 for a system still accepts webhooks; its work waits, blocked). A system configured by halves is an
 error that names what is missing: at start-up of the local runner and in the ops CLI (`strict`); in
 Azure the tenant's system counts as not configured instead (its events wait, blocked, with the
-missing names as their reason), so one tenant's missing secret never stops the other eight. Names read `<SYSTEM>_<SETTING>_<TENANT>`, e.g. `ZORT_KEY1_FACO`.
+missing names as their reason), so one tenant's missing secret never stops the other eight. Names
+read `<SYSTEM>_<SETTING>_<TENANT>`, e.g. `ZORT_KEY1_FACO`.
 """
 from __future__ import annotations
 
+import json
 import logging
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Mapping
+from pathlib import Path
+from typing import Mapping, NoReturn
 
-from shared.tenants import TENANTS
+from shared.domain.errors import NotConfigured
+from shared.tenants import TENANT_TIMEZONES, TENANTS
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_SETTINGS = ROOT / "local.settings.json"
+EXAMPLE_SETTINGS = ROOT / "local.settings.example.json"
 
 STORAGE_SETTING = "AzureWebJobsStorage"
 # Identity-based storage (Azure): any of these replaces the connection string.
@@ -25,19 +39,48 @@ STORAGE_IDENTITY_SETTINGS = (
     f"{STORAGE_SETTING}__clientId",
     f"{STORAGE_SETTING}__credential",
 )
-GLOBAL_REQUIRED = ("MARKETPLACE_BASE_URL", "OMS_BASE_URL")
-GLOBAL_OPTIONAL = {
-    "ZORT_API_BASE_URL": "https://open-api.zortout.com/v4",
-    # Seconds before each processing retry; an event fails after all of them (plus one) attempts.
-    "THOR_RETRY_DELAYS": "10,60,300,1800,7200",
-}
+KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 
-# system -> (required per-tenant settings, optional per-tenant settings)
-TENANT_SETTINGS: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
-    "MARKETPLACE": (("USER_ID", "API_KEY", "SELLER_ID"), ("BUSINESS_UNIT", "READY_TO_SHIP")),
-    "OMS": (("TOKEN", "TENANT"), ()),
-    "ZORT": (("KEY1",), ("STORENAME", "APIKEY", "APISECRET")),
-}
+
+@dataclass(frozen=True)
+class SettingSpec:
+    """One setting the code reads. `key` is the whole name of a global setting, or the `<SETTING>` of a
+    per-tenant one (`system` set), named `<SYSTEM>_<SETTING>_<TENANT>` for each tenant."""
+    key: str
+    system: str | None = None
+    required: bool = True
+    default: str | None = None
+    secret: bool = False
+
+    def name(self, tenant: str | None = None) -> str:
+        return self.key if self.system is None else tenant_setting_name(self.system, self.key, tenant or "")
+
+
+SETTINGS: tuple[SettingSpec, ...] = (
+    SettingSpec(STORAGE_SETTING, secret=True),  # or identity-based: STORAGE_IDENTITY_SETTINGS
+    SettingSpec("MARKETPLACE_BASE_URL"),
+    SettingSpec("OMS_BASE_URL"),
+    SettingSpec("ZORT_API_BASE_URL", required=False, default="https://open-api.zortout.com/v4"),
+    # Seconds before each processing retry; an event fails after all of them (plus one) attempts.
+    SettingSpec("THOR_RETRY_DELAYS", required=False, default="10,60,300,1800,7200"),
+    SettingSpec("USER_ID", "MARKETPLACE"),
+    SettingSpec("API_KEY", "MARKETPLACE", secret=True),
+    SettingSpec("SELLER_ID", "MARKETPLACE"),
+    SettingSpec("BUSINESS_UNIT", "MARKETPLACE", required=False),  # default: the tenant upper-cased
+    SettingSpec("READY_TO_SHIP", "MARKETPLACE", required=False, default="false"),  # on only when `true`
+    SettingSpec("TOKEN", "OMS", secret=True),
+    SettingSpec("TENANT", "OMS"),
+    SettingSpec("KEY1", "ZORT", secret=True),
+    SettingSpec("STORENAME", "ZORT", required=False),
+    SettingSpec("APIKEY", "ZORT", required=False, secret=True),
+    SettingSpec("APISECRET", "ZORT", required=False, secret=True),
+)
+GLOBAL_SETTINGS = tuple(spec for spec in SETTINGS if spec.system is None)
+SYSTEMS = tuple(dict.fromkeys(spec.system for spec in SETTINGS if spec.system))
+SYSTEM_SETTINGS: dict[str, tuple[SettingSpec, ...]] = {
+    system: tuple(spec for spec in SETTINGS if spec.system == system) for system in SYSTEMS}
+ZORT_API_SETTINGS = ("STORENAME", "APIKEY", "APISECRET")  # what registering webhooks with the ZORT API needs
+_DEFAULTS = {spec.key: spec.default for spec in GLOBAL_SETTINGS if spec.default is not None}
 
 
 class SettingsError(RuntimeError):
@@ -52,12 +95,143 @@ def tenant_setting_name(system: str, setting: str, tenant: str) -> str:
 
 def all_setting_names() -> list[str]:
     """Every setting the code reads (the infra drift test and local.settings.example.json use it)."""
-    names = [STORAGE_SETTING, *GLOBAL_REQUIRED, *GLOBAL_OPTIONAL]
-    for system, (required, optional) in TENANT_SETTINGS.items():
+    names = [spec.name() for spec in GLOBAL_SETTINGS]
+    for system, specs in SYSTEM_SETTINGS.items():
         for tenant in TENANTS:
-            names += [tenant_setting_name(system, s, tenant) for s in (*required, *optional)]
+            names += [spec.name(tenant) for spec in specs]
     return names
 
+
+def unresolved(text: str) -> bool:
+    """An app setting Azure could not resolve from Key Vault keeps its literal reference
+    (`@Microsoft.KeyVault(...)`): that is no value, not a credential."""
+    return text.strip().startswith(KEY_VAULT_REFERENCE)
+
+
+def parse_retry_delays(text: str) -> tuple[int, ...] | None:
+    """`10,60,300` as whole seconds (each at most a week), or None when it is not that."""
+    try:
+        delays = tuple(int(part) for part in text.split(","))
+    except ValueError:
+        return None
+    return delays if delays and all(0 <= d <= 7 * 24 * 3600 for d in delays) else None
+
+
+DEFAULT_RETRY_DELAYS: tuple[int, ...] = parse_retry_delays(_DEFAULTS["THOR_RETRY_DELAYS"]) or ()
+
+
+# --- each tenant's typed configuration ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class MarketplaceTenantSettings:
+    user_id: str
+    api_key: str = field(repr=False)
+    seller_id: str
+    business_unit: str
+    ready_to_ship: bool  # pack and set ready to ship when ZORT sends a tracking number (README)
+    time_zone: str  # the storefront's IANA zone: the marketplace writes its zone-less times in it
+
+
+@dataclass(frozen=True)
+class OmsTenantSettings:
+    token: str = field(repr=False)
+    tenant_header: str  # the X-TWC-Tenant value
+
+
+@dataclass(frozen=True)
+class ZortTenantSettings:
+    key1: str = field(repr=False)  # what ZORT sends as Authorization: Basic {key1}
+    storename: str = ""
+    apikey: str = field(default="", repr=False)
+    apisecret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class TenantSettings:
+    """A tenant's configuration per system; None where the tenant is not configured for it."""
+    marketplace: MarketplaceTenantSettings | None = None
+    oms: OmsTenantSettings | None = None
+    zort: ZortTenantSettings | None = None
+
+
+def _switched_on(text: str | None) -> bool:
+    return str(text or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+SystemSettings = MarketplaceTenantSettings | OmsTenantSettings | ZortTenantSettings
+
+
+def _typed(system: str, tenant: str, values: Mapping[str, str]) -> SystemSettings:
+    if system == "MARKETPLACE":
+        return MarketplaceTenantSettings(
+            user_id=values["USER_ID"], api_key=values["API_KEY"], seller_id=values["SELLER_ID"],
+            business_unit=values.get("BUSINESS_UNIT") or tenant.upper(),
+            ready_to_ship=_switched_on(values.get("READY_TO_SHIP")), time_zone=TENANT_TIMEZONES[tenant])
+    if system == "OMS":
+        return OmsTenantSettings(token=values["TOKEN"], tenant_header=values["TENANT"])
+    return ZortTenantSettings(key1=values["KEY1"], storename=values.get("STORENAME", ""),
+                              apikey=values.get("APIKEY", ""), apisecret=values.get("APISECRET", ""))
+
+
+@dataclass(frozen=True)
+class SystemReading:
+    """What the environment holds for one tenant's system: the rules of "configured", "not configured"
+    and "configured by halves", for the app (`usable`) and for the ops check (`given`)."""
+    system: str
+    tenant: str
+    raw: Mapping[str, str]  # SETTING -> value as written (stripped; "" when unset)
+
+    def name(self, key: str) -> str:
+        return tenant_setting_name(self.system, key, self.tenant)
+
+    @property
+    def specs(self) -> tuple[SettingSpec, ...]:
+        return SYSTEM_SETTINGS[self.system]
+
+    @property
+    def required(self) -> list[str]:
+        return [spec.key for spec in self.specs if spec.required]
+
+    @property
+    def usable(self) -> dict[str, str]:
+        """The settings with a value Thor can use (an unresolved Key Vault reference is none)."""
+        return {key: value for key, value in self.raw.items() if value and not unresolved(value)}
+
+    @property
+    def started(self) -> bool:
+        """Whether any required setting has a usable value: then all of them must have one."""
+        return any(key in self.usable for key in self.required)
+
+    @property
+    def halves(self) -> list[str]:
+        """The required settings missing beside others of the system (empty when it is whole or untouched)."""
+        return [self.name(key) for key in self.required if key not in self.usable] if self.started else []
+
+    @property
+    def given(self) -> bool:
+        """Whether anything is written for a required setting (even an unresolved reference): what
+        the ops check calls configured, complete or not."""
+        return any(self.raw[key] for key in self.required)
+
+    @property
+    def empty(self) -> list[str]:
+        return [self.name(key) for key in self.required if not self.raw[key]]
+
+    @property
+    def unresolved(self) -> list[str]:
+        return [self.name(spec.key) for spec in self.specs if unresolved(self.raw[spec.key])]
+
+    def typed(self) -> SystemSettings | None:
+        """The system's typed configuration, or None when it is not (wholly) configured."""
+        return _typed(self.system, self.tenant, self.usable) if self.started and not self.halves else None
+
+
+def read_system(env: Mapping[str, str], system: str, tenant: str) -> SystemReading:
+    raw = {spec.key: (env.get(spec.name(tenant)) or "").strip() for spec in SYSTEM_SETTINGS[system]}
+    return SystemReading(system, tenant, raw)
+
+
+# --- the whole settings ---------------------------------------------------------------------------
 
 @dataclass(frozen=True)
 class StorageSettings:
@@ -67,6 +241,14 @@ class StorageSettings:
     queue_uri: str | None
     client_id: str | None
 
+    @property
+    def reachable(self) -> bool:
+        """Whether it names a storage account: a connection string, an account, or both service URIs."""
+        return bool(self.connection_string or self.account_name or (self.table_uri and self.queue_uri))
+
+
+NOT_CONFIGURED = TenantSettings()
+
 
 @dataclass(frozen=True)
 class Settings:
@@ -74,76 +256,98 @@ class Settings:
     marketplace_base_url: str
     oms_base_url: str
     zort_api_base_url: str
-    tenants: Mapping[str, Mapping[str, Mapping[str, str]]]  # tenant -> system -> setting -> value
-    retry_delays: tuple[int, ...] = (10, 60, 300, 1800, 7200)
+    tenants: Mapping[str, TenantSettings] = field(default_factory=dict)
+    retry_delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS
     half_configured: tuple[str, ...] = ()  # per-tenant settings missing beside others of their system
 
-    def tenant_system(self, tenant: str, system: str) -> Mapping[str, str] | None:
-        """The tenant's settings for a system, or None when the tenant is not configured for it."""
-        return self.tenants.get(tenant, {}).get(system)
+    def tenant(self, tenant: str) -> TenantSettings:
+        """The tenant's configuration per system (each None where it is not configured)."""
+        return self.tenants.get(tenant, NOT_CONFIGURED)
+
+    def marketplace(self, tenant: str) -> MarketplaceTenantSettings:
+        return self.tenant(tenant).marketplace or self._not_configured("MARKETPLACE", tenant)
+
+    def oms(self, tenant: str) -> OmsTenantSettings:
+        return self.tenant(tenant).oms or self._not_configured("OMS", tenant)
+
+    def zort(self, tenant: str) -> ZortTenantSettings:
+        return self.tenant(tenant).zort or self._not_configured("ZORT", tenant)
+
+    def zort_api(self, tenant: str) -> ZortTenantSettings:
+        """The tenant's ZORT settings when they include the API credentials (webhook registration)."""
+        zort = self.zort(tenant)
+        if not zort.apikey:
+            raise NotConfigured("zort api", tenant, [tenant_setting_name("ZORT", s, tenant) for s in ZORT_API_SETTINGS])
+        return zort
+
+    def ready_to_ship(self, tenant: str) -> bool:
+        marketplace = self.tenant(tenant).marketplace
+        return bool(marketplace and marketplace.ready_to_ship)
+
+    def _not_configured(self, system: str, tenant: str) -> NoReturn:
+        """Raises NotConfigured naming the settings the system lacks: the missing half when it is
+        configured by halves, else every required one."""
+        names = [spec.name(tenant) for spec in SYSTEM_SETTINGS[system] if spec.required]
+        half = [name for name in names if name in self.half_configured]
+        raise NotConfigured(system.lower(), tenant, half or names)
 
 
-def _resolved(text: str) -> str:
-    """An app setting Azure could not resolve from Key Vault keeps its literal reference
-    (`@Microsoft.KeyVault(...)`): that is no value, not a credential."""
-    return "" if text.startswith("@Microsoft.KeyVault(") else text
+def read_storage(env: Mapping[str, str]) -> StorageSettings:
+    value = lambda name: _usable(env, name) or None  # noqa: E731 - tiny local reader
+    return StorageSettings(
+        connection_string=value(STORAGE_SETTING),
+        account_name=value(f"{STORAGE_SETTING}__accountName"),
+        table_uri=value(f"{STORAGE_SETTING}__tableServiceUri"),
+        queue_uri=value(f"{STORAGE_SETTING}__queueServiceUri"),
+        client_id=value(f"{STORAGE_SETTING}__clientId"),
+    )
+
+
+def _usable(env: Mapping[str, str], name: str) -> str:
+    text = (env.get(name) or "").strip()
+    return "" if unresolved(text) else text
+
+
+def read_tenants(env: Mapping[str, str]) -> tuple[dict[str, TenantSettings], list[str]]:
+    """Each configured tenant's typed settings, and the settings missing from systems configured by halves."""
+    tenants: dict[str, TenantSettings] = {}
+    half_configured: list[str] = []
+    for tenant in TENANTS:
+        readings = {system: read_system(env, system, tenant) for system in SYSTEMS}
+        for reading in readings.values():
+            half_configured += reading.halves
+        typed = {system.lower(): reading.typed() for system, reading in readings.items()}
+        if any(typed.values()):
+            tenants[tenant] = TenantSettings(**typed)
+    return tenants, half_configured
 
 
 def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> Settings:
     env = os.environ if env is None else env
-    value = lambda name: _resolved((env.get(name) or "").strip())  # noqa: E731 - tiny local reader
     missing: list[str] = []
-    half_configured: list[str] = []
-
-    identity = {name: value(name) for name in STORAGE_IDENTITY_SETTINGS}
-    storage = StorageSettings(
-        connection_string=value(STORAGE_SETTING) or None,
-        account_name=identity[f"{STORAGE_SETTING}__accountName"] or None,
-        table_uri=identity[f"{STORAGE_SETTING}__tableServiceUri"] or None,
-        queue_uri=identity[f"{STORAGE_SETTING}__queueServiceUri"] or None,
-        client_id=identity[f"{STORAGE_SETTING}__clientId"] or None,
-    )
-    if not (storage.connection_string or storage.account_name or (storage.table_uri and storage.queue_uri)):
+    storage = read_storage(env)
+    if not storage.reachable:
         missing.append(f"{STORAGE_SETTING} (or {STORAGE_SETTING}__accountName)")
-    missing += [name for name in GLOBAL_REQUIRED if not value(name)]
-
-    tenants: dict[str, dict[str, dict[str, str]]] = {}
-    for tenant in TENANTS:
-        for system, (required, optional) in TENANT_SETTINGS.items():
-            found = {s: value(tenant_setting_name(system, s, tenant)) for s in (*required, *optional)}
-            present = [s for s in required if found[s]]
-            if not present:
-                continue  # not configured for this system: allowed, work waits blocked
-            absent = [tenant_setting_name(system, s, tenant) for s in required if not found[s]]
-            if absent:
-                half_configured += absent
-                continue
-            tenants.setdefault(tenant, {})[system] = {k: v for k, v in found.items() if v}
-    retry_delays = _retry_delays(value("THOR_RETRY_DELAYS") or GLOBAL_OPTIONAL["THOR_RETRY_DELAYS"], missing)
+    missing += [spec.key for spec in GLOBAL_SETTINGS
+                if spec.required and spec.key != STORAGE_SETTING and not _usable(env, spec.key)]
+    tenants, half_configured = read_tenants(env)
+    global_value = lambda key: _usable(env, key) or _DEFAULTS[key]  # noqa: E731
+    retry_delays = parse_retry_delays(global_value("THOR_RETRY_DELAYS"))
+    if retry_delays is None:
+        missing.append("THOR_RETRY_DELAYS (comma-separated whole seconds, e.g. 10,60,300)")
     if strict:
         missing += half_configured
     if missing:
         raise SettingsError(missing)
     return Settings(
         storage=storage,
-        marketplace_base_url=value("MARKETPLACE_BASE_URL"),
-        oms_base_url=value("OMS_BASE_URL"),
-        zort_api_base_url=value("ZORT_API_BASE_URL") or GLOBAL_OPTIONAL["ZORT_API_BASE_URL"],
+        marketplace_base_url=_usable(env, "MARKETPLACE_BASE_URL"),
+        oms_base_url=_usable(env, "OMS_BASE_URL"),
+        zort_api_base_url=global_value("ZORT_API_BASE_URL"),
         tenants=tenants,
-        retry_delays=retry_delays,
+        retry_delays=retry_delays or DEFAULT_RETRY_DELAYS,
         half_configured=tuple(half_configured),
     )
-
-
-def _retry_delays(text: str, problems: list[str]) -> tuple[int, ...]:
-    try:
-        delays = tuple(int(part) for part in text.split(","))
-        if delays and all(0 <= d <= 7 * 24 * 3600 for d in delays):
-            return delays
-    except ValueError:
-        pass
-    problems.append("THOR_RETRY_DELAYS (comma-separated whole seconds, e.g. 10,60,300)")
-    return ()
 
 
 @lru_cache(maxsize=1)
@@ -155,3 +359,35 @@ def get_settings() -> Settings:
         logging.getLogger("thor.settings").error(
             "tenant settings missing (their events wait, blocked): %s", ", ".join(settings.half_configured))
     return settings
+
+
+# --- local.settings.json ------------------------------------------------------------------------
+
+class LocalSettingsError(ValueError):
+    """A local.settings.json that is not one (not JSON, or no `Values` object)."""
+
+
+def read_local_settings(path: Path) -> dict:
+    """The whole local.settings(.example).json, checked to be an object with a `Values` object."""
+    try:
+        document = json.loads(path.read_text())
+        if not isinstance(document, dict) or not isinstance(document.get("Values", {}), dict):
+            raise ValueError("no Values object")
+    except ValueError as error:
+        raise LocalSettingsError(f"{path} is not a local.settings.json file: {error}") from None
+    return document
+
+
+def local_values(path: Path) -> dict[str, str]:
+    """`Values` of a local.settings(.example).json, every value as text; {} when there is no file."""
+    if not path.is_file():
+        return {}
+    return {str(name): str(value) for name, value in read_local_settings(path).get("Values", {}).items()}
+
+
+def local_settings_environment(path: Path | None, environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """local.settings.json's Values (when the file exists) overlaid by the environment, which wins:
+    what the Functions host gives Thor locally, and what the ops CLI and the local runner read."""
+    env = local_values(path) if path is not None else {}
+    env.update(os.environ if environ is None else environ)
+    return env

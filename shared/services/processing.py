@@ -25,12 +25,11 @@ from datetime import datetime, timezone
 from shared.domain.errors import ExternalSystemError, NotConfigured
 from shared.domain.events import EventStatus, InboundEvent
 from shared.observability import log_context
+from shared.settings import DEFAULT_RETRY_DELAYS
 from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, new_owner, order_claim
 
 log = logging.getLogger("thor.processing")
 
-# Seconds before each retry; the event fails after len(RETRY_DELAYS) + 1 attempts.
-DEFAULT_RETRY_DELAYS = (10, 60, 300, 1800, 7200)
 # Seconds before each new look for an event missing from the log; then its message is dropped.
 MISSING_DELAYS = (5, 30, 120, 600, 1800)
 

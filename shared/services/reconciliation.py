@@ -77,7 +77,7 @@ def difference(remote, found, zone) -> str | None:
 def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_size: int = 100) -> dict:
     """Repairs the tenant's orders updated since its checkpoint; returns (and keeps) the run's summary."""
     now = _utc(now or datetime.now(timezone.utc))
-    if context.settings.tenant_system(tenant, "MARKETPLACE") is None:
+    if context.settings.tenant(tenant).marketplace is None:
         return {"tenant": tenant, "skipped": "not configured for the marketplace", "at": rfc3339(now)}
     checkpoints = context.checkpoints
     previous = checkpoints.get(CHECKPOINT_NAME, tenant)

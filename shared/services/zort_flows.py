@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from datetime import datetime, time, timezone
 
-from shared.connectors import ready_to_ship_enabled
 from shared.domain.events import EventStatus, InboundEvent
 from shared.domain.ids import reference_spellings
 from shared.domain.order import Order, Tracking
@@ -121,7 +120,7 @@ def _apply_tracking(context, event: InboundEvent, payload, query) -> Outcome:
 
     order, _ = update_order(context.orders, event.tenant, found[0].internal_order_id, apply)
     detail = f"tracking {tracking.number}"
-    if ready_to_ship_enabled(context.settings, event.tenant):
+    if context.settings.ready_to_ship(event.tenant):
         detail += "; " + _ready_to_ship(context, order, tracking, event)
     return _synced(context, order, event, detail)
 

@@ -1,4 +1,4 @@
-"""The ops command line, in-process against the test stack (Azurite and the sandboxes)."""
+"""The ops command line (`python -m ops`), in-process against the test stack (Azurite and the sandboxes)."""
 from __future__ import annotations
 
 import os
@@ -9,7 +9,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
-from shared import cli
+from ops.__main__ import main
 from shared.domain.events import EventStatus, InboundEvent
 from shared.domain.times import rfc3339
 from shared.services.intake import accept_event
@@ -20,7 +20,7 @@ NO_FILE = ["--settings", os.devnull]  # the test stack's environment only, whate
 
 
 def run(capsys, *argv: str) -> tuple[int, str]:
-    code = cli.main([*NO_FILE, *argv])
+    code = main([*NO_FILE, *argv])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 

@@ -27,7 +27,7 @@ def test_host_results_keeps_successful_requests_visible():
 
 def test_funcignore_keeps_local_secrets_and_caches_out_of_the_package():
     lines = {line.strip() for line in (ROOT / ".funcignore").read_text(encoding="utf-8").splitlines()}
-    for pattern in (".env", "__pycache__/", "local.settings.json", ".venv", "tests"):
+    for pattern in (".env", "__pycache__/", "local.settings.json", ".venv", "tests", "ops"):
         assert pattern in lines, f".funcignore misses {pattern}"
 
 

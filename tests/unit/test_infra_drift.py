@@ -16,17 +16,18 @@ The `*_mutation_*` tests prove the checks fail when the template drifts.
 """
 from __future__ import annotations
 
-import json
 import re
 from pathlib import Path
 
 import pytest
 
 from shared.settings import (
+    EXAMPLE_SETTINGS,
     STORAGE_IDENTITY_SETTINGS,
     STORAGE_SETTING,
-    TENANT_SETTINGS,
+    SYSTEM_SETTINGS,
     all_setting_names,
+    local_values,
     tenant_setting_name,
 )
 from shared.tenants import TENANTS
@@ -34,7 +35,6 @@ from shared.tenants import TENANTS
 ROOT = Path(__file__).resolve().parents[2]
 BICEP = ROOT / "infra" / "main.bicep"
 PARAM_FILES = {env: ROOT / "infra" / f"main.{env}.bicepparam" for env in ("test", "prod")}
-LOCAL_SETTINGS_EXAMPLE = ROOT / "local.settings.example.json"
 
 # Settings the template may set although Thor's code does not read them: read by the platform.
 PLATFORM_SETTINGS = frozenset({
@@ -193,9 +193,9 @@ def test_template_tenants_are_the_code_tenants(template):
 
 def test_template_tenant_settings_match_the_code(template):
     expected = [
-        (system, setting, setting in required)
-        for system, (required, optional) in TENANT_SETTINGS.items()
-        for setting in (*required, *optional)
+        (system, spec.key, spec.required)
+        for system, specs in SYSTEM_SETTINGS.items()
+        for spec in specs
     ]
     assert sorted(template.tenant_settings) == sorted(expected)
 
@@ -238,9 +238,9 @@ def test_tenant_settings_are_key_vault_references(template):
 
 
 def test_local_settings_example_lists_every_setting():
-    if not LOCAL_SETTINGS_EXAMPLE.exists():
+    if not EXAMPLE_SETTINGS.exists():
         pytest.skip("local.settings.example.json does not exist yet (another engineer is writing it)")
-    values = json.loads(LOCAL_SETTINGS_EXAMPLE.read_text(encoding="utf-8"))["Values"]
+    values = local_values(EXAMPLE_SETTINGS)
     assert [name for name in all_setting_names() if name not in values] == []
 
 

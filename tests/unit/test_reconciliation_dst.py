@@ -19,6 +19,7 @@ import pytest
 from shared.domain.order import Order, OrderItem
 from shared.adapters.seller_center.schemas import MarketplaceOrder
 from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_tenant
+from shared.settings import MarketplaceTenantSettings, TenantSettings
 
 UTC = timezone.utc
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -91,7 +92,8 @@ def context_for(marketplace: FakeMarketplace, orders: dict[str, Order], checkpoi
     checkpoints.save(CHECKPOINT_NAME, TENANT, checkpoint, {}, checkpoint)
     stored = {o.internal_order_id: (o, "etag") for o in orders.values()}
     return SimpleNamespace(
-        settings=SimpleNamespace(tenant_system=lambda tenant, system: {"USER_ID": "u"}),
+        settings=SimpleNamespace(tenant=lambda tenant: TenantSettings(marketplace=MarketplaceTenantSettings(
+            "u", "k", "s", TENANT.upper(), ready_to_ship=False, time_zone="America/Santiago"))),
         checkpoints=checkpoints, events=FakeEvents(), queue=SimpleNamespace(send=lambda *a, **k: None),
         orders=SimpleNamespace(get=lambda tenant, internal_id: stored.get(internal_id)),
         client=lambda system, tenant: marketplace)

@@ -1,0 +1,44 @@
+"""`python -m ops <command>`: parses the arguments, reads the settings, runs the command, maps errors to exit codes."""
+from __future__ import annotations
+
+import logging
+import sys
+from typing import Sequence
+
+from ops.arguments import FAILED, USAGE, UsageError
+from ops.parser import build_parser
+from ops.render import clip
+from shared.domain.errors import NotConfigured
+from shared.ports import StorageUnavailable
+from shared.settings import LocalSettingsError, SettingsError, local_settings_environment
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exit_:
+        return exit_.code if isinstance(exit_.code, int) else USAGE
+    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
+                        format="%(levelname)s %(name)s: %(message)s")
+    try:
+        env = local_settings_environment(args.settings)
+        return args.run(args, env)
+    except (UsageError, LocalSettingsError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return USAGE
+    except (SettingsError, NotConfigured) as error:
+        print(f"error: {error} (settings come from the environment or {args.settings})", file=sys.stderr)
+        return USAGE
+    except StorageUnavailable as error:
+        print(f"error: storage is unreachable: {error}", file=sys.stderr)
+        return FAILED
+    except Exception as error:  # noqa: BLE001 - an ops tool says what failed; --debug shows where
+        if args.debug:
+            raise
+        print(f"error: {type(error).__name__}: {clip(error, 300)}", file=sys.stderr)
+        return FAILED
+
+
+if __name__ == "__main__":
+    sys.exit(main())

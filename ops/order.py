@@ -1,0 +1,70 @@
+"""`order`: an order's full history: items, tracking, refunds, OMS sync, timeline and events (no personal data)."""
+from __future__ import annotations
+
+from ops.arguments import FAILED, OK, build_context, internal_id_arg
+from ops.render import as_json, clip, event_table, table, when
+from shared.tenants import TENANT_NAMES
+
+
+def add_parser(commands) -> None:
+    p = commands.add_parser("order", help="an order's full history")
+    p.add_argument("internal_order_id", type=internal_id_arg, metavar="INTERNAL_ORDER_ID")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run)
+
+
+def run(args, env) -> int:
+    internal_id, tenant, _ = args.internal_order_id
+    context = build_context(env)
+    found = context.orders.get(tenant, internal_id)
+    events = context.events.for_order(tenant, internal_id)
+    if args.json:
+        print(as_json({"order": found[0].model_dump(mode="json", exclude={"customer"}) if found else None,
+                       "events": [e.model_dump(mode="json", exclude={"body"}) for e in events]}))
+        return OK if found else FAILED
+    if found is None:
+        print(f"Thor has no order {internal_id}")
+    else:
+        print_order(found[0])
+    print(f"\nEvents ({len(events)})")
+    print(event_table(events) if events else "  none")
+    return OK if found else FAILED
+
+
+def print_order(order) -> None:
+    synced = (f"yes (version {order.oms_synced_version} of {order.version})" if order.oms_synced else "no")
+    if order.oms_synced and order.oms_synced_version != order.version:
+        synced += " — newer changes not yet sent"
+    facts = [
+        ("order", order.internal_order_id),
+        ("tenant", f"{order.tenant} ({TENANT_NAMES.get(order.tenant, '?')})"),
+        ("marketplace order", f"{order.marketplace_order_id} (number {order.order_number or '-'})"),
+        ("status", order.status),
+        ("created", when(order.created_at)),
+        ("promised shipping", when(order.promised_shipping_time)),
+        ("total", f"{order.grand_total} {order.currency or ''} (shipping {order.shipping_amount})".strip()),
+        ("payment", order.payment_status or "-"),
+        ("zort", f"{order.zort_order_id or '-'} ({order.zort_status or '-'})"),
+        ("fetched from marketplace", "yes" if order.fetched else "no"),
+        ("oms synced", synced),
+        ("updated", when(order.updated_at)),
+        ("customer", "(personal data, not shown)"),
+    ]
+    width = max(len(name) for name, _ in facts)
+    for name, value in facts:
+        print(f"{name.ljust(width)}  {value}")
+    print(f"\nItems ({len(order.items)})")
+    if order.items:
+        print(table(("ITEM", "SKU", "NAME", "QTY", "STATUS", "SINCE", "PAID", "TRACKING"),
+                    ([i.item_id, i.sku, clip(i.name, 30), i.quantity, i.status, when(i.status_changed_at),
+                      i.paid_price, f"{i.tracking.carrier or ''} {i.tracking.number}".strip() if i.tracking else "-"]
+                     for i in order.items)))
+    print(f"\nRefunds ({len(order.refunds)})")
+    if order.refunds:
+        print(table(("REFUND", "ACTION", "VALUE", "PRODUCTS", "CREATED", "OMS"),
+                    ([r.refund_id, r.action, r.value, ", ".join(f"{p.sku} x{p.quantity}" for p in r.products),
+                      when(r.created_at), "synced" if r.oms_synced else "-"] for r in order.refunds)))
+    print(f"\nTimeline ({len(order.timeline)})")
+    if order.timeline:
+        print(table(("AT", "SOURCE", "WHAT", "DETAIL", "EVENT"),
+                    ([when(t.at), t.source, t.what, clip(t.detail, 60), t.event_id or "-"] for t in order.timeline)))

@@ -1,0 +1,178 @@
+"""What a person operating Thor does, as flows the ops command line (`python -m ops`) calls: find the
+events that need a person, replay events, re-sync an order now, reconcile now, check ZORT's webhook
+registration. The command line only parses arguments and prints; the work is here.
+"""
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Callable, Iterator, Mapping
+
+from shared.domain.events import EventStatus, InboundEvent
+from shared.ports import EventLogPort, StorageUnavailable
+from shared.services.intake import Acceptance, accept_event
+from shared.services.processing import process_event, replay
+
+NEEDING_A_PERSON = (EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED)
+STUCK_AFTER = timedelta(minutes=15)  # a `received` event older than this is listed by default: it may be stuck
+RESYNC_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class EventQuery:
+    """Which events: a tenant (or all), statuses (empty: any), received in [since, until), at most `limit`."""
+    tenant: str | None = None
+    statuses: tuple[EventStatus, ...] = ()
+    since: datetime | None = None
+    until: datetime | None = None
+    limit: int = 1000
+
+
+def _listed(events: EventLogPort, query: EventQuery, statuses, until: datetime | None) -> list[InboundEvent]:
+    return events.list(tenant=query.tenant, statuses=statuses, since=query.since, until=until, limit=query.limit)
+
+
+def _oldest_first(events: list[InboundEvent], limit: int) -> list[InboundEvent]:
+    return sorted(events, key=lambda e: (e.received_at, e.tenant, e.event_id))[:limit]
+
+
+def list_events(events: EventLogPort, query: EventQuery) -> list[InboundEvent]:
+    """The events the query names, oldest first."""
+    return _oldest_first(_listed(events, query, query.statuses, query.until), query.limit)
+
+
+def events_needing_a_person(events: EventLogPort, query: EventQuery, now: datetime,
+                            stuck_after: timedelta = STUCK_AFTER) -> list[InboundEvent]:
+    """Failed, blocked and unmatched events, and those received over `stuck_after` ago and still not
+    completed (a crash or a lost queue message leaves them so), oldest first. `query.statuses` is ignored."""
+    found = _listed(events, query, NEEDING_A_PERSON, query.until)
+    stuck_before = now - stuck_after
+    until = min(query.until, stuck_before) if query.until else stuck_before
+    if not query.since or query.since < until:
+        found += _listed(events, query, [EventStatus.RECEIVED], until)
+    return _oldest_first(found, query.limit)
+
+
+# --- replay -------------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class Replayed:
+    """One event replayed (or, in a dry run, to be): as it was before, and why it could not be."""
+    event: InboundEvent
+    error: str | None = None
+
+
+def replay_one(context, tenant: str, event_id: str, dry_run: bool = False) -> InboundEvent | None:
+    """Replays one event; returns it as it was before (None when there is no such event)."""
+    event = context.events.get(tenant, event_id)
+    if event is not None and not dry_run:
+        replay(context, event.tenant, event.event_id)
+    return event
+
+
+def replay_many(context, query: EventQuery, dry_run: bool = False) -> Iterator[Replayed]:
+    """Replays the events the query names (by default the caller asks for failed ones), oldest first;
+    one that cannot be replayed is reported and does not stop the others."""
+    for event in list_events(context.events, query):
+        if dry_run:
+            yield Replayed(event)
+            continue
+        try:
+            replay(context, event.tenant, event.event_id)
+            yield Replayed(event)
+        except (LookupError, StorageUnavailable) as error:
+            yield Replayed(event, str(error))
+
+
+# --- re-sync one order ----------------------------------------------------------------------------
+
+def record_resync(context, tenant: str, marketplace_order_id: str, internal_order_id: str,
+                  now: datetime) -> Acceptance:
+    """Records (and queues) a `reconcile-order` event for the order: processed like onOrderCreated."""
+    return accept_event(context.events, context.queue, tenant=tenant, kind="reconcile-order",
+                        identity=[marketplace_order_id, "resync", now.isoformat()],
+                        body={"payload": {"OrderId": marketplace_order_id}, "reason": "resync (ops command line)"},
+                        internal_order_id=internal_order_id)
+
+
+def process_now(context, tenant: str, event_id: str, attempts: int = RESYNC_ATTEMPTS,
+                sleep: Callable[[float], None] = time.sleep) -> tuple[EventStatus | None, str]:
+    """Processes a recorded event here and now; returns its status and its outcome (or failure reason).
+    A failure is tried again a few times: a queue processor may be handling the same event meanwhile."""
+    status = None
+    for attempt in range(attempts):
+        status = process_event(context, tenant, event_id, context.settings.retry_delays)
+        if status is not EventStatus.RECEIVED:
+            break
+        sleep(0.5 * (attempt + 1))
+    event = context.events.get(tenant, event_id)
+    detail = (event.outcome if status is EventStatus.COMPLETED else event.reason) if event else ""
+    return status, detail or ""
+
+
+# --- reconciliation ---------------------------------------------------------------------------------
+
+def reconcile_now(context, tenant: str | None = None, process: bool = False) -> tuple[list[dict], int]:
+    """Reconciles one tenant (or all) now and, with `process`, processes the repair events here;
+    returns each tenant's summary and how many tenants or repairs failed."""
+    from shared.services.reconciliation import reconcile_all, reconcile_tenant
+
+    results = [reconcile_tenant(context, tenant)] if tenant else reconcile_all(context)
+    failures = 0
+    for result in results:
+        if process:
+            for event_id in result.get("event_ids", []):
+                status = process_event(context, result["tenant"], event_id, context.settings.retry_delays)
+                result.setdefault("processed", {})[event_id] = status.value if status else None
+                failures += status is not EventStatus.COMPLETED
+        failures += "error" in result
+    return results, failures
+
+
+def reconciliation_runs(context, tenant: str | None = None) -> list[dict]:
+    """Each tenant's checkpoint and last run (or the one tenant's)."""
+    from shared.services.reconciliation import last_runs
+
+    return [run for run in last_runs(context) if not tenant or run["tenant"] == tenant]
+
+
+# --- ZORT's webhook registration -----------------------------------------------------------------
+
+def register_zort_webhooks(zort, key1: str, urls: Mapping[str, str], tenant: str,
+                           key2: str | None = None, key3: str | None = None) -> dict:
+    """Registers Thor's webhook URLs in the tenant's ZORT store with Thor's key1; key2 and key3 stay what
+    they are unless given (when blank: `thor` and the tenant). Returns ZORT's answer."""
+    current = zort.get_webhook()
+    key2 = key2 or str(current.get("key2") or "").strip() or "thor"
+    key3 = key3 or str(current.get("key3") or "").strip() or tenant
+    return zort.update_webhook(key1, key2, key3, dict(urls))
+
+
+@dataclass(frozen=True)
+class WebhookCheck:
+    key1_set: bool
+    key1_matches: bool  # the registered key1 is Thor's ZORT_KEY1
+    urls: list[tuple[str, str, str, str | None]]  # field, event, registered URL, "ok"/"MISSING"/"DIFFERS" or None
+
+    @property
+    def wrong_urls(self) -> int:
+        return sum(state not in (None, "ok") for *_, state in self.urls)
+
+    @property
+    def differences(self) -> int:
+        return (not self.key1_matches) + self.wrong_urls
+
+
+def check_zort_webhooks(registered: Mapping, thor_key1: str, fields: Mapping[str, str],
+                        expected: Mapping[str, str] | None = None) -> WebhookCheck:
+    """Compares what ZORT has registered with Thor's key1 and, when given, the URLs it should call."""
+    key1 = str(registered.get("key1") or "")
+    urls = []
+    for name, method in fields.items():
+        url = str(registered.get(name) or "")
+        state = None
+        if expected is not None:
+            state = "ok" if url == expected[name] else ("MISSING" if not url else "DIFFERS")
+        urls.append((name, method, url, state))
+    return WebhookCheck(bool(key1), key1 == thor_key1, urls)
