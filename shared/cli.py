@@ -30,7 +30,7 @@ from typing import Iterable, Mapping, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from shared.domain.errors import NotConfigured
-from shared.domain.events import EventStatus, InboundEvent
+from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent
 from shared.domain.ids import internal_order_id, parse_internal_order_id
 from shared.domain.times import json_default, rfc3339
 from shared.ports import StorageUnavailable
@@ -165,13 +165,13 @@ def event_json(event: InboundEvent) -> str:
 
 def needing_a_person(events_log, args, now: datetime) -> list[InboundEvent]:
     """Failed, blocked and unmatched events, and those received over `--stuck-after` minutes ago and
-    still not completed (a crash or a lost queue message leaves them so)."""
+    still pending (received or retry-scheduled: a crash or a lost queue message leaves them so)."""
     found = events_log.list(tenant=args.tenant, statuses=DEFAULT_LISTED, since=args.since, until=args.until,
                             limit=args.limit)
     stuck_before = now - timedelta(minutes=args.stuck_after)
     until = min(args.until, stuck_before) if args.until else stuck_before
     if not args.since or args.since < until:
-        found += events_log.list(tenant=args.tenant, statuses=[EventStatus.RECEIVED], since=args.since,
+        found += events_log.list(tenant=args.tenant, statuses=sorted(PENDING), since=args.since,
                                  until=until, limit=args.limit)
     return found
 
@@ -322,14 +322,14 @@ def cmd_resync(args, env) -> int:
     internal_id, tenant, marketplace_id = args.internal_order_id
     context = build_context(env)
     now = datetime.now(timezone.utc)
-    acceptance = accept_event(context.events, context.queue, tenant=tenant, kind="reconcile-order",
+    acceptance = accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.RECONCILE_ORDER,
                               identity=[marketplace_id, "resync", now.isoformat()],
                               body={"payload": {"OrderId": marketplace_id}, "reason": "resync (ops command line)"},
                               internal_order_id=internal_id)
     print(f"recorded {tenant}/{acceptance.event_id} (reconcile-order {internal_id}); processing it now")
     for attempt in range(RESYNC_ATTEMPTS):  # a failure may be a queue processor handling it at the same time
         status = process_event(context, tenant, acceptance.event_id, context.settings.retry_delays)
-        if status is not EventStatus.RECEIVED:
+        if status not in PENDING:
             break
         time.sleep(0.5 * (attempt + 1))
     event = context.events.get(tenant, acceptance.event_id)
@@ -337,7 +337,7 @@ def cmd_resync(args, env) -> int:
     if status is EventStatus.COMPLETED:
         print(f"completed: {detail}")
         return OK
-    if status is EventStatus.RECEIVED:
+    if status in PENDING:
         print(f"failed this time, the queue retries it: {detail}")
     else:
         print(f"{status.value if status else 'not processed'}: {detail}")

@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from shared.domain.events import EventStatus, InboundEvent
+from shared.domain.events import EventKind, EventStatus, InboundEvent
 from shared.domain.ids import event_id as make_event_id
 from shared.observability import log_context
 from shared.ports import EventLogPort, EventQueuePort, StorageUnavailable
@@ -33,25 +33,25 @@ class Acceptance:
         return body
 
 
-def accept_event(events: EventLogPort, queue: EventQueuePort, *, tenant: str, kind: str, identity,
+def accept_event(events: EventLogPort, queue: EventQueuePort, *, tenant: str, kind: EventKind, identity,
                  body, internal_order_id: str | None = None, refresh_completed: bool = False) -> Acceptance:
     """Records and queues an event. `refresh_completed` queues a completed duplicate again: for
     hints whose processing reads the current state (onProductUpdated repeats with the same body)."""
-    event = InboundEvent(tenant=tenant, event_id=make_event_id(kind, tenant, identity), kind=kind, body=body,
+    event = InboundEvent(tenant=tenant, event_id=make_event_id(kind.value, tenant, identity), kind=kind, body=body,
                          received_at=datetime.now(timezone.utc), internal_order_id=internal_order_id)
     with log_context(tenant=tenant, event_id=event.event_id, correlation_id=event.event_id,
                      order_id=internal_order_id):
         if events.add(event):
             _queue_new(events, queue, event)
-            log.info("accepted %s event %s", kind, event.event_id, extra={"outcome": "accepted"})
+            log.info("accepted %s event %s", kind.value, event.event_id, extra={"outcome": "accepted"})
             return Acceptance("accepted", event.event_id, internal_order_id)
         existing = events.get(tenant, event.event_id)
         requeue = _needs_queueing(existing, refresh_completed)
         if requeue:
             queue.send(tenant, event.event_id)
-            if existing is not None and existing.status is EventStatus.RECEIVED:
+            if existing is not None and existing.status.pending:
                 _mark_queued(events, existing)
-        log.info("duplicate %s event %s%s", kind, event.event_id, " (queued again)" if requeue else "",
+        log.info("duplicate %s event %s%s", kind.value, event.event_id, " (queued again)" if requeue else "",
                  extra={"outcome": "duplicate"})
         return Acceptance("duplicate", event.event_id, internal_order_id)
 
@@ -77,6 +77,6 @@ def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool) -> b
         return True
     if existing.status is EventStatus.COMPLETED:
         return refresh_completed
-    if existing.status is EventStatus.RECEIVED:
+    if existing.status.pending:  # received, or waiting for its retry
         return existing.overdue(datetime.now(timezone.utc))
     return True  # failed, blocked, unmatched: as before, the delivery tries again

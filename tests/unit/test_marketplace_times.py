@@ -24,7 +24,7 @@ from shared.domain.times import (json_default, latest_reading, local_to_utc, rfc
                                  utc_offset_change)
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem
 from shared.oms_mapping import order_to_oms
-from shared.services.marketplace_flows import _fill_header
+from shared.services.order_sync import _fill_header
 from shared.tenants import TENANT_TIMEZONES, TENANTS
 
 BOGOTA, SANTIAGO = ZoneInfo("America/Bogota"), ZoneInfo("America/Santiago")
