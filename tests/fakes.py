@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any, Iterable, Mapping, Sequence
+from zoneinfo import ZoneInfo
 
 from shared.bootstrap import build_handlers
 from shared.domain.checkpoints import Checkpoint
@@ -300,16 +301,21 @@ class _Failing:
             raise self._failures.pop(0)
 
 
+ZONE = ZoneInfo("America/Santiago")  # local times are read in a storefront's zone, as the adapter does
+
+
 def marketplace_order(order_id: str, *, number: str | None = None, updated_at: datetime | None = None,
                       statuses: Sequence[str] = ()) -> MarketplaceOrder:
-    return MarketplaceOrder(order_id=order_id, order_number=number or f"N{order_id}", updated_at=updated_at,
-                            statuses=list(statuses), grand_total=Decimal("100.00"))
+    return MarketplaceOrder.model_validate(
+        {"order_id": order_id, "order_number": number or f"N{order_id}", "updated_at": updated_at,
+         "statuses": list(statuses), "grand_total": Decimal("100.00")}, context={"zone": ZONE})
 
 
 def marketplace_item(item_id: str, *, order_id: str = "0", sku: str = "SKU-1", status: str = "pending",
                      price: str = "100.00") -> MarketplaceOrderItem:
-    return MarketplaceOrderItem(order_item_id=item_id, order_id=order_id, sku=sku, name=f"item {sku}", status=status,
-                                item_price=Decimal(price), paid_price=Decimal(price), currency="CLP")
+    return MarketplaceOrderItem.model_validate(
+        {"order_item_id": item_id, "order_id": order_id, "sku": sku, "name": f"item {sku}", "status": status,
+         "item_price": Decimal(price), "paid_price": Decimal(price), "currency": "CLP"}, context={"zone": ZONE})
 
 
 class FakeMarketplace(_Failing):

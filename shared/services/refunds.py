@@ -92,5 +92,5 @@ def _record_refund(context: ServiceContext, tenant: str, internal_order_id: str,
     order, recorded = change_order(context.orders, tenant, internal_order_id, add, sleep=context.sleep)
     accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.REFUND, identity=recorded.refund_id,
                  body={"internalOrderId": internal_order_id, "refundId": recorded.refund_id},
-                 internal_order_id=internal_order_id)
+                 internal_order_id=internal_order_id, clock=context.clock)
     return RefundAnswer(201, _answer(order, recorded))

@@ -37,30 +37,6 @@ def record_order_created(context, tenant, order_id):
     return acceptance.event_id
 
 
-def run_until_settled(context, tenant, event_id, limit=10):
-    """Processes the event the way the queue would, attempt after attempt, without the delays."""
-    status = None
-    for _ in range(limit):
-        status = process_event(context, tenant, event_id, retry_delays=(0, 0, 0))
-        if not status.pending:
-            return status
-    return status
-
-
-def test_oms_down_is_retried_then_failed_with_reason_then_replayed_once(context, stack):
-    event_id = record_order_created(context, "faco", ORDER + 1)
-    fail(stack, "oms", "500", 100)
-    assert run_until_settled(context, "faco", event_id) is EventStatus.FAILED
-    failed = context.events.get("faco", event_id)
-    assert failed.attempts == 4 and "OmsError" in failed.reason
-    assert oms_orders(stack, f"faco-{ORDER + 1}") == []
-    requests.post(stack.servers["oms"].url + "/_sandbox/reset", timeout=5)
-    replay(context, "faco", event_id)
-    assert run_until_settled(context, "faco", event_id) is EventStatus.COMPLETED
-    assert run_until_settled(context, "faco", event_id) is EventStatus.COMPLETED  # a redelivery: no effect
-    assert len(oms_orders(stack, f"faco-{ORDER + 1}")) == 1
-
-
 def test_marketplace_rate_limit_is_backed_off(context, stack):
     fail(stack, "marketplace", "429", 2, "GetOrder")
     event_id = record_order_created(context, "faco", ORDER + 2)

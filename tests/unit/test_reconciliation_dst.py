@@ -94,7 +94,7 @@ def context_for(marketplace: FakeMarketplace, orders: dict[str, Order], checkpoi
         settings=SimpleNamespace(tenant_system=lambda tenant, system: {"USER_ID": "u"}),
         checkpoints=checkpoints, events=FakeEvents(), queue=SimpleNamespace(send=lambda *a, **k: None),
         orders=SimpleNamespace(get=lambda tenant, internal_id: stored.get(internal_id)),
-        client=lambda system, tenant: marketplace)
+        marketplace=lambda tenant: marketplace, clock=lambda: datetime.now(timezone.utc))
 
 
 @pytest.mark.parametrize("compare", ["instant", "wall clock"])
