@@ -33,7 +33,9 @@ class RecordingQueue:
 
 def with_queue(context, queue):
     return SimpleNamespace(events=context.events, queue=queue, claims=context.claims, orders=context.orders,
-                           products=context.products, client=context.client)
+                           products=context.products, handlers=context.handlers, settings=context.settings,
+                           marketplace=context.marketplace, oms=context.oms, zort=context.zort,
+                           ready_to_ship=context.ready_to_ship, clock=context.clock, sleep=context.sleep)
 
 
 def order_created(context, queue, order_id, tenant="faco"):
