@@ -8,10 +8,11 @@ from pydantic import BaseModel, ValidationError
 
 from functions._http import json_response, read_json, require_object, require_tenant, validation_problem
 from shared.bootstrap import get_context
+from shared.domain.events import EventKind
 from shared.services.intake import accept_event
 
 
-def receive(req: func.HttpRequest, model: type[BaseModel], kind: str,
+def receive(req: func.HttpRequest, model: type[BaseModel], kind: EventKind,
             identity: Callable[[BaseModel], object],
             internal_order_id: Callable[[str, BaseModel], str | None] = lambda tenant, hook: None,
             refresh_completed: bool = False) -> func.HttpResponse:

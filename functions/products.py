@@ -3,6 +3,7 @@ import azure.functions as func
 
 from functions._http import endpoint
 from functions._webhooks import receive
+from shared.domain.events import EventKind
 from shared.models.webhooks import ProductsWebhook
 
 bp = func.Blueprint()
@@ -12,6 +13,6 @@ bp = func.Blueprint()
 @bp.route(route="webhooks/{tenantId}/products", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @endpoint
 def products(req: func.HttpRequest) -> func.HttpResponse:
-    return receive(req, ProductsWebhook, "products",
+    return receive(req, ProductsWebhook, EventKind.PRODUCTS,
                    identity=lambda hook: [hook.event, sorted(set(hook.payload.SellerSkus))],
                    refresh_completed=True)

@@ -14,6 +14,7 @@ from pydantic import ValidationError
 from functions._http import Problem, endpoint, json_response, require_tenant, validation_problem
 from functions._zort_request import ZortBody, key1_matches, key1_presented, read_body
 from shared.bootstrap import get_context
+from shared.domain.events import EventKind
 from shared.services.intake import accept_event
 
 bp = func.Blueprint()
@@ -37,7 +38,7 @@ def _check_key1(req: func.HttpRequest, tenant: str, required: bool) -> None:
 
 def _validate(method: str, body: ZortBody, raw_query: dict) -> dict:
     """The query as ZortQuery reads it (the event's identity), or the problem that refuses the call."""
-    from shared.zort.events import RECORDED_ONLY_EVENTS, UnknownZortMethod, ZortQuery, parse_event  # lazy: 23 models
+    from shared.zort.webhooks import RECORDED_ONLY_EVENTS, UnknownZortMethod, ZortQuery, parse_event  # lazy: 23 models
 
     if method and method not in RECORDED_ONLY_EVENTS:
         try:
@@ -72,6 +73,6 @@ def zort(req: func.HttpRequest) -> func.HttpResponse:
     if body.whole_form:
         event["shape"] = "form without payload"
     context = get_context()
-    acceptance = accept_event(context.events, context.queue, tenant=tenant, kind="zort",
+    acceptance = accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.ZORT,
                               identity=[method, query, body.payload], body=event)
     return json_response(acceptance.as_body())

@@ -14,7 +14,7 @@ from shared.models.webhooks import (ItemsStatusChangedWebhook, OrderCreatedWebho
                                     RefundRequest)
 from shared.domain.refunds import RULES_SUMMARY as REFUND_RULES
 from shared.tenants import TENANTS
-from shared.zort.events import EVENT_MODELS, RECORDED_ONLY_EVENTS
+from shared.zort.webhooks import EVENT_MODELS, RECORDED_ONLY_EVENTS
 
 PROBLEM = {
     "type": "object",

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from ops.arguments import FAILED, OK, build_context, internal_id_arg
-from shared.domain.events import EventStatus
+from shared.domain.events import PENDING, EventStatus
 from shared.services.operations import process_now, record_resync
 
 
@@ -23,7 +23,7 @@ def run(args, env) -> int:
     if status is EventStatus.COMPLETED:
         print(f"completed: {detail}")
         return OK
-    if status is EventStatus.RECEIVED:
+    if status in PENDING:
         print(f"failed this time, the queue retries it: {detail}")
     else:
         print(f"{status.value if status else 'not processed'}: {detail}")

@@ -1,10 +1,34 @@
-"""The composition root: builds adapters from settings once per process, lazily (no I/O at import)."""
+"""The composition root: builds adapters from settings once per process, lazily (no I/O at import),
+and registers each event kind's handler (`build_handlers`). Services see it as a
+`shared.ports.ServiceContext`; unit tests give them `tests.fakes.FakeContext` instead."""
 from __future__ import annotations
 
 import threading
+import time
+from datetime import datetime, timezone
 from functools import cached_property
+from typing import Mapping
 
+from shared.domain.events import EventKind
+from shared.ports import MarketplacePort, OmsPort, Registration, ZortPort
 from shared.settings import Settings, get_settings
+
+
+def build_handlers() -> dict[EventKind, Registration]:
+    """Each event kind's handler and the model its recorded body is validated with (the one intake used)."""
+    from shared.models.internal_events import ReconcileOrderEvent, RefundEvent
+    from shared.models.webhooks import ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook
+    from shared.services import marketplace_flows, refund_flows, zort_flows
+    from shared.zort.webhooks import ZortCall
+
+    return {
+        EventKind.ORDER_CREATED: Registration(OrderCreatedWebhook, marketplace_flows.handle_order_created),
+        EventKind.ITEMS_STATUS: Registration(ItemsStatusChangedWebhook, marketplace_flows.handle_items_status),
+        EventKind.PRODUCTS: Registration(ProductsWebhook, marketplace_flows.handle_products),
+        EventKind.RECONCILE_ORDER: Registration(ReconcileOrderEvent, marketplace_flows.handle_order_created),
+        EventKind.REFUND: Registration(RefundEvent, refund_flows.handle_refund),
+        EventKind.ZORT: Registration(ZortCall, zort_flows.handle_zort),
+    }
 
 
 class Context:
@@ -14,6 +38,18 @@ class Context:
         self.settings = settings
         self._lock = threading.Lock()
         self._clients: dict[tuple[str, str], object] = {}
+
+    @cached_property
+    def handlers(self) -> Mapping[EventKind, Registration]:
+        return build_handlers()
+
+    @staticmethod
+    def clock() -> datetime:
+        return datetime.now(timezone.utc)
+
+    @staticmethod
+    def sleep(seconds: float) -> None:
+        time.sleep(seconds)
 
     @cached_property
     def storage(self):
@@ -55,8 +91,25 @@ class Context:
         from shared.adapters.claims import ClaimStore
         return ClaimStore(self.storage)
 
+    def marketplace(self, tenant: str) -> MarketplacePort:
+        """The tenant's Seller Center account; NotConfigured when it has none."""
+        return self.client("marketplace", tenant)  # type: ignore[return-value]
+
+    def oms(self, tenant: str) -> OmsPort:
+        """The tenant's OMS; NotConfigured when it has none."""
+        return self.client("oms", tenant)  # type: ignore[return-value]
+
+    def zort(self, tenant: str) -> ZortPort:
+        """The tenant's ZORT API store; NotConfigured when it has none (or no API key)."""
+        return self.client("zort", tenant)  # type: ignore[return-value]
+
+    def ready_to_ship(self, tenant: str) -> bool:
+        """Whether the tenant sets items ready to ship in the marketplace once ZORT has tracking."""
+        return self.settings.ready_to_ship(tenant)
+
     def client(self, system: str, tenant: str):
-        """The tenant's client for `system` (marketplace, oms, zort); NotConfigured when it has none."""
+        """The tenant's client for `system` (marketplace, oms, zort) by name (the ops CLI); services
+        use `marketplace()`, `oms()`, `zort()`. NotConfigured when the tenant has none."""
         key = (system, tenant)
         client = self._clients.get(key)
         if client is None:

@@ -1,11 +1,23 @@
-"""What the services need from storage, stated without any Azure SDK (adapters implement it)."""
+"""What the services need from the outside, stated without any SDK: storage repositories, the three
+external systems, a clock. Adapters implement these (shared/adapters), so do the in-memory fakes of the
+unit tests (tests/fakes.py); the composition root (shared/bootstrap.py) wires the adapters in.
+"""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable, Protocol
+from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
 
-from shared.domain.events import EventStatus, InboundEvent
+from pydantic import BaseModel
+
+from shared.domain.checkpoints import Checkpoint
+from shared.domain.events import EventKind, EventStatus, InboundEvent, Outcome
 from shared.domain.order import Order
+from shared.domain.product import Product
+
+if TYPE_CHECKING:  # the models are pydantic schemas of the marketplace's answers, not an adapter
+    from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
+    from shared.settings import Settings
 
 
 class StorageUnavailable(Exception):
@@ -15,6 +27,8 @@ class StorageUnavailable(Exception):
 class ConcurrentUpdate(Exception):
     """Someone else changed (or created) the record since it was read."""
 
+
+# --- storage ----------------------------------------------------------------------------------
 
 class EventLogPort(Protocol):
     def add(self, event: InboundEvent) -> bool: ...
@@ -26,6 +40,9 @@ class EventLogPort(Protocol):
                    internal_order_id: str | None = None, due_in: float = 0) -> None: ...
     def list(self, *, tenant: str | None = None, statuses: Iterable[EventStatus] = (),
              since: datetime | None = None, until: datetime | None = None, limit: int = 1000) -> list[InboundEvent]: ...
+    def for_order(self, tenant: str, internal_order_id: str) -> list[InboundEvent]: ...
+    def count_by_status(self, tenant: str | None = None,
+                        since: datetime | None = None) -> dict[str, dict[str, int]]: ...
 
 
 class EventQueuePort(Protocol):
@@ -42,3 +59,95 @@ class OrderRepositoryPort(Protocol):
     def add(self, order: Order) -> str: ...
     def save(self, order: Order, etag: str) -> str: ...
     def find_by_reference(self, tenant: str, reference: str) -> tuple[Order, str] | None: ...
+
+
+class ProductRepositoryPort(Protocol):
+    def upsert_many(self, products: list[Product]) -> int: ...
+    def merge(self, product: Product) -> None: ...
+    def get(self, tenant: str, sku: str) -> Product | None: ...
+
+
+class IdempotencyPort(Protocol):
+    def get(self, tenant: str, key: str) -> dict | None: ...
+    def add(self, tenant: str, key: str, record: dict) -> bool: ...
+    def replace(self, tenant: str, key: str, record: dict) -> None: ...
+    def delete(self, tenant: str, key: str) -> None: ...
+
+
+class CheckpointPort(Protocol):
+    def get(self, name: str, key: str) -> Checkpoint | None: ...
+    def list(self, name: str) -> list[Checkpoint]: ...
+    def save(self, name: str, key: str, position: datetime | None, summary: dict, now: datetime) -> Checkpoint: ...
+
+
+# --- external systems -------------------------------------------------------------------------
+
+class MarketplacePort(Protocol):
+    """Falabella Seller Center, as the services use it (one tenant's account)."""
+    def get_order(self, order_id: str | int) -> MarketplaceOrder: ...
+    def get_order_items(self, order_id: str | int) -> list[MarketplaceOrderItem]: ...
+    def get_products(self, skus: Sequence[str]) -> list[MarketplaceProduct]: ...
+    def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> list[MarketplaceOrder]: ...
+    def set_status_to_packed_by_marketplace(self, order_item_ids: Sequence[str | int],
+                                            delivery_type: str = "dropship") -> dict[str, str]: ...
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str,
+                                    delivery_type: str = "dropship") -> None: ...
+
+
+class OmsPort(Protocol):
+    """The OMS (one tenant's): creates or updates an order, returning ("created" | "updated", answer)."""
+    def upsert_order(self, order: Order) -> tuple[str, dict]: ...
+    def find_order(self, order_ref: str) -> dict | None: ...
+
+
+class ZortPort(Protocol):
+    """ZORT's API (one tenant's store): its webhook registration."""
+    def get_webhook(self) -> dict: ...
+    def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> dict: ...
+
+
+# --- everything a service is given ----------------------------------------------------------
+
+class ServiceContext(Protocol):
+    """What services and flows are given: settings, repositories, each tenant's external systems, a
+    clock and a sleep (both faked in unit tests). `shared.bootstrap.Context` and
+    `tests.fakes.FakeContext` implement it."""
+    @property
+    def settings(self) -> Settings: ...
+    @property
+    def events(self) -> EventLogPort: ...
+    @property
+    def queue(self) -> EventQueuePort: ...
+    @property
+    def orders(self) -> OrderRepositoryPort: ...
+    @property
+    def products(self) -> ProductRepositoryPort: ...
+    @property
+    def idempotency(self) -> IdempotencyPort: ...
+    @property
+    def checkpoints(self) -> CheckpointPort: ...
+    @property
+    def claims(self) -> ClaimStorePort: ...
+    @property
+    def handlers(self) -> Mapping[EventKind, Registration]:
+        """Each kind's handler, built once by the composition root."""
+
+    def marketplace(self, tenant: str) -> MarketplacePort: ...
+    def oms(self, tenant: str) -> OmsPort: ...
+    def zort(self, tenant: str) -> ZortPort: ...
+    def ready_to_ship(self, tenant: str) -> bool: ...
+    def clock(self) -> datetime: ...
+    def sleep(self, seconds: float) -> None: ...
+
+
+# --- the event pipeline -------------------------------------------------------------------------
+
+Handler = Callable[[ServiceContext, InboundEvent, Any], Outcome]
+"""Applies one event: given the context, the recorded event and its body validated by the kind's model."""
+
+
+@dataclass(frozen=True)
+class Registration:
+    """How events of one kind are applied: the body's model (the one intake validated it with) and the handler."""
+    model: type[BaseModel]
+    handle: Handler

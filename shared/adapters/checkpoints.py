@@ -7,7 +7,6 @@ read, so two runs saving at once cannot undo each other.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
 from datetime import datetime
 
 from azure.core import MatchConditions
@@ -15,18 +14,12 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import UpdateMode
 
 from shared.adapters.storage import CHECKPOINTS_TABLE, Storage, storage_errors
+from shared.domain.checkpoints import Checkpoint
+
+__all__ = ["Checkpoint", "CheckpointStore"]
 
 MAX_SUMMARY_CHARS = 30_000  # one Table string property holds at most 32K characters
 SAVE_ATTEMPTS = 5
-
-
-@dataclass
-class Checkpoint:
-    name: str
-    key: str
-    position: datetime | None
-    summary: dict = field(default_factory=dict)
-    updated_at: datetime | None = None
 
 
 def _from_entity(entity) -> Checkpoint:

@@ -22,7 +22,7 @@ def _to_entity(event: InboundEvent) -> dict:
     entity = {
         "PartitionKey": event.tenant,
         "RowKey": event.event_id,
-        "kind": event.kind,
+        "kind": event.kind.value,
         "receivedAt": event.received_at,
         "status": event.status.value,
         "attempts": event.attempts,

@@ -1,6 +1,8 @@
-"""An inbound event: one webhook as Thor recorded it, and where its processing stands."""
+"""An inbound event: one webhook as Thor recorded it, its kind, where its processing stands, and
+the outcome of applying it."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
@@ -13,8 +15,22 @@ class _Model(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
+class EventKind(str, Enum):
+    """What an event is; the value is the one stored in the event log and hashed into event ids."""
+    ORDER_CREATED = "order-created"        # the marketplace's onOrderCreated
+    ITEMS_STATUS = "items-status"          # the marketplace's onOrderItemsStatusChanged
+    PRODUCTS = "products"                  # the marketplace's onProductCreated / onProductUpdated
+    ZORT = "zort"                          # any ZORT webhook call
+    REFUND = "refund"                      # a refund or exchange asked for by customer service
+    RECONCILE_ORDER = "reconcile-order"    # an order found behind the marketplace (reconciliation, resync)
+
+    def __str__(self) -> str:  # printed and logged as stored
+        return self.value
+
+
 class EventStatus(str, Enum):
     RECEIVED = "received"      # recorded and queued, not yet applied
+    RETRY_SCHEDULED = "retry-scheduled"  # an attempt failed; the next one is queued (reason kept)
     COMPLETED = "completed"    # applied (or nothing for Thor to do)
     FAILED = "failed"          # retries exhausted: kept with its reason, replayable
     BLOCKED = "blocked"        # tenant not configured for a system it needs: replay once configured
@@ -23,6 +39,24 @@ class EventStatus(str, Enum):
     @property
     def finished(self) -> bool:
         return self is EventStatus.COMPLETED
+
+    @property
+    def pending(self) -> bool:
+        """Queued and waiting to be applied: first time, or again after a failed attempt."""
+        return self in PENDING
+
+
+# Statuses of events still on their way (events stored before RETRY_SCHEDULED existed are
+# `received` with a reason and attempts: they are pending too).
+PENDING = frozenset({EventStatus.RECEIVED, EventStatus.RETRY_SCHEDULED})
+
+
+@dataclass
+class Outcome:
+    """What applying an event did: its new status, a line saying what happened, the order concerned."""
+    status: EventStatus
+    detail: str
+    internal_order_id: str | None = None
 
 
 # A queued event not picked up within this is overdue: a duplicate delivery queues it again.
@@ -34,7 +68,7 @@ STORAGE_BOUND = timedelta(seconds=4)
 class InboundEvent(_Model):
     tenant: str
     event_id: str
-    kind: str
+    kind: EventKind
     body: Any
     received_at: datetime
     status: EventStatus = EventStatus.RECEIVED
@@ -50,5 +84,5 @@ class InboundEvent(_Model):
     then a received event is in hand (queued, waiting for its retry, or being processed)."""
 
     def overdue(self, now: datetime) -> bool:
-        """A received event that nobody has in hand any more (its message may be lost)."""
-        return self.status is EventStatus.RECEIVED and (self.due_by is None or self.due_by <= now)
+        """A pending event that nobody has in hand any more (its message may be lost)."""
+        return self.status.pending and (self.due_by is None or self.due_by <= now)

@@ -13,11 +13,11 @@ import contextlib
 import contextvars
 import logging
 import random
-import time
 import uuid
-from typing import Callable, Iterator
+from datetime import timedelta
+from typing import Iterator
 
-from shared.ports import StorageUnavailable
+from shared.ports import ServiceContext, StorageUnavailable
 
 log = logging.getLogger("thor.claims")
 
@@ -55,19 +55,19 @@ def order_claim_name(internal_order_id: str) -> str:
 
 
 @contextlib.contextmanager
-def order_claim(context, tenant: str, internal_order_id: str | None, wait: float = ORDER_WAIT_SECONDS,
-                sleep: Callable[[float], None] = time.sleep) -> Iterator[None]:
+def order_claim(context: ServiceContext, tenant: str, internal_order_id: str | None,
+                wait: float = ORDER_WAIT_SECONDS) -> Iterator[None]:
     """Holds the order's claim inside (re-entrant); ClaimBusy when another worker keeps it past `wait`."""
     name = order_claim_name(internal_order_id) if internal_order_id else None
     if name is None or (tenant, name) in _held.get():
         yield
         return
     owner = _owner.get() or new_owner()
-    deadline = time.monotonic() + wait
+    deadline = context.clock() + timedelta(seconds=wait)
     while (etag := context.claims.take(tenant, name, owner, CLAIM_SECONDS)) is None:
-        if time.monotonic() >= deadline:
+        if context.clock() >= deadline:
             raise ClaimBusy(f"order {internal_order_id}", retry_in=random.randint(1, 3))
-        sleep(random.uniform(0.05, 0.2))
+        context.sleep(random.uniform(0.05, 0.2))
     token = _held.set(_held.get() | {(tenant, name)})
     try:
         yield

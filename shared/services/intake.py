@@ -11,8 +11,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import Callable
 
-from shared.domain.events import EventStatus, InboundEvent
+from shared.domain.events import EventKind, EventStatus, InboundEvent
 from shared.domain.ids import event_id as make_event_id
 from shared.observability import log_context
 from shared.ports import EventLogPort, EventQueuePort, StorageUnavailable
@@ -33,25 +34,26 @@ class Acceptance:
         return body
 
 
-def accept_event(events: EventLogPort, queue: EventQueuePort, *, tenant: str, kind: str, identity,
-                 body, internal_order_id: str | None = None, refresh_completed: bool = False) -> Acceptance:
+def accept_event(events: EventLogPort, queue: EventQueuePort, *, tenant: str, kind: EventKind, identity,
+                 body, internal_order_id: str | None = None, refresh_completed: bool = False,
+                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Acceptance:
     """Records and queues an event. `refresh_completed` queues a completed duplicate again: for
     hints whose processing reads the current state (onProductUpdated repeats with the same body)."""
-    event = InboundEvent(tenant=tenant, event_id=make_event_id(kind, tenant, identity), kind=kind, body=body,
-                         received_at=datetime.now(timezone.utc), internal_order_id=internal_order_id)
+    event = InboundEvent(tenant=tenant, event_id=make_event_id(kind.value, tenant, identity), kind=kind, body=body,
+                         received_at=clock(), internal_order_id=internal_order_id)
     with log_context(tenant=tenant, event_id=event.event_id, correlation_id=event.event_id,
                      order_id=internal_order_id):
         if events.add(event):
             _queue_new(events, queue, event)
-            log.info("accepted %s event %s", kind, event.event_id, extra={"outcome": "accepted"})
+            log.info("accepted %s event %s", kind.value, event.event_id, extra={"outcome": "accepted"})
             return Acceptance("accepted", event.event_id, internal_order_id)
         existing = events.get(tenant, event.event_id)
-        requeue = _needs_queueing(existing, refresh_completed)
+        requeue = _needs_queueing(existing, refresh_completed, clock())
         if requeue:
             queue.send(tenant, event.event_id)
-            if existing is not None and existing.status is EventStatus.RECEIVED:
+            if existing is not None and existing.status.pending:
                 _mark_queued(events, existing)
-        log.info("duplicate %s event %s%s", kind, event.event_id, " (queued again)" if requeue else "",
+        log.info("duplicate %s event %s%s", kind.value, event.event_id, " (queued again)" if requeue else "",
                  extra={"outcome": "duplicate"})
         return Acceptance("duplicate", event.event_id, internal_order_id)
 
@@ -72,11 +74,11 @@ def _mark_queued(events: EventLogPort, event: InboundEvent, queued: bool = True)
         log.warning("could not mark event %s %squeued: %s", event.event_id, "" if queued else "un", error)
 
 
-def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool) -> bool:
+def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool, now: datetime) -> bool:
     if existing is None:
         return True
     if existing.status is EventStatus.COMPLETED:
         return refresh_completed
-    if existing.status is EventStatus.RECEIVED:
-        return existing.overdue(datetime.now(timezone.utc))
+    if existing.status.pending:  # received, or waiting for its retry
+        return existing.overdue(now)
     return True  # failed, blocked, unmatched: as before, the delivery tries again

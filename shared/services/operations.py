@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Callable, Iterator, Mapping
 
-from shared.domain.events import EventStatus, InboundEvent
+from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent
 from shared.ports import EventLogPort, StorageUnavailable
 from shared.services.intake import Acceptance, accept_event
 from shared.services.processing import process_event, replay
@@ -44,13 +44,13 @@ def list_events(events: EventLogPort, query: EventQuery) -> list[InboundEvent]:
 
 def events_needing_a_person(events: EventLogPort, query: EventQuery, now: datetime,
                             stuck_after: timedelta = STUCK_AFTER) -> list[InboundEvent]:
-    """Failed, blocked and unmatched events, and those received over `stuck_after` ago and still not
-    completed (a crash or a lost queue message leaves them so), oldest first. `query.statuses` is ignored."""
+    """Failed, blocked and unmatched events, and those received over `stuck_after` ago and still
+    pending, received or retry-scheduled (a crash or a lost queue message leaves them so), oldest first. `query.statuses` is ignored."""
     found = _listed(events, query, NEEDING_A_PERSON, query.until)
     stuck_before = now - stuck_after
     until = min(query.until, stuck_before) if query.until else stuck_before
     if not query.since or query.since < until:
-        found += _listed(events, query, [EventStatus.RECEIVED], until)
+        found += _listed(events, query, sorted(PENDING), until)
     return _oldest_first(found, query.limit)
 
 
@@ -90,7 +90,7 @@ def replay_many(context, query: EventQuery, dry_run: bool = False) -> Iterator[R
 def record_resync(context, tenant: str, marketplace_order_id: str, internal_order_id: str,
                   now: datetime) -> Acceptance:
     """Records (and queues) a `reconcile-order` event for the order: processed like onOrderCreated."""
-    return accept_event(context.events, context.queue, tenant=tenant, kind="reconcile-order",
+    return accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.RECONCILE_ORDER,
                         identity=[marketplace_order_id, "resync", now.isoformat()],
                         body={"payload": {"OrderId": marketplace_order_id}, "reason": "resync (ops command line)"},
                         internal_order_id=internal_order_id)
@@ -103,7 +103,7 @@ def process_now(context, tenant: str, event_id: str, attempts: int = RESYNC_ATTE
     status = None
     for attempt in range(attempts):
         status = process_event(context, tenant, event_id, context.settings.retry_delays)
-        if status is not EventStatus.RECEIVED:
+        if status not in PENDING:
             break
         sleep(0.5 * (attempt + 1))
     event = context.events.get(tenant, event_id)

@@ -4,8 +4,13 @@ The queue message carries only (tenant, event id); the event log holds the event
 Each handler reads the current state (the webhook is a hint), applies it forward-only, and is
 safe to run again: a redelivered message, a crash between steps or a replay has no second effect.
 
-Failures are retried with growing delays (a new message with a visibility delay); after the
-last attempt the event is marked failed with its reason and stays replayable. A tenant not
+Each event kind has its handler and the pydantic model its body was validated with at intake
+(`shared.ports.Registration`), registered by the composition root (shared/bootstrap.py) and given
+here through the context: the body is validated again with that model and the handler receives it.
+
+Failures are retried with growing delays (a new message with a visibility delay; the event is
+`retry-scheduled` meanwhile, with its reason); after the last attempt the event is marked failed
+with its reason and stays replayable. A tenant not
 configured for a system it needs leaves the event blocked, replayable once configured.
 
 One worker at a time (see shared.services.claims): the event is claimed on its log entry before
@@ -17,14 +22,12 @@ and only then dropped with an error in the log.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Callable
-
-from datetime import datetime, timezone
+from datetime import datetime
 
 from shared.domain.errors import ExternalSystemError, NotConfigured
-from shared.domain.events import EventStatus, InboundEvent
+from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.observability import log_context
+from shared.ports import ServiceContext
 from shared.settings import DEFAULT_RETRY_DELAYS
 from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, new_owner, order_claim
 
@@ -34,30 +37,8 @@ log = logging.getLogger("thor.processing")
 MISSING_DELAYS = (5, 30, 120, 600, 1800)
 
 
-@dataclass
-class Outcome:
-    status: EventStatus
-    detail: str
-    internal_order_id: str | None = None
-
-
-Handler = Callable[[object, InboundEvent], Outcome]
-
-
-def handlers() -> dict[str, Handler]:
-    from shared.services import marketplace_flows, zort_flows
-    return {
-        "order-created": marketplace_flows.handle_order_created,
-        "items-status": marketplace_flows.handle_items_status,
-        "products": marketplace_flows.handle_products,
-        "refund": marketplace_flows.handle_refund,
-        "reconcile-order": marketplace_flows.handle_order_created,
-        "zort": zort_flows.handle_zort,
-    }
-
-
-def process_event(context, tenant: str, event_id: str, retry_delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS, *,
-                  owner: str | None = None, missing: int = 0,
+def process_event(context: ServiceContext, tenant: str, event_id: str,
+                  retry_delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS, *, owner: str | None = None, missing: int = 0,
                   missing_delays: tuple[int, ...] = MISSING_DELAYS) -> EventStatus | None:
     """Processes one queued event; returns its new status (None when there is nothing to do).
 
@@ -70,19 +51,19 @@ def process_event(context, tenant: str, event_id: str, retry_delays: tuple[int, 
         if event.status is EventStatus.COMPLETED:
             return EventStatus.COMPLETED
         if not claimed:
-            delay = _seconds_until(event.due_by)
+            delay = _seconds_until(event.due_by, context.clock())
             context.queue.send(tenant, event_id, delay=delay)
             log.info("event %s/%s is being processed by another worker: looking again in %ss", tenant, event_id, delay)
             return None
         return _process(context, event, retry_delays)
 
 
-def _seconds_until(moment: datetime | None) -> int:
-    left = (moment - datetime.now(timezone.utc)).total_seconds() if moment else 0
+def _seconds_until(moment: datetime | None, now: datetime) -> int:
+    left = (moment - now).total_seconds() if moment else 0
     return int(min(max(left + 1, 1), CLAIM_SECONDS + 1))
 
 
-def _missing(context, tenant: str, event_id: str, missing: int, delays: tuple[int, ...]) -> None:
+def _missing(context: ServiceContext, tenant: str, event_id: str, missing: int, delays: tuple[int, ...]) -> None:
     """Keeps the message of an event the log does not have (yet), looking again later, within a bound."""
     if missing < len(delays):
         context.queue.send(tenant, event_id, delay=delays[missing], missing=missing + 1)
@@ -94,15 +75,16 @@ def _missing(context, tenant: str, event_id: str, missing: int, delays: tuple[in
     return None
 
 
-def _process(context, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
+def _process(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
     tenant, event_id = event.tenant, event.event_id
-    handler = handlers().get(event.kind)
+    registration = context.handlers.get(event.kind)
     attempts = event.attempts + 1
     try:
-        if handler is None:
-            raise LookupError(f"no handler for events of kind {event.kind!r}")
+        if registration is None:
+            raise LookupError(f"no handler for events of kind {event.kind.value!r}")
+        body = registration.model.model_validate(event.body)  # as intake validated it
         with order_claim(context, tenant, event.internal_order_id):
-            outcome = handler(context, event)
+            outcome: Outcome = registration.handle(context, event, body)
     except ClaimBusy as busy:  # not an attempt: the work waits for the worker holding the order
         context.events.set_status(event, EventStatus.RECEIVED, reason=str(busy), due_in=busy.retry_in)
         context.queue.send(tenant, event_id, delay=busy.retry_in)
@@ -118,12 +100,12 @@ def _process(context, event: InboundEvent, retry_delays: tuple[int, ...]) -> Eve
             context.events.set_status(event, EventStatus.FAILED, reason=reason, attempts=attempts)
             log.error("event %s/%s failed after %d attempts: %s", tenant, event_id, attempts, reason)
             return EventStatus.FAILED
-        context.events.set_status(event, EventStatus.RECEIVED, reason=reason, attempts=attempts,
+        context.events.set_status(event, EventStatus.RETRY_SCHEDULED, reason=reason, attempts=attempts,
                                   due_in=retry_delays[attempts - 1])
         context.queue.send(tenant, event_id, delay=retry_delays[attempts - 1])
         log.warning("event %s/%s attempt %d failed, retrying in %ss: %s", tenant, event_id, attempts,
                     retry_delays[attempts - 1], reason)
-        return EventStatus.RECEIVED
+        return EventStatus.RETRY_SCHEDULED
     context.events.set_status(event, outcome.status, outcome=outcome.detail, attempts=attempts,
                               internal_order_id=outcome.internal_order_id)
     log.info("event %s/%s %s: %s", tenant, event_id, outcome.status.value, outcome.detail,
@@ -142,7 +124,7 @@ def _worth_retrying(error: Exception) -> bool:
     return not isinstance(error, (TypeError, AttributeError, KeyError, LookupError, ValueError))
 
 
-def replay(context, tenant: str, event_id: str) -> InboundEvent:
+def replay(context: ServiceContext, tenant: str, event_id: str) -> InboundEvent:
     """Puts a failed, blocked or unmatched event back on the queue with fresh attempts."""
     event = context.events.get(tenant, event_id)
     if event is None:

@@ -31,16 +31,16 @@ import logging
 from datetime import datetime, timedelta, timezone
 
 from shared.domain.errors import NotConfigured
-from shared.domain.events import EventStatus
+from shared.domain.events import EventKind, EventStatus
 from shared.domain.ids import internal_order_id
 from shared.domain.times import latest_reading, rfc3339, tenant_zone, utc_offset_change
+from shared.ports import ServiceContext
 from shared.services.intake import accept_event
 from shared.tenants import TENANTS
 
 log = logging.getLogger("thor.reconciliation")
 
 CHECKPOINT_NAME = "reconcile"
-KIND = "reconcile-order"
 FIRST_RUN_LOOKBACK = timedelta(days=1)
 OVERLAP = timedelta(seconds=60)
 MAX_PAGES = 1000  # a safety stop: 100k orders in one run
@@ -74,9 +74,9 @@ def difference(remote, found, zone) -> str | None:
     return None
 
 
-def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_size: int = 100) -> dict:
+def reconcile_tenant(context: ServiceContext, tenant: str, now: datetime | None = None, page_size: int = 100) -> dict:
     """Repairs the tenant's orders updated since its checkpoint; returns (and keeps) the run's summary."""
-    now = _utc(now or datetime.now(timezone.utc))
+    now = _utc(now or context.clock())
     if context.settings.tenant(tenant).marketplace is None:
         return {"tenant": tenant, "skipped": "not configured for the marketplace", "at": rfc3339(now)}
     checkpoints = context.checkpoints
@@ -86,7 +86,7 @@ def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_siz
     since = start - OVERLAP if previous and previous.position else start
     zone = tenant_zone(tenant)
     since -= utc_offset_change(since, now, zone)
-    marketplace = context.client("marketplace", tenant)
+    marketplace = context.marketplace(tenant)
 
     checked, settled, latest = 0, 0, start
     repaired: list[dict] = []
@@ -104,7 +104,7 @@ def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_siz
             if reason is None:
                 continue
             acceptance = accept_event(
-                context.events, context.queue, tenant=tenant, kind=KIND,
+                context.events, context.queue, tenant=tenant, kind=EventKind.RECONCILE_ORDER,
                 identity=[remote.order_id, _iso(remote.updated_at) or "", sorted(remote.statuses),
                           found[0].version if found else None],
                 body={"payload": {"OrderId": remote.order_id}, "reason": reason,
@@ -149,7 +149,7 @@ def reconcile_tenant(context, tenant: str, now: datetime | None = None, page_siz
     return summary
 
 
-def reconcile_all(context, now: datetime | None = None, tenants=TENANTS) -> list[dict]:
+def reconcile_all(context: ServiceContext, now: datetime | None = None, tenants=TENANTS) -> list[dict]:
     """Reconciles every tenant; a tenant that fails is reported and does not stop the others."""
     from shared.observability import log_context
 
@@ -166,7 +166,7 @@ def reconcile_all(context, now: datetime | None = None, tenants=TENANTS) -> list
     return results
 
 
-def last_runs(context) -> list[dict]:
+def last_runs(context: ServiceContext) -> list[dict]:
     """Every tenant's checkpoint and the summary of its last run."""
     return [{"tenant": c.key, "checkpoint": rfc3339(c.position), "updated_at": rfc3339(c.updated_at), **c.summary}
             for c in context.checkpoints.list(CHECKPOINT_NAME)]

@@ -4,16 +4,18 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 
 from shared.domain.errors import Conflict, NotFound, RuleBroken
+from shared.domain.events import EventKind
 from shared.domain.ids import canonical_json, parse_internal_order_id
 from shared.domain.ids import internal_order_id as make_internal_order_id
 from shared.domain.order import Order, Refund, RefundLine
 from shared.domain.times import rfc3339
 from shared.models.webhooks import RefundRequest
+from shared.ports import ServiceContext
 from shared.services.intake import accept_event
-from shared.services.order_updates import update_order
+from shared.services.order_changes import change_order
 
 
 @dataclass
@@ -46,7 +48,7 @@ def _answer(order: Order, refund: Refund) -> dict:
     }
 
 
-def request_refund(context, tenant: str, internal_order_id: str, request: RefundRequest,
+def request_refund(context: ServiceContext, tenant: str, internal_order_id: str, request: RefundRequest,
                    raw_body: dict, idempotency_key: str | None) -> RefundAnswer:
     parsed = parse_internal_order_id(internal_order_id)
     if parsed is None:
@@ -75,11 +77,11 @@ def request_refund(context, tenant: str, internal_order_id: str, request: Refund
     return answer
 
 
-def _record_refund(context, tenant: str, internal_order_id: str, request: RefundRequest,
+def _record_refund(context: ServiceContext, tenant: str, internal_order_id: str, request: RefundRequest,
                    idempotency_key: str | None) -> RefundAnswer:
     refund = Refund(refund_id=_refund_id(tenant, idempotency_key), action=request.action,
                     products=[RefundLine(sku=p.sku, quantity=p.quantity) for p in request.products],
-                    value=request.value, created_at=datetime.now(timezone.utc))
+                    value=request.value, created_at=context.clock())
 
     def add(order: Order) -> Refund:
         existing = next((r for r in order.refunds if r.refund_id == refund.refund_id), None)
@@ -87,8 +89,8 @@ def _record_refund(context, tenant: str, internal_order_id: str, request: Refund
             return existing
         return order.add_refund(refund)
 
-    order, recorded = update_order(context.orders, tenant, internal_order_id, add)
-    accept_event(context.events, context.queue, tenant=tenant, kind="refund", identity=recorded.refund_id,
+    order, recorded = change_order(context.orders, tenant, internal_order_id, add, sleep=context.sleep)
+    accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.REFUND, identity=recorded.refund_id,
                  body={"internalOrderId": internal_order_id, "refundId": recorded.refund_id},
-                 internal_order_id=internal_order_id)
+                 internal_order_id=internal_order_id, clock=context.clock)
     return RefundAnswer(201, _answer(order, recorded))

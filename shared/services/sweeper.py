@@ -1,4 +1,4 @@
-"""Nothing accepted is ever lost: events left `received` (their queue message went to the poison
+"""Nothing accepted is ever lost: events left pending (`received` or `retry-scheduled`: their queue message went to the poison
 queue after a storage outage, or an enqueue failed after the 200) are queued again.
 
 An event is stale when it has not changed for longer than its own retry delay plus a margin, so
@@ -7,20 +7,21 @@ events waiting for a scheduled retry are left alone.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 
-from shared.domain.events import EventStatus
+from shared.domain.events import PENDING
+from shared.ports import ServiceContext
 
 log = logging.getLogger("thor.sweeper")
 MARGIN = timedelta(minutes=10)
 
 
-def requeue_stale(context, now: datetime | None = None, margin: timedelta = MARGIN) -> list[str]:
-    """Queues again every stale `received` event; returns their ids (tenant/event id)."""
-    now = now or datetime.now(timezone.utc)
+def requeue_stale(context: ServiceContext, now: datetime | None = None, margin: timedelta = MARGIN) -> list[str]:
+    """Queues again every stale pending event; returns their ids (tenant/event id)."""
+    now = now or context.clock()
     delays = context.settings.retry_delays
     requeued = []
-    for event in context.events.list(statuses=[EventStatus.RECEIVED]):
+    for event in context.events.list(statuses=sorted(PENDING)):
         waited = delays[event.attempts - 1] if 0 < event.attempts <= len(delays) else 0
         last_change = event.updated_at or event.received_at
         if now - last_change > timedelta(seconds=waited) + margin:

@@ -9,14 +9,16 @@ Thor does not know are kept as `unmatched`, listed and replayable, never dropped
 from __future__ import annotations
 
 from datetime import datetime, time, timezone
+from typing import Any
 
-from shared.domain.events import EventStatus, InboundEvent
+from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.domain.ids import reference_spellings
 from shared.domain.order import Order, Tracking
 from shared.domain.product import Product
-from shared.services.order_updates import update_order
-from shared.services.processing import Outcome
-from shared.zort import events as zort
+from shared.ports import ServiceContext
+from shared.services.order_changes import change_order
+from shared.services.order_sync import refresh_order, sync_to_oms
+from shared.zort import webhooks as zort
 
 ORDER_EVENTS = {"ADDORDER", "UPDATEORDER", "UPDATEORDERPAYMENT"}
 RETURN_EVENTS = {"ADDRETURNORDER", "UPDATERETURNORDER", "UPDATERETURNORDERPAYMENT"}
@@ -29,7 +31,7 @@ def _as_datetime(value) -> datetime | None:
     return datetime.combine(value, time(), tzinfo=timezone.utc)
 
 
-def _match(context, tenant: str, candidates: list[str | None]) -> tuple[Order, str] | None:
+def _match(context: ServiceContext, tenant: str, candidates: list[str | None]) -> tuple[Order, str] | None:
     """The first order a candidate names, as spelled or in its canonical spelling (`03272813`)."""
     for candidate in candidates:
         for spelling in reference_spellings(tenant, candidate):
@@ -39,13 +41,13 @@ def _match(context, tenant: str, candidates: list[str | None]) -> tuple[Order, s
     return None
 
 
-def handle_zort(context, event: InboundEvent) -> Outcome:
-    method = event.body["method"]
-    if method not in zort.EVENT_MODELS:  # recorded as sent (a call without method, v4's contact events…)
+def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCall) -> Outcome:
+    method = call.method
+    if not call.applicable:  # recorded as sent (a call without method, v4's contact events…)
         return Outcome(EventStatus.COMPLETED, f"{method or 'a call without method'}: recorded as sent; "
                                               "nothing for Thor to apply")
-    query = zort.ZortQuery.model_validate({"method": method, **event.body.get("query", {})})
-    payload = zort.parse_event(method, event.body["payload"])
+    query = call.typed_query()
+    payload: Any = call.event()
     if method in PRODUCT_EVENTS:
         return _apply_product(context, event.tenant, method, payload)
     if method in ORDER_EVENTS:
@@ -53,15 +55,15 @@ def handle_zort(context, event: InboundEvent) -> Outcome:
     if method == "UPDATEORDERTRACKING":
         return _apply_tracking(context, event, payload, query)
     if method == "DELETEORDER":
-        return _note_on_order(context, event, [payload.number, str(payload.id)], "deleted in ZORT",
+        return _note_on_order(context, event, method, [payload.number, str(payload.id)], "deleted in ZORT",
                               f"ZORT order {payload.number}")
     if method in RETURN_EVENTS:
-        return _note_on_order(context, event, [payload.reference], "return in ZORT",
+        return _note_on_order(context, event, method, [payload.reference], "return in ZORT",
                               f"{payload.number} ({payload.status or 'no status'})")
     return Outcome(EventStatus.COMPLETED, f"{method}: recorded; nothing for Thor to apply")
 
 
-def _apply_product(context, tenant: str, method: str, payload) -> Outcome:
+def _apply_product(context: ServiceContext, tenant: str, method: str, payload) -> Outcome:
     product = Product(tenant=tenant, sku=payload.sku, zort_id=payload.id, source="zort")
     if method == "UPDATEPRODUCTQUANTITY":
         product.zort_stock, product.zort_available_stock = payload.stock, payload.availablestock
@@ -78,7 +80,7 @@ def _unmatched(method: str, candidates) -> Outcome:
     return Outcome(EventStatus.UNMATCHED, f"{method}: no Thor order matches {named}")
 
 
-def _apply_order(context, event: InboundEvent, method: str, payload, query) -> Outcome:
+def _apply_order(context: ServiceContext, event: InboundEvent, method: str, payload, query) -> Outcome:
     candidates = [payload.reference, payload.number, query.number]
     found = _match(context, event.tenant, candidates)
     if found is None:
@@ -99,11 +101,11 @@ def _apply_order(context, event: InboundEvent, method: str, payload, query) -> O
             order.set_tracking(Tracking(number=payload.trackingno.strip(), carrier=payload.shippingchannel,
                                         shipped_at=_as_datetime(payload.shippingdate)), event.event_id)
 
-    order, _ = update_order(context.orders, event.tenant, found[0].internal_order_id, apply)
+    order, _ = change_order(context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep)
     return _synced(context, order, event, f"{method} applied")
 
 
-def _apply_tracking(context, event: InboundEvent, payload, query) -> Outcome:
+def _apply_tracking(context: ServiceContext, event: InboundEvent, payload, query) -> Outcome:
     candidates = [query.number, str(query.id) if query.id else None]
     found = _match(context, event.tenant, candidates)
     if found is None:
@@ -118,45 +120,44 @@ def _apply_tracking(context, event: InboundEvent, payload, query) -> Outcome:
         order.zort_order_id = order.zort_order_id or (str(query.id) if query.id else None)
         order.set_tracking(tracking, event.event_id)
 
-    order, _ = update_order(context.orders, event.tenant, found[0].internal_order_id, apply)
+    order, _ = change_order(context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep)
     detail = f"tracking {tracking.number}"
-    if context.settings.ready_to_ship(event.tenant):
+    if context.ready_to_ship(event.tenant):
         detail += "; " + _ready_to_ship(context, order, tracking, event)
     return _synced(context, order, event, detail)
 
 
-def _ready_to_ship(context, order: Order, tracking: Tracking, event: InboundEvent) -> str:
+def _ready_to_ship(context: ServiceContext, order: Order, tracking: Tracking, event: InboundEvent) -> str:
     """Sets the pending items ready to ship the way the marketplace documents it: pack them
     (SetStatusToPackedByMarketplace gives each item its PackageId), then ready to ship per package.
     ZORT's tracking number stays Thor's: the marketplace assigns the carrier and tracking itself."""
     pending = [item.item_id for item in order.items if item.status == "pending"]
     if not pending:
         return "no pending items to mark ready to ship"
-    marketplace = context.client("marketplace", order.tenant)
+    marketplace = context.marketplace(order.tenant)
     by_package: dict[str, list[str]] = {}
     for item_id, package_id in marketplace.set_status_to_packed_by_marketplace(pending).items():
         by_package.setdefault(package_id, []).append(item_id)
     for package_id, item_ids in by_package.items():
         marketplace.set_status_to_ready_to_ship(item_ids, package_id)
-    from shared.services.marketplace_flows import refresh_order
     refresh_order(context, order.tenant, order.marketplace_order_id, event)
     return f"{len(pending)} item(s) packed and set ready to ship (package {', '.join(by_package)})"
 
 
-def _note_on_order(context, event: InboundEvent, candidates, what: str, detail: str) -> Outcome:
+def _note_on_order(context: ServiceContext, event: InboundEvent, method: str, candidates, what: str,
+                   detail: str) -> Outcome:
     found = _match(context, event.tenant, candidates)
     if found is None:
-        return _unmatched(event.body["method"], candidates)
+        return _unmatched(method, candidates)
 
     def apply(order: Order) -> None:
         if not any(entry.event_id == event.event_id for entry in order.timeline):
             order.note(what, detail, event.event_id, "zort")
 
-    order, _ = update_order(context.orders, event.tenant, found[0].internal_order_id, apply)
+    order, _ = change_order(context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep)
     return Outcome(EventStatus.COMPLETED, f"{what}: {detail}", order.internal_order_id)
 
 
-def _synced(context, order: Order, event: InboundEvent, detail: str) -> Outcome:
-    from shared.services.marketplace_flows import sync_to_oms
+def _synced(context: ServiceContext, order: Order, event: InboundEvent, detail: str) -> Outcome:
     detail += "; " + sync_to_oms(context, order, event.event_id)
     return Outcome(EventStatus.COMPLETED, detail, order.internal_order_id)

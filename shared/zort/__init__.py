@@ -1,1 +1,1 @@
-"""ZORT (zortout.com) integration: typed webhook payloads live in ``shared.zort.events``."""
+"""ZORT (zortout.com) integration: typed webhook payloads live in ``shared.zort.webhooks``."""

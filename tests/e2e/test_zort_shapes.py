@@ -40,7 +40,7 @@ def recorded(events, answer):
 
 
 def finished(events, event_id):
-    return eventually(lambda: (e := events.get(TENANT, event_id)) and e.status.value != "received" and e)
+    return eventually(lambda: (e := events.get(TENANT, event_id)) and not e.status.pending and e)
 
 
 def product(sku: str) -> dict:

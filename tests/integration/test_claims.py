@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 import requests
 
-from shared.domain.events import EventStatus
+from shared.domain.events import EventKind, EventStatus
 from shared.ports import StorageUnavailable
 from shared.services.intake import accept_event
 from shared.services.processing import process_event
@@ -33,11 +33,13 @@ class RecordingQueue:
 
 def with_queue(context, queue):
     return SimpleNamespace(events=context.events, queue=queue, claims=context.claims, orders=context.orders,
-                           products=context.products, client=context.client)
+                           products=context.products, handlers=context.handlers, settings=context.settings,
+                           marketplace=context.marketplace, oms=context.oms, zort=context.zort,
+                           ready_to_ship=context.ready_to_ship, clock=context.clock, sleep=context.sleep)
 
 
 def order_created(context, queue, order_id, tenant="faco"):
-    return accept_event(context.events, queue, tenant=tenant, kind="order-created", identity=order_id,
+    return accept_event(context.events, queue, tenant=tenant, kind=EventKind.ORDER_CREATED, identity=order_id,
                         body={"event": "onOrderCreated", "payload": {"OrderId": order_id}},
                         internal_order_id=f"{tenant}-{order_id}")
 
@@ -133,7 +135,7 @@ def test_an_event_restored_late_is_still_processed(context):
     ctx = with_queue(context, queue)
     tenant, order_id = "faco", ORDER + 8
     from shared.domain.ids import event_id as make_event_id
-    missing_id = make_event_id("order-created", tenant, order_id)
+    missing_id = make_event_id(EventKind.ORDER_CREATED.value, tenant, order_id)
     assert process_event(ctx, tenant, missing_id, missing_delays=(5, 30)) is None  # not in the log yet
     assert queue.sent[-1]["missing"] == 1
     order_created(context, RecordingQueue(), order_id)  # the log entry comes back (restored)

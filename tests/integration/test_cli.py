@@ -10,7 +10,7 @@ import pytest
 import requests
 
 from ops.__main__ import main
-from shared.domain.events import EventStatus, InboundEvent
+from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent
 from shared.domain.times import rfc3339
 from shared.services.intake import accept_event
 from shared.services.processing import process_event
@@ -27,7 +27,7 @@ def run(capsys, *argv: str) -> tuple[int, str]:
 
 def failed_event(context) -> InboundEvent:
     """A recorded event, not queued, marked failed as after its last retry."""
-    event = InboundEvent(tenant=TENANT, event_id=f"cli-test-{uuid.uuid4().hex}", kind="cli-test", body={},
+    event = InboundEvent(tenant=TENANT, event_id=f"cli-test-{uuid.uuid4().hex}", kind=EventKind.PRODUCTS, body={},
                          received_at=datetime.now(timezone.utc))
     assert context.events.add(event)
     context.events.set_status(event, EventStatus.FAILED, reason="LookupError: no handler (test)", attempts=4)
@@ -58,11 +58,11 @@ def test_events_lists_a_failed_event_and_replay_puts_it_back(context, capsys):
 def test_order_shows_the_full_history_without_personal_data(context, capsys):
     order_id = 7313001
     internal_id = f"{TENANT}-{order_id}"
-    acceptance = accept_event(context.events, context.queue, tenant=TENANT, kind="order-created", identity=order_id,
+    acceptance = accept_event(context.events, context.queue, tenant=TENANT, kind=EventKind.ORDER_CREATED, identity=order_id,
                               body={"event": "onOrderCreated", "payload": {"OrderId": order_id}},
                               internal_order_id=internal_id)
     for _ in range(5):  # again after a failure: the session's runner may process it at the same time
-        if process_event(context, TENANT, acceptance.event_id, (0, 0, 0, 0, 0)) is not EventStatus.RECEIVED:
+        if process_event(context, TENANT, acceptance.event_id, (0, 0, 0, 0, 0)) not in PENDING:
             break
     assert context.events.get(TENANT, acceptance.event_id).status is EventStatus.COMPLETED
     order, _ = context.orders.get(TENANT, internal_id)
@@ -145,7 +145,7 @@ def test_bad_usage_exits_2(stack, capsys, argv):
 
 def test_stats_counts_events_per_tenant_and_status(context, capsys):
     before = context.events.count_by_status(tenant="soar").get("soar", {})
-    failed = InboundEvent(tenant="soar", event_id=f"cli-stats-{uuid.uuid4().hex}", kind="cli-test", body={},
+    failed = InboundEvent(tenant="soar", event_id=f"cli-stats-{uuid.uuid4().hex}", kind=EventKind.PRODUCTS, body={},
                           received_at=datetime.now(timezone.utc))
     assert context.events.add(failed)
     context.events.set_status(failed, EventStatus.FAILED, reason="test")
@@ -161,7 +161,7 @@ def test_events_lists_by_default_what_needs_a_person_including_events_stuck_in_r
     now = datetime.now(timezone.utc)
 
     def recorded(status: EventStatus, age: timedelta) -> str:
-        event = InboundEvent(tenant="sope", event_id=f"cli-default-{status.value}-{uuid.uuid4().hex}", kind="cli-test",
+        event = InboundEvent(tenant="sope", event_id=f"cli-default-{status.value}-{uuid.uuid4().hex}", kind=EventKind.PRODUCTS,
                              body={}, received_at=now - age)
         assert context.events.add(event)
         if status is not EventStatus.RECEIVED:

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from localdev.sandboxes.zort import SEED_EXAMPLES
-from shared.domain.events import EventStatus
+from shared.domain.events import EventKind, EventStatus
 from shared.services.processing import process_event
 from tests.integration.test_zort_flows import create_order, record
 
@@ -29,7 +29,8 @@ def test_an_order_created_with_a_padded_id_is_kept_under_the_canonical_id(contex
     order = create_order(context, "facl", 6670003)
     assert order.internal_order_id == "facl-6670003" and order.marketplace_order_id == "6670003"
     from shared.services.intake import accept_event
-    event_id = accept_event(context.events, context.queue, tenant="facl", kind="order-created",
-                            identity="legacy-06670004", body={"payload": {"OrderId": "06670004"}}).event_id
+    event_id = accept_event(context.events, context.queue, tenant="facl", kind=EventKind.ORDER_CREATED,
+                            identity="legacy-06670004",
+                            body={"event": "onOrderCreated", "payload": {"OrderId": "06670004"}}).event_id
     assert process_event(context, "facl", event_id) is EventStatus.COMPLETED
     assert context.orders.get("facl", "facl-6670004") and context.orders.get("facl", "facl-06670004") is None

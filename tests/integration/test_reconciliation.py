@@ -36,7 +36,7 @@ def settle(context, event_id: str) -> EventStatus:
     status = None
     for _ in range(5):
         status = process_event(context, TENANT, event_id, retry_delays=(0, 0, 0, 0, 0))
-        if status is not EventStatus.RECEIVED:
+        if not status.pending:
             break
     return status
 

@@ -6,7 +6,7 @@ import copy
 import requests
 
 from localdev.sandboxes.zort import SEED_EXAMPLES
-from shared.domain.events import EventStatus
+from shared.domain.events import EventKind, EventStatus
 from shared.services.intake import accept_event
 from shared.services.processing import process_event
 
@@ -15,12 +15,12 @@ ORDER_ID = 6660000
 
 def record(context, tenant, method, payload, query=None):
     body = {"method": method, "query": query or {}, "payload": payload}
-    return accept_event(context.events, context.queue, tenant=tenant, kind="zort", identity=body, body=body).event_id
+    return accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.ZORT, identity=body, body=body).event_id
 
 
 def create_order(context, tenant, order_id):
-    event_id = accept_event(context.events, context.queue, tenant=tenant, kind="order-created", identity=order_id,
-                            body={"payload": {"OrderId": order_id}}).event_id
+    event_id = accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.ORDER_CREATED, identity=order_id,
+                            body={"event": "onOrderCreated", "payload": {"OrderId": order_id}}).event_id
     assert process_event(context, tenant, event_id) is EventStatus.COMPLETED
     return context.orders.get(tenant, f"{tenant}-{order_id}")[0]
 

@@ -14,7 +14,7 @@ import function_app
 from localdev.openapi import render
 from shared.models.webhooks import OrderCreatedWebhook, RefundRequest
 from localdev.sandboxes.zort import SEED_EXAMPLES
-from shared.zort.events import EVENT_MODELS
+from shared.zort.webhooks import EVENT_MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = json.loads((ROOT / "openapi.json").read_text())

@@ -96,7 +96,7 @@ def context_for(marketplace: FakeMarketplace, orders: dict[str, Order], checkpoi
             "u", "k", "s", TENANT.upper(), ready_to_ship=False, time_zone="America/Santiago"))),
         checkpoints=checkpoints, events=FakeEvents(), queue=SimpleNamespace(send=lambda *a, **k: None),
         orders=SimpleNamespace(get=lambda tenant, internal_id: stored.get(internal_id)),
-        client=lambda system, tenant: marketplace)
+        marketplace=lambda tenant: marketplace, clock=lambda: datetime.now(timezone.utc))
 
 
 @pytest.mark.parametrize("compare", ["instant", "wall clock"])

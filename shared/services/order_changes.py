@@ -1,4 +1,7 @@
-"""Read-modify-write of one order under optimistic concurrency, retried on conflicts."""
+"""Thor's read-modify-write of one of its orders under optimistic concurrency, retried on conflicts.
+
+(Not to be confused with the OMS's order update, a PUT: see the OMS adapter.)
+"""
 from __future__ import annotations
 
 import random
@@ -13,7 +16,7 @@ T = TypeVar("T")
 MAX_CONFLICTS = 20
 
 
-def update_order(orders: OrderRepositoryPort, tenant: str, internal_order_id: str,
+def change_order(orders: OrderRepositoryPort, tenant: str, internal_order_id: str,
                  mutate: Callable[[Order], T], create: Callable[[], Order] | None = None,
                  sleep: Callable[[float], None] = time.sleep) -> tuple[Order, T]:
     """Applies `mutate` to the stored order (or to `create()` when there is none) and saves it.

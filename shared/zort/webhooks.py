@@ -67,6 +67,7 @@ __all__ = [
     "UnknownZortMethod",
     "ZortDocument",
     "ZortModel",
+    "ZortCall",
     "ZortQuery",
     "ORDER_STATUS_CODES",
     "PAYMENT_STATUS_CODES",
@@ -566,3 +567,32 @@ class ZortQuery(BaseModel):
     def canonical_paymentstatus(self) -> Optional[PaymentStatus]:
         """``paymentstatus`` through normalize_payment_status (ValueError if unknown)."""
         return None if self.paymentstatus is None else normalize_payment_status(self.paymentstatus)
+
+
+# --------------------------------------------------------------------------- the recorded call
+
+class ZortCall(BaseModel):
+    """One ZORT webhook call as Thor records it (functions/zort.py): the method, the query as sent,
+    the payload as decoded, and ``shape`` when a form had no ``payload`` field.
+
+    The payload is typed on demand (``event()``): a call Thor only records (no method, v4's contact
+    and warehouse events) has nothing to type, and a form recorded as sent is typed when applied."""
+
+    model_config = ConfigDict(extra="allow")
+
+    method: str = ""
+    query: dict[str, Any] = Field(default_factory=dict)
+    payload: Any = None
+    shape: Optional[str] = None
+
+    @property
+    def applicable(self) -> bool:
+        """Whether Thor has a model for this method (anything else is recorded as sent)."""
+        return self.method in EVENT_MODELS
+
+    def typed_query(self) -> ZortQuery:
+        return ZortQuery.model_validate({**self.query, "method": self.method})
+
+    def event(self) -> BaseModel:
+        """The payload as the method's model (UnknownZortMethod, ValidationError)."""
+        return parse_event(self.method, self.payload)

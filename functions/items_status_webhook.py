@@ -3,6 +3,7 @@ import azure.functions as func
 
 from functions._http import endpoint
 from functions._webhooks import receive
+from shared.domain.events import EventKind
 from shared.domain.ids import internal_order_id
 from shared.models.webhooks import ItemsStatusChangedWebhook
 
@@ -13,7 +14,7 @@ bp = func.Blueprint()
 @bp.route(route="webhooks/{tenantId}/orders/status", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @endpoint
 def order_status(req: func.HttpRequest) -> func.HttpResponse:
-    return receive(req, ItemsStatusChangedWebhook, "items-status",
+    return receive(req, ItemsStatusChangedWebhook, EventKind.ITEMS_STATUS,
                    identity=lambda hook: [hook.payload.OrderId, sorted(set(hook.payload.OrderItemIds)),
                                           hook.payload.NewStatus],
                    internal_order_id=lambda tenant, hook: internal_order_id(tenant, hook.payload.OrderId))

@@ -1,4 +1,4 @@
-"""Unit tests for shared.zort.events (ZORT webhook payload models).
+"""Unit tests for shared.zort.webhooks (ZORT webhook payload models).
 
 The JSON constants below are the "Ex. Payload JSON" blocks of ZORT's v3 webhook
 documentation, copied verbatim (seed 001_6a48a014e2f546fe).
@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from pydantic import ValidationError
 
-from shared.zort.events import (
+from shared.zort.webhooks import (
     EVENT_MODELS,
     Order,
     OrderRef,

@@ -1,0 +1,100 @@
+"""Bringing one order up to date: from the marketplace into Thor (`refresh_order`), then from Thor
+into the OMS (`sync_to_oms`). Used by the marketplace, ZORT and refund flows alike."""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Iterable
+
+from shared.domain.events import InboundEvent
+from shared.domain.ids import canonical_marketplace_id, internal_order_id
+from shared.domain.order import Customer, Order, OrderItem, Tracking
+from shared.ports import OmsPort, ServiceContext
+from shared.services.claims import order_claim
+from shared.services.order_changes import change_order
+
+
+def items_from_marketplace(rows: Iterable) -> list[OrderItem]:
+    items = []
+    for row in rows:
+        tracking = Tracking(number=row.tracking_code, carrier=row.shipment_provider) if row.tracking_code else None
+        items.append(OrderItem(item_id=row.order_item_id, sku=row.sku or row.shop_sku or "", name=row.name or "",
+                               status=row.status, unit_price=row.item_price or Decimal("0"),
+                               paid_price=row.paid_price if row.paid_price is not None else (row.item_price or Decimal("0")),
+                               tracking=tracking))
+    return items
+
+
+def _fill_header(order: Order, remote, rows) -> None:
+    """Copies the marketplace's order header onto Thor's order (only what Thor or the OMS needs)."""
+    order.order_number = remote.order_number or order.order_number
+    order.created_at = remote.created_at or order.created_at
+    order.promised_shipping_time = remote.promised_shipping_time or (
+        rows[0].promised_shipping_time if rows else None) or order.promised_shipping_time
+    order.grand_total = remote.grand_total or remote.price or order.grand_total
+    order.shipping_amount = sum((row.shipping_amount or Decimal("0") for row in rows), Decimal("0"))
+    order.currency = next((row.currency for row in rows if row.currency), order.currency)
+    order.customer = Customer(first_name=remote.customer_first_name, last_name=remote.customer_last_name,
+                              billing_address=remote.address_billing, shipping_address=remote.address_shipping)
+
+
+def refresh_order(context: ServiceContext, tenant: str, marketplace_order_id: str,
+                  event: InboundEvent | None) -> Order:
+    """Reads the order and its items from the marketplace and merges them into Thor's order."""
+    marketplace = context.marketplace(tenant)
+    remote = marketplace.get_order(marketplace_order_id)
+    rows = marketplace.get_order_items(marketplace_order_id)
+    marketplace_order_id = canonical_marketplace_id(marketplace_order_id)
+    internal_id = internal_order_id(tenant, marketplace_order_id)
+    event_id = event.event_id if event else None
+
+    def create() -> Order:
+        return Order(tenant=tenant, marketplace_order_id=marketplace_order_id, internal_order_id=internal_id)
+
+    def merge(order: Order) -> None:
+        first_time = not order.fetched
+        if first_time:
+            _fill_header(order, remote, rows)
+            order.fetched = True
+            order.note("order created", f"marketplace order {remote.order_number or marketplace_order_id}",
+                       event_id, "marketplace")
+        order.merge_items(items_from_marketplace(rows), event_id, "marketplace")
+
+    order, _ = change_order(context.orders, tenant, internal_id, merge, create, sleep=context.sleep)
+    return order
+
+
+def sync_to_oms(context: ServiceContext, order: Order, event_id: str | None, rounds: int = 5) -> str:
+    """Creates or updates the order in the OMS until the OMS holds its latest version.
+
+    The order is marked synced only if nobody changed it while it was being sent; otherwise the
+    newer version is sent too, so a concurrent change is never marked synced without reaching the OMS.
+    Sends hold the order's claim and read the order after taking it, so the OMS never receives a
+    version older than one it already received.
+    """
+    oms = context.oms(order.tenant)
+    with order_claim(context, order.tenant, order.internal_order_id):
+        found = context.orders.get(order.tenant, order.internal_order_id)
+        return _send_until_synced(context, oms, found[0] if found else order, event_id, rounds)
+
+
+def _send_until_synced(context: ServiceContext, oms: OmsPort, order: Order, event_id: str | None,
+                       rounds: int) -> str:
+    actions = []
+    for _ in range(rounds):
+        if order.oms_synced and order.oms_synced_version == order.version:
+            return "; ".join(actions) or "oms already up to date"
+        action, _ = oms.upsert_order(order)
+        actions.append(f"oms {action}")
+        sent_version = order.version
+
+        def mark(current: Order) -> bool:
+            if current.version != sent_version:
+                return False
+            current.mark_oms_synced(event_id)
+            return True
+
+        order, marked = change_order(context.orders, order.tenant, order.internal_order_id, mark,
+                                     sleep=context.sleep)
+        if marked:
+            return "; ".join(actions)
+    raise RuntimeError(f"order {order.internal_order_id} kept changing while being sent to the OMS")

@@ -1,0 +1,480 @@
+"""In-memory fakes of every port in shared/ports.py, and `fake_context(...)` to build a
+`ServiceContext` from them: service and flow logic tested in milliseconds, without Azurite or the
+sandboxes (those stay for the adapters and end to end).
+
+Each fake keeps what the real one keeps and refuses what it refuses (the event log's claims and due
+times, the order repository's ETag conflicts, the product repository's batches of 100 per tenant);
+the external systems record every call and can be told to fail (`fail_next`).
+"""
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from typing import Any, Iterable, Mapping, Sequence
+from zoneinfo import ZoneInfo
+
+from shared.bootstrap import build_handlers
+from shared.domain.checkpoints import Checkpoint
+from shared.domain.errors import NotConfigured
+from shared.domain.events import QUEUE_GRACE, EventKind, EventStatus, InboundEvent
+from shared.domain.order import Order
+from shared.domain.product import Product
+from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
+from shared.ports import ConcurrentUpdate, Registration
+from shared.settings import Settings, StorageSettings
+
+T0 = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
+_etags = (f'W/"{n}"' for n in itertools.count(1))
+
+
+class FakeClock:
+    """Time that moves only when slept through (or `advance`d): `sleeps` lists every sleep."""
+
+    def __init__(self, now: datetime = T0):
+        self.now = now
+        self.sleeps: list[float] = []
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def sleep(self, seconds: float) -> None:
+        self.sleeps.append(seconds)
+        self.now += timedelta(seconds=seconds)
+
+    def advance(self, seconds: float) -> None:
+        self.now += timedelta(seconds=seconds)
+
+
+# --- storage ----------------------------------------------------------------------------------
+
+class FakeEventLog:
+    def __init__(self, clock: FakeClock):
+        self.clock = clock
+        self.events: dict[tuple[str, str], InboundEvent] = {}
+
+    def _copy(self, event: InboundEvent) -> InboundEvent:
+        return event.model_copy(deep=True)
+
+    def add(self, event: InboundEvent) -> bool:
+        key = (event.tenant, event.event_id)
+        if key in self.events:
+            return False
+        stored = self._copy(event)
+        stored.updated_at = stored.updated_at or stored.received_at
+        stored.due_by = stored.due_by or stored.received_at + QUEUE_GRACE
+        self.events[key] = stored
+        return True
+
+    def get(self, tenant: str, event_id: str) -> InboundEvent | None:
+        found = self.events.get((tenant, event_id))
+        return self._copy(found) if found else None
+
+    def mark_queued(self, event: InboundEvent, queued: bool = True) -> None:
+        due_by = self.clock() + QUEUE_GRACE if queued else datetime(1970, 1, 1, tzinfo=timezone.utc)
+        stored = self.events[(event.tenant, event.event_id)]
+        stored.due_by, stored.claimed_by = due_by, None
+        event.due_by = due_by
+
+    def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]:
+        stored = self.events.get((tenant, event_id))
+        if stored is None:
+            return None, False
+        now = self.clock()
+        if stored.status is EventStatus.COMPLETED:
+            return self._copy(stored), False
+        if stored.claimed_by and stored.claimed_by != owner and stored.due_by and stored.due_by > now:
+            return self._copy(stored), False
+        stored.claimed_by, stored.due_by = owner, now + timedelta(seconds=seconds)
+        return self._copy(stored), True
+
+    def set_status(self, event: InboundEvent, status: EventStatus, *, reason: str | None = None,
+                   outcome: str | None = None, attempts: int | None = None,
+                   internal_order_id: str | None = None, due_in: float = 0) -> None:
+        now = self.clock()
+        for target in (self.events[(event.tenant, event.event_id)], event):
+            target.status, target.reason, target.updated_at = status, reason or None, now
+            target.claimed_by, target.due_by = None, now + timedelta(seconds=due_in) + QUEUE_GRACE
+            if outcome is not None:
+                target.outcome = outcome
+            if attempts is not None:
+                target.attempts = attempts
+            if internal_order_id:
+                target.internal_order_id = internal_order_id
+
+    def list(self, *, tenant: str | None = None, statuses: Iterable[EventStatus] = (),
+             since: datetime | None = None, until: datetime | None = None, limit: int = 1000) -> list[InboundEvent]:
+        wanted = set(statuses)
+        found = [self._copy(e) for e in self.events.values()
+                 if (not tenant or e.tenant == tenant) and (not wanted or e.status in wanted)
+                 and (not since or e.received_at >= since) and (not until or e.received_at < until)]
+        return found[:limit]
+
+    def for_order(self, tenant: str, internal_order_id: str) -> list[InboundEvent]:
+        return sorted((self._copy(e) for e in self.events.values()
+                       if e.tenant == tenant and e.internal_order_id == internal_order_id), key=lambda e: e.received_at)
+
+    def count_by_status(self, tenant: str | None = None, since: datetime | None = None) -> dict[str, dict[str, int]]:
+        counts: dict[str, dict[str, int]] = {}
+        for event in self.list(tenant=tenant, since=since, limit=10 ** 9):
+            per_tenant = counts.setdefault(event.tenant, {})
+            per_tenant[event.status.value] = per_tenant.get(event.status.value, 0) + 1
+        return counts
+
+    def status_of(self, tenant: str, event_id: str) -> EventStatus:
+        return self.events[(tenant, event_id)].status
+
+
+@dataclass
+class Sent:
+    tenant: str
+    event_id: str
+    delay: int = 0
+    missing: int = 0
+
+
+class FakeQueue:
+    def __init__(self) -> None:
+        self.sent: list[Sent] = []
+
+    def send(self, tenant: str, event_id: str, delay: int = 0, missing: int = 0) -> None:
+        self.sent.append(Sent(tenant, event_id, delay, missing))
+
+    def take_all(self) -> list[Sent]:
+        """The messages sent so far, forgetting them (the next `take_all` lists only newer ones)."""
+        sent, self.sent = self.sent, []
+        return sent
+
+
+class FakeOrderRepository:
+    """Orders stored as JSON under an ETag; `conflicts` makes the next writes fail as if someone else wrote."""
+
+    def __init__(self) -> None:
+        self.orders: dict[tuple[str, str], tuple[str, str]] = {}
+        self.conflicts = 0
+        self.writes = 0
+
+    def get(self, tenant: str, internal_order_id: str) -> tuple[Order, str] | None:
+        found = self.orders.get((tenant, internal_order_id))
+        return (Order.model_validate_json(found[0]), found[1]) if found else None
+
+    def _conflict(self, order: Order) -> None:
+        if self.conflicts:
+            self.conflicts -= 1
+            raise ConcurrentUpdate(order.internal_order_id)
+
+    def add(self, order: Order) -> str:
+        self._conflict(order)
+        key = (order.tenant, order.internal_order_id)
+        if key in self.orders:
+            raise ConcurrentUpdate(order.internal_order_id)
+        return self._store(order)
+
+    def save(self, order: Order, etag: str) -> str:
+        self._conflict(order)
+        found = self.orders.get((order.tenant, order.internal_order_id))
+        if found is None or found[1] != etag:
+            raise ConcurrentUpdate(order.internal_order_id)
+        return self._store(order)
+
+    def _store(self, order: Order) -> str:
+        etag = next(_etags)
+        self.orders[(order.tenant, order.internal_order_id)] = (order.model_dump_json(), etag)
+        self.writes += 1
+        return etag
+
+    def find_by_reference(self, tenant: str, reference: str) -> tuple[Order, str] | None:
+        reference = (reference or "").strip()
+        if not reference:
+            return None
+        for (owner, _), (doc, etag) in self.orders.items():
+            order = Order.model_validate_json(doc)
+            if owner == tenant and reference in (order.internal_order_id, order.order_number,
+                                                 order.marketplace_order_id, order.zort_order_id):
+                return order, etag
+        return None
+
+
+class FakeProductRepository:
+    BATCH_SIZE = 100
+
+    def __init__(self) -> None:
+        self.products: dict[tuple[str, str], Product] = {}
+
+    def upsert_many(self, products: list[Product]) -> int:
+        by_tenant: dict[str, dict[str, Product]] = {}
+        for product in products:
+            by_tenant.setdefault(product.tenant, {})[product.sku] = product
+        batches = 0
+        for rows in by_tenant.values():
+            for product in rows.values():
+                self.merge(product)
+            batches += -(-len(rows) // self.BATCH_SIZE)
+        return batches
+
+    def merge(self, product: Product) -> None:
+        key = (product.tenant, product.sku)
+        known = self.products.get(key)
+        changes = product.model_dump(exclude_none=True)
+        self.products[key] = known.model_copy(update=changes) if known else product.model_copy()
+
+    def get(self, tenant: str, sku: str) -> Product | None:
+        return self.products.get((tenant, sku))
+
+
+class FakeIdempotency:
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], dict] = {}
+
+    def get(self, tenant: str, key: str) -> dict | None:
+        return self.records.get((tenant, key))
+
+    def add(self, tenant: str, key: str, record: dict) -> bool:
+        if (tenant, key) in self.records:
+            return False
+        self.records[(tenant, key)] = dict(record)
+        return True
+
+    def replace(self, tenant: str, key: str, record: dict) -> None:
+        self.records[(tenant, key)] = dict(record)
+
+    def delete(self, tenant: str, key: str) -> None:
+        self.records.pop((tenant, key), None)
+
+
+class FakeCheckpoints:
+    def __init__(self) -> None:
+        self.saved: dict[tuple[str, str], Checkpoint] = {}
+
+    def get(self, name: str, key: str) -> Checkpoint | None:
+        return self.saved.get((name, key))
+
+    def list(self, name: str) -> list[Checkpoint]:
+        return [c for (n, _), c in self.saved.items() if n == name]
+
+    def save(self, name: str, key: str, position: datetime | None, summary: dict, now: datetime) -> Checkpoint:
+        previous = self.saved.get((name, key))
+        if previous and previous.position and (position is None or previous.position > position):
+            position = previous.position  # never backwards
+        self.saved[(name, key)] = Checkpoint(name, key, position, dict(summary), now)
+        return self.saved[(name, key)]
+
+
+class FakeClaims:
+    def __init__(self, clock: FakeClock):
+        self.clock = clock
+        self.held: dict[tuple[str, str], tuple[str, datetime, str]] = {}
+        self.taken: list[tuple[str, str, str]] = []
+
+    def take(self, tenant: str, name: str, owner: str, seconds: float) -> str | None:
+        now = self.clock()
+        held = self.held.get((tenant, name))
+        if held and held[0] != owner and held[1] > now:
+            return None
+        etag = next(_etags)
+        self.held[(tenant, name)] = (owner, now + timedelta(seconds=seconds), etag)
+        self.taken.append((tenant, name, owner))
+        return etag
+
+    def release(self, tenant: str, name: str, etag: str) -> None:
+        held = self.held.get((tenant, name))
+        if held and held[2] == etag:
+            del self.held[(tenant, name)]
+
+
+# --- external systems ---------------------------------------------------------------------------
+
+class _Failing:
+    """`fail_next(error, times)`: the next `times` calls raise `error`."""
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+        self._failures: list[Exception] = []
+
+    def fail_next(self, error: Exception, times: int = 1) -> None:
+        self._failures.extend([error] * times)
+
+    def _call(self, name: str, argument: Any = None) -> None:
+        self.calls.append((name, argument))
+        if self._failures:
+            raise self._failures.pop(0)
+
+
+ZONE = ZoneInfo("America/Santiago")  # local times are read in a storefront's zone, as the adapter does
+
+
+def marketplace_order(order_id: str, *, number: str | None = None, updated_at: datetime | None = None,
+                      statuses: Sequence[str] = ()) -> MarketplaceOrder:
+    return MarketplaceOrder.model_validate(
+        {"order_id": order_id, "order_number": number or f"N{order_id}", "updated_at": updated_at,
+         "statuses": list(statuses), "grand_total": Decimal("100.00")}, context={"zone": ZONE})
+
+
+def marketplace_item(item_id: str, *, order_id: str = "0", sku: str = "SKU-1", status: str = "pending",
+                     price: str = "100.00") -> MarketplaceOrderItem:
+    return MarketplaceOrderItem.model_validate(
+        {"order_item_id": item_id, "order_id": order_id, "sku": sku, "name": f"item {sku}", "status": status,
+         "item_price": Decimal(price), "paid_price": Decimal(price), "currency": "CLP"}, context={"zone": ZONE})
+
+
+class FakeMarketplace(_Failing):
+    def __init__(self) -> None:
+        super().__init__()
+        self.orders: dict[str, MarketplaceOrder] = {}
+        self.items: dict[str, list[MarketplaceOrderItem]] = {}
+        self.products: dict[str, MarketplaceProduct] = {}
+        self.packages = itertools.count(1)
+
+    def add_order(self, order_id: str, *items: MarketplaceOrderItem, **header: Any) -> MarketplaceOrder:
+        order = marketplace_order(order_id, statuses=[i.status for i in items], **header)
+        self.orders[order_id], self.items[order_id] = order, list(items)
+        return order
+
+    def set_item_status(self, order_id: str, item_ids: Iterable[str], status: str) -> None:
+        """The marketplace's models are frozen: the order's rows and header are replaced."""
+        named = {str(i) for i in item_ids}
+        self.items[order_id] = [i.model_copy(update={"status": status}) if i.order_item_id in named else i
+                                for i in self.items[order_id]]
+        self.orders[order_id] = self.orders[order_id].model_copy(
+            update={"statuses": [i.status for i in self.items[order_id]]})
+
+    def _order_of(self, item_id: str) -> str:
+        return next(o for o, items in self.items.items() if any(i.order_item_id == item_id for i in items))
+
+    def _find(self, order_id: str | int) -> str:
+        key = str(order_id).lstrip("0")
+        if key not in self.orders:
+            from shared.domain.errors import NotFound
+            raise NotFound("OrderId", f"no order {order_id}")
+        return key
+
+    def get_order(self, order_id: str | int) -> MarketplaceOrder:
+        self._call("get_order", order_id)
+        return self.orders[self._find(order_id)]
+
+    def get_order_items(self, order_id: str | int) -> list[MarketplaceOrderItem]:
+        self._call("get_order_items", order_id)
+        return list(self.items[self._find(order_id)])
+
+    def get_products(self, skus: Sequence[str]) -> list[MarketplaceProduct]:
+        self._call("get_products", list(skus))
+        return [self.products[s] for s in skus if s in self.products]
+
+    def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> list[MarketplaceOrder]:
+        self._call("get_orders", updated_after)
+        found = sorted((o for o in self.orders.values() if o.updated_at and o.updated_at >= updated_after),
+                       key=lambda o: o.updated_at or updated_after)
+        return found[offset:offset + limit]
+
+    def set_status_to_packed_by_marketplace(self, order_item_ids: Sequence[str | int],
+                                            delivery_type: str = "dropship") -> dict[str, str]:
+        self._call("set_status_to_packed_by_marketplace", list(order_item_ids))
+        package = f"PKG{next(self.packages)}"
+        for item_id in order_item_ids:
+            self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "packed")
+        return {str(i): package for i in order_item_ids}
+
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str,
+                                    delivery_type: str = "dropship") -> None:
+        self._call("set_status_to_ready_to_ship", (list(order_item_ids), package_id))
+        for item_id in order_item_ids:
+            self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "ready_to_ship")
+
+
+class FakeOms(_Failing):
+    """Records every upsert (a copy of the order sent); answers "created" the first time, then "updated"."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.upserts: list[Order] = []
+        self.known: set[str] = set()
+
+    def upsert_order(self, order: Order) -> tuple[str, dict]:
+        self._call("upsert_order", order.internal_order_id)
+        self.upserts.append(order.model_copy(deep=True))
+        action = "updated" if order.internal_order_id in self.known else "created"
+        self.known.add(order.internal_order_id)
+        return action, {"orderRef": order.internal_order_id}
+
+    def find_order(self, order_ref: str) -> dict | None:
+        self._call("find_order", order_ref)
+        return {"orderRef": order_ref} if order_ref in self.known else None
+
+
+class FakeZort(_Failing):
+    def __init__(self) -> None:
+        super().__init__()
+        self.webhook: dict = {}
+
+    def get_webhook(self) -> dict:
+        self._call("get_webhook")
+        return dict(self.webhook)
+
+    def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> dict:
+        self._call("update_webhook", dict(urls))
+        self.webhook = {"key1": key1, "key2": key2, "key3": key3, **urls}
+        return {"res": "200"}
+
+
+# --- the context ----------------------------------------------------------------------------------
+
+def fake_settings(retry_delays: tuple[int, ...] = (10, 60, 300, 1800, 7200),
+                  tenants: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None) -> Settings:
+    return Settings(storage=StorageSettings(None, None, None, None, None), marketplace_base_url="http://marketplace",
+                    oms_base_url="http://oms", zort_api_base_url="http://zort", tenants=tenants or {},
+                    retry_delays=retry_delays)
+
+
+@dataclass
+class FakeContext:
+    """A `shared.ports.ServiceContext` of fakes. `configured` lists (system, tenant) pairs a tenant
+    has settings for; any other asks NotConfigured, as the real composition root does."""
+    settings: Settings
+    clock: FakeClock
+    events: FakeEventLog
+    queue: FakeQueue = field(default_factory=FakeQueue)
+    orders: FakeOrderRepository = field(default_factory=FakeOrderRepository)
+    products: FakeProductRepository = field(default_factory=FakeProductRepository)
+    idempotency: FakeIdempotency = field(default_factory=FakeIdempotency)
+    checkpoints: FakeCheckpoints = field(default_factory=FakeCheckpoints)
+    claims: FakeClaims | None = None
+    handlers: Mapping[EventKind, Registration] = field(default_factory=build_handlers)
+    marketplaces: dict[str, FakeMarketplace] = field(default_factory=dict)
+    omses: dict[str, FakeOms] = field(default_factory=dict)
+    zorts: dict[str, FakeZort] = field(default_factory=dict)
+    ready_to_ship_tenants: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        self.claims = self.claims or FakeClaims(self.clock)
+
+    def _system(self, systems: dict, name: str, tenant: str):
+        if tenant not in systems:
+            raise NotConfigured(name, tenant, [f"{name.upper()}_{tenant.upper()}_*"])
+        return systems[tenant]
+
+    def marketplace(self, tenant: str) -> FakeMarketplace:
+        return self._system(self.marketplaces, "marketplace", tenant)
+
+    def oms(self, tenant: str) -> FakeOms:
+        return self._system(self.omses, "oms", tenant)
+
+    def zort(self, tenant: str) -> FakeZort:
+        return self._system(self.zorts, "zort", tenant)
+
+    def ready_to_ship(self, tenant: str) -> bool:
+        return tenant in self.ready_to_ship_tenants
+
+    def sleep(self, seconds: float) -> None:
+        self.clock.sleep(seconds)
+
+
+def fake_context(*tenants: str, retry_delays: tuple[int, ...] = (10, 60, 300, 1800, 7200),
+                 now: datetime = T0, ready_to_ship: Iterable[str] = ()) -> FakeContext:
+    """A context whose `tenants` (default: sope) have a marketplace, an OMS and ZORT; others have none."""
+    tenants = tenants or ("sope",)
+    clock = FakeClock(now)
+    configured = {t: {"MARKETPLACE": {"USER_ID": "u"}, "OMS": {"TOKEN": "t"}, "ZORT": {"KEY1": "k"}} for t in tenants}
+    return FakeContext(settings=fake_settings(retry_delays, configured), clock=clock, events=FakeEventLog(clock),
+                       marketplaces={t: FakeMarketplace() for t in tenants}, omses={t: FakeOms() for t in tenants},
+                       zorts={t: FakeZort() for t in tenants}, ready_to_ship_tenants=set(ready_to_ship))
