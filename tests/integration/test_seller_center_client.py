@@ -18,7 +18,7 @@ from localdev.sandboxes._server import RunningServer
 from localdev.sandboxes.marketplace import create_app, item_count
 from shared.adapters.seller_center import SellerCenterClient, SellerCenterConfig, SellerCenterError
 from shared.adapters.seller_center.signing import canonical_query
-from shared.adapters.seller_center.schemas import MarketplaceOrder
+from shared.models.marketplace import MarketplaceOrder
 
 USER = "faco@thor.local"
 KEY = "sandbox-api-key-faco"

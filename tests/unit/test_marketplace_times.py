@@ -23,7 +23,7 @@ from shared.domain.order import Order
 from shared.domain.times import (json_default, latest_reading, local_to_utc, rfc3339, tenant_zone,
                                  utc_offset_change)
 from shared.adapters.oms.mapping import order_to_oms
-from shared.adapters.seller_center.schemas import MarketplaceOrder, MarketplaceOrderItem
+from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem
 from shared.services.order_sync import _fill_header
 from shared.tenants import TENANT_TIMEZONES, TENANTS
 

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from shared.domain.order import Order, OrderItem
-from shared.adapters.seller_center.schemas import MarketplaceOrder
+from shared.models.marketplace import MarketplaceOrder
 from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_tenant
 from shared.settings import MarketplaceTenantSettings, TenantSettings
 

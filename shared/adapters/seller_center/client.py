@@ -1,7 +1,7 @@
 """Falabella Seller Center API client: the few actions Thor uses, over the shared retrying call.
 
 Every call is ``GET`` (or ``POST``) ``/?Action=..&Format=JSON&Timestamp=..&UserID=..&Version=..
-&Signature=..``, signed as ``signing.py`` explains; the answers are read into ``schemas.py``'s models.
+&Signature=..``, signed as ``signing.py`` explains; the answers are read into the models of ``shared/models/marketplace.py`` (the marketplace port's vocabulary, so services can name them).
 Failures arrive as an ``ErrorResponse``, sometimes inside an HTTP 200: :func:`parse_reply` reads
 both.
 
@@ -61,7 +61,7 @@ import requests
 from pydantic import ValidationError
 
 from shared.adapters.http import HttpCaller, HttpConfig, Reply, Request, is_retryable_status
-from shared.adapters.seller_center.schemas import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
+from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
 from shared.adapters.seller_center.signing import canonical_query, format_timestamp, sign
 from shared.domain.errors import ExternalSystemError
 from shared.domain.times import in_local_time, zone
