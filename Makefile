@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: run test bench demo smoke setup clean
+.PHONY: run test lint typecheck bench demo smoke setup clean
 
 setup: $(STAMP_PY) $(STAMP_NODE)
 
@@ -23,8 +23,18 @@ $(STAMP_NODE): package.json package-lock.json
 run: setup
 	$(PY) -m localdev.run
 
-test: setup
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS)
+
+# ruff (lint + format) and the layer contracts of pyproject.toml: a crossed layer fails the build.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/lint-imports
+
+# mypy, strict on the domain and the services (pyproject.toml); not yet clean, so not part of `make test`.
+typecheck: setup
+	$(VENV)/bin/mypy
 
 bench: setup
 	$(PY) -m bench.run

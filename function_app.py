@@ -2,15 +2,34 @@
 
 Importing this module does no I/O: clients are created on first use and reused.
 """
+
 import azure.functions as func
 
+from functions import (
+    health,
+    items_status_webhook,
+    order_status_view,
+    orders,
+    processor,
+    products,
+    reconcile,
+    refund,
+    zort,
+)
 from shared import observability
-from functions import (health, items_status_webhook, order_status_view, orders, processor, products, reconcile,
-                       refund, zort)
 
 observability.install()  # tenant / event / order / correlation id on every log line
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
 
-for blueprint in (orders.bp, items_status_webhook.bp, products.bp, order_status_view.bp, refund.bp, zort.bp,
-                  processor.bp, reconcile.bp, health.bp):
+for blueprint in (
+    orders.bp,
+    items_status_webhook.bp,
+    products.bp,
+    order_status_view.bp,
+    refund.bp,
+    zort.bp,
+    processor.bp,
+    reconcile.bp,
+    health.bp,
+):
     app.register_functions(blueprint)

@@ -8,6 +8,7 @@ run side by side, on a fresh Azurite for each concurrency (its insert time grows
 and are measured in turns, in `rounds` rounds whose order alternates (floor first, then floor
 last), so drift hits both alike. Rounds are pooled.
 """
+
 from __future__ import annotations
 
 import os
@@ -29,6 +30,7 @@ def sender(base_url: str, webhooks: Webhooks, kind: str):
     def send(clients: Clients) -> tuple[int, bytes]:
         call = webhooks.make(kind)
         return clients.get(base_url).request(call.method, call.path, call.params, call.body, call.headers)
+
     return send
 
 
@@ -57,8 +59,14 @@ def pooled(results: list[LoadResult]) -> LoadResult:
     return total
 
 
-def measure_level(thor: tuple[str, int], floor: tuple[str, int], webhooks: Webhooks, config: AckConfig,
-                  concurrency: int, progress=print) -> dict:
+def measure_level(
+    thor: tuple[str, int],
+    floor: tuple[str, int],
+    webhooks: Webhooks,
+    config: AckConfig,
+    concurrency: int,
+    progress=print,
+) -> dict:
     """{kind: summary} at one concurrency for "floor" and each webhook kind; thor and floor are (url, pid)."""
     targets = {"floor": floor, **{kind: thor for kind in Webhooks.KINDS}}
     runs: dict[str, list[LoadResult]] = {kind: [] for kind in targets}
@@ -75,7 +83,9 @@ def measure_level(thor: tuple[str, int], floor: tuple[str, int], webhooks: Webho
         total = pooled(runs[kind])
         summary = results[kind] = total.summary()
         summary["cpu_ms_per_request"] = round(cpu[kind] * 1000 / total.sent, 2) if total.sent else float("nan")
-        progress(f"  ack {kind:<14} c={concurrency:<3} {summary['rps']:>7.1f} req/s  "
-                 f"p50 {summary['p50_ms']:.1f} ms  p99 {summary['p99_ms']:.1f} ms  "
-                 f"cpu {summary['cpu_ms_per_request']} ms/req  errors {summary['errors']}")
+        progress(
+            f"  ack {kind:<14} c={concurrency:<3} {summary['rps']:>7.1f} req/s  "
+            f"p50 {summary['p50_ms']:.1f} ms  p99 {summary['p99_ms']:.1f} ms  "
+            f"cpu {summary['cpu_ms_per_request']} ms/req  errors {summary['errors']}"
+        )
     return results

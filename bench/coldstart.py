@@ -6,6 +6,7 @@ around the import alone (interpreter start-up excluded), once as the environment
 once with a bytecode cache for every module. The dependency set is exactly the
 third-party modules (files under site-packages) present in sys.modules after importing Thor.
 """
+
 from __future__ import annotations
 
 import json
@@ -55,8 +56,16 @@ print(json.dumps({"seconds": seconds, "failed": failed}))
 
 
 def _python(code: str, env: dict, stdin: str = "", extra: list[str] | None = None) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, *(extra or []), "-c", code], cwd=ROOT, env=env, input=stdin,
-                          capture_output=True, text=True, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, *(extra or []), "-c", code],
+        cwd=ROOT,
+        env=env,
+        input=stdin,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
 
 
 def _json_run(code: str, env: dict, stdin: str = "") -> dict:
@@ -105,13 +114,17 @@ def compare(env: dict, runs: int) -> dict:
         dep = _json_run(DEPS_IMPORT, env, deps)
         deps_times.append(dep["seconds"])
         failed = dep["failed"]
-    return {"thor_import_ms": round(statistics.median(thor_times) * 1000, 1),
-            "deps_import_ms": round(statistics.median(deps_times) * 1000, 1),
-            "ratio": round(statistics.median(thor_times) / statistics.median(deps_times), 3),
-            "thor_runs_ms": [round(t * 1000, 1) for t in thor_times],
-            "deps_runs_ms": [round(t * 1000, 1) for t in deps_times],
-            "third_party": first["third_party"], "deps_import_failures": failed, "attempts": attempts,
-            "functions": first["functions"]}
+    return {
+        "thor_import_ms": round(statistics.median(thor_times) * 1000, 1),
+        "deps_import_ms": round(statistics.median(deps_times) * 1000, 1),
+        "ratio": round(statistics.median(thor_times) / statistics.median(deps_times), 3),
+        "thor_runs_ms": [round(t * 1000, 1) for t in thor_times],
+        "deps_runs_ms": [round(t * 1000, 1) for t in deps_times],
+        "third_party": first["third_party"],
+        "deps_import_failures": failed,
+        "attempts": attempts,
+        "functions": first["functions"],
+    }
 
 
 def measure(env: dict, runs: int = 5, progress=print) -> dict:
@@ -124,13 +137,21 @@ def measure(env: dict, runs: int = 5, progress=print) -> dict:
         cached = compare({**cached_env, "PYTHONPYCACHEPREFIX": cache}, runs)
     roots = sorted({name.split(".")[0] for name in as_is["third_party"]})
     attempts = as_is["attempts"] + cached["attempts"]
-    result = {"runs": runs, "dont_write_bytecode": env.get("PYTHONDONTWRITEBYTECODE", ""),
-              **{k: v for k, v in as_is.items() if k not in ("third_party", "attempts")},
-              "cached": {k: v for k, v in cached.items() if k not in ("third_party", "attempts", "functions")},
-              "third_party_packages": roots, "third_party_modules": len(as_is["third_party"]),
-              "connect_attempts": len(attempts), "attempt_details": attempts[:10], "import_succeeded": True,
-              "importtime": importtime_split(env, set(roots))}
-    progress(f"  cold start: import function_app {result['thor_import_ms']} ms, deps alone "
-             f"{result['deps_import_ms']} ms (bytecode cached: {cached['thor_import_ms']} vs "
-             f"{cached['deps_import_ms']} ms), {result['connect_attempts']} connect attempts")
+    result = {
+        "runs": runs,
+        "dont_write_bytecode": env.get("PYTHONDONTWRITEBYTECODE", ""),
+        **{k: v for k, v in as_is.items() if k not in ("third_party", "attempts")},
+        "cached": {k: v for k, v in cached.items() if k not in ("third_party", "attempts", "functions")},
+        "third_party_packages": roots,
+        "third_party_modules": len(as_is["third_party"]),
+        "connect_attempts": len(attempts),
+        "attempt_details": attempts[:10],
+        "import_succeeded": True,
+        "importtime": importtime_split(env, set(roots)),
+    }
+    progress(
+        f"  cold start: import function_app {result['thor_import_ms']} ms, deps alone "
+        f"{result['deps_import_ms']} ms (bytecode cached: {cached['thor_import_ms']} vs "
+        f"{cached['deps_import_ms']} ms), {result['connect_attempts']} connect attempts"
+    )
     return result

@@ -5,6 +5,7 @@ A worker polls the OMS sandbox's order API until the order is there, then Thor's
 until it shows the items (Thor saves the order before sending it to the OMS, so that is one GET).
 The latency runs from just before the POST to the moment both were seen.
 """
+
 from __future__ import annotations
 
 import json
@@ -28,13 +29,16 @@ class Visibility:
     def __init__(self, stack, clients: Clients, config: E2EConfig):
         self.thor, self.oms = stack.thor_url, stack.servers["oms"].url
         self.key = stack.values["LOCAL_FUNCTION_KEY"]
-        self.oms_headers = {"Authorization": f"Bearer {stack.values[f'OMS_TOKEN_{TENANT.upper()}']}",
-                            "X-TWC-Tenant": stack.values[f"OMS_TENANT_{TENANT.upper()}"]}
+        self.oms_headers = {
+            "Authorization": f"Bearer {stack.values[f'OMS_TOKEN_{TENANT.upper()}']}",
+            "X-TWC-Tenant": stack.values[f"OMS_TENANT_{TENANT.upper()}"],
+        }
         self.clients, self.config = clients, config
 
     def in_oms(self, internal_id: str) -> bool:
-        status, _ = self.clients.get(self.oms).request("GET", "/api/v1/orders", {"orderRef": internal_id},
-                                                       headers=self.oms_headers)
+        status, _ = self.clients.get(self.oms).request(
+            "GET", "/api/v1/orders", {"orderRef": internal_id}, headers=self.oms_headers
+        )
         return status == 200
 
     def on_status(self, internal_id: str) -> bool:
@@ -63,8 +67,12 @@ class Visibility:
         in_oms = time.perf_counter()
         if not self.wait(self.on_status, internal_id, deadline):
             return {"order": order_id, "error": "no items on the status endpoint in time"}
-        return {"order": order_id, "ack_s": acked - began, "oms_s": in_oms - began,
-                "visible_s": time.perf_counter() - began}
+        return {
+            "order": order_id,
+            "ack_s": acked - began,
+            "oms_s": in_oms - began,
+            "visible_s": time.perf_counter() - began,
+        }
 
 
 def measure(stack, ids, config: E2EConfig, progress=print) -> dict:
@@ -75,13 +83,22 @@ def measure(stack, ids, config: E2EConfig, progress=print) -> dict:
     wall = time.perf_counter() - began
     seen = [o["visible_s"] for o in outcomes if "visible_s" in o]
     errors = [o for o in outcomes if "error" in o]
-    result = {"orders": config.orders, "concurrency": config.concurrency, "poll_ms": round(config.poll_seconds * 1000),
-              "visible": len(seen),
-              "errors": len(errors), "first_error": errors[0]["error"] if errors else "",
-              "wall_s": round(wall, 2), "orders_per_s": round(len(seen) / wall, 2) if wall else 0.0,
-              "p50_s": round(percentile(seen, 50), 3), "p95_s": round(percentile(seen, 95), 3),
-              "max_s": round(max(seen), 3) if seen else float("nan"),
-              "ack_p50_ms": round(percentile([o["ack_s"] * 1000 for o in outcomes if "ack_s" in o], 50), 1)}
-    progress(f"  e2e {result['visible']}/{config.orders} orders visible, p50 {result['p50_s']} s, "
-             f"p95 {result['p95_s']} s, errors {result['errors']}")
+    result = {
+        "orders": config.orders,
+        "concurrency": config.concurrency,
+        "poll_ms": round(config.poll_seconds * 1000),
+        "visible": len(seen),
+        "errors": len(errors),
+        "first_error": errors[0]["error"] if errors else "",
+        "wall_s": round(wall, 2),
+        "orders_per_s": round(len(seen) / wall, 2) if wall else 0.0,
+        "p50_s": round(percentile(seen, 50), 3),
+        "p95_s": round(percentile(seen, 95), 3),
+        "max_s": round(max(seen), 3) if seen else float("nan"),
+        "ack_p50_ms": round(percentile([o["ack_s"] * 1000 for o in outcomes if "ack_s" in o], 50), 1),
+    }
+    progress(
+        f"  e2e {result['visible']}/{config.orders} orders visible, p50 {result['p50_s']} s, "
+        f"p95 {result['p95_s']} s, errors {result['errors']}"
+    )
     return result

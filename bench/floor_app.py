@@ -9,6 +9,7 @@ benchmark points them at Thor's own (ThorEvents / thor-events) on an Azurite of 
 phase alone, where no processor runs, so the floor and Thor write into collections of the same size:
 Azurite's insert time grows with the table (measured: 1.25 ms at 1k entities, 2.2 ms at 16k).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -47,8 +48,9 @@ def clients() -> tuple[TableClient, QueueClient]:
             if _clients is None:
                 connection = os.environ["AzureWebJobsStorage"]
                 table = TableClient.from_connection_string(connection, table_name=FLOOR_TABLE, transport=_transport())
-                queue = QueueClient.from_connection_string(connection, FLOOR_QUEUE, transport=_transport(),
-                                                           message_encode_policy=TextBase64EncodePolicy())
+                queue = QueueClient.from_connection_string(
+                    connection, FLOOR_QUEUE, transport=_transport(), message_encode_policy=TextBase64EncodePolicy()
+                )
                 try:
                     table.create_table()
                 except ResourceExistsError:
@@ -67,7 +69,13 @@ def floor(req: func.HttpRequest) -> func.HttpResponse:
     body = req.get_body() or b""
     event_id = "floor-" + hashlib.sha256(tenant.encode() + b"\n" + body).hexdigest()[:32]
     table, queue = clients()
-    table.create_entity({"PartitionKey": tenant, "RowKey": event_id, "body": body.decode("utf-8", "replace"),
-                         "receivedAt": datetime.now(timezone.utc)})
+    table.create_entity(
+        {
+            "PartitionKey": tenant,
+            "RowKey": event_id,
+            "body": body.decode("utf-8", "replace"),
+            "receivedAt": datetime.now(timezone.utc),
+        }
+    )
     queue.send_message(json.dumps({"tenant": tenant, "eventId": event_id}))
     return func.HttpResponse(json.dumps({"status": "accepted", "eventId": event_id}), mimetype="application/json")

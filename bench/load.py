@@ -3,14 +3,15 @@
 `run_load` warms up (same threads, same connections, not recorded), then records every request
 started inside the measuring window: its latency, and whether it was answered 200.
 """
+
 from __future__ import annotations
 
 import http.client
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Callable
 from urllib.parse import urlencode, urlparse
 
 
@@ -22,8 +23,9 @@ class HttpClient:
         self.host, self.port, self.timeout = parsed.hostname, parsed.port, timeout
         self.connection: http.client.HTTPConnection | None = None
 
-    def request(self, method: str, path: str, params: dict | None = None, body: bytes | None = None,
-                headers: dict | None = None) -> tuple[int, bytes]:
+    def request(
+        self, method: str, path: str, params: dict | None = None, body: bytes | None = None, headers: dict | None = None
+    ) -> tuple[int, bytes]:
         url = path + ("?" + urlencode(params) if params else "")
         for attempt in (1, 2):
             if self.connection is None:
@@ -96,10 +98,16 @@ class LoadResult:
         return self.completed_in_window / self.seconds if self.seconds else 0.0
 
     def summary(self) -> dict:
-        return {"concurrency": self.concurrency, "requests": len(self.latencies_ms), "errors": self.errors,
-                "rps": round(self.rps, 1), "p50_ms": round(percentile(self.latencies_ms, 50), 2),
-                "p95_ms": round(percentile(self.latencies_ms, 95), 2),
-                "p99_ms": round(percentile(self.latencies_ms, 99), 2), "first_error": self.first_error}
+        return {
+            "concurrency": self.concurrency,
+            "requests": len(self.latencies_ms),
+            "errors": self.errors,
+            "rps": round(self.rps, 1),
+            "p50_ms": round(percentile(self.latencies_ms, 50), 2),
+            "p95_ms": round(percentile(self.latencies_ms, 95), 2),
+            "p99_ms": round(percentile(self.latencies_ms, 99), 2),
+            "first_error": self.first_error,
+        }
 
 
 # A request: called with the thread's Clients, answers (status, body).
@@ -127,7 +135,7 @@ def run_load(send: Send, concurrency: int, seconds: float, warmup_seconds: float
             try:
                 status, body = send(clients)
                 ok, problem = status == 200, f"HTTP {status}: {body[:200]!r}"
-            except Exception as error:  # noqa: BLE001 - a failed request is an error, not a crash
+            except Exception as error:
                 ok, problem = False, f"{type(error).__name__}: {error}"
             ended = time.perf_counter()
             if began < window_start:

@@ -1,4 +1,5 @@
 """The requests the benchmark sends: each webhook kind with a fresh identity, so each is a new event."""
+
 from __future__ import annotations
 
 import itertools
@@ -37,32 +38,58 @@ def _json(value) -> bytes:
 
 
 def order_created(key: str, order_id: int) -> Call:
-    return Call("POST", f"/webhooks/{TENANT}/orders", {"code": key}, JSON,
-                _json({"event": "onOrderCreated", "payload": {"OrderId": order_id}}))
+    return Call(
+        "POST",
+        f"/webhooks/{TENANT}/orders",
+        {"code": key},
+        JSON,
+        _json({"event": "onOrderCreated", "payload": {"OrderId": order_id}}),
+    )
 
 
 def items_status(key: str, order_id: int, status: str = "shipped") -> Call:
-    body = {"event": "onOrderItemsStatusChanged",
-            "payload": {"OrderId": str(order_id), "OrderItemIds": [str(order_id * 10)], "NewStatus": status}}
+    body = {
+        "event": "onOrderItemsStatusChanged",
+        "payload": {"OrderId": str(order_id), "OrderItemIds": [str(order_id * 10)], "NewStatus": status},
+    }
     return Call("POST", f"/webhooks/{TENANT}/orders/status", {"code": key}, JSON, _json(body))
 
 
 def products(key: str, skus: list[str], event: str = "onProductCreated") -> Call:
-    return Call("POST", f"/webhooks/{TENANT}/products", {"code": key}, JSON,
-                _json({"event": event, "payload": {"SellerSkus": skus}}))
+    return Call(
+        "POST",
+        f"/webhooks/{TENANT}/products",
+        {"code": key},
+        JSON,
+        _json({"event": event, "payload": {"SellerSkus": skus}}),
+    )
 
 
 def zort_quantity(key: str, key1: str, number: int) -> Call:
-    payload = {"id": number, "sku": f"BENCH-Z{number}", "name": "bench product", "stock": number % 50,
-               "availablestock": number % 40}
-    return Call("POST", f"/webhooks/{TENANT}/zort",
-                {"code": key, "method": "UPDATEPRODUCTQUANTITY"}, {**FORM, "Authorization": f"Basic {key1}"},
-                urlencode({"payload": json.dumps(payload)}).encode())
+    payload = {
+        "id": number,
+        "sku": f"BENCH-Z{number}",
+        "name": "bench product",
+        "stock": number % 50,
+        "availablestock": number % 40,
+    }
+    return Call(
+        "POST",
+        f"/webhooks/{TENANT}/zort",
+        {"code": key, "method": "UPDATEPRODUCTQUANTITY"},
+        {**FORM, "Authorization": f"Basic {key1}"},
+        urlencode({"payload": json.dumps(payload)}).encode(),
+    )
 
 
 def floor(key: str, number: int) -> Call:
-    return Call("POST", f"/webhooks/{TENANT}/floor", {"code": key}, JSON,
-                _json({"event": "onOrderCreated", "payload": {"OrderId": number}}))
+    return Call(
+        "POST",
+        f"/webhooks/{TENANT}/floor",
+        {"code": key},
+        JSON,
+        _json({"event": "onOrderCreated", "payload": {"OrderId": number}}),
+    )
 
 
 def order_status(key: str, internal_order_id: str) -> Call:

@@ -1,4 +1,5 @@
 """The benchmark's table (printed) and its figures (bench/results.json), each figure beside its goal."""
+
 from __future__ import annotations
 
 import json
@@ -10,7 +11,11 @@ from bench.storage_work import summarise
 
 ACK_C = 16
 GOALS_TEXT = {
-    "ack_p99": 1.5, "ack_rps": 0.7, "e2e_p50_s": 1.0, "big_event_table_requests": 15, "import_ratio": 1.2,
+    "ack_p99": 1.5,
+    "ack_rps": 0.7,
+    "e2e_p50_s": 1.0,
+    "big_event_table_requests": 15,
+    "import_ratio": 1.2,
     "rss_ratio": 1.2,
 }
 
@@ -39,61 +44,124 @@ def ack_goals(ack: dict) -> list[Goal]:
         row = rows[ACK_C]
         p99 = row["p99_ms"] / floor["p99_ms"]
         rps = row["rps"] / floor["rps"]
-        goals.append(Goal(f"ack p99 {kind} c={ACK_C} / floor", f"{p99:.2f}× ({_f(row['p99_ms'])} vs "
-                          f"{_f(floor['p99_ms'])} ms)", f"≤ {GOALS_TEXT['ack_p99']}×", p99 <= GOALS_TEXT["ack_p99"]))
-        goals.append(Goal(f"ack req/s {kind} c={ACK_C} / floor", f"{rps:.2f}× ({_f(row['rps'])} vs "
-                          f"{_f(floor['rps'])})", f"≥ {GOALS_TEXT['ack_rps']}×", rps >= GOALS_TEXT["ack_rps"]))
+        goals.append(
+            Goal(
+                f"ack p99 {kind} c={ACK_C} / floor",
+                f"{p99:.2f}× ({_f(row['p99_ms'])} vs {_f(floor['p99_ms'])} ms)",
+                f"≤ {GOALS_TEXT['ack_p99']}×",
+                p99 <= GOALS_TEXT["ack_p99"],
+            )
+        )
+        goals.append(
+            Goal(
+                f"ack req/s {kind} c={ACK_C} / floor",
+                f"{rps:.2f}× ({_f(row['rps'])} vs {_f(floor['rps'])})",
+                f"≥ {GOALS_TEXT['ack_rps']}×",
+                rps >= GOALS_TEXT["ack_rps"],
+            )
+        )
         if row["errors"]:
             goals.append(Goal(f"ack errors {kind} c={ACK_C}", str(row["errors"]), "0", False, row["first_error"]))
     return goals
 
 
 def e2e_goals(e2e: dict) -> list[Goal]:
-    return [Goal("e2e p50 order → status + OMS", f"{_f(e2e['p50_s'], 3)} s (p95 {_f(e2e['p95_s'], 3)} s)",
-                 f"≤ {GOALS_TEXT['e2e_p50_s']} s", e2e["p50_s"] <= GOALS_TEXT["e2e_p50_s"]),
-            Goal("e2e orders not visible in time", str(e2e["errors"]), "0", e2e["errors"] == 0, e2e["first_error"])]
+    return [
+        Goal(
+            "e2e p50 order → status + OMS",
+            f"{_f(e2e['p50_s'], 3)} s (p95 {_f(e2e['p95_s'], 3)} s)",
+            f"≤ {GOALS_TEXT['e2e_p50_s']} s",
+            e2e["p50_s"] <= GOALS_TEXT["e2e_p50_s"],
+        ),
+        Goal("e2e orders not visible in time", str(e2e["errors"]), "0", e2e["errors"] == 0, e2e["first_error"]),
+    ]
 
 
 def storage_goals(storage: dict) -> list[Goal]:
     big = storage["processing"]["products_1000_skus"]
-    return [Goal("table requests, 1,000-SKU event", str(big["table"]), f"≤ {GOALS_TEXT['big_event_table_requests']}",
-                 big["table"] <= GOALS_TEXT["big_event_table_requests"] and big["status"] == "completed",
-                 f"event {big['status']}")]
+    return [
+        Goal(
+            "table requests, 1,000-SKU event",
+            str(big["table"]),
+            f"≤ {GOALS_TEXT['big_event_table_requests']}",
+            big["table"] <= GOALS_TEXT["big_event_table_requests"] and big["status"] == "completed",
+            f"event {big['status']}",
+        )
+    ]
 
 
 def coldstart_goals(cold: dict) -> list[Goal]:
     cached = cold["cached"]
-    return [Goal("import function_app / deps alone", f"{cold['ratio']:.3f}× ({_f(cold['thor_import_ms'])} vs "
-                 f"{_f(cold['deps_import_ms'])} ms)", f"≤ {GOALS_TEXT['import_ratio']}×",
-                 cold["ratio"] <= GOALS_TEXT["import_ratio"]),
-            Goal("  same, with a bytecode cache", f"{cached['ratio']:.3f}× ({_f(cached['thor_import_ms'])} "
-                 f"vs {_f(cached['deps_import_ms'])} ms)", f"≤ {GOALS_TEXT['import_ratio']}×",
-                 cached["ratio"] <= GOALS_TEXT["import_ratio"]),
-            Goal("connect attempts during import", str(cold["connect_attempts"]), "0 (import succeeds)",
-                 cold["connect_attempts"] == 0 and cold["import_succeeded"])]
+    return [
+        Goal(
+            "import function_app / deps alone",
+            f"{cold['ratio']:.3f}× ({_f(cold['thor_import_ms'])} vs {_f(cold['deps_import_ms'])} ms)",
+            f"≤ {GOALS_TEXT['import_ratio']}×",
+            cold["ratio"] <= GOALS_TEXT["import_ratio"],
+        ),
+        Goal(
+            "  same, with a bytecode cache",
+            f"{cached['ratio']:.3f}× ({_f(cached['thor_import_ms'])} vs {_f(cached['deps_import_ms'])} ms)",
+            f"≤ {GOALS_TEXT['import_ratio']}×",
+            cached["ratio"] <= GOALS_TEXT["import_ratio"],
+        ),
+        Goal(
+            "connect attempts during import",
+            str(cold["connect_attempts"]),
+            "0 (import succeeds)",
+            cold["connect_attempts"] == 0 and cold["import_succeeded"],
+        ),
+    ]
 
 
 def soak_goals(soak: dict) -> list[Goal]:
-    return [Goal("soak RSS end / start", f"{soak['rss_ratio']:.2f}× ({soak['rss_start_kib'] / 1024:.0f} → "
-                 f"{soak['rss_end_kib'] / 1024:.0f} MiB)", f"≤ {GOALS_TEXT['rss_ratio']}×",
-                 soak["rss_ratio"] <= GOALS_TEXT["rss_ratio"]),
-            Goal("soak acknowledged events lost", f"{soak['lost']} of {soak['acknowledged']}", "0",
-                 soak["lost"] == 0, json.dumps(soak["by_status"], ensure_ascii=False))]
+    return [
+        Goal(
+            "soak RSS end / start",
+            f"{soak['rss_ratio']:.2f}× ({soak['rss_start_kib'] / 1024:.0f} → {soak['rss_end_kib'] / 1024:.0f} MiB)",
+            f"≤ {GOALS_TEXT['rss_ratio']}×",
+            soak["rss_ratio"] <= GOALS_TEXT["rss_ratio"],
+        ),
+        Goal(
+            "soak acknowledged events lost",
+            f"{soak['lost']} of {soak['acknowledged']}",
+            "0",
+            soak["lost"] == 0,
+            json.dumps(soak["by_status"], ensure_ascii=False),
+        ),
+    ]
 
 
 def storm_goals(result: dict) -> list[Goal]:
     storm, changes = result["duplicate_storm"], result["status_changes"]
     calls = ", ".join(f"{name} {count}" for name, count in storm["calls"].items())
     goal = ", ".join(f"{name} {count}" for name, count in storm["one_delivery"].items())
-    return [Goal(f"external calls, {storm['copies']}-copy duplicate storm c={storm['concurrency']}", calls,
-                 f"one delivery: {goal}", storm["met"], f"{storm['answers_200']} answers 200"),
-            Goal(f"OMS bodies older than one sent, {changes['changes']} concurrent status changes",
-                 f"{changes['older_than_sent']} of {changes['oms_bodies']}", "0", changes["met"],
-                 "" if changes["settled"] else "the OMS did not reach SHIPPED in time")]
+    return [
+        Goal(
+            f"external calls, {storm['copies']}-copy duplicate storm c={storm['concurrency']}",
+            calls,
+            f"one delivery: {goal}",
+            storm["met"],
+            f"{storm['answers_200']} answers 200",
+        ),
+        Goal(
+            f"OMS bodies older than one sent, {changes['changes']} concurrent status changes",
+            f"{changes['older_than_sent']} of {changes['oms_bodies']}",
+            "0",
+            changes["met"],
+            "" if changes["settled"] else "the OMS did not reach SHIPPED in time",
+        ),
+    ]
 
 
-GOAL_BUILDERS = {"ack": ack_goals, "e2e": e2e_goals, "storage": storage_goals, "coldstart": coldstart_goals,
-                 "soak": soak_goals, "storm": storm_goals}
+GOAL_BUILDERS = {
+    "ack": ack_goals,
+    "e2e": e2e_goals,
+    "storage": storage_goals,
+    "coldstart": coldstart_goals,
+    "soak": soak_goals,
+    "storm": storm_goals,
+}
 
 
 def goals(results: dict) -> list[Goal]:
@@ -102,19 +170,22 @@ def goals(results: dict) -> list[Goal]:
         if phase in results:
             found += build(results[phase])
         else:
-            found.append(Goal(f"{phase} (phase failed or skipped)", "n/a", "", None,
-                              results.get("errors", {}).get(phase, "")))
+            found.append(
+                Goal(f"{phase} (phase failed or skipped)", "n/a", "", None, results.get("errors", {}).get(phase, ""))
+            )
     return found
 
 
 # --- printing ------------------------------------------------------------------------------------
 
+
 def _table(headers: list[str], rows: list[list], right: set[int] | None = None) -> list[str]:
     right = right if right is not None else set(range(1, len(headers)))
     cells = [[str(c) for c in row] for row in [headers, *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    fmt = lambda row: "  ".join(c.rjust(w) if i in right else c.ljust(w)  # noqa: E731
-                                for i, (c, w) in enumerate(zip(row, widths))).rstrip()
+    fmt = lambda row: "  ".join(
+        c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths))
+    ).rstrip()
     return [fmt(cells[0]), fmt(["-" * w for w in widths]), *(fmt(r) for r in cells[1:])]
 
 
@@ -122,20 +193,38 @@ def ack_section(ack: dict) -> list[str]:
     rows = []
     for kind, by_c in ack.items():
         for c, r in by_c.items():
-            rows.append([kind, c, _f(r["rps"]), _f(r["p50_ms"], 2), _f(r["p95_ms"], 2), _f(r["p99_ms"], 2),
-                         _f(r.get("cpu_ms_per_request"), 2), r["requests"], r["errors"]])
-    return ["1. Webhook acknowledgement (both runners --no-queue; floor = bench/floor_app.py: 1 insert + 1 send;"
-            " cpu = the runner's CPU per request)",
-            *_table(["endpoint", "c", "req/s", "p50 ms", "p95 ms", "p99 ms", "cpu ms", "requests", "errors"], rows,
-                    {1, 2, 3, 4, 5, 6, 7, 8})]
+            rows.append(
+                [
+                    kind,
+                    c,
+                    _f(r["rps"]),
+                    _f(r["p50_ms"], 2),
+                    _f(r["p95_ms"], 2),
+                    _f(r["p99_ms"], 2),
+                    _f(r.get("cpu_ms_per_request"), 2),
+                    r["requests"],
+                    r["errors"],
+                ]
+            )
+    return [
+        "1. Webhook acknowledgement (both runners --no-queue; floor = bench/floor_app.py: 1 insert + 1 send;"
+        " cpu = the runner's CPU per request)",
+        *_table(
+            ["endpoint", "c", "req/s", "p50 ms", "p95 ms", "p99 ms", "cpu ms", "requests", "errors"],
+            rows,
+            {1, 2, 3, 4, 5, 6, 7, 8},
+        ),
+    ]
 
 
 def e2e_section(e2e: dict) -> list[str]:
-    return ["2. End to end: onOrderCreated → items on GET /v1/orders/{id}/status and order in the OMS sandbox",
-            f"   {e2e['visible']}/{e2e['orders']} orders, {e2e['concurrency']} in flight, {e2e['wall_s']} s "
-            f"({e2e['orders_per_s']} orders/s): p50 {_f(e2e['p50_s'], 3)} s, p95 {_f(e2e['p95_s'], 3)} s, "
-            f"max {_f(e2e['max_s'], 3)} s (polled every {e2e['poll_ms']} ms); ack p50 {e2e['ack_p50_ms']} ms; "
-            f"errors {e2e['errors']}"]
+    return [
+        "2. End to end: onOrderCreated → items on GET /v1/orders/{id}/status and order in the OMS sandbox",
+        f"   {e2e['visible']}/{e2e['orders']} orders, {e2e['concurrency']} in flight, {e2e['wall_s']} s "
+        f"({e2e['orders_per_s']} orders/s): p50 {_f(e2e['p50_s'], 3)} s, p95 {_f(e2e['p95_s'], 3)} s, "
+        f"max {_f(e2e['max_s'], 3)} s (polled every {e2e['poll_ms']} ms); ack p50 {e2e['ack_p50_ms']} ms; "
+        f"errors {e2e['errors']}",
+    ]
 
 
 def storage_section(storage: dict) -> list[str]:
@@ -144,16 +233,27 @@ def storage_section(storage: dict) -> list[str]:
         for case, counts in pair.items():
             rows.append([kind, case, counts["table"], counts["queue"], summarise(counts["calls"])])
     for name, counts in storage["processing"].items():
-        rows.append([f"process {name}", f"{counts['status']} {counts['seconds']} s", counts["table"], counts["queue"],
-                     summarise(counts["calls"])])
-    return ["3. Storage HTTP requests per request (in-process, counted at the SDK transport; after warm-up)",
-            *_table(["request", "case", "table", "queue", "requests / other systems"], rows, {2, 3})]
+        rows.append(
+            [
+                f"process {name}",
+                f"{counts['status']} {counts['seconds']} s",
+                counts["table"],
+                counts["queue"],
+                summarise(counts["calls"]),
+            ]
+        )
+    return [
+        "3. Storage HTTP requests per request (in-process, counted at the SDK transport; after warm-up)",
+        *_table(["request", "case", "table", "queue", "requests / other systems"], rows, {2, 3}),
+    ]
 
 
 def bytecode_note(cold: dict) -> str:
     if cold["dont_write_bytecode"]:
-        return (f"PYTHONDONTWRITEBYTECODE={cold['dont_write_bytecode']}: Thor's .py are compiled at each start, "
-                "its dependencies load pip's .pyc")
+        return (
+            f"PYTHONDONTWRITEBYTECODE={cold['dont_write_bytecode']}: Thor's .py are compiled at each start, "
+            "its dependencies load pip's .pyc"
+        )
     return "bytecode cache as this environment keeps it"
 
 
@@ -161,44 +261,58 @@ def coldstart_section(cold: dict) -> list[str]:
     split = cold["importtime"]
     slow = ", ".join(f"{m['module']} {m['self_ms']}" for m in split["thor_slowest"][:5])
     cached = cold["cached"]
-    return ["4. Cold start (fresh interpreter, median of {} runs, import only)".format(cold["runs"]),
-            f"   import function_app {_f(cold['thor_import_ms'])} ms; its third-party modules alone "
-            f"{_f(cold['deps_import_ms'])} ms ({cold['third_party_modules']} modules of "
-            f"{', '.join(cold['third_party_packages'])})",
-            f"   ({bytecode_note(cold)}); with a bytecode cache for all: {_f(cached['thor_import_ms'])} vs "
-            f"{_f(cached['deps_import_ms'])} ms",
-            f"   -X importtime self time: Thor's modules {split['thor_ms']} ms, third party "
-            f"{split['third_party_ms']} ms, stdlib {split['stdlib_ms']} ms; Thor's slowest (ms): {slow}",
-            f"   network during import: {cold['connect_attempts']} connect/DNS attempts with sockets blocked; import "
-            f"{'succeeded' if cold['import_succeeded'] else 'FAILED'} ({cold['functions']} functions)"]
+    return [
+        "4. Cold start (fresh interpreter, median of {} runs, import only)".format(cold["runs"]),
+        f"   import function_app {_f(cold['thor_import_ms'])} ms; its third-party modules alone "
+        f"{_f(cold['deps_import_ms'])} ms ({cold['third_party_modules']} modules of "
+        f"{', '.join(cold['third_party_packages'])})",
+        f"   ({bytecode_note(cold)}); with a bytecode cache for all: {_f(cached['thor_import_ms'])} vs "
+        f"{_f(cached['deps_import_ms'])} ms",
+        f"   -X importtime self time: Thor's modules {split['thor_ms']} ms, third party "
+        f"{split['third_party_ms']} ms, stdlib {split['stdlib_ms']} ms; Thor's slowest (ms): {slow}",
+        f"   network during import: {cold['connect_attempts']} connect/DNS attempts with sockets blocked; import "
+        f"{'succeeded' if cold['import_succeeded'] else 'FAILED'} ({cold['functions']} functions)",
+    ]
 
 
 def soak_section(soak: dict) -> list[str]:
-    rows = [[kind, " ".join(f"{k}:{v}" for k, v in r["answers"].items()), r["p50_ms"], r["p99_ms"]]
-            for kind, r in soak["requests"].items()]
+    rows = [
+        [kind, " ".join(f"{k}:{v}" for k, v in r["answers"].items()), r["p50_ms"], r["p99_ms"]]
+        for kind, r in soak["requests"].items()
+    ]
     memory = ", ".join(f"{t:.0f}s {kib / 1024:.0f}" for t, kib in soak["memory_kib"])
-    return [f"5. Soak: {soak['rate']:g} req/s mix for {soak['seconds']:g} s after {soak['warmup_seconds']:g} s warm-up "
-            f"(queue processor on)",
-            *_table(["request", "answers (status:count)", "p50 ms", "p99 ms"], rows, {2, 3}),
-            f"   unexpected answers: {soak['unexpected_answers']} {soak['unexpected_examples'][:2]}; "
-            f"slower than 2 s: {soak['slow_requests']} {soak['slow_examples'][:2]}",
-            f"   RSS MiB (s after warm-up): {memory}; after drain {soak['rss_after_drain_kib'] / 1024:.0f}",
-            f"   events: {soak['acknowledged']} acknowledged, {soak['completed']} completed after "
-            f"{soak['drain_seconds']} s drain; by status {soak['by_status']}"]
+    return [
+        f"5. Soak: {soak['rate']:g} req/s mix for {soak['seconds']:g} s after {soak['warmup_seconds']:g} s warm-up "
+        f"(queue processor on)",
+        *_table(["request", "answers (status:count)", "p50 ms", "p99 ms"], rows, {2, 3}),
+        f"   unexpected answers: {soak['unexpected_answers']} {soak['unexpected_examples'][:2]}; "
+        f"slower than 2 s: {soak['slow_requests']} {soak['slow_examples'][:2]}",
+        f"   RSS MiB (s after warm-up): {memory}; after drain {soak['rss_after_drain_kib'] / 1024:.0f}",
+        f"   events: {soak['acknowledged']} acknowledged, {soak['completed']} completed after "
+        f"{soak['drain_seconds']} s drain; by status {soak['by_status']}",
+    ]
 
 
 def storm_section(result: dict) -> list[str]:
     storm, changes = result["duplicate_storm"], result["status_changes"]
-    return ["6. One worker at a time (queue processor on; calls counted from the sandboxes' request logs)",
-            f"   {storm['copies']} copies of one onOrderCreated at c={storm['concurrency']}: {storm['answers_200']} "
-            f"answered 200; external calls {storm['calls']} (one delivery: {storm['one_delivery']})",
-            f"   {changes['changes']} concurrent status changes of one order: {changes['oms_bodies']} bodies sent to "
-            f"the OMS, {changes['older_than_sent']} older than one already sent; OMS reached SHIPPED: "
-            f"{changes['settled']}"]
+    return [
+        "6. One worker at a time (queue processor on; calls counted from the sandboxes' request logs)",
+        f"   {storm['copies']} copies of one onOrderCreated at c={storm['concurrency']}: {storm['answers_200']} "
+        f"answered 200; external calls {storm['calls']} (one delivery: {storm['one_delivery']})",
+        f"   {changes['changes']} concurrent status changes of one order: {changes['oms_bodies']} bodies sent to "
+        f"the OMS, {changes['older_than_sent']} older than one already sent; OMS reached SHIPPED: "
+        f"{changes['settled']}",
+    ]
 
 
-SECTIONS = {"ack": ack_section, "e2e": e2e_section, "storage": storage_section, "coldstart": coldstart_section,
-            "storm": storm_section, "soak": soak_section}
+SECTIONS = {
+    "ack": ack_section,
+    "e2e": e2e_section,
+    "storage": storage_section,
+    "coldstart": coldstart_section,
+    "storm": storm_section,
+    "soak": soak_section,
+}
 
 
 def goals_section(found: list[Goal]) -> list[str]:
@@ -211,8 +325,11 @@ def goals_section(found: list[Goal]) -> list[str]:
 
 def render(results: dict) -> str:
     meta = results["meta"]
-    lines = [f"Thor benchmark ({meta['mode']}) {meta['started']} on {meta['cpus']} CPUs, Python {meta['python']}; "
-             f"{meta['seconds']:.0f} s", ""]
+    lines = [
+        f"Thor benchmark ({meta['mode']}) {meta['started']} on {meta['cpus']} CPUs, Python {meta['python']}; "
+        f"{meta['seconds']:.0f} s",
+        "",
+    ]
     for phase, section in SECTIONS.items():
         if phase in results:
             lines += section(results[phase]) + [""]

@@ -14,6 +14,7 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
 Prints a table, each figure beside its goal, and writes the same figures to bench/results.json.
 Runner logs go to a temporary folder (printed). The stack is always stopped, whatever fails.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -46,10 +47,14 @@ class Config:
     import_runs: int = 5
 
     @classmethod
-    def quick(cls) -> "Config":
-        return cls(mode="quick", ack=ack.AckConfig(seconds=1.5, warmup_seconds=0.5, rounds=1),
-                   e2e=e2e.E2EConfig(orders=40), import_runs=3,
-                   soak=soak.SoakConfig(seconds=20, warmup_seconds=5, samples=4, drain_timeout=45))
+    def quick(cls) -> Config:
+        return cls(
+            mode="quick",
+            ack=ack.AckConfig(seconds=1.5, warmup_seconds=0.5, rounds=1),
+            e2e=e2e.E2EConfig(orders=40),
+            import_runs=3,
+            soak=soak.SoakConfig(seconds=20, warmup_seconds=5, samples=4, drain_timeout=45),
+        )
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -57,8 +62,12 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--quick", action="store_true", help="short durations and fewer orders, for a fast check")
     parser.add_argument("--soak-seconds", type=float, default=None, help="soak duration (default 180, quick 20)")
     parser.add_argument("--soak-rate", type=float, default=None, help="soak requests per second (default 30)")
-    parser.add_argument("--only", nargs="*", choices=["coldstart", "storage", "ack", "e2e", "soak", "storm"],
-                        help="run only these phases")
+    parser.add_argument(
+        "--only",
+        nargs="*",
+        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm"],
+        help="run only these phases",
+    )
     return parser.parse_args(argv)
 
 
@@ -92,7 +101,7 @@ class Bench:
         progress(f"[{time.strftime('%H:%M:%S')}] {name}")
         try:
             self.results[name] = run()
-        except Exception as error:  # noqa: BLE001 - one failed phase must not lose the others
+        except Exception as error:
             self.results["errors"][name] = f"{type(error).__name__}: {error}"
             progress(traceback.format_exc())
 
@@ -127,15 +136,22 @@ class Bench:
     def run(self) -> dict:
         began = time.perf_counter()
         self.results["meta"] = {
-            "mode": self.config.mode, "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
-            "cpus": os.cpu_count(), "python": platform.python_version(), "logs": str(self.logs),
-            "retry_delays": self.stack.values.get("THOR_RETRY_DELAYS")}
+            "mode": self.config.mode,
+            "started": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+            "cpus": os.cpu_count(),
+            "python": platform.python_version(),
+            "logs": str(self.logs),
+            "retry_delays": self.stack.values.get("THOR_RETRY_DELAYS"),
+        }
         try:
             self.stack.start_storage().start_sandboxes()
-            self.results["meta"]["ports"] = {**self.stack.azurite.ports,
-                                             **{name: server.port for name, server in self.stack.servers.items()}}
-            self.phase("coldstart", lambda: coldstart.measure(self.stack.environment(), self.config.import_runs,
-                                                              progress))
+            self.results["meta"]["ports"] = {
+                **self.stack.azurite.ports,
+                **{name: server.port for name, server in self.stack.servers.items()},
+            }
+            self.phase(
+                "coldstart", lambda: coldstart.measure(self.stack.environment(), self.config.import_runs, progress)
+            )
             self.phase("storage", lambda: storage_work.measure(self.stack, self.webhooks, progress))
             self.phase("ack", self.ack_phase)
             if self.phases & {"e2e", "soak", "storm"}:
@@ -162,8 +178,10 @@ def main(argv: list[str] | None = None) -> int:
     results = Bench(config, phases).run()
     print(report.render(results))
     report.write(results, RESULTS)
-    print(f"\nfigures: {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}; "
-          f"runner logs: {results['meta']['logs']}")
+    print(
+        f"\nfigures: {RESULTS.relative_to(Path.cwd()) if RESULTS.is_relative_to(Path.cwd()) else RESULTS}; "
+        f"runner logs: {results['meta']['logs']}"
+    )
     return 1 if results["errors"] else 0
 
 

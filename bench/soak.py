@@ -5,6 +5,7 @@ looked up in the event log (Table `ThorEvents`) until all are completed or the d
 Acknowledged events are the event ids Thor answered (webhooks: `eventId`; refunds: the refund
 event, whose id Thor derives from the answered `refundId` exactly as shared.domain.ids does).
 """
+
 from __future__ import annotations
 
 import itertools
@@ -55,7 +56,7 @@ class Soak:
         self.config, self.clients = config, Clients()
         self.lock = threading.Lock()
         self.rng = random.Random(7)
-        self.orders: list[int] = []            # marketplace order ids Thor acknowledged
+        self.orders: list[int] = []  # marketplace order ids Thor acknowledged
         self.refundable: list[tuple[str, str]] = []  # (internal order id, sku) seen on the status view
         self.refunded: set[tuple[str, str]] = set()
         self.acknowledged: dict[str, str] = {}  # event id -> kind
@@ -103,9 +104,10 @@ class Soak:
         kind, call = self.call_for(self.pick_kind())
         began, wall = time.perf_counter(), datetime.now(timezone.utc)
         try:
-            status, body = self.clients.get(self.url).request(call.method, call.path, call.params, call.body,
-                                                              call.headers)
-        except Exception as error:  # noqa: BLE001 - a failed request is counted, the soak goes on
+            status, body = self.clients.get(self.url).request(
+                call.method, call.path, call.params, call.body, call.headers
+            )
+        except Exception as error:
             status, body = 0, f"{type(error).__name__}: {error}".encode()
         elapsed = (time.perf_counter() - began) * 1000
         with self.lock:
@@ -122,8 +124,11 @@ class Soak:
         with self.lock:
             if kind == "status":
                 internal_id = answer["internalOrderId"]
-                self.refundable += [(internal_id, item["sku"]) for item in answer.get("items", [])
-                                    if (internal_id, item["sku"]) not in self.refunded]
+                self.refundable += [
+                    (internal_id, item["sku"])
+                    for item in answer.get("items", [])
+                    if (internal_id, item["sku"]) not in self.refunded
+                ]
                 del self.refundable[:-200]  # keep the newest
             elif kind == "refund":
                 refund_id = answer["refund"]["refundId"]
@@ -157,8 +162,9 @@ class Soak:
             for i in range(config.samples + 1):
                 memory.append((round(time.perf_counter() - measured_from, 1), rss_kib(pid)))
                 if i < config.samples:
-                    time.sleep(max(0.0, measured_from + (i + 1) * config.seconds / config.samples
-                                   - time.perf_counter()))
+                    time.sleep(
+                        max(0.0, measured_from + (i + 1) * config.seconds / config.samples - time.perf_counter())
+                    )
 
         sampling = threading.Thread(target=sampler, daemon=True)
         sampling.start()
@@ -167,16 +173,21 @@ class Soak:
                 future.result()
         sampling.join()
         load_seconds = time.perf_counter() - began
-        progress(f"  soak: {sum(sum(c.values()) for c in self.statuses.values())} requests in "
-                 f"{load_seconds:.0f} s, {len(self.acknowledged)} events acknowledged; draining")
+        progress(
+            f"  soak: {sum(sum(c.values()) for c in self.statuses.values())} requests in "
+            f"{load_seconds:.0f} s, {len(self.acknowledged)} events acknowledged; draining"
+        )
         return {"memory_kib": memory, "load_seconds": round(load_seconds, 1)}
 
 
 def event_statuses(connection: str, since: datetime) -> dict[str, str]:
     table = TableClient.from_connection_string(connection, table_name=EVENTS_TABLE)
     with table:
-        rows = table.query_entities("PartitionKey eq @t and receivedAt ge @since",
-                                    parameters={"t": TENANT, "since": since}, select=["RowKey", "status"])
+        rows = table.query_entities(
+            "PartitionKey eq @t and receivedAt ge @since",
+            parameters={"t": TENANT, "since": since},
+            select=["RowKey", "status"],
+        )
         return {row["RowKey"]: row.get("status", "") for row in rows}
 
 
@@ -190,8 +201,11 @@ def drain(connection: str, acknowledged: dict[str, str], since: datetime, timeou
             break
         time.sleep(1.0)
     by_status = Counter(stored.get(e, "missing from the log") for e in acknowledged)
-    return {"drain_seconds": round(time.perf_counter() - began, 1), "by_status": dict(by_status),
-            "not_completed_examples": [(e, acknowledged[e], stored.get(e, "missing")) for e in pending[:5]]}
+    return {
+        "drain_seconds": round(time.perf_counter() - began, 1),
+        "by_status": dict(by_status),
+        "not_completed_examples": [(e, acknowledged[e], stored.get(e, "missing")) for e in pending[:5]],
+    }
 
 
 def measure(stack, ids: Ids, config: SoakConfig, progress=print) -> dict:
@@ -201,20 +215,38 @@ def measure(stack, ids: Ids, config: SoakConfig, progress=print) -> dict:
     run = soak.run(pid, progress)
     drained = drain(stack.values["AzureWebJobsStorage"], soak.acknowledged, since, config.drain_timeout)
     memory = run["memory_kib"]
-    requests_by_kind = {kind: {"answers": {str(k): v for k, v in sorted(c.items())},
-                               "p50_ms": round(percentile(soak.latencies[kind], 50), 1),
-                               "p99_ms": round(percentile(soak.latencies[kind], 99), 1)}
-                        for kind, c in sorted(soak.statuses.items())}
+    requests_by_kind = {
+        kind: {
+            "answers": {str(k): v for k, v in sorted(c.items())},
+            "p50_ms": round(percentile(soak.latencies[kind], 50), 1),
+            "p99_ms": round(percentile(soak.latencies[kind], 99), 1),
+        }
+        for kind, c in sorted(soak.statuses.items())
+    }
     acknowledged = len(soak.acknowledged)
     completed = drained["by_status"].get("completed", 0)
-    result = {"seconds": config.seconds, "warmup_seconds": config.warmup_seconds, "rate": config.rate,
-              "load_seconds": run["load_seconds"], "requests": requests_by_kind,
-              "unexpected_answers": len(soak.unexpected), "unexpected_examples": soak.unexpected[:5],
-              "slow_requests": len(soak.slow), "slow_examples": soak.slow[:20],
-              "memory_kib": memory, "rss_start_kib": memory[0][1], "rss_end_kib": memory[-1][1],
-              "rss_after_drain_kib": rss_kib(pid), "acknowledged": acknowledged, "completed": completed,
-              "lost": acknowledged - completed, **drained}
+    result = {
+        "seconds": config.seconds,
+        "warmup_seconds": config.warmup_seconds,
+        "rate": config.rate,
+        "load_seconds": run["load_seconds"],
+        "requests": requests_by_kind,
+        "unexpected_answers": len(soak.unexpected),
+        "unexpected_examples": soak.unexpected[:5],
+        "slow_requests": len(soak.slow),
+        "slow_examples": soak.slow[:20],
+        "memory_kib": memory,
+        "rss_start_kib": memory[0][1],
+        "rss_end_kib": memory[-1][1],
+        "rss_after_drain_kib": rss_kib(pid),
+        "acknowledged": acknowledged,
+        "completed": completed,
+        "lost": acknowledged - completed,
+        **drained,
+    }
     result["rss_ratio"] = round(result["rss_end_kib"] / result["rss_start_kib"], 3)
-    progress(f"  soak: RSS {result['rss_start_kib'] // 1024} → {result['rss_end_kib'] // 1024} MiB, "
-             f"{completed}/{acknowledged} acknowledged events completed after {drained['drain_seconds']} s")
+    progress(
+        f"  soak: RSS {result['rss_start_kib'] // 1024} → {result['rss_end_kib'] // 1024} MiB, "
+        f"{completed}/{acknowledged} acknowledged events completed after {drained['drain_seconds']} s"
+    )
     return result

@@ -6,6 +6,7 @@ sends goes through `RequestsTransport.send`, where it is counted by port (Table 
 Requests to the sandboxes (marketplace, OMS) are counted at `requests.Session.send`.
 A warm-up request of each kind comes first, so creating tables and queues is not counted.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -21,7 +22,7 @@ import azure.functions as func
 import requests
 from azure.core.pipeline.transport import RequestsTransport
 
-from bench.payloads import Call, TENANT, Webhooks, products
+from bench.payloads import TENANT, Call, Webhooks, products
 
 SKUS_IN_BIG_EVENT = 1000
 
@@ -66,8 +67,12 @@ class RequestCounter:
             RequestsTransport.send, requests.Session.send = transport_send, session_send
 
     def snapshot(self) -> dict:
-        return {"table": self.counts["table"], "queue": self.counts["queue"],
-                **{k: v for k, v in self.counts.items() if k not in ("table", "queue")}, "calls": list(self.calls)}
+        return {
+            "table": self.counts["table"],
+            "queue": self.counts["queue"],
+            **{k: v for k, v in self.counts.items() if k not in ("table", "queue")},
+            "calls": list(self.calls),
+        }
 
 
 def describe(service: str, method: str, url: str) -> str:
@@ -93,9 +98,14 @@ def service_ports(stack) -> dict[int, str]:
 
 def http_request(call: Call) -> func.HttpRequest:
     tenant = call.path.split("/")[2]
-    return func.HttpRequest(method=call.method, url=f"http://localhost{call.path}", headers=call.headers,
-                            params={k: v for k, v in call.params.items() if k != "code"},
-                            route_params={"tenantId": tenant}, body=call.body or b"")
+    return func.HttpRequest(
+        method=call.method,
+        url=f"http://localhost{call.path}",
+        headers=call.headers,
+        params={k: v for k, v in call.params.items() if k != "code"},
+        route_params={"tenantId": tenant},
+        body=call.body or b"",
+    )
 
 
 class InProcessThor:
@@ -106,8 +116,10 @@ class InProcessThor:
     def __init__(self, stack):
         os.environ.update(stack.values)
         from shared.bootstrap import reset_context
+
         reset_context()
         import function_app
+
         self.functions = {f.get_function_name(): f.get_user_function() for f in function_app.app.get_functions()}
 
     def call(self, kind: str, call: Call) -> dict:
@@ -121,6 +133,7 @@ class InProcessThor:
     def process(event_id: str):
         from shared.bootstrap import get_context
         from shared.services.processing import process_event
+
         context = get_context()
         return process_event(context, TENANT, event_id, context.settings.retry_delays)
 
@@ -147,14 +160,19 @@ def count_processing(thor: InProcessThor, key: str, webhooks: Webhooks, counter:
     number = webhooks.ids.next()
     skus = [f"BENCH-BIG{number}-{i:04d}" for i in range(SKUS_IN_BIG_EVENT)]
     results = {}
-    for name, kind, call in (("products_1000_skus", "products", products(key, skus)),
-                             ("order_created", "orders", webhooks.make("orders"))):
+    for name, kind, call in (
+        ("products_1000_skus", "products", products(key, skus)),
+        ("order_created", "orders", webhooks.make("orders")),
+    ):
         event_id = thor.call(kind, call)["eventId"]
         began = time.perf_counter()
         with counter.active():
             status = thor.process(event_id)
-        results[name] = {**counter.snapshot(), "status": getattr(status, "value", str(status)),
-                         "seconds": round(time.perf_counter() - began, 3)}
+        results[name] = {
+            **counter.snapshot(),
+            "status": getattr(status, "value", str(status)),
+            "seconds": round(time.perf_counter() - began, 3),
+        }
     return results
 
 
@@ -164,9 +182,13 @@ def measure(stack, webhooks: Webhooks, progress=print) -> dict:
     thor.call("products", webhooks.make("products"))  # warm-up: creates tables and the queue
     for kind in ("orders", "products"):  # warm-up: the processing paths (and the tables they use)
         thor.process(thor.call(kind, webhooks.make(kind))["eventId"])
-    result = {"webhooks": count_webhooks(thor, webhooks, counter),
-              "processing": count_processing(thor, stack.values["LOCAL_FUNCTION_KEY"], webhooks, counter)}
+    result = {
+        "webhooks": count_webhooks(thor, webhooks, counter),
+        "processing": count_processing(thor, stack.values["LOCAL_FUNCTION_KEY"], webhooks, counter),
+    }
     big = result["processing"]["products_1000_skus"]
-    progress(f"  storage: 1,000-SKU event {big['table']} table requests, {big.get('marketplace', 0)} marketplace "
-             f"requests ({big['status']})")
+    progress(
+        f"  storage: 1,000-SKU event {big['table']} table requests, {big.get('marketplace', 0)} marketplace "
+        f"requests ({big['status']})"
+    )
     return result

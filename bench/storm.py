@@ -8,6 +8,7 @@
   OMS sandbox received, in the order it received them, and how many were older (by `updated_at`,
   the version of Thor's order they carry) than one it had already received.
 """
+
 from __future__ import annotations
 
 import json
@@ -42,8 +43,12 @@ def external_calls(servers, order_id: int, tenant: str = TENANT) -> dict[str, in
     market = requests.get(servers["marketplace"].url + "/_sandbox/requests", timeout=10).json()
     actions = [c["query"].get("Action") for c in market if c["query"].get("OrderId") == str(order_id)]
     methods = [method for method, _ in _oms_bodies(servers["oms"].url, f"{tenant}-{order_id}")]
-    return {"GetOrder": actions.count("GetOrder"), "GetOrderItems": actions.count("GetOrderItems"),
-            "oms create": methods.count("POST"), "oms update": methods.count("PUT")}
+    return {
+        "GetOrder": actions.count("GetOrder"),
+        "GetOrderItems": actions.count("GetOrderItems"),
+        "oms create": methods.count("POST"),
+        "oms update": methods.count("PUT"),
+    }
 
 
 def older_than_sent(oms_url: str, order_ref: str) -> tuple[int, int]:
@@ -56,8 +61,10 @@ def older_than_sent(oms_url: str, order_ref: str) -> tuple[int, int]:
 def distinct_changes(item_ids: list[str], limit: int) -> list[tuple[tuple[str, ...], str]]:
     """Up to `limit` different (items, new status) pairs: each one is its own event (the webhook is a
     hint; processing reads the marketplace's statuses)."""
-    subsets = [tuple(item for bit, item in enumerate(item_ids) if mask >> bit & 1)
-               for mask in range(1, 2 ** min(len(item_ids), 6))]
+    subsets = [
+        tuple(item for bit, item in enumerate(item_ids) if mask >> bit & 1)
+        for mask in range(1, 2 ** min(len(item_ids), 6))
+    ]
     return [(subset, status) for status in sorted(ITEM_STATUSES) for subset in subsets][:limit]
 
 
@@ -67,6 +74,7 @@ def send_all(thor_url: str, key: str, path: str, bodies: list[dict], concurrency
             return requests.post(thor_url + path, params={"code": key}, json=body, timeout=30).status_code
         except requests.RequestException:
             return 0
+
     with ThreadPoolExecutor(concurrency) as pool:
         return list(pool.map(send, bodies))
 
@@ -87,50 +95,79 @@ def duplicate_storm(stack, order_id: int, config: StormConfig) -> dict:
     processed = _until(lambda: external_calls(servers, order_id)["oms create"] >= 1, config.timeout_seconds)
     time.sleep(2)  # anything still queued for it would have run by now
     calls = external_calls(servers, order_id)
-    return {"copies": config.copies, "concurrency": config.concurrency, "answers_200": answers.count(200),
-            "processed": processed, "calls": calls, "one_delivery": ONE_DELIVERY, "met": calls == ONE_DELIVERY}
+    return {
+        "copies": config.copies,
+        "concurrency": config.concurrency,
+        "answers_200": answers.count(200),
+        "processed": processed,
+        "calls": calls,
+        "one_delivery": ONE_DELIVERY,
+        "met": calls == ONE_DELIVERY,
+    }
 
 
 def status_changes(stack, order_id: int, config: StormConfig) -> dict:
     key, servers = stack.values["LOCAL_FUNCTION_KEY"], stack.servers
     order_ref = f"{TENANT}-{order_id}"
-    send_all(stack.thor_url, key, f"/webhooks/{TENANT}/orders",
-             [{"event": "onOrderCreated", "payload": {"OrderId": order_id}}], 1)
+    send_all(
+        stack.thor_url,
+        key,
+        f"/webhooks/{TENANT}/orders",
+        [{"event": "onOrderCreated", "payload": {"OrderId": order_id}}],
+        1,
+    )
     view = {}
 
     def items():
         answer = requests.get(f"{stack.thor_url}/v1/orders/{order_ref}/status", params={"code": key}, timeout=10)
         view.update(answer.json() if answer.status_code == 200 else {})
         return view.get("items")
+
     if not _until(items, config.timeout_seconds):
         raise RuntimeError(f"order {order_ref} was not processed in time")
     item_ids = [item["itemId"] for item in view["items"]]
 
     def move(status):
-        requests.post(servers["marketplace"].url + "/_sandbox/items/status",
-                      json={"order_item_ids": item_ids, "status": status}, timeout=10)
-    bodies = [{"event": "onOrderItemsStatusChanged",
-               "payload": {"OrderId": str(order_id), "OrderItemIds": list(subset), "NewStatus": status}}
-              for subset, status in distinct_changes(item_ids, config.changes)]
+        requests.post(
+            servers["marketplace"].url + "/_sandbox/items/status",
+            json={"order_item_ids": item_ids, "status": status},
+            timeout=10,
+        )
+
+    bodies = [
+        {
+            "event": "onOrderItemsStatusChanged",
+            "payload": {"OrderId": str(order_id), "OrderItemIds": list(subset), "NewStatus": status},
+        }
+        for subset, status in distinct_changes(item_ids, config.changes)
+    ]
     move("ready_to_ship")
     half = config.changes // 2
     with ThreadPoolExecutor(2) as pool:
         first = pool.submit(send_all, stack.thor_url, key, f"/webhooks/{TENANT}/orders/status", bodies[:half], half)
         time.sleep(0.2)
         move("shipped")
-        second = pool.submit(send_all, stack.thor_url, key, f"/webhooks/{TENANT}/orders/status", bodies[half:],
-                             config.changes - half)
+        second = pool.submit(
+            send_all, stack.thor_url, key, f"/webhooks/{TENANT}/orders/status", bodies[half:], config.changes - half
+        )
         answers = first.result() + second.result()
 
     def settled():
         oms = requests.get(servers["oms"].url + "/_sandbox/orders", timeout=10).json()["orders"]
         mine = [o["order"] for o in oms if o["order"].get("orderRef") == order_ref]
         return mine and mine[0].get("orderStatus") == "SHIPPED"
+
     settled_in_time = _until(settled, config.timeout_seconds)
     time.sleep(2)
     sent, older = older_than_sent(servers["oms"].url, order_ref)
-    return {"changes": len(bodies), "answers_200": answers.count(200), "settled": settled_in_time,
-            "oms_bodies": sent, "older_than_sent": older, "met": older == 0 and settled_in_time}
+    return {
+        "changes": len(bodies),
+        "answers_200": answers.count(200),
+        "settled": settled_in_time,
+        "oms_bodies": sent,
+        "older_than_sent": older,
+        "met": older == 0 and settled_in_time,
+    }
 
 
 def measure(stack, ids, config: StormConfig, progress=print) -> dict:
@@ -140,6 +177,8 @@ def measure(stack, ids, config: StormConfig, progress=print) -> dict:
     while order_id % 3 != 2:  # the marketplace sandbox gives order N 1 + N % 3 items: three, for 70 distinct changes
         order_id = ids.next()
     changes = status_changes(stack, order_id, config)
-    progress(f"  {changes['changes']} concurrent status changes: {changes['oms_bodies']} OMS bodies, "
-             f"{changes['older_than_sent']} older than one already sent")
+    progress(
+        f"  {changes['changes']} concurrent status changes: {changes['oms_bodies']} OMS bodies, "
+        f"{changes['older_than_sent']} older than one already sent"
+    )
     return {"duplicate_storm": storm, "status_changes": changes}

@@ -3,20 +3,22 @@
 Anything a caller sends wrong becomes a 4xx `application/problem+json` naming the field; storage
 trouble becomes 503 with Retry-After; nothing a caller sends produces a 500 or a stack trace.
 """
+
 from __future__ import annotations
 
 import functools
 import json
 import logging
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import azure.functions as func
 from pydantic import ValidationError
 
-from shared.adapters.storage import storage_deadline
+from shared.bootstrap import storage_deadline
 from shared.domain.errors import ThorError
-from shared.domain.times import json_default
 from shared.domain.events import STORAGE_BOUND
+from shared.domain.times import json_default
 from shared.ports import StorageUnavailable
 from shared.settings import SettingsError
 from shared.tenants import is_tenant
@@ -33,21 +35,38 @@ FORM_TYPE = "application/x-www-form-urlencoded"
 
 
 class Problem(Exception):
-    def __init__(self, status: int, title: str, detail: str, field: str | None = None,
-                 errors: list[dict] | None = None, headers: dict | None = None):
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        field: str | None = None,
+        errors: list[dict] | None = None,
+        headers: dict | None = None,
+    ):
         super().__init__(detail)
         self.status, self.title, self.detail = status, title, detail
         self.field, self.errors, self.headers = field, errors, headers or {}
 
 
 def json_response(body: Any, status: int = 200, headers: dict | None = None) -> func.HttpResponse:
-    return func.HttpResponse(json.dumps(body, default=json_default, ensure_ascii=False), status_code=status,
-                             mimetype="application/json", headers=headers)
+    return func.HttpResponse(
+        json.dumps(body, default=json_default, ensure_ascii=False),
+        status_code=status,
+        mimetype="application/json",
+        headers=headers,
+    )
 
 
-def problem_response(status: int, title: str, detail: str, field: str | None = None,
-                     errors: list[dict] | None = None, headers: dict | None = None,
-                     instance: str | None = None) -> func.HttpResponse:
+def problem_response(
+    status: int,
+    title: str,
+    detail: str,
+    field: str | None = None,
+    errors: list[dict] | None = None,
+    headers: dict | None = None,
+    instance: str | None = None,
+) -> func.HttpResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if instance:
         body["instance"] = instance
@@ -55,8 +74,9 @@ def problem_response(status: int, title: str, detail: str, field: str | None = N
         body["field"] = field
     if errors:
         body["errors"] = errors
-    return func.HttpResponse(json.dumps(body, ensure_ascii=False), status_code=status,
-                             mimetype="application/problem+json", headers=headers)
+    return func.HttpResponse(
+        json.dumps(body, ensure_ascii=False), status_code=status, mimetype="application/problem+json", headers=headers
+    )
 
 
 def field_errors(error: ValidationError, prefix: str = "") -> list[dict]:
@@ -91,12 +111,22 @@ def endpoint(handler: Callable[[func.HttpRequest], func.HttpResponse]):
             return problem_response(error.status, error.title, error.detail, error.field, instance=path)
         except StorageUnavailable as error:
             log.warning("storage unavailable on %s: %s", path, error)
-            return problem_response(503, "Storage unavailable", "Thor's storage is unreachable; retry later.",
-                                    headers={"Retry-After": RETRY_AFTER_SECONDS}, instance=path)
+            return problem_response(
+                503,
+                "Storage unavailable",
+                "Thor's storage is unreachable; retry later.",
+                headers={"Retry-After": RETRY_AFTER_SECONDS},
+                instance=path,
+            )
         except SettingsError as error:
             log.error("%s", error)
-            return problem_response(503, "Not configured", "Thor is missing required settings; see its logs.",
-                                    headers={"Retry-After": "60"}, instance=path)
+            return problem_response(
+                503,
+                "Not configured",
+                "Thor is missing required settings; see its logs.",
+                headers={"Retry-After": "60"},
+                instance=path,
+            )
         except Exception:  # a bug of ours: log it, never show it
             log.exception("unhandled error on %s", path)
             return problem_response(500, "Internal error", "Thor could not handle this request.", instance=path)
@@ -107,7 +137,7 @@ def endpoint(handler: Callable[[func.HttpRequest], func.HttpResponse]):
 def _path(req: func.HttpRequest) -> str:
     url = req.url or ""
     path = url.split("://", 1)[-1]
-    path = path[path.find("/"):] if "/" in path else "/"
+    path = path[path.find("/") :] if "/" in path else "/"
     return path.split("?", 1)[0]
 
 

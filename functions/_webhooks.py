@@ -1,7 +1,8 @@
 """What the three marketplace webhook functions share: validate, record, queue, acknowledge."""
+
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 import azure.functions as func
 from pydantic import BaseModel, ValidationError
@@ -12,10 +13,14 @@ from shared.domain.events import EventKind
 from shared.services.intake import accept_event
 
 
-def receive(req: func.HttpRequest, model: type[BaseModel], kind: EventKind,
-            identity: Callable[[BaseModel], object],
-            internal_order_id: Callable[[str, BaseModel], str | None] = lambda tenant, hook: None,
-            refresh_completed: bool = False) -> func.HttpResponse:
+def receive(
+    req: func.HttpRequest,
+    model: type[BaseModel],
+    kind: EventKind,
+    identity: Callable[[BaseModel], object],
+    internal_order_id: Callable[[str, BaseModel], str | None] = lambda tenant, hook: None,
+    refresh_completed: bool = False,
+) -> func.HttpResponse:
     tenant = require_tenant(req.route_params.get("tenantId"))
     body = require_object(read_json(req))
     try:
@@ -25,7 +30,14 @@ def receive(req: func.HttpRequest, model: type[BaseModel], kind: EventKind,
     context = get_context()
     # Recorded with the validated payload, so the processor reads ids in their canonical spelling.
     recorded = {**body, "payload": hook.payload.model_dump(mode="json", exclude_unset=True)}
-    acceptance = accept_event(context.events, context.queue, tenant=tenant, kind=kind, identity=identity(hook),
-                              body=recorded, internal_order_id=internal_order_id(tenant, hook),
-                              refresh_completed=refresh_completed)
+    acceptance = accept_event(
+        context.events,
+        context.queue,
+        tenant=tenant,
+        kind=kind,
+        identity=identity(hook),
+        body=recorded,
+        internal_order_id=internal_order_id(tenant, hook),
+        refresh_completed=refresh_completed,
+    )
     return json_response(acceptance.as_body())

@@ -13,6 +13,7 @@ what this module therefore accepts:
   or ``{"payload": …}``);
 - a body without Content-Type: JSON when it starts with ``{`` or ``[``, a form when it holds ``=``.
 """
+
 from __future__ import annotations
 
 import base64
@@ -31,6 +32,7 @@ MULTIPART_TYPE = "multipart/form-data"
 
 
 # --- key1 ---------------------------------------------------------------------------------------
+
 
 def _candidates(req: func.HttpRequest) -> list[str]:
     """The values that may carry key1: the Authorization token (after ``Basic``) and the key1 header."""
@@ -73,12 +75,13 @@ def key1_matches(req: func.HttpRequest, expected: str) -> bool:
 
 # --- the body -----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class ZortBody:
-    form: dict[str, str]       # form fields (empty for JSON); may carry ``method``, ``id``, ``number``…
-    payload: object            # the event: the decoded ``payload`` field, the JSON body, or the whole form
-    whole_form: bool = False   # True when a form had no ``payload`` field: the form itself is the event
-    empty: bool = False        # no body at all (a ping when there is no method either)
+    form: dict[str, str]  # form fields (empty for JSON); may carry ``method``, ``id``, ``number``…
+    payload: object  # the event: the decoded ``payload`` field, the JSON body, or the whole form
+    whole_form: bool = False  # True when a form had no ``payload`` field: the form itself is the event
+    empty: bool = False  # no body at all (a ping when there is no method either)
 
 
 def _form(text: bytes) -> dict[str, str]:
@@ -114,9 +117,13 @@ def _sniffed(body: bytes) -> str:
         return "application/json"
     if b"=" in body:
         return FORM_TYPE
-    raise Problem(415, "Unsupported content type", "a body without Content-Type must be JSON or a form "
-                  "(payload=…); send Content-Type application/x-www-form-urlencoded or application/json",
-                  "content-type")
+    raise Problem(
+        415,
+        "Unsupported content type",
+        "a body without Content-Type must be JSON or a form "
+        "(payload=…); send Content-Type application/x-www-form-urlencoded or application/json",
+        "content-type",
+    )
 
 
 def read_body(req: func.HttpRequest) -> ZortBody:
@@ -130,8 +137,12 @@ def read_body(req: func.HttpRequest) -> ZortBody:
             return ZortBody(form, dict(form), whole_form=True)
         return ZortBody(form, parse_json_text(form["payload"], "payload"))
     if kind not in JSON_TYPES and not kind.endswith("+json"):
-        raise Problem(415, "Unsupported content type", f"send a form (application/x-www-form-urlencoded or "
-                      f"multipart/form-data) or application/json, not {kind}", "content-type")
+        raise Problem(
+            415,
+            "Unsupported content type",
+            f"send a form (application/x-www-form-urlencoded or multipart/form-data) or application/json, not {kind}",
+            "content-type",
+        )
     value = parse_json_text(body)
     if isinstance(value, dict) and set(value) == {"payload"}:  # {"payload": …} wrapper
         inner = value["payload"]

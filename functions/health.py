@@ -4,13 +4,13 @@
 "unreachable"} with Retry-After. No versions, settings, names or error details: the reason is
 logged, never answered.
 """
+
 import logging
 
 import azure.functions as func
 
 from functions._http import RETRY_AFTER_SECONDS, json_response
-from shared.adapters.storage import storage_deadline
-from shared.bootstrap import get_context
+from shared.bootstrap import get_context, storage_deadline
 
 bp = func.Blueprint()
 log = logging.getLogger("thor.health")
@@ -24,8 +24,15 @@ def health(req: func.HttpRequest) -> func.HttpResponse:
     try:
         with storage_deadline(HEALTH_BOUND_SECONDS):
             get_context().storage.ping()
-    except Exception as error:  # noqa: BLE001 - unreachable, unauthorised or not configured: all "degraded"
-        log.warning("health: storage unreachable: %s: %s", type(error).__name__, str(error).splitlines()[0] if str(error) else "")
-        return json_response({"status": "degraded", "storage": "unreachable"}, 503,
-                             headers={"Retry-After": RETRY_AFTER_SECONDS, **NO_STORE})
+    except Exception as error:
+        log.warning(
+            "health: storage unreachable: %s: %s",
+            type(error).__name__,
+            str(error).splitlines()[0] if str(error) else "",
+        )
+        return json_response(
+            {"status": "degraded", "storage": "unreachable"},
+            503,
+            headers={"Retry-After": RETRY_AFTER_SECONDS, **NO_STORE},
+        )
     return json_response({"status": "ok", "storage": "reachable"}, headers=NO_STORE)

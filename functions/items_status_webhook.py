@@ -1,4 +1,5 @@
 """POST /webhooks/{tenantId}/orders/status — the marketplace's onOrderItemsStatusChanged."""
+
 import azure.functions as func
 
 from functions._http import endpoint
@@ -14,7 +15,10 @@ bp = func.Blueprint()
 @bp.route(route="webhooks/{tenantId}/orders/status", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @endpoint
 def order_status(req: func.HttpRequest) -> func.HttpResponse:
-    return receive(req, ItemsStatusChangedWebhook, EventKind.ITEMS_STATUS,
-                   identity=lambda hook: [hook.payload.OrderId, sorted(set(hook.payload.OrderItemIds)),
-                                          hook.payload.NewStatus],
-                   internal_order_id=lambda tenant, hook: internal_order_id(tenant, hook.payload.OrderId))
+    return receive(
+        req,
+        ItemsStatusChangedWebhook,
+        EventKind.ITEMS_STATUS,
+        identity=lambda hook: [hook.payload.OrderId, sorted(set(hook.payload.OrderItemIds)), hook.payload.NewStatus],
+        internal_order_id=lambda tenant, hook: internal_order_id(tenant, hook.payload.OrderId),
+    )

@@ -1,4 +1,5 @@
 """GET /v1/orders/{internalOrderId}/status — webtracking: where is my order."""
+
 import azure.functions as func
 
 from functions._http import Problem, endpoint, json_response

@@ -1,4 +1,5 @@
 """POST /webhooks/{tenantId}/orders — the marketplace's onOrderCreated."""
+
 import azure.functions as func
 
 from functions._http import endpoint
@@ -14,6 +15,10 @@ bp = func.Blueprint()
 @bp.route(route="webhooks/{tenantId}/orders", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @endpoint
 def orders(req: func.HttpRequest) -> func.HttpResponse:
-    return receive(req, OrderCreatedWebhook, EventKind.ORDER_CREATED,
-                   identity=lambda hook: hook.payload.OrderId,
-                   internal_order_id=lambda tenant, hook: internal_order_id(tenant, hook.payload.OrderId))
+    return receive(
+        req,
+        OrderCreatedWebhook,
+        EventKind.ORDER_CREATED,
+        identity=lambda hook: hook.payload.OrderId,
+        internal_order_id=lambda tenant, hook: internal_order_id(tenant, hook.payload.OrderId),
+    )

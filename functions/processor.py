@@ -1,11 +1,10 @@
 """Queue trigger: applies each recorded event to Thor's state (see shared.services.processing)."""
+
 import logging
 
 import azure.functions as func
 
-from shared.adapters.event_queue import decode_message
-from shared.adapters.storage import EVENTS_QUEUE
-from shared.bootstrap import get_context
+from shared.bootstrap import EVENTS_QUEUE, decode_message, get_context
 from shared.services.processing import process_event
 
 bp = func.Blueprint()

@@ -1,4 +1,5 @@
 """POST /webhooks/{tenantId}/products — the marketplace's onProductCreated / onProductUpdated."""
+
 import azure.functions as func
 
 from functions._http import endpoint
@@ -13,6 +14,10 @@ bp = func.Blueprint()
 @bp.route(route="webhooks/{tenantId}/products", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @endpoint
 def products(req: func.HttpRequest) -> func.HttpResponse:
-    return receive(req, ProductsWebhook, EventKind.PRODUCTS,
-                   identity=lambda hook: [hook.event, sorted(set(hook.payload.SellerSkus))],
-                   refresh_completed=True)
+    return receive(
+        req,
+        ProductsWebhook,
+        EventKind.PRODUCTS,
+        identity=lambda hook: [hook.event, sorted(set(hook.payload.SellerSkus))],
+        refresh_completed=True,
+    )

@@ -1,5 +1,6 @@
 """Timer trigger: every 15 minutes, reconcile every tenant with the marketplace (lost webhooks)
 and queue again any accepted event whose queue message was lost (poison queue, storage outage)."""
+
 import logging
 
 import azure.functions as func
@@ -22,5 +23,9 @@ def reconcile(timer: func.TimerRequest) -> None:
     results = reconcile_all(context)
     repaired = sum(len(r.get("repaired", [])) for r in results)
     failed = [r["tenant"] for r in results if "error" in r]
-    log.info("reconciliation: %d tenant(s), %d order(s) repaired%s", len(results), repaired,
-             f", failed for {', '.join(failed)}" if failed else "")
+    log.info(
+        "reconciliation: %d tenant(s), %d order(s) repaired%s",
+        len(results),
+        repaired,
+        f", failed for {', '.join(failed)}" if failed else "",
+    )

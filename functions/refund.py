@@ -1,15 +1,24 @@
 """POST /v1/orders/{id}/refund?tenant=… — refund or exchange some of an order's products."""
+
 import azure.functions as func
 from pydantic import ValidationError
 
-from functions._http import Problem, endpoint, json_response, read_json, require_object, require_tenant, validation_problem
+from functions._http import (
+    Problem,
+    endpoint,
+    json_response,
+    read_json,
+    require_object,
+    require_tenant,
+    validation_problem,
+)
 from shared.bootstrap import get_context
 from shared.models.webhooks import RefundRequest
 from shared.services.refunds import request_refund
 
 bp = func.Blueprint()
 MAX_IDEMPOTENCY_KEY = 255
-KEY_CHARACTERS = frozenset(map(chr, range(0x20, 0x7f)))  # visible ASCII and space, as openapi.json says
+KEY_CHARACTERS = frozenset(map(chr, range(0x20, 0x7F)))  # visible ASCII and space, as openapi.json says
 
 
 @bp.function_name("refund")
@@ -19,13 +28,15 @@ def refund(req: func.HttpRequest) -> func.HttpResponse:
     tenant = require_tenant(req.params.get("tenant"), "tenant")
     key = req.headers.get("idempotency-key")
     if key is not None and not (0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY and set(key) <= KEY_CHARACTERS):
-        raise Problem(400, "Invalid Idempotency-Key", "Idempotency-Key must be 1-255 visible ASCII characters",
-                      "Idempotency-Key")
+        raise Problem(
+            400, "Invalid Idempotency-Key", "Idempotency-Key must be 1-255 visible ASCII characters", "Idempotency-Key"
+        )
     body = require_object(read_json(req))
     try:
         request = RefundRequest.model_validate(body)
     except ValidationError as error:
         raise validation_problem(error) from None
-    answer = request_refund(get_context(), tenant, req.route_params.get("id", ""), request, body,
-                            key.strip() if key else None)
+    answer = request_refund(
+        get_context(), tenant, req.route_params.get("id", ""), request, body, key.strip() if key else None
+    )
     return json_response(answer.body, answer.status)

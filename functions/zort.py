@@ -8,6 +8,7 @@
 - anything else is refused with a problem that says why (wrong key1, unknown method, malformed
   payload, unreadable body).
 """
+
 import azure.functions as func
 from pydantic import ValidationError
 
@@ -31,9 +32,14 @@ def _check_key1(req: func.HttpRequest, tenant: str, required: bool) -> None:
     if not required and not key1_presented(req):
         return
     if not key1_matches(req, zort.key1):
-        raise Problem(401, "Unauthorized", "send this tenant's ZORT key1 as 'Authorization: Basic {key1}' or "
-                      "as the key1 header (key1 itself or base64 of it)", "Authorization",
-                      headers={"WWW-Authenticate": 'Basic realm="zort"'})
+        raise Problem(
+            401,
+            "Unauthorized",
+            "send this tenant's ZORT key1 as 'Authorization: Basic {key1}' or "
+            "as the key1 header (key1 itself or base64 of it)",
+            "Authorization",
+            headers={"WWW-Authenticate": 'Basic realm="zort"'},
+        )
 
 
 def _validate(method: str, body: ZortBody, raw_query: dict) -> dict:
@@ -73,6 +79,12 @@ def zort(req: func.HttpRequest) -> func.HttpResponse:
     if body.whole_form:
         event["shape"] = "form without payload"
     context = get_context()
-    acceptance = accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.ZORT,
-                              identity=[method, query, body.payload], body=event)
+    acceptance = accept_event(
+        context.events,
+        context.queue,
+        tenant=tenant,
+        kind=EventKind.ZORT,
+        identity=[method, query, body.payload],
+        body=event,
+    )
     return json_response(acceptance.as_body())

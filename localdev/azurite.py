@@ -1,4 +1,5 @@
 """Starts Azurite (the Azure Storage emulator, from the project's node_modules) and waits for it."""
+
 from __future__ import annotations
 
 import socket
@@ -17,6 +18,7 @@ def die_with_parent() -> None:
     try:
         import ctypes
         import signal as _signal
+
         ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, _signal.SIGTERM)  # PR_SET_PDEATHSIG
     except (OSError, AttributeError):
         pass
@@ -30,8 +32,10 @@ def free_port() -> int:
 
 def connection_string(blob: int, queue: int, table: int) -> str:
     base = "http://127.0.0.1:{}/devstoreaccount1"
-    return (f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={ACCOUNT_KEY};"
-            f"BlobEndpoint={base.format(blob)};QueueEndpoint={base.format(queue)};TableEndpoint={base.format(table)};")
+    return (
+        f"DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey={ACCOUNT_KEY};"
+        f"BlobEndpoint={base.format(blob)};QueueEndpoint={base.format(queue)};TableEndpoint={base.format(table)};"
+    )
 
 
 def wait_for_port(port: int, timeout: float = 30.0) -> None:
@@ -57,20 +61,40 @@ class Azurite:
     def connection_string(self) -> str:
         return connection_string(self.ports["blob"], self.ports["queue"], self.ports["table"])
 
-    def start(self, log_file=None) -> "Azurite":
+    def start(self, log_file=None) -> Azurite:
         if not AZURITE.exists():
             raise FileNotFoundError(f"{AZURITE} is missing: run `npm ci` (make does it)")
-        args = [str(AZURITE), "--silent", "--skipApiVersionCheck", "--loose", "--disableProductStyleUrl",
-                "--blobHost", "127.0.0.1", "--queueHost", "127.0.0.1", "--tableHost", "127.0.0.1",
-                "--blobPort", str(self.ports["blob"]), "--queuePort", str(self.ports["queue"]),
-                "--tablePort", str(self.ports["table"])]
+        args = [
+            str(AZURITE),
+            "--silent",
+            "--skipApiVersionCheck",
+            "--loose",
+            "--disableProductStyleUrl",
+            "--blobHost",
+            "127.0.0.1",
+            "--queueHost",
+            "127.0.0.1",
+            "--tableHost",
+            "127.0.0.1",
+            "--blobPort",
+            str(self.ports["blob"]),
+            "--queuePort",
+            str(self.ports["queue"]),
+            "--tablePort",
+            str(self.ports["table"]),
+        ]
         if self.location:
             self.location.mkdir(parents=True, exist_ok=True)
             args += ["--location", str(self.location)]
         else:
             args += ["--inMemoryPersistence"]
-        self.process = subprocess.Popen(args, stdout=log_file or subprocess.DEVNULL, stderr=subprocess.STDOUT,
-                                        start_new_session=True, preexec_fn=die_with_parent)
+        self.process = subprocess.Popen(
+            args,
+            stdout=log_file or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
         for port in self.ports.values():
             wait_for_port(port)
         return self

@@ -3,6 +3,7 @@ shows what happened: the order on the status endpoint and in the OMS sandbox.
 
 Start Thor first with `make run` (another terminal), then: make demo [DEMO_ARGS="--tenant facl"].
 """
+
 from __future__ import annotations
 
 import argparse
@@ -54,9 +55,11 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Thor is not running on {base}: start it with `make run` in another terminal.")
         return 1
 
-    post = lambda path, body: requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)  # noqa: E731
-    show("onOrderCreated (seed example)",
-         post(f"/webhooks/{tenant}/orders", {"event": "onOrderCreated", "payload": {"OrderId": args.order_id}}))
+    post = lambda path, body: requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
+    show(
+        "onOrderCreated (seed example)",
+        post(f"/webhooks/{tenant}/orders", {"event": "onOrderCreated", "payload": {"OrderId": args.order_id}}),
+    )
     view = wait_for_order(base, key, internal_id)
     if view is None:
         print("the order did not appear within 20 s: see Thor's output in the `make run` terminal")
@@ -66,29 +69,54 @@ def main(argv: list[str] | None = None) -> int:
     item_ids = [item["itemId"] for item in view["items"]]
     marketplace = values["MARKETPLACE_BASE_URL"].rstrip("/")
     try:  # with the sandbox, play the marketplace shipping the items before it sends the webhook
-        requests.post(f"{marketplace}/_sandbox/items/status", json={"order_item_ids": item_ids, "status": "shipped"},
-                      timeout=5).raise_for_status()
+        requests.post(
+            f"{marketplace}/_sandbox/items/status", json={"order_item_ids": item_ids, "status": "shipped"}, timeout=5
+        ).raise_for_status()
     except requests.RequestException:
         pass
-    show("onOrderItemsStatusChanged → shipped (the marketplace is asked for the current status)",
-         post(f"/webhooks/{tenant}/orders/status", {"event": "onOrderItemsStatusChanged", "payload": {
-             "OrderId": str(args.order_id), "OrderItemIds": item_ids, "NewStatus": "shipped"}}))
-    show("onProductCreated (seed example)",
-         post(f"/webhooks/{tenant}/products", {"event": "onProductCreated", "payload": {"SellerSkus": ["881172242"]}}))
+    show(
+        "onOrderItemsStatusChanged → shipped (the marketplace is asked for the current status)",
+        post(
+            f"/webhooks/{tenant}/orders/status",
+            {
+                "event": "onOrderItemsStatusChanged",
+                "payload": {"OrderId": str(args.order_id), "OrderItemIds": item_ids, "NewStatus": "shipped"},
+            },
+        ),
+    )
+    show(
+        "onProductCreated (seed example)",
+        post(f"/webhooks/{tenant}/products", {"event": "onProductCreated", "payload": {"SellerSkus": ["881172242"]}}),
+    )
 
     zort_url = f"{base}/webhooks/{tenant}/zort?code={key}"
     key1 = values[f"ZORT_KEY1_{tenant.upper()}"]
-    tracking = [{"trackingno": f"TH{args.order_id}", "trackingurl": f"https://tracking.example/TH{args.order_id}",
-                 "shippingdate": None}]
-    show("ZORT UPDATEORDERTRACKING", send_webhook(zort_url, "UPDATEORDERTRACKING", tracking, key1,
-                                                  query={"id": "1234", "number": internal_id}))
-    show("ZORT UPDATEPRODUCTQUANTITY (seed example)",
-         send_webhook(zort_url, "UPDATEPRODUCTQUANTITY", SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"], key1))
+    tracking = [
+        {
+            "trackingno": f"TH{args.order_id}",
+            "trackingurl": f"https://tracking.example/TH{args.order_id}",
+            "shippingdate": None,
+        }
+    ]
+    show(
+        "ZORT UPDATEORDERTRACKING",
+        send_webhook(zort_url, "UPDATEORDERTRACKING", tracking, key1, query={"id": "1234", "number": internal_id}),
+    )
+    show(
+        "ZORT UPDATEPRODUCTQUANTITY (seed example)",
+        send_webhook(zort_url, "UPDATEPRODUCTQUANTITY", SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"], key1),
+    )
     sku = view["items"][0]["sku"]
-    show("refund of one unit", requests.post(
-        f"{base}/v1/orders/{internal_id}/refund", params={"tenant": tenant, "code": key},
-        json={"products": [{"sku": sku, "quantity": 1}], "action": "REFUND", "value": 1.0},
-        headers={"Idempotency-Key": f"demo-{internal_id}"}, timeout=10))
+    show(
+        "refund of one unit",
+        requests.post(
+            f"{base}/v1/orders/{internal_id}/refund",
+            params={"tenant": tenant, "code": key},
+            json={"products": [{"sku": sku, "quantity": 1}], "action": "REFUND", "value": 1.0},
+            headers={"Idempotency-Key": f"demo-{internal_id}"},
+            timeout=10,
+        ),
+    )
 
     time.sleep(2)
     final = requests.get(f"{base}/v1/orders/{internal_id}/status", params={"code": key}, timeout=5).json()

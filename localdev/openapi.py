@@ -2,6 +2,7 @@
 pydantic models. `python -m localdev.openapi > openapi.json` refreshes the committed copy; a test
 fails when the two differ, so the document always matches the code.
 """
+
 from __future__ import annotations
 
 import json
@@ -10,9 +11,8 @@ import sys
 from pydantic import BaseModel, TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
-from shared.models.webhooks import (ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook,
-                                    RefundRequest)
 from shared.domain.refunds import RULES_SUMMARY as REFUND_RULES
+from shared.models.webhooks import ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook, RefundRequest
 from shared.tenants import TENANTS
 from shared.zort.webhooks import EVENT_MODELS, RECORDED_ONLY_EVENTS
 
@@ -20,27 +20,53 @@ PROBLEM = {
     "type": "object",
     "required": ["title", "status", "detail"],
     "properties": {
-        "type": {"type": "string"}, "title": {"type": "string"}, "status": {"type": "integer"},
-        "detail": {"type": "string"}, "instance": {"type": "string"}, "field": {"type": "string"},
-        "errors": {"type": "array", "items": {"type": "object", "properties": {
-            "field": {"type": "string"}, "problem": {"type": "string"}}}},
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "detail": {"type": "string"},
+        "instance": {"type": "string"},
+        "field": {"type": "string"},
+        "errors": {
+            "type": "array",
+            "items": {"type": "object", "properties": {"field": {"type": "string"}, "problem": {"type": "string"}}},
+        },
     },
 }
 ACK = {
-    "type": "object", "required": ["status", "eventId"],
-    "properties": {"status": {"enum": ["accepted", "duplicate"]}, "eventId": {"type": "string"},
-                   "internalOrderId": {"type": "string"}},
+    "type": "object",
+    "required": ["status", "eventId"],
+    "properties": {
+        "status": {"enum": ["accepted", "duplicate"]},
+        "eventId": {"type": "string"},
+        "internalOrderId": {"type": "string"},
+    },
 }
-READY = {"type": "object", "required": ["status"], "properties": {"status": {"const": "ready"},
-                                                                   "detail": {"type": "string"}}}
-ZORT_FORM = {"type": "object", "properties": {
-    "payload": {"type": "string", "description": "the event's JSON; a form without it is recorded whole"},
-    "method": {"type": "string"}}}
+READY = {
+    "type": "object",
+    "required": ["status"],
+    "properties": {"status": {"const": "ready"}, "detail": {"type": "string"}},
+}
+ZORT_FORM = {
+    "type": "object",
+    "properties": {
+        "payload": {"type": "string", "description": "the event's JSON; a form without it is recorded whole"},
+        "method": {"type": "string"},
+    },
+}
 TENANT_PARAM = {"name": "tenantId", "in": "path", "required": True, "schema": {"enum": list(TENANTS)}}
-RETRY_AFTER = {"Retry-After": {"description": "seconds to wait before retrying", "required": True,
-                               "schema": {"type": "string", "pattern": "^[0-9]+$"}}}
-HEALTH = {"type": "object", "required": ["status", "storage"], "additionalProperties": False,
-          "properties": {"status": {"enum": ["ok", "degraded"]}, "storage": {"enum": ["reachable", "unreachable"]}}}
+RETRY_AFTER = {
+    "Retry-After": {
+        "description": "seconds to wait before retrying",
+        "required": True,
+        "schema": {"type": "string", "pattern": "^[0-9]+$"},
+    }
+}
+HEALTH = {
+    "type": "object",
+    "required": ["status", "storage"],
+    "additionalProperties": False,
+    "properties": {"status": {"enum": ["ok", "degraded"]}, "storage": {"enum": ["reachable", "unreachable"]}},
+}
 # The Functions host (and the local runner) checks the function key before anything else and answers
 # 401 with an empty body; ZORT's key1 is checked by Thor, which answers a problem.
 FUNCTION_KEY = [{"code": []}, {"functionsKey": []}]
@@ -55,43 +81,68 @@ class _NumbersAsText(GenerateJsonSchema):
 
 def _schema(model, generator: type[GenerateJsonSchema] = GenerateJsonSchema) -> dict:
     adapter = model if isinstance(model, TypeAdapter) else TypeAdapter(model)
-    return adapter.json_schema(ref_template="#/components/schemas/{model}", mode="validation",
-                               schema_generator=generator)
+    return adapter.json_schema(
+        ref_template="#/components/schemas/{model}", mode="validation", schema_generator=generator
+    )
 
 
-HOST_401 = ("Missing or wrong function key (`?code=` or `x-functions-key`). The Functions host answers this "
-            "itself, before Thor runs, with an EMPTY body: no problem document. A key copied with a trailing "
-            "`/` (as in `?code={token}/`) is a wrong key.")
+HOST_401 = (
+    "Missing or wrong function key (`?code=` or `x-functions-key`). The Functions host answers this "
+    "itself, before Thor runs, with an EMPTY body: no problem document. A key copied with a trailing "
+    "`/` (as in `?code={token}/`) is a wrong key."
+)
 HOST_401_ANSWER = {"description": HOST_401}
-KEY_NOTE = ("Every operation needs a function key: `?code={key}` or the `x-functions-key` header. The key is "
-            "exactly the value Thor's operators gave you: the `/` that ends the example URL "
-            "`/v1/orders/{internalOrderId}/status?code={token}/` is not part of it, and a key sent with it "
-            "is refused with 401 by the Functions host (empty body).")
+KEY_NOTE = (
+    "Every operation needs a function key: `?code={key}` or the `x-functions-key` header. The key is "
+    "exactly the value Thor's operators gave you: the `/` that ends the example URL "
+    "`/v1/orders/{internalOrderId}/status?code={token}/` is not part of it, and a key sent with it "
+    "is refused with 401 by the Functions host (empty body)."
+)
 
 
 def _problems(*statuses: int) -> dict:
     """Problem answers; every operation also has the host's 401, 413 (any body over 1 MiB) and 503."""
-    described = {400: "Malformed request (the problem names the field)", 401: "Missing or wrong ZORT key1",
-                 404: "Unknown tenant or order", 409: "State conflict", 413: "Body over 1 MiB",
-                 415: "Unsupported content type", 422: "A rule is broken",
-                 503: "Storage unreachable: retry after Retry-After seconds"}
-    answers = {str(s): {"description": described[s],
-                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
-               for s in sorted({*statuses, 413, 503}) if s != 401}
+    described = {
+        400: "Malformed request (the problem names the field)",
+        401: "Missing or wrong ZORT key1",
+        404: "Unknown tenant or order",
+        409: "State conflict",
+        413: "Body over 1 MiB",
+        415: "Unsupported content type",
+        422: "A rule is broken",
+        503: "Storage unreachable: retry after Retry-After seconds",
+    }
+    answers = {
+        str(s): {
+            "description": described[s],
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+        }
+        for s in sorted({*statuses, 413, 503})
+        if s != 401
+    }
     answers["503"]["headers"] = RETRY_AFTER
     answers["401"] = dict(HOST_401_ANSWER)
     return answers
 
 
 def _webhook(summary: str, model: type[BaseModel]) -> dict:
-    return {"post": {
-        "summary": summary, "parameters": [TENANT_PARAM],
-        "requestBody": {"required": True, "content": {"application/json": {
-            "schema": {"$ref": f"#/components/schemas/{model.__name__}"}}}},
-        "responses": {"200": {"description": "Recorded (or a duplicate of a recorded event)",
-                              "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ack"}}}},
-                      **_problems(400, 404, 415)},
-    }}
+    return {
+        "post": {
+            "summary": summary,
+            "parameters": [TENANT_PARAM],
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+            },
+            "responses": {
+                "200": {
+                    "description": "Recorded (or a duplicate of a recorded event)",
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/Ack"}}},
+                },
+                **_problems(400, 404, 415),
+            },
+        }
+    }
 
 
 def build() -> dict:
@@ -106,88 +157,170 @@ def build() -> dict:
         if name not in components:
             schema = _schema(model, _NumbersAsText)
             components.update({f"Zort{k}": v for k, v in schema.pop("$defs", {}).items()})
-            components[name] = json.loads(json.dumps(schema).replace("#/components/schemas/",
-                                                                      "#/components/schemas/Zort"))
+            components[name] = json.loads(
+                json.dumps(schema).replace("#/components/schemas/", "#/components/schemas/Zort")
+            )
             zort_refs.append({"$ref": f"#/components/schemas/{name}"})
     paths = {
         "/webhooks/{tenantId}/orders": _webhook("Marketplace onOrderCreated", OrderCreatedWebhook),
-        "/webhooks/{tenantId}/orders/status": _webhook("Marketplace onOrderItemsStatusChanged",
-                                                        ItemsStatusChangedWebhook),
+        "/webhooks/{tenantId}/orders/status": _webhook(
+            "Marketplace onOrderItemsStatusChanged", ItemsStatusChangedWebhook
+        ),
         "/webhooks/{tenantId}/products": _webhook("Marketplace onProductCreated / onProductUpdated", ProductsWebhook),
         "/webhooks/{tenantId}/zort": {
             "get": {
                 "summary": "ZORT's verification / a probe: 200 without recording anything",
                 "parameters": [TENANT_PARAM],
-                "responses": {"200": {"description": "Ready", "content": {"application/json": {
-                    "schema": READY}}}, **_problems(401, 404, 503)},
+                "responses": {
+                    "200": {"description": "Ready", "content": {"application/json": {"schema": READY}}},
+                    **_problems(401, 404, 503),
+                },
             },
             "post": {
                 "summary": "Every ZORT event; key1 of the tenant as `Authorization: Basic {key1}` or the `key1` header "
-                           "(key1 or base64 of it). Without `method` and without a body: a ping, 200, nothing recorded.",
-                "parameters": [TENANT_PARAM,
-                               {"name": "method", "in": "query", "schema": {
-                                   "enum": ["", *sorted(set(EVENT_MODELS) | RECORDED_ONLY_EVENTS)]},
-                                "description": "The event; may come as a form field instead; empty is the same as absent (a ping without a body). Contact and warehouse "
-                                               "events (ZORT v4) are recorded as sent."},
-                               {"name": "id", "in": "query", "schema": {"type": "string"}},
-                               {"name": "number", "in": "query", "schema": {"type": "string"}},
-                               {"name": "paymentstatus", "in": "query", "schema": {"type": "string"}}],
+                "(key1 or base64 of it). Without `method` and without a body: a ping, 200, nothing recorded.",
+                "parameters": [
+                    TENANT_PARAM,
+                    {
+                        "name": "method",
+                        "in": "query",
+                        "schema": {"enum": ["", *sorted(set(EVENT_MODELS) | RECORDED_ONLY_EVENTS)]},
+                        "description": "The event; may come as a form field instead; empty is the same as absent (a ping without a body). Contact and warehouse "
+                        "events (ZORT v4) are recorded as sent.",
+                    },
+                    {"name": "id", "in": "query", "schema": {"type": "string"}},
+                    {"name": "number", "in": "query", "schema": {"type": "string"}},
+                    {"name": "paymentstatus", "in": "query", "schema": {"type": "string"}},
+                ],
                 "security": [{**alternative, "zortKey1": []} for alternative in FUNCTION_KEY],
-                "requestBody": {"content": {
-                    "application/x-www-form-urlencoded": {"schema": ZORT_FORM},
-                    "multipart/form-data": {"schema": ZORT_FORM},
-                    "application/json": {"schema": {"anyOf": [
-                        {"oneOf": zort_refs},
-                        {"description": "Contact and warehouse events (ZORT v4) are recorded as sent, any JSON"}]}}}},
-                "responses": {"200": {"description": "Recorded, or a ping", "content": {"application/json": {
-                    "schema": {"oneOf": [{"$ref": "#/components/schemas/Ack"}, READY]}}}},
+                "requestBody": {
+                    "content": {
+                        "application/x-www-form-urlencoded": {"schema": ZORT_FORM},
+                        "multipart/form-data": {"schema": ZORT_FORM},
+                        "application/json": {
+                            "schema": {
+                                "anyOf": [
+                                    {"oneOf": zort_refs},
+                                    {
+                                        "description": "Contact and warehouse events (ZORT v4) are recorded as sent, any JSON"
+                                    },
+                                ]
+                            }
+                        },
+                    }
+                },
+                "responses": {
+                    "200": {
+                        "description": "Recorded, or a ping",
+                        "content": {
+                            "application/json": {"schema": {"oneOf": [{"$ref": "#/components/schemas/Ack"}, READY]}}
+                        },
+                    },
                     **_problems(400, 401, 404, 413, 415, 503),
-                    "401": {"description": HOST_401 + " Also Thor's own answer, with a problem document, when "
-                                           "key1 is missing or wrong.",
-                            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}},
-            }},
-        "/v1/orders/{internalOrderId}/status": {"get": {
-            "summary": "Webtracking: the order's status, items, tracking and timeline (no personal data)",
-            "parameters": [{"name": "internalOrderId", "in": "path", "required": True, "schema": {"type": "string"}}],
-            "responses": {"200": {"description": "The order", "content": {"application/json": {
-                "schema": {"type": "object", "required": ["internalOrderId", "tenant", "status", "items", "timeline"]}}}},
-                **_problems(404)},
-        }},
-        "/v1/orders/{id}/refund": {"post": {
-            "summary": "Refund or exchange some of an order's products",
-            "description": REFUND_RULES,
-            "parameters": [{"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
-                           {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
-                           {"name": "Idempotency-Key", "in": "header", "schema": {
-                               "type": "string", "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"}}],
-            "requestBody": {"required": True, "content": {"application/json": {
-                "schema": {"$ref": "#/components/schemas/RefundRequest"}}}},
-            "responses": {"201": {"description": "The refund and the order's refund totals", "content": {
-                "application/json": {"schema": {"type": "object", "required": ["refund", "order"]}}}},
-                          **_problems(400, 404, 409, 415, 422)},
-        }},
-        "/health": {"get": {"summary": "Storage reachability", "responses": {
-            "200": {"description": "Storage reachable", "content": {"application/json": {"schema": HEALTH}}},
-            "401": HOST_401_ANSWER,
-            "413": _problems(413)["413"],
-            "503": {"description": "Storage unreachable", "headers": RETRY_AFTER,
-                    "content": {"application/json": {"schema": HEALTH}}}}}},
+                    "401": {
+                        "description": HOST_401 + " Also Thor's own answer, with a problem document, when "
+                        "key1 is missing or wrong.",
+                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    },
+                },
+            },
+        },
+        "/v1/orders/{internalOrderId}/status": {
+            "get": {
+                "summary": "Webtracking: the order's status, items, tracking and timeline (no personal data)",
+                "parameters": [
+                    {"name": "internalOrderId", "in": "path", "required": True, "schema": {"type": "string"}}
+                ],
+                "responses": {
+                    "200": {
+                        "description": "The order",
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "type": "object",
+                                    "required": ["internalOrderId", "tenant", "status", "items", "timeline"],
+                                }
+                            }
+                        },
+                    },
+                    **_problems(404),
+                },
+            }
+        },
+        "/v1/orders/{id}/refund": {
+            "post": {
+                "summary": "Refund or exchange some of an order's products",
+                "description": REFUND_RULES,
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "schema": {"type": "string", "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefundRequest"}}},
+                },
+                "responses": {
+                    "201": {
+                        "description": "The refund and the order's refund totals",
+                        "content": {
+                            "application/json": {"schema": {"type": "object", "required": ["refund", "order"]}}
+                        },
+                    },
+                    **_problems(400, 404, 409, 415, 422),
+                },
+            }
+        },
+        "/health": {
+            "get": {
+                "summary": "Storage reachability",
+                "responses": {
+                    "200": {"description": "Storage reachable", "content": {"application/json": {"schema": HEALTH}}},
+                    "401": HOST_401_ANSWER,
+                    "413": _problems(413)["413"],
+                    "503": {
+                        "description": "Storage unreachable",
+                        "headers": RETRY_AFTER,
+                        "content": {"application/json": {"schema": HEALTH}},
+                    },
+                },
+            }
+        },
     }
     return {
         "openapi": "3.1.0",
-        "info": {"title": "Thor", "version": "1.0.0",
-                 "description": "Marketplace integration hub: webhooks in, webtracking and refunds out. " + KEY_NOTE
-                                + " The key is checked before anything else (401); a method a path does not serve "
-                                  "answers 405 with `Allow`."},
-        "servers": [{"url": "https://thorfunctionstest.azurewebsites.net"},
-                    {"url": "https://thorfunctionsprod.azurewebsites.net"}, {"url": "http://localhost:7071"}],
+        "info": {
+            "title": "Thor",
+            "version": "1.0.0",
+            "description": "Marketplace integration hub: webhooks in, webtracking and refunds out. "
+            + KEY_NOTE
+            + " The key is checked before anything else (401); a method a path does not serve "
+            "answers 405 with `Allow`.",
+        },
+        "servers": [
+            {"url": "https://thorfunctionstest.azurewebsites.net"},
+            {"url": "https://thorfunctionsprod.azurewebsites.net"},
+            {"url": "http://localhost:7071"},
+        ],
         "security": FUNCTION_KEY,
         "paths": paths,
-        "components": {"schemas": components, "securitySchemes": {
-            "code": {"type": "apiKey", "in": "query", "name": "code"},
-            "functionsKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
-            "zortKey1": {"type": "apiKey", "in": "header", "name": "Authorization",
-                         "description": "`Basic {key1}`: the tenant's ZORT key1, as ZORT sends it"}}},
+        "components": {
+            "schemas": components,
+            "securitySchemes": {
+                "code": {"type": "apiKey", "in": "query", "name": "code"},
+                "functionsKey": {"type": "apiKey", "in": "header", "name": "x-functions-key"},
+                "zortKey1": {
+                    "type": "apiKey",
+                    "in": "header",
+                    "name": "Authorization",
+                    "description": "`Basic {key1}`: the tenant's ZORT key1, as ZORT sends it",
+                },
+            },
+        },
     }
 
 

@@ -4,6 +4,7 @@ Settings come from local.settings.json (copied from local.settings.example.json 
 Sandbox URLs in it (127.0.0.1:7101-7103) are served here; point them at the real systems to use
 those instead (README). Ctrl-C stops everything this started.
 """
+
 from __future__ import annotations
 
 import shutil
@@ -18,8 +19,10 @@ from shared.settings import EXAMPLE_SETTINGS, LOCAL_SETTINGS, ROOT, local_values
 SETTINGS = LOCAL_SETTINGS
 # Azurite 3.x keeps tables and queues in LokiJS databases saved every 5 s (autosaveInterval 5000) and on
 # a clean exit (SIGINT / SIGTERM close them, saving what changed); a hard kill loses what came since.
-DATA_KEPT = ("Azurite saves to disk every 5 s and when stopped cleanly (Ctrl-C): a hard kill "
-             "(kill -9, a crash, power loss) loses what changed in the last ~5 s, acknowledged events included")
+DATA_KEPT = (
+    "Azurite saves to disk every 5 s and when stopped cleanly (Ctrl-C): a hard kill "
+    "(kill -9, a crash, power loss) loses what changed in the last ~5 s, acknowledged events included"
+)
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
@@ -35,8 +38,9 @@ def main() -> int:
     values = local_values(SETTINGS)
     values.setdefault("THOR_LOG_LEVEL", "INFO")  # show each request and event (keys never logged)
     port = int(read_local_settings(SETTINGS).get("Host", {}).get("LocalHttpPort", 7071))
-    stack = Stack(values=values, thor_port=port, azurite_ports=(10000, 10001, 10002),
-                  azurite_location=ROOT / ".azurite")
+    stack = Stack(
+        values=values, thor_port=port, azurite_ports=(10000, 10001, 10002), azurite_location=ROOT / ".azurite"
+    )
     try:
         stack.start_storage()
         urls = (values.get("MARKETPLACE_BASE_URL"), values.get("OMS_BASE_URL"), values.get("ZORT_API_BASE_URL"))
@@ -48,8 +52,7 @@ def main() -> int:
                 print(f"{name} sandbox: {server.url}  (requests: {server.url}/_sandbox/requests)")
         else:
             print("external systems: using the URLs in local.settings.json (no sandboxes)")
-        print("storage: Azurite on 127.0.0.1:10000-10002, data in .azurite/\n"
-              f"  {DATA_KEPT}")
+        print(f"storage: Azurite on 127.0.0.1:10000-10002, data in .azurite/\n  {DATA_KEPT}")
         stack.start_runner(stdout=sys.stdout)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
         while stack.runner.poll() is None:

@@ -13,6 +13,7 @@ Core Tools can't be installed everywhere and does not check keys locally, so thi
 Usage: python -m localdev.runner [--port 7071] [--settings local.settings.json]
                                 [--timer-interval SECONDS | --no-timers]
 """
+
 from __future__ import annotations
 
 import argparse
@@ -31,15 +32,15 @@ from pathlib import Path
 import azure.functions as func
 from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
-from werkzeug.routing import Map, Rule
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
+from werkzeug.routing import Map, Rule
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("thor.runner")
 MAX_REQUEST_BYTES = 1024 * 1024  # Thor's own limit (functions/_http.py); the Azure host's is 100 MB
-_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7f)} | {0x0d: "\\r", 0x0a: "\\n", 0x09: "\\t"}
+_CONTROL = {code: f"\\x{code:02x}" for code in (*range(0x20), 0x7F)} | {0x0D: "\\r", 0x0A: "\\n", 0x09: "\\t"}
 
 
 def one_line(text: object) -> str:
@@ -114,8 +115,11 @@ class HttpHost:
         self.url_map = Map(rules, strict_slashes=False)
 
     def routes(self) -> list[tuple[str, str, str]]:
-        return [(name, " ".join(sorted(r.methods - {"HEAD", "OPTIONS"})), r.rule)
-                for r in self.url_map.iter_rules() for name in [r.endpoint]]
+        return [
+            (name, " ".join(sorted(r.methods - {"HEAD", "OPTIONS"})), r.rule)
+            for r in self.url_map.iter_rules()
+            for name in [r.endpoint]
+        ]
 
     def authorised(self, request: Request) -> bool:
         sent = request.headers.get("x-functions-key") or request.args.get("code") or ""
@@ -138,8 +142,12 @@ class HttpHost:
             served_by = adapter.match(method=allowed[0])[0] if allowed else None
             if served_by and not self.admits(served_by, request):
                 return Response(status=401)  # the key first: a stranger learns nothing about the route
-            return _problem(405, "Method not allowed", f"{one_line(request.method)} is not allowed here; use "
-                            f"{', '.join(allowed)}", headers={"Allow": ", ".join(allowed)})
+            return _problem(
+                405,
+                "Method not allowed",
+                f"{one_line(request.method)} is not allowed here; use {', '.join(allowed)}",
+                headers={"Allow": ", ".join(allowed)},
+            )
         except NotFound:
             return _problem(404, "Not found", f"no function serves {request.path}")
         except HTTPException as error:
@@ -154,20 +162,35 @@ class HttpHost:
         except HTTPException as error:
             return _problem(error.code or 400, "Bad request", error.description or "")
         http_request = func.HttpRequest(
-            method=request.method, url=request.url, headers=dict(request.headers),
-            params={k: v for k, v in request.args.items(multi=True)}, route_params=dict(route_params), body=body)
+            method=request.method,
+            url=request.url,
+            headers=dict(request.headers),
+            params={k: v for k, v in request.args.items(multi=True)},
+            route_params=dict(route_params),
+            body=body,
+        )
         started = time.perf_counter()
         try:
             result = user_function(http_request)
         except Exception:  # what the host does with an unhandled exception: 500, nothing leaked
             log.exception("function %s raised", name)
             return Response(status=500)
-        log.info("%s %s -> %s (%s, %.1f ms)", one_line(request.method), one_line(request.path), result.status_code,
-                 name, (time.perf_counter() - started) * 1000)
+        log.info(
+            "%s %s -> %s (%s, %.1f ms)",
+            one_line(request.method),
+            one_line(request.path),
+            result.status_code,
+            name,
+            (time.perf_counter() - started) * 1000,
+        )
         headers = dict(result.headers)
         headers.pop("Content-Type", None)
-        return Response(result.get_body(), status=result.status_code, headers=headers,
-                        content_type=result.mimetype + (f"; charset={result.charset}" if result.charset else ""))
+        return Response(
+            result.get_body(),
+            status=result.status_code,
+            headers=headers,
+            content_type=result.mimetype + (f"; charset={result.charset}" if result.charset else ""),
+        )
 
 
 class QueueWorker:
@@ -189,8 +212,9 @@ class QueueWorker:
         idle = 0.05
         while not self.stopped.is_set():
             try:
-                messages = list(self.queue.receive_messages(max_messages=min(self.batch_size, 32),
-                                                            visibility_timeout=self.lease))
+                messages = list(
+                    self.queue.receive_messages(max_messages=min(self.batch_size, 32), visibility_timeout=self.lease)
+                )
             except Exception as error:  # storage down: keep polling, like the host
                 log.warning("queue poll failed: %s", str(error).splitlines()[0])
                 messages = []
@@ -203,9 +227,14 @@ class QueueWorker:
 
     def run_one(self, message) -> None:
         body = message.content.encode("utf-8") if isinstance(message.content, str) else message.content
-        trigger_message = QueueMessage(id=message.id, body=body, dequeue_count=message.dequeue_count,
-                                       insertion_time=message.inserted_on, expiration_time=message.expires_on,
-                                       pop_receipt=message.pop_receipt)
+        trigger_message = QueueMessage(
+            id=message.id,
+            body=body,
+            dequeue_count=message.dequeue_count,
+            insertion_time=message.inserted_on,
+            expiration_time=message.expires_on,
+            pop_receipt=message.pop_receipt,
+        )
         try:
             self.user_function(trigger_message)
         except Exception:
@@ -240,16 +269,23 @@ def queue_workers(functions: list, host: dict, lease: int) -> list[QueueWorker]:
         trigger = function.get_trigger().get_dict_repr()
         if trigger.get("type") == "queueTrigger":
             name = trigger["queueName"]
-            workers.append(QueueWorker(function.get_user_function(), storage.queue(name),
-                                       storage.queue(f"{name}-poison"), settings, lease))
+            workers.append(
+                QueueWorker(
+                    function.get_user_function(), storage.queue(name), storage.queue(f"{name}-poison"), settings, lease
+                )
+            )
     return workers
 
 
 # --- timer triggers ---------------------------------------------------------------------------
 
 _NAMES = {
-    4: {name: i for i, name in enumerate(("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct",
-                                          "nov", "dec"), start=1)},
+    4: {
+        name: i
+        for i, name in enumerate(
+            ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), start=1
+        )
+    },
     5: {name: i for i, name in enumerate(("sun", "mon", "tue", "wed", "thu", "fri", "sat"))},
 }
 _BOUNDS = ((0, 59), (0, 59), (0, 23), (1, 31), (1, 12), (0, 6))  # sec min hour day month day-of-week
@@ -305,7 +341,8 @@ class CronSchedule:
             raise ValueError(f"NCRONTAB needs 6 fields (second minute hour day month day-of-week): {expression!r}")
         self.expression = expression
         self.seconds, self.minutes, self.hours, self.days, self.months, self.weekdays = (
-            _cron_field(part, i) for i, part in enumerate(parts))
+            _cron_field(part, i) for i, part in enumerate(parts)
+        )
 
     def next_after(self, moment: datetime) -> datetime:
         """The first time strictly after `moment` that the schedule fires."""
@@ -383,8 +420,14 @@ def timer_workers(functions: list, interval: float | None = None) -> list[TimerW
         trigger = function.get_trigger().get_dict_repr()
         if trigger.get("type") == "timerTrigger":
             schedule = IntervalSchedule(interval) if interval else parse_schedule(trigger["schedule"])
-            workers.append(TimerWorker(function.get_function_name(), function.get_user_function(), schedule,
-                                       bool(trigger.get("runOnStartup"))))
+            workers.append(
+                TimerWorker(
+                    function.get_function_name(),
+                    function.get_user_function(),
+                    schedule,
+                    bool(trigger.get("runOnStartup")),
+                )
+            )
     return workers
 
 
@@ -393,26 +436,38 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=7071)
     parser.add_argument("--settings", default=str(ROOT / "local.settings.json"))
     parser.add_argument("--no-queue", action="store_true", help="serve HTTP only (benchmark floor)")
-    parser.add_argument("--lease", type=int, default=300,
-                        help="seconds a message being processed stays invisible (the host uses 10 minutes)")
+    parser.add_argument(
+        "--lease",
+        type=int,
+        default=300,
+        help="seconds a message being processed stays invisible (the host uses 10 minutes)",
+    )
     parser.add_argument("--app", default="function_app:app", help="module:attribute of the FunctionApp")
-    parser.add_argument("--timer-interval", type=float, default=None, metavar="SECONDS",
-                        help="run every timer trigger every SECONDS instead of on its schedule (tests)")
+    parser.add_argument(
+        "--timer-interval",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="run every timer trigger every SECONDS instead of on its schedule (tests)",
+    )
     parser.add_argument("--no-timers", action="store_true", help="do not run timer triggers")
     args = parser.parse_args(argv)
     if args.timer_interval is not None and args.timer_interval <= 0:
         parser.error("--timer-interval must be positive")
-    logging.basicConfig(level=os.environ.get("THOR_LOG_LEVEL", "WARNING"),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=os.environ.get("THOR_LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     # werkzeug's access log would print every URL with its ?code= key: log our own line instead.
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
     from shared import observability
+
     observability.install()
     for handler in logging.getLogger().handlers:
         handler.addFilter(OneLineLogs())
     sys.path.insert(0, str(ROOT))
 
     from shared.settings import LocalSettingsError, SettingsError, load_settings, local_settings_environment
+
     try:
         os.environ.update(local_settings_environment(Path(args.settings)))  # existing variables win
         load_settings(strict=True)  # locally, a tenant configured by halves is an error at start-up

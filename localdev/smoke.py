@@ -23,14 +23,15 @@ Settings: THOR_BASE_URL (no trailing slash), THOR_FUNCTION_KEY (a host key), THO
 (a known tenant, default faco). The key travels in the `x-functions-key` header and is never
 printed. Prints one line per check; exits 1 if any check fails, 2 if settings are missing.
 """
+
 from __future__ import annotations
 
 import argparse
 import json
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 import requests
 
@@ -70,21 +71,63 @@ def checks(tenant: str) -> list[Check]:
         Check("health", "GET", "/health", 200, extra=_health_body),
         Check("health without key", "GET", "/health", 401, with_key=False),
         Check("orders without key", "POST", f"/webhooks/{tenant}/orders", 401, order_created, with_key=False),
-        Check("orders, unknown tenant", "POST", f"/webhooks/{UNKNOWN_TENANT}/orders", 404, order_created,
-              problem_field="tenantId"),
-        Check("orders, malformed body", "POST", f"/webhooks/{tenant}/orders", 400,
-              {"event": "onOrderCreated", "payload": {}}, problem_field="payload.OrderId"),
-        Check("orders/status, malformed body", "POST", f"/webhooks/{tenant}/orders/status", 400,
-              {"event": "onOrderItemsStatusChanged", "payload": {"OrderId": 1, "NewStatus": "shipped"}},
-              problem_field="payload.OrderItemIds"),
-        Check("products, malformed body", "POST", f"/webhooks/{tenant}/products", 400,
-              {"event": "onProductCreated", "payload": {"SellerSkus": []}}, problem_field="payload.SellerSkus"),
-        Check("zort, unknown tenant", "POST", f"/webhooks/{UNKNOWN_TENANT}/zort", 404, {"payload": {}},
-              params={"method": "UPDATEORDER"}, problem_field="tenantId"),
-        Check("status of a missing order", "GET", f"/v1/orders/{missing_order}/status", 404,
-              problem_field="internalOrderId"),
-        Check("refund, malformed body", "POST", f"/v1/orders/{missing_order}/refund", 400, {},
-              params={"tenant": tenant}, problem_field="products"),
+        Check(
+            "orders, unknown tenant",
+            "POST",
+            f"/webhooks/{UNKNOWN_TENANT}/orders",
+            404,
+            order_created,
+            problem_field="tenantId",
+        ),
+        Check(
+            "orders, malformed body",
+            "POST",
+            f"/webhooks/{tenant}/orders",
+            400,
+            {"event": "onOrderCreated", "payload": {}},
+            problem_field="payload.OrderId",
+        ),
+        Check(
+            "orders/status, malformed body",
+            "POST",
+            f"/webhooks/{tenant}/orders/status",
+            400,
+            {"event": "onOrderItemsStatusChanged", "payload": {"OrderId": 1, "NewStatus": "shipped"}},
+            problem_field="payload.OrderItemIds",
+        ),
+        Check(
+            "products, malformed body",
+            "POST",
+            f"/webhooks/{tenant}/products",
+            400,
+            {"event": "onProductCreated", "payload": {"SellerSkus": []}},
+            problem_field="payload.SellerSkus",
+        ),
+        Check(
+            "zort, unknown tenant",
+            "POST",
+            f"/webhooks/{UNKNOWN_TENANT}/zort",
+            404,
+            {"payload": {}},
+            params={"method": "UPDATEORDER"},
+            problem_field="tenantId",
+        ),
+        Check(
+            "status of a missing order",
+            "GET",
+            f"/v1/orders/{missing_order}/status",
+            404,
+            problem_field="internalOrderId",
+        ),
+        Check(
+            "refund, malformed body",
+            "POST",
+            f"/v1/orders/{missing_order}/refund",
+            400,
+            {},
+            params={"tenant": tenant},
+            problem_field="products",
+        ),
     ]
 
 

@@ -3,6 +3,7 @@
 Used by `make run` (fixed ports, data kept in .azurite/), by the tests and by the benchmark
 (free ports, in-memory storage), so all three run exactly the same thing.
 """
+
 from __future__ import annotations
 
 import os
@@ -52,18 +53,20 @@ class Stack:
     servers: dict[str, RunningServer] = field(default_factory=dict)
     runner: subprocess.Popen | None = None
 
-    def start_storage(self) -> "Stack":
+    def start_storage(self) -> Stack:
         self.azurite = Azurite(*self.azurite_ports, location=self.azurite_location).start()
         self.values["AzureWebJobsStorage"] = self.azurite.connection_string
         return self
 
-    def start_sandboxes(self) -> "Stack":
+    def start_sandboxes(self) -> Stack:
         from localdev.sandboxes import marketplace, oms, zort
 
         keys, tokens, stores = sandbox_credentials(self.values)
-        apps = {"marketplace": marketplace.create_app(keys, tenants=marketplace_tenants(self.values)),
-                "oms": oms.create_app(tokens),
-                "zort": zort.create_app(stores)}
+        apps = {
+            "marketplace": marketplace.create_app(keys, tenants=marketplace_tenants(self.values)),
+            "oms": oms.create_app(tokens),
+            "zort": zort.create_app(stores),
+        }
         for (name, app), port in zip(apps.items(), self.sandbox_ports):
             self.servers[name] = RunningServer(app, port).start()
         self.values["MARKETPLACE_BASE_URL"] = self.servers["marketplace"].url
@@ -76,13 +79,27 @@ class Stack:
         env.update(self.values)
         return env
 
-    def start_runner(self, extra_args: list[str] | None = None, stdout=None) -> "Stack":
+    def start_runner(self, extra_args: list[str] | None = None, stdout=None) -> Stack:
         self.thor_port = self.thor_port or free_port()
-        args = [sys.executable, "-m", "localdev.runner", "--port", str(self.thor_port),
-                "--settings", os.devnull, *(extra_args or [])]
-        self.runner = subprocess.Popen(args, cwd=ROOT, env=self.environment(), stdout=stdout or subprocess.DEVNULL,
-                                       stderr=subprocess.STDOUT if stdout else None, start_new_session=True,
-                                       preexec_fn=die_with_parent)
+        args = [
+            sys.executable,
+            "-m",
+            "localdev.runner",
+            "--port",
+            str(self.thor_port),
+            "--settings",
+            os.devnull,
+            *(extra_args or []),
+        ]
+        self.runner = subprocess.Popen(
+            args,
+            cwd=ROOT,
+            env=self.environment(),
+            stdout=stdout or subprocess.DEVNULL,
+            stderr=subprocess.STDOUT if stdout else None,
+            start_new_session=True,
+            preexec_fn=die_with_parent,
+        )
         wait_for_port(self.thor_port, timeout=60)
         return self
 

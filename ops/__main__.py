@@ -1,9 +1,10 @@
 """`python -m ops <command>`: parses the arguments, reads the settings, runs the command, maps errors to exit codes."""
+
 from __future__ import annotations
 
 import logging
 import sys
-from typing import Sequence
+from collections.abc import Sequence
 
 from ops.arguments import FAILED, USAGE, UsageError
 from ops.parser import build_parser
@@ -19,8 +20,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(argv)
     except SystemExit as exit_:
         return exit_.code if isinstance(exit_.code, int) else USAGE
-    logging.basicConfig(level=logging.DEBUG if args.debug else logging.WARNING,
-                        format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.debug else logging.WARNING, format="%(levelname)s %(name)s: %(message)s"
+    )
     try:
         env = local_settings_environment(args.settings)
         return args.run(args, env)
@@ -33,7 +35,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except StorageUnavailable as error:
         print(f"error: storage is unreachable: {error}", file=sys.stderr)
         return FAILED
-    except Exception as error:  # noqa: BLE001 - an ops tool says what failed; --debug shows where
+    except Exception as error:
         if args.debug:
             raise
         print(f"error: {type(error).__name__}: {clip(error, 300)}", file=sys.stderr)

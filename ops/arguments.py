@@ -1,9 +1,10 @@
 """What every command shares: exit codes, the usage error, the argument types, the context from settings."""
+
 from __future__ import annotations
 
 import argparse
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Mapping
 
 from shared.domain.events import EventStatus
 from shared.domain.ids import internal_order_id, parse_internal_order_id
@@ -19,6 +20,7 @@ class UsageError(Exception):
 
 def build_context(env: Mapping[str, str]):
     from shared.bootstrap import Context
+
     return Context(load_settings(env, strict=False))  # one tenant half-configured must not stop ops
 
 

@@ -2,14 +2,26 @@
 
 The rules are the settings' own (shared/settings.py: `SETTINGS`, `read_system`); this says what they
 find, and also what Thor itself would refuse to start with (`load_settings`, strict)."""
+
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 from ops.arguments import OK, USAGE, tenant_arg
 from ops.render import MASK, mask_url
-from shared.settings import (GLOBAL_SETTINGS, STORAGE_IDENTITY_SETTINGS, STORAGE_SETTING, SYSTEMS, ZORT_API_SETTINGS,
-                             SettingsError, SettingSpec, SystemReading, load_settings, read_system, unresolved)
+from shared.settings import (
+    GLOBAL_SETTINGS,
+    STORAGE_IDENTITY_SETTINGS,
+    STORAGE_SETTING,
+    SYSTEMS,
+    ZORT_API_SETTINGS,
+    SettingsError,
+    SettingSpec,
+    SystemReading,
+    load_settings,
+    read_system,
+    unresolved,
+)
 from shared.tenants import TENANT_NAMES, TENANTS
 
 UNRESOLVED = "UNRESOLVED Key Vault reference"
@@ -81,14 +93,19 @@ def _tenant_system(reading: SystemReading) -> list[str]:
     """Prints one tenant's system; returns the names with a problem."""
     system = reading.system.lower()
     if not reading.given:
-        print(f"  {system}: not configured (webhooks are accepted; their work waits, blocked) — "
-              f"needs {', '.join(reading.name(key) for key in reading.required)}")
+        print(
+            f"  {system}: not configured (webhooks are accepted; their work waits, blocked) — "
+            f"needs {', '.join(reading.name(key) for key in reading.required)}"
+        )
         return []
     missing, unresolved_names = reading.empty, reading.unresolved
     state = "configured"
     if missing or unresolved_names:
-        state = "INCOMPLETE" + (f", missing {', '.join(missing)}" if missing else "") + (
-            f", unresolved Key Vault reference in {', '.join(unresolved_names)}" if unresolved_names else "")
+        state = (
+            "INCOMPLETE"
+            + (f", missing {', '.join(missing)}" if missing else "")
+            + (f", unresolved Key Vault reference in {', '.join(unresolved_names)}" if unresolved_names else "")
+        )
     print(f"  {system}: {state}")
     for spec in reading.specs:
         current = reading.raw[spec.key]
@@ -102,7 +119,7 @@ def _tenant_system(reading: SystemReading) -> list[str]:
 
 def run(args, env) -> int:
     problems = _global_settings(env)
-    for tenant in ([args.tenant] if args.tenant else TENANTS):
+    for tenant in [args.tenant] if args.tenant else TENANTS:
         print(f"\n{tenant} ({TENANT_NAMES[tenant]})")
         for system in SYSTEMS:
             problems += _tenant_system(read_system(env, system, tenant))

@@ -1,4 +1,5 @@
 """`events`: what needs a person (failed, blocked, unmatched, stuck in received), or events by tenant, status, time."""
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -11,14 +12,25 @@ STUCK_AFTER_MINUTES = STUCK_AFTER.total_seconds() / 60
 
 
 def add_parser(commands) -> None:
-    p = commands.add_parser("events", help="list what needs a person: failed, blocked, unmatched, and events "
-                                           "received but not completed for over --stuck-after minutes")
+    p = commands.add_parser(
+        "events",
+        help="list what needs a person: failed, blocked, unmatched, and events "
+        "received but not completed for over --stuck-after minutes",
+    )
     p.add_argument("--tenant", type=tenant_arg)
-    p.add_argument("--status", type=statuses_arg, default=None,
-                   help="comma-separated statuses, or all: exactly those, whatever their age (default: what "
-                        "needs a person)")
-    p.add_argument("--stuck-after", type=positive_minutes_arg, default=STUCK_AFTER_MINUTES, metavar="MINUTES",
-                   help=f"list a received event not completed after MINUTES (default {STUCK_AFTER_MINUTES:g})")
+    p.add_argument(
+        "--status",
+        type=statuses_arg,
+        default=None,
+        help="comma-separated statuses, or all: exactly those, whatever their age (default: what needs a person)",
+    )
+    p.add_argument(
+        "--stuck-after",
+        type=positive_minutes_arg,
+        default=STUCK_AFTER_MINUTES,
+        metavar="MINUTES",
+        help=f"list a received event not completed after MINUTES (default {STUCK_AFTER_MINUTES:g})",
+    )
     p.add_argument("--since", type=moment_arg, help="received at or after (ISO 8601, UTC when no offset)")
     p.add_argument("--until", type=moment_arg, help="received before")
     p.add_argument("--limit", type=int, default=1000)
@@ -28,11 +40,13 @@ def add_parser(commands) -> None:
 
 def run(args, env) -> int:
     context = build_context(env)
-    query = EventQuery(tenant=args.tenant, statuses=args.status or (), since=args.since, until=args.until,
-                       limit=args.limit)
+    query = EventQuery(
+        tenant=args.tenant, statuses=args.status or (), since=args.since, until=args.until, limit=args.limit
+    )
     if args.status is None:
-        events = events_needing_a_person(context.events, query, datetime.now(timezone.utc),
-                                         timedelta(minutes=args.stuck_after))
+        events = events_needing_a_person(
+            context.events, query, datetime.now(timezone.utc), timedelta(minutes=args.stuck_after)
+        )
     else:
         events = list_events(context.events, query)
     if args.json:

@@ -1,4 +1,5 @@
 """`order`: an order's full history: items, tracking, refunds, OMS sync, timeline and events (no personal data)."""
+
 from __future__ import annotations
 
 from ops.arguments import FAILED, OK, build_context, internal_id_arg
@@ -19,8 +20,14 @@ def run(args, env) -> int:
     found = context.orders.get(tenant, internal_id)
     events = context.events.for_order(tenant, internal_id)
     if args.json:
-        print(as_json({"order": found[0].model_dump(mode="json", exclude={"customer"}) if found else None,
-                       "events": [e.model_dump(mode="json", exclude={"body"}) for e in events]}))
+        print(
+            as_json(
+                {
+                    "order": found[0].model_dump(mode="json", exclude={"customer"}) if found else None,
+                    "events": [e.model_dump(mode="json", exclude={"body"}) for e in events],
+                }
+            )
+        )
         return OK if found else FAILED
     if found is None:
         print(f"Thor has no order {internal_id}")
@@ -32,7 +39,7 @@ def run(args, env) -> int:
 
 
 def print_order(order) -> None:
-    synced = (f"yes (version {order.oms_synced_version} of {order.version})" if order.oms_synced else "no")
+    synced = f"yes (version {order.oms_synced_version} of {order.version})" if order.oms_synced else "no"
     if order.oms_synced and order.oms_synced_version != order.version:
         synced += " — newer changes not yet sent"
     facts = [
@@ -55,16 +62,47 @@ def print_order(order) -> None:
         print(f"{name.ljust(width)}  {value}")
     print(f"\nItems ({len(order.items)})")
     if order.items:
-        print(table(("ITEM", "SKU", "NAME", "QTY", "STATUS", "SINCE", "PAID", "TRACKING"),
-                    ([i.item_id, i.sku, clip(i.name, 30), i.quantity, i.status, when(i.status_changed_at),
-                      i.paid_price, f"{i.tracking.carrier or ''} {i.tracking.number}".strip() if i.tracking else "-"]
-                     for i in order.items)))
+        print(
+            table(
+                ("ITEM", "SKU", "NAME", "QTY", "STATUS", "SINCE", "PAID", "TRACKING"),
+                (
+                    [
+                        i.item_id,
+                        i.sku,
+                        clip(i.name, 30),
+                        i.quantity,
+                        i.status,
+                        when(i.status_changed_at),
+                        i.paid_price,
+                        f"{i.tracking.carrier or ''} {i.tracking.number}".strip() if i.tracking else "-",
+                    ]
+                    for i in order.items
+                ),
+            )
+        )
     print(f"\nRefunds ({len(order.refunds)})")
     if order.refunds:
-        print(table(("REFUND", "ACTION", "VALUE", "PRODUCTS", "CREATED", "OMS"),
-                    ([r.refund_id, r.action, r.value, ", ".join(f"{p.sku} x{p.quantity}" for p in r.products),
-                      when(r.created_at), "synced" if r.oms_synced else "-"] for r in order.refunds)))
+        print(
+            table(
+                ("REFUND", "ACTION", "VALUE", "PRODUCTS", "CREATED", "OMS"),
+                (
+                    [
+                        r.refund_id,
+                        r.action,
+                        r.value,
+                        ", ".join(f"{p.sku} x{p.quantity}" for p in r.products),
+                        when(r.created_at),
+                        "synced" if r.oms_synced else "-",
+                    ]
+                    for r in order.refunds
+                ),
+            )
+        )
     print(f"\nTimeline ({len(order.timeline)})")
     if order.timeline:
-        print(table(("AT", "SOURCE", "WHAT", "DETAIL", "EVENT"),
-                    ([when(t.at), t.source, t.what, clip(t.detail, 60), t.event_id or "-"] for t in order.timeline)))
+        print(
+            table(
+                ("AT", "SOURCE", "WHAT", "DETAIL", "EVENT"),
+                ([when(t.at), t.source, t.what, clip(t.detail, 60), t.event_id or "-"] for t in order.timeline),
+            )
+        )

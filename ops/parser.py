@@ -1,4 +1,5 @@
 """The command line's parser: global options, then one sub-command per module of this package."""
+
 from __future__ import annotations
 
 import argparse
@@ -13,11 +14,18 @@ COMMANDS = (events, stats, replay, order, resync, reconcile, zort_webhooks, chec
 
 def build_parser() -> argparse.ArgumentParser:
     doc = ops.__doc__ or ""
-    parser = argparse.ArgumentParser(prog="python -m ops", description=doc.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter,
-                                     epilog="\n\n".join(doc.split("\n\n")[2:]))
-    parser.add_argument("--settings", type=Path, default=LOCAL_SETTINGS,
-                        help="local.settings.json to read Values from when present (the environment wins)")
+    parser = argparse.ArgumentParser(
+        prog="python -m ops",
+        description=doc.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog="\n\n".join(doc.split("\n\n")[2:]),
+    )
+    parser.add_argument(
+        "--settings",
+        type=Path,
+        default=LOCAL_SETTINGS,
+        help="local.settings.json to read Values from when present (the environment wins)",
+    )
     parser.add_argument("--debug", action="store_true", help="log at DEBUG level, show tracebacks")
     commands = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for command in COMMANDS:

@@ -1,4 +1,5 @@
 """`reconcile`: run the reconciliation with the marketplace now (optionally processing its repairs), or show the last runs."""
+
 from __future__ import annotations
 
 from ops.arguments import FAILED, OK, build_context, tenant_arg
@@ -30,13 +31,17 @@ def run(args, env) -> int:
         elif "error" in result:
             print(f"{tenant}: FAILED, {result['error']}")
         else:
-            print(f"{tenant}: {result['checked']} order(s) checked since {result['since']}, "
-                  f"{len(result['repaired'])} repaired, {len(result['already_queued'])} already queued; "
-                  f"checkpoint {result['checkpoint']}")
+            print(
+                f"{tenant}: {result['checked']} order(s) checked since {result['since']}, "
+                f"{len(result['repaired'])} repaired, {len(result['already_queued'])} already queued; "
+                f"checkpoint {result['checkpoint']}"
+            )
             for entry in result["repaired"] + result["already_queued"]:
                 processed = result.get("processed", {}).get(entry["event_id"])
-                print(f"  {entry['internal_order_id']}: {entry['reason']} -> {entry['event_id']}"
-                      + (f" ({processed})" if processed else ""))
+                print(
+                    f"  {entry['internal_order_id']}: {entry['reason']} -> {entry['event_id']}"
+                    + (f" ({processed})" if processed else "")
+                )
     return FAILED if failures else OK
 
 
@@ -47,9 +52,20 @@ def _show_last_runs(runs: list[dict], json_output: bool) -> int:
     if not runs:
         print("no reconciliation has run yet")
         return OK
-    print(table(("TENANT", "CHECKPOINT", "LAST RUN", "CHECKED", "REPAIRED", "ORDERS"),
-                ([r["tenant"], r.get("checkpoint") or "-", r.get("at", "-"), r.get("checked", "-"),
-                  r.get("repaired_count", len(r.get("repaired", []))),
-                  clip(", ".join(x["internal_order_id"] for x in r.get("repaired", [])), 60) or "-"]
-                 for r in runs)))
+    print(
+        table(
+            ("TENANT", "CHECKPOINT", "LAST RUN", "CHECKED", "REPAIRED", "ORDERS"),
+            (
+                [
+                    r["tenant"],
+                    r.get("checkpoint") or "-",
+                    r.get("at", "-"),
+                    r.get("checked", "-"),
+                    r.get("repaired_count", len(r.get("repaired", []))),
+                    clip(", ".join(x["internal_order_id"] for x in r.get("repaired", [])), 60) or "-",
+                ]
+                for r in runs
+            ),
+        )
+    )
     return OK

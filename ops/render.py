@@ -1,9 +1,10 @@
 """How the commands print: plain tables, RFC 3339 UTC times, JSON, clipped text, URLs with keys masked."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable, Sequence
 from datetime import datetime
-from typing import Iterable, Sequence
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from shared.domain.events import InboundEvent
@@ -19,7 +20,7 @@ def when(moment: datetime | None) -> str:
 
 def clip(text, width: int) -> str:
     text = " ".join(str(text or "").split())
-    return text if len(text) <= width else text[:width - 1] + "…"
+    return text if len(text) <= width else text[: width - 1] + "…"
 
 
 def table(headers: Sequence[str], rows: Iterable[Sequence]) -> str:
@@ -44,14 +45,24 @@ def mask_url(url: str) -> str:
     netloc = parts.hostname or ""
     if parts.port:
         netloc += f":{parts.port}"
-    query = [(k, MASK if k.lower() in {"code", "key", "sig", "token", "apikey"} else v)
-             for k, v in parse_qsl(parts.query, keep_blank_values=True)]
+    query = [
+        (k, MASK if k.lower() in {"code", "key", "sig", "token", "apikey"} else v)
+        for k, v in parse_qsl(parts.query, keep_blank_values=True)
+    ]
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
 
 
 def event_row(event: InboundEvent) -> list:
-    return [when(event.received_at), event.tenant, event.status.value, event.attempts, event.kind,
-            event.event_id, event.internal_order_id or "-", clip(event.reason or event.outcome or "", 70)]
+    return [
+        when(event.received_at),
+        event.tenant,
+        event.status.value,
+        event.attempts,
+        event.kind,
+        event.event_id,
+        event.internal_order_id or "-",
+        clip(event.reason or event.outcome or "", 70),
+    ]
 
 
 def event_table(events: Sequence[InboundEvent]) -> str:

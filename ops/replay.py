@@ -1,4 +1,5 @@
 """`replay`: put one event, or a tenant's / a time range's events, back on the queue with fresh attempts."""
+
 from __future__ import annotations
 
 import sys
@@ -37,8 +38,11 @@ def _replay_one(args, env) -> int:
     if args.dry_run:
         print(f"would replay {event.tenant}/{event.event_id} ({event.kind}, {event.status.value})")
         return OK
-    print(f"replayed {event.tenant}/{event.event_id} ({event.kind}, was {event.status.value}"
-          + (f": {clip(event.reason, 100)}" if event.reason else "") + "); queued as received")
+    print(
+        f"replayed {event.tenant}/{event.event_id} ({event.kind}, was {event.status.value}"
+        + (f": {clip(event.reason, 100)}" if event.reason else "")
+        + "); queued as received"
+    )
     return OK
 
 

@@ -1,4 +1,5 @@
 """`resync`: re-sync an order from the marketplace now (and to the OMS), printing the outcome."""
+
 from __future__ import annotations
 
 from datetime import datetime, timezone

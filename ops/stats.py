@@ -1,4 +1,5 @@
 """`stats`: events accepted per tenant and where they stand (completed, failed, blocked, …)."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """`zort-webhooks`: show, or register, Thor's webhook URLs in a tenant's ZORT store (ZORT API v4)."""
+
 from __future__ import annotations
 
 import os
@@ -14,8 +15,9 @@ def add_parser(commands) -> None:
     p = commands.add_parser("zort-webhooks", help="show or register Thor's webhook URLs in ZORT")
     p.add_argument("action", choices=("register", "show"))
     p.add_argument("--tenant", type=tenant_arg, required=True)
-    p.add_argument("--base-url", help="Thor's base URL, e.g. https://thorfunctionsprod.azurewebsites.net "
-                                      "(default THOR_BASE_URL)")
+    p.add_argument(
+        "--base-url", help="Thor's base URL, e.g. https://thorfunctionsprod.azurewebsites.net (default THOR_BASE_URL)"
+    )
     p.add_argument("--function-key", help="the function key ZORT's calls carry (default THOR_FUNCTION_KEY)")
     p.add_argument("--key2", help="ZORT key2 to register (default: the current one, else 'thor')")
     p.add_argument("--key3", help="ZORT key3 to register (default: the current one, else the tenant)")
@@ -48,24 +50,36 @@ def run(args, env) -> int:
         if args.action == "register":
             expected = thor_webhook_urls(_base_url(args), args.tenant, _function_key(args))
             answer = register_zort_webhooks(client, thor_key1, expected, args.tenant, args.key2, args.key3)
-            print(f"registered {len(expected)} webhook URL(s) for {args.tenant}: "
-                  f"resCode {answer.get('resCode', '-')} {answer.get('resDesc', '')}".rstrip())
+            print(
+                f"registered {len(expected)} webhook URL(s) for {args.tenant}: "
+                f"resCode {answer.get('resCode', '-')} {answer.get('resDesc', '')}".rstrip()
+            )
         else:
-            expected = (thor_webhook_urls(_base_url(args), args.tenant, _function_key(args))
-                        if (args.base_url or os.environ.get("THOR_BASE_URL")) else None)
+            expected = (
+                thor_webhook_urls(_base_url(args), args.tenant, _function_key(args))
+                if (args.base_url or os.environ.get("THOR_BASE_URL"))
+                else None
+            )
         registered = client.get_webhook()
     except ZortApiError as error:
         print(f"ZORT refused: {error}", file=sys.stderr)
         return FAILED
     check = check_zort_webhooks(registered, thor_key1, WEBHOOK_URL_FIELDS, expected)
-    print(f"key1: {'set' if check.key1_set else 'blank'}" + (
-        "" if not check.key1_set else
-        (", matches Thor's ZORT_KEY1" if check.key1_matches else ", DIFFERS from Thor's ZORT_KEY1")))
+    print(
+        f"key1: {'set' if check.key1_set else 'blank'}"
+        + (
+            ""
+            if not check.key1_set
+            else (", matches Thor's ZORT_KEY1" if check.key1_matches else ", DIFFERS from Thor's ZORT_KEY1")
+        )
+    )
     for name in ("key2", "key3"):
         print(f"{name}: {'set' if registered.get(name) else 'blank'}")
     checked = expected is not None
-    rows = [[name, method, mask_url(url) or "(blank: off)"] + ([state] if checked else [])
-            for name, method, url, state in check.urls]
+    rows = [
+        [name, method, mask_url(url) or "(blank: off)"] + ([state] if checked else [])
+        for name, method, url, state in check.urls
+    ]
     print(table(("FIELD", "EVENT", "URL") + (("CHECK",) if checked else ()), rows))
     if checked:
         print(f"\n{len(rows) - check.wrong_urls} of {len(rows)} URL(s) point at Thor")

@@ -1,13 +1,14 @@
 """The composition root: builds adapters from settings once per process, lazily (no I/O at import),
 and registers each event kind's handler (`build_handlers`). Services see it as a
 `shared.ports.ServiceContext`; unit tests give them `tests.fakes.FakeContext` instead."""
+
 from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from functools import cached_property
-from typing import Mapping
 
 from shared.domain.events import EventKind
 from shared.ports import MarketplacePort, OmsPort, Registration, ZortPort
@@ -54,41 +55,49 @@ class Context:
     @cached_property
     def storage(self):
         from shared.adapters.storage import Storage
+
         return Storage(self.settings.storage)
 
     @cached_property
     def events(self):
         from shared.adapters.event_log import EventLog
+
         return EventLog(self.storage)
 
     @cached_property
     def queue(self):
         from shared.adapters.event_queue import EventQueue
+
         return EventQueue(self.storage)
 
     @cached_property
     def orders(self):
         from shared.adapters.order_repo import OrderRepository
+
         return OrderRepository(self.storage)
 
     @cached_property
     def products(self):
         from shared.adapters.product_repo import ProductRepository
+
         return ProductRepository(self.storage)
 
     @cached_property
     def idempotency(self):
         from shared.adapters.idempotency_repo import IdempotencyRepository
+
         return IdempotencyRepository(self.storage)
 
     @cached_property
     def checkpoints(self):
         from shared.adapters.checkpoints import CheckpointStore
+
         return CheckpointStore(self.storage)
 
     @cached_property
     def claims(self):
         from shared.adapters.claims import ClaimStore
+
         return ClaimStore(self.storage)
 
     def marketplace(self, tenant: str) -> MarketplacePort:
@@ -114,6 +123,7 @@ class Context:
         client = self._clients.get(key)
         if client is None:
             from shared.connectors import build_client
+
             with self._lock:
                 client = self._clients.get(key) or build_client(self.settings, system, tenant)
                 self._clients[key] = client

@@ -1,27 +1,43 @@
 """Builds each tenant's client for an external system from its typed settings (NotConfigured when absent)."""
+
 from __future__ import annotations
 
-from shared.observability import CorrelatedSession
+from shared.adapters.http.session import CorrelatedSession
 from shared.settings import MarketplaceTenantSettings, OmsTenantSettings, Settings, ZortTenantSettings
 
 
 def marketplace_client(base_url: str, config: MarketplaceTenantSettings):
     from shared.adapters.seller_center import SellerCenterClient, SellerCenterConfig
-    return SellerCenterClient(SellerCenterConfig(
-        base_url=base_url, user_id=config.user_id, api_key=config.api_key, seller_id=config.seller_id,
-        business_unit=config.business_unit, time_zone=config.time_zone), session=CorrelatedSession())
+
+    return SellerCenterClient(
+        SellerCenterConfig(
+            base_url=base_url,
+            user_id=config.user_id,
+            api_key=config.api_key,
+            seller_id=config.seller_id,
+            business_unit=config.business_unit,
+            time_zone=config.time_zone,
+        ),
+        session=CorrelatedSession(),
+    )
 
 
 def oms_client(base_url: str, config: OmsTenantSettings):
     from shared.adapters.oms import OmsClient, OmsConfig
-    return OmsClient(OmsConfig(base_url=base_url, token=config.token, tenant_header=config.tenant_header),
-                     session=CorrelatedSession())
+
+    return OmsClient(
+        OmsConfig(base_url=base_url, token=config.token, tenant_header=config.tenant_header),
+        session=CorrelatedSession(),
+    )
 
 
 def zort_api_client(base_url: str, config: ZortTenantSettings):
     from shared.adapters.zort import ZortApiClient, ZortApiConfig
-    return ZortApiClient(ZortApiConfig(base_url=base_url, storename=config.storename, apikey=config.apikey,
-                                       apisecret=config.apisecret), session=CorrelatedSession())
+
+    return ZortApiClient(
+        ZortApiConfig(base_url=base_url, storename=config.storename, apikey=config.apikey, apisecret=config.apisecret),
+        session=CorrelatedSession(),
+    )
 
 
 def build_client(settings: Settings, system: str, tenant: str):

@@ -1,13 +1,12 @@
 """Log context that follows an event from webhook to OMS call: tenant, event id, order id and a
 correlation id (the event id), on every log line and on every outgoing HTTP request."""
+
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import logging
-from typing import Iterator
-
-import requests
+from collections.abc import Iterator
 
 CORRELATION_HEADER = "X-Correlation-Id"
 _context: contextvars.ContextVar[dict] = contextvars.ContextVar("thor_log_context", default={})
@@ -42,18 +41,6 @@ class ContextFilter(logging.Filter):
             record.args = ()
             record._thor_context = True
         return True
-
-
-class CorrelatedSession(requests.Session):
-    """A Session that sends the current correlation id with every request."""
-
-    def request(self, method, url, *args, **kwargs):
-        correlation = _context.get().get("correlation_id")
-        if correlation:
-            headers = dict(kwargs.get("headers") or {})
-            headers.setdefault(CORRELATION_HEADER, correlation)
-            kwargs["headers"] = headers
-        return super().request(method, url, *args, **kwargs)
 
 
 def install(level: int | str = logging.INFO) -> None:

@@ -2,11 +2,13 @@
 external systems, a clock. Adapters implement these (shared/adapters), so do the in-memory fakes of the
 unit tests (tests/fakes.py); the composition root (shared/bootstrap.py) wires the adapters in.
 """
+
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Callable, Iterable, Mapping, Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol
 
 from pydantic import BaseModel
 
@@ -30,19 +32,36 @@ class ConcurrentUpdate(Exception):
 
 # --- storage ----------------------------------------------------------------------------------
 
+
 class EventLogPort(Protocol):
     def add(self, event: InboundEvent) -> bool: ...
     def get(self, tenant: str, event_id: str) -> InboundEvent | None: ...
     def mark_queued(self, event: InboundEvent, queued: bool = True) -> None: ...
     def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]: ...
-    def set_status(self, event: InboundEvent, status: EventStatus, *, reason: str | None = None,
-                   outcome: str | None = None, attempts: int | None = None,
-                   internal_order_id: str | None = None, due_in: float = 0) -> None: ...
-    def list(self, *, tenant: str | None = None, statuses: Iterable[EventStatus] = (),
-             since: datetime | None = None, until: datetime | None = None, limit: int = 1000) -> list[InboundEvent]: ...
+    def set_status(
+        self,
+        event: InboundEvent,
+        status: EventStatus,
+        *,
+        reason: str | None = None,
+        outcome: str | None = None,
+        attempts: int | None = None,
+        internal_order_id: str | None = None,
+        due_in: float = 0,
+    ) -> None: ...
+    def list(
+        self,
+        *,
+        tenant: str | None = None,
+        statuses: Iterable[EventStatus] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[InboundEvent]: ...
     def for_order(self, tenant: str, internal_order_id: str) -> list[InboundEvent]: ...
-    def count_by_status(self, tenant: str | None = None,
-                        since: datetime | None = None) -> dict[str, dict[str, int]]: ...
+    def count_by_status(
+        self, tenant: str | None = None, since: datetime | None = None
+    ) -> dict[str, dict[str, int]]: ...
 
 
 class EventQueuePort(Protocol):
@@ -82,36 +101,44 @@ class CheckpointPort(Protocol):
 
 # --- external systems -------------------------------------------------------------------------
 
+
 class MarketplacePort(Protocol):
     """Falabella Seller Center, as the services use it (one tenant's account)."""
+
     def get_order(self, order_id: str | int) -> MarketplaceOrder: ...
     def get_order_items(self, order_id: str | int) -> list[MarketplaceOrderItem]: ...
     def get_products(self, skus: Sequence[str]) -> list[MarketplaceProduct]: ...
     def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> list[MarketplaceOrder]: ...
-    def set_status_to_packed_by_marketplace(self, order_item_ids: Sequence[str | int],
-                                            delivery_type: str = "dropship") -> dict[str, str]: ...
-    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str,
-                                    delivery_type: str = "dropship") -> None: ...
+    def set_status_to_packed_by_marketplace(
+        self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship"
+    ) -> dict[str, str]: ...
+    def set_status_to_ready_to_ship(
+        self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
+    ) -> None: ...
 
 
 class OmsPort(Protocol):
     """The OMS (one tenant's): creates or updates an order, returning ("created" | "updated", answer)."""
+
     def upsert_order(self, order: Order) -> tuple[str, dict]: ...
     def find_order(self, order_ref: str) -> dict | None: ...
 
 
 class ZortPort(Protocol):
     """ZORT's API (one tenant's store): its webhook registration."""
+
     def get_webhook(self) -> dict: ...
     def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> dict: ...
 
 
 # --- everything a service is given ----------------------------------------------------------
 
+
 class ServiceContext(Protocol):
     """What services and flows are given: settings, repositories, each tenant's external systems, a
     clock and a sleep (both faked in unit tests). `shared.bootstrap.Context` and
     `tests.fakes.FakeContext` implement it."""
+
     @property
     def settings(self) -> Settings: ...
     @property
@@ -149,5 +176,6 @@ Handler = Callable[[ServiceContext, InboundEvent, Any], Outcome]
 @dataclass(frozen=True)
 class Registration:
     """How events of one kind are applied: the body's model (the one intake validated it with) and the handler."""
+
     model: type[BaseModel]
     handle: Handler

@@ -13,15 +13,17 @@ Azure the tenant's system counts as not configured instead (its events wait, blo
 missing names as their reason), so one tenant's missing secret never stops the other eight. Names
 read `<SYSTEM>_<SETTING>_<TENANT>`, e.g. `ZORT_KEY1_FACO`.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Mapping, NoReturn
+from typing import NoReturn
 
 from shared.domain.errors import NotConfigured
 from shared.tenants import TENANT_TIMEZONES, TENANTS
@@ -46,6 +48,7 @@ KEY_VAULT_REFERENCE = "@Microsoft.KeyVault("
 class SettingSpec:
     """One setting the code reads. `key` is the whole name of a global setting, or the `<SETTING>` of a
     per-tenant one (`system` set), named `<SYSTEM>_<SETTING>_<TENANT>` for each tenant."""
+
     key: str
     system: str | None = None
     required: bool = True
@@ -78,7 +81,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
 GLOBAL_SETTINGS = tuple(spec for spec in SETTINGS if spec.system is None)
 SYSTEMS = tuple(dict.fromkeys(spec.system for spec in SETTINGS if spec.system))
 SYSTEM_SETTINGS: dict[str, tuple[SettingSpec, ...]] = {
-    system: tuple(spec for spec in SETTINGS if spec.system == system) for system in SYSTEMS}
+    system: tuple(spec for spec in SETTINGS if spec.system == system) for system in SYSTEMS
+}
 ZORT_API_SETTINGS = ("STORENAME", "APIKEY", "APISECRET")  # what registering webhooks with the ZORT API needs
 _DEFAULTS = {spec.key: spec.default for spec in GLOBAL_SETTINGS if spec.default is not None}
 
@@ -122,6 +126,7 @@ DEFAULT_RETRY_DELAYS: tuple[int, ...] = parse_retry_delays(_DEFAULTS["THOR_RETRY
 
 # --- each tenant's typed configuration ----------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class MarketplaceTenantSettings:
     user_id: str
@@ -149,6 +154,7 @@ class ZortTenantSettings:
 @dataclass(frozen=True)
 class TenantSettings:
     """A tenant's configuration per system; None where the tenant is not configured for it."""
+
     marketplace: MarketplaceTenantSettings | None = None
     oms: OmsTenantSettings | None = None
     zort: ZortTenantSettings | None = None
@@ -164,19 +170,28 @@ SystemSettings = MarketplaceTenantSettings | OmsTenantSettings | ZortTenantSetti
 def _typed(system: str, tenant: str, values: Mapping[str, str]) -> SystemSettings:
     if system == "MARKETPLACE":
         return MarketplaceTenantSettings(
-            user_id=values["USER_ID"], api_key=values["API_KEY"], seller_id=values["SELLER_ID"],
+            user_id=values["USER_ID"],
+            api_key=values["API_KEY"],
+            seller_id=values["SELLER_ID"],
             business_unit=values.get("BUSINESS_UNIT") or tenant.upper(),
-            ready_to_ship=_switched_on(values.get("READY_TO_SHIP")), time_zone=TENANT_TIMEZONES[tenant])
+            ready_to_ship=_switched_on(values.get("READY_TO_SHIP")),
+            time_zone=TENANT_TIMEZONES[tenant],
+        )
     if system == "OMS":
         return OmsTenantSettings(token=values["TOKEN"], tenant_header=values["TENANT"])
-    return ZortTenantSettings(key1=values["KEY1"], storename=values.get("STORENAME", ""),
-                              apikey=values.get("APIKEY", ""), apisecret=values.get("APISECRET", ""))
+    return ZortTenantSettings(
+        key1=values["KEY1"],
+        storename=values.get("STORENAME", ""),
+        apikey=values.get("APIKEY", ""),
+        apisecret=values.get("APISECRET", ""),
+    )
 
 
 @dataclass(frozen=True)
 class SystemReading:
     """What the environment holds for one tenant's system: the rules of "configured", "not configured"
     and "configured by halves", for the app (`usable`) and for the ops check (`given`)."""
+
     system: str
     tenant: str
     raw: Mapping[str, str]  # SETTING -> value as written (stripped; "" when unset)
@@ -232,6 +247,7 @@ def read_system(env: Mapping[str, str], system: str, tenant: str) -> SystemReadi
 
 
 # --- the whole settings ---------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class StorageSettings:
@@ -293,7 +309,7 @@ class Settings:
 
 
 def read_storage(env: Mapping[str, str]) -> StorageSettings:
-    value = lambda name: _usable(env, name) or None  # noqa: E731 - tiny local reader
+    value = lambda name: _usable(env, name) or None
     return StorageSettings(
         connection_string=value(STORAGE_SETTING),
         account_name=value(f"{STORAGE_SETTING}__accountName"),
@@ -328,10 +344,13 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
     storage = read_storage(env)
     if not storage.reachable:
         missing.append(f"{STORAGE_SETTING} (or {STORAGE_SETTING}__accountName)")
-    missing += [spec.key for spec in GLOBAL_SETTINGS
-                if spec.required and spec.key != STORAGE_SETTING and not _usable(env, spec.key)]
+    missing += [
+        spec.key
+        for spec in GLOBAL_SETTINGS
+        if spec.required and spec.key != STORAGE_SETTING and not _usable(env, spec.key)
+    ]
     tenants, half_configured = read_tenants(env)
-    global_value = lambda key: _usable(env, key) or _DEFAULTS[key]  # noqa: E731
+    global_value = lambda key: _usable(env, key) or _DEFAULTS[key]
     retry_delays = parse_retry_delays(global_value("THOR_RETRY_DELAYS"))
     if retry_delays is None:
         missing.append("THOR_RETRY_DELAYS (comma-separated whole seconds, e.g. 10,60,300)")
@@ -357,11 +376,13 @@ def get_settings() -> Settings:
     settings = load_settings(strict=False)
     if settings.half_configured:
         logging.getLogger("thor.settings").error(
-            "tenant settings missing (their events wait, blocked): %s", ", ".join(settings.half_configured))
+            "tenant settings missing (their events wait, blocked): %s", ", ".join(settings.half_configured)
+        )
     return settings
 
 
 # --- local.settings.json ------------------------------------------------------------------------
+
 
 class LocalSettingsError(ValueError):
     """A local.settings.json that is not one (not JSON, or no `Values` object)."""

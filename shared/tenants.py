@@ -1,11 +1,18 @@
 """The nine marketplace storefronts Thor serves, and the time zone each storefront writes its times in."""
+
 from __future__ import annotations
 
 TENANTS: tuple[str, ...] = ("faar", "faco", "facl", "fape", "soar", "soco", "socl", "sope", "somx")
 TENANT_NAMES = {
-    "faar": "Falabella Argentina", "faco": "Falabella Colombia", "facl": "Falabella Chile",
-    "fape": "Falabella Peru", "soar": "Sodimac Argentina", "soco": "Sodimac Colombia",
-    "socl": "Sodimac Chile", "sope": "Sodimac Peru", "somx": "Sodimac Mexico",
+    "faar": "Falabella Argentina",
+    "faco": "Falabella Colombia",
+    "facl": "Falabella Chile",
+    "fape": "Falabella Peru",
+    "soar": "Sodimac Argentina",
+    "soco": "Sodimac Colombia",
+    "socl": "Sodimac Chile",
+    "sope": "Sodimac Peru",
+    "somx": "Sodimac Mexico",
 }
 
 _COUNTRY_ZONES = {

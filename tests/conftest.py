@@ -1,4 +1,5 @@
 """Shared fixtures: one Azurite (free ports, in memory), the sandboxes and, for e2e, Thor's runner."""
+
 from __future__ import annotations
 
 import os

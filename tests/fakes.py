@@ -6,13 +6,15 @@ Each fake keeps what the real one keeps and refuses what it refuses (the event l
 times, the order repository's ETag conflicts, the product repository's batches of 100 per tenant);
 the external systems record every call and can be told to fail (`fail_next`).
 """
+
 from __future__ import annotations
 
 import itertools
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.bootstrap import build_handlers
@@ -48,6 +50,7 @@ class FakeClock:
 
 
 # --- storage ----------------------------------------------------------------------------------
+
 
 class FakeEventLog:
     def __init__(self, clock: FakeClock):
@@ -89,9 +92,17 @@ class FakeEventLog:
         stored.claimed_by, stored.due_by = owner, now + timedelta(seconds=seconds)
         return self._copy(stored), True
 
-    def set_status(self, event: InboundEvent, status: EventStatus, *, reason: str | None = None,
-                   outcome: str | None = None, attempts: int | None = None,
-                   internal_order_id: str | None = None, due_in: float = 0) -> None:
+    def set_status(
+        self,
+        event: InboundEvent,
+        status: EventStatus,
+        *,
+        reason: str | None = None,
+        outcome: str | None = None,
+        attempts: int | None = None,
+        internal_order_id: str | None = None,
+        due_in: float = 0,
+    ) -> None:
         now = self.clock()
         for target in (self.events[(event.tenant, event.event_id)], event):
             target.status, target.reason, target.updated_at = status, reason or None, now
@@ -103,21 +114,39 @@ class FakeEventLog:
             if internal_order_id:
                 target.internal_order_id = internal_order_id
 
-    def list(self, *, tenant: str | None = None, statuses: Iterable[EventStatus] = (),
-             since: datetime | None = None, until: datetime | None = None, limit: int = 1000) -> list[InboundEvent]:
+    def list(
+        self,
+        *,
+        tenant: str | None = None,
+        statuses: Iterable[EventStatus] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[InboundEvent]:
         wanted = set(statuses)
-        found = [self._copy(e) for e in self.events.values()
-                 if (not tenant or e.tenant == tenant) and (not wanted or e.status in wanted)
-                 and (not since or e.received_at >= since) and (not until or e.received_at < until)]
+        found = [
+            self._copy(e)
+            for e in self.events.values()
+            if (not tenant or e.tenant == tenant)
+            and (not wanted or e.status in wanted)
+            and (not since or e.received_at >= since)
+            and (not until or e.received_at < until)
+        ]
         return found[:limit]
 
     def for_order(self, tenant: str, internal_order_id: str) -> list[InboundEvent]:
-        return sorted((self._copy(e) for e in self.events.values()
-                       if e.tenant == tenant and e.internal_order_id == internal_order_id), key=lambda e: e.received_at)
+        return sorted(
+            (
+                self._copy(e)
+                for e in self.events.values()
+                if e.tenant == tenant and e.internal_order_id == internal_order_id
+            ),
+            key=lambda e: e.received_at,
+        )
 
     def count_by_status(self, tenant: str | None = None, since: datetime | None = None) -> dict[str, dict[str, int]]:
         counts: dict[str, dict[str, int]] = {}
-        for event in self.list(tenant=tenant, since=since, limit=10 ** 9):
+        for event in self.list(tenant=tenant, since=since, limit=10**9):
             per_tenant = counts.setdefault(event.tenant, {})
             per_tenant[event.status.value] = per_tenant.get(event.status.value, 0) + 1
         return counts
@@ -190,8 +219,12 @@ class FakeOrderRepository:
             return None
         for (owner, _), (doc, etag) in self.orders.items():
             order = Order.model_validate_json(doc)
-            if owner == tenant and reference in (order.internal_order_id, order.order_number,
-                                                 order.marketplace_order_id, order.zort_order_id):
+            if owner == tenant and reference in (
+                order.internal_order_id,
+                order.order_number,
+                order.marketplace_order_id,
+                order.zort_order_id,
+            ):
                 return order, etag
         return None
 
@@ -285,6 +318,7 @@ class FakeClaims:
 
 # --- external systems ---------------------------------------------------------------------------
 
+
 class _Failing:
     """`fail_next(error, times)`: the next `times` calls raise `error`."""
 
@@ -304,18 +338,37 @@ class _Failing:
 ZONE = ZoneInfo("America/Santiago")  # local times are read in a storefront's zone, as the adapter does
 
 
-def marketplace_order(order_id: str, *, number: str | None = None, updated_at: datetime | None = None,
-                      statuses: Sequence[str] = ()) -> MarketplaceOrder:
+def marketplace_order(
+    order_id: str, *, number: str | None = None, updated_at: datetime | None = None, statuses: Sequence[str] = ()
+) -> MarketplaceOrder:
     return MarketplaceOrder.model_validate(
-        {"order_id": order_id, "order_number": number or f"N{order_id}", "updated_at": updated_at,
-         "statuses": list(statuses), "grand_total": Decimal("100.00")}, context={"zone": ZONE})
+        {
+            "order_id": order_id,
+            "order_number": number or f"N{order_id}",
+            "updated_at": updated_at,
+            "statuses": list(statuses),
+            "grand_total": Decimal("100.00"),
+        },
+        context={"zone": ZONE},
+    )
 
 
-def marketplace_item(item_id: str, *, order_id: str = "0", sku: str = "SKU-1", status: str = "pending",
-                     price: str = "100.00") -> MarketplaceOrderItem:
+def marketplace_item(
+    item_id: str, *, order_id: str = "0", sku: str = "SKU-1", status: str = "pending", price: str = "100.00"
+) -> MarketplaceOrderItem:
     return MarketplaceOrderItem.model_validate(
-        {"order_item_id": item_id, "order_id": order_id, "sku": sku, "name": f"item {sku}", "status": status,
-         "item_price": Decimal(price), "paid_price": Decimal(price), "currency": "CLP"}, context={"zone": ZONE})
+        {
+            "order_item_id": item_id,
+            "order_id": order_id,
+            "sku": sku,
+            "name": f"item {sku}",
+            "status": status,
+            "item_price": Decimal(price),
+            "paid_price": Decimal(price),
+            "currency": "CLP",
+        },
+        context={"zone": ZONE},
+    )
 
 
 class FakeMarketplace(_Failing):
@@ -334,10 +387,12 @@ class FakeMarketplace(_Failing):
     def set_item_status(self, order_id: str, item_ids: Iterable[str], status: str) -> None:
         """The marketplace's models are frozen: the order's rows and header are replaced."""
         named = {str(i) for i in item_ids}
-        self.items[order_id] = [i.model_copy(update={"status": status}) if i.order_item_id in named else i
-                                for i in self.items[order_id]]
+        self.items[order_id] = [
+            i.model_copy(update={"status": status}) if i.order_item_id in named else i for i in self.items[order_id]
+        ]
         self.orders[order_id] = self.orders[order_id].model_copy(
-            update={"statuses": [i.status for i in self.items[order_id]]})
+            update={"statuses": [i.status for i in self.items[order_id]]}
+        )
 
     def _order_of(self, item_id: str) -> str:
         return next(o for o, items in self.items.items() if any(i.order_item_id == item_id for i in items))
@@ -346,6 +401,7 @@ class FakeMarketplace(_Failing):
         key = str(order_id).lstrip("0")
         if key not in self.orders:
             from shared.domain.errors import NotFound
+
             raise NotFound("OrderId", f"no order {order_id}")
         return key
 
@@ -363,20 +419,24 @@ class FakeMarketplace(_Failing):
 
     def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> list[MarketplaceOrder]:
         self._call("get_orders", updated_after)
-        found = sorted((o for o in self.orders.values() if o.updated_at and o.updated_at >= updated_after),
-                       key=lambda o: o.updated_at or updated_after)
-        return found[offset:offset + limit]
+        found = sorted(
+            (o for o in self.orders.values() if o.updated_at and o.updated_at >= updated_after),
+            key=lambda o: o.updated_at or updated_after,
+        )
+        return found[offset : offset + limit]
 
-    def set_status_to_packed_by_marketplace(self, order_item_ids: Sequence[str | int],
-                                            delivery_type: str = "dropship") -> dict[str, str]:
+    def set_status_to_packed_by_marketplace(
+        self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship"
+    ) -> dict[str, str]:
         self._call("set_status_to_packed_by_marketplace", list(order_item_ids))
         package = f"PKG{next(self.packages)}"
         for item_id in order_item_ids:
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "packed")
         return {str(i): package for i in order_item_ids}
 
-    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str,
-                                    delivery_type: str = "dropship") -> None:
+    def set_status_to_ready_to_ship(
+        self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
+    ) -> None:
         self._call("set_status_to_ready_to_ship", (list(order_item_ids), package_id))
         for item_id in order_item_ids:
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "ready_to_ship")
@@ -419,17 +479,26 @@ class FakeZort(_Failing):
 
 # --- the context ----------------------------------------------------------------------------------
 
-def fake_settings(retry_delays: tuple[int, ...] = (10, 60, 300, 1800, 7200),
-                  tenants: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None) -> Settings:
-    return Settings(storage=StorageSettings(None, None, None, None, None), marketplace_base_url="http://marketplace",
-                    oms_base_url="http://oms", zort_api_base_url="http://zort", tenants=tenants or {},
-                    retry_delays=retry_delays)
+
+def fake_settings(
+    retry_delays: tuple[int, ...] = (10, 60, 300, 1800, 7200),
+    tenants: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
+) -> Settings:
+    return Settings(
+        storage=StorageSettings(None, None, None, None, None),
+        marketplace_base_url="http://marketplace",
+        oms_base_url="http://oms",
+        zort_api_base_url="http://zort",
+        tenants=tenants or {},
+        retry_delays=retry_delays,
+    )
 
 
 @dataclass
 class FakeContext:
     """A `shared.ports.ServiceContext` of fakes. `configured` lists (system, tenant) pairs a tenant
     has settings for; any other asks NotConfigured, as the real composition root does."""
+
     settings: Settings
     clock: FakeClock
     events: FakeEventLog
@@ -469,12 +538,22 @@ class FakeContext:
         self.clock.sleep(seconds)
 
 
-def fake_context(*tenants: str, retry_delays: tuple[int, ...] = (10, 60, 300, 1800, 7200),
-                 now: datetime = T0, ready_to_ship: Iterable[str] = ()) -> FakeContext:
+def fake_context(
+    *tenants: str,
+    retry_delays: tuple[int, ...] = (10, 60, 300, 1800, 7200),
+    now: datetime = T0,
+    ready_to_ship: Iterable[str] = (),
+) -> FakeContext:
     """A context whose `tenants` (default: sope) have a marketplace, an OMS and ZORT; others have none."""
     tenants = tenants or ("sope",)
     clock = FakeClock(now)
     configured = {t: {"MARKETPLACE": {"USER_ID": "u"}, "OMS": {"TOKEN": "t"}, "ZORT": {"KEY1": "k"}} for t in tenants}
-    return FakeContext(settings=fake_settings(retry_delays, configured), clock=clock, events=FakeEventLog(clock),
-                       marketplaces={t: FakeMarketplace() for t in tenants}, omses={t: FakeOms() for t in tenants},
-                       zorts={t: FakeZort() for t in tenants}, ready_to_ship_tenants=set(ready_to_ship))
+    return FakeContext(
+        settings=fake_settings(retry_delays, configured),
+        clock=clock,
+        events=FakeEventLog(clock),
+        marketplaces={t: FakeMarketplace() for t in tenants},
+        omses={t: FakeOms() for t in tenants},
+        zorts={t: FakeZort() for t in tenants},
+        ready_to_ship_tenants=set(ready_to_ship),
+    )

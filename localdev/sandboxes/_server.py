@@ -9,14 +9,15 @@ real HTTP; its control routes live under `/_sandbox/`:
 - `POST /_sandbox/reset` clears faults, the request log and the sandbox's data.
 - `GET  /_sandbox/requests` lists the requests received (method, path, query, headers, body, status).
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
@@ -67,8 +68,12 @@ def fault_response(fault: Fault) -> Response:
 class SandboxApp:
     """WSGI app: control routes, fault injection and request logging around `handler`."""
 
-    def __init__(self, handler: Callable[[Request], Response], reset: Callable[[], None] = lambda: None,
-                 fault_hook: Callable[[Fault, Request], Response | None] | None = None):
+    def __init__(
+        self,
+        handler: Callable[[Request], Response],
+        reset: Callable[[], None] = lambda: None,
+        fault_hook: Callable[[Fault, Request], Response | None] | None = None,
+    ):
         self.handler = handler
         self.reset_data = reset
         self.fault_hook = fault_hook
@@ -91,14 +96,16 @@ class SandboxApp:
         else:
             response = self.handler(request)
         with self.state.lock:
-            self.state.requests.append({
-                "method": request.method,
-                "path": request.path,
-                "query": request.args.to_dict(flat=True),
-                "headers": {k.lower(): v for k, v in request.headers.items()},
-                "body": request.get_data(as_text=True),
-                "status": response.status_code,
-            })
+            self.state.requests.append(
+                {
+                    "method": request.method,
+                    "path": request.path,
+                    "query": request.args.to_dict(flat=True),
+                    "headers": {k.lower(): v for k, v in request.headers.items()},
+                    "body": request.get_data(as_text=True),
+                    "status": response.status_code,
+                }
+            )
         return response
 
     def control(self, request: Request) -> Response:
@@ -106,8 +113,14 @@ class SandboxApp:
         if action == "fail" and request.method == "POST":
             spec = request.get_json(force=True)
             with self.state.lock:
-                self.state.faults.append(Fault(str(spec.get("mode", "500")), int(spec.get("times", 1)), spec.get("match"),
-                                               float(spec.get("seconds", 1.0))))
+                self.state.faults.append(
+                    Fault(
+                        str(spec.get("mode", "500")),
+                        int(spec.get("times", 1)),
+                        spec.get("match"),
+                        float(spec.get("seconds", 1.0)),
+                    )
+                )
             return json_response({"ok": True})
         if action == "reset" and request.method == "POST":
             with self.state.lock:
@@ -130,7 +143,7 @@ class RunningServer:
         self.url = f"http://{host}:{self.port}"
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
 
-    def start(self) -> "RunningServer":
+    def start(self) -> RunningServer:
         self.thread.start()
         return self
 

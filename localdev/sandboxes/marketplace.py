@@ -1,4 +1,4 @@
-"""A local Falabella Seller Center: the checks of the real API and deterministic data for any id.
+r"""A local Falabella Seller Center: the checks of the real API and deterministic data for any id.
 
 Run it with ``python -m localdev.sandboxes.marketplace --port 7101 --key faco@thor.local=APIKEY
 --tenant faco@thor.local=faco``. Each seller user belongs to one storefront (tenant), as on the real
@@ -59,6 +59,7 @@ Faults injected with ``/_sandbox/fail`` answer like the marketplace: mode ``429`
 ErrorResponse E429 with HTTP 429 and ``Retry-After: 1``; ``500``/5xx give an ErrorResponse of type
 Platform, code 1000; ``timeout`` and ``malformed`` are the shared ones.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -83,10 +84,20 @@ REQUIRED_PARAMS = ("Action", "Timestamp", "UserID", "Version", "Signature")
 DELIVERY_TYPES = frozenset({"dropship", "pickup", "send_to_warehouse"})
 DEFAULT_TENANT = "facl"
 _TENANT_CURRENCIES = {"ar": "ARS", "co": "COP", "cl": "CLP", "pe": "PEN", "mx": "MXN"}
-ITEM_STATUSES = frozenset({
-    "pending", "ready_to_ship", "shipped", "delivered", "canceled", "failed_delivery",
-    "return_shipped_by_customer", "return_waiting_for_approval", "return_rejected", "returned",
-})
+ITEM_STATUSES = frozenset(
+    {
+        "pending",
+        "ready_to_ship",
+        "shipped",
+        "delivered",
+        "canceled",
+        "failed_delivery",
+        "return_shipped_by_customer",
+        "return_waiting_for_approval",
+        "return_rejected",
+        "returned",
+    }
+)
 _API_DATETIME = "%Y-%m-%d %H:%M:%S"
 _EPOCH = datetime(2024, 5, 1, 9, 0, 0, tzinfo=timezone.utc)
 """Orders are created from here on, one minute apart per id (modulo ~69 days)."""
@@ -122,6 +133,7 @@ class ApiError(Exception):
 
 
 # --- deterministic data ---------------------------------------------------------------------
+
 
 def _digest(text: str) -> int:
     return int.from_bytes(hashlib.sha256(text.encode("utf-8")).digest()[:8], "big")
@@ -217,6 +229,7 @@ def _parse_timestamp(raw: str | None, zone: ZoneInfo | None = None) -> datetime 
 
 # --- mutable state --------------------------------------------------------------------------
 
+
 @dataclass
 class ItemState:
     status: str = "pending"
@@ -224,9 +237,13 @@ class ItemState:
     tracking_code: str = ""
     package_id: str = ""
 
-    def packed(self, package_id: str, order_id: int) -> "ItemState":
-        return ItemState(self.status, self.shipment_provider or "Falabella Logística",
-                         self.tracking_code or f"FLX{order_id}{package_id[-4:]}", package_id)
+    def packed(self, package_id: str, order_id: int) -> ItemState:
+        return ItemState(
+            self.status,
+            self.shipment_provider or "Falabella Logística",
+            self.tracking_code or f"FLX{order_id}{package_id[-4:]}",
+            package_id,
+        )
 
 
 @dataclass
@@ -260,11 +277,17 @@ class MarketplaceState:
 
 # --- the marketplace ------------------------------------------------------------------------
 
+
 class Marketplace:
     """The request handler and its data; ``MarketplaceSandbox`` wraps it with the control routes."""
 
-    def __init__(self, api_keys: dict[str, str], max_skew_seconds: int, currencies: dict[str, str],
-                 tenants: dict[str, str] | None = None):
+    def __init__(
+        self,
+        api_keys: dict[str, str],
+        max_skew_seconds: int,
+        currencies: dict[str, str],
+        tenants: dict[str, str] | None = None,
+    ):
         self.api_keys = dict(api_keys)
         self.max_skew = timedelta(seconds=max_skew_seconds)
         self.currencies = dict(currencies)
@@ -301,8 +324,11 @@ class Marketplace:
         user_agent = request.headers.get("User-Agent", "")
         parts = user_agent.split("/")
         if len(parts) < 3 or not all(part.strip() for part in parts[:3]):
-            raise ApiError("E001", "Header User-Agent is mandatory as "
-                                   "Falabella_SellerId/Programming_language/programming_language_version")
+            raise ApiError(
+                "E001",
+                "Header User-Agent is mandatory as "
+                "Falabella_SellerId/Programming_language/programming_language_version",
+            )
         api_key = self.api_keys.get(params["UserID"])
         if api_key is None:
             raise ApiError("E009", "Access Denied")
@@ -353,13 +379,16 @@ class Marketplace:
             raise ApiError("E001", "Parameter SortBy must be created_at or updated_at")
         descending = (params.get("SortDirection") or "DESC").upper() == "DESC"
         with self.state.lock:
-            listed = [(order_id, when) for order_id, when in self.state.updated_at.items()
-                      if updated_after is None or when > updated_after]
+            listed = [
+                (order_id, when)
+                for order_id, when in self.state.updated_at.items()
+                if updated_after is None or when > updated_after
+            ]
             if sort_by == "updated_at":
                 listed.sort(key=lambda pair: (pair[1], pair[0]), reverse=descending)
             else:
                 listed.sort(key=lambda pair: (order_created_at(pair[0]), pair[0]), reverse=descending)
-            page = [self.order_payload(order_id, context) for order_id, _ in listed[offset:offset + limit]]
+            page = [self.order_payload(order_id, context) for order_id, _ in listed[offset : offset + limit]]
         body = {"Orders": {"Order": _quirk(page)} if page else [], "TotalCount": str(len(listed))}
         return "Orders", body
 
@@ -382,12 +411,18 @@ class Marketplace:
         if params.get("DeliveryType") not in DELIVERY_TYPES:
             raise ApiError("E024", f'"{params.get("DeliveryType", "")}" Invalid Delivery Type')
         if params.get("ShippingProvider") or params.get("TrackingNumber"):
-            raise ApiError("E091", "You are not allowed to set the shipment provider and tracking number and "
-                                   "the delivery type is wrong. Please use send_to_warehouse")
+            raise ApiError(
+                "E091",
+                "You are not allowed to set the shipment provider and tracking number and "
+                "the delivery type is wrong. Please use send_to_warehouse",
+            )
         if len({order_id for _, order_id, _ in located}) > 1:
             raise ApiError("E029", "Order items must be from the same order")
-        blocked = [item_id for item_id, order_id, index in located
-                   if self.state.item(order_id, index).status not in ("pending", "ready_to_ship")]
+        blocked = [
+            item_id
+            for item_id, order_id, index in located
+            if self.state.item(order_id, index).status not in ("pending", "ready_to_ship")
+        ]
         if blocked:
             raise ApiError("E073", f"All order items must have status Pending or Ready To Ship. ({', '.join(blocked)})")
         return located
@@ -396,14 +431,27 @@ class Marketplace:
         with self.state.lock:
             located = self._one_order_items(params)
             order_id = located[0][1]
-            package_id = next((self.state.item(order_id, index).package_id for _, _, index in located
-                               if self.state.item(order_id, index).package_id), None)
+            package_id = next(
+                (
+                    self.state.item(order_id, index).package_id
+                    for _, _, index in located
+                    if self.state.item(order_id, index).package_id
+                ),
+                None,
+            )
             package_id = package_id or self.state.new_package(order_id)
             for item_id, _, index in located:
                 self.state.items[item_id] = self.state.item(order_id, index).packed(package_id, order_id)
             self.state.touch(order_id, datetime.now(timezone.utc).replace(microsecond=0))
-        rows = [{"OrderItemId": item_id, "PurchaseOrderId": str(order_id), "PurchaseOrderNumber": str(200_000_000 + order_id),
-                 "PackageId": package_id} for item_id, _, _ in located]
+        rows = [
+            {
+                "OrderItemId": item_id,
+                "PurchaseOrderId": str(order_id),
+                "PurchaseOrderNumber": str(200_000_000 + order_id),
+                "PackageId": package_id,
+            }
+            for item_id, _, _ in located
+        ]
         return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
 
     def set_status_to_ready_to_ship(self, params: dict, context: dict) -> tuple[str, dict]:
@@ -417,11 +465,18 @@ class Marketplace:
             now = datetime.now(timezone.utc).replace(microsecond=0)
             for item_id, order_id, index in located:
                 current = self.state.item(order_id, index)
-                self.state.items[item_id] = ItemState("ready_to_ship", current.shipment_provider,
-                                                      current.tracking_code, current.package_id)
+                self.state.items[item_id] = ItemState(
+                    "ready_to_ship", current.shipment_provider, current.tracking_code, current.package_id
+                )
                 self.state.touch(order_id, now)
-        rows = [{"OrderItemId": item_id, "PurchaseOrderId": str(order_id), "PurchaseOrderNumber": str(200_000_000 + order_id)}
-                for item_id, order_id, _ in located]
+        rows = [
+            {
+                "OrderItemId": item_id,
+                "PurchaseOrderId": str(order_id),
+                "PurchaseOrderNumber": str(200_000_000 + order_id),
+            }
+            for item_id, order_id, _ in located
+        ]
         return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
 
     # payloads ------------------------------------------------------------------------------
@@ -433,28 +488,32 @@ class Marketplace:
             sku = item_sku(order_id, index)
             facts = product_facts(sku)
             state = self.state.item(order_id, index)
-            rows.append({
-                "OrderItemId": str(order_id * 10 + index),
-                "OrderId": str(order_id),
-                "Name": facts["name"],
-                "Sku": sku,
-                "ShopSku": f"{sku}-{_digest(sku) % 10_000_000:07d}",
-                "ShippingType": "Dropshipping",
-                "ItemPrice": _money(facts["price"]),
-                "PaidPrice": _money(facts["price"]),
-                "Currency": context["currency"],
-                "TaxAmount": "0.00",
-                "ShippingAmount": "0.00",
-                "VoucherAmount": "0.00",
-                "VoucherCode": "",
-                "Status": state.status,
-                "ShipmentProvider": state.shipment_provider,
-                "TrackingCode": state.tracking_code,
-                "PackageId": state.package_id,
-                "PromisedShippingTime": _date(created + timedelta(days=2), context["zone"]),
-                "CreatedAt": _date(created, context["zone"]),
-                "UpdatedAt": _date(self.state.updated_at.get(order_id, created + timedelta(minutes=5)), context["zone"]),
-            })
+            rows.append(
+                {
+                    "OrderItemId": str(order_id * 10 + index),
+                    "OrderId": str(order_id),
+                    "Name": facts["name"],
+                    "Sku": sku,
+                    "ShopSku": f"{sku}-{_digest(sku) % 10_000_000:07d}",
+                    "ShippingType": "Dropshipping",
+                    "ItemPrice": _money(facts["price"]),
+                    "PaidPrice": _money(facts["price"]),
+                    "Currency": context["currency"],
+                    "TaxAmount": "0.00",
+                    "ShippingAmount": "0.00",
+                    "VoucherAmount": "0.00",
+                    "VoucherCode": "",
+                    "Status": state.status,
+                    "ShipmentProvider": state.shipment_provider,
+                    "TrackingCode": state.tracking_code,
+                    "PackageId": state.package_id,
+                    "PromisedShippingTime": _date(created + timedelta(days=2), context["zone"]),
+                    "CreatedAt": _date(created, context["zone"]),
+                    "UpdatedAt": _date(
+                        self.state.updated_at.get(order_id, created + timedelta(minutes=5)), context["zone"]
+                    ),
+                }
+            )
         return rows
 
     def order_payload(self, order_id: int, context: dict) -> dict:
@@ -523,17 +582,19 @@ class Marketplace:
             "Brand": facts["brand"],
             "PrimaryCategory": facts["category"],
             "Description": "",
-            "BusinessUnits": {"BusinessUnit": {
-                "BusinessUnit": "Falabella",
-                "OperatorCode": context["operator_code"].lower(),
-                "Price": _money(facts["price"]),
-                "SpecialPrice": "",
-                "SpecialFromDate": "",
-                "SpecialToDate": "",
-                "Stock": str(facts["stock"]),
-                "Status": "active",
-                "IsPublished": "1",
-            }},
+            "BusinessUnits": {
+                "BusinessUnit": {
+                    "BusinessUnit": "Falabella",
+                    "OperatorCode": context["operator_code"].lower(),
+                    "Price": _money(facts["price"]),
+                    "SpecialPrice": "",
+                    "SpecialFromDate": "",
+                    "SpecialToDate": "",
+                    "Stock": str(facts["stock"]),
+                    "Status": "active",
+                    "IsPublished": "1",
+                }
+            },
         }
 
     # control -------------------------------------------------------------------------------
@@ -550,8 +611,9 @@ class Marketplace:
         with self.state.lock:
             for item_id, order_id, index in located:
                 current = self.state.item(order_id, index)
-                self.state.items[item_id] = ItemState(status, current.shipment_provider,
-                                                      current.tracking_code, current.package_id)
+                self.state.items[item_id] = ItemState(
+                    status, current.shipment_provider, current.tracking_code, current.package_id
+                )
                 self.state.touch(order_id, now)
         return json_response({"ok": True, "order_item_ids": [item_id for item_id, _, _ in located]})
 
@@ -643,8 +705,12 @@ class MarketplaceSandbox(SandboxApp):
         return route(spec)
 
 
-def create_app(api_keys: dict[str, str], max_skew_seconds: int = 300,
-               currencies: dict[str, str] | None = None, tenants: dict[str, str] | None = None) -> SandboxApp:
+def create_app(
+    api_keys: dict[str, str],
+    max_skew_seconds: int = 300,
+    currencies: dict[str, str] | None = None,
+    tenants: dict[str, str] | None = None,
+) -> SandboxApp:
     """The marketplace sandbox. ``api_keys`` maps UserID → API key; ``tenants`` maps UserID → its
     storefront (time zone, operator code, currency; default ``facl``); ``currencies`` maps UserID →
     the currency its items are sold in (default the storefront country's)."""
@@ -664,18 +730,40 @@ def _pair(text: str) -> tuple[str, str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Local Falabella Seller Center sandbox")
     parser.add_argument("--port", type=int, default=7101)
-    parser.add_argument("--key", type=_pair, action="append", default=[], metavar="USERID=APIKEY",
-                        help="a seller user and its API key (repeatable)")
-    parser.add_argument("--currency", type=_pair, action="append", default=[], metavar="USERID=CURRENCY",
-                        help="currency of a user's items, e.g. faco@thor.local=COP (default CLP)")
-    parser.add_argument("--tenant", type=_pair, action="append", default=[], metavar="USERID=TENANT",
-                        help="storefront of a user, e.g. faco@thor.local=faco (default facl)")
+    parser.add_argument(
+        "--key",
+        type=_pair,
+        action="append",
+        default=[],
+        metavar="USERID=APIKEY",
+        help="a seller user and its API key (repeatable)",
+    )
+    parser.add_argument(
+        "--currency",
+        type=_pair,
+        action="append",
+        default=[],
+        metavar="USERID=CURRENCY",
+        help="currency of a user's items, e.g. faco@thor.local=COP (default CLP)",
+    )
+    parser.add_argument(
+        "--tenant",
+        type=_pair,
+        action="append",
+        default=[],
+        metavar="USERID=TENANT",
+        help="storefront of a user, e.g. faco@thor.local=faco (default facl)",
+    )
     parser.add_argument("--max-skew", type=int, default=300, help="accepted Timestamp skew in seconds")
     args = parser.parse_args(argv)
     if not args.key:
         parser.error("give at least one --key USERID=APIKEY")
-    app = create_app(dict(args.key), args.max_skew, {user: cur.upper() for user, cur in args.currency},
-                     {user: tenant.lower() for user, tenant in args.tenant})
+    app = create_app(
+        dict(args.key),
+        args.max_skew,
+        {user: cur.upper() for user, cur in args.currency},
+        {user: tenant.lower() for user, tenant in args.tenant},
+    )
     serve_forever(app, args.port, "marketplace")
 
 

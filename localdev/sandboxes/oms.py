@@ -37,6 +37,7 @@ in the body (the reference's samples for the last two have none).
 Control route added to `_server`'s: ``GET /_sandbox/orders`` → ``{"count": n, "orders":
 [{"tenant": "faco", "order": {...}}]}``; ``POST /_sandbox/reset`` also forgets the orders.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -58,17 +59,42 @@ ENTRIES_PATH = "/api/v1/orders/entries"
 
 # --- the order schema (seeds/002), strict: JSON types as documented, no unknown fields ---------
 
-OrderStatus = Literal["AWAITING_PAYMENT", "AWAITING_PICKUP", "AWAITING_SHIPMENT", "CANCELLED", "COMPLETE",
-                      "CREATED", "DECLINED", "DISPUTED", "IN_PROGRESS", "MANUAL_VERIFY", "OTHER",
-                      "PARTIALLY_RETURNED", "PARTIALLY_SHIPPED", "RETURNED", "SHIPPED"]
-PaymentStatus = Literal["AUTHORIZED", "DECLINED", "FRAUD_DETECTED", "MANUAL_VERIFY", "NOT_PAID", "OTHER", "PAID",
-                        "PARTIALLY_PAID", "PARTIALLY_REFUNDED", "REFUNDED", "VOIDED"]
+OrderStatus = Literal[
+    "AWAITING_PAYMENT",
+    "AWAITING_PICKUP",
+    "AWAITING_SHIPMENT",
+    "CANCELLED",
+    "COMPLETE",
+    "CREATED",
+    "DECLINED",
+    "DISPUTED",
+    "IN_PROGRESS",
+    "MANUAL_VERIFY",
+    "OTHER",
+    "PARTIALLY_RETURNED",
+    "PARTIALLY_SHIPPED",
+    "RETURNED",
+    "SHIPPED",
+]
+PaymentStatus = Literal[
+    "AUTHORIZED",
+    "DECLINED",
+    "FRAUD_DETECTED",
+    "MANUAL_VERIFY",
+    "NOT_PAID",
+    "OTHER",
+    "PAID",
+    "PARTIALLY_PAID",
+    "PARTIALLY_REFUNDED",
+    "REFUNDED",
+    "VOIDED",
+]
 DeliveryStatus = Literal["DELIVERED", "IN_PROCESS", "PARTIALLY_SHIPPED", "READY_TO_SHIP", "SHIPPED"]
 ShippingState = Literal["CREATED", "DELIVERED", "OTHER", "PACKED", "PICKED", "READY_FOR_SHIPPING", "SHIPPED"]
 Channel = Literal["MOBILE", "OTHER", "POS", "WEB"]
 
-Cents = int | None      # every …InCent / …Cent field: an integer (strict: 12.0 is refused)
-Number = float | None   # decimals: a JSON number (an integer is a number too; "12.5" is not)
+Cents = int | None  # every …InCent / …Cent field: an integer (strict: 12.0 is refused)
+Number = float | None  # decimals: a JSON number (an integer is a number too; "12.5" is not)
 Text = str | None
 When = datetime | None  # ISO 8601 text, e.g. 2022-06-27T14:39:07.843Z
 
@@ -223,7 +249,7 @@ class OrderIn(_Schema):
     shippingCostExTaxInCent: Cents = None
     shippingCostInCent: Cents = None
     shippingCostIncTax: Number = None
-    shippingCostIncTaxCent: Cents = None   # sic: the reference's name
+    shippingCostIncTaxCent: Cents = None  # sic: the reference's name
     shippingState: ShippingState = None
     taxCategoryCode: Text = None
     taxIncluded: bool | None = None
@@ -310,6 +336,7 @@ def _message(error: dict) -> str:
 
 # --- storage ------------------------------------------------------------------------------------
 
+
 def _now() -> str:
     moment = datetime.now(timezone.utc)
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
@@ -335,8 +362,12 @@ def _merge_list(current: list[dict], incoming: list[dict], key: str, merge_item)
 
 
 def _merge_shipment(current: dict, incoming: dict) -> dict:
-    lines = _merge_list(current.get("shipmentLines") or [], incoming.get("shipmentLines") or [], "entryRef",
-                        lambda old, new: {**old, **new})
+    lines = _merge_list(
+        current.get("shipmentLines") or [],
+        incoming.get("shipmentLines") or [],
+        "entryRef",
+        lambda old, new: {**old, **new},
+    )
     return {**current, **incoming, "shipmentLines": lines}
 
 
@@ -365,8 +396,9 @@ def _stamp(order: dict) -> dict:
         shipment.update(orderId=order_id, orderRef=order_ref)
         for line in shipment.get("shipmentLines") or []:
             line.setdefault("id", _new_id())
-            line.update(orderId=order_id, orderRef=order_ref, shipmentId=shipment["id"],
-                        shipmentRef=shipment.get("shipmentRef"))
+            line.update(
+                orderId=order_id, orderRef=order_ref, shipmentId=shipment["id"], shipmentRef=shipment.get("shipmentRef")
+            )
     order["updated_at"] = _now()
     return order
 
@@ -380,7 +412,7 @@ class OrderStore:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.orders: dict[str, dict[str, dict]] = {}   # tenant → id → order
+        self.orders: dict[str, dict[str, dict]] = {}  # tenant → id → order
 
     def _find(self, tenant: str, order_id: str | None, order_ref: str | None) -> dict | None:
         orders = self.orders.get(tenant, {})
@@ -422,24 +454,35 @@ class OrderStore:
             order = self._find(tenant, order_id, order_ref)
             if order is None:
                 return None
-            order["orderLines"] = _merge_list(order.get("orderLines") or [], [line], "entryRef",
-                                              lambda old, new: {**old, **new})
+            order["orderLines"] = _merge_list(
+                order.get("orderLines") or [], [line], "entryRef", lambda old, new: {**old, **new}
+            )
             _stamp(order)
             ref = line.get("entryRef")
-            stored = next((l for l in order["orderLines"] if ref is not None and l.get("entryRef") == ref),
-                          order["orderLines"][-1])
+            stored = next(
+                (l for l in order["orderLines"] if ref is not None and l.get("entryRef") == ref),
+                order["orderLines"][-1],
+            )
             return copy.deepcopy(stored)
 
-    def update_entry(self, tenant: str, line: dict, *, line_id: str | None = None, order_ref: str | None = None,
-                     entry_ref: str | None = None) -> dict | None:
+    def update_entry(
+        self,
+        tenant: str,
+        line: dict,
+        *,
+        line_id: str | None = None,
+        order_ref: str | None = None,
+        entry_ref: str | None = None,
+    ) -> dict | None:
         """The merged line found by its id, or by its order's orderRef and its entryRef; None if absent."""
         with self.lock:
             for order in self.orders.get(tenant, {}).values():
                 if order_ref is not None and order.get("orderRef") != order_ref:
                     continue
                 for position, current in enumerate(order.get("orderLines") or []):
-                    if (line_id and current.get("id") == line_id) or \
-                            (not line_id and entry_ref and current.get("entryRef") == entry_ref):
+                    if (line_id and current.get("id") == line_id) or (
+                        not line_id and entry_ref and current.get("entryRef") == entry_ref
+                    ):
                         changes = {k: v for k, v in line.items() if k not in ("id", "orderId", "orderRef")}
                         order["orderLines"][position] = {**current, **changes}
                         _stamp(order)
@@ -448,8 +491,11 @@ class OrderStore:
 
     def all(self) -> list[dict]:
         with self.lock:
-            return [{"tenant": tenant, "order": copy.deepcopy(order)}
-                    for tenant, orders in self.orders.items() for order in orders.values()]
+            return [
+                {"tenant": tenant, "order": copy.deepcopy(order)}
+                for tenant, orders in self.orders.items()
+                for order in orders.values()
+            ]
 
     def clear(self) -> None:
         with self.lock:
@@ -457,6 +503,7 @@ class OrderStore:
 
 
 # --- HTTP ---------------------------------------------------------------------------------------
+
 
 def _error(status: int, error: str, message: str, field: str | None = None, **extra) -> Response:
     body = {"status": status, "error": error, "message": message, **({"field": field} if field else {}), **extra}
@@ -525,7 +572,7 @@ class OmsSandbox:
         if route is not None:
             return route(request, tenant)
         if path.startswith(ENTRIES_PATH + "/") and request.method == "PUT":
-            return self.update_entry(request, tenant, path[len(ENTRIES_PATH) + 1:])
+            return self.update_entry(request, tenant, path[len(ENTRIES_PATH) + 1 :])
         if any(known == path for known, _ in routes):
             return _error(405, "Method not allowed", f"{request.method} is not allowed on {path}")
         return _error(404, "Not found", f"no route {path}")
@@ -591,8 +638,13 @@ class OmsSandbox:
         body.pop("id", None)
         order = self.store.create(tenant, body)
         if order is None:
-            return _error(400, "Bad request", f"an order with orderRef {body['orderRef']!r} already exists",
-                          "orderRef", code="DUPLICATE_ORDER_REF")
+            return _error(
+                400,
+                "Bad request",
+                f"an order with orderRef {body['orderRef']!r} already exists",
+                "orderRef",
+                code="DUPLICATE_ORDER_REF",
+            )
         return json_response(order, 201)
 
     def update_order(self, request: Request, tenant: str) -> Response:
@@ -606,8 +658,9 @@ class OmsSandbox:
         try:
             order = self.store.update(tenant, order_id, order_ref, body)
         except DuplicateRef as exc:
-            return _error(400, "Bad request", f"orderRef {exc} belongs to another order", "orderRef",
-                          code="DUPLICATE_ORDER_REF")
+            return _error(
+                400, "Bad request", f"orderRef {exc} belongs to another order", "orderRef", code="DUPLICATE_ORDER_REF"
+            )
         if order is None:
             return _error(404, "Not found", f"no order {order_id or order_ref}")
         return json_response(order)
@@ -642,8 +695,14 @@ def _token_pair(text: str) -> tuple[str, str]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Local OMS Order API sandbox")
     parser.add_argument("--port", type=int, default=7102)
-    parser.add_argument("--token", action="append", type=_token_pair, default=[], metavar="TOKEN=TENANTHEADER",
-                        help="a bearer token and the X-TWC-Tenant it is valid for (repeatable)")
+    parser.add_argument(
+        "--token",
+        action="append",
+        type=_token_pair,
+        default=[],
+        metavar="TOKEN=TENANTHEADER",
+        help="a bearer token and the X-TWC-Tenant it is valid for (repeatable)",
+    )
     args = parser.parse_args(argv)
     tokens = dict(args.token) or {f"local-oms-{tenant}": tenant for tenant in TENANTS}
     serve_forever(create_app(tokens), args.port, "OMS")

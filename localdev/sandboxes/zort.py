@@ -31,6 +31,7 @@ Faults injected with ``/_sandbox/fail`` are the shared ones (``500``/``429``/``t
 ``send_webhook`` POSTs an event to Thor the way ZORT's reference describes, and ``SEED_EXAMPLES``
 holds the reference's example payload of each of the 23 events.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -38,7 +39,7 @@ import base64
 import hmac
 import json
 import threading
-from typing import Mapping
+from collections.abc import Mapping
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -188,9 +189,21 @@ def _auth_headers(style: str, key1: str, key2: str, key3: str) -> dict[str, str]
     return {"Authorization": f"Basic {token}", "key1": key1, "key2": key2, "key3": key3}
 
 
-def send_webhook(thor_url: str, method: str | None, payload: object, key1: str, key2: str = "", key3: str = "", *,
-                 as_form: bool = True, query: dict | None = None, timeout=10, auth: str = "basic",
-                 body: str | None = None, http_method: str = "POST") -> requests.Response:
+def send_webhook(
+    thor_url: str,
+    method: str | None,
+    payload: object,
+    key1: str,
+    key2: str = "",
+    key3: str = "",
+    *,
+    as_form: bool = True,
+    query: dict | None = None,
+    timeout=10,
+    auth: str = "basic",
+    body: str | None = None,
+    http_method: str = "POST",
+) -> requests.Response:
     """Call ``thor_url`` as ZORT does.
 
     ``method`` and ``query`` (``id``, ``number``, ``paymentstatus``…) join the URL's own query
@@ -287,7 +300,8 @@ _LINES = """[
     }
   ]"""
 
-_ORDER = """{
+_ORDER = (
+    """{
   "id": 1234,
   "number": "SO-0001",
   "orderdate": "/Date(1644944400000)/",
@@ -321,7 +335,9 @@ _ORDER = """{
   "paymentstatus": "Paid",
   "status": "Success",
   "isCOD": false
-}""" % _LINES
+}"""
+    % _LINES
+)
 
 _ORDER_TRACKING = """[
   {
@@ -336,7 +352,8 @@ _ORDER_DELETE = """{
   "number": "SO-0001"
 }"""
 
-_PURCHASE = """{
+_PURCHASE = (
+    """{
   "id": 1234,
   "number": "PO-0001",
   "purchaseorderdate": "/Date(1644944400000)/",
@@ -357,14 +374,17 @@ _PURCHASE = """{
   "paymentamount": 150,
   "paymentstatus": "Paid",
   "status": "Success"
-}""" % _LINES
+}"""
+    % _LINES
+)
 
 _PURCHASE_DELETE = """{
   "id": 1234,
   "number": "PO-0001"
 }"""
 
-_RETURN_ORDER = """{
+_RETURN_ORDER = (
+    """{
   "id": 1234,
   "number": "CN-0001",
   "returnorderdate": "/Date(1644944400000)/",
@@ -386,14 +406,17 @@ _RETURN_ORDER = """{
   "paymentstatus": "Paid",
   "status": "Success",
   "referenceid": 2345
-}""" % _LINES
+}"""
+    % _LINES
+)
 
 _RETURN_ORDER_DELETE = """{
   "id": 1234,
   "number": "CN-0001"
 }"""
 
-_RETURN_PURCHASE = """{
+_RETURN_PURCHASE = (
+    """{
   "id": 1234,
   "number": "DN-0001",
   "returnpurchaseorderdate": "/Date(1644944400000)/",
@@ -415,7 +438,9 @@ _RETURN_PURCHASE = """{
   "paymentstatus": "Paid",
   "status": "Success",
   "referenceid": 2345
-}""" % _LINES
+}"""
+    % _LINES
+)
 
 _RETURN_PURCHASE_DELETE = """{
   "id": 1234,
@@ -476,6 +501,7 @@ parse), so mutating one does not change another. Copy before mutating all the sa
 
 # --- command line ------------------------------------------------------------------------------
 
+
 def _store(text: str) -> tuple[str, tuple[str, str]]:
     """``NAME=APIKEY:APISECRET``; split at the first ``=`` and then the first ``:`` (API keys are
     base64 and may end in ``=``; store names are e-mail addresses or slugs)."""
@@ -489,8 +515,14 @@ def _store(text: str) -> tuple[str, tuple[str, str]]:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="Local ZORT v4 API sandbox (webhook settings)")
     parser.add_argument("--port", type=int, default=7103)
-    parser.add_argument("--store", type=_store, action="append", default=[], metavar="NAME=APIKEY:APISECRET",
-                        help="a store and its API key and secret (repeatable)")
+    parser.add_argument(
+        "--store",
+        type=_store,
+        action="append",
+        default=[],
+        metavar="NAME=APIKEY:APISECRET",
+        help="a store and its API key and secret (repeatable)",
+    )
     args = parser.parse_args(argv)
     if not args.store:
         parser.error("give at least one --store NAME=APIKEY:APISECRET")

@@ -4,6 +4,7 @@ A checkpoint is a position in time and the summary of the run that reached it. T
 moves backwards: a save keeps the later of the stored and the given position, under the ETag it
 read, so two runs saving at once cannot undo each other.
 """
+
 from __future__ import annotations
 
 import json
@@ -27,8 +28,13 @@ def _from_entity(entity) -> Checkpoint:
         summary = json.loads(entity.get("summary") or "{}")
     except ValueError:
         summary = {}
-    return Checkpoint(name=entity["PartitionKey"], key=entity["RowKey"], position=entity.get("position"),
-                      summary=summary if isinstance(summary, dict) else {}, updated_at=entity.get("updatedAt"))
+    return Checkpoint(
+        name=entity["PartitionKey"],
+        key=entity["RowKey"],
+        position=entity.get("position"),
+        summary=summary if isinstance(summary, dict) else {},
+        updated_at=entity.get("updatedAt"),
+    )
 
 
 def _summary_text(summary: dict) -> str:
@@ -77,8 +83,12 @@ class CheckpointStore:
                     if current is None:
                         self.table.create_entity(entity)
                     else:
-                        self.table.update_entity(entity, mode=UpdateMode.REPLACE, etag=current.metadata["etag"],
-                                                 match_condition=MatchConditions.IfNotModified)
+                        self.table.update_entity(
+                            entity,
+                            mode=UpdateMode.REPLACE,
+                            etag=current.metadata["etag"],
+                            match_condition=MatchConditions.IfNotModified,
+                        )
                 except (ResourceExistsError, ResourceModifiedError, ResourceNotFoundError):
                     continue  # someone else saved meanwhile: read again and keep the later position
             return Checkpoint(name=name, key=key, position=kept, summary=summary, updated_at=now)

@@ -6,6 +6,7 @@ owner's own or has expired; of two workers taking it at once, one write fails (4
 worker does not have it. Releasing deletes it under the ETag the taker got, so a claim someone else
 took over after it expired is left alone.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -41,8 +42,12 @@ class ClaimStore:
             if current.get("owner") != owner and current.get("until") and current["until"] > now:
                 return None
             try:
-                return self.table.update_entity(entity, mode=UpdateMode.REPLACE, etag=current.metadata["etag"],
-                                                match_condition=MatchConditions.IfNotModified)["etag"]
+                return self.table.update_entity(
+                    entity,
+                    mode=UpdateMode.REPLACE,
+                    etag=current.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )["etag"]
             except (ResourceModifiedError, ResourceNotFoundError):
                 return None
 

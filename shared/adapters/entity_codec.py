@@ -1,4 +1,5 @@
 """Large text in Table entities: a string property holds at most 32K characters (64 KiB)."""
+
 from __future__ import annotations
 
 import zlib
@@ -17,7 +18,7 @@ def pack_text(name: str, text: str) -> dict:
     if len(text) <= CHUNK_CHARS:
         return {name: text}
     packed = zlib.compress(text.encode("utf-8"), 6)
-    chunks = [packed[i:i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)]
+    chunks = [packed[i : i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)]
     if len(chunks) > MAX_CHUNKS:
         raise TooLargeToStore(f"{name} is too large to store ({len(packed)} bytes compressed)")
     fields = {f"{name}_z{i}": chunk for i, chunk in enumerate(chunks)}

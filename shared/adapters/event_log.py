@@ -1,17 +1,23 @@
 """The inbound event log (Table `ThorEvents`): PartitionKey tenant, RowKey event id."""
+
 from __future__ import annotations
 
 import json
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
-from typing import Iterable
 
 from azure.core import MatchConditions
 from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
 from azure.data.tables import UpdateMode
 
 from shared.adapters.entity_codec import pack_text, unpack_text
-from shared.adapters.storage import (EVENTS_TABLE, Storage, once_more_on_broken_connection, storage_deadline,
-                                     storage_errors)
+from shared.adapters.storage import (
+    EVENTS_TABLE,
+    Storage,
+    once_more_on_broken_connection,
+    storage_deadline,
+    storage_errors,
+)
 from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, EventStatus, InboundEvent
 
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a dueBy already past: "nobody has it in hand"
@@ -97,8 +103,10 @@ class EventLog:
         duplicate delivery queues it."""
         due_by = datetime.now(timezone.utc) + QUEUE_GRACE if queued else NEVER
         with storage_errors(), storage_deadline(MARK_SECONDS):
-            self.table.update_entity({"PartitionKey": event.tenant, "RowKey": event.event_id, "dueBy": due_by,
-                                      "claimedBy": ""}, mode=UpdateMode.MERGE)
+            self.table.update_entity(
+                {"PartitionKey": event.tenant, "RowKey": event.event_id, "dueBy": due_by, "claimedBy": ""},
+                mode=UpdateMode.MERGE,
+            )
         event.due_by = due_by
 
     def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]:
@@ -121,23 +129,40 @@ class EventLog:
                 return event, False
             due_by = now + timedelta(seconds=seconds)
             try:
-                self.table.update_entity({"PartitionKey": tenant, "RowKey": event_id, "claimedBy": owner,
-                                          "dueBy": due_by}, mode=UpdateMode.MERGE,
-                                         etag=entity.metadata["etag"], match_condition=MatchConditions.IfNotModified)
+                self.table.update_entity(
+                    {"PartitionKey": tenant, "RowKey": event_id, "claimedBy": owner, "dueBy": due_by},
+                    mode=UpdateMode.MERGE,
+                    etag=entity.metadata["etag"],
+                    match_condition=MatchConditions.IfNotModified,
+                )
             except (ResourceModifiedError, ResourceNotFoundError):
                 return event, False
         event.claimed_by, event.due_by = owner, due_by
         return event, True
 
-    def set_status(self, event: InboundEvent, status: EventStatus, *, reason: str | None = None,
-                   outcome: str | None = None, attempts: int | None = None,
-                   internal_order_id: str | None = None, due_in: float = 0) -> None:
+    def set_status(
+        self,
+        event: InboundEvent,
+        status: EventStatus,
+        *,
+        reason: str | None = None,
+        outcome: str | None = None,
+        attempts: int | None = None,
+        internal_order_id: str | None = None,
+        due_in: float = 0,
+    ) -> None:
         """Merges the new state into the stored event (status, reason, outcome, attempts) and
         releases its claim; a received event is due again `due_in` seconds from now (+ grace)."""
         now = datetime.now(timezone.utc)
-        patch = {"PartitionKey": event.tenant, "RowKey": event.event_id, "status": status.value,
-                 "updatedAt": now, "reason": (reason or "")[:4000], "claimedBy": "",
-                 "dueBy": now + timedelta(seconds=due_in) + QUEUE_GRACE}
+        patch = {
+            "PartitionKey": event.tenant,
+            "RowKey": event.event_id,
+            "status": status.value,
+            "updatedAt": now,
+            "reason": (reason or "")[:4000],
+            "claimedBy": "",
+            "dueBy": now + timedelta(seconds=due_in) + QUEUE_GRACE,
+        }
         if outcome is not None:
             patch["outcome"] = outcome[:4000]
         if attempts is not None:
@@ -151,8 +176,15 @@ class EventLog:
         if outcome is not None:
             event.outcome = outcome
 
-    def _query(self, *, tenant: str | None = None, statuses: Iterable[EventStatus] = (),
-               since: datetime | None = None, until: datetime | None = None, select: list[str] | None = None):
+    def _query(
+        self,
+        *,
+        tenant: str | None = None,
+        statuses: Iterable[EventStatus] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        select: list[str] | None = None,
+    ):
         """Entities matching the filters (all of them when there is none), page by page."""
         clauses, params = [], {}
         if tenant:
@@ -175,8 +207,15 @@ class EventLog:
             return self.table.query_entities(" and ".join(clauses), parameters=params, select=select)
         return self.table.list_entities(select=select)
 
-    def list(self, *, tenant: str | None = None, statuses: Iterable[EventStatus] = (),
-             since: datetime | None = None, until: datetime | None = None, limit: int = 1000) -> list[InboundEvent]:
+    def list(
+        self,
+        *,
+        tenant: str | None = None,
+        statuses: Iterable[EventStatus] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[InboundEvent]:
         events = []
         with storage_errors():
             for entity in self._query(tenant=tenant, statuses=statuses, since=since, until=until):
@@ -188,8 +227,9 @@ class EventLog:
     def for_order(self, tenant: str, internal_order_id: str) -> list[InboundEvent]:
         """The tenant's events tied to this order (webhooks, ZORT events, refunds, reconciliation)."""
         with storage_errors():
-            entities = self.table.query_entities("PartitionKey eq @t and internalOrderId eq @o",
-                                                 parameters={"t": tenant, "o": internal_order_id})
+            entities = self.table.query_entities(
+                "PartitionKey eq @t and internalOrderId eq @o", parameters={"t": tenant, "o": internal_order_id}
+            )
             return sorted((_from_entity(e) for e in entities), key=lambda e: e.received_at)
 
     def count_by_status(self, tenant: str | None = None, since: datetime | None = None) -> dict[str, dict[str, int]]:

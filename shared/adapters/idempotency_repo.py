@@ -1,4 +1,5 @@
 """Remembered answers for `Idempotency-Key` requests (Table `ThorIdempotency`)."""
+
 from __future__ import annotations
 
 import hashlib
@@ -32,16 +33,18 @@ class IdempotencyRepository:
     def add(self, tenant: str, key: str, record: dict) -> bool:
         with storage_errors():
             try:
-                self.table.create_entity({"PartitionKey": tenant, "RowKey": _row_key(key),
-                                          "record": json.dumps(record, default=str)})
+                self.table.create_entity(
+                    {"PartitionKey": tenant, "RowKey": _row_key(key), "record": json.dumps(record, default=str)}
+                )
                 return True
             except ResourceExistsError:
                 return False
 
     def replace(self, tenant: str, key: str, record: dict) -> None:
         with storage_errors():
-            self.table.upsert_entity({"PartitionKey": tenant, "RowKey": _row_key(key),
-                                      "record": json.dumps(record, default=str)})
+            self.table.upsert_entity(
+                {"PartitionKey": tenant, "RowKey": _row_key(key), "record": json.dumps(record, default=str)}
+            )
 
     def delete(self, tenant: str, key: str) -> None:
         with storage_errors():

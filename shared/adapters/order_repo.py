@@ -3,6 +3,7 @@
 Saves are conditional on the ETag read (optimistic concurrency): a concurrent writer makes the
 save raise `ConcurrentUpdate`, and the service retries on fresh data. No lost update.
 """
+
 from __future__ import annotations
 
 from azure.core import MatchConditions
@@ -60,8 +61,9 @@ class OrderRepository:
     def save(self, order: Order, etag: str) -> str:
         with storage_errors():
             try:
-                return self.table.update_entity(_to_entity(order), mode=UpdateMode.REPLACE, etag=etag,
-                                                match_condition=MatchConditions.IfNotModified)["etag"]
+                return self.table.update_entity(
+                    _to_entity(order), mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
+                )["etag"]
             except (ResourceModifiedError, ResourceNotFoundError) as error:
                 raise ConcurrentUpdate(order.internal_order_id) from error
 

@@ -3,6 +3,7 @@
 Many products are written with batch transactions (≤ 100 entities, one partition each), so a
 1,000-SKU event costs about ten Table requests, not a thousand.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -16,8 +17,19 @@ from shared.adapters.storage import PRODUCTS_TABLE, Storage, storage_errors
 from shared.domain.product import Product
 
 BATCH_SIZE = 100
-_FIELDS = ("name", "status", "price", "special_price", "marketplace_stock", "zort_id", "zort_stock",
-           "zort_available_stock", "zort_deleted", "source", "updated_at")
+_FIELDS = (
+    "name",
+    "status",
+    "price",
+    "special_price",
+    "marketplace_stock",
+    "zort_id",
+    "zort_stock",
+    "zort_available_stock",
+    "zort_deleted",
+    "source",
+    "updated_at",
+)
 
 
 def sku_key(sku: str) -> str:
@@ -63,7 +75,8 @@ class ProductRepository:
                 rows = list(entities.values())
                 for start in range(0, len(rows), BATCH_SIZE):
                     self.table.submit_transaction(
-                        [("upsert", row, {"mode": UpdateMode.MERGE}) for row in rows[start:start + BATCH_SIZE]])
+                        [("upsert", row, {"mode": UpdateMode.MERGE}) for row in rows[start : start + BATCH_SIZE]]
+                    )
                     batches += 1
         return batches
 

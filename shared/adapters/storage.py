@@ -16,19 +16,31 @@ after the retry policy) also puts them on each request, shortened to what is lef
 policy waits 15 s and more between tries (`ExponentialRetry(initial_backoff=15)`), so the queue
 client gets a `LinearRetry` with sub-second waits instead.
 """
+
 from __future__ import annotations
 
 import contextlib
 import contextvars
 import threading
 import time
-from typing import Iterator
+from collections.abc import Iterator
 
-from azure.core.exceptions import (AzureError, HttpResponseError, ResourceExistsError, ResourceNotFoundError,
-                                   ServiceRequestError, ServiceResponseError)
+from azure.core.exceptions import (
+    AzureError,
+    HttpResponseError,
+    ResourceExistsError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.data.tables import TableClient, TableServiceClient
-from azure.storage.queue import (LinearRetry, QueueClient, QueueServiceClient, TextBase64DecodePolicy,
-                                 TextBase64EncodePolicy)
+from azure.storage.queue import (
+    LinearRetry,
+    QueueClient,
+    QueueServiceClient,
+    TextBase64DecodePolicy,
+    TextBase64EncodePolicy,
+)
 
 from shared.ports import StorageUnavailable
 from shared.settings import StorageSettings
@@ -45,10 +57,14 @@ POISON_QUEUE = f"{EVENTS_QUEUE}-poison"
 
 # A webhook sender waits seconds, not minutes: fail fast and let it retry after a 503.
 CONNECT_TIMEOUT = 3.0  # seconds to open a connection
-READ_TIMEOUT = 4.0     # seconds to wait for (each part of) an answer
-RETRY_TOTAL = 2        # tries after the first: at most 3 × (connect + read) + waits for one call
-CLIENT_OPTIONS = {"retry_total": RETRY_TOTAL, "retry_backoff_factor": 0.2,
-                  "connection_timeout": CONNECT_TIMEOUT, "read_timeout": READ_TIMEOUT}
+READ_TIMEOUT = 4.0  # seconds to wait for (each part of) an answer
+RETRY_TOTAL = 2  # tries after the first: at most 3 × (connect + read) + waits for one call
+CLIENT_OPTIONS = {
+    "retry_total": RETRY_TOTAL,
+    "retry_backoff_factor": 0.2,
+    "connection_timeout": CONNECT_TIMEOUT,
+    "read_timeout": READ_TIMEOUT,
+}
 POOL_SIZE = 64  # concurrent requests per service before connections are thrown away (default 10)
 
 _deadline: contextvars.ContextVar[float | None] = contextvars.ContextVar("storage_deadline", default=None)
@@ -89,8 +105,9 @@ def _transport():
     adapter = requests.adapters.HTTPAdapter(pool_connections=4, pool_maxsize=POOL_SIZE)
     session.mount("http://", adapter)
     session.mount("https://", adapter)
-    return RequestsTransport(session=session, session_owner=True, connection_timeout=CONNECT_TIMEOUT,
-                             read_timeout=READ_TIMEOUT)
+    return RequestsTransport(
+        session=session, session_owner=True, connection_timeout=CONNECT_TIMEOUT, read_timeout=READ_TIMEOUT
+    )
 
 
 def _client_options() -> dict:
@@ -162,24 +179,30 @@ class Storage:
         if self._table_service is None:
             if self.settings.connection_string:
                 self._table_service = TableServiceClient.from_connection_string(
-                    self.settings.connection_string, **_client_options())
+                    self.settings.connection_string, **_client_options()
+                )
             else:
                 self._table_service = TableServiceClient(
-                    _service_url(self.settings, "table"), credential=_credential(self.settings),
-                    **_client_options())
+                    _service_url(self.settings, "table"), credential=_credential(self.settings), **_client_options()
+                )
         return self._table_service
 
     def queue_service(self) -> QueueServiceClient:
         if self._queue_service is None:
-            options = dict(_client_options(), message_encode_policy=TextBase64EncodePolicy(),
-                           message_decode_policy=TextBase64DecodePolicy(),
-                           retry_policy=LinearRetry(backoff=0.3, random_jitter_range=0.2, retry_total=RETRY_TOTAL))
+            options = dict(
+                _client_options(),
+                message_encode_policy=TextBase64EncodePolicy(),
+                message_decode_policy=TextBase64DecodePolicy(),
+                retry_policy=LinearRetry(backoff=0.3, random_jitter_range=0.2, retry_total=RETRY_TOTAL),
+            )
             if self.settings.connection_string:
                 self._queue_service = QueueServiceClient.from_connection_string(
-                    self.settings.connection_string, **options)
+                    self.settings.connection_string, **options
+                )
             else:
                 self._queue_service = QueueServiceClient(
-                    _service_url(self.settings, "queue"), credential=_credential(self.settings), **options)
+                    _service_url(self.settings, "queue"), credential=_credential(self.settings), **options
+                )
         return self._queue_service
 
     def table(self, name: str) -> TableClient:

@@ -1,4 +1,5 @@
 """A checkpoint: a job's position in time (e.g. reconciliation's, per tenant) and its last run's summary."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -1,4 +1,5 @@
 """Domain errors. The HTTP glue turns each into a problem+json answer with its status."""
+
 from __future__ import annotations
 
 from typing import Literal
@@ -60,8 +61,16 @@ class ExternalSystemError(Exception):
 
     system: ExternalSystem
 
-    def __init__(self, code: str, message: str, *, status: int | None = None, retryable: bool = False,
-                 retry_after: float | None = None, operation: str | None = None):
+    def __init__(
+        self,
+        code: str,
+        message: str,
+        *,
+        status: int | None = None,
+        retryable: bool = False,
+        retry_after: float | None = None,
+        operation: str | None = None,
+    ):
         self.code = code
         self.message = message
         self.status = status

@@ -1,5 +1,6 @@
 """An inbound event: one webhook as Thor recorded it, its kind, where its processing stands, and
 the outcome of applying it."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -17,24 +18,25 @@ class _Model(BaseModel):
 
 class EventKind(str, Enum):
     """What an event is; the value is the one stored in the event log and hashed into event ids."""
-    ORDER_CREATED = "order-created"        # the marketplace's onOrderCreated
-    ITEMS_STATUS = "items-status"          # the marketplace's onOrderItemsStatusChanged
-    PRODUCTS = "products"                  # the marketplace's onProductCreated / onProductUpdated
-    ZORT = "zort"                          # any ZORT webhook call
-    REFUND = "refund"                      # a refund or exchange asked for by customer service
-    RECONCILE_ORDER = "reconcile-order"    # an order found behind the marketplace (reconciliation, resync)
+
+    ORDER_CREATED = "order-created"  # the marketplace's onOrderCreated
+    ITEMS_STATUS = "items-status"  # the marketplace's onOrderItemsStatusChanged
+    PRODUCTS = "products"  # the marketplace's onProductCreated / onProductUpdated
+    ZORT = "zort"  # any ZORT webhook call
+    REFUND = "refund"  # a refund or exchange asked for by customer service
+    RECONCILE_ORDER = "reconcile-order"  # an order found behind the marketplace (reconciliation, resync)
 
     def __str__(self) -> str:  # printed and logged as stored
         return self.value
 
 
 class EventStatus(str, Enum):
-    RECEIVED = "received"      # recorded and queued, not yet applied
+    RECEIVED = "received"  # recorded and queued, not yet applied
     RETRY_SCHEDULED = "retry-scheduled"  # an attempt failed; the next one is queued (reason kept)
-    COMPLETED = "completed"    # applied (or nothing for Thor to do)
-    FAILED = "failed"          # retries exhausted: kept with its reason, replayable
-    BLOCKED = "blocked"        # tenant not configured for a system it needs: replay once configured
-    UNMATCHED = "unmatched"    # a ZORT event Thor could not match to one of its orders: kept, listed
+    COMPLETED = "completed"  # applied (or nothing for Thor to do)
+    FAILED = "failed"  # retries exhausted: kept with its reason, replayable
+    BLOCKED = "blocked"  # tenant not configured for a system it needs: replay once configured
+    UNMATCHED = "unmatched"  # a ZORT event Thor could not match to one of its orders: kept, listed
 
     @property
     def finished(self) -> bool:
@@ -54,6 +56,7 @@ PENDING = frozenset({EventStatus.RECEIVED, EventStatus.RETRY_SCHEDULED})
 @dataclass
 class Outcome:
     """What applying an event did: its new status, a line saying what happened, the order concerned."""
+
     status: EventStatus
     detail: str
     internal_order_id: str | None = None

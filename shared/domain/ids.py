@@ -5,6 +5,7 @@ Marketplace order and item ids are positive integers, whatever their spelling: `
 says so; every model, route and matcher goes through it, so one marketplace order is one Thor
 order (`faco-8860001`) and one OMS order.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -13,8 +14,8 @@ import re
 
 from shared.tenants import is_tenant
 
-MAX_ID_DIGITS = 20          # significant digits of a marketplace id (ids are 7-10 digits today)
-MAX_ID_SPELLING = 40        # characters of a spelling, leading zeros included
+MAX_ID_DIGITS = 20  # significant digits of a marketplace id (ids are 7-10 digits today)
+MAX_ID_SPELLING = 40  # characters of a spelling, leading zeros included
 ID_PATTERN = f"^0*[1-9][0-9]{{0,{MAX_ID_DIGITS - 1}}}$"
 _ID_SPELLING = re.compile(ID_PATTERN)
 _INTERNAL_ID = re.compile(r"^([a-z]{4})-([0-9]{1,%d})$" % MAX_ID_SPELLING)

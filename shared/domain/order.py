@@ -3,10 +3,12 @@
 Pure domain code: no storage, no HTTP. Services load an `Order`, call its methods, and save it
 back under the ETag they read (optimistic concurrency).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
+
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.errors import RuleBroken
@@ -107,7 +109,9 @@ class Order(_Model):
         result: dict[str, int] = {}
         for sku in dict.fromkeys(item.sku for item in self.items):
             left = self.refunded_quantity(sku)
-            for item in sorted((i for i in self.items if i.sku == sku), key=lambda i: i.status not in ("returned", "canceled")):
+            for item in sorted(
+                (i for i in self.items if i.sku == sku), key=lambda i: i.status not in ("returned", "canceled")
+            ):
                 result[item.item_id] = min(item.quantity, left)
                 left -= result[item.item_id]
         return result
@@ -124,7 +128,9 @@ class Order(_Model):
         self.version += 1
         self.updated_at = utcnow()
 
-    def merge_items(self, items: list[OrderItem], event_id: str | None = None, source: str = "marketplace") -> list[str]:
+    def merge_items(
+        self, items: list[OrderItem], event_id: str | None = None, source: str = "marketplace"
+    ) -> list[str]:
         """Adds unknown items and moves known ones forward; returns the ids whose status changed."""
         known = self.items_by_id()
         changed: list[str] = []
@@ -144,8 +150,9 @@ class Order(_Model):
             self.note("items", f"{added} item(s) from the {source}", event_id, source)
         return changed
 
-    def apply_item_status(self, item_ids: list[str], new_status: str, event_id: str | None = None,
-                          source: str = "marketplace") -> tuple[list[str], list[str]]:
+    def apply_item_status(
+        self, item_ids: list[str], new_status: str, event_id: str | None = None, source: str = "marketplace"
+    ) -> tuple[list[str], list[str]]:
         """Moves the given items to `new_status` where that is forward. Returns (changed, ignored)."""
         if new_status not in ITEM_STATUSES:
             raise RuleBroken("NewStatus", f"unknown item status {new_status!r}")
@@ -158,8 +165,12 @@ class Order(_Model):
             else:
                 ignored.append(item_id)
         if ignored:
-            self.note("status ignored", f"{new_status} for {', '.join(ignored)} (unknown item or not forward)",
-                      event_id, source)
+            self.note(
+                "status ignored",
+                f"{new_status} for {', '.join(ignored)} (unknown item or not forward)",
+                event_id,
+                source,
+            )
         return changed, ignored
 
     def _move(self, item: OrderItem, new_status: str, event_id: str | None, source: str) -> bool:
@@ -184,8 +195,9 @@ class Order(_Model):
             self.note("tracking", f"{tracking.carrier or ''} {tracking.number}".strip(), event_id, source)
         return changed
 
-    def set_payment_status(self, status: str, event_id: str | None = None, source: str = "zort",
-                           detail: str | None = None) -> bool:
+    def set_payment_status(
+        self, status: str, event_id: str | None = None, source: str = "zort", detail: str | None = None
+    ) -> bool:
         """``detail`` is the timeline's text when it should say more than ``status`` (the raw value sent)."""
         if self.payment_status == status:
             return False

@@ -1,4 +1,5 @@
 """A product as Thor keeps it: what the marketplace says and what ZORT says about its stock."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -20,11 +20,13 @@ its item's paid price.
 A REFUND's value is attributed to its SKUs in proportion to their limits and kept on each line,
 so later limits know how much money each SKU has already given back.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
-from typing import Iterable, Literal
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
@@ -41,7 +43,8 @@ RULES_SUMMARY = (
     "on it; otherwise 422 naming `value`. REFUND gives that money back. SAME_PRODUCT and OTHER_PRODUCT "
     "are exchanges: their value (what the returned units are worth towards the replacement) obeys the "
     "same limit but gives no money back. A line may name at most the SKU's units in the order. "
-    "Shipping is not refundable here.")
+    "Shipping is not refundable here."
+)
 
 
 class _Model(BaseModel):
@@ -88,7 +91,7 @@ def money_back_by_sku(items: list, refunds: Iterable[Refund]) -> dict[str, Decim
             continue
         values = [line.value for line in refund.products]
         if any(value is None for value in values):
-            weights = [sum(unit_prices(items, line.sku)[:line.quantity], ZERO) for line in refund.products]
+            weights = [sum(unit_prices(items, line.sku)[: line.quantity], ZERO) for line in refund.products]
             values = _share(refund.value, weights)
         for line, value in zip(refund.products, values):
             back[line.sku] = back.get(line.sku, ZERO) + value
@@ -118,10 +121,12 @@ def line_limits(items: list, refunds: list[Refund], lines: list[RefundLine]) -> 
         if not prices:
             raise RuleBroken("products.sku", f"SKU {line.sku!r} is not in this order")
         if line.quantity > len(prices):
-            raise RuleBroken("products.quantity",
-                             f"quantity {line.quantity} of {line.sku!r} is more than the {len(prices)} in this order")
+            raise RuleBroken(
+                "products.quantity",
+                f"quantity {line.quantity} of {line.sku!r} is more than the {len(prices)} in this order",
+            )
         left_on_sku = sum(prices, ZERO) - back.get(line.sku, ZERO)
-        limits.append(max(ZERO, min(sum(prices[:line.quantity], ZERO), left_on_sku)))
+        limits.append(max(ZERO, min(sum(prices[: line.quantity], ZERO), left_on_sku)))
     return limits
 
 
@@ -134,8 +139,11 @@ def checked_refund(items: list, refunds: list[Refund], refund: Refund) -> Refund
     limits = line_limits(items, refunds, lines)
     limit = sum(limits, ZERO)
     if refund.value > limit:
-        raise RuleBroken("value", f"value {refund.value} is more than the {limit} paid for these units "
-                                  f"(less what was already refunded on them)")
+        raise RuleBroken(
+            "value",
+            f"value {refund.value} is more than the {limit} paid for these units "
+            f"(less what was already refunded on them)",
+        )
     if refund.action == MONEY_BACK:
         for line, value in zip(lines, _share(refund.value, limits)):
             line.value = value

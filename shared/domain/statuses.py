@@ -3,6 +3,7 @@
 Webhooks arrive late and out of order (the marketplace retries for 30 days), so a status may
 only replace one that comes earlier in an item's life: a late `shipped` never undoes `delivered`.
 """
+
 from __future__ import annotations
 
 # Rank of each status in an item's life. Equal ranks are alternative endings.

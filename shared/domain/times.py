@@ -12,10 +12,11 @@ Wall-clock times near a daylight-saving change need care (Chile, ``America/Santi
   force before the change (what ``zoneinfo`` does with ``fold=0``), i.e. as if the clock had not
   been moved yet.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from shared.tenants import TENANT_TIMEZONES
@@ -23,7 +24,7 @@ from shared.tenants import TENANT_TIMEZONES
 UTC = timezone.utc
 
 
-@lru_cache(maxsize=None)
+@cache
 def zone(name: str) -> ZoneInfo:
     return ZoneInfo(name)
 

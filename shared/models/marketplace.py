@@ -15,12 +15,14 @@ The Seller Center JSON is an XML document converted to JSON, and it shows:
 Each model has ``from_api(dict, zone=...)`` taking one element of the API's body (PascalCase keys)
 and, for orders and items, the ``ZoneInfo`` their local times are written in.
 """
+
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Iterable
+from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
@@ -33,6 +35,7 @@ _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 
 
 # --- normalisation helpers ------------------------------------------------------------------
+
 
 def as_list(value: Any) -> list:
     """A collection as a list: ``None``/``""``/``{}`` → ``[]``, one object → ``[object]``."""
@@ -160,6 +163,7 @@ class _ApiModel(BaseModel):
 
 # --- models ---------------------------------------------------------------------------------
 
+
 class MarketplaceOrder(_ApiModel):
     """An order as GetOrder / GetOrders (v2) describe it. GetOrder has no currency: it is on items."""
 
@@ -244,7 +248,7 @@ class MarketplaceProduct(_ApiModel):
         return value
 
     @classmethod
-    def from_api(cls, data: dict, operator_code: str | None = None) -> "MarketplaceProduct":
+    def from_api(cls, data: dict, operator_code: str | None = None) -> MarketplaceProduct:
         if not isinstance(data, dict):
             raise TypeError(f"{cls.__name__}.from_api expects an object, got {type(data).__name__}")
         units = [unit for unit in unwrap(data.get("BusinessUnits"), "BusinessUnit") if isinstance(unit, dict)]

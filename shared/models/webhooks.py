@@ -1,4 +1,5 @@
 """The marketplace's webhook bodies and the refund request, as typed, validated models."""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,7 @@ from shared.domain.statuses import ITEM_STATUSES
 _SPACE = r"\u0020\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000\ufeff"
 _SKU_PATTERN = rf"[^\x00-\x1f\x7f-\x9f]*[^{_SPACE}\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*"
 _SKU = re.compile(_SKU_PATTERN)
-_SPACE_CHARS = " \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(map(chr, range(0x2000, 0x200b)))
+_SPACE_CHARS = " \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(map(chr, range(0x2000, 0x200B)))
 _MONEY_TEXT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
 
 
@@ -33,16 +34,37 @@ def _money_text(value):
 
 
 # Every marketplace order / item id in every model: one canonical spelling (see shared.domain.ids).
-MarketplaceId = Annotated[str, BeforeValidator(canonical_marketplace_id), WithJsonSchema(
-    {"anyOf": [{"type": "integer", "minimum": 1, "maximum": 10 ** MAX_ID_DIGITS - 1},
-               {"type": "string", "pattern": ID_PATTERN, "maxLength": MAX_ID_SPELLING}],
-     "description": "A positive integer, as a JSON integer or a string of digits; leading zeros "
-                    "are dropped (\"08860001\" is 8860001). 0, negatives, fractions and booleans are refused."})]
-Sku = Annotated[str, BeforeValidator(_sku), WithJsonSchema(
-    {"type": "string", "minLength": 1, "maxLength": 128, "pattern": f"^{_SKU_PATTERN}$"})]
-Money = Annotated[Decimal, BeforeValidator(_money_text), WithJsonSchema(
-    {"anyOf": [{"type": "number", "minimum": 0, "maximum": 10**12, "multipleOf": 0.01},
-               {"type": "string", "pattern": f"^{_MONEY_TEXT.pattern}$"}]})]
+MarketplaceId = Annotated[
+    str,
+    BeforeValidator(canonical_marketplace_id),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 10**MAX_ID_DIGITS - 1},
+                {"type": "string", "pattern": ID_PATTERN, "maxLength": MAX_ID_SPELLING},
+            ],
+            "description": "A positive integer, as a JSON integer or a string of digits; leading zeros "
+            'are dropped ("08860001" is 8860001). 0, negatives, fractions and booleans are refused.',
+        }
+    ),
+]
+Sku = Annotated[
+    str,
+    BeforeValidator(_sku),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": 128, "pattern": f"^{_SKU_PATTERN}$"}),
+]
+Money = Annotated[
+    Decimal,
+    BeforeValidator(_money_text),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "number", "minimum": 0, "maximum": 10**12, "multipleOf": 0.01},
+                {"type": "string", "pattern": f"^{_MONEY_TEXT.pattern}$"},
+            ]
+        }
+    ),
+]
 ItemStatus = Literal[tuple(sorted(ITEM_STATUSES))]  # type: ignore[valid-type]
 
 

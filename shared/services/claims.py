@@ -7,6 +7,7 @@ id, so a redelivery of a message whose worker crashed takes its own claim back a
 duplicate message (another id) waits. A claim nobody releases expires after `CLAIM_SECONDS` (no
 longer than the time a message stays invisible while its function runs), and the work is resumed.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -14,15 +15,15 @@ import contextvars
 import logging
 import random
 import uuid
+from collections.abc import Iterator
 from datetime import timedelta
-from typing import Iterator
 
 from shared.ports import ServiceContext, StorageUnavailable
 
 log = logging.getLogger("thor.claims")
 
-CLAIM_SECONDS = 300          # the runner's lease and the host's functionTimeout are 5 minutes
-ORDER_WAIT_SECONDS = 3.0     # how long a worker waits for an order another worker holds, before re-queueing
+CLAIM_SECONDS = 300  # the runner's lease and the host's functionTimeout are 5 minutes
+ORDER_WAIT_SECONDS = 3.0  # how long a worker waits for an order another worker holds, before re-queueing
 
 _owner: contextvars.ContextVar[str | None] = contextvars.ContextVar("claim_owner", default=None)
 _held: contextvars.ContextVar[frozenset] = contextvars.ContextVar("claims_held", default=frozenset())
@@ -55,8 +56,9 @@ def order_claim_name(internal_order_id: str) -> str:
 
 
 @contextlib.contextmanager
-def order_claim(context: ServiceContext, tenant: str, internal_order_id: str | None,
-                wait: float = ORDER_WAIT_SECONDS) -> Iterator[None]:
+def order_claim(
+    context: ServiceContext, tenant: str, internal_order_id: str | None, wait: float = ORDER_WAIT_SECONDS
+) -> Iterator[None]:
     """Holds the order's claim inside (re-entrant); ClaimBusy when another worker keeps it past `wait`."""
     name = order_claim_name(internal_order_id) if internal_order_id else None
     if name is None or (tenant, name) in _held.get():

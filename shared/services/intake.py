@@ -6,12 +6,13 @@ event is queued again only when nobody has it in hand (`InboundEvent.overdue`): 
 failed, or it is waiting past its due time; one still fresh in the queue, waiting for its retry or
 being processed is not queued again, so a storm of duplicates costs one read each and no work.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Callable
 
 from shared.domain.events import EventKind, EventStatus, InboundEvent
 from shared.domain.ids import event_id as make_event_id
@@ -34,15 +35,29 @@ class Acceptance:
         return body
 
 
-def accept_event(events: EventLogPort, queue: EventQueuePort, *, tenant: str, kind: EventKind, identity,
-                 body, internal_order_id: str | None = None, refresh_completed: bool = False,
-                 clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc)) -> Acceptance:
+def accept_event(
+    events: EventLogPort,
+    queue: EventQueuePort,
+    *,
+    tenant: str,
+    kind: EventKind,
+    identity,
+    body,
+    internal_order_id: str | None = None,
+    refresh_completed: bool = False,
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> Acceptance:
     """Records and queues an event. `refresh_completed` queues a completed duplicate again: for
     hints whose processing reads the current state (onProductUpdated repeats with the same body)."""
-    event = InboundEvent(tenant=tenant, event_id=make_event_id(kind.value, tenant, identity), kind=kind, body=body,
-                         received_at=clock(), internal_order_id=internal_order_id)
-    with log_context(tenant=tenant, event_id=event.event_id, correlation_id=event.event_id,
-                     order_id=internal_order_id):
+    event = InboundEvent(
+        tenant=tenant,
+        event_id=make_event_id(kind.value, tenant, identity),
+        kind=kind,
+        body=body,
+        received_at=clock(),
+        internal_order_id=internal_order_id,
+    )
+    with log_context(tenant=tenant, event_id=event.event_id, correlation_id=event.event_id, order_id=internal_order_id):
         if events.add(event):
             _queue_new(events, queue, event)
             log.info("accepted %s event %s", kind.value, event.event_id, extra={"outcome": "accepted"})
@@ -53,8 +68,13 @@ def accept_event(events: EventLogPort, queue: EventQueuePort, *, tenant: str, ki
             queue.send(tenant, event.event_id)
             if existing is not None and existing.status.pending:
                 _mark_queued(events, existing)
-        log.info("duplicate %s event %s%s", kind.value, event.event_id, " (queued again)" if requeue else "",
-                 extra={"outcome": "duplicate"})
+        log.info(
+            "duplicate %s event %s%s",
+            kind.value,
+            event.event_id,
+            " (queued again)" if requeue else "",
+            extra={"outcome": "duplicate"},
+        )
         return Acceptance("duplicate", event.event_id, internal_order_id)
 
 

@@ -1,4 +1,5 @@
 """Marketplace events: fetch the current order / products, keep them, bring the OMS up to date."""
+
 from __future__ import annotations
 
 from shared.domain.events import EventStatus, InboundEvent, Outcome
@@ -10,8 +11,9 @@ from shared.ports import ServiceContext
 from shared.services.order_sync import refresh_order, sync_to_oms
 
 
-def handle_order_created(context: ServiceContext, event: InboundEvent,
-                         hook: OrderCreatedWebhook | ReconcileOrderEvent) -> Outcome:
+def handle_order_created(
+    context: ServiceContext, event: InboundEvent, hook: OrderCreatedWebhook | ReconcileOrderEvent
+) -> Outcome:
     """onOrderCreated, and an order reconciliation finds behind the marketplace: the same repair."""
     order = refresh_order(context, event.tenant, hook.payload.OrderId, event)
     oms = sync_to_oms(context, order, event.event_id)
@@ -30,9 +32,21 @@ def handle_items_status(context: ServiceContext, event: InboundEvent, hook: Item
 def handle_products(context: ServiceContext, event: InboundEvent, hook: ProductsWebhook) -> Outcome:
     skus = list(dict.fromkeys(hook.payload.SellerSkus))
     remote = context.marketplace(event.tenant).get_products(skus)
-    products = [Product(tenant=event.tenant, sku=p.seller_sku, name=p.name, status=p.status, price=p.price,
-                        special_price=p.special_price, marketplace_stock=p.stock) for p in remote]
+    products = [
+        Product(
+            tenant=event.tenant,
+            sku=p.seller_sku,
+            name=p.name,
+            status=p.status,
+            price=p.price,
+            special_price=p.special_price,
+            marketplace_stock=p.stock,
+        )
+        for p in remote
+    ]
     batches = context.products.upsert_many(products) if products else 0
     missing = len(set(skus) - {p.sku for p in products})
-    return Outcome(EventStatus.COMPLETED, f"{len(products)} product(s) kept in {batches} batch(es); "
-                                          f"{missing} unknown to the marketplace")
+    return Outcome(
+        EventStatus.COMPLETED,
+        f"{len(products)} product(s) kept in {batches} batch(es); {missing} unknown to the marketplace",
+    )

@@ -2,12 +2,13 @@
 events that need a person, replay events, re-sync an order now, reconcile now, check ZORT's webhook
 registration. The command line only parses arguments and prints; the work is here.
 """
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable, Iterator, Mapping
 
 from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent
 from shared.ports import EventLogPort, StorageUnavailable
@@ -22,6 +23,7 @@ RESYNC_ATTEMPTS = 3
 @dataclass(frozen=True)
 class EventQuery:
     """Which events: a tenant (or all), statuses (empty: any), received in [since, until), at most `limit`."""
+
     tenant: str | None = None
     statuses: tuple[EventStatus, ...] = ()
     since: datetime | None = None
@@ -42,8 +44,9 @@ def list_events(events: EventLogPort, query: EventQuery) -> list[InboundEvent]:
     return _oldest_first(_listed(events, query, query.statuses, query.until), query.limit)
 
 
-def events_needing_a_person(events: EventLogPort, query: EventQuery, now: datetime,
-                            stuck_after: timedelta = STUCK_AFTER) -> list[InboundEvent]:
+def events_needing_a_person(
+    events: EventLogPort, query: EventQuery, now: datetime, stuck_after: timedelta = STUCK_AFTER
+) -> list[InboundEvent]:
     """Failed, blocked and unmatched events, and those received over `stuck_after` ago and still
     pending, received or retry-scheduled (a crash or a lost queue message leaves them so), oldest first. `query.statuses` is ignored."""
     found = _listed(events, query, NEEDING_A_PERSON, query.until)
@@ -56,9 +59,11 @@ def events_needing_a_person(events: EventLogPort, query: EventQuery, now: dateti
 
 # --- replay -------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Replayed:
     """One event replayed (or, in a dry run, to be): as it was before, and why it could not be."""
+
     event: InboundEvent
     error: str | None = None
 
@@ -87,17 +92,23 @@ def replay_many(context, query: EventQuery, dry_run: bool = False) -> Iterator[R
 
 # --- re-sync one order ----------------------------------------------------------------------------
 
-def record_resync(context, tenant: str, marketplace_order_id: str, internal_order_id: str,
-                  now: datetime) -> Acceptance:
+
+def record_resync(context, tenant: str, marketplace_order_id: str, internal_order_id: str, now: datetime) -> Acceptance:
     """Records (and queues) a `reconcile-order` event for the order: processed like onOrderCreated."""
-    return accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.RECONCILE_ORDER,
-                        identity=[marketplace_order_id, "resync", now.isoformat()],
-                        body={"payload": {"OrderId": marketplace_order_id}, "reason": "resync (ops command line)"},
-                        internal_order_id=internal_order_id)
+    return accept_event(
+        context.events,
+        context.queue,
+        tenant=tenant,
+        kind=EventKind.RECONCILE_ORDER,
+        identity=[marketplace_order_id, "resync", now.isoformat()],
+        body={"payload": {"OrderId": marketplace_order_id}, "reason": "resync (ops command line)"},
+        internal_order_id=internal_order_id,
+    )
 
 
-def process_now(context, tenant: str, event_id: str, attempts: int = RESYNC_ATTEMPTS,
-                sleep: Callable[[float], None] = time.sleep) -> tuple[EventStatus | None, str]:
+def process_now(
+    context, tenant: str, event_id: str, attempts: int = RESYNC_ATTEMPTS, sleep: Callable[[float], None] = time.sleep
+) -> tuple[EventStatus | None, str]:
     """Processes a recorded event here and now; returns its status and its outcome (or failure reason).
     A failure is tried again a few times: a queue processor may be handling the same event meanwhile."""
     status = None
@@ -112,6 +123,7 @@ def process_now(context, tenant: str, event_id: str, attempts: int = RESYNC_ATTE
 
 
 # --- reconciliation ---------------------------------------------------------------------------------
+
 
 def reconcile_now(context, tenant: str | None = None, process: bool = False) -> tuple[list[dict], int]:
     """Reconciles one tenant (or all) now and, with `process`, processes the repair events here;
@@ -139,8 +151,10 @@ def reconciliation_runs(context, tenant: str | None = None) -> list[dict]:
 
 # --- ZORT's webhook registration -----------------------------------------------------------------
 
-def register_zort_webhooks(zort, key1: str, urls: Mapping[str, str], tenant: str,
-                           key2: str | None = None, key3: str | None = None) -> dict:
+
+def register_zort_webhooks(
+    zort, key1: str, urls: Mapping[str, str], tenant: str, key2: str | None = None, key3: str | None = None
+) -> dict:
     """Registers Thor's webhook URLs in the tenant's ZORT store with Thor's key1; key2 and key3 stay what
     they are unless given (when blank: `thor` and the tenant). Returns ZORT's answer."""
     current = zort.get_webhook()
@@ -164,8 +178,9 @@ class WebhookCheck:
         return (not self.key1_matches) + self.wrong_urls
 
 
-def check_zort_webhooks(registered: Mapping, thor_key1: str, fields: Mapping[str, str],
-                        expected: Mapping[str, str] | None = None) -> WebhookCheck:
+def check_zort_webhooks(
+    registered: Mapping, thor_key1: str, fields: Mapping[str, str], expected: Mapping[str, str] | None = None
+) -> WebhookCheck:
     """Compares what ZORT has registered with Thor's key1 and, when given, the URLs it should call."""
     key1 = str(registered.get("key1") or "")
     urls = []

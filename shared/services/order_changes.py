@@ -2,11 +2,13 @@
 
 (Not to be confused with the OMS's order update, a PUT: see the OMS adapter.)
 """
+
 from __future__ import annotations
 
 import random
 import time
-from typing import Callable, TypeVar
+from collections.abc import Callable
+from typing import TypeVar
 
 from shared.domain.errors import NotFound
 from shared.domain.order import Order
@@ -16,9 +18,14 @@ T = TypeVar("T")
 MAX_CONFLICTS = 20
 
 
-def change_order(orders: OrderRepositoryPort, tenant: str, internal_order_id: str,
-                 mutate: Callable[[Order], T], create: Callable[[], Order] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> tuple[Order, T]:
+def change_order(
+    orders: OrderRepositoryPort,
+    tenant: str,
+    internal_order_id: str,
+    mutate: Callable[[Order], T],
+    create: Callable[[], Order] | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> tuple[Order, T]:
     """Applies `mutate` to the stored order (or to `create()` when there is none) and saves it.
 
     `mutate` may run more than once (once per conflict), so it must only change the order.

@@ -1,9 +1,10 @@
 """Bringing one order up to date: from the marketplace into Thor (`refresh_order`), then from Thor
 into the OMS (`sync_to_oms`). Used by the marketplace, ZORT and refund flows alike."""
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from decimal import Decimal
-from typing import Iterable
 
 from shared.domain.events import InboundEvent
 from shared.domain.ids import canonical_marketplace_id, internal_order_id
@@ -17,10 +18,17 @@ def items_from_marketplace(rows: Iterable) -> list[OrderItem]:
     items = []
     for row in rows:
         tracking = Tracking(number=row.tracking_code, carrier=row.shipment_provider) if row.tracking_code else None
-        items.append(OrderItem(item_id=row.order_item_id, sku=row.sku or row.shop_sku or "", name=row.name or "",
-                               status=row.status, unit_price=row.item_price or Decimal("0"),
-                               paid_price=row.paid_price if row.paid_price is not None else (row.item_price or Decimal("0")),
-                               tracking=tracking))
+        items.append(
+            OrderItem(
+                item_id=row.order_item_id,
+                sku=row.sku or row.shop_sku or "",
+                name=row.name or "",
+                status=row.status,
+                unit_price=row.item_price or Decimal("0"),
+                paid_price=row.paid_price if row.paid_price is not None else (row.item_price or Decimal("0")),
+                tracking=tracking,
+            )
+        )
     return items
 
 
@@ -28,17 +36,23 @@ def _fill_header(order: Order, remote, rows) -> None:
     """Copies the marketplace's order header onto Thor's order (only what Thor or the OMS needs)."""
     order.order_number = remote.order_number or order.order_number
     order.created_at = remote.created_at or order.created_at
-    order.promised_shipping_time = remote.promised_shipping_time or (
-        rows[0].promised_shipping_time if rows else None) or order.promised_shipping_time
+    order.promised_shipping_time = (
+        remote.promised_shipping_time
+        or (rows[0].promised_shipping_time if rows else None)
+        or order.promised_shipping_time
+    )
     order.grand_total = remote.grand_total or remote.price or order.grand_total
     order.shipping_amount = sum((row.shipping_amount or Decimal("0") for row in rows), Decimal("0"))
     order.currency = next((row.currency for row in rows if row.currency), order.currency)
-    order.customer = Customer(first_name=remote.customer_first_name, last_name=remote.customer_last_name,
-                              billing_address=remote.address_billing, shipping_address=remote.address_shipping)
+    order.customer = Customer(
+        first_name=remote.customer_first_name,
+        last_name=remote.customer_last_name,
+        billing_address=remote.address_billing,
+        shipping_address=remote.address_shipping,
+    )
 
 
-def refresh_order(context: ServiceContext, tenant: str, marketplace_order_id: str,
-                  event: InboundEvent | None) -> Order:
+def refresh_order(context: ServiceContext, tenant: str, marketplace_order_id: str, event: InboundEvent | None) -> Order:
     """Reads the order and its items from the marketplace and merges them into Thor's order."""
     marketplace = context.marketplace(tenant)
     remote = marketplace.get_order(marketplace_order_id)
@@ -55,8 +69,12 @@ def refresh_order(context: ServiceContext, tenant: str, marketplace_order_id: st
         if first_time:
             _fill_header(order, remote, rows)
             order.fetched = True
-            order.note("order created", f"marketplace order {remote.order_number or marketplace_order_id}",
-                       event_id, "marketplace")
+            order.note(
+                "order created",
+                f"marketplace order {remote.order_number or marketplace_order_id}",
+                event_id,
+                "marketplace",
+            )
         order.merge_items(items_from_marketplace(rows), event_id, "marketplace")
 
     order, _ = change_order(context.orders, tenant, internal_id, merge, create, sleep=context.sleep)
@@ -77,8 +95,7 @@ def sync_to_oms(context: ServiceContext, order: Order, event_id: str | None, rou
         return _send_until_synced(context, oms, found[0] if found else order, event_id, rounds)
 
 
-def _send_until_synced(context: ServiceContext, oms: OmsPort, order: Order, event_id: str | None,
-                       rounds: int) -> str:
+def _send_until_synced(context: ServiceContext, oms: OmsPort, order: Order, event_id: str | None, rounds: int) -> str:
     actions = []
     for _ in range(rounds):
         if order.oms_synced and order.oms_synced_version == order.version:
@@ -93,8 +110,7 @@ def _send_until_synced(context: ServiceContext, oms: OmsPort, order: Order, even
             current.mark_oms_synced(event_id)
             return True
 
-        order, marked = change_order(context.orders, order.tenant, order.internal_order_id, mark,
-                                     sleep=context.sleep)
+        order, marked = change_order(context.orders, order.tenant, order.internal_order_id, mark, sleep=context.sleep)
         if marked:
             return "; ".join(actions)
     raise RuntimeError(f"order {order.internal_order_id} kept changing while being sent to the OMS")

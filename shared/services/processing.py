@@ -19,6 +19,7 @@ worker holds is queued again with a delay and does no work. A message whose even
 (yet, or any more: a log restored late) is kept, queued again with growing delays (`MISSING_DELAYS`),
 and only then dropped with an error in the log.
 """
+
 from __future__ import annotations
 
 import logging
@@ -28,8 +29,8 @@ from shared.domain.errors import ExternalSystemError, NotConfigured
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.observability import log_context
 from shared.ports import ServiceContext
-from shared.settings import DEFAULT_RETRY_DELAYS
 from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, new_owner, order_claim
+from shared.settings import DEFAULT_RETRY_DELAYS
 
 log = logging.getLogger("thor.processing")
 
@@ -37,9 +38,16 @@ log = logging.getLogger("thor.processing")
 MISSING_DELAYS = (5, 30, 120, 600, 1800)
 
 
-def process_event(context: ServiceContext, tenant: str, event_id: str,
-                  retry_delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS, *, owner: str | None = None, missing: int = 0,
-                  missing_delays: tuple[int, ...] = MISSING_DELAYS) -> EventStatus | None:
+def process_event(
+    context: ServiceContext,
+    tenant: str,
+    event_id: str,
+    retry_delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS,
+    *,
+    owner: str | None = None,
+    missing: int = 0,
+    missing_delays: tuple[int, ...] = MISSING_DELAYS,
+) -> EventStatus | None:
     """Processes one queued event; returns its new status (None when there is nothing to do).
 
     `owner` is the queue message's id (a redelivery of it takes its own claims back); `missing`
@@ -67,11 +75,22 @@ def _missing(context: ServiceContext, tenant: str, event_id: str, missing: int, 
     """Keeps the message of an event the log does not have (yet), looking again later, within a bound."""
     if missing < len(delays):
         context.queue.send(tenant, event_id, delay=delays[missing], missing=missing + 1)
-        log.warning("queued event %s/%s is not in the event log: looking again in %ss (%d of %d)", tenant, event_id,
-                    delays[missing], missing + 1, len(delays))
+        log.warning(
+            "queued event %s/%s is not in the event log: looking again in %ss (%d of %d)",
+            tenant,
+            event_id,
+            delays[missing],
+            missing + 1,
+            len(delays),
+        )
     else:
-        log.error("queued event %s/%s is still not in the event log after %d looks over %ss: dropping its message",
-                  tenant, event_id, missing + 1, sum(delays))
+        log.error(
+            "queued event %s/%s is still not in the event log after %d looks over %ss: dropping its message",
+            tenant,
+            event_id,
+            missing + 1,
+            sum(delays),
+        )
     return None
 
 
@@ -94,22 +113,36 @@ def _process(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
         context.events.set_status(event, EventStatus.BLOCKED, reason=str(blocked), attempts=attempts)
         log.info("event %s/%s blocked: %s", tenant, event_id, blocked)
         return EventStatus.BLOCKED
-    except Exception as error:  # noqa: BLE001 - any failure is retried, then kept with its reason
+    except Exception as error:
         reason = f"{type(error).__name__}: {error}"
         if attempts > len(retry_delays) or not _worth_retrying(error):
             context.events.set_status(event, EventStatus.FAILED, reason=reason, attempts=attempts)
             log.error("event %s/%s failed after %d attempts: %s", tenant, event_id, attempts, reason)
             return EventStatus.FAILED
-        context.events.set_status(event, EventStatus.RETRY_SCHEDULED, reason=reason, attempts=attempts,
-                                  due_in=retry_delays[attempts - 1])
+        context.events.set_status(
+            event, EventStatus.RETRY_SCHEDULED, reason=reason, attempts=attempts, due_in=retry_delays[attempts - 1]
+        )
         context.queue.send(tenant, event_id, delay=retry_delays[attempts - 1])
-        log.warning("event %s/%s attempt %d failed, retrying in %ss: %s", tenant, event_id, attempts,
-                    retry_delays[attempts - 1], reason)
+        log.warning(
+            "event %s/%s attempt %d failed, retrying in %ss: %s",
+            tenant,
+            event_id,
+            attempts,
+            retry_delays[attempts - 1],
+            reason,
+        )
         return EventStatus.RETRY_SCHEDULED
-    context.events.set_status(event, outcome.status, outcome=outcome.detail, attempts=attempts,
-                              internal_order_id=outcome.internal_order_id)
-    log.info("event %s/%s %s: %s", tenant, event_id, outcome.status.value, outcome.detail,
-             extra={"order_id": outcome.internal_order_id, "outcome": outcome.status.value})
+    context.events.set_status(
+        event, outcome.status, outcome=outcome.detail, attempts=attempts, internal_order_id=outcome.internal_order_id
+    )
+    log.info(
+        "event %s/%s %s: %s",
+        tenant,
+        event_id,
+        outcome.status.value,
+        outcome.detail,
+        extra={"order_id": outcome.internal_order_id, "outcome": outcome.status.value},
+    )
     return outcome.status
 
 

@@ -25,6 +25,7 @@ UpdatedAt in the repeated hour counts as its later occurrence when compared with
 (a repair too many is harmless, a missed one is not), while the checkpoint keeps the earlier one (it
 must never run ahead of the marketplace).
 """
+
 from __future__ import annotations
 
 import logging
@@ -104,14 +105,29 @@ def reconcile_tenant(context: ServiceContext, tenant: str, now: datetime | None 
             if reason is None:
                 continue
             acceptance = accept_event(
-                context.events, context.queue, tenant=tenant, kind=EventKind.RECONCILE_ORDER,
-                identity=[remote.order_id, _iso(remote.updated_at) or "", sorted(remote.statuses),
-                          found[0].version if found else None],
-                body={"payload": {"OrderId": remote.order_id}, "reason": reason,
-                      "marketplaceUpdatedAt": rfc3339(remote.updated_at)},
-                internal_order_id=internal_id)
-            entry = {"order_id": remote.order_id, "internal_order_id": internal_id, "reason": reason,
-                     "event_id": acceptance.event_id}
+                context.events,
+                context.queue,
+                tenant=tenant,
+                kind=EventKind.RECONCILE_ORDER,
+                identity=[
+                    remote.order_id,
+                    _iso(remote.updated_at) or "",
+                    sorted(remote.statuses),
+                    found[0].version if found else None,
+                ],
+                body={
+                    "payload": {"OrderId": remote.order_id},
+                    "reason": reason,
+                    "marketplaceUpdatedAt": rfc3339(remote.updated_at),
+                },
+                internal_order_id=internal_id,
+            )
+            entry = {
+                "order_id": remote.order_id,
+                "internal_order_id": internal_id,
+                "reason": reason,
+                "event_id": acceptance.event_id,
+            }
             if acceptance.status == "accepted":
                 repaired.append(entry)
                 continue
@@ -136,14 +152,24 @@ def reconcile_tenant(context: ServiceContext, tenant: str, now: datetime | None 
         "already_repaired": settled,
         "event_ids": [entry["event_id"] for entry in repaired + pending],
     }
-    kept = dict(summary, repaired=repaired[:MAX_REPAIRS_KEPT], repaired_count=len(repaired),
-                already_queued=pending[:MAX_REPAIRS_KEPT], already_queued_count=len(pending))
+    kept = dict(
+        summary,
+        repaired=repaired[:MAX_REPAIRS_KEPT],
+        repaired_count=len(repaired),
+        already_queued=pending[:MAX_REPAIRS_KEPT],
+        already_queued_count=len(pending),
+    )
     kept.pop("event_ids")
     stored = checkpoints.save(CHECKPOINT_NAME, tenant, latest, kept, now)
     summary["checkpoint"] = rfc3339(stored.position)
     if repaired:
-        log.warning("reconciliation of %s: %d of %d order(s) behind the marketplace, repairing: %s", tenant,
-                    len(repaired), checked, ", ".join(entry["internal_order_id"] for entry in repaired[:20]))
+        log.warning(
+            "reconciliation of %s: %d of %d order(s) behind the marketplace, repairing: %s",
+            tenant,
+            len(repaired),
+            checked,
+            ", ".join(entry["internal_order_id"] for entry in repaired[:20]),
+        )
     else:
         log.info("reconciliation of %s: %d order(s) checked, none behind", tenant, checked)
     return summary
@@ -156,11 +182,13 @@ def reconcile_all(context: ServiceContext, now: datetime | None = None, tenants=
     results = []
     for tenant in tenants:
         try:
-            with log_context(tenant=tenant, correlation_id=f"reconcile-{tenant}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"):
+            with log_context(
+                tenant=tenant, correlation_id=f"reconcile-{tenant}-{datetime.now(timezone.utc):%Y%m%dT%H%M%S}"
+            ):
                 results.append(reconcile_tenant(context, tenant, now))
         except NotConfigured as error:
             results.append({"tenant": tenant, "skipped": str(error)})
-        except Exception as error:  # noqa: BLE001 - one tenant's trouble must not stop the others
+        except Exception as error:
             log.exception("reconciliation of %s failed", tenant)
             results.append({"tenant": tenant, "error": f"{type(error).__name__}: {str(error)[:500]}"})
     return results
@@ -168,5 +196,7 @@ def reconcile_all(context: ServiceContext, now: datetime | None = None, tenants=
 
 def last_runs(context: ServiceContext) -> list[dict]:
     """Every tenant's checkpoint and the summary of its last run."""
-    return [{"tenant": c.key, "checkpoint": rfc3339(c.position), "updated_at": rfc3339(c.updated_at), **c.summary}
-            for c in context.checkpoints.list(CHECKPOINT_NAME)]
+    return [
+        {"tenant": c.key, "checkpoint": rfc3339(c.position), "updated_at": rfc3339(c.updated_at), **c.summary}
+        for c in context.checkpoints.list(CHECKPOINT_NAME)
+    ]

@@ -1,4 +1,5 @@
 """Refund events (recorded by shared.services.refunds): send the order, with its refunds, to the OMS."""
+
 from __future__ import annotations
 
 from shared.domain.events import EventStatus, InboundEvent, Outcome

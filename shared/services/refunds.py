@@ -1,10 +1,10 @@
 """Refunds and exchanges asked for by customer service: checked, recorded, then sent to the OMS."""
+
 from __future__ import annotations
 
 import hashlib
 import uuid
 from dataclasses import dataclass
-from datetime import datetime
 
 from shared.domain.errors import Conflict, NotFound, RuleBroken
 from shared.domain.events import EventKind
@@ -48,8 +48,14 @@ def _answer(order: Order, refund: Refund) -> dict:
     }
 
 
-def request_refund(context: ServiceContext, tenant: str, internal_order_id: str, request: RefundRequest,
-                   raw_body: dict, idempotency_key: str | None) -> RefundAnswer:
+def request_refund(
+    context: ServiceContext,
+    tenant: str,
+    internal_order_id: str,
+    request: RefundRequest,
+    raw_body: dict,
+    idempotency_key: str | None,
+) -> RefundAnswer:
     parsed = parse_internal_order_id(internal_order_id)
     if parsed is None:
         raise NotFound("id", f"no order {internal_order_id!r}")
@@ -58,7 +64,9 @@ def request_refund(context: ServiceContext, tenant: str, internal_order_id: str,
         raise RuleBroken("tenant", f"order {internal_order_id!r} does not belong to tenant {tenant!r}")
 
     body_hash = hashlib.sha256(canonical_json(raw_body).encode()).hexdigest()
-    if idempotency_key and not context.idempotency.add(tenant, idempotency_key, {"bodyHash": body_hash, "status": None}):
+    if idempotency_key and not context.idempotency.add(
+        tenant, idempotency_key, {"bodyHash": body_hash, "status": None}
+    ):
         remembered = context.idempotency.get(tenant, idempotency_key) or {}
         if remembered.get("bodyHash") != body_hash:
             raise RuleBroken("Idempotency-Key", "this key was already used with a different body")
@@ -72,16 +80,22 @@ def request_refund(context: ServiceContext, tenant: str, internal_order_id: str,
             context.idempotency.delete(tenant, idempotency_key)
         raise
     if idempotency_key:
-        context.idempotency.replace(tenant, idempotency_key,
-                                    {"bodyHash": body_hash, "status": answer.status, "body": answer.body})
+        context.idempotency.replace(
+            tenant, idempotency_key, {"bodyHash": body_hash, "status": answer.status, "body": answer.body}
+        )
     return answer
 
 
-def _record_refund(context: ServiceContext, tenant: str, internal_order_id: str, request: RefundRequest,
-                   idempotency_key: str | None) -> RefundAnswer:
-    refund = Refund(refund_id=_refund_id(tenant, idempotency_key), action=request.action,
-                    products=[RefundLine(sku=p.sku, quantity=p.quantity) for p in request.products],
-                    value=request.value, created_at=context.clock())
+def _record_refund(
+    context: ServiceContext, tenant: str, internal_order_id: str, request: RefundRequest, idempotency_key: str | None
+) -> RefundAnswer:
+    refund = Refund(
+        refund_id=_refund_id(tenant, idempotency_key),
+        action=request.action,
+        products=[RefundLine(sku=p.sku, quantity=p.quantity) for p in request.products],
+        value=request.value,
+        created_at=context.clock(),
+    )
 
     def add(order: Order) -> Refund:
         existing = next((r for r in order.refunds if r.refund_id == refund.refund_id), None)
@@ -90,7 +104,14 @@ def _record_refund(context: ServiceContext, tenant: str, internal_order_id: str,
         return order.add_refund(refund)
 
     order, recorded = change_order(context.orders, tenant, internal_order_id, add, sleep=context.sleep)
-    accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.REFUND, identity=recorded.refund_id,
-                 body={"internalOrderId": internal_order_id, "refundId": recorded.refund_id},
-                 internal_order_id=internal_order_id, clock=context.clock)
+    accept_event(
+        context.events,
+        context.queue,
+        tenant=tenant,
+        kind=EventKind.REFUND,
+        identity=recorded.refund_id,
+        body={"internalOrderId": internal_order_id, "refundId": recorded.refund_id},
+        internal_order_id=internal_order_id,
+        clock=context.clock,
+    )
     return RefundAnswer(201, _answer(order, recorded))

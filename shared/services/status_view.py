@@ -3,6 +3,7 @@
 Built field by field from an allow-list, so whatever the order holds (names, addresses, e-mails,
 phones in the customer record) cannot leak into the answer.
 """
+
 from __future__ import annotations
 
 from shared.domain.order import Order
@@ -37,7 +38,8 @@ def order_status_view(order: Order) -> dict:
         ],
         "timeline": [
             {"at": entry.at, "what": entry.what, "detail": entry.detail if entry.what != "refund" else ""}
-            for entry in order.timeline if entry.what in PUBLIC_TIMELINE
+            for entry in order.timeline
+            if entry.what in PUBLIC_TIMELINE
         ],
         "updatedAt": order.updated_at,
     }

@@ -4,6 +4,7 @@ queue after a storage outage, or an enqueue failed after the 200) are queued aga
 An event is stale when it has not changed for longer than its own retry delay plus a margin, so
 events waiting for a scheduled retry are left alone.
 """
+
 from __future__ import annotations
 
 import logging

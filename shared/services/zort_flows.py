@@ -6,6 +6,7 @@ order id, the marketplace order id and the marketplace order number (as spelled,
 marketplace id in its canonical spelling: `faco-03272813` finds `faco-3272813`). Events that name an order
 Thor does not know are kept as `unmatched`, listed and replayable, never dropped.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, time, timezone
@@ -44,8 +45,9 @@ def _match(context: ServiceContext, tenant: str, candidates: list[str | None]) -
 def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCall) -> Outcome:
     method = call.method
     if not call.applicable:  # recorded as sent (a call without method, v4's contact events…)
-        return Outcome(EventStatus.COMPLETED, f"{method or 'a call without method'}: recorded as sent; "
-                                              "nothing for Thor to apply")
+        return Outcome(
+            EventStatus.COMPLETED, f"{method or 'a call without method'}: recorded as sent; nothing for Thor to apply"
+        )
     query = call.typed_query()
     payload: Any = call.event()
     if method in PRODUCT_EVENTS:
@@ -55,11 +57,18 @@ def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCal
     if method == "UPDATEORDERTRACKING":
         return _apply_tracking(context, event, payload, query)
     if method == "DELETEORDER":
-        return _note_on_order(context, event, method, [payload.number, str(payload.id)], "deleted in ZORT",
-                              f"ZORT order {payload.number}")
+        return _note_on_order(
+            context, event, method, [payload.number, str(payload.id)], "deleted in ZORT", f"ZORT order {payload.number}"
+        )
     if method in RETURN_EVENTS:
-        return _note_on_order(context, event, method, [payload.reference], "return in ZORT",
-                              f"{payload.number} ({payload.status or 'no status'})")
+        return _note_on_order(
+            context,
+            event,
+            method,
+            [payload.reference],
+            "return in ZORT",
+            f"{payload.number} ({payload.status or 'no status'})",
+        )
     return Outcome(EventStatus.COMPLETED, f"{method}: recorded; nothing for Thor to apply")
 
 
@@ -98,8 +107,14 @@ def _apply_order(context: ServiceContext, event: InboundEvent, method: str, payl
             status, said = zort.describe_payment_status(payment)
             order.set_payment_status(status, event.event_id, detail=said)
         if payload.trackingno and payload.trackingno.strip():
-            order.set_tracking(Tracking(number=payload.trackingno.strip(), carrier=payload.shippingchannel,
-                                        shipped_at=_as_datetime(payload.shippingdate)), event.event_id)
+            order.set_tracking(
+                Tracking(
+                    number=payload.trackingno.strip(),
+                    carrier=payload.shippingchannel,
+                    shipped_at=_as_datetime(payload.shippingdate),
+                ),
+                event.event_id,
+            )
 
     order, _ = change_order(context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep)
     return _synced(context, order, event, f"{method} applied")
@@ -113,8 +128,9 @@ def _apply_tracking(context: ServiceContext, event: InboundEvent, payload, query
     latest = payload.latest()
     if latest is None:
         return Outcome(EventStatus.COMPLETED, "no tracking number in the event", found[0].internal_order_id)
-    tracking = Tracking(number=latest.trackingno.strip(), url=latest.trackingurl or None,
-                        shipped_at=_as_datetime(latest.shippingdate))
+    tracking = Tracking(
+        number=latest.trackingno.strip(), url=latest.trackingurl or None, shipped_at=_as_datetime(latest.shippingdate)
+    )
 
     def apply(order: Order) -> None:
         order.zort_order_id = order.zort_order_id or (str(query.id) if query.id else None)
@@ -144,8 +160,9 @@ def _ready_to_ship(context: ServiceContext, order: Order, tracking: Tracking, ev
     return f"{len(pending)} item(s) packed and set ready to ship (package {', '.join(by_package)})"
 
 
-def _note_on_order(context: ServiceContext, event: InboundEvent, method: str, candidates, what: str,
-                   detail: str) -> Outcome:
+def _note_on_order(
+    context: ServiceContext, event: InboundEvent, method: str, candidates, what: str, detail: str
+) -> Outcome:
     found = _match(context, event.tenant, candidates)
     if found is None:
         return _unmatched(method, candidates)

@@ -33,9 +33,10 @@ Conventions, all following ZORT's v3 webhook documentation ("Ex. Payload JSON"):
 """
 
 import re
+from collections.abc import Iterator
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any, Iterator, Literal, Optional, Union
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
@@ -92,7 +93,7 @@ _DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]{1
 # --------------------------------------------------------------------------- coercion
 
 
-def _parse_datetime(value: Any) -> Optional[datetime]:
+def _parse_datetime(value: Any) -> datetime | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -118,7 +119,7 @@ def _parse_datetime(value: Any) -> Optional[datetime]:
         raise ValueError("datetime out of range") from None
 
 
-def _parse_date(value: Any) -> Optional[date]:
+def _parse_date(value: Any) -> date | None:
     if value is None:
         return None
     if isinstance(value, datetime):
@@ -137,7 +138,7 @@ def _parse_date(value: Any) -> Optional[date]:
     return date(year, month, day)  # ValueError for 2022-02-30 etc.
 
 
-def _parse_date_or_datetime(value: Any) -> Union[date, datetime, None]:
+def _parse_date_or_datetime(value: Any) -> date | datetime | None:
     """For fields whose format the documentation never shows (``shippingdate``)."""
     if isinstance(value, str) and _ISO_DATE.fullmatch("".join(value.split())):
         return _parse_date(value)
@@ -146,7 +147,7 @@ def _parse_date_or_datetime(value: Any) -> Union[date, datetime, None]:
     return _parse_datetime(value)
 
 
-def _parse_decimal(value: Any) -> Optional[Decimal]:
+def _parse_decimal(value: Any) -> Decimal | None:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -174,7 +175,7 @@ def _parse_decimal(value: Any) -> Optional[Decimal]:
     return result
 
 
-def _parse_int(value: Any) -> Optional[int]:
+def _parse_int(value: Any) -> int | None:
     if value is None:
         return None
     if isinstance(value, bool):
@@ -206,23 +207,23 @@ def _dump_datetime(value: datetime) -> str:
     return f"/Date({(value - _EPOCH) // _MS})/"
 
 
-def _dump_date_or_datetime(value: Union[date, datetime]) -> str:
+def _dump_date_or_datetime(value: date | datetime) -> str:
     return _dump_datetime(value) if isinstance(value, datetime) else value.isoformat()
 
 
 ZortId = Annotated[int, BeforeValidator(_parse_int)]
-OptInt = Annotated[Optional[int], BeforeValidator(_parse_int)]
+OptInt = Annotated[int | None, BeforeValidator(_parse_int)]
 RequiredStr = Annotated[str, AfterValidator(_not_blank)]
-Money = Annotated[Optional[Decimal], BeforeValidator(_parse_decimal)]
+Money = Annotated[Decimal | None, BeforeValidator(_parse_decimal)]
 Quantity = Money  # Decimal as well: stock comes as "20.00"; see module docstring
 ZortDateTime = Annotated[
-    Optional[datetime],
+    datetime | None,
     BeforeValidator(_parse_datetime),
     PlainSerializer(_dump_datetime, when_used="json-unless-none"),
 ]
-ZortDate = Annotated[Optional[date], BeforeValidator(_parse_date)]
+ZortDate = Annotated[date | None, BeforeValidator(_parse_date)]
 ZortDateOrDateTime = Annotated[
-    Optional[Union[datetime, date]],
+    datetime | date | None,
     BeforeValidator(_parse_date_or_datetime),
     PlainSerializer(_dump_date_or_datetime, when_used="json-unless-none"),
 ]
@@ -248,19 +249,19 @@ class ProductRef(ZortModel):
 class Product(ProductRef):
     """ADDPRODUCT, UPDATEPRODUCT."""
 
-    name: Optional[str] = None
+    name: str | None = None
     sellprice: Money = None
     purchaseprice: Money = None
-    unittext: Optional[str] = None
+    unittext: str | None = None
     weight: Quantity = None
-    barcode: Optional[str] = None
-    category: Optional[str] = None
+    barcode: str | None = None
+    category: str | None = None
 
 
 class ProductQuantity(ProductRef):
     """UPDATEPRODUCTQUANTITY."""
 
-    name: Optional[str] = None
+    name: str | None = None
     stock: Quantity = None
     availablestock: Quantity = None
 
@@ -270,10 +271,10 @@ class LineItem(ZortModel):
 
     productid: OptInt = None
     sku: RequiredStr
-    name: Optional[str] = None
+    name: str | None = None
     number: Quantity = None
     pricepernumber: Money = None
-    discount: Optional[str] = None
+    discount: str | None = None
     totalprice: Money = None
 
 
@@ -281,7 +282,7 @@ class TransferLine(ZortModel):
     """An item of a transfer's ``list``."""
 
     sku: RequiredStr
-    name: Optional[str] = None
+    name: str | None = None
     number: Quantity = None
 
 
@@ -301,21 +302,21 @@ class ZortDocument(OrderRef):
     """Fields shared by orders, purchase orders, return orders and return purchases."""
 
     customerid: OptInt = None
-    customername: Optional[str] = None
-    customeridnumber: Optional[str] = None
-    customerphone: Optional[str] = None
-    customeremail: Optional[str] = None
-    customeraddress: Optional[str] = None
-    description: Optional[str] = None
-    reference: Optional[str] = None
+    customername: str | None = None
+    customeridnumber: str | None = None
+    customerphone: str | None = None
+    customeremail: str | None = None
+    customeraddress: str | None = None
+    description: str | None = None
+    reference: str | None = None
     vattype: OptInt = None
     list: LineItems = Field(default_factory=list)
-    discount: Optional[str] = None
+    discount: str | None = None
     vatamount: Money = None
     amount: Money = None
     paymentamount: Money = None
-    paymentstatus: Optional[str] = None
-    status: Optional[str] = None
+    paymentstatus: str | None = None
+    status: str | None = None
 
 
 class Order(ZortDocument):
@@ -327,19 +328,19 @@ class Order(ZortDocument):
 
     orderdate: ZortDateTime = None
     orderdateString: ZortDate = None
-    customerbranchname: Optional[str] = None
-    customerbranchno: Optional[str] = None
+    customerbranchname: str | None = None
+    customerbranchno: str | None = None
     shippingdate: ZortDateOrDateTime = None
-    shippingchannel: Optional[str] = None
+    shippingchannel: str | None = None
     shippingamount: Money = None
     shippingvat: Money = None
-    shippingname: Optional[str] = None
-    shippingaddress: Optional[str] = None
-    shippingphone: Optional[str] = None
-    shippingemail: Optional[str] = None
-    trackingno: Optional[str] = None
-    saleschannel: Optional[str] = None
-    isCOD: Optional[bool] = None
+    shippingname: str | None = None
+    shippingaddress: str | None = None
+    shippingphone: str | None = None
+    shippingemail: str | None = None
+    trackingno: str | None = None
+    saleschannel: str | None = None
+    isCOD: bool | None = None
 
 
 class PurchaseOrder(ZortDocument):
@@ -370,18 +371,18 @@ class Transfer(ZortModel):
 
     id: ZortId
     number: RequiredStr
-    status: Optional[str] = None
+    status: str | None = None
     transferdate: ZortDate = None
-    fromwarehousecode: Optional[str] = None
-    towarehousecode: Optional[str] = None
+    fromwarehousecode: str | None = None
+    towarehousecode: str | None = None
     list: TransferLines = Field(default_factory=list)
 
 
 class OrderTracking(ZortModel):
     """One entry of UPDATEORDERTRACKING's array; ``trackingno`` must be present (may be null)."""
 
-    trackingno: Optional[str]
-    trackingurl: Optional[str] = None
+    trackingno: str | None
+    trackingurl: str | None = None
     shippingdate: ZortDateOrDateTime = None
 
 
@@ -391,7 +392,7 @@ class OrderTrackingList(RootModel[Annotated[list[OrderTracking], Field(min_lengt
     The order it belongs to is only named by the query (``id``, ``number``): see ZortQuery.
     """
 
-    def latest(self) -> Optional[OrderTracking]:
+    def latest(self) -> OrderTracking | None:
         """The last entry with a non-blank ``trackingno``, or None."""
         for entry in reversed(self.root):
             if entry.trackingno and entry.trackingno.strip():
@@ -438,9 +439,16 @@ EVENT_MODELS: dict[str, type[BaseModel]] = {
 }
 
 
-RECORDED_ONLY_EVENTS = frozenset({
-    "ADDCONTACT", "UPDATECONTACT", "DELETECONTACT", "ADDWAREHOUSE", "UPDATEWAREHOUSE", "DELETEWAREHOUSE",
-})
+RECORDED_ONLY_EVENTS = frozenset(
+    {
+        "ADDCONTACT",
+        "UPDATECONTACT",
+        "DELETECONTACT",
+        "ADDWAREHOUSE",
+        "UPDATEWAREHOUSE",
+        "DELETEWAREHOUSE",
+    }
+)
 """Webhook events ZORT's v4 documentation added (announcement "[1 Nov 2023] Update": contact and
 warehouse webhooks) that concern nothing Thor keeps: accepted and recorded as sent, never applied."""
 
@@ -486,11 +494,21 @@ _PAYMENT_STATUSES: dict[str, PaymentStatus] = {
 # api-reference/order, "paymentstatus" and "status"; v3 lists order statuses 0-3, v4 adds 4-7).
 # Webhooks are documented with names ("Paid", "Success"); public receivers have seen digits too.
 PAYMENT_STATUS_CODES: dict[str, PaymentStatus] = {
-    "0": "Pending", "1": "Paid", "2": "Voided", "3": "Partial Payment", "4": "Excess Payment",
+    "0": "Pending",
+    "1": "Paid",
+    "2": "Voided",
+    "3": "Partial Payment",
+    "4": "Excess Payment",
 }
 ORDER_STATUS_CODES: dict[str, str] = {
-    "0": "Pending", "1": "Success", "2": "Voided", "3": "Waiting",
-    "4": "Returned", "5": "Packed", "6": "Shipping", "7": "Failed Shipment",
+    "0": "Pending",
+    "1": "Success",
+    "2": "Voided",
+    "3": "Waiting",
+    "4": "Returned",
+    "5": "Packed",
+    "6": "Shipping",
+    "7": "Failed Shipment",
 }
 
 
@@ -510,7 +528,7 @@ def normalize_payment_status(status: str) -> PaymentStatus:
     raise ValueError(f"unknown ZORT payment status: {status!r}")
 
 
-def _described(raw: str, canonical: Optional[str], what: str) -> tuple[str, str]:
+def _described(raw: str, canonical: str | None, what: str) -> tuple[str, str]:
     text = " ".join(str(raw).split())
     if canonical is None:
         return text, f"{text} (not a {what} ZORT documents: kept as sent)"
@@ -525,7 +543,7 @@ def describe_payment_status(raw: str) -> tuple[str, str]:
     A known spelling or code gives the canonical name (the raw value stays in the text when it
     differs); an unknown one is kept exactly as sent, so nothing ZORT says is lost or refused."""
     try:
-        canonical: Optional[str] = normalize_payment_status(raw)
+        canonical: str | None = normalize_payment_status(raw)
     except ValueError:
         canonical = None
     return _described(raw, canonical, "payment status")
@@ -550,8 +568,8 @@ class ZortQuery(BaseModel):
 
     method: RequiredStr
     id: OptInt = None
-    number: Optional[str] = None
-    paymentstatus: Optional[str] = None
+    number: str | None = None
+    paymentstatus: str | None = None
 
     @field_validator("method")
     @classmethod
@@ -564,12 +582,13 @@ class ZortQuery(BaseModel):
         return _blank_to_none(value)
 
     @property
-    def canonical_paymentstatus(self) -> Optional[PaymentStatus]:
+    def canonical_paymentstatus(self) -> PaymentStatus | None:
         """``paymentstatus`` through normalize_payment_status (ValueError if unknown)."""
         return None if self.paymentstatus is None else normalize_payment_status(self.paymentstatus)
 
 
 # --------------------------------------------------------------------------- the recorded call
+
 
 class ZortCall(BaseModel):
     """One ZORT webhook call as Thor records it (functions/zort.py): the method, the query as sent,
@@ -583,7 +602,7 @@ class ZortCall(BaseModel):
     method: str = ""
     query: dict[str, Any] = Field(default_factory=dict)
     payload: Any = None
-    shape: Optional[str] = None
+    shape: str | None = None
 
     @property
     def applicable(self) -> bool:

@@ -1,4 +1,5 @@
 """Every endpoint's inbound contract through real HTTP: problems for bad input, never a 500."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -17,8 +18,9 @@ RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")  # 2026-11
 
 def call(thor, method, path, key, **kwargs):
     kwargs.setdefault("timeout", 10)
-    return requests.request(method, f"{thor.thor_url}{path}", params={"code": key, **kwargs.pop("params", {})},
-                            **kwargs)
+    return requests.request(
+        method, f"{thor.thor_url}{path}", params={"code": key, **kwargs.pop("params", {})}, **kwargs
+    )
 
 
 def assert_problem(answer, status, field=None):
@@ -32,34 +34,45 @@ def assert_problem(answer, status, field=None):
     return body
 
 
-@pytest.mark.parametrize("body,field", [
-    ({"event": "onOrderCreated", "payload": {"OrderId": "abc"}}, "payload.OrderId"),
-    ({"event": "onOrderCreated", "payload": {"OrderId": True}}, "payload.OrderId"),
-    ({"event": "onOrderCreated", "payload": {}}, "payload.OrderId"),
-    ({"event": "onOrderShipped", "payload": {"OrderId": 1}}, "event"),
-    ({"payload": {"OrderId": 1}}, "event"),
-])
+@pytest.mark.parametrize(
+    "body,field",
+    [
+        ({"event": "onOrderCreated", "payload": {"OrderId": "abc"}}, "payload.OrderId"),
+        ({"event": "onOrderCreated", "payload": {"OrderId": True}}, "payload.OrderId"),
+        ({"event": "onOrderCreated", "payload": {}}, "payload.OrderId"),
+        ({"event": "onOrderShipped", "payload": {"OrderId": 1}}, "event"),
+        ({"payload": {"OrderId": 1}}, "event"),
+    ],
+)
 def test_order_webhook_names_the_bad_field(thor, key, body, field):
     assert_problem(call(thor, "POST", "/webhooks/faco/orders", key, json=body), 400, field)
 
 
 def test_status_webhook_rejects_unknown_status_and_empty_items(thor, key):
-    bad_status = {"event": "onOrderItemsStatusChanged",
-                  "payload": {"OrderId": "1", "OrderItemIds": ["2"], "NewStatus": "canceled|ready_to_ship"}}
+    bad_status = {
+        "event": "onOrderItemsStatusChanged",
+        "payload": {"OrderId": "1", "OrderItemIds": ["2"], "NewStatus": "canceled|ready_to_ship"},
+    }
     assert_problem(call(thor, "POST", "/webhooks/faco/orders/status", key, json=bad_status), 400, "payload.NewStatus")
-    no_items = {"event": "onOrderItemsStatusChanged", "payload": {"OrderId": "1", "OrderItemIds": [], "NewStatus": "shipped"}}
+    no_items = {
+        "event": "onOrderItemsStatusChanged",
+        "payload": {"OrderId": "1", "OrderItemIds": [], "NewStatus": "shipped"},
+    }
     assert_problem(call(thor, "POST", "/webhooks/faco/orders/status", key, json=no_items), 400, "payload.OrderItemIds")
 
 
-@pytest.mark.parametrize("data,content_type,status", [
-    (b"{not json", "application/json", 400),
-    (b'{"event":"onOrderCreated","event":"x","payload":{"OrderId":1}}', "application/json", 400),  # repeated key
-    (b'[1,2,3]', "application/json", 400),
-    (b"\xff\xfe", "application/json", 400),
-    (b"", "application/json", 400),
-    (b"<xml/>", "application/xml", 415),
-    (b"x" * (1024 * 1024 + 1), "application/json", 413),
-])
+@pytest.mark.parametrize(
+    "data,content_type,status",
+    [
+        (b"{not json", "application/json", 400),
+        (b'{"event":"onOrderCreated","event":"x","payload":{"OrderId":1}}', "application/json", 400),  # repeated key
+        (b"[1,2,3]", "application/json", 400),
+        (b"\xff\xfe", "application/json", 400),
+        (b"", "application/json", 400),
+        (b"<xml/>", "application/xml", 415),
+        (b"x" * (1024 * 1024 + 1), "application/json", 413),
+    ],
+)
 def test_malformed_bodies_get_problems(thor, key, data, content_type, status):
     for path in ("/webhooks/faco/orders", "/webhooks/faco/products", "/v1/orders/faco-1/refund?tenant=faco"):
         assert_problem(call(thor, "POST", path, key, data=data, headers={"Content-Type": content_type}), status)
@@ -79,8 +92,13 @@ def test_same_order_created_ten_times_at_once_is_recorded_once(thor, key):
     assert statuses.count("accepted") == 1 and statuses.count("duplicate") == 9
     assert len({a.json()["eventId"] for a in answers}) == 1
     eventually(lambda: call(thor, "GET", "/v1/orders/facl-5550001/status", key).status_code == 200)
-    oms = eventually(lambda: [o for o in requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5)
-                              .json()["orders"] if o["order"]["orderRef"] == "facl-5550001"])
+    oms = eventually(
+        lambda: [
+            o
+            for o in requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
+            if o["order"]["orderRef"] == "facl-5550001"
+        ]
+    )
     assert len(oms) == 1
 
 
@@ -88,6 +106,7 @@ def _order_view(thor, key, internal_id):
     def ready():
         answer = call(thor, "GET", f"/v1/orders/{internal_id}/status", key)
         return answer.json() if answer.status_code == 200 and answer.json()["items"] else None
+
     return eventually(ready)
 
 
@@ -105,8 +124,15 @@ def test_refund_flow_with_idempotency_key(thor, key):
     assert first.json()["order"]["refundedTotal"] == "1.5"
     again = call(thor, "POST", path, key, params={"tenant": "fape"}, json=body, headers={"Idempotency-Key": "k-1"})
     assert again.status_code == 201 and again.json() == first.json()
-    other = call(thor, "POST", path, key, params={"tenant": "fape"}, json={**body, "value": 2},
-                 headers={"Idempotency-Key": "k-1"})
+    other = call(
+        thor,
+        "POST",
+        path,
+        key,
+        params={"tenant": "fape"},
+        json={**body, "value": 2},
+        headers={"Idempotency-Key": "k-1"},
+    )
     assert_problem(other, 422, "Idempotency-Key")
     too_many = {"products": [{"sku": sku, "quantity": 99}], "action": "SAME_PRODUCT", "value": 0}
     assert_problem(call(thor, "POST", path, key, params={"tenant": "fape"}, json=too_many), 422, "products.quantity")
@@ -114,13 +140,17 @@ def test_refund_flow_with_idempotency_key(thor, key):
     assert_problem(call(thor, "POST", path, key, params={"tenant": "fape"}, json=unknown), 422, "products.sku")
     assert_problem(call(thor, "POST", path, key, params={"tenant": "faco"}, json=body), 422, "tenant")
     assert_problem(call(thor, "POST", path, key, json=body), 400, "tenant")
-    assert_problem(call(thor, "POST", path, key, params={"tenant": "fape"}, json={**body, "action": "GIFT"}), 400, "action")
+    assert_problem(
+        call(thor, "POST", path, key, params={"tenant": "fape"}, json={**body, "action": "GIFT"}), 400, "action"
+    )
     assert_problem(call(thor, "POST", "/v1/orders/fape-1234/refund", key, params={"tenant": "fape"}, json=body), 404)
 
     def refunded_in_oms():
         orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
-        return [o for o in orders if o["order"]["orderRef"] == "fape-7770001"
-                and o["order"].get("refundedAmount") == 1.5]
+        return [
+            o for o in orders if o["order"]["orderRef"] == "fape-7770001" and o["order"].get("refundedAmount") == 1.5
+        ]
+
     assert eventually(refunded_in_oms)
 
 
@@ -153,13 +183,19 @@ def test_zort_tracking_reaches_status_endpoint_and_oms(thor, key, stack):
     _order_view(thor, key, "socl-8880001")
     url = f"{thor.thor_url}/webhooks/socl/zort?code={key}"
     tracking = [{"trackingno": "THP-8880001", "trackingurl": "https://track.example/THP-8880001", "shippingdate": None}]
-    answer = send_webhook(url, "UPDATEORDERTRACKING", tracking, stack.values["ZORT_KEY1_SOCL"],
-                          query={"id": "99", "number": "socl-8880001"})
+    answer = send_webhook(
+        url,
+        "UPDATEORDERTRACKING",
+        tracking,
+        stack.values["ZORT_KEY1_SOCL"],
+        query={"id": "99", "number": "socl-8880001"},
+    )
     assert answer.status_code == 200, answer.text
 
     def tracked():
         view = call(thor, "GET", "/v1/orders/socl-8880001/status", key).json()
         return view if all(i["trackingNumber"] == "THP-8880001" for i in view["items"]) else None
+
     view = eventually(tracked)
     assert view["items"][0]["trackingUrl"] == "https://track.example/THP-8880001"
 
@@ -167,4 +203,5 @@ def test_zort_tracking_reaches_status_endpoint_and_oms(thor, key, stack):
         orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
         order = next((o["order"] for o in orders if o["order"]["orderRef"] == "socl-8880001"), None)
         return order and any(s.get("trackingNumber") == "THP-8880001" for s in order.get("shipments") or [])
+
     assert eventually(shipped_in_oms)

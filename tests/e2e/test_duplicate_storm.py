@@ -1,6 +1,7 @@
 """200 copies of one webhook at concurrency 32, through the local runner: one event, processed by one
 worker once: the external calls are those of one delivery (issue 9, part 2). `make bench` measures
 the same with the same code (bench/storm.py)."""
+
 from __future__ import annotations
 
 import pytest

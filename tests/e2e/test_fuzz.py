@@ -1,38 +1,72 @@
 """Hostile input through real HTTP: whatever is sent, the answer is a 2xx or a 4xx problem, never a 5xx."""
+
 from __future__ import annotations
 
 import json
 
 import pytest
 import requests
-from hypothesis import HealthCheck, given, settings, strategies as st
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 pytestmark = pytest.mark.e2e
 
 TENANTS = st.sampled_from(["faco", "somx", "xxxx", "FACO", "fa/co", "%00", "ñandú", "a" * 300])
 SCALARS = st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=60)
-JSON = st.recursive(SCALARS, lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner,
-                                                                                        max_size=5), max_leaves=20)
+JSON = st.recursive(
+    SCALARS,
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
+    max_leaves=20,
+)
 FIELDS = {
-    "orders": {"event": st.sampled_from(["onOrderCreated", "x"]) | SCALARS,
-               "payload": st.fixed_dictionaries({"OrderId": SCALARS | st.integers(0, 10**25)}) | JSON},
-    "orders/status": {"event": st.sampled_from(["onOrderItemsStatusChanged"]) | SCALARS,
-                      "payload": st.fixed_dictionaries({"OrderId": SCALARS, "OrderItemIds": st.lists(SCALARS, max_size=4),
-                                                        "NewStatus": st.sampled_from(["shipped", "Shipped", ""]) | SCALARS})},
-    "products": {"event": st.sampled_from(["onProductCreated", "onProductUpdated"]) | SCALARS,
-                 "payload": st.fixed_dictionaries({"SellerSkus": st.lists(st.text(max_size=200), max_size=5) | SCALARS})},
+    "orders": {
+        "event": st.sampled_from(["onOrderCreated", "x"]) | SCALARS,
+        "payload": st.fixed_dictionaries({"OrderId": SCALARS | st.integers(0, 10**25)}) | JSON,
+    },
+    "orders/status": {
+        "event": st.sampled_from(["onOrderItemsStatusChanged"]) | SCALARS,
+        "payload": st.fixed_dictionaries(
+            {
+                "OrderId": SCALARS,
+                "OrderItemIds": st.lists(SCALARS, max_size=4),
+                "NewStatus": st.sampled_from(["shipped", "Shipped", ""]) | SCALARS,
+            }
+        ),
+    },
+    "products": {
+        "event": st.sampled_from(["onProductCreated", "onProductUpdated"]) | SCALARS,
+        "payload": st.fixed_dictionaries({"SellerSkus": st.lists(st.text(max_size=200), max_size=5) | SCALARS}),
+    },
 }
 BODIES = st.one_of(
     JSON.map(lambda v: json.dumps(v).encode()),
     st.binary(max_size=300),
-    st.sampled_from(list(FIELDS)).flatmap(lambda kind: st.fixed_dictionaries(FIELDS[kind])).map(
-        lambda v: json.dumps(v).encode()),
+    st.sampled_from(list(FIELDS))
+    .flatmap(lambda kind: st.fixed_dictionaries(FIELDS[kind]))
+    .map(lambda v: json.dumps(v).encode()),
 )
-CONTENT_TYPES = st.sampled_from(["application/json", "application/x-www-form-urlencoded", "text/plain",
-                                 "multipart/form-data", "application/json; charset=latin-1", ""])
-PATHS = st.sampled_from(["/webhooks/{t}/orders", "/webhooks/{t}/orders/status", "/webhooks/{t}/products",
-                         "/webhooks/{t}/zort?method=ADDORDER", "/webhooks/{t}/zort?method=UPDATEORDERTRACKING",
-                         "/webhooks/{t}/zort", "/v1/orders/{t}-1/refund?tenant={t}", "/v1/orders/{t}-1/status"])
+CONTENT_TYPES = st.sampled_from(
+    [
+        "application/json",
+        "application/x-www-form-urlencoded",
+        "text/plain",
+        "multipart/form-data",
+        "application/json; charset=latin-1",
+        "",
+    ]
+)
+PATHS = st.sampled_from(
+    [
+        "/webhooks/{t}/orders",
+        "/webhooks/{t}/orders/status",
+        "/webhooks/{t}/products",
+        "/webhooks/{t}/zort?method=ADDORDER",
+        "/webhooks/{t}/zort?method=UPDATEORDERTRACKING",
+        "/webhooks/{t}/zort",
+        "/v1/orders/{t}-1/refund?tenant={t}",
+        "/v1/orders/{t}-1/status",
+    ]
+)
 
 
 def assert_not_a_server_error(answer):
@@ -54,12 +88,23 @@ def test_no_input_makes_a_server_error(thor, key, stack, path, tenant, body, con
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=list(HealthCheck))
-@given(payload=JSON, method=st.sampled_from(["ADDORDER", "UPDATEORDERTRACKING", "UPDATEPRODUCTQUANTITY", "ADDTRANSFER"]),
-       as_form=st.booleans(), query=st.dictionaries(st.sampled_from(["id", "number", "paymentstatus"]), st.text(max_size=20)))
+@given(
+    payload=JSON,
+    method=st.sampled_from(["ADDORDER", "UPDATEORDERTRACKING", "UPDATEPRODUCTQUANTITY", "ADDTRANSFER"]),
+    as_form=st.booleans(),
+    query=st.dictionaries(st.sampled_from(["id", "number", "paymentstatus"]), st.text(max_size=20)),
+)
 def test_zort_form_and_json_bodies(thor, key, stack, payload, method, as_form, query):
     from localdev.sandboxes.zort import send_webhook
-    answer = send_webhook(f"{thor.thor_url}/webhooks/faco/zort?code={key}", method, payload,
-                          stack.values["ZORT_KEY1_FACO"], as_form=as_form, query=query)
+
+    answer = send_webhook(
+        f"{thor.thor_url}/webhooks/faco/zort?code={key}",
+        method,
+        payload,
+        stack.values["ZORT_KEY1_FACO"],
+        as_form=as_form,
+        query=query,
+    )
     assert_not_a_server_error(answer)
 
 
@@ -70,6 +115,8 @@ def test_repeated_and_odd_keys(thor, key):
     assert requests.post(url, headers={"x-functions-key": ""}, data=body, timeout=5).status_code == 401
     assert requests.post(url, headers={"x-functions-key": key + " "}, data=body, timeout=5).status_code == 401
     huge_unicode = json.dumps({"event": "onOrderCreated", "payload": {"OrderId": "１２３" * 10000}})
-    assert_not_a_server_error(requests.post(url, headers={"x-functions-key": key}, data=huge_unicode.encode(), timeout=5))
+    assert_not_a_server_error(
+        requests.post(url, headers={"x-functions-key": key}, data=huge_unicode.encode(), timeout=5)
+    )
     deep = "[" * 100000 + "]" * 100000
     assert_not_a_server_error(requests.post(url, headers={"x-functions-key": key}, data=deep, timeout=10))

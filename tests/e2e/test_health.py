@@ -1,4 +1,5 @@
 """GET /health: storage reachability and nothing else; 503 with Retry-After when storage is down."""
+
 from __future__ import annotations
 
 import json

@@ -1,4 +1,5 @@
 """One marketplace order is one Thor order, however its id is spelled (issue 9, part 3), through the runner."""
+
 from __future__ import annotations
 
 import pytest
@@ -16,15 +17,20 @@ def oms_orders(thor, order_ref):
 
 
 def test_three_spellings_of_one_order_are_one_order(thor, key):
-    answers = [call(thor, "POST", "/webhooks/faco/orders", key, json={"event": "onOrderCreated", "payload": {"OrderId": s}})
-               for s in (8860001, "08860001", "008860001")]
+    answers = [
+        call(thor, "POST", "/webhooks/faco/orders", key, json={"event": "onOrderCreated", "payload": {"OrderId": s}})
+        for s in (8860001, "08860001", "008860001")
+    ]
     assert [a.status_code for a in answers] == [200, 200, 200], [a.text for a in answers]
     assert [a.json()["status"] for a in answers] == ["accepted", "duplicate", "duplicate"]
     assert {a.json()["eventId"] for a in answers} == {answers[0].json()["eventId"]}
     assert {a.json()["internalOrderId"] for a in answers} == {"faco-8860001"}
 
-    view = eventually(lambda: (lambda r: r.status_code == 200 and r.json()["items"] and r.json())(
-        call(thor, "GET", "/v1/orders/faco-8860001/status", key)))
+    view = eventually(
+        lambda: (lambda r: r.status_code == 200 and r.json()["items"] and r.json())(
+            call(thor, "GET", "/v1/orders/faco-8860001/status", key)
+        )
+    )
     assert view["marketplaceOrderId"] == "8860001"
     assert eventually(lambda: oms_orders(thor, "faco-8860001"))
     assert not oms_orders(thor, "faco-08860001") and not oms_orders(thor, "faco-008860001")
@@ -41,9 +47,17 @@ def test_three_spellings_of_one_order_are_one_order(thor, key):
 
 def test_status_change_spellings_are_one_event(thor, key):
     def status_change(order_id, item_ids):
-        return call(thor, "POST", "/webhooks/faco/orders/status", key, json={
-            "event": "onOrderItemsStatusChanged",
-            "payload": {"OrderId": order_id, "OrderItemIds": item_ids, "NewStatus": "canceled"}})
+        return call(
+            thor,
+            "POST",
+            "/webhooks/faco/orders/status",
+            key,
+            json={
+                "event": "onOrderItemsStatusChanged",
+                "payload": {"OrderId": order_id, "OrderItemIds": item_ids, "NewStatus": "canceled"},
+            },
+        )
+
     first, second = status_change("8860002", ["88600020"]), status_change(8860002, ["088600020"])
     assert (first.json()["status"], second.json()["status"]) == ("accepted", "duplicate")
     assert first.json()["eventId"] == second.json()["eventId"]
@@ -51,12 +65,20 @@ def test_status_change_spellings_are_one_event(thor, key):
 
 @pytest.mark.parametrize("order_id", [0, "0", -1, 179.0, "12a", True, "", " 1"])
 def test_ids_that_are_not_positive_integers_are_refused(thor, key, order_id):
-    created = call(thor, "POST", "/webhooks/faco/orders", key,
-                   json={"event": "onOrderCreated", "payload": {"OrderId": order_id}})
+    created = call(
+        thor, "POST", "/webhooks/faco/orders", key, json={"event": "onOrderCreated", "payload": {"OrderId": order_id}}
+    )
     assert_problem(created, 400, "payload.OrderId")
-    changed = call(thor, "POST", "/webhooks/faco/orders/status", key, json={
-        "event": "onOrderItemsStatusChanged", "payload": {"OrderId": 1, "OrderItemIds": ["2", order_id],
-                                                          "NewStatus": "shipped"}})
+    changed = call(
+        thor,
+        "POST",
+        "/webhooks/faco/orders/status",
+        key,
+        json={
+            "event": "onOrderItemsStatusChanged",
+            "payload": {"OrderId": 1, "OrderItemIds": ["2", order_id], "NewStatus": "shipped"},
+        },
+    )
     assert_problem(changed, 400, "payload.OrderItemIds.1")
 
 
@@ -64,5 +86,6 @@ def test_ids_that_are_not_positive_integers_are_refused(thor, key, order_id):
 def test_routes_refuse_internal_ids_that_name_no_order(thor, key, internal_id):
     assert_problem(call(thor, "GET", f"/v1/orders/{internal_id}/status", key), 404, "internalOrderId")
     refund = {"products": [{"sku": "X", "quantity": 1}], "action": "REFUND", "value": 1}
-    assert_problem(call(thor, "POST", f"/v1/orders/{internal_id}/refund", key, params={"tenant": "faco"},
-                        json=refund), 404, "id")
+    assert_problem(
+        call(thor, "POST", f"/v1/orders/{internal_id}/refund", key, params={"tenant": "faco"}, json=refund), 404, "id"
+    )

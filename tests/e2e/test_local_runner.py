@@ -1,9 +1,9 @@
 """The local runner, through real HTTP: the key before the method, `Allow` on every 405, a body over
 the limit refused before it is read, and a log a caller can't forge lines into."""
+
 from __future__ import annotations
 
 import socket
-import subprocess
 
 import pytest
 import requests
@@ -13,9 +13,15 @@ from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
 
-ROUTES = {"/health": "GET, HEAD", "/v1/orders/faco-1/status": "GET, HEAD", "/v1/orders/faco-1/refund": "POST",
-          "/webhooks/faco/orders": "POST", "/webhooks/faco/orders/status": "POST",
-          "/webhooks/faco/products": "POST", "/webhooks/faco/zort": "GET, HEAD, POST"}
+ROUTES = {
+    "/health": "GET, HEAD",
+    "/v1/orders/faco-1/status": "GET, HEAD",
+    "/v1/orders/faco-1/refund": "POST",
+    "/webhooks/faco/orders": "POST",
+    "/webhooks/faco/orders/status": "POST",
+    "/webhooks/faco/products": "POST",
+    "/webhooks/faco/zort": "GET, HEAD, POST",
+}
 
 
 @pytest.mark.parametrize("path", sorted(ROUTES))
@@ -34,15 +40,21 @@ def test_a_method_without_a_key_gets_401_and_with_it_405_with_allow(thor, key, p
 def raw_post(thor, key, headers: bytes, *parts: bytes) -> str:
     """Sends a POST in pieces on a raw socket and returns the whole answer (each read waits 5 s at most)."""
     with socket.create_connection(("127.0.0.1", thor.thor_port), timeout=5) as conn:
-        conn.sendall(f"POST /webhooks/faco/orders?code={key} HTTP/1.1\r\nHost: thor\r\n"
-                     "Content-Type: application/json\r\n".encode() + headers + b"\r\n")
+        conn.sendall(
+            f"POST /webhooks/faco/orders?code={key} HTTP/1.1\r\nHost: thor\r\n"
+            "Content-Type: application/json\r\n".encode()
+            + headers
+            + b"\r\n"
+        )
         for part in parts:
             conn.sendall(part)
         received = b""
         while b"\r\n\r\n" not in received:
             received += conn.recv(65536)
         head, _, body = received.partition(b"\r\n\r\n")
-        length = int(next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")))
+        length = int(
+            next(line.split(b":")[1] for line in head.split(b"\r\n") if line.lower().startswith(b"content-length"))
+        )
         while len(body) < length:
             body += conn.recv(65536)
     return (head + b"\r\n\r\n" + body).decode("latin-1")

@@ -1,4 +1,5 @@
 """Refund values are checked against what was paid for the refunded units, through the runner (issue 9, part 4)."""
+
 from __future__ import annotations
 
 from decimal import Decimal
@@ -24,6 +25,7 @@ def test_a_refund_may_not_exceed_the_units_paid_price_and_the_view_shows_it(thor
     def view():
         answer = call(thor, "GET", f"/v1/orders/{internal_id}/status", key)
         return answer.json() if answer.status_code == 200 and answer.json()["items"] else None
+
     assert eventually(view)["items"][0]["refundedQuantity"] == 0
 
     path, params = f"/v1/orders/{internal_id}/refund", {"tenant": "fape"}

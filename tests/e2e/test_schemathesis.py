@@ -4,6 +4,7 @@ Deterministic (fixed seed, derandomized) and bounded (`MAX_EXAMPLES` per operati
 runs in `make test` in well under a minute. A finding fails the suite: either Thor answers something
 its description does not say, or the description admits what Thor refuses (or the reverse).
 """
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -25,8 +26,9 @@ def described_api():
     """openapi.json, loaded when pytest collects this module (the runner's URL is given per call)."""
     config = SchemathesisConfig()
     config.update(seed=SEED, max_failures=None)
-    config.projects.default.generation.update(max_examples=MAX_EXAMPLES, deterministic=True,
-                                              with_security_parameters=False, database="none")
+    config.projects.default.generation.update(
+        max_examples=MAX_EXAMPLES, deterministic=True, with_security_parameters=False, database="none"
+    )
     return schemathesis.openapi.from_path(ROOT / "openapi.json", config=config)
 
 

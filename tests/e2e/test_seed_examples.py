@@ -1,4 +1,5 @@
 """The seed's examples, verbatim, through real HTTP against the local runner."""
+
 from __future__ import annotations
 
 import json
@@ -44,8 +45,14 @@ PRODUCT_CREATED = """
 
 
 def post(thor, path, body, key, **kwargs):
-    return requests.post(f"{thor.thor_url}{path}", params={"code": key}, data=body,
-                         headers={"Content-Type": "application/json"}, timeout=10, **kwargs)
+    return requests.post(
+        f"{thor.thor_url}{path}",
+        params={"code": key},
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=10,
+        **kwargs,
+    )
 
 
 def oms_orders_for(thor, order_ref: str) -> list[dict]:
@@ -86,8 +93,9 @@ def test_status_change_and_products_examples_are_accepted(thor, key):
 def test_without_key_is_401_and_with_header_key_is_accepted(thor, key):
     assert requests.post(f"{thor.thor_url}/webhooks/faco/orders", data=ORDER_CREATED, timeout=5).status_code == 401
     assert post(thor, "/webhooks/faco/orders", ORDER_CREATED, "wrong").status_code == 401
-    answer = requests.post(f"{thor.thor_url}/webhooks/faco/orders", data=ORDER_CREATED,
-                           headers={"x-functions-key": key}, timeout=5)
+    answer = requests.post(
+        f"{thor.thor_url}/webhooks/faco/orders", data=ORDER_CREATED, headers={"x-functions-key": key}, timeout=5
+    )
     assert answer.status_code == 200
 
 

@@ -1,6 +1,7 @@
 """Storage freezes (the emulator is paused with SIGSTOP, not stopped) mid-burst: every answer comes
 within the storage bound, as 200 or 503 + Retry-After, never a hung request; once it thaws, every
 webhook that got a 200 is processed exactly once (issue 9, part 1)."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -43,9 +44,15 @@ def unprocessed(own, order_ids):
     from shared.adapters.event_log import EventLog
     from shared.adapters.storage import Storage
     from shared.settings import load_settings
+
     events = EventLog(Storage(load_settings(own.values).storage))
-    return {order_id: [(e.status.value, e.attempts, e.reason, e.claimed_by, e.due_by)
-                       for e in events.for_order("facl", f"facl-{order_id}")] for order_id in order_ids}
+    return {
+        order_id: [
+            (e.status.value, e.attempts, e.reason, e.claimed_by, e.due_by)
+            for e in events.for_order("facl", f"facl-{order_id}")
+        ]
+        for order_id in order_ids
+    }
 
 
 def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once(stack, key):
@@ -56,8 +63,9 @@ def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once
 
     def send(order_id):
         body = {"event": "onOrderCreated", "payload": {"OrderId": order_id}}
-        answer, seconds = timed(lambda: requests.post(own.thor_url + "/webhooks/facl/orders", params={"code": key},
-                                                      json=body, timeout=60))
+        answer, seconds = timed(
+            lambda: requests.post(own.thor_url + "/webhooks/facl/orders", params={"code": key}, json=body, timeout=60)
+        )
         return order_id, answer, seconds
 
     def get(path):
@@ -99,13 +107,15 @@ def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once
         def processed(order_id):
             view = requests.get(f"{own.thor_url}/v1/orders/facl-{order_id}/status", params={"code": key}, timeout=10)
             return view.status_code == 200 and view.json()["items"] and oms_creates(stack, f"facl-{order_id}")
+
         try:
             eventually(lambda: all(processed(order_id) for order_id in acknowledged), timeout=90, interval=1)
         except AssertionError:
             raise AssertionError(f"not processed: {unprocessed(own, [o for o in acknowledged if not processed(o)])}")
         time.sleep(2)
         assert {order_id: len(oms_creates(stack, f"facl-{order_id}")) for order_id in acknowledged} == {
-            order_id: 1 for order_id in acknowledged}
+            order_id: 1 for order_id in acknowledged
+        }
     finally:
         if frozen:
             os.killpg(group, signal.SIGCONT)

@@ -1,5 +1,6 @@
 """Storage stops mid-burst: webhooks get 503 with Retry-After (never a 500); when it returns,
 every event that got a 200 is processed."""
+
 from __future__ import annotations
 
 import concurrent.futures
@@ -23,8 +24,9 @@ def test_storage_stopping_mid_burst_gives_503_and_loses_nothing(stack, tmp_path)
     def send(order_id):
         body = {"event": "onOrderCreated", "payload": {"OrderId": order_id}}
         try:
-            return order_id, requests.post(own.thor_url + "/webhooks/faco/orders", params={"code": key}, json=body,
-                                           timeout=30)
+            return order_id, requests.post(
+                own.thor_url + "/webhooks/faco/orders", params={"code": key}, json=body, timeout=30
+            )
         except requests.RequestException as error:
             return order_id, error
 
@@ -50,6 +52,7 @@ def test_storage_stopping_mid_burst_gives_503_and_loses_nothing(stack, tmp_path)
         def processed(oid):
             view = requests.get(f"{own.thor_url}/v1/orders/faco-{oid}/status", params={"code": key}, timeout=5)
             return view.status_code == 200 and view.json()["items"]
+
         eventually(lambda: all(processed(oid) for oid in acknowledged), timeout=60, interval=0.5)
         # The sender retries what got a 503, and then those are processed too.
         with concurrent.futures.ThreadPoolExecutor(8) as pool:

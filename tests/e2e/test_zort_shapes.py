@@ -7,6 +7,7 @@ as a url-encoded `payload` field (the documentation's "Request Body: payload"), 
 multipart field, as a form without `payload`, without Content-Type; the verification ping (GET, or
 POST without method). Each is either recorded (and processed) or answered with a reason; none is lost.
 """
+
 from __future__ import annotations
 
 import copy
@@ -14,7 +15,7 @@ import copy
 import pytest
 import requests
 
-from localdev.sandboxes.zort import AUTH_STYLES, BODY_STYLES, SEED_EXAMPLES, send_webhook
+from localdev.sandboxes.zort import AUTH_STYLES, SEED_EXAMPLES, send_webhook
 from shared.adapters.event_log import EventLog
 from shared.adapters.storage import Storage
 from shared.settings import StorageSettings
@@ -51,8 +52,13 @@ def product(sku: str) -> dict:
 
 @pytest.mark.parametrize("auth", [a for a in AUTH_STYLES if a != "none"])
 def test_key1_is_accepted_from_each_header_plain_or_base64(thor, key, stack, events, auth):
-    answer = send_webhook(url(thor, key), "UPDATEPRODUCTQUANTITY", product(f"AUTH-{auth}"),
-                          stack.values[f"ZORT_KEY1_{TENANT.upper()}"], auth=auth)
+    answer = send_webhook(
+        url(thor, key),
+        "UPDATEPRODUCTQUANTITY",
+        product(f"AUTH-{auth}"),
+        stack.values[f"ZORT_KEY1_{TENANT.upper()}"],
+        auth=auth,
+    )
     assert recorded(events, answer).body["payload"]["sku"] == f"AUTH-{auth}"
 
 
@@ -70,16 +76,22 @@ def test_an_event_without_key1_is_refused(thor, key):
 @pytest.mark.parametrize("body", ["form", "json", "multipart", "no-content-type"])
 def test_each_body_shape_is_recorded_and_applied(thor, key, stack, events, body):
     sku = f"BODY-{body}"
-    answer = send_webhook(url(thor, key), "UPDATEPRODUCTQUANTITY", product(sku),
-                          stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body=body)
+    answer = send_webhook(
+        url(thor, key), "UPDATEPRODUCTQUANTITY", product(sku), stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body=body
+    )
     event = recorded(events, answer)
     assert event.body["payload"]["sku"] == sku and "shape" not in event.body
     assert finished(events, event.event_id).status.value == "completed"
 
 
 def test_a_form_without_payload_is_recorded_whole(thor, key, stack, events):
-    answer = send_webhook(url(thor, key), "UPDATEPRODUCTQUANTITY", product("WHOLE-FORM"),
-                          stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body="form-without-payload")
+    answer = send_webhook(
+        url(thor, key),
+        "UPDATEPRODUCTQUANTITY",
+        product("WHOLE-FORM"),
+        stack.values[f"ZORT_KEY1_{TENANT.upper()}"],
+        body="form-without-payload",
+    )
     event = recorded(events, answer)
     assert event.body["shape"] == "form without payload"
     assert event.body["payload"]["sku"] == "WHOLE-FORM" and event.body["payload"]["stock"] == "20.00"
@@ -87,8 +99,13 @@ def test_a_form_without_payload_is_recorded_whole(thor, key, stack, events):
 
 
 def test_a_form_without_payload_that_fits_no_model_is_kept_with_its_reason(thor, key, stack, events):
-    answer = send_webhook(url(thor, key), "ADDORDER", {"something": "else"},
-                          stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body="form-without-payload")
+    answer = send_webhook(
+        url(thor, key),
+        "ADDORDER",
+        {"something": "else"},
+        stack.values[f"ZORT_KEY1_{TENANT.upper()}"],
+        body="form-without-payload",
+    )
     event = finished(events, recorded(events, answer).event_id)
     assert event.status.value == "failed" and "number" in (event.reason or "")
 
@@ -97,8 +114,9 @@ def test_a_form_without_payload_that_fits_no_model_is_kept_with_its_reason(thor,
 def test_a_ping_answers_200_and_records_nothing(thor, key, stack, events, verb):
     before = len(events.list(tenant=TENANT))
     for auth in ("none", "basic", "key1-header"):
-        answer = send_webhook(url(thor, key), None, None, stack.values[f"ZORT_KEY1_{TENANT.upper()}"],
-                              auth=auth, http_method=verb)
+        answer = send_webhook(
+            url(thor, key), None, None, stack.values[f"ZORT_KEY1_{TENANT.upper()}"], auth=auth, http_method=verb
+        )
         assert answer.status_code == 200 and answer.json()["status"] == "ready", answer.text
     assert len(events.list(tenant=TENANT)) == before
     wrong = send_webhook(url(thor, key), None, None, "not-the-key1", http_method=verb)
@@ -106,32 +124,42 @@ def test_a_ping_answers_200_and_records_nothing(thor, key, stack, events, verb):
 
 
 def test_a_post_without_method_but_with_a_body_is_recorded_not_dropped(thor, key, stack, events):
-    answer = send_webhook(url(thor, key), None, {"id": 1, "note": "who knows"},
-                          stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body="json")
+    answer = send_webhook(
+        url(thor, key), None, {"id": 1, "note": "who knows"}, stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body="json"
+    )
     event = finished(events, recorded(events, answer).event_id)
     assert event.status.value == "completed" and "without method" in (event.outcome or "")
 
 
 def test_v4_contact_events_are_recorded_as_sent(thor, key, stack, events):
-    answer = send_webhook(url(thor, key), "ADDCONTACT", {"id": 77, "name": "A contact"},
-                          stack.values[f"ZORT_KEY1_{TENANT.upper()}"])
+    answer = send_webhook(
+        url(thor, key), "ADDCONTACT", {"id": 77, "name": "A contact"}, stack.values[f"ZORT_KEY1_{TENANT.upper()}"]
+    )
     event = finished(events, recorded(events, answer).event_id)
     assert event.status.value == "completed" and event.body["payload"]["name"] == "A contact"
 
 
 def test_a_body_that_is_neither_json_nor_a_form_gets_a_reason(thor, key, stack):
-    answer = requests.post(url(thor, key) + "&method=ADDORDER", data=b"just text",
-                           headers={"Authorization": f"Basic {stack.values[f'ZORT_KEY1_{TENANT.upper()}']}"},
-                           timeout=5)
+    answer = requests.post(
+        url(thor, key) + "&method=ADDORDER",
+        data=b"just text",
+        headers={"Authorization": f"Basic {stack.values[f'ZORT_KEY1_{TENANT.upper()}']}"},
+        timeout=5,
+    )
     assert answer.status_code == 415 and answer.json()["field"] == "content-type"
 
 
 def test_a_multipart_body_with_no_named_field_is_refused_naming_the_body(thor, key, stack, events):
     """Found by schemathesis: a multipart body that holds no form part was recorded as an empty form."""
     before = len(events.list(tenant=TENANT))
-    answer = requests.post(url(thor, key) + "&method=UPDATEPRODUCTQUANTITY",
-                           headers={"Authorization": "Basic " + stack.values[f"ZORT_KEY1_{TENANT.upper()}"],
-                                    "Content-Type": "multipart/form-data; boundary=b0"},
-                           data=b"None--b0--\r\n", timeout=10)
+    answer = requests.post(
+        url(thor, key) + "&method=UPDATEPRODUCTQUANTITY",
+        headers={
+            "Authorization": "Basic " + stack.values[f"ZORT_KEY1_{TENANT.upper()}"],
+            "Content-Type": "multipart/form-data; boundary=b0",
+        },
+        data=b"None--b0--\r\n",
+        timeout=10,
+    )
     assert answer.status_code == 400 and answer.json()["field"] == "body"
     assert len(events.list(tenant=TENANT)) == before

@@ -1,5 +1,6 @@
 """One worker at a time (issue 9, part 2), against real Azurite and the sandboxes: event claims,
 order claims, duplicates of a fresh event not queued again, and a message whose event is missing."""
+
 from __future__ import annotations
 
 import logging
@@ -32,16 +33,33 @@ class RecordingQueue:
 
 
 def with_queue(context, queue):
-    return SimpleNamespace(events=context.events, queue=queue, claims=context.claims, orders=context.orders,
-                           products=context.products, handlers=context.handlers, settings=context.settings,
-                           marketplace=context.marketplace, oms=context.oms, zort=context.zort,
-                           ready_to_ship=context.ready_to_ship, clock=context.clock, sleep=context.sleep)
+    return SimpleNamespace(
+        events=context.events,
+        queue=queue,
+        claims=context.claims,
+        orders=context.orders,
+        products=context.products,
+        handlers=context.handlers,
+        settings=context.settings,
+        marketplace=context.marketplace,
+        oms=context.oms,
+        zort=context.zort,
+        ready_to_ship=context.ready_to_ship,
+        clock=context.clock,
+        sleep=context.sleep,
+    )
 
 
 def order_created(context, queue, order_id, tenant="faco"):
-    return accept_event(context.events, queue, tenant=tenant, kind=EventKind.ORDER_CREATED, identity=order_id,
-                        body={"event": "onOrderCreated", "payload": {"OrderId": order_id}},
-                        internal_order_id=f"{tenant}-{order_id}")
+    return accept_event(
+        context.events,
+        queue,
+        tenant=tenant,
+        kind=EventKind.ORDER_CREATED,
+        identity=order_id,
+        body={"event": "onOrderCreated", "payload": {"OrderId": order_id}},
+        internal_order_id=f"{tenant}-{order_id}",
+    )
 
 
 def marketplace_calls(stack, order_id):
@@ -83,7 +101,10 @@ def test_an_event_another_worker_holds_is_not_processed_but_looked_at_again_late
     assert process_event(with_queue(context, queue), "faco", event_id, owner="message-2") is None
     assert marketplace_calls(stack, ORDER + 4) == []  # no external call
     assert queue.sent[-1]["event_id"] == event_id and 25 <= queue.sent[-1]["delay"] <= 31
-    assert context.events.claim("faco", event_id, "message-3", seconds=30) == (context.events.get("faco", event_id), False)
+    assert context.events.claim("faco", event_id, "message-3", seconds=30) == (
+        context.events.get("faco", event_id),
+        False,
+    )
 
 
 def test_a_crashed_workers_claim_expires_and_the_work_is_resumed(context, stack):
@@ -135,6 +156,7 @@ def test_an_event_restored_late_is_still_processed(context):
     ctx = with_queue(context, queue)
     tenant, order_id = "faco", ORDER + 8
     from shared.domain.ids import event_id as make_event_id
+
     missing_id = make_event_id(EventKind.ORDER_CREATED.value, tenant, order_id)
     assert process_event(ctx, tenant, missing_id, missing_delays=(5, 30)) is None  # not in the log yet
     assert queue.sent[-1]["missing"] == 1

@@ -1,4 +1,5 @@
 """The ops command line (`python -m ops`), in-process against the test stack (Azurite and the sandboxes)."""
+
 from __future__ import annotations
 
 import os
@@ -27,8 +28,13 @@ def run(capsys, *argv: str) -> tuple[int, str]:
 
 def failed_event(context) -> InboundEvent:
     """A recorded event, not queued, marked failed as after its last retry."""
-    event = InboundEvent(tenant=TENANT, event_id=f"cli-test-{uuid.uuid4().hex}", kind=EventKind.PRODUCTS, body={},
-                         received_at=datetime.now(timezone.utc))
+    event = InboundEvent(
+        tenant=TENANT,
+        event_id=f"cli-test-{uuid.uuid4().hex}",
+        kind=EventKind.PRODUCTS,
+        body={},
+        received_at=datetime.now(timezone.utc),
+    )
     assert context.events.add(event)
     context.events.set_status(event, EventStatus.FAILED, reason="LookupError: no handler (test)", attempts=4)
     return event
@@ -58,9 +64,15 @@ def test_events_lists_a_failed_event_and_replay_puts_it_back(context, capsys):
 def test_order_shows_the_full_history_without_personal_data(context, capsys):
     order_id = 7313001
     internal_id = f"{TENANT}-{order_id}"
-    acceptance = accept_event(context.events, context.queue, tenant=TENANT, kind=EventKind.ORDER_CREATED, identity=order_id,
-                              body={"event": "onOrderCreated", "payload": {"OrderId": order_id}},
-                              internal_order_id=internal_id)
+    acceptance = accept_event(
+        context.events,
+        context.queue,
+        tenant=TENANT,
+        kind=EventKind.ORDER_CREATED,
+        identity=order_id,
+        body={"event": "onOrderCreated", "payload": {"OrderId": order_id}},
+        internal_order_id=internal_id,
+    )
     for _ in range(5):  # again after a failure: the session's runner may process it at the same time
         if process_event(context, TENANT, acceptance.event_id, (0, 0, 0, 0, 0)) not in PENDING:
             break
@@ -69,8 +81,16 @@ def test_order_shows_the_full_history_without_personal_data(context, capsys):
 
     code, out = run(capsys, "order", internal_id)
     assert code == 0
-    for expected in ("Items", "Timeline", "Refunds", "oms synced", "order created", acceptance.event_id,
-                     order.items[0].sku, order.items[0].item_id):
+    for expected in (
+        "Items",
+        "Timeline",
+        "Refunds",
+        "oms synced",
+        "order created",
+        acceptance.event_id,
+        order.items[0].sku,
+        order.items[0].item_id,
+    ):
         assert expected in out
     for personal in (order.customer.first_name, order.customer.last_name):
         assert personal and personal not in out
@@ -96,9 +116,14 @@ def test_resync_fetches_an_order_thor_never_heard_of_and_sends_it_to_the_oms(con
 def test_check_settings_names_what_is_missing_and_masks_secrets(stack, capsys, monkeypatch):
     code, out = run(capsys, "check-settings")
     assert code == 0 and "settings ok" in out
-    secrets = [v for k, v in stack.values.items()
-               if any(k.startswith(p) for p in ("MARKETPLACE_API_KEY_", "OMS_TOKEN_", "ZORT_KEY1_", "ZORT_APIKEY_",
-                                                "ZORT_APISECRET_"))]
+    secrets = [
+        v
+        for k, v in stack.values.items()
+        if any(
+            k.startswith(p)
+            for p in ("MARKETPLACE_API_KEY_", "OMS_TOKEN_", "ZORT_KEY1_", "ZORT_APIKEY_", "ZORT_APISECRET_")
+        )
+    ]
     assert len(secrets) == 45
     account_key = stack.values["AzureWebJobsStorage"].split("AccountKey=")[1].split(";")[0]
     for secret in (*secrets, account_key):
@@ -117,27 +142,49 @@ def test_reconcile_and_zort_webhooks(context, stack, capsys):
     assert code == 0 and TENANT in out
 
     key = "function-key-" + uuid.uuid4().hex
-    code, out = run(capsys, "zort-webhooks", "register", "--tenant", TENANT, "--base-url", "https://thor.example",
-                    "--function-key", key)
+    code, out = run(
+        capsys,
+        "zort-webhooks",
+        "register",
+        "--tenant",
+        TENANT,
+        "--base-url",
+        "https://thor.example",
+        "--function-key",
+        key,
+    )
     assert code == 0 and "19 of 19 URL(s) point at Thor" in out and key not in out
-    code, out = run(capsys, "zort-webhooks", "show", "--tenant", TENANT, "--base-url", "https://thor.example",
-                    "--function-key", key)
+    code, out = run(
+        capsys, "zort-webhooks", "show", "--tenant", TENANT, "--base-url", "https://thor.example", "--function-key", key
+    )
     assert code == 0 and "matches Thor's ZORT_KEY1" in out and key not in out
-    code, out = run(capsys, "zort-webhooks", "show", "--tenant", TENANT, "--base-url", "https://thor.example",
-                    "--function-key", "another-key")
+    code, out = run(
+        capsys,
+        "zort-webhooks",
+        "show",
+        "--tenant",
+        TENANT,
+        "--base-url",
+        "https://thor.example",
+        "--function-key",
+        "another-key",
+    )
     assert code == 1 and "DIFFERS" in out
 
 
-@pytest.mark.parametrize("argv", [
-    [],
-    ["bogus"],
-    ["events", "--status", "nope"],
-    ["events", "--tenant", "xxxx"],
-    ["events", "--since", "yesterday"],
-    ["replay"],
-    ["replay", "some-event"],
-    ["zort-webhooks", "register", "--tenant", TENANT, "--base-url", "not a url", "--function-key", "k"],
-])
+@pytest.mark.parametrize(
+    "argv",
+    [
+        [],
+        ["bogus"],
+        ["events", "--status", "nope"],
+        ["events", "--tenant", "xxxx"],
+        ["events", "--since", "yesterday"],
+        ["replay"],
+        ["replay", "some-event"],
+        ["zort-webhooks", "register", "--tenant", TENANT, "--base-url", "not a url", "--function-key", "k"],
+    ],
+)
 def test_bad_usage_exits_2(stack, capsys, argv):
     code, _ = run(capsys, *argv)
     assert code == 2
@@ -145,8 +192,13 @@ def test_bad_usage_exits_2(stack, capsys, argv):
 
 def test_stats_counts_events_per_tenant_and_status(context, capsys):
     before = context.events.count_by_status(tenant="soar").get("soar", {})
-    failed = InboundEvent(tenant="soar", event_id=f"cli-stats-{uuid.uuid4().hex}", kind=EventKind.PRODUCTS, body={},
-                          received_at=datetime.now(timezone.utc))
+    failed = InboundEvent(
+        tenant="soar",
+        event_id=f"cli-stats-{uuid.uuid4().hex}",
+        kind=EventKind.PRODUCTS,
+        body={},
+        received_at=datetime.now(timezone.utc),
+    )
     assert context.events.add(failed)
     context.events.set_status(failed, EventStatus.FAILED, reason="test")
     code, out = run(capsys, "stats", "--tenant", "soar", "--json")
@@ -161,18 +213,25 @@ def test_events_lists_by_default_what_needs_a_person_including_events_stuck_in_r
     now = datetime.now(timezone.utc)
 
     def recorded(status: EventStatus, age: timedelta) -> str:
-        event = InboundEvent(tenant="sope", event_id=f"cli-default-{status.value}-{uuid.uuid4().hex}", kind=EventKind.PRODUCTS,
-                             body={}, received_at=now - age)
+        event = InboundEvent(
+            tenant="sope",
+            event_id=f"cli-default-{status.value}-{uuid.uuid4().hex}",
+            kind=EventKind.PRODUCTS,
+            body={},
+            received_at=now - age,
+        )
         assert context.events.add(event)
         if status is not EventStatus.RECEIVED:
             context.events.set_status(event, status, reason="test")
         return event.event_id
 
     stuck = recorded(EventStatus.RECEIVED, timedelta(minutes=20))  # e.g. its worker crashed
-    fresh = recorded(EventStatus.RECEIVED, timedelta(seconds=5))   # still on its way: nobody's business yet
+    fresh = recorded(EventStatus.RECEIVED, timedelta(seconds=5))  # still on its way: nobody's business yet
     done = recorded(EventStatus.COMPLETED, timedelta(minutes=20))
-    needing = [recorded(status, timedelta(minutes=1))
-               for status in (EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED)]
+    needing = [
+        recorded(status, timedelta(minutes=1))
+        for status in (EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED)
+    ]
 
     code, out = run(capsys, "events", "--tenant", "sope")
     assert code == 0

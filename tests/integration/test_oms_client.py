@@ -4,6 +4,7 @@ Tests share one sandbox, reset before each (stopping a server costs werkzeug's 0
 The timeout test gets its own: a timeout fault leaves a server thread sleeping for
 ``_server.TIMEOUT_SLEEP_SECONDS`` that would log its request into a later test.
 """
+
 from __future__ import annotations
 
 import threading
@@ -48,8 +49,9 @@ def sleeps() -> list[float]:
 
 
 def make_client(server, sleeps, **overrides) -> OmsClient:
-    settings = dict(base_url=server.url, token=TOKEN, tenant_header=TENANT, timeout=(1.0, 2.0), max_attempts=4,
-                    backoff_base=0.5)
+    settings = dict(
+        base_url=server.url, token=TOKEN, tenant_header=TENANT, timeout=(1.0, 2.0), max_attempts=4, backoff_base=0.5
+    )
     settings.update(overrides)
     return OmsClient(OmsConfig(**settings), sleep=sleeps.append, rng=lambda: 0.5)
 
@@ -68,20 +70,49 @@ def seen(server) -> list[dict]:
 
 
 def make_order(ref: str = "THOR-faco-100", status: str = "pending") -> Order:
-    tracking = Tracking(number="TRK-1", carrier="Servientrega", shipped_at=datetime(2024, 5, 2, tzinfo=timezone.utc)) \
-        if status != "pending" else None
-    return Order(tenant="faco", marketplace_order_id="MP-100", internal_order_id=ref, currency="COP",
-                 created_at=datetime(2024, 5, 1, tzinfo=timezone.utc), shipping_amount=Decimal("5000"),
-                 payment_status="Paid",
-                 customer=Customer(first_name="Ana", last_name="Pérez", email="ana@example.com",
-                                   shipping_address={"Address1": "Calle 1", "City": "Bogotá", "Country": "Colombia"}),
-                 items=[OrderItem(item_id="I1", sku="SKU-1", status=status, unit_price=Decimal("19990"),
-                                  paid_price=Decimal("17990.125"), tracking=tracking),
-                        OrderItem(item_id="I2", sku="SKU-2", quantity=2, status=status, unit_price=Decimal("5000"),
-                                  paid_price=Decimal("5000"), tracking=tracking)])
+    tracking = (
+        Tracking(number="TRK-1", carrier="Servientrega", shipped_at=datetime(2024, 5, 2, tzinfo=timezone.utc))
+        if status != "pending"
+        else None
+    )
+    return Order(
+        tenant="faco",
+        marketplace_order_id="MP-100",
+        internal_order_id=ref,
+        currency="COP",
+        created_at=datetime(2024, 5, 1, tzinfo=timezone.utc),
+        shipping_amount=Decimal("5000"),
+        payment_status="Paid",
+        customer=Customer(
+            first_name="Ana",
+            last_name="Pérez",
+            email="ana@example.com",
+            shipping_address={"Address1": "Calle 1", "City": "Bogotá", "Country": "Colombia"},
+        ),
+        items=[
+            OrderItem(
+                item_id="I1",
+                sku="SKU-1",
+                status=status,
+                unit_price=Decimal("19990"),
+                paid_price=Decimal("17990.125"),
+                tracking=tracking,
+            ),
+            OrderItem(
+                item_id="I2",
+                sku="SKU-2",
+                quantity=2,
+                status=status,
+                unit_price=Decimal("5000"),
+                paid_price=Decimal("5000"),
+                tracking=tracking,
+            ),
+        ],
+    )
 
 
 # --- upsert ------------------------------------------------------------------------------------
+
 
 def test_upsert_creates_then_updates_one_order(sandbox, sleeps):
     client = make_client(sandbox, sleeps)
@@ -98,8 +129,12 @@ def test_upsert_creates_then_updates_one_order(sandbox, sleeps):
     assert (order["orderStatus"], order["deliveryStatus"], order["itemsShipped"]) == ("SHIPPED", "SHIPPED", 3)
     assert [line["entryRef"] for line in order["orderLines"]] == ["I1", "I2"]
     assert order["shipments"][0]["shipmentLines"][1]["quantityShipped"] == "2"
-    assert [(r["method"], r["status"]) for r in seen(sandbox)] == \
-        [("GET", 404), ("POST", 201), ("GET", 200), ("PUT", 200)]
+    assert [(r["method"], r["status"]) for r in seen(sandbox)] == [
+        ("GET", 404),
+        ("POST", 201),
+        ("GET", 200),
+        ("PUT", 200),
+    ]
     assert sleeps == []
 
 
@@ -120,7 +155,7 @@ def test_concurrent_upserts_store_one_order(sandbox, sleeps):
         barrier.wait()
         try:
             outcomes.append(client.upsert_order(make_order())[0])
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=work) for _ in range(10)]
@@ -149,6 +184,7 @@ def test_orders_are_kept_per_tenant(sandbox, sleeps):
 
 
 # --- refusals: never retried -------------------------------------------------------------------
+
 
 def test_wrong_token_is_401_and_not_retried(sandbox, sleeps):
     client = make_client(sandbox, sleeps, token="wrong-secret-token")
@@ -197,14 +233,26 @@ def test_lines_and_entries_need_no_entry_ref(sandbox):
     body["orderLines"].append({"productRef": "SKU-X", "quantity": 1})  # no entryRef
     created = requests.post(f"{sandbox.url}/api/v1/orders", json=body, headers=HEADERS, timeout=5)
     assert created.status_code == 201 and len(created.json()["orderLines"]) == 3
-    added = requests.post(f"{sandbox.url}/api/v1/orders/entries", headers=HEADERS, timeout=5,
-                          json={"orderRef": body["orderRef"], "productRef": "SKU-Y", "quantity": 2})
+    added = requests.post(
+        f"{sandbox.url}/api/v1/orders/entries",
+        headers=HEADERS,
+        timeout=5,
+        json={"orderRef": body["orderRef"], "productRef": "SKU-Y", "quantity": 2},
+    )
     assert added.status_code == 201 and added.json()["productRef"] == "SKU-Y" and "entryRef" not in added.json()
-    by_id = requests.put(f"{sandbox.url}/api/v1/orders/entries/id={added.json()['id']}", headers=HEADERS,
-                         timeout=5, json={"shippedQuantity": 2})
+    by_id = requests.put(
+        f"{sandbox.url}/api/v1/orders/entries/id={added.json()['id']}",
+        headers=HEADERS,
+        timeout=5,
+        json={"shippedQuantity": 2},
+    )
     assert by_id.status_code == 200 and by_id.json()["shippedQuantity"] == 2
-    by_ref = requests.put(f"{sandbox.url}/api/v1/orders/entries/{body['orderRef']}/ref=I1", headers=HEADERS,
-                          timeout=5, json={"returnedQuantity": 1})
+    by_ref = requests.put(
+        f"{sandbox.url}/api/v1/orders/entries/{body['orderRef']}/ref=I1",
+        headers=HEADERS,
+        timeout=5,
+        json={"returnedQuantity": 1},
+    )
     assert by_ref.status_code == 200 and by_ref.json()["entryRef"] == "I1" and by_ref.json()["returnedQuantity"] == 1
     missing = requests.put(f"{sandbox.url}/api/v1/orders/entries/id=nope", headers=HEADERS, timeout=5, json={})
     assert missing.status_code == 404
@@ -228,24 +276,27 @@ def test_update_of_an_absent_order_is_404(sandbox, sleeps):
 def test_sandbox_checks_content_type_and_serves_lines_and_ids(sandbox):
     headers = {"Authorization": f"Bearer {TOKEN}", "X-TWC-Tenant": TENANT}
     body = order_to_oms(make_order(), TENANT)
-    refused = requests.post(f"{sandbox.url}/api/v1/orders", data="{}",
-                            headers={**headers, "Content-Type": "text/plain"}, timeout=5)
+    refused = requests.post(
+        f"{sandbox.url}/api/v1/orders", data="{}", headers={**headers, "Content-Type": "text/plain"}, timeout=5
+    )
     assert refused.status_code == 400
     created = requests.post(f"{sandbox.url}/api/v1/orders", json=body, headers=headers, timeout=5).json()
     by_id = requests.get(f"{sandbox.url}/api/v1/orders", params={"orderId": created["id"]}, headers=headers, timeout=5)
     assert by_id.status_code == 200 and by_id.json()["orderRef"] == body["orderRef"]
-    lines = requests.get(f"{sandbox.url}/api/v1/orders/entries", params={"orderRef": body["orderRef"]},
-                         headers=headers, timeout=5).json()
+    lines = requests.get(
+        f"{sandbox.url}/api/v1/orders/entries", params={"orderRef": body["orderRef"]}, headers=headers, timeout=5
+    ).json()
     assert [line["entryRef"] for line in lines] == ["I1", "I2"]
 
 
 # --- retries -----------------------------------------------------------------------------------
 
+
 def test_500_twice_then_success_backs_off(sandbox, sleeps):
     fail(sandbox, "500", times=2)
     created = make_client(sandbox, sleeps).create_order(order_to_oms(make_order(), TENANT))
     assert created["orderRef"] == "THOR-faco-100"
-    assert sleeps == [0.375, 0.75]   # equal jitter with rng 0.5: 0.5 → 0.375, 1.0 → 0.75
+    assert sleeps == [0.375, 0.75]  # equal jitter with rng 0.5: 0.5 → 0.375, 1.0 → 0.75
     assert [r["status"] for r in seen(sandbox)] == [500, 500, 201]
 
 
@@ -294,8 +345,9 @@ def test_connection_refused_is_retried_then_raised(sleeps):
     server = start_sandbox()
     url = server.url
     server.stop()
-    client = OmsClient(OmsConfig(base_url=url, token=TOKEN, tenant_header=TENANT, max_attempts=2),
-                       sleep=sleeps.append, rng=lambda: 0.5)
+    client = OmsClient(
+        OmsConfig(base_url=url, token=TOKEN, tenant_header=TENANT, max_attempts=2), sleep=sleeps.append, rng=lambda: 0.5
+    )
     with pytest.raises(OmsError) as caught:
         client.find_order("THOR-faco-100")
     assert caught.value.status is None and caught.value.retryable is True and len(sleeps) == 1

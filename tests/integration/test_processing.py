@@ -1,16 +1,16 @@
 """Processing against real Azurite and the sandboxes: retries, dead letter, replay, blocking,
 crashes between steps, concurrent changes of one order, storage outages."""
+
 from __future__ import annotations
 
 import concurrent.futures
 import json
-import os
 import time
 
 import pytest
 import requests
 
-from shared.bootstrap import Context, get_context, reset_context
+from shared.bootstrap import Context
 from shared.domain.events import EventKind, EventStatus
 from shared.services import marketplace_flows
 from shared.services.intake import accept_event
@@ -26,14 +26,20 @@ def oms_orders(stack, order_ref):
 
 
 def fail(stack, system, mode, times, match=None):
-    requests.post(stack.servers[system].url + "/_sandbox/fail",
-                  json={"mode": mode, "times": times, "match": match}, timeout=5)
+    requests.post(
+        stack.servers[system].url + "/_sandbox/fail", json={"mode": mode, "times": times, "match": match}, timeout=5
+    )
 
 
 def record_order_created(context, tenant, order_id):
-    acceptance = accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.ORDER_CREATED,
-                              identity=order_id,
-                              body={"event": "onOrderCreated", "payload": {"OrderId": order_id}})
+    acceptance = accept_event(
+        context.events,
+        context.queue,
+        tenant=tenant,
+        kind=EventKind.ORDER_CREATED,
+        identity=order_id,
+        body={"event": "onOrderCreated", "payload": {"OrderId": order_id}},
+    )
     return acceptance.event_id
 
 
@@ -104,15 +110,28 @@ def test_fifty_parallel_status_changes_of_one_order_lose_nothing_and_never_send_
     order, _ = context.orders.get("sope", f"sope-{order_id}")
     item_ids = [item.item_id for item in order.items]
     sequence = ["ready_to_ship", "shipped", "delivered"]
-    requests.post(stack.servers["marketplace"].url + "/_sandbox/items/status",
-                  json={"order_item_ids": item_ids, "status": "delivered"}, timeout=5)
+    requests.post(
+        stack.servers["marketplace"].url + "/_sandbox/items/status",
+        json={"order_item_ids": item_ids, "status": "delivered"},
+        timeout=5,
+    )
     events = []
     for i in range(50):
         status = sequence[i % 3]
-        body = {"event": "onOrderItemsStatusChanged",
-                "payload": {"OrderId": str(order_id), "OrderItemIds": [item_ids[i % len(item_ids)]], "NewStatus": status}}
-        events.append(accept_event(context.events, context.queue, tenant="sope", kind=EventKind.ITEMS_STATUS,
-                                   identity=[i, status], body=body).event_id)
+        body = {
+            "event": "onOrderItemsStatusChanged",
+            "payload": {"OrderId": str(order_id), "OrderItemIds": [item_ids[i % len(item_ids)]], "NewStatus": status},
+        }
+        events.append(
+            accept_event(
+                context.events,
+                context.queue,
+                tenant="sope",
+                kind=EventKind.ITEMS_STATUS,
+                identity=[i, status],
+                body=body,
+            ).event_id
+        )
     results = process_until_settled(context, "sope", list(reversed(events)))
     assert set(results.values()) == {EventStatus.COMPLETED}
     order, _ = context.orders.get("sope", f"sope-{order_id}")
@@ -130,22 +149,30 @@ def test_a_slow_oms_send_is_never_overtaken_by_a_later_version_of_the_order(cont
     item_ids = [item.item_id for item in context.orders.get("sope", order_ref)[0].items]
 
     def status_change(status):
-        requests.post(stack.servers["marketplace"].url + "/_sandbox/items/status",
-                      json={"order_item_ids": item_ids, "status": status}, timeout=5)
-        body = {"event": "onOrderItemsStatusChanged",
-                "payload": {"OrderId": str(order_id), "OrderItemIds": item_ids, "NewStatus": status}}
-        return accept_event(context.events, context.queue, tenant="sope", kind=EventKind.ITEMS_STATUS,
-                            identity=[status], body=body).event_id
+        requests.post(
+            stack.servers["marketplace"].url + "/_sandbox/items/status",
+            json={"order_item_ids": item_ids, "status": status},
+            timeout=5,
+        )
+        body = {
+            "event": "onOrderItemsStatusChanged",
+            "payload": {"OrderId": str(order_id), "OrderItemIds": item_ids, "NewStatus": status},
+        }
+        return accept_event(
+            context.events, context.queue, tenant="sope", kind=EventKind.ITEMS_STATUS, identity=[status], body=body
+        ).event_id
 
-    requests.post(stack.servers["oms"].url + "/_sandbox/fail", json={"mode": "slow", "seconds": 1.5, "times": 1},
-                  timeout=5)  # the first worker's OMS call answers late
+    requests.post(
+        stack.servers["oms"].url + "/_sandbox/fail", json={"mode": "slow", "seconds": 1.5, "times": 1}, timeout=5
+    )  # the first worker's OMS call answers late
     with concurrent.futures.ThreadPoolExecutor(2) as pool:
         first = pool.submit(process_event, context, "sope", status_change("ready_to_ship"))
         time.sleep(0.5)  # while it waits on the OMS, the order moves on and a second worker takes it up
         second = pool.submit(process_event, context, "sope", status_change("shipped"))
         outcomes = [first.result(), second.result()]
-    process_until_settled(context, "sope", [e.event_id for e in context.events.for_order("sope", order_ref)
-                                            if e.status.pending])
+    process_until_settled(
+        context, "sope", [e.event_id for e in context.events.for_order("sope", order_ref) if e.status.pending]
+    )
     assert EventStatus.COMPLETED in outcomes
     versions = [body["updated_at"] for body in oms_sends(stack, order_ref)]
     assert versions == sorted(versions)  # never an older version after a newer one
@@ -154,8 +181,13 @@ def test_a_slow_oms_send_is_never_overtaken_by_a_later_version_of_the_order(cont
 
 def test_storage_outage_is_storage_unavailable_and_records_nothing(stack):
     from shared.ports import StorageUnavailable
-    values = dict(stack.values, AzureWebJobsStorage=stack.values["AzureWebJobsStorage"].replace(
-        str(stack.azurite.ports["table"]), "1").replace(str(stack.azurite.ports["queue"]), "1"))
+
+    values = dict(
+        stack.values,
+        AzureWebJobsStorage=stack.values["AzureWebJobsStorage"]
+        .replace(str(stack.azurite.ports["table"]), "1")
+        .replace(str(stack.azurite.ports["queue"]), "1"),
+    )
     context = Context(load_settings(values))
     with pytest.raises(StorageUnavailable):
         record_order_created(context, "faco", ORDER + 6)

@@ -1,4 +1,5 @@
 """Reconciliation against Azurite and the sandboxes: orders whose webhooks never came are repaired."""
+
 from __future__ import annotations
 
 import os
@@ -74,8 +75,9 @@ def test_orders_without_webhooks_are_repaired_once_and_the_checkpoint_only_moves
     assert checkpoint(context) == moved
 
     # an older position never moves the checkpoint back
-    context.checkpoints.save(CHECKPOINT_NAME, TENANT, moved - timedelta(days=3), {"test": 1},
-                                          datetime.now(timezone.utc))
+    context.checkpoints.save(
+        CHECKPOINT_NAME, TENANT, moved - timedelta(days=3), {"test": 1}, datetime.now(timezone.utc)
+    )
     assert checkpoint(context) == moved
 
 
@@ -89,8 +91,11 @@ def test_an_order_changed_in_the_marketplace_is_repaired_and_the_same_state_only
     assert context.orders.get(TENANT, internal_id)[0].status == "pending"
 
     item_id = f"{order_id}0"
-    requests.post(stack.servers["marketplace"].url + "/_sandbox/items/status",
-                  json={"order_item_ids": [item_id], "status": "shipped"}, timeout=5).raise_for_status()
+    requests.post(
+        stack.servers["marketplace"].url + "/_sandbox/items/status",
+        json={"order_item_ids": [item_id], "status": "shipped"},
+        timeout=5,
+    ).raise_for_status()
     changed = reconcile_tenant(context, TENANT)
     repaired = [r for r in changed["repaired"] if r["internal_order_id"] == internal_id]
     assert len(repaired) == 1 and "statuses differ" in repaired[0]["reason"]

@@ -4,6 +4,7 @@ Tests share one sandbox, reset before each (stopping a server costs werkzeug's 0
 Timeout tests get their own: a timeout fault leaves a server thread sleeping for
 ``_server.TIMEOUT_SLEEP_SECONDS`` that would log its request into a later test.
 """
+
 from __future__ import annotations
 
 import re
@@ -27,8 +28,9 @@ CHILE_KEY = "sandbox-api-key-facl"
 
 
 def start_sandbox() -> RunningServer:
-    return RunningServer(create_app({USER: KEY, CHILE_USER: CHILE_KEY},
-                                    tenants={USER: "faco", CHILE_USER: "facl"})).start()
+    return RunningServer(
+        create_app({USER: KEY, CHILE_USER: CHILE_KEY}, tenants={USER: "faco", CHILE_USER: "facl"})
+    ).start()
 
 
 @pytest.fixture(scope="module")
@@ -58,8 +60,17 @@ def sleeps() -> list[float]:
 
 def make_client(sandbox, sleeps, **overrides) -> SellerCenterClient:
     now = overrides.pop("now", None)
-    settings = dict(base_url=sandbox.url, user_id=USER, api_key=KEY, seller_id="SELLER1", business_unit="FACO",
-                    time_zone="America/Bogota", timeout=(1.0, 2.0), max_attempts=4, backoff_base=0.01)
+    settings = dict(
+        base_url=sandbox.url,
+        user_id=USER,
+        api_key=KEY,
+        seller_id="SELLER1",
+        business_unit="FACO",
+        time_zone="America/Bogota",
+        timeout=(1.0, 2.0),
+        max_attempts=4,
+        backoff_base=0.01,
+    )
     settings.update(overrides)
     extra = {"now": now} if now else {}
     return SellerCenterClient(SellerCenterConfig(**settings), sleep=sleeps.append, rng=lambda: 0.5, **extra)
@@ -83,16 +94,19 @@ def seen(sandbox, action: str | None = None) -> list[dict]:
     return [r for r in control(sandbox, "requests") if action is None or r["query"].get("Action") == action]
 
 
-def raw_call(sandbox, client: SellerCenterClient, action: str, params: dict, method: str = "GET",
-             **request_kwargs) -> dict:
+def raw_call(
+    sandbox, client: SellerCenterClient, action: str, params: dict, method: str = "GET", **request_kwargs
+) -> dict:
     """A signed request sent without the client's parsing, to look at the raw JSON."""
     query = client.signed_params(action, params)
     headers = request_kwargs.pop("headers", {"User-Agent": client.config.user_agent})
-    return requests.request(method, f"{sandbox.url}/?{canonical_query(query)}", headers=headers, timeout=5,
-                            **request_kwargs).json()
+    return requests.request(
+        method, f"{sandbox.url}/?{canonical_query(query)}", headers=headers, timeout=5, **request_kwargs
+    ).json()
 
 
 # --- round trips ----------------------------------------------------------------------------
+
 
 def test_get_order_round_trip(client):
     order = client.get_order(1234)  # 1234 % 3 == 1 → two items
@@ -180,8 +194,11 @@ def test_pack_then_ready_to_ship_moves_items_and_lists_the_order(sandbox, client
     assert sorted(client.get_order(1235).statuses) == ["pending", "ready_to_ship"]
     post = seen(sandbox, "SetStatusToReadyToShip")
     assert [r["method"] for r in post] == ["POST"]
-    sent = {k: v for k, v in post[0]["query"].items()
-            if k not in ("Action", "Format", "Timestamp", "UserID", "Version", "Signature")}
+    sent = {
+        k: v
+        for k, v in post[0]["query"].items()
+        if k not in ("Action", "Format", "Timestamp", "UserID", "Version", "Signature")
+    }
     assert sent == {"OrderItemIds": "[12350,12351]", "DeliveryType": "dropship", "PackageId": package_id}
     assert [o.order_id for o in client.get_orders(before)] == ["1235"]
     assert client.set_status_to_packed_by_marketplace(["12350"]) == {"12350": package_id}  # packing again: same
@@ -208,13 +225,23 @@ def test_sandbox_refuses_what_the_documented_error_tables_list(sandbox, client):
     """Falabella v600 SetStatusToReadyToShip / SetStatusToPackedByMarketplace error tables."""
     package_id = client.set_status_to_packed_by_marketplace(["12350"])["12350"]
     rts = "SetStatusToReadyToShip"
-    thor_before_the_change = {"OrderItemIds": "[12350]", "DeliveryType": "dropship",
-                              "ShippingProvider": "Blue Express", "TrackingNumber": "BX1"}
+    thor_before_the_change = {
+        "OrderItemIds": "[12350]",
+        "DeliveryType": "dropship",
+        "ShippingProvider": "Blue Express",
+        "TrackingNumber": "BX1",
+    }
     head = sandbox_refusal(sandbox, client, rts, thor_before_the_change)
     assert head["ErrorCode"] == "E091" and "send_to_warehouse" in head["ErrorMessage"]
-    assert sandbox_refusal(sandbox, client, "SetStatusToPackedByMarketplace",
-                           {"OrderItemIds": "[12350]", "DeliveryType": "dropship",
-                            "ShippingProvider": "Blue Express"})["ErrorCode"] == "E091"
+    assert (
+        sandbox_refusal(
+            sandbox,
+            client,
+            "SetStatusToPackedByMarketplace",
+            {"OrderItemIds": "[12350]", "DeliveryType": "dropship", "ShippingProvider": "Blue Express"},
+        )["ErrorCode"]
+        == "E091"
+    )
     cases = {
         "E024": {"OrderItemIds": "[12350]", "DeliveryType": "courier", "PackageId": package_id},
         "E023": {"OrderItemIds": "12350", "DeliveryType": "dropship", "PackageId": package_id},
@@ -289,8 +316,9 @@ def test_sandbox_answers_in_the_storefront_local_time_like_the_real_api(sandbox,
 
 
 def test_each_user_gets_its_own_storefront_zone(sandbox, sleeps):
-    chile = make_client(sandbox, sleeps, user_id=CHILE_USER, api_key=CHILE_KEY, business_unit="FACL",
-                        time_zone="America/Santiago")
+    chile = make_client(
+        sandbox, sleeps, user_id=CHILE_USER, api_key=CHILE_KEY, business_unit="FACL", time_zone="America/Santiago"
+    )
     raw = raw_call(sandbox, chile, "GetOrder", {"OrderId": "1234"})
     offset = datetime.now(ZoneInfo("America/Santiago")).strftime("%z")
     assert raw["SuccessResponse"]["Head"]["Timestamp"].endswith(offset)  # -0300 in summer, -0400 in winter
@@ -301,9 +329,10 @@ def test_each_user_gets_its_own_storefront_zone(sandbox, sleeps):
 
 def test_get_orders_window_across_chile_clock_changes(sandbox, sleeps):
     """UpdatedAfter goes as Santiago's wall clock with the offset in force at that instant."""
-    chile = make_client(sandbox, sleeps, user_id=CHILE_USER, api_key=CHILE_KEY, business_unit="FACL",
-                        time_zone="America/Santiago")
-    fall_back = datetime(2026, 4, 5, 3, tzinfo=timezone.utc)      # 00:00 -03 → 23:00 -04
+    chile = make_client(
+        sandbox, sleeps, user_id=CHILE_USER, api_key=CHILE_KEY, business_unit="FACL", time_zone="America/Santiago"
+    )
+    fall_back = datetime(2026, 4, 5, 3, tzinfo=timezone.utc)  # 00:00 -03 → 23:00 -04
     spring_forward = datetime(2026, 9, 6, 4, tzinfo=timezone.utc)  # 00:00 -04 → 01:00 -03
     control(sandbox, "orders", {"order_ids": [21], "updated_at": (fall_back + timedelta(minutes=10)).isoformat()})
     control(sandbox, "orders", {"order_ids": [22], "updated_at": (spring_forward + timedelta(minutes=10)).isoformat()})
@@ -316,6 +345,7 @@ def test_get_orders_window_across_chile_clock_changes(sandbox, sleeps):
 
 
 # --- errors the API answers -----------------------------------------------------------------
+
 
 def test_wrong_key_is_e007_and_not_retried(sandbox, sleeps):
     client = make_client(sandbox, sleeps, api_key="wrong-key")
@@ -345,8 +375,9 @@ def test_stale_timestamp_is_e003(sandbox, sleeps):
 def test_missing_parameter_and_bad_user_agent_are_e001(sandbox, client):
     query = client.signed_params("GetOrder", {"OrderId": "1"}, version="2.0")
     del query["Timestamp"]
-    raw = requests.get(f"{sandbox.url}/?{canonical_query(query)}", timeout=5,
-                       headers={"User-Agent": client.config.user_agent})
+    raw = requests.get(
+        f"{sandbox.url}/?{canonical_query(query)}", timeout=5, headers={"User-Agent": client.config.user_agent}
+    )
     assert raw.status_code == 400 and raw.json()["ErrorResponse"]["Head"]["ErrorCode"] == "E001"
 
     raw = raw_call(sandbox, client, "GetOrder", {"OrderId": "1"}, headers={"User-Agent": "python-requests/2"})
@@ -355,6 +386,7 @@ def test_missing_parameter_and_bad_user_agent_are_e001(sandbox, client):
 
 
 # --- retries --------------------------------------------------------------------------------
+
 
 def test_429_twice_then_success(sandbox, client, sleeps):
     control(sandbox, "fail", {"mode": "429", "times": 2, "match": "GetOrderItems"})
@@ -413,14 +445,24 @@ def test_connection_refused_is_retryable(sleeps):
     closed = RunningServer(create_app({USER: KEY}))
     url = closed.url
     closed.server.server_close()
-    config = SellerCenterConfig(base_url=url, user_id=USER, api_key=KEY, seller_id="S", business_unit="FACO", time_zone="America/Bogota",
-                                timeout=(0.5, 0.5), max_attempts=2, backoff_base=0.01)
+    config = SellerCenterConfig(
+        base_url=url,
+        user_id=USER,
+        api_key=KEY,
+        seller_id="S",
+        business_unit="FACO",
+        time_zone="America/Bogota",
+        timeout=(0.5, 0.5),
+        max_attempts=2,
+        backoff_base=0.01,
+    )
     with pytest.raises(SellerCenterError) as caught:
         SellerCenterClient(config, sleep=sleeps.append).get_order(1)
     assert caught.value.code == "CONNECTION_ERROR" and caught.value.retryable and len(sleeps) == 1
 
 
 # --- paging ---------------------------------------------------------------------------------
+
 
 def test_products_are_fetched_in_chunks(sandbox, client):
     skus = [f"SKU-{n:03d}" for n in range(250)]

@@ -3,6 +3,7 @@
 Tests share one sandbox, reset before each. The timeout test gets its own: a timeout fault leaves
 a server thread sleeping for ``_server.TIMEOUT_SLEEP_SECONDS`` that would log into a later test.
 """
+
 from __future__ import annotations
 
 import json
@@ -45,8 +46,15 @@ def sleeps() -> list[float]:
 
 
 def make_client(sandbox, sleeps, **overrides) -> ZortApiClient:
-    settings = dict(base_url=f"{sandbox.url}/v4", storename=STORE, apikey=APIKEY, apisecret=APISECRET,
-                    timeout=(1.0, 2.0), max_attempts=4, backoff_base=0.01)
+    settings = dict(
+        base_url=f"{sandbox.url}/v4",
+        storename=STORE,
+        apikey=APIKEY,
+        apisecret=APISECRET,
+        timeout=(1.0, 2.0),
+        max_attempts=4,
+        backoff_base=0.01,
+    )
     settings.update(overrides)
     return ZortApiClient(ZortApiConfig(**settings), sleep=sleeps.append, rng=lambda: 0.5)
 
@@ -69,8 +77,14 @@ def seen(sandbox) -> list[dict]:
     return control(sandbox, "requests")
 
 
-def raw(sandbox, http_method: str = "GET", route: str = "/v4/Webhook/GetWebhook", headers: dict | None = None,
-        status: int = 200, **kwargs):
+def raw(
+    sandbox,
+    http_method: str = "GET",
+    route: str = "/v4/Webhook/GetWebhook",
+    headers: dict | None = None,
+    status: int = 200,
+    **kwargs,
+):
     auth = {"storename": STORE, "apikey": APIKEY, "apisecret": APISECRET} if headers is None else headers
     response = requests.request(http_method, f"{sandbox.url}{route}", headers=auth, timeout=5, **kwargs)
     assert response.status_code == status  # ZORT's way: a known route answers 200, the outcome in resCode
@@ -78,6 +92,7 @@ def raw(sandbox, http_method: str = "GET", route: str = "/v4/Webhook/GetWebhook"
 
 
 # --- round trip -------------------------------------------------------------------------------
+
 
 def test_update_then_get_round_trips_thor_urls(sandbox, client, sleeps):
     urls = thor_webhook_urls(THOR, "faco", "fn/key+==")
@@ -93,8 +108,11 @@ def test_update_then_get_round_trips_thor_urls(sandbox, client, sleeps):
     assert (update["method"], update["path"], update["query"]) == ("POST", "/v4/Webhook/UpdateWebhook", {})
     assert (get["method"], get["path"]) == ("GET", "/v4/Webhook/GetWebhook")
     for request in (update, get):
-        assert (request["headers"]["storename"], request["headers"]["apikey"],
-                request["headers"]["apisecret"]) == (STORE, APIKEY, APISECRET)
+        assert (request["headers"]["storename"], request["headers"]["apikey"], request["headers"]["apisecret"]) == (
+            STORE,
+            APIKEY,
+            APISECRET,
+        )
     assert update["headers"]["content-type"] == "application/json"
     assert json.loads(update["body"]) == {"key1": "local-zort-key1-faco", "key2": "k2", "key3": "k3", **urls}
 
@@ -116,6 +134,7 @@ def test_blank_url_turns_an_event_off(client):
 
 
 # --- failures ---------------------------------------------------------------------------------
+
 
 def test_wrong_apisecret_is_an_error_not_retried(sandbox, sleeps):
     client = make_client(sandbox, sleeps, apisecret="wrong-secret-value")
@@ -175,9 +194,18 @@ def test_connection_error_is_retried(sleeps):
     server = start_sandbox()
     url = server.url
     server.stop()
-    client = ZortApiClient(ZortApiConfig(base_url=f"{url}/v4", storename=STORE, apikey=APIKEY, apisecret=APISECRET,
-                                         timeout=(0.5, 0.5),
-                                         max_attempts=2, backoff_base=0.01), sleep=sleeps.append)
+    client = ZortApiClient(
+        ZortApiConfig(
+            base_url=f"{url}/v4",
+            storename=STORE,
+            apikey=APIKEY,
+            apisecret=APISECRET,
+            timeout=(0.5, 0.5),
+            max_attempts=2,
+            backoff_base=0.01,
+        ),
+        sleep=sleeps.append,
+    )
     with pytest.raises(ZortApiError) as caught:
         client.get_webhook()
     assert (caught.value.code, caught.value.retryable) == ("CONNECTION_ERROR", True)
@@ -225,22 +253,29 @@ def test_echoed_secret_is_scrubbed_from_messages(sleeps):
 
 # --- the sandbox's own checks ----------------------------------------------------------------
 
-@pytest.mark.parametrize("headers", [
-    {},
-    {"storename": STORE, "apikey": APIKEY},
-    {"storename": "nobody", "apikey": APIKEY, "apisecret": APISECRET},
-    {"storename": STORE, "apikey": "k2", "apisecret": APISECRET},
-])
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        {},
+        {"storename": STORE, "apikey": APIKEY},
+        {"storename": "nobody", "apikey": APIKEY, "apisecret": APISECRET},
+        {"storename": STORE, "apikey": "k2", "apisecret": APISECRET},
+    ],
+)
 def test_missing_or_wrong_credentials_answer_rescode_100(sandbox, headers):
     assert raw(sandbox, headers=headers)["resCode"] == "100"  # "Invalid API", as public v4 clients see it
 
 
-@pytest.mark.parametrize("verb,route,status", [
-    ("GET", "/v4/Webhook/GetWebhooks", 404),
-    ("GET", "/api.aspx", 404),             # v3's endpoint is not what Thor calls any more
-    ("GET", "/v4/Webhook/UpdateWebhook", 405),
-    ("POST", "/v4/Webhook/GetWebhook", 405),
-])
+@pytest.mark.parametrize(
+    "verb,route,status",
+    [
+        ("GET", "/v4/Webhook/GetWebhooks", 404),
+        ("GET", "/api.aspx", 404),  # v3's endpoint is not what Thor calls any more
+        ("GET", "/v4/Webhook/UpdateWebhook", 405),
+        ("POST", "/v4/Webhook/GetWebhook", 405),
+    ],
+)
 def test_unknown_routes_and_wrong_verbs_are_http_errors(sandbox, verb, route, status):
     raw(sandbox, verb, route, status=status)
 
@@ -249,13 +284,16 @@ def test_routes_are_case_insensitive(sandbox):
     assert raw(sandbox, route="/v4/webhook/getwebhook")["resCode"] == "200"
 
 
-@pytest.mark.parametrize("body", [
-    {"key2": "b", "key3": "c"},
-    {"key1": "", "key2": "b", "key3": "c"},
-    {"key1": "a", "key2": "b", "key3": "c", "addorderurl": "not a url"},
-    {"key1": "a", "key2": "b", "key3": "c", "addorderurl": 5},
-    ["key1"],
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"key2": "b", "key3": "c"},
+        {"key1": "", "key2": "b", "key3": "c"},
+        {"key1": "a", "key2": "b", "key3": "c", "addorderurl": "not a url"},
+        {"key1": "a", "key2": "b", "key3": "c", "addorderurl": 5},
+        ["key1"],
+    ],
+)
 def test_update_webhook_validates_its_body(sandbox, body):
     assert raw(sandbox, "POST", "/v4/Webhook/UpdateWebhook", json=body)["resCode"] == "400"
 
@@ -266,14 +304,27 @@ def test_store_argument_keeps_base64_padding():
 
 # --- ZORT calling Thor -----------------------------------------------------------------------
 
+
 def test_send_webhook_as_form_like_zort(sandbox):
     url = thor_webhook_urls(sandbox.url, "faco", "fn/key=")["updateorderpaymenturl"]
-    send_webhook(url, "UPDATEORDERPAYMENT", SEED_EXAMPLES["UPDATEORDERPAYMENT"], "key-one", "key-two", "key-three",
-                 query={"id": 1234, "number": "SO-0001", "paymentstatus": "Paid"})
+    send_webhook(
+        url,
+        "UPDATEORDERPAYMENT",
+        SEED_EXAMPLES["UPDATEORDERPAYMENT"],
+        "key-one",
+        "key-two",
+        "key-three",
+        query={"id": 1234, "number": "SO-0001", "paymentstatus": "Paid"},
+    )
     (request,) = seen(sandbox)
     assert (request["method"], request["path"]) == ("POST", "/webhooks/faco/zort")
-    assert request["query"] == {"method": "UPDATEORDERPAYMENT", "code": "fn/key=", "id": "1234",
-                                "number": "SO-0001", "paymentstatus": "Paid"}
+    assert request["query"] == {
+        "method": "UPDATEORDERPAYMENT",
+        "code": "fn/key=",
+        "id": "1234",
+        "number": "SO-0001",
+        "paymentstatus": "Paid",
+    }
     headers = request["headers"]
     assert headers["authorization"] == "Basic key-one"
     assert (headers["key1"], headers["key2"], headers["key3"]) == ("key-one", "key-two", "key-three")
@@ -284,8 +335,13 @@ def test_send_webhook_as_form_like_zort(sandbox):
 
 
 def test_send_webhook_as_raw_json(sandbox):
-    send_webhook(f"{sandbox.url}/webhooks/faco/zort", "UPDATEORDERTRACKING", SEED_EXAMPLES["UPDATEORDERTRACKING"],
-                 "k1", as_form=False)
+    send_webhook(
+        f"{sandbox.url}/webhooks/faco/zort",
+        "UPDATEORDERTRACKING",
+        SEED_EXAMPLES["UPDATEORDERTRACKING"],
+        "k1",
+        as_form=False,
+    )
     (request,) = seen(sandbox)
     assert request["query"] == {"method": "UPDATEORDERTRACKING"}
     assert request["headers"]["content-type"].startswith("application/json")

@@ -1,4 +1,5 @@
 """ZORT events applied to Thor's orders and products, against Azurite and the sandboxes."""
+
 from __future__ import annotations
 
 import copy
@@ -15,12 +16,20 @@ ORDER_ID = 6660000
 
 def record(context, tenant, method, payload, query=None):
     body = {"method": method, "query": query or {}, "payload": payload}
-    return accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.ZORT, identity=body, body=body).event_id
+    return accept_event(
+        context.events, context.queue, tenant=tenant, kind=EventKind.ZORT, identity=body, body=body
+    ).event_id
 
 
 def create_order(context, tenant, order_id):
-    event_id = accept_event(context.events, context.queue, tenant=tenant, kind=EventKind.ORDER_CREATED, identity=order_id,
-                            body={"event": "onOrderCreated", "payload": {"OrderId": order_id}}).event_id
+    event_id = accept_event(
+        context.events,
+        context.queue,
+        tenant=tenant,
+        kind=EventKind.ORDER_CREATED,
+        identity=order_id,
+        body={"event": "onOrderCreated", "payload": {"OrderId": order_id}},
+    ).event_id
     assert process_event(context, tenant, event_id) is EventStatus.COMPLETED
     return context.orders.get(tenant, f"{tenant}-{order_id}")[0]
 
@@ -28,8 +37,14 @@ def create_order(context, tenant, order_id):
 def test_update_order_matched_by_marketplace_order_number_sets_payment_status_and_tracking(context, stack):
     order = create_order(context, "facl", ORDER_ID + 1)
     payload = copy.deepcopy(SEED_EXAMPLES["UPDATEORDER"])
-    payload.update(reference=None, number=order.order_number, paymentstatus="Partial Payment", status="Waiting",
-                   trackingno="ZT-1", shippingchannel="Blue Express")
+    payload.update(
+        reference=None,
+        number=order.order_number,
+        paymentstatus="Partial Payment",
+        status="Waiting",
+        trackingno="ZT-1",
+        shippingchannel="Blue Express",
+    )
     event_id = record(context, "facl", "UPDATEORDER", payload)
     assert process_event(context, "facl", event_id) is EventStatus.COMPLETED
     order, _ = context.orders.get("facl", order.internal_order_id)
@@ -44,8 +59,13 @@ def test_update_order_matched_by_marketplace_order_number_sets_payment_status_an
 def test_payment_event_takes_the_status_from_the_query_and_matches_by_reference(context):
     order = create_order(context, "facl", ORDER_ID + 2)
     payload = dict(SEED_EXAMPLES["UPDATEORDERPAYMENT"], reference=order.internal_order_id, number="SO-77")
-    event_id = record(context, "facl", "UPDATEORDERPAYMENT", payload,
-                      {"id": "77", "number": "SO-77", "paymentstatus": "Excess Payment"})
+    event_id = record(
+        context,
+        "facl",
+        "UPDATEORDERPAYMENT",
+        payload,
+        {"id": "77", "number": "SO-77", "paymentstatus": "Excess Payment"},
+    )
     assert process_event(context, "facl", event_id) is EventStatus.COMPLETED
     assert context.orders.get("facl", order.internal_order_id)[0].payment_status == "Excess Payment"
 
@@ -59,8 +79,7 @@ def test_unmatched_order_event_is_kept_and_listed(context):
 
 
 def test_stock_and_product_events_update_the_product(context):
-    record_and_run = lambda method, payload: process_event(  # noqa: E731
-        context, "socl", record(context, "socl", method, payload))
+    record_and_run = lambda method, payload: process_event(context, "socl", record(context, "socl", method, payload))
     assert record_and_run("ADDPRODUCT", SEED_EXAMPLES["ADDPRODUCT"]) is EventStatus.COMPLETED
     assert record_and_run("UPDATEPRODUCTQUANTITY", SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"]) is EventStatus.COMPLETED
     product = context.products.get("socl", "P0001")
@@ -78,8 +97,10 @@ def test_events_that_do_not_concern_thor_complete_with_a_note(context):
 
 def test_zort_ids_beyond_32_bits_are_kept(context):
     payload = dict(SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"], id=5_500_000_123, sku="BIG-ID")
-    assert process_event(context, "socl", record(context, "socl", "UPDATEPRODUCTQUANTITY", payload)) \
+    assert (
+        process_event(context, "socl", record(context, "socl", "UPDATEPRODUCTQUANTITY", payload))
         is EventStatus.COMPLETED
+    )
     assert context.products.get("socl", "BIG-ID").zort_id == 5_500_000_123
 
 
@@ -113,8 +134,7 @@ def marketplace_status_calls(stack) -> list[dict]:
 
 def send_tracking(context, tenant, order, number):
     tracking = [{"trackingno": number, "trackingurl": "", "shippingdate": None}]
-    event_id = record(context, tenant, "UPDATEORDERTRACKING", tracking,
-                      {"id": "77", "number": order.internal_order_id})
+    event_id = record(context, tenant, "UPDATEORDERTRACKING", tracking, {"id": "77", "number": order.internal_order_id})
     assert process_event(context, tenant, event_id) is EventStatus.COMPLETED
     return context.orders.get(tenant, order.internal_order_id)[0]
 
@@ -123,6 +143,7 @@ def test_tracking_with_ready_to_ship_on_packs_then_sets_ready_to_ship_with_the_p
     """Before: one SetStatusToReadyToShip with ShippingProvider + TrackingNumber and no PackageId, which
     the marketplace refuses (E091); now the documented pack → ready-to-ship pair."""
     from shared.bootstrap import get_context, reset_context
+
     monkeypatch.setenv("MARKETPLACE_READY_TO_SHIP_FACL", "true")
     reset_context()
     context = get_context()
@@ -132,8 +153,13 @@ def test_tracking_with_ready_to_ship_on_packs_then_sets_ready_to_ship_with_the_p
     assert [c["query"]["Action"] for c in calls] == ["SetStatusToPackedByMarketplace", "SetStatusToReadyToShip"]
     assert all(c["method"] == "POST" for c in calls)
     packed, ready = (
-        {k: v for k, v in c["query"].items() if k not in ("Action", "Format", "Timestamp", "UserID", "Version", "Signature")}
-        for c in calls)
+        {
+            k: v
+            for k, v in c["query"].items()
+            if k not in ("Action", "Format", "Timestamp", "UserID", "Version", "Signature")
+        }
+        for c in calls
+    )
     item_ids = "[" + ",".join(item.item_id for item in order.items) + "]"
     assert packed == {"OrderItemIds": item_ids, "DeliveryType": "dropship"}
     assert set(ready) == {"OrderItemIds", "DeliveryType", "PackageId"} and ready["PackageId"].startswith("MPDS-")

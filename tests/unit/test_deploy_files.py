@@ -9,6 +9,7 @@ Facts checked against their sources (see docs/deploy.md):
   level (learn.microsoft.com, "Configure monitoring for Azure Functions"): a level above Information
   hides every successful invocation.
 """
+
 from __future__ import annotations
 
 import json

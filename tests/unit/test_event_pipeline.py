@@ -1,5 +1,6 @@
 """The event pipeline and its flows on in-memory fakes (tests/fakes.py): milliseconds, no Azurite,
 no sandboxes. Adapters and end-to-end paths keep their real-storage tests."""
+
 from __future__ import annotations
 
 import copy
@@ -19,19 +20,39 @@ ORDER = "3010001"
 
 class Flaky(Exception):
     """A connector failure that may pass (retryable)."""
+
     retryable = True
 
 
-def record(context: FakeContext, kind: EventKind, body: dict, identity=None, tenant: str = "sope",
-           internal_order_id: str | None = None) -> str:
-    return intake.accept_event(context.events, context.queue, tenant=tenant, kind=kind,
-                               identity=identity if identity is not None else body, body=body,
-                               internal_order_id=internal_order_id, clock=context.clock).event_id
+def record(
+    context: FakeContext,
+    kind: EventKind,
+    body: dict,
+    identity=None,
+    tenant: str = "sope",
+    internal_order_id: str | None = None,
+) -> str:
+    return intake.accept_event(
+        context.events,
+        context.queue,
+        tenant=tenant,
+        kind=kind,
+        identity=identity if identity is not None else body,
+        body=body,
+        internal_order_id=internal_order_id,
+        clock=context.clock,
+    ).event_id
 
 
 def order_created(context: FakeContext, order_id: str = ORDER, tenant: str = "sope") -> str:
-    return record(context, EventKind.ORDER_CREATED, {"event": "onOrderCreated", "payload": {"OrderId": order_id}},
-                  identity=order_id, tenant=tenant, internal_order_id=f"{tenant}-{order_id}")
+    return record(
+        context,
+        EventKind.ORDER_CREATED,
+        {"event": "onOrderCreated", "payload": {"OrderId": order_id}},
+        identity=order_id,
+        tenant=tenant,
+        internal_order_id=f"{tenant}-{order_id}",
+    )
 
 
 def settle(context: FakeContext, event_id: str, tenant: str = "sope", limit: int = 10) -> EventStatus | None:
@@ -45,12 +66,15 @@ def settle(context: FakeContext, event_id: str, tenant: str = "sope", limit: int
 
 
 def with_order(context: FakeContext, *statuses: str, order_id: str = ORDER) -> None:
-    items = [marketplace_item(f"{order_id}{n}", order_id=order_id, sku=f"SKU-{n}", status=status)
-             for n, status in enumerate(statuses or ("pending",))]
+    items = [
+        marketplace_item(f"{order_id}{n}", order_id=order_id, sku=f"SKU-{n}", status=status)
+        for n, status in enumerate(statuses or ("pending",))
+    ]
     context.marketplace("sope").add_order(order_id, *items)
 
 
 # --- the pipeline --------------------------------------------------------------------------------
+
 
 def test_an_order_created_is_kept_and_created_in_the_oms_once():
     context = fake_context()
@@ -71,8 +95,12 @@ def test_handlers_receive_the_body_validated_by_the_kinds_model():
     event_id = order_created(context, "03010002")  # the model gives the canonical spelling
     seen = []
     registration = context.handlers[EventKind.ORDER_CREATED]
-    context.handlers = {**context.handlers, EventKind.ORDER_CREATED: type(registration)(
-        registration.model, lambda ctx, event, hook: seen.append(hook) or registration.handle(ctx, event, hook))}
+    context.handlers = {
+        **context.handlers,
+        EventKind.ORDER_CREATED: type(registration)(
+            registration.model, lambda ctx, event, hook: seen.append(hook) or registration.handle(ctx, event, hook)
+        ),
+    }
     assert settle(context, event_id) is EventStatus.COMPLETED
     assert isinstance(seen[0], registration.model) and seen[0].payload.OrderId == "3010002"
 
@@ -118,6 +146,7 @@ def test_a_retry_scheduled_event_is_pending_for_duplicates_the_sweeper_and_the_s
     order_created(context)
     assert [s.event_id for s in context.queue.take_all()] == [event_id]
     from shared.services.sweeper import requeue_stale
+
     assert requeue_stale(context) == [f"sope/{event_id}"]
 
 
@@ -161,6 +190,7 @@ def test_a_storm_of_duplicate_messages_does_the_work_once():
 
 # --- marketplace flows ---------------------------------------------------------------------------
 
+
 def test_item_statuses_only_move_forward():
     context = fake_context()
     with_order(context, "pending")
@@ -168,8 +198,10 @@ def test_item_statuses_only_move_forward():
     market = context.marketplace("sope")
     item_id = market.items[ORDER][0].order_item_id
     market.set_item_status(ORDER, [item_id], "shipped")
-    body = {"event": "onOrderItemsStatusChanged",
-            "payload": {"OrderId": ORDER, "OrderItemIds": [item_id], "NewStatus": "shipped"}}
+    body = {
+        "event": "onOrderItemsStatusChanged",
+        "payload": {"OrderId": ORDER, "OrderItemIds": [item_id], "NewStatus": "shipped"},
+    }
     assert settle(context, record(context, EventKind.ITEMS_STATUS, body)) is EventStatus.COMPLETED
     market.set_item_status(ORDER, [item_id], "ready_to_ship")  # the marketplace lags behind: ignored
     body["payload"]["NewStatus"] = "ready_to_ship"
@@ -182,12 +214,16 @@ def test_item_statuses_only_move_forward():
 def test_products_are_kept_in_batches_and_unknown_skus_counted():
     context = fake_context()
     skus = [f"SKU-{n}" for n in range(150)]
-    context.marketplace("sope").products = {s: MarketplaceProduct(seller_sku=s, name=s, price=Decimal("9.90"))
-                                            for s in skus[:120]}
+    context.marketplace("sope").products = {
+        s: MarketplaceProduct(seller_sku=s, name=s, price=Decimal("9.90")) for s in skus[:120]
+    }
     body = {"event": "onProductUpdated", "payload": {"SellerSkus": skus + skus[:5]}}
     event_id = record(context, EventKind.PRODUCTS, body)
     assert settle(context, event_id) is EventStatus.COMPLETED
-    assert context.events.get("sope", event_id).outcome == "120 product(s) kept in 2 batch(es); 30 unknown to the marketplace"
+    assert (
+        context.events.get("sope", event_id).outcome
+        == "120 product(s) kept in 2 batch(es); 30 unknown to the marketplace"
+    )
     assert context.products.get("sope", "SKU-7").price == Decimal("9.90")
 
 
@@ -197,9 +233,15 @@ def test_a_refund_sends_the_order_to_the_oms_again():
     assert settle(context, order_created(context)) is EventStatus.COMPLETED
     from shared.models.webhooks import RefundRequest
     from shared.services.refunds import request_refund
-    answer = request_refund(context, "sope", f"sope-{ORDER}",
-                            RefundRequest(products=[{"sku": "SKU-0", "quantity": 1}], action="REFUND", value=10),
-                            {"k": 1}, "key-1")
+
+    answer = request_refund(
+        context,
+        "sope",
+        f"sope-{ORDER}",
+        RefundRequest(products=[{"sku": "SKU-0", "quantity": 1}], action="REFUND", value=10),
+        {"k": 1},
+        "key-1",
+    )
     assert answer.status == 201
     refund_event = context.queue.sent[-1].event_id
     assert context.events.get("sope", refund_event).kind is EventKind.REFUND
@@ -209,6 +251,7 @@ def test_a_refund_sends_the_order_to_the_oms_again():
 
 
 # --- ZORT flows ------------------------------------------------------------------------------------
+
 
 def zort_event(context: FakeContext, method: str, payload, query=None) -> str:
     return record(context, EventKind.ZORT, {"method": method, "query": query or {}, "payload": payload})
@@ -220,8 +263,14 @@ def test_zort_tracking_status_and_payment_reach_the_order_and_the_oms():
     assert settle(context, order_created(context)) is EventStatus.COMPLETED
     order, _ = context.orders.get("sope", f"sope-{ORDER}")
     payload = copy.deepcopy(SEED_EXAMPLES["UPDATEORDER"])
-    payload.update(reference=None, number=order.order_number, paymentstatus="Partial Payment", status="Waiting",
-                   trackingno="ZT-1", shippingchannel="Blue Express")
+    payload.update(
+        reference=None,
+        number=order.order_number,
+        paymentstatus="Partial Payment",
+        status="Waiting",
+        trackingno="ZT-1",
+        shippingchannel="Blue Express",
+    )
     assert settle(context, zort_event(context, "UPDATEORDER", payload)) is EventStatus.COMPLETED
     order, _ = context.orders.get("sope", f"sope-{ORDER}")
     assert order.payment_status == "Partial Payment" and order.zort_status == "Waiting"

@@ -1,5 +1,6 @@
 """The one retrying call the connectors share (shared.adapters.http), against a scripted fake
 transport: no server, no real sleep (back-offs are recorded), so each test takes milliseconds."""
+
 from __future__ import annotations
 
 import json
@@ -37,8 +38,9 @@ class ScriptedSession(requests.Session):
         return step
 
 
-def answer(status: int, body: Any = None, *, headers: dict[str, str] | None = None, raw: bytes | None = None
-           ) -> requests.Response:
+def answer(
+    status: int, body: Any = None, *, headers: dict[str, str] | None = None, raw: bytes | None = None
+) -> requests.Response:
     response = requests.Response()
     response.status_code = status
     response._content = raw if raw is not None else json.dumps(body if body is not None else {}).encode()
@@ -53,8 +55,9 @@ def json_or_status(reply: Reply) -> Any:
     return reply.json()
 
 
-def caller(session: ScriptedSession, sleeps: list[float], *, secrets: tuple[str, ...] = (), **config: Any
-           ) -> HttpCaller:
+def caller(
+    session: ScriptedSession, sleeps: list[float], *, secrets: tuple[str, ...] = (), **config: Any
+) -> HttpCaller:
     class Config(HttpConfig):
         @property
         def secrets(self) -> tuple[str, ...]:
@@ -133,13 +136,16 @@ def test_attempts_exhausted_raise_the_last_error_still_retryable(sleeps):
     assert len(session.sent) == 3 and len(sleeps) == 2
 
 
-@pytest.mark.parametrize("failure, code, retryable", [
-    (requests.ReadTimeout("read timed out"), "TIMEOUT", True),
-    (requests.ConnectTimeout("connect timed out"), "TIMEOUT", True),
-    (requests.ConnectionError("refused"), "CONNECTION_ERROR", True),
-    (requests.exceptions.ChunkedEncodingError("cut"), "CONNECTION_ERROR", True),
-    (requests.exceptions.InvalidURL("http://"), "REQUEST_FAILED", False),
-])
+@pytest.mark.parametrize(
+    "failure, code, retryable",
+    [
+        (requests.ReadTimeout("read timed out"), "TIMEOUT", True),
+        (requests.ConnectTimeout("connect timed out"), "TIMEOUT", True),
+        (requests.ConnectionError("refused"), "CONNECTION_ERROR", True),
+        (requests.exceptions.ChunkedEncodingError("cut"), "CONNECTION_ERROR", True),
+        (requests.exceptions.InvalidURL("http://"), "REQUEST_FAILED", False),
+    ],
+)
 def test_no_answer_is_classified_without_status(sleeps, failure, code, retryable):
     session = ScriptedSession(failure, answer(200, {"n": 1}))
     call = caller(session, sleeps, max_attempts=2)
@@ -196,8 +202,9 @@ def test_secrets_are_masked_out_of_messages_and_long_messages_cut(sleeps):
     assert len(caught.value.message) == 500
 
 
-@pytest.mark.parametrize("error_type, system", [
-    (SellerCenterError, "marketplace"), (OmsError, "oms"), (ZortApiError, "zort")])
+@pytest.mark.parametrize(
+    "error_type, system", [(SellerCenterError, "marketplace"), (OmsError, "oms"), (ZortApiError, "zort")]
+)
 def test_each_connector_error_is_an_external_system_error_of_its_system(error_type, system):
     error = error_type("E1", "why", status=503, retryable=True, retry_after=1.0, operation="Op")
     assert isinstance(error, ExternalSystemError) and error.system == system

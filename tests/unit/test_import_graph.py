@@ -1,5 +1,6 @@
 """Thor's own modules import each other without a cycle (processing ↔ flows had one), and services
 reach the outside only through shared.ports (no adapter, no connector builder)."""
+
 from __future__ import annotations
 
 import ast
@@ -18,8 +19,10 @@ def _graph() -> dict[str, set[str]]:
         imported = set()
         for node in ast.walk(ast.parse(path.read_text())):  # function-level (lazy) imports count too
             if isinstance(node, ast.ImportFrom) and node.module:
-                imported |= {f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
-                             for a in node.names}
+                imported |= {
+                    f"{node.module}.{a.name}" if f"{node.module}.{a.name}" in modules else node.module
+                    for a in node.names
+                }
             elif isinstance(node, ast.Import):
                 imported |= {a.name for a in node.names}
         graph[name] = {m for m in imported if m in modules and m != name}
@@ -35,7 +38,7 @@ def _cycle(graph: dict[str, set[str]]) -> list[str] | None:
         path.append(node)
         for child in sorted(graph[node]):
             if state.get(child) == 1:
-                return path[path.index(child):] + [child]
+                return path[path.index(child) :] + [child]
             if child not in state and (found := visit(child)):
                 return found
         state[node] = 2
@@ -57,7 +60,9 @@ def test_the_cycle_finder_finds_one():
 
 
 def test_services_and_domain_import_no_adapter():
-    crossing = {name: sorted(m for m in imported if m.startswith(("shared.adapters", "shared.connectors",
-                                                                   "shared.bootstrap")))
-                for name, imported in _graph().items() if name.startswith(("shared.services", "shared.domain"))}
+    crossing = {
+        name: sorted(m for m in imported if m.startswith(("shared.adapters", "shared.connectors", "shared.bootstrap")))
+        for name, imported in _graph().items()
+        if name.startswith(("shared.services", "shared.domain"))
+    }
     assert {name: found for name, found in crossing.items() if found} == {}

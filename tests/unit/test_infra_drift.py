@@ -14,6 +14,7 @@ Which per-tenant settings a deployment actually emits is chosen by the `tenantSy
 setting the code reads, and sets nothing the code does not read (except a few platform settings).
 The `*_mutation_*` tests prove the checks fail when the template drifts.
 """
+
 from __future__ import annotations
 
 import re
@@ -37,10 +38,12 @@ BICEP = ROOT / "infra" / "main.bicep"
 PARAM_FILES = {env: ROOT / "infra" / f"main.{env}.bicepparam" for env in ("test", "prod")}
 
 # Settings the template may set although Thor's code does not read them: read by the platform.
-PLATFORM_SETTINGS = frozenset({
-    "APPLICATIONINSIGHTS_CONNECTION_STRING",  # Functions host -> Application Insights
-    "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",  # ... authenticated with the managed identity
-})
+PLATFORM_SETTINGS = frozenset(
+    {
+        "APPLICATIONINSIGHTS_CONNECTION_STRING",  # Functions host -> Application Insights
+        "APPLICATIONINSIGHTS_AUTHENTICATION_STRING",  # ... authenticated with the managed identity
+    }
+)
 HOST_KEYS = ("marketplace", "zort", "webtracking", "customerservice")
 # Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
 STORAGE_DATA_ROLES = {
@@ -53,6 +56,7 @@ STORAGE_DATA_ROLES = {
 # ------------------------------------------------------------------------------------------------
 # Reading the template
 # ------------------------------------------------------------------------------------------------
+
 
 def strip_comments(text: str) -> str:
     """Drop `//` line comments and `/* */` block comments that are outside '…' strings."""
@@ -104,7 +108,7 @@ def variable_body(text: str, name: str) -> str:
         elif text[pos] == closing:
             depth -= 1
             if depth == 0:
-                return text[start:pos + 1]
+                return text[start : pos + 1]
     raise AssertionError(f"`var {name}` is not closed")
 
 
@@ -125,9 +129,7 @@ def string_list(body: str) -> list[str]:
 
 
 def tenant_setting_entries(body: str) -> list[tuple[str, str, bool]]:
-    entries = re.findall(
-        r"\{\s*system:\s*'(\w+)'\s*,?\s*setting:\s*'(\w+)'\s*,?\s*required:\s*(true|false)\s*\}", body
-    )
+    entries = re.findall(r"\{\s*system:\s*'(\w+)'\s*,?\s*setting:\s*'(\w+)'\s*,?\s*required:\s*(true|false)\s*\}", body)
     assert entries, "`var tenantSettings` lists no `{ system: '…', setting: '…', required: … }` entries"
     assert len(entries) == body.count("{"), "`var tenantSettings` has entries this test cannot read"
     return [(system, setting, required == "true") for system, setting, required in entries]
@@ -187,16 +189,13 @@ def template() -> Template:
 # Settings: code <-> template
 # ------------------------------------------------------------------------------------------------
 
+
 def test_template_tenants_are_the_code_tenants(template):
     assert template.tenants == list(TENANTS)
 
 
 def test_template_tenant_settings_match_the_code(template):
-    expected = [
-        (system, spec.key, spec.required)
-        for system, specs in SYSTEM_SETTINGS.items()
-        for spec in specs
-    ]
+    expected = [(system, spec.key, spec.required) for system, specs in SYSTEM_SETTINGS.items() for spec in specs]
     assert sorted(template.tenant_settings) == sorted(expected)
 
 
@@ -248,6 +247,7 @@ def test_local_settings_example_lists_every_setting():
 # Security-relevant declarations
 # ------------------------------------------------------------------------------------------------
 
+
 def test_storage_account_refuses_shared_keys(template):
     assert re.search(r"^\s*allowSharedKeyAccess:\s*false\s*$", template.text, re.MULTILINE)
     assert re.search(r"^\s*minimumTlsVersion:\s*'TLS1_2'\s*$", template.text, re.MULTILINE)
@@ -275,8 +275,12 @@ def test_host_keys_wait_for_the_code_behind_a_parameter_off_by_default(template)
     assert len(re.findall(r"functionKeys@", template.text)) == len(HOST_KEYS)
     for env, path in PARAM_FILES.items():  # turned on per run from the environment, off by default
         text = strip_comments(path.read_text(encoding="utf-8"))
-        assert re.search(r"^param\s+createHostKeys\s*=\s*bool\(readEnvironmentVariable\('THOR_CREATE_HOST_KEYS',"
-                         r"\s*'false'\)\)\s*$", text, re.MULTILINE), env
+        assert re.search(
+            r"^param\s+createHostKeys\s*=\s*bool\(readEnvironmentVariable\('THOR_CREATE_HOST_KEYS',"
+            r"\s*'false'\)\)\s*$",
+            text,
+            re.MULTILINE,
+        ), env
 
 
 def test_identity_holds_the_three_storage_data_roles(template):
@@ -298,6 +302,7 @@ def test_queue_and_tables_are_declared(template):
 # ------------------------------------------------------------------------------------------------
 # Parameter files
 # ------------------------------------------------------------------------------------------------
+
 
 def template_parameters(text: str) -> dict[str, bool]:
     """Parameter name -> has a default value."""
@@ -323,6 +328,7 @@ def test_parameter_files_supply_every_required_parameter(template, env):
 # ------------------------------------------------------------------------------------------------
 # The checks fail when the template drifts (edits on scratch copies, never on the real file)
 # ------------------------------------------------------------------------------------------------
+
 
 def scratch_template(tmp_path: Path, old: str, new: str) -> Template:
     raw = BICEP.read_text(encoding="utf-8")

@@ -11,6 +11,7 @@ Fixtures reproduce real Seller Center answers, converted to the JSON the API giv
   (back on 2026-04-05 03:00Z, 00:00 -03 → 23:00 -04; forward on 2026-09-06 04:00Z,
   00:00 -04 → 01:00 -03; dates checked with zoneinfo).
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -18,11 +19,10 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from shared.adapters.oms.mapping import order_to_oms
 from shared.adapters.seller_center.client import format_local_filter
 from shared.domain.order import Order
-from shared.domain.times import (json_default, latest_reading, local_to_utc, rfc3339, tenant_zone,
-                                 utc_offset_change)
-from shared.adapters.oms.mapping import order_to_oms
+from shared.domain.times import json_default, latest_reading, local_to_utc, rfc3339, tenant_zone, utc_offset_change
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem
 from shared.services.order_sync import _fill_header
 from shared.tenants import TENANT_TIMEZONES, TENANTS
@@ -30,29 +30,58 @@ from shared.tenants import TENANT_TIMEZONES, TENANTS
 BOGOTA, SANTIAGO = ZoneInfo("America/Bogota"), ZoneInfo("America/Santiago")
 UTC = timezone.utc
 
-COLOMBIA_GET_ORDER = {"SuccessResponse": {
-    "Head": {"RequestId": "", "RequestAction": "GetOrder", "ResponseType": "Order",
-             "Timestamp": "2019-02-27T12:52:46-0500"},
-    "Body": {"Orders": {"Order": {
-        "OrderId": "4687503", "OrderNumber": "206125233", "CustomerFirstName": "first_name+4687503",
-        "CustomerLastName": "last_name+", "Price": "61800.00", "CreatedAt": "2018-08-27 08:48:20",
-        "UpdatedAt": "2018-08-28 17:09:47", "AddressUpdatedAt": "2018-08-27 13:48:20",
-        "ItemsCount": "1", "PromisedShippingTime": "2018-08-28 16:00:00",
-        "Statuses": {"Status": ["delivered", "pending"]}, "ShippingType": "Dropshipping", "OperatorCode": "FACO",
-    }}},
-}}
+COLOMBIA_GET_ORDER = {
+    "SuccessResponse": {
+        "Head": {
+            "RequestId": "",
+            "RequestAction": "GetOrder",
+            "ResponseType": "Order",
+            "Timestamp": "2019-02-27T12:52:46-0500",
+        },
+        "Body": {
+            "Orders": {
+                "Order": {
+                    "OrderId": "4687503",
+                    "OrderNumber": "206125233",
+                    "CustomerFirstName": "first_name+4687503",
+                    "CustomerLastName": "last_name+",
+                    "Price": "61800.00",
+                    "CreatedAt": "2018-08-27 08:48:20",
+                    "UpdatedAt": "2018-08-28 17:09:47",
+                    "AddressUpdatedAt": "2018-08-27 13:48:20",
+                    "ItemsCount": "1",
+                    "PromisedShippingTime": "2018-08-28 16:00:00",
+                    "Statuses": {"Status": ["delivered", "pending"]},
+                    "ShippingType": "Dropshipping",
+                    "OperatorCode": "FACO",
+                }
+            }
+        },
+    }
+}
 
 CHILE_NEAR_DST = [
-    {"OrderId": "9100001", "CreatedAt": "2026-04-04 22:30:00", "UpdatedAt": "2026-04-04 23:30:00",
-     "AddressUpdatedAt": "2026-04-05 01:30:00", "PromisedShippingTime": "2026-04-06 12:00:00"},
-    {"OrderId": "9100002", "CreatedAt": "2026-09-05 23:30:00", "UpdatedAt": "2026-09-06 01:30:00",
-     "AddressUpdatedAt": "2026-09-06 03:30:00", "PromisedShippingTime": "2026-09-06 00:30:00"},
+    {
+        "OrderId": "9100001",
+        "CreatedAt": "2026-04-04 22:30:00",
+        "UpdatedAt": "2026-04-04 23:30:00",
+        "AddressUpdatedAt": "2026-04-05 01:30:00",
+        "PromisedShippingTime": "2026-04-06 12:00:00",
+    },
+    {
+        "OrderId": "9100002",
+        "CreatedAt": "2026-09-05 23:30:00",
+        "UpdatedAt": "2026-09-06 01:30:00",
+        "AddressUpdatedAt": "2026-09-06 03:30:00",
+        "PromisedShippingTime": "2026-09-06 00:30:00",
+    },
 ]
 
 
 def colombia_order() -> MarketplaceOrder:
-    return MarketplaceOrder.from_api(COLOMBIA_GET_ORDER["SuccessResponse"]["Body"]["Orders"]["Order"],
-                                     zone=tenant_zone("faco"))
+    return MarketplaceOrder.from_api(
+        COLOMBIA_GET_ORDER["SuccessResponse"]["Body"]["Orders"]["Order"], zone=tenant_zone("faco")
+    )
 
 
 def test_colombia_times_are_bogota_wall_clock_and_address_updated_at_is_utc():
@@ -73,8 +102,10 @@ def test_the_oms_gets_the_real_creation_time_not_one_five_hours_early():
 
 
 def test_items_promised_shipping_time_is_local_too():
-    item = MarketplaceOrderItem.from_api({"OrderItemId": "1", "OrderId": "2", "Status": "pending",
-                                          "PromisedShippingTime": "2018-08-28 16:00:00"}, zone=BOGOTA)
+    item = MarketplaceOrderItem.from_api(
+        {"OrderItemId": "1", "OrderId": "2", "Status": "pending", "PromisedShippingTime": "2018-08-28 16:00:00"},
+        zone=BOGOTA,
+    )
     assert item.promised_shipping_time == datetime(2018, 8, 28, 21, 0, tzinfo=UTC)
 
 
@@ -93,7 +124,9 @@ def test_chile_times_around_both_clock_changes():
     assert back.promised_shipping_time == datetime(2026, 4, 6, 16, 0, tzinfo=UTC)  # after: -04
     # the change forward: 23:30 -04 before, 01:30 -03 after (00:30 never happens; read as -04)
     assert forward.created_at == datetime(2026, 9, 6, 3, 30, tzinfo=UTC)
-    assert forward.updated_at == datetime(2026, 9, 6, 4, 30, tzinfo=UTC) == forward.address_updated_at + timedelta(hours=1)
+    assert (
+        forward.updated_at == datetime(2026, 9, 6, 4, 30, tzinfo=UTC) == forward.address_updated_at + timedelta(hours=1)
+    )
     assert forward.promised_shipping_time == datetime(2026, 9, 6, 4, 30, tzinfo=UTC)
     assert latest_reading(forward.updated_at, SANTIAGO) == forward.updated_at
 
@@ -106,7 +139,9 @@ def test_every_tenant_has_a_loadable_zone():
 
 
 def test_get_orders_filter_carries_the_local_offset_on_each_side_of_the_changes():
-    assert format_local_filter(datetime(2026, 4, 5, 2, 59, 59, 999, tzinfo=UTC), SANTIAGO) == "2026-04-04T23:59:59-03:00"
+    assert (
+        format_local_filter(datetime(2026, 4, 5, 2, 59, 59, 999, tzinfo=UTC), SANTIAGO) == "2026-04-04T23:59:59-03:00"
+    )
     assert format_local_filter(datetime(2026, 4, 5, 3, 0, 0, tzinfo=UTC), SANTIAGO) == "2026-04-04T23:00:00-04:00"
     assert format_local_filter(datetime(2026, 9, 6, 3, 59, 59, tzinfo=UTC), SANTIAGO) == "2026-09-05T23:59:59-04:00"
     assert format_local_filter(datetime(2026, 9, 6, 4, 0, 0, tzinfo=UTC), SANTIAGO) == "2026-09-06T01:00:00-03:00"
@@ -124,14 +159,17 @@ def test_offset_change_is_the_hour_clocks_go_back_and_zero_otherwise():
 
 
 def test_local_to_utc_keeps_an_explicit_offset():
-    assert local_to_utc(datetime.fromisoformat("2019-02-27T12:52:46-0500"), SANTIAGO) == \
-        datetime(2019, 2, 27, 17, 52, 46, tzinfo=UTC)
+    assert local_to_utc(datetime.fromisoformat("2019-02-27T12:52:46-0500"), SANTIAGO) == datetime(
+        2019, 2, 27, 17, 52, 46, tzinfo=UTC
+    )
 
 
 def test_rfc3339_is_utc_with_milliseconds_and_z():
     assert rfc3339(datetime(2026, 11, 23, 0, 34, 10, 477552, tzinfo=UTC)) == "2026-11-23T00:34:10.477Z"
-    assert rfc3339(datetime(2026, 11, 22, 21, 34, 10, 477552, tzinfo=ZoneInfo("America/Santiago"))) == \
-        "2026-11-23T00:34:10.477Z"
+    assert (
+        rfc3339(datetime(2026, 11, 22, 21, 34, 10, 477552, tzinfo=ZoneInfo("America/Santiago")))
+        == "2026-11-23T00:34:10.477Z"
+    )
     assert rfc3339(datetime(2026, 11, 23, 0, 34, 10)) == "2026-11-23T00:34:10.000Z"
     assert rfc3339(None) is None
     assert json_default(datetime(2026, 11, 23, 0, 34, 10, 477552, tzinfo=UTC)) == "2026-11-23T00:34:10.477Z"

@@ -12,9 +12,8 @@ def test_log_lines_carry_the_context_and_nothing_leaks_outside_it():
     logger.addHandler(handler)
     logger.setLevel(logging.INFO)
     try:
-        with log_context(tenant="faco", event_id="e1", correlation_id="e1"):
-            with log_context(order_id="faco-1"):
-                logger.info("applied %s", "x")
+        with log_context(tenant="faco", event_id="e1", correlation_id="e1"), log_context(order_id="faco-1"):
+            logger.info("applied %s", "x")
         logger.info("outside")
     finally:
         logger.removeHandler(handler)

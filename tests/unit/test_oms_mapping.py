@@ -1,4 +1,5 @@
 """Thor `Order` → OMS body: statuses, cents, shipments, counters, refunds, and the sandbox's schema."""
+
 from __future__ import annotations
 
 import json
@@ -8,30 +9,58 @@ from decimal import Decimal
 import pytest
 
 from localdev.sandboxes.oms import InvalidInput, validate_order
+from shared.adapters.oms.mapping import cents, money, order_to_oms, order_update_to_oms, split
 from shared.domain.order import Customer, Order, OrderItem, Refund, RefundLine, Tracking
 from shared.domain.statuses import ITEM_STATUSES
-from shared.adapters.oms.mapping import cents, money, order_to_oms, order_update_to_oms, split
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 T1 = datetime(2024, 5, 3, 9, 30, tzinfo=timezone.utc)
 
 
-def item(item_id: str, status: str = "pending", sku: str = "SKU-1", quantity: int = 1,
-         unit_price: str = "100", paid_price: str = "90", tracking: Tracking | None = None,
-         changed: datetime | None = None) -> OrderItem:
-    return OrderItem(item_id=item_id, sku=sku, quantity=quantity, status=status, unit_price=Decimal(unit_price),
-                     paid_price=Decimal(paid_price), tracking=tracking, status_changed_at=changed)
+def item(
+    item_id: str,
+    status: str = "pending",
+    sku: str = "SKU-1",
+    quantity: int = 1,
+    unit_price: str = "100",
+    paid_price: str = "90",
+    tracking: Tracking | None = None,
+    changed: datetime | None = None,
+) -> OrderItem:
+    return OrderItem(
+        item_id=item_id,
+        sku=sku,
+        quantity=quantity,
+        status=status,
+        unit_price=Decimal(unit_price),
+        paid_price=Decimal(paid_price),
+        tracking=tracking,
+        status_changed_at=changed,
+    )
 
 
 def make_order(*items: OrderItem, tenant: str = "faco", **fields) -> Order:
-    base = dict(tenant=tenant, marketplace_order_id="MP-1", internal_order_id="THOR-faco-1", order_number="N-1",
-                currency="COP", created_at=T0, shipping_amount=Decimal("10"), items=list(items))
+    base = dict(
+        tenant=tenant,
+        marketplace_order_id="MP-1",
+        internal_order_id="THOR-faco-1",
+        order_number="N-1",
+        currency="COP",
+        created_at=T0,
+        shipping_amount=Decimal("10"),
+        items=list(items),
+    )
     return Order(**{**base, **fields})
 
 
 def refund(value: str, *lines: tuple[str, int], action: str = "REFUND", refund_id: str = "R1") -> Refund:
-    return Refund(refund_id=refund_id, action=action, value=Decimal(value), created_at=T1,
-                  products=[RefundLine(sku=sku, quantity=q) for sku, q in lines])
+    return Refund(
+        refund_id=refund_id,
+        action=action,
+        value=Decimal(value),
+        created_at=T1,
+        products=[RefundLine(sku=sku, quantity=q) for sku, q in lines],
+    )
 
 
 def valid(body: dict, update: bool = False) -> dict:
@@ -43,10 +72,21 @@ def valid(body: dict, update: bool = False) -> dict:
 
 # --- money ------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("amount, expected", [
-    ("234.125", 23413), ("234.124", 23412), ("0.005", 1), ("0.004", 0), ("1.005", 101),
-    ("19990", 1999000), ("0", 0), ("-2.345", -235), ("12.3", 1230),
-])
+
+@pytest.mark.parametrize(
+    "amount, expected",
+    [
+        ("234.125", 23413),
+        ("234.124", 23412),
+        ("0.005", 1),
+        ("0.004", 0),
+        ("1.005", 101),
+        ("19990", 1999000),
+        ("0", 0),
+        ("-2.345", -235),
+        ("12.3", 1230),
+    ],
+)
 def test_cents_round_half_up(amount, expected):
     assert cents(Decimal(amount)) == expected
     assert money(Decimal(amount)) * 100 == expected
@@ -55,7 +95,7 @@ def test_cents_round_half_up(amount, expected):
 def test_order_money_twice_decimal_and_cents():
     order = make_order(item("1", paid_price="78.375", unit_price="80", quantity=3), shipping_amount=Decimal("0"))
     body = order_to_oms(order, "faco")
-    assert body["totalAmount"] == 235.13 and body["totalAmountInCent"] == 23513   # 235.125
+    assert body["totalAmount"] == 235.13 and body["totalAmountInCent"] == 23513  # 235.125
     assert body["totalAmountIncTax"] == 235.13 and body["totalAmountIncTaxInCent"] == 23513
     assert body["totalAmountBeforeDiscount"] == 240.0 and body["totalAmountBeforeDiscountInCent"] == 24000
     assert body["totalDiscountsInCent"] == 487 and body["totalDiscounts"] == 4.87
@@ -80,33 +120,45 @@ def test_split_adds_up_exactly():
 
 # --- statuses ---------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("status, order_status, delivery, shipping", [
-    ("pending", "AWAITING_SHIPMENT", "IN_PROCESS", "CREATED"),
-    ("ready_to_ship", "AWAITING_PICKUP", "READY_TO_SHIP", "READY_FOR_SHIPPING"),
-    ("shipped", "SHIPPED", "SHIPPED", "SHIPPED"),
-    ("failed_delivery", "IN_PROGRESS", "SHIPPED", "OTHER"),
-    ("delivered", "COMPLETE", "DELIVERED", "DELIVERED"),
-    ("return_shipped_by_customer", "IN_PROGRESS", "DELIVERED", "DELIVERED"),
-    ("return_waiting_for_approval", "IN_PROGRESS", "DELIVERED", "DELIVERED"),
-    ("return_rejected", "COMPLETE", "DELIVERED", "DELIVERED"),
-    ("returned", "RETURNED", "DELIVERED", "DELIVERED"),
-    ("canceled", "CANCELLED", None, "OTHER"),
-])
+
+@pytest.mark.parametrize(
+    "status, order_status, delivery, shipping",
+    [
+        ("pending", "AWAITING_SHIPMENT", "IN_PROCESS", "CREATED"),
+        ("ready_to_ship", "AWAITING_PICKUP", "READY_TO_SHIP", "READY_FOR_SHIPPING"),
+        ("shipped", "SHIPPED", "SHIPPED", "SHIPPED"),
+        ("failed_delivery", "IN_PROGRESS", "SHIPPED", "OTHER"),
+        ("delivered", "COMPLETE", "DELIVERED", "DELIVERED"),
+        ("return_shipped_by_customer", "IN_PROGRESS", "DELIVERED", "DELIVERED"),
+        ("return_waiting_for_approval", "IN_PROGRESS", "DELIVERED", "DELIVERED"),
+        ("return_rejected", "COMPLETE", "DELIVERED", "DELIVERED"),
+        ("returned", "RETURNED", "DELIVERED", "DELIVERED"),
+        ("canceled", "CANCELLED", None, "OTHER"),
+    ],
+)
 def test_item_status_to_oms_enums(status, order_status, delivery, shipping):
     body = valid(order_to_oms(make_order(item("1", status, changed=T1)), "faco"))
-    assert (body["orderStatus"], body.get("deliveryStatus"), body["shippingState"]) == (order_status, delivery, shipping)
+    assert (body["orderStatus"], body.get("deliveryStatus"), body["shippingState"]) == (
+        order_status,
+        delivery,
+        shipping,
+    )
 
 
 def test_every_thor_status_is_mapped():
     from shared.adapters.oms.mapping import DELIVERY_STATUS, ORDER_STATUS, SHIPPING_STATE
+
     for table in (ORDER_STATUS, DELIVERY_STATUS, SHIPPING_STATE):
         assert set(table) == set(ITEM_STATUSES) | {"partially_shipped"}
 
 
 def test_partially_shipped():
     body = valid(order_to_oms(make_order(item("1", "pending"), item("2", "shipped")), "faco"))
-    assert (body["orderStatus"], body["deliveryStatus"], body["shippingState"]) == \
-        ("PARTIALLY_SHIPPED", "PARTIALLY_SHIPPED", "SHIPPED")
+    assert (body["orderStatus"], body["deliveryStatus"], body["shippingState"]) == (
+        "PARTIALLY_SHIPPED",
+        "PARTIALLY_SHIPPED",
+        "SHIPPED",
+    )
 
 
 def test_partial_return_and_full_return():
@@ -139,8 +191,9 @@ def _nulls(value, path="body"):
             yield from _nulls(inner, f"{path}.{index}")
 
 
-@pytest.mark.parametrize("statuses", [("canceled",), ("canceled", "canceled"), ("canceled", "returned"),
-                                      ("pending", "canceled")])
+@pytest.mark.parametrize(
+    "statuses", [("canceled",), ("canceled", "canceled"), ("canceled", "returned"), ("pending", "canceled")]
+)
 def test_no_null_anywhere_in_a_body_with_canceled_items(statuses):
     order = make_order(*(item(str(i), s, changed=T1) for i, s in enumerate(statuses)))
     body = valid(order_to_oms(order, "faco"))
@@ -152,21 +205,34 @@ def test_unknown_item_status_is_other():
     assert body["orderStatus"] == "OTHER" and body["shippingState"] == "OTHER"
 
 
-@pytest.mark.parametrize("thor, oms", [
-    ("Pending", "NOT_PAID"), ("Paid", "PAID"), ("Voided", "VOIDED"), ("Partial Payment", "PARTIALLY_PAID"),
-    ("partial_payment", "PARTIALLY_PAID"), ("Excess Payment", "PAID"), (None, "PAID"), ("", "PAID"),
-    ("Chargeback", "OTHER"),
-])
+@pytest.mark.parametrize(
+    "thor, oms",
+    [
+        ("Pending", "NOT_PAID"),
+        ("Paid", "PAID"),
+        ("Voided", "VOIDED"),
+        ("Partial Payment", "PARTIALLY_PAID"),
+        ("partial_payment", "PARTIALLY_PAID"),
+        ("Excess Payment", "PAID"),
+        (None, "PAID"),
+        ("", "PAID"),
+        ("Chargeback", "OTHER"),
+    ],
+)
 def test_payment_status(thor, oms):
     assert order_to_oms(make_order(item("1"), payment_status=thor), "faco")["paymentStatus"] == oms
 
 
 # --- refunds ----------------------------------------------------------------------------------
 
+
 def test_some_money_back_is_partially_refunded():
-    order = make_order(item("1", "returned", sku="A", paid_price="50"),
-                       item("2", "delivered", sku="B", paid_price="30"),
-                       payment_status="Paid", refunds=[refund("50", ("A", 1))])
+    order = make_order(
+        item("1", "returned", sku="A", paid_price="50"),
+        item("2", "delivered", sku="B", paid_price="30"),
+        payment_status="Paid",
+        refunds=[refund("50", ("A", 1))],
+    )
     body = valid(order_to_oms(order, "faco"))
     assert body["paymentStatus"] == "PARTIALLY_REFUNDED"
     assert (body["refundedAmount"], body["refundedAmountInCent"]) == (50.0, 5000)
@@ -175,8 +241,13 @@ def test_some_money_back_is_partially_refunded():
 
 
 def test_all_money_back_is_refunded_and_lines_add_up():
-    order = make_order(item("1", sku="A", paid_price="33.335"), item("2", sku="A", paid_price="33.335"),
-                       item("3", sku="B", paid_price="33.33"), shipping_amount=Decimal("0"), payment_status="Paid")
+    order = make_order(
+        item("1", sku="A", paid_price="33.335"),
+        item("2", sku="A", paid_price="33.335"),
+        item("3", sku="B", paid_price="33.33"),
+        shipping_amount=Decimal("0"),
+        payment_status="Paid",
+    )
     order.refunds = [refund(str(order.paid_total()), ("A", 2), ("B", 1))]
     body = valid(order_to_oms(order, "faco"))
     assert body["paymentStatus"] == "REFUNDED"
@@ -184,24 +255,32 @@ def test_all_money_back_is_refunded_and_lines_add_up():
 
 
 def test_exchanges_are_not_money_back():
-    order = make_order(item("1", sku="A"), payment_status="Paid",
-                       refunds=[refund("90", ("A", 1), action="SAME_PRODUCT")])
+    order = make_order(
+        item("1", sku="A"), payment_status="Paid", refunds=[refund("90", ("A", 1), action="SAME_PRODUCT")]
+    )
     body = order_to_oms(order, "faco")
     assert body["paymentStatus"] == "PAID" and body["refundedAmountInCent"] == 0
 
 
 def test_refunded_units_go_to_the_returned_item_of_the_sku():
-    order = make_order(item("1", "delivered", sku="A"), item("2", "returned", sku="A"),
-                       refunds=[refund("90", ("A", 1))])
+    order = make_order(
+        item("1", "delivered", sku="A"), item("2", "returned", sku="A"), refunds=[refund("90", ("A", 1))]
+    )
     lines = {line["entryRef"]: line for line in order_to_oms(order, "faco")["orderLines"]}
     assert lines["2"]["refundAmountInCent"] == 9000 and lines["1"]["refundAmountInCent"] == 0
 
 
 # --- lines, counters, shipments -----------------------------------------------------------------
 
+
 def test_lines_and_counters():
-    order = make_order(item("1", "delivered"), item("2", "shipped", quantity=2), item("3", "canceled"),
-                       item("4", "returned", changed=T1), item("5", "pending", quantity=3))
+    order = make_order(
+        item("1", "delivered"),
+        item("2", "shipped", quantity=2),
+        item("3", "canceled"),
+        item("4", "returned", changed=T1),
+        item("5", "pending", quantity=3),
+    )
     body = valid(order_to_oms(order, "faco"))
     assert (body["totalItems"], body["itemsShipped"], body["itemsCancelled"], body["itemsReturned"]) == (8, 4, 1, 1)
     lines = {line["entryRef"]: line for line in body["orderLines"]}
@@ -217,14 +296,22 @@ def test_shipments_grouped_by_tracking_number():
     a = Tracking(number="TRK-A", carrier="Servientrega", url="https://t.example/A", shipped_at=T1)
     a_early = Tracking(number="TRK-A", carrier=None, url=None, shipped_at=T0)
     b = Tracking(number="TRK-B", carrier="Coordinadora")
-    order = make_order(item("1", "shipped", tracking=a), item("2", "ready_to_ship", tracking=b),
-                       item("3", "delivered", tracking=a_early, quantity=2), item("4", "canceled", tracking=a),
-                       item("5", "pending"))
+    order = make_order(
+        item("1", "shipped", tracking=a),
+        item("2", "ready_to_ship", tracking=b),
+        item("3", "delivered", tracking=a_early, quantity=2),
+        item("4", "canceled", tracking=a),
+        item("5", "pending"),
+    )
     body = valid(order_to_oms(order, "faco"))
     first, second = body["shipments"]
     assert first == {
-        "shipmentRef": "TRK-A", "trackingNumber": "TRK-A", "shipmentProvider": "Servientrega",
-        "trackingUrl": "https://t.example/A", "shipmentStatus": "SHIPPED", "shippedDate": "2024-05-01T12:00:00.123Z",
+        "shipmentRef": "TRK-A",
+        "trackingNumber": "TRK-A",
+        "shipmentProvider": "Servientrega",
+        "trackingUrl": "https://t.example/A",
+        "shipmentStatus": "SHIPPED",
+        "shippedDate": "2024-05-01T12:00:00.123Z",
         "shipmentLines": [{"entryRef": "1", "quantityShipped": "1"}, {"entryRef": "3", "quantityShipped": "2"}],
     }
     assert second["shipmentRef"] == "TRK-B" and second["shipmentStatus"] == "READY_FOR_SHIPPING"
@@ -241,30 +328,70 @@ def test_delivered_shipment_has_a_delivery_date():
 
 # --- identity, customer, addresses --------------------------------------------------------------
 
+
 def test_identity_and_addresses():
-    customer = Customer(first_name="Ana", last_name="Pérez", email="ana@example.com",
-                        billing_address={"FirstName": "Ana", "LastName": "Pérez", "Address1": "Cra 7 # 71-21",
-                                         "Address2": "Apto 501", "Address3": "Chapinero", "City": "Bogotá",
-                                         "Region": "Cundinamarca", "Ward": "Chapinero", "PostCode": "110231",
-                                         "Country": "Colombia", "Phone": "3001234567"},
-                        shipping_address={"Address1": "Calle 1", "City": "Medellín", "Ward": "El Poblado",
-                                          "Country": "Colombia", "Phone": None, "Phone2": "6041234"})
+    customer = Customer(
+        first_name="Ana",
+        last_name="Pérez",
+        email="ana@example.com",
+        billing_address={
+            "FirstName": "Ana",
+            "LastName": "Pérez",
+            "Address1": "Cra 7 # 71-21",
+            "Address2": "Apto 501",
+            "Address3": "Chapinero",
+            "City": "Bogotá",
+            "Region": "Cundinamarca",
+            "Ward": "Chapinero",
+            "PostCode": "110231",
+            "Country": "Colombia",
+            "Phone": "3001234567",
+        },
+        shipping_address={
+            "Address1": "Calle 1",
+            "City": "Medellín",
+            "Ward": "El Poblado",
+            "Country": "Colombia",
+            "Phone": None,
+            "Phone2": "6041234",
+        },
+    )
     body = valid(order_to_oms(make_order(item("1"), customer=customer), "faco"))
     assert body["orderRef"] == "THOR-faco-1" and body["customerRef"] == "MP-1" and body["channel"] == "OTHER"
     assert body["email"] == "ana@example.com" and body["currencyCode"] == "COP"
     assert body["created_at"] == "2024-05-01T12:00:00.123Z"
     assert body["billingAddress"] == {
-        "name": "Ana Pérez", "address1": "Cra 7 # 71-21", "address2": "Apto 501, Chapinero", "city": "Bogotá",
-        "province": "Cundinamarca", "postcode": "110231", "country": "Colombia", "countryCode": "CO",
-        "phone": "3001234567"}
+        "name": "Ana Pérez",
+        "address1": "Cra 7 # 71-21",
+        "address2": "Apto 501, Chapinero",
+        "city": "Bogotá",
+        "province": "Cundinamarca",
+        "postcode": "110231",
+        "country": "Colombia",
+        "countryCode": "CO",
+        "phone": "3001234567",
+    }
     assert body["shippingAddress"] == {
-        "name": "Ana Pérez", "address1": "Calle 1", "city": "Medellín", "province": "El Poblado",
-        "country": "Colombia", "countryCode": "CO", "phone": "6041234"}
+        "name": "Ana Pérez",
+        "address1": "Calle 1",
+        "city": "Medellín",
+        "province": "El Poblado",
+        "country": "Colombia",
+        "countryCode": "CO",
+        "phone": "6041234",
+    }
 
 
-@pytest.mark.parametrize("tenant, code, currency", [
-    ("faar", "AR", "ARS"), ("soco", "CO", "COP"), ("facl", "CL", "CLP"), ("sope", "PE", "PEN"), ("somx", "MX", "MXN"),
-])
+@pytest.mark.parametrize(
+    "tenant, code, currency",
+    [
+        ("faar", "AR", "ARS"),
+        ("soco", "CO", "COP"),
+        ("facl", "CL", "CLP"),
+        ("sope", "PE", "PEN"),
+        ("somx", "MX", "MXN"),
+    ],
+)
 def test_country_code_and_currency_from_tenant(tenant, code, currency):
     customer = Customer(shipping_address={"Address1": "x"})
     body = order_to_oms(make_order(item("1"), tenant=tenant, currency=None, customer=customer), tenant)
@@ -277,6 +404,7 @@ def test_customer_ref_falls_back_to_order_number():
 
 
 # --- agreement with the sandbox's schema --------------------------------------------------------
+
 
 def test_minimal_order_fits_the_schema():
     body = valid(order_to_oms(Order(tenant="faco", marketplace_order_id="1", internal_order_id="T-1"), "faco"))

@@ -1,10 +1,12 @@
 """openapi.json matches the code: same routes and methods, and its schemas accept and reject
 what the pydantic models accept and reject."""
+
 import json
 from pathlib import Path
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 from pydantic import ValidationError
 from referencing import Registry, Resource
@@ -12,8 +14,8 @@ from referencing.jsonschema import DRAFT202012
 
 import function_app
 from localdev.openapi import render
-from shared.models.webhooks import OrderCreatedWebhook, RefundRequest
 from localdev.sandboxes.zort import SEED_EXAMPLES
+from shared.models.webhooks import OrderCreatedWebhook, RefundRequest
 from shared.zort.webhooks import EVENT_MODELS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,24 +58,32 @@ def test_zort_seed_examples_fit_the_document(method):
     assert validator(f"Zort{model.__name__}").is_valid(SEED_EXAMPLES[method])
 
 
-@pytest.mark.parametrize("body", [
-    {"event": "onOrderCreated", "payload": {"OrderId": 3272813}},
-    {"event": "onOrderCreated", "payload": {"OrderId": "3272813"}},
-    {"event": "onOrderCreated", "payload": {}},
-    {"event": "nope", "payload": {"OrderId": 1}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"event": "onOrderCreated", "payload": {"OrderId": 3272813}},
+        {"event": "onOrderCreated", "payload": {"OrderId": "3272813"}},
+        {"event": "onOrderCreated", "payload": {}},
+        {"event": "nope", "payload": {"OrderId": 1}},
+    ],
+)
 def test_order_created_schema_agrees(body):
     model_ok, schema_ok = agrees(OrderCreatedWebhook, "OrderCreatedWebhook", body)
     assert model_ok == schema_ok
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.fixed_dictionaries({
-    "products": st.lists(st.fixed_dictionaries({"sku": st.sampled_from(["A1", ""]), "quantity": st.integers(-1, 3)}),
-                         max_size=2),
-    "action": st.sampled_from(["REFUND", "SAME_PRODUCT", "OTHER_PRODUCT", "GIFT"]),
-    "value": st.sampled_from([0, 1, 234.12, -1]),
-}))
+@given(
+    st.fixed_dictionaries(
+        {
+            "products": st.lists(
+                st.fixed_dictionaries({"sku": st.sampled_from(["A1", ""]), "quantity": st.integers(-1, 3)}), max_size=2
+            ),
+            "action": st.sampled_from(["REFUND", "SAME_PRODUCT", "OTHER_PRODUCT", "GIFT"]),
+            "value": st.sampled_from([0, 1, 234.12, -1]),
+        }
+    )
+)
 def test_refund_schema_agrees_with_the_model(body):
     model_ok, schema_ok = agrees(RefundRequest, "RefundRequest", body)
     if model_ok:

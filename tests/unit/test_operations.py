@@ -1,5 +1,6 @@
 """The ops flows (shared/services/operations.py) with an in-memory event log, and the ops package's place:
 outside the library the functions import."""
+
 from __future__ import annotations
 
 import ast
@@ -7,8 +8,13 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from shared.domain.events import EventStatus, InboundEvent
-from shared.services.operations import (EventQuery, check_zort_webhooks, events_needing_a_person, list_events,
-                                        register_zort_webhooks)
+from shared.services.operations import (
+    EventQuery,
+    check_zort_webhooks,
+    events_needing_a_person,
+    list_events,
+    register_zort_webhooks,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
@@ -19,29 +25,43 @@ class EventLog:
         self.events = events
 
     def list(self, *, tenant=None, statuses=(), since=None, until=None, limit=1000):
-        return [e for e in self.events if (not tenant or e.tenant == tenant) and (not statuses or e.status in statuses)
-                and (not since or e.received_at >= since) and (not until or e.received_at < until)][:limit]
+        return [
+            e
+            for e in self.events
+            if (not tenant or e.tenant == tenant)
+            and (not statuses or e.status in statuses)
+            and (not since or e.received_at >= since)
+            and (not until or e.received_at < until)
+        ][:limit]
 
 
 def event(name: str, status: EventStatus, age: timedelta, tenant: str = "faco") -> InboundEvent:
-    return InboundEvent(tenant=tenant, event_id=name, kind="order-created", body={}, received_at=NOW - age,
-                        status=status)
+    return InboundEvent(
+        tenant=tenant, event_id=name, kind="order-created", body={}, received_at=NOW - age, status=status
+    )
 
 
 def test_what_needs_a_person_is_failed_blocked_unmatched_and_received_long_ago_oldest_first():
-    log = EventLog([event("fresh", EventStatus.RECEIVED, timedelta(minutes=1)),
-                    event("stuck", EventStatus.RECEIVED, timedelta(minutes=20)),
-                    event("done", EventStatus.COMPLETED, timedelta(hours=1)),
-                    event("failed", EventStatus.FAILED, timedelta(minutes=2)),
-                    event("blocked", EventStatus.BLOCKED, timedelta(hours=2)),
-                    event("unmatched", EventStatus.UNMATCHED, timedelta(minutes=5)),
-                    event("other-tenant", EventStatus.FAILED, timedelta(minutes=5), tenant="somx")])
+    log = EventLog(
+        [
+            event("fresh", EventStatus.RECEIVED, timedelta(minutes=1)),
+            event("stuck", EventStatus.RECEIVED, timedelta(minutes=20)),
+            event("done", EventStatus.COMPLETED, timedelta(hours=1)),
+            event("failed", EventStatus.FAILED, timedelta(minutes=2)),
+            event("blocked", EventStatus.BLOCKED, timedelta(hours=2)),
+            event("unmatched", EventStatus.UNMATCHED, timedelta(minutes=5)),
+            event("other-tenant", EventStatus.FAILED, timedelta(minutes=5), tenant="somx"),
+        ]
+    )
     found = events_needing_a_person(log, EventQuery(tenant="faco"), NOW)
     assert [e.event_id for e in found] == ["blocked", "stuck", "unmatched", "failed"]
     assert "stuck" not in [e.event_id for e in events_needing_a_person(log, EventQuery(), NOW, timedelta(hours=1))]
     # a window starting after the stuck threshold lists no received event; same age: by tenant
     assert [e.event_id for e in events_needing_a_person(log, EventQuery(since=NOW - timedelta(minutes=10)), NOW)] == [
-        "unmatched", "other-tenant", "failed"]
+        "unmatched",
+        "other-tenant",
+        "failed",
+    ]
     assert [e.event_id for e in list_events(log, EventQuery(statuses=(EventStatus.RECEIVED,)))] == ["stuck", "fresh"]
 
 
@@ -67,8 +87,9 @@ def test_registering_keeps_key2_and_key3_unless_given_and_fills_blank_ones():
 def test_webhook_check_names_each_url_and_counts_a_key1_that_differs():
     fields = {"a": "ADDORDER", "b": "UPDATEORDER", "c": "ADDPRODUCT"}
     expected = {"a": "https://thor/a", "b": "https://thor/b", "c": "https://thor/c"}
-    check = check_zort_webhooks({"key1": "other", "a": "https://thor/a", "b": "https://elsewhere/b"}, "k1", fields,
-                                expected)
+    check = check_zort_webhooks(
+        {"key1": "other", "a": "https://thor/a", "b": "https://elsewhere/b"}, "k1", fields, expected
+    )
     assert [state for *_, state in check.urls] == ["ok", "DIFFERS", "MISSING"]
     assert (check.key1_set, check.key1_matches, check.wrong_urls, check.differences) == (True, False, 2, 3)
     unchecked = check_zort_webhooks({"key1": "k1"}, "k1", fields)
@@ -84,13 +105,17 @@ def _imports(path: Path) -> set[str]:
 def test_the_deployed_code_imports_nothing_of_the_ops_package():
     deployed = [ROOT / "function_app.py", *(ROOT / "functions").rglob("*.py"), *(ROOT / "shared").rglob("*.py")]
     assert len(deployed) > 20
-    importing = [str(p.relative_to(ROOT)) for p in deployed
-                 if any(name == "ops" or name.startswith("ops.") for name in _imports(p))]
+    importing = [
+        str(p.relative_to(ROOT))
+        for p in deployed
+        if any(name == "ops" or name.startswith("ops.") for name in _imports(p))
+    ]
     assert importing == []
 
 
 def test_a_settings_file_that_is_not_one_is_bad_usage(tmp_path, capsys):
     from ops.__main__ import main
+
     bad = tmp_path / "local.settings.json"
     bad.write_text("{not json")
     assert main(["--settings", str(bad), "check-settings"]) == 2

@@ -1,6 +1,7 @@
 """Thor's order: merging items, forward-only changes, tracking, payment and refund rules."""
-from decimal import Decimal
+
 from datetime import datetime, timezone
+from decimal import Decimal
 
 import pytest
 
@@ -9,15 +10,28 @@ from shared.domain.order import Customer, Order, OrderItem, Refund, RefundLine, 
 
 
 def order(*statuses: str) -> Order:
-    items = [OrderItem(item_id=str(i), sku=f"SKU{i % 2}", status=s, unit_price=Decimal("100"),
-                       paid_price=Decimal("90")) for i, s in enumerate(statuses)]
-    return Order(tenant="facl", marketplace_order_id="1", internal_order_id="facl-1", items=items,
-                 shipping_amount=Decimal("10"), customer=Customer(first_name="Ana"))
+    items = [
+        OrderItem(item_id=str(i), sku=f"SKU{i % 2}", status=s, unit_price=Decimal("100"), paid_price=Decimal("90"))
+        for i, s in enumerate(statuses)
+    ]
+    return Order(
+        tenant="facl",
+        marketplace_order_id="1",
+        internal_order_id="facl-1",
+        items=items,
+        shipping_amount=Decimal("10"),
+        customer=Customer(first_name="Ana"),
+    )
 
 
 def refund(value="10", *lines, action="REFUND", refund_id="r1"):
-    return Refund(refund_id=refund_id, action=action, value=Decimal(value), created_at=datetime.now(timezone.utc),
-                  products=[RefundLine(sku=s, quantity=q) for s, q in lines])
+    return Refund(
+        refund_id=refund_id,
+        action=action,
+        value=Decimal(value),
+        created_at=datetime.now(timezone.utc),
+        products=[RefundLine(sku=s, quantity=q) for s, q in lines],
+    )
 
 
 def test_late_status_is_ignored_and_noted():
@@ -36,8 +50,9 @@ def test_unknown_status_is_rejected():
 def test_merge_adds_new_items_and_moves_known_forward_only():
     o = order("shipped")
     version = o.version
-    changed = o.merge_items([OrderItem(item_id="0", sku="SKU0", status="pending"),
-                             OrderItem(item_id="9", sku="SKU9", status="pending")])
+    changed = o.merge_items(
+        [OrderItem(item_id="0", sku="SKU0", status="pending"), OrderItem(item_id="9", sku="SKU9", status="pending")]
+    )
     assert changed == []
     assert [i.item_id for i in o.items] == ["0", "9"] and o.items[0].status == "shipped"
     assert o.version > version

@@ -7,6 +7,7 @@ offset gives, or by the wall clock alone (ignoring the offset). Thor must be rig
 Clock changes of 2026 (checked with zoneinfo): back on 2026-04-05 03:00Z (00:00 -03 → 23:00 -04),
 forward on 2026-09-06 04:00Z (00:00 -04 → 01:00 -03).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -36,17 +37,24 @@ class FakeMarketplace:
 
     def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0):
         from shared.adapters.seller_center.client import format_local_filter
+
         text = format_local_filter(updated_after, SANTIAGO)
         self.sent.append(text)
         after = datetime.fromisoformat(text)
-        wall = lambda moment: moment.astimezone(SANTIAGO).replace(tzinfo=None)  # noqa: E731
+        wall = lambda moment: moment.astimezone(SANTIAGO).replace(tzinfo=None)
         if self.compare == "instant":
             listed = [oid for oid, when in self.changes.items() if when > after]
         else:
             listed = [oid for oid, when in self.changes.items() if wall(when) > after.replace(tzinfo=None)]
         listed.sort(key=lambda oid: wall(self.changes[oid]))
-        rows = [{"OrderId": oid, "UpdatedAt": wall(self.changes[oid]).strftime("%Y-%m-%d %H:%M:%S"),
-                 "Statuses": {"Status": "pending"}} for oid in listed[offset:offset + limit]]
+        rows = [
+            {
+                "OrderId": oid,
+                "UpdatedAt": wall(self.changes[oid]).strftime("%Y-%m-%d %H:%M:%S"),
+                "Statuses": {"Status": "pending"},
+            }
+            for oid in listed[offset : offset + limit]
+        ]
         return [MarketplaceOrder.from_api(row, zone=SANTIAGO) for row in rows]
 
 
@@ -80,9 +88,16 @@ class FakeEvents:
 
 
 def synced_order(order_id: str, last_change: datetime) -> Order:
-    order = Order(tenant=TENANT, marketplace_order_id=order_id, internal_order_id=f"{TENANT}-{order_id}",
-                  items=[OrderItem(item_id=f"{order_id}0", sku="S", status="pending")],
-                  fetched=True, oms_synced=True, version=3, oms_synced_version=3)
+    order = Order(
+        tenant=TENANT,
+        marketplace_order_id=order_id,
+        internal_order_id=f"{TENANT}-{order_id}",
+        items=[OrderItem(item_id=f"{order_id}0", sku="S", status="pending")],
+        fetched=True,
+        oms_synced=True,
+        version=3,
+        oms_synced_version=3,
+    )
     order.updated_at = last_change
     return order
 
@@ -92,20 +107,29 @@ def context_for(marketplace: FakeMarketplace, orders: dict[str, Order], checkpoi
     checkpoints.save(CHECKPOINT_NAME, TENANT, checkpoint, {}, checkpoint)
     stored = {o.internal_order_id: (o, "etag") for o in orders.values()}
     return SimpleNamespace(
-        settings=SimpleNamespace(tenant=lambda tenant: TenantSettings(marketplace=MarketplaceTenantSettings(
-            "u", "k", "s", TENANT.upper(), ready_to_ship=False, time_zone="America/Santiago"))),
-        checkpoints=checkpoints, events=FakeEvents(), queue=SimpleNamespace(send=lambda *a, **k: None),
+        settings=SimpleNamespace(
+            tenant=lambda tenant: TenantSettings(
+                marketplace=MarketplaceTenantSettings(
+                    "u", "k", "s", TENANT.upper(), ready_to_ship=False, time_zone="America/Santiago"
+                )
+            )
+        ),
+        checkpoints=checkpoints,
+        events=FakeEvents(),
+        queue=SimpleNamespace(send=lambda *a, **k: None),
         orders=SimpleNamespace(get=lambda tenant, internal_id: stored.get(internal_id)),
-        marketplace=lambda tenant: marketplace, clock=lambda: datetime.now(timezone.utc))
+        marketplace=lambda tenant: marketplace,
+        clock=lambda: datetime.now(timezone.utc),
+    )
 
 
 @pytest.mark.parametrize("compare", ["instant", "wall clock"])
 def test_a_change_in_the_hour_santiago_lives_twice_is_repaired_and_the_checkpoint_does_not_run_ahead(compare):
     """Before: UpdatedAfter went as UTC and UpdatedAt was read as UTC, so this change (23:10 -04, the
     second 23:10 of 2026-04-04) looked older than Thor's last change (02:40Z) and was never repaired."""
-    thor_last_change = FALL_BACK - timedelta(minutes=20)          # 02:40Z = 23:40 -03 (first 23:xx)
-    changed = FALL_BACK + timedelta(minutes=10)                   # 03:10Z = 23:10 -04 (second 23:xx)
-    checkpoint = FALL_BACK - timedelta(minutes=10)                # 02:50Z = 23:50 -03
+    thor_last_change = FALL_BACK - timedelta(minutes=20)  # 02:40Z = 23:40 -03 (first 23:xx)
+    changed = FALL_BACK + timedelta(minutes=10)  # 03:10Z = 23:10 -04 (second 23:xx)
+    checkpoint = FALL_BACK - timedelta(minutes=10)  # 02:50Z = 23:50 -03
     marketplace = FakeMarketplace(compare, {"9200001": changed})
     context = context_for(marketplace, {"9200001": synced_order("9200001", thor_last_change)}, checkpoint)
 
@@ -123,9 +147,9 @@ def test_a_change_in_the_hour_santiago_lives_twice_is_repaired_and_the_checkpoin
 
 @pytest.mark.parametrize("compare", ["instant", "wall clock"])
 def test_a_change_after_santiago_springs_forward_is_repaired_and_moves_the_checkpoint_exactly(compare):
-    thor_last_change = SPRING_FORWARD - timedelta(minutes=10)     # 03:50Z = 23:50 -04
-    changed = SPRING_FORWARD + timedelta(minutes=5)               # 04:05Z = 01:05 -03 (00:xx never happened)
-    checkpoint = SPRING_FORWARD - timedelta(minutes=5)            # 03:55Z = 23:55 -04
+    thor_last_change = SPRING_FORWARD - timedelta(minutes=10)  # 03:50Z = 23:50 -04
+    changed = SPRING_FORWARD + timedelta(minutes=5)  # 04:05Z = 01:05 -03 (00:xx never happened)
+    checkpoint = SPRING_FORWARD - timedelta(minutes=5)  # 03:55Z = 23:55 -04
     marketplace = FakeMarketplace(compare, {"9200002": changed, "9200003": thor_last_change - timedelta(hours=2)})
     context = context_for(marketplace, {"9200002": synced_order("9200002", thor_last_change)}, checkpoint)
 
@@ -140,8 +164,10 @@ def test_a_change_after_santiago_springs_forward_is_repaired_and_moves_the_check
 
 def test_an_order_thor_changed_last_is_not_repaired_outside_the_repeated_hour():
     thor_last_change = FALL_BACK + timedelta(hours=3)
-    changed = FALL_BACK + timedelta(hours=2)                      # 01:00 -04 on 04-05: not ambiguous
+    changed = FALL_BACK + timedelta(hours=2)  # 01:00 -04 on 04-05: not ambiguous
     marketplace = FakeMarketplace("instant", {"9200004": changed})
-    context = context_for(marketplace, {"9200004": synced_order("9200004", thor_last_change)}, changed - timedelta(minutes=5))
+    context = context_for(
+        marketplace, {"9200004": synced_order("9200004", thor_last_change)}, changed - timedelta(minutes=5)
+    )
     summary = reconcile_tenant(context, TENANT, now=FALL_BACK + timedelta(hours=4))
     assert summary["checked"] == 1 and summary["repaired"] == []

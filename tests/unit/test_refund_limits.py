@@ -1,4 +1,5 @@
 """A refund's value is checked against what was paid for the refunded units (issue 9, part 4)."""
+
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -10,17 +11,29 @@ from shared.domain.order import Order, OrderItem, Refund, RefundLine
 
 def make_order(*items: tuple[str, str, str], shipping: str = "0") -> Order:
     """items: (item id, sku, paid price); one item per unit, as the marketplace sends them."""
-    return Order(tenant="faco", marketplace_order_id="1", internal_order_id="faco-1", shipping_amount=Decimal(shipping),
-                 items=[OrderItem(item_id=i, sku=sku, paid_price=Decimal(p), unit_price=Decimal(p), status="delivered")
-                        for i, sku, p in items])
+    return Order(
+        tenant="faco",
+        marketplace_order_id="1",
+        internal_order_id="faco-1",
+        shipping_amount=Decimal(shipping),
+        items=[
+            OrderItem(item_id=i, sku=sku, paid_price=Decimal(p), unit_price=Decimal(p), status="delivered")
+            for i, sku, p in items
+        ],
+    )
 
 
-_ids = iter(range(10 ** 6))
+_ids = iter(range(10**6))
 
 
 def refund(value: str, *lines: tuple[str, int], action: str = "REFUND") -> Refund:
-    return Refund(refund_id=f"r{next(_ids)}", action=action, value=Decimal(value), created_at=datetime.now(timezone.utc),
-                  products=[RefundLine(sku=s, quantity=q) for s, q in lines])
+    return Refund(
+        refund_id=f"r{next(_ids)}",
+        action=action,
+        value=Decimal(value),
+        created_at=datetime.now(timezone.utc),
+        products=[RefundLine(sku=s, quantity=q) for s, q in lines],
+    )
 
 
 def refused(o: Order, r: Refund) -> RuleBroken:
@@ -46,10 +59,10 @@ def test_exactly_the_paid_amount_is_accepted_one_cent_more_is_refused(action):
 
 def test_earlier_partial_refunds_on_the_same_item_reduce_the_limit():
     o = make_order(("1", "TV", "38990"))
-    o.add_refund(refund("10000", ("TV", 1)))                # goodwill: the customer keeps the TV
+    o.add_refund(refund("10000", ("TV", 1)))  # goodwill: the customer keeps the TV
     assert refused(o, refund("28990.01", ("TV", 1))).field == "value"
     assert refused(o, refund("28990.01", ("TV", 1), action="OTHER_PRODUCT")).field == "value"
-    o.add_refund(refund("28990", ("TV", 1)))                # it came back after all: the rest of its price
+    o.add_refund(refund("28990", ("TV", 1)))  # it came back after all: the rest of its price
     assert o.refunded_total() == Decimal("38990")
     assert refused(o, refund("0.01", ("TV", 1))).field == "value"
     o.add_refund(refund("0", ("TV", 1), action="SAME_PRODUCT"))  # nothing left to credit, nothing credited
@@ -58,8 +71,8 @@ def test_earlier_partial_refunds_on_the_same_item_reduce_the_limit():
 def test_exchanges_do_not_use_up_the_limit():
     o = make_order(("1", "TV", "38990"))
     o.add_refund(refund("38990", ("TV", 1), action="SAME_PRODUCT"))
-    o.add_refund(refund("38990", ("TV", 1), action="SAME_PRODUCT"))   # the replacement was faulty too
-    o.add_refund(refund("38990", ("TV", 1)))                          # then the money back
+    o.add_refund(refund("38990", ("TV", 1), action="SAME_PRODUCT"))  # the replacement was faulty too
+    o.add_refund(refund("38990", ("TV", 1)))  # then the money back
     assert o.refunded_total() == Decimal("38990") and o.refunded_quantity("TV") == 1
 
 
@@ -85,7 +98,7 @@ def test_units_of_one_sku_at_different_prices_take_the_highest_then_what_is_left
     o = make_order(("1", "A", "100"), ("2", "A", "80"))
     assert refused(o, refund("100.01", ("A", 1))).field == "value"
     o.add_refund(refund("100", ("A", 1)))
-    assert refused(o, refund("80.01", ("A", 1))).field == "value"   # 180 paid, 100 back: 80 left
+    assert refused(o, refund("80.01", ("A", 1))).field == "value"  # 180 paid, 100 back: 80 left
     o.add_refund(refund("80", ("A", 1)))
 
 

@@ -1,4 +1,5 @@
 """Seller Center request signing: the documented test vector and RFC 3986 encoding edge cases."""
+
 from __future__ import annotations
 
 import hashlib
@@ -29,8 +30,7 @@ def test_reproduces_the_documented_test_vector():
 
 def test_vector_canonical_string():
     assert canonical_query(VECTOR_PARAMS) == (
-        "Action=FeedList&Format=XML&Timestamp=2015-07-01T11%3A11%3A11%2B00%3A00"
-        "&UserID=look%40me.com&Version=1.0"
+        "Action=FeedList&Format=XML&Timestamp=2015-07-01T11%3A11%3A11%2B00%3A00&UserID=look%40me.com&Version=1.0"
     )
 
 
@@ -80,21 +80,39 @@ def test_timestamp_format_is_utc_with_offset_and_seconds():
 
 
 def test_client_signs_every_parameter_but_signature():
-    config = SellerCenterConfig(base_url="http://x", user_id="look@me.com", api_key=VECTOR_KEY,
-                                seller_id="S1", business_unit="FACO", time_zone="America/Bogota")
+    config = SellerCenterConfig(
+        base_url="http://x",
+        user_id="look@me.com",
+        api_key=VECTOR_KEY,
+        seller_id="S1",
+        business_unit="FACO",
+        time_zone="America/Bogota",
+    )
     client = SellerCenterClient(config, now=lambda: datetime(2015, 7, 1, 11, 11, 11, tzinfo=timezone.utc))
     params = client.signed_params("GetOrder", {"OrderId": "42"}, version="2.0")
     signature = params.pop("Signature")
-    assert params == {"Action": "GetOrder", "Format": "JSON", "Timestamp": "2015-07-01T11:11:11+00:00",
-                      "UserID": "look@me.com", "Version": "2.0", "OrderId": "42"}
+    assert params == {
+        "Action": "GetOrder",
+        "Format": "JSON",
+        "Timestamp": "2015-07-01T11:11:11+00:00",
+        "UserID": "look@me.com",
+        "Version": "2.0",
+        "OrderId": "42",
+    }
     assert signature == sign(params, VECTOR_KEY)
 
 
 def test_user_agent_starts_with_the_documented_form_and_repr_has_no_api_key():
     """Documented (developers.falabella.com getting-started): SellerId/Language/LanguageVersion, e.g.
     JJJ123/PHP/8.1.7 (full version); Thor appends integration type and business unit as optional parts."""
-    config = SellerCenterConfig(base_url="http://x", user_id="u", api_key="top-secret",
-                                seller_id="SELLER1", business_unit="FACO", time_zone="America/Bogota")
+    config = SellerCenterConfig(
+        base_url="http://x",
+        user_id="u",
+        api_key="top-secret",
+        seller_id="SELLER1",
+        business_unit="FACO",
+        time_zone="America/Bogota",
+    )
     major, minor, micro = sys.version_info[:3]
     assert config.user_agent.split("/")[:3] == ["SELLER1", "Python", f"{major}.{minor}.{micro}"]
     assert config.user_agent == f"SELLER1/Python/{major}.{minor}.{micro}/PROPIA/FACO"
@@ -103,11 +121,19 @@ def test_user_agent_starts_with_the_documented_form_and_repr_has_no_api_key():
 
 def test_an_unknown_time_zone_is_refused_at_configuration():
     with pytest.raises(Exception):
-        SellerCenterConfig(base_url="http://x", user_id="u", api_key="k", seller_id="S", business_unit="FACO",
-                           time_zone="Mars/Olympus_Mons")
+        SellerCenterConfig(
+            base_url="http://x",
+            user_id="u",
+            api_key="k",
+            seller_id="S",
+            business_unit="FACO",
+            time_zone="Mars/Olympus_Mons",
+        )
 
 
-@pytest.mark.parametrize(("raw", "code"), [("E007", "E007"), ("7", "E007"), ("E7", "E007"),
-                                           ("429", "E429"), ("1000", "1000"), ("", "UNKNOWN")])
+@pytest.mark.parametrize(
+    ("raw", "code"),
+    [("E007", "E007"), ("7", "E007"), ("E7", "E007"), ("429", "E429"), ("1000", "1000"), ("", "UNKNOWN")],
+)
 def test_error_codes_are_normalised(raw, code):
     assert normalise_error_code(raw) == code

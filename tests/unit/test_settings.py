@@ -1,10 +1,21 @@
 """Settings: required ones named when missing, half-configured tenants rejected, the rest optional."""
+
 import pytest
 
-from shared.settings import (EXAMPLE_SETTINGS, OmsTenantSettings, SettingsError, all_setting_names, load_settings,
-                             local_values)
+from shared.settings import (
+    EXAMPLE_SETTINGS,
+    OmsTenantSettings,
+    SettingsError,
+    all_setting_names,
+    load_settings,
+    local_values,
+)
 
-BASE = {"AzureWebJobsStorage": "UseDevelopmentStorage=true", "MARKETPLACE_BASE_URL": "http://m", "OMS_BASE_URL": "http://o"}
+BASE = {
+    "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+    "MARKETPLACE_BASE_URL": "http://m",
+    "OMS_BASE_URL": "http://o",
+}
 
 
 def test_missing_global_setting_is_named():
@@ -46,12 +57,14 @@ def test_unresolved_key_vault_reference_is_not_a_credential():
 
 
 def test_the_running_app_blocks_a_half_configured_tenant_instead_of_refusing_everything():
-    settings = load_settings({**BASE, "OMS_TOKEN_FACO": "t", "OMS_TOKEN_SOCL": "t2", "OMS_TENANT_SOCL": "socl"},
-                             strict=False)
+    settings = load_settings(
+        {**BASE, "OMS_TOKEN_FACO": "t", "OMS_TOKEN_SOCL": "t2", "OMS_TENANT_SOCL": "socl"}, strict=False
+    )
     assert settings.half_configured == ("OMS_TENANT_FACO",)
     assert settings.tenant("faco").oms is None and settings.oms("socl")
     from shared.connectors import build_client
     from shared.domain.errors import NotConfigured
+
     with pytest.raises(NotConfigured) as blocked:
         build_client(settings, "oms", "faco")
     assert blocked.value.missing == ["OMS_TENANT_FACO"]
@@ -60,22 +73,33 @@ def test_the_running_app_blocks_a_half_configured_tenant_instead_of_refusing_eve
 def test_ready_to_ship_is_off_unless_asked_for_in_the_example_and_in_infra():
     """It changes orders in the real storefront (pack + ready to ship), so nothing turns it on by default."""
     from shared.tenants import TENANTS
+
     values = local_values(EXAMPLE_SETTINGS)
     settings = load_settings(values)
     assert not any(settings.ready_to_ship(tenant) for tenant in TENANTS)
     assert {values[f"MARKETPLACE_READY_TO_SHIP_{t.upper()}"] for t in TENANTS} == {"false"}
     marketplace = {"MARKETPLACE_USER_ID_FACO": "u", "MARKETPLACE_API_KEY_FACO": "k", "MARKETPLACE_SELLER_ID_FACO": "s"}
     assert not load_settings({**BASE, **marketplace}).ready_to_ship("faco")
-    assert load_settings({**BASE, **marketplace, "MARKETPLACE_READY_TO_SHIP_FACO": "true"}).marketplace("faco").ready_to_ship
+    assert (
+        load_settings({**BASE, **marketplace, "MARKETPLACE_READY_TO_SHIP_FACO": "true"})
+        .marketplace("faco")
+        .ready_to_ship
+    )
     for params in EXAMPLE_SETTINGS.parent.glob("infra/*.bicepparam"):
         assert "READY_TO_SHIP" not in params.read_text()  # app setting absent: off
 
 
 def test_each_system_is_typed_and_not_configured_names_what_is_missing():
     from shared.domain.errors import NotConfigured
-    marketplace = {"MARKETPLACE_USER_ID_FACL": "u", "MARKETPLACE_API_KEY_FACL": "secret-api-key", "MARKETPLACE_SELLER_ID_FACL": "s"}
-    settings = load_settings({**BASE, **marketplace, "ZORT_KEY1_FACL": "key1", "MARKETPLACE_USER_ID_SOMX": "u2"},
-                             strict=False)
+
+    marketplace = {
+        "MARKETPLACE_USER_ID_FACL": "u",
+        "MARKETPLACE_API_KEY_FACL": "secret-api-key",
+        "MARKETPLACE_SELLER_ID_FACL": "s",
+    }
+    settings = load_settings(
+        {**BASE, **marketplace, "ZORT_KEY1_FACL": "key1", "MARKETPLACE_USER_ID_SOMX": "u2"}, strict=False
+    )
     facl = settings.marketplace("facl")
     assert (facl.business_unit, facl.time_zone, facl.ready_to_ship) == ("FACL", "America/Santiago", False)
     assert "secret-api-key" not in repr(facl) and "key1" not in repr(settings.zort("facl"))  # secrets stay out of logs
@@ -88,7 +112,9 @@ def test_each_system_is_typed_and_not_configured_names_what_is_missing():
     with pytest.raises(NotConfigured) as no_api:
         settings.zort_api("facl")
     assert (no_api.value.system, no_api.value.missing) == (
-        "zort api", ["ZORT_STORENAME_FACL", "ZORT_APIKEY_FACL", "ZORT_APISECRET_FACL"])
+        "zort api",
+        ["ZORT_STORENAME_FACL", "ZORT_APIKEY_FACL", "ZORT_APISECRET_FACL"],
+    )
 
 
 def test_the_retry_default_is_written_once():
@@ -97,6 +123,7 @@ def test_the_retry_default_is_written_once():
 
     from shared.services.processing import process_event
     from shared.settings import DEFAULT_RETRY_DELAYS, SETTINGS
+
     assert load_settings(BASE).retry_delays == (10, 60, 300, 1800, 7200)
     assert [spec.default for spec in SETTINGS if spec.key == "THOR_RETRY_DELAYS"] == ["10,60,300,1800,7200"]
     assert inspect.signature(process_event).parameters["retry_delays"].default is DEFAULT_RETRY_DELAYS
@@ -104,6 +131,7 @@ def test_the_retry_default_is_written_once():
 
 def test_one_reader_of_local_settings_where_the_environment_wins(tmp_path):
     from shared.settings import LocalSettingsError, local_settings_environment
+
     path = tmp_path / "local.settings.json"
     path.write_text('{"Values": {"OMS_BASE_URL": "http://file", "THOR_RETRY_DELAYS": 5}}')
     env = local_settings_environment(path, {"OMS_BASE_URL": "http://env"})

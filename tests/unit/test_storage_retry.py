@@ -31,13 +31,13 @@ import socket
 import threading
 import time
 
+from localdev.azurite import connection_string
 from shared.adapters import storage as storage_module
 from shared.adapters.event_log import EventLog
 from shared.adapters.event_queue import EventQueue
 from shared.adapters.storage import Storage, storage_deadline
 from shared.ports import StorageUnavailable
 from shared.settings import StorageSettings
-from localdev.azurite import connection_string
 
 
 @pytest.fixture()
@@ -47,8 +47,15 @@ def silent_storage():
     server.bind(("127.0.0.1", 0))
     server.listen(64)  # the kernel completes the handshakes; nobody ever reads or answers
     port = server.getsockname()[1]
-    yield Storage(StorageSettings(connection_string=connection_string(port, port, port), account_name=None,
-                                  table_uri=None, queue_uri=None, client_id=None))
+    yield Storage(
+        StorageSettings(
+            connection_string=connection_string(port, port, port),
+            account_name=None,
+            table_uri=None,
+            queue_uri=None,
+            client_id=None,
+        )
+    )
     server.close()
 
 
@@ -60,7 +67,7 @@ def _bounded(call, limit: float):
         started = time.monotonic()
         try:
             call()
-        except Exception as error:  # noqa: BLE001
+        except Exception as error:
             outcome["error"] = error
         outcome["seconds"] = time.monotonic() - started
 
@@ -96,4 +103,6 @@ def test_without_a_deadline_the_transport_timeouts_still_apply(silent_storage, m
 def test_the_transport_given_to_the_clients_carries_the_timeouts():
     transport = storage_module._transport()
     assert (transport.connection_config.timeout, transport.connection_config.read_timeout) == (
-        storage_module.CONNECT_TIMEOUT, storage_module.READ_TIMEOUT)
+        storage_module.CONNECT_TIMEOUT,
+        storage_module.READ_TIMEOUT,
+    )

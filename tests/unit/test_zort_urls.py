@@ -1,4 +1,5 @@
 """thor_webhook_urls: one URL per UPDATEWEBHOOK field, each naming the right ZORT event."""
+
 from __future__ import annotations
 
 from urllib.parse import parse_qs, urlsplit
@@ -55,15 +56,21 @@ def test_function_key_is_url_encoded():
 
 
 def test_trailing_slash_of_base_url_is_not_doubled():
-    assert thor_webhook_urls(BASE + "/", "faco", "k")["addorderurl"] == f"{BASE}/webhooks/faco/zort?method=ADDORDER&code=k"
+    assert (
+        thor_webhook_urls(BASE + "/", "faco", "k")["addorderurl"] == f"{BASE}/webhooks/faco/zort?method=ADDORDER&code=k"
+    )
 
 
 def test_delete_events_without_url_field_are_the_four_documented():
     events = set(WEBHOOK_URL_FIELDS.values())
     assert "DELETEPRODUCT" in events
     assert not events & set(UNREGISTRABLE_EVENTS)
-    assert set(UNREGISTRABLE_EVENTS) == {"DELETEORDER", "DELETEPURCHASEORDER", "DELETERETURNORDER",
-                                         "DELETERETURNPURCHASEORDER"}
+    assert set(UNREGISTRABLE_EVENTS) == {
+        "DELETEORDER",
+        "DELETEPURCHASEORDER",
+        "DELETERETURNORDER",
+        "DELETERETURNPURCHASEORDER",
+    }
 
 
 @pytest.mark.parametrize("tenant,key", [("", "k"), ("  ", "k"), ("faco", "")])

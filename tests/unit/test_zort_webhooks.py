@@ -401,7 +401,7 @@ def test_registry_models():
         Transfer: {"ADDTRANSFER", "UPDATETRANSFER"},
     }
     expected = {method: model for model, methods in by_model.items() for method in methods}
-    assert EVENT_MODELS == expected
+    assert expected == EVENT_MODELS
 
 
 def test_order_seed_values():
@@ -562,9 +562,7 @@ def test_date_string_parsing(raw, expected):
     assert order.orderdateString == expected
 
 
-@pytest.mark.parametrize(
-    "raw", ["16/02/2022", "2022-02-30", "20220216", "2022-2-16", 20220216, "/Date(0)/"]
-)
+@pytest.mark.parametrize("raw", ["16/02/2022", "2022-02-30", "20220216", "2022-2-16", 20220216, "/Date(0)/"])
 def test_date_string_rejects(raw):
     with pytest.raises(ValidationError) as exc_info:
         Transfer.model_validate({"id": 1, "number": "TF-1", "transferdate": raw})
@@ -606,9 +604,7 @@ def test_bad_numbers_rejected(raw):
     assert error_locs(exc_info) == [("sellprice",)]
 
 
-@pytest.mark.parametrize(
-    ("raw", "expected"), [(1234, 1234), ("1234", 1234), (" 1234 ", 1234), (1234.0, 1234)]
-)
+@pytest.mark.parametrize(("raw", "expected"), [(1234, 1234), ("1234", 1234), (" 1234 ", 1234), (1234.0, 1234)])
 def test_ids_accept_integers_and_numeric_strings(raw, expected):
     assert OrderRef.model_validate({"id": raw, "number": "SO-1"}).id == expected
 
@@ -630,9 +626,7 @@ def test_is_cod_is_bool(raw, expected):
 
 def test_discount_is_kept_as_text():
     # ZORT documents discount as a String ("10%" or an amount).
-    order = Order.model_validate(
-        {"id": 1, "number": "SO-1", "discount": "10%", "list": [{"sku": "P", "discount": 5}]}
-    )
+    order = Order.model_validate({"id": 1, "number": "SO-1", "discount": "10%", "list": [{"sku": "P", "discount": 5}]})
 
     assert order.discount == "10%"
     assert order.list[0].discount == "5"
@@ -755,9 +749,7 @@ def test_non_object_payload_rejected(payload):
         parse_event("ADDORDER", payload)
 
 
-@pytest.mark.parametrize(
-    "method", ["", "  ", "FOO", "GETWEBHOOK", "UPDATEWEBHOOK", "ADD ORDER", None, 1]
-)
+@pytest.mark.parametrize("method", ["", "  ", "FOO", "GETWEBHOOK", "UPDATEWEBHOOK", "ADD ORDER", None, 1])
 def test_unknown_method(method):
     with pytest.raises(UnknownZortMethod) as exc_info:
         parse_event(method, {"id": 1, "number": "SO-1"})
@@ -834,9 +826,7 @@ def test_zort_query_for_a_payment_event():
 
 
 def test_zort_query_minimal_and_invalid():
-    query = ZortQuery.model_validate(
-        {"method": "ADDORDER", "id": "", "number": "", "paymentstatus": " "}
-    )
+    query = ZortQuery.model_validate({"method": "ADDORDER", "id": "", "number": "", "paymentstatus": " "})
     assert query.id is None and query.number is None
     assert query.paymentstatus is None and query.canonical_paymentstatus is None
 
@@ -864,10 +854,9 @@ def json_values(allow_nan: bool = True):
         | st.from_regex(r"\A[0-9]{4}-[0-9]{2}- ?[0-9]{2}\Z")
         | st.from_regex(r"\A-?[0-9]{1,6}(\.[0-9]{1,3})?\Z")
     )
+
     def containers(children):
-        return st.lists(children, max_size=3) | st.dictionaries(
-            st.text(max_size=8), children, max_size=3
-        )
+        return st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
 
     return st.recursive(leaves, containers, max_leaves=8)
 
@@ -878,15 +867,9 @@ def zort_payloads(model, allow_nan: bool = True):
     names = st.text(min_size=1, max_size=8)
     plausible = {"id": st.integers(), "number": names, "sku": names}
     line_fields = ("productid", "name", "number", "pricepernumber", "discount", "extra")
-    line = st.fixed_dictionaries(
-        {"sku": names | values}, optional={name: values for name in line_fields}
-    )
+    line = st.fixed_dictionaries({"sku": names | values}, optional={name: values for name in line_fields})
     fields = (OrderTracking if model is OrderTrackingList else model).model_fields
-    required = {
-        name: plausible.get(name, st.none()) | values
-        for name, f in fields.items()
-        if f.is_required()
-    }
+    required = {name: plausible.get(name, st.none()) | values for name, f in fields.items() if f.is_required()}
     optional = {name: values for name, f in fields.items() if not f.is_required()}
     if "list" in optional:
         optional["list"] = values | st.lists(line, max_size=3)
@@ -910,9 +893,7 @@ def events(allow_nan: bool = True):
         method: zort_payloads(model, allow_nan) | seed_variants(method, allow_nan)
         for method, model in EVENT_MODELS.items()
     }
-    return st.sampled_from(sorted(strategies)).flatmap(
-        lambda method: st.tuples(st.just(method), strategies[method])
-    )
+    return st.sampled_from(sorted(strategies)).flatmap(lambda method: st.tuples(st.just(method), strategies[method]))
 
 
 @settings(max_examples=250, deadline=None)

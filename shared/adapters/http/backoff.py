@@ -1,10 +1,11 @@
 """Which answers are worth another try, how long the server asked us to wait, and exponential
 back-off with jitter: the retry arithmetic of :class:`shared.adapters.http.HttpCaller`."""
+
 from __future__ import annotations
 
 import email.utils
+from collections.abc import Callable
 from datetime import datetime, timezone
-from typing import Callable
 
 import requests
 
@@ -32,8 +33,7 @@ def retry_after_seconds(response: requests.Response) -> float | None:
     return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
 
 
-def backoff_delay(attempt: int, retry_after: float | None, base: float, cap: float,
-                  rng: Callable[[], float]) -> float:
+def backoff_delay(attempt: int, retry_after: float | None, base: float, cap: float, rng: Callable[[], float]) -> float:
     """Retry-After when the server gave one, else exponential back-off with "equal jitter" (half
     fixed, half random) so that concurrent workers spread out; both capped at `cap`."""
     if retry_after is not None:

@@ -14,13 +14,15 @@ caller (event processing) can try again much later. Retry-After is read on 429 a
 statuses it is defined for (developer.mozilla.org "Retry-After"; HTTP Semantics, field.retry-after).
 ``sleep`` and ``rng`` are injectable: tests record the back-offs instead of sleeping them.
 """
+
 from __future__ import annotations
 
 import logging
 import random
 import time
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
-from typing import Any, Callable, Collection, TypeVar
+from typing import Any, TypeVar
 
 import requests
 
@@ -72,9 +74,15 @@ class Reply:
             if secret:
                 message = message.replace(secret, "***")
         retry_after = retry_after_seconds(self.response) if self.status in (429, 503) else None
-        return self.error_type(code, message[:MAX_MESSAGE], status=self.status, operation=self.operation,
-                               retryable=is_retryable_status(self.status) if retryable is None else retryable,
-                               retry_after=retry_after, **details)
+        return self.error_type(
+            code,
+            message[:MAX_MESSAGE],
+            status=self.status,
+            operation=self.operation,
+            retryable=is_retryable_status(self.status) if retryable is None else retryable,
+            retry_after=retry_after,
+            **details,
+        )
 
     def http_error(self, message: str | None = None) -> ExternalSystemError:
         """``HTTP_<status>``, retryable as the status says."""
@@ -98,17 +106,29 @@ class Reply:
 class HttpCaller:
     """Sends one connector's requests over one ``requests.Session``, retrying with back-off."""
 
-    def __init__(self, config: HttpConfig, error_type: type[ExternalSystemError], *,
-                 session: requests.Session | None = None, sleep: Callable[[float], None] = time.sleep,
-                 rng: Callable[[], float] = random.random):
+    def __init__(
+        self,
+        config: HttpConfig,
+        error_type: type[ExternalSystemError],
+        *,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ):
         self.config = config
         self.session = session or requests.Session()
         self._error_type = error_type
         self._sleep = sleep
         self._rng = rng
 
-    def call(self, operation: str, request: Request | Callable[[], Request], parse: Callable[[Reply], T], *,
-             quiet: Collection[int] = ()) -> T:
+    def call(
+        self,
+        operation: str,
+        request: Request | Callable[[], Request],
+        parse: Callable[[Reply], T],
+        *,
+        quiet: Collection[int] = (),
+    ) -> T:
         """What ``parse`` makes of the first answer that is not a retryable error. ``request`` may be
         a function, called for each attempt. A final failure whose status is in ``quiet`` (a 404 the
         connector expects) is logged at debug level rather than as a warning."""
@@ -120,21 +140,45 @@ class HttpCaller:
             except ExternalSystemError as error:
                 if not error.retryable or attempt == attempts:
                     log = logger.debug if error.status in quiet else logger.warning
-                    log("%s %s failed: code=%s status=%s attempt=%d/%d retryable=%s: %s", system, operation,
-                        error.code, error.status, attempt, attempts, error.retryable, error.message)
+                    log(
+                        "%s %s failed: code=%s status=%s attempt=%d/%d retryable=%s: %s",
+                        system,
+                        operation,
+                        error.code,
+                        error.status,
+                        attempt,
+                        attempts,
+                        error.retryable,
+                        error.message,
+                    )
                     raise
-                delay = backoff_delay(attempt, error.retry_after, self.config.backoff_base,
-                                      self.config.max_backoff, self._rng)
-                logger.info("%s %s retry in %.2fs: code=%s status=%s attempt=%d/%d", system, operation, delay,
-                            error.code, error.status, attempt, attempts)
+                delay = backoff_delay(
+                    attempt, error.retry_after, self.config.backoff_base, self.config.max_backoff, self._rng
+                )
+                logger.info(
+                    "%s %s retry in %.2fs: code=%s status=%s attempt=%d/%d",
+                    system,
+                    operation,
+                    delay,
+                    error.code,
+                    error.status,
+                    attempt,
+                    attempts,
+                )
                 self._sleep(delay)
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _send(self, operation: str, request: Request) -> Reply:
         try:
-            response = self.session.request(request.method, request.url, params=request.params,
-                                            headers=request.headers, data=request.data, json=request.json,
-                                            timeout=self.config.timeout)
+            response = self.session.request(
+                request.method,
+                request.url,
+                params=request.params,
+                headers=request.headers,
+                data=request.data,
+                json=request.json,
+                timeout=self.config.timeout,
+            )
         except requests.Timeout as exc:
             raise self._no_answer("TIMEOUT", "timeout", exc, operation, retryable=True) from None
         except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as exc:
@@ -143,7 +187,8 @@ class HttpCaller:
             raise self._no_answer("REQUEST_FAILED", "request failed", exc, operation, retryable=False) from None
         return Reply(response, operation, self._error_type, self.config.secrets)
 
-    def _no_answer(self, code: str, what: str, exc: Exception, operation: str, *,
-                   retryable: bool) -> ExternalSystemError:
+    def _no_answer(
+        self, code: str, what: str, exc: Exception, operation: str, *, retryable: bool
+    ) -> ExternalSystemError:
         """No answer came: only the exception's type is kept (its text may hold the URL)."""
         return self._error_type(code, f"{what} ({type(exc).__name__})", retryable=retryable, operation=operation)

@@ -1,4 +1,5 @@
 """What every HTTP connector is configured with besides its credentials."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

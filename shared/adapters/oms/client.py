@@ -13,16 +13,18 @@ orderRef is unique) and also a POST retried after a timeout whose first attempt 
 refused create (400/409) is followed by a second look-up: if the order is there now, it is
 updated instead, and the refusal is raised only when it is still absent.
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import random
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
 
 import requests
 
@@ -55,6 +57,7 @@ class OmsError(ExternalSystemError):
 
 
 # --- answers ------------------------------------------------------------------------------------
+
 
 def _error_text(response: requests.Response) -> str:
     """The OMS's own explanation: message/error/detail (+ field) of a JSON body, else its text."""
@@ -106,11 +109,17 @@ def _json_default(value: Any) -> Any:
 
 # --- client -------------------------------------------------------------------------------------
 
+
 class OmsClient:
     """OMS client over one ``requests.Session`` (``sleep`` and ``rng`` injectable for tests)."""
 
-    def __init__(self, config: OmsConfig, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep, rng: Callable[[], float] = random.random):
+    def __init__(
+        self,
+        config: OmsConfig,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ):
         self.config = config
         self._http = HttpCaller(config, OmsError, session=session, sleep=sleep, rng=rng)
         self._base = config.base_url.rstrip("/")
@@ -149,8 +158,7 @@ class OmsClient:
             except OmsError as error:
                 if error.status not in _CREATE_REFUSALS or self.find_order(order_ref) is None:
                     raise
-                logger.info("OMS refused to create %s (HTTP %s) and now has it: updating", order_ref,
-                            error.status)
+                logger.info("OMS refused to create %s (HTTP %s) and now has it: updating", order_ref, error.status)
         return "updated", self.update_order(order_update_to_oms(order, self.config.tenant_header))
 
     # plumbing --------------------------------------------------------------------------------
@@ -159,8 +167,15 @@ class OmsClient:
     def _as_dict(payload: Any) -> dict:
         return payload if isinstance(payload, dict) else {"response": payload}
 
-    def _call(self, method: str, path: str, *, params: dict | None = None, body: dict | None = None,
-              expected: frozenset[int] | set[int] = frozenset()) -> Any:
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        params: dict | None = None,
+        body: dict | None = None,
+        expected: frozenset[int] | set[int] = frozenset(),
+    ) -> Any:
         """The answer's JSON. A failure whose status is in ``expected`` (a 404 for a look-up) is
         raised without a warning in the log."""
         data = None if body is None else json.dumps(body, default=_json_default, ensure_ascii=False).encode("utf-8")

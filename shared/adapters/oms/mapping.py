@@ -15,13 +15,15 @@ Marketplace prices are VAT-inclusive, so the ``…IncTax`` twins carry the same 
 Statuses: the OMS has four status fields; each is derived from Thor's overall item status
 (`Order.status`) through the tables below, whose choices are explained where they are made.
 """
+
 from __future__ import annotations
 
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
-from typing import Any, Iterable
+from typing import Any
 
 from shared.domain.order import Customer, Order, OrderItem
 from shared.domain.statuses import RANK, overall_status
@@ -35,15 +37,15 @@ ZERO = Decimal("0")
 # Keys are Thor's item statuses plus the overall "partially_shipped" (see statuses.overall_status).
 
 ORDER_STATUS: dict[str, str] = {
-    "pending": "AWAITING_SHIPMENT",          # the marketplace has taken payment: the seller must ship
-    "ready_to_ship": "AWAITING_PICKUP",      # packed, waiting for the carrier
+    "pending": "AWAITING_SHIPMENT",  # the marketplace has taken payment: the seller must ship
+    "ready_to_ship": "AWAITING_PICKUP",  # packed, waiting for the carrier
     "partially_shipped": "PARTIALLY_SHIPPED",
     "shipped": "SHIPPED",
-    "failed_delivery": "IN_PROGRESS",        # the carrier retries or brings it back: not finished
+    "failed_delivery": "IN_PROGRESS",  # the carrier retries or brings it back: not finished
     "delivered": "COMPLETE",
     "return_shipped_by_customer": "IN_PROGRESS",  # no "return requested" value in the OMS enum
     "return_waiting_for_approval": "IN_PROGRESS",
-    "return_rejected": "COMPLETE",           # the customer keeps the goods
+    "return_rejected": "COMPLETE",  # the customer keeps the goods
     "returned": "RETURNED",
     "canceled": "CANCELLED",
 }
@@ -54,19 +56,19 @@ DELIVERY_STATUS: dict[str, str | None] = {
     "ready_to_ship": "READY_TO_SHIP",
     "partially_shipped": "PARTIALLY_SHIPPED",
     "shipped": "SHIPPED",
-    "failed_delivery": "SHIPPED",            # left the warehouse, not delivered
+    "failed_delivery": "SHIPPED",  # left the warehouse, not delivered
     "delivered": "DELIVERED",
     "return_shipped_by_customer": "DELIVERED",
     "return_waiting_for_approval": "DELIVERED",
     "return_rejected": "DELIVERED",
     "returned": "DELIVERED",
-    "canceled": None,                        # no value fits (never shipped): the field is left out
+    "canceled": None,  # no value fits (never shipped): the field is left out
 }
 
 SHIPPING_STATE: dict[str, str | None] = {
     "pending": "CREATED",
     "ready_to_ship": "READY_FOR_SHIPPING",
-    "partially_shipped": "SHIPPED",          # shipping has begun; deliveryStatus says "partially"
+    "partially_shipped": "SHIPPED",  # shipping has begun; deliveryStatus says "partially"
     "shipped": "SHIPPED",
     "failed_delivery": "OTHER",
     "delivered": "DELIVERED",
@@ -74,7 +76,7 @@ SHIPPING_STATE: dict[str, str | None] = {
     "return_waiting_for_approval": "DELIVERED",
     "return_rejected": "DELIVERED",
     "returned": "DELIVERED",
-    "canceled": "OTHER",                     # the enum's catch-all: nothing will ship
+    "canceled": "OTHER",  # the enum's catch-all: nothing will ship
 }
 SHIPPING_STATE_UNKNOWN = "OTHER"
 
@@ -84,7 +86,7 @@ PAYMENT_STATUS: dict[str, str] = {
     "paid": "PAID",
     "voided": "VOIDED",
     "partial payment": "PARTIALLY_PAID",
-    "excess payment": "PAID",                # paid in full (and more): nothing is owed
+    "excess payment": "PAID",  # paid in full (and more): nothing is owed
 }
 # No payment status yet: marketplace orders reach the seller only once the marketplace has
 # collected the payment, so "paid" is the truthful default. A status Thor does not know → OTHER.
@@ -99,6 +101,7 @@ SHIPPED_OR_LATER = frozenset(s for s, rank in RANK.items() if rank >= RANK["ship
 
 
 # --- money ------------------------------------------------------------------------------------
+
 
 def money(amount: Decimal | int | str) -> Decimal:
     """``amount`` rounded half-up to cents."""
@@ -161,6 +164,7 @@ def country_code(*tenants: str | None) -> str | None:
 
 # --- statuses ---------------------------------------------------------------------------------
 
+
 def _active(order: Order) -> list[OrderItem]:
     return [item for item in order.items if item.status != "canceled"]
 
@@ -199,6 +203,7 @@ def payment_status(order: Order) -> str:
 
 # --- addresses --------------------------------------------------------------------------------
 
+
 def address_to_oms(raw: dict | None, customer: Customer, code: str | None) -> dict | None:
     """A marketplace AddressBilling/AddressShipping (PascalCase keys) as an OMS address.
 
@@ -207,20 +212,23 @@ def address_to_oms(raw: dict | None, customer: Customer, code: str | None) -> di
     """
     if not raw:
         return None
-    return _compact({
-        "name": _text(raw.get("FirstName"), raw.get("LastName")) or _text(customer.first_name, customer.last_name),
-        "address1": _text(raw.get("Address1")),
-        "address2": _text(*(raw.get(f"Address{n}") for n in range(2, 6)), sep=", "),
-        "city": _text(raw.get("City")),
-        "province": _text(raw.get("Region")) or _text(raw.get("Ward")),
-        "postcode": _text(raw.get("PostCode")),
-        "country": _text(raw.get("Country")),
-        "countryCode": code,
-        "phone": _text(raw.get("Phone")) or _text(raw.get("Phone2")),
-    })
+    return _compact(
+        {
+            "name": _text(raw.get("FirstName"), raw.get("LastName")) or _text(customer.first_name, customer.last_name),
+            "address1": _text(raw.get("Address1")),
+            "address2": _text(*(raw.get(f"Address{n}") for n in range(2, 6)), sep=", "),
+            "city": _text(raw.get("City")),
+            "province": _text(raw.get("Region")) or _text(raw.get("Ward")),
+            "postcode": _text(raw.get("PostCode")),
+            "country": _text(raw.get("Country")),
+            "countryCode": code,
+            "phone": _text(raw.get("Phone")) or _text(raw.get("Phone2")),
+        }
+    )
 
 
 # --- refunds per line -------------------------------------------------------------------------
+
 
 def _sku_refunds(order: Order) -> tuple[dict[str, Decimal], dict[str, int]]:
     """Money and units refunded per SKU: each REFUND is shared over its products by paid value."""
@@ -259,6 +267,7 @@ def line_refunds(order: Order) -> dict[str, Decimal]:
 
 # --- lines and shipments ----------------------------------------------------------------------
 
+
 def _shipped_quantity(item: OrderItem) -> int:
     return item.quantity if item.status in SHIPPED_OR_LATER else 0
 
@@ -270,21 +279,23 @@ def _returned_quantity(item: OrderItem) -> int:
 def order_line(item: OrderItem, refund: Decimal) -> dict[str, Any]:
     """One ``orderLines`` entry: basePrice is the unit list price, totalAmount what was paid."""
     paid = item.paid_price * item.quantity
-    return _compact({
-        "entryRef": item.item_id,
-        "productRef": item.sku,
-        "quantity": item.quantity,
-        "shippedQuantity": _shipped_quantity(item),
-        "returnedQuantity": _returned_quantity(item),
-        **_amount("basePrice", item.unit_price),
-        **_amount("basePriceIncTax", item.unit_price),
-        **_amount("totalAmountBeforeDiscount", item.unit_price * item.quantity),
-        **_amount("totalAmount", paid),
-        **_amount("totalAmountIncTax", paid),
-        **_amount("refundAmount", refund),
-        "cancelledAt": iso(item.status_changed_at) if item.status == "canceled" else None,
-        "returnedAt": iso(item.status_changed_at) if item.status == "returned" else None,
-    })
+    return _compact(
+        {
+            "entryRef": item.item_id,
+            "productRef": item.sku,
+            "quantity": item.quantity,
+            "shippedQuantity": _shipped_quantity(item),
+            "returnedQuantity": _returned_quantity(item),
+            **_amount("basePrice", item.unit_price),
+            **_amount("basePriceIncTax", item.unit_price),
+            **_amount("totalAmountBeforeDiscount", item.unit_price * item.quantity),
+            **_amount("totalAmount", paid),
+            **_amount("totalAmountIncTax", paid),
+            **_amount("refundAmount", refund),
+            "cancelledAt": iso(item.status_changed_at) if item.status == "canceled" else None,
+            "returnedAt": iso(item.status_changed_at) if item.status == "returned" else None,
+        }
+    )
 
 
 def shipments(order: Order) -> list[dict[str, Any]]:
@@ -299,20 +310,23 @@ def shipments(order: Order) -> list[dict[str, Any]]:
 def _shipment(number: str, items: list[OrderItem]) -> dict[str, Any]:
     status = overall_status([item.status for item in items])
     delivered = status == "delivered"
-    return _compact({
-        "shipmentRef": number,
-        "trackingNumber": number,
-        "shipmentProvider": next((i.tracking.carrier for i in items if i.tracking.carrier), None),
-        "trackingUrl": next((i.tracking.url for i in items if i.tracking.url), None),
-        "shipmentStatus": shipping_state(status),
-        "shippedDate": iso(min((i.tracking.shipped_at for i in items if i.tracking.shipped_at), default=None)),
-        "deliveryDate": iso(_latest(i.status_changed_at for i in items)) if delivered else None,
-        # The reference types quantityShipped as a string.
-        "shipmentLines": [{"entryRef": i.item_id, "quantityShipped": str(_shipped_quantity(i))} for i in items],
-    })
+    return _compact(
+        {
+            "shipmentRef": number,
+            "trackingNumber": number,
+            "shipmentProvider": next((i.tracking.carrier for i in items if i.tracking.carrier), None),
+            "trackingUrl": next((i.tracking.url for i in items if i.tracking.url), None),
+            "shipmentStatus": shipping_state(status),
+            "shippedDate": iso(min((i.tracking.shipped_at for i in items if i.tracking.shipped_at), default=None)),
+            "deliveryDate": iso(_latest(i.status_changed_at for i in items)) if delivered else None,
+            # The reference types quantityShipped as a string.
+            "shipmentLines": [{"entryRef": i.item_id, "quantityShipped": str(_shipped_quantity(i))} for i in items],
+        }
+    )
 
 
 # --- the order --------------------------------------------------------------------------------
+
 
 def _money_fields(order: Order) -> dict[str, Any]:
     total = order.paid_total()
@@ -361,27 +375,29 @@ def order_to_oms(order: Order, oms_tenant: str) -> dict[str, Any]:
     """
     code = country_code(order.tenant, oms_tenant)
     refunds = line_refunds(order)
-    body = _compact({
-        "orderRef": order.internal_order_id,
-        "channel": CHANNEL,
-        "currencyCode": order.currency or COUNTRY_CURRENCIES.get(code or ""),
-        "customerRef": order.marketplace_order_id or order.order_number,
-        "email": order.customer.email,
-        "created_at": iso(order.created_at),
-        "updated_at": iso(order.updated_at),  # which version of Thor's order this is: later sends are never older
-        "billingAddress": address_to_oms(order.customer.billing_address, order.customer, code),
-        "shippingAddress": address_to_oms(order.customer.shipping_address, order.customer, code),
-        "orderStatus": order_status(order),
-        "paymentStatus": payment_status(order),
-        # seeds/002 gives both an enum and never null: a value Thor lacks is left out (_compact).
-        "deliveryStatus": delivery_status(order),
-        "shippingState": shipping_state(order.status),
-        **_flags(order),
-        **_counters(order),
-        **_money_fields(order),
-        "orderLines": [order_line(item, refunds.get(item.item_id, ZERO)) for item in order.items],
-        "shipments": shipments(order),
-    })
+    body = _compact(
+        {
+            "orderRef": order.internal_order_id,
+            "channel": CHANNEL,
+            "currencyCode": order.currency or COUNTRY_CURRENCIES.get(code or ""),
+            "customerRef": order.marketplace_order_id or order.order_number,
+            "email": order.customer.email,
+            "created_at": iso(order.created_at),
+            "updated_at": iso(order.updated_at),  # which version of Thor's order this is: later sends are never older
+            "billingAddress": address_to_oms(order.customer.billing_address, order.customer, code),
+            "shippingAddress": address_to_oms(order.customer.shipping_address, order.customer, code),
+            "orderStatus": order_status(order),
+            "paymentStatus": payment_status(order),
+            # seeds/002 gives both an enum and never null: a value Thor lacks is left out (_compact).
+            "deliveryStatus": delivery_status(order),
+            "shippingState": shipping_state(order.status),
+            **_flags(order),
+            **_counters(order),
+            **_money_fields(order),
+            "orderLines": [order_line(item, refunds.get(item.item_id, ZERO)) for item in order.items],
+            "shipments": shipments(order),
+        }
+    )
     return body
 
 

@@ -1,4 +1,4 @@
-"""Falabella Seller Center API client: the few actions Thor uses, over the shared retrying call.
+r"""Falabella Seller Center API client: the few actions Thor uses, over the shared retrying call.
 
 Every call is ``GET`` (or ``POST``) ``/?Action=..&Format=JSON&Timestamp=..&UserID=..&Version=..
 &Signature=..``, signed as ``signing.py`` explains; the answers are read into the models of ``shared/models/marketplace.py`` (the marketplace port's vocabulary, so services can name them).
@@ -46,25 +46,27 @@ The Falabella SDK appends optional parts (``/integrator/country``); Thor appends
 and business unit the same way (``SELLER/Python/3.11.7/PROPIA/FACL``). Whether the API reads those
 extra parts is unconfirmed.
 """
+
 from __future__ import annotations
 
 import json
 import platform
 import random
 import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterator, Mapping, Sequence
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
 from pydantic import ValidationError
 
 from shared.adapters.http import HttpCaller, HttpConfig, Reply, Request, is_retryable_status
-from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
 from shared.adapters.seller_center.signing import canonical_query, format_timestamp, sign
 from shared.domain.errors import ExternalSystemError
 from shared.domain.times import in_local_time, zone
+from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
 
 RETRYABLE_CODES = frozenset({"E429", "E006", "1000"})
 
@@ -78,6 +80,7 @@ def format_local_filter(moment: datetime, in_zone: ZoneInfo) -> str:
 
 
 # --- configuration and errors ---------------------------------------------------------------
+
 
 @dataclass(frozen=True, kw_only=True)
 class SellerCenterConfig(HttpConfig):
@@ -110,8 +113,9 @@ class SellerCenterConfig(HttpConfig):
     def user_agent(self) -> str:
         """The documented ``SellerId/Language/LanguageVersion`` (``SELLER/Python/3.11.7``), then the
         integration type and business unit as optional parts, as the Falabella SDK appends its own."""
-        return "/".join((self.seller_id, self.technology, platform.python_version(), self.integration_type,
-                         self.business_unit))
+        return "/".join(
+            (self.seller_id, self.technology, platform.python_version(), self.integration_type, self.business_unit)
+        )
 
 
 class SellerCenterError(ExternalSystemError):
@@ -143,8 +147,7 @@ def _error_from_payload(payload: dict, reply: Reply) -> ExternalSystemError:
     code = normalise_error_code(head.get("ErrorCode"))
     error_type = head.get("ErrorType") or None
     retryable = code in RETRYABLE_CODES or error_type == "Platform" or is_retryable_status(reply.status)
-    return reply.error(code, str(head.get("ErrorMessage") or "no message"), retryable=retryable,
-                       error_type=error_type)
+    return reply.error(code, str(head.get("ErrorMessage") or "no message"), retryable=retryable, error_type=error_type)
 
 
 def parse_reply(reply: Reply) -> dict:
@@ -165,6 +168,7 @@ def parse_reply(reply: Reply) -> dict:
 
 # --- client ---------------------------------------------------------------------------------
 
+
 def _utc_now() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -183,7 +187,7 @@ def _id_list(ids: Sequence[str | int]) -> str:
 
 def _chunks(items: Sequence[str], size: int) -> Iterator[Sequence[str]]:
     for start in range(0, len(items), size):
-        yield items[start:start + size]
+        yield items[start : start + size]
 
 
 class SellerCenterClient:
@@ -193,9 +197,14 @@ class SellerCenterClient:
     and fix the jitter.
     """
 
-    def __init__(self, config: SellerCenterConfig, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep, now: Callable[[], datetime] = _utc_now,
-                 rng: Callable[[], float] = random.random):
+    def __init__(
+        self,
+        config: SellerCenterConfig,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        now: Callable[[], datetime] = _utc_now,
+        rng: Callable[[], float] = random.random,
+    ):
         self.config = config
         self._http = HttpCaller(config, SellerCenterError, session=session, sleep=sleep, rng=rng)
         self._now = now
@@ -214,8 +223,9 @@ class SellerCenterClient:
     def get_order_items(self, order_id: str | int) -> list[MarketplaceOrderItem]:
         body = self._call("GetOrderItems", {"OrderId": str(order_id)})
         rows = unwrap(body.get("OrderItems"), "OrderItem")
-        return self._build("GetOrderItems", lambda: [MarketplaceOrderItem.from_api(row, zone=self.config.zone)
-                                                    for row in rows])
+        return self._build(
+            "GetOrderItems", lambda: [MarketplaceOrderItem.from_api(row, zone=self.config.zone) for row in rows]
+        )
 
     def get_products(self, skus: Sequence[str]) -> list[MarketplaceProduct]:
         """Products for ``skus`` (duplicates dropped), fetched ``products_chunk_size`` at a time."""
@@ -225,8 +235,9 @@ class SellerCenterClient:
             body = self._call("GetProducts", {"SkuSellerList": _json_list(chunk)})
             rows = unwrap(body.get("Products"), "Product")
             operator = self.config.business_unit
-            products.extend(self._build(
-                "GetProducts", lambda: [MarketplaceProduct.from_api(row, operator) for row in rows]))
+            products.extend(
+                self._build("GetProducts", lambda: [MarketplaceProduct.from_api(row, operator) for row in rows])
+            )
         return products
 
     def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> list[MarketplaceOrder]:
@@ -242,36 +253,48 @@ class SellerCenterClient:
         rows = unwrap(body.get("Orders"), "Order")
         return self._build("GetOrders", lambda: [MarketplaceOrder.from_api(row, zone=self.config.zone) for row in rows])
 
-    def set_status_to_packed_by_marketplace(self, order_item_ids: Sequence[str | int],
-                                            delivery_type: str = "dropship") -> dict[str, str]:
+    def set_status_to_packed_by_marketplace(
+        self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship"
+    ) -> dict[str, str]:
         """Packs the items (one order's); returns each item's PackageId as the marketplace assigned it."""
         if not order_item_ids:
             raise ValueError("order_item_ids must not be empty")
-        body = self._call("SetStatusToPackedByMarketplace",
-                          {"OrderItemIds": _id_list(order_item_ids), "DeliveryType": delivery_type}, method="POST")
+        body = self._call(
+            "SetStatusToPackedByMarketplace",
+            {"OrderItemIds": _id_list(order_item_ids), "DeliveryType": delivery_type},
+            method="POST",
+        )
         rows = [row for row in unwrap(body.get("OrderItems"), "OrderItem") if isinstance(row, dict)]
         packages = {str(row.get("OrderItemId", "")).strip(): str(row.get("PackageId") or "").strip() for row in rows}
         missing = [str(i) for i in order_item_ids if not packages.get(str(i).strip())]
         if missing:
-            raise SellerCenterError("UNEXPECTED_RESPONSE", f"no PackageId for item(s) {', '.join(missing)}",
-                                    operation="SetStatusToPackedByMarketplace")
+            raise SellerCenterError(
+                "UNEXPECTED_RESPONSE",
+                f"no PackageId for item(s) {', '.join(missing)}",
+                operation="SetStatusToPackedByMarketplace",
+            )
         return {str(i).strip(): packages[str(i).strip()] for i in order_item_ids}
 
-    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str,
-                                    delivery_type: str = "dropship") -> None:
+    def set_status_to_ready_to_ship(
+        self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
+    ) -> None:
         """Items of one package (from ``set_status_to_packed_by_marketplace``) ready to ship: only the
         documented parameters; the marketplace, not the seller, sets the carrier and tracking number."""
         if not order_item_ids:
             raise ValueError("order_item_ids must not be empty")
         if not package_id:
             raise ValueError("package_id must not be empty")
-        self._call("SetStatusToReadyToShip", {"OrderItemIds": _id_list(order_item_ids),
-                                              "DeliveryType": delivery_type, "PackageId": package_id}, method="POST")
+        self._call(
+            "SetStatusToReadyToShip",
+            {"OrderItemIds": _id_list(order_item_ids), "DeliveryType": delivery_type, "PackageId": package_id},
+            method="POST",
+        )
 
     # plumbing ------------------------------------------------------------------------------
 
-    def signed_params(self, action: str, params: Mapping[str, str] | None = None,
-                      version: str = "1.0") -> dict[str, str]:
+    def signed_params(
+        self, action: str, params: Mapping[str, str] | None = None, version: str = "1.0"
+    ) -> dict[str, str]:
         """The full parameter set of one attempt, Signature included."""
         query = {
             "Action": action,
@@ -284,12 +307,18 @@ class SellerCenterClient:
         query["Signature"] = sign(query, self.config.api_key)
         return query
 
-    def _call(self, action: str, params: Mapping[str, str] | None = None, *, method: str = "GET",
-              version: str = "1.0") -> dict:
+    def _call(
+        self, action: str, params: Mapping[str, str] | None = None, *, method: str = "GET", version: str = "1.0"
+    ) -> dict:
         """Body of a successful call; each attempt is signed afresh (a new Timestamp)."""
+
         def request() -> Request:
-            return Request(method, f"{self._url}?{canonical_query(self.signed_params(action, params, version))}",
-                           headers=self._headers)
+            return Request(
+                method,
+                f"{self._url}?{canonical_query(self.signed_params(action, params, version))}",
+                headers=self._headers,
+            )
+
         return self._http.call(action, request, parse_reply)
 
     @staticmethod
@@ -298,8 +327,9 @@ class SellerCenterClient:
         try:
             return build()
         except (ValidationError, TypeError) as exc:
-            raise SellerCenterError("UNEXPECTED_RESPONSE", f"payload does not fit the model: {exc}",
-                                    operation=action) from None
+            raise SellerCenterError(
+                "UNEXPECTED_RESPONSE", f"payload does not fit the model: {exc}", operation=action
+            ) from None
 
 
 __all__ = [

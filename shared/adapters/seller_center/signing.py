@@ -3,12 +3,13 @@
 The query string is built here with exactly that encoding rather than by ``requests`` (which would
 encode spaces as ``+``): what is sent is what was signed. The API key is the HMAC secret.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Mapping
 from datetime import datetime, timezone
-from typing import Mapping
 from urllib.parse import quote
 
 _RFC3986_SAFE = "-_.~"

@@ -25,12 +25,14 @@ too, in case the server echoes a header back.
 Webhook registration (UPDATEWEBHOOK) takes ``key1``..``key3`` and one URL per event
 (``webhooks.py`` lists the fields and builds the URLs that point ZORT at Thor).
 """
+
 from __future__ import annotations
 
 import random
 import time
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Callable, Mapping
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import requests
@@ -45,6 +47,7 @@ ROUTES = {"GETWEBHOOK": ("GET", "Webhook/GetWebhook"), "UPDATEWEBHOOK": ("POST",
 SUCCESS_CODE = "200"
 
 # --- configuration and errors -----------------------------------------------------------------
+
 
 @dataclass(frozen=True, kw_only=True)
 class ZortApiConfig(HttpConfig):
@@ -103,14 +106,20 @@ def parse_reply(reply: Reply) -> dict:
 
 # --- client -----------------------------------------------------------------------------------
 
+
 class ZortApiClient:
     """Synchronous ZORT v4 client over one ``requests.Session``.
 
     ``sleep`` and ``rng`` are injectable so tests can record back-offs and fix the jitter.
     """
 
-    def __init__(self, config: ZortApiConfig, session: requests.Session | None = None,
-                 sleep: Callable[[float], None] = time.sleep, rng: Callable[[], float] = random.random):
+    def __init__(
+        self,
+        config: ZortApiConfig,
+        session: requests.Session | None = None,
+        sleep: Callable[[float], None] = time.sleep,
+        rng: Callable[[], float] = random.random,
+    ):
         self.config = config
         self._http = HttpCaller(config, ZortApiError, session=session, sleep=sleep, rng=rng)
         self._url = _endpoint(config.base_url)

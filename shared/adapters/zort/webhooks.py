@@ -4,6 +4,7 @@ Each field names the URL ZORT calls for one event (v3 and v4 webhook references,
 developers.zortout.com/overview/webhook); :func:`thor_webhook_urls` builds them all for Thor's
 ``/webhooks/{tenant}/zort``.
 """
+
 from __future__ import annotations
 
 from urllib.parse import quote
