@@ -10,6 +10,11 @@ from collections.abc import Mapping
 from datetime import datetime, timezone
 from functools import cached_property
 
+# What the functions need of the adapters, re-exported here: functions reach adapters only through
+# the composition root (pyproject.toml's import contracts).
+from shared.adapters.event_queue import decode_message as decode_message
+from shared.adapters.storage import EVENTS_QUEUE as EVENTS_QUEUE
+from shared.adapters.storage import storage_deadline as storage_deadline
 from shared.domain.events import EventKind
 from shared.ports import MarketplacePort, OmsPort, Registration, ZortPort
 from shared.settings import Settings, get_settings
