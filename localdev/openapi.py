@@ -104,7 +104,6 @@ def _problems(*statuses: int) -> dict:
     """Problem answers; every operation also has the host's 401, 413 (any body over 1 MiB) and 503."""
     described = {
         400: "Malformed request (the problem names the field)",
-        401: "Missing or wrong ZORT key1",
         404: "Unknown tenant or order",
         409: "State conflict",
         413: "Body over 1 MiB",

@@ -744,7 +744,7 @@ def main(argv: list[str] | None = None) -> None:
         action="append",
         default=[],
         metavar="USERID=CURRENCY",
-        help="currency of a user's items, e.g. faco@thor.local=COP (default CLP)",
+        help="currency of a user's items, e.g. faco@thor.local=COP (default: its storefront country's)",
     )
     parser.add_argument(
         "--tenant",
