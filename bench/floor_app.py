@@ -46,7 +46,7 @@ def clients() -> tuple[TableClient, QueueClient]:
     if _clients is None:
         with _lock:
             if _clients is None:
-                connection = os.environ["AzureWebJobsStorage"]
+                connection = os.environ["AzureWebJobsStorage"]  # noqa: SIM112 - the Functions host's own name for it
                 table = TableClient.from_connection_string(connection, table_name=FLOOR_TABLE, transport=_transport())
                 queue = QueueClient.from_connection_string(
                     connection, FLOOR_QUEUE, transport=_transport(), message_encode_policy=TextBase64EncodePolicy()

@@ -82,7 +82,7 @@ class Bench:
         self.ids = Ids()
         self.logs = Path(tempfile.mkdtemp(prefix="thor-bench-"))
         self.results: dict = {"errors": {}}
-        self.log_files: list = []
+        self.log_files = contextlib.ExitStack()
 
     @property
     def webhooks(self) -> Webhooks:
@@ -91,9 +91,7 @@ class Bench:
 
     def log(self, name: str):
         """A runner's log file (stdout and stderr), in the temporary folder."""
-        handle = open(self.logs / f"{name}.log", "a")
-        self.log_files.append(handle)
-        return handle
+        return self.log_files.enter_context(open(self.logs / f"{name}.log", "a"))
 
     def phase(self, name: str, run) -> None:
         if name not in self.phases:
@@ -161,8 +159,7 @@ class Bench:
                 self.phase("soak", lambda: soak.measure(self.stack, self.ids, self.config.soak, progress))
         finally:
             self.stack.stop()
-            for handle in self.log_files:
-                handle.close()
+            self.log_files.close()
         self.results["meta"]["seconds"] = time.perf_counter() - began
         return self.results
 

@@ -151,7 +151,7 @@ def build() -> dict:
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
     zort_refs = []
-    for method, model in sorted(EVENT_MODELS.items()):
+    for _method, model in sorted(EVENT_MODELS.items()):
         name = f"Zort{model.__name__}"
         if name not in components:
             schema = _schema(model, _NumbersAsText)

@@ -67,7 +67,7 @@ class Stack:
             "oms": oms.create_app(tokens),
             "zort": zort.create_app(stores),
         }
-        for (name, app), port in zip(apps.items(), self.sandbox_ports):
+        for (name, app), port in zip(apps.items(), self.sandbox_ports, strict=True):
             self.servers[name] = RunningServer(app, port).start()
         self.values["MARKETPLACE_BASE_URL"] = self.servers["marketplace"].url
         self.values["OMS_BASE_URL"] = self.servers["oms"].url

@@ -6,14 +6,18 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
+from types import MappingProxyType
 
 CORRELATION_HEADER = "X-Correlation-Id"
-_context: contextvars.ContextVar[dict] = contextvars.ContextVar("thor_log_context", default={})
+# Never changed in place: each `log_context` sets a new mapping (and resets it on leaving).
+_context: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "thor_log_context", default=MappingProxyType({})
+)
 
 
 @contextlib.contextmanager
-def log_context(**fields: str | None) -> Iterator[dict]:
+def log_context(**fields: str | None) -> Iterator[dict[str, str]]:
     """Adds fields (tenant, event_id, order_id, correlation_id) to logs and calls made inside."""
     merged = {**_context.get(), **{k: v for k, v in fields.items() if v}}
     token = _context.set(merged)
@@ -23,7 +27,7 @@ def log_context(**fields: str | None) -> Iterator[dict]:
         _context.reset(token)
 
 
-def current() -> dict:
+def current() -> dict[str, str]:
     return dict(_context.get())
 
 

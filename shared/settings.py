@@ -100,7 +100,7 @@ def tenant_setting_name(system: str, setting: str, tenant: str) -> str:
 def all_setting_names() -> list[str]:
     """Every setting the code reads (the infra drift test and local.settings.example.json use it)."""
     names = [spec.name() for spec in GLOBAL_SETTINGS]
-    for system, specs in SYSTEM_SETTINGS.items():
+    for specs in SYSTEM_SETTINGS.values():
         for tenant in TENANTS:
             names += [spec.name(tenant) for spec in specs]
     return names

@@ -458,7 +458,7 @@ class Marketplace:
         with self.state.lock:
             located = self._one_order_items(params)
             wanted = (params.get("PackageId") or "").strip()
-            for item_id, order_id, index in located:
+            for _item_id, order_id, index in located:
                 package = self.state.item(order_id, index).package_id
                 if not package or (wanted and wanted != package):
                     raise ApiError("E122", f"Invalid Package ID ({wanted})")

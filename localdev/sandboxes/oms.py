@@ -460,7 +460,7 @@ class OrderStore:
             _stamp(order)
             ref = line.get("entryRef")
             stored = next(
-                (l for l in order["orderLines"] if ref is not None and l.get("entryRef") == ref),
+                (entry for entry in order["orderLines"] if ref is not None and entry.get("entryRef") == ref),
                 order["orderLines"][-1],
             )
             return copy.deepcopy(stored)

@@ -335,7 +335,7 @@ _ORDER = (
   "paymentstatus": "Paid",
   "status": "Success",
   "isCOD": false
-}"""
+}"""  # noqa: UP031 - a JSON sample: %s spares escaping each of its braces
     % _LINES
 )
 
@@ -374,7 +374,7 @@ _PURCHASE = (
   "paymentamount": 150,
   "paymentstatus": "Paid",
   "status": "Success"
-}"""
+}"""  # noqa: UP031 - a JSON sample: %s spares escaping each of its braces
     % _LINES
 )
 
@@ -406,7 +406,7 @@ _RETURN_ORDER = (
   "paymentstatus": "Paid",
   "status": "Success",
   "referenceid": 2345
-}"""
+}"""  # noqa: UP031 - a JSON sample: %s spares escaping each of its braces
     % _LINES
 )
 
@@ -438,7 +438,7 @@ _RETURN_PURCHASE = (
   "paymentstatus": "Paid",
   "status": "Success",
   "referenceid": 2345
-}"""
+}"""  # noqa: UP031 - a JSON sample: %s spares escaping each of its braces
     % _LINES
 )
 

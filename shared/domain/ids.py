@@ -18,7 +18,7 @@ MAX_ID_DIGITS = 20  # significant digits of a marketplace id (ids are 7-10 digit
 MAX_ID_SPELLING = 40  # characters of a spelling, leading zeros included
 ID_PATTERN = f"^0*[1-9][0-9]{{0,{MAX_ID_DIGITS - 1}}}$"
 _ID_SPELLING = re.compile(ID_PATTERN)
-_INTERNAL_ID = re.compile(r"^([a-z]{4})-([0-9]{1,%d})$" % MAX_ID_SPELLING)
+_INTERNAL_ID = re.compile(rf"^([a-z]{{4}})-([0-9]{{1,{MAX_ID_SPELLING}}})$")
 INVALID_ID = "must be a positive integer: a JSON integer or a string of digits"
 
 

@@ -93,7 +93,7 @@ def money_back_by_sku(items: list, refunds: Iterable[Refund]) -> dict[str, Decim
         if any(value is None for value in values):
             weights = [sum(unit_prices(items, line.sku)[: line.quantity], ZERO) for line in refund.products]
             values = _share(refund.value, weights)
-        for line, value in zip(refund.products, values):
+        for line, value in zip(refund.products, values, strict=True):
             back[line.sku] = back.get(line.sku, ZERO) + value
     return back
 
@@ -145,6 +145,6 @@ def checked_refund(items: list, refunds: list[Refund], refund: Refund) -> Refund
             f"(less what was already refunded on them)",
         )
     if refund.action == MONEY_BACK:
-        for line, value in zip(lines, _share(refund.value, limits)):
+        for line, value in zip(lines, _share(refund.value, limits), strict=True):
             line.value = value
     return refund.model_copy(update={"products": lines})

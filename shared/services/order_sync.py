@@ -102,9 +102,8 @@ def _send_until_synced(context: ServiceContext, oms: OmsPort, order: Order, even
             return "; ".join(actions) or "oms already up to date"
         action, _ = oms.upsert_order(order)
         actions.append(f"oms {action}")
-        sent_version = order.version
 
-        def mark(current: Order) -> bool:
+        def mark(current: Order, sent_version: int = order.version) -> bool:
             if current.version != sent_version:
                 return False
             current.mark_oms_synced(event_id)

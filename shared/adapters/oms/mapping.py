@@ -239,7 +239,7 @@ def _sku_refunds(order: Order) -> tuple[dict[str, Decimal], dict[str, int]]:
         if refund.action != "REFUND" or not refund.products:
             continue
         weights = [unit_price.get(line.sku, ZERO) * line.quantity for line in refund.products]
-        for line, share in zip(refund.products, split(refund.value, weights)):
+        for line, share in zip(refund.products, split(refund.value, weights), strict=True):
             amounts[line.sku] += share
             units[line.sku] += line.quantity
     return amounts, units
@@ -259,7 +259,7 @@ def line_refunds(order: Order) -> dict[str, Decimal]:
             left -= take
         if not any(taken) and items:
             taken[0] = 1
-        for item, share in zip(items, split(amount, [Decimal(t) for t in taken])):
+        for item, share in zip(items, split(amount, [Decimal(t) for t in taken]), strict=True):
             if share:
                 result[item.item_id] = result.get(item.item_id, ZERO) + share
     return result

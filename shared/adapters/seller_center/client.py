@@ -231,12 +231,12 @@ class SellerCenterClient:
         """Products for ``skus`` (duplicates dropped), fetched ``products_chunk_size`` at a time."""
         unique = list(dict.fromkeys(str(sku) for sku in skus))
         products: list[MarketplaceProduct] = []
+        operator = self.config.business_unit
         for chunk in _chunks(unique, self.config.products_chunk_size):
             body = self._call("GetProducts", {"SkuSellerList": _json_list(chunk)})
             rows = unwrap(body.get("Products"), "Product")
-            operator = self.config.business_unit
             products.extend(
-                self._build("GetProducts", lambda: [MarketplaceProduct.from_api(row, operator) for row in rows])
+                self._build("GetProducts", lambda rows=rows: [MarketplaceProduct.from_api(r, operator) for r in rows])
             )
         return products
 
