@@ -27,6 +27,7 @@ from azure.storage.queue import QueueClient, TextBase64EncodePolicy
 
 FLOOR_TABLE = os.environ.get("BENCH_FLOOR_TABLE", "BenchFloor")
 FLOOR_QUEUE = os.environ.get("BENCH_FLOOR_QUEUE", "bench-floor")
+STORAGE_SETTING = "AzureWebJobsStorage"  # the Functions host's own (mixed-case) name for its storage
 POOL_SIZE = 64  # connections kept per client: the runner's concurrency, not requests' default 10
 
 app = func.FunctionApp(http_auth_level=func.AuthLevel.FUNCTION)
@@ -46,7 +47,7 @@ def clients() -> tuple[TableClient, QueueClient]:
     if _clients is None:
         with _lock:
             if _clients is None:
-                connection = os.environ["AzureWebJobsStorage"]  # noqa: SIM112 - the Functions host's own name for it
+                connection = os.environ[STORAGE_SETTING]
                 table = TableClient.from_connection_string(connection, table_name=FLOOR_TABLE, transport=_transport())
                 queue = QueueClient.from_connection_string(
                     connection, FLOOR_QUEUE, transport=_transport(), message_encode_policy=TextBase64EncodePolicy()

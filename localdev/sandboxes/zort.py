@@ -300,8 +300,7 @@ _LINES = """[
     }
   ]"""
 
-_ORDER = (
-    """{
+_ORDER = f"""{{
   "id": 1234,
   "number": "SO-0001",
   "orderdate": "/Date(1644944400000)/",
@@ -327,7 +326,7 @@ _ORDER = (
   "description": null,
   "reference": null,
   "vattype": 1,
-  "list": %s,
+  "list": {_LINES},
   "discount": null,
   "vatamount": null,
   "amount": 150,
@@ -335,9 +334,7 @@ _ORDER = (
   "paymentstatus": "Paid",
   "status": "Success",
   "isCOD": false
-}"""  # noqa: UP031 - a JSON sample: %s spares escaping each of its braces
-    % _LINES
-)
+}}"""
 
 _ORDER_TRACKING = """[
   {
@@ -352,8 +349,7 @@ _ORDER_DELETE = """{
   "number": "SO-0001"
 }"""
 
-_PURCHASE = (
-    """{
+_PURCHASE = f"""{{
   "id": 1234,
   "number": "PO-0001",
   "purchaseorderdate": "/Date(1644944400000)/",
@@ -367,24 +363,21 @@ _PURCHASE = (
   "description": null,
   "reference": null,
   "vattype": 1,
-  "list": %s,
+  "list": {_LINES},
   "discount": null,
   "vatamount": null,
   "amount": 150,
   "paymentamount": 150,
   "paymentstatus": "Paid",
   "status": "Success"
-}"""  # noqa: UP031 - a JSON sample: %s spares escaping each of its braces
-    % _LINES
-)
+}}"""
 
 _PURCHASE_DELETE = """{
   "id": 1234,
   "number": "PO-0001"
 }"""
 
-_RETURN_ORDER = (
-    """{
+_RETURN_ORDER = f"""{{
   "id": 1234,
   "number": "CN-0001",
   "returnorderdate": "/Date(1644944400000)/",
@@ -398,7 +391,7 @@ _RETURN_ORDER = (
   "description": null,
   "reference": "SO-0001",
   "vattype": 1,
-  "list": %s,
+  "list": {_LINES},
   "discount": null,
   "vatamount": null,
   "amount": 150,
@@ -406,17 +399,14 @@ _RETURN_ORDER = (
   "paymentstatus": "Paid",
   "status": "Success",
   "referenceid": 2345
-}"""  # noqa: UP031 - a JSON sample: %s spares escaping each of its braces
-    % _LINES
-)
+}}"""
 
 _RETURN_ORDER_DELETE = """{
   "id": 1234,
   "number": "CN-0001"
 }"""
 
-_RETURN_PURCHASE = (
-    """{
+_RETURN_PURCHASE = f"""{{
   "id": 1234,
   "number": "DN-0001",
   "returnpurchaseorderdate": "/Date(1644944400000)/",
@@ -430,7 +420,7 @@ _RETURN_PURCHASE = (
   "description": null,
   "reference": "PO-0001",
   "vattype": 1,
-  "list": %s,
+  "list": {_LINES},
   "discount": null,
   "vatamount": null,
   "amount": 150,
@@ -438,9 +428,7 @@ _RETURN_PURCHASE = (
   "paymentstatus": "Paid",
   "status": "Success",
   "referenceid": 2345
-}"""  # noqa: UP031 - a JSON sample: %s spares escaping each of its braces
-    % _LINES
-)
+}}"""
 
 _RETURN_PURCHASE_DELETE = """{
   "id": 1234,
