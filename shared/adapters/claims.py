@@ -12,44 +12,33 @@ from __future__ import annotations
 from datetime import datetime, timedelta, timezone
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
 
-from shared.adapters.storage import CLAIMS_TABLE, Storage, storage_errors
+from shared.adapters.storage import CLAIMS_TABLE, storage_errors
+from shared.adapters.table_repository import Entity, TableRepository, etag_of
 
 
-class ClaimStore:
-    def __init__(self, storage: Storage):
-        self.storage = storage
-
-    @property
-    def table(self):
-        return self.storage.table(CLAIMS_TABLE)
+class ClaimStore(TableRepository):
+    table_name = CLAIMS_TABLE
 
     def take(self, tenant: str, name: str, owner: str, seconds: float) -> str | None:
         """The claim's ETag when `owner` now holds `name` for `seconds`, None when someone else does."""
         now = datetime.now(timezone.utc)
-        entity = {"PartitionKey": tenant, "RowKey": name, "owner": owner, "until": now + timedelta(seconds=seconds)}
-        with storage_errors():
-            try:
-                return self.table.create_entity(entity)["etag"]
-            except ResourceExistsError:
-                pass
-            try:
-                current = self.table.get_entity(tenant, name)
-            except ResourceNotFoundError:
-                return None  # released just now: the caller tries again
-            if current.get("owner") != owner and current.get("until") and current["until"] > now:
-                return None
-            try:
-                return self.table.update_entity(
-                    entity,
-                    mode=UpdateMode.REPLACE,
-                    etag=current.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )["etag"]
-            except (ResourceModifiedError, ResourceNotFoundError):
-                return None
+        entity: Entity = {
+            "PartitionKey": tenant,
+            "RowKey": name,
+            "owner": owner,
+            "until": now + timedelta(seconds=seconds),
+        }
+        etag = self.insert(entity)
+        if etag is not None:
+            return etag
+        current = self.read(tenant, name)
+        if current is None:
+            return None  # released just now: the caller tries again
+        if current.get("owner") != owner and current.get("until") and current["until"] > now:
+            return None
+        return self.update_unchanged(entity, etag_of(current))
 
     def release(self, tenant: str, name: str, etag: str) -> None:
         """Gives the claim up, unless it changed hands since it was taken (then it is not ours)."""

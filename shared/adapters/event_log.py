@@ -2,30 +2,25 @@
 
 from __future__ import annotations
 
+import builtins
 import json
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.data.tables import TableEntity, UpdateMode
 
 from shared.adapters.entity_codec import pack_text, unpack_text
-from shared.adapters.storage import (
-    EVENTS_TABLE,
-    Storage,
-    once_more_on_broken_connection,
-    storage_deadline,
-    storage_errors,
-)
+from shared.adapters.storage import EVENTS_TABLE, storage_deadline, storage_errors
+from shared.adapters.table_repository import Entity, TableRepository, etag_of, first
 from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, EventStatus, InboundEvent
 
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a dueBy already past: "nobody has it in hand"
 MARK_SECONDS = 1.0  # a mark after a failed enqueue has its own bound: the request's may be spent
 
 
-def _to_entity(event: InboundEvent) -> dict:
-    entity = {
+def _to_entity(event: InboundEvent) -> Entity:
+    entity: Entity = {
         "PartitionKey": event.tenant,
         "RowKey": event.event_id,
         "kind": event.kind.value,
@@ -42,7 +37,7 @@ def _to_entity(event: InboundEvent) -> dict:
     return {k: v for k, v in entity.items() if v is not None}
 
 
-def _from_entity(entity: dict) -> InboundEvent:
+def _from_entity(entity: TableEntity) -> InboundEvent:
     return InboundEvent(
         tenant=entity["PartitionKey"],
         event_id=entity["RowKey"],
@@ -60,7 +55,7 @@ def _from_entity(entity: dict) -> InboundEvent:
     )
 
 
-def _due_by(entity) -> datetime | None:
+def _due_by(entity: TableEntity) -> datetime | None:
     """When the event is due; None (overdue) for one stored only after its request had given up.
 
     An entity no worker, retry or mark has written since its insert has no `claimedBy`. If storage
@@ -68,35 +63,23 @@ def _due_by(entity) -> datetime | None:
     in when it thawed), the request had already answered 503 without queueing it: the sender's
     retry, a duplicate, must queue it.
     """
-    recorded = getattr(entity, "metadata", {}).get("timestamp")
+    recorded: datetime | None = entity.metadata.get("timestamp")
     if "claimedBy" not in entity and recorded and recorded - entity["receivedAt"] > STORAGE_BOUND:
         return None
-    return entity.get("dueBy")
+    due_by: datetime | None = entity.get("dueBy")
+    return due_by
 
 
-class EventLog:
-    def __init__(self, storage: Storage):
-        self.storage = storage
-
-    @property
-    def table(self):
-        return self.storage.table(EVENTS_TABLE)
+class EventLog(TableRepository):
+    table_name = EVENTS_TABLE
 
     def add(self, event: InboundEvent) -> bool:
         """Records the event; False when an event with that id is already recorded."""
-        with storage_errors():
-            try:
-                once_more_on_broken_connection(self.table.create_entity, _to_entity(event))
-                return True
-            except ResourceExistsError:
-                return False
+        return self.insert(_to_entity(event), once_more=True) is not None
 
     def get(self, tenant: str, event_id: str) -> InboundEvent | None:
-        with storage_errors():
-            try:
-                return _from_entity(self.table.get_entity(tenant, event_id))
-            except ResourceNotFoundError:
-                return None
+        entity = self.read(tenant, event_id)
+        return _from_entity(entity) if entity is not None else None
 
     def mark_queued(self, event: InboundEvent, queued: bool = True) -> None:
         """Queued: due within the grace from now. Not queued (its enqueue failed): the next
@@ -116,27 +99,19 @@ class EventLog:
         One read (the processor's own) and one write conditional on the ETag read: of two workers
         claiming at once, one write fails with 412 and that worker does not have the event.
         """
-        with storage_errors():
-            try:
-                entity = self.table.get_entity(tenant, event_id)
-            except ResourceNotFoundError:
-                return None, False
-            event = _from_entity(entity)
-            now = datetime.now(timezone.utc)
-            if event.status is EventStatus.COMPLETED:
-                return event, False
-            if event.claimed_by and event.claimed_by != owner and event.due_by and event.due_by > now:
-                return event, False
-            due_by = now + timedelta(seconds=seconds)
-            try:
-                self.table.update_entity(
-                    {"PartitionKey": tenant, "RowKey": event_id, "claimedBy": owner, "dueBy": due_by},
-                    mode=UpdateMode.MERGE,
-                    etag=entity.metadata["etag"],
-                    match_condition=MatchConditions.IfNotModified,
-                )
-            except (ResourceModifiedError, ResourceNotFoundError):
-                return event, False
+        entity = self.read(tenant, event_id)
+        if entity is None:
+            return None, False
+        event = _from_entity(entity)
+        now = datetime.now(timezone.utc)
+        if event.status is EventStatus.COMPLETED:
+            return event, False
+        if event.claimed_by and event.claimed_by != owner and event.due_by and event.due_by > now:
+            return event, False
+        due_by = now + timedelta(seconds=seconds)
+        claim = {"PartitionKey": tenant, "RowKey": event_id, "claimedBy": owner, "dueBy": due_by}
+        if self.update_unchanged(claim, etag_of(entity), mode=UpdateMode.MERGE) is None:
+            return event, False
         event.claimed_by, event.due_by = owner, due_by
         return event, True
 
@@ -154,14 +129,16 @@ class EventLog:
         """Merges the new state into the stored event (status, reason, outcome, attempts) and
         releases its claim; a received event is due again `due_in` seconds from now (+ grace)."""
         now = datetime.now(timezone.utc)
-        patch = {
+        reason_kept = (reason or "")[:4000]
+        due_by = now + timedelta(seconds=due_in) + QUEUE_GRACE
+        patch: Entity = {
             "PartitionKey": event.tenant,
             "RowKey": event.event_id,
             "status": status.value,
             "updatedAt": now,
-            "reason": (reason or "")[:4000],
+            "reason": reason_kept,
             "claimedBy": "",
-            "dueBy": now + timedelta(seconds=due_in) + QUEUE_GRACE,
+            "dueBy": due_by,
         }
         if outcome is not None:
             patch["outcome"] = outcome[:4000]
@@ -171,8 +148,8 @@ class EventLog:
             patch["internalOrderId"] = internal_order_id
         with storage_errors():
             self.table.update_entity(patch, mode=UpdateMode.MERGE)
-        event.status, event.reason, event.updated_at = status, patch["reason"] or None, now
-        event.claimed_by, event.due_by = None, patch["dueBy"]
+        event.status, event.reason, event.updated_at = status, reason_kept or None, now
+        event.claimed_by, event.due_by = None, due_by
         if outcome is not None:
             event.outcome = outcome
 
@@ -184,9 +161,10 @@ class EventLog:
         since: datetime | None = None,
         until: datetime | None = None,
         select: list[str] | None = None,
-    ):
+    ) -> Iterable[TableEntity]:
         """Entities matching the filters (all of them when there is none), page by page."""
-        clauses, params = [], {}
+        clauses: list[str] = []
+        params: dict[str, Any] = {}
         if tenant:
             clauses.append("PartitionKey eq @tenant")
             params["tenant"] = tenant
@@ -216,21 +194,14 @@ class EventLog:
         until: datetime | None = None,
         limit: int = 1000,
     ) -> list[InboundEvent]:
-        events = []
         with storage_errors():
-            for entity in self._query(tenant=tenant, statuses=statuses, since=since, until=until):
-                events.append(_from_entity(entity))
-                if len(events) >= limit:
-                    break
-        return events
+            entities = first(self._query(tenant=tenant, statuses=statuses, since=since, until=until), limit)
+        return [_from_entity(entity) for entity in entities]
 
-    def for_order(self, tenant: str, internal_order_id: str) -> list[InboundEvent]:
+    def for_order(self, tenant: str, internal_order_id: str) -> builtins.list[InboundEvent]:
         """The tenant's events tied to this order (webhooks, ZORT events, refunds, reconciliation)."""
-        with storage_errors():
-            entities = self.table.query_entities(
-                "PartitionKey eq @t and internalOrderId eq @o", parameters={"t": tenant, "o": internal_order_id}
-            )
-            return sorted((_from_entity(e) for e in entities), key=lambda e: e.received_at)
+        entities = self.query("PartitionKey eq @t and internalOrderId eq @o", {"t": tenant, "o": internal_order_id})
+        return sorted((_from_entity(e) for e in entities), key=lambda e: e.received_at)
 
     def count_by_status(self, tenant: str | None = None, since: datetime | None = None) -> dict[str, dict[str, int]]:
         """{tenant: {status: count}}, reading only the status column of each event."""

@@ -4,47 +4,37 @@ from __future__ import annotations
 
 import hashlib
 import json
+from typing import Any
 
-from azure.core.exceptions import ResourceExistsError, ResourceNotFoundError
-
-from shared.adapters.storage import IDEMPOTENCY_TABLE, Storage, storage_errors
+from shared.adapters.storage import IDEMPOTENCY_TABLE, storage_errors
+from shared.adapters.table_repository import Entity, TableRepository
+from shared.ports import IdempotencyRecord
 
 
 def _row_key(key: str) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()
 
 
-class IdempotencyRepository:
-    def __init__(self, storage: Storage):
-        self.storage = storage
+def _to_entity(tenant: str, key: str, record: IdempotencyRecord) -> Entity:
+    return {"PartitionKey": tenant, "RowKey": _row_key(key), "record": json.dumps(record, default=str)}
 
-    @property
-    def table(self):
-        return self.storage.table(IDEMPOTENCY_TABLE)
 
-    def get(self, tenant: str, key: str) -> dict | None:
+class IdempotencyRepository(TableRepository):
+    table_name = IDEMPOTENCY_TABLE
+
+    def get(self, tenant: str, key: str) -> IdempotencyRecord | None:
+        entity = self.read(tenant, _row_key(key))
+        if entity is None:
+            return None
+        record: dict[str, Any] = json.loads(entity["record"])
+        return record
+
+    def add(self, tenant: str, key: str, record: IdempotencyRecord) -> bool:
+        return self.insert(_to_entity(tenant, key, record)) is not None
+
+    def replace(self, tenant: str, key: str, record: IdempotencyRecord) -> None:
         with storage_errors():
-            try:
-                entity = self.table.get_entity(tenant, _row_key(key))
-            except ResourceNotFoundError:
-                return None
-        return json.loads(entity["record"])
-
-    def add(self, tenant: str, key: str, record: dict) -> bool:
-        with storage_errors():
-            try:
-                self.table.create_entity(
-                    {"PartitionKey": tenant, "RowKey": _row_key(key), "record": json.dumps(record, default=str)}
-                )
-                return True
-            except ResourceExistsError:
-                return False
-
-    def replace(self, tenant: str, key: str, record: dict) -> None:
-        with storage_errors():
-            self.table.upsert_entity(
-                {"PartitionKey": tenant, "RowKey": _row_key(key), "record": json.dumps(record, default=str)}
-            )
+            self.table.upsert_entity(_to_entity(tenant, key, record))
 
     def delete(self, tenant: str, key: str) -> None:
         with storage_errors():

@@ -6,18 +6,19 @@ save raise `ConcurrentUpdate`, and the service retries on fresh data. No lost up
 
 from __future__ import annotations
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
-from azure.data.tables import UpdateMode
+import builtins
+
+from azure.data.tables import TableEntity
 
 from shared.adapters.entity_codec import pack_text, unpack_text
-from shared.adapters.storage import ORDERS_TABLE, Storage, storage_errors
+from shared.adapters.storage import ORDERS_TABLE
+from shared.adapters.table_repository import Entity, TableRepository, etag_of
 from shared.domain.order import Order
 from shared.ports import ConcurrentUpdate
 
 
-def _to_entity(order: Order) -> dict:
-    entity = {
+def _to_entity(order: Order) -> Entity:
+    entity: Entity = {
         "PartitionKey": order.tenant,
         "RowKey": order.internal_order_id,
         "marketplaceOrderId": order.marketplace_order_id,
@@ -32,40 +33,30 @@ def _to_entity(order: Order) -> dict:
     return entity
 
 
-def _from_entity(entity) -> tuple[Order, str]:
-    return Order.model_validate_json(unpack_text("doc", entity)), entity.metadata["etag"]
+def _from_entity(entity: TableEntity) -> tuple[Order, str]:
+    return Order.model_validate_json(unpack_text("doc", entity)), etag_of(entity)
 
 
-class OrderRepository:
-    def __init__(self, storage: Storage):
-        self.storage = storage
-
-    @property
-    def table(self):
-        return self.storage.table(ORDERS_TABLE)
+class OrderRepository(TableRepository):
+    table_name = ORDERS_TABLE
 
     def get(self, tenant: str, internal_order_id: str) -> tuple[Order, str] | None:
-        with storage_errors():
-            try:
-                return _from_entity(self.table.get_entity(tenant, internal_order_id))
-            except ResourceNotFoundError:
-                return None
+        entity = self.read(tenant, internal_order_id)
+        return _from_entity(entity) if entity is not None else None
 
     def add(self, order: Order) -> str:
-        with storage_errors():
-            try:
-                return self.table.create_entity(_to_entity(order))["etag"]
-            except ResourceExistsError as error:
-                raise ConcurrentUpdate(order.internal_order_id) from error
+        """Stores a new order; its ETag. ConcurrentUpdate when someone else created it first."""
+        etag = self.insert(_to_entity(order))
+        if etag is None:
+            raise ConcurrentUpdate(order.internal_order_id)
+        return etag
 
     def save(self, order: Order, etag: str) -> str:
-        with storage_errors():
-            try:
-                return self.table.update_entity(
-                    _to_entity(order), mode=UpdateMode.REPLACE, etag=etag, match_condition=MatchConditions.IfNotModified
-                )["etag"]
-            except (ResourceModifiedError, ResourceNotFoundError) as error:
-                raise ConcurrentUpdate(order.internal_order_id) from error
+        """Replaces the order read under `etag`; its new ETag. ConcurrentUpdate when it changed since."""
+        new_etag = self.update_unchanged(_to_entity(order), etag)
+        if new_etag is None:
+            raise ConcurrentUpdate(order.internal_order_id)
+        return new_etag
 
     def find_by_reference(self, tenant: str, reference: str) -> tuple[Order, str] | None:
         """An order whose internal id, marketplace order id or order number is `reference`."""
@@ -78,16 +69,8 @@ class OrderRepository:
                 return found
         # The SDK substitutes @name only in space-separated words: "( … )", never "(…)".
         query = "PartitionKey eq @t and ( orderNumber eq @r or marketplaceOrderId eq @r or zortOrderId eq @r )"
-        with storage_errors():
-            for entity in self.table.query_entities(query, parameters={"t": tenant, "r": reference}):
-                return _from_entity(entity)
-        return None
+        entities = self.query(query, {"t": tenant, "r": reference}, limit=1)
+        return _from_entity(entities[0]) if entities else None
 
-    def list(self, tenant: str, limit: int = 1000) -> list[Order]:
-        with storage_errors():
-            orders = []
-            for entity in self.table.query_entities("PartitionKey eq @t", parameters={"t": tenant}):
-                orders.append(_from_entity(entity)[0])
-                if len(orders) >= limit:
-                    break
-            return orders
+    def list(self, tenant: str, limit: int = 1000) -> builtins.list[Order]:
+        return [_from_entity(entity)[0] for entity in self.query("PartitionKey eq @t", {"t": tenant}, limit=limit)]

@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 from urllib.parse import quote, unquote
 
-from azure.core.exceptions import ResourceNotFoundError
-from azure.data.tables import UpdateMode
+from azure.data.tables import TableEntity, UpdateMode
 
-from shared.adapters.storage import PRODUCTS_TABLE, Storage, storage_errors
+from shared.adapters.storage import PRODUCTS_TABLE, storage_errors
+from shared.adapters.table_repository import Entity, TableRepository
 from shared.domain.product import Product
 
 BATCH_SIZE = 100
@@ -37,8 +38,8 @@ def sku_key(sku: str) -> str:
     return quote(sku, safe=" !$&'()*+,-.:;=@_~[]{}|^`\"<>")
 
 
-def _to_entity(product: Product) -> dict:
-    entity = {"PartitionKey": product.tenant, "RowKey": sku_key(product.sku), "sku": product.sku}
+def _to_entity(product: Product) -> Entity:
+    entity: Entity = {"PartitionKey": product.tenant, "RowKey": sku_key(product.sku), "sku": product.sku}
     for field in _FIELDS:
         value = getattr(product, field)
         if value is None:
@@ -50,22 +51,17 @@ def _to_entity(product: Product) -> dict:
     return entity
 
 
-def _from_entity(entity: dict) -> Product:
-    data = {field: entity.get(field) for field in _FIELDS if entity.get(field) is not None}
+def _from_entity(entity: TableEntity) -> Product:
+    data: dict[str, Any] = {field: entity.get(field) for field in _FIELDS if entity.get(field) is not None}
     return Product(tenant=entity["PartitionKey"], sku=entity.get("sku") or unquote(entity["RowKey"]), **data)
 
 
-class ProductRepository:
-    def __init__(self, storage: Storage):
-        self.storage = storage
-
-    @property
-    def table(self):
-        return self.storage.table(PRODUCTS_TABLE)
+class ProductRepository(TableRepository):
+    table_name = PRODUCTS_TABLE
 
     def upsert_many(self, products: list[Product]) -> int:
         """Merges the products in batches of 100 per tenant; returns the number of batches sent."""
-        by_tenant: dict[str, dict[str, dict]] = {}
+        by_tenant: dict[str, dict[str, Entity]] = {}
         for product in products:
             entity = _to_entity(product)
             by_tenant.setdefault(product.tenant, {})[entity["RowKey"]] = entity  # last one wins
@@ -85,8 +81,5 @@ class ProductRepository:
             self.table.upsert_entity(_to_entity(product), mode=UpdateMode.MERGE)
 
     def get(self, tenant: str, sku: str) -> Product | None:
-        with storage_errors():
-            try:
-                return _from_entity(self.table.get_entity(tenant, sku_key(sku)))
-            except ResourceNotFoundError:
-                return None
+        entity = self.read(tenant, sku_key(sku))
+        return _from_entity(entity) if entity is not None else None

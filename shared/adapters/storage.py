@@ -23,7 +23,8 @@ import contextlib
 import contextvars
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 from azure.core.exceptions import (
     AzureError,
@@ -44,6 +45,14 @@ from azure.storage.queue import (
 
 from shared.ports import StorageUnavailable
 from shared.settings import StorageSettings
+
+if TYPE_CHECKING:
+    from azure.core.credentials import TokenCredential
+    from azure.core.pipeline import PipelineRequest
+    from azure.core.pipeline.transport import RequestsTransport
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 EVENTS_TABLE = "ThorEvents"
 ORDERS_TABLE = "ThorOrders"
@@ -81,7 +90,7 @@ def storage_deadline(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
-def bound_request_time(request) -> None:
+def bound_request_time(request: PipelineRequest[Any]) -> None:
     """raw_request_hook: each try's connect and read timeouts, never past the caller's deadline."""
     options = request.context.options
     connect, read = CONNECT_TIMEOUT, READ_TIMEOUT
@@ -95,7 +104,7 @@ def bound_request_time(request) -> None:
     options["read_timeout"] = min(options.get("read_timeout") or read, read)
 
 
-def _transport():
+def _transport() -> RequestsTransport:
     """A requests transport with a connection pool big enough for the host's concurrency, and
     the timeouts (a transport given to a client does not take the client's timeout options)."""
     import requests
@@ -110,7 +119,7 @@ def _transport():
     )
 
 
-def _client_options() -> dict:
+def _client_options() -> dict[str, Any]:
     return dict(CLIENT_OPTIONS, transport=_transport(), raw_request_hook=bound_request_time)
 
 
@@ -129,7 +138,7 @@ def storage_errors() -> Iterator[None]:
         raise StorageUnavailable(str(error).splitlines()[0]) from error
 
 
-def once_more_on_broken_connection(call, *args, **kwargs):
+def once_more_on_broken_connection(call: Callable[P, R], *args: P.args, **kwargs: P.kwargs) -> R:
     """Runs a storage call, and once more if the connection broke under it.
 
     The SDK does not retry a POST whose connection was reset (a pooled keep-alive connection the
@@ -151,12 +160,18 @@ def _timed_out(error: AzureError) -> bool:
     return isinstance(inner, requests.exceptions.Timeout) or "timed out" in str(error).lower()
 
 
+def _queue_retry() -> LinearRetry:
+    """Sub-second waits between a queue call's tries (the SDK types them as whole seconds, but
+    sleeps for any number: azure-storage-queue `_shared/policies.py`, `LinearRetry.get_backoff_time`)."""
+    return LinearRetry(backoff=0.3, random_jitter_range=0.2, retry_total=RETRY_TOTAL)  # type: ignore[arg-type]
+
+
 def _service_url(settings: StorageSettings, service: str) -> str:
     explicit = settings.table_uri if service == "table" else settings.queue_uri
     return explicit or f"https://{settings.account_name}.{service}.core.windows.net"
 
 
-def _credential(settings: StorageSettings):
+def _credential(settings: StorageSettings) -> TokenCredential:
     from azure.identity import DefaultAzureCredential, ManagedIdentityCredential  # only in Azure
 
     if settings.client_id:
@@ -193,7 +208,7 @@ class Storage:
                 _client_options(),
                 message_encode_policy=TextBase64EncodePolicy(),
                 message_decode_policy=TextBase64DecodePolicy(),
-                retry_policy=LinearRetry(backoff=0.3, random_jitter_range=0.2, retry_total=RETRY_TOTAL),
+                retry_policy=_queue_retry(),
             )
             if self.settings.connection_string:
                 self._queue_service = QueueServiceClient.from_connection_string(

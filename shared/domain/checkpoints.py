@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
+
+Summary = dict[str, Any]
+"""A run's summary as the job wrote it (JSON-serialisable: counts, lists, an error line)."""
 
 
 @dataclass
@@ -11,5 +15,5 @@ class Checkpoint:
     name: str
     key: str
     position: datetime | None
-    summary: dict = field(default_factory=dict)
+    summary: Summary = field(default_factory=dict)
     updated_at: datetime | None = None
