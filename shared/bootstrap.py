@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from datetime import datetime, timezone
 from functools import cached_property
+from typing import TYPE_CHECKING, TypeVar
 
 # What the functions need of the adapters, re-exported here: functions reach adapters only through
 # the composition root (pyproject.toml's import contracts).
@@ -18,6 +19,18 @@ from shared.adapters.storage import storage_deadline as storage_deadline
 from shared.domain.events import EventKind
 from shared.ports import MarketplacePort, OmsPort, Registration, ZortPort
 from shared.settings import Settings, get_settings
+
+if TYPE_CHECKING:  # imported where first used: a cold start pays only for what it uses
+    from shared.adapters.checkpoints import CheckpointStore
+    from shared.adapters.claims import ClaimStore
+    from shared.adapters.event_log import EventLog
+    from shared.adapters.event_queue import EventQueue
+    from shared.adapters.idempotency_repo import IdempotencyRepository
+    from shared.adapters.order_repo import OrderRepository
+    from shared.adapters.product_repo import ProductRepository
+    from shared.adapters.storage import Storage
+
+C = TypeVar("C")
 
 
 def build_handlers() -> dict[EventKind, Registration]:
@@ -43,7 +56,9 @@ class Context:
     def __init__(self, settings: Settings):
         self.settings = settings
         self._lock = threading.Lock()
-        self._clients: dict[tuple[str, str], object] = {}
+        self._marketplaces: dict[str, MarketplacePort] = {}
+        self._oms: dict[str, OmsPort] = {}
+        self._zort: dict[str, ZortPort] = {}
 
     @cached_property
     def handlers(self) -> Mapping[EventKind, Registration]:
@@ -58,81 +73,105 @@ class Context:
         time.sleep(seconds)
 
     @cached_property
-    def storage(self):
+    def storage(self) -> Storage:
         from shared.adapters.storage import Storage
 
         return Storage(self.settings.storage)
 
     @cached_property
-    def events(self):
+    def events(self) -> EventLog:
         from shared.adapters.event_log import EventLog
 
         return EventLog(self.storage)
 
     @cached_property
-    def queue(self):
+    def queue(self) -> EventQueue:
         from shared.adapters.event_queue import EventQueue
 
         return EventQueue(self.storage)
 
     @cached_property
-    def orders(self):
+    def orders(self) -> OrderRepository:
         from shared.adapters.order_repo import OrderRepository
 
         return OrderRepository(self.storage)
 
     @cached_property
-    def products(self):
+    def products(self) -> ProductRepository:
         from shared.adapters.product_repo import ProductRepository
 
         return ProductRepository(self.storage)
 
     @cached_property
-    def idempotency(self):
+    def idempotency(self) -> IdempotencyRepository:
         from shared.adapters.idempotency_repo import IdempotencyRepository
 
         return IdempotencyRepository(self.storage)
 
     @cached_property
-    def checkpoints(self):
+    def checkpoints(self) -> CheckpointStore:
         from shared.adapters.checkpoints import CheckpointStore
 
         return CheckpointStore(self.storage)
 
     @cached_property
-    def claims(self):
+    def claims(self) -> ClaimStore:
         from shared.adapters.claims import ClaimStore
 
         return ClaimStore(self.storage)
 
     def marketplace(self, tenant: str) -> MarketplacePort:
         """The tenant's Seller Center account; NotConfigured when it has none."""
-        return self.client("marketplace", tenant)  # type: ignore[return-value]
+        from shared.connectors import marketplace_client
+
+        settings = self.settings
+        return self._cached(
+            self._marketplaces,
+            tenant,
+            lambda: marketplace_client(settings.marketplace_base_url, settings.marketplace(tenant)),
+        )
 
     def oms(self, tenant: str) -> OmsPort:
         """The tenant's OMS; NotConfigured when it has none."""
-        return self.client("oms", tenant)  # type: ignore[return-value]
+        from shared.connectors import oms_client
+
+        settings = self.settings
+        return self._cached(self._oms, tenant, lambda: oms_client(settings.oms_base_url, settings.oms(tenant)))
 
     def zort(self, tenant: str) -> ZortPort:
         """The tenant's ZORT API store; NotConfigured when it has none (or no API key)."""
-        return self.client("zort", tenant)  # type: ignore[return-value]
+        from shared.connectors import zort_api_client
+
+        settings = self.settings
+        return self._cached(
+            self._zort, tenant, lambda: zort_api_client(settings.zort_api_base_url, settings.zort_api(tenant))
+        )
+
+    def _cached(self, clients: dict[str, C], tenant: str, build: Callable[[], C]) -> C:
+        """The tenant's client from `clients`, built (once, under the lock) on first use."""
+        client = clients.get(tenant)
+        if client is None:
+            with self._lock:
+                client = clients.get(tenant)
+                if client is None:
+                    client = clients[tenant] = build()
+        return client
 
     def ready_to_ship(self, tenant: str) -> bool:
         """Whether the tenant sets items ready to ship in the marketplace once ZORT has tracking."""
         return self.settings.ready_to_ship(tenant)
 
-    def client(self, system: str, tenant: str):
+    def client(self, system: str, tenant: str) -> MarketplacePort | OmsPort | ZortPort:
         """The tenant's client for `system` (marketplace, oms, zort) by name (the ops CLI); services
         use `marketplace()`, `oms()`, `zort()`. NotConfigured when the tenant has none."""
-        key = (system, tenant)
-        client = self._clients.get(key)
-        if client is None:
-            from shared.connectors import build_client
-
-            with self._lock:
-                client = self._clients.get(key) or build_client(self.settings, system, tenant)
-                self._clients[key] = client
-        return client
+        clients: dict[str, Callable[[str], MarketplacePort | OmsPort | ZortPort]] = {
+            "marketplace": self.marketplace,
+            "oms": self.oms,
+            "zort": self.zort,
+        }
+        if system not in clients:
+            raise ValueError(f"no client for {system!r}")
+        return clients[system](tenant)
 
 
 _context: Context | None = None

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from shared.adapters.http.session import CorrelatedSession
 from shared.settings import MarketplaceTenantSettings, OmsTenantSettings, Settings, ZortTenantSettings
 
+if TYPE_CHECKING:  # each client is imported where first built: a cold start pays only for what it uses
+    from shared.adapters.oms import OmsClient
+    from shared.adapters.seller_center import SellerCenterClient
+    from shared.adapters.zort import ZortApiClient
 
-def marketplace_client(base_url: str, config: MarketplaceTenantSettings):
+
+def marketplace_client(base_url: str, config: MarketplaceTenantSettings) -> SellerCenterClient:
     from shared.adapters.seller_center import SellerCenterClient, SellerCenterConfig
 
     return SellerCenterClient(
@@ -22,7 +29,7 @@ def marketplace_client(base_url: str, config: MarketplaceTenantSettings):
     )
 
 
-def oms_client(base_url: str, config: OmsTenantSettings):
+def oms_client(base_url: str, config: OmsTenantSettings) -> OmsClient:
     from shared.adapters.oms import OmsClient, OmsConfig
 
     return OmsClient(
@@ -31,7 +38,7 @@ def oms_client(base_url: str, config: OmsTenantSettings):
     )
 
 
-def zort_api_client(base_url: str, config: ZortTenantSettings):
+def zort_api_client(base_url: str, config: ZortTenantSettings) -> ZortApiClient:
     from shared.adapters.zort import ZortApiClient, ZortApiConfig
 
     return ZortApiClient(
@@ -40,7 +47,7 @@ def zort_api_client(base_url: str, config: ZortTenantSettings):
     )
 
 
-def build_client(settings: Settings, system: str, tenant: str):
+def build_client(settings: Settings, system: str, tenant: str) -> SellerCenterClient | OmsClient | ZortApiClient:
     """The tenant's client for `system` (marketplace, oms, zort), from its typed settings."""
     if system == "marketplace":
         return marketplace_client(settings.marketplace_base_url, settings.marketplace(tenant))

@@ -5,14 +5,15 @@ unit tests (tests/fakes.py); the composition root (shared/bootstrap.py) wires th
 
 from __future__ import annotations
 
+import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from pydantic import BaseModel
 
-from shared.domain.checkpoints import Checkpoint
+from shared.domain.checkpoints import Checkpoint, Summary
 from shared.domain.events import EventKind, EventStatus, InboundEvent, Outcome
 from shared.domain.order import Order
 from shared.domain.product import Product
@@ -20,6 +21,10 @@ from shared.domain.product import Product
 if TYPE_CHECKING:  # the models are pydantic schemas of the marketplace's answers, not an adapter
     from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
     from shared.settings import Settings
+
+
+JsonObject = dict[str, Any]
+"""A JSON object as an external system answered it (read with `.get`, each value checked where used)."""
 
 
 class StorageUnavailable(Exception):
@@ -58,7 +63,7 @@ class EventLogPort(Protocol):
         until: datetime | None = None,
         limit: int = 1000,
     ) -> list[InboundEvent]: ...
-    def for_order(self, tenant: str, internal_order_id: str) -> list[InboundEvent]: ...
+    def for_order(self, tenant: str, internal_order_id: str) -> builtins.list[InboundEvent]: ...
     def count_by_status(
         self, tenant: str | None = None, since: datetime | None = None
     ) -> dict[str, dict[str, int]]: ...
@@ -86,17 +91,26 @@ class ProductRepositoryPort(Protocol):
     def get(self, tenant: str, sku: str) -> Product | None: ...
 
 
+class IdempotencyRecord(TypedDict, total=False):
+    """What is remembered for an `Idempotency-Key`: the request body's hash, and the answer given
+    (`status` None while the first request with the key is still being processed)."""
+
+    bodyHash: str
+    status: int | None
+    body: JsonObject
+
+
 class IdempotencyPort(Protocol):
-    def get(self, tenant: str, key: str) -> dict | None: ...
-    def add(self, tenant: str, key: str, record: dict) -> bool: ...
-    def replace(self, tenant: str, key: str, record: dict) -> None: ...
+    def get(self, tenant: str, key: str) -> IdempotencyRecord | None: ...
+    def add(self, tenant: str, key: str, record: IdempotencyRecord) -> bool: ...
+    def replace(self, tenant: str, key: str, record: IdempotencyRecord) -> None: ...
     def delete(self, tenant: str, key: str) -> None: ...
 
 
 class CheckpointPort(Protocol):
     def get(self, name: str, key: str) -> Checkpoint | None: ...
-    def list(self, name: str) -> list[Checkpoint]: ...
-    def save(self, name: str, key: str, position: datetime | None, summary: dict, now: datetime) -> Checkpoint: ...
+    def list(self, name: str) -> builtins.list[Checkpoint]: ...
+    def save(self, name: str, key: str, position: datetime | None, summary: Summary, now: datetime) -> Checkpoint: ...
 
 
 # --- external systems -------------------------------------------------------------------------
@@ -120,15 +134,15 @@ class MarketplacePort(Protocol):
 class OmsPort(Protocol):
     """The OMS (one tenant's): creates or updates an order, returning ("created" | "updated", answer)."""
 
-    def upsert_order(self, order: Order) -> tuple[str, dict]: ...
-    def find_order(self, order_ref: str) -> dict | None: ...
+    def upsert_order(self, order: Order) -> tuple[str, JsonObject]: ...
+    def find_order(self, order_ref: str) -> JsonObject | None: ...
 
 
 class ZortPort(Protocol):
     """ZORT's API (one tenant's store): its webhook registration."""
 
-    def get_webhook(self) -> dict: ...
-    def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> dict: ...
+    def get_webhook(self) -> JsonObject: ...
+    def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> JsonObject: ...
 
 
 # --- everything a service is given ----------------------------------------------------------

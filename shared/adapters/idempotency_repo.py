@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-from typing import Any
 
 from shared.adapters.storage import IDEMPOTENCY_TABLE, storage_errors
 from shared.adapters.table_repository import Entity, TableRepository
@@ -26,7 +25,7 @@ class IdempotencyRepository(TableRepository):
         entity = self.read(tenant, _row_key(key))
         if entity is None:
             return None
-        record: dict[str, Any] = json.loads(entity["record"])
+        record: IdempotencyRecord = json.loads(entity["record"])
         return record
 
     def add(self, tenant: str, key: str, record: IdempotencyRecord) -> bool:

@@ -22,7 +22,7 @@ _INTERNAL_ID = re.compile(rf"^([a-z]{{4}})-([0-9]{{1,{MAX_ID_SPELLING}}})$")
 INVALID_ID = "must be a positive integer: a JSON integer or a string of digits"
 
 
-def canonical_marketplace_id(value) -> str:
+def canonical_marketplace_id(value: object) -> str:
     """The canonical spelling of a marketplace id: digits, no leading zero, not 0.
 
     Accepts a JSON integer or a string of digits (leading zeros dropped); refuses booleans,
@@ -55,7 +55,7 @@ def parse_internal_order_id(value: str) -> tuple[str, str] | None:
         return None
 
 
-def reference_spellings(tenant: str, reference) -> list[str]:
+def reference_spellings(tenant: str, reference: object) -> list[str]:
     """What a foreign reference to an order may be looked up as: itself, then its canonical forms.
 
     ZORT's `number` / `reference` may carry Thor's internal id or the marketplace order id in
@@ -74,11 +74,11 @@ def reference_spellings(tenant: str, reference) -> list[str]:
     return list(dict.fromkeys(spellings))
 
 
-def canonical_json(value) -> str:
+def canonical_json(value: object) -> str:
     return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
 
 
-def event_id(kind: str, tenant: str, identity) -> str:
+def event_id(kind: str, tenant: str, identity: object) -> str:
     """Idempotency key of an inbound event: a short kind prefix and a hash of what makes it unique."""
     digest = hashlib.sha256(canonical_json([kind, tenant, identity]).encode()).hexdigest()[:32]
     return f"{kind}-{digest}"

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -58,8 +59,8 @@ class Customer(_Model):
     first_name: str | None = None
     last_name: str | None = None
     email: str | None = None
-    billing_address: dict | None = None
-    shipping_address: dict | None = None
+    billing_address: dict[str, Any] | None = None  # as the marketplace sent it
+    shipping_address: dict[str, Any] | None = None
 
 
 class Order(_Model):

@@ -23,10 +23,10 @@ so later limits know how much money each SKU has already given back.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from decimal import ROUND_DOWN, Decimal
-from typing import Literal
+from typing import Literal, Protocol
 
 from pydantic import BaseModel, ConfigDict
 
@@ -51,6 +51,17 @@ class _Model(BaseModel):
     model_config = ConfigDict(defer_build=True)
 
 
+class PaidUnits(Protocol):
+    """What the limits read of an order's item (`shared.domain.order.OrderItem`)."""
+
+    @property
+    def sku(self) -> str: ...
+    @property
+    def quantity(self) -> int: ...
+    @property
+    def paid_price(self) -> Decimal: ...
+
+
 class RefundLine(_Model):
     sku: str
     quantity: int
@@ -66,7 +77,7 @@ class Refund(_Model):
     oms_synced: bool = False
 
 
-def unit_prices(items: Iterable, sku: str) -> list[Decimal]:
+def unit_prices(items: Iterable[PaidUnits], sku: str) -> list[Decimal]:
     """The paid price of each unit of `sku`, highest first."""
     prices = [item.paid_price for item in items if item.sku == sku for _ in range(max(item.quantity, 0))]
     return sorted(prices, reverse=True)
@@ -83,14 +94,15 @@ def _share(value: Decimal, weights: list[Decimal]) -> list[Decimal]:
     return shares + [value - sum(shares, ZERO)]
 
 
-def money_back_by_sku(items: list, refunds: Iterable[Refund]) -> dict[str, Decimal]:
+def money_back_by_sku(items: Sequence[PaidUnits], refunds: Iterable[Refund]) -> dict[str, Decimal]:
     """Money the REFUNDs gave back, per SKU (older refunds without line values: shared by paid price)."""
     back: dict[str, Decimal] = {}
     for refund in refunds:
         if refund.action != MONEY_BACK:
             continue
-        values = [line.value for line in refund.products]
-        if any(value is None for value in values):
+        kept = [line.value for line in refund.products]
+        values = [value for value in kept if value is not None]
+        if len(values) < len(kept):
             weights = [sum(unit_prices(items, line.sku)[: line.quantity], ZERO) for line in refund.products]
             values = _share(refund.value, weights)
         for line, value in zip(refund.products, values, strict=True):
@@ -98,7 +110,7 @@ def money_back_by_sku(items: list, refunds: Iterable[Refund]) -> dict[str, Decim
     return back
 
 
-def refunded_units(items: list, refunds: Iterable[Refund], sku: str) -> int:
+def refunded_units(items: Sequence[PaidUnits], refunds: Iterable[Refund], sku: str) -> int:
     """Units of `sku` that REFUNDs named, at most the units bought (a unit refunded twice counts once)."""
     named = sum(line.quantity for r in refunds if r.action == MONEY_BACK for line in r.products if line.sku == sku)
     return min(named, len(unit_prices(items, sku)))
@@ -112,10 +124,10 @@ def merged_lines(lines: Iterable[RefundLine]) -> list[RefundLine]:
     return [RefundLine(sku=sku, quantity=quantity) for sku, quantity in quantities.items()]
 
 
-def line_limits(items: list, refunds: list[Refund], lines: list[RefundLine]) -> list[Decimal]:
+def line_limits(items: Sequence[PaidUnits], refunds: list[Refund], lines: list[RefundLine]) -> list[Decimal]:
     """The most each line may be worth; refuses unknown SKUs and more units than bought."""
     back = money_back_by_sku(items, refunds)
-    limits = []
+    limits: list[Decimal] = []
     for line in lines:
         prices = unit_prices(items, line.sku)
         if not prices:
@@ -130,7 +142,7 @@ def line_limits(items: list, refunds: list[Refund], lines: list[RefundLine]) -> 
     return limits
 
 
-def checked_refund(items: list, refunds: list[Refund], refund: Refund) -> Refund:
+def checked_refund(items: Sequence[PaidUnits], refunds: list[Refund], refund: Refund) -> Refund:
     """`refund` with its lines merged per SKU and, for a REFUND, its money attributed to them.
 
     Raises `RuleBroken` naming `products.sku`, `products.quantity` or `value`.

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from functools import cache
+from typing import overload
 from zoneinfo import ZoneInfo
 
 from shared.tenants import TENANT_TIMEZONES
@@ -68,6 +69,12 @@ def in_local_time(moment: datetime, in_zone: ZoneInfo) -> datetime:
     return as_utc(moment).astimezone(in_zone)
 
 
+@overload
+def rfc3339(moment: datetime) -> str: ...
+@overload
+def rfc3339(moment: None) -> None: ...
+@overload
+def rfc3339(moment: datetime | None) -> str | None: ...
 def rfc3339(moment: datetime | None) -> str | None:
     """Thor's one way of writing a time: RFC 3339, UTC, milliseconds and ``Z`` (``2026-11-23T00:34:10.477Z``).
 
@@ -79,7 +86,7 @@ def rfc3339(moment: datetime | None) -> str | None:
     return moment.strftime("%Y-%m-%dT%H:%M:%S.") + f"{moment.microsecond // 1000:03d}Z"
 
 
-def json_default(value):
+def json_default(value: object) -> str:
     """``json.dumps(default=...)`` for Thor's answers: datetimes as ``rfc3339``, anything else as text."""
     if isinstance(value, datetime):
         return rfc3339(value)

@@ -10,10 +10,11 @@ from shared.domain.errors import Conflict, NotFound, RuleBroken
 from shared.domain.events import EventKind
 from shared.domain.ids import canonical_json, parse_internal_order_id
 from shared.domain.ids import internal_order_id as make_internal_order_id
-from shared.domain.order import Order, Refund, RefundLine
+from shared.domain.order import Order
+from shared.domain.refunds import Refund, RefundLine
 from shared.domain.times import rfc3339
 from shared.models.webhooks import RefundRequest
-from shared.ports import ServiceContext
+from shared.ports import JsonObject, ServiceContext
 from shared.services.intake import accept_event
 from shared.services.order_changes import change_order
 
@@ -21,7 +22,7 @@ from shared.services.order_changes import change_order
 @dataclass
 class RefundAnswer:
     status: int
-    body: dict
+    body: JsonObject
 
 
 def _refund_id(tenant: str, idempotency_key: str | None) -> str:
@@ -30,7 +31,7 @@ def _refund_id(tenant: str, idempotency_key: str | None) -> str:
     return "rf-" + uuid.uuid4().hex[:24]
 
 
-def _answer(order: Order, refund: Refund) -> dict:
+def _answer(order: Order, refund: Refund) -> JsonObject:
     return {
         "refund": {
             "refundId": refund.refund_id,
@@ -53,7 +54,7 @@ def request_refund(
     tenant: str,
     internal_order_id: str,
     request: RefundRequest,
-    raw_body: dict,
+    raw_body: JsonObject,
     idempotency_key: str | None,
 ) -> RefundAnswer:
     parsed = parse_internal_order_id(internal_order_id)
@@ -70,9 +71,10 @@ def request_refund(
         remembered = context.idempotency.get(tenant, idempotency_key) or {}
         if remembered.get("bodyHash") != body_hash:
             raise RuleBroken("Idempotency-Key", "this key was already used with a different body")
-        if remembered.get("status") is None:
+        status = remembered.get("status")
+        if status is None:
             raise Conflict("Idempotency-Key", "a request with this key is still being processed")
-        return RefundAnswer(remembered["status"], remembered["body"])
+        return RefundAnswer(status, remembered["body"])
     try:
         answer = _record_refund(context, tenant, internal_order_id, request, idempotency_key)
     except BaseException:
