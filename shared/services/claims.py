@@ -26,7 +26,7 @@ CLAIM_SECONDS = 300  # the runner's lease and the host's functionTimeout are 5 m
 ORDER_WAIT_SECONDS = 3.0  # how long a worker waits for an order another worker holds, before re-queueing
 
 _owner: contextvars.ContextVar[str | None] = contextvars.ContextVar("claim_owner", default=None)
-_held: contextvars.ContextVar[frozenset] = contextvars.ContextVar("claims_held", default=frozenset())
+_held: contextvars.ContextVar[frozenset[tuple[str, str]]] = contextvars.ContextVar("claims_held", default=frozenset())
 
 
 class ClaimBusy(Exception):

@@ -28,7 +28,7 @@ class Acceptance:
     event_id: str
     internal_order_id: str | None = None
 
-    def as_body(self) -> dict:
+    def as_body(self) -> dict[str, str]:
         body = {"status": self.status, "eventId": self.event_id}
         if self.internal_order_id:
             body["internalOrderId"] = self.internal_order_id
@@ -41,8 +41,8 @@ def accept_event(
     *,
     tenant: str,
     kind: EventKind,
-    identity,
-    body,
+    identity: object,
+    body: object,
     internal_order_id: str | None = None,
     refresh_completed: bool = False,
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),

@@ -6,12 +6,13 @@ registration. The command line only parses arguments and prints; the work is her
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
+from shared.domain.checkpoints import Summary
 from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent
-from shared.ports import EventLogPort, StorageUnavailable
+from shared.ports import EventLogPort, JsonObject, ServiceContext, StorageUnavailable, ZortPort
 from shared.services.intake import Acceptance, accept_event
 from shared.services.processing import process_event, replay
 
@@ -31,7 +32,9 @@ class EventQuery:
     limit: int = 1000
 
 
-def _listed(events: EventLogPort, query: EventQuery, statuses, until: datetime | None) -> list[InboundEvent]:
+def _listed(
+    events: EventLogPort, query: EventQuery, statuses: Iterable[EventStatus], until: datetime | None
+) -> list[InboundEvent]:
     return events.list(tenant=query.tenant, statuses=statuses, since=query.since, until=until, limit=query.limit)
 
 
@@ -68,7 +71,7 @@ class Replayed:
     error: str | None = None
 
 
-def replay_one(context, tenant: str, event_id: str, dry_run: bool = False) -> InboundEvent | None:
+def replay_one(context: ServiceContext, tenant: str, event_id: str, dry_run: bool = False) -> InboundEvent | None:
     """Replays one event; returns it as it was before (None when there is no such event)."""
     event = context.events.get(tenant, event_id)
     if event is not None and not dry_run:
@@ -76,7 +79,7 @@ def replay_one(context, tenant: str, event_id: str, dry_run: bool = False) -> In
     return event
 
 
-def replay_many(context, query: EventQuery, dry_run: bool = False) -> Iterator[Replayed]:
+def replay_many(context: ServiceContext, query: EventQuery, dry_run: bool = False) -> Iterator[Replayed]:
     """Replays the events the query names (by default the caller asks for failed ones), oldest first;
     one that cannot be replayed is reported and does not stop the others."""
     for event in list_events(context.events, query):
@@ -93,7 +96,9 @@ def replay_many(context, query: EventQuery, dry_run: bool = False) -> Iterator[R
 # --- re-sync one order ----------------------------------------------------------------------------
 
 
-def record_resync(context, tenant: str, marketplace_order_id: str, internal_order_id: str, now: datetime) -> Acceptance:
+def record_resync(
+    context: ServiceContext, tenant: str, marketplace_order_id: str, internal_order_id: str, now: datetime
+) -> Acceptance:
     """Records (and queues) a `reconcile-order` event for the order: processed like onOrderCreated."""
     return accept_event(
         context.events,
@@ -107,11 +112,15 @@ def record_resync(context, tenant: str, marketplace_order_id: str, internal_orde
 
 
 def process_now(
-    context, tenant: str, event_id: str, attempts: int = RESYNC_ATTEMPTS, sleep: Callable[[float], None] = time.sleep
+    context: ServiceContext,
+    tenant: str,
+    event_id: str,
+    attempts: int = RESYNC_ATTEMPTS,
+    sleep: Callable[[float], None] = time.sleep,
 ) -> tuple[EventStatus | None, str]:
     """Processes a recorded event here and now; returns its status and its outcome (or failure reason).
     A failure is tried again a few times: a queue processor may be handling the same event meanwhile."""
-    status = None
+    status: EventStatus | None = None
     for attempt in range(attempts):
         status = process_event(context, tenant, event_id, context.settings.retry_delays)
         if status not in PENDING:
@@ -125,7 +134,9 @@ def process_now(
 # --- reconciliation ---------------------------------------------------------------------------------
 
 
-def reconcile_now(context, tenant: str | None = None, process: bool = False) -> tuple[list[dict], int]:
+def reconcile_now(
+    context: ServiceContext, tenant: str | None = None, process: bool = False
+) -> tuple[list[Summary], int]:
     """Reconciles one tenant (or all) now and, with `process`, processes the repair events here;
     returns each tenant's summary and how many tenants or repairs failed."""
     from shared.services.reconciliation import reconcile_all, reconcile_tenant
@@ -142,7 +153,7 @@ def reconcile_now(context, tenant: str | None = None, process: bool = False) -> 
     return results, failures
 
 
-def reconciliation_runs(context, tenant: str | None = None) -> list[dict]:
+def reconciliation_runs(context: ServiceContext, tenant: str | None = None) -> list[Summary]:
     """Each tenant's checkpoint and last run (or the one tenant's)."""
     from shared.services.reconciliation import last_runs
 
@@ -153,8 +164,8 @@ def reconciliation_runs(context, tenant: str | None = None) -> list[dict]:
 
 
 def register_zort_webhooks(
-    zort, key1: str, urls: Mapping[str, str], tenant: str, key2: str | None = None, key3: str | None = None
-) -> dict:
+    zort: ZortPort, key1: str, urls: Mapping[str, str], tenant: str, key2: str | None = None, key3: str | None = None
+) -> JsonObject:
     """Registers Thor's webhook URLs in the tenant's ZORT store with Thor's key1; key2 and key3 stay what
     they are unless given (when blank: `thor` and the tenant). Returns ZORT's answer."""
     current = zort.get_webhook()
@@ -179,11 +190,14 @@ class WebhookCheck:
 
 
 def check_zort_webhooks(
-    registered: Mapping, thor_key1: str, fields: Mapping[str, str], expected: Mapping[str, str] | None = None
+    registered: Mapping[str, object],
+    thor_key1: str,
+    fields: Mapping[str, str],
+    expected: Mapping[str, str] | None = None,
 ) -> WebhookCheck:
     """Compares what ZORT has registered with Thor's key1 and, when given, the URLs it should call."""
     key1 = str(registered.get("key1") or "")
-    urls = []
+    urls: list[tuple[str, str, str, str | None]] = []
     for name, method in fields.items():
         url = str(registered.get(name) or "")
         state = None

@@ -33,9 +33,13 @@ def change_order(
     """
     for attempt in range(MAX_CONFLICTS):
         found = orders.get(tenant, internal_order_id)
-        if found is None and create is None:
+        etag: str | None = None
+        if found is not None:
+            order, etag = found
+        elif create is not None:
+            order = create()
+        else:
             raise NotFound("internalOrderId", f"no order {internal_order_id!r}")
-        order, etag = found if found else (create(), None)
         before = order.version
         result = mutate(order)
         try:

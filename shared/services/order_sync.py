@@ -3,8 +3,9 @@ into the OMS (`sync_to_oms`). Used by the marketplace, ZORT and refund flows ali
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from decimal import Decimal
+from typing import TYPE_CHECKING
 
 from shared.domain.events import InboundEvent
 from shared.domain.ids import canonical_marketplace_id, internal_order_id
@@ -13,8 +14,11 @@ from shared.ports import OmsPort, ServiceContext
 from shared.services.claims import order_claim
 from shared.services.order_changes import change_order
 
+if TYPE_CHECKING:  # the marketplace's answers, as its port returns them
+    from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem
 
-def items_from_marketplace(rows: Iterable) -> list[OrderItem]:
+
+def items_from_marketplace(rows: Iterable[MarketplaceOrderItem]) -> list[OrderItem]:
     items = []
     for row in rows:
         tracking = Tracking(number=row.tracking_code, carrier=row.shipment_provider) if row.tracking_code else None
@@ -32,7 +36,7 @@ def items_from_marketplace(rows: Iterable) -> list[OrderItem]:
     return items
 
 
-def _fill_header(order: Order, remote, rows) -> None:
+def _fill_header(order: Order, remote: MarketplaceOrder, rows: Sequence[MarketplaceOrderItem]) -> None:
     """Copies the marketplace's order header onto Thor's order (only what Thor or the OMS needs)."""
     order.order_number = remote.order_number or order.order_number
     order.created_at = remote.created_at or order.created_at
@@ -96,7 +100,7 @@ def sync_to_oms(context: ServiceContext, order: Order, event_id: str | None, rou
 
 
 def _send_until_synced(context: ServiceContext, oms: OmsPort, order: Order, event_id: str | None, rounds: int) -> str:
-    actions = []
+    actions: list[str] = []
     for _ in range(rounds):
         if order.oms_synced and order.oms_synced_version == order.version:
             return "; ".join(actions) or "oms already up to date"

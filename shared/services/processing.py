@@ -55,7 +55,8 @@ def process_event(
     with log_context(tenant=tenant, event_id=event_id, correlation_id=event_id), acting_as(owner or new_owner()) as me:
         event, claimed = context.events.claim(tenant, event_id, me, CLAIM_SECONDS)
         if event is None:
-            return _missing(context, tenant, event_id, missing, missing_delays)
+            _missing(context, tenant, event_id, missing, missing_delays)
+            return None
         if event.status is EventStatus.COMPLETED:
             return EventStatus.COMPLETED
         if not claimed:

@@ -29,15 +29,23 @@ must never run ahead of the marketplace).
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
+from shared.domain.checkpoints import Summary
 from shared.domain.errors import NotConfigured
 from shared.domain.events import EventKind, EventStatus
 from shared.domain.ids import internal_order_id
+from shared.domain.order import Order
 from shared.domain.times import latest_reading, rfc3339, tenant_zone, utc_offset_change
 from shared.ports import ServiceContext
 from shared.services.intake import accept_event
 from shared.tenants import TENANTS
+
+if TYPE_CHECKING:
+    from shared.models.marketplace import MarketplaceOrder
 
 log = logging.getLogger("thor.reconciliation")
 
@@ -56,7 +64,7 @@ def _iso(moment: datetime | None) -> str | None:
     return _utc(moment).isoformat() if moment else None
 
 
-def difference(remote, found, zone) -> str | None:
+def difference(remote: MarketplaceOrder, found: tuple[Order, str] | None, zone: ZoneInfo) -> str | None:
     """Why Thor's stored order (`found` = (order, etag) or None) is behind the marketplace's, or None.
     ``zone`` is the storefront's: the marketplace's UpdatedAt is a wall-clock time in it."""
     if found is None:
@@ -75,7 +83,9 @@ def difference(remote, found, zone) -> str | None:
     return None
 
 
-def reconcile_tenant(context: ServiceContext, tenant: str, now: datetime | None = None, page_size: int = 100) -> dict:
+def reconcile_tenant(
+    context: ServiceContext, tenant: str, now: datetime | None = None, page_size: int = 100
+) -> Summary:
     """Repairs the tenant's orders updated since its checkpoint; returns (and keeps) the run's summary."""
     now = _utc(now or context.clock())
     if context.settings.tenant(tenant).marketplace is None:
@@ -90,8 +100,8 @@ def reconcile_tenant(context: ServiceContext, tenant: str, now: datetime | None 
     marketplace = context.marketplace(tenant)
 
     checked, settled, latest = 0, 0, start
-    repaired: list[dict] = []
-    pending: list[dict] = []
+    repaired: list[dict[str, str]] = []
+    pending: list[dict[str, str]] = []
     offset = 0
     for _ in range(MAX_PAGES):
         page = marketplace.get_orders(updated_after=since, limit=page_size, offset=offset)
@@ -142,7 +152,7 @@ def reconcile_tenant(context: ServiceContext, tenant: str, now: datetime | None 
     else:
         log.warning("reconciliation of %s stopped after %d pages; the next run goes on", tenant, MAX_PAGES)
 
-    summary = {
+    summary: Summary = {
         "tenant": tenant,
         "at": rfc3339(now),
         "since": rfc3339(since),
@@ -175,11 +185,13 @@ def reconcile_tenant(context: ServiceContext, tenant: str, now: datetime | None 
     return summary
 
 
-def reconcile_all(context: ServiceContext, now: datetime | None = None, tenants=TENANTS) -> list[dict]:
+def reconcile_all(
+    context: ServiceContext, now: datetime | None = None, tenants: Iterable[str] = TENANTS
+) -> list[Summary]:
     """Reconciles every tenant; a tenant that fails is reported and does not stop the others."""
     from shared.observability import log_context
 
-    results = []
+    results: list[Summary] = []
     for tenant in tenants:
         try:
             with log_context(
@@ -194,7 +206,7 @@ def reconcile_all(context: ServiceContext, now: datetime | None = None, tenants=
     return results
 
 
-def last_runs(context: ServiceContext) -> list[dict]:
+def last_runs(context: ServiceContext) -> list[Summary]:
     """Every tenant's checkpoint and the summary of its last run."""
     return [
         {"tenant": c.key, "checkpoint": rfc3339(c.position), "updated_at": rfc3339(c.updated_at), **c.summary}

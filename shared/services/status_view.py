@@ -7,12 +7,13 @@ phones in the customer record) cannot leak into the answer.
 from __future__ import annotations
 
 from shared.domain.order import Order
+from shared.ports import JsonObject
 
 # Timeline entries shown to customers: what happened to the order, not Thor's internal chatter.
 PUBLIC_TIMELINE = {"items", "item status", "tracking", "payment", "refund", "order status"}
 
 
-def order_status_view(order: Order) -> dict:
+def order_status_view(order: Order) -> JsonObject:
     refunded = order.refunded_quantities_by_item()
     return {
         "internalOrderId": order.internal_order_id,

@@ -9,8 +9,8 @@ Thor does not know are kept as `unmatched`, listed and replayable, never dropped
 
 from __future__ import annotations
 
-from datetime import datetime, time, timezone
-from typing import Any
+from collections.abc import Sequence
+from datetime import date, datetime, time, timezone
 
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.domain.ids import reference_spellings
@@ -26,7 +26,7 @@ RETURN_EVENTS = {"ADDRETURNORDER", "UPDATERETURNORDER", "UPDATERETURNORDERPAYMEN
 PRODUCT_EVENTS = {"ADDPRODUCT", "UPDATEPRODUCT", "UPDATEPRODUCTQUANTITY", "DELETEPRODUCT"}
 
 
-def _as_datetime(value) -> datetime | None:
+def _as_datetime(value: date | datetime | None) -> datetime | None:
     if value is None or isinstance(value, datetime):
         return value
     return datetime.combine(value, time(), tzinfo=timezone.utc)
@@ -49,18 +49,18 @@ def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCal
             EventStatus.COMPLETED, f"{method or 'a call without method'}: recorded as sent; nothing for Thor to apply"
         )
     query = call.typed_query()
-    payload: Any = call.event()
-    if method in PRODUCT_EVENTS:
+    payload = call.event()  # the method's model (zort.EVENT_MODELS): each isinstance below holds for its methods
+    if method in PRODUCT_EVENTS and isinstance(payload, zort.ProductRef):
         return _apply_product(context, event.tenant, method, payload)
-    if method in ORDER_EVENTS:
+    if method in ORDER_EVENTS and isinstance(payload, zort.Order):
         return _apply_order(context, event, method, payload, query)
-    if method == "UPDATEORDERTRACKING":
+    if method == "UPDATEORDERTRACKING" and isinstance(payload, zort.OrderTrackingList):
         return _apply_tracking(context, event, payload, query)
-    if method == "DELETEORDER":
+    if method == "DELETEORDER" and isinstance(payload, zort.OrderRef):
         return _note_on_order(
             context, event, method, [payload.number, str(payload.id)], "deleted in ZORT", f"ZORT order {payload.number}"
         )
-    if method in RETURN_EVENTS:
+    if method in RETURN_EVENTS and isinstance(payload, zort.ReturnOrder):
         return _note_on_order(
             context,
             event,
@@ -72,24 +72,26 @@ def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCal
     return Outcome(EventStatus.COMPLETED, f"{method}: recorded; nothing for Thor to apply")
 
 
-def _apply_product(context: ServiceContext, tenant: str, method: str, payload) -> Outcome:
+def _apply_product(context: ServiceContext, tenant: str, method: str, payload: zort.ProductRef) -> Outcome:
     product = Product(tenant=tenant, sku=payload.sku, zort_id=payload.id, source="zort")
-    if method == "UPDATEPRODUCTQUANTITY":
+    if method == "UPDATEPRODUCTQUANTITY" and isinstance(payload, zort.ProductQuantity):
         product.zort_stock, product.zort_available_stock = payload.stock, payload.availablestock
     elif method == "DELETEPRODUCT":
         product.zort_deleted = True
-    else:
+    elif isinstance(payload, zort.Product):  # ADDPRODUCT, UPDATEPRODUCT
         product.name, product.zort_deleted = payload.name, False
     context.products.merge(product)
     return Outcome(EventStatus.COMPLETED, f"product {payload.sku} updated from ZORT ({method})")
 
 
-def _unmatched(method: str, candidates) -> Outcome:
+def _unmatched(method: str, candidates: Sequence[str | None]) -> Outcome:
     named = ", ".join(str(c) for c in candidates if c) or "nothing"
     return Outcome(EventStatus.UNMATCHED, f"{method}: no Thor order matches {named}")
 
 
-def _apply_order(context: ServiceContext, event: InboundEvent, method: str, payload, query) -> Outcome:
+def _apply_order(
+    context: ServiceContext, event: InboundEvent, method: str, payload: zort.Order, query: zort.ZortQuery
+) -> Outcome:
     candidates = [payload.reference, payload.number, query.number]
     found = _match(context, event.tenant, candidates)
     if found is None:
@@ -120,7 +122,9 @@ def _apply_order(context: ServiceContext, event: InboundEvent, method: str, payl
     return _synced(context, order, event, f"{method} applied")
 
 
-def _apply_tracking(context: ServiceContext, event: InboundEvent, payload, query) -> Outcome:
+def _apply_tracking(
+    context: ServiceContext, event: InboundEvent, payload: zort.OrderTrackingList, query: zort.ZortQuery
+) -> Outcome:
     candidates = [query.number, str(query.id) if query.id else None]
     found = _match(context, event.tenant, candidates)
     if found is None:
@@ -129,7 +133,9 @@ def _apply_tracking(context: ServiceContext, event: InboundEvent, payload, query
     if latest is None:
         return Outcome(EventStatus.COMPLETED, "no tracking number in the event", found[0].internal_order_id)
     tracking = Tracking(
-        number=latest.trackingno.strip(), url=latest.trackingurl or None, shipped_at=_as_datetime(latest.shippingdate)
+        number=(latest.trackingno or "").strip(),
+        url=latest.trackingurl or None,
+        shipped_at=_as_datetime(latest.shippingdate),
     )
 
     def apply(order: Order) -> None:
@@ -161,7 +167,7 @@ def _ready_to_ship(context: ServiceContext, order: Order, tracking: Tracking, ev
 
 
 def _note_on_order(
-    context: ServiceContext, event: InboundEvent, method: str, candidates, what: str, detail: str
+    context: ServiceContext, event: InboundEvent, method: str, candidates: list[str | None], what: str, detail: str
 ) -> Outcome:
     found = _match(context, event.tenant, candidates)
     if found is None:
