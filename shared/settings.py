@@ -19,11 +19,11 @@ from __future__ import annotations
 import json
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn, TypeVar
 
 from shared.domain.errors import NotConfigured
 from shared.tenants import TENANT_TIMEZONES, TENANTS
@@ -84,6 +84,7 @@ SYSTEM_SETTINGS: dict[str, tuple[SettingSpec, ...]] = {
     system: tuple(spec for spec in SETTINGS if spec.system == system) for system in SYSTEMS
 }
 ZORT_API_SETTINGS = ("STORENAME", "APIKEY", "APISECRET")  # what registering webhooks with the ZORT API needs
+S = TypeVar("S")
 _DEFAULTS = {spec.key: spec.default for spec in GLOBAL_SETTINGS if spec.default is not None}
 
 
@@ -309,7 +310,9 @@ class Settings:
 
 
 def read_storage(env: Mapping[str, str]) -> StorageSettings:
-    value = lambda name: _usable(env, name) or None
+    def value(name: str) -> str | None:
+        return _usable(env, name) or None
+
     return StorageSettings(
         connection_string=value(STORAGE_SETTING),
         account_name=value(f"{STORAGE_SETTING}__accountName"),
@@ -332,10 +335,18 @@ def read_tenants(env: Mapping[str, str]) -> tuple[dict[str, TenantSettings], lis
         readings = {system: read_system(env, system, tenant) for system in SYSTEMS}
         for reading in readings.values():
             half_configured += reading.halves
-        typed = {system.lower(): reading.typed() for system, reading in readings.items()}
-        if any(typed.values()):
-            tenants[tenant] = TenantSettings(**typed)
+        typed = [reading.typed() for reading in readings.values()]
+        if any(typed):
+            tenants[tenant] = TenantSettings(
+                marketplace=_of_kind(typed, MarketplaceTenantSettings),
+                oms=_of_kind(typed, OmsTenantSettings),
+                zort=_of_kind(typed, ZortTenantSettings),
+            )
     return tenants, half_configured
+
+
+def _of_kind(settings: Iterable[SystemSettings | None], kind: type[S]) -> S | None:
+    return next((found for found in settings if isinstance(found, kind)), None)
 
 
 def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> Settings:
@@ -350,7 +361,10 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
         if spec.required and spec.key != STORAGE_SETTING and not _usable(env, spec.key)
     ]
     tenants, half_configured = read_tenants(env)
-    global_value = lambda key: _usable(env, key) or _DEFAULTS[key]
+
+    def global_value(key: str) -> str:
+        return _usable(env, key) or _DEFAULTS[key]
+
     retry_delays = parse_retry_delays(global_value("THOR_RETRY_DELAYS"))
     if retry_delays is None:
         missing.append("THOR_RETRY_DELAYS (comma-separated whole seconds, e.g. 10,60,300)")
@@ -388,7 +402,7 @@ class LocalSettingsError(ValueError):
     """A local.settings.json that is not one (not JSON, or no `Values` object)."""
 
 
-def read_local_settings(path: Path) -> dict:
+def read_local_settings(path: Path) -> dict[str, Any]:
     """The whole local.settings(.example).json, checked to be an object with a `Values` object."""
     try:
         document = json.loads(path.read_text())

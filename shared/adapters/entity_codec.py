@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import zlib
+from collections.abc import Mapping
+from typing import Any
 
 CHUNK_CHARS = 30_000
 CHUNK_BYTES = 60_000
@@ -13,7 +15,7 @@ class TooLargeToStore(ValueError):
     pass
 
 
-def pack_text(name: str, text: str) -> dict:
+def pack_text(name: str, text: str) -> dict[str, str | bytes | int]:
     """`{name: text}` when small; otherwise zlib-compressed binary chunks `name_z0…name_zN`."""
     if len(text) <= CHUNK_CHARS:
         return {name: text}
@@ -21,14 +23,14 @@ def pack_text(name: str, text: str) -> dict:
     chunks = [packed[i : i + CHUNK_BYTES] for i in range(0, len(packed), CHUNK_BYTES)]
     if len(chunks) > MAX_CHUNKS:
         raise TooLargeToStore(f"{name} is too large to store ({len(packed)} bytes compressed)")
-    fields = {f"{name}_z{i}": chunk for i, chunk in enumerate(chunks)}
+    fields: dict[str, str | bytes | int] = {f"{name}_z{i}": chunk for i, chunk in enumerate(chunks)}
     fields[f"{name}_chunks"] = len(chunks)
     return fields
 
 
-def unpack_text(name: str, entity: dict) -> str:
+def unpack_text(name: str, entity: Mapping[str, Any]) -> str:
     if name in entity and entity[name] is not None:
-        return entity[name]
+        return str(entity[name])
     count = int(entity.get(f"{name}_chunks") or 0)
     packed = b"".join(bytes(entity[f"{name}_z{i}"]) for i in range(count))
     return zlib.decompress(packed).decode("utf-8") if packed else ""

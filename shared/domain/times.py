@@ -15,7 +15,7 @@ Wall-clock times near a daylight-saving change need care (Chile, ``America/Santi
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
 from functools import cache
 from typing import overload
 from zoneinfo import ZoneInfo
@@ -40,7 +40,7 @@ def as_utc(moment: datetime) -> datetime:
     return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
-def local_to_utc(wall_clock: datetime, in_zone: ZoneInfo) -> datetime:
+def local_to_utc(wall_clock: datetime, in_zone: tzinfo) -> datetime:
     """A zone-less wall-clock time read in ``in_zone``, as UTC (first occurrence when ambiguous)."""
     if wall_clock.tzinfo is not None:
         return wall_clock.astimezone(UTC)

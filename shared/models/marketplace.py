@@ -22,7 +22,7 @@ import re
 from collections.abc import Iterable
 from datetime import datetime, timezone
 from decimal import Decimal, InvalidOperation
-from typing import Annotated, Any
+from typing import Annotated, Any, Self
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, ValidationInfo, field_validator
@@ -37,7 +37,7 @@ _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 # --- normalisation helpers ------------------------------------------------------------------
 
 
-def as_list(value: Any) -> list:
+def as_list(value: Any) -> list[Any]:
     """A collection as a list: ``None``/``""``/``{}`` → ``[]``, one object → ``[object]``."""
     if value is None or value == "" or value == {}:
         return []
@@ -46,7 +46,7 @@ def as_list(value: Any) -> list:
     return [value]
 
 
-def unwrap(container: Any, key: str) -> list:
+def unwrap(container: Any, key: str) -> list[Any]:
     """The elements of a wrapped collection such as ``{"OrderItems": {"OrderItem": ...}}``.
 
     ``unwrap(body["OrderItems"], "OrderItem")`` accepts the wrapper as an object holding ``key``,
@@ -122,7 +122,7 @@ def _local_datetime(value: Any, info: ValidationInfo) -> datetime | None:
     return parse_datetime(value, in_zone)
 
 
-def _clean_mapping(value: Any) -> dict | None:
+def _clean_mapping(value: Any) -> dict[str, Any] | None:
     """An address-like object with blank values as ``None``; an empty one is ``None``."""
     if not isinstance(value, dict) or not value:
         return None
@@ -139,7 +139,7 @@ Money = Annotated[Decimal | None, BeforeValidator(parse_decimal)]
 OptInt = Annotated[int | None, BeforeValidator(parse_int)]
 UtcDateTime = Annotated[datetime | None, BeforeValidator(parse_datetime)]
 LocalDateTime = Annotated[datetime | None, BeforeValidator(_local_datetime)]
-Address = Annotated[dict | None, BeforeValidator(_clean_mapping)]
+Address = Annotated[dict[str, Any] | None, BeforeValidator(_clean_mapping)]
 
 
 class _ApiModel(BaseModel):
@@ -153,8 +153,12 @@ class _ApiModel(BaseModel):
         frozen=True,
     )
 
+
+class _ZonedApiModel(_ApiModel):
+    """A model with storefront-local times: read with the storefront's zone."""
+
     @classmethod
-    def from_api(cls, data: dict, *, zone: ZoneInfo):
+    def from_api(cls, data: dict[str, Any], *, zone: ZoneInfo) -> Self:
         """One element of the API's body; ``zone`` is the storefront's, its local times are read in it."""
         if not isinstance(data, dict):
             raise TypeError(f"{cls.__name__}.from_api expects an object, got {type(data).__name__}")
@@ -164,7 +168,7 @@ class _ApiModel(BaseModel):
 # --- models ---------------------------------------------------------------------------------
 
 
-class MarketplaceOrder(_ApiModel):
+class MarketplaceOrder(_ZonedApiModel):
     """An order as GetOrder / GetOrders (v2) describe it. GetOrder has no currency: it is on items."""
 
     order_id: ReqStr
@@ -193,7 +197,7 @@ class MarketplaceOrder(_ApiModel):
         return _strings(unwrap(value, "Status"))
 
 
-class MarketplaceOrderItem(_ApiModel):
+class MarketplaceOrderItem(_ZonedApiModel):
     """One order item (GetOrderItems); the marketplace has one row per unit sold."""
 
     order_item_id: ReqStr
@@ -231,12 +235,12 @@ class MarketplaceProduct(_ApiModel):
     price: Money = None
     special_price: Money = None
     stock: OptInt = None
-    business_units: list[dict] = []
+    business_units: list[dict[str, Any]] = []
     primary_category: OptStr = None
 
     @field_validator("business_units", mode="before")
     @classmethod
-    def _business_units(cls, value: Any) -> list[dict]:
+    def _business_units(cls, value: Any) -> list[dict[str, Any]]:
         return [unit for unit in unwrap(value, "BusinessUnit") if isinstance(unit, dict)]
 
     @field_validator("primary_category", mode="before")
@@ -248,7 +252,7 @@ class MarketplaceProduct(_ApiModel):
         return value
 
     @classmethod
-    def from_api(cls, data: dict, operator_code: str | None = None) -> MarketplaceProduct:
+    def from_api(cls, data: dict[str, Any], operator_code: str | None = None) -> Self:
         if not isinstance(data, dict):
             raise TypeError(f"{cls.__name__}.from_api expects an object, got {type(data).__name__}")
         units = [unit for unit in unwrap(data.get("BusinessUnits"), "BusinessUnit") if isinstance(unit, dict)]
@@ -263,7 +267,7 @@ class MarketplaceProduct(_ApiModel):
         return cls.model_validate(merged)
 
 
-def _pick_business_unit(units: list[dict], operator_code: str | None) -> dict | None:
+def _pick_business_unit(units: list[dict[str, Any]], operator_code: str | None) -> dict[str, Any] | None:
     if not operator_code:
         return units[0] if units else None
     wanted = operator_code.strip().lower()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
 
@@ -20,13 +20,13 @@ _SPACE_CHARS = " \u00a0\u1680\u2028\u2029\u202f\u205f\u3000\ufeff" + "".join(map
 _MONEY_TEXT = re.compile(r"[0-9]{1,13}(\.[0-9]{1,2})?")
 
 
-def _sku(value):
+def _sku(value: Any) -> str:
     if isinstance(value, str) and len(value) <= 128 and _SKU.fullmatch(value):
         return value.strip(_SPACE_CHARS)
     raise ValueError("must be a non-empty string of at most 128 printable characters")
 
 
-def _money_text(value):
+def _money_text(value: Any) -> Any:
     """A value sent as text must be a plain decimal ("38990", "12.50"), as the description says."""
     if isinstance(value, str) and not _MONEY_TEXT.fullmatch(value):
         raise ValueError("must be a number, or a string of digits with at most 2 decimals")
@@ -65,7 +65,10 @@ Money = Annotated[
         }
     ),
 ]
-ItemStatus = Literal[tuple(sorted(ITEM_STATUSES))]  # type: ignore[valid-type]
+if TYPE_CHECKING:  # a Literal built from ITEM_STATUSES at run time; to the type checker, a str
+    ItemStatus = str
+else:
+    ItemStatus = Literal[tuple(sorted(ITEM_STATUSES))]
 
 
 class _Payload(BaseModel):
