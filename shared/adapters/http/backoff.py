@@ -38,5 +38,5 @@ def backoff_delay(attempt: int, retry_after: float | None, base: float, cap: flo
     fixed, half random) so that concurrent workers spread out; both capped at `cap`."""
     if retry_after is not None:
         return min(retry_after, cap)
-    exponential = min(base * (2 ** (attempt - 1)), cap)
+    exponential = min(base * 2.0 ** (attempt - 1), cap)
     return exponential / 2 + rng() * exponential / 2

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import requests
 
 from shared.observability import CORRELATION_HEADER, current
@@ -10,7 +12,7 @@ from shared.observability import CORRELATION_HEADER, current
 class CorrelatedSession(requests.Session):
     """A Session that sends the current correlation id with every request."""
 
-    def request(self, method, url, *args, **kwargs):
+    def request(self, method: str, url: str | bytes, *args: Any, **kwargs: Any) -> requests.Response:
         correlation = current().get("correlation_id")
         if correlation:
             headers = dict(kwargs.get("headers") or {})

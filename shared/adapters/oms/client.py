@@ -24,7 +24,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, TypeGuard
 
 import requests
 
@@ -83,11 +83,11 @@ def parse_reply(reply: Reply) -> Any:
     return reply.json()
 
 
-def _is_order(value: Any) -> bool:
+def _is_order(value: Any) -> TypeGuard[dict[str, Any]]:
     return isinstance(value, dict) and ("orderRef" in value or "id" in value)
 
 
-def pick_order(payload: Any, order_ref: str) -> dict | None:
+def pick_order(payload: Any, order_ref: str) -> dict[str, Any] | None:
     """The order with ``order_ref`` in a GET answer: one object (as the reference shows), a list,
     or a page wrapping a list (content/data/items/orders/results). None when it is not there."""
     if isinstance(payload, dict) and not _is_order(payload):
@@ -132,7 +132,7 @@ class OmsClient:
 
     # calls -----------------------------------------------------------------------------------
 
-    def find_order(self, order_ref: str) -> dict | None:
+    def find_order(self, order_ref: str) -> dict[str, Any] | None:
         """The order with this orderRef, or None (404, or an answer without it)."""
         try:
             payload = self._call("GET", ORDERS_PATH, params={"orderRef": order_ref}, expected={404})
@@ -142,13 +142,13 @@ class OmsClient:
             raise
         return pick_order(payload, order_ref)
 
-    def create_order(self, body: dict) -> dict:
+    def create_order(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._as_dict(self._call("POST", ORDERS_PATH, body=body))
 
-    def update_order(self, body: dict) -> dict:
+    def update_order(self, body: dict[str, Any]) -> dict[str, Any]:
         return self._as_dict(self._call("PUT", ORDERS_PATH, body=body))
 
-    def upsert_order(self, order: Order) -> tuple[str, dict]:
+    def upsert_order(self, order: Order) -> tuple[str, dict[str, Any]]:
         """("created", answer) or ("updated", answer); see the module docstring on duplicates."""
         order_ref = order.internal_order_id
         if self.find_order(order_ref) is None:
@@ -164,7 +164,7 @@ class OmsClient:
     # plumbing --------------------------------------------------------------------------------
 
     @staticmethod
-    def _as_dict(payload: Any) -> dict:
+    def _as_dict(payload: Any) -> dict[str, Any]:
         return payload if isinstance(payload, dict) else {"response": payload}
 
     def _call(
@@ -172,8 +172,8 @@ class OmsClient:
         method: str,
         path: str,
         *,
-        params: dict | None = None,
-        body: dict | None = None,
+        params: dict[str, Any] | None = None,
+        body: dict[str, Any] | None = None,
         expected: frozenset[int] | set[int] = frozenset(),
     ) -> Any:
         """The answer's JSON. A failure whose status is in ``expected`` (a 404 for a look-up) is

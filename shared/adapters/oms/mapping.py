@@ -204,7 +204,7 @@ def payment_status(order: Order) -> str:
 # --- addresses --------------------------------------------------------------------------------
 
 
-def address_to_oms(raw: dict | None, customer: Customer, code: str | None) -> dict | None:
+def address_to_oms(raw: dict[str, Any] | None, customer: Customer, code: str | None) -> dict[str, Any] | None:
     """A marketplace AddressBilling/AddressShipping (PascalCase keys) as an OMS address.
 
     ``address2`` joins Address2…Address5 (the marketplace spreads district and references over
@@ -310,14 +310,15 @@ def shipments(order: Order) -> list[dict[str, Any]]:
 def _shipment(number: str, items: list[OrderItem]) -> dict[str, Any]:
     status = overall_status([item.status for item in items])
     delivered = status == "delivered"
+    trackings = [item.tracking for item in items if item.tracking]  # each item's: grouped by its number
     return _compact(
         {
             "shipmentRef": number,
             "trackingNumber": number,
-            "shipmentProvider": next((i.tracking.carrier for i in items if i.tracking.carrier), None),
-            "trackingUrl": next((i.tracking.url for i in items if i.tracking.url), None),
+            "shipmentProvider": next((t.carrier for t in trackings if t.carrier), None),
+            "trackingUrl": next((t.url for t in trackings if t.url), None),
             "shipmentStatus": shipping_state(status),
-            "shippedDate": iso(min((i.tracking.shipped_at for i in items if i.tracking.shipped_at), default=None)),
+            "shippedDate": iso(min((t.shipped_at for t in trackings if t.shipped_at), default=None)),
             "deliveryDate": iso(_latest(i.status_changed_at for i in items)) if delivered else None,
             # The reference types quantityShipped as a string.
             "shipmentLines": [{"entryRef": i.item_id, "quantityShipped": str(_shipped_quantity(i))} for i in items],

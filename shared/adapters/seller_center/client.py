@@ -56,7 +56,8 @@ import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any
+from functools import partial
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 import requests
@@ -68,6 +69,7 @@ from shared.domain.errors import ExternalSystemError
 from shared.domain.times import in_local_time, zone
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
 
+T = TypeVar("T")
 RETRYABLE_CODES = frozenset({"E429", "E006", "1000"})
 
 
@@ -142,7 +144,11 @@ def normalise_error_code(raw: Any) -> str:
     return text or "UNKNOWN"
 
 
-def _error_from_payload(payload: dict, reply: Reply) -> ExternalSystemError:
+def _products_from(rows: list[Any], operator: str) -> list[MarketplaceProduct]:
+    return [MarketplaceProduct.from_api(row, operator) for row in rows]
+
+
+def _error_from_payload(payload: dict[str, Any], reply: Reply) -> ExternalSystemError:
     head = (payload.get("ErrorResponse") or {}).get("Head") or {}
     code = normalise_error_code(head.get("ErrorCode"))
     error_type = head.get("ErrorType") or None
@@ -150,7 +156,7 @@ def _error_from_payload(payload: dict, reply: Reply) -> ExternalSystemError:
     return reply.error(code, str(head.get("ErrorMessage") or "no message"), retryable=retryable, error_type=error_type)
 
 
-def parse_reply(reply: Reply) -> dict:
+def parse_reply(reply: Reply) -> dict[str, Any]:
     """The ``Body`` of a SuccessResponse, or the SellerCenterError the answer stands for: an
     ErrorResponse (whatever the status), a body that is not JSON, or JSON without SuccessResponse."""
     payload = reply.json()
@@ -235,9 +241,7 @@ class SellerCenterClient:
         for chunk in _chunks(unique, self.config.products_chunk_size):
             body = self._call("GetProducts", {"SkuSellerList": _json_list(chunk)})
             rows = unwrap(body.get("Products"), "Product")
-            products.extend(
-                self._build("GetProducts", lambda rows=rows: [MarketplaceProduct.from_api(r, operator) for r in rows])
-            )
+            products.extend(self._build("GetProducts", partial(_products_from, rows, operator)))
         return products
 
     def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> list[MarketplaceOrder]:
@@ -309,7 +313,7 @@ class SellerCenterClient:
 
     def _call(
         self, action: str, params: Mapping[str, str] | None = None, *, method: str = "GET", version: str = "1.0"
-    ) -> dict:
+    ) -> dict[str, Any]:
         """Body of a successful call; each attempt is signed afresh (a new Timestamp)."""
 
         def request() -> Request:
@@ -322,7 +326,7 @@ class SellerCenterClient:
         return self._http.call(action, request, parse_reply)
 
     @staticmethod
-    def _build(action: str, build: Callable[[], Any]) -> Any:
+    def _build(action: str, build: Callable[[], T]) -> T:
         """Run a model conversion, reporting a payload that does not fit as a SellerCenterError."""
         try:
             return build()

@@ -77,7 +77,7 @@ def is_retryable_res_code(res_code: str) -> bool:
     return text.isdigit() and (text == "429" or (len(text) == 3 and text.startswith("5")))
 
 
-def _res_fields(payload: dict) -> tuple[str | None, str]:
+def _res_fields(payload: dict[str, Any]) -> tuple[str | None, str]:
     """``(resCode, resDesc)`` of a body: top level (v3) or under ``res`` (v4 style)."""
     if "resCode" in payload:
         return str(payload.get("resCode")).strip(), str(payload.get("resDesc") or "")
@@ -87,7 +87,7 @@ def _res_fields(payload: dict) -> tuple[str | None, str]:
     return None, ""
 
 
-def parse_reply(reply: Reply) -> dict:
+def parse_reply(reply: Reply) -> dict[str, Any]:
     """The JSON object of a successful call, or the ZortApiError the answer stands for: a
     ``resCode`` other than ``"200"`` (whatever the HTTP status), a body that is not a JSON object,
     or a status that is not 2xx. A body without ``resCode`` is accepted on a 2xx: GETWEBHOOK's
@@ -132,11 +132,11 @@ class ZortApiClient:
 
     # methods -------------------------------------------------------------------------------
 
-    def get_webhook(self) -> dict:
+    def get_webhook(self) -> dict[str, Any]:
         """The store's webhook settings as ZORT returns them: key1..key3 and the URL fields."""
         return self._call("GETWEBHOOK")
 
-    def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> dict:
+    def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> dict[str, Any]:
         """Register ``key1``..``key3`` and ``urls`` (URL field → URL; ``""`` turns an event off).
 
         Only the fields in ``urls`` are sent. ZORT's reference says a null or blank URL leaves
@@ -159,7 +159,7 @@ class ZortApiClient:
 
     # plumbing ------------------------------------------------------------------------------
 
-    def _call(self, method: str, body: dict | None = None) -> dict:
+    def _call(self, method: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
         http_method, route = ROUTES[method]
         request = Request(http_method, f"{self._url}/{route}", headers=self._headers, json=body)
         return self._http.call(method, request, parse_reply)
