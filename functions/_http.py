@@ -10,7 +10,7 @@ import functools
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from typing import Any, NoReturn
 
 import azure.functions as func
 from pydantic import ValidationError
@@ -41,15 +41,15 @@ class Problem(Exception):
         title: str,
         detail: str,
         field: str | None = None,
-        errors: list[dict] | None = None,
-        headers: dict | None = None,
+        errors: list[dict[str, str]] | None = None,
+        headers: dict[str, str] | None = None,
     ):
         super().__init__(detail)
         self.status, self.title, self.detail = status, title, detail
         self.field, self.errors, self.headers = field, errors, headers or {}
 
 
-def json_response(body: Any, status: int = 200, headers: dict | None = None) -> func.HttpResponse:
+def json_response(body: Any, status: int = 200, headers: dict[str, str] | None = None) -> func.HttpResponse:
     return func.HttpResponse(
         json.dumps(body, default=json_default, ensure_ascii=False),
         status_code=status,
@@ -63,8 +63,8 @@ def problem_response(
     title: str,
     detail: str,
     field: str | None = None,
-    errors: list[dict] | None = None,
-    headers: dict | None = None,
+    errors: list[dict[str, str]] | None = None,
+    headers: dict[str, str] | None = None,
     instance: str | None = None,
 ) -> func.HttpResponse:
     body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
@@ -79,7 +79,7 @@ def problem_response(
     )
 
 
-def field_errors(error: ValidationError, prefix: str = "") -> list[dict]:
+def field_errors(error: ValidationError, prefix: str = "") -> list[dict[str, str]]:
     errors = []
     for item in error.errors(include_url=False, include_input=False):
         path = ".".join(str(part) for part in item["loc"])
@@ -93,7 +93,9 @@ def validation_problem(error: ValidationError, prefix: str = "") -> Problem:
     return Problem(400, "Invalid request body", f"{first['field']}: {first['problem']}", first["field"], errors)
 
 
-def endpoint(handler: Callable[[func.HttpRequest], func.HttpResponse]):
+def endpoint(
+    handler: Callable[[func.HttpRequest], func.HttpResponse],
+) -> Callable[[func.HttpRequest], func.HttpResponse]:
     """Wraps a function so every failure becomes the right problem answer."""
 
     @functools.wraps(handler)
@@ -105,8 +107,10 @@ def endpoint(handler: Callable[[func.HttpRequest], func.HttpResponse]):
         except Problem as p:
             return problem_response(p.status, p.title, p.detail, p.field, p.errors, p.headers, path)
         except ValidationError as error:
-            p = validation_problem(error)
-            return problem_response(p.status, p.title, p.detail, p.field, p.errors, instance=path)
+            invalid = validation_problem(error)
+            return problem_response(
+                invalid.status, invalid.title, invalid.detail, invalid.field, invalid.errors, instance=path
+            )
         except ThorError as error:
             return problem_response(error.status, error.title, error.detail, error.field, instance=path)
         except StorageUnavailable as error:
@@ -163,8 +167,8 @@ def body_bytes(req: func.HttpRequest) -> bytes:
     return body
 
 
-def _reject_duplicate_keys(pairs):
-    obj = {}
+def _reject_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    obj: dict[str, Any] = {}
     for key, value in pairs:
         if key in obj:
             raise ValueError(f"repeated key {key!r}")
@@ -172,7 +176,7 @@ def _reject_duplicate_keys(pairs):
     return obj
 
 
-def _reject_constant(name):
+def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"{name} is not valid JSON")
 
 
@@ -200,7 +204,7 @@ def read_json(req: func.HttpRequest) -> Any:
     return parse_json_text(body)
 
 
-def require_object(value: Any, field: str = "body") -> dict:
+def require_object(value: Any, field: str = "body") -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Problem(400, "Invalid request body", f"{field} must be a JSON object", field)
     return value

@@ -3,22 +3,30 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TypeVar
 
 import azure.functions as func
-from pydantic import BaseModel, ValidationError
+from pydantic import ValidationError
 
 from functions._http import json_response, read_json, require_object, require_tenant, validation_problem
 from shared.bootstrap import get_context
 from shared.domain.events import EventKind
+from shared.models.webhooks import MarketplaceWebhook
 from shared.services.intake import accept_event
+
+W = TypeVar("W", bound=MarketplaceWebhook)
+
+
+def _no_order(tenant: str, hook: MarketplaceWebhook) -> None:
+    return None
 
 
 def receive(
     req: func.HttpRequest,
-    model: type[BaseModel],
+    model: type[W],
     kind: EventKind,
-    identity: Callable[[BaseModel], object],
-    internal_order_id: Callable[[str, BaseModel], str | None] = lambda tenant, hook: None,
+    identity: Callable[[W], object],
+    internal_order_id: Callable[[str, W], str | None] = _no_order,
     refresh_completed: bool = False,
 ) -> func.HttpResponse:
     tenant = require_tenant(req.route_params.get("tenantId"))

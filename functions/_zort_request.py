@@ -97,11 +97,12 @@ def _multipart(req: func.HttpRequest, body: bytes) -> dict[str, str]:
     message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + header.encode("latin-1") + b"\r\n\r\n" + body)
     if not message.is_multipart():
         raise Problem(400, "Malformed form", "the multipart body could not be read (boundary?)", "body")
-    fields = {}
+    fields: dict[str, str] = {}
     for part in message.iter_parts():
         name = part.get_param("name", header="content-disposition")
         if name:
-            raw = part.get_payload(decode=True) or b""
+            payload = part.get_payload(decode=True)  # None for a part that is itself multipart
+            raw = payload if isinstance(payload, bytes) else b""
             try:
                 fields[str(name)] = raw.decode(part.get_content_charset() or "utf-8")
             except (UnicodeDecodeError, LookupError):

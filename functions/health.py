@@ -12,7 +12,7 @@ import azure.functions as func
 from functions._http import RETRY_AFTER_SECONDS, json_response
 from shared.bootstrap import get_context, storage_deadline
 
-bp = func.Blueprint()
+bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 log = logging.getLogger("thor.health")
 HEALTH_BOUND_SECONDS = 2.0  # a probe waits seconds: storage that does not answer by then is "unreachable"
 NO_STORE = {"Cache-Control": "no-store"}

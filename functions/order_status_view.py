@@ -7,7 +7,7 @@ from shared.bootstrap import get_context
 from shared.domain.ids import internal_order_id, parse_internal_order_id
 from shared.services.status_view import order_status_view
 
-bp = func.Blueprint()
+bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 
 
 @bp.function_name("status")

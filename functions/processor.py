@@ -7,7 +7,7 @@ import azure.functions as func
 from shared.bootstrap import EVENTS_QUEUE, decode_message, get_context
 from shared.services.processing import process_event
 
-bp = func.Blueprint()
+bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 log = logging.getLogger("thor.processor")
 
 

@@ -9,7 +9,7 @@ from shared.bootstrap import get_context
 from shared.services.reconciliation import reconcile_all
 from shared.services.sweeper import requeue_stale
 
-bp = func.Blueprint()
+bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 log = logging.getLogger("thor.reconcile")
 
 

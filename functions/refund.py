@@ -16,7 +16,7 @@ from shared.bootstrap import get_context
 from shared.models.webhooks import RefundRequest
 from shared.services.refunds import request_refund
 
-bp = func.Blueprint()
+bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 MAX_IDEMPOTENCY_KEY = 255
 KEY_CHARACTERS = frozenset(map(chr, range(0x20, 0x7F)))  # visible ASCII and space, as openapi.json says
 

@@ -9,6 +9,8 @@
   payload, unreadable body).
 """
 
+from typing import Any
+
 import azure.functions as func
 from pydantic import ValidationError
 
@@ -18,7 +20,7 @@ from shared.bootstrap import get_context
 from shared.domain.events import EventKind
 from shared.services.intake import accept_event
 
-bp = func.Blueprint()
+bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 QUERY_FIELDS = ("id", "number", "paymentstatus")
 READY = {"status": "ready", "detail": "ZORT events are POSTed here with ?method=EVENT"}
 
@@ -42,7 +44,7 @@ def _check_key1(req: func.HttpRequest, tenant: str, required: bool) -> None:
         )
 
 
-def _validate(method: str, body: ZortBody, raw_query: dict) -> dict:
+def _validate(method: str, body: ZortBody, raw_query: dict[str, str | None]) -> dict[str, Any]:
     """The query as ZortQuery reads it (the event's identity), or the problem that refuses the call."""
     from shared.zort.webhooks import RECORDED_ONLY_EVENTS, UnknownZortMethod, ZortQuery, parse_event  # lazy: 23 models
 

@@ -90,17 +90,24 @@ class ProductsPayload(_Payload):
     SellerSkus: list[Sku] = Field(min_length=1, max_length=5000)
 
 
-class OrderCreatedWebhook(BaseModel):
+class MarketplaceWebhook(BaseModel):
+    """What every marketplace webhook body is: the event's name and its payload (each narrows both)."""
+
+    event: str
+    payload: _Payload
+
+
+class OrderCreatedWebhook(MarketplaceWebhook):
     event: Literal["onOrderCreated"]
     payload: OrderCreatedPayload
 
 
-class ItemsStatusChangedWebhook(BaseModel):
+class ItemsStatusChangedWebhook(MarketplaceWebhook):
     event: Literal["onOrderItemsStatusChanged"]
     payload: ItemsStatusChangedPayload
 
 
-class ProductsWebhook(BaseModel):
+class ProductsWebhook(MarketplaceWebhook):
     event: Literal["onProductCreated", "onProductUpdated"]
     payload: ProductsPayload
 
