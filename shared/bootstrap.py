@@ -105,6 +105,12 @@ class Context:
 
         return ClaimStore(self.storage)
 
+    @cached_property
+    def activity(self):
+        from shared.adapters.activity_counts import ActivityCounts
+
+        return ActivityCounts(self.storage)
+
     def marketplace(self, tenant: str) -> MarketplacePort:
         """The tenant's Seller Center account; NotConfigured when it has none."""
         return self.client("marketplace", tenant)  # type: ignore[return-value]
