@@ -88,6 +88,7 @@ class OrderRepositoryPort(Protocol):
     def not_in_oms(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
         """Orders not (yet) in the OMS created before `created_before`: at most `limit`, one query."""
         ...
+
     def awaiting_shipment(self, tenant: str, promised_before: datetime, limit: int) -> list[Order]:
         """Orders with items not ready to ship promised before `promised_before`: at most `limit`, one query."""
         ...

@@ -120,7 +120,9 @@ def event_risk(event: InboundEvent, now: datetime, rules: RiskRules = RiskRules(
         return Risk(kind, event.tenant, received, why, event.internal_order_id, event.event_id)
 
     if event.status is EventStatus.FAILED:
-        return risk(RiskKind.EVENT_FAILED, f"failed after {event.attempts} attempt(s): {event.reason or 'no reason kept'}")
+        return risk(
+            RiskKind.EVENT_FAILED, f"failed after {event.attempts} attempt(s): {event.reason or 'no reason kept'}"
+        )
     if event.status is EventStatus.BLOCKED:
         names = missing_settings(event.reason)
         setting = f"missing setting {', '.join(names)}" if names else (event.reason or "tenant not configured")

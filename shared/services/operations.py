@@ -93,7 +93,14 @@ def replay_many(context, query: EventQuery, dry_run: bool = False) -> Iterator[R
 # --- re-sync one order ----------------------------------------------------------------------------
 
 
-def record_resync(context, tenant: str, marketplace_order_id: str, internal_order_id: str, now: datetime) -> Acceptance:
+def record_resync(
+    context,
+    tenant: str,
+    marketplace_order_id: str,
+    internal_order_id: str,
+    now: datetime,
+    reason: str = "resync (ops command line)",
+) -> Acceptance:
     """Records (and queues) a `reconcile-order` event for the order: processed like onOrderCreated."""
     return accept_event(
         context.events,
@@ -101,7 +108,7 @@ def record_resync(context, tenant: str, marketplace_order_id: str, internal_orde
         tenant=tenant,
         kind=EventKind.RECONCILE_ORDER,
         identity=[marketplace_order_id, "resync", now.isoformat()],
-        body={"payload": {"OrderId": marketplace_order_id}, "reason": "resync (ops command line)"},
+        body={"payload": {"OrderId": marketplace_order_id}, "reason": reason},
         internal_order_id=internal_order_id,
     )
 
