@@ -6,6 +6,7 @@ Importing this module does no I/O: clients are created on first use and reused.
 import azure.functions as func
 
 from functions import (
+    console,
     health,
     items_status_webhook,
     order_status_view,
@@ -31,5 +32,6 @@ for blueprint in (
     processor.bp,
     reconcile.bp,
     health.bp,
+    console.bp,
 ):
     app.register_functions(blueprint)

@@ -154,6 +154,23 @@ def storm_goals(result: dict) -> list[Goal]:
     ]
 
 
+def console_goals(result: dict) -> list[Goal]:
+    goals = []
+    status = result["status"]
+    for name, page in result["pages"].items():
+        requests_made, expected = result["table_requests"][name], result["expected_requests"][name]
+        goals.append(
+            Goal(
+                f"console {name} page, {result['orders']:,} orders: p99 / Table requests per view",
+                f"{_f(page['p99_ms'])} ms (status endpoint {_f(status['p99_ms'])} ms) / {requests_made}",
+                f"≤ {_f(result['budget_ms'], 0)} ms / ≤ {expected}",
+                page["p99_ms"] <= result["budget_ms"] and requests_made <= expected,
+                f"p50 {_f(page['p50_ms'])} ms",
+            )
+        )
+    return goals
+
+
 GOAL_BUILDERS = {
     "ack": ack_goals,
     "e2e": e2e_goals,
@@ -161,6 +178,7 @@ GOAL_BUILDERS = {
     "coldstart": coldstart_goals,
     "soak": soak_goals,
     "storm": storm_goals,
+    "console": console_goals,
 }
 
 

@@ -8,6 +8,8 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
 3. Storage requests per webhook and for a 1,000-SKU products event (bench.storage_work);
 4. cold start: importing function_app vs its dependencies, and no network at import (bench.coldstart);
 5. a soak: memory and acknowledged-vs-completed events under a steady mix (bench.soak);
+7. the operations console with 10,000 orders in a tenant: each page's latency beside the status
+   endpoint's and its Table requests per view (bench.console);
 6. one worker at a time: a 200-copy duplicate storm's external calls, and concurrent status
    changes of one order never sending the OMS an older version (bench.storm).
 
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, coldstart, e2e, report, soak, storage_work, storm
+from bench import ack, coldstart, console, e2e, report, soak, storage_work, storm
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -65,7 +67,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm"],
+        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console"],
         help="run only these phases",
     )
     return parser.parse_args(argv)
@@ -152,6 +154,7 @@ class Bench:
             )
             self.phase("storage", lambda: storage_work.measure(self.stack, self.webhooks, progress))
             self.phase("ack", self.ack_phase)
+            self.phase("console", lambda: console.measure(self.stack, progress))
             if self.phases & {"e2e", "soak", "storm"}:
                 self.stack.start_runner(stdout=self.log("thor"))
                 self.phase("e2e", lambda: e2e.measure(self.stack, self.ids, self.config.e2e, progress))
@@ -171,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         config.soak.seconds = args.soak_seconds
     if args.soak_rate is not None:
         config.soak.rate = args.soak_rate
-    phases = set(args.only or ["coldstart", "storage", "ack", "e2e", "storm", "soak"])
+    phases = set(args.only or ["coldstart", "storage", "ack", "console", "e2e", "storm", "soak"])
     results = Bench(config, phases).run()
     print(report.render(results))
     report.write(results, RESULTS)

@@ -67,6 +67,15 @@ param tenantSystems object = {}
 @description('Optional: object id of a user or group that may write the tenant secrets (Key Vault Secrets Officer). Empty: none.')
 param operatorPrincipalId string = ''
 
+@description('''Operations console (/console): client id of the Microsoft Entra app registration staff sign in
+with (App Service authentication; docs/deploy.md, step 7). Empty: no authentication is configured and the
+console stays off (CONSOLE_AUTH=off: every console page answers 403).''')
+param consoleClientId string = ''
+
+@secure()
+@description('Key of the console\'s anti-CSRF tokens (CONSOLE_CSRF_KEY). New on every deployment by default: open forms need a reload after one.')
+param consoleCsrfKey string = newGuid()
+
 // One host key per caller, so each can be rotated (or revoked) alone. No defaults: the values come from
 // the environment through the .bicepparam files. A host key opens every function of the app.
 @description('''Create the four host keys. false on the very first deployment of an environment: a new
@@ -119,6 +128,7 @@ var tableNames = [
   'ThorIdempotency'
   'ThorCheckpoints'
   'ThorClaims'
+  'ThorActivity'
 ]
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -406,6 +416,10 @@ var baseAppSettings = {
   OMS_BASE_URL: omsBaseUrl
   ZORT_API_BASE_URL: zortApiBaseUrl
   THOR_RETRY_DELAYS: retryDelays
+  // The console trusts the platform's principal headers only when App Service authentication is set
+  // up below (consoleAuth); otherwise it refuses every page.
+  CONSOLE_AUTH: empty(consoleClientId) ? 'off' : 'platform'
+  CONSOLE_CSRF_KEY: consoleCsrfKey
 }
 
 // This resource REPLACES all app settings on every deployment: settings added by hand are removed.
@@ -418,6 +432,53 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
     metricsPublisherRole
     secretsUserRole
   ]
+}
+
+// ---------------------------------------------------------------------------------------------
+// App Service authentication (Easy Auth) for the operations console, Microsoft Entra ID.
+// Unauthenticated requests are let through (AllowAnonymous) and Thor decides per route: the console
+// redirects to /.auth/login/aad, while the webhooks, the status and refund API and /health keep their
+// function keys and can never be answered with a sign-in redirect (the marketplace counts only a 200 as
+// delivered). Hence no excludedPaths to keep in step with the routes (their wildcard rules beyond a
+// trailing /* are undocumented). The platform strips callers' X-MS-CLIENT-PRINCIPAL* headers and sets
+// them for signed-in users; docs/deploy.md step 7 checks that on Flex Consumption after each deployment.
+// ---------------------------------------------------------------------------------------------
+
+resource consoleAuth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(consoleClientId)) {
+  parent: functionApp
+  name: 'authsettingsV2'
+  properties: {
+    platform: {
+      enabled: true
+    }
+    globalValidation: {
+      requireAuthentication: false
+      unauthenticatedClientAction: 'AllowAnonymous'
+    }
+    identityProviders: {
+      azureActiveDirectory: {
+        enabled: true
+        registration: {
+          clientId: consoleClientId
+          openIdIssuer: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+        }
+        validation: {
+          allowedAudiences: [
+            consoleClientId
+            'api://${consoleClientId}'
+          ]
+        }
+      }
+    }
+    login: {
+      tokenStore: {
+        enabled: false // Thor needs no provider tokens
+      }
+    }
+    httpSettings: {
+      requireHttps: true
+    }
+  }
 }
 
 // ---------------------------------------------------------------------------------------------

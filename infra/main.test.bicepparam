@@ -24,3 +24,6 @@ param marketplaceHostKey = readEnvironmentVariable('THOR_TEST_HOST_KEY_MARKETPLA
 param zortHostKey = readEnvironmentVariable('THOR_TEST_HOST_KEY_ZORT')
 param webtrackingHostKey = readEnvironmentVariable('THOR_TEST_HOST_KEY_WEBTRACKING')
 param customerserviceHostKey = readEnvironmentVariable('THOR_TEST_HOST_KEY_CUSTOMERSERVICE')
+
+// Operations console: the Entra app registration's client id (docs/deploy.md, step 7). Empty: console off.
+param consoleClientId = readEnvironmentVariable('THOR_TEST_CONSOLE_CLIENT_ID', '')

@@ -122,13 +122,42 @@ def main(argv: list[str] | None = None) -> int:
     final = requests.get(f"{base}/v1/orders/{internal_id}/status", params={"code": key}, timeout=5).json()
     print(f"\n→ the order now\n{json.dumps(final, indent=2)[:3000]}")
     oms_url = values["OMS_BASE_URL"].rstrip("/")
+    at_risk_demo(base, key, tenant, args.order_id + 1, oms_url, zort_url, key1)
     try:
         orders = requests.get(f"{oms_url}/_sandbox/orders", timeout=5).json()["orders"]
         mine = [o["order"] for o in orders if o["order"].get("orderRef") == internal_id]
         print(f"\n→ the order in the OMS sandbox ({oms_url}/_sandbox/orders)\n{json.dumps(mine, indent=2)[:3000]}")
     except (requests.RequestException, ValueError, KeyError):
         print(f"\n(the OMS at {oms_url} is not the sandbox: look the order up there by orderRef {internal_id})")
+    print(f"\n→ the operations console: {base}/console  (this tenant: {base}/console/tenants/{tenant})")
     return 0
+
+
+def at_risk_demo(base: str, key: str, tenant: str, order_id: int, oms_url: str, zort_url: str, key1: str) -> None:
+    """Leaves something in each of the console's at-risk sections: an order the OMS sandbox refuses
+    (403, not retried: a failed event, the order not in the OMS, its items pending past their
+    promised time) and a ZORT event matching no order (unmatched). Replay it from the console."""
+    try:  # only the OMS sandbox takes faults; a real OMS is left alone
+        requests.post(
+            f"{oms_url}/_sandbox/fail", json={"mode": "403", "times": 1, "match": f"{tenant}-{order_id}"}, timeout=5
+        ).raise_for_status()
+    except requests.RequestException:
+        print("\n(the OMS is not the sandbox: no failed event is made for the console)")
+        return
+    show(
+        f"onOrderCreated {order_id}, refused once by the OMS sandbox (a failed event for the console)",
+        requests.post(
+            f"{base}/webhooks/{tenant}/orders",
+            params={"code": key},
+            json={"event": "onOrderCreated", "payload": {"OrderId": order_id}},
+            timeout=10,
+        ),
+    )
+    tracking = [{"trackingno": "THNOMATCH", "trackingurl": "", "shippingdate": None}]
+    show(
+        "ZORT UPDATEORDERTRACKING for an order Thor does not have (unmatched)",
+        send_webhook(zort_url, "UPDATEORDERTRACKING", tracking, key1, query={"number": f"{tenant}-no-such-order"}),
+    )
 
 
 if __name__ == "__main__":

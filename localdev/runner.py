@@ -7,6 +7,10 @@ Core Tools can't be installed everywhere and does not check keys locally, so thi
 - answers a method a route does not serve with 405 and `Allow`, and refuses a body over Thor's 1 MiB
   limit with 413 from its Content-Length before reading it (a chunked body is read up to 1 MiB + 1);
 - logs each request on one line: CR, LF and other control characters a caller sent are escaped;
+- stands in for App Service authentication on the console's routes when `CONSOLE_AUTH=platform`:
+  drops the `X-MS-CLIENT-PRINCIPAL*` headers a caller sent (the platform does; see
+  functions/_console_security.py) and signs the request in as a fixed local user, identity provider
+  `thor-local-runner`, which the console's pages say; with `CONSOLE_AUTH=off` headers pass as sent;
 - runs queue triggers against the storage queue with the host's semantics (visibility timeout,
   dequeue count, `<queue>-poison` after `maxDequeueCount`), and timer triggers on their schedule.
 
@@ -94,10 +98,30 @@ def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
+PRINCIPAL_HEADERS = ("x-ms-client-principal", "x-ms-client-principal-name", "x-ms-client-principal-id")
+PRINCIPAL_HEADERS += ("x-ms-client-principal-idp",)
+LOCAL_USER = {
+    "X-MS-CLIENT-PRINCIPAL-NAME": "local.operator@thor.local",
+    "X-MS-CLIENT-PRINCIPAL-ID": "00000000-0000-0000-0000-00000000c0de",
+    "X-MS-CLIENT-PRINCIPAL-IDP": "thor-local-runner",
+}
+CONSOLE_URL = "/console"
+
+
+def platform_sign_in(headers: dict, stand_in: bool) -> dict:
+    """The request's headers as App Service authentication would pass them: callers' principal
+    headers dropped and the fixed local user signed in (only when standing in for it)."""
+    if not stand_in:
+        return headers
+    kept = {name: value for name, value in headers.items() if name.lower() not in PRINCIPAL_HEADERS}
+    return kept | LOCAL_USER
+
+
 class HttpHost:
     """WSGI app routing requests to the app's HTTP functions."""
 
-    def __init__(self, functions: list, function_key: str, route_prefix: str):
+    def __init__(self, functions: list, function_key: str, route_prefix: str, sign_in: bool = False):
+        self.sign_in = sign_in
         self.function_key = function_key.encode()
         self.functions = {}
         rules = []
@@ -164,7 +188,7 @@ class HttpHost:
         http_request = func.HttpRequest(
             method=request.method,
             url=request.url,
-            headers=dict(request.headers),
+            headers=platform_sign_in(dict(request.headers), self.sign_in),
             params={k: v for k, v in request.args.items(multi=True)},
             route_params=dict(route_params),
             body=body,
@@ -486,7 +510,8 @@ def main(argv: list[str] | None = None) -> int:
     app = getattr(__import__(module_name, fromlist=[attribute]), attribute)
     host = host_config()
     functions = app.get_functions()  # (calling it twice trips its duplicate-name check)
-    http = HttpHost(functions, key, host.get("extensions", {}).get("http", {}).get("routePrefix", "api"))
+    sign_in = os.environ.get("CONSOLE_AUTH", "").lower() == "platform"
+    http = HttpHost(functions, key, host.get("extensions", {}).get("http", {}).get("routePrefix", "api"), sign_in)
     workers = [] if args.no_queue else queue_workers(functions, host, args.lease)
     threads = [threading.Thread(target=w.run, daemon=True, name="queue-poll") for w in workers]
     timers = [] if args.no_queue or args.no_timers else timer_workers(functions, args.timer_interval)
@@ -500,6 +525,14 @@ def main(argv: list[str] | None = None) -> int:
     for name, methods, rule in sorted(http.routes()):
         url_rule = rule.replace("<", "{").replace(">", "}")
         print(f"  {name}: [{methods}] http://localhost:{server.server_port}{url_rule}?code={key}", flush=True)
+    if sign_in:
+        print(
+            f"\nConsole: http://localhost:{server.server_port}{CONSOLE_URL}  (signed in as the fixed local user "
+            f"{LOCAL_USER['X-MS-CLIENT-PRINCIPAL-NAME']}: the runner stands in for App Service authentication)\n",
+            flush=True,
+        )
+    else:
+        print("\nConsole: off (CONSOLE_AUTH is not `platform`)\n", flush=True)
     for worker in workers:
         print(f"  queue trigger on '{worker.queue.queue_name}' (poison: '{worker.poison.queue_name}')", flush=True)
     for timer in timers:

@@ -21,6 +21,7 @@ from shared.ports import MarketplacePort, OmsPort, Registration, ZortPort
 from shared.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # imported where first used: a cold start pays only for what it uses
+    from shared.adapters.activity_counts import ActivityCounts
     from shared.adapters.checkpoints import CheckpointStore
     from shared.adapters.claims import ClaimStore
     from shared.adapters.event_log import EventLog
@@ -119,6 +120,12 @@ class Context:
         from shared.adapters.claims import ClaimStore
 
         return ClaimStore(self.storage)
+
+    @cached_property
+    def activity(self) -> ActivityCounts:
+        from shared.adapters.activity_counts import ActivityCounts
+
+        return ActivityCounts(self.storage)
 
     def marketplace(self, tenant: str) -> MarketplacePort:
         """The tenant's Seller Center account; NotConfigured when it has none."""

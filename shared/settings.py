@@ -66,6 +66,12 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ZORT_API_BASE_URL", required=False, default="https://open-api.zortout.com/v4"),
     # Seconds before each processing retry; an event fails after all of them (plus one) attempts.
     SettingSpec("THOR_RETRY_DELAYS", required=False, default="10,60,300,1800,7200"),
+    # The operations console's sign-in: `platform` trusts App Service authentication's principal
+    # headers (set only with Easy Auth configured in front of the app: infra/main.bicep, or the
+    # local runner standing in for it); `off` refuses every console page. docs/deploy.md.
+    SettingSpec("CONSOLE_AUTH", required=False, default="off"),
+    # Key of the console's anti-CSRF tokens (HMAC, bound to the signed-in user); actions need it.
+    SettingSpec("CONSOLE_CSRF_KEY", required=False, default="", secret=True),
     SettingSpec("USER_ID", "MARKETPLACE"),
     SettingSpec("API_KEY", "MARKETPLACE", secret=True),
     SettingSpec("SELLER_ID", "MARKETPLACE"),
@@ -85,6 +91,7 @@ SYSTEM_SETTINGS: dict[str, tuple[SettingSpec, ...]] = {
 }
 ZORT_API_SETTINGS = ("STORENAME", "APIKEY", "APISECRET")  # what registering webhooks with the ZORT API needs
 S = TypeVar("S")
+CONSOLE_AUTH_MODES = ("platform", "off")
 _DEFAULTS = {spec.key: spec.default for spec in GLOBAL_SETTINGS if spec.default is not None}
 
 
@@ -276,6 +283,8 @@ class Settings:
     tenants: Mapping[str, TenantSettings] = field(default_factory=dict)
     retry_delays: tuple[int, ...] = DEFAULT_RETRY_DELAYS
     half_configured: tuple[str, ...] = ()  # per-tenant settings missing beside others of their system
+    console_auth: str = "off"  # CONSOLE_AUTH: "platform" or "off"
+    console_csrf_key: str = field(default="", repr=False)
 
     def tenant(self, tenant: str) -> TenantSettings:
         """The tenant's configuration per system (each None where it is not configured)."""
@@ -368,6 +377,9 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
     retry_delays = parse_retry_delays(global_value("THOR_RETRY_DELAYS"))
     if retry_delays is None:
         missing.append("THOR_RETRY_DELAYS (comma-separated whole seconds, e.g. 10,60,300)")
+    console_auth = global_value("CONSOLE_AUTH").lower()
+    if console_auth not in CONSOLE_AUTH_MODES:
+        missing.append(f"CONSOLE_AUTH ({' or '.join(CONSOLE_AUTH_MODES)})")
     if strict:
         missing += half_configured
     if missing:
@@ -380,6 +392,8 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
         tenants=tenants,
         retry_delays=retry_delays or DEFAULT_RETRY_DELAYS,
         half_configured=tuple(half_configured),
+        console_auth=console_auth,
+        console_csrf_key=global_value("CONSOLE_CSRF_KEY"),
     )
 
 

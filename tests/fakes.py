@@ -18,6 +18,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from shared.bootstrap import build_handlers
+from shared.domain.activity import hour_start
+from shared.domain.at_risk import items_not_ready, order_created_at
 from shared.domain.checkpoints import Checkpoint
 from shared.domain.errors import NotConfigured
 from shared.domain.events import QUEUE_GRACE, EventKind, EventStatus, InboundEvent
@@ -227,6 +229,38 @@ class FakeOrderRepository:
             ):
                 return order, etag
         return None
+
+    def _of(self, tenant: str) -> list[Order]:
+        return [Order.model_validate_json(doc) for (owner, _), (doc, _etag) in self.orders.items() if owner == tenant]
+
+    def not_in_oms(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
+        return [o for o in self._of(tenant) if not o.oms_synced and order_created_at(o) <= created_before][:limit]
+
+    def awaiting_shipment(self, tenant: str, promised_before: datetime, limit: int) -> list[Order]:
+        return [
+            o
+            for o in self._of(tenant)
+            if items_not_ready(o) and o.promised_shipping_time and o.promised_shipping_time <= promised_before
+        ][:limit]
+
+
+class FakeActivity:
+    """Activity counts per (tenant, hour), shards summed."""
+
+    def __init__(self) -> None:
+        self.counts: dict[tuple[str, datetime], dict[str, int]] = {}
+
+    def add(self, tenant: str, hour: datetime, counts: Mapping[str, int], shard: int = 0) -> None:
+        row = self.counts.setdefault((tenant, hour_start(hour)), {})
+        for name, value in counts.items():
+            row[name] = row.get(name, 0) + value
+
+    def hours(self, tenant: str, since: datetime, until: datetime) -> dict[datetime, dict[str, int]]:
+        return {
+            hour: dict(row)
+            for (owner, hour), row in self.counts.items()
+            if owner == tenant and hour_start(since) <= hour < hour_start(until)
+        }
 
 
 class FakeProductRepository:
@@ -508,6 +542,7 @@ class FakeContext:
     idempotency: FakeIdempotency = field(default_factory=FakeIdempotency)
     checkpoints: FakeCheckpoints = field(default_factory=FakeCheckpoints)
     claims: FakeClaims | None = None
+    activity: FakeActivity = field(default_factory=FakeActivity)
     handlers: Mapping[EventKind, Registration] = field(default_factory=build_handlers)
     marketplaces: dict[str, FakeMarketplace] = field(default_factory=dict)
     omses: dict[str, FakeOms] = field(default_factory=dict)

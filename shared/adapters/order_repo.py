@@ -1,5 +1,10 @@
 """Orders (Table `ThorOrders`): PartitionKey tenant, RowKey internal order id, the order as JSON.
 
+Besides the JSON, a few columns the console's at-risk queries filter on inside the tenant's
+partition: `omsSynced`, `createdAt`, `awaitingShipment` (an active item not yet ready to ship) and
+`promisedShippingTime`. Orders saved before those columns existed get them on their next save;
+until then `updatedAt` stands in for `createdAt` (an order is updated after it is created).
+
 Saves are conditional on the ETag read (optimistic concurrency): a concurrent writer makes the
 save raise `ConcurrentUpdate`, and the service retries on fresh data. No lost update.
 """
@@ -7,14 +12,19 @@ save raise `ConcurrentUpdate`, and the service retries on fresh data. No lost up
 from __future__ import annotations
 
 import builtins
+from datetime import datetime
+from typing import Any
 
 from azure.data.tables import TableEntity
 
 from shared.adapters.entity_codec import pack_text, unpack_text
-from shared.adapters.storage import ORDERS_TABLE
+from shared.adapters.storage import ORDERS_TABLE, storage_errors
 from shared.adapters.table_repository import Entity, TableRepository, etag_of
+from shared.domain.at_risk import items_not_ready, order_created_at
 from shared.domain.order import Order
 from shared.ports import ConcurrentUpdate
+
+MAX_PAGES = 2  # requests per at-risk query (shared/services/console.py names the page's total)
 
 
 def _to_entity(order: Order) -> Entity:
@@ -28,7 +38,11 @@ def _to_entity(order: Order) -> Entity:
         "omsSynced": order.oms_synced,
         "updatedAt": order.updated_at,
         "version": order.version,
+        "createdAt": order_created_at(order),
+        "awaitingShipment": bool(items_not_ready(order)),
     }
+    if order.promised_shipping_time:
+        entity["promisedShippingTime"] = order.promised_shipping_time
     entity.update(pack_text("doc", order.model_dump_json()))
     return entity
 
@@ -74,3 +88,24 @@ class OrderRepository(TableRepository):
 
     def list(self, tenant: str, limit: int = 1000) -> builtins.list[Order]:
         return [_from_entity(entity)[0] for entity in self.query("PartitionKey eq @t", {"t": tenant}, limit=limit)]
+
+    def _bounded(self, query: str, parameters: dict[str, Any], limit: int) -> builtins.list[Order]:
+        """At most `limit` orders of one filtered query inside a partition, in at most MAX_PAGES
+        requests: one page of `limit` (≤ 1,000) normally; a service that stops a long partition scan
+        early answers a partial page with a continuation, followed once."""
+        orders: builtins.list[Order] = []
+        with storage_errors():
+            pages = self.table.query_entities(query, parameters=parameters, results_per_page=limit).by_page()
+            for number, page in enumerate(pages, start=1):
+                orders += [_from_entity(entity)[0] for entity in page]
+                if len(orders) >= limit or number >= MAX_PAGES:
+                    break
+        return orders[:limit]
+
+    def not_in_oms(self, tenant: str, created_before: datetime, limit: int) -> builtins.list[Order]:
+        query = "PartitionKey eq @t and omsSynced eq false and ( createdAt le @c or updatedAt le @c )"
+        return self._bounded(query, {"t": tenant, "c": created_before}, limit)
+
+    def awaiting_shipment(self, tenant: str, promised_before: datetime, limit: int) -> builtins.list[Order]:
+        query = "PartitionKey eq @t and awaitingShipment eq true and promisedShippingTime le @p"
+        return self._bounded(query, {"t": tenant, "p": promised_before}, limit)

@@ -97,7 +97,12 @@ def replay_many(context: ServiceContext, query: EventQuery, dry_run: bool = Fals
 
 
 def record_resync(
-    context: ServiceContext, tenant: str, marketplace_order_id: str, internal_order_id: str, now: datetime
+    context: ServiceContext,
+    tenant: str,
+    marketplace_order_id: str,
+    internal_order_id: str,
+    now: datetime,
+    reason: str = "resync (ops command line)",
 ) -> Acceptance:
     """Records (and queues) a `reconcile-order` event for the order: processed like onOrderCreated."""
     return accept_event(
@@ -106,7 +111,7 @@ def record_resync(
         tenant=tenant,
         kind=EventKind.RECONCILE_ORDER,
         identity=[marketplace_order_id, "resync", now.isoformat()],
-        body={"payload": {"OrderId": marketplace_order_id}, "reason": "resync (ops command line)"},
+        body={"payload": {"OrderId": marketplace_order_id}, "reason": reason},
         internal_order_id=internal_order_id,
     )
 

@@ -11,6 +11,7 @@ from shared.domain.events import InboundEvent
 from shared.domain.ids import canonical_marketplace_id, internal_order_id
 from shared.domain.order import Customer, Order, OrderItem, Tracking
 from shared.ports import OmsPort, ServiceContext
+from shared.services.activity import tally
 from shared.services.claims import order_claim
 from shared.services.order_changes import change_order
 
@@ -68,8 +69,11 @@ def refresh_order(context: ServiceContext, tenant: str, marketplace_order_id: st
     def create() -> Order:
         return Order(tenant=tenant, marketplace_order_id=marketplace_order_id, internal_order_id=internal_id)
 
+    created: list[bool] = []
+
     def merge(order: Order) -> None:
         first_time = not order.fetched
+        created[:] = [first_time]
         if first_time:
             _fill_header(order, remote, rows)
             order.fetched = True
@@ -82,6 +86,8 @@ def refresh_order(context: ServiceContext, tenant: str, marketplace_order_id: st
         order.merge_items(items_from_marketplace(rows), event_id, "marketplace")
 
     order, _ = change_order(context.orders, tenant, internal_id, merge, create, sleep=context.sleep)
+    if created == [True]:
+        tally("orders_created")
     return order
 
 
@@ -107,13 +113,18 @@ def _send_until_synced(context: ServiceContext, oms: OmsPort, order: Order, even
         action, _ = oms.upsert_order(order)
         actions.append(f"oms {action}")
 
-        def mark(current: Order, sent_version: int = order.version) -> bool:
+        first_sync: list[bool] = []
+
+        def mark(current: Order, sent_version: int = order.version, first_sync: list[bool] = first_sync) -> bool:
             if current.version != sent_version:
                 return False
+            first_sync[:] = [not current.oms_synced]
             current.mark_oms_synced(event_id)
             return True
 
         order, marked = change_order(context.orders, order.tenant, order.internal_order_id, mark, sleep=context.sleep)
         if marked:
+            if first_sync == [True]:
+                tally("oms_synced")
             return "; ".join(actions)
     raise RuntimeError(f"order {order.internal_order_id} kept changing while being sent to the OMS")

@@ -29,6 +29,7 @@ from shared.domain.errors import ExternalSystemError, NotConfigured
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.observability import log_context
 from shared.ports import ServiceContext
+from shared.services.activity import counting, tally
 from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, new_owner, order_claim
 from shared.settings import DEFAULT_RETRY_DELAYS
 
@@ -95,7 +96,24 @@ def _missing(context: ServiceContext, tenant: str, event_id: str, missing: int, 
     return None
 
 
+# Outcomes counted per hour for the console (shared.domain.activity); a retry is not one.
+COUNTED_OUTCOMES = frozenset({EventStatus.COMPLETED, EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED})
+
+
 def _process(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
+    """One attempt, counted: an event's first attempt is `accepted`, its outcome by its status."""
+    first = event.attempts == 0 and event.reason != "replayed"
+    with counting(context, event.tenant, event.event_id):
+        status = _attempt(context, event, retry_delays)
+        if status is not EventStatus.RECEIVED:  # RECEIVED: the order's claim was busy, not an attempt
+            if first:
+                tally("accepted")
+            if status in COUNTED_OUTCOMES:
+                tally(status.value)
+    return status
+
+
+def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
     tenant, event_id = event.tenant, event.event_id
     registration = context.handlers.get(event.kind)
     attempts = event.attempts + 1

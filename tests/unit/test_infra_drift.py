@@ -295,8 +295,29 @@ def test_identity_holds_the_three_storage_data_roles(template):
 def test_queue_and_tables_are_declared(template):
     assert string_list(variable_body(template.text, "queueNames")) == ["thor-events", "thor-events-poison"]
     assert sorted(string_list(variable_body(template.text, "tableNames"))) == sorted(
-        ["ThorEvents", "ThorOrders", "ThorProducts", "ThorIdempotency", "ThorCheckpoints", "ThorClaims"]
+        ["ThorEvents", "ThorOrders", "ThorProducts", "ThorIdempotency", "ThorCheckpoints", "ThorClaims", "ThorActivity"]
     )
+
+
+def test_tables_declared_are_the_tables_the_code_uses(template):
+    from shared.adapters.storage import ALL_TABLES
+
+    assert sorted(string_list(variable_body(template.text, "tableNames"))) == sorted(ALL_TABLES)
+
+
+def test_console_sign_in_lets_every_other_route_through_and_is_on_only_with_easy_auth(template):
+    """App Service authentication must never answer a webhook or API call with a sign-in redirect:
+    unauthenticated requests pass (AllowAnonymous) and the console itself redirects to the sign-in.
+    CONSOLE_AUTH (trusting the principal headers) is `platform` exactly when that resource is deployed."""
+    text = template.text
+    auth = re.search(r"resource\s+consoleAuth\s+'Microsoft\.Web/sites/config@[\w-]+'\s*=\s*if\s*\((.*)\)\s*\{", text)
+    assert auth and auth.group(1).replace(" ", "") == "!empty(consoleClientId)"
+    assert re.search(r"name:\s*'authsettingsV2'", text)
+    assert re.search(r"requireAuthentication:\s*false", text)
+    assert re.search(r"unauthenticatedClientAction:\s*'AllowAnonymous'", text)
+    assert "excludedPaths" not in text
+    assert re.search(r"CONSOLE_AUTH:\s*empty\(consoleClientId\)\s*\?\s*'off'\s*:\s*'platform'", text)
+    assert re.search(r"azureActiveDirectory:\s*\{\s*enabled:\s*true", text)
 
 
 # ------------------------------------------------------------------------------------------------

@@ -1,0 +1,78 @@
+"""Activity counts (Table `ThorActivity`): PartitionKey tenant, RowKey `<yyyymmddHH>-<shard>`, one
+integer column per counter of shared.domain.activity.
+
+An addition is a read and a write conditional on the ETag read (or an insert when the row is new),
+tried again on a conflict a few times: two workers adding at once both count. Reading a tenant's
+hours is one query on a RowKey range of one partition: 7 days x 24 hours x 4 shards = 672 rows,
+one page (a page holds up to 1,000 entities), whatever the tenant's number of orders or events.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from datetime import datetime
+
+from azure.core import MatchConditions
+from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, ResourceNotFoundError
+from azure.data.tables import TableClient, UpdateMode
+
+from shared.adapters.storage import ACTIVITY_TABLE, Storage, storage_errors
+from shared.domain.activity import COUNTERS, hour_from_key, hour_key
+
+TRIES = 5
+
+
+class ActivityCounts:
+    def __init__(self, storage: Storage) -> None:
+        self.storage = storage
+
+    @property
+    def table(self) -> TableClient:
+        return self.storage.table(ACTIVITY_TABLE)
+
+    def add(self, tenant: str, hour: datetime, counts: Mapping[str, int], shard: int = 0) -> None:
+        """Adds `counts` to the tenant's hour (its shard's row). Raises StorageUnavailable, or
+        RuntimeError after TRIES conflicts in a row: the caller logs it and goes on (a dashboard count)."""
+        counts = {name: int(value) for name, value in counts.items() if name in COUNTERS and value}
+        if not counts:
+            return
+        row_key = f"{hour_key(hour)}-{shard}"
+        with storage_errors():
+            for _ in range(TRIES):
+                try:
+                    entity = self.table.get_entity(tenant, row_key)
+                except ResourceNotFoundError:
+                    try:
+                        self.table.create_entity({"PartitionKey": tenant, "RowKey": row_key, **counts})
+                        return
+                    except ResourceExistsError:
+                        continue
+                patch: dict[str, str | int] = {"PartitionKey": tenant, "RowKey": row_key}
+                patch.update({name: int(entity.get(name) or 0) + value for name, value in counts.items()})
+                try:
+                    self.table.update_entity(
+                        patch,
+                        mode=UpdateMode.MERGE,
+                        etag=entity.metadata["etag"],
+                        match_condition=MatchConditions.IfNotModified,
+                    )
+                    return
+                except (ResourceModifiedError, ResourceNotFoundError):
+                    continue
+        raise RuntimeError(f"activity counts of {tenant} {row_key}: {TRIES} conflicting writers in a row")
+
+    def hours(self, tenant: str, since: datetime, until: datetime) -> dict[datetime, dict[str, int]]:
+        """{hour: {counter: n}} over [since, until), shards summed: one query."""
+        found: dict[datetime, dict[str, int]] = {}
+        query = "PartitionKey eq @t and RowKey ge @a and RowKey lt @b"
+        with storage_errors():
+            rows = self.table.query_entities(
+                query,
+                parameters={"t": tenant, "a": hour_key(since), "b": hour_key(until)},
+                results_per_page=1000,
+            )
+            for row in rows:
+                counts = found.setdefault(hour_from_key(row["RowKey"]), {})
+                for name in COUNTERS:
+                    counts[name] = counts.get(name, 0) + int(row.get(name) or 0)
+        return found
