@@ -119,6 +119,7 @@ var tableNames = [
   'ThorIdempotency'
   'ThorCheckpoints'
   'ThorClaims'
+  'ThorStock'
 ]
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).

@@ -16,6 +16,7 @@ from shared.adapters.event_queue import decode_message as decode_message
 from shared.adapters.storage import EVENTS_QUEUE as EVENTS_QUEUE
 from shared.adapters.storage import storage_deadline as storage_deadline
 from shared.domain.events import EventKind
+from shared.domain.stock import StockSyncSettings
 from shared.ports import MarketplacePort, OmsPort, Registration, ZortPort
 from shared.settings import Settings, get_settings
 
@@ -100,6 +101,12 @@ class Context:
         return CheckpointStore(self.storage)
 
     @cached_property
+    def stock(self):
+        from shared.adapters.stock_repo import StockRepository
+
+        return StockRepository(self.storage)
+
+    @cached_property
     def claims(self):
         from shared.adapters.claims import ClaimStore
 
@@ -120,6 +127,12 @@ class Context:
     def ready_to_ship(self, tenant: str) -> bool:
         """Whether the tenant sets items ready to ship in the marketplace once ZORT has tracking."""
         return self.settings.ready_to_ship(tenant)
+
+    def stock_settings(self, tenant: str) -> StockSyncSettings:
+        return self.settings.stock(tenant)
+
+    def stock_tenants(self, tenant: str) -> list[str]:
+        return self.settings.stock_tenants(tenant)
 
     def client(self, system: str, tenant: str):
         """The tenant's client for `system` (marketplace, oms, zort) by name (the ops CLI); services
