@@ -14,6 +14,7 @@ from functions import (
     products,
     reconcile,
     refund,
+    stock_flush,
     zort,
 )
 from shared import observability
@@ -30,6 +31,7 @@ for blueprint in (
     zort.bp,
     processor.bp,
     reconcile.bp,
+    stock_flush.bp,
     health.bp,
 ):
     app.register_functions(blueprint)
