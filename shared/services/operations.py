@@ -191,3 +191,35 @@ def check_zort_webhooks(
             state = "ok" if url == expected[name] else ("MISSING" if not url else "DIFFERS")
         urls.append((name, method, url, state))
     return WebhookCheck(bool(key1), key1 == thor_key1, urls)
+
+
+# --- stock sync ---------------------------------------------------------------------------------------
+
+
+def stock_overview(context, tenant: str | None = None) -> list:
+    """Each tenant's stock sync state (`stock_sync.StockSyncState`), or the one tenant's."""
+    from shared.services.stock_sync import stock_sync_state
+    from shared.tenants import TENANTS
+
+    return stock_sync_state(context, [tenant] if tenant else TENANTS)
+
+
+def stock_flush_now(context, tenant: str | None = None) -> list:
+    """Flushes one tenant (or every tenant with stock sync on) now, skipping the back-offs."""
+    from shared.services.stock_sync import flush_all, flush_tenant
+
+    return [flush_tenant(context, tenant, force=True)] if tenant else flush_all(context, force=True)
+
+
+def stock_resync(context, tenant: str) -> int:
+    """Marks every SKU the tenant's marketplace listed dirty; returns how many."""
+    from shared.services.stock_sync import resync_tenant
+
+    return resync_tenant(context, tenant)
+
+
+def stock_kill_switch(context, tenant: str, on: bool, reason: str = "") -> None:
+    """Turns the tenant's stock writes off (on=True) or back on, without a redeploy."""
+    from shared.services.stock_sync import set_paused
+
+    set_paused(context, tenant, on, reason)
