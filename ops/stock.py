@@ -11,11 +11,17 @@ from shared.services.operations import stock_flush_now, stock_kill_switch, stock
 
 
 def add_parser(commands) -> None:
-    p = commands.add_parser("stock", help="stock sync per tenant: dirty SKUs, last flush, failures; flush, resync, pause")
+    p = commands.add_parser(
+        "stock", help="stock sync per tenant: dirty SKUs, last flush, failures; flush, resync, pause"
+    )
     p.add_argument("--tenant", type=tenant_arg)
-    p.add_argument("--flush", action="store_true", help="flush now (every tenant with sync on, or --tenant), no back-off")
+    p.add_argument(
+        "--flush", action="store_true", help="flush now (every tenant with sync on, or --tenant), no back-off"
+    )
     p.add_argument("--resync", action="store_true", help="mark every SKU the tenant sells dirty (needs --tenant)")
-    p.add_argument("--pause", metavar="REASON", help="kill switch on: the tenant's flushes write nothing (needs --tenant)")
+    p.add_argument(
+        "--pause", metavar="REASON", help="kill switch on: the tenant's flushes write nothing (needs --tenant)"
+    )
     p.add_argument("--resume", action="store_true", help="kill switch off (needs --tenant)")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run)
@@ -56,7 +62,18 @@ def run(args, env) -> int:
         ]
         for s in states
     ]
-    headers = ("TENANT", "SYNC", "BUFFER", "WAREHOUSE", "DIRTY", "IN FLIGHT", "FAILING", "LAST FLUSH", "RESULT", "DETAIL")
+    headers = (
+        "TENANT",
+        "SYNC",
+        "BUFFER",
+        "WAREHOUSE",
+        "DIRTY",
+        "IN FLIGHT",
+        "FAILING",
+        "LAST FLUSH",
+        "RESULT",
+        "DETAIL",
+    )
     print(table(headers, rows))
     failing = [(s.tenant, f) for s in states for f in s.failures]
     if failing:
@@ -65,7 +82,15 @@ def run(args, env) -> int:
             table(
                 ("TENANT", "SKU", "RESULT", "FAILURES", "SENT", "NEXT TRY", "REASON"),
                 [
-                    [t, f.sku, f.result, f.failures, "-" if f.sent_quantity is None else f.sent_quantity, when(f.next_attempt_at), clip(f.reason, 70)]
+                    [
+                        t,
+                        f.sku,
+                        f.result,
+                        f.failures,
+                        "-" if f.sent_quantity is None else f.sent_quantity,
+                        when(f.next_attempt_at),
+                        clip(f.reason, 70),
+                    ]
                     for t, f in failing
                 ],
             )

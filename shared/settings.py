@@ -177,7 +177,7 @@ SystemSettings = MarketplaceTenantSettings | OmsTenantSettings | ZortTenantSetti
 def _stock_settings(tenant: str, values: Mapping[str, str]) -> tuple[StockSyncSettings, list[str]]:
     """The tenant's stock sync settings, and what is wrong with them (each naming its setting). A tenant
     with a wrong stock setting keeps stock sync off (its other work goes on); strict loading refuses it."""
-    name = lambda key: tenant_setting_name("MARKETPLACE", key, tenant)  # noqa: E731
+    name = lambda key: tenant_setting_name("MARKETPLACE", key, tenant)
     errors: list[str] = []
     buffer_text = (values.get("STOCK_BUFFER") or "0").strip()
     buffer = int(buffer_text) if buffer_text.isdigit() else -1

@@ -516,7 +516,6 @@ class FakeMarketplace(_Failing):
         for item_id in order_item_ids:
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "ready_to_ship")
 
-
     def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> dict[str, str]:
         self._call("update_stock", (list(rows), warehouse))
         if len(rows) > 500 or any(q < 0 for _, q in rows):

@@ -747,7 +747,9 @@ def _stock_rows(body: str) -> list[tuple[str, str, int | None]]:
         raise ApiError("E001", "The request body must hold <Request><Warehouse><Stock> rows")
     if len(stocks) > 500:
         raise ApiError("E001", "The maximum number of SKUs per request is 500")
-    kinds = {kind for kind in ("SellerWarehouseId", "GSCFacilityId") for stock in stocks if stock.find(kind) is not None}
+    kinds = {
+        kind for kind in ("SellerWarehouseId", "GSCFacilityId") for stock in stocks if stock.find(kind) is not None
+    }
     if len(kinds) > 1:
         raise ApiError("E001", "Send GSCFacilityId or SellerWarehouseId, not both")
     rows = []

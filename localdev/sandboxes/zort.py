@@ -122,10 +122,7 @@ class Zort:
         with self.lock:
             products = self.products.get(store, {})
             skus = [sku for sku in dict.fromkeys(wanted) if sku in products] if wanted else sorted(products)
-            rows = [
-                {"id": 1000 + n, "sku": sku, "name": sku, **products[sku]}
-                for n, sku in enumerate(skus)
-            ]
+            rows = [{"id": 1000 + n, "sku": sku, "name": sku, **products[sku]} for n, sku in enumerate(skus)]
         page_rows = rows[(max(page, 1) - 1) * limit : max(page, 1) * limit]
         return json_response({"res": "200", "list": page_rows, "count": len(rows)})
 

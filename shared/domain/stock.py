@@ -207,7 +207,8 @@ def refusal_backoff(failures: int) -> timedelta:
     failure, then 5, 10, 20, 40 minutes, at most an hour."""
     if failures <= 1:
         return timedelta(0)
-    return min(FIRST_REFUSAL_BACKOFF * 2 ** min(failures - 2, 10), MAX_REFUSAL_BACKOFF)
+    backoff: timedelta = FIRST_REFUSAL_BACKOFF * (2 ** min(failures - 2, 10))
+    return min(backoff, MAX_REFUSAL_BACKOFF)
 
 
 def throttle_until(now: datetime, retry_after: float | None) -> datetime:

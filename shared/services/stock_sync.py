@@ -171,9 +171,9 @@ def _flush(
     try:
         available = zort_api.available_stock([r.sku for r in records])
     except ExternalSystemError as error:
-        outcomes = [SkuOutcome(r, SkuResult.DEFERRED, now, reason=f"reading ZORT failed: {error}") for r in records]
-        context.stock.record(outcomes)
-        return FlushReport(tenant, "failed", f"reading stock from ZORT failed: {error}", summarise(outcomes))
+        deferred = [SkuOutcome(r, SkuResult.DEFERRED, now, reason=f"reading ZORT failed: {error}") for r in records]
+        context.stock.record(deferred)
+        return FlushReport(tenant, "failed", f"reading stock from ZORT failed: {error}", summarise(deferred))
     outcomes: list[SkuOutcome] = []
     to_send: list[tuple[StockRecord, Decimal, int]] = []
     for record in records:
@@ -197,16 +197,16 @@ def _flush(
                     wait_until = throttle_until(now, error.retry_after)
                 outcomes += [SkuOutcome(r, SkuResult.DEFERRED, now, q, a, stopped) for r, a, q in batch]
             else:  # the whole call refused: each SKU keeps the reason and is retried with back-off
-                reason = f"{error.code}: {error.message}"
-                outcomes += [SkuOutcome(r, SkuResult.REFUSED, now, q, a, reason) for r, a, q in batch]
+                whole = f"{error.code}: {error.message}"
+                outcomes += [SkuOutcome(r, SkuResult.REFUSED, now, q, a, whole) for r, a, q in batch]
             continue
         for record, units, quantity in batch:
             reason = refused.get(record.sku)
-            result = SkuResult.REFUSED if reason else SkuResult.ACCEPTED
-            outcomes.append(SkuOutcome(record, result, now, quantity, units, reason))
+            answer = SkuResult.REFUSED if reason else SkuResult.ACCEPTED
+            outcomes.append(SkuOutcome(record, answer, now, quantity, units, reason))
     context.stock.record(outcomes)
     counts = summarise(outcomes)
-    detail = ", ".join(f"{n} {result}" for result, n in sorted(counts.items()))
+    detail = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
     if wait_until is not None:
         return FlushReport(tenant, "throttled", f"{detail}; {stopped}", counts, writes, wait_until)
     if stopped:
@@ -266,7 +266,14 @@ def stock_sync_state(context: ServiceContext, tenants: Iterable[str] = TENANTS) 
         dirty = context.stock.dirty(tenant)
         warehouse = f"{settings.warehouse.kind}={settings.warehouse.id}" if settings.warehouse else "main"
         failing = tuple(
-            SkuFailure(r.sku, r.result.value if r.result else "", r.reason or "", r.failures, r.next_attempt_at, r.sent_quantity)
+            SkuFailure(
+                r.sku,
+                r.result.value if r.result else "",
+                r.reason or "",
+                r.failures,
+                r.next_attempt_at,
+                r.sent_quantity,
+            )
             for r in context.stock.failures(tenant)
         )
         states.append(

@@ -256,7 +256,9 @@ def test_stock_shows_the_state_flushes_resyncs_and_the_kill_switch_holds_writes(
     monkeypatch.setenv("MARKETPLACE_STOCK_SYNC_SOCO", "true")
     sku = f"CLI-{uuid.uuid4().hex[:8]}"
     context.products.upsert_many([Product(tenant="soco", sku=sku, marketplace_listed=True)])
-    requests.post(stack.servers["zort"].url + "/_sandbox/stock", json={"store": "thor-soco", "stock": {sku: "6"}}, timeout=5)
+    requests.post(
+        stack.servers["zort"].url + "/_sandbox/stock", json={"store": "thor-soco", "stock": {sku: "6"}}, timeout=5
+    )
     code, out = run(capsys, "stock", "--tenant", "soco", "--pause", "audit of ZORT counts")
     assert code == 0 and "paused" in out and "on PAUSED" in out
     code, out = run(capsys, "stock", "--tenant", "soco", "--resync", "--flush")

@@ -79,7 +79,9 @@ def test_update_stock_sends_the_warehouse_in_each_row_and_refuses_more_than_500_
 
 def test_a_throttled_update_stock_is_a_retryable_429_with_retry_after_and_is_sent_once(context, stack):
     requests.post(
-        stack.servers["marketplace"].url + "/_sandbox/stock/limits", json={"free_calls": 1, "min_interval": 60}, timeout=5
+        stack.servers["marketplace"].url + "/_sandbox/stock/limits",
+        json={"free_calls": 1, "min_interval": 60},
+        timeout=5,
     )
     a, b = skus(2)
     context.marketplace(T).update_stock([(a, 1)])
@@ -129,7 +131,9 @@ def test_the_repository_keeps_refusals_and_the_tenant_state(context):
     [record] = repo.take([r for r in repo.dirty(T) if r.sku == a], now)
     repo.record([SkuOutcome(record, SkuResult.REFUSED, now, 1, Decimal(1), "E001: nope")])
     assert any(r.sku == a and r.reason == "E001: nope" and r.failures == 1 for r in repo.failures(T))
-    repo.save_tenant_state(StockTenantState("somx", paused=True, paused_reason="audit", paused_at=now, last_counts={"x": 1}))
+    repo.save_tenant_state(
+        StockTenantState("somx", paused=True, paused_reason="audit", paused_at=now, last_counts={"x": 1})
+    )
     state = repo.tenant_state("somx")
     assert state.paused and state.paused_reason == "audit" and state.paused_at == now and state.last_counts == {"x": 1}
     assert repo.tenant_state("sope") == StockTenantState("sope")
@@ -143,7 +147,9 @@ def test_a_zort_stock_webhook_reaches_the_marketplace_sandbox_within_one_flush(s
     syncing.products.upsert_many([Product(tenant=T, sku=sku, marketplace_listed=True)])
     payload = {"id": 1234, "sku": sku, "name": "x", "stock": "20.00", "availablestock": "10.00"}
     body = {"method": "UPDATEPRODUCTQUANTITY", "query": {}, "payload": payload}
-    event_id = accept_event(syncing.events, syncing.queue, tenant=T, kind=EventKind.ZORT, identity=body, body=body).event_id
+    event_id = accept_event(
+        syncing.events, syncing.queue, tenant=T, kind=EventKind.ZORT, identity=body, body=body
+    ).event_id
     assert process_event(syncing, T, event_id) is EventStatus.COMPLETED
     set_zort_stock(stack, {sku: "8.00"})  # ZORT's current value, newer than the webhook's
     report = flush_tenant(syncing, T)  # (other tests' dirty SKUs, unknown to ZORT, may share the flush)

@@ -47,7 +47,9 @@ def test_a_negative_buffer_is_refused():
         quantity_to_send(Decimal(1), -1)
 
 
-@pytest.mark.parametrize(("text", "expected"), [("10.00", Decimal("10.00")), ("1,234.00", Decimal("1234.00")), (7, Decimal(7))])
+@pytest.mark.parametrize(
+    ("text", "expected"), [("10.00", Decimal("10.00")), ("1,234.00", Decimal("1234.00")), (7, Decimal(7))]
+)
 def test_zort_available_stock_is_read_from_its_string(text, expected):
     assert parse_available(text) == expected
 
@@ -64,7 +66,10 @@ def test_batches_hold_at_most_500():
 
 
 def test_a_flush_takes_at_most_2000_oldest_first():
-    records = [StockRecord("faco", f"S{i:05d}", dirty=True, mark="m", marked_at=NOW - timedelta(seconds=i)) for i in range(2500)]
+    records = [
+        StockRecord("faco", f"S{i:05d}", dirty=True, mark="m", marked_at=NOW - timedelta(seconds=i))
+        for i in range(2500)
+    ]
     picked = pick_for_flush(records, NOW)
     assert len(picked) == MAX_SKUS_PER_FLUSH == 2000
     assert picked[0].sku == "S02499" and picked[-1].sku == "S00500"

@@ -87,8 +87,8 @@ from pydantic import ValidationError
 from shared.adapters.http import HttpCaller, HttpConfig, Reply, Request, is_retryable_status
 from shared.adapters.seller_center.signing import canonical_query, format_timestamp, sign
 from shared.domain.errors import ExternalSystemError
-from shared.domain.times import in_local_time, zone
 from shared.domain.stock import MAX_SKUS_PER_WRITE, StockWarehouse
+from shared.domain.times import in_local_time, zone
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
 
 RETRYABLE_CODES = frozenset({"E429", "E006", "1000"})
