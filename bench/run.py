@@ -9,7 +9,9 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
 4. cold start: importing function_app vs its dependencies, and no network at import (bench.coldstart);
 5. a soak: memory and acknowledged-vs-completed events under a steady mix (bench.soak);
 6. one worker at a time: a 200-copy duplicate storm's external calls, and concurrent status
-   changes of one order never sending the OMS an older version (bench.storm).
+   changes of one order never sending the OMS an older version (bench.storm);
+7. stock sync: 10,000 ZORT stock webhooks over 2,000 SKUs for one tenant through the runner and its
+   flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock).
 
 Prints a table, each figure beside its goal, and writes the same figures to bench/results.json.
 Runner logs go to a temporary folder (printed). The stack is always stopped, whatever fails.
@@ -29,7 +31,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, coldstart, e2e, report, soak, storage_work, storm
+from bench import ack, coldstart, e2e, report, soak, stock, storage_work, storm
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -44,6 +46,7 @@ class Config:
     e2e: e2e.E2EConfig = field(default_factory=e2e.E2EConfig)
     soak: soak.SoakConfig = field(default_factory=soak.SoakConfig)
     storm: storm.StormConfig = field(default_factory=storm.StormConfig)
+    stock: stock.StockConfig = field(default_factory=stock.StockConfig)
     import_runs: int = 5
 
     @classmethod
@@ -54,6 +57,7 @@ class Config:
             e2e=e2e.E2EConfig(orders=40),
             import_runs=3,
             soak=soak.SoakConfig(seconds=20, warmup_seconds=5, samples=4, drain_timeout=45),
+            stock=stock.QUICK,
         )
 
 
@@ -65,7 +69,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm"],
+        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "stock"],
         help="run only these phases",
     )
     return parser.parse_args(argv)
@@ -154,6 +158,7 @@ class Bench:
             )
             self.phase("storage", lambda: storage_work.measure(self.stack, self.webhooks, progress))
             self.phase("ack", self.ack_phase)
+            self.phase("stock", lambda: stock.measure(self.stack, self.config.stock, progress, self.log("thor-stock")))
             if self.phases & {"e2e", "soak", "storm"}:
                 self.stack.start_runner(stdout=self.log("thor"))
                 self.phase("e2e", lambda: e2e.measure(self.stack, self.ids, self.config.e2e, progress))
@@ -174,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         config.soak.seconds = args.soak_seconds
     if args.soak_rate is not None:
         config.soak.rate = args.soak_rate
-    phases = set(args.only or ["coldstart", "storage", "ack", "e2e", "storm", "soak"])
+    phases = set(args.only or ["coldstart", "storage", "ack", "e2e", "storm", "stock", "soak"])
     results = Bench(config, phases).run()
     print(report.render(results))
     report.write(results, RESULTS)
