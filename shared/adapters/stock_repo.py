@@ -106,28 +106,19 @@ class StockRepository:
     # flushes --------------------------------------------------------------------------------
 
     def dirty(self, tenant: str, limit: int = 10_000) -> list[StockRecord]:
-        with storage_errors():
-            found = self.table.query_entities(
-                "PartitionKey eq @t and dirty eq true", parameters={"t": tenant}, results_per_page=1000
-            )
-            records = []
-            for entity in found:
-                records.append(_record(entity))
-                if len(records) >= limit:
-                    break
-            return records
+        return self._records("PartitionKey eq @t and dirty eq true", tenant, limit)
 
     def failures(self, tenant: str, limit: int = 100) -> list[StockRecord]:
+        return self._records("PartitionKey eq @t and dirty eq true and failures gt 0", tenant, limit)
+
+    def _records(self, query: str, tenant: str, limit: int) -> list[StockRecord]:
+        records: list[StockRecord] = []
         with storage_errors():
-            found = self.table.query_entities(
-                "PartitionKey eq @t and dirty eq true and failures gt 0", parameters={"t": tenant}
-            )
-            records = []
-            for entity in found:
+            for entity in self.table.query_entities(query, parameters={"t": tenant}, results_per_page=1000):
                 records.append(_record(entity))
                 if len(records) >= limit:
                     break
-            return records
+        return records
 
     def take(self, records: Sequence[StockRecord], now: datetime) -> list[StockRecord]:
         taken: list[StockRecord] = []

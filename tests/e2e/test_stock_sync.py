@@ -8,21 +8,11 @@ import pytest
 import requests
 
 from localdev.sandboxes.zort import send_webhook
-from localdev.stack import Stack
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
 
 T = "faar"  # stock sync on, buffer 1, in local.settings.example.json
-
-
-@pytest.fixture()
-def timer_runner(stack):
-    """A second runner on the session's Azurite and sandboxes, its timers firing every second."""
-    runner = Stack(values=dict(stack.values), thor_port=0)
-    runner.start_runner(["--timer-interval", "1"])
-    yield runner
-    runner.stop_runner()
 
 
 def test_a_zort_stock_webhook_reaches_the_storefront_by_the_flush_timer(stack, timer_runner, key):
