@@ -15,6 +15,7 @@ from functions import (
     products,
     reconcile,
     refund,
+    stock_flush,
     zort,
 )
 from shared import observability
@@ -31,6 +32,7 @@ for blueprint in (
     zort.bp,
     processor.bp,
     reconcile.bp,
+    stock_flush.bp,
     health.bp,
     console.bp,
 ):

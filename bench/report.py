@@ -171,6 +171,40 @@ def console_goals(result: dict) -> list[Goal]:
     return goals
 
 
+def stock_goals(result: dict) -> list[Goal]:
+    counted = result["table_requests_per_webhook"]
+    ack = counted["ack"]
+    return [
+        Goal(
+            f"stock: {result['webhooks']} ZORT stock webhooks over {result['skus']} SKUs, SKUs right in the marketplace",
+            f"{result['skus_correct']} of {result['skus']} (after {result['settled_seconds']} s)",
+            "all",
+            result["skus_correct"] == result["skus"],
+            f"{result['answers_200']} answers 200",
+        ),
+        Goal(
+            f"stock: acknowledgement at c={result['concurrency']}",
+            f"p50 {result['ack_p50_ms']} ms, p99 {result['ack_p99_ms']} ms, {result['ack_rps']} req/s",
+            "the ack goals (p99 ≤ 1.5× the floor's, ack phase)",
+            None,
+            "compare with the ack phase's floor at the same concurrency",
+        ),
+        Goal(
+            "stock: UpdateStock calls per flush per tenant",
+            f"at most {result['max_writes_per_flush']} ({result['update_stock_calls']} calls in "
+            f"{result['flushes_writing']} flushes, ≤ {result['max_rows_per_call']} SKUs each)",
+            "≤ 4 (500 SKUs each)",
+            result["max_writes_per_flush"] <= 4 and result["max_rows_per_call"] <= 500,
+        ),
+        Goal(
+            "stock: Table requests per stock webhook (acknowledgement)",
+            f"{ack['table']} table + {ack['queue']} queue; processing {counted['processing']['table']} table",
+            "2 (record + queue)",
+            ack["table"] + ack["queue"] == 2,
+        ),
+    ]
+
+
 GOAL_BUILDERS = {
     "ack": ack_goals,
     "e2e": e2e_goals,
@@ -179,6 +213,7 @@ GOAL_BUILDERS = {
     "soak": soak_goals,
     "storm": storm_goals,
     "console": console_goals,
+    "stock": stock_goals,
 }
 
 
@@ -323,12 +358,28 @@ def storm_section(result: dict) -> list[str]:
     ]
 
 
+def stock_section(result: dict) -> list[str]:
+    counted = result["table_requests_per_webhook"]
+    return [
+        "7. Stock sync (runner with its flush timer; UpdateStock calls from the marketplace sandbox's log)",
+        f"   {result['webhooks']} UPDATEPRODUCTQUANTITY webhooks over {result['skus']} SKUs at c={result['concurrency']}: "
+        f"{result['answers_200']} answered 200, p50 {result['ack_p50_ms']} ms, p99 {result['ack_p99_ms']} ms, "
+        f"{result['ack_rps']} req/s",
+        f"   marketplace: {result['skus_correct']} of {result['skus']} SKUs at ZORT's stock less the buffer after "
+        f"{result['settled_seconds']} s; {result['update_stock_calls']} UpdateStock calls in "
+        f"{result['flushes_writing']} flushes (at most {result['max_writes_per_flush']} per flush, "
+        f"≤ {result['max_rows_per_call']} SKUs per call)",
+        f"   one stock webhook: acknowledgement {counted['ack']}, processing (dirty mark included) {counted['processing']}",
+    ]
+
+
 SECTIONS = {
     "ack": ack_section,
     "e2e": e2e_section,
     "storage": storage_section,
     "coldstart": coldstart_section,
     "storm": storm_section,
+    "stock": stock_section,
     "soak": soak_section,
 }
 

@@ -11,7 +11,9 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
 7. the operations console with 10,000 orders in a tenant: each page's latency beside the status
    endpoint's and its Table requests per view (bench.console);
 6. one worker at a time: a 200-copy duplicate storm's external calls, and concurrent status
-   changes of one order never sending the OMS an older version (bench.storm).
+   changes of one order never sending the OMS an older version (bench.storm);
+7. stock sync: 10,000 ZORT stock webhooks over 2,000 SKUs for one tenant through the runner and its
+   flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock).
 
 Prints a table, each figure beside its goal, and writes the same figures to bench/results.json.
 Runner logs go to a temporary folder (printed). The stack is always stopped, whatever fails.
@@ -31,7 +33,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, coldstart, console, e2e, report, soak, storage_work, storm
+from bench import ack, coldstart, console, e2e, report, soak, stock, storage_work, storm
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -46,6 +48,7 @@ class Config:
     e2e: e2e.E2EConfig = field(default_factory=e2e.E2EConfig)
     soak: soak.SoakConfig = field(default_factory=soak.SoakConfig)
     storm: storm.StormConfig = field(default_factory=storm.StormConfig)
+    stock: stock.StockConfig = field(default_factory=stock.StockConfig)
     import_runs: int = 5
 
     @classmethod
@@ -56,6 +59,7 @@ class Config:
             e2e=e2e.E2EConfig(orders=40),
             import_runs=3,
             soak=soak.SoakConfig(seconds=20, warmup_seconds=5, samples=4, drain_timeout=45),
+            stock=stock.QUICK,
         )
 
 
@@ -67,7 +71,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console"],
+        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock"],
         help="run only these phases",
     )
     return parser.parse_args(argv)
@@ -155,6 +159,7 @@ class Bench:
             self.phase("storage", lambda: storage_work.measure(self.stack, self.webhooks, progress))
             self.phase("ack", self.ack_phase)
             self.phase("console", lambda: console.measure(self.stack, progress))
+            self.phase("stock", lambda: stock.measure(self.stack, self.config.stock, progress, self.log("thor-stock")))
             if self.phases & {"e2e", "soak", "storm"}:
                 self.stack.start_runner(stdout=self.log("thor"))
                 self.phase("e2e", lambda: e2e.measure(self.stack, self.ids, self.config.e2e, progress))
@@ -174,7 +179,7 @@ def main(argv: list[str] | None = None) -> int:
         config.soak.seconds = args.soak_seconds
     if args.soak_rate is not None:
         config.soak.rate = args.soak_rate
-    phases = set(args.only or ["coldstart", "storage", "ack", "console", "e2e", "storm", "soak"])
+    phases = set(args.only or ["coldstart", "storage", "ack", "console", "e2e", "storm", "stock", "soak"])
     results = Bench(config, phases).run()
     print(report.render(results))
     report.write(results, RESULTS)

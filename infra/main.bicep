@@ -58,8 +58,10 @@ App Service hands an app the literal "@Microsoft.KeyVault(...)" text when a refe
 (for example, the secret was never created), and Thor would take that text for a credential.
 Entries per tenant: a system name (MARKETPLACE, OMS, ZORT) turns on that system's required settings;
 "<SYSTEM>_<SETTING>" also turns on one of its optional settings (MARKETPLACE_BUSINESS_UNIT,
-MARKETPLACE_READY_TO_SHIP, ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET). MARKETPLACE_READY_TO_SHIP is off
-unless listed here and its secret is "true": it sets items ready to ship in the marketplace (README).
+MARKETPLACE_READY_TO_SHIP, MARKETPLACE_STOCK_SYNC, MARKETPLACE_STOCK_BUFFER, MARKETPLACE_STOCK_SELLER_WAREHOUSE_ID,
+MARKETPLACE_STOCK_GSC_FACILITY_ID, ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET). MARKETPLACE_READY_TO_SHIP is off
+unless listed here and its secret is "true": it sets items ready to ship in the marketplace (README); the same
+holds for MARKETPLACE_STOCK_SYNC (stock sync from ZORT, README "Stock sync").
 Example: { faco: [ 'MARKETPLACE', 'OMS', 'ZORT', 'ZORT_STORENAME', 'ZORT_APIKEY', 'ZORT_APISECRET' ] }
 Create every referenced secret BEFORE deploying with it (docs/deploy.md).''')
 param tenantSystems object = {}
@@ -129,6 +131,7 @@ var tableNames = [
   'ThorCheckpoints'
   'ThorClaims'
   'ThorActivity'
+  'ThorStock'
 ]
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -172,6 +175,10 @@ var tenantSettings = [
   { system: 'MARKETPLACE', setting: 'SELLER_ID', required: true }
   { system: 'MARKETPLACE', setting: 'BUSINESS_UNIT', required: false }
   { system: 'MARKETPLACE', setting: 'READY_TO_SHIP', required: false }
+  { system: 'MARKETPLACE', setting: 'STOCK_SYNC', required: false }
+  { system: 'MARKETPLACE', setting: 'STOCK_BUFFER', required: false }
+  { system: 'MARKETPLACE', setting: 'STOCK_SELLER_WAREHOUSE_ID', required: false }
+  { system: 'MARKETPLACE', setting: 'STOCK_GSC_FACILITY_ID', required: false }
   { system: 'OMS', setting: 'TOKEN', required: true }
   { system: 'OMS', setting: 'TENANT', required: true }
   { system: 'ZORT', setting: 'KEY1', required: true }

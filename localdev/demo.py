@@ -1,5 +1,6 @@
 """`make demo`: sends the seed's example webhooks (marketplace and ZORT) to a running Thor and
-shows what happened: the order on the status endpoint and in the OMS sandbox.
+shows what happened: the order on the status endpoint and in the OMS sandbox; then storefront stock
+following ZORT (stock sync is on for faar in local.settings.example.json, buffer 1).
 
 Start Thor first with `make run` (another terminal), then: make demo [DEMO_ARGS="--tenant facl"].
 """
@@ -130,6 +131,46 @@ def main(argv: list[str] | None = None) -> int:
     except (requests.RequestException, ValueError, KeyError):
         print(f"\n(the OMS at {oms_url} is not the sandbox: look the order up there by orderRef {internal_id})")
     print(f"\n→ the operations console: {base}/console  (this tenant: {base}/console/tenants/{tenant})")
+    return stock_demo(base, key, values, post)
+
+
+def stock_demo(base: str, key: str, values: dict, post, tenant: str = "faar") -> int:
+    """ZORT's stock reaches the storefront: the marketplace lists a SKU, ZORT sends stock webhooks (a
+    hint, possibly stale), a flush reads ZORT's current stock and writes it, less the buffer."""
+    if values.get(f"MARKETPLACE_STOCK_SYNC_{tenant.upper()}", "").lower() != "true":
+        print(f"\n(stock sync is off for {tenant}: set MARKETPLACE_STOCK_SYNC_{tenant.upper()}=true to see it)")
+        return 0
+    from ops.__main__ import main as ops_main
+
+    sku, store = "THOR-STOCK-DEMO", values.get(f"ZORT_STORENAME_{tenant.upper()}", "")
+    zort_sandbox = values["ZORT_API_BASE_URL"].rstrip("/").removesuffix("/v4")
+    marketplace = values["MARKETPLACE_BASE_URL"].rstrip("/")
+    user = values[f"MARKETPLACE_USER_ID_{tenant.upper()}"]
+    key1 = values[f"ZORT_KEY1_{tenant.upper()}"]
+    zort_url = f"{base}/webhooks/{tenant}/zort?code={key}"
+    show(
+        f"stock sync: onProductCreated {sku} in {tenant} (Thor now knows {tenant} sells it)",
+        post(f"/webhooks/{tenant}/products", {"event": "onProductCreated", "payload": {"SellerSkus": [sku]}}),
+    )
+    time.sleep(2)
+    for current, hint in (("12.00", "15.00"), ("3.00", "40.00")):
+        try:
+            requests.post(f"{zort_sandbox}/_sandbox/stock", json={"store": store, "stock": {sku: current}}, timeout=5)
+        except requests.RequestException:
+            print(f"\n(ZORT at {zort_sandbox} is not the sandbox: the stock demo needs it)")
+            return 0
+        payload = {"id": 99, "sku": sku, "name": "demo", "stock": hint, "availablestock": hint}
+        show(
+            f"ZORT UPDATEPRODUCTQUANTITY {sku} (a stale hint: {hint}; ZORT's current available stock: {current})",
+            send_webhook(zort_url, "UPDATEPRODUCTQUANTITY", payload, key1),
+        )
+        time.sleep(2)
+        print(f"\n→ python -m ops stock --tenant {tenant} --flush  (the timer does this every 2 minutes)")
+        ops_main(["stock", "--tenant", tenant, "--flush"])
+        shown = requests.get(f"{marketplace}/_sandbox/stock", timeout=5).json().get(user, {}).get("main", {})
+        print(
+            f"\n→ the storefront's stock of {sku} ({marketplace}/_sandbox/stock): {shown.get(sku)} (ZORT {current}, buffer 1)"
+        )
     return 0
 
 

@@ -7,6 +7,8 @@
   order           an order's full history: items, tracking, refunds, OMS sync, timeline, events
   resync          re-sync an order from the marketplace now (and to the OMS), printing the outcome
   reconcile       run the reconciliation with the marketplace now (or show the last runs)
+  stock           stock sync per tenant: dirty SKUs, last flush, failures; --flush, --resync,
+                  --pause REASON / --resume (the kill switch)
   zort-webhooks   show or register Thor's webhook URLs in a tenant's ZORT store
   check-settings  which systems each tenant is configured for, and what is missing (secrets masked)
 

@@ -17,6 +17,7 @@ from shared.adapters.event_queue import decode_message as decode_message
 from shared.adapters.storage import EVENTS_QUEUE as EVENTS_QUEUE
 from shared.adapters.storage import storage_deadline as storage_deadline
 from shared.domain.events import EventKind
+from shared.domain.stock import StockSyncSettings
 from shared.ports import MarketplacePort, OmsPort, Registration, ZortPort
 from shared.settings import Settings, get_settings
 
@@ -29,6 +30,7 @@ if TYPE_CHECKING:  # imported where first used: a cold start pays only for what 
     from shared.adapters.idempotency_repo import IdempotencyRepository
     from shared.adapters.order_repo import OrderRepository
     from shared.adapters.product_repo import ProductRepository
+    from shared.adapters.stock_repo import StockRepository
     from shared.adapters.storage import Storage
 
 C = TypeVar("C")
@@ -116,6 +118,12 @@ class Context:
         return CheckpointStore(self.storage)
 
     @cached_property
+    def stock(self) -> StockRepository:
+        from shared.adapters.stock_repo import StockRepository
+
+        return StockRepository(self.storage)
+
+    @cached_property
     def claims(self) -> ClaimStore:
         from shared.adapters.claims import ClaimStore
 
@@ -167,6 +175,12 @@ class Context:
     def ready_to_ship(self, tenant: str) -> bool:
         """Whether the tenant sets items ready to ship in the marketplace once ZORT has tracking."""
         return self.settings.ready_to_ship(tenant)
+
+    def stock_settings(self, tenant: str) -> StockSyncSettings:
+        return self.settings.stock(tenant)
+
+    def stock_tenants(self, tenant: str) -> list[str]:
+        return self.settings.stock_tenants(tenant)
 
     def client(self, system: str, tenant: str) -> MarketplacePort | OmsPort | ZortPort:
         """The tenant's client for `system` (marketplace, oms, zort) by name (the ops CLI); services

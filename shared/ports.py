@@ -9,6 +9,7 @@ import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
 from pydantic import BaseModel
@@ -17,6 +18,7 @@ from shared.domain.checkpoints import Checkpoint, Summary
 from shared.domain.events import EventKind, EventStatus, InboundEvent, Outcome
 from shared.domain.order import Order
 from shared.domain.product import Product
+from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
 
 if TYPE_CHECKING:  # the models are pydantic schemas of the marketplace's answers, not an adapter
     from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
@@ -103,6 +105,31 @@ class ProductRepositoryPort(Protocol):
     def upsert_many(self, products: list[Product]) -> int: ...
     def merge(self, product: Product) -> None: ...
     def get(self, tenant: str, sku: str) -> Product | None: ...
+    def listed_skus(self, tenant: str) -> list[str]:
+        """Every SKU the tenant's marketplace listed (kept from its product webhooks)."""
+        ...
+
+
+class StockRepositoryPort(Protocol):
+    """Each tenant's stock sync state per SKU and as a whole (shared.domain.stock)."""
+
+    def mark_dirty(self, tenant: str, skus: Sequence[str], now: datetime) -> int:
+        """Marks the SKUs changed (a new mark each), in batches; returns the number of batches."""
+        ...
+
+    def dirty(self, tenant: str, limit: int = 10_000) -> list[StockRecord]: ...
+    def take(self, records: Sequence[StockRecord], now: datetime) -> list[StockRecord]:
+        """Records durably that a flush is sending these SKUs (`stock.taken`); returns them as stored."""
+        ...
+
+    def record(self, outcomes: Sequence[SkuOutcome]) -> None:
+        """Stores each outcome; an accepted SKU becomes clean only if nothing marked it since it was taken."""
+        ...
+
+    def get(self, tenant: str, sku: str) -> StockRecord | None: ...
+    def failures(self, tenant: str, limit: int = 100) -> list[StockRecord]: ...
+    def tenant_state(self, tenant: str) -> StockTenantState: ...
+    def save_tenant_state(self, state: StockTenantState) -> None: ...
 
 
 class IdempotencyRecord(TypedDict, total=False):
@@ -143,6 +170,10 @@ class MarketplacePort(Protocol):
     def set_status_to_ready_to_ship(
         self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
     ) -> None: ...
+    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> dict[str, str]:
+        """One UpdateStock call of at most 500 (SKU, quantity) rows; returns the SKUs the marketplace
+        refused, each with its reason (empty: all taken). A whole refused call raises ExternalSystemError."""
+        ...
 
 
 class OmsPort(Protocol):
@@ -153,10 +184,13 @@ class OmsPort(Protocol):
 
 
 class ZortPort(Protocol):
-    """ZORT's API (one tenant's store): its webhook registration."""
+    """ZORT's API (one tenant's store): its webhook registration and the products' current stock."""
 
     def get_webhook(self) -> JsonObject: ...
     def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> JsonObject: ...
+    def available_stock(self, skus: Sequence[str]) -> dict[str, Decimal]:
+        """Each SKU's current available stock; a SKU ZORT does not know is left out."""
+        ...
 
 
 # --- everything a service is given ----------------------------------------------------------
@@ -182,6 +216,8 @@ class ServiceContext(Protocol):
     @property
     def checkpoints(self) -> CheckpointPort: ...
     @property
+    def stock(self) -> StockRepositoryPort: ...
+    @property
     def claims(self) -> ClaimStorePort: ...
     @property
     def activity(self) -> ActivityCountsPort: ...
@@ -193,6 +229,11 @@ class ServiceContext(Protocol):
     def oms(self, tenant: str) -> OmsPort: ...
     def zort(self, tenant: str) -> ZortPort: ...
     def ready_to_ship(self, tenant: str) -> bool: ...
+    def stock_settings(self, tenant: str) -> StockSyncSettings: ...
+    def stock_tenants(self, tenant: str) -> list[str]:
+        """Tenants with stock sync on whose stock a ZORT webhook received for `tenant` concerns."""
+        ...
+
     def clock(self) -> datetime: ...
     def sleep(self, seconds: float) -> None: ...
 

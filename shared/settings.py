@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from shared.domain.errors import NotConfigured
+from shared.domain.stock import StockSyncSettings, StockWarehouse
 from shared.tenants import TENANT_TIMEZONES, TENANTS
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -77,6 +78,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("SELLER_ID", "MARKETPLACE"),
     SettingSpec("BUSINESS_UNIT", "MARKETPLACE", required=False),  # default: the tenant upper-cased
     SettingSpec("READY_TO_SHIP", "MARKETPLACE", required=False, default="false"),  # on only when `true`
+    # Stock sync (README "Stock sync"): off unless `true`; units held back per SKU; where UpdateStock writes.
+    SettingSpec("STOCK_SYNC", "MARKETPLACE", required=False, default="false"),
+    SettingSpec("STOCK_BUFFER", "MARKETPLACE", required=False, default="0"),
+    SettingSpec("STOCK_SELLER_WAREHOUSE_ID", "MARKETPLACE", required=False),  # or the next one, never both
+    SettingSpec("STOCK_GSC_FACILITY_ID", "MARKETPLACE", required=False),
     SettingSpec("TOKEN", "OMS", secret=True),
     SettingSpec("TENANT", "OMS"),
     SettingSpec("KEY1", "ZORT", secret=True),
@@ -143,6 +149,7 @@ class MarketplaceTenantSettings:
     business_unit: str
     ready_to_ship: bool  # pack and set ready to ship when ZORT sends a tracking number (README)
     time_zone: str  # the storefront's IANA zone: the marketplace writes its zone-less times in it
+    stock: StockSyncSettings = StockSyncSettings()  # stock sync from ZORT (off by default)
 
 
 @dataclass(frozen=True)
@@ -175,6 +182,34 @@ def _switched_on(text: str | None) -> bool:
 SystemSettings = MarketplaceTenantSettings | OmsTenantSettings | ZortTenantSettings
 
 
+def _stock_settings(tenant: str, values: Mapping[str, str]) -> tuple[StockSyncSettings, list[str]]:
+    """The tenant's stock sync settings, and what is wrong with them (each naming its setting). A tenant
+    with a wrong stock setting keeps stock sync off (its other work goes on); strict loading refuses it."""
+
+    def name(key: str) -> str:
+        return tenant_setting_name("MARKETPLACE", key, tenant)
+
+    errors: list[str] = []
+    buffer_text = (values.get("STOCK_BUFFER") or "0").strip()
+    buffer = int(buffer_text) if buffer_text.isdigit() else -1
+    if buffer < 0:
+        errors.append(f"{name('STOCK_BUFFER')} (a whole number of units, 0 or more; got {buffer_text!r})")
+    seller_warehouse = (values.get("STOCK_SELLER_WAREHOUSE_ID") or "").strip()
+    facility = (values.get("STOCK_GSC_FACILITY_ID") or "").strip()
+    if seller_warehouse and facility:
+        errors.append(
+            f"{name('STOCK_SELLER_WAREHOUSE_ID')} or {name('STOCK_GSC_FACILITY_ID')} (set one, not both: "
+            "UpdateStock refuses a request with both)"
+        )
+    warehouse = None
+    if seller_warehouse:
+        warehouse = StockWarehouse("SellerWarehouseId", seller_warehouse)
+    elif facility:
+        warehouse = StockWarehouse("GSCFacilityId", facility)
+    enabled = _switched_on(values.get("STOCK_SYNC")) and not errors
+    return StockSyncSettings(enabled=enabled, buffer=max(buffer, 0), warehouse=warehouse), errors
+
+
 def _typed(system: str, tenant: str, values: Mapping[str, str]) -> SystemSettings:
     if system == "MARKETPLACE":
         return MarketplaceTenantSettings(
@@ -184,6 +219,7 @@ def _typed(system: str, tenant: str, values: Mapping[str, str]) -> SystemSetting
             business_unit=values.get("BUSINESS_UNIT") or tenant.upper(),
             ready_to_ship=_switched_on(values.get("READY_TO_SHIP")),
             time_zone=TENANT_TIMEZONES[tenant],
+            stock=_stock_settings(tenant, values)[0],
         )
     if system == "OMS":
         return OmsTenantSettings(token=values["TOKEN"], tenant_header=values["TENANT"])
@@ -310,6 +346,23 @@ class Settings:
         marketplace = self.tenant(tenant).marketplace
         return bool(marketplace and marketplace.ready_to_ship)
 
+    def stock(self, tenant: str) -> StockSyncSettings:
+        """The tenant's stock sync settings (off when it has no marketplace configuration)."""
+        marketplace = self.tenant(tenant).marketplace
+        return marketplace.stock if marketplace else StockSyncSettings()
+
+    def stock_tenants(self, tenant: str) -> list[str]:
+        """The tenants with stock sync on whose stock a ZORT webhook received for `tenant` concerns: the
+        tenant itself and every tenant configured with the same ZORT store (ZORT_STORENAME)."""
+        zort = self.tenant(tenant).zort
+        store = zort.storename if zort else ""
+
+        def same_store(other: str) -> bool:
+            other_zort = self.tenant(other).zort
+            return other == tenant or bool(store and other_zort and other_zort.storename == store)
+
+        return [other for other in TENANTS if same_store(other) and self.stock(other).enabled]
+
     def _not_configured(self, system: str, tenant: str) -> NoReturn:
         """Raises NotConfigured naming the settings the system lacks: the missing half when it is
         configured by halves, else every required one."""
@@ -337,13 +390,15 @@ def _usable(env: Mapping[str, str], name: str) -> str:
 
 
 def read_tenants(env: Mapping[str, str]) -> tuple[dict[str, TenantSettings], list[str]]:
-    """Each configured tenant's typed settings, and the settings missing from systems configured by halves."""
+    """Each configured tenant's typed settings, and the settings missing from systems configured by
+    halves or set to a value Thor cannot use (each named)."""
     tenants: dict[str, TenantSettings] = {}
     half_configured: list[str] = []
     for tenant in TENANTS:
         readings = {system: read_system(env, system, tenant) for system in SYSTEMS}
         for reading in readings.values():
             half_configured += reading.halves
+        half_configured += _stock_settings(tenant, readings["MARKETPLACE"].usable)[1]
         typed = [reading.typed() for reading in readings.values()]
         if any(typed):
             tenants[tenant] = TenantSettings(

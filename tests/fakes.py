@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import itertools
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from typing import Any
@@ -25,6 +25,7 @@ from shared.domain.errors import NotConfigured
 from shared.domain.events import QUEUE_GRACE, EventKind, EventStatus, InboundEvent
 from shared.domain.order import Order
 from shared.domain.product import Product
+from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
 from shared.ports import ConcurrentUpdate, Registration
 from shared.settings import Settings, StorageSettings
@@ -289,6 +290,78 @@ class FakeProductRepository:
     def get(self, tenant: str, sku: str) -> Product | None:
         return self.products.get((tenant, sku))
 
+    def listed_skus(self, tenant: str) -> list[str]:
+        return [sku for (owner, sku), p in self.products.items() if owner == tenant and p.marketplace_listed]
+
+
+class FakeStockRepository:
+    """Stock sync state as the Table adapter keeps it: marks are new tokens, a taken SKU gets a new
+    version, and an accepted one becomes clean only if its version is still the one it was taken at
+    (what the adapter's ETag-conditional write does). `writes` counts batches and single writes."""
+
+    BATCH_SIZE = 100
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], StockRecord] = {}
+        self.states: dict[str, StockTenantState] = {}
+        self.batches = 0
+        self._versions = itertools.count(1)
+
+    def _stored(self, tenant: str, sku: str) -> StockRecord:
+        return self.records.setdefault((tenant, sku), StockRecord(tenant, sku, etag=str(next(self._versions))))
+
+    def mark_dirty(self, tenant: str, skus: Sequence[str], now: datetime) -> int:
+        unique = list(dict.fromkeys(skus))
+        for sku in unique:
+            record = self._stored(tenant, sku)
+            record.dirty, record.mark, record.marked_at = True, f"m{next(self._versions)}", now
+            record.etag = str(next(self._versions))
+        batches = -(-len(unique) // self.BATCH_SIZE)
+        self.batches += batches
+        return batches
+
+    def dirty(self, tenant: str, limit: int = 10_000) -> list[StockRecord]:
+        found = [replace(r) for (t, _), r in self.records.items() if t == tenant and r.dirty]
+        return found[:limit]
+
+    def failures(self, tenant: str, limit: int = 100) -> list[StockRecord]:
+        return [r for r in self.dirty(tenant) if r.failures > 0][:limit]
+
+    def take(self, records: Sequence[StockRecord], now: datetime) -> list[StockRecord]:
+        taken = []
+        for record in records:
+            stored = self._stored(record.tenant, record.sku)
+            stored.sending_mark, stored.sending_at = record.mark, now
+            stored.etag = str(next(self._versions))
+            taken.append(replace(stored, mark=record.mark))
+        self.batches += -(-len(records) // self.BATCH_SIZE)
+        return taken
+
+    def record(self, outcomes: Sequence[SkuOutcome]) -> None:
+        for outcome in outcomes:
+            stored = self._stored(outcome.record.tenant, outcome.record.sku)
+            unchanged = stored.etag == outcome.record.etag
+            stored.result, stored.reason, stored.attempted_at = outcome.result, outcome.reason, outcome.at
+            stored.failures, stored.next_attempt_at = outcome.failures, outcome.next_attempt_at
+            if outcome.available is not None:
+                stored.zort_available = outcome.available
+            if outcome.clears:
+                stored.sent_quantity, stored.sent_at = outcome.quantity, outcome.at
+                if unchanged:
+                    stored.dirty, stored.synced_mark = False, outcome.record.sending_mark
+            stored.etag = str(next(self._versions))
+        self.batches += -(-len(outcomes) // self.BATCH_SIZE)
+
+    def get(self, tenant: str, sku: str) -> StockRecord | None:
+        found = self.records.get((tenant, sku))
+        return replace(found) if found else None
+
+    def tenant_state(self, tenant: str) -> StockTenantState:
+        return replace(self.states.get(tenant) or StockTenantState(tenant))
+
+    def save_tenant_state(self, state: StockTenantState) -> None:
+        self.states[state.tenant] = replace(state)
+
 
 class FakeIdempotency:
     def __init__(self) -> None:
@@ -412,6 +485,8 @@ class FakeMarketplace(_Failing):
         self.items: dict[str, list[MarketplaceOrderItem]] = {}
         self.products: dict[str, MarketplaceProduct] = {}
         self.packages = itertools.count(1)
+        self.stock: dict[str, int] = {}  # what UpdateStock was told, per SKU
+        self.refuse: dict[str, str] = {}  # SKU -> the reason UpdateStock refuses it
 
     def add_order(self, order_id: str, *items: MarketplaceOrderItem, **header: Any) -> MarketplaceOrder:
         order = marketplace_order(order_id, statuses=[i.status for i in items], **header)
@@ -475,6 +550,14 @@ class FakeMarketplace(_Failing):
         for item_id in order_item_ids:
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "ready_to_ship")
 
+    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> dict[str, str]:
+        self._call("update_stock", (list(rows), warehouse))
+        if len(rows) > 500 or any(q < 0 for _, q in rows):
+            raise ValueError("UpdateStock takes at most 500 rows of quantities 0 or more")
+        refused = {sku: self.refuse[sku] for sku, _ in rows if sku in self.refuse}
+        self.stock.update({sku: q for sku, q in rows if sku not in refused})
+        return refused
+
 
 class FakeOms(_Failing):
     """Records every upsert (a copy of the order sent); answers "created" the first time, then "updated"."""
@@ -500,6 +583,7 @@ class FakeZort(_Failing):
     def __init__(self) -> None:
         super().__init__()
         self.webhook: dict = {}
+        self.stock: dict[str, Decimal] = {}  # available stock per SKU, as GetProducts answers it
 
     def get_webhook(self) -> dict:
         self._call("get_webhook")
@@ -509,6 +593,10 @@ class FakeZort(_Failing):
         self._call("update_webhook", dict(urls))
         self.webhook = {"key1": key1, "key2": key2, "key3": key3, **urls}
         return {"res": "200"}
+
+    def available_stock(self, skus: Sequence[str]) -> dict[str, Decimal]:
+        self._call("available_stock", list(skus))
+        return {sku: self.stock[sku] for sku in skus if sku in self.stock}
 
 
 # --- the context ----------------------------------------------------------------------------------
@@ -548,6 +636,9 @@ class FakeContext:
     omses: dict[str, FakeOms] = field(default_factory=dict)
     zorts: dict[str, FakeZort] = field(default_factory=dict)
     ready_to_ship_tenants: set[str] = field(default_factory=set)
+    stock: FakeStockRepository = field(default_factory=FakeStockRepository)
+    stock_sync: dict[str, StockSyncSettings] = field(default_factory=dict)  # tenants with stock sync on
+    zort_stores: dict[str, str] = field(default_factory=dict)  # tenant -> ZORT store name (shared stores)
 
     def __post_init__(self) -> None:
         self.claims = self.claims or FakeClaims(self.clock)
@@ -568,6 +659,17 @@ class FakeContext:
 
     def ready_to_ship(self, tenant: str) -> bool:
         return tenant in self.ready_to_ship_tenants
+
+    def stock_settings(self, tenant: str) -> StockSyncSettings:
+        return self.stock_sync.get(tenant, StockSyncSettings())
+
+    def stock_tenants(self, tenant: str) -> list[str]:
+        store = self.zort_stores.get(tenant)
+        return [
+            t
+            for t, s in self.stock_sync.items()
+            if s.enabled and (t == tenant or (store and self.zort_stores.get(t) == store))
+        ]
 
     def sleep(self, seconds: float) -> None:
         self.clock.sleep(seconds)

@@ -7,7 +7,8 @@ real HTTP; its control routes live under `/_sandbox/`:
   makes the next `times` requests whose path or query contains `match` (all requests if omitted) fail;
   mode `"slow"` (with `"seconds"`, default 1) answers them normally, only that much later.
 - `POST /_sandbox/reset` clears faults, the request log and the sandbox's data.
-- `GET  /_sandbox/requests` lists the requests received (method, path, query, headers, body, status).
+- `GET  /_sandbox/requests` lists the requests received (method, path, query, headers, body, status,
+  `at`: when, in Unix seconds).
 """
 
 from __future__ import annotations
@@ -104,6 +105,7 @@ class SandboxApp:
                     "headers": {k.lower(): v for k, v in request.headers.items()},
                     "body": request.get_data(as_text=True),
                     "status": response.status_code,
+                    "at": time.time(),
                 }
             )
         return response

@@ -55,6 +55,25 @@ Control routes besides those of ``_server.SandboxApp``:
 - ``POST /_sandbox/orders/missing {"order_ids": [..]}`` makes GetOrder and GetOrderItems answer
   empty collections for those orders (an order the seller cannot see).
 
+Stock: POST UpdateStock with the XML body ``<Request><Warehouse><Stock>[<SellerWarehouseId>|<GSCFacilityId>]
+<SellerSku/><Quantity/></Stock>…</Warehouse></Request>`` (developers.falabella.com v600 ``updatestock``:
+at most 500 SKUs, never both kinds of warehouse id in one request, none meaning the main warehouse).
+The sandbox keeps what it is told per seller user, warehouse and SKU. Its own choices, since the
+reference's answer section could not be read: a body that is not that XML, no rows, more than 500
+rows or both id kinds → ErrorResponse E001 (HTTP 400); a row without SellerSku, or whose Quantity is
+not a whole number of 0 or more ("Negative value is not allowed" is the feeds' error), and SKUs
+refused on demand are per-SKU errors in a SuccessResponse whose Body is
+``{"Errors": {"Error": [{"SellerSku", "Code", "Message"}]}}`` (the feeds' FeedErrors element shape);
+the other rows are kept. Throttling follows the documented feed rule (50 calls free, then at least
+120 s apart, per seller; whether it applies to UpdateStock is unconfirmed): a call too soon answers
+HTTP 429, ErrorResponse E429, with ``Retry-After`` the seconds left.
+
+- ``POST /_sandbox/stock/refuse {"skus": [..], "message": "..."}`` makes UpdateStock refuse those SKUs
+  (``{"skus": []}`` stops it);
+- ``POST /_sandbox/stock/limits {"free_calls": 50, "min_interval": 120}`` sets the throttle (per user);
+- ``GET /_sandbox/stock`` answers ``{user: {warehouse: {sku: quantity}}}`` (warehouse ``main``,
+  ``SellerWarehouseId:<id>`` or ``GSCFacilityId:<id>``).
+
 Faults injected with ``/_sandbox/fail`` answer like the marketplace: mode ``429`` gives an
 ErrorResponse E429 with HTTP 429 and ``Retry-After: 1``; ``500``/5xx give an ErrorResponse of type
 Platform, code 1000; ``timeout`` and ``malformed`` are the shared ones.
@@ -66,8 +85,11 @@ import argparse
 import hashlib
 import hmac
 import json
+import math
 import threading
+import time
 import uuid
+import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
@@ -127,9 +149,12 @@ _COUNTRIES = {
 class ApiError(Exception):
     """An ErrorResponse to answer with."""
 
-    def __init__(self, code: str, message: str, error_type: str = "Sender", status: int = 400):
+    def __init__(
+        self, code: str, message: str, error_type: str = "Sender", status: int = 400, retry_after: int | None = None
+    ):
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.error_type, self.status = code, message, error_type, status
+        self.retry_after = retry_after
 
 
 # --- deterministic data ---------------------------------------------------------------------
@@ -254,6 +279,13 @@ class MarketplaceState:
     missing: set[int] = field(default_factory=set)
     packages: dict[int, int] = field(default_factory=dict)
     """Packages created per order (numbers the next PackageId)."""
+    stock: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
+    """UserID -> warehouse -> SellerSku -> quantity, as UpdateStock set it."""
+    refused_skus: dict[str, str] = field(default_factory=dict)
+    stock_calls: dict[str, list[float]] = field(default_factory=dict)
+    """UserID -> monotonic times of its UpdateStock calls (the throttle)."""
+    free_calls: int = 50
+    min_interval: float = 120.0
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def clear(self) -> None:
@@ -262,6 +294,10 @@ class MarketplaceState:
             self.updated_at.clear()
             self.missing.clear()
             self.packages.clear()
+            self.stock.clear()
+            self.refused_skus.clear()
+            self.stock_calls.clear()
+            self.free_calls, self.min_interval = 50, 120.0
 
     def item(self, order_id: int, index: int) -> ItemState:
         return self.items.get(str(order_id * 10 + index)) or ItemState()
@@ -300,6 +336,7 @@ class Marketplace:
             "GetProducts": self.get_products,
             "SetStatusToPackedByMarketplace": self.set_status_to_packed_by_marketplace,
             "SetStatusToReadyToShip": self.set_status_to_ready_to_ship,
+            "UpdateStock": self.update_stock,
         }
 
     # request handling ----------------------------------------------------------------------
@@ -311,9 +348,11 @@ class Marketplace:
             return json_response({"error": "not found"}, 404)
         try:
             context = self.authenticate(request, params)
+            context.update(user=params["UserID"], method=request.method, body=request.get_data(as_text=True))
             response_type, body = self.actions[action](params, context)
         except ApiError as error:
-            return error_response(action, error)
+            headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
+            return error_response(action, error, headers)
         return success_response(action, response_type, body, context["zone"])
 
     def authenticate(self, request: Request, params: dict) -> dict:
@@ -479,6 +518,61 @@ class Marketplace:
         ]
         return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
 
+    def update_stock(self, params: dict, context: dict) -> tuple[str, dict]:
+        if context["method"] != "POST":
+            raise ApiError("E001", "UpdateStock must be sent with POST")
+        rows = _stock_rows(context["body"])
+        user = context["user"]
+        with self.state.lock:
+            self._throttle(user)
+            errors = []
+            kept = self.state.stock.setdefault(user, {})
+            for warehouse, sku, quantity in rows:
+                problem = None
+                if not sku:
+                    problem = ("E001", "SellerSku is mandatory")
+                elif quantity is None or quantity < 0:
+                    problem = ("E001", "Quantity must be a whole number; Negative value is not allowed")
+                elif sku in self.state.refused_skus:
+                    problem = ("E001", self.state.refused_skus[sku])
+                if problem:
+                    errors.append({"SellerSku": sku, "Code": problem[0], "Message": problem[1]})
+                else:
+                    kept.setdefault(warehouse, {})[sku] = int(quantity or 0)
+        return "", {"Errors": {"Error": _quirk(errors)}} if errors else {}
+
+    def _throttle(self, user: str) -> None:
+        """The feed rule (50 calls free, then at least `min_interval` seconds apart), per user."""
+        now = time.monotonic()
+        calls = self.state.stock_calls.setdefault(user, [])
+        if len(calls) >= self.state.free_calls and calls:
+            wait = calls[-1] + self.state.min_interval - now
+            if wait > 0:
+                raise ApiError("E429", "Too many requests", status=429, retry_after=max(1, math.ceil(wait)))
+        calls.append(now)
+
+    def set_refused_skus(self, spec: dict) -> Response:
+        skus = spec.get("skus")
+        if not isinstance(skus, list):
+            return json_response({"error": "skus must be a list"}, 400)
+        message = str(spec.get("message") or "Seller SKU not found")
+        with self.state.lock:
+            self.state.refused_skus = {str(sku): message.replace("%s", str(sku)) for sku in skus}
+        return json_response({"ok": True})
+
+    def set_stock_limits(self, spec: dict) -> Response:
+        try:
+            free, interval = int(spec.get("free_calls", 50)), float(spec.get("min_interval", 120))
+        except (TypeError, ValueError):
+            return json_response({"error": "free_calls and min_interval must be numbers"}, 400)
+        with self.state.lock:
+            self.state.free_calls, self.state.min_interval = free, interval
+        return json_response({"ok": True})
+
+    def stock_snapshot(self) -> Response:
+        with self.state.lock:
+            return json_response(json.loads(json.dumps(self.state.stock)))
+
     # payloads ------------------------------------------------------------------------------
 
     def item_payloads(self, order_id: int, context: dict) -> list[dict]:
@@ -642,6 +736,33 @@ class Marketplace:
         return json_response({"ok": True})
 
 
+def _stock_rows(body: str) -> list[tuple[str, str, int | None]]:
+    """(warehouse, SellerSku, Quantity or None when not a whole number) of each ``<Stock>`` row."""
+    try:
+        root = ElementTree.fromstring(body or "")
+    except ElementTree.ParseError:
+        raise ApiError("E001", "The request body must be the UpdateStock XML") from None
+    stocks = root.findall("./Warehouse/Stock") if root.tag == "Request" else []
+    if not stocks:
+        raise ApiError("E001", "The request body must hold <Request><Warehouse><Stock> rows")
+    if len(stocks) > 500:
+        raise ApiError("E001", "The maximum number of SKUs per request is 500")
+    kinds = {
+        kind for kind in ("SellerWarehouseId", "GSCFacilityId") for stock in stocks if stock.find(kind) is not None
+    }
+    if len(kinds) > 1:
+        raise ApiError("E001", "Send GSCFacilityId or SellerWarehouseId, not both")
+    rows = []
+    for stock in stocks:
+        warehouse = "main"
+        for kind in kinds:
+            warehouse = f"{kind}:{(stock.findtext(kind) or '').strip()}"
+        quantity_text = (stock.findtext("Quantity") or "").strip()
+        quantity = int(quantity_text) if quantity_text.lstrip("-").isdigit() else None
+        rows.append((warehouse, (stock.findtext("SellerSku") or "").strip(), quantity))
+    return rows
+
+
 def _naive_utc(text: str) -> datetime | None:
     try:
         return datetime.strptime(text, _API_DATETIME).replace(tzinfo=timezone.utc)
@@ -695,7 +816,11 @@ class MarketplaceSandbox(SandboxApp):
             "items/status": self.marketplace.set_item_statuses,
             "orders": self.marketplace.seed_orders,
             "orders/missing": self.marketplace.mark_missing,
+            "stock/refuse": self.marketplace.set_refused_skus,
+            "stock/limits": self.marketplace.set_stock_limits,
         }
+        if request.path == "/_sandbox/stock" and request.method == "GET":
+            return self.marketplace.stock_snapshot()
         route = routes.get(request.path.removeprefix("/_sandbox/"))
         if route is None or request.method != "POST":
             return super().control(request)

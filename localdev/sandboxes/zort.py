@@ -24,6 +24,14 @@ the HTTP 405 for a wrong verb, resCode 400 for a bad body, and that
 - GetWebhook answers ``resCode``/``resDesc`` next to ``key1``..``key3`` and every URL field, blank
   for a store never configured.
 
+Current stock (developers.zortout.com api-reference/product): ``GET /v4/Product/GetProducts`` with the
+same credential headers, the ``skulist`` header (comma-separated SKUs), ``page`` (default 1) and
+``limit`` (at most 500, v4's documented maximum; more is read as 500, the sandbox's choice); it answers
+``{"res": "200", "list": [...], "count": N}`` with ``sku``, ``name``, ``stock`` and ``availablestock``
+as strings (``"10.00"``). Without ``skulist`` every product of the store is listed. Only products
+given to the sandbox exist: ``POST /_sandbox/stock {"store": "thor-faco", "stock": {"SKU": "10.00"}}``
+sets their available stock (``stock`` too, unless ``{"SKU": {"stock": "12", "availablestock": "10"}}``).
+
 Faults injected with ``/_sandbox/fail`` are the shared ones (``500``/``429``/``timeout``/
 ``malformed``) plus ``res<code>``, e.g. ``{"mode": "res500"}``: HTTP 200 with
 ``{"resCode": "500", "resDesc": "sandbox injected failure"}``, ZORT's way of failing.
@@ -48,7 +56,12 @@ from werkzeug.wrappers import Request, Response
 from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
 from shared.adapters.zort.webhooks import WEBHOOK_URL_FIELDS
 
-ROUTES = {"/v4/webhook/getwebhook": ("GETWEBHOOK", "GET"), "/v4/webhook/updatewebhook": ("UPDATEWEBHOOK", "POST")}
+ROUTES = {
+    "/v4/webhook/getwebhook": ("GETWEBHOOK", "GET"),
+    "/v4/webhook/updatewebhook": ("UPDATEWEBHOOK", "POST"),
+    "/v4/product/getproducts": ("GETPRODUCTS", "GET"),
+}
+PRODUCTS_MAX_LIMIT = 500
 KEY_FIELDS = ("key1", "key2", "key3")
 
 
@@ -79,11 +92,39 @@ class Zort:
     def __init__(self, stores: Mapping[str, tuple[str, str]]):
         self.stores = {name: (str(key), str(secret)) for name, (key, secret) in stores.items()}
         self.webhooks: dict[str, dict[str, str]] = {}
+        self.products: dict[str, dict[str, dict[str, str]]] = {}  # store -> SKU -> {stock, availablestock}
         self.lock = threading.Lock()
 
     def reset(self) -> None:
         with self.lock:
             self.webhooks.clear()
+            self.products.clear()
+
+    def set_stock(self, spec: dict) -> Response:
+        store, stock = spec.get("store"), spec.get("stock")
+        if not isinstance(store, str) or not isinstance(stock, dict):
+            return json_response({"error": "expected {store, stock: {sku: quantity}}"}, 400)
+        with self.lock:
+            products = self.products.setdefault(store, {})
+            for sku, value in stock.items():
+                given = value if isinstance(value, dict) else {"stock": value, "availablestock": value}
+                products[str(sku)] = {
+                    "stock": f"{float(given.get('stock', given.get('availablestock', 0))):.2f}",
+                    "availablestock": f"{float(given.get('availablestock', given.get('stock', 0))):.2f}",
+                }
+        return json_response({"ok": True})
+
+    def get_products(self, store: str, request: Request) -> Response:
+        wanted = [sku.strip() for sku in request.headers.get("skulist", "").split(",") if sku.strip()]
+        page = int(request.args.get("page") or 1) if (request.args.get("page") or "1").isdigit() else 1
+        limit = request.args.get("limit") or str(PRODUCTS_MAX_LIMIT)
+        limit = min(int(limit), PRODUCTS_MAX_LIMIT) if limit.isdigit() and int(limit) > 0 else PRODUCTS_MAX_LIMIT
+        with self.lock:
+            products = self.products.get(store, {})
+            skus = [sku for sku in dict.fromkeys(wanted) if sku in products] if wanted else sorted(products)
+            rows = [{"id": 1000 + n, "sku": sku, "name": sku, **products[sku]} for n, sku in enumerate(skus)]
+        page_rows = rows[(max(page, 1) - 1) * limit : max(page, 1) * limit]
+        return json_response({"res": "200", "list": page_rows, "count": len(rows)})
 
     def handle(self, request: Request) -> Response:
         route = ROUTES.get(request.path.rstrip("/").lower())
@@ -113,6 +154,8 @@ class Zort:
         return name
 
     def dispatch(self, store: str, method: str, request: Request) -> Response:
+        if method == "GETPRODUCTS":
+            return self.get_products(store, request)
         if method == "GETWEBHOOK":
             with self.lock:
                 settings = dict(self.webhooks.get(store) or _blank_webhook())
@@ -153,12 +196,23 @@ def _fault_hook(fault: Fault, request: Request) -> Response | None:
     return None
 
 
+class ZortSandbox(SandboxApp):
+    """SandboxApp plus ZORT's control route for stock."""
+
+    def __init__(self, zort: Zort):
+        super().__init__(zort.handle, reset=zort.reset, fault_hook=_fault_hook)
+        self.zort = zort  # the state, for tests that want to peek
+
+    def control(self, request: Request) -> Response:
+        if request.path == "/_sandbox/stock" and request.method == "POST":
+            spec = request.get_json(force=True, silent=True)
+            return self.zort.set_stock(spec if isinstance(spec, dict) else {})
+        return super().control(request)
+
+
 def create_app(stores: dict[str, tuple[str, str]]) -> SandboxApp:
     """The ZORT sandbox. ``stores`` maps storename → (apikey, apisecret)."""
-    zort = Zort(stores)
-    app = SandboxApp(zort.handle, reset=zort.reset, fault_hook=_fault_hook)
-    app.zort = zort  # type: ignore[attr-defined]  # the state, for tests that want to peek
-    return app
+    return ZortSandbox(Zort(stores))
 
 
 # --- ZORT calling Thor --------------------------------------------------------------------------

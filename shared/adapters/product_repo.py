@@ -24,6 +24,7 @@ _FIELDS = (
     "price",
     "special_price",
     "marketplace_stock",
+    "marketplace_listed",
     "zort_id",
     "zort_stock",
     "zort_available_stock",
@@ -79,6 +80,17 @@ class ProductRepository(TableRepository):
     def merge(self, product: Product) -> None:
         with storage_errors():
             self.table.upsert_entity(_to_entity(product), mode=UpdateMode.MERGE)
+
+    def listed_skus(self, tenant: str) -> list[str]:
+        """Every SKU the tenant's marketplace returned (its product webhooks): the SKUs it sells."""
+        with storage_errors():
+            found = self.table.query_entities(
+                "PartitionKey eq @t and marketplace_listed eq true",
+                parameters={"t": tenant},
+                select=["RowKey", "sku"],
+                results_per_page=1000,
+            )
+            return [entity.get("sku") or unquote(entity["RowKey"]) for entity in found]
 
     def get(self, tenant: str, sku: str) -> Product | None:
         entity = self.read(tenant, sku_key(sku))

@@ -61,6 +61,7 @@ IDEMPOTENCY_TABLE = "ThorIdempotency"
 CHECKPOINTS_TABLE = "ThorCheckpoints"
 CLAIMS_TABLE = "ThorClaims"
 ACTIVITY_TABLE = "ThorActivity"
+STOCK_TABLE = "ThorStock"
 ALL_TABLES = (
     EVENTS_TABLE,
     ORDERS_TABLE,
@@ -69,6 +70,7 @@ ALL_TABLES = (
     CHECKPOINTS_TABLE,
     CLAIMS_TABLE,
     ACTIVITY_TABLE,
+    STOCK_TABLE,
 )
 EVENTS_QUEUE = "thor-events"
 POISON_QUEUE = f"{EVENTS_QUEUE}-poison"

@@ -21,6 +21,7 @@ class Product(_Model):
     price: Decimal | None = None
     special_price: Decimal | None = None
     marketplace_stock: int | None = None
+    marketplace_listed: bool | None = None  # the tenant's marketplace returned it (GetProducts): it sells it
     zort_id: int | None = None
     zort_stock: Decimal | None = None
     zort_available_stock: Decimal | None = None

@@ -2,7 +2,8 @@
 
 Every page's storage work is bounded by the page, not by the tenant's size (10,000 orders):
 - overview of all tenants: one activity query per tenant (9), each one page (≤ 672 rows);
-- a tenant's overview: 1 activity query (+ the stock sync state, `stock_sync_state`);
+- a tenant's overview: 1 activity query + the stock sync state (1 tenant-state read, the dirty SKUs
+  query, the refused SKUs query: bounded by the flush backlog, not by the catalogue);
 - a tenant's at risk: 4 queries of at most `limit` rows each (orders not in the OMS, orders awaiting
   shipment near their promised time, failed/blocked/unmatched events, pending events received
   before the stuck limit), each one page normally (orders: at most 2, shared/adapters/order_repo.py);
@@ -23,11 +24,12 @@ from shared.domain.activity import HourlyCounts, hour_start
 from shared.domain.at_risk import Risk, RiskRules, event_risk, order_risks
 from shared.domain.events import PENDING, EventStatus, InboundEvent
 from shared.domain.order import Order
-from shared.domain.times import in_local_time, tenant_zone
+from shared.domain.times import in_local_time, rfc3339, tenant_zone
 from shared.ports import ServiceContext
 from shared.services.operations import NEEDING_A_PERSON, EventQuery, Replayed, record_resync, replay_many, replay_one
 from shared.services.order_changes import change_order
 from shared.services.status_view import order_status_view
+from shared.services.stock_sync import stock_sync_state
 from shared.tenants import TENANT_NAMES, TENANTS
 
 DAYS = 7
@@ -40,16 +42,33 @@ TEXT_AT_MOST = 300  # characters of an event's reason or outcome shown
 
 
 @dataclass(frozen=True)
-class StockSyncState:
+class StockSyncView:
     configured: bool
     summary: str
     details: tuple[tuple[str, str], ...] = ()
 
 
-def stock_sync_state(context: ServiceContext, tenant: str) -> StockSyncState:
-    """The tenant's stock sync as the overview shows it. Stock sync (issue 11) is built apart: until
-    it is wired here, every tenant's is "not configured"."""
-    return StockSyncState(False, "not configured")
+def stock_sync_view(context: ServiceContext, tenant: str) -> StockSyncView:
+    """The tenant's stock sync (shared/services/stock_sync.py) as the overview shows it: on or off,
+    the kill switch, dirty and in-flight SKUs, the last flush and the SKUs the marketplace refused."""
+    state = stock_sync_state(context, [tenant])[0]
+    if not state.enabled:
+        return StockSyncView(False, f"off (MARKETPLACE_STOCK_SYNC_{tenant.upper()} is not true)")
+    summary = f"paused: {state.paused_reason or 'kill switch on'}" if state.paused else "on"
+    last = "never"
+    if state.last_flush_at:
+        last = f"{rfc3339(state.last_flush_at)}: {state.last_result or ''} {state.last_detail or ''}".strip()
+    details = [
+        ("warehouse / buffer", f"{state.warehouse} / {state.buffer} units held back"),
+        ("dirty SKUs", str(state.dirty)),
+        ("in flight", str(state.in_flight)),
+        ("last flush", last[:TEXT_AT_MOST]),
+    ]
+    if state.wait_until:
+        details.append(("no write before", rfc3339(state.wait_until)))
+    for failure in state.failures[:10]:
+        details.append((f"refused: {failure.sku}", f"{failure.result} {failure.reason}"[:TEXT_AT_MOST]))
+    return StockSyncView(True, summary, tuple(details))
 
 
 @dataclass
@@ -61,7 +80,7 @@ class TenantOverview:
     today_since: datetime
     """The tenant's local midnight today, in UTC."""
     counts: HourlyCounts
-    stock: StockSyncState | None = None
+    stock: StockSyncView | None = None
 
     def today(self, counter: str) -> int:
         return self.counts.total(counter, self.today_since)
@@ -84,7 +103,7 @@ def tenant_overview(context: ServiceContext, tenant: str, with_stock: bool = Tru
     since = today - timedelta(days=DAYS - 1)
     until = hour_start(now) + timedelta(hours=1)
     counts = HourlyCounts(since, until, context.activity.hours(tenant, since, until))
-    stock = stock_sync_state(context, tenant) if with_stock else None
+    stock = stock_sync_view(context, tenant) if with_stock else None
     return TenantOverview(tenant, TENANT_NAMES[tenant], tenant_zone(tenant).key, now, today, counts, stock)
 
 

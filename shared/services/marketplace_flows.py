@@ -41,6 +41,7 @@ def handle_products(context: ServiceContext, event: InboundEvent, hook: Products
             price=p.price,
             special_price=p.special_price,
             marketplace_stock=p.stock,
+            marketplace_listed=True,
         )
         for p in remote
     ]

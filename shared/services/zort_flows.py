@@ -19,6 +19,7 @@ from shared.domain.product import Product
 from shared.ports import ServiceContext
 from shared.services.order_changes import change_order
 from shared.services.order_sync import refresh_order, sync_to_oms
+from shared.services.stock_sync import mark_from_zort_call
 from shared.zort import webhooks as zort
 
 ORDER_EVENTS = {"ADDORDER", "UPDATEORDER", "UPDATEORDERPAYMENT"}
@@ -50,6 +51,16 @@ def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCal
         )
     query = call.typed_query()
     payload = call.event()  # the method's model (zort.EVENT_MODELS): each isinstance below holds for its methods
+    stock = mark_from_zort_call(context, event.tenant, call)  # before applying: a failure below retries both
+    outcome = _apply(context, event, method, payload, query)
+    if stock:
+        outcome = Outcome(outcome.status, f"{outcome.detail}; {stock}", outcome.internal_order_id)
+    return outcome
+
+
+def _apply(
+    context: ServiceContext, event: InboundEvent, method: str | None, payload: object, query: zort.ZortQuery
+) -> Outcome:
     if method in PRODUCT_EVENTS and isinstance(payload, zort.ProductRef):
         return _apply_product(context, event.tenant, method, payload)
     if method in ORDER_EVENTS and isinstance(payload, zort.Order):

@@ -103,7 +103,14 @@ def test_a_tenants_overview_has_counts_charts_and_the_stock_sync_state(thor, see
     assert cards["orders_created"] >= 2 and cards["oms_synced"] >= 1 and cards["unmatched"] >= 1
     charts = html.select("figure.chart svg")
     assert len(charts) == 5 and html.select("figure.chart rect")
-    assert "not configured" in html.select_one("#stock-sync").text
+    assert f"off (MARKETPLACE_STOCK_SYNC_{TENANT.upper()} is not true)" in html.select_one("#stock-sync").text
+
+
+def test_a_tenant_with_stock_sync_on_shows_its_state(thor, seeded):
+    rows = {row.th.text: row.td.text for row in soup(page(thor, "/console/tenants/faar")).select("#stock-sync tr")}
+    assert rows["state"] == "on"  # MARKETPLACE_STOCK_SYNC_FAAR=true in the local settings
+    assert rows["warehouse / buffer"] == "main / 1 units held back"
+    assert rows["dirty SKUs"].isdigit() and rows["last flush"]
 
 
 def test_at_risk_says_why_each_row_is_there_and_links_to_it(thor, seeded):

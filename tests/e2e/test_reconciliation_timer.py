@@ -8,21 +8,11 @@ import pytest
 import requests
 
 from localdev.runner import parse_schedule
-from localdev.stack import Stack
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
 
 ORDER_ID = 7312001
-
-
-@pytest.fixture()
-def timer_runner(stack):
-    """A second runner on the session's Azurite and sandboxes, its timers firing every second."""
-    runner = Stack(values=dict(stack.values), thor_port=0)
-    runner.start_runner(["--timer-interval", "1"])
-    yield runner
-    runner.stop_runner()
 
 
 def test_an_order_whose_webhook_never_arrived_reaches_the_oms_and_the_status_endpoint(stack, timer_runner, key):

@@ -183,6 +183,9 @@ def test_reconcile_and_zort_webhooks(context, stack, capsys):
         ["replay"],
         ["replay", "some-event"],
         ["zort-webhooks", "register", "--tenant", TENANT, "--base-url", "not a url", "--function-key", "k"],
+        ["stock", "--resync"],
+        ["stock", "--pause", "x"],
+        ["stock", "--tenant", TENANT, "--pause", "x", "--resume"],
     ],
 )
 def test_bad_usage_exits_2(stack, capsys, argv):
@@ -245,3 +248,26 @@ def test_events_lists_by_default_what_needs_a_person_including_events_stuck_in_r
     assert code == 0 and stuck in out and fresh in out and needing[0] not in out
     code, _ = run(capsys, "events", "--stuck-after", "0")
     assert code == 2
+
+
+def test_stock_shows_the_state_flushes_resyncs_and_the_kill_switch_holds_writes(context, stack, capsys, monkeypatch):
+    from shared.domain.product import Product
+
+    monkeypatch.setenv("MARKETPLACE_STOCK_SYNC_SOCO", "true")
+    sku = f"CLI-{uuid.uuid4().hex[:8]}"
+    context.products.upsert_many([Product(tenant="soco", sku=sku, marketplace_listed=True)])
+    requests.post(
+        stack.servers["zort"].url + "/_sandbox/stock", json={"store": "thor-soco", "stock": {sku: "6"}}, timeout=5
+    )
+    code, out = run(capsys, "stock", "--tenant", "soco", "--pause", "audit of ZORT counts")
+    assert code == 0 and "paused" in out and "on PAUSED" in out
+    code, out = run(capsys, "stock", "--tenant", "soco", "--resync", "--flush")
+    assert code == 0 and "1 SKU(s) marked" in out and "flush paused" in out
+    answer = requests.get(stack.servers["marketplace"].url + "/_sandbox/stock", timeout=5).json()
+    assert sku not in answer.get("soco@thor.local", {}).get("main", {})
+    code, out = run(capsys, "stock", "--tenant", "soco", "--resume", "--flush")
+    assert code == 0 and "flush sent (1 write(s)) 1 accepted" in out
+    answer = requests.get(stack.servers["marketplace"].url + "/_sandbox/stock", timeout=5).json()
+    assert answer["soco@thor.local"]["main"][sku] == 6
+    code, out = run(capsys, "stock", "--json")
+    assert code == 0 and '"tenant": "soco"' in out and '"last_result": "sent"' in out

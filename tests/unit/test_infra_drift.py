@@ -295,7 +295,16 @@ def test_identity_holds_the_three_storage_data_roles(template):
 def test_queue_and_tables_are_declared(template):
     assert string_list(variable_body(template.text, "queueNames")) == ["thor-events", "thor-events-poison"]
     assert sorted(string_list(variable_body(template.text, "tableNames"))) == sorted(
-        ["ThorEvents", "ThorOrders", "ThorProducts", "ThorIdempotency", "ThorCheckpoints", "ThorClaims", "ThorActivity"]
+        [
+            "ThorEvents",
+            "ThorOrders",
+            "ThorProducts",
+            "ThorIdempotency",
+            "ThorCheckpoints",
+            "ThorClaims",
+            "ThorActivity",
+            "ThorStock",
+        ]
     )
 
 

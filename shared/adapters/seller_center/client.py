@@ -40,6 +40,27 @@ Ready to ship (developers.falabella.com v600 ``setstatustopackedbymarketplace`` 
 - Both actions' error tables: E020, E021, E023, E024, E025, E029, E073, E091, E094-E096, E119;
   ready to ship also E026, E031, E063, E121 (invalid Package ID format), E122 (invalid Package ID).
 
+Stock (``update_stock``, see also docs/research/stock-sync-and-console.md section 1):
+
+- Confirmed (developers.falabella.com v600 reference ``updatestock``): POST; the XML body
+  ``<Request><Warehouse><Stock><SellerSku>…</SellerSku><Quantity>…</Quantity></Stock>…</Warehouse></Request>``;
+  at most 500 SKUs per request; the warehouse id, when sent, goes inside each ``<Stock>`` as
+  ``<SellerWarehouseId>`` or ``<GSCFacilityId>``, never both kinds in one request (an error), none
+  meaning the main warehouse; no writing to Fulfilment-by-Falabella warehouses. The feeds page
+  (v600 ``feeds``) names only ProductCreate/Update/Remove/Image as asynchronous feeds, and feed
+  webhooks fire only for those: UpdateStock is treated as answering synchronously.
+- Unconfirmed: the addressing (the page header shows ``/UpdateStock``; Thor sends ``/?Action=UpdateStock``
+  like every other action, ``Version=1.0``), the body's Content-Type (Thor sends ``application/xml``),
+  the answer's shape and its per-SKU errors, whether ``Quantity`` is absolute (Thor assumes so: a
+  repeated write of the same value is then harmless) and UpdateStock's own rate limit and Retry-After.
+  So the answer is read defensively: a SuccessResponse is the call taken, except the SKUs named by any
+  object of its Body that carries a ``SellerSku`` with a ``Message``/``ErrorMessage`` (the feeds'
+  ``FeedErrors/Error{Code, Message, SellerSku}`` shape, confirmed for feeds); an ErrorResponse whose
+  Body names SKUs refuses those with their message and the rest of the call with the head's; any
+  other ErrorResponse refuses the whole call (retryable when 429/E429/5xx/Platform). UpdateStock is
+  sent once per call (no in-call retries): the stock flush keeps what was not written dirty for the
+  next flush and honours Retry-After between flushes.
+
 User-Agent: documented (developers.falabella.com ``getting-started``, since 2022-11-30) as
 ``Falabella_SellerId/Programming_language/programming_language_version``, e.g. ``JJJ123/PHP/8.1.7``.
 The Falabella SDK appends optional parts (``/integrator/country``); Thor appends its integration type
@@ -49,6 +70,7 @@ extra parts is unconfirmed.
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import platform
 import random
@@ -66,6 +88,7 @@ from pydantic import ValidationError
 from shared.adapters.http import HttpCaller, HttpConfig, Reply, Request, is_retryable_status
 from shared.adapters.seller_center.signing import canonical_query, format_timestamp, sign
 from shared.domain.errors import ExternalSystemError
+from shared.domain.stock import MAX_SKUS_PER_WRITE, StockWarehouse
 from shared.domain.times import in_local_time, zone
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
 
@@ -172,6 +195,48 @@ def parse_reply(reply: Reply) -> dict[str, Any]:
     raise reply.http_error(f"HTTP {reply.status} without ErrorResponse")
 
 
+def stock_request_xml(rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None) -> bytes:
+    """UpdateStock's body: one ``<Stock>`` per row, with the warehouse id (when given) in each."""
+    from xml.sax.saxutils import escape
+
+    where = f"<{warehouse.kind}>{escape(warehouse.id)}</{warehouse.kind}>" if warehouse else ""
+    stocks = "".join(
+        f"<Stock>{where}<SellerSku>{escape(str(sku))}</SellerSku><Quantity>{int(quantity)}</Quantity></Stock>"
+        for sku, quantity in rows
+    )
+    return f'<?xml version="1.0" encoding="UTF-8"?><Request><Warehouse>{stocks}</Warehouse></Request>'.encode()
+
+
+def sku_errors(body: Any) -> dict[str, str]:
+    """Every object under ``body`` carrying a ``SellerSku`` and a message: SKU → "code: message"."""
+    found: dict[str, str] = {}
+    if isinstance(body, list):
+        for item in body:
+            found.update(sku_errors(item))
+    elif isinstance(body, dict):
+        sku = body.get("SellerSku")
+        message = body.get("Message") or body.get("ErrorMessage")
+        if sku not in (None, "") and message:
+            code = body.get("Code") or body.get("ErrorCode")
+            found[str(sku)] = f"{code}: {message}" if code not in (None, "") else str(message)
+        for value in body.values():
+            if isinstance(value, (dict, list)):
+                found.update(sku_errors(value))
+    return found
+
+
+def parse_stock_reply(reply: Reply) -> tuple[dict[str, str], str | None]:
+    """(SKUs refused with their reasons, the reason the rest of the call was refused or None)."""
+    payload = reply.json()
+    if isinstance(payload, dict) and isinstance(payload.get("ErrorResponse"), dict):
+        error = _error_from_payload(payload, reply)
+        refused = sku_errors(payload["ErrorResponse"].get("Body"))
+        if refused and not error.retryable:
+            return refused, f"{error.code}: {error.message}"
+        raise error
+    return sku_errors(parse_reply(reply)), None
+
+
 # --- client ---------------------------------------------------------------------------------
 
 
@@ -213,6 +278,8 @@ class SellerCenterClient:
     ):
         self.config = config
         self._http = HttpCaller(config, SellerCenterError, session=session, sleep=sleep, rng=rng)
+        once = dataclasses.replace(config, max_attempts=1)  # a stock write is retried by the next flush
+        self._http_once = HttpCaller(once, SellerCenterError, session=self._http.session, sleep=sleep, rng=rng)
         self._now = now
         self._url = config.base_url.rstrip("/") + "/"
         self._headers = {"User-Agent": config.user_agent, "Accept": "application/json"}
@@ -294,6 +361,26 @@ class SellerCenterClient:
             method="POST",
         )
 
+    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> dict[str, str]:
+        """One UpdateStock call; returns the SKUs refused with their reasons (see the module docstring)."""
+        if not rows:
+            return {}
+        if len(rows) > MAX_SKUS_PER_WRITE:
+            raise ValueError(f"UpdateStock takes at most {MAX_SKUS_PER_WRITE} SKUs per request")
+        if any(int(quantity) < 0 for _, quantity in rows):
+            raise ValueError("stock quantities must not be negative")
+        body = stock_request_xml(rows, warehouse)
+        headers = {**self._headers, "Content-Type": "application/xml; charset=utf-8"}
+
+        def request() -> Request:
+            query = canonical_query(self.signed_params("UpdateStock"))
+            return Request("POST", f"{self._url}?{query}", headers=headers, data=body)
+
+        refused, rest = self._http_once.call("UpdateStock", request, parse_stock_reply)
+        if rest is not None:
+            refused = {str(sku): refused.get(str(sku), rest) for sku, _ in rows}
+        return refused
+
     # plumbing ------------------------------------------------------------------------------
 
     def signed_params(
@@ -343,4 +430,7 @@ __all__ = [
     "format_local_filter",
     "normalise_error_code",
     "parse_reply",
+    "parse_stock_reply",
+    "sku_errors",
+    "stock_request_xml",
 ]

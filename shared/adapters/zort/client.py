@@ -22,6 +22,18 @@ and jitter.
 The API key and secret are never logged nor put in an error: ``resDesc`` is scrubbed of them
 too, in case the server echoes a header back.
 
+Current stock (``available_stock``, for the stock flush). Confirmed (developers.zortout.com
+api-reference/product, v4; the v3 page documents the same method as GETPRODUCTS): ``GET
+{base}/Product/GetProducts`` with the query ``page`` (default 1) and ``limit`` ("Max = 500"; v3: 2000),
+the same three credential headers and a ``skulist`` HEADER ("Sku List Ex. P0001,P0002"); the answer
+has ``res`` ("Response Code 200- Success"), ``list`` (products with ``sku``, ``stock`` and
+``availablestock``, both Strings such as ``"10.00"``) and ``count`` ("Total product number by filter").
+v4 is used rather than v3 because Thor's ZORT base URL (``ZORT_API_BASE_URL``) is v4's.
+Unconfirmed: what ``availablestock`` excludes (Thor reads it as the units ZORT can still sell, and
+falls back to ``stock`` when it is missing), the longest ``skulist`` header ZORT accepts (Thor sends
+``stock_chunk_size``, 200, SKUs per call) and whether ``res`` may also come as ``{resCode, resDesc}``
+(both are read). A SKU with a comma cannot be named in ``skulist`` and is reported as not found.
+
 Webhook registration (UPDATEWEBHOOK) takes ``key1``..``key3`` and one URL per event
 (``webhooks.py`` lists the fields and builds the URLs that point ZORT at Thor).
 """
@@ -30,8 +42,9 @@ from __future__ import annotations
 
 import random
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -40,10 +53,16 @@ import requests
 from shared.adapters.http import HttpCaller, HttpConfig, Reply, Request, is_retryable_status
 from shared.adapters.zort.webhooks import WEBHOOK_URL_FIELDS
 from shared.domain.errors import ExternalSystemError
+from shared.domain.stock import parse_available
 
 ZORT_API_URL = "https://open-api.zortout.com/v4"
 API_VERSION = "4"
-ROUTES = {"GETWEBHOOK": ("GET", "Webhook/GetWebhook"), "UPDATEWEBHOOK": ("POST", "Webhook/UpdateWebhook")}
+ROUTES = {
+    "GETWEBHOOK": ("GET", "Webhook/GetWebhook"),
+    "UPDATEWEBHOOK": ("POST", "Webhook/UpdateWebhook"),
+    "GETPRODUCTS": ("GET", "Product/GetProducts"),
+}
+PRODUCTS_PAGE_LIMIT = 500  # v4's documented maximum per page
 SUCCESS_CODE = "200"
 
 # --- configuration and errors -----------------------------------------------------------------
@@ -54,11 +73,15 @@ class ZortApiConfig(HttpConfig):
     storename: str
     apikey: str = field(repr=False)
     apisecret: str = field(repr=False)
+    stock_chunk_size: int = 200
+    """SKUs named per GetProducts call (in the ``skulist`` header, whose longest value is undocumented)."""
 
     def __post_init__(self) -> None:
         super().__post_init__()
         if not self.base_url:
             raise ValueError("base_url must not be empty")
+        if self.stock_chunk_size < 1:
+            raise ValueError("stock_chunk_size must be at least 1")
 
     @property
     def secrets(self) -> tuple[str, ...]:
@@ -96,6 +119,8 @@ def parse_reply(reply: Reply) -> dict[str, Any]:
     if not isinstance(payload, dict):
         raise reply.malformed(f"expected a JSON object, got {type(payload).__name__}")
     res_code, res_desc = _res_fields(payload)
+    if res_code is None and isinstance(payload.get("res"), (str, int)):  # GetProducts: "res": "200"
+        res_code = str(payload["res"]).strip()
     if res_code is not None and res_code != SUCCESS_CODE:
         retryable = is_retryable_res_code(res_code) or is_retryable_status(reply.status)
         raise reply.error(res_code, res_desc or "no resDesc", retryable=retryable)
@@ -157,11 +182,53 @@ class ZortApiClient:
             body[name] = value or ""
         return self._call("UPDATEWEBHOOK", body)
 
+    def available_stock(self, skus: Sequence[str]) -> dict[str, Decimal]:
+        """Each SKU's current available stock (``availablestock``, else ``stock``); SKUs ZORT does not
+        return are left out. ``stock_chunk_size`` SKUs per call, every page of each."""
+        wanted = [sku for sku in dict.fromkeys(str(s) for s in skus) if sku and "," not in sku]
+        found: dict[str, Decimal] = {}
+        size = self.config.stock_chunk_size
+        for start in range(0, len(wanted), size):
+            chunk = wanted[start : start + size]
+            headers = {"skulist": ",".join(chunk)}
+            page, seen = 1, 0
+            while True:
+                params = {"page": str(page), "limit": str(PRODUCTS_PAGE_LIMIT)}
+                answer = self._call("GETPRODUCTS", params=params, headers=headers)
+                rows = answer.get("list") or []
+                for row in rows if isinstance(rows, list) else []:
+                    if not isinstance(row, dict) or str(row.get("sku")) not in chunk:
+                        continue
+                    units = parse_available(row.get("availablestock"))
+                    units = units if units is not None else parse_available(row.get("stock"))
+                    if units is not None:
+                        found[str(row["sku"])] = units
+                seen += len(rows) if isinstance(rows, list) else 0
+                count = answer.get("count")
+                total = int(str(count)) if str(count).strip().isdigit() else seen
+                if not rows or seen >= total or len(rows) < PRODUCTS_PAGE_LIMIT:
+                    break
+                page += 1
+        return found
+
     # plumbing ------------------------------------------------------------------------------
 
-    def _call(self, method: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    def _call(
+        self,
+        method: str,
+        body: dict[str, Any] | None = None,
+        *,
+        params: dict[str, str] | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> dict[str, Any]:
         http_method, route = ROUTES[method]
-        request = Request(http_method, f"{self._url}/{route}", headers=self._headers, json=body)
+        request = Request(
+            http_method,
+            f"{self._url}/{route}",
+            params=params,
+            headers={**self._headers, **(headers or {})},
+            json=body,
+        )
         return self._http.call(method, request, parse_reply)
 
 

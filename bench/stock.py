@@ -1,0 +1,198 @@
+"""Stock sync: ZORT stock webhooks for one tenant through the runner, its flush timer, the marketplace.
+
+`webhooks` UPDATEPRODUCTQUANTITY webhooks over `skus` SKUs (each SKU several times, with stale stock
+hints, at `concurrency`) for a tenant with stock sync on (faar in local.settings.example.json, buffer
+1), whose products Thor already keeps as listed by the marketplace. ZORT's sandbox holds each SKU's
+current stock. Measured: the acknowledgements (latency, rate, all 200), whether every SKU's stock in
+the marketplace sandbox ends at ZORT's value less the buffer, the UpdateStock calls per flush (goal
+≤ 4, 500 SKUs each; calls are grouped into flushes by the time between them), and, in-process, the
+Table requests of one stock webhook's acknowledgement (goal 2: record + queue) and of its processing.
+
+The runner has an Azurite of its own and its timers fire every `timer_interval` seconds. The
+marketplace sandbox's throttle (the feeds' 50 calls free, then 2 minutes apart; unconfirmed for
+UpdateStock) is lifted for this run, so the figure is Thor's own batching, not the throttle's.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+import requests
+
+from bench.load import percentile
+from localdev.stack import Stack
+
+TENANT = "faar"
+BUFFER = 1  # MARKETPLACE_STOCK_BUFFER_FAAR in local.settings.example.json
+
+
+@dataclass
+class StockConfig:
+    webhooks: int = 10_000
+    skus: int = 2_000
+    concurrency: int = 16
+    timer_interval: float = 5.0
+    timeout_seconds: float = 300.0
+
+
+QUICK = StockConfig(webhooks=1_000, skus=200)
+
+
+def _call(key: str, key1: str, sku: str, hint: int) -> tuple[str, dict, dict, bytes]:
+    payload = {
+        "id": abs(hash(sku)) % 10**6,
+        "sku": sku,
+        "name": "bench",
+        "stock": f"{hint}.00",
+        "availablestock": f"{hint}.00",
+    }
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {key1}"}
+    params = {"code": key, "method": "UPDATEPRODUCTQUANTITY"}
+    return f"/webhooks/{TENANT}/zort", params, headers, urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def _send_all(base: str, calls: list, concurrency: int) -> tuple[list[int], list[float], float]:
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=concurrency)
+    session.mount("http://", adapter)
+
+    def send(call):
+        path, params, headers, body = call
+        began = time.perf_counter()
+        try:
+            status = session.post(base + path, params=params, headers=headers, data=body, timeout=30).status_code
+        except requests.RequestException:
+            status = 0
+        return status, (time.perf_counter() - began) * 1000
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        answers = list(pool.map(send, calls))
+    return [s for s, _ in answers], [ms for _, ms in answers], time.perf_counter() - began
+
+
+def _flushes(calls: list[dict], gap: float) -> list[int]:
+    """UpdateStock calls per flush: calls closer than `gap` seconds belong to one flush."""
+    groups: list[int] = []
+    last = None
+    for call in sorted(calls, key=lambda c: c["at"]):
+        if last is None or call["at"] - last > gap:
+            groups.append(0)
+        groups[-1] += 1
+        last = call["at"]
+    return groups
+
+
+def table_requests_per_webhook(stack, key: str, key1: str) -> dict:
+    """In-process, counted at the SDK transport: one stock webhook's acknowledgement and its processing."""
+    from bench.payloads import Call
+    from bench.storage_work import InProcessThor, RequestCounter, http_request, service_ports
+    from shared.bootstrap import get_context
+    from shared.domain.product import Product
+    from shared.services.processing import process_event
+
+    thor = InProcessThor(stack)
+    context = get_context()
+    sku = f"BENCH-STOCK-COUNT-{time.time_ns()}"
+    context.products.upsert_many([Product(tenant=TENANT, sku=sku, marketplace_listed=True)])
+    counter = RequestCounter(service_ports(stack))
+    path, params, headers, body = _call(key, key1, sku, 1)
+    warm = _call(key, key1, sku, 2)
+    thor.functions["zort"](http_request(Call("POST", *warm)))  # warm-up
+    with counter.active():
+        answer = thor.functions["zort"](http_request(Call("POST", path, params, headers, body)))
+    ack = counter.snapshot()
+    event_id = json.loads(answer.get_body())["eventId"]
+    with counter.active():
+        status = process_event(context, TENANT, event_id, context.settings.retry_delays)
+    processing = counter.snapshot()
+    return {
+        "ack": {"table": ack["table"], "queue": ack["queue"]},
+        "processing": {
+            "table": processing["table"],
+            "queue": processing["queue"],
+            "status": getattr(status, "value", status),
+        },
+    }
+
+
+def measure(stack, config: StockConfig, progress=print, log=None) -> dict:
+    values = stack.values
+    key, key1 = values["LOCAL_FUNCTION_KEY"], values[f"ZORT_KEY1_{TENANT.upper()}"]
+    counted = table_requests_per_webhook(stack, key, key1)
+    progress(f"  one stock webhook: ack {counted['ack']}, processing {counted['processing']}")
+    runner = Stack(values=dict(values), servers=stack.servers)
+    runner.start_storage()
+    try:
+        from shared.adapters.product_repo import ProductRepository
+        from shared.adapters.storage import Storage
+        from shared.domain.product import Product
+        from shared.settings import read_storage
+
+        run = f"{time.time_ns() % 10**8:08d}"
+        skus = [f"BENCH-STOCK-{run}-{i:05d}" for i in range(config.skus)]
+        ProductRepository(Storage(read_storage(runner.values))).upsert_many(
+            [Product(tenant=TENANT, sku=sku, marketplace_listed=True) for sku in skus]
+        )
+        rng = random.Random(11)
+        final = {sku: rng.randrange(0, 60) for sku in skus}
+        market, zort = stack.servers["marketplace"].url, stack.servers["zort"].url
+        requests.post(market + "/_sandbox/stock/limits", json={"free_calls": 10**9, "min_interval": 0}, timeout=10)
+        store = values[f"ZORT_STORENAME_{TENANT.upper()}"]
+        requests.post(
+            zort + "/_sandbox/stock",
+            json={"store": store, "stock": {s: f"{q}.00" for s, q in final.items()}},
+            timeout=30,
+        )
+        started_at = time.time()
+        runner.start_runner(["--timer-interval", str(config.timer_interval)], stdout=log)
+        calls = [_call(key, key1, skus[i % config.skus], rng.randrange(0, 100)) for i in range(config.webhooks)]
+        statuses, latencies, seconds = _send_all(runner.thor_url, calls, config.concurrency)
+        progress(f"  {len(calls)} stock webhooks sent in {seconds:.1f}s")
+        user = values[f"MARKETPLACE_USER_ID_{TENANT.upper()}"]
+        expected = {sku: max(0, q - BUFFER) for sku, q in final.items()}
+
+        def correct() -> int:
+            shown = requests.get(market + "/_sandbox/stock", timeout=30).json().get(user, {}).get("main", {})
+            return sum(shown.get(sku) == quantity for sku, quantity in expected.items())
+
+        deadline = time.monotonic() + config.timeout_seconds
+        right = correct()
+        while right < len(expected) and time.monotonic() < deadline:
+            time.sleep(2)
+            right = correct()
+        settled_after = time.time() - started_at
+        time.sleep(config.timer_interval * 2)  # flushes still under way end
+        log_calls = requests.get(market + "/_sandbox/requests", timeout=60).json()
+        updates = [c for c in log_calls if c["query"].get("Action") == "UpdateStock" and c["at"] >= started_at]
+        rows = [c["body"].count("<Stock>") for c in updates]
+        per_flush = _flushes(updates, config.timer_interval / 2)
+    finally:
+        runner.stop_runner()
+        runner.azurite.stop()
+    return {
+        "webhooks": len(calls),
+        "skus": config.skus,
+        "concurrency": config.concurrency,
+        "answers_200": statuses.count(200),
+        "ack_p50_ms": round(percentile(latencies, 50), 1),
+        "ack_p99_ms": round(percentile(latencies, 99), 1),
+        "ack_rps": round(len(calls) / seconds, 1),
+        "skus_correct": right,
+        "settled_seconds": round(settled_after, 1),
+        "update_stock_calls": len(updates),
+        "max_rows_per_call": max(rows, default=0),
+        "flushes_writing": len(per_flush),
+        "max_writes_per_flush": max(per_flush, default=0),
+        "table_requests_per_webhook": counted,
+        "met": right == len(expected)
+        and statuses.count(200) == len(calls)
+        and max(per_flush, default=0) <= 4
+        and max(rows, default=0) <= 500
+        and counted["ack"]["table"] + counted["ack"]["queue"] == 2,
+    }

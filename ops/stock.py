@@ -1,0 +1,98 @@
+"""`stock`: per tenant the stock sync state (dirty SKUs, last flush, failures); flush now, full resync,
+kill switch (stored in Table Storage, so no redeploy)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+
+from ops.arguments import FAILED, OK, UsageError, build_context, tenant_arg
+from ops.render import as_json, clip, table, when
+from shared.services.operations import stock_flush_now, stock_kill_switch, stock_overview, stock_resync
+
+
+def add_parser(commands) -> None:
+    p = commands.add_parser(
+        "stock", help="stock sync per tenant: dirty SKUs, last flush, failures; flush, resync, pause"
+    )
+    p.add_argument("--tenant", type=tenant_arg)
+    p.add_argument(
+        "--flush", action="store_true", help="flush now (every tenant with sync on, or --tenant), no back-off"
+    )
+    p.add_argument("--resync", action="store_true", help="mark every SKU the tenant sells dirty (needs --tenant)")
+    p.add_argument(
+        "--pause", metavar="REASON", help="kill switch on: the tenant's flushes write nothing (needs --tenant)"
+    )
+    p.add_argument("--resume", action="store_true", help="kill switch off (needs --tenant)")
+    p.add_argument("--json", action="store_true")
+    p.set_defaults(run=run)
+
+
+def run(args, env) -> int:
+    if (args.resync or args.pause is not None or args.resume) and not args.tenant:
+        raise UsageError("--resync, --pause and --resume need --tenant")
+    if args.pause is not None and args.resume:
+        raise UsageError("--pause and --resume together")
+    context = build_context(env)
+    status = OK
+    if args.pause is not None or args.resume:
+        stock_kill_switch(context, args.tenant, args.pause is not None, args.pause or "")
+        print(f"{args.tenant}: stock writes {'paused' if args.pause is not None else 'resumed'}")
+    if args.resync:
+        print(f"{args.tenant}: {stock_resync(context, args.tenant)} SKU(s) marked for the next flush")
+    if args.flush:
+        for report in stock_flush_now(context, args.tenant):
+            print(f"{report.tenant}: flush {report.result} ({report.writes} write(s)) {report.detail}".rstrip())
+            status = status if report.ok or report.result == "partial" else FAILED
+    states = stock_overview(context, args.tenant)
+    if args.json:
+        print(as_json([asdict(state) for state in states]))
+        return status
+    rows = [
+        [
+            s.tenant,
+            ("on" if s.enabled else "off") + (" PAUSED" if s.paused else ""),
+            s.buffer,
+            s.warehouse,
+            s.dirty,
+            s.in_flight,
+            len(s.failures),
+            when(s.last_flush_at),
+            s.last_result or "-",
+            clip(s.paused_reason if s.paused else (s.last_detail or ""), 60),
+        ]
+        for s in states
+    ]
+    headers = (
+        "TENANT",
+        "SYNC",
+        "BUFFER",
+        "WAREHOUSE",
+        "DIRTY",
+        "IN FLIGHT",
+        "FAILING",
+        "LAST FLUSH",
+        "RESULT",
+        "DETAIL",
+    )
+    print(table(headers, rows))
+    failing = [(s.tenant, f) for s in states for f in s.failures]
+    if failing:
+        print()
+        print(
+            table(
+                ("TENANT", "SKU", "RESULT", "FAILURES", "SENT", "NEXT TRY", "REASON"),
+                [
+                    [
+                        t,
+                        f.sku,
+                        f.result,
+                        f.failures,
+                        "-" if f.sent_quantity is None else f.sent_quantity,
+                        when(f.next_attempt_at),
+                        clip(f.reason, 70),
+                    ]
+                    for t, f in failing
+                ],
+            )
+        )
+    return status

@@ -1,0 +1,297 @@
+"""Stock sync from ZORT to the marketplace (rules in shared.domain.stock).
+
+- `mark_changed`: the processor, applying a ZORT event that changes stock, marks its SKUs dirty for
+  each tenant that sells them: the tenants with stock sync on that share the webhook's ZORT store
+  (`stock_tenants`) and whose marketplace listed the SKU (`Product.marketplace_listed`, kept from
+  the marketplace's product webhooks, `handle_products`). One batch write per tenant and 100 SKUs.
+- `flush_tenant` (the timer, `python -m ops stock --flush`): takes the tenant's due dirty SKUs (at
+  most 2,000), records them as in flight, reads their available stock from ZORT, holds back the
+  buffer, and writes them to the marketplace in at most 4 UpdateStock calls of 500. A 429 (or any
+  retryable failure) stops the flush: the SKUs not written stay dirty, and after a 429 no write is
+  made before Retry-After (else 2 minutes). A SKU the marketplace refuses, or ZORT does not know,
+  keeps its reason and is retried with back-off.
+- `stock_sync_state`: each tenant's dirty count, last flush, failures (ops, the console).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from shared.domain.errors import ExternalSystemError, NotConfigured
+from shared.domain.stock import (
+    IN_FLIGHT_FOR,
+    MAX_SKUS_PER_WRITE,
+    SkuOutcome,
+    SkuResult,
+    StockRecord,
+    StockState,
+    StockSyncSettings,
+    batches,
+    pick_for_flush,
+    quantity_to_send,
+    summarise,
+    throttle_until,
+)
+from shared.ports import ServiceContext
+from shared.tenants import TENANTS
+from shared.zort import webhooks as zort
+
+FLUSH_CLAIM = "stock-flush"
+PRODUCT_STOCK_EVENTS = {"UPDATEPRODUCTQUANTITY", "ADDPRODUCT", "UPDATEPRODUCT"}
+DOCUMENT_STOCK_EVENTS = {
+    # documents whose lines move or reserve stock in ZORT: their SKUs' available stock may have changed
+    "ADDORDER",
+    "UPDATEORDER",
+    "DELETEORDER",
+    "ADDPURCHASEORDER",
+    "UPDATEPURCHASEORDER",
+    "ADDRETURNORDER",
+    "UPDATERETURNORDER",
+    "ADDRETURNPURCHASEORDER",
+    "UPDATERETURNPURCHASEORDER",
+    "ADDTRANSFER",
+    "UPDATETRANSFER",
+}
+
+
+# --- marking ------------------------------------------------------------------------------------
+
+
+def skus_changed_by(method: str | None, payload: Any) -> list[str]:
+    """The SKUs whose stock a ZORT event may have changed: the product's, or a document's lines'."""
+    if method in PRODUCT_STOCK_EVENTS:
+        return [payload.sku]
+    if method in DOCUMENT_STOCK_EVENTS:
+        lines = getattr(payload, "list", None) or []
+        return list(dict.fromkeys(line.sku for line in lines if getattr(line, "sku", None)))
+    return []
+
+
+def mark_changed(context: ServiceContext, tenant: str, skus: Sequence[str]) -> str:
+    """Marks the SKUs dirty for every tenant that sells them; says where (empty when nowhere)."""
+    if not skus:
+        return ""
+    now = context.clock()
+    marked: list[str] = []
+    for target in context.stock_tenants(tenant):
+        sold = [sku for sku in dict.fromkeys(skus) if _listed(context, target, sku)]
+        if sold:
+            context.stock.mark_dirty(target, sold, now)
+            marked.append(f"{target} ({len(sold)})")
+    return f"stock to sync in {', '.join(marked)}" if marked else ""
+
+
+def _listed(context: ServiceContext, tenant: str, sku: str) -> bool:
+    product = context.products.get(tenant, sku)
+    return bool(product and product.marketplace_listed)
+
+
+def mark_from_zort_call(context: ServiceContext, tenant: str, call: zort.ZortCall) -> str:
+    method = call.method
+    if not call.applicable or (method not in PRODUCT_STOCK_EVENTS and method not in DOCUMENT_STOCK_EVENTS):
+        return ""
+    if not context.stock_tenants(tenant):
+        return ""
+    return mark_changed(context, tenant, skus_changed_by(method, call.event()))
+
+
+def resync_tenant(context: ServiceContext, tenant: str) -> int:
+    """Marks every SKU the tenant's marketplace listed dirty (the next flush sends them all); returns how many."""
+    skus = context.products.listed_skus(tenant)
+    if skus:
+        context.stock.mark_dirty(tenant, skus, context.clock())
+    return len(skus)
+
+
+# --- flushing -----------------------------------------------------------------------------------
+
+
+@dataclass
+class FlushReport:
+    tenant: str
+    result: str  # sent, partial, nothing to send, off, paused, waiting, busy, blocked, throttled, failed
+    detail: str = ""
+    counts: dict[str, int] = field(default_factory=dict)
+    writes: int = 0
+    wait_until: datetime | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.result in ("sent", "nothing to send", "off", "paused", "waiting", "busy")
+
+
+def flush_all(context: ServiceContext, force: bool = False) -> list[FlushReport]:
+    """Flushes every tenant with stock sync on; one tenant's failure does not stop the others."""
+    return [flush_tenant(context, tenant, force=force) for tenant in TENANTS if context.stock_settings(tenant).enabled]
+
+
+def flush_tenant(context: ServiceContext, tenant: str, *, force: bool = False) -> FlushReport:
+    """One flush of the tenant (see the module docstring). `force` (ops) skips the back-offs."""
+    settings = context.stock_settings(tenant)
+    if not settings.enabled:
+        return FlushReport(tenant, "off", f"stock sync is off (MARKETPLACE_STOCK_SYNC_{tenant.upper()})")
+    now = context.clock()
+    state = context.stock.tenant_state(tenant)
+    if state.paused:
+        return FlushReport(tenant, "paused", f"kill switch on since {state.paused_at}: {state.paused_reason or ''}")
+    if state.wait_until and state.wait_until > now and not force:
+        return FlushReport(tenant, "waiting", f"the marketplace asked to wait until {state.wait_until.isoformat()}")
+    owner = uuid.uuid4().hex
+    claim = context.claims.take(tenant, FLUSH_CLAIM, owner, IN_FLIGHT_FOR.total_seconds())
+    if claim is None:
+        return FlushReport(tenant, "busy", "another flush of this tenant is running")
+    try:
+        report = _flush(context, tenant, settings, now, force)
+    finally:
+        context.claims.release(tenant, FLUSH_CLAIM, claim)
+    latest = context.stock.tenant_state(tenant)  # the kill switch may have moved meanwhile: keep it
+    latest.last_flush_at, latest.last_result, latest.last_detail = now, report.result, report.detail
+    latest.last_counts = dict(report.counts, writes=report.writes)
+    latest.wait_until = report.wait_until
+    context.stock.save_tenant_state(latest)
+    return report
+
+
+def _flush(
+    context: ServiceContext, tenant: str, settings: StockSyncSettings, now: datetime, force: bool
+) -> FlushReport:
+    try:
+        marketplace, zort_api = context.marketplace(tenant), context.zort(tenant)
+    except NotConfigured as blocked:
+        return FlushReport(tenant, "blocked", f"{blocked}; the dirty SKUs wait until it is configured")
+    records = pick_for_flush(context.stock.dirty(tenant), now, force=force)
+    if not records:
+        return FlushReport(tenant, "nothing to send")
+    records = context.stock.take(records, now)  # durable before anything is sent
+    try:
+        available = zort_api.available_stock([r.sku for r in records])
+    except ExternalSystemError as error:
+        deferred = [SkuOutcome(r, SkuResult.DEFERRED, now, reason=f"reading ZORT failed: {error}") for r in records]
+        context.stock.record(deferred)
+        return FlushReport(tenant, "failed", f"reading stock from ZORT failed: {error}", summarise(deferred))
+    outcomes: list[SkuOutcome] = []
+    to_send: list[tuple[StockRecord, Decimal, int]] = []
+    for record in records:
+        units = available.get(record.sku)
+        if units is None:
+            outcomes.append(SkuOutcome(record, SkuResult.NOT_IN_ZORT, now, reason="ZORT does not return this SKU"))
+        else:
+            to_send.append((record, units, quantity_to_send(units, settings.buffer)))
+    writes, stopped, wait_until = 0, "", None
+    for batch in batches(to_send, MAX_SKUS_PER_WRITE):
+        if stopped:
+            outcomes += [SkuOutcome(r, SkuResult.DEFERRED, now, q, a, stopped) for r, a, q in batch]
+            continue
+        writes += 1
+        try:
+            refused = marketplace.update_stock([(r.sku, q) for r, _, q in batch], settings.warehouse)
+        except ExternalSystemError as error:
+            if error.retryable:
+                stopped = f"marketplace: {error}"
+                if error.status == 429 or error.code == "E429":
+                    wait_until = throttle_until(now, error.retry_after)
+                outcomes += [SkuOutcome(r, SkuResult.DEFERRED, now, q, a, stopped) for r, a, q in batch]
+            else:  # the whole call refused: each SKU keeps the reason and is retried with back-off
+                whole = f"{error.code}: {error.message}"
+                outcomes += [SkuOutcome(r, SkuResult.REFUSED, now, q, a, whole) for r, a, q in batch]
+            continue
+        for record, units, quantity in batch:
+            reason = refused.get(record.sku)
+            answer = SkuResult.REFUSED if reason else SkuResult.ACCEPTED
+            outcomes.append(SkuOutcome(record, answer, now, quantity, units, reason))
+    context.stock.record(outcomes)
+    counts = summarise(outcomes)
+    detail = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
+    if wait_until is not None:
+        return FlushReport(tenant, "throttled", f"{detail}; {stopped}", counts, writes, wait_until)
+    if stopped:
+        return FlushReport(tenant, "failed", f"{detail}; {stopped}", counts, writes)
+    result = "sent" if counts.get(SkuResult.ACCEPTED.value, 0) == len(outcomes) else "partial"
+    return FlushReport(tenant, result, detail, counts, writes)
+
+
+# --- the kill switch and what ops and the console show ---------------------------------------------
+
+
+def set_paused(context: ServiceContext, tenant: str, paused: bool, reason: str = "") -> None:
+    """The tenant's kill switch (stored, no redeploy): on, flushes write nothing; SKUs keep being marked."""
+    state = context.stock.tenant_state(tenant)
+    state.paused, state.paused_reason = paused, (reason or None) if paused else None
+    state.paused_at = context.clock() if paused else None
+    context.stock.save_tenant_state(state)
+
+
+@dataclass(frozen=True)
+class SkuFailure:
+    sku: str
+    result: str
+    reason: str
+    failures: int
+    next_attempt_at: datetime | None
+    sent_quantity: int | None
+
+
+@dataclass(frozen=True)
+class StockSyncState:
+    """One tenant's stock sync, as ops and the console show it."""
+
+    tenant: str
+    enabled: bool
+    buffer: int
+    warehouse: str
+    paused: bool
+    paused_reason: str | None
+    dirty: int
+    in_flight: int
+    last_flush_at: datetime | None
+    last_result: str | None
+    last_detail: str | None
+    last_counts: dict[str, int]
+    wait_until: datetime | None
+    failures: tuple[SkuFailure, ...]
+
+
+def stock_sync_state(context: ServiceContext, tenants: Iterable[str] = TENANTS) -> list[StockSyncState]:
+    """Per tenant: on or off, kill switch, dirty and in-flight SKUs, last flush and its result, failing SKUs."""
+    now = context.clock()
+    states = []
+    for tenant in tenants:
+        settings = context.stock_settings(tenant)
+        state = context.stock.tenant_state(tenant)
+        dirty = context.stock.dirty(tenant)
+        warehouse = f"{settings.warehouse.kind}={settings.warehouse.id}" if settings.warehouse else "main"
+        failing = tuple(
+            SkuFailure(
+                r.sku,
+                r.result.value if r.result else "",
+                r.reason or "",
+                r.failures,
+                r.next_attempt_at,
+                r.sent_quantity,
+            )
+            for r in context.stock.failures(tenant)
+        )
+        states.append(
+            StockSyncState(
+                tenant=tenant,
+                enabled=settings.enabled,
+                buffer=settings.buffer,
+                warehouse=warehouse,
+                paused=state.paused,
+                paused_reason=state.paused_reason,
+                dirty=sum(r.state(now) is StockState.DIRTY for r in dirty),
+                in_flight=sum(r.state(now) is StockState.IN_FLIGHT for r in dirty),
+                last_flush_at=state.last_flush_at,
+                last_result=state.last_result,
+                last_detail=state.last_detail,
+                last_counts=dict(state.last_counts),
+                wait_until=state.wait_until,
+                failures=failing,
+            )
+        )
+    return states

@@ -1,0 +1,16 @@
+"""Fixtures of the end-to-end tests that need a runner of their own."""
+
+from __future__ import annotations
+
+import pytest
+
+from localdev.stack import Stack
+
+
+@pytest.fixture()
+def timer_runner(stack):
+    """A second runner on the session's Azurite and sandboxes, its timers firing every second."""
+    runner = Stack(values=dict(stack.values), thor_port=0)
+    runner.start_runner(["--timer-interval", "1"])
+    yield runner
+    runner.stop_runner()

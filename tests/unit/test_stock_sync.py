@@ -1,0 +1,244 @@
+"""Stock sync on fakes (shared/services/stock_sync.py): marking from ZORT events, flushing to the marketplace."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+
+import pytest
+
+from shared.domain.errors import ExternalSystemError
+from shared.domain.events import EventKind, EventStatus
+from shared.domain.product import Product
+from shared.domain.stock import IN_FLIGHT_FOR, SkuResult, StockState, StockSyncSettings, StockWarehouse
+from shared.services import intake
+from shared.services.processing import process_event
+from shared.services.stock_sync import flush_all, flush_tenant, resync_tenant, set_paused, stock_sync_state
+from tests.fakes import FakeContext, fake_context
+
+T = "faco"
+
+
+class MarketplaceDown(ExternalSystemError):
+    system = "marketplace"
+
+
+def stock_context(*skus: str, buffer: int = 0, warehouse: StockWarehouse | None = None) -> FakeContext:
+    context = fake_context(T, "soco")
+    context.stock_sync[T] = StockSyncSettings(enabled=True, buffer=buffer, warehouse=warehouse)
+    for sku in skus:
+        context.products.merge(Product(tenant=T, sku=sku, marketplace_listed=True))
+    return context
+
+
+def zort_quantity(context: FakeContext, sku: str, stock: str, tenant: str = T) -> EventStatus | None:
+    payload = {"id": 1, "sku": sku, "name": sku, "stock": stock, "availablestock": stock}
+    acceptance = intake.accept_event(
+        context.events,
+        context.queue,
+        tenant=tenant,
+        kind=EventKind.ZORT,
+        identity=[sku, stock, str(len(context.events.events))],
+        body={"method": "UPDATEPRODUCTQUANTITY", "query": {}, "payload": payload},
+    )
+    return process_event(context, tenant, acceptance.event_id, context.settings.retry_delays)
+
+
+def dirty(context: FakeContext, tenant: str = T) -> set[str]:
+    return {r.sku for r in context.stock.dirty(tenant)}
+
+
+def test_a_zort_stock_change_reaches_the_marketplace_within_one_flush():
+    context = stock_context("A")
+    context.zorts[T].stock["A"] = Decimal("7.00")
+    assert zort_quantity(context, "A", "7.00") is EventStatus.COMPLETED
+    assert "stock to sync in faco (1)" in context.events.list()[0].outcome
+    assert dirty(context) == {"A"}
+    report = flush_tenant(context, T)
+    assert report.result == "sent" and report.writes == 1
+    assert context.marketplaces[T].stock == {"A": 7}
+    assert dirty(context) == set()
+    stored = context.stock.get(T, "A")
+    assert stored and stored.sent_quantity == 7 and stored.result is SkuResult.ACCEPTED and stored.sent_at
+
+
+def test_ten_out_of_order_webhooks_end_at_zorts_current_value():
+    context = stock_context("A")
+    for stock in ("9", "3", "8", "1", "7", "2", "6", "4", "10", "5"):  # late, reordered hints
+        zort_quantity(context, "A", stock)
+    context.zorts[T].stock["A"] = Decimal("4.00")  # what ZORT says now
+    flush_tenant(context, T)
+    assert context.marketplaces[T].stock == {"A": 4}
+    assert [call for call in context.marketplaces[T].calls if call[0] == "update_stock"] == [
+        ("update_stock", ([("A", 4)], None))
+    ]
+
+
+def test_the_buffer_applies_and_never_goes_negative_and_the_warehouse_is_sent():
+    warehouse = StockWarehouse("SellerWarehouseId", "WH-1")
+    context = stock_context("A", "B", buffer=3, warehouse=warehouse)
+    context.zorts[T].stock.update({"A": Decimal("10.00"), "B": Decimal("2.00")})
+    context.stock.mark_dirty(T, ["A", "B"], context.clock())
+    flush_tenant(context, T)
+    assert context.marketplaces[T].stock == {"A": 7, "B": 0}
+    assert context.marketplaces[T].calls[-1][1][1] == warehouse
+
+
+def test_only_tenants_that_sell_the_sku_and_sync_stock_are_marked():
+    context = stock_context("A")
+    context.products.merge(Product(tenant="soco", sku="A", marketplace_listed=True))
+    zort_quantity(context, "B", "1")  # faco does not sell B
+    assert dirty(context) == set()
+    zort_quantity(context, "A", "1", tenant="soco")  # soco's webhook, soco has stock sync off
+    assert dirty(context) == set() and dirty(context, "soco") == set()
+    context.zort_stores.update({T: "shared-store", "soco": "shared-store"})
+    context.stock_sync["soco"] = StockSyncSettings(enabled=True)
+    zort_quantity(context, "A", "1", tenant="soco")  # one ZORT store behind both storefronts
+    assert dirty(context) == {"A"} and dirty(context, "soco") == {"A"}
+
+
+def test_a_429_keeps_the_skus_dirty_and_they_go_in_the_next_flush():
+    skus = [f"S{i:04d}" for i in range(1200)]
+    context = stock_context(*skus)
+    context.zorts[T].stock.update({sku: Decimal(5) for sku in skus})
+    context.stock.mark_dirty(T, skus, context.clock())
+    context.marketplaces[T].fail_next(
+        MarketplaceDown("E429", "Too many requests", status=429, retryable=True, retry_after=30), times=1
+    )
+    report = flush_tenant(context, T)
+    assert report.result == "throttled" and report.writes == 1
+    assert dirty(context) == set(skus) and context.marketplaces[T].stock == {}
+    assert flush_tenant(context, T).result == "waiting"  # Retry-After is honoured between flushes
+    context.clock.advance(31)
+    report = flush_tenant(context, T)
+    assert report.result == "sent" and report.writes == 3
+    assert dirty(context) == set() and len(context.marketplaces[T].stock) == 1200
+
+
+def test_per_sku_refusals_are_visible_with_the_reason_and_retried():
+    context = stock_context("A", "B")
+    context.zorts[T].stock.update({"A": Decimal(1), "B": Decimal(2)})
+    context.marketplaces[T].refuse["B"] = "E001: Seller SKU 'B' not found"
+    context.stock.mark_dirty(T, ["A", "B"], context.clock())
+    assert flush_tenant(context, T).result == "partial"
+    [state] = stock_sync_state(context, [T])
+    assert [(f.sku, f.result, f.reason) for f in state.failures] == [("B", "refused", "E001: Seller SKU 'B' not found")]
+    assert state.dirty == 1 and state.last_result == "partial"
+    del context.marketplaces[T].refuse["B"]
+    assert flush_tenant(context, T).result == "sent"  # retried by the next flush
+    assert context.marketplaces[T].stock == {"A": 1, "B": 2} and dirty(context) == set()
+
+
+def test_a_sku_zort_does_not_know_is_not_written_and_stays_visible():
+    context = stock_context("A")
+    context.stock.mark_dirty(T, ["A"], context.clock())
+    flush_tenant(context, T)
+    assert context.marketplaces[T].stock == {} and context.stock.get(T, "A").result is SkuResult.NOT_IN_ZORT
+    assert dirty(context) == {"A"}
+
+
+def test_a_tenant_with_sync_off_sends_nothing():
+    context = stock_context("A")
+    context.stock_sync[T] = StockSyncSettings(enabled=False)
+    context.products.merge(Product(tenant=T, sku="A", marketplace_listed=True))
+    zort_quantity(context, "A", "3")
+    context.stock.mark_dirty(T, ["A"], context.clock())
+    assert flush_tenant(context, T).result == "off" and flush_all(context) == []
+    assert not [c for c in context.marketplaces[T].calls if c[0] == "update_stock"]
+    assert not context.zorts[T].calls
+
+
+def test_the_kill_switch_stops_writing_and_the_marks_wait_for_it():
+    context = stock_context("A")
+    context.zorts[T].stock["A"] = Decimal(3)
+    set_paused(context, T, True, "wrong stock in ZORT")
+    zort_quantity(context, "A", "3")
+    assert flush_tenant(context, T).result == "paused" and context.marketplaces[T].stock == {}
+    set_paused(context, T, False)
+    assert flush_tenant(context, T).result == "sent" and context.marketplaces[T].stock == {"A": 3}
+
+
+def test_a_crash_mid_flush_loses_no_dirty_sku_and_the_resend_is_the_same_value():
+    skus = [f"S{i:04d}" for i in range(800)]
+    context = stock_context(*skus)
+    context.zorts[T].stock.update({sku: Decimal(2) for sku in skus})
+    context.stock.mark_dirty(T, skus, context.clock())
+    marketplace = context.marketplaces[T]
+    real = marketplace.update_stock
+    calls = []
+
+    def crash_on_second(rows, warehouse=None):
+        calls.append(len(rows))
+        if len(calls) == 2:
+            raise RuntimeError("the host died")
+        return real(rows, warehouse)
+
+    marketplace.update_stock = crash_on_second
+    with pytest.raises(RuntimeError):
+        flush_tenant(context, T)
+    assert dirty(context) == set(skus)  # nothing recorded, nothing lost
+    [state] = stock_sync_state(context, [T])
+    assert state.in_flight == 800 and state.dirty == 0
+    assert flush_tenant(context, T).result == "nothing to send"  # in flight until the crashed flush times out
+    context.clock.advance(IN_FLIGHT_FOR.total_seconds())
+    marketplace.update_stock = real
+    assert flush_tenant(context, T).result == "sent"
+    assert dirty(context) == set() and set(marketplace.stock.values()) == {2}  # the first 500 again: same value
+
+
+def test_a_sku_changed_while_in_flight_is_sent_again_after():
+    context = stock_context("A")
+    context.zorts[T].stock["A"] = Decimal(5)
+    context.stock.mark_dirty(T, ["A"], context.clock())
+    marketplace = context.marketplaces[T]
+    real = marketplace.update_stock
+
+    def changed_meanwhile(rows, warehouse=None):
+        context.stock.mark_dirty(T, ["A"], context.clock())  # a webhook processed during the write
+        context.zorts[T].stock["A"] = Decimal(4)
+        return real(rows, warehouse)
+
+    marketplace.update_stock = changed_meanwhile
+    flush_tenant(context, T)
+    assert marketplace.stock == {"A": 5} and dirty(context) == {"A"}
+    marketplace.update_stock = real
+    flush_tenant(context, T)
+    assert marketplace.stock == {"A": 4} and dirty(context) == set()
+
+
+def test_a_tenant_without_credentials_keeps_its_skus_blocked_visible_until_configured():
+    context = stock_context("A")
+    context.zorts[T].stock["A"] = Decimal(3)
+    zort_api = context.zorts.pop(T)
+    context.stock.mark_dirty(T, ["A"], context.clock())
+    report = flush_tenant(context, T)
+    assert report.result == "blocked" and "zort is not configured" in report.detail
+    [state] = stock_sync_state(context, [T])
+    assert state.last_result == "blocked" and state.dirty == 1
+    context.zorts[T] = zort_api
+    assert flush_tenant(context, T).result == "sent" and context.marketplaces[T].stock == {"A": 3}
+
+
+def test_a_retryable_zort_failure_keeps_the_skus_dirty():
+    context = stock_context("A")
+
+    class ZortDown(ExternalSystemError):
+        system = "zort"
+
+    context.zorts[T].fail_next(ZortDown("500", "down", retryable=True))
+    context.stock.mark_dirty(T, ["A"], context.clock())
+    assert flush_tenant(context, T).result == "failed"
+    assert dirty(context) == {"A"} and context.stock.get(T, "A").state(context.clock()) is StockState.DIRTY
+
+
+def test_a_resync_marks_every_listed_sku_and_one_flush_writes_at_most_four_batches():
+    skus = [f"S{i:04d}" for i in range(2300)]
+    context = stock_context(*skus)
+    context.products.merge(Product(tenant=T, sku="ZORT-ONLY", source="zort"))
+    context.zorts[T].stock.update({sku: Decimal(1) for sku in skus})
+    assert resync_tenant(context, T) == 2300
+    first = flush_tenant(context, T)
+    assert first.writes == 4 and first.counts == {"accepted": 2000}
+    assert len(dirty(context)) == 300
+    assert flush_tenant(context, T).writes == 1 and dirty(context) == set()
+    context.clock.advance(timedelta(minutes=1).total_seconds())
