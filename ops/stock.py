@@ -7,7 +7,14 @@ from dataclasses import asdict
 
 from ops.arguments import FAILED, OK, UsageError, build_context, tenant_arg
 from ops.render import as_json, clip, table, when
-from shared.services.operations import stock_flush_now, stock_kill_switch, stock_overview, stock_resync
+from shared.domain.events import EventStatus
+from shared.services.operations import (
+    process_now,
+    record_stock_resync,
+    stock_flush_now,
+    stock_kill_switch,
+    stock_overview,
+)
 
 
 def add_parser(commands) -> None:
@@ -18,7 +25,11 @@ def add_parser(commands) -> None:
     p.add_argument(
         "--flush", action="store_true", help="flush now (every tenant with sync on, or --tenant), no back-off"
     )
-    p.add_argument("--resync", action="store_true", help="mark every SKU the tenant sells dirty (needs --tenant)")
+    p.add_argument(
+        "--resync",
+        action="store_true",
+        help="record a stock-resync event: every SKU the tenant sells is marked dirty (needs --tenant)",
+    )
     p.add_argument(
         "--pause", metavar="REASON", help="kill switch on: the tenant's flushes write nothing (needs --tenant)"
     )
@@ -38,7 +49,12 @@ def run(args, env) -> int:
         stock_kill_switch(context, args.tenant, args.pause is not None, args.pause or "")
         print(f"{args.tenant}: stock writes {'paused' if args.pause is not None else 'resumed'}")
     if args.resync:
-        print(f"{args.tenant}: {stock_resync(context, args.tenant)} SKU(s) marked for the next flush")
+        # Recorded as a `stock-resync` event (visible, replayable, blocked while sync is off), then applied here.
+        accepted = record_stock_resync(context, args.tenant, "ops command line", context.clock())
+        resync_status, detail = process_now(context, args.tenant, accepted.event_id)
+        state = resync_status.value if resync_status else "recorded"
+        print(f"{args.tenant}: stock-resync event {accepted.event_id} {state}: {detail}")
+        status = status if resync_status is EventStatus.COMPLETED else FAILED
     if args.flush:
         for report in stock_flush_now(context, args.tenant):
             print(f"{report.tenant}: flush {report.result} ({report.writes} write(s)) {report.detail}".rstrip())

@@ -38,9 +38,9 @@ C = TypeVar("C")
 
 def build_handlers() -> dict[EventKind, Registration]:
     """Each event kind's handler and the model its recorded body is validated with (the one intake used)."""
-    from shared.models.internal_events import ReconcileOrderEvent, RefundEvent
+    from shared.models.internal_events import ReconcileOrderEvent, RefundEvent, StockResyncEvent
     from shared.models.webhooks import ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook
-    from shared.services import marketplace_flows, refund_flows, zort_flows
+    from shared.services import marketplace_flows, refund_flows, stock_sync, zort_flows
     from shared.zort.webhooks import ZortCall
 
     return {
@@ -50,6 +50,7 @@ def build_handlers() -> dict[EventKind, Registration]:
         EventKind.RECONCILE_ORDER: Registration(ReconcileOrderEvent, marketplace_flows.handle_order_created),
         EventKind.REFUND: Registration(RefundEvent, refund_flows.handle_refund),
         EventKind.ZORT: Registration(ZortCall, zort_flows.handle_zort),
+        EventKind.STOCK_RESYNC: Registration(StockResyncEvent, stock_sync.handle_stock_resync),
     }
 
 

@@ -1,5 +1,5 @@
 """Bodies of the events Thor records itself (not webhooks): a refund to send to the OMS, an order to
-bring up to date with the marketplace (reconciliation, the ops `resync`)."""
+bring up to date with the marketplace (reconciliation, the ops `resync`), a tenant's stock to send again."""
 
 from __future__ import annotations
 
@@ -19,6 +19,14 @@ class RefundEvent(BaseModel):
 class OrderRef(BaseModel):
     model_config = ConfigDict(extra="allow")
     OrderId: MarketplaceId
+
+
+class StockResyncEvent(BaseModel):
+    """A full stock resync of the event's tenant: every SKU its marketplace listed is marked dirty."""
+
+    model_config = ConfigDict(extra="allow")
+    reason: str
+    requestedBy: str
 
 
 class ReconcileOrderEvent(BaseModel):

@@ -234,11 +234,17 @@ def stock_flush_now(context: ServiceContext, tenant: str | None = None) -> list[
     return [flush_tenant(context, tenant, force=True)] if tenant else flush_all(context, force=True)
 
 
-def stock_resync(context: ServiceContext, tenant: str) -> int:
-    """Marks every SKU the tenant's marketplace listed dirty; returns how many."""
-    from shared.services.stock_sync import resync_tenant
-
-    return resync_tenant(context, tenant)
+def record_stock_resync(context: ServiceContext, tenant: str, requested_by: str, now: datetime) -> Acceptance:
+    """Records (and queues) a `stock-resync` event: every SKU the tenant's marketplace listed is marked
+    dirty when it is applied (blocked while the tenant's stock sync is off)."""
+    return accept_event(
+        context.events,
+        context.queue,
+        tenant=tenant,
+        kind=EventKind.STOCK_RESYNC,
+        identity=[tenant, "stock-resync", now.isoformat()],
+        body={"reason": "full stock resync", "requestedBy": requested_by},
+    )
 
 
 def stock_kill_switch(context: ServiceContext, tenant: str, on: bool, reason: str = "") -> None:

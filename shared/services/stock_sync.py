@@ -10,6 +10,8 @@
   retryable failure) stops the flush: the SKUs not written stay dirty, and after a 429 no write is
   made before Retry-After (else 2 minutes). A SKU the marketplace refuses, or ZORT does not know,
   keeps its reason and is retried with back-off.
+- `handle_stock_resync` (the `stock-resync` event, recorded by `python -m ops stock --resync`): marks
+  every SKU the tenant's marketplace listed dirty.
 - `stock_sync_state`: each tenant's dirty count, last flush, failures (ops, the console).
 """
 
@@ -23,6 +25,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.domain.errors import ExternalSystemError, NotConfigured
+from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.domain.stock import (
     IN_FLIGHT_FOR,
     MAX_SKUS_PER_WRITE,
@@ -37,6 +40,7 @@ from shared.domain.stock import (
     summarise,
     throttle_until,
 )
+from shared.models.internal_events import StockResyncEvent
 from shared.ports import ServiceContext
 from shared.tenants import TENANTS
 from shared.zort import webhooks as zort
@@ -98,6 +102,18 @@ def mark_from_zort_call(context: ServiceContext, tenant: str, call: zort.ZortCal
     if not context.stock_tenants(tenant):
         return ""
     return mark_changed(context, tenant, skus_changed_by(method, call.event()))
+
+
+def handle_stock_resync(context: ServiceContext, event: InboundEvent, resync: StockResyncEvent) -> Outcome:
+    """A `stock-resync` event: every SKU the tenant's marketplace listed is marked dirty. A tenant
+    with stock sync off is blocked (replayable once it is turned on), as other unconfigured work is."""
+    if not context.stock_settings(event.tenant).enabled:
+        raise NotConfigured("stock sync", event.tenant, [f"MARKETPLACE_STOCK_SYNC_{event.tenant.upper()}=true"])
+    marked = resync_tenant(context, event.tenant)
+    return Outcome(
+        EventStatus.COMPLETED,
+        f"{marked} SKU(s) marked for the next flush ({resync.reason}; asked by {resync.requestedBy})",
+    )
 
 
 def resync_tenant(context: ServiceContext, tenant: str) -> int:

@@ -262,7 +262,10 @@ def test_stock_shows_the_state_flushes_resyncs_and_the_kill_switch_holds_writes(
     code, out = run(capsys, "stock", "--tenant", "soco", "--pause", "audit of ZORT counts")
     assert code == 0 and "paused" in out and "on PAUSED" in out
     code, out = run(capsys, "stock", "--tenant", "soco", "--resync", "--flush")
-    assert code == 0 and "1 SKU(s) marked" in out and "flush paused" in out
+    assert code == 0 and "flush paused" in out
+    assert "stock-resync event" in out and "completed: 1 SKU(s) marked for the next flush" in out
+    resyncs = [e for e in context.events.list(tenant="soco") if e.kind is EventKind.STOCK_RESYNC]
+    assert resyncs and resyncs[0].status is EventStatus.COMPLETED  # recorded in the event log, replayable
     answer = requests.get(stack.servers["marketplace"].url + "/_sandbox/stock", timeout=5).json()
     assert sku not in answer.get("soco@thor.local", {}).get("main", {})
     code, out = run(capsys, "stock", "--tenant", "soco", "--resume", "--flush")

@@ -242,3 +242,24 @@ def test_a_resync_marks_every_listed_sku_and_one_flush_writes_at_most_four_batch
     assert len(dirty(context)) == 300
     assert flush_tenant(context, T).writes == 1 and dirty(context) == set()
     context.clock.advance(timedelta(minutes=1).total_seconds())
+
+
+def test_a_stock_resync_event_marks_every_listed_sku_and_is_blocked_while_sync_is_off():
+    """The `stock-resync` kind through the pipeline: recorded, applied by its registered handler,
+    blocked (naming the setting) while the tenant's sync is off, completed when replayed after."""
+    from shared.services.operations import record_stock_resync
+    from shared.services.processing import replay
+
+    context = stock_context("A", "B")
+    context.stock_sync[T] = StockSyncSettings(enabled=False)
+    accepted = record_stock_resync(context, T, "someone@example.com", context.clock())
+    assert process_event(context, T, accepted.event_id, context.settings.retry_delays) is EventStatus.BLOCKED
+    event = context.events.get(T, accepted.event_id)
+    assert event.kind is EventKind.STOCK_RESYNC and "MARKETPLACE_STOCK_SYNC_FACO=true" in event.reason
+    assert dirty(context) == set()
+    context.stock_sync[T] = StockSyncSettings(enabled=True)
+    replay(context, T, accepted.event_id)
+    assert process_event(context, T, accepted.event_id, context.settings.retry_delays) is EventStatus.COMPLETED
+    assert dirty(context) == {"A", "B"}
+    assert "2 SKU(s) marked" in context.events.get(T, accepted.event_id).outcome
+    assert "asked by someone@example.com" in context.events.get(T, accepted.event_id).outcome
