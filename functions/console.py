@@ -18,20 +18,13 @@ from urllib.parse import parse_qs, quote
 
 import azure.functions as func
 
-from functions._console_security import (
-    NotSignedIn,
-    Principal,
-    check_csrf,
-    check_same_origin,
-    csrf_token,
-    login_redirect,
-    principal,
-)
 from functions._http import Problem, body_bytes, endpoint, require_tenant
 from shared.bootstrap import get_context
 
-if TYPE_CHECKING:
+if TYPE_CHECKING:  # the security helpers and Jinja2 are imported on first use: webhooks' cold start skips them
     import jinja2
+
+    from functions._console_security import Principal
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 
@@ -93,6 +86,8 @@ def console_page(
 
     @endpoint
     def signed_in(req: func.HttpRequest) -> func.HttpResponse:
+        from functions._console_security import NotSignedIn, login_redirect, principal
+
         settings = get_context().settings
         try:
             user = principal(req, settings.console_auth)
@@ -110,6 +105,8 @@ def console_page(
 
 
 def render(template: str, user: Principal, status: int = 200, **values: Any) -> func.HttpResponse:
+    from functions._console_security import csrf_token
+
     context = get_context()
     key = context.settings.console_csrf_key
     html = (
@@ -135,6 +132,8 @@ def _form(req: func.HttpRequest) -> dict[str, str]:
 
 
 def _checked_action(req: func.HttpRequest, user: Principal) -> None:
+    from functions._console_security import check_csrf, check_same_origin
+
     check_same_origin(req)
     check_csrf(get_context().settings.console_csrf_key, user, _form(req).get("csrf", ""))
 

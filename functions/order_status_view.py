@@ -5,7 +5,6 @@ import azure.functions as func
 from functions._http import Problem, endpoint, json_response
 from shared.bootstrap import get_context
 from shared.domain.ids import internal_order_id, parse_internal_order_id
-from shared.services.status_view import order_status_view
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 
@@ -19,4 +18,6 @@ def status(req: func.HttpRequest) -> func.HttpResponse:
     found = parsed and get_context().orders.get(parsed[0], internal_order_id(*parsed))
     if not found:
         raise Problem(404, "Order not found", f"no order {internal_id!r}", "internalOrderId")
+    from shared.services.status_view import order_status_view  # on first call, not at cold start
+
     return json_response(order_status_view(found[0]))

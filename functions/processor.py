@@ -5,7 +5,6 @@ import logging
 import azure.functions as func
 
 from shared.bootstrap import EVENTS_QUEUE, decode_message, get_context
-from shared.services.processing import process_event
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 log = logging.getLogger("thor.processor")
@@ -19,5 +18,7 @@ def process(msg: func.QueueMessage) -> None:
     except (ValueError, UnicodeDecodeError):
         log.error("dropping a queue message that is not a Thor event: %r", msg.get_body()[:200])
         return
+    from shared.services.processing import process_event  # on first message, not at cold start
+
     context = get_context()
     process_event(context, tenant, event_id, context.settings.retry_delays, owner=msg.id or None, missing=missing)

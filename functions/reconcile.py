@@ -6,8 +6,6 @@ import logging
 import azure.functions as func
 
 from shared.bootstrap import get_context
-from shared.services.reconciliation import reconcile_all
-from shared.services.sweeper import requeue_stale
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 log = logging.getLogger("thor.reconcile")
@@ -16,6 +14,9 @@ log = logging.getLogger("thor.reconcile")
 @bp.function_name("reconcile")
 @bp.timer_trigger(schedule="0 */15 * * * *", arg_name="timer", run_on_startup=False)
 def reconcile(timer: func.TimerRequest) -> None:
+    from shared.services.reconciliation import reconcile_all  # on first run, not at cold start
+    from shared.services.sweeper import requeue_stale
+
     if timer.past_due:
         log.warning("reconciliation is running late (past due)")
     context = get_context()

@@ -14,7 +14,6 @@ from functions._http import (
 )
 from shared.bootstrap import get_context
 from shared.models.webhooks import RefundRequest
-from shared.services.refunds import request_refund
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 MAX_IDEMPOTENCY_KEY = 255
@@ -36,6 +35,8 @@ def refund(req: func.HttpRequest) -> func.HttpResponse:
         request = RefundRequest.model_validate(body)
     except ValidationError as error:
         raise validation_problem(error) from None
+    from shared.services.refunds import request_refund  # on first call, not at cold start
+
     answer = request_refund(
         get_context(), tenant, req.route_params.get("id", ""), request, body, key.strip() if key else None
     )

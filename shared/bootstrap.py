@@ -17,7 +17,7 @@ from shared.adapters.event_queue import decode_message as decode_message
 from shared.adapters.storage import EVENTS_QUEUE as EVENTS_QUEUE
 from shared.adapters.storage import storage_deadline as storage_deadline
 from shared.domain.events import EventKind
-from shared.domain.stock import StockSyncSettings
+from shared.domain.stock_settings import StockSyncSettings
 from shared.ports import MarketplacePort, OmsPort, Registration, ZortPort
 from shared.settings import Settings, get_settings
 

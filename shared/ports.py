@@ -18,9 +18,9 @@ from shared.domain.checkpoints import Checkpoint, Summary
 from shared.domain.events import EventKind, EventStatus, InboundEvent, Outcome
 from shared.domain.order import Order
 from shared.domain.product import Product
-from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
 
 if TYPE_CHECKING:  # the models are pydantic schemas of the marketplace's answers, not an adapter
+    from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
     from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
     from shared.settings import Settings
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from shared.domain.errors import NotConfigured
-from shared.domain.stock import StockSyncSettings, StockWarehouse
+from shared.domain.stock_settings import StockSyncSettings, StockWarehouse
 from shared.tenants import TENANT_TIMEZONES, TENANTS
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -28,7 +28,11 @@ from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from enum import StrEnum
-from typing import Literal, TypeVar
+from typing import TypeVar
+
+from shared.domain.stock_settings import StockSyncSettings as StockSyncSettings
+from shared.domain.stock_settings import StockWarehouse as StockWarehouse
+from shared.domain.stock_settings import WarehouseKind as WarehouseKind
 
 T = TypeVar("T")
 
@@ -44,8 +48,6 @@ THROTTLE_WAIT = timedelta(minutes=2)
 FIRST_REFUSAL_BACKOFF = timedelta(minutes=5)
 MAX_REFUSAL_BACKOFF = timedelta(hours=1)
 
-WarehouseKind = Literal["SellerWarehouseId", "GSCFacilityId"]
-
 
 class StockState(StrEnum):
     CLEAN = "clean"
@@ -60,23 +62,6 @@ class SkuResult(StrEnum):
     REFUSED = "refused"  # the marketplace refused this SKU (reason kept); retried with back-off
     NOT_IN_ZORT = "not-in-zort"  # ZORT did not return the SKU: nothing written; retried with back-off
     DEFERRED = "deferred"  # not written this time (throttled, a system unreachable); next flush
-
-
-@dataclass(frozen=True)
-class StockWarehouse:
-    """Where UpdateStock writes: a seller warehouse or a GSC facility (never both in one request)."""
-
-    kind: WarehouseKind
-    id: str
-
-
-@dataclass(frozen=True)
-class StockSyncSettings:
-    """A tenant's stock sync configuration (settings MARKETPLACE_STOCK_*_<T>)."""
-
-    enabled: bool = False
-    buffer: int = 0
-    warehouse: StockWarehouse | None = None  # None: the marketplace's main warehouse
 
 
 @dataclass
