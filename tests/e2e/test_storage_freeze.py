@@ -110,8 +110,10 @@ def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once
 
         try:
             eventually(lambda: all(processed(order_id) for order_id in acknowledged), timeout=90, interval=1)
-        except AssertionError:
-            raise AssertionError(f"not processed: {unprocessed(own, [o for o in acknowledged if not processed(o)])}")
+        except AssertionError as late:
+            raise AssertionError(
+                f"not processed: {unprocessed(own, [o for o in acknowledged if not processed(o)])}"
+            ) from late
         time.sleep(2)
         assert {order_id: len(oms_creates(stack, f"facl-{order_id}")) for order_id in acknowledged} == {
             order_id: 1 for order_id in acknowledged

@@ -97,8 +97,8 @@ def process_until_settled(context, tenant, event_ids, rounds=30):
     for _ in range(rounds):
         with concurrent.futures.ThreadPoolExecutor(16) as pool:
             outcomes = list(pool.map(lambda e: process_event(context, tenant, e), pending))
-        results.update(zip(pending, outcomes))
-        pending = [e for e, outcome in zip(pending, outcomes) if outcome is not None and outcome.pending]
+        results.update(zip(pending, outcomes, strict=True))
+        pending = [e for e, outcome in zip(pending, outcomes, strict=True) if outcome is not None and outcome.pending]
         if not pending:
             return results
     raise AssertionError(f"{len(pending)} events still waiting")
