@@ -23,6 +23,7 @@ pytestmark = pytest.mark.e2e
 
 MARGIN = 6.0  # generous: a shared, loaded machine; the promise is "seconds, not minutes"
 FIRST = 9300000
+LAST = FIRST + 24  # 16 webhooks before the freeze, 8 during it
 LEASE_SECONDS = 4
 
 
@@ -78,16 +79,14 @@ def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once
     try:
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             before = list(pool.map(send, range(FIRST, FIRST + 16)))
-        # Every request of the freeze is in flight at once: one storage bound, not one per request.
-        with concurrent.futures.ThreadPoolExecutor(18) as pool:
             os.killpg(group, signal.SIGSTOP)
             frozen = True
-            sending = [pool.submit(send, order_id) for order_id in range(FIRST + 16, FIRST + 32)]
-            health_asked = pool.submit(get, "/health")
-            status_asked = pool.submit(get, f"/v1/orders/facl-{FIRST}/status")
-            during = [future.result() for future in sending]
-            health, health_seconds = health_asked.result()
-            status, status_seconds = status_asked.result()
+            # One round of 8 webhooks in flight at once while frozen (the drill sent two before: the
+            # second proved nothing more), then the health probe and the status view side by side.
+            during = list(pool.map(send, range(FIRST + 16, LAST)))
+            (health, health_seconds), (status, status_seconds) = pool.map(
+                get, ["/health", f"/v1/orders/facl-{FIRST}/status"]
+            )
         os.killpg(group, signal.SIGCONT)
         frozen = False
 
@@ -110,7 +109,7 @@ def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once
             retried = list(pool.map(send, refused))
         assert {a.status_code for _, a, _ in retried} == {200}
         acknowledged = [order_id for order_id, a, _ in before + during + retried if a.status_code == 200]
-        assert sorted(acknowledged) == list(range(FIRST, FIRST + 32))
+        assert sorted(acknowledged) == list(range(FIRST, LAST))
 
         def processed(order_id):
             view = requests.get(f"{own.thor_url}/v1/orders/facl-{order_id}/status", params={"code": key}, timeout=10)
