@@ -475,9 +475,18 @@ def main(argv: list[str] | None = None) -> int:
         help="run every timer trigger every SECONDS instead of on its schedule (tests)",
     )
     parser.add_argument("--no-timers", action="store_true", help="do not run timer triggers")
+    parser.add_argument(
+        "--max-poll",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="poll an idle queue at least every SECONDS instead of host.json's maxPollingInterval (tests)",
+    )
     args = parser.parse_args(argv)
     if args.timer_interval is not None and args.timer_interval <= 0:
         parser.error("--timer-interval must be positive")
+    if args.max_poll is not None and args.max_poll <= 0:
+        parser.error("--max-poll must be positive")
     logging.basicConfig(
         level=os.environ.get("THOR_LOG_LEVEL", "WARNING"), format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
@@ -513,6 +522,8 @@ def main(argv: list[str] | None = None) -> int:
     sign_in = os.environ.get("CONSOLE_AUTH", "").lower() == "platform"
     http = HttpHost(functions, key, host.get("extensions", {}).get("http", {}).get("routePrefix", "api"), sign_in)
     workers = [] if args.no_queue else queue_workers(functions, host, args.lease)
+    for worker in workers if args.max_poll else ():
+        worker.max_poll = args.max_poll
     threads = [threading.Thread(target=w.run, daemon=True, name="queue-poll") for w in workers]
     timers = [] if args.no_queue or args.no_timers else timer_workers(functions, args.timer_interval)
     threads += [threading.Thread(target=t.run, daemon=True, name=f"timer-{t.name}") for t in timers]

@@ -46,7 +46,7 @@ def thor(stack):
     It has its own Azurite, so its queue worker never takes the messages of the in-process
     integration tests, and no timers, so reconciliation runs only where a test asks for it."""
     runner = Stack(values=dict(stack.values), servers=stack.servers)
-    runner.start_storage().start_runner(["--no-timers"])
+    runner.start_storage().start_runner(["--no-timers", "--max-poll", "0.2"])
     yield runner
     runner.stop_runner()
     runner.azurite.stop()

@@ -28,7 +28,15 @@ from shared.domain.product import Product
 from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
 from shared.ports import ConcurrentUpdate, Registration
-from shared.settings import Settings, StorageSettings
+from shared.settings import (
+    MarketplaceTenantSettings,
+    OmsTenantSettings,
+    Settings,
+    StorageSettings,
+    TenantSettings,
+    ZortTenantSettings,
+)
+from shared.tenants import TENANT_TIMEZONES
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 _etags = (f'W/"{n}"' for n in itertools.count(1))
@@ -602,9 +610,20 @@ class FakeZort(_Failing):
 # --- the context ----------------------------------------------------------------------------------
 
 
+def configured_tenant(tenant: str) -> TenantSettings:
+    """A tenant's settings for all three systems, typed as `shared.settings` parses them."""
+    return TenantSettings(
+        marketplace=MarketplaceTenantSettings(
+            "u", "k", "s", tenant.upper(), ready_to_ship=False, time_zone=TENANT_TIMEZONES[tenant]
+        ),
+        oms=OmsTenantSettings("t", tenant),
+        zort=ZortTenantSettings("k"),
+    )
+
+
 def fake_settings(
     retry_delays: tuple[int, ...] = (10, 60, 300, 1800, 7200),
-    tenants: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None,
+    tenants: Mapping[str, TenantSettings] | None = None,
 ) -> Settings:
     return Settings(
         storage=StorageSettings(None, None, None, None, None),
@@ -684,7 +703,7 @@ def fake_context(
     """A context whose `tenants` (default: sope) have a marketplace, an OMS and ZORT; others have none."""
     tenants = tenants or ("sope",)
     clock = FakeClock(now)
-    configured = {t: {"MARKETPLACE": {"USER_ID": "u"}, "OMS": {"TOKEN": "t"}, "ZORT": {"KEY1": "k"}} for t in tenants}
+    configured = {t: configured_tenant(t) for t in tenants}
     return FakeContext(
         settings=fake_settings(retry_delays, configured),
         clock=clock,

@@ -92,3 +92,14 @@ def test_a_caller_cannot_write_lines_into_the_runner_log(thor, key, tmp_path):
     assert not [line for line in lines if line.startswith("2026-01-01") or "thor.forged" in line.split(":")[0]]
     logged = next(line for line in lines if "-> 404" in line)
     assert "faco-1\\r\\n2026-01-01 00:00:00,000 WARNING thor.forged: admin login\\n/status" in logged
+
+
+@pytest.mark.parametrize("value", ["0", "-1", "soon"])
+def test_a_max_poll_that_is_not_a_positive_number_of_seconds_is_refused(value, capsys):
+    """`--max-poll` (tests poll an idle queue often; the host's own interval is host.json's) must be a
+    positive number of seconds: anything else stops the runner before it serves."""
+    from localdev.runner import main
+
+    with pytest.raises(SystemExit) as stopped:
+        main(["--max-poll", value, "--settings", "/dev/null"])
+    assert stopped.value.code == 2 and "--max-poll" in capsys.readouterr().err

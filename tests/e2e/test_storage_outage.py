@@ -18,7 +18,7 @@ pytestmark = pytest.mark.e2e
 def test_storage_stopping_mid_burst_gives_503_and_loses_nothing(stack, tmp_path):
     azurite = Azurite(location=tmp_path / "azurite").start()
     own = Stack(values=dict(stack.values, AzureWebJobsStorage=azurite.connection_string))
-    own.start_runner(["--lease", "3"])
+    own.start_runner(["--lease", "3", "--max-poll", "0.2"])  # back to work soon after storage returns
     key = own.values["LOCAL_FUNCTION_KEY"]
 
     def send(order_id):

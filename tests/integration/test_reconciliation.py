@@ -1,17 +1,15 @@
-"""Reconciliation against Azurite and the sandboxes: orders whose webhooks never came are repaired."""
+"""Reconciliation against Azurite and the sandboxes: orders whose webhooks never came are repaired.
+(Skipping unconfigured tenants is tested on fakes: tests/unit/test_reconciliation.py.)"""
 
 from __future__ import annotations
 
-import os
 from datetime import datetime, timedelta, timezone
 
 import requests
 
-from shared.bootstrap import Context
 from shared.domain.events import EventStatus
 from shared.services.processing import process_event
-from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_all, reconcile_tenant
-from shared.settings import load_settings
+from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_tenant
 from tests.conftest import eventually
 
 TENANT = "faco"
@@ -106,10 +104,3 @@ def test_an_order_changed_in_the_marketplace_is_repaired_and_the_same_state_only
 
     again = reconcile_tenant(context, TENANT)
     assert [r for r in again["repaired"] if r["internal_order_id"] == internal_id] == []
-
-
-def test_tenants_without_marketplace_settings_are_skipped(context):
-    values = {k: v for k, v in os.environ.items() if not k.endswith("_SOMX") or not k.startswith("MARKETPLACE_")}
-    unconfigured = Context(load_settings(values))
-    results = {r["tenant"]: r for r in reconcile_all(unconfigured, tenants=("somx",))}
-    assert "skipped" in results["somx"] and "marketplace" in results["somx"]["skipped"]

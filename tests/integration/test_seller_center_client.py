@@ -159,7 +159,7 @@ def test_get_products_round_trip_agrees_with_order_items(client):
     items = client.get_order_items(1235)
     products = client.get_products([item.sku for item in items])
     assert [p.seller_sku for p in products] == [item.sku for item in items]
-    for product, item in zip(products, items):
+    for product, item in zip(products, items, strict=True):
         assert product.name == item.name
         assert product.price == item.item_price
         assert product.status == "active" and product.special_price is None

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import sys
 from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfoNotFoundError
 
 import pytest
 
@@ -120,7 +121,7 @@ def test_user_agent_starts_with_the_documented_form_and_repr_has_no_api_key():
 
 
 def test_an_unknown_time_zone_is_refused_at_configuration():
-    with pytest.raises(Exception):
+    with pytest.raises(ZoneInfoNotFoundError, match="Mars/Olympus_Mons"):
         SellerCenterConfig(
             base_url="http://x",
             user_id="u",

@@ -1,7 +1,10 @@
 """The forward-only rule for item statuses and the order's overall status."""
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from shared.domain.order import Order, OrderItem
 from shared.domain.statuses import ITEM_STATUSES, can_move, overall_status
 
 
@@ -26,13 +29,62 @@ def test_can_move(current, new, allowed):
     assert can_move(current, new) is allowed
 
 
-def test_every_allowed_move_goes_forward():
-    from shared.domain.statuses import RANK
+# An item's life as the marketplace documents its statuses (reference/seller-center.md, "Item
+# statuses"), written here independently of shared.domain.statuses.RANK: a stage per status; the two
+# endings of a return share a stage; canceled is final and reachable only before delivery.
+REFERENCE_STATUSES = [
+    "pending",
+    "ready_to_ship",
+    "shipped",
+    "delivered",
+    "canceled",
+    "failed_delivery",
+    "return_shipped_by_customer",
+    "return_waiting_for_approval",
+    "return_rejected",
+    "returned",
+]
+STAGE = {
+    "pending": 0,
+    "ready_to_ship": 1,
+    "shipped": 2,
+    "failed_delivery": 3,
+    "delivered": 4,
+    "return_shipped_by_customer": 5,
+    "return_waiting_for_approval": 6,
+    "return_rejected": 7,
+    "returned": 7,
+}
 
-    for current in ITEM_STATUSES:
-        for new in ITEM_STATUSES:
-            if can_move(current, new):
-                assert new == "canceled" or RANK[new] > RANK[current], (current, new)
+
+def test_thor_knows_exactly_the_documented_item_statuses():
+    assert ITEM_STATUSES == set(REFERENCE_STATUSES) == set(STAGE) | {"canceled"}
+
+
+def expected_move(current: str, new: str) -> bool:
+    if current == "canceled":
+        return False
+    if new == "canceled":
+        return STAGE[current] < STAGE["delivered"]
+    return STAGE[new] > STAGE[current]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(REFERENCE_STATUSES), min_size=1, max_size=12))
+def test_late_webhooks_applied_to_an_order_never_move_an_item_back(deliveries):
+    """Any sequence of status webhooks, through the order's real apply: a status earlier in the item's
+    life never overwrites a later one, canceled is final, and every ignored one is on the timeline."""
+    item = OrderItem(item_id="1", sku="S", status="pending")
+    order = Order(tenant="facl", marketplace_order_id="1", internal_order_id="facl-1", items=[item])
+    for n, status in enumerate(deliveries):
+        before = order.items[0].status
+        changed, ignored = order.apply_item_status(["1"], status, event_id=f"e{n}")
+        after = order.items[0].status
+        if expected_move(before, status):
+            assert (changed, ignored, after) == (["1"], [], status), (before, status)
+        else:
+            assert (changed, ignored, after) == ([], ["1"], before), (before, status)
+            assert any(e.what == "status ignored" and e.event_id == f"e{n}" for e in order.timeline)
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,17 @@
+import socket
+import threading
+import time
+
 import pytest
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
 
-from shared.adapters.storage import once_more_on_broken_connection
+from localdev.azurite import connection_string
+from shared.adapters import storage as storage_module
+from shared.adapters.event_log import EventLog
+from shared.adapters.event_queue import EventQueue
+from shared.adapters.storage import Storage, once_more_on_broken_connection, storage_deadline
+from shared.ports import StorageUnavailable
+from shared.settings import StorageSettings
 
 
 def test_a_broken_connection_gets_exactly_one_more_try():
@@ -26,18 +36,6 @@ def test_a_broken_connection_gets_exactly_one_more_try():
 
 
 # --- every storage call is bounded in time (issue 9, part 1) -------------------------------------
-
-import socket
-import threading
-import time
-
-from localdev.azurite import connection_string
-from shared.adapters import storage as storage_module
-from shared.adapters.event_log import EventLog
-from shared.adapters.event_queue import EventQueue
-from shared.adapters.storage import Storage, storage_deadline
-from shared.ports import StorageUnavailable
-from shared.settings import StorageSettings
 
 
 @pytest.fixture()

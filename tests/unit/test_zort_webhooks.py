@@ -372,7 +372,7 @@ def test_every_registered_method_parses_its_seed_example(method):
     assert isinstance(event, EVENT_MODELS[method])
     dumped = event.model_dump(mode="json")
     # ZORT's keys come back unchanged, and the dump parses again to the same model.
-    pairs = zip(payload, dumped) if isinstance(payload, list) else [(payload, dumped)]
+    pairs = zip(payload, dumped, strict=True) if isinstance(payload, list) else [(payload, dumped)]
     for given_item, dumped_item in pairs:
         assert set(given_item) <= set(dumped_item)
     assert type(event).model_validate(dumped) == event

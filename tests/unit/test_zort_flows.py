@@ -1,0 +1,99 @@
+"""ZORT events applied to Thor's orders and products, on in-memory fakes (tests/fakes.py). Moved from
+tests/integration/test_zort_flows.py, which keeps a thin path through Azurite and the sandboxes
+(matching by order number with the OMS sync, ids beyond 32 bits in Table Storage, the marketplace's
+wire calls of ready-to-ship)."""
+
+from __future__ import annotations
+
+from localdev.sandboxes.zort import SEED_EXAMPLES
+from shared.domain.events import EventKind, EventStatus
+from tests.fakes import FakeContext, fake_context
+from tests.unit.test_event_pipeline import ORDER, order_created, record, settle, with_order
+
+INTERNAL = f"sope-{ORDER}"
+
+
+def zort(context: FakeContext, method: str, payload, query=None) -> EventStatus | None:
+    """Records the ZORT call and processes it; returns the event's status."""
+    event_id = record(context, EventKind.ZORT, {"method": method, "query": query or {}, "payload": payload})
+    return settle(context, event_id)
+
+
+def zort_event_id(context: FakeContext, method: str, payload, query=None) -> str:
+    return record(context, EventKind.ZORT, {"method": method, "query": query or {}, "payload": payload})
+
+
+def created_order(context: FakeContext):
+    with_order(context)
+    assert settle(context, order_created(context)) is EventStatus.COMPLETED
+    return context.orders.get("sope", INTERNAL)[0]
+
+
+def test_payment_event_takes_the_status_from_the_query_and_matches_by_reference():
+    context = fake_context()
+    order = created_order(context)
+    payload = dict(SEED_EXAMPLES["UPDATEORDERPAYMENT"], reference=order.internal_order_id, number="SO-77")
+    query = {"id": "77", "number": "SO-77", "paymentstatus": "Excess Payment"}
+    assert zort(context, "UPDATEORDERPAYMENT", payload, query) is EventStatus.COMPLETED
+    assert context.orders.get("sope", INTERNAL)[0].payment_status == "Excess Payment"
+    assert context.oms("sope").upserts[-1].payment_status == "Excess Payment"
+
+
+def test_unmatched_order_event_is_kept_and_listed():
+    context = fake_context()
+    event_id = zort_event_id(context, "UPDATEORDER", SEED_EXAMPLES["UPDATEORDER"])
+    assert settle(context, event_id) is EventStatus.UNMATCHED
+    listed = context.events.list(tenant="sope", statuses=[EventStatus.UNMATCHED, EventStatus.FAILED])
+    assert [event.event_id for event in listed] == [event_id]
+    assert "SO-0001" in context.events.get("sope", event_id).outcome
+
+
+def test_stock_and_product_events_update_the_product():
+    context = fake_context()
+    assert zort(context, "ADDPRODUCT", SEED_EXAMPLES["ADDPRODUCT"]) is EventStatus.COMPLETED
+    assert zort(context, "UPDATEPRODUCTQUANTITY", SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"]) is EventStatus.COMPLETED
+    product = context.products.get("sope", "P0001")
+    assert product.name == "Product1" and str(product.zort_stock) == "20.00"
+    assert str(product.zort_available_stock) == "10.00" and product.zort_id == 1234
+    assert zort(context, "DELETEPRODUCT", SEED_EXAMPLES["DELETEPRODUCT"]) is EventStatus.COMPLETED
+    assert context.products.get("sope", "P0001").zort_deleted is True
+
+
+def test_events_that_do_not_concern_thor_complete_with_a_note():
+    context = fake_context()
+    event_id = zort_event_id(context, "ADDTRANSFER", SEED_EXAMPLES["ADDTRANSFER"])
+    assert settle(context, event_id) is EventStatus.COMPLETED
+    assert "nothing for Thor" in context.events.get("sope", event_id).outcome
+
+
+def test_numeric_and_unknown_codes_never_fail_the_event_and_stay_on_the_timeline():
+    """ZORT documents numeric codes for its API (payment 0-4, order status 0-7: developers.zortout.com,
+    api-reference/order, GetOrders); public receivers saw them in webhooks too ("1", "5")."""
+    context = fake_context()
+    order = created_order(context)
+    payload = dict(SEED_EXAMPLES["UPDATEORDER"], reference=order.internal_order_id, paymentstatus="1", status="5")
+    assert zort(context, "UPDATEORDER", payload) is EventStatus.COMPLETED
+    order, _ = context.orders.get("sope", INTERNAL)
+    assert (order.payment_status, order.zort_status) == ("Paid", "Packed")
+    texts = [entry.detail for entry in order.timeline]
+    assert "Paid (ZORT sent '1')" in texts and "ZORT: Packed (ZORT sent '5')" in texts
+
+    unknown = dict(payload, paymentstatus="9", status="42")
+    assert zort(context, "UPDATEORDERPAYMENT", unknown, {"paymentstatus": "9"}) is EventStatus.COMPLETED
+    order, _ = context.orders.get("sope", INTERNAL)
+    assert (order.payment_status, order.zort_status) == ("9", "42")
+    assert any(entry.detail.startswith("9 (not a payment status ZORT documents") for entry in order.timeline)
+    assert context.oms("sope").upserts[-1].payment_status == "9"  # the OMS body maps it to OTHER (test_oms_mapping)
+
+
+def test_tracking_with_ready_to_ship_off_leaves_the_marketplace_alone():
+    context = fake_context()  # ready to ship is off unless a tenant asks for it
+    order = created_order(context)
+    context.marketplace("sope").calls.clear()
+    tracking = [{"trackingno": "ZT-RTS-2", "trackingurl": "", "shippingdate": None}]
+    query = {"id": "77", "number": order.internal_order_id}
+    assert zort(context, "UPDATEORDERTRACKING", tracking, query) is EventStatus.COMPLETED
+    order, _ = context.orders.get("sope", INTERNAL)
+    assert context.marketplace("sope").calls == []
+    assert {item.status for item in order.items} == {"pending"}
+    assert {item.tracking.number for item in order.items} == {"ZT-RTS-2"}
