@@ -72,7 +72,9 @@ def _claims(encoded: str) -> dict[str, str]:
         claims = decoded.get("claims") or []
         return {str(c.get("typ")): str(c.get("val")) for c in claims if isinstance(c, dict)}
     except (binascii.Error, ValueError, AttributeError, TypeError):
-        raise Problem(401, "Not signed in", "the platform's principal header is malformed", "x-ms-client-principal")
+        raise Problem(
+            401, "Not signed in", "the platform's principal header is malformed", "x-ms-client-principal"
+        ) from None
 
 
 def principal(req: func.HttpRequest, console_auth: str) -> Principal:

@@ -134,7 +134,7 @@ class StockRepository:
                     for r in chunk
                 ]
                 answers = self.table.submit_transaction(operations)
-                for record, answer in zip(chunk, answers):
+                for record, answer in zip(chunk, answers, strict=True):  # one answer per operation
                     record.sending_mark, record.sending_at = record.mark, now
                     record.etag = answer.get("etag")
                     taken.append(record)

@@ -91,7 +91,7 @@ def test_every_console_page_renders_cleanly_in_chromium(thor, browser_context):
         ).raise_for_status()
     for order_id in ORDERS:
         eventually(
-            lambda: (
+            lambda order_id=order_id: (
                 requests.get(
                     f"{thor.thor_url}/v1/orders/{TENANT}-{order_id}/status", params={"code": key}, timeout=5
                 ).status_code
