@@ -124,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n→ the order now\n{json.dumps(final, indent=2)[:3000]}")
     oms_url = values["OMS_BASE_URL"].rstrip("/")
     at_risk_demo(base, key, tenant, args.order_id + 1, oms_url, zort_url, key1)
+    blocked_demo(tenant, values)
     try:
         orders = requests.get(f"{oms_url}/_sandbox/orders", timeout=5).json()["orders"]
         mine = [o["order"] for o in orders if o["order"].get("orderRef") == internal_id]
@@ -199,6 +200,17 @@ def at_risk_demo(base: str, key: str, tenant: str, order_id: int, oms_url: str, 
         "ZORT UPDATEORDERTRACKING for an order Thor does not have (unmatched)",
         send_webhook(zort_url, "UPDATEORDERTRACKING", tracking, key1, query={"number": f"{tenant}-no-such-order"}),
     )
+
+
+def blocked_demo(tenant: str, values: dict) -> None:
+    """A blocked event for the console: a full stock resync asked for a tenant whose stock sync is off
+    waits, naming the setting, until it is turned on and the event replayed."""
+    if values.get(f"MARKETPLACE_STOCK_SYNC_{tenant.upper()}", "").lower() == "true":
+        return
+    from ops.__main__ import main as ops_main
+
+    print(f"\n→ python -m ops stock --tenant {tenant} --resync  (stock sync is off for {tenant}: a blocked event)")
+    ops_main(["stock", "--tenant", tenant, "--resync"])
 
 
 if __name__ == "__main__":

@@ -2,8 +2,8 @@
 
 Every page's storage work is bounded by the page, not by the tenant's size (10,000 orders):
 - overview of all tenants: one activity query per tenant (9), each one page (≤ 672 rows);
-- a tenant's overview: 1 activity query + the stock sync state (1 tenant-state read, the dirty SKUs
-  query, the refused SKUs query: bounded by the flush backlog, not by the catalogue);
+- a tenant's overview: 1 activity query, + 3 where stock sync is on (the tenant's stock state, one
+  page of its dirty SKUs, counted up to DIRTY_COUNTED, one page of its refused SKUs);
 - a tenant's at risk: 4 queries of at most `limit` rows each (orders not in the OMS, orders awaiting
   shipment near their promised time, failed/blocked/unmatched events, pending events received
   before the stuck limit), each one page normally (orders: at most 2, shared/adapters/order_repo.py);
@@ -36,6 +36,7 @@ DAYS = 7
 ROWS = 50  # rows per at-risk section
 REPLAY_AT_MOST = 100  # events one "replay the tenant's failed events" replays
 TEXT_AT_MOST = 300  # characters of an event's reason or outcome shown
+DIRTY_COUNTED = 1000  # dirty SKUs a tenant page counts: one page of the query, whatever the backlog
 
 
 # --- overview ---------------------------------------------------------------------------------
@@ -51,17 +52,18 @@ class StockSyncView:
 def stock_sync_view(context: ServiceContext, tenant: str) -> StockSyncView:
     """The tenant's stock sync (shared/services/stock_sync.py) as the overview shows it: on or off,
     the kill switch, dirty and in-flight SKUs, the last flush and the SKUs the marketplace refused."""
-    state = stock_sync_state(context, [tenant])[0]
-    if not state.enabled:
+    if not context.stock_settings(tenant).enabled:  # no storage read for a tenant without stock sync
         return StockSyncView(False, f"off (MARKETPLACE_STOCK_SYNC_{tenant.upper()} is not true)")
+    state = stock_sync_state(context, [tenant], dirty_limit=DIRTY_COUNTED)[0]
+    counted = "" if state.dirty + state.in_flight < DIRTY_COUNTED else f" (counted up to {DIRTY_COUNTED:,})"
     summary = f"paused: {state.paused_reason or 'kill switch on'}" if state.paused else "on"
     last = "never"
     if state.last_flush_at:
         last = f"{rfc3339(state.last_flush_at)}: {state.last_result or ''} {state.last_detail or ''}".strip()
     details = [
         ("warehouse / buffer", f"{state.warehouse} / {state.buffer} units held back"),
-        ("dirty SKUs", str(state.dirty)),
-        ("in flight", str(state.in_flight)),
+        ("dirty SKUs", f"{state.dirty}{counted}"),
+        ("in flight", f"{state.in_flight}{counted}"),
         ("last flush", last[:TEXT_AT_MOST]),
     ]
     if state.wait_until:

@@ -272,14 +272,17 @@ class StockSyncState:
     failures: tuple[SkuFailure, ...]
 
 
-def stock_sync_state(context: ServiceContext, tenants: Iterable[str] = TENANTS) -> list[StockSyncState]:
-    """Per tenant: on or off, kill switch, dirty and in-flight SKUs, last flush and its result, failing SKUs."""
+def stock_sync_state(
+    context: ServiceContext, tenants: Iterable[str] = TENANTS, dirty_limit: int = 10_000
+) -> list[StockSyncState]:
+    """Per tenant: on or off, kill switch, dirty and in-flight SKUs (at most `dirty_limit` counted), last
+    flush and its result, failing SKUs."""
     now = context.clock()
     states = []
     for tenant in tenants:
         settings = context.stock_settings(tenant)
         state = context.stock.tenant_state(tenant)
-        dirty = context.stock.dirty(tenant)
+        dirty = context.stock.dirty(tenant, limit=dirty_limit)
         warehouse = f"{settings.warehouse.kind}={settings.warehouse.id}" if settings.warehouse else "main"
         failing = tuple(
             SkuFailure(
