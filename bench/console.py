@@ -112,7 +112,8 @@ def _count_requests(values: dict, order_id: str, event_id: str) -> dict[str, int
         from shared.services import console
 
         context = get_context()
-        context.storage.table("ThorEvents"), context.storage.table("ThorOrders"), context.storage.table("ThorActivity")
+        for table in ("ThorEvents", "ThorOrders", "ThorActivity", "ThorStock"):  # created once, before counting
+            context.storage.table(table)
         calls = {
             "overview": lambda: console.overview(context),
             "tenant": lambda: console.tenant_overview(context, TENANT),
