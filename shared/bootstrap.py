@@ -22,7 +22,7 @@ from shared.ports import MarketplacePort, OmsPort, Registration, ZortPort
 from shared.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # imported where first used: a cold start pays only for what it uses
-    from shared.adapters.activity_counts import ActivityCounts
+    from shared.adapters.activity_counts import BufferedActivityCounts
     from shared.adapters.checkpoints import CheckpointStore
     from shared.adapters.claims import ClaimStore
     from shared.adapters.event_log import EventLog
@@ -131,10 +131,10 @@ class Context:
         return ClaimStore(self.storage)
 
     @cached_property
-    def activity(self) -> ActivityCounts:
-        from shared.adapters.activity_counts import ActivityCounts
+    def activity(self) -> BufferedActivityCounts:
+        from shared.adapters.activity_counts import ActivityCounts, BufferedActivityCounts
 
-        return ActivityCounts(self.storage)
+        return BufferedActivityCounts(ActivityCounts(self.storage), self.settings.activity_flush_seconds)
 
     def marketplace(self, tenant: str) -> MarketplacePort:
         """The tenant's Seller Center account; NotConfigured when it has none."""

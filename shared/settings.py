@@ -67,6 +67,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("ZORT_API_BASE_URL", required=False, default="https://open-api.zortout.com/v4"),
     # Seconds before each processing retry; an event fails after all of them (plus one) attempts.
     SettingSpec("THOR_RETRY_DELAYS", required=False, default="10,60,300,1800,7200"),
+    # Seconds the processor keeps the console's activity counts in memory before writing them (0: at once).
+    SettingSpec("THOR_ACTIVITY_FLUSH_SECONDS", required=False, default="5"),
     # The operations console's sign-in: `platform` trusts App Service authentication's principal
     # headers (set only with Easy Auth configured in front of the app: infra/main.bicep, or the
     # local runner standing in for it); `off` refuses every console page. docs/deploy.md.
@@ -321,6 +323,7 @@ class Settings:
     half_configured: tuple[str, ...] = ()  # per-tenant settings missing beside others of their system
     console_auth: str = "off"  # CONSOLE_AUTH: "platform" or "off"
     console_csrf_key: str = field(default="", repr=False)
+    activity_flush_seconds: float = 5.0  # THOR_ACTIVITY_FLUSH_SECONDS
 
     def tenant(self, tenant: str) -> TenantSettings:
         """The tenant's configuration per system (each None where it is not configured)."""
@@ -435,6 +438,9 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
     console_auth = global_value("CONSOLE_AUTH").lower()
     if console_auth not in CONSOLE_AUTH_MODES:
         missing.append(f"CONSOLE_AUTH ({' or '.join(CONSOLE_AUTH_MODES)})")
+    activity_flush = global_value("THOR_ACTIVITY_FLUSH_SECONDS").strip()
+    if not _is_seconds(activity_flush):
+        missing.append("THOR_ACTIVITY_FLUSH_SECONDS (seconds, 0 or more, e.g. 5)")
     if strict:
         missing += half_configured
     if missing:
@@ -449,7 +455,15 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
         half_configured=tuple(half_configured),
         console_auth=console_auth,
         console_csrf_key=global_value("CONSOLE_CSRF_KEY"),
+        activity_flush_seconds=float(activity_flush),
     )
+
+
+def _is_seconds(text: str) -> bool:
+    try:
+        return 0 <= float(text) < 3600
+    except ValueError:
+        return False
 
 
 @lru_cache(maxsize=1)

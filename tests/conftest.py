@@ -19,6 +19,7 @@ def stack():
     """Azurite + the three sandboxes, with Thor's settings pointing at them (no runner)."""
     s = Stack()
     s.values["THOR_RETRY_DELAYS"] = FAST_RETRIES
+    s.values["THOR_ACTIVITY_FLUSH_SECONDS"] = "0"  # the console's counts written at once: tests read them next
     s.start_storage().start_sandboxes()
     saved = dict(os.environ)
     os.environ.update(s.values)

@@ -9,6 +9,11 @@ one page (a page holds up to 1,000 entities), whatever the tenant's number of or
 
 from __future__ import annotations
 
+import atexit
+import logging
+import random
+import threading
+from collections import Counter
 from collections.abc import Mapping
 from datetime import datetime
 
@@ -17,9 +22,10 @@ from azure.core.exceptions import ResourceExistsError, ResourceModifiedError, Re
 from azure.data.tables import TableClient, UpdateMode
 
 from shared.adapters.storage import ACTIVITY_TABLE, Storage, storage_errors
-from shared.domain.activity import COUNTERS, hour_from_key, hour_key
+from shared.domain.activity import COUNTERS, SHARDS, hour_from_key, hour_key
 
 TRIES = 5
+log = logging.getLogger("thor.activity")
 
 
 class ActivityCounts:
@@ -76,3 +82,45 @@ class ActivityCounts:
                 for name in COUNTERS:
                     counts[name] = counts.get(name, 0) + int(row.get(name) or 0)
         return found
+
+
+class BufferedActivityCounts:
+    """The processor's counts added in memory and written at most every `every` seconds, one addition
+    per tenant and hour, by a background timer: processing an event costs no Table request for the
+    console's counts, and the writers of one row are the app's instances, not its events (no ETag
+    conflicts under load). The price: the console's counts are up to `every` seconds late, and a process
+    that dies loses what it had not written (at most `every` seconds of counts; written at a normal exit).
+    `every` 0 writes each addition at once (THOR_ACTIVITY_FLUSH_SECONDS=0: tests that read counts)."""
+
+    def __init__(self, counts: ActivityCounts, every: float) -> None:
+        self.counts = counts
+        self.every = every
+        self.shard = random.randrange(SHARDS)  # this process's row of each hour
+        self._pending: dict[tuple[str, str], Counter[str]] = {}
+        self._lock = threading.Lock()
+        self._timer: threading.Timer | None = None
+        atexit.register(self.flush)
+
+    def add(self, tenant: str, hour: datetime, counts: Mapping[str, int], shard: int = 0) -> None:
+        if self.every <= 0:
+            self.counts.add(tenant, hour, counts, shard)
+            return
+        with self._lock:
+            self._pending.setdefault((tenant, hour_key(hour)), Counter()).update(counts)
+            if self._timer is None:
+                self._timer = threading.Timer(self.every, self.flush)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Writes what was added since the last write (the timer; at exit)."""
+        with self._lock:
+            pending, self._pending, self._timer = self._pending, {}, None
+        for (tenant, key), counts in pending.items():
+            try:
+                self.counts.add(tenant, hour_from_key(key), counts, self.shard)
+            except Exception as error:  # a dashboard count: logged, never an event's failure
+                log.warning("activity counts of %s not added (%s): %s", tenant, dict(counts), error)
+
+    def hours(self, tenant: str, since: datetime, until: datetime) -> dict[datetime, dict[str, int]]:
+        return self.counts.hours(tenant, since, until)
