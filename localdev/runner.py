@@ -438,11 +438,13 @@ class TimerWorker:
         self.stopped.set()
 
 
-def timer_workers(functions: list, interval: float | None = None) -> list[TimerWorker]:
+def timer_workers(
+    functions: list, interval: float | None = None, only: frozenset[str] | None = None
+) -> list[TimerWorker]:
     workers = []
     for function in functions:
         trigger = function.get_trigger().get_dict_repr()
-        if trigger.get("type") == "timerTrigger":
+        if trigger.get("type") == "timerTrigger" and (only is None or function.get_function_name() in only):
             schedule = IntervalSchedule(interval) if interval else parse_schedule(trigger["schedule"])
             workers.append(
                 TimerWorker(
@@ -475,6 +477,13 @@ def main(argv: list[str] | None = None) -> int:
         help="run every timer trigger every SECONDS instead of on its schedule (tests)",
     )
     parser.add_argument("--no-timers", action="store_true", help="do not run timer triggers")
+    parser.add_argument(
+        "--timers",
+        type=lambda text: frozenset(name.strip() for name in text.split(",") if name.strip()),
+        default=None,
+        metavar="NAME[,NAME]",
+        help="run only these timer triggers (e.g. stock_flush; the benchmark)",
+    )
     parser.add_argument(
         "--max-poll",
         type=float,
@@ -525,7 +534,7 @@ def main(argv: list[str] | None = None) -> int:
     for worker in workers if args.max_poll else ():
         worker.max_poll = args.max_poll
     threads = [threading.Thread(target=w.run, daemon=True, name="queue-poll") for w in workers]
-    timers = [] if args.no_queue or args.no_timers else timer_workers(functions, args.timer_interval)
+    timers = [] if args.no_queue or args.no_timers else timer_workers(functions, args.timer_interval, args.timers)
     threads += [threading.Thread(target=t.run, daemon=True, name=f"timer-{t.name}") for t in timers]
     for thread in threads:
         thread.start()

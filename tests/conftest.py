@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import time
 
@@ -56,6 +57,15 @@ def thor(stack):
 @pytest.fixture()
 def key(stack) -> str:
     return stack.values["LOCAL_FUNCTION_KEY"]
+
+
+@functools.cache
+def app_functions() -> tuple:
+    """function_app's functions, built once per test process (a second `get_functions()` on the same
+    app raises: it finds every name twice)."""
+    import function_app
+
+    return tuple(function_app.app.get_functions())
 
 
 def eventually(check, timeout: float = 15.0, interval: float = 0.1):

@@ -103,3 +103,17 @@ def test_a_max_poll_that_is_not_a_positive_number_of_seconds_is_refused(value, c
     with pytest.raises(SystemExit) as stopped:
         main(["--max-poll", value, "--settings", "/dev/null"])
     assert stopped.value.code == 2 and "--max-poll" in capsys.readouterr().err
+
+
+def test_timers_runs_only_the_named_timer_triggers_on_their_schedule_or_the_interval():
+    """`--timers stock_flush` (the stock benchmark) keeps reconciliation's timer from running."""
+    from localdev.runner import IntervalSchedule, timer_workers
+    from tests.conftest import app_functions
+
+    functions = list(app_functions())
+    every = {worker.name: worker for worker in timer_workers(functions)}
+    assert {"reconcile", "stock_flush"} <= set(every)
+    assert every["stock_flush"].schedule.expression == "0 */2 * * * *"
+    only = timer_workers(functions, 5, frozenset({"stock_flush"}))
+    assert [worker.name for worker in only] == ["stock_flush"]
+    assert isinstance(only[0].schedule, IntervalSchedule) and only[0].schedule.seconds == 5

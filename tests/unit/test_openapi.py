@@ -12,11 +12,11 @@ from pydantic import ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
-import function_app
 from localdev.openapi import render
 from localdev.sandboxes.zort import SEED_EXAMPLES
 from shared.models.webhooks import OrderCreatedWebhook, RefundRequest
 from shared.zort.webhooks import EVENT_MODELS
+from tests.conftest import app_functions
 
 ROOT = Path(__file__).resolve().parents[2]
 DOC = json.loads((ROOT / "openapi.json").read_text())
@@ -33,7 +33,7 @@ NOT_IN_THE_API = "console"
 
 def test_routes_and_methods_agree_with_function_app():
     served = set()
-    for function in function_app.app.get_functions():
+    for function in app_functions():
         trigger = function.get_trigger().get_dict_repr()
         if trigger.get("type") == "httpTrigger" and trigger["route"].split("/")[0] != NOT_IN_THE_API:
             for method in trigger["methods"]:
