@@ -12,14 +12,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
-from pydantic import BaseModel
-
-from shared.domain.checkpoints import Checkpoint, Summary
 from shared.domain.events import EventKind, EventStatus, InboundEvent, Outcome
-from shared.domain.order import Order
-from shared.domain.product import Product
 
-if TYPE_CHECKING:  # the models are pydantic schemas of the marketplace's answers, not an adapter
+if TYPE_CHECKING:  # named in signatures only: a webhook's cold start does not load them
+    from pydantic import BaseModel
+
+    from shared.domain.checkpoints import Checkpoint, Summary
+    from shared.domain.order import Order
+    from shared.domain.product import Product
     from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
     from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
     from shared.settings import Settings
