@@ -9,16 +9,18 @@
   payload, unreadable body).
 """
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 from pydantic import ValidationError
 
 from functions._http import Problem, endpoint, json_response, require_tenant, validation_problem
-from functions._zort_request import ZortBody, key1_matches, key1_presented, read_body
 from shared.bootstrap import get_context
 from shared.domain.events import EventKind
 from shared.services.intake import accept_event
+
+if TYPE_CHECKING:  # the request readers load with the first ZORT call, not at every cold start
+    from functions._zort_request import ZortBody
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 QUERY_FIELDS = ("id", "number", "paymentstatus")
@@ -28,6 +30,8 @@ READY = {"status": "ready", "detail": "ZORT events are POSTed here with ?method=
 def _check_key1(req: func.HttpRequest, tenant: str, required: bool) -> None:
     """ZORT sends key1 as `Authorization: Basic {key1}` and as the `key1` header. A wrong key is
     always refused; a missing one only when an event is being delivered (`required`)."""
+    from functions._zort_request import key1_matches, key1_presented
+
     zort = get_context().settings.tenant(tenant).zort
     if zort is None:
         return  # not configured: the function key alone admits it; processing waits, blocked
@@ -44,7 +48,7 @@ def _check_key1(req: func.HttpRequest, tenant: str, required: bool) -> None:
         )
 
 
-def _validate(method: str, body: ZortBody, raw_query: dict[str, str | None]) -> dict[str, Any]:
+def _validate(method: str, body: "ZortBody", raw_query: dict[str, str | None]) -> dict[str, Any]:
     """The query as ZortQuery reads it (the event's identity), or the problem that refuses the call."""
     from shared.zort.webhooks import RECORDED_ONLY_EVENTS, UnknownZortMethod, ZortQuery, parse_event  # lazy: 23 models
 
@@ -67,6 +71,8 @@ def _validate(method: str, body: ZortBody, raw_query: dict[str, str | None]) -> 
 @bp.route(route="webhooks/{tenantId}/zort", methods=["GET", "POST"], auth_level=func.AuthLevel.FUNCTION)
 @endpoint
 def zort(req: func.HttpRequest) -> func.HttpResponse:
+    from functions._zort_request import ZortBody, read_body
+
     tenant = require_tenant(req.route_params.get("tenantId"))
     body = read_body(req) if req.method.upper() == "POST" else ZortBody({}, None, empty=True)
     method = (req.params.get("method") or body.form.get("method") or "").strip().upper()
