@@ -259,9 +259,14 @@ class QueueWorker:
             expiration_time=message.expires_on,
             pop_receipt=message.pop_receipt,
         )
+        done = threading.Event()
+        renewer = threading.Thread(target=self._keep_hidden, args=(message, done), daemon=True)
+        renewer.start()
         try:
             self.user_function(trigger_message)
         except Exception:
+            done.set()
+            renewer.join()
             log.exception("queue function failed (dequeue count %s)", message.dequeue_count)
             try:
                 if message.dequeue_count >= self.max_dequeue:
@@ -272,10 +277,23 @@ class QueueWorker:
             except Exception as error:
                 log.warning("could not settle failed message: %s", str(error).splitlines()[0])
             return
+        done.set()
+        renewer.join()
         try:
             self.queue.delete_message(message)
         except Exception as error:
             log.warning("could not delete message: %s", str(error).splitlines()[0])
+
+    def _keep_hidden(self, message, done: threading.Event) -> None:
+        """While the function runs, the message's lease is renewed every half lease, as the host's queue
+        listener does (azure-webjobs-sdk, Queues/Listeners/UpdateQueueMessageVisibilityCommand): a
+        message is delivered again only when its worker is gone, never while it still works."""
+        while not done.wait(self.lease / 2):
+            try:
+                renewed = self.queue.update_message(message, visibility_timeout=self.lease)
+                message.pop_receipt = renewed.pop_receipt  # the next update or the delete needs the new one
+            except Exception as error:  # storage down: try again at the next half lease
+                log.warning("could not renew a message's lease: %s", str(error).splitlines()[0])
 
     def stop(self) -> None:
         self.stopped.set()
