@@ -99,7 +99,8 @@ class BufferedActivityCounts:
         self._pending: dict[tuple[str, str], Counter[str]] = {}
         self._lock = threading.Lock()
         self._timer: threading.Timer | None = None
-        atexit.register(self.flush)
+        if every > 0:  # what is still in memory at a normal exit is written then
+            atexit.register(self.flush)
 
     def add(self, tenant: str, hour: datetime, counts: Mapping[str, int], shard: int = 0) -> None:
         if self.every <= 0:

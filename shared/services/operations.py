@@ -9,16 +9,21 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING
 
 from shared.domain.checkpoints import Summary
 from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent
 from shared.ports import EventLogPort, JsonObject, ServiceContext, StorageUnavailable, ZortPort
 from shared.services.intake import Acceptance, accept_event
 from shared.services.processing import process_event, replay
-
-if TYPE_CHECKING:
-    from shared.services.stock_sync import FlushReport, StockSyncState
+from shared.services.stock_sync import (
+    FlushReport,
+    StockSyncState,
+    flush_all,
+    flush_tenant,
+    set_paused,
+    stock_sync_state,
+)
+from shared.tenants import TENANTS
 
 NEEDING_A_PERSON = (EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED)
 STUCK_AFTER = timedelta(minutes=15)  # a `received` event older than this is listed by default: it may be stuck
@@ -221,16 +226,11 @@ def check_zort_webhooks(
 
 def stock_overview(context: ServiceContext, tenant: str | None = None) -> list[StockSyncState]:
     """Each tenant's stock sync state (`stock_sync.StockSyncState`), or the one tenant's."""
-    from shared.services.stock_sync import stock_sync_state
-    from shared.tenants import TENANTS
-
     return stock_sync_state(context, [tenant] if tenant else TENANTS)
 
 
 def stock_flush_now(context: ServiceContext, tenant: str | None = None) -> list[FlushReport]:
     """Flushes one tenant (or every tenant with stock sync on) now, skipping the back-offs."""
-    from shared.services.stock_sync import flush_all, flush_tenant
-
     return [flush_tenant(context, tenant, force=True)] if tenant else flush_all(context, force=True)
 
 
@@ -249,6 +249,4 @@ def record_stock_resync(context: ServiceContext, tenant: str, requested_by: str,
 
 def stock_kill_switch(context: ServiceContext, tenant: str, on: bool, reason: str = "") -> None:
     """Turns the tenant's stock writes off (on=True) or back on, without a redeploy."""
-    from shared.services.stock_sync import set_paused
-
     set_paused(context, tenant, on, reason)
