@@ -74,6 +74,12 @@ with (App Service authentication; docs/deploy.md, step 7). Empty: no authenticat
 console stays off (CONSOLE_AUTH=off: every console page answers 403).''')
 param consoleClientId string = ''
 
+@description('''Operations console: who may act (replay, re-sync). Object id of an Entra group (its members may act;
+the app registration must emit the groups claim) and/or an app role value of the app registration (users assigned
+it may act). Everyone else signed in may read only. docs/deploy.md, step 7.''')
+param consoleOperatorGroup string = ''
+param consoleOperatorRole string = 'Thor.Operator'
+
 @secure()
 @description('Key of the console\'s anti-CSRF tokens (CONSOLE_CSRF_KEY). New on every deployment by default: open forms need a reload after one.')
 param consoleCsrfKey string = newGuid()
@@ -429,6 +435,13 @@ var baseAppSettings = {
   // up below (consoleAuth); otherwise it refuses every page.
   CONSOLE_AUTH: empty(consoleClientId) ? 'off' : 'platform'
   CONSOLE_CSRF_KEY: consoleCsrfKey
+  // The console verifies the ID token App Service authentication forwards (token store on, below):
+  // signature against the tenant's published keys, issuer, audience, expiry.
+  CONSOLE_CLIENT_ID: consoleClientId
+  CONSOLE_TOKEN_ISSUER: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+  CONSOLE_JWKS_URL: '${environment().authentication.loginEndpoint}${tenant().tenantId}/discovery/v2.0/keys'
+  CONSOLE_OPERATOR_GROUP: consoleOperatorGroup
+  CONSOLE_OPERATOR_ROLE: consoleOperatorRole
 }
 
 // This resource REPLACES all app settings on every deployment: settings added by hand are removed.
@@ -481,7 +494,7 @@ resource consoleAuth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(consol
     }
     login: {
       tokenStore: {
-        enabled: false // Thor needs no provider tokens
+        enabled: true // without it App Service forwards no X-MS-TOKEN-AAD-ID-TOKEN, which Thor verifies
       }
     }
     httpSettings: {

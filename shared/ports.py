@@ -12,7 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
-from shared.domain.events import EventKind, EventStatus, InboundEvent, Outcome
+from shared.domain.events import Attempt, EventKind, EventStatus, InboundEvent, Outcome
 
 if TYPE_CHECKING:  # named in signatures only: a webhook's cold start does not load them
     from pydantic import BaseModel
@@ -55,6 +55,7 @@ class EventLogPort(Protocol):
         attempts: int | None = None,
         internal_order_id: str | None = None,
         due_in: float = 0,
+        history: builtins.list[Attempt] | None = None,
     ) -> None: ...
     def list(
         self,

@@ -22,7 +22,7 @@ from shared.domain.activity import hour_start
 from shared.domain.at_risk import items_not_ready, order_created_at
 from shared.domain.checkpoints import Checkpoint
 from shared.domain.errors import NotConfigured
-from shared.domain.events import QUEUE_GRACE, EventKind, EventStatus, InboundEvent
+from shared.domain.events import QUEUE_GRACE, Attempt, EventKind, EventStatus, InboundEvent
 from shared.domain.order import Order
 from shared.domain.product import Product
 from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
@@ -113,9 +113,12 @@ class FakeEventLog:
         attempts: int | None = None,
         internal_order_id: str | None = None,
         due_in: float = 0,
+        history: list[Attempt] | None = None,
     ) -> None:
         now = self.clock()
         for target in (self.events[(event.tenant, event.event_id)], event):
+            if history is not None:
+                target.history = list(history)
             target.status, target.reason, target.updated_at = status, reason or None, now
             target.claimed_by, target.due_by = None, now + timedelta(seconds=due_in) + QUEUE_GRACE
             if outcome is not None:

@@ -13,7 +13,7 @@ from azure.data.tables import TableEntity, UpdateMode
 from shared.adapters.entity_codec import pack_text, unpack_text
 from shared.adapters.storage import EVENTS_TABLE, storage_deadline, storage_errors
 from shared.adapters.table_repository import Entity, TableRepository, etag_of, first
-from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, EventStatus, InboundEvent
+from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, Attempt, EventStatus, InboundEvent
 
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a dueBy already past: "nobody has it in hand"
 MARK_SECONDS = 1.0  # a mark after a failed enqueue has its own bound: the request's may be spent
@@ -34,7 +34,22 @@ def _to_entity(event: InboundEvent) -> Entity:
         "dueBy": event.due_by or event.received_at + QUEUE_GRACE,
     }
     entity.update(pack_text("body", json.dumps(event.body, separators=(",", ":"), ensure_ascii=False)))
+    if event.history:
+        entity["history"] = _history_json(event.history)
     return {k: v for k, v in entity.items() if v is not None}
+
+
+def _history_json(history: list[Attempt]) -> str:
+    """The attempts as one string column (bounded: HISTORY_KEPT entries, errors cut to 500 characters)."""
+    rows = [a.model_copy(update={"error": (a.error or "")[:500] or None}).model_dump(mode="json") for a in history]
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+
+
+def _history(entity: TableEntity) -> list[Attempt]:
+    try:
+        return [Attempt.model_validate(row) for row in json.loads(entity.get("history") or "[]")]
+    except ValueError:
+        return []
 
 
 def _from_entity(entity: TableEntity) -> InboundEvent:
@@ -52,6 +67,7 @@ def _from_entity(entity: TableEntity) -> InboundEvent:
         updated_at=entity.get("updatedAt"),
         claimed_by=entity.get("claimedBy") or None,
         due_by=_due_by(entity),
+        history=_history(entity),
     )
 
 
@@ -125,9 +141,11 @@ class EventLog(TableRepository):
         attempts: int | None = None,
         internal_order_id: str | None = None,
         due_in: float = 0,
+        history: list[Attempt] | None = None,
     ) -> None:
-        """Merges the new state into the stored event (status, reason, outcome, attempts) and
-        releases its claim; a received event is due again `due_in` seconds from now (+ grace)."""
+        """Merges the new state into the stored event (status, reason, outcome, attempts, and its
+        attempts' history when given) and releases its claim; a received event is due again
+        `due_in` seconds from now (+ grace)."""
         now = datetime.now(timezone.utc)
         reason_kept = (reason or "")[:4000]
         due_by = now + timedelta(seconds=due_in) + QUEUE_GRACE
@@ -146,12 +164,16 @@ class EventLog(TableRepository):
             patch["attempts"] = attempts
         if internal_order_id:
             patch["internalOrderId"] = internal_order_id
+        if history is not None:
+            patch["history"] = _history_json(history)
         with storage_errors():
             self.table.update_entity(patch, mode=UpdateMode.MERGE)
         event.status, event.reason, event.updated_at = status, reason_kept or None, now
         event.claimed_by, event.due_by = None, due_by
         if outcome is not None:
             event.outcome = outcome
+        if history is not None:
+            event.history = list(history)
 
     def _query(
         self,

@@ -107,6 +107,26 @@ def order_risks(order: Order, now: datetime, rules: RiskRules = RiskRules()) -> 
     return risks
 
 
+SELLER_SIDE = frozenset({"zort", "oms", "console"})  # sources that are the seller's own systems
+
+
+def seller_canceled(order: Order) -> bool:
+    """Whether the seller caused the order's cancellation, as Thor can tell (the marketplace's API does
+    not say who canceled): an item moved to `canceled` before it shipped, either by the seller's own
+    systems (ZORT, the OMS, the console) or by the marketplace at or after the promised shipping
+    time (the seller did not ship in time). A customer's cancellation before the promised time is not."""
+    promised = as_utc(order.promised_shipping_time) if order.promised_shipping_time else None
+    for entry in order.timeline:
+        if entry.what != "item status" or not entry.detail.endswith("-> canceled"):
+            continue
+        old = entry.detail.rsplit(":", 1)[-1].split("->", 1)[0].strip()
+        if RANK.get(old, 0) > NOT_READY:  # shipped or later: a return, not a seller's cancellation
+            continue
+        if entry.source in SELLER_SIDE or (promised is not None and as_utc(entry.at) >= promised):
+            return True
+    return False
+
+
 def missing_settings(reason: str | None) -> list[str]:
     """The settings a blocked event's reason names (`… missing OMS_TOKEN_SOMX, OMS_TENANT_SOMX`)."""
     found = _MISSING.search(reason or "")

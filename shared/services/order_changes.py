@@ -10,9 +10,11 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from shared.domain.at_risk import seller_canceled
 from shared.domain.errors import NotFound
 from shared.domain.order import Order
 from shared.ports import ConcurrentUpdate, OrderRepositoryPort
+from shared.services.activity import tally
 
 T = TypeVar("T")
 MAX_CONFLICTS = 20
@@ -40,13 +42,15 @@ def change_order(
             order = create()
         else:
             raise NotFound("internalOrderId", f"no order {internal_order_id!r}")
-        before = order.version
+        before, canceled_before = order.version, seller_canceled(order)
         result = mutate(order)
         try:
             if etag is None:
                 orders.add(order)
             elif order.version != before:
                 orders.save(order, etag)
+            if not canceled_before and seller_canceled(order):
+                tally("seller_canceled")  # the console's cancellation rate (shared.services.console)
             return order, result
         except ConcurrentUpdate:
             sleep(random.uniform(0, 0.02 * (attempt + 1)))

@@ -26,7 +26,10 @@ import logging
 from datetime import datetime
 
 from shared.domain.errors import ExternalSystemError, NotConfigured
-from shared.domain.events import EventStatus, InboundEvent, Outcome
+from datetime import timedelta
+
+from shared.domain.activity import shard_of
+from shared.domain.events import Attempt, EventStatus, InboundEvent, Outcome, with_attempt
 from shared.observability import log_context
 from shared.ports import ServiceContext
 from shared.services.activity import counting, tally
@@ -101,16 +104,38 @@ COUNTED_OUTCOMES = frozenset({EventStatus.COMPLETED, EventStatus.FAILED, EventSt
 
 
 def _process(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
-    """One attempt, counted: an event's first attempt is `accepted`, its outcome by its status."""
+    """One attempt, counted: an event's first attempt is `accepted`, its outcome by its status, once:
+    an attempt that leaves the event in the status it already had (blocked again) is not counted
+    again, and a replay takes its old outcome back (`replay`), so each event is counted once, in its
+    current outcome."""
     first = event.attempts == 0 and event.reason != "replayed"
+    before = event.status
     with counting(context, event.tenant, event.event_id):
         status = _attempt(context, event, retry_delays)
         if status is not EventStatus.RECEIVED:  # RECEIVED: the order's claim was busy, not an attempt
             if first:
                 tally("accepted")
-            if status in COUNTED_OUTCOMES:
+            if status in COUNTED_OUTCOMES and status is not before:
                 tally(status.value)
     return status
+
+
+def _attempt_of(
+    context: ServiceContext, status: EventStatus, error: Exception | None = None, retry_in: float | None = None
+) -> Attempt:
+    """What the console shows of one attempt: when, the outcome, the system called and its answer."""
+    now = context.clock()
+    attempt = Attempt(at=now, outcome=status.value)
+    if isinstance(error, ExternalSystemError):
+        attempt.system, attempt.operation = error.system, error.operation
+        attempt.http_status, attempt.code = error.status, error.code
+    elif isinstance(error, NotConfigured):
+        attempt.system, attempt.code = error.system.lower(), "NOT_CONFIGURED"
+    if error is not None:
+        attempt.error = f"{type(error).__name__}: {error}"[:500]
+    if retry_in is not None:
+        attempt.next_retry_at = now + timedelta(seconds=retry_in)
+    return attempt
 
 
 def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
@@ -129,17 +154,35 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
         log.info("event %s/%s waits %ss: %s", tenant, event_id, busy.retry_in, busy)
         return EventStatus.RECEIVED
     except NotConfigured as blocked:
-        context.events.set_status(event, EventStatus.BLOCKED, reason=str(blocked), attempts=attempts)
+        context.events.set_status(
+            event,
+            EventStatus.BLOCKED,
+            reason=str(blocked),
+            attempts=attempts,
+            history=with_attempt(event.history, _attempt_of(context, EventStatus.BLOCKED, blocked)),
+        )
         log.info("event %s/%s blocked: %s", tenant, event_id, blocked)
         return EventStatus.BLOCKED
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"
         if attempts > len(retry_delays) or not _worth_retrying(error):
-            context.events.set_status(event, EventStatus.FAILED, reason=reason, attempts=attempts)
+            context.events.set_status(
+                event,
+                EventStatus.FAILED,
+                reason=reason,
+                attempts=attempts,
+                history=with_attempt(event.history, _attempt_of(context, EventStatus.FAILED, error)),
+            )
             log.error("event %s/%s failed after %d attempts: %s", tenant, event_id, attempts, reason)
             return EventStatus.FAILED
+        retry_in = retry_delays[attempts - 1]
         context.events.set_status(
-            event, EventStatus.RETRY_SCHEDULED, reason=reason, attempts=attempts, due_in=retry_delays[attempts - 1]
+            event,
+            EventStatus.RETRY_SCHEDULED,
+            reason=reason,
+            attempts=attempts,
+            due_in=retry_in,
+            history=with_attempt(event.history, _attempt_of(context, EventStatus.RETRY_SCHEDULED, error, retry_in)),
         )
         context.queue.send(tenant, event_id, delay=retry_delays[attempts - 1])
         log.warning(
@@ -152,7 +195,12 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
         )
         return EventStatus.RETRY_SCHEDULED
     context.events.set_status(
-        event, outcome.status, outcome=outcome.detail, attempts=attempts, internal_order_id=outcome.internal_order_id
+        event,
+        outcome.status,
+        outcome=outcome.detail,
+        attempts=attempts,
+        internal_order_id=outcome.internal_order_id,
+        history=with_attempt(event.history, _attempt_of(context, outcome.status)),
     )
     log.info(
         "event %s/%s %s: %s",
@@ -176,11 +224,22 @@ def _worth_retrying(error: Exception) -> bool:
     return not isinstance(error, (TypeError, AttributeError, KeyError, LookupError, ValueError))
 
 
-def replay(context: ServiceContext, tenant: str, event_id: str) -> InboundEvent:
-    """Puts a failed, blocked or unmatched event back on the queue with fresh attempts."""
+def replay(context: ServiceContext, tenant: str, event_id: str, by: str | None = None) -> InboundEvent:
+    """Puts a failed, blocked or unmatched event back on the queue with fresh attempts (noted in its
+    history, with who asked). Its old outcome is taken out of the activity counts: the event is
+    counted again by what the replay leads to."""
     event = context.events.get(tenant, event_id)
     if event is None:
         raise LookupError(f"no event {tenant}/{event_id}")
-    context.events.set_status(event, EventStatus.RECEIVED, reason="replayed", attempts=0)
+    before = event.model_copy(deep=True)
+    replayed = Attempt(at=context.clock(), outcome="replayed", by=by)
+    context.events.set_status(
+        event, EventStatus.RECEIVED, reason="replayed", attempts=0, history=with_attempt(event.history, replayed)
+    )
     context.queue.send(tenant, event_id)
+    if before.status in COUNTED_OUTCOMES - {EventStatus.COMPLETED}:
+        try:
+            context.activity.add(tenant, context.clock(), {before.status.value: -1}, shard_of(event_id))
+        except Exception as error:  # a dashboard count: never the replay's failure
+            log.warning("activity count of %s not taken back on replay: %s", event_id, error)
     return event
