@@ -23,12 +23,10 @@ and only then dropped with an error in the log.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
-
-from shared.domain.errors import ExternalSystemError, NotConfigured
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 from shared.domain.activity import shard_of
+from shared.domain.errors import ExternalSystemError, NotConfigured
 from shared.domain.events import Attempt, EventStatus, InboundEvent, Outcome, with_attempt
 from shared.observability import log_context
 from shared.ports import ServiceContext
