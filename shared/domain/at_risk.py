@@ -53,7 +53,7 @@ class Risk:
 
 
 NOT_READY = RANK["ready_to_ship"]
-_MISSING = re.compile(r"missing ([A-Za-z0-9_, ]+)")
+_MISSING = re.compile(r"missing ([A-Za-z0-9_*, ]+)")
 
 
 def _minutes(delta: timedelta) -> str:
