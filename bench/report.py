@@ -161,7 +161,7 @@ def console_goals(result: dict) -> list[Goal]:
         requests_made, expected = result["table_requests"][name], result["expected_requests"][name]
         goals.append(
             Goal(
-                f"console {name} page, {result['orders']:,} orders: p99 / Table requests per view",
+                f"console {name} page, {result['orders']:,} orders, {result.get('open_incidents', 0):,} open incidents: p99 / Table requests per view",
                 f"{_f(page['p99_ms'])} ms (status endpoint {_f(status['p99_ms'])} ms) / {requests_made}",
                 f"≤ {_f(result['budget_ms'], 0)} ms / ≤ {expected}",
                 page["p99_ms"] <= result["budget_ms"] and requests_made <= expected,

@@ -12,6 +12,7 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
+from shared.domain.at_risk import EventBrief, OrderBrief
 from shared.domain.events import Attempt, EventKind, EventStatus, InboundEvent, Outcome
 
 if TYPE_CHECKING:  # named in signatures only: a webhook's cold start does not load them
@@ -67,6 +68,12 @@ class EventLogPort(Protocol):
         limit: int = 1000,
     ) -> list[InboundEvent]: ...
     def for_order(self, tenant: str, internal_order_id: str) -> builtins.list[InboundEvent]: ...
+    def briefs(
+        self, tenant: str, statuses: Iterable[EventStatus], until: datetime | None, limit: int
+    ) -> builtins.list[EventBrief]:
+        """Like `list`, only id, status and time (no body): the console's counts."""
+        ...
+
     def count_by_status(
         self, tenant: str | None = None, since: datetime | None = None
     ) -> dict[str, dict[str, int]]: ...
@@ -99,6 +106,10 @@ class OrderRepositoryPort(Protocol):
 
     def awaiting_shipment(self, tenant: str, promised_before: datetime, limit: int) -> list[Order]:
         """Orders with items not ready to ship promised before `promised_before`: at most `limit`, one query."""
+        ...
+
+    def briefs(self, tenant: str, which: str, before: datetime, limit: int) -> list[OrderBrief]:
+        """`not_in_oms` or `awaiting_shipment` (`which`) as their key columns only (the console's counts)."""
         ...
 
 

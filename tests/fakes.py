@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 
 from shared.bootstrap import build_handlers
 from shared.domain.activity import hour_start
-from shared.domain.at_risk import items_not_ready, order_created_at
+from shared.domain.at_risk import EventBrief, OrderBrief, items_not_ready, order_created_at
 from shared.domain.checkpoints import Checkpoint
 from shared.domain.errors import NotConfigured
 from shared.domain.events import QUEUE_GRACE, Attempt, EventKind, EventStatus, InboundEvent
@@ -127,6 +127,14 @@ class FakeEventLog:
                 target.attempts = attempts
             if internal_order_id:
                 target.internal_order_id = internal_order_id
+
+    def briefs(
+        self, tenant: str, statuses: Iterable[EventStatus], until: datetime | None, limit: int
+    ) -> list[EventBrief]:
+        return [
+            EventBrief(e.event_id, e.status, e.received_at)
+            for e in self.list(tenant=tenant, statuses=statuses, until=until, limit=limit)
+        ]
 
     def list(
         self,
@@ -247,6 +255,14 @@ class FakeOrderRepository:
 
     def not_in_oms(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
         return [o for o in self._of(tenant) if not o.oms_synced and order_created_at(o) <= created_before][:limit]
+
+    def briefs(self, tenant: str, which: str, before: datetime, limit: int) -> list[OrderBrief]:
+        found = (
+            self.not_in_oms(tenant, before, limit)
+            if which == "not_in_oms"
+            else self.awaiting_shipment(tenant, before, limit)
+        )
+        return [OrderBrief(o.internal_order_id, order_created_at(o), o.promised_shipping_time) for o in found]
 
     def awaiting_shipment(self, tenant: str, promised_before: datetime, limit: int) -> list[Order]:
         return [

@@ -13,6 +13,7 @@ from azure.data.tables import TableEntity, UpdateMode
 from shared.adapters.entity_codec import pack_text, unpack_text
 from shared.adapters.storage import EVENTS_TABLE, storage_deadline, storage_errors
 from shared.adapters.table_repository import Entity, TableRepository, etag_of, first
+from shared.domain.at_risk import EventBrief
 from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, Attempt, EventStatus, InboundEvent
 
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a dueBy already past: "nobody has it in hand"
@@ -219,6 +220,17 @@ class EventLog(TableRepository):
         with storage_errors():
             entities = first(self._query(tenant=tenant, statuses=statuses, since=since, until=until), limit)
         return [_from_entity(entity) for entity in entities]
+
+    def briefs(
+        self, tenant: str, statuses: Iterable[EventStatus], until: datetime | None, limit: int
+    ) -> builtins.list[EventBrief]:
+        """Like `list`, reading only id, status and time (no body): the console's counts."""
+        with storage_errors():
+            rows = first(
+                self._query(tenant=tenant, statuses=statuses, until=until, select=["RowKey", "status", "receivedAt"]),
+                limit,
+            )
+        return [EventBrief(row["RowKey"], EventStatus(row["status"]), row["receivedAt"]) for row in rows]
 
     def for_order(self, tenant: str, internal_order_id: str) -> builtins.list[InboundEvent]:
         """The tenant's events tied to this order (webhooks, ZORT events, refunds, reconciliation)."""

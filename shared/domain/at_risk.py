@@ -52,6 +52,24 @@ class Risk:
     event_id: str | None = None
 
 
+@dataclass(frozen=True)
+class OrderBrief:
+    """The columns of an order the overview counts by, read without its document (no JSON to parse)."""
+
+    internal_order_id: str
+    created_at: datetime | None
+    promised_shipping_time: datetime | None
+
+
+@dataclass(frozen=True)
+class EventBrief:
+    """The columns of an event the overview counts by (no body)."""
+
+    event_id: str
+    status: EventStatus
+    received_at: datetime
+
+
 NOT_READY = RANK["ready_to_ship"]
 _MISSING = re.compile(r"missing ([A-Za-z0-9_*, ]+)")
 

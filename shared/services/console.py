@@ -2,8 +2,9 @@
 
 Every page's storage work is bounded by the page, not by the tenant's size (10,000 orders):
 - overview of all tenants, what is open now beside the day's flow: per tenant its at-risk queries
-  (4, at most OPEN_COUNTED rows each: orders not in the OMS, orders awaiting shipment near their
-  promised time, failed/blocked/unmatched events, pending events received before the stuck limit),
+  (4, at most OPEN_COUNTED rows each, reading key columns only: orders not in the OMS, orders awaiting
+  shipment near their promised time, failed/blocked/unmatched events, pending events received before
+  the stuck limit; the order queries at most 2 pages each),
   one activity query for today, and where stock sync is on its stock state (3: state, one page of
   dirty SKUs, one of refused SKUs): 45 requests for nine tenants, + 3 per tenant with stock sync;
 - a tenant's overview: 1 activity query, + 3 where stock sync is on;
@@ -28,7 +29,6 @@ from typing import Any
 from shared.domain.activity import HourlyCounts, hour_start
 from shared.domain.at_risk import (
     Risk,
-    RiskKind,
     RiskRules,
     event_risk,
     fix_hint,
@@ -142,15 +142,6 @@ OPEN_COUNTERS: dict[str, tuple[str, str]] = {
     "refused_skus": ("refused SKUs", "warn"),
     "open_feeds": ("open feeds", "info"),
 }
-_RISK_COUNTER = {
-    RiskKind.EVENT_FAILED: "failed",
-    RiskKind.EVENT_BLOCKED: "blocked",
-    RiskKind.EVENT_UNMATCHED: "unmatched",
-    RiskKind.EVENT_STUCK: "stuck",
-    RiskKind.NOT_IN_OMS: "not_in_oms",
-    RiskKind.SHIP_LATE: "ship_late",
-    RiskKind.SHIP_SOON: "ship_soon",
-}
 FLOW_COUNTERS = ("accepted", "completed", "failed", "blocked", "unmatched", "orders_created", "oms_synced")
 
 
@@ -183,22 +174,34 @@ class TenantNow:
         return max(self.flow.today("accepted") - done, 0)
 
 
-def open_now(context: ServiceContext, tenant: str, limit: int = OPEN_COUNTED) -> TenantNow:
-    """The tenant's open items from its current state (the at-risk queries, each capped at `limit`),
-    today's flow from its activity counts, and, where stock sync is on, its refused SKUs."""
-    risk = at_risk(context, tenant, limit=limit)
+def open_now(
+    context: ServiceContext, tenant: str, limit: int = OPEN_COUNTED, rules: RiskRules = RiskRules()
+) -> TenantNow:
+    """The tenant's open items from its current state, by the at-risk rules, each query capped at
+    `limit` and reading key columns only (no order document, no event body); today's flow from its
+    activity counts; where stock sync is on, its refused SKUs."""
+    now = context.clock()
     counts = dict.fromkeys(OPEN_COUNTERS, 0)
-    for found in [*risk.orders, *risk.events]:
-        counts[_RISK_COUNTER[found.kind]] += 1
     at_least: set[str] = set()
-    if "failed, blocked or unmatched events" in risk.full:
-        at_least |= {"failed", "blocked", "unmatched"}
-    if "pending events" in risk.full:
-        at_least.add("stuck")
-    if "orders not in the OMS" in risk.full:
-        at_least.add("not_in_oms")
-    if "orders awaiting shipment" in risk.full:
-        at_least |= {"ship_late", "ship_soon"}
+    late = context.orders.briefs(tenant, "not_in_oms", now - rules.not_in_oms_after, limit)
+    counts["not_in_oms"] = len(late)
+    shipping = context.orders.briefs(tenant, "awaiting_shipment", now + rules.ship_warning, limit)
+    for order in shipping:
+        if order.promised_shipping_time is not None:
+            counts["ship_late" if as_utc(order.promised_shipping_time) <= now else "ship_soon"] += 1
+    needing = context.events.briefs(tenant, NEEDING_A_PERSON, None, limit)
+    for event in needing:
+        counts[event.status.value] += 1
+    stuck = context.events.briefs(tenant, sorted(PENDING), now - rules.stuck_after, limit)
+    counts["stuck"] = len(stuck)
+    for rows, names in (
+        (late, {"not_in_oms"}),
+        (shipping, {"ship_late", "ship_soon"}),
+        (needing, {"failed", "blocked", "unmatched"}),
+        (stuck, {"stuck"}),
+    ):
+        if len(rows) >= limit:
+            at_least |= {name for name in names if counts[name]}
     stock_on = context.stock_settings(tenant).enabled
     if stock_on:
         state = stock_sync_state(context, [tenant], dirty_limit=DIRTY_COUNTED)[0]
