@@ -112,7 +112,7 @@ def order_risks(order: Order, now: datetime, rules: RiskRules = RiskRules()) -> 
                 RiskKind.NOT_IN_OMS,
                 order.tenant,
                 created,
-                f"not in the OMS {_minutes(now - created)} after it was created",
+                f"{_minutes(now - created)} after it was created",
                 order.internal_order_id,
             )
         )
@@ -222,8 +222,11 @@ def fix_hint(event: InboundEvent) -> str:
         settings = ", ".join(name.format(T=tenant) for name in _CREDENTIALS[system])
         return f"{where_} refused Thor's credentials (HTTP {status or last.code}): check {settings}, then replay."
     if status == 429 or last.code in ("E429", "TIMEOUT", "CONNECTION_ERROR") or (status or 0) >= 500:
-        retry = " Thor retries by itself;" if event.status.pending else ""
-        return f"{where_} was unavailable or busy.{retry} once it answers again, replay the event."
+        if event.status.pending:
+            return (
+                f"{where_} was unavailable or busy: Thor tries again by itself (next retry below); nothing to do yet."
+            )
+        return f"{where_} was unavailable or busy until Thor gave up: once it answers again, replay the event."
     if system == "marketplace" and last.code == "NOT_FOUND":
         return (
             "The marketplace does not list the order (yet, or for this seller): check it in Seller Center, then replay."
