@@ -112,13 +112,17 @@ class LocalSignIn:
 
     @classmethod
     def from_environment(cls) -> LocalSignIn | None:
-        """A stand-in when the console's issuer is the local one (else real tokens are expected)."""
+        """A stand-in when the console's issuer is the local one or unset (a local.settings.json older
+        than the token settings); else real tokens are expected. Sets the issuer and audience it signs
+        with when they are unset (the runner sets the JWKS URL once its port is known)."""
         if os.environ.get("CONSOLE_AUTH", "").lower() != "platform":
             return None
-        if os.environ.get("CONSOLE_TOKEN_ISSUER", "") != LOCAL_ISSUER:
+        if os.environ.get("CONSOLE_TOKEN_ISSUER", "") not in ("", LOCAL_ISSUER):
             return None
+        os.environ["CONSOLE_TOKEN_ISSUER"] = LOCAL_ISSUER
+        os.environ["CONSOLE_CLIENT_ID"] = os.environ.get("CONSOLE_CLIENT_ID", "") or "thor-console-local"
         return cls(
-            os.environ.get("CONSOLE_CLIENT_ID", "") or "thor-console-local",
+            os.environ["CONSOLE_CLIENT_ID"],
             os.environ.get("CONSOLE_OPERATOR_ROLE", "Thor.Operator"),
             os.environ.get("CONSOLE_OPERATOR_GROUP", ""),
             os.environ.get("THOR_LOCAL_AUTH_KEY") or None,
