@@ -559,43 +559,47 @@ class Radar:
     days: int = CANCEL_DAYS
 
 
+def _radar_tenant(
+    context: ServiceContext, tenant: str, now: datetime, hours: int, limit: int
+) -> tuple[list[RadarRow], CancelRate, bool]:
+    rows: list[RadarRow] = []
+    orders = context.orders.awaiting_shipment(tenant, now + timedelta(hours=hours), limit)
+    for order in orders:
+        pending = items_not_ready(order)
+        if not pending or not order.promised_shipping_time:
+            continue
+        promised = as_utc(order.promised_shipping_time)
+        rows.append(
+            RadarRow(
+                tenant,
+                order.internal_order_id,
+                promised,
+                local_time(promised, tenant),
+                promised - now,
+                len(pending),
+                order.oms_synced,
+            )
+        )
+    since = hour_start(now) - timedelta(days=CANCEL_DAYS)
+    until = hour_start(now) + timedelta(hours=1)
+    counts = HourlyCounts(since, until, context.activity.hours(tenant, since, until))
+    rate = CancelRate(tenant, counts.total("seller_canceled"), counts.total("orders_created"), since)
+    return rows, rate, len(orders) >= limit
+
+
 def sla_radar(context: ServiceContext, hours: int = RADAR_HOURS, limit: int = RADAR_ROWS) -> Radar:
     """Every open order (items not ready to ship) promised within `hours` or already late, across the
     tenants, most urgent first, with the time left in words and the promised time in the tenant's
     zone; and each tenant's seller-caused cancellation rate over the last CANCEL_DAYS days: orders
     that became canceled by the seller's side (shared.domain.at_risk.seller_canceled) / orders created,
-    both counted per hour by the processor (shared.domain.activity)."""
+    both counted per hour by the processor (shared.domain.activity). Tenants are read side by side."""
     now = context.clock()
-    rows: list[RadarRow] = []
-    rates: list[CancelRate] = []
-    full: list[str] = []
-    since = hour_start(now) - timedelta(days=CANCEL_DAYS)
-    for tenant in TENANTS:
-        orders = context.orders.awaiting_shipment(tenant, now + timedelta(hours=hours), limit)
-        if len(orders) >= limit:
-            full.append(tenant)
-        for order in orders:
-            pending = items_not_ready(order)
-            if not pending or not order.promised_shipping_time:
-                continue
-            promised = as_utc(order.promised_shipping_time)
-            rows.append(
-                RadarRow(
-                    tenant,
-                    order.internal_order_id,
-                    promised,
-                    local_time(promised, tenant),
-                    promised - now,
-                    len(pending),
-                    order.oms_synced,
-                )
-            )
-        counts = HourlyCounts(
-            since, hour_start(now) + timedelta(hours=1), context.activity.hours(tenant, since, now + timedelta(hours=1))
-        )
-        rates.append(CancelRate(tenant, counts.total("seller_canceled"), counts.total("orders_created"), since))
-    rows.sort(key=lambda row: row.left)
-    return Radar(now, rows, rates, full)
+    runs = [(contextvars.copy_context(), tenant) for tenant in TENANTS]
+    with ThreadPoolExecutor(max_workers=len(TENANTS), thread_name_prefix="console-radar") as pool:
+        found = list(pool.map(lambda run: run[0].run(_radar_tenant, context, run[1], now, hours, limit), runs))
+    rows = sorted((row for tenant_rows, _, _ in found for row in tenant_rows), key=lambda row: row.left)
+    full = [tenant for tenant, (_, _, is_full) in zip(TENANTS, found, strict=True) if is_full]
+    return Radar(now, rows, [rate for _, rate, _ in found], full)
 
 
 # --- actions ----------------------------------------------------------------------------------
