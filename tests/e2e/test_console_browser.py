@@ -49,6 +49,7 @@ WRITE_SCREENSHOT = os.environ.get("THOR_SCREENSHOT") == "1"
 TENANT = "faco"
 ORDERS = (7200001, 7200002)
 FAILING = (7200003, 7200004)  # the OMS sandbox refuses them once (403): failed events, one per tenant
+CANCELED = 7200005  # promised an hour ago, never shipped, canceled by the marketplace: seller-caused
 OTHER_TENANT = "soco"
 MAX_PAGES = 60
 # What each kind of page must show (a missing one fails the test).
@@ -109,6 +110,7 @@ def test_every_console_page_renders_cleanly_in_chromium(thor, browser_context):
         ORDERS[1]: (timedelta(hours=1), timedelta(hours=26)),
         FAILING[0]: (timedelta(hours=3), timedelta(minutes=-45)),
         FAILING[1]: (timedelta(hours=2), timedelta(hours=1)),
+        CANCELED: (timedelta(hours=5), timedelta(hours=-1)),
     }
     for order_id, (ago, promised_in) in dates.items():
         spec = {
@@ -120,7 +122,7 @@ def test_every_console_page_renders_cleanly_in_chromium(thor, browser_context):
     for order_id, tenant in ((FAILING[0], TENANT), (FAILING[1], OTHER_TENANT)):
         spec = {"mode": "403", "times": 1, "match": f"{tenant}-{order_id}"}
         requests.post(f"{oms}/_sandbox/fail", json=spec, timeout=5).raise_for_status()
-    sent = [(TENANT, o) for o in ORDERS] + [(TENANT, FAILING[0]), (OTHER_TENANT, FAILING[1])]
+    sent = [(TENANT, o) for o in ORDERS] + [(TENANT, FAILING[0]), (OTHER_TENANT, FAILING[1]), (TENANT, CANCELED)]
     failing_events = {}
     for tenant, order_id in sent:
         answer = requests.post(
@@ -138,6 +140,26 @@ def test_every_console_page_renders_cleanly_in_chromium(thor, browser_context):
                 "failed" in requests.get(f"{thor.thor_url}/console/tenants/{tenant}/events/{event_id}", timeout=5).text
             )
         )
+    canceled = f"{TENANT}-{CANCELED}"
+    items = eventually(
+        lambda: (
+            requests.get(f"{thor.thor_url}/v1/orders/{canceled}/status", params={"code": key}, timeout=5)
+            .json()
+            .get("items")
+        )
+    )
+    item_ids = [item["itemId"] for item in items]
+    spec = {"order_item_ids": item_ids, "status": "canceled"}
+    requests.post(f"{marketplace}/_sandbox/items/status", json=spec, timeout=5).raise_for_status()
+    requests.post(
+        f"{thor.thor_url}/webhooks/{TENANT}/orders/status",
+        params={"code": key},
+        json={
+            "event": "onOrderItemsStatusChanged",
+            "payload": {"OrderId": str(CANCELED), "OrderItemIds": item_ids, "NewStatus": "canceled"},
+        },
+        timeout=10,
+    ).raise_for_status()
     for order_id in ORDERS:
         eventually(
             lambda order_id=order_id: (
@@ -185,6 +207,7 @@ def test_every_console_page_renders_cleanly_in_chromium(thor, browser_context):
     shot(page, "overview")
     page.goto(origin + "/console/radar")
     assert page.locator(f'#radar tr[data-order="{TENANT}-{FAILING[0]}"] td').first.inner_text().startswith("late by")
+    eventually(lambda: page.reload() and "above" in page.inner_text(f'#cancellations tr[data-tenant="{TENANT}"]'))
     shot(page, "radar")
 
     # search finds an order, typed in the search box as an operator would
