@@ -39,6 +39,7 @@ from shared.settings import (
 from shared.tenants import TENANT_TIMEZONES
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
+NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _etags = (f'W/"{n}"' for n in itertools.count(1))
 
 
@@ -67,6 +68,7 @@ class FakeEventLog:
     def __init__(self, clock: FakeClock):
         self.clock = clock
         self.events: dict[tuple[str, str], InboundEvent] = {}
+        self.marks: list[str] = []
 
     def _copy(self, event: InboundEvent) -> InboundEvent:
         return event.model_copy(deep=True)
@@ -77,7 +79,7 @@ class FakeEventLog:
             return False
         stored = self._copy(event)
         stored.updated_at = stored.updated_at or stored.received_at
-        stored.due_by = stored.due_by or stored.received_at + QUEUE_GRACE
+        stored.due_by = stored.due_by or NEVER  # not known to be queued until mark_queued
         self.events[key] = stored
         return True
 
@@ -85,9 +87,12 @@ class FakeEventLog:
         found = self.events.get((tenant, event_id))
         return self._copy(found) if found else None
 
-    def mark_queued(self, event: InboundEvent, queued: bool = True) -> None:
-        due_by = self.clock() + QUEUE_GRACE if queued else datetime(1970, 1, 1, tzinfo=timezone.utc)
+    def mark_queued(self, event: InboundEvent) -> None:
+        self.marks.append(event.event_id)
         stored = self.events[(event.tenant, event.event_id)]
+        if stored.claimed_by != event.claimed_by or stored.status != event.status:
+            return  # the real one is conditional on the ETag read: changed since, left alone
+        due_by = self.clock() + QUEUE_GRACE
         stored.due_by, stored.claimed_by = due_by, None
         event.due_by = due_by
 

@@ -11,12 +11,11 @@ from typing import Any
 from azure.data.tables import TableEntity, UpdateMode
 
 from shared.adapters.entity_codec import pack_text, unpack_text
-from shared.adapters.storage import EVENTS_TABLE, storage_deadline, storage_errors
+from shared.adapters.storage import EVENTS_TABLE, storage_errors
 from shared.adapters.table_repository import Entity, TableRepository, etag_of, first
 from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, EventStatus, InboundEvent
 
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a dueBy already past: "nobody has it in hand"
-MARK_SECONDS = 1.0  # a mark after a failed enqueue has its own bound: the request's may be spent
 
 
 def _to_entity(event: InboundEvent) -> Entity:
@@ -31,7 +30,7 @@ def _to_entity(event: InboundEvent) -> Entity:
         "outcome": event.outcome,
         "internalOrderId": event.internal_order_id,
         "updatedAt": event.updated_at or event.received_at,
-        "dueBy": event.due_by or event.received_at + QUEUE_GRACE,
+        "dueBy": event.due_by or NEVER,  # not known to be queued until `mark_queued`
     }
     entity.update(pack_text("body", json.dumps(event.body, separators=(",", ":"), ensure_ascii=False)))
     return {k: v for k, v in entity.items() if v is not None}
@@ -52,6 +51,7 @@ def _from_entity(entity: TableEntity) -> InboundEvent:
         updated_at=entity.get("updatedAt"),
         claimed_by=entity.get("claimedBy") or None,
         due_by=_due_by(entity),
+        etag=etag_of(entity),
     )
 
 
@@ -74,22 +74,27 @@ class EventLog(TableRepository):
     table_name = EVENTS_TABLE
 
     def add(self, event: InboundEvent) -> bool:
-        """Records the event; False when an event with that id is already recorded."""
-        return self.insert(_to_entity(event), once_more=True) is not None
+        """Records the event, not known to be queued (its ETag kept on `event.etag` for
+        `mark_queued`); False when an event with that id is already recorded."""
+        etag = self.insert(_to_entity(event), once_more=True)
+        event.etag = etag
+        return etag is not None
 
     def get(self, tenant: str, event_id: str) -> InboundEvent | None:
         entity = self.read(tenant, event_id)
         return _from_entity(entity) if entity is not None else None
 
-    def mark_queued(self, event: InboundEvent, queued: bool = True) -> None:
-        """Queued: due within the grace from now. Not queued (its enqueue failed): the next
-        duplicate delivery queues it."""
-        due_by = datetime.now(timezone.utc) + QUEUE_GRACE if queued else NEVER
-        with storage_errors(), storage_deadline(MARK_SECONDS):
-            self.table.update_entity(
-                {"PartitionKey": event.tenant, "RowKey": event.event_id, "dueBy": due_by, "claimedBy": ""},
-                mode=UpdateMode.MERGE,
-            )
+    def mark_queued(self, event: InboundEvent) -> None:
+        """Queued: due within the grace from now. Conditional on the ETag the event was read or
+        inserted with (`event.etag`): an event a worker claimed since is in hand already and left
+        alone. Under the caller's storage bound, never one of its own."""
+        due_by = datetime.now(timezone.utc) + QUEUE_GRACE
+        patch = {"PartitionKey": event.tenant, "RowKey": event.event_id, "dueBy": due_by, "claimedBy": ""}
+        if event.etag is None:
+            with storage_errors():
+                self.table.update_entity(patch, mode=UpdateMode.MERGE)
+        elif self.update_unchanged(patch, event.etag, mode=UpdateMode.MERGE) is None:
+            return
         event.due_by = due_by
 
     def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]:
