@@ -14,6 +14,8 @@ from shared.adapters.entity_codec import pack_text, unpack_text
 from shared.adapters.storage import EVENTS_TABLE, storage_errors
 from shared.adapters.table_repository import Entity, TableRepository, etag_of, first
 from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, EventStatus, InboundEvent
+from shared.domain.fencing import may_take
+from shared.ports import ClaimLost, ConcurrentUpdate
 
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a dueBy already past: "nobody has it in hand"
 
@@ -102,7 +104,8 @@ class EventLog(TableRepository):
         completed or another owner's claim has not expired; (None, False) when there is no event.
 
         One read (the processor's own) and one write conditional on the ETag read: of two workers
-        claiming at once, one write fails with 412 and that worker does not have the event.
+        claiming at once, one write fails with 412 and that worker does not have the event. The
+        write moves the event's fencing token (`claimFence`) one up; the event returned carries it.
         """
         entity = self.read(tenant, event_id)
         if entity is None:
@@ -111,14 +114,20 @@ class EventLog(TableRepository):
         now = datetime.now(timezone.utc)
         if event.status is EventStatus.COMPLETED:
             return event, False
-        if event.claimed_by and event.claimed_by != owner and event.due_by and event.due_by > now:
+        if not may_take(event.claimed_by, event.due_by, owner, now):
             return event, False
         due_by = now + timedelta(seconds=seconds)
-        claim = {"PartitionKey": tenant, "RowKey": event_id, "claimedBy": owner, "dueBy": due_by}
-        if self.update_unchanged(claim, etag_of(entity), mode=UpdateMode.MERGE) is None:
+        fence = int(entity.get("claimFence") or 0) + 1
+        claim = {"PartitionKey": tenant, "RowKey": event_id, "claimedBy": owner, "dueBy": due_by, "claimFence": fence}
+        etag = self.update_unchanged(claim, etag_of(entity), mode=UpdateMode.MERGE)
+        if etag is None:
             return event, False
-        event.claimed_by, event.due_by = owner, due_by
+        event.claimed_by, event.due_by, event.fence, event.etag = owner, due_by, fence, etag
         return event, True
+
+    def holds(self, event: InboundEvent) -> bool:
+        entity = self.read(event.tenant, event.event_id)
+        return entity is not None and int(entity.get("claimFence") or 0) == event.fence
 
     def set_status(
         self,
@@ -132,7 +141,9 @@ class EventLog(TableRepository):
         due_in: float = 0,
     ) -> None:
         """Merges the new state into the stored event (status, reason, outcome, attempts) and
-        releases its claim; a received event is due again `due_in` seconds from now (+ grace)."""
+        releases its claim; a received event is due again `due_in` seconds from now (+ grace).
+        A worker's write (`event.fence` set) is conditional on its claim still being the current
+        one: refused with ClaimLost once another worker took the event over."""
         now = datetime.now(timezone.utc)
         reason_kept = (reason or "")[:4000]
         due_by = now + timedelta(seconds=due_in) + QUEUE_GRACE
@@ -151,12 +162,26 @@ class EventLog(TableRepository):
             patch["attempts"] = attempts
         if internal_order_id:
             patch["internalOrderId"] = internal_order_id
-        with storage_errors():
-            self.table.update_entity(patch, mode=UpdateMode.MERGE)
+        if event.fence is None:  # not a worker's (a replay from ops): as it is now
+            with storage_errors():
+                self.table.update_entity(patch, mode=UpdateMode.MERGE)
+        else:
+            self._write_fenced(event, patch)
         event.status, event.reason, event.updated_at = status, reason_kept or None, now
         event.claimed_by, event.due_by = None, due_by
         if outcome is not None:
             event.outcome = outcome
+
+    def _write_fenced(self, event: InboundEvent, patch: Entity) -> None:
+        """Writes `patch` only while the worker's claim (`event.fence`) is the event's current one:
+        conditional on the ETag of a read that shows that token; ClaimLost once it is not."""
+        for _ in range(5):
+            entity = self.read(event.tenant, event.event_id)
+            if entity is None or int(entity.get("claimFence") or 0) != event.fence:
+                raise ClaimLost(f"event {event.tenant}/{event.event_id} was taken over by another worker")
+            if self.update_unchanged(patch, etag_of(entity), mode=UpdateMode.MERGE) is not None:
+                return
+        raise ConcurrentUpdate(f"event {event.tenant}/{event.event_id} kept changing")
 
     def _query(
         self,

@@ -84,6 +84,8 @@ class Order(_Model):
     oms_synced: bool = False
     oms_synced_version: int = 0
     version: int = 0
+    fence: int = 0
+    """The highest fencing token of the order's claim that wrote it (shared.services.claims)."""
     updated_at: datetime = Field(default_factory=utcnow)
 
     # --- reading -----------------------------------------------------------------------

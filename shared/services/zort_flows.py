@@ -17,6 +17,7 @@ from shared.domain.ids import reference_spellings
 from shared.domain.order import Order, Tracking
 from shared.domain.product import Product
 from shared.ports import ServiceContext
+from shared.services.claims import ensure_holding
 from shared.services.order_changes import change_order
 from shared.services.order_sync import refresh_order, sync_to_oms
 from shared.services.stock_sync import mark_from_zort_call
@@ -168,6 +169,7 @@ def _ready_to_ship(context: ServiceContext, order: Order, tracking: Tracking, ev
     if not pending:
         return "no pending items to mark ready to ship"
     marketplace = context.marketplace(order.tenant)
+    ensure_holding(context)  # a worker whose claim was taken over writes nothing to the marketplace
     by_package: dict[str, list[str]] = {}
     for item_id, package_id in marketplace.set_status_to_packed_by_marketplace(pending).items():
         by_package.setdefault(package_id, []).append(item_id)
