@@ -25,7 +25,7 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from shared.domain.errors import ExternalSystemError, NotConfigured
+from shared.domain.errors import ExternalSystemError, NoMatchYet, NotConfigured
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.observability import log_context
 from shared.ports import ClaimLost, ServiceContext
@@ -132,6 +132,11 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
     except ClaimLost as lost:  # a later delivery took the work over: no write, no send, no retry
         log.warning("event %s/%s: stopping without effects: %s", tenant, event_id, lost)
         return None
+    except NoMatchYet as waiting:  # not an attempt: the order it names may still be on its way
+        context.events.set_status(event, EventStatus.RECEIVED, reason=str(waiting), due_in=waiting.retry_in)
+        context.queue.send(tenant, event_id, delay=waiting.retry_in)
+        log.info("event %s/%s: %s", tenant, event_id, waiting)
+        return EventStatus.RECEIVED
     except ClaimBusy as busy:  # not an attempt: the work waits for the worker holding the order
         context.events.set_status(event, EventStatus.RECEIVED, reason=str(busy), due_in=busy.retry_in)
         context.queue.send(tenant, event_id, delay=busy.retry_in)
