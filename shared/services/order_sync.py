@@ -32,6 +32,7 @@ def items_from_marketplace(rows: Iterable[MarketplaceOrderItem]) -> list[OrderIt
                 unit_price=row.item_price or Decimal("0"),
                 paid_price=row.paid_price if row.paid_price is not None else (row.item_price or Decimal("0")),
                 tracking=tracking,
+                status_changed_at=row.updated_at,  # when first seen: see Order.merge_items
             )
         )
     return items
