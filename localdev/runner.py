@@ -530,6 +530,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         os.environ.update(local_settings_environment(Path(args.settings)))  # existing variables win
+        observability.install()  # again: the secrets of the settings file are masked too
+        observability.register_secrets([os.environ.get("LOCAL_FUNCTION_KEY", "")])
         load_settings(strict=True)  # locally, a tenant configured by halves is an error at start-up
     except SettingsError as error:
         print(f"error: {error} (set them in {args.settings} or the environment)", file=sys.stderr)
