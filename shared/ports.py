@@ -17,6 +17,7 @@ from shared.domain.events import EventKind, EventStatus, InboundEvent, Outcome
 if TYPE_CHECKING:  # named in signatures only: a webhook's cold start does not load them
     from pydantic import BaseModel
 
+    from shared.domain.alerts import Incident, Notice
     from shared.domain.checkpoints import Checkpoint, Summary
     from shared.domain.order import Order
     from shared.domain.product import Product
@@ -98,6 +99,14 @@ class OrderRepositoryPort(Protocol):
 
     def awaiting_shipment(self, tenant: str, promised_before: datetime, limit: int) -> list[Order]:
         """Orders with items not ready to ship promised before `promised_before`: at most `limit`, one query."""
+        ...
+
+    def created_between(self, tenant: str, since: datetime, until: datetime, limit: int) -> list[Order]:
+        """Orders created in [since, until): at most `limit` (reports)."""
+        ...
+
+    def pending_before(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
+        """Orders with items not ready to ship created before `created_before`: at most `limit` (reports)."""
         ...
 
 
@@ -191,6 +200,50 @@ class ZortPort(Protocol):
     def available_stock(self, skus: Sequence[str]) -> dict[str, Decimal]:
         """Each SKU's current available stock; a SKU ZORT does not know is left out."""
         ...
+
+
+# --- alerts and reports (README "Alerts and reports") ----------------------------------------------
+
+
+class IncidentRepositoryPort(Protocol):
+    """Incidents (shared.domain.alerts), one per tenant and at-risk rule."""
+
+    def active(self) -> builtins.list[Incident]:
+        """Every incident open, or resolved with a message still held: one query (paged by 1,000)."""
+        ...
+
+    def save(self, incident: Incident) -> None: ...
+
+
+class AlertChannelPort(Protocol):
+    """One channel a tenant's messages go to (Teams, Slack, e-mail): ExternalSystemError when refused."""
+
+    name: str
+
+    def send(self, notice: Notice) -> None: ...
+
+
+class ReportStorePort(Protocol):
+    """Reports as CSV files (Blob Storage), and time-limited links to them."""
+
+    def put(self, tenant: str, day: str, kind: str, text: str) -> str:
+        """Stores the report (replacing one of the same day and kind); returns its name."""
+        ...
+
+    def get(self, tenant: str, day: str, kind: str) -> bytes | None: ...
+    def link(self, name: str, now: datetime, hours: int) -> str:
+        """A URL that reads the report until `now + hours`, without any other credential."""
+        ...
+
+
+class AlertPorts(Protocol):
+    """What the alert and report services are given besides the ServiceContext."""
+
+    @property
+    def incidents(self) -> IncidentRepositoryPort: ...
+    @property
+    def reports(self) -> ReportStorePort: ...
+    def channels(self, tenant: str) -> builtins.list[AlertChannelPort]: ...
 
 
 # --- everything a service is given ----------------------------------------------------------

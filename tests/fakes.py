@@ -252,6 +252,12 @@ class FakeOrderRepository:
             if items_not_ready(o) and o.promised_shipping_time and o.promised_shipping_time <= promised_before
         ][:limit]
 
+    def created_between(self, tenant: str, since: datetime, until: datetime, limit: int) -> list[Order]:
+        return [o for o in self._of(tenant) if since <= order_created_at(o) < until][:limit]
+
+    def pending_before(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
+        return [o for o in self._of(tenant) if items_not_ready(o) and order_created_at(o) < created_before][:limit]
+
 
 class FakeActivity:
     """Activity counts per (tenant, hour), shards summed."""

@@ -40,7 +40,7 @@ class NotConfigured(Exception):
         self.missing = missing
 
 
-ExternalSystem = Literal["marketplace", "oms", "zort"]
+ExternalSystem = Literal["marketplace", "oms", "zort", "alerts"]
 
 
 class ExternalSystemError(Exception):
