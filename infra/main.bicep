@@ -66,6 +66,31 @@ Example: { faco: [ 'MARKETPLACE', 'OMS', 'ZORT', 'ZORT_STORENAME', 'ZORT_APIKEY'
 Create every referenced secret BEFORE deploying with it (docs/deploy.md).''')
 param tenantSystems object = {}
 
+@description('''Alerts and reports (README "Alerts and reports"; docs/deploy.md, "Alert channels"). The global alert
+secrets that exist in Key Vault, by app setting name: ALERT_TEAMS_WEBHOOK_URL (secret alert-teams-webhook-url),
+ALERT_SLACK_WEBHOOK_URL (alert-slack-webhook-url), ACS_ACCESS_KEY (acs-access-key; without it Thor asks ACS
+for an Entra ID token as its managed identity). A tenant's own channels are per-tenant settings: list
+'ALERT' and e.g. 'ALERT_TEAMS_WEBHOOK_URL' for the tenant in tenantSystems.''')
+param alertSecrets array = []
+
+@description('Alert e-mail recipients for every tenant, comma-separated (ALERT_EMAIL_TO; empty: no e-mail).')
+param alertEmailTo string = ''
+
+@description('Azure Communication Services endpoint, e.g. https://<resource>.communication.azure.com (ACS_ENDPOINT; empty: no e-mail).')
+param acsEndpoint string = ''
+
+@description('The sender address of a verified ACS e-mail domain, e.g. DoNotReply@<domain> (ACS_SENDER).')
+param acsSender string = ''
+
+@description('Hours before an incident still open is reminded (ALERT_REMINDER_HOURS).')
+param alertReminderHours string = '4'
+
+@description('Quiet hours for every tenant, HH-HH in each tenant\'s own zone, e.g. 22-07 (ALERT_QUIET_HOURS; empty: none).')
+param alertQuietHours string = ''
+
+@description('Hours a report\'s download link works (REPORT_LINK_HOURS; a user delegation SAS lasts at most 168).')
+param reportLinkHours string = '72'
+
 @description('Optional: object id of a user or group that may write the tenant secrets (Key Vault Secrets Officer). Empty: none.')
 param operatorPrincipalId string = ''
 
@@ -132,6 +157,7 @@ var tableNames = [
   'ThorClaims'
   'ThorActivity'
   'ThorStock'
+  'ThorIncidents'
 ]
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -185,6 +211,10 @@ var tenantSettings = [
   { system: 'ZORT', setting: 'STORENAME', required: false }
   { system: 'ZORT', setting: 'APIKEY', required: false }
   { system: 'ZORT', setting: 'APISECRET', required: false }
+  { system: 'ALERT', setting: 'TEAMS_WEBHOOK_URL', required: false }
+  { system: 'ALERT', setting: 'SLACK_WEBHOOK_URL', required: false }
+  { system: 'ALERT', setting: 'EMAIL_TO', required: false }
+  { system: 'ALERT', setting: 'QUIET_HOURS', required: false }
 ]
 
 // Every (tenant, setting) pair: tenants x tenantSettings, flattened.
@@ -256,6 +286,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     // Flex Consumption deploys the app's zip package here.
     resource deploymentContainer 'containers' = {
       name: deploymentContainerName
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+
+    // The daily reports (CSV), read through time-limited user delegation SAS links.
+    resource reportsContainer 'containers' = {
+      name: 'thor-reports'
       properties: {
         publicAccess: 'None'
       }
@@ -429,6 +467,17 @@ var baseAppSettings = {
   // up below (consoleAuth); otherwise it refuses every page.
   CONSOLE_AUTH: empty(consoleClientId) ? 'off' : 'platform'
   CONSOLE_CSRF_KEY: consoleCsrfKey
+  // Alerts and reports: links in messages point at this app's console.
+  CONSOLE_BASE_URL: 'https://${functionApp.properties.defaultHostName}'
+  ALERT_REMINDER_HOURS: alertReminderHours
+  ALERT_TEAMS_WEBHOOK_URL: contains(alertSecrets, 'ALERT_TEAMS_WEBHOOK_URL') ? '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=alert-teams-webhook-url)' : ''
+  ALERT_SLACK_WEBHOOK_URL: contains(alertSecrets, 'ALERT_SLACK_WEBHOOK_URL') ? '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=alert-slack-webhook-url)' : ''
+  ALERT_EMAIL_TO: alertEmailTo
+  ALERT_QUIET_HOURS: alertQuietHours
+  ACS_ENDPOINT: acsEndpoint
+  ACS_ACCESS_KEY: contains(alertSecrets, 'ACS_ACCESS_KEY') ? '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=acs-access-key)' : ''
+  ACS_SENDER: acsSender
+  REPORT_LINK_HOURS: reportLinkHours
 }
 
 // This resource REPLACES all app settings on every deployment: settings added by hand are removed.

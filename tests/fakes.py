@@ -719,3 +719,65 @@ def fake_context(
         zorts={t: FakeZort() for t in tenants},
         ready_to_ship_tenants=set(ready_to_ship),
     )
+
+
+# --- alerts and reports (shared.ports.AlertPorts) -------------------------------------------------
+
+
+class FakeAlertChannel(_Failing):
+    """A channel that keeps every notice it was given; `fail_next` makes it refuse."""
+
+    def __init__(self, name: str = "fake") -> None:
+        super().__init__()
+        self.name = name
+        self.notices: list[Any] = []
+
+    def send(self, notice: Any) -> None:
+        self._call("send", notice)
+        self.notices.append(notice)
+
+
+class FakeIncidentRepository:
+    """Incidents by (tenant, rule); counts the queries and writes as the Table adapter would make them."""
+
+    def __init__(self) -> None:
+        self.incidents: dict[tuple[str, str], Any] = {}
+        self.queries = 0
+        self.writes = 0
+
+    def active(self) -> list[Any]:
+        self.queries += 1
+        return [i for i in self.incidents.values() if i.open or i.held is not None]
+
+    def save(self, incident: Any) -> None:
+        self.writes += 1
+        self.incidents[(incident.tenant, incident.rule.value)] = incident
+
+
+class FakeReportStore:
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    def put(self, tenant: str, day: str, kind: str, text: str) -> str:
+        name = f"{tenant}/{day}/{kind}.csv"
+        self.blobs[name] = text.encode()
+        return name
+
+    def get(self, tenant: str, day: str, kind: str) -> bytes | None:
+        return self.blobs.get(f"{tenant}/{day}/{kind}.csv")
+
+    def link(self, name: str, now: datetime, hours: int) -> str:
+        return f"https://reports.example/{name}?se={(now + timedelta(hours=hours)).isoformat()}"
+
+
+@dataclass
+class FakeAlerts:
+    """`shared.ports.AlertPorts` in memory: every tenant's messages go to `channel` (or `channels`)."""
+
+    incidents: FakeIncidentRepository = field(default_factory=FakeIncidentRepository)
+    reports: FakeReportStore = field(default_factory=FakeReportStore)
+    channel: FakeAlertChannel = field(default_factory=FakeAlertChannel)
+    per_tenant: dict[str, list[FakeAlertChannel]] = field(default_factory=dict)
+
+    def channels(self, tenant: str) -> list[Any]:
+        return self.per_tenant.get(tenant, [self.channel])

@@ -128,7 +128,13 @@ def step(
         if previous is not None and (previous.open or previous.held is Message.RESOLVED):
             # still open (or its resolution was never told: it simply goes on)
             incident = replace(
-                previous, status="open", resolved_at=None, count_text=seen.count_text, why=seen.why, sample=seen.sample
+                previous,
+                status="open",
+                resolved_at=None,
+                held=None,
+                count_text=seen.count_text,
+                why=seen.why,
+                sample=seen.sample,
             )
             owed = previous.held if previous.held is not Message.RESOLVED else None
             if owed is None and incident.last_sent_at and now - incident.last_sent_at >= reminder_after:
@@ -147,11 +153,16 @@ def step(
         owed = Message.RESOLVED if previous.last_sent_at else None
         incident = replace(incident, held=None)
     if owed is None:
-        changed = incident != previous
-        return Step(incident, None, changed or previous is None)
+        return Step(incident, None, previous is None or _state(incident) != _state(previous))
     if quiet:
         return Step(replace(incident, held=owed), None, True)
     return _deliver(incident, owed, now)
+
+
+def _state(incident: Incident) -> tuple[object, ...]:
+    """What makes an incident worth writing again: not its reason's wording alone (it says how
+    long ago, so it changes every run), which is stored with the next change."""
+    return (incident.status, incident.count_text, incident.sample, incident.held, incident.last_sent_at)
 
 
 def _deliver(incident: Incident, message: Message, now: datetime) -> Step:
