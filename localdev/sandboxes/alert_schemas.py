@@ -38,6 +38,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from jsonschema import Draft6Validator
+from jsonschema.exceptions import ValidationError, best_match
 
 SOURCE = "microsoft/AdaptiveCards schemas/1.5.0/adaptive-card.json (transcribed: the parts Thor sends)"
 
@@ -189,8 +190,27 @@ CARD_CONTENT_TYPE = "application/vnd.microsoft.card.adaptive"
 _CARD = Draft6Validator(ADAPTIVE_CARD_SCHEMA)
 
 
+def _leaf(error: ValidationError) -> ValidationError:
+    """The reason under an `anyOf`, from the alternative whose `type` matched (the element the
+    sender meant), else the best match."""
+    while error.context:
+        alternatives: dict[object, list[ValidationError]] = {}
+        for inner in error.context:
+            alternatives.setdefault(inner.relative_schema_path[0], []).append(inner)
+        meant = [
+            errors
+            for errors in alternatives.values()
+            if not any(e.validator == "enum" and list(e.relative_path)[-1:] == ["type"] for e in errors)
+        ]
+        error = (best_match(meant[0]) if len(meant) == 1 else best_match(error.context)) or error.context[0]
+    return error
+
+
 def adaptive_card_errors(card: Any) -> list[str]:
-    errors = [f"{'/'.join(map(str, e.absolute_path)) or '(card)'}: {e.message}" for e in _CARD.iter_errors(card)]
+    errors = []
+    for error in _CARD.iter_errors(card):
+        leaf = _leaf(error)
+        errors.append(f"{'/'.join(map(str, leaf.absolute_path)) or '(card)'}: {leaf.message}")
     if isinstance(card, dict):
         if card.get("type") != "AdaptiveCard":
             errors.append("type: the top-level card must be `AdaptiveCard`")

@@ -9,9 +9,9 @@ from datetime import datetime, time, timedelta, timezone
 
 import pytest
 
+from shared.adapters.alerts import AlertError
 from shared.domain.alerts import Message, Observation, QuietHours, parse_quiet_hours, step
 from shared.domain.at_risk import RiskKind
-from shared.adapters.alerts import AlertError
 from shared.domain.order import Order, OrderItem
 from shared.domain.times import tenant_zone
 from shared.services.alerts import run_alerts
