@@ -10,7 +10,6 @@ from pydantic import ValidationError
 
 from functions._http import json_response, read_json, require_object, require_tenant, validation_problem
 from shared.bootstrap import get_context
-from shared.domain.events import EventKind
 from shared.models.webhooks import MarketplaceWebhook
 from shared.services.intake import accept_event
 
@@ -24,8 +23,6 @@ def _no_order(tenant: str, hook: MarketplaceWebhook) -> None:
 def receive(
     req: func.HttpRequest,
     model: type[W],
-    kind: EventKind,
-    identity: Callable[[W], object],
     internal_order_id: Callable[[str, W], str | None] = _no_order,
     refresh_completed: bool = False,
 ) -> func.HttpResponse:
@@ -42,8 +39,7 @@ def receive(
         context.events,
         context.queue,
         tenant=tenant,
-        kind=kind,
-        identity=identity(hook),
+        message=hook,
         body=recorded,
         internal_order_id=internal_order_id(tenant, hook),
         refresh_completed=refresh_completed,

@@ -4,7 +4,6 @@ import azure.functions as func
 
 from functions._http import endpoint
 from functions._webhooks import receive
-from shared.domain.events import EventKind
 from shared.domain.ids import internal_order_id
 from shared.models.webhooks import ItemsStatusChangedWebhook
 
@@ -18,7 +17,5 @@ def order_status(req: func.HttpRequest) -> func.HttpResponse:
     return receive(
         req,
         ItemsStatusChangedWebhook,
-        EventKind.ITEMS_STATUS,
-        identity=lambda hook: [hook.payload.OrderId, sorted(set(hook.payload.OrderItemIds)), hook.payload.NewStatus],
         internal_order_id=lambda tenant, hook: internal_order_id(tenant, hook.payload.OrderId),
     )

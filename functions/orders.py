@@ -4,7 +4,6 @@ import azure.functions as func
 
 from functions._http import endpoint
 from functions._webhooks import receive
-from shared.domain.events import EventKind
 from shared.domain.ids import internal_order_id
 from shared.models.webhooks import OrderCreatedWebhook
 
@@ -18,7 +17,5 @@ def orders(req: func.HttpRequest) -> func.HttpResponse:
     return receive(
         req,
         OrderCreatedWebhook,
-        EventKind.ORDER_CREATED,
-        identity=lambda hook: hook.payload.OrderId,
         internal_order_id=lambda tenant, hook: internal_order_id(tenant, hook.payload.OrderId),
     )

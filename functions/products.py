@@ -4,7 +4,6 @@ import azure.functions as func
 
 from functions._http import endpoint
 from functions._webhooks import receive
-from shared.domain.events import EventKind
 from shared.models.webhooks import ProductsWebhook
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
@@ -17,7 +16,5 @@ def products(req: func.HttpRequest) -> func.HttpResponse:
     return receive(
         req,
         ProductsWebhook,
-        EventKind.PRODUCTS,
-        identity=lambda hook: [hook.event, sorted(set(hook.payload.SellerSkus))],
         refresh_completed=True,
     )

@@ -22,12 +22,12 @@ from shared.domain.activity import hour_start
 from shared.domain.at_risk import items_not_ready, order_created_at
 from shared.domain.checkpoints import Checkpoint
 from shared.domain.errors import NotConfigured
-from shared.domain.events import QUEUE_GRACE, EventKind, EventStatus, InboundEvent
+from shared.domain.events import QUEUE_GRACE, EventStatus, InboundEvent, Message
 from shared.domain.order import Order
 from shared.domain.product import Product
 from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
-from shared.ports import ConcurrentUpdate, Registration
+from shared.ports import ConcurrentUpdate, Handler
 from shared.settings import (
     MarketplaceTenantSettings,
     OmsTenantSettings,
@@ -650,7 +650,7 @@ class FakeContext:
     checkpoints: FakeCheckpoints = field(default_factory=FakeCheckpoints)
     claims: FakeClaims | None = None
     activity: FakeActivity = field(default_factory=FakeActivity)
-    handlers: Mapping[EventKind, Registration] = field(default_factory=build_handlers)
+    handlers: Mapping[type[Message], Handler] = field(default_factory=build_handlers)
     marketplaces: dict[str, FakeMarketplace] = field(default_factory=dict)
     omses: dict[str, FakeOms] = field(default_factory=dict)
     zorts: dict[str, FakeZort] = field(default_factory=dict)

@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import BaseModel, ConfigDict
 
@@ -29,6 +29,20 @@ class EventKind(str, Enum):
 
     def __str__(self) -> str:  # printed and logged as stored
         return self.value
+
+
+class Message(BaseModel):
+    """A message Thor records as an event: it says its kind (`kind`, stored and hashed into the event
+    id) and what makes two deliveries the same event (`identity()`, hashed into the id with the kind
+    and the tenant). Every webhook model and every internal event derives from it, so intake
+    (`shared.services.intake.accept_event`) takes the message itself and processing finds the model
+    of a stored kind through `kind` (the handlers are a plain `{Model: handler}` map)."""
+
+    kind: ClassVar[EventKind]
+
+    def identity(self) -> object:
+        """What two deliveries of the same event share (JSON-serialisable); a redelivery hashes the same."""
+        raise NotImplementedError(f"{type(self).__name__} does not say its identity")
 
 
 class EventStatus(str, Enum):

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
 
+from shared.domain.events import EventKind, Message
 from shared.domain.ids import ID_PATTERN, MAX_ID_DIGITS, MAX_ID_SPELLING, canonical_marketplace_id
 from shared.domain.statuses import ITEM_STATUSES
 
@@ -90,7 +91,7 @@ class ProductsPayload(_Payload):
     SellerSkus: list[Sku] = Field(min_length=1, max_length=5000)
 
 
-class MarketplaceWebhook(BaseModel):
+class MarketplaceWebhook(Message):
     """What every marketplace webhook body is: the event's name and its payload (each narrows both)."""
 
     event: str
@@ -98,18 +99,30 @@ class MarketplaceWebhook(BaseModel):
 
 
 class OrderCreatedWebhook(MarketplaceWebhook):
+    kind: ClassVar[EventKind] = EventKind.ORDER_CREATED
     event: Literal["onOrderCreated"]
     payload: OrderCreatedPayload
 
+    def identity(self) -> object:
+        return self.payload.OrderId
+
 
 class ItemsStatusChangedWebhook(MarketplaceWebhook):
+    kind: ClassVar[EventKind] = EventKind.ITEMS_STATUS
     event: Literal["onOrderItemsStatusChanged"]
     payload: ItemsStatusChangedPayload
 
+    def identity(self) -> object:
+        return [self.payload.OrderId, sorted(set(self.payload.OrderItemIds)), self.payload.NewStatus]
+
 
 class ProductsWebhook(MarketplaceWebhook):
+    kind: ClassVar[EventKind] = EventKind.PRODUCTS
     event: Literal["onProductCreated", "onProductUpdated"]
     payload: ProductsPayload
+
+    def identity(self) -> object:
+        return [self.event, sorted(set(self.payload.SellerSkus))]
 
 
 class RefundProduct(BaseModel):

@@ -4,9 +4,10 @@ The queue message carries only (tenant, event id); the event log holds the event
 Each handler reads the current state (the webhook is a hint), applies it forward-only, and is
 safe to run again: a redelivered message, a crash between steps or a replay has no second effect.
 
-Each event kind has its handler and the pydantic model its body was validated with at intake
-(`shared.ports.Registration`), registered by the composition root (shared/bootstrap.py) and given
-here through the context: the body is validated again with that model and the handler receives it.
+Each message model (shared.domain.events.Message) has its handler, registered by the composition
+root (shared/bootstrap.py, a `{Model: handler}` map) and given here through the context: a stored
+event's kind finds its model (`Model.kind`), the body is validated again with it and the handler
+receives it.
 
 Failures are retried with growing delays (a new message with a visibility delay; the event is
 `retry-scheduled` meanwhile, with its reason); after the last attempt the event is marked failed
@@ -28,7 +29,7 @@ from datetime import datetime
 from shared.domain.errors import ExternalSystemError, NotConfigured
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.observability import log_context
-from shared.ports import ServiceContext
+from shared.ports import ServiceContext, model_for
 from shared.services.activity import counting, tally
 from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, new_owner, order_claim
 from shared.settings import DEFAULT_RETRY_DELAYS
@@ -115,14 +116,14 @@ def _process(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
 
 def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
     tenant, event_id = event.tenant, event.event_id
-    registration = context.handlers.get(event.kind)
+    model = model_for(context.handlers, event.kind)
     attempts = event.attempts + 1
     try:
-        if registration is None:
+        if model is None:
             raise LookupError(f"no handler for events of kind {event.kind.value!r}")
-        body = registration.model.model_validate(event.body)  # as intake validated it
+        body = model.model_validate(event.body)  # as intake validated it
         with order_claim(context, tenant, event.internal_order_id):
-            outcome: Outcome = registration.handle(context, event, body)
+            outcome: Outcome = context.handlers[model](context, event, body)
     except ClaimBusy as busy:  # not an attempt: the work waits for the worker holding the order
         context.events.set_status(event, EventStatus.RECEIVED, reason=str(busy), due_in=busy.retry_in)
         context.queue.send(tenant, event_id, delay=busy.retry_in)

@@ -36,10 +36,11 @@ from zoneinfo import ZoneInfo
 
 from shared.domain.checkpoints import Summary
 from shared.domain.errors import NotConfigured
-from shared.domain.events import EventKind, EventStatus
+from shared.domain.events import EventStatus
 from shared.domain.ids import internal_order_id
 from shared.domain.order import Order
 from shared.domain.times import latest_reading, rfc3339, tenant_zone, utc_offset_change
+from shared.models.internal_events import OrderRef, ReconcileOrderEvent
 from shared.ports import ServiceContext
 from shared.services.intake import accept_event
 from shared.tenants import TENANTS
@@ -118,18 +119,12 @@ def reconcile_tenant(
                 context.events,
                 context.queue,
                 tenant=tenant,
-                kind=EventKind.RECONCILE_ORDER,
-                identity=[
-                    remote.order_id,
-                    _iso(remote.updated_at) or "",
-                    sorted(remote.statuses),
-                    found[0].version if found else None,
-                ],
-                body={
-                    "payload": {"OrderId": remote.order_id},
-                    "reason": reason,
-                    "marketplaceUpdatedAt": rfc3339(remote.updated_at),
-                },
+                message=ReconcileOrderEvent(
+                    payload=OrderRef(OrderId=remote.order_id),
+                    reason=reason,
+                    marketplaceUpdatedAt=rfc3339(remote.updated_at),
+                    seen=[_iso(remote.updated_at) or "", sorted(remote.statuses), found[0].version if found else None],
+                ),
                 internal_order_id=internal_id,
             )
             entry = {

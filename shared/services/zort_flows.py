@@ -9,8 +9,9 @@ Thor does not know are kept as `unmatched`, listed and replayable, never dropped
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timezone
+from typing import Any
 
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.domain.ids import reference_spellings
@@ -22,9 +23,8 @@ from shared.services.order_sync import refresh_order, sync_to_oms
 from shared.services.stock_sync import mark_from_zort_call
 from shared.zort import webhooks as zort
 
-ORDER_EVENTS = {"ADDORDER", "UPDATEORDER", "UPDATEORDERPAYMENT"}
-RETURN_EVENTS = {"ADDRETURNORDER", "UPDATERETURNORDER", "UPDATERETURNORDERPAYMENT"}
-PRODUCT_EVENTS = {"ADDPRODUCT", "UPDATEPRODUCT", "UPDATEPRODUCTQUANTITY", "DELETEPRODUCT"}
+ZortHandler = Callable[[ServiceContext, InboundEvent, str, Any, zort.ZortQuery], Outcome]
+"""Applies one ZORT method's event: (context, event, method, payload typed by the method's model, query)."""
 
 
 def _as_datetime(value: date | datetime | None) -> datetime | None:
@@ -50,7 +50,7 @@ def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCal
             EventStatus.COMPLETED, f"{method or 'a call without method'}: recorded as sent; nothing for Thor to apply"
         )
     query = call.typed_query()
-    payload = call.event()  # the method's model (zort.EVENT_MODELS): each isinstance below holds for its methods
+    payload = call.event()  # the method's model (zort.METHODS), the one its handler takes
     stock = mark_from_zort_call(context, event.tenant, call)  # before applying: a failure below retries both
     outcome = _apply(context, event, method, payload, query)
     if stock:
@@ -59,32 +59,42 @@ def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCal
 
 
 def _apply(
-    context: ServiceContext, event: InboundEvent, method: str | None, payload: object, query: zort.ZortQuery
+    context: ServiceContext, event: InboundEvent, method: str, payload: object, query: zort.ZortQuery
 ) -> Outcome:
-    if method in PRODUCT_EVENTS and isinstance(payload, zort.ProductRef):
-        return _apply_product(context, event.tenant, method, payload)
-    if method in ORDER_EVENTS and isinstance(payload, zort.Order):
-        return _apply_order(context, event, method, payload, query)
-    if method == "UPDATEORDERTRACKING" and isinstance(payload, zort.OrderTrackingList):
-        return _apply_tracking(context, event, payload, query)
-    if method == "DELETEORDER" and isinstance(payload, zort.OrderRef):
-        return _note_on_order(
-            context, event, method, [payload.number, str(payload.id)], "deleted in ZORT", f"ZORT order {payload.number}"
-        )
-    if method in RETURN_EVENTS and isinstance(payload, zort.ReturnOrder):
-        return _note_on_order(
-            context,
-            event,
-            method,
-            [payload.reference],
-            "return in ZORT",
-            f"{payload.number} ({payload.status or 'no status'})",
-        )
+    return HANDLERS[method](context, event, method, payload, query)
+
+
+def _nothing_to_apply(
+    context: ServiceContext, event: InboundEvent, method: str, payload: object, query: zort.ZortQuery
+) -> Outcome:
     return Outcome(EventStatus.COMPLETED, f"{method}: recorded; nothing for Thor to apply")
 
 
-def _apply_product(context: ServiceContext, tenant: str, method: str, payload: zort.ProductRef) -> Outcome:
-    product = Product(tenant=tenant, sku=payload.sku, zort_id=payload.id, source="zort")
+def _apply_order_deleted(
+    context: ServiceContext, event: InboundEvent, method: str, payload: zort.OrderRef, query: zort.ZortQuery
+) -> Outcome:
+    return _note_on_order(
+        context, event, method, [payload.number, str(payload.id)], "deleted in ZORT", f"ZORT order {payload.number}"
+    )
+
+
+def _apply_return(
+    context: ServiceContext, event: InboundEvent, method: str, payload: zort.ReturnOrder, query: zort.ZortQuery
+) -> Outcome:
+    return _note_on_order(
+        context,
+        event,
+        method,
+        [payload.reference],
+        "return in ZORT",
+        f"{payload.number} ({payload.status or 'no status'})",
+    )
+
+
+def _apply_product(
+    context: ServiceContext, event: InboundEvent, method: str, payload: zort.ProductRef, query: zort.ZortQuery
+) -> Outcome:
+    product = Product(tenant=event.tenant, sku=payload.sku, zort_id=payload.id, source="zort")
     if method == "UPDATEPRODUCTQUANTITY" and isinstance(payload, zort.ProductQuantity):
         product.zort_stock, product.zort_available_stock = payload.stock, payload.availablestock
     elif method == "DELETEPRODUCT":
@@ -134,7 +144,7 @@ def _apply_order(
 
 
 def _apply_tracking(
-    context: ServiceContext, event: InboundEvent, payload: zort.OrderTrackingList, query: zort.ZortQuery
+    context: ServiceContext, event: InboundEvent, method: str, payload: zort.OrderTrackingList, query: zort.ZortQuery
 ) -> Outcome:
     candidates = [query.number, str(query.id) if query.id else None]
     found = _match(context, event.tenant, candidates)
@@ -195,3 +205,33 @@ def _note_on_order(
 def _synced(context: ServiceContext, order: Order, event: InboundEvent, detail: str) -> Outcome:
     detail += "; " + sync_to_oms(context, order, event.event_id)
     return Outcome(EventStatus.COMPLETED, detail, order.internal_order_id)
+
+
+# The handler of each method of ZORT's method table (shared.zort.methods.METHODS), keyed by its name:
+# the vocabulary lives in shared.zort, its handlers here (tests/unit/test_zort_methods.py checks
+# every method has one).
+HANDLERS: dict[str, ZortHandler] = {
+    "ADDPRODUCT": _apply_product,
+    "UPDATEPRODUCT": _apply_product,
+    "UPDATEPRODUCTQUANTITY": _apply_product,
+    "DELETEPRODUCT": _apply_product,
+    "ADDORDER": _apply_order,
+    "UPDATEORDER": _apply_order,
+    "UPDATEORDERPAYMENT": _apply_order,
+    "UPDATEORDERTRACKING": _apply_tracking,
+    "DELETEORDER": _apply_order_deleted,
+    "ADDPURCHASEORDER": _nothing_to_apply,
+    "UPDATEPURCHASEORDER": _nothing_to_apply,
+    "UPDATEPURCHASEORDERPAYMENT": _nothing_to_apply,
+    "DELETEPURCHASEORDER": _nothing_to_apply,
+    "ADDRETURNORDER": _apply_return,
+    "UPDATERETURNORDER": _apply_return,
+    "UPDATERETURNORDERPAYMENT": _apply_return,
+    "DELETERETURNORDER": _nothing_to_apply,
+    "ADDRETURNPURCHASEORDER": _nothing_to_apply,
+    "UPDATERETURNPURCHASEORDER": _nothing_to_apply,
+    "UPDATERETURNPURCHASEORDERPAYMENT": _nothing_to_apply,
+    "DELETERETURNPURCHASEORDER": _nothing_to_apply,
+    "ADDTRANSFER": _nothing_to_apply,
+    "UPDATETRANSFER": _nothing_to_apply,
+}

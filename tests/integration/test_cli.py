@@ -13,7 +13,7 @@ import requests
 from ops.__main__ import main
 from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent
 from shared.domain.times import rfc3339
-from shared.services.intake import accept_event
+from shared.services.intake import record_event
 from shared.services.processing import process_event
 
 TENANT = "faco"
@@ -64,7 +64,7 @@ def test_events_lists_a_failed_event_and_replay_puts_it_back(context, capsys):
 def test_order_shows_the_full_history_without_personal_data(context, capsys):
     order_id = 7313001
     internal_id = f"{TENANT}-{order_id}"
-    acceptance = accept_event(
+    acceptance = record_event(
         context.events,
         context.queue,
         tenant=TENANT,

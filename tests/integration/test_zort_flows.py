@@ -11,7 +11,7 @@ import requests
 
 from localdev.sandboxes.zort import SEED_EXAMPLES
 from shared.domain.events import EventKind, EventStatus
-from shared.services.intake import accept_event
+from shared.services.intake import record_event
 from shared.services.processing import process_event
 
 ORDER_ID = 6660000
@@ -19,13 +19,13 @@ ORDER_ID = 6660000
 
 def record(context, tenant, method, payload, query=None):
     body = {"method": method, "query": query or {}, "payload": payload}
-    return accept_event(
+    return record_event(
         context.events, context.queue, tenant=tenant, kind=EventKind.ZORT, identity=body, body=body
     ).event_id
 
 
 def create_order(context, tenant, order_id):
-    event_id = accept_event(
+    event_id = record_event(
         context.events,
         context.queue,
         tenant=tenant,
