@@ -78,6 +78,8 @@ class Order(_Model):
     payment_status: str | None = None
     zort_order_id: str | None = None
     zort_status: str | None = None
+    zort_returns: dict[str, str] = Field(default_factory=dict)
+    """ZORT's return orders of this order: number → status (ADDRETURNORDER links them)."""
     refunds: list[Refund] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     fetched: bool = False

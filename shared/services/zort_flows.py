@@ -78,16 +78,27 @@ def _apply_order_deleted(
     )
 
 
-def _apply_return(
+def _link_return(
     context: ServiceContext, event: InboundEvent, method: str, payload: zort.ReturnOrder, query: zort.ZortQuery
 ) -> Outcome:
-    return _note_on_order(
-        context,
-        event,
-        method,
-        [payload.reference],
-        "return in ZORT",
-        f"{payload.number} ({payload.status or 'no status'})",
+    """A return order in ZORT, linked to the order it returns: matched by its `reference` (as ZORT's
+    example shows, the returned order's number, or whatever id the seller typed), then `referenceid`
+    (ZORT's id of the returned order, which Thor keeps as the order's `zort_order_id`). Its number and
+    status are kept on the order (`zort_returns`), each change on the timeline."""
+    candidates = [payload.reference, str(payload.referenceid) if payload.referenceid is not None else None]
+    found = _match(context, event.tenant, candidates)
+    if found is None:
+        return _unmatched(method, candidates)
+    status = " ".join((payload.status or "no status").split())
+
+    def apply(order: Order) -> None:
+        if order.zort_returns.get(payload.number) != status:
+            order.zort_returns[payload.number] = status
+            order.note("return in ZORT", f"{payload.number} ({status})", event.event_id, "zort")
+
+    order, _ = change_order(context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep)
+    return Outcome(
+        EventStatus.COMPLETED, f"return in ZORT: {payload.number} ({status}) linked", order.internal_order_id
     )
 
 
@@ -224,9 +235,9 @@ HANDLERS: dict[str, ZortHandler] = {
     "UPDATEPURCHASEORDER": _nothing_to_apply,
     "UPDATEPURCHASEORDERPAYMENT": _nothing_to_apply,
     "DELETEPURCHASEORDER": _nothing_to_apply,
-    "ADDRETURNORDER": _apply_return,
-    "UPDATERETURNORDER": _apply_return,
-    "UPDATERETURNORDERPAYMENT": _apply_return,
+    "ADDRETURNORDER": _link_return,
+    "UPDATERETURNORDER": _link_return,
+    "UPDATERETURNORDERPAYMENT": _link_return,
     "DELETERETURNORDER": _nothing_to_apply,
     "ADDRETURNPURCHASEORDER": _nothing_to_apply,
     "UPDATERETURNPURCHASEORDER": _nothing_to_apply,
