@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from shared.domain.errors import NotConfigured
+from shared.domain.retries import RETRY_POLICY
 from shared.domain.stock_settings import StockSyncSettings, StockWarehouse
 from shared.tenants import TENANT_TIMEZONES, TENANTS
 
@@ -66,7 +67,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("OMS_BASE_URL"),
     SettingSpec("ZORT_API_BASE_URL", required=False, default="https://open-api.zortout.com/v4"),
     # Seconds before each processing retry; an event fails after all of them (plus one) attempts.
-    SettingSpec("THOR_RETRY_DELAYS", required=False, default="10,60,300,1800,7200"),
+    SettingSpec("THOR_RETRY_DELAYS", required=False, default=",".join(map(str, RETRY_POLICY.event.delays))),
     # Seconds the processor keeps the console's activity counts in memory before writing them (0: at once).
     SettingSpec("THOR_ACTIVITY_FLUSH_SECONDS", required=False, default="5"),
     # The operations console's sign-in: `platform` trusts App Service authentication's principal

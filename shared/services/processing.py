@@ -26,8 +26,9 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from shared.domain.errors import ExternalSystemError, NotConfigured
+from shared.domain.errors import NotConfigured
 from shared.domain.events import EventStatus, InboundEvent, Outcome
+from shared.domain.retries import RETRY_POLICY, worth_retrying
 from shared.observability import log_context
 from shared.ports import ServiceContext, model_for
 from shared.services.activity import counting, tally
@@ -37,7 +38,7 @@ from shared.settings import DEFAULT_RETRY_DELAYS
 log = logging.getLogger("thor.processing")
 
 # Seconds before each new look for an event missing from the log; then its message is dropped.
-MISSING_DELAYS = (5, 30, 120, 600, 1800)
+MISSING_DELAYS = RETRY_POLICY.event.missing_delays
 
 
 def process_event(
@@ -166,15 +167,7 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
     return outcome.status
 
 
-def _worth_retrying(error: Exception) -> bool:
-    """Whether another attempt may succeed. A connector's error says so itself (a wrong signature or
-    token will not fix itself: replay once the settings are fixed); a bug in handling an event's data
-    (TypeError, KeyError, …) fails at once instead of five times over hours."""
-    if isinstance(error, ExternalSystemError):
-        if error.system == "marketplace" and error.code == "NOT_FOUND":
-            return True  # the marketplace may list an order a little after announcing it
-        return error.retryable
-    return not isinstance(error, (TypeError, AttributeError, KeyError, LookupError, ValueError))
+_worth_retrying = worth_retrying  # what is worth another attempt: the retry policy's (shared.domain.retries)
 
 
 def replay(context: ServiceContext, tenant: str, event_id: str) -> InboundEvent:
