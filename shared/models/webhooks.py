@@ -92,10 +92,16 @@ class ProductsPayload(_Payload):
 
 
 class MarketplaceWebhook(Message):
-    """What every marketplace webhook body is: the event's name and its payload (each narrows both)."""
+    """What every marketplace webhook body is: the event's name and its payload (each narrows both).
+    Each event's model sets its `kind` and, when what makes it unique is narrower than its whole
+    payload, its `identity()`."""
 
     event: str
     payload: _Payload
+
+    def identity(self) -> object:
+        """By default, the event's name and its whole payload (a repeated delivery is a duplicate)."""
+        return [self.event, self.payload.model_dump(mode="json")]
 
 
 class OrderCreatedWebhook(MarketplaceWebhook):

@@ -117,3 +117,10 @@ def test_each_kind_has_one_model_and_handler() -> None:
     assert set(kinds) == set(EventKind)
     for model in handlers:
         assert model_for(handlers, model.kind) is model
+
+
+def test_a_marketplace_webhook_without_a_narrower_identity_is_identified_by_its_name_and_payload() -> None:
+    from shared.models.webhooks import MarketplaceWebhook
+
+    hook = MarketplaceWebhook.model_validate({"event": "onSomething", "payload": {"b": 2, "a": [1]}})
+    assert hook.identity() == ["onSomething", {"b": 2, "a": [1]}]
