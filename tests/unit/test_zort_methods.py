@@ -70,3 +70,13 @@ def test_stock_sync_reads_the_table() -> None:
 def test_the_models_are_a_view_of_the_table() -> None:
     assert {name: method.model for name, method in METHODS.items()} == EVENT_MODELS
     assert len(METHODS) == 23
+
+
+def test_each_handler_takes_its_methods_model() -> None:
+    """The payload a handler is annotated with is the method's model (or a base of it): a method
+    registered with another document's handler fails here, not at run time."""
+    import typing
+
+    for name, handler in zort_flows.HANDLERS.items():
+        expected = typing.get_type_hints(handler)["payload"]
+        assert issubclass(METHODS[name].model, expected), (name, handler.__name__, expected)
