@@ -39,7 +39,12 @@ C = TypeVar("C")
 def build_handlers() -> dict[EventKind, Registration]:
     """Each event kind's handler and the model its recorded body is validated with (the one intake used)."""
     from shared.models.internal_events import ReconcileOrderEvent, RefundEvent, StockResyncEvent
-    from shared.models.webhooks import ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook
+    from shared.models.webhooks import (
+        ItemsStatusChangedWebhook,
+        MarketplaceWebhook,
+        OrderCreatedWebhook,
+        ProductsWebhook,
+    )
     from shared.services import marketplace_flows, refund_flows, stock_sync, zort_flows
     from shared.zort.webhooks import ZortCall
 
@@ -47,6 +52,7 @@ def build_handlers() -> dict[EventKind, Registration]:
         EventKind.ORDER_CREATED: Registration(OrderCreatedWebhook, marketplace_flows.handle_order_created),
         EventKind.ITEMS_STATUS: Registration(ItemsStatusChangedWebhook, marketplace_flows.handle_items_status),
         EventKind.PRODUCTS: Registration(ProductsWebhook, marketplace_flows.handle_products),
+        EventKind.MARKETPLACE_IGNORED: Registration(MarketplaceWebhook, marketplace_flows.handle_ignored),
         EventKind.RECONCILE_ORDER: Registration(ReconcileOrderEvent, marketplace_flows.handle_order_created),
         EventKind.REFUND: Registration(RefundEvent, refund_flows.handle_refund),
         EventKind.ZORT: Registration(ZortCall, zort_flows.handle_zort),
