@@ -174,9 +174,7 @@ _TABLE = (
 MARKETPLACE_EVENTS: dict[str, MarketplaceEventType] = {entry.name: entry for entry in _TABLE}
 """Every documented marketplace webhook event, by its name (the body's `event`)."""
 
-MARKETPLACE_EVENT_MODELS: tuple[type[MarketplaceWebhook], ...] = tuple(
-    dict.fromkeys(entry.model for entry in _TABLE)
-)
+MARKETPLACE_EVENT_MODELS: tuple[type[MarketplaceWebhook], ...] = tuple(dict.fromkeys(entry.model for entry in _TABLE))
 """Each distinct body model, in table order (the OpenAPI document describes these)."""
 
 
