@@ -28,15 +28,19 @@ Times (checked against public material; "unconfirmed" where no source said it):
 - The offset of ``Head.Timestamp`` is ``-0500`` (no colon) in the SDK fixtures.
 
 Ready to ship (developers.falabella.com v600 ``setstatustopackedbymarketplace`` and
-``setstatustoreadytoship``; LinioIT/seller-center-sdk ``gsc-master`` ``src/Service/GlobalOrderManager.php``):
+``setstatustoreadytoship``, v500 ``setstatustoreadytoship``; LinioIT/seller-center-sdk ``gsc-master``
+``src/Service/GlobalOrderManager.php``):
 
-- SetStatusToPackedByMarketplace (POST): ``OrderItemIds``, ``DeliveryType``; answers
-  ``OrderItems.OrderItem`` rows with OrderItemId, PurchaseOrderId, PurchaseOrderNumber and the
-  ``PackageId``. SetStatusToReadyToShip (POST): ``OrderItemIds``, ``DeliveryType``, ``PackageId``
-  ("for a packed item with a tracking number and its label"). The Falabella SDK sends nothing
-  else; the seller does not set ShippingProvider / TrackingNumber: error E091 ("You are not
-  allowed to set the shipment provider and tracking number ... Please use send_to_warehouse").
-  DeliveryType values (SDK docs): ``dropship``, ``pickup``, ``send_to_warehouse``.
+- Confirmed: GetOrderItems rows carry ``PackageId`` (v600 GetOrderItems field table; SDK fixture
+  ``tests/_schemas/Order/OrderItemsResponse.xml``), and v600 marks SetStatusToPackedByMarketplace
+  "Deprecated Endpoint. Still operational. You can retrieve the PackageId using GetOrderItems or
+  GetMultipleOrderItems". SetStatusToReadyToShip (POST), v500: ``OrderItemIds``, ``PackageId``:
+  Thor sends exactly those (the older SDK also sent ``DeliveryType``; no current page lists it).
+  The seller does not set ShippingProvider / TrackingNumber: error E091 ("You are not allowed to
+  set the shipment provider and tracking number ... Please use send_to_warehouse").
+- SetStatusToPackedByMarketplace (POST, deprecated, used only for items without a PackageId):
+  ``OrderItemIds``, ``DeliveryType`` (SDK: ``dropship``, ``pickup``, ``send_to_warehouse``); answers
+  ``OrderItems.OrderItem`` rows with OrderItemId, PurchaseOrderId, PurchaseOrderNumber, ``PackageId``.
 - Both actions' error tables: E020, E021, E023, E024, E025, E029, E073, E091, E094-E096, E119;
   ready to ship also E026, E031, E063, E121 (invalid Package ID format), E122 (invalid Package ID).
 
@@ -346,7 +350,9 @@ class SellerCenterClient:
     def set_status_to_packed_by_marketplace(
         self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship"
     ) -> dict[str, str]:
-        """Packs the items (one order's); returns each item's PackageId as the marketplace assigned it."""
+        """Packs the items (one order's); returns each item's PackageId as the marketplace assigned it.
+        Deprecated (v600: "Still operational. You can retrieve the PackageId using GetOrderItems"):
+        Thor calls it only for items GetOrderItems lists without a PackageId."""
         if not order_item_ids:
             raise ValueError("order_item_ids must not be empty")
         body = self._call(
@@ -365,18 +371,17 @@ class SellerCenterClient:
             )
         return {str(i).strip(): packages[str(i).strip()] for i in order_item_ids}
 
-    def set_status_to_ready_to_ship(
-        self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
-    ) -> None:
-        """Items of one package (from ``set_status_to_packed_by_marketplace``) ready to ship: only the
-        documented parameters; the marketplace, not the seller, sets the carrier and tracking number."""
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str) -> None:
+        """Items of one package (its PackageId from GetOrderItems) ready to ship, with exactly the v500
+        parameters ``OrderItemIds`` and ``PackageId``; the marketplace, not the seller, sets the carrier
+        and tracking number."""
         if not order_item_ids:
             raise ValueError("order_item_ids must not be empty")
         if not package_id:
             raise ValueError("package_id must not be empty")
         self._call(
             "SetStatusToReadyToShip",
-            {"OrderItemIds": _id_list(order_item_ids), "DeliveryType": delivery_type, "PackageId": package_id},
+            {"OrderItemIds": _id_list(order_item_ids), "PackageId": package_id},
             method="POST",
         )
 
