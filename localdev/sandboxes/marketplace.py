@@ -2,8 +2,9 @@ r"""A local Falabella Seller Center: the checks of the real API and deterministi
 
 Run it with ``python -m localdev.sandboxes.marketplace --port 7101 --key faco@thor.local=APIKEY
 --tenant faco@thor.local=faco``. Each seller user belongs to one storefront (tenant), as on the real
-platform where a user is created in one seller account: the tenant gives the user's time zone,
-currency and operator code (default ``facl``).
+platform where a user is created in one seller account: the tenant gives the user's currency and
+operator code (default ``facl``). Times are written in one zone for every storefront, the platform's
+(``shared.tenants.MARKETPLACE_TIMEZONE``, America/Santiago: Thor's default, README "Marketplace times").
 
 Requests are ``GET|POST /?Action=..`` with the parameters in the query. They are checked like the
 real API checks them, in this order (codes of the reference; HTTP 400 for every ErrorResponse
@@ -23,10 +24,11 @@ Answers use the marketplace's JSON quirks: every value is a string, a one-elemen
 object rather than a list, empty values are ``""``, and order totals carry thousands separators
 (``"69,190.00"``) as in the public SDK samples. Times are written as the real API writes them (public
 sample: LinioIT/seller-center-sdk ``gsc-master`` ``tests/_schemas/Order/OrderResponse.xml``):
-``CreatedAt``, ``UpdatedAt``, ``PromisedShippingTime`` as ``YYYY-MM-DD HH:MM:SS`` in the storefront's
-local time without a zone, ``AddressUpdatedAt`` the same way in UTC, and ``Head.Timestamp`` local
-with its offset (``2019-02-27T12:52:46-0500``). GetOrders ``UpdatedAfter`` is read with its offset,
-or, without one (the SDK sends ``Y-m-d\TH:i:s``), in the storefront's local time.
+``CreatedAt``, ``UpdatedAt``, ``PromisedShippingTime`` as ``YYYY-MM-DD HH:MM:SS``, the wall clock of
+the platform's zone without an offset, ``AddressUpdatedAt`` the same way in UTC, and ``Head.Timestamp`` in the same
+zone with its offset (``2026-01-10T12:52:46-0300``), as the documented Falabella answers carry it.
+GetOrders ``UpdatedAfter`` is read with its offset, or, without one (the SDK sends ``Y-m-d\TH:i:s``),
+in the platform's zone.
 
 Ready to ship follows Falabella's current documentation: GetOrderItems gives each item its
 ``PackageId`` (``MPDS-<order number>-0001``, the shape of the SDK's sample) from the start (v600
@@ -105,7 +107,8 @@ from werkzeug.wrappers import Request, Response
 
 from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
 from shared.adapters.seller_center.signing import sign
-from shared.domain.times import tenant_zone
+from shared.domain.times import zone as time_zone
+from shared.tenants import MARKETPLACE_TIMEZONE
 from shared.tenants import is_tenant
 
 REQUIRED_PARAMS = ("Action", "Timestamp", "UserID", "Version", "Signature")
@@ -405,7 +408,7 @@ class Marketplace:
         return {
             "currency": self.currencies.get(params["UserID"], _TENANT_CURRENCIES[tenant[2:]]),
             "operator_code": tenant.upper(),
-            "zone": tenant_zone(tenant),
+            "zone": time_zone(MARKETPLACE_TIMEZONE),
         }
 
     # actions -------------------------------------------------------------------------------
@@ -802,7 +805,7 @@ def _naive_utc(text: str) -> datetime | None:
 
 
 def _head(action: str, response_type: str, zone: ZoneInfo) -> dict:
-    """Timestamp in the storefront's local time with its offset, ``-0500`` style as in the SDK samples."""
+    """Timestamp in the platform's zone with its offset, ``-0300`` style as in the SDK samples."""
     return {
         "RequestId": uuid.uuid4().hex,
         "RequestAction": action,

@@ -66,7 +66,7 @@ def make_client(sandbox, sleeps, **overrides) -> SellerCenterClient:
         api_key=KEY,
         seller_id="SELLER1",
         business_unit="FACO",
-        time_zone="America/Bogota",
+        time_zone="America/Santiago",
         timeout=(1.0, 2.0),
         max_attempts=4,
         backoff_base=0.01,
@@ -491,3 +491,18 @@ def test_products_chunk_size_is_configurable_and_nothing_is_asked_for_no_skus(sa
     assert client.get_products([]) == []
     assert [p.seller_sku for p in client.get_products(["a b", "c+d", "ñ", "a b"])] == ["a b", "c+d", "ñ"]
     assert len(seen(sandbox, "GetProducts")) == 2
+
+
+def test_the_sandbox_answers_carry_the_head_offset_thor_decided_and_times_in_that_zone(sandbox, client):
+    """README "Marketplace times": the platform writes in America/Santiago for every storefront (this
+    client is a Colombian seller's, FACO), and the Head's offset is Santiago's, as Falabella's
+    documented Colombian answers carry it."""
+    from shared.adapters.seller_center.client import head_disagrees, head_offset
+    from shared.domain.times import zone
+
+    raw = raw_call(sandbox, client, "GetOrderItems", {"OrderId": "1234"})
+    moment, offset = head_offset(raw)
+    assert offset == moment.astimezone(zone("America/Santiago")).utcoffset()
+    assert head_disagrees(raw, zone("America/Santiago")) is None
+    assert head_disagrees(raw, zone("America/Bogota")) is not None  # Bogotá is never at Santiago's offset
+    assert client.check_head(raw) is None
