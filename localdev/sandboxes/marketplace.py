@@ -108,8 +108,7 @@ from werkzeug.wrappers import Request, Response
 from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
 from shared.adapters.seller_center.signing import sign
 from shared.domain.times import zone as time_zone
-from shared.tenants import MARKETPLACE_TIMEZONE
-from shared.tenants import is_tenant
+from shared.tenants import MARKETPLACE_TIMEZONE, is_tenant
 
 REQUIRED_PARAMS = ("Action", "Timestamp", "UserID", "Version", "Signature")
 DELIVERY_TYPES = frozenset({"dropship", "pickup", "send_to_warehouse"})
