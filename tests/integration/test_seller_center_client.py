@@ -288,7 +288,7 @@ def test_get_orders_filters_by_update_and_pages(sandbox, client):
     assert client.get_orders(datetime(2024, 1, 1, tzinfo=timezone.utc), limit=1)[0].order_id == "11"
     query = seen(sandbox, "GetOrders")[0]["query"]
     assert query["Version"] == "2.0" and query["SortBy"] == "updated_at" and query["SortDirection"] == "ASC"
-    assert query["UpdatedAfter"] == "2024-06-01T07:00:00-05:00"  # Bogotá wall clock, with its offset
+    assert query["UpdatedAfter"] == "2024-06-01T08:00:00-04:00"  # the marketplace zone's wall clock (Santiago)
 
 
 def test_requests_carry_user_agent_and_versions(sandbox, client):
@@ -313,22 +313,25 @@ def test_the_documented_three_part_user_agent_is_enough(sandbox, client):
 HEAD_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$")  # 2019-02-27T12:52:46-0500
 
 
-def test_sandbox_answers_in_the_storefront_local_time_like_the_real_api(sandbox, client):
+def test_sandbox_answers_in_the_marketplace_zone_like_the_real_api(sandbox, client):
     """Shape of LinioIT/seller-center-sdk gsc-master tests/_schemas/Order/OrderResponse.xml: Head
-    Timestamp with offset -0500, CreatedAt local, AddressUpdatedAt in UTC (5 h later)."""
+    Timestamp with its offset, CreatedAt in that zone, AddressUpdatedAt in UTC; the zone is the
+    platform's (America/Santiago) for this Colombian seller too (README "Marketplace times")."""
     raw = raw_call(sandbox, client, "GetOrder", {"OrderId": "1234"})
     head = raw["SuccessResponse"]["Head"]
-    assert HEAD_TIMESTAMP.match(head["Timestamp"]) and head["Timestamp"].endswith("-0500")
+    offset = datetime.now(ZoneInfo("America/Santiago")).strftime("%z")
+    assert HEAD_TIMESTAMP.match(head["Timestamp"]) and head["Timestamp"].endswith(offset)
     order = raw["SuccessResponse"]["Body"]["Orders"]["Order"]
     created_local = datetime.strptime(order["CreatedAt"], "%Y-%m-%d %H:%M:%S")
     address_utc = datetime.strptime(order["AddressUpdatedAt"], "%Y-%m-%d %H:%M:%S")
-    assert address_utc - created_local == timedelta(hours=5)
+    created = created_local.replace(tzinfo=ZoneInfo("America/Santiago"))
+    assert address_utc - created_local == created.utcoffset() * -1
     parsed = client.get_order(1234)
     assert parsed.created_at == parsed.address_updated_at == address_utc.replace(tzinfo=timezone.utc)
     assert order["OperatorCode"] == "FACO"
 
 
-def test_each_user_gets_its_own_storefront_zone(sandbox, sleeps):
+def test_every_storefront_s_answers_use_the_platform_zone(sandbox, sleeps):
     chile = make_client(
         sandbox, sleeps, user_id=CHILE_USER, api_key=CHILE_KEY, business_unit="FACL", time_zone="America/Santiago"
     )
