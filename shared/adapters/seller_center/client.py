@@ -71,6 +71,11 @@ Stock (``update_stock``, see also docs/research/stock-sync-and-console.md sectio
   sent once per call (no in-call retries): the stock flush keeps what was not written dirty for the
   next flush and honours Retry-After between flushes.
 
+Errors: an ErrorResponse is retried when transient (``E429``, ``E006``, ``Platform``, HTTP 429/5xx, and
+``1000`` as the internal error it is on most pages); ``1000`` whose message says the request is wrong
+("Invalid request parameter ...", v500 GetWarehouse; "Format Error Detected", v500 DeleteWebhook) is
+permanent (``is_transient``).
+
 User-Agent: documented (developers.falabella.com ``getting-started``, since 2022-11-30) as
 ``Falabella_SellerId/Programming_language/programming_language_version``, e.g. ``JJJ123/PHP/8.1.7``.
 The Falabella SDK appends optional parts (``/integrator/country``); Thor appends its integration type
