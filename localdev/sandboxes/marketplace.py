@@ -615,6 +615,7 @@ class Marketplace:
                     "ShippingType": "Dropshipping",
                     "ItemPrice": _money(facts["price"]),
                     "PaidPrice": _money(facts["price"]),
+                    "WalletCredits": "0.00",  # as the SDK fixture OrderItemsResponse.xml writes it
                     "Currency": context["currency"],
                     "TaxAmount": "0.00",
                     "ShippingAmount": "0.00",
