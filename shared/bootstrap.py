@@ -41,7 +41,12 @@ def build_handlers() -> dict[type[Message], Handler]:
     model through the model's `kind` (shared.ports.model_for) and gives the handler the body
     validated with it."""
     from shared.models.internal_events import ReconcileOrderEvent, RefundEvent, StockResyncEvent
-    from shared.models.webhooks import ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook
+    from shared.models.webhooks import (
+        ItemsStatusChangedWebhook,
+        MarketplaceWebhook,
+        OrderCreatedWebhook,
+        ProductsWebhook,
+    )
     from shared.services import marketplace_flows, refund_flows, stock_sync, zort_flows
     from shared.zort.calls import ZortCall
 
@@ -49,6 +54,7 @@ def build_handlers() -> dict[type[Message], Handler]:
         OrderCreatedWebhook: marketplace_flows.handle_order_created,
         ItemsStatusChangedWebhook: marketplace_flows.handle_items_status,
         ProductsWebhook: marketplace_flows.handle_products,
+        MarketplaceWebhook: marketplace_flows.handle_ignored,
         ReconcileOrderEvent: marketplace_flows.handle_order_created,
         RefundEvent: refund_flows.handle_refund,
         ZortCall: zort_flows.handle_zort,
