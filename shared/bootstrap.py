@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, TypeVar
 from shared.adapters.event_queue import decode_message as decode_message
 from shared.adapters.storage import EVENTS_QUEUE as EVENTS_QUEUE
 from shared.adapters.storage import storage_deadline as storage_deadline
-from shared.domain.events import EventKind
+from shared.domain.events import Message
 from shared.domain.stock_settings import StockSyncSettings
-from shared.ports import AlertChannelPort, MarketplacePort, OmsPort, Registration, ZortPort
+from shared.ports import AlertChannelPort, Handler, MarketplacePort, OmsPort, ZortPort
 from shared.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # imported where first used: a cold start pays only for what it uses
@@ -38,21 +38,29 @@ if TYPE_CHECKING:  # imported where first used: a cold start pays only for what 
 C = TypeVar("C")
 
 
-def build_handlers() -> dict[EventKind, Registration]:
-    """Each event kind's handler and the model its recorded body is validated with (the one intake used)."""
+def build_handlers() -> dict[type[Message], Handler]:
+    """Each message's handler, as cosmicpython's `handlers.py`: processing finds a stored event's
+    model through the model's `kind` (shared.ports.model_for) and gives the handler the body
+    validated with it."""
     from shared.models.internal_events import ReconcileOrderEvent, RefundEvent, StockResyncEvent
-    from shared.models.webhooks import ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook
+    from shared.models.webhooks import (
+        ItemsStatusChangedWebhook,
+        MarketplaceWebhook,
+        OrderCreatedWebhook,
+        ProductsWebhook,
+    )
     from shared.services import marketplace_flows, refund_flows, stock_sync, zort_flows
-    from shared.zort.webhooks import ZortCall
+    from shared.zort.calls import ZortCall
 
     return {
-        EventKind.ORDER_CREATED: Registration(OrderCreatedWebhook, marketplace_flows.handle_order_created),
-        EventKind.ITEMS_STATUS: Registration(ItemsStatusChangedWebhook, marketplace_flows.handle_items_status),
-        EventKind.PRODUCTS: Registration(ProductsWebhook, marketplace_flows.handle_products),
-        EventKind.RECONCILE_ORDER: Registration(ReconcileOrderEvent, marketplace_flows.handle_order_created),
-        EventKind.REFUND: Registration(RefundEvent, refund_flows.handle_refund),
-        EventKind.ZORT: Registration(ZortCall, zort_flows.handle_zort),
-        EventKind.STOCK_RESYNC: Registration(StockResyncEvent, stock_sync.handle_stock_resync),
+        OrderCreatedWebhook: marketplace_flows.handle_order_created,
+        ItemsStatusChangedWebhook: marketplace_flows.handle_items_status,
+        ProductsWebhook: marketplace_flows.handle_products,
+        MarketplaceWebhook: marketplace_flows.handle_ignored,
+        ReconcileOrderEvent: marketplace_flows.handle_order_created,
+        RefundEvent: refund_flows.handle_refund,
+        ZortCall: zort_flows.handle_zort,
+        StockResyncEvent: stock_sync.handle_stock_resync,
     }
 
 
@@ -67,7 +75,7 @@ class Context:
         self._zort: dict[str, ZortPort] = {}
 
     @cached_property
-    def handlers(self) -> Mapping[EventKind, Registration]:
+    def handlers(self) -> Mapping[type[Message], Handler]:
         return build_handlers()
 
     @staticmethod

@@ -7,16 +7,13 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol, TypedDict
 
-from shared.domain.events import EventKind, EventStatus, InboundEvent, Outcome
+from shared.domain.events import EventKind, EventStatus, InboundEvent, Message, Outcome
 
 if TYPE_CHECKING:  # named in signatures only: a webhook's cold start does not load them
-    from pydantic import BaseModel
-
     from shared.domain.alerts import Incident, Notice
     from shared.domain.checkpoints import Checkpoint, Summary
     from shared.domain.order import Order
@@ -176,9 +173,7 @@ class MarketplacePort(Protocol):
     def set_status_to_packed_by_marketplace(
         self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship"
     ) -> dict[str, str]: ...
-    def set_status_to_ready_to_ship(
-        self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
-    ) -> None: ...
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str) -> None: ...
     def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> dict[str, str]:
         """One UpdateStock call of at most 500 (SKU, quantity) rows; returns the SKUs the marketplace
         refused, each with its reason (empty: all taken). A whole refused call raises ExternalSystemError."""
@@ -275,8 +270,8 @@ class ServiceContext(Protocol):
     @property
     def activity(self) -> ActivityCountsPort: ...
     @property
-    def handlers(self) -> Mapping[EventKind, Registration]:
-        """Each kind's handler, built once by the composition root."""
+    def handlers(self) -> Mapping[type[Message], Handler]:
+        """Each message's handler (`{Model: handler}`), built once by the composition root."""
 
     def marketplace(self, tenant: str) -> MarketplacePort: ...
     def oms(self, tenant: str) -> OmsPort: ...
@@ -297,9 +292,6 @@ Handler = Callable[[ServiceContext, InboundEvent, Any], Outcome]
 """Applies one event: given the context, the recorded event and its body validated by the kind's model."""
 
 
-@dataclass(frozen=True)
-class Registration:
-    """How events of one kind are applied: the body's model (the one intake validated it with) and the handler."""
-
-    model: type[BaseModel]
-    handle: Handler
+def model_for(handlers: Mapping[type[Message], Handler], kind: EventKind) -> type[Message] | None:
+    """The model of a stored event's kind: the one whose `kind` it is (kinds are unique: a unit test)."""
+    return next((model for model in handlers if model.kind is kind), None)

@@ -22,12 +22,12 @@ from shared.domain.activity import hour_start
 from shared.domain.at_risk import items_not_ready, order_created_at
 from shared.domain.checkpoints import Checkpoint
 from shared.domain.errors import NotConfigured
-from shared.domain.events import QUEUE_GRACE, EventKind, EventStatus, InboundEvent
+from shared.domain.events import QUEUE_GRACE, EventStatus, InboundEvent, Message
 from shared.domain.order import Order
 from shared.domain.product import Product
 from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
-from shared.ports import ConcurrentUpdate, Registration
+from shared.ports import ConcurrentUpdate, Handler
 from shared.settings import (
     MarketplaceTenantSettings,
     OmsTenantSettings,
@@ -96,7 +96,7 @@ class FakeEventLog:
         if stored is None:
             return None, False
         now = self.clock()
-        if stored.status is EventStatus.COMPLETED:
+        if stored.status.finished:
             return self._copy(stored), False
         if stored.claimed_by and stored.claimed_by != owner and stored.due_by and stored.due_by > now:
             return self._copy(stored), False
@@ -557,9 +557,7 @@ class FakeMarketplace(_Failing):
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "packed")
         return {str(i): package for i in order_item_ids}
 
-    def set_status_to_ready_to_ship(
-        self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
-    ) -> None:
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str) -> None:
         self._call("set_status_to_ready_to_ship", (list(order_item_ids), package_id))
         for item_id in order_item_ids:
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "ready_to_ship")
@@ -656,7 +654,7 @@ class FakeContext:
     checkpoints: FakeCheckpoints = field(default_factory=FakeCheckpoints)
     claims: FakeClaims | None = None
     activity: FakeActivity = field(default_factory=FakeActivity)
-    handlers: Mapping[EventKind, Registration] = field(default_factory=build_handlers)
+    handlers: Mapping[type[Message], Handler] = field(default_factory=build_handlers)
     marketplaces: dict[str, FakeMarketplace] = field(default_factory=dict)
     omses: dict[str, FakeOms] = field(default_factory=dict)
     zorts: dict[str, FakeZort] = field(default_factory=dict)
