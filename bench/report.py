@@ -216,6 +216,24 @@ def stock_goals(result: dict) -> list[Goal]:
     ]
 
 
+def alerts_goals(result: dict) -> list[Goal]:
+    goals = []
+    for run in result["runs"]:
+        reads = run["table_requests"] - run["incident_writes"]
+        met = reads <= result["reads_goal"] and (run["run"] == 1 or run["incident_writes"] == 0)
+        goals.append(
+            Goal(
+                f"alert timer run {run['run']}, {result['orders']:,} orders and {result['incidents']:,} active "
+                "incidents: Table requests (reads + incident writes)",
+                f"{run['table_requests']} ({reads} + {run['incident_writes']})",
+                result["goal_text"],
+                met,
+                f"{run['messages']} message(s); {run['seconds']} s; by table {run['by_table']}",
+            )
+        )
+    return goals
+
+
 GOAL_BUILDERS = {
     "ack": ack_goals,
     "e2e": e2e_goals,
@@ -225,6 +243,7 @@ GOAL_BUILDERS = {
     "storm": storm_goals,
     "console": console_goals,
     "stock": stock_goals,
+    "alerts": alerts_goals,
 }
 
 

@@ -7,16 +7,14 @@ from __future__ import annotations
 
 import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypedDict
 
-from shared.domain.events import EventKind, EventStatus, InboundEvent, Outcome
+from shared.domain.events import EventKind, EventStatus, InboundEvent, Message, Outcome
 
 if TYPE_CHECKING:  # named in signatures only: a webhook's cold start does not load them
-    from pydantic import BaseModel
-
+    from shared.domain.alerts import Incident, Notice
     from shared.domain.checkpoints import Checkpoint, Summary
     from shared.domain.order import Order
     from shared.domain.product import Product
@@ -123,6 +121,14 @@ class OrderRepositoryPort(Protocol):
         """Orders with items not ready to ship promised before `promised_before`: at most `limit`, one query."""
         ...
 
+    def created_between(self, tenant: str, since: datetime, until: datetime, limit: int) -> list[Order]:
+        """Orders created in [since, until): at most `limit` (reports)."""
+        ...
+
+    def pending_before(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
+        """Orders with items not ready to ship created before `created_before`: at most `limit` (reports)."""
+        ...
+
 
 class ProductRepositoryPort(Protocol):
     def upsert_many(self, products: list[Product]) -> int: ...
@@ -190,9 +196,7 @@ class MarketplacePort(Protocol):
     def set_status_to_packed_by_marketplace(
         self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship"
     ) -> dict[str, str]: ...
-    def set_status_to_ready_to_ship(
-        self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
-    ) -> None: ...
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str) -> None: ...
     def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> dict[str, str]:
         """One UpdateStock call of at most 500 (SKU, quantity) rows; returns the SKUs the marketplace
         refused, each with its reason (empty: all taken). A whole refused call raises ExternalSystemError."""
@@ -214,6 +218,50 @@ class ZortPort(Protocol):
     def available_stock(self, skus: Sequence[str]) -> dict[str, Decimal]:
         """Each SKU's current available stock; a SKU ZORT does not know is left out."""
         ...
+
+
+# --- alerts and reports (README "Alerts and reports") ----------------------------------------------
+
+
+class IncidentRepositoryPort(Protocol):
+    """Incidents (shared.domain.alerts), one per tenant and at-risk rule."""
+
+    def active(self) -> builtins.list[Incident]:
+        """Every incident open, or resolved with a message still held: one query (paged by 1,000)."""
+        ...
+
+    def save(self, incident: Incident) -> None: ...
+
+
+class AlertChannelPort(Protocol):
+    """One channel a tenant's messages go to (Teams, Slack, e-mail): ExternalSystemError when refused."""
+
+    name: str
+
+    def send(self, notice: Notice) -> None: ...
+
+
+class ReportStorePort(Protocol):
+    """Reports as CSV files (Blob Storage), and time-limited links to them."""
+
+    def put(self, tenant: str, day: str, kind: str, text: str) -> str:
+        """Stores the report (replacing one of the same day and kind); returns its name."""
+        ...
+
+    def get(self, tenant: str, day: str, kind: str) -> bytes | None: ...
+    def link(self, name: str, now: datetime, hours: int) -> str:
+        """A URL that reads the report until `now + hours`, without any other credential."""
+        ...
+
+
+class AlertPorts(Protocol):
+    """What the alert and report services are given besides the ServiceContext."""
+
+    @property
+    def incidents(self) -> IncidentRepositoryPort: ...
+    @property
+    def reports(self) -> ReportStorePort: ...
+    def channels(self, tenant: str) -> builtins.list[AlertChannelPort]: ...
 
 
 # --- everything a service is given ----------------------------------------------------------
@@ -245,8 +293,8 @@ class ServiceContext(Protocol):
     @property
     def activity(self) -> ActivityCountsPort: ...
     @property
-    def handlers(self) -> Mapping[EventKind, Registration]:
-        """Each kind's handler, built once by the composition root."""
+    def handlers(self) -> Mapping[type[Message], Handler]:
+        """Each message's handler (`{Model: handler}`), built once by the composition root."""
 
     def marketplace(self, tenant: str) -> MarketplacePort: ...
     def oms(self, tenant: str) -> OmsPort: ...
@@ -267,9 +315,6 @@ Handler = Callable[[ServiceContext, InboundEvent, Any], Outcome]
 """Applies one event: given the context, the recorded event and its body validated by the kind's model."""
 
 
-@dataclass(frozen=True)
-class Registration:
-    """How events of one kind are applied: the body's model (the one intake validated it with) and the handler."""
-
-    model: type[BaseModel]
-    handle: Handler
+def model_for(handlers: Mapping[type[Message], Handler], kind: EventKind) -> type[Message] | None:
+    """The model of a stored event's kind: the one whose `kind` it is (kinds are unique: a unit test)."""
+    return next((model for model in handlers if model.kind is kind), None)

@@ -22,13 +22,13 @@ from shared.domain.activity import hour_start
 from shared.domain.at_risk import items_not_ready, order_created_at
 from shared.domain.checkpoints import Checkpoint
 from shared.domain.errors import NotConfigured
-from shared.domain.events import QUEUE_GRACE, EventKind, EventStatus, InboundEvent
+from shared.domain.events import QUEUE_GRACE, EventStatus, InboundEvent, Message
 from shared.domain.fencing import may_take
 from shared.domain.order import Order
 from shared.domain.product import Product
 from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
-from shared.ports import Claim, ClaimLost, ConcurrentUpdate, Registration
+from shared.ports import Claim, ClaimLost, ConcurrentUpdate, Handler
 from shared.settings import (
     MarketplaceTenantSettings,
     OmsTenantSettings,
@@ -103,7 +103,7 @@ class FakeEventLog:
         if stored is None:
             return None, False
         now = self.clock()
-        if stored.status is EventStatus.COMPLETED:
+        if stored.status.finished:
             return self._copy(stored), False
         if not may_take(stored.claimed_by, stored.due_by, owner, now):
             return self._copy(stored), False
@@ -266,6 +266,12 @@ class FakeOrderRepository:
             for o in self._of(tenant)
             if items_not_ready(o) and o.promised_shipping_time and o.promised_shipping_time <= promised_before
         ][:limit]
+
+    def created_between(self, tenant: str, since: datetime, until: datetime, limit: int) -> list[Order]:
+        return [o for o in self._of(tenant) if since <= order_created_at(o) < until][:limit]
+
+    def pending_before(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
+        return [o for o in self._of(tenant) if items_not_ready(o) and order_created_at(o) < created_before][:limit]
 
 
 class FakeActivity:
@@ -572,9 +578,7 @@ class FakeMarketplace(_Failing):
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "packed")
         return {str(i): package for i in order_item_ids}
 
-    def set_status_to_ready_to_ship(
-        self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
-    ) -> None:
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str) -> None:
         self._call("set_status_to_ready_to_ship", (list(order_item_ids), package_id))
         for item_id in order_item_ids:
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "ready_to_ship")
@@ -671,7 +675,7 @@ class FakeContext:
     checkpoints: FakeCheckpoints = field(default_factory=FakeCheckpoints)
     claims: FakeClaims | None = None
     activity: FakeActivity = field(default_factory=FakeActivity)
-    handlers: Mapping[EventKind, Registration] = field(default_factory=build_handlers)
+    handlers: Mapping[type[Message], Handler] = field(default_factory=build_handlers)
     marketplaces: dict[str, FakeMarketplace] = field(default_factory=dict)
     omses: dict[str, FakeOms] = field(default_factory=dict)
     zorts: dict[str, FakeZort] = field(default_factory=dict)
@@ -734,3 +738,65 @@ def fake_context(
         zorts={t: FakeZort() for t in tenants},
         ready_to_ship_tenants=set(ready_to_ship),
     )
+
+
+# --- alerts and reports (shared.ports.AlertPorts) -------------------------------------------------
+
+
+class FakeAlertChannel(_Failing):
+    """A channel that keeps every notice it was given; `fail_next` makes it refuse."""
+
+    def __init__(self, name: str = "fake") -> None:
+        super().__init__()
+        self.name = name
+        self.notices: list[Any] = []
+
+    def send(self, notice: Any) -> None:
+        self._call("send", notice)
+        self.notices.append(notice)
+
+
+class FakeIncidentRepository:
+    """Incidents by (tenant, rule); counts the queries and writes as the Table adapter would make them."""
+
+    def __init__(self) -> None:
+        self.incidents: dict[tuple[str, str], Any] = {}
+        self.queries = 0
+        self.writes = 0
+
+    def active(self) -> list[Any]:
+        self.queries += 1
+        return [i for i in self.incidents.values() if i.open or i.held is not None]
+
+    def save(self, incident: Any) -> None:
+        self.writes += 1
+        self.incidents[(incident.tenant, incident.rule.value)] = incident
+
+
+class FakeReportStore:
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    def put(self, tenant: str, day: str, kind: str, text: str) -> str:
+        name = f"{tenant}/{day}/{kind}.csv"
+        self.blobs[name] = text.encode()
+        return name
+
+    def get(self, tenant: str, day: str, kind: str) -> bytes | None:
+        return self.blobs.get(f"{tenant}/{day}/{kind}.csv")
+
+    def link(self, name: str, now: datetime, hours: int) -> str:
+        return f"https://reports.example/{name}?se={(now + timedelta(hours=hours)).isoformat()}"
+
+
+@dataclass
+class FakeAlerts:
+    """`shared.ports.AlertPorts` in memory: every tenant's messages go to `channel` (or `channels`)."""
+
+    incidents: FakeIncidentRepository = field(default_factory=FakeIncidentRepository)
+    reports: FakeReportStore = field(default_factory=FakeReportStore)
+    channel: FakeAlertChannel = field(default_factory=FakeAlertChannel)
+    per_tenant: dict[str, list[FakeAlertChannel]] = field(default_factory=dict)
+
+    def channels(self, tenant: str) -> list[Any]:
+        return self.per_tenant.get(tenant, [self.channel])

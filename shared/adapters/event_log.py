@@ -113,7 +113,7 @@ class EventLog(TableRepository):
             return None, False
         event = _from_entity(entity)
         now = datetime.now(timezone.utc)
-        if event.status is EventStatus.COMPLETED:
+        if event.status.finished:  # completed or ignored: nothing more to do
             return event, False
         if not may_take(event.claimed_by, event.due_by, owner, now):
             return event, False

@@ -49,7 +49,7 @@ class NoMatchYet(Exception):
         self.retry_in = retry_in
 
 
-ExternalSystem = Literal["marketplace", "oms", "zort"]
+ExternalSystem = Literal["marketplace", "oms", "zort", "alerts"]
 
 
 class ExternalSystemError(Exception):

@@ -22,7 +22,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timezone
 
-from shared.domain.events import EventKind, EventStatus, InboundEvent
+from shared.domain.events import EventKind, EventStatus, InboundEvent, Message
 from shared.domain.ids import event_id as make_event_id
 from shared.observability import log_context
 from shared.ports import EventLogPort, EventQueuePort, StorageUnavailable
@@ -48,6 +48,36 @@ def accept_event(
     queue: EventQueuePort,
     *,
     tenant: str,
+    message: Message,
+    body: object = None,
+    internal_order_id: str | None = None,
+    refresh_completed: bool = False,
+    clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
+) -> Acceptance:
+    """Records and queues `message` as an event of its kind, under the id its identity gives.
+
+    `body` is what is recorded: by default the message as its model dumps it (the fields it was given,
+    JSON); a webhook passes the body as received (with its payload validated), so the log keeps what
+    the sender said. `refresh_completed` queues a completed duplicate again: for hints whose
+    processing reads the current state (onProductUpdated repeats with the same body)."""
+    return record_event(
+        events,
+        queue,
+        tenant=tenant,
+        kind=message.kind,
+        identity=message.identity(),
+        body=message.model_dump(mode="json", exclude_unset=True) if body is None else body,
+        internal_order_id=internal_order_id,
+        refresh_completed=refresh_completed,
+        clock=clock,
+    )
+
+
+def record_event(
+    events: EventLogPort,
+    queue: EventQueuePort,
+    *,
+    tenant: str,
     kind: EventKind,
     identity: object,
     body: object,
@@ -55,8 +85,8 @@ def accept_event(
     refresh_completed: bool = False,
     clock: Callable[[], datetime] = lambda: datetime.now(timezone.utc),
 ) -> Acceptance:
-    """Records and queues an event. `refresh_completed` queues a completed duplicate again: for
-    hints whose processing reads the current state (onProductUpdated repeats with the same body)."""
+    """Records and queues an event of `kind` under the id `identity` gives (accept_event, from a
+    message, is what flows use; tests record raw events with this)."""
     event = InboundEvent(
         tenant=tenant,
         event_id=make_event_id(kind.value, tenant, identity),
@@ -107,6 +137,8 @@ def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool, now:
         return True
     if existing.status is EventStatus.COMPLETED:
         return refresh_completed
+    if existing.status is EventStatus.IGNORED:
+        return False  # final: an ignored event is never processed again by a delivery
     if existing.status.pending:  # received, or waiting for its retry
         return existing.overdue(now)
     return True  # failed, blocked, unmatched: as before, the delivery tries again

@@ -12,11 +12,12 @@ from typing import TypeVar
 
 from shared.domain.errors import NotFound
 from shared.domain.order import Order
+from shared.domain.retries import RETRY_POLICY
 from shared.ports import ConcurrentUpdate, OrderRepositoryPort
 from shared.services.claims import fenced
 
 T = TypeVar("T")
-MAX_CONFLICTS = 20
+MAX_CONFLICTS = RETRY_POLICY.order_write_conflicts
 
 
 def change_order(

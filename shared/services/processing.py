@@ -4,9 +4,10 @@ The queue message carries only (tenant, event id); the event log holds the event
 Each handler reads the current state (the webhook is a hint), applies it forward-only, and is
 safe to run again: a redelivered message, a crash between steps or a replay has no second effect.
 
-Each event kind has its handler and the pydantic model its body was validated with at intake
-(`shared.ports.Registration`), registered by the composition root (shared/bootstrap.py) and given
-here through the context: the body is validated again with that model and the handler receives it.
+Each message model (shared.domain.events.Message) has its handler, registered by the composition
+root (shared/bootstrap.py, a `{Model: handler}` map) and given here through the context: a stored
+event's kind finds its model (`Model.kind`), the body is validated again with it and the handler
+receives it.
 
 Failures are retried with growing delays (a new message with a visibility delay; the event is
 `retry-scheduled` meanwhile, with its reason); after the last attempt the event is marked failed
@@ -25,10 +26,11 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from shared.domain.errors import ExternalSystemError, NoMatchYet, NotConfigured
+from shared.domain.errors import NoMatchYet, NotConfigured
 from shared.domain.events import EventStatus, InboundEvent, Outcome
+from shared.domain.retries import RETRY_POLICY, worth_retrying
 from shared.observability import log_context
-from shared.ports import ClaimLost, ServiceContext
+from shared.ports import ClaimLost, ServiceContext, model_for
 from shared.services.activity import counting, tally
 from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, holding_event, new_owner, order_claim
 from shared.settings import DEFAULT_RETRY_DELAYS
@@ -36,7 +38,7 @@ from shared.settings import DEFAULT_RETRY_DELAYS
 log = logging.getLogger("thor.processing")
 
 # Seconds before each new look for an event missing from the log; then its message is dropped.
-MISSING_DELAYS = (5, 30, 120, 600, 1800)
+MISSING_DELAYS = RETRY_POLICY.event.missing_delays
 
 
 def process_event(
@@ -59,8 +61,8 @@ def process_event(
         if event is None:
             _missing(context, tenant, event_id, missing, missing_delays)
             return None
-        if event.status is EventStatus.COMPLETED:
-            return EventStatus.COMPLETED
+        if event.status in (EventStatus.COMPLETED, EventStatus.IGNORED):
+            return event.status
         if not claimed:
             delay = _seconds_until(event.due_by, context.clock())
             context.queue.send(tenant, event_id, delay=delay)
@@ -103,7 +105,9 @@ def _missing(context: ServiceContext, tenant: str, event_id: str, missing: int, 
 
 
 # Outcomes counted per hour for the console (shared.domain.activity); a retry is not one.
-COUNTED_OUTCOMES = frozenset({EventStatus.COMPLETED, EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED})
+COUNTED_OUTCOMES = frozenset(
+    {EventStatus.COMPLETED, EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED, EventStatus.IGNORED}
+)
 
 
 def _process(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
@@ -121,14 +125,14 @@ def _process(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
 
 def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
     tenant, event_id = event.tenant, event.event_id
-    registration = context.handlers.get(event.kind)
+    model = model_for(context.handlers, event.kind)
     attempts = event.attempts + 1
     try:
-        if registration is None:
+        if model is None:
             raise LookupError(f"no handler for events of kind {event.kind.value!r}")
-        body = registration.model.model_validate(event.body)  # as intake validated it
+        body = model.model_validate(event.body)  # as intake validated it
         with order_claim(context, tenant, event.internal_order_id):
-            outcome: Outcome = registration.handle(context, event, body)
+            outcome: Outcome = context.handlers[model](context, event, body)
     except ClaimLost as lost:  # a later delivery took the work over: no write, no send, no retry
         log.warning("event %s/%s: stopping without effects: %s", tenant, event_id, lost)
         return None
@@ -179,15 +183,7 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
     return outcome.status
 
 
-def _worth_retrying(error: Exception) -> bool:
-    """Whether another attempt may succeed. A connector's error says so itself (a wrong signature or
-    token will not fix itself: replay once the settings are fixed); a bug in handling an event's data
-    (TypeError, KeyError, …) fails at once instead of five times over hours."""
-    if isinstance(error, ExternalSystemError):
-        if error.system == "marketplace" and error.code == "NOT_FOUND":
-            return True  # the marketplace may list an order a little after announcing it
-        return error.retryable
-    return not isinstance(error, (TypeError, AttributeError, KeyError, LookupError, ValueError))
+_worth_retrying = worth_retrying  # what is worth another attempt: the retry policy's (shared.domain.retries)
 
 
 def replay(context: ServiceContext, tenant: str, event_id: str) -> InboundEvent:

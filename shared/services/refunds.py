@@ -8,12 +8,12 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
 
 from shared.domain.errors import Conflict, NotFound, RuleBroken
-from shared.domain.events import EventKind
 from shared.domain.ids import canonical_json, parse_internal_order_id
 from shared.domain.ids import internal_order_id as make_internal_order_id
 from shared.domain.order import Order
 from shared.domain.refunds import Refund, RefundLine
 from shared.domain.times import rfc3339
+from shared.models.internal_events import RefundEvent
 from shared.models.webhooks import RefundRequest
 from shared.ports import JsonObject, ServiceContext
 from shared.services.intake import accept_event
@@ -119,9 +119,7 @@ def _record_refund(
         context.events,
         context.queue,
         tenant=tenant,
-        kind=EventKind.REFUND,
-        identity=recorded.refund_id,
-        body={"internalOrderId": internal_order_id, "refundId": recorded.refund_id},
+        message=RefundEvent(internalOrderId=internal_order_id, refundId=recorded.refund_id),
         internal_order_id=internal_order_id,
         clock=context.clock,
     )

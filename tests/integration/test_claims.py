@@ -11,7 +11,7 @@ import time
 import requests
 
 from shared.domain.events import EventKind, EventStatus
-from shared.services.intake import accept_event
+from shared.services.intake import record_event
 from shared.services.processing import process_event
 
 ORDER = 4450000
@@ -35,7 +35,7 @@ def with_queue(context, queue):
 
 
 def order_created(context, queue, order_id, tenant="faco"):
-    return accept_event(
+    return record_event(
         context.events,
         queue,
         tenant=tenant,

@@ -32,9 +32,9 @@ class FailingQueue(FakeQueue):
 
 def deliver(context: FakeContext) -> str:
     """The marketplace delivers onOrderCreated (again): the answer intake gives, accepted or duplicate."""
-    from shared.services.intake import accept_event
+    from shared.services.intake import record_event
 
-    return accept_event(
+    return record_event(
         context.events,
         context.queue,
         tenant="sope",

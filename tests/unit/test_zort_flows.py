@@ -141,3 +141,30 @@ def test_tracking_with_ready_to_ship_off_leaves_the_marketplace_alone():
     assert context.marketplace("sope").calls == []
     assert {item.status for item in order.items} == {"pending"}
     assert {item.tracking.number for item in order.items} == {"ZT-RTS-2"}
+
+
+def test_a_return_order_is_linked_to_the_order_it_returns_by_zorts_order_id():
+    """ADDRETURNORDER as documented names the returned order by ZORT's number ("SO-0001") and id
+    (`referenceid`): the id Thor keeps from the order's own ZORT events links it."""
+    context = fake_context()
+    order = created_order(context)
+    order_event = dict(SEED_EXAMPLES["UPDATEORDER"], reference=order.internal_order_id, id=2345)
+    assert zort(context, "UPDATEORDER", order_event) is EventStatus.COMPLETED
+    assert zort(context, "ADDRETURNORDER", SEED_EXAMPLES["ADDRETURNORDER"]) is EventStatus.COMPLETED
+    linked = context.orders.get("sope", INTERNAL)[0]
+    assert linked.zort_returns == {"CN-0001": "Success"}
+    assert [e.detail for e in linked.timeline if e.what == "return in ZORT"] == ["CN-0001 (Success)"]
+
+    voided = dict(SEED_EXAMPLES["UPDATERETURNORDER"], status="Voided")
+    assert zort(context, "UPDATERETURNORDER", voided) is EventStatus.COMPLETED
+    assert zort(context, "UPDATERETURNORDERPAYMENT", voided) is EventStatus.COMPLETED  # same state: no new note
+    linked = context.orders.get("sope", INTERNAL)[0]
+    assert linked.zort_returns == {"CN-0001": "Voided"}
+    assert len([e for e in linked.timeline if e.what == "return in ZORT"]) == 2
+
+
+def test_a_return_order_naming_no_known_order_is_unmatched():
+    context = fake_context()
+    created_order(context)  # its ZORT id is not known yet
+    event_id = zort_event_id(context, "ADDRETURNORDER", SEED_EXAMPLES["ADDRETURNORDER"])
+    assert settle_in_time(context, event_id)[0] is EventStatus.UNMATCHED  # after its match window
