@@ -533,6 +533,7 @@ def secret_values(env: Mapping[str, str]) -> list[str]:
     """The value of every secret setting in `env` (SettingSpec.secret: global and per tenant), and
     the account key inside a storage connection string: what no output may ever show. Longest first."""
     names = [spec.name() for spec in GLOBAL_SETTINGS if spec.secret]
+    names += [f"{name}_{tenant.upper()}" for name in list(names) for tenant in TENANTS]  # a tenant's own (alerts)
     names += [spec.name(tenant) for spec in SETTINGS if spec.secret and spec.system for tenant in TENANTS]
     values = {(env.get(name) or "").strip() for name in names}
     for part in (env.get(STORAGE_SETTING) or "").split(";"):

@@ -15,6 +15,7 @@ ENV = {
     "ZORT_KEY1_SOPE": "zort-key1-of-sope",
     "MARKETPLACE_API_KEY_FAAR": "marketplace-api-key",
     "AzureWebJobsStorage": "DefaultEndpointsProtocol=https;AccountName=thor;AccountKey=c2VjcmV0LWFjY291bnQta2V5;",
+    "ALERT_SLACK_WEBHOOK_URL_FACO": "https://hooks.slack.test/faco-secret-path",  # a tenant's own alert channel
     "OMS_TENANT_FACO": "faco",  # not a secret
     "MARKETPLACE_READY_TO_SHIP_FACO": "true",  # not a secret, and short
 }
@@ -23,7 +24,8 @@ ENV = {
 def test_every_secret_setting_is_known_and_nothing_else():
     found = set(secret_values(ENV))
     assert {"csrf-key-that-must-never-show", "oms-token-of-faco", "zort-key1-of-sope", "marketplace-api-key"} <= found
-    assert "c2VjcmV0LWFjY291bnQta2V5" in found  # the account key inside the connection string
+    assert "c2VjcmV0LWFjY291bnQta2V5" in found
+    assert "https://hooks.slack.test/faco-secret-path" in found  # the account key inside the connection string
     assert "faco" not in found and "true" not in found
 
 
