@@ -12,7 +12,9 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
    endpoint's and its Table requests per view (bench.console);
 6. one worker at a time: a 200-copy duplicate storm's external calls, and concurrent status
    changes of one order never sending the OMS an older version (bench.storm);
-7. stock sync: 10,000 ZORT stock webhooks over 2,000 SKUs for one tenant through the runner and its
+8. the alert timer with 10,000 orders and 1,000 active incidents: its Table requests per run, by table
+   (bench.alerts);
+9. stock sync: 10,000 ZORT stock webhooks over 2,000 SKUs for one tenant through the runner and its
    flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock).
 
 Prints a table, each figure beside its goal, and writes the same figures to bench/results.json.
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, coldstart, console, e2e, report, soak, stock, storage_work, storm
+from bench import ack, alerts, coldstart, console, e2e, report, soak, stock, storage_work, storm
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -71,7 +73,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock"],
+        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock", "alerts"],
         help="run only these phases",
     )
     return parser.parse_args(argv)
@@ -159,6 +161,7 @@ class Bench:
             self.phase("storage", lambda: storage_work.measure(self.stack, self.webhooks, progress))
             self.phase("ack", self.ack_phase)
             self.phase("console", lambda: console.measure(self.stack, progress))
+            self.phase("alerts", lambda: alerts.measure(self.stack, progress))
             self.phase("stock", lambda: stock.measure(self.stack, self.config.stock, progress, self.log("thor-stock")))
             if "stock" in self.results and "ack" in self.results:  # the ack goal's floor, same run
                 self.results["stock"]["ack_floor"] = self.results["ack"]["floor"].get(self.config.stock.concurrency)
@@ -181,7 +184,7 @@ def main(argv: list[str] | None = None) -> int:
         config.soak.seconds = args.soak_seconds
     if args.soak_rate is not None:
         config.soak.rate = args.soak_rate
-    phases = set(args.only or ["coldstart", "storage", "ack", "console", "e2e", "storm", "stock", "soak"])
+    phases = set(args.only or ["coldstart", "storage", "ack", "console", "alerts", "e2e", "storm", "stock", "soak"])
     results = Bench(config, phases).run()
     print(report.render(results))
     report.write(results, RESULTS)

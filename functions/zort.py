@@ -9,14 +9,13 @@
   payload, unreadable body).
 """
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import azure.functions as func
 from pydantic import ValidationError
 
 from functions._http import Problem, endpoint, json_response, require_tenant, validation_problem
 from shared.bootstrap import get_context
-from shared.domain.events import EventKind
 from shared.services.intake import accept_event
 
 if TYPE_CHECKING:  # the request readers load with the first ZORT call, not at every cold start
@@ -48,8 +47,8 @@ def _check_key1(req: func.HttpRequest, tenant: str, required: bool) -> None:
         )
 
 
-def _validate(method: str, body: "ZortBody", raw_query: dict[str, str | None]) -> dict[str, Any]:
-    """The query as ZortQuery reads it (the event's identity), or the problem that refuses the call."""
+def _validate(method: str, body: "ZortBody", raw_query: dict[str, str | None]) -> None:
+    """Refuses the call with a problem when its method, payload or query does not fit."""
     from shared.zort.webhooks import RECORDED_ONLY_EVENTS, UnknownZortMethod, ZortQuery, parse_event  # lazy: 23 models
 
     if method and method not in RECORDED_ONLY_EVENTS:
@@ -61,10 +60,9 @@ def _validate(method: str, body: "ZortBody", raw_query: dict[str, str | None]) -
             if not body.whole_form:  # a form without payload is kept as sent; processing says what failed
                 raise validation_problem(error, "payload.") from None
     try:
-        query = ZortQuery.model_validate({"method": method or "-", **raw_query}).model_dump(mode="json")
+        ZortQuery.model_validate({"method": method or "-", **raw_query})
     except ValidationError as error:
         raise validation_problem(error, "query.") from None
-    return {**query, "method": method}
 
 
 @bp.function_name("zort")
@@ -72,6 +70,7 @@ def _validate(method: str, body: "ZortBody", raw_query: dict[str, str | None]) -
 @endpoint
 def zort(req: func.HttpRequest) -> func.HttpResponse:
     from functions._zort_request import ZortBody, read_body
+    from shared.zort.calls import ZortCall
 
     tenant = require_tenant(req.route_params.get("tenantId"))
     body = read_body(req) if req.method.upper() == "POST" else ZortBody({}, None, empty=True)
@@ -82,17 +81,11 @@ def zort(req: func.HttpRequest) -> func.HttpResponse:
     _check_key1(req, tenant, required=True)
     raw_query = {name: (req.params.get(name) or body.form.get(name)) for name in QUERY_FIELDS}
     raw_query = {k: v for k, v in raw_query.items() if v not in (None, "")}
-    query = _validate(method, body, raw_query)
+    _validate(method, body, raw_query)
     event = {"method": method, "query": raw_query, "payload": body.payload}
     if body.whole_form:
         event["shape"] = "form without payload"
     context = get_context()
-    acceptance = accept_event(
-        context.events,
-        context.queue,
-        tenant=tenant,
-        kind=EventKind.ZORT,
-        identity=[method, query, body.payload],
-        body=event,
-    )
+    call = ZortCall(method=method, query=raw_query, payload=body.payload)  # the identity; `event` is recorded
+    acceptance = accept_event(context.events, context.queue, tenant=tenant, message=call, body=event)
     return json_response(acceptance.as_body())

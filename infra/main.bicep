@@ -58,13 +58,39 @@ App Service hands an app the literal "@Microsoft.KeyVault(...)" text when a refe
 (for example, the secret was never created), and Thor would take that text for a credential.
 Entries per tenant: a system name (MARKETPLACE, OMS, ZORT) turns on that system's required settings;
 "<SYSTEM>_<SETTING>" also turns on one of its optional settings (MARKETPLACE_BUSINESS_UNIT,
-MARKETPLACE_READY_TO_SHIP, MARKETPLACE_STOCK_SYNC, MARKETPLACE_STOCK_BUFFER, MARKETPLACE_STOCK_SELLER_WAREHOUSE_ID,
-MARKETPLACE_STOCK_GSC_FACILITY_ID, ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET). MARKETPLACE_READY_TO_SHIP is off
+MARKETPLACE_READY_TO_SHIP, MARKETPLACE_TIMEZONE (default America/Santiago, README "Marketplace times"), MARKETPLACE_STOCK_SYNC, MARKETPLACE_STOCK_BUFFER, MARKETPLACE_STOCK_SELLER_WAREHOUSE_ID,
+MARKETPLACE_STOCK_GSC_FACILITY_ID, ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET; and 'ALERT' with ALERT_TEAMS_WEBHOOK_URL,
+ALERT_SLACK_WEBHOOK_URL, ALERT_EMAIL_TO, ALERT_QUIET_HOURS: the tenant's own alert channels). MARKETPLACE_READY_TO_SHIP is off
 unless listed here and its secret is "true": it sets items ready to ship in the marketplace (README); the same
 holds for MARKETPLACE_STOCK_SYNC (stock sync from ZORT, README "Stock sync").
 Example: { faco: [ 'MARKETPLACE', 'OMS', 'ZORT', 'ZORT_STORENAME', 'ZORT_APIKEY', 'ZORT_APISECRET' ] }
 Create every referenced secret BEFORE deploying with it (docs/deploy.md).''')
 param tenantSystems object = {}
+
+@description('''Alerts and reports (README "Alerts and reports"; docs/deploy.md, "Alert channels"). The global alert
+secrets that exist in Key Vault, by app setting name: ALERT_TEAMS_WEBHOOK_URL (secret alert-teams-webhook-url),
+ALERT_SLACK_WEBHOOK_URL (alert-slack-webhook-url), ACS_ACCESS_KEY (acs-access-key; without it Thor asks ACS
+for an Entra ID token as its managed identity). A tenant's own channels are per-tenant settings: list
+'ALERT' and e.g. 'ALERT_TEAMS_WEBHOOK_URL' for the tenant in tenantSystems.''')
+param alertSecrets array = []
+
+@description('Alert e-mail recipients for every tenant, comma-separated (ALERT_EMAIL_TO; empty: no e-mail).')
+param alertEmailTo string = ''
+
+@description('Azure Communication Services endpoint, e.g. https://<resource>.communication.azure.com (ACS_ENDPOINT; empty: no e-mail).')
+param acsEndpoint string = ''
+
+@description('The sender address of a verified ACS e-mail domain, e.g. DoNotReply@<domain> (ACS_SENDER).')
+param acsSender string = ''
+
+@description('Hours before an incident still open is reminded (ALERT_REMINDER_HOURS).')
+param alertReminderHours string = '4'
+
+@description('Quiet hours for every tenant, HH-HH in each tenant\'s own zone, e.g. 22-07 (ALERT_QUIET_HOURS; empty: none).')
+param alertQuietHours string = ''
+
+@description('Hours a report\'s download link works (REPORT_LINK_HOURS; a user delegation SAS lasts at most 168).')
+param reportLinkHours string = '72'
 
 @description('Optional: object id of a user or group that may write the tenant secrets (Key Vault Secrets Officer). Empty: none.')
 param operatorPrincipalId string = ''
@@ -80,9 +106,6 @@ it may act). Everyone else signed in may read only. docs/deploy.md, step 7.''')
 param consoleOperatorGroup string = ''
 param consoleOperatorRole string = 'Thor.Operator'
 
-@secure()
-@description('Key of the console\'s anti-CSRF tokens (CONSOLE_CSRF_KEY). New on every deployment by default: open forms need a reload after one.')
-param consoleCsrfKey string = newGuid()
 
 // One host key per caller, so each can be rotated (or revoked) alone. No defaults: the values come from
 // the environment through the .bicepparam files. A host key opens every function of the app.
@@ -138,6 +161,7 @@ var tableNames = [
   'ThorClaims'
   'ThorActivity'
   'ThorStock'
+  'ThorIncidents'
 ]
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -181,6 +205,7 @@ var tenantSettings = [
   { system: 'MARKETPLACE', setting: 'SELLER_ID', required: true }
   { system: 'MARKETPLACE', setting: 'BUSINESS_UNIT', required: false }
   { system: 'MARKETPLACE', setting: 'READY_TO_SHIP', required: false }
+  { system: 'MARKETPLACE', setting: 'TIMEZONE', required: false }
   { system: 'MARKETPLACE', setting: 'STOCK_SYNC', required: false }
   { system: 'MARKETPLACE', setting: 'STOCK_BUFFER', required: false }
   { system: 'MARKETPLACE', setting: 'STOCK_SELLER_WAREHOUSE_ID', required: false }
@@ -191,6 +216,10 @@ var tenantSettings = [
   { system: 'ZORT', setting: 'STORENAME', required: false }
   { system: 'ZORT', setting: 'APIKEY', required: false }
   { system: 'ZORT', setting: 'APISECRET', required: false }
+  { system: 'ALERT', setting: 'TEAMS_WEBHOOK_URL', required: false }
+  { system: 'ALERT', setting: 'SLACK_WEBHOOK_URL', required: false }
+  { system: 'ALERT', setting: 'EMAIL_TO', required: false }
+  { system: 'ALERT', setting: 'QUIET_HOURS', required: false }
 ]
 
 // Every (tenant, setting) pair: tenants x tenantSettings, flattened.
@@ -262,6 +291,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     // Flex Consumption deploys the app's zip package here.
     resource deploymentContainer 'containers' = {
       name: deploymentContainerName
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+
+    // The daily reports (CSV), read through time-limited user delegation SAS links.
+    resource reportsContainer 'containers' = {
+      name: 'thor-reports'
       properties: {
         publicAccess: 'None'
       }
@@ -431,10 +468,25 @@ var baseAppSettings = {
   THOR_RETRY_DELAYS: retryDelays
   // The console's activity counts are kept in memory up to this long, then written (0: at once).
   THOR_ACTIVITY_FLUSH_SECONDS: '5'
+  THOR_ZORT_MATCH_WINDOW: '1800'
   // The console trusts the platform's principal headers only when App Service authentication is set
   // up below (consoleAuth); otherwise it refuses every page.
   CONSOLE_AUTH: empty(consoleClientId) ? 'off' : 'platform'
-  CONSOLE_CSRF_KEY: consoleCsrfKey
+  // Key of the console's anti-CSRF tokens: the Key Vault secret `console-csrf-key`, written once by an
+  // operator and rotated on purpose (docs/deploy.md step 10c), so open forms survive a deployment.
+  // Until it is written the reference stays unresolved: Thor reads it as unset, console actions 503.
+  CONSOLE_CSRF_KEY: format('@Microsoft.KeyVault(VaultName={0};SecretName=console-csrf-key)', keyVaultName)
+  // Alerts and reports: links in messages point at this app's console.
+  CONSOLE_BASE_URL: 'https://${functionApp.properties.defaultHostName}'
+  ALERT_REMINDER_HOURS: alertReminderHours
+  ALERT_TEAMS_WEBHOOK_URL: contains(alertSecrets, 'ALERT_TEAMS_WEBHOOK_URL') ? '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=alert-teams-webhook-url)' : ''
+  ALERT_SLACK_WEBHOOK_URL: contains(alertSecrets, 'ALERT_SLACK_WEBHOOK_URL') ? '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=alert-slack-webhook-url)' : ''
+  ALERT_EMAIL_TO: alertEmailTo
+  ALERT_QUIET_HOURS: alertQuietHours
+  ACS_ENDPOINT: acsEndpoint
+  ACS_ACCESS_KEY: contains(alertSecrets, 'ACS_ACCESS_KEY') ? '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=acs-access-key)' : ''
+  ACS_SENDER: acsSender
+  REPORT_LINK_HOURS: reportLinkHours
   // The console verifies the ID token App Service authentication forwards (token store on, below):
   // signature against the tenant's published keys, issuer, audience, expiry.
   CONSOLE_CLIENT_ID: consoleClientId

@@ -151,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     except (requests.RequestException, ValueError, KeyError):
         print(f"\n(the OMS at {oms_url} is not the sandbox: look the order up there by orderRef {internal_id})")
     print(f"\n→ the operations console: {base}/console  (this tenant: {base}/console/tenants/{tenant})")
+    alerts_demo(values)
     return stock_demo(base, key, values, post)
 
 
@@ -266,3 +267,34 @@ def blocked_demo(tenant: str, values: dict) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def alerts_demo(values: dict) -> None:
+    """Runs the alert timer's work once now (the runner runs it every 5 minutes) against the same
+    Azurite and shows what the alert sandbox took: one message per incident and channel."""
+    import os
+
+    sandbox = (values.get("ACS_ENDPOINT") or "").removesuffix("/acs")
+    if not sandbox.startswith("http://127.0.0.1"):
+        print("\n(the alert channels are not the sandbox: alerts go to the configured Teams / Slack / e-mail)")
+        return
+    from shared.bootstrap import get_context, reset_context
+    from shared.services.alerts import run_alerts
+
+    os.environ.update(values)
+    reset_context()
+    context = get_context()
+    run = run_alerts(context, context.alert_ports)
+    print(f"\n→ the alert timer, run now: {len(run.sent)} message(s) sent, {len(run.held)} held by quiet hours")
+    try:
+        received = requests.get(f"{sandbox}/_sandbox/received", timeout=5).json()
+    except (requests.RequestException, ValueError):
+        print(f"  (the alert sandbox at {sandbox} did not answer)")
+        return
+    for item in received[-9:]:
+        body = item["body"]
+        title = body.get("text") or body.get("content", {}).get("subject") or "Adaptive Card"
+        if item["channel"] == "teams":
+            title = body["attachments"][0]["content"]["body"][0]["text"]
+        print(f"  {item['channel']:5} {title}")
+    print(f"  (all of them: {sandbox}/_sandbox/received)")

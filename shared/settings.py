@@ -26,8 +26,9 @@ from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from shared.domain.errors import NotConfigured
+from shared.domain.retries import RETRY_POLICY
 from shared.domain.stock_settings import StockSyncSettings, StockWarehouse
-from shared.tenants import TENANT_TIMEZONES, TENANTS
+from shared.tenants import MARKETPLACE_TIMEZONE, TENANTS
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SETTINGS = ROOT / "local.settings.json"
@@ -66,9 +67,10 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("OMS_BASE_URL"),
     SettingSpec("ZORT_API_BASE_URL", required=False, default="https://open-api.zortout.com/v4"),
     # Seconds before each processing retry; an event fails after all of them (plus one) attempts.
-    SettingSpec("THOR_RETRY_DELAYS", required=False, default="10,60,300,1800,7200"),
+    SettingSpec("THOR_RETRY_DELAYS", required=False, default=",".join(map(str, RETRY_POLICY.event.delays))),
     # Seconds the processor keeps the console's activity counts in memory before writing them (0: at once).
     SettingSpec("THOR_ACTIVITY_FLUSH_SECONDS", required=False, default="5"),
+    SettingSpec("THOR_ZORT_MATCH_WINDOW", required=False, default="1800"),
     # The operations console's sign-in: `platform` trusts App Service authentication's principal
     # headers (set only with Easy Auth configured in front of the app: infra/main.bicep, or the
     # local runner standing in for it); `off` refuses every console page. docs/deploy.md.
@@ -85,11 +87,27 @@ SETTINGS: tuple[SettingSpec, ...] = (
     # of this app role; everyone else signed in may only read.
     SettingSpec("CONSOLE_OPERATOR_GROUP", required=False, default=""),
     SettingSpec("CONSOLE_OPERATOR_ROLE", required=False, default="Thor.Operator"),
+    # Alerts and reports (README "Alerts and reports"): the console's public base URL for links in
+    # messages; hours before a still-open incident is reminded; the channels for every tenant (a
+    # tenant's own ALERT_<CHANNEL>_<T> replaces the one for all); e-mail through Azure Communication
+    # Services (ACS_ACCESS_KEY empty: the managed identity); how long a report's link works.
+    SettingSpec("CONSOLE_BASE_URL", required=False, default="http://localhost:7071"),
+    SettingSpec("ALERT_REMINDER_HOURS", required=False, default="4"),
+    SettingSpec("ALERT_TEAMS_WEBHOOK_URL", required=False, default="", secret=True),
+    SettingSpec("ALERT_SLACK_WEBHOOK_URL", required=False, default="", secret=True),
+    SettingSpec("ALERT_EMAIL_TO", required=False, default=""),
+    SettingSpec("ALERT_QUIET_HOURS", required=False, default=""),
+    SettingSpec("ACS_ENDPOINT", required=False, default=""),
+    SettingSpec("ACS_ACCESS_KEY", required=False, default="", secret=True),
+    SettingSpec("ACS_SENDER", required=False, default=""),
+    SettingSpec("REPORT_LINK_HOURS", required=False, default="72"),
     SettingSpec("USER_ID", "MARKETPLACE"),
     SettingSpec("API_KEY", "MARKETPLACE", secret=True),
     SettingSpec("SELLER_ID", "MARKETPLACE"),
     SettingSpec("BUSINESS_UNIT", "MARKETPLACE", required=False),  # default: the tenant upper-cased
     SettingSpec("READY_TO_SHIP", "MARKETPLACE", required=False, default="false"),  # on only when `true`
+    # The IANA zone Seller Center writes its zone-less times in (README "Marketplace times").
+    SettingSpec("TIMEZONE", "MARKETPLACE", required=False, default=MARKETPLACE_TIMEZONE),
     # Stock sync (README "Stock sync"): off unless `true`; units held back per SKU; where UpdateStock writes.
     SettingSpec("STOCK_SYNC", "MARKETPLACE", required=False, default="false"),
     SettingSpec("STOCK_BUFFER", "MARKETPLACE", required=False, default="0"),
@@ -101,6 +119,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("STORENAME", "ZORT", required=False),
     SettingSpec("APIKEY", "ZORT", required=False, secret=True),
     SettingSpec("APISECRET", "ZORT", required=False, secret=True),
+    # A tenant's own alert channels and quiet hours (all optional; unset: the ones for all tenants).
+    SettingSpec("TEAMS_WEBHOOK_URL", "ALERT", required=False, secret=True),
+    SettingSpec("SLACK_WEBHOOK_URL", "ALERT", required=False, secret=True),
+    SettingSpec("EMAIL_TO", "ALERT", required=False),
+    SettingSpec("QUIET_HOURS", "ALERT", required=False),
 )
 GLOBAL_SETTINGS = tuple(spec for spec in SETTINGS if spec.system is None)
 SYSTEMS = tuple(dict.fromkeys(spec.system for spec in SETTINGS if spec.system))
@@ -160,7 +183,7 @@ class MarketplaceTenantSettings:
     seller_id: str
     business_unit: str
     ready_to_ship: bool  # pack and set ready to ship when ZORT sends a tracking number (README)
-    time_zone: str  # the storefront's IANA zone: the marketplace writes its zone-less times in it
+    time_zone: str  # MARKETPLACE_TIMEZONE_<T>: the IANA zone the marketplace writes its zone-less times in
     stock: StockSyncSettings = StockSyncSettings()  # stock sync from ZORT (off by default)
 
 
@@ -176,6 +199,106 @@ class ZortTenantSettings:
     storename: str = ""
     apikey: str = field(default="", repr=False)
     apisecret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class AlertChannels:
+    """Where one tenant's alerts go: a Teams workflow webhook, a Slack incoming webhook, e-mail."""
+
+    teams_url: str = field(default="", repr=False)
+    slack_url: str = field(default="", repr=False)
+    email_to: tuple[str, ...] = ()
+
+    def any(self) -> bool:
+        return bool(self.teams_url or self.slack_url or self.email_to)
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Alerts and reports (README "Alerts and reports")."""
+
+    console_base_url: str = "http://localhost:7071"
+    reminder_hours: float = 4.0
+    acs_endpoint: str = ""
+    acs_access_key: str = field(default="", repr=False)
+    acs_sender: str = ""
+    report_link_hours: int = 72
+    everyone: AlertChannels = AlertChannels()
+    quiet_hours: str = ""
+    tenants: Mapping[str, AlertChannels] = field(default_factory=dict)
+    tenant_quiet_hours: Mapping[str, str] = field(default_factory=dict)
+
+    def channels(self, tenant: str) -> AlertChannels:
+        """The tenant's channels: each one its own where set, else the one for all tenants."""
+        own = self.tenants.get(tenant, AlertChannels())
+        return AlertChannels(
+            teams_url=own.teams_url or self.everyone.teams_url,
+            slack_url=own.slack_url or self.everyone.slack_url,
+            email_to=own.email_to or self.everyone.email_to,
+        )
+
+    def quiet(self, tenant: str) -> str:
+        return self.tenant_quiet_hours.get(tenant) or self.quiet_hours
+
+
+def _addresses(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.replace(";", ",").split(",") if part.strip())
+
+
+def read_alerts(env: Mapping[str, str], missing: list[str]) -> AlertSettings:
+    """The alert settings; what is wrong goes to `missing`, each naming its setting."""
+    from shared.domain.alerts import parse_quiet_hours
+
+    def value(name: str) -> str:
+        return _usable(env, name) or _DEFAULTS.get(name, "")
+
+    def quiet(name: str) -> str:
+        text = value(name)
+        try:
+            parse_quiet_hours(text)
+        except ValueError:
+            missing.append(f"{name} (quiet hours HH-HH in the tenant's zone, e.g. 22-07)")
+            return ""
+        return text
+
+    reminder = value("ALERT_REMINDER_HOURS")
+    try:
+        reminder_hours = float(reminder)
+        if not 0 < reminder_hours <= 24 * 7:
+            raise ValueError
+    except ValueError:
+        missing.append("ALERT_REMINDER_HOURS (hours, more than 0, e.g. 4)")
+        reminder_hours = 4.0
+    link_hours = value("REPORT_LINK_HOURS")
+    if not link_hours.isdigit() or not 1 <= int(link_hours) <= 7 * 24:
+        missing.append("REPORT_LINK_HOURS (whole hours, 1 to 168: a user delegation SAS lasts at most 7 days)")
+        link_hours = "72"
+    tenants: dict[str, AlertChannels] = {}
+    tenant_quiet: dict[str, str] = {}
+    for tenant in TENANTS:
+
+        def own(key: str, tenant: str = tenant) -> str:
+            return _usable(env, tenant_setting_name("ALERT", key, tenant))
+
+        channels = AlertChannels(own("TEAMS_WEBHOOK_URL"), own("SLACK_WEBHOOK_URL"), _addresses(own("EMAIL_TO")))
+        if channels.any():
+            tenants[tenant] = channels
+        if own("QUIET_HOURS"):
+            tenant_quiet[tenant] = quiet(tenant_setting_name("ALERT", "QUIET_HOURS", tenant))
+    return AlertSettings(
+        console_base_url=value("CONSOLE_BASE_URL").rstrip("/"),
+        reminder_hours=reminder_hours,
+        acs_endpoint=value("ACS_ENDPOINT").rstrip("/"),
+        acs_access_key=value("ACS_ACCESS_KEY"),
+        acs_sender=value("ACS_SENDER"),
+        report_link_hours=int(link_hours),
+        everyone=AlertChannels(
+            value("ALERT_TEAMS_WEBHOOK_URL"), value("ALERT_SLACK_WEBHOOK_URL"), _addresses(value("ALERT_EMAIL_TO"))
+        ),
+        quiet_hours=quiet("ALERT_QUIET_HOURS"),
+        tenants=tenants,
+        tenant_quiet_hours=tenant_quiet,
+    )
 
 
 @dataclass(frozen=True)
@@ -222,6 +345,20 @@ def _stock_settings(tenant: str, values: Mapping[str, str]) -> tuple[StockSyncSe
     return StockSyncSettings(enabled=enabled, buffer=max(buffer, 0), warehouse=warehouse), errors
 
 
+def _marketplace_zone(tenant: str, values: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The zone the tenant's marketplace answers write zone-less times in, and what is wrong with the
+    setting (an unknown zone: the default is used, and strict loading refuses it)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    text = (values.get("TIMEZONE") or "").strip() or MARKETPLACE_TIMEZONE
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        name = tenant_setting_name("MARKETPLACE", "TIMEZONE", tenant)
+        return MARKETPLACE_TIMEZONE, [f"{name} (an IANA time zone such as {MARKETPLACE_TIMEZONE}; got {text!r})"]
+    return text, []
+
+
 def _typed(system: str, tenant: str, values: Mapping[str, str]) -> SystemSettings:
     if system == "MARKETPLACE":
         return MarketplaceTenantSettings(
@@ -230,7 +367,7 @@ def _typed(system: str, tenant: str, values: Mapping[str, str]) -> SystemSetting
             seller_id=values["SELLER_ID"],
             business_unit=values.get("BUSINESS_UNIT") or tenant.upper(),
             ready_to_ship=_switched_on(values.get("READY_TO_SHIP")),
-            time_zone=TENANT_TIMEZONES[tenant],
+            time_zone=_marketplace_zone(tenant, values)[0],
             stock=_stock_settings(tenant, values)[0],
         )
     if system == "OMS":
@@ -339,6 +476,8 @@ class Settings:
     console_operator_group: str = ""  # CONSOLE_OPERATOR_GROUP: may act
     console_operator_role: str = "Thor.Operator"  # CONSOLE_OPERATOR_ROLE: may act
     activity_flush_seconds: float = 5.0  # THOR_ACTIVITY_FLUSH_SECONDS
+    zort_match_window: float = 1800.0  # THOR_ZORT_MATCH_WINDOW: seconds a ZORT event waits for its order
+    alerts: AlertSettings = AlertSettings()  # alerts and reports
 
     def tenant(self, tenant: str) -> TenantSettings:
         """The tenant's configuration per system (each None where it is not configured)."""
@@ -402,6 +541,23 @@ def read_storage(env: Mapping[str, str]) -> StorageSettings:
     )
 
 
+SHORTEST_SECRET = 6  # shorter values (`1`, `true`) are not masked: they would mask ordinary text
+
+
+def secret_values(env: Mapping[str, str]) -> list[str]:
+    """The value of every secret setting in `env` (SettingSpec.secret: global and per tenant), and
+    the account key inside a storage connection string: what no output may ever show. Longest first."""
+    names = [spec.name() for spec in GLOBAL_SETTINGS if spec.secret]
+    names += [f"{name}_{tenant.upper()}" for name in list(names) for tenant in TENANTS]  # a tenant's own (alerts)
+    names += [spec.name(tenant) for spec in SETTINGS if spec.secret and spec.system for tenant in TENANTS]
+    values = {(env.get(name) or "").strip() for name in names}
+    for part in (env.get(STORAGE_SETTING) or "").split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() in ("accountkey", "sharedaccesssignature"):
+            values.add(value.strip())
+    return sorted((v for v in values if len(v) >= SHORTEST_SECRET and not unresolved(v)), key=len, reverse=True)
+
+
 def _usable(env: Mapping[str, str], name: str) -> str:
     text = (env.get(name) or "").strip()
     return "" if unresolved(text) else text
@@ -417,6 +573,7 @@ def read_tenants(env: Mapping[str, str]) -> tuple[dict[str, TenantSettings], lis
         for reading in readings.values():
             half_configured += reading.halves
         half_configured += _stock_settings(tenant, readings["MARKETPLACE"].usable)[1]
+        half_configured += _marketplace_zone(tenant, readings["MARKETPLACE"].usable)[1]
         typed = [reading.typed() for reading in readings.values()]
         if any(typed):
             tenants[tenant] = TenantSettings(
@@ -456,8 +613,15 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
     activity_flush = global_value("THOR_ACTIVITY_FLUSH_SECONDS").strip()
     if not _is_seconds(activity_flush):
         missing.append("THOR_ACTIVITY_FLUSH_SECONDS (seconds, 0 or more, e.g. 5)")
+    match_window = global_value("THOR_ZORT_MATCH_WINDOW").strip()
+    if not _is_seconds(match_window):
+        missing.append("THOR_ZORT_MATCH_WINDOW (seconds, 0 or more, e.g. 1800)")
+    alert_errors: list[str] = []  # a wrong alert setting never stops the app: logged, its default used
+    alerts = read_alerts(env, alert_errors)
     if strict:
-        missing += half_configured
+        missing += half_configured + alert_errors
+    elif alert_errors:
+        logging.getLogger("thor.settings").error("alert settings ignored: %s", ", ".join(alert_errors))
     if missing:
         raise SettingsError(missing)
     return Settings(
@@ -476,6 +640,8 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
         console_operator_group=global_value("CONSOLE_OPERATOR_GROUP"),
         console_operator_role=global_value("CONSOLE_OPERATOR_ROLE"),
         activity_flush_seconds=float(activity_flush),
+        zort_match_window=float(match_window) if _is_seconds(match_window) else 1800.0,
+        alerts=alerts,
     )
 
 

@@ -37,7 +37,7 @@ Faults injected with ``/_sandbox/fail`` are the shared ones (``500``/``429``/``t
 ``{"resCode": "500", "resDesc": "sandbox injected failure"}``, ZORT's way of failing.
 
 ``send_webhook`` POSTs an event to Thor the way ZORT's reference describes, and ``SEED_EXAMPLES``
-holds the reference's example payload of each of the 23 events.
+holds the reference's example payload of each of the 23 events (read from tests/fixtures/zort/).
 """
 
 from __future__ import annotations
@@ -48,6 +48,7 @@ import hmac
 import json
 import threading
 from collections.abc import Mapping
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -304,239 +305,14 @@ def send_webhook(
 
 
 # --- the reference's example payloads ------------------------------------------------------------
-# Copied verbatim from ZORT's v3 webhook reference ("Ex. Payload JSON"), typos included:
-# the transfer date really is "2021-01- 25" and DELETERETURNPURCHASEORDER's number "DO-0001".
-# The reference gives ADD*/UPDATE*/UPDATE*PAYMENT of one document the same example.
+# tests/fixtures/zort/<METHOD>.json: copied verbatim from ZORT's v3 webhook reference ("Ex. Payload
+# JSON"), typos included (the transfer date really is "2021-01- 25" and DELETERETURNPURCHASEORDER's
+# number "DO-0001"); the reference gives ADD*/UPDATE*/UPDATE*PAYMENT of one document the same example.
+# The tests read the same files: localdev may read files under tests/fixtures (shared/ must not).
 
-_PRODUCT = """{
-  "id": 1234,
-  "sku": "P0001",
-  "name": "Product1",
-  "sellprice": "20.00",
-  "purchaseprice": "10.00",
-  "unittext": "Piece",
-  "weight": "500",
-  "barcode": "1234",
-  "category": "test category"
-}"""
+FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "zort"
 
-_PRODUCT_QUANTITY = """{
-  "id": 1234,
-  "sku": "P0001",
-  "name": "Product1",
-  "stock": "20.00",
-  "availablestock": "10.00"
-}"""
-
-_PRODUCT_DELETE = """{
-  "id": 1234,
-  "sku": "P0001"
-}"""
-
-_LINES = """[
-    {
-      "productid": 2345,
-      "sku": "P0001",
-      "name": "Product 1",
-      "number": 1,
-      "pricepernumber": 100,
-      "discount": null,
-      "totalprice": 100
-    },
-    {
-      "productid": 4567,
-      "sku": "P0002",
-      "name": "Product 2",
-      "number": 1,
-      "pricepernumber": 50,
-      "discount": null,
-      "totalprice": 50
-    }
-  ]"""
-
-_ORDER = f"""{{
-  "id": 1234,
-  "number": "SO-0001",
-  "orderdate": "/Date(1644944400000)/",
-  "orderdateString": "2022-02-16",
-  "customerid": 123,
-  "customername": "Customer Name",
-  "customeridnumber": null,
-  "customerphone": null,
-  "customeremail": null,
-  "customeraddress": null,
-  "customerbranchname": null,
-  "customerbranchno": null,
-  "shippingdate": null,
-  "shippingchannel": null,
-  "shippingamount": null,
-  "shippingvat": null,
-  "shippingname": null,
-  "shippingaddress": null,
-  "shippingphone": null,
-  "shippingemail": null,
-  "trackingno": null,
-  "saleschannel": null,
-  "description": null,
-  "reference": null,
-  "vattype": 1,
-  "list": {_LINES},
-  "discount": null,
-  "vatamount": null,
-  "amount": 150,
-  "paymentamount": 150,
-  "paymentstatus": "Paid",
-  "status": "Success",
-  "isCOD": false
-}}"""
-
-_ORDER_TRACKING = """[
-  {
-    "trackingno": "THP0001",
-    "trackingurl": "",
-    "shippingdate": null
-  }
-]"""
-
-_ORDER_DELETE = """{
-  "id": 1234,
-  "number": "SO-0001"
-}"""
-
-_PURCHASE = f"""{{
-  "id": 1234,
-  "number": "PO-0001",
-  "purchaseorderdate": "/Date(1644944400000)/",
-  "purchaseorderdateString": "2022-02-16",
-  "customerid": 123,
-  "customername": "Customer Name",
-  "customeridnumber": null,
-  "customerphone": null,
-  "customeremail": null,
-  "customeraddress": null,
-  "description": null,
-  "reference": null,
-  "vattype": 1,
-  "list": {_LINES},
-  "discount": null,
-  "vatamount": null,
-  "amount": 150,
-  "paymentamount": 150,
-  "paymentstatus": "Paid",
-  "status": "Success"
-}}"""
-
-_PURCHASE_DELETE = """{
-  "id": 1234,
-  "number": "PO-0001"
-}"""
-
-_RETURN_ORDER = f"""{{
-  "id": 1234,
-  "number": "CN-0001",
-  "returnorderdate": "/Date(1644944400000)/",
-  "returnorderdateString": "2022-02-16",
-  "customerid": 123,
-  "customername": "Customer Name",
-  "customeridnumber": null,
-  "customerphone": null,
-  "customeremail": null,
-  "customeraddress": null,
-  "description": null,
-  "reference": "SO-0001",
-  "vattype": 1,
-  "list": {_LINES},
-  "discount": null,
-  "vatamount": null,
-  "amount": 150,
-  "paymentamount": 150,
-  "paymentstatus": "Paid",
-  "status": "Success",
-  "referenceid": 2345
-}}"""
-
-_RETURN_ORDER_DELETE = """{
-  "id": 1234,
-  "number": "CN-0001"
-}"""
-
-_RETURN_PURCHASE = f"""{{
-  "id": 1234,
-  "number": "DN-0001",
-  "returnpurchaseorderdate": "/Date(1644944400000)/",
-  "returnpurchaseorderdateString": "2022-02-16",
-  "customerid": 123,
-  "customername": "Contact Name",
-  "customeridnumber": null,
-  "customerphone": null,
-  "customeremail": null,
-  "customeraddress": null,
-  "description": null,
-  "reference": "PO-0001",
-  "vattype": 1,
-  "list": {_LINES},
-  "discount": null,
-  "vatamount": null,
-  "amount": 150,
-  "paymentamount": 150,
-  "paymentstatus": "Paid",
-  "status": "Success",
-  "referenceid": 2345
-}}"""
-
-_RETURN_PURCHASE_DELETE = """{
-  "id": 1234,
-  "number": "DO-0001"
-}"""
-
-_TRANSFER = """{
-  "id": 1234,
-  "number": "TF-0001",
-  "status": "Success",
-  "transferdate": "2021-01- 25",
-  "fromwarehousecode": "W0001",
-  "towarehousecode": "W0002",
-  "list": [
-    {
-      "sku": "P0001",
-      "name": "Product1",
-      "number": "5"
-    },
-    {
-      "sku": "P0002",
-      "name": "Product2",
-      "number": "3"
-    }
-  ]
-}"""
-
-_SEED_JSON: dict[str, str] = {
-    "ADDPRODUCT": _PRODUCT,
-    "UPDATEPRODUCT": _PRODUCT,
-    "UPDATEPRODUCTQUANTITY": _PRODUCT_QUANTITY,
-    "DELETEPRODUCT": _PRODUCT_DELETE,
-    "ADDORDER": _ORDER,
-    "UPDATEORDER": _ORDER,
-    "UPDATEORDERPAYMENT": _ORDER,
-    "UPDATEORDERTRACKING": _ORDER_TRACKING,
-    "DELETEORDER": _ORDER_DELETE,
-    "ADDPURCHASEORDER": _PURCHASE,
-    "UPDATEPURCHASEORDER": _PURCHASE,
-    "UPDATEPURCHASEORDERPAYMENT": _PURCHASE,
-    "DELETEPURCHASEORDER": _PURCHASE_DELETE,
-    "ADDRETURNORDER": _RETURN_ORDER,
-    "UPDATERETURNORDER": _RETURN_ORDER,
-    "UPDATERETURNORDERPAYMENT": _RETURN_ORDER,
-    "DELETERETURNORDER": _RETURN_ORDER_DELETE,
-    "ADDRETURNPURCHASEORDER": _RETURN_PURCHASE,
-    "UPDATERETURNPURCHASEORDER": _RETURN_PURCHASE,
-    "UPDATERETURNPURCHASEORDERPAYMENT": _RETURN_PURCHASE,
-    "DELETERETURNPURCHASEORDER": _RETURN_PURCHASE_DELETE,
-    "ADDTRANSFER": _TRANSFER,
-    "UPDATETRANSFER": _TRANSFER,
-}
-
-SEED_EXAMPLES: dict[str, object] = {method: json.loads(text) for method, text in _SEED_JSON.items()}
+SEED_EXAMPLES: dict[str, object] = {path.stem: json.loads(path.read_text()) for path in sorted(FIXTURES.glob("*.json"))}
 """Each of the 23 events' example payload, parsed; entries never share objects (each is its own
 parse), so mutating one does not change another. Copy before mutating all the same."""
 

@@ -128,3 +128,13 @@ class OrderRepository(TableRepository):
 
     def awaiting_shipment(self, tenant: str, promised_before: datetime, limit: int) -> builtins.list[Order]:
         return self._bounded(self.AWAITING, {"t": tenant, "c": promised_before}, limit)
+
+    def created_between(self, tenant: str, since: datetime, until: datetime, limit: int) -> builtins.list[Order]:
+        """Orders created in [since, until) (the `createdAt` column), at most `limit` (reports)."""
+        query = "PartitionKey eq @t and createdAt ge @s and createdAt lt @u"
+        return [_from_entity(e)[0] for e in self.query(query, {"t": tenant, "s": since, "u": until}, limit=limit)]
+
+    def pending_before(self, tenant: str, created_before: datetime, limit: int) -> builtins.list[Order]:
+        """Orders with an active item not ready to ship, created before `created_before` (reports)."""
+        query = "PartitionKey eq @t and awaitingShipment eq true and createdAt lt @c"
+        return [_from_entity(e)[0] for e in self.query(query, {"t": tenant, "c": created_before}, limit=limit)]

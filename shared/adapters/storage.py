@@ -43,6 +43,7 @@ from azure.storage.queue import (
     TextBase64EncodePolicy,
 )
 
+from shared.domain.retries import RETRY_POLICY
 from shared.ports import StorageUnavailable
 from shared.settings import StorageSettings
 
@@ -62,6 +63,7 @@ CHECKPOINTS_TABLE = "ThorCheckpoints"
 CLAIMS_TABLE = "ThorClaims"
 ACTIVITY_TABLE = "ThorActivity"
 STOCK_TABLE = "ThorStock"
+INCIDENTS_TABLE = "ThorIncidents"
 ALL_TABLES = (
     EVENTS_TABLE,
     ORDERS_TABLE,
@@ -71,17 +73,19 @@ ALL_TABLES = (
     CLAIMS_TABLE,
     ACTIVITY_TABLE,
     STOCK_TABLE,
+    INCIDENTS_TABLE,
 )
 EVENTS_QUEUE = "thor-events"
 POISON_QUEUE = f"{EVENTS_QUEUE}-poison"
 
 # A webhook sender waits seconds, not minutes: fail fast and let it retry after a 503.
-CONNECT_TIMEOUT = 3.0  # seconds to open a connection
-READ_TIMEOUT = 4.0  # seconds to wait for (each part of) an answer
-RETRY_TOTAL = 2  # tries after the first: at most 3 × (connect + read) + waits for one call
+# The numbers are the retry policy's (shared.domain.retries.RETRY_POLICY.storage), written there once.
+CONNECT_TIMEOUT = RETRY_POLICY.storage.connect_timeout  # seconds to open a connection
+READ_TIMEOUT = RETRY_POLICY.storage.read_timeout  # seconds to wait for (each part of) an answer
+RETRY_TOTAL = RETRY_POLICY.storage.retries  # tries after the first: at most 3 × (connect + read) + waits for one call
 CLIENT_OPTIONS = {
     "retry_total": RETRY_TOTAL,
-    "retry_backoff_factor": 0.2,
+    "retry_backoff_factor": RETRY_POLICY.storage.backoff,
     "connection_timeout": CONNECT_TIMEOUT,
     "read_timeout": READ_TIMEOUT,
 }

@@ -5,7 +5,7 @@ which stays at one insert and one enqueue). A page reads a tenant's hours with o
 instead of scanning its events: 7 days are 168 hours x `SHARDS` rows, under one page of 1,000.
 
 Counts are of what the processor recorded in that hour: `accepted` is an event's first attempt,
-`completed` / `failed` / `blocked` / `unmatched` its outcome, `orders_created` an order Thor kept for the first time,
+`completed` / `failed` / `blocked` / `unmatched` / `ignored` its outcome, `orders_created` an order Thor kept for the first time,
 `oms_synced` an order that reached the OMS for the first time, `seller_canceled` an order that became
 canceled by the seller's side (shared.domain.at_risk.seller_canceled). Each event is counted once, in
 its current outcome: an attempt that leaves it where it was is not counted again, and a replay takes
@@ -26,6 +26,7 @@ COUNTERS: tuple[str, ...] = (
     "failed",
     "blocked",
     "unmatched",
+    "ignored",
     "orders_created",
     "oms_synced",
     "seller_canceled",

@@ -112,7 +112,7 @@ def order_risks(order: Order, now: datetime, rules: RiskRules = RiskRules()) -> 
                 RiskKind.NOT_IN_OMS,
                 order.tenant,
                 created,
-                f"{_minutes(now - created)} after it was created",
+                f"not in the OMS {_minutes(now - created)} after it was created",
                 order.internal_order_id,
             )
         )

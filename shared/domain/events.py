@@ -6,9 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import Enum
-from typing import Any
+from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Model(BaseModel):
@@ -21,7 +21,8 @@ class EventKind(str, Enum):
 
     ORDER_CREATED = "order-created"  # the marketplace's onOrderCreated
     ITEMS_STATUS = "items-status"  # the marketplace's onOrderItemsStatusChanged
-    PRODUCTS = "products"  # the marketplace's onProductCreated / onProductUpdated
+    PRODUCTS = "products"  # the marketplace's onProductCreated / onProductUpdated / onProductQcStatusChanged
+    MARKETPLACE_IGNORED = "marketplace-ignored"  # a documented marketplace event Thor does not act on
     ZORT = "zort"  # any ZORT webhook call
     REFUND = "refund"  # a refund or exchange asked for by customer service
     RECONCILE_ORDER = "reconcile-order"  # an order found behind the marketplace (reconciliation, resync)
@@ -31,6 +32,20 @@ class EventKind(str, Enum):
         return self.value
 
 
+class Message(BaseModel):
+    """A message Thor records as an event: it says its kind (`kind`, stored and hashed into the event
+    id) and what makes two deliveries the same event (`identity()`, hashed into the id with the kind
+    and the tenant). Every webhook model and every internal event derives from it, so intake
+    (`shared.services.intake.accept_event`) takes the message itself and processing finds the model
+    of a stored kind through `kind` (the handlers are a plain `{Model: handler}` map)."""
+
+    kind: ClassVar[EventKind]
+
+    def identity(self) -> object:
+        """What two deliveries of the same event share (JSON-serialisable); a redelivery hashes the same."""
+        raise NotImplementedError(f"{type(self).__name__} does not say its identity")
+
+
 class EventStatus(str, Enum):
     RECEIVED = "received"  # recorded and queued, not yet applied
     RETRY_SCHEDULED = "retry-scheduled"  # an attempt failed; the next one is queued (reason kept)
@@ -38,10 +53,12 @@ class EventStatus(str, Enum):
     FAILED = "failed"  # retries exhausted: kept with its reason, replayable
     BLOCKED = "blocked"  # tenant not configured for a system it needs: replay once configured
     UNMATCHED = "unmatched"  # a ZORT event Thor could not match to one of its orders: kept, listed
+    IGNORED = "ignored"  # a documented event Thor does not act on: kept with its name, final, never retried
 
     @property
     def finished(self) -> bool:
-        return self is EventStatus.COMPLETED
+        """Done with: applied, or ignored (a documented event Thor does not act on)."""
+        return self in (EventStatus.COMPLETED, EventStatus.IGNORED)
 
     @property
     def pending(self) -> bool:
@@ -113,6 +130,11 @@ class InboundEvent(_Model):
     then a received event is in hand (queued, waiting for its retry, or being processed)."""
     history: list[Attempt] = []
     """Its last HISTORY_KEPT attempts and replays, oldest first (events stored before: empty)."""
+    fence: int | None = Field(default=None, exclude=True)
+    """The fencing token of the claim this worker took on it (None: not claimed by this worker);
+    `set_status` with one is refused (ClaimLost) once another worker took the event over."""
+    etag: str | None = Field(default=None, exclude=True)
+    """The stored entity's ETag as last read or written (not part of the event)."""
 
     def overdue(self, now: datetime) -> bool:
         """A pending event that nobody has in hand any more (its message may be lost)."""

@@ -6,6 +6,7 @@ back under the ETag they read (optimistic concurrency).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -51,6 +52,9 @@ class OrderItem(_Model):
     paid_price: Decimal = Decimal("0")
     tracking: Tracking | None = None
     status_changed_at: datetime | None = None
+    """When the item reached its status: the time Thor learned of each move; for an item first seen
+    already in it, the marketplace's UpdatedAt of the item (when it has one, never later than when
+    Thor learned it), else the time Thor learned it (`Order.merge_items`)."""
 
 
 class Customer(_Model):
@@ -61,6 +65,14 @@ class Customer(_Model):
     email: str | None = None
     billing_address: dict[str, Any] | None = None  # as the marketplace sent it
     shipping_address: dict[str, Any] | None = None
+
+
+def is_cash_on_delivery(payment_method: str | None) -> bool:
+    """The marketplace's PaymentMethod for cash on delivery, whatever its spelling
+    (``CashOnDelivery_Payment`` in LinioIT/seller-center-sdk ``gsc-master``
+    ``tests/_schemas/Order/OrderResponse.xml``; ``COD``, ``cash_on_delivery``, ``ContraEntrega``)."""
+    letters = re.sub(r"[^a-z]", "", (payment_method or "").lower())
+    return letters.startswith(("cashondelivery", "contraentrega")) or letters in {"cod", "codpayment"}
 
 
 class Order(_Model):
@@ -76,14 +88,19 @@ class Order(_Model):
     items: list[OrderItem] = Field(default_factory=list)
     customer: Customer = Field(default_factory=Customer)
     payment_status: str | None = None
+    payment_method: str | None = None  # as the marketplace names it (`CashOnDelivery_Payment`)
     zort_order_id: str | None = None
     zort_status: str | None = None
+    zort_returns: dict[str, str] = Field(default_factory=dict)
+    """ZORT's return orders of this order: number → status (ADDRETURNORDER links them)."""
     refunds: list[Refund] = Field(default_factory=list)
     timeline: list[TimelineEntry] = Field(default_factory=list)
     fetched: bool = False
     oms_synced: bool = False
     oms_synced_version: int = 0
     version: int = 0
+    fence: int = 0
+    """The highest fencing token of the order's claim that wrote it (shared.services.claims)."""
     updated_at: datetime = Field(default_factory=utcnow)
 
     # --- reading -----------------------------------------------------------------------
@@ -97,6 +114,11 @@ class Order(_Model):
     def paid_total(self) -> Decimal:
         items_total = sum((item.paid_price * item.quantity for item in self.items), Decimal("0"))
         return items_total + self.shipping_amount if items_total else self.grand_total
+
+    @property
+    def cash_on_delivery(self) -> bool:
+        """Paid to the carrier on delivery: not paid when the order is placed."""
+        return is_cash_on_delivery(self.payment_method)
 
     def refunded_total(self) -> Decimal:
         return sum((refund.value for refund in self.refunds if refund.action == "REFUND"), Decimal("0"))
@@ -139,6 +161,9 @@ class Order(_Model):
         for incoming in items:
             current = known.get(incoming.item_id)
             if current is None:
+                now = utcnow()
+                if incoming.status_changed_at is None or incoming.status_changed_at > now:
+                    incoming.status_changed_at = now  # however Thor first learns of the status
                 self.items.append(incoming)
                 known[incoming.item_id] = incoming
                 added += 1

@@ -3,17 +3,25 @@ bring up to date with the marketplace (reconciliation, the ops `resync`), a tena
 
 from __future__ import annotations
 
-from pydantic import BaseModel, ConfigDict
+from datetime import datetime
+from typing import Any, ClassVar
 
+from pydantic import BaseModel, ConfigDict, Field
+
+from shared.domain.events import EventKind, Message
 from shared.models.webhooks import MarketplaceId
 
 
-class RefundEvent(BaseModel):
+class RefundEvent(Message):
     """A refund recorded on an order: the OMS is sent the order (with its refunds) again."""
 
+    kind: ClassVar[EventKind] = EventKind.REFUND
     model_config = ConfigDict(extra="allow")
     internalOrderId: str
     refundId: str
+
+    def identity(self) -> object:
+        return self.refundId
 
 
 class OrderRef(BaseModel):
@@ -21,18 +29,36 @@ class OrderRef(BaseModel):
     OrderId: MarketplaceId
 
 
-class StockResyncEvent(BaseModel):
-    """A full stock resync of the event's tenant: every SKU its marketplace listed is marked dirty."""
+class StockResyncEvent(Message):
+    """A full stock resync of the event's tenant: every SKU its marketplace listed is marked dirty.
 
+    `tenant` and `requested_at` make each request its own event; they are not recorded (excluded
+    from the body, which stays `{reason, requestedBy}`)."""
+
+    kind: ClassVar[EventKind] = EventKind.STOCK_RESYNC
     model_config = ConfigDict(extra="allow")
     reason: str
     requestedBy: str
+    tenant: str = Field(default="", exclude=True)
+    requested_at: datetime | None = Field(default=None, exclude=True)
+
+    def identity(self) -> object:
+        return [self.tenant, "stock-resync", self.requested_at.isoformat() if self.requested_at else None]
 
 
-class ReconcileOrderEvent(BaseModel):
-    """An order behind the marketplace: applied like onOrderCreated (`payload.OrderId`)."""
+class ReconcileOrderEvent(Message):
+    """An order behind the marketplace: applied like onOrderCreated (`payload.OrderId`).
 
+    `seen` says which state of the order this repairs (the ops resync: `["resync", when]`;
+    reconciliation: the marketplace's update time, its statuses and Thor's version), so one state is
+    repaired once and a new one again; it is not recorded (excluded from the body)."""
+
+    kind: ClassVar[EventKind] = EventKind.RECONCILE_ORDER
     model_config = ConfigDict(extra="allow")
     payload: OrderRef
     reason: str | None = None
     marketplaceUpdatedAt: str | None = None
+    seen: list[Any] = Field(default_factory=list, exclude=True)
+
+    def identity(self) -> object:
+        return [self.payload.OrderId, *self.seen]

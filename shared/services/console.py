@@ -144,7 +144,7 @@ OPEN_COUNTERS: dict[str, tuple[str, str]] = {
     "refused_skus": ("refused SKUs", "warn"),
     "open_feeds": ("open feeds", "info"),
 }
-FLOW_COUNTERS = ("accepted", "completed", "failed", "blocked", "unmatched", "orders_created", "oms_synced")
+FLOW_COUNTERS = ("accepted", "completed", "ignored", "failed", "blocked", "unmatched", "orders_created", "oms_synced")
 
 
 @dataclass
@@ -172,7 +172,7 @@ class TenantNow:
     @property
     def still_pending(self) -> int:
         """Accepted today and not yet at an outcome (today's flow; an event counted once, as it is now)."""
-        done = sum(self.flow.today(name) for name in ("completed", "failed", "blocked", "unmatched"))
+        done = sum(self.flow.today(name) for name in ("completed", "ignored", "failed", "blocked", "unmatched"))
         return max(self.flow.today("accepted") - done, 0)
 
 

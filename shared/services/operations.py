@@ -11,7 +11,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from shared.domain.checkpoints import Summary
-from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent
+from shared.domain.events import PENDING, EventStatus, InboundEvent
+from shared.models.internal_events import OrderRef, ReconcileOrderEvent, StockResyncEvent
 from shared.ports import EventLogPort, JsonObject, ServiceContext, StorageUnavailable, ZortPort
 from shared.services.intake import Acceptance, accept_event
 from shared.services.processing import process_event, replay
@@ -118,9 +119,9 @@ def record_resync(
         context.events,
         context.queue,
         tenant=tenant,
-        kind=EventKind.RECONCILE_ORDER,
-        identity=[marketplace_order_id, "resync", now.isoformat()],
-        body={"payload": {"OrderId": marketplace_order_id}, "reason": reason},
+        message=ReconcileOrderEvent(
+            payload=OrderRef(OrderId=marketplace_order_id), reason=reason, seen=["resync", now.isoformat()]
+        ),
         internal_order_id=internal_order_id,
     )
 
@@ -241,9 +242,7 @@ def record_stock_resync(context: ServiceContext, tenant: str, requested_by: str,
         context.events,
         context.queue,
         tenant=tenant,
-        kind=EventKind.STOCK_RESYNC,
-        identity=[tenant, "stock-resync", now.isoformat()],
-        body={"reason": "full stock resync", "requestedBy": requested_by},
+        message=StockResyncEvent(reason="full stock resync", requestedBy=requested_by, tenant=tenant, requested_at=now),
     )
 
 

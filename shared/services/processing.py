@@ -4,9 +4,10 @@ The queue message carries only (tenant, event id); the event log holds the event
 Each handler reads the current state (the webhook is a hint), applies it forward-only, and is
 safe to run again: a redelivered message, a crash between steps or a replay has no second effect.
 
-Each event kind has its handler and the pydantic model its body was validated with at intake
-(`shared.ports.Registration`), registered by the composition root (shared/bootstrap.py) and given
-here through the context: the body is validated again with that model and the handler receives it.
+Each message model (shared.domain.events.Message) has its handler, registered by the composition
+root (shared/bootstrap.py, a `{Model: handler}` map) and given here through the context: a stored
+event's kind finds its model (`Model.kind`), the body is validated again with it and the handler
+receives it.
 
 Failures are retried with growing delays (a new message with a visibility delay; the event is
 `retry-scheduled` meanwhile, with its reason); after the last attempt the event is marked failed
@@ -26,18 +27,19 @@ import logging
 from datetime import datetime, timedelta
 
 from shared.domain.activity import shard_of
-from shared.domain.errors import ExternalSystemError, NotConfigured
+from shared.domain.errors import ExternalSystemError, NoMatchYet, NotConfigured
 from shared.domain.events import Attempt, EventStatus, InboundEvent, Outcome, with_attempt
+from shared.domain.retries import RETRY_POLICY, worth_retrying
 from shared.observability import log_context
-from shared.ports import ServiceContext
+from shared.ports import ClaimLost, ServiceContext, model_for
 from shared.services.activity import counting, tally
-from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, new_owner, order_claim
+from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, holding_event, new_owner, order_claim
 from shared.settings import DEFAULT_RETRY_DELAYS
 
 log = logging.getLogger("thor.processing")
 
 # Seconds before each new look for an event missing from the log; then its message is dropped.
-MISSING_DELAYS = (5, 30, 120, 600, 1800)
+MISSING_DELAYS = RETRY_POLICY.event.missing_delays
 
 
 def process_event(
@@ -52,21 +54,27 @@ def process_event(
 ) -> EventStatus | None:
     """Processes one queued event; returns its new status (None when there is nothing to do).
 
-    `owner` is the queue message's id (a redelivery of it takes its own claims back); `missing`
-    how many times this message already found no such event."""
+    `owner` is this delivery of the queue message (`{id}#{dequeue count}`: a later delivery of it
+    takes its claims over, fencing this one out); `missing` how many times this message already
+    found no such event."""
     with log_context(tenant=tenant, event_id=event_id, correlation_id=event_id), acting_as(owner or new_owner()) as me:
         event, claimed = context.events.claim(tenant, event_id, me, CLAIM_SECONDS)
         if event is None:
             _missing(context, tenant, event_id, missing, missing_delays)
             return None
-        if event.status is EventStatus.COMPLETED:
-            return EventStatus.COMPLETED
+        if event.status in (EventStatus.COMPLETED, EventStatus.IGNORED):
+            return event.status
         if not claimed:
             delay = _seconds_until(event.due_by, context.clock())
             context.queue.send(tenant, event_id, delay=delay)
             log.info("event %s/%s is being processed by another worker: looking again in %ss", tenant, event_id, delay)
             return None
-        return _process(context, event, retry_delays)
+        try:
+            with holding_event(event):
+                return _process(context, event, retry_delays)
+        except ClaimLost as lost:  # its final status refused: the worker that took it over writes it
+            log.warning("event %s/%s: stopping without effects: %s", tenant, event_id, lost)
+            return None
 
 
 def _seconds_until(moment: datetime | None, now: datetime) -> int:
@@ -98,7 +106,9 @@ def _missing(context: ServiceContext, tenant: str, event_id: str, missing: int, 
 
 
 # Outcomes counted per hour for the console (shared.domain.activity); a retry is not one.
-COUNTED_OUTCOMES = frozenset({EventStatus.COMPLETED, EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED})
+COUNTED_OUTCOMES = frozenset(
+    {EventStatus.COMPLETED, EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED, EventStatus.IGNORED}
+)
 
 
 def _process(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
@@ -138,14 +148,22 @@ def _attempt_of(
 
 def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
     tenant, event_id = event.tenant, event.event_id
-    registration = context.handlers.get(event.kind)
+    model = model_for(context.handlers, event.kind)
     attempts = event.attempts + 1
     try:
-        if registration is None:
+        if model is None:
             raise LookupError(f"no handler for events of kind {event.kind.value!r}")
-        body = registration.model.model_validate(event.body)  # as intake validated it
+        body = model.model_validate(event.body)  # as intake validated it
         with order_claim(context, tenant, event.internal_order_id):
-            outcome: Outcome = registration.handle(context, event, body)
+            outcome: Outcome = context.handlers[model](context, event, body)
+    except ClaimLost as lost:  # a later delivery took the work over: no write, no send, no retry
+        log.warning("event %s/%s: stopping without effects: %s", tenant, event_id, lost)
+        return None
+    except NoMatchYet as waiting:  # not an attempt: the order it names may still be on its way
+        context.events.set_status(event, EventStatus.RECEIVED, reason=str(waiting), due_in=waiting.retry_in)
+        context.queue.send(tenant, event_id, delay=waiting.retry_in)
+        log.info("event %s/%s: %s", tenant, event_id, waiting)
+        return EventStatus.RECEIVED
     except ClaimBusy as busy:  # not an attempt: the work waits for the worker holding the order
         context.events.set_status(event, EventStatus.RECEIVED, reason=str(busy), due_in=busy.retry_in)
         context.queue.send(tenant, event_id, delay=busy.retry_in)
@@ -211,15 +229,7 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
     return outcome.status
 
 
-def _worth_retrying(error: Exception) -> bool:
-    """Whether another attempt may succeed. A connector's error says so itself (a wrong signature or
-    token will not fix itself: replay once the settings are fixed); a bug in handling an event's data
-    (TypeError, KeyError, …) fails at once instead of five times over hours."""
-    if isinstance(error, ExternalSystemError):
-        if error.system == "marketplace" and error.code == "NOT_FOUND":
-            return True  # the marketplace may list an order a little after announcing it
-        return error.retryable
-    return not isinstance(error, (TypeError, AttributeError, KeyError, LookupError, ValueError))
+_worth_retrying = worth_retrying  # what is worth another attempt: the retry policy's (shared.domain.retries)
 
 
 def replay(context: ServiceContext, tenant: str, event_id: str, by: str | None = None) -> InboundEvent:

@@ -46,21 +46,10 @@ from shared.tenants import TENANTS
 from shared.zort import webhooks as zort
 
 FLUSH_CLAIM = "stock-flush"
-PRODUCT_STOCK_EVENTS = {"UPDATEPRODUCTQUANTITY", "ADDPRODUCT", "UPDATEPRODUCT"}
-DOCUMENT_STOCK_EVENTS = {
-    # documents whose lines move or reserve stock in ZORT: their SKUs' available stock may have changed
-    "ADDORDER",
-    "UPDATEORDER",
-    "DELETEORDER",
-    "ADDPURCHASEORDER",
-    "UPDATEPURCHASEORDER",
-    "ADDRETURNORDER",
-    "UPDATERETURNORDER",
-    "ADDRETURNPURCHASEORDER",
-    "UPDATERETURNPURCHASEORDER",
-    "ADDTRANSFER",
-    "UPDATETRANSFER",
-}
+# The methods whose events may change some SKUs' available stock, and which (the method table's
+# `stock` column): the product's own SKU, or the lines of a document that moves or reserves stock.
+PRODUCT_STOCK_EVENTS = frozenset(m.name for m in zort.METHODS.values() if m.stock is zort.StockEffect.PRODUCT)
+DOCUMENT_STOCK_EVENTS = frozenset(m.name for m in zort.METHODS.values() if m.stock is zort.StockEffect.LINES)
 
 
 # --- marking ------------------------------------------------------------------------------------

@@ -3,28 +3,37 @@
 A ZORT order is matched to a Thor order by the payload's `reference`, then its `number` (or the
 query's `number` for UPDATEORDERTRACKING / UPDATEORDERPAYMENT), each compared with Thor's internal
 order id, the marketplace order id and the marketplace order number (as spelled, then with the
-marketplace id in its canonical spelling: `faco-03272813` finds `faco-3272813`). Events that name an order
-Thor does not know are kept as `unmatched`, listed and replayable, never dropped.
+marketplace id in its canonical spelling: `faco-03272813` finds `faco-3272813`). An event that names an
+order Thor does not know (yet: its creation may be waiting on a claim or a retry) is looked at again
+with growing delays (30 s, doubling with its age, at most 10 min) for `THOR_ZORT_MATCH_WINDOW`
+seconds after it was received (default 30 min), then kept as `unmatched`, listed and replayable,
+never dropped.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import logging
+import math
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timezone
+from typing import Any
 
+from shared.domain.errors import NoMatchYet
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.domain.ids import reference_spellings
 from shared.domain.order import Order, Tracking
 from shared.domain.product import Product
 from shared.ports import ServiceContext
+from shared.services.claims import ensure_holding
 from shared.services.order_changes import change_order
-from shared.services.order_sync import refresh_order, sync_to_oms
+from shared.services.order_sync import checked_rows, refresh_order, sync_to_oms
 from shared.services.stock_sync import mark_from_zort_call
 from shared.zort import webhooks as zort
 
-ORDER_EVENTS = {"ADDORDER", "UPDATEORDER", "UPDATEORDERPAYMENT"}
-RETURN_EVENTS = {"ADDRETURNORDER", "UPDATERETURNORDER", "UPDATERETURNORDERPAYMENT"}
-PRODUCT_EVENTS = {"ADDPRODUCT", "UPDATEPRODUCT", "UPDATEPRODUCTQUANTITY", "DELETEPRODUCT"}
+log = logging.getLogger("thor.zort_flows")
+
+ZortHandler = Callable[[ServiceContext, InboundEvent, str, Any, zort.ZortQuery], Outcome]
+"""Applies one ZORT method's event: (context, event, method, payload typed by the method's model, query)."""
 
 
 def _as_datetime(value: date | datetime | None) -> datetime | None:
@@ -50,7 +59,7 @@ def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCal
             EventStatus.COMPLETED, f"{method or 'a call without method'}: recorded as sent; nothing for Thor to apply"
         )
     query = call.typed_query()
-    payload = call.event()  # the method's model (zort.EVENT_MODELS): each isinstance below holds for its methods
+    payload = call.event()  # the method's model (zort.METHODS), the one its handler takes
     stock = mark_from_zort_call(context, event.tenant, call)  # before applying: a failure below retries both
     outcome = _apply(context, event, method, payload, query)
     if stock:
@@ -59,32 +68,53 @@ def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCal
 
 
 def _apply(
-    context: ServiceContext, event: InboundEvent, method: str | None, payload: object, query: zort.ZortQuery
+    context: ServiceContext, event: InboundEvent, method: str, payload: object, query: zort.ZortQuery
 ) -> Outcome:
-    if method in PRODUCT_EVENTS and isinstance(payload, zort.ProductRef):
-        return _apply_product(context, event.tenant, method, payload)
-    if method in ORDER_EVENTS and isinstance(payload, zort.Order):
-        return _apply_order(context, event, method, payload, query)
-    if method == "UPDATEORDERTRACKING" and isinstance(payload, zort.OrderTrackingList):
-        return _apply_tracking(context, event, payload, query)
-    if method == "DELETEORDER" and isinstance(payload, zort.OrderRef):
-        return _note_on_order(
-            context, event, method, [payload.number, str(payload.id)], "deleted in ZORT", f"ZORT order {payload.number}"
-        )
-    if method in RETURN_EVENTS and isinstance(payload, zort.ReturnOrder):
-        return _note_on_order(
-            context,
-            event,
-            method,
-            [payload.reference],
-            "return in ZORT",
-            f"{payload.number} ({payload.status or 'no status'})",
-        )
+    return HANDLERS[method](context, event, method, payload, query)
+
+
+def _nothing_to_apply(
+    context: ServiceContext, event: InboundEvent, method: str, payload: object, query: zort.ZortQuery
+) -> Outcome:
     return Outcome(EventStatus.COMPLETED, f"{method}: recorded; nothing for Thor to apply")
 
 
-def _apply_product(context: ServiceContext, tenant: str, method: str, payload: zort.ProductRef) -> Outcome:
-    product = Product(tenant=tenant, sku=payload.sku, zort_id=payload.id, source="zort")
+def _apply_order_deleted(
+    context: ServiceContext, event: InboundEvent, method: str, payload: zort.OrderRef, query: zort.ZortQuery
+) -> Outcome:
+    return _note_on_order(
+        context, event, method, [payload.number, str(payload.id)], "deleted in ZORT", f"ZORT order {payload.number}"
+    )
+
+
+def _link_return(
+    context: ServiceContext, event: InboundEvent, method: str, payload: zort.ReturnOrder, query: zort.ZortQuery
+) -> Outcome:
+    """A return order in ZORT, linked to the order it returns: matched by its `reference` (as ZORT's
+    example shows, the returned order's number, or whatever id the seller typed), then `referenceid`
+    (ZORT's id of the returned order, which Thor keeps as the order's `zort_order_id`). Its number and
+    status are kept on the order (`zort_returns`), each change on the timeline."""
+    candidates = [payload.reference, str(payload.referenceid) if payload.referenceid is not None else None]
+    found = _match(context, event.tenant, candidates)
+    if found is None:
+        return _unmatched(context, event, method, candidates)
+    status = " ".join((payload.status or "no status").split())
+
+    def apply(order: Order) -> None:
+        if order.zort_returns.get(payload.number) != status:
+            order.zort_returns[payload.number] = status
+            order.note("return in ZORT", f"{payload.number} ({status})", event.event_id, "zort")
+
+    order, _ = change_order(context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep)
+    return Outcome(
+        EventStatus.COMPLETED, f"return in ZORT: {payload.number} ({status}) linked", order.internal_order_id
+    )
+
+
+def _apply_product(
+    context: ServiceContext, event: InboundEvent, method: str, payload: zort.ProductRef, query: zort.ZortQuery
+) -> Outcome:
+    product = Product(tenant=event.tenant, sku=payload.sku, zort_id=payload.id, source="zort")
     if method == "UPDATEPRODUCTQUANTITY" and isinstance(payload, zort.ProductQuantity):
         product.zort_stock, product.zort_available_stock = payload.stock, payload.availablestock
     elif method == "DELETEPRODUCT":
@@ -95,9 +125,15 @@ def _apply_product(context: ServiceContext, tenant: str, method: str, payload: z
     return Outcome(EventStatus.COMPLETED, f"product {payload.sku} updated from ZORT ({method})")
 
 
-def _unmatched(method: str, candidates: Sequence[str | None]) -> Outcome:
+def _unmatched(context: ServiceContext, event: InboundEvent, method: str, candidates: Sequence[str | None]) -> Outcome:
+    """`unmatched` once the event's match window has passed; before, NoMatchYet (looked at again)."""
     named = ", ".join(str(c) for c in candidates if c) or "nothing"
-    return Outcome(EventStatus.UNMATCHED, f"{method}: no Thor order matches {named}")
+    detail = f"{method}: no Thor order matches {named}"
+    window = context.settings.zort_match_window
+    age = (context.clock() - event.received_at).total_seconds()
+    if age < window:
+        raise NoMatchYet(detail, retry_in=max(1, math.ceil(min(max(age, 30.0), 600.0, window - age))))
+    return Outcome(EventStatus.UNMATCHED, detail)
 
 
 def _apply_order(
@@ -106,7 +142,7 @@ def _apply_order(
     candidates = [payload.reference, payload.number, query.number]
     found = _match(context, event.tenant, candidates)
     if found is None:
-        return _unmatched(method, candidates)
+        return _unmatched(context, event, method, candidates)
     payment = query.paymentstatus if method == "UPDATEORDERPAYMENT" and query.paymentstatus else payload.paymentstatus
 
     def apply(order: Order) -> None:
@@ -134,12 +170,12 @@ def _apply_order(
 
 
 def _apply_tracking(
-    context: ServiceContext, event: InboundEvent, payload: zort.OrderTrackingList, query: zort.ZortQuery
+    context: ServiceContext, event: InboundEvent, method: str, payload: zort.OrderTrackingList, query: zort.ZortQuery
 ) -> Outcome:
     candidates = [query.number, str(query.id) if query.id else None]
     found = _match(context, event.tenant, candidates)
     if found is None:
-        return _unmatched("UPDATEORDERTRACKING", candidates)
+        return _unmatched(context, event, "UPDATEORDERTRACKING", candidates)
     latest = payload.latest()
     if latest is None:
         return Outcome(EventStatus.COMPLETED, "no tracking number in the event", found[0].internal_order_id)
@@ -161,20 +197,37 @@ def _apply_tracking(
 
 
 def _ready_to_ship(context: ServiceContext, order: Order, tracking: Tracking, event: InboundEvent) -> str:
-    """Sets the pending items ready to ship the way the marketplace documents it: pack them
-    (SetStatusToPackedByMarketplace gives each item its PackageId), then ready to ship per package.
-    ZORT's tracking number stays Thor's: the marketplace assigns the carrier and tracking itself."""
-    pending = [item.item_id for item in order.items if item.status == "pending"]
+    """Sets the pending items ready to ship the way the marketplace documents it now: each item's
+    PackageId from GetOrderItems, then SetStatusToReadyToShip per package (``OrderItemIds``,
+    ``PackageId``). Only items GetOrderItems lists without a PackageId are packed first with
+    SetStatusToPackedByMarketplace ("Deprecated Endpoint. Still operational", v600), and that is
+    logged. ZORT's tracking number stays Thor's: the marketplace assigns the carrier and tracking."""
+    marketplace = context.marketplace(order.tenant)
+    ours = {item.item_id for item in order.items if item.status == "pending"}
+    rows = checked_rows(order.marketplace_order_id, marketplace.get_order_items(order.marketplace_order_id))
+    pending = [row for row in rows if row.order_item_id in ours and row.status == "pending"]
     if not pending:
         return "no pending items to mark ready to ship"
-    marketplace = context.marketplace(order.tenant)
+    ensure_holding(context)  # a worker whose claim was taken over writes nothing to the marketplace
     by_package: dict[str, list[str]] = {}
-    for item_id, package_id in marketplace.set_status_to_packed_by_marketplace(pending).items():
-        by_package.setdefault(package_id, []).append(item_id)
+    for row in pending:
+        if row.package_id:
+            by_package.setdefault(row.package_id, []).append(row.order_item_id)
+    unpackaged = [row.order_item_id for row in pending if not row.package_id]
+    if unpackaged:
+        log.warning(
+            "order %s: item(s) %s have no PackageId in GetOrderItems: packing them with the deprecated "
+            "SetStatusToPackedByMarketplace",
+            order.internal_order_id,
+            ", ".join(unpackaged),
+        )
+        for item_id, package_id in marketplace.set_status_to_packed_by_marketplace(unpackaged).items():
+            by_package.setdefault(package_id, []).append(item_id)
     for package_id, item_ids in by_package.items():
         marketplace.set_status_to_ready_to_ship(item_ids, package_id)
     refresh_order(context, order.tenant, order.marketplace_order_id, event)
-    return f"{len(pending)} item(s) packed and set ready to ship (package {', '.join(by_package)})"
+    packed = f"; {len(unpackaged)} packed first (deprecated call: no PackageId)" if unpackaged else ""
+    return f"{len(pending)} item(s) set ready to ship (package {', '.join(by_package)}){packed}"
 
 
 def _note_on_order(
@@ -182,7 +235,7 @@ def _note_on_order(
 ) -> Outcome:
     found = _match(context, event.tenant, candidates)
     if found is None:
-        return _unmatched(method, candidates)
+        return _unmatched(context, event, method, candidates)
 
     def apply(order: Order) -> None:
         if not any(entry.event_id == event.event_id for entry in order.timeline):
@@ -195,3 +248,33 @@ def _note_on_order(
 def _synced(context: ServiceContext, order: Order, event: InboundEvent, detail: str) -> Outcome:
     detail += "; " + sync_to_oms(context, order, event.event_id)
     return Outcome(EventStatus.COMPLETED, detail, order.internal_order_id)
+
+
+# The handler of each method of ZORT's method table (shared.zort.methods.METHODS), keyed by its name:
+# the vocabulary lives in shared.zort, its handlers here (tests/unit/test_zort_methods.py checks
+# every method has one).
+HANDLERS: dict[str, ZortHandler] = {
+    "ADDPRODUCT": _apply_product,
+    "UPDATEPRODUCT": _apply_product,
+    "UPDATEPRODUCTQUANTITY": _apply_product,
+    "DELETEPRODUCT": _apply_product,
+    "ADDORDER": _apply_order,
+    "UPDATEORDER": _apply_order,
+    "UPDATEORDERPAYMENT": _apply_order,
+    "UPDATEORDERTRACKING": _apply_tracking,
+    "DELETEORDER": _apply_order_deleted,
+    "ADDPURCHASEORDER": _nothing_to_apply,
+    "UPDATEPURCHASEORDER": _nothing_to_apply,
+    "UPDATEPURCHASEORDERPAYMENT": _nothing_to_apply,
+    "DELETEPURCHASEORDER": _nothing_to_apply,
+    "ADDRETURNORDER": _link_return,
+    "UPDATERETURNORDER": _link_return,
+    "UPDATERETURNORDERPAYMENT": _link_return,
+    "DELETERETURNORDER": _nothing_to_apply,
+    "ADDRETURNPURCHASEORDER": _nothing_to_apply,
+    "UPDATERETURNPURCHASEORDER": _nothing_to_apply,
+    "UPDATERETURNPURCHASEORDERPAYMENT": _nothing_to_apply,
+    "DELETERETURNPURCHASEORDER": _nothing_to_apply,
+    "ADDTRANSFER": _nothing_to_apply,
+    "UPDATETRANSFER": _nothing_to_apply,
+}

@@ -30,9 +30,9 @@ def test_zort_number_naming_the_marketplace_id_with_leading_zeros_matches(contex
 def test_an_order_created_with_a_padded_id_is_kept_under_the_canonical_id(context):
     order = create_order(context, "facl", 6670003)
     assert order.internal_order_id == "facl-6670003" and order.marketplace_order_id == "6670003"
-    from shared.services.intake import accept_event
+    from shared.services.intake import record_event
 
-    event_id = accept_event(
+    event_id = record_event(
         context.events,
         context.queue,
         tenant="facl",

@@ -15,7 +15,7 @@ import requests
 from shared.bootstrap import Context
 from shared.domain.events import EventKind, EventStatus
 from shared.services import marketplace_flows
-from shared.services.intake import accept_event
+from shared.services.intake import record_event
 from shared.services.processing import process_event, replay
 from shared.settings import load_settings
 
@@ -34,7 +34,7 @@ def fail(stack, system, mode, times, match=None):
 
 
 def record_order_created(context, tenant, order_id):
-    acceptance = accept_event(
+    acceptance = record_event(
         context.events,
         context.queue,
         tenant=tenant,
@@ -117,7 +117,7 @@ def test_fifty_parallel_status_changes_of_one_order_lose_nothing_and_never_send_
             "payload": {"OrderId": str(order_id), "OrderItemIds": [item_ids[i % len(item_ids)]], "NewStatus": status},
         }
         events.append(
-            accept_event(
+            record_event(
                 context.events,
                 context.queue,
                 tenant="sope",
@@ -152,7 +152,7 @@ def test_a_slow_oms_send_is_never_overtaken_by_a_later_version_of_the_order(cont
             "event": "onOrderItemsStatusChanged",
             "payload": {"OrderId": str(order_id), "OrderItemIds": item_ids, "NewStatus": status},
         }
-        return accept_event(
+        return record_event(
             context.events, context.queue, tenant="sope", kind=EventKind.ITEMS_STATUS, identity=[status], body=body
         ).event_id
 

@@ -14,7 +14,7 @@ from shared.adapters.seller_center import SellerCenterError
 from shared.domain.events import EventKind, EventStatus
 from shared.domain.product import Product
 from shared.domain.stock import SkuOutcome, SkuResult, StockState, StockTenantState, StockWarehouse
-from shared.services.intake import accept_event
+from shared.services.intake import record_event
 from shared.services.processing import process_event
 from shared.services.stock_sync import flush_tenant, stock_sync_state
 
@@ -147,7 +147,7 @@ def test_a_zort_stock_webhook_reaches_the_marketplace_sandbox_within_one_flush(s
     syncing.products.upsert_many([Product(tenant=T, sku=sku, marketplace_listed=True)])
     payload = {"id": 1234, "sku": sku, "name": "x", "stock": "20.00", "availablestock": "10.00"}
     body = {"method": "UPDATEPRODUCTQUANTITY", "query": {}, "payload": payload}
-    event_id = accept_event(
+    event_id = record_event(
         syncing.events, syncing.queue, tenant=T, kind=EventKind.ZORT, identity=body, body=body
     ).event_id
     assert process_event(syncing, T, event_id) is EventStatus.COMPLETED

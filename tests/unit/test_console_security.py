@@ -177,11 +177,11 @@ def test_a_cross_site_post_is_refused_a_same_site_one_passes():
 
 def test_processing_counts_the_first_attempt_and_the_outcome_in_the_hour_it_happened():
     from shared.domain.events import EventKind
-    from shared.services.intake import accept_event
+    from shared.services.intake import record_event
 
     context = fake_context("sope")
     context.marketplace("sope").add_order("42")
-    accepted = accept_event(
+    accepted = record_event(
         context.events,
         context.queue,
         tenant="sope",

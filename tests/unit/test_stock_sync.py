@@ -33,7 +33,7 @@ def stock_context(*skus: str, buffer: int = 0, warehouse: StockWarehouse | None 
 
 def zort_quantity(context: FakeContext, sku: str, stock: str, tenant: str = T) -> EventStatus | None:
     payload = {"id": 1, "sku": sku, "name": sku, "stock": stock, "availablestock": stock}
-    acceptance = intake.accept_event(
+    acceptance = intake.record_event(
         context.events,
         context.queue,
         tenant=tenant,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from shared.domain.retries import RETRY_POLICY
+
 
 @dataclass(frozen=True, kw_only=True)
 class HttpConfig:
@@ -12,13 +14,14 @@ class HttpConfig:
     required fields after these defaults."""
 
     base_url: str
-    timeout: tuple[float, float] = (3.05, 15)
+    # Defaults: the retry policy's (shared.domain.retries.RETRY_POLICY.call), written there once.
+    timeout: tuple[float, float] = RETRY_POLICY.call.timeout
     """(connect, read) seconds for every request."""
-    max_attempts: int = 4
+    max_attempts: int = RETRY_POLICY.call.attempts
     """Attempts per call, the first included."""
-    backoff_base: float = 0.5
+    backoff_base: float = RETRY_POLICY.call.backoff_base
     """Seconds before the second attempt; doubled for each next one (see ``backoff_delay``)."""
-    max_backoff: float = 30.0
+    max_backoff: float = RETRY_POLICY.call.max_backoff
     """Cap (seconds) on one back-off sleep, Retry-After included."""
 
     def __post_init__(self) -> None:

@@ -9,36 +9,20 @@ from __future__ import annotations
 
 from urllib.parse import quote
 
+from shared.zort.methods import METHODS
+
 WEBHOOK_URL_FIELDS: dict[str, str] = {
-    # UPDATEWEBHOOK body field → the ``method`` ZORT sends for that event (v3 and v4 webhook references).
-    "addproducturl": "ADDPRODUCT",
-    "updateproducturl": "UPDATEPRODUCT",
-    "deleteproducturl": "DELETEPRODUCT",
-    "updatequantityurl": "UPDATEPRODUCTQUANTITY",
-    "addorderurl": "ADDORDER",
-    "updateorderurl": "UPDATEORDER",
-    "updateordertrackingurl": "UPDATEORDERTRACKING",
-    "updateorderpaymenturl": "UPDATEORDERPAYMENT",
-    "addpurchaseurl": "ADDPURCHASEORDER",
-    "updatepurchaseurl": "UPDATEPURCHASEORDER",
-    "updatepurchasepaymenturl": "UPDATEPURCHASEORDERPAYMENT",
-    "addreturnorderurl": "ADDRETURNORDER",
-    "updatereturnorderurl": "UPDATERETURNORDER",
-    "updatereturnorderpaymenturl": "UPDATERETURNORDERPAYMENT",
-    "addreturnpurchaseurl": "ADDRETURNPURCHASEORDER",
-    "updatereturnpurchaseurl": "UPDATERETURNPURCHASEORDER",
-    "updatereturnpurchasepaymenturl": "UPDATERETURNPURCHASEORDERPAYMENT",
-    "addtransferurl": "ADDTRANSFER",
-    "updatetransferurl": "UPDATETRANSFER",
+    method.url_field: name for name, method in METHODS.items() if method.url_field is not None
 }
-"""Every URL field of UPDATEWEBHOOK/GETWEBHOOK, in the reference's order.
+"""Every URL field of UPDATEWEBHOOK/GETWEBHOOK → the ``method`` ZORT sends for that event, in the
+reference's order: a view of the method table (``shared.zort.methods.METHODS``, its ``url_field``).
 
 DELETEORDER, DELETEPURCHASEORDER, DELETERETURNORDER and DELETERETURNPURCHASEORDER are webhook
 events ZORT documents, but UPDATEWEBHOOK has no URL field for them (only ``deleteproducturl``
 exists among the deletions), so they cannot be registered through the API; the v3 reference does
 not say where ZORT sends them (presumably a URL set in the ZORT portal, unconfirmed)."""
 
-UNREGISTRABLE_EVENTS = ("DELETEORDER", "DELETEPURCHASEORDER", "DELETERETURNORDER", "DELETERETURNPURCHASEORDER")
+UNREGISTRABLE_EVENTS = tuple(name for name, method in METHODS.items() if method.url_field is None)
 
 
 def thor_webhook_urls(base_url: str, tenant: str, function_key: str) -> dict[str, str]:
