@@ -51,8 +51,8 @@ DONE = {
 REPLAY_STATUSES = ("failed", "blocked", "unmatched")
 # What to do, per refusal or error (the problem's field, else its status), on the HTML error page.
 WHAT_TO_DO = {
-    "csrf": "Reload the page you came from and do it again: a form's token expires after 8 hours and with "
-    "every deployment of Thor.",
+    "csrf": "Reload the page you came from and do it again: a form's token expires after 8 hours and when "
+    "the console's key (CONSOLE_CSRF_KEY) is rotated.",
     "origin": "Open the console at its own address and act from its pages: a form sent from another site is refused.",
     "sec-fetch-site": "Open the console at its own address and act from its pages: a form sent from another site "
     "is refused.",
@@ -60,7 +60,8 @@ WHAT_TO_DO = {
     "CONSOLE_OPERATOR_GROUP or the app role CONSOLE_OPERATOR_ROLE); meanwhile every page can be read.",
     "CONSOLE_AUTH": "The console is off in this deployment: an administrator turns it on with App Service "
     "authentication (docs/deploy.md, the console's step).",
-    "CONSOLE_CSRF_KEY": "An administrator sets CONSOLE_CSRF_KEY (infra sets a new one per deployment).",
+    "CONSOLE_CSRF_KEY": "An administrator writes the Key Vault secret console-csrf-key (CONSOLE_CSRF_KEY; "
+    "docs/deploy.md step 10c).",
     "CONSOLE_JWKS_URL": "The identity provider's keys could not be read: try again in a minute; if it lasts, an "
     "administrator checks CONSOLE_JWKS_URL and the app's outbound network.",
     "401": "Sign in again: your sign-in expired or could not be verified.",
