@@ -132,6 +132,7 @@ var tableNames = [
   'ThorClaims'
   'ThorActivity'
   'ThorStock'
+  'ThorFeeds'
 ]
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).

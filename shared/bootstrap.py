@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # imported where first used: a cold start pays only for what 
     from shared.adapters.claims import ClaimStore
     from shared.adapters.event_log import EventLog
     from shared.adapters.event_queue import EventQueue
+    from shared.adapters.feed_repo import FeedRepository
     from shared.adapters.idempotency_repo import IdempotencyRepository
     from shared.adapters.order_repo import OrderRepository
     from shared.adapters.product_repo import ProductRepository
@@ -39,8 +40,13 @@ C = TypeVar("C")
 def build_handlers() -> dict[EventKind, Registration]:
     """Each event kind's handler and the model its recorded body is validated with (the one intake used)."""
     from shared.models.internal_events import ReconcileOrderEvent, RefundEvent, StockResyncEvent
-    from shared.models.webhooks import ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook
-    from shared.services import marketplace_flows, refund_flows, stock_sync, zort_flows
+    from shared.models.webhooks import (
+        FeedCompletedWebhook,
+        ItemsStatusChangedWebhook,
+        OrderCreatedWebhook,
+        ProductsWebhook,
+    )
+    from shared.services import feeds, marketplace_flows, refund_flows, stock_sync, zort_flows
     from shared.zort.webhooks import ZortCall
 
     return {
@@ -51,6 +57,7 @@ def build_handlers() -> dict[EventKind, Registration]:
         EventKind.REFUND: Registration(RefundEvent, refund_flows.handle_refund),
         EventKind.ZORT: Registration(ZortCall, zort_flows.handle_zort),
         EventKind.STOCK_RESYNC: Registration(StockResyncEvent, stock_sync.handle_stock_resync),
+        EventKind.FEED_COMPLETED: Registration(FeedCompletedWebhook, feeds.handle_feed_completed),
     }
 
 
@@ -123,6 +130,12 @@ class Context:
         from shared.adapters.stock_repo import StockRepository
 
         return StockRepository(self.storage)
+
+    @cached_property
+    def feeds(self) -> FeedRepository:
+        from shared.adapters.feed_repo import FeedRepository
+
+        return FeedRepository(self.storage)
 
     @cached_property
     def claims(self) -> ClaimStore:

@@ -62,6 +62,7 @@ CHECKPOINTS_TABLE = "ThorCheckpoints"
 CLAIMS_TABLE = "ThorClaims"
 ACTIVITY_TABLE = "ThorActivity"
 STOCK_TABLE = "ThorStock"
+FEEDS_TABLE = "ThorFeeds"
 ALL_TABLES = (
     EVENTS_TABLE,
     ORDERS_TABLE,
@@ -71,6 +72,7 @@ ALL_TABLES = (
     CLAIMS_TABLE,
     ACTIVITY_TABLE,
     STOCK_TABLE,
+    FEEDS_TABLE,
 )
 EVENTS_QUEUE = "thor-events"
 POISON_QUEUE = f"{EVENTS_QUEUE}-poison"

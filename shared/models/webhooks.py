@@ -123,3 +123,18 @@ class RefundRequest(BaseModel):
     products: list[RefundProduct] = Field(min_length=1, max_length=500)
     action: Literal["SAME_PRODUCT", "OTHER_PRODUCT", "REFUND"]
     value: Money = Field(ge=0, le=Decimal("1e12"), decimal_places=2, allow_inf_nan=False)
+
+
+FEED_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
+
+
+class FeedPayload(_Payload):
+    Feed: str = Field(min_length=1, max_length=100, pattern=FEED_ID_PATTERN)
+    """The feed's id (a UUID in the documented example)."""
+
+
+class FeedCompletedWebhook(MarketplaceWebhook):
+    """onFeedCompleted (developers.falabella.com ``entities-payload-definition``): ``{"Feed": "<uuid>"}``."""
+
+    event: Literal["onFeedCompleted"]
+    payload: FeedPayload

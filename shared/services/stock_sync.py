@@ -4,12 +4,15 @@
   each tenant that sells them: the tenants with stock sync on that share the webhook's ZORT store
   (`stock_tenants`) and whose marketplace listed the SKU (`Product.marketplace_listed`, kept from
   the marketplace's product webhooks, `handle_products`). One batch write per tenant and 100 SKUs.
-- `flush_tenant` (the timer, `python -m ops stock --flush`): takes the tenant's due dirty SKUs (at
-  most 2,000), records them as in flight, reads their available stock from ZORT, holds back the
-  buffer, and writes them to the marketplace in at most 4 UpdateStock calls of 500. A 429 (or any
+- `flush_tenant` (the timer, `python -m ops stock --flush`): first asks FeedStatus about the tenant's
+  open feeds and settles those that closed (shared.services.feeds); then takes the tenant's due dirty
+  SKUs (at most 2,000; not those in an open feed), records them as in flight, reads their available
+  stock from ZORT, holds back the buffer, and writes them to the marketplace in at most 4 UpdateStock
+  calls of 500. Each call answers a feed: it is recorded (ThorFeeds) and its SKUs are *in feed* until
+  it reports; a SKU is clean only when its feed finished without an error for it. A 429 (or any
   retryable failure) stops the flush: the SKUs not written stay dirty, and after a 429 no write is
-  made before Retry-After (else 2 minutes). A SKU the marketplace refuses, or ZORT does not know,
-  keeps its reason and is retried with back-off.
+  made before Retry-After (else 2 minutes). A SKU the marketplace refuses (in its feed, or the whole
+  call), or ZORT does not know, keeps its reason and is retried with back-off.
 - `handle_stock_resync` (the `stock-resync` event, recorded by `python -m ops stock --resync`): marks
   every SKU the tenant's marketplace listed dirty.
 - `stock_sync_state`: each tenant's dirty count, last flush, failures (ops, the console).
@@ -41,7 +44,8 @@ from shared.domain.stock import (
     throttle_until,
 )
 from shared.models.internal_events import StockResyncEvent
-from shared.ports import ServiceContext
+from shared.ports import MarketplacePort, ServiceContext, ZortPort
+from shared.services import feeds as feed_tracker
 from shared.tenants import TENANTS
 from shared.zort import webhooks as zort
 
@@ -135,6 +139,7 @@ class FlushReport:
     counts: dict[str, int] = field(default_factory=dict)
     writes: int = 0
     wait_until: datetime | None = None
+    feeds: str = ""  # what polling the open feeds did
 
     @property
     def ok(self) -> bool:
@@ -166,7 +171,8 @@ def flush_tenant(context: ServiceContext, tenant: str, *, force: bool = False) -
     finally:
         context.claims.release(tenant, FLUSH_CLAIM, claim)
     latest = context.stock.tenant_state(tenant)  # the kill switch may have moved meanwhile: keep it
-    latest.last_flush_at, latest.last_result, latest.last_detail = now, report.result, report.detail
+    detail = "; ".join(part for part in (report.detail, report.feeds) if part)
+    latest.last_flush_at, latest.last_result, latest.last_detail = now, report.result, detail
     latest.last_counts = dict(report.counts, writes=report.writes)
     latest.wait_until = report.wait_until
     context.stock.save_tenant_state(latest)
@@ -180,7 +186,22 @@ def _flush(
         marketplace, zort_api = context.marketplace(tenant), context.zort(tenant)
     except NotConfigured as blocked:
         return FlushReport(tenant, "blocked", f"{blocked}; the dirty SKUs wait until it is configured")
-    records = pick_for_flush(context.stock.dirty(tenant), now, force=force)
+    polled = feed_tracker.poll_open_feeds(context, tenant, marketplace)
+    report = _write(context, tenant, settings, now, force, marketplace, zort_api)
+    report.feeds = polled.detail
+    return report
+
+
+def _write(
+    context: ServiceContext,
+    tenant: str,
+    settings: StockSyncSettings,
+    now: datetime,
+    force: bool,
+    marketplace: MarketplacePort,
+    zort_api: ZortPort,
+) -> FlushReport:
+    records = pick_for_flush(context.stock.dirty(tenant), context.clock(), force=force)
     if not records:
         return FlushReport(tenant, "nothing to send")
     records = context.stock.take(records, now)  # durable before anything is sent
@@ -204,8 +225,9 @@ def _flush(
             outcomes += [SkuOutcome(r, SkuResult.DEFERRED, now, q, a, stopped) for r, a, q in batch]
             continue
         writes += 1
+        rows = [(r.sku, q) for r, _, q in batch]
         try:
-            refused = marketplace.update_stock([(r.sku, q) for r, _, q in batch], settings.warehouse)
+            feed_id = marketplace.update_stock(rows, settings.warehouse)
         except ExternalSystemError as error:
             if error.retryable:
                 stopped = f"marketplace: {error}"
@@ -216,10 +238,8 @@ def _flush(
                 whole = f"{error.code}: {error.message}"
                 outcomes += [SkuOutcome(r, SkuResult.REFUSED, now, q, a, whole) for r, a, q in batch]
             continue
-        for record, units, quantity in batch:
-            reason = refused.get(record.sku)
-            answer = SkuResult.REFUSED if reason else SkuResult.ACCEPTED
-            outcomes.append(SkuOutcome(record, answer, now, quantity, units, reason))
+        feed_tracker.record_stock_feed(context, tenant, feed_id, rows)  # before its SKUs name it
+        outcomes += [SkuOutcome(r, SkuResult.SENT, now, q, a, feed_id=feed_id) for r, a, q in batch]
     context.stock.record(outcomes)
     counts = summarise(outcomes)
     detail = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
@@ -227,7 +247,7 @@ def _flush(
         return FlushReport(tenant, "throttled", f"{detail}; {stopped}", counts, writes, wait_until)
     if stopped:
         return FlushReport(tenant, "failed", f"{detail}; {stopped}", counts, writes)
-    result = "sent" if counts.get(SkuResult.ACCEPTED.value, 0) == len(outcomes) else "partial"
+    result = "sent" if counts.get(SkuResult.SENT.value, 0) == len(outcomes) else "partial"
     return FlushReport(tenant, result, detail, counts, writes)
 
 
