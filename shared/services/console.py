@@ -2,8 +2,8 @@
 
 Every page's storage work is bounded by the page, not by the tenant's size (10,000 orders):
 - overview of all tenants: one activity query per tenant (9), each one page (≤ 672 rows);
-- a tenant's overview: 1 activity query, + 3 where stock sync is on (the tenant's stock state, one
-  page of its dirty SKUs, counted up to DIRTY_COUNTED, one page of its refused SKUs);
+- a tenant's overview: 1 activity query, + 4 where stock sync is on (the tenant's stock state, one
+  page of its dirty SKUs, counted up to DIRTY_COUNTED, one page of its refused SKUs, its open feeds);
 - a tenant's at risk: 4 queries of at most `limit` rows each (orders not in the OMS, orders awaiting
   shipment near their promised time, failed/blocked/unmatched events, pending events received
   before the stuck limit), each one page normally (orders: at most 2, shared/adapters/order_repo.py);
@@ -64,8 +64,18 @@ def stock_sync_view(context: ServiceContext, tenant: str) -> StockSyncView:
         ("warehouse / buffer", f"{state.warehouse} / {state.buffer} units held back"),
         ("dirty SKUs", f"{state.dirty}{counted}"),
         ("in flight", f"{state.in_flight}{counted}"),
+        ("in feed (awaiting the marketplace)", f"{state.in_feed}{counted}"),
         ("last flush", last[:TEXT_AT_MOST]),
     ]
+    for feed in state.open_feeds[:10]:
+        flag = "OVERDUE " if feed.overdue else ""
+        details.append(
+            (
+                f"open feed {feed.feed_id}",
+                f"{flag}{feed.age_minutes:g} min old, {feed.status}, {feed.skus} SKU(s), "
+                f"{feed.polls} poll(s) {feed.detail}".strip()[:TEXT_AT_MOST],
+            )
+        )
     if state.wait_until:
         details.append(("no write before", rfc3339(state.wait_until)))
     for failure in state.failures[:10]:

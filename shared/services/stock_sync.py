@@ -273,6 +273,22 @@ class SkuFailure:
 
 
 @dataclass(frozen=True)
+class OpenFeed:
+    """A feed not reported yet, as ops and the console show it."""
+
+    feed_id: str
+    action: str
+    skus: int
+    created_at: datetime
+    age_minutes: float
+    status: str
+    overdue: bool
+    polls: int
+    last_polled_at: datetime | None
+    detail: str
+
+
+@dataclass(frozen=True)
 class StockSyncState:
     """One tenant's stock sync, as ops and the console show it."""
 
@@ -284,19 +300,22 @@ class StockSyncState:
     paused_reason: str | None
     dirty: int
     in_flight: int
+    in_feed: int
     last_flush_at: datetime | None
     last_result: str | None
     last_detail: str | None
     last_counts: dict[str, int]
     wait_until: datetime | None
     failures: tuple[SkuFailure, ...]
+    open_feeds: tuple[OpenFeed, ...] = ()
 
 
 def stock_sync_state(
     context: ServiceContext, tenants: Iterable[str] = TENANTS, dirty_limit: int = 10_000
 ) -> list[StockSyncState]:
-    """Per tenant: on or off, kill switch, dirty and in-flight SKUs (at most `dirty_limit` counted), last
-    flush and its result, failing SKUs."""
+    """Per tenant: on or off, kill switch, dirty, in-flight and in-feed SKUs (at most `dirty_limit`
+    counted), last flush and its result, failing SKUs (refused ones with the marketplace's message),
+    open feeds with their age (overdue ones flagged)."""
     now = context.clock()
     states = []
     for tenant in tenants:
@@ -325,12 +344,28 @@ def stock_sync_state(
                 paused_reason=state.paused_reason,
                 dirty=sum(r.state(now) is StockState.DIRTY for r in dirty),
                 in_flight=sum(r.state(now) is StockState.IN_FLIGHT for r in dirty),
+                in_feed=sum(r.state(now) is StockState.IN_FEED for r in dirty),
                 last_flush_at=state.last_flush_at,
                 last_result=state.last_result,
                 last_detail=state.last_detail,
                 last_counts=dict(state.last_counts),
                 wait_until=state.wait_until,
                 failures=failing,
+                open_feeds=tuple(
+                    OpenFeed(
+                        f.feed_id,
+                        f.action,
+                        len(f.items),
+                        f.created_at,
+                        round(f.age(now).total_seconds() / 60, 1),
+                        f.status,
+                        f.overdue(now),
+                        f.polls,
+                        f.last_polled_at,
+                        f.detail,
+                    )
+                    for f in context.feeds.open_feeds(tenant)
+                ),
             )
         )
     return states
