@@ -239,8 +239,11 @@ def _write(
                 outcomes += [SkuOutcome(r, SkuResult.REFUSED, now, q, a, whole) for r, a, q in batch]
             continue
         feed_tracker.record_stock_feed(context, tenant, feed_id, rows)  # before its SKUs name it
-        outcomes += [SkuOutcome(r, SkuResult.SENT, now, q, a, feed_id=feed_id) for r, a, q in batch]
-    context.stock.record(outcomes)
+        # the last refusal's reason stays visible while the SKU is sent again
+        sent = [SkuOutcome(r, SkuResult.SENT, now, q, a, r.reason, feed_id) for r, a, q in batch]
+        context.stock.record(sent)  # at once: a crash in a later batch leaves these in their feed
+        outcomes += sent
+    context.stock.record([o for o in outcomes if o.result is not SkuResult.SENT])
     counts = summarise(outcomes)
     detail = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
     if wait_until is not None:
