@@ -41,8 +41,9 @@ def build_handlers() -> dict[EventKind, Registration]:
     """Each event kind's handler and the model its recorded body is validated with (the one intake used)."""
     from shared.models.internal_events import ReconcileOrderEvent, RefundEvent, StockResyncEvent
     from shared.models.webhooks import (
-        FeedCompletedWebhook,
+        FeedWebhook,
         ItemsStatusChangedWebhook,
+        MarketplaceWebhook,
         OrderCreatedWebhook,
         ProductsWebhook,
     )
@@ -53,11 +54,12 @@ def build_handlers() -> dict[EventKind, Registration]:
         EventKind.ORDER_CREATED: Registration(OrderCreatedWebhook, marketplace_flows.handle_order_created),
         EventKind.ITEMS_STATUS: Registration(ItemsStatusChangedWebhook, marketplace_flows.handle_items_status),
         EventKind.PRODUCTS: Registration(ProductsWebhook, marketplace_flows.handle_products),
+        EventKind.MARKETPLACE_IGNORED: Registration(MarketplaceWebhook, marketplace_flows.handle_ignored),
         EventKind.RECONCILE_ORDER: Registration(ReconcileOrderEvent, marketplace_flows.handle_order_created),
         EventKind.REFUND: Registration(RefundEvent, refund_flows.handle_refund),
         EventKind.ZORT: Registration(ZortCall, zort_flows.handle_zort),
         EventKind.STOCK_RESYNC: Registration(StockResyncEvent, stock_sync.handle_stock_resync),
-        EventKind.FEED_COMPLETED: Registration(FeedCompletedWebhook, feeds.handle_feed_completed),
+        EventKind.FEED_COMPLETED: Registration(FeedWebhook, feeds.handle_feed_completed),
     }
 
 

@@ -104,7 +104,7 @@ class FakeEventLog:
         if stored is None:
             return None, False
         now = self.clock()
-        if stored.status is EventStatus.COMPLETED:
+        if stored.status.finished:
             return self._copy(stored), False
         if stored.claimed_by and stored.claimed_by != owner and stored.due_by and stored.due_by > now:
             return self._copy(stored), False

@@ -189,6 +189,9 @@ class MarketplaceOrder(_ZonedApiModel):
     address_billing: Address = None
     address_shipping: Address = None
     national_registration_number: OptStr = None
+    payment_method: OptStr = None
+    """As GetOrder writes it, e.g. ``CashOnDelivery_Payment`` (LinioIT/seller-center-sdk ``gsc-master``
+    ``tests/_schemas/Order/OrderResponse.xml``; the v600 GetOrders page lists PaymentMethod)."""
 
     @field_validator("statuses", mode="before")
     @classmethod
@@ -215,6 +218,9 @@ class MarketplaceOrderItem(_ZonedApiModel):
     tax_amount: Money = None
     shipping_amount: Money = None
     voucher_amount: Money = None
+    wallet_credits: Money = None
+    """Paid with the customer's wallet (store credit), on top of ``PaidPrice`` (LinioIT/seller-center-sdk
+    ``gsc-master`` ``tests/_schemas/Order/OrderItemsResponse.xml``: ``<WalletCredits>0.00</WalletCredits>``)."""
     promised_shipping_time: LocalDateTime = None
 
 

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
 
 from shared.domain.ids import ID_PATTERN, MAX_ID_DIGITS, MAX_ID_SPELLING, canonical_marketplace_id
-from shared.domain.statuses import ITEM_STATUSES
 
 # One pattern for Thor and its OpenAPI description (ECMA-262 there): no control character, and at
 # least one character that is not whitespace, both spelled out so the two regex dialects agree.
@@ -65,10 +64,11 @@ Money = Annotated[
         }
     ),
 ]
-if TYPE_CHECKING:  # a Literal built from ITEM_STATUSES at run time; to the type checker, a str
-    ItemStatus = str
-else:
-    ItemStatus = Literal[tuple(sorted(ITEM_STATUSES))]
+# `NewStatus` is a hint Thor records as sent and never acts on (processing re-reads the items): any
+# spelling of a status name is accepted (`failed`, `ready_To_Ship`, `return_delivered_to_seller`,
+# `return_accepted` are seen in the marketplace's pages and public integrations), not arbitrary text.
+_STATUS_HINT_PATTERN = r"^[A-Za-z][A-Za-z0-9_ -]{0,63}$"
+StatusHint = Annotated[str, Field(pattern=_STATUS_HINT_PATTERN, max_length=64)]
 
 
 class _Payload(BaseModel):
@@ -83,11 +83,16 @@ class OrderCreatedPayload(_Payload):
 class ItemsStatusChangedPayload(_Payload):
     OrderId: MarketplaceId
     OrderItemIds: list[MarketplaceId] = Field(min_length=1, max_length=1000)
-    NewStatus: ItemStatus
+    NewStatus: StatusHint
 
 
 class ProductsPayload(_Payload):
     SellerSkus: list[Sku] = Field(min_length=1, max_length=5000)
+
+
+class FeedPayload(_Payload):
+    Feed: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9-]+$")
+    """The feed's id (a UUID in the documentation's examples)."""
 
 
 class MarketplaceWebhook(BaseModel):
@@ -108,8 +113,20 @@ class ItemsStatusChangedWebhook(MarketplaceWebhook):
 
 
 class ProductsWebhook(MarketplaceWebhook):
-    event: Literal["onProductCreated", "onProductUpdated"]
+    event: Literal["onProductCreated", "onProductUpdated", "onProductQcStatusChanged"]
     payload: ProductsPayload
+
+
+class FeedWebhook(MarketplaceWebhook):
+    event: Literal["onFeedCreated", "onFeedCompleted"]
+    payload: FeedPayload
+
+
+class OtherMarketplaceWebhook(MarketplaceWebhook):
+    """A documented event whose payload Thor neither reads nor knows field by field: any object."""
+
+    event: Literal["onStatisticsUpdated", "onMetricsUpdated", "onReturnStatusChanged"]
+    payload: _Payload
 
 
 class RefundProduct(BaseModel):
@@ -123,18 +140,3 @@ class RefundRequest(BaseModel):
     products: list[RefundProduct] = Field(min_length=1, max_length=500)
     action: Literal["SAME_PRODUCT", "OTHER_PRODUCT", "REFUND"]
     value: Money = Field(ge=0, le=Decimal("1e12"), decimal_places=2, allow_inf_nan=False)
-
-
-FEED_ID_PATTERN = r"^[A-Za-z0-9][A-Za-z0-9._-]{0,99}$"
-
-
-class FeedPayload(_Payload):
-    Feed: str = Field(min_length=1, max_length=100, pattern=FEED_ID_PATTERN)
-    """The feed's id (a UUID in the documented example)."""
-
-
-class FeedCompletedWebhook(MarketplaceWebhook):
-    """onFeedCompleted (developers.falabella.com ``entities-payload-definition``): ``{"Feed": "<uuid>"}``."""
-
-    event: Literal["onFeedCompleted"]
-    payload: FeedPayload

@@ -40,7 +40,7 @@ from shared.domain.feeds import (
     settle,
 )
 from shared.domain.stock import SkuOutcome, SkuResult
-from shared.models.webhooks import FeedCompletedWebhook
+from shared.models.webhooks import FeedWebhook
 from shared.ports import MarketplacePort, ServiceContext
 
 MAX_POLLS = 20
@@ -154,7 +154,7 @@ def _settle_stock(context: ServiceContext, feed: Feed, settlement: Settlement, n
         context.stock.record(outcomes)
 
 
-def handle_feed_completed(context: ServiceContext, event: InboundEvent, hook: FeedCompletedWebhook) -> Outcome:
+def handle_feed_completed(context: ServiceContext, event: InboundEvent, hook: FeedWebhook) -> Outcome:
     """onFeedCompleted: FeedStatus for the feed, then its settlement (see the module docstring)."""
     feed_id = hook.payload.Feed
     feed = context.feeds.get(event.tenant, feed_id)

@@ -304,6 +304,7 @@ def test_queue_and_tables_are_declared(template):
             "ThorClaims",
             "ThorActivity",
             "ThorStock",
+            "ThorFeeds",
         ]
     )
 

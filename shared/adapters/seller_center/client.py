@@ -72,6 +72,7 @@ import dataclasses
 import json
 import platform
 import random
+import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -94,6 +95,23 @@ from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, Ma
 
 T = TypeVar("T")
 RETRYABLE_CODES = frozenset({"E429", "E006", "1000"})
+# Error code 1000 is both the API's internal error (worth retrying) and, on the v500 reference pages
+# (developers.falabella.com v500 GetWarehouse: "Invalid request parameter ...", DeleteWebhook:
+# "Format Error Detected"), a permanent validation error: read by its message, a 1000 that says the
+# request is wrong is not retried (shared/reference/seller-center.md, "Added 2026-12-04").
+_VALIDATION_MESSAGES = re.compile(
+    r"invalid request parameter|format error|invalid .*(?:parameter|format|value)|missing .*parameter|"
+    r"is required|must be|not valid",
+    re.IGNORECASE,
+)
+
+
+def is_transient(code: str, message: str, error_type: str | None, status: int) -> bool:
+    """Whether another attempt of the same request may succeed: by the code, and for code ``1000``
+    (internal error or validation error alike) by its message too."""
+    if code == "1000" and _VALIDATION_MESSAGES.search(message or ""):
+        return False
+    return code in RETRYABLE_CODES or error_type == "Platform" or is_retryable_status(status)
 
 
 def format_local_filter(moment: datetime, in_zone: ZoneInfo) -> str:
@@ -175,8 +193,9 @@ def _error_from_payload(payload: dict[str, Any], reply: Reply) -> ExternalSystem
     head = (payload.get("ErrorResponse") or {}).get("Head") or {}
     code = normalise_error_code(head.get("ErrorCode"))
     error_type = head.get("ErrorType") or None
-    retryable = code in RETRYABLE_CODES or error_type == "Platform" or is_retryable_status(reply.status)
-    return reply.error(code, str(head.get("ErrorMessage") or "no message"), retryable=retryable, error_type=error_type)
+    message = str(head.get("ErrorMessage") or "no message")
+    retryable = is_transient(code, message, error_type, reply.status)
+    return reply.error(code, message, retryable=retryable, error_type=error_type)
 
 
 def parse_reply(reply: Reply) -> dict[str, Any]:
