@@ -210,3 +210,26 @@ def test_overdue_and_abandoned_ages():
     assert not feed.overdue(now + FEED_OVERDUE_AFTER - timedelta(seconds=1))
     assert feed.overdue(now + FEED_OVERDUE_AFTER) and not feed.abandoned(now + FEED_OVERDUE_AFTER)
     assert feed.abandoned(now + FEED_ABANDON_AFTER)
+
+
+def test_a_paused_tenant_writes_nothing_but_its_open_feeds_still_settle():
+    from shared.services.stock_sync import set_paused
+
+    context = stock_context("A")
+    flush_tenant(context, T)
+    set_paused(context, T, True, "audit")
+    context.stock.mark_dirty(T, ["A"], context.clock())  # changed meanwhile: waits for the resume
+    report = flush_tenant(context, T)
+    assert report.result == "paused" and "1 settled" in report.feeds
+    assert context.marketplaces[T].stock == {"A": 4} and state_of(context, "A") is StockState.DIRTY
+    assert len([c for c in context.marketplaces[T].calls if c[0] == "update_stock"]) == 1
+
+
+def test_on_feed_completed_for_a_feed_the_marketplace_does_not_know_sends_its_skus_again():
+    context = stock_context("A")
+    flush_tenant(context, T)
+    [feed_id] = context.marketplaces[T].feeds
+    context.marketplaces[T].feeds.clear()
+    assert feed_completed(context, feed_id) is EventStatus.COMPLETED
+    assert "does not know it" in (context.events.list()[-1].outcome or "")
+    assert state_of(context, "A") is StockState.DIRTY and context.feeds.get(T, feed_id).status == "Unknown"
