@@ -233,3 +233,15 @@ def test_on_feed_completed_for_a_feed_the_marketplace_does_not_know_sends_its_sk
     assert feed_completed(context, feed_id) is EventStatus.COMPLETED
     assert "does not know it" in (context.events.list()[-1].outcome or "")
     assert state_of(context, "A") is StockState.DIRTY and context.feeds.get(T, feed_id).status == "Unknown"
+
+
+def test_a_sku_in_an_open_feed_is_not_due_even_forced_and_clears_only_unchanged():
+    from shared.domain.stock import SkuOutcome, StockRecord
+
+    now = fake_context().clock()
+    record = StockRecord(T, "A", dirty=True, mark="m2", sending_mark="m1", feed_id="F")
+    assert record.state(now) is StockState.IN_FEED and not record.due(now, force=True)
+    assert not SkuOutcome(record, SkuResult.ACCEPTED, now).clears  # marked again since it was taken
+    assert SkuOutcome(StockRecord(T, "A", dirty=True, mark="m1", sending_mark="m1"), SkuResult.ACCEPTED, now).clears
+    sent = SkuOutcome(StockRecord(T, "A", failures=2), SkuResult.SENT, now, feed_id="F")
+    assert not sent.clears and sent.failures == 2 and sent.next_attempt_at is None
