@@ -245,3 +245,28 @@ def test_a_sku_in_an_open_feed_is_not_due_even_forced_and_clears_only_unchanged(
     assert SkuOutcome(StockRecord(T, "A", dirty=True, mark="m1", sending_mark="m1"), SkuResult.ACCEPTED, now).clears
     sent = SkuOutcome(StockRecord(T, "A", failures=2), SkuResult.SENT, now, feed_id="F")
     assert not sent.clears and sent.failures == 2 and sent.next_attempt_at is None
+
+
+def test_a_crash_between_recording_a_feed_and_marking_its_skus_loses_nothing():
+    import pytest
+
+    from shared.domain.stock import IN_FLIGHT_FOR
+
+    context = stock_context("A")
+    real = context.stock.record
+
+    def crash(outcomes):
+        raise RuntimeError("the host died")
+
+    context.stock.record = crash  # type: ignore[method-assign]
+    with pytest.raises(RuntimeError):
+        flush_tenant(context, T)
+    context.stock.record = real  # type: ignore[method-assign]
+    [orphan] = context.feeds.open_feeds(T)  # recorded first: it names A, A does not name it
+    assert state_of(context, "A") is StockState.IN_FLIGHT
+    context.clock.advance(IN_FLIGHT_FOR.total_seconds())
+    report = flush_tenant(context, T)  # the orphan settles nothing and closes; A goes again
+    assert "1 settled" in report.feeds and report.result == "sent"
+    assert not context.feeds.get(T, orphan.feed_id).open
+    flush_tenant(context, T)
+    assert state_of(context, "A") is StockState.CLEAN and context.marketplaces[T].stock == {"A": 4}
