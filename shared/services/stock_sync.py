@@ -258,8 +258,10 @@ def _write(
                 outcomes += [SkuOutcome(r, SkuResult.REFUSED, now, q, a, whole) for r, a, q in batch]
             continue
         feed_tracker.record_stock_feed(context, tenant, feed_id, rows)  # before its SKUs name it
-        # the last refusal's reason stays visible while the SKU is sent again
-        sent = [SkuOutcome(r, SkuResult.SENT, now, q, a, r.reason, feed_id) for r, a, q in batch]
+        # the last failure's reason stays visible while the SKU is sent again
+        sent = [
+            SkuOutcome(r, SkuResult.SENT, now, q, a, r.reason if r.failures else None, feed_id) for r, a, q in batch
+        ]
         context.stock.record(sent)  # at once: a crash in a later batch leaves these in their feed
         outcomes += sent
     context.stock.record([o for o in outcomes if o.result is not SkuResult.SENT])
