@@ -27,6 +27,7 @@ class EventKind(str, Enum):
     REFUND = "refund"  # a refund or exchange asked for by customer service
     RECONCILE_ORDER = "reconcile-order"  # an order found behind the marketplace (reconciliation, resync)
     STOCK_RESYNC = "stock-resync"  # every SKU a tenant sells to be sent again (ops `stock --resync`)
+    FEED_COMPLETED = "feed-completed"  # the marketplace's onFeedCompleted: settle the feed (FeedStatus)
 
     def __str__(self) -> str:  # printed and logged as stored
         return self.value
