@@ -614,22 +614,15 @@ class Run:
         creates: dict[str, int] = {}
         refused_creates: list[str] = []
         bodies: dict[str, list[dict]] = {}
-        for call in oms_calls:
-            if call["method"] not in ("POST", "PUT") or not call["body"]:
-                continue
-            try:
-                body = json.loads(call["body"])
-            except ValueError:
-                continue
-            ref = body.get("orderRef") if isinstance(body, dict) else None
-            if not ref:
-                continue
-            if call["method"] == "POST" and call["status"] == 201:
-                creates[ref] = creates.get(ref, 0) + 1
-            if call["method"] == "POST" and call["status"] == 400 and "orderRef" in call["body"]:
-                refused_creates.append(ref)
-            if 200 <= call["status"] < 300:
-                bodies.setdefault(ref, []).append(body)
+        history = requests.get(self.sandbox("oms") + "/_sandbox/history", timeout=30).json()
+        for ref, received in history.items():
+            for call in received:
+                if call["method"] == "POST" and call["status"] == 201:
+                    creates[ref] = creates.get(ref, 0) + 1
+                if call["method"] == "POST" and call["status"] == 400:
+                    refused_creates.append(ref)
+                if 200 <= call["status"] < 300:
+                    bodies.setdefault(ref, []).append(call["body"])
         create_problems = [
             f"{TENANT}-{o}: created {creates.get(f'{TENANT}-{o}', 0)} times"
             for o in self.plan.orders
