@@ -425,6 +425,7 @@ var baseAppSettings = {
   THOR_RETRY_DELAYS: retryDelays
   // The console's activity counts are kept in memory up to this long, then written (0: at once).
   THOR_ACTIVITY_FLUSH_SECONDS: '5'
+  THOR_ZORT_MATCH_WINDOW: '1800'
   // The console trusts the platform's principal headers only when App Service authentication is set
   // up below (consoleAuth); otherwise it refuses every page.
   CONSOLE_AUTH: empty(consoleClientId) ? 'off' : 'platform'

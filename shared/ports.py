@@ -10,7 +10,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypedDict
 
 from shared.domain.events import EventKind, EventStatus, InboundEvent, Outcome
 
@@ -37,14 +37,33 @@ class ConcurrentUpdate(Exception):
     """Someone else changed (or created) the record since it was read."""
 
 
+class ClaimLost(Exception):
+    """The worker's claim was taken over (its fencing token is no longer the current one): the
+    worker stops at once, without writing or sending anything more."""
+
+
+class Claim(NamedTuple):
+    """A claim as taken: the ETag its row was written with, and its fencing token."""
+
+    etag: str
+    fence: int
+
+
 # --- storage ----------------------------------------------------------------------------------
 
 
 class EventLogPort(Protocol):
     def add(self, event: InboundEvent) -> bool: ...
     def get(self, tenant: str, event_id: str) -> InboundEvent | None: ...
-    def mark_queued(self, event: InboundEvent, queued: bool = True) -> None: ...
-    def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]: ...
+    def mark_queued(self, event: InboundEvent) -> None: ...
+    def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]:
+        """Takes the event's claim; the event returned carries its fencing token (`fence`)."""
+        ...
+
+    def holds(self, event: InboundEvent) -> bool:
+        """Whether the claim `event.fence` names is still the event's current one (one read)."""
+        ...
+
     def set_status(
         self,
         event: InboundEvent,
@@ -83,8 +102,12 @@ class EventQueuePort(Protocol):
 
 
 class ClaimStorePort(Protocol):
-    def take(self, tenant: str, name: str, owner: str, seconds: float) -> str | None: ...
-    def release(self, tenant: str, name: str, etag: str) -> None: ...
+    def take(self, tenant: str, name: str, owner: str, seconds: float) -> Claim | None: ...
+    def holds(self, tenant: str, name: str, claim: Claim) -> bool:
+        """Whether `claim` is still the current, unexpired claim on `name` (one read)."""
+        ...
+
+    def release(self, tenant: str, name: str, claim: Claim) -> None: ...
 
 
 class OrderRepositoryPort(Protocol):

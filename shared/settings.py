@@ -69,6 +69,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("THOR_RETRY_DELAYS", required=False, default="10,60,300,1800,7200"),
     # Seconds the processor keeps the console's activity counts in memory before writing them (0: at once).
     SettingSpec("THOR_ACTIVITY_FLUSH_SECONDS", required=False, default="5"),
+    SettingSpec("THOR_ZORT_MATCH_WINDOW", required=False, default="1800"),
     # The operations console's sign-in: `platform` trusts App Service authentication's principal
     # headers (set only with Easy Auth configured in front of the app: infra/main.bicep, or the
     # local runner standing in for it); `off` refuses every console page. docs/deploy.md.
@@ -324,6 +325,7 @@ class Settings:
     console_auth: str = "off"  # CONSOLE_AUTH: "platform" or "off"
     console_csrf_key: str = field(default="", repr=False)
     activity_flush_seconds: float = 5.0  # THOR_ACTIVITY_FLUSH_SECONDS
+    zort_match_window: float = 1800.0  # THOR_ZORT_MATCH_WINDOW: seconds a ZORT event waits for its order
 
     def tenant(self, tenant: str) -> TenantSettings:
         """The tenant's configuration per system (each None where it is not configured)."""
@@ -441,6 +443,9 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
     activity_flush = global_value("THOR_ACTIVITY_FLUSH_SECONDS").strip()
     if not _is_seconds(activity_flush):
         missing.append("THOR_ACTIVITY_FLUSH_SECONDS (seconds, 0 or more, e.g. 5)")
+    match_window = global_value("THOR_ZORT_MATCH_WINDOW").strip()
+    if not _is_seconds(match_window):
+        missing.append("THOR_ZORT_MATCH_WINDOW (seconds, 0 or more, e.g. 1800)")
     if strict:
         missing += half_configured
     if missing:
@@ -456,6 +461,7 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
         console_auth=console_auth,
         console_csrf_key=global_value("CONSOLE_CSRF_KEY"),
         activity_flush_seconds=float(activity_flush),
+        zort_match_window=float(match_window) if _is_seconds(match_window) else 1800.0,
     )
 
 

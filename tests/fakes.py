@@ -23,11 +23,12 @@ from shared.domain.at_risk import items_not_ready, order_created_at
 from shared.domain.checkpoints import Checkpoint
 from shared.domain.errors import NotConfigured
 from shared.domain.events import QUEUE_GRACE, EventKind, EventStatus, InboundEvent
+from shared.domain.fencing import may_take
 from shared.domain.order import Order
 from shared.domain.product import Product
 from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
-from shared.ports import ConcurrentUpdate, Registration
+from shared.ports import Claim, ClaimLost, ConcurrentUpdate, Registration
 from shared.settings import (
     MarketplaceTenantSettings,
     OmsTenantSettings,
@@ -39,6 +40,7 @@ from shared.settings import (
 from shared.tenants import TENANT_TIMEZONES
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
+NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _etags = (f'W/"{n}"' for n in itertools.count(1))
 
 
@@ -67,6 +69,8 @@ class FakeEventLog:
     def __init__(self, clock: FakeClock):
         self.clock = clock
         self.events: dict[tuple[str, str], InboundEvent] = {}
+        self.marks: list[str] = []
+        self.fences: dict[tuple[str, str], int] = {}
 
     def _copy(self, event: InboundEvent) -> InboundEvent:
         return event.model_copy(deep=True)
@@ -77,7 +81,7 @@ class FakeEventLog:
             return False
         stored = self._copy(event)
         stored.updated_at = stored.updated_at or stored.received_at
-        stored.due_by = stored.due_by or stored.received_at + QUEUE_GRACE
+        stored.due_by = stored.due_by or NEVER  # not known to be queued until mark_queued
         self.events[key] = stored
         return True
 
@@ -85,9 +89,12 @@ class FakeEventLog:
         found = self.events.get((tenant, event_id))
         return self._copy(found) if found else None
 
-    def mark_queued(self, event: InboundEvent, queued: bool = True) -> None:
-        due_by = self.clock() + QUEUE_GRACE if queued else datetime(1970, 1, 1, tzinfo=timezone.utc)
+    def mark_queued(self, event: InboundEvent) -> None:
+        self.marks.append(event.event_id)
         stored = self.events[(event.tenant, event.event_id)]
+        if stored.claimed_by != event.claimed_by or stored.status != event.status:
+            return  # the real one is conditional on the ETag read: changed since, left alone
+        due_by = self.clock() + QUEUE_GRACE
         stored.due_by, stored.claimed_by = due_by, None
         event.due_by = due_by
 
@@ -98,10 +105,16 @@ class FakeEventLog:
         now = self.clock()
         if stored.status is EventStatus.COMPLETED:
             return self._copy(stored), False
-        if stored.claimed_by and stored.claimed_by != owner and stored.due_by and stored.due_by > now:
+        if not may_take(stored.claimed_by, stored.due_by, owner, now):
             return self._copy(stored), False
+        self.fences[(tenant, event_id)] = self.fences.get((tenant, event_id), 0) + 1
         stored.claimed_by, stored.due_by = owner, now + timedelta(seconds=seconds)
-        return self._copy(stored), True
+        claimed = self._copy(stored)
+        claimed.fence = self.fences[(tenant, event_id)]
+        return claimed, True
+
+    def holds(self, event: InboundEvent) -> bool:
+        return self.fences.get((event.tenant, event.event_id), 0) == event.fence
 
     def set_status(
         self,
@@ -115,6 +128,8 @@ class FakeEventLog:
         due_in: float = 0,
     ) -> None:
         now = self.clock()
+        if event.fence is not None and not self.holds(event):
+            raise ClaimLost(f"event {event.tenant}/{event.event_id} was taken over by another worker")
         for target in (self.events[(event.tenant, event.event_id)], event):
             target.status, target.reason, target.updated_at = status, reason or None, now
             target.claimed_by, target.due_by = None, now + timedelta(seconds=due_in) + QUEUE_GRACE
@@ -412,22 +427,28 @@ class FakeCheckpoints:
 class FakeClaims:
     def __init__(self, clock: FakeClock):
         self.clock = clock
-        self.held: dict[tuple[str, str], tuple[str, datetime, str]] = {}
+        self.held: dict[tuple[str, str], tuple[str, datetime, Claim]] = {}
+        self.fences: dict[tuple[str, str], int] = {}
         self.taken: list[tuple[str, str, str]] = []
 
-    def take(self, tenant: str, name: str, owner: str, seconds: float) -> str | None:
+    def take(self, tenant: str, name: str, owner: str, seconds: float) -> Claim | None:
         now = self.clock()
         held = self.held.get((tenant, name))
-        if held and held[0] != owner and held[1] > now:
+        if held and not may_take(held[0], held[1], owner, now):
             return None
-        etag = next(_etags)
-        self.held[(tenant, name)] = (owner, now + timedelta(seconds=seconds), etag)
+        self.fences[(tenant, name)] = self.fences.get((tenant, name), 0) + 1
+        claim = Claim(next(_etags), self.fences[(tenant, name)])
+        self.held[(tenant, name)] = (owner, now + timedelta(seconds=seconds), claim)
         self.taken.append((tenant, name, owner))
-        return etag
+        return claim
 
-    def release(self, tenant: str, name: str, etag: str) -> None:
+    def holds(self, tenant: str, name: str, claim: Claim) -> bool:
         held = self.held.get((tenant, name))
-        if held and held[2] == etag:
+        return bool(held) and held[2] == claim and held[1] > self.clock()
+
+    def release(self, tenant: str, name: str, claim: Claim) -> None:
+        held = self.held.get((tenant, name))
+        if held and held[2] == claim:
             del self.held[(tenant, name)]
 
 

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Model(BaseModel):
@@ -86,6 +86,11 @@ class InboundEvent(_Model):
     due_by: datetime | None = None
     """When the event should have been taken up by a worker or finished by its claimant: until
     then a received event is in hand (queued, waiting for its retry, or being processed)."""
+    fence: int | None = Field(default=None, exclude=True)
+    """The fencing token of the claim this worker took on it (None: not claimed by this worker);
+    `set_status` with one is refused (ClaimLost) once another worker took the event over."""
+    etag: str | None = Field(default=None, exclude=True)
+    """The stored entity's ETag as last read or written (not part of the event)."""
 
     def overdue(self, now: datetime) -> bool:
         """A pending event that nobody has in hand any more (its message may be lost)."""

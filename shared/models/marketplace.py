@@ -216,6 +216,7 @@ class MarketplaceOrderItem(_ZonedApiModel):
     shipping_amount: Money = None
     voucher_amount: Money = None
     promised_shipping_time: LocalDateTime = None
+    updated_at: LocalDateTime = None  # in the SDK's fixtures and the sandbox; not in the documented field list
 
 
 class MarketplaceProduct(_ApiModel):

@@ -13,6 +13,7 @@ from typing import TypeVar
 from shared.domain.errors import NotFound
 from shared.domain.order import Order
 from shared.ports import ConcurrentUpdate, OrderRepositoryPort
+from shared.services.claims import fenced
 
 T = TypeVar("T")
 MAX_CONFLICTS = 20
@@ -29,7 +30,9 @@ def change_order(
     """Applies `mutate` to the stored order (or to `create()` when there is none) and saves it.
 
     `mutate` may run more than once (once per conflict), so it must only change the order.
-    A mutate that leaves `order.version` unchanged skips the write.
+    A mutate that leaves `order.version` unchanged skips the write. A worker holding the order's
+    claim writes its fencing token on the order and is refused (ClaimLost) once the stored order
+    carries a newer one (shared.services.claims.fenced): the write is conditional on the ETag read.
     """
     for attempt in range(MAX_CONFLICTS):
         found = orders.get(tenant, internal_order_id)
@@ -40,8 +43,11 @@ def change_order(
             order = create()
         else:
             raise NotFound("internalOrderId", f"no order {internal_order_id!r}")
+        fence = fenced(tenant, internal_order_id, order.fence)
         before = order.version
         result = mutate(order)
+        if fence is not None and order.version != before:
+            order.fence = fence
         try:
             if etag is None:
                 orders.add(order)

@@ -25,12 +25,12 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 
-from shared.domain.errors import ExternalSystemError, NotConfigured
+from shared.domain.errors import ExternalSystemError, NoMatchYet, NotConfigured
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.observability import log_context
-from shared.ports import ServiceContext
+from shared.ports import ClaimLost, ServiceContext
 from shared.services.activity import counting, tally
-from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, new_owner, order_claim
+from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, holding_event, new_owner, order_claim
 from shared.settings import DEFAULT_RETRY_DELAYS
 
 log = logging.getLogger("thor.processing")
@@ -51,8 +51,9 @@ def process_event(
 ) -> EventStatus | None:
     """Processes one queued event; returns its new status (None when there is nothing to do).
 
-    `owner` is the queue message's id (a redelivery of it takes its own claims back); `missing`
-    how many times this message already found no such event."""
+    `owner` is this delivery of the queue message (`{id}#{dequeue count}`: a later delivery of it
+    takes its claims over, fencing this one out); `missing` how many times this message already
+    found no such event."""
     with log_context(tenant=tenant, event_id=event_id, correlation_id=event_id), acting_as(owner or new_owner()) as me:
         event, claimed = context.events.claim(tenant, event_id, me, CLAIM_SECONDS)
         if event is None:
@@ -65,7 +66,12 @@ def process_event(
             context.queue.send(tenant, event_id, delay=delay)
             log.info("event %s/%s is being processed by another worker: looking again in %ss", tenant, event_id, delay)
             return None
-        return _process(context, event, retry_delays)
+        try:
+            with holding_event(event):
+                return _process(context, event, retry_delays)
+        except ClaimLost as lost:  # its final status refused: the worker that took it over writes it
+            log.warning("event %s/%s: stopping without effects: %s", tenant, event_id, lost)
+            return None
 
 
 def _seconds_until(moment: datetime | None, now: datetime) -> int:
@@ -123,6 +129,14 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
         body = registration.model.model_validate(event.body)  # as intake validated it
         with order_claim(context, tenant, event.internal_order_id):
             outcome: Outcome = registration.handle(context, event, body)
+    except ClaimLost as lost:  # a later delivery took the work over: no write, no send, no retry
+        log.warning("event %s/%s: stopping without effects: %s", tenant, event_id, lost)
+        return None
+    except NoMatchYet as waiting:  # not an attempt: the order it names may still be on its way
+        context.events.set_status(event, EventStatus.RECEIVED, reason=str(waiting), due_in=waiting.retry_in)
+        context.queue.send(tenant, event_id, delay=waiting.retry_in)
+        log.info("event %s/%s: %s", tenant, event_id, waiting)
+        return EventStatus.RECEIVED
     except ClaimBusy as busy:  # not an attempt: the work waits for the worker holding the order
         context.events.set_status(event, EventStatus.RECEIVED, reason=str(busy), due_in=busy.retry_in)
         context.queue.send(tenant, event_id, delay=busy.retry_in)
