@@ -74,9 +74,6 @@ with (App Service authentication; docs/deploy.md, step 7). Empty: no authenticat
 console stays off (CONSOLE_AUTH=off: every console page answers 403).''')
 param consoleClientId string = ''
 
-@secure()
-@description('Key of the console\'s anti-CSRF tokens (CONSOLE_CSRF_KEY). New on every deployment by default: open forms need a reload after one.')
-param consoleCsrfKey string = newGuid()
 
 // One host key per caller, so each can be rotated (or revoked) alone. No defaults: the values come from
 // the environment through the .bicepparam files. A host key opens every function of the app.
@@ -429,7 +426,10 @@ var baseAppSettings = {
   // The console trusts the platform's principal headers only when App Service authentication is set
   // up below (consoleAuth); otherwise it refuses every page.
   CONSOLE_AUTH: empty(consoleClientId) ? 'off' : 'platform'
-  CONSOLE_CSRF_KEY: consoleCsrfKey
+  // Key of the console's anti-CSRF tokens: the Key Vault secret `console-csrf-key`, written once by an
+  // operator and rotated on purpose (docs/deploy.md step 10c), so open forms survive a deployment.
+  // Until it is written the reference stays unresolved: Thor reads it as unset, console actions 503.
+  CONSOLE_CSRF_KEY: format('@Microsoft.KeyVault(VaultName={0};SecretName=console-csrf-key)', keyVaultName)
 }
 
 // This resource REPLACES all app settings on every deployment: settings added by hand are removed.

@@ -6,6 +6,8 @@ Core Tools can't be installed everywhere and does not check keys locally, so thi
   before anything else about the request (a 405 without a key would tell a stranger a route exists);
 - answers a method a route does not serve with 405 and `Allow`, and refuses a body over Thor's 1 MiB
   limit with 413 from its Content-Length before reading it (a chunked body is read up to 1 MiB + 1);
+  with `Expect: 100-continue`, `100 Continue` is sent only when the function starts reading the body,
+  so a 413 (or a 401, 404, 405) is answered before the client uploads anything;
 - logs each request on one line: CR, LF and other control characters a caller sent are escaped;
 - stands in for App Service authentication on the console's routes when `CONSOLE_AUTH=platform`:
   drops the `X-MS-CLIENT-PRINCIPAL*` headers a caller sent (the platform does; see
@@ -29,16 +31,18 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import azure.functions as func
 from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -79,6 +83,64 @@ def _problem(status: int, title: str, detail: str, field: str | None = None, hea
     if field:
         body["field"] = field
     return Response(json.dumps(body), status=status, headers=headers, content_type="application/problem+json")
+
+
+class _ContinueOnRead:
+    """The request body of an `Expect: 100-continue` request: `100 Continue` is sent on the first read."""
+
+    def __init__(self, raw: Any, send_continue: Callable[[], None]) -> None:
+        self.raw, self._send_continue, self.started = raw, send_continue, False
+
+    def _start(self) -> None:
+        if not self.started:
+            self.started = True
+            self._send_continue()
+
+    def read(self, *args: Any) -> bytes:
+        self._start()
+        return bytes(self.raw.read(*args))
+
+    def readline(self, *args: Any) -> bytes:
+        self._start()
+        return bytes(self.raw.readline(*args))
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        self._start()
+        return list(self.raw.readlines(*args))
+
+    def __iter__(self) -> Any:
+        self._start()
+        return iter(self.raw)
+
+
+class ContinueWhenReadHandler(WSGIRequestHandler):
+    """werkzeug's handler, but `100 Continue` only once the app reads the body (werkzeug sends it
+    before the app runs, so a client uploads a body Thor then refuses). A request whose body was not
+    read (413, 401, …) closes the connection: the client may still send it."""
+
+    def handle_expect_100(self) -> bool:
+        return True  # nothing sent yet: see make_environ
+
+    def run_wsgi(self) -> None:
+        self._expects_continue = self.headers.get("Expect", "").lower().strip(" \t") == "100-continue"
+        if self._expects_continue:
+            del self.headers["Expect"]  # werkzeug would answer 100 Continue at once
+        super().run_wsgi()
+        body = getattr(self, "_continue_body", None)
+        if body is not None and not body.started:
+            self.close_connection = True
+
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        if getattr(self, "_expects_continue", False):
+
+            def send_continue() -> None:
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self.wfile.flush()
+
+            self._continue_body = _ContinueOnRead(environ["wsgi.input"], send_continue)
+            environ["wsgi.input"] = self._continue_body
+        return environ
 
 
 def read_body(request: Request, limit: int) -> bytes:
@@ -530,6 +592,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         os.environ.update(local_settings_environment(Path(args.settings)))  # existing variables win
+        observability.install()  # again: the secrets of the settings file are masked too
+        observability.register_secrets([os.environ.get("LOCAL_FUNCTION_KEY", "")])
         load_settings(strict=True)  # locally, a tenant configured by halves is an error at start-up
     except SettingsError as error:
         print(f"error: {error} (set them in {args.settings} or the environment)", file=sys.stderr)
@@ -557,7 +621,7 @@ def main(argv: list[str] | None = None) -> int:
     for thread in threads:
         thread.start()
 
-    server = make_server("127.0.0.1", args.port, http, threaded=True)
+    server = make_server("127.0.0.1", args.port, http, threaded=True, request_handler=ContinueWhenReadHandler)
     server.socket.listen(1024)
     print(f"Thor is running on http://127.0.0.1:{server.server_port}\n\nFunctions:\n", flush=True)
     for name, methods, rule in sorted(http.routes()):

@@ -80,7 +80,7 @@ def _global_settings(env: Mapping[str, str]) -> list[str]:
             print(f"  {spec.key}: {UNRESOLVED}")
             problems.append(spec.key)
         elif current:
-            print(f"  {spec.key}: {_url_or_text(current)}")
+            print(f"  {spec.key}: {_shown(spec, current) if spec.secret else _url_or_text(current)}")
         elif spec.required:
             print(f"  {spec.key}: MISSING")
             problems.append(spec.key)

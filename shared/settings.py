@@ -389,6 +389,22 @@ def read_storage(env: Mapping[str, str]) -> StorageSettings:
     )
 
 
+SHORTEST_SECRET = 6  # shorter values (`1`, `true`) are not masked: they would mask ordinary text
+
+
+def secret_values(env: Mapping[str, str]) -> list[str]:
+    """The value of every secret setting in `env` (SettingSpec.secret: global and per tenant), and
+    the account key inside a storage connection string: what no output may ever show. Longest first."""
+    names = [spec.name() for spec in GLOBAL_SETTINGS if spec.secret]
+    names += [spec.name(tenant) for spec in SETTINGS if spec.secret and spec.system for tenant in TENANTS]
+    values = {(env.get(name) or "").strip() for name in names}
+    for part in (env.get(STORAGE_SETTING) or "").split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() in ("accountkey", "sharedaccesssignature"):
+            values.add(value.strip())
+    return sorted((v for v in values if len(v) >= SHORTEST_SECRET and not unresolved(v)), key=len, reverse=True)
+
+
 def _usable(env: Mapping[str, str], name: str) -> str:
     text = (env.get(name) or "").strip()
     return "" if unresolved(text) else text

@@ -15,6 +15,7 @@ from shared.adapters.storage import EVENTS_TABLE, storage_errors
 from shared.adapters.table_repository import Entity, TableRepository, etag_of, first
 from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, EventStatus, InboundEvent
 from shared.domain.fencing import may_take
+from shared.observability import mask
 from shared.ports import ClaimLost, ConcurrentUpdate
 
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a dueBy already past: "nobody has it in hand"
@@ -145,7 +146,7 @@ class EventLog(TableRepository):
         A worker's write (`event.fence` set) is conditional on its claim still being the current
         one: refused with ClaimLost once another worker took the event over."""
         now = datetime.now(timezone.utc)
-        reason_kept = (reason or "")[:4000]
+        reason_kept = mask(reason or "")[:4000]  # shown by the console and ops: never a secret
         due_by = now + timedelta(seconds=due_in) + QUEUE_GRACE
         patch: Entity = {
             "PartitionKey": event.tenant,
@@ -157,6 +158,7 @@ class EventLog(TableRepository):
             "dueBy": due_by,
         }
         if outcome is not None:
+            outcome = mask(outcome)
             patch["outcome"] = outcome[:4000]
         if attempts is not None:
             patch["attempts"] = attempts

@@ -243,6 +243,9 @@ def test_a_refund_sends_the_order_to_the_oms_again():
         "key-1",
     )
     assert answer.status == 201
+    # money always with two decimals (issue 17 item 4; before: "10", "100.00"→"100")
+    assert answer.body["refund"]["value"] == "10.00" and answer.body["order"]["refundedTotal"] == "10.00"
+    assert answer.body["order"]["paidTotal"] == "100.00"
     refund_event = context.queue.sent[-1].event_id
     assert context.events.get("sope", refund_event).kind is EventKind.REFUND
     assert settle(context, refund_event) is EventStatus.COMPLETED

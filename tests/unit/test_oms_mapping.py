@@ -480,3 +480,12 @@ def test_an_item_stored_without_a_status_time_falls_back_on_the_orders_last_chan
     order = make_order(item("1", "canceled"), updated_at=T1)
     body = valid(order_to_oms(order, "faco"))
     assert body["orderLines"][0]["cancelledAt"] == "2024-05-03T09:30:00.000Z" == body["cancelledAt"]
+
+
+def test_amounts_in_an_oms_body_are_written_with_two_decimals():
+    """Issue 17 item 4: `90.0` and `1.5` went on the wire; every amount is now `90.00`, `1.50`."""
+    from shared.adapters.oms.client import body_json
+
+    text = body_json(order_to_oms(make_order(item("1", paid_price="90", unit_price="100.5")), "faco"))
+    assert '"totalAmount": 100.00' in text and '"basePrice": 100.50' in text  # 90 + 10 shipping
+    assert json.loads(text)["orderLines"][0]["totalAmountInCent"] == 9000
