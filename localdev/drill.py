@@ -60,6 +60,7 @@ TENANT = "faco"
 RESEND_BACKOFF = (0.5, 1.0, 2.0, 4.0)  # the marketplace's resend back-off, compressed; then every 4 s
 REQUEST_TIMEOUT = 12.0  # the storage bound (4 s) + a margin for a loaded machine: more is a hung request
 RETRY_DELAYS = "1,2,4,8,16"  # Thor's retries: 31 s, longer than any fault window of the drill
+ZORT_MATCH_WINDOW = "1800"  # Azure's default (local.settings.example.json's 60 s is shorter than a long drill)
 OMS_RANK = {
     "AWAITING_SHIPMENT": 0,
     "AWAITING_PICKUP": 10,
@@ -87,7 +88,7 @@ class DrillConfig:
     market_windows: int = 1
     freeze_seconds: tuple[float, float] = (5.0, 8.0)
     window_seconds: tuple[float, float] = (3.0, 8.0)
-    settle_timeout: float = 60.0
+    settle_timeout: float = 90.0  # ZORT events waiting for their order are looked at again after 30 s, 60 s…
     resend_horizon: float = 90.0  # how long after the load a webhook is still resent
     calls_factor: float = 3.0
     first_order: int = 0  # 0: derived from the seed
@@ -98,7 +99,7 @@ class DrillConfig:
         return cls(seed=seed)
 
     @classmethod
-    def long(cls, seed: int, orders: int = 80, load_seconds: float = 45.0) -> DrillConfig:
+    def long(cls, seed: int, orders: int = 60, load_seconds: float = 40.0) -> DrillConfig:
         """`make drill`'s: more orders, two faults of each kind, Azurite stopped for 5-20 s."""
         return cls(
             seed=seed,
@@ -111,7 +112,7 @@ class DrillConfig:
             oms_windows=2,
             market_windows=2,
             freeze_seconds=(5.0, 20.0),
-            settle_timeout=120.0,
+            settle_timeout=180.0,
         )
 
     @property
@@ -235,8 +236,13 @@ def build_faults(config: DrillConfig) -> list[Fault]:
     for _ in range(config.stalls):
         stall = config.lease + rng.uniform(2.0, 5.0)
         faults.append(Fault(rng.uniform(*span), "stall", stall, rng.randrange(config.runners)))
-    for _ in range(config.freezes):
-        faults.append(Fault(rng.uniform(*span), "freeze", rng.uniform(*config.freeze_seconds)))
+    # Azurite's stops one after the other (an overlap would make one long stop): each in its own
+    # slice of the span.
+    slice_ = (span[1] - span[0]) / max(config.freezes, 1)
+    for i in range(config.freezes):
+        start = span[0] + i * slice_
+        seconds = min(rng.uniform(*config.freeze_seconds), max(slice_ - 1.0, config.freeze_seconds[0]))
+        faults.append(Fault(start + rng.uniform(0.0, max(slice_ - seconds, 0.0)), "freeze", seconds))
     for kind, count in (("oms", config.oms_windows), ("marketplace", config.market_windows)):
         for _ in range(count):
             mode = rng.choice(["503", "timeout"])
@@ -329,6 +335,10 @@ class Run:
         self.faults = build_faults(config) if faulted else []
         self.stack = Stack()
         self.stack.values["THOR_RETRY_DELAYS"] = RETRY_DELAYS
+        self.stack.values["THOR_ZORT_MATCH_WINDOW"] = ZORT_MATCH_WINDOW
+        # Runners are (re)started from this one long-lived thread: a child gets SIGTERM when the thread
+        # that started it ends (die_with_parent, PR_SET_PDEATHSIG is per thread).
+        self.starter = ThreadPoolExecutor(1, thread_name_prefix="drill-starter")
         self.runners: list[Runner] = []
         self.answers = Answers()
         self.applied: list[str] = []  # the faults as they ran
@@ -341,7 +351,7 @@ class Run:
         args = ["--lease", str(self.config.lease), "--no-timers", "--max-poll", "0.5"]
         self.runners = [Runner(i, env, args, self.log_dir) for i in range(self.config.runners)]
         for runner in self.runners:
-            runner.start()
+            self.starter.submit(runner.start).result()
         for runner in self.runners:
             runner.wait_up()
 
@@ -354,6 +364,7 @@ class Run:
                 pass
         for runner in self.runners:
             runner.stop()
+        self.starter.shutdown()
         self.stack.stop()
 
     def sandbox(self, name: str) -> str:
@@ -437,7 +448,7 @@ class Run:
                 runner.signal(signal.SIGKILL)
                 self.applied.append(f"t={fault.at:.0f}s kill runner {runner.index}, restart after {fault.seconds:.1f}s")
                 time.sleep(fault.seconds)
-                runner.start()
+                self.starter.submit(runner.start).result()
                 runner.wait_up()
             else:
                 runner.signal(signal.SIGSTOP)
@@ -508,6 +519,23 @@ class Run:
 
         log = EventLog(Storage(load_settings(self.stack.values).storage))
         return {event.event_id: event for event in log.list(tenant=TENANT, limit=100_000)}
+
+    def queued(self) -> dict[str, list[str]]:
+        """The messages left in Thor's queue and its poison queue (the event ids they name)."""
+        from shared.adapters.storage import EVENTS_QUEUE, Storage
+        from shared.settings import load_settings
+
+        storage = Storage(load_settings(self.stack.values).storage)
+        left = {}
+        for name in (EVENTS_QUEUE, f"{EVENTS_QUEUE}-poison"):
+            queue = storage.queue(name)
+            try:
+                count = queue.get_queue_properties().approximate_message_count or 0
+                peeked = [str(m.content)[:120] for m in queue.peek_messages(max_messages=32)]
+            except Exception as error:  # the poison queue exists only once something was poisoned
+                count, peeked = 0, [f"({type(error).__name__})"] if "NotFound" not in type(error).__name__ else []
+            left[name] = [f"{count} message(s)", *peeked] if count else []
+        return left
 
     def requests_of(self, name: str) -> list[dict]:
         return requests.get(self.sandbox(name) + "/_sandbox/requests", timeout=30).json()
@@ -686,6 +714,7 @@ class Run:
                 "answers": list(self.answers.others),
             },
             "not_completed": unmatched,
+            "queues": self.queued(),
         }
 
 
@@ -759,6 +788,10 @@ def details(result: dict, limit: int = 15) -> str:
         if found:
             out.append(f"  {name}: {len(found)}")
             out += [f"    {line}" for line in found[:limit]]
+    for queue, left in result.get("queues", {}).items():
+        if left:
+            out.append(f"  left in {queue}: {left[0]}")
+            out += [f"    {line}" for line in left[1:limit]]
     if result["not_completed"]:
         out.append(f"  not completed (final, with a reason): {len(result['not_completed'])}")
         out += [f"    {line}" for line in result["not_completed"][:limit]]
