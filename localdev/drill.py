@@ -99,7 +99,7 @@ class DrillConfig:
         return cls(seed=seed)
 
     @classmethod
-    def long(cls, seed: int, orders: int = 60, load_seconds: float = 40.0) -> DrillConfig:
+    def long(cls, seed: int, orders: int = 80, load_seconds: float = 45.0) -> DrillConfig:
         """`make drill`'s: more orders, two faults of each kind, Azurite stopped for 5-20 s."""
         return cls(
             seed=seed,
