@@ -17,7 +17,7 @@ After a bounded settle, invariants are checked as counts (each a violation when 
   duplicate (a second worker sent the order again);
 - `backward`: OMS bodies (accepted by the OMS) older than one it had (`updated_at`), with an
   `orderStatus` earlier in the order's life, a line's shipped / returned quantity lower, or a line's
-  `cancelledAt` / `returnedAt` dropped; `twice`: a version of an order the OMS accepted twice;
+  `cancelledAt` / `returnedAt` dropped;
 - `mismatch`: the OMS's final state differs from the marketplace's (order status, each line's
   shipped / returned quantity and `cancelledAt` / `returnedAt`, the order's `cancelledAt`, ZORT's
   tracking number on a shipment);
@@ -25,6 +25,14 @@ After a bounded settle, invariants are checked as counts (each a violation when 
   out by a runner that was not killed or stopped meanwhile counts here too);
 - `calls`: the external calls (marketplace API + OMS) over `calls_factor` x those of a fault-free
   run of the same seed (same load, no faults).
+Reported, not a violation: `repeats`, a version of an order the OMS accepted again. A worker that
+stalls or dies after the OMS answered and before it recorded the send leaves the order unsynced, and
+the delivery that takes the work over sends that same version again: at least once, and harmless,
+since a PUT of the same version is idempotent (a second create is counted in `creates`; an older
+version after a newer one in `backward`).
+
+When something is violated, `state.json` in the run's log folder keeps the events not completed,
+the claims (`ThorClaims`) and the OMS's history of the orders concerned.
 
 Timers are off: the sweeper runs every few minutes in Azure, far beyond the settle bound, so an
 acknowledged event that only the sweeper would pick up counts as stuck.
@@ -71,7 +79,7 @@ OMS_RANK = {
     "RETURNED": 60,
     "CANCELLED": 100,
 }
-INVARIANTS = ("stuck", "lost", "creates", "backward", "twice", "mismatch", "answers", "calls")
+INVARIANTS = ("stuck", "lost", "creates", "backward", "mismatch", "answers", "calls")
 
 
 @dataclass
@@ -503,6 +511,8 @@ class Run:
         settled_at = self.settle(loaded + self.config.settle_timeout)
         time.sleep(2.0)  # anything still running for a settled event would show now
         result = self.check()
+        if any(result["violations"].values()) or settled_at is None:
+            self.dump_state(result)
         result.update(
             load_seconds=round(loaded - started, 1),
             settle_seconds=round(settled_at - loaded, 1) if settled_at else None,
@@ -519,6 +529,34 @@ class Run:
 
         log = EventLog(Storage(load_settings(self.stack.values).storage))
         return {event.event_id: event for event in log.list(tenant=TENANT, limit=100_000)}
+
+    def dump_state(self, result: dict) -> None:
+        """What a person needs to see why: events not completed, the claims, the OMS's history of the
+        orders named by a violation (state.json in the log folder)."""
+        from shared.adapters.storage import CLAIMS_TABLE, Storage
+        from shared.settings import load_settings
+
+        try:
+            storage = Storage(load_settings(self.stack.values).storage)
+            claims = [dict(entity) for entity in storage.table(CLAIMS_TABLE).list_entities()]
+            events = [
+                event.model_dump(mode="json", exclude={"body"})
+                for event in self.events().values()
+                if not event.status.finished
+            ]
+            named = {
+                word.rstrip(":") for lines in result["violations"].values() for line in lines for word in line.split()
+            }
+            history = requests.get(self.sandbox("oms") + "/_sandbox/history", timeout=30).json()
+            state = {
+                "events_not_completed": events,
+                "claims": claims,
+                "oms_history": {ref: calls for ref, calls in history.items() if ref in named},
+                "faults": self.applied,
+            }
+            (self.log_dir / "state.json").write_text(json.dumps(state, indent=1, default=str))
+        except Exception as error:  # a diagnosis must not hide the result
+            self.progress(f"  could not write state.json: {type(error).__name__}: {error}")
 
     def queued(self) -> dict[str, list[str]]:
         """The messages left in Thor's queue and its poison queue (the event ids they name)."""
@@ -704,12 +742,12 @@ class Run:
             "undelivered": list(self.answers.undelivered),
             "calls": len(market_calls) + len(oms_calls),
             "calls_by_kind": actions,
+            "repeats": twice,
             "violations": {
                 "stuck": stuck,
                 "lost": lost,
                 "creates": create_problems,
                 "backward": backward,
-                "twice": twice,
                 "mismatch": mismatch,
                 "answers": list(self.answers.others),
             },
@@ -757,7 +795,7 @@ def drill(config: DrillConfig, log_dir: Path | None = None, progress=print) -> d
 
 
 def table(results: list[dict]) -> str:
-    head = ["seed", "faults", "events", *INVARIANTS, "calls (fault-free)", "settle s (fault-free)"]
+    head = ["seed", "faults", "events", *INVARIANTS, "repeats", "calls (fault-free)", "settle s (fault-free)"]
     rows = []
     for r in results:
         kinds: dict[str, int] = {}
@@ -771,6 +809,7 @@ def table(results: list[dict]) -> str:
                 " ".join(f"{k}×{v}" for k, v in sorted(kinds.items())),
                 str(r["events"]),
                 *counts,
+                str(len(r.get("repeats", []))),
                 f"{r['calls']} ({r['clean']['calls']}, {r['calls_ratio']}x)",
                 f"{r['settle_seconds']} ({r['clean']['settle_seconds']})",
             ]
@@ -792,6 +831,9 @@ def details(result: dict, limit: int = 15) -> str:
         if left:
             out.append(f"  left in {queue}: {left[0]}")
             out += [f"    {line}" for line in left[1:limit]]
+    if result.get("repeats"):
+        out.append(f"  repeats (reported, idempotent): {len(result['repeats'])}")
+        out += [f"    {line}" for line in result["repeats"][:limit]]
     if result["not_completed"]:
         out.append(f"  not completed (final, with a reason): {len(result['not_completed'])}")
         out += [f"    {line}" for line in result["not_completed"][:limit]]
