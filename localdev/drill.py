@@ -858,7 +858,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--load-seconds", type=float, default=45.0)
     parser.add_argument("--runners", type=int, default=3)
     parser.add_argument("--json", type=Path, default=None, help="also write the results here")
+    parser.add_argument("--table", type=Path, default=None, help="print the table of a --json file and exit")
     args = parser.parse_args(argv)
+    if args.table:
+        saved = json.loads(args.table.read_text())
+        for result in saved:  # results written before `twice` became `repeats`
+            result.setdefault("repeats", result["violations"].pop("twice", []))
+        print(table(saved))
+        return 0
     sys.path.insert(0, str(ROOT))
     results = []
     for seed in parse_seeds(args.seeds):
