@@ -820,7 +820,13 @@ def table(results: list[dict]) -> str:
 
 
 def details(result: dict, limit: int = 15) -> str:
-    out = [f"seed {result['seed']}: faults {result['faults']}", f"  answers {result['answers']}"]
+    out = [
+        f"seed {result['seed']}: faults {result['faults']}",
+        f"  {result['events']} events; calls {result['calls']} (fault-free {result['clean']['calls']}, "
+        f"{result['calls_ratio']}x); settled in {result['settle_seconds']} s (fault-free "
+        f"{result['clean']['settle_seconds']} s)",
+        f"  answers {result['answers']}",
+    ]
     out.append(f"  events final {result['finals']}; logs {result['logs']}")
     for name in INVARIANTS:
         found = result["violations"][name]
@@ -874,6 +880,8 @@ def main(argv: list[str] | None = None) -> int:
         result = drill(config, progress=lambda m: print(m, file=sys.stderr, flush=True))
         results.append(result)
         print(details(result), file=sys.stderr, flush=True)
+        if args.json:  # after every seed: a long batch cut short keeps what it measured
+            args.json.write_text(json.dumps(results, indent=2, default=str))
     print(table(results))
     if args.json:
         args.json.write_text(json.dumps(results, indent=2, default=str))
