@@ -457,7 +457,10 @@ class Run:
                 self.applied.append(f"t={fault.at:.0f}s kill runner {runner.index}, restart after {fault.seconds:.1f}s")
                 time.sleep(fault.seconds)
                 self.starter.submit(runner.start).result()
-                runner.wait_up()
+                try:
+                    runner.wait_up()
+                except TimeoutError:  # counted: the instance stays down, the others carry on
+                    self.applied.append(f"runner {runner.index} did not come back (see its log)")
             else:
                 runner.signal(signal.SIGSTOP)
                 self.applied.append(f"t={fault.at:.0f}s stop runner {runner.index} {fault.seconds:.1f}s")
