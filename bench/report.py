@@ -210,8 +210,8 @@ def stock_goals(result: dict) -> list[Goal]:
         Goal(
             "stock: Table requests per stock webhook (acknowledgement)",
             f"{ack['table']} table + {ack['queue']} queue; processing {counted['processing']['table']} table",
-            "2 (record + queue)",
-            ack["table"] + ack["queue"] == 2,
+            "3 (record + queue + mark queued: issue 17)",
+            ack["table"] + ack["queue"] == 3,
         ),
     ]
 

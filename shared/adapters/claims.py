@@ -28,24 +28,28 @@ class ClaimStore(TableRepository):
     def take(self, tenant: str, name: str, owner: str, seconds: float) -> Claim | None:
         """The claim (ETag and token) when `owner` now holds `name` for `seconds`, None when someone else does."""
         now = datetime.now(timezone.utc)
+        # A new row starts its token at the time in milliseconds, so that a row lost or deleted
+        # (its counter with it) never hands out a token lower than one an order already carries.
+        first = int(now.timestamp() * 1000)
         entity: Entity = {
             "PartitionKey": tenant,
             "RowKey": name,
             "owner": owner,
             "until": now + timedelta(seconds=seconds),
-            "fence": 1,
+            "fence": str(first),  # as text: the SDK sends a plain int as Edm.Int32
         }
         etag = self.insert(entity)
         if etag is not None:
-            return Claim(etag, 1)
+            return Claim(etag, first)
         current = self.read(tenant, name)
         if current is None:
             return None  # deleted just now (a claim released before tokens were kept): try again
         if not may_take(current.get("owner"), current.get("until"), owner, now):
             return None
-        entity["fence"] = int(current.get("fence") or 0) + 1
+        fence = int(current.get("fence") or 0) + 1
+        entity["fence"] = str(fence)
         etag = self.update_unchanged(entity, etag_of(current))
-        return Claim(etag, entity["fence"]) if etag is not None else None
+        return Claim(etag, fence) if etag is not None else None
 
     def holds(self, tenant: str, name: str, claim: Claim) -> bool:
         current = self.read(tenant, name)
@@ -57,5 +61,5 @@ class ClaimStore(TableRepository):
     def release(self, tenant: str, name: str, claim: Claim) -> None:
         """Frees the claim, unless it changed hands since it was taken (then it is not ours)."""
         self.update_unchanged(
-            {"PartitionKey": tenant, "RowKey": name, "owner": "", "until": FREE, "fence": claim.fence}, claim.etag
+            {"PartitionKey": tenant, "RowKey": name, "owner": "", "until": FREE, "fence": str(claim.fence)}, claim.etag
         )

@@ -124,3 +124,6 @@ def test_fencing_tokens_in_table_storage_refuse_a_stalled_delivery(context):
     context.claims.release("faco", name, second)
     again = context.claims.take("faco", name, holder("message-10", 1), 300)
     assert again and again.fence == second.fence + 1  # released, the token still only moves forward
+    context.claims.table.delete_entity("faco", name)  # a claim row lost: its counter with it
+    lost = context.claims.take("faco", name, holder("message-11", 1), 300)
+    assert lost and lost.fence > again.fence  # a new row never hands out a lower token
