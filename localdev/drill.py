@@ -836,6 +836,10 @@ def details(result: dict, limit: int = 15) -> str:
         if found:
             out.append(f"  {name}: {len(found)}")
             out += [f"    {line}" for line in found[:limit]]
+    clean = {name: found for name, found in result["clean"]["violations"].items() if found}
+    if clean:  # the fault-free run's own violations (then not the faults' doing)
+        out.append(f"  fault-free run: {', '.join(f'{name} {len(found)}' for name, found in clean.items())}")
+        out += [f"    {line}" for found in clean.values() for line in found[:limit]]
     for queue, left in result.get("queues", {}).items():
         if left:
             out.append(f"  left in {queue}: {left[0]}")
