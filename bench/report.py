@@ -242,6 +242,31 @@ def alerts_goals(result: dict) -> list[Goal]:
     return goals
 
 
+def drill_goals(result: dict) -> list[Goal]:
+    violated = sum(result["violations"].values())
+    return [
+        Goal(
+            f"external calls, scale-out drill seed {result['seed']} / fault-free",
+            f"{result['calls_ratio']:.2f}× ({result['calls']} vs {result['clean_calls']})",
+            f"≤ {result['calls_factor']}×",
+            result["calls_ratio"] <= result["calls_factor"],
+        ),
+        Goal(
+            f"time to settle, scale-out drill seed {result['seed']}",
+            f"{_f(result['settle_seconds'])} s (fault-free {_f(result['clean_settle_seconds'])} s)",
+            f"≤ {result['settle_timeout']:.0f} s",
+            result["settle_seconds"] is not None,
+        ),
+        Goal(
+            "scale-out drill invariants violated",
+            str(violated),
+            "0",
+            violated == 0,
+            ", ".join(f"{name} {count}" for name, count in result["violations"].items() if count),
+        ),
+    ]
+
+
 GOAL_BUILDERS = {
     "ack": ack_goals,
     "e2e": e2e_goals,
@@ -252,6 +277,7 @@ GOAL_BUILDERS = {
     "console": console_goals,
     "stock": stock_goals,
     "alerts": alerts_goals,
+    "drill": drill_goals,
 }
 
 
@@ -414,6 +440,17 @@ def stock_section(result: dict) -> list[str]:
     ]
 
 
+def drill_section(result: dict) -> list[str]:
+    return [
+        f"8. Scale-out drill, seed {result['seed']} ({result['orders']} orders, {result['runners']} runners, "
+        f"{result['events']} events; faults: {'; '.join(result['faults'])})",
+        f"   external calls {result['calls']} {result['calls_by_kind']}",
+        f"   fault-free     {result['clean_calls']} {result['clean_calls_by_kind']}",
+        f"   time to settle after the load: {_f(result['settle_seconds'])} s (fault-free "
+        f"{_f(result['clean_settle_seconds'])} s); answers {result['answers']}; violations {result['violations']}",
+    ]
+
+
 SECTIONS = {
     "ack": ack_section,
     "e2e": e2e_section,
@@ -422,6 +459,7 @@ SECTIONS = {
     "storm": storm_section,
     "stock": stock_section,
     "soak": soak_section,
+    "drill": drill_section,
 }
 
 
