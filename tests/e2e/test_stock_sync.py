@@ -110,7 +110,7 @@ def test_a_feed_is_confirmed_by_on_feed_completed_on_any_route_and_a_refused_sku
             shown = requests.get(market + "/_sandbox/stock", timeout=5).json()
             return shown.get(user, {}).get("main", {}).get(good)
 
-        eventually(lambda: webhooks() or storefront() == 4, timeout=30, interval=1.0)  # 5 less the buffer
+        eventually(lambda: webhooks() or storefront() == 4, timeout=60, interval=1.0)  # 5 less the buffer
         from shared.adapters.stock_repo import StockRepository
         from shared.adapters.storage import Storage
         from shared.settings import read_storage
