@@ -10,6 +10,7 @@ the external systems record every call and can be told to fail (`fail_next`).
 from __future__ import annotations
 
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
@@ -28,7 +29,21 @@ from shared.domain.order import Order
 from shared.domain.product import Product
 from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
-from shared.ports import Claim, ClaimLost, ConcurrentUpdate, Handler
+from shared.ports import (
+    ActivityCountsPort,
+    CheckpointPort,
+    Claim,
+    ClaimLost,
+    ClaimStorePort,
+    ConcurrentUpdate,
+    EventLogPort,
+    EventQueuePort,
+    Handler,
+    IdempotencyPort,
+    OrderRepositoryPort,
+    ProductRepositoryPort,
+    StockRepositoryPort,
+)
 from shared.settings import (
     MarketplaceTenantSettings,
     OmsTenantSettings,
@@ -717,6 +732,54 @@ class FakeContext:
 
     def sleep(self, seconds: float) -> None:
         self.clock.sleep(seconds)
+
+
+# Storage ports of the context and the Protocol each implements: what `count_storage` counts.
+STORAGE_PORTS: dict[str, type] = {
+    "events": EventLogPort,
+    "queue": EventQueuePort,
+    "orders": OrderRepositoryPort,
+    "products": ProductRepositoryPort,
+    "idempotency": IdempotencyPort,
+    "checkpoints": CheckpointPort,
+    "stock": StockRepositoryPort,
+    "claims": ClaimStorePort,
+    "activity": ActivityCountsPort,
+}
+
+
+class _Counted:
+    """A storage fake whose port methods count each call (`"orders.get"`) in a shared Counter;
+    anything else (a test's own helpers, attributes) passes through uncounted."""
+
+    def __init__(self, inner: object, name: str, methods: frozenset[str], calls: Counter[str]) -> None:
+        object.__setattr__(self, "_inner", inner)
+        object.__setattr__(self, "_counted", (name, methods, calls))
+
+    def __getattr__(self, attr: str) -> Any:
+        value = getattr(self._inner, attr)
+        name, methods, calls = self._counted
+        if attr not in methods:
+            return value
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls[f"{name}.{attr}"] += 1
+            return value(*args, **kwargs)
+
+        return counted
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        setattr(self._inner, attr, value)
+
+
+def count_storage(context: FakeContext) -> Counter[str]:
+    """Counts every storage port call made on `context` from now on (`port.method` -> calls): the
+    storage calls per event that tests/unit/test_storage_calls.py pins. Clear it to start again."""
+    calls: Counter[str] = Counter()
+    for name, port in STORAGE_PORTS.items():
+        methods = frozenset(m for m in vars(port) if not m.startswith("_"))
+        setattr(context, name, _Counted(getattr(context, name), name, methods, calls))
+    return calls
 
 
 def fake_context(
