@@ -14,6 +14,9 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
    changes of one order never sending the OMS an older version (bench.storm);
 8. the alert timer with 10,000 orders and 1,000 active incidents: its Table requests per run, by table
    (bench.alerts);
+10. processing: Table requests per processed event by kind (order created, status changed, ZORT
+   tracking, stock) beside each kind's minimum, and events per second with the processor on (one
+   runner) beside the same run's storage floor (bench.processing);
 9. stock sync: 10,000 ZORT stock webhooks over 2,000 SKUs for one tenant through the runner and its
    flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock).
 
@@ -35,7 +38,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, alerts, coldstart, console, e2e, report, soak, stock, storage_work, storm
+from bench import ack, alerts, coldstart, console, e2e, processing, report, soak, stock, storage_work, storm
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -51,6 +54,7 @@ class Config:
     soak: soak.SoakConfig = field(default_factory=soak.SoakConfig)
     storm: storm.StormConfig = field(default_factory=storm.StormConfig)
     stock: stock.StockConfig = field(default_factory=stock.StockConfig)
+    processing: processing.ProcessingConfig = field(default_factory=processing.ProcessingConfig)
     import_runs: int = 5
 
     @classmethod
@@ -62,6 +66,7 @@ class Config:
             import_runs=3,
             soak=soak.SoakConfig(seconds=20, warmup_seconds=5, samples=4, drain_timeout=45),
             stock=stock.QUICK,
+            processing=processing.QUICK,
         )
 
 
@@ -73,7 +78,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock", "alerts"],
+        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock", "alerts", "processing"],
         help="run only these phases",
     )
     return parser.parse_args(argv)
@@ -165,8 +170,14 @@ class Bench:
             self.phase("stock", lambda: stock.measure(self.stack, self.config.stock, progress, self.log("thor-stock")))
             if "stock" in self.results and "ack" in self.results:  # the ack goal's floor, same run
                 self.results["stock"]["ack_floor"] = self.results["ack"]["floor"].get(self.config.stock.concurrency)
-            if self.phases & {"e2e", "soak", "storm"}:
-                self.stack.start_runner(stdout=self.log("thor"))
+            if self.phases & {"e2e", "soak", "storm", "processing"}:
+                start = lambda: self.stack.start_runner(stdout=self.log("thor"))
+                self.phase(  # counts in-process first, then the runner is started for its throughput
+                    "processing",
+                    lambda: processing.measure(self.stack, self.ids, self.config.processing, progress, start),
+                )
+                if self.stack.runner is None:
+                    start()
                 self.phase("e2e", lambda: e2e.measure(self.stack, self.ids, self.config.e2e, progress))
                 self.phase("storm", lambda: storm.measure(self.stack, self.ids, self.config.storm, progress))
                 self.phase("soak", lambda: soak.measure(self.stack, self.ids, self.config.soak, progress))
@@ -184,7 +195,9 @@ def main(argv: list[str] | None = None) -> int:
         config.soak.seconds = args.soak_seconds
     if args.soak_rate is not None:
         config.soak.rate = args.soak_rate
-    phases = set(args.only or ["coldstart", "storage", "ack", "console", "alerts", "e2e", "storm", "stock", "soak"])
+    phases = set(
+        args.only or ["coldstart", "storage", "ack", "console", "alerts", "processing", "e2e", "storm", "stock", "soak"]
+    )
     results = Bench(config, phases).run()
     print(report.render(results))
     report.write(results, RESULTS)
