@@ -10,7 +10,7 @@ Throughput: `orders` onOrderCreated webhooks sent to one runner with its queue t
 loop, `concurrency` in flight), timed from the first POST until the last event is completed in the
 log. The floor: the same number of events, each making only the order-created minimum's Table
 requests (a claim read and merge, the claim insert, the order read, insert and write, the two fence
-reads, the release, the final status, the counts' read and write) straight on a table of the same
+reads, the release, the final status' read and merge) straight on a table of the same
 Azurite, at the runner's queue concurrency (its batchSize, 16): what any processor with these
 guarantees spends on storage, without the marketplace and OMS calls.
 """
@@ -27,13 +27,14 @@ from urllib.parse import urlencode
 import requests
 
 from bench import stock
-from bench.payloads import FORM, TENANT, Call, Ids, items_status, order_created
+from bench.payloads import FORM, JSON, TENANT, Call, Ids, items_status, order_created
 from bench.storage_work import InProcessThor, RequestCounter, service_ports
 
 # Table requests of each port call, as the Table adapters make them.
 _EVENT_CLAIM = ("event claim: read, then a merge conditional on its ETag (its fencing token)", 2)
-_STATUS = ("the final status (a merge conditional on the fence)", 1)
-_COUNTS = ("the console's counts: read and write of the hour's row", 2)
+_STATUS = ("the final status: a read showing the fence, a merge conditional on its ETag", 2)
+# The console's counts (activity) cost no request per event: the adapter adds them up in memory and
+# writes them every THOR_ACTIVITY_FLUSH_SECONDS (shared/adapters/activity_counts.py).
 _FENCE = ("fence checks before the OMS call: the event's row and the order's claim", 2)
 _RELEASE = ("the order's claim released", 1)
 _SYNCED = ("the order marked synced (write conditional on the ETag)", 1)
@@ -47,7 +48,6 @@ MINIMUM: dict[str, list[tuple[str, int]]] = {
         _SYNCED,
         _RELEASE,
         _STATUS,
-        _COUNTS,
     ],
     "status changed": [
         _EVENT_CLAIM,
@@ -58,7 +58,6 @@ MINIMUM: dict[str, list[tuple[str, int]]] = {
         _SYNCED,
         _RELEASE,
         _STATUS,
-        _COUNTS,
     ],
     "ZORT tracking": [
         _EVENT_CLAIM,
@@ -69,15 +68,13 @@ MINIMUM: dict[str, list[tuple[str, int]]] = {
         _SYNCED,
         _RELEASE,
         _STATUS,
-        _COUNTS,
     ],
     "stock": [
         _EVENT_CLAIM,
         ("is the SKU listed: the product's row read", 1),
         ("the SKU marked dirty (one batch)", 1),
         ("ZORT's stock kept on the product (a merge)", 1),
-        ("the final status", 1),
-        _COUNTS,
+        _STATUS,
     ],
 }
 
@@ -116,10 +113,10 @@ def count_kinds(stack, ids: Ids) -> dict:
     thor = InProcessThor(stack)
     counter = RequestCounter(service_ports(stack))
 
-    def measured(kind: str, call: Call) -> dict:
+    def measured(kind: str, call: Call, tenant: str = TENANT) -> dict:
         event_id = thor.call(kind, call)["eventId"]
         with counter.active():
-            status = thor.process(event_id)
+            status = _process(tenant, event_id)
         counts = counter.snapshot()
         return {
             "table": counts["table"],
@@ -128,21 +125,55 @@ def count_kinds(stack, ids: Ids) -> dict:
             "status": getattr(status, "value", str(status)),
         }
 
-    results = {}
+    def status_change(number: int) -> Call:
+        """The marketplace sandbox moves the order's first item to shipped; the webhook names it."""
+        from shared.bootstrap import get_context
+
+        found = get_context().orders.get(TENANT, f"{TENANT}-{number}")
+        item_id = found[0].items[0].item_id if found else str(number * 10)
+        requests.post(
+            stack.servers["marketplace"].url + "/_sandbox/items/status",
+            json={"order_item_ids": [item_id], "status": "shipped"},
+            timeout=10,
+        ).raise_for_status()
+        return items_status(key, number) if not found else _status_call(key, number, item_id)
+
+    def stock_change() -> Call:
+        from shared.bootstrap import get_context
+        from shared.domain.product import Product
+
+        sku = f"BENCH-PROCESSING-{uuid.uuid4().hex[:8]}"
+        get_context().products.upsert_many([Product(tenant=stock.TENANT, sku=sku, marketplace_listed=True)])
+        return Call("POST", *stock._call(key, values[f"ZORT_KEY1_{stock.TENANT.upper()}"], sku, 1))
+
+    results: dict = {}
     for round_ in ("warm-up", "counted"):
         number = ids.next()
-        found = {
-            "order created": measured("orders", order_created(key, number)),
-            "status changed": measured("orders/status", items_status(key, number)),
-            "ZORT tracking": measured("zort", zort_tracking(key, key1, number)),
-        }
+        found = {"order created": measured("orders", order_created(key, number))}
+        found["status changed"] = measured("orders/status", status_change(number))
+        found["ZORT tracking"] = measured("zort", zort_tracking(key, key1, number))
+        found["stock"] = measured("zort", stock_change(), stock.TENANT)
         if round_ == "counted":
             results = found
-    counted = stock.table_requests_per_webhook(stack, key, values[f"ZORT_KEY1_{stock.TENANT.upper()}"])
-    results["stock"] = {**counted["processing"], "calls": []}
     for kind, counts in results.items():
         counts["minimum"] = minimum(kind)
     return results
+
+
+def _process(tenant: str, event_id: str):
+    from shared.bootstrap import get_context
+    from shared.services.processing import process_event
+
+    context = get_context()
+    return process_event(context, tenant, event_id, context.settings.retry_delays)
+
+
+def _status_call(key: str, number: int, item_id: str) -> Call:
+    body = {
+        "event": "onOrderItemsStatusChanged",
+        "payload": {"OrderId": str(number), "OrderItemIds": [item_id], "NewStatus": "shipped"},
+    }
+    return Call("POST", f"/webhooks/{TENANT}/orders/status", {"code": key}, JSON, json.dumps(body).encode())
 
 
 def _completed(table, event_ids: list[str], deadline: float) -> bool:
@@ -185,7 +216,7 @@ def throughput(stack, ids: Ids, config: ProcessingConfig) -> dict:
 
 def floor(stack, config: ProcessingConfig) -> dict:
     """The order-created minimum's Table requests per event, straight on Azurite: events per second."""
-    from azure.core.exceptions import ResourceExistsError
+    from azure.core.exceptions import ResourceNotFoundError
     from azure.data.tables import TableServiceClient, UpdateMode
 
     service = TableServiceClient.from_connection_string(stack.values["AzureWebJobsStorage"])
@@ -203,23 +234,15 @@ def floor(stack, config: ProcessingConfig) -> dict:
         table.create_entity({"PartitionKey": TENANT, "RowKey": f"c{key}", "owner": "w"})  # the order's claim
         try:
             table.get_entity(TENANT, f"o{key}")  # the order read (not there yet)
-        except Exception:
+        except ResourceNotFoundError:
             pass
         table.create_entity({"PartitionKey": TENANT, "RowKey": f"o{key}", "doc": document})  # the order
         table.get_entity(TENANT, f"e{key}")  # the fence checks
         table.get_entity(TENANT, f"c{key}")
         table.upsert_entity({"PartitionKey": TENANT, "RowKey": f"o{key}", "doc": document, "synced": True})
         table.upsert_entity({"PartitionKey": TENANT, "RowKey": f"c{key}", "owner": ""})  # released
+        table.get_entity(TENANT, f"e{key}")  # the final status: read, then merge
         table.update_entity({"PartitionKey": TENANT, "RowKey": f"e{key}", "status": "completed"}, mode=UpdateMode.MERGE)
-        hour = f"h{run}-{n % 4}"  # the counts' row (sharded, as Thor's)
-        try:
-            table.get_entity(TENANT, hour)
-            table.update_entity({"PartitionKey": TENANT, "RowKey": hour, "completed": n}, mode=UpdateMode.MERGE)
-        except Exception:
-            try:
-                table.create_entity({"PartitionKey": TENANT, "RowKey": hour, "completed": n})
-            except ResourceExistsError:
-                pass
 
     with ThreadPoolExecutor(config.floor_concurrency) as pool:
         list(pool.map(recorded, range(config.orders)))
