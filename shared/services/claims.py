@@ -49,7 +49,7 @@ def _claims_held() -> dict[tuple[str, str], Claim]:
 
 # The order as this worker last read or wrote it (its JSON and ETag), kept only while it holds the
 # order's claim: the next read-modify-write starts from it instead of reading again (issue 18, item 6).
-_known: contextvars.ContextVar[dict[tuple[str, str], tuple[Order, str]] | None] = contextvars.ContextVar(
+_known: contextvars.ContextVar[dict[tuple[str, str], tuple[str, str]] | None] = contextvars.ContextVar(
     "orders_known", default=None
 )
 
@@ -114,7 +114,7 @@ def remember_order(order: Order, etag: str) -> None:
     """Keeps a copy of `order` as stored under `etag`, if this worker holds the order's claim."""
     known = _known.get()
     if known is not None and (order.tenant, order_claim_name(order.internal_order_id)) in _claims_held():
-        known[(order.tenant, order.internal_order_id)] = (order.model_copy(deep=True), etag)
+        known[(order.tenant, order.internal_order_id)] = (order.model_dump_json(), etag)  # as stored
 
 
 def forget_order(tenant: str, internal_order_id: str) -> None:
@@ -132,7 +132,7 @@ def known_order(tenant: str, internal_order_id: str) -> tuple[Order, str] | None
     found = known.get((tenant, internal_order_id)) if known is not None else None
     if found is None or (tenant, order_claim_name(internal_order_id)) not in _claims_held():
         return None
-    return found[0].model_copy(deep=True), found[1]
+    return Order.model_validate_json(found[0]), found[1]  # as a read would give it
 
 
 def order_claim_name(internal_order_id: str) -> str:
