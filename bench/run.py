@@ -14,11 +14,13 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
    changes of one order never sending the OMS an older version (bench.storm);
 8. the alert timer with 10,000 orders and 1,000 active incidents: its Table requests per run, by table
    (bench.alerts);
-10. processing: Table requests per processed event by kind (order created, status changed, ZORT
-   tracking, stock) beside each kind's minimum, and events per second with the processor on (one
-   runner) beside the same run's storage floor (bench.processing);
 9. stock sync: 10,000 ZORT stock webhooks over 2,000 SKUs for one tenant through the runner and its
-   flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock).
+   flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock);
+10. the scale-out drill (3 runners, seeded faults): external calls and time to settle beside the
+    fault-free run of the same seed (bench.drill, localdev/drill.py);
+11. processing: Table requests per processed event by kind (order created, status changed, ZORT
+    tracking, stock) beside each kind's minimum, and events per second with the processor on (one
+    runner) beside the same run's storage floor (bench.processing).
 
 Prints a table, each figure beside its goal, and writes the same figures to bench/results.json.
 Runner logs go to a temporary folder (printed). The stack is always stopped, whatever fails.
@@ -38,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, alerts, coldstart, console, e2e, processing, report, soak, stock, storage_work, storm
+from bench import ack, alerts, coldstart, console, drill, e2e, processing, report, soak, stock, storage_work, storm
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -78,7 +80,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock", "alerts", "processing"],
+        choices=[
+            "coldstart",
+            "storage",
+            "ack",
+            "e2e",
+            "soak",
+            "storm",
+            "console",
+            "stock",
+            "alerts",
+            "drill",
+            "processing",
+        ],
         help="run only these phases",
     )
     return parser.parse_args(argv)
@@ -181,6 +195,8 @@ class Bench:
                 self.phase("e2e", lambda: e2e.measure(self.stack, self.ids, self.config.e2e, progress))
                 self.phase("storm", lambda: storm.measure(self.stack, self.ids, self.config.storm, progress))
                 self.phase("soak", lambda: soak.measure(self.stack, self.ids, self.config.soak, progress))
+                self.stack.stop_runner()
+            self.phase("drill", lambda: drill.measure(self.config.mode == "quick", progress))
         finally:
             self.stack.stop()
             self.log_files.close()
@@ -196,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.soak_rate is not None:
         config.soak.rate = args.soak_rate
     phases = set(
-        args.only or ["coldstart", "storage", "ack", "console", "alerts", "processing", "e2e", "storm", "stock", "soak"]
+        args.only
+        or ["coldstart", "storage", "ack", "console", "alerts", "processing", "e2e", "storm", "stock", "soak", "drill"]
     )
     results = Bench(config, phases).run()
     print(report.render(results))

@@ -100,6 +100,12 @@ with (App Service authentication; docs/deploy.md, step 7). Empty: no authenticat
 console stays off (CONSOLE_AUTH=off: every console page answers 403).''')
 param consoleClientId string = ''
 
+@description('''Operations console: who may act (replay, re-sync). Object id of an Entra group (its members may act;
+the app registration must emit the groups claim) and/or an app role value of the app registration (users assigned
+it may act). Everyone else signed in may read only. docs/deploy.md, step 7.''')
+param consoleOperatorGroup string = ''
+param consoleOperatorRole string = 'Thor.Operator'
+
 
 // One host key per caller, so each can be rotated (or revoked) alone. No defaults: the values come from
 // the environment through the .bicepparam files. A host key opens every function of the app.
@@ -156,6 +162,7 @@ var tableNames = [
   'ThorActivity'
   'ThorStock'
   'ThorIncidents'
+  'ThorFeeds'
 ]
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -481,6 +488,13 @@ var baseAppSettings = {
   ACS_ACCESS_KEY: contains(alertSecrets, 'ACS_ACCESS_KEY') ? '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=acs-access-key)' : ''
   ACS_SENDER: acsSender
   REPORT_LINK_HOURS: reportLinkHours
+  // The console verifies the ID token App Service authentication forwards (token store on, below):
+  // signature against the tenant's published keys, issuer, audience, expiry.
+  CONSOLE_CLIENT_ID: consoleClientId
+  CONSOLE_TOKEN_ISSUER: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+  CONSOLE_JWKS_URL: '${environment().authentication.loginEndpoint}${tenant().tenantId}/discovery/v2.0/keys'
+  CONSOLE_OPERATOR_GROUP: consoleOperatorGroup
+  CONSOLE_OPERATOR_ROLE: consoleOperatorRole
 }
 
 // This resource REPLACES all app settings on every deployment: settings added by hand are removed.
@@ -533,7 +547,7 @@ resource consoleAuth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(consol
     }
     login: {
       tokenStore: {
-        enabled: false // Thor needs no provider tokens
+        enabled: true // without it App Service forwards no X-MS-TOKEN-AAD-ID-TOKEN, which Thor verifies
       }
     }
     httpSettings: {

@@ -9,10 +9,10 @@ Core Tools can't be installed everywhere and does not check keys locally, so thi
   with `Expect: 100-continue`, `100 Continue` is sent only when the function starts reading the body,
   so a 413 (or a 401, 404, 405) is answered before the client uploads anything;
 - logs each request on one line: CR, LF and other control characters a caller sent are escaped;
-- stands in for App Service authentication on the console's routes when `CONSOLE_AUTH=platform`:
-  drops the `X-MS-CLIENT-PRINCIPAL*` headers a caller sent (the platform does; see
-  functions/_console_security.py) and signs the request in as a fixed local user, identity provider
-  `thor-local-runner`, which the console's pages say; with `CONSOLE_AUTH=off` headers pass as sent;
+- stands in for App Service authentication on the console's routes when `CONSOLE_AUTH=platform` and
+  the console's token issuer is the local one (localdev/local_auth.py): a key pair made at start, its
+  JWKS served at `/.auth/local/keys`, an ID token signed for a fixed local operator on each request
+  that brings none, verified by Thor like Entra ID's; otherwise headers pass as sent;
 - runs queue triggers against the storage queue with the host's semantics (visibility timeout,
   dequeue count, `<queue>-poison` after `maxDequeueCount`), and timer triggers on their schedule.
 
@@ -44,6 +44,8 @@ from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, Reque
 from werkzeug.routing import Map, Rule
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
+
+from localdev.local_auth import JWKS_PATH, LOCAL_OPERATOR, LocalSignIn
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("thor.runner")
@@ -160,29 +162,13 @@ def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-PRINCIPAL_HEADERS = ("x-ms-client-principal", "x-ms-client-principal-name", "x-ms-client-principal-id")
-PRINCIPAL_HEADERS += ("x-ms-client-principal-idp",)
-LOCAL_USER = {
-    "X-MS-CLIENT-PRINCIPAL-NAME": "local.operator@thor.local",
-    "X-MS-CLIENT-PRINCIPAL-ID": "00000000-0000-0000-0000-00000000c0de",
-    "X-MS-CLIENT-PRINCIPAL-IDP": "thor-local-runner",
-}
 CONSOLE_URL = "/console"
-
-
-def platform_sign_in(headers: dict, stand_in: bool) -> dict:
-    """The request's headers as App Service authentication would pass them: callers' principal
-    headers dropped and the fixed local user signed in (only when standing in for it)."""
-    if not stand_in:
-        return headers
-    kept = {name: value for name, value in headers.items() if name.lower() not in PRINCIPAL_HEADERS}
-    return kept | LOCAL_USER
 
 
 class HttpHost:
     """WSGI app routing requests to the app's HTTP functions."""
 
-    def __init__(self, functions: list, function_key: str, route_prefix: str, sign_in: bool = False):
+    def __init__(self, functions: list, function_key: str, route_prefix: str, sign_in: LocalSignIn | None = None):
         self.sign_in = sign_in
         self.function_key = function_key.encode()
         self.functions = {}
@@ -220,6 +206,8 @@ class HttpHost:
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
+        if self.sign_in and request.path == JWKS_PATH and request.method == "GET":
+            return Response(json.dumps(self.sign_in.jwks()), content_type="application/json")
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             name, route_params = adapter.match()
@@ -250,7 +238,7 @@ class HttpHost:
         http_request = func.HttpRequest(
             method=request.method,
             url=request.url,
-            headers=platform_sign_in(dict(request.headers), self.sign_in),
+            headers=self.sign_in.headers(dict(request.headers)) if self.sign_in else dict(request.headers),
             params={k: v for k, v in request.args.items(multi=True)},
             route_params=dict(route_params),
             body=body,
@@ -379,6 +367,24 @@ def queue_workers(functions: list, host: dict, lease: int) -> list[QueueWorker]:
                 )
             )
     return workers
+
+
+def queue_workers_when_storage_answers(
+    functions: list, host: dict, lease: int, wait: float = 120.0
+) -> list[QueueWorker]:
+    """`queue_workers`, tried again every second while storage does not answer (an instance started
+    while storage is down waits for it, as the host's queue listener does, instead of exiting)."""
+    from shared.ports import StorageUnavailable
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return queue_workers(functions, host, lease)
+        except StorageUnavailable as error:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("storage unavailable while starting the queue listeners, trying again: %s", error)
+            time.sleep(1.0)
 
 
 # --- timer triggers ---------------------------------------------------------------------------
@@ -610,9 +616,19 @@ def main(argv: list[str] | None = None) -> int:
     app = getattr(__import__(module_name, fromlist=[attribute]), attribute)
     host = host_config()
     functions = app.get_functions()  # (calling it twice trips its duplicate-name check)
-    sign_in = os.environ.get("CONSOLE_AUTH", "").lower() == "platform"
+    sign_in = LocalSignIn.from_environment()
     http = HttpHost(functions, key, host.get("extensions", {}).get("http", {}).get("routePrefix", "api"), sign_in)
-    workers = [] if args.no_queue else queue_workers(functions, host, args.lease)
+    # Bound before any worker starts: the console's JWKS URL names the port, and Thor reads its settings once.
+    server = make_server("127.0.0.1", args.port, http, threaded=True, request_handler=ContinueWhenReadHandler)
+    server.socket.listen(1024)
+    if sign_in:
+        os.environ["CONSOLE_JWKS_URL"] = f"http://127.0.0.1:{server.server_port}{JWKS_PATH}"
+        from shared.bootstrap import reset_context
+        from shared.settings import get_settings
+
+        get_settings.cache_clear()
+        reset_context()
+    workers = [] if args.no_queue else queue_workers_when_storage_answers(functions, host, args.lease)
     for worker in workers if args.max_poll else ():
         worker.max_poll = args.max_poll
     threads = [threading.Thread(target=w.run, daemon=True, name="queue-poll") for w in workers]
@@ -621,20 +637,22 @@ def main(argv: list[str] | None = None) -> int:
     for thread in threads:
         thread.start()
 
-    server = make_server("127.0.0.1", args.port, http, threaded=True, request_handler=ContinueWhenReadHandler)
-    server.socket.listen(1024)
     print(f"Thor is running on http://127.0.0.1:{server.server_port}\n\nFunctions:\n", flush=True)
     for name, methods, rule in sorted(http.routes()):
         url_rule = rule.replace("<", "{").replace(">", "}")
         print(f"  {name}: [{methods}] http://localhost:{server.server_port}{url_rule}?code={key}", flush=True)
     if sign_in:
         print(
-            f"\nConsole: http://localhost:{server.server_port}{CONSOLE_URL}  (signed in as the fixed local user "
-            f"{LOCAL_USER['X-MS-CLIENT-PRINCIPAL-NAME']}: the runner stands in for App Service authentication)\n",
+            f"\nConsole: http://localhost:{server.server_port}{CONSOLE_URL}  (signed in as the fixed local operator "
+            f"{LOCAL_OPERATOR['preferred_username']}: the runner stands in for App Service authentication, signing "
+            f"its ID token with a key made at start; JWKS at {JWKS_PATH})\n",
             flush=True,
         )
     else:
-        print("\nConsole: off (CONSOLE_AUTH is not `platform`)\n", flush=True)
+        print(
+            "\nConsole: no local sign-in (CONSOLE_AUTH is not `platform`, or CONSOLE_TOKEN_ISSUER is not local)\n",
+            flush=True,
+        )
     for worker in workers:
         print(f"  queue trigger on '{worker.queue.queue_name}' (poison: '{worker.poison.queue_name}')", flush=True)
     for timer in timers:

@@ -27,6 +27,7 @@ if TYPE_CHECKING:  # imported where first used: a cold start pays only for what 
     from shared.adapters.claims import ClaimStore
     from shared.adapters.event_log import EventLog
     from shared.adapters.event_queue import EventQueue
+    from shared.adapters.feed_repo import FeedRepository
     from shared.adapters.idempotency_repo import IdempotencyRepository
     from shared.adapters.incident_repo import IncidentRepository
     from shared.adapters.order_repo import OrderRepository
@@ -44,12 +45,13 @@ def build_handlers() -> dict[type[Message], Handler]:
     validated with it."""
     from shared.models.internal_events import ReconcileOrderEvent, RefundEvent, StockResyncEvent
     from shared.models.webhooks import (
+        FeedCompletedWebhook,
         ItemsStatusChangedWebhook,
         MarketplaceWebhook,
         OrderCreatedWebhook,
         ProductsWebhook,
     )
-    from shared.services import marketplace_flows, refund_flows, stock_sync, zort_flows
+    from shared.services import feeds, marketplace_flows, refund_flows, stock_sync, zort_flows
     from shared.zort.calls import ZortCall
 
     return {
@@ -61,6 +63,7 @@ def build_handlers() -> dict[type[Message], Handler]:
         RefundEvent: refund_flows.handle_refund,
         ZortCall: zort_flows.handle_zort,
         StockResyncEvent: stock_sync.handle_stock_resync,
+        FeedCompletedWebhook: feeds.handle_feed_completed,
     }
 
 
@@ -133,6 +136,12 @@ class Context:
         from shared.adapters.stock_repo import StockRepository
 
         return StockRepository(self.storage)
+
+    @cached_property
+    def feeds(self) -> FeedRepository:
+        from shared.adapters.feed_repo import FeedRepository
+
+        return FeedRepository(self.storage)
 
     @cached_property
     def claims(self) -> ClaimStore:

@@ -11,11 +11,13 @@ from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypedDict
 
-from shared.domain.events import EventKind, EventStatus, InboundEvent, Message, Outcome
+from shared.domain.at_risk import EventBrief, OrderBrief
+from shared.domain.events import Attempt, EventKind, EventStatus, InboundEvent, Message, Outcome
 
 if TYPE_CHECKING:  # named in signatures only: a webhook's cold start does not load them
     from shared.domain.alerts import Incident, Notice
     from shared.domain.checkpoints import Checkpoint, Summary
+    from shared.domain.feeds import Feed, FeedReport
     from shared.domain.order import Order
     from shared.domain.product import Product
     from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
@@ -72,6 +74,7 @@ class EventLogPort(Protocol):
         attempts: int | None = None,
         internal_order_id: str | None = None,
         due_in: float = 0,
+        history: builtins.list[Attempt] | None = None,
     ) -> None: ...
     def list(
         self,
@@ -83,6 +86,12 @@ class EventLogPort(Protocol):
         limit: int = 1000,
     ) -> list[InboundEvent]: ...
     def for_order(self, tenant: str, internal_order_id: str) -> builtins.list[InboundEvent]: ...
+    def briefs(
+        self, tenant: str, statuses: Iterable[EventStatus], until: datetime | None, limit: int
+    ) -> builtins.list[EventBrief]:
+        """Like `list`, only id, status and time (no body): the console's counts."""
+        ...
+
     def count_by_status(
         self, tenant: str | None = None, since: datetime | None = None
     ) -> dict[str, dict[str, int]]: ...
@@ -121,6 +130,10 @@ class OrderRepositoryPort(Protocol):
         """Orders with items not ready to ship promised before `promised_before`: at most `limit`, one query."""
         ...
 
+    def briefs(self, tenant: str, which: str, before: datetime, limit: int) -> list[OrderBrief]:
+        """`not_in_oms` or `awaiting_shipment` (`which`) as their key columns only (the console's counts)."""
+        ...
+
     def created_between(self, tenant: str, since: datetime, until: datetime, limit: int) -> list[Order]:
         """Orders created in [since, until): at most `limit` (reports)."""
         ...
@@ -157,8 +170,27 @@ class StockRepositoryPort(Protocol):
 
     def get(self, tenant: str, sku: str) -> StockRecord | None: ...
     def failures(self, tenant: str, limit: int = 100) -> list[StockRecord]: ...
+    def in_feed(self, tenant: str, feed_id: str, limit: int = 10_000) -> list[StockRecord]:
+        """The SKUs still waiting for the feed `feed_id`, as stored now (each with its version)."""
+        ...
+
     def tenant_state(self, tenant: str) -> StockTenantState: ...
     def save_tenant_state(self, state: StockTenantState) -> None: ...
+
+
+class FeedRepositoryPort(Protocol):
+    """The feeds Thor created and their outcome (shared.domain.feeds)."""
+
+    def add(self, feed: Feed) -> None: ...
+    def get(self, tenant: str, feed_id: str) -> Feed | None: ...
+    def open_feeds(self, tenant: str, limit: int = 100) -> list[Feed]:
+        """The tenant's open feeds, oldest first."""
+        ...
+
+    def refused_recently(self, tenant: str, limit: int = 20) -> list[Feed]: ...
+    def save(self, feed: Feed) -> bool:
+        """Writes the feed if unchanged since it was read; False when another writer was first."""
+        ...
 
 
 class IdempotencyRecord(TypedDict, total=False):
@@ -197,9 +229,13 @@ class MarketplacePort(Protocol):
         self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship"
     ) -> dict[str, str]: ...
     def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str) -> None: ...
-    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> dict[str, str]:
-        """One UpdateStock call of at most 500 (SKU, quantity) rows; returns the SKUs the marketplace
-        refused, each with its reason (empty: all taken). A whole refused call raises ExternalSystemError."""
+    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> str:
+        """One UpdateStock call of at most 500 (SKU, quantity) rows; returns the feed id the marketplace
+        answered (the write is done when that feed is). A whole refused call raises ExternalSystemError."""
+        ...
+
+    def feed_status(self, feed_id: str) -> FeedReport:
+        """FeedStatus: the feed's status, counts and per-SKU errors."""
         ...
 
 
@@ -288,6 +324,8 @@ class ServiceContext(Protocol):
     def checkpoints(self) -> CheckpointPort: ...
     @property
     def stock(self) -> StockRepositoryPort: ...
+    @property
+    def feeds(self) -> FeedRepositoryPort: ...
     @property
     def claims(self) -> ClaimStorePort: ...
     @property

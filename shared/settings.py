@@ -77,6 +77,16 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("CONSOLE_AUTH", required=False, default="off"),
     # Key of the console's anti-CSRF tokens (HMAC, bound to the signed-in user); actions need it.
     SettingSpec("CONSOLE_CSRF_KEY", required=False, default="", secret=True),
+    # The console verifies the Entra ID token App Service authentication forwards (X-MS-TOKEN-AAD-ID-TOKEN):
+    # its audience (the app registration's client id), issuer and signing keys (JWKS URL). Locally the
+    # runner signs tokens with its own key and serves its JWKS (localdev/runner.py sets the URL).
+    SettingSpec("CONSOLE_CLIENT_ID", required=False, default=""),
+    SettingSpec("CONSOLE_TOKEN_ISSUER", required=False, default=""),
+    SettingSpec("CONSOLE_JWKS_URL", required=False, default=""),
+    # Who may act in the console (replay, re-sync): members of this Entra group (object id) or holders
+    # of this app role; everyone else signed in may only read.
+    SettingSpec("CONSOLE_OPERATOR_GROUP", required=False, default=""),
+    SettingSpec("CONSOLE_OPERATOR_ROLE", required=False, default="Thor.Operator"),
     # Alerts and reports (README "Alerts and reports"): the console's public base URL for links in
     # messages; hours before a still-open incident is reminded; the channels for every tenant (a
     # tenant's own ALERT_<CHANNEL>_<T> replaces the one for all); e-mail through Azure Communication
@@ -460,6 +470,11 @@ class Settings:
     half_configured: tuple[str, ...] = ()  # per-tenant settings missing beside others of their system
     console_auth: str = "off"  # CONSOLE_AUTH: "platform" or "off"
     console_csrf_key: str = field(default="", repr=False)
+    console_client_id: str = ""  # CONSOLE_CLIENT_ID: the tokens' audience
+    console_token_issuer: str = ""  # CONSOLE_TOKEN_ISSUER
+    console_jwks_url: str = ""  # CONSOLE_JWKS_URL: the issuer's signing keys
+    console_operator_group: str = ""  # CONSOLE_OPERATOR_GROUP: may act
+    console_operator_role: str = "Thor.Operator"  # CONSOLE_OPERATOR_ROLE: may act
     activity_flush_seconds: float = 5.0  # THOR_ACTIVITY_FLUSH_SECONDS
     zort_match_window: float = 1800.0  # THOR_ZORT_MATCH_WINDOW: seconds a ZORT event waits for its order
     alerts: AlertSettings = AlertSettings()  # alerts and reports
@@ -619,6 +634,11 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
         half_configured=tuple(half_configured),
         console_auth=console_auth,
         console_csrf_key=global_value("CONSOLE_CSRF_KEY"),
+        console_client_id=global_value("CONSOLE_CLIENT_ID"),
+        console_token_issuer=global_value("CONSOLE_TOKEN_ISSUER"),
+        console_jwks_url=global_value("CONSOLE_JWKS_URL"),
+        console_operator_group=global_value("CONSOLE_OPERATOR_GROUP"),
+        console_operator_role=global_value("CONSOLE_OPERATOR_ROLE"),
         activity_flush_seconds=float(activity_flush),
         zort_match_window=float(match_window) if _is_seconds(match_window) else 1800.0,
         alerts=alerts,

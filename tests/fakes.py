@@ -21,14 +21,22 @@ from zoneinfo import ZoneInfo
 
 from shared.bootstrap import build_handlers
 from shared.domain.activity import hour_start
-from shared.domain.at_risk import items_not_ready, order_created_at
+from shared.domain.at_risk import EventBrief, OrderBrief, items_not_ready, order_created_at
 from shared.domain.checkpoints import Checkpoint, Summary
 from shared.domain.errors import NotConfigured
-from shared.domain.events import QUEUE_GRACE, EventStatus, InboundEvent, Message
+from shared.domain.events import QUEUE_GRACE, Attempt, EventStatus, InboundEvent, Message
+from shared.domain.feeds import Feed, FeedIssue, FeedReport, FeedState
 from shared.domain.fencing import may_take
 from shared.domain.order import Order
 from shared.domain.product import Product
-from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
+from shared.domain.stock import (
+    SkuOutcome,
+    SkuResult,
+    StockRecord,
+    StockSyncSettings,
+    StockTenantState,
+    StockWarehouse,
+)
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
 from shared.ports import (
     ActivityCountsPort,
@@ -39,6 +47,7 @@ from shared.ports import (
     ConcurrentUpdate,
     EventLogPort,
     EventQueuePort,
+    FeedRepositoryPort,
     Handler,
     IdempotencyPort,
     IdempotencyRecord,
@@ -145,11 +154,14 @@ class FakeEventLog:
         attempts: int | None = None,
         internal_order_id: str | None = None,
         due_in: float = 0,
+        history: list[Attempt] | None = None,
     ) -> None:
         now = self.clock()
         if event.fence is not None and not self.holds(event):
             raise ClaimLost(f"event {event.tenant}/{event.event_id} was taken over by another worker")
         for target in (self.events[(event.tenant, event.event_id)], event):
+            if history is not None:
+                target.history = list(history)
             target.status, target.reason, target.updated_at = status, reason or None, now
             target.claimed_by, target.due_by = None, now + timedelta(seconds=due_in) + QUEUE_GRACE
             if outcome is not None:
@@ -158,6 +170,14 @@ class FakeEventLog:
                 target.attempts = attempts
             if internal_order_id:
                 target.internal_order_id = internal_order_id
+
+    def briefs(
+        self, tenant: str, statuses: Iterable[EventStatus], until: datetime | None, limit: int
+    ) -> list[EventBrief]:
+        return [
+            EventBrief(e.event_id, e.status, e.received_at)
+            for e in self.list(tenant=tenant, statuses=statuses, until=until, limit=limit)
+        ]
 
     def list(
         self,
@@ -279,6 +299,14 @@ class FakeOrderRepository:
     def not_in_oms(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
         return [o for o in self._of(tenant) if not o.oms_synced and order_created_at(o) <= created_before][:limit]
 
+    def briefs(self, tenant: str, which: str, before: datetime, limit: int) -> list[OrderBrief]:
+        found = (
+            self.not_in_oms(tenant, before, limit)
+            if which == "not_in_oms"
+            else self.awaiting_shipment(tenant, before, limit)
+        )
+        return [OrderBrief(o.internal_order_id, order_created_at(o), o.promised_shipping_time) for o in found]
+
     def awaiting_shipment(self, tenant: str, promised_before: datetime, limit: int) -> list[Order]:
         return [
             o
@@ -393,10 +421,11 @@ class FakeStockRepository:
             stored.failures, stored.next_attempt_at = outcome.failures, outcome.next_attempt_at
             if outcome.available is not None:
                 stored.zort_available = outcome.available
-            if outcome.clears:
+            stored.feed_id = outcome.feed_id if outcome.result is SkuResult.SENT else ""
+            if outcome.result is SkuResult.SENT:
                 stored.sent_quantity, stored.sent_at = outcome.quantity, outcome.at
-                if unchanged:
-                    stored.dirty, stored.synced_mark = False, outcome.record.sending_mark
+            if outcome.clears and unchanged:
+                stored.dirty, stored.synced_mark = False, outcome.record.sending_mark
             stored.etag = str(next(self._versions))
         self.batches += -(-len(outcomes) // self.BATCH_SIZE)
 
@@ -404,11 +433,49 @@ class FakeStockRepository:
         found = self.records.get((tenant, sku))
         return replace(found) if found else None
 
+    def in_feed(self, tenant: str, feed_id: str, limit: int = 10_000) -> list[StockRecord]:
+        return [replace(r) for (t, _), r in self.records.items() if t == tenant and r.feed_id == feed_id][:limit]
+
     def tenant_state(self, tenant: str) -> StockTenantState:
         return replace(self.states.get(tenant) or StockTenantState(tenant))
 
     def save_tenant_state(self, state: StockTenantState) -> None:
         self.states[state.tenant] = replace(state)
+
+
+class FakeFeedRepository:
+    """The feeds Thor created, as the Table adapter keeps them: a save is conditional on the version read."""
+
+    def __init__(self) -> None:
+        self.feeds: dict[tuple[str, str], Feed] = {}
+        self._versions = itertools.count(1)
+
+    def add(self, feed: Feed) -> None:
+        if (feed.tenant, feed.feed_id) not in self.feeds:
+            feed.etag = str(next(self._versions))
+            self.feeds[(feed.tenant, feed.feed_id)] = replace(feed, items=dict(feed.items))
+
+    def get(self, tenant: str, feed_id: str) -> Feed | None:
+        found = self.feeds.get((tenant, feed_id))
+        return replace(found, items=dict(found.items), refused=dict(found.refused)) if found else None
+
+    def open_feeds(self, tenant: str, limit: int = 100) -> list[Feed]:
+        found = [self.get(t, f) for (t, f), feed in self.feeds.items() if t == tenant and feed.open]
+        return sorted((f for f in found if f), key=lambda f: f.created_at)[:limit]
+
+    def refused_recently(self, tenant: str, limit: int = 20) -> list[Feed]:
+        found = [
+            self.get(t, f) for (t, f), feed in self.feeds.items() if t == tenant and not feed.open and feed.refused
+        ]
+        return sorted((f for f in found if f), key=lambda f: f.created_at, reverse=True)[:limit]
+
+    def save(self, feed: Feed) -> bool:
+        stored = self.feeds.get((feed.tenant, feed.feed_id))
+        if stored is None or stored.etag != feed.etag:
+            return False
+        feed.etag = str(next(self._versions))
+        self.feeds[(feed.tenant, feed.feed_id)] = replace(feed, items=dict(feed.items), refused=dict(feed.refused))
+        return True
 
 
 class FakeIdempotency:
@@ -539,8 +606,11 @@ class FakeMarketplace(_Failing):
         self.items: dict[str, list[MarketplaceOrderItem]] = {}
         self.products: dict[str, MarketplaceProduct] = {}
         self.packages = itertools.count(1)
-        self.stock: dict[str, int] = {}  # what UpdateStock was told, per SKU
-        self.refuse: dict[str, str] = {}  # SKU -> the reason UpdateStock refuses it
+        self.stock: dict[str, int] = {}  # what the marketplace holds per SKU (as its finished feeds set it)
+        self.refuse: dict[str, str] = {}  # SKU -> the reason a feed refuses it (a FeedErrors entry)
+        self.feeds: dict[str, tuple[list[tuple[str, int]], str]] = {}  # feed id -> (rows, status)
+        self.feed_numbers = itertools.count(1)
+        self.finish_on_ask = True  # FeedStatus finishes a feed when asked; False: it stays Processing
 
     def add_order(self, order_id: str, *items: MarketplaceOrderItem, **header: Any) -> MarketplaceOrder:
         order = marketplace_order(order_id, statuses=[i.status for i in items], **header)
@@ -602,13 +672,46 @@ class FakeMarketplace(_Failing):
         for item_id in order_item_ids:
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "ready_to_ship")
 
-    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> dict[str, str]:
+    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> str:
         self._call("update_stock", (list(rows), warehouse))
-        if len(rows) > 500 or any(q < 0 for _, q in rows):
-            raise ValueError("UpdateStock takes at most 500 rows of quantities 0 or more")
-        refused = {sku: self.refuse[sku] for sku, _ in rows if sku in self.refuse}
-        self.stock.update({sku: q for sku, q in rows if sku not in refused})
-        return refused
+        if not rows or len(rows) > 500 or any(q < 0 for _, q in rows):
+            raise ValueError("UpdateStock takes 1 to 500 rows of quantities 0 or more")
+        feed_id = f"feed-{next(self.feed_numbers):04d}"
+        self.feeds[feed_id] = (list(rows), FeedState.QUEUED.value)
+        return feed_id
+
+    def finish(self, feed_id: str, status: str = FeedState.FINISHED.value) -> FeedReport:
+        """The feed closes (Finished by default): the stock it carried is kept, but for refused SKUs."""
+        rows, current = self.feeds[feed_id]
+        if current == FeedState.QUEUED.value:
+            self.feeds[feed_id] = (rows, status)
+            if status == FeedState.FINISHED.value:
+                self.stock.update({sku: q for sku, q in rows if sku not in self.refuse})
+        return self._report(feed_id)
+
+    def _report(self, feed_id: str) -> FeedReport:
+        rows, status = self.feeds[feed_id]
+        errors = tuple(FeedIssue(sku, self.refuse[sku], "1") for sku, _ in rows if sku in self.refuse)
+        closed = status != FeedState.QUEUED.value
+        return FeedReport(
+            feed_id,
+            status,
+            "UpdateStock",
+            total=len(rows),
+            processed=len(rows) if closed else 0,
+            failed=len(errors) if closed else 0,
+            errors=errors if closed else (),
+        )
+
+    def feed_status(self, feed_id: str) -> FeedReport:
+        self._call("feed_status", feed_id)
+        if feed_id not in self.feeds:
+            from shared.adapters.seller_center.client import SellerCenterError
+
+            raise SellerCenterError("E012", "E012: Invalid Feed ID", status=400)
+        if self.finish_on_ask:
+            return self.finish(feed_id)
+        return self._report(feed_id)
 
 
 class FakeOms(_Failing):
@@ -700,6 +803,7 @@ class FakeContext:
     zorts: dict[str, FakeZort] = field(default_factory=dict)
     ready_to_ship_tenants: set[str] = field(default_factory=set)
     stock: FakeStockRepository = field(default_factory=FakeStockRepository)
+    feeds: FakeFeedRepository = field(default_factory=FakeFeedRepository)
     stock_sync: dict[str, StockSyncSettings] = field(default_factory=dict)  # tenants with stock sync on
     zort_stores: dict[str, str] = field(default_factory=dict)  # tenant -> ZORT store name (shared stores)
 
@@ -748,6 +852,7 @@ STORAGE_PORTS: dict[str, type] = {
     "idempotency": IdempotencyPort,
     "checkpoints": CheckpointPort,
     "stock": StockRepositoryPort,
+    "feeds": FeedRepositoryPort,
     "claims": ClaimStorePort,
     "activity": ActivityCountsPort,
 }
@@ -888,6 +993,7 @@ if TYPE_CHECKING:  # mypy (pyproject: tests/fakes.py is in its files) checks eac
     _orders: OrderRepositoryPort = FakeOrderRepository()
     _products: ProductRepositoryPort = FakeProductRepository()
     _stock: StockRepositoryPort = FakeStockRepository()
+    _feeds: FeedRepositoryPort = FakeFeedRepository()
     _idempotency: IdempotencyPort = FakeIdempotency()
     _checkpoints: CheckpointPort = FakeCheckpoints()
     _claims: ClaimStorePort = FakeClaims(_clock)

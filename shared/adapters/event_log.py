@@ -13,7 +13,8 @@ from azure.data.tables import TableEntity, UpdateMode
 from shared.adapters.entity_codec import pack_text, unpack_text
 from shared.adapters.storage import EVENTS_TABLE, storage_errors
 from shared.adapters.table_repository import Entity, TableRepository, etag_of, first
-from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, EventStatus, InboundEvent
+from shared.domain.at_risk import EventBrief
+from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, Attempt, EventStatus, InboundEvent
 from shared.domain.fencing import may_take
 from shared.observability import mask
 from shared.ports import ClaimLost, ConcurrentUpdate
@@ -36,7 +37,22 @@ def _to_entity(event: InboundEvent) -> Entity:
         "dueBy": event.due_by or NEVER,  # not known to be queued until `mark_queued`
     }
     entity.update(pack_text("body", json.dumps(event.body, separators=(",", ":"), ensure_ascii=False)))
+    if event.history:
+        entity["history"] = _history_json(event.history)
     return {k: v for k, v in entity.items() if v is not None}
+
+
+def _history_json(history: list[Attempt]) -> str:
+    """The attempts as one string column (bounded: HISTORY_KEPT entries, errors cut to 500 characters)."""
+    rows = [a.model_copy(update={"error": mask(a.error or "")[:500] or None}).model_dump(mode="json") for a in history]
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+
+
+def _history(entity: TableEntity) -> list[Attempt]:
+    try:
+        return [Attempt.model_validate(row) for row in json.loads(entity.get("history") or "[]")]
+    except ValueError:
+        return []
 
 
 def _from_entity(entity: TableEntity) -> InboundEvent:
@@ -54,6 +70,7 @@ def _from_entity(entity: TableEntity) -> InboundEvent:
         updated_at=entity.get("updatedAt"),
         claimed_by=entity.get("claimedBy") or None,
         due_by=_due_by(entity),
+        history=_history(entity),
         etag=etag_of(entity),
     )
 
@@ -140,11 +157,13 @@ class EventLog(TableRepository):
         attempts: int | None = None,
         internal_order_id: str | None = None,
         due_in: float = 0,
+        history: list[Attempt] | None = None,
     ) -> None:
-        """Merges the new state into the stored event (status, reason, outcome, attempts) and
-        releases its claim; a received event is due again `due_in` seconds from now (+ grace).
-        A worker's write (`event.fence` set) is conditional on its claim still being the current
-        one: refused with ClaimLost once another worker took the event over."""
+        """Merges the new state into the stored event (status, reason, outcome, attempts, and its
+        attempts' history when given) and releases its claim; a received event is due again
+        `due_in` seconds from now (+ grace). A worker's write (`event.fence` set) is conditional on
+        its claim still being the current one: refused with ClaimLost once another worker took the
+        event over."""
         now = datetime.now(timezone.utc)
         reason_kept = mask(reason or "")[:4000]  # shown by the console and ops: never a secret
         due_by = now + timedelta(seconds=due_in) + QUEUE_GRACE
@@ -164,6 +183,8 @@ class EventLog(TableRepository):
             patch["attempts"] = attempts
         if internal_order_id:
             patch["internalOrderId"] = internal_order_id
+        if history is not None:
+            patch["history"] = _history_json(history)
         if event.fence is None:  # not a worker's (a replay from ops): as it is now
             with storage_errors():
                 self.table.update_entity(patch, mode=UpdateMode.MERGE)
@@ -173,6 +194,8 @@ class EventLog(TableRepository):
         event.claimed_by, event.due_by = None, due_by
         if outcome is not None:
             event.outcome = outcome
+        if history is not None:
+            event.history = list(history)
 
     def _write_fenced(self, event: InboundEvent, patch: Entity) -> None:
         """Writes `patch` only while the worker's claim (`event.fence`) is the event's current one:
@@ -229,6 +252,17 @@ class EventLog(TableRepository):
         with storage_errors():
             entities = first(self._query(tenant=tenant, statuses=statuses, since=since, until=until), limit)
         return [_from_entity(entity) for entity in entities]
+
+    def briefs(
+        self, tenant: str, statuses: Iterable[EventStatus], until: datetime | None, limit: int
+    ) -> builtins.list[EventBrief]:
+        """Like `list`, reading only id, status and time (no body): the console's counts."""
+        with storage_errors():
+            rows = first(
+                self._query(tenant=tenant, statuses=statuses, until=until, select=["RowKey", "status", "receivedAt"]),
+                limit,
+            )
+        return [EventBrief(row["RowKey"], EventStatus(row["status"]), row["receivedAt"]) for row in rows]
 
     def for_order(self, tenant: str, internal_order_id: str) -> builtins.list[InboundEvent]:
         """The tenant's events tied to this order (webhooks, ZORT events, refunds, reconciliation)."""

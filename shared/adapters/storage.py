@@ -64,6 +64,7 @@ CLAIMS_TABLE = "ThorClaims"
 ACTIVITY_TABLE = "ThorActivity"
 STOCK_TABLE = "ThorStock"
 INCIDENTS_TABLE = "ThorIncidents"
+FEEDS_TABLE = "ThorFeeds"
 ALL_TABLES = (
     EVENTS_TABLE,
     ORDERS_TABLE,
@@ -74,6 +75,7 @@ ALL_TABLES = (
     ACTIVITY_TABLE,
     STOCK_TABLE,
     INCIDENTS_TABLE,
+    FEEDS_TABLE,
 )
 EVENTS_QUEUE = "thor-events"
 POISON_QUEUE = f"{EVENTS_QUEUE}-poison"

@@ -10,10 +10,12 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from shared.domain.at_risk import seller_canceled
 from shared.domain.errors import NotFound
 from shared.domain.order import Order
 from shared.domain.retries import RETRY_POLICY
 from shared.ports import ConcurrentUpdate, OrderRepositoryPort
+from shared.services.activity import tally
 from shared.services.claims import fenced, forget_order, known_order, remember_order
 
 T = TypeVar("T")
@@ -53,7 +55,7 @@ def change_order(
         else:
             raise NotFound("internalOrderId", f"no order {internal_order_id!r}")
         fence = fenced(tenant, internal_order_id, order.fence)
-        before = order.version
+        before, canceled_before = order.version, seller_canceled(order)
         result = mutate(order)
         if fence is not None and order.version != before:
             order.fence = fence
@@ -63,6 +65,8 @@ def change_order(
             elif order.version != before:
                 etag = orders.save(order, etag)
             remember_order(order, etag)
+            if not canceled_before and seller_canceled(order):
+                tally("seller_canceled")  # the console's cancellation rate (shared.services.console)
             return order, result
         except ConcurrentUpdate:
             forget_order(tenant, internal_order_id)
