@@ -242,6 +242,29 @@ def alerts_goals(result: dict) -> list[Goal]:
     return goals
 
 
+def processing_goals(result: dict) -> list[Goal]:
+    goals = [
+        Goal(
+            f"table requests, process {kind}",
+            str(c["table"]),
+            f"= {c['minimum']} (minimum)",
+            c["table"] <= c["minimum"],
+        )
+        for kind, c in result["kinds"].items()
+    ]
+    measured, floor = result["throughput"], result["floor"]
+    goals.append(
+        Goal(
+            "processing throughput (events/s)",
+            _f(measured["per_second"]),
+            f"floor {_f(floor['per_second'])}",
+            None,
+            "with the marketplace and OMS calls; the floor is storage alone",
+        )
+    )
+    return goals
+
+
 def drill_goals(result: dict) -> list[Goal]:
     violated = sum(result["violations"].values())
     return [
@@ -277,6 +300,7 @@ GOAL_BUILDERS = {
     "console": console_goals,
     "stock": stock_goals,
     "alerts": alerts_goals,
+    "processing": processing_goals,
     "drill": drill_goals,
 }
 
@@ -440,6 +464,21 @@ def stock_section(result: dict) -> list[str]:
     ]
 
 
+def processing_section(result: dict) -> list[str]:
+    rows = [
+        [kind, c["table"], c["queue"], c["minimum"], c["status"], summarise(c["calls"])]
+        for kind, c in result["kinds"].items()
+    ]
+    measured, floor = result["throughput"], result["floor"]
+    return [
+        "11. Processing: Table requests per processed event beside each kind's minimum (bench/processing.py)",
+        *_table(["event", "table", "queue", "minimum", "status", "requests"], rows, {1, 2, 3}),
+        f"throughput, one runner, processor on: {_f(measured['per_second'])} events/s "
+        f"({measured['events']} onOrderCreated in {measured['seconds']} s{'' if measured['done'] else ', NOT all completed'}); "
+        f"storage floor: {_f(floor['per_second'])} events/s ({floor['requests_per_event']} Table requests per event)",
+    ]
+
+
 def drill_section(result: dict) -> list[str]:
     return [
         f"8. Scale-out drill, seed {result['seed']} ({result['orders']} orders, {result['runners']} runners, "
@@ -458,6 +497,7 @@ SECTIONS = {
     "coldstart": coldstart_section,
     "storm": storm_section,
     "stock": stock_section,
+    "processing": processing_section,
     "soak": soak_section,
     "drill": drill_section,
 }

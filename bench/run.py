@@ -17,7 +17,10 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
 9. stock sync: 10,000 ZORT stock webhooks over 2,000 SKUs for one tenant through the runner and its
    flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock);
 10. the scale-out drill (3 runners, seeded faults): external calls and time to settle beside the
-    fault-free run of the same seed (bench.drill, localdev/drill.py).
+    fault-free run of the same seed (bench.drill, localdev/drill.py);
+11. processing: Table requests per processed event by kind (order created, status changed, ZORT
+    tracking, stock) beside each kind's minimum, and events per second with the processor on (one
+    runner) beside the same run's storage floor (bench.processing).
 
 Prints a table, each figure beside its goal, and writes the same figures to bench/results.json.
 Runner logs go to a temporary folder (printed). The stack is always stopped, whatever fails.
@@ -37,7 +40,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, alerts, coldstart, console, drill, e2e, report, soak, stock, storage_work, storm
+from bench import ack, alerts, coldstart, console, drill, e2e, processing, report, soak, stock, storage_work, storm
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -53,6 +56,7 @@ class Config:
     soak: soak.SoakConfig = field(default_factory=soak.SoakConfig)
     storm: storm.StormConfig = field(default_factory=storm.StormConfig)
     stock: stock.StockConfig = field(default_factory=stock.StockConfig)
+    processing: processing.ProcessingConfig = field(default_factory=processing.ProcessingConfig)
     import_runs: int = 5
 
     @classmethod
@@ -64,6 +68,7 @@ class Config:
             import_runs=3,
             soak=soak.SoakConfig(seconds=20, warmup_seconds=5, samples=4, drain_timeout=45),
             stock=stock.QUICK,
+            processing=processing.QUICK,
         )
 
 
@@ -75,7 +80,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock", "alerts", "drill"],
+        choices=[
+            "coldstart",
+            "storage",
+            "ack",
+            "e2e",
+            "soak",
+            "storm",
+            "console",
+            "stock",
+            "alerts",
+            "drill",
+            "processing",
+        ],
         help="run only these phases",
     )
     return parser.parse_args(argv)
@@ -167,8 +184,14 @@ class Bench:
             self.phase("stock", lambda: stock.measure(self.stack, self.config.stock, progress, self.log("thor-stock")))
             if "stock" in self.results and "ack" in self.results:  # the ack goal's floor, same run
                 self.results["stock"]["ack_floor"] = self.results["ack"]["floor"].get(self.config.stock.concurrency)
-            if self.phases & {"e2e", "soak", "storm"}:
-                self.stack.start_runner(stdout=self.log("thor"))
+            if self.phases & {"e2e", "soak", "storm", "processing"}:
+                start = lambda: self.stack.start_runner(stdout=self.log("thor"))
+                self.phase(  # counts in-process first, then the runner is started for its throughput
+                    "processing",
+                    lambda: processing.measure(self.stack, self.ids, self.config.processing, progress, start),
+                )
+                if self.stack.runner is None:
+                    start()
                 self.phase("e2e", lambda: e2e.measure(self.stack, self.ids, self.config.e2e, progress))
                 self.phase("storm", lambda: storm.measure(self.stack, self.ids, self.config.storm, progress))
                 self.phase("soak", lambda: soak.measure(self.stack, self.ids, self.config.soak, progress))
@@ -189,7 +212,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.soak_rate is not None:
         config.soak.rate = args.soak_rate
     phases = set(
-        args.only or ["coldstart", "storage", "ack", "console", "alerts", "e2e", "storm", "stock", "soak", "drill"]
+        args.only
+        or ["coldstart", "storage", "ack", "console", "alerts", "processing", "e2e", "storm", "stock", "soak", "drill"]
     )
     results = Bench(config, phases).run()
     print(report.render(results))

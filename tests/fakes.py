@@ -9,18 +9,20 @@ the external systems record every call and can be told to fail (`fail_next`).
 
 from __future__ import annotations
 
+import builtins
 import itertools
+from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from typing import Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 from zoneinfo import ZoneInfo
 
 from shared.bootstrap import build_handlers
 from shared.domain.activity import hour_start
 from shared.domain.at_risk import EventBrief, OrderBrief, items_not_ready, order_created_at
-from shared.domain.checkpoints import Checkpoint
+from shared.domain.checkpoints import Checkpoint, Summary
 from shared.domain.errors import NotConfigured
 from shared.domain.events import QUEUE_GRACE, Attempt, EventStatus, InboundEvent, Message
 from shared.domain.feeds import Feed, FeedIssue, FeedReport, FeedState
@@ -36,7 +38,24 @@ from shared.domain.stock import (
     StockWarehouse,
 )
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
-from shared.ports import Claim, ClaimLost, ConcurrentUpdate, Handler
+from shared.ports import (
+    ActivityCountsPort,
+    CheckpointPort,
+    Claim,
+    ClaimLost,
+    ClaimStorePort,
+    ConcurrentUpdate,
+    EventLogPort,
+    EventQueuePort,
+    FeedRepositoryPort,
+    Handler,
+    IdempotencyPort,
+    IdempotencyRecord,
+    JsonObject,
+    OrderRepositoryPort,
+    ProductRepositoryPort,
+    StockRepositoryPort,
+)
 from shared.settings import (
     MarketplaceTenantSettings,
     OmsTenantSettings,
@@ -50,6 +69,7 @@ from shared.tenants import TENANT_TIMEZONES
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _etags = (f'W/"{n}"' for n in itertools.count(1))
+S = TypeVar("S")
 
 
 class FakeClock:
@@ -179,7 +199,7 @@ class FakeEventLog:
         ]
         return found[:limit]
 
-    def for_order(self, tenant: str, internal_order_id: str) -> list[InboundEvent]:
+    def for_order(self, tenant: str, internal_order_id: str) -> builtins.list[InboundEvent]:
         return sorted(
             (
                 self._copy(e)
@@ -460,19 +480,19 @@ class FakeFeedRepository:
 
 class FakeIdempotency:
     def __init__(self) -> None:
-        self.records: dict[tuple[str, str], dict] = {}
+        self.records: dict[tuple[str, str], IdempotencyRecord] = {}
 
-    def get(self, tenant: str, key: str) -> dict | None:
+    def get(self, tenant: str, key: str) -> IdempotencyRecord | None:
         return self.records.get((tenant, key))
 
-    def add(self, tenant: str, key: str, record: dict) -> bool:
+    def add(self, tenant: str, key: str, record: IdempotencyRecord) -> bool:
         if (tenant, key) in self.records:
             return False
-        self.records[(tenant, key)] = dict(record)
+        self.records[(tenant, key)] = IdempotencyRecord(**record)
         return True
 
-    def replace(self, tenant: str, key: str, record: dict) -> None:
-        self.records[(tenant, key)] = dict(record)
+    def replace(self, tenant: str, key: str, record: IdempotencyRecord) -> None:
+        self.records[(tenant, key)] = IdempotencyRecord(**record)
 
     def delete(self, tenant: str, key: str) -> None:
         self.records.pop((tenant, key), None)
@@ -485,10 +505,10 @@ class FakeCheckpoints:
     def get(self, name: str, key: str) -> Checkpoint | None:
         return self.saved.get((name, key))
 
-    def list(self, name: str) -> list[Checkpoint]:
+    def list(self, name: str) -> builtins.list[Checkpoint]:
         return [c for (n, _), c in self.saved.items() if n == name]
 
-    def save(self, name: str, key: str, position: datetime | None, summary: dict, now: datetime) -> Checkpoint:
+    def save(self, name: str, key: str, position: datetime | None, summary: Summary, now: datetime) -> Checkpoint:
         previous = self.saved.get((name, key))
         if previous and previous.position and (position is None or previous.position > position):
             position = previous.position  # never backwards
@@ -516,7 +536,7 @@ class FakeClaims:
 
     def holds(self, tenant: str, name: str, claim: Claim) -> bool:
         held = self.held.get((tenant, name))
-        return bool(held) and held[2] == claim and held[1] > self.clock()
+        return held is not None and held[2] == claim and held[1] > self.clock()
 
     def release(self, tenant: str, name: str, claim: Claim) -> None:
         held = self.held.get((tenant, name))
@@ -702,14 +722,14 @@ class FakeOms(_Failing):
         self.upserts: list[Order] = []
         self.known: set[str] = set()
 
-    def upsert_order(self, order: Order) -> tuple[str, dict]:
+    def upsert_order(self, order: Order) -> tuple[str, JsonObject]:
         self._call("upsert_order", order.internal_order_id)
         self.upserts.append(order.model_copy(deep=True))
         action = "updated" if order.internal_order_id in self.known else "created"
         self.known.add(order.internal_order_id)
         return action, {"orderRef": order.internal_order_id}
 
-    def find_order(self, order_ref: str) -> dict | None:
+    def find_order(self, order_ref: str) -> JsonObject | None:
         self._call("find_order", order_ref)
         return {"orderRef": order_ref} if order_ref in self.known else None
 
@@ -717,14 +737,14 @@ class FakeOms(_Failing):
 class FakeZort(_Failing):
     def __init__(self) -> None:
         super().__init__()
-        self.webhook: dict = {}
+        self.webhook: JsonObject = {}
         self.stock: dict[str, Decimal] = {}  # available stock per SKU, as GetProducts answers it
 
-    def get_webhook(self) -> dict:
+    def get_webhook(self) -> JsonObject:
         self._call("get_webhook")
         return dict(self.webhook)
 
-    def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> dict:
+    def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> JsonObject:
         self._call("update_webhook", dict(urls))
         self.webhook = {"key1": key1, "key2": key2, "key3": key3, **urls}
         return {"res": "200"}
@@ -775,7 +795,7 @@ class FakeContext:
     products: FakeProductRepository = field(default_factory=FakeProductRepository)
     idempotency: FakeIdempotency = field(default_factory=FakeIdempotency)
     checkpoints: FakeCheckpoints = field(default_factory=FakeCheckpoints)
-    claims: FakeClaims | None = None
+    claims: FakeClaims = cast(FakeClaims, None)  # made in __post_init__, on the context's clock
     activity: FakeActivity = field(default_factory=FakeActivity)
     handlers: Mapping[type[Message], Handler] = field(default_factory=build_handlers)
     marketplaces: dict[str, FakeMarketplace] = field(default_factory=dict)
@@ -788,9 +808,10 @@ class FakeContext:
     zort_stores: dict[str, str] = field(default_factory=dict)  # tenant -> ZORT store name (shared stores)
 
     def __post_init__(self) -> None:
-        self.claims = self.claims or FakeClaims(self.clock)
+        if self.claims is None:
+            self.claims = FakeClaims(self.clock)
 
-    def _system(self, systems: dict, name: str, tenant: str):
+    def _system(self, systems: Mapping[str, S], name: str, tenant: str) -> S:
         if tenant not in systems:
             raise NotConfigured(name, tenant, [f"{name.upper()}_{tenant.upper()}_*"])
         return systems[tenant]
@@ -820,6 +841,55 @@ class FakeContext:
 
     def sleep(self, seconds: float) -> None:
         self.clock.sleep(seconds)
+
+
+# Storage ports of the context and the Protocol each implements: what `count_storage` counts.
+STORAGE_PORTS: dict[str, type] = {
+    "events": EventLogPort,
+    "queue": EventQueuePort,
+    "orders": OrderRepositoryPort,
+    "products": ProductRepositoryPort,
+    "idempotency": IdempotencyPort,
+    "checkpoints": CheckpointPort,
+    "stock": StockRepositoryPort,
+    "feeds": FeedRepositoryPort,
+    "claims": ClaimStorePort,
+    "activity": ActivityCountsPort,
+}
+
+
+class _Counted:
+    """A storage fake whose port methods count each call (`"orders.get"`) in a shared Counter;
+    anything else (a test's own helpers, attributes) passes through uncounted."""
+
+    def __init__(self, inner: object, name: str, methods: frozenset[str], calls: Counter[str]) -> None:
+        object.__setattr__(self, "_inner", inner)
+        object.__setattr__(self, "_counted", (name, methods, calls))
+
+    def __getattr__(self, attr: str) -> Any:
+        value = getattr(self._inner, attr)
+        name, methods, calls = self._counted
+        if attr not in methods:
+            return value
+
+        def counted(*args: Any, **kwargs: Any) -> Any:
+            calls[f"{name}.{attr}"] += 1
+            return value(*args, **kwargs)
+
+        return counted
+
+    def __setattr__(self, attr: str, value: Any) -> None:
+        setattr(self._inner, attr, value)
+
+
+def count_storage(context: FakeContext) -> Counter[str]:
+    """Counts every storage port call made on `context` from now on (`port.method` -> calls): the
+    storage calls per event that tests/unit/test_storage_calls.py pins. Clear it to start again."""
+    calls: Counter[str] = Counter()
+    for name, port in STORAGE_PORTS.items():
+        methods = frozenset(m for m in vars(port) if not m.startswith("_"))
+        setattr(context, name, _Counted(getattr(context, name), name, methods, calls))
+    return calls
 
 
 def fake_context(
@@ -903,3 +973,36 @@ class FakeAlerts:
 
     def channels(self, tenant: str) -> list[Any]:
         return self.per_tenant.get(tenant, [self.channel])
+
+
+if TYPE_CHECKING:  # mypy (pyproject: tests/fakes.py is in its files) checks each fake against its port
+    from shared.ports import (
+        AlertChannelPort,
+        AlertPorts,
+        IncidentRepositoryPort,
+        MarketplacePort,
+        OmsPort,
+        ReportStorePort,
+        ServiceContext,
+        ZortPort,
+    )
+
+    _clock = FakeClock()
+    _events: EventLogPort = FakeEventLog(_clock)
+    _queue: EventQueuePort = FakeQueue()
+    _orders: OrderRepositoryPort = FakeOrderRepository()
+    _products: ProductRepositoryPort = FakeProductRepository()
+    _stock: StockRepositoryPort = FakeStockRepository()
+    _feeds: FeedRepositoryPort = FakeFeedRepository()
+    _idempotency: IdempotencyPort = FakeIdempotency()
+    _checkpoints: CheckpointPort = FakeCheckpoints()
+    _claims: ClaimStorePort = FakeClaims(_clock)
+    _activity: ActivityCountsPort = FakeActivity()
+    _marketplace: MarketplacePort = FakeMarketplace()
+    _oms: OmsPort = FakeOms()
+    _zort: ZortPort = FakeZort()
+    _context: ServiceContext = fake_context()
+    _incidents: IncidentRepositoryPort = FakeIncidentRepository()
+    _channel: AlertChannelPort = FakeAlertChannel()
+    _reports: ReportStorePort = FakeReportStore()
+    _alerts: AlertPorts = FakeAlerts()

@@ -29,6 +29,7 @@ from datetime import timedelta
 
 from shared.domain.events import InboundEvent
 from shared.domain.fencing import holder
+from shared.domain.order import Order
 from shared.ports import Claim, ClaimLost, ServiceContext, StorageUnavailable
 
 log = logging.getLogger("thor.claims")
@@ -45,6 +46,12 @@ _held: contextvars.ContextVar[tuple[tuple[tuple[str, str], Claim], ...]] = conte
 def _claims_held() -> dict[tuple[str, str], Claim]:
     return dict(_held.get())
 
+
+# The order as this worker last read or wrote it (its JSON and ETag), kept only while it holds the
+# order's claim: the next read-modify-write starts from it instead of reading again (issue 18, item 6).
+_known: contextvars.ContextVar[dict[tuple[str, str], tuple[str, str]] | None] = contextvars.ContextVar(
+    "orders_known", default=None
+)
 
 _event: contextvars.ContextVar[InboundEvent | None] = contextvars.ContextVar("event_claimed", default=None)
 
@@ -103,6 +110,31 @@ def fenced(tenant: str, internal_order_id: str, stored_fence: int) -> int | None
     return claim.fence
 
 
+def remember_order(order: Order, etag: str) -> None:
+    """Keeps a copy of `order` as stored under `etag`, if this worker holds the order's claim."""
+    known = _known.get()
+    if known is not None and (order.tenant, order_claim_name(order.internal_order_id)) in _claims_held():
+        known[(order.tenant, order.internal_order_id)] = (order.model_dump_json(), etag)  # as stored
+
+
+def forget_order(tenant: str, internal_order_id: str) -> None:
+    """Drops the copy kept of the order (a conditional write on its ETag was refused: read it again)."""
+    known = _known.get()
+    if known is not None:
+        known.pop((tenant, internal_order_id), None)
+
+
+def known_order(tenant: str, internal_order_id: str) -> tuple[Order, str] | None:
+    """The order as this worker last read or wrote it under its claim (a copy, with its ETag), or None:
+    while the claim is held nobody else writes the order through Thor's processing; a write that finds
+    otherwise is refused by its ETag and reads the order again (shared.services.order_changes)."""
+    known = _known.get()
+    found = known.get((tenant, internal_order_id)) if known is not None else None
+    if found is None or (tenant, order_claim_name(internal_order_id)) not in _claims_held():
+        return None
+    return Order.model_validate_json(found[0]), found[1]  # as a read would give it
+
+
 def order_claim_name(internal_order_id: str) -> str:
     return f"order:{internal_order_id}"
 
@@ -123,9 +155,12 @@ def order_claim(
             raise ClaimBusy(f"order {internal_order_id}", retry_in=random.randint(1, 3))
         context.sleep(random.uniform(0.05, 0.2))
     token = _held.set((*_held.get(), ((tenant, name), claim)))
+    known = _known.set(_known.get() if _known.get() is not None else {})
     try:
         yield
     finally:
+        forget_order(tenant, internal_order_id or "")
+        _known.reset(known)
         _held.reset(token)
         try:
             context.claims.release(tenant, name, claim)

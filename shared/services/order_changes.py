@@ -16,7 +16,7 @@ from shared.domain.order import Order
 from shared.domain.retries import RETRY_POLICY
 from shared.ports import ConcurrentUpdate, OrderRepositoryPort
 from shared.services.activity import tally
-from shared.services.claims import fenced
+from shared.services.claims import fenced, forget_order, known_order, remember_order
 
 T = TypeVar("T")
 MAX_CONFLICTS = RETRY_POLICY.order_write_conflicts
@@ -29,6 +29,8 @@ def change_order(
     mutate: Callable[[Order], T],
     create: Callable[[], Order] | None = None,
     sleep: Callable[[float], None] = time.sleep,
+    *,
+    known: tuple[Order, str] | None = None,
 ) -> tuple[Order, T]:
     """Applies `mutate` to the stored order (or to `create()` when there is none) and saves it.
 
@@ -36,9 +38,15 @@ def change_order(
     A mutate that leaves `order.version` unchanged skips the write. A worker holding the order's
     claim writes its fencing token on the order and is refused (ClaimLost) once the stored order
     carries a newer one (shared.services.claims.fenced): the write is conditional on the ETag read.
+
+    The first attempt starts from the order as the caller found it (`known`, e.g. by reference) or as
+    this worker last read or wrote it under the order's claim (shared.services.claims.known_order),
+    without reading it again; a write refused on that ETag reads the order and tries again.
     """
+    found = known or known_order(tenant, internal_order_id)
     for attempt in range(MAX_CONFLICTS):
-        found = orders.get(tenant, internal_order_id)
+        if found is None or attempt:
+            found = orders.get(tenant, internal_order_id)
         etag: str | None = None
         if found is not None:
             order, etag = found
@@ -53,12 +61,14 @@ def change_order(
             order.fence = fence
         try:
             if etag is None:
-                orders.add(order)
+                etag = orders.add(order)
             elif order.version != before:
-                orders.save(order, etag)
+                etag = orders.save(order, etag)
+            remember_order(order, etag)
             if not canceled_before and seller_canceled(order):
                 tally("seller_canceled")  # the console's cancellation rate (shared.services.console)
             return order, result
         except ConcurrentUpdate:
+            forget_order(tenant, internal_order_id)
             sleep(random.uniform(0, 0.02 * (attempt + 1)))
     raise ConcurrentUpdate(f"{internal_order_id}: gave up after {MAX_CONFLICTS} conflicting writes")

@@ -13,7 +13,7 @@ from shared.domain.ids import canonical_marketplace_id, internal_order_id
 from shared.domain.order import Customer, Order, OrderItem, Tracking
 from shared.ports import OmsPort, ServiceContext
 from shared.services.activity import tally
-from shared.services.claims import ensure_holding, order_claim
+from shared.services.claims import ensure_holding, known_order, order_claim
 from shared.services.order_changes import change_order
 
 if TYPE_CHECKING:  # the marketplace's answers, as its port returns them
@@ -142,12 +142,15 @@ def sync_to_oms(context: ServiceContext, order: Order, event_id: str | None, rou
 
     The order is marked synced only if nobody changed it while it was being sent; otherwise the
     newer version is sent too, so a concurrent change is never marked synced without reaching the OMS.
-    Sends hold the order's claim and read the order after taking it, so the OMS never receives a
-    version older than one it already received.
+    Sends hold the order's claim and read the order after taking it (or start from the order as this
+    worker last wrote it under that claim), so the OMS never receives a version older than one it
+    already received.
     """
     oms = context.oms(order.tenant)
     with order_claim(context, order.tenant, order.internal_order_id):
-        found = context.orders.get(order.tenant, order.internal_order_id)
+        found = known_order(order.tenant, order.internal_order_id) or context.orders.get(
+            order.tenant, order.internal_order_id
+        )
         return _send_until_synced(context, oms, found[0] if found else order, event_id, rounds)
 
 

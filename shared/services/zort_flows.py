@@ -24,7 +24,7 @@ from shared.domain.ids import reference_spellings
 from shared.domain.order import Order, Tracking
 from shared.domain.product import Product
 from shared.ports import ServiceContext
-from shared.services.claims import ensure_holding
+from shared.services.claims import ensure_holding, order_claim
 from shared.services.order_changes import change_order
 from shared.services.order_sync import checked_rows, refresh_order, sync_to_oms
 from shared.services.stock_sync import mark_from_zort_call
@@ -105,7 +105,9 @@ def _link_return(
             order.zort_returns[payload.number] = status
             order.note("return in ZORT", f"{payload.number} ({status})", event.event_id, "zort")
 
-    order, _ = change_order(context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep)
+    order, _ = change_order(
+        context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep, known=found
+    )
     return Outcome(
         EventStatus.COMPLETED, f"return in ZORT: {payload.number} ({status}) linked", order.internal_order_id
     )
@@ -165,8 +167,11 @@ def _apply_order(
                 event.event_id,
             )
 
-    order, _ = change_order(context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep)
-    return _synced(context, order, event, f"{method} applied")
+    with order_claim(context, event.tenant, found[0].internal_order_id):  # the OMS call's, taken before the write
+        order, _ = change_order(
+            context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep, known=found
+        )
+        return _synced(context, order, event, f"{method} applied")
 
 
 def _apply_tracking(
@@ -189,11 +194,14 @@ def _apply_tracking(
         order.zort_order_id = order.zort_order_id or (str(query.id) if query.id else None)
         order.set_tracking(tracking, event.event_id)
 
-    order, _ = change_order(context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep)
-    detail = f"tracking {tracking.number}"
-    if context.ready_to_ship(event.tenant):
-        detail += "; " + _ready_to_ship(context, order, tracking, event)
-    return _synced(context, order, event, detail)
+    with order_claim(context, event.tenant, found[0].internal_order_id):  # the OMS call's, taken before the write
+        order, _ = change_order(
+            context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep, known=found
+        )
+        detail = f"tracking {tracking.number}"
+        if context.ready_to_ship(event.tenant):
+            detail += "; " + _ready_to_ship(context, order, tracking, event)
+        return _synced(context, order, event, detail)
 
 
 def _ready_to_ship(context: ServiceContext, order: Order, tracking: Tracking, event: InboundEvent) -> str:
@@ -241,7 +249,9 @@ def _note_on_order(
         if not any(entry.event_id == event.event_id for entry in order.timeline):
             order.note(what, detail, event.event_id, "zort")
 
-    order, _ = change_order(context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep)
+    order, _ = change_order(
+        context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep, known=found
+    )
     return Outcome(EventStatus.COMPLETED, f"{what}: {detail}", order.internal_order_id)
 
 
