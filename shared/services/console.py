@@ -1,29 +1,19 @@
 """What the operations console shows and does (functions/console.py renders it).
 
 Every page's storage work is bounded by the page, not by the tenant's size (10,000 orders):
-<<<<<<< HEAD
 - overview of all tenants, what is open now beside the day's flow: per tenant its at-risk queries
   (4, at most OPEN_COUNTED rows each, reading key columns only: orders not in the OMS, orders awaiting
   shipment near their promised time, failed/blocked/unmatched events, pending events received before
   the stuck limit; the order queries at most 2 pages each), one activity query for today, and where
-  stock sync is on its stock state and one page of its refused SKUs (2): 45 requests for nine tenants
+  stock sync is on one page of its refused SKUs and of its open feeds (2): 45 requests for nine tenants
   (at most 63), + 2 per tenant with stock sync; the tenants are read side by side (threads);
-- a tenant's overview: 1 activity query, + 3 where stock sync is on;
+- a tenant's overview: 1 activity query, + 4 where stock sync is on (the tenant's stock state, one
+  page of its dirty SKUs, counted up to DIRTY_COUNTED, one page of its refused SKUs, its open feeds);
 - a tenant's at risk: its 4 at-risk queries of at most `limit` rows;
 - the SLA radar: per tenant one query of the orders awaiting shipment promised within RADAR_HOURS
   (at most RADAR_ROWS) and one activity query of CANCEL_DAYS days (≤ 2,880 rows, 3 pages): 18 queries;
 - search: point reads only (order, event, product, stock SKU per tenant: at most 37);
 - an order's journey: 1 order read + 1 query of the order's events; an event: 1 read.
-=======
-- overview of all tenants: one activity query per tenant (9), each one page (≤ 672 rows);
-- a tenant's overview: 1 activity query, + 4 where stock sync is on (the tenant's stock state, one
-  page of its dirty SKUs, counted up to DIRTY_COUNTED, one page of its refused SKUs, its open feeds);
-- a tenant's at risk: 4 queries of at most `limit` rows each (orders not in the OMS, orders awaiting
-  shipment near their promised time, failed/blocked/unmatched events, pending events received
-  before the stuck limit), each one page normally (orders: at most 2, shared/adapters/order_repo.py);
-- an order's journey: 1 order read + 1 query of the order's events;
-- an event: 1 read.
->>>>>>> h16-feeds
 Counts per hour come from the activity counts the processor keeps (shared.domain.activity), never
 from scanning events; what is open now comes from the current state, each event counted once. The
 actions reuse the ops CLI's services (shared/services/operations.py) and note on the order's timeline
