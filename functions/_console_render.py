@@ -16,6 +16,7 @@ COUNTER_LABELS = {
     "failed": "failed",
     "blocked": "blocked",
     "unmatched": "unmatched",
+    "ignored": "ignored (not acted on)",
     "orders_created": "orders created",
     "oms_synced": "orders in the OMS",
 }

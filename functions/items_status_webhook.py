@@ -1,11 +1,10 @@
-"""POST /webhooks/{tenantId}/orders/status — the marketplace's onOrderItemsStatusChanged."""
+"""POST /webhooks/{tenantId}/orders/status — subscribed to onOrderItemsStatusChanged (and
+onReturnStatusChanged); accepts every marketplace event."""
 
 import azure.functions as func
 
 from functions._http import endpoint
 from functions._webhooks import receive
-from shared.domain.ids import internal_order_id
-from shared.models.webhooks import ItemsStatusChangedWebhook
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 
@@ -14,8 +13,4 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
 @bp.route(route="webhooks/{tenantId}/orders/status", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @endpoint
 def order_status(req: func.HttpRequest) -> func.HttpResponse:
-    return receive(
-        req,
-        ItemsStatusChangedWebhook,
-        internal_order_id=lambda tenant, hook: internal_order_id(tenant, hook.payload.OrderId),
-    )
+    return receive(req)

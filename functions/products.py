@@ -1,10 +1,10 @@
-"""POST /webhooks/{tenantId}/products — the marketplace's onProductCreated / onProductUpdated."""
+"""POST /webhooks/{tenantId}/products — subscribed to the product, feed, statistics and metrics
+events; accepts every marketplace event."""
 
 import azure.functions as func
 
 from functions._http import endpoint
 from functions._webhooks import receive
-from shared.models.webhooks import ProductsWebhook
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
 
@@ -13,8 +13,4 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
 @bp.route(route="webhooks/{tenantId}/products", methods=["POST"], auth_level=func.AuthLevel.FUNCTION)
 @endpoint
 def products(req: func.HttpRequest) -> func.HttpResponse:
-    return receive(
-        req,
-        ProductsWebhook,
-        refresh_completed=True,
-    )
+    return receive(req)

@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import sys
 
-from pydantic import BaseModel, TypeAdapter
+from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
 
 from shared.domain.refunds import RULES_SUMMARY as REFUND_RULES
-from shared.models.webhooks import ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook, RefundRequest
+from shared.models.marketplace_events import MARKETPLACE_EVENT_MODELS, MARKETPLACE_EVENTS
+from shared.models.webhooks import RefundRequest
 from shared.tenants import TENANTS
 from shared.zort.webhooks import EVENT_MODELS, RECORDED_ONLY_EVENTS
 
@@ -124,14 +125,28 @@ def _problems(*statuses: int) -> dict:
     return answers
 
 
-def _webhook(summary: str, model: type[BaseModel]) -> dict:
+MARKETPLACE_EVENT = {
+    "oneOf": [{"$ref": f"#/components/schemas/{model.__name__}"} for model in MARKETPLACE_EVENT_MODELS],
+    "discriminator": {
+        "propertyName": "event",
+        "mapping": {name: f"#/components/schemas/{entry.model.__name__}" for name, entry in MARKETPLACE_EVENTS.items()},
+    },
+    "description": "Any documented marketplace webhook event; each route accepts every one. Acted on: "
+    + ", ".join(name for name, entry in MARKETPLACE_EVENTS.items() if entry.acted_on)
+    + ". Recorded as `ignored`: "
+    + ", ".join(name for name, entry in MARKETPLACE_EVENTS.items() if not entry.acted_on)
+    + ".",
+}
+
+
+def _webhook(summary: str) -> dict:
     return {
         "post": {
             "summary": summary,
             "parameters": [TENANT_PARAM],
             "requestBody": {
                 "required": True,
-                "content": {"application/json": {"schema": {"$ref": f"#/components/schemas/{model.__name__}"}}},
+                "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MarketplaceEvent"}}},
             },
             "responses": {
                 "200": {
@@ -146,10 +161,11 @@ def _webhook(summary: str, model: type[BaseModel]) -> dict:
 
 def build() -> dict:
     components: dict[str, dict] = {"Problem": PROBLEM, "Ack": ACK}
-    for model in (OrderCreatedWebhook, ItemsStatusChangedWebhook, ProductsWebhook, RefundRequest):
+    for model in (*MARKETPLACE_EVENT_MODELS, RefundRequest):
         schema = _schema(model)
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
+    components["MarketplaceEvent"] = MARKETPLACE_EVENT
     zort_refs = []
     for _method, model in sorted(EVENT_MODELS.items()):
         name = f"Zort{model.__name__}"
@@ -161,11 +177,13 @@ def build() -> dict:
             )
             zort_refs.append({"$ref": f"#/components/schemas/{name}"})
     paths = {
-        "/webhooks/{tenantId}/orders": _webhook("Marketplace onOrderCreated", OrderCreatedWebhook),
+        "/webhooks/{tenantId}/orders": _webhook("Marketplace events (subscribe onOrderCreated here)"),
         "/webhooks/{tenantId}/orders/status": _webhook(
-            "Marketplace onOrderItemsStatusChanged", ItemsStatusChangedWebhook
+            "Marketplace events (subscribe onOrderItemsStatusChanged, onReturnStatusChanged here)"
         ),
-        "/webhooks/{tenantId}/products": _webhook("Marketplace onProductCreated / onProductUpdated", ProductsWebhook),
+        "/webhooks/{tenantId}/products": _webhook(
+            "Marketplace events (subscribe the product, feed, statistics and metrics events here)"
+        ),
         "/webhooks/{tenantId}/zort": {
             "get": {
                 "summary": "ZORT's verification / a probe: 200 without recording anything",

@@ -41,7 +41,12 @@ def build_handlers() -> dict[type[Message], Handler]:
     model through the model's `kind` (shared.ports.model_for) and gives the handler the body
     validated with it."""
     from shared.models.internal_events import ReconcileOrderEvent, RefundEvent, StockResyncEvent
-    from shared.models.webhooks import ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook
+    from shared.models.webhooks import (
+        IgnoredMarketplaceWebhook,
+        ItemsStatusChangedWebhook,
+        OrderCreatedWebhook,
+        ProductsWebhook,
+    )
     from shared.services import marketplace_flows, refund_flows, stock_sync, zort_flows
     from shared.zort.calls import ZortCall
 
@@ -53,6 +58,7 @@ def build_handlers() -> dict[type[Message], Handler]:
         RefundEvent: refund_flows.handle_refund,
         ZortCall: zort_flows.handle_zort,
         StockResyncEvent: stock_sync.handle_stock_resync,
+        IgnoredMarketplaceWebhook: marketplace_flows.handle_ignored,
     }
 
 

@@ -96,7 +96,7 @@ class FakeEventLog:
         if stored is None:
             return None, False
         now = self.clock()
-        if stored.status is EventStatus.COMPLETED:
+        if stored.status.finished:
             return self._copy(stored), False
         if stored.claimed_by and stored.claimed_by != owner and stored.due_by and stored.due_by > now:
             return self._copy(stored), False
@@ -551,9 +551,7 @@ class FakeMarketplace(_Failing):
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "packed")
         return {str(i): package for i in order_item_ids}
 
-    def set_status_to_ready_to_ship(
-        self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
-    ) -> None:
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str) -> None:
         self._call("set_status_to_ready_to_ship", (list(order_item_ids), package_id))
         for item_id in order_item_ids:
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "ready_to_ship")

@@ -104,7 +104,7 @@ class EventLog(TableRepository):
             return None, False
         event = _from_entity(entity)
         now = datetime.now(timezone.utc)
-        if event.status is EventStatus.COMPLETED:
+        if event.status.finished:  # completed or ignored: nothing more to do
             return event, False
         if event.claimed_by and event.claimed_by != owner and event.due_by and event.due_by > now:
             return event, False

@@ -5,7 +5,7 @@ which stays at one insert and one enqueue). A page reads a tenant's hours with o
 instead of scanning its events: 7 days are 168 hours x `SHARDS` rows, under one page of 1,000.
 
 Counts are of what the processor recorded in that hour: `accepted` is an event's first attempt,
-`completed` / `failed` / `blocked` / `unmatched` its outcome (a replayed event that completes
+`completed` / `failed` / `blocked` / `unmatched` / `ignored` its outcome (a replayed event that completes
 later counts again in that later hour), `orders_created` an order Thor kept for the first time,
 `oms_synced` an order that reached the OMS for the first time. A crash between recording an
 outcome and adding its count loses that one count: these are a dashboard, not a ledger.
@@ -23,6 +23,7 @@ COUNTERS: tuple[str, ...] = (
     "failed",
     "blocked",
     "unmatched",
+    "ignored",
     "orders_created",
     "oms_synced",
 )

@@ -21,7 +21,8 @@ class EventKind(str, Enum):
 
     ORDER_CREATED = "order-created"  # the marketplace's onOrderCreated
     ITEMS_STATUS = "items-status"  # the marketplace's onOrderItemsStatusChanged
-    PRODUCTS = "products"  # the marketplace's onProductCreated / onProductUpdated
+    PRODUCTS = "products"  # the marketplace's onProductCreated / onProductUpdated / onProductQcStatusChanged
+    MARKETPLACE_IGNORED = "marketplace-ignored"  # a documented marketplace event Thor does not act on
     ZORT = "zort"  # any ZORT webhook call
     REFUND = "refund"  # a refund or exchange asked for by customer service
     RECONCILE_ORDER = "reconcile-order"  # an order found behind the marketplace (reconciliation, resync)
@@ -52,10 +53,12 @@ class EventStatus(str, Enum):
     FAILED = "failed"  # retries exhausted: kept with its reason, replayable
     BLOCKED = "blocked"  # tenant not configured for a system it needs: replay once configured
     UNMATCHED = "unmatched"  # a ZORT event Thor could not match to one of its orders: kept, listed
+    IGNORED = "ignored"  # a documented event Thor does not act on: kept with its name, final, never retried
 
     @property
     def finished(self) -> bool:
-        return self is EventStatus.COMPLETED
+        """Done with: applied, or ignored (a documented event Thor does not act on)."""
+        return self in (EventStatus.COMPLETED, EventStatus.IGNORED)
 
     @property
     def pending(self) -> bool:

@@ -6,6 +6,7 @@ back under the ETag they read (optimistic concurrency).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -63,6 +64,14 @@ class Customer(_Model):
     shipping_address: dict[str, Any] | None = None
 
 
+def is_cash_on_delivery(payment_method: str | None) -> bool:
+    """The marketplace's PaymentMethod for cash on delivery, whatever its spelling
+    (``CashOnDelivery_Payment`` in LinioIT/seller-center-sdk ``gsc-master``
+    ``tests/_schemas/Order/OrderResponse.xml``; ``COD``, ``cash_on_delivery``, ``ContraEntrega``)."""
+    letters = re.sub(r"[^a-z]", "", (payment_method or "").lower())
+    return letters.startswith(("cashondelivery", "contraentrega")) or letters in {"cod", "codpayment"}
+
+
 class Order(_Model):
     tenant: str
     marketplace_order_id: str
@@ -76,6 +85,7 @@ class Order(_Model):
     items: list[OrderItem] = Field(default_factory=list)
     customer: Customer = Field(default_factory=Customer)
     payment_status: str | None = None
+    payment_method: str | None = None  # as the marketplace names it (`CashOnDelivery_Payment`)
     zort_order_id: str | None = None
     zort_status: str | None = None
     zort_returns: dict[str, str] = Field(default_factory=dict)
@@ -99,6 +109,11 @@ class Order(_Model):
     def paid_total(self) -> Decimal:
         items_total = sum((item.paid_price * item.quantity for item in self.items), Decimal("0"))
         return items_total + self.shipping_amount if items_total else self.grand_total
+
+    @property
+    def cash_on_delivery(self) -> bool:
+        """Paid to the carrier on delivery: not paid when the order is placed."""
+        return is_cash_on_delivery(self.payment_method)
 
     def refunded_total(self) -> Decimal:
         return sum((refund.value for refund in self.refunds if refund.action == "REFUND"), Decimal("0"))

@@ -6,9 +6,9 @@ The Seller Center JSON is an XML document converted to JSON, and it shows:
   and an empty collection as ``""``, ``[]`` or ``{}``;
 - every scalar is a string (``"12990.00"``, ``"3"``), and totals may carry thousands
   separators (``"69,190.00"``);
-- dates are ``YYYY-MM-DD HH:MM:SS`` without a zone, written in the storefront country's local
-  time (``CreatedAt``, ``UpdatedAt``, ``PromisedShippingTime``): they are read in the tenant's
-  zone and kept in UTC. ``AddressUpdatedAt`` is the exception: it is written in UTC (see
+- dates are ``YYYY-MM-DD HH:MM:SS`` without a zone (``CreatedAt``, ``UpdatedAt``,
+  ``PromisedShippingTime``), written in the marketplace's zone (``MARKETPLACE_TIMEZONE_<T>``, default
+  America/Santiago: README "Marketplace times"): they are read in it and kept in UTC. ``AddressUpdatedAt`` is the exception: it is written in UTC (see
   ``shared/adapters/seller_center/client.py`` for the evidence);
 - absent values are empty strings: they become ``None``.
 
@@ -189,6 +189,9 @@ class MarketplaceOrder(_ZonedApiModel):
     address_billing: Address = None
     address_shipping: Address = None
     national_registration_number: OptStr = None
+    payment_method: OptStr = None
+    """As GetOrder writes it, e.g. ``CashOnDelivery_Payment`` (LinioIT/seller-center-sdk ``gsc-master``
+    ``tests/_schemas/Order/OrderResponse.xml``; the v600 GetOrders page lists PaymentMethod)."""
 
     @field_validator("statuses", mode="before")
     @classmethod
@@ -215,6 +218,9 @@ class MarketplaceOrderItem(_ZonedApiModel):
     tax_amount: Money = None
     shipping_amount: Money = None
     voucher_amount: Money = None
+    wallet_credits: Money = None
+    """Paid with the customer's wallet (store credit), on top of ``PaidPrice`` (LinioIT/seller-center-sdk
+    ``gsc-master`` ``tests/_schemas/Order/OrderItemsResponse.xml``: ``<WalletCredits>0.00</WalletCredits>``)."""
     promised_shipping_time: LocalDateTime = None
 
 

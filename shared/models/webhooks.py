@@ -1,16 +1,18 @@
-"""The marketplace's webhook bodies and the refund request, as typed, validated models."""
+"""The marketplace's webhook bodies and the refund request, as typed, validated models.
+
+Which marketplace event is which model, what Thor does with it and what is confirmed about its
+payload: the table in `shared/models/marketplace_events.py`."""
 
 from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, StrictInt, WithJsonSchema
 
 from shared.domain.events import EventKind, Message
 from shared.domain.ids import ID_PATTERN, MAX_ID_DIGITS, MAX_ID_SPELLING, canonical_marketplace_id
-from shared.domain.statuses import ITEM_STATUSES
 
 # One pattern for Thor and its OpenAPI description (ECMA-262 there): no control character, and at
 # least one character that is not whitespace, both spelled out so the two regex dialects agree.
@@ -66,10 +68,11 @@ Money = Annotated[
         }
     ),
 ]
-if TYPE_CHECKING:  # a Literal built from ITEM_STATUSES at run time; to the type checker, a str
-    ItemStatus = str
-else:
-    ItemStatus = Literal[tuple(sorted(ITEM_STATUSES))]
+# `NewStatus` is a hint Thor records as sent and never acts on (processing re-reads the items): any
+# spelling of a status name is accepted (`failed`, `ready_To_Ship`, `return_delivered_to_seller`,
+# `return_accepted` are seen in the marketplace's pages and public integrations), not arbitrary text.
+_STATUS_HINT_PATTERN = r"^[A-Za-z][A-Za-z0-9_ -]{0,63}$"
+StatusHint = Annotated[str, Field(pattern=_STATUS_HINT_PATTERN, max_length=64)]
 
 
 class _Payload(BaseModel):
@@ -84,11 +87,16 @@ class OrderCreatedPayload(_Payload):
 class ItemsStatusChangedPayload(_Payload):
     OrderId: MarketplaceId
     OrderItemIds: list[MarketplaceId] = Field(min_length=1, max_length=1000)
-    NewStatus: ItemStatus
+    NewStatus: StatusHint
 
 
 class ProductsPayload(_Payload):
     SellerSkus: list[Sku] = Field(min_length=1, max_length=5000)
+
+
+class FeedPayload(_Payload):
+    Feed: str = Field(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9-]+$")
+    """The feed's id (a UUID in the documentation's examples)."""
 
 
 class MarketplaceWebhook(Message):
@@ -124,11 +132,34 @@ class ItemsStatusChangedWebhook(MarketplaceWebhook):
 
 class ProductsWebhook(MarketplaceWebhook):
     kind: ClassVar[EventKind] = EventKind.PRODUCTS
-    event: Literal["onProductCreated", "onProductUpdated"]
+    event: Literal["onProductCreated", "onProductUpdated", "onProductQcStatusChanged"]
     payload: ProductsPayload
 
     def identity(self) -> object:
         return [self.event, sorted(set(self.payload.SellerSkus))]
+
+
+class IgnoredMarketplaceWebhook(MarketplaceWebhook):
+    """A documented marketplace event Thor does not act on: recorded under `MARKETPLACE_IGNORED`,
+    identified by its name and whole payload (the default), and marked `ignored` when processed.
+    Processing validates every stored ignored event with this model (any documented name, any payload
+    object); the narrower models below are what intake checks."""
+
+    kind: ClassVar[EventKind] = EventKind.MARKETPLACE_IGNORED
+    event: str
+    payload: _Payload
+
+
+class FeedWebhook(IgnoredMarketplaceWebhook):
+    event: Literal["onFeedCreated", "onFeedCompleted"]
+    payload: FeedPayload
+
+
+class OtherMarketplaceWebhook(IgnoredMarketplaceWebhook):
+    """A documented event whose payload Thor neither reads nor knows field by field: any object."""
+
+    event: Literal["onStatisticsUpdated", "onMetricsUpdated", "onReturnStatusChanged"]
+    payload: _Payload
 
 
 class RefundProduct(BaseModel):

@@ -129,6 +129,8 @@ def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool, now:
         return True
     if existing.status is EventStatus.COMPLETED:
         return refresh_completed
+    if existing.status is EventStatus.IGNORED:
+        return False  # final: an ignored event is never processed again by a delivery
     if existing.status.pending:  # received, or waiting for its retry
         return existing.overdue(now)
     return True  # failed, blocked, unmatched: as before, the delivery tries again

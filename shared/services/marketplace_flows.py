@@ -6,7 +6,7 @@ from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.domain.ids import canonical_marketplace_id
 from shared.domain.product import Product
 from shared.models.internal_events import ReconcileOrderEvent
-from shared.models.webhooks import ItemsStatusChangedWebhook, OrderCreatedWebhook, ProductsWebhook
+from shared.models.webhooks import ItemsStatusChangedWebhook, MarketplaceWebhook, OrderCreatedWebhook, ProductsWebhook
 from shared.ports import ServiceContext
 from shared.services.order_sync import refresh_order, sync_to_oms
 
@@ -27,6 +27,12 @@ def handle_items_status(context: ServiceContext, event: InboundEvent, hook: Item
     named = {canonical_marketplace_id(item_id) for item_id in hook.payload.OrderItemIds}
     statuses = {item.item_id: item.status for item in order.items if item.item_id in named}
     return Outcome(EventStatus.COMPLETED, f"items now {statuses}; {oms}", order.internal_order_id)
+
+
+def handle_ignored(context: ServiceContext, event: InboundEvent, hook: MarketplaceWebhook) -> Outcome:
+    """A documented marketplace event Thor does not act on (shared.models.marketplace_events): kept
+    with its name, `ignored` (final: never retried), counted and listed."""
+    return Outcome(EventStatus.IGNORED, f"{hook.event}: a documented marketplace event Thor does not act on")
 
 
 def handle_products(context: ServiceContext, event: InboundEvent, hook: ProductsWebhook) -> Outcome:

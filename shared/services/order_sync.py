@@ -7,6 +7,7 @@ from collections.abc import Iterable, Sequence
 from decimal import Decimal
 from typing import TYPE_CHECKING
 
+from shared.domain.errors import ExternalSystemError
 from shared.domain.events import InboundEvent
 from shared.domain.ids import canonical_marketplace_id, internal_order_id
 from shared.domain.order import Customer, Order, OrderItem, Tracking
@@ -17,6 +18,49 @@ from shared.services.order_changes import change_order
 
 if TYPE_CHECKING:  # the marketplace's answers, as its port returns them
     from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem
+
+
+class MarketplaceAnswerRefused(ExternalSystemError):
+    """The marketplace answered something Thor will not merge into an order (stated in the message)."""
+
+    system = "marketplace"
+
+
+def checked_rows(marketplace_order_id: str, rows: Sequence[MarketplaceOrderItem]) -> Sequence[MarketplaceOrderItem]:
+    """GetOrderItems rows of the order asked for, in one currency; anything else is refused whole:
+    rows of another order are an answer gone wrong (retried: the next answer may be right), items in
+    two currencies cannot be summed into one order total (not retried: replay once understood)."""
+    wanted = canonical_marketplace_id(marketplace_order_id)
+    strangers = sorted({row.order_id for row in rows if _same_id(row.order_id) != wanted})
+    if strangers:
+        raise MarketplaceAnswerRefused(
+            "UNEXPECTED_RESPONSE",
+            f"GetOrderItems for order {wanted} answered rows of order(s) {', '.join(strangers)}: not merged",
+            retryable=True,
+            operation="GetOrderItems",
+        )
+    currencies = sorted({row.currency.strip().upper() for row in rows if row.currency and row.currency.strip()})
+    if len(currencies) > 1:
+        raise MarketplaceAnswerRefused(
+            "MIXED_CURRENCIES",
+            f"order {wanted} has items in {' and '.join(currencies)}: Thor keeps an order in one currency",
+            operation="GetOrderItems",
+        )
+    return rows
+
+
+def _same_id(value: str) -> str:
+    try:
+        return canonical_marketplace_id(value)
+    except ValueError:
+        return value  # not an id at all: not the order asked for
+
+
+def paid_price(row: MarketplaceOrderItem) -> Decimal:
+    """What the customer paid for the unit: PaidPrice (ItemPrice when absent) plus what the wallet paid
+    (WalletCredits), so the lines add up to the order's total."""
+    paid = row.paid_price if row.paid_price is not None else (row.item_price or Decimal("0"))
+    return paid + (row.wallet_credits or Decimal("0"))
 
 
 def items_from_marketplace(rows: Iterable[MarketplaceOrderItem]) -> list[OrderItem]:
@@ -30,7 +74,7 @@ def items_from_marketplace(rows: Iterable[MarketplaceOrderItem]) -> list[OrderIt
                 name=row.name or "",
                 status=row.status,
                 unit_price=row.item_price or Decimal("0"),
-                paid_price=row.paid_price if row.paid_price is not None else (row.item_price or Decimal("0")),
+                paid_price=paid_price(row),
                 tracking=tracking,
             )
         )
@@ -49,6 +93,7 @@ def _fill_header(order: Order, remote: MarketplaceOrder, rows: Sequence[Marketpl
     order.grand_total = remote.grand_total or remote.price or order.grand_total
     order.shipping_amount = sum((row.shipping_amount or Decimal("0") for row in rows), Decimal("0"))
     order.currency = next((row.currency for row in rows if row.currency), order.currency)
+    order.payment_method = remote.payment_method or order.payment_method
     order.customer = Customer(
         first_name=remote.customer_first_name,
         last_name=remote.customer_last_name,
@@ -61,7 +106,7 @@ def refresh_order(context: ServiceContext, tenant: str, marketplace_order_id: st
     """Reads the order and its items from the marketplace and merges them into Thor's order."""
     marketplace = context.marketplace(tenant)
     remote = marketplace.get_order(marketplace_order_id)
-    rows = marketplace.get_order_items(marketplace_order_id)
+    rows = checked_rows(marketplace_order_id, marketplace.get_order_items(marketplace_order_id))
     marketplace_order_id = canonical_marketplace_id(marketplace_order_id)
     internal_id = internal_order_id(tenant, marketplace_order_id)
     event_id = event.event_id if event else None

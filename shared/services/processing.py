@@ -60,8 +60,8 @@ def process_event(
         if event is None:
             _missing(context, tenant, event_id, missing, missing_delays)
             return None
-        if event.status is EventStatus.COMPLETED:
-            return EventStatus.COMPLETED
+        if event.status in (EventStatus.COMPLETED, EventStatus.IGNORED):
+            return event.status
         if not claimed:
             delay = _seconds_until(event.due_by, context.clock())
             context.queue.send(tenant, event_id, delay=delay)
@@ -99,7 +99,9 @@ def _missing(context: ServiceContext, tenant: str, event_id: str, missing: int, 
 
 
 # Outcomes counted per hour for the console (shared.domain.activity); a retry is not one.
-COUNTED_OUTCOMES = frozenset({EventStatus.COMPLETED, EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED})
+COUNTED_OUTCOMES = frozenset(
+    {EventStatus.COMPLETED, EventStatus.FAILED, EventStatus.BLOCKED, EventStatus.UNMATCHED, EventStatus.IGNORED}
+)
 
 
 def _process(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:

@@ -37,3 +37,41 @@ def test_an_external_system_error_says_itself(error, worth):
 )
 def test_other_errors_fail_at_once_only_when_they_look_like_a_bug(error, worth):
     assert _worth_retrying(error) is worth
+
+
+def _seller_center_answer(status: int, code: str, message: str, error_type: str = "Sender"):
+    import json
+
+    import requests
+
+    from shared.adapters.http.caller import Reply
+    from shared.adapters.seller_center.client import parse_reply
+
+    response = requests.Response()
+    response.status_code = status
+    head = {"RequestAction": "GetWarehouse", "ErrorType": error_type, "ErrorCode": code, "ErrorMessage": message}
+    response._content = json.dumps({"ErrorResponse": {"Head": head, "Body": ""}}).encode()
+    with pytest.raises(SellerCenterError) as raised:
+        parse_reply(Reply(response, "GetWarehouse", SellerCenterError))
+    return raised.value
+
+
+@pytest.mark.parametrize(
+    "status, code, message, error_type, worth",
+    [
+        # developers.falabella.com v500 GetWarehouse / DeleteWebhook: code 1000 for validation errors
+        (400, "1000", "Invalid request parameter 'FacilityId'", "Sender", False),
+        (400, "1000", "Format Error Detected", "Sender", False),
+        (500, "1000", "Format Error Detected", "Platform", False),
+        # code 1000 as the internal error it also is, and the other transient ones: retried
+        (500, "1000", "Internal Application Error", "Platform", True),
+        (200, "1000", "Internal Application Error", "Sender", True),
+        (429, "E429", "Too many requests", "Sender", True),
+        (200, "E006", "Unexpected internal error", "Platform", True),
+        (400, "E007", "Login failed. Signature mismatching", "Sender", False),
+    ],
+)
+def test_a_seller_center_error_is_retried_by_its_meaning_not_only_its_number(status, code, message, error_type, worth):
+    error = _seller_center_answer(status, code, message, error_type)
+    assert error.retryable is worth
+    assert _worth_retrying(error) is worth

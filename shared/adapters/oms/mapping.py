@@ -197,7 +197,8 @@ def payment_status(order: Order) -> str:
     if refunded > 0:
         return "REFUNDED" if paid > 0 and refunded >= paid else "PARTIALLY_REFUNDED"
     if not order.payment_status or not order.payment_status.strip():
-        return PAYMENT_STATUS_MISSING
+        # Cash on delivery: the customer pays the carrier, so nothing is paid yet (issue 16).
+        return "NOT_PAID" if order.cash_on_delivery else PAYMENT_STATUS_MISSING
     return PAYMENT_STATUS.get(_normalise(order.payment_status), PAYMENT_STATUS_UNKNOWN)
 
 

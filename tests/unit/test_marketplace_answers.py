@@ -1,0 +1,118 @@
+"""What Thor takes from the marketplace's order answers (shared.services.order_sync), on fakes:
+wallet credits are part of what was paid, cash on delivery is not paid, rows of another order and
+items in two currencies are refused, never mixed in."""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+import pytest
+
+from shared.adapters.oms.mapping import order_to_oms, payment_status
+from shared.domain.events import EventKind, EventStatus
+from shared.domain.order import is_cash_on_delivery
+from shared.models.marketplace import MarketplaceOrderItem
+from shared.services import intake
+from shared.services.processing import process_event
+from tests.fakes import ZONE, FakeContext, fake_context, marketplace_order
+
+ORDER = "4758978"
+
+
+def item(item_id: str, *, order_id: str = ORDER, paid: str = "100.00", wallet: str | None = None, currency="COP"):
+    # The fields as GetOrderItems writes them (LinioIT/seller-center-sdk gsc-master,
+    # tests/_schemas/Order/OrderItemsResponse.xml: PaidPrice, Currency, WalletCredits).
+    row = {
+        "OrderItemId": item_id,
+        "OrderId": order_id,
+        "Sku": f"SKU-{item_id}",
+        "Status": "pending",
+        "ItemPrice": "100.00",
+        "PaidPrice": paid,
+        "Currency": currency,
+    }
+    if wallet is not None:
+        row["WalletCredits"] = wallet
+    return MarketplaceOrderItem.from_api(row, zone=ZONE)
+
+
+def created(context: FakeContext, order_id: str = ORDER) -> EventStatus | None:
+    event_id = intake.record_event(
+        context.events,
+        context.queue,
+        tenant="sope",
+        kind=EventKind.ORDER_CREATED,
+        identity=order_id,
+        body={"event": "onOrderCreated", "payload": {"OrderId": order_id}},
+        internal_order_id=f"sope-{order_id}",
+        clock=context.clock,
+    ).event_id
+    status = None
+    for _ in range(6):
+        status = process_event(context, "sope", event_id, context.settings.retry_delays)
+        if status is not EventStatus.RETRY_SCHEDULED:
+            break
+    return status
+
+
+def with_items(context: FakeContext, *items: MarketplaceOrderItem, total: str = "200.00", **header) -> None:
+    market = context.marketplace("sope")
+    market.add_order(ORDER, *items)
+    market.orders[ORDER] = market.orders[ORDER].model_copy(update={"grand_total": Decimal(total), **header})
+
+
+def test_wallet_credits_paid_on_an_item_are_part_of_its_paid_price_so_the_lines_add_up_to_the_total():
+    context = fake_context()
+    with_items(context, item("1", paid="90.00", wallet="10.00"), item("2", paid="100.00", wallet="0.00"))
+    assert created(context) is EventStatus.COMPLETED
+    sent = context.oms("sope").upserts[-1]
+    assert [i.paid_price for i in sent.items] == [Decimal("100.00"), Decimal("100.00")]
+    payload = order_to_oms(sent, "T")
+    lines = sum(Decimal(str(line["totalAmount"])) for line in payload["orderLines"])
+    assert lines == Decimal("200.00") == sent.grand_total
+
+
+@pytest.mark.parametrize("method", ["CashOnDelivery_Payment", "cash_on_delivery", "COD", "ContraEntrega"])
+def test_an_order_paid_cash_on_delivery_is_not_sent_to_the_oms_as_paid(method):
+    context = fake_context()
+    with_items(context, item("1"), item("2"), payment_method=method)
+    assert created(context) is EventStatus.COMPLETED
+    sent = context.oms("sope").upserts[-1]
+    assert sent.payment_method == method and sent.cash_on_delivery
+    assert payment_status(sent) == "NOT_PAID"
+
+
+@pytest.mark.parametrize("method", [None, "", "CreditCard", "Webpay_Payment", "codigo_descuento"])
+def test_other_payment_methods_are_paid(method):
+    assert not is_cash_on_delivery(method)
+
+
+def test_rows_of_another_order_are_refused_retried_and_never_mixed_in():
+    context = fake_context()
+    with_items(context, item("1"), item("2", order_id="999"))
+    status = created(context)
+    assert status is EventStatus.FAILED  # after its retries, with the reason
+    event = next(iter(context.events.events.values()))
+    assert event.attempts > 1 and "rows of order(s) 999" in (event.reason or "")
+    assert context.orders.get("sope", f"sope-{ORDER}") is None
+    assert context.oms("sope").upserts == []
+
+
+def test_an_order_whose_items_carry_two_currencies_is_refused_clearly_not_summed():
+    context = fake_context()
+    with_items(context, item("1", currency="COP"), item("2", currency="USD"))
+    assert created(context) is EventStatus.FAILED
+    event = next(iter(context.events.events.values()))
+    assert event.attempts == 1 and "COP and USD" in (event.reason or "")
+    assert context.orders.get("sope", f"sope-{ORDER}") is None
+    assert context.oms("sope").upserts == []
+
+
+def test_one_currency_in_any_case_is_one_currency():
+    context = fake_context()
+    with_items(context, item("1", currency="COP"), item("2", currency="cop"), total="200")
+    assert created(context) is EventStatus.COMPLETED
+
+
+def test_marketplace_order_reads_the_payment_method():
+    assert marketplace_order(ORDER).payment_method is None
