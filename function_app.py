@@ -7,6 +7,7 @@ import azure.functions as func
 
 from functions import (
     console,
+    documents,
     health,
     items_status_webhook,
     order_status_view,
@@ -29,6 +30,7 @@ for blueprint in (
     products.bp,
     order_status_view.bp,
     refund.bp,
+    documents.bp,
     zort.bp,
     processor.bp,
     reconcile.bp,

@@ -41,6 +41,8 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
 
+from functions._http import ROUTE_BODY_LIMITS
+
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("thor.runner")
 MAX_REQUEST_BYTES = 1024 * 1024  # Thor's own limit (functions/_http.py); the Azure host's is 100 MB
@@ -179,10 +181,11 @@ class HttpHost:
         user_function = self.functions[name][0]
         if not self.admits(name, request):
             return Response(status=401)  # what the Functions host answers: 401, empty body
+        limit = ROUTE_BODY_LIMITS.get(name, MAX_REQUEST_BYTES)  # a tax document carries its PDF
         try:
-            body = read_body(request, MAX_REQUEST_BYTES)
+            body = read_body(request, limit)
         except RequestEntityTooLarge:
-            return _problem(413, "Body too large", f"the body is over {MAX_REQUEST_BYTES} bytes", "body")
+            return _problem(413, "Body too large", f"the body is over {limit} bytes", "body")
         except HTTPException as error:
             return _problem(error.code or 400, "Bad request", error.description or "")
         http_request = func.HttpRequest(

@@ -97,6 +97,22 @@ class OrderRepositoryPort(Protocol):
         """Orders with items not ready to ship promised before `promised_before`: at most `limit`, one query."""
         ...
 
+    def awaiting_document(self, tenant: str, shipped_before: datetime, limit: int) -> list[Order]:
+        """Shipped orders without an uploaded tax document that shipped before `shipped_before` (issue 19)."""
+        ...
+
+    def returns_waiting(self, tenant: str, waiting_before: datetime, limit: int) -> list[Order]:
+        """Orders with a return waiting for approval since before `waiting_before` (issue 19)."""
+        ...
+
+
+class DocumentStorePort(Protocol):
+    """Where a tax document's PDF is kept, once (Blob Storage): written before the document is
+    acknowledged, read by the upload."""
+
+    def put(self, name: str, data: bytes) -> None: ...
+    def get(self, name: str) -> bytes: ...
+
 
 class ProductRepositoryPort(Protocol):
     def upsert_many(self, products: list[Product]) -> int: ...
@@ -170,6 +186,21 @@ class MarketplacePort(Protocol):
         refused, each with its reason (empty: all taken). A whole refused call raises ExternalSystemError."""
         ...
 
+    def set_invoice_pdf(
+        self, order_item_ids: Sequence[str], number: str, date: str, document_type: str, operator_code: str, pdf: bytes
+    ) -> JsonObject:
+        """SetInvoicePDF: the tax document of those items; returns the answer's Body."""
+        ...
+
+    def get_failure_reasons(self) -> list[tuple[str, str]]:
+        """GetFailureReasons: (Type, Name) rows."""
+        ...
+
+    def set_status_to_canceled(self, order_item_id: str, reason: str, reason_detail: str | None = None) -> None: ...
+    def set_seller_delivery_status(self, action: str, order_item_ids: Sequence[str], reason: str | None = None) -> None:
+        """SetStatusToShipped / SetStatusToDelivered / SetStatusToFailedDelivery (with a reason) of items."""
+        ...
+
 
 class OmsPort(Protocol):
     """The OMS (one tenant's): creates or updates an order, returning ("created" | "updated", answer)."""
@@ -216,6 +247,8 @@ class ServiceContext(Protocol):
     def claims(self) -> ClaimStorePort: ...
     @property
     def activity(self) -> ActivityCountsPort: ...
+    @property
+    def document_store(self) -> DocumentStorePort: ...
     @property
     def handlers(self) -> Mapping[type[Message], Handler]:
         """Each message's handler (`{Model: handler}`), built once by the composition root."""

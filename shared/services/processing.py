@@ -27,7 +27,7 @@ import logging
 from datetime import datetime
 
 from shared.domain.errors import NotConfigured
-from shared.domain.events import EventStatus, InboundEvent, Outcome
+from shared.domain.events import EventKind, EventStatus, InboundEvent, Outcome
 from shared.domain.retries import RETRY_POLICY, worth_retrying
 from shared.observability import log_context
 from shared.ports import ServiceContext, model_for
@@ -141,6 +141,7 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
         if attempts > len(retry_delays) or not _worth_retrying(error):
             context.events.set_status(event, EventStatus.FAILED, reason=reason, attempts=attempts)
             log.error("event %s/%s failed after %d attempts: %s", tenant, event_id, attempts, reason)
+            _note_failure(context, event, reason)
             return EventStatus.FAILED
         context.events.set_status(
             event, EventStatus.RETRY_SCHEDULED, reason=reason, attempts=attempts, due_in=retry_delays[attempts - 1]
@@ -180,3 +181,15 @@ def replay(context: ServiceContext, tenant: str, event_id: str) -> InboundEvent:
     context.events.set_status(event, EventStatus.RECEIVED, reason="replayed", attempts=0)
     context.queue.send(tenant, event_id)
     return event
+
+
+def _note_failure(context: ServiceContext, event: InboundEvent, reason: str) -> None:
+    """A flow whose failure shows on its order beyond the event (a tax document: `failed`)."""
+    if event.kind is not EventKind.TAX_DOCUMENT:
+        return
+    from shared.services.marketplace_loop import document_failed
+
+    try:
+        document_failed(context, event, reason)
+    except Exception:  # the event is failed and listed whatever happens here
+        log.exception("event %s/%s: could not note the failure on its order", event.tenant, event.event_id)

@@ -19,6 +19,7 @@ from shared.domain.ids import reference_spellings
 from shared.domain.order import Order, Tracking
 from shared.domain.product import Product
 from shared.ports import ServiceContext
+from shared.services import marketplace_loop
 from shared.services.order_changes import change_order
 from shared.services.order_sync import checked_rows, refresh_order, sync_to_oms
 from shared.services.stock_sync import mark_from_zort_call
@@ -132,13 +133,16 @@ def _apply_order(
     if found is None:
         return _unmatched(method, candidates)
     payment = query.paymentstatus if method == "UPDATEORDERPAYMENT" and query.paymentstatus else payload.paymentstatus
+    changed_to: list[str] = []
 
     def apply(order: Order) -> None:
+        changed_to.clear()
         order.zort_order_id = order.zort_order_id or str(payload.id)
         if payload.status and payload.status.strip():  # numeric or unknown codes never fail the event
             status, said = zort.describe_order_status(payload.status)
             if status != order.zort_status:
                 order.zort_status = status
+                changed_to.append(status)
                 order.note("order status", f"ZORT: {said}", event.event_id, "zort")
         if payment and payment.strip():
             status, said = zort.describe_payment_status(payment)
@@ -154,7 +158,27 @@ def _apply_order(
             )
 
     order, _ = change_order(context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep)
-    return _synced(context, order, event, f"{method} applied")
+    detail = f"{method} applied"
+    for loop_detail in _order_loop(context, order, event, method, changed_to):
+        detail += f"; {loop_detail}"
+    return _synced(context, order, event, detail)
+
+
+def _order_loop(
+    context: ServiceContext, order: Order, event: InboundEvent, method: str, changed_to: list[str]
+) -> list[str]:
+    """What ZORT's new order status asks of the marketplace (issue 19), each recorded as its own event:
+    a void cancels the still-cancellable items; shipping / delivered / failed shipment of an order
+    the seller delivers becomes its marketplace status. The same status sent again changes nothing."""
+    said: list[str] = []
+    for status in changed_to:
+        if status == "Voided":
+            said.append(marketplace_loop.record_cancellation(context, order, event, f"{method} {status}"))
+        else:
+            recorded = marketplace_loop.record_delivery_status(context, order, status)
+            if recorded:
+                said.append(recorded)
+    return said
 
 
 def _apply_tracking(
