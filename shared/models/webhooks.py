@@ -176,6 +176,10 @@ class RefundRequest(BaseModel):
     value: Money = Field(ge=0, le=Decimal("1e12"), decimal_places=2, allow_inf_nan=False)
 
 
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+"""Standard base64, padded: every string it admits decodes."""
+
+
 class DocumentRequest(BaseModel):
     """A tax document for the marketplace (POST /v1/orders/{id}/documents): SetInvoicePDF's fields
     (developers.falabella.com v600 `setinvoicepdf`), the PDF base64-encoded."""
@@ -189,5 +193,6 @@ class DocumentRequest(BaseModel):
     """The document's date, YYYY-MM-DD."""
     itemIds: list[MarketplaceId] = Field(min_length=1, max_length=1000)
     """The order's item ids the document covers."""
-    pdf: str = Field(min_length=8, max_length=14 * 1024 * 1024, pattern=r"^[A-Za-z0-9+/]+={0,2}$")
-    """The PDF, base64 (standard alphabet, padded); at most 10 MiB once decoded."""
+    pdf: str = Field(min_length=8, pattern=BASE64_PATTERN)
+    """The PDF, base64 (standard alphabet, padded); at most 10 MiB once decoded (a 422 naming the rule),
+    the whole body at most 16 MiB (413)."""

@@ -100,6 +100,9 @@ def request_document(
     internal_order_id = make_internal_order_id(*parsed)
     if parsed[0] != tenant:
         raise RuleBroken("tenant", f"order {internal_order_id!r} does not belong to tenant {tenant!r}")
+    found = context.orders.get(tenant, internal_order_id)
+    if found is None:
+        raise NotFound("id", f"no order {internal_order_id!r}")
     loop = context.settings.loop(tenant)
     if not loop.documents:
         raise RuleBroken(
@@ -127,7 +130,7 @@ def request_document(
         return DocumentAnswer(status, remembered["body"])
     try:
         answer = _record_document(
-            context, tenant, internal_order_id, document_type, number, document_date, item_ids, pdf, idempotency_key
+            context, found[0], document_type, number, document_date, item_ids, pdf, idempotency_key
         )
     except BaseException:
         context.idempotency.delete(tenant, idempotency_key)  # the caller's retry runs again
@@ -140,8 +143,7 @@ def request_document(
 
 def _record_document(
     context: ServiceContext,
-    tenant: str,
-    internal_order_id: str,
+    order: Order,
     document_type: str,
     number: str,
     document_date: date,
@@ -149,10 +151,7 @@ def _record_document(
     pdf: bytes,
     idempotency_key: str,
 ) -> DocumentAnswer:
-    found = context.orders.get(tenant, internal_order_id)
-    if found is None:
-        raise NotFound("id", f"no order {internal_order_id!r}")
-    order = found[0]
+    tenant, internal_order_id = order.tenant, order.internal_order_id
     items = order.items_by_id()
     unknown = [i for i in item_ids if i not in items]
     if unknown:
