@@ -28,6 +28,8 @@ RISK_LABELS = {
     "event-blocked": "blocked",
     "event-unmatched": "unmatched",
     "event-stuck": "not completed",
+    "document-missing": "no tax document",
+    "return-deadline": "return deadline",
 }
 CHART_HEIGHT = 40
 

@@ -100,7 +100,7 @@ def document_pending_since(order: Order) -> datetime | None:
 def returns_waiting(order: Order) -> list[tuple[str, datetime]]:
     """Items waiting for the seller's approval of their return, with when they started waiting."""
     return [
-        (item.item_id, as_utc(item.status_changed_at or order.updated_at))
+        (item.item_id, as_utc(item.status_changed_at or order.created_at or order.updated_at))
         for item in order.items
         if item.status == RETURN_WAITING
     ]

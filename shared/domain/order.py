@@ -164,9 +164,9 @@ class Order(_Model):
     def shipped_at(self) -> datetime | None:
         """When the first item reached shipped (or further), as far as Thor saw it."""
         moments = [
-            item.status_changed_at
+            item.status_changed_at or self.created_at or self.updated_at
             for item in self.items
-            if item.status_changed_at and item.status not in ("pending", "ready_to_ship", "canceled")
+            if item.status not in ("pending", "ready_to_ship", "canceled")
         ]
         return min(moments) if moments else None
 

@@ -313,3 +313,21 @@ def test_a_return_waiting_for_approval_has_its_deadline_and_is_at_risk_from_48_h
     assert desk["itemId"] == f"{ORDER}0"
     assert rfc3339(desk["deadline"]) == rfc3339(context.clock() + RETURN_WINDOW)
     assert desk["deadlineLocal"] == "2024-06-04 08:00 America/Santiago (UTC-04:00)"  # the tenant's zone, winter
+
+
+def test_the_console_lists_undocumented_shipped_orders_and_returns_near_their_deadline_only_when_on():
+    from shared.services.console import at_risk
+
+    context = fake_context("facl")
+    order_id = with_order(context, "facl", "shipped", "return_waiting_for_approval")
+    order, etag = context.orders.get("facl", order_id)
+    for item in order.items:
+        item.status_changed_at = context.clock()
+    context.orders.save(order, etag)
+    assert {r.kind for r in at_risk(context, "facl").orders}.isdisjoint(
+        {RiskKind.DOCUMENT_MISSING, RiskKind.RETURN_DEADLINE}
+    )
+    with_loop(context, "facl", documents=True, document_due_hours=6, returns_desk=True)
+    context.clock.advance(49 * 3600)
+    kinds = {r.kind for r in at_risk(context, "facl").orders if r.internal_order_id == order_id}
+    assert kinds >= {RiskKind.DOCUMENT_MISSING, RiskKind.RETURN_DEADLINE}
