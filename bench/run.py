@@ -13,7 +13,9 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
 6. one worker at a time: a 200-copy duplicate storm's external calls, and concurrent status
    changes of one order never sending the OMS an older version (bench.storm);
 7. stock sync: 10,000 ZORT stock webhooks over 2,000 SKUs for one tenant through the runner and its
-   flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock).
+   flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock);
+8. tax documents with 1 MB PDFs: acknowledgement p99 beside the ack floor, and the runner's memory
+   while 50 documents are in flight until the marketplace sandbox has them all (bench.documents).
 
 Prints a table, each figure beside its goal, and writes the same figures to bench/results.json.
 Runner logs go to a temporary folder (printed). The stack is always stopped, whatever fails.
@@ -33,7 +35,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, coldstart, console, e2e, report, soak, stock, storage_work, storm
+from bench import ack, coldstart, console, documents, e2e, report, soak, stock, storage_work, storm
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -49,6 +51,7 @@ class Config:
     soak: soak.SoakConfig = field(default_factory=soak.SoakConfig)
     storm: storm.StormConfig = field(default_factory=storm.StormConfig)
     stock: stock.StockConfig = field(default_factory=stock.StockConfig)
+    documents: documents.DocumentsConfig = field(default_factory=documents.DocumentsConfig)
     import_runs: int = 5
 
     @classmethod
@@ -60,6 +63,7 @@ class Config:
             import_runs=3,
             soak=soak.SoakConfig(seconds=20, warmup_seconds=5, samples=4, drain_timeout=45),
             stock=stock.QUICK,
+            documents=documents.QUICK,
         )
 
 
@@ -71,7 +75,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock"],
+        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock", "documents"],
         help="run only these phases",
     )
     return parser.parse_args(argv)
@@ -160,6 +164,10 @@ class Bench:
             self.phase("ack", self.ack_phase)
             self.phase("console", lambda: console.measure(self.stack, progress))
             self.phase("stock", lambda: stock.measure(self.stack, self.config.stock, progress, self.log("thor-stock")))
+            self.phase(
+                "documents",
+                lambda: documents.measure(self.stack, self.config.documents, progress, self.log("thor-documents")),
+            )
             if "stock" in self.results and "ack" in self.results:  # the ack goal's floor, same run
                 self.results["stock"]["ack_floor"] = self.results["ack"]["floor"].get(self.config.stock.concurrency)
             if self.phases & {"e2e", "soak", "storm"}:
@@ -181,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         config.soak.seconds = args.soak_seconds
     if args.soak_rate is not None:
         config.soak.rate = args.soak_rate
-    phases = set(args.only or ["coldstart", "storage", "ack", "console", "e2e", "storm", "stock", "soak"])
+    phases = set(args.only or ["coldstart", "storage", "ack", "console", "e2e", "storm", "stock", "documents", "soak"])
     results = Bench(config, phases).run()
     print(report.render(results))
     report.write(results, RESULTS)
