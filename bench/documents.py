@@ -181,6 +181,7 @@ def measure(stack: Stack, config: DocumentsConfig, progress=print, log=None) -> 
             **_summary(latencies),
             "rps": round(len(latencies) / seconds, 1),
             "answers_202": statuses.count(202),
+            "503_sent_again": retried[0],
         }
         result["floor"] = _summary(floor_latencies)
     finally:
