@@ -348,8 +348,9 @@ def record_delivery_status(context: ServiceContext, order: Order, zort_status: s
     mode = context.settings.loop(order.tenant).seller_delivery
     if target is None or mode == "off":
         return None
-    if not any(seller_delivers(item.shipping_type, mode) for item in order.items):
-        return "marketplace delivers this order: its status is not sent"
+    known = [item.shipping_type for item in order.items if item.shipping_type]
+    if known and not any(seller_delivers(shipping_type, mode) for shipping_type in known):
+        return "marketplace delivers this order: its status is not sent"  # (no ShippingType kept: re-read)
     acceptance = accept_event(
         context.events,
         context.queue,

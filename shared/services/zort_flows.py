@@ -133,16 +133,13 @@ def _apply_order(
     if found is None:
         return _unmatched(method, candidates)
     payment = query.paymentstatus if method == "UPDATEORDERPAYMENT" and query.paymentstatus else payload.paymentstatus
-    changed_to: list[str] = []
 
     def apply(order: Order) -> None:
-        changed_to.clear()
         order.zort_order_id = order.zort_order_id or str(payload.id)
         if payload.status and payload.status.strip():  # numeric or unknown codes never fail the event
             status, said = zort.describe_order_status(payload.status)
             if status != order.zort_status:
                 order.zort_status = status
-                changed_to.append(status)
                 order.note("order status", f"ZORT: {said}", event.event_id, "zort")
         if payment and payment.strip():
             status, said = zort.describe_payment_status(payment)
@@ -159,19 +156,23 @@ def _apply_order(
 
     order, _ = change_order(context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep)
     detail = f"{method} applied"
-    for loop_detail in _order_loop(context, order, event, method, changed_to):
+    # What ZORT says now, changed or not: a retry after a crash between the order's save and the
+    # recording below records it then (each recording is idempotent: its identity).
+    said_status = zort.describe_order_status(payload.status)[0] if payload.status and payload.status.strip() else None
+    for loop_detail in _order_loop(context, order, event, method, [said_status] if said_status else []):
         detail += f"; {loop_detail}"
     return _synced(context, order, event, detail)
 
 
 def _order_loop(
-    context: ServiceContext, order: Order, event: InboundEvent, method: str, changed_to: list[str]
+    context: ServiceContext, order: Order, event: InboundEvent, method: str, statuses: list[str]
 ) -> list[str]:
-    """What ZORT's new order status asks of the marketplace (issue 19), each recorded as its own event:
+    """What ZORT's order status asks of the marketplace (issue 19), each recorded as its own event:
     a void cancels the still-cancellable items; shipping / delivered / failed shipment of an order
-    the seller delivers becomes its marketplace status. The same status sent again changes nothing."""
+    the seller delivers becomes its marketplace status. The same status sent again changes nothing
+    (the recorded events' identities, and their handlers send only what moves an item forward)."""
     said: list[str] = []
-    for status in changed_to:
+    for status in statuses:
         if status == "Voided":
             said.append(marketplace_loop.record_cancellation(context, order, event, f"{method} {status}"))
         else:
