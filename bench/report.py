@@ -234,7 +234,8 @@ def documents_goals(result: dict) -> list[Goal]:
             f"{flight['growth_per_document_mib']} MiB per document)",
             "bounded, stated",
             flight["uploaded"] == flight["documents"],
-            f"{flight['answers_202']} answered 202, {flight['uploaded']} uploaded in {flight['settled_seconds']} s",
+            f"{flight['answers_202']} answered 202 ({flight['sent_again']} sent again after a 503 / 409), "
+            f"{flight['uploaded']} uploaded in {flight['settled_seconds']} s",
         ),
     ]
 

@@ -152,6 +152,9 @@ class IdempotencyRecord(TypedDict, total=False):
     bodyHash: str
     status: int | None
     body: JsonObject
+    startedAt: str
+    """When the request in flight began (RFC 3339): one found still in flight well after the storage
+    bound was abandoned (a 503 whose clean-up could not reach storage either) and may be taken over."""
 
 
 class IdempotencyPort(Protocol):

@@ -11,7 +11,7 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime, timedelta
 
 from shared.domain.errors import Conflict, NotConfigured, NotFound, RuleBroken
 from shared.domain.events import EventStatus, InboundEvent, Outcome
@@ -31,7 +31,7 @@ from shared.domain.marketplace_loop import (
 from shared.domain.order import Order, TaxDocument
 from shared.domain.times import rfc3339
 from shared.models.internal_events import MarketplaceCancelEvent, SellerDeliveryEvent, TaxDocumentEvent
-from shared.ports import JsonObject, ServiceContext
+from shared.ports import IdempotencyRecord, JsonObject, ServiceContext
 from shared.services.intake import accept_event
 from shared.services.order_changes import change_order
 from shared.services.order_sync import checked_rows, refresh_order
@@ -78,6 +78,19 @@ def _document_body(order: Order, document: TaxDocument, event_id: str | None = N
     return body
 
 
+ABANDONED_AFTER = timedelta(seconds=10)
+"""A request in flight this long (over twice the storage bound of a request) has been abandoned."""
+
+
+def _abandoned(started_at: object, now: datetime) -> bool:
+    if not isinstance(started_at, str):
+        return True  # recorded before requests said when they began
+    try:
+        return now - datetime.fromisoformat(started_at) >= ABANDONED_AFTER
+    except ValueError:
+        return True
+
+
 def request_document(
     context: ServiceContext,
     tenant: str,
@@ -120,14 +133,20 @@ def request_document(
     except DocumentRefused as error:
         raise _refused(error) from None
 
-    if not context.idempotency.add(tenant, idempotency_key, {"bodyHash": body_hash, "status": None}):
+    now = context.clock()
+    started: IdempotencyRecord = {"bodyHash": body_hash, "status": None, "startedAt": now.isoformat()}
+    if not context.idempotency.add(tenant, idempotency_key, started):
         remembered = context.idempotency.get(tenant, idempotency_key) or {}
         if remembered.get("bodyHash") != body_hash:
             raise RuleBroken("Idempotency-Key", "this key was already used with a different body")
         status = remembered.get("status")
-        if status is None:
+        if status is not None:
+            return DocumentAnswer(status, remembered["body"])
+        if not _abandoned(remembered.get("startedAt"), now):
             raise Conflict("Idempotency-Key", "a request with this key is still being processed")
-        return DocumentAnswer(status, remembered["body"])
+        # A 503 whose clean-up could not reach storage either: taken over (the document id is the key's,
+        # so running it again records and queues the same document once).
+        context.idempotency.replace(tenant, idempotency_key, started)
     try:
         answer = _record_document(
             context, found[0], document_type, number, document_date, item_ids, pdf, idempotency_key

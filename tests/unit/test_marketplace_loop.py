@@ -9,7 +9,7 @@ from datetime import date, timedelta
 import pytest
 
 from shared.domain.at_risk import RiskKind, RiskRules, order_risks
-from shared.domain.errors import RuleBroken
+from shared.domain.errors import Conflict, RuleBroken
 from shared.domain.events import EventKind, EventStatus
 from shared.domain.marketplace_loop import RETURN_WINDOW, seller_delivers
 from shared.services.marketplace_loop import request_document
@@ -331,3 +331,19 @@ def test_the_console_lists_undocumented_shipped_orders_and_returns_near_their_de
     context.clock.advance(49 * 3600)
     kinds = {r.kind for r in at_risk(context, "facl").orders if r.internal_order_id == order_id}
     assert kinds >= {RiskKind.DOCUMENT_MISSING, RiskKind.RETURN_DEADLINE}
+
+
+def test_a_key_left_in_flight_by_a_503_is_taken_over_after_a_while_and_records_the_document_once():
+    context = fake_context("facl")
+    with_loop(context, "facl", documents=True)
+    order_id = with_order(context, "facl", "ready_to_ship")
+    # what a 503 leaves when its clean-up could not reach storage either: the key in flight
+    context.idempotency.add(
+        "facl", "inv-1", {"bodyHash": "h1", "status": None, "startedAt": context.clock().isoformat()}
+    )
+    with pytest.raises(Conflict):
+        send_document(context, "facl", order_id)
+    context.clock.advance(11)
+    answer = send_document(context, "facl", order_id)
+    assert answer.status == 202 and len(context.orders.get("facl", order_id)[0].documents) == 1
+    assert send_document(context, "facl", order_id).body == answer.body
