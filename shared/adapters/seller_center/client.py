@@ -76,6 +76,23 @@ Errors: an ErrorResponse is retried when transient (``E429``, ``E006``, ``Platfo
 ("Invalid request parameter ...", v500 GetWarehouse; "Format Error Detected", v500 DeleteWebhook) is
 permanent (``is_transient``).
 
+The order loop (issue 19; each method's docstring says more):
+
+- Confirmed (developers.falabella.com v600 ``setinvoicepdf``, also v300 / v500): SetInvoicePDF's path,
+  its header signature (Action, Format, Service, Timestamp, UserID, Version), its JSON body, the document
+  types by country, "only after ready_to_ship / shipment confirmed", "not where Falabella issues the
+  invoice on the seller's behalf". Unconfirmed: the ``Action`` header's value, the answer's shape, the
+  answer to a repeated document, any size limit.
+- Confirmed (v600 ``setstatustocanceled``): "only if the order is in pending status", "not allowed when
+  ShipmentType is Fulfillment", E022 invalid reason, E028 status not possible; the SDK (LinioIT
+  ``gsc-master`` ``BaseOrderManager``) sends ``OrderItemId``, ``Reason``, ``ReasonDetail`` by POST and
+  GetFailureReasons by POST, answered as ``Reasons.Reason`` rows of ``Type`` and ``Name``.
+- Named only (the "Seller API Order Access" role): SetStatusToShipped, SetStatusToDelivered,
+  SetStatusToFailedDelivery; their parameters are unconfirmed (``OrderItemIds``, and ``Reason``).
+- ShippingType (v600 GetOrderItems): ``Dropshipping`` (fulfilment by the seller) or ``Fulfillment`` (by
+  Falabella); which value marks an order the seller delivers itself is unconfirmed
+  (``shared/domain/marketplace_loop.py``).
+
 User-Agent: documented (developers.falabella.com ``getting-started``, since 2022-11-30) as
 ``Falabella_SellerId/Programming_language/programming_language_version``, e.g. ``JJJ123/PHP/8.1.7``.
 The Falabella SDK appends optional parts (``/integrator/country``); Thor appends its integration type
