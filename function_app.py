@@ -6,7 +6,9 @@ Importing this module does no I/O: clients are created on first use and reused.
 import azure.functions as func
 
 from functions import (
+    alerts_timer,
     console,
+    console_reports,
     documents,
     health,
     items_status_webhook,
@@ -37,5 +39,7 @@ for blueprint in (
     stock_flush.bp,
     health.bp,
     console.bp,
+    alerts_timer.bp,
+    console_reports.bp,
 ):
     app.register_functions(blueprint)

@@ -6,6 +6,7 @@ import itertools
 import json
 import random
 import time
+import uuid
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
@@ -98,7 +99,8 @@ def order_status(key: str, internal_order_id: str) -> Call:
 
 def refund(key: str, internal_order_id: str, sku: str) -> Call:
     body = {"products": [{"sku": sku, "quantity": 1}], "action": "SAME_PRODUCT", "value": 1}
-    return Call("POST", f"/v1/orders/{internal_order_id}/refund", {"code": key, "tenant": TENANT}, JSON, _json(body))
+    headers = {**JSON, "Idempotency-Key": uuid.uuid4().hex}  # required: one refund per key
+    return Call("POST", f"/v1/orders/{internal_order_id}/refund", {"code": key, "tenant": TENANT}, headers, _json(body))
 
 
 class Webhooks:

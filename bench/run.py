@@ -12,10 +12,12 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
    endpoint's and its Table requests per view (bench.console);
 6. one worker at a time: a 200-copy duplicate storm's external calls, and concurrent status
    changes of one order never sending the OMS an older version (bench.storm);
-7. stock sync: 10,000 ZORT stock webhooks over 2,000 SKUs for one tenant through the runner and its
-   flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock);
-8. tax documents with 1 MB PDFs: acknowledgement p99 beside the ack floor, and the runner's memory
-   while 50 documents are in flight until the marketplace sandbox has them all (bench.documents).
+8. the alert timer with 10,000 orders and 1,000 active incidents: its Table requests per run, by table
+   (bench.alerts);
+9. stock sync: 10,000 ZORT stock webhooks over 2,000 SKUs for one tenant through the runner and its
+   flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock).
+10. tax documents with 1 MB PDFs: acknowledgement p99 beside the ack floor, and the runner's memory
+    while 50 documents are in flight until the marketplace sandbox has them all (bench.documents).
 
 Prints a table, each figure beside its goal, and writes the same figures to bench/results.json.
 Runner logs go to a temporary folder (printed). The stack is always stopped, whatever fails.
@@ -35,7 +37,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, coldstart, console, documents, e2e, report, soak, stock, storage_work, storm
+from bench import ack, alerts, coldstart, console, documents, e2e, report, soak, stock, storage_work, storm
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -75,7 +77,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock", "documents"],
+        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock", "alerts", "documents"],
         help="run only these phases",
     )
     return parser.parse_args(argv)
@@ -163,6 +165,7 @@ class Bench:
             self.phase("storage", lambda: storage_work.measure(self.stack, self.webhooks, progress))
             self.phase("ack", self.ack_phase)
             self.phase("console", lambda: console.measure(self.stack, progress))
+            self.phase("alerts", lambda: alerts.measure(self.stack, progress))
             self.phase("stock", lambda: stock.measure(self.stack, self.config.stock, progress, self.log("thor-stock")))
             self.phase(
                 "documents",
@@ -189,7 +192,9 @@ def main(argv: list[str] | None = None) -> int:
         config.soak.seconds = args.soak_seconds
     if args.soak_rate is not None:
         config.soak.rate = args.soak_rate
-    phases = set(args.only or ["coldstart", "storage", "ack", "console", "e2e", "storm", "stock", "documents", "soak"])
+    phases = set(
+        args.only or ["coldstart", "storage", "ack", "console", "alerts", "e2e", "storm", "stock", "documents", "soak"]
+    )
     results = Bench(config, phases).run()
     print(report.render(results))
     report.write(results, RESULTS)

@@ -1,23 +1,24 @@
-"""Who is using the console, and whether a POST really comes from the console's own page.
+"""Who is using the console, whether they may act, and whether a POST really comes from the console's page.
 
-Sign-in is App Service authentication's (Easy Auth, Microsoft Entra ID; infra/main.bicep): the
-platform signs the user in and puts the user on each request in headers outside callers cannot set
-(learn.microsoft.com, "Work with user identities in AzureApp Service authentication": "External
-requests aren't allowed to set these headers, so they're present only if set by App Service").
-Thor trusts those headers only when `CONSOLE_AUTH=platform` says that authentication is in front of
-it; otherwise every console request is refused (403), forged headers or not. Whether Easy Auth
-strips the headers on the Flex Consumption plan is not stated by Microsoft (its preview docs said
-Easy Auth was not supported there and did not block callers; current docs no longer list that
-limitation): docs/deploy.md checks it after each deployment with a forged header.
-Locally the runner stands in for the platform (localdev/runner.py): it drops such headers from
-callers and signs every console request in as a fixed local user (identity provider
-`thor-local-runner`), which the pages say.
+Sign-in is App Service authentication's (Easy Auth, Microsoft Entra ID; infra/main.bicep). Thor does not
+take the platform's `X-MS-CLIENT-PRINCIPAL*` headers on trust (whether Easy Auth strips callers' copies
+on the Flex Consumption plan is not stated by Microsoft): it verifies the Entra ID token the platform
+forwards with the token store on, `X-MS-TOKEN-AAD-ID-TOKEN` (learn.microsoft.com, "Work with user
+identities in Azure App Service authentication": "Microsoft Entra also sets X-MS-TOKEN-AAD-ACCESS-TOKEN
+and X-MS-TOKEN-AAD-ID-TOKEN"; without the token store it is not sent). The ID token's audience is the
+app registration's client id (the access token's would be Microsoft Graph's), so that is the one read.
+Checked with PyJWT: RS256 signature against the keys the issuer publishes (`CONSOLE_JWKS_URL`, fetched
+by PyJWKClient and cached for an hour), issuer (`CONSOLE_TOKEN_ISSUER`), audience (`CONSOLE_CLIENT_ID`),
+expiry and issue time (60 s of clock skew). The user is the token's claims, never the headers: a
+principal header without a valid token is refused (401), an expired or foreign token too.
 
-Headers (same page): `X-MS-CLIENT-PRINCIPAL-NAME` (a human-readable name, e.g. the e-mail or UPN),
-`X-MS-CLIENT-PRINCIPAL-ID`, `X-MS-CLIENT-PRINCIPAL-IDP`, and `X-MS-CLIENT-PRINCIPAL` (Base64 JSON
-`{"auth_typ", "claims": [{"typ", "val"}], "name_typ", "role_typ"}`); read case-insensitively.
-Sign-in redirect: `/.auth/login/aad?post_login_redirect_uri=…` (learn.microsoft.com, "Customize
-sign-ins and sign-outs in Azure App Service authentication").
+Who may act (replay, re-sync): a member of `CONSOLE_OPERATOR_GROUP` (the token's `groups` claim: the app
+registration must emit group ids) or a holder of the app role `CONSOLE_OPERATOR_ROLE` (`roles` claim).
+Anyone else signed in may read every page, and is told, not obeyed, when asking to act (403).
+
+Locally the runner stands in for the platform (localdev/runner.py): it generates a key pair at start,
+serves its JWKS and signs a token for a fixed local operator (issuer `thor-local-runner`), so the same
+verification runs locally and in tests; the pages say the sign-in is local.
 
 Cross-site requests: every action is a POST that carries a token bound to the signed-in user and
 signed with `CONSOLE_CSRF_KEY` (HMAC-SHA256; valid 8 hours), and a browser's `Origin` /
@@ -27,23 +28,32 @@ would carry, so neither check can be skipped.
 
 from __future__ import annotations
 
-import base64
-import binascii
+import functools
 import hashlib
 import hmac
-import json
 import secrets
 import time
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
 
 import azure.functions as func
 
 from functions._http import Problem
 
+if TYPE_CHECKING:
+    import jwt
+
+    from shared.settings import Settings
+
 LOCAL_IDP = "thor-local-runner"
+LOCAL_ISSUER = "thor-local-runner"
 LOGIN_PATH = "/.auth/login/aad"
 TOKEN_SECONDS = 8 * 3600
+ID_TOKEN_HEADER = "x-ms-token-aad-id-token"
+PRINCIPAL_HEADERS = ("x-ms-client-principal", "x-ms-client-principal-name", "x-ms-client-principal-id")
+JWKS_SECONDS = 3600
+CLOCK_SKEW = 60
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ class Principal:
     id: str
     name: str
     idp: str
+    can_act: bool = False
+    """A member of the operator group or a holder of the operator role: may replay and re-sync."""
 
     @property
     def local(self) -> bool:
@@ -63,43 +75,104 @@ class Principal:
 
 
 class NotSignedIn(Exception):
-    """No platform principal on the request: a page redirects to the sign-in, an action is refused."""
+    """No sign-in at all on the request: a page redirects to the sign-in, an action is refused."""
 
 
-def _claims(encoded: str) -> dict[str, str]:
+class SignInRefused(Exception):
+    """A token (or a principal header) that does not verify: 401, saying why."""
+
+
+@functools.cache
+def _jwks_client(url: str) -> jwt.PyJWKClient:
+    """One client per JWKS URL: keys cached JWKS_SECONDS (a key the cache lacks is fetched once more)."""
+    import jwt
+
+    return jwt.PyJWKClient(url, cache_keys=True, lifespan=JWKS_SECONDS, timeout=3)
+
+
+def verify_token(token: str, settings: Settings, now: float | None = None) -> dict[str, Any]:
+    """The token's claims once its signature, issuer, audience and times are checked (SignInRefused)."""
+    import jwt
+
+    missing = [
+        name
+        for name, value in (
+            ("CONSOLE_CLIENT_ID", settings.console_client_id),
+            ("CONSOLE_TOKEN_ISSUER", settings.console_token_issuer),
+            ("CONSOLE_JWKS_URL", settings.console_jwks_url),
+        )
+        if not value
+    ]
+    if missing:
+        raise Problem(503, "Not configured", f"console sign-in needs the settings {', '.join(missing)}", missing[0])
     try:
-        decoded = json.loads(base64.b64decode(encoded, validate=False))
-        claims = decoded.get("claims") or []
-        return {str(c.get("typ")): str(c.get("val")) for c in claims if isinstance(c, dict)}
-    except (binascii.Error, ValueError, AttributeError, TypeError):
+        key = _jwks_client(settings.console_jwks_url).get_signing_key_from_jwt(token)
+    except jwt.PyJWKClientConnectionError:
         raise Problem(
-            401, "Not signed in", "the platform's principal header is malformed", "x-ms-client-principal"
+            503, "Sign-in keys unavailable", "the identity provider's keys could not be fetched", "CONSOLE_JWKS_URL"
         ) from None
+    except (jwt.PyJWKClientError, jwt.InvalidTokenError) as error:
+        raise SignInRefused(f"the sign-in token's key is not the identity provider's ({error})") from None
+    try:
+        claims: dict[str, Any] = jwt.decode(
+            token,
+            key.key,
+            algorithms=["RS256"],
+            audience=settings.console_client_id,
+            issuer=settings.console_token_issuer,
+            leeway=CLOCK_SKEW,
+            options={"require": ["exp", "iat", "iss", "aud"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise SignInRefused("your sign-in has expired: sign in again") from None
+    except jwt.InvalidAudienceError:
+        raise SignInRefused("the sign-in token is for another application") from None
+    except jwt.InvalidIssuerError:
+        raise SignInRefused("the sign-in token comes from another issuer") from None
+    except jwt.InvalidTokenError as error:
+        raise SignInRefused(f"the sign-in token is not valid ({error})") from None
+    return claims
 
 
-def principal(req: func.HttpRequest, console_auth: str) -> Principal:
-    """The signed-in user; Problem 403 when the console's sign-in is off, NotSignedIn when absent."""
-    if console_auth != "platform":
+def may_act(claims: dict[str, Any], settings: Settings) -> bool:
+    groups = claims.get("groups") or []
+    roles = claims.get("roles") or []
+    in_group = bool(settings.console_operator_group) and settings.console_operator_group in groups
+    has_role = bool(settings.console_operator_role) and settings.console_operator_role in roles
+    return in_group or has_role
+
+
+def principal(req: func.HttpRequest, settings: Settings) -> Principal:
+    """The signed-in user, from a verified token: Problem 403 when the console's sign-in is off,
+    NotSignedIn when nothing says who it is, SignInRefused when what says it does not verify."""
+    if settings.console_auth != "platform":
         raise Problem(
             403,
             "Console sign-in is off",
             "the console needs App Service authentication in front of Thor (CONSOLE_AUTH=platform)",
             "CONSOLE_AUTH",
         )
-    headers = req.headers
-    claims = _claims(headers["x-ms-client-principal"]) if headers.get("x-ms-client-principal") else {}
-    name = headers.get("x-ms-client-principal-name") or claims.get("name") or ""
-    user_id = headers.get("x-ms-client-principal-id") or claims.get(
-        "http://schemas.microsoft.com/identity/claims/objectidentifier", ""
-    )
-    if not (name or user_id):
+    token = (req.headers.get(ID_TOKEN_HEADER) or "").strip()
+    if not token:
+        if any(req.headers.get(name) for name in PRINCIPAL_HEADERS):
+            raise SignInRefused("a principal header without a verifiable sign-in token is not a sign-in")
         raise NotSignedIn()
-    return Principal(user_id or name, name or user_id, headers.get("x-ms-client-principal-idp") or "aad")
+    claims = verify_token(token, settings)
+    user_id = str(claims.get("oid") or claims.get("sub") or "")
+    name = str(claims.get("preferred_username") or claims.get("email") or claims.get("name") or user_id)
+    if not user_id:
+        raise SignInRefused("the sign-in token names no user (oid, sub)")
+    idp = LOCAL_IDP if claims.get("iss") == LOCAL_ISSUER else "aad"
+    return Principal(user_id, name, idp, may_act(claims, settings))
 
 
 def login_redirect(path: str) -> func.HttpResponse:
     target = f"{LOGIN_PATH}?post_login_redirect_uri={quote(path, safe='/')}"
     return func.HttpResponse(status_code=302, headers={"Location": target})
+
+
+def login_url(path: str) -> str:
+    return f"{LOGIN_PATH}?post_login_redirect_uri={quote(path, safe='/')}"
 
 
 # --- anti-CSRF --------------------------------------------------------------------------------

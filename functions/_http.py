@@ -19,6 +19,7 @@ from shared.bootstrap import storage_deadline
 from shared.domain.errors import ThorError
 from shared.domain.events import STORAGE_BOUND
 from shared.domain.times import json_default
+from shared.observability import mask
 from shared.ports import StorageUnavailable
 from shared.settings import SettingsError
 from shared.tenants import is_tenant
@@ -70,7 +71,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     instance: str | None = None,
 ) -> func.HttpResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": detail}
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": mask(detail)}
     if instance:
         body["instance"] = instance
     if field:

@@ -93,8 +93,13 @@ def _form(text: bytes) -> dict[str, str]:
 
 
 def _multipart(req: func.HttpRequest, body: bytes) -> dict[str, str]:
+    """The form's fields; {} for an empty form (only the close delimiter `--{boundary}--`, what a
+    browser and urllib3 send for a form without fields: as an empty urlencoded form, an empty body)."""
     header = req.headers.get("content-type") or ""
     message = BytesParser(policy=HTTP).parsebytes(b"Content-Type: " + header.encode("latin-1") + b"\r\n\r\n" + body)
+    boundary = message.get_boundary()
+    if boundary and body.strip() == f"--{boundary}--".encode("latin-1"):
+        return {}
     if not message.is_multipart():
         raise Problem(400, "Malformed form", "the multipart body could not be read (boundary?)", "body")
     fields: dict[str, str] = {}
@@ -134,6 +139,8 @@ def read_body(req: func.HttpRequest) -> ZortBody:
     kind = content_type(req) or _sniffed(body)
     if kind in (FORM_TYPE, MULTIPART_TYPE):
         form = _form(body) if kind == FORM_TYPE else _multipart(req, body)
+        if not form:  # an empty form is an empty body
+            return ZortBody({}, None, empty=True)
         if "payload" not in form:
             return ZortBody(form, dict(form), whole_form=True)
         return ZortBody(form, parse_json_text(form["payload"], "payload"))

@@ -1,20 +1,23 @@
 """The operations console: server-rendered pages under /console (shared/services/console.py says
 what each shows and what it costs in storage requests).
 
-Anonymous at the function level: App Service authentication (Entra ID) signs staff in and Thor reads
-the user from the platform's headers (functions/_console_security.py). Every answer carries a strict
-Content-Security-Policy: the pages use no inline script or style, only /console/static/ files.
-Actions are POSTs behind a confirmation page, with an anti-CSRF token bound to the user and a
-same-origin check; each is noted on the order's timeline with who did it.
+Anonymous at the function level: App Service authentication (Entra ID) signs staff in and Thor verifies
+the ID token it forwards (functions/_console_security.py); only operators (a group or an app role) may
+act, everyone signed in may read. Every answer carries a strict Content-Security-Policy: the pages use
+no inline script or style, only /console/static/ files. Actions are POSTs behind a confirmation page
+(which says how many events an action takes), with an anti-CSRF token bound to the user and a
+same-origin check; each is noted on the order's timeline with who did it. A browser gets refusals and
+errors as HTML pages saying what to do; other callers as problem+json.
 """
 
 from __future__ import annotations
 
 import functools
+import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
-from urllib.parse import parse_qs, quote
+from urllib.parse import parse_qs, quote, urlencode
 
 import azure.functions as func
 
@@ -43,8 +46,27 @@ HERE = Path(__file__).resolve().parent
 STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
 DONE = {
     "replayed": "The event was replayed: it is queued again.",
-    "replayed-failed": "The tenant's failed events were replayed.",
     "resync": "A re-sync was asked: the order is read from the marketplace and sent to the OMS again.",
+}
+REPLAY_STATUSES = ("failed", "blocked", "unmatched")
+# What to do, per refusal or error (the problem's field, else its status), on the HTML error page.
+WHAT_TO_DO = {
+    "csrf": "Reload the page you came from and do it again: a form's token expires after 8 hours and when "
+    "the console's key (CONSOLE_CSRF_KEY) is rotated.",
+    "origin": "Open the console at its own address and act from its pages: a form sent from another site is refused.",
+    "sec-fetch-site": "Open the console at its own address and act from its pages: a form sent from another site "
+    "is refused.",
+    "operator": "Ask an administrator to add you to the console's operators (the Entra group "
+    "CONSOLE_OPERATOR_GROUP or the app role CONSOLE_OPERATOR_ROLE); meanwhile every page can be read.",
+    "CONSOLE_AUTH": "The console is off in this deployment: an administrator turns it on with App Service "
+    "authentication (docs/deploy.md, the console's step).",
+    "CONSOLE_CSRF_KEY": "An administrator writes the Key Vault secret console-csrf-key (CONSOLE_CSRF_KEY; "
+    "docs/deploy.md step 10c).",
+    "CONSOLE_JWKS_URL": "The identity provider's keys could not be read: try again in a minute; if it lasts, an "
+    "administrator checks CONSOLE_JWKS_URL and the app's outbound network.",
+    "401": "Sign in again: your sign-in expired or could not be verified.",
+    "404": "It may have another id: search for the order id, event id or SKU.",
+    "503": "Thor's storage or a setting is unavailable: try again in a minute.",
 }
 
 
@@ -78,28 +100,74 @@ def _path(req: func.HttpRequest) -> str:
     return url[url.find("/") :] if "/" in url else "/"
 
 
+def _wants_html(req: func.HttpRequest) -> bool:
+    return "text/html" in (req.headers.get("accept") or "").lower()
+
+
+def _error_page(req: func.HttpRequest, response: func.HttpResponse) -> func.HttpResponse:
+    """A problem answered as an HTML page that says what to do (a browser asked for HTML)."""
+    from functions._console_security import login_url
+
+    try:
+        problem = json.loads(response.get_body() or b"{}")
+    except ValueError:
+        return response
+    status = response.status_code
+    field = str(problem.get("field") or "")
+    todo = WHAT_TO_DO.get(field) or WHAT_TO_DO.get(str(status)) or "Go back to the overview and try again."
+    html = (
+        _templates()
+        .get_template("error.html")
+        .render(
+            user=None,
+            status=status,
+            title=problem.get("title") or "Error",
+            detail=problem.get("detail") or "",
+            todo=todo,
+            sign_in=login_url(_path(req)) if status == 401 else None,
+            search=status == 404,
+        )
+    )
+    page = func.HttpResponse(html, status_code=status, mimetype="text/html", charset="utf-8")
+    for name in ("Retry-After", "WWW-Authenticate"):
+        if response.headers.get(name):
+            page.headers[name] = response.headers[name]
+    return page
+
+
 def console_page(
     handler: Callable[[func.HttpRequest, Principal], func.HttpResponse],
 ) -> Callable[[func.HttpRequest], func.HttpResponse]:
-    """Signs the user in (or redirects to the sign-in), answers problems as problem+json, and puts
-    the security headers on every answer."""
+    """Signs the user in from a verified token (or redirects to the sign-in), answers problems as
+    problem+json or, to a browser, as an HTML page saying what to do, and puts the security headers on
+    every answer."""
 
     @endpoint
     def signed_in(req: func.HttpRequest) -> func.HttpResponse:
-        from functions._console_security import NotSignedIn, login_redirect, principal
+        from functions._console_security import NotSignedIn, SignInRefused, login_redirect, principal
 
-        settings = get_context().settings
         try:
-            user = principal(req, settings.console_auth)
+            user = principal(req, get_context().settings)
         except NotSignedIn:
             if req.method == "GET":
                 return login_redirect(_path(req))
-            raise Problem(401, "Not signed in", "sign in to the console first", "x-ms-client-principal") from None
+            raise Problem(401, "Not signed in", "sign in to the console first", "x-ms-token-aad-id-token") from None
+        except SignInRefused as refused:
+            raise Problem(
+                401,
+                "Sign-in refused",
+                str(refused),
+                "x-ms-token-aad-id-token",
+                headers={"WWW-Authenticate": 'Bearer realm="thor-console"'},
+            ) from None
         return handler(req, user)
 
     @functools.wraps(handler)
     def wrapper(req: func.HttpRequest) -> func.HttpResponse:
-        return _secured(signed_in(req))
+        response = signed_in(req)
+        if response.status_code >= 400 and (response.mimetype or "").endswith("problem+json") and _wants_html(req):
+            response = _error_page(req, response)
+        return _secured(response)
 
     return wrapper
 
@@ -114,7 +182,7 @@ def render(template: str, user: Principal, status: int = 200, **values: Any) -> 
         .get_template(template)
         .render(
             user=user,
-            csrf=csrf_token(key, user) if key else "",
+            csrf=csrf_token(key, user) if key and user.can_act else "",
             now=context.clock(),
             **values,
         )
@@ -131,9 +199,20 @@ def _form(req: func.HttpRequest) -> dict[str, str]:
     return {name: values[0] for name, values in parse_qs(text).items()}
 
 
+def _may_act(user: Principal) -> None:
+    if not user.can_act:
+        raise Problem(
+            403,
+            "You may read, not act",
+            f"{user.name} is signed in but is not one of the console's operators, so cannot replay or re-sync",
+            "operator",
+        )
+
+
 def _checked_action(req: func.HttpRequest, user: Principal) -> None:
     from functions._console_security import check_csrf, check_same_origin
 
+    _may_act(user)
     check_same_origin(req)
     check_csrf(get_context().settings.console_csrf_key, user, _form(req).get("csrf", ""))
 
@@ -143,7 +222,21 @@ def _tenant(req: func.HttpRequest) -> str:
 
 
 def _done(req: func.HttpRequest) -> str | None:
-    return DONE.get(req.params.get("done", ""))
+    done = req.params.get("done", "")
+    if done == "replayed-many":
+        count, errors = req.params.get("count", "0"), req.params.get("errors", "0")
+        if not (count.isdigit() and errors.isdigit()):
+            return None
+        said = f"{count} event{'s' if count != '1' else ''} replayed: queued again with fresh attempts"
+        return said + (f"; {errors} could not be replayed (see the logs)." if errors != "0" else ".")
+    return DONE.get(done)
+
+
+def _replay_status(req: func.HttpRequest) -> str:
+    status = str(req.params.get("status") or "failed")
+    if status not in REPLAY_STATUSES:
+        raise Problem(400, "Bad request", f"status must be one of {', '.join(REPLAY_STATUSES)}", "status")
+    return status
 
 
 # --- pages ------------------------------------------------------------------------------------
@@ -153,9 +246,29 @@ def _done(req: func.HttpRequest) -> str | None:
 @bp.route(route="console", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
 @console_page
 def console_overview(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
-    from shared.services.console import overview
+    from shared.services.console import overview, overview_totals
 
-    return render("overview.html", user, tenants=overview(get_context()))
+    tenants = overview(get_context())
+    return render("overview.html", user, tenants=tenants, totals=overview_totals(tenants), done=_done(req))
+
+
+@bp.function_name("console_search")
+@bp.route(route="console/search", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@console_page
+def console_search(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
+    from shared.services.console import QUERY_AT_MOST, search
+
+    query = (req.params.get("q") or "").strip()[:QUERY_AT_MOST]
+    return render("search.html", user, query=query, hits=search(get_context(), query) if query else [])
+
+
+@bp.function_name("console_radar")
+@bp.route(route="console/radar", methods=["GET"], auth_level=func.AuthLevel.ANONYMOUS)
+@console_page
+def console_radar(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
+    from shared.services.console import sla_radar
+
+    return render("radar.html", user, radar=sla_radar(get_context()))
 
 
 @bp.function_name("console_tenant")
@@ -173,7 +286,7 @@ def console_tenant(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
 def console_at_risk(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
     from shared.services.console import at_risk
 
-    return render("at_risk.html", user, risk=at_risk(get_context(), _tenant(req)))
+    return render("at_risk.html", user, risk=at_risk(get_context(), _tenant(req)), done=_done(req))
 
 
 @bp.function_name("console_order")
@@ -222,12 +335,14 @@ def console_replay_event(req: func.HttpRequest, user: Principal) -> func.HttpRes
     event = event_summary(context, tenant, event_id)
     if event is None:
         raise Problem(404, "Event not found", f"no event {event_id!r} in {tenant}", "eventId")
+    _may_act(user)
     if req.method == "GET":
         return render(
             "confirm.html",
             user,
-            title=f"Replay event {event_id}?",
-            detail=f"{event.kind} event, now {event.status}: it is queued again with fresh attempts.",
+            title=f"Replay 1 event of {tenant}?",
+            detail=f"The {event.kind} event {event_id}, now {event.status}, is queued again with fresh attempts.",
+            count=1,
             action=_path(req).split("?", 1)[0],
             back=f"/console/tenants/{tenant}/events/{quote(event_id)}",
         )
@@ -238,25 +353,53 @@ def console_replay_event(req: func.HttpRequest, user: Principal) -> func.HttpRes
     return see_other(f"/console/tenants/{tenant}/events/{quote(event_id)}?done=replayed")
 
 
+def _replay_many(
+    req: func.HttpRequest, user: Principal, tenants: list[str], action: str, back: str
+) -> func.HttpResponse:
+    from shared.services.console import REPLAY_AT_MOST, replay_many_action, to_replay
+
+    context = get_context()
+    status = _replay_status(req)
+    _may_act(user)
+    scope = f"{tenants[0]}'s" if len(tenants) == 1 else "every tenant's"
+    if req.method == "GET":
+        waiting = to_replay(context, tenants, status)
+        per_tenant: dict[str, int] = {}
+        for event in waiting:
+            per_tenant[event.tenant] = per_tenant.get(event.tenant, 0) + 1
+        count = len(waiting)
+        return render(
+            "confirm.html",
+            user,
+            title=f"Replay {count} {status} event{'s' if count != 1 else ''} ({scope})?",
+            detail=f"Each is queued again with fresh attempts, oldest first (at most {REPLAY_AT_MOST} per tenant).",
+            count=count,
+            per_tenant=per_tenant,
+            action=f"{action}?{urlencode({'status': status})}",
+            back=back,
+        )
+    _checked_action(req, user)
+    done = replay_many_action(context, tenants, user.who, status)
+    errors = sum(1 for replayed in done if replayed.error)
+    query = urlencode({"done": "replayed-many", "count": len(done) - errors, "errors": errors})
+    return see_other(f"{back}?{query}")
+
+
 @bp.function_name("console_replay_failed")
 @bp.route(route="console/tenants/{tenant}/replay-failed", methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
 @console_page
 def console_replay_failed(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
-    from shared.services.console import REPLAY_AT_MOST, replay_failed_action
-
     tenant = _tenant(req)
-    if req.method == "GET":
-        return render(
-            "confirm.html",
-            user,
-            title=f"Replay {tenant}'s failed events?",
-            detail=f"Up to {REPLAY_AT_MOST} failed events, oldest first, are queued again with fresh attempts.",
-            action=f"/console/tenants/{tenant}/replay-failed",
-            back=f"/console/tenants/{tenant}/at-risk",
-        )
-    _checked_action(req, user)
-    replay_failed_action(get_context(), tenant, user.who)
-    return see_other(f"/console/tenants/{tenant}?done=replayed-failed")
+    return _replay_many(req, user, [tenant], f"/console/tenants/{tenant}/replay-failed", f"/console/tenants/{tenant}")
+
+
+@bp.function_name("console_replay_all")
+@bp.route(route="console/replay", methods=["GET", "POST"], auth_level=func.AuthLevel.ANONYMOUS)
+@console_page
+def console_replay_all(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
+    from shared.tenants import TENANTS
+
+    return _replay_many(req, user, list(TENANTS), "/console/replay", "/console")
 
 
 @bp.function_name("console_resync")
@@ -273,6 +416,7 @@ def console_resync(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
     tenant, order_id = _tenant(req), req.route_params.get("internalOrderId", "")
     if context.orders.get(tenant, order_id) is None:
         raise Problem(404, "Order not found", f"no order {order_id!r} in {tenant}", "internalOrderId")
+    _may_act(user)
     back = f"/console/tenants/{tenant}/orders/{quote(order_id)}"
     if req.method == "GET":
         return render(
@@ -280,6 +424,7 @@ def console_resync(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
             user,
             title=f"Re-sync order {order_id}?",
             detail="The order is read again from the marketplace and sent to the OMS.",
+            count=1,
             action=back + "/resync",
             back=back,
         )

@@ -18,7 +18,9 @@ def process(msg: func.QueueMessage) -> None:
     except (ValueError, UnicodeDecodeError):
         log.error("dropping a queue message that is not a Thor event: %r", msg.get_body()[:200])
         return
+    from shared.domain.fencing import holder
     from shared.services.processing import process_event  # on first message, not at cold start
 
     context = get_context()
-    process_event(context, tenant, event_id, context.settings.retry_delays, owner=msg.id or None, missing=missing)
+    owner = holder(msg.id, msg.dequeue_count) if msg.id else None  # this delivery of the message
+    process_event(context, tenant, event_id, context.settings.retry_delays, owner=owner, missing=missing)

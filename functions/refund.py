@@ -35,9 +35,15 @@ def refund(req: func.HttpRequest) -> func.HttpResponse:
         request = RefundRequest.model_validate(body)
     except ValidationError as error:
         raise validation_problem(error) from None
+    if key is None:  # a refund moves money: a retry without a key would pay twice
+        raise Problem(
+            400,
+            "Missing Idempotency-Key",
+            "Idempotency-Key is required: a unique key per refund (1-255 visible ASCII characters); "
+            "a retry with the same key and body gets the first answer, never a second refund",
+            "Idempotency-Key",
+        )
     from shared.services.refunds import request_refund  # on first call, not at cold start
 
-    answer = request_refund(
-        get_context(), tenant, req.route_params.get("id", ""), request, body, key.strip() if key else None
-    )
+    answer = request_refund(get_context(), tenant, req.route_params.get("id", ""), request, body, key.strip())
     return json_response(answer.body, answer.status)

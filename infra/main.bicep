@@ -62,12 +62,38 @@ MARKETPLACE_READY_TO_SHIP, MARKETPLACE_TIMEZONE (default America/Santiago, READM
 MARKETPLACE_STOCK_GSC_FACILITY_ID, the order-loop flows of README "Order loop": MARKETPLACE_DOCUMENTS,
 MARKETPLACE_INVOICED_BY_MARKETPLACE, MARKETPLACE_DOCUMENT_DUE_HOURS, MARKETPLACE_CANCELLATIONS, MARKETPLACE_CANCEL_REASON,
 MARKETPLACE_SELLER_DELIVERY, MARKETPLACE_RETURNS_DESK (each off unless listed and switched on),
-ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET). MARKETPLACE_READY_TO_SHIP is off
+ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET; and 'ALERT' with ALERT_TEAMS_WEBHOOK_URL,
+ALERT_SLACK_WEBHOOK_URL, ALERT_EMAIL_TO, ALERT_QUIET_HOURS: the tenant's own alert channels). MARKETPLACE_READY_TO_SHIP is off
 unless listed here and its secret is "true": it sets items ready to ship in the marketplace (README); the same
 holds for MARKETPLACE_STOCK_SYNC (stock sync from ZORT, README "Stock sync").
 Example: { faco: [ 'MARKETPLACE', 'OMS', 'ZORT', 'ZORT_STORENAME', 'ZORT_APIKEY', 'ZORT_APISECRET' ] }
 Create every referenced secret BEFORE deploying with it (docs/deploy.md).''')
 param tenantSystems object = {}
+
+@description('''Alerts and reports (README "Alerts and reports"; docs/deploy.md, "Alert channels"). The global alert
+secrets that exist in Key Vault, by app setting name: ALERT_TEAMS_WEBHOOK_URL (secret alert-teams-webhook-url),
+ALERT_SLACK_WEBHOOK_URL (alert-slack-webhook-url), ACS_ACCESS_KEY (acs-access-key; without it Thor asks ACS
+for an Entra ID token as its managed identity). A tenant's own channels are per-tenant settings: list
+'ALERT' and e.g. 'ALERT_TEAMS_WEBHOOK_URL' for the tenant in tenantSystems.''')
+param alertSecrets array = []
+
+@description('Alert e-mail recipients for every tenant, comma-separated (ALERT_EMAIL_TO; empty: no e-mail).')
+param alertEmailTo string = ''
+
+@description('Azure Communication Services endpoint, e.g. https://<resource>.communication.azure.com (ACS_ENDPOINT; empty: no e-mail).')
+param acsEndpoint string = ''
+
+@description('The sender address of a verified ACS e-mail domain, e.g. DoNotReply@<domain> (ACS_SENDER).')
+param acsSender string = ''
+
+@description('Hours before an incident still open is reminded (ALERT_REMINDER_HOURS).')
+param alertReminderHours string = '4'
+
+@description('Quiet hours for every tenant, HH-HH in each tenant\'s own zone, e.g. 22-07 (ALERT_QUIET_HOURS; empty: none).')
+param alertQuietHours string = ''
+
+@description('Hours a report\'s download link works (REPORT_LINK_HOURS; a user delegation SAS lasts at most 168).')
+param reportLinkHours string = '72'
 
 @description('Optional: object id of a user or group that may write the tenant secrets (Key Vault Secrets Officer). Empty: none.')
 param operatorPrincipalId string = ''
@@ -77,9 +103,12 @@ with (App Service authentication; docs/deploy.md, step 7). Empty: no authenticat
 console stays off (CONSOLE_AUTH=off: every console page answers 403).''')
 param consoleClientId string = ''
 
-@secure()
-@description('Key of the console\'s anti-CSRF tokens (CONSOLE_CSRF_KEY). New on every deployment by default: open forms need a reload after one.')
-param consoleCsrfKey string = newGuid()
+@description('''Operations console: who may act (replay, re-sync). Object id of an Entra group (its members may act;
+the app registration must emit the groups claim) and/or an app role value of the app registration (users assigned
+it may act). Everyone else signed in may read only. docs/deploy.md, step 7.''')
+param consoleOperatorGroup string = ''
+param consoleOperatorRole string = 'Thor.Operator'
+
 
 // One host key per caller, so each can be rotated (or revoked) alone. No defaults: the values come from
 // the environment through the .bicepparam files. A host key opens every function of the app.
@@ -135,6 +164,7 @@ var tableNames = [
   'ThorClaims'
   'ThorActivity'
   'ThorStock'
+  'ThorIncidents'
 ]
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -196,6 +226,10 @@ var tenantSettings = [
   { system: 'ZORT', setting: 'STORENAME', required: false }
   { system: 'ZORT', setting: 'APIKEY', required: false }
   { system: 'ZORT', setting: 'APISECRET', required: false }
+  { system: 'ALERT', setting: 'TEAMS_WEBHOOK_URL', required: false }
+  { system: 'ALERT', setting: 'SLACK_WEBHOOK_URL', required: false }
+  { system: 'ALERT', setting: 'EMAIL_TO', required: false }
+  { system: 'ALERT', setting: 'QUIET_HOURS', required: false }
 ]
 
 // Every (tenant, setting) pair: tenants x tenantSettings, flattened.
@@ -267,6 +301,14 @@ resource storage 'Microsoft.Storage/storageAccounts@2024-01-01' = {
     // Flex Consumption deploys the app's zip package here.
     resource deploymentContainer 'containers' = {
       name: deploymentContainerName
+      properties: {
+        publicAccess: 'None'
+      }
+    }
+
+    // The daily reports (CSV), read through time-limited user delegation SAS links.
+    resource reportsContainer 'containers' = {
+      name: 'thor-reports'
       properties: {
         publicAccess: 'None'
       }
@@ -436,10 +478,32 @@ var baseAppSettings = {
   THOR_RETRY_DELAYS: retryDelays
   // The console's activity counts are kept in memory up to this long, then written (0: at once).
   THOR_ACTIVITY_FLUSH_SECONDS: '5'
+  THOR_ZORT_MATCH_WINDOW: '1800'
   // The console trusts the platform's principal headers only when App Service authentication is set
   // up below (consoleAuth); otherwise it refuses every page.
   CONSOLE_AUTH: empty(consoleClientId) ? 'off' : 'platform'
-  CONSOLE_CSRF_KEY: consoleCsrfKey
+  // Key of the console's anti-CSRF tokens: the Key Vault secret `console-csrf-key`, written once by an
+  // operator and rotated on purpose (docs/deploy.md step 10c), so open forms survive a deployment.
+  // Until it is written the reference stays unresolved: Thor reads it as unset, console actions 503.
+  CONSOLE_CSRF_KEY: format('@Microsoft.KeyVault(VaultName={0};SecretName=console-csrf-key)', keyVaultName)
+  // Alerts and reports: links in messages point at this app's console.
+  CONSOLE_BASE_URL: 'https://${functionApp.properties.defaultHostName}'
+  ALERT_REMINDER_HOURS: alertReminderHours
+  ALERT_TEAMS_WEBHOOK_URL: contains(alertSecrets, 'ALERT_TEAMS_WEBHOOK_URL') ? '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=alert-teams-webhook-url)' : ''
+  ALERT_SLACK_WEBHOOK_URL: contains(alertSecrets, 'ALERT_SLACK_WEBHOOK_URL') ? '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=alert-slack-webhook-url)' : ''
+  ALERT_EMAIL_TO: alertEmailTo
+  ALERT_QUIET_HOURS: alertQuietHours
+  ACS_ENDPOINT: acsEndpoint
+  ACS_ACCESS_KEY: contains(alertSecrets, 'ACS_ACCESS_KEY') ? '@Microsoft.KeyVault(VaultName=${keyVaultName};SecretName=acs-access-key)' : ''
+  ACS_SENDER: acsSender
+  REPORT_LINK_HOURS: reportLinkHours
+  // The console verifies the ID token App Service authentication forwards (token store on, below):
+  // signature against the tenant's published keys, issuer, audience, expiry.
+  CONSOLE_CLIENT_ID: consoleClientId
+  CONSOLE_TOKEN_ISSUER: '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+  CONSOLE_JWKS_URL: '${environment().authentication.loginEndpoint}${tenant().tenantId}/discovery/v2.0/keys'
+  CONSOLE_OPERATOR_GROUP: consoleOperatorGroup
+  CONSOLE_OPERATOR_ROLE: consoleOperatorRole
 }
 
 // This resource REPLACES all app settings on every deployment: settings added by hand are removed.
@@ -492,7 +556,7 @@ resource consoleAuth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(consol
     }
     login: {
       tokenStore: {
-        enabled: false // Thor needs no provider tokens
+        enabled: true // without it App Service forwards no X-MS-TOKEN-AAD-ID-TOKEN, which Thor verifies
       }
     }
     httpSettings: {

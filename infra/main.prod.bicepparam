@@ -27,3 +27,4 @@ param customerserviceHostKey = readEnvironmentVariable('THOR_PROD_HOST_KEY_CUSTO
 
 // Operations console: the Entra app registration's client id (docs/deploy.md, step 7). Empty: console off.
 param consoleClientId = readEnvironmentVariable('THOR_PROD_CONSOLE_CLIENT_ID', '')
+param consoleOperatorGroup = readEnvironmentVariable('THOR_PROD_CONSOLE_OPERATOR_GROUP', '')

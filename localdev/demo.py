@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 
 import requests
 
@@ -25,6 +26,22 @@ def _settings() -> dict:
         if path.exists():
             return local_values(path)
     raise SystemExit("no local.settings.json: run `make run` first")
+
+
+def date_order(values: dict, order_id: int, created_ago: timedelta, promised_in: timedelta) -> None:
+    """Dates a sandbox order today (created `created_ago`, promised to ship `promised_in` from now)
+    instead of the sandbox's 2024 dates; a real marketplace is left alone."""
+    now = datetime.now(timezone.utc)
+    spec = {
+        "order_ids": [order_id],
+        "created_at": (now - created_ago).isoformat(),
+        "promised_at": (now + promised_in).isoformat(),
+    }
+    try:
+        marketplace = values["MARKETPLACE_BASE_URL"].rstrip("/")
+        requests.post(f"{marketplace}/_sandbox/orders/dates", json=spec, timeout=5).raise_for_status()
+    except requests.RequestException:
+        pass
 
 
 def show(title: str, answer: requests.Response) -> None:
@@ -57,6 +74,7 @@ def main(argv: list[str] | None = None) -> int:
         return 1
 
     post = lambda path, body: requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
+    date_order(values, args.order_id, timedelta(minutes=20), timedelta(hours=3))  # due today: on the SLA radar
     show(
         "onOrderCreated (seed example)",
         post(f"/webhooks/{tenant}/orders", {"event": "onOrderCreated", "payload": {"OrderId": args.order_id}}),
@@ -123,7 +141,8 @@ def main(argv: list[str] | None = None) -> int:
     final = requests.get(f"{base}/v1/orders/{internal_id}/status", params={"code": key}, timeout=5).json()
     print(f"\n→ the order now\n{json.dumps(final, indent=2)[:3000]}")
     oms_url = values["OMS_BASE_URL"].rstrip("/")
-    at_risk_demo(base, key, tenant, args.order_id + 1, oms_url, zort_url, key1)
+    at_risk_demo(base, key, tenant, args.order_id + 1, oms_url, zort_url, key1, values)
+    canceled_demo(base, key, tenant, args.order_id + 2, values)
     blocked_demo(tenant, values)
     try:
         orders = requests.get(f"{oms_url}/_sandbox/orders", timeout=5).json()["orders"]
@@ -132,6 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     except (requests.RequestException, ValueError, KeyError):
         print(f"\n(the OMS at {oms_url} is not the sandbox: look the order up there by orderRef {internal_id})")
     print(f"\n→ the operations console: {base}/console  (this tenant: {base}/console/tenants/{tenant})")
+    alerts_demo(values)
     return stock_demo(base, key, values, post)
 
 
@@ -175,10 +195,42 @@ def stock_demo(base: str, key: str, values: dict, post, tenant: str = "faar") ->
     return 0
 
 
-def at_risk_demo(base: str, key: str, tenant: str, order_id: int, oms_url: str, zort_url: str, key1: str) -> None:
-    """Leaves something in each of the console's at-risk sections: an order the OMS sandbox refuses
-    (403, not retried: a failed event, the order not in the OMS, its items pending past their
+def canceled_demo(base: str, key: str, tenant: str, order_id: int, values: dict) -> None:
+    """A seller-caused cancellation for the SLA radar's rate: an order promised an hour ago, never
+    shipped, canceled by the marketplace after its promised time."""
+    date_order(values, order_id, timedelta(hours=5), timedelta(hours=-1))
+    post = lambda path, body: requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
+    post(f"/webhooks/{tenant}/orders", {"event": "onOrderCreated", "payload": {"OrderId": order_id}})
+    view = wait_for_order(base, key, f"{tenant}-{order_id}")
+    if view is None:
+        return
+    item_ids = [item["itemId"] for item in view["items"]]
+    try:
+        marketplace = values["MARKETPLACE_BASE_URL"].rstrip("/")
+        requests.post(
+            f"{marketplace}/_sandbox/items/status", json={"order_item_ids": item_ids, "status": "canceled"}, timeout=5
+        ).raise_for_status()
+    except requests.RequestException:
+        return
+    show(
+        f"onOrderItemsStatusChanged → canceled for order {order_id}, after its promised shipping time (seller-caused)",
+        post(
+            f"/webhooks/{tenant}/orders/status",
+            {
+                "event": "onOrderItemsStatusChanged",
+                "payload": {"OrderId": str(order_id), "OrderItemIds": item_ids, "NewStatus": "canceled"},
+            },
+        ),
+    )
+
+
+def at_risk_demo(
+    base: str, key: str, tenant: str, order_id: int, oms_url: str, zort_url: str, key1: str, values: dict
+) -> None:
+    """Leaves something in each of the console's at-risk sections: an order of today the OMS sandbox
+    refuses (403, not retried: a failed event, the order not in the OMS, its items pending past their
     promised time) and a ZORT event matching no order (unmatched). Replay it from the console."""
+    date_order(values, order_id, timedelta(hours=3), timedelta(minutes=-30))
     try:  # only the OMS sandbox takes faults; a real OMS is left alone
         requests.post(
             f"{oms_url}/_sandbox/fail", json={"mode": "403", "times": 1, "match": f"{tenant}-{order_id}"}, timeout=5
@@ -215,3 +267,34 @@ def blocked_demo(tenant: str, values: dict) -> None:
 
 if __name__ == "__main__":
     sys.exit(main())
+
+
+def alerts_demo(values: dict) -> None:
+    """Runs the alert timer's work once now (the runner runs it every 5 minutes) against the same
+    Azurite and shows what the alert sandbox took: one message per incident and channel."""
+    import os
+
+    sandbox = (values.get("ACS_ENDPOINT") or "").removesuffix("/acs")
+    if not sandbox.startswith("http://127.0.0.1"):
+        print("\n(the alert channels are not the sandbox: alerts go to the configured Teams / Slack / e-mail)")
+        return
+    from shared.bootstrap import get_context, reset_context
+    from shared.services.alerts import run_alerts
+
+    os.environ.update(values)
+    reset_context()
+    context = get_context()
+    run = run_alerts(context, context.alert_ports)
+    print(f"\n→ the alert timer, run now: {len(run.sent)} message(s) sent, {len(run.held)} held by quiet hours")
+    try:
+        received = requests.get(f"{sandbox}/_sandbox/received", timeout=5).json()
+    except (requests.RequestException, ValueError):
+        print(f"  (the alert sandbox at {sandbox} did not answer)")
+        return
+    for item in received[-9:]:
+        body = item["body"]
+        title = body.get("text") or body.get("content", {}).get("subject") or "Adaptive Card"
+        if item["channel"] == "teams":
+            title = body["attachments"][0]["content"]["body"][0]["text"]
+        print(f"  {item['channel']:5} {title}")
+    print(f"  (all of them: {sandbox}/_sandbox/received)")

@@ -301,6 +301,10 @@ def build() -> dict:
                     {
                         "name": "Idempotency-Key",
                         "in": "header",
+                        "required": True,
+                        "description": "One key per refund: a retry with the same key and body gets the first "
+                        "answer and never refunds twice; the same key with another body is a 422, one still "
+                        "in flight a 409. Missing: 400 naming Idempotency-Key.",
                         "schema": {"type": "string", "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
                     },
                 ],

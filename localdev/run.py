@@ -47,6 +47,7 @@ def main() -> int:
         ports = tuple(_local_port(u) for u in urls)
         if all(ports):
             stack.sandbox_ports = ports  # type: ignore[assignment]
+            stack.alerts_port = _local_port(values.get("ACS_ENDPOINT")) or 7104
             stack.start_sandboxes()
             for name, server in stack.servers.items():
                 print(f"{name} sandbox: {server.url}  (requests: {server.url}/_sandbox/requests)")

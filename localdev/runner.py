@@ -6,11 +6,13 @@ Core Tools can't be installed everywhere and does not check keys locally, so thi
   before anything else about the request (a 405 without a key would tell a stranger a route exists);
 - answers a method a route does not serve with 405 and `Allow`, and refuses a body over Thor's 1 MiB
   limit with 413 from its Content-Length before reading it (a chunked body is read up to 1 MiB + 1);
+  with `Expect: 100-continue`, `100 Continue` is sent only when the function starts reading the body,
+  so a 413 (or a 401, 404, 405) is answered before the client uploads anything;
 - logs each request on one line: CR, LF and other control characters a caller sent are escaped;
-- stands in for App Service authentication on the console's routes when `CONSOLE_AUTH=platform`:
-  drops the `X-MS-CLIENT-PRINCIPAL*` headers a caller sent (the platform does; see
-  functions/_console_security.py) and signs the request in as a fixed local user, identity provider
-  `thor-local-runner`, which the console's pages say; with `CONSOLE_AUTH=off` headers pass as sent;
+- stands in for App Service authentication on the console's routes when `CONSOLE_AUTH=platform` and
+  the console's token issuer is the local one (localdev/local_auth.py): a key pair made at start, its
+  JWKS served at `/.auth/local/keys`, an ID token signed for a fixed local operator on each request
+  that brings none, verified by Thor like Entra ID's; otherwise headers pass as sent;
 - runs queue triggers against the storage queue with the host's semantics (visibility timeout,
   dequeue count, `<queue>-poison` after `maxDequeueCount`), and timer triggers on their schedule.
 
@@ -29,19 +31,22 @@ import signal
 import sys
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import azure.functions as func
 from azure.functions.queue import QueueMessage
 from azure.functions.timer import TimerRequest
 from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, RequestEntityTooLarge
 from werkzeug.routing import Map, Rule
-from werkzeug.serving import make_server
+from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
 from functions._http import ROUTE_BODY_LIMITS
+from localdev.local_auth import JWKS_PATH, LOCAL_OPERATOR, LocalSignIn
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("thor.runner")
@@ -83,6 +88,64 @@ def _problem(status: int, title: str, detail: str, field: str | None = None, hea
     return Response(json.dumps(body), status=status, headers=headers, content_type="application/problem+json")
 
 
+class _ContinueOnRead:
+    """The request body of an `Expect: 100-continue` request: `100 Continue` is sent on the first read."""
+
+    def __init__(self, raw: Any, send_continue: Callable[[], None]) -> None:
+        self.raw, self._send_continue, self.started = raw, send_continue, False
+
+    def _start(self) -> None:
+        if not self.started:
+            self.started = True
+            self._send_continue()
+
+    def read(self, *args: Any) -> bytes:
+        self._start()
+        return bytes(self.raw.read(*args))
+
+    def readline(self, *args: Any) -> bytes:
+        self._start()
+        return bytes(self.raw.readline(*args))
+
+    def readlines(self, *args: Any) -> list[bytes]:
+        self._start()
+        return list(self.raw.readlines(*args))
+
+    def __iter__(self) -> Any:
+        self._start()
+        return iter(self.raw)
+
+
+class ContinueWhenReadHandler(WSGIRequestHandler):
+    """werkzeug's handler, but `100 Continue` only once the app reads the body (werkzeug sends it
+    before the app runs, so a client uploads a body Thor then refuses). A request whose body was not
+    read (413, 401, …) closes the connection: the client may still send it."""
+
+    def handle_expect_100(self) -> bool:
+        return True  # nothing sent yet: see make_environ
+
+    def run_wsgi(self) -> None:
+        self._expects_continue = self.headers.get("Expect", "").lower().strip(" \t") == "100-continue"
+        if self._expects_continue:
+            del self.headers["Expect"]  # werkzeug would answer 100 Continue at once
+        super().run_wsgi()
+        body = getattr(self, "_continue_body", None)
+        if body is not None and not body.started:
+            self.close_connection = True
+
+    def make_environ(self) -> Any:
+        environ = super().make_environ()
+        if getattr(self, "_expects_continue", False):
+
+            def send_continue() -> None:
+                self.wfile.write(b"HTTP/1.1 100 Continue\r\n\r\n")
+                self.wfile.flush()
+
+            self._continue_body = _ContinueOnRead(environ["wsgi.input"], send_continue)
+            environ["wsgi.input"] = self._continue_body
+        return environ
+
+
 def read_body(request: Request, limit: int) -> bytes:
     """The body, refused (RequestEntityTooLarge) from its Content-Length before any of it is read, or,
     chunked, as soon as more than `limit` bytes arrived: never more than `limit` + 1 bytes in memory."""
@@ -100,29 +163,13 @@ def read_body(request: Request, limit: int) -> bytes:
     return b"".join(chunks)
 
 
-PRINCIPAL_HEADERS = ("x-ms-client-principal", "x-ms-client-principal-name", "x-ms-client-principal-id")
-PRINCIPAL_HEADERS += ("x-ms-client-principal-idp",)
-LOCAL_USER = {
-    "X-MS-CLIENT-PRINCIPAL-NAME": "local.operator@thor.local",
-    "X-MS-CLIENT-PRINCIPAL-ID": "00000000-0000-0000-0000-00000000c0de",
-    "X-MS-CLIENT-PRINCIPAL-IDP": "thor-local-runner",
-}
 CONSOLE_URL = "/console"
-
-
-def platform_sign_in(headers: dict, stand_in: bool) -> dict:
-    """The request's headers as App Service authentication would pass them: callers' principal
-    headers dropped and the fixed local user signed in (only when standing in for it)."""
-    if not stand_in:
-        return headers
-    kept = {name: value for name, value in headers.items() if name.lower() not in PRINCIPAL_HEADERS}
-    return kept | LOCAL_USER
 
 
 class HttpHost:
     """WSGI app routing requests to the app's HTTP functions."""
 
-    def __init__(self, functions: list, function_key: str, route_prefix: str, sign_in: bool = False):
+    def __init__(self, functions: list, function_key: str, route_prefix: str, sign_in: LocalSignIn | None = None):
         self.sign_in = sign_in
         self.function_key = function_key.encode()
         self.functions = {}
@@ -160,6 +207,8 @@ class HttpHost:
         return response(environ, start_response)
 
     def handle(self, request: Request) -> Response:
+        if self.sign_in and request.path == JWKS_PATH and request.method == "GET":
+            return Response(json.dumps(self.sign_in.jwks()), content_type="application/json")
         adapter = self.url_map.bind_to_environ(request.environ)
         try:
             name, route_params = adapter.match()
@@ -191,7 +240,7 @@ class HttpHost:
         http_request = func.HttpRequest(
             method=request.method,
             url=request.url,
-            headers=platform_sign_in(dict(request.headers), self.sign_in),
+            headers=self.sign_in.headers(dict(request.headers)) if self.sign_in else dict(request.headers),
             params={k: v for k, v in request.args.items(multi=True)},
             route_params=dict(route_params),
             body=body,
@@ -533,6 +582,8 @@ def main(argv: list[str] | None = None) -> int:
 
     try:
         os.environ.update(local_settings_environment(Path(args.settings)))  # existing variables win
+        observability.install()  # again: the secrets of the settings file are masked too
+        observability.register_secrets([os.environ.get("LOCAL_FUNCTION_KEY", "")])
         load_settings(strict=True)  # locally, a tenant configured by halves is an error at start-up
     except SettingsError as error:
         print(f"error: {error} (set them in {args.settings} or the environment)", file=sys.stderr)
@@ -549,8 +600,18 @@ def main(argv: list[str] | None = None) -> int:
     app = getattr(__import__(module_name, fromlist=[attribute]), attribute)
     host = host_config()
     functions = app.get_functions()  # (calling it twice trips its duplicate-name check)
-    sign_in = os.environ.get("CONSOLE_AUTH", "").lower() == "platform"
+    sign_in = LocalSignIn.from_environment()
     http = HttpHost(functions, key, host.get("extensions", {}).get("http", {}).get("routePrefix", "api"), sign_in)
+    # Bound before any worker starts: the console's JWKS URL names the port, and Thor reads its settings once.
+    server = make_server("127.0.0.1", args.port, http, threaded=True, request_handler=ContinueWhenReadHandler)
+    server.socket.listen(1024)
+    if sign_in:
+        os.environ["CONSOLE_JWKS_URL"] = f"http://127.0.0.1:{server.server_port}{JWKS_PATH}"
+        from shared.bootstrap import reset_context
+        from shared.settings import get_settings
+
+        get_settings.cache_clear()
+        reset_context()
     workers = [] if args.no_queue else queue_workers(functions, host, args.lease)
     for worker in workers if args.max_poll else ():
         worker.max_poll = args.max_poll
@@ -560,20 +621,22 @@ def main(argv: list[str] | None = None) -> int:
     for thread in threads:
         thread.start()
 
-    server = make_server("127.0.0.1", args.port, http, threaded=True)
-    server.socket.listen(1024)
     print(f"Thor is running on http://127.0.0.1:{server.server_port}\n\nFunctions:\n", flush=True)
     for name, methods, rule in sorted(http.routes()):
         url_rule = rule.replace("<", "{").replace(">", "}")
         print(f"  {name}: [{methods}] http://localhost:{server.server_port}{url_rule}?code={key}", flush=True)
     if sign_in:
         print(
-            f"\nConsole: http://localhost:{server.server_port}{CONSOLE_URL}  (signed in as the fixed local user "
-            f"{LOCAL_USER['X-MS-CLIENT-PRINCIPAL-NAME']}: the runner stands in for App Service authentication)\n",
+            f"\nConsole: http://localhost:{server.server_port}{CONSOLE_URL}  (signed in as the fixed local operator "
+            f"{LOCAL_OPERATOR['preferred_username']}: the runner stands in for App Service authentication, signing "
+            f"its ID token with a key made at start; JWKS at {JWKS_PATH})\n",
             flush=True,
         )
     else:
-        print("\nConsole: off (CONSOLE_AUTH is not `platform`)\n", flush=True)
+        print(
+            "\nConsole: no local sign-in (CONSOLE_AUTH is not `platform`, or CONSOLE_TOKEN_ISSUER is not local)\n",
+            flush=True,
+        )
     for worker in workers:
         print(f"  queue trigger on '{worker.queue.queue_name}' (poison: '{worker.poison.queue_name}')", flush=True)
     for timer in timers:

@@ -46,6 +46,7 @@ class Stack:
     values: dict[str, str] = field(default_factory=example_values)
     thor_port: int = 0
     sandbox_ports: tuple[int, int, int] = (0, 0, 0)
+    alerts_port: int = 0  # the alert channels' sandbox (Teams, Slack, ACS e-mail on one port)
     azurite_ports: tuple[int, int, int] = (0, 0, 0)
     azurite_location: Path | None = None
     log_path: Path | None = None
@@ -72,6 +73,20 @@ class Stack:
         self.values["MARKETPLACE_BASE_URL"] = self.servers["marketplace"].url
         self.values["OMS_BASE_URL"] = self.servers["oms"].url
         self.values["ZORT_API_BASE_URL"] = self.servers["zort"].url + "/v4"
+        self.start_alerts_sandbox()
+        return self
+
+    def start_alerts_sandbox(self) -> Stack:
+        """The alert channels' sandbox, and every tenant's alerts pointed at it (channels for all)."""
+        from localdev.sandboxes import alerts
+
+        self.servers["alerts"] = server = RunningServer(alerts.create_app(), self.alerts_port).start()
+        self.values["ALERT_TEAMS_WEBHOOK_URL"] = f"{server.url}/teams/all"
+        self.values["ALERT_SLACK_WEBHOOK_URL"] = f"{server.url}/slack/all"
+        self.values["ACS_ENDPOINT"] = f"{server.url}/acs"
+        self.values["ACS_ACCESS_KEY"] = alerts.LOCAL_ACS_KEY
+        self.values["ACS_SENDER"] = self.values.get("ACS_SENDER") or "DoNotReply@thor.local"
+        self.values["ALERT_EMAIL_TO"] = self.values.get("ALERT_EMAIL_TO") or "ops@thor.local"
         return self
 
     def environment(self) -> dict[str, str]:

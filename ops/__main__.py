@@ -9,7 +9,9 @@ from collections.abc import Sequence
 from ops.arguments import FAILED, USAGE, UsageError
 from ops.parser import build_parser
 from ops.render import clip
+from shared import observability
 from shared.domain.errors import NotConfigured
+from shared.observability import mask
 from shared.ports import StorageUnavailable
 from shared.settings import LocalSettingsError, SettingsError, local_settings_environment
 
@@ -25,20 +27,21 @@ def main(argv: Sequence[str] | None = None) -> int:
     )
     try:
         env = local_settings_environment(args.settings)
+        observability.install(logging.WARNING, env)  # no secret in any log line or error printed
         return args.run(args, env)
     except (UsageError, LocalSettingsError) as error:
-        print(f"error: {error}", file=sys.stderr)
+        print(mask(f"error: {error}"), file=sys.stderr)
         return USAGE
     except (SettingsError, NotConfigured) as error:
-        print(f"error: {error} (settings come from the environment or {args.settings})", file=sys.stderr)
+        print(mask(f"error: {error} (settings come from the environment or {args.settings})"), file=sys.stderr)
         return USAGE
     except StorageUnavailable as error:
-        print(f"error: storage is unreachable: {error}", file=sys.stderr)
+        print(mask(f"error: storage is unreachable: {error}"), file=sys.stderr)
         return FAILED
     except Exception as error:
         if args.debug:
             raise
-        print(f"error: {type(error).__name__}: {clip(error, 300)}", file=sys.stderr)
+        print(mask(f"error: {type(error).__name__}: {clip(error, 300)}"), file=sys.stderr)
         return FAILED
 
 

@@ -80,7 +80,7 @@ def _global_settings(env: Mapping[str, str]) -> list[str]:
             print(f"  {spec.key}: {UNRESOLVED}")
             problems.append(spec.key)
         elif current:
-            print(f"  {spec.key}: {_url_or_text(current)}")
+            print(f"  {spec.key}: {_shown(spec, current) if spec.secret else _url_or_text(current)}")
         elif spec.required:
             print(f"  {spec.key}: MISSING")
             problems.append(spec.key)
@@ -92,6 +92,14 @@ def _global_settings(env: Mapping[str, str]) -> list[str]:
 def _tenant_system(reading: SystemReading) -> list[str]:
     """Prints one tenant's system; returns the names with a problem."""
     system = reading.system.lower()
+    if not reading.required:  # all optional (a tenant's own alert channels): show what is set
+        own = [
+            f"{reading.name(spec.key)}: {_shown(spec, reading.raw[spec.key])}"
+            for spec in reading.specs
+            if reading.raw[spec.key]
+        ]
+        print(f"  {system}: " + ("; ".join(own) if own else "the settings for all tenants"))
+        return reading.unresolved
     if not reading.given:
         print(
             f"  {system}: not configured (webhooks are accepted; their work waits, blocked) — "

@@ -18,7 +18,7 @@ from shared.adapters.storage import EVENTS_QUEUE as EVENTS_QUEUE
 from shared.adapters.storage import storage_deadline as storage_deadline
 from shared.domain.events import Message
 from shared.domain.stock_settings import StockSyncSettings
-from shared.ports import Handler, MarketplacePort, OmsPort, ZortPort
+from shared.ports import AlertChannelPort, Handler, MarketplacePort, OmsPort, ZortPort
 from shared.settings import Settings, get_settings
 
 if TYPE_CHECKING:  # imported where first used: a cold start pays only for what it uses
@@ -29,8 +29,10 @@ if TYPE_CHECKING:  # imported where first used: a cold start pays only for what 
     from shared.adapters.event_log import EventLog
     from shared.adapters.event_queue import EventQueue
     from shared.adapters.idempotency_repo import IdempotencyRepository
+    from shared.adapters.incident_repo import IncidentRepository
     from shared.adapters.order_repo import OrderRepository
     from shared.adapters.product_repo import ProductRepository
+    from shared.adapters.report_store import ReportStore
     from shared.adapters.stock_repo import StockRepository
     from shared.adapters.storage import Storage
 
@@ -50,8 +52,8 @@ def build_handlers() -> dict[type[Message], Handler]:
         TaxDocumentEvent,
     )
     from shared.models.webhooks import (
-        IgnoredMarketplaceWebhook,
         ItemsStatusChangedWebhook,
+        MarketplaceWebhook,
         OrderCreatedWebhook,
         ProductsWebhook,
     )
@@ -62,11 +64,11 @@ def build_handlers() -> dict[type[Message], Handler]:
         OrderCreatedWebhook: marketplace_flows.handle_order_created,
         ItemsStatusChangedWebhook: marketplace_flows.handle_items_status,
         ProductsWebhook: marketplace_flows.handle_products,
+        MarketplaceWebhook: marketplace_flows.handle_ignored,
         ReconcileOrderEvent: marketplace_flows.handle_order_created,
         RefundEvent: refund_flows.handle_refund,
         ZortCall: zort_flows.handle_zort,
         StockResyncEvent: stock_sync.handle_stock_resync,
-        IgnoredMarketplaceWebhook: marketplace_flows.handle_ignored,
         TaxDocumentEvent: marketplace_loop.handle_tax_document,
         MarketplaceCancelEvent: marketplace_loop.handle_cancel,
         SellerDeliveryEvent: marketplace_loop.handle_delivery_status,
@@ -198,6 +200,10 @@ class Context:
                     client = clients[tenant] = build()
         return client
 
+    @cached_property
+    def alert_ports(self) -> AlertAdapters:
+        return AlertAdapters(self)
+
     def ready_to_ship(self, tenant: str) -> bool:
         """Whether the tenant sets items ready to ship in the marketplace once ZORT has tracking."""
         return self.settings.ready_to_ship(tenant)
@@ -219,6 +225,65 @@ class Context:
         if system not in clients:
             raise ValueError(f"no client for {system!r}")
         return clients[system](tenant)
+
+
+class AlertAdapters:
+    """The alert and report services' ports (shared.ports.AlertPorts): incidents, report blobs and
+    each tenant's channels, built from settings on first use."""
+
+    def __init__(self, context: Context):
+        self._context = context
+        self._channels: dict[str, list[AlertChannelPort]] = {}
+        self._lock = threading.Lock()
+
+    @cached_property
+    def incidents(self) -> IncidentRepository:
+        from shared.adapters.incident_repo import IncidentRepository
+
+        return IncidentRepository(self._context.storage)
+
+    @cached_property
+    def reports(self) -> ReportStore:
+        from shared.adapters.report_store import ReportStore
+
+        return ReportStore(self._context.settings.storage)
+
+    def channels(self, tenant: str) -> list[AlertChannelPort]:
+        with self._lock:
+            if tenant not in self._channels:
+                self._channels[tenant] = self._build(tenant)
+            return self._channels[tenant]
+
+    def _build(self, tenant: str) -> list[AlertChannelPort]:
+        from shared.adapters.alerts import AcsEmailChannel, AcsEmailConfig, SlackChannel, TeamsChannel
+        from shared.adapters.http.session import CorrelatedSession
+
+        alerts = self._context.settings.alerts
+        wanted = alerts.channels(tenant)
+        channels: list[AlertChannelPort] = []
+        if wanted.teams_url:
+            channels.append(TeamsChannel(wanted.teams_url, session=CorrelatedSession()))
+        if wanted.slack_url:
+            channels.append(SlackChannel(wanted.slack_url, session=CorrelatedSession()))
+        if wanted.email_to and alerts.acs_endpoint and alerts.acs_sender:
+            token = None
+            if not alerts.acs_access_key:
+                token = _acs_token(self._context.settings.storage.client_id)
+            config = AcsEmailConfig(
+                base_url=alerts.acs_endpoint, access_key=alerts.acs_access_key, sender=alerts.acs_sender
+            )
+            channels.append(AcsEmailChannel(config, wanted.email_to, token=token, session=CorrelatedSession()))
+        return channels
+
+
+def _acs_token(client_id: str | None) -> Callable[[], str]:
+    """An Entra ID token for ACS as the app's managed identity (no access key configured)."""
+    from azure.identity import DefaultAzureCredential, ManagedIdentityCredential
+
+    from shared.adapters.alerts.email import TOKEN_SCOPE
+
+    credential = ManagedIdentityCredential(client_id=client_id) if client_id else DefaultAzureCredential()
+    return lambda: credential.get_token(TOKEN_SCOPE).token
 
 
 _context: Context | None = None

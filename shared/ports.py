@@ -9,11 +9,13 @@ import builtins
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol, TypedDict
+from typing import TYPE_CHECKING, Any, NamedTuple, Protocol, TypedDict
 
-from shared.domain.events import EventKind, EventStatus, InboundEvent, Message, Outcome
+from shared.domain.at_risk import EventBrief, OrderBrief
+from shared.domain.events import Attempt, EventKind, EventStatus, InboundEvent, Message, Outcome
 
 if TYPE_CHECKING:  # named in signatures only: a webhook's cold start does not load them
+    from shared.domain.alerts import Incident, Notice
     from shared.domain.checkpoints import Checkpoint, Summary
     from shared.domain.order import Order
     from shared.domain.product import Product
@@ -34,14 +36,33 @@ class ConcurrentUpdate(Exception):
     """Someone else changed (or created) the record since it was read."""
 
 
+class ClaimLost(Exception):
+    """The worker's claim was taken over (its fencing token is no longer the current one): the
+    worker stops at once, without writing or sending anything more."""
+
+
+class Claim(NamedTuple):
+    """A claim as taken: the ETag its row was written with, and its fencing token."""
+
+    etag: str
+    fence: int
+
+
 # --- storage ----------------------------------------------------------------------------------
 
 
 class EventLogPort(Protocol):
     def add(self, event: InboundEvent) -> bool: ...
     def get(self, tenant: str, event_id: str) -> InboundEvent | None: ...
-    def mark_queued(self, event: InboundEvent, queued: bool = True) -> None: ...
-    def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]: ...
+    def mark_queued(self, event: InboundEvent) -> None: ...
+    def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]:
+        """Takes the event's claim; the event returned carries its fencing token (`fence`)."""
+        ...
+
+    def holds(self, event: InboundEvent) -> bool:
+        """Whether the claim `event.fence` names is still the event's current one (one read)."""
+        ...
+
     def set_status(
         self,
         event: InboundEvent,
@@ -52,6 +73,7 @@ class EventLogPort(Protocol):
         attempts: int | None = None,
         internal_order_id: str | None = None,
         due_in: float = 0,
+        history: builtins.list[Attempt] | None = None,
     ) -> None: ...
     def list(
         self,
@@ -63,6 +85,12 @@ class EventLogPort(Protocol):
         limit: int = 1000,
     ) -> list[InboundEvent]: ...
     def for_order(self, tenant: str, internal_order_id: str) -> builtins.list[InboundEvent]: ...
+    def briefs(
+        self, tenant: str, statuses: Iterable[EventStatus], until: datetime | None, limit: int
+    ) -> builtins.list[EventBrief]:
+        """Like `list`, only id, status and time (no body): the console's counts."""
+        ...
+
     def count_by_status(
         self, tenant: str | None = None, since: datetime | None = None
     ) -> dict[str, dict[str, int]]: ...
@@ -80,8 +108,12 @@ class EventQueuePort(Protocol):
 
 
 class ClaimStorePort(Protocol):
-    def take(self, tenant: str, name: str, owner: str, seconds: float) -> str | None: ...
-    def release(self, tenant: str, name: str, etag: str) -> None: ...
+    def take(self, tenant: str, name: str, owner: str, seconds: float) -> Claim | None: ...
+    def holds(self, tenant: str, name: str, claim: Claim) -> bool:
+        """Whether `claim` is still the current, unexpired claim on `name` (one read)."""
+        ...
+
+    def release(self, tenant: str, name: str, claim: Claim) -> None: ...
 
 
 class OrderRepositoryPort(Protocol):
@@ -103,6 +135,18 @@ class OrderRepositoryPort(Protocol):
 
     def returns_waiting(self, tenant: str, waiting_before: datetime, limit: int) -> list[Order]:
         """Orders with a return waiting for approval since before `waiting_before` (issue 19)."""
+        ...
+
+    def briefs(self, tenant: str, which: str, before: datetime, limit: int) -> list[OrderBrief]:
+        """`not_in_oms` or `awaiting_shipment` (`which`) as their key columns only (the console's counts)."""
+        ...
+
+    def created_between(self, tenant: str, since: datetime, until: datetime, limit: int) -> list[Order]:
+        """Orders created in [since, until): at most `limit` (reports)."""
+        ...
+
+    def pending_before(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
+        """Orders with items not ready to ship created before `created_before`: at most `limit` (reports)."""
         ...
 
 
@@ -220,6 +264,50 @@ class ZortPort(Protocol):
     def available_stock(self, skus: Sequence[str]) -> dict[str, Decimal]:
         """Each SKU's current available stock; a SKU ZORT does not know is left out."""
         ...
+
+
+# --- alerts and reports (README "Alerts and reports") ----------------------------------------------
+
+
+class IncidentRepositoryPort(Protocol):
+    """Incidents (shared.domain.alerts), one per tenant and at-risk rule."""
+
+    def active(self) -> builtins.list[Incident]:
+        """Every incident open, or resolved with a message still held: one query (paged by 1,000)."""
+        ...
+
+    def save(self, incident: Incident) -> None: ...
+
+
+class AlertChannelPort(Protocol):
+    """One channel a tenant's messages go to (Teams, Slack, e-mail): ExternalSystemError when refused."""
+
+    name: str
+
+    def send(self, notice: Notice) -> None: ...
+
+
+class ReportStorePort(Protocol):
+    """Reports as CSV files (Blob Storage), and time-limited links to them."""
+
+    def put(self, tenant: str, day: str, kind: str, text: str) -> str:
+        """Stores the report (replacing one of the same day and kind); returns its name."""
+        ...
+
+    def get(self, tenant: str, day: str, kind: str) -> bytes | None: ...
+    def link(self, name: str, now: datetime, hours: int) -> str:
+        """A URL that reads the report until `now + hours`, without any other credential."""
+        ...
+
+
+class AlertPorts(Protocol):
+    """What the alert and report services are given besides the ServiceContext."""
+
+    @property
+    def incidents(self) -> IncidentRepositoryPort: ...
+    @property
+    def reports(self) -> ReportStorePort: ...
+    def channels(self, tenant: str) -> builtins.list[AlertChannelPort]: ...
 
 
 # --- everything a service is given ----------------------------------------------------------

@@ -70,12 +70,37 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("THOR_RETRY_DELAYS", required=False, default=",".join(map(str, RETRY_POLICY.event.delays))),
     # Seconds the processor keeps the console's activity counts in memory before writing them (0: at once).
     SettingSpec("THOR_ACTIVITY_FLUSH_SECONDS", required=False, default="5"),
+    SettingSpec("THOR_ZORT_MATCH_WINDOW", required=False, default="1800"),
     # The operations console's sign-in: `platform` trusts App Service authentication's principal
     # headers (set only with Easy Auth configured in front of the app: infra/main.bicep, or the
     # local runner standing in for it); `off` refuses every console page. docs/deploy.md.
     SettingSpec("CONSOLE_AUTH", required=False, default="off"),
     # Key of the console's anti-CSRF tokens (HMAC, bound to the signed-in user); actions need it.
     SettingSpec("CONSOLE_CSRF_KEY", required=False, default="", secret=True),
+    # The console verifies the Entra ID token App Service authentication forwards (X-MS-TOKEN-AAD-ID-TOKEN):
+    # its audience (the app registration's client id), issuer and signing keys (JWKS URL). Locally the
+    # runner signs tokens with its own key and serves its JWKS (localdev/runner.py sets the URL).
+    SettingSpec("CONSOLE_CLIENT_ID", required=False, default=""),
+    SettingSpec("CONSOLE_TOKEN_ISSUER", required=False, default=""),
+    SettingSpec("CONSOLE_JWKS_URL", required=False, default=""),
+    # Who may act in the console (replay, re-sync): members of this Entra group (object id) or holders
+    # of this app role; everyone else signed in may only read.
+    SettingSpec("CONSOLE_OPERATOR_GROUP", required=False, default=""),
+    SettingSpec("CONSOLE_OPERATOR_ROLE", required=False, default="Thor.Operator"),
+    # Alerts and reports (README "Alerts and reports"): the console's public base URL for links in
+    # messages; hours before a still-open incident is reminded; the channels for every tenant (a
+    # tenant's own ALERT_<CHANNEL>_<T> replaces the one for all); e-mail through Azure Communication
+    # Services (ACS_ACCESS_KEY empty: the managed identity); how long a report's link works.
+    SettingSpec("CONSOLE_BASE_URL", required=False, default="http://localhost:7071"),
+    SettingSpec("ALERT_REMINDER_HOURS", required=False, default="4"),
+    SettingSpec("ALERT_TEAMS_WEBHOOK_URL", required=False, default="", secret=True),
+    SettingSpec("ALERT_SLACK_WEBHOOK_URL", required=False, default="", secret=True),
+    SettingSpec("ALERT_EMAIL_TO", required=False, default=""),
+    SettingSpec("ALERT_QUIET_HOURS", required=False, default=""),
+    SettingSpec("ACS_ENDPOINT", required=False, default=""),
+    SettingSpec("ACS_ACCESS_KEY", required=False, default="", secret=True),
+    SettingSpec("ACS_SENDER", required=False, default=""),
+    SettingSpec("REPORT_LINK_HOURS", required=False, default="72"),
     SettingSpec("USER_ID", "MARKETPLACE"),
     SettingSpec("API_KEY", "MARKETPLACE", secret=True),
     SettingSpec("SELLER_ID", "MARKETPLACE"),
@@ -102,6 +127,11 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("STORENAME", "ZORT", required=False),
     SettingSpec("APIKEY", "ZORT", required=False, secret=True),
     SettingSpec("APISECRET", "ZORT", required=False, secret=True),
+    # A tenant's own alert channels and quiet hours (all optional; unset: the ones for all tenants).
+    SettingSpec("TEAMS_WEBHOOK_URL", "ALERT", required=False, secret=True),
+    SettingSpec("SLACK_WEBHOOK_URL", "ALERT", required=False, secret=True),
+    SettingSpec("EMAIL_TO", "ALERT", required=False),
+    SettingSpec("QUIET_HOURS", "ALERT", required=False),
 )
 GLOBAL_SETTINGS = tuple(spec for spec in SETTINGS if spec.system is None)
 SYSTEMS = tuple(dict.fromkeys(spec.system for spec in SETTINGS if spec.system))
@@ -194,6 +224,106 @@ class ZortTenantSettings:
     storename: str = ""
     apikey: str = field(default="", repr=False)
     apisecret: str = field(default="", repr=False)
+
+
+@dataclass(frozen=True)
+class AlertChannels:
+    """Where one tenant's alerts go: a Teams workflow webhook, a Slack incoming webhook, e-mail."""
+
+    teams_url: str = field(default="", repr=False)
+    slack_url: str = field(default="", repr=False)
+    email_to: tuple[str, ...] = ()
+
+    def any(self) -> bool:
+        return bool(self.teams_url or self.slack_url or self.email_to)
+
+
+@dataclass(frozen=True)
+class AlertSettings:
+    """Alerts and reports (README "Alerts and reports")."""
+
+    console_base_url: str = "http://localhost:7071"
+    reminder_hours: float = 4.0
+    acs_endpoint: str = ""
+    acs_access_key: str = field(default="", repr=False)
+    acs_sender: str = ""
+    report_link_hours: int = 72
+    everyone: AlertChannels = AlertChannels()
+    quiet_hours: str = ""
+    tenants: Mapping[str, AlertChannels] = field(default_factory=dict)
+    tenant_quiet_hours: Mapping[str, str] = field(default_factory=dict)
+
+    def channels(self, tenant: str) -> AlertChannels:
+        """The tenant's channels: each one its own where set, else the one for all tenants."""
+        own = self.tenants.get(tenant, AlertChannels())
+        return AlertChannels(
+            teams_url=own.teams_url or self.everyone.teams_url,
+            slack_url=own.slack_url or self.everyone.slack_url,
+            email_to=own.email_to or self.everyone.email_to,
+        )
+
+    def quiet(self, tenant: str) -> str:
+        return self.tenant_quiet_hours.get(tenant) or self.quiet_hours
+
+
+def _addresses(text: str) -> tuple[str, ...]:
+    return tuple(part.strip() for part in text.replace(";", ",").split(",") if part.strip())
+
+
+def read_alerts(env: Mapping[str, str], missing: list[str]) -> AlertSettings:
+    """The alert settings; what is wrong goes to `missing`, each naming its setting."""
+    from shared.domain.alerts import parse_quiet_hours
+
+    def value(name: str) -> str:
+        return _usable(env, name) or _DEFAULTS.get(name, "")
+
+    def quiet(name: str) -> str:
+        text = value(name)
+        try:
+            parse_quiet_hours(text)
+        except ValueError:
+            missing.append(f"{name} (quiet hours HH-HH in the tenant's zone, e.g. 22-07)")
+            return ""
+        return text
+
+    reminder = value("ALERT_REMINDER_HOURS")
+    try:
+        reminder_hours = float(reminder)
+        if not 0 < reminder_hours <= 24 * 7:
+            raise ValueError
+    except ValueError:
+        missing.append("ALERT_REMINDER_HOURS (hours, more than 0, e.g. 4)")
+        reminder_hours = 4.0
+    link_hours = value("REPORT_LINK_HOURS")
+    if not link_hours.isdigit() or not 1 <= int(link_hours) <= 7 * 24:
+        missing.append("REPORT_LINK_HOURS (whole hours, 1 to 168: a user delegation SAS lasts at most 7 days)")
+        link_hours = "72"
+    tenants: dict[str, AlertChannels] = {}
+    tenant_quiet: dict[str, str] = {}
+    for tenant in TENANTS:
+
+        def own(key: str, tenant: str = tenant) -> str:
+            return _usable(env, tenant_setting_name("ALERT", key, tenant))
+
+        channels = AlertChannels(own("TEAMS_WEBHOOK_URL"), own("SLACK_WEBHOOK_URL"), _addresses(own("EMAIL_TO")))
+        if channels.any():
+            tenants[tenant] = channels
+        if own("QUIET_HOURS"):
+            tenant_quiet[tenant] = quiet(tenant_setting_name("ALERT", "QUIET_HOURS", tenant))
+    return AlertSettings(
+        console_base_url=value("CONSOLE_BASE_URL").rstrip("/"),
+        reminder_hours=reminder_hours,
+        acs_endpoint=value("ACS_ENDPOINT").rstrip("/"),
+        acs_access_key=value("ACS_ACCESS_KEY"),
+        acs_sender=value("ACS_SENDER"),
+        report_link_hours=int(link_hours),
+        everyone=AlertChannels(
+            value("ALERT_TEAMS_WEBHOOK_URL"), value("ALERT_SLACK_WEBHOOK_URL"), _addresses(value("ALERT_EMAIL_TO"))
+        ),
+        quiet_hours=quiet("ALERT_QUIET_HOURS"),
+        tenants=tenants,
+        tenant_quiet_hours=tenant_quiet,
+    )
 
 
 @dataclass(frozen=True)
@@ -396,7 +526,14 @@ class Settings:
     half_configured: tuple[str, ...] = ()  # per-tenant settings missing beside others of their system
     console_auth: str = "off"  # CONSOLE_AUTH: "platform" or "off"
     console_csrf_key: str = field(default="", repr=False)
+    console_client_id: str = ""  # CONSOLE_CLIENT_ID: the tokens' audience
+    console_token_issuer: str = ""  # CONSOLE_TOKEN_ISSUER
+    console_jwks_url: str = ""  # CONSOLE_JWKS_URL: the issuer's signing keys
+    console_operator_group: str = ""  # CONSOLE_OPERATOR_GROUP: may act
+    console_operator_role: str = "Thor.Operator"  # CONSOLE_OPERATOR_ROLE: may act
     activity_flush_seconds: float = 5.0  # THOR_ACTIVITY_FLUSH_SECONDS
+    zort_match_window: float = 1800.0  # THOR_ZORT_MATCH_WINDOW: seconds a ZORT event waits for its order
+    alerts: AlertSettings = AlertSettings()  # alerts and reports
 
     def tenant(self, tenant: str) -> TenantSettings:
         """The tenant's configuration per system (each None where it is not configured)."""
@@ -465,6 +602,23 @@ def read_storage(env: Mapping[str, str]) -> StorageSettings:
     )
 
 
+SHORTEST_SECRET = 6  # shorter values (`1`, `true`) are not masked: they would mask ordinary text
+
+
+def secret_values(env: Mapping[str, str]) -> list[str]:
+    """The value of every secret setting in `env` (SettingSpec.secret: global and per tenant), and
+    the account key inside a storage connection string: what no output may ever show. Longest first."""
+    names = [spec.name() for spec in GLOBAL_SETTINGS if spec.secret]
+    names += [f"{name}_{tenant.upper()}" for name in list(names) for tenant in TENANTS]  # a tenant's own (alerts)
+    names += [spec.name(tenant) for spec in SETTINGS if spec.secret and spec.system for tenant in TENANTS]
+    values = {(env.get(name) or "").strip() for name in names}
+    for part in (env.get(STORAGE_SETTING) or "").split(";"):
+        key, _, value = part.partition("=")
+        if key.strip().lower() in ("accountkey", "sharedaccesssignature"):
+            values.add(value.strip())
+    return sorted((v for v in values if len(v) >= SHORTEST_SECRET and not unresolved(v)), key=len, reverse=True)
+
+
 def _usable(env: Mapping[str, str], name: str) -> str:
     text = (env.get(name) or "").strip()
     return "" if unresolved(text) else text
@@ -521,8 +675,15 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
     activity_flush = global_value("THOR_ACTIVITY_FLUSH_SECONDS").strip()
     if not _is_seconds(activity_flush):
         missing.append("THOR_ACTIVITY_FLUSH_SECONDS (seconds, 0 or more, e.g. 5)")
+    match_window = global_value("THOR_ZORT_MATCH_WINDOW").strip()
+    if not _is_seconds(match_window):
+        missing.append("THOR_ZORT_MATCH_WINDOW (seconds, 0 or more, e.g. 1800)")
+    alert_errors: list[str] = []  # a wrong alert setting never stops the app: logged, its default used
+    alerts = read_alerts(env, alert_errors)
     if strict:
-        missing += half_configured
+        missing += half_configured + alert_errors
+    elif alert_errors:
+        logging.getLogger("thor.settings").error("alert settings ignored: %s", ", ".join(alert_errors))
     if missing:
         raise SettingsError(missing)
     return Settings(
@@ -535,7 +696,14 @@ def load_settings(env: Mapping[str, str] | None = None, strict: bool = True) -> 
         half_configured=tuple(half_configured),
         console_auth=console_auth,
         console_csrf_key=global_value("CONSOLE_CSRF_KEY"),
+        console_client_id=global_value("CONSOLE_CLIENT_ID"),
+        console_token_issuer=global_value("CONSOLE_TOKEN_ISSUER"),
+        console_jwks_url=global_value("CONSOLE_JWKS_URL"),
+        console_operator_group=global_value("CONSOLE_OPERATOR_GROUP"),
+        console_operator_role=global_value("CONSOLE_OPERATOR_ROLE"),
         activity_flush_seconds=float(activity_flush),
+        zort_match_window=float(match_window) if _is_seconds(match_window) else 1800.0,
+        alerts=alerts,
     )
 
 

@@ -20,6 +20,8 @@ def stack():
     """Azurite + the three sandboxes, with Thor's settings pointing at them (no runner)."""
     s = Stack()
     s.values["THOR_RETRY_DELAYS"] = FAST_RETRIES
+    # A ZORT event matching no order is unmatched at once (its window is tested on fakes, test_zort_flows.py)
+    s.values["THOR_ZORT_MATCH_WINDOW"] = "0"
     s.values["THOR_ACTIVITY_FLUSH_SECONDS"] = "0"  # the console's counts written at once: tests read them next
     s.start_storage().start_sandboxes()
     saved = dict(os.environ)

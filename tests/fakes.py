@@ -19,15 +19,16 @@ from zoneinfo import ZoneInfo
 
 from shared.bootstrap import build_handlers
 from shared.domain.activity import hour_start
-from shared.domain.at_risk import items_not_ready, order_created_at
+from shared.domain.at_risk import EventBrief, OrderBrief, items_not_ready, order_created_at
 from shared.domain.checkpoints import Checkpoint
 from shared.domain.errors import NotConfigured
-from shared.domain.events import QUEUE_GRACE, EventStatus, InboundEvent, Message
+from shared.domain.events import QUEUE_GRACE, Attempt, EventStatus, InboundEvent, Message
+from shared.domain.fencing import may_take
 from shared.domain.order import Order
 from shared.domain.product import Product
 from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
-from shared.ports import ConcurrentUpdate, Handler
+from shared.ports import Claim, ClaimLost, ConcurrentUpdate, Handler
 from shared.settings import (
     MarketplaceTenantSettings,
     OmsTenantSettings,
@@ -39,6 +40,7 @@ from shared.settings import (
 from shared.tenants import TENANT_TIMEZONES
 
 T0 = datetime(2024, 6, 1, 12, 0, tzinfo=timezone.utc)
+NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)
 _etags = (f'W/"{n}"' for n in itertools.count(1))
 
 
@@ -67,6 +69,8 @@ class FakeEventLog:
     def __init__(self, clock: FakeClock):
         self.clock = clock
         self.events: dict[tuple[str, str], InboundEvent] = {}
+        self.marks: list[str] = []
+        self.fences: dict[tuple[str, str], int] = {}
 
     def _copy(self, event: InboundEvent) -> InboundEvent:
         return event.model_copy(deep=True)
@@ -77,7 +81,7 @@ class FakeEventLog:
             return False
         stored = self._copy(event)
         stored.updated_at = stored.updated_at or stored.received_at
-        stored.due_by = stored.due_by or stored.received_at + QUEUE_GRACE
+        stored.due_by = stored.due_by or NEVER  # not known to be queued until mark_queued
         self.events[key] = stored
         return True
 
@@ -85,9 +89,12 @@ class FakeEventLog:
         found = self.events.get((tenant, event_id))
         return self._copy(found) if found else None
 
-    def mark_queued(self, event: InboundEvent, queued: bool = True) -> None:
-        due_by = self.clock() + QUEUE_GRACE if queued else datetime(1970, 1, 1, tzinfo=timezone.utc)
+    def mark_queued(self, event: InboundEvent) -> None:
+        self.marks.append(event.event_id)
         stored = self.events[(event.tenant, event.event_id)]
+        if stored.claimed_by != event.claimed_by or stored.status != event.status:
+            return  # the real one is conditional on the ETag read: changed since, left alone
+        due_by = self.clock() + QUEUE_GRACE
         stored.due_by, stored.claimed_by = due_by, None
         event.due_by = due_by
 
@@ -98,10 +105,16 @@ class FakeEventLog:
         now = self.clock()
         if stored.status.finished:
             return self._copy(stored), False
-        if stored.claimed_by and stored.claimed_by != owner and stored.due_by and stored.due_by > now:
+        if not may_take(stored.claimed_by, stored.due_by, owner, now):
             return self._copy(stored), False
+        self.fences[(tenant, event_id)] = self.fences.get((tenant, event_id), 0) + 1
         stored.claimed_by, stored.due_by = owner, now + timedelta(seconds=seconds)
-        return self._copy(stored), True
+        claimed = self._copy(stored)
+        claimed.fence = self.fences[(tenant, event_id)]
+        return claimed, True
+
+    def holds(self, event: InboundEvent) -> bool:
+        return self.fences.get((event.tenant, event.event_id), 0) == event.fence
 
     def set_status(
         self,
@@ -113,9 +126,14 @@ class FakeEventLog:
         attempts: int | None = None,
         internal_order_id: str | None = None,
         due_in: float = 0,
+        history: list[Attempt] | None = None,
     ) -> None:
         now = self.clock()
+        if event.fence is not None and not self.holds(event):
+            raise ClaimLost(f"event {event.tenant}/{event.event_id} was taken over by another worker")
         for target in (self.events[(event.tenant, event.event_id)], event):
+            if history is not None:
+                target.history = list(history)
             target.status, target.reason, target.updated_at = status, reason or None, now
             target.claimed_by, target.due_by = None, now + timedelta(seconds=due_in) + QUEUE_GRACE
             if outcome is not None:
@@ -124,6 +142,14 @@ class FakeEventLog:
                 target.attempts = attempts
             if internal_order_id:
                 target.internal_order_id = internal_order_id
+
+    def briefs(
+        self, tenant: str, statuses: Iterable[EventStatus], until: datetime | None, limit: int
+    ) -> list[EventBrief]:
+        return [
+            EventBrief(e.event_id, e.status, e.received_at)
+            for e in self.list(tenant=tenant, statuses=statuses, until=until, limit=limit)
+        ]
 
     def list(
         self,
@@ -255,12 +281,26 @@ class FakeOrderRepository:
 
         return [o for o in self._of(tenant) if (s := return_waiting_since(o)) and s <= waiting_before][:limit]
 
+    def briefs(self, tenant: str, which: str, before: datetime, limit: int) -> list[OrderBrief]:
+        found = (
+            self.not_in_oms(tenant, before, limit)
+            if which == "not_in_oms"
+            else self.awaiting_shipment(tenant, before, limit)
+        )
+        return [OrderBrief(o.internal_order_id, order_created_at(o), o.promised_shipping_time) for o in found]
+
     def awaiting_shipment(self, tenant: str, promised_before: datetime, limit: int) -> list[Order]:
         return [
             o
             for o in self._of(tenant)
             if items_not_ready(o) and o.promised_shipping_time and o.promised_shipping_time <= promised_before
         ][:limit]
+
+    def created_between(self, tenant: str, since: datetime, until: datetime, limit: int) -> list[Order]:
+        return [o for o in self._of(tenant) if since <= order_created_at(o) < until][:limit]
+
+    def pending_before(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
+        return [o for o in self._of(tenant) if items_not_ready(o) and order_created_at(o) < created_before][:limit]
 
 
 class FakeDocumentStore:
@@ -437,22 +477,28 @@ class FakeCheckpoints:
 class FakeClaims:
     def __init__(self, clock: FakeClock):
         self.clock = clock
-        self.held: dict[tuple[str, str], tuple[str, datetime, str]] = {}
+        self.held: dict[tuple[str, str], tuple[str, datetime, Claim]] = {}
+        self.fences: dict[tuple[str, str], int] = {}
         self.taken: list[tuple[str, str, str]] = []
 
-    def take(self, tenant: str, name: str, owner: str, seconds: float) -> str | None:
+    def take(self, tenant: str, name: str, owner: str, seconds: float) -> Claim | None:
         now = self.clock()
         held = self.held.get((tenant, name))
-        if held and held[0] != owner and held[1] > now:
+        if held and not may_take(held[0], held[1], owner, now):
             return None
-        etag = next(_etags)
-        self.held[(tenant, name)] = (owner, now + timedelta(seconds=seconds), etag)
+        self.fences[(tenant, name)] = self.fences.get((tenant, name), 0) + 1
+        claim = Claim(next(_etags), self.fences[(tenant, name)])
+        self.held[(tenant, name)] = (owner, now + timedelta(seconds=seconds), claim)
         self.taken.append((tenant, name, owner))
-        return etag
+        return claim
 
-    def release(self, tenant: str, name: str, etag: str) -> None:
+    def holds(self, tenant: str, name: str, claim: Claim) -> bool:
         held = self.held.get((tenant, name))
-        if held and held[2] == etag:
+        return bool(held) and held[2] == claim and held[1] > self.clock()
+
+    def release(self, tenant: str, name: str, claim: Claim) -> None:
+        held = self.held.get((tenant, name))
+        if held and held[2] == claim:
             del self.held[(tenant, name)]
 
 
@@ -766,3 +812,65 @@ def fake_context(
         zorts={t: FakeZort() for t in tenants},
         ready_to_ship_tenants=set(ready_to_ship),
     )
+
+
+# --- alerts and reports (shared.ports.AlertPorts) -------------------------------------------------
+
+
+class FakeAlertChannel(_Failing):
+    """A channel that keeps every notice it was given; `fail_next` makes it refuse."""
+
+    def __init__(self, name: str = "fake") -> None:
+        super().__init__()
+        self.name = name
+        self.notices: list[Any] = []
+
+    def send(self, notice: Any) -> None:
+        self._call("send", notice)
+        self.notices.append(notice)
+
+
+class FakeIncidentRepository:
+    """Incidents by (tenant, rule); counts the queries and writes as the Table adapter would make them."""
+
+    def __init__(self) -> None:
+        self.incidents: dict[tuple[str, str], Any] = {}
+        self.queries = 0
+        self.writes = 0
+
+    def active(self) -> list[Any]:
+        self.queries += 1
+        return [i for i in self.incidents.values() if i.open or i.held is not None]
+
+    def save(self, incident: Any) -> None:
+        self.writes += 1
+        self.incidents[(incident.tenant, incident.rule.value)] = incident
+
+
+class FakeReportStore:
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+
+    def put(self, tenant: str, day: str, kind: str, text: str) -> str:
+        name = f"{tenant}/{day}/{kind}.csv"
+        self.blobs[name] = text.encode()
+        return name
+
+    def get(self, tenant: str, day: str, kind: str) -> bytes | None:
+        return self.blobs.get(f"{tenant}/{day}/{kind}.csv")
+
+    def link(self, name: str, now: datetime, hours: int) -> str:
+        return f"https://reports.example/{name}?se={(now + timedelta(hours=hours)).isoformat()}"
+
+
+@dataclass
+class FakeAlerts:
+    """`shared.ports.AlertPorts` in memory: every tenant's messages go to `channel` (or `channels`)."""
+
+    incidents: FakeIncidentRepository = field(default_factory=FakeIncidentRepository)
+    reports: FakeReportStore = field(default_factory=FakeReportStore)
+    channel: FakeAlertChannel = field(default_factory=FakeAlertChannel)
+    per_tenant: dict[str, list[FakeAlertChannel]] = field(default_factory=dict)
+
+    def channels(self, tenant: str) -> list[Any]:
+        return self.per_tenant.get(tenant, [self.channel])

@@ -6,6 +6,8 @@ real HTTP; its control routes live under `/_sandbox/`:
 - `POST /_sandbox/fail`  `{"mode": "500"|"429"|"timeout"|"malformed", "times": 2, "match": "GetOrder"}`
   makes the next `times` requests whose path or query contains `match` (all requests if omitted) fail;
   mode `"slow"` (with `"seconds"`, default 1) answers them normally, only that much later.
+- `POST /_sandbox/fail/off` `{"match": "GetOrder"}` (or no body: every fault) stops the refusals still
+  pending, keeping the sandbox's data and request log (answers how many it stopped);
 - `POST /_sandbox/reset` clears faults, the request log and the sandbox's data.
 - `GET  /_sandbox/requests` lists the requests received (method, path, query, headers, body, status,
   `at`: when, in Unix seconds).
@@ -124,6 +126,14 @@ class SandboxApp:
                     )
                 )
             return json_response({"ok": True})
+        if action == "fail/off" and request.method == "POST":
+            spec = request.get_json(force=True, silent=True) or {}
+            match = spec.get("match")
+            with self.state.lock:
+                kept = [f for f in self.state.faults if f.times > 0 and match is not None and f.match != match]
+                stopped = sum(1 for f in self.state.faults if f.times > 0) - len(kept)
+                self.state.faults[:] = kept
+            return json_response({"ok": True, "stopped": stopped})
         if action == "reset" and request.method == "POST":
             with self.state.lock:
                 self.state.faults.clear()

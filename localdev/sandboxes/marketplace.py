@@ -64,6 +64,9 @@ Control routes besides those of ``_server.SandboxApp``:
   orders' items carry that ShippingType (default ``Dropshipping``);
 - ``POST /_sandbox/invoices/lose-answers {"times": 1}`` makes SetInvoicePDF take the next documents and
   answer 500 (a lost answer); ``GET /_sandbox/invoices`` answers the documents taken per UserID (no PDFs);
+- ``POST /_sandbox/orders/dates {"order_ids": [..], "created_at": "…", "promised_at": "…"?}`` dates
+  those orders (created, and promised to ship: default 2 days later) instead of the 2024 dates the
+  ids give, so `make demo` shows orders of today;
 - ``POST /_sandbox/orders/unpackaged {"order_ids": [..]}`` makes those orders' items come without a
   PackageId until packed with the deprecated SetStatusToPackedByMarketplace.
 
@@ -81,7 +84,7 @@ the other rows are kept. Throttling follows the documented feed rule (50 calls f
 HTTP 429, ErrorResponse E429, with ``Retry-After`` the seconds left.
 
 - ``POST /_sandbox/stock/refuse {"skus": [..], "message": "..."}`` makes UpdateStock refuse those SKUs
-  (``{"skus": []}`` stops it);
+  (``{"skus": []}`` or ``POST /_sandbox/stock/refuse/off`` stops it, the stock kept);
 - ``POST /_sandbox/stock/limits {"free_calls": 50, "min_interval": 120}`` sets the throttle (per user);
 - ``GET /_sandbox/stock`` answers ``{user: {warehouse: {sku: quantity}}}`` (warehouse ``main``,
   ``SellerWarehouseId:<id>`` or ``GSCFacilityId:<id>``).
@@ -327,6 +330,8 @@ class MarketplaceState:
     """SetInvoicePDF calls to take and then answer 500 (a lost answer: the retry is a repeat)."""
     canceled_reasons: dict[str, str] = field(default_factory=dict)
     """Item id -> the reason SetStatusToCanceled was given."""
+    dated: dict[int, tuple[datetime, datetime | None]] = field(default_factory=dict)
+    """Orders given a creation (and promised shipping) time by `/_sandbox/orders/dates`."""
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def clear(self) -> None:
@@ -339,6 +344,7 @@ class MarketplaceState:
             self.stock.clear()
             self.refused_skus.clear()
             self.stock_calls.clear()
+            self.dated.clear()
             self.free_calls, self.min_interval = 50, 120.0
             self.shipping_types.clear()
             self.invoices.clear()
@@ -357,6 +363,14 @@ class MarketplaceState:
     @staticmethod
     def first_package(order_id: int) -> str:
         return f"MPDS-{200_000_000 + order_id}-0001"
+
+    def created(self, order_id: int) -> datetime:
+        dated = self.dated.get(order_id)
+        return dated[0] if dated else order_created_at(order_id)
+
+    def promised(self, order_id: int) -> datetime:
+        dated = self.dated.get(order_id)
+        return (dated[1] if dated else None) or self.created(order_id) + timedelta(days=2)
 
     def touch(self, order_id: int, moment: datetime) -> None:
         self.updated_at[order_id] = moment
@@ -815,6 +829,19 @@ class Marketplace:
             self.state.free_calls, self.state.min_interval = free, interval
         return json_response({"ok": True})
 
+    def date_orders(self, spec: dict) -> Response:
+        """``{"order_ids": [..], "created_at": ISO 8601, "promised_at": ISO 8601?}``: those orders were
+        created then (default: the sandbox's 2024 dates) and promised to ship then (default: 2 days later),
+        so a demo shows orders of today. Their other data stays as it is."""
+        created = _parse_timestamp(spec.get("created_at"), timezone.utc)
+        promised = _parse_timestamp(spec.get("promised_at"), timezone.utc) if spec.get("promised_at") else None
+        if created is None or (spec.get("promised_at") and promised is None):
+            return json_response({"error": "created_at (and promised_at) must be ISO 8601 times"}, 400)
+        with self.state.lock:
+            for order_id in spec.get("order_ids", []):
+                self.state.dated[int(order_id)] = (created, promised)
+        return json_response({"ok": True})
+
     def stock_snapshot(self) -> Response:
         with self.state.lock:
             return json_response(json.loads(json.dumps(self.state.stock)))
@@ -822,7 +849,7 @@ class Marketplace:
     # payloads ------------------------------------------------------------------------------
 
     def item_payloads(self, order_id: int, context: dict) -> list[dict]:
-        created = order_created_at(order_id)
+        created = self.state.created(order_id)
         rows = []
         for index in range(item_count(order_id)):
             sku = item_sku(order_id, index)
@@ -848,7 +875,7 @@ class Marketplace:
                     "ShipmentProvider": state.shipment_provider,
                     "TrackingCode": state.tracking_code,
                     "PackageId": state.package_id,
-                    "PromisedShippingTime": _date(created + timedelta(days=2), context["zone"]),
+                    "PromisedShippingTime": _date(self.state.promised(order_id), context["zone"]),
                     "CreatedAt": _date(created, context["zone"]),
                     "UpdatedAt": _date(
                         self.state.updated_at.get(order_id, created + timedelta(minutes=5)), context["zone"]
@@ -862,7 +889,7 @@ class Marketplace:
         total = sum((Decimal(item["PaidPrice"]) for item in items), Decimal(0))
         product_total = sum((Decimal(item["ItemPrice"]) for item in items), Decimal(0))
         statuses = list(dict.fromkeys(item["Status"] for item in items))
-        created = order_created_at(order_id)
+        created = self.state.created(order_id)
         first = _FIRST_NAMES[order_id % len(_FIRST_NAMES)]
         last = _LAST_NAMES[order_id // len(_FIRST_NAMES) % len(_LAST_NAMES)]
         address = self.address(order_id, first, last, context["currency"])
@@ -883,7 +910,7 @@ class Marketplace:
             "AddressShipping": dict(address),
             "NationalRegistrationNumber": str(10_000_000 + order_id % 15_000_000),
             "ItemsCount": str(len(items)),
-            "PromisedShippingTime": _date(created + timedelta(days=2), context["zone"]),
+            "PromisedShippingTime": _date(self.state.promised(order_id), context["zone"]),
             "ExtraAttributes": "",
             "Statuses": {"Status": _quirk(statuses)},
             "ShippingType": "Dropshipping",
@@ -1078,8 +1105,10 @@ class MarketplaceSandbox(SandboxApp):
             "items/status": self.marketplace.set_item_statuses,
             "orders": self.marketplace.seed_orders,
             "orders/missing": self.marketplace.mark_missing,
+            "orders/dates": self.marketplace.date_orders,
             "orders/unpackaged": self.marketplace.mark_unpackaged,
             "stock/refuse": self.marketplace.set_refused_skus,
+            "stock/refuse/off": lambda spec: self.marketplace.set_refused_skus({"skus": []}),
             "stock/limits": self.marketplace.set_stock_limits,
             "orders/shipping-type": self.marketplace.set_shipping_types,
             "invoices/lose-answers": self.marketplace.lose_invoice_answers,

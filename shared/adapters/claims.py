@@ -1,49 +1,65 @@
 """Processing claims (Table `ThorClaims`): PartitionKey tenant, RowKey what is claimed (`order:{id}`).
 
 A claim says "this owner works on it until then". It is taken with a conditional write: an insert
-when there is none, else a replace under the ETag just read, allowed only when the claim is the
-owner's own or has expired; of two workers taking it at once, one write fails (409 or 412) and that
-worker does not have it. Releasing deletes it under the ETag the taker got, so a claim someone else
-took over after it expired is left alone.
+when there is none, else a replace under the ETag just read, allowed only when the claim is free,
+expired, the owner's own or the owner is a later delivery of the same message
+(`shared.domain.fencing.may_take`); of two workers taking it at once, one write fails (409 or 412)
+and that worker does not have it. Each take moves the row's fencing token (`fence`) one up: the
+taker keeps the token, and `holds` says whether it is still the current one. Releasing frees the
+claim under the ETag the taker got (the row stays, so its token never goes back), so a claim
+someone else took over after it expired is left alone.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from azure.core import MatchConditions
-from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
-
-from shared.adapters.storage import CLAIMS_TABLE, storage_errors
+from shared.adapters.storage import CLAIMS_TABLE
 from shared.adapters.table_repository import Entity, TableRepository, etag_of
+from shared.domain.fencing import may_take
+from shared.ports import Claim
+
+FREE = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 class ClaimStore(TableRepository):
     table_name = CLAIMS_TABLE
 
-    def take(self, tenant: str, name: str, owner: str, seconds: float) -> str | None:
-        """The claim's ETag when `owner` now holds `name` for `seconds`, None when someone else does."""
+    def take(self, tenant: str, name: str, owner: str, seconds: float) -> Claim | None:
+        """The claim (ETag and token) when `owner` now holds `name` for `seconds`, None when someone else does."""
         now = datetime.now(timezone.utc)
+        # A new row starts its token at the time in milliseconds, so that a row lost or deleted
+        # (its counter with it) never hands out a token lower than one an order already carries.
+        first = int(now.timestamp() * 1000)
         entity: Entity = {
             "PartitionKey": tenant,
             "RowKey": name,
             "owner": owner,
             "until": now + timedelta(seconds=seconds),
+            "fence": str(first),  # as text: the SDK sends a plain int as Edm.Int32
         }
         etag = self.insert(entity)
         if etag is not None:
-            return etag
+            return Claim(etag, first)
         current = self.read(tenant, name)
         if current is None:
-            return None  # released just now: the caller tries again
-        if current.get("owner") != owner and current.get("until") and current["until"] > now:
+            return None  # deleted just now (a claim released before tokens were kept): try again
+        if not may_take(current.get("owner"), current.get("until"), owner, now):
             return None
-        return self.update_unchanged(entity, etag_of(current))
+        fence = int(current.get("fence") or 0) + 1
+        entity["fence"] = str(fence)
+        etag = self.update_unchanged(entity, etag_of(current))
+        return Claim(etag, fence) if etag is not None else None
 
-    def release(self, tenant: str, name: str, etag: str) -> None:
-        """Gives the claim up, unless it changed hands since it was taken (then it is not ours)."""
-        with storage_errors():
-            try:
-                self.table.delete_entity(tenant, name, etag=etag, match_condition=MatchConditions.IfNotModified)
-            except (ResourceModifiedError, ResourceNotFoundError):
-                pass
+    def holds(self, tenant: str, name: str, claim: Claim) -> bool:
+        current = self.read(tenant, name)
+        if current is None or int(current.get("fence") or 0) != claim.fence:
+            return False
+        until = current.get("until")
+        return bool(current.get("owner")) and until is not None and until > datetime.now(timezone.utc)
+
+    def release(self, tenant: str, name: str, claim: Claim) -> None:
+        """Frees the claim, unless it changed hands since it was taken (then it is not ours)."""
+        self.update_unchanged(
+            {"PartitionKey": tenant, "RowKey": name, "owner": "", "until": FREE, "fence": str(claim.fence)}, claim.etag
+        )

@@ -11,12 +11,15 @@ from typing import Any
 from azure.data.tables import TableEntity, UpdateMode
 
 from shared.adapters.entity_codec import pack_text, unpack_text
-from shared.adapters.storage import EVENTS_TABLE, storage_deadline, storage_errors
+from shared.adapters.storage import EVENTS_TABLE, storage_errors
 from shared.adapters.table_repository import Entity, TableRepository, etag_of, first
-from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, EventStatus, InboundEvent
+from shared.domain.at_risk import EventBrief
+from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, Attempt, EventStatus, InboundEvent
+from shared.domain.fencing import may_take
+from shared.observability import mask
+from shared.ports import ClaimLost, ConcurrentUpdate
 
 NEVER = datetime(1970, 1, 1, tzinfo=timezone.utc)  # a dueBy already past: "nobody has it in hand"
-MARK_SECONDS = 1.0  # a mark after a failed enqueue has its own bound: the request's may be spent
 
 
 def _to_entity(event: InboundEvent) -> Entity:
@@ -31,10 +34,25 @@ def _to_entity(event: InboundEvent) -> Entity:
         "outcome": event.outcome,
         "internalOrderId": event.internal_order_id,
         "updatedAt": event.updated_at or event.received_at,
-        "dueBy": event.due_by or event.received_at + QUEUE_GRACE,
+        "dueBy": event.due_by or NEVER,  # not known to be queued until `mark_queued`
     }
     entity.update(pack_text("body", json.dumps(event.body, separators=(",", ":"), ensure_ascii=False)))
+    if event.history:
+        entity["history"] = _history_json(event.history)
     return {k: v for k, v in entity.items() if v is not None}
+
+
+def _history_json(history: list[Attempt]) -> str:
+    """The attempts as one string column (bounded: HISTORY_KEPT entries, errors cut to 500 characters)."""
+    rows = [a.model_copy(update={"error": mask(a.error or "")[:500] or None}).model_dump(mode="json") for a in history]
+    return json.dumps(rows, separators=(",", ":"), ensure_ascii=False)
+
+
+def _history(entity: TableEntity) -> list[Attempt]:
+    try:
+        return [Attempt.model_validate(row) for row in json.loads(entity.get("history") or "[]")]
+    except ValueError:
+        return []
 
 
 def _from_entity(entity: TableEntity) -> InboundEvent:
@@ -52,6 +70,8 @@ def _from_entity(entity: TableEntity) -> InboundEvent:
         updated_at=entity.get("updatedAt"),
         claimed_by=entity.get("claimedBy") or None,
         due_by=_due_by(entity),
+        history=_history(entity),
+        etag=etag_of(entity),
     )
 
 
@@ -74,22 +94,27 @@ class EventLog(TableRepository):
     table_name = EVENTS_TABLE
 
     def add(self, event: InboundEvent) -> bool:
-        """Records the event; False when an event with that id is already recorded."""
-        return self.insert(_to_entity(event), once_more=True) is not None
+        """Records the event, not known to be queued (its ETag kept on `event.etag` for
+        `mark_queued`); False when an event with that id is already recorded."""
+        etag = self.insert(_to_entity(event), once_more=True)
+        event.etag = etag
+        return etag is not None
 
     def get(self, tenant: str, event_id: str) -> InboundEvent | None:
         entity = self.read(tenant, event_id)
         return _from_entity(entity) if entity is not None else None
 
-    def mark_queued(self, event: InboundEvent, queued: bool = True) -> None:
-        """Queued: due within the grace from now. Not queued (its enqueue failed): the next
-        duplicate delivery queues it."""
-        due_by = datetime.now(timezone.utc) + QUEUE_GRACE if queued else NEVER
-        with storage_errors(), storage_deadline(MARK_SECONDS):
-            self.table.update_entity(
-                {"PartitionKey": event.tenant, "RowKey": event.event_id, "dueBy": due_by, "claimedBy": ""},
-                mode=UpdateMode.MERGE,
-            )
+    def mark_queued(self, event: InboundEvent) -> None:
+        """Queued: due within the grace from now. Conditional on the ETag the event was read or
+        inserted with (`event.etag`): an event a worker claimed since is in hand already and left
+        alone. Under the caller's storage bound, never one of its own."""
+        due_by = datetime.now(timezone.utc) + QUEUE_GRACE
+        patch = {"PartitionKey": event.tenant, "RowKey": event.event_id, "dueBy": due_by, "claimedBy": ""}
+        if event.etag is None:
+            with storage_errors():
+                self.table.update_entity(patch, mode=UpdateMode.MERGE)
+        elif self.update_unchanged(patch, event.etag, mode=UpdateMode.MERGE) is None:
+            return
         event.due_by = due_by
 
     def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]:
@@ -97,7 +122,8 @@ class EventLog(TableRepository):
         completed or another owner's claim has not expired; (None, False) when there is no event.
 
         One read (the processor's own) and one write conditional on the ETag read: of two workers
-        claiming at once, one write fails with 412 and that worker does not have the event.
+        claiming at once, one write fails with 412 and that worker does not have the event. The
+        write moves the event's fencing token (`claimFence`) one up; the event returned carries it.
         """
         entity = self.read(tenant, event_id)
         if entity is None:
@@ -106,14 +132,20 @@ class EventLog(TableRepository):
         now = datetime.now(timezone.utc)
         if event.status.finished:  # completed or ignored: nothing more to do
             return event, False
-        if event.claimed_by and event.claimed_by != owner and event.due_by and event.due_by > now:
+        if not may_take(event.claimed_by, event.due_by, owner, now):
             return event, False
         due_by = now + timedelta(seconds=seconds)
-        claim = {"PartitionKey": tenant, "RowKey": event_id, "claimedBy": owner, "dueBy": due_by}
-        if self.update_unchanged(claim, etag_of(entity), mode=UpdateMode.MERGE) is None:
+        fence = int(entity.get("claimFence") or 0) + 1
+        claim = {"PartitionKey": tenant, "RowKey": event_id, "claimedBy": owner, "dueBy": due_by, "claimFence": fence}
+        etag = self.update_unchanged(claim, etag_of(entity), mode=UpdateMode.MERGE)
+        if etag is None:
             return event, False
-        event.claimed_by, event.due_by = owner, due_by
+        event.claimed_by, event.due_by, event.fence, event.etag = owner, due_by, fence, etag
         return event, True
+
+    def holds(self, event: InboundEvent) -> bool:
+        entity = self.read(event.tenant, event.event_id)
+        return entity is not None and int(entity.get("claimFence") or 0) == event.fence
 
     def set_status(
         self,
@@ -125,11 +157,15 @@ class EventLog(TableRepository):
         attempts: int | None = None,
         internal_order_id: str | None = None,
         due_in: float = 0,
+        history: list[Attempt] | None = None,
     ) -> None:
-        """Merges the new state into the stored event (status, reason, outcome, attempts) and
-        releases its claim; a received event is due again `due_in` seconds from now (+ grace)."""
+        """Merges the new state into the stored event (status, reason, outcome, attempts, and its
+        attempts' history when given) and releases its claim; a received event is due again
+        `due_in` seconds from now (+ grace). A worker's write (`event.fence` set) is conditional on
+        its claim still being the current one: refused with ClaimLost once another worker took the
+        event over."""
         now = datetime.now(timezone.utc)
-        reason_kept = (reason or "")[:4000]
+        reason_kept = mask(reason or "")[:4000]  # shown by the console and ops: never a secret
         due_by = now + timedelta(seconds=due_in) + QUEUE_GRACE
         patch: Entity = {
             "PartitionKey": event.tenant,
@@ -141,17 +177,36 @@ class EventLog(TableRepository):
             "dueBy": due_by,
         }
         if outcome is not None:
+            outcome = mask(outcome)
             patch["outcome"] = outcome[:4000]
         if attempts is not None:
             patch["attempts"] = attempts
         if internal_order_id:
             patch["internalOrderId"] = internal_order_id
-        with storage_errors():
-            self.table.update_entity(patch, mode=UpdateMode.MERGE)
+        if history is not None:
+            patch["history"] = _history_json(history)
+        if event.fence is None:  # not a worker's (a replay from ops): as it is now
+            with storage_errors():
+                self.table.update_entity(patch, mode=UpdateMode.MERGE)
+        else:
+            self._write_fenced(event, patch)
         event.status, event.reason, event.updated_at = status, reason_kept or None, now
         event.claimed_by, event.due_by = None, due_by
         if outcome is not None:
             event.outcome = outcome
+        if history is not None:
+            event.history = list(history)
+
+    def _write_fenced(self, event: InboundEvent, patch: Entity) -> None:
+        """Writes `patch` only while the worker's claim (`event.fence`) is the event's current one:
+        conditional on the ETag of a read that shows that token; ClaimLost once it is not."""
+        for _ in range(5):
+            entity = self.read(event.tenant, event.event_id)
+            if entity is None or int(entity.get("claimFence") or 0) != event.fence:
+                raise ClaimLost(f"event {event.tenant}/{event.event_id} was taken over by another worker")
+            if self.update_unchanged(patch, etag_of(entity), mode=UpdateMode.MERGE) is not None:
+                return
+        raise ConcurrentUpdate(f"event {event.tenant}/{event.event_id} kept changing")
 
     def _query(
         self,
@@ -197,6 +252,17 @@ class EventLog(TableRepository):
         with storage_errors():
             entities = first(self._query(tenant=tenant, statuses=statuses, since=since, until=until), limit)
         return [_from_entity(entity) for entity in entities]
+
+    def briefs(
+        self, tenant: str, statuses: Iterable[EventStatus], until: datetime | None, limit: int
+    ) -> builtins.list[EventBrief]:
+        """Like `list`, reading only id, status and time (no body): the console's counts."""
+        with storage_errors():
+            rows = first(
+                self._query(tenant=tenant, statuses=statuses, until=until, select=["RowKey", "status", "receivedAt"]),
+                limit,
+            )
+        return [EventBrief(row["RowKey"], EventStatus(row["status"]), row["receivedAt"]) for row in rows]
 
     def for_order(self, tenant: str, internal_order_id: str) -> builtins.list[InboundEvent]:
         """The tenant's events tied to this order (webhooks, ZORT events, refunds, reconciliation)."""

@@ -20,7 +20,13 @@ from azure.data.tables import TableEntity
 from shared.adapters.entity_codec import pack_text, unpack_text
 from shared.adapters.storage import ORDERS_TABLE, storage_errors
 from shared.adapters.table_repository import Entity, TableRepository, etag_of
-from shared.domain.at_risk import document_pending_since, items_not_ready, order_created_at, return_waiting_since
+from shared.domain.at_risk import (
+    OrderBrief,
+    document_pending_since,
+    items_not_ready,
+    order_created_at,
+    return_waiting_since,
+)
 from shared.domain.order import Order
 from shared.ports import ConcurrentUpdate
 
@@ -106,13 +112,42 @@ class OrderRepository(TableRepository):
                     break
         return orders[:limit]
 
+    NOT_IN_OMS = "PartitionKey eq @t and omsSynced eq false and ( createdAt le @c or updatedAt le @c )"
+    AWAITING = "PartitionKey eq @t and awaitingShipment eq true and promisedShippingTime le @c"
+
     def not_in_oms(self, tenant: str, created_before: datetime, limit: int) -> builtins.list[Order]:
-        query = "PartitionKey eq @t and omsSynced eq false and ( createdAt le @c or updatedAt le @c )"
-        return self._bounded(query, {"t": tenant, "c": created_before}, limit)
+        return self._bounded(self.NOT_IN_OMS, {"t": tenant, "c": created_before}, limit)
+
+    def briefs(self, tenant: str, which: str, before: datetime, limit: int) -> builtins.list[OrderBrief]:
+        """The at-risk queries (`not_in_oms`, `awaiting_shipment`) reading three columns, not the document:
+        at most `limit` rows in at most MAX_PAGES requests."""
+        query = {"not_in_oms": self.NOT_IN_OMS, "awaiting_shipment": self.AWAITING}[which]
+        rows: builtins.list[OrderBrief] = []
+        with storage_errors():
+            pages = self.table.query_entities(
+                query,
+                parameters={"t": tenant, "c": before},
+                results_per_page=limit,
+                select=["RowKey", "createdAt", "promisedShippingTime"],
+            ).by_page()
+            for number, page in enumerate(pages, start=1):
+                rows += [OrderBrief(e["RowKey"], e.get("createdAt"), e.get("promisedShippingTime")) for e in page]
+                if len(rows) >= limit or number >= MAX_PAGES:
+                    break
+        return rows[:limit]
 
     def awaiting_shipment(self, tenant: str, promised_before: datetime, limit: int) -> builtins.list[Order]:
-        query = "PartitionKey eq @t and awaitingShipment eq true and promisedShippingTime le @p"
-        return self._bounded(query, {"t": tenant, "p": promised_before}, limit)
+        return self._bounded(self.AWAITING, {"t": tenant, "c": promised_before}, limit)
+
+    def created_between(self, tenant: str, since: datetime, until: datetime, limit: int) -> builtins.list[Order]:
+        """Orders created in [since, until) (the `createdAt` column), at most `limit` (reports)."""
+        query = "PartitionKey eq @t and createdAt ge @s and createdAt lt @u"
+        return [_from_entity(e)[0] for e in self.query(query, {"t": tenant, "s": since, "u": until}, limit=limit)]
+
+    def pending_before(self, tenant: str, created_before: datetime, limit: int) -> builtins.list[Order]:
+        """Orders with an active item not ready to ship, created before `created_before` (reports)."""
+        query = "PartitionKey eq @t and awaitingShipment eq true and createdAt lt @c"
+        return [_from_entity(e)[0] for e in self.query(query, {"t": tenant, "c": created_before}, limit=limit)]
 
     def awaiting_document(self, tenant: str, shipped_before: datetime, limit: int) -> builtins.list[Order]:
         query = "PartitionKey eq @t and documentPendingSince le @c"

@@ -64,6 +64,7 @@ CHECKPOINTS_TABLE = "ThorCheckpoints"
 CLAIMS_TABLE = "ThorClaims"
 ACTIVITY_TABLE = "ThorActivity"
 STOCK_TABLE = "ThorStock"
+INCIDENTS_TABLE = "ThorIncidents"
 ALL_TABLES = (
     EVENTS_TABLE,
     ORDERS_TABLE,
@@ -73,6 +74,7 @@ ALL_TABLES = (
     CLAIMS_TABLE,
     ACTIVITY_TABLE,
     STOCK_TABLE,
+    INCIDENTS_TABLE,
 )
 DOCUMENTS_CONTAINER = "thor-documents"  # tax documents' PDFs (issue 19), Blob Storage
 EVENTS_QUEUE = "thor-events"

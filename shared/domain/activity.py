@@ -5,9 +5,12 @@ which stays at one insert and one enqueue). A page reads a tenant's hours with o
 instead of scanning its events: 7 days are 168 hours x `SHARDS` rows, under one page of 1,000.
 
 Counts are of what the processor recorded in that hour: `accepted` is an event's first attempt,
-`completed` / `failed` / `blocked` / `unmatched` / `ignored` its outcome (a replayed event that completes
-later counts again in that later hour), `orders_created` an order Thor kept for the first time,
-`oms_synced` an order that reached the OMS for the first time. A crash between recording an
+`completed` / `failed` / `blocked` / `unmatched` / `ignored` its outcome, `orders_created` an order Thor kept for the first time,
+`oms_synced` an order that reached the OMS for the first time, `seller_canceled` an order that became
+canceled by the seller's side (shared.domain.at_risk.seller_canceled). Each event is counted once, in
+its current outcome: an attempt that leaves it where it was is not counted again, and a replay takes
+its old outcome back (-1 in the replay's hour), so per day accepted = completed + failed + blocked +
+unmatched + still pending, for the events accepted and finished that day. A crash between recording an
 outcome and adding its count loses that one count: these are a dashboard, not a ledger.
 """
 
@@ -26,6 +29,7 @@ COUNTERS: tuple[str, ...] = (
     "ignored",
     "orders_created",
     "oms_synced",
+    "seller_canceled",
 )
 # Rows per hour: concurrent workers of one tenant add to different rows, so fewer conflicts.
 SHARDS = 4

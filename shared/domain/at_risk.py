@@ -60,13 +60,36 @@ class Risk:
     event_id: str | None = None
 
 
+@dataclass(frozen=True)
+class OrderBrief:
+    """The columns of an order the overview counts by, read without its document (no JSON to parse)."""
+
+    internal_order_id: str
+    created_at: datetime | None
+    promised_shipping_time: datetime | None
+
+
+@dataclass(frozen=True)
+class EventBrief:
+    """The columns of an event the overview counts by (no body)."""
+
+    event_id: str
+    status: EventStatus
+    received_at: datetime
+
+
 NOT_READY = RANK["ready_to_ship"]
-_MISSING = re.compile(r"missing ([A-Za-z0-9_, ]+)")
+_MISSING = re.compile(r"missing ([A-Za-z0-9_*, ]+)")
 
 
 def _minutes(delta: timedelta) -> str:
     minutes = int(delta.total_seconds() // 60)
-    return f"{minutes} min" if minutes < 120 else f"{minutes // 60} h {minutes % 60} min"
+    if minutes < 60:
+        return f"{minutes} min"
+    hours, minutes = divmod(minutes, 60)
+    if hours >= 48:
+        return f"{hours // 24} d {hours % 24} h"
+    return f"{hours} h {minutes} min" if minutes else f"{hours} h"
 
 
 def local_time(moment: datetime, tenant: str) -> str:
@@ -153,6 +176,30 @@ def order_risks(order: Order, now: datetime, rules: RiskRules = RiskRules()) -> 
     return risks
 
 
+SELLER_SIDE = frozenset({"zort", "oms", "console"})  # sources that are the seller's own systems
+
+
+def seller_canceled(order: Order) -> bool:
+    """Whether the seller caused the order's cancellation, as Thor can tell (the marketplace's API does
+    not say who canceled): an item moved to `canceled` before it shipped, either by the seller's own
+    systems (ZORT, the OMS, the console) or by the marketplace at or after the promised shipping
+    time (the seller did not ship in time). A customer's cancellation before the promised time is not."""
+    promised = as_utc(order.promised_shipping_time) if order.promised_shipping_time else None
+    for entry in order.timeline:
+        if entry.what != "item status" or not entry.detail.endswith("-> canceled"):
+            continue
+        old = entry.detail.rsplit(":", 1)[-1].split("->", 1)[0].strip()
+        if RANK.get(old, 0) > NOT_READY:  # shipped or later: a return, not a seller's cancellation
+            continue
+        if entry.source in SELLER_SIDE or (promised is not None and as_utc(entry.at) >= promised):
+            return True
+    return False
+
+
+def _attempts(count: int) -> str:
+    return f"{count} attempt" + ("" if count == 1 else "s")
+
+
 def missing_settings(reason: str | None) -> list[str]:
     """The settings a blocked event's reason names (`… missing OMS_TOKEN_SOMX, OMS_TENANT_SOMX`)."""
     found = _MISSING.search(reason or "")
@@ -166,16 +213,78 @@ def event_risk(event: InboundEvent, now: datetime, rules: RiskRules = RiskRules(
         return Risk(kind, event.tenant, received, why, event.internal_order_id, event.event_id)
 
     if event.status is EventStatus.FAILED:
-        return risk(
-            RiskKind.EVENT_FAILED, f"failed after {event.attempts} attempt(s): {event.reason or 'no reason kept'}"
-        )
+        return risk(RiskKind.EVENT_FAILED, f"after {_attempts(event.attempts)}: {event.reason or 'no reason kept'}")
     if event.status is EventStatus.BLOCKED:
         names = missing_settings(event.reason)
         setting = f"missing setting {', '.join(names)}" if names else (event.reason or "tenant not configured")
-        return risk(RiskKind.EVENT_BLOCKED, f"blocked: {setting}")
+        return risk(RiskKind.EVENT_BLOCKED, setting)
     if event.status is EventStatus.UNMATCHED:
-        return risk(RiskKind.EVENT_UNMATCHED, f"unmatched: {event.outcome or event.reason or 'no order found'}")
+        return risk(RiskKind.EVENT_UNMATCHED, event.outcome or event.reason or "no order found")
     if event.status.pending and now - received >= rules.stuck_after:
         why = f"received {_minutes(now - received)} ago and not completed"
         return risk(RiskKind.EVENT_STUCK, why + (f" (last: {event.reason})" if event.reason else ""))
     return None
+
+
+# --- what to do about an event ------------------------------------------------------------------
+
+_CREDENTIALS = {
+    "oms": ("OMS_TOKEN_{T}", "OMS_TENANT_{T}"),
+    "marketplace": ("MARKETPLACE_USER_ID_{T}", "MARKETPLACE_API_KEY_{T}"),
+    "zort": ("ZORT_STORENAME_{T}", "ZORT_APIKEY_{T}", "ZORT_APISECRET_{T}"),
+}
+_SYSTEM_NAMES = {"oms": "the OMS", "marketplace": "the marketplace", "zort": "ZORT"}
+
+
+def fix_hint(event: InboundEvent) -> str:
+    """One sentence saying what a person can do about the event, from its status and last attempt."""
+    last = next((a for a in reversed(event.history) if a.outcome != "replayed"), None)
+    tenant = event.tenant.upper()
+    if event.status is EventStatus.COMPLETED:
+        return "Nothing to do: the event was applied."
+    if event.status is EventStatus.BLOCKED:
+        names = missing_settings(event.reason)
+        setting = ", ".join(names) if names else "the tenant's settings for that system"
+        return f"Set {setting} (a Key Vault secret in Azure, local.settings.json locally), then replay the event."
+    if event.status is EventStatus.UNMATCHED:
+        return (
+            "ZORT named an order Thor does not have: check the order number in ZORT. If the order reaches Thor "
+            "later (a late marketplace webhook, a re-sync), replay this event; otherwise nothing is lost by leaving it."
+        )
+    if last is None or last.system is None and last.error is None:
+        if event.status.pending:
+            return (
+                "Waiting for its next attempt. If it stays here, the processor may be down or its queue message "
+                "lost: replaying queues it again."
+            )
+        return "Replay the event."
+    system = last.system or ""
+    where = _SYSTEM_NAMES.get(system, system)
+    where_ = where[:1].upper() + where[1:]
+    status = last.http_status
+    if last.code == "NOT_CONFIGURED":
+        return f"Configure {where} for this tenant, then replay the event."
+    if system in _CREDENTIALS and (status in (401, 403) or last.code in ("E007", "E009")):
+        settings = ", ".join(name.format(T=tenant) for name in _CREDENTIALS[system])
+        return f"{where_} refused Thor's credentials (HTTP {status or last.code}): check {settings}, then replay."
+    if status == 429 or last.code in ("E429", "TIMEOUT", "CONNECTION_ERROR") or (status or 0) >= 500:
+        if event.status.pending:
+            return (
+                f"{where_} was unavailable or busy: Thor tries again by itself (next retry below); nothing to do yet."
+            )
+        return f"{where_} was unavailable or busy until Thor gave up: once it answers again, replay the event."
+    if system == "marketplace" and last.code == "NOT_FOUND":
+        return (
+            "The marketplace does not list the order (yet, or for this seller): check it in Seller Center, then replay."
+        )
+    if system and status and 400 <= status < 500:
+        return (
+            f"{where_} refused what Thor sent (HTTP {status}): read its error below, fix the order's "
+            "data or the mapping there, then replay."
+        )
+    if not system:
+        return (
+            "Thor could not handle this event's data (an error of Thor's own): report it with the event id; a replay "
+            "fails the same way until it is fixed."
+        )
+    return f"{where_} answered with an error: read it below, then replay once it is fixed."

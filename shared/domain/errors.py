@@ -40,7 +40,16 @@ class NotConfigured(Exception):
         self.missing = missing
 
 
-ExternalSystem = Literal["marketplace", "oms", "zort"]
+class NoMatchYet(Exception):
+    """An event names an order Thor does not have yet: looked at again in `retry_in` seconds (not an
+    attempt), until its window ends and it is `unmatched`."""
+
+    def __init__(self, detail: str, retry_in: int):
+        super().__init__(f"{detail} yet: looking again in {retry_in}s")
+        self.retry_in = retry_in
+
+
+ExternalSystem = Literal["marketplace", "oms", "zort", "alerts"]
 
 
 class ExternalSystemError(Exception):

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 from typing import Any, ClassVar
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class _Model(BaseModel):
@@ -89,6 +89,31 @@ QUEUE_GRACE = timedelta(seconds=60)
 STORAGE_BOUND = timedelta(seconds=4)
 
 
+HISTORY_KEPT = 10  # attempts (and replays) an event keeps, newest last
+
+
+class Attempt(_Model):
+    """One attempt at applying an event (or a replay of it), as the console shows it."""
+
+    at: datetime
+    outcome: str
+    """The status the attempt left the event in (`retry-scheduled`, `failed`, …), or `replayed`."""
+    system: str | None = None
+    """The system called when it failed: `marketplace`, `oms`, `zort`; None for Thor's own errors."""
+    operation: str | None = None
+    http_status: int | None = None
+    code: str | None = None
+    error: str | None = None
+    next_retry_at: datetime | None = None
+    by: str | None = None
+    """Who replayed it (a replay entry)."""
+
+
+def with_attempt(history: list[Attempt], attempt: Attempt) -> list[Attempt]:
+    """The history with `attempt` added, the oldest dropped beyond HISTORY_KEPT."""
+    return [*history, attempt][-HISTORY_KEPT:]
+
+
 class InboundEvent(_Model):
     tenant: str
     event_id: str
@@ -106,6 +131,13 @@ class InboundEvent(_Model):
     due_by: datetime | None = None
     """When the event should have been taken up by a worker or finished by its claimant: until
     then a received event is in hand (queued, waiting for its retry, or being processed)."""
+    history: list[Attempt] = []
+    """Its last HISTORY_KEPT attempts and replays, oldest first (events stored before: empty)."""
+    fence: int | None = Field(default=None, exclude=True)
+    """The fencing token of the claim this worker took on it (None: not claimed by this worker);
+    `set_status` with one is refused (ClaimLost) once another worker took the event over."""
+    etag: str | None = Field(default=None, exclude=True)
+    """The stored entity's ETag as last read or written (not part of the event)."""
 
     def overdue(self, now: datetime) -> bool:
         """A pending event that nobody has in hand any more (its message may be lost)."""

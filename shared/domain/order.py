@@ -52,6 +52,9 @@ class OrderItem(_Model):
     paid_price: Decimal = Decimal("0")
     tracking: Tracking | None = None
     status_changed_at: datetime | None = None
+    """When the item reached its status: the time Thor learned of each move; for an item first seen
+    already in it, the marketplace's UpdatedAt of the item (when it has one, never later than when
+    Thor learned it), else the time Thor learned it (`Order.merge_items`)."""
     shipping_type: str | None = None
     """The marketplace's ShippingType (`Dropshipping`, `Fulfillment`, …) as GetOrderItems sent it."""
 
@@ -120,6 +123,8 @@ class Order(_Model):
     oms_synced: bool = False
     oms_synced_version: int = 0
     version: int = 0
+    fence: int = 0
+    """The highest fencing token of the order's claim that wrote it (shared.services.claims)."""
     updated_at: datetime = Field(default_factory=utcnow)
 
     # --- reading -----------------------------------------------------------------------
@@ -192,6 +197,9 @@ class Order(_Model):
         for incoming in items:
             current = known.get(incoming.item_id)
             if current is None:
+                now = utcnow()
+                if incoming.status_changed_at is None or incoming.status_changed_at > now:
+                    incoming.status_changed_at = now  # however Thor first learns of the status
                 self.items.append(incoming)
                 known[incoming.item_id] = incoming
                 added += 1

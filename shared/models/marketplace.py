@@ -224,6 +224,7 @@ class MarketplaceOrderItem(_ZonedApiModel):
     """Paid with the customer's wallet (store credit), on top of ``PaidPrice`` (LinioIT/seller-center-sdk
     ``gsc-master`` ``tests/_schemas/Order/OrderItemsResponse.xml``: ``<WalletCredits>0.00</WalletCredits>``)."""
     promised_shipping_time: LocalDateTime = None
+    updated_at: LocalDateTime = None  # in the SDK's fixtures and the sandbox; not in the documented field list
 
 
 class MarketplaceProduct(_ApiModel):

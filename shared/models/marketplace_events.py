@@ -1,7 +1,7 @@
 """The marketplace's webhook events: the one table where a marketplace event is looked up.
 
 Each documented event name maps to the model its body is validated with, the `EventKind` it is
-recorded under (the model's `kind`) (and so the handler `shared.bootstrap.build_handlers` registers for that kind), the
+recorded under (and so the handler `shared.bootstrap.build_handlers` registers for that kind), the
 route it is subscribed to, and where the name and its payload are confirmed. The three marketplace
 webhook routes (`/webhooks/{tenantId}/orders`, `/orders/status`, `/products`) all read this table
 and accept every event in it: a seller subscribes one callback URL to a list of events
@@ -11,10 +11,12 @@ processing marks it `ignored` (final, never retried, counted, listed by `python 
 --status ignored`). A name not in the table, or a body that is not `{"event", "payload"}`, is a 400
 naming the field.
 
-To act on one more event: give it a model of its own in `shared.models.webhooks` (payload fields
-typed, its `kind` a new `shared.domain.events.EventKind`, its `identity()`), a handler registered in
-`shared.bootstrap.build_handlers`, then put that model in its row below instead of the ignored one
-(a model deriving from `IgnoredMarketplaceWebhook`, kind `MARKETPLACE_IGNORED`) (test: tests/unit/test_marketplace_events.py).
+To act on one more event: give it a model in `shared/models/webhooks.py` (payload fields typed,
+its `kind`: a new `shared.domain.events.EventKind`, and its `identity()` when what makes two
+deliveries the same is narrower than its name and payload), a handler registered in
+`shared.bootstrap.build_handlers`, then point its row below at that model (test:
+tests/unit/test_marketplace_events.py). A row's kind is its model's: the base `MarketplaceWebhook`
+and the ignored events' models are `MARKETPLACE_IGNORED`.
 
 Sources ("confirmed" below):
 - [ref] `shared/reference/seller-center.md`: developers.falabella.com `entities-payload-definition`,
@@ -60,9 +62,6 @@ class MarketplaceEventType:
 
     name: str
     model: type[MarketplaceWebhook]
-    """Its body's model, a `Message`: the model says the event's kind (`model.kind`, the handler
-    `shared.bootstrap.build_handlers` registers for it) and its identity (`identity()`, what makes two
-    deliveries the same event; never change it for a kind once deployed)."""
     route: str
     """The route to subscribe it to (docs/deploy.md); every marketplace route accepts it."""
     confirmed: str
@@ -73,6 +72,8 @@ class MarketplaceEventType:
 
     @property
     def kind(self) -> EventKind:
+        """The kind it is recorded under: its model's (the model also says what makes two deliveries
+        the same event, `identity()`)."""
         return self.model.kind
 
     @property

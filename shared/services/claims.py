@@ -2,10 +2,19 @@
 
 An event is claimed on its own event-log entry (`EventLogPort.claim`) by the queue message that
 carries it; an order is claimed in the claim store by that same owner, before any external call
-that concerns it, and held until its changes have reached the OMS. The owner is the queue message's
-id, so a redelivery of a message whose worker crashed takes its own claim back at once, while a
-duplicate message (another id) waits. A claim nobody releases expires after `CLAIM_SECONDS` (no
-longer than the time a message stays invisible while its function runs), and the work is resumed.
+that concerns it, and held until its changes have reached the OMS. The owner is one delivery of the
+queue message (`{message id}#{dequeue count}`, shared.domain.fencing), so a redelivery of a message
+whose worker crashed or stalled takes its claims over at once, while a duplicate message (another
+id) waits. A claim nobody releases expires after `CLAIM_SECONDS` (no longer than the time a message
+stays invisible while its function runs), and the work is resumed.
+
+Fencing: every take moves the claim's token one up, and the worker keeps the token it got. The
+event's final status is written only while the event's token is still the worker's
+(`EventLogPort.set_status`); an order write under the order's claim is refused when the stored order
+was written under a newer token (`fenced`, used by `change_order`), and records the worker's token
+on the order; before any external write (OMS, marketplace) the worker checks that every claim it
+holds is still current (`ensure_holding`). A worker whose claim was taken over gets ClaimLost there
+and stops without effects (see docs/reliability.md).
 """
 
 from __future__ import annotations
@@ -18,7 +27,9 @@ import uuid
 from collections.abc import Iterator
 from datetime import timedelta
 
-from shared.ports import ServiceContext, StorageUnavailable
+from shared.domain.events import InboundEvent
+from shared.domain.fencing import holder
+from shared.ports import Claim, ClaimLost, ServiceContext, StorageUnavailable
 
 log = logging.getLogger("thor.claims")
 
@@ -26,7 +37,16 @@ CLAIM_SECONDS = 300  # the runner's lease and the host's functionTimeout are 5 m
 ORDER_WAIT_SECONDS = 3.0  # how long a worker waits for an order another worker holds, before re-queueing
 
 _owner: contextvars.ContextVar[str | None] = contextvars.ContextVar("claim_owner", default=None)
-_held: contextvars.ContextVar[frozenset[tuple[str, str]]] = contextvars.ContextVar("claims_held", default=frozenset())
+_held: contextvars.ContextVar[tuple[tuple[tuple[str, str], Claim], ...]] = contextvars.ContextVar(
+    "claims_held", default=()
+)
+
+
+def _claims_held() -> dict[tuple[str, str], Claim]:
+    return dict(_held.get())
+
+
+_event: contextvars.ContextVar[InboundEvent | None] = contextvars.ContextVar("event_claimed", default=None)
 
 
 class ClaimBusy(Exception):
@@ -38,17 +58,49 @@ class ClaimBusy(Exception):
 
 
 def new_owner() -> str:
-    return uuid.uuid4().hex
+    return holder(uuid.uuid4().hex, 1)
 
 
 @contextlib.contextmanager
 def acting_as(owner: str) -> Iterator[str]:
-    """Claims taken inside belong to `owner` (the queue message being processed)."""
+    """Claims taken inside belong to `owner` (the delivery of the queue message being processed)."""
     token = _owner.set(owner)
     try:
         yield owner
     finally:
         _owner.reset(token)
+
+
+@contextlib.contextmanager
+def holding_event(event: InboundEvent) -> Iterator[None]:
+    """Inside, `ensure_holding` checks the event's claim too (`event.fence`, taken by this worker)."""
+    token = _event.set(event)
+    try:
+        yield
+    finally:
+        _event.reset(token)
+
+
+def ensure_holding(context: ServiceContext) -> None:
+    """Before an external write: ClaimLost unless every claim this worker holds (its event's and its
+    orders') is still the current one. One read per claim held."""
+    event = _event.get()
+    if event is not None and event.fence is not None and not context.events.holds(event):
+        raise ClaimLost(f"event {event.tenant}/{event.event_id} was taken over by another worker")
+    for (tenant, name), claim in _held.get():
+        if not context.claims.holds(tenant, name, claim):
+            raise ClaimLost(f"{name} ({tenant}) was taken over by another worker")
+
+
+def fenced(tenant: str, internal_order_id: str, stored_fence: int) -> int | None:
+    """The token an order write must record when this worker holds the order's claim (None when it
+    does not); ClaimLost when the stored order was written under a newer token than ours."""
+    claim = _claims_held().get((tenant, order_claim_name(internal_order_id)))
+    if claim is None:
+        return None
+    if stored_fence > claim.fence:
+        raise ClaimLost(f"order {internal_order_id} was written by a worker that took its claim over")
+    return claim.fence
 
 
 def order_claim_name(internal_order_id: str) -> str:
@@ -61,21 +113,21 @@ def order_claim(
 ) -> Iterator[None]:
     """Holds the order's claim inside (re-entrant); ClaimBusy when another worker keeps it past `wait`."""
     name = order_claim_name(internal_order_id) if internal_order_id else None
-    if name is None or (tenant, name) in _held.get():
+    if name is None or (tenant, name) in _claims_held():
         yield
         return
     owner = _owner.get() or new_owner()
     deadline = context.clock() + timedelta(seconds=wait)
-    while (etag := context.claims.take(tenant, name, owner, CLAIM_SECONDS)) is None:
+    while (claim := context.claims.take(tenant, name, owner, CLAIM_SECONDS)) is None:
         if context.clock() >= deadline:
             raise ClaimBusy(f"order {internal_order_id}", retry_in=random.randint(1, 3))
         context.sleep(random.uniform(0.05, 0.2))
-    token = _held.set(_held.get() | {(tenant, name)})
+    token = _held.set((*_held.get(), ((tenant, name), claim)))
     try:
         yield
     finally:
         _held.reset(token)
         try:
-            context.claims.release(tenant, name, etag)
+            context.claims.release(tenant, name, claim)
         except StorageUnavailable as error:  # it expires by itself
             log.warning("could not release the claim on order %s: %s", internal_order_id, error)

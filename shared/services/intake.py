@@ -1,10 +1,18 @@
 """Accepting an inbound event: record it under its idempotency key, queue it, then acknowledge.
 
 Recording comes before the acknowledgement, so nothing acknowledged is ever lost; the same key
-for a repeated delivery makes it a duplicate with no second effect. A duplicate of a received
-event is queued again only when nobody has it in hand (`InboundEvent.overdue`): its first enqueue
-failed, or it is waiting past its due time; one still fresh in the queue, waiting for its retry or
-being processed is not queued again, so a storm of duplicates costs one read each and no work.
+for a repeated delivery makes it a duplicate with no second effect. An event is recorded *not known
+to be queued* (`dueBy` already past) and marked queued (due within the grace) only once its enqueue
+succeeded, with a write conditional on the ETag of the insert (a worker that already claimed it is
+left alone). So a first delivery whose instance died, stalled or lost storage between the insert and
+the enqueue leaves an event that its next duplicate queues: a duplicate is answered 200 only when
+its event is known to be queued, or is queued again by it. A duplicate of a received event is queued
+again only when nobody has it in hand (`InboundEvent.overdue`): never known queued, or waiting past
+its due time; one still fresh in the queue, waiting for its retry or being processed is not queued
+again, so a storm of duplicates costs one read each and no work.
+
+The whole request (insert, enqueue, mark) runs under the request's one storage bound: nothing gets
+a bound of its own, so a 503 comes within the README's 4 s.
 """
 
 from __future__ import annotations
@@ -109,19 +117,19 @@ def record_event(
 
 
 def _queue_new(events: EventLogPort, queue: EventQueuePort, event: InboundEvent) -> None:
-    try:
-        queue.send(event.tenant, event.event_id)
-    except StorageUnavailable:
-        _mark_queued(events, event, queued=False)  # so the sender's retry (a duplicate) queues it
-        raise
+    """Queues a new event, then marks it queued. A failed enqueue raises (503) and writes nothing
+    more: the event was recorded not known to be queued, so the sender's retry (a duplicate) queues it."""
+    queue.send(event.tenant, event.event_id)
+    _mark_queued(events, event)
 
 
-def _mark_queued(events: EventLogPort, event: InboundEvent, queued: bool = True) -> None:
-    """Best effort: if storage fails here too, the event is overdue (queued again) within the grace."""
+def _mark_queued(events: EventLogPort, event: InboundEvent) -> None:
+    """Best effort: if storage fails here, the event stays not known to be queued, and a duplicate
+    queues it once more (a second message, harmless: the event's claim makes it one worker's)."""
     try:
-        events.mark_queued(event, queued)
+        events.mark_queued(event)
     except StorageUnavailable as error:
-        log.warning("could not mark event %s %squeued: %s", event.event_id, "" if queued else "un", error)
+        log.warning("could not mark event %s queued: %s", event.event_id, error)
 
 
 def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool, now: datetime) -> bool:

@@ -25,8 +25,8 @@ def handle_items_status(context: ServiceContext, event: InboundEvent, hook: Item
     order = refresh_order(context, event.tenant, hook.payload.OrderId, event)
     oms = sync_to_oms(context, order, event.event_id)
     named = {canonical_marketplace_id(item_id) for item_id in hook.payload.OrderItemIds}
-    statuses = {item.item_id: item.status for item in order.items if item.item_id in named}
-    return Outcome(EventStatus.COMPLETED, f"items now {statuses}; {oms}", order.internal_order_id)
+    statuses = ", ".join(f"{item.item_id} {item.status}" for item in order.items if item.item_id in named)
+    return Outcome(EventStatus.COMPLETED, f"items now {statuses or 'unchanged'}; {oms}", order.internal_order_id)
 
 
 def handle_ignored(context: ServiceContext, event: InboundEvent, hook: MarketplaceWebhook) -> Outcome:

@@ -10,10 +10,13 @@ import time
 from collections.abc import Callable
 from typing import TypeVar
 
+from shared.domain.at_risk import seller_canceled
 from shared.domain.errors import NotFound
 from shared.domain.order import Order
 from shared.domain.retries import RETRY_POLICY
 from shared.ports import ConcurrentUpdate, OrderRepositoryPort
+from shared.services.activity import tally
+from shared.services.claims import fenced
 
 T = TypeVar("T")
 MAX_CONFLICTS = RETRY_POLICY.order_write_conflicts
@@ -30,7 +33,9 @@ def change_order(
     """Applies `mutate` to the stored order (or to `create()` when there is none) and saves it.
 
     `mutate` may run more than once (once per conflict), so it must only change the order.
-    A mutate that leaves `order.version` unchanged skips the write.
+    A mutate that leaves `order.version` unchanged skips the write. A worker holding the order's
+    claim writes its fencing token on the order and is refused (ClaimLost) once the stored order
+    carries a newer one (shared.services.claims.fenced): the write is conditional on the ETag read.
     """
     for attempt in range(MAX_CONFLICTS):
         found = orders.get(tenant, internal_order_id)
@@ -41,13 +46,18 @@ def change_order(
             order = create()
         else:
             raise NotFound("internalOrderId", f"no order {internal_order_id!r}")
-        before = order.version
+        fence = fenced(tenant, internal_order_id, order.fence)
+        before, canceled_before = order.version, seller_canceled(order)
         result = mutate(order)
+        if fence is not None and order.version != before:
+            order.fence = fence
         try:
             if etag is None:
                 orders.add(order)
             elif order.version != before:
                 orders.save(order, etag)
+            if not canceled_before and seller_canceled(order):
+                tally("seller_canceled")  # the console's cancellation rate (shared.services.console)
             return order, result
         except ConcurrentUpdate:
             sleep(random.uniform(0, 0.02 * (attempt + 1)))

@@ -13,7 +13,7 @@ from shared.domain.ids import canonical_marketplace_id, internal_order_id
 from shared.domain.order import Customer, Order, OrderItem, Tracking
 from shared.ports import OmsPort, ServiceContext
 from shared.services.activity import tally
-from shared.services.claims import order_claim
+from shared.services.claims import ensure_holding, order_claim
 from shared.services.order_changes import change_order
 
 if TYPE_CHECKING:  # the marketplace's answers, as its port returns them
@@ -77,6 +77,7 @@ def items_from_marketplace(rows: Iterable[MarketplaceOrderItem]) -> list[OrderIt
                 paid_price=paid_price(row),
                 tracking=tracking,
                 shipping_type=row.shipping_type,
+                status_changed_at=row.updated_at,  # when first seen: see Order.merge_items
             )
         )
     return items
@@ -156,6 +157,7 @@ def _send_until_synced(context: ServiceContext, oms: OmsPort, order: Order, even
     for _ in range(rounds):
         if order.oms_synced and order.oms_synced_version == order.version:
             return "; ".join(actions) or "oms already up to date"
+        ensure_holding(context)  # a worker whose claim was taken over sends nothing
         action, _ = oms.upsert_order(order)
         actions.append(f"oms {action}")
 

@@ -24,15 +24,16 @@ and only then dropped with an error in the log.
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 
-from shared.domain.errors import NotConfigured
-from shared.domain.events import EventKind, EventStatus, InboundEvent, Outcome
+from shared.domain.activity import shard_of
+from shared.domain.errors import ExternalSystemError, NoMatchYet, NotConfigured
+from shared.domain.events import Attempt, EventKind, EventStatus, InboundEvent, Outcome, with_attempt
 from shared.domain.retries import RETRY_POLICY, worth_retrying
 from shared.observability import log_context
-from shared.ports import ServiceContext, model_for
+from shared.ports import ClaimLost, ServiceContext, model_for
 from shared.services.activity import counting, tally
-from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, new_owner, order_claim
+from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, holding_event, new_owner, order_claim
 from shared.settings import DEFAULT_RETRY_DELAYS
 
 log = logging.getLogger("thor.processing")
@@ -53,8 +54,9 @@ def process_event(
 ) -> EventStatus | None:
     """Processes one queued event; returns its new status (None when there is nothing to do).
 
-    `owner` is the queue message's id (a redelivery of it takes its own claims back); `missing`
-    how many times this message already found no such event."""
+    `owner` is this delivery of the queue message (`{id}#{dequeue count}`: a later delivery of it
+    takes its claims over, fencing this one out); `missing` how many times this message already
+    found no such event."""
     with log_context(tenant=tenant, event_id=event_id, correlation_id=event_id), acting_as(owner or new_owner()) as me:
         event, claimed = context.events.claim(tenant, event_id, me, CLAIM_SECONDS)
         if event is None:
@@ -67,7 +69,12 @@ def process_event(
             context.queue.send(tenant, event_id, delay=delay)
             log.info("event %s/%s is being processed by another worker: looking again in %ss", tenant, event_id, delay)
             return None
-        return _process(context, event, retry_delays)
+        try:
+            with holding_event(event):
+                return _process(context, event, retry_delays)
+        except ClaimLost as lost:  # its final status refused: the worker that took it over writes it
+            log.warning("event %s/%s: stopping without effects: %s", tenant, event_id, lost)
+            return None
 
 
 def _seconds_until(moment: datetime | None, now: datetime) -> int:
@@ -105,16 +112,38 @@ COUNTED_OUTCOMES = frozenset(
 
 
 def _process(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
-    """One attempt, counted: an event's first attempt is `accepted`, its outcome by its status."""
+    """One attempt, counted: an event's first attempt is `accepted`, its outcome by its status, once:
+    an attempt that leaves the event in the status it already had (blocked again) is not counted
+    again, and a replay takes its old outcome back (`replay`), so each event is counted once, in its
+    current outcome."""
     first = event.attempts == 0 and event.reason != "replayed"
+    before = event.status
     with counting(context, event.tenant, event.event_id):
         status = _attempt(context, event, retry_delays)
         if status is not EventStatus.RECEIVED:  # RECEIVED: the order's claim was busy, not an attempt
             if first:
                 tally("accepted")
-            if status in COUNTED_OUTCOMES:
+            if status in COUNTED_OUTCOMES and status is not before:
                 tally(status.value)
     return status
+
+
+def _attempt_of(
+    context: ServiceContext, status: EventStatus, error: Exception | None = None, retry_in: float | None = None
+) -> Attempt:
+    """What the console shows of one attempt: when, the outcome, the system called and its answer."""
+    now = context.clock()
+    attempt = Attempt(at=now, outcome=status.value)
+    if isinstance(error, ExternalSystemError):
+        attempt.system, attempt.operation = error.system, error.operation
+        attempt.http_status, attempt.code = error.status, error.code
+    elif isinstance(error, NotConfigured):
+        attempt.system, attempt.code = error.system.lower(), "NOT_CONFIGURED"
+    if error is not None:
+        attempt.error = f"{type(error).__name__}: {error}"[:500]
+    if retry_in is not None:
+        attempt.next_retry_at = now + timedelta(seconds=retry_in)
+    return attempt
 
 
 def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[int, ...]) -> EventStatus | None:
@@ -127,24 +156,50 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
         body = model.model_validate(event.body)  # as intake validated it
         with order_claim(context, tenant, event.internal_order_id):
             outcome: Outcome = context.handlers[model](context, event, body)
+    except ClaimLost as lost:  # a later delivery took the work over: no write, no send, no retry
+        log.warning("event %s/%s: stopping without effects: %s", tenant, event_id, lost)
+        return None
+    except NoMatchYet as waiting:  # not an attempt: the order it names may still be on its way
+        context.events.set_status(event, EventStatus.RECEIVED, reason=str(waiting), due_in=waiting.retry_in)
+        context.queue.send(tenant, event_id, delay=waiting.retry_in)
+        log.info("event %s/%s: %s", tenant, event_id, waiting)
+        return EventStatus.RECEIVED
     except ClaimBusy as busy:  # not an attempt: the work waits for the worker holding the order
         context.events.set_status(event, EventStatus.RECEIVED, reason=str(busy), due_in=busy.retry_in)
         context.queue.send(tenant, event_id, delay=busy.retry_in)
         log.info("event %s/%s waits %ss: %s", tenant, event_id, busy.retry_in, busy)
         return EventStatus.RECEIVED
     except NotConfigured as blocked:
-        context.events.set_status(event, EventStatus.BLOCKED, reason=str(blocked), attempts=attempts)
+        context.events.set_status(
+            event,
+            EventStatus.BLOCKED,
+            reason=str(blocked),
+            attempts=attempts,
+            history=with_attempt(event.history, _attempt_of(context, EventStatus.BLOCKED, blocked)),
+        )
         log.info("event %s/%s blocked: %s", tenant, event_id, blocked)
         return EventStatus.BLOCKED
     except Exception as error:
         reason = f"{type(error).__name__}: {error}"
         if attempts > len(retry_delays) or not _worth_retrying(error):
-            context.events.set_status(event, EventStatus.FAILED, reason=reason, attempts=attempts)
+            context.events.set_status(
+                event,
+                EventStatus.FAILED,
+                reason=reason,
+                attempts=attempts,
+                history=with_attempt(event.history, _attempt_of(context, EventStatus.FAILED, error)),
+            )
             log.error("event %s/%s failed after %d attempts: %s", tenant, event_id, attempts, reason)
             _note_failure(context, event, reason)
             return EventStatus.FAILED
+        retry_in = retry_delays[attempts - 1]
         context.events.set_status(
-            event, EventStatus.RETRY_SCHEDULED, reason=reason, attempts=attempts, due_in=retry_delays[attempts - 1]
+            event,
+            EventStatus.RETRY_SCHEDULED,
+            reason=reason,
+            attempts=attempts,
+            due_in=retry_in,
+            history=with_attempt(event.history, _attempt_of(context, EventStatus.RETRY_SCHEDULED, error, retry_in)),
         )
         context.queue.send(tenant, event_id, delay=retry_delays[attempts - 1])
         log.warning(
@@ -157,7 +212,12 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
         )
         return EventStatus.RETRY_SCHEDULED
     context.events.set_status(
-        event, outcome.status, outcome=outcome.detail, attempts=attempts, internal_order_id=outcome.internal_order_id
+        event,
+        outcome.status,
+        outcome=outcome.detail,
+        attempts=attempts,
+        internal_order_id=outcome.internal_order_id,
+        history=with_attempt(event.history, _attempt_of(context, outcome.status)),
     )
     log.info(
         "event %s/%s %s: %s",
@@ -173,13 +233,24 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
 _worth_retrying = worth_retrying  # what is worth another attempt: the retry policy's (shared.domain.retries)
 
 
-def replay(context: ServiceContext, tenant: str, event_id: str) -> InboundEvent:
-    """Puts a failed, blocked or unmatched event back on the queue with fresh attempts."""
+def replay(context: ServiceContext, tenant: str, event_id: str, by: str | None = None) -> InboundEvent:
+    """Puts a failed, blocked or unmatched event back on the queue with fresh attempts (noted in its
+    history, with who asked). Its old outcome is taken out of the activity counts: the event is
+    counted again by what the replay leads to."""
     event = context.events.get(tenant, event_id)
     if event is None:
         raise LookupError(f"no event {tenant}/{event_id}")
-    context.events.set_status(event, EventStatus.RECEIVED, reason="replayed", attempts=0)
+    before = event.model_copy(deep=True)
+    replayed = Attempt(at=context.clock(), outcome="replayed", by=by)
+    context.events.set_status(
+        event, EventStatus.RECEIVED, reason="replayed", attempts=0, history=with_attempt(event.history, replayed)
+    )
     context.queue.send(tenant, event_id)
+    if before.status in COUNTED_OUTCOMES - {EventStatus.COMPLETED}:
+        try:
+            context.activity.add(tenant, context.clock(), {before.status.value: -1}, shard_of(event_id))
+        except Exception as error:  # a dashboard count: never the replay's failure
+            log.warning("activity count of %s not taken back on replay: %s", event_id, error)
     return event
 
 

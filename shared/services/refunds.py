@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import uuid
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from shared.domain.errors import Conflict, NotFound, RuleBroken
 from shared.domain.ids import canonical_json, parse_internal_order_id
@@ -17,6 +18,8 @@ from shared.models.webhooks import RefundRequest
 from shared.ports import JsonObject, ServiceContext
 from shared.services.intake import accept_event
 from shared.services.order_changes import change_order
+
+CENT = Decimal("0.01")
 
 
 @dataclass
@@ -31,19 +34,24 @@ def _refund_id(tenant: str, idempotency_key: str | None) -> str:
     return "rf-" + uuid.uuid4().hex[:24]
 
 
+def amount_text(amount: Decimal) -> str:
+    """Money as Thor answers it: two decimals, rounded half up (`1.5` → `"1.50"`)."""
+    return str(amount.quantize(CENT, rounding=ROUND_HALF_UP))
+
+
 def _answer(order: Order, refund: Refund) -> JsonObject:
     return {
         "refund": {
             "refundId": refund.refund_id,
             "action": refund.action,
             "products": [{"sku": line.sku, "quantity": line.quantity} for line in refund.products],
-            "value": str(refund.value),
+            "value": amount_text(refund.value),
             "createdAt": rfc3339(refund.created_at),
         },
         "order": {
             "internalOrderId": order.internal_order_id,
-            "paidTotal": str(order.paid_total()),
-            "refundedTotal": str(order.refunded_total()),
+            "paidTotal": amount_text(order.paid_total()),
+            "refundedTotal": amount_text(order.refunded_total()),
             "refundedQuantities": {sku: order.refunded_quantity(sku) for sku in sorted({i.sku for i in order.items})},
         },
     }
@@ -55,8 +63,9 @@ def request_refund(
     internal_order_id: str,
     request: RefundRequest,
     raw_body: JsonObject,
-    idempotency_key: str | None,
+    idempotency_key: str,
 ) -> RefundAnswer:
+    """Records a refund once per `Idempotency-Key` (required: a retry without one would pay twice)."""
     parsed = parse_internal_order_id(internal_order_id)
     if parsed is None:
         raise NotFound("id", f"no order {internal_order_id!r}")

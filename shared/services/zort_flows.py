@@ -3,32 +3,38 @@
 A ZORT order is matched to a Thor order by the payload's `reference`, then its `number` (or the
 query's `number` for UPDATEORDERTRACKING / UPDATEORDERPAYMENT), each compared with Thor's internal
 order id, the marketplace order id and the marketplace order number (as spelled, then with the
-marketplace id in its canonical spelling: `faco-03272813` finds `faco-3272813`). Events that name an order
-Thor does not know are kept as `unmatched`, listed and replayable, never dropped.
+marketplace id in its canonical spelling: `faco-03272813` finds `faco-3272813`). An event that names an
+order Thor does not know (yet: its creation may be waiting on a claim or a retry) is looked at again
+with growing delays (30 s, doubling with its age, at most 10 min) for `THOR_ZORT_MATCH_WINDOW`
+seconds after it was received (default 30 min), then kept as `unmatched`, listed and replayable,
+never dropped.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Sequence
 from datetime import date, datetime, time, timezone
 from typing import Any
 
+from shared.domain.errors import NoMatchYet
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.domain.ids import reference_spellings
 from shared.domain.order import Order, Tracking
 from shared.domain.product import Product
 from shared.ports import ServiceContext
 from shared.services import marketplace_loop
+from shared.services.claims import ensure_holding
 from shared.services.order_changes import change_order
 from shared.services.order_sync import checked_rows, refresh_order, sync_to_oms
 from shared.services.stock_sync import mark_from_zort_call
 from shared.zort import webhooks as zort
 
+log = logging.getLogger("thor.zort_flows")
+
 ZortHandler = Callable[[ServiceContext, InboundEvent, str, Any, zort.ZortQuery], Outcome]
 """Applies one ZORT method's event: (context, event, method, payload typed by the method's model, query)."""
-
-log = logging.getLogger("thor.zort_flows")
 
 
 def _as_datetime(value: date | datetime | None) -> datetime | None:
@@ -92,7 +98,7 @@ def _link_return(
     candidates = [payload.reference, str(payload.referenceid) if payload.referenceid is not None else None]
     found = _match(context, event.tenant, candidates)
     if found is None:
-        return _unmatched(method, candidates)
+        return _unmatched(context, event, method, candidates)
     status = " ".join((payload.status or "no status").split())
 
     def apply(order: Order) -> None:
@@ -120,9 +126,15 @@ def _apply_product(
     return Outcome(EventStatus.COMPLETED, f"product {payload.sku} updated from ZORT ({method})")
 
 
-def _unmatched(method: str, candidates: Sequence[str | None]) -> Outcome:
+def _unmatched(context: ServiceContext, event: InboundEvent, method: str, candidates: Sequence[str | None]) -> Outcome:
+    """`unmatched` once the event's match window has passed; before, NoMatchYet (looked at again)."""
     named = ", ".join(str(c) for c in candidates if c) or "nothing"
-    return Outcome(EventStatus.UNMATCHED, f"{method}: no Thor order matches {named}")
+    detail = f"{method}: no Thor order matches {named}"
+    window = context.settings.zort_match_window
+    age = (context.clock() - event.received_at).total_seconds()
+    if age < window:
+        raise NoMatchYet(detail, retry_in=max(1, math.ceil(min(max(age, 30.0), 600.0, window - age))))
+    return Outcome(EventStatus.UNMATCHED, detail)
 
 
 def _apply_order(
@@ -131,7 +143,7 @@ def _apply_order(
     candidates = [payload.reference, payload.number, query.number]
     found = _match(context, event.tenant, candidates)
     if found is None:
-        return _unmatched(method, candidates)
+        return _unmatched(context, event, method, candidates)
     payment = query.paymentstatus if method == "UPDATEORDERPAYMENT" and query.paymentstatus else payload.paymentstatus
 
     def apply(order: Order) -> None:
@@ -188,7 +200,7 @@ def _apply_tracking(
     candidates = [query.number, str(query.id) if query.id else None]
     found = _match(context, event.tenant, candidates)
     if found is None:
-        return _unmatched("UPDATEORDERTRACKING", candidates)
+        return _unmatched(context, event, "UPDATEORDERTRACKING", candidates)
     latest = payload.latest()
     if latest is None:
         return Outcome(EventStatus.COMPLETED, "no tracking number in the event", found[0].internal_order_id)
@@ -221,6 +233,7 @@ def _ready_to_ship(context: ServiceContext, order: Order, tracking: Tracking, ev
     pending = [row for row in rows if row.order_item_id in ours and row.status == "pending"]
     if not pending:
         return "no pending items to mark ready to ship"
+    ensure_holding(context)  # a worker whose claim was taken over writes nothing to the marketplace
     by_package: dict[str, list[str]] = {}
     for row in pending:
         if row.package_id:
@@ -247,7 +260,7 @@ def _note_on_order(
 ) -> Outcome:
     found = _match(context, event.tenant, candidates)
     if found is None:
-        return _unmatched(method, candidates)
+        return _unmatched(context, event, method, candidates)
 
     def apply(order: Order) -> None:
         if not any(entry.event_id == event.event_id for entry in order.timeline):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import re
+import uuid
 
 import pytest
 import requests
@@ -21,6 +22,11 @@ def call(thor, method, path, key, **kwargs):
     return requests.request(
         method, f"{thor.thor_url}{path}", params={"code": key, **kwargs.pop("params", {})}, **kwargs
     )
+
+
+def fresh_key() -> dict[str, str]:
+    """A new Idempotency-Key (the refund route requires one): one refund each."""
+    return {"Idempotency-Key": uuid.uuid4().hex}
 
 
 def assert_problem(answer, status, field=None):
@@ -121,7 +127,9 @@ def test_refund_flow_with_idempotency_key(thor, key):
     assert RFC3339_UTC.match(first.json()["refund"]["createdAt"]), first.json()["refund"]["createdAt"]
     for moment in [view["updatedAt"], view["promisedShippingTime"], *(entry["at"] for entry in view["timeline"])]:
         assert RFC3339_UTC.match(moment), moment  # before: str(datetime), "2026-11-23 00:34:10.477552+00:00"
-    assert first.json()["order"]["refundedTotal"] == "1.5"
+    assert first.json()["order"]["refundedTotal"] == "1.50" and first.json()["refund"]["value"] == "1.50"
+    assert_problem(call(thor, "POST", path, key, params={"tenant": "fape"}, json=body), 400, "Idempotency-Key")
+    assert first.json()["order"]["refundedTotal"] == "1.50"  # the refused request refunded nothing
     again = call(thor, "POST", path, key, params={"tenant": "fape"}, json=body, headers={"Idempotency-Key": "k-1"})
     assert again.status_code == 201 and again.json() == first.json()
     other = call(
@@ -135,15 +143,30 @@ def test_refund_flow_with_idempotency_key(thor, key):
     )
     assert_problem(other, 422, "Idempotency-Key")
     too_many = {"products": [{"sku": sku, "quantity": 99}], "action": "SAME_PRODUCT", "value": 0}
-    assert_problem(call(thor, "POST", path, key, params={"tenant": "fape"}, json=too_many), 422, "products.quantity")
-    unknown = {"products": [{"sku": "NOT-IN-ORDER", "quantity": 1}], "action": "REFUND", "value": 1}
-    assert_problem(call(thor, "POST", path, key, params={"tenant": "fape"}, json=unknown), 422, "products.sku")
-    assert_problem(call(thor, "POST", path, key, params={"tenant": "faco"}, json=body), 422, "tenant")
-    assert_problem(call(thor, "POST", path, key, json=body), 400, "tenant")
     assert_problem(
-        call(thor, "POST", path, key, params={"tenant": "fape"}, json={**body, "action": "GIFT"}), 400, "action"
+        call(thor, "POST", path, key, params={"tenant": "fape"}, headers=fresh_key(), json=too_many),
+        422,
+        "products.quantity",
     )
-    assert_problem(call(thor, "POST", "/v1/orders/fape-1234/refund", key, params={"tenant": "fape"}, json=body), 404)
+    unknown = {"products": [{"sku": "NOT-IN-ORDER", "quantity": 1}], "action": "REFUND", "value": 1}
+    assert_problem(
+        call(thor, "POST", path, key, params={"tenant": "fape"}, headers=fresh_key(), json=unknown), 422, "products.sku"
+    )
+    assert_problem(
+        call(thor, "POST", path, key, params={"tenant": "faco"}, headers=fresh_key(), json=body), 422, "tenant"
+    )
+    assert_problem(call(thor, "POST", path, key, headers=fresh_key(), json=body), 400, "tenant")
+    assert_problem(
+        call(thor, "POST", path, key, params={"tenant": "fape"}, headers=fresh_key(), json={**body, "action": "GIFT"}),
+        400,
+        "action",
+    )
+    assert_problem(
+        call(
+            thor, "POST", "/v1/orders/fape-1234/refund", key, params={"tenant": "fape"}, headers=fresh_key(), json=body
+        ),
+        404,
+    )
 
     def refunded_in_oms():
         orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]

@@ -6,7 +6,7 @@ import pytest
 import requests
 
 from tests.conftest import eventually
-from tests.e2e.test_contract import assert_problem, call
+from tests.e2e.test_contract import assert_problem, call, fresh_key
 
 pytestmark = pytest.mark.e2e
 
@@ -40,7 +40,15 @@ def test_three_spellings_of_one_order_are_one_order(thor, key):
     padded = call(thor, "GET", "/v1/orders/faco-008860001/status", key)
     assert padded.status_code == 200 and padded.json()["internalOrderId"] == "faco-8860001"
     refund = {"products": [{"sku": view["items"][0]["sku"], "quantity": 1}], "action": "REFUND", "value": 1}
-    refunded = call(thor, "POST", "/v1/orders/faco-08860001/refund", key, params={"tenant": "faco"}, json=refund)
+    refunded = call(
+        thor,
+        "POST",
+        "/v1/orders/faco-08860001/refund",
+        key,
+        params={"tenant": "faco"},
+        headers=fresh_key(),
+        json=refund,
+    )
     assert refunded.status_code == 201, refunded.text
     assert refunded.json()["order"]["internalOrderId"] == "faco-8860001"
 
@@ -87,5 +95,15 @@ def test_routes_refuse_internal_ids_that_name_no_order(thor, key, internal_id):
     assert_problem(call(thor, "GET", f"/v1/orders/{internal_id}/status", key), 404, "internalOrderId")
     refund = {"products": [{"sku": "X", "quantity": 1}], "action": "REFUND", "value": 1}
     assert_problem(
-        call(thor, "POST", f"/v1/orders/{internal_id}/refund", key, params={"tenant": "faco"}, json=refund), 404, "id"
+        call(
+            thor,
+            "POST",
+            f"/v1/orders/{internal_id}/refund",
+            key,
+            params={"tenant": "faco"},
+            headers=fresh_key(),
+            json=refund,
+        ),
+        404,
+        "id",
     )

@@ -67,6 +67,36 @@ def test_a_body_over_the_limit_is_refused_from_its_content_length_before_it_is_r
     assert "application/problem+json" in answer and '"field": "body"' in answer
 
 
+def expect_continue(thor, key, length: int, body: bytes = b"", code: str | None = None) -> str:
+    """Sends a POST's head with `Expect: 100-continue` and no body; returns the first answer's head.
+    A 100 Continue is answered by sending `body` and reading the final answer."""
+    with socket.create_connection(("127.0.0.1", thor.thor_port), timeout=5) as conn:
+        conn.sendall(
+            f"POST /webhooks/faco/orders?code={code or key} HTTP/1.1\r\nHost: thor\r\n"
+            f"Content-Type: application/json\r\nContent-Length: {length}\r\nExpect: 100-continue\r\n\r\n".encode()
+        )
+        received = b""
+        while b"\r\n\r\n" not in received:
+            received += conn.recv(65536)
+        if received.startswith(b"HTTP/1.1 100"):
+            conn.sendall(body)
+            received = received.partition(b"\r\n\r\n")[2]
+            while b"\r\n\r\n" not in received:
+                received += conn.recv(65536)
+            return "(after 100 Continue) " + received.decode("latin-1")
+        return received.decode("latin-1")
+
+
+def test_413_comes_before_100_continue_so_an_oversized_body_is_never_uploaded(thor, key):
+    """Issue 17 item 6: the runner sent `100 Continue` first, and the client uploaded the whole body."""
+    answer = expect_continue(thor, key, 90 * 1024 * 1024)  # nothing of the body is ever sent
+    assert answer.startswith("HTTP/1.1 413"), answer[:200]
+    assert expect_continue(thor, key, 10, code="wrong-key").startswith("HTTP/1.1 401")
+    body = b'{"event":"onOrderCreated","payload":{"OrderId":4410002}}'
+    answer = expect_continue(thor, key, len(body), body)
+    assert answer.startswith("(after 100 Continue) HTTP/1.1 200"), answer[:300]
+
+
 def test_a_chunked_body_is_read_only_up_to_the_limit(thor, key):
     chunk = b"x" * (1024 * 1024 + 1)  # one byte over, and the final chunk never sent
     answer = raw_post(thor, key, b"Transfer-Encoding: chunked\r\n", b"%x\r\n" % len(chunk) + chunk + b"\r\n")

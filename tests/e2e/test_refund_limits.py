@@ -8,7 +8,7 @@ import pytest
 
 from localdev.sandboxes.marketplace import item_count, item_sku, product_facts
 from tests.conftest import eventually
-from tests.e2e.test_contract import assert_problem, call
+from tests.e2e.test_contract import assert_problem, call, fresh_key
 
 pytestmark = pytest.mark.e2e
 
@@ -30,13 +30,21 @@ def test_a_refund_may_not_exceed_the_units_paid_price_and_the_view_shows_it(thor
 
     path, params = f"/v1/orders/{internal_id}/refund", {"tenant": "fape"}
     over = {"products": [{"sku": sku, "quantity": 1}], "action": "REFUND", "value": float(paid + Decimal("0.01"))}
-    assert_problem(call(thor, "POST", path, key, params=params, json=over), 422, "value")
-    assert_problem(call(thor, "POST", path, key, params=params, json={**over, "action": "OTHER_PRODUCT"}), 422, "value")
-    partial = call(thor, "POST", path, key, params=params, json={**over, "value": float(paid - 1000)})
+    assert_problem(call(thor, "POST", path, key, params=params, headers=fresh_key(), json=over), 422, "value")
+    assert_problem(
+        call(thor, "POST", path, key, params=params, headers=fresh_key(), json={**over, "action": "OTHER_PRODUCT"}),
+        422,
+        "value",
+    )
+    partial = call(
+        thor, "POST", path, key, params=params, headers=fresh_key(), json={**over, "value": float(paid - 1000)}
+    )
     assert partial.status_code == 201, partial.text
     assert view()["items"][0]["refundedQuantity"] == 1
-    assert_problem(call(thor, "POST", path, key, params=params, json={**over, "value": 1000.01}), 422, "value")
-    rest = call(thor, "POST", path, key, params=params, json={**over, "value": 1000})
+    assert_problem(
+        call(thor, "POST", path, key, params=params, headers=fresh_key(), json={**over, "value": 1000.01}), 422, "value"
+    )
+    rest = call(thor, "POST", path, key, params=params, headers=fresh_key(), json={**over, "value": 1000})
     assert rest.status_code == 201, rest.text
     assert Decimal(rest.json()["order"]["refundedTotal"]) == paid
     assert rest.json()["order"]["refundedQuantities"] == {sku: 1}

@@ -1,12 +1,15 @@
 """openapi.json is exact: schemathesis (every check) against the local runner finds nothing.
 
 Deterministic (fixed seed, derandomized) and bounded (`MAX_EXAMPLES` per operation and phase), so it
-runs in `make test` in well under a minute. A finding fails the suite: either Thor answers something
+runs in `make test` in well under a minute. Any other seed must be clean too:
+`THOR_SCHEMATHESIS_SEED=7 .venv/bin/python -m pytest tests/e2e/test_schemathesis.py` (issue 17 found an
+empty multipart form to the ZORT route, admitted by the description and refused by Thor, on another seed). A finding fails the suite: either Thor answers something
 its description does not say, or the description admits what Thor refuses (or the reverse).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -18,7 +21,7 @@ from schemathesis.specs.openapi.checks import positive_data_acceptance
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
-SEED = 20261123
+SEED = int(os.environ.get("THOR_SCHEMATHESIS_SEED", "20261123"))  # `make test` runs this one; try others
 MAX_EXAMPLES = 60
 
 

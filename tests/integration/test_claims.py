@@ -91,3 +91,39 @@ def test_an_expired_order_claim_is_taken_over_and_its_late_release_leaves_the_ne
     assert context.claims.take("faco", name, "b", 30)
     context.claims.release("faco", name, stale)
     assert context.claims.take("faco", name, "c", 30) is None
+
+
+def test_fencing_tokens_in_table_storage_refuse_a_stalled_delivery(context):
+    """Issue 17 item 2, against Azurite: a later delivery of the same message takes the event's and
+    the order's claims over with a newer token; the stalled delivery's final status is refused."""
+    from shared.domain.fencing import holder
+    from shared.ports import ClaimLost
+
+    stalled, redelivery = holder("message-9", 1), holder("message-9", 2)
+    event_id = order_created(context, RecordingQueue(), ORDER + 9).event_id
+    mine, claimed = context.events.claim("faco", event_id, stalled, seconds=300)
+    assert claimed and mine.fence is not None and context.events.holds(mine)
+    theirs, claimed = context.events.claim("faco", event_id, redelivery, seconds=300)
+    assert claimed and theirs.fence == mine.fence + 1
+    assert not context.events.claim("faco", event_id, stalled, seconds=300)[1]  # never taken back
+    assert not context.events.holds(mine)
+    try:
+        context.events.set_status(mine, EventStatus.COMPLETED, outcome="stale")
+        raise AssertionError("the stalled delivery's final status was written")
+    except ClaimLost:
+        pass
+    context.events.set_status(theirs, EventStatus.COMPLETED, outcome="done")
+    assert context.events.get("faco", event_id).outcome == "done"
+
+    name = f"order:faco-{ORDER + 9}"
+    first = context.claims.take("faco", name, stalled, 300)
+    second = context.claims.take("faco", name, redelivery, 300)
+    assert first and second and second.fence == first.fence + 1
+    assert context.claims.take("faco", name, stalled, 300) is None
+    assert not context.claims.holds("faco", name, first) and context.claims.holds("faco", name, second)
+    context.claims.release("faco", name, second)
+    again = context.claims.take("faco", name, holder("message-10", 1), 300)
+    assert again and again.fence == second.fence + 1  # released, the token still only moves forward
+    context.claims.table.delete_entity("faco", name)  # a claim row lost: its counter with it
+    lost = context.claims.take("faco", name, holder("message-11", 1), 300)
+    assert lost and lost.fence > again.fence  # a new row never hands out a lower token

@@ -62,6 +62,57 @@ def test_a_duplicate_queues_an_event_whose_first_enqueue_failed():
     assert deliver(context) == "duplicate" and len(context.queue.sent) == 1
 
 
+class KilledQueue(FakeQueue):
+    """The instance dies (or stalls for good) as it is about to enqueue: the insert landed, nothing else."""
+
+    class Killed(BaseException):
+        pass
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.killed = False
+
+    def send(self, tenant: str, event_id: str, delay: int = 0, missing: int = 0) -> None:
+        if not self.killed:
+            self.killed = True
+            raise KilledQueue.Killed()
+        super().send(tenant, event_id, delay, missing)
+
+
+def test_a_duplicate_queues_an_event_whose_first_delivery_died_between_insert_and_enqueue():
+    """Issue 17 item 3: the resend within the grace used to be answered 200 without queueing."""
+    context = fake_context()
+    context.queue = KilledQueue()
+    with pytest.raises(KilledQueue.Killed):
+        deliver(context)
+    assert context.events.get("sope", order_created_id()) is not None and context.queue.sent == []
+    assert deliver(context) == "duplicate" and len(context.queue.sent) == 1  # queued by the resend
+    assert deliver(context) == "duplicate" and len(context.queue.sent) == 1  # now known queued
+
+
+def test_a_duplicate_queues_an_event_whose_enqueue_failed_while_storage_was_frozen():
+    """The enqueue and every later write fail (storage frozen): the event must still be queued by a resend."""
+    context = fake_context()
+    context.queue = FailingQueue(failures=1)
+
+    def frozen(*args):
+        raise StorageUnavailable("frozen")
+
+    context.events.mark_queued = frozen  # type: ignore[method-assign]
+    with pytest.raises(StorageUnavailable):
+        deliver(context)
+    assert deliver(context) == "duplicate" and len(context.queue.sent) == 1
+
+
+def test_a_failed_enqueue_writes_nothing_more_so_the_503_keeps_the_requests_bound():
+    """Issue 17 item 3: marking the event unqueued got a fresh 1 s storage bound past the request's 4 s."""
+    context = fake_context()
+    context.queue = FailingQueue(failures=1)
+    with pytest.raises(StorageUnavailable):
+        deliver(context)
+    assert context.events.marks == []
+
+
 def order_created_id() -> str:
     return make_event_id(EventKind.ORDER_CREATED.value, "sope", ORDER)
 

@@ -304,6 +304,7 @@ def test_queue_and_tables_are_declared(template):
             "ThorClaims",
             "ThorActivity",
             "ThorStock",
+            "ThorIncidents",
         ]
     )
 
@@ -398,3 +399,15 @@ def test_mutation_a_commented_out_setting_is_caught(tmp_path):
 def test_mutation_a_dropped_tenant_is_caught(tmp_path):
     template = scratch_template(tmp_path, "  'somx'\n]", "]")
     assert "ZORT_KEY1_SOMX" in settings_not_set(template)
+
+
+def test_console_csrf_key_is_a_key_vault_secret_the_same_across_deployments():
+    """Issue 17 item 5: it was `param consoleCsrfKey string = newGuid()`, a new key on every deployment
+    (every open console form failed after one). Now a Key Vault reference, rotated on purpose."""
+    text = BICEP.read_text()
+    setting = re.search(r"^\s*CONSOLE_CSRF_KEY:\s*(.+)$", text, re.MULTILINE)
+    assert setting, "CONSOLE_CSRF_KEY is not in the app settings"
+    assert "@Microsoft.KeyVault(VaultName={0};SecretName=console-csrf-key)" in setting.group(1)
+    assert "keyVaultName" in setting.group(1)
+    assert "newGuid()" not in text
+    assert "console-csrf-key" in (ROOT / "docs" / "deploy.md").read_text()

@@ -61,7 +61,7 @@ def test_the_table_has_every_documented_event_and_each_row_fits_its_model_and_a_
     handlers = build_handlers()
     for name, entry in MARKETPLACE_EVENTS.items():
         assert name in typing.get_args(entry.model.model_fields["event"].annotation), name
-        assert entry.kind is entry.model.kind and model_for(handlers, entry.kind) is not None, name
+        assert model_for(handlers, entry.kind) is not None, name
         assert entry.route in MARKETPLACE_ROUTES
         assert entry.confirmed
         entry.model.model_validate({"event": name, "payload": EXAMPLES[name]})

@@ -426,3 +426,66 @@ def test_update_body_fits_the_put_schema_and_carries_the_whole_current_order_key
     assert [(line["entryRef"], line["productRef"]) for line in body["orderLines"]] == [("1", "SKU-1"), ("2", "SKU-2")]
     assert [(s["trackingNumber"], s["shipmentStatus"]) for s in body["shipments"]] == [("T1", "SHIPPED")]
     assert (body["customerRef"], body["currencyCode"], body["totalItems"]) == ("MP-1", "COP", 2)
+
+
+# --- every OMS time field is set however Thor first learns of the state (issue 17 item 3) ---------
+
+
+@pytest.mark.parametrize("statuses", [("canceled", "canceled"), ("returned", "returned"), ("delivered", "canceled")])
+def test_items_first_seen_already_in_a_final_state_get_every_time_field(statuses):
+    """Before: an item Thor first saw already canceled (returned, delivered) had no status_changed_at,
+    and its line's cancelledAt, the order's cancelledAt / returnedAt and the shipment's deliveryDate
+    were left out of the OMS body."""
+    from shared.services.processing import process_event
+    from tests.fakes import fake_context, marketplace_item
+    from tests.unit.test_event_pipeline import order_created
+
+    context = fake_context()
+    rows = [
+        marketplace_item(f"77{n}", order_id="77", sku=f"SKU-{n}", status=status).model_copy(
+            update={"tracking_code": "TR-1"} if status == "delivered" else {}
+        )
+        for n, status in enumerate(statuses)
+    ]
+    context.marketplace("sope").add_order("77", *rows)
+    assert process_event(context, "sope", order_created(context, "77")).value == "completed"
+    sent = context.oms("sope").upserts[-1]
+    body = order_to_oms(sent, "sope")
+    # the fake marketplace's items carry no UpdatedAt: the time Thor learned their status
+    for line, status in zip(body["orderLines"], statuses, strict=True):
+        if status == "canceled":
+            assert line["cancelledAt"]
+        if status == "returned":
+            assert line["returnedAt"]
+    if set(statuses) == {"canceled"}:
+        assert body["cancelled"] is True and body["cancelledAt"]
+    if set(statuses) == {"returned"}:
+        assert body["returned"] is True and body["returnedAt"]
+    if "delivered" in statuses:
+        assert body["shipments"][0]["deliveryDate"]
+
+
+def test_an_items_marketplace_updated_at_is_when_it_reached_the_status_it_is_first_seen_in():
+    from shared.services.order_sync import items_from_marketplace
+    from tests.fakes import marketplace_item
+
+    row = marketplace_item("1", status="canceled").model_copy(update={"updated_at": T1})
+    order = make_order()
+    order.merge_items(items_from_marketplace([row]))
+    assert order.items[0].status_changed_at == T1
+    assert order_to_oms(order, "faco")["orderLines"][0]["cancelledAt"] == "2024-05-03T09:30:00.000Z"
+
+
+def test_an_item_stored_without_a_status_time_falls_back_on_the_orders_last_change():
+    order = make_order(item("1", "canceled"), updated_at=T1)
+    body = valid(order_to_oms(order, "faco"))
+    assert body["orderLines"][0]["cancelledAt"] == "2024-05-03T09:30:00.000Z" == body["cancelledAt"]
+
+
+def test_amounts_in_an_oms_body_are_written_with_two_decimals():
+    """Issue 17 item 4: `90.0` and `1.5` went on the wire; every amount is now `90.00`, `1.50`."""
+    from shared.adapters.oms.client import body_json
+
+    text = body_json(order_to_oms(make_order(item("1", paid_price="90", unit_price="100.5")), "faco"))
+    assert '"totalAmount": 100.00' in text and '"basePrice": 100.50' in text  # 90 + 10 shipping
+    assert json.loads(text)["orderLines"][0]["totalAmountInCent"] == 9000

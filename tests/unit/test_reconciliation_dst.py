@@ -86,6 +86,9 @@ class FakeEvents:
     def get(self, tenant, event_id):
         return self.events.get(event_id)
 
+    def mark_queued(self, event):
+        pass
+
 
 def synced_order(order_id: str, last_change: datetime) -> Order:
     order = Order(

@@ -132,3 +132,30 @@ def test_refunded_quantity_per_item_goes_to_returned_items_first():
     o.add_refund(refund("1", ("B", 1)))  # a second partial refund of the same unit: still one unit
     o.add_refund(refund("5", ("A", 1), action="SAME_PRODUCT"))
     assert o.refunded_quantities_by_item() == {"1": 0, "2": 1, "3": 1}
+
+
+@pytest.mark.parametrize(
+    "text", ["0", "12.5", "999999999999.99", "1000000000000", "1000000000000.00", "1000000000000.01", "3640682954305"]
+)
+def test_a_value_sent_as_text_is_admitted_by_the_description_exactly_when_thor_takes_it(text):
+    """Issue 17 (schemathesis, seed 6): the description's pattern admitted 13 digits, beyond `le=1e12`."""
+    import json
+    import re
+    from pathlib import Path
+
+    from pydantic import ValidationError
+
+    from shared.models.webhooks import RefundRequest
+
+    described = json.loads((Path(__file__).resolve().parents[2] / "openapi.json").read_text())
+    pattern = next(
+        option["pattern"]
+        for option in described["components"]["schemas"]["RefundRequest"]["properties"]["value"]["anyOf"]
+        if option.get("type") == "string"
+    )
+    try:
+        RefundRequest.model_validate({"products": [{"sku": "A", "quantity": 1}], "action": "REFUND", "value": text})
+        taken = True
+    except ValidationError:
+        taken = False
+    assert bool(re.search(pattern, text)) == taken

@@ -6,7 +6,8 @@ wire calls of ready-to-ship)."""
 from __future__ import annotations
 
 from localdev.sandboxes.zort import SEED_EXAMPLES
-from shared.domain.events import EventKind, EventStatus
+from shared.domain.events import PENDING, EventKind, EventStatus
+from shared.services.processing import process_event
 from tests.fakes import FakeContext, fake_context
 from tests.unit.test_event_pipeline import ORDER, order_created, record, settle, with_order
 
@@ -39,13 +40,56 @@ def test_payment_event_takes_the_status_from_the_query_and_matches_by_reference(
     assert context.oms("sope").upserts[-1].payment_status == "Excess Payment"
 
 
-def test_unmatched_order_event_is_kept_and_listed():
+def settle_in_time(context: FakeContext, event_id: str, limit: int = 50) -> tuple[EventStatus | None, list[int]]:
+    """Processes the event as the queue would, time moving by each delay it was queued again with;
+    returns its last status and the delays."""
+    delays: list[int] = []
+    status = None
+    for _ in range(limit):
+        status = process_event(context, "sope", event_id, context.settings.retry_delays)
+        if status not in PENDING:
+            break
+        sent = [m for m in context.queue.take_all() if m.event_id == event_id]
+        delays.append(sent[-1].delay)
+        context.clock.advance(sent[-1].delay)
+    return status, delays
+
+
+def test_unmatched_order_event_is_looked_at_again_for_its_window_then_kept_and_listed():
+    """Issue 17 item 3: unmatched used to be final at once, so tracking arriving while its order's
+    creation waited on a claim never reached the OMS."""
     context = fake_context()
     event_id = zort_event_id(context, "UPDATEORDER", SEED_EXAMPLES["UPDATEORDER"])
-    assert settle(context, event_id) is EventStatus.UNMATCHED
+    assert process_event(context, "sope", event_id, context.settings.retry_delays) is EventStatus.RECEIVED
+    assert "looking again in 30s" in (context.events.get("sope", event_id).reason or "")
+    status, delays = settle_in_time(context, event_id)
+    assert status is EventStatus.UNMATCHED
+    assert delays[:5] == [30, 30, 60, 120, 240] and max(delays) <= 600 and sum(delays) == 1800
     listed = context.events.list(tenant="sope", statuses=[EventStatus.UNMATCHED, EventStatus.FAILED])
     assert [event.event_id for event in listed] == [event_id]
     assert "SO-0001" in context.events.get("sope", event_id).outcome
+
+
+def test_tracking_that_arrives_before_its_order_reaches_the_oms_once_the_order_is_created():
+    context = fake_context()
+    with_order(context)
+    tracking = [{"trackingno": "TR-EARLY", "trackingurl": "https://t/early"}]
+    event_id = zort_event_id(context, "UPDATEORDERTRACKING", tracking, {"number": INTERNAL, "id": "5"})
+    assert process_event(context, "sope", event_id, context.settings.retry_delays) is EventStatus.RECEIVED
+    context.clock.advance(30)
+    assert settle(context, order_created(context)) is EventStatus.COMPLETED  # its order, at last
+    status, _ = settle_in_time(context, event_id)
+    assert status is EventStatus.COMPLETED
+    assert {item.tracking.number for item in context.oms("sope").upserts[-1].items} == {"TR-EARLY"}
+
+
+def test_with_a_window_of_0_an_event_matching_no_order_is_unmatched_at_once():
+    from dataclasses import replace
+
+    context = fake_context()
+    context.settings = replace(context.settings, zort_match_window=0)
+    event_id = zort_event_id(context, "UPDATEORDER", SEED_EXAMPLES["UPDATEORDER"])
+    assert settle(context, event_id) is EventStatus.UNMATCHED
 
 
 def test_stock_and_product_events_update_the_product():
@@ -122,4 +166,5 @@ def test_a_return_order_is_linked_to_the_order_it_returns_by_zorts_order_id():
 def test_a_return_order_naming_no_known_order_is_unmatched():
     context = fake_context()
     created_order(context)  # its ZORT id is not known yet
-    assert zort(context, "ADDRETURNORDER", SEED_EXAMPLES["ADDRETURNORDER"]) is EventStatus.UNMATCHED
+    event_id = zort_event_id(context, "ADDRETURNORDER", SEED_EXAMPLES["ADDRETURNORDER"])
+    assert settle_in_time(context, event_id)[0] is EventStatus.UNMATCHED  # after its match window

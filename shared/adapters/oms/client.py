@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -97,6 +98,26 @@ def pick_order(payload: Any, order_ref: str) -> dict[str, Any] | None:
         if _is_order(candidate) and candidate.get("orderRef") in (order_ref, None):
             return candidate
     return None
+
+
+_MONEY_MARK = "\x00"
+_MONEY_TEXT = re.compile(r'"\\u0000(-?\d+\.\d\d)\\u0000"')
+
+
+def _money_marked(value: Any) -> Any:
+    if isinstance(value, float):  # every float in an OMS body is an amount (mapping._amount)
+        return f"{_MONEY_MARK}{value:.2f}{_MONEY_MARK}"
+    if isinstance(value, dict):
+        return {key: _money_marked(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [_money_marked(inner) for inner in value]
+    return value
+
+
+def body_json(body: Any) -> str:
+    """The body as JSON, every amount written as a number with two decimals (`1.50`, not `1.5`)."""
+    text = json.dumps(_money_marked(body), default=_json_default, ensure_ascii=False)
+    return _MONEY_TEXT.sub(r"\1", text)
 
 
 def _json_default(value: Any) -> Any:
@@ -178,7 +199,7 @@ class OmsClient:
     ) -> Any:
         """The answer's JSON. A failure whose status is in ``expected`` (a 404 for a look-up) is
         raised without a warning in the log."""
-        data = None if body is None else json.dumps(body, default=_json_default, ensure_ascii=False).encode("utf-8")
+        data = None if body is None else body_json(body).encode("utf-8")
         request = Request(method, self._base + path, params=params, headers=self._headers, data=data)
         return self._http.call(f"OMS {method} {path}", request, parse_reply, quiet=expected)
 

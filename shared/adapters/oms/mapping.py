@@ -277,7 +277,14 @@ def _returned_quantity(item: OrderItem) -> int:
     return item.quantity if item.status == "returned" else 0
 
 
-def order_line(item: OrderItem, refund: Decimal) -> dict[str, Any]:
+def changed_at(item: OrderItem, order: Order) -> datetime:
+    """When the item reached its status. Items stored before every item had one (those first seen
+    already canceled, returned or delivered) fall back on the order's last change: every OMS time
+    field is set, however Thor first learned of the state."""
+    return item.status_changed_at or order.updated_at
+
+
+def order_line(item: OrderItem, refund: Decimal, order: Order) -> dict[str, Any]:
     """One ``orderLines`` entry: basePrice is the unit list price, totalAmount what was paid."""
     paid = item.paid_price * item.quantity
     return _compact(
@@ -293,8 +300,8 @@ def order_line(item: OrderItem, refund: Decimal) -> dict[str, Any]:
             **_amount("totalAmount", paid),
             **_amount("totalAmountIncTax", paid),
             **_amount("refundAmount", refund),
-            "cancelledAt": iso(item.status_changed_at) if item.status == "canceled" else None,
-            "returnedAt": iso(item.status_changed_at) if item.status == "returned" else None,
+            "cancelledAt": iso(changed_at(item, order)) if item.status == "canceled" else None,
+            "returnedAt": iso(changed_at(item, order)) if item.status == "returned" else None,
         }
     )
 
@@ -305,10 +312,10 @@ def shipments(order: Order) -> list[dict[str, Any]]:
     for item in _active(order):
         if item.tracking and item.tracking.number:
             groups.setdefault(item.tracking.number, []).append(item)
-    return [_shipment(number, items) for number, items in groups.items()]
+    return [_shipment(number, items, order) for number, items in groups.items()]
 
 
-def _shipment(number: str, items: list[OrderItem]) -> dict[str, Any]:
+def _shipment(number: str, items: list[OrderItem], order: Order) -> dict[str, Any]:
     status = overall_status([item.status for item in items])
     delivered = status == "delivered"
     trackings = [item.tracking for item in items if item.tracking]  # each item's: grouped by its number
@@ -320,7 +327,7 @@ def _shipment(number: str, items: list[OrderItem]) -> dict[str, Any]:
             "trackingUrl": next((t.url for t in trackings if t.url), None),
             "shipmentStatus": shipping_state(status),
             "shippedDate": iso(min((t.shipped_at for t in trackings if t.shipped_at), default=None)),
-            "deliveryDate": iso(_latest(i.status_changed_at for i in items)) if delivered else None,
+            "deliveryDate": iso(_latest(changed_at(i, order) for i in items)) if delivered else None,
             # The reference types quantityShipped as a string.
             "shipmentLines": [{"entryRef": i.item_id, "quantityShipped": str(_shipped_quantity(i))} for i in items],
         }
@@ -363,9 +370,9 @@ def _flags(order: Order) -> dict[str, Any]:
     returned = bool(active) and all(item.status == "returned" for item in active)
     return {
         "cancelled": cancelled,
-        "cancelledAt": iso(_latest(i.status_changed_at for i in order.items)) if cancelled else None,
+        "cancelledAt": iso(_latest(changed_at(i, order) for i in order.items)) if cancelled else None,
         "returned": returned,
-        "returnedAt": iso(_latest(i.status_changed_at for i in active)) if returned else None,
+        "returnedAt": iso(_latest(changed_at(i, order) for i in active)) if returned else None,
     }
 
 
@@ -396,7 +403,7 @@ def order_to_oms(order: Order, oms_tenant: str) -> dict[str, Any]:
             **_flags(order),
             **_counters(order),
             **_money_fields(order),
-            "orderLines": [order_line(item, refunds.get(item.item_id, ZERO)) for item in order.items],
+            "orderLines": [order_line(item, refunds.get(item.item_id, ZERO), order) for item in order.items],
             "shipments": shipments(order),
         }
     )
