@@ -32,6 +32,7 @@ from shared.domain.order import Order, TaxDocument
 from shared.domain.times import rfc3339
 from shared.models.internal_events import MarketplaceCancelEvent, SellerDeliveryEvent, TaxDocumentEvent
 from shared.ports import IdempotencyRecord, JsonObject, ServiceContext
+from shared.services.claims import ensure_holding
 from shared.services.intake import accept_event
 from shared.services.order_changes import change_order
 from shared.services.order_sync import checked_rows, refresh_order
@@ -240,6 +241,7 @@ def handle_tax_document(context: ServiceContext, event: InboundEvent, message: T
         return Outcome(EventStatus.FAILED, f"no operatorCode for {tenant}", order_id)
     pdf = context.document_store.get(document.blob)
     marketplace = context.marketplace(tenant)
+    ensure_holding(context)  # a worker whose claim was taken over writes nothing to the marketplace
     answer = marketplace.set_invoice_pdf(document.item_ids, document.number, document.date, document.type, code, pdf)
     del pdf
 
@@ -337,6 +339,8 @@ def handle_cancel(context: ServiceContext, event: InboundEvent, message: Marketp
     ]
     kept = [f"{row.order_item_id} ({row.status})" for row in rows if row.order_item_id not in to_cancel]
     reason = _reason(context, tenant, loop.cancel_reason) if to_cancel else loop.cancel_reason
+    if to_cancel:
+        ensure_holding(context)
     for item_id in to_cancel:
         marketplace.set_status_to_canceled(item_id, reason, f"voided in ZORT ({message.source})")
 
@@ -410,6 +414,7 @@ def handle_delivery_status(context: ServiceContext, event: InboundEvent, message
     reason = None
     if target[0] == "failed_delivery":
         reason = _reason(context, tenant, context.settings.loop(tenant).cancel_reason)
+    ensure_holding(context)
     marketplace.set_seller_delivery_status(target[1], send, reason)
     refresh_order(context, tenant, order.marketplace_order_id, event)
 
