@@ -345,6 +345,9 @@ def handle_cancel(context: ServiceContext, event: InboundEvent, message: Marketp
         marketplace.set_status_to_canceled(item_id, reason, f"voided in ZORT ({message.source})")
 
     def note(order: Order) -> None:
+        # ZORT voided it: the items move to canceled on the seller's side (source `zort`), which the
+        # console's seller-caused cancellation rate counts (shared.domain.at_risk.seller_canceled).
+        order.apply_item_status([i for i in to_cancel if i in order.items_by_id()], "canceled", event.event_id, "zort")
         for item_id in to_cancel:
             if item_id not in order.marketplace_cancellations:
                 order.marketplace_cancellations[item_id] = reason

@@ -230,6 +230,9 @@ def test_a_zort_void_cancels_pending_items_and_leaves_shipped_ones():
     assert [i.status for i in marketplace.items[ORDER]] == ["canceled", "canceled", "shipped"]
     order, _ = context.orders.get("facl", order_id)
     assert order.marketplace_cancellations == {f"{ORDER}0": "Out of stock", f"{ORDER}1": "Out of stock"}
+    from shared.domain.at_risk import seller_canceled
+
+    assert seller_canceled(order)  # counted against the seller's 3%: ZORT voided it
     notes = [e.detail for e in order.timeline if e.what in ("canceled in marketplace", "not canceled")]
     assert len(notes) == 3 and f"{ORDER}2 (shipped)" in notes[-1]
     assert settle(context, cancel[0].event_id, "facl") is EventStatus.COMPLETED  # a replay cancels nothing twice
