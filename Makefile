@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP_PY := $(VENV)/.installed
 STAMP_NODE := node_modules/.installed
 
-.PHONY: run test lint typecheck bench demo smoke setup clean
+.PHONY: run test lint typecheck bench demo smoke setup clean drill
 
 setup: $(STAMP_PY) $(STAMP_NODE)
 
@@ -40,6 +40,12 @@ typecheck: setup
 
 bench: setup
 	$(PY) -m bench.run
+
+# The scale-out drill (localdev/drill.py): per seed, a fault-free run and a faulted one of 3 runners
+# on one Azurite; prints the table, exits non-zero on any violation. SEEDS: a range or a list (1-10, 3,5).
+SEEDS ?= 1-10
+drill: setup
+	$(PY) -m localdev.drill --seeds $(SEEDS) $(DRILL_ARGS)
 
 demo: setup
 	$(PY) -m localdev.demo $(DEMO_ARGS)

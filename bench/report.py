@@ -193,15 +193,23 @@ def stock_goals(result: dict) -> list[Goal]:
     ack = counted["ack"]
     return [
         Goal(
-            f"stock: {result['webhooks']} ZORT stock webhooks over {result['skus']} SKUs, SKUs right in the marketplace",
-            f"{result['skus_correct']} of {result['skus']} (after {result['settled_seconds']} s)",
+            f"stock: {result['webhooks']} ZORT stock webhooks over {result['skus']} SKUs, each confirmed by a "
+            "completed feed (right in the marketplace)",
+            f"{result['skus_correct']} of {result['skus_expected']}, the last after {result['settled_seconds']} s",
             "all",
-            result["skus_correct"] == result["skus"],
-            f"{result['answers_200']} answers 200",
+            result["skus_correct"] == result["skus_expected"],
+            f"{result['answers_200']} answers 200; {result['feed_status_calls']} FeedStatus polls",
+        ),
+        Goal(
+            "stock: SKUs the marketplace's feeds refused, visible in Thor with its message",
+            f"{result['refused_seen']} of {result['refused']} seen, {len(result['refused_unseen'])} unseen; "
+            f"{result['refused_absent_from_marketplace']} absent from the marketplace",
+            "all seen, none unseen",
+            result["refused_seen"] == result["refused"] and not result["refused_unseen"],
         ),
         _stock_ack_goal(result),
         Goal(
-            "stock: UpdateStock calls per flush per tenant",
+            "stock: UpdateStock calls (feeds) per flush per tenant",
             f"at most {result['max_writes_per_flush']} ({result['update_stock_calls']} calls in "
             f"{result['flushes_writing']} flushes, ≤ {result['max_rows_per_call']} SKUs each)",
             "≤ 4 (500 SKUs each)",
@@ -258,6 +266,31 @@ def alerts_goals(result: dict) -> list[Goal]:
     return goals
 
 
+def drill_goals(result: dict) -> list[Goal]:
+    violated = sum(result["violations"].values())
+    return [
+        Goal(
+            f"external calls, scale-out drill seed {result['seed']} / fault-free",
+            f"{result['calls_ratio']:.2f}× ({result['calls']} vs {result['clean_calls']})",
+            f"≤ {result['calls_factor']}×",
+            result["calls_ratio"] <= result["calls_factor"],
+        ),
+        Goal(
+            f"time to settle, scale-out drill seed {result['seed']}",
+            f"{_f(result['settle_seconds'])} s (fault-free {_f(result['clean_settle_seconds'])} s)",
+            f"≤ {result['settle_timeout']:.0f} s",
+            result["settle_seconds"] is not None,
+        ),
+        Goal(
+            "scale-out drill invariants violated",
+            str(violated),
+            "0",
+            violated == 0,
+            ", ".join(f"{name} {count}" for name, count in result["violations"].items() if count),
+        ),
+    ]
+
+
 GOAL_BUILDERS = {
     "ack": ack_goals,
     "e2e": e2e_goals,
@@ -269,6 +302,7 @@ GOAL_BUILDERS = {
     "stock": stock_goals,
     "documents": documents_goals,
     "alerts": alerts_goals,
+    "drill": drill_goals,
 }
 
 
@@ -420,11 +454,25 @@ def stock_section(result: dict) -> list[str]:
         f"   {result['webhooks']} UPDATEPRODUCTQUANTITY webhooks over {result['skus']} SKUs at c={result['concurrency']}: "
         f"{result['answers_200']} answered 200, p50 {result['ack_p50_ms']} ms, p99 {result['ack_p99_ms']} ms, "
         f"{result['ack_rps']} req/s",
-        f"   marketplace: {result['skus_correct']} of {result['skus']} SKUs at ZORT's stock less the buffer after "
-        f"{result['settled_seconds']} s; {result['update_stock_calls']} UpdateStock calls in "
-        f"{result['flushes_writing']} flushes (at most {result['max_writes_per_flush']} per flush, "
-        f"≤ {result['max_rows_per_call']} SKUs per call)",
+        f"   marketplace: {result['skus_correct']} of {result['skus_expected']} SKUs confirmed by a completed feed "
+        f"at ZORT's stock less the buffer, the last {result['settled_seconds']} s after the first webhook; "
+        f"{result['refused_seen']} of {result['refused']} refused SKUs visible with the marketplace's message "
+        f"(unseen: {len(result['refused_unseen'])})",
+        f"   {result['update_stock_calls']} UpdateStock calls (feeds) in {result['flushes_writing']} flushes "
+        f"(feeds per flush {result['feeds_per_flush']}, at most {result['max_writes_per_flush']}, "
+        f"≤ {result['max_rows_per_call']} SKUs per call); {result['feed_status_calls']} FeedStatus polls",
         f"   one stock webhook: acknowledgement {counted['ack']}, processing (dirty mark included) {counted['processing']}",
+    ]
+
+
+def drill_section(result: dict) -> list[str]:
+    return [
+        f"8. Scale-out drill, seed {result['seed']} ({result['orders']} orders, {result['runners']} runners, "
+        f"{result['events']} events; faults: {'; '.join(result['faults'])})",
+        f"   external calls {result['calls']} {result['calls_by_kind']}",
+        f"   fault-free     {result['clean_calls']} {result['clean_calls_by_kind']}",
+        f"   time to settle after the load: {_f(result['settle_seconds'])} s (fault-free "
+        f"{_f(result['clean_settle_seconds'])} s); answers {result['answers']}; violations {result['violations']}",
     ]
 
 
@@ -436,6 +484,7 @@ SECTIONS = {
     "storm": storm_section,
     "stock": stock_section,
     "soak": soak_section,
+    "drill": drill_section,
 }
 
 

@@ -15,8 +15,10 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
 8. the alert timer with 10,000 orders and 1,000 active incidents: its Table requests per run, by table
    (bench.alerts);
 9. stock sync: 10,000 ZORT stock webhooks over 2,000 SKUs for one tenant through the runner and its
-   flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock).
-10. tax documents with 1 MB PDFs: acknowledgement p99 beside the ack floor, and the runner's memory
+   flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock);
+10. the scale-out drill (3 runners, seeded faults): external calls and time to settle beside the
+    fault-free run of the same seed (bench.drill, localdev/drill.py).
+11. tax documents with 1 MB PDFs: acknowledgement p99 beside the ack floor, and the runner's memory
     while 50 documents are in flight until the marketplace sandbox has them all (bench.documents).
 
 Prints a table, each figure beside its goal, and writes the same figures to bench/results.json.
@@ -37,7 +39,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, alerts, coldstart, console, documents, e2e, report, soak, stock, storage_work, storm
+from bench import ack, alerts, coldstart, console, documents, drill, e2e, report, soak, stock, storage_work, storm
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -77,7 +79,19 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock", "alerts", "documents"],
+        choices=[
+            "coldstart",
+            "storage",
+            "ack",
+            "e2e",
+            "soak",
+            "storm",
+            "console",
+            "stock",
+            "alerts",
+            "documents",
+            "drill",
+        ],
         help="run only these phases",
     )
     return parser.parse_args(argv)
@@ -178,6 +192,8 @@ class Bench:
                 self.phase("e2e", lambda: e2e.measure(self.stack, self.ids, self.config.e2e, progress))
                 self.phase("storm", lambda: storm.measure(self.stack, self.ids, self.config.storm, progress))
                 self.phase("soak", lambda: soak.measure(self.stack, self.ids, self.config.soak, progress))
+                self.stack.stop_runner()
+            self.phase("drill", lambda: drill.measure(self.config.mode == "quick", progress))
         finally:
             self.stack.stop()
             self.log_files.close()
@@ -193,7 +209,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.soak_rate is not None:
         config.soak.rate = args.soak_rate
     phases = set(
-        args.only or ["coldstart", "storage", "ack", "console", "alerts", "e2e", "storm", "stock", "documents", "soak"]
+        args.only
+        or ["coldstart", "storage", "ack", "console", "alerts", "e2e", "storm", "stock", "documents", "soak", "drill"]
     )
     results = Bench(config, phases).run()
     print(report.render(results))

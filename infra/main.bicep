@@ -165,6 +165,7 @@ var tableNames = [
   'ThorActivity'
   'ThorStock'
   'ThorIncidents'
+  'ThorFeeds'
 ]
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).

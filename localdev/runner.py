@@ -371,6 +371,24 @@ def queue_workers(functions: list, host: dict, lease: int) -> list[QueueWorker]:
     return workers
 
 
+def queue_workers_when_storage_answers(
+    functions: list, host: dict, lease: int, wait: float = 120.0
+) -> list[QueueWorker]:
+    """`queue_workers`, tried again every second while storage does not answer (an instance started
+    while storage is down waits for it, as the host's queue listener does, instead of exiting)."""
+    from shared.ports import StorageUnavailable
+
+    deadline = time.monotonic() + wait
+    while True:
+        try:
+            return queue_workers(functions, host, lease)
+        except StorageUnavailable as error:
+            if time.monotonic() > deadline:
+                raise
+            log.warning("storage unavailable while starting the queue listeners, trying again: %s", error)
+            time.sleep(1.0)
+
+
 # --- timer triggers ---------------------------------------------------------------------------
 
 _NAMES = {
@@ -612,7 +630,7 @@ def main(argv: list[str] | None = None) -> int:
 
         get_settings.cache_clear()
         reset_context()
-    workers = [] if args.no_queue else queue_workers(functions, host, args.lease)
+    workers = [] if args.no_queue else queue_workers_when_storage_answers(functions, host, args.lease)
     for worker in workers if args.max_poll else ():
         worker.max_poll = args.max_poll
     threads = [threading.Thread(target=w.run, daemon=True, name="queue-poll") for w in workers]

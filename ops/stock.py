@@ -57,7 +57,8 @@ def run(args, env) -> int:
         status = status if resync_status is EventStatus.COMPLETED else FAILED
     if args.flush:
         for report in stock_flush_now(context, args.tenant):
-            print(f"{report.tenant}: flush {report.result} ({report.writes} write(s)) {report.detail}".rstrip())
+            feeds = f"; {report.feeds}" if report.feeds else ""
+            print(f"{report.tenant}: flush {report.result} ({report.writes} write(s)) {report.detail}{feeds}".rstrip())
             status = status if report.ok or report.result == "partial" else FAILED
     states = stock_overview(context, args.tenant)
     if args.json:
@@ -71,6 +72,8 @@ def run(args, env) -> int:
             s.warehouse,
             s.dirty,
             s.in_flight,
+            s.in_feed,
+            len(s.open_feeds),
             len(s.failures),
             when(s.last_flush_at),
             s.last_result or "-",
@@ -85,12 +88,35 @@ def run(args, env) -> int:
         "WAREHOUSE",
         "DIRTY",
         "IN FLIGHT",
+        "IN FEED",
+        "OPEN FEEDS",
         "FAILING",
         "LAST FLUSH",
         "RESULT",
         "DETAIL",
     )
     print(table(headers, rows))
+    feeds = [(s.tenant, f) for s in states for f in s.open_feeds]
+    if feeds:
+        print()
+        print(
+            table(
+                ("TENANT", "OPEN FEED", "ACTION", "SKUS", "AGE (MIN)", "STATUS", "POLLS", "DETAIL"),
+                [
+                    [
+                        t,
+                        f.feed_id,
+                        f.action,
+                        f.skus,
+                        f"{f.age_minutes:g}" + (" OVERDUE" if f.overdue else ""),
+                        f.status,
+                        f.polls,
+                        clip(f.detail, 50),
+                    ]
+                    for t, f in feeds
+                ],
+            )
+        )
     failing = [(s.tenant, f) for s in states for f in s.failures]
     if failing:
         print()

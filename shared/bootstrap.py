@@ -28,6 +28,7 @@ if TYPE_CHECKING:  # imported where first used: a cold start pays only for what 
     from shared.adapters.document_store import DocumentStore
     from shared.adapters.event_log import EventLog
     from shared.adapters.event_queue import EventQueue
+    from shared.adapters.feed_repo import FeedRepository
     from shared.adapters.idempotency_repo import IdempotencyRepository
     from shared.adapters.incident_repo import IncidentRepository
     from shared.adapters.order_repo import OrderRepository
@@ -52,12 +53,13 @@ def build_handlers() -> dict[type[Message], Handler]:
         TaxDocumentEvent,
     )
     from shared.models.webhooks import (
+        FeedCompletedWebhook,
         ItemsStatusChangedWebhook,
         MarketplaceWebhook,
         OrderCreatedWebhook,
         ProductsWebhook,
     )
-    from shared.services import marketplace_flows, marketplace_loop, refund_flows, stock_sync, zort_flows
+    from shared.services import feeds, marketplace_flows, marketplace_loop, refund_flows, stock_sync, zort_flows
     from shared.zort.calls import ZortCall
 
     return {
@@ -72,6 +74,7 @@ def build_handlers() -> dict[type[Message], Handler]:
         TaxDocumentEvent: marketplace_loop.handle_tax_document,
         MarketplaceCancelEvent: marketplace_loop.handle_cancel,
         SellerDeliveryEvent: marketplace_loop.handle_delivery_status,
+        FeedCompletedWebhook: feeds.handle_feed_completed,
     }
 
 
@@ -144,6 +147,12 @@ class Context:
         from shared.adapters.stock_repo import StockRepository
 
         return StockRepository(self.storage)
+
+    @cached_property
+    def feeds(self) -> FeedRepository:
+        from shared.adapters.feed_repo import FeedRepository
+
+        return FeedRepository(self.storage)
 
     @cached_property
     def claims(self) -> ClaimStore:

@@ -17,6 +17,7 @@ from shared.domain.events import Attempt, EventKind, EventStatus, InboundEvent, 
 if TYPE_CHECKING:  # named in signatures only: a webhook's cold start does not load them
     from shared.domain.alerts import Incident, Notice
     from shared.domain.checkpoints import Checkpoint, Summary
+    from shared.domain.feeds import Feed, FeedReport
     from shared.domain.order import Order
     from shared.domain.product import Product
     from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
@@ -185,8 +186,27 @@ class StockRepositoryPort(Protocol):
 
     def get(self, tenant: str, sku: str) -> StockRecord | None: ...
     def failures(self, tenant: str, limit: int = 100) -> list[StockRecord]: ...
+    def in_feed(self, tenant: str, feed_id: str, limit: int = 10_000) -> list[StockRecord]:
+        """The SKUs still waiting for the feed `feed_id`, as stored now (each with its version)."""
+        ...
+
     def tenant_state(self, tenant: str) -> StockTenantState: ...
     def save_tenant_state(self, state: StockTenantState) -> None: ...
+
+
+class FeedRepositoryPort(Protocol):
+    """The feeds Thor created and their outcome (shared.domain.feeds)."""
+
+    def add(self, feed: Feed) -> None: ...
+    def get(self, tenant: str, feed_id: str) -> Feed | None: ...
+    def open_feeds(self, tenant: str, limit: int = 100) -> list[Feed]:
+        """The tenant's open feeds, oldest first."""
+        ...
+
+    def refused_recently(self, tenant: str, limit: int = 20) -> list[Feed]: ...
+    def save(self, feed: Feed) -> bool:
+        """Writes the feed if unchanged since it was read; False when another writer was first."""
+        ...
 
 
 class IdempotencyRecord(TypedDict, total=False):
@@ -228,9 +248,13 @@ class MarketplacePort(Protocol):
         self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship"
     ) -> dict[str, str]: ...
     def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str) -> None: ...
-    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> dict[str, str]:
-        """One UpdateStock call of at most 500 (SKU, quantity) rows; returns the SKUs the marketplace
-        refused, each with its reason (empty: all taken). A whole refused call raises ExternalSystemError."""
+    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> str:
+        """One UpdateStock call of at most 500 (SKU, quantity) rows; returns the feed id the marketplace
+        answered (the write is done when that feed is). A whole refused call raises ExternalSystemError."""
+        ...
+
+    def feed_status(self, feed_id: str) -> FeedReport:
+        """FeedStatus: the feed's status, counts and per-SKU errors."""
         ...
 
     def set_invoice_pdf(
@@ -334,6 +358,8 @@ class ServiceContext(Protocol):
     def checkpoints(self) -> CheckpointPort: ...
     @property
     def stock(self) -> StockRepositoryPort: ...
+    @property
+    def feeds(self) -> FeedRepositoryPort: ...
     @property
     def claims(self) -> ClaimStorePort: ...
     @property

@@ -23,10 +23,18 @@ from shared.domain.at_risk import EventBrief, OrderBrief, items_not_ready, order
 from shared.domain.checkpoints import Checkpoint
 from shared.domain.errors import NotConfigured
 from shared.domain.events import QUEUE_GRACE, Attempt, EventStatus, InboundEvent, Message
+from shared.domain.feeds import Feed, FeedIssue, FeedReport, FeedState
 from shared.domain.fencing import may_take
 from shared.domain.order import Order
 from shared.domain.product import Product
-from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
+from shared.domain.stock import (
+    SkuOutcome,
+    SkuResult,
+    StockRecord,
+    StockSyncSettings,
+    StockTenantState,
+    StockWarehouse,
+)
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
 from shared.ports import Claim, ClaimLost, ConcurrentUpdate, Handler
 from shared.settings import (
@@ -418,10 +426,11 @@ class FakeStockRepository:
             stored.failures, stored.next_attempt_at = outcome.failures, outcome.next_attempt_at
             if outcome.available is not None:
                 stored.zort_available = outcome.available
-            if outcome.clears:
+            stored.feed_id = outcome.feed_id if outcome.result is SkuResult.SENT else ""
+            if outcome.result is SkuResult.SENT:
                 stored.sent_quantity, stored.sent_at = outcome.quantity, outcome.at
-                if unchanged:
-                    stored.dirty, stored.synced_mark = False, outcome.record.sending_mark
+            if outcome.clears and unchanged:
+                stored.dirty, stored.synced_mark = False, outcome.record.sending_mark
             stored.etag = str(next(self._versions))
         self.batches += -(-len(outcomes) // self.BATCH_SIZE)
 
@@ -429,11 +438,49 @@ class FakeStockRepository:
         found = self.records.get((tenant, sku))
         return replace(found) if found else None
 
+    def in_feed(self, tenant: str, feed_id: str, limit: int = 10_000) -> list[StockRecord]:
+        return [replace(r) for (t, _), r in self.records.items() if t == tenant and r.feed_id == feed_id][:limit]
+
     def tenant_state(self, tenant: str) -> StockTenantState:
         return replace(self.states.get(tenant) or StockTenantState(tenant))
 
     def save_tenant_state(self, state: StockTenantState) -> None:
         self.states[state.tenant] = replace(state)
+
+
+class FakeFeedRepository:
+    """The feeds Thor created, as the Table adapter keeps them: a save is conditional on the version read."""
+
+    def __init__(self) -> None:
+        self.feeds: dict[tuple[str, str], Feed] = {}
+        self._versions = itertools.count(1)
+
+    def add(self, feed: Feed) -> None:
+        if (feed.tenant, feed.feed_id) not in self.feeds:
+            feed.etag = str(next(self._versions))
+            self.feeds[(feed.tenant, feed.feed_id)] = replace(feed, items=dict(feed.items))
+
+    def get(self, tenant: str, feed_id: str) -> Feed | None:
+        found = self.feeds.get((tenant, feed_id))
+        return replace(found, items=dict(found.items), refused=dict(found.refused)) if found else None
+
+    def open_feeds(self, tenant: str, limit: int = 100) -> list[Feed]:
+        found = [self.get(t, f) for (t, f), feed in self.feeds.items() if t == tenant and feed.open]
+        return sorted((f for f in found if f), key=lambda f: f.created_at)[:limit]
+
+    def refused_recently(self, tenant: str, limit: int = 20) -> list[Feed]:
+        found = [
+            self.get(t, f) for (t, f), feed in self.feeds.items() if t == tenant and not feed.open and feed.refused
+        ]
+        return sorted((f for f in found if f), key=lambda f: f.created_at, reverse=True)[:limit]
+
+    def save(self, feed: Feed) -> bool:
+        stored = self.feeds.get((feed.tenant, feed.feed_id))
+        if stored is None or stored.etag != feed.etag:
+            return False
+        feed.etag = str(next(self._versions))
+        self.feeds[(feed.tenant, feed.feed_id)] = replace(feed, items=dict(feed.items), refused=dict(feed.refused))
+        return True
 
 
 class FakeIdempotency:
@@ -568,6 +615,11 @@ class FakeMarketplace(_Failing):
         self.refuse: dict[str, str] = {}  # SKU -> the reason UpdateStock refuses it
         self.invoices: list[dict[str, Any]] = []  # SetInvoicePDF calls taken
         self.reasons: list[tuple[str, str]] = [("canceled", "Out of stock"), ("canceled", "Wrong address")]
+        self.stock: dict[str, int] = {}  # what the marketplace holds per SKU (as its finished feeds set it)
+        self.refuse: dict[str, str] = {}  # SKU -> the reason a feed refuses it (a FeedErrors entry)
+        self.feeds: dict[str, tuple[list[tuple[str, int]], str]] = {}  # feed id -> (rows, status)
+        self.feed_numbers = itertools.count(1)
+        self.finish_on_ask = True  # FeedStatus finishes a feed when asked; False: it stays Processing
 
     def add_order(self, order_id: str, *items: MarketplaceOrderItem, **header: Any) -> MarketplaceOrder:
         order = marketplace_order(order_id, statuses=[i.status for i in items], **header)
@@ -629,13 +681,46 @@ class FakeMarketplace(_Failing):
         for item_id in order_item_ids:
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "ready_to_ship")
 
-    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> dict[str, str]:
+    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> str:
         self._call("update_stock", (list(rows), warehouse))
-        if len(rows) > 500 or any(q < 0 for _, q in rows):
-            raise ValueError("UpdateStock takes at most 500 rows of quantities 0 or more")
-        refused = {sku: self.refuse[sku] for sku, _ in rows if sku in self.refuse}
-        self.stock.update({sku: q for sku, q in rows if sku not in refused})
-        return refused
+        if not rows or len(rows) > 500 or any(q < 0 for _, q in rows):
+            raise ValueError("UpdateStock takes 1 to 500 rows of quantities 0 or more")
+        feed_id = f"feed-{next(self.feed_numbers):04d}"
+        self.feeds[feed_id] = (list(rows), FeedState.QUEUED.value)
+        return feed_id
+
+    def finish(self, feed_id: str, status: str = FeedState.FINISHED.value) -> FeedReport:
+        """The feed closes (Finished by default): the stock it carried is kept, but for refused SKUs."""
+        rows, current = self.feeds[feed_id]
+        if current == FeedState.QUEUED.value:
+            self.feeds[feed_id] = (rows, status)
+            if status == FeedState.FINISHED.value:
+                self.stock.update({sku: q for sku, q in rows if sku not in self.refuse})
+        return self._report(feed_id)
+
+    def _report(self, feed_id: str) -> FeedReport:
+        rows, status = self.feeds[feed_id]
+        errors = tuple(FeedIssue(sku, self.refuse[sku], "1") for sku, _ in rows if sku in self.refuse)
+        closed = status != FeedState.QUEUED.value
+        return FeedReport(
+            feed_id,
+            status,
+            "UpdateStock",
+            total=len(rows),
+            processed=len(rows) if closed else 0,
+            failed=len(errors) if closed else 0,
+            errors=errors if closed else (),
+        )
+
+    def feed_status(self, feed_id: str) -> FeedReport:
+        self._call("feed_status", feed_id)
+        if feed_id not in self.feeds:
+            from shared.adapters.seller_center.client import SellerCenterError
+
+            raise SellerCenterError("E012", "E012: Invalid Feed ID", status=400)
+        if self.finish_on_ask:
+            return self.finish(feed_id)
+        return self._report(feed_id)
 
     def set_invoice_pdf(
         self, order_item_ids: Sequence[str], number: str, date: str, document_type: str, operator_code: str, pdf: bytes
@@ -755,6 +840,7 @@ class FakeContext:
     zorts: dict[str, FakeZort] = field(default_factory=dict)
     ready_to_ship_tenants: set[str] = field(default_factory=set)
     stock: FakeStockRepository = field(default_factory=FakeStockRepository)
+    feeds: FakeFeedRepository = field(default_factory=FakeFeedRepository)
     stock_sync: dict[str, StockSyncSettings] = field(default_factory=dict)  # tenants with stock sync on
     zort_stores: dict[str, str] = field(default_factory=dict)  # tenant -> ZORT store name (shared stores)
 

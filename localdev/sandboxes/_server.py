@@ -5,7 +5,10 @@ real HTTP; its control routes live under `/_sandbox/`:
 
 - `POST /_sandbox/fail`  `{"mode": "500"|"429"|"timeout"|"malformed", "times": 2, "match": "GetOrder"}`
   makes the next `times` requests whose path or query contains `match` (all requests if omitted) fail;
-  mode `"slow"` (with `"seconds"`, default 1) answers them normally, only that much later.
+  mode `"slow"` (with `"seconds"`, default 1) answers them normally, only that much later;
+  with `"window": 5` instead of `times`, every matching request fails for the next 5 seconds (a
+  fault window: the scale-out drill's OMS and marketplace outages), whatever their number;
+  mode `"503"` (any 5xx) answers with that status.
 - `POST /_sandbox/fail/off` `{"match": "GetOrder"}` (or no body: every fault) stops the refusals still
   pending, keeping the sandbox's data and request log (answers how many it stopped);
 - `POST /_sandbox/reset` clears faults, the request log and the sandbox's data.
@@ -35,6 +38,11 @@ class Fault:
     times: int
     match: str | None = None
     seconds: float = 1.0
+    until: float | None = None
+    """With a window: the monotonic time it ends; `times` is not counted down."""
+
+    def active(self, now: float) -> bool:
+        return now < self.until if self.until is not None else self.times > 0
 
 
 @dataclass
@@ -45,10 +53,12 @@ class SandboxState:
 
     def take_fault(self, request: Request) -> Fault | None:
         target = request.full_path
+        now = time.monotonic()
         with self.lock:
             for fault in self.faults:
-                if fault.times > 0 and (not fault.match or fault.match in target):
-                    fault.times -= 1
+                if fault.active(now) and (not fault.match or fault.match in target):
+                    if fault.until is None:
+                        fault.times -= 1
                     return fault
         return None
 
@@ -116,6 +126,7 @@ class SandboxApp:
         action = request.path.removeprefix("/_sandbox/")
         if action == "fail" and request.method == "POST":
             spec = request.get_json(force=True)
+            window = spec.get("window")
             with self.state.lock:
                 self.state.faults.append(
                     Fault(
@@ -123,6 +134,7 @@ class SandboxApp:
                         int(spec.get("times", 1)),
                         spec.get("match"),
                         float(spec.get("seconds", 1.0)),
+                        time.monotonic() + float(window) if window is not None else None,
                     )
                 )
             return json_response({"ok": True})

@@ -73,18 +73,32 @@ Control routes besides those of ``_server.SandboxApp``:
 Stock: POST UpdateStock with the XML body ``<Request><Warehouse><Stock>[<SellerWarehouseId>|<GSCFacilityId>]
 <SellerSku/><Quantity/></Stock>…</Warehouse></Request>`` (developers.falabella.com v600 ``updatestock``:
 at most 500 SKUs, never both kinds of warehouse id in one request, none meaning the main warehouse).
-The sandbox keeps what it is told per seller user, warehouse and SKU. Its own choices, since the
-reference's answer section could not be read: a body that is not that XML, no rows, more than 500
-rows or both id kinds → ErrorResponse E001 (HTTP 400); a row without SellerSku, or whose Quantity is
-not a whole number of 0 or more ("Negative value is not allowed" is the feeds' error), and SKUs
-refused on demand are per-SKU errors in a SuccessResponse whose Body is
-``{"Errors": {"Error": [{"SellerSku", "Code", "Message"}]}}`` (the feeds' FeedErrors element shape);
-the other rows are kept. Throttling follows the documented feed rule (50 calls free, then at least
-120 s apart, per seller; whether it applies to UpdateStock is unconfirmed): a call too soon answers
-HTTP 429, ErrorResponse E429, with ``Retry-After`` the seconds left.
+UpdateStock answers a *feed*, as the real API does (LinioIT/seller-center-sdk
+``tests/_schemas/Product/UpdateStockResponse.xml``, cited in shared/reference/seller-center.md):
+``{"Stocks": {"feed": "<uuid>"}}`` in a SuccessResponse; the write is done when the feed is. A body
+that is not that XML, no rows, more than 500 rows or both id kinds → ErrorResponse E001 (HTTP 400,
+the sandbox's choice). Per-row problems are the feed's errors, reported by FeedStatus (v600
+``feedstatus``; shape of the SDK fixture ``tests/_schemas/Feed/FeedProductUpdate.xml``):
+``Body.FeedDetail{Feed, Status, Action, CreationDate, UpdatedDate, Source, TotalRecords,
+ProcessedRecords, FailedRecords, FeedErrors{Error[{Code, Message, SellerSku}]}, FeedWarnings}``: a
+row without SellerSku, a Quantity that is not a whole number of 0 or more ("Negative value is not
+allowed"), and SKUs refused on demand. A feed is ``Queued`` until it finishes: when FeedStatus asks
+about it at least ``delay`` seconds after it was made (default 0: at the first ask), or, when a
+webhook URL is set, ``delay`` seconds after it was made, when the sandbox POSTs
+``{"event": "onFeedCompleted", "payload": {"Feed": "<uuid>"}}`` to that URL. Only then is the stock it
+carried kept, and only for the SKUs it accepted (per seller user, warehouse and SKU). An unknown
+FeedID → E012 "Invalid Feed ID" (documented). Throttling follows the documented feed rule (50 calls
+free, then at least 120 s apart, per seller; whether it applies to UpdateStock is unconfirmed): a call
+too soon answers HTTP 429, ErrorResponse E429, with ``Retry-After`` the seconds left.
 
-- ``POST /_sandbox/stock/refuse {"skus": [..], "message": "..."}`` makes UpdateStock refuse those SKUs
-  (``{"skus": []}`` or ``POST /_sandbox/stock/refuse/off`` stops it, the stock kept);
+- ``POST /_sandbox/stock/refuse {"skus": [..], "message": "..."}`` makes the feeds made from then on
+  refuse those SKUs in their FeedErrors (``{"skus": []}`` or ``POST /_sandbox/stock/refuse/off`` stops
+  it, the stock kept);
+- ``POST /_sandbox/feeds {"delay": 0, "webhook_url": "http://…/webhooks/{tenant}/products?code=…",
+  "webhook_delay": null, "hold": false}``: the feeds' delay; the URL onFeedCompleted is sent to
+  (``{tenant}`` is the seller user's storefront; null sends none), after ``webhook_delay`` seconds
+  (default ``delay``), finishing the feed then; ``hold`` keeps every feed Queued (one that never reports);
+- ``GET /_sandbox/feeds`` lists the feeds (id, user, status, rows, errors, webhook sent or its error);
 - ``POST /_sandbox/stock/limits {"free_calls": 50, "min_interval": 120}`` sets the throttle (per user);
 - ``GET /_sandbox/stock`` answers ``{user: {warehouse: {sku: quantity}}}`` (warehouse ``main``,
   ``SellerWarehouseId:<id>`` or ``GSCFacilityId:<id>``).
@@ -111,6 +125,7 @@ from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
+import requests
 from werkzeug.wrappers import Request, Response
 
 from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
@@ -306,6 +321,38 @@ class ItemState:
 
 
 @dataclass
+class SandboxFeed:
+    """An UpdateStock feed: its rows, the errors it will report, and whether it finished."""
+
+    feed_id: str
+    user: str
+    tenant: str
+    rows: list[tuple[str, str, int | None]]
+    errors: list[dict[str, str]]
+    created: datetime
+    made_at: float  # monotonic
+    status: str = "Queued"
+    updated: datetime | None = None
+    webhook: str = ""
+
+    def detail(self) -> dict:
+        closed = self.status != "Queued"
+        return {
+            "Feed": self.feed_id,
+            "Status": self.status,
+            "Action": "UpdateStock",
+            "CreationDate": self.created.strftime("%Y-%m-%d %H:%M:%S"),
+            "UpdatedDate": self.updated.strftime("%Y-%m-%d %H:%M:%S") if self.updated else "",
+            "Source": "api",
+            "TotalRecords": str(len(self.rows)),
+            "ProcessedRecords": str(len(self.rows) - len(self.errors)) if closed else "0",
+            "FailedRecords": str(len(self.errors)) if closed else "0",
+            "FeedErrors": {"Error": _quirk(self.errors)} if closed and self.errors else "",
+            "FeedWarnings": "",
+        }
+
+
+@dataclass
 class MarketplaceState:
     items: dict[str, ItemState] = field(default_factory=dict)
     updated_at: dict[int, datetime] = field(default_factory=dict)
@@ -332,6 +379,11 @@ class MarketplaceState:
     """Item id -> the reason SetStatusToCanceled was given."""
     dated: dict[int, tuple[datetime, datetime | None]] = field(default_factory=dict)
     """Orders given a creation (and promised shipping) time by `/_sandbox/orders/dates`."""
+    feeds: dict[str, SandboxFeed] = field(default_factory=dict)
+    feed_delay: float = 0.0
+    feed_webhook_url: str | None = None
+    feed_webhook_delay: float | None = None
+    hold_feeds: bool = False
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def clear(self) -> None:
@@ -350,6 +402,9 @@ class MarketplaceState:
             self.invoices.clear()
             self.lose_invoice_answers = 0
             self.canceled_reasons.clear()
+            self.feeds.clear()
+            self.feed_delay, self.feed_webhook_url, self.hold_feeds = 0.0, None, False
+            self.feed_webhook_delay = None
 
     def item(self, order_id: int, index: int) -> ItemState:
         """An item's state; a new order's items already carry their PackageId, as GetOrderItems gives it
@@ -412,6 +467,7 @@ class Marketplace:
             "SetStatusToShipped": self.set_seller_delivery_status,
             "SetStatusToDelivered": self.set_seller_delivery_status,
             "SetStatusToFailedDelivery": self.set_seller_delivery_status,
+            "FeedStatus": self.feed_status,
         }
 
     # request handling ----------------------------------------------------------------------
@@ -786,20 +842,98 @@ class Marketplace:
         with self.state.lock:
             self._throttle(user)
             errors = []
-            kept = self.state.stock.setdefault(user, {})
-            for warehouse, sku, quantity in rows:
+            for _, sku, quantity in rows:
                 problem = None
                 if not sku:
-                    problem = ("E001", "SellerSku is mandatory")
+                    problem = ("1", "SellerSku cannot be empty")
                 elif quantity is None or quantity < 0:
-                    problem = ("E001", "Quantity must be a whole number; Negative value is not allowed")
+                    problem = ("1", "Negative value is not allowed")
                 elif sku in self.state.refused_skus:
-                    problem = ("E001", self.state.refused_skus[sku])
+                    problem = ("1", self.state.refused_skus[sku])
                 if problem:
-                    errors.append({"SellerSku": sku, "Code": problem[0], "Message": problem[1]})
-                else:
-                    kept.setdefault(warehouse, {})[sku] = int(quantity or 0)
-        return "", {"Errors": {"Error": _quirk(errors)}} if errors else {}
+                    errors.append({"Code": problem[0], "Message": problem[1], "SellerSku": sku})
+            feed = SandboxFeed(
+                uuid.uuid4().hex,
+                user,
+                self.tenants.get(user, DEFAULT_TENANT),
+                rows,
+                errors,
+                datetime.now(context["zone"]),
+                time.monotonic(),
+            )
+            self.state.feeds[feed.feed_id] = feed
+            url = self.state.feed_webhook_url
+            delay = self.state.feed_delay if self.state.feed_webhook_delay is None else self.state.feed_webhook_delay
+        if url:
+            timer = threading.Timer(delay, self._complete_and_notify, (feed.feed_id, url))
+            timer.daemon = True
+            timer.start()
+        return "", {"Stocks": {"feed": feed.feed_id}}
+
+    def _finish(self, feed: SandboxFeed) -> None:
+        """The feed ends Finished: its accepted rows' stock is kept (callers hold the lock)."""
+        if feed.status != "Queued" or self.state.hold_feeds:
+            return
+        refused = {error["SellerSku"] for error in feed.errors}
+        kept = self.state.stock.setdefault(feed.user, {})
+        for warehouse, sku, quantity in feed.rows:
+            if sku and sku not in refused and quantity is not None and quantity >= 0:
+                kept.setdefault(warehouse, {})[sku] = quantity
+        feed.status, feed.updated = "Finished", datetime.now(time_zone(MARKETPLACE_TIMEZONE))
+
+    def _complete_and_notify(self, feed_id: str, url: str) -> None:
+        with self.state.lock:
+            feed = self.state.feeds[feed_id]
+            self._finish(feed)
+            if feed.status == "Queued":
+                return
+        body = {"event": "onFeedCompleted", "payload": {"Feed": feed_id}}
+        try:
+            answer = requests.post(url.replace("{tenant}", feed.tenant), json=body, timeout=10)
+            feed.webhook = f"HTTP {answer.status_code}"
+        except requests.RequestException as error:  # the marketplace would retry; the sandbox only records it
+            feed.webhook = f"failed: {error}"
+
+    def feed_status(self, params: dict, context: dict) -> tuple[str, dict]:
+        feed_id = params.get("FeedID", "").strip()
+        with self.state.lock:
+            feed = self.state.feeds.get(feed_id)
+            if feed is None or feed.user != context["user"]:
+                raise ApiError("E012", "Invalid Feed ID")
+            if time.monotonic() - feed.made_at >= self.state.feed_delay:
+                self._finish(feed)
+            return "FeedDetail", {"FeedDetail": feed.detail()}
+
+    def set_feeds(self, spec: dict) -> Response:
+        try:
+            delay = float(spec.get("delay", 0))
+            webhook_delay = None if spec.get("webhook_delay") is None else float(spec["webhook_delay"])
+        except (TypeError, ValueError):
+            return json_response({"error": "delay and webhook_delay must be numbers of seconds"}, 400)
+        url = spec.get("webhook_url")
+        if url is not None and not isinstance(url, str):
+            return json_response({"error": "webhook_url must be a string or null"}, 400)
+        with self.state.lock:
+            self.state.feed_delay, self.state.feed_webhook_url = max(0.0, delay), url or None
+            self.state.hold_feeds = bool(spec.get("hold", False))
+            self.state.feed_webhook_delay = None if webhook_delay is None else max(0.0, webhook_delay)
+        return json_response({"ok": True})
+
+    def feeds_snapshot(self) -> Response:
+        with self.state.lock:
+            return json_response(
+                [
+                    {
+                        "feed": f.feed_id,
+                        "user": f.user,
+                        "status": f.status,
+                        "rows": len(f.rows),
+                        "errors": f.errors,
+                        "webhook": f.webhook,
+                    }
+                    for f in self.state.feeds.values()
+                ]
+            )
 
     def _throttle(self, user: str) -> None:
         """The feed rule (50 calls free, then at least `min_interval` seconds apart), per user."""
@@ -1110,6 +1244,7 @@ class MarketplaceSandbox(SandboxApp):
             "stock/refuse": self.marketplace.set_refused_skus,
             "stock/refuse/off": lambda spec: self.marketplace.set_refused_skus({"skus": []}),
             "stock/limits": self.marketplace.set_stock_limits,
+            "feeds": self.marketplace.set_feeds,
             "orders/shipping-type": self.marketplace.set_shipping_types,
             "invoices/lose-answers": self.marketplace.lose_invoice_answers,
         }
@@ -1117,6 +1252,8 @@ class MarketplaceSandbox(SandboxApp):
             return self.marketplace.stock_snapshot()
         if request.path == "/_sandbox/invoices" and request.method == "GET":
             return self.marketplace.invoices_snapshot()
+        if request.path == "/_sandbox/feeds" and request.method == "GET":
+            return self.marketplace.feeds_snapshot()
         route = routes.get(request.path.removeprefix("/_sandbox/"))
         if route is None or request.method != "POST":
             return super().control(request)

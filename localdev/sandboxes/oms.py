@@ -34,8 +34,12 @@ found by ``id`` or by ``orderRef`` + ``entryRef``), ``PUT /api/v1/orders/entries
 ``PUT /api/v1/orders/entries/{orderref}/ref={ref}`` → 200 the merged line; none needs ``entryRef``
 in the body (the reference's samples for the last two have none).
 
-Control route added to `_server`'s: ``GET /_sandbox/orders`` → ``{"count": n, "orders":
-[{"tenant": "faco", "order": {...}}]}``; ``POST /_sandbox/reset`` also forgets the orders.
+Control routes added to `_server`'s: ``GET /_sandbox/orders`` → ``{"count": n, "orders":
+[{"tenant": "faco", "order": {...}}]}``; ``GET /_sandbox/history[?orderRef=…]`` → ``{orderRef:
+[{"method", "status", "at", "body"}]}``, every order body the OMS received (POST / PUT of
+``/api/v1/orders``), in the order received, with the status it answered (the scale-out drill checks
+that no order moves backwards and none is created twice); ``POST /_sandbox/reset`` also forgets the
+orders and the history.
 """
 
 from __future__ import annotations
@@ -677,7 +681,27 @@ class OmsSandboxApp(SandboxApp):
         if request.path == "/_sandbox/orders" and request.method == "GET":
             orders = self.sandbox.store.all()
             return json_response({"count": len(orders), "orders": orders})
+        if request.path == "/_sandbox/history" and request.method == "GET":
+            return json_response(self.history(request.args.get("orderRef")))
         return super().control(request)
+
+    def history(self, only: str | None) -> dict[str, list[dict]]:
+        with self.state.lock:
+            received = list(self.state.requests)
+        kept: dict[str, list[dict]] = {}
+        for call in received:
+            if call["method"] not in ("POST", "PUT") or call["path"].rstrip("/") != ORDERS_PATH:
+                continue
+            try:
+                body = json.loads(call["body"] or "null")
+            except ValueError:
+                continue
+            ref = (body.get("orderRef") if isinstance(body, dict) else None) or call["query"].get("orderRef")
+            if ref and (only is None or ref == only):
+                kept.setdefault(ref, []).append(
+                    {"method": call["method"], "status": call["status"], "at": call["at"], "body": body}
+                )
+        return kept
 
 
 def create_app(tokens: dict[str, str]) -> SandboxApp:

@@ -5,7 +5,8 @@ Marks are MERGE upserts in batch transactions (≤ 100 entities, one partition e
 `dirty`, a new random `mark` and `marked_at`: no read first, and they never overwrite what a flush
 records. A flush writes only its own fields too; an accepted SKU is made clean with a write conditional
 on the ETag the flush got when it took the SKU, so a mark that landed meanwhile (which changed the
-ETag) keeps it dirty: it is sent again by the next flush.
+ETag) keeps it dirty: it is sent again by the next flush. A SKU sent in a feed keeps the feed's id
+(`feed_id`) until the feed settles it (shared.services.feeds); `in_feed` finds them.
 """
 
 from __future__ import annotations
@@ -38,6 +39,7 @@ _RECORD_FIELDS = (
     "reason",
     "attempted_at",
     "next_attempt_at",
+    "feed_id",
 )
 
 
@@ -69,10 +71,11 @@ def _outcome_entity(outcome: SkuOutcome, clean: bool) -> dict[str, Any]:
         "attempted_at": outcome.at,
         "failures": outcome.failures,
         "next_attempt_at": outcome.next_attempt_at or "",  # "" clears a back-off (None is not written)
+        "feed_id": outcome.feed_id if outcome.result is SkuResult.SENT else "",  # "" takes it out of its feed
     }
     if outcome.available is not None:
         entity["zort_available"] = str(outcome.available)
-    if outcome.clears:
+    if outcome.result is SkuResult.SENT:
         entity.update(sent_quantity=str(outcome.quantity), sent_at=outcome.at)
     if clean:
         entity.update(dirty=False, synced_mark=record.sending_mark)
@@ -111,10 +114,14 @@ class StockRepository:
     def failures(self, tenant: str, limit: int = 100) -> list[StockRecord]:
         return self._records("PartitionKey eq @t and dirty eq true and failures gt 0", tenant, limit)
 
-    def _records(self, query: str, tenant: str, limit: int) -> list[StockRecord]:
+    def in_feed(self, tenant: str, feed_id: str, limit: int = 10_000) -> list[StockRecord]:
+        """The SKUs still waiting for the feed `feed_id` (each with the version it was read at)."""
+        return self._records("PartitionKey eq @t and feed_id eq @f", tenant, limit, f=feed_id)
+
+    def _records(self, query: str, tenant: str, limit: int, **more: str) -> list[StockRecord]:
         records: list[StockRecord] = []
         with storage_errors():
-            for entity in self.table.query_entities(query, parameters={"t": tenant}, results_per_page=1000):
+            for entity in self.table.query_entities(query, parameters={"t": tenant, **more}, results_per_page=1000):
                 records.append(_record(entity))
                 if len(records) >= limit:
                     break

@@ -65,6 +65,7 @@ CLAIMS_TABLE = "ThorClaims"
 ACTIVITY_TABLE = "ThorActivity"
 STOCK_TABLE = "ThorStock"
 INCIDENTS_TABLE = "ThorIncidents"
+FEEDS_TABLE = "ThorFeeds"
 ALL_TABLES = (
     EVENTS_TABLE,
     ORDERS_TABLE,
@@ -75,6 +76,7 @@ ALL_TABLES = (
     ACTIVITY_TABLE,
     STOCK_TABLE,
     INCIDENTS_TABLE,
+    FEEDS_TABLE,
 )
 DOCUMENTS_CONTAINER = "thor-documents"  # tax documents' PDFs (issue 19), Blob Storage
 EVENTS_QUEUE = "thor-events"

@@ -30,6 +30,7 @@ class EventKind(str, Enum):
     TAX_DOCUMENT = "tax-document"  # a tax document to upload to the marketplace (SetInvoicePDF; issue 19)
     MARKETPLACE_CANCEL = "marketplace-cancel"  # items to cancel in the marketplace after a ZORT void (issue 19)
     SELLER_DELIVERY = "seller-delivery"  # a seller-delivered order's shipping state for the marketplace (issue 19)
+    FEED_COMPLETED = "feed-completed"  # the marketplace's onFeedCompleted: settle the feed (FeedStatus)
 
     def __str__(self) -> str:  # printed and logged as stored
         return self.value

@@ -10,12 +10,17 @@ States of one SKU for one tenant (`StockRecord.state`):
 - clean: what the marketplace was last told covers every change marked so far;
 - dirty: a change was marked since (each mark is a new random token, `mark`);
 - in flight: a flush has taken it (`sending_mark`, `sending_at`) and not yet recorded the answer;
-  a flush that crashed leaves it so until `IN_FLIGHT_FOR` has passed, then it is dirty again.
+  a flush that crashed leaves it so until `IN_FLIGHT_FOR` has passed, then it is dirty again;
+- in feed: UpdateStock answered with a feed (`feed_id`) that has not reported yet (shared.domain.feeds).
+  A SKU in an open feed is not sent again, even if marked meanwhile: the feed settles it first.
 
-A SKU marked again while its write is in flight stays dirty after the answer (the answer is
-recorded under the version the flush took, and the newer mark changed it), so it is sent again
-by the next flush. Writing the same absolute quantity twice is harmless: a crash between the
-marketplace's answer and Thor recording it only repeats a write of the same (or a newer) value.
+A SKU is clean only when the feed that carried it finished without an error for it *and* nothing
+marked it since the flush took it (`mark == sending_mark`, and the write that makes it clean is
+conditional on the version it was read at). A SKU marked again while its write is in flight or in
+its feed stays dirty after the feed closes, so the next flush sends the latest value. A SKU the feed
+refused keeps the marketplace's message and is retried with back-off. Writing the same absolute
+quantity twice is harmless: a crash between the marketplace's answer and Thor recording it only
+repeats a write of the same (or a newer) value.
 
 Pure: no storage, no clock of its own (times are given).
 """
@@ -53,12 +58,14 @@ class StockState(StrEnum):
     CLEAN = "clean"
     DIRTY = "dirty"
     IN_FLIGHT = "in-flight"
+    IN_FEED = "in-feed"
 
 
 class SkuResult(StrEnum):
     """What the last flush made of a SKU."""
 
-    ACCEPTED = "accepted"  # the marketplace took the quantity
+    SENT = "sent"  # in a feed the marketplace has not reported on yet (feed_id)
+    ACCEPTED = "accepted"  # the feed that carried it finished without an error for it
     REFUSED = "refused"  # the marketplace refused this SKU (reason kept); retried with back-off
     NOT_IN_ZORT = "not-in-zort"  # ZORT did not return the SKU: nothing written; retried with back-off
     DEFERRED = "deferred"  # not written this time (throttled, a system unreachable); next flush
@@ -84,6 +91,7 @@ class StockRecord:
     attempted_at: datetime | None = None
     failures: int = 0
     next_attempt_at: datetime | None = None
+    feed_id: str = ""  # the open feed carrying it ("" when none)
     etag: str | None = None  # the storage version this copy was read (or last written) at
 
     def in_flight(self, now: datetime) -> bool:
@@ -93,19 +101,23 @@ class StockRecord:
     def state(self, now: datetime) -> StockState:
         if self.in_flight(now):
             return StockState.IN_FLIGHT
+        if self.feed_id:
+            return StockState.IN_FEED
         return StockState.DIRTY if self.dirty else StockState.CLEAN
 
     def due(self, now: datetime, force: bool = False) -> bool:
-        """Whether a flush should take it now: dirty, not in flight, and past its back-off (unless forced)."""
-        if not self.dirty or self.in_flight(now):
+        """Whether a flush should take it now: dirty, not in flight nor in an open feed, and past its
+        back-off (unless forced)."""
+        if not self.dirty or self.in_flight(now) or self.feed_id:
             return False
         return force or self.next_attempt_at is None or self.next_attempt_at <= now
 
 
 @dataclass(frozen=True)
 class SkuOutcome:
-    """What a flush records for one SKU it took. `clears` says the SKU may become clean: only when the
-    write was accepted, and only if nothing marked it again since it was taken (the repository checks)."""
+    """What a flush (or a feed's settlement) records for one SKU. `clears` says the SKU may become clean:
+    only when its feed took it, and only if nothing marked it again since it was taken (`mark` still
+    the `sending_mark`; the repository's write is also conditional on the version it was read at)."""
 
     record: StockRecord
     result: SkuResult
@@ -113,23 +125,24 @@ class SkuOutcome:
     quantity: int | None = None
     available: Decimal | None = None
     reason: str | None = None
+    feed_id: str = ""  # SENT: the feed that carries it; any other result clears it
 
     @property
     def clears(self) -> bool:
-        return self.result is SkuResult.ACCEPTED
+        return self.result is SkuResult.ACCEPTED and self.record.mark == self.record.sending_mark
 
     @property
     def failures(self) -> int:
-        """Consecutive failures after this outcome: reset by a success, unchanged by a deferral."""
+        """Consecutive failures after this outcome: reset by a success, unchanged by a deferral or a send."""
         if self.result is SkuResult.ACCEPTED:
             return 0
-        if self.result is SkuResult.DEFERRED:
+        if self.result in (SkuResult.DEFERRED, SkuResult.SENT):
             return self.record.failures
         return self.record.failures + 1
 
     @property
     def next_attempt_at(self) -> datetime | None:
-        if self.result in (SkuResult.ACCEPTED, SkuResult.DEFERRED):
+        if self.result in (SkuResult.ACCEPTED, SkuResult.DEFERRED, SkuResult.SENT):
             return None
         return self.at + refusal_backoff(self.failures)
 

@@ -34,6 +34,7 @@ from typing import Any
 from shared.domain.events import EventKind
 from shared.domain.ids import internal_order_id
 from shared.models.webhooks import (
+    FeedCompletedWebhook,
     FeedWebhook,
     ItemsStatusChangedWebhook,
     MarketplaceWebhook,
@@ -121,9 +122,11 @@ _TABLE = (
     ),
     MarketplaceEventType(
         "onFeedCompleted",
-        FeedWebhook,
+        FeedCompletedWebhook,
         PRODUCTS_ROUTE,
-        'confirmed [ref]: {"Feed": "<uuid>"}; ignored until the feed tracker handles it',
+        'confirmed [ref]: {"Feed": "<uuid>"}; the feed tracker (shared/services/feeds.py) asks FeedStatus and '
+        "settles the feed; documented as sent for product feeds only, so stock feeds are also polled",
+        refresh_completed=True,
     ),
     MarketplaceEventType(
         "onFeedCreated",

@@ -147,8 +147,22 @@ class ProductsWebhook(MarketplaceWebhook):
 
 
 class FeedWebhook(MarketplaceWebhook):
-    event: Literal["onFeedCreated", "onFeedCompleted"]
+    """onFeedCreated: recorded and ignored (Thor records the feeds it creates itself)."""
+
+    event: Literal["onFeedCreated"]
     payload: FeedPayload
+
+
+class FeedCompletedWebhook(MarketplaceWebhook):
+    """onFeedCompleted: the feed tracker (shared/services/feeds.py) asks FeedStatus and settles the feed.
+    One delivery per feed; a repeated one is queued again (settling twice does nothing more)."""
+
+    kind: ClassVar[EventKind] = EventKind.FEED_COMPLETED
+    event: Literal["onFeedCompleted"]
+    payload: FeedPayload
+
+    def identity(self) -> object:
+        return ["onFeedCompleted", self.payload.Feed]
 
 
 class OtherMarketplaceWebhook(MarketplaceWebhook):

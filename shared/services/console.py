@@ -1,6 +1,7 @@
 """What the operations console shows and does (functions/console.py renders it).
 
 Every page's storage work is bounded by the page, not by the tenant's size (10,000 orders):
+<<<<<<< HEAD
 - overview of all tenants, what is open now beside the day's flow: per tenant its at-risk queries
   (4, at most OPEN_COUNTED rows each, reading key columns only: orders not in the OMS, orders awaiting
   shipment near their promised time, failed/blocked/unmatched events, pending events received before
@@ -13,6 +14,16 @@ Every page's storage work is bounded by the page, not by the tenant's size (10,0
   (at most RADAR_ROWS) and one activity query of CANCEL_DAYS days (≤ 2,880 rows, 3 pages): 18 queries;
 - search: point reads only (order, event, product, stock SKU per tenant: at most 37);
 - an order's journey: 1 order read + 1 query of the order's events; an event: 1 read.
+=======
+- overview of all tenants: one activity query per tenant (9), each one page (≤ 672 rows);
+- a tenant's overview: 1 activity query, + 4 where stock sync is on (the tenant's stock state, one
+  page of its dirty SKUs, counted up to DIRTY_COUNTED, one page of its refused SKUs, its open feeds);
+- a tenant's at risk: 4 queries of at most `limit` rows each (orders not in the OMS, orders awaiting
+  shipment near their promised time, failed/blocked/unmatched events, pending events received
+  before the stuck limit), each one page normally (orders: at most 2, shared/adapters/order_repo.py);
+- an order's journey: 1 order read + 1 query of the order's events;
+- an event: 1 read.
+>>>>>>> h16-feeds
 Counts per hour come from the activity counts the processor keeps (shared.domain.activity), never
 from scanning events; what is open now comes from the current state, each event counted once. The
 actions reuse the ops CLI's services (shared/services/operations.py) and note on the order's timeline
@@ -89,8 +100,18 @@ def stock_sync_view(context: ServiceContext, tenant: str) -> StockSyncView:
         ("warehouse / buffer", f"{state.warehouse} / {state.buffer} units held back"),
         ("dirty SKUs", f"{state.dirty}{counted}"),
         ("in flight", f"{state.in_flight}{counted}"),
+        ("in feed (awaiting the marketplace)", f"{state.in_feed}{counted}"),
         ("last flush", last[:TEXT_AT_MOST]),
     ]
+    for feed in state.open_feeds[:10]:
+        flag = "OVERDUE " if feed.overdue else ""
+        details.append(
+            (
+                f"open feed {feed.feed_id}",
+                f"{flag}{feed.age_minutes:g} min old, {feed.status}, {feed.skus} SKU(s), "
+                f"{feed.polls} poll(s) {feed.detail}".strip()[:TEXT_AT_MOST],
+            )
+        )
     if state.wait_until:
         details.append(("no write before", rfc3339(state.wait_until)))
     for failure in state.failures[:10]:
@@ -207,12 +228,13 @@ def open_now(
         if len(rows) >= limit:
             at_least |= {name for name in names if counts[name]}
     stock_on = context.stock_settings(tenant).enabled
-    if stock_on:  # two reads: the tenant's stock state and one page of its refused SKUs (not its dirty backlog)
+    if stock_on:  # two queries: one page of its refused SKUs (not its dirty backlog) and of its open feeds
         counts["refused_skus"] = len(context.stock.failures(tenant, limit=limit))
         if counts["refused_skus"] >= limit:
             at_least.add("refused_skus")
-        state = context.stock.tenant_state(tenant)
-        counts["open_feeds"] = int(getattr(state, "open_feeds", 0) or 0)  # kept by the feeds' stock state, if any
+        counts["open_feeds"] = len(context.feeds.open_feeds(tenant, limit=limit))
+        if counts["open_feeds"] >= limit:
+            at_least.add("open_feeds")
     flow = tenant_overview(context, tenant, with_stock=False)
     return TenantNow(tenant, TENANT_NAMES[tenant], flow.zone, counts, at_least, flow, stock_on)
 

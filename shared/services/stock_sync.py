@@ -4,12 +4,15 @@
   each tenant that sells them: the tenants with stock sync on that share the webhook's ZORT store
   (`stock_tenants`) and whose marketplace listed the SKU (`Product.marketplace_listed`, kept from
   the marketplace's product webhooks, `handle_products`). One batch write per tenant and 100 SKUs.
-- `flush_tenant` (the timer, `python -m ops stock --flush`): takes the tenant's due dirty SKUs (at
-  most 2,000), records them as in flight, reads their available stock from ZORT, holds back the
-  buffer, and writes them to the marketplace in at most 4 UpdateStock calls of 500. A 429 (or any
+- `flush_tenant` (the timer, `python -m ops stock --flush`): first asks FeedStatus about the tenant's
+  open feeds and settles those that closed (shared.services.feeds); then takes the tenant's due dirty
+  SKUs (at most 2,000; not those in an open feed), records them as in flight, reads their available
+  stock from ZORT, holds back the buffer, and writes them to the marketplace in at most 4 UpdateStock
+  calls of 500. Each call answers a feed: it is recorded (ThorFeeds) and its SKUs are *in feed* until
+  it reports; a SKU is clean only when its feed finished without an error for it. A 429 (or any
   retryable failure) stops the flush: the SKUs not written stay dirty, and after a 429 no write is
-  made before Retry-After (else 2 minutes). A SKU the marketplace refuses, or ZORT does not know,
-  keeps its reason and is retried with back-off.
+  made before Retry-After (else 2 minutes). A SKU the marketplace refuses (in its feed, or the whole
+  call), or ZORT does not know, keeps its reason and is retried with back-off.
 - `handle_stock_resync` (the `stock-resync` event, recorded by `python -m ops stock --resync`): marks
   every SKU the tenant's marketplace listed dirty.
 - `stock_sync_state`: each tenant's dirty count, last flush, failures (ops, the console).
@@ -41,7 +44,8 @@ from shared.domain.stock import (
     throttle_until,
 )
 from shared.models.internal_events import StockResyncEvent
-from shared.ports import ServiceContext
+from shared.ports import MarketplacePort, ServiceContext, ZortPort
+from shared.services import feeds as feed_tracker
 from shared.tenants import TENANTS
 from shared.zort import webhooks as zort
 
@@ -124,6 +128,7 @@ class FlushReport:
     counts: dict[str, int] = field(default_factory=dict)
     writes: int = 0
     wait_until: datetime | None = None
+    feeds: str = ""  # what polling the open feeds did
 
     @property
     def ok(self) -> bool:
@@ -142,10 +147,14 @@ def flush_tenant(context: ServiceContext, tenant: str, *, force: bool = False) -
         return FlushReport(tenant, "off", f"stock sync is off (MARKETPLACE_STOCK_SYNC_{tenant.upper()})")
     now = context.clock()
     state = context.stock.tenant_state(tenant)
+    held = None
     if state.paused:
-        return FlushReport(tenant, "paused", f"kill switch on since {state.paused_at}: {state.paused_reason or ''}")
-    if state.wait_until and state.wait_until > now and not force:
-        return FlushReport(tenant, "waiting", f"the marketplace asked to wait until {state.wait_until.isoformat()}")
+        held = FlushReport(tenant, "paused", f"kill switch on since {state.paused_at}: {state.paused_reason or ''}")
+    elif state.wait_until and state.wait_until > now and not force:
+        held = FlushReport(tenant, "waiting", f"the marketplace asked to wait until {state.wait_until.isoformat()}")
+    if held is not None:  # nothing is written, but the open feeds are still asked about (a read)
+        held.feeds = _poll_only(context, tenant)
+        return held
     owner = uuid.uuid4().hex
     claim = context.claims.take(tenant, FLUSH_CLAIM, owner, IN_FLIGHT_FOR.total_seconds())
     if claim is None:
@@ -155,11 +164,27 @@ def flush_tenant(context: ServiceContext, tenant: str, *, force: bool = False) -
     finally:
         context.claims.release(tenant, FLUSH_CLAIM, claim)
     latest = context.stock.tenant_state(tenant)  # the kill switch may have moved meanwhile: keep it
-    latest.last_flush_at, latest.last_result, latest.last_detail = now, report.result, report.detail
+    detail = "; ".join(part for part in (report.detail, report.feeds) if part)
+    latest.last_flush_at, latest.last_result, latest.last_detail = now, report.result, detail
     latest.last_counts = dict(report.counts, writes=report.writes)
     latest.wait_until = report.wait_until
     context.stock.save_tenant_state(latest)
     return report
+
+
+def _poll_only(context: ServiceContext, tenant: str) -> str:
+    """Polls the tenant's open feeds under the flush's claim (a flush that writes nothing)."""
+    try:
+        marketplace = context.marketplace(tenant)
+    except NotConfigured:
+        return ""
+    claim = context.claims.take(tenant, FLUSH_CLAIM, uuid.uuid4().hex, IN_FLIGHT_FOR.total_seconds())
+    if claim is None:
+        return ""
+    try:
+        return feed_tracker.poll_open_feeds(context, tenant, marketplace).detail
+    finally:
+        context.claims.release(tenant, FLUSH_CLAIM, claim)
 
 
 def _flush(
@@ -169,7 +194,22 @@ def _flush(
         marketplace, zort_api = context.marketplace(tenant), context.zort(tenant)
     except NotConfigured as blocked:
         return FlushReport(tenant, "blocked", f"{blocked}; the dirty SKUs wait until it is configured")
-    records = pick_for_flush(context.stock.dirty(tenant), now, force=force)
+    polled = feed_tracker.poll_open_feeds(context, tenant, marketplace)
+    report = _write(context, tenant, settings, now, force, marketplace, zort_api)
+    report.feeds = polled.detail
+    return report
+
+
+def _write(
+    context: ServiceContext,
+    tenant: str,
+    settings: StockSyncSettings,
+    now: datetime,
+    force: bool,
+    marketplace: MarketplacePort,
+    zort_api: ZortPort,
+) -> FlushReport:
+    records = pick_for_flush(context.stock.dirty(tenant), context.clock(), force=force)
     if not records:
         return FlushReport(tenant, "nothing to send")
     records = context.stock.take(records, now)  # durable before anything is sent
@@ -193,8 +233,9 @@ def _flush(
             outcomes += [SkuOutcome(r, SkuResult.DEFERRED, now, q, a, stopped) for r, a, q in batch]
             continue
         writes += 1
+        rows = [(r.sku, q) for r, _, q in batch]
         try:
-            refused = marketplace.update_stock([(r.sku, q) for r, _, q in batch], settings.warehouse)
+            feed_id = marketplace.update_stock(rows, settings.warehouse)
         except ExternalSystemError as error:
             if error.retryable:
                 stopped = f"marketplace: {error}"
@@ -205,18 +246,21 @@ def _flush(
                 whole = f"{error.code}: {error.message}"
                 outcomes += [SkuOutcome(r, SkuResult.REFUSED, now, q, a, whole) for r, a, q in batch]
             continue
-        for record, units, quantity in batch:
-            reason = refused.get(record.sku)
-            answer = SkuResult.REFUSED if reason else SkuResult.ACCEPTED
-            outcomes.append(SkuOutcome(record, answer, now, quantity, units, reason))
-    context.stock.record(outcomes)
+        feed_tracker.record_stock_feed(context, tenant, feed_id, rows)  # before its SKUs name it
+        # the last failure's reason stays visible while the SKU is sent again
+        sent = [
+            SkuOutcome(r, SkuResult.SENT, now, q, a, r.reason if r.failures else None, feed_id) for r, a, q in batch
+        ]
+        context.stock.record(sent)  # at once: a crash in a later batch leaves these in their feed
+        outcomes += sent
+    context.stock.record([o for o in outcomes if o.result is not SkuResult.SENT])
     counts = summarise(outcomes)
     detail = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
     if wait_until is not None:
         return FlushReport(tenant, "throttled", f"{detail}; {stopped}", counts, writes, wait_until)
     if stopped:
         return FlushReport(tenant, "failed", f"{detail}; {stopped}", counts, writes)
-    result = "sent" if counts.get(SkuResult.ACCEPTED.value, 0) == len(outcomes) else "partial"
+    result = "sent" if counts.get(SkuResult.SENT.value, 0) == len(outcomes) else "partial"
     return FlushReport(tenant, result, detail, counts, writes)
 
 
@@ -242,6 +286,22 @@ class SkuFailure:
 
 
 @dataclass(frozen=True)
+class OpenFeed:
+    """A feed not reported yet, as ops and the console show it."""
+
+    feed_id: str
+    action: str
+    skus: int
+    created_at: datetime
+    age_minutes: float
+    status: str
+    overdue: bool
+    polls: int
+    last_polled_at: datetime | None
+    detail: str
+
+
+@dataclass(frozen=True)
 class StockSyncState:
     """One tenant's stock sync, as ops and the console show it."""
 
@@ -253,19 +313,22 @@ class StockSyncState:
     paused_reason: str | None
     dirty: int
     in_flight: int
+    in_feed: int
     last_flush_at: datetime | None
     last_result: str | None
     last_detail: str | None
     last_counts: dict[str, int]
     wait_until: datetime | None
     failures: tuple[SkuFailure, ...]
+    open_feeds: tuple[OpenFeed, ...] = ()
 
 
 def stock_sync_state(
     context: ServiceContext, tenants: Iterable[str] = TENANTS, dirty_limit: int = 10_000
 ) -> list[StockSyncState]:
-    """Per tenant: on or off, kill switch, dirty and in-flight SKUs (at most `dirty_limit` counted), last
-    flush and its result, failing SKUs."""
+    """Per tenant: on or off, kill switch, dirty, in-flight and in-feed SKUs (at most `dirty_limit`
+    counted), last flush and its result, failing SKUs (refused ones with the marketplace's message),
+    open feeds with their age (overdue ones flagged)."""
     now = context.clock()
     states = []
     for tenant in tenants:
@@ -294,12 +357,28 @@ def stock_sync_state(
                 paused_reason=state.paused_reason,
                 dirty=sum(r.state(now) is StockState.DIRTY for r in dirty),
                 in_flight=sum(r.state(now) is StockState.IN_FLIGHT for r in dirty),
+                in_feed=sum(r.state(now) is StockState.IN_FEED for r in dirty),
                 last_flush_at=state.last_flush_at,
                 last_result=state.last_result,
                 last_detail=state.last_detail,
                 last_counts=dict(state.last_counts),
                 wait_until=state.wait_until,
                 failures=failing,
+                open_feeds=tuple(
+                    OpenFeed(
+                        f.feed_id,
+                        f.action,
+                        len(f.items),
+                        f.created_at,
+                        round(f.age(now).total_seconds() / 60, 1),
+                        f.status,
+                        f.overdue(now),
+                        f.polls,
+                        f.last_polled_at,
+                        f.detail,
+                    )
+                    for f in context.feeds.open_feeds(tenant)
+                ),
             )
         )
     return states

@@ -1,5 +1,6 @@
-"""Stock sync against Azurite and the sandboxes: the UpdateStock and GetProducts adapters, the stock
-repository, and a ZORT stock webhook reaching the marketplace sandbox through one flush."""
+"""Stock sync against Azurite and the sandboxes: the UpdateStock, FeedStatus and GetProducts adapters,
+the stock and feed repositories, and a ZORT stock webhook reaching the marketplace sandbox through a
+flush, confirmed by its feed (polled, or onFeedCompleted)."""
 
 from __future__ import annotations
 
@@ -54,23 +55,40 @@ def syncing(context, monkeypatch):
 # --- adapters ------------------------------------------------------------------------------------
 
 
-def test_update_stock_keeps_what_it_is_told_and_names_the_skus_it_refuses(context, stack):
+def test_update_stock_answers_a_feed_whose_status_names_the_skus_it_refused(context, stack):
     a, b, c = skus(3)
     requests.post(
         stack.servers["marketplace"].url + "/_sandbox/stock/refuse",
         json={"skus": [b], "message": "Seller SKU '%s' not found"},
         timeout=5,
     )
-    refused = context.marketplace(T).update_stock([(a, 5), (b, 1), (c, 0)])
-    assert refused == {b: f"E001: Seller SKU '{b}' not found"}
+    requests.post(stack.servers["marketplace"].url + "/_sandbox/feeds", json={"delay": 30}, timeout=5)
+    marketplace = context.marketplace(T)
+    feed = marketplace.update_stock([(a, 5), (b, 1), (c, 0)])
+    assert len(feed) == 32 and a not in marketplace_stock(stack)  # nothing kept before the feed finishes
+    queued = marketplace.feed_status(feed)
+    assert queued.status == "Queued" and not queued.closed and queued.total == 3
+    requests.post(stack.servers["marketplace"].url + "/_sandbox/feeds", json={"delay": 0}, timeout=5)
+    report = marketplace.feed_status(feed)
+    assert report.finished and report.feed_id == feed and (report.total, report.failed) == (3, 1)
+    assert report.refused() == {b: f"1: Seller SKU '{b}' not found"}
     assert {a: 5, c: 0}.items() <= marketplace_stock(stack).items() and b not in marketplace_stock(stack)
     [call] = sandbox_requests(stack, "marketplace", "UpdateStock")
     assert call["method"] == "POST" and call["body"].startswith("<?xml") and "<Warehouse><Stock>" in call["body"]
+    status_calls = sandbox_requests(stack, "marketplace", "FeedStatus")
+    assert [(c["method"], c["query"]["FeedID"]) for c in status_calls] == [("GET", feed), ("GET", feed)]
+
+
+def test_feed_status_of_an_unknown_feed_is_the_documented_e012(context, stack):
+    with pytest.raises(SellerCenterError) as unknown:
+        context.marketplace(T).feed_status("00000000-0000-4000-8000-000000000000")
+    assert unknown.value.code == "E012" and not unknown.value.retryable
 
 
 def test_update_stock_sends_the_warehouse_in_each_row_and_refuses_more_than_500_before_sending(context, stack):
     (a,) = skus(1)
-    context.marketplace(T).update_stock([(a, 2)], StockWarehouse("GSCFacilityId", "477584939"))
+    feed = context.marketplace(T).update_stock([(a, 2)], StockWarehouse("GSCFacilityId", "477584939"))
+    context.marketplace(T).feed_status(feed)
     answer = requests.get(stack.servers["marketplace"].url + "/_sandbox/stock", timeout=5).json()
     assert answer[USER]["GSCFacilityId:477584939"][a] == 2
     with pytest.raises(ValueError):
@@ -119,8 +137,45 @@ def test_the_repository_keeps_a_sku_marked_while_in_flight_dirty(context):
     repo.mark_dirty(T, [b], now)  # changed again while in flight
     repo.record([SkuOutcome(taken[s], SkuResult.ACCEPTED, now, 4, Decimal(4)) for s in (a, b)])
     stored_a, stored_b = repo.get(T, a), repo.get(T, b)
-    assert not stored_a.dirty and stored_a.sent_quantity == 4 and stored_a.state(now) is StockState.CLEAN
-    assert stored_b.dirty and stored_b.sent_quantity == 4 and stored_b.result is SkuResult.ACCEPTED
+    assert not stored_a.dirty and stored_a.state(now) is StockState.CLEAN
+    assert stored_b.dirty and stored_b.result is SkuResult.ACCEPTED
+
+
+def test_a_sku_in_a_feed_is_found_by_it_and_cleared_when_the_feed_takes_it(context):
+    repo = context.stock
+    now = datetime.now(timezone.utc)
+    a, b = skus(2)
+    repo.mark_dirty(T, [a, b], now)
+    taken = repo.take([r for r in repo.dirty(T) if r.sku in (a, b)], now)
+    feed = f"feed-{uuid.uuid4().hex}"
+    repo.record([SkuOutcome(r, SkuResult.SENT, now, 3, Decimal(3), feed_id=feed) for r in taken])
+    assert repo.get(T, a).state(now) is StockState.IN_FEED and repo.get(T, a).sent_quantity == 3
+    repo.mark_dirty(T, [b], now)  # changed while its feed is open
+    in_feed = repo.in_feed(T, feed)
+    assert {r.sku for r in in_feed} == {a, b}
+    repo.record([SkuOutcome(r, SkuResult.ACCEPTED, now, 3) for r in in_feed])
+    stored_a, stored_b = repo.get(T, a), repo.get(T, b)
+    assert stored_a.state(now) is StockState.CLEAN and not stored_a.feed_id
+    assert stored_b.state(now) is StockState.DIRTY and not stored_b.feed_id and stored_b.result is SkuResult.ACCEPTED
+    assert repo.in_feed(T, feed) == []
+
+
+def test_the_feed_repository_keeps_what_a_feed_carried_and_saves_as_read(context):
+    from shared.domain.feeds import Feed
+
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    long_skus = [f"{uuid.uuid4().hex}{'x' * 96}" for _ in range(500)]  # 128 characters: several columns
+    feed = Feed(T, uuid.uuid4().hex, "UpdateStock", {sku: str(n) for n, sku in enumerate(long_skus)}, now)
+    context.feeds.add(feed)
+    stored = context.feeds.get(T, feed.feed_id)
+    assert stored is not None and stored.items == feed.items and stored.open and stored.created_at == now
+    assert feed.feed_id in {f.feed_id for f in context.feeds.open_feeds(T)}
+    stale = context.feeds.get(T, feed.feed_id)
+    stored.open, stored.status, stored.refused = False, "Finished", {long_skus[0]: "1: Negative value is not allowed"}
+    assert context.feeds.save(stored)
+    assert stale is not None and not context.feeds.save(stale)  # another writer was first
+    assert feed.feed_id not in {f.feed_id for f in context.feeds.open_feeds(T)}
+    assert any(f.refused == stored.refused for f in context.feeds.refused_recently(T))
 
 
 def test_the_repository_keeps_refusals_and_the_tenant_state(context):
@@ -153,7 +208,10 @@ def test_a_zort_stock_webhook_reaches_the_marketplace_sandbox_within_one_flush(s
     assert process_event(syncing, T, event_id) is EventStatus.COMPLETED
     set_zort_stock(stack, {sku: "8.00"})  # ZORT's current value, newer than the webhook's
     report = flush_tenant(syncing, T)  # (other tests' dirty SKUs, unknown to ZORT, may share the flush)
-    assert report.counts.get("accepted") == 1 and report.writes == 1, report
+    assert report.counts.get("sent") == 1 and report.writes == 1, report
+    assert sku not in marketplace_stock(stack) and syncing.stock.get(T, sku).dirty  # its feed has not reported
+    report = flush_tenant(syncing, T)  # no onFeedCompleted: the next flush polls FeedStatus
+    assert "settled" in report.feeds, report
     assert marketplace_stock(stack)[sku] == 8
     stored = syncing.stock.get(T, sku)
     assert not stored.dirty and stored.sent_quantity == 8 and stored.zort_available == Decimal("8.00")

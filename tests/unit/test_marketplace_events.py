@@ -40,6 +40,7 @@ ACTED_ON = {
     "onProductCreated",
     "onProductUpdated",
     "onProductQcStatusChanged",
+    "onFeedCompleted",
 }
 EXAMPLES = {
     "onOrderCreated": {"OrderId": 3010001},
@@ -132,3 +133,13 @@ def test_new_status_that_is_no_status_name_at_all_is_refused(hint):
     with pytest.raises(ValidationError) as refused:
         ItemsStatusChangedWebhook.model_validate({"event": "onOrderItemsStatusChanged", "payload": payload})
     assert refused.value.errors()[0]["loc"] == ("payload", "NewStatus")
+
+
+def test_on_feed_completed_is_acted_on_by_the_feed_tracker():
+    """A feed Thor did not create is recorded and completed without asking the marketplace (the feed
+    tracker itself: tests/unit/test_feeds.py)."""
+    context = fake_context()
+    event_id = record(context, "onFeedCompleted", EXAMPLES["onFeedCompleted"])
+    assert process_event(context, "sope", event_id, context.settings.retry_delays) is EventStatus.COMPLETED
+    event = context.events.get("sope", event_id)
+    assert event.kind is EventKind.FEED_COMPLETED and "not one Thor created" in (event.outcome or "")

@@ -45,7 +45,12 @@ def zort_quantity(context: FakeContext, sku: str, stock: str, tenant: str = T) -
 
 
 def dirty(context: FakeContext, tenant: str = T) -> set[str]:
+    """The SKUs not confirmed yet: dirty, in flight or in a feed that has not reported."""
     return {r.sku for r in context.stock.dirty(tenant)}
+
+
+def in_feed(context: FakeContext, tenant: str = T) -> set[str]:
+    return {r.sku for r in context.stock.dirty(tenant) if r.state(context.clock()) is StockState.IN_FEED}
 
 
 def test_a_zort_stock_change_reaches_the_marketplace_within_one_flush():
@@ -56,6 +61,10 @@ def test_a_zort_stock_change_reaches_the_marketplace_within_one_flush():
     assert dirty(context) == {"A"}
     report = flush_tenant(context, T)
     assert report.result == "sent" and report.writes == 1
+    assert context.marketplaces[T].stock == {}  # UpdateStock answered a feed: nothing is confirmed yet
+    assert in_feed(context) == {"A"} and context.stock.get(T, "A").sent_quantity == 7
+    report = flush_tenant(context, T)  # the next flush asks FeedStatus: Finished, no error for A
+    assert "1 settled" in report.feeds and report.result == "nothing to send"
     assert context.marketplaces[T].stock == {"A": 7}
     assert dirty(context) == set()
     stored = context.stock.get(T, "A")
@@ -67,6 +76,7 @@ def test_ten_out_of_order_webhooks_end_at_zorts_current_value():
     for stock in ("9", "3", "8", "1", "7", "2", "6", "4", "10", "5"):  # late, reordered hints
         zort_quantity(context, "A", stock)
     context.zorts[T].stock["A"] = Decimal("4.00")  # what ZORT says now
+    flush_tenant(context, T)
     flush_tenant(context, T)
     assert context.marketplaces[T].stock == {"A": 4}
     assert [call for call in context.marketplaces[T].calls if call[0] == "update_stock"] == [
@@ -80,8 +90,9 @@ def test_the_buffer_applies_and_never_goes_negative_and_the_warehouse_is_sent():
     context.zorts[T].stock.update({"A": Decimal("10.00"), "B": Decimal("2.00")})
     context.stock.mark_dirty(T, ["A", "B"], context.clock())
     flush_tenant(context, T)
+    flush_tenant(context, T)
     assert context.marketplaces[T].stock == {"A": 7, "B": 0}
-    assert context.marketplaces[T].calls[-1][1][1] == warehouse
+    assert [c[1][1] for c in context.marketplaces[T].calls if c[0] == "update_stock"] == [warehouse]
 
 
 def test_only_tenants_that_sell_the_sku_and_sync_stock_are_marked():
@@ -112,21 +123,39 @@ def test_a_429_keeps_the_skus_dirty_and_they_go_in_the_next_flush():
     context.clock.advance(31)
     report = flush_tenant(context, T)
     assert report.result == "sent" and report.writes == 3
+    assert in_feed(context) == set(skus)
+    flush_tenant(context, T)
     assert dirty(context) == set() and len(context.marketplaces[T].stock) == 1200
 
 
-def test_per_sku_refusals_are_visible_with_the_reason_and_retried():
+def test_a_sku_refused_in_a_completed_feed_stays_dirty_visible_and_is_sent_again():
     context = stock_context("A", "B")
+    marketplace = context.marketplaces[T]
     context.zorts[T].stock.update({"A": Decimal(1), "B": Decimal(2)})
-    context.marketplaces[T].refuse["B"] = "E001: Seller SKU 'B' not found"
+    marketplace.refuse["B"] = "Seller SKU 'B' not found"
     context.stock.mark_dirty(T, ["A", "B"], context.clock())
-    assert flush_tenant(context, T).result == "partial"
+    assert flush_tenant(context, T).result == "sent"  # one feed with both; nothing confirmed yet
+    assert marketplace.stock == {} and dirty(context) == {"A", "B"}
+    flush_tenant(context, T)  # polled: Finished, its FeedErrors name B; B goes again at once (first retry)
+    assert marketplace.stock == {"A": 1} and dirty(context) == {"B"}
+    assert marketplace.calls[-1] == ("update_stock", ([("B", 2)], None))
+    [feed] = context.feeds.refused_recently(T)
+    assert feed.refused == {"B": "1: Seller SKU 'B' not found"} and not feed.open
+    [state] = stock_sync_state(context, [T])  # while sent again, the refusal stays visible
+    assert [(f.sku, f.reason, f.failures) for f in state.failures] == [("B", "1: Seller SKU 'B' not found", 1)]
+    flush_tenant(context, T)  # refused again: now it waits its back-off (5 minutes)
     [state] = stock_sync_state(context, [T])
-    assert [(f.sku, f.result, f.reason) for f in state.failures] == [("B", "refused", "E001: Seller SKU 'B' not found")]
-    assert state.dirty == 1 and state.last_result == "partial"
-    del context.marketplaces[T].refuse["B"]
-    assert flush_tenant(context, T).result == "sent"  # retried by the next flush
-    assert context.marketplaces[T].stock == {"A": 1, "B": 2} and dirty(context) == set()
+    assert [(f.sku, f.result, f.reason, f.failures) for f in state.failures] == [
+        ("B", "refused", "1: Seller SKU 'B' not found", 2)
+    ]
+    assert state.dirty == 1 and state.in_feed == 0 and not state.open_feeds
+    del marketplace.refuse["B"]
+    assert flush_tenant(context, T).result == "nothing to send"
+    context.clock.advance(300)
+    assert flush_tenant(context, T).result == "sent"
+    flush_tenant(context, T)
+    assert marketplace.stock == {"A": 1, "B": 2} and dirty(context) == set()
+    assert context.stock.get(T, "B").failures == 0
 
 
 def test_a_sku_zort_does_not_know_is_not_written_and_stays_visible():
@@ -155,7 +184,9 @@ def test_the_kill_switch_stops_writing_and_the_marks_wait_for_it():
     zort_quantity(context, "A", "3")
     assert flush_tenant(context, T).result == "paused" and context.marketplaces[T].stock == {}
     set_paused(context, T, False)
-    assert flush_tenant(context, T).result == "sent" and context.marketplaces[T].stock == {"A": 3}
+    assert flush_tenant(context, T).result == "sent"
+    flush_tenant(context, T)
+    assert context.marketplaces[T].stock == {"A": 3}
 
 
 def test_a_crash_mid_flush_loses_no_dirty_sku_and_the_resend_is_the_same_value():
@@ -176,14 +207,18 @@ def test_a_crash_mid_flush_loses_no_dirty_sku_and_the_resend_is_the_same_value()
     marketplace.update_stock = crash_on_second
     with pytest.raises(RuntimeError):
         flush_tenant(context, T)
-    assert dirty(context) == set(skus)  # nothing recorded, nothing lost
+    assert dirty(context) == set(skus)  # nothing lost
     [state] = stock_sync_state(context, [T])
-    assert state.in_flight == 800 and state.dirty == 0
+    assert state.in_feed == 500 and state.in_flight == 300 and state.dirty == 0  # the first feed was recorded
+    marketplace.finish_on_ask = False
     assert flush_tenant(context, T).result == "nothing to send"  # in flight until the crashed flush times out
     context.clock.advance(IN_FLIGHT_FOR.total_seconds())
     marketplace.update_stock = real
-    assert flush_tenant(context, T).result == "sent"
-    assert dirty(context) == set() and set(marketplace.stock.values()) == {2}  # the first 500 again: same value
+    marketplace.finish_on_ask = True
+    report = flush_tenant(context, T)  # settles the first feed, sends the other 300
+    assert report.result == "sent" and report.writes == 1 and "1 settled" in report.feeds
+    flush_tenant(context, T)
+    assert dirty(context) == set() and set(marketplace.stock.values()) == {2} and len(marketplace.stock) == 800
 
 
 def test_a_sku_changed_while_in_flight_is_sent_again_after():
@@ -200,10 +235,31 @@ def test_a_sku_changed_while_in_flight_is_sent_again_after():
 
     marketplace.update_stock = changed_meanwhile
     flush_tenant(context, T)
-    assert marketplace.stock == {"A": 5} and dirty(context) == {"A"}
     marketplace.update_stock = real
+    flush_tenant(context, T)  # the feed finished with 5, but A was marked since it was taken: sent again
+    assert marketplace.stock == {"A": 5} and in_feed(context) == {"A"}
+    assert marketplace.calls[-1] == ("update_stock", ([("A", 4)], None))
     flush_tenant(context, T)
     assert marketplace.stock == {"A": 4} and dirty(context) == set()
+
+
+def test_a_sku_changed_while_its_feed_is_open_waits_for_the_feed_then_goes_again():
+    context = stock_context("A")
+    context.zorts[T].stock["A"] = Decimal(5)
+    context.stock.mark_dirty(T, ["A"], context.clock())
+    marketplace = context.marketplaces[T]
+    marketplace.finish_on_ask = False  # the marketplace is slow to process the feed
+    flush_tenant(context, T)
+    context.zorts[T].stock["A"] = Decimal(3)
+    context.stock.mark_dirty(T, ["A"], context.clock())  # changed while its feed is open
+    flush_tenant(context, T)
+    assert [c for c in marketplace.calls if c[0] == "update_stock"] == [("update_stock", ([("A", 5)], None))]
+    assert in_feed(context) == {"A"}
+    marketplace.finish_on_ask = True
+    flush_tenant(context, T)  # the feed closes; A was marked since: the latest value goes now
+    assert marketplace.calls[-1] == ("update_stock", ([("A", 3)], None))
+    flush_tenant(context, T)
+    assert marketplace.stock == {"A": 3} and dirty(context) == set()
 
 
 def test_a_tenant_without_credentials_keeps_its_skus_blocked_visible_until_configured():
@@ -216,7 +272,9 @@ def test_a_tenant_without_credentials_keeps_its_skus_blocked_visible_until_confi
     [state] = stock_sync_state(context, [T])
     assert state.last_result == "blocked" and state.dirty == 1
     context.zorts[T] = zort_api
-    assert flush_tenant(context, T).result == "sent" and context.marketplaces[T].stock == {"A": 3}
+    assert flush_tenant(context, T).result == "sent"
+    flush_tenant(context, T)
+    assert context.marketplaces[T].stock == {"A": 3}
 
 
 def test_a_retryable_zort_failure_keeps_the_skus_dirty():
@@ -238,9 +296,12 @@ def test_a_resync_marks_every_listed_sku_and_one_flush_writes_at_most_four_batch
     context.zorts[T].stock.update({sku: Decimal(1) for sku in skus})
     assert resync_tenant(context, T) == 2300
     first = flush_tenant(context, T)
-    assert first.writes == 4 and first.counts == {"accepted": 2000}
-    assert len(dirty(context)) == 300
-    assert flush_tenant(context, T).writes == 1 and dirty(context) == set()
+    assert first.writes == 4 and first.counts == {"sent": 2000} and len(context.feeds.open_feeds(T)) == 4
+    assert len(in_feed(context)) == 2000 and len(dirty(context)) == 2300
+    second = flush_tenant(context, T)
+    assert second.writes == 1 and "4 settled" in second.feeds and len(in_feed(context)) == 300
+    flush_tenant(context, T)
+    assert dirty(context) == set()
     context.clock.advance(timedelta(minutes=1).total_seconds())
 
 

@@ -56,20 +56,18 @@ Stock (``update_stock``, see also docs/research/stock-sync-and-console.md sectio
   ``<Request><Warehouse><Stock><SellerSku>…</SellerSku><Quantity>…</Quantity></Stock>…</Warehouse></Request>``;
   at most 500 SKUs per request; the warehouse id, when sent, goes inside each ``<Stock>`` as
   ``<SellerWarehouseId>`` or ``<GSCFacilityId>``, never both kinds in one request (an error), none
-  meaning the main warehouse; no writing to Fulfilment-by-Falabella warehouses. The feeds page
-  (v600 ``feeds``) names only ProductCreate/Update/Remove/Image as asynchronous feeds, and feed
-  webhooks fire only for those: UpdateStock is treated as answering synchronously.
+  meaning the main warehouse; no writing to Fulfilment-by-Falabella warehouses.
+- It answers a *feed* (a UUID), not a per-SKU result; each SKU's outcome is learnt from FeedStatus
+  (``feed_status``) or the onFeedCompleted webhook. What is confirmed of feeds, and where, is in
+  ``shared/adapters/seller_center/feeds.py``. ``update_stock`` returns the feed id; a SuccessResponse
+  without one is UNEXPECTED_RESPONSE (the call is retried with back-off by the flush).
 - Unconfirmed: the addressing (the page header shows ``/UpdateStock``; Thor sends ``/?Action=UpdateStock``
   like every other action, ``Version=1.0``), the body's Content-Type (Thor sends ``application/xml``),
-  the answer's shape and its per-SKU errors, whether ``Quantity`` is absolute (Thor assumes so: a
-  repeated write of the same value is then harmless) and UpdateStock's own rate limit and Retry-After.
-  So the answer is read defensively: a SuccessResponse is the call taken, except the SKUs named by any
-  object of its Body that carries a ``SellerSku`` with a ``Message``/``ErrorMessage`` (the feeds'
-  ``FeedErrors/Error{Code, Message, SellerSku}`` shape, confirmed for feeds); an ErrorResponse whose
-  Body names SKUs refuses those with their message and the rest of the call with the head's; any
-  other ErrorResponse refuses the whole call (retryable when 429/E429/5xx/Platform). UpdateStock is
-  sent once per call (no in-call retries): the stock flush keeps what was not written dirty for the
-  next flush and honours Retry-After between flushes.
+  whether ``Quantity`` is absolute (Thor assumes so: a repeated write of the same value is then
+  harmless) and UpdateStock's own rate limit and Retry-After. An ErrorResponse refuses the whole call
+  (retryable when 429/E429/5xx/Platform). UpdateStock is sent once per call (no in-call retries): the
+  stock flush keeps what was not written dirty for the next flush and honours Retry-After between
+  flushes.
 
 Errors: an ErrorResponse is retried when transient (``E429``, ``E006``, ``Platform``, HTTP 429/5xx, and
 ``1000`` as the internal error it is on most pages); ``1000`` whose message says the request is wrong
@@ -120,8 +118,10 @@ import requests
 from pydantic import ValidationError
 
 from shared.adapters.http import HttpCaller, HttpConfig, Reply, Request, is_retryable_status
+from shared.adapters.seller_center.feeds import feed_of, feed_report
 from shared.adapters.seller_center.signing import canonical_query, format_timestamp, sign
 from shared.domain.errors import ExternalSystemError
+from shared.domain.feeds import FeedReport
 from shared.domain.stock import MAX_SKUS_PER_WRITE, StockWarehouse
 from shared.domain.times import in_local_time, zone
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
@@ -301,34 +301,13 @@ def stock_request_xml(rows: Sequence[tuple[str, int]], warehouse: StockWarehouse
     return f'<?xml version="1.0" encoding="UTF-8"?><Request><Warehouse>{stocks}</Warehouse></Request>'.encode()
 
 
-def sku_errors(body: Any) -> dict[str, str]:
-    """Every object under ``body`` carrying a ``SellerSku`` and a message: SKU → "code: message"."""
-    found: dict[str, str] = {}
-    if isinstance(body, list):
-        for item in body:
-            found.update(sku_errors(item))
-    elif isinstance(body, dict):
-        sku = body.get("SellerSku")
-        message = body.get("Message") or body.get("ErrorMessage")
-        if sku not in (None, "") and message:
-            code = body.get("Code") or body.get("ErrorCode")
-            found[str(sku)] = f"{code}: {message}" if code not in (None, "") else str(message)
-        for value in body.values():
-            if isinstance(value, (dict, list)):
-                found.update(sku_errors(value))
-    return found
-
-
-def parse_stock_reply(reply: Reply) -> tuple[dict[str, str], str | None]:
-    """(SKUs refused with their reasons, the reason the rest of the call was refused or None)."""
-    payload = reply.json()
-    if isinstance(payload, dict) and isinstance(payload.get("ErrorResponse"), dict):
-        error = _error_from_payload(payload, reply)
-        refused = sku_errors(payload["ErrorResponse"].get("Body"))
-        if refused and not error.retryable:
-            return refused, f"{error.code}: {error.message}"
-        raise error
-    return sku_errors(parse_reply(reply)), None
+def parse_feed_reply(reply: Reply) -> str:
+    """The feed id a write (UpdateStock) answered; its ErrorResponse as a SellerCenterError."""
+    parse_reply(reply)  # an ErrorResponse, a retryable status or a malformed answer raises here
+    feed = feed_of(reply.json())
+    if not feed:
+        raise reply.error("UNEXPECTED_RESPONSE", "a SuccessResponse without a feed id", retryable=False)
+    return feed
 
 
 # --- client ---------------------------------------------------------------------------------
@@ -457,10 +436,10 @@ class SellerCenterClient:
             method="POST",
         )
 
-    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> dict[str, str]:
-        """One UpdateStock call; returns the SKUs refused with their reasons (see the module docstring)."""
+    def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> str:
+        """One UpdateStock call; returns the feed id it answered (see the module docstring)."""
         if not rows:
-            return {}
+            raise ValueError("UpdateStock needs at least one row")
         if len(rows) > MAX_SKUS_PER_WRITE:
             raise ValueError(f"UpdateStock takes at most {MAX_SKUS_PER_WRITE} SKUs per request")
         if any(int(quantity) < 0 for _, quantity in rows):
@@ -472,10 +451,19 @@ class SellerCenterClient:
             query = canonical_query(self.signed_params("UpdateStock"))
             return Request("POST", f"{self._url}?{query}", headers=headers, data=body)
 
-        refused, rest = self._http_once.call("UpdateStock", request, parse_stock_reply)
-        if rest is not None:
-            refused = {str(sku): refused.get(str(sku), rest) for sku, _ in rows}
-        return refused
+        return self._http_once.call("UpdateStock", request, parse_feed_reply)
+
+    def feed_status(self, feed_id: str) -> FeedReport:
+        """FeedStatus of one feed (``FeedID``), read into a FeedReport (shared/adapters/seller_center/feeds.py)."""
+        if not feed_id:
+            raise ValueError("feed_id must not be empty")
+        body = self._call("FeedStatus", {"FeedID": feed_id})
+        report = feed_report(body, feed_id)
+        if report is None:
+            raise SellerCenterError(
+                "UNEXPECTED_RESPONSE", "FeedStatus answered no FeedDetail with a Status", operation="FeedStatus"
+            )
+        return report
 
     # the order loop (issue 19) -------------------------------------------------------------
 
@@ -614,8 +602,7 @@ __all__ = [
     "SellerCenterError",
     "format_local_filter",
     "normalise_error_code",
+    "parse_feed_reply",
     "parse_reply",
-    "parse_stock_reply",
-    "sku_errors",
     "stock_request_xml",
 ]
