@@ -224,6 +224,30 @@ def stock_goals(result: dict) -> list[Goal]:
     ]
 
 
+def documents_goals(result: dict) -> list[Goal]:
+    ack, floor, flight = result["ack"], result["floor"], result["in_flight"]
+    size_mb = result["pdf_bytes"] / 1_000_000
+    return [
+        Goal(
+            f"documents: ack p99 of a {size_mb:.1f} MB PDF at c={result['concurrency']} / ack floor (small webhook)",
+            f"{ack['p99_ms'] / floor['p99_ms']:.2f}× ({_f(ack['p99_ms'])} vs {_f(floor['p99_ms'])} ms; "
+            f"p50 {_f(ack['p50_ms'])} vs {_f(floor['p50_ms'])} ms; {ack['rps']} req/s)",
+            "stated (1.33 MB received, decoded and written to Blob Storage besides the floor's work)",
+            None,
+            f"{ack['answers_202']} of {ack['n']} answered 202",
+        ),
+        Goal(
+            f"documents: runner RSS while {flight['documents']} documents are in flight (until all uploaded)",
+            f"{flight['rss_baseline_mib']} → {flight['rss_peak_mib']} MiB (+{flight['rss_growth_mib']} MiB, "
+            f"{flight['growth_per_document_mib']} MiB per document)",
+            "bounded, stated",
+            flight["uploaded"] == flight["documents"],
+            f"{flight['answers_202']} answered 202 ({flight['sent_again']} sent again after a 503 / 409), "
+            f"{flight['uploaded']} uploaded in {flight['settled_seconds']} s",
+        ),
+    ]
+
+
 def alerts_goals(result: dict) -> list[Goal]:
     goals = []
     for run in result["runs"]:
@@ -299,6 +323,7 @@ GOAL_BUILDERS = {
     "storm": storm_goals,
     "console": console_goals,
     "stock": stock_goals,
+    "documents": documents_goals,
     "alerts": alerts_goals,
     "processing": processing_goals,
     "drill": drill_goals,

@@ -21,6 +21,8 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
 11. processing: Table requests per processed event by kind (order created, status changed, ZORT
     tracking, stock) beside each kind's minimum, and events per second with the processor on (one
     runner) beside the same run's storage floor (bench.processing).
+12. tax documents with 1 MB PDFs: acknowledgement p99 beside the ack floor, and the runner's memory
+    while 50 documents are in flight until the marketplace sandbox has them all (bench.documents).
 
 Prints a table, each figure beside its goal, and writes the same figures to bench/results.json.
 Runner logs go to a temporary folder (printed). The stack is always stopped, whatever fails.
@@ -40,7 +42,21 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, alerts, coldstart, console, drill, e2e, processing, report, soak, stock, storage_work, storm
+from bench import (
+    ack,
+    alerts,
+    coldstart,
+    console,
+    documents,
+    drill,
+    e2e,
+    processing,
+    report,
+    soak,
+    stock,
+    storage_work,
+    storm,
+)
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -57,6 +73,7 @@ class Config:
     storm: storm.StormConfig = field(default_factory=storm.StormConfig)
     stock: stock.StockConfig = field(default_factory=stock.StockConfig)
     processing: processing.ProcessingConfig = field(default_factory=processing.ProcessingConfig)
+    documents: documents.DocumentsConfig = field(default_factory=documents.DocumentsConfig)
     import_runs: int = 5
 
     @classmethod
@@ -69,6 +86,7 @@ class Config:
             soak=soak.SoakConfig(seconds=20, warmup_seconds=5, samples=4, drain_timeout=45),
             stock=stock.QUICK,
             processing=processing.QUICK,
+            documents=documents.QUICK,
         )
 
 
@@ -92,6 +110,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "alerts",
             "drill",
             "processing",
+            "documents",
         ],
         help="run only these phases",
     )
@@ -182,6 +201,10 @@ class Bench:
             self.phase("console", lambda: console.measure(self.stack, progress))
             self.phase("alerts", lambda: alerts.measure(self.stack, progress))
             self.phase("stock", lambda: stock.measure(self.stack, self.config.stock, progress, self.log("thor-stock")))
+            self.phase(
+                "documents",
+                lambda: documents.measure(self.stack, self.config.documents, progress, self.log("thor-documents")),
+            )
             if "stock" in self.results and "ack" in self.results:  # the ack goal's floor, same run
                 self.results["stock"]["ack_floor"] = self.results["ack"]["floor"].get(self.config.stock.concurrency)
             if self.phases & {"e2e", "soak", "storm", "processing"}:
@@ -213,7 +236,20 @@ def main(argv: list[str] | None = None) -> int:
         config.soak.rate = args.soak_rate
     phases = set(
         args.only
-        or ["coldstart", "storage", "ack", "console", "alerts", "processing", "e2e", "storm", "stock", "soak", "drill"]
+        or [
+            "coldstart",
+            "storage",
+            "ack",
+            "console",
+            "alerts",
+            "processing",
+            "e2e",
+            "storm",
+            "stock",
+            "documents",
+            "soak",
+            "drill",
+        ]
     )
     results = Bench(config, phases).run()
     print(report.render(results))

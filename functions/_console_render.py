@@ -29,6 +29,8 @@ RISK_LABELS = {
     "event-blocked": "blocked",
     "event-unmatched": "unmatched",
     "event-stuck": "not completed",
+    "document-missing": "no tax document",
+    "return-deadline": "return deadline",
 }
 RISK_SEVERITY = {
     "not-in-oms": "bad",

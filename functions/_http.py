@@ -27,6 +27,9 @@ from shared.tenants import is_tenant
 log = logging.getLogger("thor.http")
 
 MAX_BODY_BYTES = 1024 * 1024
+DOCUMENT_BODY_BYTES = 16 * 1024 * 1024
+ROUTE_BODY_LIMITS: dict[str, int] = {"documents": DOCUMENT_BODY_BYTES}
+"""Functions whose bodies may be larger than MAX_BODY_BYTES (a tax document carries its PDF, base64)."""
 RETRY_AFTER_SECONDS = "5"
 # All the storage work of one request (recording a webhook, reading an order, a refund) ends within
 # this many seconds, or the request answers 503 + Retry-After: senders give up after about 10 s.
@@ -158,13 +161,13 @@ def content_type(req: func.HttpRequest) -> str:
     return (req.headers.get("content-type") or "").split(";", 1)[0].strip().lower()
 
 
-def body_bytes(req: func.HttpRequest) -> bytes:
+def body_bytes(req: func.HttpRequest, limit: int = MAX_BODY_BYTES) -> bytes:
     declared = req.headers.get("content-length")
-    if declared and declared.isdigit() and int(declared) > MAX_BODY_BYTES:
-        raise Problem(413, "Body too large", f"the body is over {MAX_BODY_BYTES} bytes", "body")
+    if declared and declared.isdigit() and int(declared) > limit:
+        raise Problem(413, "Body too large", f"the body is over {limit} bytes", "body")
     body = req.get_body() or b""
-    if len(body) > MAX_BODY_BYTES:
-        raise Problem(413, "Body too large", f"the body is over {MAX_BODY_BYTES} bytes", "body")
+    if len(body) > limit:
+        raise Problem(413, "Body too large", f"the body is over {limit} bytes", "body")
     return body
 
 
@@ -194,9 +197,9 @@ def parse_json_text(text: str | bytes, field: str = "body") -> Any:
         raise Problem(400, "Malformed JSON", f"{field} is not valid JSON: {error}", field) from None
 
 
-def read_json(req: func.HttpRequest) -> Any:
+def read_json(req: func.HttpRequest, limit: int = MAX_BODY_BYTES) -> Any:
     """The request's JSON body, checked for size, content type, encoding and syntax."""
-    body = body_bytes(req)
+    body = body_bytes(req, limit)
     kind = content_type(req)
     if kind and kind not in JSON_TYPES and not kind.endswith("+json"):
         raise Problem(415, "Unsupported content type", f"send application/json, not {kind}", "content-type")

@@ -15,9 +15,11 @@ bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves
 def status(req: func.HttpRequest) -> func.HttpResponse:
     internal_id = req.route_params.get("internalOrderId", "")
     parsed = parse_internal_order_id(internal_id)  # faco-03272813 names faco-3272813
-    found = parsed and get_context().orders.get(parsed[0], internal_order_id(*parsed))
+    context = get_context()
+    found = parsed and context.orders.get(parsed[0], internal_order_id(*parsed))
     if not found:
         raise Problem(404, "Order not found", f"no order {internal_id!r}", "internalOrderId")
     from shared.services.status_view import order_status_view  # on first call, not at cold start
 
-    return json_response(order_status_view(found[0]))
+    order = found[0]
+    return json_response(order_status_view(order, returns_desk=context.settings.loop(order.tenant).returns_desk))

@@ -59,7 +59,10 @@ App Service hands an app the literal "@Microsoft.KeyVault(...)" text when a refe
 Entries per tenant: a system name (MARKETPLACE, OMS, ZORT) turns on that system's required settings;
 "<SYSTEM>_<SETTING>" also turns on one of its optional settings (MARKETPLACE_BUSINESS_UNIT,
 MARKETPLACE_READY_TO_SHIP, MARKETPLACE_TIMEZONE (default America/Santiago, README "Marketplace times"), MARKETPLACE_STOCK_SYNC, MARKETPLACE_STOCK_BUFFER, MARKETPLACE_STOCK_SELLER_WAREHOUSE_ID,
-MARKETPLACE_STOCK_GSC_FACILITY_ID, ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET; and 'ALERT' with ALERT_TEAMS_WEBHOOK_URL,
+MARKETPLACE_STOCK_GSC_FACILITY_ID, the order-loop flows of README "Order loop": MARKETPLACE_DOCUMENTS,
+MARKETPLACE_INVOICED_BY_MARKETPLACE, MARKETPLACE_DOCUMENT_DUE_HOURS, MARKETPLACE_CANCELLATIONS, MARKETPLACE_CANCEL_REASON,
+MARKETPLACE_SELLER_DELIVERY, MARKETPLACE_RETURNS_DESK (each off unless listed and switched on),
+ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET; and 'ALERT' with ALERT_TEAMS_WEBHOOK_URL,
 ALERT_SLACK_WEBHOOK_URL, ALERT_EMAIL_TO, ALERT_QUIET_HOURS: the tenant's own alert channels). MARKETPLACE_READY_TO_SHIP is off
 unless listed here and its secret is "true": it sets items ready to ship in the marketplace (README); the same
 holds for MARKETPLACE_STOCK_SYNC (stock sync from ZORT, README "Stock sync").
@@ -211,6 +214,13 @@ var tenantSettings = [
   { system: 'MARKETPLACE', setting: 'STOCK_BUFFER', required: false }
   { system: 'MARKETPLACE', setting: 'STOCK_SELLER_WAREHOUSE_ID', required: false }
   { system: 'MARKETPLACE', setting: 'STOCK_GSC_FACILITY_ID', required: false }
+  { system: 'MARKETPLACE', setting: 'DOCUMENTS', required: false }
+  { system: 'MARKETPLACE', setting: 'INVOICED_BY_MARKETPLACE', required: false }
+  { system: 'MARKETPLACE', setting: 'DOCUMENT_DUE_HOURS', required: false }
+  { system: 'MARKETPLACE', setting: 'CANCELLATIONS', required: false }
+  { system: 'MARKETPLACE', setting: 'CANCEL_REASON', required: false }
+  { system: 'MARKETPLACE', setting: 'SELLER_DELIVERY', required: false }
+  { system: 'MARKETPLACE', setting: 'RETURNS_DESK', required: false }
   { system: 'OMS', setting: 'TOKEN', required: true }
   { system: 'OMS', setting: 'TENANT', required: true }
   { system: 'ZORT', setting: 'KEY1', required: true }

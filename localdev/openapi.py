@@ -13,7 +13,7 @@ from pydantic.json_schema import GenerateJsonSchema
 
 from shared.domain.refunds import RULES_SUMMARY as REFUND_RULES
 from shared.models.marketplace_events import MARKETPLACE_EVENT_MODELS, MARKETPLACE_EVENTS
-from shared.models.webhooks import RefundRequest
+from shared.models.webhooks import DocumentRequest, RefundRequest
 from shared.tenants import TENANTS
 from shared.zort.webhooks import EVENT_MODELS, RECORDED_ONLY_EVENTS
 
@@ -101,6 +101,33 @@ KEY_NOTE = (
 )
 
 
+DOCUMENT_RULES = (
+    "Idempotency-Key is required (400 naming it when missing). Refused with 422 naming the rule, never "
+    "stored nor sent: `documents-off` (MARKETPLACE_DOCUMENTS_<T> not on), `invoiced-by-marketplace` "
+    "(MARKETPLACE_INVOICED_BY_MARKETPLACE_<T>), `country-not-documented` (SetInvoicePDF documents Chile, "
+    "Colombia and Peru only), `type-not-allowed-in-country` (Chile and Peru: BOLETA, FACTURA, NOTA_DE_CREDITO; "
+    "Colombia: FACTURA, NOTA_DE_CREDITO), `items-not-ready-to-ship` (every item must have gone through "
+    "ready_to_ship), `not-a-pdf`, `pdf-too-large` (over 10 MiB decoded); an item not in the order is a 422 "
+    "naming `itemIds`. The same key and body again answers the same; the same key with another body is a 422."
+)
+DOCUMENT_ACCEPTED = {
+    "type": "object",
+    "required": ["documentId", "internalOrderId", "type", "number", "date", "itemIds", "size", "status"],
+    "properties": {
+        "documentId": {"type": "string"},
+        "internalOrderId": {"type": "string"},
+        "type": {"enum": ["BOLETA", "FACTURA", "NOTA_DE_CREDITO"]},
+        "number": {"type": "string"},
+        "date": {"type": "string", "format": "date"},
+        "itemIds": {"type": "array", "items": {"type": "string"}},
+        "size": {"type": "integer", "minimum": 0},
+        "status": {"enum": ["recorded", "uploaded", "failed"]},
+        "recordedAt": {"type": "string", "format": "date-time"},
+        "eventId": {"type": "string"},
+    },
+}
+
+
 def _problems(*statuses: int) -> dict:
     """Problem answers; every operation also has the host's 401, 413 (any body over 1 MiB) and 503."""
     described = {
@@ -161,7 +188,7 @@ def _webhook(summary: str) -> dict:
 
 def build() -> dict:
     components: dict[str, dict] = {"Problem": PROBLEM, "Ack": ACK}
-    for model in (*MARKETPLACE_EVENT_MODELS, RefundRequest):
+    for model in (*MARKETPLACE_EVENT_MODELS, RefundRequest, DocumentRequest):
         schema = _schema(model)
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -293,6 +320,37 @@ def build() -> dict:
                         },
                     },
                     **_problems(400, 404, 409, 415, 422),
+                },
+            }
+        },
+        "/v1/orders/{id}/documents": {
+            "post": {
+                "summary": "A tax document for the marketplace (SetInvoicePDF): checked, recorded, uploaded from the queue",
+                "description": DOCUMENT_RULES,
+                "parameters": [
+                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+                    {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
+                    {
+                        "name": "Idempotency-Key",
+                        "in": "header",
+                        "required": True,
+                        "schema": {"type": "string", "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
+                    },
+                ],
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentRequest"}}},
+                },
+                "responses": {
+                    "202": {
+                        "description": "Recorded; its upload to the marketplace is queued (the order's status shows it)",
+                        "content": {"application/json": {"schema": DOCUMENT_ACCEPTED}},
+                    },
+                    **_problems(400, 404, 409, 415, 422),
+                    "413": {
+                        "description": "Body over 16 MiB",
+                        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}},
+                    },
                 },
             }
         },

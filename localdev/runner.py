@@ -45,6 +45,7 @@ from werkzeug.routing import Map, Rule
 from werkzeug.serving import WSGIRequestHandler, make_server
 from werkzeug.wrappers import Request, Response
 
+from functions._http import ROUTE_BODY_LIMITS
 from localdev.local_auth import JWKS_PATH, LOCAL_OPERATOR, LocalSignIn
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -229,10 +230,11 @@ class HttpHost:
         user_function = self.functions[name][0]
         if not self.admits(name, request):
             return Response(status=401)  # what the Functions host answers: 401, empty body
+        limit = ROUTE_BODY_LIMITS.get(name, MAX_REQUEST_BYTES)  # a tax document carries its PDF
         try:
-            body = read_body(request, MAX_REQUEST_BYTES)
+            body = read_body(request, limit)
         except RequestEntityTooLarge:
-            return _problem(413, "Body too large", f"the body is over {MAX_REQUEST_BYTES} bytes", "body")
+            return _problem(413, "Body too large", f"the body is over {limit} bytes", "body")
         except HTTPException as error:
             return _problem(error.code or 400, "Bad request", error.description or "")
         http_request = func.HttpRequest(

@@ -98,6 +98,7 @@ def print_order(order) -> None:
                 ),
             )
         )
+    print_loop(order)
     print(f"\nTimeline ({len(order.timeline)})")
     if order.timeline:
         print(
@@ -106,3 +107,45 @@ def print_order(order) -> None:
                 ([when(t.at), t.source, t.what, clip(t.detail, 60), t.event_id or "-"] for t in order.timeline),
             )
         )
+
+
+def print_loop(order) -> None:
+    """Issue 19's flows: tax documents, items canceled in the marketplace, returns and their deadlines."""
+    from shared.domain.at_risk import local_time, returns_waiting
+    from shared.domain.marketplace_loop import return_deadline
+
+    print(f"\nTax documents ({len(order.documents)})")
+    if order.documents:
+        print(
+            table(
+                ("DOCUMENT", "TYPE", "NUMBER", "DATE", "ITEMS", "STATUS", "UPLOADED", "BYTES"),
+                (
+                    [
+                        d.document_id,
+                        d.type,
+                        d.number,
+                        d.date,
+                        ", ".join(d.item_ids),
+                        d.status,
+                        when(d.uploaded_at),
+                        d.size,
+                    ]
+                    for d in order.documents
+                ),
+            )
+        )
+    if order.marketplace_cancellations:
+        print("\nCanceled in the marketplace")
+        print(table(("ITEM", "REASON"), ([i, r] for i, r in order.marketplace_cancellations.items())))
+    waiting = returns_waiting(order)
+    if waiting or order.zort_returns:
+        print("\nReturns desk")
+        if waiting:
+            print(
+                table(
+                    ("ITEM", "WAITING SINCE", "ACCEPTED BY ITSELF AT"),
+                    ([i, when(since), local_time(return_deadline(since), order.tenant)] for i, since in waiting),
+                )
+            )
+        for number, status in order.zort_returns.items():
+            print(f"  ZORT return {number}: {status}")

@@ -25,6 +25,7 @@ if TYPE_CHECKING:  # imported where first used: a cold start pays only for what 
     from shared.adapters.activity_counts import BufferedActivityCounts
     from shared.adapters.checkpoints import CheckpointStore
     from shared.adapters.claims import ClaimStore
+    from shared.adapters.document_store import DocumentStore
     from shared.adapters.event_log import EventLog
     from shared.adapters.event_queue import EventQueue
     from shared.adapters.feed_repo import FeedRepository
@@ -43,7 +44,14 @@ def build_handlers() -> dict[type[Message], Handler]:
     """Each message's handler, as cosmicpython's `handlers.py`: processing finds a stored event's
     model through the model's `kind` (shared.ports.model_for) and gives the handler the body
     validated with it."""
-    from shared.models.internal_events import ReconcileOrderEvent, RefundEvent, StockResyncEvent
+    from shared.models.internal_events import (
+        MarketplaceCancelEvent,
+        ReconcileOrderEvent,
+        RefundEvent,
+        SellerDeliveryEvent,
+        StockResyncEvent,
+        TaxDocumentEvent,
+    )
     from shared.models.webhooks import (
         FeedCompletedWebhook,
         ItemsStatusChangedWebhook,
@@ -51,7 +59,7 @@ def build_handlers() -> dict[type[Message], Handler]:
         OrderCreatedWebhook,
         ProductsWebhook,
     )
-    from shared.services import feeds, marketplace_flows, refund_flows, stock_sync, zort_flows
+    from shared.services import feeds, marketplace_flows, marketplace_loop, refund_flows, stock_sync, zort_flows
     from shared.zort.calls import ZortCall
 
     return {
@@ -63,6 +71,9 @@ def build_handlers() -> dict[type[Message], Handler]:
         RefundEvent: refund_flows.handle_refund,
         ZortCall: zort_flows.handle_zort,
         StockResyncEvent: stock_sync.handle_stock_resync,
+        TaxDocumentEvent: marketplace_loop.handle_tax_document,
+        MarketplaceCancelEvent: marketplace_loop.handle_cancel,
+        SellerDeliveryEvent: marketplace_loop.handle_delivery_status,
         FeedCompletedWebhook: feeds.handle_feed_completed,
     }
 
@@ -154,6 +165,12 @@ class Context:
         from shared.adapters.activity_counts import ActivityCounts, BufferedActivityCounts
 
         return BufferedActivityCounts(ActivityCounts(self.storage), self.settings.activity_flush_seconds)
+
+    @cached_property
+    def document_store(self) -> DocumentStore:
+        from shared.adapters.document_store import DocumentStore
+
+        return DocumentStore(self.storage)
 
     def marketplace(self, tenant: str) -> MarketplacePort:
         """The tenant's Seller Center account; NotConfigured when it has none."""

@@ -130,6 +130,14 @@ class OrderRepositoryPort(Protocol):
         """Orders with items not ready to ship promised before `promised_before`: at most `limit`, one query."""
         ...
 
+    def awaiting_document(self, tenant: str, shipped_before: datetime, limit: int) -> list[Order]:
+        """Shipped orders without an uploaded tax document that shipped before `shipped_before` (issue 19)."""
+        ...
+
+    def returns_waiting(self, tenant: str, waiting_before: datetime, limit: int) -> list[Order]:
+        """Orders with a return waiting for approval since before `waiting_before` (issue 19)."""
+        ...
+
     def briefs(self, tenant: str, which: str, before: datetime, limit: int) -> list[OrderBrief]:
         """`not_in_oms` or `awaiting_shipment` (`which`) as their key columns only (the console's counts)."""
         ...
@@ -141,6 +149,14 @@ class OrderRepositoryPort(Protocol):
     def pending_before(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
         """Orders with items not ready to ship created before `created_before`: at most `limit` (reports)."""
         ...
+
+
+class DocumentStorePort(Protocol):
+    """Where a tax document's PDF is kept, once (Blob Storage): written before the document is
+    acknowledged, read by the upload."""
+
+    def put(self, name: str, data: bytes) -> None: ...
+    def get(self, name: str) -> bytes: ...
 
 
 class ProductRepositoryPort(Protocol):
@@ -200,6 +216,9 @@ class IdempotencyRecord(TypedDict, total=False):
     bodyHash: str
     status: int | None
     body: JsonObject
+    startedAt: str
+    """When the request in flight began (RFC 3339): one found still in flight well after the storage
+    bound was abandoned (a 503 whose clean-up could not reach storage either) and may be taken over."""
 
 
 class IdempotencyPort(Protocol):
@@ -236,6 +255,21 @@ class MarketplacePort(Protocol):
 
     def feed_status(self, feed_id: str) -> FeedReport:
         """FeedStatus: the feed's status, counts and per-SKU errors."""
+        ...
+
+    def set_invoice_pdf(
+        self, order_item_ids: Sequence[str], number: str, date: str, document_type: str, operator_code: str, pdf: bytes
+    ) -> JsonObject:
+        """SetInvoicePDF: the tax document of those items; returns the answer's Body."""
+        ...
+
+    def get_failure_reasons(self) -> list[tuple[str, str]]:
+        """GetFailureReasons: (Type, Name) rows."""
+        ...
+
+    def set_status_to_canceled(self, order_item_id: str, reason: str, reason_detail: str | None = None) -> None: ...
+    def set_seller_delivery_status(self, action: str, order_item_ids: Sequence[str], reason: str | None = None) -> None:
+        """SetStatusToShipped / SetStatusToDelivered / SetStatusToFailedDelivery (with a reason) of items."""
         ...
 
 
@@ -330,6 +364,8 @@ class ServiceContext(Protocol):
     def claims(self) -> ClaimStorePort: ...
     @property
     def activity(self) -> ActivityCountsPort: ...
+    @property
+    def document_store(self) -> DocumentStorePort: ...
     @property
     def handlers(self) -> Mapping[type[Message], Handler]:
         """Each message's handler (`{Model: handler}`), built once by the composition root."""

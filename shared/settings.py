@@ -113,6 +113,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("STOCK_BUFFER", "MARKETPLACE", required=False, default="0"),
     SettingSpec("STOCK_SELLER_WAREHOUSE_ID", "MARKETPLACE", required=False),  # or the next one, never both
     SettingSpec("STOCK_GSC_FACILITY_ID", "MARKETPLACE", required=False),
+    # Closing the order loop (issue 19, README "Order loop"): each flow off unless switched on.
+    SettingSpec("DOCUMENTS", "MARKETPLACE", required=False, default="false"),  # tax documents (SetInvoicePDF)
+    SettingSpec("INVOICED_BY_MARKETPLACE", "MARKETPLACE", required=False, default="false"),  # documents refused
+    SettingSpec("DOCUMENT_DUE_HOURS", "MARKETPLACE", required=False, default="24"),  # at risk after shipping
+    SettingSpec("CANCELLATIONS", "MARKETPLACE", required=False, default="false"),  # ZORT void -> SetStatusToCanceled
+    SettingSpec("CANCEL_REASON", "MARKETPLACE", required=False, default="Out of stock"),  # a GetFailureReasons Name
+    SettingSpec("SELLER_DELIVERY", "MARKETPLACE", required=False, default="off"),  # off|shipping-type|all-dropshipping
+    SettingSpec("RETURNS_DESK", "MARKETPLACE", required=False, default="false"),  # 72 h return window tracked
     SettingSpec("TOKEN", "OMS", secret=True),
     SettingSpec("TENANT", "OMS"),
     SettingSpec("KEY1", "ZORT", secret=True),
@@ -185,6 +193,23 @@ class MarketplaceTenantSettings:
     ready_to_ship: bool  # pack and set ready to ship when ZORT sends a tracking number (README)
     time_zone: str  # MARKETPLACE_TIMEZONE_<T>: the IANA zone the marketplace writes its zone-less times in
     stock: StockSyncSettings = StockSyncSettings()  # stock sync from ZORT (off by default)
+    loop: LoopSettings = field(default_factory=lambda: LoopSettings())  # issue 19's flows (each off by default)
+
+
+SELLER_DELIVERY_MODES = ("off", "shipping-type", "all-dropshipping")
+
+
+@dataclass(frozen=True)
+class LoopSettings:
+    """A tenant's order-loop flows (README "Order loop"), each off unless its setting switches it on."""
+
+    documents: bool = False  # MARKETPLACE_DOCUMENTS_<T>
+    invoiced_by_marketplace: bool = False  # MARKETPLACE_INVOICED_BY_MARKETPLACE_<T>: documents refused
+    document_due_hours: int = 24  # MARKETPLACE_DOCUMENT_DUE_HOURS_<T>
+    cancellations: bool = False  # MARKETPLACE_CANCELLATIONS_<T>
+    cancel_reason: str = "Out of stock"  # MARKETPLACE_CANCEL_REASON_<T>
+    seller_delivery: str = "off"  # MARKETPLACE_SELLER_DELIVERY_<T>
+    returns_desk: bool = False  # MARKETPLACE_RETURNS_DESK_<T>
 
 
 @dataclass(frozen=True)
@@ -345,6 +370,36 @@ def _stock_settings(tenant: str, values: Mapping[str, str]) -> tuple[StockSyncSe
     return StockSyncSettings(enabled=enabled, buffer=max(buffer, 0), warehouse=warehouse), errors
 
 
+def _loop_settings(tenant: str, values: Mapping[str, str]) -> tuple[LoopSettings, list[str]]:
+    """The tenant's order-loop flows and what is wrong with their settings (each named)."""
+
+    def name(key: str) -> str:
+        return tenant_setting_name("MARKETPLACE", key, tenant)
+
+    errors: list[str] = []
+    hours_text = (values.get("DOCUMENT_DUE_HOURS") or "24").strip()
+    if not (hours_text.isdigit() and 1 <= int(hours_text) <= 24 * 60):
+        errors.append(f"{name('DOCUMENT_DUE_HOURS')} (whole hours, 1 or more; got {hours_text!r})")
+    mode = (values.get("SELLER_DELIVERY") or "off").strip().lower()
+    if mode in ("false", "0", "no"):
+        mode = "off"
+    if mode not in SELLER_DELIVERY_MODES:
+        errors.append(f"{name('SELLER_DELIVERY')} ({' or '.join(SELLER_DELIVERY_MODES)}; got {mode!r})")
+        mode = "off"
+    return (
+        LoopSettings(
+            documents=_switched_on(values.get("DOCUMENTS")),
+            invoiced_by_marketplace=_switched_on(values.get("INVOICED_BY_MARKETPLACE")),
+            document_due_hours=int(hours_text) if hours_text.isdigit() and int(hours_text) >= 1 else 24,
+            cancellations=_switched_on(values.get("CANCELLATIONS")),
+            cancel_reason=(values.get("CANCEL_REASON") or "").strip() or "Out of stock",
+            seller_delivery=mode,
+            returns_desk=_switched_on(values.get("RETURNS_DESK")),
+        ),
+        errors,
+    )
+
+
 def _marketplace_zone(tenant: str, values: Mapping[str, str]) -> tuple[str, list[str]]:
     """The zone the tenant's marketplace answers write zone-less times in, and what is wrong with the
     setting (an unknown zone: the default is used, and strict loading refuses it)."""
@@ -369,6 +424,7 @@ def _typed(system: str, tenant: str, values: Mapping[str, str]) -> SystemSetting
             ready_to_ship=_switched_on(values.get("READY_TO_SHIP")),
             time_zone=_marketplace_zone(tenant, values)[0],
             stock=_stock_settings(tenant, values)[0],
+            loop=_loop_settings(tenant, values)[0],
         )
     if system == "OMS":
         return OmsTenantSettings(token=values["TOKEN"], tenant_header=values["TENANT"])
@@ -503,6 +559,11 @@ class Settings:
         marketplace = self.tenant(tenant).marketplace
         return bool(marketplace and marketplace.ready_to_ship)
 
+    def loop(self, tenant: str) -> LoopSettings:
+        """The tenant's order-loop flows (all off when it has no marketplace configuration)."""
+        marketplace = self.tenant(tenant).marketplace
+        return marketplace.loop if marketplace else LoopSettings()
+
     def stock(self, tenant: str) -> StockSyncSettings:
         """The tenant's stock sync settings (off when it has no marketplace configuration)."""
         marketplace = self.tenant(tenant).marketplace
@@ -574,6 +635,7 @@ def read_tenants(env: Mapping[str, str]) -> tuple[dict[str, TenantSettings], lis
             half_configured += reading.halves
         half_configured += _stock_settings(tenant, readings["MARKETPLACE"].usable)[1]
         half_configured += _marketplace_zone(tenant, readings["MARKETPLACE"].usable)[1]
+        half_configured += _loop_settings(tenant, readings["MARKETPLACE"].usable)[1]
         typed = [reading.typed() for reading in readings.values()]
         if any(typed):
             tenants[tenant] = TenantSettings(

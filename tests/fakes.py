@@ -299,6 +299,16 @@ class FakeOrderRepository:
     def not_in_oms(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
         return [o for o in self._of(tenant) if not o.oms_synced and order_created_at(o) <= created_before][:limit]
 
+    def awaiting_document(self, tenant: str, shipped_before: datetime, limit: int) -> list[Order]:
+        from shared.domain.at_risk import document_pending_since
+
+        return [o for o in self._of(tenant) if (s := document_pending_since(o)) and s <= shipped_before][:limit]
+
+    def returns_waiting(self, tenant: str, waiting_before: datetime, limit: int) -> list[Order]:
+        from shared.domain.at_risk import return_waiting_since
+
+        return [o for o in self._of(tenant) if (s := return_waiting_since(o)) and s <= waiting_before][:limit]
+
     def briefs(self, tenant: str, which: str, before: datetime, limit: int) -> list[OrderBrief]:
         found = (
             self.not_in_oms(tenant, before, limit)
@@ -319,6 +329,21 @@ class FakeOrderRepository:
 
     def pending_before(self, tenant: str, created_before: datetime, limit: int) -> list[Order]:
         return [o for o in self._of(tenant) if items_not_ready(o) and order_created_at(o) < created_before][:limit]
+
+
+class FakeDocumentStore:
+    """Blob Storage in memory: name -> bytes; `puts` counts writes."""
+
+    def __init__(self) -> None:
+        self.blobs: dict[str, bytes] = {}
+        self.puts = 0
+
+    def put(self, name: str, data: bytes) -> None:
+        self.puts += 1
+        self.blobs[name] = bytes(data)
+
+    def get(self, name: str) -> bytes:
+        return self.blobs[name]
 
 
 class FakeActivity:
@@ -606,6 +631,8 @@ class FakeMarketplace(_Failing):
         self.items: dict[str, list[MarketplaceOrderItem]] = {}
         self.products: dict[str, MarketplaceProduct] = {}
         self.packages = itertools.count(1)
+        self.invoices: list[dict[str, Any]] = []  # SetInvoicePDF calls taken
+        self.reasons: list[tuple[str, str]] = [("canceled", "Out of stock"), ("canceled", "Wrong address")]
         self.stock: dict[str, int] = {}  # what the marketplace holds per SKU (as its finished feeds set it)
         self.refuse: dict[str, str] = {}  # SKU -> the reason a feed refuses it (a FeedErrors entry)
         self.feeds: dict[str, tuple[list[tuple[str, int]], str]] = {}  # feed id -> (rows, status)
@@ -713,6 +740,33 @@ class FakeMarketplace(_Failing):
             return self.finish(feed_id)
         return self._report(feed_id)
 
+    def set_invoice_pdf(
+        self, order_item_ids: Sequence[str], number: str, date: str, document_type: str, operator_code: str, pdf: bytes
+    ) -> dict[str, Any]:
+        self._call("set_invoice_pdf", (list(order_item_ids), number, document_type, operator_code))
+        document = {"items": list(order_item_ids), "number": number, "type": document_type, "size": len(pdf)}
+        if document not in self.invoices:
+            self.invoices.append(document)
+        return {}
+
+    def get_failure_reasons(self) -> list[tuple[str, str]]:
+        self._call("get_failure_reasons")
+        return list(self.reasons)
+
+    def set_status_to_canceled(self, order_item_id: str, reason: str, reason_detail: str | None = None) -> None:
+        self._call("set_status_to_canceled", (order_item_id, reason))
+        order_id = self._order_of(str(order_item_id))
+        row = next(i for i in self.items[order_id] if i.order_item_id == str(order_item_id))
+        if row.status != "pending":
+            raise ValueError(f"E028: It is not possible to set the order to the status canceled ({row.status})")
+        self.set_item_status(order_id, [str(order_item_id)], "canceled")
+
+    def set_seller_delivery_status(self, action: str, order_item_ids: Sequence[str], reason: str | None = None) -> None:
+        self._call("set_seller_delivery_status", (action, list(order_item_ids), reason))
+        status = {"SetStatusToShipped": "shipped", "SetStatusToDelivered": "delivered"}.get(action, "failed_delivery")
+        for item_id in order_item_ids:
+            self.set_item_status(self._order_of(str(item_id)), [str(item_id)], status)
+
 
 class FakeOms(_Failing):
     """Records every upsert (a copy of the order sent); answers "created" the first time, then "updated"."""
@@ -797,6 +851,7 @@ class FakeContext:
     checkpoints: FakeCheckpoints = field(default_factory=FakeCheckpoints)
     claims: FakeClaims = cast(FakeClaims, None)  # made in __post_init__, on the context's clock
     activity: FakeActivity = field(default_factory=FakeActivity)
+    document_store: FakeDocumentStore = field(default_factory=FakeDocumentStore)
     handlers: Mapping[type[Message], Handler] = field(default_factory=build_handlers)
     marketplaces: dict[str, FakeMarketplace] = field(default_factory=dict)
     omses: dict[str, FakeOms] = field(default_factory=dict)

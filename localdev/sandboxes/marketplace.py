@@ -60,6 +60,10 @@ Control routes besides those of ``_server.SandboxApp``:
   orders in GetOrders, updated at ``updated_at`` (default now; a zone-less value is taken as UTC);
 - ``POST /_sandbox/orders/missing {"order_ids": [..]}`` makes GetOrder and GetOrderItems answer
   empty collections for those orders (an order the seller cannot see);
+- ``POST /_sandbox/orders/shipping-type {"order_ids": [..], "shipping_type": "Own Delivery"}`` makes those
+  orders' items carry that ShippingType (default ``Dropshipping``);
+- ``POST /_sandbox/invoices/lose-answers {"times": 1}`` makes SetInvoicePDF take the next documents and
+  answer 500 (a lost answer); ``GET /_sandbox/invoices`` answers the documents taken per UserID (no PDFs);
 - ``POST /_sandbox/orders/dates {"order_ids": [..], "created_at": "…", "promised_at": "…"?}`` dates
   those orders (created, and promised to ship: default 2 days later) instead of the 2024 dates the
   ids give, so `make demo` shows orders of today;
@@ -107,6 +111,7 @@ Platform, code 1000; ``timeout`` and ``malformed`` are the shared ones.
 from __future__ import annotations
 
 import argparse
+import base64
 import hashlib
 import hmac
 import json
@@ -131,6 +136,24 @@ from shared.tenants import MARKETPLACE_TIMEZONE, is_tenant
 REQUIRED_PARAMS = ("Action", "Timestamp", "UserID", "Version", "Signature")
 DELIVERY_TYPES = frozenset({"dropship", "pickup", "send_to_warehouse"})
 DEFAULT_TENANT = "facl"
+INVOICE_PATH = "/v1/marketplace-sellers/invoice/pdf"
+INVOICE_SIGNED_HEADERS = ("Action", "Format", "Service", "Timestamp", "UserID", "Version")
+INVOICE_TYPES = {  # developers.falabella.com v600 setinvoicepdf: allowed document types by country
+    "FACL": ("BOLETA", "FACTURA", "NOTA_DE_CREDITO"),
+    "FAPE": ("BOLETA", "FACTURA", "NOTA_DE_CREDITO"),
+    "FACO": ("FACTURA", "NOTA_DE_CREDITO"),
+}
+INVOICEABLE = (
+    "ready_to_ship",
+    "shipped",
+    "delivered",
+    "failed_delivery",
+    "return_shipped_by_customer",
+    "return_waiting_for_approval",
+    "return_rejected",
+    "returned",
+)
+FAILURE_REASONS = (("canceled", "Out of stock"), ("canceled", "Wrong address"), ("failed", "Customer not at home"))
 _TENANT_CURRENCIES = {"ar": "ARS", "co": "COP", "cl": "CLP", "pe": "PEN", "mx": "MXN"}
 ITEM_STATUSES = frozenset(
     {
@@ -346,6 +369,14 @@ class MarketplaceState:
     """UserID -> monotonic times of its UpdateStock calls (the throttle)."""
     free_calls: int = 50
     min_interval: float = 120.0
+    shipping_types: dict[int, str] = field(default_factory=dict)
+    """Orders whose items carry another ShippingType than ``Dropshipping`` (control route)."""
+    invoices: dict[str, list[dict]] = field(default_factory=dict)
+    """UserID -> the tax documents SetInvoicePDF took (without their PDFs: size and hash)."""
+    lose_invoice_answers: int = 0
+    """SetInvoicePDF calls to take and then answer 500 (a lost answer: the retry is a repeat)."""
+    canceled_reasons: dict[str, str] = field(default_factory=dict)
+    """Item id -> the reason SetStatusToCanceled was given."""
     dated: dict[int, tuple[datetime, datetime | None]] = field(default_factory=dict)
     """Orders given a creation (and promised shipping) time by `/_sandbox/orders/dates`."""
     feeds: dict[str, SandboxFeed] = field(default_factory=dict)
@@ -367,6 +398,10 @@ class MarketplaceState:
             self.stock_calls.clear()
             self.dated.clear()
             self.free_calls, self.min_interval = 50, 120.0
+            self.shipping_types.clear()
+            self.invoices.clear()
+            self.lose_invoice_answers = 0
+            self.canceled_reasons.clear()
             self.feeds.clear()
             self.feed_delay, self.feed_webhook_url, self.hold_feeds = 0.0, None, False
             self.feed_webhook_delay = None
@@ -427,19 +462,28 @@ class Marketplace:
             "SetStatusToPackedByMarketplace": self.set_status_to_packed_by_marketplace,
             "SetStatusToReadyToShip": self.set_status_to_ready_to_ship,
             "UpdateStock": self.update_stock,
+            "GetFailureReasons": self.get_failure_reasons,
+            "SetStatusToCanceled": self.set_status_to_canceled,
+            "SetStatusToShipped": self.set_seller_delivery_status,
+            "SetStatusToDelivered": self.set_seller_delivery_status,
+            "SetStatusToFailedDelivery": self.set_seller_delivery_status,
             "FeedStatus": self.feed_status,
         }
 
     # request handling ----------------------------------------------------------------------
 
     def handle(self, request: Request) -> Response:
+        if request.path == INVOICE_PATH:
+            return self.set_invoice_pdf(request)
         params = request.args.to_dict(flat=True)
         action = params.get("Action", "")
         if request.path != "/" or request.method not in ("GET", "POST"):
             return json_response({"error": "not found"}, 404)
         try:
             context = self.authenticate(request, params)
-            context.update(user=params["UserID"], method=request.method, body=request.get_data(as_text=True))
+            context.update(
+                user=params["UserID"], method=request.method, body=request.get_data(as_text=True), action=action
+            )
             response_type, body = self.actions[action](params, context)
         except ApiError as error:
             headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
@@ -611,6 +655,185 @@ class Marketplace:
         ]
         return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
 
+    # the order loop (issue 19) -----------------------------------------------------------------
+
+    def get_failure_reasons(self, params: dict, context: dict) -> tuple[str, dict]:
+        """``Reasons.Reason`` rows of Type and Name (LinioIT/seller-center-sdk ``gsc-master``
+        FailureReasonsSuccessResponse.xml; the names here are the sandbox's own)."""
+        rows = [{"Type": kind, "Name": name} for kind, name in FAILURE_REASONS]
+        return "Reasons", {"Reasons": {"Reason": rows}}
+
+    def set_status_to_canceled(self, params: dict, context: dict) -> tuple[str, dict]:
+        """v600: only an item in ``pending`` (E028 otherwise), never a Fulfillment one; Reason a known
+        GetFailureReasons Name (E022)."""
+        if context["method"] != "POST":
+            raise ApiError("E001", "SetStatusToCanceled is a POST")
+        raw = (params.get("OrderItemId") or "").strip()
+        if not raw:
+            raise ApiError("E001", "Parameter OrderItemId is mandatory")
+        item_id, order_id, index = (raw, *split_item_id(raw))
+        reason = params.get("Reason") or ""
+        if reason not in {name for _, name in FAILURE_REASONS}:
+            raise ApiError("E022", f'"{reason}" Invalid Reason')
+        with self.state.lock:
+            if self.state.shipping_types.get(order_id, "Dropshipping").lower() == "fulfillment":
+                raise ApiError("E028", 'It is not possible to set the order to the status "canceled" (Fulfillment)')
+            current = self.state.item(order_id, index)
+            if current.status != "pending":
+                raise ApiError(
+                    "E028", f'It is not possible to set the order to the status "canceled" ({current.status})'
+                )
+            self.state.items[item_id] = ItemState(
+                "canceled", current.shipment_provider, current.tracking_code, current.package_id
+            )
+            self.state.canceled_reasons[item_id] = reason
+            self.state.touch(order_id, datetime.now(timezone.utc).replace(microsecond=0))
+        return "OrderItems", {"OrderItems": {"OrderItem": {"OrderItemId": item_id}}}
+
+    def set_seller_delivery_status(self, params: dict, context: dict) -> tuple[str, dict]:
+        """SetStatusToShipped / ToDelivered / ToFailedDelivery (parameters unconfirmed: ``OrderItemIds``
+        as ready to ship). Refused (E028) for a Fulfillment item (as every status action, v600) or a
+        status that does not move forward."""
+        action = context["action"]
+        target = {"SetStatusToShipped": "shipped", "SetStatusToDelivered": "delivered"}.get(action, "failed_delivery")
+        if params.get("OrderItemIds") is None:
+            raise ApiError("E001", "Parameter OrderItemIds is mandatory")
+        try:
+            ids = json.loads(params["OrderItemIds"])
+        except ValueError:
+            ids = None
+        if not isinstance(ids, list) or not ids:
+            raise ApiError("E023", f'"{params["OrderItemIds"]}" Invalid Order Item IDs')
+        if target == "failed_delivery" and params.get("Reason") not in {name for _, name in FAILURE_REASONS}:
+            raise ApiError("E022", f'"{params.get("Reason", "")}" Invalid Reason')
+        allowed_from = {"shipped": ("ready_to_ship",), "delivered": ("ready_to_ship", "shipped")}.get(
+            target, ("ready_to_ship", "shipped")
+        )
+        with self.state.lock:
+            located = [(str(i).strip(), *split_item_id(i)) for i in ids]
+            for _item_id, order_id, index in located:
+                shipping = self.state.shipping_types.get(order_id, "Dropshipping")
+                if shipping.lower() == "fulfillment":
+                    raise ApiError("E028", f'It is not possible to set the order to the status "{target}" ({shipping})')
+                if self.state.item(order_id, index).status not in allowed_from:
+                    status = self.state.item(order_id, index).status
+                    raise ApiError("E028", f'It is not possible to set the order to the status "{target}" ({status})')
+            now = datetime.now(timezone.utc).replace(microsecond=0)
+            for item_id, order_id, index in located:
+                current = self.state.item(order_id, index)
+                self.state.items[item_id] = ItemState(
+                    target, current.shipment_provider, current.tracking_code, current.package_id
+                )
+                self.state.touch(order_id, now)
+        return "OrderItems", {"OrderItems": {"OrderItem": _quirk([{"OrderItemId": i} for i, _, _ in located])}}
+
+    def set_invoice_pdf(self, request: Request) -> Response:
+        """SetInvoicePDF (v600 ``setinvoicepdf``): POST, signed over the headers Action, Format, Service,
+        Timestamp, UserID, Version (the Signature a header too); refuses a type the country does not
+        take, an item that has not gone through ready to ship, a format other than pdf. The same document
+        again (items, number, type) is answered as a success and kept once (unconfirmed: how the real API
+        answers a repeat)."""
+        action = "SetInvoicePDF"
+        if request.method != "POST":
+            return json_response({"error": "not found"}, 404)
+        headers = {name: request.headers.get(name, "") for name in INVOICE_SIGNED_HEADERS}
+        try:
+            missing = [name for name in (*INVOICE_SIGNED_HEADERS, "Signature") if not request.headers.get(name)]
+            if missing:
+                raise ApiError("E001", f"Parameter {missing[0]} is mandatory")
+            api_key = self.api_keys.get(headers["UserID"])
+            if api_key is None:
+                raise ApiError("E009", "Access Denied")
+            expected = sign(headers, api_key).encode("ascii")
+            if not hmac.compare_digest(expected, request.headers["Signature"].lower().encode("utf-8")):
+                raise ApiError("E007", "Login failed. Signature mismatching")
+            moment = _parse_timestamp(headers["Timestamp"])
+            if moment is None or abs(datetime.now(timezone.utc) - moment) > self.max_skew:
+                raise ApiError("E003", "Timestamp has expired")
+            if headers["Service"] != "Invoice":
+                raise ApiError("E001", "Header Service must be Invoice")
+            body = request.get_json(force=True, silent=True)
+            if not isinstance(body, dict):
+                raise ApiError("E001", "The body must be a JSON object")
+            tenant = self.tenants.get(headers["UserID"], DEFAULT_TENANT)
+            document = self._checked_invoice(body, tenant)
+        except ApiError as error:
+            return error_response(action, error)
+        zone = time_zone(MARKETPLACE_TIMEZONE)
+        with self.state.lock:
+            taken = self.state.invoices.setdefault(headers["UserID"], [])
+            if not any(_same_invoice(known, document) for known in taken):
+                taken.append(document)
+            if self.state.lose_invoice_answers > 0:
+                self.state.lose_invoice_answers -= 1
+                return error_response(action, ApiError("1000", "Internal Application Error", "Platform", 500))
+        return success_response(action, "Invoice", {"Invoice": {"invoiceNumber": document["invoiceNumber"]}}, zone)
+
+    def _checked_invoice(self, body: dict, tenant: str) -> dict:
+        required = ("orderItemIds", "invoiceNumber", "date", "invoiceType", "operatorCode", "invoiceDocumentFormat")
+        missing = [name for name in (*required, "invoiceDocument") if not body.get(name)]
+        if missing:
+            raise ApiError("E001", f"Parameter {missing[0]} is mandatory")
+        operator = str(body["operatorCode"])
+        allowed = INVOICE_TYPES.get(operator)
+        if allowed is None:
+            raise ApiError("E001", f"operatorCode must be one of {', '.join(INVOICE_TYPES)}")
+        if operator != tenant.upper() and operator[2:] != tenant[2:].upper():
+            raise ApiError("E001", f"operatorCode {operator} is not the seller's country")
+        if body["invoiceType"] not in allowed:
+            raise ApiError("E001", f"invoiceType {body['invoiceType']} is not valid for {operator}")
+        if body["invoiceDocumentFormat"] != "pdf":
+            raise ApiError("E001", "invoiceDocumentFormat must be pdf")
+        try:
+            pdf = base64.b64decode(str(body["invoiceDocument"]), validate=True)
+        except ValueError:
+            raise ApiError("E001", "invoiceDocument is not base64") from None
+        if not pdf.startswith(b"%PDF-"):
+            raise ApiError("E001", "invoiceDocument is not a PDF")
+        ids = body["orderItemIds"]
+        if not isinstance(ids, list) or not ids:
+            raise ApiError("E023", "Invalid Order Item IDs")
+        with self.state.lock:
+            for raw in ids:
+                order_id, index = split_item_id(raw)
+                status = self.state.item(order_id, index).status
+                if status == "canceled" or status not in INVOICEABLE:
+                    raise ApiError(
+                        "E001", f"Order item {raw} has not gone through ready_to_ship or shipment confirmed ({status})"
+                    )
+        return {
+            "orderItemIds": [str(i) for i in ids],
+            "invoiceNumber": str(body["invoiceNumber"]),
+            "invoiceType": body["invoiceType"],
+            "date": str(body["date"]),
+            "operatorCode": operator,
+            "size": len(pdf),
+            "sha256": hashlib.sha256(pdf).hexdigest(),
+        }
+
+    def invoices_snapshot(self) -> Response:
+        with self.state.lock:
+            return json_response({user: list(documents) for user, documents in self.state.invoices.items()})
+
+    def set_shipping_types(self, spec: dict) -> Response:
+        """``{"order_ids": [..], "shipping_type": "Own Delivery"}``: those orders' items carry it."""
+        shipping_type = str(spec.get("shipping_type") or "").strip()
+        if not shipping_type:
+            return json_response({"error": "shipping_type is required"}, 400)
+        try:
+            order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
+        except ApiError as error:
+            return json_response({"error": error.message}, 400)
+        with self.state.lock:
+            self.state.shipping_types.update({order_id: shipping_type for order_id in order_ids})
+        return json_response({"ok": True})
+
+    def lose_invoice_answers(self, spec: dict) -> Response:
+        """``{"times": 1}``: the next SetInvoicePDF calls are taken, then answered 500 (a lost answer)."""
+        with self.state.lock:
+            self.state.lose_invoice_answers = int(spec.get("times") or 1)
+        return json_response({"ok": True})
+
     def update_stock(self, params: dict, context: dict) -> tuple[str, dict]:
         if context["method"] != "POST":
             raise ApiError("E001", "UpdateStock must be sent with POST")
@@ -773,7 +996,7 @@ class Marketplace:
                     "Name": facts["name"],
                     "Sku": sku,
                     "ShopSku": f"{sku}-{_digest(sku) % 10_000_000:07d}",
-                    "ShippingType": "Dropshipping",
+                    "ShippingType": self.state.shipping_types.get(order_id, "Dropshipping"),
                     "ItemPrice": _money(facts["price"]),
                     "PaidPrice": _money(facts["price"]),
                     "WalletCredits": "0.00",  # as the SDK fixture OrderItemsResponse.xml writes it
@@ -958,6 +1181,11 @@ def _stock_rows(body: str) -> list[tuple[str, str, int | None]]:
     return rows
 
 
+def _same_invoice(known: dict, document: dict) -> bool:
+    keys = ("orderItemIds", "invoiceNumber", "invoiceType")
+    return all(known[key] == document[key] for key in keys)
+
+
 def _naive_utc(text: str) -> datetime | None:
     try:
         return datetime.strptime(text, _API_DATETIME).replace(tzinfo=timezone.utc)
@@ -1017,9 +1245,13 @@ class MarketplaceSandbox(SandboxApp):
             "stock/refuse/off": lambda spec: self.marketplace.set_refused_skus({"skus": []}),
             "stock/limits": self.marketplace.set_stock_limits,
             "feeds": self.marketplace.set_feeds,
+            "orders/shipping-type": self.marketplace.set_shipping_types,
+            "invoices/lose-answers": self.marketplace.lose_invoice_answers,
         }
         if request.path == "/_sandbox/stock" and request.method == "GET":
             return self.marketplace.stock_snapshot()
+        if request.path == "/_sandbox/invoices" and request.method == "GET":
+            return self.marketplace.invoices_snapshot()
         if request.path == "/_sandbox/feeds" and request.method == "GET":
             return self.marketplace.feeds_snapshot()
         route = routes.get(request.path.removeprefix("/_sandbox/"))

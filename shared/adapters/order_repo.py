@@ -12,7 +12,7 @@ save raise `ConcurrentUpdate`, and the service retries on fresh data. No lost up
 from __future__ import annotations
 
 import builtins
-from datetime import datetime
+from datetime import datetime, timezone
 from typing import Any
 
 from azure.data.tables import TableEntity
@@ -20,10 +20,17 @@ from azure.data.tables import TableEntity
 from shared.adapters.entity_codec import pack_text, unpack_text
 from shared.adapters.storage import ORDERS_TABLE, storage_errors
 from shared.adapters.table_repository import Entity, TableRepository, etag_of
-from shared.domain.at_risk import OrderBrief, items_not_ready, order_created_at
+from shared.domain.at_risk import (
+    OrderBrief,
+    document_pending_since,
+    items_not_ready,
+    order_created_at,
+    return_waiting_since,
+)
 from shared.domain.order import Order
 from shared.ports import ConcurrentUpdate
 
+_NEVER = datetime(9999, 12, 31, tzinfo=timezone.utc)  # "not pending": later than any cutoff
 MAX_PAGES = 2  # requests per at-risk query (shared/services/console.py names the page's total)
 
 
@@ -43,6 +50,9 @@ def _to_entity(order: Order) -> Entity:
     }
     if order.promised_shipping_time:
         entity["promisedShippingTime"] = order.promised_shipping_time
+    # Issue 19's at-risk queries: shipped without an uploaded tax document, a return waiting for approval.
+    entity["documentPendingSince"] = document_pending_since(order) or _NEVER
+    entity["returnWaitingSince"] = return_waiting_since(order) or _NEVER
     entity.update(pack_text("doc", order.model_dump_json()))
     return entity
 
@@ -138,3 +148,11 @@ class OrderRepository(TableRepository):
         """Orders with an active item not ready to ship, created before `created_before` (reports)."""
         query = "PartitionKey eq @t and awaitingShipment eq true and createdAt lt @c"
         return [_from_entity(e)[0] for e in self.query(query, {"t": tenant, "c": created_before}, limit=limit)]
+
+    def awaiting_document(self, tenant: str, shipped_before: datetime, limit: int) -> builtins.list[Order]:
+        query = "PartitionKey eq @t and documentPendingSince le @c"
+        return self._bounded(query, {"t": tenant, "c": shipped_before}, limit)
+
+    def returns_waiting(self, tenant: str, waiting_before: datetime, limit: int) -> builtins.list[Order]:
+        query = "PartitionKey eq @t and returnWaitingSince le @c"
+        return self._bounded(query, {"t": tenant, "c": waiting_before}, limit)

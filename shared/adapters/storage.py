@@ -51,6 +51,7 @@ if TYPE_CHECKING:
     from azure.core.credentials import TokenCredential
     from azure.core.pipeline import PipelineRequest
     from azure.core.pipeline.transport import RequestsTransport
+    from azure.storage.blob import ContainerClient
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -77,6 +78,7 @@ ALL_TABLES = (
     INCIDENTS_TABLE,
     FEEDS_TABLE,
 )
+DOCUMENTS_CONTAINER = "thor-documents"  # tax documents' PDFs (issue 19), Blob Storage
 EVENTS_QUEUE = "thor-events"
 POISON_QUEUE = f"{EVENTS_QUEUE}-poison"
 
@@ -184,7 +186,7 @@ def _queue_retry() -> LinearRetry:
 
 
 def _service_url(settings: StorageSettings, service: str) -> str:
-    explicit = settings.table_uri if service == "table" else settings.queue_uri
+    explicit = {"table": settings.table_uri, "queue": settings.queue_uri}.get(service)
     return explicit or f"https://{settings.account_name}.{service}.core.windows.net"
 
 
@@ -204,6 +206,7 @@ class Storage:
         self._lock = threading.Lock()
         self._tables: dict[str, TableClient] = {}
         self._queues: dict[str, QueueClient] = {}
+        self._containers: dict[str, ContainerClient] = {}
         self._table_service: TableServiceClient | None = None
         self._queue_service: QueueServiceClient | None = None
 
@@ -236,6 +239,34 @@ class Storage:
                     _service_url(self.settings, "queue"), credential=_credential(self.settings), **options
                 )
         return self._queue_service
+
+    def blob_container(self, name: str = DOCUMENTS_CONTAINER) -> ContainerClient:
+        """A Blob Storage container (made once); the SDK is imported on first use, not at cold start."""
+        client = self._containers.get(name)
+        if client is None:
+            with self._lock:
+                client = self._containers.get(name)
+                if client is None:
+                    from azure.storage.blob import BlobServiceClient
+
+                    if self.settings.connection_string:
+                        service = BlobServiceClient.from_connection_string(
+                            self.settings.connection_string, **_client_options()
+                        )
+                    else:
+                        service = BlobServiceClient(
+                            _service_url(self.settings, "blob"),
+                            credential=_credential(self.settings),
+                            **_client_options(),
+                        )
+                    client = service.get_container_client(name)
+                    with storage_errors():
+                        try:
+                            client.create_container()
+                        except ResourceExistsError:
+                            pass
+                    self._containers[name] = client
+        return client
 
     def table(self, name: str) -> TableClient:
         client = self._tables.get(name)

@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from enum import Enum
 
 from shared.domain.events import EventStatus, InboundEvent
+from shared.domain.marketplace_loop import RETURN_WAITING, return_at_risk, return_deadline
 from shared.domain.order import Order
 from shared.domain.statuses import RANK
 from shared.domain.times import as_utc, in_local_time, tenant_zone
@@ -32,6 +33,8 @@ class RiskKind(str, Enum):
     EVENT_BLOCKED = "event-blocked"
     EVENT_UNMATCHED = "event-unmatched"
     EVENT_STUCK = "event-stuck"  # received and not completed for too long
+    DOCUMENT_MISSING = "document-missing"  # shipped, and no tax document uploaded after the tenant's hours
+    RETURN_DEADLINE = "return-deadline"  # a return waiting for approval 48 h or more (accepted at 72 h)
 
 
 @dataclass(frozen=True)
@@ -39,6 +42,11 @@ class RiskRules:
     not_in_oms_after: timedelta = timedelta(minutes=30)
     ship_warning: timedelta = timedelta(hours=4)
     stuck_after: timedelta = timedelta(minutes=15)
+    document_due: timedelta | None = None
+    """Tax documents (issue 19): a shipped order without an uploaded document this long after it
+    shipped is at risk (`MARKETPLACE_DOCUMENT_DUE_HOURS_<T>`); None while the tenant's flow is off."""
+    returns_desk: bool = False
+    """Returns desk (issue 19): a return waiting for approval is at risk from 48 h (accepted at 72 h)."""
 
 
 @dataclass(frozen=True)
@@ -103,8 +111,46 @@ def items_not_ready(order: Order) -> list[str]:
     return [i.item_id for i in order.items if i.status != "canceled" and RANK.get(i.status, 0) < NOT_READY]
 
 
-def order_risks(order: Order, now: datetime, rules: RiskRules = RiskRules()) -> list[Risk]:
+def document_pending_since(order: Order) -> datetime | None:
+    """When an order started to need its tax document: when it shipped, while no document of it is
+    uploaded (None: not shipped, or documented)."""
+    if any(document.status == "uploaded" for document in order.documents):
+        return None
+    shipped = order.shipped_at()
+    return as_utc(shipped) if shipped else None
+
+
+def returns_waiting(order: Order) -> list[tuple[str, datetime]]:
+    """Items waiting for the seller's approval of their return, with when they started waiting."""
+    return [
+        (item.item_id, as_utc(item.status_changed_at or order.created_at or order.updated_at))
+        for item in order.items
+        if item.status == RETURN_WAITING
+    ]
+
+
+def return_waiting_since(order: Order) -> datetime | None:
+    waiting = [since for _, since in returns_waiting(order)]
+    return min(waiting) if waiting else None
+
+
+def _loop_risks(order: Order, now: datetime, rules: RiskRules) -> list[Risk]:
     risks = []
+    pending_since = document_pending_since(order)
+    if rules.document_due is not None and pending_since and now - pending_since >= rules.document_due:
+        why = f"shipped {_minutes(now - pending_since)} ago and no tax document uploaded to the marketplace"
+        risks.append(Risk(RiskKind.DOCUMENT_MISSING, order.tenant, pending_since, why, order.internal_order_id))
+    if rules.returns_desk:
+        for item_id, since in returns_waiting(order):
+            if return_at_risk(since, now):
+                deadline = local_time(return_deadline(since), order.tenant)
+                why = f"return of item {item_id} waiting for approval {_minutes(now - since)}; accepted by itself at {deadline}"
+                risks.append(Risk(RiskKind.RETURN_DEADLINE, order.tenant, since, why, order.internal_order_id))
+    return risks
+
+
+def order_risks(order: Order, now: datetime, rules: RiskRules = RiskRules()) -> list[Risk]:
+    risks = _loop_risks(order, now, rules)
     created = order_created_at(order)
     if not order.oms_synced and now - created >= rules.not_in_oms_after:
         risks.append(

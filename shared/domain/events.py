@@ -27,6 +27,9 @@ class EventKind(str, Enum):
     REFUND = "refund"  # a refund or exchange asked for by customer service
     RECONCILE_ORDER = "reconcile-order"  # an order found behind the marketplace (reconciliation, resync)
     STOCK_RESYNC = "stock-resync"  # every SKU a tenant sells to be sent again (ops `stock --resync`)
+    TAX_DOCUMENT = "tax-document"  # a tax document to upload to the marketplace (SetInvoicePDF; issue 19)
+    MARKETPLACE_CANCEL = "marketplace-cancel"  # items to cancel in the marketplace after a ZORT void (issue 19)
+    SELLER_DELIVERY = "seller-delivery"  # a seller-delivered order's shipping state for the marketplace (issue 19)
     FEED_COMPLETED = "feed-completed"  # the marketplace's onFeedCompleted: settle the feed (FeedStatus)
 
     def __str__(self) -> str:  # printed and logged as stored

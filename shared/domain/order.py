@@ -55,6 +55,26 @@ class OrderItem(_Model):
     """When the item reached its status: the time Thor learned of each move; for an item first seen
     already in it, the marketplace's UpdatedAt of the item (when it has one, never later than when
     Thor learned it), else the time Thor learned it (`Order.merge_items`)."""
+    shipping_type: str | None = None
+    """The marketplace's ShippingType (`Dropshipping`, `Fulfillment`, …) as GetOrderItems sent it."""
+
+
+class TaxDocument(_Model):
+    """A tax document given to Thor for the marketplace (SetInvoicePDF); its PDF is kept once, in
+    Blob Storage (`blob`), never on the order."""
+
+    document_id: str
+    type: str
+    number: str
+    date: str
+    item_ids: list[str]
+    blob: str
+    size: int
+    sha256: str
+    status: str = "recorded"  # recorded (queued) -> uploaded | failed
+    recorded_at: datetime
+    uploaded_at: datetime | None = None
+    outcome: str | None = None
 
 
 class Customer(_Model):
@@ -94,6 +114,10 @@ class Order(_Model):
     zort_returns: dict[str, str] = Field(default_factory=dict)
     """ZORT's return orders of this order: number → status (ADDRETURNORDER links them)."""
     refunds: list[Refund] = Field(default_factory=list)
+    documents: list[TaxDocument] = Field(default_factory=list)
+    """Tax documents for the marketplace (issue 19), without their PDFs."""
+    marketplace_cancellations: dict[str, str] = Field(default_factory=dict)
+    """Items Thor canceled in the marketplace: item id -> the reason sent."""
     timeline: list[TimelineEntry] = Field(default_factory=list)
     fetched: bool = False
     oms_synced: bool = False
@@ -139,6 +163,18 @@ class Order(_Model):
                 left -= result[item.item_id]
         return result
 
+    def document(self, document_id: str) -> TaxDocument | None:
+        return next((d for d in self.documents if d.document_id == document_id), None)
+
+    def shipped_at(self) -> datetime | None:
+        """When the first item reached shipped (or further), as far as Thor saw it."""
+        moments = [
+            item.status_changed_at or self.created_at or self.updated_at
+            for item in self.items
+            if item.status not in ("pending", "ready_to_ship", "canceled")
+        ]
+        return min(moments) if moments else None
+
     def quantity_of(self, sku: str) -> int:
         return sum(item.quantity for item in self.items if item.sku == sku)
 
@@ -170,6 +206,8 @@ class Order(_Model):
                 continue
             if incoming.tracking and not current.tracking:
                 current.tracking = incoming.tracking
+            if incoming.shipping_type and incoming.shipping_type != current.shipping_type:
+                current.shipping_type = incoming.shipping_type
             if self._move(current, incoming.status, event_id, source):
                 changed.append(current.item_id)
         if added:

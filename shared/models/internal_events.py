@@ -62,3 +62,43 @@ class ReconcileOrderEvent(Message):
 
     def identity(self) -> object:
         return [self.payload.OrderId, *self.seen]
+
+
+class TaxDocumentEvent(Message):
+    """A tax document recorded on an order (its PDF in the document store): upload it (SetInvoicePDF)."""
+
+    kind: ClassVar[EventKind] = EventKind.TAX_DOCUMENT
+    model_config = ConfigDict(extra="allow")
+    internalOrderId: str
+    documentId: str
+
+    def identity(self) -> object:
+        return [self.internalOrderId, self.documentId]
+
+
+class MarketplaceCancelEvent(Message):
+    """ZORT voided an order: cancel its still-cancellable items in the marketplace (SetStatusToCanceled).
+    `seen` names the ZORT event that voided it (one void, one cancellation); not recorded."""
+
+    kind: ClassVar[EventKind] = EventKind.MARKETPLACE_CANCEL
+    model_config = ConfigDict(extra="allow")
+    internalOrderId: str
+    source: str
+    seen: str = Field(default="", exclude=True)
+
+    def identity(self) -> object:
+        return [self.internalOrderId, self.seen]
+
+
+class SellerDeliveryEvent(Message):
+    """A seller-delivered order's state from ZORT to send to the marketplace (shipped, delivered or
+    failed_delivery), forward only."""
+
+    kind: ClassVar[EventKind] = EventKind.SELLER_DELIVERY
+    model_config = ConfigDict(extra="allow")
+    internalOrderId: str
+    status: str
+    zortStatus: str
+
+    def identity(self) -> object:
+        return [self.internalOrderId, self.status]

@@ -212,6 +212,8 @@ class MarketplaceOrderItem(_ZonedApiModel):
     shipment_provider: OptStr = None
     tracking_code: OptStr = None
     package_id: OptStr = None
+    shipping_type: OptStr = None
+    """``Dropshipping`` (fulfilment by the seller) or ``Fulfillment`` (by Falabella), v600 GetOrderItems."""
     currency: OptStr = None
     item_price: Money = None
     paid_price: Money = None

@@ -6,6 +6,7 @@ payload: the table in `shared/models/marketplace_events.py`."""
 from __future__ import annotations
 
 import re
+from datetime import date as date_type
 from decimal import Decimal
 from typing import Annotated, Any, ClassVar, Literal
 
@@ -182,3 +183,25 @@ class RefundRequest(BaseModel):
     products: list[RefundProduct] = Field(min_length=1, max_length=500)
     action: Literal["SAME_PRODUCT", "OTHER_PRODUCT", "REFUND"]
     value: Money = Field(ge=0, le=Decimal("1e12"), decimal_places=2, allow_inf_nan=False)
+
+
+BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$"
+"""Standard base64, padded: every string it admits decodes."""
+
+
+class DocumentRequest(BaseModel):
+    """A tax document for the marketplace (POST /v1/orders/{id}/documents): SetInvoicePDF's fields
+    (developers.falabella.com v600 `setinvoicepdf`), the PDF base64-encoded."""
+
+    model_config = ConfigDict(extra="forbid")
+    type: Literal["BOLETA", "FACTURA", "NOTA_DE_CREDITO"]
+    """The document type; which ones a country takes is a rule checked after (Colombia: no BOLETA)."""
+    number: str = Field(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,63}$")
+    """The document number (the marketplace: equal to the NroDTE and Folio fields of the tax XML)."""
+    date: date_type
+    """The document's date, YYYY-MM-DD."""
+    itemIds: list[MarketplaceId] = Field(min_length=1, max_length=1000)
+    """The order's item ids the document covers."""
+    pdf: str = Field(min_length=8, pattern=BASE64_PATTERN)
+    """The PDF, base64 (standard alphabet, padded); at most 10 MiB once decoded (a 422 naming the rule),
+    the whole body at most 16 MiB (413)."""

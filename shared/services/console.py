@@ -23,6 +23,7 @@ who did what (source `console`: not on the webtracking timeline).
 from __future__ import annotations
 
 import contextvars
+import dataclasses
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -41,6 +42,7 @@ from shared.domain.at_risk import (
 )
 from shared.domain.events import PENDING, Attempt, EventStatus, InboundEvent
 from shared.domain.ids import canonical_marketplace_id, internal_order_id
+from shared.domain.marketplace_loop import RETURN_AT_RISK_AFTER
 from shared.domain.order import Order
 from shared.domain.times import as_utc, in_local_time, rfc3339, tenant_zone
 from shared.ports import ServiceContext, StorageUnavailable
@@ -255,13 +257,29 @@ class AtRisk:
     """Sections that reached `limit` rows: there may be more."""
 
 
-def at_risk(context: ServiceContext, tenant: str, rules: RiskRules = RiskRules(), limit: int = ROWS) -> AtRisk:
+def tenant_rules(context: ServiceContext, tenant: str, rules: RiskRules = RiskRules()) -> RiskRules:
+    """`rules` with the tenant's order-loop rules (issue 19): documents due after its hours, the returns
+    desk's 48 h; each only while its flow is on (no extra query otherwise)."""
+    loop = context.settings.loop(tenant)
+    return dataclasses.replace(
+        rules,
+        document_due=timedelta(hours=loop.document_due_hours) if loop.documents else None,
+        returns_desk=loop.returns_desk,
+    )
+
+
+def at_risk(context: ServiceContext, tenant: str, rules: RiskRules | None = None, limit: int = ROWS) -> AtRisk:
     now = context.clock()
+    rules = rules or tenant_rules(context, tenant)
     found = AtRisk(tenant, now, rules, limit=limit)
     late = context.orders.not_in_oms(tenant, now - rules.not_in_oms_after, limit)
     shipping = context.orders.awaiting_shipment(tenant, now + rules.ship_warning, limit)
+    undocumented = (
+        context.orders.awaiting_document(tenant, now - rules.document_due, limit) if rules.document_due else []
+    )
+    returns = context.orders.returns_waiting(tenant, now - RETURN_AT_RISK_AFTER, limit) if rules.returns_desk else []
     seen: set[tuple[str, str | None]] = set()
-    for order in [*late, *shipping]:
+    for order in [*late, *shipping, *undocumented, *returns]:
         for risk in order_risks(order, now, rules):
             if (risk.kind.value, risk.internal_order_id) not in seen:
                 seen.add((risk.kind.value, risk.internal_order_id))
@@ -278,6 +296,8 @@ def at_risk(context: ServiceContext, tenant: str, rules: RiskRules = RiskRules()
     sizes = {
         "orders not in the OMS": len(late),
         "orders awaiting shipment": len(shipping),
+        "shipped orders without a tax document": len(undocumented),
+        "returns waiting for approval": len(returns),
         "failed, blocked or unmatched events": len(needing),
         "pending events": len(pending),
     }
@@ -422,7 +442,8 @@ def order_journey(context: ServiceContext, tenant: str, internal_order_id: str) 
     ]
     behind = {entry.event_id for entry in order.timeline}
     others = [summary for event_id, summary in events.items() if event_id not in behind]
-    return Journey(order_status_view(order), steps, others, order.oms_synced)
+    view = order_status_view(order, returns_desk=context.settings.loop(tenant).returns_desk)
+    return Journey(view, steps, others, order.oms_synced)
 
 
 def event_summary(context: ServiceContext, tenant: str, event_id: str) -> EventSummary | None:

@@ -76,6 +76,7 @@ def items_from_marketplace(rows: Iterable[MarketplaceOrderItem]) -> list[OrderIt
                 unit_price=row.item_price or Decimal("0"),
                 paid_price=paid_price(row),
                 tracking=tracking,
+                shipping_type=row.shipping_type,
                 status_changed_at=row.updated_at,  # when first seen: see Order.merge_items
             )
         )

@@ -28,7 +28,7 @@ from datetime import datetime, timedelta
 
 from shared.domain.activity import shard_of
 from shared.domain.errors import ExternalSystemError, NoMatchYet, NotConfigured
-from shared.domain.events import Attempt, EventStatus, InboundEvent, Outcome, with_attempt
+from shared.domain.events import Attempt, EventKind, EventStatus, InboundEvent, Outcome, with_attempt
 from shared.domain.retries import RETRY_POLICY, worth_retrying
 from shared.observability import log_context
 from shared.ports import ClaimLost, ServiceContext, model_for
@@ -190,6 +190,7 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
                 history=with_attempt(event.history, _attempt_of(context, EventStatus.FAILED, error)),
             )
             log.error("event %s/%s failed after %d attempts: %s", tenant, event_id, attempts, reason)
+            _note_failure(context, event, reason)
             return EventStatus.FAILED
         retry_in = retry_delays[attempts - 1]
         context.events.set_status(
@@ -251,3 +252,15 @@ def replay(context: ServiceContext, tenant: str, event_id: str, by: str | None =
         except Exception as error:  # a dashboard count: never the replay's failure
             log.warning("activity count of %s not taken back on replay: %s", event_id, error)
     return event
+
+
+def _note_failure(context: ServiceContext, event: InboundEvent, reason: str) -> None:
+    """A flow whose failure shows on its order beyond the event (a tax document: `failed`)."""
+    if event.kind is not EventKind.TAX_DOCUMENT:
+        return
+    from shared.services.marketplace_loop import document_failed
+
+    try:
+        document_failed(context, event, reason)
+    except Exception:  # the event is failed and listed whatever happens here
+        log.exception("event %s/%s: could not note the failure on its order", event.tenant, event.event_id)

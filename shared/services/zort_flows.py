@@ -24,6 +24,7 @@ from shared.domain.ids import reference_spellings
 from shared.domain.order import Order, Tracking
 from shared.domain.product import Product
 from shared.ports import ServiceContext
+from shared.services import marketplace_loop
 from shared.services.claims import ensure_holding, order_claim
 from shared.services.order_changes import change_order
 from shared.services.order_sync import checked_rows, refresh_order, sync_to_oms
@@ -171,7 +172,32 @@ def _apply_order(
         order, _ = change_order(
             context.orders, event.tenant, found[0].internal_order_id, apply, sleep=context.sleep, known=found
         )
-        return _synced(context, order, event, f"{method} applied")
+        detail = f"{method} applied"
+        # What ZORT says now, changed or not: a retry after a crash between the order's save and the
+        # recording below records it then (each recording is idempotent: its identity).
+        status = payload.status
+        said_status = zort.describe_order_status(status)[0] if status and status.strip() else None
+        for loop_detail in _order_loop(context, order, event, method, [said_status] if said_status else []):
+            detail += f"; {loop_detail}"
+        return _synced(context, order, event, detail)
+
+
+def _order_loop(
+    context: ServiceContext, order: Order, event: InboundEvent, method: str, statuses: list[str]
+) -> list[str]:
+    """What ZORT's order status asks of the marketplace (issue 19), each recorded as its own event:
+    a void cancels the still-cancellable items; shipping / delivered / failed shipment of an order
+    the seller delivers becomes its marketplace status. The same status sent again changes nothing
+    (the recorded events' identities, and their handlers send only what moves an item forward)."""
+    said: list[str] = []
+    for status in statuses:
+        if status == "Voided":
+            said.append(marketplace_loop.record_cancellation(context, order, event, f"{method} {status}"))
+        else:
+            recorded = marketplace_loop.record_delivery_status(context, order, status)
+            if recorded:
+                said.append(recorded)
+    return said
 
 
 def _apply_tracking(

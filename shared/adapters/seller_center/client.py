@@ -74,6 +74,23 @@ Errors: an ErrorResponse is retried when transient (``E429``, ``E006``, ``Platfo
 ("Invalid request parameter ...", v500 GetWarehouse; "Format Error Detected", v500 DeleteWebhook) is
 permanent (``is_transient``).
 
+The order loop (issue 19; each method's docstring says more):
+
+- Confirmed (developers.falabella.com v600 ``setinvoicepdf``, also v300 / v500): SetInvoicePDF's path,
+  its header signature (Action, Format, Service, Timestamp, UserID, Version), its JSON body, the document
+  types by country, "only after ready_to_ship / shipment confirmed", "not where Falabella issues the
+  invoice on the seller's behalf". Unconfirmed: the ``Action`` header's value, the answer's shape, the
+  answer to a repeated document, any size limit.
+- Confirmed (v600 ``setstatustocanceled``): "only if the order is in pending status", "not allowed when
+  ShipmentType is Fulfillment", E022 invalid reason, E028 status not possible; the SDK (LinioIT
+  ``gsc-master`` ``BaseOrderManager``) sends ``OrderItemId``, ``Reason``, ``ReasonDetail`` by POST and
+  GetFailureReasons by POST, answered as ``Reasons.Reason`` rows of ``Type`` and ``Name``.
+- Named only (the "Seller API Order Access" role): SetStatusToShipped, SetStatusToDelivered,
+  SetStatusToFailedDelivery; their parameters are unconfirmed (``OrderItemIds``, and ``Reason``).
+- ShippingType (v600 GetOrderItems): ``Dropshipping`` (fulfilment by the seller) or ``Fulfillment`` (by
+  Falabella); which value marks an order the seller delivers itself is unconfirmed
+  (``shared/domain/marketplace_loop.py``).
+
 User-Agent: documented (developers.falabella.com ``getting-started``, since 2022-11-30) as
 ``Falabella_SellerId/Programming_language/programming_language_version``, e.g. ``JJJ123/PHP/8.1.7``.
 The Falabella SDK appends optional parts (``/integrator/country``); Thor appends its integration type
@@ -447,6 +464,79 @@ class SellerCenterClient:
                 "UNEXPECTED_RESPONSE", "FeedStatus answered no FeedDetail with a Status", operation="FeedStatus"
             )
         return report
+
+    # the order loop (issue 19) -------------------------------------------------------------
+
+    def set_invoice_pdf(
+        self, order_item_ids: Sequence[str], number: str, date: str, document_type: str, operator_code: str, pdf: bytes
+    ) -> dict[str, Any]:
+        """SetInvoicePDF (developers.falabella.com v600 ``setinvoicepdf``, confirmed): ``POST
+        /v1/marketplace-sellers/invoice/pdf``, signed like every call but over *headers* Action, Format,
+        Service (``Invoice``), Timestamp, UserID, Version, the Signature a header too; a JSON body with
+        orderItemIds, invoiceNumber, date, invoiceType, operatorCode, invoiceDocumentFormat ``pdf``,
+        invoiceDocument (base64). Unconfirmed: the Action header's value (the page's PHP sample signs
+        ``FeedList``, a copied sample; Thor sends ``SetInvoicePDF``) and the answer's shape (read as
+        SuccessResponse / ErrorResponse like every action). One attempt per call: the event is retried."""
+        import base64
+
+        fields = {
+            "orderItemIds": [str(i) for i in order_item_ids],
+            "invoiceNumber": number,
+            "date": date,
+            "invoiceType": document_type,
+            "operatorCode": operator_code,
+            "invoiceDocumentFormat": "pdf",
+        }
+        # The base64 goes in as bytes, not through json.dumps: one copy of the encoded PDF fewer.
+        head = json.dumps(fields, separators=(",", ":"), ensure_ascii=True)[:-1] + ',"invoiceDocument":"'
+        body = head.encode("ascii") + base64.b64encode(pdf) + b'"}'
+        url = self.config.base_url.rstrip("/") + "/v1/marketplace-sellers/invoice/pdf"
+
+        def request() -> Request:
+            signed = {
+                "Action": "SetInvoicePDF",
+                "Format": "JSON",
+                "Service": "Invoice",
+                "Timestamp": format_timestamp(self._now()),
+                "UserID": self.config.user_id,
+                "Version": "1.0",
+            }
+            signed["Signature"] = sign(signed, self.config.api_key)
+            headers = {**self._headers, **signed, "Content-Type": "application/json"}
+            return Request("POST", url, headers=headers, data=body)
+
+        return self._http_once.call("SetInvoicePDF", request, self._parse)
+
+    def get_failure_reasons(self) -> list[tuple[str, str]]:
+        """GetFailureReasons (POST, as LinioIT/seller-center-sdk ``gsc-master`` ``BaseOrderManager`` sends
+        it): ``Body.Reasons.Reason`` rows of ``Type`` and ``Name`` (fixture
+        ``tests/_schemas/Order/FailureReasonsSuccessResponse.xml``)."""
+        body = self._call("GetFailureReasons", method="POST")
+        rows = [row for row in unwrap(body.get("Reasons"), "Reason") if isinstance(row, dict)]
+        return [(str(row.get("Type") or ""), str(row.get("Name") or "")) for row in rows if row.get("Name")]
+
+    def set_status_to_canceled(self, order_item_id: str, reason: str, reason_detail: str | None = None) -> None:
+        """SetStatusToCanceled (POST): ``OrderItemId``, ``Reason`` (a GetFailureReasons Name), optional
+        ``ReasonDetail`` (SDK ``setStatusToCanceled``). v600: only for pending items (E028 otherwise),
+        never Fulfillment ones."""
+        params = {"OrderItemId": str(order_item_id), "Reason": reason}
+        if reason_detail:
+            params["ReasonDetail"] = reason_detail
+        self._call("SetStatusToCanceled", params, method="POST")
+
+    def set_seller_delivery_status(self, action: str, order_item_ids: Sequence[str], reason: str | None = None) -> None:
+        """SetStatusToShipped / SetStatusToDelivered / SetStatusToFailedDelivery (POST): listed under the
+        "Seller API Order Access" role (shared/reference/seller-center.md, "Added 2026-12-04"); their
+        parameters are unconfirmed: Thor sends ``OrderItemIds`` as SetStatusToReadyToShip does, and
+        ``Reason`` for a failed delivery."""
+        if action not in ("SetStatusToShipped", "SetStatusToDelivered", "SetStatusToFailedDelivery"):
+            raise ValueError(f"not a seller delivery action: {action}")
+        if not order_item_ids:
+            raise ValueError("order_item_ids must not be empty")
+        params = {"OrderItemIds": _id_list(order_item_ids)}
+        if reason:
+            params["Reason"] = reason
+        self._call(action, params, method="POST")
 
     # plumbing ------------------------------------------------------------------------------
 
