@@ -212,3 +212,26 @@ def require_object(value: Any, field: str = "body") -> dict[str, Any]:
     if not isinstance(value, dict):
         raise Problem(400, "Invalid request body", f"{field} must be a JSON object", field)
     return value
+
+
+MAX_IDEMPOTENCY_KEY = 255
+_KEY_CHARACTERS = frozenset(map(chr, range(0x20, 0x7F)))  # visible ASCII and space, as openapi.json says
+
+
+def idempotency_key(req: func.HttpRequest) -> str | None:
+    """The request's `Idempotency-Key`, stripped; None when it has none; a 400 naming it when malformed."""
+    key: str | None = req.headers.get("idempotency-key")
+    if key is None:
+        return None
+    if not (0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY and set(key) <= _KEY_CHARACTERS):
+        raise Problem(
+            400, "Invalid Idempotency-Key", "Idempotency-Key must be 1-255 visible ASCII characters", "Idempotency-Key"
+        )
+    return key.strip()
+
+
+def require_idempotency_key(key: str | None, why: str) -> str:
+    """An endpoint that creates something a person pays for or acts on takes no request without a key."""
+    if key is None:
+        raise Problem(400, "Missing Idempotency-Key", f"Idempotency-Key is required: {why}", "Idempotency-Key")
+    return key

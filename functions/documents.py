@@ -13,8 +13,10 @@ from functions._http import (
     DOCUMENT_BODY_BYTES,
     Problem,
     endpoint,
+    idempotency_key,
     json_response,
     read_json,
+    require_idempotency_key,
     require_object,
     require_tenant,
     validation_problem,
@@ -23,8 +25,6 @@ from shared.bootstrap import get_context
 from shared.models.webhooks import DocumentRequest
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
-MAX_IDEMPOTENCY_KEY = 255
-KEY_CHARACTERS = frozenset(map(chr, range(0x20, 0x7F)))  # visible ASCII and space, as openapi.json says
 
 
 @bp.function_name("documents")
@@ -32,18 +32,7 @@ KEY_CHARACTERS = frozenset(map(chr, range(0x20, 0x7F)))  # visible ASCII and spa
 @endpoint
 def documents(req: func.HttpRequest) -> func.HttpResponse:
     tenant = require_tenant(req.params.get("tenant"), "tenant")
-    key = req.headers.get("idempotency-key")
-    if key is None:
-        raise Problem(
-            400,
-            "Missing Idempotency-Key",
-            "Idempotency-Key is required: a tax document is sent to the marketplace once per key",
-            "Idempotency-Key",
-        )
-    if not (0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY and set(key) <= KEY_CHARACTERS):
-        raise Problem(
-            400, "Invalid Idempotency-Key", "Idempotency-Key must be 1-255 visible ASCII characters", "Idempotency-Key"
-        )
+    key = require_idempotency_key(idempotency_key(req), "a tax document is sent to the marketplace once per key")
     raw = req.get_body() or b""
     body_hash = hashlib.sha256(raw).hexdigest()
     body = require_object(read_json(req, DOCUMENT_BODY_BYTES))
@@ -69,6 +58,6 @@ def documents(req: func.HttpRequest) -> func.HttpResponse:
         item_ids=list(request.itemIds),
         pdf=pdf,
         body_hash=body_hash,
-        idempotency_key=key.strip(),
+        idempotency_key=key,
     )
     return json_response(answer.body, answer.status)

@@ -4,10 +4,11 @@ import azure.functions as func
 from pydantic import ValidationError
 
 from functions._http import (
-    Problem,
     endpoint,
+    idempotency_key,
     json_response,
     read_json,
+    require_idempotency_key,
     require_object,
     require_tenant,
     validation_problem,
@@ -16,8 +17,6 @@ from shared.bootstrap import get_context
 from shared.models.webhooks import RefundRequest
 
 bp = func.Blueprint()  # type: ignore[no-untyped-call]  # azure-functions leaves Blueprint.__init__ unannotated
-MAX_IDEMPOTENCY_KEY = 255
-KEY_CHARACTERS = frozenset(map(chr, range(0x20, 0x7F)))  # visible ASCII and space, as openapi.json says
 
 
 @bp.function_name("refund")
@@ -25,25 +24,18 @@ KEY_CHARACTERS = frozenset(map(chr, range(0x20, 0x7F)))  # visible ASCII and spa
 @endpoint
 def refund(req: func.HttpRequest) -> func.HttpResponse:
     tenant = require_tenant(req.params.get("tenant"), "tenant")
-    key = req.headers.get("idempotency-key")
-    if key is not None and not (0 < len(key.strip()) <= MAX_IDEMPOTENCY_KEY and set(key) <= KEY_CHARACTERS):
-        raise Problem(
-            400, "Invalid Idempotency-Key", "Idempotency-Key must be 1-255 visible ASCII characters", "Idempotency-Key"
-        )
+    key = idempotency_key(req)
     body = require_object(read_json(req))
     try:
         request = RefundRequest.model_validate(body)
     except ValidationError as error:
         raise validation_problem(error) from None
-    if key is None:  # a refund moves money: a retry without a key would pay twice
-        raise Problem(
-            400,
-            "Missing Idempotency-Key",
-            "Idempotency-Key is required: a unique key per refund (1-255 visible ASCII characters); "
-            "a retry with the same key and body gets the first answer, never a second refund",
-            "Idempotency-Key",
-        )
+    key = require_idempotency_key(  # a refund moves money: a retry without a key would pay twice
+        key,
+        "a unique key per refund (1-255 visible ASCII characters); "
+        "a retry with the same key and body gets the first answer, never a second refund",
+    )
     from shared.services.refunds import request_refund  # on first call, not at cold start
 
-    answer = request_refund(get_context(), tenant, req.route_params.get("id", ""), request, body, key.strip())
+    answer = request_refund(get_context(), tenant, req.route_params.get("id", ""), request, body, key)
     return json_response(answer.body, answer.status)
