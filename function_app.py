@@ -11,6 +11,7 @@ from functions import (
     items_status_webhook,
     order_status_view,
     orders,
+    price_flush,
     processor,
     products,
     reconcile,
@@ -33,6 +34,7 @@ for blueprint in (
     processor.bp,
     reconcile.bp,
     stock_flush.bp,
+    price_flush.bp,
     health.bp,
     console.bp,
 ):

@@ -61,7 +61,9 @@ Entries per tenant: a system name (MARKETPLACE, OMS, ZORT) turns on that system'
 MARKETPLACE_READY_TO_SHIP, MARKETPLACE_STOCK_SYNC, MARKETPLACE_STOCK_BUFFER, MARKETPLACE_STOCK_SELLER_WAREHOUSE_ID,
 MARKETPLACE_STOCK_GSC_FACILITY_ID, ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET). MARKETPLACE_READY_TO_SHIP is off
 unless listed here and its secret is "true": it sets items ready to ship in the marketplace (README); the same
-holds for MARKETPLACE_STOCK_SYNC (stock sync from ZORT, README "Stock sync").
+holds for MARKETPLACE_STOCK_SYNC (stock sync from ZORT, README "Stock sync") and MARKETPLACE_PRICE_SYNC (price
+sync from ZORT, README "Price sync"; also MARKETPLACE_PRICE_ZORT_CURRENCY, _PRICE_MARKUP_PERCENT, _PRICE_ADJUSTMENT,
+_PRICE_GUARD_PERCENT).
 Example: { faco: [ 'MARKETPLACE', 'OMS', 'ZORT', 'ZORT_STORENAME', 'ZORT_APIKEY', 'ZORT_APISECRET' ] }
 Create every referenced secret BEFORE deploying with it (docs/deploy.md).''')
 param tenantSystems object = {}
@@ -133,6 +135,7 @@ var tableNames = [
   'ThorActivity'
   'ThorStock'
   'ThorFeeds'
+  'ThorPrices'
 ]
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -180,6 +183,11 @@ var tenantSettings = [
   { system: 'MARKETPLACE', setting: 'STOCK_BUFFER', required: false }
   { system: 'MARKETPLACE', setting: 'STOCK_SELLER_WAREHOUSE_ID', required: false }
   { system: 'MARKETPLACE', setting: 'STOCK_GSC_FACILITY_ID', required: false }
+  { system: 'MARKETPLACE', setting: 'PRICE_SYNC', required: false }
+  { system: 'MARKETPLACE', setting: 'PRICE_ZORT_CURRENCY', required: false }
+  { system: 'MARKETPLACE', setting: 'PRICE_MARKUP_PERCENT', required: false }
+  { system: 'MARKETPLACE', setting: 'PRICE_ADJUSTMENT', required: false }
+  { system: 'MARKETPLACE', setting: 'PRICE_GUARD_PERCENT', required: false }
   { system: 'OMS', setting: 'TOKEN', required: true }
   { system: 'OMS', setting: 'TENANT', required: true }
   { system: 'ZORT', setting: 'KEY1', required: true }

@@ -20,6 +20,8 @@ if TYPE_CHECKING:  # named in signatures only: a webhook's cold start does not l
     from shared.domain.checkpoints import Checkpoint, Summary
     from shared.domain.feeds import Feed, FeedReport
     from shared.domain.order import Order
+    from shared.domain.price_settings import PriceSyncSettings
+    from shared.domain.prices import FeedBudget, PriceRecord, PriceTenantState, PriceToSend
     from shared.domain.product import Product
     from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
     from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
@@ -152,6 +154,35 @@ class FeedRepositoryPort(Protocol):
         ...
 
 
+class PriceRepositoryPort(Protocol):
+    """Each tenant's price sync state per SKU and as a whole, and each seller's feed budget
+    (shared.domain.prices)."""
+
+    def mark(self, tenant: str, skus: Sequence[str], now: datetime, said: Mapping[str, str] | None = None) -> int:
+        """Marks the SKUs changed (a new mark each; `said`: ZORT's webhook price, kept as a hint)."""
+        ...
+
+    def dirty(self, tenant: str, limit: int = 25_000) -> list[PriceRecord]: ...
+    def in_feed(self, tenant: str, feed_id: str, limit: int = 10_000) -> list[PriceRecord]: ...
+    def with_sales(self, tenant: str, limit: int = 25_000) -> list[PriceRecord]:
+        """The SKUs with a sale (running, coming or over but not yet replaced by the normal price)."""
+        ...
+
+    def listed(self, tenant: str, limit: int = 100) -> list[PriceRecord]: ...
+    def get(self, tenant: str, sku: str) -> PriceRecord | None: ...
+    def take(self, records: Sequence[PriceRecord], now: datetime) -> list[PriceRecord]: ...
+    def save(self, records: Sequence[PriceRecord], clean: frozenset[str] = frozenset()) -> None:
+        """Stores each record's outcome; the SKUs in `clean` stop being marked unless marked since taken."""
+        ...
+
+    def tenant_state(self, tenant: str) -> PriceTenantState: ...
+    def save_tenant_state(self, state: PriceTenantState) -> None: ...
+    def budget(self, seller: str) -> FeedBudget: ...
+    def save_budget(self, budget: FeedBudget) -> bool:
+        """Writes the budget if unchanged since read; False when another writer was first."""
+        ...
+
+
 class IdempotencyRecord(TypedDict, total=False):
     """What is remembered for an `Idempotency-Key`: the request body's hash, and the answer given
     (`status` None while the first request with the key is still being processed)."""
@@ -199,6 +230,11 @@ class MarketplacePort(Protocol):
         """FeedStatus: the feed's status, counts and per-SKU errors."""
         ...
 
+    def update_prices(self, rows: Sequence[PriceToSend]) -> str:
+        """One ProductUpdate of at most 1,000 SKUs' prices (and sales); returns the feed id it answered.
+        A whole refused call (a 429 among them) raises ExternalSystemError."""
+        ...
+
 
 class OmsPort(Protocol):
     """The OMS (one tenant's): creates or updates an order, returning ("created" | "updated", answer)."""
@@ -214,6 +250,10 @@ class ZortPort(Protocol):
     def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> JsonObject: ...
     def available_stock(self, skus: Sequence[str]) -> dict[str, Decimal]:
         """Each SKU's current available stock; a SKU ZORT does not know is left out."""
+        ...
+
+    def sell_prices(self, skus: Sequence[str]) -> dict[str, Decimal]:
+        """Each SKU's current `sellprice`; a SKU ZORT does not know (or gives no price) is left out."""
         ...
 
 
@@ -246,6 +286,8 @@ class ServiceContext(Protocol):
     @property
     def claims(self) -> ClaimStorePort: ...
     @property
+    def prices(self) -> PriceRepositoryPort: ...
+    @property
     def activity(self) -> ActivityCountsPort: ...
     @property
     def handlers(self) -> Mapping[EventKind, Registration]:
@@ -258,6 +300,11 @@ class ServiceContext(Protocol):
     def stock_settings(self, tenant: str) -> StockSyncSettings: ...
     def stock_tenants(self, tenant: str) -> list[str]:
         """Tenants with stock sync on whose stock a ZORT webhook received for `tenant` concerns."""
+        ...
+
+    def price_settings(self, tenant: str) -> PriceSyncSettings: ...
+    def price_tenants(self, tenant: str) -> list[str]:
+        """Tenants with price sync on whose prices a ZORT webhook received for `tenant` concerns."""
         ...
 
     def clock(self) -> datetime: ...

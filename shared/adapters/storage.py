@@ -63,6 +63,7 @@ CLAIMS_TABLE = "ThorClaims"
 ACTIVITY_TABLE = "ThorActivity"
 STOCK_TABLE = "ThorStock"
 FEEDS_TABLE = "ThorFeeds"
+PRICES_TABLE = "ThorPrices"
 ALL_TABLES = (
     EVENTS_TABLE,
     ORDERS_TABLE,
@@ -73,6 +74,7 @@ ALL_TABLES = (
     ACTIVITY_TABLE,
     STOCK_TABLE,
     FEEDS_TABLE,
+    PRICES_TABLE,
 )
 EVENTS_QUEUE = "thor-events"
 POISON_QUEUE = f"{EVENTS_QUEUE}-poison"

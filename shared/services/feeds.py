@@ -133,6 +133,10 @@ def close(context: ServiceContext, feed: Feed, settlement: Settlement, status: s
     now = context.clock()
     if feed.action == FeedAction.UPDATE_STOCK.value:
         _settle_stock(context, feed, settlement, now)
+    elif feed.action == FeedAction.PRODUCT_UPDATE.value:
+        from shared.services.price_sync import settle_price_feed  # price_sync records its feeds through here
+
+        settle_price_feed(context, feed, settlement, now)
     feed.open, feed.status, feed.closed_at = False, status, now
     feed.refused = {} if settlement.resend else dict(settlement.refused)  # given up: none was refused
     feed.detail = settlement.detail

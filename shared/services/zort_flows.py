@@ -19,6 +19,7 @@ from shared.domain.product import Product
 from shared.ports import ServiceContext
 from shared.services.order_changes import change_order
 from shared.services.order_sync import refresh_order, sync_to_oms
+from shared.services.price_sync import mark_from_zort_call as mark_prices_from_zort_call
 from shared.services.stock_sync import mark_from_zort_call
 from shared.zort import webhooks as zort
 
@@ -52,9 +53,11 @@ def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCal
     query = call.typed_query()
     payload = call.event()  # the method's model (zort.EVENT_MODELS): each isinstance below holds for its methods
     stock = mark_from_zort_call(context, event.tenant, call)  # before applying: a failure below retries both
+    price = mark_prices_from_zort_call(context, event.tenant, call)
     outcome = _apply(context, event, method, payload, query)
-    if stock:
-        outcome = Outcome(outcome.status, f"{outcome.detail}; {stock}", outcome.internal_order_id)
+    for marked in (stock, price):
+        if marked:
+            outcome = Outcome(outcome.status, f"{outcome.detail}; {marked}", outcome.internal_order_id)
     return outcome
 
 

@@ -305,6 +305,7 @@ def test_queue_and_tables_are_declared(template):
             "ThorActivity",
             "ThorStock",
             "ThorFeeds",
+            "ThorPrices",
         ]
     )
 
