@@ -155,11 +155,14 @@ def _flush(context: ServiceContext, tenant: str, settings: PriceSyncSettings, fo
         seller = context.settings.marketplace(tenant).seller_id
     except NotConfigured as blocked:
         return PriceFlushReport(tenant, "blocked", f"{blocked}; the marked SKUs wait until it is configured")
+    started = context.clock()
     polled = feed_tracker.poll_open_feeds(context, tenant, marketplace).detail
     now = context.clock()
     marked = context.prices.dirty(tenant)
     _mark_ended_sales(context, tenant, marked, now)
     budget = context.prices.budget(seller)
+    # a SKU its feed refused just now goes at the next flush at the earliest (not in a new feed at once)
+    marked = [r for r in marked if not (r.result is PriceResult.REFUSED and (r.attempted_at or now) >= started)]
     due = pick_due(marked, now, FEEDS_PER_FLUSH * MAX_SKUS_PER_FEED, force)
     if not due:
         return PriceFlushReport(tenant, "nothing to send", polled=polled)
