@@ -15,7 +15,7 @@ shared.services.feeds).
   stay marked. A SKU is synced only when its feed finished without an error for it and nothing marked
   it since it was taken (else it is sent again: the latest price wins); a refused SKU keeps the
   marketplace's message and is retried with back-off.
-- `settle_price_feed`: a ProductUpdate feed's settlement (called by the feed tracker when it closes).
+- A ProductUpdate feed's settlement is `shared.services.price_settlement` (the feed tracker calls it).
 - `confirm_price`: a person confirms a held price (`python -m ops prices --confirm`); noted on the
   SKU's history with who did it. `set_sale` / `end_sale`: a sale for a list of SKUs (ops).
 - `resync_tenant`, `set_paused` (the kill switch), `price_sync_state`, `price_journey`: ops and console.
@@ -31,7 +31,7 @@ from decimal import Decimal
 from typing import Any
 
 from shared.domain.errors import ExternalSystemError, NotConfigured
-from shared.domain.feeds import Feed, FeedAction, Settlement
+from shared.domain.feeds import Feed, FeedAction
 from shared.domain.price_settings import PriceSyncSettings, storefront_currency
 from shared.domain.prices import (
     FEEDS_PER_FLUSH,
@@ -341,37 +341,6 @@ def _throttled(context: ServiceContext, seller: str, retry_after: float | None) 
         if context.prices.save_budget(budget):
             break
     return budget.wait_until or context.clock()
-
-
-# --- a feed's settlement --------------------------------------------------------------------------
-
-
-def settle_price_feed(context: ServiceContext, feed: Feed, settlement: Settlement, now: datetime) -> None:
-    """What a closed ProductUpdate feed means for the SKUs still in it: taken ones are confirmed (and
-    synced, unless marked since taken), refused ones keep the marketplace's message and back off."""
-    records = context.prices.in_feed(feed.tenant, feed.feed_id)
-    clean: set[str] = set()
-    for record in records:
-        reason = settlement.refused.get(record.sku)
-        record.feed_id, record.attempted_at = "", now
-        if reason is None:
-            record.result, record.reason, record.failures, record.next_attempt_at = PriceResult.ACCEPTED, "", 0, None
-            record.confirmed, record.confirmed_price, record.confirmed_at = record.sent, record.sent_price, now
-            if record.approved_price == record.sent_price:
-                record.approved_price = ""
-            record.note(now, "confirmed", price=record.sent, feed=feed.feed_id)
-            if record.mark == record.sending_mark:
-                clean.add(record.sku)
-        elif settlement.resend:
-            record.result, record.reason = PriceResult.DEFERRED, reason
-            record.note(now, "sent again", feed=feed.feed_id, reason=reason)
-        else:
-            record.result, record.reason = PriceResult.REFUSED, reason
-            record.failures += 1
-            record.next_attempt_at = now + backoff_after(record.failures)
-            record.note(now, "refused", price=record.sent, feed=feed.feed_id, reason=reason)
-    if records:
-        context.prices.save(records, frozenset(clean))
 
 
 # --- a person's actions ------------------------------------------------------------------------------
