@@ -168,6 +168,11 @@ def stock_demo(base: str, key: str, values: dict, post, tenant: str = "faar") ->
         time.sleep(2)
         print(f"\n→ python -m ops stock --tenant {tenant} --flush  (the timer does this every 2 minutes)")
         ops_main(["stock", "--tenant", tenant, "--flush"])
+        print(
+            "\n→ UpdateStock answered a feed: the SKU is in feed until the marketplace reports. The next flush"
+            " asks FeedStatus (or onFeedCompleted comes):"
+        )
+        ops_main(["stock", "--tenant", tenant, "--flush"])
         shown = requests.get(f"{marketplace}/_sandbox/stock", timeout=5).json().get(user, {}).get("main", {})
         print(
             f"\n→ the storefront's stock of {sku} ({marketplace}/_sandbox/stock): {shown.get(sku)} (ZORT {current}, buffer 1)"

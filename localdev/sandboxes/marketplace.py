@@ -79,8 +79,9 @@ too soon answers HTTP 429, ErrorResponse E429, with ``Retry-After`` the seconds 
 - ``POST /_sandbox/stock/refuse {"skus": [..], "message": "..."}`` makes the feeds made from then on
   refuse those SKUs in their FeedErrors (``{"skus": []}`` stops it);
 - ``POST /_sandbox/feeds {"delay": 0, "webhook_url": "http://…/webhooks/{tenant}/products?code=…",
-  "hold": false}``: the feeds' delay; the URL onFeedCompleted is sent to (``{tenant}`` is the seller
-  user's storefront; null sends none); ``hold`` keeps every feed Processing (a feed that never reports);
+  "webhook_delay": null, "hold": false}``: the feeds' delay; the URL onFeedCompleted is sent to
+  (``{tenant}`` is the seller user's storefront; null sends none), after ``webhook_delay`` seconds
+  (default ``delay``), finishing the feed then; ``hold`` keeps every feed Queued (one that never reports);
 - ``GET /_sandbox/feeds`` lists the feeds (id, user, status, rows, errors, webhook sent or its error);
 - ``POST /_sandbox/stock/limits {"free_calls": 50, "min_interval": 120}`` sets the throttle (per user);
 - ``GET /_sandbox/stock`` answers ``{user: {warehouse: {sku: quantity}}}`` (warehouse ``main``,
@@ -334,6 +335,7 @@ class MarketplaceState:
     feeds: dict[str, SandboxFeed] = field(default_factory=dict)
     feed_delay: float = 0.0
     feed_webhook_url: str | None = None
+    feed_webhook_delay: float | None = None
     hold_feeds: bool = False
     lock: threading.RLock = field(default_factory=threading.RLock)
 
@@ -349,6 +351,7 @@ class MarketplaceState:
             self.free_calls, self.min_interval = 50, 120.0
             self.feeds.clear()
             self.feed_delay, self.feed_webhook_url, self.hold_feeds = 0.0, None, False
+            self.feed_webhook_delay = None
 
     def item(self, order_id: int, index: int) -> ItemState:
         return self.items.get(str(order_id * 10 + index)) or ItemState()
@@ -598,7 +601,8 @@ class Marketplace:
                 time.monotonic(),
             )
             self.state.feeds[feed.feed_id] = feed
-            url, delay = self.state.feed_webhook_url, self.state.feed_delay
+            url = self.state.feed_webhook_url
+            delay = self.state.feed_delay if self.state.feed_webhook_delay is None else self.state.feed_webhook_delay
         if url:
             timer = threading.Timer(delay, self._complete_and_notify, (feed.feed_id, url))
             timer.daemon = True
@@ -642,14 +646,16 @@ class Marketplace:
     def set_feeds(self, spec: dict) -> Response:
         try:
             delay = float(spec.get("delay", 0))
+            webhook_delay = None if spec.get("webhook_delay") is None else float(spec["webhook_delay"])
         except (TypeError, ValueError):
-            return json_response({"error": "delay must be a number of seconds"}, 400)
+            return json_response({"error": "delay and webhook_delay must be numbers of seconds"}, 400)
         url = spec.get("webhook_url")
         if url is not None and not isinstance(url, str):
             return json_response({"error": "webhook_url must be a string or null"}, 400)
         with self.state.lock:
             self.state.feed_delay, self.state.feed_webhook_url = max(0.0, delay), url or None
             self.state.hold_feeds = bool(spec.get("hold", False))
+            self.state.feed_webhook_delay = None if webhook_delay is None else max(0.0, webhook_delay)
         return json_response({"ok": True})
 
     def feeds_snapshot(self) -> Response:

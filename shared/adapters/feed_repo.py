@@ -21,6 +21,8 @@ from shared.domain.feeds import Feed
 CHUNK = 30_000
 """Characters per JSON column (a Table string property holds at most 32K UTF-16 characters)."""
 MAX_CHUNKS = 20
+MAX_OPEN = 1000
+"""Open feeds read per query (a tenant has a few: at most 4 a flush, each settled within minutes)."""
 
 
 def _split(prefix: str, value: dict[str, str]) -> dict[str, str]:
@@ -95,8 +97,9 @@ class FeedRepository(TableRepository):
         return _feed(entity) if entity is not None else None
 
     def open_feeds(self, tenant: str, limit: int = 100) -> list[Feed]:
-        feeds = [_feed(e) for e in self.query("PartitionKey eq @t and open eq true", {"t": tenant}, limit=limit)]
-        return sorted(feeds, key=lambda f: f.created_at)
+        """The oldest `limit` open feeds (RowKeys are random ids: up to MAX_OPEN read, then sorted)."""
+        found = self.query("PartitionKey eq @t and open eq true", {"t": tenant}, limit=MAX_OPEN)
+        return sorted((_feed(e) for e in found), key=lambda f: f.created_at)[:limit]
 
     def refused_recently(self, tenant: str, limit: int = 20) -> list[Feed]:
         """Closed feeds that refused SKUs (at most `limit`, newest first)."""

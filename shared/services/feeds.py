@@ -91,14 +91,8 @@ def poll_open_feeds(context: ServiceContext, tenant: str, marketplace: Marketpla
             answer = marketplace.feed_status(feed.feed_id)
         except ExternalSystemError as error:
             if error.code == UNKNOWN_FEED_CODE:
-                unknown = Settlement(
-                    (),
-                    {sku: f"the marketplace does not know feed {feed.feed_id}: sent again" for sku in feed.items},
-                    str(error),
-                    resend=True,
-                )
                 report.settled += 1
-                close(context, feed, unknown, UNKNOWN_FEED)
+                close_unknown(context, feed, error)
                 continue
             feed.last_polled_at, feed.polls, feed.detail = now, feed.polls + 1, f"FeedStatus failed: {error}"
             context.feeds.save(feed)
@@ -114,6 +108,12 @@ def poll_open_feeds(context: ServiceContext, tenant: str, marketplace: Marketpla
             report.still_open += 1
             report.overdue += feed.overdue(now)
     return report
+
+
+def close_unknown(context: ServiceContext, feed: Feed, error: ExternalSystemError) -> None:
+    """FeedStatus does not know the feed (E012): none of its items counts as judged; they go again."""
+    reason = f"the marketplace does not know feed {feed.feed_id}: sent again"
+    close(context, feed, Settlement((), dict.fromkeys(feed.items, reason), str(error), resend=True), UNKNOWN_FEED)
 
 
 def apply_report(context: ServiceContext, feed: Feed, answer: FeedReport) -> bool:
@@ -165,7 +165,13 @@ def handle_feed_completed(context: ServiceContext, event: InboundEvent, hook: Fe
         return Outcome(EventStatus.COMPLETED, f"feed {feed_id} is not one Thor created: nothing to do")
     if not feed.open:
         return Outcome(EventStatus.COMPLETED, f"feed {feed_id} already settled ({feed.status})")
-    answer = context.marketplace(event.tenant).feed_status(feed_id)
+    try:
+        answer = context.marketplace(event.tenant).feed_status(feed_id)
+    except ExternalSystemError as error:
+        if error.code != UNKNOWN_FEED_CODE:
+            raise  # retried by the queue when retryable; polling covers it meanwhile
+        close_unknown(context, feed, error)
+        return Outcome(EventStatus.COMPLETED, f"feed {feed_id}: the marketplace does not know it; its SKUs go again")
     if not apply_report(context, feed, answer):
         return Outcome(
             EventStatus.COMPLETED,

@@ -158,10 +158,14 @@ def flush_tenant(context: ServiceContext, tenant: str, *, force: bool = False) -
         return FlushReport(tenant, "off", f"stock sync is off (MARKETPLACE_STOCK_SYNC_{tenant.upper()})")
     now = context.clock()
     state = context.stock.tenant_state(tenant)
+    held = None
     if state.paused:
-        return FlushReport(tenant, "paused", f"kill switch on since {state.paused_at}: {state.paused_reason or ''}")
-    if state.wait_until and state.wait_until > now and not force:
-        return FlushReport(tenant, "waiting", f"the marketplace asked to wait until {state.wait_until.isoformat()}")
+        held = FlushReport(tenant, "paused", f"kill switch on since {state.paused_at}: {state.paused_reason or ''}")
+    elif state.wait_until and state.wait_until > now and not force:
+        held = FlushReport(tenant, "waiting", f"the marketplace asked to wait until {state.wait_until.isoformat()}")
+    if held is not None:  # nothing is written, but the open feeds are still asked about (a read)
+        held.feeds = _poll_only(context, tenant)
+        return held
     owner = uuid.uuid4().hex
     claim = context.claims.take(tenant, FLUSH_CLAIM, owner, IN_FLIGHT_FOR.total_seconds())
     if claim is None:
@@ -177,6 +181,21 @@ def flush_tenant(context: ServiceContext, tenant: str, *, force: bool = False) -
     latest.wait_until = report.wait_until
     context.stock.save_tenant_state(latest)
     return report
+
+
+def _poll_only(context: ServiceContext, tenant: str) -> str:
+    """Polls the tenant's open feeds under the flush's claim (a flush that writes nothing)."""
+    try:
+        marketplace = context.marketplace(tenant)
+    except NotConfigured:
+        return ""
+    claim = context.claims.take(tenant, FLUSH_CLAIM, uuid.uuid4().hex, IN_FLIGHT_FOR.total_seconds())
+    if claim is None:
+        return ""
+    try:
+        return feed_tracker.poll_open_feeds(context, tenant, marketplace).detail
+    finally:
+        context.claims.release(tenant, FLUSH_CLAIM, claim)
 
 
 def _flush(
@@ -239,8 +258,10 @@ def _write(
                 outcomes += [SkuOutcome(r, SkuResult.REFUSED, now, q, a, whole) for r, a, q in batch]
             continue
         feed_tracker.record_stock_feed(context, tenant, feed_id, rows)  # before its SKUs name it
-        # the last refusal's reason stays visible while the SKU is sent again
-        sent = [SkuOutcome(r, SkuResult.SENT, now, q, a, r.reason, feed_id) for r, a, q in batch]
+        # the last failure's reason stays visible while the SKU is sent again
+        sent = [
+            SkuOutcome(r, SkuResult.SENT, now, q, a, r.reason if r.failures else None, feed_id) for r, a, q in batch
+        ]
         context.stock.record(sent)  # at once: a crash in a later batch leaves these in their feed
         outcomes += sent
     context.stock.record([o for o in outcomes if o.result is not SkuResult.SENT])

@@ -269,8 +269,11 @@ def test_stock_shows_the_state_flushes_resyncs_and_the_kill_switch_holds_writes(
     answer = requests.get(stack.servers["marketplace"].url + "/_sandbox/stock", timeout=5).json()
     assert sku not in answer.get("soco@thor.local", {}).get("main", {})
     code, out = run(capsys, "stock", "--tenant", "soco", "--resume", "--flush")
-    assert code == 0 and "flush sent (1 write(s)) 1 accepted" in out
+    assert code == 0 and "flush sent (1 write(s)) 1 sent" in out
+    assert "OPEN FEED" in out and "UpdateStock" in out  # the feed is shown until it reports
+    code, out = run(capsys, "stock", "--tenant", "soco", "--flush")  # polls FeedStatus: Finished
+    assert code == 0 and "1 settled" in out
     answer = requests.get(stack.servers["marketplace"].url + "/_sandbox/stock", timeout=5).json()
     assert answer["soco@thor.local"]["main"][sku] == 6
     code, out = run(capsys, "stock", "--json")
-    assert code == 0 and '"tenant": "soco"' in out and '"last_result": "sent"' in out
+    assert code == 0 and '"tenant": "soco"' in out and '"last_result": "nothing to send"' in out
