@@ -12,6 +12,9 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
    endpoint's and its Table requests per view (bench.console);
 6. one worker at a time: a 200-copy duplicate storm's external calls, and concurrent status
    changes of one order never sending the OMS an older version (bench.storm);
+8. price sync: a new price for 20,000 SKUs of one tenant through the price flush timer and the sandbox's
+   throttled ProductUpdate feeds: feeds used, time to the last confirmation beside the throttle's floor,
+   429s received (bench.prices).
 7. stock sync: 10,000 ZORT stock webhooks over 2,000 SKUs for one tenant through the runner and its
    flush timer: acks, final stock in the marketplace sandbox, UpdateStock calls per flush (bench.stock).
 
@@ -33,7 +36,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 
-from bench import ack, coldstart, console, e2e, report, soak, stock, storage_work, storm
+from bench import ack, coldstart, console, e2e, prices, report, soak, stock, storage_work, storm
 from bench.payloads import TENANT, Ids, Webhooks
 from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
@@ -49,6 +52,7 @@ class Config:
     soak: soak.SoakConfig = field(default_factory=soak.SoakConfig)
     storm: storm.StormConfig = field(default_factory=storm.StormConfig)
     stock: stock.StockConfig = field(default_factory=stock.StockConfig)
+    prices: prices.PricesConfig = field(default_factory=prices.PricesConfig)
     import_runs: int = 5
 
     @classmethod
@@ -60,6 +64,7 @@ class Config:
             import_runs=3,
             soak=soak.SoakConfig(seconds=20, warmup_seconds=5, samples=4, drain_timeout=45),
             stock=stock.QUICK,
+            prices=prices.QUICK,
         )
 
 
@@ -71,7 +76,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--only",
         nargs="*",
-        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock"],
+        choices=["coldstart", "storage", "ack", "e2e", "soak", "storm", "console", "stock", "prices"],
         help="run only these phases",
     )
     return parser.parse_args(argv)
@@ -160,6 +165,9 @@ class Bench:
             self.phase("ack", self.ack_phase)
             self.phase("console", lambda: console.measure(self.stack, progress))
             self.phase("stock", lambda: stock.measure(self.stack, self.config.stock, progress, self.log("thor-stock")))
+            self.phase(
+                "prices", lambda: prices.measure(self.stack, self.config.prices, progress, self.log("thor-prices"))
+            )
             if "stock" in self.results and "ack" in self.results:  # the ack goal's floor, same run
                 self.results["stock"]["ack_floor"] = self.results["ack"]["floor"].get(self.config.stock.concurrency)
             if self.phases & {"e2e", "soak", "storm"}:
@@ -181,7 +189,7 @@ def main(argv: list[str] | None = None) -> int:
         config.soak.seconds = args.soak_seconds
     if args.soak_rate is not None:
         config.soak.rate = args.soak_rate
-    phases = set(args.only or ["coldstart", "storage", "ack", "console", "e2e", "storm", "stock", "soak"])
+    phases = set(args.only or ["coldstart", "storage", "ack", "console", "e2e", "storm", "stock", "prices", "soak"])
     results = Bench(config, phases).run()
     print(report.render(results))
     report.write(results, RESULTS)
