@@ -74,6 +74,19 @@ def _send_all(base: str, calls: list, concurrency: int) -> tuple[list[int], list
     return [a[0] for a in answers], [a[1] for a in answers], time.perf_counter() - began
 
 
+def _again(work, tries: int = 8):
+    """A setup or check step, asked again when a loaded Azurite times out (StorageUnavailable)."""
+    from shared.ports import StorageUnavailable
+
+    for attempt in range(tries):
+        try:
+            return work()
+        except StorageUnavailable:
+            if attempt == tries - 1:
+                raise
+            time.sleep(2)
+
+
 def _scenario(stack, values: dict, skus: list[str], free_left: int, config: PricesConfig, progress, log) -> dict:
     """Marks `skus`, starts the runner with only the price flush, waits until every SKU is confirmed."""
     from shared.adapters.price_repo import PriceRepository
@@ -89,7 +102,10 @@ def _scenario(stack, values: dict, skus: list[str], free_left: int, config: Pric
     user = values[f"MARKETPLACE_USER_ID_{TENANT.upper()}"]
     try:
         storage = Storage(read_storage(runner.values))
-        ProductRepository(storage).upsert_many([Product(tenant=TENANT, sku=s, marketplace_listed=True) for s in skus])
+        products = ProductRepository(storage)
+        for start in range(0, len(skus), 1000):
+            chunk = [Product(tenant=TENANT, sku=s, marketplace_listed=True) for s in skus[start : start + 1000]]
+            _again(lambda chunk=chunk: products.upsert_many(chunk))
         prices = {sku: 1000 + (n * 37) % 90_000 for n, sku in enumerate(skus)}
         store = values[f"ZORT_STORENAME_{TENANT.upper()}"]
         requests.post(zort + "/_sandbox/prices", json={"store": store, "prices": prices}, timeout=60)
@@ -98,14 +114,15 @@ def _scenario(stack, values: dict, skus: list[str], free_left: int, config: Pric
         repo = PriceRepository(storage)
         if free_left < FREE_FEEDS:  # the free calls already spent (by Thor and the sandbox alike) but `free_left`
             now = datetime.now(timezone.utc)
-            budget = repo.budget(values[f"MARKETPLACE_SELLER_ID_{TENANT.upper()}"])
+            budget = _again(lambda: repo.budget(values[f"MARKETPLACE_SELLER_ID_{TENANT.upper()}"]))
             budget.calls = [now - timedelta(minutes=5)] * (FREE_FEEDS - free_left)
-            repo.save_budget(budget)
+            _again(lambda: repo.save_budget(budget))
             requests.post(
                 market + "/_sandbox/stock/limits", json={"free_calls": free_left, "min_interval": 120}, timeout=10
             )
         began = time.time()
-        repo.mark(TENANT, skus, datetime.now(timezone.utc))
+        for start in range(0, len(skus), 1000):
+            _again(lambda start=start: repo.mark(TENANT, skus[start : start + 1000], datetime.now(timezone.utc)))
         marked_seconds = time.time() - began
         feeds_needed = math.ceil(len(skus) / MAX_SKUS_PER_FEED)
         floor = feed_floor(feeds_needed, free_left).total_seconds()
@@ -118,7 +135,11 @@ def _scenario(stack, values: dict, skus: list[str], free_left: int, config: Pric
         deadline = time.monotonic() + config.timeout_seconds
         confirmed_at = None
         while time.monotonic() < deadline:
-            pending = {r.sku for r in repo.dirty(TENANT, limit=100_000)}
+            try:
+                pending = {r.sku for r in repo.dirty(TENANT, limit=100_000)}
+            except Exception:  # a loaded Azurite timed out: ask again
+                time.sleep(3)
+                continue
             if not pending:
                 confirmed_at = time.time()
                 break
