@@ -74,7 +74,7 @@ def _send_all(base: str, calls: list, concurrency: int) -> tuple[list[int], list
     return [a[0] for a in answers], [a[1] for a in answers], time.perf_counter() - began
 
 
-def _again(work, tries: int = 8):
+def _again(work, tries: int = 40):
     """A setup or check step, asked again when a loaded Azurite times out (StorageUnavailable)."""
     from shared.ports import StorageUnavailable
 
@@ -84,7 +84,7 @@ def _again(work, tries: int = 8):
         except StorageUnavailable:
             if attempt == tries - 1:
                 raise
-            time.sleep(2)
+            time.sleep(3)
 
 
 def _scenario(stack, values: dict, skus: list[str], free_left: int, config: PricesConfig, progress, log) -> dict:
