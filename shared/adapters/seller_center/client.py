@@ -67,8 +67,9 @@ Prices (``update_prices``): ProductUpdate (developers.falabella.com v600 referen
   Colombia) and one field to update, so a price update sends nothing else; "fields sent with empty
   values will not be processed and will be ignored" (so a sale is never cleared by an empty
   SpecialPrice: it ends at its SpecialToDate); the example writes the dates ``2023-05-26 00:00:00`` and
-  ``2023-10-31 23:59:59`` (zone-less: the storefront's local time, as every zone-less marketplace time)
-  and CLP prices without decimals (``59990``); "it is recommended to send between 500 and 1,000 products
+  ``2023-10-31 23:59:59``, zone-less (the zone the marketplace reads them in is unconfirmed: Thor writes
+  the storefront's local wall-clock time, the zone the marketplace writes its own zone-less times in,
+  shared/reference/seller-center.md) and CLP prices without decimals (``59990``); "it is recommended to send between 500 and 1,000 products
   per request" (Thor: at most 1,000). It answers a feed, like every ProductUpdate (the v300 ``feeds``
   page: the feed id is ``Head.RequestId``; LinioIT/seller-center-sdk ``gsc-master``
   ``tests/_schemas/Feed/ProductActionFeedResponse.xml`` alike), and its per-SKU outcome comes from
