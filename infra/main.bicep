@@ -58,7 +58,7 @@ App Service hands an app the literal "@Microsoft.KeyVault(...)" text when a refe
 (for example, the secret was never created), and Thor would take that text for a credential.
 Entries per tenant: a system name (MARKETPLACE, OMS, ZORT) turns on that system's required settings;
 "<SYSTEM>_<SETTING>" also turns on one of its optional settings (MARKETPLACE_BUSINESS_UNIT,
-MARKETPLACE_READY_TO_SHIP, MARKETPLACE_STOCK_SYNC, MARKETPLACE_STOCK_BUFFER, MARKETPLACE_STOCK_SELLER_WAREHOUSE_ID,
+MARKETPLACE_READY_TO_SHIP, MARKETPLACE_TIMEZONE (default America/Santiago, README "Marketplace times"), MARKETPLACE_STOCK_SYNC, MARKETPLACE_STOCK_BUFFER, MARKETPLACE_STOCK_SELLER_WAREHOUSE_ID,
 MARKETPLACE_STOCK_GSC_FACILITY_ID, ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET). MARKETPLACE_READY_TO_SHIP is off
 unless listed here and its secret is "true": it sets items ready to ship in the marketplace (README); the same
 holds for MARKETPLACE_STOCK_SYNC (stock sync from ZORT, README "Stock sync") and MARKETPLACE_PRICE_SYNC (price
@@ -179,6 +179,7 @@ var tenantSettings = [
   { system: 'MARKETPLACE', setting: 'SELLER_ID', required: true }
   { system: 'MARKETPLACE', setting: 'BUSINESS_UNIT', required: false }
   { system: 'MARKETPLACE', setting: 'READY_TO_SHIP', required: false }
+  { system: 'MARKETPLACE', setting: 'TIMEZONE', required: false }
   { system: 'MARKETPLACE', setting: 'STOCK_SYNC', required: false }
   { system: 'MARKETPLACE', setting: 'STOCK_BUFFER', required: false }
   { system: 'MARKETPLACE', setting: 'STOCK_SELLER_WAREHOUSE_ID', required: false }

@@ -218,9 +218,7 @@ class MarketplacePort(Protocol):
     def set_status_to_packed_by_marketplace(
         self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship"
     ) -> dict[str, str]: ...
-    def set_status_to_ready_to_ship(
-        self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
-    ) -> None: ...
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str) -> None: ...
     def update_stock(self, rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> str:
         """One UpdateStock call of at most 500 (SKU, quantity) rows; returns the feed id the marketplace
         answered (the write is done when that feed is). A whole refused call raises ExternalSystemError."""

@@ -29,7 +29,7 @@ from typing import Any, NoReturn, TypeVar
 from shared.domain.errors import NotConfigured
 from shared.domain.price_settings import CURRENCIES, DEFAULT_GUARD_PERCENT, PriceSyncSettings, storefront_currency
 from shared.domain.stock_settings import StockSyncSettings, StockWarehouse
-from shared.tenants import TENANT_TIMEZONES, TENANTS
+from shared.tenants import MARKETPLACE_TIMEZONE, TENANTS
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_SETTINGS = ROOT / "local.settings.json"
@@ -82,6 +82,8 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("SELLER_ID", "MARKETPLACE"),
     SettingSpec("BUSINESS_UNIT", "MARKETPLACE", required=False),  # default: the tenant upper-cased
     SettingSpec("READY_TO_SHIP", "MARKETPLACE", required=False, default="false"),  # on only when `true`
+    # The IANA zone Seller Center writes its zone-less times in (README "Marketplace times").
+    SettingSpec("TIMEZONE", "MARKETPLACE", required=False, default=MARKETPLACE_TIMEZONE),
     # Stock sync (README "Stock sync"): off unless `true`; units held back per SKU; where UpdateStock writes.
     SettingSpec("STOCK_SYNC", "MARKETPLACE", required=False, default="false"),
     SettingSpec("STOCK_BUFFER", "MARKETPLACE", required=False, default="0"),
@@ -159,7 +161,7 @@ class MarketplaceTenantSettings:
     seller_id: str
     business_unit: str
     ready_to_ship: bool  # pack and set ready to ship when ZORT sends a tracking number (README)
-    time_zone: str  # the storefront's IANA zone: the marketplace writes its zone-less times in it
+    time_zone: str  # MARKETPLACE_TIMEZONE_<T>: the IANA zone the marketplace writes its zone-less times in
     stock: StockSyncSettings = StockSyncSettings()  # stock sync from ZORT (off by default)
     prices: PriceSyncSettings = PriceSyncSettings()  # price sync from ZORT (off by default)
 
@@ -273,6 +275,20 @@ def _price_settings(tenant: str, values: Mapping[str, str]) -> tuple[PriceSyncSe
     return settings, errors
 
 
+def _marketplace_zone(tenant: str, values: Mapping[str, str]) -> tuple[str, list[str]]:
+    """The zone the tenant's marketplace answers write zone-less times in, and what is wrong with the
+    setting (an unknown zone: the default is used, and strict loading refuses it)."""
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    text = (values.get("TIMEZONE") or "").strip() or MARKETPLACE_TIMEZONE
+    try:
+        ZoneInfo(text)
+    except (ZoneInfoNotFoundError, ValueError):
+        name = tenant_setting_name("MARKETPLACE", "TIMEZONE", tenant)
+        return MARKETPLACE_TIMEZONE, [f"{name} (an IANA time zone such as {MARKETPLACE_TIMEZONE}; got {text!r})"]
+    return text, []
+
+
 def _typed(system: str, tenant: str, values: Mapping[str, str]) -> SystemSettings:
     if system == "MARKETPLACE":
         return MarketplaceTenantSettings(
@@ -281,7 +297,7 @@ def _typed(system: str, tenant: str, values: Mapping[str, str]) -> SystemSetting
             seller_id=values["SELLER_ID"],
             business_unit=values.get("BUSINESS_UNIT") or tenant.upper(),
             ready_to_ship=_switched_on(values.get("READY_TO_SHIP")),
-            time_zone=TENANT_TIMEZONES[tenant],
+            time_zone=_marketplace_zone(tenant, values)[0],
             stock=_stock_settings(tenant, values)[0],
             prices=_price_settings(tenant, values)[0],
         )
@@ -482,6 +498,8 @@ def read_tenants(env: Mapping[str, str]) -> tuple[dict[str, TenantSettings], lis
             half_configured += reading.halves
         half_configured += _stock_settings(tenant, readings["MARKETPLACE"].usable)[1]
         half_configured += _price_settings(tenant, readings["MARKETPLACE"].usable)[1]
+
+        half_configured += _marketplace_zone(tenant, readings["MARKETPLACE"].usable)[1]
         typed = [reading.typed() for reading in readings.values()]
         if any(typed):
             tenants[tenant] = TenantSettings(

@@ -697,9 +697,7 @@ class FakeMarketplace(_Failing):
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "packed")
         return {str(i): package for i in order_item_ids}
 
-    def set_status_to_ready_to_ship(
-        self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
-    ) -> None:
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str) -> None:
         self._call("set_status_to_ready_to_ship", (list(order_item_ids), package_id))
         for item_id in order_item_ids:
             self.set_item_status(self._order_of(str(item_id)), [str(item_id)], "ready_to_ship")

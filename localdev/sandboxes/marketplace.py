@@ -2,8 +2,9 @@ r"""A local Falabella Seller Center: the checks of the real API and deterministi
 
 Run it with ``python -m localdev.sandboxes.marketplace --port 7101 --key faco@thor.local=APIKEY
 --tenant faco@thor.local=faco``. Each seller user belongs to one storefront (tenant), as on the real
-platform where a user is created in one seller account: the tenant gives the user's time zone,
-currency and operator code (default ``facl``).
+platform where a user is created in one seller account: the tenant gives the user's currency and
+operator code (default ``facl``). Times are written in one zone for every storefront, the platform's
+(``shared.tenants.MARKETPLACE_TIMEZONE``, America/Santiago: Thor's default, README "Marketplace times").
 
 Requests are ``GET|POST /?Action=..`` with the parameters in the query. They are checked like the
 real API checks them, in this order (codes of the reference; HTTP 400 for every ErrorResponse
@@ -23,21 +24,26 @@ Answers use the marketplace's JSON quirks: every value is a string, a one-elemen
 object rather than a list, empty values are ``""``, and order totals carry thousands separators
 (``"69,190.00"``) as in the public SDK samples. Times are written as the real API writes them (public
 sample: LinioIT/seller-center-sdk ``gsc-master`` ``tests/_schemas/Order/OrderResponse.xml``):
-``CreatedAt``, ``UpdatedAt``, ``PromisedShippingTime`` as ``YYYY-MM-DD HH:MM:SS`` in the storefront's
-local time without a zone, ``AddressUpdatedAt`` the same way in UTC, and ``Head.Timestamp`` local
-with its offset (``2019-02-27T12:52:46-0500``). GetOrders ``UpdatedAfter`` is read with its offset,
-or, without one (the SDK sends ``Y-m-d\TH:i:s``), in the storefront's local time.
+``CreatedAt``, ``UpdatedAt``, ``PromisedShippingTime`` as ``YYYY-MM-DD HH:MM:SS``, the wall clock of
+the platform's zone without an offset, ``AddressUpdatedAt`` the same way in UTC, and ``Head.Timestamp`` in the same
+zone with its offset (``2026-01-10T12:52:46-0300``), as the documented Falabella answers carry it.
+GetOrders ``UpdatedAfter`` is read with its offset, or, without one (the SDK sends ``Y-m-d\TH:i:s``),
+in the platform's zone.
 
-Ready to ship follows Falabella's documented flow (developers.falabella.com v600): POST
-SetStatusToPackedByMarketplace (``OrderItemIds``, ``DeliveryType``) packs one order's items and answers
-each item's ``PackageId`` (``MPDS-<order number>-<n>``, the shape of the SDK's sample); the marketplace
-then assigns the carrier and tracking code. POST SetStatusToReadyToShip (``OrderItemIds``,
-``DeliveryType``, ``PackageId``) moves packed items to ``ready_to_ship``. Refused as in the documented
+Ready to ship follows Falabella's current documentation: GetOrderItems gives each item its
+``PackageId`` (``MPDS-<order number>-0001``, the shape of the SDK's sample) from the start (v600
+SetStatusToPackedByMarketplace: "Deprecated Endpoint. Still operational. You can retrieve the
+PackageId using GetOrderItems or GetMultipleOrderItems"); POST SetStatusToReadyToShip (v500:
+``OrderItemIds``, ``PackageId``; a ``DeliveryType`` is checked only when sent) moves the items to
+``ready_to_ship`` and the marketplace assigns the carrier and tracking code. The deprecated POST
+SetStatusToPackedByMarketplace (``OrderItemIds``, ``DeliveryType``) is still served: it answers each
+item's PackageId (a new one for items of an order made ``unpackaged`` by the control route, whose
+items GetOrderItems lists without one). Refused as in the documented
 error tables: ``OrderItemIds`` not a non-empty JSON array → E023, an unknown item → E020, items of
 several orders → E029, DeliveryType not dropship/pickup/send_to_warehouse → E024, ShippingProvider or
 TrackingNumber sent → E091, an item not pending / ready to ship → E073, a PackageId that is not the
 items' package → E122. The sandbox's own choices (nothing documented): a missing ``OrderItemIds`` is
-E001, and ready to ship of an item never packed (without a PackageId) is E122 too.
+E001, and ready to ship of an item without a PackageId (an ``unpackaged`` order's, never packed) is E122 too.
 
 Data is derived from the ids, so any webhook leads somewhere real:
 
@@ -53,7 +59,9 @@ Control routes besides those of ``_server.SandboxApp``:
 - ``POST /_sandbox/orders {"order_ids": [..], "updated_at": "2024-05-01T12:00:00+00:00"?}`` lists
   orders in GetOrders, updated at ``updated_at`` (default now; a zone-less value is taken as UTC);
 - ``POST /_sandbox/orders/missing {"order_ids": [..]}`` makes GetOrder and GetOrderItems answer
-  empty collections for those orders (an order the seller cannot see).
+  empty collections for those orders (an order the seller cannot see);
+- ``POST /_sandbox/orders/unpackaged {"order_ids": [..]}`` makes those orders' items come without a
+  PackageId until packed with the deprecated SetStatusToPackedByMarketplace.
 
 Stock: POST UpdateStock with the XML body ``<Request><Warehouse><Stock>[<SellerWarehouseId>|<GSCFacilityId>]
 <SellerSku/><Quantity/></Stock>…</Warehouse></Request>`` (developers.falabella.com v600 ``updatestock``:
@@ -100,7 +108,7 @@ refused on demand (``/_sandbox/stock/refuse``, shared with stock). Fields sent e
 documented; when the feed finishes, the fields given are kept per seller user and SKU.
 ``GET /_sandbox/prices`` answers ``{user: {sku: {Price, SpecialPrice, SpecialFromDate, SpecialToDate,
 Effective}}}``, ``Effective`` being the price a customer sees now (the SpecialPrice between its dates, read
-in the storefront's zone, else the Price). The sandbox does not refuse cents in a CLP or COP price (no
+in the platform's zone like every zone-less time here, else the Price). The sandbox does not refuse cents in a CLP or COP price (no
 source says it does).
 
 Faults injected with ``/_sandbox/fail`` answer like the marketplace: mode ``429`` gives an
@@ -129,8 +137,8 @@ from werkzeug.wrappers import Request, Response
 
 from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
 from shared.adapters.seller_center.signing import sign
-from shared.domain.times import tenant_zone
-from shared.tenants import is_tenant
+from shared.domain.times import zone as time_zone
+from shared.tenants import MARKETPLACE_TIMEZONE, is_tenant
 
 REQUIRED_PARAMS = ("Action", "Timestamp", "UserID", "Version", "Signature")
 DELIVERY_TYPES = frozenset({"dropship", "pickup", "send_to_warehouse"})
@@ -341,6 +349,8 @@ class MarketplaceState:
     updated_at: dict[int, datetime] = field(default_factory=dict)
     """Orders listed by GetOrders, with their last update."""
     missing: set[int] = field(default_factory=set)
+    unpackaged: set[int] = field(default_factory=set)
+    """Orders whose items GetOrderItems lists without a PackageId (until packed the deprecated way)."""
     packages: dict[int, int] = field(default_factory=dict)
     """Packages created per order (numbers the next PackageId)."""
     stock: dict[str, dict[str, dict[str, int]]] = field(default_factory=dict)
@@ -368,6 +378,7 @@ class MarketplaceState:
             self.items.clear()
             self.updated_at.clear()
             self.missing.clear()
+            self.unpackaged.clear()
             self.packages.clear()
             self.stock.clear()
             self.refused_skus.clear()
@@ -381,14 +392,24 @@ class MarketplaceState:
             self.feed_webhook_delay = None
 
     def item(self, order_id: int, index: int) -> ItemState:
-        return self.items.get(str(order_id * 10 + index)) or ItemState()
+        """An item's state; a new order's items already carry their PackageId, as GetOrderItems gives it
+        (v600 SetStatusToPackedByMarketplace: "Deprecated Endpoint ... You can retrieve the PackageId
+        using GetOrderItems or GetMultipleOrderItems"), except for orders made `unpackaged`."""
+        found = self.items.get(str(order_id * 10 + index))
+        if found is not None:
+            return found
+        return ItemState(package_id="" if order_id in self.unpackaged else self.first_package(order_id))
+
+    @staticmethod
+    def first_package(order_id: int) -> str:
+        return f"MPDS-{200_000_000 + order_id}-0001"
 
     def touch(self, order_id: int, moment: datetime) -> None:
         self.updated_at[order_id] = moment
 
     def new_package(self, order_id: int) -> str:
         """A new PackageId for the order, shaped like the SDK sample's ``MPDS-200131783-9800``."""
-        self.packages[order_id] = self.packages.get(order_id, 0) + 1
+        self.packages[order_id] = self.packages.get(order_id, 0 if order_id in self.unpackaged else 1) + 1
         return f"MPDS-{200_000_000 + order_id}-{self.packages[order_id]:04d}"
 
 
@@ -469,7 +490,7 @@ class Marketplace:
         return {
             "currency": self.currencies.get(params["UserID"], _TENANT_CURRENCIES[tenant[2:]]),
             "operator_code": tenant.upper(),
-            "zone": tenant_zone(tenant),
+            "zone": time_zone(MARKETPLACE_TIMEZONE),
         }
 
     # actions -------------------------------------------------------------------------------
@@ -519,8 +540,10 @@ class Marketplace:
         rows = [self.product_payload(sku, context) for sku in dict.fromkeys(skus)]
         return "Products", {"Products": {"Product": _quirk(rows)} if rows else []}
 
-    def _one_order_items(self, params: dict) -> list[tuple[str, int, int]]:
-        """(item id, order id, index) of ``OrderItemIds`` after the checks both status actions share."""
+    def _one_order_items(self, params: dict, delivery_type_required: bool = True) -> list[tuple[str, int, int]]:
+        """(item id, order id, index) of ``OrderItemIds`` after the checks both status actions share.
+        SetStatusToReadyToShip's current (v500) parameters are ``OrderItemIds`` and ``PackageId``: a
+        DeliveryType is checked only when sent."""
         if params.get("OrderItemIds") is None:
             raise ApiError("E001", "Parameter OrderItemIds is mandatory")
         try:
@@ -530,7 +553,7 @@ class Marketplace:
         if not isinstance(ids, list) or not ids:
             raise ApiError("E023", f'"{params["OrderItemIds"]}" Invalid Order Item IDs')
         located = [(str(item_id).strip(), *split_item_id(item_id)) for item_id in ids]
-        if params.get("DeliveryType") not in DELIVERY_TYPES:
+        if (delivery_type_required or "DeliveryType" in params) and params.get("DeliveryType") not in DELIVERY_TYPES:
             raise ApiError("E024", f'"{params.get("DeliveryType", "")}" Invalid Delivery Type')
         if params.get("ShippingProvider") or params.get("TrackingNumber"):
             raise ApiError(
@@ -578,7 +601,7 @@ class Marketplace:
 
     def set_status_to_ready_to_ship(self, params: dict, context: dict) -> tuple[str, dict]:
         with self.state.lock:
-            located = self._one_order_items(params)
+            located = self._one_order_items(params, delivery_type_required=False)
             wanted = (params.get("PackageId") or "").strip()
             for _item_id, order_id, index in located:
                 package = self.state.item(order_id, index).package_id
@@ -586,7 +609,7 @@ class Marketplace:
                     raise ApiError("E122", f"Invalid Package ID ({wanted})")
             now = datetime.now(timezone.utc).replace(microsecond=0)
             for item_id, order_id, index in located:
-                current = self.state.item(order_id, index)
+                current = self.state.item(order_id, index).packed(self.state.item(order_id, index).package_id, order_id)
                 self.state.items[item_id] = ItemState(
                     "ready_to_ship", current.shipment_provider, current.tracking_code, current.package_id
                 )
@@ -679,7 +702,7 @@ class Marketplace:
         with self.state.lock:
             answer: dict[str, dict[str, dict[str, str]]] = {}
             for user, skus in self.state.prices.items():
-                local_now = datetime.now(tenant_zone(self.tenants.get(user, DEFAULT_TENANT))).replace(tzinfo=None)
+                local_now = datetime.now(time_zone(MARKETPLACE_TIMEZONE)).replace(tzinfo=None)
                 answer[user] = {
                     sku: {**fields, "Effective": _effective(fields, local_now)} for sku, fields in skus.items()
                 }
@@ -694,14 +717,14 @@ class Marketplace:
             for fields in feed.prices:
                 current = held.setdefault(fields["SellerSku"], {})
                 current.update({k: v for k, v in fields.items() if k in _PRICE_FIELDS and v})  # empty: ignored
-            feed.status, feed.updated = "Finished", datetime.now(tenant_zone(feed.tenant))
+            feed.status, feed.updated = "Finished", datetime.now(time_zone(MARKETPLACE_TIMEZONE))
             return
         refused = {error["SellerSku"] for error in feed.errors}
         kept = self.state.stock.setdefault(feed.user, {})
         for warehouse, sku, quantity in feed.rows:
             if sku and sku not in refused and quantity is not None and quantity >= 0:
                 kept.setdefault(warehouse, {})[sku] = quantity
-        feed.status, feed.updated = "Finished", datetime.now(tenant_zone(feed.tenant))
+        feed.status, feed.updated = "Finished", datetime.now(time_zone(MARKETPLACE_TIMEZONE))
 
     def _complete_and_notify(self, feed_id: str, url: str) -> None:
         with self.state.lock:
@@ -809,6 +832,7 @@ class Marketplace:
                     "ShippingType": "Dropshipping",
                     "ItemPrice": _money(facts["price"]),
                     "PaidPrice": _money(facts["price"]),
+                    "WalletCredits": "0.00",  # as the SDK fixture OrderItemsResponse.xml writes it
                     "Currency": context["currency"],
                     "TaxAmount": "0.00",
                     "ShippingAmount": "0.00",
@@ -943,6 +967,16 @@ class Marketplace:
                 self.state.touch(order_id, when)
         return json_response({"ok": True, "order_ids": [str(order_id) for order_id in order_ids]})
 
+    def mark_unpackaged(self, spec: dict) -> Response:
+        """Orders whose items have no PackageId yet (only SetStatusToPackedByMarketplace gives one)."""
+        try:
+            order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
+        except ApiError as error:
+            return json_response({"error": error.message}, 400)
+        with self.state.lock:
+            self.state.unpackaged.update(order_ids)
+        return json_response({"ok": True})
+
     def mark_missing(self, spec: dict) -> Response:
         try:
             order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
@@ -1040,7 +1074,7 @@ def _naive_utc(text: str) -> datetime | None:
 
 
 def _head(action: str, response_type: str, zone: ZoneInfo) -> dict:
-    """Timestamp in the storefront's local time with its offset, ``-0500`` style as in the SDK samples."""
+    """Timestamp in the platform's zone with its offset, ``-0300`` style as in the SDK samples."""
     return {
         "RequestId": uuid.uuid4().hex,
         "RequestAction": action,
@@ -1090,6 +1124,7 @@ class MarketplaceSandbox(SandboxApp):
             "items/status": self.marketplace.set_item_statuses,
             "orders": self.marketplace.seed_orders,
             "orders/missing": self.marketplace.mark_missing,
+            "orders/unpackaged": self.marketplace.mark_unpackaged,
             "stock/refuse": self.marketplace.set_refused_skus,
             "stock/limits": self.marketplace.set_stock_limits,
             "feeds": self.marketplace.set_feeds,

@@ -12,11 +12,12 @@ a person (ops) for a list of SKUs. A ZORT webhook only *marks* a SKU; the flush 
 - The guard: a price that moves by more than the tenant's percentage (default 50 %) from the last price
   the marketplace confirmed (else the last sent), or a price of zero or less, is *held* until a person
   confirms that exact price; who confirmed it is kept on the SKU's history.
-- A sale (SpecialPrice, SpecialFromDate, SpecialToDate in the ProductUpdate's BusinessUnit) is written
-  with its dates as the storefront's local wall-clock time, `YYYY-MM-DD HH:MM:SS` (the v600 reference's
-  example writes `2023-05-26 00:00:00` / `2023-10-31 23:59:59`; zone-less marketplace times are the
-  storefront country's local time, shared/reference/seller-center.md). When the sale ends (in UTC kept
-  by Thor, compared in any zone alike), the SKU is marked again and its normal price is sent.
+- A sale (SpecialPrice, SpecialFromDate, SpecialToDate in the ProductUpdate's BusinessUnit) is given
+  by a person in the storefront's local time (the tenant's zone), kept in UTC, and written zone-less,
+  `YYYY-MM-DD HH:MM:SS` (the v600 reference's example writes `2023-05-26 00:00:00` / `2023-10-31
+  23:59:59`), in the zone the marketplace writes its own zone-less times in (`MARKETPLACE_TIMEZONE_<T>`,
+  Santiago by default: README "Marketplace times"; which zone it reads sale dates in is unconfirmed).
+  When the sale ends (compared in UTC), the SKU is marked again and its normal price is sent.
 
 The feed budget (developers.falabella.com v600 ``feeds``): ProductCreate, ProductUpdate, ProductRemove and
 Image share a per-seller limit, "not to each credential": the first 50 calls are free, then at least 2

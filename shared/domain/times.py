@@ -1,8 +1,8 @@
 """Times: how Thor reads other systems' local times and how it writes its own.
 
 Thor keeps and answers every time in UTC. Other systems sometimes write wall-clock times without a
-zone (the marketplace writes ``2026-04-04 23:30:00`` in the storefront country's time); those are
-read here in the zone that system writes them in.
+zone (the marketplace writes ``2026-04-04 23:30:00`` in its platform's zone, ``MARKETPLACE_TIMEZONE_<T>``,
+America/Santiago by default); those are read here in the zone that system writes them in.
 
 Wall-clock times near a daylight-saving change need care (Chile, ``America/Santiago``):
 - when clocks go back, one local hour happens twice and a zone-less time in it is ambiguous.

@@ -1,4 +1,7 @@
-"""The marketplace's webhook bodies and the refund request, as typed, validated models."""
+"""The marketplace's webhook bodies and the refund request, as typed, validated models.
+
+Which marketplace event is which model, what Thor does with it and what is confirmed about its
+payload: the table in `shared/models/marketplace_events.py`."""
 
 from __future__ import annotations
 

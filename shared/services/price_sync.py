@@ -52,7 +52,7 @@ from shared.domain.stock import batches
 from shared.domain.times import zone
 from shared.ports import MarketplacePort, ServiceContext
 from shared.services import feeds as feed_tracker
-from shared.tenants import TENANT_TIMEZONES, TENANTS
+from shared.tenants import TENANTS
 from shared.zort import webhooks as zort
 
 FLUSH_CLAIM = "price-flush"
@@ -189,12 +189,15 @@ def _mark_ended_sales(context: ServiceContext, tenant: str, marked: list[PriceRe
         marked += [r for r in context.prices.dirty(tenant) if r.sku in {e.sku for e in ended}]
 
 
-def _row(record: PriceRecord, price: Decimal, tenant: str, now: datetime) -> PriceToSend:
+def _row(record: PriceRecord, price: Decimal, tenant: str, now: datetime, written_in: str) -> PriceToSend:
+    """The SKU's BusinessUnit: the price, and a sale not over yet with its dates as the marketplace's
+    zone-less wall-clock time in `written_in` (the zone the marketplace writes its times in,
+    MARKETPLACE_TIMEZONE_<T>)."""
     currency = storefront_currency(tenant)
     row = PriceToSend(record.sku, format_price(price, currency))
     sale = record.sale
     if sale is not None and not sale.over(now):
-        local = zone(TENANT_TIMEZONES[tenant])
+        local = zone(written_in)
         return PriceToSend(
             record.sku,
             row.price,
@@ -215,6 +218,7 @@ def _send(
     read_prices: Any,
 ) -> PriceFlushReport:
     now = context.clock()
+    written_in = context.settings.marketplace(tenant).time_zone
     counts: dict[str, int] = {}
     done: list[PriceRecord] = []
     clean: set[str] = set()
@@ -249,7 +253,7 @@ def _send(
             record.note(now, "sale ended", price=str(record.sale.price), to=record.sale.end.isoformat())
             record.sale = None
         target = price_to_send(zort_price, settings, tenant)
-        row = _row(record, target, tenant, now)
+        row = _row(record, target, tenant, now, written_in)
         reference = record.confirmed_price or record.sent_price
         approved = bool(record.approved_price) and record.approved_price == row.price
         held = (

@@ -18,7 +18,7 @@ marketplace, are seen again instead of missed, and are not repaired twice (they 
 their event is a duplicate). The checkpoint entity also keeps the run's summary: what was checked
 and what was repaired.
 
-The marketplace writes UpdatedAt as a zone-less wall-clock time of the storefront's country.
+The marketplace writes UpdatedAt as a zone-less wall-clock time in its zone (MARKETPLACE_TIMEZONE_<T>).
 Where clocks go back (Chile), one local hour happens twice, so (1) when the window spans such a
 change it starts that much earlier, in case the marketplace compares wall clocks, and (2) an
 UpdatedAt in the repeated hour counts as its later occurrence when compared with Thor's last change
@@ -39,7 +39,8 @@ from shared.domain.errors import NotConfigured
 from shared.domain.events import EventKind, EventStatus
 from shared.domain.ids import internal_order_id
 from shared.domain.order import Order
-from shared.domain.times import latest_reading, rfc3339, tenant_zone, utc_offset_change
+from shared.domain.times import latest_reading, rfc3339, utc_offset_change
+from shared.domain.times import zone as time_zone
 from shared.ports import ServiceContext
 from shared.services.intake import accept_event
 from shared.tenants import TENANTS
@@ -66,7 +67,7 @@ def _iso(moment: datetime | None) -> str | None:
 
 def difference(remote: MarketplaceOrder, found: tuple[Order, str] | None, zone: ZoneInfo) -> str | None:
     """Why Thor's stored order (`found` = (order, etag) or None) is behind the marketplace's, or None.
-    ``zone`` is the storefront's: the marketplace's UpdatedAt is a wall-clock time in it."""
+    ``zone`` is the one the marketplace writes its UpdatedAt wall-clock times in (MARKETPLACE_TIMEZONE_<T>)."""
     if found is None:
         return "missing in Thor"
     order = found[0]
@@ -88,14 +89,17 @@ def reconcile_tenant(
 ) -> Summary:
     """Repairs the tenant's orders updated since its checkpoint; returns (and keeps) the run's summary."""
     now = _utc(now or context.clock())
-    if context.settings.tenant(tenant).marketplace is None:
+    configured = context.settings.tenant(tenant).marketplace
+    if configured is None:
         return {"tenant": tenant, "skipped": "not configured for the marketplace", "at": rfc3339(now)}
     checkpoints = context.checkpoints
     previous = checkpoints.get(CHECKPOINT_NAME, tenant)
     start = previous.position if previous and previous.position else now - FIRST_RUN_LOOKBACK
     start = _utc(start)
     since = start - OVERLAP if previous and previous.position else start
-    zone = tenant_zone(tenant)
+    # The zone the marketplace writes UpdatedAt and reads UpdatedAfter in (MARKETPLACE_TIMEZONE_<T>):
+    # its clock changes, not the storefront's, decide how far back the window must reach.
+    zone = time_zone(configured.time_zone)
     since -= utc_offset_change(since, now, zone)
     marketplace = context.marketplace(tenant)
 

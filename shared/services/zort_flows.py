@@ -9,6 +9,7 @@ Thor does not know are kept as `unmatched`, listed and replayable, never dropped
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from datetime import date, datetime, time, timezone
 
@@ -18,10 +19,12 @@ from shared.domain.order import Order, Tracking
 from shared.domain.product import Product
 from shared.ports import ServiceContext
 from shared.services.order_changes import change_order
-from shared.services.order_sync import refresh_order, sync_to_oms
+from shared.services.order_sync import checked_rows, refresh_order, sync_to_oms
 from shared.services.price_sync import mark_from_zort_call as mark_prices_from_zort_call
 from shared.services.stock_sync import mark_from_zort_call
 from shared.zort import webhooks as zort
+
+log = logging.getLogger("thor.zort_flows")
 
 ORDER_EVENTS = {"ADDORDER", "UPDATEORDER", "UPDATEORDERPAYMENT"}
 RETURN_EVENTS = {"ADDRETURNORDER", "UPDATERETURNORDER", "UPDATERETURNORDERPAYMENT"}
@@ -164,20 +167,36 @@ def _apply_tracking(
 
 
 def _ready_to_ship(context: ServiceContext, order: Order, tracking: Tracking, event: InboundEvent) -> str:
-    """Sets the pending items ready to ship the way the marketplace documents it: pack them
-    (SetStatusToPackedByMarketplace gives each item its PackageId), then ready to ship per package.
-    ZORT's tracking number stays Thor's: the marketplace assigns the carrier and tracking itself."""
-    pending = [item.item_id for item in order.items if item.status == "pending"]
+    """Sets the pending items ready to ship the way the marketplace documents it now: each item's
+    PackageId from GetOrderItems, then SetStatusToReadyToShip per package (``OrderItemIds``,
+    ``PackageId``). Only items GetOrderItems lists without a PackageId are packed first with
+    SetStatusToPackedByMarketplace ("Deprecated Endpoint. Still operational", v600), and that is
+    logged. ZORT's tracking number stays Thor's: the marketplace assigns the carrier and tracking."""
+    marketplace = context.marketplace(order.tenant)
+    ours = {item.item_id for item in order.items if item.status == "pending"}
+    rows = checked_rows(order.marketplace_order_id, marketplace.get_order_items(order.marketplace_order_id))
+    pending = [row for row in rows if row.order_item_id in ours and row.status == "pending"]
     if not pending:
         return "no pending items to mark ready to ship"
-    marketplace = context.marketplace(order.tenant)
     by_package: dict[str, list[str]] = {}
-    for item_id, package_id in marketplace.set_status_to_packed_by_marketplace(pending).items():
-        by_package.setdefault(package_id, []).append(item_id)
+    for row in pending:
+        if row.package_id:
+            by_package.setdefault(row.package_id, []).append(row.order_item_id)
+    unpackaged = [row.order_item_id for row in pending if not row.package_id]
+    if unpackaged:
+        log.warning(
+            "order %s: item(s) %s have no PackageId in GetOrderItems: packing them with the deprecated "
+            "SetStatusToPackedByMarketplace",
+            order.internal_order_id,
+            ", ".join(unpackaged),
+        )
+        for item_id, package_id in marketplace.set_status_to_packed_by_marketplace(unpackaged).items():
+            by_package.setdefault(package_id, []).append(item_id)
     for package_id, item_ids in by_package.items():
         marketplace.set_status_to_ready_to_ship(item_ids, package_id)
     refresh_order(context, order.tenant, order.marketplace_order_id, event)
-    return f"{len(pending)} item(s) packed and set ready to ship (package {', '.join(by_package)})"
+    packed = f"; {len(unpackaged)} packed first (deprecated call: no PackageId)" if unpackaged else ""
+    return f"{len(pending)} item(s) set ready to ship (package {', '.join(by_package)}){packed}"
 
 
 def _note_on_order(

@@ -277,3 +277,22 @@ def test_stock_shows_the_state_flushes_resyncs_and_the_kill_switch_holds_writes(
     assert answer["soco@thor.local"]["main"][sku] == 6
     code, out = run(capsys, "stock", "--json")
     assert code == 0 and '"tenant": "soco"' in out and '"last_result": "nothing to send"' in out
+
+
+def test_an_ignored_marketplace_event_is_listed_by_its_status_with_its_name(context, capsys):
+    """A documented event Thor does not act on (shared.models.marketplace_events) is kept `ignored`
+    with its name: `ops events --status ignored` lists it, `ops stats` counts it."""
+    feed = f"00000000-0000-4000-8000-{uuid.uuid4().int % 10**12:012d}"
+    acceptance = accept_event(
+        context.events,
+        context.queue,
+        tenant=TENANT,
+        kind=EventKind.MARKETPLACE_IGNORED,
+        identity=["onFeedCreated", {"Feed": feed}],
+        body={"event": "onFeedCreated", "payload": {"Feed": feed}},
+    )
+    assert process_event(context, TENANT, acceptance.event_id) is EventStatus.IGNORED
+    code, out = run(capsys, "events", "--tenant", TENANT, "--status", "ignored")
+    assert code == 0 and acceptance.event_id in out and "ignored" in out and "onFeedCreated" in out
+    code, out = run(capsys, "events", "--tenant", TENANT)  # by default: what needs a person, not this
+    assert acceptance.event_id not in out

@@ -66,7 +66,7 @@ def make_client(sandbox, sleeps, **overrides) -> SellerCenterClient:
         api_key=KEY,
         seller_id="SELLER1",
         business_unit="FACO",
-        time_zone="America/Bogota",
+        time_zone="America/Santiago",
         timeout=(1.0, 2.0),
         max_attempts=4,
         backoff_base=0.01,
@@ -140,7 +140,7 @@ def test_get_order_items_round_trip(client):
         assert item.currency == "COP"
         assert isinstance(item.item_price, Decimal) and item.item_price > 0
         assert item.voucher_amount == Decimal("0.00")
-        assert item.tracking_code is None and item.package_id is None
+        assert item.tracking_code is None and item.package_id == "MPDS-200001235-0001"  # GetOrderItems gives it
         assert item.promised_shipping_time.tzinfo is timezone.utc
 
 
@@ -175,22 +175,20 @@ def test_get_order_that_the_marketplace_does_not_return_is_not_found(sandbox, cl
     assert client.get_order_items(555) == []
 
 
-def test_pack_then_ready_to_ship_moves_items_and_lists_the_order(sandbox, client):
-    """The documented flow: SetStatusToPackedByMarketplace gives the PackageId, SetStatusToReadyToShip
-    sends only OrderItemIds, DeliveryType and PackageId; the marketplace assigns carrier and tracking."""
+def test_ready_to_ship_with_the_package_id_from_get_order_items_moves_items_and_lists_the_order(sandbox, client):
+    """The current documentation: GetOrderItems gives the PackageId, SetStatusToReadyToShip sends only
+    OrderItemIds and PackageId (v500); the marketplace assigns carrier and tracking."""
     before = datetime.now(timezone.utc) - timedelta(seconds=5)
-    packages = client.set_status_to_packed_by_marketplace(["12350", "12351"])
-    assert set(packages) == {"12350", "12351"} and len(set(packages.values())) == 1
-    package_id = packages["12350"]
-    assert package_id.startswith("MPDS-200001235-")  # the shape of the SDK sample's MPDS-200131783-9800
-    packed = {item.order_item_id: item for item in client.get_order_items(1235)}
-    assert packed["12350"].status == "pending" and packed["12350"].package_id == package_id
-    assert packed["12350"].tracking_code and packed["12350"].shipment_provider  # set by the marketplace
+    listed = {item.order_item_id: item for item in client.get_order_items(1235)}
+    package_id = listed["12350"].package_id
+    assert package_id and package_id.startswith("MPDS-200001235-")  # the SDK sample's MPDS-200131783-9800
+    assert {item.package_id for item in listed.values()} == {package_id}
 
     client.set_status_to_ready_to_ship(["12350", "12351"], package_id)
     statuses = {item.order_item_id: item for item in client.get_order_items(1235)}
     assert statuses["12350"].status == statuses["12351"].status == "ready_to_ship"
-    assert statuses["12352"].status == "pending" and statuses["12352"].package_id is None
+    assert statuses["12350"].tracking_code and statuses["12350"].shipment_provider  # set by the marketplace
+    assert statuses["12352"].status == "pending" and statuses["12352"].package_id == package_id
     assert sorted(client.get_order(1235).statuses) == ["pending", "ready_to_ship"]
     post = seen(sandbox, "SetStatusToReadyToShip")
     assert [r["method"] for r in post] == ["POST"]
@@ -199,8 +197,22 @@ def test_pack_then_ready_to_ship_moves_items_and_lists_the_order(sandbox, client
         for k, v in post[0]["query"].items()
         if k not in ("Action", "Format", "Timestamp", "UserID", "Version", "Signature")
     }
-    assert sent == {"OrderItemIds": "[12350,12351]", "DeliveryType": "dropship", "PackageId": package_id}
+    assert sent == {"OrderItemIds": "[12350,12351]", "PackageId": package_id}
     assert [o.order_id for o in client.get_orders(before)] == ["1235"]
+    assert seen(sandbox, "SetStatusToPackedByMarketplace") == []
+
+
+def test_the_deprecated_pack_call_is_still_served_and_gives_a_package_to_items_without_one(sandbox, client):
+    control(sandbox, "orders/unpackaged", {"order_ids": [1235]})
+    assert {item.package_id for item in client.get_order_items(1235)} == {None}
+    packages = client.set_status_to_packed_by_marketplace(["12350", "12351"])
+    assert set(packages) == {"12350", "12351"} and len(set(packages.values())) == 1
+    package_id = packages["12350"]
+    packed = {item.order_item_id: item for item in client.get_order_items(1235)}
+    assert packed["12350"].status == "pending" and packed["12350"].package_id == package_id
+    assert packed["12352"].package_id is None
+    client.set_status_to_ready_to_ship(["12350", "12351"], package_id)
+    assert {i.order_item_id: i.status for i in client.get_order_items(1235)}["12351"] == "ready_to_ship"
     assert client.set_status_to_packed_by_marketplace(["12350"]) == {"12350": package_id}  # packing again: same
 
 
@@ -244,14 +256,15 @@ def test_sandbox_refuses_what_the_documented_error_tables_list(sandbox, client):
     )
     cases = {
         "E024": {"OrderItemIds": "[12350]", "DeliveryType": "courier", "PackageId": package_id},
-        "E023": {"OrderItemIds": "12350", "DeliveryType": "dropship", "PackageId": package_id},
-        "E020": {"OrderItemIds": "[12359]", "DeliveryType": "dropship", "PackageId": package_id},
-        "E029": {"OrderItemIds": "[12350,12340]", "DeliveryType": "dropship", "PackageId": package_id},
-        "E122": {"OrderItemIds": "[12350]", "DeliveryType": "dropship", "PackageId": "MPDS-1-0001"},
+        "E023": {"OrderItemIds": "12350", "PackageId": package_id},
+        "E020": {"OrderItemIds": "[12359]", "PackageId": package_id},
+        "E029": {"OrderItemIds": "[12350,12340]", "PackageId": package_id},
+        "E122": {"OrderItemIds": "[12350]", "PackageId": "MPDS-1-0001"},
     }
     for code, params in cases.items():
         assert sandbox_refusal(sandbox, client, rts, params)["ErrorCode"] == code, code
-    never_packed = {"OrderItemIds": "[12351]", "DeliveryType": "dropship"}
+    control(sandbox, "orders/unpackaged", {"order_ids": [1236]})
+    never_packed = {"OrderItemIds": "[12360]"}
     assert sandbox_refusal(sandbox, client, rts, never_packed)["ErrorCode"] == "E122"
     assert {item.order_item_id: item.status for item in client.get_order_items(1235)}["12350"] == "pending"
     client.set_status_to_ready_to_ship(["12350"], package_id)  # the documented call still works
@@ -275,7 +288,7 @@ def test_get_orders_filters_by_update_and_pages(sandbox, client):
     assert client.get_orders(datetime(2024, 1, 1, tzinfo=timezone.utc), limit=1)[0].order_id == "11"
     query = seen(sandbox, "GetOrders")[0]["query"]
     assert query["Version"] == "2.0" and query["SortBy"] == "updated_at" and query["SortDirection"] == "ASC"
-    assert query["UpdatedAfter"] == "2024-06-01T07:00:00-05:00"  # Bogotá wall clock, with its offset
+    assert query["UpdatedAfter"] == "2024-06-01T08:00:00-04:00"  # the marketplace zone's wall clock (Santiago)
 
 
 def test_requests_carry_user_agent_and_versions(sandbox, client):
@@ -300,22 +313,25 @@ def test_the_documented_three_part_user_agent_is_enough(sandbox, client):
 HEAD_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$")  # 2019-02-27T12:52:46-0500
 
 
-def test_sandbox_answers_in_the_storefront_local_time_like_the_real_api(sandbox, client):
+def test_sandbox_answers_in_the_marketplace_zone_like_the_real_api(sandbox, client):
     """Shape of LinioIT/seller-center-sdk gsc-master tests/_schemas/Order/OrderResponse.xml: Head
-    Timestamp with offset -0500, CreatedAt local, AddressUpdatedAt in UTC (5 h later)."""
+    Timestamp with its offset, CreatedAt in that zone, AddressUpdatedAt in UTC; the zone is the
+    platform's (America/Santiago) for this Colombian seller too (README "Marketplace times")."""
     raw = raw_call(sandbox, client, "GetOrder", {"OrderId": "1234"})
     head = raw["SuccessResponse"]["Head"]
-    assert HEAD_TIMESTAMP.match(head["Timestamp"]) and head["Timestamp"].endswith("-0500")
+    offset = datetime.now(ZoneInfo("America/Santiago")).strftime("%z")
+    assert HEAD_TIMESTAMP.match(head["Timestamp"]) and head["Timestamp"].endswith(offset)
     order = raw["SuccessResponse"]["Body"]["Orders"]["Order"]
     created_local = datetime.strptime(order["CreatedAt"], "%Y-%m-%d %H:%M:%S")
     address_utc = datetime.strptime(order["AddressUpdatedAt"], "%Y-%m-%d %H:%M:%S")
-    assert address_utc - created_local == timedelta(hours=5)
+    created = created_local.replace(tzinfo=ZoneInfo("America/Santiago"))
+    assert address_utc - created_local == created.utcoffset() * -1
     parsed = client.get_order(1234)
     assert parsed.created_at == parsed.address_updated_at == address_utc.replace(tzinfo=timezone.utc)
     assert order["OperatorCode"] == "FACO"
 
 
-def test_each_user_gets_its_own_storefront_zone(sandbox, sleeps):
+def test_every_storefront_s_answers_use_the_platform_zone(sandbox, sleeps):
     chile = make_client(
         sandbox, sleeps, user_id=CHILE_USER, api_key=CHILE_KEY, business_unit="FACL", time_zone="America/Santiago"
     )
@@ -478,3 +494,18 @@ def test_products_chunk_size_is_configurable_and_nothing_is_asked_for_no_skus(sa
     assert client.get_products([]) == []
     assert [p.seller_sku for p in client.get_products(["a b", "c+d", "ñ", "a b"])] == ["a b", "c+d", "ñ"]
     assert len(seen(sandbox, "GetProducts")) == 2
+
+
+def test_the_sandbox_answers_carry_the_head_offset_thor_decided_and_times_in_that_zone(sandbox, client):
+    """README "Marketplace times": the platform writes in America/Santiago for every storefront (this
+    client is a Colombian seller's, FACO), and the Head's offset is Santiago's, as Falabella's
+    documented Colombian answers carry it."""
+    from shared.adapters.seller_center.client import head_disagrees, head_offset
+    from shared.domain.times import zone
+
+    raw = raw_call(sandbox, client, "GetOrderItems", {"OrderId": "1234"})
+    moment, offset = head_offset(raw)
+    assert offset == moment.astimezone(zone("America/Santiago")).utcoffset()
+    assert head_disagrees(raw, zone("America/Santiago")) is None
+    assert head_disagrees(raw, zone("America/Bogota")) is not None  # Bogotá is never at Santiago's offset
+    assert client.check_head(raw) is None

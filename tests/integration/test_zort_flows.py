@@ -81,9 +81,19 @@ def send_tracking(context, tenant, order, number):
     return context.orders.get(tenant, order.internal_order_id)[0]
 
 
-def test_tracking_with_ready_to_ship_on_packs_then_sets_ready_to_ship_with_the_package(context, stack, monkeypatch):
-    """Before: one SetStatusToReadyToShip with ShippingProvider + TrackingNumber and no PackageId, which
-    the marketplace refuses (E091); now the documented pack → ready-to-ship pair."""
+def _sent(call: dict) -> dict:
+    return {
+        k: v
+        for k, v in call["query"].items()
+        if k not in ("Action", "Format", "Timestamp", "UserID", "Version", "Signature")
+    }
+
+
+def test_tracking_with_ready_to_ship_on_sets_ready_to_ship_with_the_package_id_from_get_order_items(
+    context, stack, monkeypatch
+):
+    """The current documentation: the PackageId from GetOrderItems, then SetStatusToReadyToShip with
+    OrderItemIds and PackageId (v500); no deprecated SetStatusToPackedByMarketplace."""
     from shared.bootstrap import get_context, reset_context
 
     monkeypatch.setenv("MARKETPLACE_READY_TO_SHIP_FACL", "true")
@@ -92,18 +102,29 @@ def test_tracking_with_ready_to_ship_on_packs_then_sets_ready_to_ship_with_the_p
     order = create_order(context, "facl", ORDER_ID + 20)  # 6660020 % 3 == 0 → one item
     order = send_tracking(context, "facl", order, "ZT-RTS-1")
     calls = marketplace_status_calls(stack)
-    assert [c["query"]["Action"] for c in calls] == ["SetStatusToPackedByMarketplace", "SetStatusToReadyToShip"]
+    assert [c["query"]["Action"] for c in calls] == ["SetStatusToReadyToShip"]
     assert all(c["method"] == "POST" for c in calls)
-    packed, ready = (
-        {
-            k: v
-            for k, v in c["query"].items()
-            if k not in ("Action", "Format", "Timestamp", "UserID", "Version", "Signature")
-        }
-        for c in calls
-    )
     item_ids = "[" + ",".join(item.item_id for item in order.items) + "]"
-    assert packed == {"OrderItemIds": item_ids, "DeliveryType": "dropship"}
-    assert set(ready) == {"OrderItemIds", "DeliveryType", "PackageId"} and ready["PackageId"].startswith("MPDS-")
+    assert _sent(calls[0]) == {"OrderItemIds": item_ids, "PackageId": f"MPDS-{200_000_000 + ORDER_ID + 20}-0001"}
     assert {item.status for item in order.items} == {"ready_to_ship"}
     assert {item.tracking.number for item in order.items} == {"ZT-RTS-1"}  # ZORT's number stays Thor's
+
+
+def test_items_without_a_package_id_are_packed_the_deprecated_way_first(context, stack, monkeypatch):
+    from shared.bootstrap import get_context, reset_context
+
+    monkeypatch.setenv("MARKETPLACE_READY_TO_SHIP_FACL", "true")
+    reset_context()
+    context = get_context()
+    order_id = ORDER_ID + 23  # 6660023 % 3 == 2 → three items
+    url = stack.servers["marketplace"].url
+    requests.post(f"{url}/_sandbox/orders/unpackaged", json={"order_ids": [order_id]}, timeout=5).raise_for_status()
+    order = create_order(context, "facl", order_id)
+    order = send_tracking(context, "facl", order, "ZT-RTS-2")
+    calls = marketplace_status_calls(stack)
+    assert [c["query"]["Action"] for c in calls] == ["SetStatusToPackedByMarketplace", "SetStatusToReadyToShip"]
+    packed, ready = (_sent(c) for c in calls)
+    item_ids = "[" + ",".join(item.item_id for item in order.items) + "]"
+    assert packed == {"OrderItemIds": item_ids, "DeliveryType": "dropship"}
+    assert set(ready) == {"OrderItemIds", "PackageId"} and ready["PackageId"].startswith("MPDS-")
+    assert {item.status for item in order.items} == {"ready_to_ship"}

@@ -308,3 +308,24 @@ def test_tenants_sharing_a_zort_store_each_get_the_price():
     context.products.merge(Product(tenant="faco", sku="A", marketplace_listed=True))
     zort_product(context, "A", "100")
     assert marked(context) == {"A"} and marked(context, "faco") == {"A"}
+
+
+def test_a_sale_given_in_the_storefronts_zone_is_written_in_the_marketplaces_zone():
+    from dataclasses import replace
+
+    from shared.domain.prices import parse_local
+    from shared.domain.times import zone
+
+    context = price_context("A", tenant="faco")
+    tenants = dict(context.settings.tenants)
+    marketplace = replace(tenants["faco"].marketplace, time_zone="America/Santiago")  # MARKETPLACE_TIMEZONE_FACO
+    tenants["faco"] = replace(tenants["faco"], marketplace=marketplace)
+    context.settings = replace(context.settings, tenants=tenants)
+    context.clock.now = datetime(2026, 12, 9, 12, 0, tzinfo=timezone.utc)
+    context.zorts["faco"].sellprice["A"] = Decimal("100000")
+    bogota = zone("America/Bogota")
+    start, end = parse_local("2026-12-10 00:00", bogota), parse_local("2026-12-10 23:59:59", bogota)
+    set_sale(context, "faco", ["A"], Decimal("80000"), start, end, by="ana@seller")
+    flush_tenant(context, "faco")
+    row = sent_feeds(context, "faco")[0][0]
+    assert (row.sale_from, row.sale_to) == ("2026-12-10 02:00:00", "2026-12-11 01:59:59")  # Santiago is 2 h ahead

@@ -171,3 +171,39 @@ def test_an_order_thor_changed_last_is_not_repaired_outside_the_repeated_hour():
     )
     summary = reconcile_tenant(context, TENANT, now=FALL_BACK + timedelta(hours=4))
     assert summary["checked"] == 1 and summary["repaired"] == []
+
+
+def test_a_colombian_storefront_s_window_follows_the_marketplace_s_clock_changes_not_bogota_s():
+    """faco's marketplace writes in Santiago's zone (MARKETPLACE_TIMEZONE_FACO, default America/Santiago:
+    README "Marketplace times"), so Santiago's clock going back widens faco's window too, though
+    Bogotá never changes its clocks. Before: the window was computed in Bogotá's zone and the change
+    made in Santiago's repeated hour was missed."""
+    tenant = "faco"
+    thor_last_change = FALL_BACK - timedelta(minutes=20)
+    changed = FALL_BACK + timedelta(minutes=10)  # the second 23:10 of Santiago's 2026-04-04
+    checkpoint = FALL_BACK - timedelta(minutes=10)
+    marketplace = FakeMarketplace("wall clock", {"9200005": changed})
+    order = synced_order("9200005", thor_last_change).model_copy(
+        update={"tenant": tenant, "internal_order_id": f"{tenant}-9200005"}
+    )
+    context = context_for(marketplace, {"9200005": order}, checkpoint)
+    context.checkpoints.save(CHECKPOINT_NAME, tenant, checkpoint, {}, checkpoint)
+    from shared.settings import load_settings
+
+    settings = load_settings(
+        {
+            "AzureWebJobsStorage": "UseDevelopmentStorage=true",
+            "MARKETPLACE_BASE_URL": "http://m",
+            "OMS_BASE_URL": "http://o",
+            "MARKETPLACE_USER_ID_FACO": "u",
+            "MARKETPLACE_API_KEY_FACO": "k",
+            "MARKETPLACE_SELLER_ID_FACO": "s",
+        },
+    )
+    assert settings.tenant(tenant).marketplace.time_zone == "America/Santiago"
+    context.settings = settings
+
+    summary = reconcile_tenant(context, tenant, now=FALL_BACK + timedelta(minutes=20))
+
+    assert marketplace.sent == ["2026-04-04T22:49:00-03:00"]  # an hour earlier, in Santiago's wall clock
+    assert [r["order_id"] for r in summary["repaired"]] == ["9200005"]

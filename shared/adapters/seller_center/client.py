@@ -11,32 +11,42 @@ rejected as stale. The API key is the HMAC secret: it is never logged nor put in
 Times (checked against public material; "unconfirmed" where no source said it):
 
 - Confirmed: zone-less ``YYYY-MM-DD HH:MM:SS`` values (``CreatedAt``, ``UpdatedAt``,
-  ``PromisedShippingTime``) are the storefront country's local time, ``AddressUpdatedAt`` is UTC,
-  and ``Head.Timestamp`` carries an explicit offset. Source: LinioIT/seller-center-sdk, branch
-  ``gsc-master``, ``tests/_schemas/Order/OrderResponse.xml`` (GetOrder, Head Timestamp
-  ``2019-02-27T12:52:46-0500``, CreatedAt ``2018-08-27 08:48:20``, AddressUpdatedAt
-  ``2018-08-27 13:48:20``: exactly the -05:00 offset apart) and ``OrdersResponse.xml`` (same
-  order, Head ``2019-01-18T06:54:50-0500``). The same SDK reads these fields with
-  ``createFromFormat('Y-m-d H:i:s')``, i.e. as zone-less wall-clock times.
-- Unconfirmed: the zone per storefront (Thor takes each country's IANA zone,
-  ``shared.tenants.TENANT_TIMEZONES``), and how the API reads an offset in GetOrders
+  ``PromisedShippingTime``) are written in the zone of the answer's own ``Head.Timestamp`` offset,
+  ``AddressUpdatedAt`` is UTC, and ``Head.Timestamp`` carries an explicit offset. Source:
+  LinioIT/seller-center-sdk, branch ``gsc-master``, ``tests/_schemas/Order/OrderResponse.xml``
+  (GetOrder, Head Timestamp ``2019-02-27T12:52:46-0500``, CreatedAt ``2018-08-27 08:48:20``,
+  AddressUpdatedAt ``2018-08-27 13:48:20``: exactly the Head's -05:00 apart) and
+  ``OrdersResponse.xml`` (same order, Head ``2019-01-18T06:54:50-0500``). The same SDK reads these
+  fields with ``createFromFormat('Y-m-d H:i:s')``, i.e. as zone-less wall-clock times.
+- Decided (README "Marketplace times"): Falabella's API is one host; its documented answers for
+  Colombian data (developers.falabella.com v500: a COP GetOrderItems, GetWarehouse for Colombian
+  warehouses) carry ``Head.Timestamp`` at ``-03:00``, Santiago's offset, not Bogotá's. So Thor reads
+  zone-less times in ``MARKETPLACE_TIMEZONE_<T>``, default America/Santiago for every storefront,
+  and compares each answer's Head offset with that zone (``head_disagrees``), logging once per
+  tenant and day when they differ (2025 answers also write the Head as ``…Z`` or ``+0000``: unconfirmed
+  whether the times then follow UTC; the log says so when it happens).
+- Unconfirmed: how the API reads an offset in GetOrders
   ``UpdatedAfter``/``CreatedAfter``. Falabella's documentation gives Timestamp as "ISO8601 ...
   e.g. 2015-04-01T10:00:00+02:00"; the SDK sends UpdatedAfter zone-less (``Y-m-d\TH:i:s``).
-  Thor sends the tenant's local wall-clock time *with* its offset
+  Thor sends the marketplace zone's wall-clock time *with* its offset
   (``2026-04-04T23:30:00-03:00``): right whether the API honours the offset or reads only
   the wall clock.
 - The offset of ``Head.Timestamp`` is ``-0500`` (no colon) in the SDK fixtures.
 
 Ready to ship (developers.falabella.com v600 ``setstatustopackedbymarketplace`` and
-``setstatustoreadytoship``; LinioIT/seller-center-sdk ``gsc-master`` ``src/Service/GlobalOrderManager.php``):
+``setstatustoreadytoship``, v500 ``setstatustoreadytoship``; LinioIT/seller-center-sdk ``gsc-master``
+``src/Service/GlobalOrderManager.php``):
 
-- SetStatusToPackedByMarketplace (POST): ``OrderItemIds``, ``DeliveryType``; answers
-  ``OrderItems.OrderItem`` rows with OrderItemId, PurchaseOrderId, PurchaseOrderNumber and the
-  ``PackageId``. SetStatusToReadyToShip (POST): ``OrderItemIds``, ``DeliveryType``, ``PackageId``
-  ("for a packed item with a tracking number and its label"). The Falabella SDK sends nothing
-  else; the seller does not set ShippingProvider / TrackingNumber: error E091 ("You are not
-  allowed to set the shipment provider and tracking number ... Please use send_to_warehouse").
-  DeliveryType values (SDK docs): ``dropship``, ``pickup``, ``send_to_warehouse``.
+- Confirmed: GetOrderItems rows carry ``PackageId`` (v600 GetOrderItems field table; SDK fixture
+  ``tests/_schemas/Order/OrderItemsResponse.xml``), and v600 marks SetStatusToPackedByMarketplace
+  "Deprecated Endpoint. Still operational. You can retrieve the PackageId using GetOrderItems or
+  GetMultipleOrderItems". SetStatusToReadyToShip (POST), v500: ``OrderItemIds``, ``PackageId``:
+  Thor sends exactly those (the older SDK also sent ``DeliveryType``; no current page lists it).
+  The seller does not set ShippingProvider / TrackingNumber: error E091 ("You are not allowed to
+  set the shipment provider and tracking number ... Please use send_to_warehouse").
+- SetStatusToPackedByMarketplace (POST, deprecated, used only for items without a PackageId):
+  ``OrderItemIds``, ``DeliveryType`` (SDK: ``dropship``, ``pickup``, ``send_to_warehouse``); answers
+  ``OrderItems.OrderItem`` rows with OrderItemId, PurchaseOrderId, PurchaseOrderNumber, ``PackageId``.
 - Both actions' error tables: E020, E021, E023, E024, E025, E029, E073, E091, E094-E096, E119;
   ready to ship also E026, E031, E063, E121 (invalid Package ID format), E122 (invalid Package ID).
 
@@ -68,8 +78,8 @@ Prices (``update_prices``): ProductUpdate (developers.falabella.com v600 referen
   values will not be processed and will be ignored" (so a sale is never cleared by an empty
   SpecialPrice: it ends at its SpecialToDate); the example writes the dates ``2023-05-26 00:00:00`` and
   ``2023-10-31 23:59:59``, zone-less (the zone the marketplace reads them in is unconfirmed: Thor writes
-  the storefront's local wall-clock time, the zone the marketplace writes its own zone-less times in,
-  shared/reference/seller-center.md) and CLP prices without decimals (``59990``); "it is recommended to send between 500 and 1,000 products
+  them in the zone the marketplace writes its own zone-less times in, ``MARKETPLACE_TIMEZONE_<T>``,
+  README "Marketplace times") and CLP prices without decimals (``59990``); "it is recommended to send between 500 and 1,000 products
   per request" (Thor: at most 1,000). It answers a feed, like every ProductUpdate (the v300 ``feeds``
   page: the feed id is ``Head.RequestId``; LinioIT/seller-center-sdk ``gsc-master``
   ``tests/_schemas/Feed/ProductActionFeedResponse.xml`` alike), and its per-SKU outcome comes from
@@ -85,6 +95,11 @@ Prices (``update_prices``): ProductUpdate (developers.falabella.com v600 referen
   minutes apart, HTTP 429 beyond; the budget is kept per seller by the price flush (shared.domain.prices).
   ProductUpdate is sent once per call (no in-call retries).
 
+Errors: an ErrorResponse is retried when transient (``E429``, ``E006``, ``Platform``, HTTP 429/5xx, and
+``1000`` as the internal error it is on most pages); ``1000`` whose message says the request is wrong
+("Invalid request parameter ...", v500 GetWarehouse; "Format Error Detected", v500 DeleteWebhook) is
+permanent (``is_transient``).
+
 User-Agent: documented (developers.falabella.com ``getting-started``, since 2022-11-30) as
 ``Falabella_SellerId/Programming_language/programming_language_version``, e.g. ``JJJ123/PHP/8.1.7``.
 The Falabella SDK appends optional parts (``/integrator/country``); Thor appends its integration type
@@ -96,13 +111,14 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import platform
 import random
 import re
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from functools import partial
 from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
@@ -121,6 +137,7 @@ from shared.domain.times import in_local_time, zone
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
 
 T = TypeVar("T")
+log = logging.getLogger("thor.seller_center")
 RETRYABLE_CODES = frozenset({"E429", "E006", "1000"})
 # Error code 1000 is both the API's internal error (worth retrying) and, on the v500 reference pages
 # (developers.falabella.com v500 GetWarehouse: "Invalid request parameter ...", DeleteWebhook:
@@ -141,6 +158,46 @@ def is_transient(code: str, message: str, error_type: str | None, status: int) -
     return code in RETRYABLE_CODES or error_type == "Platform" or is_retryable_status(status)
 
 
+def head_offset(payload: Any) -> tuple[datetime, timedelta] | None:
+    """The ``Head.Timestamp`` of an answer and its UTC offset (``-0500``, ``-03:00``, ``Z``, ``+0000``
+    all seen), or None when the answer has no readable one."""
+    if not isinstance(payload, dict):
+        return None
+    envelope = payload.get("SuccessResponse") or payload.get("ErrorResponse")
+    head = envelope.get("Head") if isinstance(envelope, dict) else None
+    text = head.get("Timestamp") if isinstance(head, dict) else None
+    if not isinstance(text, str) or not text.strip():
+        return None
+    try:
+        moment = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    offset = moment.utcoffset()
+    return (moment, offset) if offset is not None else None
+
+
+def head_disagrees(payload: Any, in_zone: ZoneInfo) -> str | None:
+    """Why an answer's ``Head.Timestamp`` offset is not the offset of ``in_zone`` (the zone Thor reads the
+    answer's zone-less times in) at that moment, or None when they agree or there is no Head time."""
+    found = head_offset(payload)
+    if found is None:
+        return None
+    moment, offset = found
+    expected = moment.astimezone(in_zone).utcoffset()
+    if offset == expected:
+        return None
+    return (
+        f"Head.Timestamp {moment.isoformat()} has offset {_offset_text(offset)}, but {in_zone.key} was at "
+        f"{_offset_text(expected)}: zone-less times may be read in the wrong zone (MARKETPLACE_TIMEZONE_<T>)"
+    )
+
+
+def _offset_text(offset: timedelta | None) -> str:
+    minutes = int((offset or timedelta(0)).total_seconds() // 60)
+    sign = "-" if minutes < 0 else "+"
+    return f"{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
+
+
 def format_local_filter(moment: datetime, in_zone: ZoneInfo) -> str:
     """A GetOrders date filter: the storefront's wall-clock time with its offset, seconds precision
     (rounded down, so the window never shrinks): ``2026-04-04T23:30:00-03:00``."""
@@ -159,7 +216,8 @@ class SellerCenterConfig(HttpConfig):
     seller_id: str
     business_unit: str
     time_zone: str
-    """IANA zone the storefront writes its zone-less times in (``shared.tenants.TENANT_TIMEZONES``)."""
+    """IANA zone the marketplace writes its zone-less times in (``MARKETPLACE_TIMEZONE_<T>``, default
+    ``shared.tenants.MARKETPLACE_TIMEZONE``, America/Santiago)."""
     technology: str = "Python"
     integration_type: str = "PROPIA"
     products_chunk_size: int = 100
@@ -328,6 +386,7 @@ class SellerCenterClient:
         once = dataclasses.replace(config, max_attempts=1)  # a stock write is retried by the next flush
         self._http_once = HttpCaller(once, SellerCenterError, session=self._http.session, sleep=sleep, rng=rng)
         self._now = now
+        self._zone_warned_on: date | None = None
         self._url = config.base_url.rstrip("/") + "/"
         self._headers = {"User-Agent": config.user_agent, "Accept": "application/json"}
 
@@ -374,7 +433,9 @@ class SellerCenterClient:
     def set_status_to_packed_by_marketplace(
         self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship"
     ) -> dict[str, str]:
-        """Packs the items (one order's); returns each item's PackageId as the marketplace assigned it."""
+        """Packs the items (one order's); returns each item's PackageId as the marketplace assigned it.
+        Deprecated (v600: "Still operational. You can retrieve the PackageId using GetOrderItems"):
+        Thor calls it only for items GetOrderItems lists without a PackageId."""
         if not order_item_ids:
             raise ValueError("order_item_ids must not be empty")
         body = self._call(
@@ -393,18 +454,17 @@ class SellerCenterClient:
             )
         return {str(i).strip(): packages[str(i).strip()] for i in order_item_ids}
 
-    def set_status_to_ready_to_ship(
-        self, order_item_ids: Sequence[str | int], package_id: str, delivery_type: str = "dropship"
-    ) -> None:
-        """Items of one package (from ``set_status_to_packed_by_marketplace``) ready to ship: only the
-        documented parameters; the marketplace, not the seller, sets the carrier and tracking number."""
+    def set_status_to_ready_to_ship(self, order_item_ids: Sequence[str | int], package_id: str) -> None:
+        """Items of one package (its PackageId from GetOrderItems) ready to ship, with exactly the v500
+        parameters ``OrderItemIds`` and ``PackageId``; the marketplace, not the seller, sets the carrier
+        and tracking number."""
         if not order_item_ids:
             raise ValueError("order_item_ids must not be empty")
         if not package_id:
             raise ValueError("package_id must not be empty")
         self._call(
             "SetStatusToReadyToShip",
-            {"OrderItemIds": _id_list(order_item_ids), "DeliveryType": delivery_type, "PackageId": package_id},
+            {"OrderItemIds": _id_list(order_item_ids), "PackageId": package_id},
             method="POST",
         )
 
@@ -481,7 +541,23 @@ class SellerCenterClient:
                 headers=self._headers,
             )
 
-        return self._http.call(action, request, parse_reply)
+        return self._http.call(action, request, self._parse)
+
+    def _parse(self, reply: Reply) -> dict[str, Any]:
+        """The answer's Body (``parse_reply``), after comparing its Head offset with the zone its
+        zone-less times are read in: a disagreement is logged once per tenant (client) and day."""
+        body = parse_reply(reply)
+        self.check_head(reply.json())
+        return body
+
+    def check_head(self, payload: Any) -> str | None:
+        """Logs (once a day) when the answer's Head offset is not the configured zone's; returns why."""
+        why = head_disagrees(payload, self.config.zone)
+        today = self._now().date()
+        if why is not None and self._zone_warned_on != today:
+            self._zone_warned_on = today
+            log.warning("marketplace %s: %s", self.config.business_unit, why)
+        return why
 
     @staticmethod
     def _build(action: str, build: Callable[[], T]) -> T:
