@@ -103,8 +103,8 @@ def _scenario(stack, values: dict, skus: list[str], free_left: int, config: Pric
     try:
         storage = Storage(read_storage(runner.values))
         products = ProductRepository(storage)
-        for start in range(0, len(skus), 1000):
-            chunk = [Product(tenant=TENANT, sku=s, marketplace_listed=True) for s in skus[start : start + 1000]]
+        for start in range(0, len(skus), 100):  # one batch transaction per try: a timeout repeats only it
+            chunk = [Product(tenant=TENANT, sku=s, marketplace_listed=True) for s in skus[start : start + 100]]
             _again(lambda chunk=chunk: products.upsert_many(chunk))
         prices = {sku: 1000 + (n * 37) % 90_000 for n, sku in enumerate(skus)}
         store = values[f"ZORT_STORENAME_{TENANT.upper()}"]
@@ -121,8 +121,8 @@ def _scenario(stack, values: dict, skus: list[str], free_left: int, config: Pric
                 market + "/_sandbox/stock/limits", json={"free_calls": free_left, "min_interval": 120}, timeout=10
             )
         began = time.time()
-        for start in range(0, len(skus), 1000):
-            _again(lambda start=start: repo.mark(TENANT, skus[start : start + 1000], datetime.now(timezone.utc)))
+        for start in range(0, len(skus), 100):
+            _again(lambda start=start: repo.mark(TENANT, skus[start : start + 100], datetime.now(timezone.utc)))
         marked_seconds = time.time() - began
         feeds_needed = math.ceil(len(skus) / MAX_SKUS_PER_FEED)
         floor = feed_floor(feeds_needed, free_left).total_seconds()
