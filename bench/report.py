@@ -314,6 +314,54 @@ def drill_goals(result: dict) -> list[Goal]:
     ]
 
 
+def prices_goals(result: dict) -> list[Goal]:
+    free = result["free"]
+    goals = [
+        Goal(
+            f"prices: a new price for {free['skus']:,} SKUs of one tenant, each confirmed by its feed",
+            f"{free['skus_right_in_marketplace']:,} right, the last {free['seconds_to_last_confirmation']} s after the "
+            f"first flush; {free['product_update_calls']} feeds (≤ {free['largest_feed']} SKUs), "
+            f"throttle floor {free['throttle_floor_seconds']:g} s ({free['feeds_needed']} feeds, "
+            f"{free['free_feeds_at_start']} free)",
+            "all",
+            free["confirmed"] and free["skus_right_in_marketplace"] == free["skus"],
+            f"{result['reduced']}; {free['feed_status_calls']} FeedStatus polls; the floor is 0 within the free "
+            "feeds, so the time is Thor's own work",
+        ),
+        Goal(
+            "prices: HTTP 429 received from the marketplace",
+            str(free["throttled_429"] + result.get("spaced", {}).get("throttled_429", 0)),
+            "0",
+            free["throttled_429"] == 0 and result.get("spaced", {}).get("throttled_429", 0) == 0,
+        ),
+    ]
+    spaced = result.get("spaced")
+    if spaced:
+        floor = spaced["floor_with_thor_work_seconds"]
+        ratio = spaced["seconds_to_last_confirmation"] / floor if floor else float("inf")
+        goals.append(
+            Goal(
+                f"prices: {spaced['skus']:,} SKUs with {spaced['free_feeds_at_start']} free feed left: time / floor",
+                f"{ratio:.2f}× ({spaced['seconds_to_last_confirmation']} s vs {floor:g} s: throttle "
+                f"{spaced['throttle_floor_seconds']:g} s + Thor's work); gaps {spaced['spaced_gaps_seconds']}",
+                "≤ 1.2×",
+                ratio <= 1.2 and spaced["confirmed"],
+            )
+        )
+    acks = result.get("acks")
+    if acks:
+        goals.append(
+            Goal(
+                f"prices: acknowledgement of {acks['webhooks']:,} UPDATEPRODUCT webhooks at c={acks['concurrency']}",
+                f"p50 {acks['p50_ms']} ms, p99 {acks['p99_ms']} ms, {acks['rps']} req/s, {acks['answers_200']} × 200",
+                "ack goals (compare with the ack phase's floor)",
+                None,
+                "no floor in this phase",
+            )
+        )
+    return goals
+
+
 GOAL_BUILDERS = {
     "ack": ack_goals,
     "e2e": e2e_goals,
@@ -327,6 +375,7 @@ GOAL_BUILDERS = {
     "alerts": alerts_goals,
     "processing": processing_goals,
     "drill": drill_goals,
+    "prices": prices_goals,
 }
 
 

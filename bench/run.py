@@ -23,6 +23,9 @@ acknowledgement phase on Azurites of its own (see Bench.ack_runners):
     runner) beside the same run's storage floor (bench.processing).
 12. tax documents with 1 MB PDFs: acknowledgement p99 beside the ack floor, and the runner's memory
     while 50 documents are in flight until the marketplace sandbox has them all (bench.documents).
+13. price sync: a new price for 20,000 SKUs of one tenant through the price flush timer and the sandbox's
+    throttled ProductUpdate feeds: feeds used, time to the last confirmation beside the throttle's floor,
+    429s received (bench.prices).
 
 Prints a table, each figure beside its goal, and writes the same figures to bench/results.json.
 Runner logs go to a temporary folder (printed). The stack is always stopped, whatever fails.
@@ -50,6 +53,7 @@ from bench import (
     documents,
     drill,
     e2e,
+    prices,
     processing,
     report,
     soak,
@@ -74,6 +78,7 @@ class Config:
     stock: stock.StockConfig = field(default_factory=stock.StockConfig)
     processing: processing.ProcessingConfig = field(default_factory=processing.ProcessingConfig)
     documents: documents.DocumentsConfig = field(default_factory=documents.DocumentsConfig)
+    prices: prices.PricesConfig = field(default_factory=prices.PricesConfig)
     import_runs: int = 5
 
     @classmethod
@@ -87,6 +92,7 @@ class Config:
             stock=stock.QUICK,
             processing=processing.QUICK,
             documents=documents.QUICK,
+            prices=prices.QUICK,
         )
 
 
@@ -111,6 +117,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
             "drill",
             "processing",
             "documents",
+            "prices",
         ],
         help="run only these phases",
     )
@@ -205,6 +212,9 @@ class Bench:
                 "documents",
                 lambda: documents.measure(self.stack, self.config.documents, progress, self.log("thor-documents")),
             )
+            self.phase(
+                "prices", lambda: prices.measure(self.stack, self.config.prices, progress, self.log("thor-prices"))
+            )
             if "stock" in self.results and "ack" in self.results:  # the ack goal's floor, same run
                 self.results["stock"]["ack_floor"] = self.results["ack"]["floor"].get(self.config.stock.concurrency)
             if self.phases & {"e2e", "soak", "storm", "processing"}:
@@ -247,6 +257,7 @@ def main(argv: list[str] | None = None) -> int:
             "storm",
             "stock",
             "documents",
+            "prices",
             "soak",
             "drill",
         ]

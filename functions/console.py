@@ -47,6 +47,7 @@ STATIC = {"console.css": "text/css", "console.js": "text/javascript"}
 DONE = {
     "replayed": "The event was replayed: it is queued again.",
     "resync": "A re-sync was asked: the order is read from the marketplace and sent to the OMS again.",
+    "price-confirmed": "The price was confirmed: the next price flush sends it (if ZORT still says it).",
 }
 REPLAY_STATUSES = ("failed", "blocked", "unmatched")
 # What to do, per refusal or error (the problem's field, else its status), on the HTML error page.
@@ -431,6 +432,41 @@ def console_resync(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
     _checked_action(req, user)
     resync_order_action(context, tenant, order_id, user.who)
     return see_other(back + "?done=resync")
+
+
+@bp.function_name("console_confirm_price")
+@bp.route(
+    route="console/tenants/{tenant}/prices/confirm",
+    methods=["GET", "POST"],
+    auth_level=func.AuthLevel.ANONYMOUS,
+)
+@console_page
+def console_confirm_price(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
+    from shared.services.console import confirm_price_action
+    from shared.services.price_sync import PriceActionError
+
+    context = get_context()
+    tenant, sku = _tenant(req), req.params.get("sku", "")  # a query parameter: SKUs may hold a slash
+    record = context.prices.get(tenant, sku) if sku else None
+    if record is None or not record.held:
+        raise Problem(404, "No price held", f"{sku!r} has no price waiting for confirmation in {tenant}", "sku")
+    back = f"/console/tenants/{tenant}"
+    if req.method == "GET":
+        return render(
+            "confirm.html",
+            user,
+            title=f"Confirm the price {record.held_price} for {sku}?",
+            detail=f"ZORT says {record.zort_price}; {record.reason}. It is sent at the next price flush, "
+            "and your name is kept on the SKU's price history.",
+            action=f"{back}/prices/confirm?sku={quote(sku, safe='')}",
+            back=back,
+        )
+    _checked_action(req, user)
+    try:
+        confirm_price_action(context, tenant, sku, user.who)
+    except PriceActionError as error:
+        raise Problem(409, "No price held", str(error), "sku") from None
+    return see_other(back + "?done=price-confirmed")
 
 
 # --- static files (CSS, JS): no sign-in needed, nothing secret ----------------------------------

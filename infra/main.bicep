@@ -65,7 +65,9 @@ MARKETPLACE_SELLER_DELIVERY, MARKETPLACE_RETURNS_DESK (each off unless listed an
 ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET; and 'ALERT' with ALERT_TEAMS_WEBHOOK_URL,
 ALERT_SLACK_WEBHOOK_URL, ALERT_EMAIL_TO, ALERT_QUIET_HOURS: the tenant's own alert channels). MARKETPLACE_READY_TO_SHIP is off
 unless listed here and its secret is "true": it sets items ready to ship in the marketplace (README); the same
-holds for MARKETPLACE_STOCK_SYNC (stock sync from ZORT, README "Stock sync").
+holds for MARKETPLACE_STOCK_SYNC (stock sync from ZORT, README "Stock sync") and MARKETPLACE_PRICE_SYNC (price
+sync from ZORT, README "Price sync"; also MARKETPLACE_PRICE_ZORT_CURRENCY, _PRICE_MARKUP_PERCENT, _PRICE_ADJUSTMENT,
+_PRICE_GUARD_PERCENT).
 Example: { faco: [ 'MARKETPLACE', 'OMS', 'ZORT', 'ZORT_STORENAME', 'ZORT_APIKEY', 'ZORT_APISECRET' ] }
 Create every referenced secret BEFORE deploying with it (docs/deploy.md).''')
 param tenantSystems object = {}
@@ -166,6 +168,7 @@ var tableNames = [
   'ThorStock'
   'ThorIncidents'
   'ThorFeeds'
+  'ThorPrices'
 ]
 
 // Built-in role definition ids (learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -221,6 +224,11 @@ var tenantSettings = [
   { system: 'MARKETPLACE', setting: 'CANCEL_REASON', required: false }
   { system: 'MARKETPLACE', setting: 'SELLER_DELIVERY', required: false }
   { system: 'MARKETPLACE', setting: 'RETURNS_DESK', required: false }
+  { system: 'MARKETPLACE', setting: 'PRICE_SYNC', required: false }
+  { system: 'MARKETPLACE', setting: 'PRICE_ZORT_CURRENCY', required: false }
+  { system: 'MARKETPLACE', setting: 'PRICE_MARKUP_PERCENT', required: false }
+  { system: 'MARKETPLACE', setting: 'PRICE_ADJUSTMENT', required: false }
+  { system: 'MARKETPLACE', setting: 'PRICE_GUARD_PERCENT', required: false }
   { system: 'OMS', setting: 'TOKEN', required: true }
   { system: 'OMS', setting: 'TENANT', required: true }
   { system: 'ZORT', setting: 'KEY1', required: true }

@@ -9,6 +9,8 @@
   reconcile       run the reconciliation with the marketplace now (or show the last runs)
   stock           stock sync per tenant: dirty SKUs, last flush, failures; --flush, --resync,
                   --pause REASON / --resume (the kill switch)
+  prices          price sync per tenant: marked / held / refused SKUs, last feed; --flush, --resync,
+                  --pause / --resume, --confirm SKU (a held price), --sku SKU (its journey), --sale
   zort-webhooks   show or register Thor's webhook URLs in a tenant's ZORT store
   check-settings  which systems each tenant is configured for, and what is missing (secrets masked)
 

@@ -6,10 +6,10 @@ import argparse
 from pathlib import Path
 
 import ops
-from ops import check_settings, events, order, reconcile, replay, resync, stats, stock, zort_webhooks
+from ops import check_settings, events, order, prices, reconcile, replay, resync, stats, stock, zort_webhooks
 from shared.settings import LOCAL_SETTINGS
 
-COMMANDS = (events, stats, replay, order, resync, reconcile, stock, zort_webhooks, check_settings)
+COMMANDS = (events, stats, replay, order, resync, reconcile, stock, prices, zort_webhooks, check_settings)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -32,10 +32,12 @@ if TYPE_CHECKING:  # imported where first used: a cold start pays only for what 
     from shared.adapters.idempotency_repo import IdempotencyRepository
     from shared.adapters.incident_repo import IncidentRepository
     from shared.adapters.order_repo import OrderRepository
+    from shared.adapters.price_repo import PriceRepository
     from shared.adapters.product_repo import ProductRepository
     from shared.adapters.report_store import ReportStore
     from shared.adapters.stock_repo import StockRepository
     from shared.adapters.storage import Storage
+    from shared.domain.price_settings import PriceSyncSettings
 
 C = TypeVar("C")
 
@@ -155,6 +157,12 @@ class Context:
         return FeedRepository(self.storage)
 
     @cached_property
+    def prices(self) -> PriceRepository:
+        from shared.adapters.price_repo import PriceRepository
+
+        return PriceRepository(self.storage)
+
+    @cached_property
     def claims(self) -> ClaimStore:
         from shared.adapters.claims import ClaimStore
 
@@ -222,6 +230,12 @@ class Context:
 
     def stock_tenants(self, tenant: str) -> list[str]:
         return self.settings.stock_tenants(tenant)
+
+    def price_settings(self, tenant: str) -> PriceSyncSettings:
+        return self.settings.prices(tenant)
+
+    def price_tenants(self, tenant: str) -> list[str]:
+        return self.settings.price_tenants(tenant)
 
     def client(self, system: str, tenant: str) -> MarketplacePort | OmsPort | ZortPort:
         """The tenant's client for `system` (marketplace, oms, zort) by name (the ops CLI); services

@@ -21,11 +21,13 @@ import logging
 import os
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, NoReturn, TypeVar
 
 from shared.domain.errors import NotConfigured
+from shared.domain.price_settings import CURRENCIES, DEFAULT_GUARD_PERCENT, PriceSyncSettings, storefront_currency
 from shared.domain.retries import RETRY_POLICY
 from shared.domain.stock_settings import StockSyncSettings, StockWarehouse
 from shared.tenants import MARKETPLACE_TIMEZONE, TENANTS
@@ -121,6 +123,13 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("CANCEL_REASON", "MARKETPLACE", required=False, default="Out of stock"),  # a GetFailureReasons Name
     SettingSpec("SELLER_DELIVERY", "MARKETPLACE", required=False, default="off"),  # off|shipping-type|all-dropshipping
     SettingSpec("RETURNS_DESK", "MARKETPLACE", required=False, default="false"),  # 72 h return window tracked
+    # Price sync (README "Price sync"): off unless `true`; the ZORT store's currency (must be the
+    # storefront's); markup in percent and a fixed adjustment; the guard's percentage (default 50).
+    SettingSpec("PRICE_SYNC", "MARKETPLACE", required=False, default="false"),
+    SettingSpec("PRICE_ZORT_CURRENCY", "MARKETPLACE", required=False),
+    SettingSpec("PRICE_MARKUP_PERCENT", "MARKETPLACE", required=False, default="0"),
+    SettingSpec("PRICE_ADJUSTMENT", "MARKETPLACE", required=False, default="0"),
+    SettingSpec("PRICE_GUARD_PERCENT", "MARKETPLACE", required=False, default="50"),
     SettingSpec("TOKEN", "OMS", secret=True),
     SettingSpec("TENANT", "OMS"),
     SettingSpec("KEY1", "ZORT", secret=True),
@@ -193,6 +202,7 @@ class MarketplaceTenantSettings:
     ready_to_ship: bool  # pack and set ready to ship when ZORT sends a tracking number (README)
     time_zone: str  # MARKETPLACE_TIMEZONE_<T>: the IANA zone the marketplace writes its zone-less times in
     stock: StockSyncSettings = StockSyncSettings()  # stock sync from ZORT (off by default)
+    prices: PriceSyncSettings = PriceSyncSettings()  # price sync from ZORT (off by default)
     loop: LoopSettings = field(default_factory=lambda: LoopSettings())  # issue 19's flows (each off by default)
 
 
@@ -400,6 +410,57 @@ def _loop_settings(tenant: str, values: Mapping[str, str]) -> tuple[LoopSettings
     )
 
 
+def _decimal_setting(text: str | None, default: str) -> Decimal | None:
+    try:
+        value = Decimal((text or "").strip() or default)
+    except InvalidOperation:
+        return None
+    return value if value.is_finite() else None
+
+
+def _price_settings(tenant: str, values: Mapping[str, str]) -> tuple[PriceSyncSettings, list[str]]:
+    """The tenant's price sync settings, and what is wrong with them (each naming its setting). With
+    price sync on, the ZORT store's currency must be stated and be the storefront's (CLP, COP, PEN, ARS,
+    MXN by country): otherwise Thor refuses to start (strict loading), and the tenant's price sync stays off."""
+
+    def name(key: str) -> str:
+        return tenant_setting_name("MARKETPLACE", key, tenant)
+
+    wanted = _switched_on(values.get("PRICE_SYNC"))
+    errors: list[str] = []
+    currency = (values.get("PRICE_ZORT_CURRENCY") or "").strip().upper()
+    storefront = storefront_currency(tenant)
+    if wanted and not currency:
+        errors.append(
+            f"{name('PRICE_ZORT_CURRENCY')} (the ZORT store's currency; the storefront sells in {storefront})"
+        )
+    elif wanted and currency != storefront:
+        known = currency in CURRENCIES.values()
+        errors.append(
+            f"{name('PRICE_ZORT_CURRENCY')} ({currency!r} is {'not' if known else 'an unknown currency, not'} "
+            f"the storefront's {storefront}: prices would be wrong)"
+        )
+    markup = _decimal_setting(values.get("PRICE_MARKUP_PERCENT"), "0")
+    if markup is None or markup <= -100:
+        errors.append(f"{name('PRICE_MARKUP_PERCENT')} (a number of percent above -100, e.g. 10 or -5.5)")
+    adjustment = _decimal_setting(values.get("PRICE_ADJUSTMENT"), "0")
+    if adjustment is None:
+        errors.append(f"{name('PRICE_ADJUSTMENT')} (an amount in {storefront}, e.g. 990 or -10)")
+    guard = _decimal_setting(values.get("PRICE_GUARD_PERCENT"), str(DEFAULT_GUARD_PERCENT))
+    if guard is None or guard <= 0:
+        errors.append(f"{name('PRICE_GUARD_PERCENT')} (a percentage above 0, e.g. 50)")
+    if not wanted:
+        errors = [e for e in errors if not e.startswith(name("PRICE_ZORT_CURRENCY"))]
+    settings = PriceSyncSettings(
+        enabled=wanted and not errors,
+        currency=currency,
+        markup_percent=markup if markup is not None and markup > -100 else Decimal(0),
+        adjustment=adjustment if adjustment is not None else Decimal(0),
+        guard_percent=guard if guard is not None and guard > 0 else DEFAULT_GUARD_PERCENT,
+    )
+    return settings, errors
+
+
 def _marketplace_zone(tenant: str, values: Mapping[str, str]) -> tuple[str, list[str]]:
     """The zone the tenant's marketplace answers write zone-less times in, and what is wrong with the
     setting (an unknown zone: the default is used, and strict loading refuses it)."""
@@ -425,6 +486,7 @@ def _typed(system: str, tenant: str, values: Mapping[str, str]) -> SystemSetting
             time_zone=_marketplace_zone(tenant, values)[0],
             stock=_stock_settings(tenant, values)[0],
             loop=_loop_settings(tenant, values)[0],
+            prices=_price_settings(tenant, values)[0],
         )
     if system == "OMS":
         return OmsTenantSettings(token=values["TOKEN"], tenant_header=values["TENANT"])
@@ -581,6 +643,23 @@ class Settings:
 
         return [other for other in TENANTS if same_store(other) and self.stock(other).enabled]
 
+    def prices(self, tenant: str) -> PriceSyncSettings:
+        """The tenant's price sync settings (off when it has no marketplace configuration)."""
+        marketplace = self.tenant(tenant).marketplace
+        return marketplace.prices if marketplace else PriceSyncSettings()
+
+    def price_tenants(self, tenant: str) -> list[str]:
+        """The tenants with price sync on whose prices a ZORT webhook received for `tenant` concerns: the
+        tenant itself and every tenant configured with the same ZORT store (ZORT_STORENAME)."""
+        zort = self.tenant(tenant).zort
+        store = zort.storename if zort else ""
+
+        def same_store(other: str) -> bool:
+            other_zort = self.tenant(other).zort
+            return other == tenant or bool(store and other_zort and other_zort.storename == store)
+
+        return [other for other in TENANTS if same_store(other) and self.prices(other).enabled]
+
     def _not_configured(self, system: str, tenant: str) -> NoReturn:
         """Raises NotConfigured naming the settings the system lacks: the missing half when it is
         configured by halves, else every required one."""
@@ -634,6 +713,8 @@ def read_tenants(env: Mapping[str, str]) -> tuple[dict[str, TenantSettings], lis
         for reading in readings.values():
             half_configured += reading.halves
         half_configured += _stock_settings(tenant, readings["MARKETPLACE"].usable)[1]
+        half_configured += _price_settings(tenant, readings["MARKETPLACE"].usable)[1]
+
         half_configured += _marketplace_zone(tenant, readings["MARKETPLACE"].usable)[1]
         half_configured += _loop_settings(tenant, readings["MARKETPLACE"].usable)[1]
         typed = [reading.typed() for reading in readings.values()]

@@ -28,6 +28,8 @@ from shared.domain.events import QUEUE_GRACE, Attempt, EventStatus, InboundEvent
 from shared.domain.feeds import Feed, FeedIssue, FeedReport, FeedState
 from shared.domain.fencing import may_take
 from shared.domain.order import Order
+from shared.domain.price_settings import PriceSyncSettings
+from shared.domain.prices import FeedBudget, PriceRecord, PriceTenantState, PriceToSend
 from shared.domain.product import Product
 from shared.domain.stock import (
     SkuOutcome,
@@ -468,6 +470,98 @@ class FakeStockRepository:
         self.states[state.tenant] = replace(state)
 
 
+class FakePriceRepository:
+    """Price sync state in memory, as the Table adapter keeps it: a save that clears a mark is conditional
+    on the version the SKU was taken at; `writes` counts the Table requests the adapter would make."""
+
+    BATCH_SIZE = 100
+    MARK_FIELDS = ("dirty", "mark", "marked_at", "zort_said", "zort_said_at")
+    TAKE_FIELDS = ("sending_mark", "sending_at")
+
+    def __init__(self) -> None:
+        self.records: dict[tuple[str, str], PriceRecord] = {}
+        self.states: dict[str, PriceTenantState] = {}
+        self.budgets: dict[str, FeedBudget] = {}
+        self._versions = itertools.count(1)
+        self.writes = 0
+
+    def _stored(self, tenant: str, sku: str) -> PriceRecord:
+        return self.records.setdefault((tenant, sku), PriceRecord(tenant, sku))
+
+    def _copy(self, record: PriceRecord) -> PriceRecord:
+        return replace(record, history=list(record.history))
+
+    def mark(self, tenant: str, skus: Sequence[str], now: datetime, said: Mapping[str, str] | None = None) -> int:
+        unique = list(dict.fromkeys(skus))
+        for sku in unique:
+            record = self._stored(tenant, sku)
+            record.dirty, record.mark, record.marked_at = True, f"m{next(self._versions)}", now
+            if said and sku in said:
+                record.zort_said, record.zort_said_at = said[sku], now
+            record.etag = str(next(self._versions))
+        batches = -(-len(unique) // self.BATCH_SIZE)
+        self.writes += batches
+        return batches
+
+    def dirty(self, tenant: str, limit: int = 25_000) -> list[PriceRecord]:
+        return [self._copy(r) for (t, _), r in self.records.items() if t == tenant and r.dirty][:limit]
+
+    def in_feed(self, tenant: str, feed_id: str, limit: int = 10_000) -> list[PriceRecord]:
+        return [self._copy(r) for (t, _), r in self.records.items() if t == tenant and r.feed_id == feed_id][:limit]
+
+    def listed(self, tenant: str, limit: int = 100) -> list[PriceRecord]:
+        return [self._copy(r) for (t, _), r in self.records.items() if t == tenant][:limit]
+
+    def with_sales(self, tenant: str, limit: int = 25_000) -> list[PriceRecord]:
+        return [self._copy(r) for (t, _), r in self.records.items() if t == tenant and r.sale][:limit]
+
+    def get(self, tenant: str, sku: str) -> PriceRecord | None:
+        found = self.records.get((tenant, sku))
+        return self._copy(found) if found else None
+
+    def take(self, records: Sequence[PriceRecord], now: datetime) -> list[PriceRecord]:
+        taken = []
+        for record in records:
+            stored = self._stored(record.tenant, record.sku)
+            stored.sending_mark, stored.sending_at = record.mark, now
+            stored.etag = str(next(self._versions))
+            record.sending_mark, record.sending_at, record.etag = record.mark, now, stored.etag
+            taken.append(record)
+        self.writes += -(-len(records) // self.BATCH_SIZE)
+        return taken
+
+    def save(self, records: Sequence[PriceRecord], clean: frozenset[str] = frozenset()) -> None:
+        for record in records:
+            stored = self._stored(record.tenant, record.sku)
+            unchanged = stored.etag == record.etag
+            kept = {name: getattr(stored, name) for name in (*self.MARK_FIELDS, *self.TAKE_FIELDS)}
+            updated = replace(record, history=list(record.history), **kept)
+            if record.sku in clean and unchanged:
+                updated.dirty = False
+            updated.etag = str(next(self._versions))
+            record.etag = updated.etag
+            self.records[(record.tenant, record.sku)] = updated
+        self.writes += -(-len(records) // self.BATCH_SIZE)
+
+    def tenant_state(self, tenant: str) -> PriceTenantState:
+        return replace(self.states.get(tenant) or PriceTenantState(tenant))
+
+    def save_tenant_state(self, state: PriceTenantState) -> None:
+        self.states[state.tenant] = replace(state)
+
+    def budget(self, seller: str) -> FeedBudget:
+        found = self.budgets.get(seller)
+        return replace(found, calls=list(found.calls)) if found else FeedBudget(seller)
+
+    def save_budget(self, budget: FeedBudget) -> bool:
+        stored = self.budgets.get(budget.seller)
+        if (stored.etag if stored else None) != budget.etag:
+            return False
+        budget.etag = str(next(self._versions))
+        self.budgets[budget.seller] = replace(budget, calls=list(budget.calls))
+        return True
+
+
 class FakeFeedRepository:
     """The feeds Thor created, as the Table adapter keeps them: a save is conditional on the version read."""
 
@@ -638,6 +732,8 @@ class FakeMarketplace(_Failing):
         self.feeds: dict[str, tuple[list[tuple[str, int]], str]] = {}  # feed id -> (rows, status)
         self.feed_numbers = itertools.count(1)
         self.finish_on_ask = True  # FeedStatus finishes a feed when asked; False: it stays Processing
+        self.prices: dict[str, PriceToSend] = {}  # what the marketplace holds per SKU (its finished feeds)
+        self.price_feeds: dict[str, tuple[list[PriceToSend], str]] = {}
 
     def add_order(self, order_id: str, *items: MarketplaceOrderItem, **header: Any) -> MarketplaceOrder:
         order = marketplace_order(order_id, statuses=[i.status for i in items], **header)
@@ -707,8 +803,37 @@ class FakeMarketplace(_Failing):
         self.feeds[feed_id] = (list(rows), FeedState.QUEUED.value)
         return feed_id
 
+    def update_prices(self, rows: Sequence[PriceToSend]) -> str:
+        self._call("update_prices", list(rows))
+        if not rows or len(rows) > 1000:
+            raise ValueError("ProductUpdate takes 1 to 1,000 products")
+        feed_id = f"feed-{next(self.feed_numbers):04d}"
+        self.price_feeds[feed_id] = (list(rows), FeedState.QUEUED.value)
+        return feed_id
+
+    def _finish_prices(self, feed_id: str, status: str) -> FeedReport:
+        rows, current = self.price_feeds[feed_id]
+        if current == FeedState.QUEUED.value:
+            self.price_feeds[feed_id] = (rows, status)
+            if status == FeedState.FINISHED.value:
+                self.prices.update({r.sku: r for r in rows if r.sku not in self.refuse})
+        rows, status = self.price_feeds[feed_id]
+        closed = status != FeedState.QUEUED.value
+        errors = tuple(FeedIssue(r.sku, self.refuse[r.sku], "1") for r in rows if r.sku in self.refuse)
+        return FeedReport(
+            feed_id,
+            status,
+            "ProductUpdate",
+            total=len(rows),
+            processed=len(rows) if closed else 0,
+            failed=len(errors) if closed else 0,
+            errors=errors if closed else (),
+        )
+
     def finish(self, feed_id: str, status: str = FeedState.FINISHED.value) -> FeedReport:
         """The feed closes (Finished by default): the stock it carried is kept, but for refused SKUs."""
+        if feed_id in self.price_feeds:
+            return self._finish_prices(feed_id, status)
         rows, current = self.feeds[feed_id]
         if current == FeedState.QUEUED.value:
             self.feeds[feed_id] = (rows, status)
@@ -732,6 +857,12 @@ class FakeMarketplace(_Failing):
 
     def feed_status(self, feed_id: str) -> FeedReport:
         self._call("feed_status", feed_id)
+        if feed_id in self.price_feeds:
+            return (
+                self._finish_prices(feed_id, FeedState.FINISHED.value)
+                if self.finish_on_ask
+                else (self._finish_prices(feed_id, FeedState.QUEUED.value))
+            )
         if feed_id not in self.feeds:
             from shared.adapters.seller_center.client import SellerCenterError
 
@@ -793,6 +924,7 @@ class FakeZort(_Failing):
         super().__init__()
         self.webhook: JsonObject = {}
         self.stock: dict[str, Decimal] = {}  # available stock per SKU, as GetProducts answers it
+        self.sellprice: dict[str, Decimal] = {}  # sellprice per SKU, as GetProducts answers it
 
     def get_webhook(self) -> JsonObject:
         self._call("get_webhook")
@@ -806,6 +938,10 @@ class FakeZort(_Failing):
     def available_stock(self, skus: Sequence[str]) -> dict[str, Decimal]:
         self._call("available_stock", list(skus))
         return {sku: self.stock[sku] for sku in skus if sku in self.stock}
+
+    def sell_prices(self, skus: Sequence[str]) -> dict[str, Decimal]:
+        self._call("sell_prices", list(skus))
+        return {sku: self.sellprice[sku] for sku in skus if sku in self.sellprice}
 
 
 # --- the context ----------------------------------------------------------------------------------
@@ -861,6 +997,8 @@ class FakeContext:
     feeds: FakeFeedRepository = field(default_factory=FakeFeedRepository)
     stock_sync: dict[str, StockSyncSettings] = field(default_factory=dict)  # tenants with stock sync on
     zort_stores: dict[str, str] = field(default_factory=dict)  # tenant -> ZORT store name (shared stores)
+    prices: FakePriceRepository = field(default_factory=FakePriceRepository)
+    price_sync: dict[str, PriceSyncSettings] = field(default_factory=dict)  # tenants with price sync on
 
     def __post_init__(self) -> None:
         if self.claims is None:
@@ -891,6 +1029,17 @@ class FakeContext:
         return [
             t
             for t, s in self.stock_sync.items()
+            if s.enabled and (t == tenant or (store and self.zort_stores.get(t) == store))
+        ]
+
+    def price_settings(self, tenant: str) -> PriceSyncSettings:
+        return self.price_sync.get(tenant, PriceSyncSettings())
+
+    def price_tenants(self, tenant: str) -> list[str]:
+        store = self.zort_stores.get(tenant)
+        return [
+            t
+            for t, s in self.price_sync.items()
             if s.enabled and (t == tenant or (store and self.zort_stores.get(t) == store))
         ]
 

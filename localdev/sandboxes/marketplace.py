@@ -103,6 +103,22 @@ too soon answers HTTP 429, ErrorResponse E429, with ``Retry-After`` the seconds 
 - ``GET /_sandbox/stock`` answers ``{user: {warehouse: {sku: quantity}}}`` (warehouse ``main``,
   ``SellerWarehouseId:<id>`` or ``GSCFacilityId:<id>``).
 
+Prices: POST ProductUpdate (developers.falabella.com v600 ``productupdate``) with the XML body
+``<Request><Product><SellerSku/><BusinessUnits><BusinessUnit><OperatorCode/><Price/>[<SpecialPrice/>
+<SpecialFromDate/><SpecialToDate/>]</BusinessUnit></BusinessUnits></Product>…</Request>`` answers a feed as
+the documented feeds page shows (v300 ``feeds``: the feed id is ``Head.RequestId``, the Body empty). It
+is throttled by the documented feed rule (v600 ``feeds``: ProductCreate/Update/Remove and Image, 50 calls
+free, then at least 120 s apart, HTTP 429 with ``Retry-After`` beyond), counted apart from UpdateStock.
+A body that is not that XML, or holds no Product, is E001. Per product, the feed reports an error (code
+1) for an empty SellerSku, no BusinessUnit with the user's OperatorCode, a Price or SpecialPrice that is
+not a number above 0, a SpecialFromDate / SpecialToDate not written ``YYYY-MM-DD HH:MM:SS``, or a SKU
+refused on demand (``/_sandbox/stock/refuse``, shared with stock). Fields sent empty are ignored, as
+documented; when the feed finishes, the fields given are kept per seller user and SKU.
+``GET /_sandbox/prices`` answers ``{user: {sku: {Price, SpecialPrice, SpecialFromDate, SpecialToDate,
+Effective}}}``, ``Effective`` being the price a customer sees now (the SpecialPrice between its dates, read
+in the platform's zone like every zone-less time here, else the Price). The sandbox does not refuse cents in a CLP or COP price (no
+source says it does).
+
 Faults injected with ``/_sandbox/fail`` answer like the marketplace: mode ``429`` gives an
 ErrorResponse E429 with HTTP 429 and ``Retry-After: 1``; ``500``/5xx give an ErrorResponse of type
 Platform, code 1000; ``timeout`` and ``malformed`` are the shared ones.
@@ -322,7 +338,7 @@ class ItemState:
 
 @dataclass
 class SandboxFeed:
-    """An UpdateStock feed: its rows, the errors it will report, and whether it finished."""
+    """An UpdateStock (or ProductUpdate) feed: its rows, the errors it will report, whether it finished."""
 
     feed_id: str
     user: str
@@ -334,13 +350,15 @@ class SandboxFeed:
     status: str = "Queued"
     updated: datetime | None = None
     webhook: str = ""
+    action: str = "UpdateStock"
+    prices: list[dict[str, str]] = field(default_factory=list)  # ProductUpdate: per product, the fields given
 
     def detail(self) -> dict:
         closed = self.status != "Queued"
         return {
             "Feed": self.feed_id,
             "Status": self.status,
-            "Action": "UpdateStock",
+            "Action": self.action,
             "CreationDate": self.created.strftime("%Y-%m-%d %H:%M:%S"),
             "UpdatedDate": self.updated.strftime("%Y-%m-%d %H:%M:%S") if self.updated else "",
             "Source": "api",
@@ -367,6 +385,12 @@ class MarketplaceState:
     refused_skus: dict[str, str] = field(default_factory=dict)
     stock_calls: dict[str, list[float]] = field(default_factory=dict)
     """UserID -> monotonic times of its UpdateStock calls (the throttle)."""
+    product_feed_calls: dict[str, list[float]] = field(default_factory=dict)
+    """UserID -> monotonic times of its ProductUpdate calls (the documented feed throttle)."""
+    prices: dict[str, dict[str, dict[str, str]]] = field(default_factory=dict)
+    """UserID -> SellerSku -> the price fields its finished ProductUpdate feeds set."""
+    throttled: int = 0
+    """429s answered (the benchmark reads it)."""
     free_calls: int = 50
     min_interval: float = 120.0
     shipping_types: dict[int, str] = field(default_factory=dict)
@@ -397,6 +421,9 @@ class MarketplaceState:
             self.refused_skus.clear()
             self.stock_calls.clear()
             self.dated.clear()
+            self.product_feed_calls.clear()
+            self.prices.clear()
+            self.throttled = 0
             self.free_calls, self.min_interval = 50, 120.0
             self.shipping_types.clear()
             self.invoices.clear()
@@ -467,6 +494,7 @@ class Marketplace:
             "SetStatusToShipped": self.set_seller_delivery_status,
             "SetStatusToDelivered": self.set_seller_delivery_status,
             "SetStatusToFailedDelivery": self.set_seller_delivery_status,
+            "ProductUpdate": self.product_update,
             "FeedStatus": self.feed_status,
         }
 
@@ -488,7 +516,7 @@ class Marketplace:
         except ApiError as error:
             headers = {"Retry-After": str(error.retry_after)} if error.retry_after else None
             return error_response(action, error, headers)
-        return success_response(action, response_type, body, context["zone"])
+        return success_response(action, response_type, body, context["zone"], context.get("request_id"))
 
     def authenticate(self, request: Request, params: dict) -> dict:
         """The real API's checks, in order; returns what the actions need to know of the caller."""
@@ -870,9 +898,64 @@ class Marketplace:
             timer.start()
         return "", {"Stocks": {"feed": feed.feed_id}}
 
+    def product_update(self, params: dict, context: dict) -> tuple[str, dict]:
+        if context["method"] != "POST":
+            raise ApiError("E001", "ProductUpdate must be sent with POST")
+        products = _price_rows(context["body"])
+        user = context["user"]
+        operator = context["operator_code"].lower()
+        with self.state.lock:
+            self._throttle(user, self.state.product_feed_calls)
+            errors, kept = [], []
+            for sku, units in products:
+                problem = _price_problem(sku, units, operator) or (self.state.refused_skus.get(sku) if sku else None)
+                if problem:
+                    errors.append({"Code": "1", "Message": problem, "SellerSku": sku})
+                else:
+                    kept.append(
+                        {"SellerSku": sku, **next(u for u in units if u.get("OperatorCode", "").lower() == operator)}
+                    )
+            feed = SandboxFeed(
+                uuid.uuid4().hex,
+                user,
+                self.tenants.get(user, DEFAULT_TENANT),
+                [("", sku, None) for sku, _ in products],
+                errors,
+                datetime.now(context["zone"]),
+                time.monotonic(),
+                action="ProductUpdate",
+                prices=kept,
+            )
+            self.state.feeds[feed.feed_id] = feed
+            url = self.state.feed_webhook_url
+            delay = self.state.feed_delay if self.state.feed_webhook_delay is None else self.state.feed_webhook_delay
+        if url:
+            timer = threading.Timer(delay, self._complete_and_notify, (feed.feed_id, url))
+            timer.daemon = True
+            timer.start()
+        context["request_id"] = feed.feed_id
+        return "", {}
+
+    def prices_snapshot(self) -> Response:
+        with self.state.lock:
+            answer: dict[str, dict[str, dict[str, str]]] = {}
+            for user, skus in self.state.prices.items():
+                local_now = datetime.now(time_zone(MARKETPLACE_TIMEZONE)).replace(tzinfo=None)
+                answer[user] = {
+                    sku: {**fields, "Effective": _effective(fields, local_now)} for sku, fields in skus.items()
+                }
+            return json_response({"prices": answer, "throttled": self.state.throttled})
+
     def _finish(self, feed: SandboxFeed) -> None:
-        """The feed ends Finished: its accepted rows' stock is kept (callers hold the lock)."""
+        """The feed ends Finished: its accepted rows' stock (or prices) are kept (callers hold the lock)."""
         if feed.status != "Queued" or self.state.hold_feeds:
+            return
+        if feed.action == "ProductUpdate":
+            held = self.state.prices.setdefault(feed.user, {})
+            for fields in feed.prices:
+                current = held.setdefault(fields["SellerSku"], {})
+                current.update({k: v for k, v in fields.items() if k in _PRICE_FIELDS and v})  # empty: ignored
+            feed.status, feed.updated = "Finished", datetime.now(time_zone(MARKETPLACE_TIMEZONE))
             return
         refused = {error["SellerSku"] for error in feed.errors}
         kept = self.state.stock.setdefault(feed.user, {})
@@ -935,13 +1018,14 @@ class Marketplace:
                 ]
             )
 
-    def _throttle(self, user: str) -> None:
+    def _throttle(self, user: str, counted: dict[str, list[float]] | None = None) -> None:
         """The feed rule (50 calls free, then at least `min_interval` seconds apart), per user."""
         now = time.monotonic()
-        calls = self.state.stock_calls.setdefault(user, [])
+        calls = (self.state.stock_calls if counted is None else counted).setdefault(user, [])
         if len(calls) >= self.state.free_calls and calls:
             wait = calls[-1] + self.state.min_interval - now
             if wait > 0:
+                self.state.throttled += 1
                 raise ApiError("E429", "Too many requests", status=429, retry_after=max(1, math.ceil(wait)))
         calls.append(now)
 
@@ -1186,6 +1270,58 @@ def _same_invoice(known: dict, document: dict) -> bool:
     return all(known[key] == document[key] for key in keys)
 
 
+_PRICE_FIELDS = ("Price", "SpecialPrice", "SpecialFromDate", "SpecialToDate")
+
+
+def _price_rows(body: str) -> list[tuple[str, list[dict[str, str]]]]:
+    """(SellerSku, its BusinessUnits' fields) of each ``<Product>`` of a ProductUpdate."""
+    try:
+        root = ElementTree.fromstring(body or "")
+    except ElementTree.ParseError:
+        raise ApiError("E001", "The request body must be the ProductUpdate XML") from None
+    products = root.findall("./Product") if root.tag == "Request" else []
+    if not products:
+        raise ApiError("E001", "The request body must hold <Request><Product> elements")
+    rows = []
+    for product in products:
+        units = [
+            {child.tag: (child.text or "").strip() for child in unit}
+            for unit in product.findall("./BusinessUnits/BusinessUnit")
+        ]
+        rows.append(((product.findtext("SellerSku") or "").strip(), units))
+    return rows
+
+
+def _price_problem(sku: str, units: list[dict[str, str]], operator: str) -> str | None:
+    if not sku:
+        return "SellerSku cannot be empty"
+    unit = next((u for u in units if u.get("OperatorCode", "").lower() == operator), None)
+    if unit is None:
+        return f"No BusinessUnit with OperatorCode {operator}"
+    for name in ("Price", "SpecialPrice"):
+        text = unit.get(name, "")
+        if text:
+            try:
+                if Decimal(text) <= 0:
+                    return f"{name} must be greater than 0"
+            except ArithmeticError:
+                return f"{name} is not a number"
+    for name in ("SpecialFromDate", "SpecialToDate"):
+        if unit.get(name) and _naive_utc(unit[name]) is None:
+            return f"{name} must be written YYYY-MM-DD HH:MM:SS"
+    return None
+
+
+def _effective(fields: dict[str, str], local_now: datetime) -> str:
+    """The price a customer sees now: the SpecialPrice between its dates (local wall clock), else the Price."""
+    special, start, end = fields.get("SpecialPrice"), fields.get("SpecialFromDate"), fields.get("SpecialToDate")
+    if special and start and end:
+        begins, ends = datetime.strptime(start, _API_DATETIME), datetime.strptime(end, _API_DATETIME)
+        if begins <= local_now <= ends:
+            return special
+    return fields.get("Price", "")
+
+
 def _naive_utc(text: str) -> datetime | None:
     try:
         return datetime.strptime(text, _API_DATETIME).replace(tzinfo=timezone.utc)
@@ -1203,8 +1339,13 @@ def _head(action: str, response_type: str, zone: ZoneInfo) -> dict:
     }
 
 
-def success_response(action: str, response_type: str, body: dict, zone: ZoneInfo) -> Response:
-    return json_response({"SuccessResponse": {"Head": _head(action, response_type, zone), "Body": body}})
+def success_response(
+    action: str, response_type: str, body: dict, zone: ZoneInfo, request_id: str | None = None
+) -> Response:
+    head = _head(action, response_type, zone)
+    if request_id:  # a feed: its id is the RequestId (v300 ``feeds``)
+        head["RequestId"] = request_id
+    return json_response({"SuccessResponse": {"Head": head, "Body": body}})
 
 
 def error_response(action: str, error: ApiError, headers: dict | None = None) -> Response:
@@ -1254,6 +1395,8 @@ class MarketplaceSandbox(SandboxApp):
             return self.marketplace.invoices_snapshot()
         if request.path == "/_sandbox/feeds" and request.method == "GET":
             return self.marketplace.feeds_snapshot()
+        if request.path == "/_sandbox/prices" and request.method == "GET":
+            return self.marketplace.prices_snapshot()
         route = routes.get(request.path.removeprefix("/_sandbox/"))
         if route is None or request.method != "POST":
             return super().control(request)

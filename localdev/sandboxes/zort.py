@@ -30,6 +30,7 @@ same credential headers, the ``skulist`` header (comma-separated SKUs), ``page``
 ``{"res": "200", "list": [...], "count": N}`` with ``sku``, ``name``, ``stock`` and ``availablestock``
 as strings (``"10.00"``). Without ``skulist`` every product of the store is listed. Only products
 given to the sandbox exist: ``POST /_sandbox/stock {"store": "thor-faco", "stock": {"SKU": "10.00"}}``
+(and ``POST /_sandbox/prices {"store": "thor-facl", "prices": {"SKU": "59990"}}`` sets ``sellprice``)
 sets their available stock (``stock`` too, unless ``{"SKU": {"stock": "12", "availablestock": "10"}}``).
 
 Faults injected with ``/_sandbox/fail`` are the shared ones (``500``/``429``/``timeout``/
@@ -110,9 +111,23 @@ class Zort:
             for sku, value in stock.items():
                 given = value if isinstance(value, dict) else {"stock": value, "availablestock": value}
                 products[str(sku)] = {
+                    **products.get(str(sku), {}),
                     "stock": f"{float(given.get('stock', given.get('availablestock', 0))):.2f}",
                     "availablestock": f"{float(given.get('availablestock', given.get('stock', 0))):.2f}",
                 }
+        return json_response({"ok": True})
+
+    def set_prices(self, spec: dict) -> Response:
+        """``{"store": "thor-facl", "prices": {"SKU": "59990.00"}}``: each SKU's ``sellprice`` (GetProducts
+        answers it; a SKU given a price and no stock has stock 0)."""
+        store, prices = spec.get("store"), spec.get("prices")
+        if not isinstance(store, str) or not isinstance(prices, dict):
+            return json_response({"error": "expected {store, prices: {sku: price}}"}, 400)
+        with self.lock:
+            products = self.products.setdefault(store, {})
+            for sku, value in prices.items():
+                row = products.setdefault(str(sku), {"stock": "0.00", "availablestock": "0.00"})
+                row["sellprice"] = f"{float(value):.2f}"
         return json_response({"ok": True})
 
     def get_products(self, store: str, request: Request) -> Response:
@@ -208,6 +223,9 @@ class ZortSandbox(SandboxApp):
         if request.path == "/_sandbox/stock" and request.method == "POST":
             spec = request.get_json(force=True, silent=True)
             return self.zort.set_stock(spec if isinstance(spec, dict) else {})
+        if request.path == "/_sandbox/prices" and request.method == "POST":
+            spec = request.get_json(force=True, silent=True)
+            return self.zort.set_prices(spec if isinstance(spec, dict) else {})
         return super().control(request)
 
 

@@ -66,6 +66,7 @@ ACTIVITY_TABLE = "ThorActivity"
 STOCK_TABLE = "ThorStock"
 INCIDENTS_TABLE = "ThorIncidents"
 FEEDS_TABLE = "ThorFeeds"
+PRICES_TABLE = "ThorPrices"
 ALL_TABLES = (
     EVENTS_TABLE,
     ORDERS_TABLE,
@@ -77,6 +78,7 @@ ALL_TABLES = (
     STOCK_TABLE,
     INCIDENTS_TABLE,
     FEEDS_TABLE,
+    PRICES_TABLE,
 )
 DOCUMENTS_CONTAINER = "thor-documents"  # tax documents' PDFs (issue 19), Blob Storage
 EVENTS_QUEUE = "thor-events"

@@ -39,6 +39,7 @@ class FeedAction(StrEnum):
     """What a feed carried (the marketplace's action name)."""
 
     UPDATE_STOCK = "UpdateStock"
+    PRODUCT_UPDATE = "ProductUpdate"  # prices (shared.services.price_sync)
 
 
 class FeedState(StrEnum):

@@ -109,6 +109,60 @@ def stock_sync_view(context: ServiceContext, tenant: str) -> StockSyncView:
     return StockSyncView(True, summary, tuple(details))
 
 
+@dataclass(frozen=True)
+class PriceSyncView:
+    """The tenant's price sync (shared/services/price_sync.py) as its page shows it."""
+
+    summary: str
+    details: tuple[tuple[str, str], ...] = ()
+    held: tuple[tuple[str, str, str, str], ...] = ()
+    """SKU, ZORT's price, the price held, why: each with a confirmation action."""
+
+
+def price_sync_view(context: ServiceContext, tenant: str) -> PriceSyncView:
+    """On or off, the kill switch, marked / in flight / in feed / held / refused SKUs (counted up to
+    `DIRTY_COUNTED`), the last flush and feed, held SKUs (to confirm) and refused ones with the reason."""
+    from shared.services.price_sync import price_sync_state
+
+    settings = context.price_settings(tenant)
+    if not settings.enabled:  # no storage read for a tenant without price sync
+        return PriceSyncView(f"off (MARKETPLACE_PRICE_SYNC_{tenant.upper()} is not true)")
+    state = price_sync_state(context, [tenant], limit=DIRTY_COUNTED)[0]
+    summary = f"paused: {state.paused_reason or 'kill switch on'}" if state.paused else "on"
+    last = "never"
+    if state.last_flush_at:
+        last = f"{rfc3339(state.last_flush_at)}: {state.last_result or ''} {state.last_detail or ''}".strip()
+    counts = state.counts
+    details = [
+        ("currency / markup / adjustment", f"{state.currency} / {state.markup_percent}% / {state.adjustment}"),
+        ("guard", f"a change over {state.guard_percent}% at once, or to zero, waits for a person"),
+        (
+            "marked / in flight / in feed",
+            f"{counts.get('marked', 0)} / {counts.get('in-flight', 0)} / {counts.get('in-feed', 0)}",
+        ),
+        ("held / refused", f"{counts.get('held', 0)} / {counts.get('refused', 0)}"),
+        ("last flush", last[:TEXT_AT_MOST]),
+        (
+            "last feed",
+            f"{state.last_feed_id or '-'} {rfc3339(state.last_feed_at) if state.last_feed_at else ''}".strip(),
+        ),
+    ]
+    held = []
+    for row in state.attention[:20]:
+        if row.state == "held":
+            held.append((row.sku, row.zort_price, row.held_price, row.reason[:TEXT_AT_MOST]))
+        else:
+            details.append((f"refused: {row.sku}", f"{row.sent} {row.reason}"[:TEXT_AT_MOST]))
+    return PriceSyncView(summary, tuple(details), tuple(held))
+
+
+def confirm_price_action(context: ServiceContext, tenant: str, sku: str, user: str) -> str:
+    """A person confirms a held price (noted on the SKU's price history with who); the price confirmed."""
+    from shared.services.price_sync import confirm_price
+
+    return confirm_price(context, tenant, sku, user).approved_price
+
+
 @dataclass
 class TenantOverview:
     tenant: str
@@ -119,6 +173,7 @@ class TenantOverview:
     """The tenant's local midnight today, in UTC."""
     counts: HourlyCounts
     stock: StockSyncView | None = None
+    prices: PriceSyncView | None = None
 
     def today(self, counter: str) -> int:
         return self.counts.total(counter, self.today_since)
@@ -142,7 +197,8 @@ def tenant_overview(context: ServiceContext, tenant: str, with_stock: bool = Tru
     until = hour_start(now) + timedelta(hours=1)
     counts = HourlyCounts(since, until, context.activity.hours(tenant, since, until))
     stock = stock_sync_view(context, tenant) if with_stock else None
-    return TenantOverview(tenant, TENANT_NAMES[tenant], tenant_zone(tenant).key, now, today, counts, stock)
+    prices = price_sync_view(context, tenant) if with_stock else None
+    return TenantOverview(tenant, TENANT_NAMES[tenant], tenant_zone(tenant).key, now, today, counts, stock, prices)
 
 
 # What is open now, per tenant, and how bad each is: `bad` needs someone now, `warn` soon.

@@ -42,6 +42,7 @@ from shared.domain.feeds import (
 from shared.domain.stock import SkuOutcome, SkuResult
 from shared.models.webhooks import FeedCompletedWebhook
 from shared.ports import MarketplacePort, ServiceContext
+from shared.services.price_settlement import settle_price_feed
 
 MAX_POLLS = 20
 """Open feeds asked about per tenant and flush (a flush makes at most 4 new ones)."""
@@ -133,6 +134,8 @@ def close(context: ServiceContext, feed: Feed, settlement: Settlement, status: s
     now = context.clock()
     if feed.action == FeedAction.UPDATE_STOCK.value:
         _settle_stock(context, feed, settlement, now)
+    elif feed.action == FeedAction.PRODUCT_UPDATE.value:
+        settle_price_feed(context, feed, settlement, now)
     feed.open, feed.status, feed.closed_at = False, status, now
     feed.refused = {} if settlement.resend else dict(settlement.refused)  # given up: none was refused
     feed.detail = settlement.detail

@@ -28,6 +28,7 @@ from shared.services import marketplace_loop
 from shared.services.claims import ensure_holding, order_claim
 from shared.services.order_changes import change_order
 from shared.services.order_sync import checked_rows, refresh_order, sync_to_oms
+from shared.services.price_sync import mark_from_zort_call as mark_prices_from_zort_call
 from shared.services.stock_sync import mark_from_zort_call
 from shared.zort import webhooks as zort
 
@@ -62,9 +63,11 @@ def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCal
     query = call.typed_query()
     payload = call.event()  # the method's model (zort.METHODS), the one its handler takes
     stock = mark_from_zort_call(context, event.tenant, call)  # before applying: a failure below retries both
+    price = mark_prices_from_zort_call(context, event.tenant, call)
     outcome = _apply(context, event, method, payload, query)
-    if stock:
-        outcome = Outcome(outcome.status, f"{outcome.detail}; {stock}", outcome.internal_order_id)
+    for marked in (stock, price):
+        if marked:
+            outcome = Outcome(outcome.status, f"{outcome.detail}; {marked}", outcome.internal_order_id)
     return outcome
 
 

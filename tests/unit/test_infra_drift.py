@@ -306,6 +306,7 @@ def test_queue_and_tables_are_declared(template):
             "ThorStock",
             "ThorIncidents",
             "ThorFeeds",
+            "ThorPrices",
         ]
     )
 

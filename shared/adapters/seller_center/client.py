@@ -69,6 +69,32 @@ Stock (``update_stock``, see also docs/research/stock-sync-and-console.md sectio
   stock flush keeps what was not written dirty for the next flush and honours Retry-After between
   flushes.
 
+Prices (``update_prices``): ProductUpdate (developers.falabella.com v600 reference ``productupdate``):
+
+- Confirmed there: POST, XML body ``<Request><Product><SellerSku/><BusinessUnits><BusinessUnit>
+  <OperatorCode/><Price/><SpecialPrice/><SpecialFromDate/><SpecialToDate/>…`` keyed by SellerSku; the
+  minimum is SellerSku and one BusinessUnit with its OperatorCode (``facl`` Chile, ``fape`` Peru, ``faco``
+  Colombia) and one field to update, so a price update sends nothing else; "fields sent with empty
+  values will not be processed and will be ignored" (so a sale is never cleared by an empty
+  SpecialPrice: it ends at its SpecialToDate); the example writes the dates ``2023-05-26 00:00:00`` and
+  ``2023-10-31 23:59:59``, zone-less (the zone the marketplace reads them in is unconfirmed: Thor writes
+  them in the zone the marketplace writes its own zone-less times in, ``MARKETPLACE_TIMEZONE_<T>``,
+  README "Marketplace times") and CLP prices without decimals (``59990``); "it is recommended to send between 500 and 1,000 products
+  per request" (Thor: at most 1,000). It answers a feed, like every ProductUpdate (the v300 ``feeds``
+  page: the feed id is ``Head.RequestId``; LinioIT/seller-center-sdk ``gsc-master``
+  ``tests/_schemas/Feed/ProductActionFeedResponse.xml`` alike), and its per-SKU outcome comes from
+  FeedStatus (``tests/_schemas/Feed/FeedProductUpdate.xml``: FeedErrors naming SellerSku).
+- The GSC SDK (``src/Model/Product/BusinessUnit.php``) writes the same element names, OperatorCode in
+  lower case (``facl``), the dates as ``Y-m-d H:i:s``, and refuses a Price of 0 or less; its older,
+  pre-BusinessUnits product model had ``Price``/``SalePrice``/``SaleStartDate``/``SaleEndDate`` at the
+  Product level, which GetProducts still reports but the v600 ProductUpdate does not take: Thor writes
+  the BusinessUnit form, the one Falabella documents for ProductUpdate.
+- Unconfirmed: the OperatorCode of the Sodimac storefronts and of Argentina and Mexico (Thor sends the
+  tenant's business unit in lower case, ``MARKETPLACE_BUSINESS_UNIT``, e.g. ``socl``).
+- Throttle (v600 ``feeds``): ProductCreate/Update/Remove and Image share 50 free calls, then at least 2
+  minutes apart, HTTP 429 beyond; the budget is kept per seller by the price flush (shared.domain.prices).
+  ProductUpdate is sent once per call (no in-call retries).
+
 Errors: an ErrorResponse is retried when transient (``E429``, ``E006``, ``Platform``, HTTP 429/5xx, and
 ``1000`` as the internal error it is on most pages); ``1000`` whose message says the request is wrong
 ("Invalid request parameter ...", v500 GetWarehouse; "Format Error Detected", v500 DeleteWebhook) is
@@ -122,6 +148,7 @@ from shared.adapters.seller_center.feeds import feed_of, feed_report
 from shared.adapters.seller_center.signing import canonical_query, format_timestamp, sign
 from shared.domain.errors import ExternalSystemError
 from shared.domain.feeds import FeedReport
+from shared.domain.prices import MAX_SKUS_PER_FEED, PriceToSend
 from shared.domain.stock import MAX_SKUS_PER_WRITE, StockWarehouse
 from shared.domain.times import in_local_time, zone
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
@@ -301,6 +328,28 @@ def stock_request_xml(rows: Sequence[tuple[str, int]], warehouse: StockWarehouse
     return f'<?xml version="1.0" encoding="UTF-8"?><Request><Warehouse>{stocks}</Warehouse></Request>'.encode()
 
 
+def price_request_xml(rows: Sequence[PriceToSend], operator_code: str) -> bytes:
+    """ProductUpdate's body: per SKU, one BusinessUnit with the OperatorCode, Price and, for a sale,
+    SpecialPrice, SpecialFromDate and SpecialToDate (module docstring)."""
+    from xml.sax.saxutils import escape
+
+    operator = f"<OperatorCode>{escape(operator_code)}</OperatorCode>"
+    products = []
+    for row in rows:
+        fields = f"<Price>{escape(row.price)}</Price>"
+        if row.sale_price:
+            fields += (
+                f"<SpecialPrice>{escape(row.sale_price)}</SpecialPrice>"
+                f"<SpecialFromDate>{escape(row.sale_from)}</SpecialFromDate>"
+                f"<SpecialToDate>{escape(row.sale_to)}</SpecialToDate>"
+            )
+        products.append(
+            f"<Product><SellerSku>{escape(row.sku)}</SellerSku>"
+            f"<BusinessUnits><BusinessUnit>{operator}{fields}</BusinessUnit></BusinessUnits></Product>"
+        )
+    return f'<?xml version="1.0" encoding="UTF-8"?><Request>{"".join(products)}</Request>'.encode()
+
+
 def parse_feed_reply(reply: Reply) -> str:
     """The feed id a write (UpdateStock) answered; its ErrorResponse as a SellerCenterError."""
     parse_reply(reply)  # an ErrorResponse, a retryable status or a malformed answer raises here
@@ -452,6 +501,21 @@ class SellerCenterClient:
             return Request("POST", f"{self._url}?{query}", headers=headers, data=body)
 
         return self._http_once.call("UpdateStock", request, parse_feed_reply)
+
+    def update_prices(self, rows: Sequence[PriceToSend]) -> str:
+        """One ProductUpdate of prices (and sales); returns the feed id it answered (module docstring)."""
+        if not rows:
+            raise ValueError("ProductUpdate needs at least one product")
+        if len(rows) > MAX_SKUS_PER_FEED:
+            raise ValueError(f"Thor sends at most {MAX_SKUS_PER_FEED} products per ProductUpdate")
+        body = price_request_xml(rows, self.config.business_unit.lower())
+        headers = {**self._headers, "Content-Type": "application/xml; charset=utf-8"}
+
+        def request() -> Request:
+            query = canonical_query(self.signed_params("ProductUpdate"))
+            return Request("POST", f"{self._url}?{query}", headers=headers, data=body)
+
+        return self._http_once.call("ProductUpdate", request, parse_feed_reply)
 
     def feed_status(self, feed_id: str) -> FeedReport:
         """FeedStatus of one feed (``FeedID``), read into a FeedReport (shared/adapters/seller_center/feeds.py)."""

@@ -34,6 +34,13 @@ falls back to ``stock`` when it is missing), the longest ``skulist`` header ZORT
 ``stock_chunk_size``, 200, SKUs per call) and whether ``res`` may also come as ``{resCode, resDesc}``
 (both are read). A SKU with a comma cannot be named in ``skulist`` and is reported as not found.
 
+Current prices (``sell_prices``, for the price flush): the same GetProducts answer documents ``sellprice``
+(String, "Sell price") and ``sell_vat_status`` (v4); the v3 webhook examples (ADDPRODUCT, UPDATEPRODUCT)
+carry ``sellprice`` ("20.00") too. Neither names a sale price, a promotion or a validity window: ZORT
+carries none that Thor could read, so sales come from ops. Unconfirmed: whether ``sellprice`` includes
+VAT (Thor sends it as ZORT gives it; a tenant's markup or adjustment can correct it) and the store's
+currency (not in the answer: stated per tenant, MARKETPLACE_PRICE_ZORT_CURRENCY).
+
 Webhook registration (UPDATEWEBHOOK) takes ``key1``..``key3`` and one URL per event
 (``webhooks.py`` lists the fields and builds the URLs that point ZORT at Thor).
 """
@@ -181,6 +188,42 @@ class ZortApiClient:
                 raise ValueError(f"{name} must be a string")
             body[name] = value or ""
         return self._call("UPDATEWEBHOOK", body)
+
+    def sell_prices(self, skus: Sequence[str]) -> dict[str, Decimal]:
+        """Each SKU's current ``sellprice``; SKUs ZORT does not return (or returns without a price) are
+        left out. Read like ``available_stock``."""
+        from shared.domain.prices import parse_price
+
+        found: dict[str, Decimal] = {}
+        for row in self._products(skus):
+            price = parse_price(row.get("sellprice"))
+            if price is not None:
+                found[str(row["sku"])] = price
+        return found
+
+    def _products(self, skus: Sequence[str]) -> list[dict[str, Any]]:
+        """GetProducts' rows for the SKUs (``stock_chunk_size`` per call, every page of each)."""
+        wanted = [sku for sku in dict.fromkeys(str(s) for s in skus) if sku and "," not in sku]
+        rows_found: list[dict[str, Any]] = []
+        size = self.config.stock_chunk_size
+        for start in range(0, len(wanted), size):
+            chunk = wanted[start : start + size]
+            headers = {"skulist": ",".join(chunk)}
+            page, seen = 1, 0
+            while True:
+                params = {"page": str(page), "limit": str(PRODUCTS_PAGE_LIMIT)}
+                answer = self._call("GETPRODUCTS", params=params, headers=headers)
+                rows = answer.get("list") or []
+                for row in rows if isinstance(rows, list) else []:
+                    if isinstance(row, dict) and str(row.get("sku")) in chunk:
+                        rows_found.append(row)
+                seen += len(rows) if isinstance(rows, list) else 0
+                count = answer.get("count")
+                total = int(str(count)) if str(count).strip().isdigit() else seen
+                if not rows or seen >= total or len(rows) < PRODUCTS_PAGE_LIMIT:
+                    break
+                page += 1
+        return rows_found
 
     def available_stock(self, skus: Sequence[str]) -> dict[str, Decimal]:
         """Each SKU's current available stock (``availablestock``, else ``stock``); SKUs ZORT does not

@@ -1,0 +1,221 @@
+"""Price sync: a new price for `skus` SKUs of one tenant, through the runner's price flush timer, the
+ProductUpdate feeds of the marketplace sandbox (with the documented throttle on: 50 calls free, then
+120 s apart, HTTP 429 beyond), confirmed per SKU by FeedStatus.
+
+Measured: the feeds used (ProductUpdate calls), the largest feed, the 429s the sandbox answered (goal 0),
+every SKU confirmed (synced in ThorPrices: the feed that carried it finished without an error for it)
+with the sandbox holding ZORT's price, and the time from the first flush to the last confirmation beside
+the floor: the least time the throttle allows for that many feeds from the budget the run starts with
+(`shared.domain.prices.feed_floor`: 0 for feeds within the free 50, 120 s per feed beyond), plus, for
+the spaced scenario, Thor's own work measured in the free one.
+
+Reduced, said so in the figures: the SKUs are marked the way the processor marks them (one mark per
+SKU, ThorPrices batches of 100; what a ZORT UPDATEPRODUCT webhook's processing writes) rather than by
+20,000 webhooks through the processor, which on 2 CPUs with Azurite takes ~20 minutes before the first
+flush (the stock phase measures webhook acknowledgement and processing at that scale); `webhooks` of
+them are sent as real webhooks at c=16 through the runner, their acknowledgements measured. The spaced
+scenario (`spaced_skus`, the free budget spent but one call) shows the pace after the free feeds.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from urllib.parse import urlencode
+
+import requests
+
+from bench.load import percentile
+from localdev.stack import Stack
+
+TENANT = "faco"  # COP
+TIMER = 5.0
+
+
+@dataclass
+class PricesConfig:
+    skus: int = 20_000
+    webhooks: int = 2_000
+    concurrency: int = 16
+    spaced_skus: int = 3_000  # 1 free feed, then 2 spaced ones (a floor of 240 s + Thor's work)
+    timeout_seconds: float = 1800.0
+
+
+QUICK = PricesConfig(skus=2_000, webhooks=200, spaced_skus=0)
+
+
+def _webhook(key: str, key1: str, sku: str, price: int) -> tuple[str, dict, dict, bytes]:
+    payload = {"id": 1, "sku": sku, "name": "bench", "sellprice": f"{price}.00", "purchaseprice": "1.00"}
+    headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {key1}"}
+    params = {"code": key, "method": "UPDATEPRODUCT"}
+    return f"/webhooks/{TENANT}/zort", params, headers, urlencode({"payload": json.dumps(payload)}).encode()
+
+
+def _send_all(base: str, calls: list, concurrency: int) -> tuple[list[int], list[float], float]:
+    session = requests.Session()
+    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=concurrency))
+
+    def send(call):
+        path, params, headers, body = call
+        began = time.perf_counter()
+        try:
+            status = session.post(base + path, params=params, headers=headers, data=body, timeout=30).status_code
+        except requests.RequestException:
+            status = 0
+        return status, (time.perf_counter() - began) * 1000
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        answers = list(pool.map(send, calls))
+    return [a[0] for a in answers], [a[1] for a in answers], time.perf_counter() - began
+
+
+def _again(work, tries: int = 40):
+    """A setup or check step, asked again when a loaded Azurite times out (StorageUnavailable)."""
+    from shared.ports import StorageUnavailable
+
+    for attempt in range(tries):
+        try:
+            return work()
+        except StorageUnavailable:
+            if attempt == tries - 1:
+                raise
+            time.sleep(3)
+
+
+def _scenario(stack, values: dict, skus: list[str], free_left: int, config: PricesConfig, progress, log) -> dict:
+    """Marks `skus`, starts the runner with only the price flush, waits until every SKU is confirmed."""
+    from shared.adapters.price_repo import PriceRepository
+    from shared.adapters.product_repo import ProductRepository
+    from shared.adapters.storage import Storage
+    from shared.domain.prices import FREE_FEEDS, MAX_SKUS_PER_FEED, feed_floor
+    from shared.domain.product import Product
+    from shared.settings import read_storage
+
+    runner = Stack(values=dict(values), servers=stack.servers)
+    runner.start_storage()
+    market, zort = stack.servers["marketplace"].url, stack.servers["zort"].url
+    user = values[f"MARKETPLACE_USER_ID_{TENANT.upper()}"]
+    try:
+        storage = Storage(read_storage(runner.values))
+        products = ProductRepository(storage)
+        for start in range(0, len(skus), 100):  # one batch transaction per try: a timeout repeats only it
+            chunk = [Product(tenant=TENANT, sku=s, marketplace_listed=True) for s in skus[start : start + 100]]
+            _again(lambda chunk=chunk: products.upsert_many(chunk))
+        prices = {sku: 1000 + (n * 37) % 90_000 for n, sku in enumerate(skus)}
+        store = values[f"ZORT_STORENAME_{TENANT.upper()}"]
+        requests.post(zort + "/_sandbox/prices", json={"store": store, "prices": prices}, timeout=60)
+        requests.post(market + "/_sandbox/reset", timeout=10)
+        requests.post(market + "/_sandbox/feeds", json={"delay": 0, "webhook_url": None}, timeout=10)
+        repo = PriceRepository(storage)
+        if free_left < FREE_FEEDS:  # the free calls already spent (by Thor and the sandbox alike) but `free_left`
+            now = datetime.now(timezone.utc)
+            budget = _again(lambda: repo.budget(values[f"MARKETPLACE_SELLER_ID_{TENANT.upper()}"]))
+            budget.calls = [now - timedelta(minutes=5)] * (FREE_FEEDS - free_left)
+            _again(lambda: repo.save_budget(budget))
+            requests.post(
+                market + "/_sandbox/stock/limits", json={"free_calls": free_left, "min_interval": 120}, timeout=10
+            )
+        began = time.time()
+        for start in range(0, len(skus), 100):
+            _again(lambda start=start: repo.mark(TENANT, skus[start : start + 100], datetime.now(timezone.utc)))
+        marked_seconds = time.time() - began
+        feeds_needed = math.ceil(len(skus) / MAX_SKUS_PER_FEED)
+        floor = feed_floor(feeds_needed, free_left).total_seconds()
+        progress(
+            f"  {len(skus)} SKUs marked in {marked_seconds:.1f}s; {feeds_needed} feeds, throttle floor {floor:.0f}s"
+        )
+        started = time.time()
+        runner.start_runner(["--timers", "price_flush", "--timer-interval", str(TIMER)], stdout=log)
+        expected = {sku: str(p) for sku, p in prices.items()}
+        deadline = time.monotonic() + config.timeout_seconds
+        confirmed_at = None
+        while time.monotonic() < deadline:
+            try:
+                pending = {r.sku for r in repo.dirty(TENANT, limit=100_000)}
+            except Exception:  # a loaded Azurite timed out: ask again
+                time.sleep(3)
+                continue
+            if not pending:
+                confirmed_at = time.time()
+                break
+            time.sleep(3)  # the check reads the whole partition: not too often (it loads Azurite too)
+        shown = requests.get(market + "/_sandbox/prices", timeout=60).json()
+        held = shown["prices"].get(user, {})
+        right = sum(held.get(sku, {}).get("Price") == price for sku, price in expected.items())
+        log_calls = requests.get(market + "/_sandbox/requests", timeout=60).json()
+        updates = [c for c in log_calls if c["query"].get("Action") == "ProductUpdate" and c["at"] >= started]
+        polls = [c for c in log_calls if c["query"].get("Action") == "FeedStatus" and c["at"] >= started]
+        sizes = [c["body"].count("<Product>") for c in updates]
+        gaps = [round(b["at"] - a["at"], 1) for a, b in zip(updates, updates[1:], strict=False)]
+    finally:
+        runner.stop_runner()
+        runner.azurite.stop()
+    seconds = round((confirmed_at or time.time()) - started, 1)
+    return {
+        "skus": len(skus),
+        "free_feeds_at_start": free_left,
+        "feeds_needed": feeds_needed,
+        "product_update_calls": len(updates),
+        "largest_feed": max(sizes, default=0),
+        "feed_status_calls": len(polls),
+        "throttled_429": shown.get("throttled", 0),
+        "confirmed": confirmed_at is not None,
+        "skus_right_in_marketplace": right,
+        "seconds_to_last_confirmation": seconds,
+        "throttle_floor_seconds": floor,
+        "spaced_gaps_seconds": [g for g in gaps if g > 30],
+        "mark_seconds": round(marked_seconds, 1),
+    }
+
+
+def measure(stack, config: PricesConfig, progress=print, log=None) -> dict:
+    values = {**stack.values, f"MARKETPLACE_PRICE_SYNC_{TENANT.upper()}": "true"}
+    run = f"{time.time_ns() % 10**8:08d}"
+    key, key1 = values["LOCAL_FUNCTION_KEY"], values[f"ZORT_KEY1_{TENANT.upper()}"]
+    results: dict = {"tenant": TENANT, "timer_interval": TIMER, "reduced": "SKUs marked in-process, not by webhooks"}
+    # 1. The acknowledgements of `webhooks` UPDATEPRODUCT webhooks (HTTP only, an Azurite of their own).
+    if config.webhooks:
+        acks = Stack(values=dict(values), servers=stack.servers)
+        acks.start_storage().start_runner(["--no-queue", "--no-timers"], stdout=log)
+        try:
+            calls = [_webhook(key, key1, f"BENCH-PRICE-ACK-{run}-{i:05d}", 1000 + i) for i in range(config.webhooks)]
+            statuses, latencies, seconds = _send_all(acks.thor_url, calls, config.concurrency)
+        finally:
+            acks.stop_runner()
+            acks.azurite.stop()
+        results["acks"] = {
+            "webhooks": len(calls),
+            "concurrency": config.concurrency,
+            "answers_200": statuses.count(200),
+            "p50_ms": round(percentile(latencies, 50), 1),
+            "p99_ms": round(percentile(latencies, 99), 1),
+            "rps": round(len(calls) / seconds, 1),
+        }
+        progress(f"  {len(calls)} price webhooks acknowledged: p99 {results['acks']['p99_ms']} ms")
+    # 2. A new price for every SKU, a fresh feed budget (the free feeds first).
+    skus = [f"BENCH-PRICE-{run}-{i:05d}" for i in range(config.skus)]
+    results["free"] = _scenario(stack, values, skus, 50, config, progress, log)
+    progress(f"  free budget: {results['free']}")
+    # 3. Optionally, the budget spent but one call: the spaced pace.
+    if config.spaced_skus:
+        spaced = [f"BENCH-PRICE-S-{run}-{i:05d}" for i in range(config.spaced_skus)]
+        results["spaced"] = _scenario(stack, values, spaced, 1, config, progress, log)
+        work = results["free"]["seconds_to_last_confirmation"]
+        results["spaced"]["floor_with_thor_work_seconds"] = results["spaced"]["throttle_floor_seconds"] + round(
+            work * config.spaced_skus / config.skus, 1
+        )
+        progress(f"  spaced budget: {results['spaced']}")
+    free = results["free"]
+    results["met"] = (
+        free["confirmed"]
+        and free["skus_right_in_marketplace"] == free["skus"]
+        and free["throttled_429"] == 0
+        and free["largest_feed"] <= 1000
+        and all(s.get("throttled_429", 0) == 0 for s in [results.get("spaced", {})])
+    )
+    return results
