@@ -1,5 +1,5 @@
 """Timer triggers: every 5 minutes the alerts (at-risk rules -> incidents -> Teams, Slack, e-mail);
-every hour the daily reports of each tenant whose local day has ended (README "Alerts and reports")."""
+every hour the daily reports of each tenant whose local day has ended (docs/operations.md "Alerts and reports")."""
 
 import logging
 

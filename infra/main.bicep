@@ -58,21 +58,21 @@ App Service hands an app the literal "@Microsoft.KeyVault(...)" text when a refe
 (for example, the secret was never created), and Thor would take that text for a credential.
 Entries per tenant: a system name (MARKETPLACE, OMS, ZORT) turns on that system's required settings;
 "<SYSTEM>_<SETTING>" also turns on one of its optional settings (MARKETPLACE_BUSINESS_UNIT,
-MARKETPLACE_READY_TO_SHIP, MARKETPLACE_TIMEZONE (default America/Santiago, README "Marketplace times"), MARKETPLACE_STOCK_SYNC, MARKETPLACE_STOCK_BUFFER, MARKETPLACE_STOCK_SELLER_WAREHOUSE_ID,
-MARKETPLACE_STOCK_GSC_FACILITY_ID, the order-loop flows of README "Order loop": MARKETPLACE_DOCUMENTS,
+MARKETPLACE_READY_TO_SHIP, MARKETPLACE_TIMEZONE (default America/Santiago, docs/api.md "Marketplace times"), MARKETPLACE_STOCK_SYNC, MARKETPLACE_STOCK_BUFFER, MARKETPLACE_STOCK_SELLER_WAREHOUSE_ID,
+MARKETPLACE_STOCK_GSC_FACILITY_ID, the order-loop flows of docs/operations.md "Order loop": MARKETPLACE_DOCUMENTS,
 MARKETPLACE_INVOICED_BY_MARKETPLACE, MARKETPLACE_DOCUMENT_DUE_HOURS, MARKETPLACE_CANCELLATIONS, MARKETPLACE_CANCEL_REASON,
 MARKETPLACE_SELLER_DELIVERY, MARKETPLACE_RETURNS_DESK (each off unless listed and switched on),
 ZORT_STORENAME, ZORT_APIKEY, ZORT_APISECRET; and 'ALERT' with ALERT_TEAMS_WEBHOOK_URL,
 ALERT_SLACK_WEBHOOK_URL, ALERT_EMAIL_TO, ALERT_QUIET_HOURS: the tenant's own alert channels). MARKETPLACE_READY_TO_SHIP is off
-unless listed here and its secret is "true": it sets items ready to ship in the marketplace (README); the same
-holds for MARKETPLACE_STOCK_SYNC (stock sync from ZORT, README "Stock sync") and MARKETPLACE_PRICE_SYNC (price
-sync from ZORT, README "Price sync"; also MARKETPLACE_PRICE_ZORT_CURRENCY, _PRICE_MARKUP_PERCENT, _PRICE_ADJUSTMENT,
+unless listed here and its secret is "true": it sets items ready to ship in the marketplace (docs/settings.md); the same
+holds for MARKETPLACE_STOCK_SYNC (stock sync from ZORT, docs/operations.md "Stock sync") and MARKETPLACE_PRICE_SYNC (price
+sync from ZORT, docs/operations.md "Price sync"; also MARKETPLACE_PRICE_ZORT_CURRENCY, _PRICE_MARKUP_PERCENT, _PRICE_ADJUSTMENT,
 _PRICE_GUARD_PERCENT).
 Example: { faco: [ 'MARKETPLACE', 'OMS', 'ZORT', 'ZORT_STORENAME', 'ZORT_APIKEY', 'ZORT_APISECRET' ] }
 Create every referenced secret BEFORE deploying with it (docs/deploy.md).''')
 param tenantSystems object = {}
 
-@description('''Alerts and reports (README "Alerts and reports"; docs/deploy.md, "Alert channels"). The global alert
+@description('''Alerts and reports (docs/operations.md "Alerts and reports"; docs/deploy.md, "Alert channels"). The global alert
 secrets that exist in Key Vault, by app setting name: ALERT_TEAMS_WEBHOOK_URL (secret alert-teams-webhook-url),
 ALERT_SLACK_WEBHOOK_URL (alert-slack-webhook-url), ACS_ACCESS_KEY (acs-access-key; without it Thor asks ACS
 for an Entra ID token as its managed identity). A tenant's own channels are per-tenant settings: list

@@ -2,7 +2,7 @@
 
 Settings come from local.settings.json (copied from local.settings.example.json when missing).
 Sandbox URLs in it (127.0.0.1:7101-7103) are served here; point them at the real systems to use
-those instead (README). Ctrl-C stops everything this started.
+those instead (docs/settings.md). Ctrl-C stops everything this started.
 """
 
 from __future__ import annotations

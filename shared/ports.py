@@ -330,7 +330,7 @@ class ZortPort(Protocol):
         ...
 
 
-# --- alerts and reports (README "Alerts and reports") ----------------------------------------------
+# --- alerts and reports (docs/operations.md "Alerts and reports") ----------------------------------------------
 
 
 class IncidentRepositoryPort(Protocol):

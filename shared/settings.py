@@ -89,7 +89,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
     # of this app role; everyone else signed in may only read.
     SettingSpec("CONSOLE_OPERATOR_GROUP", required=False, default=""),
     SettingSpec("CONSOLE_OPERATOR_ROLE", required=False, default="Thor.Operator"),
-    # Alerts and reports (README "Alerts and reports"): the console's public base URL for links in
+    # Alerts and reports (docs/operations.md "Alerts and reports"): the console's public base URL for links in
     # messages; hours before a still-open incident is reminded; the channels for every tenant (a
     # tenant's own ALERT_<CHANNEL>_<T> replaces the one for all); e-mail through Azure Communication
     # Services (ACS_ACCESS_KEY empty: the managed identity); how long a report's link works.
@@ -108,14 +108,14 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("SELLER_ID", "MARKETPLACE"),
     SettingSpec("BUSINESS_UNIT", "MARKETPLACE", required=False),  # default: the tenant upper-cased
     SettingSpec("READY_TO_SHIP", "MARKETPLACE", required=False, default="false"),  # on only when `true`
-    # The IANA zone Seller Center writes its zone-less times in (README "Marketplace times").
+    # The IANA zone Seller Center writes its zone-less times in (docs/api.md "Marketplace times").
     SettingSpec("TIMEZONE", "MARKETPLACE", required=False, default=MARKETPLACE_TIMEZONE),
-    # Stock sync (README "Stock sync"): off unless `true`; units held back per SKU; where UpdateStock writes.
+    # Stock sync (docs/operations.md "Stock sync"): off unless `true`; units held back per SKU; where UpdateStock writes.
     SettingSpec("STOCK_SYNC", "MARKETPLACE", required=False, default="false"),
     SettingSpec("STOCK_BUFFER", "MARKETPLACE", required=False, default="0"),
     SettingSpec("STOCK_SELLER_WAREHOUSE_ID", "MARKETPLACE", required=False),  # or the next one, never both
     SettingSpec("STOCK_GSC_FACILITY_ID", "MARKETPLACE", required=False),
-    # Closing the order loop (issue 19, README "Order loop"): each flow off unless switched on.
+    # Closing the order loop (issue 19, docs/operations.md "Order loop"): each flow off unless switched on.
     SettingSpec("DOCUMENTS", "MARKETPLACE", required=False, default="false"),  # tax documents (SetInvoicePDF)
     SettingSpec("INVOICED_BY_MARKETPLACE", "MARKETPLACE", required=False, default="false"),  # documents refused
     SettingSpec("DOCUMENT_DUE_HOURS", "MARKETPLACE", required=False, default="24"),  # at risk after shipping
@@ -123,7 +123,7 @@ SETTINGS: tuple[SettingSpec, ...] = (
     SettingSpec("CANCEL_REASON", "MARKETPLACE", required=False, default="Out of stock"),  # a GetFailureReasons Name
     SettingSpec("SELLER_DELIVERY", "MARKETPLACE", required=False, default="off"),  # off|shipping-type|all-dropshipping
     SettingSpec("RETURNS_DESK", "MARKETPLACE", required=False, default="false"),  # 72 h return window tracked
-    # Price sync (README "Price sync"): off unless `true`; the ZORT store's currency (must be the
+    # Price sync (docs/operations.md "Price sync"): off unless `true`; the ZORT store's currency (must be the
     # storefront's); markup in percent and a fixed adjustment; the guard's percentage (default 50).
     SettingSpec("PRICE_SYNC", "MARKETPLACE", required=False, default="false"),
     SettingSpec("PRICE_ZORT_CURRENCY", "MARKETPLACE", required=False),
@@ -199,7 +199,7 @@ class MarketplaceTenantSettings:
     api_key: str = field(repr=False)
     seller_id: str
     business_unit: str
-    ready_to_ship: bool  # pack and set ready to ship when ZORT sends a tracking number (README)
+    ready_to_ship: bool  # pack and set ready to ship when ZORT sends a tracking number (docs/settings.md)
     time_zone: str  # MARKETPLACE_TIMEZONE_<T>: the IANA zone the marketplace writes its zone-less times in
     stock: StockSyncSettings = StockSyncSettings()  # stock sync from ZORT (off by default)
     prices: PriceSyncSettings = PriceSyncSettings()  # price sync from ZORT (off by default)
@@ -211,7 +211,7 @@ SELLER_DELIVERY_MODES = ("off", "shipping-type", "all-dropshipping")
 
 @dataclass(frozen=True)
 class LoopSettings:
-    """A tenant's order-loop flows (README "Order loop"), each off unless its setting switches it on."""
+    """A tenant's order-loop flows (docs/operations.md "Order loop"), each off unless its setting switches it on."""
 
     documents: bool = False  # MARKETPLACE_DOCUMENTS_<T>
     invoiced_by_marketplace: bool = False  # MARKETPLACE_INVOICED_BY_MARKETPLACE_<T>: documents refused
@@ -250,7 +250,7 @@ class AlertChannels:
 
 @dataclass(frozen=True)
 class AlertSettings:
-    """Alerts and reports (README "Alerts and reports")."""
+    """Alerts and reports (docs/operations.md "Alerts and reports")."""
 
     console_base_url: str = "http://localhost:7071"
     reminder_hours: float = 4.0

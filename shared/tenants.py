@@ -27,7 +27,7 @@ TENANT_TIMEZONES: dict[str, str] = {tenant: _COUNTRY_ZONES[tenant[2:]] for tenan
 
 MARKETPLACE_TIMEZONE = "America/Santiago"
 """The zone Seller Center writes its zone-less times in (CreatedAt, UpdatedAt, PromisedShippingTime),
-for every storefront unless `MARKETPLACE_TIMEZONE_<T>` says otherwise. Why (README "Marketplace
+for every storefront unless `MARKETPLACE_TIMEZONE_<T>` says otherwise. Why (docs/api.md "Marketplace
 times"): Falabella's API is one host for every country; its documented answers for Colombian data
 (a COP GetOrderItems, GetWarehouse for Colombian warehouses, developers.falabella.com v500) carry
 `Head.Timestamp` at -03:00, Santiago's offset, not Bogotá's -05:00; and in the SDK fixtures

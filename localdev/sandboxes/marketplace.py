@@ -4,7 +4,7 @@ Run it with ``python -m localdev.sandboxes.marketplace --port 7101 --key faco@th
 --tenant faco@thor.local=faco``. Each seller user belongs to one storefront (tenant), as on the real
 platform where a user is created in one seller account: the tenant gives the user's currency and
 operator code (default ``facl``). Times are written in one zone for every storefront, the platform's
-(``shared.tenants.MARKETPLACE_TIMEZONE``, America/Santiago: Thor's default, README "Marketplace times").
+(``shared.tenants.MARKETPLACE_TIMEZONE``, America/Santiago: Thor's default, docs/api.md "Marketplace times").
 
 Requests are ``GET|POST /?Action=..`` with the parameters in the query. They are checked like the
 real API checks them, in this order (codes of the reference; HTTP 400 for every ErrorResponse

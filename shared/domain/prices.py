@@ -16,7 +16,7 @@ a person (ops) for a list of SKUs. A ZORT webhook only *marks* a SKU; the flush 
   by a person in the storefront's local time (the tenant's zone), kept in UTC, and written zone-less,
   `YYYY-MM-DD HH:MM:SS` (the v600 reference's example writes `2023-05-26 00:00:00` / `2023-10-31
   23:59:59`), in the zone the marketplace writes its own zone-less times in (`MARKETPLACE_TIMEZONE_<T>`,
-  Santiago by default: README "Marketplace times"; which zone it reads sale dates in is unconfirmed).
+  Santiago by default: docs/api.md "Marketplace times"; which zone it reads sale dates in is unconfirmed).
   When the sale ends (compared in UTC), the SKU is marked again and its normal price is sent.
 
 The feed budget (developers.falabella.com v600 ``feeds``): ProductCreate, ProductUpdate, ProductRemove and

@@ -36,7 +36,7 @@ ZERO = Decimal("0")
 CENT = Decimal("0.01")
 MONEY_BACK = "REFUND"
 
-# Shown to API users (OpenAPI description of the refund route) and in the README.
+# Shown to API users (OpenAPI description of the refund route) and in docs/api.md.
 RULES_SUMMARY = (
     "`value` may not exceed what was paid for the named units: per SKU, the paid prices of that many "
     "of its units, and never more than the SKU's paid total less the money earlier REFUNDs gave back "

@@ -8,7 +8,7 @@ The Seller Center JSON is an XML document converted to JSON, and it shows:
   separators (``"69,190.00"``);
 - dates are ``YYYY-MM-DD HH:MM:SS`` without a zone (``CreatedAt``, ``UpdatedAt``,
   ``PromisedShippingTime``), written in the marketplace's zone (``MARKETPLACE_TIMEZONE_<T>``, default
-  America/Santiago: README "Marketplace times"): they are read in it and kept in UTC. ``AddressUpdatedAt`` is the exception: it is written in UTC (see
+  America/Santiago: docs/api.md "Marketplace times"): they are read in it and kept in UTC. ``AddressUpdatedAt`` is the exception: it is written in UTC (see
   ``shared/adapters/seller_center/client.py`` for the evidence);
 - absent values are empty strings: they become ``None``.
 

@@ -12,7 +12,7 @@ its due time; one still fresh in the queue, waiting for its retry or being proce
 again, so a storm of duplicates costs one read each and no work.
 
 The whole request (insert, enqueue, mark) runs under the request's one storage bound: nothing gets
-a bound of its own, so a 503 comes within the README's 4 s.
+a bound of its own, so a 503 comes within the 4 s docs/api.md states.
 """
 
 from __future__ import annotations

@@ -12,7 +12,7 @@ has no field for it). Everything that depends on a method reads this table:
   point inward).
 
 Adding a method: a row here, its model (shared.zort.models) if new, its handler in zort_flows, a
-test (README, "How to add an event kind").
+test (docs/architecture.md, "How to add an event kind").
 """
 
 from dataclasses import dataclass

@@ -316,7 +316,7 @@ HEAD_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$")  # 201
 def test_sandbox_answers_in_the_marketplace_zone_like_the_real_api(sandbox, client):
     """Shape of LinioIT/seller-center-sdk gsc-master tests/_schemas/Order/OrderResponse.xml: Head
     Timestamp with its offset, CreatedAt in that zone, AddressUpdatedAt in UTC; the zone is the
-    platform's (America/Santiago) for this Colombian seller too (README "Marketplace times")."""
+    platform's (America/Santiago) for this Colombian seller too (docs/api.md "Marketplace times")."""
     raw = raw_call(sandbox, client, "GetOrder", {"OrderId": "1234"})
     head = raw["SuccessResponse"]["Head"]
     offset = datetime.now(ZoneInfo("America/Santiago")).strftime("%z")
@@ -497,7 +497,7 @@ def test_products_chunk_size_is_configurable_and_nothing_is_asked_for_no_skus(sa
 
 
 def test_the_sandbox_answers_carry_the_head_offset_thor_decided_and_times_in_that_zone(sandbox, client):
-    """README "Marketplace times": the platform writes in America/Santiago for every storefront (this
+    """docs/api.md "Marketplace times": the platform writes in America/Santiago for every storefront (this
     client is a Colombian seller's, FACO), and the Head's offset is Santiago's, as Falabella's
     documented Colombian answers carry it."""
     from shared.adapters.seller_center.client import head_disagrees, head_offset

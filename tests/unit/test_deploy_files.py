@@ -37,7 +37,8 @@ def _publish_commands(path: Path) -> list[str]:
 
 
 def test_every_documented_publish_names_the_python_runtime():
-    commands = [c for name in ("README.md", "docs/deploy.md") for c in _publish_commands(ROOT / name)]
+    docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+    commands = [c for path in docs for c in _publish_commands(path)]
     assert commands, "no publish command documented"
     for command in commands:
         assert "--python" in command.split("#")[0], f"{command!r} fails from a clean checkout"

@@ -1,4 +1,4 @@
-"""The zone Seller Center writes its zone-less times in (README "Marketplace times"), held against
+"""The zone Seller Center writes its zone-less times in (docs/api.md "Marketplace times"), held against
 the documented answers it was decided from, and the per-tenant setting that carries it."""
 
 from __future__ import annotations

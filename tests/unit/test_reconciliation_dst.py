@@ -178,7 +178,7 @@ def test_an_order_thor_changed_last_is_not_repaired_outside_the_repeated_hour():
 
 def test_a_colombian_storefront_s_window_follows_the_marketplace_s_clock_changes_not_bogota_s():
     """faco's marketplace writes in Santiago's zone (MARKETPLACE_TIMEZONE_FACO, default America/Santiago:
-    README "Marketplace times"), so Santiago's clock going back widens faco's window too, though
+    docs/api.md "Marketplace times"), so Santiago's clock going back widens faco's window too, though
     Bogotá never changes its clocks. Before: the window was computed in Bogotá's zone and the change
     made in Santiago's repeated hour was missed."""
     tenant = "faco"

@@ -18,7 +18,7 @@ Times (checked against public material; "unconfirmed" where no source said it):
   AddressUpdatedAt ``2018-08-27 13:48:20``: exactly the Head's -05:00 apart) and
   ``OrdersResponse.xml`` (same order, Head ``2019-01-18T06:54:50-0500``). The same SDK reads these
   fields with ``createFromFormat('Y-m-d H:i:s')``, i.e. as zone-less wall-clock times.
-- Decided (README "Marketplace times"): Falabella's API is one host; its documented answers for
+- Decided (docs/api.md "Marketplace times"): Falabella's API is one host; its documented answers for
   Colombian data (developers.falabella.com v500: a COP GetOrderItems, GetWarehouse for Colombian
   warehouses) carry ``Head.Timestamp`` at ``-03:00``, Santiago's offset, not Bogotá's. So Thor reads
   zone-less times in ``MARKETPLACE_TIMEZONE_<T>``, default America/Santiago for every storefront,
