@@ -18,6 +18,7 @@ from functions import (
     products,
     reconcile,
     refund,
+    smoke_events,
     stock_flush,
     zort,
 )
@@ -38,6 +39,7 @@ for blueprint in (
     reconcile.bp,
     stock_flush.bp,
     health.bp,
+    smoke_events.bp,
     console.bp,
     alerts_timer.bp,
     console_reports.bp,
