@@ -50,8 +50,9 @@ drill: setup
 demo: setup
 	$(PY) -m localdev.demo $(DEMO_ARGS)
 
+# ENV=test|prod picks the environment's base URL; THOR_BASE_URL overrides it (docs/deploy.md).
 smoke: setup
-	$(PY) -m localdev.smoke
+	$(PY) -m localdev.smoke $(if $(ENV),--env $(ENV))
 
 clean:
 	rm -rf $(VENV) node_modules .azurite .pytest_cache .hypothesis

@@ -19,6 +19,7 @@ from functions import (
     products,
     reconcile,
     refund,
+    smoke_events,
     stock_flush,
     zort,
 )
@@ -40,6 +41,7 @@ for blueprint in (
     stock_flush.bp,
     price_flush.bp,
     health.bp,
+    smoke_events.bp,
     console.bp,
     alerts_timer.bp,
     console_reports.bp,

@@ -62,7 +62,7 @@ WHAT_TO_DO = {
     "CONSOLE_AUTH": "The console is off in this deployment: an administrator turns it on with App Service "
     "authentication (docs/deploy.md, the console's step).",
     "CONSOLE_CSRF_KEY": "An administrator writes the Key Vault secret console-csrf-key (CONSOLE_CSRF_KEY; "
-    "docs/deploy.md step 10c).",
+    "docs/deploy.md step 11).",
     "CONSOLE_JWKS_URL": "The identity provider's keys could not be read: try again in a minute; if it lasts, an "
     "administrator checks CONSOLE_JWKS_URL and the app's outbound network.",
     "401": "Sign in again: your sign-in expired or could not be verified.",

@@ -101,13 +101,13 @@ param reportLinkHours string = '72'
 param operatorPrincipalId string = ''
 
 @description('''Operations console (/console): client id of the Microsoft Entra app registration staff sign in
-with (App Service authentication; docs/deploy.md, step 7). Empty: no authentication is configured and the
+with (App Service authentication; docs/deploy.md, step 10). Empty: no authentication is configured and the
 console stays off (CONSOLE_AUTH=off: every console page answers 403).''')
 param consoleClientId string = ''
 
 @description('''Operations console: who may act (replay, re-sync). Object id of an Entra group (its members may act;
 the app registration must emit the groups claim) and/or an app role value of the app registration (users assigned
-it may act). Everyone else signed in may read only. docs/deploy.md, step 7.''')
+it may act). Everyone else signed in may read only. docs/deploy.md, step 10.''')
 param consoleOperatorGroup string = ''
 param consoleOperatorRole string = 'Thor.Operator'
 
@@ -492,7 +492,7 @@ var baseAppSettings = {
   // up below (consoleAuth); otherwise it refuses every page.
   CONSOLE_AUTH: empty(consoleClientId) ? 'off' : 'platform'
   // Key of the console's anti-CSRF tokens: the Key Vault secret `console-csrf-key`, written once by an
-  // operator and rotated on purpose (docs/deploy.md step 10c), so open forms survive a deployment.
+  // operator and rotated on purpose (docs/deploy.md step 11), so open forms survive a deployment.
   // Until it is written the reference stays unresolved: Thor reads it as unset, console actions 503.
   CONSOLE_CSRF_KEY: format('@Microsoft.KeyVault(VaultName={0};SecretName=console-csrf-key)', keyVaultName)
   // Alerts and reports: links in messages point at this app's console.
@@ -534,7 +534,7 @@ resource appSettings 'Microsoft.Web/sites/config@2024-04-01' = {
 // function keys and can never be answered with a sign-in redirect (the marketplace counts only a 200 as
 // delivered). Hence no excludedPaths to keep in step with the routes (their wildcard rules beyond a
 // trailing /* are undocumented). The platform strips callers' X-MS-CLIENT-PRINCIPAL* headers and sets
-// them for signed-in users; docs/deploy.md step 7 checks that on Flex Consumption after each deployment.
+// them for signed-in users; docs/deploy.md step 10 checks that on Flex Consumption after each deployment.
 // ---------------------------------------------------------------------------------------------
 
 resource consoleAuth 'Microsoft.Web/sites/config@2024-04-01' = if (!empty(consoleClientId)) {

@@ -25,6 +25,6 @@ param zortHostKey = readEnvironmentVariable('THOR_TEST_HOST_KEY_ZORT')
 param webtrackingHostKey = readEnvironmentVariable('THOR_TEST_HOST_KEY_WEBTRACKING')
 param customerserviceHostKey = readEnvironmentVariable('THOR_TEST_HOST_KEY_CUSTOMERSERVICE')
 
-// Operations console: the Entra app registration's client id (docs/deploy.md, step 7). Empty: console off.
+// Operations console: the Entra app registration's client id (docs/deploy.md, step 10). Empty: console off.
 param consoleClientId = readEnvironmentVariable('THOR_TEST_CONSOLE_CLIENT_ID', '')
 param consoleOperatorGroup = readEnvironmentVariable('THOR_TEST_CONSOLE_OPERATOR_GROUP', '')

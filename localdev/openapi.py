@@ -128,6 +128,13 @@ DOCUMENT_ACCEPTED = {
 }
 
 
+SMOKE_EVENT = {
+    "type": "object",
+    "required": ["eventId", "status"],
+    "properties": {"eventId": {"type": "string"}, "status": {"type": "string"}},
+}
+
+
 def _problems(*statuses: int) -> dict:
     """Problem answers; every operation also has the host's 401, 413 (any body over 1 MiB) and 503."""
     described = {
@@ -289,6 +296,35 @@ def build() -> dict:
                     },
                     **_problems(404),
                 },
+            }
+        },
+        "/v1/smoke/events/{eventId}": {
+            **{
+                method: {
+                    "summary": summary,
+                    "description": "Only the smoke test's synthetic event (`onStatisticsUpdated` whose payload "
+                    "carries `thorSmoke`, sent by `make smoke`): any other event id is 404.",
+                    "parameters": [
+                        {"name": "eventId", "in": "path", "required": True, "schema": {"type": "string"}},
+                        {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
+                    ],
+                    "responses": {
+                        "200": {
+                            "description": answer,
+                            "content": {"application/json": {"schema": SMOKE_EVENT}},
+                        },
+                        **_problems(*statuses),
+                    },
+                }
+                for method, summary, answer, statuses in (
+                    ("get", "The smoke test's synthetic event: its status", "Its status", (400, 404)),
+                    (
+                        "delete",
+                        "Removes the smoke test's synthetic event once processed",
+                        "Removed",
+                        (400, 404, 409),
+                    ),
+                )
             }
         },
         "/v1/orders/{id}/refund": {

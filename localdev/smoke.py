@@ -1,12 +1,13 @@
-"""`make smoke`: checks that a deployed Thor answers each endpoint as documented, changing nothing.
+"""`make smoke`: checks that a deployed Thor answers each endpoint as documented and that its write path
+works, leaving nothing behind.
 
     THOR_BASE_URL=https://thorfunctionstest.azurewebsites.net THOR_FUNCTION_KEY=… make smoke
 
 Run it after publishing with `func azure functionapp publish <app> --python` (the flag is needed from
 a clean checkout: docs/deploy.md, step 6) and after the second deployment that creates the host keys.
 
-A smoke test against a real environment must not create orders, events or refunds, so apart from
-the health check every request is one Thor MUST reject before it records anything:
+A smoke test against a real environment must not create orders or refunds, so apart from the health
+check and the write path below, every request is one Thor MUST reject before it records anything:
 
 - GET  /health                                  → 200 {"status": "ok", "storage": "reachable"}, nothing else
 - GET  /health without a key                    → 401 (the Functions host checks keys)
@@ -19,8 +20,23 @@ the health check every request is one Thor MUST reject before it records anythin
 - GET  /v1/orders/{t}-…/status (no such order)  → 404 problem+json naming internalOrderId
 - POST /v1/orders/{t}-…/refund, empty body      → 400 problem+json naming products
 
-Settings: THOR_BASE_URL (no trailing slash), THOR_FUNCTION_KEY (a host key), THOR_SMOKE_TENANT
-(a known tenant, default faco). The key travels in the `x-functions-key` header and is never
+Then the write path, end to end (`shared.services.smoke`), safe against prod:
+
+- POST /webhooks/{t}/products {"event": "onStatisticsUpdated", "payload": {"thorSmoke": "<run id>"}}
+                                                → 200 accepted: recorded in ThorEvents and queued
+- GET  /v1/smoke/events/{id}?tenant={t}         → polled until "ignored": the queue-triggered
+                                                  processor took it and finished it
+- DELETE /v1/smoke/events/{id}?tenant={t}       → 200 deleted; then GET → 404 (cleaned up)
+
+onStatisticsUpdated is a documented marketplace event Thor records and never acts on: nothing is
+sent to the marketplace, the OMS or ZORT, and no order, product or stock row is touched. The route
+reads and deletes only events carrying `thorSmoke` (any other id is 404); the hour's counters keep
+the run as one accepted, ignored event.
+
+Settings: THOR_BASE_URL (no trailing slash) or `--env test|prod` (`make smoke ENV=test`: the
+environment's https://thorfunctions<env>.azurewebsites.net; THOR_BASE_URL wins when both are set),
+THOR_FUNCTION_KEY (a host key), THOR_SMOKE_TENANT (a known tenant, default faco), THOR_SMOKE_WAIT
+(seconds to wait for the processor, default 120). The key travels in the `x-functions-key` header and is never
 printed. Prints one line per check; exits 1 if any check fails, 2 if settings are missing.
 """
 
@@ -30,6 +46,8 @@ import argparse
 import json
 import os
 import sys
+import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -39,6 +57,11 @@ TIMEOUT = (5, 30)
 UNKNOWN_TENANT = "xxxx"
 MISSING_ORDER = "thor-smoke-no-such-order"
 PROBLEM_TYPE = "application/problem+json"
+ENVIRONMENTS = {
+    "test": "https://thorfunctionstest.azurewebsites.net",
+    "prod": "https://thorfunctionsprod.azurewebsites.net",
+}
+POLL_SECONDS = 1.0
 
 
 @dataclass
@@ -171,12 +194,55 @@ def run_check(session: requests.Session, base_url: str, key: str, check: Check) 
     return True, str(response.status_code)
 
 
+def write_path(
+    session: requests.Session, base_url: str, key: str, tenant: str, wait: float, run_id: str | None = None
+) -> list[tuple[str, bool, str]]:
+    """Sends the synthetic event, waits until it is processed, removes it: (step, ok, detail) each."""
+    headers = {"x-functions-key": key, "Content-Type": "application/json"}
+    body = {"event": "onStatisticsUpdated", "payload": {"thorSmoke": run_id or f"smoke-{uuid.uuid4()}"}}
+    results: list[tuple[str, bool, str]] = []
+    try:
+        sent = session.post(
+            f"{base_url}/webhooks/{tenant}/products", data=json.dumps(body), headers=headers, timeout=TIMEOUT
+        )
+        event_id = sent.json().get("eventId") if sent.status_code == 200 else None
+        if sent.status_code != 200 or sent.json().get("status") != "accepted" or not event_id:
+            return [("synthetic event accepted", False, f"{sent.status_code}: {sent.text[:200]!r}")]
+        results.append(("synthetic event accepted", True, f"200, event {event_id}"))
+        url = f"{base_url}/v1/smoke/events/{event_id}"
+        params = {"tenant": tenant}
+        deadline = time.monotonic() + wait
+        status = ""
+        while True:
+            read = session.get(url, params=params, headers=headers, timeout=TIMEOUT)
+            status = read.json().get("status", "") if read.status_code == 200 else f"HTTP {read.status_code}"
+            if status == "ignored" or time.monotonic() >= deadline:
+                break
+            time.sleep(POLL_SECONDS)
+        results.append(("queued and processed", status == "ignored", f"status {status}"))
+        if status != "ignored":
+            return results
+        removed = session.delete(url, params=params, headers=headers, timeout=TIMEOUT)
+        gone = session.get(url, params=params, headers=headers, timeout=TIMEOUT)
+        ok = removed.status_code == 200 and gone.status_code == 404
+        results.append(("cleaned up", ok, f"DELETE {removed.status_code}, then GET {gone.status_code}"))
+    except (requests.RequestException, ValueError, AttributeError) as error:
+        results.append(("write path", False, f"no usable answer: {type(error).__name__}"))
+    return results
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base-url", default=os.environ.get("THOR_BASE_URL", ""))
+    parser.add_argument("--env", default="", help="test or prod: the environment's base URL (THOR_BASE_URL wins)")
     parser.add_argument("--tenant", default=os.environ.get("THOR_SMOKE_TENANT", "") or "faco")
+    parser.add_argument("--wait", type=float, default=float(os.environ.get("THOR_SMOKE_WAIT", "") or 120))
     args = parser.parse_args(argv)
-    base_url = args.base_url.strip().rstrip("/")
+    env = args.env.strip().lower()
+    if env and env not in ENVIRONMENTS:
+        print(f"error: ENV must be one of {', '.join(ENVIRONMENTS)}, not {env!r}", file=sys.stderr)
+        return 2
+    base_url = (args.base_url.strip() or ENVIRONMENTS.get(env, "")).rstrip("/")
     key = os.environ.get("THOR_FUNCTION_KEY", "").strip()
     missing = [name for name, value in (("THOR_BASE_URL", base_url), ("THOR_FUNCTION_KEY", key)) if not value]
     if missing:
@@ -193,7 +259,11 @@ def main(argv: list[str] | None = None) -> int:
             ok, detail = run_check(session, base_url, key, check)
             failures += not ok
             print(f"{'PASS' if ok else 'FAIL'}  {check.method:4} {check.path:48} {check.name}: {detail}", flush=True)
-    total = len(checks(tenant))
+        steps = write_path(session, base_url, key, tenant, args.wait)
+        for name, ok, detail in steps:
+            failures += not ok
+            print(f"{'PASS' if ok else 'FAIL'}  write path: {name}: {detail}", flush=True)
+    total = len(checks(tenant)) + len(steps)
     print(f"\n{total - failures} of {total} checks passed")
     return 1 if failures else 0
 

@@ -128,6 +128,9 @@ class FakeEventLog:
         stored.due_by, stored.claimed_by = due_by, None
         event.due_by = due_by
 
+    def delete(self, tenant: str, event_id: str) -> None:
+        self.events.pop((tenant, event_id), None)
+
     def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]:
         stored = self.events.get((tenant, event_id))
         if stored is None:

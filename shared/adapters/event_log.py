@@ -117,6 +117,10 @@ class EventLog(TableRepository):
             return
         event.due_by = due_by
 
+    def delete(self, tenant: str, event_id: str) -> None:
+        with storage_errors():
+            self.table.delete_entity(tenant, event_id)
+
     def claim(self, tenant: str, event_id: str, owner: str, seconds: float) -> tuple[InboundEvent | None, bool]:
         """(event, True) when `owner` now holds the event for `seconds`; (event, False) when it is
         completed or another owner's claim has not expired; (None, False) when there is no event.

@@ -10,6 +10,10 @@ import requests
 from localdev import smoke
 from localdev.azurite import connection_string, free_port
 from localdev.stack import Stack
+from shared.adapters.event_log import EventLog
+from shared.adapters.storage import Storage
+from shared.domain.events import EventStatus, InboundEvent
+from shared.settings import StorageSettings
 
 pytestmark = pytest.mark.e2e
 
@@ -46,7 +50,47 @@ def test_smoke_passes_against_the_local_runner(thor, key, monkeypatch, capsys):
     assert smoke.main([]) == 0
     out = capsys.readouterr().out
     assert "FAIL" not in out and key not in out
-    assert out.count("PASS") == len(smoke.checks("faco"))
+    assert out.count("PASS") == len(smoke.checks("faco")) + 3  # and the write path's three steps
+    assert "write path: cleaned up" in out
+
+
+class _WatchingSession(requests.Session):
+    """Reads the smoke event from storage just before the smoke deletes it."""
+
+    def __init__(self, events: EventLog):
+        super().__init__()
+        self.log = events
+        self.before_delete: list[InboundEvent | None] = []
+
+    def delete(self, url, **kwargs):  # type: ignore[no-untyped-def, override]
+        self.before_delete.append(self.log.get(kwargs["params"]["tenant"], url.rsplit("/", 1)[-1]))
+        return super().delete(url, **kwargs)
+
+
+def test_smoke_write_path_records_queues_processes_and_cleans_up(thor, key):
+    events = EventLog(Storage(StorageSettings(thor.values["AzureWebJobsStorage"], None, None, None, None)))
+    with _WatchingSession(events) as session:
+        steps = smoke.write_path(session, thor.thor_url, key, "fape", wait=60, run_id="smoke-e2e")
+    assert [(name, ok) for name, ok, _ in steps] == [
+        ("synthetic event accepted", True),
+        ("queued and processed", True),
+        ("cleaned up", True),
+    ]
+    [seen] = session.before_delete
+    assert seen is not None and seen.status is EventStatus.IGNORED and seen.attempts >= 1
+    assert seen.body == {"event": "onStatisticsUpdated", "payload": {"thorSmoke": "smoke-e2e"}}
+    assert events.get("fape", seen.event_id) is None  # cleaned up
+
+
+def test_smoke_event_route_refuses_real_events_and_keyless_calls(thor, key):
+    hook = {"event": "onStatisticsUpdated", "payload": {"Sku": "not-a-smoke"}}
+    answer = requests.post(f"{thor.thor_url}/webhooks/fape/products", json=hook, params={"code": key}, timeout=10)
+    event_id = answer.json()["eventId"]
+    url = f"{thor.thor_url}/v1/smoke/events/{event_id}"
+    assert requests.get(url, params={"tenant": "fape", "code": key}, timeout=10).status_code == 404
+    assert requests.delete(url, params={"tenant": "fape", "code": key}, timeout=10).status_code == 404
+    assert requests.get(url, params={"tenant": "fape"}, timeout=10).status_code == 401
+    assert requests.delete(url, params={"tenant": "fape"}, timeout=10).status_code == 401
 
 
 def test_smoke_fails_and_says_so_when_an_answer_is_wrong(stack, key, monkeypatch, capsys):
@@ -56,3 +100,16 @@ def test_smoke_fails_and_says_so_when_an_answer_is_wrong(stack, key, monkeypatch
     assert "FAIL" in capsys.readouterr().out
     monkeypatch.delenv("THOR_FUNCTION_KEY")
     assert smoke.main([]) == 2
+
+
+def test_smoke_refuses_to_run_without_a_key_and_sends_nothing(monkeypatch, capsys):
+    monkeypatch.delenv("THOR_FUNCTION_KEY", raising=False)
+    monkeypatch.delenv("THOR_BASE_URL", raising=False)
+    sent: list[str] = []
+    monkeypatch.setattr(requests.Session, "request", lambda self, method, url, **kw: sent.append(url))
+    assert smoke.main(["--env", "prod"]) == 2
+    assert "THOR_FUNCTION_KEY" in capsys.readouterr().err
+    monkeypatch.setenv("THOR_FUNCTION_KEY", "   ")
+    assert smoke.main(["--env", "test"]) == 2
+    assert smoke.main(["--env", "staging"]) == 2
+    assert sent == []

@@ -89,6 +89,9 @@ class FakeEvents:
     def mark_queued(self, event):
         pass
 
+    def delete(self, tenant, event_id):
+        self.events.pop(event_id, None)
+
 
 def synced_order(order_id: str, last_change: datetime) -> Order:
     order = Order(
