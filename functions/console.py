@@ -460,6 +460,7 @@ def console_confirm_price(req: func.HttpRequest, user: Principal) -> func.HttpRe
             "and your name is kept on the SKU's price history.",
             action=f"{back}/prices/confirm?sku={quote(sku, safe='')}",
             back=back,
+            recorded_where="Recorded on the SKU's price history",
         )
     _checked_action(req, user)
     try:
