@@ -75,6 +75,6 @@ class ClaimStore(TableRepository):
         fence, owner = int(current.get("fence") or 0), current.get("owner") or ""
         if fence != claim.fence:
             return f"taken over since (token {fence}, ours {claim.fence}, owner {owner or 'none: freed'})"
-        if not owner:
-            return "already free (a release that landed and whose answer was lost)"
+        if not owner:  # freed under our token: our own release, its answer lost and its retry refused (412)
+            return None
         return f"changed since it was taken (owner {owner}, token {fence})"
