@@ -630,14 +630,28 @@ def main(argv: list[str] | None = None) -> int:
 
         get_settings.cache_clear()
         reset_context()
-    workers = [] if args.no_queue else queue_workers_when_storage_answers(functions, host, args.lease)
-    for worker in workers if args.max_poll else ():
-        worker.max_poll = args.max_poll
-    threads = [threading.Thread(target=w.run, daemon=True, name="queue-poll") for w in workers]
+    # The queue listeners start beside the HTTP server, not before it (as the host's do): an instance
+    # started while storage is frozen answers its requests (503 within their bound) while its
+    # listeners wait for storage, instead of leaving them in the socket's backlog.
+    workers: list[QueueWorker] = []
+
+    def start_queue_workers() -> None:
+        try:
+            started = queue_workers_when_storage_answers(functions, host, args.lease)
+        except Exception:  # storage never answered: the instance stops, as it did when this ran first
+            log.exception("the queue listeners could not start: stopping")
+            stop()
+            return
+        for worker in started:
+            if args.max_poll:
+                worker.max_poll = args.max_poll
+            workers.append(worker)
+            threading.Thread(target=worker.run, daemon=True, name="queue-poll").start()
+            print(f"  queue trigger on '{worker.queue.queue_name}' (poison: '{worker.poison.queue_name}')", flush=True)
+
+    threads = [] if args.no_queue else [threading.Thread(target=start_queue_workers, daemon=True, name="queue-start")]
     timers = [] if args.no_queue or args.no_timers else timer_workers(functions, args.timer_interval, args.timers)
     threads += [threading.Thread(target=t.run, daemon=True, name=f"timer-{t.name}") for t in timers]
-    for thread in threads:
-        thread.start()
 
     print(f"Thor is running on http://127.0.0.1:{server.server_port}\n\nFunctions:\n", flush=True)
     for name, methods, rule in sorted(http.routes()):
@@ -655,8 +669,6 @@ def main(argv: list[str] | None = None) -> int:
             "\nConsole: no local sign-in (CONSOLE_AUTH is not `platform`, or CONSOLE_TOKEN_ISSUER is not local)\n",
             flush=True,
         )
-    for worker in workers:
-        print(f"  queue trigger on '{worker.queue.queue_name}' (poison: '{worker.poison.queue_name}')", flush=True)
     for timer in timers:
         print(f"  {timer.name}: timer trigger ({timer.schedule.expression})", flush=True)
     print("", flush=True)
@@ -666,6 +678,8 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    for thread in threads:
+        thread.start()
     try:
         server.serve_forever()
     finally:

@@ -115,12 +115,18 @@ class EventQueuePort(Protocol):
 
 
 class ClaimStorePort(Protocol):
-    def take(self, tenant: str, name: str, owner: str, seconds: float) -> Claim | None: ...
+    def take(self, tenant: str, name: str, owner: str, seconds: float, *, for_event: str | None = None) -> Claim | None:
+        """The claim when `owner` now holds `name`; None when another does. `for_event` (an event
+        attempt, `shared.domain.fencing.attempt_of`): a later attempt of that event takes it over."""
+        ...
+
     def holds(self, tenant: str, name: str, claim: Claim) -> bool:
         """Whether `claim` is still the current, unexpired claim on `name` (one read)."""
         ...
 
-    def release(self, tenant: str, name: str, claim: Claim) -> None: ...
+    def release(self, tenant: str, name: str, claim: Claim) -> str | None:
+        """Frees `claim` if it is still as taken: None when freed, else why nothing was done."""
+        ...
 
 
 class OrderRepositoryPort(Protocol):

@@ -26,7 +26,7 @@ from shared.domain.checkpoints import Checkpoint, Summary
 from shared.domain.errors import NotConfigured
 from shared.domain.events import QUEUE_GRACE, Attempt, EventStatus, InboundEvent, Message
 from shared.domain.feeds import Feed, FeedIssue, FeedReport, FeedState
-from shared.domain.fencing import may_take
+from shared.domain.fencing import later_attempt, may_take
 from shared.domain.order import Order
 from shared.domain.price_settings import PriceSyncSettings
 from shared.domain.prices import FeedBudget, PriceRecord, PriceTenantState, PriceToSend
@@ -644,26 +644,41 @@ class FakeClaims:
         self.held: dict[tuple[str, str], tuple[str, datetime, Claim]] = {}
         self.fences: dict[tuple[str, str], int] = {}
         self.taken: list[tuple[str, str, str]] = []
+        self.attempts: dict[tuple[str, str], str | None] = {}  # the event attempt each claim was taken for
+        self.answers_lost: list[Exception] = []
 
-    def take(self, tenant: str, name: str, owner: str, seconds: float) -> Claim | None:
+    def lose_next_answer(self, error: Exception) -> None:
+        """The next take is written, and then raises `error` (storage took it in; its answer was lost)."""
+        self.answers_lost.append(error)
+
+    def take(self, tenant: str, name: str, owner: str, seconds: float, *, for_event: str | None = None) -> Claim | None:
         now = self.clock()
         held = self.held.get((tenant, name))
-        if held and not may_take(held[0], held[1], owner, now):
+        if (
+            held
+            and not may_take(held[0], held[1], owner, now)
+            and not later_attempt(self.attempts.get((tenant, name)), for_event)
+        ):
             return None
         self.fences[(tenant, name)] = self.fences.get((tenant, name), 0) + 1
         claim = Claim(next(_etags), self.fences[(tenant, name)])
         self.held[(tenant, name)] = (owner, now + timedelta(seconds=seconds), claim)
+        self.attempts[(tenant, name)] = for_event
         self.taken.append((tenant, name, owner))
+        if self.answers_lost:
+            raise self.answers_lost.pop(0)
         return claim
 
     def holds(self, tenant: str, name: str, claim: Claim) -> bool:
         held = self.held.get((tenant, name))
         return held is not None and held[2] == claim and held[1] > self.clock()
 
-    def release(self, tenant: str, name: str, claim: Claim) -> None:
+    def release(self, tenant: str, name: str, claim: Claim) -> str | None:
         held = self.held.get((tenant, name))
         if held and held[2] == claim:
             del self.held[(tenant, name)]
+            return None
+        return f"taken over since (owner {held[0]})" if held else "already free"
 
 
 # --- external systems ---------------------------------------------------------------------------

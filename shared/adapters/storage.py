@@ -15,6 +15,13 @@ after the retry policy) also puts them on each request, shortened to what is lef
 `storage_deadline`; past the deadline a try is not sent at all. The queue SDK's default retry
 policy waits 15 s and more between tries (`ExponentialRetry(initial_backoff=15)`), so the queue
 client gets a `LinearRetry` with sub-second waits instead.
+
+A table or queue is created on its first use by the instance, once per name (a lock per name, so
+two first uses do not both create it). Waiting for that lock is bounded by the caller's deadline
+too: a request does not wait behind a first use that has no deadline (a queue-triggered worker
+creating a table while storage is frozen tries for up to `RETRY_POLICY.storage.worst_seconds()`),
+it answers 503 within its own bound (drill seeds 4, 5, 9: a runner restarted during a storage
+freeze answered its first webhooks after more than 12 s, its requests queued behind one lock).
 """
 
 from __future__ import annotations
@@ -111,6 +118,24 @@ def storage_deadline(seconds: float) -> Iterator[None]:
         _deadline.reset(token)
 
 
+def _left() -> float | None:
+    """Seconds left of the caller's deadline; None when there is none."""
+    deadline = _deadline.get()
+    return None if deadline is None else deadline - time.monotonic()
+
+
+@contextlib.contextmanager
+def _within_deadline(lock: threading.Lock, what: str) -> Iterator[None]:
+    """Holds `lock`, waiting for it no longer than the caller's deadline (StorageUnavailable past it)."""
+    left = _left()
+    if not lock.acquire(timeout=-1 if left is None else max(left, 0)):
+        raise StorageUnavailable(f"storage did not answer within the request's time bound (creating {what})")
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 def bound_request_time(request: PipelineRequest[Any]) -> None:
     """raw_request_hook: each try's connect and read timeouts, never past the caller's deadline."""
     options = request.context.options
@@ -205,7 +230,8 @@ class Storage:
 
     def __init__(self, settings: StorageSettings):
         self.settings = settings
-        self._lock = threading.Lock()
+        self._lock = threading.Lock()  # guards `_creating`
+        self._creating: dict[str, threading.Lock] = {}  # one per table or queue: its first use creates it
         self._tables: dict[str, TableClient] = {}
         self._queues: dict[str, QueueClient] = {}
         self._containers: dict[str, ContainerClient] = {}
@@ -242,11 +268,15 @@ class Storage:
                 )
         return self._queue_service
 
+    def _creation_lock(self, name: str) -> threading.Lock:
+        with self._lock:
+            return self._creating.setdefault(name, threading.Lock())
+
     def blob_container(self, name: str = DOCUMENTS_CONTAINER) -> ContainerClient:
         """A Blob Storage container (made once); the SDK is imported on first use, not at cold start."""
         client = self._containers.get(name)
         if client is None:
-            with self._lock:
+            with _within_deadline(self._creation_lock(f"container:{name}"), f"container {name}"):
                 client = self._containers.get(name)
                 if client is None:
                     from azure.storage.blob import BlobServiceClient
@@ -273,7 +303,7 @@ class Storage:
     def table(self, name: str) -> TableClient:
         client = self._tables.get(name)
         if client is None:
-            with self._lock:
+            with _within_deadline(self._creation_lock(f"table:{name}"), f"table {name}"):
                 client = self._tables.get(name)
                 if client is None:
                     with storage_errors():
@@ -285,7 +315,7 @@ class Storage:
     def queue(self, name: str = EVENTS_QUEUE) -> QueueClient:
         client = self._queues.get(name)
         if client is None:
-            with self._lock:
+            with _within_deadline(self._creation_lock(f"queue:{name}"), f"queue {name}"):
                 client = self._queues.get(name)
                 if client is None:
                     client = self.queue_service().get_queue_client(name)

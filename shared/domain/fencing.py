@@ -6,6 +6,12 @@ and a higher dequeue count, so a redelivery takes its own message's claims back 
 stalled worker (a lower dequeue count) can never take them back from it. Each take of a claim also
 moves its fencing token (`fence`, a counter kept on the claimed row) forward; the worker keeps the
 token it got, and its writes are refused once the token is no longer the current one.
+
+An order's claim also names the attempt of the event it is taken for (`attempt_of`: the event id
+and the event claim's own token). A later attempt of the same event (a retry is a new queue message,
+so a new owner) takes it over at once (`later_attempt`): it holds the event's claim under a newer
+token, so the attempt that left the order's claim behind (its take landed but its answer was lost,
+or its release failed) is fenced out by the event's token already, and by the order's once taken.
 """
 
 from __future__ import annotations
@@ -33,3 +39,20 @@ def may_take(current_owner: str | None, until: datetime | None, owner: str, now:
     message, delivery = _split(current_owner)
     my_message, my_delivery = _split(owner)
     return message == my_message and my_delivery > delivery
+
+
+def attempt_of(event_id: str, event_fence: int) -> str:
+    """The attempt of an event an order's claim is taken for: the event and its claim's token."""
+    return f"{event_id}@{event_fence}"
+
+
+def later_attempt(current_attempt: str | None, attempt: str | None) -> bool:
+    """Whether `attempt` is a later attempt of the event `current_attempt` was taken for (the same
+    event, a newer token of its claim)."""
+    if not current_attempt or not attempt:
+        return False
+    event, _, fence = current_attempt.rpartition("@")
+    my_event, _, my_fence = attempt.rpartition("@")
+    if not event or event != my_event or not fence.isdigit() or not my_fence.isdigit():
+        return False
+    return int(my_fence) > int(fence)

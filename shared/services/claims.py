@@ -15,6 +15,13 @@ was written under a newer token (`fenced`, used by `change_order`), and records 
 on the order; before any external write (OMS, marketplace) the worker checks that every claim it
 holds is still current (`ensure_holding`). A worker whose claim was taken over gets ClaimLost there
 and stops without effects (see docs/reliability.md).
+
+A failed attempt never holds its order past its event: the order's claim names the event attempt it
+was taken for, and the event's next attempt (a new queue message, so a new owner) takes it over at
+once (`shared.domain.fencing.later_attempt`). That covers the claim its worker cannot release: a take
+whose write landed while its answer was lost (storage slow or frozen: StorageUnavailable from the
+take, so the worker never knew it held it), and a release that failed. A release that finds the
+claim changed says why in the log.
 """
 
 from __future__ import annotations
@@ -28,7 +35,7 @@ from collections.abc import Iterator
 from datetime import timedelta
 
 from shared.domain.events import InboundEvent
-from shared.domain.fencing import holder
+from shared.domain.fencing import attempt_of, holder
 from shared.domain.order import Order
 from shared.ports import Claim, ClaimLost, ServiceContext, StorageUnavailable
 
@@ -149,8 +156,10 @@ def order_claim(
         yield
         return
     owner = _owner.get() or new_owner()
+    event = _event.get()
+    for_event = attempt_of(event.event_id, event.fence) if event is not None and event.fence is not None else None
     deadline = context.clock() + timedelta(seconds=wait)
-    while (claim := context.claims.take(tenant, name, owner, CLAIM_SECONDS)) is None:
+    while (claim := context.claims.take(tenant, name, owner, CLAIM_SECONDS, for_event=for_event)) is None:
         if context.clock() >= deadline:
             raise ClaimBusy(f"order {internal_order_id}", retry_in=random.randint(1, 3))
         context.sleep(random.uniform(0.05, 0.2))
@@ -163,6 +172,9 @@ def order_claim(
         _known.reset(known)
         _held.reset(token)
         try:
-            context.claims.release(tenant, name, claim)
-        except StorageUnavailable as error:  # it expires by itself
+            why = context.claims.release(tenant, name, claim)
+        except StorageUnavailable as error:  # it expires, or the event's next attempt takes it over
             log.warning("could not release the claim on order %s: %s", internal_order_id, error)
+        else:
+            if why is not None:
+                log.warning("did not release the claim on order %s (token %s): %s", internal_order_id, claim.fence, why)

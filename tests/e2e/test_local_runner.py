@@ -147,3 +147,57 @@ def test_timers_runs_only_the_named_timer_triggers_on_their_schedule_or_the_inte
     only = timer_workers(functions, 5, frozenset({"stock_flush"}))
     assert [worker.name for worker in only] == ["stock_flush"]
     assert isinstance(only[0].schedule, IntervalSchedule) and only[0].schedule.seconds == 5
+
+
+def test_a_runner_started_while_storage_does_not_answer_answers_503_within_the_bound(tmp_path):
+    """Drill seeds 4, 5, 9: a runner restarted during a storage freeze answered its first webhooks
+    after more than 12 s (on main before the fix, not within 30 s): its HTTP server served only once
+    its queue listeners had their queue, and its requests waited behind a table's first creation.
+    Now the listeners start beside the server and a request never waits past its own bound."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from localdev.azurite import ROOT, connection_string, free_port, wait_for_port
+
+    silent = socket.socket()  # a frozen emulator: its backlog full, a connect never completes
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(1)
+    port = silent.getsockname()[1]
+    waiting = []
+    for _ in range(8):
+        pending = socket.socket()
+        pending.setblocking(False)
+        pending.connect_ex(("127.0.0.1", port))
+        waiting.append(pending)
+    thor_port = free_port()
+    env = dict(os.environ, AzureWebJobsStorage=connection_string(port, port, port))
+    with open(tmp_path / "runner.log", "wb") as log:
+        runner = subprocess.Popen(
+            [sys.executable, "-m", "localdev.runner", "--port", str(thor_port), "--no-timers"]
+            + ["--settings", str(ROOT / "local.settings.example.json")],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        try:
+            wait_for_port(thor_port, timeout=60)
+            time.sleep(1.0)  # its queue listener is waiting for storage meanwhile
+            for n in range(2):
+                started = time.monotonic()
+                answer = requests.post(
+                    f"http://127.0.0.1:{thor_port}/webhooks/faco/orders",
+                    params={"code": "local-dev-key"},
+                    json={"event": "onOrderCreated", "payload": {"OrderId": str(4490000 + n)}},
+                    timeout=30,
+                )
+                assert answer.status_code == 503 and answer.headers["Retry-After"]
+                assert time.monotonic() - started < 8  # the 4 s bound, with a margin for a loaded machine
+        finally:
+            runner.terminate()
+            runner.wait(10)
+            for pending in waiting:
+                pending.close()
+            silent.close()

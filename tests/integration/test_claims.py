@@ -127,3 +127,28 @@ def test_fencing_tokens_in_table_storage_refuse_a_stalled_delivery(context):
     context.claims.table.delete_entity("faco", name)  # a claim row lost: its counter with it
     lost = context.claims.take("faco", name, holder("message-11", 1), 300)
     assert lost and lost.fence > again.fence  # a new row never hands out a lower token
+
+
+def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_takes_it_over(context, stack):
+    """Drill seeds 1, 3, 6, 10, against Azurite: an attempt's take of the order's claim landed while
+    its answer was lost (StorageUnavailable from the take: the worker never knew it held it, so it
+    never released it) and the attempt was retried as a new queue message (a new owner). The retry
+    takes the claim over at once, being a later attempt of the same event; another event's worker
+    still waits; a release that finds the claim taken over says why."""
+    from shared.domain.fencing import attempt_of, holder
+
+    queue = RecordingQueue()
+    event_id = order_created(context, queue, ORDER + 12).event_id
+    name = f"order:faco-{ORDER + 12}"
+    failed = holder("message-12", 1)
+    event, claimed = context.events.claim("faco", event_id, failed, seconds=300)
+    assert claimed
+    left = context.claims.take("faco", name, failed, 300, for_event=attempt_of(event_id, event.fence))
+    assert left  # (its worker never got this answer)
+    context.events.set_status(event, EventStatus.RETRY_SCHEDULED, reason="StorageUnavailable", attempts=1, due_in=1)
+    assert context.claims.take("faco", name, holder("message-99", 1), 300, for_event=attempt_of("other", 5)) is None
+
+    retry = holder("message-13", 1)
+    assert process_event(with_queue(context, queue), "faco", event_id, owner=retry) is EventStatus.COMPLETED
+    assert context.claims.read("faco", name)["owner"] == ""  # released by the retry
+    assert context.claims.release("faco", name, left) is not None  # the failed attempt's: left alone, and why

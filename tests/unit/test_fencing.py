@@ -11,8 +11,8 @@ from collections.abc import Callable
 import pytest
 
 from shared.domain.events import EventStatus
-from shared.domain.fencing import holder, may_take
-from shared.ports import ClaimLost
+from shared.domain.fencing import attempt_of, holder, later_attempt, may_take
+from shared.ports import ClaimLost, StorageUnavailable
 from shared.services.claims import CLAIM_SECONDS, acting_as, order_claim
 from shared.services.order_changes import change_order
 from shared.services.processing import process_event
@@ -122,3 +122,56 @@ def test_an_order_write_under_a_claim_taken_over_is_refused():
             change_order(context.orders, "sope", internal, note("stalled worker, woken up"))
     order, _ = context.orders.get("sope", internal)
     assert [e.detail for e in order.timeline if e.what == "test"] == ["stalled worker, before its stall", "redelivery"]
+
+
+# --- a failed attempt never holds its order past its event (drill seeds 1, 3, 6, 10) -------------
+
+
+def test_a_later_attempt_of_the_same_event_takes_its_order_claim_over_and_nothing_else_does():
+    assert later_attempt(attempt_of("e-1", 1), attempt_of("e-1", 2))
+    assert not later_attempt(attempt_of("e-1", 2), attempt_of("e-1", 1))  # a stale attempt never takes it back
+    assert not later_attempt(attempt_of("e-1", 1), attempt_of("e-1", 1))
+    assert not later_attempt(attempt_of("e-1", 1), attempt_of("e-2", 9))  # another event of the order waits
+    assert not later_attempt(None, attempt_of("e-1", 2)) and not later_attempt(attempt_of("e-1", 1), None)
+    assert not later_attempt("written-before-attempts", attempt_of("e-1", 2))
+
+
+def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_is_not_held_off(caplog):
+    """Before: the take's write landed while storage was frozen and its answer was lost
+    (StorageUnavailable), so the failed attempt never knew it held the order's claim and never
+    released it; its retry, a new queue message, waited "being processed by another worker" for the
+    claim's 5 minutes, and every other event of the order behind it."""
+    context = fake_context()
+    with_order(context, "pending")
+    event_id = order_created(context)
+    context.claims.lose_next_answer(StorageUnavailable("Read timed out. (read timeout=4.0)"))
+    assert process_event(context, "sope", event_id, owner=holder("message-1", 1)) is EventStatus.RETRY_SCHEDULED
+    name = f"order:{context.events.get('sope', event_id).internal_order_id}"
+    assert context.claims.held[("sope", name)][0] == holder("message-1", 1)  # left behind, unknown to its worker
+
+    assert process_event(context, "sope", event_id, owner=holder("message-2", 1)) is EventStatus.COMPLETED
+    assert len(context.oms("sope").upserts) == 1
+    assert ("sope", name) not in context.claims.held  # released by the attempt that took it over
+
+
+def test_another_event_of_the_order_still_waits_for_a_claim_left_behind():
+    context = fake_context()
+    with_order(context, "pending")
+    event_id = order_created(context)
+    name = f"order:{context.events.get('sope', event_id).internal_order_id}"
+    assert context.claims.take("sope", name, holder("message-1", 1), CLAIM_SECONDS, for_event=attempt_of("other", 1))
+    assert process_event(context, "sope", event_id, owner=holder("message-2", 1)) is EventStatus.RECEIVED
+    assert context.oms("sope").upserts == []
+
+
+def test_a_release_that_finds_the_claim_taken_over_says_why(caplog):
+    context = fake_context()
+    with_order(context, "pending")
+    name = f"order:{ORDER}"
+    with acting_as(STALLED), order_claim(context, "sope", ORDER):
+        assert context.claims.take("sope", name, REDELIVERY, CLAIM_SECONDS)  # the redelivery took it over
+    assert context.claims.held[("sope", name)][0] == REDELIVERY  # left alone
+    assert any(
+        "did not release the claim on order" in r.getMessage() and "taken over" in r.getMessage()
+        for r in caplog.records
+    )

@@ -104,3 +104,36 @@ def test_the_transport_given_to_the_clients_carries_the_timeouts():
         storage_module.CONNECT_TIMEOUT,
         storage_module.READ_TIMEOUT,
     )
+
+
+def test_a_request_does_not_wait_past_its_bound_behind_a_first_use_that_has_none(silent_storage, monkeypatch):
+    """Drill seeds 4, 5, 9: a runner restarted while storage was frozen answered its first webhooks
+    after more than 12 s. Its queue worker (no deadline) was creating the event table on first use,
+    under the one lock of `Storage`, for its read timeout and more; every request waited for
+    that lock outside its own bound, then failed at once."""
+    monkeypatch.setattr(storage_module, "READ_TIMEOUT", 6.0)  # the worker's creation: 6 s against silence
+    worker = threading.Thread(target=lambda: _swallow(lambda: EventLog(silent_storage).get("faco", "e")), daemon=True)
+    worker.start()
+    time.sleep(0.3)  # the worker is creating the table, holding its lock
+
+    def webhook():
+        with storage_deadline(1.0):
+            EventLog(silent_storage).get("faco", "some-event")
+
+    error, _ = _bounded(webhook, limit=3)
+    assert isinstance(error, StorageUnavailable)
+
+    def enqueue():  # the queue's first use does not wait for a table's either
+        with storage_deadline(1.0):
+            EventQueue(silent_storage).send("faco", "some-event")
+
+    error, _ = _bounded(enqueue, limit=3)
+    assert isinstance(error, StorageUnavailable)
+    assert worker.is_alive()  # still creating: the requests did not wait for it
+
+
+def _swallow(call) -> None:
+    try:
+        call()
+    except StorageUnavailable:
+        pass
