@@ -228,30 +228,12 @@ class ZortApiClient:
     def available_stock(self, skus: Sequence[str]) -> dict[str, Decimal]:
         """Each SKU's current available stock (``availablestock``, else ``stock``); SKUs ZORT does not
         return are left out. ``stock_chunk_size`` SKUs per call, every page of each."""
-        wanted = [sku for sku in dict.fromkeys(str(s) for s in skus) if sku and "," not in sku]
         found: dict[str, Decimal] = {}
-        size = self.config.stock_chunk_size
-        for start in range(0, len(wanted), size):
-            chunk = wanted[start : start + size]
-            headers = {"skulist": ",".join(chunk)}
-            page, seen = 1, 0
-            while True:
-                params = {"page": str(page), "limit": str(PRODUCTS_PAGE_LIMIT)}
-                answer = self._call("GETPRODUCTS", params=params, headers=headers)
-                rows = answer.get("list") or []
-                for row in rows if isinstance(rows, list) else []:
-                    if not isinstance(row, dict) or str(row.get("sku")) not in chunk:
-                        continue
-                    units = parse_available(row.get("availablestock"))
-                    units = units if units is not None else parse_available(row.get("stock"))
-                    if units is not None:
-                        found[str(row["sku"])] = units
-                seen += len(rows) if isinstance(rows, list) else 0
-                count = answer.get("count")
-                total = int(str(count)) if str(count).strip().isdigit() else seen
-                if not rows or seen >= total or len(rows) < PRODUCTS_PAGE_LIMIT:
-                    break
-                page += 1
+        for row in self._products(skus):
+            units = parse_available(row.get("availablestock"))
+            units = units if units is not None else parse_available(row.get("stock"))
+            if units is not None:
+                found[str(row["sku"])] = units
         return found
 
     # plumbing ------------------------------------------------------------------------------
