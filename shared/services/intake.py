@@ -1,18 +1,23 @@
 """Accepting an inbound event: record it under its idempotency key, queue it, then acknowledge.
 
 Recording comes before the acknowledgement, so nothing acknowledged is ever lost; the same key
-for a repeated delivery makes it a duplicate with no second effect. An event is recorded *not known
-to be queued* (`dueBy` already past) and marked queued (due within the grace) only once its enqueue
-succeeded, with a write conditional on the ETag of the insert (a worker that already claimed it is
-left alone). So a first delivery whose instance died, stalled or lost storage between the insert and
-the enqueue leaves an event that its next duplicate queues: a duplicate is answered 200 only when
-its event is known to be queued, or is queued again by it. A duplicate of a received event is queued
-again only when nobody has it in hand (`InboundEvent.overdue`): never known queued, or waiting past
-its due time; one still fresh in the queue, waiting for its retry or being processed is not queued
-again, so a storm of duplicates costs one read each and no work.
+for a repeated delivery makes it a duplicate with no second effect. A new event costs two storage
+requests: the insert and the enqueue (docs/benchmark.md, "ack p99").
 
-The whole request (insert, enqueue, mark) runs under the request's one storage bound: nothing gets
-a bound of its own, so a 503 comes within the 4 s docs/api.md states.
+A duplicate is answered 200 only when its event is known to be queued, or after it queued it again
+(issue 17): an event is recorded *not in anyone's hand* (`dueBy` already past) and only a worker's
+claim, retry or wait puts it in hand (due by then). So a first delivery whose instance died, stalled
+or lost storage between the insert and the enqueue leaves an event that its next duplicate queues.
+A duplicate of a received event is queued again whenever nobody has it in hand
+(`InboundEvent.overdue`): not yet taken by a worker (maybe still fresh in the queue: a second
+message is harmless, the event's claim makes the work one worker's and a message that finds it
+completed does nothing), or waiting past its due time. One a worker holds or that waits for its
+retry is not queued again (one read). A duplicate of a final event costs one read and no queue
+write. Why no "queued" mark after the enqueue and not enqueue-then-insert: docs/reliability.md,
+"A duplicate queues what nobody has in hand".
+
+The whole request (insert, enqueue) runs under the request's one storage bound: nothing gets a
+bound of its own, so a 503 comes within the 4 s docs/api.md states.
 """
 
 from __future__ import annotations
@@ -25,7 +30,7 @@ from datetime import datetime, timezone
 from shared.domain.events import EventKind, EventStatus, InboundEvent, Message
 from shared.domain.ids import event_id as make_event_id
 from shared.observability import log_context
-from shared.ports import EventLogPort, EventQueuePort, StorageUnavailable
+from shared.ports import EventLogPort, EventQueuePort
 
 log = logging.getLogger("thor.intake")
 
@@ -97,15 +102,13 @@ def record_event(
     )
     with log_context(tenant=tenant, event_id=event.event_id, correlation_id=event.event_id, order_id=internal_order_id):
         if events.add(event):
-            _queue_new(events, queue, event)
+            queue.send(tenant, event.event_id)  # a failure raises (503): the sender's retry queues it
             log.info("accepted %s event %s", kind.value, event.event_id, extra={"outcome": "accepted"})
             return Acceptance("accepted", event.event_id, internal_order_id)
         existing = events.get(tenant, event.event_id)
         requeue = _needs_queueing(existing, refresh_completed, clock())
         if requeue:
             queue.send(tenant, event.event_id)
-            if existing is not None and existing.status.pending:
-                _mark_queued(events, existing)
         log.info(
             "duplicate %s event %s%s",
             kind.value,
@@ -116,22 +119,6 @@ def record_event(
         return Acceptance("duplicate", event.event_id, internal_order_id)
 
 
-def _queue_new(events: EventLogPort, queue: EventQueuePort, event: InboundEvent) -> None:
-    """Queues a new event, then marks it queued. A failed enqueue raises (503) and writes nothing
-    more: the event was recorded not known to be queued, so the sender's retry (a duplicate) queues it."""
-    queue.send(event.tenant, event.event_id)
-    _mark_queued(events, event)
-
-
-def _mark_queued(events: EventLogPort, event: InboundEvent) -> None:
-    """Best effort: if storage fails here, the event stays not known to be queued, and a duplicate
-    queues it once more (a second message, harmless: the event's claim makes it one worker's)."""
-    try:
-        events.mark_queued(event)
-    except StorageUnavailable as error:
-        log.warning("could not mark event %s queued: %s", event.event_id, error)
-
-
 def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool, now: datetime) -> bool:
     if existing is None:
         return True
@@ -139,6 +126,6 @@ def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool, now:
         return refresh_completed
     if existing.status is EventStatus.IGNORED:
         return False  # final: an ignored event is never processed again by a delivery
-    if existing.status.pending:  # received, or waiting for its retry
+    if existing.status.pending:  # received, or waiting for its retry: queued again unless in a worker's hand
         return existing.overdue(now)
     return True  # failed, blocked, unmatched: as before, the delivery tries again

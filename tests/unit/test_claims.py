@@ -1,6 +1,6 @@
-"""One worker at a time, on in-memory fakes (tests/fakes.py): duplicates of a fresh event not queued
-again, an enqueue that failed, an overdue event, an event another worker holds, a message whose event
-is missing. Moved from tests/integration/test_claims.py, which keeps the claims' storage (ETags and
+"""One worker at a time, on in-memory fakes (tests/fakes.py): duplicates of an event a worker has
+in hand not queued again, of one nobody took yet queued again, an enqueue that failed, an overdue
+event, an event another worker holds, a message whose event is missing. Moved from tests/integration/test_claims.py, which keeps the claims' storage (ETags and
 expiry in Azurite) and a crashed worker's recovery end to end."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import pytest
 from shared.domain.events import EventKind, EventStatus
 from shared.domain.ids import event_id as make_event_id
 from shared.ports import StorageUnavailable
-from tests.fakes import FakeContext, FakeQueue, fake_context
+from tests.fakes import FakeContext, FakeQueue, count_storage, fake_context
 from tests.unit.test_event_pipeline import ORDER, order_created, with_order
 
 
@@ -46,20 +46,48 @@ def deliver(context: FakeContext) -> str:
     ).status
 
 
-def test_duplicates_of_a_fresh_queued_event_are_not_queued_again():
+def take(context: FakeContext, owner: str = "a-worker") -> None:
+    """A worker takes the event up (its queue message's claim), as processing does first."""
+    assert context.events.claim("sope", order_created_id(), owner, seconds=30)[1]
+
+
+def test_duplicates_of_an_event_a_worker_has_in_hand_are_not_queued_again() -> None:
     context = fake_context()
-    assert [deliver(context) for _ in range(5)] == ["accepted"] + ["duplicate"] * 4
+    assert deliver(context) == "accepted"
+    take(context)
+    assert [deliver(context) for _ in range(4)] == ["duplicate"] * 4
     assert len(context.queue.sent) == 1
 
 
-def test_a_duplicate_queues_an_event_whose_first_enqueue_failed():
+def test_a_duplicate_queues_an_event_no_worker_has_taken_yet() -> None:
+    """No "queued" mark after the enqueue (issue 17, the ack's cost): until a worker claims it, an
+    event may have been queued or not, so a duplicate queues it again (a second message, harmless)."""
+    context = fake_context()
+    assert [deliver(context) for _ in range(3)] == ["accepted", "duplicate", "duplicate"]
+    assert len(context.queue.sent) == 3
+    take(context)
+    deliver(context)
+    assert len(context.queue.sent) == 3
+
+
+def test_a_duplicate_of_a_completed_event_is_answered_without_a_queue_write() -> None:
+    context = fake_context()
+    with_order(context)
+    event_id = order_created(context)
+    assert process(context, event_id) is EventStatus.COMPLETED
+    sent = len(context.queue.sent)
+    calls = count_storage(context)
+    assert deliver(context) == "duplicate"
+    assert dict(calls) == {"events.add": 1, "events.get": 1} and len(context.queue.sent) == sent
+
+
+def test_a_duplicate_queues_an_event_whose_first_enqueue_failed() -> None:
     context = fake_context()
     context.queue = FailingQueue(failures=1)
     with pytest.raises(StorageUnavailable):
         deliver(context)  # recorded, not queued: the sender got a 503
     assert context.events.get("sope", order_created_id()) is not None
     assert deliver(context) == "duplicate" and len(context.queue.sent) == 1  # the sender's retry queued it
-    assert deliver(context) == "duplicate" and len(context.queue.sent) == 1
 
 
 class KilledQueue(FakeQueue):
@@ -79,7 +107,7 @@ class KilledQueue(FakeQueue):
         super().send(tenant, event_id, delay, missing)
 
 
-def test_a_duplicate_queues_an_event_whose_first_delivery_died_between_insert_and_enqueue():
+def test_a_duplicate_queues_an_event_whose_first_delivery_died_between_insert_and_enqueue() -> None:
     """Issue 17 item 3: the resend within the grace used to be answered 200 without queueing."""
     context = fake_context()
     context.queue = KilledQueue()
@@ -87,37 +115,38 @@ def test_a_duplicate_queues_an_event_whose_first_delivery_died_between_insert_an
         deliver(context)
     assert context.events.get("sope", order_created_id()) is not None and context.queue.sent == []
     assert deliver(context) == "duplicate" and len(context.queue.sent) == 1  # queued by the resend
-    assert deliver(context) == "duplicate" and len(context.queue.sent) == 1  # now known queued
+    take(context)
+    assert deliver(context) == "duplicate" and len(context.queue.sent) == 1  # in a worker's hand
 
 
-def test_a_duplicate_queues_an_event_whose_enqueue_failed_while_storage_was_frozen():
-    """The enqueue and every later write fail (storage frozen): the event must still be queued by a resend."""
+def test_a_duplicate_whose_own_enqueue_fails_answers_503_and_the_next_resend_queues_it() -> None:
+    """Storage frozen through the first delivery and the first resend: neither is acknowledged, and
+    the event is still queued by the resend that gets its 200."""
     context = fake_context()
-    context.queue = FailingQueue(failures=1)
-
-    def frozen(*args):
-        raise StorageUnavailable("frozen")
-
-    context.events.mark_queued = frozen  # type: ignore[method-assign]
+    context.queue = FailingQueue(failures=2)
     with pytest.raises(StorageUnavailable):
         deliver(context)
+    with pytest.raises(StorageUnavailable):
+        deliver(context)
+    assert context.queue.sent == []
     assert deliver(context) == "duplicate" and len(context.queue.sent) == 1
 
 
-def test_a_failed_enqueue_writes_nothing_more_so_the_503_keeps_the_requests_bound():
+def test_a_failed_enqueue_writes_nothing_more_so_the_503_keeps_the_requests_bound() -> None:
     """Issue 17 item 3: marking the event unqueued got a fresh 1 s storage bound past the request's 4 s."""
     context = fake_context()
     context.queue = FailingQueue(failures=1)
+    calls = count_storage(context)
     with pytest.raises(StorageUnavailable):
         deliver(context)
-    assert context.events.marks == []
+    assert dict(calls) == {"events.add": 1, "queue.send": 1}
 
 
 def order_created_id() -> str:
     return make_event_id(EventKind.ORDER_CREATED.value, "sope", ORDER)
 
 
-def test_a_duplicate_queues_an_overdue_event_again():
+def test_a_duplicate_queues_an_overdue_event_again() -> None:
     context = fake_context()
     deliver(context)
     context.events.claim("sope", order_created_id(), "a-worker-that-died", seconds=30)

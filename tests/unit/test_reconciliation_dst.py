@@ -86,9 +86,6 @@ class FakeEvents:
     def get(self, tenant, event_id):
         return self.events.get(event_id)
 
-    def mark_queued(self, event):
-        pass
-
     def delete(self, tenant, event_id):
         self.events.pop(event_id, None)
 
