@@ -23,6 +23,7 @@ Usage: python -m localdev.runner [--port 7071] [--settings local.settings.json]
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import hmac
 import json
 import logging
@@ -678,6 +679,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # `kill -USR1 <pid>` prints every thread's stack to stderr (the drill does it to a runner that
+    # did not settle: where its queue listener waits).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     for thread in threads:
         thread.start()
     try:
