@@ -198,3 +198,22 @@ def test_an_event_restored_late_is_still_processed():
     assert context.queue.sent[-1].missing == 1
     assert order_created(context) == missing_id  # the log entry comes back (restored)
     assert process(context, missing_id, missing=1, missing_delays=(5, 30)) is EventStatus.COMPLETED
+
+
+def test_a_storm_of_duplicates_before_any_worker_costs_a_message_each_and_one_deliverys_effects() -> None:
+    """The price of dropping the "queued" mark (docs/reliability.md, "A duplicate queues what nobody
+    has in hand"): 200 copies that all arrive before a worker takes the event each queue it (2
+    storage requests at the acknowledgement beside the insert, as before: the read and the
+    enqueue); the extra messages find the event completed and do nothing: one OMS create, and the
+    duplicates after the first claim queue nothing."""
+    context = fake_context()
+    with_order(context)
+    answers = [deliver(context) for _ in range(200)]
+    assert answers.count("accepted") == 1 and len(context.queue.sent) == 200
+    calls = count_storage(context)
+    statuses = [process(context, m.event_id, owner=f"message-{n}#1") for n, m in enumerate(context.queue.take_all())]
+    assert statuses.count(EventStatus.COMPLETED) == 200 and context.queue.sent == []
+    assert len(context.oms("sope").upserts) == 1
+    assert calls["events.claim"] == 200 and calls["queue.send"] == 0  # one read each for the 199 extra
+    deliver(context)
+    assert context.queue.sent == []  # final: answered without a queue write
