@@ -12,8 +12,9 @@ A duplicate of a received event is queued again whenever nobody has it in hand
 (`InboundEvent.overdue`): not yet taken by a worker (maybe still fresh in the queue: a second
 message is harmless, the event's claim makes the work one worker's and a message that finds it
 completed does nothing), or waiting past its due time. One a worker holds or that waits for its
-retry is not queued again (one read). A duplicate of a final event costs one read and no queue
-write. Why no "queued" mark after the enqueue and not enqueue-then-insert: docs/reliability.md,
+retry is not queued again (one read), nor one that reaches the instance that queued it within the
+grace (`_Queued`: known queued without a storage request). A duplicate of a final event costs one
+read and no queue write. Why no "queued" mark after the enqueue and not enqueue-then-insert: docs/reliability.md,
 "A duplicate queues what nobody has in hand".
 
 The whole request (insert, enqueue) runs under the request's one storage bound: nothing gets a
@@ -23,16 +24,57 @@ bound of its own, so a 503 comes within the 4 s docs/api.md states.
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from shared.domain.events import EventKind, EventStatus, InboundEvent, Message
+from shared.domain.events import QUEUE_GRACE, EventKind, EventStatus, InboundEvent, Message
 from shared.domain.ids import event_id as make_event_id
 from shared.observability import log_context
 from shared.ports import EventLogPort, EventQueuePort
 
 log = logging.getLogger("thor.intake")
+
+
+class _Queued:
+    """The events this instance queued in the last `QUEUE_GRACE` (at most `LIMIT`, the newest kept):
+    known to be queued without a storage request, so a duplicate that reaches the same instance
+    before a worker took the event up does not queue it again (a duplicate storm costs one read per
+    copy, as with a "queued" mark, without the mark's write on every new webhook)."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._at: OrderedDict[tuple[str, str], datetime] = OrderedDict()
+
+    def add(self, tenant: str, event_id: str, at: datetime) -> None:
+        with self._lock:
+            self._at[(tenant, event_id)] = at
+            self._at.move_to_end((tenant, event_id))
+            while len(self._at) > self.LIMIT:
+                self._at.popitem(last=False)
+
+    def fresh(self, tenant: str, event_id: str, now: datetime, within: timedelta = QUEUE_GRACE) -> bool:
+        with self._lock:
+            at = self._at.get((tenant, event_id))
+        return at is not None and now - at < within
+
+
+# One memory per queue (an instance has one; each test's fake queue its own).
+_queued: weakref.WeakKeyDictionary[EventQueuePort, _Queued] = weakref.WeakKeyDictionary()
+_queued_lock = threading.Lock()
+
+
+def _memory(queue: EventQueuePort) -> _Queued:
+    with _queued_lock:
+        memory = _queued.get(queue)
+        if memory is None:
+            memory = _queued[queue] = _Queued()
+        return memory
 
 
 @dataclass(frozen=True)
@@ -101,14 +143,20 @@ def record_event(
         internal_order_id=internal_order_id,
     )
     with log_context(tenant=tenant, event_id=event.event_id, correlation_id=event.event_id, order_id=internal_order_id):
+        queued = _memory(queue)
         if events.add(event):
             queue.send(tenant, event.event_id)  # a failure raises (503): the sender's retry queues it
+            queued.add(tenant, event.event_id, event.received_at)
             log.info("accepted %s event %s", kind.value, event.event_id, extra={"outcome": "accepted"})
             return Acceptance("accepted", event.event_id, internal_order_id)
         existing = events.get(tenant, event.event_id)
-        requeue = _needs_queueing(existing, refresh_completed, clock())
+        now = clock()
+        requeue = _needs_queueing(existing, refresh_completed, now)
+        if requeue and existing is not None and _untouched(existing) and queued.fresh(tenant, event.event_id, now):
+            requeue = False  # this instance queued it moments ago, and no worker has touched it since
         if requeue:
             queue.send(tenant, event.event_id)
+            queued.add(tenant, event.event_id, now)
         log.info(
             "duplicate %s event %s%s",
             kind.value,
@@ -117,6 +165,11 @@ def record_event(
             extra={"outcome": "duplicate"},
         )
         return Acceptance("duplicate", event.event_id, internal_order_id)
+
+
+def _untouched(event: InboundEvent) -> bool:
+    """Received and never taken up by a worker (no claim, no attempt, no wait): as its insert left it."""
+    return event.status is EventStatus.RECEIVED and event.claimed_by is None and not event.attempts and not event.reason
 
 
 def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool, now: datetime) -> bool:

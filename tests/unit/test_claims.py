@@ -30,13 +30,14 @@ class FailingQueue(FakeQueue):
         super().send(tenant, event_id, delay, missing)
 
 
-def deliver(context: FakeContext) -> str:
-    """The marketplace delivers onOrderCreated (again): the answer intake gives, accepted or duplicate."""
+def deliver(context: FakeContext, queue: FakeQueue | None = None) -> str:
+    """The marketplace delivers onOrderCreated (again): the answer intake gives, accepted or duplicate.
+    `queue`: the queue as another instance's client sees it (`another_instance`)."""
     from shared.services.intake import record_event
 
     return record_event(
         context.events,
-        context.queue,
+        queue or context.queue,
         tenant="sope",
         kind=EventKind.ORDER_CREATED,
         identity=ORDER,
@@ -59,15 +60,29 @@ def test_duplicates_of_an_event_a_worker_has_in_hand_are_not_queued_again() -> N
     assert len(context.queue.sent) == 1
 
 
-def test_a_duplicate_queues_an_event_no_worker_has_taken_yet() -> None:
+def another_instance(context: FakeContext) -> FakeQueue:
+    """The same queue through another instance's client (its own memory of what it queued)."""
+    queue = FakeQueue()
+    queue.sent = context.queue.sent
+    return queue
+
+
+def test_a_duplicate_queues_an_event_no_worker_has_taken_yet_unless_its_instance_just_did() -> None:
     """No "queued" mark after the enqueue (issue 17, the ack's cost): until a worker claims it, an
-    event may have been queued or not, so a duplicate queues it again (a second message, harmless)."""
+    event may have been queued or not, so a duplicate queues it again (a second message, harmless),
+    unless the instance it reaches queued it itself within the grace."""
     context = fake_context()
     assert [deliver(context) for _ in range(3)] == ["accepted", "duplicate", "duplicate"]
-    assert len(context.queue.sent) == 3
-    take(context)
+    assert len(context.queue.sent) == 1  # this instance queued it moments ago
+    other = another_instance(context)
+    assert [deliver(context, other) for _ in range(2)] == ["duplicate", "duplicate"]
+    assert len(context.queue.sent) == 2  # another instance does not know: queued again, once
+    context.clock.advance(61)
     deliver(context)
-    assert len(context.queue.sent) == 3
+    assert len(context.queue.sent) == 3  # no worker took it within the grace: queued again
+    take(context)
+    deliver(context, another_instance(context))
+    assert len(context.queue.sent) == 3  # in a worker's hand
 
 
 def test_a_duplicate_of_a_completed_event_is_answered_without_a_queue_write() -> None:
@@ -200,20 +215,24 @@ def test_an_event_restored_late_is_still_processed():
     assert process(context, missing_id, missing=1, missing_delays=(5, 30)) is EventStatus.COMPLETED
 
 
-def test_a_storm_of_duplicates_before_any_worker_costs_a_message_each_and_one_deliverys_effects() -> None:
+@pytest.mark.parametrize("instances", [1, 3, 200])
+def test_a_storm_of_duplicates_before_any_worker_costs_a_message_per_instance_and_one_deliverys_effects(
+    instances: int,
+) -> None:
     """The price of dropping the "queued" mark (docs/reliability.md, "A duplicate queues what nobody
-    has in hand"): 200 copies that all arrive before a worker takes the event each queue it (2
-    storage requests at the acknowledgement beside the insert, as before: the read and the
-    enqueue); the extra messages find the event completed and do nothing: one OMS create, and the
-    duplicates after the first claim queue nothing."""
+    has in hand"): 200 copies that all arrive before a worker takes the event queue it once per
+    instance they reach (200 instances: the worst case, a message per copy); the extra messages
+    find the event completed and do nothing: one OMS create, and a duplicate of the completed event
+    queues nothing."""
     context = fake_context()
     with_order(context)
-    answers = [deliver(context) for _ in range(200)]
-    assert answers.count("accepted") == 1 and len(context.queue.sent) == 200
+    queues = [context.queue] + [another_instance(context) for _ in range(instances - 1)]
+    answers = [deliver(context, queues[n % instances]) for n in range(200)]
+    assert answers.count("accepted") == 1 and len(context.queue.sent) == instances
     calls = count_storage(context)
     statuses = [process(context, m.event_id, owner=f"message-{n}#1") for n, m in enumerate(context.queue.take_all())]
-    assert statuses.count(EventStatus.COMPLETED) == 200 and context.queue.sent == []
+    assert statuses.count(EventStatus.COMPLETED) == instances and context.queue.sent == []
     assert len(context.oms("sope").upserts) == 1
-    assert calls["events.claim"] == 200 and calls["queue.send"] == 0  # one read each for the 199 extra
+    assert calls["events.claim"] == instances and calls["queue.send"] == 0  # one read for each extra
     deliver(context)
     assert context.queue.sent == []  # final: answered without a queue write
