@@ -70,10 +70,15 @@ _queued_lock = threading.Lock()
 
 
 def _memory(queue: EventQueuePort) -> _Queued:
+    """The memory kept for `queue`; a fresh one (remembering nothing) for a queue object that cannot
+    be referenced weakly (a test's stand-in): a duplicate then queues the event, as without it."""
     with _queued_lock:
-        memory = _queued.get(queue)
-        if memory is None:
-            memory = _queued[queue] = _Queued()
+        try:
+            memory = _queued.get(queue)
+            if memory is None:
+                memory = _queued[queue] = _Queued()
+        except TypeError:
+            memory = _Queued()
         return memory
 
 

@@ -236,3 +236,14 @@ def test_a_storm_of_duplicates_before_any_worker_costs_a_message_per_instance_an
     assert calls["events.claim"] == instances and calls["queue.send"] == 0  # one read for each extra
     deliver(context)
     assert context.queue.sent == []  # final: answered without a queue write
+
+
+def test_a_queue_that_cannot_be_remembered_still_queues_every_duplicate_nobody_has_in_hand() -> None:
+    """A stand-in queue without weak references (a SimpleNamespace): no memory, so no skipped enqueue."""
+    from types import SimpleNamespace
+
+    context = fake_context()
+    sent: list[str] = []
+    stand_in = SimpleNamespace(send=lambda tenant, event_id, delay=0, missing=0: sent.append(event_id))
+    assert [deliver(context, stand_in) for _ in range(2)] == ["accepted", "duplicate"]  # type: ignore[arg-type]
+    assert sent == [order_created_id()] * 2
