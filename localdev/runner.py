@@ -14,7 +14,8 @@ Core Tools can't be installed everywhere and does not check keys locally, so thi
   JWKS served at `/.auth/local/keys`, an ID token signed for a fixed local operator on each request
   that brings none, verified by Thor like Entra ID's; otherwise headers pass as sent;
 - runs queue triggers against the storage queue with the host's semantics (visibility timeout,
-  dequeue count, `<queue>-poison` after `maxDequeueCount`), and timer triggers on their schedule.
+  dequeue count, `<queue>-poison` after `maxDequeueCount`, a batch of `batchSize` and the next once
+  no more than `newBatchThreshold` still run), and timer triggers on their schedule.
 
 Usage: python -m localdev.runner [--port 7071] [--settings local.settings.json]
                                 [--timer-interval SECONDS | --no-timers]
