@@ -350,3 +350,40 @@ def test_a_key_left_in_flight_by_a_503_is_taken_over_after_a_while_and_records_t
     answer = send_document(context, "facl", order_id)
     assert answer.status == 202 and len(context.orders.get("facl", order_id)[0].documents) == 1
     assert send_document(context, "facl", order_id).body == answer.body
+
+
+def test_the_alert_timer_opens_one_incident_per_tenant_for_undocumented_orders_and_returns_near_their_deadline() -> (
+    None
+):
+    from shared.domain.alerts import Message
+    from shared.services.alerts import run_alerts
+    from tests.fakes import FakeAlerts
+
+    context, alerts = fake_context("facl"), FakeAlerts()
+    order_id = with_order(context, "facl", "shipped", "return_waiting_for_approval")
+    order, etag = context.orders.get("facl", order_id)
+    for item in order.items:
+        item.status_changed_at = context.clock()
+    order.oms_synced = True
+    context.orders.save(order, etag)
+    context.clock.advance(49 * 3600)
+    run_alerts(context, alerts)
+    opened = {(n.rule, n.kind) for n in alerts.channel.notices if n.tenant == "facl"}
+    assert not opened & {
+        (RiskKind.DOCUMENT_MISSING, Message.OPENED),
+        (RiskKind.RETURN_DEADLINE, Message.OPENED),
+    }  # both flows off: neither rule runs
+
+    with_loop(context, "facl", documents=True, document_due_hours=6, returns_desk=True)
+    run_alerts(context, alerts)
+    run_alerts(context, alerts)  # a second run sends nothing new: one incident per tenant and rule
+    notices = [n for n in alerts.channel.notices if n.rule in (RiskKind.DOCUMENT_MISSING, RiskKind.RETURN_DEADLINE)]
+    assert sorted((n.rule.value, n.kind.value) for n in notices) == [
+        ("document-missing", "opened"),
+        ("return-deadline", "opened"),
+    ]
+    by_rule = {n.rule: n for n in notices}
+    assert by_rule[RiskKind.DOCUMENT_MISSING].sample == (order_id,)
+    assert "no tax document" in by_rule[RiskKind.DOCUMENT_MISSING].why
+    assert "accepted by itself at" in by_rule[RiskKind.RETURN_DEADLINE].why
+    assert "Seller Center" in by_rule[RiskKind.RETURN_DEADLINE].what_to_do
