@@ -361,7 +361,9 @@ def test_the_alert_timer_opens_one_incident_per_tenant_for_undocumented_orders_a
 
     context, alerts = fake_context("facl"), FakeAlerts()
     order_id = with_order(context, "facl", "shipped", "return_waiting_for_approval")
-    order, etag = context.orders.get("facl", order_id)
+    found = context.orders.get("facl", order_id)
+    assert found is not None
+    order, etag = found
     for item in order.items:
         item.status_changed_at = context.clock()
     order.oms_synced = True
