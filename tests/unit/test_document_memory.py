@@ -122,3 +122,19 @@ def test_escaped_slashes_decode_across_chunks_as_the_plain_base64_does() -> None
         fields, span = documents.split_document_body(raw)
         assert span is not None and fields["number"] == "F-1"
         assert documents.decode_pdf(raw, *span) == pdf
+
+
+def test_the_upload_body_holds_the_base64_once() -> None:
+    from shared.adapters.seller_center.client import base64_json_body
+
+    pdf = a_pdf(MIB)
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        built = base64_json_body(b'{"invoiceDocument":"', pdf, b'"}')
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert bytes(built) == b'{"invoiceDocument":"' + base64.b64encode(pdf) + b'"}'
+    assert peak < 1.34 * len(pdf) + 256 * 1024  # the body (4/3 of the PDF) and one chunk, not the base64 again
