@@ -9,7 +9,8 @@ import random
 import pytest
 
 from shared.adapters.document_store import DocumentNotFound, DocumentStore
-from shared.adapters.seller_center import SellerCenterError
+from localdev.sandboxes._server import RunningServer
+from shared.adapters.seller_center import SellerCenterClient, SellerCenterError
 from shared.adapters.storage import Storage
 from shared.settings import read_storage
 from tests.integration.test_seller_center_client import CHILE_KEY, CHILE_USER, control, make_client, shared_sandbox  # noqa: F401
@@ -95,3 +96,17 @@ def test_a_pdf_is_kept_in_blob_storage_and_read_back(stack):
     assert store.get("facl/facl-1/doc-test.pdf") == PDF
     with pytest.raises(DocumentNotFound):
         store.get("facl/facl-1/doc-missing.pdf")
+
+
+def test_set_invoice_pdf_is_refused_where_the_marketplace_invoices_for_the_seller(
+    sandbox: RunningServer, chile: SellerCenterClient
+) -> None:
+    control(sandbox, "items/status", {"order_item_ids": [f"{ORDER}0"], "status": "ready_to_ship"})
+    control(sandbox, "invoices/on-behalf", {"user_id": CHILE_USER, "on": True})
+    with pytest.raises(SellerCenterError, match="on behalf of seller") as refused:
+        chile.set_invoice_pdf([f"{ORDER}0"], "F-80", "2026-12-04", "FACTURA", "FACL", PDF)
+    assert not refused.value.retryable
+    assert control(sandbox, "invoices") == {}
+    control(sandbox, "invoices/on-behalf", {"user_id": CHILE_USER, "on": False})
+    chile.set_invoice_pdf([f"{ORDER}0"], "F-80", "2026-12-04", "FACTURA", "FACL", PDF)
+    assert len(control(sandbox, "invoices")[CHILE_USER]) == 1

@@ -534,13 +534,29 @@ class SellerCenterClient:
     def set_invoice_pdf(
         self, order_item_ids: Sequence[str], number: str, date: str, document_type: str, operator_code: str, pdf: bytes
     ) -> dict[str, Any]:
-        """SetInvoicePDF (developers.falabella.com v600 ``setinvoicepdf``, confirmed): ``POST
-        /v1/marketplace-sellers/invoice/pdf``, signed like every call but over *headers* Action, Format,
-        Service (``Invoice``), Timestamp, UserID, Version, the Signature a header too; a JSON body with
-        orderItemIds, invoiceNumber, date, invoiceType, operatorCode, invoiceDocumentFormat ``pdf``,
-        invoiceDocument (base64). Unconfirmed: the Action header's value (the page's PHP sample signs
-        ``FeedList``, a copied sample; Thor sends ``SetInvoicePDF``) and the answer's shape (read as
-        SuccessResponse / ErrorResponse like every action). One attempt per call: the event is retried."""
+        """SetInvoicePDF: ``POST /v1/marketplace-sellers/invoice/pdf``, signed over *headers* Action,
+        Format, Service (``Invoice``), Timestamp, UserID, Version, the Signature a header too; a JSON body.
+        One attempt per call: the event is retried.
+
+        Confirmed (developers.falabella.com v600 ``setinvoicepdf`` "Body Params", read 2026-12-05; v300 and
+        v500 say the same rules):
+        - body: ``orderItemIds`` (array of strings, required), ``invoiceNumber`` ("must be equal to the NroDTE
+          and Folio fields in the XML"), ``date`` (required, "Document date"), ``invoiceType`` (enum),
+          ``operatorCode`` (enum: "FACL = Chile, FACO = Colombia, FAPE = Peru"), ``invoiceDocumentFormat``
+          (required, "Defaults to pdf"), ``invoiceDocument`` ("Document PDF as a base64 encoded string");
+        - types by country: Chile and Peru BOLETA, FACTURA, NOTA_DE_CREDITO; Colombia FACTURA,
+          NOTA_DE_CREDITO ("BOLETA is not valid for Colombia (FACO)");
+        - only for orders that went through ready_to_ship / shipment confirmed; not where Falabella issues
+          the invoice on the seller's behalf.
+        Also read: LinioIT/seller-center-sdk ``gsc-master`` (2023-11) ``GlobalOrderManager::uploadInvoiceDocument``
+        (the same path, ``Service: Invoice``) and ``Model/Order/InvoiceDocument.php``: types BOLETA,
+        NOTA_DE_CREDITO, FACTURA; formats ``pdf`` only; operator codes FACL, FAPE, FAMX, FACO
+        (``Contract/BusinessUnitOperatorCodes``: no Argentina, no Sodimac code). The SDK names the date
+        ``invoiceDate`` where v600 says ``date``: Thor follows v600 (the newer page; unconfirmed which the
+        API reads). Not documented anywhere found: a size limit for the PDF (Thor's own: 10 MiB,
+        ``shared.domain.marketplace_loop.MAX_PDF_BYTES``), the Action header's value (the page's PHP sample
+        signs ``FeedList``, a copied sample; the SDK and Thor send ``SetInvoicePDF``) and the answer's shape
+        (read as SuccessResponse / ErrorResponse like every action)."""
         fields = {
             "orderItemIds": [str(i) for i in order_item_ids],
             "invoiceNumber": number,
