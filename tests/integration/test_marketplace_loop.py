@@ -8,8 +8,8 @@ import random
 
 import pytest
 
-from shared.adapters.document_store import DocumentNotFound, DocumentStore
 from localdev.sandboxes._server import RunningServer
+from shared.adapters.document_store import DocumentNotFound, DocumentStore
 from shared.adapters.seller_center import SellerCenterClient, SellerCenterError
 from shared.adapters.storage import Storage
 from shared.settings import read_storage
