@@ -1,6 +1,8 @@
 """`make run`: Azurite (data kept in .azurite/), the sandboxes and Thor on http://localhost:7071.
 
-Settings come from local.settings.json (copied from local.settings.example.json when missing).
+Settings come from local.settings.json (copied from local.settings.example.json when missing), with
+the demo's settings on top (localdev/demo.py DEMO_SETTINGS: the order loop and price sync on for the
+demo tenant only, where local.settings.json keeps the example's value).
 Sandbox URLs in it (127.0.0.1:7101-7103) are served here; point them at the real systems to use
 those instead (docs/settings.md). Ctrl-C stops everything this started.
 """
@@ -13,6 +15,7 @@ import sys
 import time
 from urllib.parse import urlparse
 
+from localdev.demo import DEMO_SETTINGS, with_demo_settings
 from localdev.stack import Stack
 from shared.settings import EXAMPLE_SETTINGS, LOCAL_SETTINGS, ROOT, local_values, read_local_settings
 
@@ -35,7 +38,10 @@ def main() -> int:
     if not SETTINGS.exists():
         shutil.copy(EXAMPLE_SETTINGS, SETTINGS)
         print(f"created {SETTINGS.name} from {EXAMPLE_SETTINGS.name}")
-    values = local_values(SETTINGS)
+    values = with_demo_settings(local_values(SETTINGS), local_values(EXAMPLE_SETTINGS))
+    turned_on = [name for name in DEMO_SETTINGS if values.get(name) == DEMO_SETTINGS[name]]
+    if turned_on:
+        print(f"the demo's settings (localdev/demo.py): {', '.join(turned_on)}")
     values.setdefault("THOR_LOG_LEVEL", "INFO")  # show each request and event (keys never logged)
     port = int(read_local_settings(SETTINGS).get("Host", {}).get("LocalHttpPort", 7071))
     stack = Stack(
