@@ -389,3 +389,43 @@ def test_the_alert_timer_opens_one_incident_per_tenant_for_undocumented_orders_a
     assert "no tax document" in by_rule[RiskKind.DOCUMENT_MISSING].why
     assert "accepted by itself at" in by_rule[RiskKind.RETURN_DEADLINE].why
     assert "Seller Center" in by_rule[RiskKind.RETURN_DEADLINE].what_to_do
+
+
+def test_an_order_the_oms_canceled_is_canceled_in_the_marketplace_once_and_only_with_the_flow_on() -> None:
+    from shared.domain.at_risk import seller_canceled
+    from shared.ports import JsonObject
+    from shared.services.marketplace_loop import check_oms_cancellations
+
+    context = fake_context("facl")
+    order_id = with_order(context, "facl", "pending", "shipped")
+    oms = context.oms("facl")
+    asked: list[str] = []
+
+    def find_order(order_ref: str) -> JsonObject | None:  # the OMS's answer once a person canceled it there
+        asked.append(order_ref)
+        return {
+            "orderRef": order_ref,
+            "orderStatus": "CANCELLED",
+            "cancelled": True,
+            "cancelledAt": "2026-12-05T10:00Z",
+        }
+
+    oms.find_order = find_order  # type: ignore[method-assign]
+    assert check_oms_cancellations(context, "facl") == [] and asked == []  # the flow is off: the OMS is not read
+
+    with_loop(context, "facl", cancellations=True)
+    (said,) = check_oms_cancellations(context, "facl")
+    assert said.startswith(f"{order_id}: marketplace cancellation accepted") and asked == [order_id]
+    again = check_oms_cancellations(context, "facl")  # read again at the next run: the same cancellation
+    assert len(again) == 1 and "duplicate" in again[0]
+    cancel = [e for e in context.events.list(tenant="facl") if e.kind is EventKind.MARKETPLACE_CANCEL]
+    assert len(cancel) == 1 and settle(context, cancel[0].event_id, "facl") is EventStatus.COMPLETED
+    marketplace = context.marketplace("facl")
+    assert [i.status for i in marketplace.items[ORDER]] == ["canceled", "shipped"]  # the shipped item is left
+    found = context.orders.get("facl", order_id)
+    assert found is not None
+    order = found[0]
+    assert seller_canceled(order)  # the OMS is the seller's side
+    assert any(e.what == "item status" and e.source == "oms" for e in order.timeline)
+    asked.clear()
+    assert check_oms_cancellations(context, "facl") == [] and asked == []  # nothing pending any more: not read
