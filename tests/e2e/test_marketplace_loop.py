@@ -261,7 +261,12 @@ def test_an_order_canceled_in_the_oms_is_canceled_in_the_marketplace_and_its_shi
         "Authorization": f"Bearer {stack.values['OMS_TOKEN_FACL']}",
         "X-TWC-Tenant": stack.values["OMS_TENANT_FACL"],
     }
-    body = {"orderRef": internal, "orderStatus": "CANCELLED", "cancelled": True, "cancelReason": "customer called"}
+    body: dict[str, Any] = {
+        "orderRef": internal,
+        "orderStatus": "CANCELLED",
+        "cancelled": True,
+        "cancelReason": "customer called",
+    }
     # after Thor's last write of the shipment (a later write of Thor's would show the marketplace's state)
     eventually(lambda: "SHIPPED" in str(oms_order(oms, headers, internal).get("orderStatus")), timeout=30)
     requests.put(f"{oms}/api/v1/orders", json=body, headers=headers, timeout=10).raise_for_status()
