@@ -6,7 +6,9 @@ What each rule rests on (developers.falabella.com, read 2026-12-04; "unconfirmed
 - SetInvoicePDF (v600 and v300 ``setinvoicepdf``): allowed document types by country, "Chile and Peru:
   BOLETA, FACTURA and NOTA_DE_CREDITO. Colombia: FACTURA and NOTA_DE_CREDITO" ("BOLETA is not valid for
   Colombia (FACO)"); ``operatorCode`` "Country code. FACL = Chile, FACO = Colombia, FAPE = Peru" (no code
-  is documented for Argentina or Mexico, so Thor refuses documents there); "Upload is allowed for
+  is documented for Argentina or Mexico, so Thor refuses documents there; a Sodimac storefront sends
+  its country's code, ``FACL`` for socl: the page calls it a country code, no source names a Sodimac one;
+  the GSC SDK's ``InvoiceDocument`` also takes ``FAMX``, which no Falabella page lists); "Upload is allowed for
   orders that have gone through 'shipment confirmed' or 'ready to ship' status" (v600: "an order that
   has reached at least the ready_to_ship status"); "Upload is not allowed for orders where Falabella.com
   issues the invoice on behalf of seller" (a per-tenant setting: Thor cannot see it on the order);

@@ -89,8 +89,17 @@ Prices (``update_prices``): ProductUpdate (developers.falabella.com v600 referen
   pre-BusinessUnits product model had ``Price``/``SalePrice``/``SaleStartDate``/``SaleEndDate`` at the
   Product level, which GetProducts still reports but the v600 ProductUpdate does not take: Thor writes
   the BusinessUnit form, the one Falabella documents for ProductUpdate.
-- Unconfirmed: the OperatorCode of the Sodimac storefronts and of Argentina and Mexico (Thor sends the
-  tenant's business unit in lower case, ``MARKETPLACE_BUSINESS_UNIT``, e.g. ``socl``).
+- OperatorCodes (searched 2026-12-05: developers.falabella.com pages, the GSC SDK's branches): the SDK's
+  ``src/Contract/BusinessUnitOperatorCodes.php`` lists ``facl``, ``fape``, ``famx``, ``faco`` on
+  ``gsc-master`` (2023-11) and ``facl``, ``fape``, ``licl``, ``lipe``, ``socl``, ``sope`` on its 2021 branch
+  ``docs/SCP-1623-improve-get-categories-by-attributes-set-documentation`` (commit ``00bd060``, whose
+  ``BusinessUnit::BUSINESS_UNITS`` are falabella, sodimac, linio): ``socl`` and ``sope`` are evidence,
+  from 2021, for Sodimac Chile and Peru. Nothing found names a code for Sodimac Colombia / Mexico /
+  Argentina or Falabella Argentina (``faar``), nor ``famx`` in any Falabella page. Thor sends the
+  tenant's business unit in lower case (``MARKETPLACE_BUSINESS_UNIT_<T>``, default the tenant: ``socl``).
+- Sale dates: the v600 example and the SDK (``getSaleStartDateString``: ``Y-m-d H:i:s``) write them
+  zone-less; no page or SDK code says in which zone the marketplace reads them (searched 2026-12-05):
+  unconfirmed, Thor writes the storefront's wall-clock time (``MARKETPLACE_TIMEZONE_<T>``).
 - Throttle (v600 ``feeds``): ProductCreate/Update/Remove and Image share 50 free calls, then at least 2
   minutes apart, HTTP 429 beyond; the budget is kept per seller by the price flush (shared.domain.prices).
   ProductUpdate is sent once per call (no in-call retries).
