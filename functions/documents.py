@@ -10,10 +10,14 @@ host's; from it this function holds only the decoded PDF:
   (the other fields are a few hundred bytes);
 - a `pdf` whose slashes are escaped (`\\/`, as PHP's json_encode writes them) is unescaped and decoded
   64 KiB at a time into one buffer whose bytes become the PDF (`io.BytesIO.getvalue` hands them over);
+  any other escape in it (`\\u0041`…, which no encoder writes for base64's characters) is refused as
+  not base64;
 - the body's hash is read from the same bytes; the PDF goes to Blob Storage as it is.
-Peak allocation of one request, beyond the body it was given: the decoded PDF plus a constant (about
-0.1 MiB; `tests/unit/test_document_memory.py` asserts under 1.5 times the PDF plus 1 MiB, measured with
-tracemalloc). Figures under load: `bench/documents.py`, docs/benchmark.md.
+Peak allocation of one request, beyond the body it was given: the decoded PDF plus about 0.05 MiB
+for a 1 MiB PDF (0.25 MiB with escaped slashes); `tests/unit/test_document_memory.py` asserts under
+1.5 times the PDF plus 1 MiB (tracemalloc). The upload from the queue holds the PDF read back (256 KiB
+per GET: shared/adapters/storage.py BLOB_GET_BYTES) and SetInvoicePDF's body built in one buffer
+(shared/adapters/seller_center/client.py base64_json_body). Figures: `bench/documents.py`, docs/benchmark.md.
 """
 
 import binascii
