@@ -10,10 +10,11 @@
    Azurite), the runner's RSS sampled every 20 ms from before the burst until the marketplace sandbox
    has taken every one (SetInvoicePDF): peak less baseline, and per document.
 
-3. Per request (in process, tracemalloc): the peak a document's request allocates beyond its body
-   (functions/documents.py: the PDF held once) and the peak of building its SetInvoicePDF body; from
-   them the bound stated for `in_flight` documents at once: each in-flight request holds its body and
-   the PDF, each upload the PDF and its body (`bound_mib`).
+3. Per document (in process, tracemalloc): the peak a document's request allocates beyond its body
+   (functions/documents.py: the PDF held once), the peak of reading the PDF back from Blob Storage
+   (Azurite) and of building its SetInvoicePDF body; from them the bound stated for `in_flight`
+   documents at once: each in-flight request holds its body and the PDF, each upload the PDF read back
+   and its body (`per_document_bound_mib`, `bound_in_flight_mib`).
 
 The orders are written straight into each Azurite (items ready to ship, as the sandbox has them),
 so nothing but documents runs during the measurements.
@@ -169,16 +170,19 @@ def measure(stack: Stack, config: DocumentsConfig, progress=print, log=None) -> 
     result: dict = {"pdf_bytes": len(pdf(config.pdf_bytes, 19)), "concurrency": config.concurrency}
     result["load_average_before"] = [round(x, 1) for x in os.getloadavg()]
     result["allocation"] = allocations(config.pdf_bytes)
-    result["allocation"]["bound_in_flight_mib"] = round(
-        result["allocation"]["per_document_bound_mib"] * config.in_flight, 1
-    )
-    progress(f"  documents: per request {result['allocation']}")
 
     # 1. acknowledgement beside the floor, HTTP only
     thor = Stack(values={**stack.values, **on}, servers=stack.servers)
     floor = Stack()
     try:
         thor.start_storage()
+        read_back = blob_read_peak(thor.values, config.pdf_bytes)
+        result["allocation"]["read_peak_mib"] = round(read_back / 1024 / 1024, 2)
+        upload = max(read_back, (len(pdf(config.pdf_bytes, 19)) + result["allocation"]["upload_body_bytes"]))
+        per_document = max(result["allocation"]["request_bytes"], upload) / 1024 / 1024
+        result["allocation"]["per_document_bound_mib"] = round(per_document, 2)
+        result["allocation"]["bound_in_flight_mib"] = round(per_document * config.in_flight, 1)
+        progress(f"  documents: per document {result['allocation']}")
         seed_orders(thor.values, ack_ids)
         floor.values = {**thor.values, "BENCH_FLOOR_TABLE": EVENTS_TABLE, "BENCH_FLOOR_QUEUE": EVENTS_QUEUE}
         floor.start_runner(["--app", "bench.floor_app:app", "--no-queue"], stdout=log)
@@ -303,9 +307,32 @@ def allocations(size: int) -> dict:
         "body_mib": round(len(raw) / mib, 2),
         "request_peak_mib": round(received / mib, 2),
         "upload_peak_mib": round(upload / mib, 2),
-        # a request in flight: its body (the host's) + what it allocates; an upload: the PDF read back + its body
-        "per_document_bound_mib": round(max(len(raw) + received, len(document) + upload) / mib, 2),
+        # a request in flight: its body (the host's) + what it allocates; an upload: the PDF read back
+        # (blob_read_peak, with Azurite) + its body
+        "request_bytes": len(raw) + received,
+        "upload_body_bytes": upload,
     }
+
+
+def blob_read_peak(values: dict, size: int) -> int:
+    """Peak allocation (tracemalloc) of reading one PDF back from Blob Storage, as the upload does."""
+    import tracemalloc
+
+    from shared.adapters.document_store import DocumentStore
+    from shared.adapters.storage import Storage
+    from shared.settings import read_storage
+
+    store = DocumentStore(Storage(read_storage(values)))
+    store.put("bench/read-back.pdf", pdf(size, 19))
+    store.get("bench/read-back.pdf")  # first use
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        store.get("bench/read-back.pdf")
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
 
 
 def _event_statuses(values: dict) -> dict:

@@ -240,7 +240,8 @@ def documents_goals(result: dict) -> list[Goal]:
             f"documents: peak allocation per {size_mb:.1f} MB PDF (tracemalloc, in process): a request beyond its "
             f"body, the upload's body; the bound for {flight['documents']} in flight",
             f"request {result['allocation']['request_peak_mib']} MiB (PDF {result['allocation']['pdf_mib']} MiB, "
-            f"body {result['allocation']['body_mib']} MiB), upload {result['allocation']['upload_peak_mib']} MiB; "
+            f"body {result['allocation']['body_mib']} MiB), read back {result['allocation'].get('read_peak_mib')} MiB, "
+            f"upload body {result['allocation']['upload_peak_mib']} MiB; "
             f"≤ {result['allocation']['per_document_bound_mib']} MiB per document, "
             f"≤ {result['allocation']['bound_in_flight_mib']} MiB for {flight['documents']}",
             "a PDF never held twice: request peak ≤ 1.5 × PDF + 1 MiB",
