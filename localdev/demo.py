@@ -6,8 +6,9 @@ cancelling pending items and leaving a shipped one, a seller-delivered order rea
 return with its 72 h deadline) and a storefront price following ZORT.
 
 The order loop's flows and price sync are off by default; `make run` turns them on for the demo
-tenant only (`DEMO_SETTINGS`, applied by localdev/run.py where local.settings.json keeps the
-example's value: a value you changed there wins). Tests never see them (they start from the example).
+tenant only, and only when every system is a local sandbox (`DEMO_SETTINGS`, applied by
+localdev/run.py where local.settings.json keeps the example's value: a value you changed there wins).
+Tests never see them (they start from the example).
 
 Start Thor first with `make run` (another terminal), then: make demo [DEMO_ARGS="--tenant facl"].
 """
