@@ -474,10 +474,6 @@ def blocked_demo(tenant: str, values: dict) -> None:
     ops_main(["stock", "--tenant", tenant, "--resync"])
 
 
-if __name__ == "__main__":
-    sys.exit(main())
-
-
 def alerts_demo(values: dict) -> None:
     """Runs the alert timer's work once now (the runner runs it every 5 minutes) against the same
     Azurite and shows what the alert sandbox took: one message per incident and channel."""
@@ -507,3 +503,7 @@ def alerts_demo(values: dict) -> None:
             title = body["attachments"][0]["content"]["body"][0]["text"]
         print(f"  {item['channel']:5} {title}")
     print(f"  (all of them: {sandbox}/_sandbox/received)")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
