@@ -10,6 +10,12 @@
    Azurite), the runner's RSS sampled every 20 ms from before the burst until the marketplace sandbox
    has taken every one (SetInvoicePDF): peak less baseline, and per document.
 
+3. Per document (in process, tracemalloc): the peak a document's request allocates beyond its body
+   (functions/documents.py: the PDF held once), the peak of reading the PDF back from Blob Storage
+   (Azurite) and of building its SetInvoicePDF body; from them the bound stated for `in_flight`
+   documents at once: each in-flight request holds its body and the PDF, each upload the PDF read back
+   and its body (`per_document_bound_mib`, `bound_in_flight_mib`).
+
 The orders are written straight into each Azurite (items ready to ship, as the sandbox has them),
 so nothing but documents runs during the measurements.
 """
@@ -18,6 +24,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import threading
 import time
@@ -161,12 +168,21 @@ def measure(stack: Stack, config: DocumentsConfig, progress=print, log=None) -> 
     ack_ids = [base_id + 3 * n for n in range(config.documents)]
     flight_ids = [base_id + 3 * (config.documents + n) for n in range(config.in_flight)]
     result: dict = {"pdf_bytes": len(pdf(config.pdf_bytes, 19)), "concurrency": config.concurrency}
+    result["load_average_before"] = [round(x, 1) for x in os.getloadavg()]
+    result["allocation"] = allocations(config.pdf_bytes)
 
     # 1. acknowledgement beside the floor, HTTP only
     thor = Stack(values={**stack.values, **on}, servers=stack.servers)
     floor = Stack()
     try:
         thor.start_storage()
+        read_back = blob_read_peak(thor.values, config.pdf_bytes)
+        result["allocation"]["read_peak_mib"] = round(read_back / 1024 / 1024, 2)
+        upload = max(read_back, (len(pdf(config.pdf_bytes, 19)) + result["allocation"]["upload_body_bytes"]))
+        per_document = max(result["allocation"]["request_bytes"], upload) / 1024 / 1024
+        result["allocation"]["per_document_bound_mib"] = round(per_document, 2)
+        result["allocation"]["bound_in_flight_mib"] = round(per_document * config.in_flight, 1)
+        progress(f"  documents: per document {result['allocation']}")
         seed_orders(thor.values, ack_ids)
         floor.values = {**thor.values, "BENCH_FLOOR_TABLE": EVENTS_TABLE, "BENCH_FLOOR_QUEUE": EVENTS_QUEUE}
         floor.start_runner(["--app", "bench.floor_app:app", "--no-queue"], stdout=log)
@@ -251,7 +267,72 @@ def measure(stack: Stack, config: DocumentsConfig, progress=print, log=None) -> 
         }
     finally:
         _stop(thor)
+    result["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
     return result
+
+
+def allocations(size: int) -> dict:
+    """Peak allocation (tracemalloc) of reading one document's request (beyond its body) and of building
+    its upload body, in process; and the bound they give per document in flight."""
+    import tracemalloc
+
+    import azure.functions as func
+
+    from functions.documents import read_document_body
+    from shared.adapters.seller_center.client import base64_json_body
+
+    (_, raw), *_ = _bodies([1], size)
+    request = func.HttpRequest(
+        method="POST", url="http://localhost/v1/orders/facl-1/documents", headers={}, params={}, body=raw
+    )
+    read_document_body(request)  # first use: imports
+
+    def peak(work) -> int:
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            kept = work()
+            return tracemalloc.get_traced_memory()[1] - before
+        finally:
+            del kept
+            tracemalloc.stop()
+
+    document = pdf(size, 19)
+    received = peak(lambda: read_document_body(request))
+    upload = peak(lambda: base64_json_body(b'{"invoiceDocument":"', document, b'"}'))
+    mib = 1024 * 1024
+    return {
+        "pdf_mib": round(len(document) / mib, 2),
+        "body_mib": round(len(raw) / mib, 2),
+        "request_peak_mib": round(received / mib, 2),
+        "upload_peak_mib": round(upload / mib, 2),
+        # a request in flight: its body (the host's) + what it allocates; an upload: the PDF read back
+        # (blob_read_peak, with Azurite) + its body
+        "request_bytes": len(raw) + received,
+        "upload_body_bytes": upload,
+    }
+
+
+def blob_read_peak(values: dict, size: int) -> int:
+    """Peak allocation (tracemalloc) of reading one PDF back from Blob Storage, as the upload does."""
+    import tracemalloc
+
+    from shared.adapters.document_store import DocumentStore
+    from shared.adapters.storage import Storage
+    from shared.settings import read_storage
+
+    store = DocumentStore(Storage(read_storage(values)))
+    store.put("bench/read-back.pdf", pdf(size, 19))
+    store.get("bench/read-back.pdf")  # first use
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        store.get("bench/read-back.pdf")
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
 
 
 def _event_statuses(values: dict) -> dict:

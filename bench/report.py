@@ -237,6 +237,18 @@ def documents_goals(result: dict) -> list[Goal]:
             f"{ack['answers_202']} of {ack['n']} answered 202",
         ),
         Goal(
+            f"documents: peak allocation per {size_mb:.1f} MB PDF (tracemalloc, in process): a request beyond its "
+            f"body, the upload's body; the bound for {flight['documents']} in flight",
+            f"request {result['allocation']['request_peak_mib']} MiB (PDF {result['allocation']['pdf_mib']} MiB, "
+            f"body {result['allocation']['body_mib']} MiB), read back {result['allocation'].get('read_peak_mib')} MiB, "
+            f"upload body {result['allocation']['upload_peak_mib']} MiB; "
+            f"≤ {result['allocation']['per_document_bound_mib']} MiB per document, "
+            f"≤ {result['allocation']['bound_in_flight_mib']} MiB for {flight['documents']}",
+            "a PDF never held twice: request peak ≤ 1.5 × PDF + 1 MiB",
+            result["allocation"]["request_peak_mib"] <= 1.5 * result["allocation"]["pdf_mib"] + 1,
+            f"load average {result.get('load_average_before')} → {result.get('load_average_after')}",
+        ),
+        Goal(
             f"documents: runner RSS while {flight['documents']} documents are in flight (until all uploaded)",
             f"{flight['rss_baseline_mib']} → {flight['rss_peak_mib']} MiB (+{flight['rss_growth_mib']} MiB, "
             f"{flight['growth_per_document_mib']} MiB per document)",

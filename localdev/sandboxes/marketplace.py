@@ -64,6 +64,9 @@ Control routes besides those of ``_server.SandboxApp``:
   orders' items carry that ShippingType (default ``Dropshipping``);
 - ``POST /_sandbox/invoices/lose-answers {"times": 1}`` makes SetInvoicePDF take the next documents and
   answer 500 (a lost answer); ``GET /_sandbox/invoices`` answers the documents taken per UserID (no PDFs);
+- ``POST /_sandbox/invoices/on-behalf {"user_id": "…", "on": true}``: the marketplace issues that seller's
+  invoices on its behalf, so SetInvoicePDF refuses its documents (v600: "Upload is not allowed for orders
+  where Falabella.com issues the invoice on behalf of seller");
 - ``POST /_sandbox/orders/dates {"order_ids": [..], "created_at": "…", "promised_at": "…"?}`` dates
   those orders (created, and promised to ship: default 2 days later) instead of the 2024 dates the
   ids give, so `make demo` shows orders of today;
@@ -399,6 +402,8 @@ class MarketplaceState:
     """UserID -> the tax documents SetInvoicePDF took (without their PDFs: size and hash)."""
     lose_invoice_answers: int = 0
     """SetInvoicePDF calls to take and then answer 500 (a lost answer: the retry is a repeat)."""
+    invoiced_on_behalf: set[str] = field(default_factory=set)
+    """UserIDs whose invoices the marketplace issues itself: SetInvoicePDF refuses their documents."""
     canceled_reasons: dict[str, str] = field(default_factory=dict)
     """Item id -> the reason SetStatusToCanceled was given."""
     dated: dict[int, tuple[datetime, datetime | None]] = field(default_factory=dict)
@@ -428,6 +433,7 @@ class MarketplaceState:
             self.shipping_types.clear()
             self.invoices.clear()
             self.lose_invoice_answers = 0
+            self.invoiced_on_behalf.clear()
             self.canceled_reasons.clear()
             self.feeds.clear()
             self.feed_delay, self.feed_webhook_url, self.hold_feeds = 0.0, None, False
@@ -758,7 +764,9 @@ class Marketplace:
     def set_invoice_pdf(self, request: Request) -> Response:
         """SetInvoicePDF (v600 ``setinvoicepdf``): POST, signed over the headers Action, Format, Service,
         Timestamp, UserID, Version (the Signature a header too); refuses a type the country does not
-        take, an item that has not gone through ready to ship, a format other than pdf. The same document
+        take (BOLETA in Colombia), an operatorCode other than FACL / FACO / FAPE or not the seller's, an
+        item that has not gone through ready to ship, a format other than pdf, a seller whose invoices
+        the marketplace issues (control route). No size limit: the documentation states none. The same document
         again (items, number, type) is answered as a success and kept once (unconfirmed: how the real API
         answers a repeat)."""
         action = "SetInvoicePDF"
@@ -785,6 +793,12 @@ class Marketplace:
                 raise ApiError("E001", "The body must be a JSON object")
             tenant = self.tenants.get(headers["UserID"], DEFAULT_TENANT)
             document = self._checked_invoice(body, tenant)
+            with self.state.lock:
+                if headers["UserID"] in self.state.invoiced_on_behalf:
+                    raise ApiError(
+                        "E001",
+                        "Upload is not allowed for orders where Falabella.com issues the invoice on behalf of seller",
+                    )
         except ApiError as error:
             return error_response(action, error)
         zone = time_zone(MARKETPLACE_TIMEZONE)
@@ -854,6 +868,18 @@ class Marketplace:
             return json_response({"error": error.message}, 400)
         with self.state.lock:
             self.state.shipping_types.update({order_id: shipping_type for order_id in order_ids})
+        return json_response({"ok": True})
+
+    def invoice_on_behalf(self, spec: dict) -> Response:
+        """``{"user_id": "…", "on": true}``: the marketplace issues that seller's invoices (SetInvoicePDF refuses)."""
+        user = str(spec.get("user_id") or "")
+        if not user:
+            return json_response({"error": "user_id is required"}, 400)
+        with self.state.lock:
+            if spec.get("on", True):
+                self.state.invoiced_on_behalf.add(user)
+            else:
+                self.state.invoiced_on_behalf.discard(user)
         return json_response({"ok": True})
 
     def lose_invoice_answers(self, spec: dict) -> Response:
@@ -1388,6 +1414,7 @@ class MarketplaceSandbox(SandboxApp):
             "feeds": self.marketplace.set_feeds,
             "orders/shipping-type": self.marketplace.set_shipping_types,
             "invoices/lose-answers": self.marketplace.lose_invoice_answers,
+            "invoices/on-behalf": self.marketplace.invoice_on_behalf,
         }
         if request.path == "/_sandbox/stock" and request.method == "GET":
             return self.marketplace.stock_snapshot()

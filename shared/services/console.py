@@ -23,7 +23,6 @@ who did what (source `console`: not on the webtracking timeline).
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -46,6 +45,7 @@ from shared.domain.marketplace_loop import RETURN_AT_RISK_AFTER
 from shared.domain.order import Order
 from shared.domain.times import as_utc, in_local_time, rfc3339, tenant_zone
 from shared.ports import ServiceContext, StorageUnavailable
+from shared.services.alerts import loop_rules
 from shared.services.operations import NEEDING_A_PERSON, Replayed, record_resync
 from shared.services.order_changes import change_order
 from shared.services.processing import replay
@@ -316,12 +316,7 @@ class AtRisk:
 def tenant_rules(context: ServiceContext, tenant: str, rules: RiskRules = RiskRules()) -> RiskRules:
     """`rules` with the tenant's order-loop rules (issue 19): documents due after its hours, the returns
     desk's 48 h; each only while its flow is on (no extra query otherwise)."""
-    loop = context.settings.loop(tenant)
-    return dataclasses.replace(
-        rules,
-        document_due=timedelta(hours=loop.document_due_hours) if loop.documents else None,
-        returns_desk=loop.returns_desk,
-    )
+    return loop_rules(context, tenant, rules)  # the alert timer reads the same rules
 
 
 def at_risk(context: ServiceContext, tenant: str, rules: RiskRules | None = None, limit: int = ROWS) -> AtRisk:

@@ -54,9 +54,10 @@ from shared.ports import MarketplacePort, ServiceContext
 from shared.services import feeds as feed_tracker
 from shared.tenants import TENANTS
 from shared.zort import webhooks as zort
+from shared.zort.methods import PRICE_METHODS
 
 FLUSH_CLAIM = "price-flush"
-PRICE_EVENTS = {"ADDPRODUCT", "UPDATEPRODUCT"}
+PRICE_EVENTS = PRICE_METHODS  # ZORT's method table says which methods move a price (moves_price)
 RESYNC_HINT = "(resync)"
 SLOT_WAIT = timedelta(seconds=35)
 """A flush waits for the budget's next slot when it is this close (the timer runs every 30 s)."""

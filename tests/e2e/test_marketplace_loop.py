@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import random
 import uuid
+from typing import Any
 
 import pytest
 import requests
@@ -234,3 +235,60 @@ def test_a_return_waiting_for_approval_shows_its_deadline(stack, loop_thor, key)
     assert desk["itemId"] == f"{order_id}0" and desk["deadline"] > desk["waitingSince"]
     assert "America/Santiago" in desk["deadlineLocal"]
     assert shown["zortReturns"] == [] and shown["refunds"] == []
+
+
+def oms_order(oms: str, headers: dict[str, str], internal: str) -> dict[str, Any]:
+    answer = requests.get(f"{oms}/api/v1/orders", params={"orderRef": internal}, headers=headers, timeout=10)
+    found = answer.json() if answer.ok else {}
+    return (found[0] if isinstance(found, list) and found else found) or {}
+
+
+def test_an_order_canceled_in_the_oms_is_canceled_in_the_marketplace_and_its_shipped_item_left(
+    stack: Stack, loop_thor: Stack, key: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The OMS sends no webhook: its order's state (cancelled, orderStatus CANCELLED) is read by the
+    reconciliation timer's check, run here in process against the runner's storage; the runner's queue
+    worker applies the recorded cancellation."""
+    from shared.bootstrap import get_context, reset_context
+    from shared.services.marketplace_loop import check_oms_cancellations
+
+    order_id = new_order(1)  # 2 items
+    internal = created(loop_thor, key, "facl", order_id)
+    eventually(lambda: status(loop_thor, key, internal).get("oms", {}).get("synced") is not False, timeout=30)
+    items_to(stack, loop_thor, key, "facl", order_id, [f"{order_id}1"], "shipped")
+    oms = stack.servers["oms"].url
+    headers = {
+        "Authorization": f"Bearer {stack.values['OMS_TOKEN_FACL']}",
+        "X-TWC-Tenant": stack.values["OMS_TENANT_FACL"],
+    }
+    body: dict[str, Any] = {
+        "orderRef": internal,
+        "orderStatus": "CANCELLED",
+        "cancelled": True,
+        "cancelReason": "customer called",
+    }
+    # after Thor's last write of the shipment (a later write of Thor's would show the marketplace's state)
+    eventually(lambda: "SHIPPED" in str(oms_order(oms, headers, internal).get("orderStatus")), timeout=30)
+    requests.put(f"{oms}/api/v1/orders", json=body, headers=headers, timeout=10).raise_for_status()
+    assert oms_order(oms, headers, internal)["cancelled"] is True
+
+    for name, value in loop_thor.values.items():
+        monkeypatch.setenv(name, value)
+    reset_context()
+    try:
+        recorded = eventually(lambda: check_oms_cancellations(get_context(), "facl"), timeout=30)
+    finally:
+        monkeypatch.undo()
+        reset_context()
+    assert any(line.startswith(internal) for line in recorded)
+
+    def canceled() -> dict[str, str] | None:
+        shown = {i["itemId"]: i["status"] for i in status(loop_thor, key, internal)["items"]}
+        return shown if shown.get(f"{order_id}0") == "canceled" else None
+
+    shown = eventually(canceled, timeout=30)
+    assert shown[f"{order_id}1"] == "shipped"
+    notes = [
+        e["detail"] for e in status(loop_thor, key, internal)["timeline"] if e["what"] == "canceled in marketplace"
+    ]
+    assert len(notes) == 1 and "Out of stock" in notes[0]

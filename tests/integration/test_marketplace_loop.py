@@ -8,8 +8,10 @@ import random
 
 import pytest
 
+from localdev.sandboxes._server import RunningServer
+from localdev.stack import Stack
 from shared.adapters.document_store import DocumentNotFound, DocumentStore
-from shared.adapters.seller_center import SellerCenterError
+from shared.adapters.seller_center import SellerCenterClient, SellerCenterError
 from shared.adapters.storage import Storage
 from shared.settings import read_storage
 from tests.integration.test_seller_center_client import CHILE_KEY, CHILE_USER, control, make_client, shared_sandbox  # noqa: F401
@@ -95,3 +97,38 @@ def test_a_pdf_is_kept_in_blob_storage_and_read_back(stack):
     assert store.get("facl/facl-1/doc-test.pdf") == PDF
     with pytest.raises(DocumentNotFound):
         store.get("facl/facl-1/doc-missing.pdf")
+
+
+def test_set_invoice_pdf_is_refused_where_the_marketplace_invoices_for_the_seller(
+    sandbox: RunningServer, chile: SellerCenterClient
+) -> None:
+    control(sandbox, "items/status", {"order_item_ids": [f"{ORDER}0"], "status": "ready_to_ship"})
+    control(sandbox, "invoices/on-behalf", {"user_id": CHILE_USER, "on": True})
+    with pytest.raises(SellerCenterError, match="on behalf of seller") as refused:
+        chile.set_invoice_pdf([f"{ORDER}0"], "F-80", "2026-12-04", "FACTURA", "FACL", PDF)
+    assert not refused.value.retryable
+    assert control(sandbox, "invoices") == {}
+    control(sandbox, "invoices/on-behalf", {"user_id": CHILE_USER, "on": False})
+    chile.set_invoice_pdf([f"{ORDER}0"], "F-80", "2026-12-04", "FACTURA", "FACL", PDF)
+    assert len(control(sandbox, "invoices")[CHILE_USER]) == 1
+
+
+def test_a_pdf_read_back_holds_a_bounded_amount_beside_it(stack: Stack) -> None:
+    """The SDK reserves 8 bytes per byte of each GET's answer (list() of a stream whose len() is its size):
+    with 256 KiB per GET, reading a 1 MiB PDF back holds about 2 MiB beside it, not 8 (tracemalloc)."""
+    import tracemalloc
+
+    store = DocumentStore(Storage(read_storage(stack.values)))
+    pdf = b"%PDF-1.7\n" + random.Random(11).randbytes(1024 * 1024)
+    store.put("facl/facl-2/doc-big.pdf", pdf)
+    store.get("facl/facl-2/doc-big.pdf")  # first use
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        read = store.get("facl/facl-2/doc-big.pdf")
+        peak = tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+    assert read == pdf
+    assert peak < len(pdf) + 3 * 1024 * 1024, f"{peak / 2**20:.2f} MiB"

@@ -350,3 +350,82 @@ def test_a_key_left_in_flight_by_a_503_is_taken_over_after_a_while_and_records_t
     answer = send_document(context, "facl", order_id)
     assert answer.status == 202 and len(context.orders.get("facl", order_id)[0].documents) == 1
     assert send_document(context, "facl", order_id).body == answer.body
+
+
+def test_the_alert_timer_opens_one_incident_per_tenant_for_undocumented_orders_and_returns_near_their_deadline() -> (
+    None
+):
+    from shared.domain.alerts import Message
+    from shared.services.alerts import run_alerts
+    from tests.fakes import FakeAlerts
+
+    context, alerts = fake_context("facl"), FakeAlerts()
+    order_id = with_order(context, "facl", "shipped", "return_waiting_for_approval")
+    found = context.orders.get("facl", order_id)
+    assert found is not None
+    order, etag = found
+    for item in order.items:
+        item.status_changed_at = context.clock()
+    order.oms_synced = True
+    context.orders.save(order, etag)
+    context.clock.advance(49 * 3600)
+    run_alerts(context, alerts)
+    opened = {(n.rule, n.kind) for n in alerts.channel.notices if n.tenant == "facl"}
+    assert not opened & {
+        (RiskKind.DOCUMENT_MISSING, Message.OPENED),
+        (RiskKind.RETURN_DEADLINE, Message.OPENED),
+    }  # both flows off: neither rule runs
+
+    with_loop(context, "facl", documents=True, document_due_hours=6, returns_desk=True)
+    run_alerts(context, alerts)
+    run_alerts(context, alerts)  # a second run sends nothing new: one incident per tenant and rule
+    notices = [n for n in alerts.channel.notices if n.rule in (RiskKind.DOCUMENT_MISSING, RiskKind.RETURN_DEADLINE)]
+    assert sorted((n.rule.value, n.kind.value) for n in notices) == [
+        ("document-missing", "opened"),
+        ("return-deadline", "opened"),
+    ]
+    by_rule = {n.rule: n for n in notices}
+    assert by_rule[RiskKind.DOCUMENT_MISSING].sample == (order_id,)
+    assert "no tax document" in by_rule[RiskKind.DOCUMENT_MISSING].why
+    assert "accepted by itself at" in by_rule[RiskKind.RETURN_DEADLINE].why
+    assert "Seller Center" in by_rule[RiskKind.RETURN_DEADLINE].what_to_do
+
+
+def test_an_order_the_oms_canceled_is_canceled_in_the_marketplace_once_and_only_with_the_flow_on() -> None:
+    from shared.domain.at_risk import seller_canceled
+    from shared.ports import JsonObject
+    from shared.services.marketplace_loop import check_oms_cancellations
+
+    context = fake_context("facl")
+    order_id = with_order(context, "facl", "pending", "shipped")
+    oms = context.oms("facl")
+    asked: list[str] = []
+
+    def find_order(order_ref: str) -> JsonObject | None:  # the OMS's answer once a person canceled it there
+        asked.append(order_ref)
+        return {
+            "orderRef": order_ref,
+            "orderStatus": "CANCELLED",
+            "cancelled": True,
+            "cancelledAt": "2026-12-05T10:00Z",
+        }
+
+    oms.find_order = find_order  # type: ignore[method-assign]
+    assert check_oms_cancellations(context, "facl") == [] and asked == []  # the flow is off: the OMS is not read
+
+    with_loop(context, "facl", cancellations=True)
+    (said,) = check_oms_cancellations(context, "facl")
+    assert said.startswith(f"{order_id}: marketplace cancellation accepted") and asked == [order_id]
+    again = check_oms_cancellations(context, "facl")  # read again at the next run: the same cancellation
+    assert len(again) == 1 and "duplicate" in again[0]
+    cancel = [e for e in context.events.list(tenant="facl") if e.kind is EventKind.MARKETPLACE_CANCEL]
+    assert len(cancel) == 1 and settle(context, cancel[0].event_id, "facl") is EventStatus.COMPLETED
+    marketplace = context.marketplace("facl")
+    assert [i.status for i in marketplace.items[ORDER]] == ["canceled", "shipped"]  # the shipped item is left
+    found = context.orders.get("facl", order_id)
+    assert found is not None
+    order = found[0]
+    assert seller_canceled(order)  # the OMS is the seller's side
+    assert any(e.what == "item status" and e.source == "oms" for e in order.timeline)
+    asked.clear()
+    assert check_oms_cancellations(context, "facl") == [] and asked == []  # nothing pending any more: not read
