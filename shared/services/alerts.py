@@ -39,7 +39,8 @@ from shared.domain.at_risk import Risk, RiskKind, RiskRules, event_risk, local_t
 from shared.domain.errors import ExternalSystemError
 from shared.domain.events import PENDING
 from shared.domain.times import tenant_zone
-from shared.ports import AlertChannelPort, AlertPorts, ServiceContext
+from shared.ports import AlertChannelPort, AlertPorts
+from shared.roles import AtRiskPorts, HasSettings
 from shared.services.operations import NEEDING_A_PERSON
 from shared.tenants import TENANT_NAMES, TENANTS
 
@@ -49,9 +50,7 @@ ROWS = 50  # rows per at-risk query (the console's at-risk page reads the same)
 ORDER_KINDS = {RiskKind.NOT_IN_OMS: "late", RiskKind.SHIP_LATE: "shipping", RiskKind.SHIP_SOON: "shipping"}
 
 
-def observe(
-    context: ServiceContext, tenant: str, rules: RiskRules = RiskRules(), limit: int = ROWS
-) -> list[Observation]:
+def observe(context: AtRiskPorts, tenant: str, rules: RiskRules = RiskRules(), limit: int = ROWS) -> list[Observation]:
     """What each at-risk rule finds for the tenant now, grouped by rule: 4 bounded queries."""
     now = context.clock()
     late = context.orders.not_in_oms(tenant, now - rules.not_in_oms_after, limit)
@@ -84,7 +83,7 @@ def observe(
     return observations
 
 
-def notice_for(context: ServiceContext, incident: Incident, kind: Message) -> AlertMessage:
+def notice_for(context: HasSettings, incident: Incident, kind: Message) -> AlertMessage:
     settings = context.settings.alerts
     tenant = incident.tenant
     return AlertMessage(
@@ -122,7 +121,7 @@ class AlertRun:
     writes: int = 0
 
 
-def run_alerts(context: ServiceContext, alerts: AlertPorts, rules: RiskRules = RiskRules()) -> AlertRun:
+def run_alerts(context: AtRiskPorts, alerts: AlertPorts, rules: RiskRules = RiskRules()) -> AlertRun:
     """One run of the alert timer over every tenant."""
     now = context.clock()
     settings = context.settings.alerts
