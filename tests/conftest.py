@@ -5,18 +5,22 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Callable, Iterator
+from typing import TypeVar
 
 import pytest
 import requests
 
 from localdev.stack import Stack
-from shared.bootstrap import get_context, reset_context
+from shared.bootstrap import Context, get_context, reset_context
+
+T = TypeVar("T")
 
 FAST_RETRIES = "1,1,1"
 
 
 @pytest.fixture(scope="session")
-def stack():
+def stack() -> Iterator[Stack]:
     """Azurite + the three sandboxes, with Thor's settings pointing at them (no runner)."""
     s = Stack()
     s.values["THOR_RETRY_DELAYS"] = FAST_RETRIES
@@ -35,7 +39,7 @@ def stack():
 
 
 @pytest.fixture()
-def context(stack):
+def context(stack: Stack) -> Context:
     """Thor's context on the test stack, with the sandboxes reset."""
     for server in stack.servers.values():
         requests.post(server.url + "/_sandbox/reset", timeout=5)
@@ -44,7 +48,7 @@ def context(stack):
 
 
 @pytest.fixture(scope="session")
-def thor(stack):
+def thor(stack: Stack) -> Iterator[Stack]:
     """Thor's local runner as its own process, serving real HTTP with the queue trigger.
 
     It has its own Azurite, so its queue worker never takes the messages of the in-process
@@ -57,7 +61,7 @@ def thor(stack):
 
 
 @pytest.fixture()
-def key(stack) -> str:
+def key(stack: Stack) -> str:
     return stack.values["LOCAL_FUNCTION_KEY"]
 
 
@@ -70,7 +74,7 @@ def app_functions() -> tuple:
     return tuple(function_app.app.get_functions())
 
 
-def eventually(check, timeout: float = 15.0, interval: float = 0.1):
+def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.1) -> T:
     """Polls `check` until it returns something truthy; returns it, or fails with the last value."""
     deadline = time.monotonic() + timeout
     last = None

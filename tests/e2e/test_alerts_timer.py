@@ -11,6 +11,7 @@ import uuid
 import pytest
 import requests
 
+from localdev.stack import Stack
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -20,7 +21,9 @@ def received(stack) -> list[dict]:
     return requests.get(stack.servers["alerts"].url + "/_sandbox/received", timeout=5).json()
 
 
-def test_an_unmatched_event_becomes_one_alert_on_every_channel_and_reports_are_linked(stack, timer_runner, key):
+def test_an_unmatched_event_becomes_one_alert_on_every_channel_and_reports_are_linked(
+    stack: Stack, timer_runner: Stack, key: str
+) -> None:
     requests.post(stack.servers["alerts"].url + "/_sandbox/reset", timeout=5)
     number = f"faco-9{uuid.uuid4().int % 10**8}"
     answer = requests.post(

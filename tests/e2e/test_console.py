@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import re
 import time
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
@@ -57,7 +59,7 @@ def event_status(thor, path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def seeded(thor):
+def seeded(thor: Stack) -> dict[str, dict[str, Any]]:
     """One order through to the OMS, one whose OMS send is refused (failed event, order not in the
     OMS, items pending past their promised time), one ZORT event matching no order (unmatched)."""
     oms, key = thor.servers["oms"].url, thor.values["LOCAL_FUNCTION_KEY"]
@@ -91,7 +93,7 @@ def seeded(thor):
     return {"good": good, "failing": failing, "zort": zort.json()}
 
 
-def test_every_console_answer_has_the_strict_csp_and_the_static_files_are_served(thor):
+def test_every_console_answer_has_the_strict_csp_and_the_static_files_are_served(thor: Stack) -> None:
     for path in ("/console", "/console/static/console.css", "/console/static/console.js", "/console/static/nope"):
         answer = page(thor, path)
         assert answer.headers["Content-Security-Policy"] == CSP, path
@@ -100,7 +102,9 @@ def test_every_console_answer_has_the_strict_csp_and_the_static_files_are_served
     assert page(thor, "/console/static/nope").status_code == 404
 
 
-def test_the_overview_shows_what_is_open_now_by_severity_beside_todays_flow(thor, seeded):
+def test_the_overview_shows_what_is_open_now_by_severity_beside_todays_flow(
+    thor: Stack, seeded: dict[str, dict[str, Any]]
+) -> None:
     html = soup(page(thor, "/console"))
     assert "local.operator@thor.local" in html.select_one("#signed-in").text
     assert "local runner stands in" in html.select_one("#local-signin").text
@@ -121,7 +125,9 @@ def test_the_overview_shows_what_is_open_now_by_severity_beside_todays_flow(thor
     assert not html.find_all(style=True) and not html.select("script:not([src])")  # nothing inline
 
 
-def test_a_tenants_overview_has_counts_charts_and_the_stock_sync_state(thor, seeded):
+def test_a_tenants_overview_has_counts_charts_and_the_stock_sync_state(
+    thor: Stack, seeded: dict[str, dict[str, Any]]
+) -> None:
     html = soup(page(thor, f"/console/tenants/{TENANT}"))
     cards = {card["data-counter"]: int(card.select_one(".n").text) for card in html.select("#today .card")}
     assert cards["orders_created"] >= 2 and cards["oms_synced"] >= 1 and cards["unmatched"] >= 1
@@ -130,14 +136,14 @@ def test_a_tenants_overview_has_counts_charts_and_the_stock_sync_state(thor, see
     assert f"off (MARKETPLACE_STOCK_SYNC_{TENANT.upper()} is not true)" in html.select_one("#stock-sync").text
 
 
-def test_a_tenant_with_stock_sync_on_shows_its_state(thor, seeded):
+def test_a_tenant_with_stock_sync_on_shows_its_state(thor: Stack, seeded: dict[str, dict[str, Any]]) -> None:
     rows = {row.th.text: row.td.text for row in soup(page(thor, "/console/tenants/faar")).select("#stock-sync tr")}
     assert rows["state"] == "on"  # MARKETPLACE_STOCK_SYNC_FAAR=true in the local settings
     assert rows["warehouse / buffer"] == "main / 1 units held back"
     assert rows["dirty SKUs"].isdigit() and rows["last flush"]
 
 
-def test_at_risk_says_why_each_row_is_there_and_links_to_it(thor, seeded):
+def test_at_risk_says_why_each_row_is_there_and_links_to_it(thor: Stack, seeded: dict[str, dict[str, Any]]) -> None:
     html = soup(page(thor, f"/console/tenants/{TENANT}/at-risk"))
     orders = {row["data-kind"]: row for row in html.select("#risk-orders tbody tr")}
     failing = f"{TENANT}-{FAILING_ORDER}"
@@ -151,7 +157,9 @@ def test_at_risk_says_why_each_row_is_there_and_links_to_it(thor, seeded):
     assert seeded["zort"]["eventId"] in events["event-unmatched"].text
 
 
-def test_an_orders_journey_shows_each_step_with_the_event_behind_it_and_no_personal_data(thor, seeded):
+def test_an_orders_journey_shows_each_step_with_the_event_behind_it_and_no_personal_data(
+    thor: Stack, seeded: dict[str, dict[str, Any]]
+) -> None:
     internal = seeded["good"]["internalOrderId"]
     html = soup(page(thor, f"/console/tenants/{TENANT}/orders/{internal}"))
     steps = [row["data-what"] for row in html.select("#timeline li")]
@@ -171,14 +179,14 @@ def test_an_orders_journey_shows_each_step_with_the_event_behind_it_and_no_perso
     assert not re.search(r"@(?!thor\.local)|Address|address", shown)
 
 
-def test_an_event_page_shows_no_body(thor, seeded):
+def test_an_event_page_shows_no_body(thor: Stack, seeded: dict[str, dict[str, Any]]) -> None:
     html = soup(page(thor, f"/console/tenants/{TENANT}/events/{seeded['zort']['eventId']}"))
     assert "unmatched" in html.select_one("#event").text
     assert "trackingno" not in html.text
     assert "ZORT named an order Thor does not have" in html.select_one("#hint").text
 
 
-def test_an_event_page_shows_each_attempt_and_what_to_do(thor, seeded):
+def test_an_event_page_shows_each_attempt_and_what_to_do(thor: Stack, seeded: dict[str, dict[str, Any]]) -> None:
     html = soup(page(thor, f"/console/tenants/{TENANT}/events/{seeded['failing']['eventId']}"))
     [attempt] = html.select("#attempts tbody tr")
     cells = [cell.text.strip() for cell in attempt.select("td")]
@@ -188,7 +196,9 @@ def test_an_event_page_shows_each_attempt_and_what_to_do(thor, seeded):
     assert re.search(r"\d+ (s|min) ago", html.select_one("#event").text)  # ages in words
 
 
-def test_search_finds_an_order_by_either_id_and_an_event_by_its_id_across_tenants(thor, seeded):
+def test_search_finds_an_order_by_either_id_and_an_event_by_its_id_across_tenants(
+    thor: Stack, seeded: dict[str, dict[str, Any]]
+) -> None:
     for query in (str(GOOD_ORDER), seeded["good"]["internalOrderId"]):
         [hit] = soup(page(thor, "/console/search", params={"q": query})).select("#results tbody tr")
         assert (hit["data-kind"], hit["data-tenant"]) == ("order", TENANT)
@@ -198,7 +208,9 @@ def test_search_finds_an_order_by_either_id_and_an_event_by_its_id_across_tenant
     assert soup(page(thor, "/console/search", params={"q": "no-such-thing"})).select_one("#no-results")
 
 
-def test_the_sla_radar_lists_open_orders_by_urgency_and_the_cancellation_rates(thor, seeded):
+def test_the_sla_radar_lists_open_orders_by_urgency_and_the_cancellation_rates(
+    thor: Stack, seeded: dict[str, dict[str, Any]]
+) -> None:
     html = soup(page(thor, "/console/radar"))
     rows = [(row["data-order"], row.td.text) for row in html.select("#radar tbody tr")]
     mine = [(order, left) for order, left in rows if order in (f"{TENANT}-{GOOD_ORDER}", f"{TENANT}-{FAILING_ORDER}")]
@@ -216,7 +228,9 @@ def _confirm(thor, path: str, action: str | None = None) -> str:
     return form.select_one('input[name="csrf"]')["value"]
 
 
-def test_replaying_the_failed_event_asks_first_then_completes_it_and_says_who_did_it(thor, seeded):
+def test_replaying_the_failed_event_asks_first_then_completes_it_and_says_who_did_it(
+    thor: Stack, seeded: dict[str, dict[str, Any]]
+) -> None:
     event_id = seeded["failing"]["eventId"]
     path = f"/console/tenants/{TENANT}/events/{event_id}/replay"
     token = _confirm(thor, path)
@@ -241,7 +255,9 @@ def test_replaying_the_failed_event_asks_first_then_completes_it_and_says_who_di
     assert "by local.operator@thor.local" in attempts[1].text
 
 
-def test_re_syncing_an_order_queues_a_reconcile_event_noted_on_its_timeline(thor, seeded):
+def test_re_syncing_an_order_queues_a_reconcile_event_noted_on_its_timeline(
+    thor: Stack, seeded: dict[str, dict[str, Any]]
+) -> None:
     internal = seeded["good"]["internalOrderId"]
     path = f"/console/tenants/{TENANT}/orders/{internal}/resync"
     answer = requests.post(thor.thor_url + path, data={"csrf": _confirm(thor, path)}, timeout=10, allow_redirects=False)
@@ -273,7 +289,9 @@ def fail_once(thor, order_id: int, tenant: str = TENANT) -> str:
     return event_id
 
 
-def test_replaying_a_tenants_failed_events_says_how_many_first_and_after(thor, seeded):
+def test_replaying_a_tenants_failed_events_says_how_many_first_and_after(
+    thor: Stack, seeded: dict[str, dict[str, Any]]
+) -> None:
     fail_once(thor, 7100004)
     path = f"/console/tenants/{TENANT}/replay-failed"
     html = soup(page(thor, path + "?status=failed"))
@@ -289,7 +307,9 @@ def test_replaying_a_tenants_failed_events_says_how_many_first_and_after(thor, s
     assert "1 event replayed" in soup(page(thor, answer.headers["Location"])).select_one("#done").text
 
 
-def test_replaying_every_tenants_failed_events_confirms_and_reports_the_count(thor, seeded):
+def test_replaying_every_tenants_failed_events_confirms_and_reports_the_count(
+    thor: Stack, seeded: dict[str, dict[str, Any]]
+) -> None:
     fail_once(thor, 7100005)
     fail_once(thor, 7300001, tenant="facl")
     path = "/console/replay?status=failed"
@@ -319,7 +339,9 @@ def test_replaying_every_tenants_failed_events_confirms_and_reports_the_count(th
         ("valid", {"Sec-Fetch-Site": "cross-site"}, "sec-fetch-site"),
     ],
 )
-def test_an_action_without_a_valid_token_or_from_another_site_is_refused(thor, seeded, form, headers, field):
+def test_an_action_without_a_valid_token_or_from_another_site_is_refused(
+    thor: Stack, seeded: dict[str, dict[str, Any]], form, headers, field
+) -> None:
     path = f"/console/tenants/{TENANT}/orders/{seeded['good']['internalOrderId']}/resync"
     if form == "valid":
         form = {"csrf": _confirm(thor, path)}
@@ -330,7 +352,7 @@ def test_an_action_without_a_valid_token_or_from_another_site_is_refused(thor, s
     assert answer.headers["Content-Security-Policy"] == CSP
 
 
-def test_a_browser_gets_an_html_page_that_says_what_to_do(thor, seeded):
+def test_a_browser_gets_an_html_page_that_says_what_to_do(thor: Stack, seeded: dict[str, dict[str, Any]]) -> None:
     path = f"/console/tenants/{TENANT}/orders/{seeded['good']['internalOrderId']}/resync"
     answer = requests.post(
         thor.thor_url + path, data={"csrf": "1.2.3"}, headers={"Accept": "text/html"}, timeout=10, allow_redirects=False
@@ -343,14 +365,14 @@ def test_a_browser_gets_an_html_page_that_says_what_to_do(thor, seeded):
     assert missing.status_code == 404 and "search" in BeautifulSoup(missing.text, "html5lib").select_one("#todo").text
 
 
-def test_unknown_tenant_order_and_event_are_problems(thor):
+def test_unknown_tenant_order_and_event_are_problems(thor: Stack) -> None:
     assert page(thor, "/console/tenants/xxxx").status_code == 404
     assert page(thor, f"/console/tenants/{TENANT}/orders/{TENANT}-1").json()["field"] == "internalOrderId"
     assert page(thor, f"/console/tenants/{TENANT}/events/nope").status_code == 404
 
 
 @pytest.fixture(scope="module")
-def console_off(thor):
+def console_off(thor: Stack) -> Iterator[Stack]:
     """A runner with CONSOLE_AUTH=off: nothing stands in for the platform, headers pass as sent."""
     runner = Stack(values=dict(thor.values) | {"CONSOLE_AUTH": "off"}, servers=thor.servers)
     runner.start_runner(["--no-queue"])
@@ -366,7 +388,7 @@ FORGED = {
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_forged_principal_headers_are_refused_when_platform_sign_in_is_off(console_off, method):
+def test_forged_principal_headers_are_refused_when_platform_sign_in_is_off(console_off: Stack, method) -> None:
     answer = requests.request(
         method, console_off.thor_url + f"/console/tenants/{TENANT}/replay-failed", headers=FORGED, timeout=10
     )
@@ -377,13 +399,13 @@ def test_forged_principal_headers_are_refused_when_platform_sign_in_is_off(conso
     assert answer.headers["Content-Security-Policy"] == CSP
 
 
-def test_with_platform_sign_in_the_runner_drops_a_callers_principal_headers(thor):
+def test_with_platform_sign_in_the_runner_drops_a_callers_principal_headers(thor: Stack) -> None:
     html = soup(page(thor, "/console", headers=FORGED))
     assert "forged" not in html.text and "local.operator@thor.local" in html.select_one("#signed-in").text
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_a_forged_principal_header_without_a_valid_token_gets_401(thor, method):
+def test_a_forged_principal_header_without_a_valid_token_gets_401(thor: Stack, method) -> None:
     answer = requests.request(
         method,
         thor.thor_url + f"/console/tenants/{TENANT}/replay-failed",
@@ -396,7 +418,7 @@ def test_a_forged_principal_header_without_a_valid_token_gets_401(thor, method):
 
 
 @pytest.fixture(scope="module")
-def signer(thor, tmp_path_factory):
+def signer(thor: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Stack, Any]]:
     """A runner whose signing key the test holds (THOR_LOCAL_AUTH_KEY): the test plays the platform and
     forwards tokens of its own making, which Thor verifies against the runner's JWKS."""
     key = new_private_key()
@@ -422,7 +444,7 @@ def forwarded(key, **claims) -> dict:
     ],
     ids=["expired", "foreign-audience"],
 )
-def test_an_expired_or_foreign_audience_token_gets_401(signer, claims, why):
+def test_an_expired_or_foreign_audience_token_gets_401(signer: tuple[Stack, Any], claims, why) -> None:
     runner, key = signer
     answer = requests.get(runner.thor_url + "/console", headers=forwarded(key, **claims), timeout=10)
     assert answer.status_code == 401 and why in answer.json()["detail"]
@@ -432,7 +454,9 @@ def test_an_expired_or_foreign_audience_token_gets_401(signer, claims, why):
     assert html.status_code == 401 and "Sign in again" in html.text
 
 
-def test_a_user_outside_the_operators_reads_every_page_but_cannot_act(signer, seeded):
+def test_a_user_outside_the_operators_reads_every_page_but_cannot_act(
+    signer: tuple[Stack, Any], seeded: dict[str, dict[str, Any]]
+) -> None:
     runner, key = signer
     reader = forwarded(key, roles=[], preferred_username="reader@seller.example")
     html = soup(requests.get(runner.thor_url + "/console", headers=reader, timeout=10))

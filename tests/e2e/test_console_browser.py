@@ -16,14 +16,20 @@ from __future__ import annotations
 import os
 import tempfile
 from collections import deque
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
 
+from localdev.stack import Stack
 from tests.conftest import eventually
+
+if TYPE_CHECKING:  # playwright is imported by the fixture, only when the browser test runs
+    from playwright.sync_api import BrowserContext
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +85,7 @@ def kind_of(path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def browser_context():
+def browser_context() -> Iterator[BrowserContext]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("THOR_CI"):
             pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run installs Debian's chromium package")
@@ -101,7 +107,7 @@ def shot(page, name: str) -> None:
     assert image[:8] == b"\x89PNG\r\n\x1a\n"  # the page rendered to an image
 
 
-def test_every_console_page_renders_cleanly_in_chromium(thor, browser_context):
+def test_every_console_page_renders_cleanly_in_chromium(thor: Stack, browser_context: BrowserContext) -> None:
     key = thor.values["LOCAL_FUNCTION_KEY"]
     now = datetime.now(timezone.utc)
     marketplace, oms = thor.servers["marketplace"].url, thor.servers["oms"].url

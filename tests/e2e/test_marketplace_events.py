@@ -7,6 +7,7 @@ from __future__ import annotations
 import pytest
 import requests
 
+from localdev.stack import Stack
 from shared.adapters.event_log import EventLog
 from shared.adapters.storage import Storage
 from shared.domain.events import EventStatus
@@ -19,7 +20,7 @@ TENANT = "soco"
 
 
 @pytest.fixture(scope="module")
-def events(thor):
+def events(thor: Stack) -> EventLog:
     return EventLog(Storage(StorageSettings(thor.values["AzureWebJobsStorage"], None, None, None, None)))
 
 
@@ -43,7 +44,9 @@ def payload(name: str, n: int) -> dict:
     }[name]
 
 
-def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_on_or_ignored(thor, events):
+def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_on_or_ignored(
+    thor: Stack, events: EventLog
+) -> None:
     key = thor.values["LOCAL_FUNCTION_KEY"]
     sent = []
     for r, route in enumerate(MARKETPLACE_ROUTES):
@@ -78,7 +81,7 @@ def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_o
     ],
 )
 @pytest.mark.parametrize("route", MARKETPLACE_ROUTES)
-def test_a_body_that_is_not_a_documented_event_is_a_400_naming_the_field(thor, route, body, field):
+def test_a_body_that_is_not_a_documented_event_is_a_400_naming_the_field(thor: Stack, route, body, field) -> None:
     key = thor.values["LOCAL_FUNCTION_KEY"]
     answer = requests.post(
         f"{thor.thor_url}/{route.format(tenantId=TENANT)}", params={"code": key}, json=body, timeout=10

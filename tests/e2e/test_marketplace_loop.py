@@ -7,6 +7,7 @@ from __future__ import annotations
 import base64
 import random
 import uuid
+from collections.abc import Iterator
 
 import pytest
 import requests
@@ -28,7 +29,7 @@ ONE_MB_PDF = b"%PDF-1.7\n" + random.Random(19).randbytes(1_000_000) + b"\n%%EOF\
 
 
 @pytest.fixture(scope="module")
-def loop_thor(stack):
+def loop_thor(stack: Stack) -> Iterator[Stack]:
     """A runner of its own with the order-loop flows on for facl and faco."""
     runner = Stack(values={**stack.values, **ON}, servers=stack.servers)
     runner.start_storage().start_runner(["--no-timers", "--max-poll", "0.2"])
@@ -117,7 +118,9 @@ def document(items: list[str], kind: str = "FACTURA", pdf: bytes = ONE_MB_PDF) -
     }
 
 
-def test_a_1_mb_tax_document_is_recorded_and_uploaded_once_after_a_5xx_and_a_lost_answer(stack, loop_thor, key):
+def test_a_1_mb_tax_document_is_recorded_and_uploaded_once_after_a_5xx_and_a_lost_answer(
+    stack: Stack, loop_thor: Stack, key: str
+) -> None:
     order_id = new_order(1)  # 2 items
     internal = created(loop_thor, key, "facl", order_id)
     items = [f"{order_id}0", f"{order_id}1"]
@@ -153,7 +156,9 @@ def test_a_1_mb_tax_document_is_recorded_and_uploaded_once_after_a_5xx_and_a_los
     assert "tax document uploaded" in timeline
 
 
-def test_a_document_refused_for_its_type_is_a_4xx_naming_the_rule_and_never_sent(stack, loop_thor, key):
+def test_a_document_refused_for_its_type_is_a_4xx_naming_the_rule_and_never_sent(
+    stack: Stack, loop_thor: Stack, key: str
+) -> None:
     order_id = new_order(0)
     internal = created(loop_thor, key, "faco", order_id)
     items_to(stack, loop_thor, key, "faco", order_id, [f"{order_id}0"], "ready_to_ship")
@@ -165,7 +170,7 @@ def test_a_document_refused_for_its_type_is_a_4xx_naming_the_rule_and_never_sent
     ]
 
 
-def test_every_flow_is_off_by_default(stack, loop_thor, key):
+def test_every_flow_is_off_by_default(stack: Stack, loop_thor: Stack, key: str) -> None:
     order_id = new_order(1)
     internal = created(loop_thor, key, "fape", order_id)
     items_to(stack, loop_thor, key, "fape", order_id, [f"{order_id}0"], "ready_to_ship")
@@ -189,7 +194,9 @@ def zort_status(stack, thor: Stack, key: str, internal: str, zort_status: str) -
     assert answer.ok
 
 
-def test_a_zort_void_cancels_pending_items_in_the_marketplace_and_leaves_shipped_ones(stack, loop_thor, key):
+def test_a_zort_void_cancels_pending_items_in_the_marketplace_and_leaves_shipped_ones(
+    stack: Stack, loop_thor: Stack, key: str
+) -> None:
     order_id = new_order(2)  # 3 items
     internal = created(loop_thor, key, "facl", order_id)
     items_to(stack, loop_thor, key, "facl", order_id, [f"{order_id}2"], "shipped")
@@ -206,8 +213,8 @@ def test_a_zort_void_cancels_pending_items_in_the_marketplace_and_leaves_shipped
 
 
 def test_a_seller_delivered_order_reaches_delivered_and_a_marketplace_delivered_one_is_never_touched(
-    stack, loop_thor, key
-):
+    stack: Stack, loop_thor: Stack, key: str
+) -> None:
     own, theirs = new_order(0), new_order(0)
     sandbox(stack, "orders/shipping-type", {"order_ids": [own], "shipping_type": "Own Delivery"})
     own_internal = created(loop_thor, key, "facl", own)
@@ -224,7 +231,7 @@ def test_a_seller_delivered_order_reaches_delivered_and_a_marketplace_delivered_
     assert sum(e["what"] == "order status" for e in timeline) == 2  # ZORT's states were applied, nothing sent
 
 
-def test_a_return_waiting_for_approval_shows_its_deadline(stack, loop_thor, key):
+def test_a_return_waiting_for_approval_shows_its_deadline(stack: Stack, loop_thor: Stack, key: str) -> None:
     order_id = new_order(0)
     internal = created(loop_thor, key, "facl", order_id)
     items_to(stack, loop_thor, key, "facl", order_id, [f"{order_id}0"], "delivered")

@@ -3,6 +3,7 @@ runner with price sync on for one tenant (its own runner, the session's Azurite 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from urllib.parse import quote
 
@@ -18,7 +19,7 @@ TENANT = "fape"
 
 
 @pytest.fixture()
-def pricing(stack):
+def pricing(stack: Stack) -> Iterator[Stack]:
     values = {
         **stack.values,
         f"MARKETPLACE_PRICE_SYNC_{TENANT.upper()}": "true",
@@ -30,7 +31,7 @@ def pricing(stack):
     runner.stop_runner()
 
 
-def test_a_held_price_is_shown_and_confirmed_from_the_console_with_who_did_it(pricing):
+def test_a_held_price_is_shown_and_confirmed_from_the_console_with_who_did_it(pricing: Stack) -> None:
     from shared.adapters.price_repo import PriceRepository
     from shared.adapters.storage import Storage
     from shared.domain.prices import PriceRecord, PriceResult

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from localdev.runner import parse_schedule
+from localdev.stack import Stack
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.e2e
 ORDER_ID = 7312001
 
 
-def test_an_order_whose_webhook_never_arrived_reaches_the_oms_and_the_status_endpoint(stack, timer_runner, key):
+def test_an_order_whose_webhook_never_arrived_reaches_the_oms_and_the_status_endpoint(
+    stack: Stack, timer_runner: Stack, key: str
+) -> None:
     for server in stack.servers.values():
         requests.post(server.url + "/_sandbox/reset", timeout=5)
     requests.post(
@@ -56,12 +59,12 @@ def test_an_order_whose_webhook_never_arrived_reaches_the_oms_and_the_status_end
         ("00:05:00", "2024-05-01T08:10:00", "2024-05-01T08:15:00"),
     ],
 )
-def test_ncrontab_schedules(schedule, after, expected):
+def test_ncrontab_schedules(schedule, after, expected) -> None:
     moment = datetime.fromisoformat(after).replace(tzinfo=timezone.utc)
     assert parse_schedule(schedule).next_after(moment) == datetime.fromisoformat(expected).replace(tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize("schedule", ["* * * * *", "61 * * * * *", "*/0 * * * * *", "5-1 * * * * *", "x * * * * *"])
-def test_bad_ncrontab_schedules_are_refused(schedule):
+def test_bad_ncrontab_schedules_are_refused(schedule) -> None:
     with pytest.raises(ValueError):
         parse_schedule(schedule)

@@ -7,6 +7,7 @@ from decimal import Decimal
 import pytest
 
 from localdev.sandboxes.marketplace import item_count, item_sku, product_facts
+from localdev.stack import Stack
 from tests.conftest import eventually
 from tests.e2e.test_contract import assert_problem, call, fresh_key
 
@@ -15,7 +16,7 @@ pytestmark = pytest.mark.e2e
 ORDER_ID = 7780002  # one item in the marketplace sandbox
 
 
-def test_a_refund_may_not_exceed_the_units_paid_price_and_the_view_shows_it(thor, key):
+def test_a_refund_may_not_exceed_the_units_paid_price_and_the_view_shows_it(thor: Stack, key: str) -> None:
     assert item_count(ORDER_ID) == 1
     sku = item_sku(ORDER_ID, 0)
     paid = product_facts(sku)["price"]

@@ -18,6 +18,8 @@ from hypothesis import HealthCheck, settings
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
+from localdev.stack import Stack
+
 pytestmark = pytest.mark.e2e
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -58,7 +60,7 @@ def zort_key1(case, values: dict) -> str:
 
 @schema.parametrize()
 @settings(derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
-def test_thor_answers_exactly_what_openapi_json_describes(case, thor):
+def test_thor_answers_exactly_what_openapi_json_describes(case, thor: Stack) -> None:
     excluded, credentials = [], {"x-functions-key": thor.values["LOCAL_FUNCTION_KEY"]}
     if case.path.endswith("/zort"):
         credentials["Authorization"] = zort_key1(case, thor.values)

@@ -9,6 +9,7 @@ import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -35,7 +36,7 @@ def ops(env: dict[str, str], *command: str) -> str:
     return done.stdout + done.stderr
 
 
-def test_no_output_of_a_run_shows_any_secret(stack, tmp_path):
+def test_no_output_of_a_run_shows_any_secret(stack: Stack, tmp_path: Path) -> None:
     csrf = "csrf-" + uuid.uuid4().hex
     values = {**stack.values, "CONSOLE_CSRF_KEY": csrf, "THOR_LOG_LEVEL": "INFO"}
     values[f"OMS_TOKEN_{TENANT.upper()}"] = "wrong-oms-token-" + uuid.uuid4().hex  # the OMS refuses it: 401

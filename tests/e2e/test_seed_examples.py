@@ -7,6 +7,7 @@ import json
 import pytest
 import requests
 
+from localdev.stack import Stack
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -60,7 +61,7 @@ def oms_orders_for(thor, order_ref: str) -> list[dict]:
     return [o for o in orders if o["order"].get("orderRef") == order_ref]
 
 
-def test_order_created_reaches_status_endpoint_and_oms(thor, key):
+def test_order_created_reaches_status_endpoint_and_oms(thor: Stack, key: str) -> None:
     answer = post(thor, "/webhooks/faco/orders", ORDER_CREATED, key)
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -83,14 +84,14 @@ def test_order_created_reaches_status_endpoint_and_oms(thor, key):
     assert len(oms_orders[0]["order"]["orderLines"]) == len(view["items"])
 
 
-def test_status_change_and_products_examples_are_accepted(thor, key):
+def test_status_change_and_products_examples_are_accepted(thor: Stack, key: str) -> None:
     for path, body in (("/webhooks/sope/orders/status", STATUS_CHANGED), ("/webhooks/sope/products", PRODUCT_CREATED)):
         answer = post(thor, path, body, key)
         assert answer.status_code == 200, answer.text
         assert answer.json()["status"] in {"accepted", "duplicate"}
 
 
-def test_without_key_is_401_and_with_header_key_is_accepted(thor, key):
+def test_without_key_is_401_and_with_header_key_is_accepted(thor: Stack, key: str) -> None:
     assert requests.post(f"{thor.thor_url}/webhooks/faco/orders", data=ORDER_CREATED, timeout=5).status_code == 401
     assert post(thor, "/webhooks/faco/orders", ORDER_CREATED, "wrong").status_code == 401
     answer = requests.post(
@@ -99,7 +100,7 @@ def test_without_key_is_401_and_with_header_key_is_accepted(thor, key):
     assert answer.status_code == 200
 
 
-def test_unknown_tenant_is_404_problem(thor, key):
+def test_unknown_tenant_is_404_problem(thor: Stack, key: str) -> None:
     answer = post(thor, "/webhooks/xxxx/orders", ORDER_CREATED, key)
     assert answer.status_code == 404
     assert answer.headers["Content-Type"].startswith("application/problem+json")

@@ -8,6 +8,7 @@ import pytest
 import requests
 
 from localdev.sandboxes.zort import send_webhook
+from localdev.stack import Stack
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -15,7 +16,9 @@ pytestmark = pytest.mark.e2e
 T = "faar"  # stock sync on, buffer 1, in local.settings.example.json
 
 
-def test_a_zort_stock_webhook_reaches_the_storefront_by_the_flush_timer(stack, timer_runner, key):
+def test_a_zort_stock_webhook_reaches_the_storefront_by_the_flush_timer(
+    stack: Stack, timer_runner: Stack, key: str
+) -> None:
     values = stack.values
     sku = f"E2E-{uuid.uuid4().hex[:8]}"
     base = timer_runner.thor_url
@@ -37,7 +40,7 @@ def test_a_zort_stock_webhook_reaches_the_storefront_by_the_flush_timer(stack, t
         shown = requests.get(stack.servers["marketplace"].url + "/_sandbox/stock", timeout=5).json()
         return shown.get(user, {}).get("main", {}).get(sku)
 
-    def webhook(stock: str):
+    def webhook(stock: str) -> None:
         payload = {"id": 7, "sku": sku, "name": "e2e", "stock": stock, "availablestock": stock}
         zort_url = f"{base}/webhooks/{T}/zort?code={key}"
         assert send_webhook(zort_url, "UPDATEPRODUCTQUANTITY", payload, values[f"ZORT_KEY1_{T.upper()}"]).ok
@@ -56,8 +59,8 @@ def test_a_zort_stock_webhook_reaches_the_storefront_by_the_flush_timer(stack, t
 
 
 def test_a_feed_is_confirmed_by_on_feed_completed_on_any_route_and_a_refused_sku_stays_visible(
-    stack, timer_runner, key
-):
+    stack: Stack, timer_runner: Stack, key: str
+) -> None:
     """The marketplace sandbox answers UpdateStock with a feed, keeps FeedStatus at Queued (its delay is an
     hour) until it sends onFeedCompleted to Thor's *orders* route, half a second after the feed: the feed
     finishes only with the webhook, which the route answers 200. (Thor's handler or the next poll, both

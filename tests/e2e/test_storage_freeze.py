@@ -60,7 +60,7 @@ def unprocessed(own, order_ids):
     }
 
 
-def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once(stack, key):
+def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once(stack: Stack, key: str) -> None:
     azurite = Azurite().start()
     own = Stack(values=dict(stack.values, AzureWebJobsStorage=azurite.connection_string))
     # A message leased while storage froze comes back only when its lease ends: a short lease keeps

@@ -4,6 +4,7 @@ every event that got a 200 is processed."""
 from __future__ import annotations
 
 import concurrent.futures
+from pathlib import Path
 
 import pytest
 import requests
@@ -15,7 +16,7 @@ from tests.conftest import eventually
 pytestmark = pytest.mark.e2e
 
 
-def test_storage_stopping_mid_burst_gives_503_and_loses_nothing(stack, tmp_path):
+def test_storage_stopping_mid_burst_gives_503_and_loses_nothing(stack: Stack, tmp_path: Path) -> None:
     azurite = Azurite(location=tmp_path / "azurite").start()
     own = Stack(values=dict(stack.values, AzureWebJobsStorage=azurite.connection_string))
     own.start_runner(["--lease", "3", "--max-poll", "0.2"])  # back to work soon after storage returns

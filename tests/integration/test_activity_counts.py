@@ -6,7 +6,10 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 
+import pytest
+
 from shared.adapters.activity_counts import ActivityCounts, BufferedActivityCounts
+from shared.bootstrap import Context
 from tests.conftest import eventually
 
 HOUR = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
@@ -17,7 +20,7 @@ def tenant_of_this_test() -> str:
     return f"t{uuid.uuid4().hex[:10]}"  # a partition of its own: other tests' counts never mix in
 
 
-def test_buffered_counts_are_written_once_after_the_interval_and_summed(context):
+def test_buffered_counts_are_written_once_after_the_interval_and_summed(context: Context) -> None:
     tenant, counts = tenant_of_this_test(), ActivityCounts(context.storage)
     written = []
     original = counts.add
@@ -32,7 +35,7 @@ def test_buffered_counts_are_written_once_after_the_interval_and_summed(context)
     assert written == [tenant]  # one addition for the hour, not one per event
 
 
-def test_flush_writes_at_once_and_an_interval_of_zero_writes_each_addition(context):
+def test_flush_writes_at_once_and_an_interval_of_zero_writes_each_addition(context: Context) -> None:
     tenant, counts = tenant_of_this_test(), ActivityCounts(context.storage)
     buffered = BufferedActivityCounts(counts, every=60)
     buffered.add(tenant, HOUR, {"orders_created": 2})
@@ -43,11 +46,11 @@ def test_flush_writes_at_once_and_an_interval_of_zero_writes_each_addition(conte
     assert counts.hours(tenant, HOUR, NEXT_HOUR)[HOUR]["orders_created"] == 3
 
 
-def test_a_failed_write_is_logged_and_never_raised(context, caplog):
+def test_a_failed_write_is_logged_and_never_raised(context: Context, caplog: pytest.LogCaptureFixture) -> None:
     tenant = tenant_of_this_test()
 
     class Down(ActivityCounts):
-        def add(self, *args, **kwargs):
+        def add(self, *args, **kwargs) -> None:
             raise OSError("storage unreachable")
 
     buffered = BufferedActivityCounts(Down(context.storage), every=60)

@@ -10,6 +10,8 @@ import time
 
 import requests
 
+from localdev.stack import Stack
+from shared.bootstrap import Context
 from shared.domain.events import EventKind, EventStatus
 from shared.services.intake import record_event
 from shared.services.processing import process_event
@@ -20,10 +22,10 @@ ORDER = 4450000
 class RecordingQueue:
     """The queue port, recording what is sent (the real queue is shared by every in-process test)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.sent: list[dict] = []
 
-    def send(self, tenant, event_id, delay=0, missing=0):
+    def send(self, tenant, event_id, delay=0, missing=0) -> None:
         self.sent.append({"tenant": tenant, "event_id": event_id, "delay": delay, "missing": missing})
 
 
@@ -51,7 +53,7 @@ def marketplace_calls(stack, order_id):
     return [c for c in calls if c["query"].get("OrderId") == str(order_id)]
 
 
-def test_an_event_claim_is_one_owners_until_it_ends_and_a_completed_event_is_nobodys(context):
+def test_an_event_claim_is_one_owners_until_it_ends_and_a_completed_event_is_nobodys(context: Context) -> None:
     event_id = order_created(context, RecordingQueue(), ORDER + 4).event_id
     assert context.events.claim("faco", event_id, "message-1", seconds=30)[1]
     assert context.events.claim("faco", event_id, "message-1", seconds=30)[1]  # its own: a redelivery
@@ -62,7 +64,7 @@ def test_an_event_claim_is_one_owners_until_it_ends_and_a_completed_event_is_nob
     assert context.events.claim("faco", event_id, "message-1", seconds=30)[1] is False
 
 
-def test_a_crashed_workers_claim_expires_and_the_work_is_resumed(context, stack):
+def test_a_crashed_workers_claim_expires_and_the_work_is_resumed(context: Context, stack: Stack) -> None:
     queue = RecordingQueue()
     event_id = order_created(context, queue, ORDER + 5).event_id
     assert context.events.claim("faco", event_id, "message-that-crashed", seconds=0.3)[1]
@@ -72,7 +74,7 @@ def test_a_crashed_workers_claim_expires_and_the_work_is_resumed(context, stack)
     assert len([c for c in marketplace_calls(stack, ORDER + 5) if c["query"]["Action"] == "GetOrder"]) == 1
 
 
-def test_an_order_claim_is_one_owners_at_a_time(context):
+def test_an_order_claim_is_one_owners_at_a_time(context: Context) -> None:
     name = f"order:faco-{ORDER + 6}"
     first = context.claims.take("faco", name, "a", 30)
     assert first and context.claims.take("faco", name, "b", 30) is None
@@ -84,7 +86,7 @@ def test_an_order_claim_is_one_owners_at_a_time(context):
     assert context.claims.take("faco", name, "b", 30)
 
 
-def test_an_expired_order_claim_is_taken_over_and_its_late_release_leaves_the_new_one(context):
+def test_an_expired_order_claim_is_taken_over_and_its_late_release_leaves_the_new_one(context: Context) -> None:
     name = f"order:faco-{ORDER + 7}"
     stale = context.claims.take("faco", name, "a", 0.3)
     time.sleep(0.5)
@@ -93,7 +95,7 @@ def test_an_expired_order_claim_is_taken_over_and_its_late_release_leaves_the_ne
     assert context.claims.take("faco", name, "c", 30) is None
 
 
-def test_fencing_tokens_in_table_storage_refuse_a_stalled_delivery(context):
+def test_fencing_tokens_in_table_storage_refuse_a_stalled_delivery(context: Context) -> None:
     """Issue 17 item 2, against Azurite: a later delivery of the same message takes the event's and
     the order's claims over with a newer token; the stalled delivery's final status is refused."""
     from shared.domain.fencing import holder
@@ -129,7 +131,9 @@ def test_fencing_tokens_in_table_storage_refuse_a_stalled_delivery(context):
     assert lost and lost.fence > again.fence  # a new row never hands out a lower token
 
 
-def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_takes_it_over(context, stack):
+def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_takes_it_over(
+    context: Context, stack: Stack
+) -> None:
     """Drill seeds 1, 3, 6, 10, against Azurite: an attempt's take of the order's claim landed while
     its answer was lost (StorageUnavailable from the take: the worker never knew it held it, so it
     never released it) and the attempt was retried as a new queue message (a new owner). The retry

@@ -10,7 +10,9 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from localdev.stack import Stack
 from ops.__main__ import main
+from shared.bootstrap import Context
 from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent
 from shared.domain.times import rfc3339
 from shared.services.intake import record_event
@@ -40,7 +42,9 @@ def failed_event(context) -> InboundEvent:
     return event
 
 
-def test_events_lists_a_failed_event_and_replay_puts_it_back(context, capsys):
+def test_events_lists_a_failed_event_and_replay_puts_it_back(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
     event = failed_event(context)
     code, out = run(capsys, "events", "--tenant", TENANT, "--status", "failed")
     assert code == 0 and event.event_id in out and "failed" in out and "no handler (test)" in out
@@ -61,7 +65,9 @@ def test_events_lists_a_failed_event_and_replay_puts_it_back(context, capsys):
     assert code == 1
 
 
-def test_order_shows_the_full_history_without_personal_data(context, capsys):
+def test_order_shows_the_full_history_without_personal_data(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
     order_id = 7313001
     internal_id = f"{TENANT}-{order_id}"
     acceptance = record_event(
@@ -104,7 +110,9 @@ def test_order_shows_the_full_history_without_personal_data(context, capsys):
     assert code == 2
 
 
-def test_resync_fetches_an_order_thor_never_heard_of_and_sends_it_to_the_oms(context, stack, capsys):
+def test_resync_fetches_an_order_thor_never_heard_of_and_sends_it_to_the_oms(
+    context: Context, stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
     internal_id = f"{TENANT}-7313002"
     code, out = run(capsys, "resync", internal_id)
     assert code == 0 and "completed" in out
@@ -113,7 +121,9 @@ def test_resync_fetches_an_order_thor_never_heard_of_and_sends_it_to_the_oms(con
     assert [o for o in orders if o["order"].get("orderRef") == internal_id]
 
 
-def test_check_settings_names_what_is_missing_and_masks_secrets(stack, capsys, monkeypatch):
+def test_check_settings_names_what_is_missing_and_masks_secrets(
+    stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out = run(capsys, "check-settings")
     assert code == 0 and "settings ok" in out
     secrets = [
@@ -135,7 +145,7 @@ def test_check_settings_names_what_is_missing_and_masks_secrets(stack, capsys, m
     assert code == 2 and "OMS_TENANT_FACO" in out and "INCOMPLETE" in out
 
 
-def test_reconcile_and_zort_webhooks(context, stack, capsys):
+def test_reconcile_and_zort_webhooks(context: Context, stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "reconcile", "--tenant", TENANT)
     assert code == 0 and f"{TENANT}:" in out and "checkpoint" in out
     code, out = run(capsys, "reconcile", "--last", "--tenant", TENANT)
@@ -188,12 +198,12 @@ def test_reconcile_and_zort_webhooks(context, stack, capsys):
         ["stock", "--tenant", TENANT, "--pause", "x", "--resume"],
     ],
 )
-def test_bad_usage_exits_2(stack, capsys, argv):
+def test_bad_usage_exits_2(stack: Stack, capsys: pytest.CaptureFixture[str], argv) -> None:
     code, _ = run(capsys, *argv)
     assert code == 2
 
 
-def test_stats_counts_events_per_tenant_and_status(context, capsys):
+def test_stats_counts_events_per_tenant_and_status(context: Context, capsys: pytest.CaptureFixture[str]) -> None:
     before = context.events.count_by_status(tenant="soar").get("soar", {})
     failed = InboundEvent(
         tenant="soar",
@@ -212,7 +222,9 @@ def test_stats_counts_events_per_tenant_and_status(context, capsys):
     assert code == 0 and "ACCEPTED" in out and "soar" in out
 
 
-def test_events_lists_by_default_what_needs_a_person_including_events_stuck_in_received(context, capsys):
+def test_events_lists_by_default_what_needs_a_person_including_events_stuck_in_received(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
     now = datetime.now(timezone.utc)
 
     def recorded(status: EventStatus, age: timedelta) -> str:
@@ -250,7 +262,9 @@ def test_events_lists_by_default_what_needs_a_person_including_events_stuck_in_r
     assert code == 2
 
 
-def test_stock_shows_the_state_flushes_resyncs_and_the_kill_switch_holds_writes(context, stack, capsys, monkeypatch):
+def test_stock_shows_the_state_flushes_resyncs_and_the_kill_switch_holds_writes(
+    context: Context, stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shared.domain.product import Product
 
     monkeypatch.setenv("MARKETPLACE_STOCK_SYNC_SOCO", "true")
@@ -279,7 +293,9 @@ def test_stock_shows_the_state_flushes_resyncs_and_the_kill_switch_holds_writes(
     assert code == 0 and '"tenant": "soco"' in out and '"last_result": "nothing to send"' in out
 
 
-def test_an_ignored_marketplace_event_is_listed_by_its_status_with_its_name(context, capsys):
+def test_an_ignored_marketplace_event_is_listed_by_its_status_with_its_name(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A documented event Thor does not act on (shared.models.marketplace_events) is kept `ignored`
     with its name: `ops events --status ignored` lists it, `ops stats` counts it."""
     feed = f"00000000-0000-4000-8000-{uuid.uuid4().int % 10**12:012d}"

@@ -6,9 +6,12 @@ from __future__ import annotations
 import os
 import uuid
 
+import pytest
 import requests
 
+from localdev.stack import Stack
 from ops.__main__ import main
+from shared.bootstrap import Context
 from shared.domain.product import Product
 
 NO_FILE = ["--settings", os.devnull]
@@ -32,8 +35,8 @@ def storefront(stack) -> dict:
 
 
 def test_prices_flushes_holds_a_jump_until_a_person_confirms_it_and_shows_the_journey(
-    context, stack, capsys, monkeypatch
-):
+    context: Context, stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MARKETPLACE_PRICE_SYNC_SOCL", "true")
     monkeypatch.setenv("MARKETPLACE_PRICE_ZORT_CURRENCY_SOCL", "CLP")
     sku = f"PCLI-{uuid.uuid4().hex[:8]}"

@@ -11,7 +11,9 @@ from decimal import Decimal
 import pytest
 import requests
 
+from localdev.stack import Stack
 from shared.adapters.seller_center import SellerCenterError
+from shared.bootstrap import Context
 from shared.domain.events import EventKind, EventStatus
 from shared.domain.prices import FeedBudget, PriceResult, PriceToSend
 from shared.domain.product import Product
@@ -44,7 +46,7 @@ def sandbox_requests(stack, action: str) -> list[dict]:
 
 
 @pytest.fixture()
-def syncing(context, monkeypatch):
+def syncing(context: Context, monkeypatch: pytest.MonkeyPatch) -> Context:
     from shared.bootstrap import get_context, reset_context
 
     monkeypatch.setenv(f"MARKETPLACE_PRICE_SYNC_{T.upper()}", "true")
@@ -53,7 +55,9 @@ def syncing(context, monkeypatch):
     return get_context()
 
 
-def test_product_update_answers_a_feed_whose_status_names_refused_skus_and_the_sandbox_keeps_prices(context, stack):
+def test_product_update_answers_a_feed_whose_status_names_refused_skus_and_the_sandbox_keeps_prices(
+    context: Context, stack: Stack
+) -> None:
     a, b = skus(2)
     requests.post(
         stack.servers["marketplace"].url + "/_sandbox/stock/refuse",
@@ -80,7 +84,7 @@ def test_product_update_answers_a_feed_whose_status_names_refused_skus_and_the_s
     )
 
 
-def test_a_throttled_product_update_is_a_retryable_429_with_retry_after(context, stack):
+def test_a_throttled_product_update_is_a_retryable_429_with_retry_after(context: Context, stack: Stack) -> None:
     requests.post(
         stack.servers["marketplace"].url + "/_sandbox/stock/limits",
         json={"free_calls": 1, "min_interval": 60},
@@ -93,13 +97,15 @@ def test_a_throttled_product_update_is_a_retryable_429_with_retry_after(context,
     assert throttled.value.status == 429 and throttled.value.retryable and 0 < throttled.value.retry_after <= 60
 
 
-def test_zort_sell_prices_reads_getproducts(context, stack):
+def test_zort_sell_prices_reads_getproducts(context: Context, stack: Stack) -> None:
     a, b, c = skus(3)
     set_zort_prices(stack, {a: "19990.50", b: "0"})
     assert context.zort(T).sell_prices([a, b, c]) == {a: Decimal("19990.50"), b: Decimal("0.00")}
 
 
-def test_the_repository_keeps_a_sku_marked_again_while_in_its_feed_and_the_budget_saves_as_read(context):
+def test_the_repository_keeps_a_sku_marked_again_while_in_its_feed_and_the_budget_saves_as_read(
+    context: Context,
+) -> None:
     repo = context.prices
     now = datetime.now(timezone.utc).replace(microsecond=0)
     a, b = skus(2)
@@ -126,7 +132,9 @@ def test_the_repository_keeps_a_sku_marked_again_while_in_its_feed_and_the_budge
     assert repo.budget(seller).calls == [now]
 
 
-def test_a_zort_price_reaches_the_marketplace_sandbox_within_one_flush_without_cents(syncing, stack):
+def test_a_zort_price_reaches_the_marketplace_sandbox_within_one_flush_without_cents(
+    syncing: Context, stack: Stack
+) -> None:
     (sku,) = skus(1)
     syncing.products.upsert_many([Product(tenant=T, sku=sku, marketplace_listed=True)])
     payload = {"id": 1, "sku": sku, "name": "x", "sellprice": "19990.40", "purchaseprice": "1.00"}

@@ -12,6 +12,7 @@ import time
 import pytest
 import requests
 
+from localdev.stack import Stack
 from shared.bootstrap import Context
 from shared.domain.events import EventKind, EventStatus
 from shared.services import marketplace_flows
@@ -27,7 +28,7 @@ def oms_orders(stack, order_ref):
     return [o["order"] for o in orders if o["order"]["orderRef"] == order_ref]
 
 
-def fail(stack, system, mode, times, match=None):
+def fail(stack, system, mode, times, match=None) -> None:
     requests.post(
         stack.servers[system].url + "/_sandbox/fail", json={"mode": mode, "times": times, "match": match}, timeout=5
     )
@@ -45,7 +46,7 @@ def record_order_created(context, tenant, order_id):
     return acceptance.event_id
 
 
-def test_unconfigured_tenant_blocks_until_configured(stack):
+def test_unconfigured_tenant_blocks_until_configured(stack: Stack) -> None:
     values = {k: v for k, v in stack.values.items() if not k.startswith("OMS_") or k == "OMS_BASE_URL"}
     context = Context(load_settings(values))
     event_id = record_order_created(context, "soar", ORDER + 3)
@@ -58,10 +59,12 @@ def test_unconfigured_tenant_blocks_until_configured(stack):
     assert len(oms_orders(stack, f"soar-{ORDER + 3}")) == 1
 
 
-def test_crash_between_keeping_the_order_and_the_oms_call_finishes_once(context, stack, monkeypatch):
+def test_crash_between_keeping_the_order_and_the_oms_call_finishes_once(
+    context: Context, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     event_id = record_order_created(context, "fape", ORDER + 4)
 
-    def crash(*args, **kwargs):
+    def crash(*args, **kwargs) -> None:
         raise SystemExit("worker died")  # not an Exception: nothing in Thor catches it
 
     monkeypatch.setattr(marketplace_flows, "sync_to_oms", crash)
@@ -98,7 +101,9 @@ def process_until_settled(context, tenant, event_ids, rounds=30):
     raise AssertionError(f"{len(pending)} events still waiting")
 
 
-def test_fifty_parallel_status_changes_of_one_order_lose_nothing_and_never_send_an_older_version(context, stack):
+def test_fifty_parallel_status_changes_of_one_order_lose_nothing_and_never_send_an_older_version(
+    context: Context, stack: Stack
+) -> None:
     order_id = ORDER + 5
     assert process_event(context, "sope", record_order_created(context, "sope", order_id)) is EventStatus.COMPLETED
     order, _ = context.orders.get("sope", f"sope-{order_id}")
@@ -136,7 +141,7 @@ def test_fifty_parallel_status_changes_of_one_order_lose_nothing_and_never_send_
     assert len(versions) >= 2 and versions == sorted(versions)  # never an older version after a newer one
 
 
-def test_a_slow_oms_send_is_never_overtaken_by_a_later_version_of_the_order(context, stack):
+def test_a_slow_oms_send_is_never_overtaken_by_a_later_version_of_the_order(context: Context, stack: Stack) -> None:
     order_id = ORDER + 9
     assert process_event(context, "sope", record_order_created(context, "sope", order_id)) is EventStatus.COMPLETED
     order_ref = f"sope-{order_id}"
@@ -173,7 +178,7 @@ def test_a_slow_oms_send_is_never_overtaken_by_a_later_version_of_the_order(cont
     assert oms_orders(stack, order_ref)[0]["orderStatus"] == "SHIPPED"
 
 
-def test_storage_outage_is_storage_unavailable_and_records_nothing(stack):
+def test_storage_outage_is_storage_unavailable_and_records_nothing(stack: Stack) -> None:
     from shared.ports import StorageUnavailable
 
     values = dict(
@@ -187,7 +192,7 @@ def test_storage_outage_is_storage_unavailable_and_records_nothing(stack):
         record_order_created(context, "faco", ORDER + 6)
 
 
-def test_correlation_id_follows_the_event_to_the_marketplace_and_the_oms(context, stack):
+def test_correlation_id_follows_the_event_to_the_marketplace_and_the_oms(context: Context, stack: Stack) -> None:
     event_id = record_order_created(context, "soco", ORDER + 7)
     assert process_event(context, "soco", event_id) is EventStatus.COMPLETED
     for system in ("marketplace", "oms"):
@@ -195,7 +200,7 @@ def test_correlation_id_follows_the_event_to_the_marketplace_and_the_oms(context
         assert calls and {c["headers"].get("x-correlation-id") for c in calls} == {event_id}, system
 
 
-def test_an_error_that_cannot_fix_itself_fails_at_once_and_replays_after_the_fix(stack):
+def test_an_error_that_cannot_fix_itself_fails_at_once_and_replays_after_the_fix(stack: Stack) -> None:
     wrong = Context(load_settings(dict(stack.values, OMS_TOKEN_SOMX="revoked-token")))
     event_id = record_order_created(wrong, "somx", ORDER + 8)
     assert process_event(wrong, "somx", event_id) is EventStatus.FAILED

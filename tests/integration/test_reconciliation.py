@@ -7,6 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import requests
 
+from localdev.stack import Stack
+from shared.bootstrap import Context
 from shared.domain.events import EventStatus
 from shared.services.processing import process_event
 from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_tenant
@@ -16,7 +18,7 @@ TENANT = "faco"
 ORDERS = [7311001, 7311002, 7311003]
 
 
-def seed(stack, order_ids, updated_at: datetime | None = None):
+def seed(stack, order_ids, updated_at: datetime | None = None) -> None:
     body = {"order_ids": order_ids}
     if updated_at:
         body["updated_at"] = updated_at.isoformat()
@@ -45,7 +47,9 @@ def checkpoint(context):
     return found.position if found else None
 
 
-def test_orders_without_webhooks_are_repaired_once_and_the_checkpoint_only_moves_forward(context, stack):
+def test_orders_without_webhooks_are_repaired_once_and_the_checkpoint_only_moves_forward(
+    context: Context, stack: Stack
+) -> None:
     before = checkpoint(context)
     updated = datetime.now(timezone.utc).replace(microsecond=0)
     seed(stack, ORDERS, updated)
@@ -79,7 +83,9 @@ def test_orders_without_webhooks_are_repaired_once_and_the_checkpoint_only_moves
     assert checkpoint(context) == moved
 
 
-def test_an_order_changed_in_the_marketplace_is_repaired_and_the_same_state_only_once(context, stack):
+def test_an_order_changed_in_the_marketplace_is_repaired_and_the_same_state_only_once(
+    context: Context, stack: Stack
+) -> None:
     order_id = 7311011
     internal_id = f"{TENANT}-{order_id}"
     seed(stack, [order_id])

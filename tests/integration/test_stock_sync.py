@@ -11,7 +11,9 @@ from decimal import Decimal
 import pytest
 import requests
 
+from localdev.stack import Stack
 from shared.adapters.seller_center import SellerCenterError
+from shared.bootstrap import Context
 from shared.domain.events import EventKind, EventStatus
 from shared.domain.product import Product
 from shared.domain.stock import SkuOutcome, SkuResult, StockState, StockTenantState, StockWarehouse
@@ -44,7 +46,7 @@ def sandbox_requests(stack, server: str, needle: str) -> list[dict]:
 
 
 @pytest.fixture()
-def syncing(context, monkeypatch):
+def syncing(context: Context, monkeypatch: pytest.MonkeyPatch) -> Context:
     from shared.bootstrap import get_context, reset_context
 
     monkeypatch.setenv(f"MARKETPLACE_STOCK_SYNC_{T.upper()}", "true")
@@ -55,7 +57,7 @@ def syncing(context, monkeypatch):
 # --- adapters ------------------------------------------------------------------------------------
 
 
-def test_update_stock_answers_a_feed_whose_status_names_the_skus_it_refused(context, stack):
+def test_update_stock_answers_a_feed_whose_status_names_the_skus_it_refused(context: Context, stack: Stack) -> None:
     a, b, c = skus(3)
     requests.post(
         stack.servers["marketplace"].url + "/_sandbox/stock/refuse",
@@ -79,13 +81,15 @@ def test_update_stock_answers_a_feed_whose_status_names_the_skus_it_refused(cont
     assert [(c["method"], c["query"]["FeedID"]) for c in status_calls] == [("GET", feed), ("GET", feed)]
 
 
-def test_feed_status_of_an_unknown_feed_is_the_documented_e012(context, stack):
+def test_feed_status_of_an_unknown_feed_is_the_documented_e012(context: Context, stack: Stack) -> None:
     with pytest.raises(SellerCenterError) as unknown:
         context.marketplace(T).feed_status("00000000-0000-4000-8000-000000000000")
     assert unknown.value.code == "E012" and not unknown.value.retryable
 
 
-def test_update_stock_sends_the_warehouse_in_each_row_and_refuses_more_than_500_before_sending(context, stack):
+def test_update_stock_sends_the_warehouse_in_each_row_and_refuses_more_than_500_before_sending(
+    context: Context, stack: Stack
+) -> None:
     (a,) = skus(1)
     feed = context.marketplace(T).update_stock([(a, 2)], StockWarehouse("GSCFacilityId", "477584939"))
     context.marketplace(T).feed_status(feed)
@@ -95,7 +99,9 @@ def test_update_stock_sends_the_warehouse_in_each_row_and_refuses_more_than_500_
         context.marketplace(T).update_stock([(sku, 1) for sku in skus(501)])
 
 
-def test_a_throttled_update_stock_is_a_retryable_429_with_retry_after_and_is_sent_once(context, stack):
+def test_a_throttled_update_stock_is_a_retryable_429_with_retry_after_and_is_sent_once(
+    context: Context, stack: Stack
+) -> None:
     requests.post(
         stack.servers["marketplace"].url + "/_sandbox/stock/limits",
         json={"free_calls": 1, "min_interval": 60},
@@ -110,7 +116,7 @@ def test_a_throttled_update_stock_is_a_retryable_429_with_retry_after_and_is_sen
     assert len(sandbox_requests(stack, "marketplace", "UpdateStock")) == 2  # no in-call retry
 
 
-def test_zort_available_stock_reads_getproducts_by_skulist_in_chunks(context, stack):
+def test_zort_available_stock_reads_getproducts_by_skulist_in_chunks(context: Context, stack: Stack) -> None:
     wanted = skus(450)
     set_zort_stock(stack, {sku: f"{n % 7}.00" for n, sku in enumerate(wanted[:449])})
     found = context.zort(T).available_stock(wanted)
@@ -125,7 +131,7 @@ def test_zort_available_stock_reads_getproducts_by_skulist_in_chunks(context, st
 # --- the repository ----------------------------------------------------------------------------------
 
 
-def test_the_repository_keeps_a_sku_marked_while_in_flight_dirty(context):
+def test_the_repository_keeps_a_sku_marked_while_in_flight_dirty(context: Context) -> None:
     repo = context.stock
     now = datetime.now(timezone.utc)
     a, b = skus(2)
@@ -141,7 +147,7 @@ def test_the_repository_keeps_a_sku_marked_while_in_flight_dirty(context):
     assert stored_b.dirty and stored_b.result is SkuResult.ACCEPTED
 
 
-def test_a_sku_in_a_feed_is_found_by_it_and_cleared_when_the_feed_takes_it(context):
+def test_a_sku_in_a_feed_is_found_by_it_and_cleared_when_the_feed_takes_it(context: Context) -> None:
     repo = context.stock
     now = datetime.now(timezone.utc)
     a, b = skus(2)
@@ -160,7 +166,7 @@ def test_a_sku_in_a_feed_is_found_by_it_and_cleared_when_the_feed_takes_it(conte
     assert repo.in_feed(T, feed) == []
 
 
-def test_the_feed_repository_keeps_what_a_feed_carried_and_saves_as_read(context):
+def test_the_feed_repository_keeps_what_a_feed_carried_and_saves_as_read(context: Context) -> None:
     from shared.domain.feeds import Feed
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -178,7 +184,7 @@ def test_the_feed_repository_keeps_what_a_feed_carried_and_saves_as_read(context
     assert any(f.refused == stored.refused for f in context.feeds.refused_recently(T))
 
 
-def test_the_repository_keeps_refusals_and_the_tenant_state(context):
+def test_the_repository_keeps_refusals_and_the_tenant_state(context: Context) -> None:
     repo = context.stock
     now = datetime.now(timezone.utc).replace(microsecond=0)
     (a,) = skus(1)
@@ -197,7 +203,7 @@ def test_the_repository_keeps_refusals_and_the_tenant_state(context):
 # --- through the processor and one flush -----------------------------------------------------------
 
 
-def test_a_zort_stock_webhook_reaches_the_marketplace_sandbox_within_one_flush(syncing, stack):
+def test_a_zort_stock_webhook_reaches_the_marketplace_sandbox_within_one_flush(syncing: Context, stack: Stack) -> None:
     (sku,) = skus(1)
     syncing.products.upsert_many([Product(tenant=T, sku=sku, marketplace_listed=True)])
     payload = {"id": 1234, "sku": sku, "name": "x", "stock": "20.00", "availablestock": "10.00"}

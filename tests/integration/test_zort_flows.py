@@ -7,9 +7,12 @@ from __future__ import annotations
 
 import copy
 
+import pytest
 import requests
 
 from localdev.sandboxes.zort import SEED_EXAMPLES
+from localdev.stack import Stack
+from shared.bootstrap import Context
 from shared.domain.events import EventKind, EventStatus
 from shared.services.intake import record_event
 from shared.services.processing import process_event
@@ -37,7 +40,9 @@ def create_order(context, tenant, order_id):
     return context.orders.get(tenant, f"{tenant}-{order_id}")[0]
 
 
-def test_update_order_matched_by_marketplace_order_number_sets_payment_status_and_tracking(context, stack):
+def test_update_order_matched_by_marketplace_order_number_sets_payment_status_and_tracking(
+    context: Context, stack: Stack
+) -> None:
     order = create_order(context, "facl", ORDER_ID + 1)
     payload = copy.deepcopy(SEED_EXAMPLES["UPDATEORDER"])
     payload.update(
@@ -59,7 +64,7 @@ def test_update_order_matched_by_marketplace_order_number_sets_payment_status_an
     assert synced["paymentStatus"] == "PARTIALLY_PAID"
 
 
-def test_zort_ids_beyond_32_bits_are_kept(context):
+def test_zort_ids_beyond_32_bits_are_kept(context: Context) -> None:
     payload = dict(SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"], id=5_500_000_123, sku="BIG-ID")
     assert (
         process_event(context, "socl", record(context, "socl", "UPDATEPRODUCTQUANTITY", payload))
@@ -90,8 +95,8 @@ def _sent(call: dict) -> dict:
 
 
 def test_tracking_with_ready_to_ship_on_sets_ready_to_ship_with_the_package_id_from_get_order_items(
-    context, stack, monkeypatch
-):
+    context: Context, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """The current documentation: the PackageId from GetOrderItems, then SetStatusToReadyToShip with
     OrderItemIds and PackageId (v500); no deprecated SetStatusToPackedByMarketplace."""
     from shared.bootstrap import get_context, reset_context
@@ -110,7 +115,9 @@ def test_tracking_with_ready_to_ship_on_sets_ready_to_ship_with_the_package_id_f
     assert {item.tracking.number for item in order.items} == {"ZT-RTS-1"}  # ZORT's number stays Thor's
 
 
-def test_items_without_a_package_id_are_packed_the_deprecated_way_first(context, stack, monkeypatch):
+def test_items_without_a_package_id_are_packed_the_deprecated_way_first(
+    context: Context, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shared.bootstrap import get_context, reset_context
 
     monkeypatch.setenv("MARKETPLACE_READY_TO_SHIP_FACL", "true")

@@ -77,7 +77,7 @@ def with_order(context: FakeContext, *statuses: str, order_id: str = ORDER) -> N
 # --- the pipeline --------------------------------------------------------------------------------
 
 
-def test_an_order_created_is_kept_and_created_in_the_oms_once():
+def test_an_order_created_is_kept_and_created_in_the_oms_once() -> None:
     context = fake_context()
     with_order(context, "pending", "pending")
     event_id = order_created(context)
@@ -90,7 +90,7 @@ def test_an_order_created_is_kept_and_created_in_the_oms_once():
     assert "oms created" in context.events.get("sope", event_id).outcome
 
 
-def test_handlers_receive_the_body_validated_by_the_kinds_model():
+def test_handlers_receive_the_body_validated_by_the_kinds_model() -> None:
     context = fake_context()
     with_order(context, order_id="3010002")
     event_id = order_created(context, "03010002")  # the model gives the canonical spelling
@@ -104,7 +104,7 @@ def test_handlers_receive_the_body_validated_by_the_kinds_model():
     assert isinstance(seen[0], OrderCreatedWebhook) and seen[0].payload.OrderId == "3010002"
 
 
-def test_a_body_its_model_refuses_fails_at_once_with_the_reason():
+def test_a_body_its_model_refuses_fails_at_once_with_the_reason() -> None:
     context = fake_context()
     event_id = record(context, EventKind.ORDER_CREATED, {"payload": {"OrderId": ORDER}})  # no "event"
     assert settle(context, event_id) is EventStatus.FAILED
@@ -112,7 +112,7 @@ def test_a_body_its_model_refuses_fails_at_once_with_the_reason():
     assert failed.attempts == 1 and "ValidationError" in failed.reason
 
 
-def test_failed_attempts_are_retry_scheduled_with_the_delays_then_failed_then_replayed_once():
+def test_failed_attempts_are_retry_scheduled_with_the_delays_then_failed_then_replayed_once() -> None:
     context = fake_context(retry_delays=(10, 60, 300))
     with_order(context)
     event_id = order_created(context)
@@ -132,7 +132,7 @@ def test_failed_attempts_are_retry_scheduled_with_the_delays_then_failed_then_re
     assert [name for name, _ in oms.calls] == ["upsert_order"] * 5 and len(oms.upserts) == 1
 
 
-def test_a_retry_scheduled_event_is_pending_for_duplicates_the_sweeper_and_the_stuck_list():
+def test_a_retry_scheduled_event_is_pending_for_duplicates_the_sweeper_and_the_stuck_list() -> None:
     context = fake_context(retry_delays=(10,))
     with_order(context)
     event_id = order_created(context)
@@ -149,7 +149,7 @@ def test_a_retry_scheduled_event_is_pending_for_duplicates_the_sweeper_and_the_s
     assert requeue_stale(context) == [f"sope/{event_id}"]
 
 
-def test_an_unconfigured_tenant_blocks_and_replays_once_configured():
+def test_an_unconfigured_tenant_blocks_and_replays_once_configured() -> None:
     context = fake_context("sope")
     context.omses.pop("sope")
     with_order(context)
@@ -161,7 +161,7 @@ def test_an_unconfigured_tenant_blocks_and_replays_once_configured():
     assert settle(context, event_id) is EventStatus.COMPLETED
 
 
-def test_a_busy_order_waits_with_the_fake_sleep_then_is_queued_again_without_an_attempt():
+def test_a_busy_order_waits_with_the_fake_sleep_then_is_queued_again_without_an_attempt() -> None:
     context = fake_context()
     with_order(context)
     event_id = order_created(context)
@@ -174,7 +174,7 @@ def test_a_busy_order_waits_with_the_fake_sleep_then_is_queued_again_without_an_
     assert len(context.queue.take_all()) == 1 and context.oms("sope").upserts == []
 
 
-def test_a_storm_of_duplicate_messages_does_the_work_once():
+def test_a_storm_of_duplicate_messages_does_the_work_once() -> None:
     context = fake_context()
     with_order(context)
     event_id = order_created(context)
@@ -190,7 +190,7 @@ def test_a_storm_of_duplicate_messages_does_the_work_once():
 # --- marketplace flows ---------------------------------------------------------------------------
 
 
-def test_item_statuses_only_move_forward():
+def test_item_statuses_only_move_forward() -> None:
     context = fake_context()
     with_order(context, "pending")
     assert settle(context, order_created(context)) is EventStatus.COMPLETED
@@ -210,7 +210,7 @@ def test_item_statuses_only_move_forward():
     assert context.oms("sope").upserts[-1].items[0].status == "shipped"
 
 
-def test_products_are_kept_in_batches_and_unknown_skus_counted():
+def test_products_are_kept_in_batches_and_unknown_skus_counted() -> None:
     context = fake_context()
     skus = [f"SKU-{n}" for n in range(150)]
     context.marketplace("sope").products = {
@@ -226,7 +226,7 @@ def test_products_are_kept_in_batches_and_unknown_skus_counted():
     assert context.products.get("sope", "SKU-7").price == Decimal("9.90")
 
 
-def test_a_refund_sends_the_order_to_the_oms_again():
+def test_a_refund_sends_the_order_to_the_oms_again() -> None:
     context = fake_context()
     with_order(context)
     assert settle(context, order_created(context)) is EventStatus.COMPLETED
@@ -259,7 +259,7 @@ def zort_event(context: FakeContext, method: str, payload, query=None) -> str:
     return record(context, EventKind.ZORT, {"method": method, "query": query or {}, "payload": payload})
 
 
-def test_zort_tracking_status_and_payment_reach_the_order_and_the_oms():
+def test_zort_tracking_status_and_payment_reach_the_order_and_the_oms() -> None:
     context = fake_context()
     with_order(context)
     assert settle(context, order_created(context)) is EventStatus.COMPLETED
@@ -280,7 +280,7 @@ def test_zort_tracking_status_and_payment_reach_the_order_and_the_oms():
     assert context.oms("sope").upserts[-1].payment_status == "Partial Payment"
 
 
-def test_zort_tracking_with_ready_to_ship_packs_then_sets_ready_to_ship():
+def test_zort_tracking_with_ready_to_ship_packs_then_sets_ready_to_ship() -> None:
     context = fake_context(ready_to_ship=["sope"])
     with_order(context, "pending", "pending")
     assert settle(context, order_created(context)) is EventStatus.COMPLETED
@@ -293,7 +293,7 @@ def test_zort_tracking_with_ready_to_ship_packs_then_sets_ready_to_ship():
     assert {item.status for item in order.items} == {"ready_to_ship"}
 
 
-def test_zort_unmatched_and_recorded_only_events():
+def test_zort_unmatched_and_recorded_only_events() -> None:
     context = fake_context()
     unmatched = zort_event(context, "UPDATEORDER", SEED_EXAMPLES["UPDATEORDER"])
     context.clock.advance(context.settings.zort_match_window)  # past its window (tests/unit/test_zort_flows.py)
@@ -304,7 +304,7 @@ def test_zort_unmatched_and_recorded_only_events():
     assert "recorded as sent" in context.events.get("sope", contact).outcome
 
 
-def test_not_configured_is_what_the_fake_context_raises_for_an_unknown_tenant():
+def test_not_configured_is_what_the_fake_context_raises_for_an_unknown_tenant() -> None:
     context = fake_context("sope")
     try:
         context.marketplace("faco")

@@ -49,14 +49,14 @@ def stall_in_get_order_items(context: FakeContext, meanwhile: Callable[[], None]
     marketplace.get_order_items = get_order_items  # type: ignore[method-assign]
 
 
-def test_a_later_delivery_takes_a_stalled_delivery_s_claim_and_never_the_other_way():
+def test_a_later_delivery_takes_a_stalled_delivery_s_claim_and_never_the_other_way() -> None:
     now = fake_context().clock()
     assert may_take(STALLED, now.replace(year=now.year + 1), REDELIVERY, now)
     assert not may_take(REDELIVERY, now.replace(year=now.year + 1), STALLED, now)
     assert not may_take(holder("message-2", 9), now.replace(year=now.year + 1), STALLED, now)
 
 
-def test_a_stalled_worker_sends_nothing_to_the_oms_once_its_message_was_redelivered():
+def test_a_stalled_worker_sends_nothing_to_the_oms_once_its_message_was_redelivered() -> None:
     """Before: the stalled worker created the order in the OMS and wrote `completed` over the
     redelivery's `retry-scheduled` (its OMS send failed), with the claims owned by the message id."""
     context = fake_context()
@@ -78,7 +78,7 @@ def test_a_stalled_worker_sends_nothing_to_the_oms_once_its_message_was_redelive
     assert event.status is EventStatus.RETRY_SCHEDULED and "OMS down" in (event.reason or "")
 
 
-def test_a_stalled_worker_does_not_overwrite_the_final_status_the_redelivery_wrote():
+def test_a_stalled_worker_does_not_overwrite_the_final_status_the_redelivery_wrote() -> None:
     """Before: the stalled worker's `completed` ("oms already up to date") replaced the outcome of the
     worker that did the work ("oms created")."""
     context = fake_context()
@@ -95,7 +95,7 @@ def test_a_stalled_worker_does_not_overwrite_the_final_status_the_redelivery_wro
     assert len(context.oms("sope").upserts) == 1
 
 
-def test_an_order_write_under_a_claim_taken_over_is_refused():
+def test_an_order_write_under_a_claim_taken_over_is_refused() -> None:
     """Before: both writes went through (no token on the order)."""
     context = fake_context()
     with_order(context, "pending")
@@ -127,7 +127,7 @@ def test_an_order_write_under_a_claim_taken_over_is_refused():
 # --- a failed attempt never holds its order past its event (drill seeds 1, 3, 6, 10) -------------
 
 
-def test_a_later_attempt_of_the_same_event_takes_its_order_claim_over_and_nothing_else_does():
+def test_a_later_attempt_of_the_same_event_takes_its_order_claim_over_and_nothing_else_does() -> None:
     assert later_attempt(attempt_of("e-1", 1), attempt_of("e-1", 2))
     assert not later_attempt(attempt_of("e-1", 2), attempt_of("e-1", 1))  # a stale attempt never takes it back
     assert not later_attempt(attempt_of("e-1", 1), attempt_of("e-1", 1))
@@ -136,7 +136,9 @@ def test_a_later_attempt_of_the_same_event_takes_its_order_claim_over_and_nothin
     assert not later_attempt("written-before-attempts", attempt_of("e-1", 2))
 
 
-def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_is_not_held_off(caplog):
+def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_is_not_held_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """Before: the take's write landed while storage was frozen and its answer was lost
     (StorageUnavailable), so the failed attempt never knew it held the order's claim and never
     released it; its retry, a new queue message, waited "being processed by another worker" for the
@@ -154,7 +156,7 @@ def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_is_not_held
     assert ("sope", name) not in context.claims.held  # released by the attempt that took it over
 
 
-def test_another_event_of_the_order_still_waits_for_a_claim_left_behind():
+def test_another_event_of_the_order_still_waits_for_a_claim_left_behind() -> None:
     context = fake_context()
     with_order(context, "pending")
     event_id = order_created(context)
@@ -164,7 +166,7 @@ def test_another_event_of_the_order_still_waits_for_a_claim_left_behind():
     assert context.oms("sope").upserts == []
 
 
-def test_a_release_that_finds_the_claim_taken_over_says_why(caplog):
+def test_a_release_that_finds_the_claim_taken_over_says_why(caplog: pytest.LogCaptureFixture) -> None:
     context = fake_context()
     with_order(context, "pending")
     name = f"order:{ORDER}"

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import ast
 import pathlib
+from pathlib import Path
 
 ROOT = pathlib.Path(__file__).resolve().parents[2]
 
@@ -21,7 +22,7 @@ def _imports(path: pathlib.Path) -> set[str]:
     return found
 
 
-def test_nothing_of_thors_imports_the_function_app_back():
+def test_nothing_of_thors_imports_the_function_app_back() -> None:
     importers = [
         str(path.relative_to(ROOT))
         for path in [*ROOT.glob("shared/**/*.py"), *ROOT.glob("functions/**/*.py")]
@@ -30,7 +31,7 @@ def test_nothing_of_thors_imports_the_function_app_back():
     assert importers == []
 
 
-def test_the_check_sees_an_import_of_the_app(tmp_path):
+def test_the_check_sees_an_import_of_the_app(tmp_path: Path) -> None:
     module = tmp_path / "m.py"
     module.write_text("def f():\n    import function_app\n")
     assert "function_app" in _imports(module)

@@ -56,7 +56,7 @@ EXAMPLES = {
 }
 
 
-def test_the_table_has_every_documented_event_and_each_row_fits_its_model_and_a_registered_kind():
+def test_the_table_has_every_documented_event_and_each_row_fits_its_model_and_a_registered_kind() -> None:
     assert set(MARKETPLACE_EVENTS) == DOCUMENTED
     assert {name for name, entry in MARKETPLACE_EVENTS.items() if entry.acted_on} == ACTED_ON
     handlers = build_handlers()
@@ -86,7 +86,7 @@ def record(context: FakeContext, name: str, payload: dict, tenant: str = "sope")
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTED - ACTED_ON))
-def test_an_event_thor_does_not_act_on_is_kept_ignored_with_its_name_counted_and_never_again(name):
+def test_an_event_thor_does_not_act_on_is_kept_ignored_with_its_name_counted_and_never_again(name) -> None:
     context = fake_context()
     event_id = record(context, name, EXAMPLES[name])
     assert process_event(context, "sope", event_id, context.settings.retry_delays) is EventStatus.IGNORED
@@ -102,7 +102,7 @@ def test_an_event_thor_does_not_act_on_is_kept_ignored_with_its_name_counted_and
     assert context.events.get("sope", event_id).attempts == 1
 
 
-def test_a_qc_status_change_refreshes_the_products_as_an_update_does():
+def test_a_qc_status_change_refreshes_the_products_as_an_update_does() -> None:
     context = fake_context()
     context.marketplace("sope").products = {"SKU-1": MarketplaceProduct(seller_sku="SKU-1", name="a", price=Decimal(5))}
     event_id = record(context, "onProductQcStatusChanged", {"SellerSkus": ["SKU-1"]})
@@ -114,7 +114,7 @@ def test_a_qc_status_change_refreshes_the_products_as_an_update_does():
 @pytest.mark.parametrize(
     "hint", ["failed", "ready_To_Ship", "return_delivered_to_seller", "return_accepted", "Shipped"]
 )
-def test_new_status_of_any_spelling_is_recorded_as_sent_and_the_items_are_re_read(hint):
+def test_new_status_of_any_spelling_is_recorded_as_sent_and_the_items_are_re_read(hint) -> None:
     context = fake_context()
     market = context.marketplace("sope")
     market.add_order("3010001", marketplace_item("30100010", order_id="3010001", status="shipped"))
@@ -128,14 +128,14 @@ def test_new_status_of_any_spelling_is_recorded_as_sent_and_the_items_are_re_rea
 
 
 @pytest.mark.parametrize("hint", ["", "canceled|ready_to_ship", "x" * 65, "1shipped", 7, None])
-def test_new_status_that_is_no_status_name_at_all_is_refused(hint):
+def test_new_status_that_is_no_status_name_at_all_is_refused(hint) -> None:
     payload = {"OrderId": "1", "OrderItemIds": ["2"], "NewStatus": hint}
     with pytest.raises(ValidationError) as refused:
         ItemsStatusChangedWebhook.model_validate({"event": "onOrderItemsStatusChanged", "payload": payload})
     assert refused.value.errors()[0]["loc"] == ("payload", "NewStatus")
 
 
-def test_on_feed_completed_is_acted_on_by_the_feed_tracker():
+def test_on_feed_completed_is_acted_on_by_the_feed_tracker() -> None:
     """A feed Thor did not create is recorded and completed without asking the marketplace (the feed
     tracker itself: tests/unit/test_feeds.py)."""
     context = fake_context()

@@ -68,7 +68,7 @@ def send_document(context: FakeContext, tenant: str, order_id: str, **overrides)
 # --- off by default -----------------------------------------------------------------------------
 
 
-def test_every_flow_is_off_by_default_for_every_tenant():
+def test_every_flow_is_off_by_default_for_every_tenant() -> None:
     env = {
         "AzureWebJobsStorage": "UseDevelopmentStorage=true",
         "MARKETPLACE_BASE_URL": "http://m",
@@ -83,7 +83,7 @@ def test_every_flow_is_off_by_default_for_every_tenant():
         assert not (loop.documents or loop.cancellations or loop.returns_desk) and loop.seller_delivery == "off"
 
 
-def test_with_every_flow_off_a_document_is_refused_a_void_and_a_delivery_send_nothing():
+def test_with_every_flow_off_a_document_is_refused_a_void_and_a_delivery_send_nothing() -> None:
     context = fake_context("facl")
     order_id = with_order(context, "facl", "ready_to_ship", "pending")
     with pytest.raises(RuleBroken, match="documents-off") as refused:
@@ -104,7 +104,7 @@ def test_with_every_flow_off_a_document_is_refused_a_void_and_a_delivery_send_no
 # --- tax documents --------------------------------------------------------------------------------
 
 
-def test_a_document_refused_for_its_type_names_the_rule_and_is_never_stored_nor_sent():
+def test_a_document_refused_for_its_type_names_the_rule_and_is_never_stored_nor_sent() -> None:
     context = fake_context("faco")
     with_loop(context, "faco", documents=True)
     order_id = with_order(context, "faco", "ready_to_ship")
@@ -126,7 +126,7 @@ def test_a_document_refused_for_its_type_names_the_rule_and_is_never_stored_nor_
         ("somx", ("ready_to_ship",), {}, "country-not-documented"),
     ],
 )
-def test_documents_the_marketplace_would_refuse_are_refused_naming_the_rule(tenant, statuses, overrides, rule):
+def test_documents_the_marketplace_would_refuse_are_refused_naming_the_rule(tenant, statuses, overrides, rule) -> None:
     context = fake_context(tenant)
     with_loop(context, tenant, documents=True)
     order_id = with_order(context, tenant, *statuses)
@@ -135,7 +135,7 @@ def test_documents_the_marketplace_would_refuse_are_refused_naming_the_rule(tena
     assert context.document_store.puts == 0
 
 
-def test_where_the_marketplace_invoices_for_the_seller_documents_are_refused():
+def test_where_the_marketplace_invoices_for_the_seller_documents_are_refused() -> None:
     context = fake_context("facl")
     with_loop(context, "facl", documents=True, invoiced_by_marketplace=True)
     order_id = with_order(context, "facl", "ready_to_ship")
@@ -143,7 +143,7 @@ def test_where_the_marketplace_invoices_for_the_seller_documents_are_refused():
         send_document(context, "facl", order_id)
 
 
-def test_a_document_is_recorded_its_pdf_kept_once_then_uploaded_and_shown_on_the_order():
+def test_a_document_is_recorded_its_pdf_kept_once_then_uploaded_and_shown_on_the_order() -> None:
     context = fake_context("facl")
     with_loop(context, "facl", documents=True)
     order_id = with_order(context, "facl", "ready_to_ship", "pending")
@@ -163,7 +163,7 @@ def test_a_document_is_recorded_its_pdf_kept_once_then_uploaded_and_shown_on_the
     assert again.body == answer.body and context.document_store.puts == 1
 
 
-def test_a_document_retried_after_a_marketplace_5xx_is_uploaded_once():
+def test_a_document_retried_after_a_marketplace_5xx_is_uploaded_once() -> None:
     context = fake_context("fape")
     with_loop(context, "fape", documents=True)
     order_id = with_order(context, "fape", "shipped")
@@ -177,7 +177,7 @@ def test_a_document_retried_after_a_marketplace_5xx_is_uploaded_once():
     assert [name for name, _ in context.marketplace("fape").calls].count("set_invoice_pdf") == 3
 
 
-def test_the_same_idempotency_key_with_another_body_is_refused():
+def test_the_same_idempotency_key_with_another_body_is_refused() -> None:
     context = fake_context("facl")
     with_loop(context, "facl", documents=True)
     order_id = with_order(context, "facl", "ready_to_ship")
@@ -186,7 +186,7 @@ def test_the_same_idempotency_key_with_another_body_is_refused():
         send_document(context, "facl", order_id, body_hash="h2")
 
 
-def test_a_shipped_order_without_a_document_is_at_risk_after_the_tenants_hours():
+def test_a_shipped_order_without_a_document_is_at_risk_after_the_tenants_hours() -> None:
     context = fake_context("facl")
     order_id = with_order(context, "facl", "ready_to_ship")
     order, _ = context.orders.get("facl", order_id)
@@ -216,7 +216,7 @@ def zort_order(order_id: str, status: str) -> dict:
     return {"id": 77, "number": "SO-77", "reference": order_id, "status": status, "list": []}
 
 
-def test_a_zort_void_cancels_pending_items_and_leaves_shipped_ones():
+def test_a_zort_void_cancels_pending_items_and_leaves_shipped_ones() -> None:
     context = fake_context("facl")
     with_loop(context, "facl", cancellations=True)
     order_id = with_order(context, "facl", "pending", "pending", "shipped")
@@ -239,7 +239,7 @@ def test_a_zort_void_cancels_pending_items_and_leaves_shipped_ones():
     assert len([n for n, _ in marketplace.calls if n == "set_status_to_canceled"]) == 2
 
 
-def test_a_cancellation_reason_the_marketplace_does_not_list_blocks_the_event_naming_the_setting():
+def test_a_cancellation_reason_the_marketplace_does_not_list_blocks_the_event_naming_the_setting() -> None:
     context = fake_context("facl")
     with_loop(context, "facl", cancellations=True, cancel_reason="Because")
     order_id = with_order(context, "facl", "pending")
@@ -253,7 +253,7 @@ def test_a_cancellation_reason_the_marketplace_does_not_list_blocks_the_event_na
 # --- seller-delivered statuses ---------------------------------------------------------------------
 
 
-def test_the_shipping_type_says_who_delivers():
+def test_the_shipping_type_says_who_delivers() -> None:
     assert seller_delivers("Own Delivery", "shipping-type")
     assert not seller_delivers("Dropshipping", "shipping-type")
     assert seller_delivers("Dropshipping", "all-dropshipping")
@@ -269,7 +269,7 @@ def zort_status(context: FakeContext, order_id: str, status: str) -> None:
             assert settle(context, event.event_id, "facl") is EventStatus.COMPLETED
 
 
-def test_a_seller_delivered_order_reaches_delivered_in_the_marketplace_forward_only():
+def test_a_seller_delivered_order_reaches_delivered_in_the_marketplace_forward_only() -> None:
     context = fake_context("facl")
     with_loop(context, "facl", seller_delivery="shipping-type")
     order_id = with_order(context, "facl", "ready_to_ship", shipping_type="Own Delivery")
@@ -284,7 +284,7 @@ def test_a_seller_delivered_order_reaches_delivered_in_the_marketplace_forward_o
     assert order.items[0].status == "delivered"
 
 
-def test_a_marketplace_delivered_order_is_never_touched():
+def test_a_marketplace_delivered_order_is_never_touched() -> None:
     context = fake_context("facl")
     with_loop(context, "facl", seller_delivery="shipping-type")
     order_id = with_order(context, "facl", "ready_to_ship")  # Dropshipping: the marketplace's carrier
@@ -297,7 +297,7 @@ def test_a_marketplace_delivered_order_is_never_touched():
 # --- returns desk ------------------------------------------------------------------------------------
 
 
-def test_a_return_waiting_for_approval_has_its_deadline_and_is_at_risk_from_48_hours():
+def test_a_return_waiting_for_approval_has_its_deadline_and_is_at_risk_from_48_hours() -> None:
     from shared.domain.times import rfc3339
     from shared.services.status_view import order_status_view
 
@@ -318,7 +318,7 @@ def test_a_return_waiting_for_approval_has_its_deadline_and_is_at_risk_from_48_h
     assert desk["deadlineLocal"] == "2024-06-04 08:00 America/Santiago (UTC-04:00)"  # the tenant's zone, winter
 
 
-def test_the_console_lists_undocumented_shipped_orders_and_returns_near_their_deadline_only_when_on():
+def test_the_console_lists_undocumented_shipped_orders_and_returns_near_their_deadline_only_when_on() -> None:
     from shared.services.console import at_risk
 
     context = fake_context("facl")
@@ -336,7 +336,7 @@ def test_the_console_lists_undocumented_shipped_orders_and_returns_near_their_de
     assert kinds >= {RiskKind.DOCUMENT_MISSING, RiskKind.RETURN_DEADLINE}
 
 
-def test_a_key_left_in_flight_by_a_503_is_taken_over_after_a_while_and_records_the_document_once():
+def test_a_key_left_in_flight_by_a_503_is_taken_over_after_a_while_and_records_the_document_once() -> None:
     context = fake_context("facl")
     with_loop(context, "facl", documents=True)
     order_id = with_order(context, "facl", "ready_to_ship")

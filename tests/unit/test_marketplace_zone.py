@@ -41,14 +41,14 @@ FALABELLA_COLOMBIAN_ANSWER = {
 }
 
 
-def test_zone_less_times_follow_the_offset_of_the_answer_s_own_head_in_the_sdk_fixture():
+def test_zone_less_times_follow_the_offset_of_the_answer_s_own_head_in_the_sdk_fixture() -> None:
     head = datetime.fromisoformat(SDK_GET_ORDER["SuccessResponse"]["Head"]["Timestamp"])
     order = SDK_GET_ORDER["SuccessResponse"]["Body"]["Orders"]["Order"]
     read_in_head_zone = parse_datetime(order["CreatedAt"], timezone(head.utcoffset()))
     assert read_in_head_zone == parse_datetime(order["AddressUpdatedAt"], timezone.utc)
 
 
-def test_falabella_s_colombian_answers_carry_santiago_s_offset_so_the_default_is_santiago_not_bogota():
+def test_falabella_s_colombian_answers_carry_santiago_s_offset_so_the_default_is_santiago_not_bogota() -> None:
     assert MARKETPLACE_TIMEZONE == "America/Santiago"
     assert head_disagrees(FALABELLA_COLOMBIAN_ANSWER, zone(MARKETPLACE_TIMEZONE)) is None
     assert "America/Bogota was at -05:00" in (head_disagrees(FALABELLA_COLOMBIAN_ANSWER, zone("America/Bogota")) or "")
@@ -75,7 +75,7 @@ def marketplace(tenant: str, **extra: str) -> dict[str, str]:
     }
 
 
-def test_the_zone_is_a_per_tenant_setting_defaulting_to_santiago_for_every_storefront():
+def test_the_zone_is_a_per_tenant_setting_defaulting_to_santiago_for_every_storefront() -> None:
     env = dict(BASE)
     for tenant in TENANTS:
         env.update(marketplace(tenant))
@@ -86,13 +86,13 @@ def test_the_zone_is_a_per_tenant_setting_defaulting_to_santiago_for_every_store
     assert set(zones.values()) == {"America/Santiago"}
 
 
-def test_an_unknown_zone_is_refused_naming_the_setting():
+def test_an_unknown_zone_is_refused_naming_the_setting() -> None:
     with pytest.raises(SettingsError) as refused:
         load_settings({**BASE, **marketplace("faco", MARKETPLACE_TIMEZONE_FACO="Mars/Olympus")})
     assert any("MARKETPLACE_TIMEZONE_FACO" in missing for missing in refused.value.missing)
 
 
-def test_a_head_offset_that_disagrees_is_logged_once_per_tenant_and_day(caplog):
+def test_a_head_offset_that_disagrees_is_logged_once_per_tenant_and_day(caplog: pytest.LogCaptureFixture) -> None:
     days = iter([datetime(2025, 7, 1, 12, tzinfo=timezone.utc)] * 2 + [datetime(2025, 7, 2, 12, tzinfo=timezone.utc)])
     config = SellerCenterConfig(
         base_url="http://m", user_id="u", api_key="k", seller_id="s", business_unit="FACO", time_zone="America/Santiago"

@@ -3,7 +3,7 @@ import logging
 from shared.observability import ContextFilter, log_context
 
 
-def test_log_lines_carry_the_context_and_nothing_leaks_outside_it():
+def test_log_lines_carry_the_context_and_nothing_leaks_outside_it() -> None:
     records = []
     handler = logging.Handler()
     handler.emit = records.append

@@ -22,7 +22,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = json.loads((ROOT / "openapi.json").read_text())
 
 
-def test_committed_document_is_up_to_date():
+def test_committed_document_is_up_to_date() -> None:
     assert (ROOT / "openapi.json").read_text() == render(), "run: python -m localdev.openapi > openapi.json"
 
 
@@ -31,7 +31,7 @@ def test_committed_document_is_up_to_date():
 NOT_IN_THE_API = "console"
 
 
-def test_routes_and_methods_agree_with_function_app():
+def test_routes_and_methods_agree_with_function_app() -> None:
     served = set()
     for function in app_functions():
         trigger = function.get_trigger().get_dict_repr()
@@ -58,7 +58,7 @@ def agrees(model, schema_name, value):
 
 
 @pytest.mark.parametrize("method", sorted(EVENT_MODELS))
-def test_zort_seed_examples_fit_the_document(method):
+def test_zort_seed_examples_fit_the_document(method) -> None:
     model = EVENT_MODELS[method]
     assert validator(f"Zort{model.__name__}").is_valid(SEED_EXAMPLES[method])
 
@@ -72,7 +72,7 @@ def test_zort_seed_examples_fit_the_document(method):
         {"event": "nope", "payload": {"OrderId": 1}},
     ],
 )
-def test_order_created_schema_agrees(body):
+def test_order_created_schema_agrees(body) -> None:
     model_ok, schema_ok = agrees(OrderCreatedWebhook, "OrderCreatedWebhook", body)
     assert model_ok == schema_ok
 
@@ -89,13 +89,13 @@ def test_order_created_schema_agrees(body):
         }
     )
 )
-def test_refund_schema_agrees_with_the_model(body):
+def test_refund_schema_agrees_with_the_model(body) -> None:
     model_ok, schema_ok = agrees(RefundRequest, "RefundRequest", body)
     if model_ok:
         assert schema_ok, body  # the document never rejects what Thor accepts
 
 
-def test_host_401_is_documented_as_an_empty_body_everywhere_health_included():
+def test_host_401_is_documented_as_an_empty_body_everywhere_health_included() -> None:
     """The Functions host answers a missing/wrong key before Thor runs: no problem+json to promise."""
     for path, item in DOC["paths"].items():
         for method, operation in item.items():
@@ -106,6 +106,6 @@ def test_host_401_is_documented_as_an_empty_body_everywhere_health_included():
                 assert "content" not in answer, f"{method.upper()} {path} promises a 401 body"
 
 
-def test_document_says_the_trailing_slash_is_not_part_of_the_key():
+def test_document_says_the_trailing_slash_is_not_part_of_the_key() -> None:
     text = DOC["info"]["description"]
     assert "?code={token}/" in text and "not part of" in text

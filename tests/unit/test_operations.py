@@ -7,6 +7,8 @@ import ast
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+import pytest
+
 from shared.domain.events import EventStatus, InboundEvent
 from shared.services.operations import (
     EventQuery,
@@ -21,7 +23,7 @@ NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
 
 class EventLog:
-    def __init__(self, events: list[InboundEvent]):
+    def __init__(self, events: list[InboundEvent]) -> None:
         self.events = events
 
     def list(self, *, tenant=None, statuses=(), since=None, until=None, limit=1000):
@@ -41,7 +43,7 @@ def event(name: str, status: EventStatus, age: timedelta, tenant: str = "faco") 
     )
 
 
-def test_what_needs_a_person_is_failed_blocked_unmatched_and_received_long_ago_oldest_first():
+def test_what_needs_a_person_is_failed_blocked_unmatched_and_received_long_ago_oldest_first() -> None:
     log = EventLog(
         [
             event("fresh", EventStatus.RECEIVED, timedelta(minutes=1)),
@@ -66,7 +68,7 @@ def test_what_needs_a_person_is_failed_blocked_unmatched_and_received_long_ago_o
 
 
 class Zort:
-    def __init__(self, current: dict):
+    def __init__(self, current: dict) -> None:
         self.current, self.updates = current, []
 
     def get_webhook(self) -> dict:
@@ -77,14 +79,14 @@ class Zort:
         return {"resCode": "200"}
 
 
-def test_registering_keeps_key2_and_key3_unless_given_and_fills_blank_ones():
+def test_registering_keeps_key2_and_key3_unless_given_and_fills_blank_ones() -> None:
     zort = Zort({"key2": "theirs", "key3": ""})
     register_zort_webhooks(zort, "k1", {"f": "https://thor/x"}, "faco")
     register_zort_webhooks(zort, "k1", {"f": "https://thor/x"}, "faco", key2="mine", key3="three")
     assert [u[:3] for u in zort.updates] == [("k1", "theirs", "faco"), ("k1", "mine", "three")]
 
 
-def test_webhook_check_names_each_url_and_counts_a_key1_that_differs():
+def test_webhook_check_names_each_url_and_counts_a_key1_that_differs() -> None:
     fields = {"a": "ADDORDER", "b": "UPDATEORDER", "c": "ADDPRODUCT"}
     expected = {"a": "https://thor/a", "b": "https://thor/b", "c": "https://thor/c"}
     check = check_zort_webhooks(
@@ -102,7 +104,7 @@ def _imports(path: Path) -> set[str]:
     return names | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
 
 
-def test_the_deployed_code_imports_nothing_of_the_ops_package():
+def test_the_deployed_code_imports_nothing_of_the_ops_package() -> None:
     deployed = [ROOT / "function_app.py", *(ROOT / "functions").rglob("*.py"), *(ROOT / "shared").rglob("*.py")]
     assert len(deployed) > 20
     importing = [
@@ -113,7 +115,7 @@ def test_the_deployed_code_imports_nothing_of_the_ops_package():
     assert importing == []
 
 
-def test_a_settings_file_that_is_not_one_is_bad_usage(tmp_path, capsys):
+def test_a_settings_file_that_is_not_one_is_bad_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from ops.__main__ import main
 
     bad = tmp_path / "local.settings.json"

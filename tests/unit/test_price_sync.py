@@ -64,7 +64,7 @@ def sent_feeds(context: FakeContext, tenant: str = T) -> list[list]:
     return [rows for name, rows in context.marketplaces[tenant].calls if name == "update_prices"]
 
 
-def test_a_zort_price_change_reaches_the_marketplace_within_one_flush_and_is_confirmed_by_its_feed():
+def test_a_zort_price_change_reaches_the_marketplace_within_one_flush_and_is_confirmed_by_its_feed() -> None:
     context = price_context("A")
     context.zorts[T].sellprice["A"] = Decimal("59990.00")
     zort_product(context, "A", "59990.00")
@@ -85,7 +85,7 @@ def test_a_zort_price_change_reaches_the_marketplace_within_one_flush_and_is_con
     assert [step["what"] for step in journey["history"]] == ["sent", "confirmed"]
 
 
-def test_ten_changes_of_one_sku_end_at_the_last():
+def test_ten_changes_of_one_sku_end_at_the_last() -> None:
     context = price_context("A")
     for price in ("1000", "1100", "1200", "1150", "1300", "1250", "1400", "1350", "1500", "1450"):
         zort_product(context, "A", price)
@@ -102,7 +102,7 @@ def test_ten_changes_of_one_sku_end_at_the_last():
     assert marked(context) == set()
 
 
-def test_a_clp_price_is_never_sent_with_cents_and_markup_and_adjustment_apply():
+def test_a_clp_price_is_never_sent_with_cents_and_markup_and_adjustment_apply() -> None:
     context = price_context("A", "B", markup_percent=Decimal("10"), adjustment=Decimal("-0.4"))
     context.zorts[T].sellprice.update({"A": Decimal("999.99"), "B": Decimal("10.05")})
     zort_product(context, "A", "999.99")
@@ -113,7 +113,7 @@ def test_a_clp_price_is_never_sent_with_cents_and_markup_and_adjustment_apply():
     assert all("." not in row.price for rows in sent_feeds(context) for row in rows)
 
 
-def test_pen_keeps_cents_rounded_half_up():
+def test_pen_keeps_cents_rounded_half_up() -> None:
     context = price_context("A", tenant="fape")
     context.zorts["fape"].sellprice["A"] = Decimal("19.995")
     zort_product(context, "A", "19.995", tenant="fape")
@@ -121,7 +121,7 @@ def test_pen_keeps_cents_rounded_half_up():
     assert sent_feeds(context, "fape")[0][0].price == "20.00"
 
 
-def test_a_429_keeps_skus_marked_and_they_go_after_retry_after():
+def test_a_429_keeps_skus_marked_and_they_go_after_retry_after() -> None:
     context = price_context("A", "B")
     context.zorts[T].sellprice.update({"A": Decimal("100"), "B": Decimal("200")})
     zort_product(context, "A", "100")
@@ -144,7 +144,7 @@ def test_a_429_keeps_skus_marked_and_they_go_after_retry_after():
     assert marked(context) == set()
 
 
-def test_a_refused_sku_is_visible_with_the_marketplaces_message_and_retried():
+def test_a_refused_sku_is_visible_with_the_marketplaces_message_and_retried() -> None:
     context = price_context("A", "B")
     context.zorts[T].sellprice.update({"A": Decimal("100"), "B": Decimal("200")})
     zort_product(context, "A", "100")
@@ -165,7 +165,7 @@ def test_a_refused_sku_is_visible_with_the_marketplaces_message_and_retried():
     assert history == ["sent", "refused", "sent", "confirmed"]
 
 
-def test_a_sixty_percent_jump_waits_for_a_persons_confirmation_and_is_sent_after_it():
+def test_a_sixty_percent_jump_waits_for_a_persons_confirmation_and_is_sent_after_it() -> None:
     context = price_context("A")
     context.zorts[T].sellprice["A"] = Decimal("10000")
     zort_product(context, "A", "10000")
@@ -190,7 +190,7 @@ def test_a_sixty_percent_jump_waits_for_a_persons_confirmation_and_is_sent_after
     }.items()
 
 
-def test_a_price_of_zero_is_held_even_the_first_time():
+def test_a_price_of_zero_is_held_even_the_first_time() -> None:
     context = price_context("A")
     context.zorts[T].sellprice["A"] = Decimal("0")
     zort_product(context, "A", "0")
@@ -198,7 +198,7 @@ def test_a_price_of_zero_is_held_even_the_first_time():
     assert report.counts == {"held": 1} and sent_feeds(context) == []
 
 
-def test_a_sale_is_sent_in_the_tenants_local_time_and_ends_on_time():
+def test_a_sale_is_sent_in_the_tenants_local_time_and_ends_on_time() -> None:
     santiago_now = datetime(2026, 12, 10, 12, 0, tzinfo=timezone.utc)
     context = price_context("A")
     context.clock.now = santiago_now
@@ -226,7 +226,7 @@ def test_a_sale_is_sent_in_the_tenants_local_time_and_ends_on_time():
     assert context.prices.get(T, "A").sale is None and marked(context) == set()
 
 
-def test_sync_off_sends_nothing_and_marks_nothing():
+def test_sync_off_sends_nothing_and_marks_nothing() -> None:
     context = price_context("A")
     del context.price_sync[T]
     context.zorts[T].sellprice["A"] = Decimal("100")
@@ -236,7 +236,7 @@ def test_sync_off_sends_nothing_and_marks_nothing():
     assert sent_feeds(context) == []
 
 
-def test_a_crash_mid_flush_loses_no_mark():
+def test_a_crash_mid_flush_loses_no_mark() -> None:
     context = price_context("A", "B")
     context.zorts[T].sellprice.update({"A": Decimal("100"), "B": Decimal("200")})
     zort_product(context, "A", "100")
@@ -252,7 +252,7 @@ def test_a_crash_mid_flush_loses_no_mark():
     assert marked(context) == set() and set(context.marketplaces[T].prices) == {"A", "B"}
 
 
-def test_the_kill_switch_sends_nothing_and_marks_keep_accruing():
+def test_the_kill_switch_sends_nothing_and_marks_keep_accruing() -> None:
     context = price_context("A")
     context.zorts[T].sellprice["A"] = Decimal("100")
     set_paused(context, T, True, "price error in ZORT")
@@ -262,7 +262,7 @@ def test_the_kill_switch_sends_nothing_and_marks_keep_accruing():
     assert flush_tenant(context, T).result == "sent"
 
 
-def test_feeds_spend_the_free_budget_first_then_wait_the_spacing():
+def test_feeds_spend_the_free_budget_first_then_wait_the_spacing() -> None:
     skus = [f"S{n:05d}" for n in range(3000)]
     context = price_context(*skus)
     context.prices.mark(T, skus, context.clock())
@@ -285,7 +285,7 @@ def test_feeds_spend_the_free_budget_first_then_wait_the_spacing():
     assert marked(context) == set()
 
 
-def test_a_resync_sends_every_listed_sku_again_even_unchanged():
+def test_a_resync_sends_every_listed_sku_again_even_unchanged() -> None:
     context = price_context("A")
     context.zorts[T].sellprice["A"] = Decimal("100")
     zort_product(context, "A", "100")
@@ -299,7 +299,7 @@ def test_a_resync_sends_every_listed_sku_again_even_unchanged():
     assert len(sent_feeds(context)) == 2
 
 
-def test_tenants_sharing_a_zort_store_each_get_the_price():
+def test_tenants_sharing_a_zort_store_each_get_the_price() -> None:
     context = price_context("A")
     context.price_sync["faco"] = PriceSyncSettings(enabled=True, currency="COP")
     context.marketplaces["faco"] = context.marketplaces.pop("soco")
@@ -310,7 +310,7 @@ def test_tenants_sharing_a_zort_store_each_get_the_price():
     assert marked(context) == {"A"} and marked(context, "faco") == {"A"}
 
 
-def test_a_sale_given_in_the_storefronts_zone_is_written_in_the_marketplaces_zone():
+def test_a_sale_given_in_the_storefronts_zone_is_written_in_the_marketplaces_zone() -> None:
     from dataclasses import replace
 
     from shared.domain.prices import parse_local

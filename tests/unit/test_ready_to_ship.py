@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from shared.domain.events import EventKind, EventStatus
 from tests.fakes import FakeContext, fake_context, marketplace_item
 from tests.unit.test_event_pipeline import ORDER, order_created, record, settle
@@ -31,7 +33,7 @@ def tracked(context: FakeContext) -> EventStatus | None:
     return settle(context, record(context, EventKind.ZORT, body))
 
 
-def test_ready_to_ship_sends_no_deprecated_call_when_get_order_items_has_the_package_id():
+def test_ready_to_ship_sends_no_deprecated_call_when_get_order_items_has_the_package_id() -> None:
     context = fake_context(ready_to_ship=["sope"])
     with_packages(context, "MPDS-1-0001", "MPDS-1-0001", "MPDS-1-0002")
     assert tracked(context) is EventStatus.COMPLETED
@@ -43,7 +45,9 @@ def test_ready_to_ship_sends_no_deprecated_call_when_get_order_items_has_the_pac
     assert {item.status for item in order.items} == {"ready_to_ship"}
 
 
-def test_only_items_without_a_package_id_are_packed_the_deprecated_way_and_it_is_logged(caplog):
+def test_only_items_without_a_package_id_are_packed_the_deprecated_way_and_it_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     context = fake_context(ready_to_ship=["sope"])
     with_packages(context, "MPDS-1-0001", None)
     with caplog.at_level(logging.WARNING, logger="thor.zort_flows"):

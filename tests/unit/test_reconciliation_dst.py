@@ -59,7 +59,7 @@ class FakeMarketplace:
 
 
 class FakeCheckpoints:
-    def __init__(self):
+    def __init__(self) -> None:
         self.saved: dict[tuple[str, str], SimpleNamespace] = {}
 
     def get(self, name, key):
@@ -74,7 +74,7 @@ class FakeCheckpoints:
 
 
 class FakeEvents:
-    def __init__(self):
+    def __init__(self) -> None:
         self.events = {}
 
     def add(self, event):
@@ -86,10 +86,10 @@ class FakeEvents:
     def get(self, tenant, event_id):
         return self.events.get(event_id)
 
-    def mark_queued(self, event):
+    def mark_queued(self, event) -> None:
         pass
 
-    def delete(self, tenant, event_id):
+    def delete(self, tenant, event_id) -> None:
         self.events.pop(event_id, None)
 
 
@@ -130,7 +130,7 @@ def context_for(marketplace: FakeMarketplace, orders: dict[str, Order], checkpoi
 
 
 @pytest.mark.parametrize("compare", ["instant", "wall clock"])
-def test_a_change_in_the_hour_santiago_lives_twice_is_repaired_and_the_checkpoint_does_not_run_ahead(compare):
+def test_a_change_in_the_hour_santiago_lives_twice_is_repaired_and_the_checkpoint_does_not_run_ahead(compare) -> None:
     """Before: UpdatedAfter went as UTC and UpdatedAt was read as UTC, so this change (23:10 -04, the
     second 23:10 of 2026-04-04) looked older than Thor's last change (02:40Z) and was never repaired."""
     thor_last_change = FALL_BACK - timedelta(minutes=20)  # 02:40Z = 23:40 -03 (first 23:xx)
@@ -152,7 +152,7 @@ def test_a_change_in_the_hour_santiago_lives_twice_is_repaired_and_the_checkpoin
 
 
 @pytest.mark.parametrize("compare", ["instant", "wall clock"])
-def test_a_change_after_santiago_springs_forward_is_repaired_and_moves_the_checkpoint_exactly(compare):
+def test_a_change_after_santiago_springs_forward_is_repaired_and_moves_the_checkpoint_exactly(compare) -> None:
     thor_last_change = SPRING_FORWARD - timedelta(minutes=10)  # 03:50Z = 23:50 -04
     changed = SPRING_FORWARD + timedelta(minutes=5)  # 04:05Z = 01:05 -03 (00:xx never happened)
     checkpoint = SPRING_FORWARD - timedelta(minutes=5)  # 03:55Z = 23:55 -04
@@ -168,7 +168,7 @@ def test_a_change_after_santiago_springs_forward_is_repaired_and_moves_the_check
     assert summary["at"] == "2026-09-06T04:10:00.000Z"
 
 
-def test_an_order_thor_changed_last_is_not_repaired_outside_the_repeated_hour():
+def test_an_order_thor_changed_last_is_not_repaired_outside_the_repeated_hour() -> None:
     thor_last_change = FALL_BACK + timedelta(hours=3)
     changed = FALL_BACK + timedelta(hours=2)  # 01:00 -04 on 04-05: not ambiguous
     marketplace = FakeMarketplace("instant", {"9200004": changed})
@@ -179,7 +179,7 @@ def test_an_order_thor_changed_last_is_not_repaired_outside_the_repeated_hour():
     assert summary["checked"] == 1 and summary["repaired"] == []
 
 
-def test_a_colombian_storefront_s_window_follows_the_marketplace_s_clock_changes_not_bogota_s():
+def test_a_colombian_storefront_s_window_follows_the_marketplace_s_clock_changes_not_bogota_s() -> None:
     """faco's marketplace writes in Santiago's zone (MARKETPLACE_TIMEZONE_FACO, default America/Santiago:
     docs/api.md "Marketplace times"), so Santiago's clock going back widens faco's window too, though
     Bogotá never changes its clocks. Before: the window was computed in Bogotá's zone and the change

@@ -30,7 +30,7 @@ def created_order(context: FakeContext):
     return context.orders.get("sope", INTERNAL)[0]
 
 
-def test_payment_event_takes_the_status_from_the_query_and_matches_by_reference():
+def test_payment_event_takes_the_status_from_the_query_and_matches_by_reference() -> None:
     context = fake_context()
     order = created_order(context)
     payload = dict(SEED_EXAMPLES["UPDATEORDERPAYMENT"], reference=order.internal_order_id, number="SO-77")
@@ -55,7 +55,7 @@ def settle_in_time(context: FakeContext, event_id: str, limit: int = 50) -> tupl
     return status, delays
 
 
-def test_unmatched_order_event_is_looked_at_again_for_its_window_then_kept_and_listed():
+def test_unmatched_order_event_is_looked_at_again_for_its_window_then_kept_and_listed() -> None:
     """Issue 17 item 3: unmatched used to be final at once, so tracking arriving while its order's
     creation waited on a claim never reached the OMS."""
     context = fake_context()
@@ -70,7 +70,7 @@ def test_unmatched_order_event_is_looked_at_again_for_its_window_then_kept_and_l
     assert "SO-0001" in context.events.get("sope", event_id).outcome
 
 
-def test_tracking_that_arrives_before_its_order_reaches_the_oms_once_the_order_is_created():
+def test_tracking_that_arrives_before_its_order_reaches_the_oms_once_the_order_is_created() -> None:
     context = fake_context()
     with_order(context)
     tracking = [{"trackingno": "TR-EARLY", "trackingurl": "https://t/early"}]
@@ -83,7 +83,7 @@ def test_tracking_that_arrives_before_its_order_reaches_the_oms_once_the_order_i
     assert {item.tracking.number for item in context.oms("sope").upserts[-1].items} == {"TR-EARLY"}
 
 
-def test_with_a_window_of_0_an_event_matching_no_order_is_unmatched_at_once():
+def test_with_a_window_of_0_an_event_matching_no_order_is_unmatched_at_once() -> None:
     from dataclasses import replace
 
     context = fake_context()
@@ -92,7 +92,7 @@ def test_with_a_window_of_0_an_event_matching_no_order_is_unmatched_at_once():
     assert settle(context, event_id) is EventStatus.UNMATCHED
 
 
-def test_stock_and_product_events_update_the_product():
+def test_stock_and_product_events_update_the_product() -> None:
     context = fake_context()
     assert zort(context, "ADDPRODUCT", SEED_EXAMPLES["ADDPRODUCT"]) is EventStatus.COMPLETED
     assert zort(context, "UPDATEPRODUCTQUANTITY", SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"]) is EventStatus.COMPLETED
@@ -103,14 +103,14 @@ def test_stock_and_product_events_update_the_product():
     assert context.products.get("sope", "P0001").zort_deleted is True
 
 
-def test_events_that_do_not_concern_thor_complete_with_a_note():
+def test_events_that_do_not_concern_thor_complete_with_a_note() -> None:
     context = fake_context()
     event_id = zort_event_id(context, "ADDTRANSFER", SEED_EXAMPLES["ADDTRANSFER"])
     assert settle(context, event_id) is EventStatus.COMPLETED
     assert "nothing for Thor" in context.events.get("sope", event_id).outcome
 
 
-def test_numeric_and_unknown_codes_never_fail_the_event_and_stay_on_the_timeline():
+def test_numeric_and_unknown_codes_never_fail_the_event_and_stay_on_the_timeline() -> None:
     """ZORT documents numeric codes for its API (payment 0-4, order status 0-7: developers.zortout.com,
     api-reference/order, GetOrders); public receivers saw them in webhooks too ("1", "5")."""
     context = fake_context()
@@ -130,7 +130,7 @@ def test_numeric_and_unknown_codes_never_fail_the_event_and_stay_on_the_timeline
     assert context.oms("sope").upserts[-1].payment_status == "9"  # the OMS body maps it to OTHER (test_oms_mapping)
 
 
-def test_tracking_with_ready_to_ship_off_leaves_the_marketplace_alone():
+def test_tracking_with_ready_to_ship_off_leaves_the_marketplace_alone() -> None:
     context = fake_context()  # ready to ship is off unless a tenant asks for it
     order = created_order(context)
     context.marketplace("sope").calls.clear()
@@ -143,7 +143,7 @@ def test_tracking_with_ready_to_ship_off_leaves_the_marketplace_alone():
     assert {item.tracking.number for item in order.items} == {"ZT-RTS-2"}
 
 
-def test_a_return_order_is_linked_to_the_order_it_returns_by_zorts_order_id():
+def test_a_return_order_is_linked_to_the_order_it_returns_by_zorts_order_id() -> None:
     """ADDRETURNORDER as documented names the returned order by ZORT's number ("SO-0001") and id
     (`referenceid`): the id Thor keeps from the order's own ZORT events links it."""
     context = fake_context()
@@ -163,7 +163,7 @@ def test_a_return_order_is_linked_to_the_order_it_returns_by_zorts_order_id():
     assert len([e for e in linked.timeline if e.what == "return in ZORT"]) == 2
 
 
-def test_a_return_order_naming_no_known_order_is_unmatched():
+def test_a_return_order_naming_no_known_order_is_unmatched() -> None:
     context = fake_context()
     created_order(context)  # its ZORT id is not known yet
     event_id = zort_event_id(context, "ADDRETURNORDER", SEED_EXAMPLES["ADDRETURNORDER"])
