@@ -26,7 +26,7 @@ class E2EConfig:
 
 
 class Visibility:
-    def __init__(self, stack, clients: Clients, config: E2EConfig):
+    def __init__(self, stack, clients: Clients, config: E2EConfig) -> None:
         self.thor, self.oms = stack.thor_url, stack.servers["oms"].url
         self.key = stack.values["LOCAL_FUNCTION_KEY"]
         self.oms_headers = {

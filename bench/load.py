@@ -18,7 +18,7 @@ from urllib.parse import urlencode, urlparse
 class HttpClient:
     """One keep-alive connection to one server; reconnects once when the server had closed it."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0):
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
         parsed = urlparse(base_url)
         self.host, self.port, self.timeout = parsed.hostname, parsed.port, timeout
         self.connection: http.client.HTTPConnection | None = None
@@ -55,7 +55,7 @@ class HttpClient:
 class Clients:
     """One HttpClient per thread and server."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.local = threading.local()
 
     def get(self, base_url: str) -> HttpClient:

@@ -129,7 +129,7 @@ def progress(message: str) -> None:
 
 
 class Bench:
-    def __init__(self, config: Config, phases: set[str]):
+    def __init__(self, config: Config, phases: set[str]) -> None:
         self.config, self.phases = config, phases
         self.stack = Stack()
         self.ids = Ids()

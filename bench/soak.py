@@ -50,7 +50,7 @@ def rss_kib(pid: int) -> int:
 
 
 class Soak:
-    def __init__(self, stack, ids: Ids, config: SoakConfig):
+    def __init__(self, stack, ids: Ids, config: SoakConfig) -> None:
         self.url, self.key = stack.thor_url, stack.values["LOCAL_FUNCTION_KEY"]
         self.webhooks = Webhooks(self.key, stack.values[f"ZORT_KEY1_{TENANT.upper()}"], ids)
         self.config, self.clients = config, Clients()

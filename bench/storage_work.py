@@ -31,7 +31,7 @@ SKUS_IN_BIG_EVENT = 1000
 class RequestCounter:
     """Counts HTTP requests by service while active: storage at the SDK transport, others at requests."""
 
-    def __init__(self, ports: dict[int, str]):
+    def __init__(self, ports: dict[int, str]) -> None:
         self.ports = ports
         self.counts: Counter = Counter()
         self.calls: list[str] = []
@@ -122,7 +122,7 @@ class InProcessThor:
 
     FUNCTION_OF_KIND = {"orders": "orders", "orders/status": "order_status", "products": "products", "zort": "zort"}
 
-    def __init__(self, stack):
+    def __init__(self, stack) -> None:
         os.environ.update(stack.values)
         from shared.bootstrap import reset_context
 

@@ -127,7 +127,7 @@ def status_changes(stack, order_id: int, config: StormConfig) -> dict:
         raise RuntimeError(f"order {order_ref} was not processed in time")
     item_ids = [item["itemId"] for item in view["items"]]
 
-    def move(status):
+    def move(status) -> None:
         requests.post(
             servers["marketplace"].url + "/_sandbox/items/status",
             json={"order_item_ids": item_ids, "status": status},

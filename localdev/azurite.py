@@ -52,7 +52,7 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
 class Azurite:
     """An Azurite process on the given (or free) ports; in memory unless a data folder is given."""
 
-    def __init__(self, blob: int = 0, queue: int = 0, table: int = 0, location: Path | None = None):
+    def __init__(self, blob: int = 0, queue: int = 0, table: int = 0, location: Path | None = None) -> None:
         self.ports = {"blob": blob or free_port(), "queue": queue or free_port(), "table": table or free_port()}
         self.location = location
         self.process: subprocess.Popen | None = None

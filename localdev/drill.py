@@ -261,7 +261,7 @@ def build_faults(config: DrillConfig) -> list[Fault]:
 class Runner:
     """One `localdev.runner` process on a fixed port (kept across restarts, like an instance's address)."""
 
-    def __init__(self, index: int, env: dict, args: list[str], log_dir: Path):
+    def __init__(self, index: int, env: dict, args: list[str], log_dir: Path) -> None:
         self.index, self.env, self.args = index, env, args
         self.port = free_port()
         self.log = open(log_dir / f"runner-{index}.log", "ab")  # noqa: SIM115 (closed in stop)
@@ -336,7 +336,7 @@ class Answers:
 
 
 class Run:
-    def __init__(self, config: DrillConfig, faulted: bool, log_dir: Path, progress=print):
+    def __init__(self, config: DrillConfig, faulted: bool, log_dir: Path, progress=print) -> None:
         self.config, self.faulted, self.progress = config, faulted, progress
         self.log_dir = log_dir
         self.plan = build_plan(config)

@@ -169,7 +169,9 @@ CONSOLE_URL = "/console"
 class HttpHost:
     """WSGI app routing requests to the app's HTTP functions."""
 
-    def __init__(self, functions: list, function_key: str, route_prefix: str, sign_in: LocalSignIn | None = None):
+    def __init__(
+        self, functions: list, function_key: str, route_prefix: str, sign_in: LocalSignIn | None = None
+    ) -> None:
         self.sign_in = sign_in
         self.function_key = function_key.encode()
         self.functions = {}
@@ -272,7 +274,7 @@ class HttpHost:
 class QueueWorker:
     """Polls a queue like the Functions host and runs the queue-triggered function."""
 
-    def __init__(self, user_function, queue_client, poison_client, settings: dict, lease: int = 300):
+    def __init__(self, user_function, queue_client, poison_client, settings: dict, lease: int = 300) -> None:
         self.user_function = user_function
         self.queue = queue_client
         self.poison = poison_client
@@ -447,7 +449,7 @@ class CronSchedule:
     names (`jan`, `mon`). Day and day-of-week must both match (NCRONTAB's rule, unlike Unix cron).
     """
 
-    def __init__(self, expression: str):
+    def __init__(self, expression: str) -> None:
         parts = expression.split()
         if len(parts) != 6:
             raise ValueError(f"NCRONTAB needs 6 fields (second minute hour day month day-of-week): {expression!r}")
@@ -479,7 +481,7 @@ class CronSchedule:
 class IntervalSchedule:
     """Every `seconds` (`--timer-interval`, and NCRONTAB's TimeSpan form `hh:mm:ss`)."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float) -> None:
         if seconds <= 0:
             raise ValueError("the interval must be positive")
         self.seconds = seconds
@@ -499,7 +501,7 @@ def parse_schedule(text: str):
 class TimerWorker:
     """Runs a timer-triggered function on its schedule, one run at a time, like the host."""
 
-    def __init__(self, name: str, user_function, schedule, run_on_startup: bool = False):
+    def __init__(self, name: str, user_function, schedule, run_on_startup: bool = False) -> None:
         self.name = name
         self.user_function = user_function
         self.schedule = schedule
@@ -673,7 +675,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {timer.name}: timer trigger ({timer.schedule.expression})", flush=True)
     print("", flush=True)
 
-    def stop(*_):
+    def stop(*_) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)

@@ -86,7 +86,7 @@ class SandboxApp:
         handler: Callable[[Request], Response],
         reset: Callable[[], None] = lambda: None,
         fault_hook: Callable[[Fault, Request], Response | None] | None = None,
-    ):
+    ) -> None:
         self.handler = handler
         self.reset_data = reset
         self.fault_hook = fault_hook
@@ -161,7 +161,7 @@ class SandboxApp:
 class RunningServer:
     """A WSGI app served on 127.0.0.1 in a daemon thread (port 0 picks a free port)."""
 
-    def __init__(self, app, port: int = 0, host: str = "127.0.0.1"):
+    def __init__(self, app, port: int = 0, host: str = "127.0.0.1") -> None:
         self.server = make_server(host, port, app, threaded=True)
         self.port = self.server.server_port
         self.url = f"http://{host}:{self.port}"

@@ -34,7 +34,7 @@ LOCAL_ACS_KEY = "bG9jYWwtYWNzLWFjY2Vzcy1rZXktZm9yLXRoZS1hbGVydC1zYW5kYm94"
 
 
 class AlertsSandbox:
-    def __init__(self, access_key: str = LOCAL_ACS_KEY):
+    def __init__(self, access_key: str = LOCAL_ACS_KEY) -> None:
         self.access_key = access_key
         self.received: list[dict] = []
         self.lock = threading.Lock()
@@ -97,7 +97,7 @@ def _acs_error(status: int, code: str, message: str) -> Response:
 
 
 class AlertsSandboxApp(SandboxApp):
-    def __init__(self, sandbox: AlertsSandbox):
+    def __init__(self, sandbox: AlertsSandbox) -> None:
         super().__init__(sandbox.handle, reset=sandbox.reset)
         self.sandbox = sandbox
 

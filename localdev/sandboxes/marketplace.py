@@ -216,7 +216,7 @@ class ApiError(Exception):
 
     def __init__(
         self, code: str, message: str, error_type: str = "Sender", status: int = 400, retry_after: int | None = None
-    ):
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.error_type, self.status = code, message, error_type, status
         self.retry_after = retry_after
@@ -475,7 +475,7 @@ class Marketplace:
         max_skew_seconds: int,
         currencies: dict[str, str],
         tenants: dict[str, str] | None = None,
-    ):
+    ) -> None:
         self.api_keys = dict(api_keys)
         self.max_skew = timedelta(seconds=max_skew_seconds)
         self.currencies = dict(currencies)
@@ -1371,7 +1371,7 @@ def marketplace_fault(fault: Fault, request: Request) -> Response | None:
 class MarketplaceSandbox(SandboxApp):
     """SandboxApp plus the marketplace's own control routes."""
 
-    def __init__(self, marketplace: Marketplace):
+    def __init__(self, marketplace: Marketplace) -> None:
         super().__init__(marketplace.handle, reset=marketplace.state.clear, fault_hook=marketplace_fault)
         self.marketplace = marketplace
 

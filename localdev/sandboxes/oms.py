@@ -284,7 +284,7 @@ class OrderUpdateIn(OrderIn):
 
 
 class InvalidInput(Exception):
-    def __init__(self, field: str, message: str, errors: list[dict] | None = None):
+    def __init__(self, field: str, message: str, errors: list[dict] | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
@@ -555,7 +555,7 @@ def _read_body(request: Request, update: bool, entry: bool = False) -> tuple[dic
 class OmsSandbox:
     """The request handler: routes, checks and the store."""
 
-    def __init__(self, tokens: dict[str, str]):
+    def __init__(self, tokens: dict[str, str]) -> None:
         self.tokens = dict(tokens)
         self.store = OrderStore()
 
@@ -673,7 +673,7 @@ class OmsSandbox:
 class OmsSandboxApp(SandboxApp):
     """`SandboxApp` with the extra control route ``GET /_sandbox/orders``."""
 
-    def __init__(self, sandbox: OmsSandbox):
+    def __init__(self, sandbox: OmsSandbox) -> None:
         super().__init__(sandbox, reset=sandbox.store.clear)
         self.sandbox = sandbox
 

@@ -70,7 +70,7 @@ KEY_FIELDS = ("key1", "key2", "key3")
 class ZortError(Exception):
     """A ``{resCode, resDesc}`` failure to answer with (HTTP 200, as ZORT does)."""
 
-    def __init__(self, res_code: str, res_desc: str):
+    def __init__(self, res_code: str, res_desc: str) -> None:
         super().__init__(f"{res_code}: {res_desc}")
         self.res_code, self.res_desc = res_code, res_desc
 
@@ -91,7 +91,7 @@ def _blank_webhook() -> dict[str, str]:
 class Zort:
     """The API's state: stores and their webhook settings."""
 
-    def __init__(self, stores: Mapping[str, tuple[str, str]]):
+    def __init__(self, stores: Mapping[str, tuple[str, str]]) -> None:
         self.stores = {name: (str(key), str(secret)) for name, (key, secret) in stores.items()}
         self.webhooks: dict[str, dict[str, str]] = {}
         self.products: dict[str, dict[str, dict[str, str]]] = {}  # store -> SKU -> {stock, availablestock}
@@ -215,7 +215,7 @@ def _fault_hook(fault: Fault, request: Request) -> Response | None:
 class ZortSandbox(SandboxApp):
     """SandboxApp plus ZORT's control route for stock."""
 
-    def __init__(self, zort: Zort):
+    def __init__(self, zort: Zort) -> None:
         super().__init__(zort.handle, reset=zort.reset, fault_hook=_fault_hook)
         self.zort = zort  # the state, for tests that want to peek
 
