@@ -13,6 +13,7 @@ from __future__ import annotations
 import statistics
 import time
 from datetime import timedelta
+from typing import Any
 
 import requests
 
@@ -41,7 +42,7 @@ OPEN_INCIDENTS = 1_000
 DIRTY_SKUS = 2_500  # the tenant's stock sync is on with this backlog: its state is read too
 
 
-def _seed(values: dict, progress) -> tuple[str, str]:
+def _seed(values: dict[str, Any], progress: Any) -> tuple[str, str]:
     import os
 
     os.environ.update(values)
@@ -111,7 +112,7 @@ def _pages(order_id: str, event_id: str) -> dict[str, str]:
     }
 
 
-def _count_requests(values: dict, order_id: str, event_id: str) -> dict[str, int]:
+def _count_requests(values: dict[str, Any], order_id: str, event_id: str) -> dict[str, int]:
     """Table requests of one view of each page, counted on every request the SDK sends."""
     from shared.adapters import storage as storage_module
     from shared.bootstrap import reset_context
@@ -158,7 +159,7 @@ def _count_requests(values: dict, order_id: str, event_id: str) -> dict[str, int
         reset_context()
 
 
-def _timed(url: str, views: int) -> dict:
+def _timed(url: str, views: int) -> dict[str, Any]:
     times = []
     for _ in range(views):
         began = time.perf_counter()
@@ -169,7 +170,7 @@ def _timed(url: str, views: int) -> dict:
     return {"p50_ms": statistics.median(times), "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))]}
 
 
-def measure(base: Stack, progress, views: int = VIEWS) -> dict:
+def measure(base: Stack, progress: Any, views: int = VIEWS) -> dict[str, Any]:
     stack = Stack(values={**base.values, f"MARKETPLACE_STOCK_SYNC_{TENANT.upper()}": "true"}, servers=base.servers)
     try:
         stack.start_storage()

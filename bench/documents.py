@@ -21,9 +21,11 @@ import json
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import requests
 
@@ -51,7 +53,7 @@ def pdf(size: int, seed: int) -> bytes:
     return b"%PDF-1.7\n" + random.Random(seed).randbytes(size) + b"\n%%EOF\n"
 
 
-def seed_orders(values: dict, order_ids: list[int]) -> None:
+def seed_orders(values: dict[str, Any], order_ids: list[int]) -> None:
     """Orders with one item ready to ship (the sandbox's item id scheme: order id * 10), straight into
     the Azurite of `values`."""
     from shared.adapters.order_repo import OrderRepository
@@ -146,7 +148,7 @@ def _floor(base: str, key: str, count: int, concurrency: int) -> list[float]:
         return list(pool.map(send, range(count)))
 
 
-def _summary(latencies: list[float]) -> dict:
+def _summary(latencies: list[float]) -> dict[str, Any]:
     return {
         "p50_ms": round(percentile(latencies, 50), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
@@ -154,13 +156,18 @@ def _summary(latencies: list[float]) -> dict:
     }
 
 
-def measure(stack: Stack, config: DocumentsConfig, progress=print, log=None) -> dict:
+def measure(
+    stack: Stack,
+    config: DocumentsConfig,
+    progress: Callable[..., None] = print,
+    log: Any | None = None,
+) -> dict[str, Any]:
     key = stack.values["LOCAL_FUNCTION_KEY"]
     on = {f"MARKETPLACE_DOCUMENTS_{TENANT.upper()}": "true"}
     base_id = random.randrange(60_000_000, 69_000_000) // 3 * 3  # one item per sandbox order
     ack_ids = [base_id + 3 * n for n in range(config.documents)]
     flight_ids = [base_id + 3 * (config.documents + n) for n in range(config.in_flight)]
-    result: dict = {"pdf_bytes": len(pdf(config.pdf_bytes, 19)), "concurrency": config.concurrency}
+    result: dict[str, Any] = {"pdf_bytes": len(pdf(config.pdf_bytes, 19)), "concurrency": config.concurrency}
 
     # 1. acknowledgement beside the floor, HTTP only
     thor = Stack(values={**stack.values, **on}, servers=stack.servers)
@@ -254,7 +261,7 @@ def measure(stack: Stack, config: DocumentsConfig, progress=print, log=None) -> 
     return result
 
 
-def _event_statuses(values: dict) -> dict:
+def _event_statuses(values: dict[str, Any]) -> dict[str, Any]:
     """The tax-document events' statuses, and the first reasons of those not completed."""
     from shared.adapters.event_log import EventLog
     from shared.adapters.storage import Storage
@@ -262,7 +269,7 @@ def _event_statuses(values: dict) -> dict:
     from shared.settings import read_storage
 
     found = [e for e in EventLog(Storage(read_storage(values))).list(tenant=TENANT) if e.kind is EventKind.TAX_DOCUMENT]
-    counts: dict = {}
+    counts: dict[str, Any] = {}
     for event in found:
         counts[event.status.value] = counts.get(event.status.value, 0) + 1
     reasons = sorted({(e.reason or "")[:160] for e in found if e.reason})[:3]

@@ -12,6 +12,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from bench.load import Clients, percentile
 from bench.payloads import TENANT, order_created, order_status
@@ -53,7 +54,7 @@ class Visibility:
             time.sleep(self.config.poll_seconds)
         return False
 
-    def one(self, order_id: int) -> dict:
+    def one(self, order_id: int) -> dict[str, Any]:
         call = order_created(self.key, order_id)
         began = time.perf_counter()
         status, body = self.clients.get(self.thor).request(call.method, call.path, call.params, call.body, call.headers)
@@ -75,7 +76,7 @@ class Visibility:
         }
 
 
-def measure(stack, ids, config: E2EConfig, progress=print) -> dict:
+def measure(stack, ids, config: E2EConfig, progress=print) -> dict[str, Any]:
     visibility = Visibility(stack, Clients(), config)
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=config.concurrency) as pool:

@@ -12,6 +12,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode, urlparse
 
 
@@ -24,7 +25,12 @@ class HttpClient:
         self.connection: http.client.HTTPConnection | None = None
 
     def request(
-        self, method: str, path: str, params: dict | None = None, body: bytes | None = None, headers: dict | None = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        body: bytes | None = None,
+        headers: dict[str, Any] | None = None,
     ) -> tuple[int, bytes]:
         url = path + ("?" + urlencode(params) if params else "")
         for attempt in (1, 2):
@@ -97,7 +103,7 @@ class LoadResult:
     def rps(self) -> float:
         return self.completed_in_window / self.seconds if self.seconds else 0.0
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         return {
             "concurrency": self.concurrency,
             "requests": len(self.latencies_ms),

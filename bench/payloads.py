@@ -8,6 +8,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 TENANT = "faco"
@@ -29,8 +30,8 @@ class Ids:
 class Call:
     method: str
     path: str
-    params: dict
-    headers: dict
+    params: dict[str, Any]
+    headers: dict[str, Any]
     body: bytes | None = None
 
 

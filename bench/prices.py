@@ -25,6 +25,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
@@ -48,14 +49,14 @@ class PricesConfig:
 QUICK = PricesConfig(skus=2_000, webhooks=200, spaced_skus=0)
 
 
-def _webhook(key: str, key1: str, sku: str, price: int) -> tuple[str, dict, dict, bytes]:
+def _webhook(key: str, key1: str, sku: str, price: int) -> tuple[str, dict[str, Any], dict[str, Any], bytes]:
     payload = {"id": 1, "sku": sku, "name": "bench", "sellprice": f"{price}.00", "purchaseprice": "1.00"}
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {key1}"}
     params = {"code": key, "method": "UPDATEPRODUCT"}
     return f"/webhooks/{TENANT}/zort", params, headers, urlencode({"payload": json.dumps(payload)}).encode()
 
 
-def _send_all(base: str, calls: list, concurrency: int) -> tuple[list[int], list[float], float]:
+def _send_all(base: str, calls: list[Any], concurrency: int) -> tuple[list[int], list[float], float]:
     session = requests.Session()
     session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=concurrency))
 
@@ -87,7 +88,9 @@ def _again(work, tries: int = 40):
             time.sleep(3)
 
 
-def _scenario(stack, values: dict, skus: list[str], free_left: int, config: PricesConfig, progress, log) -> dict:
+def _scenario(
+    stack, values: dict[str, Any], skus: list[str], free_left: int, config: PricesConfig, progress, log
+) -> dict[str, Any]:
     """Marks `skus`, starts the runner with only the price flush, waits until every SKU is confirmed."""
     from shared.adapters.price_repo import PriceRepository
     from shared.adapters.product_repo import ProductRepository
@@ -173,11 +176,15 @@ def _scenario(stack, values: dict, skus: list[str], free_left: int, config: Pric
     }
 
 
-def measure(stack, config: PricesConfig, progress=print, log=None) -> dict:
+def measure(stack, config: PricesConfig, progress=print, log=None) -> dict[str, Any]:
     values = {**stack.values, f"MARKETPLACE_PRICE_SYNC_{TENANT.upper()}": "true"}
     run = f"{time.time_ns() % 10**8:08d}"
     key, key1 = values["LOCAL_FUNCTION_KEY"], values[f"ZORT_KEY1_{TENANT.upper()}"]
-    results: dict = {"tenant": TENANT, "timer_interval": TIMER, "reduced": "SKUs marked in-process, not by webhooks"}
+    results: dict[str, Any] = {
+        "tenant": TENANT,
+        "timer_interval": TIMER,
+        "reduced": "SKUs marked in-process, not by webhooks",
+    }
     # 1. The acknowledgements of `webhooks` UPDATEPRODUCT webhooks (HTTP only, an Azurite of their own).
     if config.webhooks:
         acks = Stack(values=dict(values), servers=stack.servers)

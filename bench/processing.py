@@ -22,6 +22,7 @@ import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
@@ -106,14 +107,14 @@ def zort_tracking(key: str, key1: str, order_number: int) -> Call:
     )
 
 
-def count_kinds(stack, ids: Ids) -> dict:
+def count_kinds(stack, ids: Ids) -> dict[str, Any]:
     """Table and queue requests of one event of each kind, processed in-process (after a warm-up)."""
     values = stack.values
     key, key1 = values["LOCAL_FUNCTION_KEY"], values[f"ZORT_KEY1_{TENANT.upper()}"]
     thor = InProcessThor(stack)
     counter = RequestCounter(service_ports(stack))
 
-    def measured(kind: str, call: Call, tenant: str = TENANT) -> dict:
+    def measured(kind: str, call: Call, tenant: str = TENANT) -> dict[str, Any]:
         event_id = thor.call(kind, call)["eventId"]
         with counter.active():
             status = _process(tenant, event_id)
@@ -146,7 +147,7 @@ def count_kinds(stack, ids: Ids) -> dict:
         get_context().products.upsert_many([Product(tenant=stock.TENANT, sku=sku, marketplace_listed=True)])
         return Call("POST", *stock._call(key, values[f"ZORT_KEY1_{stock.TENANT.upper()}"], sku, 1))
 
-    results: dict = {}
+    results: dict[str, Any] = {}
     for round_ in ("warm-up", "counted"):
         number = ids.next()
         found = {"order created": measured("orders", order_created(key, number))}
@@ -188,7 +189,7 @@ def _completed(table, event_ids: list[str], deadline: float) -> bool:
     return True
 
 
-def throughput(stack, ids: Ids, config: ProcessingConfig) -> dict:
+def throughput(stack, ids: Ids, config: ProcessingConfig) -> dict[str, Any]:
     """onOrderCreated events per second through one runner with its processor on."""
     from azure.data.tables import TableClient
 
@@ -214,7 +215,7 @@ def throughput(stack, ids: Ids, config: ProcessingConfig) -> dict:
     return {"events": config.orders, "seconds": round(seconds, 2), "per_second": config.orders / seconds, "done": done}
 
 
-def floor(stack, config: ProcessingConfig) -> dict:
+def floor(stack, config: ProcessingConfig) -> dict[str, Any]:
     """The order-created minimum's Table requests per event, straight on Azurite: events per second."""
     from azure.core.exceptions import ResourceNotFoundError
     from azure.data.tables import TableServiceClient, UpdateMode
@@ -258,7 +259,7 @@ def floor(stack, config: ProcessingConfig) -> dict:
     }
 
 
-def measure(stack, ids: Ids, config: ProcessingConfig, progress=print, start_runner=None) -> dict:
+def measure(stack, ids: Ids, config: ProcessingConfig, progress=print, start_runner=None) -> dict[str, Any]:
     """Counts per kind in-process (no runner yet: its queue trigger would take the events), then starts
     the runner (`start_runner`) and measures its throughput and the floor."""
     kinds = count_kinds(stack, ids)

@@ -44,6 +44,7 @@ import traceback
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from bench import (
     ack,
@@ -134,7 +135,7 @@ class Bench:
         self.stack = Stack()
         self.ids = Ids()
         self.logs = Path(tempfile.mkdtemp(prefix="thor-bench-"))
-        self.results: dict = {"errors": {}}
+        self.results: dict[str, Any] = {"errors": {}}
         self.log_files = contextlib.ExitStack()
 
     @property
@@ -175,8 +176,8 @@ class Bench:
             floor.stop_runner()
             storage.stop()
 
-    def ack_phase(self) -> dict:
-        results: dict[str, dict[int, dict]] = {}
+    def ack_phase(self) -> dict[str, Any]:
+        results: dict[str, dict[int, dict[str, Any]]] = {}
         for concurrency in self.config.ack.concurrencies:
             with self.ack_runners() as (thor, floor):
                 level = ack.measure_level(thor, floor, self.webhooks, self.config.ack, concurrency, progress)
@@ -184,7 +185,7 @@ class Bench:
                 results.setdefault(kind, {})[concurrency] = summary
         return results
 
-    def run(self) -> dict:
+    def run(self) -> dict[str, Any]:
         began = time.perf_counter()
         self.results["meta"] = {
             "mode": self.config.mode,

@@ -17,6 +17,7 @@ from collections import Counter, defaultdict
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from azure.data.tables import TableClient
 
@@ -60,7 +61,7 @@ class Soak:
         self.refundable: list[tuple[str, str]] = []  # (internal order id, sku) seen on the status view
         self.refunded: set[tuple[str, str]] = set()
         self.acknowledged: dict[str, str] = {}  # event id -> kind
-        self.statuses: dict[str, Counter] = defaultdict(Counter)
+        self.statuses: dict[str, Counter[str]] = defaultdict(Counter)
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.unexpected: list[str] = []
         self.slow: list[str] = []  # requests over SLOW_MS, with their wall-clock start
@@ -120,7 +121,7 @@ class Soak:
         if status in (200, 201):
             self.remember(kind, call, json.loads(body))
 
-    def remember(self, kind: str, call, answer: dict) -> None:
+    def remember(self, kind: str, call, answer: dict[str, Any]) -> None:
         with self.lock:
             if kind == "status":
                 internal_id = answer["internalOrderId"]
@@ -140,7 +141,7 @@ class Soak:
 
     # --- the paced run -----------------------------------------------------------------------
 
-    def run(self, pid: int, progress=print) -> dict:
+    def run(self, pid: int, progress=print) -> dict[str, Any]:
         config = self.config
         began = time.perf_counter() + 0.2
         measured_from = began + config.warmup_seconds
@@ -191,7 +192,7 @@ def event_statuses(connection: str, since: datetime) -> dict[str, str]:
         return {row["RowKey"]: row.get("status", "") for row in rows}
 
 
-def drain(connection: str, acknowledged: dict[str, str], since: datetime, timeout: float) -> dict:
+def drain(connection: str, acknowledged: dict[str, str], since: datetime, timeout: float) -> dict[str, Any]:
     """Waits until every acknowledged event is completed (or the timeout); their statuses at the end."""
     began = time.perf_counter()
     while True:
@@ -208,7 +209,7 @@ def drain(connection: str, acknowledged: dict[str, str], since: datetime, timeou
     }
 
 
-def measure(stack, ids: Ids, config: SoakConfig, progress=print) -> dict:
+def measure(stack, ids: Ids, config: SoakConfig, progress=print) -> dict[str, Any]:
     since = datetime.now(timezone.utc) - timedelta(seconds=5)
     soak = Soak(stack, ids, config)
     pid = stack.runner.pid

@@ -28,6 +28,7 @@ import random
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
@@ -52,7 +53,7 @@ class StockConfig:
 QUICK = StockConfig(webhooks=1_000, skus=200, refused=5)
 
 
-def _call(key: str, key1: str, sku: str, hint: int) -> tuple[str, dict, dict, bytes]:
+def _call(key: str, key1: str, sku: str, hint: int) -> tuple[str, dict[str, Any], dict[str, Any], bytes]:
     payload = {
         "id": abs(hash(sku)) % 10**6,
         "sku": sku,
@@ -65,7 +66,7 @@ def _call(key: str, key1: str, sku: str, hint: int) -> tuple[str, dict, dict, by
     return f"/webhooks/{TENANT}/zort", params, headers, urlencode({"payload": json.dumps(payload)}).encode()
 
 
-def _send_all(base: str, calls: list, concurrency: int) -> tuple[list[int], list[float], float]:
+def _send_all(base: str, calls: list[Any], concurrency: int) -> tuple[list[int], list[float], float]:
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_maxsize=concurrency)
     session.mount("http://", adapter)
@@ -85,7 +86,7 @@ def _send_all(base: str, calls: list, concurrency: int) -> tuple[list[int], list
     return [s for s, _ in answers], [ms for _, ms in answers], time.perf_counter() - began
 
 
-def _flushes(calls: list[dict], gap: float) -> list[int]:
+def _flushes(calls: list[dict[str, Any]], gap: float) -> list[int]:
     """UpdateStock calls per flush: calls closer than `gap` seconds belong to one flush."""
     groups: list[int] = []
     last = None
@@ -97,7 +98,7 @@ def _flushes(calls: list[dict], gap: float) -> list[int]:
     return groups
 
 
-def table_requests_per_webhook(stack, key: str, key1: str) -> dict:
+def table_requests_per_webhook(stack, key: str, key1: str) -> dict[str, Any]:
     """In-process, counted at the SDK transport: one stock webhook's acknowledgement and its processing."""
     from bench.payloads import Call
     from bench.storage_work import InProcessThor, RequestCounter, http_request, service_ports
@@ -130,7 +131,7 @@ def table_requests_per_webhook(stack, key: str, key1: str) -> dict:
     }
 
 
-def measure(stack, config: StockConfig, progress=print, log=None) -> dict:
+def measure(stack, config: StockConfig, progress=print, log=None) -> dict[str, Any]:
     values = stack.values
     key, key1 = values["LOCAL_FUNCTION_KEY"], values[f"ZORT_KEY1_{TENANT.upper()}"]
     counted = table_requests_per_webhook(stack, key, key1)

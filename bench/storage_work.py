@@ -17,6 +17,7 @@ import re
 import threading
 import time
 from collections import Counter
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import azure.functions as func
@@ -33,7 +34,7 @@ class RequestCounter:
 
     def __init__(self, ports: dict[int, str]) -> None:
         self.ports = ports
-        self.counts: Counter = Counter()
+        self.counts: Counter[str] = Counter()
         self.calls: list[str] = []
         self.lock = threading.Lock()
 
@@ -67,7 +68,7 @@ class RequestCounter:
         finally:
             RequestsTransport.send, requests.Session.send = transport_send, session_send
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         return {
             "table": self.counts["table"],
             "queue": self.counts["queue"],
@@ -110,7 +111,7 @@ def http_request(call: Call) -> func.HttpRequest:
 
 
 @functools.cache
-def thor_functions() -> dict:
+def thor_functions() -> dict[str, Any]:
     """Thor's functions by name: the app builds them once (a second `get_functions()` finds each name twice)."""
     import function_app
 
@@ -129,7 +130,7 @@ class InProcessThor:
         reset_context()
         self.functions = thor_functions()
 
-    def call(self, kind: str, call: Call) -> dict:
+    def call(self, kind: str, call: Call) -> dict[str, Any]:
         response = self.functions[self.FUNCTION_OF_KIND[kind]](http_request(call))
         body = json.loads(response.get_body() or b"null")
         if response.status_code != 200:
@@ -145,7 +146,7 @@ class InProcessThor:
         return process_event(context, TENANT, event_id, context.settings.retry_delays)
 
 
-def count_webhooks(thor: InProcessThor, webhooks: Webhooks, counter: RequestCounter) -> dict:
+def count_webhooks(thor: InProcessThor, webhooks: Webhooks, counter: RequestCounter) -> dict[str, Any]:
     """{kind: {"new": counts, "duplicate": counts}}; warm-up first so no table or queue is created."""
     results = {}
     for kind in Webhooks.KINDS:
@@ -162,7 +163,7 @@ def count_webhooks(thor: InProcessThor, webhooks: Webhooks, counter: RequestCoun
     return results
 
 
-def count_processing(thor: InProcessThor, key: str, webhooks: Webhooks, counter: RequestCounter) -> dict:
+def count_processing(thor: InProcessThor, key: str, webhooks: Webhooks, counter: RequestCounter) -> dict[str, Any]:
     """Requests to process one onProductCreated with 1,000 SKUs, and one onOrderCreated (for reference)."""
     number = webhooks.ids.next()
     skus = [f"BENCH-BIG{number}-{i:04d}" for i in range(SKUS_IN_BIG_EVENT)]
@@ -183,7 +184,7 @@ def count_processing(thor: InProcessThor, key: str, webhooks: Webhooks, counter:
     return results
 
 
-def measure(stack, webhooks: Webhooks, progress=print) -> dict:
+def measure(stack, webhooks: Webhooks, progress=print) -> dict[str, Any]:
     thor = InProcessThor(stack)
     counter = RequestCounter(service_ports(stack))
     thor.call("products", webhooks.make("products"))  # warm-up: creates tables and the queue

@@ -15,6 +15,7 @@ import json
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 
@@ -32,7 +33,7 @@ class StormConfig:
     timeout_seconds: float = 60.0
 
 
-def _oms_bodies(oms_url: str, order_ref: str) -> list[tuple[str, dict]]:
+def _oms_bodies(oms_url: str, order_ref: str) -> list[tuple[str, dict[str, Any]]]:
     calls = requests.get(oms_url + "/_sandbox/requests", timeout=10).json()
     sent = [(c["method"], json.loads(c["body"])) for c in calls if c["method"] in ("POST", "PUT") and c["body"]]
     return [(method, body) for method, body in sent if isinstance(body, dict) and body.get("orderRef") == order_ref]
@@ -68,7 +69,7 @@ def distinct_changes(item_ids: list[str], limit: int) -> list[tuple[tuple[str, .
     return [(subset, status) for status in sorted(ITEM_STATUSES) for subset in subsets][:limit]
 
 
-def send_all(thor_url: str, key: str, path: str, bodies: list[dict], concurrency: int) -> list[int]:
+def send_all(thor_url: str, key: str, path: str, bodies: list[dict[str, Any]], concurrency: int) -> list[int]:
     def send(body):
         try:
             return requests.post(thor_url + path, params={"code": key}, json=body, timeout=30).status_code
@@ -88,7 +89,7 @@ def _until(check, timeout: float) -> bool:
     return False
 
 
-def duplicate_storm(stack, order_id: int, config: StormConfig) -> dict:
+def duplicate_storm(stack, order_id: int, config: StormConfig) -> dict[str, Any]:
     key, servers = stack.values["LOCAL_FUNCTION_KEY"], stack.servers
     body = {"event": "onOrderCreated", "payload": {"OrderId": order_id}}
     answers = send_all(stack.thor_url, key, f"/webhooks/{TENANT}/orders", [body] * config.copies, config.concurrency)
@@ -106,7 +107,7 @@ def duplicate_storm(stack, order_id: int, config: StormConfig) -> dict:
     }
 
 
-def status_changes(stack, order_id: int, config: StormConfig) -> dict:
+def status_changes(stack, order_id: int, config: StormConfig) -> dict[str, Any]:
     key, servers = stack.values["LOCAL_FUNCTION_KEY"], stack.servers
     order_ref = f"{TENANT}-{order_id}"
     send_all(
@@ -170,7 +171,7 @@ def status_changes(stack, order_id: int, config: StormConfig) -> dict:
     }
 
 
-def measure(stack, ids, config: StormConfig, progress=print) -> dict:
+def measure(stack, ids, config: StormConfig, progress=print) -> dict[str, Any]:
     storm = duplicate_storm(stack, ids.next(), config)
     progress(f"  duplicate storm: {storm['calls']} (one delivery: {ONE_DELIVERY})")
     order_id = ids.next()

@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import requests
 
@@ -21,14 +22,14 @@ from shared.settings import EXAMPLE_SETTINGS, LOCAL_SETTINGS, local_values
 SEED_ORDER_ID = 3272813
 
 
-def _settings() -> dict:
+def _settings() -> dict[str, Any]:
     for path in (LOCAL_SETTINGS, EXAMPLE_SETTINGS):
         if path.exists():
             return local_values(path)
     raise SystemExit("no local.settings.json: run `make run` first")
 
 
-def date_order(values: dict, order_id: int, created_ago: timedelta, promised_in: timedelta) -> None:
+def date_order(values: dict[str, Any], order_id: int, created_ago: timedelta, promised_in: timedelta) -> None:
     """Dates a sandbox order today (created `created_ago`, promised to ship `promised_in` from now)
     instead of the sandbox's 2024 dates; a real marketplace is left alone."""
     now = datetime.now(timezone.utc)
@@ -48,7 +49,7 @@ def show(title: str, answer: requests.Response) -> None:
     print(f"\n→ {title}\n  {answer.status_code} {answer.text[:400]}")
 
 
-def wait_for_order(base: str, key: str, internal_id: str, timeout: float = 20) -> dict | None:
+def wait_for_order(base: str, key: str, internal_id: str, timeout: float = 20) -> dict[str, Any] | None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         answer = requests.get(f"{base}/v1/orders/{internal_id}/status", params={"code": key}, timeout=5)
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     return stock_demo(base, key, values, post)
 
 
-def stock_demo(base: str, key: str, values: dict, post, tenant: str = "faar") -> int:
+def stock_demo(base: str, key: str, values: dict[str, Any], post, tenant: str = "faar") -> int:
     """ZORT's stock reaches the storefront: the marketplace lists a SKU, ZORT sends stock webhooks (a
     hint, possibly stale), a flush reads ZORT's current stock and writes it, less the buffer."""
     if values.get(f"MARKETPLACE_STOCK_SYNC_{tenant.upper()}", "").lower() != "true":
@@ -200,7 +201,7 @@ def stock_demo(base: str, key: str, values: dict, post, tenant: str = "faar") ->
     return 0
 
 
-def canceled_demo(base: str, key: str, tenant: str, order_id: int, values: dict) -> None:
+def canceled_demo(base: str, key: str, tenant: str, order_id: int, values: dict[str, Any]) -> None:
     """A seller-caused cancellation for the SLA radar's rate: an order promised an hour ago, never
     shipped, canceled by the marketplace after its promised time."""
     date_order(values, order_id, timedelta(hours=5), timedelta(hours=-1))
@@ -230,7 +231,7 @@ def canceled_demo(base: str, key: str, tenant: str, order_id: int, values: dict)
 
 
 def at_risk_demo(
-    base: str, key: str, tenant: str, order_id: int, oms_url: str, zort_url: str, key1: str, values: dict
+    base: str, key: str, tenant: str, order_id: int, oms_url: str, zort_url: str, key1: str, values: dict[str, Any]
 ) -> None:
     """Leaves something in each of the console's at-risk sections: an order of today the OMS sandbox
     refuses (403, not retried: a failed event, the order not in the OMS, its items pending past their
@@ -259,7 +260,7 @@ def at_risk_demo(
     )
 
 
-def blocked_demo(tenant: str, values: dict) -> None:
+def blocked_demo(tenant: str, values: dict[str, Any]) -> None:
     """A blocked event for the console: a full stock resync asked for a tenant whose stock sync is off
     waits, naming the setting, until it is turned on and the event replayed."""
     if values.get(f"MARKETPLACE_STOCK_SYNC_{tenant.upper()}", "").lower() == "true":
@@ -274,7 +275,7 @@ if __name__ == "__main__":
     sys.exit(main())
 
 
-def alerts_demo(values: dict) -> None:
+def alerts_demo(values: dict[str, Any]) -> None:
     """Runs the alert timer's work once now (the runner runs it every 5 minutes) against the same
     Azurite and shows what the alert sandbox took: one message per incident and channel."""
     import os

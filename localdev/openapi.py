@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
@@ -76,11 +77,11 @@ FUNCTION_KEY = [{"code": []}, {"functionsKey": []}]
 class _NumbersAsText(GenerateJsonSchema):
     """ZORT's models read a number where they expect text (`coerce_numbers_to_str`): say so."""
 
-    def str_schema(self, schema) -> dict:
+    def str_schema(self, schema) -> dict[str, Any]:
         return {"anyOf": [super().str_schema(schema), {"type": "number"}]}
 
 
-def _schema(model, generator: type[GenerateJsonSchema] = GenerateJsonSchema) -> dict:
+def _schema(model, generator: type[GenerateJsonSchema] = GenerateJsonSchema) -> dict[str, Any]:
     adapter = model if isinstance(model, TypeAdapter) else TypeAdapter(model)
     return adapter.json_schema(
         ref_template="#/components/schemas/{model}", mode="validation", schema_generator=generator
@@ -135,7 +136,7 @@ SMOKE_EVENT = {
 }
 
 
-def _problems(*statuses: int) -> dict:
+def _problems(*statuses: int) -> dict[str, Any]:
     """Problem answers; every operation also has the host's 401, 413 (any body over 1 MiB) and 503."""
     described = {
         400: "Malformed request (the problem names the field)",
@@ -173,7 +174,7 @@ MARKETPLACE_EVENT = {
 }
 
 
-def _webhook(summary: str) -> dict:
+def _webhook(summary: str) -> dict[str, Any]:
     return {
         "post": {
             "summary": summary,
@@ -193,8 +194,8 @@ def _webhook(summary: str) -> dict:
     }
 
 
-def build() -> dict:
-    components: dict[str, dict] = {"Problem": PROBLEM, "Ack": ACK}
+def build() -> dict[str, Any]:
+    components: dict[str, dict[str, Any]] = {"Problem": PROBLEM, "Ack": ACK}
     for model in (*MARKETPLACE_EVENT_MODELS, RefundRequest, DocumentRequest):
         schema = _schema(model)
         components.update(schema.pop("$defs", {}))

@@ -70,7 +70,7 @@ class OneLineLogs(logging.Filter):
         return True
 
 
-def host_config() -> dict:
+def host_config() -> dict[str, Any]:
     return json.loads((ROOT / "host.json").read_text())
 
 
@@ -81,7 +81,9 @@ def _timespan_seconds(text: str, default: float) -> float:
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
-def _problem(status: int, title: str, detail: str, field: str | None = None, headers: dict | None = None) -> Response:
+def _problem(
+    status: int, title: str, detail: str, field: str | None = None, headers: dict[str, Any] | None = None
+) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if field:
         body["field"] = field
@@ -170,7 +172,7 @@ class HttpHost:
     """WSGI app routing requests to the app's HTTP functions."""
 
     def __init__(
-        self, functions: list, function_key: str, route_prefix: str, sign_in: LocalSignIn | None = None
+        self, functions: list[Any], function_key: str, route_prefix: str, sign_in: LocalSignIn | None = None
     ) -> None:
         self.sign_in = sign_in
         self.function_key = function_key.encode()
@@ -274,7 +276,7 @@ class HttpHost:
 class QueueWorker:
     """Polls a queue like the Functions host and runs the queue-triggered function."""
 
-    def __init__(self, user_function, queue_client, poison_client, settings: dict, lease: int = 300) -> None:
+    def __init__(self, user_function, queue_client, poison_client, settings: dict[str, Any], lease: int = 300) -> None:
         self.user_function = user_function
         self.queue = queue_client
         self.poison = poison_client
@@ -354,7 +356,7 @@ class QueueWorker:
         self.pool.shutdown(wait=False)
 
 
-def queue_workers(functions: list, host: dict, lease: int) -> list[QueueWorker]:
+def queue_workers(functions: list[Any], host: dict[str, Any], lease: int) -> list[QueueWorker]:
     from shared.adapters.storage import Storage
     from shared.settings import get_settings
 
@@ -374,7 +376,7 @@ def queue_workers(functions: list, host: dict, lease: int) -> list[QueueWorker]:
 
 
 def queue_workers_when_storage_answers(
-    functions: list, host: dict, lease: int, wait: float = 120.0
+    functions: list[Any], host: dict[str, Any], lease: int, wait: float = 120.0
 ) -> list[QueueWorker]:
     """`queue_workers`, tried again every second while storage does not answer (an instance started
     while storage is down waits for it, as the host's queue listener does, instead of exiting)."""
@@ -529,7 +531,7 @@ class TimerWorker:
 
 
 def timer_workers(
-    functions: list, interval: float | None = None, only: frozenset[str] | None = None
+    functions: list[Any], interval: float | None = None, only: frozenset[str] | None = None
 ) -> list[TimerWorker]:
     workers = []
     for function in functions:

@@ -50,6 +50,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 
@@ -71,7 +72,7 @@ class Check:
     path: str
     status: int
     body: object | None = None
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     with_key: bool = True
     problem_field: str | None = None
     extra: Callable[[requests.Response], str | None] | None = None

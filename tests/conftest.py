@@ -6,13 +6,14 @@ import functools
 import os
 import time
 from collections.abc import Callable, Iterator
-from typing import TypeVar
+from typing import Any, TypeVar
 
 import pytest
 import requests
 
 from localdev.stack import Stack
 from shared.bootstrap import Context, get_context, reset_context
+from tests.checks import present
 
 T = TypeVar("T")
 
@@ -57,7 +58,7 @@ def thor(stack: Stack) -> Iterator[Stack]:
     runner.start_storage().start_runner(["--no-timers", "--max-poll", "0.2"])
     yield runner
     runner.stop_runner()
-    runner.azurite.stop()
+    present(runner.azurite).stop()
 
 
 @pytest.fixture()
@@ -66,7 +67,7 @@ def key(stack: Stack) -> str:
 
 
 @functools.cache
-def app_functions() -> tuple:
+def app_functions() -> tuple[Any, ...]:
     """function_app's functions, built once per test process (a second `get_functions()` on the same
     app raises: it finds every name twice)."""
     import function_app
@@ -74,7 +75,7 @@ def app_functions() -> tuple:
     return tuple(function_app.app.get_functions())
 
 
-def eventually(check: Callable[[], T], timeout: float = 15.0, interval: float = 0.1) -> T:
+def eventually(check: Callable[[], T | None], timeout: float = 15.0, interval: float = 0.1) -> T:
     """Polls `check` until it returns something truthy; returns it, or fails with the last value."""
     deadline = time.monotonic() + timeout
     last = None

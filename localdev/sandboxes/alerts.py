@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -36,7 +37,7 @@ LOCAL_ACS_KEY = "bG9jYWwtYWNzLWFjY2Vzcy1rZXktZm9yLXRoZS1hbGVydC1zYW5kYm94"
 class AlertsSandbox:
     def __init__(self, access_key: str = LOCAL_ACS_KEY) -> None:
         self.access_key = access_key
-        self.received: list[dict] = []
+        self.received: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
     def reset(self) -> None:

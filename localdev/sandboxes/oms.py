@@ -284,7 +284,7 @@ class OrderUpdateIn(OrderIn):
 
 
 class InvalidInput(Exception):
-    def __init__(self, field: str, message: str, errors: list[dict] | None = None) -> None:
+    def __init__(self, field: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
@@ -294,7 +294,7 @@ class InvalidInput(Exception):
 _UNION_TAGS = {"str", "int", "float", "bool", "datetime", "dict", "list", "none"}
 
 
-def field_path(loc: tuple) -> str:
+def field_path(loc: tuple[Any, ...]) -> str:
     """``("orderLines", 0, "productRef")`` → ``"orderLines.0.productRef"``, without pydantic's
     union-member tags (``"str"``, ``"literal[...]"``)."""
     parts = [str(p) for p in loc if isinstance(p, int) or (p not in _UNION_TAGS and "[" not in str(p))]
@@ -332,7 +332,7 @@ def validate_entry(raw: str | bytes) -> OrderLineIn:
         raise InvalidInput(errors[0]["field"], errors[0]["message"], errors) from None
 
 
-def _message(error: dict) -> str:
+def _message(error: dict[str, Any]) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field"
     return error["msg"]
@@ -350,7 +350,7 @@ def _new_id() -> str:
     return secrets.token_hex(12)
 
 
-def _merge_list(current: list[dict], incoming: list[dict], key: str, merge_item) -> list[dict]:
+def _merge_list(current: list[dict[str, Any]], incoming: list[dict[str, Any]], key: str, merge_item) -> list[dict]:
     """Items of ``incoming`` merged into ``current`` by ``key``; new keys are appended."""
     merged = [dict(item) for item in current]
     index = {item.get(key): position for position, item in enumerate(merged) if item.get(key) is not None}
@@ -365,7 +365,7 @@ def _merge_list(current: list[dict], incoming: list[dict], key: str, merge_item)
     return merged
 
 
-def _merge_shipment(current: dict, incoming: dict) -> dict:
+def _merge_shipment(current: dict[str, Any], incoming: dict[str, Any]) -> dict:
     lines = _merge_list(
         current.get("shipmentLines") or [],
         incoming.get("shipmentLines") or [],
@@ -375,7 +375,7 @@ def _merge_shipment(current: dict, incoming: dict) -> dict:
     return {**current, **incoming, "shipmentLines": lines}
 
 
-def merge_order(current: dict, incoming: dict) -> dict:
+def merge_order(current: dict[str, Any], incoming: dict[str, Any]) -> dict:
     merged = {**current}
     for key, value in incoming.items():
         if key == "orderLines" and value is not None:
@@ -389,7 +389,7 @@ def merge_order(current: dict, incoming: dict) -> dict:
     return merged
 
 
-def _stamp(order: dict) -> dict:
+def _stamp(order: dict[str, Any]) -> dict[str, Any]:
     """Ids and back-references the OMS assigns: id on the order, its lines and shipments."""
     order_id, order_ref = order["id"], order.get("orderRef")
     for line in order.get("orderLines") or []:
@@ -416,20 +416,20 @@ class OrderStore:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.orders: dict[str, dict[str, dict]] = {}  # tenant → id → order
+        self.orders: dict[str, dict[str, dict[str, Any]]] = {}  # tenant → id → order
 
-    def _find(self, tenant: str, order_id: str | None, order_ref: str | None) -> dict | None:
+    def _find(self, tenant: str, order_id: str | None, order_ref: str | None) -> dict[str, Any] | None:
         orders = self.orders.get(tenant, {})
         if order_id:
             return orders.get(order_id)
         return next((o for o in orders.values() if o.get("orderRef") == order_ref), None) if order_ref else None
 
-    def find(self, tenant: str, order_id: str | None = None, order_ref: str | None = None) -> dict | None:
+    def find(self, tenant: str, order_id: str | None = None, order_ref: str | None = None) -> dict[str, Any] | None:
         with self.lock:
             found = self._find(tenant, order_id, order_ref)
             return copy.deepcopy(found) if found else None
 
-    def create(self, tenant: str, body: dict) -> dict | None:
+    def create(self, tenant: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """The stored order, or None when the tenant already has this orderRef."""
         with self.lock:
             if self._find(tenant, None, body["orderRef"]) is not None:
@@ -439,7 +439,9 @@ class OrderStore:
             self.orders.setdefault(tenant, {})[order["id"]] = _stamp(order)
             return copy.deepcopy(order)
 
-    def update(self, tenant: str, order_id: str | None, order_ref: str | None, body: dict) -> dict | None:
+    def update(
+        self, tenant: str, order_id: str | None, order_ref: str | None, body: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """The merged order, None when absent; `DuplicateRef` when a new orderRef is taken."""
         with self.lock:
             current = self._find(tenant, order_id, order_ref)
@@ -452,7 +454,9 @@ class OrderStore:
             self.orders[tenant][current["id"]] = _stamp(merged)
             return copy.deepcopy(merged)
 
-    def add_entry(self, tenant: str, order_id: str | None, order_ref: str | None, line: dict) -> dict | None:
+    def add_entry(
+        self, tenant: str, order_id: str | None, order_ref: str | None, line: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """The stored line (merged by entryRef when the order has it), None when the order is absent."""
         with self.lock:
             order = self._find(tenant, order_id, order_ref)
@@ -472,12 +476,12 @@ class OrderStore:
     def update_entry(
         self,
         tenant: str,
-        line: dict,
+        line: dict[str, Any],
         *,
         line_id: str | None = None,
         order_ref: str | None = None,
         entry_ref: str | None = None,
-    ) -> dict | None:
+    ) -> dict[str, Any] | None:
         """The merged line found by its id, or by its order's orderRef and its entryRef; None if absent."""
         with self.lock:
             for order in self.orders.get(tenant, {}).values():
@@ -493,7 +497,7 @@ class OrderStore:
                         return copy.deepcopy(order["orderLines"][position])
             return None
 
-    def all(self) -> list[dict]:
+    def all(self) -> list[dict[str, Any]]:
         with self.lock:
             return [
                 {"tenant": tenant, "order": copy.deepcopy(order)}
@@ -535,7 +539,7 @@ def authenticate(request: Request, tokens: dict[str, str]) -> tuple[str | None, 
     return tenant, None
 
 
-def _read_body(request: Request, update: bool, entry: bool = False) -> tuple[dict | None, Response | None]:
+def _read_body(request: Request, update: bool, entry: bool = False) -> tuple[dict[str, Any] | None, Response | None]:
     if request.mimetype != "application/json":
         return None, _error(400, "Bad request", "Content-Type must be application/json")
     raw = request.get_data()
@@ -581,7 +585,7 @@ class OmsSandbox:
             return _error(405, "Method not allowed", f"{request.method} is not allowed on {path}")
         return _error(404, "Not found", f"no route {path}")
 
-    def _lookup(self, request: Request, tenant: str) -> tuple[dict | None, Response | None]:
+    def _lookup(self, request: Request, tenant: str) -> tuple[dict[str, Any] | None, Response | None]:
         order_id, order_ref = request.args.get("orderId"), request.args.get("orderRef")
         if not order_id and not order_ref:
             return None, _error(400, "Bad request", "orderId or orderRef is required")
@@ -685,10 +689,10 @@ class OmsSandboxApp(SandboxApp):
             return json_response(self.history(request.args.get("orderRef")))
         return super().control(request)
 
-    def history(self, only: str | None) -> dict[str, list[dict]]:
+    def history(self, only: str | None) -> dict[str, list[dict[str, Any]]]:
         with self.state.lock:
             received = list(self.state.requests)
-        kept: dict[str, list[dict]] = {}
+        kept: dict[str, list[dict[str, Any]]] = {}
         for call in received:
             if call["method"] not in ("POST", "PUT") or call["path"].rstrip("/") != ORDERS_PATH:
                 continue

@@ -50,6 +50,7 @@ import json
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -102,7 +103,7 @@ class Zort:
             self.webhooks.clear()
             self.products.clear()
 
-    def set_stock(self, spec: dict) -> Response:
+    def set_stock(self, spec: dict[str, Any]) -> Response:
         store, stock = spec.get("store"), spec.get("stock")
         if not isinstance(store, str) or not isinstance(stock, dict):
             return json_response({"error": "expected {store, stock: {sku: quantity}}"}, 400)
@@ -117,7 +118,7 @@ class Zort:
                 }
         return json_response({"ok": True})
 
-    def set_prices(self, spec: dict) -> Response:
+    def set_prices(self, spec: dict[str, Any]) -> Response:
         """``{"store": "thor-facl", "prices": {"SKU": "59990.00"}}``: each SKU's ``sellprice`` (GetProducts
         answers it; a SKU given a price and no stock has stock 0)."""
         store, prices = spec.get("store"), spec.get("prices")
@@ -271,7 +272,7 @@ def send_webhook(
     key3: str = "",
     *,
     as_form: bool = True,
-    query: dict | None = None,
+    query: dict[str, Any] | None = None,
     timeout=10,
     auth: str = "basic",
     body: str | None = None,
@@ -330,7 +331,7 @@ def send_webhook(
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "zort"
 
-SEED_EXAMPLES: dict[str, object] = {path.stem: json.loads(path.read_text()) for path in sorted(FIXTURES.glob("*.json"))}
+SEED_EXAMPLES: dict[str, Any] = {path.stem: json.loads(path.read_text()) for path in sorted(FIXTURES.glob("*.json"))}
 """Each of the 23 events' example payload, parsed; entries never share objects (each is its own
 parse), so mutating one does not change another. Copy before mutating all the same."""
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import pytest
 import requests
@@ -17,7 +18,7 @@ from tests.conftest import eventually
 pytestmark = pytest.mark.e2e
 
 
-def received(stack) -> list[dict]:
+def received(stack: Stack) -> list[dict[str, Any]]:
     return requests.get(stack.servers["alerts"].url + "/_sandbox/received", timeout=5).json()
 
 

@@ -22,6 +22,7 @@ from bs4 import BeautifulSoup
 from functions.console import CSP
 from localdev.local_auth import claims_for, new_private_key, private_key_pem, sign
 from localdev.stack import Stack
+from tests.checks import present
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -42,7 +43,7 @@ def soup(answer: requests.Response) -> BeautifulSoup:
     return BeautifulSoup(answer.text, "html5lib")
 
 
-def webhook(thor, key: str, order_id: int) -> dict:
+def webhook(thor, key: str, order_id: int) -> dict[str, Any]:
     answer = requests.post(
         f"{thor.thor_url}/webhooks/{TENANT}/orders",
         params={"code": key},
@@ -54,7 +55,7 @@ def webhook(thor, key: str, order_id: int) -> dict:
 
 
 def event_status(thor, path: str) -> str:
-    cells = {row.th.text: row.td.text.strip() for row in soup(page(thor, path)).select("#event tr")}
+    cells = {present(row.th).text: present(row.td).text.strip() for row in soup(page(thor, path)).select("#event tr")}
     return cells["status"]
 
 
@@ -106,16 +107,16 @@ def test_the_overview_shows_what_is_open_now_by_severity_beside_todays_flow(
     thor: Stack, seeded: dict[str, dict[str, Any]]
 ) -> None:
     html = soup(page(thor, "/console"))
-    assert "local.operator@thor.local" in html.select_one("#signed-in").text
-    assert "local runner stands in" in html.select_one("#local-signin").text
+    assert "local.operator@thor.local" in present(html.select_one("#signed-in")).text
+    assert "local runner stands in" in present(html.select_one("#local-signin")).text
     assert html.select_one("#read-only") is None  # the local operator may act
     now = {row["data-tenant"]: row for row in html.select("#open-now tbody tr")}
     assert len(now) == 9
     assert "row-bad" in now[TENANT]["class"]  # a failed event, an order not in the OMS
     failed = now[TENANT].select_one('[data-open="failed"]')
-    assert failed.text.strip() == "1" and "sev-bad" in failed["class"]
-    assert now[TENANT].select_one('[data-open="unmatched"]').text.strip() == "1"
-    assert now["somx"].select_one('[data-open="failed"]').text.strip() == "0"
+    assert present(failed).text.strip() == "1" and "sev-bad" in failed["class"]
+    assert present(now[TENANT].select_one('[data-open="unmatched"]')).text.strip() == "1"
+    assert present(now["somx"].select_one('[data-open="failed"]')).text.strip() == "0"
     flow = {row["data-tenant"]: row for row in html.select("#tenants tbody tr")}
     today = {cell["data-counter"]: int(cell.text) for cell in flow[TENANT].select("[data-counter]")}
     assert today["accepted"] >= 3
@@ -129,15 +130,18 @@ def test_a_tenants_overview_has_counts_charts_and_the_stock_sync_state(
     thor: Stack, seeded: dict[str, dict[str, Any]]
 ) -> None:
     html = soup(page(thor, f"/console/tenants/{TENANT}"))
-    cards = {card["data-counter"]: int(card.select_one(".n").text) for card in html.select("#today .card")}
+    cards = {card["data-counter"]: int(present(card.select_one(".n")).text) for card in html.select("#today .card")}
     assert cards["orders_created"] >= 2 and cards["oms_synced"] >= 1 and cards["unmatched"] >= 1
     charts = html.select("figure.chart svg")
     assert len(charts) == 5 and html.select("figure.chart rect")
-    assert f"off (MARKETPLACE_STOCK_SYNC_{TENANT.upper()} is not true)" in html.select_one("#stock-sync").text
+    assert f"off (MARKETPLACE_STOCK_SYNC_{TENANT.upper()} is not true)" in present(html.select_one("#stock-sync")).text
 
 
 def test_a_tenant_with_stock_sync_on_shows_its_state(thor: Stack, seeded: dict[str, dict[str, Any]]) -> None:
-    rows = {row.th.text: row.td.text for row in soup(page(thor, "/console/tenants/faar")).select("#stock-sync tr")}
+    rows = {
+        present(row.th).text: present(row.td).text
+        for row in soup(page(thor, "/console/tenants/faar")).select("#stock-sync tr")
+    }
     assert rows["state"] == "on"  # MARKETPLACE_STOCK_SYNC_FAAR=true in the local settings
     assert rows["warehouse / buffer"] == "main / 1 units held back"
     assert rows["dirty SKUs"].isdigit() and rows["last flush"]
@@ -149,7 +153,7 @@ def test_at_risk_says_why_each_row_is_there_and_links_to_it(thor: Stack, seeded:
     failing = f"{TENANT}-{FAILING_ORDER}"
     assert failing in orders["not-in-oms"].text and "not in the OMS" in orders["not-in-oms"].text
     assert "America/Lima" in orders["ship-late"].text  # the promised time in the tenant's zone
-    assert orders["not-in-oms"].a["href"] == f"/console/tenants/{TENANT}/orders/{failing}"
+    assert present(orders["not-in-oms"].a)["href"] == f"/console/tenants/{TENANT}/orders/{failing}"
     events = {row["data-kind"]: row for row in html.select("#risk-events tbody tr")}
     assert seeded["failing"]["eventId"] in events["event-failed"].text
     assert "after 1 attempt:" in events["event-failed"].text
@@ -165,14 +169,14 @@ def test_an_orders_journey_shows_each_step_with_the_event_behind_it_and_no_perso
     steps = [row["data-what"] for row in html.select("#timeline li")]
     assert steps[0] == "order created" and "oms synced" in steps
     created = html.select_one('#timeline li[data-what="order created"]')
-    assert "The order was created in the marketplace" in created.text
-    assert "order-created" in created.text and "completed" in created.text
-    assert not re.search(r"\{'|\[\{|None\b", html.select_one("#timeline").text)  # no developer output
-    assert html.select_one("#oms").text == "yes"
+    assert "The order was created in the marketplace" in present(created).text
+    assert "order-created" in present(created).text and "completed" in created.text
+    assert not re.search(r"\{'|\[\{|None\b", present(html.select_one("#timeline")).text)  # no developer output
+    assert present(html.select_one("#oms")).text == "yes"
     status = requests.get(
         f"{thor.thor_url}/v1/orders/{internal}/status", params={"code": thor.values["LOCAL_FUNCTION_KEY"]}, timeout=5
     ).json()
-    shown = html.select_one("main").text
+    shown = present(html.select_one("main")).text
     for item in status["items"]:
         assert item["sku"] in shown
     # the sandbox's customer (shared.domain.order.Customer) is kept for the OMS and never shown
@@ -181,9 +185,9 @@ def test_an_orders_journey_shows_each_step_with_the_event_behind_it_and_no_perso
 
 def test_an_event_page_shows_no_body(thor: Stack, seeded: dict[str, dict[str, Any]]) -> None:
     html = soup(page(thor, f"/console/tenants/{TENANT}/events/{seeded['zort']['eventId']}"))
-    assert "unmatched" in html.select_one("#event").text
+    assert "unmatched" in present(html.select_one("#event")).text
     assert "trackingno" not in html.text
-    assert "ZORT named an order Thor does not have" in html.select_one("#hint").text
+    assert "ZORT named an order Thor does not have" in present(html.select_one("#hint")).text
 
 
 def test_an_event_page_shows_each_attempt_and_what_to_do(thor: Stack, seeded: dict[str, dict[str, Any]]) -> None:
@@ -192,8 +196,8 @@ def test_an_event_page_shows_each_attempt_and_what_to_do(thor: Stack, seeded: di
     cells = [cell.text.strip() for cell in attempt.select("td")]
     assert attempt["data-outcome"] == "failed" and cells[2].startswith("oms") and cells[3] == "403"
     assert "HTTP_403" in cells[4]
-    assert f"check OMS_TOKEN_{TENANT.upper()}, OMS_TENANT_{TENANT.upper()}" in html.select_one("#hint").text
-    assert re.search(r"\d+ (s|min) ago", html.select_one("#event").text)  # ages in words
+    assert f"check OMS_TOKEN_{TENANT.upper()}, OMS_TENANT_{TENANT.upper()}" in present(html.select_one("#hint")).text
+    assert re.search(r"\d+ (s|min) ago", present(html.select_one("#event")).text)  # ages in words
 
 
 def test_search_finds_an_order_by_either_id_and_an_event_by_its_id_across_tenants(
@@ -202,7 +206,7 @@ def test_search_finds_an_order_by_either_id_and_an_event_by_its_id_across_tenant
     for query in (str(GOOD_ORDER), seeded["good"]["internalOrderId"]):
         [hit] = soup(page(thor, "/console/search", params={"q": query})).select("#results tbody tr")
         assert (hit["data-kind"], hit["data-tenant"]) == ("order", TENANT)
-        assert hit.a["href"] == f"/console/tenants/{TENANT}/orders/{seeded['good']['internalOrderId']}"
+        assert present(hit.a)["href"] == f"/console/tenants/{TENANT}/orders/{seeded['good']['internalOrderId']}"
     [hit] = soup(page(thor, "/console/search", params={"q": seeded["failing"]["eventId"]})).select("#results tbody tr")
     assert hit["data-kind"] == "event" and "failed" in hit.text and hit.select_one('a[href$="/replay"]')
     assert soup(page(thor, "/console/search", params={"q": "no-such-thing"})).select_one("#no-results")
@@ -212,20 +216,20 @@ def test_the_sla_radar_lists_open_orders_by_urgency_and_the_cancellation_rates(
     thor: Stack, seeded: dict[str, dict[str, Any]]
 ) -> None:
     html = soup(page(thor, "/console/radar"))
-    rows = [(row["data-order"], row.td.text) for row in html.select("#radar tbody tr")]
+    rows = [(row["data-order"], present(row.td).text) for row in html.select("#radar tbody tr")]
     mine = [(order, left) for order, left in rows if order in (f"{TENANT}-{GOOD_ORDER}", f"{TENANT}-{FAILING_ORDER}")]
     assert [order for order, _ in mine] == [f"{TENANT}-{FAILING_ORDER}", f"{TENANT}-{GOOD_ORDER}"]  # most urgent first
     assert re.fullmatch(r"late by (29|30|31) min", mine[0][1]) and re.fullmatch(r"2 h \d+ min left", mine[1][1])
-    assert "America/Lima" in html.select_one(f'#radar tr[data-order="{TENANT}-{FAILING_ORDER}"]').text
+    assert "America/Lima" in present(html.select_one(f'#radar tr[data-order="{TENANT}-{FAILING_ORDER}"]')).text
     rates = {row["data-tenant"]: row for row in html.select("#cancellations tbody tr")}
-    assert len(rates) == 9 and "3.0%" in html.select_one("#cancellations thead").text
+    assert len(rates) == 9 and "3.0%" in present(html.select_one("#cancellations thead")).text
 
 
 def _confirm(thor, path: str, action: str | None = None) -> str:
     html = soup(page(thor, path))
     form = html.select_one("form#confirm")
     assert form["method"] == "post" and form["action"] == (action or path)
-    return form.select_one('input[name="csrf"]')["value"]
+    return present(present(form).select_one('input[name="csrf"]'))["value"]
 
 
 def test_replaying_the_failed_event_asks_first_then_completes_it_and_says_who_did_it(
@@ -247,9 +251,12 @@ def test_replaying_the_failed_event_asks_first_then_completes_it_and_says_who_di
     assert answer.headers["Location"] == f"/console/tenants/{TENANT}/orders/{order}?done=replayed"
     eventually(lambda: event_status(thor, f"/console/tenants/{TENANT}/events/{event_id}") == "completed")
     html = soup(page(thor, answer.headers["Location"]))
-    assert "replayed" in html.select_one("#done").text
+    assert "replayed" in present(html.select_one("#done")).text
     replayed = html.select_one('#timeline li[data-what="replayed"]')
-    assert "local.operator@thor.local (thor-local-runner)" in replayed.text and "source-console" in replayed["class"]
+    assert (
+        "local.operator@thor.local (thor-local-runner)" in present(replayed).text
+        and "source-console" in replayed["class"]
+    )
     attempts = soup(page(thor, f"/console/tenants/{TENANT}/events/{event_id}")).select("#attempts tbody tr")
     assert [row["data-outcome"] for row in attempts][:2] == ["failed", "replayed"]
     assert "by local.operator@thor.local" in attempts[1].text
@@ -263,7 +270,7 @@ def test_re_syncing_an_order_queues_a_reconcile_event_noted_on_its_timeline(
     answer = requests.post(thor.thor_url + path, data={"csrf": _confirm(thor, path)}, timeout=10, allow_redirects=False)
     assert answer.status_code == 303
     html = soup(page(thor, answer.headers["Location"]))
-    assert "local.operator@thor.local" in html.select_one('#timeline li[data-what="re-sync asked"]').text
+    assert "local.operator@thor.local" in present(html.select_one('#timeline li[data-what="re-sync asked"]')).text
 
     def reconciled():
         rows = soup(page(thor, f"/console/tenants/{TENANT}/orders/{internal}")).select("#timeline li, #other-events tr")
@@ -295,7 +302,7 @@ def test_replaying_a_tenants_failed_events_says_how_many_first_and_after(
     fail_once(thor, 7100004)
     path = f"/console/tenants/{TENANT}/replay-failed"
     html = soup(page(thor, path + "?status=failed"))
-    assert html.select_one("#confirm-count strong").text == "1"
+    assert present(html.select_one("#confirm-count strong")).text == "1"
     token = _confirm(thor, path + "?status=failed")
     answer = requests.post(
         thor.thor_url + path + "?status=failed", data={"csrf": token}, timeout=10, allow_redirects=False
@@ -304,7 +311,7 @@ def test_replaying_a_tenants_failed_events_says_how_many_first_and_after(
     location = urlsplit(answer.headers["Location"])
     assert location.path == f"/console/tenants/{TENANT}"
     assert parse_qs(location.query) == {"done": ["replayed-many"], "count": ["1"], "errors": ["0"]}
-    assert "1 event replayed" in soup(page(thor, answer.headers["Location"])).select_one("#done").text
+    assert "1 event replayed" in present(soup(page(thor, answer.headers["Location"])).select_one("#done")).text
 
 
 def test_replaying_every_tenants_failed_events_confirms_and_reports_the_count(
@@ -314,17 +321,17 @@ def test_replaying_every_tenants_failed_events_confirms_and_reports_the_count(
     fail_once(thor, 7300001, tenant="facl")
     path = "/console/replay?status=failed"
     html = soup(page(thor, path))
-    assert html.select_one("#confirm-count strong").text == "2"
-    assert {li.code.text for li in html.select("ul.per-tenant li")} == {TENANT, "facl"}
+    assert present(html.select_one("#confirm-count strong")).text == "2"
+    assert {present(li.code).text for li in html.select("ul.per-tenant li")} == {TENANT, "facl"}
     answer = requests.post(thor.thor_url + path, data={"csrf": _confirm(thor, path)}, timeout=10, allow_redirects=False)
     assert answer.status_code == 303
     assert parse_qs(urlsplit(answer.headers["Location"]).query)["count"] == ["2"]
-    assert "2 events replayed" in soup(page(thor, answer.headers["Location"])).select_one("#done").text
+    assert "2 events replayed" in present(soup(page(thor, answer.headers["Location"])).select_one("#done")).text
     eventually(
         lambda: (
-            soup(page(thor, "/console"))
-            .select_one('#open-now tr[data-tenant="facl"] [data-open="failed"]')
-            .text.strip()
+            present(
+                soup(page(thor, "/console")).select_one('#open-now tr[data-tenant="facl"] [data-open="failed"]')
+            ).text.strip()
             == "0"
         )
     )
@@ -340,7 +347,7 @@ def test_replaying_every_tenants_failed_events_confirms_and_reports_the_count(
     ],
 )
 def test_an_action_without_a_valid_token_or_from_another_site_is_refused(
-    thor: Stack, seeded: dict[str, dict[str, Any]], form, headers, field
+    thor: Stack, seeded: dict[str, dict[str, Any]], form: dict[str, Any] | str, headers: dict[str, Any], field: str
 ) -> None:
     path = f"/console/tenants/{TENANT}/orders/{seeded['good']['internalOrderId']}/resync"
     if form == "valid":
@@ -360,9 +367,14 @@ def test_a_browser_gets_an_html_page_that_says_what_to_do(thor: Stack, seeded: d
     assert answer.status_code == 403 and answer.headers["Content-Type"].startswith("text/html")
     assert answer.headers["Content-Security-Policy"] == CSP
     html = BeautifulSoup(answer.text, "html5lib")
-    assert "Reload the page" in html.select_one("#todo").text and "{" not in html.select_one("main").text
+    assert (
+        "Reload the page" in present(html.select_one("#todo")).text and "{" not in present(html.select_one("main")).text
+    )
     missing = requests.get(thor.thor_url + f"/console/tenants/{TENANT}/events/nope", headers={"Accept": "text/html"})
-    assert missing.status_code == 404 and "search" in BeautifulSoup(missing.text, "html5lib").select_one("#todo").text
+    assert (
+        missing.status_code == 404
+        and "search" in present(BeautifulSoup(missing.text, "html5lib").select_one("#todo")).text
+    )
 
 
 def test_unknown_tenant_order_and_event_are_problems(thor: Stack) -> None:
@@ -388,7 +400,7 @@ FORGED = {
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_forged_principal_headers_are_refused_when_platform_sign_in_is_off(console_off: Stack, method) -> None:
+def test_forged_principal_headers_are_refused_when_platform_sign_in_is_off(console_off: Stack, method: str) -> None:
     answer = requests.request(
         method, console_off.thor_url + f"/console/tenants/{TENANT}/replay-failed", headers=FORGED, timeout=10
     )
@@ -401,11 +413,11 @@ def test_forged_principal_headers_are_refused_when_platform_sign_in_is_off(conso
 
 def test_with_platform_sign_in_the_runner_drops_a_callers_principal_headers(thor: Stack) -> None:
     html = soup(page(thor, "/console", headers=FORGED))
-    assert "forged" not in html.text and "local.operator@thor.local" in html.select_one("#signed-in").text
+    assert "forged" not in html.text and "local.operator@thor.local" in present(html.select_one("#signed-in")).text
 
 
 @pytest.mark.parametrize("method", ["GET", "POST"])
-def test_a_forged_principal_header_without_a_valid_token_gets_401(thor: Stack, method) -> None:
+def test_a_forged_principal_header_without_a_valid_token_gets_401(thor: Stack, method: str) -> None:
     answer = requests.request(
         method,
         thor.thor_url + f"/console/tenants/{TENANT}/replay-failed",
@@ -430,7 +442,7 @@ def signer(thor: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
     runner.stop_runner()
 
 
-def forwarded(key, **claims) -> dict:
+def forwarded(key, **claims) -> dict[str, Any]:
     made = claims_for("thor-console-local", roles=["Thor.Operator"], preferred_username="ana@seller.example")
     made.update(claims)
     return {"X-MS-TOKEN-AAD-ID-TOKEN": sign(key, made)}
@@ -444,7 +456,9 @@ def forwarded(key, **claims) -> dict:
     ],
     ids=["expired", "foreign-audience"],
 )
-def test_an_expired_or_foreign_audience_token_gets_401(signer: tuple[Stack, Any], claims, why) -> None:
+def test_an_expired_or_foreign_audience_token_gets_401(
+    signer: tuple[Stack, Any], claims: dict[str, Any], why: str
+) -> None:
     runner, key = signer
     answer = requests.get(runner.thor_url + "/console", headers=forwarded(key, **claims), timeout=10)
     assert answer.status_code == 401 and why in answer.json()["detail"]
@@ -460,7 +474,7 @@ def test_a_user_outside_the_operators_reads_every_page_but_cannot_act(
     runner, key = signer
     reader = forwarded(key, roles=[], preferred_username="reader@seller.example")
     html = soup(requests.get(runner.thor_url + "/console", headers=reader, timeout=10))
-    assert "reader@seller.example" in html.select_one("#signed-in").text and html.select_one("#read-only")
+    assert "reader@seller.example" in present(html.select_one("#signed-in")).text and html.select_one("#read-only")
     assert not html.select('a[href*="replay"]')  # no action offered
     order = f"/console/tenants/{TENANT}/orders/{seeded['good']['internalOrderId']}"
     assert not soup(requests.get(runner.thor_url + order, headers=reader, timeout=10)).select('a[href$="/resync"]')

@@ -24,6 +24,7 @@ from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
+from playwright.sync_api._generated import Page
 
 from localdev.stack import Stack
 from tests.conftest import eventually
@@ -102,7 +103,7 @@ def browser_context() -> Iterator[BrowserContext]:
             context.close()
 
 
-def shot(page, name: str) -> None:
+def shot(page: Page, name: str) -> None:
     image = page.screenshot(path=str(SCREENSHOTS[name]) if WRITE_SCREENSHOT else None, full_page=True)
     assert image[:8] == b"\x89PNG\r\n\x1a\n"  # the page rendered to an image
 

@@ -6,9 +6,11 @@ import concurrent.futures
 import json
 import re
 import uuid
+from typing import Any
 
 import pytest
 import requests
+from requests.models import Response
 
 from localdev.sandboxes.zort import SEED_EXAMPLES, send_webhook
 from localdev.stack import Stack
@@ -18,7 +20,7 @@ pytestmark = pytest.mark.e2e
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")  # 2026-11-23T00:34:10.477Z
 
 
-def call(thor, method, path, key, **kwargs):
+def call(thor: Any, method: Any, path: Any, key: Any, **kwargs: Any) -> Response:
     kwargs.setdefault("timeout", 10)
     return requests.request(
         method, f"{thor.thor_url}{path}", params={"code": key, **kwargs.pop("params", {})}, **kwargs
@@ -30,7 +32,7 @@ def fresh_key() -> dict[str, str]:
     return {"Idempotency-Key": uuid.uuid4().hex}
 
 
-def assert_problem(answer, status, field=None):
+def assert_problem(answer: Response, status: int, field: str | None = None) -> Any:
     assert answer.status_code == status, answer.text
     assert answer.headers["Content-Type"].startswith("application/problem+json")
     body = answer.json()
@@ -109,7 +111,7 @@ def test_same_order_created_ten_times_at_once_is_recorded_once(thor: Stack, key:
     assert len(oms) == 1
 
 
-def _order_view(thor, key, internal_id):
+def _order_view(thor: Stack, key: str, internal_id: str) -> Any:
     def ready():
         answer = call(thor, "GET", f"/v1/orders/{internal_id}/status", key)
         return answer.json() if answer.status_code == 200 and answer.json()["items"] else None

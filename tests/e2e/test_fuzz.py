@@ -8,6 +8,7 @@ import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from requests.models import Response
 
 from localdev.stack import Stack
 
@@ -71,7 +72,7 @@ PATHS = st.sampled_from(
 )
 
 
-def assert_not_a_server_error(answer) -> None:
+def assert_not_a_server_error(answer: Response) -> None:
     assert answer.status_code < 500, (answer.status_code, answer.text[:500])
     assert "Traceback" not in answer.text
     if answer.status_code >= 400 and answer.status_code != 401:

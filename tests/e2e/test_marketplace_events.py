@@ -4,6 +4,8 @@ A seller subscribes one callback URL to a list of events (CreateWebhook), so no 
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 
@@ -24,7 +26,7 @@ def events(thor: Stack) -> EventLog:
     return EventLog(Storage(StorageSettings(thor.values["AzureWebJobsStorage"], None, None, None, None)))
 
 
-def payload(name: str, n: int) -> dict:
+def payload(name: str, n: int) -> dict[str, Any]:
     order_id = 9_400_000 + n
     return {
         "onOrderCreated": {"OrderId": order_id},
@@ -81,7 +83,9 @@ def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_o
     ],
 )
 @pytest.mark.parametrize("route", MARKETPLACE_ROUTES)
-def test_a_body_that_is_not_a_documented_event_is_a_400_naming_the_field(thor: Stack, route, body, field) -> None:
+def test_a_body_that_is_not_a_documented_event_is_a_400_naming_the_field(
+    thor: Stack, route, body: dict[str, Any], field: str
+) -> None:
     key = thor.values["LOCAL_FUNCTION_KEY"]
     answer = requests.post(
         f"{thor.thor_url}/{route.format(tenantId=TENANT)}", params={"code": key}, json=body, timeout=10

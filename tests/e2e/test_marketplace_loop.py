@@ -8,12 +8,14 @@ import base64
 import random
 import uuid
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 import requests
 
 from localdev.sandboxes.zort import send_webhook
 from localdev.stack import Stack
+from tests.checks import present
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +37,7 @@ def loop_thor(stack: Stack) -> Iterator[Stack]:
     runner.start_storage().start_runner(["--no-timers", "--max-poll", "0.2"])
     yield runner
     runner.stop_runner()
-    runner.azurite.stop()
+    present(runner.azurite).stop()
 
 
 def new_order(remainder: int) -> int:
@@ -44,11 +46,11 @@ def new_order(remainder: int) -> int:
     return n - n % 3 + remainder
 
 
-def sandbox(stack, path: str, body: dict) -> None:
+def sandbox(stack, path: str, body: dict[str, Any]) -> None:
     requests.post(f"{stack.servers['marketplace'].url}/_sandbox/{path}", json=body, timeout=5).raise_for_status()
 
 
-def status(thor: Stack, key: str, internal_id: str) -> dict:
+def status(thor: Stack, key: str, internal_id: str) -> dict[str, Any]:
     answer = requests.get(f"{thor.thor_url}/v1/orders/{internal_id}/status", params={"code": key}, timeout=10)
     return answer.json() if answer.status_code == 200 else {}
 
@@ -85,7 +87,7 @@ def items_to(stack, thor: Stack, key: str, tenant: str, order_id: int, item_ids:
     eventually(moved, timeout=30)
 
 
-def post_document(thor: Stack, key: str, tenant: str, internal: str, body: dict, idempotency_key: str | None):
+def post_document(thor: Stack, key: str, tenant: str, internal: str, body: dict[str, Any], idempotency_key: str | None):
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     return requests.post(
         f"{thor.thor_url}/v1/orders/{internal}/documents",
@@ -104,11 +106,11 @@ def event_log(thor: Stack):
     return EventLog(Storage(read_storage(thor.values)))
 
 
-def invoices(stack, user: str) -> list[dict]:
+def invoices(stack, user: str) -> list[dict[str, Any]]:
     return requests.get(f"{stack.servers['marketplace'].url}/_sandbox/invoices", timeout=5).json().get(user, [])
 
 
-def document(items: list[str], kind: str = "FACTURA", pdf: bytes = ONE_MB_PDF) -> dict:
+def document(items: list[str], kind: str = "FACTURA", pdf: bytes = ONE_MB_PDF) -> dict[str, Any]:
     return {
         "type": kind,
         "number": f"F{uuid.uuid4().int % 10**8}",

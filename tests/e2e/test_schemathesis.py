@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
@@ -53,7 +54,7 @@ def has_whole_float(value) -> bool:
     return False
 
 
-def zort_key1(case, values: dict) -> str:
+def zort_key1(case, values: dict[str, Any]) -> str:
     tenant = str((case.path_parameters or {}).get("tenantId", ""))
     return "Basic " + values.get(f"ZORT_KEY1_{tenant.upper()}", "not-a-tenant")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import requests
@@ -56,7 +57,7 @@ def post(thor, path, body, key, **kwargs):
     )
 
 
-def oms_orders_for(thor, order_ref: str) -> list[dict]:
+def oms_orders_for(thor, order_ref: str) -> list[dict[str, Any]]:
     orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
     return [o for o in orders if o["order"].get("orderRef") == order_ref]
 

@@ -11,6 +11,7 @@ POST without method). Each is either recorded (and processed) or answered with a
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 import requests
@@ -19,6 +20,7 @@ from localdev.sandboxes.zort import AUTH_STYLES, SEED_EXAMPLES, send_webhook
 from localdev.stack import Stack
 from shared.adapters.event_log import EventLog
 from shared.adapters.storage import Storage
+from shared.domain.events import InboundEvent
 from shared.settings import StorageSettings
 from tests.conftest import eventually
 
@@ -30,22 +32,22 @@ def events(thor: Stack) -> EventLog:
     return EventLog(Storage(StorageSettings(thor.values["AzureWebJobsStorage"], None, None, None, None)))
 
 
-def url(thor, key):
+def url(thor: Stack, key: str) -> str:
     return f"{thor.thor_url}/webhooks/{TENANT}/zort?code={key}"
 
 
-def recorded(events, answer):
+def recorded(events: EventLog, answer: requests.Response) -> InboundEvent:
     assert answer.status_code == 200, answer.text
-    body = answer.json()
+    body: dict[str, Any] = answer.json()
     assert body["status"] in {"accepted", "duplicate"}, body
     return eventually(lambda: events.get(TENANT, body["eventId"]))
 
 
-def finished(events, event_id):
-    return eventually(lambda: (e := events.get(TENANT, event_id)) and not e.status.pending and e)
+def finished(events: EventLog, event_id: str) -> InboundEvent:
+    return eventually(lambda: e if (e := events.get(TENANT, event_id)) and not e.status.pending else None)
 
 
-def product(sku: str) -> dict:
+def product(sku: str) -> dict[str, Any]:
     payload = copy.deepcopy(SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"])
     payload["sku"] = sku
     return payload
@@ -53,7 +55,7 @@ def product(sku: str) -> dict:
 
 @pytest.mark.parametrize("auth", [a for a in AUTH_STYLES if a != "none"])
 def test_key1_is_accepted_from_each_header_plain_or_base64(
-    thor: Stack, key: str, stack: Stack, events: EventLog, auth
+    thor: Stack, key: str, stack: Stack, events: EventLog, auth: str
 ) -> None:
     answer = send_webhook(
         url(thor, key),
@@ -66,7 +68,7 @@ def test_key1_is_accepted_from_each_header_plain_or_base64(
 
 
 @pytest.mark.parametrize("auth", [a for a in AUTH_STYLES if a != "none"])
-def test_a_wrong_key1_is_refused_whichever_header_carries_it(thor: Stack, key: str, auth) -> None:
+def test_a_wrong_key1_is_refused_whichever_header_carries_it(thor: Stack, key: str, auth: str) -> None:
     answer = send_webhook(url(thor, key), "UPDATEPRODUCTQUANTITY", product("WRONG"), "not-the-key1", auth=auth)
     assert answer.status_code == 401 and answer.headers["Content-Type"].startswith("application/problem+json")
 
@@ -77,7 +79,9 @@ def test_an_event_without_key1_is_refused(thor: Stack, key: str) -> None:
 
 
 @pytest.mark.parametrize("body", ["form", "json", "multipart", "no-content-type"])
-def test_each_body_shape_is_recorded_and_applied(thor: Stack, key: str, stack: Stack, events: EventLog, body) -> None:
+def test_each_body_shape_is_recorded_and_applied(
+    thor: Stack, key: str, stack: Stack, events: EventLog, body: str
+) -> None:
     sku = f"BODY-{body}"
     answer = send_webhook(
         url(thor, key), "UPDATEPRODUCTQUANTITY", product(sku), stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body=body
@@ -116,7 +120,9 @@ def test_a_form_without_payload_that_fits_no_model_is_kept_with_its_reason(
 
 
 @pytest.mark.parametrize("verb", ["GET", "POST"])
-def test_a_ping_answers_200_and_records_nothing(thor: Stack, key: str, stack: Stack, events: EventLog, verb) -> None:
+def test_a_ping_answers_200_and_records_nothing(
+    thor: Stack, key: str, stack: Stack, events: EventLog, verb: str
+) -> None:
     before = len(events.list(tenant=TENANT))
     for auth in ("none", "basic", "key1-header"):
         answer = send_webhook(
@@ -176,7 +182,7 @@ def test_a_multipart_body_with_no_named_field_is_refused_naming_the_body(
 
 @pytest.mark.parametrize("method", [None, "ADDORDER", "UPDATEPRODUCTQUANTITY"])
 def test_an_empty_multipart_form_is_answered_as_an_empty_urlencoded_form(
-    thor: Stack, key: str, stack: Stack, method
+    thor: Stack, key: str, stack: Stack, method: str | None
 ) -> None:
     """Issue 17 item 6 (schemathesis, another seed): openapi.json admits an empty multipart form (an object
     with no required field) and urllib3 sends it as the close delimiter alone; Thor refused it with 400."""

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 import requests
@@ -24,7 +25,7 @@ from shared.services.alerts import run_alerts
 from tests.unit.test_alert_payloads import alert
 
 
-def received(stack) -> list[dict]:
+def received(stack) -> list[dict[str, Any]]:
     return requests.get(stack.servers["alerts"].url + "/_sandbox/received", timeout=5).json()
 
 

@@ -7,14 +7,17 @@ from __future__ import annotations
 
 import copy
 import time
+from typing import Any
 
 import requests
 
 from localdev.stack import Stack
 from shared.bootstrap import Context
 from shared.domain.events import EventKind, EventStatus
-from shared.services.intake import record_event
+from shared.ports import EventQueuePort
+from shared.services.intake import Acceptance, record_event
 from shared.services.processing import process_event
+from tests.checks import present
 
 ORDER = 4450000
 
@@ -23,20 +26,20 @@ class RecordingQueue:
     """The queue port, recording what is sent (the real queue is shared by every in-process test)."""
 
     def __init__(self) -> None:
-        self.sent: list[dict] = []
+        self.sent: list[dict[str, Any]] = []
 
-    def send(self, tenant, event_id, delay=0, missing=0) -> None:
+    def send(self, tenant: str, event_id: str, delay: int = 0, missing: int = 0) -> None:
         self.sent.append({"tenant": tenant, "event_id": event_id, "delay": delay, "missing": missing})
 
 
-def with_queue(context, queue):
+def with_queue(context: Context, queue: EventQueuePort) -> Context:
     """The same context with another queue (a shallow copy: every other port is shared)."""
     other = copy.copy(context)
     other.queue = queue  # an instance value wins over the cached_property
     return other
 
 
-def order_created(context, queue, order_id, tenant="faco"):
+def order_created(context: Context, queue: EventQueuePort, order_id: int, tenant: str = "faco") -> Acceptance:
     return record_event(
         context.events,
         queue,
@@ -48,8 +51,10 @@ def order_created(context, queue, order_id, tenant="faco"):
     )
 
 
-def marketplace_calls(stack, order_id):
-    calls = requests.get(stack.servers["marketplace"].url + "/_sandbox/requests", timeout=5).json()
+def marketplace_calls(stack: Stack, order_id: int) -> list[dict[str, Any]]:
+    calls: list[dict[str, Any]] = requests.get(
+        stack.servers["marketplace"].url + "/_sandbox/requests", timeout=5
+    ).json()
     return [c for c in calls if c["query"].get("OrderId") == str(order_id)]
 
 
@@ -58,7 +63,7 @@ def test_an_event_claim_is_one_owners_until_it_ends_and_a_completed_event_is_nob
     assert context.events.claim("faco", event_id, "message-1", seconds=30)[1]
     assert context.events.claim("faco", event_id, "message-1", seconds=30)[1]  # its own: a redelivery
     held, claimed = context.events.claim("faco", event_id, "message-2", seconds=30)
-    assert not claimed and held.claimed_by == "message-1"
+    assert not claimed and present(held).claimed_by == "message-1"
     assert context.events.claim("faco", "no-such-event", "message-2", seconds=30) == (None, False)
     context.events.set_status(context.events.get("faco", event_id), EventStatus.COMPLETED)
     assert context.events.claim("faco", event_id, "message-1", seconds=30)[1] is False
@@ -104,9 +109,9 @@ def test_fencing_tokens_in_table_storage_refuse_a_stalled_delivery(context: Cont
     stalled, redelivery = holder("message-9", 1), holder("message-9", 2)
     event_id = order_created(context, RecordingQueue(), ORDER + 9).event_id
     mine, claimed = context.events.claim("faco", event_id, stalled, seconds=300)
-    assert claimed and mine.fence is not None and context.events.holds(mine)
+    assert claimed and present(mine).fence is not None and context.events.holds(mine)
     theirs, claimed = context.events.claim("faco", event_id, redelivery, seconds=300)
-    assert claimed and theirs.fence == mine.fence + 1
+    assert claimed and present(theirs).fence == mine.fence + 1
     assert not context.events.claim("faco", event_id, stalled, seconds=300)[1]  # never taken back
     assert not context.events.holds(mine)
     try:
@@ -115,7 +120,7 @@ def test_fencing_tokens_in_table_storage_refuse_a_stalled_delivery(context: Cont
     except ClaimLost:
         pass
     context.events.set_status(theirs, EventStatus.COMPLETED, outcome="done")
-    assert context.events.get("faco", event_id).outcome == "done"
+    assert present(context.events.get("faco", event_id)).outcome == "done"
 
     name = f"order:faco-{ORDER + 9}"
     first = context.claims.take("faco", name, stalled, 300)
@@ -147,12 +152,12 @@ def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_takes_it_ov
     failed = holder("message-12", 1)
     event, claimed = context.events.claim("faco", event_id, failed, seconds=300)
     assert claimed
-    left = context.claims.take("faco", name, failed, 300, for_event=attempt_of(event_id, event.fence))
+    left = context.claims.take("faco", name, failed, 300, for_event=attempt_of(event_id, present(present(event).fence)))
     assert left  # (its worker never got this answer)
     context.events.set_status(event, EventStatus.RETRY_SCHEDULED, reason="StorageUnavailable", attempts=1, due_in=1)
     assert context.claims.take("faco", name, holder("message-99", 1), 300, for_event=attempt_of("other", 5)) is None
 
     retry = holder("message-13", 1)
     assert process_event(with_queue(context, queue), "faco", event_id, owner=retry) is EventStatus.COMPLETED
-    assert context.claims.read("faco", name)["owner"] == ""  # released by the retry
+    assert present(context.claims.read("faco", name))["owner"] == ""  # released by the retry
     assert context.claims.release("faco", name, left) is not None  # the failed attempt's: left alone, and why

@@ -12,6 +12,7 @@ import time
 from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
@@ -21,6 +22,7 @@ from localdev.sandboxes.oms import create_app
 from shared.adapters.oms import OmsClient, OmsConfig, OmsError
 from shared.adapters.oms.mapping import order_to_oms
 from shared.domain.order import Customer, Order, OrderItem, Tracking
+from tests.checks import present
 
 TOKEN = "local-oms-faco"
 TENANT = "faco"
@@ -62,11 +64,11 @@ def fail(server, mode: str, times: int = 1, match: str | None = None) -> None:
     requests.post(f"{server.url}/_sandbox/fail", json=spec, timeout=5).raise_for_status()
 
 
-def stored(server) -> list[dict]:
+def stored(server) -> list[dict[str, Any]]:
     return requests.get(f"{server.url}/_sandbox/orders", timeout=5).json()["orders"]
 
 
-def seen(server) -> list[dict]:
+def seen(server) -> list[dict[str, Any]]:
     return requests.get(f"{server.url}/_sandbox/requests", timeout=5).json()
 
 
@@ -173,7 +175,7 @@ def test_find_by_order_ref_and_absent(sandbox: RunningServer, sleeps: list[float
     client = make_client(sandbox, sleeps)
     assert client.find_order("THOR-faco-100") is None
     created = client.create_order(order_to_oms(make_order(), TENANT))
-    assert client.find_order("THOR-faco-100")["id"] == created["id"]
+    assert present(client.find_order("THOR-faco-100"))["id"] == created["id"]
 
 
 def test_orders_are_kept_per_tenant(sandbox: RunningServer, sleeps: list[float]) -> None:
@@ -219,7 +221,7 @@ HEADERS = {"Authorization": f"Bearer {TOKEN}", "X-TWC-Tenant": TENANT}
 
 
 @pytest.mark.parametrize("field", ["deliveryStatus", "shippingState", "orderStatus", "paymentStatus", "channel"])
-def test_null_in_an_enum_field_is_refused_naming_it(sandbox: RunningServer, field) -> None:
+def test_null_in_an_enum_field_is_refused_naming_it(sandbox: RunningServer, field: str) -> None:
     """seeds/002 gives these an enum and never null: absent is fine, null is invalid input."""
     body = {**order_to_oms(make_order(), TENANT), field: None}
     refused = requests.post(f"{sandbox.url}/api/v1/orders", json=body, headers=HEADERS, timeout=5)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import uuid
+from typing import Any
 
 import pytest
 import requests
@@ -30,7 +31,7 @@ def zort_price(stack, sku: str, price: str) -> None:
     )
 
 
-def storefront(stack) -> dict:
+def storefront(stack) -> dict[str, Any]:
     return requests.get(stack.servers["marketplace"].url + "/_sandbox/prices", timeout=5).json()["prices"].get(USER, {})
 
 

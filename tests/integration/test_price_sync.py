@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
@@ -20,6 +21,7 @@ from shared.domain.product import Product
 from shared.services.intake import record_event
 from shared.services.price_sync import flush_tenant, price_journey
 from shared.services.processing import process_event
+from tests.checks import present
 
 T = "faco"  # COP: no cents
 USER = "faco@thor.local"
@@ -40,7 +42,7 @@ def set_zort_prices(stack, prices: dict[str, str]) -> None:
     requests.post(stack.servers["zort"].url + "/_sandbox/prices", json={"store": STORE, "prices": prices}, timeout=5)
 
 
-def sandbox_requests(stack, action: str) -> list[dict]:
+def sandbox_requests(stack, action: str) -> list[dict[str, Any]]:
     log = requests.get(stack.servers["marketplace"].url + "/_sandbox/requests", timeout=5).json()
     return [r for r in log if r["query"].get("Action") == action]
 
@@ -122,7 +124,11 @@ def test_the_repository_keeps_a_sku_marked_again_while_in_its_feed_and_the_budge
     for record in in_feed.values():
         record.feed_id, record.confirmed, record.result = "", "100", PriceResult.ACCEPTED
     repo.save(list(in_feed.values()), frozenset({a, b}))
-    assert not repo.get(T, a).dirty and repo.get(T, b).dirty and repo.get(T, b).confirmed == "100"
+    assert (
+        not present(repo.get(T, a)).dirty
+        and present(repo.get(T, b)).dirty
+        and present(repo.get(T, b)).confirmed == "100"
+    )
     seller = uuid.uuid4().hex
     budget = repo.budget(seller)
     budget.spend(now)

@@ -11,6 +11,7 @@ import re
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +22,7 @@ from localdev.sandboxes.marketplace import create_app, item_count
 from shared.adapters.seller_center import SellerCenterClient, SellerCenterConfig, SellerCenterError
 from shared.adapters.seller_center.signing import canonical_query
 from shared.models.marketplace import MarketplaceOrder
+from tests.checks import present
 
 USER = "faco@thor.local"
 KEY = "sandbox-api-key-faco"
@@ -82,7 +84,7 @@ def client(sandbox: RunningServer, sleeps: list[float]) -> SellerCenterClient:
     return make_client(sandbox, sleeps)
 
 
-def control(sandbox, route: str, body: dict | None = None):
+def control(sandbox, route: str, body: dict[str, Any] | None = None):
     if body is None:
         response = requests.get(f"{sandbox.url}/_sandbox/{route}", timeout=5)
     else:
@@ -91,13 +93,13 @@ def control(sandbox, route: str, body: dict | None = None):
     return response.json()
 
 
-def seen(sandbox, action: str | None = None) -> list[dict]:
+def seen(sandbox, action: str | None = None) -> list[dict[str, Any]]:
     return [r for r in control(sandbox, "requests") if action is None or r["query"].get("Action") == action]
 
 
 def raw_call(
-    sandbox, client: SellerCenterClient, action: str, params: dict, method: str = "GET", **request_kwargs
-) -> dict:
+    sandbox, client: SellerCenterClient, action: str, params: dict[str, Any], method: str = "GET", **request_kwargs
+) -> dict[str, Any]:
     """A signed request sent without the client's parsing, to look at the raw JSON."""
     query = client.signed_params(action, params)
     headers = request_kwargs.pop("headers", {"User-Agent": client.config.user_agent})
@@ -115,13 +117,13 @@ def test_get_order_round_trip(client: SellerCenterClient) -> None:
     assert order.order_id == "1234"
     assert order.order_number == "200001234"
     assert order.items_count == 2
-    assert order.statuses == ["pending"]
-    assert order.created_at.tzinfo is timezone.utc and order.updated_at > order.created_at
-    assert order.promised_shipping_time > order.created_at
+    assert present(order.statuses) == present(["pending"])
+    assert present(order.created_at).tzinfo is timezone.utc and present(order.updated_at) > present(order.created_at)
+    assert present(order.promised_shipping_time) > present(order.created_at)
     assert order.currency is None
     assert order.customer_first_name and order.customer_last_name
-    assert order.address_shipping["Country"] == "Colombia"
-    assert order.address_billing["Phone2"] is None  # "" → None
+    assert present(order.address_shipping)["Country"] == "Colombia"
+    assert present(order.address_billing)["Phone2"] is None  # "" → None
     assert order.national_registration_number
 
 
@@ -142,7 +144,7 @@ def test_get_order_items_round_trip(client: SellerCenterClient) -> None:
         assert isinstance(item.item_price, Decimal) and item.item_price > 0
         assert item.voucher_amount == Decimal("0.00")
         assert item.tracking_code is None and item.package_id == "MPDS-200001235-0001"  # GetOrderItems gives it
-        assert item.promised_shipping_time.tzinfo is timezone.utc
+        assert present(item.promised_shipping_time).tzinfo is timezone.utc
 
 
 def test_single_item_comes_as_an_object_and_is_normalised_to_a_list(
@@ -235,7 +237,7 @@ def test_control_route_changes_statuses_and_packing_then_refuses(
     assert caught.value.code == "E073" and caught.value.retryable is False and caught.value.status == 400
 
 
-def sandbox_refusal(sandbox, client, action: str, params: dict) -> dict:
+def sandbox_refusal(sandbox, client, action: str, params: dict[str, Any]) -> dict:
     raw = raw_call(sandbox, client, action, params, method="POST")
     assert set(raw) == {"ErrorResponse"} and raw["ErrorResponse"]["Body"] == {}
     head = raw["ErrorResponse"]["Head"]
@@ -523,7 +525,7 @@ def test_the_sandbox_answers_carry_the_head_offset_thor_decided_and_times_in_tha
     from shared.domain.times import zone
 
     raw = raw_call(sandbox, client, "GetOrderItems", {"OrderId": "1234"})
-    moment, offset = head_offset(raw)
+    moment, offset = present(head_offset(raw))
     assert offset == moment.astimezone(zone("America/Santiago")).utcoffset()
     assert head_disagrees(raw, zone("America/Santiago")) is None
     assert head_disagrees(raw, zone("America/Bogota")) is not None  # Bogotá is never at Santiago's offset

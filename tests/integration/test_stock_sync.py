@@ -7,6 +7,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
@@ -20,6 +21,7 @@ from shared.domain.stock import SkuOutcome, SkuResult, StockState, StockTenantSt
 from shared.services.intake import record_event
 from shared.services.processing import process_event
 from shared.services.stock_sync import flush_tenant, stock_sync_state
+from tests.checks import present
 
 T = "faco"
 USER = "faco@thor.local"
@@ -40,7 +42,7 @@ def set_zort_stock(stack, stock: dict[str, str]) -> None:
     requests.post(stack.servers["zort"].url + "/_sandbox/stock", json={"store": STORE, "stock": stock}, timeout=5)
 
 
-def sandbox_requests(stack, server: str, needle: str) -> list[dict]:
+def sandbox_requests(stack, server: str, needle: str) -> list[dict[str, Any]]:
     log = requests.get(stack.servers[server].url + "/_sandbox/requests", timeout=5).json()
     return [r for r in log if needle in r["path"] or r["query"].get("Action") == needle]
 
@@ -139,12 +141,12 @@ def test_the_repository_keeps_a_sku_marked_while_in_flight_dirty(context: Contex
     found = {r.sku: r for r in repo.dirty(T) if r.sku in (a, b)}
     assert set(found) == {a, b} and found[a].mark and found[a].mark != found[b].mark
     taken = {r.sku: r for r in repo.take(list(found.values()), now)}
-    assert repo.get(T, a).state(now) is StockState.IN_FLIGHT
+    assert present(repo.get(T, a)).state(now) is StockState.IN_FLIGHT
     repo.mark_dirty(T, [b], now)  # changed again while in flight
     repo.record([SkuOutcome(taken[s], SkuResult.ACCEPTED, now, 4, Decimal(4)) for s in (a, b)])
     stored_a, stored_b = repo.get(T, a), repo.get(T, b)
-    assert not stored_a.dirty and stored_a.state(now) is StockState.CLEAN
-    assert stored_b.dirty and stored_b.result is SkuResult.ACCEPTED
+    assert not present(stored_a).dirty and present(stored_a).state(now) is StockState.CLEAN
+    assert present(stored_b).dirty and present(stored_b).result is SkuResult.ACCEPTED
 
 
 def test_a_sku_in_a_feed_is_found_by_it_and_cleared_when_the_feed_takes_it(context: Context) -> None:
@@ -155,14 +157,18 @@ def test_a_sku_in_a_feed_is_found_by_it_and_cleared_when_the_feed_takes_it(conte
     taken = repo.take([r for r in repo.dirty(T) if r.sku in (a, b)], now)
     feed = f"feed-{uuid.uuid4().hex}"
     repo.record([SkuOutcome(r, SkuResult.SENT, now, 3, Decimal(3), feed_id=feed) for r in taken])
-    assert repo.get(T, a).state(now) is StockState.IN_FEED and repo.get(T, a).sent_quantity == 3
+    assert present(repo.get(T, a)).state(now) is StockState.IN_FEED and present(repo.get(T, a)).sent_quantity == 3
     repo.mark_dirty(T, [b], now)  # changed while its feed is open
     in_feed = repo.in_feed(T, feed)
     assert {r.sku for r in in_feed} == {a, b}
     repo.record([SkuOutcome(r, SkuResult.ACCEPTED, now, 3) for r in in_feed])
     stored_a, stored_b = repo.get(T, a), repo.get(T, b)
-    assert stored_a.state(now) is StockState.CLEAN and not stored_a.feed_id
-    assert stored_b.state(now) is StockState.DIRTY and not stored_b.feed_id and stored_b.result is SkuResult.ACCEPTED
+    assert present(stored_a).state(now) is StockState.CLEAN and not present(stored_a).feed_id
+    assert (
+        present(stored_b).state(now) is StockState.DIRTY
+        and not present(stored_b).feed_id
+        and present(stored_b).result is SkuResult.ACCEPTED
+    )
     assert repo.in_feed(T, feed) == []
 
 
@@ -215,11 +221,15 @@ def test_a_zort_stock_webhook_reaches_the_marketplace_sandbox_within_one_flush(s
     set_zort_stock(stack, {sku: "8.00"})  # ZORT's current value, newer than the webhook's
     report = flush_tenant(syncing, T)  # (other tests' dirty SKUs, unknown to ZORT, may share the flush)
     assert report.counts.get("sent") == 1 and report.writes == 1, report
-    assert sku not in marketplace_stock(stack) and syncing.stock.get(T, sku).dirty  # its feed has not reported
+    assert sku not in marketplace_stock(stack) and present(syncing.stock.get(T, sku)).dirty  # its feed has not reported
     report = flush_tenant(syncing, T)  # no onFeedCompleted: the next flush polls FeedStatus
     assert "settled" in report.feeds, report
     assert marketplace_stock(stack)[sku] == 8
     stored = syncing.stock.get(T, sku)
-    assert not stored.dirty and stored.sent_quantity == 8 and stored.zort_available == Decimal("8.00")
+    assert (
+        not present(stored).dirty
+        and present(stored).sent_quantity == 8
+        and present(stored).zort_available == Decimal("8.00")
+    )
     [state] = stock_sync_state(syncing, [T])
     assert state.enabled and state.last_result == report.result and state.last_flush_at is not None

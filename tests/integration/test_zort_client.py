@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -65,7 +66,7 @@ def client(sandbox: RunningServer, sleeps: list[float]) -> ZortApiClient:
     return make_client(sandbox, sleeps)
 
 
-def control(sandbox, route: str, body: dict | None = None):
+def control(sandbox, route: str, body: dict[str, Any] | None = None):
     if body is None:
         response = requests.get(f"{sandbox.url}/_sandbox/{route}", timeout=5)
     else:
@@ -74,7 +75,7 @@ def control(sandbox, route: str, body: dict | None = None):
     return response.json()
 
 
-def seen(sandbox) -> list[dict]:
+def seen(sandbox) -> list[dict[str, Any]]:
     return control(sandbox, "requests")
 
 
@@ -82,7 +83,7 @@ def raw(
     sandbox,
     http_method: str = "GET",
     route: str = "/v4/Webhook/GetWebhook",
-    headers: dict | None = None,
+    headers: dict[str, Any] | None = None,
     status: int = 200,
     **kwargs,
 ):
@@ -276,7 +277,7 @@ def test_echoed_secret_is_scrubbed_from_messages(sleeps: list[float]) -> None:
         {"storename": STORE, "apikey": "k2", "apisecret": APISECRET},
     ],
 )
-def test_missing_or_wrong_credentials_answer_rescode_100(sandbox: RunningServer, headers) -> None:
+def test_missing_or_wrong_credentials_answer_rescode_100(sandbox: RunningServer, headers: dict[str, Any]) -> None:
     assert raw(sandbox, headers=headers)["resCode"] == "100"  # "Invalid API", as public v4 clients see it
 
 
@@ -289,7 +290,9 @@ def test_missing_or_wrong_credentials_answer_rescode_100(sandbox: RunningServer,
         ("POST", "/v4/Webhook/GetWebhook", 405),
     ],
 )
-def test_unknown_routes_and_wrong_verbs_are_http_errors(sandbox: RunningServer, verb, route, status) -> None:
+def test_unknown_routes_and_wrong_verbs_are_http_errors(
+    sandbox: RunningServer, verb: str, route: str, status: int
+) -> None:
     raw(sandbox, verb, route, status=status)
 
 
@@ -307,7 +310,7 @@ def test_routes_are_case_insensitive(sandbox: RunningServer) -> None:
         ["key1"],
     ],
 )
-def test_update_webhook_validates_its_body(sandbox: RunningServer, body) -> None:
+def test_update_webhook_validates_its_body(sandbox: RunningServer, body: dict[str, Any] | list[str]) -> None:
     assert raw(sandbox, "POST", "/v4/Webhook/UpdateWebhook", json=body)["resCode"] == "400"
 
 

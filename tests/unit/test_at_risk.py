@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from shared.domain.at_risk import RiskKind, RiskRules, event_risk, missing_settings, order_risks
+from shared.domain.at_risk import Risk, RiskKind, RiskRules, event_risk, missing_settings, order_risks
 from shared.domain.events import EventKind, EventStatus, InboundEvent
 from shared.domain.order import Order, OrderItem
 from shared.domain.times import local_to_utc, tenant_zone
@@ -13,7 +13,13 @@ NOW = datetime(2026, 1, 15, 15, 0, tzinfo=timezone.utc)
 RULES = RiskRules(not_in_oms_after=timedelta(minutes=30), ship_warning=timedelta(hours=4))
 
 
-def order(tenant="faco", created=NOW - timedelta(minutes=5), synced=False, statuses=("pending",), promised=None):
+def order(
+    tenant: str = "faco",
+    created: datetime | None = NOW - timedelta(minutes=5),
+    synced: bool = False,
+    statuses: tuple[str | str, ...] = ("pending",),
+    promised: datetime | None = None,
+) -> Order:
     return Order(
         tenant=tenant,
         marketplace_order_id="1",
@@ -25,7 +31,7 @@ def order(tenant="faco", created=NOW - timedelta(minutes=5), synced=False, statu
     )
 
 
-def kinds(risks):
+def kinds(risks: list[Risk]) -> list[RiskKind]:
     return [r.kind for r in risks]
 
 
@@ -84,7 +90,13 @@ def test_santiago_in_winter_is_utc_minus_4() -> None:
     assert "America/Santiago (UTC-04:00)" in risk.why and risk.kind is RiskKind.SHIP_LATE
 
 
-def event(status, received=NOW - timedelta(minutes=1), reason=None, outcome=None, attempts=1):
+def event(
+    status: EventStatus | EventStatus,
+    received: datetime = NOW - timedelta(minutes=1),
+    reason: str | None = None,
+    outcome: str | None = None,
+    attempts: int = 1,
+) -> InboundEvent:
     return InboundEvent(
         tenant="somx",
         event_id="e1",

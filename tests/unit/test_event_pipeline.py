@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 from decimal import Decimal
+from typing import Any
 
 from localdev.sandboxes.zort import SEED_EXAMPLES
 from shared.domain.errors import NotConfigured
@@ -14,6 +15,7 @@ from shared.models.webhooks import OrderCreatedWebhook
 from shared.services import intake
 from shared.services.claims import ORDER_WAIT_SECONDS
 from shared.services.processing import process_event, replay
+from tests.checks import present
 from tests.fakes import FakeContext, FakeOms, fake_context, marketplace_item
 
 ORDER = "3010001"
@@ -28,7 +30,7 @@ class Flaky(Exception):
 def record(
     context: FakeContext,
     kind: EventKind,
-    body: dict,
+    body: dict[str, Any],
     identity=None,
     tenant: str = "sope",
     internal_order_id: str | None = None,
@@ -80,14 +82,14 @@ def with_order(context: FakeContext, *statuses: str, order_id: str = ORDER) -> N
 def test_an_order_created_is_kept_and_created_in_the_oms_once() -> None:
     context = fake_context()
     with_order(context, "pending", "pending")
-    event_id = order_created(context)
+    event_id = present(order_created(context))
     assert settle(context, event_id) is EventStatus.COMPLETED
-    order, _ = context.orders.get("sope", f"sope-{ORDER}")
+    order, _ = present(context.orders.get("sope", f"sope-{ORDER}"))
     assert order.fetched and order.oms_synced and len(order.items) == 2
     assert [o.internal_order_id for o in context.oms("sope").upserts] == [f"sope-{ORDER}"]
-    assert process_event(context, "sope", event_id) is EventStatus.COMPLETED  # a redelivery: no second effect
+    assert process_event(context, "sope", event_id) is present(EventStatus.COMPLETED)  # a redelivery: no second effect
     assert len(context.oms("sope").upserts) == 1
-    assert "oms created" in context.events.get("sope", event_id).outcome
+    assert "oms created" in present(present(context.events.get("sope", event_id)).outcome)
 
 
 def test_handlers_receive_the_body_validated_by_the_kinds_model() -> None:
@@ -109,7 +111,7 @@ def test_a_body_its_model_refuses_fails_at_once_with_the_reason() -> None:
     event_id = record(context, EventKind.ORDER_CREATED, {"payload": {"OrderId": ORDER}})  # no "event"
     assert settle(context, event_id) is EventStatus.FAILED
     failed = context.events.get("sope", event_id)
-    assert failed.attempts == 1 and "ValidationError" in failed.reason
+    assert present(failed).attempts == 1 and "ValidationError" in present(present(failed).reason)
 
 
 def test_failed_attempts_are_retry_scheduled_with_the_delays_then_failed_then_replayed_once() -> None:
@@ -122,10 +124,10 @@ def test_failed_attempts_are_retry_scheduled_with_the_delays_then_failed_then_re
     assert statuses == [EventStatus.RETRY_SCHEDULED] * 3 + [EventStatus.FAILED]
     assert [s.delay for s in context.queue.take_all()] == [10, 60, 300]
     failed = context.events.get("sope", event_id)
-    assert failed.attempts == 4 and "Flaky: OMS answered 500" in failed.reason
+    assert present(failed).attempts == 4 and "Flaky: OMS answered 500" in present(present(failed).reason)
     context.oms("sope")._failures.clear()
     replay(context, "sope", event_id)
-    assert context.events.get("sope", event_id).status is EventStatus.RECEIVED
+    assert present(context.events.get("sope", event_id)).status is EventStatus.RECEIVED
     assert settle(context, event_id) is EventStatus.COMPLETED
     assert settle(context, event_id) is EventStatus.COMPLETED
     oms = context.oms("sope")
@@ -155,7 +157,7 @@ def test_an_unconfigured_tenant_blocks_and_replays_once_configured() -> None:
     with_order(context)
     event_id = order_created(context)
     assert settle(context, event_id) is EventStatus.BLOCKED
-    assert "oms is not configured for sope" in context.events.get("sope", event_id).reason
+    assert "oms is not configured for sope" in present(present(context.events.get("sope", event_id)).reason)
     context.omses["sope"] = FakeOms()
     replay(context, "sope", event_id)
     assert settle(context, event_id) is EventStatus.COMPLETED
@@ -170,7 +172,7 @@ def test_a_busy_order_waits_with_the_fake_sleep_then_is_queued_again_without_an_
     assert process_event(context, "sope", event_id) is EventStatus.RECEIVED
     assert sum(context.clock.sleeps) >= ORDER_WAIT_SECONDS  # it waited for the order, on the fake clock
     event = context.events.get("sope", event_id)
-    assert event.attempts == 0 and "another worker" in event.reason
+    assert present(event).attempts == 0 and "another worker" in present(present(event).reason)
     assert len(context.queue.take_all()) == 1 and context.oms("sope").upserts == []
 
 
@@ -203,9 +205,9 @@ def test_item_statuses_only_move_forward() -> None:
     }
     assert settle(context, record(context, EventKind.ITEMS_STATUS, body)) is EventStatus.COMPLETED
     market.set_item_status(ORDER, [item_id], "ready_to_ship")  # the marketplace lags behind: ignored
-    body["payload"]["NewStatus"] = "ready_to_ship"
+    body["payload"]["NewStatus"] = present("ready_to_ship")
     assert settle(context, record(context, EventKind.ITEMS_STATUS, body)) is EventStatus.COMPLETED
-    order, _ = context.orders.get("sope", f"sope-{ORDER}")
+    order, _ = present(context.orders.get("sope", f"sope-{ORDER}"))
     assert [item.status for item in order.items] == ["shipped"]
     assert context.oms("sope").upserts[-1].items[0].status == "shipped"
 
@@ -220,10 +222,10 @@ def test_products_are_kept_in_batches_and_unknown_skus_counted() -> None:
     event_id = record(context, EventKind.PRODUCTS, body)
     assert settle(context, event_id) is EventStatus.COMPLETED
     assert (
-        context.events.get("sope", event_id).outcome
+        present(context.events.get("sope", event_id)).outcome
         == "120 product(s) kept in 2 batch(es); 30 unknown to the marketplace"
     )
-    assert context.products.get("sope", "SKU-7").price == Decimal("9.90")
+    assert present(context.products.get("sope", "SKU-7")).price == Decimal("9.90")
 
 
 def test_a_refund_sends_the_order_to_the_oms_again() -> None:
@@ -246,10 +248,10 @@ def test_a_refund_sends_the_order_to_the_oms_again() -> None:
     assert answer.body["refund"]["value"] == "10.00" and answer.body["order"]["refundedTotal"] == "10.00"
     assert answer.body["order"]["paidTotal"] == "100.00"
     refund_event = context.queue.sent[-1].event_id
-    assert context.events.get("sope", refund_event).kind is EventKind.REFUND
-    assert settle(context, refund_event) is EventStatus.COMPLETED
+    assert present(context.events.get("sope", refund_event)).kind is EventKind.REFUND
+    assert settle(context, refund_event) is present(EventStatus.COMPLETED)
     assert context.oms("sope").upserts[-1].refunds[0].refund_id == answer.body["refund"]["refundId"]
-    assert "refund rf-" in context.events.get("sope", refund_event).outcome
+    assert "refund rf-" in present(present(context.events.get("sope", refund_event)).outcome)
 
 
 # --- ZORT flows ------------------------------------------------------------------------------------
@@ -263,7 +265,7 @@ def test_zort_tracking_status_and_payment_reach_the_order_and_the_oms() -> None:
     context = fake_context()
     with_order(context)
     assert settle(context, order_created(context)) is EventStatus.COMPLETED
-    order, _ = context.orders.get("sope", f"sope-{ORDER}")
+    order, _ = present(context.orders.get("sope", f"sope-{ORDER}"))
     payload = copy.deepcopy(SEED_EXAMPLES["UPDATEORDER"])
     payload.update(
         reference=None,
@@ -274,9 +276,9 @@ def test_zort_tracking_status_and_payment_reach_the_order_and_the_oms() -> None:
         shippingchannel="Blue Express",
     )
     assert settle(context, zort_event(context, "UPDATEORDER", payload)) is EventStatus.COMPLETED
-    order, _ = context.orders.get("sope", f"sope-{ORDER}")
+    order, _ = present(context.orders.get("sope", f"sope-{ORDER}"))
     assert order.payment_status == "Partial Payment" and order.zort_status == "Waiting"
-    assert {item.tracking.number for item in order.items} == {"ZT-1"}
+    assert {present(item.tracking).number for item in order.items} == {"ZT-1"}
     assert context.oms("sope").upserts[-1].payment_status == "Partial Payment"
 
 
@@ -287,9 +289,9 @@ def test_zort_tracking_with_ready_to_ship_packs_then_sets_ready_to_ship() -> Non
     tracking = [{"trackingno": "TR-9", "trackingurl": "https://t/9"}]
     event_id = zort_event(context, "UPDATEORDERTRACKING", tracking, {"number": f"sope-{ORDER}", "id": "5"})
     assert settle(context, event_id) is EventStatus.COMPLETED
-    calls = [name for name, _ in context.marketplace("sope").calls]
+    calls = present([name for name, _ in context.marketplace("sope").calls])
     assert calls.index("set_status_to_packed_by_marketplace") < calls.index("set_status_to_ready_to_ship")
-    order, _ = context.orders.get("sope", f"sope-{ORDER}")
+    order, _ = present(context.orders.get("sope", f"sope-{ORDER}"))
     assert {item.status for item in order.items} == {"ready_to_ship"}
 
 
@@ -298,10 +300,10 @@ def test_zort_unmatched_and_recorded_only_events() -> None:
     unmatched = zort_event(context, "UPDATEORDER", SEED_EXAMPLES["UPDATEORDER"])
     context.clock.advance(context.settings.zort_match_window)  # past its window (tests/unit/test_zort_flows.py)
     assert settle(context, unmatched) is EventStatus.UNMATCHED
-    assert "SO-0001" in context.events.get("sope", unmatched).outcome
+    assert "SO-0001" in present(present(context.events.get("sope", unmatched)).outcome)
     contact = zort_event(context, "ADDCONTACT", {"id": 1})
     assert settle(context, contact) is EventStatus.COMPLETED
-    assert "recorded as sent" in context.events.get("sope", contact).outcome
+    assert "recorded as sent" in present(present(context.events.get("sope", contact)).outcome)
 
 
 def test_not_configured_is_what_the_fake_context_raises_for_an_unknown_tenant() -> None:

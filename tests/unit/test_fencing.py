@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
@@ -16,6 +17,7 @@ from shared.ports import ClaimLost, StorageUnavailable
 from shared.services.claims import CLAIM_SECONDS, acting_as, order_claim
 from shared.services.order_changes import change_order
 from shared.services.processing import process_event
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context
 from tests.unit.test_event_pipeline import ORDER, Flaky, order_created, with_order
 
@@ -75,7 +77,7 @@ def test_a_stalled_worker_sends_nothing_to_the_oms_once_its_message_was_redelive
     assert oms.upserts == []  # the stalled worker sent nothing (the redelivery's send failed)
     assert [name for name, _ in oms.calls] == ["upsert_order"]
     event = context.events.get("sope", event_id)
-    assert event.status is EventStatus.RETRY_SCHEDULED and "OMS down" in (event.reason or "")
+    assert present(event).status is EventStatus.RETRY_SCHEDULED and "OMS down" in (present(event).reason or "")
 
 
 def test_a_stalled_worker_does_not_overwrite_the_final_status_the_redelivery_wrote() -> None:
@@ -91,7 +93,7 @@ def test_a_stalled_worker_does_not_overwrite_the_final_status_the_redelivery_wro
     stall_in_get_order_items(context, redelivered)
     assert process_event(context, "sope", event_id, owner=STALLED) is None
     event = context.events.get("sope", event_id)
-    assert event.status is EventStatus.COMPLETED and "oms created" in (event.outcome or "")
+    assert present(event).status is EventStatus.COMPLETED and "oms created" in (present(event).outcome or "")
     assert len(context.oms("sope").upserts) == 1
 
 
@@ -103,7 +105,7 @@ def test_an_order_write_under_a_claim_taken_over_is_refused() -> None:
     assert process_event(context, "sope", settle_id) is EventStatus.COMPLETED
     internal = f"sope-{ORDER}"
 
-    def note(text: str) -> Callable:
+    def note(text: str) -> Callable[..., Any]:
         def mutate(order) -> None:
             order.note("test", text, None, "test")
 
@@ -120,7 +122,7 @@ def test_an_order_write_under_a_claim_taken_over_is_refused() -> None:
         in_another_worker(take_over)
         with pytest.raises(ClaimLost):
             change_order(context.orders, "sope", internal, note("stalled worker, woken up"))
-    order, _ = context.orders.get("sope", internal)
+    order, _ = present(context.orders.get("sope", internal))
     assert [e.detail for e in order.timeline if e.what == "test"] == ["stalled worker, before its stall", "redelivery"]
 
 
@@ -148,7 +150,7 @@ def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_is_not_held
     event_id = order_created(context)
     context.claims.lose_next_answer(StorageUnavailable("Read timed out. (read timeout=4.0)"))
     assert process_event(context, "sope", event_id, owner=holder("message-1", 1)) is EventStatus.RETRY_SCHEDULED
-    name = f"order:{context.events.get('sope', event_id).internal_order_id}"
+    name = f"order:{present(context.events.get('sope', event_id)).internal_order_id}"
     assert context.claims.held[("sope", name)][0] == holder("message-1", 1)  # left behind, unknown to its worker
 
     assert process_event(context, "sope", event_id, owner=holder("message-2", 1)) is EventStatus.COMPLETED
@@ -160,7 +162,7 @@ def test_another_event_of_the_order_still_waits_for_a_claim_left_behind() -> Non
     context = fake_context()
     with_order(context, "pending")
     event_id = order_created(context)
-    name = f"order:{context.events.get('sope', event_id).internal_order_id}"
+    name = f"order:{present(context.events.get('sope', event_id)).internal_order_id}"
     assert context.claims.take("sope", name, holder("message-1", 1), CLAIM_SECONDS, for_event=attempt_of("other", 1))
     assert process_event(context, "sope", event_id, owner=holder("message-2", 1)) is EventStatus.RECEIVED
     assert context.oms("sope").upserts == []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 from datetime import date, timedelta
+from typing import Any
 
 import pytest
 
@@ -15,6 +16,7 @@ from shared.domain.marketplace_loop import RETURN_WINDOW, seller_delivers
 from shared.services.marketplace_loop import request_document
 from shared.settings import LoopSettings, load_settings
 from shared.tenants import TENANTS
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context, marketplace_item
 from tests.unit.test_event_pipeline import Flaky, record, settle
 
@@ -26,7 +28,7 @@ def with_loop(context: FakeContext, tenant: str, **flows) -> None:
     """Switches flows on for `tenant` (the settings are frozen: replaced)."""
     tenants = dict(context.settings.tenants)
     marketplace = tenants[tenant].marketplace
-    loop = dataclasses.replace(marketplace.loop, **flows)
+    loop = dataclasses.replace(present(marketplace).loop, **flows)
     tenants[tenant] = dataclasses.replace(tenants[tenant], marketplace=dataclasses.replace(marketplace, loop=loop))
     context.settings = dataclasses.replace(context.settings, tenants=tenants)
 
@@ -113,7 +115,7 @@ def test_a_document_refused_for_its_type_names_the_rule_and_is_never_stored_nor_
     assert refused.value.field == "type" and "CO" in refused.value.detail
     assert context.document_store.puts == 0 and context.idempotency.get("faco", "inv-1") is None
     assert "set_invoice_pdf" not in [name for name, _ in context.marketplace("faco").calls]
-    order, _ = context.orders.get("faco", order_id)
+    order, _ = present(context.orders.get("faco", order_id))
     assert order.documents == []
 
 
@@ -126,7 +128,9 @@ def test_a_document_refused_for_its_type_names_the_rule_and_is_never_stored_nor_
         ("somx", ("ready_to_ship",), {}, "country-not-documented"),
     ],
 )
-def test_documents_the_marketplace_would_refuse_are_refused_naming_the_rule(tenant, statuses, overrides, rule) -> None:
+def test_documents_the_marketplace_would_refuse_are_refused_naming_the_rule(
+    tenant: str, statuses: tuple[str], overrides: dict[str, Any], rule: str
+) -> None:
     context = fake_context(tenant)
     with_loop(context, tenant, documents=True)
     order_id = with_order(context, tenant, *statuses)
@@ -150,13 +154,13 @@ def test_a_document_is_recorded_its_pdf_kept_once_then_uploaded_and_shown_on_the
     answer = send_document(context, "facl", order_id)
     assert answer.status == 202 and answer.body["status"] == "recorded"
     assert context.document_store.puts == 1 and list(context.document_store.blobs.values()) == [PDF]
-    order, _ = context.orders.get("facl", order_id)
+    order, _ = present(context.orders.get("facl", order_id))
     assert "%PDF" not in order.model_dump_json()  # the order keeps the blob's name, never the PDF
     assert settle(context, answer.body["eventId"], "facl") is EventStatus.COMPLETED
     marketplace = context.marketplace("facl")
     assert marketplace.invoices == [{"items": [f"{ORDER}0"], "number": "F-1001", "type": "FACTURA", "size": len(PDF)}]
     assert ("set_invoice_pdf", ([f"{ORDER}0"], "F-1001", "FACTURA", "FACL")) in marketplace.calls
-    order, _ = context.orders.get("facl", order_id)
+    order, _ = present(context.orders.get("facl", order_id))
     assert order.documents[0].status == "uploaded"
     assert [e.what for e in order.timeline if "tax document" in e.what] == ["tax document", "tax document uploaded"]
     again = send_document(context, "facl", order_id)  # the same key and body: the same answer, nothing new
@@ -171,7 +175,7 @@ def test_a_document_retried_after_a_marketplace_5xx_is_uploaded_once() -> None:
     context.marketplace("fape").fail_next(Flaky("HTTP 503 from SetInvoicePDF"), times=2)
     assert settle(context, answer.body["eventId"], "fape") is EventStatus.COMPLETED
     event = context.events.get("fape", answer.body["eventId"])
-    assert event.attempts == 3
+    assert present(event).attempts == 3
     assert len(context.marketplace("fape").invoices) == 1
     assert settle(context, answer.body["eventId"], "fape") is EventStatus.COMPLETED  # a replay: not sent again
     assert [name for name, _ in context.marketplace("fape").calls].count("set_invoice_pdf") == 3
@@ -187,9 +191,9 @@ def test_the_same_idempotency_key_with_another_body_is_refused() -> None:
 
 
 def test_a_shipped_order_without_a_document_is_at_risk_after_the_tenants_hours() -> None:
-    context = fake_context("facl")
+    context = present(fake_context("facl"))
     order_id = with_order(context, "facl", "ready_to_ship")
-    order, _ = context.orders.get("facl", order_id)
+    order, _ = present(context.orders.get("facl", order_id))
     order.items[0].status = "shipped"
     order.items[0].status_changed_at = context.clock()
     rules = RiskRules(document_due=timedelta(hours=24))
@@ -212,7 +216,7 @@ def test_a_shipped_order_without_a_document_is_at_risk_after_the_tenants_hours()
 # --- cancellations ---------------------------------------------------------------------------------
 
 
-def zort_order(order_id: str, status: str) -> dict:
+def zort_order(order_id: str, status: str) -> dict[str, Any]:
     return {"id": 77, "number": "SO-77", "reference": order_id, "status": status, "list": []}
 
 
@@ -228,7 +232,7 @@ def test_a_zort_void_cancels_pending_items_and_leaves_shipped_ones() -> None:
     canceled = [argument for name, argument in marketplace.calls if name == "set_status_to_canceled"]
     assert canceled == [(f"{ORDER}0", "Out of stock"), (f"{ORDER}1", "Out of stock")]
     assert [i.status for i in marketplace.items[ORDER]] == ["canceled", "canceled", "shipped"]
-    order, _ = context.orders.get("facl", order_id)
+    order, _ = present(context.orders.get("facl", order_id))
     assert order.marketplace_cancellations == {f"{ORDER}0": "Out of stock", f"{ORDER}1": "Out of stock"}
     from shared.domain.at_risk import seller_canceled
 
@@ -247,7 +251,7 @@ def test_a_cancellation_reason_the_marketplace_does_not_list_blocks_the_event_na
     settle(context, record(context, EventKind.ZORT, body, tenant="facl"), "facl")
     cancel = next(e for e in context.events.list(tenant="facl") if e.kind is EventKind.MARKETPLACE_CANCEL)
     assert settle(context, cancel.event_id, "facl") is EventStatus.BLOCKED
-    assert "MARKETPLACE_CANCEL_REASON_FACL" in context.events.get("facl", cancel.event_id).reason
+    assert "MARKETPLACE_CANCEL_REASON_FACL" in present(present(context.events.get("facl", cancel.event_id)).reason)
 
 
 # --- seller-delivered statuses ---------------------------------------------------------------------
@@ -280,7 +284,7 @@ def test_a_seller_delivered_order_reaches_delivered_in_the_marketplace_forward_o
     sent = [argument[0] for name, argument in marketplace.calls if name == "set_seller_delivery_status"]
     assert sent == ["SetStatusToShipped", "SetStatusToDelivered"]
     assert marketplace.items[ORDER][0].status == "delivered"
-    order, _ = context.orders.get("facl", order_id)
+    order, _ = present(context.orders.get("facl", order_id))
     assert order.items[0].status == "delivered"
 
 
@@ -301,9 +305,9 @@ def test_a_return_waiting_for_approval_has_its_deadline_and_is_at_risk_from_48_h
     from shared.domain.times import rfc3339
     from shared.services.status_view import order_status_view
 
-    context = fake_context("facl")
+    context = present(fake_context("facl"))
     order_id = with_order(context, "facl", "delivered")
-    order, _ = context.orders.get("facl", order_id)
+    order, _ = present(context.orders.get("facl", order_id))
     order.items[0].status = "return_waiting_for_approval"
     order.items[0].status_changed_at = context.clock()
     rules = RiskRules(returns_desk=True)
@@ -321,9 +325,9 @@ def test_a_return_waiting_for_approval_has_its_deadline_and_is_at_risk_from_48_h
 def test_the_console_lists_undocumented_shipped_orders_and_returns_near_their_deadline_only_when_on() -> None:
     from shared.services.console import at_risk
 
-    context = fake_context("facl")
+    context = present(fake_context("facl"))
     order_id = with_order(context, "facl", "shipped", "return_waiting_for_approval")
-    order, etag = context.orders.get("facl", order_id)
+    order, etag = present(context.orders.get("facl", order_id))
     for item in order.items:
         item.status_changed_at = context.clock()
     context.orders.save(order, etag)
@@ -348,5 +352,5 @@ def test_a_key_left_in_flight_by_a_503_is_taken_over_after_a_while_and_records_t
         send_document(context, "facl", order_id)
     context.clock.advance(11)
     answer = send_document(context, "facl", order_id)
-    assert answer.status == 202 and len(context.orders.get("facl", order_id)[0].documents) == 1
+    assert answer.status == 202 and len(present(context.orders.get("facl", order_id))[0].documents) == 1
     assert send_document(context, "facl", order_id).body == answer.body

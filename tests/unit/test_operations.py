@@ -6,6 +6,7 @@ from __future__ import annotations
 import ast
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -68,10 +69,10 @@ def test_what_needs_a_person_is_failed_blocked_unmatched_and_received_long_ago_o
 
 
 class Zort:
-    def __init__(self, current: dict) -> None:
+    def __init__(self, current: dict[str, Any]) -> None:
         self.current, self.updates = current, []
 
-    def get_webhook(self) -> dict:
+    def get_webhook(self) -> dict[str, Any]:
         return self.current
 
     def update_webhook(self, key1, key2, key3, urls):

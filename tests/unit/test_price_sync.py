@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,7 @@ from shared.services.price_sync import (
     set_sale,
 )
 from shared.services.processing import process_event
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context
 
 T = "facl"  # Chile: CLP, no cents; America/Santiago (UTC-3 in December)
@@ -60,7 +62,7 @@ def marked(context: FakeContext, tenant: str = T) -> set[str]:
     return {r.sku for r in context.prices.dirty(tenant)}
 
 
-def sent_feeds(context: FakeContext, tenant: str = T) -> list[list]:
+def sent_feeds(context: FakeContext, tenant: str = T) -> list[list[Any]]:
     return [rows for name, rows in context.marketplaces[tenant].calls if name == "update_prices"]
 
 
@@ -68,13 +70,13 @@ def test_a_zort_price_change_reaches_the_marketplace_within_one_flush_and_is_con
     context = price_context("A")
     context.zorts[T].sellprice["A"] = Decimal("59990.00")
     zort_product(context, "A", "59990.00")
-    assert "price to sync in facl (1)" in context.events.list()[0].outcome
+    assert "price to sync in facl (1)" in present(context.events.list()[0].outcome)
     assert marked(context) == {"A"}
     report = flush_tenant(context, T)
     assert report.result == "sent" and len(report.feeds) == 1
     assert [row.price for row in sent_feeds(context)[0]] == ["59990"]
     assert context.marketplaces[T].prices == {}  # a feed, not a result: nothing confirmed yet
-    assert context.prices.get(T, "A").state(context.clock()) == "in-feed"
+    assert present(context.prices.get(T, "A")).state(context.clock()) == "in-feed"
     report = flush_tenant(context, T)  # FeedStatus: Finished, no error for A
     assert "1 settled" in report.polled
     assert context.marketplaces[T].prices["A"].price == "59990"
@@ -132,7 +134,7 @@ def test_a_429_keeps_skus_marked_and_they_go_after_retry_after() -> None:
     report = flush_tenant(context, T)
     assert report.result == "throttled" and report.wait_until == context.clock() + timedelta(seconds=90)
     assert marked(context) == {"A", "B"}
-    assert context.prices.get(T, "A").result is PriceResult.DEFERRED
+    assert present(context.prices.get(T, "A")).result is PriceResult.DEFERRED
     context.clock.advance(40)
     report = flush_tenant(context, T)  # before Retry-After (50 s away): nothing sent
     assert report.result == "waiting" and len(sent_feeds(context)) == 1  # the refused call only
@@ -161,7 +163,7 @@ def test_a_refused_sku_is_visible_with_the_marketplaces_message_and_retried() ->
     flush_tenant(context, T)  # retried at the next flush after a first refusal
     flush_tenant(context, T)
     assert marked(context) == set() and context.marketplaces[T].prices["B"].price == "200"
-    history = [step["what"] for step in context.prices.get(T, "B").history]
+    history = [step["what"] for step in present(context.prices.get(T, "B")).history]
     assert history == ["sent", "refused", "sent", "confirmed"]
 
 
@@ -184,7 +186,7 @@ def test_a_sixty_percent_jump_waits_for_a_persons_confirmation_and_is_sent_after
     flush_tenant(context, T)
     flush_tenant(context, T)
     assert context.marketplaces[T].prices["A"].price == "16000"
-    steps = context.prices.get(T, "A").history
+    steps = present(context.prices.get(T, "A")).history
     assert {"what": "confirmed by a person", "price": "16000", "by": "ana@seller"}.items() <= {
         k: v for step in steps if step["what"] == "confirmed by a person" for k, v in step.items()
     }.items()
@@ -223,7 +225,7 @@ def test_a_sale_is_sent_in_the_tenants_local_time_and_ends_on_time() -> None:
     row = sent_feeds(context)[-1][0]
     assert len(sent_feeds(context)) == 2 and (row.price, row.sale_price) == ("59990", "")
     flush_tenant(context, T)
-    assert context.prices.get(T, "A").sale is None and marked(context) == set()
+    assert present(context.prices.get(T, "A")).sale is None and marked(context) == set()
 
 
 def test_sync_off_sends_nothing_and_marks_nothing() -> None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,6 +22,7 @@ from shared.domain.order import Order, OrderItem
 from shared.models.marketplace import MarketplaceOrder
 from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_tenant
 from shared.settings import MarketplaceTenantSettings, TenantSettings
+from tests.checks import present
 
 UTC = timezone.utc
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -35,7 +37,7 @@ class FakeMarketplace:
     changes: dict[str, datetime] = field(default_factory=dict)  # order id → real instant of its last change
     sent: list[str] = field(default_factory=list)
 
-    def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0):
+    def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> Any:
         from shared.adapters.seller_center.client import format_local_filter
 
         text = format_local_filter(updated_after, SANTIAGO)
@@ -62,10 +64,10 @@ class FakeCheckpoints:
     def __init__(self) -> None:
         self.saved: dict[tuple[str, str], SimpleNamespace] = {}
 
-    def get(self, name, key):
+    def get(self, name: Any, key: Any) -> SimpleNamespace | None:
         return self.saved.get((name, key))
 
-    def save(self, name, key, position, summary, now):
+    def save(self, name: str, key: str, position: datetime, summary: dict[Any, Any], now: datetime) -> SimpleNamespace:
         current = self.saved.get((name, key))
         if current is not None and current.position and current.position > position:
             position = current.position
@@ -77,19 +79,19 @@ class FakeEvents:
     def __init__(self) -> None:
         self.events = {}
 
-    def add(self, event):
+    def add(self, event: Any) -> bool:
         if event.event_id in self.events:
             return False
         self.events[event.event_id] = event
         return True
 
-    def get(self, tenant, event_id):
+    def get(self, tenant: Any, event_id: Any) -> Any | None:
         return self.events.get(event_id)
 
-    def mark_queued(self, event) -> None:
+    def mark_queued(self, event: Any) -> None:
         pass
 
-    def delete(self, tenant, event_id) -> None:
+    def delete(self, tenant: Any, event_id: Any) -> None:
         self.events.pop(event_id, None)
 
 
@@ -108,7 +110,7 @@ def synced_order(order_id: str, last_change: datetime) -> Order:
     return order
 
 
-def context_for(marketplace: FakeMarketplace, orders: dict[str, Order], checkpoint: datetime):
+def context_for(marketplace: FakeMarketplace, orders: dict[str, Order], checkpoint: datetime) -> SimpleNamespace:
     checkpoints = FakeCheckpoints()
     checkpoints.save(CHECKPOINT_NAME, TENANT, checkpoint, {}, checkpoint)
     stored = {o.internal_order_id: (o, "etag") for o in orders.values()}
@@ -130,7 +132,9 @@ def context_for(marketplace: FakeMarketplace, orders: dict[str, Order], checkpoi
 
 
 @pytest.mark.parametrize("compare", ["instant", "wall clock"])
-def test_a_change_in_the_hour_santiago_lives_twice_is_repaired_and_the_checkpoint_does_not_run_ahead(compare) -> None:
+def test_a_change_in_the_hour_santiago_lives_twice_is_repaired_and_the_checkpoint_does_not_run_ahead(
+    compare: str,
+) -> None:
     """Before: UpdatedAfter went as UTC and UpdatedAt was read as UTC, so this change (23:10 -04, the
     second 23:10 of 2026-04-04) looked older than Thor's last change (02:40Z) and was never repaired."""
     thor_last_change = FALL_BACK - timedelta(minutes=20)  # 02:40Z = 23:40 -03 (first 23:xx)
@@ -152,7 +156,7 @@ def test_a_change_in_the_hour_santiago_lives_twice_is_repaired_and_the_checkpoin
 
 
 @pytest.mark.parametrize("compare", ["instant", "wall clock"])
-def test_a_change_after_santiago_springs_forward_is_repaired_and_moves_the_checkpoint_exactly(compare) -> None:
+def test_a_change_after_santiago_springs_forward_is_repaired_and_moves_the_checkpoint_exactly(compare: str) -> None:
     thor_last_change = SPRING_FORWARD - timedelta(minutes=10)  # 03:50Z = 23:50 -04
     changed = SPRING_FORWARD + timedelta(minutes=5)  # 04:05Z = 01:05 -03 (00:xx never happened)
     checkpoint = SPRING_FORWARD - timedelta(minutes=5)  # 03:55Z = 23:55 -04
@@ -206,7 +210,7 @@ def test_a_colombian_storefront_s_window_follows_the_marketplace_s_clock_changes
             "MARKETPLACE_SELLER_ID_FACO": "s",
         },
     )
-    assert settings.tenant(tenant).marketplace.time_zone == "America/Santiago"
+    assert present(settings.tenant(tenant).marketplace).time_zone == "America/Santiago"
     context.settings = settings
 
     summary = reconcile_tenant(context, tenant, now=FALL_BACK + timedelta(minutes=20))

@@ -3,6 +3,8 @@ smoke route, and only once processed; processing it calls no external system."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.domain.events import EventStatus
 from shared.models.webhooks import OtherMarketplaceWebhook
 from shared.services.intake import accept_event
@@ -11,7 +13,7 @@ from shared.services.smoke import remove, synthetic_event
 from tests.fakes import fake_context
 
 
-def _accept(context, payload: dict, event: str = "onStatisticsUpdated") -> str:
+def _accept(context, payload: dict[str, Any], event: str = "onStatisticsUpdated") -> str:
     hook = OtherMarketplaceWebhook.model_validate({"event": event, "payload": payload})
     return accept_event(context.events, context.queue, tenant="faco", message=hook).event_id
 

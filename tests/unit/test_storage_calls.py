@@ -23,6 +23,7 @@ final status and the counts.
 from __future__ import annotations
 
 from collections import Counter
+from typing import Any
 
 import pytest
 
@@ -41,7 +42,9 @@ ORDER = "3020001"
 INTERNAL = f"{T}-{ORDER}"
 
 
-def _record(context: FakeContext, kind: EventKind, body: dict, identity: object, order: str | None = None) -> str:
+def _record(
+    context: FakeContext, kind: EventKind, body: dict[str, Any], identity: object, order: str | None = None
+) -> str:
     return intake.record_event(
         context.events,
         context.queue,
