@@ -32,7 +32,7 @@ GOOD_ORDER = 7100001
 FAILING_ORDER = 7100002  # the OMS refuses it (403: not retried), so its event fails at once
 
 
-def page(thor, path: str, **kwargs) -> requests.Response:
+def page(thor: Stack, path: str, **kwargs: Any) -> requests.Response:
     return requests.get(thor.thor_url + path, timeout=10, allow_redirects=False, **kwargs)
 
 
@@ -43,7 +43,7 @@ def soup(answer: requests.Response) -> BeautifulSoup:
     return BeautifulSoup(answer.text, "html5lib")
 
 
-def webhook(thor, key: str, order_id: int) -> dict[str, Any]:
+def webhook(thor: Stack, key: str, order_id: int) -> dict[str, Any]:
     answer = requests.post(
         f"{thor.thor_url}/webhooks/{TENANT}/orders",
         params={"code": key},
@@ -54,7 +54,7 @@ def webhook(thor, key: str, order_id: int) -> dict[str, Any]:
     return answer.json()
 
 
-def event_status(thor, path: str) -> str:
+def event_status(thor: Stack, path: str) -> str:
     cells = {present(row.th).text: present(row.td).text.strip() for row in soup(page(thor, path)).select("#event tr")}
     return cells["status"]
 
@@ -170,7 +170,7 @@ def test_an_orders_journey_shows_each_step_with_the_event_behind_it_and_no_perso
     assert steps[0] == "order created" and "oms synced" in steps
     created = html.select_one('#timeline li[data-what="order created"]')
     assert "The order was created in the marketplace" in present(created).text
-    assert "order-created" in present(created).text and "completed" in created.text
+    assert "order-created" in present(created).text and "completed" in present(created).text
     assert not re.search(r"\{'|\[\{|None\b", present(html.select_one("#timeline")).text)  # no developer output
     assert present(html.select_one("#oms")).text == "yes"
     status = requests.get(
@@ -225,7 +225,7 @@ def test_the_sla_radar_lists_open_orders_by_urgency_and_the_cancellation_rates(
     assert len(rates) == 9 and "3.0%" in present(html.select_one("#cancellations thead")).text
 
 
-def _confirm(thor, path: str, action: str | None = None) -> str:
+def _confirm(thor: Stack, path: str, action: str | None = None) -> str:
     html = soup(page(thor, path))
     form = html.select_one("form#confirm")
     assert form["method"] == "post" and form["action"] == (action or path)
@@ -279,7 +279,7 @@ def test_re_syncing_an_order_queues_a_reconcile_event_noted_on_its_timeline(
     eventually(reconciled)
 
 
-def fail_once(thor, order_id: int, tenant: str = TENANT) -> str:
+def fail_once(thor: Stack, order_id: int, tenant: str = TENANT) -> str:
     """An order whose OMS send is refused once (403): its event fails at once."""
     oms, key = thor.servers["oms"].url, thor.values["LOCAL_FUNCTION_KEY"]
     requests.post(
@@ -442,7 +442,7 @@ def signer(thor: Stack, tmp_path_factory: pytest.TempPathFactory) -> Iterator[tu
     runner.stop_runner()
 
 
-def forwarded(key, **claims) -> dict[str, Any]:
+def forwarded(key: str, **claims: Any) -> dict[str, Any]:
     made = claims_for("thor-console-local", roles=["Thor.Operator"], preferred_username="ana@seller.example")
     made.update(claims)
     return {"X-MS-TOKEN-AAD-ID-TOKEN": sign(key, made)}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 
@@ -12,7 +14,7 @@ from tests.e2e.test_contract import assert_problem, call, fresh_key
 pytestmark = pytest.mark.e2e
 
 
-def oms_orders(thor, order_ref):
+def oms_orders(thor: Stack, order_ref: str) -> list[Any]:
     orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
     return [o["order"] for o in orders if o["order"]["orderRef"] == order_ref]
 
@@ -55,7 +57,7 @@ def test_three_spellings_of_one_order_are_one_order(thor: Stack, key: str) -> No
 
 
 def test_status_change_spellings_are_one_event(thor: Stack, key: str) -> None:
-    def status_change(order_id, item_ids):
+    def status_change(order_id: Stack, item_ids: str) -> None:
         return call(
             thor,
             "POST",

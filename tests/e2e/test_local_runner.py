@@ -3,6 +3,8 @@ the limit refused before it is read, and a log a caller can't forge lines into."
 
 from __future__ import annotations
 
+from typing import Any
+
 import socket
 from pathlib import Path
 
@@ -38,7 +40,7 @@ def test_a_method_without_a_key_gets_401_and_with_it_405_with_allow(thor: Stack,
         assert caller.headers["Content-Type"] == "application/problem+json"
 
 
-def raw_post(thor, key, headers: bytes, *parts: bytes) -> str:
+def raw_post(thor: Any, key: Any, headers: bytes, *parts: bytes) -> str:
     """Sends a POST in pieces on a raw socket and returns the whole answer (each read waits 5 s at most)."""
     with socket.create_connection(("127.0.0.1", thor.thor_port), timeout=5) as conn:
         conn.sendall(
@@ -68,7 +70,7 @@ def test_a_body_over_the_limit_is_refused_from_its_content_length_before_it_is_r
     assert "application/problem+json" in answer and '"field": "body"' in answer
 
 
-def expect_continue(thor, key, length: int, body: bytes = b"", code: str | None = None) -> str:
+def expect_continue(thor: Stack, key: str, length: int, body: bytes = b"", code: str | None = None) -> str:
     """Sends a POST's head with `Expect: 100-continue` and no body; returns the first answer's head.
     A 100 Continue is answered by sending `body` and reading the final answer."""
     with socket.create_connection(("127.0.0.1", thor.thor_port), timeout=5) as conn:

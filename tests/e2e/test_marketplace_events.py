@@ -61,7 +61,7 @@ def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_o
             assert answer.json()["status"] == "accepted", (route, name, answer.text)
             sent.append((route, name, answer.json()["eventId"]))
 
-    def final(event_id):
+    def final(event_id: str):
         event = events.get(TENANT, event_id)
         return event if event is not None and not event.status.pending else None
 

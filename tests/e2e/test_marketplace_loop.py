@@ -46,7 +46,7 @@ def new_order(remainder: int) -> int:
     return n - n % 3 + remainder
 
 
-def sandbox(stack, path: str, body: dict[str, Any]) -> None:
+def sandbox(stack: Stack, path: str, body: dict[str, Any]) -> None:
     requests.post(f"{stack.servers['marketplace'].url}/_sandbox/{path}", json=body, timeout=5).raise_for_status()
 
 
@@ -68,7 +68,7 @@ def created(thor: Stack, key: str, tenant: str, order_id: int) -> str:
     return internal
 
 
-def items_to(stack, thor: Stack, key: str, tenant: str, order_id: int, item_ids: list[str], new: str) -> None:
+def items_to(stack: Stack, thor: Stack, key: str, tenant: str, order_id: int, item_ids: list[str], new: str) -> None:
     sandbox(stack, "items/status", {"order_item_ids": item_ids, "status": new})
     requests.post(
         f"{thor.thor_url}/webhooks/{tenant}/orders/status",
@@ -87,7 +87,9 @@ def items_to(stack, thor: Stack, key: str, tenant: str, order_id: int, item_ids:
     eventually(moved, timeout=30)
 
 
-def post_document(thor: Stack, key: str, tenant: str, internal: str, body: dict[str, Any], idempotency_key: str | None):
+def post_document(
+    thor: Stack, key: str, tenant: str, internal: str, body: dict[str, Any], idempotency_key: str | None
+) -> requests.Response:
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     return requests.post(
         f"{thor.thor_url}/v1/orders/{internal}/documents",
@@ -106,7 +108,7 @@ def event_log(thor: Stack):
     return EventLog(Storage(read_storage(thor.values)))
 
 
-def invoices(stack, user: str) -> list[dict[str, Any]]:
+def invoices(stack: Stack, user: str) -> list[dict[str, Any]]:
     return requests.get(f"{stack.servers['marketplace'].url}/_sandbox/invoices", timeout=5).json().get(user, [])
 
 
@@ -188,7 +190,7 @@ def test_every_flow_is_off_by_default(stack: Stack, loop_thor: Stack, key: str) 
     assert "returns" not in status(loop_thor, key, internal)
 
 
-def zort_status(stack, thor: Stack, key: str, internal: str, zort_status: str) -> None:
+def zort_status(stack: Stack, thor: Stack, key: str, internal: str, zort_status: str) -> None:
     payload = {"id": 7, "number": f"SO-{internal}", "reference": internal, "status": zort_status, "list": []}
     answer = send_webhook(
         f"{thor.thor_url}/webhooks/facl/zort?code={key}", "UPDATEORDER", payload, stack.values["ZORT_KEY1_FACL"]

@@ -46,7 +46,7 @@ PRODUCT_CREATED = """
 """
 
 
-def post(thor, path, body, key, **kwargs):
+def post(thor: Stack, path: str, body, key: str, **kwargs: Any) -> requests.Response:
     return requests.post(
         f"{thor.thor_url}{path}",
         params={"code": key},
@@ -57,7 +57,7 @@ def post(thor, path, body, key, **kwargs):
     )
 
 
-def oms_orders_for(thor, order_ref: str) -> list[dict[str, Any]]:
+def oms_orders_for(thor: Stack, order_ref: str) -> list[dict[str, Any]]:
     orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
     return [o for o in orders if o["order"].get("orderRef") == order_ref]
 

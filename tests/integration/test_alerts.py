@@ -25,7 +25,7 @@ from shared.services.alerts import run_alerts
 from tests.unit.test_alert_payloads import alert
 
 
-def received(stack) -> list[dict[str, Any]]:
+def received(stack: Stack) -> list[dict[str, Any]]:
     return requests.get(stack.servers["alerts"].url + "/_sandbox/received", timeout=5).json()
 
 

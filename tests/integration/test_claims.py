@@ -65,7 +65,7 @@ def test_an_event_claim_is_one_owners_until_it_ends_and_a_completed_event_is_nob
     held, claimed = context.events.claim("faco", event_id, "message-2", seconds=30)
     assert not claimed and present(held).claimed_by == "message-1"
     assert context.events.claim("faco", "no-such-event", "message-2", seconds=30) == (None, False)
-    context.events.set_status(context.events.get("faco", event_id), EventStatus.COMPLETED)
+    context.events.set_status(present(context.events.get("faco", event_id)), EventStatus.COMPLETED)
     assert context.events.claim("faco", event_id, "message-1", seconds=30)[1] is False
 
 
@@ -87,7 +87,7 @@ def test_an_order_claim_is_one_owners_at_a_time(context: Context) -> None:
     context.claims.release("faco", name, first)  # a stale ETag: not released
     assert context.claims.take("faco", name, "b", 30) is None
     again = context.claims.take("faco", name, "a", 30)
-    context.claims.release("faco", name, again)
+    context.claims.release("faco", name, present(again))
     assert context.claims.take("faco", name, "b", 30)
 
 
@@ -96,7 +96,7 @@ def test_an_expired_order_claim_is_taken_over_and_its_late_release_leaves_the_ne
     stale = context.claims.take("faco", name, "a", 0.3)
     time.sleep(0.5)
     assert context.claims.take("faco", name, "b", 30)
-    context.claims.release("faco", name, stale)
+    context.claims.release("faco", name, present(stale))
     assert context.claims.take("faco", name, "c", 30) is None
 
 
@@ -109,17 +109,17 @@ def test_fencing_tokens_in_table_storage_refuse_a_stalled_delivery(context: Cont
     stalled, redelivery = holder("message-9", 1), holder("message-9", 2)
     event_id = order_created(context, RecordingQueue(), ORDER + 9).event_id
     mine, claimed = context.events.claim("faco", event_id, stalled, seconds=300)
-    assert claimed and present(mine).fence is not None and context.events.holds(mine)
+    assert claimed and present(mine).fence is not None and context.events.holds(present(mine))
     theirs, claimed = context.events.claim("faco", event_id, redelivery, seconds=300)
-    assert claimed and present(theirs).fence == mine.fence + 1
+    assert claimed and present(theirs).fence == present(present(mine).fence) + 1
     assert not context.events.claim("faco", event_id, stalled, seconds=300)[1]  # never taken back
-    assert not context.events.holds(mine)
+    assert not context.events.holds(present(mine))
     try:
-        context.events.set_status(mine, EventStatus.COMPLETED, outcome="stale")
+        context.events.set_status(present(mine), EventStatus.COMPLETED, outcome="stale")
         raise AssertionError("the stalled delivery's final status was written")
     except ClaimLost:
         pass
-    context.events.set_status(theirs, EventStatus.COMPLETED, outcome="done")
+    context.events.set_status(present(theirs), EventStatus.COMPLETED, outcome="done")
     assert present(context.events.get("faco", event_id)).outcome == "done"
 
     name = f"order:faco-{ORDER + 9}"
@@ -154,7 +154,9 @@ def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_takes_it_ov
     assert claimed
     left = context.claims.take("faco", name, failed, 300, for_event=attempt_of(event_id, present(present(event).fence)))
     assert left  # (its worker never got this answer)
-    context.events.set_status(event, EventStatus.RETRY_SCHEDULED, reason="StorageUnavailable", attempts=1, due_in=1)
+    context.events.set_status(
+        present(event), EventStatus.RETRY_SCHEDULED, reason="StorageUnavailable", attempts=1, due_in=1
+    )
     assert context.claims.take("faco", name, holder("message-99", 1), 300, for_event=attempt_of("other", 5)) is None
 
     retry = holder("message-13", 1)

@@ -51,24 +51,24 @@ def sleeps() -> list[float]:
     return []
 
 
-def make_client(server, sleeps, **overrides) -> OmsClient:
-    settings = dict(
+def make_client(server: RunningServer, sleeps: list[float], **overrides: Any) -> OmsClient:
+    settings: dict[str, Any] = dict(
         base_url=server.url, token=TOKEN, tenant_header=TENANT, timeout=(1.0, 2.0), max_attempts=4, backoff_base=0.5
     )
     settings.update(overrides)
     return OmsClient(OmsConfig(**settings), sleep=sleeps.append, rng=lambda: 0.5)
 
 
-def fail(server, mode: str, times: int = 1, match: str | None = None) -> None:
+def fail(server: RunningServer, mode: str, times: int = 1, match: str | None = None) -> None:
     spec = {"mode": mode, "times": times, **({"match": match} if match else {})}
     requests.post(f"{server.url}/_sandbox/fail", json=spec, timeout=5).raise_for_status()
 
 
-def stored(server) -> list[dict[str, Any]]:
+def stored(server: RunningServer) -> list[dict[str, Any]]:
     return requests.get(f"{server.url}/_sandbox/orders", timeout=5).json()["orders"]
 
 
-def seen(server) -> list[dict[str, Any]]:
+def seen(server: RunningServer) -> list[dict[str, Any]]:
     return requests.get(f"{server.url}/_sandbox/requests", timeout=5).json()
 
 

@@ -19,19 +19,19 @@ NO_FILE = ["--settings", os.devnull]
 T, USER, STORE = "socl", "socl@thor.local", "thor-socl"
 
 
-def run(capsys, *argv: str) -> tuple[int, str]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = main([*NO_FILE, *argv])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
 
-def zort_price(stack, sku: str, price: str) -> None:
+def zort_price(stack: Stack, sku: str, price: str) -> None:
     requests.post(
         stack.servers["zort"].url + "/_sandbox/prices", json={"store": STORE, "prices": {sku: price}}, timeout=5
     )
 
 
-def storefront(stack) -> dict[str, Any]:
+def storefront(stack: Stack) -> dict[str, Any]:
     return requests.get(stack.servers["marketplace"].url + "/_sandbox/prices", timeout=5).json()["prices"].get(USER, {})
 
 

@@ -33,16 +33,16 @@ def skus(n: int) -> list[str]:
     return [f"P{prefix}-{i:04d}" for i in range(n)]
 
 
-def marketplace_prices(stack) -> dict[str, dict[str, str]]:
+def marketplace_prices(stack: Stack) -> dict[str, dict[str, str]]:
     answer = requests.get(stack.servers["marketplace"].url + "/_sandbox/prices", timeout=5).json()
     return answer["prices"].get(USER, {})
 
 
-def set_zort_prices(stack, prices: dict[str, str]) -> None:
+def set_zort_prices(stack: Stack, prices: dict[str, str]) -> None:
     requests.post(stack.servers["zort"].url + "/_sandbox/prices", json={"store": STORE, "prices": prices}, timeout=5)
 
 
-def sandbox_requests(stack, action: str) -> list[dict[str, Any]]:
+def sandbox_requests(stack: Stack, action: str) -> list[dict[str, Any]]:
     log = requests.get(stack.servers["marketplace"].url + "/_sandbox/requests", timeout=5).json()
     return [r for r in log if r["query"].get("Action") == action]
 

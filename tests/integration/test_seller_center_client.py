@@ -61,9 +61,9 @@ def sleeps() -> list[float]:
     return []
 
 
-def make_client(sandbox, sleeps, **overrides) -> SellerCenterClient:
+def make_client(sandbox: RunningServer, sleeps: list[float], **overrides: Any) -> SellerCenterClient:
     now = overrides.pop("now", None)
-    settings = dict(
+    settings: dict[str, Any] = dict(
         base_url=sandbox.url,
         user_id=USER,
         api_key=KEY,
@@ -84,7 +84,7 @@ def client(sandbox: RunningServer, sleeps: list[float]) -> SellerCenterClient:
     return make_client(sandbox, sleeps)
 
 
-def control(sandbox, route: str, body: dict[str, Any] | None = None):
+def control(sandbox: RunningServer, route: str, body: dict[str, Any] | None = None) -> Any:
     if body is None:
         response = requests.get(f"{sandbox.url}/_sandbox/{route}", timeout=5)
     else:
@@ -93,12 +93,17 @@ def control(sandbox, route: str, body: dict[str, Any] | None = None):
     return response.json()
 
 
-def seen(sandbox, action: str | None = None) -> list[dict[str, Any]]:
+def seen(sandbox: RunningServer, action: str | None = None) -> list[dict[str, Any]]:
     return [r for r in control(sandbox, "requests") if action is None or r["query"].get("Action") == action]
 
 
 def raw_call(
-    sandbox, client: SellerCenterClient, action: str, params: dict[str, Any], method: str = "GET", **request_kwargs
+    sandbox: RunningServer,
+    client: SellerCenterClient,
+    action: str,
+    params: dict[str, Any],
+    method: str = "GET",
+    **request_kwargs: Any,
 ) -> dict[str, Any]:
     """A signed request sent without the client's parsing, to look at the raw JSON."""
     query = client.signed_params(action, params)
@@ -237,7 +242,7 @@ def test_control_route_changes_statuses_and_packing_then_refuses(
     assert caught.value.code == "E073" and caught.value.retryable is False and caught.value.status == 400
 
 
-def sandbox_refusal(sandbox, client, action: str, params: dict[str, Any]) -> dict:
+def sandbox_refusal(sandbox: RunningServer, client, action: str, params: dict[str, Any]) -> dict:
     raw = raw_call(sandbox, client, action, params, method="POST")
     assert set(raw) == {"ErrorResponse"} and raw["ErrorResponse"]["Body"] == {}
     head = raw["ErrorResponse"]["Head"]
@@ -342,7 +347,7 @@ def test_sandbox_answers_in_the_marketplace_zone_like_the_real_api(
     created_local = datetime.strptime(order["CreatedAt"], "%Y-%m-%d %H:%M:%S")
     address_utc = datetime.strptime(order["AddressUpdatedAt"], "%Y-%m-%d %H:%M:%S")
     created = created_local.replace(tzinfo=ZoneInfo("America/Santiago"))
-    assert address_utc - created_local == created.utcoffset() * -1
+    assert address_utc - created_local == present(created.utcoffset()) * -1
     parsed = client.get_order(1234)
     assert parsed.created_at == parsed.address_updated_at == address_utc.replace(tzinfo=timezone.utc)
     assert order["OperatorCode"] == "FACO"

@@ -33,16 +33,16 @@ def skus(n: int) -> list[str]:
     return [f"{prefix}-{i:04d}" for i in range(n)]
 
 
-def marketplace_stock(stack) -> dict[str, int]:
+def marketplace_stock(stack: Stack) -> dict[str, int]:
     answer = requests.get(stack.servers["marketplace"].url + "/_sandbox/stock", timeout=5).json()
     return answer.get(USER, {}).get("main", {})
 
 
-def set_zort_stock(stack, stock: dict[str, str]) -> None:
+def set_zort_stock(stack: Stack, stock: dict[str, str]) -> None:
     requests.post(stack.servers["zort"].url + "/_sandbox/stock", json={"store": STORE, "stock": stock}, timeout=5)
 
 
-def sandbox_requests(stack, server: str, needle: str) -> list[dict[str, Any]]:
+def sandbox_requests(stack: Stack, server: str, needle: str) -> list[dict[str, Any]]:
     log = requests.get(stack.servers[server].url + "/_sandbox/requests", timeout=5).json()
     return [r for r in log if needle in r["path"] or r["query"].get("Action") == needle]
 

@@ -47,8 +47,8 @@ def sleeps() -> list[float]:
     return []
 
 
-def make_client(sandbox, sleeps, **overrides) -> ZortApiClient:
-    settings = dict(
+def make_client(sandbox: RunningServer, sleeps: list[float], **overrides: Any) -> ZortApiClient:
+    settings: dict[str, Any] = dict(
         base_url=f"{sandbox.url}/v4",
         storename=STORE,
         apikey=APIKEY,
@@ -66,7 +66,7 @@ def client(sandbox: RunningServer, sleeps: list[float]) -> ZortApiClient:
     return make_client(sandbox, sleeps)
 
 
-def control(sandbox, route: str, body: dict[str, Any] | None = None):
+def control(sandbox: RunningServer, route: str, body: dict[str, Any] | None = None) -> Any:
     if body is None:
         response = requests.get(f"{sandbox.url}/_sandbox/{route}", timeout=5)
     else:
@@ -75,18 +75,18 @@ def control(sandbox, route: str, body: dict[str, Any] | None = None):
     return response.json()
 
 
-def seen(sandbox) -> list[dict[str, Any]]:
+def seen(sandbox: RunningServer) -> list[dict[str, Any]]:
     return control(sandbox, "requests")
 
 
 def raw(
-    sandbox,
+    sandbox: RunningServer,
     http_method: str = "GET",
     route: str = "/v4/Webhook/GetWebhook",
     headers: dict[str, Any] | None = None,
     status: int = 200,
-    **kwargs,
-):
+    **kwargs: Any,
+) -> Any:
     auth = {"storename": STORE, "apikey": APIKEY, "apisecret": APISECRET} if headers is None else headers
     response = requests.request(http_method, f"{sandbox.url}{route}", headers=auth, timeout=5, **kwargs)
     assert response.status_code == status  # ZORT's way: a known route answers 200, the outcome in resCode
@@ -251,7 +251,7 @@ class _Answering(requests.Session):
         super().__init__()
         self._response = response
 
-    def request(self, *args, **kwargs) -> requests.Response:
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         return self._response
 
 

@@ -52,7 +52,7 @@ def jwks_url() -> Iterator[str]:
             self.end_headers()
             self.wfile.write(body)
 
-        def log_message(self, *args) -> None:
+        def log_message(self, *args: Any) -> None:
             pass
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Keys)
@@ -81,7 +81,7 @@ def request(headers: dict[str, Any], method: str = "GET") -> func.HttpRequest:
     return func.HttpRequest(method=method, url="https://thor.example/console", headers=headers, body=b"")
 
 
-def token(key=KEY, **changes) -> str:
+def token(key: str = KEY, **changes: Any) -> str:
     claims = claims_for(AUDIENCE, issuer=ISSUER, roles=["Thor.Operator"], preferred_username="ana@example.com")
     claims.update(changes)
     return sign(key, claims)

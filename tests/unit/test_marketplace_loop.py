@@ -24,7 +24,7 @@ ORDER = "3020001"
 PDF = b"%PDF-1.4\n" + b"x" * 1000 + b"\n%%EOF"
 
 
-def with_loop(context: FakeContext, tenant: str, **flows) -> None:
+def with_loop(context: FakeContext, tenant: str, **flows: Any) -> None:
     """Switches flows on for `tenant` (the settings are frozen: replaced)."""
     tenants = dict(context.settings.tenants)
     marketplace = tenants[tenant].marketplace
@@ -53,7 +53,7 @@ def with_order(context: FakeContext, tenant: str, *statuses: str, shipping_type:
     return f"{tenant}-{ORDER}"
 
 
-def send_document(context: FakeContext, tenant: str, order_id: str, **overrides):
+def send_document(context: FakeContext, tenant: str, order_id: str, **overrides: Any):
     fields = dict(
         document_type="FACTURA",
         number="F-1001",

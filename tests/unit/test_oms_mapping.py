@@ -42,7 +42,7 @@ def item(
     )
 
 
-def make_order(*items: OrderItem, tenant: str = "faco", **fields) -> Order:
+def make_order(*items: OrderItem, tenant: str = "faco", **fields: Any) -> Order:
     base = dict(
         tenant=tenant,
         marketplace_order_id="MP-1",
@@ -183,7 +183,7 @@ def test_cancelled_order_flags() -> None:
     assert "deliveryStatus" not in body and body["shippingState"] == "OTHER"
 
 
-def _nulls(value, path="body"):
+def _nulls(value, path: str = "body"):
     if value is None:
         yield path
     elif isinstance(value, dict):

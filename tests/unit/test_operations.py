@@ -4,6 +4,7 @@ outside the library the functions import."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -18,19 +19,32 @@ from shared.services.operations import (
     list_events,
     register_zort_webhooks,
 )
+from tests.fakes import FakeClock, FakeEventLog, FakeZort
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
 
-class EventLog:
-    def __init__(self, events: list[InboundEvent]) -> None:
-        self.events = events
+class EventLog(FakeEventLog):
+    """The event log's queries over a fixed list of events (their statuses and times as given)."""
 
-    def list(self, *, tenant=None, statuses=(), since=None, until=None, limit=1000):
+    def __init__(self, events: list[InboundEvent]) -> None:
+        super().__init__(FakeClock(NOW))
+        self.given = events
+
+    def list(
+        self,
+        *,
+        tenant: str | None = None,
+        statuses: Iterable[EventStatus] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[InboundEvent]:
+        statuses = tuple(statuses)
         return [
             e
-            for e in self.events
+            for e in self.given
             if (not tenant or e.tenant == tenant)
             and (not statuses or e.status in statuses)
             and (not since or e.received_at >= since)
@@ -68,14 +82,16 @@ def test_what_needs_a_person_is_failed_blocked_unmatched_and_received_long_ago_o
     assert [e.event_id for e in list_events(log, EventQuery(statuses=(EventStatus.RECEIVED,)))] == ["stuck", "fresh"]
 
 
-class Zort:
+class Zort(FakeZort):
     def __init__(self, current: dict[str, Any]) -> None:
-        self.current, self.updates = current, []
+        super().__init__()
+        self.current = current
+        self.updates: list[tuple[str, str, str, Mapping[str, str]]] = []
 
     def get_webhook(self) -> dict[str, Any]:
         return self.current
 
-    def update_webhook(self, key1, key2, key3, urls):
+    def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> dict[str, Any]:
         self.updates.append((key1, key2, key3, urls))
         return {"resCode": "200"}
 

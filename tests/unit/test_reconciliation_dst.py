@@ -18,6 +18,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from shared.domain.events import InboundEvent
 from shared.domain.order import Order, OrderItem
 from shared.models.marketplace import MarketplaceOrder
 from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_tenant
@@ -37,13 +38,16 @@ class FakeMarketplace:
     changes: dict[str, datetime] = field(default_factory=dict)  # order id → real instant of its last change
     sent: list[str] = field(default_factory=list)
 
-    def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> Any:
+    def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> list[MarketplaceOrder]:
         from shared.adapters.seller_center.client import format_local_filter
 
         text = format_local_filter(updated_after, SANTIAGO)
         self.sent.append(text)
         after = datetime.fromisoformat(text)
-        wall = lambda moment: moment.astimezone(SANTIAGO).replace(tzinfo=None)
+
+        def wall(moment: datetime) -> datetime:
+            return moment.astimezone(SANTIAGO).replace(tzinfo=None)
+
         if self.compare == "instant":
             listed = [oid for oid, when in self.changes.items() if when > after]
         else:
@@ -64,10 +68,10 @@ class FakeCheckpoints:
     def __init__(self) -> None:
         self.saved: dict[tuple[str, str], SimpleNamespace] = {}
 
-    def get(self, name: Any, key: Any) -> SimpleNamespace | None:
+    def get(self, name: str, key: str) -> SimpleNamespace | None:
         return self.saved.get((name, key))
 
-    def save(self, name: str, key: str, position: datetime, summary: dict[Any, Any], now: datetime) -> SimpleNamespace:
+    def save(self, name: str, key: str, position: datetime, summary: dict[str, Any], now: datetime) -> SimpleNamespace:
         current = self.saved.get((name, key))
         if current is not None and current.position and current.position > position:
             position = current.position
@@ -77,21 +81,21 @@ class FakeCheckpoints:
 
 class FakeEvents:
     def __init__(self) -> None:
-        self.events = {}
+        self.events: dict[str, InboundEvent] = {}
 
-    def add(self, event: Any) -> bool:
+    def add(self, event: InboundEvent) -> bool:
         if event.event_id in self.events:
             return False
         self.events[event.event_id] = event
         return True
 
-    def get(self, tenant: Any, event_id: Any) -> Any | None:
+    def get(self, tenant: str, event_id: str) -> InboundEvent | None:
         return self.events.get(event_id)
 
-    def mark_queued(self, event: Any) -> None:
+    def mark_queued(self, event: InboundEvent) -> None:
         pass
 
-    def delete(self, tenant: Any, event_id: Any) -> None:
+    def delete(self, tenant: str, event_id: str) -> None:
         self.events.pop(event_id, None)
 
 

@@ -10,10 +10,10 @@ from shared.models.webhooks import OtherMarketplaceWebhook
 from shared.services.intake import accept_event
 from shared.services.processing import process_event
 from shared.services.smoke import remove, synthetic_event
-from tests.fakes import fake_context
+from tests.fakes import FakeContext, fake_context
 
 
-def _accept(context, payload: dict[str, Any], event: str = "onStatisticsUpdated") -> str:
+def _accept(context: FakeContext, payload: dict[str, Any], event: str = "onStatisticsUpdated") -> str:
     hook = OtherMarketplaceWebhook.model_validate({"event": event, "payload": payload})
     return accept_event(context.events, context.queue, tenant="faco", message=hook).event_id
 
