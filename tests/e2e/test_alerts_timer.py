@@ -36,7 +36,7 @@ def test_an_unmatched_event_becomes_one_alert_on_every_channel_and_reports_are_l
     )
     assert answer.status_code == 200, answer.text
 
-    def unmatched_alerts():
+    def unmatched_alerts() -> list[dict[str, Any]] | None:
         found = [r for r in received(stack) if "unmatched ZORT events" in str(r["body"]) and "[faco]" in str(r["body"])]
         return found if len({r["channel"] for r in found}) == 3 else None
 
@@ -48,7 +48,7 @@ def test_an_unmatched_event_becomes_one_alert_on_every_channel_and_reports_are_l
         == 3
     )
 
-    def report_link():
+    def report_link() -> str | None:
         for r in received(stack):
             if r["channel"] == "slack" and "Report [faco]: daily order summary" in r["body"]["text"]:
                 return r["body"]["blocks"][-1]["elements"][0]["url"]

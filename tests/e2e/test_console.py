@@ -272,7 +272,7 @@ def test_re_syncing_an_order_queues_a_reconcile_event_noted_on_its_timeline(
     html = soup(page(thor, answer.headers["Location"]))
     assert "local.operator@thor.local" in present(html.select_one('#timeline li[data-what="re-sync asked"]')).text
 
-    def reconciled():
+    def reconciled() -> bool:
         rows = soup(page(thor, f"/console/tenants/{TENANT}/orders/{internal}")).select("#timeline li, #other-events tr")
         return any("reconcile-order" in row.text and "completed" in row.text for row in rows)
 

@@ -53,7 +53,7 @@ def assert_problem(answer: Response, status: int, field: str | None = None) -> A
         ({"payload": {"OrderId": 1}}, "event"),
     ],
 )
-def test_order_webhook_names_the_bad_field(thor: Stack, key: str, body, field) -> None:
+def test_order_webhook_names_the_bad_field(thor: Stack, key: str, body: dict[str, Any], field: str) -> None:
     assert_problem(call(thor, "POST", "/webhooks/faco/orders", key, json=body), 400, field)
 
 
@@ -82,7 +82,9 @@ def test_status_webhook_rejects_unknown_status_and_empty_items(thor: Stack, key:
         (b"x" * (1024 * 1024 + 1), "application/json", 413),
     ],
 )
-def test_malformed_bodies_get_problems(thor: Stack, key: str, data, content_type, status) -> None:
+def test_malformed_bodies_get_problems(
+    thor: Stack, key: str, data: str | bytes, content_type: str, status: int
+) -> None:
     for path in ("/webhooks/faco/orders", "/webhooks/faco/products", "/v1/orders/faco-1/refund?tenant=faco"):
         assert_problem(call(thor, "POST", path, key, data=data, headers={"Content-Type": content_type}), status)
 
@@ -112,7 +114,7 @@ def test_same_order_created_ten_times_at_once_is_recorded_once(thor: Stack, key:
 
 
 def _order_view(thor: Stack, key: str, internal_id: str) -> Any:
-    def ready():
+    def ready() -> dict[str, Any] | None:
         answer = call(thor, "GET", f"/v1/orders/{internal_id}/status", key)
         return answer.json() if answer.status_code == 200 and answer.json()["items"] else None
 
@@ -171,7 +173,7 @@ def test_refund_flow_with_idempotency_key(thor: Stack, key: str) -> None:
         404,
     )
 
-    def refunded_in_oms():
+    def refunded_in_oms() -> list[dict[str, Any]]:
         orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
         return [
             o for o in orders if o["order"]["orderRef"] == "fape-7770001" and o["order"].get("refundedAmount") == 1.5
@@ -218,16 +220,16 @@ def test_zort_tracking_reaches_status_endpoint_and_oms(thor: Stack, key: str, st
     )
     assert answer.status_code == 200, answer.text
 
-    def tracked():
+    def tracked() -> dict[str, Any] | None:
         view = call(thor, "GET", "/v1/orders/socl-8880001/status", key).json()
         return view if all(i["trackingNumber"] == "THP-8880001" for i in view["items"]) else None
 
     view = eventually(tracked)
     assert view["items"][0]["trackingUrl"] == "https://track.example/THP-8880001"
 
-    def shipped_in_oms():
+    def shipped_in_oms() -> bool:
         orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
         order = next((o["order"] for o in orders if o["order"]["orderRef"] == "socl-8880001"), None)
-        return order and any(s.get("trackingNumber") == "THP-8880001" for s in order.get("shipments") or [])
+        return order is not None and any(s.get("trackingNumber") == "THP-8880001" for s in order.get("shipments") or [])
 
     assert eventually(shipped_in_oms)

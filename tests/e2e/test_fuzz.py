@@ -81,7 +81,9 @@ def assert_not_a_server_error(answer: Response) -> None:
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(path=PATHS, tenant=TENANTS, body=BODIES, content_type=CONTENT_TYPES)
-def test_no_input_makes_a_server_error(thor: Stack, key: str, stack: Stack, path, tenant, body, content_type) -> None:
+def test_no_input_makes_a_server_error(
+    thor: Stack, key: str, stack: Stack, path: str, tenant: str, body, content_type
+) -> None:
     url = thor.thor_url + path.format(t=requests.utils.quote(tenant, safe=""))
     headers = {"x-functions-key": key, "Authorization": f"Basic {stack.values['ZORT_KEY1_FACO']}"}
     if content_type:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import requests
@@ -64,7 +65,7 @@ class _WatchingSession(requests.Session):
         self.log = events
         self.before_delete: list[InboundEvent | None] = []
 
-    def delete(self, url, **kwargs):  # type: ignore[no-untyped-def, override]
+    def delete(self, url, **kwargs: Any):  # type: ignore[no-untyped-def, override]
         self.before_delete.append(self.log.get(kwargs["params"]["tenant"], url.rsplit("/", 1)[-1]))
         return super().delete(url, **kwargs)
 

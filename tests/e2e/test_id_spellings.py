@@ -75,7 +75,7 @@ def test_status_change_spellings_are_one_event(thor: Stack, key: str) -> None:
 
 
 @pytest.mark.parametrize("order_id", [0, "0", -1, 179.0, "12a", True, "", " 1"])
-def test_ids_that_are_not_positive_integers_are_refused(thor: Stack, key: str, order_id) -> None:
+def test_ids_that_are_not_positive_integers_are_refused(thor: Stack, key: str, order_id: str | float | bool) -> None:
     created = call(
         thor, "POST", "/webhooks/faco/orders", key, json={"event": "onOrderCreated", "payload": {"OrderId": order_id}}
     )
@@ -94,7 +94,7 @@ def test_ids_that_are_not_positive_integers_are_refused(thor: Stack, key: str, o
 
 
 @pytest.mark.parametrize("internal_id", ["faco-0", "faco-000", "faco-12a", "faco-1.0", "faco--1"])
-def test_routes_refuse_internal_ids_that_name_no_order(thor: Stack, key: str, internal_id) -> None:
+def test_routes_refuse_internal_ids_that_name_no_order(thor: Stack, key: str, internal_id: str) -> None:
     assert_problem(call(thor, "GET", f"/v1/orders/{internal_id}/status", key), 404, "internalOrderId")
     refund = {"products": [{"sku": "X", "quantity": 1}], "action": "REFUND", "value": 1}
     assert_problem(

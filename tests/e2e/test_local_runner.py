@@ -3,10 +3,9 @@ the limit refused before it is read, and a log a caller can't forge lines into."
 
 from __future__ import annotations
 
-from typing import Any
-
 import socket
 from pathlib import Path
+from typing import Any
 
 import pytest
 import requests
@@ -129,7 +128,7 @@ def test_a_caller_cannot_write_lines_into_the_runner_log(thor: Stack, key: str, 
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon"])
 def test_a_max_poll_that_is_not_a_positive_number_of_seconds_is_refused(
-    value, capsys: pytest.CaptureFixture[str]
+    value: str, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`--max-poll` (tests poll an idle queue often; the host's own interval is host.json's) must be a
     positive number of seconds: anything else stops the runner before it serves."""

@@ -12,7 +12,7 @@ import requests
 from localdev.stack import Stack
 from shared.adapters.event_log import EventLog
 from shared.adapters.storage import Storage
-from shared.domain.events import EventStatus
+from shared.domain.events import EventStatus, InboundEvent
 from shared.models.marketplace_events import MARKETPLACE_EVENTS, MARKETPLACE_ROUTES
 from shared.settings import StorageSettings
 from tests.conftest import eventually
@@ -61,7 +61,7 @@ def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_o
             assert answer.json()["status"] == "accepted", (route, name, answer.text)
             sent.append((route, name, answer.json()["eventId"]))
 
-    def final(event_id: str):
+    def final(event_id: str) -> InboundEvent | None:
         event = events.get(TENANT, event_id)
         return event if event is not None and not event.status.pending else None
 

@@ -16,6 +16,7 @@ import requests
 
 from localdev.stack import ROOT, Stack
 from shared.settings import secret_values
+from tests.checks import present
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -61,7 +62,7 @@ def test_no_output_of_a_run_shows_any_secret(stack: Stack, tmp_path: Path) -> No
             answers.append(created)
             event_page = f"{base}/console/tenants/{TENANT}/events/{created.json()['eventId']}"
 
-            def failed_in_the_oms():
+            def failed_in_the_oms() -> requests.Response | None:
                 page = requests.get(event_page, timeout=10)
                 return page if "Unauthorized" in page.text or "401" in page.text else None
 
@@ -94,7 +95,7 @@ def test_no_output_of_a_run_shows_any_secret(stack: Stack, tmp_path: Path) -> No
             outputs["order"] = ops(env, "order", f"{TENANT}-{ORDER}")
         finally:
             runner.stop_runner()
-            runner.azurite.stop()
+            present(runner.azurite).stop()
     outputs["runner log"] = log_path.read_text()
     for answer in answers:
         outputs[f"{answer.request.method} {answer.url.split('?')[0]}"] = (

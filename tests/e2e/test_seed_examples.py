@@ -46,7 +46,7 @@ PRODUCT_CREATED = """
 """
 
 
-def post(thor: Stack, path: str, body, key: str, **kwargs: Any) -> requests.Response:
+def post(thor: Stack, path: str, body: object, key: str, **kwargs: Any) -> requests.Response:
     return requests.post(
         f"{thor.thor_url}{path}",
         params={"code": key},
@@ -70,7 +70,7 @@ def test_order_created_reaches_status_endpoint_and_oms(thor: Stack, key: str) ->
     assert body["internalOrderId"] == "faco-3272813"
     assert body["eventId"].startswith("order-created-")
 
-    def synced():
+    def synced() -> dict[str, Any] | None:
         status = requests.get(f"{thor.thor_url}/v1/orders/faco-3272813/status", params={"code": key}, timeout=5)
         return status.json() if status.status_code == 200 and status.json()["items"] else None
 

@@ -38,7 +38,7 @@ def test_a_zort_stock_webhook_reaches_the_storefront_by_the_flush_timer(
     ).raise_for_status()
     user = values[f"MARKETPLACE_USER_ID_{T.upper()}"]
 
-    def storefront():
+    def storefront() -> int | None:
         shown = requests.get(stack.servers["marketplace"].url + "/_sandbox/stock", timeout=5).json()
         return shown.get(user, {}).get("main", {}).get(sku)
 

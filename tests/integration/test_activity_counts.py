@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 
@@ -50,7 +51,7 @@ def test_a_failed_write_is_logged_and_never_raised(context: Context, caplog: pyt
     tenant = tenant_of_this_test()
 
     class Down(ActivityCounts):
-        def add(self, *args, **kwargs) -> None:
+        def add(self, *args: Any, **kwargs: Any) -> None:
             raise OSError("storage unreachable")
 
     buffered = BufferedActivityCounts(Down(context.storage), every=60)

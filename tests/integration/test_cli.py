@@ -17,18 +17,19 @@ from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent
 from shared.domain.times import rfc3339
 from shared.services.intake import record_event
 from shared.services.processing import process_event
+from tests.checks import present
 
 TENANT = "faco"
 NO_FILE = ["--settings", os.devnull]  # the test stack's environment only, whatever local.settings.json holds
 
 
-def run(capsys, *argv: str) -> tuple[int, str]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = main([*NO_FILE, *argv])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
 
-def failed_event(context) -> InboundEvent:
+def failed_event(context: Context) -> InboundEvent:
     """A recorded event, not queued, marked failed as after its last retry."""
     event = InboundEvent(
         tenant=TENANT,
@@ -52,12 +53,12 @@ def test_events_lists_a_failed_event_and_replay_puts_it_back(
     since = (event.received_at - timedelta(seconds=1)).isoformat()
     code, out = run(capsys, "replay", "--tenant", TENANT, "--since", since, "--dry-run")
     assert code == 0 and f"would replay {TENANT}/{event.event_id}" in out
-    assert context.events.get(TENANT, event.event_id).status is EventStatus.FAILED
+    assert present(context.events.get(TENANT, event.event_id)).status is EventStatus.FAILED
 
     code, out = run(capsys, "replay", event.event_id, "--tenant", TENANT)
     assert code == 0 and "replayed" in out
     replayed = context.events.get(TENANT, event.event_id)
-    assert replayed.status is EventStatus.RECEIVED and replayed.attempts == 0
+    assert present(replayed).status is EventStatus.RECEIVED and present(replayed).attempts == 0
 
     code, out = run(capsys, "events", "--tenant", TENANT, "--status", "failed")
     assert event.event_id not in out
@@ -82,8 +83,8 @@ def test_order_shows_the_full_history_without_personal_data(
     for _ in range(5):  # again after a failure: the session's runner may process it at the same time
         if process_event(context, TENANT, acceptance.event_id, (0, 0, 0, 0, 0)) not in PENDING:
             break
-    assert context.events.get(TENANT, acceptance.event_id).status is EventStatus.COMPLETED
-    order, _ = context.orders.get(TENANT, internal_id)
+    assert present(context.events.get(TENANT, acceptance.event_id)).status is EventStatus.COMPLETED
+    order, _ = present(context.orders.get(TENANT, internal_id))
 
     code, out = run(capsys, "order", internal_id)
     assert code == 0
@@ -116,7 +117,7 @@ def test_resync_fetches_an_order_thor_never_heard_of_and_sends_it_to_the_oms(
     internal_id = f"{TENANT}-7313002"
     code, out = run(capsys, "resync", internal_id)
     assert code == 0 and "completed" in out
-    assert context.orders.get(TENANT, internal_id)[0].oms_synced
+    assert present(context.orders.get(TENANT, internal_id))[0].oms_synced
     orders = requests.get(stack.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
     assert [o for o in orders if o["order"].get("orderRef") == internal_id]
 

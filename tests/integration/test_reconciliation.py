@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
 
 import requests
@@ -12,13 +13,14 @@ from shared.bootstrap import Context
 from shared.domain.events import EventStatus
 from shared.services.processing import process_event
 from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_tenant
+from tests.checks import present
 from tests.conftest import eventually
 
 TENANT = "faco"
 ORDERS = [7311001, 7311002, 7311003]
 
 
-def seed(stack, order_ids, updated_at: datetime | None = None) -> None:
+def seed(stack: Stack, order_ids: Iterable[int], updated_at: datetime | None = None) -> None:
     body = {"order_ids": order_ids}
     if updated_at:
         body["updated_at"] = updated_at.isoformat()
@@ -26,23 +28,23 @@ def seed(stack, order_ids, updated_at: datetime | None = None) -> None:
     answer.raise_for_status()
 
 
-def oms_refs(stack) -> set[str]:
+def oms_refs(stack: Stack) -> set[str]:
     orders = requests.get(stack.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
     return {o["order"].get("orderRef") for o in orders}
 
 
-def settle(context, event_id: str) -> EventStatus:
+def settle(context: Context, event_id: str) -> EventStatus:
     """Processes the event like the queue would, again after a failure: the session's runner may be
     processing the same event at the same time (its queue worker shares this Azurite)."""
     status = None
     for _ in range(5):
         status = process_event(context, TENANT, event_id, retry_delays=(0, 0, 0, 0, 0))
-        if not status.pending:
+        if not present(status).pending:
             break
     return status
 
 
-def checkpoint(context):
+def checkpoint(context: Context) -> datetime | None:
     found = context.checkpoints.get(CHECKPOINT_NAME, TENANT)
     return found.position if found else None
 
@@ -63,14 +65,16 @@ def test_orders_without_webhooks_are_repaired_once_and_the_checkpoint_only_moves
         assert settle(context, event_id) is EventStatus.COMPLETED
 
     for internal_id in expected:
-        order, _ = context.orders.get(TENANT, internal_id)
+        order, _ = present(context.orders.get(TENANT, internal_id))
         assert order.fetched and order.items and order.oms_synced
     assert expected <= eventually(lambda: oms_refs(stack) if expected <= oms_refs(stack) else None)
 
     moved = checkpoint(context)
     assert moved == max(updated, before or updated)  # forward to the latest update seen, never back
     stored = context.checkpoints.get(CHECKPOINT_NAME, TENANT)
-    assert stored.summary["checked"] == 3 and stored.summary["repaired_count"] == len(first["repaired"])
+    assert present(stored).summary["checked"] == 3 and present(stored).summary["repaired_count"] == len(
+        first["repaired"]
+    )
 
     second = reconcile_tenant(context, TENANT)  # the same orders are seen again (overlap), all in sync
     assert second["repaired"] == [] and second["already_queued"] == []
@@ -92,7 +96,7 @@ def test_an_order_changed_in_the_marketplace_is_repaired_and_the_same_state_only
     first = reconcile_tenant(context, TENANT)
     for event_id in first["event_ids"]:
         settle(context, event_id)
-    assert context.orders.get(TENANT, internal_id)[0].status == "pending"
+    assert present(context.orders.get(TENANT, internal_id))[0].status == "pending"
 
     item_id = f"{order_id}0"
     requests.post(
@@ -105,7 +109,7 @@ def test_an_order_changed_in_the_marketplace_is_repaired_and_the_same_state_only
     assert len(repaired) == 1 and "statuses differ" in repaired[0]["reason"]
     for event_id in changed["event_ids"]:
         assert settle(context, event_id) is EventStatus.COMPLETED
-    order, _ = context.orders.get(TENANT, internal_id)
+    order, _ = present(context.orders.get(TENANT, internal_id))
     assert order.items_by_id()[item_id].status == "shipped" and order.oms_synced
 
     again = reconcile_tenant(context, TENANT)

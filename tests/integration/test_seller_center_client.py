@@ -242,7 +242,9 @@ def test_control_route_changes_statuses_and_packing_then_refuses(
     assert caught.value.code == "E073" and caught.value.retryable is False and caught.value.status == 400
 
 
-def sandbox_refusal(sandbox: RunningServer, client, action: str, params: dict[str, Any]) -> dict:
+def sandbox_refusal(
+    sandbox: RunningServer, client: SellerCenterClient, action: str, params: dict[str, Any]
+) -> dict[str, Any]:
     raw = raw_call(sandbox, client, action, params, method="POST")
     assert set(raw) == {"ErrorResponse"} and raw["ErrorResponse"]["Body"] == {}
     head = raw["ErrorResponse"]["Head"]

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -16,12 +17,13 @@ from shared.domain.order import Order, OrderItem
 from shared.domain.times import tenant_zone
 from shared.services.alerts import run_alerts
 from shared.settings import AlertSettings
-from tests.fakes import FakeAlertChannel, FakeAlerts, fake_context
+from tests.checks import present
+from tests.fakes import FakeAlertChannel, FakeAlerts, FakeContext, fake_context
 
 NOW = datetime(2026, 1, 15, 15, 0, tzinfo=timezone.utc)  # 12:00 in Santiago (summer, UTC-3)
 
 
-def unsynced(context, tenant: str, number: int, created: datetime) -> None:
+def unsynced(context: FakeContext, tenant: str, number: int, created: datetime) -> None:
     context.orders.add(
         Order(
             tenant=tenant,
@@ -34,19 +36,19 @@ def unsynced(context, tenant: str, number: int, created: datetime) -> None:
     )
 
 
-def synced_all(context, tenant: str) -> None:
+def synced_all(context: FakeContext, tenant: str) -> None:
     for (owner, order_id), _ in list(context.orders.orders.items()):
         if owner == tenant:
-            order, etag = context.orders.get(owner, order_id)
+            order, etag = present(context.orders.get(owner, order_id))
             order.oms_synced = True
             context.orders.save(order, etag)
 
 
-def with_alerts(context, **settings) -> None:
+def with_alerts(context: FakeContext, **settings: Any) -> None:
     context.settings = replace(context.settings, alerts=AlertSettings(**settings))
 
 
-def kinds(channel: FakeAlertChannel):
+def kinds(channel: FakeAlertChannel) -> list[str]:
     return [(n.tenant, n.rule, n.kind) for n in channel.notices]
 
 
@@ -109,7 +111,7 @@ def test_an_unchanged_open_incident_is_not_written_again() -> None:
         ("somx", 5, True),  # 23:00 in Mexico City
     ],
 )
-def test_quiet_hours_are_read_in_the_tenants_own_zone(tenant, utc_hour, quiet) -> None:
+def test_quiet_hours_are_read_in_the_tenants_own_zone(tenant: str, utc_hour: int, quiet: bool) -> None:
     hours = parse_quiet_hours("22-07")
     assert hours is not None
     moment = datetime(2026, 1, 15, utc_hour, 0, tzinfo=timezone.utc)

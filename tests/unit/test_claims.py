@@ -6,6 +6,7 @@ expiry in Azurite) and a crashed worker's recovery end to end."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -95,7 +96,7 @@ def test_a_duplicate_queues_an_event_whose_enqueue_failed_while_storage_was_froz
     context = fake_context()
     context.queue = FailingQueue(failures=1)
 
-    def frozen(*args) -> None:
+    def frozen(*args: Any) -> None:
         raise StorageUnavailable("frozen")
 
     context.events.mark_queued = frozen  # type: ignore[method-assign]
@@ -142,7 +143,7 @@ def test_an_event_another_worker_holds_is_not_processed_but_looked_at_again_late
     )
 
 
-def process(context: FakeContext, event_id: str, **options) -> EventStatus | None:
+def process(context: FakeContext, event_id: str, **options: Any) -> EventStatus | None:
     from shared.services.processing import process_event
 
     return process_event(context, "sope", event_id, **options)

@@ -12,6 +12,7 @@ from shared.domain.errors import ExternalSystemError
 from shared.domain.events import HISTORY_KEPT, EventKind, EventStatus
 from shared.services import console
 from shared.services.processing import process_event, replay
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context, marketplace_item
 from tests.unit.test_event_pipeline import order_created, settle
 
@@ -98,7 +99,7 @@ def test_hints_name_the_missing_setting_and_say_what_an_unmatched_event_means() 
     process_event(context, "somx", blocked)
     hint = console.event_summary(context, "somx", blocked)
     assert hint is not None and "Set MARKETPLACE_SOMX_*" in hint.hint and "replay" in hint.hint
-    context.events.set_status(context.events.get("somx", blocked), EventStatus.UNMATCHED, outcome="no order")
+    context.events.set_status(present(context.events.get("somx", blocked)), EventStatus.UNMATCHED, outcome="no order")
     unmatched = console.event_summary(context, "somx", blocked)
     assert unmatched is not None and "ZORT named an order Thor does not have" in unmatched.hint
 

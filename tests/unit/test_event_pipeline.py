@@ -257,7 +257,7 @@ def test_a_refund_sends_the_order_to_the_oms_again() -> None:
 # --- ZORT flows ------------------------------------------------------------------------------------
 
 
-def zort_event(context: FakeContext, method: str, payload, query=None) -> str:
+def zort_event(context: FakeContext, method: str, payload: object, query: dict[str, str] | None = None) -> str:
     return record(context, EventKind.ZORT, {"method": method, "query": query or {}, "payload": payload})
 
 

@@ -15,6 +15,7 @@ from shared.services import console, intake
 from shared.services.console import stock_sync_view
 from shared.services.processing import process_event
 from shared.services.stock_sync import flush_tenant, stock_sync_state
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context
 
 T = "faco"
@@ -68,7 +69,7 @@ def test_a_sku_is_clean_only_after_its_feed_completes_and_the_webhook_settles_it
     assert state_of(context, "A") is StockState.CLEAN and state_of(context, "B") is StockState.CLEAN
     assert not context.feeds.open_feeds(T)
     assert feed_completed(context, feed_id, "again") is EventStatus.COMPLETED  # another one: nothing more
-    assert "already settled" in context.events.list()[-1].outcome
+    assert "already settled" in present(context.events.list()[-1].outcome)
 
 
 def test_the_console_counts_a_tenants_open_feeds_as_open_now() -> None:
@@ -96,7 +97,7 @@ def test_a_lost_on_feed_completed_is_covered_by_the_next_flush_polling_feed_stat
 def test_a_webhook_for_a_feed_thor_did_not_create_is_recorded_and_does_nothing() -> None:
     context = stock_context()
     assert feed_completed(context, "829a8d2a-d370-4fa6-8613-8554f43d5fed") is EventStatus.COMPLETED
-    assert "not one Thor created" in context.events.list()[-1].outcome
+    assert "not one Thor created" in present(context.events.list()[-1].outcome)
     assert not context.marketplaces[T].calls
 
 
@@ -120,7 +121,7 @@ def test_a_feed_that_never_reports_is_flagged_then_given_up_and_its_skus_sent_ag
     assert record and record.failures == 0
     [first, _] = marketplace.feeds
     given_up = context.feeds.get(T, first)
-    assert given_up.status == "Abandoned" and "still open after 6.0 h: sent again" in given_up.detail
+    assert present(given_up).status == "Abandoned" and "still open after 6.0 h: sent again" in present(given_up).detail
 
 
 def test_a_feed_the_marketplace_does_not_know_sends_its_skus_again() -> None:
@@ -244,7 +245,7 @@ def test_on_feed_completed_for_a_feed_the_marketplace_does_not_know_sends_its_sk
     context.marketplaces[T].feeds.clear()
     assert feed_completed(context, feed_id) is EventStatus.COMPLETED
     assert "does not know it" in (context.events.list()[-1].outcome or "")
-    assert state_of(context, "A") is StockState.DIRTY and context.feeds.get(T, feed_id).status == "Unknown"
+    assert state_of(context, "A") is StockState.DIRTY and present(context.feeds.get(T, feed_id)).status == "Unknown"
 
 
 def test_a_sku_in_an_open_feed_is_not_due_even_forced_and_clears_only_unchanged() -> None:
@@ -267,7 +268,7 @@ def test_a_crash_between_recording_a_feed_and_marking_its_skus_loses_nothing() -
     context = stock_context("A")
     real = context.stock.record
 
-    def crash(outcomes) -> None:
+    def crash(outcomes: object) -> None:
         raise RuntimeError("the host died")
 
     context.stock.record = crash  # type: ignore[method-assign]
@@ -279,6 +280,6 @@ def test_a_crash_between_recording_a_feed_and_marking_its_skus_loses_nothing() -
     context.clock.advance(IN_FLIGHT_FOR.total_seconds())
     report = flush_tenant(context, T)  # the orphan settles nothing and closes; A goes again
     assert "1 settled" in report.feeds and report.result == "sent"
-    assert not context.feeds.get(T, orphan.feed_id).open
+    assert not present(context.feeds.get(T, orphan.feed_id)).open
     flush_tenant(context, T)
     assert state_of(context, "A") is StockState.CLEAN and context.marketplaces[T].stock == {"A": 4}

@@ -13,6 +13,7 @@ import pytest
 
 from shared.domain.events import EventStatus
 from shared.domain.fencing import attempt_of, holder, later_attempt, may_take
+from shared.domain.order import Order
 from shared.ports import ClaimLost, StorageUnavailable
 from shared.services.claims import CLAIM_SECONDS, acting_as, order_claim
 from shared.services.order_changes import change_order
@@ -106,7 +107,7 @@ def test_an_order_write_under_a_claim_taken_over_is_refused() -> None:
     internal = f"sope-{ORDER}"
 
     def note(text: str) -> Callable[..., Any]:
-        def mutate(order) -> None:
+        def mutate(order: Order) -> None:
             order.note("test", text, None, "test")
 
         return mutate

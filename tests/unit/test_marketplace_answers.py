@@ -5,6 +5,7 @@ items in two currencies are refused, never mixed in."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,9 @@ from tests.fakes import ZONE, FakeContext, fake_context, marketplace_order
 ORDER = "4758978"
 
 
-def item(item_id: str, *, order_id: str = ORDER, paid: str = "100.00", wallet: str | None = None, currency="COP"):
+def item(
+    item_id: str, *, order_id: str = ORDER, paid: str = "100.00", wallet: str | None = None, currency: str = "COP"
+) -> MarketplaceOrderItem:
     # The fields as GetOrderItems writes them (LinioIT/seller-center-sdk gsc-master,
     # tests/_schemas/Order/OrderItemsResponse.xml: PaidPrice, Currency, WalletCredits).
     row = {
@@ -55,7 +58,7 @@ def created(context: FakeContext, order_id: str = ORDER) -> EventStatus | None:
     return status
 
 
-def with_items(context: FakeContext, *items: MarketplaceOrderItem, total: str = "200.00", **header) -> None:
+def with_items(context: FakeContext, *items: MarketplaceOrderItem, total: str = "200.00", **header: Any) -> None:
     market = context.marketplace("sope")
     market.add_order(ORDER, *items)
     market.orders[ORDER] = market.orders[ORDER].model_copy(update={"grand_total": Decimal(total), **header})
@@ -73,7 +76,7 @@ def test_wallet_credits_paid_on_an_item_are_part_of_its_paid_price_so_the_lines_
 
 
 @pytest.mark.parametrize("method", ["CashOnDelivery_Payment", "cash_on_delivery", "COD", "ContraEntrega"])
-def test_an_order_paid_cash_on_delivery_is_not_sent_to_the_oms_as_paid(method) -> None:
+def test_an_order_paid_cash_on_delivery_is_not_sent_to_the_oms_as_paid(method: str) -> None:
     context = fake_context()
     with_items(context, item("1"), item("2"), payment_method=method)
     assert created(context) is EventStatus.COMPLETED
@@ -83,7 +86,7 @@ def test_an_order_paid_cash_on_delivery_is_not_sent_to_the_oms_as_paid(method) -
 
 
 @pytest.mark.parametrize("method", [None, "", "CreditCard", "Webpay_Payment", "codigo_descuento"])
-def test_other_payment_methods_are_paid(method) -> None:
+def test_other_payment_methods_are_paid(method: str | None) -> None:
     assert not is_cash_on_delivery(method)
 
 

@@ -13,6 +13,7 @@ from shared.domain.at_risk import RiskKind, RiskRules, order_risks
 from shared.domain.errors import Conflict, RuleBroken
 from shared.domain.events import EventKind, EventStatus
 from shared.domain.marketplace_loop import RETURN_WINDOW, seller_delivers
+from shared.ports import JsonObject
 from shared.services.marketplace_loop import request_document
 from shared.settings import LoopSettings, load_settings
 from shared.tenants import TENANTS
@@ -53,7 +54,7 @@ def with_order(context: FakeContext, tenant: str, *statuses: str, shipping_type:
     return f"{tenant}-{ORDER}"
 
 
-def send_document(context: FakeContext, tenant: str, order_id: str, **overrides: Any):
+def send_document(context: FakeContext, tenant: str, order_id: str, **overrides: Any) -> JsonObject:
     fields = dict(
         document_type="FACTURA",
         number="F-1001",

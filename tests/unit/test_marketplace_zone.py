@@ -13,6 +13,7 @@ from shared.domain.times import zone
 from shared.models.marketplace import parse_datetime
 from shared.settings import SettingsError, load_settings
 from shared.tenants import MARKETPLACE_TIMEZONE, TENANTS
+from tests.checks import present
 
 # Source: LinioIT/seller-center-sdk, branch gsc-master, tests/_schemas/Order/OrderResponse.xml (GetOrder).
 SDK_GET_ORDER = {
@@ -44,7 +45,7 @@ FALABELLA_COLOMBIAN_ANSWER = {
 def test_zone_less_times_follow_the_offset_of_the_answer_s_own_head_in_the_sdk_fixture() -> None:
     head = datetime.fromisoformat(SDK_GET_ORDER["SuccessResponse"]["Head"]["Timestamp"])
     order = SDK_GET_ORDER["SuccessResponse"]["Body"]["Orders"]["Order"]
-    read_in_head_zone = parse_datetime(order["CreatedAt"], timezone(head.utcoffset()))
+    read_in_head_zone = parse_datetime(order["CreatedAt"], timezone(present(head.utcoffset())))
     assert read_in_head_zone == parse_datetime(order["AddressUpdatedAt"], timezone.utc)
 
 
@@ -81,7 +82,7 @@ def test_the_zone_is_a_per_tenant_setting_defaulting_to_santiago_for_every_store
         env.update(marketplace(tenant))
     env["MARKETPLACE_TIMEZONE_SOMX"] = "America/Mexico_City"
     settings = load_settings(env)
-    zones = {tenant: settings.tenant(tenant).marketplace.time_zone for tenant in TENANTS}
+    zones = {tenant: present(settings.tenant(tenant).marketplace).time_zone for tenant in TENANTS}
     assert zones.pop("somx") == "America/Mexico_City"
     assert set(zones.values()) == {"America/Santiago"}
 

@@ -183,7 +183,7 @@ def test_cancelled_order_flags() -> None:
     assert "deliveryStatus" not in body and body["shippingState"] == "OTHER"
 
 
-def _nulls(value, path: str = "body"):
+def _nulls(value: object, path: str = "body") -> list[str]:
     if value is None:
         yield path
     elif isinstance(value, dict):

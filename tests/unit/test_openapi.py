@@ -3,6 +3,7 @@ what the pydantic models accept and reject."""
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
@@ -72,7 +73,7 @@ def test_zort_seed_examples_fit_the_document(method) -> None:
         {"event": "nope", "payload": {"OrderId": 1}},
     ],
 )
-def test_order_created_schema_agrees(body) -> None:
+def test_order_created_schema_agrees(body: dict[str, Any]) -> None:
     model_ok, schema_ok = agrees(OrderCreatedWebhook, "OrderCreatedWebhook", body)
     assert model_ok == schema_ok
 

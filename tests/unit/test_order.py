@@ -2,11 +2,13 @@
 
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from shared.domain.errors import RuleBroken
 from shared.domain.order import Customer, Order, OrderItem, Refund, RefundLine, Tracking
+from tests.checks import present
 
 
 def order(*statuses: str) -> Order:
@@ -24,7 +26,7 @@ def order(*statuses: str) -> Order:
     )
 
 
-def refund(value="10", *lines, action="REFUND", refund_id="r1"):
+def refund(value: str = "10", *lines: Any, action: str = "REFUND", refund_id: str = "r1") -> Refund:
     return Refund(
         refund_id=refund_id,
         action=action,
@@ -68,7 +70,7 @@ def test_merge_without_change_keeps_version() -> None:
 def test_tracking_goes_to_active_items_once() -> None:
     o = order("pending", "canceled")
     assert o.set_tracking(Tracking(number="TH1", carrier="Chilexpress"))
-    assert o.items[0].tracking.number == "TH1" and o.items[1].tracking is None
+    assert present(o.items[0].tracking).number == "TH1" and o.items[1].tracking is None
     assert not o.set_tracking(Tracking(number="TH1"))
 
 

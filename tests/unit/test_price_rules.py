@@ -48,7 +48,7 @@ NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
         ("0.005", "MXN", "0.01"),
     ],
 )
-def test_prices_are_rounded_half_up_to_the_currencys_minor_unit(amount, currency, sent) -> None:
+def test_prices_are_rounded_half_up_to_the_currencys_minor_unit(amount: str, currency: str, sent: str) -> None:
     assert format_price(Decimal(amount), currency) == sent
 
 
@@ -61,7 +61,7 @@ def test_markup_then_adjustment_then_rounding() -> None:
     ("reference", "new", "held"),
     [(None, "100", False), ("100", "150", False), ("100", "151", True), ("100", "49", True), ("100", "0", True)],
 )
-def test_the_guard_holds_a_move_beyond_the_percentage_or_to_zero(reference, new, held) -> None:
+def test_the_guard_holds_a_move_beyond_the_percentage_or_to_zero(reference: str | None, new: str, held: bool) -> None:
     reason = guard_reason(Decimal(reference) if reference else None, Decimal(new), Decimal(50))
     assert bool(reason) is held
 

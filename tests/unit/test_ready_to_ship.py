@@ -11,6 +11,7 @@ import logging
 import pytest
 
 from shared.domain.events import EventKind, EventStatus
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context, marketplace_item
 from tests.unit.test_event_pipeline import ORDER, order_created, record, settle
 
@@ -41,7 +42,7 @@ def test_ready_to_ship_sends_no_deprecated_call_when_get_order_items_has_the_pac
     assert "set_status_to_packed_by_marketplace" not in [name for name, _ in calls]
     ready = [argument for name, argument in calls if name == "set_status_to_ready_to_ship"]
     assert sorted(ready) == [([f"{ORDER}0", f"{ORDER}1"], "MPDS-1-0001"), ([f"{ORDER}2"], "MPDS-1-0002")]
-    order, _ = context.orders.get("sope", f"sope-{ORDER}")
+    order, _ = present(context.orders.get("sope", f"sope-{ORDER}"))
     assert {item.status for item in order.items} == {"ready_to_ship"}
 
 

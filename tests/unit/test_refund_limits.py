@@ -51,7 +51,7 @@ def test_the_reported_case_one_unit_of_38990_refunded_for_90000_is_refused() -> 
 
 
 @pytest.mark.parametrize("action", ["REFUND", "SAME_PRODUCT", "OTHER_PRODUCT"])
-def test_exactly_the_paid_amount_is_accepted_one_cent_more_is_refused(action) -> None:
+def test_exactly_the_paid_amount_is_accepted_one_cent_more_is_refused(action: str) -> None:
     o = make_order(("1", "TV", "38990.00"))
     assert refused(o, refund("38990.01", ("TV", 1), action=action)).field == "value"
     o.add_refund(refund("38990.00", ("TV", 1), action=action))
@@ -137,7 +137,7 @@ def test_refunded_quantity_per_item_goes_to_returned_items_first() -> None:
 @pytest.mark.parametrize(
     "text", ["0", "12.5", "999999999999.99", "1000000000000", "1000000000000.00", "1000000000000.01", "3640682954305"]
 )
-def test_a_value_sent_as_text_is_admitted_by_the_description_exactly_when_thor_takes_it(text) -> None:
+def test_a_value_sent_as_text_is_admitted_by_the_description_exactly_when_thor_takes_it(text: str) -> None:
     """Issue 17 (schemathesis, seed 6): the description's pattern admitted 13 digits, beyond `le=1e12`."""
     import json
     import re

@@ -10,12 +10,14 @@ from datetime import date, datetime, timedelta, timezone
 from shared.domain.order import Order, OrderItem
 from shared.domain.reports import local_day
 from shared.services.reports import build_report, run_reports
-from tests.fakes import FakeAlerts, fake_context
+from tests.fakes import FakeAlerts, FakeContext, fake_context
 
 UTC = timezone.utc
 
 
-def add(context, tenant: str, number: int, created: datetime, status: str = "pending", promised=None) -> None:
+def add(
+    context: FakeContext, tenant: str, number: int, created: datetime, status: str = "pending", promised=None
+) -> None:
     context.orders.add(
         Order(
             tenant=tenant,

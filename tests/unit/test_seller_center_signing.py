@@ -58,7 +58,7 @@ def test_signature_depends_on_key_and_values() -> None:
         ("", ""),
     ],
 )
-def test_values_are_rfc3986_encoded(value, encoded) -> None:
+def test_values_are_rfc3986_encoded(value: str, encoded: str) -> None:
     assert canonical_query({"V": value}) == f"V={encoded}"
 
 
@@ -136,5 +136,5 @@ def test_an_unknown_time_zone_is_refused_at_configuration() -> None:
     ("raw", "code"),
     [("E007", "E007"), ("7", "E007"), ("E7", "E007"), ("429", "E429"), ("1000", "1000"), ("", "UNKNOWN")],
 )
-def test_error_codes_are_normalised(raw, code) -> None:
+def test_error_codes_are_normalised(raw: str, code: str) -> None:
     assert normalise_error_code(raw) == code

@@ -25,7 +25,7 @@ from shared.domain.statuses import ITEM_STATUSES, can_move, overall_status
         ("something_new", "pending", True),  # unknown current status: any known one replaces it
     ],
 )
-def test_can_move(current, new, allowed) -> None:
+def test_can_move(current: str, new: str, allowed: bool) -> None:
     assert can_move(current, new) is allowed
 
 
@@ -98,5 +98,5 @@ def test_late_webhooks_applied_to_an_order_never_move_an_item_back(deliveries) -
         (["pending", "ready_to_ship"], "pending"),
     ],
 )
-def test_overall_status(statuses, expected) -> None:
+def test_overall_status(statuses, expected: str) -> None:
     assert overall_status(statuses) == expected

@@ -38,7 +38,7 @@ NOW = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
         ("0.5", 0, 0),
     ],
 )
-def test_the_buffer_applies_and_the_quantity_is_never_negative(available, buffer, expected) -> None:
+def test_the_buffer_applies_and_the_quantity_is_never_negative(available: str, buffer: int, expected: int) -> None:
     assert quantity_to_send(Decimal(available), buffer) == expected
 
 
@@ -50,12 +50,12 @@ def test_a_negative_buffer_is_refused() -> None:
 @pytest.mark.parametrize(
     ("text", "expected"), [("10.00", Decimal("10.00")), ("1,234.00", Decimal("1234.00")), (7, Decimal(7))]
 )
-def test_zort_available_stock_is_read_from_its_string(text, expected) -> None:
+def test_zort_available_stock_is_read_from_its_string(text: str | int, expected: Decimal) -> None:
     assert parse_available(text) == expected
 
 
 @pytest.mark.parametrize("text", [None, "", "n/a", "NaN", "Infinity", True])
-def test_what_is_not_a_number_is_no_stock(text) -> None:
+def test_what_is_not_a_number_is_no_stock(text: str | bool | None) -> None:
     assert parse_available(text) is None
 
 

@@ -14,6 +14,7 @@ from shared.domain.stock import IN_FLIGHT_FOR, SkuResult, StockState, StockSyncS
 from shared.services import intake
 from shared.services.processing import process_event
 from shared.services.stock_sync import flush_all, flush_tenant, resync_tenant, set_paused, stock_sync_state
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context
 
 T = "faco"
@@ -57,12 +58,12 @@ def test_a_zort_stock_change_reaches_the_marketplace_within_one_flush() -> None:
     context = stock_context("A")
     context.zorts[T].stock["A"] = Decimal("7.00")
     assert zort_quantity(context, "A", "7.00") is EventStatus.COMPLETED
-    assert "stock to sync in faco (1)" in context.events.list()[0].outcome
+    assert "stock to sync in faco (1)" in present(context.events.list()[0].outcome)
     assert dirty(context) == {"A"}
     report = flush_tenant(context, T)
     assert report.result == "sent" and report.writes == 1
     assert context.marketplaces[T].stock == {}  # UpdateStock answered a feed: nothing is confirmed yet
-    assert in_feed(context) == {"A"} and context.stock.get(T, "A").sent_quantity == 7
+    assert in_feed(context) == {"A"} and present(context.stock.get(T, "A")).sent_quantity == 7
     report = flush_tenant(context, T)  # the next flush asks FeedStatus: Finished, no error for A
     assert "1 settled" in report.feeds and report.result == "nothing to send"
     assert context.marketplaces[T].stock == {"A": 7}
@@ -155,14 +156,14 @@ def test_a_sku_refused_in_a_completed_feed_stays_dirty_visible_and_is_sent_again
     assert flush_tenant(context, T).result == "sent"
     flush_tenant(context, T)
     assert marketplace.stock == {"A": 1, "B": 2} and dirty(context) == set()
-    assert context.stock.get(T, "B").failures == 0
+    assert present(context.stock.get(T, "B")).failures == 0
 
 
 def test_a_sku_zort_does_not_know_is_not_written_and_stays_visible() -> None:
     context = stock_context("A")
     context.stock.mark_dirty(T, ["A"], context.clock())
     flush_tenant(context, T)
-    assert context.marketplaces[T].stock == {} and context.stock.get(T, "A").result is SkuResult.NOT_IN_ZORT
+    assert context.marketplaces[T].stock == {} and present(context.stock.get(T, "A")).result is SkuResult.NOT_IN_ZORT
     assert dirty(context) == {"A"}
 
 
@@ -286,7 +287,7 @@ def test_a_retryable_zort_failure_keeps_the_skus_dirty() -> None:
     context.zorts[T].fail_next(ZortDown("500", "down", retryable=True))
     context.stock.mark_dirty(T, ["A"], context.clock())
     assert flush_tenant(context, T).result == "failed"
-    assert dirty(context) == {"A"} and context.stock.get(T, "A").state(context.clock()) is StockState.DIRTY
+    assert dirty(context) == {"A"} and present(context.stock.get(T, "A")).state(context.clock()) is StockState.DIRTY
 
 
 def test_a_resync_marks_every_listed_sku_and_one_flush_writes_at_most_four_batches() -> None:
@@ -316,11 +317,13 @@ def test_a_stock_resync_event_marks_every_listed_sku_and_is_blocked_while_sync_i
     accepted = record_stock_resync(context, T, "someone@example.com", context.clock())
     assert process_event(context, T, accepted.event_id, context.settings.retry_delays) is EventStatus.BLOCKED
     event = context.events.get(T, accepted.event_id)
-    assert event.kind is EventKind.STOCK_RESYNC and "MARKETPLACE_STOCK_SYNC_FACO=true" in event.reason
+    assert present(event).kind is EventKind.STOCK_RESYNC and "MARKETPLACE_STOCK_SYNC_FACO=true" in present(
+        present(event).reason
+    )
     assert dirty(context) == set()
     context.stock_sync[T] = StockSyncSettings(enabled=True)
     replay(context, T, accepted.event_id)
     assert process_event(context, T, accepted.event_id, context.settings.retry_delays) is EventStatus.COMPLETED
     assert dirty(context) == {"A", "B"}
-    assert "2 SKU(s) marked" in context.events.get(T, accepted.event_id).outcome
-    assert "asked by someone@example.com" in context.events.get(T, accepted.event_id).outcome
+    assert "2 SKU(s) marked" in present(present(context.events.get(T, accepted.event_id)).outcome)
+    assert "asked by someone@example.com" in present(present(context.events.get(T, accepted.event_id)).outcome)

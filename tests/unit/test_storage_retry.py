@@ -1,7 +1,7 @@
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
@@ -18,7 +18,7 @@ from shared.settings import StorageSettings
 def test_a_broken_connection_gets_exactly_one_more_try() -> None:
     calls = []
 
-    def flaky(value):
+    def flaky(value: object) -> object:
         calls.append(value)
         if len(calls) == 1:
             raise ServiceResponseError("Connection aborted: reset by peer")
@@ -58,7 +58,7 @@ def silent_storage() -> Iterator[Storage]:
     server.close()
 
 
-def _bounded(call, limit: float):
+def _bounded(call: Callable[[], object], limit: float) -> float:
     """Runs `call` in a thread; returns (what it raised, seconds taken), failing if it runs past `limit`."""
     outcome = {}
 
@@ -137,7 +137,7 @@ def test_a_request_does_not_wait_past_its_bound_behind_a_first_use_that_has_none
     assert worker.is_alive()  # still creating: the requests did not wait for it
 
 
-def _swallow(call) -> None:
+def _swallow(call: Callable[[], object]) -> None:
     try:
         call()
     except StorageUnavailable:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from shared.adapters.oms import OmsError
 from shared.adapters.seller_center import SellerCenterError
@@ -22,7 +23,7 @@ from shared.services.processing import _worth_retrying
         (ZortApiError("100", "wrong key", status=200, retryable=False), False),
     ],
 )
-def test_an_external_system_error_says_itself(error, worth) -> None:
+def test_an_external_system_error_says_itself(error, worth: bool) -> None:
     assert _worth_retrying(error) is worth
 
 
@@ -35,11 +36,11 @@ def test_an_external_system_error_says_itself(error, worth) -> None:
         (RuntimeError("order kept changing"), True),
     ],
 )
-def test_other_errors_fail_at_once_only_when_they_look_like_a_bug(error, worth) -> None:
+def test_other_errors_fail_at_once_only_when_they_look_like_a_bug(error, worth: bool) -> None:
     assert _worth_retrying(error) is worth
 
 
-def _seller_center_answer(status: int, code: str, message: str, error_type: str = "Sender"):
+def _seller_center_answer(status: int, code: str, message: str, error_type: str = "Sender") -> requests.Response:
     import json
 
     import requests
@@ -72,7 +73,7 @@ def _seller_center_answer(status: int, code: str, message: str, error_type: str 
     ],
 )
 def test_a_seller_center_error_is_retried_by_its_meaning_not_only_its_number(
-    status, code, message, error_type, worth
+    status: int, code: str, message: str, error_type: str, worth: bool
 ) -> None:
     error = _seller_center_answer(status, code, message, error_type)
     assert error.retryable is worth

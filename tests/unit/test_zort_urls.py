@@ -74,6 +74,6 @@ def test_delete_events_without_url_field_are_the_four_documented() -> None:
 
 
 @pytest.mark.parametrize("tenant,key", [("", "k"), ("  ", "k"), ("faco", "")])
-def test_blank_tenant_or_key_is_rejected(tenant, key) -> None:
+def test_blank_tenant_or_key_is_rejected(tenant: str, key: str) -> None:
     with pytest.raises(ValueError):
         thor_webhook_urls(BASE, tenant, key)
