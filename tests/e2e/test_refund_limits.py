@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from tests.checks import present
-
 from decimal import Decimal
 from typing import Any
 
@@ -11,6 +9,7 @@ import pytest
 
 from localdev.sandboxes.marketplace import item_count, item_sku, product_facts
 from localdev.stack import Stack
+from tests.checks import present
 from tests.conftest import eventually
 from tests.e2e.test_contract import assert_problem, call, fresh_key
 

@@ -3,8 +3,6 @@ every event that got a 200 is processed."""
 
 from __future__ import annotations
 
-from tests.checks import present
-
 import concurrent.futures
 from pathlib import Path
 from typing import Any
@@ -14,6 +12,7 @@ import requests
 
 from localdev.azurite import Azurite
 from localdev.stack import Stack
+from tests.checks import present
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e

@@ -48,7 +48,7 @@ def with_alerts(context: FakeContext, **settings: Any) -> None:
     context.settings = replace(context.settings, alerts=AlertSettings(**settings))
 
 
-def kinds(channel: FakeAlertChannel) -> list[str]:
+def kinds(channel: FakeAlertChannel) -> list[tuple[str, RiskKind, Message]]:
     return [(n.tenant, n.rule, n.kind) for n in channel.notices]
 
 

@@ -9,9 +9,10 @@ from typing import Any
 
 from localdev.sandboxes.zort import SEED_EXAMPLES
 from shared.domain.errors import NotConfigured
-from shared.domain.events import PENDING, EventKind, EventStatus
+from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent, Outcome
 from shared.models.marketplace import MarketplaceProduct
 from shared.models.webhooks import OrderCreatedWebhook
+from shared.ports import ServiceContext
 from shared.services import intake
 from shared.services.claims import ORDER_WAIT_SECONDS
 from shared.services.processing import process_event, replay
@@ -31,7 +32,7 @@ def record(
     context: FakeContext,
     kind: EventKind,
     body: dict[str, Any],
-    identity=None,
+    identity: object = None,
     tenant: str = "sope",
     internal_order_id: str | None = None,
 ) -> str:
@@ -96,12 +97,14 @@ def test_handlers_receive_the_body_validated_by_the_kinds_model() -> None:
     context = fake_context()
     with_order(context, order_id="3010002")
     event_id = order_created(context, "03010002")  # the model gives the canonical spelling
-    seen = []
+    seen: list[object] = []
     handle = context.handlers[OrderCreatedWebhook]
-    context.handlers = {
-        **context.handlers,
-        OrderCreatedWebhook: lambda ctx, event, hook: seen.append(hook) or handle(ctx, event, hook),
-    }
+
+    def spy(ctx: ServiceContext, event: InboundEvent, hook: Any) -> Outcome:
+        seen.append(hook)
+        return handle(ctx, event, hook)
+
+    context.handlers = {**context.handlers, OrderCreatedWebhook: spy}
     assert settle(context, event_id) is EventStatus.COMPLETED
     assert isinstance(seen[0], OrderCreatedWebhook) and seen[0].payload.OrderId == "3010002"
 
@@ -199,13 +202,13 @@ def test_item_statuses_only_move_forward() -> None:
     market = context.marketplace("sope")
     item_id = market.items[ORDER][0].order_item_id
     market.set_item_status(ORDER, [item_id], "shipped")
-    body = {
+    body: dict[str, Any] = {
         "event": "onOrderItemsStatusChanged",
         "payload": {"OrderId": ORDER, "OrderItemIds": [item_id], "NewStatus": "shipped"},
     }
     assert settle(context, record(context, EventKind.ITEMS_STATUS, body)) is EventStatus.COMPLETED
     market.set_item_status(ORDER, [item_id], "ready_to_ship")  # the marketplace lags behind: ignored
-    body["payload"]["NewStatus"] = present("ready_to_ship")
+    body["payload"]["NewStatus"] = "ready_to_ship"
     assert settle(context, record(context, EventKind.ITEMS_STATUS, body)) is EventStatus.COMPLETED
     order, _ = present(context.orders.get("sope", f"sope-{ORDER}"))
     assert [item.status for item in order.items] == ["shipped"]

@@ -44,7 +44,7 @@ ACTED_ON = {
     "onProductQcStatusChanged",
     "onFeedCompleted",
 }
-EXAMPLES = {
+EXAMPLES: dict[str, dict[str, Any]] = {
     "onOrderCreated": {"OrderId": 3010001},
     "onOrderItemsStatusChanged": {"OrderId": "3010001", "OrderItemIds": ["30100010"], "NewStatus": "shipped"},
     "onProductCreated": {"SellerSkus": ["SKU-1"]},
@@ -88,7 +88,7 @@ def record(context: FakeContext, name: str, payload: dict[str, Any], tenant: str
 
 
 @pytest.mark.parametrize("name", sorted(DOCUMENTED - ACTED_ON))
-def test_an_event_thor_does_not_act_on_is_kept_ignored_with_its_name_counted_and_never_again(name) -> None:
+def test_an_event_thor_does_not_act_on_is_kept_ignored_with_its_name_counted_and_never_again(name: str) -> None:
     context = fake_context()
     event_id = record(context, name, EXAMPLES[name])
     assert process_event(context, "sope", event_id, context.settings.retry_delays) is EventStatus.IGNORED
@@ -130,7 +130,7 @@ def test_new_status_of_any_spelling_is_recorded_as_sent_and_the_items_are_re_rea
 
 
 @pytest.mark.parametrize("hint", ["", "canceled|ready_to_ship", "x" * 65, "1shipped", 7, None])
-def test_new_status_that_is_no_status_name_at_all_is_refused(hint) -> None:
+def test_new_status_that_is_no_status_name_at_all_is_refused(hint: object) -> None:
     payload = {"OrderId": "1", "OrderItemIds": ["2"], "NewStatus": hint}
     with pytest.raises(ValidationError) as refused:
         ItemsStatusChangedWebhook.model_validate({"event": "onOrderItemsStatusChanged", "payload": payload})

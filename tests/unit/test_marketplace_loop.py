@@ -13,8 +13,7 @@ from shared.domain.at_risk import RiskKind, RiskRules, order_risks
 from shared.domain.errors import Conflict, RuleBroken
 from shared.domain.events import EventKind, EventStatus
 from shared.domain.marketplace_loop import RETURN_WINDOW, seller_delivers
-from shared.ports import JsonObject
-from shared.services.marketplace_loop import request_document
+from shared.services.marketplace_loop import DocumentAnswer, request_document
 from shared.settings import LoopSettings, load_settings
 from shared.tenants import TENANTS
 from tests.checks import present
@@ -28,8 +27,8 @@ PDF = b"%PDF-1.4\n" + b"x" * 1000 + b"\n%%EOF"
 def with_loop(context: FakeContext, tenant: str, **flows: Any) -> None:
     """Switches flows on for `tenant` (the settings are frozen: replaced)."""
     tenants = dict(context.settings.tenants)
-    marketplace = tenants[tenant].marketplace
-    loop = dataclasses.replace(present(marketplace).loop, **flows)
+    marketplace = present(tenants[tenant].marketplace)
+    loop = dataclasses.replace(marketplace.loop, **flows)
     tenants[tenant] = dataclasses.replace(tenants[tenant], marketplace=dataclasses.replace(marketplace, loop=loop))
     context.settings = dataclasses.replace(context.settings, tenants=tenants)
 
@@ -54,8 +53,8 @@ def with_order(context: FakeContext, tenant: str, *statuses: str, shipping_type:
     return f"{tenant}-{ORDER}"
 
 
-def send_document(context: FakeContext, tenant: str, order_id: str, **overrides: Any) -> JsonObject:
-    fields = dict(
+def send_document(context: FakeContext, tenant: str, order_id: str, **overrides: Any) -> DocumentAnswer:
+    fields: dict[str, Any] = dict(
         document_type="FACTURA",
         number="F-1001",
         document_date=date(2026, 12, 4),

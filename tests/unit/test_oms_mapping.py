@@ -4,6 +4,7 @@ the OMS sandbox's schema (the sandbox's own checks are tested in test_sandbox_om
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
 from typing import Any
@@ -12,7 +13,8 @@ import pytest
 
 from localdev.sandboxes.oms import validate_order
 from shared.adapters.oms.mapping import cents, money, order_to_oms, order_update_to_oms, split
-from shared.domain.order import Customer, Order, OrderItem, Refund, RefundLine, Tracking
+from shared.domain.order import Customer, Order, OrderItem, Tracking
+from shared.domain.refunds import Refund, RefundLine
 from shared.domain.statuses import ITEM_STATUSES
 from tests.checks import present
 
@@ -66,7 +68,7 @@ def refund(value: str, *lines: tuple[str, int], action: str = "REFUND", refund_i
     )
 
 
-def valid(body: dict[str, Any], update: bool = False) -> dict:
+def valid(body: dict[str, Any], update: bool = False) -> dict[str, Any]:
     """The body as JSON, accepted by the sandbox's schema (raises InvalidInput otherwise)."""
     raw = json.dumps(body)
     validate_order(raw, update=update)
@@ -183,7 +185,7 @@ def test_cancelled_order_flags() -> None:
     assert "deliveryStatus" not in body and body["shippingState"] == "OTHER"
 
 
-def _nulls(value: object, path: str = "body") -> list[str]:
+def _nulls(value: object, path: str = "body") -> Iterator[str]:
     if value is None:
         yield path
     elif isinstance(value, dict):

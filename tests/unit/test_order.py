@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 from shared.domain.errors import RuleBroken
-from shared.domain.order import Customer, Order, OrderItem, Refund, RefundLine, Tracking
+from shared.domain.order import Customer, Order, OrderItem, Tracking
+from shared.domain.refunds import Refund, RefundLine
 from tests.checks import present
 
 

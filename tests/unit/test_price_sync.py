@@ -320,7 +320,9 @@ def test_a_sale_given_in_the_storefronts_zone_is_written_in_the_marketplaces_zon
 
     context = price_context("A", tenant="faco")
     tenants = dict(context.settings.tenants)
-    marketplace = replace(tenants["faco"].marketplace, time_zone="America/Santiago")  # MARKETPLACE_TIMEZONE_FACO
+    marketplace = replace(
+        present(tenants["faco"].marketplace), time_zone="America/Santiago"
+    )  # MARKETPLACE_TIMEZONE_FACO
     tenants["faco"] = replace(tenants["faco"], marketplace=marketplace)
     context.settings = replace(context.settings, tenants=tenants)
     context.clock.now = datetime(2026, 12, 9, 12, 0, tzinfo=timezone.utc)

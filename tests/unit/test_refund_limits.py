@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from shared.domain.errors import RuleBroken
-from shared.domain.order import Order, OrderItem, Refund, RefundLine
+from shared.domain.order import Order, OrderItem
+from shared.domain.refunds import Refund, RefundLine
 
 
 def make_order(*items: tuple[str, str, str], shipping: str = "0") -> Order:

@@ -6,7 +6,8 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.order import Customer, Order, OrderItem, Refund, RefundLine, Tracking
+from shared.domain.order import Customer, Order, OrderItem, Tracking
+from shared.domain.refunds import Refund, RefundLine
 from shared.services.status_view import order_status_view
 
 MARK = "PII-"

@@ -2,6 +2,7 @@ import socket
 import threading
 import time
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
@@ -16,9 +17,9 @@ from shared.settings import StorageSettings
 
 
 def test_a_broken_connection_gets_exactly_one_more_try() -> None:
-    calls = []
+    calls: list[object] = []
 
-    def flaky(value: object) -> object:
+    def flaky(value: int) -> int:
         calls.append(value)
         if len(calls) == 1:
             raise ServiceResponseError("Connection aborted: reset by peer")
@@ -58,9 +59,9 @@ def silent_storage() -> Iterator[Storage]:
     server.close()
 
 
-def _bounded(call: Callable[[], object], limit: float) -> float:
+def _bounded(call: Callable[[], object], limit: float) -> tuple[Exception | None, float]:
     """Runs `call` in a thread; returns (what it raised, seconds taken), failing if it runs past `limit`."""
-    outcome = {}
+    outcome: dict[str, Any] = {}
 
     def run() -> None:
         started = time.monotonic()

@@ -23,7 +23,7 @@ from shared.services.processing import _worth_retrying
         (ZortApiError("100", "wrong key", status=200, retryable=False), False),
     ],
 )
-def test_an_external_system_error_says_itself(error, worth: bool) -> None:
+def test_an_external_system_error_says_itself(error: Exception, worth: bool) -> None:
     assert _worth_retrying(error) is worth
 
 
@@ -36,14 +36,12 @@ def test_an_external_system_error_says_itself(error, worth: bool) -> None:
         (RuntimeError("order kept changing"), True),
     ],
 )
-def test_other_errors_fail_at_once_only_when_they_look_like_a_bug(error, worth: bool) -> None:
+def test_other_errors_fail_at_once_only_when_they_look_like_a_bug(error: Exception, worth: bool) -> None:
     assert _worth_retrying(error) is worth
 
 
-def _seller_center_answer(status: int, code: str, message: str, error_type: str = "Sender") -> requests.Response:
+def _seller_center_answer(status: int, code: str, message: str, error_type: str = "Sender") -> SellerCenterError:
     import json
-
-    import requests
 
     from shared.adapters.http.caller import Reply
     from shared.adapters.seller_center.client import parse_reply
