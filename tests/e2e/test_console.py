@@ -114,7 +114,7 @@ def test_the_overview_shows_what_is_open_now_by_severity_beside_todays_flow(
     assert len(now) == 9
     assert "row-bad" in now[TENANT]["class"]  # a failed event, an order not in the OMS
     failed = now[TENANT].select_one('[data-open="failed"]')
-    assert present(failed).text.strip() == "1" and "sev-bad" in failed["class"]
+    assert present(failed).text.strip() == "1" and "sev-bad" in present(failed)["class"]
     assert present(now[TENANT].select_one('[data-open="unmatched"]')).text.strip() == "1"
     assert present(now["somx"].select_one('[data-open="failed"]')).text.strip() == "0"
     flow = {row["data-tenant"]: row for row in html.select("#tenants tbody tr")}
@@ -228,8 +228,8 @@ def test_the_sla_radar_lists_open_orders_by_urgency_and_the_cancellation_rates(
 def _confirm(thor: Stack, path: str, action: str | None = None) -> str:
     html = soup(page(thor, path))
     form = html.select_one("form#confirm")
-    assert form["method"] == "post" and form["action"] == (action or path)
-    return present(present(form).select_one('input[name="csrf"]'))["value"]
+    assert present(form)["method"] == "post" and form["action"] == (action or path)
+    return str(present(present(form).select_one('input[name="csrf"]'))["value"])
 
 
 def test_replaying_the_failed_event_asks_first_then_completes_it_and_says_who_did_it(
@@ -255,7 +255,7 @@ def test_replaying_the_failed_event_asks_first_then_completes_it_and_says_who_di
     replayed = html.select_one('#timeline li[data-what="replayed"]')
     assert (
         "local.operator@thor.local (thor-local-runner)" in present(replayed).text
-        and "source-console" in replayed["class"]
+        and "source-console" in present(replayed)["class"]
     )
     attempts = soup(page(thor, f"/console/tenants/{TENANT}/events/{event_id}")).select("#attempts tbody tr")
     assert [row["data-outcome"] for row in attempts][:2] == ["failed", "replayed"]

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
+from typing import Any
 
 import pytest
 import requests
@@ -21,7 +23,7 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
     max_leaves=20,
 )
-FIELDS = {
+FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "orders": {
         "event": st.sampled_from(["onOrderCreated", "x"]) | SCALARS,
         "payload": st.fixed_dictionaries({"OrderId": SCALARS | st.integers(0, 10**25)}) | JSON,
@@ -82,9 +84,9 @@ def assert_not_a_server_error(answer: Response) -> None:
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(path=PATHS, tenant=TENANTS, body=BODIES, content_type=CONTENT_TYPES)
 def test_no_input_makes_a_server_error(
-    thor: Stack, key: str, stack: Stack, path: str, tenant: str, body, content_type
+    thor: Stack, key: str, stack: Stack, path: str, tenant: str, body: bytes, content_type: str | None
 ) -> None:
-    url = thor.thor_url + path.format(t=requests.utils.quote(tenant, safe=""))
+    url = thor.thor_url + path.format(t=urllib.parse.quote(tenant, safe=""))
     headers = {"x-functions-key": key, "Authorization": f"Basic {stack.values['ZORT_KEY1_FACO']}"}
     if content_type:
         headers["Content-Type"] = content_type
@@ -99,7 +101,9 @@ def test_no_input_makes_a_server_error(
     as_form=st.booleans(),
     query=st.dictionaries(st.sampled_from(["id", "number", "paymentstatus"]), st.text(max_size=20)),
 )
-def test_zort_form_and_json_bodies(thor: Stack, key: str, stack: Stack, payload, method, as_form, query) -> None:
+def test_zort_form_and_json_bodies(
+    thor: Stack, key: str, stack: Stack, payload: Any, method: str, as_form: bool, query: dict[str, str]
+) -> None:
     from localdev.sandboxes.zort import send_webhook
 
     answer = send_webhook(

@@ -57,7 +57,7 @@ def test_three_spellings_of_one_order_are_one_order(thor: Stack, key: str) -> No
 
 
 def test_status_change_spellings_are_one_event(thor: Stack, key: str) -> None:
-    def status_change(order_id: Stack, item_ids: str) -> None:
+    def status_change(order_id: str | int, item_ids: list[str]) -> requests.Response:
         return call(
             thor,
             "POST",

@@ -50,7 +50,12 @@ def test_a_zort_stock_webhook_reaches_the_storefront_by_the_flush_timer(
     # The product webhook may still be in the queue: until Thor knows faar sells the SKU, a stock webhook
     # marks nothing, so ZORT's next one (another hint: a new event) is sent each second.
     hints = iter(range(50, 1000))
-    eventually(lambda: webhook(f"{next(hints)}.00") or storefront() == 8, timeout=30, interval=1.0)  # 9 less 1
+
+    def webhook_then_storefront() -> bool:
+        webhook(f"{next(hints)}.00")
+        return storefront() == 8
+
+    eventually(webhook_then_storefront, timeout=30, interval=1.0)  # 9 less 1
     requests.post(
         stack.servers["zort"].url + "/_sandbox/stock",
         json={"store": values[f"ZORT_STORENAME_{T.upper()}"], "stock": {sku: "0.00"}},
@@ -115,7 +120,11 @@ def test_a_feed_is_confirmed_by_on_feed_completed_on_any_route_and_a_refused_sku
             shown = requests.get(market + "/_sandbox/stock", timeout=5).json()
             return shown.get(user, {}).get("main", {}).get(good)
 
-        eventually(lambda: webhooks() or storefront() == 4, timeout=60, interval=1.0)  # 5 less the buffer
+        def webhooks_then_storefront() -> bool:
+            webhooks()
+            return storefront() == 4
+
+        eventually(webhooks_then_storefront, timeout=60, interval=1.0)  # 5 less the buffer
         from shared.adapters.stock_repo import StockRepository
         from shared.adapters.storage import Storage
         from shared.settings import read_storage
@@ -123,7 +132,7 @@ def test_a_feed_is_confirmed_by_on_feed_completed_on_any_route_and_a_refused_sku
         repo = StockRepository(Storage(read_storage(values)))
         assert eventually(lambda: (r := repo.get(T, good)) is not None and not r.dirty, timeout=20)
         assert answered_webhooks()  # the sandbox's onFeedCompleted was answered 200 by the orders route
-        refused = eventually(lambda: (r := repo.get(T, bad)) is not None and r.reason and r, timeout=20)
+        refused = eventually(lambda: r if (r := repo.get(T, bad)) is not None and r.reason else None, timeout=20)
         assert refused.dirty and "not found" in present(refused.reason)
     finally:
         requests.post(market + "/_sandbox/feeds", json={"delay": 0, "webhook_url": None}, timeout=5)
