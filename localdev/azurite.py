@@ -6,7 +6,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 AZURITE = ROOT / "node_modules" / ".bin" / "azurite"
@@ -63,7 +63,7 @@ class Azurite:
     def connection_string(self) -> str:
         return connection_string(self.ports["blob"], self.ports["queue"], self.ports["table"])
 
-    def start(self, log_file: IO[bytes] | None = None) -> Azurite:
+    def start(self, log_file: IO[Any] | None = None) -> Azurite:
         if not AZURITE.exists():
             raise FileNotFoundError(f"{AZURITE} is missing: run `npm ci` (make does it)")
         args = [

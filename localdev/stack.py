@@ -95,7 +95,7 @@ class Stack:
         env.update(self.values)
         return env
 
-    def start_runner(self, extra_args: list[str] | None = None, stdout: IO[bytes] | None = None) -> Stack:
+    def start_runner(self, extra_args: list[str] | None = None, stdout: IO[Any] | None = None) -> Stack:
         self.thor_port = self.thor_port or free_port()
         args = [
             sys.executable,

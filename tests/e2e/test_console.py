@@ -228,8 +228,8 @@ def test_the_sla_radar_lists_open_orders_by_urgency_and_the_cancellation_rates(
 def _confirm(thor: Stack, path: str, action: str | None = None) -> str:
     html = soup(page(thor, path))
     form = html.select_one("form#confirm")
-    assert present(form)["method"] == "post" and form["action"] == (action or path)
-    return str(present(present(form).select_one('input[name="csrf"]'))["value"])
+    assert form is not None and form["method"] == "post" and form["action"] == (action or path)
+    return str(present(form.select_one('input[name="csrf"]'))["value"])
 
 
 def test_replaying_the_failed_event_asks_first_then_completes_it_and_says_who_did_it(

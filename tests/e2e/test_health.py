@@ -65,8 +65,9 @@ class _WatchingSession(requests.Session):
         self.log = events
         self.before_delete: list[InboundEvent | None] = []
 
-    def delete(self, url, **kwargs: Any):  # type: ignore[no-untyped-def, override]
-        self.before_delete.append(self.log.get(kwargs["params"]["tenant"], url.rsplit("/", 1)[-1]))
+    def delete(self, url: str | bytes, **kwargs: Any) -> requests.Response:
+        event_id = (url.decode() if isinstance(url, bytes) else url).rsplit("/", 1)[-1]
+        self.before_delete.append(self.log.get(kwargs["params"]["tenant"], event_id))
         return super().delete(url, **kwargs)
 
 
@@ -86,7 +87,7 @@ def test_smoke_write_path_records_queues_processes_and_cleans_up(thor: Stack, ke
 
 
 def test_smoke_event_route_refuses_real_events_and_keyless_calls(thor: Stack, key: str) -> None:
-    hook = {"event": "onStatisticsUpdated", "payload": {"Sku": "not-a-smoke"}}
+    hook: dict[str, Any] = {"event": "onStatisticsUpdated", "payload": {"Sku": "not-a-smoke"}}
     answer = requests.post(f"{thor.thor_url}/webhooks/fape/products", json=hook, params={"code": key}, timeout=10)
     event_id = answer.json()["eventId"]
     url = f"{thor.thor_url}/v1/smoke/events/{event_id}"

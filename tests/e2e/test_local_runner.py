@@ -27,7 +27,7 @@ ROUTES = {
 
 
 @pytest.mark.parametrize("path", sorted(ROUTES))
-def test_a_method_without_a_key_gets_401_and_with_it_405_with_allow(thor: Stack, key: str, path) -> None:
+def test_a_method_without_a_key_gets_401_and_with_it_405_with_allow(thor: Stack, key: str, path: str) -> None:
     for method in ("DELETE", "PUT", "TRACE", "PATCH"):
         stranger = requests.request(method, thor.thor_url + path, timeout=5)
         assert stranger.status_code == 401 and not stranger.content, (method, path)
@@ -117,7 +117,7 @@ def test_a_caller_cannot_write_lines_into_the_runner_log(thor: Stack, key: str, 
         forged = "/v1/orders/faco-1%0D%0A2026-01-01 00:00:00,000 WARNING thor.forged: admin login%0A/status"
         answer = requests.get(runner.thor_url + forged, params={"code": key}, timeout=5)
         assert answer.status_code == 404
-        text = eventually(lambda: "-> 404" in log_path.read_text() and log_path.read_text(), timeout=10)
+        text = eventually(lambda: log_path.read_text() if "-> 404" in log_path.read_text() else None, timeout=10)
     finally:
         runner.stop_runner()
     lines = text.splitlines()

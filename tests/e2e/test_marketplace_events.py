@@ -4,6 +4,7 @@ A seller subscribes one callback URL to a list of events (CreateWebhook), so no 
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 import pytest
@@ -28,7 +29,7 @@ def events(thor: Stack) -> EventLog:
 
 def payload(name: str, n: int) -> dict[str, Any]:
     order_id = 9_400_000 + n
-    return {
+    examples: dict[str, dict[str, Any]] = {
         "onOrderCreated": {"OrderId": order_id},
         "onOrderItemsStatusChanged": {
             "OrderId": str(order_id),
@@ -43,17 +44,18 @@ def payload(name: str, n: int) -> dict[str, Any]:
         "onStatisticsUpdated": {"n": n},
         "onMetricsUpdated": {"n": n},
         "onReturnStatusChanged": {"OrderId": str(order_id), "Status": "return_delivered_to_seller"},
-    }[name]
+    }
+    return examples[name]
 
 
 def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_on_or_ignored(
     thor: Stack, events: EventLog
 ) -> None:
     key = thor.values["LOCAL_FUNCTION_KEY"]
-    sent = []
+    sent: list[tuple[str, str, str]] = []
     for r, route in enumerate(MARKETPLACE_ROUTES):
         for e, name in enumerate(sorted(MARKETPLACE_EVENTS)):
-            body = {"event": name, "payload": payload(name, r * 100 + e)}
+            body: dict[str, Any] = {"event": name, "payload": payload(name, r * 100 + e)}
             answer = requests.post(
                 f"{thor.thor_url}/{route.format(tenantId=TENANT)}", params={"code": key}, json=body, timeout=10
             )
@@ -66,7 +68,7 @@ def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_o
         return event if event is not None and not event.status.pending else None
 
     for route, name, event_id in sent:
-        event = eventually(lambda event_id=event_id: final(event_id), timeout=60)
+        event = eventually(functools.partial(final, event_id), timeout=60)
         expected = EventStatus.COMPLETED if MARKETPLACE_EVENTS[name].acted_on else EventStatus.IGNORED
         assert event.status is expected, (route, name, event.status, event.reason, event.outcome)
         assert event.body["event"] == name
@@ -84,7 +86,7 @@ def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_o
 )
 @pytest.mark.parametrize("route", MARKETPLACE_ROUTES)
 def test_a_body_that_is_not_a_documented_event_is_a_400_naming_the_field(
-    thor: Stack, route, body: dict[str, Any], field: str
+    thor: Stack, route: str, body: dict[str, Any], field: str
 ) -> None:
     key = thor.values["LOCAL_FUNCTION_KEY"]
     answer = requests.post(

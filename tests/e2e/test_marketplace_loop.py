@@ -5,6 +5,7 @@ fape keeps the defaults (every flow off)."""
 from __future__ import annotations
 
 import base64
+import functools
 import random
 import uuid
 from collections.abc import Iterator
@@ -230,7 +231,10 @@ def test_a_seller_delivered_order_reaches_delivered_and_a_marketplace_delivered_
         zort_status(stack, loop_thor, key, own_internal, zort)
         zort_status(stack, loop_thor, key, theirs_internal, zort)
         expected = "shipped" if zort == "Shipping" else "delivered"
-        eventually(lambda e=expected: status(loop_thor, key, own_internal)["items"][0]["status"] == e, timeout=30)
+        eventually(
+            functools.partial(lambda e: status(loop_thor, key, own_internal)["items"][0]["status"] == e, expected),
+            timeout=30,
+        )
     assert status(loop_thor, key, theirs_internal)["items"][0]["status"] == "ready_to_ship"
     timeline = status(loop_thor, key, theirs_internal)["timeline"]
     assert sum(e["what"] == "order status" for e in timeline) == 2  # ZORT's states were applied, nothing sent

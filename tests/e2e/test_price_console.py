@@ -61,7 +61,7 @@ def test_a_held_price_is_shown_and_confirmed_from_the_console_with_who_did_it(pr
     form = BeautifulSoup(requests.get(base + link, timeout=10).text, "html5lib").select_one("form#confirm")
     assert present(repo.get(TENANT, sku)).held  # a GET changes nothing
     answer = requests.post(
-        base + present(form)["action"],
+        base + str(present(form)["action"]),
         data={"csrf": present(present(form).select_one('input[name="csrf"]'))["value"]},
         timeout=10,
         allow_redirects=False,

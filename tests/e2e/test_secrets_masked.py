@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from localdev.stack import ROOT, Stack
+from localdev.azurite import ROOT
+from localdev.stack import Stack
 from shared.settings import secret_values
 from tests.checks import present
 from tests.conftest import eventually

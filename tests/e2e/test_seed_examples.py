@@ -46,7 +46,7 @@ PRODUCT_CREATED = """
 """
 
 
-def post(thor: Stack, path: str, body: object, key: str, **kwargs: Any) -> requests.Response:
+def post(thor: Stack, path: str, body: str | bytes, key: str, **kwargs: Any) -> requests.Response:
     return requests.post(
         f"{thor.thor_url}{path}",
         params={"code": key},
