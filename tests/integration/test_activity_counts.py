@@ -4,6 +4,7 @@ adds in memory and writes one addition per tenant and hour after its interval, f
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
 from typing import Any
 
@@ -23,9 +24,14 @@ def tenant_of_this_test() -> str:
 
 def test_buffered_counts_are_written_once_after_the_interval_and_summed(context: Context) -> None:
     tenant, counts = tenant_of_this_test(), ActivityCounts(context.storage)
-    written = []
+    written: list[str] = []
     original = counts.add
-    counts.add = lambda *args, **kwargs: (written.append(args[0]), original(*args, **kwargs))[1]  # type: ignore[method-assign]
+
+    def add(tenant: str, hour: datetime, counts: Mapping[str, int], shard: int = 0) -> None:
+        written.append(tenant)
+        original(tenant, hour, counts, shard)
+
+    counts.add = add  # type: ignore[method-assign]
     buffered = BufferedActivityCounts(counts, every=0.5)
     for _ in range(3):
         buffered.add(tenant, HOUR.replace(minute=20), {"accepted": 1, "completed": 1})

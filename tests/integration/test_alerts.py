@@ -18,9 +18,10 @@ from shared.adapters.alerts import AcsEmailChannel, AcsEmailConfig, AlertError, 
 from shared.adapters.incident_repo import IncidentRepository
 from shared.adapters.report_store import ReportStore
 from shared.bootstrap import Context
-from shared.domain.alerts import Incident, Message, ReportMessage
+from shared.domain.alerts import Incident, Message, Notice, ReportMessage
 from shared.domain.at_risk import RiskKind
 from shared.domain.order import Order, OrderItem
+from shared.ports import AlertChannelPort
 from shared.services.alerts import run_alerts
 from tests.unit.test_alert_payloads import alert
 
@@ -32,12 +33,16 @@ def received(stack: Stack) -> list[dict[str, Any]]:
 def test_each_channel_sends_what_its_sandbox_accepts_against_the_schema(stack: Stack, context: Context) -> None:
     url = stack.servers["alerts"].url
     config = AcsEmailConfig(base_url=f"{url}/acs", access_key=LOCAL_ACS_KEY, sender="DoNotReply@thor.local")
-    channels = [
+    channels: list[AlertChannelPort] = [
         TeamsChannel(f"{url}/teams/ops"),
         SlackChannel(f"{url}/slack/ops"),
         AcsEmailChannel(config, ("ops@thor.local",)),
     ]
-    notices = [alert(Message.OPENED), alert(Message.RESOLVED), ReportMessage("facl", "F", "t", "s", "https://x", "z")]
+    notices: list[Notice] = [
+        alert(Message.OPENED),
+        alert(Message.RESOLVED),
+        ReportMessage("facl", "F", "t", "s", "https://x", "z"),
+    ]
     for channel in channels:
         for notice in notices:
             channel.send(notice)

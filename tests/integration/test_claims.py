@@ -35,7 +35,7 @@ class RecordingQueue:
 def with_queue(context: Context, queue: EventQueuePort) -> Context:
     """The same context with another queue (a shallow copy: every other port is shared)."""
     other = copy.copy(context)
-    other.queue = queue  # an instance value wins over the cached_property
+    other.queue = queue  # type: ignore[assignment]  # an instance value wins over the cached_property (any EventQueuePort)
     return other
 
 

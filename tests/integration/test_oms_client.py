@@ -60,7 +60,7 @@ def make_client(server: RunningServer, sleeps: list[float], **overrides: Any) ->
 
 
 def fail(server: RunningServer, mode: str, times: int = 1, match: str | None = None) -> None:
-    spec = {"mode": mode, "times": times, **({"match": match} if match else {})}
+    spec: dict[str, Any] = {"mode": mode, "times": times, **({"match": match} if match else {})}
     requests.post(f"{server.url}/_sandbox/fail", json=spec, timeout=5).raise_for_status()
 
 

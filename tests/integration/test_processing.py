@@ -94,7 +94,7 @@ def process_until_settled(
     context: Context, tenant: str, event_ids: list[str], rounds: int = 30
 ) -> dict[str, EventStatus | None]:
     """Processes the events 16 at a time like the queue worker, again for those sent back to wait."""
-    pending, results = list(event_ids), {}
+    pending, results = list(event_ids), dict[str, EventStatus | None]()
     for _ in range(rounds):
         with concurrent.futures.ThreadPoolExecutor(16) as pool:
             outcomes = list(pool.map(lambda e: process_event(context, tenant, e), pending))

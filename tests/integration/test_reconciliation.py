@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import requests
 
@@ -21,7 +22,7 @@ ORDERS = [7311001, 7311002, 7311003]
 
 
 def seed(stack: Stack, order_ids: Iterable[int], updated_at: datetime | None = None) -> None:
-    body = {"order_ids": order_ids}
+    body: dict[str, Any] = {"order_ids": list(order_ids)}
     if updated_at:
         body["updated_at"] = updated_at.isoformat()
     answer = requests.post(stack.servers["marketplace"].url + "/_sandbox/orders", json=body, timeout=5)
@@ -41,7 +42,7 @@ def settle(context: Context, event_id: str) -> EventStatus:
         status = process_event(context, TENANT, event_id, retry_delays=(0, 0, 0, 0, 0))
         if not present(status).pending:
             break
-    return status
+    return present(status)
 
 
 def checkpoint(context: Context) -> datetime | None:

@@ -135,8 +135,8 @@ def test_get_order_round_trip(client: SellerCenterClient) -> None:
 def test_order_totals_match_items_and_data_is_deterministic(client: SellerCenterClient) -> None:
     order, items = client.get_order(987654), client.get_order_items(987654)
     assert len(items) == item_count(987654) == order.items_count
-    assert order.grand_total == order.price == sum(item.paid_price for item in items)
-    assert order.product_total == sum(item.item_price for item in items)
+    assert order.grand_total == order.price == sum(present(item.paid_price) for item in items)
+    assert order.product_total == sum(present(item.item_price) for item in items)
     assert client.get_order(987654) == order and client.get_order_items(987654) == items
 
 
@@ -167,7 +167,7 @@ def test_single_item_comes_as_an_object_and_is_normalised_to_a_list(
 
 def test_get_products_round_trip_agrees_with_order_items(client: SellerCenterClient) -> None:
     items = client.get_order_items(1235)
-    products = client.get_products([item.sku for item in items])
+    products = client.get_products([present(item.sku) for item in items])
     assert [p.seller_sku for p in products] == [item.sku for item in items]
     for product, item in zip(products, items, strict=True):
         assert product.name == item.name
@@ -420,9 +420,9 @@ def test_missing_parameter_and_bad_user_agent_are_e001(sandbox: RunningServer, c
     )
     assert raw.status_code == 400 and raw.json()["ErrorResponse"]["Head"]["ErrorCode"] == "E001"
 
-    raw = raw_call(sandbox, client, "GetOrder", {"OrderId": "1"}, headers={"User-Agent": "python-requests/2"})
-    assert raw["ErrorResponse"]["Head"]["ErrorCode"] == "E001"
-    assert "User-Agent" in raw["ErrorResponse"]["Head"]["ErrorMessage"]
+    refused = raw_call(sandbox, client, "GetOrder", {"OrderId": "1"}, headers={"User-Agent": "python-requests/2"})
+    assert refused["ErrorResponse"]["Head"]["ErrorCode"] == "E001"
+    assert "User-Agent" in refused["ErrorResponse"]["Head"]["ErrorMessage"]
 
 
 # --- retries --------------------------------------------------------------------------------

@@ -19,7 +19,7 @@ from localdev.sandboxes.alert_schemas import (
 )
 from shared.adapters.alerts import adaptive_card, email_message, slack_payload, teams_payload
 from shared.adapters.alerts.email import hmac_headers
-from shared.domain.alerts import WHAT_TO_DO, AlertMessage, Message, ReportMessage
+from shared.domain.alerts import WHAT_TO_DO, AlertMessage, Message, Notice, ReportMessage
 from shared.domain.at_risk import RiskKind
 
 KEY = base64.b64encode(b"a key of the alert sandbox").decode()
@@ -55,7 +55,7 @@ NOTICES = [
 
 
 @pytest.mark.parametrize("notice", NOTICES)
-def test_every_payload_is_valid_for_its_channel(notice) -> None:
+def test_every_payload_is_valid_for_its_channel(notice: Notice) -> None:
     assert teams_errors(teams_payload(notice)) == []
     assert slack_errors(slack_payload(notice)) == []
     assert acs_body_errors(email_message(notice, "DoNotReply@thor.local", ("ops@thor.local",))) == []
