@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from shared.domain.events import EventKind, EventStatus
+from shared.domain.events import EventKind, EventStatus, InboundEvent
 from shared.domain.ids import event_id as make_event_id
 from shared.ports import StorageUnavailable
 from tests.fakes import FakeContext, FakeQueue, fake_context
@@ -96,7 +96,7 @@ def test_a_duplicate_queues_an_event_whose_enqueue_failed_while_storage_was_froz
     context = fake_context()
     context.queue = FailingQueue(failures=1)
 
-    def frozen(*args: Any) -> None:
+    def frozen(event: InboundEvent) -> None:
         raise StorageUnavailable("frozen")
 
     context.events.mark_queued = frozen  # type: ignore[method-assign]

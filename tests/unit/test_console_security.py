@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -124,7 +124,7 @@ def test_a_forged_principal_header_without_a_valid_token_is_refused(settings: Se
     ],
     ids=["expired", "foreign-audience", "foreign-issuer", "other-key", "tampered", "garbage"],
 )
-def test_an_expired_foreign_or_tampered_token_is_refused(settings: Settings, bad, why: str) -> None:
+def test_an_expired_foreign_or_tampered_token_is_refused(settings: Settings, bad: Callable[[], str], why: str) -> None:
     with pytest.raises(SignInRefused, match=why):
         principal(request(signed(bad())), settings)
 

@@ -30,7 +30,7 @@ class ScriptedSession(requests.Session):
         self.script = list(script)
         self.sent: list[dict[str, Any]] = []
 
-    def request(self, method, url, **kwargs: Any) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         self.sent.append({"method": method, "url": url, **kwargs})
         step = self.script.pop(0)
         if isinstance(step, Exception):
@@ -146,7 +146,9 @@ def test_attempts_exhausted_raise_the_last_error_still_retryable(sleeps: list[fl
         (requests.exceptions.InvalidURL("http://"), "REQUEST_FAILED", False),
     ],
 )
-def test_no_answer_is_classified_without_status(sleeps: list[float], failure, code: str, retryable: bool) -> None:
+def test_no_answer_is_classified_without_status(
+    sleeps: list[float], failure: requests.RequestException, code: str, retryable: bool
+) -> None:
     session = ScriptedSession(failure, answer(200, {"n": 1}))
     call = caller(session, sleeps, max_attempts=2)
     if retryable:
@@ -205,7 +207,9 @@ def test_secrets_are_masked_out_of_messages_and_long_messages_cut(sleeps: list[f
 @pytest.mark.parametrize(
     "error_type, system", [(SellerCenterError, "marketplace"), (OmsError, "oms"), (ZortApiError, "zort")]
 )
-def test_each_connector_error_is_an_external_system_error_of_its_system(error_type, system: str) -> None:
+def test_each_connector_error_is_an_external_system_error_of_its_system(
+    error_type: type[ExternalSystemError], system: str
+) -> None:
     error = error_type("E1", "why", status=503, retryable=True, retry_after=1.0, operation="Op")
     assert isinstance(error, ExternalSystemError) and error.system == system
     assert (error.code, error.status, error.retryable, error.retry_after) == ("E1", 503, True, 1.0)

@@ -29,7 +29,7 @@ from shared.models.webhooks import ItemsStatusChangedWebhook, OrderCreatedWebhoo
         ("0" * 20 + "9" * 20, "9" * 20),
     ],
 )
-def test_spellings_of_one_id_are_one_id(value, canonical) -> None:
+def test_spellings_of_one_id_are_one_id(value: str | int, canonical: str) -> None:
     assert canonical_marketplace_id(value) == canonical
 
 
@@ -61,7 +61,7 @@ def test_spellings_of_one_id_are_one_id(value, canonical) -> None:
         "0" * 21 + "9" * 20,
     ],
 )
-def test_everything_else_is_refused(value) -> None:
+def test_everything_else_is_refused(value: object) -> None:
     with pytest.raises(ValueError):
         canonical_marketplace_id(value)
 

@@ -346,7 +346,7 @@ def template_parameters(text: str) -> dict[str, bool]:
 
 
 @pytest.mark.parametrize("env", sorted(PARAM_FILES))
-def test_parameter_files_supply_every_required_parameter(template: Template, env) -> None:
+def test_parameter_files_supply_every_required_parameter(template: Template, env: str) -> None:
     text = strip_comments(PARAM_FILES[env].read_text(encoding="utf-8"))
     assert re.search(r"^using\s+'main\.bicep'\s*$", text, re.MULTILINE)
     assert re.search(rf"^param\s+environmentName\s*=\s*'{env}'\s*$", text, re.MULTILINE)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -16,7 +17,7 @@ from shared.tenants import MARKETPLACE_TIMEZONE, TENANTS
 from tests.checks import present
 
 # Source: LinioIT/seller-center-sdk, branch gsc-master, tests/_schemas/Order/OrderResponse.xml (GetOrder).
-SDK_GET_ORDER = {
+SDK_GET_ORDER: dict[str, Any] = {
     "SuccessResponse": {
         "Head": {"RequestAction": "GetOrder", "Timestamp": "2019-02-27T12:52:46-0500"},
         "Body": {
@@ -34,7 +35,7 @@ SDK_GET_ORDER = {
 # (Colombian warehouses), as shared/reference/seller-center.md "Time zone evidence" records them: the
 # Head.Timestamp is at -03:00 (an answer of Falabella's one host for every country). The date is the
 # southern summer, when Santiago is at -03:00 (its winter offset is -04:00).
-FALABELLA_COLOMBIAN_ANSWER = {
+FALABELLA_COLOMBIAN_ANSWER: dict[str, Any] = {
     "SuccessResponse": {
         "Head": {"RequestAction": "GetOrderItems", "Timestamp": "2025-01-15T10:21:07-03:00"},
         "Body": {"OrderItems": {"OrderItem": {"Currency": "COP", "CreatedAt": "2025-01-15 10:20:00"}}},
@@ -56,7 +57,7 @@ def test_falabella_s_colombian_answers_carry_santiago_s_offset_so_the_default_is
     created = FALABELLA_COLOMBIAN_ANSWER["SuccessResponse"]["Body"]["OrderItems"]["OrderItem"]["CreatedAt"]
     # read in the default zone, the order was placed a minute before the answer was written, not 2 h later
     head = datetime.fromisoformat(FALABELLA_COLOMBIAN_ANSWER["SuccessResponse"]["Head"]["Timestamp"])
-    assert head - parse_datetime(created, zone(MARKETPLACE_TIMEZONE)) == timedelta(minutes=1, seconds=7)
+    assert head - present(parse_datetime(created, zone(MARKETPLACE_TIMEZONE))) == timedelta(minutes=1, seconds=7)
 
 
 BASE = {

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -43,13 +43,13 @@ def test_routes_and_methods_agree_with_function_app() -> None:
     assert documented == served
 
 
-def validator(name):
+def validator(name: str) -> Draft202012Validator:
     registry = Registry().with_resource("urn:thor", Resource.from_contents(DOC, default_specification=DRAFT202012))
     schema = {"$ref": f"urn:thor#/components/schemas/{name}"}
     return Draft202012Validator(schema, registry=registry)
 
 
-def agrees(model, schema_name, value):
+def agrees(model: type[BaseModel], schema_name: str, value: object) -> tuple[bool, bool]:
     try:
         model.model_validate(value)
         model_ok = True
@@ -59,7 +59,7 @@ def agrees(model, schema_name, value):
 
 
 @pytest.mark.parametrize("method", sorted(EVENT_MODELS))
-def test_zort_seed_examples_fit_the_document(method) -> None:
+def test_zort_seed_examples_fit_the_document(method: str) -> None:
     model = EVENT_MODELS[method]
     assert validator(f"Zort{model.__name__}").is_valid(SEED_EXAMPLES[method])
 
@@ -90,7 +90,7 @@ def test_order_created_schema_agrees(body: dict[str, Any]) -> None:
         }
     )
 )
-def test_refund_schema_agrees_with_the_model(body) -> None:
+def test_refund_schema_agrees_with_the_model(body: dict[str, Any]) -> None:
     model_ok, schema_ok = agrees(RefundRequest, "RefundRequest", body)
     if model_ok:
         assert schema_ok, body  # the document never rejects what Thor accepts

@@ -25,6 +25,7 @@ from shared.domain.prices import (
 )
 from shared.domain.times import zone
 from shared.settings import SettingsError, load_settings
+from tests.checks import present
 
 BASE = {
     "AzureWebJobsStorage": "UseDevelopmentStorage=true",
@@ -134,4 +135,4 @@ def test_the_product_update_body_is_the_documented_business_unit_form() -> None:
         ("SpecialFromDate", "2023-05-26 00:00:00"),
         ("SpecialToDate", "2023-10-31 23:59:59"),
     ]
-    assert [child.tag for child in products[0].find("BusinessUnits/BusinessUnit")] == ["OperatorCode", "Price"]
+    assert [child.tag for child in present(products[0].find("BusinessUnits/BusinessUnit"))] == ["OperatorCode", "Price"]

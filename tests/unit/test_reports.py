@@ -16,7 +16,12 @@ UTC = timezone.utc
 
 
 def add(
-    context: FakeContext, tenant: str, number: int, created: datetime, status: str = "pending", promised=None
+    context: FakeContext,
+    tenant: str,
+    number: int,
+    created: datetime,
+    status: str = "pending",
+    promised: datetime | None = None,
 ) -> None:
     context.orders.add(
         Order(

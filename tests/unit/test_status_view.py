@@ -15,7 +15,7 @@ personal = st.text(min_size=1, max_size=20).map(lambda s: MARK + s)
 
 
 @given(first=personal, last=personal, email=personal, phone=personal, street=personal)
-def test_no_customer_field_reaches_the_view(first, last, email, phone, street) -> None:
+def test_no_customer_field_reaches_the_view(first: str, last: str, email: str, phone: str, street: str) -> None:
     address = {"FirstName": first, "LastName": last, "Address1": street, "Phone": phone, "City": street}
     order = Order(
         tenant="faco",

@@ -71,7 +71,7 @@ def expected_move(current: str, new: str) -> bool:
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(REFERENCE_STATUSES), min_size=1, max_size=12))
-def test_late_webhooks_applied_to_an_order_never_move_an_item_back(deliveries) -> None:
+def test_late_webhooks_applied_to_an_order_never_move_an_item_back(deliveries: list[str]) -> None:
     """Any sequence of status webhooks, through the order's real apply: a status earlier in the item's
     life never overwrites a later one, canceled is final, and every ignored one is on the timeline."""
     item = OrderItem(item_id="1", sku="S", status="pending")
@@ -98,5 +98,5 @@ def test_late_webhooks_applied_to_an_order_never_move_an_item_back(deliveries) -
         (["pending", "ready_to_ship"], "pending"),
     ],
 )
-def test_overall_status(statuses, expected: str) -> None:
+def test_overall_status(statuses: list[str], expected: str) -> None:
     assert overall_status(statuses) == expected

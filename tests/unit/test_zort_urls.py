@@ -42,7 +42,7 @@ def test_every_url_field_is_present_and_nothing_else() -> None:
 
 
 @pytest.mark.parametrize("name,event", sorted(EXPECTED.items()))
-def test_each_field_points_at_thor_with_its_event(name, event) -> None:
+def test_each_field_points_at_thor_with_its_event(name: str, event: str) -> None:
     url = thor_webhook_urls(BASE, "faco", KEY)[name]
     parts = urlsplit(url)
     assert f"{parts.scheme}://{parts.netloc}{parts.path}" == f"{BASE}/webhooks/faco/zort"
