@@ -49,10 +49,12 @@ import copy
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 from werkzeug.wrappers import Request, Response
 
 from localdev.sandboxes._server import SandboxApp, json_response, serve_forever
@@ -206,7 +208,7 @@ class OrderIn(_Schema):
     cancelled: bool | None = None
     cancelledAt: When = None
     cartId: Text = None
-    channel: Channel = None  # enum fields: may be absent, never null (defaults are not validated)
+    channel: Channel = None  # type: ignore[assignment]  # enum fields: may be absent, never null (defaults are not validated)
     confirmed: bool | None = None
     couponDiscounts: Number = None
     couponDiscountsInCent: Cents = None
@@ -215,7 +217,7 @@ class OrderIn(_Schema):
     customerId: Text = None
     customerLocale: Text = None
     customerRef: Text = None
-    deliveryStatus: DeliveryStatus = None
+    deliveryStatus: DeliveryStatus = None  # type: ignore[assignment]  # may be absent, never null
     email: Text = None
     handlingCost: Number = None
     handlingCostExTax: Number = None
@@ -231,10 +233,10 @@ class OrderIn(_Schema):
     itemsReturned: int | None = Field(default=None, ge=0)
     itemsShipped: int | None = Field(default=None, ge=0)
     orderLines: list[OrderLineIn] | None = None
-    orderStatus: OrderStatus = None
+    orderStatus: OrderStatus = None  # type: ignore[assignment]  # may be absent, never null
     paymentMethod: Text = None
     paymentProvider: Text = None
-    paymentStatus: PaymentStatus = None
+    paymentStatus: PaymentStatus = None  # type: ignore[assignment]  # may be absent, never null
     processedAt: When = None
     promotionalDiscounts: Number = None
     promotionalDiscountsInCent: Cents = None
@@ -254,7 +256,7 @@ class OrderIn(_Schema):
     shippingCostInCent: Cents = None
     shippingCostIncTax: Number = None
     shippingCostIncTaxCent: Cents = None  # sic: the reference's name
-    shippingState: ShippingState = None
+    shippingState: ShippingState = None  # type: ignore[assignment]  # may be absent, never null
     taxCategoryCode: Text = None
     taxIncluded: bool | None = None
     totalAmount: Number = None
@@ -280,7 +282,7 @@ class OrderIn(_Schema):
 class OrderUpdateIn(OrderIn):
     """The body of ``PUT /api/v1/orders``: the same schema, found by ``id`` or ``orderRef``."""
 
-    orderRef: str | None = Field(default=None, min_length=1)
+    orderRef: str | None = Field(default=None, min_length=1)  # type: ignore[assignment]  # optional here: found by id or orderRef
 
 
 class InvalidInput(Exception):
@@ -332,7 +334,7 @@ def validate_entry(raw: str | bytes) -> OrderLineIn:
         raise InvalidInput(errors[0]["field"], errors[0]["message"], errors) from None
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field"
     return error["msg"]
@@ -350,7 +352,12 @@ def _new_id() -> str:
     return secrets.token_hex(12)
 
 
-def _merge_list(current: list[dict[str, Any]], incoming: list[dict[str, Any]], key: str, merge_item) -> list[dict]:
+def _merge_list(
+    current: list[dict[str, Any]],
+    incoming: list[dict[str, Any]],
+    key: str,
+    merge_item: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+) -> list[dict[str, Any]]:
     """Items of ``incoming`` merged into ``current`` by ``key``; new keys are appended."""
     merged = [dict(item) for item in current]
     index = {item.get(key): position for position, item in enumerate(merged) if item.get(key) is not None}
@@ -365,7 +372,7 @@ def _merge_list(current: list[dict[str, Any]], incoming: list[dict[str, Any]], k
     return merged
 
 
-def _merge_shipment(current: dict[str, Any], incoming: dict[str, Any]) -> dict:
+def _merge_shipment(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
     lines = _merge_list(
         current.get("shipmentLines") or [],
         incoming.get("shipmentLines") or [],
@@ -375,7 +382,7 @@ def _merge_shipment(current: dict[str, Any], incoming: dict[str, Any]) -> dict:
     return {**current, **incoming, "shipmentLines": lines}
 
 
-def merge_order(current: dict[str, Any], incoming: dict[str, Any]) -> dict:
+def merge_order(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
     merged = {**current}
     for key, value in incoming.items():
         if key == "orderLines" and value is not None:
@@ -513,7 +520,7 @@ class OrderStore:
 # --- HTTP ---------------------------------------------------------------------------------------
 
 
-def _error(status: int, error: str, message: str, field: str | None = None, **extra) -> Response:
+def _error(status: int, error: str, message: str, field: str | None = None, **extra: Any) -> Response:
     body = {"status": status, "error": error, "message": message, **({"field": field} if field else {}), **extra}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return json_response(body, status, headers)
@@ -567,6 +574,7 @@ class OmsSandbox:
         tenant, refused = authenticate(request, self.tokens)
         if refused is not None:
             return refused
+        assert tenant is not None
         routes = {
             (ORDERS_PATH, "GET"): self.get_order,
             (ORDERS_PATH, "POST"): self.create_order,
@@ -596,16 +604,23 @@ class OmsSandbox:
 
     def get_order(self, request: Request, tenant: str) -> Response:
         order, refused = self._lookup(request, tenant)
-        return refused or json_response(order)
+        if refused is not None:
+            return refused
+        assert order is not None
+        return json_response(order)
 
     def get_entries(self, request: Request, tenant: str) -> Response:
         order, refused = self._lookup(request, tenant)
-        return refused or json_response(order.get("orderLines") or [])
+        if refused is not None:
+            return refused
+        assert order is not None
+        return json_response(order.get("orderLines") or [])
 
     def create_entry(self, request: Request, tenant: str) -> Response:
         line, refused = _read_body(request, update=False, entry=True)
         if refused is not None:
             return refused
+        assert line is not None
         order_id, order_ref = line.pop("orderId", None), line.pop("orderRef", None)
         line.pop("id", None)
         if not order_id and not order_ref:
@@ -621,6 +636,7 @@ class OmsSandbox:
         line, refused = _read_body(request, update=True, entry=True)
         if refused is not None:
             return refused
+        assert line is not None
         order_ref, _, entry_ref = selector.partition("/ref=")
         if selector.startswith("id="):
             where = {"line_id": selector[3:]}
@@ -643,6 +659,7 @@ class OmsSandbox:
         body, refused = _read_body(request, update=False)
         if refused is not None:
             return refused
+        assert body is not None
         body.pop("id", None)
         order = self.store.create(tenant, body)
         if order is None:
@@ -659,6 +676,7 @@ class OmsSandbox:
         body, refused = _read_body(request, update=True)
         if refused is not None:
             return refused
+        assert body is not None
         order_id = body.get("id") or request.args.get("orderId")
         order_ref = request.args.get("orderRef") or body.get("orderRef")
         if not order_id and not order_ref:
