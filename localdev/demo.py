@@ -11,6 +11,7 @@ import argparse
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -33,7 +34,7 @@ def date_order(values: dict[str, Any], order_id: int, created_ago: timedelta, pr
     """Dates a sandbox order today (created `created_ago`, promised to ship `promised_in` from now)
     instead of the sandbox's 2024 dates; a real marketplace is left alone."""
     now = datetime.now(timezone.utc)
-    spec = {
+    spec: dict[str, Any] = {
         "order_ids": [order_id],
         "created_at": (now - created_ago).isoformat(),
         "promised_at": (now + promised_in).isoformat(),
@@ -74,7 +75,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Thor is not running on {base}: start it with `make run` in another terminal.")
         return 1
 
-    post = lambda path, body: requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
+    def post(path: str, body: dict[str, Any]) -> requests.Response:
+        return requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
+
     date_order(values, args.order_id, timedelta(minutes=20), timedelta(hours=3))  # due today: on the SLA radar
     show(
         "onOrderCreated (seed example)",
@@ -156,7 +159,13 @@ def main(argv: list[str] | None = None) -> int:
     return stock_demo(base, key, values, post)
 
 
-def stock_demo(base: str, key: str, values: dict[str, Any], post, tenant: str = "faar") -> int:
+def stock_demo(
+    base: str,
+    key: str,
+    values: dict[str, Any],
+    post: Callable[[str, dict[str, Any]], requests.Response],
+    tenant: str = "faar",
+) -> int:
     """ZORT's stock reaches the storefront: the marketplace lists a SKU, ZORT sends stock webhooks (a
     hint, possibly stale), a flush reads ZORT's current stock and writes it, less the buffer."""
     if values.get(f"MARKETPLACE_STOCK_SYNC_{tenant.upper()}", "").lower() != "true":
@@ -205,7 +214,10 @@ def canceled_demo(base: str, key: str, tenant: str, order_id: int, values: dict[
     """A seller-caused cancellation for the SLA radar's rate: an order promised an hour ago, never
     shipped, canceled by the marketplace after its promised time."""
     date_order(values, order_id, timedelta(hours=5), timedelta(hours=-1))
-    post = lambda path, body: requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
+
+    def post(path: str, body: dict[str, Any]) -> requests.Response:
+        return requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
+
     post(f"/webhooks/{tenant}/orders", {"event": "onOrderCreated", "payload": {"OrderId": order_id}})
     view = wait_for_order(base, key, f"{tenant}-{order_id}")
     if view is None:

@@ -55,7 +55,8 @@ import tempfile
 import threading
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -337,7 +338,9 @@ class Answers:
 
 
 class Run:
-    def __init__(self, config: DrillConfig, faulted: bool, log_dir: Path, progress=print) -> None:
+    def __init__(
+        self, config: DrillConfig, faulted: bool, log_dir: Path, progress: Callable[..., None] = print
+    ) -> None:
         self.config, self.faulted, self.progress = config, faulted, progress
         self.log_dir = log_dir
         self.plan = build_plan(config)
@@ -468,7 +471,9 @@ class Run:
                 time.sleep(fault.seconds)
                 runner.signal(signal.SIGCONT)
         elif fault.kind == "freeze":
-            group = os.getpgid(self.stack.azurite.process.pid)
+            azurite = self.stack.azurite
+            assert azurite is not None and azurite.process is not None
+            group = os.getpgid(azurite.process.pid)
             os.killpg(group, signal.SIGSTOP)
             self.applied.append(f"t={fault.at:.0f}s freeze Azurite {fault.seconds:.1f}s")
             try:
@@ -491,21 +496,24 @@ class Run:
         self.start()
         started = time.monotonic()
         deadline = started + self.config.load_seconds + self.config.resend_horizon
-        timeline: list[tuple[float, int, object]] = [(c.at, 0, c) for c in self.plan.changes]
+        timeline: list[tuple[float, int, Change | tuple[Webhook, int] | Fault]] = [
+            (c.at, 0, c) for c in self.plan.changes
+        ]
         timeline += [(at, 1, (w, i)) for w in self.plan.webhooks for i, at in enumerate(w.copies)]
         timeline += [(f.at, 2, f) for f in self.faults]
         timeline.sort(key=lambda entry: (entry[0], entry[1]))
         copies = sum(len(w.copies) for w in self.plan.webhooks)
         with ThreadPoolExecutor(copies + len(self.faults) + 1) as pool:
-            sends, fault_runs = [], []
-            for at, what, item in timeline:
+            sends: list[Future[None]] = []
+            fault_runs: list[Future[None]] = []
+            for at, _kind, item in timeline:
                 delay = started + at - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-                if what == 0:
-                    self.change(item)  # type: ignore[arg-type]
-                elif what == 1:
-                    webhook, copy = item  # type: ignore[misc]
+                if isinstance(item, Change):
+                    self.change(item)
+                elif isinstance(item, tuple):
+                    webhook, copy = item
                     sends.append(pool.submit(self.deliver, webhook, copy, deadline))
                 else:
                     fault_runs.append(pool.submit(self.apply_fault, item))
@@ -760,7 +768,7 @@ class Run:
         }
 
 
-def run_one(config: DrillConfig, faulted: bool, log_dir: Path, progress=print) -> dict[str, Any]:
+def run_one(config: DrillConfig, faulted: bool, log_dir: Path, progress: Callable[..., None] = print) -> dict[str, Any]:
     run = Run(config, faulted, log_dir, progress)
     try:
         return run.execute()
@@ -768,7 +776,7 @@ def run_one(config: DrillConfig, faulted: bool, log_dir: Path, progress=print) -
         run.close()
 
 
-def drill(config: DrillConfig, log_dir: Path | None = None, progress=print) -> dict[str, Any]:
+def drill(config: DrillConfig, log_dir: Path | None = None, progress: Callable[..., None] = print) -> dict[str, Any]:
     """The fault-free run of the seed, then the faulted one; the faulted run's result, with the
     calls of both and the `calls` invariant."""
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix=f"thor-drill-{config.seed}-"))

@@ -175,7 +175,7 @@ def _problem_failure(response: requests.Response, expected_field: str) -> str | 
 
 def run_check(session: requests.Session, base_url: str, key: str, check: Check) -> tuple[bool, str]:
     headers = {"x-functions-key": key} if check.with_key else {}
-    kwargs = {"params": check.params, "headers": headers, "timeout": TIMEOUT, "allow_redirects": False}
+    kwargs: dict[str, Any] = {"params": check.params, "headers": headers, "timeout": TIMEOUT, "allow_redirects": False}
     if check.body is not None:
         kwargs["data"] = json.dumps(check.body)
         headers["Content-Type"] = "application/json"

@@ -28,7 +28,7 @@ def marketplace_tenants(values: dict[str, str]) -> dict[str, str]:
     return {config.marketplace.user_id: tenant for tenant, config in tenants.items() if config.marketplace}
 
 
-def sandbox_credentials(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], dict]:
+def sandbox_credentials(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """What each sandbox must accept, read from Thor's own settings so the two always agree."""
     marketplace, oms, zort = {}, {}, {}
     tenants, _ = read_tenants(values)

@@ -87,7 +87,7 @@ class AlertsSandbox:
             if errors:
                 return _acs_error(400, "BadRequest", "; ".join(errors))
             operation = str(uuid.uuid4())
-            self.keep("email", str(body["recipients"]["to"][0]["address"]), body)  # type: ignore[index]
+            self.keep("email", str(body["recipients"]["to"][0]["address"]), body)
             location = f"{request.host_url.rstrip('/')}/acs/emails/operations/{operation}?api-version=2023-03-31"
             return json_response({"id": operation, "status": "Running"}, 202, {"Operation-Location": location})
         return json_response({"error": "no such channel path"}, 404)

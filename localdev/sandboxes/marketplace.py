@@ -271,7 +271,7 @@ def parse_order_id(value: str) -> int:
     return int(text)
 
 
-def split_item_id(value) -> tuple[int, int]:
+def split_item_id(value: object) -> tuple[int, int]:
     """Order id and item index of an OrderItemId ``order_id*10 + index``."""
     text = str(value).strip()
     if not text.isdigit():
@@ -305,7 +305,7 @@ def _int_param(params: dict[str, Any], name: str, default: int, maximum: int | N
     return min(value, maximum) if maximum else value
 
 
-def _parse_timestamp(raw: str | None, zone: ZoneInfo | None = None) -> datetime | None:
+def _parse_timestamp(raw: str | None, zone: ZoneInfo | timezone | None = None) -> datetime | None:
     """An ISO 8601 time with its offset; without one, read in ``zone`` (None: refused)."""
     if not raw:
         return None
@@ -555,7 +555,7 @@ class Marketplace:
 
     # actions -------------------------------------------------------------------------------
 
-    def get_order(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict]:
+    def get_order(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         order_id = parse_order_id(params.get("OrderId", ""))
         with self.state.lock:
             if order_id in self.state.missing:
@@ -563,7 +563,7 @@ class Marketplace:
             order = self.order_payload(order_id, context)
         return "Orders", {"Orders": {"Order": order}}
 
-    def get_order_items(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict]:
+    def get_order_items(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         order_id = parse_order_id(params.get("OrderId", ""))
         with self.state.lock:
             if order_id in self.state.missing:
@@ -571,7 +571,7 @@ class Marketplace:
             rows = self.item_payloads(order_id, context)
         return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
 
-    def get_orders(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict]:
+    def get_orders(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         updated_after = _parse_timestamp(params.get("UpdatedAfter"), context["zone"])
         if params.get("UpdatedAfter") and updated_after is None:
             raise ApiError("E001", "Parameter UpdatedAfter must be an ISO 8601 date")
@@ -595,7 +595,7 @@ class Marketplace:
         body = {"Orders": {"Order": _quirk(page)} if page else [], "TotalCount": str(len(listed))}
         return "Orders", body
 
-    def get_products(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict]:
+    def get_products(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         skus = [str(sku) for sku in _json_list_param(params, "SkuSellerList")]
         rows = [self.product_payload(sku, context) for sku in dict.fromkeys(skus)]
         return "Products", {"Products": {"Product": _quirk(rows)} if rows else []}
@@ -634,7 +634,9 @@ class Marketplace:
             raise ApiError("E073", f"All order items must have status Pending or Ready To Ship. ({', '.join(blocked)})")
         return located
 
-    def set_status_to_packed_by_marketplace(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict]:
+    def set_status_to_packed_by_marketplace(
+        self, params: dict[str, Any], context: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         with self.state.lock:
             located = self._one_order_items(params)
             order_id = located[0][1]
@@ -661,7 +663,9 @@ class Marketplace:
         ]
         return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
 
-    def set_status_to_ready_to_ship(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict]:
+    def set_status_to_ready_to_ship(
+        self, params: dict[str, Any], context: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         with self.state.lock:
             located = self._one_order_items(params, delivery_type_required=False)
             wanted = (params.get("PackageId") or "").strip()
@@ -688,13 +692,13 @@ class Marketplace:
 
     # the order loop (issue 19) -----------------------------------------------------------------
 
-    def get_failure_reasons(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict]:
+    def get_failure_reasons(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """``Reasons.Reason`` rows of Type and Name (LinioIT/seller-center-sdk ``gsc-master``
         FailureReasonsSuccessResponse.xml; the names here are the sandbox's own)."""
         rows = [{"Type": kind, "Name": name} for kind, name in FAILURE_REASONS]
         return "Reasons", {"Reasons": {"Reason": rows}}
 
-    def set_status_to_canceled(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict]:
+    def set_status_to_canceled(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """v600: only an item in ``pending`` (E028 otherwise), never a Fulfillment one; Reason a known
         GetFailureReasons Name (E022)."""
         if context["method"] != "POST":
@@ -721,7 +725,7 @@ class Marketplace:
             self.state.touch(order_id, datetime.now(timezone.utc).replace(microsecond=0))
         return "OrderItems", {"OrderItems": {"OrderItem": {"OrderItemId": item_id}}}
 
-    def set_seller_delivery_status(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict]:
+    def set_seller_delivery_status(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """SetStatusToShipped / ToDelivered / ToFailedDelivery (parameters unconfirmed: ``OrderItemIds``
         as ready to ship). Refused (E028) for a Fulfillment item (as every status action, v600) or a
         status that does not move forward."""
@@ -865,7 +869,7 @@ class Marketplace:
             self.state.lose_invoice_answers = int(spec.get("times") or 1)
         return json_response({"ok": True})
 
-    def update_stock(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict]:
+    def update_stock(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if context["method"] != "POST":
             raise ApiError("E001", "UpdateStock must be sent with POST")
         rows = _stock_rows(context["body"])
@@ -901,7 +905,7 @@ class Marketplace:
             timer.start()
         return "", {"Stocks": {"feed": feed.feed_id}}
 
-    def product_update(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict]:
+    def product_update(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if context["method"] != "POST":
             raise ApiError("E001", "ProductUpdate must be sent with POST")
         products = _price_rows(context["body"])
@@ -973,14 +977,14 @@ class Marketplace:
             self._finish(feed)
             if feed.status == "Queued":
                 return
-        body = {"event": "onFeedCompleted", "payload": {"Feed": feed_id}}
+        body: dict[str, Any] = {"event": "onFeedCompleted", "payload": {"Feed": feed_id}}
         try:
             answer = requests.post(url.replace("{tenant}", feed.tenant), json=body, timeout=10)
             feed.webhook = f"HTTP {answer.status_code}"
         except requests.RequestException as error:  # the marketplace would retry; the sandbox only records it
             feed.webhook = f"failed: {error}"
 
-    def feed_status(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict]:
+    def feed_status(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         feed_id = params.get("FeedID", "").strip()
         with self.state.lock:
             feed = self.state.feeds.get(feed_id)
@@ -1207,11 +1211,11 @@ class Marketplace:
         return json_response({"ok": True, "order_item_ids": [item_id for item_id, _, _ in located]})
 
     def seed_orders(self, spec: dict[str, Any]) -> Response:
-        when = datetime.now(timezone.utc).replace(microsecond=0)
+        when: datetime | None = datetime.now(timezone.utc).replace(microsecond=0)
         if spec.get("updated_at"):
             when = _parse_timestamp(spec["updated_at"]) or _naive_utc(spec["updated_at"])
-            if when is None:
-                return json_response({"error": "updated_at must be ISO 8601 or YYYY-MM-DD HH:MM:SS"}, 400)
+        if when is None:
+            return json_response({"error": "updated_at must be ISO 8601 or YYYY-MM-DD HH:MM:SS"}, 400)
         try:
             order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
         except ApiError as error:

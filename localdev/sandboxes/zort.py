@@ -76,7 +76,7 @@ class ZortError(Exception):
         self.res_code, self.res_desc = res_code, res_desc
 
 
-def _answer(res_code: str, res_desc: str, **fields) -> Response:
+def _answer(res_code: str, res_desc: str, **fields: Any) -> Response:
     return json_response({"resCode": res_code, "resDesc": res_desc, **fields})
 
 
@@ -110,7 +110,7 @@ class Zort:
         with self.lock:
             products = self.products.setdefault(store, {})
             for sku, value in stock.items():
-                given = value if isinstance(value, dict) else {"stock": value, "availablestock": value}
+                given: dict[str, Any] = value if isinstance(value, dict) else {"stock": value, "availablestock": value}
                 products[str(sku)] = {
                     **products.get(str(sku), {}),
                     "stock": f"{float(given.get('stock', given.get('availablestock', 0))):.2f}",
@@ -134,8 +134,8 @@ class Zort:
     def get_products(self, store: str, request: Request) -> Response:
         wanted = [sku.strip() for sku in request.headers.get("skulist", "").split(",") if sku.strip()]
         page = int(request.args.get("page") or 1) if (request.args.get("page") or "1").isdigit() else 1
-        limit = request.args.get("limit") or str(PRODUCTS_MAX_LIMIT)
-        limit = min(int(limit), PRODUCTS_MAX_LIMIT) if limit.isdigit() and int(limit) > 0 else PRODUCTS_MAX_LIMIT
+        asked = request.args.get("limit") or str(PRODUCTS_MAX_LIMIT)
+        limit = min(int(asked), PRODUCTS_MAX_LIMIT) if asked.isdigit() and int(asked) > 0 else PRODUCTS_MAX_LIMIT
         with self.lock:
             products = self.products.get(store, {})
             skus = [sku for sku in dict.fromkeys(wanted) if sku in products] if wanted else sorted(products)
@@ -273,7 +273,7 @@ def send_webhook(
     *,
     as_form: bool = True,
     query: dict[str, Any] | None = None,
-    timeout=10,
+    timeout: float = 10,
     auth: str = "basic",
     body: str | None = None,
     http_method: str = "POST",
