@@ -315,10 +315,7 @@ def build() -> dict[str, Any]:
                         {"name": "eventId", "in": "path", "required": True, "schema": {"type": "string"}},
                         {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
                     ],
-                    "responses": {
-                        "200": _json_answer(answer, SMOKE_EVENT),
-                        **_problems(*statuses),
-                    },
+                    "responses": {"200": _json_answer(answer, SMOKE_EVENT)} | _problems(*statuses),
                 }
                 for method, summary, answer, statuses in (
                     ("get", "The smoke test's synthetic event: its status", "Its status", (400, 404)),
