@@ -24,6 +24,8 @@ from collections import Counter
 from datetime import timedelta
 from typing import Any
 
+from azure.core.pipeline import PipelineRequest
+
 from localdev.stack import Stack
 
 TENANT = "soco"
@@ -117,7 +119,9 @@ def measure(base: Stack, progress: Any) -> dict[str, Any]:
     sent: list[str] = []
     original = storage_module.bound_request_time
 
-    def counting(request) -> None:  # every storage request the SDK sends (the hook of every client)
+    def counting(
+        request: PipelineRequest[Any],
+    ) -> None:  # every storage request the SDK sends (the hook of every client)
         sent.append(request.http_request.url)
         original(request)
 

@@ -59,7 +59,7 @@ print(json.dumps({"seconds": seconds, "failed": failed}))
 
 def _python(
     code: str, env: dict[str, Any], stdin: str = "", extra: list[str] | None = None
-) -> subprocess.CompletedProcess:
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *(extra or []), "-c", code],
         cwd=ROOT,
@@ -87,7 +87,7 @@ def importtime_split(env: dict[str, Any], third_party_roots: set[str], limit: in
     standard library) and Thor's own slowest modules by self time."""
     done = _python("import function_app", env, extra=["-X", "importtime"])
     totals = {"thor_ms": 0.0, "third_party_ms": 0.0, "stdlib_ms": 0.0}
-    own = []
+    own: list[dict[str, Any]] = []
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| *(\S+)", line)
         if not match:

@@ -12,10 +12,12 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
 import requests
+from azure.core.pipeline import PipelineRequest
 
 from localdev.stack import Stack
 
@@ -120,7 +122,7 @@ def _count_requests(values: dict[str, Any], order_id: str, event_id: str) -> dic
     sent = []
     original = storage_module.bound_request_time
 
-    def counting(request) -> None:
+    def counting(request: PipelineRequest[Any]) -> None:
         sent.append(request.http_request.url)
         original(request)
 
@@ -139,7 +141,7 @@ def _count_requests(values: dict[str, Any], order_id: str, event_id: str) -> dic
             "ThorProducts",
         ):  # created before counting
             context.storage.table(table)
-        calls = {
+        calls: dict[str, Callable[[], object]] = {
             "overview": lambda: console.overview(context),
             "tenant": lambda: console.tenant_overview(context, TENANT),
             "at-risk": lambda: console.at_risk(context, TENANT),
@@ -148,7 +150,7 @@ def _count_requests(values: dict[str, Any], order_id: str, event_id: str) -> dic
             "order": lambda: console.order_journey(context, TENANT, order_id),
             "event": lambda: console.event_summary(context, TENANT, event_id),
         }
-        counts = {}
+        counts: dict[str, int] = {}
         for name, call in calls.items():
             sent.clear()
             call()

@@ -210,6 +210,7 @@ def measure(
         )
         user = stack.values[f"MARKETPLACE_USER_ID_{TENANT.upper()}"]
         bodies = _bodies(flight_ids, config.pdf_bytes)
+        assert thor.runner is not None
         pid = thor.runner.pid
         time.sleep(1.0)
         baseline = rss_kib(pid)

@@ -35,7 +35,7 @@ class HttpClient:
         url = path + ("?" + urlencode(params) if params else "")
         for attempt in (1, 2):
             if self.connection is None:
-                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                self.connection = http.client.HTTPConnection(self.host or "127.0.0.1", self.port, timeout=self.timeout)
             try:
                 self.connection.request(method, url, body=body, headers=headers or {})
                 response = self.connection.getresponse()

@@ -35,7 +35,7 @@ class Call:
     body: bytes | None = None
 
 
-def _json(value) -> bytes:
+def _json(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 

@@ -30,7 +30,7 @@ class Goal:
     note: str = ""
 
 
-def _f(value, digits: int = 1) -> str:
+def _f(value: float | None, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     return f"{value:,.{digits}f}"
@@ -399,9 +399,12 @@ def _table(headers: list[str], rows: list[list[Any]], right: set[int] | None = N
     right = right if right is not None else set(range(1, len(headers)))
     cells = [[str(c) for c in row] for row in [headers, *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    fmt = lambda row: "  ".join(
-        c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
-    ).rstrip()
+
+    def fmt(row: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+
     return [fmt(cells[0]), fmt(["-" * w for w in widths]), *(fmt(r) for r in cells[1:])]
 
 

@@ -26,15 +26,16 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import IO, Any
 from urllib.parse import urlencode
 
 import requests
 
 from bench.load import percentile
-from localdev.stack import Stack
+from localdev.stack import Stack, present_azurite
 
 TENANT = "faar"
 BUFFER = 1  # MARKETPLACE_STOCK_BUFFER_FAAR in local.settings.example.json
@@ -71,7 +72,7 @@ def _send_all(base: str, calls: list[Any], concurrency: int) -> tuple[list[int],
     adapter = requests.adapters.HTTPAdapter(pool_maxsize=concurrency)
     session.mount("http://", adapter)
 
-    def send(call):
+    def send(call: tuple[str, dict[str, Any], dict[str, Any], bytes]) -> tuple[int, float]:
         path, params, headers, body = call
         began = time.perf_counter()
         try:
@@ -98,7 +99,7 @@ def _flushes(calls: list[dict[str, Any]], gap: float) -> list[int]:
     return groups
 
 
-def table_requests_per_webhook(stack, key: str, key1: str) -> dict[str, Any]:
+def table_requests_per_webhook(stack: Stack, key: str, key1: str) -> dict[str, Any]:
     """In-process, counted at the SDK transport: one stock webhook's acknowledgement and its processing."""
     from bench.payloads import Call
     from bench.storage_work import InProcessThor, RequestCounter, http_request, service_ports
@@ -131,7 +132,9 @@ def table_requests_per_webhook(stack, key: str, key1: str) -> dict[str, Any]:
     }
 
 
-def measure(stack, config: StockConfig, progress=print, log=None) -> dict[str, Any]:
+def measure(
+    stack: Stack, config: StockConfig, progress: Callable[..., None] = print, log: IO[Any] | None = None
+) -> dict[str, Any]:
     values = stack.values
     key, key1 = values["LOCAL_FUNCTION_KEY"], values[f"ZORT_KEY1_{TENANT.upper()}"]
     counted = table_requests_per_webhook(stack, key, key1)
@@ -173,7 +176,7 @@ def measure(stack, config: StockConfig, progress=print, log=None) -> dict[str, A
             statuses, latencies, seconds = _send_all(acks.thor_url, calls, config.concurrency)
         finally:
             acks.stop_runner()
-            acks.azurite.stop()
+            present_azurite(acks).stop()
         progress(f"  {len(calls)} stock webhooks acknowledged in {seconds:.1f}s (HTTP only)")
         # 2. The same webhooks again with the processor and the flush timer working as they arrive.
         started_at = time.time()
@@ -207,7 +210,7 @@ def measure(stack, config: StockConfig, progress=print, log=None) -> dict[str, A
         from shared.ports import StorageUnavailable
 
         deadline = time.monotonic() + config.timeout_seconds
-        right, absent, seen = 0, 0, {}
+        right, absent, seen = 0, 0, dict[str, Any]()
         while time.monotonic() < deadline:
             try:  # the check's own query may time out on a loaded Azurite: then it asks again
                 right, absent, seen = confirmed()
@@ -227,7 +230,7 @@ def measure(stack, config: StockConfig, progress=print, log=None) -> dict[str, A
         refused_by_sandbox = {e["SellerSku"] for f in feeds for e in f["errors"]}
     finally:
         runner.stop_runner()
-        runner.azurite.stop()
+        present_azurite(runner).stop()
     return {
         "webhooks": len(calls),
         "skus": config.skus,

@@ -137,3 +137,9 @@ class Stack:
             server.stop()
         if self.azurite:
             self.azurite.stop()
+
+
+def present_azurite(stack: Stack) -> Azurite:
+    """The stack's Azurite, which the caller started (`start_storage`)."""
+    assert stack.azurite is not None, "the stack's storage was not started"
+    return stack.azurite
