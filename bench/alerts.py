@@ -21,6 +21,7 @@ import math
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
 
@@ -35,7 +36,7 @@ TENANTS = 9
 QUERIES_PER_TENANT = 4
 
 
-def _seed(values: dict[str, Any], progress: Any) -> None:
+def _seed(values: dict[str, Any], progress: Callable[..., None]) -> None:
     from shared.adapters.event_log import _to_entity as event_entity
     from shared.adapters.incident_repo import IncidentRepository
     from shared.adapters.order_repo import _to_entity as order_entity
@@ -109,7 +110,7 @@ def _run_counted(sent: list[str]) -> tuple[Counter[str], float, int, int]:
     return by_table, seconds, run.writes, len(run.sent)
 
 
-def measure(base: Stack, progress: Any) -> dict[str, Any]:
+def measure(base: Stack, progress: Callable[..., None]) -> dict[str, Any]:
     from shared.adapters import storage as storage_module
     from shared.adapters.storage import ALL_TABLES
     from shared.bootstrap import get_context, reset_context

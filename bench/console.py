@@ -44,7 +44,7 @@ OPEN_INCIDENTS = 1_000
 DIRTY_SKUS = 2_500  # the tenant's stock sync is on with this backlog: its state is read too
 
 
-def _seed(values: dict[str, Any], progress: Any) -> tuple[str, str]:
+def _seed(values: dict[str, Any], progress: Callable[..., None]) -> tuple[str, str]:
     import os
 
     os.environ.update(values)
@@ -172,7 +172,7 @@ def _timed(url: str, views: int) -> dict[str, Any]:
     return {"p50_ms": statistics.median(times), "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))]}
 
 
-def measure(base: Stack, progress: Any, views: int = VIEWS) -> dict[str, Any]:
+def measure(base: Stack, progress: Callable[..., None], views: int = VIEWS) -> dict[str, Any]:
     stack = Stack(values={**base.values, f"MARKETPLACE_STOCK_SYNC_{TENANT.upper()}": "true"}, servers=base.servers)
     try:
         stack.start_storage()

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any
+from typing import IO, Any
 
 import requests
 
@@ -160,7 +160,7 @@ def measure(
     stack: Stack,
     config: DocumentsConfig,
     progress: Callable[..., None] = print,
-    log: Any | None = None,
+    log: IO[Any] | None = None,
 ) -> dict[str, Any]:
     key = stack.values["LOCAL_FUNCTION_KEY"]
     on = {f"MARKETPLACE_DOCUMENTS_{TENANT.upper()}": "true"}

@@ -75,7 +75,7 @@ class RequestCounter:
         try:
             yield self
         finally:
-            RequestsTransport.send, requests.Session.send = transport_send, session_send  # type: ignore[method-assign]
+            RequestsTransport.send, requests.Session.send = transport_send, session_send  # type: ignore[method-assign]  # restored
 
     def snapshot(self) -> dict[str, Any]:
         return {

@@ -32,7 +32,7 @@ def fresh_key() -> dict[str, str]:
     return {"Idempotency-Key": uuid.uuid4().hex}
 
 
-def assert_problem(answer: Response, status: int, field: str | None = None) -> Any:
+def assert_problem(answer: Response, status: int, field: str | None = None) -> dict[str, Any]:
     assert answer.status_code == status, answer.text
     assert answer.headers["Content-Type"].startswith("application/problem+json")
     body = answer.json()
@@ -113,7 +113,7 @@ def test_same_order_created_ten_times_at_once_is_recorded_once(thor: Stack, key:
     assert len(oms) == 1
 
 
-def _order_view(thor: Stack, key: str, internal_id: str) -> Any:
+def _order_view(thor: Stack, key: str, internal_id: str) -> dict[str, Any]:
     def ready() -> dict[str, Any] | None:
         answer = call(thor, "GET", f"/v1/orders/{internal_id}/status", key)
         return answer.json() if answer.status_code == 200 and answer.json()["items"] else None

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
-from typing import Any
 
 import pytest
 import requests
@@ -39,7 +38,7 @@ def test_a_method_without_a_key_gets_401_and_with_it_405_with_allow(thor: Stack,
         assert caller.headers["Content-Type"] == "application/problem+json"
 
 
-def raw_post(thor: Any, key: Any, headers: bytes, *parts: bytes) -> str:
+def raw_post(thor: Stack, key: str, headers: bytes, *parts: bytes) -> str:
     """Sends a POST in pieces on a raw socket and returns the whole answer (each read waits 5 s at most)."""
     with socket.create_connection(("127.0.0.1", thor.thor_port), timeout=5) as conn:
         conn.sendall(

@@ -57,9 +57,9 @@ def test_storage_stopping_mid_burst_gives_503_and_loses_nothing(stack: Stack, tm
 
         azurite.start()  # same ports, same data folder: storage is back
 
-        def processed(oid: int) -> Any:
+        def processed(oid: int) -> bool:
             view = requests.get(f"{own.thor_url}/v1/orders/faco-{oid}/status", params={"code": key}, timeout=5)
-            return view.status_code == 200 and view.json()["items"]
+            return view.status_code == 200 and bool(view.json()["items"])
 
         eventually(lambda: all(processed(oid) for oid in acknowledged), timeout=60, interval=0.5)
         # The sender retries what got a 503, and then those are processed too.

@@ -17,7 +17,7 @@ def order(
     tenant: str = "faco",
     created: datetime | None = NOW - timedelta(minutes=5),
     synced: bool = False,
-    statuses: tuple[str | str, ...] = ("pending",),
+    statuses: tuple[str, ...] = ("pending",),
     promised: datetime | None = None,
 ) -> Order:
     return Order(
@@ -91,7 +91,7 @@ def test_santiago_in_winter_is_utc_minus_4() -> None:
 
 
 def event(
-    status: EventStatus | EventStatus,
+    status: EventStatus,
     received: datetime = NOW - timedelta(minutes=1),
     reason: str | None = None,
     outcome: str | None = None,

@@ -99,7 +99,7 @@ def test_a_duplicate_queues_an_event_whose_enqueue_failed_while_storage_was_froz
     def frozen(event: InboundEvent) -> None:
         raise StorageUnavailable("frozen")
 
-    context.events.mark_queued = frozen  # type: ignore[method-assign]
+    context.events.mark_queued = frozen  # type: ignore[method-assign]  # patched for this test only
     with pytest.raises(StorageUnavailable):
         deliver(context)
     assert deliver(context) == "duplicate" and len(context.queue.sent) == 1

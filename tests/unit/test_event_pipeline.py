@@ -83,12 +83,12 @@ def with_order(context: FakeContext, *statuses: str, order_id: str = ORDER) -> N
 def test_an_order_created_is_kept_and_created_in_the_oms_once() -> None:
     context = fake_context()
     with_order(context, "pending", "pending")
-    event_id = present(order_created(context))
+    event_id = order_created(context)
     assert settle(context, event_id) is EventStatus.COMPLETED
     order, _ = present(context.orders.get("sope", f"sope-{ORDER}"))
     assert order.fetched and order.oms_synced and len(order.items) == 2
     assert [o.internal_order_id for o in context.oms("sope").upserts] == [f"sope-{ORDER}"]
-    assert process_event(context, "sope", event_id) is present(EventStatus.COMPLETED)  # a redelivery: no second effect
+    assert process_event(context, "sope", event_id) is EventStatus.COMPLETED  # a redelivery: no second effect
     assert len(context.oms("sope").upserts) == 1
     assert "oms created" in present(present(context.events.get("sope", event_id)).outcome)
 
@@ -252,7 +252,7 @@ def test_a_refund_sends_the_order_to_the_oms_again() -> None:
     assert answer.body["order"]["paidTotal"] == "100.00"
     refund_event = context.queue.sent[-1].event_id
     assert present(context.events.get("sope", refund_event)).kind is EventKind.REFUND
-    assert settle(context, refund_event) is present(EventStatus.COMPLETED)
+    assert settle(context, refund_event) is EventStatus.COMPLETED
     assert context.oms("sope").upserts[-1].refunds[0].refund_id == answer.body["refund"]["refundId"]
     assert "refund rf-" in present(present(context.events.get("sope", refund_event)).outcome)
 

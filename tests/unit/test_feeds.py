@@ -271,10 +271,10 @@ def test_a_crash_between_recording_a_feed_and_marking_its_skus_loses_nothing() -
     def crash(outcomes: object) -> None:
         raise RuntimeError("the host died")
 
-    context.stock.record = crash  # type: ignore[method-assign]
+    context.stock.record = crash  # type: ignore[method-assign]  # patched for this test only
     with pytest.raises(RuntimeError):
         flush_tenant(context, T)
-    context.stock.record = real  # type: ignore[method-assign]
+    context.stock.record = real  # type: ignore[method-assign]  # patched for this test only
     [orphan] = context.feeds.open_feeds(T)  # recorded first: it names A, A does not name it
     assert state_of(context, "A") is StockState.IN_FLIGHT
     context.clock.advance(IN_FLIGHT_FOR.total_seconds())

@@ -50,7 +50,7 @@ def stall_in_get_order_items(context: FakeContext, meanwhile: Callable[[], None]
             meanwhile()
         return rows
 
-    marketplace.get_order_items = get_order_items  # type: ignore[method-assign]
+    marketplace.get_order_items = get_order_items  # type: ignore[method-assign]  # patched for this test only
 
 
 def test_a_later_delivery_takes_a_stalled_delivery_s_claim_and_never_the_other_way() -> None:

@@ -191,7 +191,7 @@ def test_the_same_idempotency_key_with_another_body_is_refused() -> None:
 
 
 def test_a_shipped_order_without_a_document_is_at_risk_after_the_tenants_hours() -> None:
-    context = present(fake_context("facl"))
+    context = fake_context("facl")
     order_id = with_order(context, "facl", "ready_to_ship")
     order, _ = present(context.orders.get("facl", order_id))
     order.items[0].status = "shipped"
@@ -305,7 +305,7 @@ def test_a_return_waiting_for_approval_has_its_deadline_and_is_at_risk_from_48_h
     from shared.domain.times import rfc3339
     from shared.services.status_view import order_status_view
 
-    context = present(fake_context("facl"))
+    context = fake_context("facl")
     order_id = with_order(context, "facl", "delivered")
     order, _ = present(context.orders.get("facl", order_id))
     order.items[0].status = "return_waiting_for_approval"
@@ -325,7 +325,7 @@ def test_a_return_waiting_for_approval_has_its_deadline_and_is_at_risk_from_48_h
 def test_the_console_lists_undocumented_shipped_orders_and_returns_near_their_deadline_only_when_on() -> None:
     from shared.services.console import at_risk
 
-    context = present(fake_context("facl"))
+    context = fake_context("facl")
     order_id = with_order(context, "facl", "shipped", "return_waiting_for_approval")
     order, etag = present(context.orders.get("facl", order_id))
     for item in order.items:

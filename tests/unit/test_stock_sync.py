@@ -206,7 +206,7 @@ def test_a_crash_mid_flush_loses_no_dirty_sku_and_the_resend_is_the_same_value()
             raise RuntimeError("the host died")
         return real(rows, warehouse)
 
-    marketplace.update_stock = crash_on_second  # type: ignore[method-assign]
+    marketplace.update_stock = crash_on_second  # type: ignore[method-assign]  # patched for this test only
     with pytest.raises(RuntimeError):
         flush_tenant(context, T)
     assert dirty(context) == set(skus)  # nothing lost
@@ -215,7 +215,7 @@ def test_a_crash_mid_flush_loses_no_dirty_sku_and_the_resend_is_the_same_value()
     marketplace.finish_on_ask = False
     assert flush_tenant(context, T).result == "nothing to send"  # in flight until the crashed flush times out
     context.clock.advance(IN_FLIGHT_FOR.total_seconds())
-    marketplace.update_stock = real  # type: ignore[method-assign]
+    marketplace.update_stock = real  # type: ignore[method-assign]  # patched for this test only
     marketplace.finish_on_ask = True
     report = flush_tenant(context, T)  # settles the first feed, sends the other 300
     assert report.result == "sent" and report.writes == 1 and "1 settled" in report.feeds
@@ -235,9 +235,9 @@ def test_a_sku_changed_while_in_flight_is_sent_again_after() -> None:
         context.zorts[T].stock["A"] = Decimal(4)
         return real(rows, warehouse)
 
-    marketplace.update_stock = changed_meanwhile  # type: ignore[method-assign]
+    marketplace.update_stock = changed_meanwhile  # type: ignore[method-assign]  # patched for this test only
     flush_tenant(context, T)
-    marketplace.update_stock = real  # type: ignore[method-assign]
+    marketplace.update_stock = real  # type: ignore[method-assign]  # patched for this test only
     flush_tenant(context, T)  # the feed finished with 5, but A was marked since it was taken: sent again
     assert marketplace.stock == {"A": 5} and in_feed(context) == {"A"}
     assert marketplace.calls[-1] == ("update_stock", ([("A", 4)], None))
