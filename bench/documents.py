@@ -28,9 +28,11 @@ import os
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import IO, Any
 
 import requests
 
@@ -58,7 +60,7 @@ def pdf(size: int, seed: int) -> bytes:
     return b"%PDF-1.7\n" + random.Random(seed).randbytes(size) + b"\n%%EOF\n"
 
 
-def seed_orders(values: dict, order_ids: list[int]) -> None:
+def seed_orders(values: dict[str, Any], order_ids: list[int]) -> None:
     """Orders with one item ready to ship (the sandbox's item id scheme: order id * 10), straight into
     the Azurite of `values`."""
     from shared.adapters.order_repo import OrderRepository
@@ -153,7 +155,7 @@ def _floor(base: str, key: str, count: int, concurrency: int) -> list[float]:
         return list(pool.map(send, range(count)))
 
 
-def _summary(latencies: list[float]) -> dict:
+def _summary(latencies: list[float]) -> dict[str, Any]:
     return {
         "p50_ms": round(percentile(latencies, 50), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
@@ -161,13 +163,18 @@ def _summary(latencies: list[float]) -> dict:
     }
 
 
-def measure(stack: Stack, config: DocumentsConfig, progress=print, log=None) -> dict:
+def measure(
+    stack: Stack,
+    config: DocumentsConfig,
+    progress: Callable[..., None] = print,
+    log: IO[Any] | None = None,
+) -> dict[str, Any]:
     key = stack.values["LOCAL_FUNCTION_KEY"]
     on = {f"MARKETPLACE_DOCUMENTS_{TENANT.upper()}": "true"}
     base_id = random.randrange(60_000_000, 69_000_000) // 3 * 3  # one item per sandbox order
     ack_ids = [base_id + 3 * n for n in range(config.documents)]
     flight_ids = [base_id + 3 * (config.documents + n) for n in range(config.in_flight)]
-    result: dict = {"pdf_bytes": len(pdf(config.pdf_bytes, 19)), "concurrency": config.concurrency}
+    result: dict[str, Any] = {"pdf_bytes": len(pdf(config.pdf_bytes, 19)), "concurrency": config.concurrency}
     result["load_average_before"] = [round(x, 1) for x in os.getloadavg()]
     result["allocation"] = allocations(config.pdf_bytes)
 
@@ -219,6 +226,7 @@ def measure(stack: Stack, config: DocumentsConfig, progress=print, log=None) -> 
         )
         user = stack.values[f"MARKETPLACE_USER_ID_{TENANT.upper()}"]
         bodies = _bodies(flight_ids, config.pdf_bytes)
+        assert thor.runner is not None
         pid = thor.runner.pid
         time.sleep(1.0)
         baseline = rss_kib(pid)
@@ -271,7 +279,7 @@ def measure(stack: Stack, config: DocumentsConfig, progress=print, log=None) -> 
     return result
 
 
-def allocations(size: int) -> dict:
+def allocations(size: int) -> dict[str, Any]:
     """Peak allocation (tracemalloc) of reading one document's request (beyond its body) and of building
     its upload body, in process; and the bound they give per document in flight."""
     import tracemalloc
@@ -287,7 +295,7 @@ def allocations(size: int) -> dict:
     )
     read_document_body(request)  # first use: imports
 
-    def peak(work) -> int:
+    def peak(work: Callable[[], object]) -> int:
         tracemalloc.start()
         try:
             before = tracemalloc.get_traced_memory()[0]
@@ -314,7 +322,7 @@ def allocations(size: int) -> dict:
     }
 
 
-def blob_read_peak(values: dict, size: int) -> int:
+def blob_read_peak(values: dict[str, Any], size: int) -> int:
     """Peak allocation (tracemalloc) of reading one PDF back from Blob Storage, as the upload does."""
     import tracemalloc
 
@@ -335,7 +343,7 @@ def blob_read_peak(values: dict, size: int) -> int:
         tracemalloc.stop()
 
 
-def _event_statuses(values: dict) -> dict:
+def _event_statuses(values: dict[str, Any]) -> dict[str, Any]:
     """The tax-document events' statuses, and the first reasons of those not completed."""
     from shared.adapters.event_log import EventLog
     from shared.adapters.storage import Storage
@@ -343,7 +351,7 @@ def _event_statuses(values: dict) -> dict:
     from shared.settings import read_storage
 
     found = [e for e in EventLog(Storage(read_storage(values))).list(tenant=TENANT) if e.kind is EventKind.TAX_DOCUMENT]
-    counts: dict = {}
+    counts: dict[str, Any] = {}
     for event in found:
         counts[event.status.value] = counts.get(event.status.value, 0) + 1
     reasons = sorted({(e.reason or "")[:160] for e in found if e.reason})[:3]

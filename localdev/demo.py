@@ -20,7 +20,10 @@ import base64
 import json
 import sys
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
+from functools import partial
+from typing import Any, TypeVar
 
 import requests
 
@@ -39,6 +42,8 @@ DEMO_SETTINGS = {
 """The demo's settings: the order loop and price sync on for the demo tenant only (docs/deploy.md says
 how to turn each on in Azure)."""
 
+T = TypeVar("T")
+
 
 def with_demo_settings(values: dict[str, str], example: dict[str, str]) -> dict[str, str]:
     """`values` with DEMO_SETTINGS where they keep the example's value (or lack the setting)."""
@@ -49,18 +54,18 @@ def with_demo_settings(values: dict[str, str], example: dict[str, str]) -> dict[
     return merged
 
 
-def _settings() -> dict:
+def _settings() -> dict[str, Any]:
     for path in (LOCAL_SETTINGS, EXAMPLE_SETTINGS):
         if path.exists():
             return with_demo_settings(local_values(path), local_values(EXAMPLE_SETTINGS))
     raise SystemExit("no local.settings.json: run `make run` first")
 
 
-def date_order(values: dict, order_id: int, created_ago: timedelta, promised_in: timedelta) -> None:
+def date_order(values: dict[str, Any], order_id: int, created_ago: timedelta, promised_in: timedelta) -> None:
     """Dates a sandbox order today (created `created_ago`, promised to ship `promised_in` from now)
     instead of the sandbox's 2024 dates; a real marketplace is left alone."""
     now = datetime.now(timezone.utc)
-    spec = {
+    spec: dict[str, Any] = {
         "order_ids": [order_id],
         "created_at": (now - created_ago).isoformat(),
         "promised_at": (now + promised_in).isoformat(),
@@ -76,7 +81,7 @@ def show(title: str, answer: requests.Response) -> None:
     print(f"\n→ {title}\n  {answer.status_code} {answer.text[:400]}")
 
 
-def wait_for_order(base: str, key: str, internal_id: str, timeout: float = 20) -> dict | None:
+def wait_for_order(base: str, key: str, internal_id: str, timeout: float = 20) -> dict[str, Any] | None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         answer = requests.get(f"{base}/v1/orders/{internal_id}/status", params={"code": key}, timeout=5)
@@ -101,7 +106,9 @@ def main(argv: list[str] | None = None) -> int:
         print(f"Thor is not running on {base}: start it with `make run` in another terminal.")
         return 1
 
-    post = lambda path, body: requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
+    def post(path: str, body: dict[str, Any]) -> requests.Response:
+        return requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
+
     date_order(values, args.order_id, timedelta(minutes=20), timedelta(hours=3))  # due today: on the SLA radar
     show(
         "onOrderCreated (seed example)",
@@ -185,7 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     return price_demo(base, key, values, post)
 
 
-def _flow_on(values: dict, name: str, tenant: str) -> bool:
+def _flow_on(values: dict[str, Any], name: str, tenant: str) -> bool:
     return values.get(f"MARKETPLACE_{name}_{tenant.upper()}", "").lower() not in ("", "false", "off", "0")
 
 
@@ -194,7 +201,7 @@ def sandbox_order(start: int, items: int) -> int:
     return next(n for n in range(start, start + 3) if 1 + n % 3 == items)
 
 
-def loop_demo(base: str, key: str, tenant: str, start: int, values: dict) -> None:
+def loop_demo(base: str, key: str, tenant: str, start: int, values: dict[str, Any]) -> None:
     """The order loop (issue 19) end to end against the sandboxes, for the demo tenant."""
     flows = ("DOCUMENTS", "CANCELLATIONS", "SELLER_DELIVERY", "RETURNS_DESK")
     off = [f"MARKETPLACE_{name}_{tenant.upper()}" for name in flows if not _flow_on(values, name, tenant)]
@@ -207,8 +214,15 @@ def loop_demo(base: str, key: str, tenant: str, start: int, values: dict) -> Non
         return
     zort_url, key1 = f"{base}/webhooks/{tenant}/zort?code={key}", values[f"ZORT_KEY1_{tenant.upper()}"]
     user = values[f"MARKETPLACE_USER_ID_{tenant.upper()}"]
-    post = lambda path, body: requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
-    view = lambda internal: requests.get(f"{base}/v1/orders/{internal}/status", params={"code": key}, timeout=5).json()
+
+    def post(path: str, body: dict[str, Any]) -> requests.Response:
+        return requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
+
+    def view(internal: str) -> dict[str, Any]:
+        answer: dict[str, Any] = requests.get(
+            f"{base}/v1/orders/{internal}/status", params={"code": key}, timeout=5
+        ).json()
+        return answer
 
     def order(order_id: int) -> str | None:
         date_order(values, order_id, timedelta(minutes=30), timedelta(hours=20))
@@ -250,20 +264,21 @@ def loop_demo(base: str, key: str, tenant: str, start: int, values: dict) -> Non
             timeout=10,
         ),
     )
-    uploaded = wait_until(lambda: [d for d in view(internal).get("documents", []) if d["status"] == "uploaded"])
-    print(f"  the order's documents: {json.dumps(view(internal).get('documents'))}")
+    documented_id: str = internal
+    uploaded = wait_until(lambda: [d for d in view(documented_id).get("documents", []) if d["status"] == "uploaded"])
+    print(f"  the order's documents: {json.dumps(view(documented_id).get('documents'))}")
     taken = requests.get(f"{marketplace}/_sandbox/invoices", timeout=5).json().get(user, [])
     mine = [d for d in taken if d["orderItemIds"] == [item]]
     print(f"  the marketplace took it: {json.dumps(mine)}" if uploaded else "  (not uploaded yet: see the console)")
 
     # 2. ZORT voids an order: its pending items are canceled in the marketplace, a shipped one is left
     voided = sandbox_order(start + 3, 3)
-    internal = order(voided)
-    if internal:
+    voided_id = order(voided)
+    if voided_id:
         items_to(voided, [f"{voided}2"], "shipped")
-        zort_order_status(internal, "Voided")
-        wait_until(lambda: sum(i["status"] == "canceled" for i in view(internal)["items"]) == 2)
-        shown = view(internal)
+        zort_order_status(voided_id, "Voided")
+        wait_until(lambda: sum(i["status"] == "canceled" for i in view(voided_id)["items"]) == 2)
+        shown = view(voided_id)
         print(f"  items now: {', '.join(i['itemId'] + ' ' + i['status'] for i in shown['items'])}")
         for entry in shown["timeline"]:
             if entry["what"] in ("canceled in marketplace", "not canceled"):
@@ -271,16 +286,16 @@ def loop_demo(base: str, key: str, tenant: str, start: int, values: dict) -> Non
 
     # 3. a seller-delivered order reaches delivered in the marketplace (ZORT's Shipping, then Success)
     delivered = sandbox_order(start + 6, 1)
-    spec = {"order_ids": [delivered], "shipping_type": "Own Delivery"}
+    spec: dict[str, Any] = {"order_ids": [delivered], "shipping_type": "Own Delivery"}
     requests.post(f"{marketplace}/_sandbox/orders/shipping-type", json=spec, timeout=5).raise_for_status()
-    internal = order(delivered)
-    if internal:
+    delivered_id = order(delivered)
+    if delivered_id:
         items_to(delivered, [f"{delivered}0"], "ready_to_ship")
         for status, expected in (("Shipping", "shipped"), ("Success", "delivered")):
-            zort_order_status(internal, status)
-            wait_until(lambda e=expected: view(internal)["items"][0]["status"] == e)
+            zort_order_status(delivered_id, status)
+            wait_until(partial(_first_item_is, view, delivered_id, expected))
         print(
-            f"  item {delivered}0 in the marketplace now: {view(internal)['items'][0]['status']} (ShippingType Own Delivery)"
+            f"  item {delivered}0 in the marketplace now: {view(delivered_id)['items'][0]['status']} (ShippingType Own Delivery)"
         )
 
     # 4. a return waiting for the seller's approval, with its 72 h deadline in the tenant's zone
@@ -293,7 +308,11 @@ def loop_demo(base: str, key: str, tenant: str, start: int, values: dict) -> Non
     print(f"  (the console shows each: {base}/console/tenants/{tenant})")
 
 
-def wait_until(check, timeout: float = 30):  # type: ignore[no-untyped-def]
+def _first_item_is(view: Callable[[str], dict[str, Any]], internal: str, status: str) -> bool:
+    return bool(view(internal)["items"][0]["status"] == status)
+
+
+def wait_until(check: Callable[[], T | None], timeout: float = 30) -> T | None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         try:
@@ -306,7 +325,13 @@ def wait_until(check, timeout: float = 30):  # type: ignore[no-untyped-def]
     return None
 
 
-def price_demo(base: str, key: str, values: dict, post, tenant: str = DEMO_TENANT) -> int:
+def price_demo(
+    base: str,
+    key: str,
+    values: dict[str, Any],
+    post: Callable[[str, dict[str, Any]], requests.Response],
+    tenant: str = DEMO_TENANT,
+) -> int:
     """A storefront price following ZORT (issue 20): the marketplace lists a SKU, ZORT's UPDATEPRODUCT
     carries a new sellprice, a flush sends it in a ProductUpdate feed, the next one reads FeedStatus and
     confirms it; a second price follows the same way."""
@@ -355,11 +380,17 @@ def price_demo(base: str, key: str, values: dict, post, tenant: str = DEMO_TENAN
     return 0
 
 
-def key1_of(values: dict, tenant: str) -> str:
+def key1_of(values: dict[str, Any], tenant: str) -> str:
     return values[f"ZORT_KEY1_{tenant.upper()}"]
 
 
-def stock_demo(base: str, key: str, values: dict, post, tenant: str = "faar") -> int:
+def stock_demo(
+    base: str,
+    key: str,
+    values: dict[str, Any],
+    post: Callable[[str, dict[str, Any]], requests.Response],
+    tenant: str = "faar",
+) -> int:
     """ZORT's stock reaches the storefront: the marketplace lists a SKU, ZORT sends stock webhooks (a
     hint, possibly stale), a flush reads ZORT's current stock and writes it, less the buffer."""
     if values.get(f"MARKETPLACE_STOCK_SYNC_{tenant.upper()}", "").lower() != "true":
@@ -404,11 +435,14 @@ def stock_demo(base: str, key: str, values: dict, post, tenant: str = "faar") ->
     return 0
 
 
-def canceled_demo(base: str, key: str, tenant: str, order_id: int, values: dict) -> None:
+def canceled_demo(base: str, key: str, tenant: str, order_id: int, values: dict[str, Any]) -> None:
     """A seller-caused cancellation for the SLA radar's rate: an order promised an hour ago, never
     shipped, canceled by the marketplace after its promised time."""
     date_order(values, order_id, timedelta(hours=5), timedelta(hours=-1))
-    post = lambda path, body: requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
+
+    def post(path: str, body: dict[str, Any]) -> requests.Response:
+        return requests.post(f"{base}{path}", params={"code": key}, json=body, timeout=10)
+
     post(f"/webhooks/{tenant}/orders", {"event": "onOrderCreated", "payload": {"OrderId": order_id}})
     view = wait_for_order(base, key, f"{tenant}-{order_id}")
     if view is None:
@@ -434,7 +468,7 @@ def canceled_demo(base: str, key: str, tenant: str, order_id: int, values: dict)
 
 
 def at_risk_demo(
-    base: str, key: str, tenant: str, order_id: int, oms_url: str, zort_url: str, key1: str, values: dict
+    base: str, key: str, tenant: str, order_id: int, oms_url: str, zort_url: str, key1: str, values: dict[str, Any]
 ) -> None:
     """Leaves something in each of the console's at-risk sections: an order of today the OMS sandbox
     refuses (403, not retried: a failed event, the order not in the OMS, its items pending past their
@@ -463,7 +497,7 @@ def at_risk_demo(
     )
 
 
-def blocked_demo(tenant: str, values: dict) -> None:
+def blocked_demo(tenant: str, values: dict[str, Any]) -> None:
     """A blocked event for the console: a full stock resync asked for a tenant whose stock sync is off
     waits, naming the setting, until it is turned on and the event replayed."""
     if values.get(f"MARKETPLACE_STOCK_SYNC_{tenant.upper()}", "").lower() == "true":
@@ -474,7 +508,7 @@ def blocked_demo(tenant: str, values: dict) -> None:
     ops_main(["stock", "--tenant", tenant, "--resync"])
 
 
-def alerts_demo(values: dict) -> None:
+def alerts_demo(values: dict[str, Any]) -> None:
     """Runs the alert timer's work once now (the runner runs it every 5 minutes) against the same
     Azurite and shows what the alert sandbox took: one message per incident and channel."""
     import os

@@ -30,7 +30,7 @@ DATA_KEPT = (
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
-def _local_port(url: str) -> int | None:
+def _local_port(url: str | None) -> int | None:
     parsed = urlparse(url or "")
     return parsed.port if parsed.hostname in LOCAL_HOSTS else None
 
@@ -65,9 +65,11 @@ def main() -> int:
         print(f"storage: Azurite on 127.0.0.1:10000-10002, data in .azurite/\n  {DATA_KEPT}")
         stack.start_runner(stdout=sys.stdout)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        while stack.runner.poll() is None:
+        runner = stack.runner
+        assert runner is not None
+        while runner.poll() is None:
             time.sleep(0.5)
-        return stack.runner.returncode or 0
+        return runner.returncode or 0
     except KeyboardInterrupt:
         print("\nstopping Thor, the sandboxes and Azurite")
         return 0

@@ -44,7 +44,8 @@ from shared.domain.errors import ExternalSystemError
 from shared.domain.events import PENDING
 from shared.domain.marketplace_loop import RETURN_AT_RISK_AFTER
 from shared.domain.times import tenant_zone
-from shared.ports import AlertChannelPort, AlertPorts, ServiceContext
+from shared.ports import AlertChannelPort, AlertPorts
+from shared.roles import AtRiskPorts, HasSettings
 from shared.services.operations import NEEDING_A_PERSON
 from shared.tenants import TENANT_NAMES, TENANTS
 
@@ -60,7 +61,7 @@ ORDER_KINDS = {
 }
 
 
-def loop_rules(context: ServiceContext, tenant: str, rules: RiskRules) -> RiskRules:
+def loop_rules(context: HasSettings, tenant: str, rules: RiskRules) -> RiskRules:
     """`rules` with the tenant's order-loop rules (issue 19), each only while its flow is on (as the
     console's at-risk page: shared.services.console.tenant_rules)."""
     loop = context.settings.loop(tenant)
@@ -71,9 +72,7 @@ def loop_rules(context: ServiceContext, tenant: str, rules: RiskRules) -> RiskRu
     )
 
 
-def observe(
-    context: ServiceContext, tenant: str, rules: RiskRules = RiskRules(), limit: int = ROWS
-) -> list[Observation]:
+def observe(context: AtRiskPorts, tenant: str, rules: RiskRules = RiskRules(), limit: int = ROWS) -> list[Observation]:
     """What each at-risk rule finds for the tenant now, grouped by rule: 4 bounded queries, and one per
     order-loop rule whose flow is on."""
     now = context.clock()
@@ -114,7 +113,7 @@ def observe(
     return observations
 
 
-def notice_for(context: ServiceContext, incident: Incident, kind: Message) -> AlertMessage:
+def notice_for(context: HasSettings, incident: Incident, kind: Message) -> AlertMessage:
     settings = context.settings.alerts
     tenant = incident.tenant
     return AlertMessage(
@@ -152,7 +151,7 @@ class AlertRun:
     writes: int = 0
 
 
-def run_alerts(context: ServiceContext, alerts: AlertPorts, rules: RiskRules = RiskRules()) -> AlertRun:
+def run_alerts(context: AtRiskPorts, alerts: AlertPorts, rules: RiskRules = RiskRules()) -> AlertRun:
     """One run of the alert timer over every tenant."""
     now = context.clock()
     settings = context.settings.alerts

@@ -32,7 +32,8 @@ from shared.domain.marketplace_loop import (
 from shared.domain.order import Order, TaxDocument
 from shared.domain.times import rfc3339
 from shared.models.internal_events import MarketplaceCancelEvent, SellerDeliveryEvent, TaxDocumentEvent
-from shared.ports import IdempotencyRecord, JsonObject, ServiceContext
+from shared.ports import IdempotencyRecord, JsonObject
+from shared.roles import MarketplaceLoopPorts, OmsCancellationPorts, RecordingPorts
 from shared.services.claims import ensure_holding
 from shared.services.intake import accept_event
 from shared.services.order_changes import change_order
@@ -95,7 +96,7 @@ def _abandoned(started_at: object, now: datetime) -> bool:
 
 
 def request_document(
-    context: ServiceContext,
+    context: MarketplaceLoopPorts,
     tenant: str,
     internal_order_id: str,
     *,
@@ -164,7 +165,7 @@ def request_document(
 
 
 def _record_document(
-    context: ServiceContext,
+    context: MarketplaceLoopPorts,
     order: Order,
     document_type: str,
     number: str,
@@ -225,7 +226,7 @@ def _record_document(
     return DocumentAnswer(202, _document_body(order, recorded, acceptance.event_id))
 
 
-def handle_tax_document(context: ServiceContext, event: InboundEvent, message: TaxDocumentEvent) -> Outcome:
+def handle_tax_document(context: MarketplaceLoopPorts, event: InboundEvent, message: TaxDocumentEvent) -> Outcome:
     """Uploads a recorded tax document (SetInvoicePDF) once: an uploaded document is not sent again,
     and a retry after a marketplace 5xx sends the same document (same items, number and PDF), which
     the marketplace takes as the same document (unconfirmed; the sandbox answers a repeat as a success)."""
@@ -268,7 +269,7 @@ def handle_tax_document(context: ServiceContext, event: InboundEvent, message: T
     )
 
 
-def document_failed(context: ServiceContext, event: InboundEvent, reason: str) -> None:
+def document_failed(context: MarketplaceLoopPorts, event: InboundEvent, reason: str) -> None:
     """Notes a document whose upload failed for good on its order (the status endpoint shows it)."""
     body = event.body if isinstance(event.body, dict) else {}
     order_id, document_id = body.get("internalOrderId"), body.get("documentId")
@@ -288,13 +289,13 @@ def document_failed(context: ServiceContext, event: InboundEvent, reason: str) -
 # --- cancellations ---------------------------------------------------------------------------
 
 
-def record_cancellation(context: ServiceContext, order: Order, event: InboundEvent, source: str) -> str:
+def record_cancellation(context: RecordingPorts, order: Order, event: InboundEvent, source: str) -> str:
     """After ZORT voided `order`: records the marketplace cancellation (its own event), when the tenant
     has the flow on. Returns what was done, for the ZORT event's outcome."""
     return _record_cancel(context, order, event.event_id, source)
 
 
-def _record_cancel(context: ServiceContext, order: Order, seen: str, source: str) -> str:
+def _record_cancel(context: RecordingPorts, order: Order, seen: str, source: str) -> str:
     if not context.settings.loop(order.tenant).cancellations:
         return f"marketplace cancellation off ({_setting('CANCELLATIONS', order.tenant)})"
     acceptance = accept_event(
@@ -315,7 +316,7 @@ ANY_TIME = datetime(9999, 12, 31, tzinfo=timezone.utc)
 """Every pending order, whenever created (the query takes a bound)."""
 
 
-def check_oms_cancellations(context: ServiceContext, tenant: str, limit: int = OMS_CHECK_LIMIT) -> list[str]:
+def check_oms_cancellations(context: OmsCancellationPorts, tenant: str, limit: int = OMS_CHECK_LIMIT) -> list[str]:
     """The OMS sends no webhook, but its order shows a cancellation (``cancelled``, ``orderStatus``
     CANCELLED): for a tenant with marketplace cancellations on and the OMS configured, reads the OMS
     order of each order Thor sent there that still has items pending in the marketplace (at most
@@ -340,7 +341,7 @@ def check_oms_cancellations(context: ServiceContext, tenant: str, limit: int = O
     return recorded
 
 
-def check_oms_cancellations_all(context: ServiceContext) -> dict[str, list[str]]:
+def check_oms_cancellations_all(context: OmsCancellationPorts) -> dict[str, list[str]]:
     """check_oms_cancellations for every tenant (the reconciliation timer); a tenant whose OMS fails is
     logged and left for the next run."""
     found: dict[str, list[str]] = {}
@@ -355,7 +356,7 @@ def check_oms_cancellations_all(context: ServiceContext) -> dict[str, list[str]]
     return found
 
 
-def _reason(context: ServiceContext, tenant: str, wanted: str) -> str:
+def _reason(context: MarketplaceLoopPorts, tenant: str, wanted: str) -> str:
     """The tenant's reason name as GetFailureReasons spells it (a `canceled` reason), else a RuleBroken."""
     reasons = context.marketplace(tenant).get_failure_reasons()
     names = [name for kind, name in reasons if kind.lower() in ("canceled", "cancelled", "cancel")] or [
@@ -371,7 +372,7 @@ def _reason(context: ServiceContext, tenant: str, wanted: str) -> str:
     return match
 
 
-def handle_cancel(context: ServiceContext, event: InboundEvent, message: MarketplaceCancelEvent) -> Outcome:
+def handle_cancel(context: MarketplaceLoopPorts, event: InboundEvent, message: MarketplaceCancelEvent) -> Outcome:
     """Cancels in the marketplace the order's items that are still pending there (SetStatusToCanceled
     takes only pending items, never Fulfillment ones); an item already ready to ship, shipped or further
     is left as it is and said so. Idempotent: items canceled already are not sent again."""
@@ -424,7 +425,7 @@ def handle_cancel(context: ServiceContext, event: InboundEvent, message: Marketp
 # --- seller-delivered statuses -------------------------------------------------------------------
 
 
-def record_delivery_status(context: ServiceContext, order: Order, zort_status: str | None) -> str | None:
+def record_delivery_status(context: RecordingPorts, order: Order, zort_status: str | None) -> str | None:
     """After ZORT's order status changed: records the seller-delivered status for the marketplace (its
     own event), when the tenant has the flow on and ZORT's status is one the marketplace hears of."""
     target = delivery_target(zort_status)
@@ -447,7 +448,7 @@ def record_delivery_status(context: ServiceContext, order: Order, zort_status: s
     return f"seller-delivered status {target[0]} {acceptance.status} ({acceptance.event_id})"
 
 
-def handle_delivery_status(context: ServiceContext, event: InboundEvent, message: SellerDeliveryEvent) -> Outcome:
+def handle_delivery_status(context: MarketplaceLoopPorts, event: InboundEvent, message: SellerDeliveryEvent) -> Outcome:
     """Sends a seller-delivered order's state (SetStatusToShipped / ToDelivered / ToFailedDelivery, the
     last with the tenant's reason from GetFailureReasons) for the items the seller delivers, forward only,
     as the marketplace has them now (re-read first); never for items the marketplace delivers."""

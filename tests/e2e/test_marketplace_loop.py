@@ -5,8 +5,10 @@ fape keeps the defaults (every flow off)."""
 from __future__ import annotations
 
 import base64
+import functools
 import random
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
@@ -14,6 +16,8 @@ import requests
 
 from localdev.sandboxes.zort import send_webhook
 from localdev.stack import Stack
+from shared.adapters.event_log import EventLog
+from tests.checks import present
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -29,13 +33,13 @@ ONE_MB_PDF = b"%PDF-1.7\n" + random.Random(19).randbytes(1_000_000) + b"\n%%EOF\
 
 
 @pytest.fixture(scope="module")
-def loop_thor(stack):
+def loop_thor(stack: Stack) -> Iterator[Stack]:
     """A runner of its own with the order-loop flows on for facl and faco."""
     runner = Stack(values={**stack.values, **ON}, servers=stack.servers)
     runner.start_storage().start_runner(["--no-timers", "--max-poll", "0.2"])
     yield runner
     runner.stop_runner()
-    runner.azurite.stop()
+    present(runner.azurite).stop()
 
 
 def new_order(remainder: int) -> int:
@@ -44,11 +48,11 @@ def new_order(remainder: int) -> int:
     return n - n % 3 + remainder
 
 
-def sandbox(stack, path: str, body: dict) -> None:
+def sandbox(stack: Stack, path: str, body: dict[str, Any]) -> None:
     requests.post(f"{stack.servers['marketplace'].url}/_sandbox/{path}", json=body, timeout=5).raise_for_status()
 
 
-def status(thor: Stack, key: str, internal_id: str) -> dict:
+def status(thor: Stack, key: str, internal_id: str) -> dict[str, Any]:
     answer = requests.get(f"{thor.thor_url}/v1/orders/{internal_id}/status", params={"code": key}, timeout=10)
     return answer.json() if answer.status_code == 200 else {}
 
@@ -66,7 +70,7 @@ def created(thor: Stack, key: str, tenant: str, order_id: int) -> str:
     return internal
 
 
-def items_to(stack, thor: Stack, key: str, tenant: str, order_id: int, item_ids: list[str], new: str) -> None:
+def items_to(stack: Stack, thor: Stack, key: str, tenant: str, order_id: int, item_ids: list[str], new: str) -> None:
     sandbox(stack, "items/status", {"order_item_ids": item_ids, "status": new})
     requests.post(
         f"{thor.thor_url}/webhooks/{tenant}/orders/status",
@@ -78,14 +82,16 @@ def items_to(stack, thor: Stack, key: str, tenant: str, order_id: int, item_ids:
         timeout=10,
     ).raise_for_status()
 
-    def moved():
+    def moved() -> bool:
         shown = {i["itemId"]: i["status"] for i in status(thor, key, f"{tenant}-{order_id}").get("items", [])}
         return all(shown.get(i) == new for i in item_ids)
 
     eventually(moved, timeout=30)
 
 
-def post_document(thor: Stack, key: str, tenant: str, internal: str, body: dict, idempotency_key: str | None):
+def post_document(
+    thor: Stack, key: str, tenant: str, internal: str, body: dict[str, Any], idempotency_key: str | None
+) -> requests.Response:
     headers = {"Idempotency-Key": idempotency_key} if idempotency_key else {}
     return requests.post(
         f"{thor.thor_url}/v1/orders/{internal}/documents",
@@ -96,7 +102,7 @@ def post_document(thor: Stack, key: str, tenant: str, internal: str, body: dict,
     )
 
 
-def event_log(thor: Stack):
+def event_log(thor: Stack) -> EventLog:
     from shared.adapters.event_log import EventLog
     from shared.adapters.storage import Storage
     from shared.settings import read_storage
@@ -104,11 +110,11 @@ def event_log(thor: Stack):
     return EventLog(Storage(read_storage(thor.values)))
 
 
-def invoices(stack, user: str) -> list[dict]:
+def invoices(stack: Stack, user: str) -> list[dict[str, Any]]:
     return requests.get(f"{stack.servers['marketplace'].url}/_sandbox/invoices", timeout=5).json().get(user, [])
 
 
-def document(items: list[str], kind: str = "FACTURA", pdf: bytes = ONE_MB_PDF) -> dict:
+def document(items: list[str], kind: str = "FACTURA", pdf: bytes = ONE_MB_PDF) -> dict[str, Any]:
     return {
         "type": kind,
         "number": f"F{uuid.uuid4().int % 10**8}",
@@ -118,7 +124,9 @@ def document(items: list[str], kind: str = "FACTURA", pdf: bytes = ONE_MB_PDF) -
     }
 
 
-def test_a_1_mb_tax_document_is_recorded_and_uploaded_once_after_a_5xx_and_a_lost_answer(stack, loop_thor, key):
+def test_a_1_mb_tax_document_is_recorded_and_uploaded_once_after_a_5xx_and_a_lost_answer(
+    stack: Stack, loop_thor: Stack, key: str
+) -> None:
     order_id = new_order(1)  # 2 items
     internal = created(loop_thor, key, "facl", order_id)
     items = [f"{order_id}0", f"{order_id}1"]
@@ -138,23 +146,25 @@ def test_a_1_mb_tax_document_is_recorded_and_uploaded_once_after_a_5xx_and_a_los
     assert answer.status_code == 202, answer.text
     assert answer.json()["status"] == "recorded" and answer.json()["size"] == len(ONE_MB_PDF)
 
-    def uploaded():
+    def uploaded() -> list[dict[str, Any]] | None:
         shown = status(loop_thor, key, internal).get("documents", [])
-        return shown and shown[0]["status"] == "uploaded" and shown
+        return shown if shown and shown[0]["status"] == "uploaded" else None
 
     eventually(uploaded, timeout=60)
     user = stack.values["MARKETPLACE_USER_ID_FACL"]
     taken = [d for d in invoices(stack, user) if d["orderItemIds"] == items]
     assert len(taken) == 1 and taken[0]["size"] == len(ONE_MB_PDF) and taken[0]["operatorCode"] == "FACL"
     recorded = event_log(loop_thor).get("facl", answer.json()["eventId"])
-    assert recorded.attempts == 3  # a 503 before the marketplace took it, a 500 after, then the repeat taken
+    assert present(recorded).attempts == 3  # a 503 before the marketplace took it, a 500 after, then the repeat taken
     again = post_document(loop_thor, key, "facl", internal, body, f"inv-{order_id}")
     assert again.status_code == 202 and again.json()["documentId"] == answer.json()["documentId"]
     timeline = [e["what"] for e in status(loop_thor, key, internal)["timeline"]]
     assert "tax document uploaded" in timeline
 
 
-def test_a_document_refused_for_its_type_is_a_4xx_naming_the_rule_and_never_sent(stack, loop_thor, key):
+def test_a_document_refused_for_its_type_is_a_4xx_naming_the_rule_and_never_sent(
+    stack: Stack, loop_thor: Stack, key: str
+) -> None:
     order_id = new_order(0)
     internal = created(loop_thor, key, "faco", order_id)
     items_to(stack, loop_thor, key, "faco", order_id, [f"{order_id}0"], "ready_to_ship")
@@ -166,7 +176,7 @@ def test_a_document_refused_for_its_type_is_a_4xx_naming_the_rule_and_never_sent
     ]
 
 
-def test_every_flow_is_off_by_default(stack, loop_thor, key):
+def test_every_flow_is_off_by_default(stack: Stack, loop_thor: Stack, key: str) -> None:
     order_id = new_order(1)
     internal = created(loop_thor, key, "fape", order_id)
     items_to(stack, loop_thor, key, "fape", order_id, [f"{order_id}0"], "ready_to_ship")
@@ -182,7 +192,7 @@ def test_every_flow_is_off_by_default(stack, loop_thor, key):
     assert "returns" not in status(loop_thor, key, internal)
 
 
-def zort_status(stack, thor: Stack, key: str, internal: str, zort_status: str) -> None:
+def zort_status(stack: Stack, thor: Stack, key: str, internal: str, zort_status: str) -> None:
     payload = {"id": 7, "number": f"SO-{internal}", "reference": internal, "status": zort_status, "list": []}
     answer = send_webhook(
         f"{thor.thor_url}/webhooks/facl/zort?code={key}", "UPDATEORDER", payload, stack.values["ZORT_KEY1_FACL"]
@@ -190,15 +200,17 @@ def zort_status(stack, thor: Stack, key: str, internal: str, zort_status: str) -
     assert answer.ok
 
 
-def test_a_zort_void_cancels_pending_items_in_the_marketplace_and_leaves_shipped_ones(stack, loop_thor, key):
+def test_a_zort_void_cancels_pending_items_in_the_marketplace_and_leaves_shipped_ones(
+    stack: Stack, loop_thor: Stack, key: str
+) -> None:
     order_id = new_order(2)  # 3 items
     internal = created(loop_thor, key, "facl", order_id)
     items_to(stack, loop_thor, key, "facl", order_id, [f"{order_id}2"], "shipped")
     zort_status(stack, loop_thor, key, internal, "Voided")
 
-    def canceled():
+    def canceled() -> dict[str, str] | None:
         shown = {i["itemId"]: i["status"] for i in status(loop_thor, key, internal)["items"]}
-        return shown.get(f"{order_id}0") == "canceled" and shown.get(f"{order_id}1") == "canceled" and shown
+        return shown if shown.get(f"{order_id}0") == "canceled" and shown.get(f"{order_id}1") == "canceled" else None
 
     shown = eventually(canceled, timeout=30)
     assert shown[f"{order_id}2"] == "shipped"
@@ -207,8 +219,8 @@ def test_a_zort_void_cancels_pending_items_in_the_marketplace_and_leaves_shipped
 
 
 def test_a_seller_delivered_order_reaches_delivered_and_a_marketplace_delivered_one_is_never_touched(
-    stack, loop_thor, key
-):
+    stack: Stack, loop_thor: Stack, key: str
+) -> None:
     own, theirs = new_order(0), new_order(0)
     sandbox(stack, "orders/shipping-type", {"order_ids": [own], "shipping_type": "Own Delivery"})
     own_internal = created(loop_thor, key, "facl", own)
@@ -219,13 +231,16 @@ def test_a_seller_delivered_order_reaches_delivered_and_a_marketplace_delivered_
         zort_status(stack, loop_thor, key, own_internal, zort)
         zort_status(stack, loop_thor, key, theirs_internal, zort)
         expected = "shipped" if zort == "Shipping" else "delivered"
-        eventually(lambda e=expected: status(loop_thor, key, own_internal)["items"][0]["status"] == e, timeout=30)
+        eventually(
+            functools.partial(lambda e: status(loop_thor, key, own_internal)["items"][0]["status"] == e, expected),
+            timeout=30,
+        )
     assert status(loop_thor, key, theirs_internal)["items"][0]["status"] == "ready_to_ship"
     timeline = status(loop_thor, key, theirs_internal)["timeline"]
     assert sum(e["what"] == "order status" for e in timeline) == 2  # ZORT's states were applied, nothing sent
 
 
-def test_a_return_waiting_for_approval_shows_its_deadline(stack, loop_thor, key):
+def test_a_return_waiting_for_approval_shows_its_deadline(stack: Stack, loop_thor: Stack, key: str) -> None:
     order_id = new_order(0)
     internal = created(loop_thor, key, "facl", order_id)
     items_to(stack, loop_thor, key, "facl", order_id, [f"{order_id}0"], "delivered")

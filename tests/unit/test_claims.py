@@ -6,10 +6,11 @@ expiry in Azurite) and a crashed worker's recovery end to end."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
-from shared.domain.events import EventKind, EventStatus
+from shared.domain.events import EventKind, EventStatus, InboundEvent
 from shared.domain.ids import event_id as make_event_id
 from shared.ports import StorageUnavailable
 from tests.fakes import FakeContext, FakeQueue, fake_context
@@ -19,7 +20,7 @@ from tests.unit.test_event_pipeline import ORDER, order_created, with_order
 class FailingQueue(FakeQueue):
     """The queue port failing its first `failures` sends with StorageUnavailable."""
 
-    def __init__(self, failures: int):
+    def __init__(self, failures: int) -> None:
         super().__init__()
         self.failures = failures
 
@@ -46,13 +47,13 @@ def deliver(context: FakeContext) -> str:
     ).status
 
 
-def test_duplicates_of_a_fresh_queued_event_are_not_queued_again():
+def test_duplicates_of_a_fresh_queued_event_are_not_queued_again() -> None:
     context = fake_context()
     assert [deliver(context) for _ in range(5)] == ["accepted"] + ["duplicate"] * 4
     assert len(context.queue.sent) == 1
 
 
-def test_a_duplicate_queues_an_event_whose_first_enqueue_failed():
+def test_a_duplicate_queues_an_event_whose_first_enqueue_failed() -> None:
     context = fake_context()
     context.queue = FailingQueue(failures=1)
     with pytest.raises(StorageUnavailable):
@@ -79,7 +80,7 @@ class KilledQueue(FakeQueue):
         super().send(tenant, event_id, delay, missing)
 
 
-def test_a_duplicate_queues_an_event_whose_first_delivery_died_between_insert_and_enqueue():
+def test_a_duplicate_queues_an_event_whose_first_delivery_died_between_insert_and_enqueue() -> None:
     """Issue 17 item 3: the resend within the grace used to be answered 200 without queueing."""
     context = fake_context()
     context.queue = KilledQueue()
@@ -90,21 +91,21 @@ def test_a_duplicate_queues_an_event_whose_first_delivery_died_between_insert_an
     assert deliver(context) == "duplicate" and len(context.queue.sent) == 1  # now known queued
 
 
-def test_a_duplicate_queues_an_event_whose_enqueue_failed_while_storage_was_frozen():
+def test_a_duplicate_queues_an_event_whose_enqueue_failed_while_storage_was_frozen() -> None:
     """The enqueue and every later write fail (storage frozen): the event must still be queued by a resend."""
     context = fake_context()
     context.queue = FailingQueue(failures=1)
 
-    def frozen(*args):
+    def frozen(event: InboundEvent) -> None:
         raise StorageUnavailable("frozen")
 
-    context.events.mark_queued = frozen  # type: ignore[method-assign]
+    context.events.mark_queued = frozen  # type: ignore[method-assign]  # patched for this test only
     with pytest.raises(StorageUnavailable):
         deliver(context)
     assert deliver(context) == "duplicate" and len(context.queue.sent) == 1
 
 
-def test_a_failed_enqueue_writes_nothing_more_so_the_503_keeps_the_requests_bound():
+def test_a_failed_enqueue_writes_nothing_more_so_the_503_keeps_the_requests_bound() -> None:
     """Issue 17 item 3: marking the event unqueued got a fresh 1 s storage bound past the request's 4 s."""
     context = fake_context()
     context.queue = FailingQueue(failures=1)
@@ -117,7 +118,7 @@ def order_created_id() -> str:
     return make_event_id(EventKind.ORDER_CREATED.value, "sope", ORDER)
 
 
-def test_a_duplicate_queues_an_overdue_event_again():
+def test_a_duplicate_queues_an_overdue_event_again() -> None:
     context = fake_context()
     deliver(context)
     context.events.claim("sope", order_created_id(), "a-worker-that-died", seconds=30)
@@ -127,7 +128,7 @@ def test_a_duplicate_queues_an_overdue_event_again():
     assert len(context.queue.sent) == 2  # its claim expired unreleased: nobody has it in hand
 
 
-def test_an_event_another_worker_holds_is_not_processed_but_looked_at_again_later():
+def test_an_event_another_worker_holds_is_not_processed_but_looked_at_again_later() -> None:
     context = fake_context()
     with_order(context)
     event_id = order_created(context)
@@ -142,13 +143,13 @@ def test_an_event_another_worker_holds_is_not_processed_but_looked_at_again_late
     )
 
 
-def process(context: FakeContext, event_id: str, **options) -> EventStatus | None:
+def process(context: FakeContext, event_id: str, **options: Any) -> EventStatus | None:
     from shared.services.processing import process_event
 
     return process_event(context, "sope", event_id, **options)
 
 
-def test_a_message_whose_event_is_missing_is_kept_then_dropped_with_an_error(caplog):
+def test_a_message_whose_event_is_missing_is_kept_then_dropped_with_an_error(caplog: pytest.LogCaptureFixture) -> None:
     context = fake_context()
     missing = "order-created-not-recorded-yet"
     assert process(context, missing, missing_delays=(5, 30)) is None
@@ -161,7 +162,7 @@ def test_a_message_whose_event_is_missing_is_kept_then_dropped_with_an_error(cap
     assert any("still not in the event log" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
 
 
-def test_an_event_restored_late_is_still_processed():
+def test_an_event_restored_late_is_still_processed() -> None:
     context = fake_context()
     with_order(context)
     missing_id = order_created_id()
