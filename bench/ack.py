@@ -12,7 +12,9 @@ last), so drift hits both alike. Rounds are pooled.
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from bench.load import Clients, LoadResult, run_load
 from bench.payloads import Webhooks
@@ -26,7 +28,7 @@ class AckConfig:
     rounds: int = 3
 
 
-def sender(base_url: str, webhooks: Webhooks, kind: str):
+def sender(base_url: str, webhooks: Webhooks, kind: str) -> Callable[[Clients], tuple[int, bytes]]:
     def send(clients: Clients) -> tuple[int, bytes]:
         call = webhooks.make(kind)
         return clients.get(base_url).request(call.method, call.path, call.params, call.body, call.headers)
@@ -41,7 +43,9 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-def timed_load(send, concurrency: int, config: AckConfig, pid: int) -> tuple[LoadResult, float]:
+def timed_load(
+    send: Callable[[Clients], tuple[int, bytes]], concurrency: int, config: AckConfig, pid: int
+) -> tuple[LoadResult, float]:
     """The load's result and the serving process's CPU seconds spent meanwhile."""
     before = cpu_seconds(pid)
     result = run_load(send, concurrency, config.seconds, config.warmup_seconds)
@@ -65,8 +69,8 @@ def measure_level(
     webhooks: Webhooks,
     config: AckConfig,
     concurrency: int,
-    progress=print,
-) -> dict:
+    progress: Callable[..., None] = print,
+) -> dict[str, Any]:
     """{kind: summary} at one concurrency for "floor" and each webhook kind; thor and floor are (url, pid)."""
     targets = {"floor": floor, **{kind: thor for kind in Webhooks.KINDS}}
     runs: dict[str, list[LoadResult]] = {kind: [] for kind in targets}

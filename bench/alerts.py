@@ -21,7 +21,11 @@ import math
 import os
 import time
 from collections import Counter
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
+
+from azure.core.pipeline import PipelineRequest
 
 from localdev.stack import Stack
 
@@ -32,7 +36,7 @@ TENANTS = 9
 QUERIES_PER_TENANT = 4
 
 
-def _seed(values: dict, progress) -> None:
+def _seed(values: dict[str, Any], progress: Callable[..., None]) -> None:
     from shared.adapters.event_log import _to_entity as event_entity
     from shared.adapters.incident_repo import IncidentRepository
     from shared.adapters.order_repo import _to_entity as order_entity
@@ -90,7 +94,7 @@ def _seed(values: dict, progress) -> None:
         )
 
 
-def _run_counted(sent: list[str]) -> tuple[Counter, float, int, int]:
+def _run_counted(sent: list[str]) -> tuple[Counter[str], float, int, int]:
     from shared.bootstrap import get_context
     from shared.services.alerts import run_alerts
 
@@ -99,14 +103,14 @@ def _run_counted(sent: list[str]) -> tuple[Counter, float, int, int]:
     began = time.perf_counter()
     run = run_alerts(context, context.alert_ports)
     seconds = time.perf_counter() - began
-    by_table: Counter = Counter()
+    by_table: Counter[str] = Counter()
     for url in sent:
         path = url.split("?")[0].rstrip("/").rsplit("/", 1)[-1]
         by_table[path.split("(")[0]] += 1
     return by_table, seconds, run.writes, len(run.sent)
 
 
-def measure(base: Stack, progress) -> dict:
+def measure(base: Stack, progress: Callable[..., None]) -> dict[str, Any]:
     from shared.adapters import storage as storage_module
     from shared.adapters.storage import ALL_TABLES
     from shared.bootstrap import get_context, reset_context
@@ -116,7 +120,9 @@ def measure(base: Stack, progress) -> dict:
     sent: list[str] = []
     original = storage_module.bound_request_time
 
-    def counting(request) -> None:  # every storage request the SDK sends (the hook of every client)
+    def counting(
+        request: PipelineRequest[Any],
+    ) -> None:  # every storage request the SDK sends (the hook of every client)
         sent.append(request.http_request.url)
         original(request)
 

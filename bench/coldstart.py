@@ -15,6 +15,8 @@ import statistics
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
+from typing import Any
 
 from localdev.azurite import ROOT
 
@@ -55,7 +57,9 @@ print(json.dumps({"seconds": seconds, "failed": failed}))
 """
 
 
-def _python(code: str, env: dict, stdin: str = "", extra: list[str] | None = None) -> subprocess.CompletedProcess:
+def _python(
+    code: str, env: dict[str, Any], stdin: str = "", extra: list[str] | None = None
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, *(extra or []), "-c", code],
         cwd=ROOT,
@@ -68,7 +72,7 @@ def _python(code: str, env: dict, stdin: str = "", extra: list[str] | None = Non
     )
 
 
-def _json_run(code: str, env: dict, stdin: str = "") -> dict:
+def _json_run(code: str, env: dict[str, Any], stdin: str = "") -> dict[str, Any]:
     done = _python(code, env, stdin)
     if done.returncode != 0:
         raise RuntimeError(f"import subprocess failed: {done.stderr.strip()[-2000:]}")
@@ -78,12 +82,12 @@ def _json_run(code: str, env: dict, stdin: str = "") -> dict:
 OWN_PACKAGES = ("function_app", "functions", "shared")
 
 
-def importtime_split(env: dict, third_party_roots: set[str], limit: int = 8) -> dict:
+def importtime_split(env: dict[str, Any], third_party_roots: set[str], limit: int = 8) -> dict[str, Any]:
     """`-X importtime` of `import function_app`: self time summed by origin (Thor, third party,
     standard library) and Thor's own slowest modules by self time."""
     done = _python("import function_app", env, extra=["-X", "importtime"])
     totals = {"thor_ms": 0.0, "third_party_ms": 0.0, "stdlib_ms": 0.0}
-    own = []
+    own: list[dict[str, Any]] = []
     for line in done.stderr.splitlines():
         match = re.match(r"import time:\s+(\d+) \|\s+(\d+) \| *(\S+)", line)
         if not match:
@@ -101,7 +105,7 @@ def importtime_split(env: dict, third_party_roots: set[str], limit: int = 8) -> 
     return {**{k: round(v, 1) for k, v in totals.items()}, "thor_slowest": own[:limit]}
 
 
-def compare(env: dict, runs: int) -> dict:
+def compare(env: dict[str, Any], runs: int) -> dict[str, Any]:
     """Median import times of Thor and of its third-party modules alone, in turns, fresh interpreters."""
     first = _json_run(THOR_IMPORT, env)  # also warms the bytecode and file caches
     deps = json.dumps(first["third_party"])
@@ -127,7 +131,7 @@ def compare(env: dict, runs: int) -> dict:
     }
 
 
-def measure(env: dict, runs: int = 5, progress=print) -> dict:
+def measure(env: dict[str, Any], runs: int = 5, progress: Callable[..., None] = print) -> dict[str, Any]:
     """As this environment runs Python (PYTHONDONTWRITEBYTECODE as set: here Thor's own modules are
     compiled from source at every start, its dependencies have pip's .pyc), and with a bytecode cache
     for everything (PYTHONPYCACHEPREFIX in a temporary folder, so nothing is written in the project)."""

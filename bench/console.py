@@ -12,9 +12,12 @@ from __future__ import annotations
 
 import statistics
 import time
+from collections.abc import Callable
 from datetime import timedelta
+from typing import Any
 
 import requests
+from azure.core.pipeline import PipelineRequest
 
 from localdev.stack import Stack
 
@@ -41,7 +44,7 @@ OPEN_INCIDENTS = 1_000
 DIRTY_SKUS = 2_500  # the tenant's stock sync is on with this backlog: its state is read too
 
 
-def _seed(values: dict, progress) -> tuple[str, str]:
+def _seed(values: dict[str, Any], progress: Callable[..., None]) -> tuple[str, str]:
     import os
 
     os.environ.update(values)
@@ -111,7 +114,7 @@ def _pages(order_id: str, event_id: str) -> dict[str, str]:
     }
 
 
-def _count_requests(values: dict, order_id: str, event_id: str) -> dict[str, int]:
+def _count_requests(values: dict[str, Any], order_id: str, event_id: str) -> dict[str, int]:
     """Table requests of one view of each page, counted on every request the SDK sends."""
     from shared.adapters import storage as storage_module
     from shared.bootstrap import reset_context
@@ -119,7 +122,7 @@ def _count_requests(values: dict, order_id: str, event_id: str) -> dict[str, int
     sent = []
     original = storage_module.bound_request_time
 
-    def counting(request) -> None:
+    def counting(request: PipelineRequest[Any]) -> None:
         sent.append(request.http_request.url)
         original(request)
 
@@ -138,7 +141,7 @@ def _count_requests(values: dict, order_id: str, event_id: str) -> dict[str, int
             "ThorProducts",
         ):  # created before counting
             context.storage.table(table)
-        calls = {
+        calls: dict[str, Callable[[], object]] = {
             "overview": lambda: console.overview(context),
             "tenant": lambda: console.tenant_overview(context, TENANT),
             "at-risk": lambda: console.at_risk(context, TENANT),
@@ -147,7 +150,7 @@ def _count_requests(values: dict, order_id: str, event_id: str) -> dict[str, int
             "order": lambda: console.order_journey(context, TENANT, order_id),
             "event": lambda: console.event_summary(context, TENANT, event_id),
         }
-        counts = {}
+        counts: dict[str, int] = {}
         for name, call in calls.items():
             sent.clear()
             call()
@@ -158,7 +161,7 @@ def _count_requests(values: dict, order_id: str, event_id: str) -> dict[str, int
         reset_context()
 
 
-def _timed(url: str, views: int) -> dict:
+def _timed(url: str, views: int) -> dict[str, Any]:
     times = []
     for _ in range(views):
         began = time.perf_counter()
@@ -169,7 +172,7 @@ def _timed(url: str, views: int) -> dict:
     return {"p50_ms": statistics.median(times), "p99_ms": times[min(len(times) - 1, int(len(times) * 0.99))]}
 
 
-def measure(base: Stack, progress, views: int = VIEWS) -> dict:
+def measure(base: Stack, progress: Callable[..., None], views: int = VIEWS) -> dict[str, Any]:
     stack = Stack(values={**base.values, f"MARKETPLACE_STOCK_SYNC_{TENANT.upper()}": "true"}, servers=base.servers)
     try:
         stack.start_storage()

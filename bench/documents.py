@@ -10,6 +10,12 @@
    Azurite), the runner's RSS sampled every 20 ms from before the burst until the marketplace sandbox
    has taken every one (SetInvoicePDF): peak less baseline, and per document.
 
+3. Per document (in process, tracemalloc): the peak a document's request allocates beyond its body
+   (functions/documents.py: the PDF held once), the peak of reading the PDF back from Blob Storage
+   (Azurite) and of building its SetInvoicePDF body; from them the bound stated for `in_flight`
+   documents at once: each in-flight request holds its body and the PDF, each upload the PDF read back
+   and its body (`per_document_bound_mib`, `bound_in_flight_mib`).
+
 The orders are written straight into each Azurite (items ready to ship, as the sandbox has them),
 so nothing but documents runs during the measurements.
 """
@@ -18,12 +24,15 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import random
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import IO, Any
 
 import requests
 
@@ -51,7 +60,7 @@ def pdf(size: int, seed: int) -> bytes:
     return b"%PDF-1.7\n" + random.Random(seed).randbytes(size) + b"\n%%EOF\n"
 
 
-def seed_orders(values: dict, order_ids: list[int]) -> None:
+def seed_orders(values: dict[str, Any], order_ids: list[int]) -> None:
     """Orders with one item ready to ship (the sandbox's item id scheme: order id * 10), straight into
     the Azurite of `values`."""
     from shared.adapters.order_repo import OrderRepository
@@ -146,7 +155,7 @@ def _floor(base: str, key: str, count: int, concurrency: int) -> list[float]:
         return list(pool.map(send, range(count)))
 
 
-def _summary(latencies: list[float]) -> dict:
+def _summary(latencies: list[float]) -> dict[str, Any]:
     return {
         "p50_ms": round(percentile(latencies, 50), 1),
         "p99_ms": round(percentile(latencies, 99), 1),
@@ -154,19 +163,33 @@ def _summary(latencies: list[float]) -> dict:
     }
 
 
-def measure(stack: Stack, config: DocumentsConfig, progress=print, log=None) -> dict:
+def measure(
+    stack: Stack,
+    config: DocumentsConfig,
+    progress: Callable[..., None] = print,
+    log: IO[Any] | None = None,
+) -> dict[str, Any]:
     key = stack.values["LOCAL_FUNCTION_KEY"]
     on = {f"MARKETPLACE_DOCUMENTS_{TENANT.upper()}": "true"}
     base_id = random.randrange(60_000_000, 69_000_000) // 3 * 3  # one item per sandbox order
     ack_ids = [base_id + 3 * n for n in range(config.documents)]
     flight_ids = [base_id + 3 * (config.documents + n) for n in range(config.in_flight)]
-    result: dict = {"pdf_bytes": len(pdf(config.pdf_bytes, 19)), "concurrency": config.concurrency}
+    result: dict[str, Any] = {"pdf_bytes": len(pdf(config.pdf_bytes, 19)), "concurrency": config.concurrency}
+    result["load_average_before"] = [round(x, 1) for x in os.getloadavg()]
+    result["allocation"] = allocations(config.pdf_bytes)
 
     # 1. acknowledgement beside the floor, HTTP only
     thor = Stack(values={**stack.values, **on}, servers=stack.servers)
     floor = Stack()
     try:
         thor.start_storage()
+        read_back = blob_read_peak(thor.values, config.pdf_bytes)
+        result["allocation"]["read_peak_mib"] = round(read_back / 1024 / 1024, 2)
+        upload = max(read_back, (len(pdf(config.pdf_bytes, 19)) + result["allocation"]["upload_body_bytes"]))
+        per_document = max(result["allocation"]["request_bytes"], upload) / 1024 / 1024
+        result["allocation"]["per_document_bound_mib"] = round(per_document, 2)
+        result["allocation"]["bound_in_flight_mib"] = round(per_document * config.in_flight, 1)
+        progress(f"  documents: per document {result['allocation']}")
         seed_orders(thor.values, ack_ids)
         floor.values = {**thor.values, "BENCH_FLOOR_TABLE": EVENTS_TABLE, "BENCH_FLOOR_QUEUE": EVENTS_QUEUE}
         floor.start_runner(["--app", "bench.floor_app:app", "--no-queue"], stdout=log)
@@ -203,6 +226,7 @@ def measure(stack: Stack, config: DocumentsConfig, progress=print, log=None) -> 
         )
         user = stack.values[f"MARKETPLACE_USER_ID_{TENANT.upper()}"]
         bodies = _bodies(flight_ids, config.pdf_bytes)
+        assert thor.runner is not None
         pid = thor.runner.pid
         time.sleep(1.0)
         baseline = rss_kib(pid)
@@ -251,10 +275,75 @@ def measure(stack: Stack, config: DocumentsConfig, progress=print, log=None) -> 
         }
     finally:
         _stop(thor)
+    result["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
     return result
 
 
-def _event_statuses(values: dict) -> dict:
+def allocations(size: int) -> dict[str, Any]:
+    """Peak allocation (tracemalloc) of reading one document's request (beyond its body) and of building
+    its upload body, in process; and the bound they give per document in flight."""
+    import tracemalloc
+
+    import azure.functions as func
+
+    from functions.documents import read_document_body
+    from shared.adapters.seller_center.client import base64_json_body
+
+    (_, raw), *_ = _bodies([1], size)
+    request = func.HttpRequest(
+        method="POST", url="http://localhost/v1/orders/facl-1/documents", headers={}, params={}, body=raw
+    )
+    read_document_body(request)  # first use: imports
+
+    def peak(work: Callable[[], object]) -> int:
+        tracemalloc.start()
+        try:
+            before = tracemalloc.get_traced_memory()[0]
+            tracemalloc.reset_peak()
+            kept = work()
+            return tracemalloc.get_traced_memory()[1] - before
+        finally:
+            del kept
+            tracemalloc.stop()
+
+    document = pdf(size, 19)
+    received = peak(lambda: read_document_body(request))
+    upload = peak(lambda: base64_json_body(b'{"invoiceDocument":"', document, b'"}'))
+    mib = 1024 * 1024
+    return {
+        "pdf_mib": round(len(document) / mib, 2),
+        "body_mib": round(len(raw) / mib, 2),
+        "request_peak_mib": round(received / mib, 2),
+        "upload_peak_mib": round(upload / mib, 2),
+        # a request in flight: its body (the host's) + what it allocates; an upload: the PDF read back
+        # (blob_read_peak, with Azurite) + its body
+        "request_bytes": len(raw) + received,
+        "upload_body_bytes": upload,
+    }
+
+
+def blob_read_peak(values: dict[str, Any], size: int) -> int:
+    """Peak allocation (tracemalloc) of reading one PDF back from Blob Storage, as the upload does."""
+    import tracemalloc
+
+    from shared.adapters.document_store import DocumentStore
+    from shared.adapters.storage import Storage
+    from shared.settings import read_storage
+
+    store = DocumentStore(Storage(read_storage(values)))
+    store.put("bench/read-back.pdf", pdf(size, 19))
+    store.get("bench/read-back.pdf")  # first use
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        tracemalloc.reset_peak()
+        store.get("bench/read-back.pdf")
+        return tracemalloc.get_traced_memory()[1] - before
+    finally:
+        tracemalloc.stop()
+
+
+def _event_statuses(values: dict[str, Any]) -> dict[str, Any]:
     """The tax-document events' statuses, and the first reasons of those not completed."""
     from shared.adapters.event_log import EventLog
     from shared.adapters.storage import Storage
@@ -262,7 +351,7 @@ def _event_statuses(values: dict) -> dict:
     from shared.settings import read_storage
 
     found = [e for e in EventLog(Storage(read_storage(values))).list(tenant=TENANT) if e.kind is EventKind.TAX_DOCUMENT]
-    counts: dict = {}
+    counts: dict[str, Any] = {}
     for event in found:
         counts[event.status.value] = counts.get(event.status.value, 0) + 1
     reasons = sorted({(e.reason or "")[:160] for e in found if e.reason})[:3]

@@ -9,12 +9,14 @@ runners (the drill starts them), so no other phase's queue or data is touched.
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 from localdev.drill import INVARIANTS, DrillConfig, drill
 
 
-def measure(quick: bool, progress=print, seed: int = 1) -> dict:
+def measure(quick: bool, progress: Callable[..., None] = print, seed: int = 1) -> dict[str, Any]:
     config = DrillConfig.short(seed) if quick else DrillConfig.long(seed)
     result = drill(config, Path(tempfile.mkdtemp(prefix="thor-bench-drill-")), progress)
     violations = {name: len(result["violations"][name]) for name in INVARIANTS}

@@ -10,11 +10,14 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 from bench.load import Clients, percentile
-from bench.payloads import TENANT, order_created, order_status
+from bench.payloads import TENANT, Ids, order_created, order_status
+from localdev.stack import Stack
 
 
 @dataclass
@@ -26,7 +29,7 @@ class E2EConfig:
 
 
 class Visibility:
-    def __init__(self, stack, clients: Clients, config: E2EConfig):
+    def __init__(self, stack: Stack, clients: Clients, config: E2EConfig) -> None:
         self.thor, self.oms = stack.thor_url, stack.servers["oms"].url
         self.key = stack.values["LOCAL_FUNCTION_KEY"]
         self.oms_headers = {
@@ -46,14 +49,14 @@ class Visibility:
         status, body = self.clients.get(self.thor).request(call.method, call.path, call.params, None, call.headers)
         return status == 200 and bool(json.loads(body).get("items"))
 
-    def wait(self, check, internal_id: str, deadline: float) -> bool:
+    def wait(self, check: Callable[[str], bool], internal_id: str, deadline: float) -> bool:
         while time.perf_counter() < deadline:
             if check(internal_id):
                 return True
             time.sleep(self.config.poll_seconds)
         return False
 
-    def one(self, order_id: int) -> dict:
+    def one(self, order_id: int) -> dict[str, Any]:
         call = order_created(self.key, order_id)
         began = time.perf_counter()
         status, body = self.clients.get(self.thor).request(call.method, call.path, call.params, call.body, call.headers)
@@ -75,7 +78,7 @@ class Visibility:
         }
 
 
-def measure(stack, ids, config: E2EConfig, progress=print) -> dict:
+def measure(stack: Stack, ids: Ids, config: E2EConfig, progress: Callable[..., None] = print) -> dict[str, Any]:
     visibility = Visibility(stack, Clients(), config)
     began = time.perf_counter()
     with ThreadPoolExecutor(max_workers=config.concurrency) as pool:

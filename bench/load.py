@@ -12,24 +12,30 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import Any
 from urllib.parse import urlencode, urlparse
 
 
 class HttpClient:
     """One keep-alive connection to one server; reconnects once when the server had closed it."""
 
-    def __init__(self, base_url: str, timeout: float = 30.0):
+    def __init__(self, base_url: str, timeout: float = 30.0) -> None:
         parsed = urlparse(base_url)
         self.host, self.port, self.timeout = parsed.hostname, parsed.port, timeout
         self.connection: http.client.HTTPConnection | None = None
 
     def request(
-        self, method: str, path: str, params: dict | None = None, body: bytes | None = None, headers: dict | None = None
+        self,
+        method: str,
+        path: str,
+        params: dict[str, Any] | None = None,
+        body: bytes | None = None,
+        headers: dict[str, Any] | None = None,
     ) -> tuple[int, bytes]:
         url = path + ("?" + urlencode(params) if params else "")
         for attempt in (1, 2):
             if self.connection is None:
-                self.connection = http.client.HTTPConnection(self.host, self.port, timeout=self.timeout)
+                self.connection = http.client.HTTPConnection(self.host or "127.0.0.1", self.port, timeout=self.timeout)
             try:
                 self.connection.request(method, url, body=body, headers=headers or {})
                 response = self.connection.getresponse()
@@ -55,7 +61,7 @@ class HttpClient:
 class Clients:
     """One HttpClient per thread and server."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.local = threading.local()
 
     def get(self, base_url: str) -> HttpClient:
@@ -97,7 +103,7 @@ class LoadResult:
     def rps(self) -> float:
         return self.completed_in_window / self.seconds if self.seconds else 0.0
 
-    def summary(self) -> dict:
+    def summary(self) -> dict[str, Any]:
         return {
             "concurrency": self.concurrency,
             "requests": len(self.latencies_ms),

@@ -8,6 +8,7 @@ import random
 import time
 import uuid
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 TENANT = "faco"
@@ -18,7 +19,7 @@ FORM = {"Content-Type": "application/x-www-form-urlencoded"}
 class Ids:
     """Unique numbers for this run, below 2**31 (ZORT ids are 32-bit in practice; see the report)."""
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.counter = itertools.count(int(time.time()) % 20_000 * 100_000 + random.randrange(1_000) * 10 + 1)
 
     def next(self) -> int:
@@ -29,12 +30,12 @@ class Ids:
 class Call:
     method: str
     path: str
-    params: dict
-    headers: dict
+    params: dict[str, Any]
+    headers: dict[str, Any]
     body: bytes | None = None
 
 
-def _json(value) -> bytes:
+def _json(value: object) -> bytes:
     return json.dumps(value, separators=(",", ":")).encode()
 
 
@@ -108,7 +109,7 @@ class Webhooks:
 
     KINDS = ("orders", "orders/status", "products", "zort")
 
-    def __init__(self, key: str, key1: str, ids: Ids):
+    def __init__(self, key: str, key1: str, ids: Ids) -> None:
         self.key, self.key1, self.ids = key, key1, ids
 
     def make(self, kind: str) -> Call:

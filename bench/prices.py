@@ -19,18 +19,21 @@ scenario (`spaced_skus`, the free budget spent but one call) shows the pace afte
 
 from __future__ import annotations
 
+import functools
 import json
 import math
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import IO, Any, TypeVar
 from urllib.parse import urlencode
 
 import requests
 
 from bench.load import percentile
-from localdev.stack import Stack
+from localdev.stack import Stack, present_azurite
 
 TENANT = "faco"  # COP
 TIMER = 5.0
@@ -48,18 +51,18 @@ class PricesConfig:
 QUICK = PricesConfig(skus=2_000, webhooks=200, spaced_skus=0)
 
 
-def _webhook(key: str, key1: str, sku: str, price: int) -> tuple[str, dict, dict, bytes]:
+def _webhook(key: str, key1: str, sku: str, price: int) -> tuple[str, dict[str, Any], dict[str, Any], bytes]:
     payload = {"id": 1, "sku": sku, "name": "bench", "sellprice": f"{price}.00", "purchaseprice": "1.00"}
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {key1}"}
     params = {"code": key, "method": "UPDATEPRODUCT"}
     return f"/webhooks/{TENANT}/zort", params, headers, urlencode({"payload": json.dumps(payload)}).encode()
 
 
-def _send_all(base: str, calls: list, concurrency: int) -> tuple[list[int], list[float], float]:
+def _send_all(base: str, calls: list[Any], concurrency: int) -> tuple[list[int], list[float], float]:
     session = requests.Session()
     session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=concurrency))
 
-    def send(call):
+    def send(call: tuple[str, dict[str, Any], dict[str, Any], bytes]) -> tuple[int, float]:
         path, params, headers, body = call
         began = time.perf_counter()
         try:
@@ -74,7 +77,10 @@ def _send_all(base: str, calls: list, concurrency: int) -> tuple[list[int], list
     return [a[0] for a in answers], [a[1] for a in answers], time.perf_counter() - began
 
 
-def _again(work, tries: int = 40):
+T = TypeVar("T")
+
+
+def _again(work: Callable[[], T], tries: int = 40) -> T:
     """A setup or check step, asked again when a loaded Azurite times out (StorageUnavailable)."""
     from shared.ports import StorageUnavailable
 
@@ -85,9 +91,18 @@ def _again(work, tries: int = 40):
             if attempt == tries - 1:
                 raise
             time.sleep(3)
+    raise AssertionError("unreachable")
 
 
-def _scenario(stack, values: dict, skus: list[str], free_left: int, config: PricesConfig, progress, log) -> dict:
+def _scenario(
+    stack: Stack,
+    values: dict[str, Any],
+    skus: list[str],
+    free_left: int,
+    config: PricesConfig,
+    progress: Callable[..., None],
+    log: IO[Any] | None,
+) -> dict[str, Any]:
     """Marks `skus`, starts the runner with only the price flush, waits until every SKU is confirmed."""
     from shared.adapters.price_repo import PriceRepository
     from shared.adapters.product_repo import ProductRepository
@@ -105,7 +120,7 @@ def _scenario(stack, values: dict, skus: list[str], free_left: int, config: Pric
         products = ProductRepository(storage)
         for start in range(0, len(skus), 100):  # one batch transaction per try: a timeout repeats only it
             chunk = [Product(tenant=TENANT, sku=s, marketplace_listed=True) for s in skus[start : start + 100]]
-            _again(lambda chunk=chunk: products.upsert_many(chunk))
+            _again(functools.partial(products.upsert_many, chunk))
         prices = {sku: 1000 + (n * 37) % 90_000 for n, sku in enumerate(skus)}
         store = values[f"ZORT_STORENAME_{TENANT.upper()}"]
         requests.post(zort + "/_sandbox/prices", json={"store": store, "prices": prices}, timeout=60)
@@ -122,7 +137,7 @@ def _scenario(stack, values: dict, skus: list[str], free_left: int, config: Pric
             )
         began = time.time()
         for start in range(0, len(skus), 100):
-            _again(lambda start=start: repo.mark(TENANT, skus[start : start + 100], datetime.now(timezone.utc)))
+            _again(functools.partial(repo.mark, TENANT, skus[start : start + 100], datetime.now(timezone.utc)))
         marked_seconds = time.time() - began
         feeds_needed = math.ceil(len(skus) / MAX_SKUS_PER_FEED)
         floor = feed_floor(feeds_needed, free_left).total_seconds()
@@ -154,7 +169,7 @@ def _scenario(stack, values: dict, skus: list[str], free_left: int, config: Pric
         gaps = [round(b["at"] - a["at"], 1) for a, b in zip(updates, updates[1:], strict=False)]
     finally:
         runner.stop_runner()
-        runner.azurite.stop()
+        present_azurite(runner).stop()
     seconds = round((confirmed_at or time.time()) - started, 1)
     return {
         "skus": len(skus),
@@ -173,11 +188,17 @@ def _scenario(stack, values: dict, skus: list[str], free_left: int, config: Pric
     }
 
 
-def measure(stack, config: PricesConfig, progress=print, log=None) -> dict:
+def measure(
+    stack: Stack, config: PricesConfig, progress: Callable[..., None] = print, log: IO[Any] | None = None
+) -> dict[str, Any]:
     values = {**stack.values, f"MARKETPLACE_PRICE_SYNC_{TENANT.upper()}": "true"}
     run = f"{time.time_ns() % 10**8:08d}"
     key, key1 = values["LOCAL_FUNCTION_KEY"], values[f"ZORT_KEY1_{TENANT.upper()}"]
-    results: dict = {"tenant": TENANT, "timer_interval": TIMER, "reduced": "SKUs marked in-process, not by webhooks"}
+    results: dict[str, Any] = {
+        "tenant": TENANT,
+        "timer_interval": TIMER,
+        "reduced": "SKUs marked in-process, not by webhooks",
+    }
     # 1. The acknowledgements of `webhooks` UPDATEPRODUCT webhooks (HTTP only, an Azurite of their own).
     if config.webhooks:
         acks = Stack(values=dict(values), servers=stack.servers)
@@ -187,7 +208,7 @@ def measure(stack, config: PricesConfig, progress=print, log=None) -> dict:
             statuses, latencies, seconds = _send_all(acks.thor_url, calls, config.concurrency)
         finally:
             acks.stop_runner()
-            acks.azurite.stop()
+            present_azurite(acks).stop()
         results["acks"] = {
             "webhooks": len(calls),
             "concurrency": config.concurrency,

@@ -20,15 +20,20 @@ from __future__ import annotations
 import json
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlencode
 
 import requests
+from azure.data.tables import TableClient
 
 from bench import stock
 from bench.payloads import FORM, JSON, TENANT, Call, Ids, items_status, order_created
 from bench.storage_work import InProcessThor, RequestCounter, service_ports
+from localdev.stack import Stack
+from shared.domain.events import EventStatus
 
 # Table requests of each port call, as the Table adapters make them.
 _EVENT_CLAIM = ("event claim: read, then a merge conditional on its ETag (its fencing token)", 2)
@@ -106,14 +111,14 @@ def zort_tracking(key: str, key1: str, order_number: int) -> Call:
     )
 
 
-def count_kinds(stack, ids: Ids) -> dict:
+def count_kinds(stack: Stack, ids: Ids) -> dict[str, Any]:
     """Table and queue requests of one event of each kind, processed in-process (after a warm-up)."""
     values = stack.values
     key, key1 = values["LOCAL_FUNCTION_KEY"], values[f"ZORT_KEY1_{TENANT.upper()}"]
     thor = InProcessThor(stack)
     counter = RequestCounter(service_ports(stack))
 
-    def measured(kind: str, call: Call, tenant: str = TENANT) -> dict:
+    def measured(kind: str, call: Call, tenant: str = TENANT) -> dict[str, Any]:
         event_id = thor.call(kind, call)["eventId"]
         with counter.active():
             status = _process(tenant, event_id)
@@ -146,7 +151,7 @@ def count_kinds(stack, ids: Ids) -> dict:
         get_context().products.upsert_many([Product(tenant=stock.TENANT, sku=sku, marketplace_listed=True)])
         return Call("POST", *stock._call(key, values[f"ZORT_KEY1_{stock.TENANT.upper()}"], sku, 1))
 
-    results: dict = {}
+    results: dict[str, Any] = {}
     for round_ in ("warm-up", "counted"):
         number = ids.next()
         found = {"order created": measured("orders", order_created(key, number))}
@@ -160,7 +165,7 @@ def count_kinds(stack, ids: Ids) -> dict:
     return results
 
 
-def _process(tenant: str, event_id: str):
+def _process(tenant: str, event_id: str) -> EventStatus | None:
     from shared.bootstrap import get_context
     from shared.services.processing import process_event
 
@@ -176,7 +181,7 @@ def _status_call(key: str, number: int, item_id: str) -> Call:
     return Call("POST", f"/webhooks/{TENANT}/orders/status", {"code": key}, JSON, json.dumps(body).encode())
 
 
-def _completed(table, event_ids: list[str], deadline: float) -> bool:
+def _completed(table: TableClient, event_ids: list[str], deadline: float) -> bool:
     for event_id in event_ids:
         while True:
             entity = table.get_entity(TENANT, event_id)
@@ -188,7 +193,7 @@ def _completed(table, event_ids: list[str], deadline: float) -> bool:
     return True
 
 
-def throughput(stack, ids: Ids, config: ProcessingConfig) -> dict:
+def throughput(stack: Stack, ids: Ids, config: ProcessingConfig) -> dict[str, Any]:
     """onOrderCreated events per second through one runner with its processor on."""
     from azure.data.tables import TableClient
 
@@ -214,7 +219,7 @@ def throughput(stack, ids: Ids, config: ProcessingConfig) -> dict:
     return {"events": config.orders, "seconds": round(seconds, 2), "per_second": config.orders / seconds, "done": done}
 
 
-def floor(stack, config: ProcessingConfig) -> dict:
+def floor(stack: Stack, config: ProcessingConfig) -> dict[str, Any]:
     """The order-created minimum's Table requests per event, straight on Azurite: events per second."""
     from azure.core.exceptions import ResourceNotFoundError
     from azure.data.tables import TableServiceClient, UpdateMode
@@ -258,7 +263,13 @@ def floor(stack, config: ProcessingConfig) -> dict:
     }
 
 
-def measure(stack, ids: Ids, config: ProcessingConfig, progress=print, start_runner=None) -> dict:
+def measure(
+    stack: Stack,
+    ids: Ids,
+    config: ProcessingConfig,
+    progress: Callable[..., None] = print,
+    start_runner: Callable[[], object] | None = None,
+) -> dict[str, Any]:
     """Counts per kind in-process (no runner yet: its queue trigger would take the events), then starts
     the runner (`start_runner`) and measures its throughput and the floor."""
     kinds = count_kinds(stack, ids)

@@ -6,6 +6,7 @@ import json
 import math
 from dataclasses import asdict, dataclass
 from pathlib import Path
+from typing import Any
 
 from bench.storage_work import summarise
 
@@ -29,13 +30,13 @@ class Goal:
     note: str = ""
 
 
-def _f(value, digits: int = 1) -> str:
+def _f(value: float | None, digits: int = 1) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "n/a"
     return f"{value:,.{digits}f}"
 
 
-def ack_goals(ack: dict) -> list[Goal]:
+def ack_goals(ack: dict[str, Any]) -> list[Goal]:
     floor = ack["floor"][ACK_C]
     goals = []
     for kind, rows in ack.items():
@@ -65,7 +66,7 @@ def ack_goals(ack: dict) -> list[Goal]:
     return goals
 
 
-def e2e_goals(e2e: dict) -> list[Goal]:
+def e2e_goals(e2e: dict[str, Any]) -> list[Goal]:
     return [
         Goal(
             "e2e p50 order → status + OMS",
@@ -77,7 +78,7 @@ def e2e_goals(e2e: dict) -> list[Goal]:
     ]
 
 
-def storage_goals(storage: dict) -> list[Goal]:
+def storage_goals(storage: dict[str, Any]) -> list[Goal]:
     big = storage["processing"]["products_1000_skus"]
     return [
         Goal(
@@ -90,7 +91,7 @@ def storage_goals(storage: dict) -> list[Goal]:
     ]
 
 
-def coldstart_goals(cold: dict) -> list[Goal]:
+def coldstart_goals(cold: dict[str, Any]) -> list[Goal]:
     cached = cold["cached"]
     return [
         Goal(
@@ -114,7 +115,7 @@ def coldstart_goals(cold: dict) -> list[Goal]:
     ]
 
 
-def soak_goals(soak: dict) -> list[Goal]:
+def soak_goals(soak: dict[str, Any]) -> list[Goal]:
     return [
         Goal(
             "soak RSS end / start",
@@ -132,7 +133,7 @@ def soak_goals(soak: dict) -> list[Goal]:
     ]
 
 
-def storm_goals(result: dict) -> list[Goal]:
+def storm_goals(result: dict[str, Any]) -> list[Goal]:
     storm, changes = result["duplicate_storm"], result["status_changes"]
     calls = ", ".join(f"{name} {count}" for name, count in storm["calls"].items())
     goal = ", ".join(f"{name} {count}" for name, count in storm["one_delivery"].items())
@@ -154,7 +155,7 @@ def storm_goals(result: dict) -> list[Goal]:
     ]
 
 
-def console_goals(result: dict) -> list[Goal]:
+def console_goals(result: dict[str, Any]) -> list[Goal]:
     goals = []
     status = result["status"]
     for name, page in result["pages"].items():
@@ -171,7 +172,7 @@ def console_goals(result: dict) -> list[Goal]:
     return goals
 
 
-def _stock_ack_goal(result: dict) -> Goal:
+def _stock_ack_goal(result: dict[str, Any]) -> Goal:
     """The stock webhooks' acknowledgements against the ack goal: p99 within 1.5× the floor's at the
     same concurrency, the floor measured by the ack phase of the same run (not judged without it)."""
     floor = result.get("ack_floor")
@@ -188,7 +189,7 @@ def _stock_ack_goal(result: dict) -> Goal:
     )
 
 
-def stock_goals(result: dict) -> list[Goal]:
+def stock_goals(result: dict[str, Any]) -> list[Goal]:
     counted = result["table_requests_per_webhook"]
     ack = counted["ack"]
     return [
@@ -224,7 +225,7 @@ def stock_goals(result: dict) -> list[Goal]:
     ]
 
 
-def documents_goals(result: dict) -> list[Goal]:
+def documents_goals(result: dict[str, Any]) -> list[Goal]:
     ack, floor, flight = result["ack"], result["floor"], result["in_flight"]
     size_mb = result["pdf_bytes"] / 1_000_000
     return [
@@ -235,6 +236,18 @@ def documents_goals(result: dict) -> list[Goal]:
             "stated (1.33 MB received, decoded and written to Blob Storage besides the floor's work)",
             None,
             f"{ack['answers_202']} of {ack['n']} answered 202",
+        ),
+        Goal(
+            f"documents: peak allocation per {size_mb:.1f} MB PDF (tracemalloc, in process): a request beyond its "
+            f"body, the upload's body; the bound for {flight['documents']} in flight",
+            f"request {result['allocation']['request_peak_mib']} MiB (PDF {result['allocation']['pdf_mib']} MiB, "
+            f"body {result['allocation']['body_mib']} MiB), read back {result['allocation'].get('read_peak_mib')} MiB, "
+            f"upload body {result['allocation']['upload_peak_mib']} MiB; "
+            f"≤ {result['allocation']['per_document_bound_mib']} MiB per document, "
+            f"≤ {result['allocation']['bound_in_flight_mib']} MiB for {flight['documents']}",
+            "a PDF never held twice: request peak ≤ 1.5 × PDF + 1 MiB",
+            result["allocation"]["request_peak_mib"] <= 1.5 * result["allocation"]["pdf_mib"] + 1,
+            f"load average {result.get('load_average_before')} → {result.get('load_average_after')}",
         ),
         Goal(
             f"documents: runner RSS while {flight['documents']} documents are in flight (until all uploaded)",
@@ -248,7 +261,7 @@ def documents_goals(result: dict) -> list[Goal]:
     ]
 
 
-def alerts_goals(result: dict) -> list[Goal]:
+def alerts_goals(result: dict[str, Any]) -> list[Goal]:
     goals = []
     for run in result["runs"]:
         reads = run["table_requests"] - run["incident_writes"]
@@ -266,7 +279,7 @@ def alerts_goals(result: dict) -> list[Goal]:
     return goals
 
 
-def processing_goals(result: dict) -> list[Goal]:
+def processing_goals(result: dict[str, Any]) -> list[Goal]:
     goals = [
         Goal(
             f"table requests, process {kind}",
@@ -289,7 +302,7 @@ def processing_goals(result: dict) -> list[Goal]:
     return goals
 
 
-def drill_goals(result: dict) -> list[Goal]:
+def drill_goals(result: dict[str, Any]) -> list[Goal]:
     violated = sum(result["violations"].values())
     return [
         Goal(
@@ -314,7 +327,7 @@ def drill_goals(result: dict) -> list[Goal]:
     ]
 
 
-def prices_goals(result: dict) -> list[Goal]:
+def prices_goals(result: dict[str, Any]) -> list[Goal]:
     free = result["free"]
     goals = [
         Goal(
@@ -379,7 +392,7 @@ GOAL_BUILDERS = {
 }
 
 
-def goals(results: dict) -> list[Goal]:
+def goals(results: dict[str, Any]) -> list[Goal]:
     found = []
     for phase, build in GOAL_BUILDERS.items():
         if phase in results:
@@ -394,17 +407,20 @@ def goals(results: dict) -> list[Goal]:
 # --- printing ------------------------------------------------------------------------------------
 
 
-def _table(headers: list[str], rows: list[list], right: set[int] | None = None) -> list[str]:
+def _table(headers: list[str], rows: list[list[Any]], right: set[int] | None = None) -> list[str]:
     right = right if right is not None else set(range(1, len(headers)))
     cells = [[str(c) for c in row] for row in [headers, *rows]]
     widths = [max(len(row[i]) for row in cells) for i in range(len(headers))]
-    fmt = lambda row: "  ".join(
-        c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
-    ).rstrip()
+
+    def fmt(row: list[str]) -> str:
+        return "  ".join(
+            c.rjust(w) if i in right else c.ljust(w) for i, (c, w) in enumerate(zip(row, widths, strict=True))
+        ).rstrip()
+
     return [fmt(cells[0]), fmt(["-" * w for w in widths]), *(fmt(r) for r in cells[1:])]
 
 
-def ack_section(ack: dict) -> list[str]:
+def ack_section(ack: dict[str, Any]) -> list[str]:
     rows = []
     for kind, by_c in ack.items():
         for c, r in by_c.items():
@@ -432,7 +448,7 @@ def ack_section(ack: dict) -> list[str]:
     ]
 
 
-def e2e_section(e2e: dict) -> list[str]:
+def e2e_section(e2e: dict[str, Any]) -> list[str]:
     return [
         "2. End to end: onOrderCreated → items on GET /v1/orders/{id}/status and order in the OMS sandbox",
         f"   {e2e['visible']}/{e2e['orders']} orders, {e2e['concurrency']} in flight, {e2e['wall_s']} s "
@@ -442,7 +458,7 @@ def e2e_section(e2e: dict) -> list[str]:
     ]
 
 
-def storage_section(storage: dict) -> list[str]:
+def storage_section(storage: dict[str, Any]) -> list[str]:
     rows = []
     for kind, pair in storage["webhooks"].items():
         for case, counts in pair.items():
@@ -463,7 +479,7 @@ def storage_section(storage: dict) -> list[str]:
     ]
 
 
-def bytecode_note(cold: dict) -> str:
+def bytecode_note(cold: dict[str, Any]) -> str:
     if cold["dont_write_bytecode"]:
         return (
             f"PYTHONDONTWRITEBYTECODE={cold['dont_write_bytecode']}: Thor's .py are compiled at each start, "
@@ -472,7 +488,7 @@ def bytecode_note(cold: dict) -> str:
     return "bytecode cache as this environment keeps it"
 
 
-def coldstart_section(cold: dict) -> list[str]:
+def coldstart_section(cold: dict[str, Any]) -> list[str]:
     split = cold["importtime"]
     slow = ", ".join(f"{m['module']} {m['self_ms']}" for m in split["thor_slowest"][:5])
     cached = cold["cached"]
@@ -490,7 +506,7 @@ def coldstart_section(cold: dict) -> list[str]:
     ]
 
 
-def soak_section(soak: dict) -> list[str]:
+def soak_section(soak: dict[str, Any]) -> list[str]:
     rows = [
         [kind, " ".join(f"{k}:{v}" for k, v in r["answers"].items()), r["p50_ms"], r["p99_ms"]]
         for kind, r in soak["requests"].items()
@@ -508,7 +524,7 @@ def soak_section(soak: dict) -> list[str]:
     ]
 
 
-def storm_section(result: dict) -> list[str]:
+def storm_section(result: dict[str, Any]) -> list[str]:
     storm, changes = result["duplicate_storm"], result["status_changes"]
     return [
         "6. One worker at a time (queue processor on; calls counted from the sandboxes' request logs)",
@@ -520,7 +536,7 @@ def storm_section(result: dict) -> list[str]:
     ]
 
 
-def stock_section(result: dict) -> list[str]:
+def stock_section(result: dict[str, Any]) -> list[str]:
     counted = result["table_requests_per_webhook"]
     return [
         "7. Stock sync (runner with its flush timer; UpdateStock calls from the marketplace sandbox's log)",
@@ -538,7 +554,7 @@ def stock_section(result: dict) -> list[str]:
     ]
 
 
-def processing_section(result: dict) -> list[str]:
+def processing_section(result: dict[str, Any]) -> list[str]:
     rows = [
         [kind, c["table"], c["queue"], c["minimum"], c["status"], summarise(c["calls"])]
         for kind, c in result["kinds"].items()
@@ -553,7 +569,7 @@ def processing_section(result: dict) -> list[str]:
     ]
 
 
-def drill_section(result: dict) -> list[str]:
+def drill_section(result: dict[str, Any]) -> list[str]:
     return [
         f"8. Scale-out drill, seed {result['seed']} ({result['orders']} orders, {result['runners']} runners, "
         f"{result['events']} events; faults: {'; '.join(result['faults'])})",
@@ -585,7 +601,7 @@ def goals_section(found: list[Goal]) -> list[str]:
     return lines
 
 
-def render(results: dict) -> str:
+def render(results: dict[str, Any]) -> str:
     meta = results["meta"]
     lines = [
         f"Thor benchmark ({meta['mode']}) {meta['started']} on {meta['cpus']} CPUs, Python {meta['python']}; "
@@ -601,6 +617,6 @@ def render(results: dict) -> str:
     return "\n".join(lines)
 
 
-def write(results: dict, path: Path) -> None:
+def write(results: dict[str, Any], path: Path) -> None:
     data = {**results, "goals": [asdict(g) for g in goals(results)]}
     path.write_text(json.dumps(data, indent=2, ensure_ascii=False, default=str) + "\n")

@@ -41,9 +41,11 @@ import sys
 import tempfile
 import time
 import traceback
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import IO, Any
 
 from bench import (
     ack,
@@ -62,7 +64,7 @@ from bench import (
     storm,
 )
 from bench.payloads import TENANT, Ids, Webhooks
-from localdev.stack import Stack
+from localdev.stack import Stack, present_azurite
 from shared.adapters.storage import EVENTS_QUEUE, EVENTS_TABLE
 
 RESULTS = Path(__file__).resolve().parent / "results.json"
@@ -129,12 +131,12 @@ def progress(message: str) -> None:
 
 
 class Bench:
-    def __init__(self, config: Config, phases: set[str]):
+    def __init__(self, config: Config, phases: set[str]) -> None:
         self.config, self.phases = config, phases
         self.stack = Stack()
         self.ids = Ids()
         self.logs = Path(tempfile.mkdtemp(prefix="thor-bench-"))
-        self.results: dict = {"errors": {}}
+        self.results: dict[str, Any] = {"errors": {}}
         self.log_files = contextlib.ExitStack()
 
     @property
@@ -142,11 +144,11 @@ class Bench:
         values = self.stack.values
         return Webhooks(values["LOCAL_FUNCTION_KEY"], values[f"ZORT_KEY1_{TENANT.upper()}"], self.ids)
 
-    def log(self, name: str):
+    def log(self, name: str) -> IO[Any]:
         """A runner's log file (stdout and stderr), in the temporary folder."""
         return self.log_files.enter_context(open(self.logs / f"{name}.log", "a"))
 
-    def phase(self, name: str, run) -> None:
+    def phase(self, name: str, run: Callable[[], object]) -> None:
         if name not in self.phases:
             return
         progress(f"[{time.strftime('%H:%M:%S')}] {name}")
@@ -157,7 +159,7 @@ class Bench:
             progress(traceback.format_exc())
 
     @contextlib.contextmanager
-    def ack_runners(self):
+    def ack_runners(self) -> Iterator[tuple[tuple[str, int], tuple[str, int]]]:
         """Thor's runner and the floor's, HTTP only, on an Azurite of their own; yields (url, pid) of each.
 
         Their own Azurite because the messages they leave would make Azurite's queue GC (a sweep
@@ -170,13 +172,14 @@ class Bench:
             floor.values = {**storage.values, "BENCH_FLOOR_TABLE": EVENTS_TABLE, "BENCH_FLOOR_QUEUE": EVENTS_QUEUE}
             floor.start_runner(["--app", "bench.floor_app:app", "--no-queue"], stdout=self.log("floor"))
             storage.start_runner(["--no-queue"], stdout=self.log("thor-no-queue"))
+            assert storage.runner is not None and floor.runner is not None
             yield (storage.thor_url, storage.runner.pid), (floor.thor_url, floor.runner.pid)
         finally:
             floor.stop_runner()
             storage.stop()
 
-    def ack_phase(self) -> dict:
-        results: dict[str, dict[int, dict]] = {}
+    def ack_phase(self) -> dict[str, Any]:
+        results: dict[str, dict[int, dict[str, Any]]] = {}
         for concurrency in self.config.ack.concurrencies:
             with self.ack_runners() as (thor, floor):
                 level = ack.measure_level(thor, floor, self.webhooks, self.config.ack, concurrency, progress)
@@ -184,7 +187,7 @@ class Bench:
                 results.setdefault(kind, {})[concurrency] = summary
         return results
 
-    def run(self) -> dict:
+    def run(self) -> dict[str, Any]:
         began = time.perf_counter()
         self.results["meta"] = {
             "mode": self.config.mode,
@@ -197,7 +200,7 @@ class Bench:
         try:
             self.stack.start_storage().start_sandboxes()
             self.results["meta"]["ports"] = {
-                **self.stack.azurite.ports,
+                **present_azurite(self.stack).ports,
                 **{name: server.port for name, server in self.stack.servers.items()},
             }
             self.phase(
@@ -218,7 +221,10 @@ class Bench:
             if "stock" in self.results and "ack" in self.results:  # the ack goal's floor, same run
                 self.results["stock"]["ack_floor"] = self.results["ack"]["floor"].get(self.config.stock.concurrency)
             if self.phases & {"e2e", "soak", "storm", "processing"}:
-                start = lambda: self.stack.start_runner(stdout=self.log("thor"))
+
+                def start() -> None:
+                    self.stack.start_runner(stdout=self.log("thor"))
+
                 self.phase(  # counts in-process first, then the runner is started for its throughput
                     "processing",
                     lambda: processing.measure(self.stack, self.ids, self.config.processing, progress, start),

@@ -14,14 +14,17 @@ import random
 import threading
 import time
 from collections import Counter, defaultdict
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 from azure.data.tables import TableClient
 
 from bench.load import Clients, percentile
-from bench.payloads import TENANT, Ids, Webhooks, items_status, order_status, refund
+from bench.payloads import TENANT, Call, Ids, Webhooks, items_status, order_status, refund
+from localdev.stack import Stack
 from shared.adapters.storage import EVENTS_TABLE
 from shared.domain.ids import event_id as thor_event_id
 
@@ -50,7 +53,7 @@ def rss_kib(pid: int) -> int:
 
 
 class Soak:
-    def __init__(self, stack, ids: Ids, config: SoakConfig):
+    def __init__(self, stack: Stack, ids: Ids, config: SoakConfig) -> None:
         self.url, self.key = stack.thor_url, stack.values["LOCAL_FUNCTION_KEY"]
         self.webhooks = Webhooks(self.key, stack.values[f"ZORT_KEY1_{TENANT.upper()}"], ids)
         self.config, self.clients = config, Clients()
@@ -60,7 +63,7 @@ class Soak:
         self.refundable: list[tuple[str, str]] = []  # (internal order id, sku) seen on the status view
         self.refunded: set[tuple[str, str]] = set()
         self.acknowledged: dict[str, str] = {}  # event id -> kind
-        self.statuses: dict[str, Counter] = defaultdict(Counter)
+        self.statuses: dict[str, Counter[int]] = defaultdict(Counter)
         self.latencies: dict[str, list[float]] = defaultdict(list)
         self.unexpected: list[str] = []
         self.slow: list[str] = []  # requests over SLOW_MS, with their wall-clock start
@@ -84,7 +87,7 @@ class Soak:
                     return target
         return None
 
-    def call_for(self, kind: str):
+    def call_for(self, kind: str) -> tuple[str, Call]:
         order = self.known_order()
         if kind == "orders/status" and order is not None:
             return kind, items_status(self.key, order, self.rng.choice(ITEM_STATUSES))
@@ -120,7 +123,7 @@ class Soak:
         if status in (200, 201):
             self.remember(kind, call, json.loads(body))
 
-    def remember(self, kind: str, call, answer: dict) -> None:
+    def remember(self, kind: str, call: Call, answer: dict[str, Any]) -> None:
         with self.lock:
             if kind == "status":
                 internal_id = answer["internalOrderId"]
@@ -140,7 +143,7 @@ class Soak:
 
     # --- the paced run -----------------------------------------------------------------------
 
-    def run(self, pid: int, progress=print) -> dict:
+    def run(self, pid: int, progress: Callable[..., None] = print) -> dict[str, Any]:
         config = self.config
         began = time.perf_counter() + 0.2
         measured_from = began + config.warmup_seconds
@@ -191,7 +194,7 @@ def event_statuses(connection: str, since: datetime) -> dict[str, str]:
         return {row["RowKey"]: row.get("status", "") for row in rows}
 
 
-def drain(connection: str, acknowledged: dict[str, str], since: datetime, timeout: float) -> dict:
+def drain(connection: str, acknowledged: dict[str, str], since: datetime, timeout: float) -> dict[str, Any]:
     """Waits until every acknowledged event is completed (or the timeout); their statuses at the end."""
     began = time.perf_counter()
     while True:
@@ -208,9 +211,10 @@ def drain(connection: str, acknowledged: dict[str, str], since: datetime, timeou
     }
 
 
-def measure(stack, ids: Ids, config: SoakConfig, progress=print) -> dict:
+def measure(stack: Stack, ids: Ids, config: SoakConfig, progress: Callable[..., None] = print) -> dict[str, Any]:
     since = datetime.now(timezone.utc) - timedelta(seconds=5)
     soak = Soak(stack, ids, config)
+    assert stack.runner is not None
     pid = stack.runner.pid
     run = soak.run(pid, progress)
     drained = drain(stack.values["AzureWebJobsStorage"], soak.acknowledged, since, config.drain_timeout)

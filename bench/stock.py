@@ -26,14 +26,16 @@ from __future__ import annotations
 import json
 import random
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import IO, Any
 from urllib.parse import urlencode
 
 import requests
 
 from bench.load import percentile
-from localdev.stack import Stack
+from localdev.stack import Stack, present_azurite
 
 TENANT = "faar"
 BUFFER = 1  # MARKETPLACE_STOCK_BUFFER_FAAR in local.settings.example.json
@@ -52,7 +54,7 @@ class StockConfig:
 QUICK = StockConfig(webhooks=1_000, skus=200, refused=5)
 
 
-def _call(key: str, key1: str, sku: str, hint: int) -> tuple[str, dict, dict, bytes]:
+def _call(key: str, key1: str, sku: str, hint: int) -> tuple[str, dict[str, Any], dict[str, Any], bytes]:
     payload = {
         "id": abs(hash(sku)) % 10**6,
         "sku": sku,
@@ -65,12 +67,12 @@ def _call(key: str, key1: str, sku: str, hint: int) -> tuple[str, dict, dict, by
     return f"/webhooks/{TENANT}/zort", params, headers, urlencode({"payload": json.dumps(payload)}).encode()
 
 
-def _send_all(base: str, calls: list, concurrency: int) -> tuple[list[int], list[float], float]:
+def _send_all(base: str, calls: list[Any], concurrency: int) -> tuple[list[int], list[float], float]:
     session = requests.Session()
     adapter = requests.adapters.HTTPAdapter(pool_maxsize=concurrency)
     session.mount("http://", adapter)
 
-    def send(call):
+    def send(call: tuple[str, dict[str, Any], dict[str, Any], bytes]) -> tuple[int, float]:
         path, params, headers, body = call
         began = time.perf_counter()
         try:
@@ -85,7 +87,7 @@ def _send_all(base: str, calls: list, concurrency: int) -> tuple[list[int], list
     return [s for s, _ in answers], [ms for _, ms in answers], time.perf_counter() - began
 
 
-def _flushes(calls: list[dict], gap: float) -> list[int]:
+def _flushes(calls: list[dict[str, Any]], gap: float) -> list[int]:
     """UpdateStock calls per flush: calls closer than `gap` seconds belong to one flush."""
     groups: list[int] = []
     last = None
@@ -97,7 +99,7 @@ def _flushes(calls: list[dict], gap: float) -> list[int]:
     return groups
 
 
-def table_requests_per_webhook(stack, key: str, key1: str) -> dict:
+def table_requests_per_webhook(stack: Stack, key: str, key1: str) -> dict[str, Any]:
     """In-process, counted at the SDK transport: one stock webhook's acknowledgement and its processing."""
     from bench.payloads import Call
     from bench.storage_work import InProcessThor, RequestCounter, http_request, service_ports
@@ -130,7 +132,9 @@ def table_requests_per_webhook(stack, key: str, key1: str) -> dict:
     }
 
 
-def measure(stack, config: StockConfig, progress=print, log=None) -> dict:
+def measure(
+    stack: Stack, config: StockConfig, progress: Callable[..., None] = print, log: IO[Any] | None = None
+) -> dict[str, Any]:
     values = stack.values
     key, key1 = values["LOCAL_FUNCTION_KEY"], values[f"ZORT_KEY1_{TENANT.upper()}"]
     counted = table_requests_per_webhook(stack, key, key1)
@@ -172,7 +176,7 @@ def measure(stack, config: StockConfig, progress=print, log=None) -> dict:
             statuses, latencies, seconds = _send_all(acks.thor_url, calls, config.concurrency)
         finally:
             acks.stop_runner()
-            acks.azurite.stop()
+            present_azurite(acks).stop()
         progress(f"  {len(calls)} stock webhooks acknowledged in {seconds:.1f}s (HTTP only)")
         # 2. The same webhooks again with the processor and the flush timer working as they arrive.
         started_at = time.time()
@@ -206,7 +210,7 @@ def measure(stack, config: StockConfig, progress=print, log=None) -> dict:
         from shared.ports import StorageUnavailable
 
         deadline = time.monotonic() + config.timeout_seconds
-        right, absent, seen = 0, 0, {}
+        right, absent, seen = 0, 0, dict[str, Any]()
         while time.monotonic() < deadline:
             try:  # the check's own query may time out on a loaded Azurite: then it asks again
                 right, absent, seen = confirmed()
@@ -226,7 +230,7 @@ def measure(stack, config: StockConfig, progress=print, log=None) -> dict:
         refused_by_sandbox = {e["SellerSku"] for f in feeds for e in f["errors"]}
     finally:
         runner.stop_runner()
-        runner.azurite.stop()
+        present_azurite(runner).stop()
     return {
         "webhooks": len(calls),
         "skus": config.skus,

@@ -17,13 +17,18 @@ import re
 import threading
 import time
 from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import parse_qs, urlparse
 
 import azure.functions as func
 import requests
 from azure.core.pipeline.transport import RequestsTransport
+from azure.core.rest import HttpRequest
 
 from bench.payloads import TENANT, Call, Webhooks, products
+from localdev.stack import Stack, present_azurite
+from shared.domain.events import EventStatus
 
 SKUS_IN_BIG_EVENT = 1000
 
@@ -31,14 +36,15 @@ SKUS_IN_BIG_EVENT = 1000
 class RequestCounter:
     """Counts HTTP requests by service while active: storage at the SDK transport, others at requests."""
 
-    def __init__(self, ports: dict[int, str]):
+    def __init__(self, ports: dict[int, str]) -> None:
         self.ports = ports
-        self.counts: Counter = Counter()
+        self.counts: Counter[str] = Counter()
         self.calls: list[str] = []
         self.lock = threading.Lock()
 
     def service(self, url: str) -> str:
-        return self.ports.get(urlparse(url).port, "other")
+        port = urlparse(url).port
+        return self.ports.get(port, "other") if port is not None else "other"
 
     def record(self, service: str, method: str, url: str) -> None:
         with self.lock:
@@ -46,28 +52,32 @@ class RequestCounter:
             self.calls.append(describe(service, method, url))
 
     @contextlib.contextmanager
-    def active(self):
+    def active(self) -> Iterator[RequestCounter]:
         counter, transport_send, session_send = self, RequestsTransport.send, requests.Session.send
 
-        def counted_transport_send(transport, request, **kwargs):
+        def counted_transport_send(transport: RequestsTransport, request: HttpRequest, **kwargs: Any) -> Any:
             counter.record(counter.service(request.url), request.method, request.url)
             return transport_send(transport, request, **kwargs)
 
-        def counted_session_send(session, request, **kwargs):
-            service = counter.service(request.url)
+        def counted_session_send(
+            session: requests.Session, request: requests.PreparedRequest, **kwargs: Any
+        ) -> requests.Response:
+            url, method = request.url or "", request.method or ""
+            service = counter.service(url)
             if service not in ("table", "queue"):  # storage requests were counted at the transport
-                counter.record(service, request.method, request.url)
+                counter.record(service, method, url)
             return session_send(session, request, **kwargs)
 
         self.counts.clear()
         self.calls.clear()
-        RequestsTransport.send, requests.Session.send = counted_transport_send, counted_session_send
+        # every client's requests counted where they leave: the classes are patched for the run, then restored
+        RequestsTransport.send, requests.Session.send = counted_transport_send, counted_session_send  # type: ignore[method-assign, assignment]
         try:
             yield self
         finally:
-            RequestsTransport.send, requests.Session.send = transport_send, session_send
+            RequestsTransport.send, requests.Session.send = transport_send, session_send  # type: ignore[method-assign]  # restored
 
-    def snapshot(self) -> dict:
+    def snapshot(self) -> dict[str, Any]:
         return {
             "table": self.counts["table"],
             "queue": self.counts["queue"],
@@ -90,8 +100,9 @@ def summarise(calls: list[str]) -> str:
     return "; ".join(f"{call} ×{n}" if n > 1 else call for call, n in Counter(calls).items())
 
 
-def service_ports(stack) -> dict[int, str]:
-    ports = {stack.azurite.ports["table"]: "table", stack.azurite.ports["queue"]: "queue"}
+def service_ports(stack: Stack) -> dict[int, str]:
+    azurite = present_azurite(stack)
+    ports = {azurite.ports["table"]: "table", azurite.ports["queue"]: "queue"}
     for name, server in stack.servers.items():
         ports[server.port] = name
     return ports
@@ -110,11 +121,11 @@ def http_request(call: Call) -> func.HttpRequest:
 
 
 @functools.cache
-def thor_functions() -> dict:
+def thor_functions() -> dict[str, Any]:
     """Thor's functions by name: the app builds them once (a second `get_functions()` finds each name twice)."""
     import function_app
 
-    return {f.get_function_name(): f.get_user_function() for f in function_app.app.get_functions()}
+    return {str(f.get_function_name()): f.get_user_function() for f in function_app.app.get_functions()}
 
 
 class InProcessThor:
@@ -122,14 +133,14 @@ class InProcessThor:
 
     FUNCTION_OF_KIND = {"orders": "orders", "orders/status": "order_status", "products": "products", "zort": "zort"}
 
-    def __init__(self, stack):
+    def __init__(self, stack: Stack) -> None:
         os.environ.update(stack.values)
         from shared.bootstrap import reset_context
 
         reset_context()
         self.functions = thor_functions()
 
-    def call(self, kind: str, call: Call) -> dict:
+    def call(self, kind: str, call: Call) -> dict[str, Any]:
         response = self.functions[self.FUNCTION_OF_KIND[kind]](http_request(call))
         body = json.loads(response.get_body() or b"null")
         if response.status_code != 200:
@@ -137,7 +148,7 @@ class InProcessThor:
         return body
 
     @staticmethod
-    def process(event_id: str):
+    def process(event_id: str) -> EventStatus | None:
         from shared.bootstrap import get_context
         from shared.services.processing import process_event
 
@@ -145,7 +156,7 @@ class InProcessThor:
         return process_event(context, TENANT, event_id, context.settings.retry_delays)
 
 
-def count_webhooks(thor: InProcessThor, webhooks: Webhooks, counter: RequestCounter) -> dict:
+def count_webhooks(thor: InProcessThor, webhooks: Webhooks, counter: RequestCounter) -> dict[str, Any]:
     """{kind: {"new": counts, "duplicate": counts}}; warm-up first so no table or queue is created."""
     results = {}
     for kind in Webhooks.KINDS:
@@ -162,7 +173,7 @@ def count_webhooks(thor: InProcessThor, webhooks: Webhooks, counter: RequestCoun
     return results
 
 
-def count_processing(thor: InProcessThor, key: str, webhooks: Webhooks, counter: RequestCounter) -> dict:
+def count_processing(thor: InProcessThor, key: str, webhooks: Webhooks, counter: RequestCounter) -> dict[str, Any]:
     """Requests to process one onProductCreated with 1,000 SKUs, and one onOrderCreated (for reference)."""
     number = webhooks.ids.next()
     skus = [f"BENCH-BIG{number}-{i:04d}" for i in range(SKUS_IN_BIG_EVENT)]
@@ -183,7 +194,7 @@ def count_processing(thor: InProcessThor, key: str, webhooks: Webhooks, counter:
     return results
 
 
-def measure(stack, webhooks: Webhooks, progress=print) -> dict:
+def measure(stack: Stack, webhooks: Webhooks, progress: Callable[..., None] = print) -> dict[str, Any]:
     thor = InProcessThor(stack)
     counter = RequestCounter(service_ports(stack))
     thor.call("products", webhooks.make("products"))  # warm-up: creates tables and the queue

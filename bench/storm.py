@@ -13,11 +13,16 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from typing import Any
 
 import requests
 
+from bench.payloads import Ids
+from localdev.sandboxes._server import RunningServer
+from localdev.stack import Stack
 from shared.domain.statuses import ITEM_STATUSES
 
 TENANT = "faco"
@@ -32,13 +37,13 @@ class StormConfig:
     timeout_seconds: float = 60.0
 
 
-def _oms_bodies(oms_url: str, order_ref: str) -> list[tuple[str, dict]]:
+def _oms_bodies(oms_url: str, order_ref: str) -> list[tuple[str, dict[str, Any]]]:
     calls = requests.get(oms_url + "/_sandbox/requests", timeout=10).json()
     sent = [(c["method"], json.loads(c["body"])) for c in calls if c["method"] in ("POST", "PUT") and c["body"]]
     return [(method, body) for method, body in sent if isinstance(body, dict) and body.get("orderRef") == order_ref]
 
 
-def external_calls(servers, order_id: int, tenant: str = TENANT) -> dict[str, int]:
+def external_calls(servers: dict[str, RunningServer], order_id: int, tenant: str = TENANT) -> dict[str, int]:
     """What the sandboxes received for one order: marketplace reads, OMS creates and updates."""
     market = requests.get(servers["marketplace"].url + "/_sandbox/requests", timeout=10).json()
     actions = [c["query"].get("Action") for c in market if c["query"].get("OrderId") == str(order_id)]
@@ -68,8 +73,8 @@ def distinct_changes(item_ids: list[str], limit: int) -> list[tuple[tuple[str, .
     return [(subset, status) for status in sorted(ITEM_STATUSES) for subset in subsets][:limit]
 
 
-def send_all(thor_url: str, key: str, path: str, bodies: list[dict], concurrency: int) -> list[int]:
-    def send(body):
+def send_all(thor_url: str, key: str, path: str, bodies: list[dict[str, Any]], concurrency: int) -> list[int]:
+    def send(body: dict[str, Any]) -> int:
         try:
             return requests.post(thor_url + path, params={"code": key}, json=body, timeout=30).status_code
         except requests.RequestException:
@@ -79,7 +84,7 @@ def send_all(thor_url: str, key: str, path: str, bodies: list[dict], concurrency
         return list(pool.map(send, bodies))
 
 
-def _until(check, timeout: float) -> bool:
+def _until(check: Callable[[], object], timeout: float) -> bool:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if check():
@@ -88,7 +93,7 @@ def _until(check, timeout: float) -> bool:
     return False
 
 
-def duplicate_storm(stack, order_id: int, config: StormConfig) -> dict:
+def duplicate_storm(stack: Stack, order_id: int, config: StormConfig) -> dict[str, Any]:
     key, servers = stack.values["LOCAL_FUNCTION_KEY"], stack.servers
     body = {"event": "onOrderCreated", "payload": {"OrderId": order_id}}
     answers = send_all(stack.thor_url, key, f"/webhooks/{TENANT}/orders", [body] * config.copies, config.concurrency)
@@ -106,7 +111,7 @@ def duplicate_storm(stack, order_id: int, config: StormConfig) -> dict:
     }
 
 
-def status_changes(stack, order_id: int, config: StormConfig) -> dict:
+def status_changes(stack: Stack, order_id: int, config: StormConfig) -> dict[str, Any]:
     key, servers = stack.values["LOCAL_FUNCTION_KEY"], stack.servers
     order_ref = f"{TENANT}-{order_id}"
     send_all(
@@ -116,9 +121,9 @@ def status_changes(stack, order_id: int, config: StormConfig) -> dict:
         [{"event": "onOrderCreated", "payload": {"OrderId": order_id}}],
         1,
     )
-    view = {}
+    view: dict[str, Any] = {}
 
-    def items():
+    def items() -> list[dict[str, Any]] | None:
         answer = requests.get(f"{stack.thor_url}/v1/orders/{order_ref}/status", params={"code": key}, timeout=10)
         view.update(answer.json() if answer.status_code == 200 else {})
         return view.get("items")
@@ -127,7 +132,7 @@ def status_changes(stack, order_id: int, config: StormConfig) -> dict:
         raise RuntimeError(f"order {order_ref} was not processed in time")
     item_ids = [item["itemId"] for item in view["items"]]
 
-    def move(status):
+    def move(status: str) -> None:
         requests.post(
             servers["marketplace"].url + "/_sandbox/items/status",
             json={"order_item_ids": item_ids, "status": status},
@@ -152,10 +157,10 @@ def status_changes(stack, order_id: int, config: StormConfig) -> dict:
         )
         answers = first.result() + second.result()
 
-    def settled():
+    def settled() -> bool:
         oms = requests.get(servers["oms"].url + "/_sandbox/orders", timeout=10).json()["orders"]
         mine = [o["order"] for o in oms if o["order"].get("orderRef") == order_ref]
-        return mine and mine[0].get("orderStatus") == "SHIPPED"
+        return bool(mine) and mine[0].get("orderStatus") == "SHIPPED"
 
     settled_in_time = _until(settled, config.timeout_seconds)
     time.sleep(2)
@@ -170,7 +175,7 @@ def status_changes(stack, order_id: int, config: StormConfig) -> dict:
     }
 
 
-def measure(stack, ids, config: StormConfig, progress=print) -> dict:
+def measure(stack: Stack, ids: Ids, config: StormConfig, progress: Callable[..., None] = print) -> dict[str, Any]:
     storm = duplicate_storm(stack, ids.next(), config)
     progress(f"  duplicate storm: {storm['calls']} (one delivery: {ONE_DELIVERY})")
     order_id = ids.next()

@@ -6,6 +6,7 @@ import socket
 import subprocess
 import time
 from pathlib import Path
+from typing import IO, Any
 
 ROOT = Path(__file__).resolve().parent.parent
 AZURITE = ROOT / "node_modules" / ".bin" / "azurite"
@@ -27,7 +28,8 @@ def die_with_parent() -> None:
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 def connection_string(blob: int, queue: int, table: int) -> str:
@@ -52,16 +54,16 @@ def wait_for_port(port: int, timeout: float = 30.0) -> None:
 class Azurite:
     """An Azurite process on the given (or free) ports; in memory unless a data folder is given."""
 
-    def __init__(self, blob: int = 0, queue: int = 0, table: int = 0, location: Path | None = None):
+    def __init__(self, blob: int = 0, queue: int = 0, table: int = 0, location: Path | None = None) -> None:
         self.ports = {"blob": blob or free_port(), "queue": queue or free_port(), "table": table or free_port()}
         self.location = location
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def connection_string(self) -> str:
         return connection_string(self.ports["blob"], self.ports["queue"], self.ports["table"])
 
-    def start(self, log_file=None) -> Azurite:
+    def start(self, log_file: IO[Any] | None = None) -> Azurite:
         if not AZURITE.exists():
             raise FileNotFoundError(f"{AZURITE} is missing: run `npm ci` (make does it)")
         args = [

@@ -55,9 +55,11 @@ import tempfile
 import threading
 import time
 import zlib
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import requests
 
@@ -136,7 +138,7 @@ class Webhook:
     name: str
     order_id: int
     kind: str  # orders | status | zort
-    body: dict | list
+    body: dict[str, Any] | list[Any]
     copies: list[float]  # when each copy is first sent (seconds from the load's start)
 
 
@@ -261,11 +263,11 @@ def build_faults(config: DrillConfig) -> list[Fault]:
 class Runner:
     """One `localdev.runner` process on a fixed port (kept across restarts, like an instance's address)."""
 
-    def __init__(self, index: int, env: dict, args: list[str], log_dir: Path):
+    def __init__(self, index: int, env: dict[str, Any], args: list[str], log_dir: Path) -> None:
         self.index, self.env, self.args = index, env, args
         self.port = free_port()
         self.log = open(log_dir / f"runner-{index}.log", "ab")  # noqa: SIM115 (closed in stop)
-        self.process: subprocess.Popen | None = None
+        self.process: subprocess.Popen[bytes] | None = None
         self.up = threading.Event()
         self.epoch = 0  # bumped by every kill, stop and restart: a request across one was not refused by Thor
         self.lock = threading.Lock()
@@ -336,7 +338,9 @@ class Answers:
 
 
 class Run:
-    def __init__(self, config: DrillConfig, faulted: bool, log_dir: Path, progress=print):
+    def __init__(
+        self, config: DrillConfig, faulted: bool, log_dir: Path, progress: Callable[..., None] = print
+    ) -> None:
         self.config, self.faulted, self.progress = config, faulted, progress
         self.log_dir = log_dir
         self.plan = build_plan(config)
@@ -467,7 +471,9 @@ class Run:
                 time.sleep(fault.seconds)
                 runner.signal(signal.SIGCONT)
         elif fault.kind == "freeze":
-            group = os.getpgid(self.stack.azurite.process.pid)
+            azurite = self.stack.azurite
+            assert azurite is not None and azurite.process is not None
+            group = os.getpgid(azurite.process.pid)
             os.killpg(group, signal.SIGSTOP)
             self.applied.append(f"t={fault.at:.0f}s freeze Azurite {fault.seconds:.1f}s")
             try:
@@ -485,26 +491,29 @@ class Run:
             time.sleep(fault.seconds)
 
     # the run
-    def execute(self) -> dict:
+    def execute(self) -> dict[str, Any]:
         began = time.monotonic()
         self.start()
         started = time.monotonic()
         deadline = started + self.config.load_seconds + self.config.resend_horizon
-        timeline: list[tuple[float, int, object]] = [(c.at, 0, c) for c in self.plan.changes]
+        timeline: list[tuple[float, int, Change | tuple[Webhook, int] | Fault]] = [
+            (c.at, 0, c) for c in self.plan.changes
+        ]
         timeline += [(at, 1, (w, i)) for w in self.plan.webhooks for i, at in enumerate(w.copies)]
         timeline += [(f.at, 2, f) for f in self.faults]
         timeline.sort(key=lambda entry: (entry[0], entry[1]))
         copies = sum(len(w.copies) for w in self.plan.webhooks)
         with ThreadPoolExecutor(copies + len(self.faults) + 1) as pool:
-            sends, fault_runs = [], []
-            for at, what, item in timeline:
+            sends: list[Future[None]] = []
+            fault_runs: list[Future[None]] = []
+            for at, _kind, item in timeline:
                 delay = started + at - time.monotonic()
                 if delay > 0:
                     time.sleep(delay)
-                if what == 0:
-                    self.change(item)  # type: ignore[arg-type]
-                elif what == 1:
-                    webhook, copy = item  # type: ignore[misc]
+                if isinstance(item, Change):
+                    self.change(item)
+                elif isinstance(item, tuple):
+                    webhook, copy = item
                     sends.append(pool.submit(self.deliver, webhook, copy, deadline))
                 else:
                     fault_runs.append(pool.submit(self.apply_fault, item))
@@ -537,7 +546,7 @@ class Run:
         self.progress(f"  not settled: thread stacks of every runner in {self.log_dir}/runner-*.log")
 
     # checking
-    def events(self) -> dict:
+    def events(self) -> dict[str, Any]:
         from shared.adapters.event_log import EventLog
         from shared.adapters.storage import Storage
         from shared.settings import load_settings
@@ -545,7 +554,7 @@ class Run:
         log = EventLog(Storage(load_settings(self.stack.values).storage))
         return {event.event_id: event for event in log.list(tenant=TENANT, limit=100_000)}
 
-    def dump_state(self, result: dict) -> None:
+    def dump_state(self, result: dict[str, Any]) -> None:
         """What a person needs to see why: events not completed, the claims, the OMS's history of the
         orders named by a violation (state.json in the log folder)."""
         from shared.adapters.storage import CLAIMS_TABLE, Storage
@@ -590,10 +599,10 @@ class Run:
             left[name] = [f"{count} message(s)", *peeked] if count else []
         return left
 
-    def requests_of(self, name: str) -> list[dict]:
+    def requests_of(self, name: str) -> list[dict[str, Any]]:
         return requests.get(self.sandbox(name) + "/_sandbox/requests", timeout=30).json()
 
-    def oms_orders(self) -> dict[str, dict]:
+    def oms_orders(self) -> dict[str, dict[str, Any]]:
         orders = requests.get(self.sandbox("oms") + "/_sandbox/orders", timeout=30).json()["orders"]
         return {o["order"]["orderRef"]: o["order"] for o in orders}
 
@@ -615,7 +624,7 @@ class Run:
             time.sleep(1.0)
         return None
 
-    def mismatches(self, oms: dict[str, dict]) -> list[str]:
+    def mismatches(self, oms: dict[str, dict[str, Any]]) -> list[str]:
         from shared.adapters.oms.mapping import ORDER_STATUS, SHIPPED_OR_LATER
         from shared.domain.statuses import overall_status
 
@@ -668,7 +677,7 @@ class Run:
                 found.append(f"{ref}: tracking {number} not in the OMS")
         return found
 
-    def check(self) -> dict:
+    def check(self) -> dict[str, Any]:
         events = self.events()
         stuck, lost = [], []
         for event_id, name in sorted(self.answers.accepted.items(), key=lambda kv: kv[1]):
@@ -694,7 +703,7 @@ class Run:
         market_calls = self.requests_of("marketplace")
         creates: dict[str, int] = {}
         refused_creates: list[str] = []
-        bodies: dict[str, list[dict]] = {}
+        bodies: dict[str, list[dict[str, Any]]] = {}
         history = requests.get(self.sandbox("oms") + "/_sandbox/history", timeout=30).json()
         for ref, received in history.items():
             for call in received:
@@ -771,7 +780,7 @@ class Run:
         }
 
 
-def run_one(config: DrillConfig, faulted: bool, log_dir: Path, progress=print) -> dict:
+def run_one(config: DrillConfig, faulted: bool, log_dir: Path, progress: Callable[..., None] = print) -> dict[str, Any]:
     run = Run(config, faulted, log_dir, progress)
     try:
         return run.execute()
@@ -779,7 +788,7 @@ def run_one(config: DrillConfig, faulted: bool, log_dir: Path, progress=print) -
         run.close()
 
 
-def drill(config: DrillConfig, log_dir: Path | None = None, progress=print) -> dict:
+def drill(config: DrillConfig, log_dir: Path | None = None, progress: Callable[..., None] = print) -> dict[str, Any]:
     """The fault-free run of the seed, then the faulted one; the faulted run's result, with the
     calls of both and the `calls` invariant."""
     log_dir = log_dir or Path(tempfile.mkdtemp(prefix=f"thor-drill-{config.seed}-"))
@@ -809,7 +818,7 @@ def drill(config: DrillConfig, log_dir: Path | None = None, progress=print) -> d
 # --- the table -----------------------------------------------------------------------------------
 
 
-def table(results: list[dict]) -> str:
+def table(results: list[dict[str, Any]]) -> str:
     head = ["seed", "faults", "events", *INVARIANTS, "repeats", "calls (fault-free)", "settle s (fault-free)"]
     rows = []
     for r in results:
@@ -834,7 +843,7 @@ def table(results: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def details(result: dict, limit: int = 15) -> str:
+def details(result: dict[str, Any], limit: int = 15) -> str:
     out = [
         f"seed {result['seed']}: faults {result['faults']}",
         f"  {result['events']} events; calls {result['calls']} (fault-free {result['clean']['calls']}, "

@@ -103,7 +103,9 @@ def claims_for(
 class LocalSignIn:
     """The runner's signing key and what it does to a console request's headers."""
 
-    def __init__(self, audience: str, operator_role: str, operator_group: str = "", key_file: str | None = None):
+    def __init__(
+        self, audience: str, operator_role: str, operator_group: str = "", key_file: str | None = None
+    ) -> None:
         self.key = load_private_key(key_file) if key_file else new_private_key()
         self.audience = audience
         self.roles = [operator_role] if operator_role else []

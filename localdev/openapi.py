@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
-from pydantic import TypeAdapter
-from pydantic.json_schema import GenerateJsonSchema
+from pydantic import BaseModel, TypeAdapter
+from pydantic.json_schema import GenerateJsonSchema, JsonSchemaValue
+from pydantic_core import core_schema
 
 from shared.domain.refunds import RULES_SUMMARY as REFUND_RULES
 from shared.models.marketplace_events import MARKETPLACE_EVENT_MODELS, MARKETPLACE_EVENTS
@@ -17,7 +19,7 @@ from shared.models.webhooks import DocumentRequest, RefundRequest
 from shared.tenants import TENANTS
 from shared.zort.webhooks import EVENT_MODELS, RECORDED_ONLY_EVENTS
 
-PROBLEM = {
+PROBLEM: dict[str, Any] = {
     "type": "object",
     "required": ["title", "status", "detail"],
     "properties": {
@@ -33,7 +35,7 @@ PROBLEM = {
         },
     },
 }
-ACK = {
+ACK: dict[str, Any] = {
     "type": "object",
     "required": ["status", "eventId"],
     "properties": {
@@ -42,27 +44,27 @@ ACK = {
         "internalOrderId": {"type": "string"},
     },
 }
-READY = {
+READY: dict[str, Any] = {
     "type": "object",
     "required": ["status"],
     "properties": {"status": {"const": "ready"}, "detail": {"type": "string"}},
 }
-ZORT_FORM = {
+ZORT_FORM: dict[str, Any] = {
     "type": "object",
     "properties": {
         "payload": {"type": "string", "description": "the event's JSON; a form without it is recorded whole"},
         "method": {"type": "string"},
     },
 }
-TENANT_PARAM = {"name": "tenantId", "in": "path", "required": True, "schema": {"enum": list(TENANTS)}}
-RETRY_AFTER = {
+TENANT_PARAM: dict[str, Any] = {"name": "tenantId", "in": "path", "required": True, "schema": {"enum": list(TENANTS)}}
+RETRY_AFTER: dict[str, Any] = {
     "Retry-After": {
         "description": "seconds to wait before retrying",
         "required": True,
         "schema": {"type": "string", "pattern": "^[0-9]+$"},
     }
 }
-HEALTH = {
+HEALTH: dict[str, Any] = {
     "type": "object",
     "required": ["status", "storage"],
     "additionalProperties": False,
@@ -70,17 +72,17 @@ HEALTH = {
 }
 # The Functions host (and the local runner) checks the function key before anything else and answers
 # 401 with an empty body; ZORT's key1 is checked by Thor, which answers a problem.
-FUNCTION_KEY = [{"code": []}, {"functionsKey": []}]
+FUNCTION_KEY: list[dict[str, list[str]]] = [{"code": []}, {"functionsKey": []}]
 
 
 class _NumbersAsText(GenerateJsonSchema):
     """ZORT's models read a number where they expect text (`coerce_numbers_to_str`): say so."""
 
-    def str_schema(self, schema) -> dict:
+    def str_schema(self, schema: core_schema.StringSchema) -> JsonSchemaValue:
         return {"anyOf": [super().str_schema(schema), {"type": "number"}]}
 
 
-def _schema(model, generator: type[GenerateJsonSchema] = GenerateJsonSchema) -> dict:
+def _schema(model: Any, generator: type[GenerateJsonSchema] = GenerateJsonSchema) -> dict[str, Any]:
     adapter = model if isinstance(model, TypeAdapter) else TypeAdapter(model)
     return adapter.json_schema(
         ref_template="#/components/schemas/{model}", mode="validation", schema_generator=generator
@@ -110,7 +112,7 @@ DOCUMENT_RULES = (
     "ready_to_ship), `not-a-pdf`, `pdf-too-large` (over 10 MiB decoded); an item not in the order is a 422 "
     "naming `itemIds`. The same key and body again answers the same; the same key with another body is a 422."
 )
-DOCUMENT_ACCEPTED = {
+DOCUMENT_ACCEPTED: dict[str, Any] = {
     "type": "object",
     "required": ["documentId", "internalOrderId", "type", "number", "date", "itemIds", "size", "status"],
     "properties": {
@@ -128,14 +130,18 @@ DOCUMENT_ACCEPTED = {
 }
 
 
-SMOKE_EVENT = {
+SMOKE_EVENT: dict[str, Any] = {
     "type": "object",
     "required": ["eventId", "status"],
     "properties": {"eventId": {"type": "string"}, "status": {"type": "string"}},
 }
 
 
-def _problems(*statuses: int) -> dict:
+def _json_answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"description": description, "content": {"application/json": {"schema": schema}}}
+
+
+def _problems(*statuses: int) -> dict[str, Any]:
     """Problem answers; every operation also has the host's 401, 413 (any body over 1 MiB) and 503."""
     described = {
         400: "Malformed request (the problem names the field)",
@@ -159,7 +165,7 @@ def _problems(*statuses: int) -> dict:
     return answers
 
 
-MARKETPLACE_EVENT = {
+MARKETPLACE_EVENT: dict[str, Any] = {
     "oneOf": [{"$ref": f"#/components/schemas/{model.__name__}"} for model in MARKETPLACE_EVENT_MODELS],
     "discriminator": {
         "propertyName": "event",
@@ -173,7 +179,7 @@ MARKETPLACE_EVENT = {
 }
 
 
-def _webhook(summary: str) -> dict:
+def _webhook(summary: str) -> dict[str, Any]:
     return {
         "post": {
             "summary": summary,
@@ -193,9 +199,10 @@ def _webhook(summary: str) -> dict:
     }
 
 
-def build() -> dict:
-    components: dict[str, dict] = {"Problem": PROBLEM, "Ack": ACK}
-    for model in (*MARKETPLACE_EVENT_MODELS, RefundRequest, DocumentRequest):
+def build() -> dict[str, Any]:
+    components: dict[str, dict[str, Any]] = {"Problem": PROBLEM, "Ack": ACK}
+    models: tuple[type[BaseModel], ...] = (*MARKETPLACE_EVENT_MODELS, RefundRequest, DocumentRequest)
+    for model in models:
         schema = _schema(model)
         components.update(schema.pop("$defs", {}))
         components[model.__name__] = schema
@@ -308,13 +315,7 @@ def build() -> dict:
                         {"name": "eventId", "in": "path", "required": True, "schema": {"type": "string"}},
                         {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
                     ],
-                    "responses": {
-                        "200": {
-                            "description": answer,
-                            "content": {"application/json": {"schema": SMOKE_EVENT}},
-                        },
-                        **_problems(*statuses),
-                    },
+                    "responses": {"200": _json_answer(answer, SMOKE_EVENT)} | _problems(*statuses),
                 }
                 for method, summary, answer, statuses in (
                     ("get", "The smoke test's synthetic event: its status", "Its status", (400, 404)),

@@ -1,6 +1,9 @@
 """`make run`: Azurite (data kept in .azurite/), the sandboxes and Thor on http://localhost:7071.
 
-Settings come from local.settings.json (copied from local.settings.example.json when missing).
+Settings come from local.settings.json (copied from local.settings.example.json when missing), with,
+when every system is a local sandbox, the demo's settings on top (localdev/demo.py DEMO_SETTINGS: the
+order loop and price sync on for the demo tenant only, where local.settings.json keeps the example's
+value).
 Sandbox URLs in it (127.0.0.1:7101-7103) are served here; point them at the real systems to use
 those instead (docs/settings.md). Ctrl-C stops everything this started.
 """
@@ -13,6 +16,7 @@ import sys
 import time
 from urllib.parse import urlparse
 
+from localdev.demo import DEMO_SETTINGS, with_demo_settings
 from localdev.stack import Stack
 from shared.settings import EXAMPLE_SETTINGS, LOCAL_SETTINGS, ROOT, local_values, read_local_settings
 
@@ -26,7 +30,7 @@ DATA_KEPT = (
 LOCAL_HOSTS = {"127.0.0.1", "localhost"}
 
 
-def _local_port(url: str) -> int | None:
+def _local_port(url: str | None) -> int | None:
     parsed = urlparse(url or "")
     return parsed.port if parsed.hostname in LOCAL_HOSTS else None
 
@@ -46,6 +50,11 @@ def main() -> int:
         urls = (values.get("MARKETPLACE_BASE_URL"), values.get("OMS_BASE_URL"), values.get("ZORT_API_BASE_URL"))
         ports = tuple(_local_port(u) for u in urls)
         if all(ports):
+            # Only against the sandboxes: the demo's flows never reach a real marketplace.
+            stack.values = values = with_demo_settings(values, local_values(EXAMPLE_SETTINGS))
+            turned_on = [name for name in DEMO_SETTINGS if values.get(name) == DEMO_SETTINGS[name]]
+            if turned_on:
+                print(f"the demo's settings (localdev/demo.py): {', '.join(turned_on)}")
             stack.sandbox_ports = ports  # type: ignore[assignment]
             stack.alerts_port = _local_port(values.get("ACS_ENDPOINT")) or 7104
             stack.start_sandboxes()
@@ -56,9 +65,11 @@ def main() -> int:
         print(f"storage: Azurite on 127.0.0.1:10000-10002, data in .azurite/\n  {DATA_KEPT}")
         stack.start_runner(stdout=sys.stdout)
         signal.signal(signal.SIGTERM, lambda *_: (_ for _ in ()).throw(KeyboardInterrupt()))
-        while stack.runner.poll() is None:
+        runner = stack.runner
+        assert runner is not None
+        while runner.poll() is None:
             time.sleep(0.5)
-        return stack.runner.returncode or 0
+        return runner.returncode or 0
     except KeyboardInterrupt:
         print("\nstopping Thor, the sandboxes and Azurite")
         return 0

@@ -34,11 +34,11 @@ import sys
 import threading
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import azure.functions as func
 from azure.functions.queue import QueueMessage
@@ -50,6 +50,11 @@ from werkzeug.wrappers import Request, Response
 
 from functions._http import ROUTE_BODY_LIMITS
 from localdev.local_auth import JWKS_PATH, LOCAL_OPERATOR, LocalSignIn
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIEnvironment
+    from azure.storage.queue import QueueClient
+    from azure.storage.queue import QueueMessage as StoredMessage
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("thor.runner")
@@ -73,7 +78,7 @@ class OneLineLogs(logging.Filter):
         return True
 
 
-def host_config() -> dict:
+def host_config() -> dict[str, Any]:
     return json.loads((ROOT / "host.json").read_text())
 
 
@@ -84,7 +89,9 @@ def _timespan_seconds(text: str, default: float) -> float:
     return int(hours) * 3600 + int(minutes) * 60 + float(seconds)
 
 
-def _problem(status: int, title: str, detail: str, field: str | None = None, headers: dict | None = None) -> Response:
+def _problem(
+    status: int, title: str, detail: str, field: str | None = None, headers: dict[str, Any] | None = None
+) -> Response:
     body = {"type": "about:blank", "title": title, "status": status, "detail": detail}
     if field:
         body["field"] = field
@@ -172,7 +179,9 @@ CONSOLE_URL = "/console"
 class HttpHost:
     """WSGI app routing requests to the app's HTTP functions."""
 
-    def __init__(self, functions: list, function_key: str, route_prefix: str, sign_in: LocalSignIn | None = None):
+    def __init__(
+        self, functions: list[Any], function_key: str, route_prefix: str, sign_in: LocalSignIn | None = None
+    ) -> None:
         self.sign_in = sign_in
         self.function_key = function_key.encode()
         self.functions = {}
@@ -192,7 +201,7 @@ class HttpHost:
 
     def routes(self) -> list[tuple[str, str, str]]:
         return [
-            (name, " ".join(sorted(r.methods - {"HEAD", "OPTIONS"})), r.rule)
+            (name, " ".join(sorted((r.methods or set()) - {"HEAD", "OPTIONS"})), r.rule)
             for r in self.url_map.iter_rules()
             for name in [r.endpoint]
         ]
@@ -204,7 +213,7 @@ class HttpHost:
     def admits(self, name: str, request: Request) -> bool:
         return self.functions[name][1] == "anonymous" or self.authorised(request)
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         response = self.handle(request)
         return response(environ, start_response)
@@ -283,7 +292,14 @@ class QueueWorker:
 
     SLOW_SECONDS = 60.0
 
-    def __init__(self, user_function, queue_client, poison_client, settings: dict, lease: int = 300):
+    def __init__(
+        self,
+        user_function: Callable[..., Any],
+        queue_client: QueueClient,
+        poison_client: QueueClient,
+        settings: dict[str, Any],
+        lease: int = 300,
+    ) -> None:
         self.user_function = user_function
         self.queue = queue_client
         self.poison = poison_client
@@ -326,7 +342,7 @@ class QueueWorker:
                 except RuntimeError:  # stopping: the message is delivered again after its lease
                     self._finished()
 
-    def _run_counted(self, message) -> None:
+    def _run_counted(self, message: StoredMessage) -> None:
         try:
             self.run_one(message)
         except Exception:  # never lose the count, whatever happens settling a message
@@ -339,9 +355,9 @@ class QueueWorker:
             self.running -= 1
             self._changed.notify_all()
 
-    def run_one(self, message) -> None:
+    def run_one(self, message: StoredMessage) -> None:
         body = message.content.encode("utf-8") if isinstance(message.content, str) else message.content
-        trigger_message = QueueMessage(
+        trigger_message = QueueMessage(  # type: ignore[no-untyped-call]  # azure.functions' constructor is not typed
             id=message.id,
             body=body,
             dequeue_count=message.dequeue_count,
@@ -359,7 +375,7 @@ class QueueWorker:
             renewer.join()
             log.exception("queue function failed (dequeue count %s)", message.dequeue_count)
             try:
-                if message.dequeue_count >= self.max_dequeue:
+                if (message.dequeue_count or 0) >= self.max_dequeue:
                     self.poison.send_message(message.content)
                     self.queue.delete_message(message)
                 else:
@@ -374,7 +390,7 @@ class QueueWorker:
         except Exception as error:
             log.warning("could not delete message: %s", str(error).splitlines()[0])
 
-    def _keep_hidden(self, message, done: threading.Event, worker: int | None = None) -> None:
+    def _keep_hidden(self, message: StoredMessage, done: threading.Event, worker: int | None = None) -> None:
         """While the function runs, the message's lease is renewed every half lease, as the host's queue
         listener does (azure-webjobs-sdk, Queues/Listeners/UpdateQueueMessageVisibilityCommand): a
         message is delivered again only when its worker is gone, never while it still works (renewed at
@@ -401,7 +417,7 @@ class QueueWorker:
         self.pool.shutdown(wait=False)
 
 
-def queue_workers(functions: list, host: dict, lease: int) -> list[QueueWorker]:
+def queue_workers(functions: list[Any], host: dict[str, Any], lease: int) -> list[QueueWorker]:
     from shared.adapters.storage import Storage
     from shared.settings import get_settings
 
@@ -421,7 +437,7 @@ def queue_workers(functions: list, host: dict, lease: int) -> list[QueueWorker]:
 
 
 def queue_workers_when_storage_answers(
-    functions: list, host: dict, lease: int, wait: float = 120.0
+    functions: list[Any], host: dict[str, Any], lease: int, wait: float = 120.0
 ) -> list[QueueWorker]:
     """`queue_workers`, tried again every second while storage does not answer (an instance started
     while storage is down waits for it, as the host's queue listener does, instead of exiting)."""
@@ -496,7 +512,7 @@ class CronSchedule:
     names (`jan`, `mon`). Day and day-of-week must both match (NCRONTAB's rule, unlike Unix cron).
     """
 
-    def __init__(self, expression: str):
+    def __init__(self, expression: str) -> None:
         parts = expression.split()
         if len(parts) != 6:
             raise ValueError(f"NCRONTAB needs 6 fields (second minute hour day month day-of-week): {expression!r}")
@@ -528,7 +544,7 @@ class CronSchedule:
 class IntervalSchedule:
     """Every `seconds` (`--timer-interval`, and NCRONTAB's TimeSpan form `hh:mm:ss`)."""
 
-    def __init__(self, seconds: float):
+    def __init__(self, seconds: float) -> None:
         if seconds <= 0:
             raise ValueError("the interval must be positive")
         self.seconds = seconds
@@ -538,7 +554,7 @@ class IntervalSchedule:
         return moment + timedelta(seconds=self.seconds)
 
 
-def parse_schedule(text: str):
+def parse_schedule(text: str) -> IntervalSchedule | CronSchedule:
     text = text.strip()
     if ":" in text and len(text.split()) == 1:
         return IntervalSchedule(_timespan_seconds(text, 0))
@@ -548,7 +564,13 @@ def parse_schedule(text: str):
 class TimerWorker:
     """Runs a timer-triggered function on its schedule, one run at a time, like the host."""
 
-    def __init__(self, name: str, user_function, schedule, run_on_startup: bool = False):
+    def __init__(
+        self,
+        name: str,
+        user_function: Callable[..., Any],
+        schedule: IntervalSchedule | CronSchedule,
+        run_on_startup: bool = False,
+    ) -> None:
         self.name = name
         self.user_function = user_function
         self.schedule = schedule
@@ -576,7 +598,7 @@ class TimerWorker:
 
 
 def timer_workers(
-    functions: list, interval: float | None = None, only: frozenset[str] | None = None
+    functions: list[Any], interval: float | None = None, only: frozenset[str] | None = None
 ) -> list[TimerWorker]:
     workers = []
     for function in functions:
@@ -722,7 +744,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"  {timer.name}: timer trigger ({timer.schedule.expression})", flush=True)
     print("", flush=True)
 
-    def stop(*_):
+    def stop(*_: object) -> None:
         threading.Thread(target=server.shutdown, daemon=True).start()
 
     signal.signal(signal.SIGTERM, stop)

@@ -50,6 +50,7 @@ import time
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 import requests
 
@@ -71,7 +72,7 @@ class Check:
     path: str
     status: int
     body: object | None = None
-    params: dict = field(default_factory=dict)
+    params: dict[str, Any] = field(default_factory=dict)
     with_key: bool = True
     problem_field: str | None = None
     extra: Callable[[requests.Response], str | None] | None = None
@@ -174,7 +175,7 @@ def _problem_failure(response: requests.Response, expected_field: str) -> str | 
 
 def run_check(session: requests.Session, base_url: str, key: str, check: Check) -> tuple[bool, str]:
     headers = {"x-functions-key": key} if check.with_key else {}
-    kwargs = {"params": check.params, "headers": headers, "timeout": TIMEOUT, "allow_redirects": False}
+    kwargs: dict[str, Any] = {"params": check.params, "headers": headers, "timeout": TIMEOUT, "allow_redirects": False}
     if check.body is not None:
         kwargs["data"] = json.dumps(check.body)
         headers["Content-Type"] = "application/json"

@@ -11,6 +11,7 @@ import subprocess
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 from localdev.azurite import ROOT, Azurite, die_with_parent, free_port, wait_for_port
 from localdev.sandboxes._server import RunningServer
@@ -27,7 +28,7 @@ def marketplace_tenants(values: dict[str, str]) -> dict[str, str]:
     return {config.marketplace.user_id: tenant for tenant, config in tenants.items() if config.marketplace}
 
 
-def sandbox_credentials(values: dict[str, str]) -> tuple[dict, dict, dict]:
+def sandbox_credentials(values: dict[str, str]) -> tuple[dict[str, Any], dict[str, Any], dict[str, Any]]:
     """What each sandbox must accept, read from Thor's own settings so the two always agree."""
     marketplace, oms, zort = {}, {}, {}
     tenants, _ = read_tenants(values)
@@ -52,7 +53,7 @@ class Stack:
     log_path: Path | None = None
     azurite: Azurite | None = None
     servers: dict[str, RunningServer] = field(default_factory=dict)
-    runner: subprocess.Popen | None = None
+    runner: subprocess.Popen[bytes] | None = None
 
     def start_storage(self) -> Stack:
         self.azurite = Azurite(*self.azurite_ports, location=self.azurite_location).start()
@@ -94,7 +95,7 @@ class Stack:
         env.update(self.values)
         return env
 
-    def start_runner(self, extra_args: list[str] | None = None, stdout=None) -> Stack:
+    def start_runner(self, extra_args: list[str] | None = None, stdout: IO[Any] | None = None) -> Stack:
         self.thor_port = self.thor_port or free_port()
         args = [
             sys.executable,
@@ -136,3 +137,9 @@ class Stack:
             server.stop()
         if self.azurite:
             self.azurite.stop()
+
+
+def present_azurite(stack: Stack) -> Azurite:
+    """The stack's Azurite, which the caller started (`start_storage`)."""
+    assert stack.azurite is not None, "the stack's storage was not started"
+    return stack.azurite

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import argparse
 import logging
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 from ops.arguments import FAILED, USAGE, UsageError
 from ops.parser import build_parser
@@ -28,7 +29,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         env = local_settings_environment(args.settings)
         observability.install(logging.WARNING, env)  # no secret in any log line or error printed
-        return args.run(args, env)
+        command: Callable[[argparse.Namespace, Mapping[str, str]], int] = args.run
+        return command(args, env)
     except (UsageError, LocalSettingsError) as error:
         print(mask(f"error: {error}"), file=sys.stderr)
         return USAGE

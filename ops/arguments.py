@@ -5,20 +5,27 @@ from __future__ import annotations
 import argparse
 from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING, TypeAlias
 
 from shared.domain.events import EventStatus
 from shared.domain.ids import internal_order_id, parse_internal_order_id
 from shared.settings import load_settings
 from shared.tenants import TENANTS, is_tenant
 
+if TYPE_CHECKING:
+    from shared.bootstrap import Context
+
 OK, FAILED, USAGE = 0, 1, 2
+
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
+"""What `add_subparsers` returns: each command adds its own parser to it."""
 
 
 class UsageError(Exception):
     """Bad arguments found after parsing (exit code 2)."""
 
 
-def build_context(env: Mapping[str, str]):
+def build_context(env: Mapping[str, str]) -> Context:
     from shared.bootstrap import Context
 
     return Context(load_settings(env, strict=False))  # one tenant half-configured must not stop ops

@@ -5,9 +5,10 @@ find, and also what Thor itself would refuse to start with (`load_settings`, str
 
 from __future__ import annotations
 
+import argparse
 from collections.abc import Mapping
 
-from ops.arguments import OK, USAGE, tenant_arg
+from ops.arguments import OK, USAGE, Commands, tenant_arg
 from ops.render import MASK, mask_url
 from shared.settings import (
     GLOBAL_SETTINGS,
@@ -27,7 +28,7 @@ from shared.tenants import TENANT_NAMES, TENANTS
 UNRESOLVED = "UNRESOLVED Key Vault reference"
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Commands) -> None:
     p = commands.add_parser("check-settings", help="which systems each tenant is configured for")
     p.add_argument("--tenant", type=tenant_arg)
     p.set_defaults(run=run)
@@ -125,7 +126,7 @@ def _tenant_system(reading: SystemReading) -> list[str]:
     return missing + unresolved_names
 
 
-def run(args, env) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     problems = _global_settings(env)
     for tenant in [args.tenant] if args.tenant else TENANTS:
         print(f"\n{tenant} ({TENANT_NAMES[tenant]})")

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Mapping
 from datetime import datetime, timedelta, timezone
 
-from ops.arguments import OK, build_context, moment_arg, positive_minutes_arg, statuses_arg, tenant_arg
+from ops.arguments import OK, Commands, build_context, moment_arg, positive_minutes_arg, statuses_arg, tenant_arg
 from ops.render import event_json, event_table
 from shared.services.operations import STUCK_AFTER, EventQuery, events_needing_a_person, list_events
 
 STUCK_AFTER_MINUTES = STUCK_AFTER.total_seconds() / 60
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Commands) -> None:
     p = commands.add_parser(
         "events",
         help="list what needs a person: failed, blocked, unmatched, and events "
@@ -38,7 +40,7 @@ def add_parser(commands) -> None:
     p.set_defaults(run=run)
 
 
-def run(args, env) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     context = build_context(env)
     query = EventQuery(
         tenant=args.tenant, statuses=args.status or (), since=args.since, until=args.until, limit=args.limit

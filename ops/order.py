@@ -2,19 +2,26 @@
 
 from __future__ import annotations
 
-from ops.arguments import FAILED, OK, build_context, internal_id_arg
+import argparse
+from collections.abc import Mapping
+from typing import TYPE_CHECKING
+
+from ops.arguments import FAILED, OK, Commands, build_context, internal_id_arg
 from ops.render import as_json, clip, event_table, table, when
 from shared.tenants import TENANT_NAMES
 
+if TYPE_CHECKING:
+    from shared.domain.order import Order
 
-def add_parser(commands) -> None:
+
+def add_parser(commands: Commands) -> None:
     p = commands.add_parser("order", help="an order's full history")
     p.add_argument("internal_order_id", type=internal_id_arg, metavar="INTERNAL_ORDER_ID")
     p.add_argument("--json", action="store_true")
     p.set_defaults(run=run)
 
 
-def run(args, env) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     internal_id, tenant, _ = args.internal_order_id
     context = build_context(env)
     found = context.orders.get(tenant, internal_id)
@@ -38,7 +45,7 @@ def run(args, env) -> int:
     return OK if found else FAILED
 
 
-def print_order(order) -> None:
+def print_order(order: Order) -> None:
     synced = f"yes (version {order.oms_synced_version} of {order.version})" if order.oms_synced else "no"
     if order.oms_synced and order.oms_synced_version != order.version:
         synced += " — newer changes not yet sent"
@@ -109,7 +116,7 @@ def print_order(order) -> None:
         )
 
 
-def print_loop(order) -> None:
+def print_loop(order: Order) -> None:
     """Issue 19's flows: tax documents, items canceled in the marketplace, returns and their deadlines."""
     from shared.domain.at_risk import local_time, returns_waiting
     from shared.domain.marketplace_loop import return_deadline

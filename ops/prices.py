@@ -4,11 +4,14 @@ a SKU's price journey (what ZORT said, what was sent, what the marketplace confi
 
 from __future__ import annotations
 
+import argparse
 import getpass
+from collections.abc import Mapping
 from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
+from typing import Any
 
-from ops.arguments import FAILED, OK, UsageError, build_context, tenant_arg
+from ops.arguments import FAILED, OK, Commands, UsageError, build_context, tenant_arg
 from ops.render import as_json, clip, table, when
 from shared.domain.prices import parse_local
 from shared.domain.times import zone
@@ -16,7 +19,7 @@ from shared.services import price_sync
 from shared.tenants import TENANT_TIMEZONES
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Commands) -> None:
     p = commands.add_parser(
         "prices",
         help="price sync per tenant: marked / held / refused SKUs, last feed; flush, resync, pause, confirm, sale",
@@ -38,7 +41,7 @@ def add_parser(commands) -> None:
     p.set_defaults(run=run)
 
 
-def _who(args) -> str:
+def _who(args: argparse.Namespace) -> str:
     if args.by:
         return str(args.by)
     try:
@@ -47,7 +50,7 @@ def _who(args) -> str:
         return "ops"
 
 
-def run(args, env) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     needs_tenant = args.resync or args.pause is not None or args.resume or args.confirm or args.sku
     needs_tenant = needs_tenant or args.sale or args.end_sale
     if needs_tenant and not args.tenant:
@@ -195,5 +198,5 @@ def _all() -> list[str]:
     return list(TENANTS)
 
 
-def _details(step: dict) -> str:
+def _details(step: dict[str, Any]) -> str:
     return ", ".join(f"{k}={v}" for k, v in step.items() if k not in ("at", "what"))

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from ops.arguments import FAILED, OK, build_context, tenant_arg
+import argparse
+from collections.abc import Mapping
+from typing import Any
+
+from ops.arguments import FAILED, OK, Commands, build_context, tenant_arg
 from ops.render import as_json, clip, table
 from shared.services.operations import reconcile_now, reconciliation_runs
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Commands) -> None:
     p = commands.add_parser("reconcile", help="reconcile with the marketplace now, or show the last runs")
     p.add_argument("--tenant", type=tenant_arg)
     p.add_argument("--process", action="store_true", help="also process the repair events here, now")
@@ -16,7 +20,7 @@ def add_parser(commands) -> None:
     p.set_defaults(run=run)
 
 
-def run(args, env) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     context = build_context(env)
     if args.last:
         return _show_last_runs(reconciliation_runs(context, args.tenant), args.json)
@@ -45,7 +49,7 @@ def run(args, env) -> int:
     return FAILED if failures else OK
 
 
-def _show_last_runs(runs: list[dict], json_output: bool) -> int:
+def _show_last_runs(runs: list[dict[str, Any]], json_output: bool) -> int:
     if json_output:
         print(as_json(runs))
         return OK

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 from shared.domain.events import InboundEvent
@@ -18,12 +19,12 @@ def when(moment: datetime | None) -> str:
     return rfc3339(moment) or "-"
 
 
-def clip(text, width: int) -> str:
-    text = " ".join(str(text or "").split())
+def clip(value: object, width: int) -> str:
+    text = " ".join(str(value or "").split())
     return text if len(text) <= width else text[: width - 1] + "…"
 
 
-def table(headers: Sequence[str], rows: Iterable[Sequence]) -> str:
+def table(headers: Sequence[str], rows: Iterable[Sequence[Any]]) -> str:
     rows = [[str(cell) for cell in row] for row in rows]
     widths = [max([len(h)] + [len(row[i]) for row in rows]) for i, h in enumerate(headers)]
     lines = ["  ".join(h.ljust(w) for h, w in zip(headers, widths, strict=True)).rstrip()]
@@ -32,7 +33,7 @@ def table(headers: Sequence[str], rows: Iterable[Sequence]) -> str:
     return "\n".join(lines)
 
 
-def as_json(value, indent: int | None = 2) -> str:
+def as_json(value: object, indent: int | None = 2) -> str:
     """JSON as the commands print it: times in RFC 3339, non-ASCII kept."""
     return json.dumps(value, ensure_ascii=False, indent=indent, default=json_default)
 
@@ -52,7 +53,7 @@ def mask_url(url: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, urlencode(query, safe="*"), ""))
 
 
-def event_row(event: InboundEvent) -> list:
+def event_row(event: InboundEvent) -> list[Any]:
     return [
         when(event.received_at),
         event.tenant,

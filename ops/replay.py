@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Mapping
 
-from ops.arguments import FAILED, OK, UsageError, build_context, moment_arg, statuses_arg, tenant_arg
+from ops.arguments import FAILED, OK, Commands, UsageError, build_context, moment_arg, statuses_arg, tenant_arg
 from ops.render import clip
 from shared.domain.events import EventStatus
 from shared.services.operations import EventQuery, replay_many, replay_one
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Commands) -> None:
     p = commands.add_parser("replay", help="replay one event, or a tenant's / a time range's events")
     p.add_argument("event_id", nargs="?", metavar="EVENT_ID")
     p.add_argument("--tenant", type=tenant_arg)
@@ -22,11 +24,11 @@ def add_parser(commands) -> None:
     p.set_defaults(run=run)
 
 
-def run(args, env) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     return _replay_one(args, env) if args.event_id else _replay_many(args, env)
 
 
-def _replay_one(args, env) -> int:
+def _replay_one(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if not args.tenant:
         raise UsageError("replay EVENT_ID needs --tenant")
     if args.since or args.until or args.status is not None:
@@ -46,7 +48,7 @@ def _replay_one(args, env) -> int:
     return OK
 
 
-def _replay_many(args, env) -> int:
+def _replay_many(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if not (args.tenant or args.since or args.until):
         raise UsageError("give EVENT_ID, or --tenant and/or --since/--until to replay several events")
     statuses = args.status if args.status is not None else (EventStatus.FAILED,)

@@ -2,20 +2,22 @@
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Mapping
 from datetime import datetime, timezone
 
-from ops.arguments import FAILED, OK, build_context, internal_id_arg
+from ops.arguments import FAILED, OK, Commands, build_context, internal_id_arg
 from shared.domain.events import PENDING, EventStatus
 from shared.services.operations import process_now, record_resync
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Commands) -> None:
     p = commands.add_parser("resync", help="re-sync an order from the marketplace (and to the OMS) now")
     p.add_argument("internal_order_id", type=internal_id_arg, metavar="INTERNAL_ORDER_ID")
     p.set_defaults(run=run)
 
 
-def run(args, env) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     internal_id, tenant, marketplace_id = args.internal_order_id
     context = build_context(env)
     acceptance = record_resync(context, tenant, marketplace_id, internal_id, datetime.now(timezone.utc))

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+from collections.abc import Mapping
 
-from ops.arguments import OK, build_context, moment_arg, tenant_arg
+from ops.arguments import OK, Commands, build_context, moment_arg, tenant_arg
 from ops.render import table
 from shared.domain.events import EventStatus
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Commands) -> None:
     p = commands.add_parser("stats", help="events accepted / completed / failed / blocked per tenant")
     p.add_argument("--tenant", type=tenant_arg)
     p.add_argument("--since", type=moment_arg)
@@ -17,7 +19,7 @@ def add_parser(commands) -> None:
     p.set_defaults(run=run)
 
 
-def run(args, env) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     counts = build_context(env).events.count_by_status(tenant=args.tenant, since=args.since)
     if args.json:
         print(json.dumps(counts, sort_keys=True))

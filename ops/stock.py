@@ -3,9 +3,11 @@ kill switch (stored in Table Storage, so no redeploy)."""
 
 from __future__ import annotations
 
+import argparse
+from collections.abc import Mapping
 from dataclasses import asdict
 
-from ops.arguments import FAILED, OK, UsageError, build_context, tenant_arg
+from ops.arguments import FAILED, OK, Commands, UsageError, build_context, tenant_arg
 from ops.render import as_json, clip, table, when
 from shared.domain.events import EventStatus
 from shared.services.operations import (
@@ -17,7 +19,7 @@ from shared.services.operations import (
 )
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Commands) -> None:
     p = commands.add_parser(
         "stock", help="stock sync per tenant: dirty SKUs, last flush, failures; flush, resync, pause"
     )
@@ -38,7 +40,7 @@ def add_parser(commands) -> None:
     p.set_defaults(run=run)
 
 
-def run(args, env) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if (args.resync or args.pause is not None or args.resume) and not args.tenant:
         raise UsageError("--resync, --pause and --resume need --tenant")
     if args.pause is not None and args.resume:
@@ -96,8 +98,8 @@ def run(args, env) -> int:
         "DETAIL",
     )
     print(table(headers, rows))
-    feeds = [(s.tenant, f) for s in states for f in s.open_feeds]
-    if feeds:
+    open_feeds = [(s.tenant, f) for s in states for f in s.open_feeds]
+    if open_feeds:
         print()
         print(
             table(
@@ -113,7 +115,7 @@ def run(args, env) -> int:
                         f.polls,
                         clip(f.detail, 50),
                     ]
-                    for t, f in feeds
+                    for t, f in open_feeds
                 ],
             )
         )

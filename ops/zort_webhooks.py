@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import argparse
 import os
 import sys
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
-from ops.arguments import FAILED, OK, UsageError, build_context, tenant_arg
+from ops.arguments import FAILED, OK, Commands, UsageError, build_context, tenant_arg
 from ops.render import mask_url, table
 from shared.services.operations import check_zort_webhooks, register_zort_webhooks
 
 
-def add_parser(commands) -> None:
+def add_parser(commands: Commands) -> None:
     p = commands.add_parser("zort-webhooks", help="show or register Thor's webhook URLs in ZORT")
     p.add_argument("action", choices=("register", "show"))
     p.add_argument("--tenant", type=tenant_arg, required=True)
@@ -24,14 +26,14 @@ def add_parser(commands) -> None:
     p.set_defaults(run=run)
 
 
-def _function_key(args) -> str:
+def _function_key(args: argparse.Namespace) -> str:
     key = args.function_key or os.environ.get("THOR_FUNCTION_KEY", "")
     if not key:
         raise UsageError("give --function-key or set THOR_FUNCTION_KEY (the key ZORT's calls carry)")
     return key
 
 
-def _base_url(args) -> str:
+def _base_url(args: argparse.Namespace) -> str:
     url = (args.base_url or os.environ.get("THOR_BASE_URL", "")).strip().rstrip("/")
     parts = urlsplit(url)
     if parts.scheme not in ("https", "http") or not parts.hostname or parts.query:
@@ -39,13 +41,14 @@ def _base_url(args) -> str:
     return url
 
 
-def run(args, env) -> int:
+def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     from shared.adapters.zort import ZortApiError
     from shared.adapters.zort.webhooks import WEBHOOK_URL_FIELDS, thor_webhook_urls
 
     context = build_context(env)
-    client = context.client("zort", args.tenant)
+    client = context.zort(args.tenant)
     thor_key1 = context.settings.zort(args.tenant).key1
+    expected: dict[str, str] | None
     try:
         if args.action == "register":
             expected = thor_webhook_urls(_base_url(args), args.tenant, _function_key(args))
@@ -76,8 +79,8 @@ def run(args, env) -> int:
     for name in ("key2", "key3"):
         print(f"{name}: {'set' if registered.get(name) else 'blank'}")
     checked = expected is not None
-    rows = [
-        [name, method, mask_url(url) or "(blank: off)"] + ([state] if checked else [])
+    rows: list[list[str | None]] = [
+        [name, method, mask_url(url) or "(blank: off)", *([state] if checked else [])]
         for name, method, url, state in check.urls
     ]
     print(table(("FIELD", "EVENT", "URL") + (("CHECK",) if checked else ()), rows))

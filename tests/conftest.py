@@ -5,18 +5,23 @@ from __future__ import annotations
 import functools
 import os
 import time
+from collections.abc import Callable, Iterator
+from typing import Any, TypeVar
 
 import pytest
 import requests
 
 from localdev.stack import Stack
-from shared.bootstrap import get_context, reset_context
+from shared.bootstrap import Context, get_context, reset_context
+from tests.checks import present
+
+T = TypeVar("T")
 
 FAST_RETRIES = "1,1,1"
 
 
 @pytest.fixture(scope="session")
-def stack():
+def stack() -> Iterator[Stack]:
     """Azurite + the three sandboxes, with Thor's settings pointing at them (no runner)."""
     s = Stack()
     s.values["THOR_RETRY_DELAYS"] = FAST_RETRIES
@@ -35,7 +40,7 @@ def stack():
 
 
 @pytest.fixture()
-def context(stack):
+def context(stack: Stack) -> Context:
     """Thor's context on the test stack, with the sandboxes reset."""
     for server in stack.servers.values():
         requests.post(server.url + "/_sandbox/reset", timeout=5)
@@ -44,7 +49,7 @@ def context(stack):
 
 
 @pytest.fixture(scope="session")
-def thor(stack):
+def thor(stack: Stack) -> Iterator[Stack]:
     """Thor's local runner as its own process, serving real HTTP with the queue trigger.
 
     It has its own Azurite, so its queue worker never takes the messages of the in-process
@@ -53,16 +58,16 @@ def thor(stack):
     runner.start_storage().start_runner(["--no-timers", "--max-poll", "0.2"])
     yield runner
     runner.stop_runner()
-    runner.azurite.stop()
+    present(runner.azurite).stop()
 
 
 @pytest.fixture()
-def key(stack) -> str:
+def key(stack: Stack) -> str:
     return stack.values["LOCAL_FUNCTION_KEY"]
 
 
 @functools.cache
-def app_functions() -> tuple:
+def app_functions() -> tuple[Any, ...]:
     """function_app's functions, built once per test process (a second `get_functions()` on the same
     app raises: it finds every name twice)."""
     import function_app
@@ -70,7 +75,7 @@ def app_functions() -> tuple:
     return tuple(function_app.app.get_functions())
 
 
-def eventually(check, timeout: float = 15.0, interval: float = 0.1):
+def eventually(check: Callable[[], T | None], timeout: float = 15.0, interval: float = 0.1) -> T:
     """Polls `check` until it returns something truthy; returns it, or fails with the last value."""
     deadline = time.monotonic() + timeout
     last = None

@@ -22,11 +22,15 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
 
 from werkzeug.serving import make_server
 from werkzeug.wrappers import Request, Response
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
 
 TIMEOUT_SLEEP_SECONDS = 3.0
 logging.getLogger("werkzeug").setLevel(logging.WARNING)  # no line per request from the sandboxes
@@ -48,7 +52,7 @@ class Fault:
 @dataclass
 class SandboxState:
     faults: list[Fault] = field(default_factory=list)
-    requests: list[dict] = field(default_factory=list)
+    requests: list[dict[str, Any]] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
 
     def take_fault(self, request: Request) -> Fault | None:
@@ -63,7 +67,7 @@ class SandboxState:
         return None
 
 
-def json_response(body, status: int = 200, headers: dict | None = None) -> Response:
+def json_response(body: object, status: int = 200, headers: dict[str, Any] | None = None) -> Response:
     return Response(json.dumps(body), status=status, headers=headers or {}, content_type="application/json")
 
 
@@ -86,13 +90,13 @@ class SandboxApp:
         handler: Callable[[Request], Response],
         reset: Callable[[], None] = lambda: None,
         fault_hook: Callable[[Fault, Request], Response | None] | None = None,
-    ):
+    ) -> None:
         self.handler = handler
         self.reset_data = reset
         self.fault_hook = fault_hook
         self.state = SandboxState()
 
-    def __call__(self, environ, start_response):
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
         request = Request(environ)
         response = self.dispatch(request)
         return response(environ, start_response)
@@ -161,7 +165,7 @@ class SandboxApp:
 class RunningServer:
     """A WSGI app served on 127.0.0.1 in a daemon thread (port 0 picks a free port)."""
 
-    def __init__(self, app, port: int = 0, host: str = "127.0.0.1"):
+    def __init__(self, app: WSGIApplication, port: int = 0, host: str = "127.0.0.1") -> None:
         self.server = make_server(host, port, app, threaded=True)
         self.port = self.server.server_port
         self.url = f"http://{host}:{self.port}"
@@ -176,7 +180,7 @@ class RunningServer:
         self.server.server_close()
 
 
-def serve_forever(app, port: int, name: str) -> None:
+def serve_forever(app: WSGIApplication, port: int, name: str) -> None:
     server = make_server("127.0.0.1", port, app, threaded=True)
     print(f"{name} sandbox listening on http://127.0.0.1:{port}", flush=True)
     try:

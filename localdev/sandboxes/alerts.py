@@ -23,6 +23,7 @@ import threading
 import time
 import uuid
 from datetime import datetime, timezone
+from typing import Any
 
 from werkzeug.wrappers import Request, Response
 
@@ -34,9 +35,9 @@ LOCAL_ACS_KEY = "bG9jYWwtYWNzLWFjY2Vzcy1rZXktZm9yLXRoZS1hbGVydC1zYW5kYm94"
 
 
 class AlertsSandbox:
-    def __init__(self, access_key: str = LOCAL_ACS_KEY):
+    def __init__(self, access_key: str = LOCAL_ACS_KEY) -> None:
         self.access_key = access_key
-        self.received: list[dict] = []
+        self.received: list[dict[str, Any]] = []
         self.lock = threading.Lock()
 
     def reset(self) -> None:
@@ -86,7 +87,7 @@ class AlertsSandbox:
             if errors:
                 return _acs_error(400, "BadRequest", "; ".join(errors))
             operation = str(uuid.uuid4())
-            self.keep("email", str(body["recipients"]["to"][0]["address"]), body)  # type: ignore[index]
+            self.keep("email", str(body["recipients"]["to"][0]["address"]), body)
             location = f"{request.host_url.rstrip('/')}/acs/emails/operations/{operation}?api-version=2023-03-31"
             return json_response({"id": operation, "status": "Running"}, 202, {"Operation-Location": location})
         return json_response({"error": "no such channel path"}, 404)
@@ -97,7 +98,7 @@ def _acs_error(status: int, code: str, message: str) -> Response:
 
 
 class AlertsSandboxApp(SandboxApp):
-    def __init__(self, sandbox: AlertsSandbox):
+    def __init__(self, sandbox: AlertsSandbox) -> None:
         super().__init__(sandbox.handle, reset=sandbox.reset)
         self.sandbox = sandbox
 

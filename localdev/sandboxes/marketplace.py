@@ -64,6 +64,9 @@ Control routes besides those of ``_server.SandboxApp``:
   orders' items carry that ShippingType (default ``Dropshipping``);
 - ``POST /_sandbox/invoices/lose-answers {"times": 1}`` makes SetInvoicePDF take the next documents and
   answer 500 (a lost answer); ``GET /_sandbox/invoices`` answers the documents taken per UserID (no PDFs);
+- ``POST /_sandbox/invoices/on-behalf {"user_id": "…", "on": true}``: the marketplace issues that seller's
+  invoices on its behalf, so SetInvoicePDF refuses its documents (v600: "Upload is not allowed for orders
+  where Falabella.com issues the invoice on behalf of seller");
 - ``POST /_sandbox/orders/dates {"order_ids": [..], "created_at": "…", "promised_at": "…"?}`` dates
   those orders (created, and promised to ship: default 2 days later) instead of the 2024 dates the
   ids give, so `make demo` shows orders of today;
@@ -139,6 +142,7 @@ import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import requests
@@ -216,7 +220,7 @@ class ApiError(Exception):
 
     def __init__(
         self, code: str, message: str, error_type: str = "Sender", status: int = 400, retry_after: int | None = None
-    ):
+    ) -> None:
         super().__init__(f"{code}: {message}")
         self.code, self.message, self.error_type, self.status = code, message, error_type, status
         self.retry_after = retry_after
@@ -238,12 +242,12 @@ def _date(moment: datetime, zone: ZoneInfo | timezone) -> str:
     return moment.astimezone(zone).strftime(_API_DATETIME)
 
 
-def _quirk(rows: list) -> list | dict:
+def _quirk(rows: list[Any]) -> list[Any] | dict[str, Any]:
     """The marketplace's collection quirk: one element is an object, several are a list."""
     return rows[0] if len(rows) == 1 else rows
 
 
-def product_facts(sku: str) -> dict:
+def product_facts(sku: str) -> dict[str, Any]:
     """Name, brand, category, price and stock of ``sku``, stable across runs."""
     seed = _digest(sku)
     name, brand, category = _PRODUCTS[seed % len(_PRODUCTS)]
@@ -270,7 +274,7 @@ def parse_order_id(value: str) -> int:
     return int(text)
 
 
-def split_item_id(value) -> tuple[int, int]:
+def split_item_id(value: object) -> tuple[int, int]:
     """Order id and item index of an OrderItemId ``order_id*10 + index``."""
     text = str(value).strip()
     if not text.isdigit():
@@ -281,7 +285,7 @@ def split_item_id(value) -> tuple[int, int]:
     return order_id, index
 
 
-def _json_list_param(params: dict, name: str) -> list:
+def _json_list_param(params: dict[str, Any], name: str) -> list[Any]:
     raw = params.get(name)
     if raw is None:
         raise ApiError("E001", f"Parameter {name} is mandatory")
@@ -294,7 +298,7 @@ def _json_list_param(params: dict, name: str) -> list:
     return values
 
 
-def _int_param(params: dict, name: str, default: int, maximum: int | None = None) -> int:
+def _int_param(params: dict[str, Any], name: str, default: int, maximum: int | None = None) -> int:
     raw = params.get(name)
     if raw in (None, ""):
         return default
@@ -304,7 +308,7 @@ def _int_param(params: dict, name: str, default: int, maximum: int | None = None
     return min(value, maximum) if maximum else value
 
 
-def _parse_timestamp(raw: str | None, zone: ZoneInfo | None = None) -> datetime | None:
+def _parse_timestamp(raw: str | None, zone: ZoneInfo | timezone | None = None) -> datetime | None:
     """An ISO 8601 time with its offset; without one, read in ``zone`` (None: refused)."""
     if not raw:
         return None
@@ -353,7 +357,7 @@ class SandboxFeed:
     action: str = "UpdateStock"
     prices: list[dict[str, str]] = field(default_factory=list)  # ProductUpdate: per product, the fields given
 
-    def detail(self) -> dict:
+    def detail(self) -> dict[str, Any]:
         closed = self.status != "Queued"
         return {
             "Feed": self.feed_id,
@@ -395,10 +399,12 @@ class MarketplaceState:
     min_interval: float = 120.0
     shipping_types: dict[int, str] = field(default_factory=dict)
     """Orders whose items carry another ShippingType than ``Dropshipping`` (control route)."""
-    invoices: dict[str, list[dict]] = field(default_factory=dict)
+    invoices: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     """UserID -> the tax documents SetInvoicePDF took (without their PDFs: size and hash)."""
     lose_invoice_answers: int = 0
     """SetInvoicePDF calls to take and then answer 500 (a lost answer: the retry is a repeat)."""
+    invoiced_on_behalf: set[str] = field(default_factory=set)
+    """UserIDs whose invoices the marketplace issues itself: SetInvoicePDF refuses their documents."""
     canceled_reasons: dict[str, str] = field(default_factory=dict)
     """Item id -> the reason SetStatusToCanceled was given."""
     dated: dict[int, tuple[datetime, datetime | None]] = field(default_factory=dict)
@@ -428,6 +434,7 @@ class MarketplaceState:
             self.shipping_types.clear()
             self.invoices.clear()
             self.lose_invoice_answers = 0
+            self.invoiced_on_behalf.clear()
             self.canceled_reasons.clear()
             self.feeds.clear()
             self.feed_delay, self.feed_webhook_url, self.hold_feeds = 0.0, None, False
@@ -475,7 +482,7 @@ class Marketplace:
         max_skew_seconds: int,
         currencies: dict[str, str],
         tenants: dict[str, str] | None = None,
-    ):
+    ) -> None:
         self.api_keys = dict(api_keys)
         self.max_skew = timedelta(seconds=max_skew_seconds)
         self.currencies = dict(currencies)
@@ -518,7 +525,7 @@ class Marketplace:
             return error_response(action, error, headers)
         return success_response(action, response_type, body, context["zone"], context.get("request_id"))
 
-    def authenticate(self, request: Request, params: dict) -> dict:
+    def authenticate(self, request: Request, params: dict[str, Any]) -> dict[str, Any]:
         """The real API's checks, in order; returns what the actions need to know of the caller."""
         missing = [name for name in REQUIRED_PARAMS if not params.get(name)]
         if missing:
@@ -554,7 +561,7 @@ class Marketplace:
 
     # actions -------------------------------------------------------------------------------
 
-    def get_order(self, params: dict, context: dict) -> tuple[str, dict]:
+    def get_order(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         order_id = parse_order_id(params.get("OrderId", ""))
         with self.state.lock:
             if order_id in self.state.missing:
@@ -562,7 +569,7 @@ class Marketplace:
             order = self.order_payload(order_id, context)
         return "Orders", {"Orders": {"Order": order}}
 
-    def get_order_items(self, params: dict, context: dict) -> tuple[str, dict]:
+    def get_order_items(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         order_id = parse_order_id(params.get("OrderId", ""))
         with self.state.lock:
             if order_id in self.state.missing:
@@ -570,7 +577,7 @@ class Marketplace:
             rows = self.item_payloads(order_id, context)
         return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
 
-    def get_orders(self, params: dict, context: dict) -> tuple[str, dict]:
+    def get_orders(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         updated_after = _parse_timestamp(params.get("UpdatedAfter"), context["zone"])
         if params.get("UpdatedAfter") and updated_after is None:
             raise ApiError("E001", "Parameter UpdatedAfter must be an ISO 8601 date")
@@ -594,12 +601,14 @@ class Marketplace:
         body = {"Orders": {"Order": _quirk(page)} if page else [], "TotalCount": str(len(listed))}
         return "Orders", body
 
-    def get_products(self, params: dict, context: dict) -> tuple[str, dict]:
+    def get_products(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         skus = [str(sku) for sku in _json_list_param(params, "SkuSellerList")]
         rows = [self.product_payload(sku, context) for sku in dict.fromkeys(skus)]
         return "Products", {"Products": {"Product": _quirk(rows)} if rows else []}
 
-    def _one_order_items(self, params: dict, delivery_type_required: bool = True) -> list[tuple[str, int, int]]:
+    def _one_order_items(
+        self, params: dict[str, Any], delivery_type_required: bool = True
+    ) -> list[tuple[str, int, int]]:
         """(item id, order id, index) of ``OrderItemIds`` after the checks both status actions share.
         SetStatusToReadyToShip's current (v500) parameters are ``OrderItemIds`` and ``PackageId``: a
         DeliveryType is checked only when sent."""
@@ -631,7 +640,9 @@ class Marketplace:
             raise ApiError("E073", f"All order items must have status Pending or Ready To Ship. ({', '.join(blocked)})")
         return located
 
-    def set_status_to_packed_by_marketplace(self, params: dict, context: dict) -> tuple[str, dict]:
+    def set_status_to_packed_by_marketplace(
+        self, params: dict[str, Any], context: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         with self.state.lock:
             located = self._one_order_items(params)
             order_id = located[0][1]
@@ -658,7 +669,9 @@ class Marketplace:
         ]
         return "OrderItems", {"OrderItems": {"OrderItem": _quirk(rows)}}
 
-    def set_status_to_ready_to_ship(self, params: dict, context: dict) -> tuple[str, dict]:
+    def set_status_to_ready_to_ship(
+        self, params: dict[str, Any], context: dict[str, Any]
+    ) -> tuple[str, dict[str, Any]]:
         with self.state.lock:
             located = self._one_order_items(params, delivery_type_required=False)
             wanted = (params.get("PackageId") or "").strip()
@@ -685,13 +698,13 @@ class Marketplace:
 
     # the order loop (issue 19) -----------------------------------------------------------------
 
-    def get_failure_reasons(self, params: dict, context: dict) -> tuple[str, dict]:
+    def get_failure_reasons(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """``Reasons.Reason`` rows of Type and Name (LinioIT/seller-center-sdk ``gsc-master``
         FailureReasonsSuccessResponse.xml; the names here are the sandbox's own)."""
         rows = [{"Type": kind, "Name": name} for kind, name in FAILURE_REASONS]
         return "Reasons", {"Reasons": {"Reason": rows}}
 
-    def set_status_to_canceled(self, params: dict, context: dict) -> tuple[str, dict]:
+    def set_status_to_canceled(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """v600: only an item in ``pending`` (E028 otherwise), never a Fulfillment one; Reason a known
         GetFailureReasons Name (E022)."""
         if context["method"] != "POST":
@@ -718,7 +731,7 @@ class Marketplace:
             self.state.touch(order_id, datetime.now(timezone.utc).replace(microsecond=0))
         return "OrderItems", {"OrderItems": {"OrderItem": {"OrderItemId": item_id}}}
 
-    def set_seller_delivery_status(self, params: dict, context: dict) -> tuple[str, dict]:
+    def set_seller_delivery_status(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         """SetStatusToShipped / ToDelivered / ToFailedDelivery (parameters unconfirmed: ``OrderItemIds``
         as ready to ship). Refused (E028) for a Fulfillment item (as every status action, v600) or a
         status that does not move forward."""
@@ -758,7 +771,9 @@ class Marketplace:
     def set_invoice_pdf(self, request: Request) -> Response:
         """SetInvoicePDF (v600 ``setinvoicepdf``): POST, signed over the headers Action, Format, Service,
         Timestamp, UserID, Version (the Signature a header too); refuses a type the country does not
-        take, an item that has not gone through ready to ship, a format other than pdf. The same document
+        take (BOLETA in Colombia), an operatorCode other than FACL / FACO / FAPE or not the seller's, an
+        item that has not gone through ready to ship, a format other than pdf, a seller whose invoices
+        the marketplace issues (control route). No size limit: the documentation states none. The same document
         again (items, number, type) is answered as a success and kept once (unconfirmed: how the real API
         answers a repeat)."""
         action = "SetInvoicePDF"
@@ -785,6 +800,12 @@ class Marketplace:
                 raise ApiError("E001", "The body must be a JSON object")
             tenant = self.tenants.get(headers["UserID"], DEFAULT_TENANT)
             document = self._checked_invoice(body, tenant)
+            with self.state.lock:
+                if headers["UserID"] in self.state.invoiced_on_behalf:
+                    raise ApiError(
+                        "E001",
+                        "Upload is not allowed for orders where Falabella.com issues the invoice on behalf of seller",
+                    )
         except ApiError as error:
             return error_response(action, error)
         zone = time_zone(MARKETPLACE_TIMEZONE)
@@ -797,7 +818,7 @@ class Marketplace:
                 return error_response(action, ApiError("1000", "Internal Application Error", "Platform", 500))
         return success_response(action, "Invoice", {"Invoice": {"invoiceNumber": document["invoiceNumber"]}}, zone)
 
-    def _checked_invoice(self, body: dict, tenant: str) -> dict:
+    def _checked_invoice(self, body: dict[str, Any], tenant: str) -> dict[str, Any]:
         required = ("orderItemIds", "invoiceNumber", "date", "invoiceType", "operatorCode", "invoiceDocumentFormat")
         missing = [name for name in (*required, "invoiceDocument") if not body.get(name)]
         if missing:
@@ -843,7 +864,7 @@ class Marketplace:
         with self.state.lock:
             return json_response({user: list(documents) for user, documents in self.state.invoices.items()})
 
-    def set_shipping_types(self, spec: dict) -> Response:
+    def set_shipping_types(self, spec: dict[str, Any]) -> Response:
         """``{"order_ids": [..], "shipping_type": "Own Delivery"}``: those orders' items carry it."""
         shipping_type = str(spec.get("shipping_type") or "").strip()
         if not shipping_type:
@@ -856,13 +877,25 @@ class Marketplace:
             self.state.shipping_types.update({order_id: shipping_type for order_id in order_ids})
         return json_response({"ok": True})
 
-    def lose_invoice_answers(self, spec: dict) -> Response:
+    def invoice_on_behalf(self, spec: dict[str, Any]) -> Response:
+        """``{"user_id": "…", "on": true}``: the marketplace issues that seller's invoices (SetInvoicePDF refuses)."""
+        user = str(spec.get("user_id") or "")
+        if not user:
+            return json_response({"error": "user_id is required"}, 400)
+        with self.state.lock:
+            if spec.get("on", True):
+                self.state.invoiced_on_behalf.add(user)
+            else:
+                self.state.invoiced_on_behalf.discard(user)
+        return json_response({"ok": True})
+
+    def lose_invoice_answers(self, spec: dict[str, Any]) -> Response:
         """``{"times": 1}``: the next SetInvoicePDF calls are taken, then answered 500 (a lost answer)."""
         with self.state.lock:
             self.state.lose_invoice_answers = int(spec.get("times") or 1)
         return json_response({"ok": True})
 
-    def update_stock(self, params: dict, context: dict) -> tuple[str, dict]:
+    def update_stock(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if context["method"] != "POST":
             raise ApiError("E001", "UpdateStock must be sent with POST")
         rows = _stock_rows(context["body"])
@@ -898,7 +931,7 @@ class Marketplace:
             timer.start()
         return "", {"Stocks": {"feed": feed.feed_id}}
 
-    def product_update(self, params: dict, context: dict) -> tuple[str, dict]:
+    def product_update(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if context["method"] != "POST":
             raise ApiError("E001", "ProductUpdate must be sent with POST")
         products = _price_rows(context["body"])
@@ -970,14 +1003,14 @@ class Marketplace:
             self._finish(feed)
             if feed.status == "Queued":
                 return
-        body = {"event": "onFeedCompleted", "payload": {"Feed": feed_id}}
+        body: dict[str, Any] = {"event": "onFeedCompleted", "payload": {"Feed": feed_id}}
         try:
             answer = requests.post(url.replace("{tenant}", feed.tenant), json=body, timeout=10)
             feed.webhook = f"HTTP {answer.status_code}"
         except requests.RequestException as error:  # the marketplace would retry; the sandbox only records it
             feed.webhook = f"failed: {error}"
 
-    def feed_status(self, params: dict, context: dict) -> tuple[str, dict]:
+    def feed_status(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         feed_id = params.get("FeedID", "").strip()
         with self.state.lock:
             feed = self.state.feeds.get(feed_id)
@@ -987,7 +1020,7 @@ class Marketplace:
                 self._finish(feed)
             return "FeedDetail", {"FeedDetail": feed.detail()}
 
-    def set_feeds(self, spec: dict) -> Response:
+    def set_feeds(self, spec: dict[str, Any]) -> Response:
         try:
             delay = float(spec.get("delay", 0))
             webhook_delay = None if spec.get("webhook_delay") is None else float(spec["webhook_delay"])
@@ -1029,7 +1062,7 @@ class Marketplace:
                 raise ApiError("E429", "Too many requests", status=429, retry_after=max(1, math.ceil(wait)))
         calls.append(now)
 
-    def set_refused_skus(self, spec: dict) -> Response:
+    def set_refused_skus(self, spec: dict[str, Any]) -> Response:
         skus = spec.get("skus")
         if not isinstance(skus, list):
             return json_response({"error": "skus must be a list"}, 400)
@@ -1038,7 +1071,7 @@ class Marketplace:
             self.state.refused_skus = {str(sku): message.replace("%s", str(sku)) for sku in skus}
         return json_response({"ok": True})
 
-    def set_stock_limits(self, spec: dict) -> Response:
+    def set_stock_limits(self, spec: dict[str, Any]) -> Response:
         try:
             free, interval = int(spec.get("free_calls", 50)), float(spec.get("min_interval", 120))
         except (TypeError, ValueError):
@@ -1047,7 +1080,7 @@ class Marketplace:
             self.state.free_calls, self.state.min_interval = free, interval
         return json_response({"ok": True})
 
-    def date_orders(self, spec: dict) -> Response:
+    def date_orders(self, spec: dict[str, Any]) -> Response:
         """``{"order_ids": [..], "created_at": ISO 8601, "promised_at": ISO 8601?}``: those orders were
         created then (default: the sandbox's 2024 dates) and promised to ship then (default: 2 days later),
         so a demo shows orders of today. Their other data stays as it is."""
@@ -1066,7 +1099,7 @@ class Marketplace:
 
     # payloads ------------------------------------------------------------------------------
 
-    def item_payloads(self, order_id: int, context: dict) -> list[dict]:
+    def item_payloads(self, order_id: int, context: dict[str, Any]) -> list[dict[str, Any]]:
         created = self.state.created(order_id)
         rows = []
         for index in range(item_count(order_id)):
@@ -1102,7 +1135,7 @@ class Marketplace:
             )
         return rows
 
-    def order_payload(self, order_id: int, context: dict) -> dict:
+    def order_payload(self, order_id: int, context: dict[str, Any]) -> dict[str, Any]:
         items = self.item_payloads(order_id, context)
         total = sum((Decimal(item["PaidPrice"]) for item in items), Decimal(0))
         product_total = sum((Decimal(item["ItemPrice"]) for item in items), Decimal(0))
@@ -1141,7 +1174,7 @@ class Marketplace:
         }
 
     @staticmethod
-    def address(order_id: int, first: str, last: str, currency: str) -> dict:
+    def address(order_id: int, first: str, last: str, currency: str) -> dict[str, Any]:
         country, city, region, post_code = _COUNTRIES.get(currency, _COUNTRIES["CLP"])
         return {
             "FirstName": first,
@@ -1159,7 +1192,7 @@ class Marketplace:
         }
 
     @staticmethod
-    def product_payload(sku: str, context: dict) -> dict:
+    def product_payload(sku: str, context: dict[str, Any]) -> dict[str, Any]:
         facts = product_facts(sku)
         return {
             "SellerSku": sku,
@@ -1185,7 +1218,7 @@ class Marketplace:
 
     # control -------------------------------------------------------------------------------
 
-    def set_item_statuses(self, spec: dict) -> Response:
+    def set_item_statuses(self, spec: dict[str, Any]) -> Response:
         status = spec.get("status")
         if status not in ITEM_STATUSES:
             return json_response({"error": f"status must be one of {sorted(ITEM_STATUSES)}"}, 400)
@@ -1203,12 +1236,12 @@ class Marketplace:
                 self.state.touch(order_id, now)
         return json_response({"ok": True, "order_item_ids": [item_id for item_id, _, _ in located]})
 
-    def seed_orders(self, spec: dict) -> Response:
-        when = datetime.now(timezone.utc).replace(microsecond=0)
+    def seed_orders(self, spec: dict[str, Any]) -> Response:
+        when: datetime | None = datetime.now(timezone.utc).replace(microsecond=0)
         if spec.get("updated_at"):
             when = _parse_timestamp(spec["updated_at"]) or _naive_utc(spec["updated_at"])
-            if when is None:
-                return json_response({"error": "updated_at must be ISO 8601 or YYYY-MM-DD HH:MM:SS"}, 400)
+        if when is None:
+            return json_response({"error": "updated_at must be ISO 8601 or YYYY-MM-DD HH:MM:SS"}, 400)
         try:
             order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
         except ApiError as error:
@@ -1218,7 +1251,7 @@ class Marketplace:
                 self.state.touch(order_id, when)
         return json_response({"ok": True, "order_ids": [str(order_id) for order_id in order_ids]})
 
-    def mark_unpackaged(self, spec: dict) -> Response:
+    def mark_unpackaged(self, spec: dict[str, Any]) -> Response:
         """Orders whose items have no PackageId yet (only SetStatusToPackedByMarketplace gives one)."""
         try:
             order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
@@ -1228,7 +1261,7 @@ class Marketplace:
             self.state.unpackaged.update(order_ids)
         return json_response({"ok": True})
 
-    def mark_missing(self, spec: dict) -> Response:
+    def mark_missing(self, spec: dict[str, Any]) -> Response:
         try:
             order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
         except ApiError as error:
@@ -1265,7 +1298,7 @@ def _stock_rows(body: str) -> list[tuple[str, str, int | None]]:
     return rows
 
 
-def _same_invoice(known: dict, document: dict) -> bool:
+def _same_invoice(known: dict[str, Any], document: dict[str, Any]) -> bool:
     keys = ("orderItemIds", "invoiceNumber", "invoiceType")
     return all(known[key] == document[key] for key in keys)
 
@@ -1329,7 +1362,7 @@ def _naive_utc(text: str) -> datetime | None:
         return None
 
 
-def _head(action: str, response_type: str, zone: ZoneInfo) -> dict:
+def _head(action: str, response_type: str, zone: ZoneInfo) -> dict[str, Any]:
     """Timestamp in the platform's zone with its offset, ``-0300`` style as in the SDK samples."""
     return {
         "RequestId": uuid.uuid4().hex,
@@ -1340,7 +1373,7 @@ def _head(action: str, response_type: str, zone: ZoneInfo) -> dict:
 
 
 def success_response(
-    action: str, response_type: str, body: dict, zone: ZoneInfo, request_id: str | None = None
+    action: str, response_type: str, body: dict[str, Any], zone: ZoneInfo, request_id: str | None = None
 ) -> Response:
     head = _head(action, response_type, zone)
     if request_id:  # a feed: its id is the RequestId (v300 ``feeds``)
@@ -1348,7 +1381,7 @@ def success_response(
     return json_response({"SuccessResponse": {"Head": head, "Body": body}})
 
 
-def error_response(action: str, error: ApiError, headers: dict | None = None) -> Response:
+def error_response(action: str, error: ApiError, headers: dict[str, Any] | None = None) -> Response:
     head = {
         "RequestAction": action,
         "ErrorType": error.error_type,
@@ -1371,7 +1404,7 @@ def marketplace_fault(fault: Fault, request: Request) -> Response | None:
 class MarketplaceSandbox(SandboxApp):
     """SandboxApp plus the marketplace's own control routes."""
 
-    def __init__(self, marketplace: Marketplace):
+    def __init__(self, marketplace: Marketplace) -> None:
         super().__init__(marketplace.handle, reset=marketplace.state.clear, fault_hook=marketplace_fault)
         self.marketplace = marketplace
 
@@ -1388,6 +1421,7 @@ class MarketplaceSandbox(SandboxApp):
             "feeds": self.marketplace.set_feeds,
             "orders/shipping-type": self.marketplace.set_shipping_types,
             "invoices/lose-answers": self.marketplace.lose_invoice_answers,
+            "invoices/on-behalf": self.marketplace.invoice_on_behalf,
         }
         if request.path == "/_sandbox/stock" and request.method == "GET":
             return self.marketplace.stock_snapshot()

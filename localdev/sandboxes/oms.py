@@ -49,10 +49,12 @@ import copy
 import json
 import secrets
 import threading
+from collections.abc import Callable
 from datetime import datetime, timezone
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_core import ErrorDetails
 from werkzeug.wrappers import Request, Response
 
 from localdev.sandboxes._server import SandboxApp, json_response, serve_forever
@@ -206,7 +208,7 @@ class OrderIn(_Schema):
     cancelled: bool | None = None
     cancelledAt: When = None
     cartId: Text = None
-    channel: Channel = None  # enum fields: may be absent, never null (defaults are not validated)
+    channel: Channel = None  # type: ignore[assignment]  # enum fields: may be absent, never null (defaults are not validated)
     confirmed: bool | None = None
     couponDiscounts: Number = None
     couponDiscountsInCent: Cents = None
@@ -215,7 +217,7 @@ class OrderIn(_Schema):
     customerId: Text = None
     customerLocale: Text = None
     customerRef: Text = None
-    deliveryStatus: DeliveryStatus = None
+    deliveryStatus: DeliveryStatus = None  # type: ignore[assignment]  # may be absent, never null
     email: Text = None
     handlingCost: Number = None
     handlingCostExTax: Number = None
@@ -231,10 +233,10 @@ class OrderIn(_Schema):
     itemsReturned: int | None = Field(default=None, ge=0)
     itemsShipped: int | None = Field(default=None, ge=0)
     orderLines: list[OrderLineIn] | None = None
-    orderStatus: OrderStatus = None
+    orderStatus: OrderStatus = None  # type: ignore[assignment]  # may be absent, never null
     paymentMethod: Text = None
     paymentProvider: Text = None
-    paymentStatus: PaymentStatus = None
+    paymentStatus: PaymentStatus = None  # type: ignore[assignment]  # may be absent, never null
     processedAt: When = None
     promotionalDiscounts: Number = None
     promotionalDiscountsInCent: Cents = None
@@ -254,7 +256,7 @@ class OrderIn(_Schema):
     shippingCostInCent: Cents = None
     shippingCostIncTax: Number = None
     shippingCostIncTaxCent: Cents = None  # sic: the reference's name
-    shippingState: ShippingState = None
+    shippingState: ShippingState = None  # type: ignore[assignment]  # may be absent, never null
     taxCategoryCode: Text = None
     taxIncluded: bool | None = None
     totalAmount: Number = None
@@ -280,11 +282,11 @@ class OrderIn(_Schema):
 class OrderUpdateIn(OrderIn):
     """The body of ``PUT /api/v1/orders``: the same schema, found by ``id`` or ``orderRef``."""
 
-    orderRef: str | None = Field(default=None, min_length=1)
+    orderRef: str | None = Field(default=None, min_length=1)  # type: ignore[assignment]  # optional here: found by id or orderRef
 
 
 class InvalidInput(Exception):
-    def __init__(self, field: str, message: str, errors: list[dict] | None = None):
+    def __init__(self, field: str, message: str, errors: list[dict[str, Any]] | None = None) -> None:
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
@@ -294,7 +296,7 @@ class InvalidInput(Exception):
 _UNION_TAGS = {"str", "int", "float", "bool", "datetime", "dict", "list", "none"}
 
 
-def field_path(loc: tuple) -> str:
+def field_path(loc: tuple[Any, ...]) -> str:
     """``("orderLines", 0, "productRef")`` → ``"orderLines.0.productRef"``, without pydantic's
     union-member tags (``"str"``, ``"literal[...]"``)."""
     parts = [str(p) for p in loc if isinstance(p, int) or (p not in _UNION_TAGS and "[" not in str(p))]
@@ -332,7 +334,7 @@ def validate_entry(raw: str | bytes) -> OrderLineIn:
         raise InvalidInput(errors[0]["field"], errors[0]["message"], errors) from None
 
 
-def _message(error: dict) -> str:
+def _message(error: ErrorDetails) -> str:
     if error["type"] == "extra_forbidden":
         return "unknown field"
     return error["msg"]
@@ -350,7 +352,12 @@ def _new_id() -> str:
     return secrets.token_hex(12)
 
 
-def _merge_list(current: list[dict], incoming: list[dict], key: str, merge_item) -> list[dict]:
+def _merge_list(
+    current: list[dict[str, Any]],
+    incoming: list[dict[str, Any]],
+    key: str,
+    merge_item: Callable[[dict[str, Any], dict[str, Any]], dict[str, Any]],
+) -> list[dict[str, Any]]:
     """Items of ``incoming`` merged into ``current`` by ``key``; new keys are appended."""
     merged = [dict(item) for item in current]
     index = {item.get(key): position for position, item in enumerate(merged) if item.get(key) is not None}
@@ -365,7 +372,7 @@ def _merge_list(current: list[dict], incoming: list[dict], key: str, merge_item)
     return merged
 
 
-def _merge_shipment(current: dict, incoming: dict) -> dict:
+def _merge_shipment(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
     lines = _merge_list(
         current.get("shipmentLines") or [],
         incoming.get("shipmentLines") or [],
@@ -375,7 +382,7 @@ def _merge_shipment(current: dict, incoming: dict) -> dict:
     return {**current, **incoming, "shipmentLines": lines}
 
 
-def merge_order(current: dict, incoming: dict) -> dict:
+def merge_order(current: dict[str, Any], incoming: dict[str, Any]) -> dict[str, Any]:
     merged = {**current}
     for key, value in incoming.items():
         if key == "orderLines" and value is not None:
@@ -389,7 +396,7 @@ def merge_order(current: dict, incoming: dict) -> dict:
     return merged
 
 
-def _stamp(order: dict) -> dict:
+def _stamp(order: dict[str, Any]) -> dict[str, Any]:
     """Ids and back-references the OMS assigns: id on the order, its lines and shipments."""
     order_id, order_ref = order["id"], order.get("orderRef")
     for line in order.get("orderLines") or []:
@@ -416,20 +423,20 @@ class OrderStore:
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
-        self.orders: dict[str, dict[str, dict]] = {}  # tenant → id → order
+        self.orders: dict[str, dict[str, dict[str, Any]]] = {}  # tenant → id → order
 
-    def _find(self, tenant: str, order_id: str | None, order_ref: str | None) -> dict | None:
+    def _find(self, tenant: str, order_id: str | None, order_ref: str | None) -> dict[str, Any] | None:
         orders = self.orders.get(tenant, {})
         if order_id:
             return orders.get(order_id)
         return next((o for o in orders.values() if o.get("orderRef") == order_ref), None) if order_ref else None
 
-    def find(self, tenant: str, order_id: str | None = None, order_ref: str | None = None) -> dict | None:
+    def find(self, tenant: str, order_id: str | None = None, order_ref: str | None = None) -> dict[str, Any] | None:
         with self.lock:
             found = self._find(tenant, order_id, order_ref)
             return copy.deepcopy(found) if found else None
 
-    def create(self, tenant: str, body: dict) -> dict | None:
+    def create(self, tenant: str, body: dict[str, Any]) -> dict[str, Any] | None:
         """The stored order, or None when the tenant already has this orderRef."""
         with self.lock:
             if self._find(tenant, None, body["orderRef"]) is not None:
@@ -439,7 +446,9 @@ class OrderStore:
             self.orders.setdefault(tenant, {})[order["id"]] = _stamp(order)
             return copy.deepcopy(order)
 
-    def update(self, tenant: str, order_id: str | None, order_ref: str | None, body: dict) -> dict | None:
+    def update(
+        self, tenant: str, order_id: str | None, order_ref: str | None, body: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """The merged order, None when absent; `DuplicateRef` when a new orderRef is taken."""
         with self.lock:
             current = self._find(tenant, order_id, order_ref)
@@ -452,7 +461,9 @@ class OrderStore:
             self.orders[tenant][current["id"]] = _stamp(merged)
             return copy.deepcopy(merged)
 
-    def add_entry(self, tenant: str, order_id: str | None, order_ref: str | None, line: dict) -> dict | None:
+    def add_entry(
+        self, tenant: str, order_id: str | None, order_ref: str | None, line: dict[str, Any]
+    ) -> dict[str, Any] | None:
         """The stored line (merged by entryRef when the order has it), None when the order is absent."""
         with self.lock:
             order = self._find(tenant, order_id, order_ref)
@@ -472,12 +483,12 @@ class OrderStore:
     def update_entry(
         self,
         tenant: str,
-        line: dict,
+        line: dict[str, Any],
         *,
         line_id: str | None = None,
         order_ref: str | None = None,
         entry_ref: str | None = None,
-    ) -> dict | None:
+    ) -> dict[str, Any] | None:
         """The merged line found by its id, or by its order's orderRef and its entryRef; None if absent."""
         with self.lock:
             for order in self.orders.get(tenant, {}).values():
@@ -493,7 +504,7 @@ class OrderStore:
                         return copy.deepcopy(order["orderLines"][position])
             return None
 
-    def all(self) -> list[dict]:
+    def all(self) -> list[dict[str, Any]]:
         with self.lock:
             return [
                 {"tenant": tenant, "order": copy.deepcopy(order)}
@@ -509,7 +520,7 @@ class OrderStore:
 # --- HTTP ---------------------------------------------------------------------------------------
 
 
-def _error(status: int, error: str, message: str, field: str | None = None, **extra) -> Response:
+def _error(status: int, error: str, message: str, field: str | None = None, **extra: Any) -> Response:
     body = {"status": status, "error": error, "message": message, **({"field": field} if field else {}), **extra}
     headers = {"WWW-Authenticate": "Bearer"} if status == 401 else None
     return json_response(body, status, headers)
@@ -535,7 +546,7 @@ def authenticate(request: Request, tokens: dict[str, str]) -> tuple[str | None, 
     return tenant, None
 
 
-def _read_body(request: Request, update: bool, entry: bool = False) -> tuple[dict | None, Response | None]:
+def _read_body(request: Request, update: bool, entry: bool = False) -> tuple[dict[str, Any] | None, Response | None]:
     if request.mimetype != "application/json":
         return None, _error(400, "Bad request", "Content-Type must be application/json")
     raw = request.get_data()
@@ -555,7 +566,7 @@ def _read_body(request: Request, update: bool, entry: bool = False) -> tuple[dic
 class OmsSandbox:
     """The request handler: routes, checks and the store."""
 
-    def __init__(self, tokens: dict[str, str]):
+    def __init__(self, tokens: dict[str, str]) -> None:
         self.tokens = dict(tokens)
         self.store = OrderStore()
 
@@ -563,6 +574,7 @@ class OmsSandbox:
         tenant, refused = authenticate(request, self.tokens)
         if refused is not None:
             return refused
+        assert tenant is not None
         routes = {
             (ORDERS_PATH, "GET"): self.get_order,
             (ORDERS_PATH, "POST"): self.create_order,
@@ -581,7 +593,7 @@ class OmsSandbox:
             return _error(405, "Method not allowed", f"{request.method} is not allowed on {path}")
         return _error(404, "Not found", f"no route {path}")
 
-    def _lookup(self, request: Request, tenant: str) -> tuple[dict | None, Response | None]:
+    def _lookup(self, request: Request, tenant: str) -> tuple[dict[str, Any] | None, Response | None]:
         order_id, order_ref = request.args.get("orderId"), request.args.get("orderRef")
         if not order_id and not order_ref:
             return None, _error(400, "Bad request", "orderId or orderRef is required")
@@ -592,16 +604,23 @@ class OmsSandbox:
 
     def get_order(self, request: Request, tenant: str) -> Response:
         order, refused = self._lookup(request, tenant)
-        return refused or json_response(order)
+        if refused is not None:
+            return refused
+        assert order is not None
+        return json_response(order)
 
     def get_entries(self, request: Request, tenant: str) -> Response:
         order, refused = self._lookup(request, tenant)
-        return refused or json_response(order.get("orderLines") or [])
+        if refused is not None:
+            return refused
+        assert order is not None
+        return json_response(order.get("orderLines") or [])
 
     def create_entry(self, request: Request, tenant: str) -> Response:
         line, refused = _read_body(request, update=False, entry=True)
         if refused is not None:
             return refused
+        assert line is not None
         order_id, order_ref = line.pop("orderId", None), line.pop("orderRef", None)
         line.pop("id", None)
         if not order_id and not order_ref:
@@ -617,6 +636,7 @@ class OmsSandbox:
         line, refused = _read_body(request, update=True, entry=True)
         if refused is not None:
             return refused
+        assert line is not None
         order_ref, _, entry_ref = selector.partition("/ref=")
         if selector.startswith("id="):
             where = {"line_id": selector[3:]}
@@ -639,6 +659,7 @@ class OmsSandbox:
         body, refused = _read_body(request, update=False)
         if refused is not None:
             return refused
+        assert body is not None
         body.pop("id", None)
         order = self.store.create(tenant, body)
         if order is None:
@@ -655,6 +676,7 @@ class OmsSandbox:
         body, refused = _read_body(request, update=True)
         if refused is not None:
             return refused
+        assert body is not None
         order_id = body.get("id") or request.args.get("orderId")
         order_ref = request.args.get("orderRef") or body.get("orderRef")
         if not order_id and not order_ref:
@@ -673,7 +695,7 @@ class OmsSandbox:
 class OmsSandboxApp(SandboxApp):
     """`SandboxApp` with the extra control route ``GET /_sandbox/orders``."""
 
-    def __init__(self, sandbox: OmsSandbox):
+    def __init__(self, sandbox: OmsSandbox) -> None:
         super().__init__(sandbox, reset=sandbox.store.clear)
         self.sandbox = sandbox
 
@@ -685,10 +707,10 @@ class OmsSandboxApp(SandboxApp):
             return json_response(self.history(request.args.get("orderRef")))
         return super().control(request)
 
-    def history(self, only: str | None) -> dict[str, list[dict]]:
+    def history(self, only: str | None) -> dict[str, list[dict[str, Any]]]:
         with self.state.lock:
             received = list(self.state.requests)
-        kept: dict[str, list[dict]] = {}
+        kept: dict[str, list[dict[str, Any]]] = {}
         for call in received:
             if call["method"] not in ("POST", "PUT") or call["path"].rstrip("/") != ORDERS_PATH:
                 continue

@@ -50,6 +50,7 @@ import json
 import threading
 from collections.abc import Mapping
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
@@ -70,12 +71,12 @@ KEY_FIELDS = ("key1", "key2", "key3")
 class ZortError(Exception):
     """A ``{resCode, resDesc}`` failure to answer with (HTTP 200, as ZORT does)."""
 
-    def __init__(self, res_code: str, res_desc: str):
+    def __init__(self, res_code: str, res_desc: str) -> None:
         super().__init__(f"{res_code}: {res_desc}")
         self.res_code, self.res_desc = res_code, res_desc
 
 
-def _answer(res_code: str, res_desc: str, **fields) -> Response:
+def _answer(res_code: str, res_desc: str, **fields: Any) -> Response:
     return json_response({"resCode": res_code, "resDesc": res_desc, **fields})
 
 
@@ -91,7 +92,7 @@ def _blank_webhook() -> dict[str, str]:
 class Zort:
     """The API's state: stores and their webhook settings."""
 
-    def __init__(self, stores: Mapping[str, tuple[str, str]]):
+    def __init__(self, stores: Mapping[str, tuple[str, str]]) -> None:
         self.stores = {name: (str(key), str(secret)) for name, (key, secret) in stores.items()}
         self.webhooks: dict[str, dict[str, str]] = {}
         self.products: dict[str, dict[str, dict[str, str]]] = {}  # store -> SKU -> {stock, availablestock}
@@ -102,14 +103,14 @@ class Zort:
             self.webhooks.clear()
             self.products.clear()
 
-    def set_stock(self, spec: dict) -> Response:
+    def set_stock(self, spec: dict[str, Any]) -> Response:
         store, stock = spec.get("store"), spec.get("stock")
         if not isinstance(store, str) or not isinstance(stock, dict):
             return json_response({"error": "expected {store, stock: {sku: quantity}}"}, 400)
         with self.lock:
             products = self.products.setdefault(store, {})
             for sku, value in stock.items():
-                given = value if isinstance(value, dict) else {"stock": value, "availablestock": value}
+                given: dict[str, Any] = value if isinstance(value, dict) else {"stock": value, "availablestock": value}
                 products[str(sku)] = {
                     **products.get(str(sku), {}),
                     "stock": f"{float(given.get('stock', given.get('availablestock', 0))):.2f}",
@@ -117,7 +118,7 @@ class Zort:
                 }
         return json_response({"ok": True})
 
-    def set_prices(self, spec: dict) -> Response:
+    def set_prices(self, spec: dict[str, Any]) -> Response:
         """``{"store": "thor-facl", "prices": {"SKU": "59990.00"}}``: each SKU's ``sellprice`` (GetProducts
         answers it; a SKU given a price and no stock has stock 0)."""
         store, prices = spec.get("store"), spec.get("prices")
@@ -133,8 +134,8 @@ class Zort:
     def get_products(self, store: str, request: Request) -> Response:
         wanted = [sku.strip() for sku in request.headers.get("skulist", "").split(",") if sku.strip()]
         page = int(request.args.get("page") or 1) if (request.args.get("page") or "1").isdigit() else 1
-        limit = request.args.get("limit") or str(PRODUCTS_MAX_LIMIT)
-        limit = min(int(limit), PRODUCTS_MAX_LIMIT) if limit.isdigit() and int(limit) > 0 else PRODUCTS_MAX_LIMIT
+        asked = request.args.get("limit") or str(PRODUCTS_MAX_LIMIT)
+        limit = min(int(asked), PRODUCTS_MAX_LIMIT) if asked.isdigit() and int(asked) > 0 else PRODUCTS_MAX_LIMIT
         with self.lock:
             products = self.products.get(store, {})
             skus = [sku for sku in dict.fromkeys(wanted) if sku in products] if wanted else sorted(products)
@@ -215,7 +216,7 @@ def _fault_hook(fault: Fault, request: Request) -> Response | None:
 class ZortSandbox(SandboxApp):
     """SandboxApp plus ZORT's control route for stock."""
 
-    def __init__(self, zort: Zort):
+    def __init__(self, zort: Zort) -> None:
         super().__init__(zort.handle, reset=zort.reset, fault_hook=_fault_hook)
         self.zort = zort  # the state, for tests that want to peek
 
@@ -271,8 +272,8 @@ def send_webhook(
     key3: str = "",
     *,
     as_form: bool = True,
-    query: dict | None = None,
-    timeout=10,
+    query: dict[str, Any] | None = None,
+    timeout: float = 10,
     auth: str = "basic",
     body: str | None = None,
     http_method: str = "POST",
@@ -330,7 +331,7 @@ def send_webhook(
 
 FIXTURES = Path(__file__).resolve().parents[2] / "tests" / "fixtures" / "zort"
 
-SEED_EXAMPLES: dict[str, object] = {path.stem: json.loads(path.read_text()) for path in sorted(FIXTURES.glob("*.json"))}
+SEED_EXAMPLES: dict[str, Any] = {path.stem: json.loads(path.read_text()) for path in sorted(FIXTURES.glob("*.json"))}
 """Each of the 23 events' example payload, parsed; entries never share objects (each is its own
 parse), so mutating one does not change another. Copy before mutating all the same."""
 

@@ -42,6 +42,8 @@ RULE_TITLES = {
     RiskKind.EVENT_BLOCKED: "blocked events (a setting is missing)",
     RiskKind.EVENT_UNMATCHED: "unmatched ZORT events",
     RiskKind.EVENT_STUCK: "events stuck (received, not completed)",
+    RiskKind.DOCUMENT_MISSING: "shipped orders without a tax document",
+    RiskKind.RETURN_DEADLINE: "returns near their 72 h approval deadline",
 }
 
 WHAT_TO_DO = {
@@ -57,6 +59,10 @@ WHAT_TO_DO = {
     RiskKind.EVENT_UNMATCHED: "ZORT named an order Thor does not have: check the order number in ZORT and the "
     "marketplace; replay once the order exists.",
     RiskKind.EVENT_STUCK: "Check the processor is running (Application Insights, the poison queue); replay the events.",
+    RiskKind.DOCUMENT_MISSING: "Send the order's tax document from the invoicing system (POST /v1/orders/{id}/documents); "
+    "a sale without its document is sanctioned. If one was sent and failed, read its reason on the order's journey.",
+    RiskKind.RETURN_DEADLINE: "Approve or dispute the return in Seller Center before its deadline (shown in local time); "
+    "after 72 h in return_waiting_for_approval the marketplace accepts it by itself.",
 }
 
 

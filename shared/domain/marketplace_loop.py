@@ -6,7 +6,9 @@ What each rule rests on (developers.falabella.com, read 2026-12-04; "unconfirmed
 - SetInvoicePDF (v600 and v300 ``setinvoicepdf``): allowed document types by country, "Chile and Peru:
   BOLETA, FACTURA and NOTA_DE_CREDITO. Colombia: FACTURA and NOTA_DE_CREDITO" ("BOLETA is not valid for
   Colombia (FACO)"); ``operatorCode`` "Country code. FACL = Chile, FACO = Colombia, FAPE = Peru" (no code
-  is documented for Argentina or Mexico, so Thor refuses documents there); "Upload is allowed for
+  is documented for Argentina or Mexico, so Thor refuses documents there; a Sodimac storefront sends
+  its country's code, ``FACL`` for socl: the page calls it a country code, no source names a Sodimac one;
+  the GSC SDK's ``InvoiceDocument`` also takes ``FAMX``, which no Falabella page lists); "Upload is allowed for
   orders that have gone through 'shipment confirmed' or 'ready to ship' status" (v600: "an order that
   has reached at least the ready_to_ship status"); "Upload is not allowed for orders where Falabella.com
   issues the invoice on behalf of seller" (a per-tenant setting: Thor cannot see it on the order);
@@ -21,6 +23,12 @@ What each rule rests on (developers.falabella.com, read 2026-12-04; "unconfirmed
   Fulfillment (Fulfillment by Falabella)". No page names a value for an order the seller *delivers*
   itself; Thor takes the spellings in ``SELLER_DELIVERY_TYPES`` (unconfirmed) and, for a tenant whose
   seller delivers every Dropshipping order, ``MARKETPLACE_SELLER_DELIVERY_<T>=all-dropshipping``.
+- The OMS (seeds/002, shared/reference/oms.md) sends no webhook: its order API has no subscription,
+  only reads by ``orderId`` / ``orderRef``. Its state shows a cancellation: ``cancelled`` (boolean),
+  ``cancelledAt``, ``cancelReason``, ``orderStatus`` ``CANCELLED`` (and per line ``cancelledAt``). Thor
+  reads it (``oms_cancellation``) for its orders still pending in the marketplace, with the
+  reconciliation timer; a cancellation of single lines is not read (the marketplace's cancellation is
+  per item, but which OMS line was canceled alone is not something Thor acts on yet).
 - Returns: a return in ``return_waiting_for_approval`` is accepted automatically after 72 h unless
   disputed (Falabella seller help pages; shared/reference/seller-center.md "Added 2026-12-04").
 """
@@ -28,6 +36,7 @@ What each rule rests on (developers.falabella.com, read 2026-12-04; "unconfirmed
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from datetime import datetime, timedelta
 from typing import Literal
 
@@ -139,6 +148,16 @@ def moves_forward(current: str, target: str) -> bool:
     if target == "failed_delivery":
         return current in ("ready_to_ship", "shipped")
     return RANK[target] > RANK[current] and RANK[current] >= RANK["ready_to_ship"]
+
+
+def oms_cancellation(oms_order: Mapping[str, object] | None) -> str | None:
+    """What says the OMS canceled the whole order (its ``cancelledAt``, else ``CANCELLED``), or None."""
+    if not oms_order:
+        return None
+    status = str(oms_order.get("orderStatus") or "").upper()
+    if oms_order.get("cancelled") is not True and status != "CANCELLED":
+        return None
+    return str(oms_order.get("cancelledAt") or "") or "CANCELLED"
 
 
 def return_deadline(waiting_since: datetime) -> datetime:

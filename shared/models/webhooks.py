@@ -189,9 +189,9 @@ BASE64_PATTERN = r"^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=
 """Standard base64, padded: every string it admits decodes."""
 
 
-class DocumentRequest(BaseModel):
-    """A tax document for the marketplace (POST /v1/orders/{id}/documents): SetInvoicePDF's fields
-    (developers.falabella.com v600 `setinvoicepdf`), the PDF base64-encoded."""
+class DocumentFields(BaseModel):
+    """A tax document's fields but its PDF (functions/documents.py reads the PDF apart, straight from
+    the body's bytes, so that it is never held as text: DocumentRequest is the whole body)."""
 
     model_config = ConfigDict(extra="forbid")
     type: Literal["BOLETA", "FACTURA", "NOTA_DE_CREDITO"]
@@ -202,6 +202,12 @@ class DocumentRequest(BaseModel):
     """The document's date, YYYY-MM-DD."""
     itemIds: list[MarketplaceId] = Field(min_length=1, max_length=1000)
     """The order's item ids the document covers."""
+
+
+class DocumentRequest(DocumentFields):
+    """A tax document for the marketplace (POST /v1/orders/{id}/documents): SetInvoicePDF's fields
+    (developers.falabella.com v600 `setinvoicepdf`), the PDF base64-encoded."""
+
     pdf: str = Field(min_length=8, pattern=BASE64_PATTERN)
     """The PDF, base64 (standard alphabet, padded); at most 10 MiB once decoded (a 422 naming the rule),
     the whole body at most 16 MiB (413)."""

@@ -15,7 +15,7 @@ from collections import Counter
 from collections.abc import Iterator
 
 from shared.domain.activity import shard_of
-from shared.ports import ServiceContext
+from shared.roles import ActivityPorts
 
 log = logging.getLogger("thor.activity")
 
@@ -30,7 +30,7 @@ def tally(counter: str, amount: int = 1) -> None:
 
 
 @contextlib.contextmanager
-def counting(context: ServiceContext, tenant: str, event_id: str) -> Iterator[Counter[str]]:
+def counting(context: ActivityPorts, tenant: str, event_id: str) -> Iterator[Counter[str]]:
     """Collects the counts of one event's processing and adds them once it ends."""
     counts: Counter[str] = Counter()
     token = _tally.set(counts)

@@ -6,7 +6,10 @@ Storage work per run, whatever the number of orders (10,000 in the benchmark):
 - 1 query of the active incidents (open, or with a message held), one request per 1,000 of them;
 - per tenant, 4 bounded queries (`ROWS` rows each, as the console's at-risk page: orders not in the
   OMS, orders awaiting shipment near their promised time, failed / blocked / unmatched events,
-  pending events received before the stuck limit): 36 for the nine tenants;
+  pending events received before the stuck limit): 36 for the nine tenants; and where the tenant's
+  order-loop flows are on (issue 19), 1 more each: shipped orders without a tax document after the
+  tenant's hours (`MARKETPLACE_DOCUMENTS_<T>`, `MARKETPLACE_DOCUMENT_DUE_HOURS_<T>`), returns waiting
+  for approval 48 h or more (`MARKETPLACE_RETURNS_DESK_<T>`; accepted by themselves at 72 h);
 - 1 write per incident that changed (opened, count or reason changed, message sent or held,
   resolved); none for an incident that stays as it was.
 A count that reached `ROWS` is shown as `50+`: the rule found at least that many.
@@ -17,6 +20,7 @@ the next run; a message some channel took counts as sent (the failures are logge
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -38,29 +42,52 @@ from shared.domain.alerts import (
 from shared.domain.at_risk import Risk, RiskKind, RiskRules, event_risk, local_time, order_risks
 from shared.domain.errors import ExternalSystemError
 from shared.domain.events import PENDING
+from shared.domain.marketplace_loop import RETURN_AT_RISK_AFTER
 from shared.domain.times import tenant_zone
-from shared.ports import AlertChannelPort, AlertPorts, ServiceContext
+from shared.ports import AlertChannelPort, AlertPorts
+from shared.roles import AtRiskPorts, HasSettings
 from shared.services.operations import NEEDING_A_PERSON
 from shared.tenants import TENANT_NAMES, TENANTS
 
 log = logging.getLogger("thor.alerts")
 
 ROWS = 50  # rows per at-risk query (the console's at-risk page reads the same)
-ORDER_KINDS = {RiskKind.NOT_IN_OMS: "late", RiskKind.SHIP_LATE: "shipping", RiskKind.SHIP_SOON: "shipping"}
+ORDER_KINDS = {
+    RiskKind.NOT_IN_OMS: "late",
+    RiskKind.SHIP_LATE: "shipping",
+    RiskKind.SHIP_SOON: "shipping",
+    RiskKind.DOCUMENT_MISSING: "undocumented",
+    RiskKind.RETURN_DEADLINE: "returns",
+}
 
 
-def observe(
-    context: ServiceContext, tenant: str, rules: RiskRules = RiskRules(), limit: int = ROWS
-) -> list[Observation]:
-    """What each at-risk rule finds for the tenant now, grouped by rule: 4 bounded queries."""
+def loop_rules(context: HasSettings, tenant: str, rules: RiskRules) -> RiskRules:
+    """`rules` with the tenant's order-loop rules (issue 19), each only while its flow is on (as the
+    console's at-risk page: shared.services.console.tenant_rules)."""
+    loop = context.settings.loop(tenant)
+    return dataclasses.replace(
+        rules,
+        document_due=timedelta(hours=loop.document_due_hours) if loop.documents else None,
+        returns_desk=loop.returns_desk,
+    )
+
+
+def observe(context: AtRiskPorts, tenant: str, rules: RiskRules = RiskRules(), limit: int = ROWS) -> list[Observation]:
+    """What each at-risk rule finds for the tenant now, grouped by rule: 4 bounded queries, and one per
+    order-loop rule whose flow is on."""
     now = context.clock()
+    rules = loop_rules(context, tenant, rules)
     late = context.orders.not_in_oms(tenant, now - rules.not_in_oms_after, limit)
     shipping = context.orders.awaiting_shipment(tenant, now + rules.ship_warning, limit)
+    undocumented = (
+        context.orders.awaiting_document(tenant, now - rules.document_due, limit) if rules.document_due else []
+    )
+    returns = context.orders.returns_waiting(tenant, now - RETURN_AT_RISK_AFTER, limit) if rules.returns_desk else []
     needing = context.events.list(tenant=tenant, statuses=NEEDING_A_PERSON, limit=limit)
     pending = context.events.list(tenant=tenant, statuses=sorted(PENDING), until=now - rules.stuck_after, limit=limit)
     found: dict[RiskKind, list[Risk]] = defaultdict(list)
     seen: set[tuple[RiskKind, str | None]] = set()
-    for order in [*late, *shipping]:
+    for order in [*late, *shipping, *undocumented, *returns]:
         for risk in order_risks(order, now, rules):
             if (risk.kind, risk.internal_order_id) not in seen:
                 seen.add((risk.kind, risk.internal_order_id))
@@ -74,6 +101,8 @@ def observe(
         "shipping": len(shipping) >= limit,
         "needing": len(needing) >= limit,
         "pending": len(pending) >= limit,
+        "undocumented": len(undocumented) >= limit,
+        "returns": len(returns) >= limit,
     }
     observations = []
     for kind, risks in found.items():
@@ -84,7 +113,7 @@ def observe(
     return observations
 
 
-def notice_for(context: ServiceContext, incident: Incident, kind: Message) -> AlertMessage:
+def notice_for(context: HasSettings, incident: Incident, kind: Message) -> AlertMessage:
     settings = context.settings.alerts
     tenant = incident.tenant
     return AlertMessage(
@@ -122,7 +151,7 @@ class AlertRun:
     writes: int = 0
 
 
-def run_alerts(context: ServiceContext, alerts: AlertPorts, rules: RiskRules = RiskRules()) -> AlertRun:
+def run_alerts(context: AtRiskPorts, alerts: AlertPorts, rules: RiskRules = RiskRules()) -> AlertRun:
     """One run of the alert timer over every tenant."""
     now = context.clock()
     settings = context.settings.alerts

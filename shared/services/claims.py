@@ -37,7 +37,8 @@ from datetime import timedelta
 from shared.domain.events import InboundEvent
 from shared.domain.fencing import attempt_of, holder
 from shared.domain.order import Order
-from shared.ports import Claim, ClaimLost, ServiceContext, StorageUnavailable
+from shared.ports import Claim, ClaimLost, StorageUnavailable
+from shared.roles import ClaimsPorts
 
 log = logging.getLogger("thor.claims")
 
@@ -95,7 +96,7 @@ def holding_event(event: InboundEvent) -> Iterator[None]:
         _event.reset(token)
 
 
-def ensure_holding(context: ServiceContext) -> None:
+def ensure_holding(context: ClaimsPorts) -> None:
     """Before an external write: ClaimLost unless every claim this worker holds (its event's and its
     orders') is still the current one. One read per claim held."""
     event = _event.get()
@@ -148,7 +149,7 @@ def order_claim_name(internal_order_id: str) -> str:
 
 @contextlib.contextmanager
 def order_claim(
-    context: ServiceContext, tenant: str, internal_order_id: str | None, wait: float = ORDER_WAIT_SECONDS
+    context: ClaimsPorts, tenant: str, internal_order_id: str | None, wait: float = ORDER_WAIT_SECONDS
 ) -> Iterator[None]:
     """Holds the order's claim inside (re-entrant); ClaimBusy when another worker keeps it past `wait`."""
     name = order_claim_name(internal_order_id) if internal_order_id else None

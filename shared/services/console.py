@@ -23,7 +23,6 @@ who did what (source `console`: not on the webtracking timeline).
 from __future__ import annotations
 
 import contextvars
-import dataclasses
 import re
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -45,7 +44,9 @@ from shared.domain.ids import canonical_marketplace_id, internal_order_id
 from shared.domain.marketplace_loop import RETURN_AT_RISK_AFTER
 from shared.domain.order import Order
 from shared.domain.times import as_utc, in_local_time, rfc3339, tenant_zone
-from shared.ports import ServiceContext, StorageUnavailable
+from shared.ports import StorageUnavailable
+from shared.roles import AtRiskPorts, ConsolePorts, HasEvents, PriceStatePorts, StockStatePorts
+from shared.services.alerts import loop_rules
 from shared.services.operations import NEEDING_A_PERSON, Replayed, record_resync
 from shared.services.order_changes import change_order
 from shared.services.processing import replay
@@ -75,7 +76,7 @@ class StockSyncView:
     details: tuple[tuple[str, str], ...] = ()
 
 
-def stock_sync_view(context: ServiceContext, tenant: str) -> StockSyncView:
+def stock_sync_view(context: StockStatePorts, tenant: str) -> StockSyncView:
     """The tenant's stock sync (shared/services/stock_sync.py) as the overview shows it: on or off,
     the kill switch, dirty and in-flight SKUs, the last flush and the SKUs the marketplace refused."""
     if not context.stock_settings(tenant).enabled:  # no storage read for a tenant without stock sync
@@ -119,7 +120,7 @@ class PriceSyncView:
     """SKU, ZORT's price, the price held, why: each with a confirmation action."""
 
 
-def price_sync_view(context: ServiceContext, tenant: str) -> PriceSyncView:
+def price_sync_view(context: PriceStatePorts, tenant: str) -> PriceSyncView:
     """On or off, the kill switch, marked / in flight / in feed / held / refused SKUs (counted up to
     `DIRTY_COUNTED`), the last flush and feed, held SKUs (to confirm) and refused ones with the reason."""
     from shared.services.price_sync import price_sync_state
@@ -156,7 +157,7 @@ def price_sync_view(context: ServiceContext, tenant: str) -> PriceSyncView:
     return PriceSyncView(summary, tuple(details), tuple(held))
 
 
-def confirm_price_action(context: ServiceContext, tenant: str, sku: str, user: str) -> str:
+def confirm_price_action(context: PriceStatePorts, tenant: str, sku: str, user: str) -> str:
     """A person confirms a held price (noted on the SKU's price history with who); the price confirmed."""
     from shared.services.price_sync import confirm_price
 
@@ -189,7 +190,7 @@ def local_midnight(now: datetime, tenant: str) -> datetime:
     return hour_start(midnight.replace(tzinfo=tenant_zone(tenant)))
 
 
-def tenant_overview(context: ServiceContext, tenant: str, with_stock: bool = True) -> TenantOverview:
+def tenant_overview(context: ConsolePorts, tenant: str, with_stock: bool = True) -> TenantOverview:
     """Today (the tenant's local day) and the last 7 local days, per hour: one query."""
     now = context.clock()
     today = local_midnight(now, tenant)
@@ -246,7 +247,7 @@ class TenantNow:
 
 
 def open_now(
-    context: ServiceContext, tenant: str, limit: int = OPEN_COUNTED, rules: RiskRules = RiskRules()
+    context: ConsolePorts, tenant: str, limit: int = OPEN_COUNTED, rules: RiskRules = RiskRules()
 ) -> TenantNow:
     """The tenant's open items from its current state, by the at-risk rules, each query capped at
     `limit` and reading key columns only (no order document, no event body); today's flow from its
@@ -285,7 +286,7 @@ def open_now(
     return TenantNow(tenant, TENANT_NAMES[tenant], flow.zone, counts, at_least, flow, stock_on)
 
 
-def overview(context: ServiceContext) -> list[TenantNow]:
+def overview(context: ConsolePorts) -> list[TenantNow]:
     """Every tenant's open items and flow, the tenants read side by side (their queries are independent:
     the page waits for the slowest tenant, not for the sum)."""
     # Each tenant runs in a copy of this request's context: its storage deadline and log fields go along.
@@ -313,18 +314,13 @@ class AtRisk:
     """Sections that reached `limit` rows: there may be more."""
 
 
-def tenant_rules(context: ServiceContext, tenant: str, rules: RiskRules = RiskRules()) -> RiskRules:
+def tenant_rules(context: AtRiskPorts, tenant: str, rules: RiskRules = RiskRules()) -> RiskRules:
     """`rules` with the tenant's order-loop rules (issue 19): documents due after its hours, the returns
     desk's 48 h; each only while its flow is on (no extra query otherwise)."""
-    loop = context.settings.loop(tenant)
-    return dataclasses.replace(
-        rules,
-        document_due=timedelta(hours=loop.document_due_hours) if loop.documents else None,
-        returns_desk=loop.returns_desk,
-    )
+    return loop_rules(context, tenant, rules)  # the alert timer reads the same rules
 
 
-def at_risk(context: ServiceContext, tenant: str, rules: RiskRules | None = None, limit: int = ROWS) -> AtRisk:
+def at_risk(context: AtRiskPorts, tenant: str, rules: RiskRules | None = None, limit: int = ROWS) -> AtRisk:
     now = context.clock()
     rules = rules or tenant_rules(context, tenant)
     found = AtRisk(tenant, now, rules, limit=limit)
@@ -485,7 +481,7 @@ class Journey:
     oms_synced: bool
 
 
-def order_journey(context: ServiceContext, tenant: str, internal_order_id: str) -> Journey | None:
+def order_journey(context: AtRiskPorts, tenant: str, internal_order_id: str) -> Journey | None:
     found = context.orders.get(tenant, internal_order_id)
     if not found:
         return None
@@ -502,7 +498,7 @@ def order_journey(context: ServiceContext, tenant: str, internal_order_id: str) 
     return Journey(view, steps, others, order.oms_synced)
 
 
-def event_summary(context: ServiceContext, tenant: str, event_id: str) -> EventSummary | None:
+def event_summary(context: HasEvents, tenant: str, event_id: str) -> EventSummary | None:
     event = context.events.get(tenant, event_id)
     return summarize(event) if event else None
 
@@ -524,7 +520,7 @@ class Hit:
     event: EventSummary | None = None
 
 
-def search(context: ServiceContext, query: str) -> list[Hit]:
+def search(context: ConsolePorts, query: str) -> list[Hit]:
     """Orders by Thor's order id (also the OMS's `orderRef`), the marketplace's order id, an event id,
     or a SKU (the tenant's product and its stock state), across every tenant. Point reads only: at
     most one order, one event, one product and one stock SKU per tenant (no scan, whatever the size)."""
@@ -649,7 +645,7 @@ class Radar:
 
 
 def _radar_tenant(
-    context: ServiceContext, tenant: str, now: datetime, hours: int, limit: int
+    context: ConsolePorts, tenant: str, now: datetime, hours: int, limit: int
 ) -> tuple[list[RadarRow], CancelRate, bool]:
     rows: list[RadarRow] = []
     orders = context.orders.awaiting_shipment(tenant, now + timedelta(hours=hours), limit)
@@ -676,7 +672,7 @@ def _radar_tenant(
     return rows, rate, len(orders) >= limit
 
 
-def sla_radar(context: ServiceContext, hours: int = RADAR_HOURS, limit: int = RADAR_ROWS) -> Radar:
+def sla_radar(context: ConsolePorts, hours: int = RADAR_HOURS, limit: int = RADAR_ROWS) -> Radar:
     """Every open order (items not ready to ship) promised within `hours` or already late, across the
     tenants, most urgent first, with the time left in words and the promised time in the tenant's
     zone; and each tenant's seller-caused cancellation rate over the last CANCEL_DAYS days: orders
@@ -694,7 +690,7 @@ def sla_radar(context: ServiceContext, hours: int = RADAR_HOURS, limit: int = RA
 # --- actions ----------------------------------------------------------------------------------
 
 
-def note_action(context: ServiceContext, tenant: str, internal_order_id: str | None, what: str, detail: str) -> None:
+def note_action(context: ConsolePorts, tenant: str, internal_order_id: str | None, what: str, detail: str) -> None:
     """Puts an operator's action on the order's timeline (nothing when there is no such order)."""
     if not internal_order_id or context.orders.get(tenant, internal_order_id) is None:
         return
@@ -705,7 +701,7 @@ def note_action(context: ServiceContext, tenant: str, internal_order_id: str | N
     change_order(context.orders, tenant, internal_order_id, note, sleep=context.sleep)
 
 
-def replay_event_action(context: ServiceContext, tenant: str, event_id: str, user: str) -> EventSummary:
+def replay_event_action(context: ConsolePorts, tenant: str, event_id: str, user: str) -> EventSummary:
     """Replays one event (LookupError when there is none) and notes it on its order's timeline."""
     before = context.events.get(tenant, event_id)
     if before is None:
@@ -724,7 +720,7 @@ def replay_event_action(context: ServiceContext, tenant: str, event_id: str, use
 REPLAYABLE = {"failed": (EventStatus.FAILED,), "blocked": (EventStatus.BLOCKED,), "unmatched": (EventStatus.UNMATCHED,)}
 
 
-def to_replay(context: ServiceContext, tenants: list[str], status: str = "failed") -> list[InboundEvent]:
+def to_replay(context: HasEvents, tenants: list[str], status: str = "failed") -> list[InboundEvent]:
     """The events a bulk replay would take: of each tenant at most REPLAY_AT_MOST, oldest first
     (one query per tenant). The confirmation page shows their count; the replay takes the same list."""
     statuses = REPLAYABLE[status]
@@ -735,9 +731,7 @@ def to_replay(context: ServiceContext, tenants: list[str], status: str = "failed
     return found
 
 
-def replay_many_action(
-    context: ServiceContext, tenants: list[str], user: str, status: str = "failed"
-) -> list[Replayed]:
+def replay_many_action(context: ConsolePorts, tenants: list[str], user: str, status: str = "failed") -> list[Replayed]:
     """Replays the tenants' events in `status` (failed by default; at most REPLAY_AT_MOST per tenant,
     oldest first), each noted on its order's timeline with who asked; one that cannot be replayed is
     reported and does not stop the others."""
@@ -760,12 +754,12 @@ def replay_many_action(
     return done
 
 
-def replay_failed_action(context: ServiceContext, tenant: str, user: str) -> list[Replayed]:
+def replay_failed_action(context: ConsolePorts, tenant: str, user: str) -> list[Replayed]:
     """Replays the tenant's failed events (at most REPLAY_AT_MOST, oldest first), each noted on its order."""
     return replay_many_action(context, [tenant], user)
 
 
-def resync_order_action(context: ServiceContext, tenant: str, internal_order_id: str, user: str) -> str:
+def resync_order_action(context: ConsolePorts, tenant: str, internal_order_id: str, user: str) -> str:
     """Records and queues a re-sync of the order (read from the marketplace, sent to the OMS); returns
     its event id. LookupError when there is no such order."""
     found = context.orders.get(tenant, internal_order_id)

@@ -41,7 +41,8 @@ from shared.domain.feeds import (
 )
 from shared.domain.stock import SkuOutcome, SkuResult
 from shared.models.webhooks import FeedCompletedWebhook
-from shared.ports import MarketplacePort, ServiceContext
+from shared.ports import MarketplacePort
+from shared.roles import FeedsPorts
 from shared.services.price_settlement import settle_price_feed
 
 MAX_POLLS = 20
@@ -50,7 +51,7 @@ UNKNOWN_FEED_CODE = "E012"
 """FeedStatus's documented error for a feed id it does not know (v600 ``feedstatus``)."""
 
 
-def record_stock_feed(context: ServiceContext, tenant: str, feed_id: str, rows: Sequence[tuple[str, int]]) -> Feed:
+def record_stock_feed(context: FeedsPorts, tenant: str, feed_id: str, rows: Sequence[tuple[str, int]]) -> Feed:
     feed = Feed(tenant, feed_id, FeedAction.UPDATE_STOCK.value, {sku: str(q) for sku, q in rows}, context.clock())
     context.feeds.add(feed)
     return feed
@@ -77,7 +78,7 @@ class PollReport:
         return text + "".join(f"; {p}" for p in self.problems)
 
 
-def poll_open_feeds(context: ServiceContext, tenant: str, marketplace: MarketplacePort) -> PollReport:
+def poll_open_feeds(context: FeedsPorts, tenant: str, marketplace: MarketplacePort) -> PollReport:
     """Asks FeedStatus about the tenant's open feeds and settles those that closed (module docstring)."""
     report = PollReport()
     for feed in context.feeds.open_feeds(tenant, limit=MAX_POLLS):
@@ -110,13 +111,13 @@ def poll_open_feeds(context: ServiceContext, tenant: str, marketplace: Marketpla
     return report
 
 
-def close_unknown(context: ServiceContext, feed: Feed, error: ExternalSystemError) -> None:
+def close_unknown(context: FeedsPorts, feed: Feed, error: ExternalSystemError) -> None:
     """FeedStatus does not know the feed (E012): none of its items counts as judged; they go again."""
     reason = f"the marketplace does not know feed {feed.feed_id}: sent again"
     close(context, feed, Settlement((), dict.fromkeys(feed.items, reason), str(error), resend=True), UNKNOWN_FEED)
 
 
-def apply_report(context: ServiceContext, feed: Feed, answer: FeedReport) -> bool:
+def apply_report(context: FeedsPorts, feed: Feed, answer: FeedReport) -> bool:
     """Applies FeedStatus's answer to the feed: settles it when closed (True), else notes its status."""
     feed.last_polled_at, feed.polls = context.clock(), feed.polls + 1
     if not answer.closed:
@@ -128,7 +129,7 @@ def apply_report(context: ServiceContext, feed: Feed, answer: FeedReport) -> boo
     return True
 
 
-def close(context: ServiceContext, feed: Feed, settlement: Settlement, status: str) -> None:
+def close(context: FeedsPorts, feed: Feed, settlement: Settlement, status: str) -> None:
     """Settles what the feed carried, then closes it (in this order: a crash between them re-settles
     nothing and closes it at the next poll)."""
     now = context.clock()
@@ -142,7 +143,7 @@ def close(context: ServiceContext, feed: Feed, settlement: Settlement, status: s
     context.feeds.save(feed)  # False: another settlement closed it first, with the same outcome
 
 
-def _settle_stock(context: ServiceContext, feed: Feed, settlement: Settlement, now: datetime) -> None:
+def _settle_stock(context: FeedsPorts, feed: Feed, settlement: Settlement, now: datetime) -> None:
     outcomes = []
     for record in context.stock.in_feed(feed.tenant, feed.feed_id):
         sent = feed.items.get(record.sku, "")
@@ -157,7 +158,7 @@ def _settle_stock(context: ServiceContext, feed: Feed, settlement: Settlement, n
         context.stock.record(outcomes)
 
 
-def handle_feed_completed(context: ServiceContext, event: InboundEvent, hook: FeedCompletedWebhook) -> Outcome:
+def handle_feed_completed(context: FeedsPorts, event: InboundEvent, hook: FeedCompletedWebhook) -> Outcome:
     """onFeedCompleted: FeedStatus for the feed, then its settlement (see the module docstring)."""
     feed_id = hook.payload.Feed
     feed = context.feeds.get(event.tenant, feed_id)

@@ -7,12 +7,12 @@ from shared.domain.ids import canonical_marketplace_id
 from shared.domain.product import Product
 from shared.models.internal_events import ReconcileOrderEvent
 from shared.models.webhooks import ItemsStatusChangedWebhook, MarketplaceWebhook, OrderCreatedWebhook, ProductsWebhook
-from shared.ports import ServiceContext
+from shared.roles import OrderSyncPorts, ProductSyncPorts
 from shared.services.order_sync import refresh_order, sync_to_oms
 
 
 def handle_order_created(
-    context: ServiceContext, event: InboundEvent, hook: OrderCreatedWebhook | ReconcileOrderEvent
+    context: OrderSyncPorts, event: InboundEvent, hook: OrderCreatedWebhook | ReconcileOrderEvent
 ) -> Outcome:
     """onOrderCreated, and an order reconciliation finds behind the marketplace: the same repair."""
     order = refresh_order(context, event.tenant, hook.payload.OrderId, event)
@@ -20,7 +20,7 @@ def handle_order_created(
     return Outcome(EventStatus.COMPLETED, f"order with {len(order.items)} item(s); {oms}", order.internal_order_id)
 
 
-def handle_items_status(context: ServiceContext, event: InboundEvent, hook: ItemsStatusChangedWebhook) -> Outcome:
+def handle_items_status(context: OrderSyncPorts, event: InboundEvent, hook: ItemsStatusChangedWebhook) -> Outcome:
     """The webhook is a hint: read the items' current status from the marketplace and apply it."""
     order = refresh_order(context, event.tenant, hook.payload.OrderId, event)
     oms = sync_to_oms(context, order, event.event_id)
@@ -29,13 +29,13 @@ def handle_items_status(context: ServiceContext, event: InboundEvent, hook: Item
     return Outcome(EventStatus.COMPLETED, f"items now {statuses or 'unchanged'}; {oms}", order.internal_order_id)
 
 
-def handle_ignored(context: ServiceContext, event: InboundEvent, hook: MarketplaceWebhook) -> Outcome:
+def handle_ignored(context: object, event: InboundEvent, hook: MarketplaceWebhook) -> Outcome:
     """A documented marketplace event Thor does not act on (shared.models.marketplace_events): kept
     with its name, `ignored` (final: never retried), counted and listed."""
     return Outcome(EventStatus.IGNORED, f"{hook.event}: a documented marketplace event Thor does not act on")
 
 
-def handle_products(context: ServiceContext, event: InboundEvent, hook: ProductsWebhook) -> Outcome:
+def handle_products(context: ProductSyncPorts, event: InboundEvent, hook: ProductsWebhook) -> Outcome:
     skus = list(dict.fromkeys(hook.payload.SellerSkus))
     remote = context.marketplace(event.tenant).get_products(skus)
     products = [

@@ -11,9 +11,9 @@ from __future__ import annotations
 import hashlib
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
-from shared.domain.errors import Conflict, NotConfigured, NotFound, RuleBroken
+from shared.domain.errors import Conflict, ExternalSystemError, NotConfigured, NotFound, RuleBroken
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.domain.ids import internal_order_id as make_internal_order_id
 from shared.domain.ids import parse_internal_order_id
@@ -25,18 +25,21 @@ from shared.domain.marketplace_loop import (
     delivery_target,
     item_documentable,
     moves_forward,
+    oms_cancellation,
     operator_code,
     seller_delivers,
 )
 from shared.domain.order import Order, TaxDocument
 from shared.domain.times import rfc3339
 from shared.models.internal_events import MarketplaceCancelEvent, SellerDeliveryEvent, TaxDocumentEvent
-from shared.ports import IdempotencyRecord, JsonObject, ServiceContext
+from shared.ports import IdempotencyRecord, JsonObject
+from shared.roles import MarketplaceLoopPorts, OmsCancellationPorts, RecordingPorts
 from shared.services.claims import ensure_holding
 from shared.services.intake import accept_event
 from shared.services.order_changes import change_order
 from shared.services.order_sync import checked_rows, refresh_order
 from shared.settings import tenant_setting_name
+from shared.tenants import TENANTS
 
 log = logging.getLogger("thor.marketplace_loop")
 
@@ -93,7 +96,7 @@ def _abandoned(started_at: object, now: datetime) -> bool:
 
 
 def request_document(
-    context: ServiceContext,
+    context: MarketplaceLoopPorts,
     tenant: str,
     internal_order_id: str,
     *,
@@ -162,7 +165,7 @@ def request_document(
 
 
 def _record_document(
-    context: ServiceContext,
+    context: MarketplaceLoopPorts,
     order: Order,
     document_type: str,
     number: str,
@@ -223,7 +226,7 @@ def _record_document(
     return DocumentAnswer(202, _document_body(order, recorded, acceptance.event_id))
 
 
-def handle_tax_document(context: ServiceContext, event: InboundEvent, message: TaxDocumentEvent) -> Outcome:
+def handle_tax_document(context: MarketplaceLoopPorts, event: InboundEvent, message: TaxDocumentEvent) -> Outcome:
     """Uploads a recorded tax document (SetInvoicePDF) once: an uploaded document is not sent again,
     and a retry after a marketplace 5xx sends the same document (same items, number and PDF), which
     the marketplace takes as the same document (unconfirmed; the sandbox answers a repeat as a success)."""
@@ -266,7 +269,7 @@ def handle_tax_document(context: ServiceContext, event: InboundEvent, message: T
     )
 
 
-def document_failed(context: ServiceContext, event: InboundEvent, reason: str) -> None:
+def document_failed(context: MarketplaceLoopPorts, event: InboundEvent, reason: str) -> None:
     """Notes a document whose upload failed for good on its order (the status endpoint shows it)."""
     body = event.body if isinstance(event.body, dict) else {}
     order_id, document_id = body.get("internalOrderId"), body.get("documentId")
@@ -286,23 +289,74 @@ def document_failed(context: ServiceContext, event: InboundEvent, reason: str) -
 # --- cancellations ---------------------------------------------------------------------------
 
 
-def record_cancellation(context: ServiceContext, order: Order, event: InboundEvent, source: str) -> str:
+def record_cancellation(context: RecordingPorts, order: Order, event: InboundEvent, source: str) -> str:
     """After ZORT voided `order`: records the marketplace cancellation (its own event), when the tenant
     has the flow on. Returns what was done, for the ZORT event's outcome."""
+    return _record_cancel(context, order, event.event_id, source)
+
+
+def _record_cancel(context: RecordingPorts, order: Order, seen: str, source: str) -> str:
     if not context.settings.loop(order.tenant).cancellations:
         return f"marketplace cancellation off ({_setting('CANCELLATIONS', order.tenant)})"
     acceptance = accept_event(
         context.events,
         context.queue,
         tenant=order.tenant,
-        message=MarketplaceCancelEvent(internalOrderId=order.internal_order_id, source=source, seen=event.event_id),
+        message=MarketplaceCancelEvent(internalOrderId=order.internal_order_id, source=source, seen=seen),
         internal_order_id=order.internal_order_id,
         clock=context.clock,
     )
     return f"marketplace cancellation {acceptance.status} ({acceptance.event_id})"
 
 
-def _reason(context: ServiceContext, tenant: str, wanted: str) -> str:
+OMS_SOURCE = "OMS"
+OMS_CHECK_LIMIT = 200
+"""Orders still pending in the marketplace whose OMS state one run reads, per tenant (one GET each)."""
+ANY_TIME = datetime(9999, 12, 31, tzinfo=timezone.utc)
+"""Every pending order, whenever created (the query takes a bound)."""
+
+
+def check_oms_cancellations(context: OmsCancellationPorts, tenant: str, limit: int = OMS_CHECK_LIMIT) -> list[str]:
+    """The OMS sends no webhook, but its order shows a cancellation (``cancelled``, ``orderStatus``
+    CANCELLED): for a tenant with marketplace cancellations on and the OMS configured, reads the OMS
+    order of each order Thor sent there that still has items pending in the marketplace (at most
+    `limit`, one GET each) and records the marketplace cancellation of those the OMS canceled (one per
+    OMS cancellation: the event's identity is the order and its ``cancelledAt``). Returns what it recorded."""
+    if not context.settings.loop(tenant).cancellations:
+        return []
+    try:
+        oms = context.oms(tenant)
+    except NotConfigured:
+        return []
+    recorded = []
+    for order in context.orders.pending_before(tenant, ANY_TIME, limit):
+        if not order.oms_synced:
+            continue
+        seen = oms_cancellation(oms.find_order(order.internal_order_id))
+        if seen is None:
+            continue
+        said = _record_cancel(context, order, f"oms:{seen}", f"{OMS_SOURCE} order CANCELLED")
+        log.info("%s: canceled in the OMS (%s): %s", order.internal_order_id, seen, said)
+        recorded.append(f"{order.internal_order_id}: {said}")
+    return recorded
+
+
+def check_oms_cancellations_all(context: OmsCancellationPorts) -> dict[str, list[str]]:
+    """check_oms_cancellations for every tenant (the reconciliation timer); a tenant whose OMS fails is
+    logged and left for the next run."""
+    found: dict[str, list[str]] = {}
+    for tenant in TENANTS:
+        try:
+            recorded = check_oms_cancellations(context, tenant)
+        except ExternalSystemError as error:
+            log.warning("OMS cancellations of %s not read: %s", tenant, error)
+            continue
+        if recorded:
+            found[tenant] = recorded
+    return found
+
+
+def _reason(context: MarketplaceLoopPorts, tenant: str, wanted: str) -> str:
     """The tenant's reason name as GetFailureReasons spells it (a `canceled` reason), else a RuleBroken."""
     reasons = context.marketplace(tenant).get_failure_reasons()
     names = [name for kind, name in reasons if kind.lower() in ("canceled", "cancelled", "cancel")] or [
@@ -318,7 +372,7 @@ def _reason(context: ServiceContext, tenant: str, wanted: str) -> str:
     return match
 
 
-def handle_cancel(context: ServiceContext, event: InboundEvent, message: MarketplaceCancelEvent) -> Outcome:
+def handle_cancel(context: MarketplaceLoopPorts, event: InboundEvent, message: MarketplaceCancelEvent) -> Outcome:
     """Cancels in the marketplace the order's items that are still pending there (SetStatusToCanceled
     takes only pending items, never Fulfillment ones); an item already ready to ship, shipped or further
     is left as it is and said so. Idempotent: items canceled already are not sent again."""
@@ -341,13 +395,17 @@ def handle_cancel(context: ServiceContext, event: InboundEvent, message: Marketp
     reason = _reason(context, tenant, loop.cancel_reason) if to_cancel else loop.cancel_reason
     if to_cancel:
         ensure_holding(context)
+    by_oms = message.source.startswith(OMS_SOURCE)
+    detail = f"canceled in the OMS ({message.source})" if by_oms else f"voided in ZORT ({message.source})"
     for item_id in to_cancel:
-        marketplace.set_status_to_canceled(item_id, reason, f"voided in ZORT ({message.source})")
+        marketplace.set_status_to_canceled(item_id, reason, detail)
 
     def note(order: Order) -> None:
-        # ZORT voided it: the items move to canceled on the seller's side (source `zort`), which the
-        # console's seller-caused cancellation rate counts (shared.domain.at_risk.seller_canceled).
-        order.apply_item_status([i for i in to_cancel if i in order.items_by_id()], "canceled", event.event_id, "zort")
+        # ZORT voided it (or the OMS canceled it): the items move to canceled on the seller's side (source
+        # `zort` / `oms`), which the console's seller-caused cancellation rate counts
+        # (shared.domain.at_risk.seller_canceled).
+        side = "oms" if by_oms else "zort"
+        order.apply_item_status([i for i in to_cancel if i in order.items_by_id()], "canceled", event.event_id, side)
         for item_id in to_cancel:
             if item_id not in order.marketplace_cancellations:
                 order.marketplace_cancellations[item_id] = reason
@@ -367,7 +425,7 @@ def handle_cancel(context: ServiceContext, event: InboundEvent, message: Marketp
 # --- seller-delivered statuses -------------------------------------------------------------------
 
 
-def record_delivery_status(context: ServiceContext, order: Order, zort_status: str | None) -> str | None:
+def record_delivery_status(context: RecordingPorts, order: Order, zort_status: str | None) -> str | None:
     """After ZORT's order status changed: records the seller-delivered status for the marketplace (its
     own event), when the tenant has the flow on and ZORT's status is one the marketplace hears of."""
     target = delivery_target(zort_status)
@@ -390,7 +448,7 @@ def record_delivery_status(context: ServiceContext, order: Order, zort_status: s
     return f"seller-delivered status {target[0]} {acceptance.status} ({acceptance.event_id})"
 
 
-def handle_delivery_status(context: ServiceContext, event: InboundEvent, message: SellerDeliveryEvent) -> Outcome:
+def handle_delivery_status(context: MarketplaceLoopPorts, event: InboundEvent, message: SellerDeliveryEvent) -> Outcome:
     """Sends a seller-delivered order's state (SetStatusToShipped / ToDelivered / ToFailedDelivery, the
     last with the tenant's reason from GetFailureReasons) for the items the seller delivers, forward only,
     as the marketplace has them now (re-read first); never for items the marketplace delivers."""

@@ -14,6 +14,7 @@ from shared.domain.checkpoints import Summary
 from shared.domain.events import PENDING, EventStatus, InboundEvent
 from shared.models.internal_events import OrderRef, ReconcileOrderEvent, StockResyncEvent
 from shared.ports import EventLogPort, JsonObject, ServiceContext, StorageUnavailable, ZortPort
+from shared.roles import HasCheckpoints, IntakePorts, ReplayPorts, StockFlushPorts, StockStatePorts
 from shared.services.intake import Acceptance, accept_event
 from shared.services.processing import process_event, replay
 from shared.services.stock_sync import (
@@ -81,7 +82,7 @@ class Replayed:
     error: str | None = None
 
 
-def replay_one(context: ServiceContext, tenant: str, event_id: str, dry_run: bool = False) -> InboundEvent | None:
+def replay_one(context: ReplayPorts, tenant: str, event_id: str, dry_run: bool = False) -> InboundEvent | None:
     """Replays one event; returns it as it was before (None when there is no such event)."""
     event = context.events.get(tenant, event_id)
     if event is not None and not dry_run:
@@ -89,7 +90,7 @@ def replay_one(context: ServiceContext, tenant: str, event_id: str, dry_run: boo
     return event
 
 
-def replay_many(context: ServiceContext, query: EventQuery, dry_run: bool = False) -> Iterator[Replayed]:
+def replay_many(context: ReplayPorts, query: EventQuery, dry_run: bool = False) -> Iterator[Replayed]:
     """Replays the events the query names (by default the caller asks for failed ones), oldest first;
     one that cannot be replayed is reported and does not stop the others."""
     for event in list_events(context.events, query):
@@ -107,7 +108,7 @@ def replay_many(context: ServiceContext, query: EventQuery, dry_run: bool = Fals
 
 
 def record_resync(
-    context: ServiceContext,
+    context: IntakePorts,
     tenant: str,
     marketplace_order_id: str,
     internal_order_id: str,
@@ -168,7 +169,7 @@ def reconcile_now(
     return results, failures
 
 
-def reconciliation_runs(context: ServiceContext, tenant: str | None = None) -> list[Summary]:
+def reconciliation_runs(context: HasCheckpoints, tenant: str | None = None) -> list[Summary]:
     """Each tenant's checkpoint and last run (or the one tenant's)."""
     from shared.services.reconciliation import last_runs
 
@@ -225,17 +226,17 @@ def check_zort_webhooks(
 # --- stock sync ---------------------------------------------------------------------------------------
 
 
-def stock_overview(context: ServiceContext, tenant: str | None = None) -> list[StockSyncState]:
+def stock_overview(context: StockStatePorts, tenant: str | None = None) -> list[StockSyncState]:
     """Each tenant's stock sync state (`stock_sync.StockSyncState`), or the one tenant's."""
     return stock_sync_state(context, [tenant] if tenant else TENANTS)
 
 
-def stock_flush_now(context: ServiceContext, tenant: str | None = None) -> list[FlushReport]:
+def stock_flush_now(context: StockFlushPorts, tenant: str | None = None) -> list[FlushReport]:
     """Flushes one tenant (or every tenant with stock sync on) now, skipping the back-offs."""
     return [flush_tenant(context, tenant, force=True)] if tenant else flush_all(context, force=True)
 
 
-def record_stock_resync(context: ServiceContext, tenant: str, requested_by: str, now: datetime) -> Acceptance:
+def record_stock_resync(context: IntakePorts, tenant: str, requested_by: str, now: datetime) -> Acceptance:
     """Records (and queues) a `stock-resync` event: every SKU the tenant's marketplace listed is marked
     dirty when it is applied (blocked while the tenant's stock sync is off)."""
     return accept_event(
@@ -246,6 +247,6 @@ def record_stock_resync(context: ServiceContext, tenant: str, requested_by: str,
     )
 
 
-def stock_kill_switch(context: ServiceContext, tenant: str, on: bool, reason: str = "") -> None:
+def stock_kill_switch(context: StockStatePorts, tenant: str, on: bool, reason: str = "") -> None:
     """Turns the tenant's stock writes off (on=True) or back on, without a redeploy."""
     set_paused(context, tenant, on, reason)

@@ -11,7 +11,8 @@ from shared.domain.errors import ExternalSystemError
 from shared.domain.events import InboundEvent
 from shared.domain.ids import canonical_marketplace_id, internal_order_id
 from shared.domain.order import Customer, Order, OrderItem, Tracking
-from shared.ports import OmsPort, ServiceContext
+from shared.ports import OmsPort
+from shared.roles import OmsSyncPorts, OrderRefreshPorts
 from shared.services.activity import tally
 from shared.services.claims import ensure_holding, known_order, order_claim
 from shared.services.order_changes import change_order
@@ -104,7 +105,9 @@ def _fill_header(order: Order, remote: MarketplaceOrder, rows: Sequence[Marketpl
     )
 
 
-def refresh_order(context: ServiceContext, tenant: str, marketplace_order_id: str, event: InboundEvent | None) -> Order:
+def refresh_order(
+    context: OrderRefreshPorts, tenant: str, marketplace_order_id: str, event: InboundEvent | None
+) -> Order:
     """Reads the order and its items from the marketplace and merges them into Thor's order."""
     marketplace = context.marketplace(tenant)
     remote = marketplace.get_order(marketplace_order_id)
@@ -138,7 +141,7 @@ def refresh_order(context: ServiceContext, tenant: str, marketplace_order_id: st
     return order
 
 
-def sync_to_oms(context: ServiceContext, order: Order, event_id: str | None, rounds: int = 5) -> str:
+def sync_to_oms(context: OmsSyncPorts, order: Order, event_id: str | None, rounds: int = 5) -> str:
     """Creates or updates the order in the OMS until the OMS holds its latest version.
 
     The order is marked synced only if nobody changed it while it was being sent; otherwise the
@@ -155,7 +158,7 @@ def sync_to_oms(context: ServiceContext, order: Order, event_id: str | None, rou
         return _send_until_synced(context, oms, found[0] if found else order, event_id, rounds)
 
 
-def _send_until_synced(context: ServiceContext, oms: OmsPort, order: Order, event_id: str | None, rounds: int) -> str:
+def _send_until_synced(context: OmsSyncPorts, oms: OmsPort, order: Order, event_id: str | None, rounds: int) -> str:
     actions: list[str] = []
     for _ in range(rounds):
         if order.oms_synced and order.oms_synced_version == order.version:

@@ -8,10 +8,10 @@ from datetime import datetime
 
 from shared.domain.feeds import Feed, Settlement
 from shared.domain.prices import PriceResult, backoff_after
-from shared.ports import ServiceContext
+from shared.roles import HasPrices
 
 
-def settle_price_feed(context: ServiceContext, feed: Feed, settlement: Settlement, now: datetime) -> None:
+def settle_price_feed(context: HasPrices, feed: Feed, settlement: Settlement, now: datetime) -> None:
     """What a closed ProductUpdate feed means for the SKUs still in it: taken ones are confirmed (and
     synced, unless marked since taken), refused ones keep the marketplace's message and back off."""
     records = context.prices.in_feed(feed.tenant, feed.feed_id)

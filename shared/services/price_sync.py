@@ -50,13 +50,15 @@ from shared.domain.prices import (
 )
 from shared.domain.stock import batches
 from shared.domain.times import zone
-from shared.ports import MarketplacePort, ServiceContext
+from shared.ports import MarketplacePort
+from shared.roles import PriceFlushPorts, PriceMarkPorts, PriceStatePorts
 from shared.services import feeds as feed_tracker
 from shared.tenants import TENANTS
 from shared.zort import webhooks as zort
+from shared.zort.methods import PRICE_METHODS
 
 FLUSH_CLAIM = "price-flush"
-PRICE_EVENTS = {"ADDPRODUCT", "UPDATEPRODUCT"}
+PRICE_EVENTS = PRICE_METHODS  # ZORT's method table says which methods move a price (moves_price)
 RESYNC_HINT = "(resync)"
 SLOT_WAIT = timedelta(seconds=35)
 """A flush waits for the budget's next slot when it is this close (the timer runs every 30 s)."""
@@ -65,7 +67,7 @@ SLOT_WAIT = timedelta(seconds=35)
 # --- marking ------------------------------------------------------------------------------------
 
 
-def mark_from_zort_call(context: ServiceContext, tenant: str, call: zort.ZortCall) -> str:
+def mark_from_zort_call(context: PriceMarkPorts, tenant: str, call: zort.ZortCall) -> str:
     if not call.applicable or call.method not in PRICE_EVENTS or not context.price_tenants(tenant):
         return ""
     payload = call.event()
@@ -74,7 +76,7 @@ def mark_from_zort_call(context: ServiceContext, tenant: str, call: zort.ZortCal
     return mark_changed(context, tenant, [sku] if sku else [], {sku: str(said)} if said is not None else None)
 
 
-def mark_changed(context: ServiceContext, tenant: str, skus: Sequence[str], said: dict[str, str] | None = None) -> str:
+def mark_changed(context: PriceMarkPorts, tenant: str, skus: Sequence[str], said: dict[str, str] | None = None) -> str:
     """Marks the SKUs for every tenant with price sync on that sells them; says where."""
     marked = []
     for target in context.price_tenants(tenant):
@@ -85,12 +87,12 @@ def mark_changed(context: ServiceContext, tenant: str, skus: Sequence[str], said
     return f"price to sync in {', '.join(marked)}" if marked else ""
 
 
-def _listed(context: ServiceContext, tenant: str, sku: str) -> bool:
+def _listed(context: PriceMarkPorts, tenant: str, sku: str) -> bool:
     product = context.products.get(tenant, sku)
     return bool(product and product.marketplace_listed)
 
 
-def resync_tenant(context: ServiceContext, tenant: str) -> int:
+def resync_tenant(context: PriceMarkPorts, tenant: str) -> int:
     """Marks every SKU the tenant's marketplace listed; the next flushes send each price again, even one
     the marketplace already confirmed (a full resync)."""
     skus = context.products.listed_skus(tenant)
@@ -117,11 +119,11 @@ class PriceFlushReport:
         return self.result in ("sent", "nothing to send", "off", "paused", "waiting", "busy", "partial")
 
 
-def flush_all(context: ServiceContext, force: bool = False) -> list[PriceFlushReport]:
+def flush_all(context: PriceFlushPorts, force: bool = False) -> list[PriceFlushReport]:
     return [flush_tenant(context, t, force=force) for t in TENANTS if context.price_settings(t).enabled]
 
 
-def flush_tenant(context: ServiceContext, tenant: str, *, force: bool = False) -> PriceFlushReport:
+def flush_tenant(context: PriceFlushPorts, tenant: str, *, force: bool = False) -> PriceFlushReport:
     """One flush of the tenant (module docstring). `force` (ops) skips the refusal back-offs, never the
     feed budget."""
     settings = context.price_settings(tenant)
@@ -149,7 +151,7 @@ def flush_tenant(context: ServiceContext, tenant: str, *, force: bool = False) -
     return report
 
 
-def _flush(context: ServiceContext, tenant: str, settings: PriceSyncSettings, force: bool) -> PriceFlushReport:
+def _flush(context: PriceFlushPorts, tenant: str, settings: PriceSyncSettings, force: bool) -> PriceFlushReport:
     try:
         marketplace, zort_api = context.marketplace(tenant), context.zort(tenant)
         seller = context.settings.marketplace(tenant).seller_id
@@ -180,7 +182,7 @@ def _flush(context: ServiceContext, tenant: str, settings: PriceSyncSettings, fo
     return report
 
 
-def _mark_ended_sales(context: ServiceContext, tenant: str, marked: list[PriceRecord], now: datetime) -> None:
+def _mark_ended_sales(context: PriceFlushPorts, tenant: str, marked: list[PriceRecord], now: datetime) -> None:
     """A sale over whose SKU is not marked yet: marked, so the flush sends the normal price."""
     skus = {r.sku for r in marked}
     ended = [r for r in context.prices.with_sales(tenant) if r.sale and r.sale.over(now) and r.sku not in skus]
@@ -209,7 +211,7 @@ def _row(record: PriceRecord, price: Decimal, tenant: str, now: datetime, writte
 
 
 def _send(
-    context: ServiceContext,
+    context: PriceFlushPorts,
     tenant: str,
     settings: PriceSyncSettings,
     seller: str,
@@ -324,7 +326,7 @@ def _send(
     return PriceFlushReport(tenant, result, detail, counts, feeds)
 
 
-def _reserve(context: ServiceContext, seller: str) -> bool:
+def _reserve(context: PriceFlushPorts, seller: str) -> bool:
     """Takes one slot of the seller's feed budget if it has one now (a write conditional on the version
     read: two tenants of one seller never take the same slot)."""
     for _ in range(5):
@@ -338,7 +340,7 @@ def _reserve(context: ServiceContext, seller: str) -> bool:
     return False
 
 
-def _throttled(context: ServiceContext, seller: str, retry_after: float | None) -> datetime:
+def _throttled(context: PriceFlushPorts, seller: str, retry_after: float | None) -> datetime:
     for _ in range(5):
         budget = context.prices.budget(seller)
         budget.throttled(context.clock(), retry_after)
@@ -354,7 +356,7 @@ class PriceActionError(ValueError):
     """An ops / console price action that can't be done (said why)."""
 
 
-def confirm_price(context: ServiceContext, tenant: str, sku: str, by: str) -> PriceRecord:
+def confirm_price(context: PriceStatePorts, tenant: str, sku: str, by: str) -> PriceRecord:
     """A person confirms the price the guard held: it goes in the next flush (if ZORT still says it)."""
     record = context.prices.get(tenant, sku)
     if record is None or not record.held:
@@ -369,7 +371,7 @@ def confirm_price(context: ServiceContext, tenant: str, sku: str, by: str) -> Pr
 
 
 def set_sale(
-    context: ServiceContext,
+    context: PriceStatePorts,
     tenant: str,
     skus: Sequence[str],
     price: Decimal,
@@ -397,7 +399,7 @@ def set_sale(
     return len(records)
 
 
-def end_sale(context: ServiceContext, tenant: str, skus: Sequence[str], by: str) -> int:
+def end_sale(context: PriceStatePorts, tenant: str, skus: Sequence[str], by: str) -> int:
     now = context.clock()
     records = []
     for sku in skus:
@@ -412,7 +414,7 @@ def end_sale(context: ServiceContext, tenant: str, skus: Sequence[str], by: str)
     return len(records)
 
 
-def set_paused(context: ServiceContext, tenant: str, paused: bool, reason: str = "") -> None:
+def set_paused(context: PriceStatePorts, tenant: str, paused: bool, reason: str = "") -> None:
     """The tenant's kill switch (stored, no redeploy): on, flushes send nothing; SKUs keep being marked."""
     state = context.prices.tenant_state(tenant)
     state.paused, state.paused_reason = paused, (reason or None) if paused else None
@@ -470,7 +472,7 @@ def _row_of(record: PriceRecord, now: datetime) -> PriceSkuRow:
 
 
 def price_sync_state(
-    context: ServiceContext, tenants: Iterable[str] = TENANTS, limit: int = 25_000
+    context: PriceStatePorts, tenants: Iterable[str] = TENANTS, limit: int = 25_000
 ) -> list[PriceSyncState]:
     now = context.clock()
     states = []
@@ -506,7 +508,7 @@ def price_sync_state(
     return states
 
 
-def price_journey(context: ServiceContext, tenant: str, sku: str) -> dict[str, Any] | None:
+def price_journey(context: PriceStatePorts, tenant: str, sku: str) -> dict[str, Any] | None:
     """A SKU's price: what ZORT said (its webhooks and its API), what was sent, what the marketplace
     confirmed, and each step with who or which feed."""
     record = context.prices.get(tenant, sku)

@@ -32,6 +32,7 @@ from shared.domain.events import Attempt, EventKind, EventStatus, InboundEvent, 
 from shared.domain.retries import RETRY_POLICY, worth_retrying
 from shared.observability import log_context
 from shared.ports import ClaimLost, ServiceContext, model_for
+from shared.roles import ReplayPorts
 from shared.services.activity import counting, tally
 from shared.services.claims import CLAIM_SECONDS, ClaimBusy, acting_as, holding_event, new_owner, order_claim
 from shared.settings import DEFAULT_RETRY_DELAYS
@@ -233,7 +234,7 @@ def _attempt(context: ServiceContext, event: InboundEvent, retry_delays: tuple[i
 _worth_retrying = worth_retrying  # what is worth another attempt: the retry policy's (shared.domain.retries)
 
 
-def replay(context: ServiceContext, tenant: str, event_id: str, by: str | None = None) -> InboundEvent:
+def replay(context: ReplayPorts, tenant: str, event_id: str, by: str | None = None) -> InboundEvent:
     """Puts a failed, blocked or unmatched event back on the queue with fresh attempts (noted in its
     history, with who asked). Its old outcome is taken out of the activity counts: the event is
     counted again by what the replay leads to."""

@@ -42,7 +42,7 @@ from shared.domain.order import Order
 from shared.domain.times import latest_reading, rfc3339, utc_offset_change
 from shared.domain.times import zone as time_zone
 from shared.models.internal_events import OrderRef, ReconcileOrderEvent
-from shared.ports import ServiceContext
+from shared.roles import HasCheckpoints, ReconciliationPorts
 from shared.services.intake import accept_event
 from shared.tenants import TENANTS
 
@@ -86,7 +86,7 @@ def difference(remote: MarketplaceOrder, found: tuple[Order, str] | None, zone: 
 
 
 def reconcile_tenant(
-    context: ServiceContext, tenant: str, now: datetime | None = None, page_size: int = 100
+    context: ReconciliationPorts, tenant: str, now: datetime | None = None, page_size: int = 100
 ) -> Summary:
     """Repairs the tenant's orders updated since its checkpoint; returns (and keeps) the run's summary."""
     now = _utc(now or context.clock())
@@ -185,7 +185,7 @@ def reconcile_tenant(
 
 
 def reconcile_all(
-    context: ServiceContext, now: datetime | None = None, tenants: Iterable[str] = TENANTS
+    context: ReconciliationPorts, now: datetime | None = None, tenants: Iterable[str] = TENANTS
 ) -> list[Summary]:
     """Reconciles every tenant; a tenant that fails is reported and does not stop the others."""
     from shared.observability import log_context
@@ -205,7 +205,7 @@ def reconcile_all(
     return results
 
 
-def last_runs(context: ServiceContext) -> list[Summary]:
+def last_runs(context: HasCheckpoints) -> list[Summary]:
     """Every tenant's checkpoint and the summary of its last run."""
     return [
         {"tenant": c.key, "checkpoint": rfc3339(c.position), "updated_at": rfc3339(c.updated_at), **c.summary}

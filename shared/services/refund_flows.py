@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.models.internal_events import RefundEvent
-from shared.ports import ServiceContext
+from shared.roles import OmsSyncPorts
 from shared.services.order_sync import sync_to_oms
 
 
-def handle_refund(context: ServiceContext, event: InboundEvent, refund: RefundEvent) -> Outcome:
+def handle_refund(context: OmsSyncPorts, event: InboundEvent, refund: RefundEvent) -> Outcome:
     tenant, internal_id = event.tenant, refund.internalOrderId
     found = context.orders.get(tenant, internal_id)
     if found is None:

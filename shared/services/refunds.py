@@ -15,7 +15,8 @@ from shared.domain.refunds import Refund, RefundLine
 from shared.domain.times import rfc3339
 from shared.models.internal_events import RefundEvent
 from shared.models.webhooks import RefundRequest
-from shared.ports import JsonObject, ServiceContext
+from shared.ports import JsonObject
+from shared.roles import RefundsPorts
 from shared.services.intake import accept_event
 from shared.services.order_changes import change_order
 
@@ -58,7 +59,7 @@ def _answer(order: Order, refund: Refund) -> JsonObject:
 
 
 def request_refund(
-    context: ServiceContext,
+    context: RefundsPorts,
     tenant: str,
     internal_order_id: str,
     request: RefundRequest,
@@ -98,7 +99,7 @@ def request_refund(
 
 
 def _record_refund(
-    context: ServiceContext, tenant: str, internal_order_id: str, request: RefundRequest, idempotency_key: str | None
+    context: RefundsPorts, tenant: str, internal_order_id: str, request: RefundRequest, idempotency_key: str | None
 ) -> RefundAnswer:
     refund = Refund(
         refund_id=_refund_id(tenant, idempotency_key),

@@ -27,7 +27,8 @@ from shared.domain.reports import (
     to_csv,
 )
 from shared.domain.times import rfc3339
-from shared.ports import AlertPorts, ServiceContext
+from shared.ports import AlertPorts
+from shared.roles import HasOrders, ReportsPorts
 from shared.services.alerts import deliver
 from shared.tenants import TENANT_NAMES, TENANTS
 
@@ -46,7 +47,7 @@ class Report:
     text: str
 
 
-def build_report(context: ServiceContext, tenant: str, day: date, kind: str) -> tuple[str, int, bool]:
+def build_report(context: HasOrders, tenant: str, day: date, kind: str) -> tuple[str, int, bool]:
     """The report's CSV, its number of rows and whether MAX_ROWS cut it: one query."""
     start, end = local_day(tenant, day)
     if kind == "orders":
@@ -61,7 +62,7 @@ def build_report(context: ServiceContext, tenant: str, day: date, kind: str) -> 
 
 
 def write_reports(
-    context: ServiceContext, alerts: AlertPorts, tenant: str, day: date, announce: bool = True
+    context: ReportsPorts, alerts: AlertPorts, tenant: str, day: date, announce: bool = True
 ) -> list[Report]:
     """Writes the tenant's two reports of `day` and sends their links through its channels."""
     settings = context.settings.alerts
@@ -87,7 +88,7 @@ def write_reports(
     return written
 
 
-def run_reports(context: ServiceContext, alerts: AlertPorts) -> list[Report]:
+def run_reports(context: ReportsPorts, alerts: AlertPorts) -> list[Report]:
     """Writes each tenant's last full local day once (the checkpoint remembers it)."""
     now = context.clock()
     done: list[Report] = []
@@ -105,7 +106,7 @@ def run_reports(context: ServiceContext, alerts: AlertPorts) -> list[Report]:
     return done
 
 
-def report_csv(context: ServiceContext, alerts: AlertPorts, tenant: str, day: date, kind: str) -> bytes | None:
+def report_csv(context: object, alerts: AlertPorts, tenant: str, day: date, kind: str) -> bytes | None:
     """A stored report (the console's download); None when it was never written."""
     return alerts.reports.get(tenant, day.isoformat(), kind)
 

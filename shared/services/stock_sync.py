@@ -44,7 +44,8 @@ from shared.domain.stock import (
     throttle_until,
 )
 from shared.models.internal_events import StockResyncEvent
-from shared.ports import MarketplacePort, ServiceContext, ZortPort
+from shared.ports import MarketplacePort, ZortPort
+from shared.roles import StockFlushPorts, StockMarkPorts, StockResyncPorts, StockStatePorts
 from shared.services import feeds as feed_tracker
 from shared.tenants import TENANTS
 from shared.zort import webhooks as zort
@@ -69,7 +70,7 @@ def skus_changed_by(method: str | None, payload: Any) -> list[str]:
     return []
 
 
-def mark_changed(context: ServiceContext, tenant: str, skus: Sequence[str]) -> str:
+def mark_changed(context: StockMarkPorts, tenant: str, skus: Sequence[str]) -> str:
     """Marks the SKUs dirty for every tenant that sells them; says where (empty when nowhere)."""
     if not skus:
         return ""
@@ -83,12 +84,12 @@ def mark_changed(context: ServiceContext, tenant: str, skus: Sequence[str]) -> s
     return f"stock to sync in {', '.join(marked)}" if marked else ""
 
 
-def _listed(context: ServiceContext, tenant: str, sku: str) -> bool:
+def _listed(context: StockMarkPorts, tenant: str, sku: str) -> bool:
     product = context.products.get(tenant, sku)
     return bool(product and product.marketplace_listed)
 
 
-def mark_from_zort_call(context: ServiceContext, tenant: str, call: zort.ZortCall) -> str:
+def mark_from_zort_call(context: StockMarkPorts, tenant: str, call: zort.ZortCall) -> str:
     method = call.method
     if not call.applicable or (method not in PRODUCT_STOCK_EVENTS and method not in DOCUMENT_STOCK_EVENTS):
         return ""
@@ -97,7 +98,7 @@ def mark_from_zort_call(context: ServiceContext, tenant: str, call: zort.ZortCal
     return mark_changed(context, tenant, skus_changed_by(method, call.event()))
 
 
-def handle_stock_resync(context: ServiceContext, event: InboundEvent, resync: StockResyncEvent) -> Outcome:
+def handle_stock_resync(context: StockResyncPorts, event: InboundEvent, resync: StockResyncEvent) -> Outcome:
     """A `stock-resync` event: every SKU the tenant's marketplace listed is marked dirty. A tenant
     with stock sync off is blocked (replayable once it is turned on), as other unconfigured work is."""
     if not context.stock_settings(event.tenant).enabled:
@@ -109,7 +110,7 @@ def handle_stock_resync(context: ServiceContext, event: InboundEvent, resync: St
     )
 
 
-def resync_tenant(context: ServiceContext, tenant: str) -> int:
+def resync_tenant(context: StockMarkPorts, tenant: str) -> int:
     """Marks every SKU the tenant's marketplace listed dirty (the next flush sends them all); returns how many."""
     skus = context.products.listed_skus(tenant)
     if skus:
@@ -135,12 +136,12 @@ class FlushReport:
         return self.result in ("sent", "nothing to send", "off", "paused", "waiting", "busy")
 
 
-def flush_all(context: ServiceContext, force: bool = False) -> list[FlushReport]:
+def flush_all(context: StockFlushPorts, force: bool = False) -> list[FlushReport]:
     """Flushes every tenant with stock sync on; one tenant's failure does not stop the others."""
     return [flush_tenant(context, tenant, force=force) for tenant in TENANTS if context.stock_settings(tenant).enabled]
 
 
-def flush_tenant(context: ServiceContext, tenant: str, *, force: bool = False) -> FlushReport:
+def flush_tenant(context: StockFlushPorts, tenant: str, *, force: bool = False) -> FlushReport:
     """One flush of the tenant (see the module docstring). `force` (ops) skips the back-offs."""
     settings = context.stock_settings(tenant)
     if not settings.enabled:
@@ -172,7 +173,7 @@ def flush_tenant(context: ServiceContext, tenant: str, *, force: bool = False) -
     return report
 
 
-def _poll_only(context: ServiceContext, tenant: str) -> str:
+def _poll_only(context: StockFlushPorts, tenant: str) -> str:
     """Polls the tenant's open feeds under the flush's claim (a flush that writes nothing)."""
     try:
         marketplace = context.marketplace(tenant)
@@ -188,7 +189,7 @@ def _poll_only(context: ServiceContext, tenant: str) -> str:
 
 
 def _flush(
-    context: ServiceContext, tenant: str, settings: StockSyncSettings, now: datetime, force: bool
+    context: StockFlushPorts, tenant: str, settings: StockSyncSettings, now: datetime, force: bool
 ) -> FlushReport:
     try:
         marketplace, zort_api = context.marketplace(tenant), context.zort(tenant)
@@ -201,7 +202,7 @@ def _flush(
 
 
 def _write(
-    context: ServiceContext,
+    context: StockFlushPorts,
     tenant: str,
     settings: StockSyncSettings,
     now: datetime,
@@ -267,7 +268,7 @@ def _write(
 # --- the kill switch and what ops and the console show ---------------------------------------------
 
 
-def set_paused(context: ServiceContext, tenant: str, paused: bool, reason: str = "") -> None:
+def set_paused(context: StockStatePorts, tenant: str, paused: bool, reason: str = "") -> None:
     """The tenant's kill switch (stored, no redeploy): on, flushes write nothing; SKUs keep being marked."""
     state = context.stock.tenant_state(tenant)
     state.paused, state.paused_reason = paused, (reason or None) if paused else None
@@ -324,7 +325,7 @@ class StockSyncState:
 
 
 def stock_sync_state(
-    context: ServiceContext, tenants: Iterable[str] = TENANTS, dirty_limit: int = 10_000
+    context: StockStatePorts, tenants: Iterable[str] = TENANTS, dirty_limit: int = 10_000
 ) -> list[StockSyncState]:
     """Per tenant: on or off, kill switch, dirty, in-flight and in-feed SKUs (at most `dirty_limit`
     counted), last flush and its result, failing SKUs (refused ones with the marketplace's message),

@@ -11,13 +11,13 @@ import logging
 from datetime import datetime, timedelta
 
 from shared.domain.events import PENDING
-from shared.ports import ServiceContext
+from shared.roles import RecordingPorts
 
 log = logging.getLogger("thor.sweeper")
 MARGIN = timedelta(minutes=10)
 
 
-def requeue_stale(context: ServiceContext, now: datetime | None = None, margin: timedelta = MARGIN) -> list[str]:
+def requeue_stale(context: RecordingPorts, now: datetime | None = None, margin: timedelta = MARGIN) -> list[str]:
     """Queues again every stale pending event; returns their ids (tenant/event id)."""
     now = now or context.clock()
     delays = context.settings.retry_delays

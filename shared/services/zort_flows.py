@@ -23,7 +23,7 @@ from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.domain.ids import reference_spellings
 from shared.domain.order import Order, Tracking
 from shared.domain.product import Product
-from shared.ports import ServiceContext
+from shared.roles import HasOrders, HasProducts, ZortFlowsPorts
 from shared.services import marketplace_loop
 from shared.services.claims import ensure_holding, order_claim
 from shared.services.order_changes import change_order
@@ -34,7 +34,7 @@ from shared.zort import webhooks as zort
 
 log = logging.getLogger("thor.zort_flows")
 
-ZortHandler = Callable[[ServiceContext, InboundEvent, str, Any, zort.ZortQuery], Outcome]
+ZortHandler = Callable[[ZortFlowsPorts, InboundEvent, str, Any, zort.ZortQuery], Outcome]
 """Applies one ZORT method's event: (context, event, method, payload typed by the method's model, query)."""
 
 
@@ -44,7 +44,7 @@ def _as_datetime(value: date | datetime | None) -> datetime | None:
     return datetime.combine(value, time(), tzinfo=timezone.utc)
 
 
-def _match(context: ServiceContext, tenant: str, candidates: list[str | None]) -> tuple[Order, str] | None:
+def _match(context: HasOrders, tenant: str, candidates: list[str | None]) -> tuple[Order, str] | None:
     """The first order a candidate names, as spelled or in its canonical spelling (`03272813`)."""
     for candidate in candidates:
         for spelling in reference_spellings(tenant, candidate):
@@ -54,7 +54,7 @@ def _match(context: ServiceContext, tenant: str, candidates: list[str | None]) -
     return None
 
 
-def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCall) -> Outcome:
+def handle_zort(context: ZortFlowsPorts, event: InboundEvent, call: zort.ZortCall) -> Outcome:
     method = call.method
     if not call.applicable:  # recorded as sent (a call without method, v4's contact events…)
         return Outcome(
@@ -72,19 +72,19 @@ def handle_zort(context: ServiceContext, event: InboundEvent, call: zort.ZortCal
 
 
 def _apply(
-    context: ServiceContext, event: InboundEvent, method: str, payload: object, query: zort.ZortQuery
+    context: ZortFlowsPorts, event: InboundEvent, method: str, payload: object, query: zort.ZortQuery
 ) -> Outcome:
     return HANDLERS[method](context, event, method, payload, query)
 
 
 def _nothing_to_apply(
-    context: ServiceContext, event: InboundEvent, method: str, payload: object, query: zort.ZortQuery
+    context: object, event: InboundEvent, method: str, payload: object, query: zort.ZortQuery
 ) -> Outcome:
     return Outcome(EventStatus.COMPLETED, f"{method}: recorded; nothing for Thor to apply")
 
 
 def _apply_order_deleted(
-    context: ServiceContext, event: InboundEvent, method: str, payload: zort.OrderRef, query: zort.ZortQuery
+    context: ZortFlowsPorts, event: InboundEvent, method: str, payload: zort.OrderRef, query: zort.ZortQuery
 ) -> Outcome:
     return _note_on_order(
         context, event, method, [payload.number, str(payload.id)], "deleted in ZORT", f"ZORT order {payload.number}"
@@ -92,7 +92,7 @@ def _apply_order_deleted(
 
 
 def _link_return(
-    context: ServiceContext, event: InboundEvent, method: str, payload: zort.ReturnOrder, query: zort.ZortQuery
+    context: ZortFlowsPorts, event: InboundEvent, method: str, payload: zort.ReturnOrder, query: zort.ZortQuery
 ) -> Outcome:
     """A return order in ZORT, linked to the order it returns: matched by its `reference` (as ZORT's
     example shows, the returned order's number, or whatever id the seller typed), then `referenceid`
@@ -118,7 +118,7 @@ def _link_return(
 
 
 def _apply_product(
-    context: ServiceContext, event: InboundEvent, method: str, payload: zort.ProductRef, query: zort.ZortQuery
+    context: HasProducts, event: InboundEvent, method: str, payload: zort.ProductRef, query: zort.ZortQuery
 ) -> Outcome:
     product = Product(tenant=event.tenant, sku=payload.sku, zort_id=payload.id, source="zort")
     if method == "UPDATEPRODUCTQUANTITY" and isinstance(payload, zort.ProductQuantity):
@@ -131,7 +131,7 @@ def _apply_product(
     return Outcome(EventStatus.COMPLETED, f"product {payload.sku} updated from ZORT ({method})")
 
 
-def _unmatched(context: ServiceContext, event: InboundEvent, method: str, candidates: Sequence[str | None]) -> Outcome:
+def _unmatched(context: ZortFlowsPorts, event: InboundEvent, method: str, candidates: Sequence[str | None]) -> Outcome:
     """`unmatched` once the event's match window has passed; before, NoMatchYet (looked at again)."""
     named = ", ".join(str(c) for c in candidates if c) or "nothing"
     detail = f"{method}: no Thor order matches {named}"
@@ -143,7 +143,7 @@ def _unmatched(context: ServiceContext, event: InboundEvent, method: str, candid
 
 
 def _apply_order(
-    context: ServiceContext, event: InboundEvent, method: str, payload: zort.Order, query: zort.ZortQuery
+    context: ZortFlowsPorts, event: InboundEvent, method: str, payload: zort.Order, query: zort.ZortQuery
 ) -> Outcome:
     candidates = [payload.reference, payload.number, query.number]
     found = _match(context, event.tenant, candidates)
@@ -186,7 +186,7 @@ def _apply_order(
 
 
 def _order_loop(
-    context: ServiceContext, order: Order, event: InboundEvent, method: str, statuses: list[str]
+    context: ZortFlowsPorts, order: Order, event: InboundEvent, method: str, statuses: list[str]
 ) -> list[str]:
     """What ZORT's order status asks of the marketplace (issue 19), each recorded as its own event:
     a void cancels the still-cancellable items; shipping / delivered / failed shipment of an order
@@ -204,7 +204,7 @@ def _order_loop(
 
 
 def _apply_tracking(
-    context: ServiceContext, event: InboundEvent, method: str, payload: zort.OrderTrackingList, query: zort.ZortQuery
+    context: ZortFlowsPorts, event: InboundEvent, method: str, payload: zort.OrderTrackingList, query: zort.ZortQuery
 ) -> Outcome:
     candidates = [query.number, str(query.id) if query.id else None]
     found = _match(context, event.tenant, candidates)
@@ -233,7 +233,7 @@ def _apply_tracking(
         return _synced(context, order, event, detail)
 
 
-def _ready_to_ship(context: ServiceContext, order: Order, tracking: Tracking, event: InboundEvent) -> str:
+def _ready_to_ship(context: ZortFlowsPorts, order: Order, tracking: Tracking, event: InboundEvent) -> str:
     """Sets the pending items ready to ship the way the marketplace documents it now: each item's
     PackageId from GetOrderItems, then SetStatusToReadyToShip per package (``OrderItemIds``,
     ``PackageId``). Only items GetOrderItems lists without a PackageId are packed first with
@@ -268,7 +268,7 @@ def _ready_to_ship(context: ServiceContext, order: Order, tracking: Tracking, ev
 
 
 def _note_on_order(
-    context: ServiceContext, event: InboundEvent, method: str, candidates: list[str | None], what: str, detail: str
+    context: ZortFlowsPorts, event: InboundEvent, method: str, candidates: list[str | None], what: str, detail: str
 ) -> Outcome:
     found = _match(context, event.tenant, candidates)
     if found is None:
@@ -284,7 +284,7 @@ def _note_on_order(
     return Outcome(EventStatus.COMPLETED, f"{what}: {detail}", order.internal_order_id)
 
 
-def _synced(context: ServiceContext, order: Order, event: InboundEvent, detail: str) -> Outcome:
+def _synced(context: ZortFlowsPorts, order: Order, event: InboundEvent, detail: str) -> Outcome:
     detail += "; " + sync_to_oms(context, order, event.event_id)
     return Outcome(EventStatus.COMPLETED, detail, order.internal_order_id)
 

@@ -1,11 +1,13 @@
 """ZORT's method table: every webhook event ZORT sends, in one place.
 
 Each row says the ``method`` ZORT sends, the model its payload is typed with, whether (and how) the
-event may move stock, and the UPDATEWEBHOOK body field that registers its URL (None when ZORT's API
-has no field for it). Everything that depends on a method reads this table:
+event may move stock, the UPDATEWEBHOOK body field that registers its URL (None when ZORT's API
+has no field for it), and whether it may move a price. Everything that depends on a method reads this table:
 
 - intake (functions/zort.py) and processing type the payload with ``METHODS[name].model``;
 - stock sync (shared.services.stock_sync) marks the SKUs of the methods whose ``stock`` is not NONE;
+- price sync (shared.services.price_sync) marks the SKU of the methods whose ``moves_price`` is true
+  (``PRICE_METHODS``): the product webhooks, whose payload carries the product's ``sellprice``;
 - webhook registration (shared.adapters.zort.webhooks.WEBHOOK_URL_FIELDS) is built from ``url_field``;
 - the flows (shared.services.zort_flows.HANDLERS) map each name to its handler; a unit test checks
   that every method has one (the handlers live in services, the vocabulary here: dependencies
@@ -50,6 +52,10 @@ class ZortMethod:
     url_field: str | None
     """The UPDATEWEBHOOK/GETWEBHOOK body field of its URL; None when the API has none (the deletions
     of documents: presumably a URL set in the ZORT portal, unconfirmed)."""
+    moves_price: bool = False
+    """Whether the event may change the product's selling price: its payload is a Product, which
+    carries ``sellprice`` (ADDPRODUCT, UPDATEPRODUCT; seed 001 and ZORT's v3 reference). A document's
+    line prices (``pricepernumber`` of an order) are that sale's, not the product's: they move none."""
 
 
 _NONE, _PRODUCT, _LINES = StockEffect.NONE, StockEffect.PRODUCT, StockEffect.LINES
@@ -58,8 +64,8 @@ _NONE, _PRODUCT, _LINES = StockEffect.NONE, StockEffect.PRODUCT, StockEffect.LIN
 METHODS: dict[str, ZortMethod] = {
     method.name: method
     for method in (
-        ZortMethod("ADDPRODUCT", Product, _PRODUCT, "addproducturl"),
-        ZortMethod("UPDATEPRODUCT", Product, _PRODUCT, "updateproducturl"),
+        ZortMethod("ADDPRODUCT", Product, _PRODUCT, "addproducturl", moves_price=True),
+        ZortMethod("UPDATEPRODUCT", Product, _PRODUCT, "updateproducturl", moves_price=True),
         ZortMethod("DELETEPRODUCT", ProductRef, _NONE, "deleteproducturl"),
         ZortMethod("UPDATEPRODUCTQUANTITY", ProductQuantity, _PRODUCT, "updatequantityurl"),
         ZortMethod("ADDORDER", Order, _LINES, "addorderurl"),
@@ -83,6 +89,9 @@ METHODS: dict[str, ZortMethod] = {
         ZortMethod("DELETERETURNPURCHASEORDER", OrderRef, _NONE, None),
     )
 }
+
+PRICE_METHODS: frozenset[str] = frozenset(name for name, method in METHODS.items() if method.moves_price)
+"""The methods that may move a product's price (a view of METHODS: ``moves_price``)."""
 
 EVENT_MODELS: dict[str, type[BaseModel]] = {name: method.model for name, method in METHODS.items()}
 """Each method's payload model (a view of METHODS)."""

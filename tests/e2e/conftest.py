@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from localdev.stack import Stack
 
 
 @pytest.fixture()
-def timer_runner(stack):
+def timer_runner(stack: Stack) -> Iterator[Stack]:
     """A second runner on the session's Azurite and sandboxes, its timers firing every second."""
     runner = Stack(values=dict(stack.values), thor_port=0)
     runner.start_runner(["--timer-interval", "1"])

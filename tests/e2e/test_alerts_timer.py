@@ -7,20 +7,24 @@ from __future__ import annotations
 
 import time
 import uuid
+from typing import Any
 
 import pytest
 import requests
 
+from localdev.stack import Stack
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
 
 
-def received(stack) -> list[dict]:
+def received(stack: Stack) -> list[dict[str, Any]]:
     return requests.get(stack.servers["alerts"].url + "/_sandbox/received", timeout=5).json()
 
 
-def test_an_unmatched_event_becomes_one_alert_on_every_channel_and_reports_are_linked(stack, timer_runner, key):
+def test_an_unmatched_event_becomes_one_alert_on_every_channel_and_reports_are_linked(
+    stack: Stack, timer_runner: Stack, key: str
+) -> None:
     requests.post(stack.servers["alerts"].url + "/_sandbox/reset", timeout=5)
     number = f"faco-9{uuid.uuid4().int % 10**8}"
     answer = requests.post(
@@ -32,7 +36,7 @@ def test_an_unmatched_event_becomes_one_alert_on_every_channel_and_reports_are_l
     )
     assert answer.status_code == 200, answer.text
 
-    def unmatched_alerts():
+    def unmatched_alerts() -> list[dict[str, Any]] | None:
         found = [r for r in received(stack) if "unmatched ZORT events" in str(r["body"]) and "[faco]" in str(r["body"])]
         return found if len({r["channel"] for r in found}) == 3 else None
 
@@ -44,7 +48,7 @@ def test_an_unmatched_event_becomes_one_alert_on_every_channel_and_reports_are_l
         == 3
     )
 
-    def report_link():
+    def report_link() -> str | None:
         for r in received(stack):
             if r["channel"] == "slack" and "Report [faco]: daily order summary" in r["body"]["text"]:
                 return r["body"]["blocks"][-1]["elements"][0]["url"]

@@ -13,17 +13,25 @@ which installs the package): there its absence is a failure. Run it alone:
 
 from __future__ import annotations
 
+import functools
 import os
 import tempfile
 from collections import deque
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin, urlsplit
 
 import pytest
 import requests
+from playwright.sync_api._generated import Page
 
+from localdev.stack import Stack
 from tests.conftest import eventually
+
+if TYPE_CHECKING:  # playwright is imported by the fixture, only when the browser test runs
+    from playwright.sync_api import BrowserContext
 
 pytestmark = pytest.mark.e2e
 
@@ -79,7 +87,7 @@ def kind_of(path: str) -> str:
 
 
 @pytest.fixture(scope="module")
-def browser_context():
+def browser_context() -> Iterator[BrowserContext]:
     if not Path(CHROMIUM).exists():
         if os.environ.get("THOR_CI"):
             pytest.fail(f"{CHROMIUM} is missing in CI: .ci/run installs Debian's chromium package")
@@ -96,12 +104,12 @@ def browser_context():
             context.close()
 
 
-def shot(page, name: str) -> None:
+def shot(page: Page, name: str) -> None:
     image = page.screenshot(path=str(SCREENSHOTS[name]) if WRITE_SCREENSHOT else None, full_page=True)
     assert image[:8] == b"\x89PNG\r\n\x1a\n"  # the page rendered to an image
 
 
-def test_every_console_page_renders_cleanly_in_chromium(thor, browser_context):
+def test_every_console_page_renders_cleanly_in_chromium(thor: Stack, browser_context: BrowserContext) -> None:
     key = thor.values["LOCAL_FUNCTION_KEY"]
     now = datetime.now(timezone.utc)
     marketplace, oms = thor.servers["marketplace"].url, thor.servers["oms"].url
@@ -113,7 +121,7 @@ def test_every_console_page_renders_cleanly_in_chromium(thor, browser_context):
         CANCELED: (timedelta(hours=5), timedelta(hours=-1)),
     }
     for order_id, (ago, promised_in) in dates.items():
-        spec = {
+        spec: dict[str, Any] = {
             "order_ids": [order_id],
             "created_at": (now - ago).isoformat(),
             "promised_at": (now + promised_in).isoformat(),
@@ -135,11 +143,8 @@ def test_every_console_page_renders_cleanly_in_chromium(thor, browser_context):
         if order_id in FAILING:
             failing_events[tenant] = answer.json()["eventId"]
     for tenant, event_id in failing_events.items():
-        eventually(
-            lambda tenant=tenant, event_id=event_id: (
-                "failed" in requests.get(f"{thor.thor_url}/console/tenants/{tenant}/events/{event_id}", timeout=5).text
-            )
-        )
+        event_page = f"{thor.thor_url}/console/tenants/{tenant}/events/{event_id}"
+        eventually(functools.partial(lambda url: "failed" in requests.get(url, timeout=5).text, event_page))
     canceled = f"{TENANT}-{CANCELED}"
     items = eventually(
         lambda: (
@@ -160,15 +165,12 @@ def test_every_console_page_renders_cleanly_in_chromium(thor, browser_context):
         },
         timeout=10,
     ).raise_for_status()
+
+    def answers(url: str) -> bool:
+        return requests.get(url, params={"code": key}, timeout=5).status_code == 200
+
     for order_id in ORDERS:
-        eventually(
-            lambda order_id=order_id: (
-                requests.get(
-                    f"{thor.thor_url}/v1/orders/{TENANT}-{order_id}/status", params={"code": key}, timeout=5
-                ).status_code
-                == 200
-            )
-        )
+        eventually(functools.partial(answers, f"{thor.thor_url}/v1/orders/{TENANT}-{order_id}/status"))
 
     problems: list[str] = []
     page = browser_context.new_page()
@@ -185,8 +187,8 @@ def test_every_console_page_renders_cleanly_in_chromium(thor, browser_context):
     queue, seen, kinds = deque(["/console", search, event]), {"/console", search, event}, set()
     while queue and len(seen) <= MAX_PAGES:
         path = queue.popleft()
-        answer = page.goto(origin + path)
-        assert answer is not None and answer.status == 200, f"{path}: {answer and answer.status}"
+        visit = page.goto(origin + path)
+        assert visit is not None and visit.status == 200, f"{path}: {visit and visit.status}"
         kind = kind_of(urlsplit(path).path)
         kinds.add(kind)
         for selector in REQUIRED.get(kind, ["h1"]):

@@ -6,18 +6,21 @@ import concurrent.futures
 import json
 import re
 import uuid
+from typing import Any
 
 import pytest
 import requests
+from requests.models import Response
 
 from localdev.sandboxes.zort import SEED_EXAMPLES, send_webhook
+from localdev.stack import Stack
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
 RFC3339_UTC = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")  # 2026-11-23T00:34:10.477Z
 
 
-def call(thor, method, path, key, **kwargs):
+def call(thor: Any, method: Any, path: Any, key: Any, **kwargs: Any) -> Response:
     kwargs.setdefault("timeout", 10)
     return requests.request(
         method, f"{thor.thor_url}{path}", params={"code": key, **kwargs.pop("params", {})}, **kwargs
@@ -29,7 +32,7 @@ def fresh_key() -> dict[str, str]:
     return {"Idempotency-Key": uuid.uuid4().hex}
 
 
-def assert_problem(answer, status, field=None):
+def assert_problem(answer: Response, status: int, field: str | None = None) -> dict[str, Any]:
     assert answer.status_code == status, answer.text
     assert answer.headers["Content-Type"].startswith("application/problem+json")
     body = answer.json()
@@ -50,11 +53,11 @@ def assert_problem(answer, status, field=None):
         ({"payload": {"OrderId": 1}}, "event"),
     ],
 )
-def test_order_webhook_names_the_bad_field(thor, key, body, field):
+def test_order_webhook_names_the_bad_field(thor: Stack, key: str, body: dict[str, Any], field: str) -> None:
     assert_problem(call(thor, "POST", "/webhooks/faco/orders", key, json=body), 400, field)
 
 
-def test_status_webhook_rejects_unknown_status_and_empty_items(thor, key):
+def test_status_webhook_rejects_unknown_status_and_empty_items(thor: Stack, key: str) -> None:
     bad_status = {
         "event": "onOrderItemsStatusChanged",
         "payload": {"OrderId": "1", "OrderItemIds": ["2"], "NewStatus": "canceled|ready_to_ship"},
@@ -79,17 +82,19 @@ def test_status_webhook_rejects_unknown_status_and_empty_items(thor, key):
         (b"x" * (1024 * 1024 + 1), "application/json", 413),
     ],
 )
-def test_malformed_bodies_get_problems(thor, key, data, content_type, status):
+def test_malformed_bodies_get_problems(
+    thor: Stack, key: str, data: str | bytes, content_type: str, status: int
+) -> None:
     for path in ("/webhooks/faco/orders", "/webhooks/faco/products", "/v1/orders/faco-1/refund?tenant=faco"):
         assert_problem(call(thor, "POST", path, key, data=data, headers={"Content-Type": content_type}), status)
 
 
-def test_status_of_unknown_or_malformed_order_is_404(thor, key):
+def test_status_of_unknown_or_malformed_order_is_404(thor: Stack, key: str) -> None:
     for order_id in ("faco-999999999", "nope", "xxxx-1", "faco-" + "9" * 80):
         assert_problem(call(thor, "GET", f"/v1/orders/{order_id}/status", key), 404, "internalOrderId")
 
 
-def test_same_order_created_ten_times_at_once_is_recorded_once(thor, key):
+def test_same_order_created_ten_times_at_once_is_recorded_once(thor: Stack, key: str) -> None:
     body = {"event": "onOrderCreated", "payload": {"OrderId": 5550001}}
     with concurrent.futures.ThreadPoolExecutor(10) as pool:
         answers = list(pool.map(lambda _: call(thor, "POST", "/webhooks/facl/orders", key, json=body), range(10)))
@@ -108,15 +113,15 @@ def test_same_order_created_ten_times_at_once_is_recorded_once(thor, key):
     assert len(oms) == 1
 
 
-def _order_view(thor, key, internal_id):
-    def ready():
+def _order_view(thor: Stack, key: str, internal_id: str) -> dict[str, Any]:
+    def ready() -> dict[str, Any] | None:
         answer = call(thor, "GET", f"/v1/orders/{internal_id}/status", key)
         return answer.json() if answer.status_code == 200 and answer.json()["items"] else None
 
     return eventually(ready)
 
 
-def test_refund_flow_with_idempotency_key(thor, key):
+def test_refund_flow_with_idempotency_key(thor: Stack, key: str) -> None:
     call(thor, "POST", "/webhooks/fape/orders", key, json={"event": "onOrderCreated", "payload": {"OrderId": 7770001}})
     view = _order_view(thor, key, "fape-7770001")
     sku = view["items"][0]["sku"]
@@ -168,7 +173,7 @@ def test_refund_flow_with_idempotency_key(thor, key):
         404,
     )
 
-    def refunded_in_oms():
+    def refunded_in_oms() -> list[dict[str, Any]]:
         orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
         return [
             o for o in orders if o["order"]["orderRef"] == "fape-7770001" and o["order"].get("refundedAmount") == 1.5
@@ -177,7 +182,7 @@ def test_refund_flow_with_idempotency_key(thor, key):
     assert eventually(refunded_in_oms)
 
 
-def test_zort_seed_examples_are_accepted_as_form_and_as_json(thor, key, stack):
+def test_zort_seed_examples_are_accepted_as_form_and_as_json(thor: Stack, key: str, stack: Stack) -> None:
     url = f"{thor.thor_url}/webhooks/soco/zort?code={key}"
     key1 = stack.values["ZORT_KEY1_SOCO"]
     for method, payload in SEED_EXAMPLES.items():
@@ -188,7 +193,7 @@ def test_zort_seed_examples_are_accepted_as_form_and_as_json(thor, key, stack):
             assert answer.json()["status"] in {"accepted", "duplicate"}
 
 
-def test_zort_key1_is_checked(thor, key, stack):
+def test_zort_key1_is_checked(thor: Stack, key: str, stack: Stack) -> None:
     url = f"{thor.thor_url}/webhooks/soco/zort?code={key}"
     payload = SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"]
     assert_problem(send_webhook(url, "UPDATEPRODUCTQUANTITY", payload, "wrong"), 401, "Authorization")
@@ -201,7 +206,7 @@ def test_zort_key1_is_checked(thor, key, stack):
     assert_problem(send_webhook(url, "ADDORDER", {"id": 1}, key1), 400, "payload.number")
 
 
-def test_zort_tracking_reaches_status_endpoint_and_oms(thor, key, stack):
+def test_zort_tracking_reaches_status_endpoint_and_oms(thor: Stack, key: str, stack: Stack) -> None:
     call(thor, "POST", "/webhooks/socl/orders", key, json={"event": "onOrderCreated", "payload": {"OrderId": 8880001}})
     _order_view(thor, key, "socl-8880001")
     url = f"{thor.thor_url}/webhooks/socl/zort?code={key}"
@@ -215,16 +220,16 @@ def test_zort_tracking_reaches_status_endpoint_and_oms(thor, key, stack):
     )
     assert answer.status_code == 200, answer.text
 
-    def tracked():
+    def tracked() -> dict[str, Any] | None:
         view = call(thor, "GET", "/v1/orders/socl-8880001/status", key).json()
         return view if all(i["trackingNumber"] == "THP-8880001" for i in view["items"]) else None
 
     view = eventually(tracked)
     assert view["items"][0]["trackingUrl"] == "https://track.example/THP-8880001"
 
-    def shipped_in_oms():
+    def shipped_in_oms() -> bool:
         orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
         order = next((o["order"] for o in orders if o["order"]["orderRef"] == "socl-8880001"), None)
-        return order and any(s.get("trackingNumber") == "THP-8880001" for s in order.get("shipments") or [])
+        return order is not None and any(s.get("trackingNumber") == "THP-8880001" for s in order.get("shipments") or [])
 
     assert eventually(shipped_in_oms)

@@ -7,11 +7,12 @@ from __future__ import annotations
 import pytest
 
 from bench.storm import ONE_DELIVERY, StormConfig, duplicate_storm
+from localdev.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
 
-def test_a_duplicate_storm_costs_the_external_calls_of_one_delivery(thor):
+def test_a_duplicate_storm_costs_the_external_calls_of_one_delivery(thor: Stack) -> None:
     result = duplicate_storm(thor, 9200001, StormConfig(copies=200, concurrency=32, timeout_seconds=30))
     assert result["answers_200"] == 200 and result["processed"]
     assert result["calls"] == ONE_DELIVERY == {"GetOrder": 1, "GetOrderItems": 1, "oms create": 1, "oms update": 0}

@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import json
+import urllib.parse
+from typing import Any
 
 import pytest
 import requests
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from requests.models import Response
+
+from localdev.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +23,7 @@ JSON = st.recursive(
     lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=12), inner, max_size=5),
     max_leaves=20,
 )
-FIELDS = {
+FIELDS: dict[str, dict[str, st.SearchStrategy[Any]]] = {
     "orders": {
         "event": st.sampled_from(["onOrderCreated", "x"]) | SCALARS,
         "payload": st.fixed_dictionaries({"OrderId": SCALARS | st.integers(0, 10**25)}) | JSON,
@@ -69,7 +74,7 @@ PATHS = st.sampled_from(
 )
 
 
-def assert_not_a_server_error(answer):
+def assert_not_a_server_error(answer: Response) -> None:
     assert answer.status_code < 500, (answer.status_code, answer.text[:500])
     assert "Traceback" not in answer.text
     if answer.status_code >= 400 and answer.status_code != 401:
@@ -78,8 +83,10 @@ def assert_not_a_server_error(answer):
 
 @settings(max_examples=150, deadline=None, suppress_health_check=list(HealthCheck))
 @given(path=PATHS, tenant=TENANTS, body=BODIES, content_type=CONTENT_TYPES)
-def test_no_input_makes_a_server_error(thor, key, stack, path, tenant, body, content_type):
-    url = thor.thor_url + path.format(t=requests.utils.quote(tenant, safe=""))
+def test_no_input_makes_a_server_error(
+    thor: Stack, key: str, stack: Stack, path: str, tenant: str, body: bytes, content_type: str | None
+) -> None:
+    url = thor.thor_url + path.format(t=urllib.parse.quote(tenant, safe=""))
     headers = {"x-functions-key": key, "Authorization": f"Basic {stack.values['ZORT_KEY1_FACO']}"}
     if content_type:
         headers["Content-Type"] = content_type
@@ -94,7 +101,9 @@ def test_no_input_makes_a_server_error(thor, key, stack, path, tenant, body, con
     as_form=st.booleans(),
     query=st.dictionaries(st.sampled_from(["id", "number", "paymentstatus"]), st.text(max_size=20)),
 )
-def test_zort_form_and_json_bodies(thor, key, stack, payload, method, as_form, query):
+def test_zort_form_and_json_bodies(
+    thor: Stack, key: str, stack: Stack, payload: Any, method: str, as_form: bool, query: dict[str, str]
+) -> None:
     from localdev.sandboxes.zort import send_webhook
 
     answer = send_webhook(
@@ -108,7 +117,7 @@ def test_zort_form_and_json_bodies(thor, key, stack, payload, method, as_form, q
     assert_not_a_server_error(answer)
 
 
-def test_repeated_and_odd_keys(thor, key):
+def test_repeated_and_odd_keys(thor: Stack, key: str) -> None:
     url = thor.thor_url + "/webhooks/faco/orders"
     body = json.dumps({"event": "onOrderCreated", "payload": {"OrderId": 1}})
     assert requests.post(url, params=[("code", "wrong"), ("code", key)], data=body, timeout=5).status_code in (200, 401)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import requests
@@ -18,7 +19,7 @@ from shared.settings import StorageSettings
 pytestmark = pytest.mark.e2e
 
 
-def test_health_is_ok_with_only_status_and_storage(thor, key):
+def test_health_is_ok_with_only_status_and_storage(thor: Stack, key: str) -> None:
     answer = requests.get(f"{thor.thor_url}/health", params={"code": key}, timeout=10)
     assert answer.status_code == 200
     assert answer.headers["Content-Type"].startswith("application/json")
@@ -26,7 +27,7 @@ def test_health_is_ok_with_only_status_and_storage(thor, key):
     assert requests.get(f"{thor.thor_url}/health", timeout=10).status_code == 401
 
 
-def test_health_is_503_with_retry_after_when_storage_is_unreachable(stack, key):
+def test_health_is_503_with_retry_after_when_storage_is_unreachable(stack: Stack, key: str) -> None:
     closed = free_port()  # nothing listens there
     values = dict(stack.values, AzureWebJobsStorage=connection_string(closed, closed, closed))
     runner = Stack(values=values, thor_port=0)
@@ -43,7 +44,9 @@ def test_health_is_503_with_retry_after_when_storage_is_unreachable(stack, key):
         assert leak not in text
 
 
-def test_smoke_passes_against_the_local_runner(thor, key, monkeypatch, capsys):
+def test_smoke_passes_against_the_local_runner(
+    thor: Stack, key: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("THOR_BASE_URL", thor.thor_url)
     monkeypatch.setenv("THOR_FUNCTION_KEY", key)
     monkeypatch.setenv("THOR_SMOKE_TENANT", "faco")
@@ -57,17 +60,18 @@ def test_smoke_passes_against_the_local_runner(thor, key, monkeypatch, capsys):
 class _WatchingSession(requests.Session):
     """Reads the smoke event from storage just before the smoke deletes it."""
 
-    def __init__(self, events: EventLog):
+    def __init__(self, events: EventLog) -> None:
         super().__init__()
         self.log = events
         self.before_delete: list[InboundEvent | None] = []
 
-    def delete(self, url, **kwargs):  # type: ignore[no-untyped-def, override]
-        self.before_delete.append(self.log.get(kwargs["params"]["tenant"], url.rsplit("/", 1)[-1]))
+    def delete(self, url: str | bytes, **kwargs: Any) -> requests.Response:
+        event_id = (url.decode() if isinstance(url, bytes) else url).rsplit("/", 1)[-1]
+        self.before_delete.append(self.log.get(kwargs["params"]["tenant"], event_id))
         return super().delete(url, **kwargs)
 
 
-def test_smoke_write_path_records_queues_processes_and_cleans_up(thor, key):
+def test_smoke_write_path_records_queues_processes_and_cleans_up(thor: Stack, key: str) -> None:
     events = EventLog(Storage(StorageSettings(thor.values["AzureWebJobsStorage"], None, None, None, None)))
     with _WatchingSession(events) as session:
         steps = smoke.write_path(session, thor.thor_url, key, "fape", wait=60, run_id="smoke-e2e")
@@ -82,8 +86,8 @@ def test_smoke_write_path_records_queues_processes_and_cleans_up(thor, key):
     assert events.get("fape", seen.event_id) is None  # cleaned up
 
 
-def test_smoke_event_route_refuses_real_events_and_keyless_calls(thor, key):
-    hook = {"event": "onStatisticsUpdated", "payload": {"Sku": "not-a-smoke"}}
+def test_smoke_event_route_refuses_real_events_and_keyless_calls(thor: Stack, key: str) -> None:
+    hook: dict[str, Any] = {"event": "onStatisticsUpdated", "payload": {"Sku": "not-a-smoke"}}
     answer = requests.post(f"{thor.thor_url}/webhooks/fape/products", json=hook, params={"code": key}, timeout=10)
     event_id = answer.json()["eventId"]
     url = f"{thor.thor_url}/v1/smoke/events/{event_id}"
@@ -93,7 +97,9 @@ def test_smoke_event_route_refuses_real_events_and_keyless_calls(thor, key):
     assert requests.delete(url, params={"tenant": "fape"}, timeout=10).status_code == 401
 
 
-def test_smoke_fails_and_says_so_when_an_answer_is_wrong(stack, key, monkeypatch, capsys):
+def test_smoke_fails_and_says_so_when_an_answer_is_wrong(
+    stack: Stack, key: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.setenv("THOR_BASE_URL", f"http://127.0.0.1:{free_port()}")  # nothing answers
     monkeypatch.setenv("THOR_FUNCTION_KEY", key)
     assert smoke.main([]) == 1
@@ -102,7 +108,9 @@ def test_smoke_fails_and_says_so_when_an_answer_is_wrong(stack, key, monkeypatch
     assert smoke.main([]) == 2
 
 
-def test_smoke_refuses_to_run_without_a_key_and_sends_nothing(monkeypatch, capsys):
+def test_smoke_refuses_to_run_without_a_key_and_sends_nothing(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
     monkeypatch.delenv("THOR_FUNCTION_KEY", raising=False)
     monkeypatch.delenv("THOR_BASE_URL", raising=False)
     sent: list[str] = []

@@ -2,21 +2,24 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 import requests
 
+from localdev.stack import Stack
 from tests.conftest import eventually
 from tests.e2e.test_contract import assert_problem, call, fresh_key
 
 pytestmark = pytest.mark.e2e
 
 
-def oms_orders(thor, order_ref):
+def oms_orders(thor: Stack, order_ref: str) -> list[Any]:
     orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
     return [o["order"] for o in orders if o["order"]["orderRef"] == order_ref]
 
 
-def test_three_spellings_of_one_order_are_one_order(thor, key):
+def test_three_spellings_of_one_order_are_one_order(thor: Stack, key: str) -> None:
     answers = [
         call(thor, "POST", "/webhooks/faco/orders", key, json={"event": "onOrderCreated", "payload": {"OrderId": s}})
         for s in (8860001, "08860001", "008860001")
@@ -53,8 +56,8 @@ def test_three_spellings_of_one_order_are_one_order(thor, key):
     assert refunded.json()["order"]["internalOrderId"] == "faco-8860001"
 
 
-def test_status_change_spellings_are_one_event(thor, key):
-    def status_change(order_id, item_ids):
+def test_status_change_spellings_are_one_event(thor: Stack, key: str) -> None:
+    def status_change(order_id: str | int, item_ids: list[str]) -> requests.Response:
         return call(
             thor,
             "POST",
@@ -72,7 +75,7 @@ def test_status_change_spellings_are_one_event(thor, key):
 
 
 @pytest.mark.parametrize("order_id", [0, "0", -1, 179.0, "12a", True, "", " 1"])
-def test_ids_that_are_not_positive_integers_are_refused(thor, key, order_id):
+def test_ids_that_are_not_positive_integers_are_refused(thor: Stack, key: str, order_id: str | float | bool) -> None:
     created = call(
         thor, "POST", "/webhooks/faco/orders", key, json={"event": "onOrderCreated", "payload": {"OrderId": order_id}}
     )
@@ -91,7 +94,7 @@ def test_ids_that_are_not_positive_integers_are_refused(thor, key, order_id):
 
 
 @pytest.mark.parametrize("internal_id", ["faco-0", "faco-000", "faco-12a", "faco-1.0", "faco--1"])
-def test_routes_refuse_internal_ids_that_name_no_order(thor, key, internal_id):
+def test_routes_refuse_internal_ids_that_name_no_order(thor: Stack, key: str, internal_id: str) -> None:
     assert_problem(call(thor, "GET", f"/v1/orders/{internal_id}/status", key), 404, "internalOrderId")
     refund = {"products": [{"sku": "X", "quantity": 1}], "action": "REFUND", "value": 1}
     assert_problem(

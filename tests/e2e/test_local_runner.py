@@ -4,6 +4,7 @@ the limit refused before it is read, and a log a caller can't forge lines into."
 from __future__ import annotations
 
 import socket
+from pathlib import Path
 
 import pytest
 import requests
@@ -25,7 +26,7 @@ ROUTES = {
 
 
 @pytest.mark.parametrize("path", sorted(ROUTES))
-def test_a_method_without_a_key_gets_401_and_with_it_405_with_allow(thor, key, path):
+def test_a_method_without_a_key_gets_401_and_with_it_405_with_allow(thor: Stack, key: str, path: str) -> None:
     for method in ("DELETE", "PUT", "TRACE", "PATCH"):
         stranger = requests.request(method, thor.thor_url + path, timeout=5)
         assert stranger.status_code == 401 and not stranger.content, (method, path)
@@ -37,7 +38,7 @@ def test_a_method_without_a_key_gets_401_and_with_it_405_with_allow(thor, key, p
         assert caller.headers["Content-Type"] == "application/problem+json"
 
 
-def raw_post(thor, key, headers: bytes, *parts: bytes) -> str:
+def raw_post(thor: Stack, key: str, headers: bytes, *parts: bytes) -> str:
     """Sends a POST in pieces on a raw socket and returns the whole answer (each read waits 5 s at most)."""
     with socket.create_connection(("127.0.0.1", thor.thor_port), timeout=5) as conn:
         conn.sendall(
@@ -60,14 +61,14 @@ def raw_post(thor, key, headers: bytes, *parts: bytes) -> str:
     return (head + b"\r\n\r\n" + body).decode("latin-1")
 
 
-def test_a_body_over_the_limit_is_refused_from_its_content_length_before_it_is_read(thor, key):
+def test_a_body_over_the_limit_is_refused_from_its_content_length_before_it_is_read(thor: Stack, key: str) -> None:
     # 90 MiB announced, one byte sent: a runner that reads the body first would wait for the rest.
     answer = raw_post(thor, key, b"Content-Length: 94371840\r\n", b"{")
     assert answer.startswith("HTTP/1.1 413"), answer[:200]
     assert "application/problem+json" in answer and '"field": "body"' in answer
 
 
-def expect_continue(thor, key, length: int, body: bytes = b"", code: str | None = None) -> str:
+def expect_continue(thor: Stack, key: str, length: int, body: bytes = b"", code: str | None = None) -> str:
     """Sends a POST's head with `Expect: 100-continue` and no body; returns the first answer's head.
     A 100 Continue is answered by sending `body` and reading the final answer."""
     with socket.create_connection(("127.0.0.1", thor.thor_port), timeout=5) as conn:
@@ -87,7 +88,7 @@ def expect_continue(thor, key, length: int, body: bytes = b"", code: str | None 
         return received.decode("latin-1")
 
 
-def test_413_comes_before_100_continue_so_an_oversized_body_is_never_uploaded(thor, key):
+def test_413_comes_before_100_continue_so_an_oversized_body_is_never_uploaded(thor: Stack, key: str) -> None:
     """Issue 17 item 6: the runner sent `100 Continue` first, and the client uploaded the whole body."""
     answer = expect_continue(thor, key, 90 * 1024 * 1024)  # nothing of the body is ever sent
     assert answer.startswith("HTTP/1.1 413"), answer[:200]
@@ -97,7 +98,7 @@ def test_413_comes_before_100_continue_so_an_oversized_body_is_never_uploaded(th
     assert answer.startswith("(after 100 Continue) HTTP/1.1 200"), answer[:300]
 
 
-def test_a_chunked_body_is_read_only_up_to_the_limit(thor, key):
+def test_a_chunked_body_is_read_only_up_to_the_limit(thor: Stack, key: str) -> None:
     chunk = b"x" * (1024 * 1024 + 1)  # one byte over, and the final chunk never sent
     answer = raw_post(thor, key, b"Transfer-Encoding: chunked\r\n", b"%x\r\n" % len(chunk) + chunk + b"\r\n")
     assert answer.startswith("HTTP/1.1 413"), answer[:200]
@@ -106,7 +107,7 @@ def test_a_chunked_body_is_read_only_up_to_the_limit(thor, key):
     assert answer.startswith("HTTP/1.1 200"), answer[:300]
 
 
-def test_a_caller_cannot_write_lines_into_the_runner_log(thor, key, tmp_path):
+def test_a_caller_cannot_write_lines_into_the_runner_log(thor: Stack, key: str, tmp_path: Path) -> None:
     log_path = tmp_path / "runner.log"
     runner = Stack(values={**thor.values, "THOR_LOG_LEVEL": "INFO"}, servers=thor.servers)
     with log_path.open("w") as log_file:
@@ -115,7 +116,7 @@ def test_a_caller_cannot_write_lines_into_the_runner_log(thor, key, tmp_path):
         forged = "/v1/orders/faco-1%0D%0A2026-01-01 00:00:00,000 WARNING thor.forged: admin login%0A/status"
         answer = requests.get(runner.thor_url + forged, params={"code": key}, timeout=5)
         assert answer.status_code == 404
-        text = eventually(lambda: "-> 404" in log_path.read_text() and log_path.read_text(), timeout=10)
+        text = eventually(lambda: log_path.read_text() if "-> 404" in log_path.read_text() else None, timeout=10)
     finally:
         runner.stop_runner()
     lines = text.splitlines()
@@ -125,7 +126,9 @@ def test_a_caller_cannot_write_lines_into_the_runner_log(thor, key, tmp_path):
 
 
 @pytest.mark.parametrize("value", ["0", "-1", "soon"])
-def test_a_max_poll_that_is_not_a_positive_number_of_seconds_is_refused(value, capsys):
+def test_a_max_poll_that_is_not_a_positive_number_of_seconds_is_refused(
+    value: str, capsys: pytest.CaptureFixture[str]
+) -> None:
     """`--max-poll` (tests poll an idle queue often; the host's own interval is host.json's) must be a
     positive number of seconds: anything else stops the runner before it serves."""
     from localdev.runner import main
@@ -135,7 +138,7 @@ def test_a_max_poll_that_is_not_a_positive_number_of_seconds_is_refused(value, c
     assert stopped.value.code == 2 and "--max-poll" in capsys.readouterr().err
 
 
-def test_timers_runs_only_the_named_timer_triggers_on_their_schedule_or_the_interval():
+def test_timers_runs_only_the_named_timer_triggers_on_their_schedule_or_the_interval() -> None:
     """`--timers stock_flush` (the stock benchmark) keeps reconciliation's timer from running."""
     from localdev.runner import IntervalSchedule, timer_workers
     from tests.conftest import app_functions
@@ -149,7 +152,7 @@ def test_timers_runs_only_the_named_timer_triggers_on_their_schedule_or_the_inte
     assert isinstance(only[0].schedule, IntervalSchedule) and only[0].schedule.seconds == 5
 
 
-def test_a_runner_started_while_storage_does_not_answer_answers_503_within_the_bound(tmp_path):
+def test_a_runner_started_while_storage_does_not_answer_answers_503_within_the_bound(tmp_path: Path) -> None:
     """Drill seeds 4, 5, 9: a runner restarted during a storage freeze answered its first webhooks
     after more than 12 s (on main before the fix, not within 30 s): its HTTP server served only once
     its queue listeners had their queue, and its requests waited behind a table's first creation.

@@ -4,12 +4,16 @@ A seller subscribes one callback URL to a list of events (CreateWebhook), so no 
 
 from __future__ import annotations
 
+import functools
+from typing import Any
+
 import pytest
 import requests
 
+from localdev.stack import Stack
 from shared.adapters.event_log import EventLog
 from shared.adapters.storage import Storage
-from shared.domain.events import EventStatus
+from shared.domain.events import EventStatus, InboundEvent
 from shared.models.marketplace_events import MARKETPLACE_EVENTS, MARKETPLACE_ROUTES
 from shared.settings import StorageSettings
 from tests.conftest import eventually
@@ -19,13 +23,13 @@ TENANT = "soco"
 
 
 @pytest.fixture(scope="module")
-def events(thor):
+def events(thor: Stack) -> EventLog:
     return EventLog(Storage(StorageSettings(thor.values["AzureWebJobsStorage"], None, None, None, None)))
 
 
-def payload(name: str, n: int) -> dict:
+def payload(name: str, n: int) -> dict[str, Any]:
     order_id = 9_400_000 + n
-    return {
+    examples: dict[str, dict[str, Any]] = {
         "onOrderCreated": {"OrderId": order_id},
         "onOrderItemsStatusChanged": {
             "OrderId": str(order_id),
@@ -40,15 +44,18 @@ def payload(name: str, n: int) -> dict:
         "onStatisticsUpdated": {"n": n},
         "onMetricsUpdated": {"n": n},
         "onReturnStatusChanged": {"OrderId": str(order_id), "Status": "return_delivered_to_seller"},
-    }[name]
+    }
+    return examples[name]
 
 
-def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_on_or_ignored(thor, events):
+def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_on_or_ignored(
+    thor: Stack, events: EventLog
+) -> None:
     key = thor.values["LOCAL_FUNCTION_KEY"]
-    sent = []
+    sent: list[tuple[str, str, str]] = []
     for r, route in enumerate(MARKETPLACE_ROUTES):
         for e, name in enumerate(sorted(MARKETPLACE_EVENTS)):
-            body = {"event": name, "payload": payload(name, r * 100 + e)}
+            body: dict[str, Any] = {"event": name, "payload": payload(name, r * 100 + e)}
             answer = requests.post(
                 f"{thor.thor_url}/{route.format(tenantId=TENANT)}", params={"code": key}, json=body, timeout=10
             )
@@ -56,12 +63,12 @@ def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_o
             assert answer.json()["status"] == "accepted", (route, name, answer.text)
             sent.append((route, name, answer.json()["eventId"]))
 
-    def final(event_id):
+    def final(event_id: str) -> InboundEvent | None:
         event = events.get(TENANT, event_id)
         return event if event is not None and not event.status.pending else None
 
     for route, name, event_id in sent:
-        event = eventually(lambda event_id=event_id: final(event_id), timeout=60)
+        event = eventually(functools.partial(final, event_id), timeout=60)
         expected = EventStatus.COMPLETED if MARKETPLACE_EVENTS[name].acted_on else EventStatus.IGNORED
         assert event.status is expected, (route, name, event.status, event.reason, event.outcome)
         assert event.body["event"] == name
@@ -78,7 +85,9 @@ def test_each_documented_event_on_each_route_answers_200_and_is_recorded_acted_o
     ],
 )
 @pytest.mark.parametrize("route", MARKETPLACE_ROUTES)
-def test_a_body_that_is_not_a_documented_event_is_a_400_naming_the_field(thor, route, body, field):
+def test_a_body_that_is_not_a_documented_event_is_a_400_naming_the_field(
+    thor: Stack, route: str, body: dict[str, Any], field: str
+) -> None:
     key = thor.values["LOCAL_FUNCTION_KEY"]
     answer = requests.post(
         f"{thor.thor_url}/{route.format(tenantId=TENANT)}", params={"code": key}, json=body, timeout=10

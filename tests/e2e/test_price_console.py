@@ -3,6 +3,7 @@ runner with price sync on for one tenant (its own runner, the session's Azurite 
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from urllib.parse import quote
 
@@ -11,6 +12,7 @@ import requests
 from bs4 import BeautifulSoup
 
 from localdev.stack import Stack
+from tests.checks import present
 
 pytestmark = pytest.mark.e2e
 
@@ -18,7 +20,7 @@ TENANT = "fape"
 
 
 @pytest.fixture()
-def pricing(stack):
+def pricing(stack: Stack) -> Iterator[Stack]:
     values = {
         **stack.values,
         f"MARKETPLACE_PRICE_SYNC_{TENANT.upper()}": "true",
@@ -30,7 +32,7 @@ def pricing(stack):
     runner.stop_runner()
 
 
-def test_a_held_price_is_shown_and_confirmed_from_the_console_with_who_did_it(pricing):
+def test_a_held_price_is_shown_and_confirmed_from_the_console_with_who_did_it(pricing: Stack) -> None:
     from shared.adapters.price_repo import PriceRepository
     from shared.adapters.storage import Storage
     from shared.domain.prices import PriceRecord, PriceResult
@@ -47,25 +49,27 @@ def test_a_held_price_is_shown_and_confirmed_from_the_console_with_who_did_it(pr
     assert isinstance(record, PriceRecord)
     base = pricing.thor_url
     html = BeautifulSoup(requests.get(f"{base}/console/tenants/{TENANT}", timeout=10).text, "html5lib")
-    assert "on" in html.select_one("#price-sync").text and "PEN" in html.select_one("#price-sync").text
+    assert (
+        "on" in present(html.select_one("#price-sync")).text and "PEN" in present(html.select_one("#price-sync")).text
+    )
     row = next(r for r in html.select("#prices-held tr") if sku in r.text)
-    link = row.select_one("a")["href"]
+    link = present(row.select_one("a"))["href"]
     assert link in (
         f"/console/tenants/{TENANT}/prices/confirm?sku={quote(sku, safe='')}",
         f"/console/tenants/{TENANT}/prices/confirm?sku={quote(sku)}",
     )
     form = BeautifulSoup(requests.get(base + link, timeout=10).text, "html5lib").select_one("form#confirm")
-    assert repo.get(TENANT, sku).held  # a GET changes nothing
+    assert present(repo.get(TENANT, sku)).held  # a GET changes nothing
     answer = requests.post(
-        base + form["action"],
-        data={"csrf": form.select_one('input[name="csrf"]')["value"]},
+        base + str(present(form)["action"]),
+        data={"csrf": present(present(form).select_one('input[name="csrf"]'))["value"]},
         timeout=10,
         allow_redirects=False,
     )
     assert answer.status_code == 303 and answer.headers["Location"] == f"/console/tenants/{TENANT}?done=price-confirmed"
     stored = repo.get(TENANT, sku)
-    assert not stored.held and stored.approved_price == "160.00"
-    assert stored.approved_by.startswith("local.operator@thor.local")
-    assert stored.history[-1]["what"] == "confirmed by a person"
+    assert not present(stored).held and present(stored).approved_price == "160.00"
+    assert present(stored).approved_by.startswith("local.operator@thor.local")
+    assert present(stored).history[-1]["what"] == "confirmed by a person"
     again = requests.get(base + link, timeout=10)
     assert again.status_code == 404  # nothing held any more

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from typing import Any
 
 import pytest
 import requests
 
 from localdev.runner import parse_schedule
+from localdev.stack import Stack
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -15,7 +17,9 @@ pytestmark = pytest.mark.e2e
 ORDER_ID = 7312001
 
 
-def test_an_order_whose_webhook_never_arrived_reaches_the_oms_and_the_status_endpoint(stack, timer_runner, key):
+def test_an_order_whose_webhook_never_arrived_reaches_the_oms_and_the_status_endpoint(
+    stack: Stack, timer_runner: Stack, key: str
+) -> None:
     for server in stack.servers.values():
         requests.post(server.url + "/_sandbox/reset", timeout=5)
     requests.post(
@@ -23,14 +27,14 @@ def test_an_order_whose_webhook_never_arrived_reaches_the_oms_and_the_status_end
     ).raise_for_status()
     internal_id = f"faco-{ORDER_ID}"
 
-    def in_oms():
+    def in_oms() -> list[dict[str, Any]]:
         orders = requests.get(stack.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
         return [o["order"] for o in orders if o["order"].get("orderRef") == internal_id]
 
     oms_orders = eventually(in_oms, timeout=20)
     assert len(oms_orders) == 1 and oms_orders[0]["orderLines"]
 
-    def status():
+    def status() -> dict[str, Any] | None:
         answer = requests.get(
             f"{timer_runner.thor_url}/v1/orders/{internal_id}/status", params={"code": key}, timeout=5
         )
@@ -56,12 +60,12 @@ def test_an_order_whose_webhook_never_arrived_reaches_the_oms_and_the_status_end
         ("00:05:00", "2024-05-01T08:10:00", "2024-05-01T08:15:00"),
     ],
 )
-def test_ncrontab_schedules(schedule, after, expected):
+def test_ncrontab_schedules(schedule: str, after: str, expected: str) -> None:
     moment = datetime.fromisoformat(after).replace(tzinfo=timezone.utc)
     assert parse_schedule(schedule).next_after(moment) == datetime.fromisoformat(expected).replace(tzinfo=timezone.utc)
 
 
 @pytest.mark.parametrize("schedule", ["* * * * *", "61 * * * * *", "*/0 * * * * *", "5-1 * * * * *", "x * * * * *"])
-def test_bad_ncrontab_schedules_are_refused(schedule):
+def test_bad_ncrontab_schedules_are_refused(schedule: str) -> None:
     with pytest.raises(ValueError):
         parse_schedule(schedule)

@@ -7,6 +7,8 @@ schedules and prints the table."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from localdev.drill import INVARIANTS, DrillConfig, details, drill, table
@@ -14,7 +16,7 @@ from localdev.drill import INVARIANTS, DrillConfig, details, drill, table
 pytestmark = pytest.mark.e2e
 
 
-def test_the_short_scale_out_drill_loses_nothing_doubles_nothing_and_ends_as_the_marketplace(tmp_path):
+def test_the_short_scale_out_drill_loses_nothing_doubles_nothing_and_ends_as_the_marketplace(tmp_path: Path) -> None:
     result = drill(DrillConfig.short(seed=1), log_dir=tmp_path)
     print(table([result]))
     print(details(result))

@@ -11,12 +11,18 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
+from schemathesis import Case
+from schemathesis.checks import CheckFunction
 from schemathesis.config import SchemathesisConfig
 from schemathesis.specs.openapi.checks import positive_data_acceptance
+from schemathesis.specs.openapi.schemas import OpenApiSchema
+
+from localdev.stack import Stack
 
 pytestmark = pytest.mark.e2e
 
@@ -25,7 +31,7 @@ SEED = int(os.environ.get("THOR_SCHEMATHESIS_SEED", "20261123"))  # `make test` 
 MAX_EXAMPLES = 60
 
 
-def described_api():
+def described_api() -> OpenApiSchema:
     """openapi.json, loaded when pytest collects this module (the runner's URL is given per call)."""
     config = SchemathesisConfig()
     config.update(seed=SEED, max_failures=None)
@@ -38,7 +44,7 @@ def described_api():
 schema = described_api()
 
 
-def has_whole_float(value) -> bool:
+def has_whole_float(value: object) -> bool:
     """`OrderId: 179.0`, `quantity: 2.0`: JSON Schema's `integer` admits them (the same numbers as 179
     and 2), Thor refuses them as fractions (issue 9, part 3). No JSON Schema can tell the spellings
     apart, so these cases are left out (and reported)."""
@@ -51,15 +57,16 @@ def has_whole_float(value) -> bool:
     return False
 
 
-def zort_key1(case, values: dict) -> str:
+def zort_key1(case: Case[Any], values: dict[str, Any]) -> str:
     tenant = str((case.path_parameters or {}).get("tenantId", ""))
     return "Basic " + values.get(f"ZORT_KEY1_{tenant.upper()}", "not-a-tenant")
 
 
 @schema.parametrize()
 @settings(derandomize=True, database=None, deadline=None, suppress_health_check=list(HealthCheck))
-def test_thor_answers_exactly_what_openapi_json_describes(case, thor):
-    excluded, credentials = [], {"x-functions-key": thor.values["LOCAL_FUNCTION_KEY"]}
+def test_thor_answers_exactly_what_openapi_json_describes(case: Case[Any], thor: Stack) -> None:
+    excluded: list[CheckFunction] = []
+    credentials = {"x-functions-key": thor.values["LOCAL_FUNCTION_KEY"]}
     if case.path.endswith("/zort"):
         credentials["Authorization"] = zort_key1(case, thor.values)
         # A ZORT body's shape depends on the `method` query parameter, which OpenAPI can't tie to the

@@ -9,12 +9,15 @@ import os
 import subprocess
 import sys
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
 
-from localdev.stack import ROOT, Stack
+from localdev.azurite import ROOT
+from localdev.stack import Stack
 from shared.settings import secret_values
+from tests.checks import present
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -35,7 +38,7 @@ def ops(env: dict[str, str], *command: str) -> str:
     return done.stdout + done.stderr
 
 
-def test_no_output_of_a_run_shows_any_secret(stack, tmp_path):
+def test_no_output_of_a_run_shows_any_secret(stack: Stack, tmp_path: Path) -> None:
     csrf = "csrf-" + uuid.uuid4().hex
     values = {**stack.values, "CONSOLE_CSRF_KEY": csrf, "THOR_LOG_LEVEL": "INFO"}
     values[f"OMS_TOKEN_{TENANT.upper()}"] = "wrong-oms-token-" + uuid.uuid4().hex  # the OMS refuses it: 401
@@ -60,7 +63,7 @@ def test_no_output_of_a_run_shows_any_secret(stack, tmp_path):
             answers.append(created)
             event_page = f"{base}/console/tenants/{TENANT}/events/{created.json()['eventId']}"
 
-            def failed_in_the_oms():
+            def failed_in_the_oms() -> requests.Response | None:
                 page = requests.get(event_page, timeout=10)
                 return page if "Unauthorized" in page.text or "401" in page.text else None
 
@@ -93,7 +96,7 @@ def test_no_output_of_a_run_shows_any_secret(stack, tmp_path):
             outputs["order"] = ops(env, "order", f"{TENANT}-{ORDER}")
         finally:
             runner.stop_runner()
-            runner.azurite.stop()
+            present(runner.azurite).stop()
     outputs["runner log"] = log_path.read_text()
     for answer in answers:
         outputs[f"{answer.request.method} {answer.url.split('?')[0]}"] = (

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 import requests
 
+from localdev.stack import Stack
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -44,7 +46,7 @@ PRODUCT_CREATED = """
 """
 
 
-def post(thor, path, body, key, **kwargs):
+def post(thor: Stack, path: str, body: str | bytes, key: str, **kwargs: Any) -> requests.Response:
     return requests.post(
         f"{thor.thor_url}{path}",
         params={"code": key},
@@ -55,12 +57,12 @@ def post(thor, path, body, key, **kwargs):
     )
 
 
-def oms_orders_for(thor, order_ref: str) -> list[dict]:
+def oms_orders_for(thor: Stack, order_ref: str) -> list[dict[str, Any]]:
     orders = requests.get(thor.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
     return [o for o in orders if o["order"].get("orderRef") == order_ref]
 
 
-def test_order_created_reaches_status_endpoint_and_oms(thor, key):
+def test_order_created_reaches_status_endpoint_and_oms(thor: Stack, key: str) -> None:
     answer = post(thor, "/webhooks/faco/orders", ORDER_CREATED, key)
     assert answer.status_code == 200, answer.text
     body = answer.json()
@@ -68,7 +70,7 @@ def test_order_created_reaches_status_endpoint_and_oms(thor, key):
     assert body["internalOrderId"] == "faco-3272813"
     assert body["eventId"].startswith("order-created-")
 
-    def synced():
+    def synced() -> dict[str, Any] | None:
         status = requests.get(f"{thor.thor_url}/v1/orders/faco-3272813/status", params={"code": key}, timeout=5)
         return status.json() if status.status_code == 200 and status.json()["items"] else None
 
@@ -83,14 +85,14 @@ def test_order_created_reaches_status_endpoint_and_oms(thor, key):
     assert len(oms_orders[0]["order"]["orderLines"]) == len(view["items"])
 
 
-def test_status_change_and_products_examples_are_accepted(thor, key):
+def test_status_change_and_products_examples_are_accepted(thor: Stack, key: str) -> None:
     for path, body in (("/webhooks/sope/orders/status", STATUS_CHANGED), ("/webhooks/sope/products", PRODUCT_CREATED)):
         answer = post(thor, path, body, key)
         assert answer.status_code == 200, answer.text
         assert answer.json()["status"] in {"accepted", "duplicate"}
 
 
-def test_without_key_is_401_and_with_header_key_is_accepted(thor, key):
+def test_without_key_is_401_and_with_header_key_is_accepted(thor: Stack, key: str) -> None:
     assert requests.post(f"{thor.thor_url}/webhooks/faco/orders", data=ORDER_CREATED, timeout=5).status_code == 401
     assert post(thor, "/webhooks/faco/orders", ORDER_CREATED, "wrong").status_code == 401
     answer = requests.post(
@@ -99,7 +101,7 @@ def test_without_key_is_401_and_with_header_key_is_accepted(thor, key):
     assert answer.status_code == 200
 
 
-def test_unknown_tenant_is_404_problem(thor, key):
+def test_unknown_tenant_is_404_problem(thor: Stack, key: str) -> None:
     answer = post(thor, "/webhooks/xxxx/orders", ORDER_CREATED, key)
     assert answer.status_code == 404
     assert answer.headers["Content-Type"].startswith("application/problem+json")

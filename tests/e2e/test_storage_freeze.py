@@ -9,6 +9,9 @@ import json
 import os
 import signal
 import time
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any
 
 import pytest
 import requests
@@ -17,6 +20,7 @@ from functions._http import STORAGE_BOUND_SECONDS
 from functions.health import HEALTH_BOUND_SECONDS
 from localdev.azurite import Azurite
 from localdev.stack import Stack
+from tests.checks import present
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -30,21 +34,29 @@ LAST = FIRST + 24  # 16 webhooks before the freeze, 8 during it
 LEASE_SECONDS = 20
 
 
-def timed(call):
+def answered(answer: requests.Response | requests.RequestException) -> requests.Response:
+    """The answer, which the test expects to be one (not a connection error)."""
+    assert isinstance(answer, requests.Response), answer
+    return answer
+
+
+def timed(call: Callable[[], requests.Response]) -> tuple[requests.Response | requests.RequestException, float]:
     started = time.monotonic()
     try:
-        answer = call()
+        answer: requests.Response | requests.RequestException = call()
     except requests.RequestException as error:
         answer = error
     return answer, time.monotonic() - started
 
 
-def oms_creates(stack, order_ref):
+def oms_creates(stack: Stack, order_ref: str) -> list[dict[str, Any]]:
     calls = requests.get(stack.servers["oms"].url + "/_sandbox/requests", timeout=5).json()
     return [c for c in calls if c["method"] == "POST" and json.loads(c["body"] or "{}").get("orderRef") == order_ref]
 
 
-def unprocessed(own, order_ids):
+def unprocessed(
+    own: Stack, order_ids: Iterable[int]
+) -> dict[int, list[tuple[str, int, str | None, str | None, datetime | None]]]:
     """The event log's view of orders that were not processed, for the failure message."""
     from shared.adapters.event_log import EventLog
     from shared.adapters.storage import Storage
@@ -60,22 +72,22 @@ def unprocessed(own, order_ids):
     }
 
 
-def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once(stack, key):
+def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once(stack: Stack, key: str) -> None:
     azurite = Azurite().start()
     own = Stack(values=dict(stack.values, AzureWebJobsStorage=azurite.connection_string))
     # A message leased while storage froze comes back only when its lease ends: a short lease keeps
     # the drill short, and a redelivery it causes is one more duplicate the claims must absorb.
     own.start_runner(["--lease", str(LEASE_SECONDS), "--no-timers", "--max-poll", "0.2"])
-    group = os.getpgid(azurite.process.pid)
+    group = os.getpgid(present(azurite.process).pid)
 
-    def send(order_id):
-        body = {"event": "onOrderCreated", "payload": {"OrderId": order_id}}
+    def send(order_id: int) -> tuple[int, requests.Response | requests.RequestException, float]:
+        body: dict[str, Any] = {"event": "onOrderCreated", "payload": {"OrderId": order_id}}
         answer, seconds = timed(
             lambda: requests.post(own.thor_url + "/webhooks/facl/orders", params={"code": key}, json=body, timeout=60)
         )
         return order_id, answer, seconds
 
-    def get(path):
+    def get(path: str) -> tuple[requests.Response | requests.RequestException, float]:
         return timed(lambda: requests.get(own.thor_url + path, params={"code": key}, timeout=60))
 
     frozen = False
@@ -100,23 +112,25 @@ def test_frozen_storage_answers_within_the_bound_and_every_200_is_processed_once
             if answer.status_code == 503:
                 assert answer.headers["Retry-After"].isdigit()
                 assert answer.headers["Content-Type"].startswith("application/problem+json")
-        assert any(a.status_code == 503 for _, a, _ in during)  # the freeze was felt
-        assert health.status_code == 503 and health.headers["Retry-After"].isdigit()
+        assert any(answered(a).status_code == 503 for _, a, _ in during)  # the freeze was felt
+        assert answered(health).status_code == 503 and answered(health).headers["Retry-After"].isdigit()
         assert health_seconds <= HEALTH_BOUND_SECONDS + MARGIN
-        assert status.status_code == 503 and status.headers["Retry-After"].isdigit()
+        assert answered(status).status_code == 503 and answered(status).headers["Retry-After"].isdigit()
         assert status_seconds <= STORAGE_BOUND_SECONDS + MARGIN
 
         # The senders retry what got a 503; then every acknowledged order is processed exactly once.
-        refused = [order_id for order_id, a, _ in during if a.status_code != 200]
+        refused = [order_id for order_id, a, _ in during if answered(a).status_code != 200]
         with concurrent.futures.ThreadPoolExecutor(8) as pool:
             retried = list(pool.map(send, refused))
-        assert {a.status_code for _, a, _ in retried} == {200}
-        acknowledged = [order_id for order_id, a, _ in before + during + retried if a.status_code == 200]
+        assert {answered(a).status_code for _, a, _ in retried} == {200}
+        acknowledged = [order_id for order_id, a, _ in before + during + retried if answered(a).status_code == 200]
         assert sorted(acknowledged) == list(range(FIRST, LAST))
 
-        def processed(order_id):
+        def processed(order_id: int) -> bool:
             view = requests.get(f"{own.thor_url}/v1/orders/facl-{order_id}/status", params={"code": key}, timeout=10)
-            return view.status_code == 200 and view.json()["items"] and oms_creates(stack, f"facl-{order_id}")
+            return (
+                view.status_code == 200 and bool(view.json()["items"]) and bool(oms_creates(stack, f"facl-{order_id}"))
+            )
 
         try:
             eventually(lambda: all(processed(order_id) for order_id in acknowledged), timeout=90, interval=0.5)

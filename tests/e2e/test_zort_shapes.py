@@ -11,13 +11,16 @@ POST without method). Each is either recorded (and processed) or answered with a
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 import requests
 
 from localdev.sandboxes.zort import AUTH_STYLES, SEED_EXAMPLES, send_webhook
+from localdev.stack import Stack
 from shared.adapters.event_log import EventLog
 from shared.adapters.storage import Storage
+from shared.domain.events import InboundEvent
 from shared.settings import StorageSettings
 from tests.conftest import eventually
 
@@ -25,33 +28,35 @@ TENANT = "sope"
 
 
 @pytest.fixture(scope="module")
-def events(thor):
+def events(thor: Stack) -> EventLog:
     return EventLog(Storage(StorageSettings(thor.values["AzureWebJobsStorage"], None, None, None, None)))
 
 
-def url(thor, key):
+def url(thor: Stack, key: str) -> str:
     return f"{thor.thor_url}/webhooks/{TENANT}/zort?code={key}"
 
 
-def recorded(events, answer):
+def recorded(events: EventLog, answer: requests.Response) -> InboundEvent:
     assert answer.status_code == 200, answer.text
-    body = answer.json()
+    body: dict[str, Any] = answer.json()
     assert body["status"] in {"accepted", "duplicate"}, body
     return eventually(lambda: events.get(TENANT, body["eventId"]))
 
 
-def finished(events, event_id):
-    return eventually(lambda: (e := events.get(TENANT, event_id)) and not e.status.pending and e)
+def finished(events: EventLog, event_id: str) -> InboundEvent:
+    return eventually(lambda: e if (e := events.get(TENANT, event_id)) and not e.status.pending else None)
 
 
-def product(sku: str) -> dict:
+def product(sku: str) -> dict[str, Any]:
     payload = copy.deepcopy(SEED_EXAMPLES["UPDATEPRODUCTQUANTITY"])
     payload["sku"] = sku
     return payload
 
 
 @pytest.mark.parametrize("auth", [a for a in AUTH_STYLES if a != "none"])
-def test_key1_is_accepted_from_each_header_plain_or_base64(thor, key, stack, events, auth):
+def test_key1_is_accepted_from_each_header_plain_or_base64(
+    thor: Stack, key: str, stack: Stack, events: EventLog, auth: str
+) -> None:
     answer = send_webhook(
         url(thor, key),
         "UPDATEPRODUCTQUANTITY",
@@ -63,18 +68,20 @@ def test_key1_is_accepted_from_each_header_plain_or_base64(thor, key, stack, eve
 
 
 @pytest.mark.parametrize("auth", [a for a in AUTH_STYLES if a != "none"])
-def test_a_wrong_key1_is_refused_whichever_header_carries_it(thor, key, auth):
+def test_a_wrong_key1_is_refused_whichever_header_carries_it(thor: Stack, key: str, auth: str) -> None:
     answer = send_webhook(url(thor, key), "UPDATEPRODUCTQUANTITY", product("WRONG"), "not-the-key1", auth=auth)
     assert answer.status_code == 401 and answer.headers["Content-Type"].startswith("application/problem+json")
 
 
-def test_an_event_without_key1_is_refused(thor, key):
+def test_an_event_without_key1_is_refused(thor: Stack, key: str) -> None:
     answer = send_webhook(url(thor, key), "UPDATEPRODUCTQUANTITY", product("NOKEY"), "", auth="none")
     assert answer.status_code == 401
 
 
 @pytest.mark.parametrize("body", ["form", "json", "multipart", "no-content-type"])
-def test_each_body_shape_is_recorded_and_applied(thor, key, stack, events, body):
+def test_each_body_shape_is_recorded_and_applied(
+    thor: Stack, key: str, stack: Stack, events: EventLog, body: str
+) -> None:
     sku = f"BODY-{body}"
     answer = send_webhook(
         url(thor, key), "UPDATEPRODUCTQUANTITY", product(sku), stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body=body
@@ -84,7 +91,7 @@ def test_each_body_shape_is_recorded_and_applied(thor, key, stack, events, body)
     assert finished(events, event.event_id).status.value == "completed"
 
 
-def test_a_form_without_payload_is_recorded_whole(thor, key, stack, events):
+def test_a_form_without_payload_is_recorded_whole(thor: Stack, key: str, stack: Stack, events: EventLog) -> None:
     answer = send_webhook(
         url(thor, key),
         "UPDATEPRODUCTQUANTITY",
@@ -98,7 +105,9 @@ def test_a_form_without_payload_is_recorded_whole(thor, key, stack, events):
     assert finished(events, event.event_id).status.value == "completed"
 
 
-def test_a_form_without_payload_that_fits_no_model_is_kept_with_its_reason(thor, key, stack, events):
+def test_a_form_without_payload_that_fits_no_model_is_kept_with_its_reason(
+    thor: Stack, key: str, stack: Stack, events: EventLog
+) -> None:
     answer = send_webhook(
         url(thor, key),
         "ADDORDER",
@@ -111,7 +120,9 @@ def test_a_form_without_payload_that_fits_no_model_is_kept_with_its_reason(thor,
 
 
 @pytest.mark.parametrize("verb", ["GET", "POST"])
-def test_a_ping_answers_200_and_records_nothing(thor, key, stack, events, verb):
+def test_a_ping_answers_200_and_records_nothing(
+    thor: Stack, key: str, stack: Stack, events: EventLog, verb: str
+) -> None:
     before = len(events.list(tenant=TENANT))
     for auth in ("none", "basic", "key1-header"):
         answer = send_webhook(
@@ -123,7 +134,9 @@ def test_a_ping_answers_200_and_records_nothing(thor, key, stack, events, verb):
     assert wrong.status_code == 401  # a key that is sent must be right: "Verify and Save" shows the mismatch
 
 
-def test_a_post_without_method_but_with_a_body_is_recorded_not_dropped(thor, key, stack, events):
+def test_a_post_without_method_but_with_a_body_is_recorded_not_dropped(
+    thor: Stack, key: str, stack: Stack, events: EventLog
+) -> None:
     answer = send_webhook(
         url(thor, key), None, {"id": 1, "note": "who knows"}, stack.values[f"ZORT_KEY1_{TENANT.upper()}"], body="json"
     )
@@ -131,7 +144,7 @@ def test_a_post_without_method_but_with_a_body_is_recorded_not_dropped(thor, key
     assert event.status.value == "completed" and "without method" in (event.outcome or "")
 
 
-def test_v4_contact_events_are_recorded_as_sent(thor, key, stack, events):
+def test_v4_contact_events_are_recorded_as_sent(thor: Stack, key: str, stack: Stack, events: EventLog) -> None:
     answer = send_webhook(
         url(thor, key), "ADDCONTACT", {"id": 77, "name": "A contact"}, stack.values[f"ZORT_KEY1_{TENANT.upper()}"]
     )
@@ -139,7 +152,7 @@ def test_v4_contact_events_are_recorded_as_sent(thor, key, stack, events):
     assert event.status.value == "completed" and event.body["payload"]["name"] == "A contact"
 
 
-def test_a_body_that_is_neither_json_nor_a_form_gets_a_reason(thor, key, stack):
+def test_a_body_that_is_neither_json_nor_a_form_gets_a_reason(thor: Stack, key: str, stack: Stack) -> None:
     answer = requests.post(
         url(thor, key) + "&method=ADDORDER",
         data=b"just text",
@@ -149,7 +162,9 @@ def test_a_body_that_is_neither_json_nor_a_form_gets_a_reason(thor, key, stack):
     assert answer.status_code == 415 and answer.json()["field"] == "content-type"
 
 
-def test_a_multipart_body_with_no_named_field_is_refused_naming_the_body(thor, key, stack, events):
+def test_a_multipart_body_with_no_named_field_is_refused_naming_the_body(
+    thor: Stack, key: str, stack: Stack, events: EventLog
+) -> None:
     """Found by schemathesis: a multipart body that holds no form part was recorded as an empty form."""
     before = len(events.list(tenant=TENANT))
     answer = requests.post(
@@ -166,7 +181,9 @@ def test_a_multipart_body_with_no_named_field_is_refused_naming_the_body(thor, k
 
 
 @pytest.mark.parametrize("method", [None, "ADDORDER", "UPDATEPRODUCTQUANTITY"])
-def test_an_empty_multipart_form_is_answered_as_an_empty_urlencoded_form(thor, key, stack, method):
+def test_an_empty_multipart_form_is_answered_as_an_empty_urlencoded_form(
+    thor: Stack, key: str, stack: Stack, method: str | None
+) -> None:
     """Issue 17 item 6 (schemathesis, another seed): openapi.json admits an empty multipart form (an object
     with no required field) and urllib3 sends it as the close delimiter alone; Thor refused it with 400."""
     target = url(thor, key) + (f"&method={method}" if method else "")

@@ -4,9 +4,14 @@ adds in memory and writes one addition per tenant and hour after its interval, f
 from __future__ import annotations
 
 import uuid
+from collections.abc import Mapping
 from datetime import datetime, timezone
+from typing import Any
+
+import pytest
 
 from shared.adapters.activity_counts import ActivityCounts, BufferedActivityCounts
+from shared.bootstrap import Context
 from tests.conftest import eventually
 
 HOUR = datetime(2026, 11, 23, 10, tzinfo=timezone.utc)
@@ -17,11 +22,16 @@ def tenant_of_this_test() -> str:
     return f"t{uuid.uuid4().hex[:10]}"  # a partition of its own: other tests' counts never mix in
 
 
-def test_buffered_counts_are_written_once_after_the_interval_and_summed(context):
+def test_buffered_counts_are_written_once_after_the_interval_and_summed(context: Context) -> None:
     tenant, counts = tenant_of_this_test(), ActivityCounts(context.storage)
-    written = []
+    written: list[str] = []
     original = counts.add
-    counts.add = lambda *args, **kwargs: (written.append(args[0]), original(*args, **kwargs))[1]  # type: ignore[method-assign]
+
+    def add(tenant: str, hour: datetime, counts: Mapping[str, int], shard: int = 0) -> None:
+        written.append(tenant)
+        original(tenant, hour, counts, shard)
+
+    counts.add = add  # type: ignore[method-assign]  # patched for this test only
     buffered = BufferedActivityCounts(counts, every=0.5)
     for _ in range(3):
         buffered.add(tenant, HOUR.replace(minute=20), {"accepted": 1, "completed": 1})
@@ -32,7 +42,7 @@ def test_buffered_counts_are_written_once_after_the_interval_and_summed(context)
     assert written == [tenant]  # one addition for the hour, not one per event
 
 
-def test_flush_writes_at_once_and_an_interval_of_zero_writes_each_addition(context):
+def test_flush_writes_at_once_and_an_interval_of_zero_writes_each_addition(context: Context) -> None:
     tenant, counts = tenant_of_this_test(), ActivityCounts(context.storage)
     buffered = BufferedActivityCounts(counts, every=60)
     buffered.add(tenant, HOUR, {"orders_created": 2})
@@ -43,11 +53,11 @@ def test_flush_writes_at_once_and_an_interval_of_zero_writes_each_addition(conte
     assert counts.hours(tenant, HOUR, NEXT_HOUR)[HOUR]["orders_created"] == 3
 
 
-def test_a_failed_write_is_logged_and_never_raised(context, caplog):
+def test_a_failed_write_is_logged_and_never_raised(context: Context, caplog: pytest.LogCaptureFixture) -> None:
     tenant = tenant_of_this_test()
 
     class Down(ActivityCounts):
-        def add(self, *args, **kwargs):
+        def add(self, *args: Any, **kwargs: Any) -> None:
             raise OSError("storage unreachable")
 
     buffered = BufferedActivityCounts(Down(context.storage), every=60)

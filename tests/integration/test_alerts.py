@@ -7,34 +7,42 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime, timedelta, timezone
+from typing import Any
 
 import pytest
 import requests
 
 from localdev.sandboxes.alerts import LOCAL_ACS_KEY
+from localdev.stack import Stack
 from shared.adapters.alerts import AcsEmailChannel, AcsEmailConfig, AlertError, SlackChannel, TeamsChannel
 from shared.adapters.incident_repo import IncidentRepository
 from shared.adapters.report_store import ReportStore
-from shared.domain.alerts import Incident, Message, ReportMessage
+from shared.bootstrap import Context
+from shared.domain.alerts import Incident, Message, Notice, ReportMessage
 from shared.domain.at_risk import RiskKind
 from shared.domain.order import Order, OrderItem
+from shared.ports import AlertChannelPort
 from shared.services.alerts import run_alerts
 from tests.unit.test_alert_payloads import alert
 
 
-def received(stack) -> list[dict]:
+def received(stack: Stack) -> list[dict[str, Any]]:
     return requests.get(stack.servers["alerts"].url + "/_sandbox/received", timeout=5).json()
 
 
-def test_each_channel_sends_what_its_sandbox_accepts_against_the_schema(stack, context):
+def test_each_channel_sends_what_its_sandbox_accepts_against_the_schema(stack: Stack, context: Context) -> None:
     url = stack.servers["alerts"].url
     config = AcsEmailConfig(base_url=f"{url}/acs", access_key=LOCAL_ACS_KEY, sender="DoNotReply@thor.local")
-    channels = [
+    channels: list[AlertChannelPort] = [
         TeamsChannel(f"{url}/teams/ops"),
         SlackChannel(f"{url}/slack/ops"),
         AcsEmailChannel(config, ("ops@thor.local",)),
     ]
-    notices = [alert(Message.OPENED), alert(Message.RESOLVED), ReportMessage("facl", "F", "t", "s", "https://x", "z")]
+    notices: list[Notice] = [
+        alert(Message.OPENED),
+        alert(Message.RESOLVED),
+        ReportMessage("facl", "F", "t", "s", "https://x", "z"),
+    ]
     for channel in channels:
         for notice in notices:
             channel.send(notice)
@@ -45,7 +53,7 @@ def test_each_channel_sends_what_its_sandbox_accepts_against_the_schema(stack, c
     assert got[0]["body"]["attachments"][0]["content"]["type"] == "AdaptiveCard"
 
 
-def test_the_sandbox_refuses_a_card_outside_the_schema_and_a_wrong_signature(stack, context):
+def test_the_sandbox_refuses_a_card_outside_the_schema_and_a_wrong_signature(stack: Stack, context: Context) -> None:
     url = stack.servers["alerts"].url
     answer = requests.post(
         f"{url}/teams/ops",
@@ -68,7 +76,7 @@ def test_the_sandbox_refuses_a_card_outside_the_schema_and_a_wrong_signature(sta
     assert received(stack) == []
 
 
-def test_incidents_round_trip_and_only_active_ones_are_read(context):
+def test_incidents_round_trip_and_only_active_ones_are_read(context: Context) -> None:
     repo = IncidentRepository(context.storage)
     tenant = f"t{uuid.uuid4().hex[:8]}"
     now = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
@@ -91,7 +99,7 @@ def test_incidents_round_trip_and_only_active_ones_are_read(context):
     assert mine[RiskKind.EVENT_FAILED] == opened and mine[RiskKind.NOT_IN_OMS] == held
 
 
-def test_a_report_link_reads_the_csv_without_credentials_until_it_expires(context):
+def test_a_report_link_reads_the_csv_without_credentials_until_it_expires(context: Context) -> None:
     store = ReportStore(context.settings.storage)
     tenant = f"t{uuid.uuid4().hex[:8]}"
     name = store.put(tenant, "2026-12-03", "orders", "internal_order_id\r\nfacl-1\r\n")
@@ -107,7 +115,7 @@ def test_a_report_link_reads_the_csv_without_credentials_until_it_expires(contex
     assert requests.get(link.split("?")[0], timeout=5).status_code in (401, 403, 404)  # no SAS, no read
 
 
-def test_the_alert_run_sends_one_incident_through_every_configured_channel(stack, context):
+def test_the_alert_run_sends_one_incident_through_every_configured_channel(stack: Stack, context: Context) -> None:
     now = datetime.now(timezone.utc)
     number = uuid.uuid4().int % 10**9
     context.orders.add(

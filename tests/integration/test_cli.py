@@ -10,23 +10,26 @@ from datetime import datetime, timedelta, timezone
 import pytest
 import requests
 
+from localdev.stack import Stack
 from ops.__main__ import main
+from shared.bootstrap import Context
 from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent
 from shared.domain.times import rfc3339
 from shared.services.intake import record_event
 from shared.services.processing import process_event
+from tests.checks import present
 
 TENANT = "faco"
 NO_FILE = ["--settings", os.devnull]  # the test stack's environment only, whatever local.settings.json holds
 
 
-def run(capsys, *argv: str) -> tuple[int, str]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = main([*NO_FILE, *argv])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
 
-def failed_event(context) -> InboundEvent:
+def failed_event(context: Context) -> InboundEvent:
     """A recorded event, not queued, marked failed as after its last retry."""
     event = InboundEvent(
         tenant=TENANT,
@@ -40,7 +43,9 @@ def failed_event(context) -> InboundEvent:
     return event
 
 
-def test_events_lists_a_failed_event_and_replay_puts_it_back(context, capsys):
+def test_events_lists_a_failed_event_and_replay_puts_it_back(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
     event = failed_event(context)
     code, out = run(capsys, "events", "--tenant", TENANT, "--status", "failed")
     assert code == 0 and event.event_id in out and "failed" in out and "no handler (test)" in out
@@ -48,12 +53,12 @@ def test_events_lists_a_failed_event_and_replay_puts_it_back(context, capsys):
     since = (event.received_at - timedelta(seconds=1)).isoformat()
     code, out = run(capsys, "replay", "--tenant", TENANT, "--since", since, "--dry-run")
     assert code == 0 and f"would replay {TENANT}/{event.event_id}" in out
-    assert context.events.get(TENANT, event.event_id).status is EventStatus.FAILED
+    assert present(context.events.get(TENANT, event.event_id)).status is EventStatus.FAILED
 
     code, out = run(capsys, "replay", event.event_id, "--tenant", TENANT)
     assert code == 0 and "replayed" in out
     replayed = context.events.get(TENANT, event.event_id)
-    assert replayed.status is EventStatus.RECEIVED and replayed.attempts == 0
+    assert present(replayed).status is EventStatus.RECEIVED and present(replayed).attempts == 0
 
     code, out = run(capsys, "events", "--tenant", TENANT, "--status", "failed")
     assert event.event_id not in out
@@ -61,7 +66,9 @@ def test_events_lists_a_failed_event_and_replay_puts_it_back(context, capsys):
     assert code == 1
 
 
-def test_order_shows_the_full_history_without_personal_data(context, capsys):
+def test_order_shows_the_full_history_without_personal_data(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
     order_id = 7313001
     internal_id = f"{TENANT}-{order_id}"
     acceptance = record_event(
@@ -76,8 +83,8 @@ def test_order_shows_the_full_history_without_personal_data(context, capsys):
     for _ in range(5):  # again after a failure: the session's runner may process it at the same time
         if process_event(context, TENANT, acceptance.event_id, (0, 0, 0, 0, 0)) not in PENDING:
             break
-    assert context.events.get(TENANT, acceptance.event_id).status is EventStatus.COMPLETED
-    order, _ = context.orders.get(TENANT, internal_id)
+    assert present(context.events.get(TENANT, acceptance.event_id)).status is EventStatus.COMPLETED
+    order, _ = present(context.orders.get(TENANT, internal_id))
 
     code, out = run(capsys, "order", internal_id)
     assert code == 0
@@ -95,7 +102,7 @@ def test_order_shows_the_full_history_without_personal_data(context, capsys):
     for personal in (order.customer.first_name, order.customer.last_name):
         assert personal and personal not in out
     # times as RFC 3339 UTC with milliseconds (before: "2026-11-23 00:34:10Z")
-    assert rfc3339(order.created_at) in out and rfc3339(order.updated_at) in out
+    assert present(rfc3339(order.created_at)) in out and present(rfc3339(order.updated_at)) in out
     assert not re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d", out)
 
     code, out = run(capsys, "order", f"{TENANT}-7313999")
@@ -104,16 +111,20 @@ def test_order_shows_the_full_history_without_personal_data(context, capsys):
     assert code == 2
 
 
-def test_resync_fetches_an_order_thor_never_heard_of_and_sends_it_to_the_oms(context, stack, capsys):
+def test_resync_fetches_an_order_thor_never_heard_of_and_sends_it_to_the_oms(
+    context: Context, stack: Stack, capsys: pytest.CaptureFixture[str]
+) -> None:
     internal_id = f"{TENANT}-7313002"
     code, out = run(capsys, "resync", internal_id)
     assert code == 0 and "completed" in out
-    assert context.orders.get(TENANT, internal_id)[0].oms_synced
+    assert present(context.orders.get(TENANT, internal_id))[0].oms_synced
     orders = requests.get(stack.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
     assert [o for o in orders if o["order"].get("orderRef") == internal_id]
 
 
-def test_check_settings_names_what_is_missing_and_masks_secrets(stack, capsys, monkeypatch):
+def test_check_settings_names_what_is_missing_and_masks_secrets(
+    stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     code, out = run(capsys, "check-settings")
     assert code == 0 and "settings ok" in out
     secrets = [
@@ -135,7 +146,7 @@ def test_check_settings_names_what_is_missing_and_masks_secrets(stack, capsys, m
     assert code == 2 and "OMS_TENANT_FACO" in out and "INCOMPLETE" in out
 
 
-def test_reconcile_and_zort_webhooks(context, stack, capsys):
+def test_reconcile_and_zort_webhooks(context: Context, stack: Stack, capsys: pytest.CaptureFixture[str]) -> None:
     code, out = run(capsys, "reconcile", "--tenant", TENANT)
     assert code == 0 and f"{TENANT}:" in out and "checkpoint" in out
     code, out = run(capsys, "reconcile", "--last", "--tenant", TENANT)
@@ -188,12 +199,12 @@ def test_reconcile_and_zort_webhooks(context, stack, capsys):
         ["stock", "--tenant", TENANT, "--pause", "x", "--resume"],
     ],
 )
-def test_bad_usage_exits_2(stack, capsys, argv):
+def test_bad_usage_exits_2(stack: Stack, capsys: pytest.CaptureFixture[str], argv: list[str]) -> None:
     code, _ = run(capsys, *argv)
     assert code == 2
 
 
-def test_stats_counts_events_per_tenant_and_status(context, capsys):
+def test_stats_counts_events_per_tenant_and_status(context: Context, capsys: pytest.CaptureFixture[str]) -> None:
     before = context.events.count_by_status(tenant="soar").get("soar", {})
     failed = InboundEvent(
         tenant="soar",
@@ -212,7 +223,9 @@ def test_stats_counts_events_per_tenant_and_status(context, capsys):
     assert code == 0 and "ACCEPTED" in out and "soar" in out
 
 
-def test_events_lists_by_default_what_needs_a_person_including_events_stuck_in_received(context, capsys):
+def test_events_lists_by_default_what_needs_a_person_including_events_stuck_in_received(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
     now = datetime.now(timezone.utc)
 
     def recorded(status: EventStatus, age: timedelta) -> str:
@@ -250,7 +263,9 @@ def test_events_lists_by_default_what_needs_a_person_including_events_stuck_in_r
     assert code == 2
 
 
-def test_stock_shows_the_state_flushes_resyncs_and_the_kill_switch_holds_writes(context, stack, capsys, monkeypatch):
+def test_stock_shows_the_state_flushes_resyncs_and_the_kill_switch_holds_writes(
+    context: Context, stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     from shared.domain.product import Product
 
     monkeypatch.setenv("MARKETPLACE_STOCK_SYNC_SOCO", "true")
@@ -279,7 +294,9 @@ def test_stock_shows_the_state_flushes_resyncs_and_the_kill_switch_holds_writes(
     assert code == 0 and '"tenant": "soco"' in out and '"last_result": "nothing to send"' in out
 
 
-def test_an_ignored_marketplace_event_is_listed_by_its_status_with_its_name(context, capsys):
+def test_an_ignored_marketplace_event_is_listed_by_its_status_with_its_name(
+    context: Context, capsys: pytest.CaptureFixture[str]
+) -> None:
     """A documented event Thor does not act on (shared.models.marketplace_events) is kept `ignored`
     with its name: `ops events --status ignored` lists it, `ops stats` counts it."""
     feed = f"00000000-0000-4000-8000-{uuid.uuid4().int % 10**12:012d}"

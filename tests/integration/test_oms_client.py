@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
@@ -20,6 +22,7 @@ from localdev.sandboxes.oms import create_app
 from shared.adapters.oms import OmsClient, OmsConfig, OmsError
 from shared.adapters.oms.mapping import order_to_oms
 from shared.domain.order import Customer, Order, OrderItem, Tracking
+from tests.checks import present
 
 TOKEN = "local-oms-faco"
 TENANT = "faco"
@@ -31,14 +34,14 @@ def start_sandbox() -> RunningServer:
 
 
 @pytest.fixture(scope="module")
-def shared_sandbox():
+def shared_sandbox() -> Iterator[RunningServer]:
     server = start_sandbox()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def sandbox(shared_sandbox):
+def sandbox(shared_sandbox: RunningServer) -> RunningServer:
     requests.post(f"{shared_sandbox.url}/_sandbox/reset", json={}, timeout=5).raise_for_status()
     return shared_sandbox
 
@@ -48,24 +51,24 @@ def sleeps() -> list[float]:
     return []
 
 
-def make_client(server, sleeps, **overrides) -> OmsClient:
-    settings = dict(
+def make_client(server: RunningServer, sleeps: list[float], **overrides: Any) -> OmsClient:
+    settings: dict[str, Any] = dict(
         base_url=server.url, token=TOKEN, tenant_header=TENANT, timeout=(1.0, 2.0), max_attempts=4, backoff_base=0.5
     )
     settings.update(overrides)
     return OmsClient(OmsConfig(**settings), sleep=sleeps.append, rng=lambda: 0.5)
 
 
-def fail(server, mode: str, times: int = 1, match: str | None = None) -> None:
-    spec = {"mode": mode, "times": times, **({"match": match} if match else {})}
+def fail(server: RunningServer, mode: str, times: int = 1, match: str | None = None) -> None:
+    spec: dict[str, Any] = {"mode": mode, "times": times, **({"match": match} if match else {})}
     requests.post(f"{server.url}/_sandbox/fail", json=spec, timeout=5).raise_for_status()
 
 
-def stored(server) -> list[dict]:
+def stored(server: RunningServer) -> list[dict[str, Any]]:
     return requests.get(f"{server.url}/_sandbox/orders", timeout=5).json()["orders"]
 
 
-def seen(server) -> list[dict]:
+def seen(server: RunningServer) -> list[dict[str, Any]]:
     return requests.get(f"{server.url}/_sandbox/requests", timeout=5).json()
 
 
@@ -114,7 +117,7 @@ def make_order(ref: str = "THOR-faco-100", status: str = "pending") -> Order:
 # --- upsert ------------------------------------------------------------------------------------
 
 
-def test_upsert_creates_then_updates_one_order(sandbox, sleeps):
+def test_upsert_creates_then_updates_one_order(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps)
     outcome, created = client.upsert_order(make_order())
     assert outcome == "created" and created["orderRef"] == "THOR-faco-100" and len(created["id"]) == 24
@@ -138,14 +141,14 @@ def test_upsert_creates_then_updates_one_order(sandbox, sleeps):
     assert sleeps == []
 
 
-def test_headers_are_sent(sandbox, sleeps):
+def test_headers_are_sent(sandbox: RunningServer, sleeps: list[float]) -> None:
     make_client(sandbox, sleeps).find_order("nope")
     headers = seen(sandbox)[0]["headers"]
     assert headers["authorization"] == f"Bearer {TOKEN}" and headers["x-twc-tenant"] == TENANT
     assert headers["content-type"] == "application/json" and headers["accept"] == "application/json"
 
 
-def test_concurrent_upserts_store_one_order(sandbox, sleeps):
+def test_concurrent_upserts_store_one_order(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps)
     barrier = threading.Barrier(10)
     outcomes: list[str] = []
@@ -168,14 +171,14 @@ def test_concurrent_upserts_store_one_order(sandbox, sleeps):
     assert len(stored(sandbox)) == 1
 
 
-def test_find_by_order_ref_and_absent(sandbox, sleeps):
+def test_find_by_order_ref_and_absent(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps)
     assert client.find_order("THOR-faco-100") is None
     created = client.create_order(order_to_oms(make_order(), TENANT))
-    assert client.find_order("THOR-faco-100")["id"] == created["id"]
+    assert present(client.find_order("THOR-faco-100"))["id"] == created["id"]
 
 
-def test_orders_are_kept_per_tenant(sandbox, sleeps):
+def test_orders_are_kept_per_tenant(sandbox: RunningServer, sleeps: list[float]) -> None:
     make_client(sandbox, sleeps).upsert_order(make_order())
     other = make_client(sandbox, sleeps, token=OTHER_TOKEN, tenant_header="facl")
     assert other.find_order("THOR-faco-100") is None
@@ -186,7 +189,7 @@ def test_orders_are_kept_per_tenant(sandbox, sleeps):
 # --- refusals: never retried -------------------------------------------------------------------
 
 
-def test_wrong_token_is_401_and_not_retried(sandbox, sleeps):
+def test_wrong_token_is_401_and_not_retried(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps, token="wrong-secret-token")
     with pytest.raises(OmsError) as caught:
         client.find_order("THOR-faco-100")
@@ -195,7 +198,7 @@ def test_wrong_token_is_401_and_not_retried(sandbox, sleeps):
     assert len(seen(sandbox)) == 1 and sleeps == []
 
 
-def test_wrong_tenant_header_is_403(sandbox, sleeps):
+def test_wrong_tenant_header_is_403(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps, tenant_header="facl")
     with pytest.raises(OmsError) as caught:
         client.upsert_order(make_order())
@@ -203,7 +206,7 @@ def test_wrong_tenant_header_is_403(sandbox, sleeps):
     assert len(seen(sandbox)) == 1 and stored(sandbox) == []
 
 
-def test_body_missing_a_required_field_is_refused_naming_it(sandbox, sleeps):
+def test_body_missing_a_required_field_is_refused_naming_it(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps)
     body = order_to_oms(make_order(), TENANT)
     body["orderLines"][1]["quantity"] = "2"
@@ -218,7 +221,7 @@ HEADERS = {"Authorization": f"Bearer {TOKEN}", "X-TWC-Tenant": TENANT}
 
 
 @pytest.mark.parametrize("field", ["deliveryStatus", "shippingState", "orderStatus", "paymentStatus", "channel"])
-def test_null_in_an_enum_field_is_refused_naming_it(sandbox, field):
+def test_null_in_an_enum_field_is_refused_naming_it(sandbox: RunningServer, field: str) -> None:
     """seeds/002 gives these an enum and never null: absent is fine, null is invalid input."""
     body = {**order_to_oms(make_order(), TENANT), field: None}
     refused = requests.post(f"{sandbox.url}/api/v1/orders", json=body, headers=HEADERS, timeout=5)
@@ -227,7 +230,7 @@ def test_null_in_an_enum_field_is_refused_naming_it(sandbox, field):
     assert requests.post(f"{sandbox.url}/api/v1/orders", json=body, headers=HEADERS, timeout=5).status_code == 201
 
 
-def test_lines_and_entries_need_no_entry_ref(sandbox):
+def test_lines_and_entries_need_no_entry_ref(sandbox: RunningServer) -> None:
     """seeds/002 marks nothing of a line as required; its entry-by-id/by-ref samples carry no entryRef."""
     body = order_to_oms(make_order(), TENANT)
     body["orderLines"].append({"productRef": "SKU-X", "quantity": 1})  # no entryRef
@@ -258,7 +261,7 @@ def test_lines_and_entries_need_no_entry_ref(sandbox):
     assert missing.status_code == 404
 
 
-def test_duplicate_create_is_400(sandbox, sleeps):
+def test_duplicate_create_is_400(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps)
     body = order_to_oms(make_order(), TENANT)
     client.create_order(body)
@@ -267,13 +270,13 @@ def test_duplicate_create_is_400(sandbox, sleeps):
     assert caught.value.status == 400 and "already exists" in caught.value.message
 
 
-def test_update_of_an_absent_order_is_404(sandbox, sleeps):
+def test_update_of_an_absent_order_is_404(sandbox: RunningServer, sleeps: list[float]) -> None:
     with pytest.raises(OmsError) as caught:
         make_client(sandbox, sleeps).update_order(order_to_oms(make_order(), TENANT))
     assert caught.value.status == 404 and len(seen(sandbox)) == 1
 
 
-def test_sandbox_checks_content_type_and_serves_lines_and_ids(sandbox):
+def test_sandbox_checks_content_type_and_serves_lines_and_ids(sandbox: RunningServer) -> None:
     headers = {"Authorization": f"Bearer {TOKEN}", "X-TWC-Tenant": TENANT}
     body = order_to_oms(make_order(), TENANT)
     refused = requests.post(
@@ -292,7 +295,7 @@ def test_sandbox_checks_content_type_and_serves_lines_and_ids(sandbox):
 # --- retries -----------------------------------------------------------------------------------
 
 
-def test_500_twice_then_success_backs_off(sandbox, sleeps):
+def test_500_twice_then_success_backs_off(sandbox: RunningServer, sleeps: list[float]) -> None:
     fail(sandbox, "500", times=2)
     created = make_client(sandbox, sleeps).create_order(order_to_oms(make_order(), TENANT))
     assert created["orderRef"] == "THOR-faco-100"
@@ -300,7 +303,7 @@ def test_500_twice_then_success_backs_off(sandbox, sleeps):
     assert [r["status"] for r in seen(sandbox)] == [500, 500, 201]
 
 
-def test_gives_up_after_max_attempts(sandbox, sleeps):
+def test_gives_up_after_max_attempts(sandbox: RunningServer, sleeps: list[float]) -> None:
     fail(sandbox, "503", times=10)
     with pytest.raises(OmsError) as caught:
         make_client(sandbox, sleeps, max_attempts=3).find_order("THOR-faco-100")
@@ -308,26 +311,26 @@ def test_gives_up_after_max_attempts(sandbox, sleeps):
     assert len(seen(sandbox)) == 3 and len(sleeps) == 2
 
 
-def test_429_honours_retry_after(sandbox, sleeps):
+def test_429_honours_retry_after(sandbox: RunningServer, sleeps: list[float]) -> None:
     fail(sandbox, "429")
     assert make_client(sandbox, sleeps).find_order("THOR-faco-100") is None
     assert sleeps == [1.0]
 
 
-def test_retry_after_is_capped(sandbox, sleeps):
+def test_retry_after_is_capped(sandbox: RunningServer, sleeps: list[float]) -> None:
     fail(sandbox, "429")
     make_client(sandbox, sleeps, max_backoff=0.2).find_order("THOR-faco-100")
     assert sleeps == [0.2]
 
 
-def test_malformed_json_on_2xx_is_retried(sandbox, sleeps):
+def test_malformed_json_on_2xx_is_retried(sandbox: RunningServer, sleeps: list[float]) -> None:
     make_client(sandbox, sleeps).create_order(order_to_oms(make_order(), TENANT))
     fail(sandbox, "malformed", match="orderRef")
     found = make_client(sandbox, sleeps).find_order("THOR-faco-100")
-    assert found["orderRef"] == "THOR-faco-100" and len(sleeps) == 1
+    assert present(found)["orderRef"] == "THOR-faco-100" and len(sleeps) == 1
 
 
-def test_timeout_is_retried():
+def test_timeout_is_retried() -> None:
     server = start_sandbox()
     try:
         sleeps: list[float] = []
@@ -341,7 +344,7 @@ def test_timeout_is_retried():
         server.stop()
 
 
-def test_connection_refused_is_retried_then_raised(sleeps):
+def test_connection_refused_is_retried_then_raised(sleeps: list[float]) -> None:
     server = start_sandbox()
     url = server.url
     server.stop()

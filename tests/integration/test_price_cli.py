@@ -5,35 +5,39 @@ from __future__ import annotations
 
 import os
 import uuid
+from typing import Any
 
+import pytest
 import requests
 
+from localdev.stack import Stack
 from ops.__main__ import main
+from shared.bootstrap import Context
 from shared.domain.product import Product
 
 NO_FILE = ["--settings", os.devnull]
 T, USER, STORE = "socl", "socl@thor.local", "thor-socl"
 
 
-def run(capsys, *argv: str) -> tuple[int, str]:
+def run(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[int, str]:
     code = main([*NO_FILE, *argv])
     captured = capsys.readouterr()
     return code, captured.out + captured.err
 
 
-def zort_price(stack, sku: str, price: str) -> None:
+def zort_price(stack: Stack, sku: str, price: str) -> None:
     requests.post(
         stack.servers["zort"].url + "/_sandbox/prices", json={"store": STORE, "prices": {sku: price}}, timeout=5
     )
 
 
-def storefront(stack) -> dict:
+def storefront(stack: Stack) -> dict[str, Any]:
     return requests.get(stack.servers["marketplace"].url + "/_sandbox/prices", timeout=5).json()["prices"].get(USER, {})
 
 
 def test_prices_flushes_holds_a_jump_until_a_person_confirms_it_and_shows_the_journey(
-    context, stack, capsys, monkeypatch
-):
+    context: Context, stack: Stack, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setenv("MARKETPLACE_PRICE_SYNC_SOCL", "true")
     monkeypatch.setenv("MARKETPLACE_PRICE_ZORT_CURRENCY_SOCL", "CLP")
     sku = f"PCLI-{uuid.uuid4().hex[:8]}"

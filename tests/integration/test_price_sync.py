@@ -7,17 +7,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
 
+from localdev.stack import Stack
 from shared.adapters.seller_center import SellerCenterError
+from shared.bootstrap import Context
 from shared.domain.events import EventKind, EventStatus
 from shared.domain.prices import FeedBudget, PriceResult, PriceToSend
 from shared.domain.product import Product
 from shared.services.intake import record_event
 from shared.services.price_sync import flush_tenant, price_journey
 from shared.services.processing import process_event
+from tests.checks import present
 
 T = "faco"  # COP: no cents
 USER = "faco@thor.local"
@@ -29,22 +33,22 @@ def skus(n: int) -> list[str]:
     return [f"P{prefix}-{i:04d}" for i in range(n)]
 
 
-def marketplace_prices(stack) -> dict[str, dict[str, str]]:
+def marketplace_prices(stack: Stack) -> dict[str, dict[str, str]]:
     answer = requests.get(stack.servers["marketplace"].url + "/_sandbox/prices", timeout=5).json()
     return answer["prices"].get(USER, {})
 
 
-def set_zort_prices(stack, prices: dict[str, str]) -> None:
+def set_zort_prices(stack: Stack, prices: dict[str, str]) -> None:
     requests.post(stack.servers["zort"].url + "/_sandbox/prices", json={"store": STORE, "prices": prices}, timeout=5)
 
 
-def sandbox_requests(stack, action: str) -> list[dict]:
+def sandbox_requests(stack: Stack, action: str) -> list[dict[str, Any]]:
     log = requests.get(stack.servers["marketplace"].url + "/_sandbox/requests", timeout=5).json()
     return [r for r in log if r["query"].get("Action") == action]
 
 
 @pytest.fixture()
-def syncing(context, monkeypatch):
+def syncing(context: Context, monkeypatch: pytest.MonkeyPatch) -> Context:
     from shared.bootstrap import get_context, reset_context
 
     monkeypatch.setenv(f"MARKETPLACE_PRICE_SYNC_{T.upper()}", "true")
@@ -53,7 +57,9 @@ def syncing(context, monkeypatch):
     return get_context()
 
 
-def test_product_update_answers_a_feed_whose_status_names_refused_skus_and_the_sandbox_keeps_prices(context, stack):
+def test_product_update_answers_a_feed_whose_status_names_refused_skus_and_the_sandbox_keeps_prices(
+    context: Context, stack: Stack
+) -> None:
     a, b = skus(2)
     requests.post(
         stack.servers["marketplace"].url + "/_sandbox/stock/refuse",
@@ -80,7 +86,7 @@ def test_product_update_answers_a_feed_whose_status_names_refused_skus_and_the_s
     )
 
 
-def test_a_throttled_product_update_is_a_retryable_429_with_retry_after(context, stack):
+def test_a_throttled_product_update_is_a_retryable_429_with_retry_after(context: Context, stack: Stack) -> None:
     requests.post(
         stack.servers["marketplace"].url + "/_sandbox/stock/limits",
         json={"free_calls": 1, "min_interval": 60},
@@ -90,16 +96,20 @@ def test_a_throttled_product_update_is_a_retryable_429_with_retry_after(context,
     context.marketplace(T).update_prices([PriceToSend(a, "1")])
     with pytest.raises(SellerCenterError) as throttled:
         context.marketplace(T).update_prices([PriceToSend(b, "1")])
-    assert throttled.value.status == 429 and throttled.value.retryable and 0 < throttled.value.retry_after <= 60
+    assert (
+        throttled.value.status == 429 and throttled.value.retryable and 0 < present(throttled.value.retry_after) <= 60
+    )
 
 
-def test_zort_sell_prices_reads_getproducts(context, stack):
+def test_zort_sell_prices_reads_getproducts(context: Context, stack: Stack) -> None:
     a, b, c = skus(3)
     set_zort_prices(stack, {a: "19990.50", b: "0"})
     assert context.zort(T).sell_prices([a, b, c]) == {a: Decimal("19990.50"), b: Decimal("0.00")}
 
 
-def test_the_repository_keeps_a_sku_marked_again_while_in_its_feed_and_the_budget_saves_as_read(context):
+def test_the_repository_keeps_a_sku_marked_again_while_in_its_feed_and_the_budget_saves_as_read(
+    context: Context,
+) -> None:
     repo = context.prices
     now = datetime.now(timezone.utc).replace(microsecond=0)
     a, b = skus(2)
@@ -116,7 +126,11 @@ def test_the_repository_keeps_a_sku_marked_again_while_in_its_feed_and_the_budge
     for record in in_feed.values():
         record.feed_id, record.confirmed, record.result = "", "100", PriceResult.ACCEPTED
     repo.save(list(in_feed.values()), frozenset({a, b}))
-    assert not repo.get(T, a).dirty and repo.get(T, b).dirty and repo.get(T, b).confirmed == "100"
+    assert (
+        not present(repo.get(T, a)).dirty
+        and present(repo.get(T, b)).dirty
+        and present(repo.get(T, b)).confirmed == "100"
+    )
     seller = uuid.uuid4().hex
     budget = repo.budget(seller)
     budget.spend(now)
@@ -126,7 +140,9 @@ def test_the_repository_keeps_a_sku_marked_again_while_in_its_feed_and_the_budge
     assert repo.budget(seller).calls == [now]
 
 
-def test_a_zort_price_reaches_the_marketplace_sandbox_within_one_flush_without_cents(syncing, stack):
+def test_a_zort_price_reaches_the_marketplace_sandbox_within_one_flush_without_cents(
+    syncing: Context, stack: Stack
+) -> None:
     (sku,) = skus(1)
     syncing.products.upsert_many([Product(tenant=T, sku=sku, marketplace_listed=True)])
     payload = {"id": 1, "sku": sku, "name": "x", "sellprice": "19990.40", "purchaseprice": "1.00"}

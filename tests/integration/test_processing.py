@@ -8,32 +8,35 @@ from __future__ import annotations
 import concurrent.futures
 import json
 import time
+from typing import Any
 
 import pytest
 import requests
 
+from localdev.stack import Stack
 from shared.bootstrap import Context
 from shared.domain.events import EventKind, EventStatus
 from shared.services import marketplace_flows
 from shared.services.intake import record_event
 from shared.services.processing import process_event, replay
 from shared.settings import load_settings
+from tests.checks import present
 
 ORDER = 4440000
 
 
-def oms_orders(stack, order_ref):
+def oms_orders(stack: Stack, order_ref: str) -> list[dict[str, Any]]:
     orders = requests.get(stack.servers["oms"].url + "/_sandbox/orders", timeout=5).json()["orders"]
     return [o["order"] for o in orders if o["order"]["orderRef"] == order_ref]
 
 
-def fail(stack, system, mode, times, match=None):
+def fail(stack: Stack, system: str, mode: str, times: int, match: str | None = None) -> None:
     requests.post(
         stack.servers[system].url + "/_sandbox/fail", json={"mode": mode, "times": times, "match": match}, timeout=5
     )
 
 
-def record_order_created(context, tenant, order_id):
+def record_order_created(context: Context, tenant: str, order_id: int) -> str:
     acceptance = record_event(
         context.events,
         context.queue,
@@ -45,49 +48,53 @@ def record_order_created(context, tenant, order_id):
     return acceptance.event_id
 
 
-def test_unconfigured_tenant_blocks_until_configured(stack):
+def test_unconfigured_tenant_blocks_until_configured(stack: Stack) -> None:
     values = {k: v for k, v in stack.values.items() if not k.startswith("OMS_") or k == "OMS_BASE_URL"}
     context = Context(load_settings(values))
     event_id = record_order_created(context, "soar", ORDER + 3)
     assert process_event(context, "soar", event_id) is EventStatus.BLOCKED
     blocked = context.events.get("soar", event_id)
-    assert "OMS_TOKEN_SOAR" in blocked.reason
+    assert "OMS_TOKEN_SOAR" in present(present(blocked).reason)
     configured = Context(load_settings(stack.values))
     replay(configured, "soar", event_id)
     assert process_event(configured, "soar", event_id) is EventStatus.COMPLETED
     assert len(oms_orders(stack, f"soar-{ORDER + 3}")) == 1
 
 
-def test_crash_between_keeping_the_order_and_the_oms_call_finishes_once(context, stack, monkeypatch):
+def test_crash_between_keeping_the_order_and_the_oms_call_finishes_once(
+    context: Context, stack: Stack, monkeypatch: pytest.MonkeyPatch
+) -> None:
     event_id = record_order_created(context, "fape", ORDER + 4)
 
-    def crash(*args, **kwargs):
+    def crash(*args: Any, **kwargs: Any) -> None:
         raise SystemExit("worker died")  # not an Exception: nothing in Thor catches it
 
     monkeypatch.setattr(marketplace_flows, "sync_to_oms", crash)
     with pytest.raises(SystemExit):
         process_event(context, "fape", event_id, owner="message-1")
     assert context.orders.get("fape", f"fape-{ORDER + 4}") is not None  # first step done
-    assert context.events.get("fape", event_id).status is EventStatus.RECEIVED
+    assert present(context.events.get("fape", event_id)).status is EventStatus.RECEIVED
     monkeypatch.undo()
     # the redelivered message (same message id) takes its own claim back at once
     assert process_event(context, "fape", event_id, owner="message-1") is EventStatus.COMPLETED
     assert process_event(context, "fape", event_id) is EventStatus.COMPLETED
-    order, _ = context.orders.get("fape", f"fape-{ORDER + 4}")
+    order, _ = present(context.orders.get("fape", f"fape-{ORDER + 4}"))
     assert order.oms_synced and len(oms_orders(stack, f"fape-{ORDER + 4}")) == 1
     assert [e.what for e in order.timeline].count("order created") == 1
 
 
-def oms_sends(stack, order_ref):
+def oms_sends(stack: Stack, order_ref: str) -> list[dict[str, Any]]:
     """The order's bodies the OMS sandbox received (creates and updates), in the order it got them."""
     calls = requests.get(stack.servers["oms"].url + "/_sandbox/requests", timeout=5).json()
     bodies = [json.loads(c["body"]) for c in calls if c["method"] in ("POST", "PUT") and c["body"]]
     return [b for b in bodies if b.get("orderRef") == order_ref]
 
 
-def process_until_settled(context, tenant, event_ids, rounds=30):
+def process_until_settled(
+    context: Context, tenant: str, event_ids: list[str], rounds: int = 30
+) -> dict[str, EventStatus | None]:
     """Processes the events 16 at a time like the queue worker, again for those sent back to wait."""
-    pending, results = list(event_ids), {}
+    pending, results = list(event_ids), dict[str, EventStatus | None]()
     for _ in range(rounds):
         with concurrent.futures.ThreadPoolExecutor(16) as pool:
             outcomes = list(pool.map(lambda e: process_event(context, tenant, e), pending))
@@ -98,10 +105,12 @@ def process_until_settled(context, tenant, event_ids, rounds=30):
     raise AssertionError(f"{len(pending)} events still waiting")
 
 
-def test_fifty_parallel_status_changes_of_one_order_lose_nothing_and_never_send_an_older_version(context, stack):
+def test_fifty_parallel_status_changes_of_one_order_lose_nothing_and_never_send_an_older_version(
+    context: Context, stack: Stack
+) -> None:
     order_id = ORDER + 5
     assert process_event(context, "sope", record_order_created(context, "sope", order_id)) is EventStatus.COMPLETED
-    order, _ = context.orders.get("sope", f"sope-{order_id}")
+    order, _ = present(context.orders.get("sope", f"sope-{order_id}"))
     item_ids = [item.item_id for item in order.items]
     sequence = ["ready_to_ship", "shipped", "delivered"]
     requests.post(
@@ -128,7 +137,7 @@ def test_fifty_parallel_status_changes_of_one_order_lose_nothing_and_never_send_
         )
     results = process_until_settled(context, "sope", list(reversed(events)))
     assert set(results.values()) == {EventStatus.COMPLETED}
-    order, _ = context.orders.get("sope", f"sope-{order_id}")
+    order, _ = present(context.orders.get("sope", f"sope-{order_id}"))
     assert {item.status for item in order.items} == {"delivered"}
     assert oms_orders(stack, f"sope-{order_id}")[0]["orderStatus"] == "COMPLETE"
     assert order.oms_synced and order.oms_synced_version == order.version
@@ -136,13 +145,13 @@ def test_fifty_parallel_status_changes_of_one_order_lose_nothing_and_never_send_
     assert len(versions) >= 2 and versions == sorted(versions)  # never an older version after a newer one
 
 
-def test_a_slow_oms_send_is_never_overtaken_by_a_later_version_of_the_order(context, stack):
+def test_a_slow_oms_send_is_never_overtaken_by_a_later_version_of_the_order(context: Context, stack: Stack) -> None:
     order_id = ORDER + 9
     assert process_event(context, "sope", record_order_created(context, "sope", order_id)) is EventStatus.COMPLETED
     order_ref = f"sope-{order_id}"
-    item_ids = [item.item_id for item in context.orders.get("sope", order_ref)[0].items]
+    item_ids = [item.item_id for item in present(context.orders.get("sope", order_ref))[0].items]
 
-    def status_change(status):
+    def status_change(status: str) -> str:
         requests.post(
             stack.servers["marketplace"].url + "/_sandbox/items/status",
             json={"order_item_ids": item_ids, "status": status},
@@ -173,21 +182,21 @@ def test_a_slow_oms_send_is_never_overtaken_by_a_later_version_of_the_order(cont
     assert oms_orders(stack, order_ref)[0]["orderStatus"] == "SHIPPED"
 
 
-def test_storage_outage_is_storage_unavailable_and_records_nothing(stack):
+def test_storage_outage_is_storage_unavailable_and_records_nothing(stack: Stack) -> None:
     from shared.ports import StorageUnavailable
 
     values = dict(
         stack.values,
         AzureWebJobsStorage=stack.values["AzureWebJobsStorage"]
-        .replace(str(stack.azurite.ports["table"]), "1")
-        .replace(str(stack.azurite.ports["queue"]), "1"),
+        .replace(str(present(stack.azurite).ports["table"]), "1")
+        .replace(str(present(stack.azurite).ports["queue"]), "1"),
     )
     context = Context(load_settings(values))
     with pytest.raises(StorageUnavailable):
         record_order_created(context, "faco", ORDER + 6)
 
 
-def test_correlation_id_follows_the_event_to_the_marketplace_and_the_oms(context, stack):
+def test_correlation_id_follows_the_event_to_the_marketplace_and_the_oms(context: Context, stack: Stack) -> None:
     event_id = record_order_created(context, "soco", ORDER + 7)
     assert process_event(context, "soco", event_id) is EventStatus.COMPLETED
     for system in ("marketplace", "oms"):
@@ -195,12 +204,16 @@ def test_correlation_id_follows_the_event_to_the_marketplace_and_the_oms(context
         assert calls and {c["headers"].get("x-correlation-id") for c in calls} == {event_id}, system
 
 
-def test_an_error_that_cannot_fix_itself_fails_at_once_and_replays_after_the_fix(stack):
+def test_an_error_that_cannot_fix_itself_fails_at_once_and_replays_after_the_fix(stack: Stack) -> None:
     wrong = Context(load_settings(dict(stack.values, OMS_TOKEN_SOMX="revoked-token")))
     event_id = record_order_created(wrong, "somx", ORDER + 8)
     assert process_event(wrong, "somx", event_id) is EventStatus.FAILED
     failed = wrong.events.get("somx", event_id)
-    assert failed.attempts == 1 and "401" in failed.reason and "revoked-token" not in failed.reason
+    assert (
+        present(failed).attempts == 1
+        and "401" in present(present(failed).reason)
+        and "revoked-token" not in present(present(failed).reason)
+    )
     fixed = Context(load_settings(stack.values))
     replay(fixed, "somx", event_id)
     assert process_event(fixed, "somx", event_id) is EventStatus.COMPLETED

@@ -8,8 +8,10 @@ Timeout tests get their own: a timeout fault leaves a server thread sleeping for
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -20,6 +22,7 @@ from localdev.sandboxes.marketplace import create_app, item_count
 from shared.adapters.seller_center import SellerCenterClient, SellerCenterConfig, SellerCenterError
 from shared.adapters.seller_center.signing import canonical_query
 from shared.models.marketplace import MarketplaceOrder
+from tests.checks import present
 
 USER = "faco@thor.local"
 KEY = "sandbox-api-key-faco"
@@ -34,20 +37,20 @@ def start_sandbox() -> RunningServer:
 
 
 @pytest.fixture(scope="module")
-def shared_sandbox():
+def shared_sandbox() -> Iterator[RunningServer]:
     server = start_sandbox()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def sandbox(shared_sandbox):
+def sandbox(shared_sandbox: RunningServer) -> RunningServer:
     control(shared_sandbox, "reset", {})
     return shared_sandbox
 
 
 @pytest.fixture
-def isolated_sandbox():
+def isolated_sandbox() -> Iterator[RunningServer]:
     server = start_sandbox()
     yield server
     server.stop()
@@ -58,9 +61,9 @@ def sleeps() -> list[float]:
     return []
 
 
-def make_client(sandbox, sleeps, **overrides) -> SellerCenterClient:
+def make_client(sandbox: RunningServer, sleeps: list[float], **overrides: Any) -> SellerCenterClient:
     now = overrides.pop("now", None)
-    settings = dict(
+    settings: dict[str, Any] = dict(
         base_url=sandbox.url,
         user_id=USER,
         api_key=KEY,
@@ -77,11 +80,11 @@ def make_client(sandbox, sleeps, **overrides) -> SellerCenterClient:
 
 
 @pytest.fixture
-def client(sandbox, sleeps) -> SellerCenterClient:
+def client(sandbox: RunningServer, sleeps: list[float]) -> SellerCenterClient:
     return make_client(sandbox, sleeps)
 
 
-def control(sandbox, route: str, body: dict | None = None):
+def control(sandbox: RunningServer, route: str, body: dict[str, Any] | None = None) -> Any:
     if body is None:
         response = requests.get(f"{sandbox.url}/_sandbox/{route}", timeout=5)
     else:
@@ -90,13 +93,18 @@ def control(sandbox, route: str, body: dict | None = None):
     return response.json()
 
 
-def seen(sandbox, action: str | None = None) -> list[dict]:
+def seen(sandbox: RunningServer, action: str | None = None) -> list[dict[str, Any]]:
     return [r for r in control(sandbox, "requests") if action is None or r["query"].get("Action") == action]
 
 
 def raw_call(
-    sandbox, client: SellerCenterClient, action: str, params: dict, method: str = "GET", **request_kwargs
-) -> dict:
+    sandbox: RunningServer,
+    client: SellerCenterClient,
+    action: str,
+    params: dict[str, Any],
+    method: str = "GET",
+    **request_kwargs: Any,
+) -> dict[str, Any]:
     """A signed request sent without the client's parsing, to look at the raw JSON."""
     query = client.signed_params(action, params)
     headers = request_kwargs.pop("headers", {"User-Agent": client.config.user_agent})
@@ -108,31 +116,31 @@ def raw_call(
 # --- round trips ----------------------------------------------------------------------------
 
 
-def test_get_order_round_trip(client):
+def test_get_order_round_trip(client: SellerCenterClient) -> None:
     order = client.get_order(1234)  # 1234 % 3 == 1 → two items
     assert isinstance(order, MarketplaceOrder)
     assert order.order_id == "1234"
     assert order.order_number == "200001234"
     assert order.items_count == 2
-    assert order.statuses == ["pending"]
-    assert order.created_at.tzinfo is timezone.utc and order.updated_at > order.created_at
-    assert order.promised_shipping_time > order.created_at
+    assert present(order.statuses) == present(["pending"])
+    assert present(order.created_at).tzinfo is timezone.utc and present(order.updated_at) > present(order.created_at)
+    assert present(order.promised_shipping_time) > present(order.created_at)
     assert order.currency is None
     assert order.customer_first_name and order.customer_last_name
-    assert order.address_shipping["Country"] == "Colombia"
-    assert order.address_billing["Phone2"] is None  # "" → None
+    assert present(order.address_shipping)["Country"] == "Colombia"
+    assert present(order.address_billing)["Phone2"] is None  # "" → None
     assert order.national_registration_number
 
 
-def test_order_totals_match_items_and_data_is_deterministic(client):
+def test_order_totals_match_items_and_data_is_deterministic(client: SellerCenterClient) -> None:
     order, items = client.get_order(987654), client.get_order_items(987654)
     assert len(items) == item_count(987654) == order.items_count
-    assert order.grand_total == order.price == sum(item.paid_price for item in items)
-    assert order.product_total == sum(item.item_price for item in items)
+    assert order.grand_total == order.price == sum(present(item.paid_price) for item in items)
+    assert order.product_total == sum(present(item.item_price) for item in items)
     assert client.get_order(987654) == order and client.get_order_items(987654) == items
 
 
-def test_get_order_items_round_trip(client):
+def test_get_order_items_round_trip(client: SellerCenterClient) -> None:
     items = client.get_order_items(1235)  # 1235 % 3 == 2 → three items
     assert [item.order_item_id for item in items] == ["12350", "12351", "12352"]
     for item in items:
@@ -141,10 +149,12 @@ def test_get_order_items_round_trip(client):
         assert isinstance(item.item_price, Decimal) and item.item_price > 0
         assert item.voucher_amount == Decimal("0.00")
         assert item.tracking_code is None and item.package_id == "MPDS-200001235-0001"  # GetOrderItems gives it
-        assert item.promised_shipping_time.tzinfo is timezone.utc
+        assert present(item.promised_shipping_time).tzinfo is timezone.utc
 
 
-def test_single_item_comes_as_an_object_and_is_normalised_to_a_list(sandbox, client):
+def test_single_item_comes_as_an_object_and_is_normalised_to_a_list(
+    sandbox: RunningServer, client: SellerCenterClient
+) -> None:
     order_id = 1233  # 1233 % 3 == 0 → one item
     raw = raw_call(sandbox, client, "GetOrderItems", {"OrderId": str(order_id)})
     assert isinstance(raw["SuccessResponse"]["Body"]["OrderItems"]["OrderItem"], dict)
@@ -155,9 +165,9 @@ def test_single_item_comes_as_an_object_and_is_normalised_to_a_list(sandbox, cli
     assert items[0].order_item_id == "12330"
 
 
-def test_get_products_round_trip_agrees_with_order_items(client):
+def test_get_products_round_trip_agrees_with_order_items(client: SellerCenterClient) -> None:
     items = client.get_order_items(1235)
-    products = client.get_products([item.sku for item in items])
+    products = client.get_products([present(item.sku) for item in items])
     assert [p.seller_sku for p in products] == [item.sku for item in items]
     for product, item in zip(products, items, strict=True):
         assert product.name == item.name
@@ -167,7 +177,9 @@ def test_get_products_round_trip_agrees_with_order_items(client):
         assert product.business_units[0]["OperatorCode"] == "faco"
 
 
-def test_get_order_that_the_marketplace_does_not_return_is_not_found(sandbox, client):
+def test_get_order_that_the_marketplace_does_not_return_is_not_found(
+    sandbox: RunningServer, client: SellerCenterClient
+) -> None:
     control(sandbox, "orders/missing", {"order_ids": [555]})
     with pytest.raises(SellerCenterError) as caught:
         client.get_order(555)
@@ -175,7 +187,9 @@ def test_get_order_that_the_marketplace_does_not_return_is_not_found(sandbox, cl
     assert client.get_order_items(555) == []
 
 
-def test_ready_to_ship_with_the_package_id_from_get_order_items_moves_items_and_lists_the_order(sandbox, client):
+def test_ready_to_ship_with_the_package_id_from_get_order_items_moves_items_and_lists_the_order(
+    sandbox: RunningServer, client: SellerCenterClient
+) -> None:
     """The current documentation: GetOrderItems gives the PackageId, SetStatusToReadyToShip sends only
     OrderItemIds and PackageId (v500); the marketplace assigns carrier and tracking."""
     before = datetime.now(timezone.utc) - timedelta(seconds=5)
@@ -202,7 +216,9 @@ def test_ready_to_ship_with_the_package_id_from_get_order_items_moves_items_and_
     assert seen(sandbox, "SetStatusToPackedByMarketplace") == []
 
 
-def test_the_deprecated_pack_call_is_still_served_and_gives_a_package_to_items_without_one(sandbox, client):
+def test_the_deprecated_pack_call_is_still_served_and_gives_a_package_to_items_without_one(
+    sandbox: RunningServer, client: SellerCenterClient
+) -> None:
     control(sandbox, "orders/unpackaged", {"order_ids": [1235]})
     assert {item.package_id for item in client.get_order_items(1235)} == {None}
     packages = client.set_status_to_packed_by_marketplace(["12350", "12351"])
@@ -216,7 +232,9 @@ def test_the_deprecated_pack_call_is_still_served_and_gives_a_package_to_items_w
     assert client.set_status_to_packed_by_marketplace(["12350"]) == {"12350": package_id}  # packing again: same
 
 
-def test_control_route_changes_statuses_and_packing_then_refuses(sandbox, client):
+def test_control_route_changes_statuses_and_packing_then_refuses(
+    sandbox: RunningServer, client: SellerCenterClient
+) -> None:
     control(sandbox, "items/status", {"order_item_ids": ["12330"], "status": "shipped"})
     assert client.get_order_items(1233)[0].status == "shipped"
     with pytest.raises(SellerCenterError) as caught:
@@ -224,7 +242,9 @@ def test_control_route_changes_statuses_and_packing_then_refuses(sandbox, client
     assert caught.value.code == "E073" and caught.value.retryable is False and caught.value.status == 400
 
 
-def sandbox_refusal(sandbox, client, action: str, params: dict) -> dict:
+def sandbox_refusal(
+    sandbox: RunningServer, client: SellerCenterClient, action: str, params: dict[str, Any]
+) -> dict[str, Any]:
     raw = raw_call(sandbox, client, action, params, method="POST")
     assert set(raw) == {"ErrorResponse"} and raw["ErrorResponse"]["Body"] == {}
     head = raw["ErrorResponse"]["Head"]
@@ -233,7 +253,9 @@ def sandbox_refusal(sandbox, client, action: str, params: dict) -> dict:
     return head
 
 
-def test_sandbox_refuses_what_the_documented_error_tables_list(sandbox, client):
+def test_sandbox_refuses_what_the_documented_error_tables_list(
+    sandbox: RunningServer, client: SellerCenterClient
+) -> None:
     """Falabella v600 SetStatusToReadyToShip / SetStatusToPackedByMarketplace error tables."""
     package_id = client.set_status_to_packed_by_marketplace(["12350"])["12350"]
     rts = "SetStatusToReadyToShip"
@@ -270,7 +292,7 @@ def test_sandbox_refuses_what_the_documented_error_tables_list(sandbox, client):
     client.set_status_to_ready_to_ship(["12350"], package_id)  # the documented call still works
 
 
-def test_reset_clears_statuses_and_listed_orders(sandbox, client):
+def test_reset_clears_statuses_and_listed_orders(sandbox: RunningServer, client: SellerCenterClient) -> None:
     client.set_status_to_ready_to_ship(["12330"], client.set_status_to_packed_by_marketplace(["12330"])["12330"])
     control(sandbox, "orders", {"order_ids": [77]})
     control(sandbox, "reset", {})
@@ -278,7 +300,7 @@ def test_reset_clears_statuses_and_listed_orders(sandbox, client):
     assert client.get_orders(datetime(2000, 1, 1, tzinfo=timezone.utc)) == []
 
 
-def test_get_orders_filters_by_update_and_pages(sandbox, client):
+def test_get_orders_filters_by_update_and_pages(sandbox: RunningServer, client: SellerCenterClient) -> None:
     control(sandbox, "orders", {"order_ids": [11, 12], "updated_at": "2024-06-01 10:00:00"})
     control(sandbox, "orders", {"order_ids": [13, 14, 15], "updated_at": "2024-06-02T10:00:00+00:00"})
     after = datetime(2024, 6, 1, 12, tzinfo=timezone.utc)
@@ -291,7 +313,7 @@ def test_get_orders_filters_by_update_and_pages(sandbox, client):
     assert query["UpdatedAfter"] == "2024-06-01T08:00:00-04:00"  # the marketplace zone's wall clock (Santiago)
 
 
-def test_requests_carry_user_agent_and_versions(sandbox, client):
+def test_requests_carry_user_agent_and_versions(sandbox: RunningServer, client: SellerCenterClient) -> None:
     client.get_order(7)
     client.get_order_items(7)
     order_request, items_request = seen(sandbox)
@@ -300,7 +322,7 @@ def test_requests_carry_user_agent_and_versions(sandbox, client):
     assert order_request["headers"]["user-agent"].startswith("SELLER1/Python/3.")
 
 
-def test_the_documented_three_part_user_agent_is_enough(sandbox, client):
+def test_the_documented_three_part_user_agent_is_enough(sandbox: RunningServer, client: SellerCenterClient) -> None:
     """developers.falabella.com getting-started: Falabella_SellerId/Programming_language/version."""
     ok = raw_call(sandbox, client, "GetOrder", {"OrderId": "1"}, headers={"User-Agent": "JJJ123/PHP/8.1.7"})
     assert "SuccessResponse" in ok
@@ -313,7 +335,9 @@ def test_the_documented_three_part_user_agent_is_enough(sandbox, client):
 HEAD_TIMESTAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d[+-]\d{4}$")  # 2019-02-27T12:52:46-0500
 
 
-def test_sandbox_answers_in_the_marketplace_zone_like_the_real_api(sandbox, client):
+def test_sandbox_answers_in_the_marketplace_zone_like_the_real_api(
+    sandbox: RunningServer, client: SellerCenterClient
+) -> None:
     """Shape of LinioIT/seller-center-sdk gsc-master tests/_schemas/Order/OrderResponse.xml: Head
     Timestamp with its offset, CreatedAt in that zone, AddressUpdatedAt in UTC; the zone is the
     platform's (America/Santiago) for this Colombian seller too (docs/api.md "Marketplace times")."""
@@ -325,13 +349,13 @@ def test_sandbox_answers_in_the_marketplace_zone_like_the_real_api(sandbox, clie
     created_local = datetime.strptime(order["CreatedAt"], "%Y-%m-%d %H:%M:%S")
     address_utc = datetime.strptime(order["AddressUpdatedAt"], "%Y-%m-%d %H:%M:%S")
     created = created_local.replace(tzinfo=ZoneInfo("America/Santiago"))
-    assert address_utc - created_local == created.utcoffset() * -1
+    assert address_utc - created_local == present(created.utcoffset()) * -1
     parsed = client.get_order(1234)
     assert parsed.created_at == parsed.address_updated_at == address_utc.replace(tzinfo=timezone.utc)
     assert order["OperatorCode"] == "FACO"
 
 
-def test_every_storefront_s_answers_use_the_platform_zone(sandbox, sleeps):
+def test_every_storefront_s_answers_use_the_platform_zone(sandbox: RunningServer, sleeps: list[float]) -> None:
     chile = make_client(
         sandbox, sleeps, user_id=CHILE_USER, api_key=CHILE_KEY, business_unit="FACL", time_zone="America/Santiago"
     )
@@ -343,7 +367,7 @@ def test_every_storefront_s_answers_use_the_platform_zone(sandbox, sleeps):
     assert raw["SuccessResponse"]["Body"]["Orders"]["Order"]["OperatorCode"] == "FACL"
 
 
-def test_get_orders_window_across_chile_clock_changes(sandbox, sleeps):
+def test_get_orders_window_across_chile_clock_changes(sandbox: RunningServer, sleeps: list[float]) -> None:
     """UpdatedAfter goes as Santiago's wall clock with the offset in force at that instant."""
     chile = make_client(
         sandbox, sleeps, user_id=CHILE_USER, api_key=CHILE_KEY, business_unit="FACL", time_zone="America/Santiago"
@@ -363,7 +387,7 @@ def test_get_orders_window_across_chile_clock_changes(sandbox, sleeps):
 # --- errors the API answers -----------------------------------------------------------------
 
 
-def test_wrong_key_is_e007_and_not_retried(sandbox, sleeps):
+def test_wrong_key_is_e007_and_not_retried(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps, api_key="wrong-key")
     with pytest.raises(SellerCenterError) as caught:
         client.get_order(1)
@@ -373,14 +397,14 @@ def test_wrong_key_is_e007_and_not_retried(sandbox, sleeps):
     assert len(seen(sandbox)) == 1 and sleeps == []
 
 
-def test_unknown_user_is_e009(sandbox, sleeps):
+def test_unknown_user_is_e009(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps, user_id="stranger@thor.local")
     with pytest.raises(SellerCenterError) as caught:
         client.get_order(1)
     assert caught.value.code == "E009" and not caught.value.retryable
 
 
-def test_stale_timestamp_is_e003(sandbox, sleeps):
+def test_stale_timestamp_is_e003(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps, now=lambda: datetime.now(timezone.utc) - timedelta(hours=1))
     with pytest.raises(SellerCenterError) as caught:
         client.get_order_items(1)
@@ -388,7 +412,7 @@ def test_stale_timestamp_is_e003(sandbox, sleeps):
     assert len(seen(sandbox)) == 1
 
 
-def test_missing_parameter_and_bad_user_agent_are_e001(sandbox, client):
+def test_missing_parameter_and_bad_user_agent_are_e001(sandbox: RunningServer, client: SellerCenterClient) -> None:
     query = client.signed_params("GetOrder", {"OrderId": "1"}, version="2.0")
     del query["Timestamp"]
     raw = requests.get(
@@ -396,29 +420,29 @@ def test_missing_parameter_and_bad_user_agent_are_e001(sandbox, client):
     )
     assert raw.status_code == 400 and raw.json()["ErrorResponse"]["Head"]["ErrorCode"] == "E001"
 
-    raw = raw_call(sandbox, client, "GetOrder", {"OrderId": "1"}, headers={"User-Agent": "python-requests/2"})
-    assert raw["ErrorResponse"]["Head"]["ErrorCode"] == "E001"
-    assert "User-Agent" in raw["ErrorResponse"]["Head"]["ErrorMessage"]
+    refused = raw_call(sandbox, client, "GetOrder", {"OrderId": "1"}, headers={"User-Agent": "python-requests/2"})
+    assert refused["ErrorResponse"]["Head"]["ErrorCode"] == "E001"
+    assert "User-Agent" in refused["ErrorResponse"]["Head"]["ErrorMessage"]
 
 
 # --- retries --------------------------------------------------------------------------------
 
 
-def test_429_twice_then_success(sandbox, client, sleeps):
+def test_429_twice_then_success(sandbox: RunningServer, client: SellerCenterClient, sleeps: list[float]) -> None:
     control(sandbox, "fail", {"mode": "429", "times": 2, "match": "GetOrderItems"})
     assert len(client.get_order_items(1234)) == 2
     assert [r["status"] for r in seen(sandbox)] == [429, 429, 200]
     assert sleeps == [1.0, 1.0]  # the sandbox's Retry-After: 1
 
 
-def test_retry_after_is_capped(sandbox, sleeps):
+def test_retry_after_is_capped(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps, max_backoff=0.25)
     control(sandbox, "fail", {"mode": "429", "times": 1})
     client.get_order(3)
     assert sleeps == [0.25]
 
 
-def test_500_forever_gives_up_after_max_attempts(sandbox, sleeps):
+def test_500_forever_gives_up_after_max_attempts(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps, max_attempts=3, backoff_base=0.1)
     control(sandbox, "fail", {"mode": "500", "times": 100})
     with pytest.raises(SellerCenterError) as caught:
@@ -429,7 +453,7 @@ def test_500_forever_gives_up_after_max_attempts(sandbox, sleeps):
     assert sleeps == pytest.approx([0.075, 0.15])  # 0.1·2^(n-1), half fixed + half jitter (rng=0.5)
 
 
-def test_timeout_is_retried(isolated_sandbox, sleeps):
+def test_timeout_is_retried(isolated_sandbox: RunningServer, sleeps: list[float]) -> None:
     sandbox = isolated_sandbox
     client = make_client(sandbox, sleeps, timeout=(1.0, 0.5))
     control(sandbox, "fail", {"mode": "timeout", "times": 1})
@@ -437,7 +461,7 @@ def test_timeout_is_retried(isolated_sandbox, sleeps):
     assert len(sleeps) == 1
 
 
-def test_timeout_error_when_attempts_run_out(isolated_sandbox, sleeps):
+def test_timeout_error_when_attempts_run_out(isolated_sandbox: RunningServer, sleeps: list[float]) -> None:
     sandbox = isolated_sandbox
     client = make_client(sandbox, sleeps, timeout=(1.0, 0.3), max_attempts=1)
     control(sandbox, "fail", {"mode": "timeout", "times": 1})
@@ -446,7 +470,7 @@ def test_timeout_error_when_attempts_run_out(isolated_sandbox, sleeps):
     assert caught.value.code == "TIMEOUT" and caught.value.retryable
 
 
-def test_malformed_body_is_retried_then_raised(sandbox, sleeps):
+def test_malformed_body_is_retried_then_raised(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps, max_attempts=2)
     control(sandbox, "fail", {"mode": "malformed", "times": 1})
     assert client.get_order(4).order_id == "4"
@@ -457,7 +481,7 @@ def test_malformed_body_is_retried_then_raised(sandbox, sleeps):
     assert len(seen(sandbox)) == 4
 
 
-def test_connection_refused_is_retryable(sleeps):
+def test_connection_refused_is_retryable(sleeps: list[float]) -> None:
     closed = RunningServer(create_app({USER: KEY}))
     url = closed.url
     closed.server.server_close()
@@ -480,7 +504,7 @@ def test_connection_refused_is_retryable(sleeps):
 # --- paging ---------------------------------------------------------------------------------
 
 
-def test_products_are_fetched_in_chunks(sandbox, client):
+def test_products_are_fetched_in_chunks(sandbox: RunningServer, client: SellerCenterClient) -> None:
     skus = [f"SKU-{n:03d}" for n in range(250)]
     products = client.get_products(skus)
     assert [p.seller_sku for p in products] == skus
@@ -489,14 +513,18 @@ def test_products_are_fetched_in_chunks(sandbox, client):
     assert [calls[i]["query"]["SkuSellerList"].count('"') // 2 for i in range(3)] == [100, 100, 50]
 
 
-def test_products_chunk_size_is_configurable_and_nothing_is_asked_for_no_skus(sandbox, sleeps):
+def test_products_chunk_size_is_configurable_and_nothing_is_asked_for_no_skus(
+    sandbox: RunningServer, sleeps: list[float]
+) -> None:
     client = make_client(sandbox, sleeps, products_chunk_size=2)
     assert client.get_products([]) == []
     assert [p.seller_sku for p in client.get_products(["a b", "c+d", "ñ", "a b"])] == ["a b", "c+d", "ñ"]
     assert len(seen(sandbox, "GetProducts")) == 2
 
 
-def test_the_sandbox_answers_carry_the_head_offset_thor_decided_and_times_in_that_zone(sandbox, client):
+def test_the_sandbox_answers_carry_the_head_offset_thor_decided_and_times_in_that_zone(
+    sandbox: RunningServer, client: SellerCenterClient
+) -> None:
     """docs/api.md "Marketplace times": the platform writes in America/Santiago for every storefront (this
     client is a Colombian seller's, FACO), and the Head's offset is Santiago's, as Falabella's
     documented Colombian answers carry it."""
@@ -504,7 +532,7 @@ def test_the_sandbox_answers_carry_the_head_offset_thor_decided_and_times_in_tha
     from shared.domain.times import zone
 
     raw = raw_call(sandbox, client, "GetOrderItems", {"OrderId": "1234"})
-    moment, offset = head_offset(raw)
+    moment, offset = present(head_offset(raw))
     assert offset == moment.astimezone(zone("America/Santiago")).utcoffset()
     assert head_disagrees(raw, zone("America/Santiago")) is None
     assert head_disagrees(raw, zone("America/Bogota")) is not None  # Bogotá is never at Santiago's offset

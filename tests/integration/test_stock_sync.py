@@ -7,17 +7,21 @@ from __future__ import annotations
 import uuid
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
 
+from localdev.stack import Stack
 from shared.adapters.seller_center import SellerCenterError
+from shared.bootstrap import Context
 from shared.domain.events import EventKind, EventStatus
 from shared.domain.product import Product
 from shared.domain.stock import SkuOutcome, SkuResult, StockState, StockTenantState, StockWarehouse
 from shared.services.intake import record_event
 from shared.services.processing import process_event
 from shared.services.stock_sync import flush_tenant, stock_sync_state
+from tests.checks import present
 
 T = "faco"
 USER = "faco@thor.local"
@@ -29,22 +33,22 @@ def skus(n: int) -> list[str]:
     return [f"{prefix}-{i:04d}" for i in range(n)]
 
 
-def marketplace_stock(stack) -> dict[str, int]:
+def marketplace_stock(stack: Stack) -> dict[str, int]:
     answer = requests.get(stack.servers["marketplace"].url + "/_sandbox/stock", timeout=5).json()
     return answer.get(USER, {}).get("main", {})
 
 
-def set_zort_stock(stack, stock: dict[str, str]) -> None:
+def set_zort_stock(stack: Stack, stock: dict[str, str]) -> None:
     requests.post(stack.servers["zort"].url + "/_sandbox/stock", json={"store": STORE, "stock": stock}, timeout=5)
 
 
-def sandbox_requests(stack, server: str, needle: str) -> list[dict]:
+def sandbox_requests(stack: Stack, server: str, needle: str) -> list[dict[str, Any]]:
     log = requests.get(stack.servers[server].url + "/_sandbox/requests", timeout=5).json()
     return [r for r in log if needle in r["path"] or r["query"].get("Action") == needle]
 
 
 @pytest.fixture()
-def syncing(context, monkeypatch):
+def syncing(context: Context, monkeypatch: pytest.MonkeyPatch) -> Context:
     from shared.bootstrap import get_context, reset_context
 
     monkeypatch.setenv(f"MARKETPLACE_STOCK_SYNC_{T.upper()}", "true")
@@ -55,7 +59,7 @@ def syncing(context, monkeypatch):
 # --- adapters ------------------------------------------------------------------------------------
 
 
-def test_update_stock_answers_a_feed_whose_status_names_the_skus_it_refused(context, stack):
+def test_update_stock_answers_a_feed_whose_status_names_the_skus_it_refused(context: Context, stack: Stack) -> None:
     a, b, c = skus(3)
     requests.post(
         stack.servers["marketplace"].url + "/_sandbox/stock/refuse",
@@ -79,13 +83,15 @@ def test_update_stock_answers_a_feed_whose_status_names_the_skus_it_refused(cont
     assert [(c["method"], c["query"]["FeedID"]) for c in status_calls] == [("GET", feed), ("GET", feed)]
 
 
-def test_feed_status_of_an_unknown_feed_is_the_documented_e012(context, stack):
+def test_feed_status_of_an_unknown_feed_is_the_documented_e012(context: Context, stack: Stack) -> None:
     with pytest.raises(SellerCenterError) as unknown:
         context.marketplace(T).feed_status("00000000-0000-4000-8000-000000000000")
     assert unknown.value.code == "E012" and not unknown.value.retryable
 
 
-def test_update_stock_sends_the_warehouse_in_each_row_and_refuses_more_than_500_before_sending(context, stack):
+def test_update_stock_sends_the_warehouse_in_each_row_and_refuses_more_than_500_before_sending(
+    context: Context, stack: Stack
+) -> None:
     (a,) = skus(1)
     feed = context.marketplace(T).update_stock([(a, 2)], StockWarehouse("GSCFacilityId", "477584939"))
     context.marketplace(T).feed_status(feed)
@@ -95,7 +101,9 @@ def test_update_stock_sends_the_warehouse_in_each_row_and_refuses_more_than_500_
         context.marketplace(T).update_stock([(sku, 1) for sku in skus(501)])
 
 
-def test_a_throttled_update_stock_is_a_retryable_429_with_retry_after_and_is_sent_once(context, stack):
+def test_a_throttled_update_stock_is_a_retryable_429_with_retry_after_and_is_sent_once(
+    context: Context, stack: Stack
+) -> None:
     requests.post(
         stack.servers["marketplace"].url + "/_sandbox/stock/limits",
         json={"free_calls": 1, "min_interval": 60},
@@ -106,11 +114,11 @@ def test_a_throttled_update_stock_is_a_retryable_429_with_retry_after_and_is_sen
     with pytest.raises(SellerCenterError) as throttled:
         context.marketplace(T).update_stock([(b, 1)])
     assert throttled.value.status == 429 and throttled.value.retryable and throttled.value.code == "E429"
-    assert 0 < throttled.value.retry_after <= 60
+    assert 0 < present(throttled.value.retry_after) <= 60
     assert len(sandbox_requests(stack, "marketplace", "UpdateStock")) == 2  # no in-call retry
 
 
-def test_zort_available_stock_reads_getproducts_by_skulist_in_chunks(context, stack):
+def test_zort_available_stock_reads_getproducts_by_skulist_in_chunks(context: Context, stack: Stack) -> None:
     wanted = skus(450)
     set_zort_stock(stack, {sku: f"{n % 7}.00" for n, sku in enumerate(wanted[:449])})
     found = context.zort(T).available_stock(wanted)
@@ -125,7 +133,7 @@ def test_zort_available_stock_reads_getproducts_by_skulist_in_chunks(context, st
 # --- the repository ----------------------------------------------------------------------------------
 
 
-def test_the_repository_keeps_a_sku_marked_while_in_flight_dirty(context):
+def test_the_repository_keeps_a_sku_marked_while_in_flight_dirty(context: Context) -> None:
     repo = context.stock
     now = datetime.now(timezone.utc)
     a, b = skus(2)
@@ -133,15 +141,15 @@ def test_the_repository_keeps_a_sku_marked_while_in_flight_dirty(context):
     found = {r.sku: r for r in repo.dirty(T) if r.sku in (a, b)}
     assert set(found) == {a, b} and found[a].mark and found[a].mark != found[b].mark
     taken = {r.sku: r for r in repo.take(list(found.values()), now)}
-    assert repo.get(T, a).state(now) is StockState.IN_FLIGHT
+    assert present(repo.get(T, a)).state(now) is StockState.IN_FLIGHT
     repo.mark_dirty(T, [b], now)  # changed again while in flight
     repo.record([SkuOutcome(taken[s], SkuResult.ACCEPTED, now, 4, Decimal(4)) for s in (a, b)])
     stored_a, stored_b = repo.get(T, a), repo.get(T, b)
-    assert not stored_a.dirty and stored_a.state(now) is StockState.CLEAN
-    assert stored_b.dirty and stored_b.result is SkuResult.ACCEPTED
+    assert not present(stored_a).dirty and present(stored_a).state(now) is StockState.CLEAN
+    assert present(stored_b).dirty and present(stored_b).result is SkuResult.ACCEPTED
 
 
-def test_a_sku_in_a_feed_is_found_by_it_and_cleared_when_the_feed_takes_it(context):
+def test_a_sku_in_a_feed_is_found_by_it_and_cleared_when_the_feed_takes_it(context: Context) -> None:
     repo = context.stock
     now = datetime.now(timezone.utc)
     a, b = skus(2)
@@ -149,18 +157,22 @@ def test_a_sku_in_a_feed_is_found_by_it_and_cleared_when_the_feed_takes_it(conte
     taken = repo.take([r for r in repo.dirty(T) if r.sku in (a, b)], now)
     feed = f"feed-{uuid.uuid4().hex}"
     repo.record([SkuOutcome(r, SkuResult.SENT, now, 3, Decimal(3), feed_id=feed) for r in taken])
-    assert repo.get(T, a).state(now) is StockState.IN_FEED and repo.get(T, a).sent_quantity == 3
+    assert present(repo.get(T, a)).state(now) is StockState.IN_FEED and present(repo.get(T, a)).sent_quantity == 3
     repo.mark_dirty(T, [b], now)  # changed while its feed is open
     in_feed = repo.in_feed(T, feed)
     assert {r.sku for r in in_feed} == {a, b}
     repo.record([SkuOutcome(r, SkuResult.ACCEPTED, now, 3) for r in in_feed])
     stored_a, stored_b = repo.get(T, a), repo.get(T, b)
-    assert stored_a.state(now) is StockState.CLEAN and not stored_a.feed_id
-    assert stored_b.state(now) is StockState.DIRTY and not stored_b.feed_id and stored_b.result is SkuResult.ACCEPTED
+    assert present(stored_a).state(now) is StockState.CLEAN and not present(stored_a).feed_id
+    assert (
+        present(stored_b).state(now) is StockState.DIRTY
+        and not present(stored_b).feed_id
+        and present(stored_b).result is SkuResult.ACCEPTED
+    )
     assert repo.in_feed(T, feed) == []
 
 
-def test_the_feed_repository_keeps_what_a_feed_carried_and_saves_as_read(context):
+def test_the_feed_repository_keeps_what_a_feed_carried_and_saves_as_read(context: Context) -> None:
     from shared.domain.feeds import Feed
 
     now = datetime.now(timezone.utc).replace(microsecond=0)
@@ -178,7 +190,7 @@ def test_the_feed_repository_keeps_what_a_feed_carried_and_saves_as_read(context
     assert any(f.refused == stored.refused for f in context.feeds.refused_recently(T))
 
 
-def test_the_repository_keeps_refusals_and_the_tenant_state(context):
+def test_the_repository_keeps_refusals_and_the_tenant_state(context: Context) -> None:
     repo = context.stock
     now = datetime.now(timezone.utc).replace(microsecond=0)
     (a,) = skus(1)
@@ -197,7 +209,7 @@ def test_the_repository_keeps_refusals_and_the_tenant_state(context):
 # --- through the processor and one flush -----------------------------------------------------------
 
 
-def test_a_zort_stock_webhook_reaches_the_marketplace_sandbox_within_one_flush(syncing, stack):
+def test_a_zort_stock_webhook_reaches_the_marketplace_sandbox_within_one_flush(syncing: Context, stack: Stack) -> None:
     (sku,) = skus(1)
     syncing.products.upsert_many([Product(tenant=T, sku=sku, marketplace_listed=True)])
     payload = {"id": 1234, "sku": sku, "name": "x", "stock": "20.00", "availablestock": "10.00"}
@@ -209,11 +221,15 @@ def test_a_zort_stock_webhook_reaches_the_marketplace_sandbox_within_one_flush(s
     set_zort_stock(stack, {sku: "8.00"})  # ZORT's current value, newer than the webhook's
     report = flush_tenant(syncing, T)  # (other tests' dirty SKUs, unknown to ZORT, may share the flush)
     assert report.counts.get("sent") == 1 and report.writes == 1, report
-    assert sku not in marketplace_stock(stack) and syncing.stock.get(T, sku).dirty  # its feed has not reported
+    assert sku not in marketplace_stock(stack) and present(syncing.stock.get(T, sku)).dirty  # its feed has not reported
     report = flush_tenant(syncing, T)  # no onFeedCompleted: the next flush polls FeedStatus
     assert "settled" in report.feeds, report
     assert marketplace_stock(stack)[sku] == 8
     stored = syncing.stock.get(T, sku)
-    assert not stored.dirty and stored.sent_quantity == 8 and stored.zort_available == Decimal("8.00")
+    assert (
+        not present(stored).dirty
+        and present(stored).sent_quantity == 8
+        and present(stored).zort_available == Decimal("8.00")
+    )
     [state] = stock_sync_state(syncing, [T])
     assert state.enabled and state.last_result == report.result and state.last_flush_at is not None

@@ -2,12 +2,13 @@
 
 from datetime import datetime, timedelta, timezone
 
+from shared.bootstrap import Context
 from shared.domain.events import EventKind, EventStatus, InboundEvent
 from shared.services.processing import process_event
 from shared.services.sweeper import requeue_stale
 
 
-def test_stale_received_event_is_queued_again_and_fresh_ones_are_left(context):
+def test_stale_received_event_is_queued_again_and_fresh_ones_are_left(context: Context) -> None:
     old = datetime.now(timezone.utc) - timedelta(hours=1)
     lost = InboundEvent(
         tenant="fape",

@@ -9,13 +9,14 @@ import uuid
 from azure.data.tables import UpdateMode
 
 from shared.adapters.table_repository import TableRepository, etag_of
+from shared.bootstrap import Context
 
 
 class ScratchRepository(TableRepository):
     table_name = "ThorTestScratch"
 
 
-def test_reads_inserts_and_writes_under_an_etag(context):
+def test_reads_inserts_and_writes_under_an_etag(context: Context) -> None:
     repo = ScratchRepository(context.storage)
     partition = f"p{uuid.uuid4().hex[:12]}"
     assert repo.read(partition, "a") is None
@@ -38,7 +39,7 @@ def test_reads_inserts_and_writes_under_an_etag(context):
     assert repo.update_unchanged({"PartitionKey": partition, "RowKey": "gone", "value": "v"}, first) is None
 
 
-def test_a_query_stops_at_its_limit(context):
+def test_a_query_stops_at_its_limit(context: Context) -> None:
     repo = ScratchRepository(context.storage)
     partition = f"p{uuid.uuid4().hex[:12]}"
     for row in "abcde":

@@ -7,6 +7,8 @@ a server thread sleeping for ``_server.TIMEOUT_SLEEP_SECONDS`` that would log in
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -28,14 +30,14 @@ def start_sandbox() -> RunningServer:
 
 
 @pytest.fixture(scope="module")
-def shared_sandbox():
+def shared_sandbox() -> Iterator[RunningServer]:
     server = start_sandbox()
     yield server
     server.stop()
 
 
 @pytest.fixture
-def sandbox(shared_sandbox):
+def sandbox(shared_sandbox: RunningServer) -> RunningServer:
     control(shared_sandbox, "reset", {})
     return shared_sandbox
 
@@ -45,8 +47,8 @@ def sleeps() -> list[float]:
     return []
 
 
-def make_client(sandbox, sleeps, **overrides) -> ZortApiClient:
-    settings = dict(
+def make_client(sandbox: RunningServer, sleeps: list[float], **overrides: Any) -> ZortApiClient:
+    settings: dict[str, Any] = dict(
         base_url=f"{sandbox.url}/v4",
         storename=STORE,
         apikey=APIKEY,
@@ -60,11 +62,11 @@ def make_client(sandbox, sleeps, **overrides) -> ZortApiClient:
 
 
 @pytest.fixture
-def client(sandbox, sleeps) -> ZortApiClient:
+def client(sandbox: RunningServer, sleeps: list[float]) -> ZortApiClient:
     return make_client(sandbox, sleeps)
 
 
-def control(sandbox, route: str, body: dict | None = None):
+def control(sandbox: RunningServer, route: str, body: dict[str, Any] | None = None) -> Any:
     if body is None:
         response = requests.get(f"{sandbox.url}/_sandbox/{route}", timeout=5)
     else:
@@ -73,18 +75,18 @@ def control(sandbox, route: str, body: dict | None = None):
     return response.json()
 
 
-def seen(sandbox) -> list[dict]:
+def seen(sandbox: RunningServer) -> list[dict[str, Any]]:
     return control(sandbox, "requests")
 
 
 def raw(
-    sandbox,
+    sandbox: RunningServer,
     http_method: str = "GET",
     route: str = "/v4/Webhook/GetWebhook",
-    headers: dict | None = None,
+    headers: dict[str, Any] | None = None,
     status: int = 200,
-    **kwargs,
-):
+    **kwargs: Any,
+) -> Any:
     auth = {"storename": STORE, "apikey": APIKEY, "apisecret": APISECRET} if headers is None else headers
     response = requests.request(http_method, f"{sandbox.url}{route}", headers=auth, timeout=5, **kwargs)
     assert response.status_code == status  # ZORT's way: a known route answers 200, the outcome in resCode
@@ -94,7 +96,9 @@ def raw(
 # --- round trip -------------------------------------------------------------------------------
 
 
-def test_update_then_get_round_trips_thor_urls(sandbox, client, sleeps):
+def test_update_then_get_round_trips_thor_urls(
+    sandbox: RunningServer, client: ZortApiClient, sleeps: list[float]
+) -> None:
     urls = thor_webhook_urls(THOR, "faco", "fn/key+==")
     answer = client.update_webhook("local-zort-key1-faco", "k2", "k3", urls)
     assert answer["resCode"] == "200"
@@ -117,7 +121,9 @@ def test_update_then_get_round_trips_thor_urls(sandbox, client, sleeps):
     assert json.loads(update["body"]) == {"key1": "local-zort-key1-faco", "key2": "k2", "key3": "k3", **urls}
 
 
-def test_settings_are_per_store_and_blank_until_set(sandbox, client, sleeps):
+def test_settings_are_per_store_and_blank_until_set(
+    sandbox: RunningServer, client: ZortApiClient, sleeps: list[float]
+) -> None:
     client.update_webhook("a", "b", "c", {"addorderurl": f"{THOR}/x"})
     other = make_client(sandbox, sleeps, storename="other", apikey="k2", apisecret="s2").get_webhook()
     assert all(other[name] == "" for name in (*WEBHOOK_URL_FIELDS, "key1", "key2", "key3"))
@@ -126,7 +132,7 @@ def test_settings_are_per_store_and_blank_until_set(sandbox, client, sleeps):
     assert mine["updateorderurl"] == ""  # left out → stored blank (trigger off)
 
 
-def test_blank_url_turns_an_event_off(client):
+def test_blank_url_turns_an_event_off(client: ZortApiClient) -> None:
     urls = thor_webhook_urls(THOR, "faco", "k")
     client.update_webhook("a", "b", "c", urls)
     client.update_webhook("a", "b", "c", {**urls, "updatequantityurl": ""})
@@ -136,7 +142,7 @@ def test_blank_url_turns_an_event_off(client):
 # --- failures ---------------------------------------------------------------------------------
 
 
-def test_wrong_apisecret_is_an_error_not_retried(sandbox, sleeps):
+def test_wrong_apisecret_is_an_error_not_retried(sandbox: RunningServer, sleeps: list[float]) -> None:
     client = make_client(sandbox, sleeps, apisecret="wrong-secret-value")
     with pytest.raises(ZortApiError) as caught:
         client.get_webhook()
@@ -148,20 +154,24 @@ def test_wrong_apisecret_is_an_error_not_retried(sandbox, sleeps):
     assert "wrong-secret-value" not in repr(client.config) and APIKEY not in repr(client.config)
 
 
-def test_500_twice_then_success_sleeps_with_backoff(sandbox, client, sleeps):
+def test_500_twice_then_success_sleeps_with_backoff(
+    sandbox: RunningServer, client: ZortApiClient, sleeps: list[float]
+) -> None:
     control(sandbox, "fail", {"mode": "500", "times": 2, "match": "GetWebhook"})
     assert client.get_webhook()["resCode"] == "200"
     assert [r["status"] for r in seen(sandbox)] == [500, 500, 200]
     assert sleeps == pytest.approx([0.0075, 0.015])  # equal jitter with rng 0.5: 0.75 × base × 2^(n-1)
 
 
-def test_malformed_body_is_retried(sandbox, client, sleeps):
+def test_malformed_body_is_retried(sandbox: RunningServer, client: ZortApiClient, sleeps: list[float]) -> None:
     control(sandbox, "fail", {"mode": "malformed", "times": 1})
     client.update_webhook("a", "b", "c", {})
     assert len(seen(sandbox)) == 2 and len(sleeps) == 1
 
 
-def test_rescode_failure_with_http_200_is_an_error(sandbox, client, sleeps):
+def test_rescode_failure_with_http_200_is_an_error(
+    sandbox: RunningServer, client: ZortApiClient, sleeps: list[float]
+) -> None:
     with pytest.raises(ZortApiError) as caught:
         client.update_webhook("a", "b", "c", {"addorderurl": "ftp://example.com/hook"})
     error = caught.value
@@ -170,19 +180,23 @@ def test_rescode_failure_with_http_200_is_an_error(sandbox, client, sleeps):
     assert len(seen(sandbox)) == 1 and sleeps == []
 
 
-def test_rescode_5xx_with_http_200_is_retried(sandbox, client, sleeps):
+def test_rescode_5xx_with_http_200_is_retried(
+    sandbox: RunningServer, client: ZortApiClient, sleeps: list[float]
+) -> None:
     control(sandbox, "fail", {"mode": "res500", "times": 1})
     assert client.get_webhook()["resCode"] == "200"
     assert len(seen(sandbox)) == 2 and len(sleeps) == 1
 
 
-def test_429_honours_retry_after(sandbox, client, sleeps):
+def test_429_honours_retry_after(sandbox: RunningServer, client: ZortApiClient, sleeps: list[float]) -> None:
     control(sandbox, "fail", {"mode": "429", "times": 1})
     client.get_webhook()
     assert sleeps == [1.0]
 
 
-def test_persistent_failure_gives_up_after_max_attempts(sandbox, client, sleeps):
+def test_persistent_failure_gives_up_after_max_attempts(
+    sandbox: RunningServer, client: ZortApiClient, sleeps: list[float]
+) -> None:
     control(sandbox, "fail", {"mode": "503", "times": 10})
     with pytest.raises(ZortApiError) as caught:
         client.get_webhook()
@@ -190,7 +204,7 @@ def test_persistent_failure_gives_up_after_max_attempts(sandbox, client, sleeps)
     assert len(seen(sandbox)) == 4 and len(sleeps) == 3
 
 
-def test_connection_error_is_retried(sleeps):
+def test_connection_error_is_retried(sleeps: list[float]) -> None:
     server = start_sandbox()
     url = server.url
     server.stop()
@@ -212,7 +226,7 @@ def test_connection_error_is_retried(sleeps):
     assert len(sleeps) == 1
 
 
-def test_timeout_is_retried(sleeps):
+def test_timeout_is_retried(sleeps: list[float]) -> None:
     server = start_sandbox()
     try:
         control(server, "fail", {"mode": "timeout", "times": 1})
@@ -223,7 +237,7 @@ def test_timeout_is_retried(sleeps):
         server.stop()
 
 
-def test_client_rejects_unknown_url_fields_and_blank_keys(client):
+def test_client_rejects_unknown_url_fields_and_blank_keys(client: ZortApiClient) -> None:
     with pytest.raises(ValueError, match="addorderUrl"):
         client.update_webhook("a", "b", "c", {"addorderUrl": f"{THOR}/x"})
     with pytest.raises(ValueError, match="key2"):
@@ -233,15 +247,15 @@ def test_client_rejects_unknown_url_fields_and_blank_keys(client):
 class _Answering(requests.Session):
     """A session that answers every request with one prepared response (no server echoes secrets)."""
 
-    def __init__(self, response: requests.Response):
+    def __init__(self, response: requests.Response) -> None:
         super().__init__()
         self._response = response
 
-    def request(self, *args, **kwargs) -> requests.Response:
+    def request(self, *args: Any, **kwargs: Any) -> requests.Response:
         return self._response
 
 
-def test_echoed_secret_is_scrubbed_from_messages(sleeps):
+def test_echoed_secret_is_scrubbed_from_messages(sleeps: list[float]) -> None:
     response = requests.Response()
     response.status_code = 200
     response._content = json.dumps({"resCode": "401", "resDesc": f"bad apisecret {APISECRET}"}).encode()
@@ -263,7 +277,7 @@ def test_echoed_secret_is_scrubbed_from_messages(sleeps):
         {"storename": STORE, "apikey": "k2", "apisecret": APISECRET},
     ],
 )
-def test_missing_or_wrong_credentials_answer_rescode_100(sandbox, headers):
+def test_missing_or_wrong_credentials_answer_rescode_100(sandbox: RunningServer, headers: dict[str, Any]) -> None:
     assert raw(sandbox, headers=headers)["resCode"] == "100"  # "Invalid API", as public v4 clients see it
 
 
@@ -276,11 +290,13 @@ def test_missing_or_wrong_credentials_answer_rescode_100(sandbox, headers):
         ("POST", "/v4/Webhook/GetWebhook", 405),
     ],
 )
-def test_unknown_routes_and_wrong_verbs_are_http_errors(sandbox, verb, route, status):
+def test_unknown_routes_and_wrong_verbs_are_http_errors(
+    sandbox: RunningServer, verb: str, route: str, status: int
+) -> None:
     raw(sandbox, verb, route, status=status)
 
 
-def test_routes_are_case_insensitive(sandbox):
+def test_routes_are_case_insensitive(sandbox: RunningServer) -> None:
     assert raw(sandbox, route="/v4/webhook/getwebhook")["resCode"] == "200"
 
 
@@ -294,18 +310,18 @@ def test_routes_are_case_insensitive(sandbox):
         ["key1"],
     ],
 )
-def test_update_webhook_validates_its_body(sandbox, body):
+def test_update_webhook_validates_its_body(sandbox: RunningServer, body: dict[str, Any] | list[str]) -> None:
     assert raw(sandbox, "POST", "/v4/Webhook/UpdateWebhook", json=body)["resCode"] == "400"
 
 
-def test_store_argument_keeps_base64_padding():
+def test_store_argument_keeps_base64_padding() -> None:
     assert _store("faco-store=abc+/==:sec") == ("faco-store", ("abc+/==", "sec"))
 
 
 # --- ZORT calling Thor -----------------------------------------------------------------------
 
 
-def test_send_webhook_as_form_like_zort(sandbox):
+def test_send_webhook_as_form_like_zort(sandbox: RunningServer) -> None:
     url = thor_webhook_urls(sandbox.url, "faco", "fn/key=")["updateorderpaymenturl"]
     send_webhook(
         url,
@@ -334,7 +350,7 @@ def test_send_webhook_as_form_like_zort(sandbox):
     assert json.loads(form["payload"][0]) == SEED_EXAMPLES["ADDORDER"]
 
 
-def test_send_webhook_as_raw_json(sandbox):
+def test_send_webhook_as_raw_json(sandbox: RunningServer) -> None:
     send_webhook(
         f"{sandbox.url}/webhooks/faco/zort",
         "UPDATEORDERTRACKING",
@@ -348,7 +364,7 @@ def test_send_webhook_as_raw_json(sandbox):
     assert json.loads(request["body"]) == [{"trackingno": "THP0001", "trackingurl": "", "shippingdate": None}]
 
 
-def test_seed_examples_cover_every_event():
+def test_seed_examples_cover_every_event() -> None:
     assert set(SEED_EXAMPLES) == set(WEBHOOK_URL_FIELDS.values()) | set(UNREGISTRABLE_EVENTS)
     assert len(SEED_EXAMPLES) == 23
     assert SEED_EXAMPLES["ADDTRANSFER"]["transferdate"] == "2021-01- 25"  # verbatim, typo included

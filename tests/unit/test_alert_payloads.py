@@ -19,7 +19,7 @@ from localdev.sandboxes.alert_schemas import (
 )
 from shared.adapters.alerts import adaptive_card, email_message, slack_payload, teams_payload
 from shared.adapters.alerts.email import hmac_headers
-from shared.domain.alerts import WHAT_TO_DO, AlertMessage, Message, ReportMessage
+from shared.domain.alerts import WHAT_TO_DO, AlertMessage, Message, Notice, ReportMessage
 from shared.domain.at_risk import RiskKind
 
 KEY = base64.b64encode(b"a key of the alert sandbox").decode()
@@ -55,13 +55,13 @@ NOTICES = [
 
 
 @pytest.mark.parametrize("notice", NOTICES)
-def test_every_payload_is_valid_for_its_channel(notice):
+def test_every_payload_is_valid_for_its_channel(notice: Notice) -> None:
     assert teams_errors(teams_payload(notice)) == []
     assert slack_errors(slack_payload(notice)) == []
     assert acs_body_errors(email_message(notice, "DoNotReply@thor.local", ("ops@thor.local",))) == []
 
 
-def test_the_teams_message_is_the_documented_wrapper_around_a_1_4_card():
+def test_the_teams_message_is_the_documented_wrapper_around_a_1_4_card() -> None:
     body = teams_payload(alert(Message.OPENED))
     assert body["type"] == "message"
     (attachment,) = body["attachments"]
@@ -74,7 +74,7 @@ def test_the_teams_message_is_the_documented_wrapper_around_a_1_4_card():
     }
 
 
-def test_the_card_schema_refuses_what_the_official_schema_refuses():
+def test_the_card_schema_refuses_what_the_official_schema_refuses() -> None:
     card = adaptive_card(alert(Message.OPENED))
     assert adaptive_card_errors({**card, "msteams": {"width": "Full"}})  # additionalProperties: false
     assert adaptive_card_errors({**card, "body": [{"type": "TextBlock"}]})  # text is required
@@ -85,14 +85,14 @@ def test_the_card_schema_refuses_what_the_official_schema_refuses():
     assert adaptive_card_errors({**card, "body": [{"type": "TextBlock", "text": "x", "weight": "Bolder"}]}) == []
 
 
-def test_slack_limits_are_kept_by_cutting_long_texts():
+def test_slack_limits_are_kept_by_cutting_long_texts() -> None:
     body = slack_payload(alert(Message.OPENED, "why " * 2000))
     header, *_ = body["blocks"]
     assert len(header["text"]["text"]) <= 150
     assert all(len(b["text"]["text"]) <= 3000 for b in body["blocks"] if b["type"] == "section" and "text" in b)
 
 
-def test_the_slack_checks_refuse_what_block_kit_refuses():
+def test_the_slack_checks_refuse_what_block_kit_refuses() -> None:
     good = slack_payload(alert(Message.OPENED))
     assert slack_errors({**good, "blocks": good["blocks"] * 13})  # 52 blocks
     assert slack_errors({"blocks": [{"type": "header", "text": {"type": "plain_text", "text": "h" * 151}}]})
@@ -102,7 +102,7 @@ def test_the_slack_checks_refuse_what_block_kit_refuses():
     assert slack_errors({}) == ["a message needs `text` or `blocks`"]
 
 
-def test_the_acs_body_needs_its_required_fields():
+def test_the_acs_body_needs_its_required_fields() -> None:
     body = email_message(alert(Message.OPENED), "DoNotReply@thor.local", ("ops@thor.local",))
     assert body["content"]["subject"].startswith("Alert [facl]")
     assert acs_body_errors({**body, "senderAddress": None})
@@ -110,7 +110,7 @@ def test_the_acs_body_needs_its_required_fields():
     assert acs_body_errors({**body, "content": {"plainText": "no subject"}})
 
 
-def test_the_hmac_signature_verifies_and_a_changed_body_or_key_does_not():
+def test_the_hmac_signature_verifies_and_a_changed_body_or_key_does_not() -> None:
     url = "https://thor-acs.communication.azure.com/emails:send?api-version=2023-03-31"
     body = json.dumps(email_message(REPORT, "DoNotReply@thor.local", ("ops@thor.local",))).encode()
     headers = {k.lower(): v for k, v in hmac_headers("POST", url, body, KEY, NOW).items()}

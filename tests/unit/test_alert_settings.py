@@ -14,7 +14,7 @@ BASE = {
 }
 
 
-def test_a_tenants_own_channel_replaces_the_one_for_all_and_the_others_stay():
+def test_a_tenants_own_channel_replaces_the_one_for_all_and_the_others_stay() -> None:
     alerts = load_settings(
         {
             **BASE,
@@ -36,7 +36,7 @@ def test_a_tenants_own_channel_replaces_the_one_for_all_and_the_others_stay():
     assert "slack" not in repr(alerts)  # webhook URLs are secrets
 
 
-def test_wrong_alert_settings_are_named_at_start_up_and_ignored_in_azure():
+def test_wrong_alert_settings_are_named_at_start_up_and_ignored_in_azure() -> None:
     wrong = {**BASE, "ALERT_QUIET_HOURS_SOMX": "late", "ALERT_REMINDER_HOURS": "0", "REPORT_LINK_HOURS": "500"}
     with pytest.raises(SettingsError) as refused:
         load_settings(wrong)

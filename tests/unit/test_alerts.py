@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime, time, timedelta, timezone
+from typing import Any
 
 import pytest
 
@@ -16,12 +17,13 @@ from shared.domain.order import Order, OrderItem
 from shared.domain.times import tenant_zone
 from shared.services.alerts import run_alerts
 from shared.settings import AlertSettings
-from tests.fakes import FakeAlertChannel, FakeAlerts, fake_context
+from tests.checks import present
+from tests.fakes import FakeAlertChannel, FakeAlerts, FakeContext, fake_context
 
 NOW = datetime(2026, 1, 15, 15, 0, tzinfo=timezone.utc)  # 12:00 in Santiago (summer, UTC-3)
 
 
-def unsynced(context, tenant: str, number: int, created: datetime) -> None:
+def unsynced(context: FakeContext, tenant: str, number: int, created: datetime) -> None:
     context.orders.add(
         Order(
             tenant=tenant,
@@ -34,23 +36,23 @@ def unsynced(context, tenant: str, number: int, created: datetime) -> None:
     )
 
 
-def synced_all(context, tenant: str) -> None:
+def synced_all(context: FakeContext, tenant: str) -> None:
     for (owner, order_id), _ in list(context.orders.orders.items()):
         if owner == tenant:
-            order, etag = context.orders.get(owner, order_id)
+            order, etag = present(context.orders.get(owner, order_id))
             order.oms_synced = True
             context.orders.save(order, etag)
 
 
-def with_alerts(context, **settings) -> None:
+def with_alerts(context: FakeContext, **settings: Any) -> None:
     context.settings = replace(context.settings, alerts=AlertSettings(**settings))
 
 
-def kinds(channel: FakeAlertChannel):
+def kinds(channel: FakeAlertChannel) -> list[tuple[str, RiskKind, Message]]:
     return [(n.tenant, n.rule, n.kind) for n in channel.notices]
 
 
-def test_one_incident_gives_one_alert_then_a_reminder_then_a_resolution():
+def test_one_incident_gives_one_alert_then_a_reminder_then_a_resolution() -> None:
     context, alerts = fake_context("facl", now=NOW), FakeAlerts()
     with_alerts(context, reminder_hours=4, console_base_url="https://thor.example")
     for number in range(1, 6):  # five orders, one incident
@@ -84,13 +86,13 @@ def test_one_incident_gives_one_alert_then_a_reminder_then_a_resolution():
     assert len(alerts.channel.notices) == 3
 
 
-def test_a_run_with_nothing_at_risk_and_no_incident_writes_nothing():
+def test_a_run_with_nothing_at_risk_and_no_incident_writes_nothing() -> None:
     context, alerts = fake_context("facl", now=NOW), FakeAlerts()
     run = run_alerts(context, alerts)
     assert run.writes == 0 and alerts.incidents.queries == 1 and alerts.channel.notices == []
 
 
-def test_an_unchanged_open_incident_is_not_written_again():
+def test_an_unchanged_open_incident_is_not_written_again() -> None:
     context, alerts = fake_context("facl", now=NOW), FakeAlerts()
     unsynced(context, "facl", 1, NOW - timedelta(hours=1))
     run_alerts(context, alerts)
@@ -109,14 +111,14 @@ def test_an_unchanged_open_incident_is_not_written_again():
         ("somx", 5, True),  # 23:00 in Mexico City
     ],
 )
-def test_quiet_hours_are_read_in_the_tenants_own_zone(tenant, utc_hour, quiet):
+def test_quiet_hours_are_read_in_the_tenants_own_zone(tenant: str, utc_hour: int, quiet: bool) -> None:
     hours = parse_quiet_hours("22-07")
     assert hours is not None
     moment = datetime(2026, 1, 15, utc_hour, 0, tzinfo=timezone.utc)
     assert hours.quiet_at(moment, tenant_zone(tenant)) is quiet
 
 
-def test_a_message_due_in_quiet_hours_is_held_and_sent_when_they_end():
+def test_a_message_due_in_quiet_hours_is_held_and_sent_when_they_end() -> None:
     night = datetime(2026, 1, 15, 2, 0, tzinfo=timezone.utc)  # 23:00 in Santiago
     context, alerts = fake_context("facl", now=night), FakeAlerts()
     with_alerts(context, tenant_quiet_hours={"facl": "22-07"})
@@ -134,7 +136,7 @@ def test_a_message_due_in_quiet_hours_is_held_and_sent_when_they_end():
     assert alerts.channel.notices[0].count_text == "2"  # the counts of the moment it is sent
 
 
-def test_quiet_hours_of_another_tenant_do_not_hold_this_ones_alert():
+def test_quiet_hours_of_another_tenant_do_not_hold_this_ones_alert() -> None:
     night = datetime(2026, 1, 15, 2, 0, tzinfo=timezone.utc)
     context, alerts = fake_context("facl", "somx", now=night), FakeAlerts()
     with_alerts(context, tenant_quiet_hours={"facl": "22-07"})
@@ -144,7 +146,7 @@ def test_quiet_hours_of_another_tenant_do_not_hold_this_ones_alert():
     assert kinds(alerts.channel) == [("somx", RiskKind.NOT_IN_OMS, Message.OPENED)]
 
 
-def test_an_incident_that_opens_and_clears_inside_quiet_hours_is_never_announced():
+def test_an_incident_that_opens_and_clears_inside_quiet_hours_is_never_announced() -> None:
     night = datetime(2026, 1, 15, 2, 0, tzinfo=timezone.utc)
     context, alerts = fake_context("facl", now=night), FakeAlerts()
     with_alerts(context, quiet_hours="22-07")
@@ -158,7 +160,7 @@ def test_an_incident_that_opens_and_clears_inside_quiet_hours_is_never_announced
     assert alerts.channel.notices == []
 
 
-def test_a_resolution_held_by_quiet_hours_is_sent_when_they_end():
+def test_a_resolution_held_by_quiet_hours_is_sent_when_they_end() -> None:
     evening = datetime(2026, 1, 15, 0, 0, tzinfo=timezone.utc)  # 21:00 in Santiago
     context, alerts = fake_context("facl", now=evening), FakeAlerts()
     with_alerts(context, quiet_hours="22-07")
@@ -173,7 +175,7 @@ def test_a_resolution_held_by_quiet_hours_is_sent_when_they_end():
     assert [n.kind for n in alerts.channel.notices] == [Message.OPENED, Message.RESOLVED]
 
 
-def test_a_message_no_channel_takes_is_held_and_sent_at_the_next_run():
+def test_a_message_no_channel_takes_is_held_and_sent_at_the_next_run() -> None:
     context, alerts = fake_context("facl", now=NOW), FakeAlerts()
     unsynced(context, "facl", 1, NOW - timedelta(hours=1))
     alerts.channel.fail_next(AlertError("HTTP_500", "down", status=500, retryable=True))
@@ -184,7 +186,7 @@ def test_a_message_no_channel_takes_is_held_and_sent_at_the_next_run():
     assert kinds(alerts.channel) == [("facl", RiskKind.NOT_IN_OMS, Message.OPENED)]
 
 
-def test_one_channel_failing_does_not_stop_the_other():
+def test_one_channel_failing_does_not_stop_the_other() -> None:
     context = fake_context("facl", now=NOW)
     slack, teams = FakeAlertChannel("slack"), FakeAlertChannel("teams")
     alerts = FakeAlerts(per_tenant={"facl": [teams, slack]})
@@ -195,7 +197,7 @@ def test_one_channel_failing_does_not_stop_the_other():
     assert len(slack.notices) == 1 and teams.notices == []
 
 
-def test_quiet_hours_parse_and_cross_midnight():
+def test_quiet_hours_parse_and_cross_midnight() -> None:
     assert parse_quiet_hours("") is None
     hours = parse_quiet_hours("22:30-06:45")
     assert hours == QuietHours(time(22, 30), time(6, 45))
@@ -207,7 +209,7 @@ def test_quiet_hours_parse_and_cross_midnight():
         parse_quiet_hours("late")
 
 
-def test_step_reopens_an_incident_whose_resolution_was_held():
+def test_step_reopens_an_incident_whose_resolution_was_held() -> None:
     seen = Observation("facl", RiskKind.EVENT_FAILED, 1, "failed")
     first = step(None, seen, NOW, timedelta(hours=4), quiet=False)
     resolved = step(first.incident, None, NOW + timedelta(minutes=5), timedelta(hours=4), quiet=True)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from shared.domain.at_risk import RiskKind, RiskRules, event_risk, missing_settings, order_risks
+from shared.domain.at_risk import Risk, RiskKind, RiskRules, event_risk, missing_settings, order_risks
 from shared.domain.events import EventKind, EventStatus, InboundEvent
 from shared.domain.order import Order, OrderItem
 from shared.domain.times import local_to_utc, tenant_zone
@@ -13,7 +13,13 @@ NOW = datetime(2026, 1, 15, 15, 0, tzinfo=timezone.utc)
 RULES = RiskRules(not_in_oms_after=timedelta(minutes=30), ship_warning=timedelta(hours=4))
 
 
-def order(tenant="faco", created=NOW - timedelta(minutes=5), synced=False, statuses=("pending",), promised=None):
+def order(
+    tenant: str = "faco",
+    created: datetime | None = NOW - timedelta(minutes=5),
+    synced: bool = False,
+    statuses: tuple[str, ...] = ("pending",),
+    promised: datetime | None = None,
+) -> Order:
     return Order(
         tenant=tenant,
         marketplace_order_id="1",
@@ -25,11 +31,11 @@ def order(tenant="faco", created=NOW - timedelta(minutes=5), synced=False, statu
     )
 
 
-def kinds(risks):
+def kinds(risks: list[Risk]) -> list[RiskKind]:
     return [r.kind for r in risks]
 
 
-def test_not_in_the_oms_exactly_n_minutes_after_creation_is_at_risk_a_second_before_is_not():
+def test_not_in_the_oms_exactly_n_minutes_after_creation_is_at_risk_a_second_before_is_not() -> None:
     exactly = order(created=NOW - timedelta(minutes=30))
     before = order(created=NOW - timedelta(minutes=30) + timedelta(seconds=1))
     assert kinds(order_risks(exactly, NOW, RULES)) == [RiskKind.NOT_IN_OMS]
@@ -38,7 +44,7 @@ def test_not_in_the_oms_exactly_n_minutes_after_creation_is_at_risk_a_second_bef
     assert order_risks(order(created=NOW - timedelta(hours=2), synced=True), NOW, RULES) == []
 
 
-def test_an_order_without_a_creation_time_counts_from_its_first_timeline_entry():
+def test_an_order_without_a_creation_time_counts_from_its_first_timeline_entry() -> None:
     o = order(created=None)
     o.timeline = []
     o.note("order created")
@@ -46,7 +52,7 @@ def test_an_order_without_a_creation_time_counts_from_its_first_timeline_entry()
     assert kinds(order_risks(o, NOW, RULES)) == [RiskKind.NOT_IN_OMS]
 
 
-def test_promised_shipping_time_exactly_at_the_warning_is_soon_and_exactly_now_is_late():
+def test_promised_shipping_time_exactly_at_the_warning_is_soon_and_exactly_now_is_late() -> None:
     soon = order(synced=True, promised=NOW + timedelta(hours=4))
     later = order(synced=True, promised=NOW + timedelta(hours=4, seconds=1))
     late = order(synced=True, promised=NOW)
@@ -55,7 +61,7 @@ def test_promised_shipping_time_exactly_at_the_warning_is_soon_and_exactly_now_i
     assert kinds(order_risks(late, NOW, RULES)) == [RiskKind.SHIP_LATE]
 
 
-def test_items_ready_shipped_or_canceled_are_not_at_risk_whatever_the_promised_time():
+def test_items_ready_shipped_or_canceled_are_not_at_risk_whatever_the_promised_time() -> None:
     past = NOW - timedelta(days=1)
     assert order_risks(order(synced=True, promised=past, statuses=("ready_to_ship", "canceled")), NOW, RULES) == []
     assert order_risks(order(synced=True, promised=past, statuses=("shipped",)), NOW, RULES) == []
@@ -63,7 +69,7 @@ def test_items_ready_shipped_or_canceled_are_not_at_risk_whatever_the_promised_t
     assert "1 item(s) not ready to ship" in order_risks(mixed, NOW, RULES)[0].why
 
 
-def test_a_promised_time_in_another_tenants_zone_is_compared_in_utc_and_shown_in_that_zone():
+def test_a_promised_time_in_another_tenants_zone_is_compared_in_utc_and_shown_in_that_zone() -> None:
     """The marketplace writes 11:00 local for both storefronts: Bogota (UTC-5) is 16:00Z, Santiago in
     January (summer, UTC-3) is 14:00Z. At 15:00Z Santiago's is late and Bogota's due in an hour."""
     wall = datetime(2026, 1, 15, 11, 0)
@@ -77,14 +83,20 @@ def test_a_promised_time_in_another_tenants_zone_is_compared_in_utc_and_shown_in
     assert b.since == datetime(2026, 1, 15, 16, 0, tzinfo=timezone.utc)
 
 
-def test_santiago_in_winter_is_utc_minus_4():
+def test_santiago_in_winter_is_utc_minus_4() -> None:
     wall = datetime(2026, 7, 15, 11, 0)
     promised = local_to_utc(wall, tenant_zone("facl"))
     [risk] = order_risks(order("facl", synced=True, promised=promised), promised, RULES)
     assert "America/Santiago (UTC-04:00)" in risk.why and risk.kind is RiskKind.SHIP_LATE
 
 
-def event(status, received=NOW - timedelta(minutes=1), reason=None, outcome=None, attempts=1):
+def event(
+    status: EventStatus,
+    received: datetime = NOW - timedelta(minutes=1),
+    reason: str | None = None,
+    outcome: str | None = None,
+    attempts: int = 1,
+) -> InboundEvent:
     return InboundEvent(
         tenant="somx",
         event_id="e1",
@@ -99,7 +111,7 @@ def event(status, received=NOW - timedelta(minutes=1), reason=None, outcome=None
     )
 
 
-def test_failed_blocked_and_unmatched_events_say_why_and_blocked_names_the_missing_settings():
+def test_failed_blocked_and_unmatched_events_say_why_and_blocked_names_the_missing_settings() -> None:
     failed = event_risk(event(EventStatus.FAILED, reason="OmsError: 403", attempts=6), NOW)
     assert failed and failed.kind is RiskKind.EVENT_FAILED and failed.why == "after 6 attempts: OmsError: 403"
     reason = "oms is not configured for somx: missing OMS_TOKEN_SOMX, OMS_TENANT_SOMX"
@@ -111,7 +123,7 @@ def test_failed_blocked_and_unmatched_events_say_why_and_blocked_names_the_missi
     assert missing_settings("something else") == []
 
 
-def test_a_pending_event_exactly_n_minutes_old_is_stuck_a_second_younger_is_not():
+def test_a_pending_event_exactly_n_minutes_old_is_stuck_a_second_younger_is_not() -> None:
     rules = RiskRules(stuck_after=timedelta(minutes=15))
     for status in (EventStatus.RECEIVED, EventStatus.RETRY_SCHEDULED):
         stuck = event_risk(event(status, received=NOW - timedelta(minutes=15)), NOW, rules)

@@ -6,6 +6,7 @@ expiry in Azurite) and a crashed worker's recovery end to end."""
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,7 @@ from tests.unit.test_event_pipeline import ORDER, order_created, with_order
 class FailingQueue(FakeQueue):
     """The queue port failing its first `failures` sends with StorageUnavailable."""
 
-    def __init__(self, failures: int):
+    def __init__(self, failures: int) -> None:
         super().__init__()
         self.failures = failures
 
@@ -171,7 +172,7 @@ def test_a_duplicate_queues_an_overdue_event_again() -> None:
     assert len(context.queue.sent) == 2  # its claim expired unreleased: nobody has it in hand
 
 
-def test_an_event_another_worker_holds_is_not_processed_but_looked_at_again_later():
+def test_an_event_another_worker_holds_is_not_processed_but_looked_at_again_later() -> None:
     context = fake_context()
     with_order(context)
     event_id = order_created(context)
@@ -186,13 +187,13 @@ def test_an_event_another_worker_holds_is_not_processed_but_looked_at_again_late
     )
 
 
-def process(context: FakeContext, event_id: str, **options) -> EventStatus | None:
+def process(context: FakeContext, event_id: str, **options: Any) -> EventStatus | None:
     from shared.services.processing import process_event
 
     return process_event(context, "sope", event_id, **options)
 
 
-def test_a_message_whose_event_is_missing_is_kept_then_dropped_with_an_error(caplog):
+def test_a_message_whose_event_is_missing_is_kept_then_dropped_with_an_error(caplog: pytest.LogCaptureFixture) -> None:
     context = fake_context()
     missing = "order-created-not-recorded-yet"
     assert process(context, missing, missing_delays=(5, 30)) is None
@@ -205,7 +206,7 @@ def test_a_message_whose_event_is_missing_is_kept_then_dropped_with_an_error(cap
     assert any("still not in the event log" in r.getMessage() for r in caplog.records if r.levelno == logging.ERROR)
 
 
-def test_an_event_restored_late_is_still_processed():
+def test_an_event_restored_late_is_still_processed() -> None:
     context = fake_context()
     with_order(context)
     missing_id = order_created_id()

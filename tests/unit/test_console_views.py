@@ -12,6 +12,7 @@ from shared.domain.errors import ExternalSystemError
 from shared.domain.events import HISTORY_KEPT, EventKind, EventStatus
 from shared.services import console
 from shared.services.processing import process_event, replay
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context, marketplace_item
 from tests.unit.test_event_pipeline import order_created, settle
 
@@ -36,7 +37,7 @@ def with_order(context: FakeContext, order_id: str, tenant: str = "sope", promis
     return order_created(context, order_id, tenant)
 
 
-def test_a_failed_event_is_open_once_and_leaves_failed_when_replayed_and_completed():
+def test_a_failed_event_is_open_once_and_leaves_failed_when_replayed_and_completed() -> None:
     context = fake_context("sope")
     event_id = with_order(context, "501")
     context.oms("sope").fail_next(forbidden())
@@ -54,7 +55,7 @@ def test_a_failed_event_is_open_once_and_leaves_failed_when_replayed_and_complet
     assert now.still_pending == 0
 
 
-def test_a_blocked_event_counts_once_however_often_it_is_attempted():
+def test_a_blocked_event_counts_once_however_often_it_is_attempted() -> None:
     context = fake_context("sope")
     event_id = order_created(context, "502", tenant="somx")  # somx has no settings: blocked
     for _ in range(3):
@@ -64,7 +65,7 @@ def test_a_blocked_event_counts_once_however_often_it_is_attempted():
     assert now.open["blocked"] == 1 and now.flow.today("blocked") == 1 and now.severity == "warn"
 
 
-def test_every_attempt_is_kept_with_the_system_its_http_status_the_next_retry_and_what_to_do():
+def test_every_attempt_is_kept_with_the_system_its_http_status_the_next_retry_and_what_to_do() -> None:
     context = fake_context("sope", retry_delays=(10, 60))
     event_id = with_order(context, "503")
     context.oms("sope").fail_next(oms_error("HTTP_503", 503, retryable=True))
@@ -83,7 +84,7 @@ def test_every_attempt_is_kept_with_the_system_its_http_status_the_next_retry_an
     assert replayed.history[-1].by == "ana (aad)"
 
 
-def test_the_attempts_history_is_bounded():
+def test_the_attempts_history_is_bounded() -> None:
     context = fake_context("sope", retry_delays=tuple([1] * 20))
     event_id = with_order(context, "504")
     context.oms("sope").fail_next(oms_error("TIMEOUT", retryable=True), times=14)
@@ -92,18 +93,18 @@ def test_the_attempts_history_is_bounded():
     assert event is not None and event.attempts == 15 and len(event.history) == HISTORY_KEPT
 
 
-def test_hints_name_the_missing_setting_and_say_what_an_unmatched_event_means():
+def test_hints_name_the_missing_setting_and_say_what_an_unmatched_event_means() -> None:
     context = fake_context("sope")
     blocked = order_created(context, "505", tenant="somx")
     process_event(context, "somx", blocked)
     hint = console.event_summary(context, "somx", blocked)
     assert hint is not None and "Set MARKETPLACE_SOMX_*" in hint.hint and "replay" in hint.hint
-    context.events.set_status(context.events.get("somx", blocked), EventStatus.UNMATCHED, outcome="no order")
+    context.events.set_status(present(context.events.get("somx", blocked)), EventStatus.UNMATCHED, outcome="no order")
     unmatched = console.event_summary(context, "somx", blocked)
     assert unmatched is not None and "ZORT named an order Thor does not have" in unmatched.hint
 
 
-def test_search_finds_orders_by_either_id_events_by_id_and_nothing_by_a_stranger():
+def test_search_finds_orders_by_either_id_events_by_id_and_nothing_by_a_stranger() -> None:
     context = fake_context("sope", "faco")
     event_id = with_order(context, "506")
     settle(context, event_id)
@@ -115,7 +116,7 @@ def test_search_finds_orders_by_either_id_events_by_id_and_nothing_by_a_stranger
     assert console.search(context, "nothing-like-it") == [] and console.search(context, "") == []
 
 
-def test_the_radar_lists_late_orders_first_and_the_cancellation_rate_counts_the_sellers_side():
+def test_the_radar_lists_late_orders_first_and_the_cancellation_rate_counts_the_sellers_side() -> None:
     context = fake_context("sope")
     for order_id, promised_in in (("601", 30), ("602", -2), ("603", 5)):
         settle(context, with_order(context, order_id, promised_in=promised_in))
@@ -137,7 +138,7 @@ def test_the_radar_lists_late_orders_first_and_the_cancellation_rate_counts_the_
     assert (rate.canceled, rate.orders) == (1, 3) and rate.severity == "bad"  # 33% > 3%
 
 
-def test_the_journey_reads_as_sentences_without_python_output():
+def test_the_journey_reads_as_sentences_without_python_output() -> None:
     assert console.sentence("item status", "32728130: pending -> shipped", "marketplace") == (
         "Item 32728130 went from pending to shipped (the marketplace)."
     )
@@ -145,7 +146,7 @@ def test_the_journey_reads_as_sentences_without_python_output():
     assert "{" not in console.sentence("order status", "ZORT: {'a': 'b'}", "zort")
 
 
-def test_ages_and_durations_read_in_words_and_charts_have_a_round_scale_and_hour_labels():
+def test_ages_and_durations_read_in_words_and_charts_have_a_round_scale_and_hour_labels() -> None:
     assert duration(timedelta(hours=3, minutes=12)) == "3 h 12 min"
     assert duration(timedelta(days=945, hours=12)) == "945 d 12 h"
     context = fake_context("sope")

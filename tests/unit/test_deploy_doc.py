@@ -45,20 +45,20 @@ def _commands() -> list[str]:
     return [line for line in [*text.splitlines(), *inline] if line.strip()]
 
 
-def test_every_table_of_the_code_and_the_template_is_in_the_doc():
+def test_every_table_of_the_code_and_the_template_is_in_the_doc() -> None:
     assert set(ALL_TABLES) == _bicep_tables()
     missing = [name for name in ALL_TABLES if f"`{name}`" not in DOC]
     assert not missing, f"docs/deploy.md does not list the tables {missing}"
 
 
-def test_every_blob_container_named_in_the_code_is_in_the_doc():
+def test_every_blob_container_named_in_the_code_is_in_the_doc() -> None:
     containers = _code_containers()
     assert {"thor-documents", "thor-reports"} <= containers  # the scan finds them
     missing = sorted(name for name in containers if f"`{name}`" not in DOC)
     assert not missing, f"docs/deploy.md does not name the containers {missing}"
 
 
-def test_steps_are_numbered_continuously_and_every_reference_names_one():
+def test_steps_are_numbered_continuously_and_every_reference_names_one() -> None:
     numbers = [int(n) for n in re.findall(r"^## (\d+)\. ", DOC, re.M)]
     assert numbers == list(range(1, len(numbers) + 1)), numbers
     assert not re.search(r"^## \d+[a-z]\b", DOC, re.M), "a lettered step (10b): number it"
@@ -72,7 +72,7 @@ def test_steps_are_numbered_continuously_and_every_reference_names_one():
                 assert step.isdigit() and int(step) in numbers, f"{path} refers to step {step}"
 
 
-def test_every_resource_group_in_the_commands_is_the_same_variable():
+def test_every_resource_group_in_the_commands_is_the_same_variable() -> None:
     groups = []
     for line in _commands():
         groups += re.findall(r"(?:^|\s)(?:-g|--resource-group|--name-group)\s+(\S+)", line)
@@ -81,7 +81,7 @@ def test_every_resource_group_in_the_commands_is_the_same_variable():
     assert re.search(r"^RG=rg-thor-test\b", DOC, re.M), "step 2 sets RG"
 
 
-def test_the_smoke_is_run_per_environment():
+def test_the_smoke_is_run_per_environment() -> None:
     smokes = [line for line in _commands() if "make smoke" in line]
     assert smokes and all("make smoke ENV=" in line for line in smokes), smokes
     assert "make smoke ENV=prod" in DOC

@@ -20,13 +20,13 @@ ROOT = Path(__file__).resolve().parents[2]
 LEVELS = ["Trace", "Debug", "Information", "Warning", "Error", "Critical", "None"]
 
 
-def test_host_results_keeps_successful_requests_visible():
+def test_host_results_keeps_successful_requests_visible() -> None:
     levels = json.loads((ROOT / "host.json").read_text(encoding="utf-8"))["logging"]["logLevel"]
     level = levels.get("Host.Results", levels.get("Host", levels.get("default", "Information")))
     assert LEVELS.index(level) <= LEVELS.index("Information"), f"Host.Results at {level} hides the requests table"
 
 
-def test_funcignore_keeps_local_secrets_and_caches_out_of_the_package():
+def test_funcignore_keeps_local_secrets_and_caches_out_of_the_package() -> None:
     lines = {line.strip() for line in (ROOT / ".funcignore").read_text(encoding="utf-8").splitlines()}
     for pattern in (".env", "__pycache__/", "local.settings.json", ".venv", "tests", "ops"):
         assert pattern in lines, f".funcignore misses {pattern}"
@@ -36,7 +36,7 @@ def _publish_commands(path: Path) -> list[str]:
     return re.findall(r"^\s*(func azure functionapp publish[^\n]*)$", path.read_text(encoding="utf-8"), re.MULTILINE)
 
 
-def test_every_documented_publish_names_the_python_runtime():
+def test_every_documented_publish_names_the_python_runtime() -> None:
     docs = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
     commands = [c for path in docs for c in _publish_commands(path)]
     assert commands, "no publish command documented"

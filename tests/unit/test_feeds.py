@@ -15,6 +15,7 @@ from shared.services import console, intake
 from shared.services.console import stock_sync_view
 from shared.services.processing import process_event
 from shared.services.stock_sync import flush_tenant, stock_sync_state
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context
 
 T = "faco"
@@ -48,7 +49,7 @@ def state_of(context: FakeContext, sku: str) -> StockState:
     return record.state(context.clock())
 
 
-def test_a_sku_is_clean_only_after_its_feed_completes_and_the_webhook_settles_it():
+def test_a_sku_is_clean_only_after_its_feed_completes_and_the_webhook_settles_it() -> None:
     context = stock_context("A", "B")
     marketplace = context.marketplaces[T]
     marketplace.finish_on_ask = False  # FeedStatus keeps answering Queued
@@ -68,10 +69,10 @@ def test_a_sku_is_clean_only_after_its_feed_completes_and_the_webhook_settles_it
     assert state_of(context, "A") is StockState.CLEAN and state_of(context, "B") is StockState.CLEAN
     assert not context.feeds.open_feeds(T)
     assert feed_completed(context, feed_id, "again") is EventStatus.COMPLETED  # another one: nothing more
-    assert "already settled" in context.events.list()[-1].outcome
+    assert "already settled" in present(context.events.list()[-1].outcome)
 
 
-def test_the_console_counts_a_tenants_open_feeds_as_open_now():
+def test_the_console_counts_a_tenants_open_feeds_as_open_now() -> None:
     context = stock_context("A")
     context.marketplaces[T].finish_on_ask = False
     flush_tenant(context, T)
@@ -82,7 +83,7 @@ def test_the_console_counts_a_tenants_open_feeds_as_open_now():
     assert console.open_now(context, T).open["open_feeds"] == 0
 
 
-def test_a_lost_on_feed_completed_is_covered_by_the_next_flush_polling_feed_status():
+def test_a_lost_on_feed_completed_is_covered_by_the_next_flush_polling_feed_status() -> None:
     context = stock_context("A")
     flush_tenant(context, T)
     assert state_of(context, "A") is StockState.IN_FEED
@@ -93,14 +94,14 @@ def test_a_lost_on_feed_completed_is_covered_by_the_next_flush_polling_feed_stat
     assert [c[0] for c in context.marketplaces[T].calls] == ["update_stock", "feed_status"]
 
 
-def test_a_webhook_for_a_feed_thor_did_not_create_is_recorded_and_does_nothing():
+def test_a_webhook_for_a_feed_thor_did_not_create_is_recorded_and_does_nothing() -> None:
     context = stock_context()
     assert feed_completed(context, "829a8d2a-d370-4fa6-8613-8554f43d5fed") is EventStatus.COMPLETED
-    assert "not one Thor created" in context.events.list()[-1].outcome
+    assert "not one Thor created" in present(context.events.list()[-1].outcome)
     assert not context.marketplaces[T].calls
 
 
-def test_a_feed_that_never_reports_is_flagged_then_given_up_and_its_skus_sent_again():
+def test_a_feed_that_never_reports_is_flagged_then_given_up_and_its_skus_sent_again() -> None:
     context = stock_context("A")
     marketplace = context.marketplaces[T]
     marketplace.finish_on_ask = False
@@ -120,10 +121,10 @@ def test_a_feed_that_never_reports_is_flagged_then_given_up_and_its_skus_sent_ag
     assert record and record.failures == 0
     [first, _] = marketplace.feeds
     given_up = context.feeds.get(T, first)
-    assert given_up.status == "Abandoned" and "still open after 6.0 h: sent again" in given_up.detail
+    assert present(given_up).status == "Abandoned" and "still open after 6.0 h: sent again" in present(given_up).detail
 
 
-def test_a_feed_the_marketplace_does_not_know_sends_its_skus_again():
+def test_a_feed_the_marketplace_does_not_know_sends_its_skus_again() -> None:
     context = stock_context("A")
     marketplace = context.marketplaces[T]
     flush_tenant(context, T)
@@ -133,7 +134,7 @@ def test_a_feed_the_marketplace_does_not_know_sends_its_skus_again():
     assert state_of(context, "A") is StockState.IN_FEED
 
 
-def test_a_canceled_feed_refuses_all_it_carried_with_back_off():
+def test_a_canceled_feed_refuses_all_it_carried_with_back_off() -> None:
     context = stock_context("A")
     marketplace = context.marketplaces[T]
     marketplace.finish_on_ask = False
@@ -151,7 +152,7 @@ def test_a_canceled_feed_refuses_all_it_carried_with_back_off():
 # --- rules ---------------------------------------------------------------------------------------
 
 
-def test_a_finished_feed_refuses_the_skus_its_errors_or_warnings_name():
+def test_a_finished_feed_refuses_the_skus_its_errors_or_warnings_name() -> None:
     feed = Feed(T, "F", "UpdateStock", {"A": "1", "B": "2", "C": "3"}, created_at=fake_context().clock())
     report = FeedReport(
         "F",
@@ -172,7 +173,7 @@ def test_a_finished_feed_refuses_the_skus_its_errors_or_warnings_name():
 # --- the marketplace's answers ------------------------------------------------------------------
 
 
-def test_the_feed_of_an_update_stock_answer():
+def test_the_feed_of_an_update_stock_answer() -> None:
     # LinioIT/seller-center-sdk tests/_schemas/Product/UpdateStockResponse.xml: <Body><Stocks><feed>UUID</feed>
     fixture = {"SuccessResponse": {"Head": {"RequestId": ""}, "Body": {"Stocks": {"feed": "a1b2-c3"}}}}
     assert feed_of(fixture) == "a1b2-c3"
@@ -181,7 +182,7 @@ def test_the_feed_of_an_update_stock_answer():
     assert feed_of({"SuccessResponse": {"Head": {}, "Body": {}}}) == ""
 
 
-def test_feed_status_read_as_the_sdk_fixture_writes_it():
+def test_feed_status_read_as_the_sdk_fixture_writes_it() -> None:
     # LinioIT/seller-center-sdk gsc-master tests/_schemas/Feed/FeedProductUpdate.xml, as JSON
     body = {
         "FeedDetail": {
@@ -216,7 +217,7 @@ def test_feed_status_read_as_the_sdk_fixture_writes_it():
     assert feed_report({}, "F") is None
 
 
-def test_overdue_and_abandoned_ages():
+def test_overdue_and_abandoned_ages() -> None:
     now = fake_context().clock()
     feed = Feed(T, "F", "UpdateStock", {}, created_at=now)
     assert not feed.overdue(now + FEED_OVERDUE_AFTER - timedelta(seconds=1))
@@ -224,7 +225,7 @@ def test_overdue_and_abandoned_ages():
     assert feed.abandoned(now + FEED_ABANDON_AFTER)
 
 
-def test_a_paused_tenant_writes_nothing_but_its_open_feeds_still_settle():
+def test_a_paused_tenant_writes_nothing_but_its_open_feeds_still_settle() -> None:
     from shared.services.stock_sync import set_paused
 
     context = stock_context("A")
@@ -237,17 +238,17 @@ def test_a_paused_tenant_writes_nothing_but_its_open_feeds_still_settle():
     assert len([c for c in context.marketplaces[T].calls if c[0] == "update_stock"]) == 1
 
 
-def test_on_feed_completed_for_a_feed_the_marketplace_does_not_know_sends_its_skus_again():
+def test_on_feed_completed_for_a_feed_the_marketplace_does_not_know_sends_its_skus_again() -> None:
     context = stock_context("A")
     flush_tenant(context, T)
     [feed_id] = context.marketplaces[T].feeds
     context.marketplaces[T].feeds.clear()
     assert feed_completed(context, feed_id) is EventStatus.COMPLETED
     assert "does not know it" in (context.events.list()[-1].outcome or "")
-    assert state_of(context, "A") is StockState.DIRTY and context.feeds.get(T, feed_id).status == "Unknown"
+    assert state_of(context, "A") is StockState.DIRTY and present(context.feeds.get(T, feed_id)).status == "Unknown"
 
 
-def test_a_sku_in_an_open_feed_is_not_due_even_forced_and_clears_only_unchanged():
+def test_a_sku_in_an_open_feed_is_not_due_even_forced_and_clears_only_unchanged() -> None:
     from shared.domain.stock import SkuOutcome, StockRecord
 
     now = fake_context().clock()
@@ -259,7 +260,7 @@ def test_a_sku_in_an_open_feed_is_not_due_even_forced_and_clears_only_unchanged(
     assert not sent.clears and sent.failures == 2 and sent.next_attempt_at is None
 
 
-def test_a_crash_between_recording_a_feed_and_marking_its_skus_loses_nothing():
+def test_a_crash_between_recording_a_feed_and_marking_its_skus_loses_nothing() -> None:
     import pytest
 
     from shared.domain.stock import IN_FLIGHT_FOR
@@ -267,18 +268,18 @@ def test_a_crash_between_recording_a_feed_and_marking_its_skus_loses_nothing():
     context = stock_context("A")
     real = context.stock.record
 
-    def crash(outcomes):
+    def crash(outcomes: object) -> None:
         raise RuntimeError("the host died")
 
-    context.stock.record = crash  # type: ignore[method-assign]
+    context.stock.record = crash  # type: ignore[method-assign]  # patched for this test only
     with pytest.raises(RuntimeError):
         flush_tenant(context, T)
-    context.stock.record = real  # type: ignore[method-assign]
+    context.stock.record = real  # type: ignore[method-assign]  # patched for this test only
     [orphan] = context.feeds.open_feeds(T)  # recorded first: it names A, A does not name it
     assert state_of(context, "A") is StockState.IN_FLIGHT
     context.clock.advance(IN_FLIGHT_FOR.total_seconds())
     report = flush_tenant(context, T)  # the orphan settles nothing and closes; A goes again
     assert "1 settled" in report.feeds and report.result == "sent"
-    assert not context.feeds.get(T, orphan.feed_id).open
+    assert not present(context.feeds.get(T, orphan.feed_id)).open
     flush_tenant(context, T)
     assert state_of(context, "A") is StockState.CLEAN and context.marketplaces[T].stock == {"A": 4}

@@ -7,15 +7,19 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from shared.domain.events import EventStatus
 from shared.domain.fencing import attempt_of, holder, later_attempt, may_take
+from shared.domain.order import Order
+from shared.models.marketplace import MarketplaceOrderItem
 from shared.ports import ClaimLost, StorageUnavailable
 from shared.services.claims import CLAIM_SECONDS, acting_as, order_claim
 from shared.services.order_changes import change_order
 from shared.services.processing import process_event
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context
 from tests.unit.test_event_pipeline import ORDER, Flaky, order_created, with_order
 
@@ -38,7 +42,7 @@ def stall_in_get_order_items(context: FakeContext, meanwhile: Callable[[], None]
     original = marketplace.get_order_items
     stalled: list[bool] = []
 
-    def get_order_items(order_id):
+    def get_order_items(order_id: str | int) -> list[MarketplaceOrderItem]:
         rows = original(order_id)
         if not stalled:
             stalled.append(True)
@@ -46,17 +50,17 @@ def stall_in_get_order_items(context: FakeContext, meanwhile: Callable[[], None]
             meanwhile()
         return rows
 
-    marketplace.get_order_items = get_order_items  # type: ignore[method-assign]
+    marketplace.get_order_items = get_order_items  # type: ignore[method-assign]  # patched for this test only
 
 
-def test_a_later_delivery_takes_a_stalled_delivery_s_claim_and_never_the_other_way():
+def test_a_later_delivery_takes_a_stalled_delivery_s_claim_and_never_the_other_way() -> None:
     now = fake_context().clock()
     assert may_take(STALLED, now.replace(year=now.year + 1), REDELIVERY, now)
     assert not may_take(REDELIVERY, now.replace(year=now.year + 1), STALLED, now)
     assert not may_take(holder("message-2", 9), now.replace(year=now.year + 1), STALLED, now)
 
 
-def test_a_stalled_worker_sends_nothing_to_the_oms_once_its_message_was_redelivered():
+def test_a_stalled_worker_sends_nothing_to_the_oms_once_its_message_was_redelivered() -> None:
     """Before: the stalled worker created the order in the OMS and wrote `completed` over the
     redelivery's `retry-scheduled` (its OMS send failed), with the claims owned by the message id."""
     context = fake_context()
@@ -75,10 +79,10 @@ def test_a_stalled_worker_sends_nothing_to_the_oms_once_its_message_was_redelive
     assert oms.upserts == []  # the stalled worker sent nothing (the redelivery's send failed)
     assert [name for name, _ in oms.calls] == ["upsert_order"]
     event = context.events.get("sope", event_id)
-    assert event.status is EventStatus.RETRY_SCHEDULED and "OMS down" in (event.reason or "")
+    assert present(event).status is EventStatus.RETRY_SCHEDULED and "OMS down" in (present(event).reason or "")
 
 
-def test_a_stalled_worker_does_not_overwrite_the_final_status_the_redelivery_wrote():
+def test_a_stalled_worker_does_not_overwrite_the_final_status_the_redelivery_wrote() -> None:
     """Before: the stalled worker's `completed` ("oms already up to date") replaced the outcome of the
     worker that did the work ("oms created")."""
     context = fake_context()
@@ -91,11 +95,11 @@ def test_a_stalled_worker_does_not_overwrite_the_final_status_the_redelivery_wro
     stall_in_get_order_items(context, redelivered)
     assert process_event(context, "sope", event_id, owner=STALLED) is None
     event = context.events.get("sope", event_id)
-    assert event.status is EventStatus.COMPLETED and "oms created" in (event.outcome or "")
+    assert present(event).status is EventStatus.COMPLETED and "oms created" in (present(event).outcome or "")
     assert len(context.oms("sope").upserts) == 1
 
 
-def test_an_order_write_under_a_claim_taken_over_is_refused():
+def test_an_order_write_under_a_claim_taken_over_is_refused() -> None:
     """Before: both writes went through (no token on the order)."""
     context = fake_context()
     with_order(context, "pending")
@@ -103,8 +107,8 @@ def test_an_order_write_under_a_claim_taken_over_is_refused():
     assert process_event(context, "sope", settle_id) is EventStatus.COMPLETED
     internal = f"sope-{ORDER}"
 
-    def note(text: str) -> Callable:
-        def mutate(order) -> None:
+    def note(text: str) -> Callable[..., Any]:
+        def mutate(order: Order) -> None:
             order.note("test", text, None, "test")
 
         return mutate
@@ -120,14 +124,14 @@ def test_an_order_write_under_a_claim_taken_over_is_refused():
         in_another_worker(take_over)
         with pytest.raises(ClaimLost):
             change_order(context.orders, "sope", internal, note("stalled worker, woken up"))
-    order, _ = context.orders.get("sope", internal)
+    order, _ = present(context.orders.get("sope", internal))
     assert [e.detail for e in order.timeline if e.what == "test"] == ["stalled worker, before its stall", "redelivery"]
 
 
 # --- a failed attempt never holds its order past its event (drill seeds 1, 3, 6, 10) -------------
 
 
-def test_a_later_attempt_of_the_same_event_takes_its_order_claim_over_and_nothing_else_does():
+def test_a_later_attempt_of_the_same_event_takes_its_order_claim_over_and_nothing_else_does() -> None:
     assert later_attempt(attempt_of("e-1", 1), attempt_of("e-1", 2))
     assert not later_attempt(attempt_of("e-1", 2), attempt_of("e-1", 1))  # a stale attempt never takes it back
     assert not later_attempt(attempt_of("e-1", 1), attempt_of("e-1", 1))
@@ -136,7 +140,9 @@ def test_a_later_attempt_of_the_same_event_takes_its_order_claim_over_and_nothin
     assert not later_attempt("written-before-attempts", attempt_of("e-1", 2))
 
 
-def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_is_not_held_off(caplog):
+def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_is_not_held_off(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     """Before: the take's write landed while storage was frozen and its answer was lost
     (StorageUnavailable), so the failed attempt never knew it held the order's claim and never
     released it; its retry, a new queue message, waited "being processed by another worker" for the
@@ -146,7 +152,7 @@ def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_is_not_held
     event_id = order_created(context)
     context.claims.lose_next_answer(StorageUnavailable("Read timed out. (read timeout=4.0)"))
     assert process_event(context, "sope", event_id, owner=holder("message-1", 1)) is EventStatus.RETRY_SCHEDULED
-    name = f"order:{context.events.get('sope', event_id).internal_order_id}"
+    name = f"order:{present(context.events.get('sope', event_id)).internal_order_id}"
     assert context.claims.held[("sope", name)][0] == holder("message-1", 1)  # left behind, unknown to its worker
 
     assert process_event(context, "sope", event_id, owner=holder("message-2", 1)) is EventStatus.COMPLETED
@@ -154,17 +160,17 @@ def test_the_retry_of_an_attempt_whose_order_claim_landed_unanswered_is_not_held
     assert ("sope", name) not in context.claims.held  # released by the attempt that took it over
 
 
-def test_another_event_of_the_order_still_waits_for_a_claim_left_behind():
+def test_another_event_of_the_order_still_waits_for_a_claim_left_behind() -> None:
     context = fake_context()
     with_order(context, "pending")
     event_id = order_created(context)
-    name = f"order:{context.events.get('sope', event_id).internal_order_id}"
+    name = f"order:{present(context.events.get('sope', event_id)).internal_order_id}"
     assert context.claims.take("sope", name, holder("message-1", 1), CLAIM_SECONDS, for_event=attempt_of("other", 1))
     assert process_event(context, "sope", event_id, owner=holder("message-2", 1)) is EventStatus.RECEIVED
     assert context.oms("sope").upserts == []
 
 
-def test_a_release_that_finds_the_claim_taken_over_says_why(caplog):
+def test_a_release_that_finds_the_claim_taken_over_says_why(caplog: pytest.LogCaptureFixture) -> None:
     context = fake_context()
     with_order(context, "pending")
     name = f"order:{ORDER}"

@@ -25,12 +25,12 @@ class FakeError(ExternalSystemError):
 class ScriptedSession(requests.Session):
     """Answers each request with the next scripted response, or raises the next scripted exception."""
 
-    def __init__(self, *script: requests.Response | Exception):
+    def __init__(self, *script: requests.Response | Exception) -> None:
         super().__init__()
         self.script = list(script)
         self.sent: list[dict[str, Any]] = []
 
-    def request(self, method, url, **kwargs) -> requests.Response:  # type: ignore[override]
+    def request(self, method: str | bytes, url: str | bytes, **kwargs: Any) -> requests.Response:  # type: ignore[override]
         self.sent.append({"method": method, "url": url, **kwargs})
         step = self.script.pop(0)
         if isinstance(step, Exception):
@@ -73,7 +73,7 @@ def sleeps() -> list[float]:
     return []
 
 
-def test_success_at_once_sends_with_the_configured_timeout_and_never_sleeps(sleeps):
+def test_success_at_once_sends_with_the_configured_timeout_and_never_sleeps(sleeps: list[float]) -> None:
     session = ScriptedSession(answer(200, {"ok": True}))
     request = Request("POST", URL, params={"a": "1"}, headers={"X-Key": "v"}, json={"b": 2})
     assert caller(session, sleeps).call("create", request, json_or_status) == {"ok": True}
@@ -83,25 +83,25 @@ def test_success_at_once_sends_with_the_configured_timeout_and_never_sleeps(slee
     assert sleeps == []
 
 
-def test_429_is_retried_after_the_retry_after_it_gives(sleeps):
+def test_429_is_retried_after_the_retry_after_it_gives(sleeps: list[float]) -> None:
     session = ScriptedSession(answer(429, headers={"Retry-After": "2"}), answer(200, {"n": 1}))
     assert caller(session, sleeps).call("get", Request("GET", URL), json_or_status) == {"n": 1}
     assert sleeps == [2.0] and len(session.sent) == 2
 
 
-def test_retry_after_is_capped_by_max_backoff(sleeps):
+def test_retry_after_is_capped_by_max_backoff(sleeps: list[float]) -> None:
     session = ScriptedSession(answer(503, headers={"Retry-After": "3600"}), answer(200))
     caller(session, sleeps, max_backoff=5.0).call("get", Request("GET", URL), json_or_status)
     assert sleeps == [5.0]
 
 
-def test_5xx_is_retried_with_exponential_backoff_and_equal_jitter(sleeps):
+def test_5xx_is_retried_with_exponential_backoff_and_equal_jitter(sleeps: list[float]) -> None:
     session = ScriptedSession(answer(500), answer(502), answer(200, {"n": 3}))
     assert caller(session, sleeps).call("get", Request("GET", URL), json_or_status) == {"n": 3}
     assert sleeps == [0.375, 0.75]  # half of 0.5·2^(n-1) fixed, half times rng (0.5)
 
 
-def test_4xx_is_not_retried(sleeps):
+def test_4xx_is_not_retried(sleeps: list[float]) -> None:
     session = ScriptedSession(answer(400, {"message": "bad"}), answer(200))
     with pytest.raises(FakeError) as caught:
         caller(session, sleeps).call("create", Request("POST", URL), json_or_status)
@@ -110,7 +110,7 @@ def test_4xx_is_not_retried(sleeps):
     assert len(session.sent) == 1 and sleeps == []
 
 
-def test_an_error_in_a_2xx_body_is_seen_and_retried_when_retryable(sleeps):
+def test_an_error_in_a_2xx_body_is_seen_and_retried_when_retryable(sleeps: list[float]) -> None:
     def in_body(reply: Reply) -> Any:
         payload = reply.json()
         if payload.get("resCode") != "200":
@@ -128,7 +128,7 @@ def test_an_error_in_a_2xx_body_is_seen_and_retried_when_retryable(sleeps):
     assert len(session.sent) == 1
 
 
-def test_attempts_exhausted_raise_the_last_error_still_retryable(sleeps):
+def test_attempts_exhausted_raise_the_last_error_still_retryable(sleeps: list[float]) -> None:
     session = ScriptedSession(*(answer(503) for _ in range(3)))
     with pytest.raises(FakeError) as caught:
         caller(session, sleeps, max_attempts=3).call("get", Request("GET", URL), json_or_status)
@@ -146,7 +146,9 @@ def test_attempts_exhausted_raise_the_last_error_still_retryable(sleeps):
         (requests.exceptions.InvalidURL("http://"), "REQUEST_FAILED", False),
     ],
 )
-def test_no_answer_is_classified_without_status(sleeps, failure, code, retryable):
+def test_no_answer_is_classified_without_status(
+    sleeps: list[float], failure: requests.RequestException, code: str, retryable: bool
+) -> None:
     session = ScriptedSession(failure, answer(200, {"n": 1}))
     call = caller(session, sleeps, max_attempts=2)
     if retryable:
@@ -159,14 +161,14 @@ def test_no_answer_is_classified_without_status(sleeps, failure, code, retryable
     assert type(failure).__name__ in caught.value.message and sleeps == []
 
 
-def test_no_answer_when_attempts_run_out_is_retryable_without_status(sleeps):
+def test_no_answer_when_attempts_run_out_is_retryable_without_status(sleeps: list[float]) -> None:
     session = ScriptedSession(requests.ConnectionError("refused"), requests.ReadTimeout("slow"))
     with pytest.raises(FakeError) as caught:
         caller(session, sleeps, max_attempts=2).call("get", Request("GET", URL), json_or_status)
     assert (caught.value.code, caught.value.status, caught.value.retryable) == ("TIMEOUT", None, True)
 
 
-def test_a_body_that_is_not_json_is_retryable_on_2xx_only(sleeps):
+def test_a_body_that_is_not_json_is_retryable_on_2xx_only(sleeps: list[float]) -> None:
     session = ScriptedSession(answer(200, raw=b"<html>cut"), answer(200, {"n": 1}))
     assert caller(session, sleeps).call("get", Request("GET", URL), lambda reply: reply.json()) == {"n": 1}
     assert len(sleeps) == 1
@@ -177,7 +179,7 @@ def test_a_body_that_is_not_json_is_retryable_on_2xx_only(sleeps):
     assert (caught.value.code, caught.value.retryable) == ("HTTP_404", False)
 
 
-def test_a_request_function_is_called_for_each_attempt(sleeps):
+def test_a_request_function_is_called_for_each_attempt(sleeps: list[float]) -> None:
     built: list[int] = []
 
     def request() -> Request:
@@ -189,7 +191,7 @@ def test_a_request_function_is_called_for_each_attempt(sleeps):
     assert [sent["url"] for sent in session.sent] == [f"{URL}?attempt=1", f"{URL}?attempt=2"]
 
 
-def test_secrets_are_masked_out_of_messages_and_long_messages_cut(sleeps):
+def test_secrets_are_masked_out_of_messages_and_long_messages_cut(sleeps: list[float]) -> None:
     echo = "bad key sk-123 " + "x" * 1000
     session = ScriptedSession(answer(401, raw=echo.encode()))
 
@@ -205,7 +207,9 @@ def test_secrets_are_masked_out_of_messages_and_long_messages_cut(sleeps):
 @pytest.mark.parametrize(
     "error_type, system", [(SellerCenterError, "marketplace"), (OmsError, "oms"), (ZortApiError, "zort")]
 )
-def test_each_connector_error_is_an_external_system_error_of_its_system(error_type, system):
+def test_each_connector_error_is_an_external_system_error_of_its_system(
+    error_type: type[ExternalSystemError], system: str
+) -> None:
     error = error_type("E1", "why", status=503, retryable=True, retry_after=1.0, operation="Op")
     assert isinstance(error, ExternalSystemError) and error.system == system
     assert (error.code, error.status, error.retryable, error.retry_after) == ("E1", 503, True, 1.0)

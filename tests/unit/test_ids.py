@@ -29,7 +29,7 @@ from shared.models.webhooks import ItemsStatusChangedWebhook, OrderCreatedWebhoo
         ("0" * 20 + "9" * 20, "9" * 20),
     ],
 )
-def test_spellings_of_one_id_are_one_id(value, canonical):
+def test_spellings_of_one_id_are_one_id(value: str | int, canonical: str) -> None:
     assert canonical_marketplace_id(value) == canonical
 
 
@@ -61,24 +61,24 @@ def test_spellings_of_one_id_are_one_id(value, canonical):
         "0" * 21 + "9" * 20,
     ],
 )
-def test_everything_else_is_refused(value):
+def test_everything_else_is_refused(value: object) -> None:
     with pytest.raises(ValueError):
         canonical_marketplace_id(value)
 
 
-def test_zero_is_refused_as_zero():
+def test_zero_is_refused_as_zero() -> None:
     with pytest.raises(ValueError, match="not 0"):
         canonical_marketplace_id("00")
 
 
-def test_internal_ids_are_canonical_and_parse_back():
+def test_internal_ids_are_canonical_and_parse_back() -> None:
     assert internal_order_id("faco", "03272813") == internal_order_id("faco", 3272813) == "faco-3272813"
     assert parse_internal_order_id("faco-03272813") == ("faco", "3272813")
     for bad in ("faco-0", "faco-abc", "faco-", "faco-1.0", "xxxx-1", "FACO-1", "faco-" + "9" * 80, "faco--1"):
         assert parse_internal_order_id(bad) is None, bad
 
 
-def test_reference_spellings_try_the_text_first_then_the_canonical_id():
+def test_reference_spellings_try_the_text_first_then_the_canonical_id() -> None:
     assert reference_spellings("faco", "faco-03272813") == ["faco-03272813", "faco-3272813"]
     assert reference_spellings("faco", " 0042 ") == ["0042", "42"]
     assert reference_spellings("faco", "3272813") == ["3272813"]
@@ -87,7 +87,7 @@ def test_reference_spellings_try_the_text_first_then_the_canonical_id():
     assert reference_spellings("faco", None) == reference_spellings("faco", " ") == []
 
 
-def test_webhook_models_canonicalise_and_name_the_field():
+def test_webhook_models_canonicalise_and_name_the_field() -> None:
     spellings = [8860001, "08860001", "008860001"]
     hooks = [
         OrderCreatedWebhook.model_validate({"event": "onOrderCreated", "payload": {"OrderId": s}}) for s in spellings
@@ -114,7 +114,7 @@ def test_webhook_models_canonicalise_and_name_the_field():
     assert error.value.errors()[0]["loc"] == ("payload", "OrderItemIds", 1)
 
 
-def test_event_ids_of_canonical_input_did_not_change():
+def test_event_ids_of_canonical_input_did_not_change() -> None:
     """The idempotency key hashes the canonical id; canonical input keeps the key it had before."""
     assert (
         event_id("order-created", "faco", "8860001")

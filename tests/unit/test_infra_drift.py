@@ -138,7 +138,7 @@ def tenant_setting_entries(body: str) -> list[tuple[str, str, bool]]:
 class Template:
     """What the drift checks need from infra/main.bicep."""
 
-    def __init__(self, raw: str):
+    def __init__(self, raw: str) -> None:
         self.raw = raw
         self.text = strip_comments(raw)
         self.base_settings = object_keys(variable_body(self.text, "baseAppSettings"))
@@ -190,31 +190,31 @@ def template() -> Template:
 # ------------------------------------------------------------------------------------------------
 
 
-def test_template_tenants_are_the_code_tenants(template):
+def test_template_tenants_are_the_code_tenants(template: Template) -> None:
     assert template.tenants == list(TENANTS)
 
 
-def test_template_tenant_settings_match_the_code(template):
+def test_template_tenant_settings_match_the_code(template: Template) -> None:
     expected = [(system, spec.key, spec.required) for system, specs in SYSTEM_SETTINGS.items() for spec in specs]
     assert sorted(template.tenant_settings) == sorted(expected)
 
 
-def test_every_setting_the_code_reads_is_set_by_the_template(template):
+def test_every_setting_the_code_reads_is_set_by_the_template(template: Template) -> None:
     assert settings_not_set(template) == []
 
 
-def test_every_setting_the_template_sets_is_read(template):
+def test_every_setting_the_template_sets_is_read(template: Template) -> None:
     assert settings_not_read(template) == []
 
 
-def test_identity_storage_settings_are_complete(template):
+def test_identity_storage_settings_are_complete(template: Template) -> None:
     # Shared keys are off, so the host and Thor reach storage as the user-assigned identity.
     for name in ("accountName", "credential", "clientId"):
         assert f"{STORAGE_SETTING}__{name}" in template.base_settings
     assert re.search(r"AzureWebJobsStorage__credential:\s*'managedidentity'", template.text)
 
 
-def test_app_settings_resource_applies_both_setting_variables(template):
+def test_app_settings_resource_applies_both_setting_variables(template: Template) -> None:
     text = template.text
     assert re.search(r"Microsoft\.Web/sites/config@[\w-]+'\s*=\s*\{[^}]*name:\s*'appsettings'", text, re.S)
     assert re.search(r"properties:\s*union\(\s*baseAppSettings\s*,\s*tenantAppSettings\s*\)", text)
@@ -226,7 +226,7 @@ def test_app_settings_resource_applies_both_setting_variables(template):
     )
 
 
-def test_tenant_settings_are_key_vault_references(template):
+def test_tenant_settings_are_key_vault_references(template: Template) -> None:
     # value: @Microsoft.KeyVault(VaultName=<vault>;SecretName=<system>-<setting>-<tenant>), lower case
     assert re.search(
         r"x\s*=>\s*format\('@Microsoft\.KeyVault\(VaultName=\{0\};SecretName=\{1\}\)',\s*keyVaultName,\s*"
@@ -236,7 +236,7 @@ def test_tenant_settings_are_key_vault_references(template):
     assert re.search(r"keyVaultReferenceIdentity:\s*identity\.id", template.text)
 
 
-def test_local_settings_example_lists_every_setting():
+def test_local_settings_example_lists_every_setting() -> None:
     if not EXAMPLE_SETTINGS.exists():
         pytest.skip("local.settings.example.json does not exist yet (another engineer is writing it)")
     values = local_values(EXAMPLE_SETTINGS)
@@ -248,12 +248,12 @@ def test_local_settings_example_lists_every_setting():
 # ------------------------------------------------------------------------------------------------
 
 
-def test_storage_account_refuses_shared_keys(template):
+def test_storage_account_refuses_shared_keys(template: Template) -> None:
     assert re.search(r"^\s*allowSharedKeyAccess:\s*false\s*$", template.text, re.MULTILINE)
     assert re.search(r"^\s*minimumTlsVersion:\s*'TLS1_2'\s*$", template.text, re.MULTILINE)
 
 
-def test_one_host_key_per_caller_from_secure_parameters_without_defaults(template):
+def test_one_host_key_per_caller_from_secure_parameters_without_defaults(template: Template) -> None:
     text = template.text
     for key in HOST_KEYS:
         assert re.search(
@@ -267,7 +267,7 @@ def test_one_host_key_per_caller_from_secure_parameters_without_defaults(templat
         assert "=" not in declaration.group(2), f"{key}HostKey has a default value"
 
 
-def test_host_keys_wait_for_the_code_behind_a_parameter_off_by_default(template):
+def test_host_keys_wait_for_the_code_behind_a_parameter_off_by_default(template: Template) -> None:
     """A new Flex app without code has no host to take keys: the first deployment must skip them."""
     assert re.search(r"^param\s+createHostKeys\s+bool\s*=\s*false\s*$", template.text, re.MULTILINE)
     conditional = re.findall(r"functionKeys@[\w-]+'\s*=\s*if\s*\(createHostKeys\)", template.text)
@@ -283,7 +283,7 @@ def test_host_keys_wait_for_the_code_behind_a_parameter_off_by_default(template)
         ), env
 
 
-def test_identity_holds_the_three_storage_data_roles(template):
+def test_identity_holds_the_three_storage_data_roles(template: Template) -> None:
     for role, guid in STORAGE_DATA_ROLES.items():
         assert re.search(rf"'{guid}'\s*//\s*{role}\s*$", template.raw, re.MULTILINE), f"{role} ({guid}) missing"
     role_keys = re.findall(r"^\s*(storage\w+DataOwner|storage\w+DataContributor):\s*'", template.text, re.MULTILINE)
@@ -292,7 +292,7 @@ def test_identity_holds_the_three_storage_data_roles(template):
     assert re.search(r"scope:\s*storage\s*\n\s*properties:\s*\{\s*roleDefinitionId:[^\n]*roleId\)", template.text)
 
 
-def test_queue_and_tables_are_declared(template):
+def test_queue_and_tables_are_declared(template: Template) -> None:
     assert string_list(variable_body(template.text, "queueNames")) == ["thor-events", "thor-events-poison"]
     assert sorted(string_list(variable_body(template.text, "tableNames"))) == sorted(
         [
@@ -311,13 +311,13 @@ def test_queue_and_tables_are_declared(template):
     )
 
 
-def test_tables_declared_are_the_tables_the_code_uses(template):
+def test_tables_declared_are_the_tables_the_code_uses(template: Template) -> None:
     from shared.adapters.storage import ALL_TABLES
 
     assert sorted(string_list(variable_body(template.text, "tableNames"))) == sorted(ALL_TABLES)
 
 
-def test_console_sign_in_lets_every_other_route_through_and_is_on_only_with_easy_auth(template):
+def test_console_sign_in_lets_every_other_route_through_and_is_on_only_with_easy_auth(template: Template) -> None:
     """App Service authentication must never answer a webhook or API call with a sign-in redirect:
     unauthenticated requests pass (AllowAnonymous) and the console itself redirects to the sign-in.
     CONSOLE_AUTH (trusting the principal headers) is `platform` exactly when that resource is deployed."""
@@ -346,7 +346,7 @@ def template_parameters(text: str) -> dict[str, bool]:
 
 
 @pytest.mark.parametrize("env", sorted(PARAM_FILES))
-def test_parameter_files_supply_every_required_parameter(template, env):
+def test_parameter_files_supply_every_required_parameter(template: Template, env: str) -> None:
     text = strip_comments(PARAM_FILES[env].read_text(encoding="utf-8"))
     assert re.search(r"^using\s+'main\.bicep'\s*$", text, re.MULTILINE)
     assert re.search(rf"^param\s+environmentName\s*=\s*'{env}'\s*$", text, re.MULTILINE)
@@ -371,39 +371,39 @@ def scratch_template(tmp_path: Path, old: str, new: str) -> Template:
     return load_template(scratch)
 
 
-def test_mutation_removing_a_global_setting_is_caught(tmp_path):
+def test_mutation_removing_a_global_setting_is_caught(tmp_path: Path) -> None:
     template = scratch_template(tmp_path, "  ZORT_API_BASE_URL: zortApiBaseUrl\n", "")
     assert settings_not_set(template) == ["ZORT_API_BASE_URL"]
 
 
-def test_mutation_removing_a_tenant_setting_is_caught(tmp_path):
+def test_mutation_removing_a_tenant_setting_is_caught(tmp_path: Path) -> None:
     template = scratch_template(tmp_path, "  { system: 'ZORT', setting: 'APISECRET', required: false }\n", "")
     assert settings_not_set(template) == [f"ZORT_APISECRET_{t.upper()}" for t in TENANTS]
 
 
-def test_mutation_removing_identity_storage_is_caught(tmp_path):
+def test_mutation_removing_identity_storage_is_caught(tmp_path: Path) -> None:
     template = scratch_template(tmp_path, "  AzureWebJobsStorage__accountName: storage.name\n", "")
     assert settings_not_set(template) == ["AzureWebJobsStorage (as AzureWebJobsStorage__accountName)"]
 
 
-def test_mutation_an_unread_setting_is_caught(tmp_path):
+def test_mutation_an_unread_setting_is_caught(tmp_path: Path) -> None:
     template = scratch_template(
         tmp_path, "  ZORT_API_BASE_URL: zortApiBaseUrl\n", "  ZORT_API_BASE_URL: zortApiBaseUrl\n  ZORT_API_URL: 'x'\n"
     )
     assert settings_not_read(template) == ["ZORT_API_URL"]
 
 
-def test_mutation_a_commented_out_setting_is_caught(tmp_path):
+def test_mutation_a_commented_out_setting_is_caught(tmp_path: Path) -> None:
     template = scratch_template(tmp_path, "  OMS_BASE_URL: omsBaseUrl\n", "  // OMS_BASE_URL: omsBaseUrl\n")
     assert settings_not_set(template) == ["OMS_BASE_URL"]
 
 
-def test_mutation_a_dropped_tenant_is_caught(tmp_path):
+def test_mutation_a_dropped_tenant_is_caught(tmp_path: Path) -> None:
     template = scratch_template(tmp_path, "  'somx'\n]", "]")
     assert "ZORT_KEY1_SOMX" in settings_not_set(template)
 
 
-def test_console_csrf_key_is_a_key_vault_secret_the_same_across_deployments():
+def test_console_csrf_key_is_a_key_vault_secret_the_same_across_deployments() -> None:
     """Issue 17 item 5: it was `param consoleCsrfKey string = newGuid()`, a new key on every deployment
     (every open console form failed after one). Now a Key Vault reference, rotated on purpose."""
     text = BICEP.read_text()

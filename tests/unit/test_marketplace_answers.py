@@ -5,6 +5,7 @@ items in two currencies are refused, never mixed in."""
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -19,7 +20,9 @@ from tests.fakes import ZONE, FakeContext, fake_context, marketplace_order
 ORDER = "4758978"
 
 
-def item(item_id: str, *, order_id: str = ORDER, paid: str = "100.00", wallet: str | None = None, currency="COP"):
+def item(
+    item_id: str, *, order_id: str = ORDER, paid: str = "100.00", wallet: str | None = None, currency: str = "COP"
+) -> MarketplaceOrderItem:
     # The fields as GetOrderItems writes them (LinioIT/seller-center-sdk gsc-master,
     # tests/_schemas/Order/OrderItemsResponse.xml: PaidPrice, Currency, WalletCredits).
     row = {
@@ -55,13 +58,13 @@ def created(context: FakeContext, order_id: str = ORDER) -> EventStatus | None:
     return status
 
 
-def with_items(context: FakeContext, *items: MarketplaceOrderItem, total: str = "200.00", **header) -> None:
+def with_items(context: FakeContext, *items: MarketplaceOrderItem, total: str = "200.00", **header: Any) -> None:
     market = context.marketplace("sope")
     market.add_order(ORDER, *items)
     market.orders[ORDER] = market.orders[ORDER].model_copy(update={"grand_total": Decimal(total), **header})
 
 
-def test_wallet_credits_paid_on_an_item_are_part_of_its_paid_price_so_the_lines_add_up_to_the_total():
+def test_wallet_credits_paid_on_an_item_are_part_of_its_paid_price_so_the_lines_add_up_to_the_total() -> None:
     context = fake_context()
     with_items(context, item("1", paid="90.00", wallet="10.00"), item("2", paid="100.00", wallet="0.00"))
     assert created(context) is EventStatus.COMPLETED
@@ -73,7 +76,7 @@ def test_wallet_credits_paid_on_an_item_are_part_of_its_paid_price_so_the_lines_
 
 
 @pytest.mark.parametrize("method", ["CashOnDelivery_Payment", "cash_on_delivery", "COD", "ContraEntrega"])
-def test_an_order_paid_cash_on_delivery_is_not_sent_to_the_oms_as_paid(method):
+def test_an_order_paid_cash_on_delivery_is_not_sent_to_the_oms_as_paid(method: str) -> None:
     context = fake_context()
     with_items(context, item("1"), item("2"), payment_method=method)
     assert created(context) is EventStatus.COMPLETED
@@ -83,11 +86,11 @@ def test_an_order_paid_cash_on_delivery_is_not_sent_to_the_oms_as_paid(method):
 
 
 @pytest.mark.parametrize("method", [None, "", "CreditCard", "Webpay_Payment", "codigo_descuento"])
-def test_other_payment_methods_are_paid(method):
+def test_other_payment_methods_are_paid(method: str | None) -> None:
     assert not is_cash_on_delivery(method)
 
 
-def test_rows_of_another_order_are_refused_retried_and_never_mixed_in():
+def test_rows_of_another_order_are_refused_retried_and_never_mixed_in() -> None:
     context = fake_context()
     with_items(context, item("1"), item("2", order_id="999"))
     status = created(context)
@@ -98,7 +101,7 @@ def test_rows_of_another_order_are_refused_retried_and_never_mixed_in():
     assert context.oms("sope").upserts == []
 
 
-def test_an_order_whose_items_carry_two_currencies_is_refused_clearly_not_summed():
+def test_an_order_whose_items_carry_two_currencies_is_refused_clearly_not_summed() -> None:
     context = fake_context()
     with_items(context, item("1", currency="COP"), item("2", currency="USD"))
     assert created(context) is EventStatus.FAILED
@@ -108,11 +111,11 @@ def test_an_order_whose_items_carry_two_currencies_is_refused_clearly_not_summed
     assert context.oms("sope").upserts == []
 
 
-def test_one_currency_in_any_case_is_one_currency():
+def test_one_currency_in_any_case_is_one_currency() -> None:
     context = fake_context()
     with_items(context, item("1", currency="COP"), item("2", currency="cop"), total="200")
     assert created(context) is EventStatus.COMPLETED
 
 
-def test_marketplace_order_reads_the_payment_method():
+def test_marketplace_order_reads_the_payment_method() -> None:
     assert marketplace_order(ORDER).payment_method is None

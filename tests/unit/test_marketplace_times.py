@@ -15,6 +15,7 @@ Fixtures reproduce real Seller Center answers, converted to the JSON the API giv
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -26,11 +27,12 @@ from shared.domain.times import json_default, latest_reading, local_to_utc, rfc3
 from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem
 from shared.services.order_sync import _fill_header
 from shared.tenants import TENANT_TIMEZONES, TENANTS
+from tests.checks import present
 
 BOGOTA, SANTIAGO = ZoneInfo("America/Bogota"), ZoneInfo("America/Santiago")
 UTC = timezone.utc
 
-COLOMBIA_GET_ORDER = {
+COLOMBIA_GET_ORDER: dict[str, Any] = {
     "SuccessResponse": {
         "Head": {
             "RequestId": "",
@@ -84,7 +86,7 @@ def colombia_order() -> MarketplaceOrder:
     )
 
 
-def test_colombia_times_are_bogota_wall_clock_and_address_updated_at_is_utc():
+def test_colombia_times_are_bogota_wall_clock_and_address_updated_at_is_utc() -> None:
     order = colombia_order()
     assert order.created_at == datetime(2018, 8, 27, 13, 48, 20, tzinfo=UTC)
     assert order.created_at == order.address_updated_at  # the public sample's 5 h are Bogotá's offset
@@ -94,14 +96,14 @@ def test_colombia_times_are_bogota_wall_clock_and_address_updated_at_is_utc():
     assert head.utcoffset() == datetime(2019, 2, 27, tzinfo=BOGOTA).utcoffset()  # the Head agrees: -05:00
 
 
-def test_the_oms_gets_the_real_creation_time_not_one_five_hours_early():
+def test_the_oms_gets_the_real_creation_time_not_one_five_hours_early() -> None:
     """Before: CreatedAt was read as UTC and the OMS got 2018-08-27T08:48:20.000Z."""
     order = Order(tenant="faco", marketplace_order_id="4687503", internal_order_id="faco-4687503")
     _fill_header(order, colombia_order(), [])
     assert order_to_oms(order, "FACO")["created_at"] == "2018-08-27T13:48:20.000Z"
 
 
-def test_items_promised_shipping_time_is_local_too():
+def test_items_promised_shipping_time_is_local_too() -> None:
     item = MarketplaceOrderItem.from_api(
         {"OrderItemId": "1", "OrderId": "2", "Status": "pending", "PromisedShippingTime": "2018-08-28 16:00:00"},
         zone=BOGOTA,
@@ -109,12 +111,12 @@ def test_items_promised_shipping_time_is_local_too():
     assert item.promised_shipping_time == datetime(2018, 8, 28, 21, 0, tzinfo=UTC)
 
 
-def test_a_local_time_without_a_zone_to_read_it_in_is_refused():
+def test_a_local_time_without_a_zone_to_read_it_in_is_refused() -> None:
     with pytest.raises(Exception, match="time zone"):
         MarketplaceOrder.model_validate({"OrderId": "1", "CreatedAt": "2018-08-27 08:48:20"})
 
 
-def test_chile_times_around_both_clock_changes():
+def test_chile_times_around_both_clock_changes() -> None:
     back, forward = (MarketplaceOrder.from_api(row, zone=tenant_zone("facl")) for row in CHILE_NEAR_DST)
     # before the change back: -03
     assert back.created_at == datetime(2026, 4, 5, 1, 30, tzinfo=UTC) == back.address_updated_at
@@ -125,7 +127,9 @@ def test_chile_times_around_both_clock_changes():
     # the change forward: 23:30 -04 before, 01:30 -03 after (00:30 never happens; read as -04)
     assert forward.created_at == datetime(2026, 9, 6, 3, 30, tzinfo=UTC)
     assert (
-        forward.updated_at == datetime(2026, 9, 6, 4, 30, tzinfo=UTC) == forward.address_updated_at + timedelta(hours=1)
+        forward.updated_at
+        == datetime(2026, 9, 6, 4, 30, tzinfo=UTC)
+        == present(forward.address_updated_at) + timedelta(hours=1)
     )
     assert forward.promised_shipping_time == datetime(2026, 9, 6, 4, 30, tzinfo=UTC)
     assert latest_reading(forward.updated_at, SANTIAGO) == forward.updated_at
@@ -147,11 +151,11 @@ STOREFRONT_CLOCKS = {
 }
 
 
-def test_every_tenant_reads_its_times_on_its_countrys_clock():
+def test_every_tenant_reads_its_times_on_its_countrys_clock() -> None:
     assert sorted(TENANT_TIMEZONES) == sorted(STOREFRONT_CLOCKS)
     clocks = {
         tenant: tuple(
-            int(datetime(2026, month, 15, 12, tzinfo=tenant_zone(tenant)).utcoffset() / timedelta(hours=1))
+            int(present(datetime(2026, month, 15, 12, tzinfo=tenant_zone(tenant)).utcoffset()) / timedelta(hours=1))
             for month in (1, 7)
         )
         for tenant in TENANTS
@@ -159,7 +163,7 @@ def test_every_tenant_reads_its_times_on_its_countrys_clock():
     assert clocks == STOREFRONT_CLOCKS
 
 
-def test_get_orders_filter_carries_the_local_offset_on_each_side_of_the_changes():
+def test_get_orders_filter_carries_the_local_offset_on_each_side_of_the_changes() -> None:
     assert (
         format_local_filter(datetime(2026, 4, 5, 2, 59, 59, 999, tzinfo=UTC), SANTIAGO) == "2026-04-04T23:59:59-03:00"
     )
@@ -170,7 +174,7 @@ def test_get_orders_filter_carries_the_local_offset_on_each_side_of_the_changes(
         format_local_filter(datetime(2026, 9, 6, 4), SANTIAGO)
 
 
-def test_offset_change_is_the_hour_clocks_go_back_and_zero_otherwise():
+def test_offset_change_is_the_hour_clocks_go_back_and_zero_otherwise() -> None:
     change = datetime(2026, 4, 5, 3, tzinfo=UTC)
     assert utc_offset_change(change - timedelta(minutes=1), change, SANTIAGO) == timedelta(hours=1)
     assert utc_offset_change(change, change + timedelta(hours=2), SANTIAGO) == timedelta(0)
@@ -179,13 +183,13 @@ def test_offset_change_is_the_hour_clocks_go_back_and_zero_otherwise():
     assert utc_offset_change(change - timedelta(hours=1), change + timedelta(hours=1), BOGOTA) == timedelta(0)
 
 
-def test_local_to_utc_keeps_an_explicit_offset():
+def test_local_to_utc_keeps_an_explicit_offset() -> None:
     assert local_to_utc(datetime.fromisoformat("2019-02-27T12:52:46-0500"), SANTIAGO) == datetime(
         2019, 2, 27, 17, 52, 46, tzinfo=UTC
     )
 
 
-def test_rfc3339_is_utc_with_milliseconds_and_z():
+def test_rfc3339_is_utc_with_milliseconds_and_z() -> None:
     assert rfc3339(datetime(2026, 11, 23, 0, 34, 10, 477552, tzinfo=UTC)) == "2026-11-23T00:34:10.477Z"
     assert (
         rfc3339(datetime(2026, 11, 22, 21, 34, 10, 477552, tzinfo=ZoneInfo("America/Santiago")))

@@ -3,10 +3,18 @@ import logging
 from shared.observability import ContextFilter, log_context
 
 
-def test_log_lines_carry_the_context_and_nothing_leaks_outside_it():
-    records = []
-    handler = logging.Handler()
-    handler.emit = records.append
+class Recorder(logging.Handler):
+    def __init__(self) -> None:
+        super().__init__()
+        self.records: list[logging.LogRecord] = []
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.records.append(record)
+
+
+def test_log_lines_carry_the_context_and_nothing_leaks_outside_it() -> None:
+    handler = Recorder()
+    records = handler.records
     handler.addFilter(ContextFilter())
     logger = logging.getLogger("thor.test.observability")
     logger.addHandler(handler)
@@ -18,5 +26,5 @@ def test_log_lines_carry_the_context_and_nothing_leaks_outside_it():
     finally:
         logger.removeHandler(handler)
     assert records[0].getMessage() == "applied x [tenant=faco event_id=e1 correlation_id=e1 order_id=faco-1]"
-    assert records[0].order_id == "faco-1"
+    assert records[0].__dict__["order_id"] == "faco-1"
     assert records[1].getMessage() == "outside"

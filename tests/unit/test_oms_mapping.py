@@ -4,15 +4,19 @@ the OMS sandbox's schema (the sandbox's own checks are tested in test_sandbox_om
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
 from localdev.sandboxes.oms import validate_order
 from shared.adapters.oms.mapping import cents, money, order_to_oms, order_update_to_oms, split
-from shared.domain.order import Customer, Order, OrderItem, Refund, RefundLine, Tracking
+from shared.domain.order import Customer, Order, OrderItem, Tracking
+from shared.domain.refunds import Refund, RefundLine
 from shared.domain.statuses import ITEM_STATUSES
+from tests.checks import present
 
 T0 = datetime(2024, 5, 1, 12, 0, 0, 123456, tzinfo=timezone.utc)
 T1 = datetime(2024, 5, 3, 9, 30, tzinfo=timezone.utc)
@@ -40,7 +44,7 @@ def item(
     )
 
 
-def make_order(*items: OrderItem, tenant: str = "faco", **fields) -> Order:
+def make_order(*items: OrderItem, tenant: str = "faco", **fields: Any) -> Order:
     base = dict(
         tenant=tenant,
         marketplace_order_id="MP-1",
@@ -64,7 +68,7 @@ def refund(value: str, *lines: tuple[str, int], action: str = "REFUND", refund_i
     )
 
 
-def valid(body: dict, update: bool = False) -> dict:
+def valid(body: dict[str, Any], update: bool = False) -> dict[str, Any]:
     """The body as JSON, accepted by the sandbox's schema (raises InvalidInput otherwise)."""
     raw = json.dumps(body)
     validate_order(raw, update=update)
@@ -88,12 +92,12 @@ def valid(body: dict, update: bool = False) -> dict:
         ("12.3", 1230),
     ],
 )
-def test_cents_round_half_up(amount, expected):
+def test_cents_round_half_up(amount: str, expected: int) -> None:
     assert cents(Decimal(amount)) == expected
     assert money(Decimal(amount)) * 100 == expected
 
 
-def test_order_money_twice_decimal_and_cents():
+def test_order_money_twice_decimal_and_cents() -> None:
     order = make_order(item("1", paid_price="78.375", unit_price="80", quantity=3), shipping_amount=Decimal("0"))
     body = order_to_oms(order, "faco")
     assert body["totalAmount"] == 235.13 and body["totalAmountInCent"] == 23513  # 235.125
@@ -106,14 +110,14 @@ def test_order_money_twice_decimal_and_cents():
     assert json.loads(json.dumps(body))["totalAmount"] == 235.13
 
 
-def test_shipping_cost_uses_the_references_cents_name():
+def test_shipping_cost_uses_the_references_cents_name() -> None:
     body = order_to_oms(make_order(item("1"), shipping_amount=Decimal("5.555")), "faco")
     assert (body["shippingCost"], body["shippingCostInCent"]) == (5.56, 556)
     assert (body["shippingCostIncTax"], body["shippingCostIncTaxCent"]) == (5.56, 556)
     assert "shippingCostIncTaxInCent" not in body
 
 
-def test_split_adds_up_exactly():
+def test_split_adds_up_exactly() -> None:
     shares = split(Decimal("100"), [Decimal(1), Decimal(1), Decimal(1)])
     assert shares == [Decimal("33.33"), Decimal("33.33"), Decimal("33.34")]
     assert split(Decimal("10"), [Decimal(0), Decimal(0)]) == [Decimal("5.00"), Decimal("5.00")]
@@ -137,7 +141,7 @@ def test_split_adds_up_exactly():
         ("canceled", "CANCELLED", None, "OTHER"),
     ],
 )
-def test_item_status_to_oms_enums(status, order_status, delivery, shipping):
+def test_item_status_to_oms_enums(status: str, order_status: str, delivery: str | None, shipping: str) -> None:
     body = valid(order_to_oms(make_order(item("1", status, changed=T1)), "faco"))
     assert (body["orderStatus"], body.get("deliveryStatus"), body["shippingState"]) == (
         order_status,
@@ -146,14 +150,14 @@ def test_item_status_to_oms_enums(status, order_status, delivery, shipping):
     )
 
 
-def test_every_thor_status_is_mapped():
+def test_every_thor_status_is_mapped() -> None:
     from shared.adapters.oms.mapping import DELIVERY_STATUS, ORDER_STATUS, SHIPPING_STATE
 
     for table in (ORDER_STATUS, DELIVERY_STATUS, SHIPPING_STATE):
         assert set(table) == set(ITEM_STATUSES) | {"partially_shipped"}
 
 
-def test_partially_shipped():
+def test_partially_shipped() -> None:
     body = valid(order_to_oms(make_order(item("1", "pending"), item("2", "shipped")), "faco"))
     assert (body["orderStatus"], body["deliveryStatus"], body["shippingState"]) == (
         "PARTIALLY_SHIPPED",
@@ -162,7 +166,7 @@ def test_partially_shipped():
     )
 
 
-def test_partial_return_and_full_return():
+def test_partial_return_and_full_return() -> None:
     partial = order_to_oms(make_order(item("1", "returned", changed=T1), item("2", "delivered")), "faco")
     assert partial["orderStatus"] == "PARTIALLY_RETURNED"
     assert partial["returned"] is False and "returnedAt" not in partial
@@ -172,7 +176,7 @@ def test_partial_return_and_full_return():
     assert full["cancelled"] is False
 
 
-def test_cancelled_order_flags():
+def test_cancelled_order_flags() -> None:
     body = valid(order_to_oms(make_order(item("1", "canceled", changed=T0), item("2", "canceled", changed=T1)), "faco"))
     assert body["cancelled"] is True and body["cancelledAt"] == "2024-05-03T09:30:00.000Z"
     assert body["orderLines"][0]["cancelledAt"] == "2024-05-01T12:00:00.123Z"
@@ -181,7 +185,7 @@ def test_cancelled_order_flags():
     assert "deliveryStatus" not in body and body["shippingState"] == "OTHER"
 
 
-def _nulls(value, path="body"):
+def _nulls(value: object, path: str = "body") -> Iterator[str]:
     if value is None:
         yield path
     elif isinstance(value, dict):
@@ -195,13 +199,13 @@ def _nulls(value, path="body"):
 @pytest.mark.parametrize(
     "statuses", [("canceled",), ("canceled", "canceled"), ("canceled", "returned"), ("pending", "canceled")]
 )
-def test_no_null_anywhere_in_a_body_with_canceled_items(statuses):
+def test_no_null_anywhere_in_a_body_with_canceled_items(statuses: tuple[str] | tuple[str, str]) -> None:
     order = make_order(*(item(str(i), s, changed=T1) for i, s in enumerate(statuses)))
     body = valid(order_to_oms(order, "faco"))
     assert list(_nulls(body)) == []
 
 
-def test_unknown_item_status_is_other():
+def test_unknown_item_status_is_other() -> None:
     body = valid(order_to_oms(make_order(item("1", "lost_in_space")), "faco"))
     assert body["orderStatus"] == "OTHER" and body["shippingState"] == "OTHER"
 
@@ -220,14 +224,14 @@ def test_unknown_item_status_is_other():
         ("Chargeback", "OTHER"),
     ],
 )
-def test_payment_status(thor, oms):
+def test_payment_status(thor: str | None, oms: str) -> None:
     assert order_to_oms(make_order(item("1"), payment_status=thor), "faco")["paymentStatus"] == oms
 
 
 # --- refunds ----------------------------------------------------------------------------------
 
 
-def test_some_money_back_is_partially_refunded():
+def test_some_money_back_is_partially_refunded() -> None:
     order = make_order(
         item("1", "returned", sku="A", paid_price="50"),
         item("2", "delivered", sku="B", paid_price="30"),
@@ -241,7 +245,7 @@ def test_some_money_back_is_partially_refunded():
     assert lines["1"]["refundAmountInCent"] == 5000 and lines["2"]["refundAmountInCent"] == 0
 
 
-def test_all_money_back_is_refunded_and_lines_add_up():
+def test_all_money_back_is_refunded_and_lines_add_up() -> None:
     order = make_order(
         item("1", sku="A", paid_price="33.335"),
         item("2", sku="A", paid_price="33.335"),
@@ -255,7 +259,7 @@ def test_all_money_back_is_refunded_and_lines_add_up():
     assert sum(line["refundAmountInCent"] for line in body["orderLines"]) == body["refundedAmountInCent"] == 10000
 
 
-def test_exchanges_are_not_money_back():
+def test_exchanges_are_not_money_back() -> None:
     order = make_order(
         item("1", sku="A"), payment_status="Paid", refunds=[refund("90", ("A", 1), action="SAME_PRODUCT")]
     )
@@ -263,7 +267,7 @@ def test_exchanges_are_not_money_back():
     assert body["paymentStatus"] == "PAID" and body["refundedAmountInCent"] == 0
 
 
-def test_refunded_units_go_to_the_returned_item_of_the_sku():
+def test_refunded_units_go_to_the_returned_item_of_the_sku() -> None:
     order = make_order(
         item("1", "delivered", sku="A"), item("2", "returned", sku="A"), refunds=[refund("90", ("A", 1))]
     )
@@ -274,7 +278,7 @@ def test_refunded_units_go_to_the_returned_item_of_the_sku():
 # --- lines, counters, shipments -----------------------------------------------------------------
 
 
-def test_lines_and_counters():
+def test_lines_and_counters() -> None:
     order = make_order(
         item("1", "delivered"),
         item("2", "shipped", quantity=2),
@@ -293,7 +297,7 @@ def test_lines_and_counters():
     assert lines["5"]["shippedQuantity"] == 0 and lines["3"]["shippedQuantity"] == 0
 
 
-def test_shipments_grouped_by_tracking_number():
+def test_shipments_grouped_by_tracking_number() -> None:
     a = Tracking(number="TRK-A", carrier="Servientrega", url="https://t.example/A", shipped_at=T1)
     a_early = Tracking(number="TRK-A", carrier=None, url=None, shipped_at=T0)
     b = Tracking(number="TRK-B", carrier="Coordinadora")
@@ -320,7 +324,7 @@ def test_shipments_grouped_by_tracking_number():
     assert "shippedDate" not in second and "trackingUrl" not in second
 
 
-def test_delivered_shipment_has_a_delivery_date():
+def test_delivered_shipment_has_a_delivery_date() -> None:
     tracking = Tracking(number="T", carrier="C", shipped_at=T0)
     body = order_to_oms(make_order(item("1", "delivered", tracking=tracking, changed=T1)), "faco")
     assert body["shipments"][0]["shipmentStatus"] == "DELIVERED"
@@ -330,7 +334,7 @@ def test_delivered_shipment_has_a_delivery_date():
 # --- identity, customer, addresses --------------------------------------------------------------
 
 
-def test_identity_and_addresses():
+def test_identity_and_addresses() -> None:
     customer = Customer(
         first_name="Ana",
         last_name="Pérez",
@@ -393,13 +397,13 @@ def test_identity_and_addresses():
         ("somx", "MX", "MXN"),
     ],
 )
-def test_country_code_and_currency_from_tenant(tenant, code, currency):
+def test_country_code_and_currency_from_tenant(tenant: str, code: str, currency: str) -> None:
     customer = Customer(shipping_address={"Address1": "x"})
     body = order_to_oms(make_order(item("1"), tenant=tenant, currency=None, customer=customer), tenant)
     assert body["shippingAddress"]["countryCode"] == code and body["currencyCode"] == currency
 
 
-def test_customer_ref_falls_back_to_order_number():
+def test_customer_ref_falls_back_to_order_number() -> None:
     body = order_to_oms(make_order(item("1"), marketplace_order_id=""), "faco")
     assert body["customerRef"] == "N-1"
 
@@ -407,12 +411,12 @@ def test_customer_ref_falls_back_to_order_number():
 # --- agreement with the sandbox's schema --------------------------------------------------------
 
 
-def test_minimal_order_fits_the_schema():
+def test_minimal_order_fits_the_schema() -> None:
     body = valid(order_to_oms(Order(tenant="faco", marketplace_order_id="1", internal_order_id="T-1"), "faco"))
     assert body["orderLines"] == [] and body["shipments"] == [] and "billingAddress" not in body
 
 
-def test_update_body_fits_the_put_schema_and_carries_the_whole_current_order_keyed_by_order_ref():
+def test_update_body_fits_the_put_schema_and_carries_the_whole_current_order_keyed_by_order_ref() -> None:
     """seeds/002: PUT takes the POST schema and finds the order by ``id`` or ``orderRef`` in the body.
     Thor sends the whole order (every update idempotent): its current state, not only what changed."""
     order = make_order(
@@ -432,7 +436,7 @@ def test_update_body_fits_the_put_schema_and_carries_the_whole_current_order_key
 
 
 @pytest.mark.parametrize("statuses", [("canceled", "canceled"), ("returned", "returned"), ("delivered", "canceled")])
-def test_items_first_seen_already_in_a_final_state_get_every_time_field(statuses):
+def test_items_first_seen_already_in_a_final_state_get_every_time_field(statuses: tuple[str, str]) -> None:
     """Before: an item Thor first saw already canceled (returned, delivered) had no status_changed_at,
     and its line's cancelledAt, the order's cancelledAt / returnedAt and the shipment's deliveryDate
     were left out of the OMS body."""
@@ -448,7 +452,7 @@ def test_items_first_seen_already_in_a_final_state_get_every_time_field(statuses
         for n, status in enumerate(statuses)
     ]
     context.marketplace("sope").add_order("77", *rows)
-    assert process_event(context, "sope", order_created(context, "77")).value == "completed"
+    assert present(process_event(context, "sope", order_created(context, "77"))).value == "completed"
     sent = context.oms("sope").upserts[-1]
     body = order_to_oms(sent, "sope")
     # the fake marketplace's items carry no UpdatedAt: the time Thor learned their status
@@ -465,7 +469,7 @@ def test_items_first_seen_already_in_a_final_state_get_every_time_field(statuses
         assert body["shipments"][0]["deliveryDate"]
 
 
-def test_an_items_marketplace_updated_at_is_when_it_reached_the_status_it_is_first_seen_in():
+def test_an_items_marketplace_updated_at_is_when_it_reached_the_status_it_is_first_seen_in() -> None:
     from shared.services.order_sync import items_from_marketplace
     from tests.fakes import marketplace_item
 
@@ -476,13 +480,13 @@ def test_an_items_marketplace_updated_at_is_when_it_reached_the_status_it_is_fir
     assert order_to_oms(order, "faco")["orderLines"][0]["cancelledAt"] == "2024-05-03T09:30:00.000Z"
 
 
-def test_an_item_stored_without_a_status_time_falls_back_on_the_orders_last_change():
+def test_an_item_stored_without_a_status_time_falls_back_on_the_orders_last_change() -> None:
     order = make_order(item("1", "canceled"), updated_at=T1)
     body = valid(order_to_oms(order, "faco"))
     assert body["orderLines"][0]["cancelledAt"] == "2024-05-03T09:30:00.000Z" == body["cancelledAt"]
 
 
-def test_amounts_in_an_oms_body_are_written_with_two_decimals():
+def test_amounts_in_an_oms_body_are_written_with_two_decimals() -> None:
     """Issue 17 item 4: `90.0` and `1.5` went on the wire; every amount is now `90.00`, `1.50`."""
     from shared.adapters.oms.client import body_json
 

@@ -3,12 +3,13 @@ what the pydantic models accept and reject."""
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 from referencing import Registry, Resource
 from referencing.jsonschema import DRAFT202012
 
@@ -22,7 +23,7 @@ ROOT = Path(__file__).resolve().parents[2]
 DOC = json.loads((ROOT / "openapi.json").read_text())
 
 
-def test_committed_document_is_up_to_date():
+def test_committed_document_is_up_to_date() -> None:
     assert (ROOT / "openapi.json").read_text() == render(), "run: python -m localdev.openapi > openapi.json"
 
 
@@ -31,7 +32,7 @@ def test_committed_document_is_up_to_date():
 NOT_IN_THE_API = "console"
 
 
-def test_routes_and_methods_agree_with_function_app():
+def test_routes_and_methods_agree_with_function_app() -> None:
     served = set()
     for function in app_functions():
         trigger = function.get_trigger().get_dict_repr()
@@ -42,13 +43,13 @@ def test_routes_and_methods_agree_with_function_app():
     assert documented == served
 
 
-def validator(name):
+def validator(name: str) -> Draft202012Validator:
     registry = Registry().with_resource("urn:thor", Resource.from_contents(DOC, default_specification=DRAFT202012))
     schema = {"$ref": f"urn:thor#/components/schemas/{name}"}
     return Draft202012Validator(schema, registry=registry)
 
 
-def agrees(model, schema_name, value):
+def agrees(model: type[BaseModel], schema_name: str, value: object) -> tuple[bool, bool]:
     try:
         model.model_validate(value)
         model_ok = True
@@ -58,7 +59,7 @@ def agrees(model, schema_name, value):
 
 
 @pytest.mark.parametrize("method", sorted(EVENT_MODELS))
-def test_zort_seed_examples_fit_the_document(method):
+def test_zort_seed_examples_fit_the_document(method: str) -> None:
     model = EVENT_MODELS[method]
     assert validator(f"Zort{model.__name__}").is_valid(SEED_EXAMPLES[method])
 
@@ -72,7 +73,7 @@ def test_zort_seed_examples_fit_the_document(method):
         {"event": "nope", "payload": {"OrderId": 1}},
     ],
 )
-def test_order_created_schema_agrees(body):
+def test_order_created_schema_agrees(body: dict[str, Any]) -> None:
     model_ok, schema_ok = agrees(OrderCreatedWebhook, "OrderCreatedWebhook", body)
     assert model_ok == schema_ok
 
@@ -89,13 +90,13 @@ def test_order_created_schema_agrees(body):
         }
     )
 )
-def test_refund_schema_agrees_with_the_model(body):
+def test_refund_schema_agrees_with_the_model(body: dict[str, Any]) -> None:
     model_ok, schema_ok = agrees(RefundRequest, "RefundRequest", body)
     if model_ok:
         assert schema_ok, body  # the document never rejects what Thor accepts
 
 
-def test_host_401_is_documented_as_an_empty_body_everywhere_health_included():
+def test_host_401_is_documented_as_an_empty_body_everywhere_health_included() -> None:
     """The Functions host answers a missing/wrong key before Thor runs: no problem+json to promise."""
     for path, item in DOC["paths"].items():
         for method, operation in item.items():
@@ -106,6 +107,6 @@ def test_host_401_is_documented_as_an_empty_body_everywhere_health_included():
                 assert "content" not in answer, f"{method.upper()} {path} promises a 401 body"
 
 
-def test_document_says_the_trailing_slash_is_not_part_of_the_key():
+def test_document_says_the_trailing_slash_is_not_part_of_the_key() -> None:
     text = DOC["info"]["description"]
     assert "?code={token}/" in text and "not part of" in text

@@ -4,8 +4,12 @@ outside the library the functions import."""
 from __future__ import annotations
 
 import ast
+from collections.abc import Iterable, Mapping
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
+from typing import Any
+
+import pytest
 
 from shared.domain.events import EventStatus, InboundEvent
 from shared.services.operations import (
@@ -15,19 +19,32 @@ from shared.services.operations import (
     list_events,
     register_zort_webhooks,
 )
+from tests.fakes import FakeClock, FakeEventLog, FakeZort
 
 ROOT = Path(__file__).resolve().parents[2]
 NOW = datetime(2026, 11, 23, 12, 0, tzinfo=timezone.utc)
 
 
-class EventLog:
-    def __init__(self, events: list[InboundEvent]):
-        self.events = events
+class EventLog(FakeEventLog):
+    """The event log's queries over a fixed list of events (their statuses and times as given)."""
 
-    def list(self, *, tenant=None, statuses=(), since=None, until=None, limit=1000):
+    def __init__(self, events: list[InboundEvent]) -> None:
+        super().__init__(FakeClock(NOW))
+        self.given = events
+
+    def list(
+        self,
+        *,
+        tenant: str | None = None,
+        statuses: Iterable[EventStatus] = (),
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 1000,
+    ) -> list[InboundEvent]:
+        statuses = tuple(statuses)
         return [
             e
-            for e in self.events
+            for e in self.given
             if (not tenant or e.tenant == tenant)
             and (not statuses or e.status in statuses)
             and (not since or e.received_at >= since)
@@ -41,7 +58,7 @@ def event(name: str, status: EventStatus, age: timedelta, tenant: str = "faco") 
     )
 
 
-def test_what_needs_a_person_is_failed_blocked_unmatched_and_received_long_ago_oldest_first():
+def test_what_needs_a_person_is_failed_blocked_unmatched_and_received_long_ago_oldest_first() -> None:
     log = EventLog(
         [
             event("fresh", EventStatus.RECEIVED, timedelta(minutes=1)),
@@ -65,26 +82,28 @@ def test_what_needs_a_person_is_failed_blocked_unmatched_and_received_long_ago_o
     assert [e.event_id for e in list_events(log, EventQuery(statuses=(EventStatus.RECEIVED,)))] == ["stuck", "fresh"]
 
 
-class Zort:
-    def __init__(self, current: dict):
-        self.current, self.updates = current, []
+class Zort(FakeZort):
+    def __init__(self, current: dict[str, Any]) -> None:
+        super().__init__()
+        self.current = current
+        self.updates: list[tuple[str, str, str, Mapping[str, str]]] = []
 
-    def get_webhook(self) -> dict:
+    def get_webhook(self) -> dict[str, Any]:
         return self.current
 
-    def update_webhook(self, key1, key2, key3, urls):
+    def update_webhook(self, key1: str, key2: str, key3: str, urls: Mapping[str, str]) -> dict[str, Any]:
         self.updates.append((key1, key2, key3, urls))
         return {"resCode": "200"}
 
 
-def test_registering_keeps_key2_and_key3_unless_given_and_fills_blank_ones():
+def test_registering_keeps_key2_and_key3_unless_given_and_fills_blank_ones() -> None:
     zort = Zort({"key2": "theirs", "key3": ""})
     register_zort_webhooks(zort, "k1", {"f": "https://thor/x"}, "faco")
     register_zort_webhooks(zort, "k1", {"f": "https://thor/x"}, "faco", key2="mine", key3="three")
     assert [u[:3] for u in zort.updates] == [("k1", "theirs", "faco"), ("k1", "mine", "three")]
 
 
-def test_webhook_check_names_each_url_and_counts_a_key1_that_differs():
+def test_webhook_check_names_each_url_and_counts_a_key1_that_differs() -> None:
     fields = {"a": "ADDORDER", "b": "UPDATEORDER", "c": "ADDPRODUCT"}
     expected = {"a": "https://thor/a", "b": "https://thor/b", "c": "https://thor/c"}
     check = check_zort_webhooks(
@@ -102,7 +121,7 @@ def _imports(path: Path) -> set[str]:
     return names | {node.module or "" for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
 
 
-def test_the_deployed_code_imports_nothing_of_the_ops_package():
+def test_the_deployed_code_imports_nothing_of_the_ops_package() -> None:
     deployed = [ROOT / "function_app.py", *(ROOT / "functions").rglob("*.py"), *(ROOT / "shared").rglob("*.py")]
     assert len(deployed) > 20
     importing = [
@@ -113,7 +132,7 @@ def test_the_deployed_code_imports_nothing_of_the_ops_package():
     assert importing == []
 
 
-def test_a_settings_file_that_is_not_one_is_bad_usage(tmp_path, capsys):
+def test_a_settings_file_that_is_not_one_is_bad_usage(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     from ops.__main__ import main
 
     bad = tmp_path / "local.settings.json"

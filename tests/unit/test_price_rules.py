@@ -25,6 +25,7 @@ from shared.domain.prices import (
 )
 from shared.domain.times import zone
 from shared.settings import SettingsError, load_settings
+from tests.checks import present
 
 BASE = {
     "AzureWebJobsStorage": "UseDevelopmentStorage=true",
@@ -48,11 +49,11 @@ NOW = datetime(2026, 12, 4, 12, 0, tzinfo=timezone.utc)
         ("0.005", "MXN", "0.01"),
     ],
 )
-def test_prices_are_rounded_half_up_to_the_currencys_minor_unit(amount, currency, sent):
+def test_prices_are_rounded_half_up_to_the_currencys_minor_unit(amount: str, currency: str, sent: str) -> None:
     assert format_price(Decimal(amount), currency) == sent
 
 
-def test_markup_then_adjustment_then_rounding():
+def test_markup_then_adjustment_then_rounding() -> None:
     settings = PriceSyncSettings(enabled=True, currency="CLP", markup_percent=Decimal("19"), adjustment=Decimal("-10"))
     assert price_to_send(Decimal("1000"), settings, "facl") == Decimal("1180")
 
@@ -61,12 +62,12 @@ def test_markup_then_adjustment_then_rounding():
     ("reference", "new", "held"),
     [(None, "100", False), ("100", "150", False), ("100", "151", True), ("100", "49", True), ("100", "0", True)],
 )
-def test_the_guard_holds_a_move_beyond_the_percentage_or_to_zero(reference, new, held):
+def test_the_guard_holds_a_move_beyond_the_percentage_or_to_zero(reference: str | None, new: str, held: bool) -> None:
     reason = guard_reason(Decimal(reference) if reference else None, Decimal(new), Decimal(50))
     assert bool(reason) is held
 
 
-def test_sale_dates_are_the_storefronts_wall_clock_time():
+def test_sale_dates_are_the_storefronts_wall_clock_time() -> None:
     santiago = zone("America/Santiago")
     end = parse_local("2026-12-10 23:59:59", santiago)
     assert end.astimezone(timezone.utc) == datetime(2026, 12, 11, 2, 59, 59, tzinfo=timezone.utc)  # UTC-3 (summer)
@@ -75,7 +76,7 @@ def test_sale_dates_are_the_storefronts_wall_clock_time():
     assert winter.astimezone(timezone.utc).hour == 4  # UTC-4 in July
 
 
-def test_the_feed_budget_is_fifty_free_then_spaced():
+def test_the_feed_budget_is_fifty_free_then_spaced() -> None:
     budget = FeedBudget("s")
     for _ in range(FREE_FEEDS):
         assert budget.next_slot(NOW) == NOW
@@ -89,7 +90,7 @@ def test_the_feed_budget_is_fifty_free_then_spaced():
     assert feed_floor(20, 50) == timedelta(0) and feed_floor(20, 0) == FEED_SPACING * 20
 
 
-def test_price_sync_on_needs_the_zort_currency_to_be_the_storefronts():
+def test_price_sync_on_needs_the_zort_currency_to_be_the_storefronts() -> None:
     with pytest.raises(SettingsError) as error:
         load_settings({**BASE, "MARKETPLACE_PRICE_SYNC_FACL": "true"})
     assert "MARKETPLACE_PRICE_ZORT_CURRENCY_FACL" in error.value.missing[0] and "CLP" in error.value.missing[0]
@@ -111,13 +112,13 @@ def test_price_sync_on_needs_the_zort_currency_to_be_the_storefronts():
     assert not load_settings(BASE).prices("facl").enabled  # off by default
 
 
-def test_bad_price_numbers_are_named():
+def test_bad_price_numbers_are_named() -> None:
     with pytest.raises(SettingsError) as error:
         load_settings({**BASE, "MARKETPLACE_PRICE_GUARD_PERCENT_FACL": "lots"})
     assert "MARKETPLACE_PRICE_GUARD_PERCENT_FACL" in error.value.missing[0]
 
 
-def test_the_product_update_body_is_the_documented_business_unit_form():
+def test_the_product_update_body_is_the_documented_business_unit_form() -> None:
     rows = [
         PriceToSend("A&1", "59990"),
         PriceToSend("B", "59990", "35990", "2023-05-26 00:00:00", "2023-10-31 23:59:59"),
@@ -134,4 +135,4 @@ def test_the_product_update_body_is_the_documented_business_unit_form():
         ("SpecialFromDate", "2023-05-26 00:00:00"),
         ("SpecialToDate", "2023-10-31 23:59:59"),
     ]
-    assert [child.tag for child in products[0].find("BusinessUnits/BusinessUnit")] == ["OperatorCode", "Price"]
+    assert [child.tag for child in present(products[0].find("BusinessUnits/BusinessUnit"))] == ["OperatorCode", "Price"]

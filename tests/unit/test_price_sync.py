@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 
@@ -25,6 +26,7 @@ from shared.services.price_sync import (
     set_sale,
 )
 from shared.services.processing import process_event
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context
 
 T = "facl"  # Chile: CLP, no cents; America/Santiago (UTC-3 in December)
@@ -60,21 +62,21 @@ def marked(context: FakeContext, tenant: str = T) -> set[str]:
     return {r.sku for r in context.prices.dirty(tenant)}
 
 
-def sent_feeds(context: FakeContext, tenant: str = T) -> list[list]:
+def sent_feeds(context: FakeContext, tenant: str = T) -> list[list[Any]]:
     return [rows for name, rows in context.marketplaces[tenant].calls if name == "update_prices"]
 
 
-def test_a_zort_price_change_reaches_the_marketplace_within_one_flush_and_is_confirmed_by_its_feed():
+def test_a_zort_price_change_reaches_the_marketplace_within_one_flush_and_is_confirmed_by_its_feed() -> None:
     context = price_context("A")
     context.zorts[T].sellprice["A"] = Decimal("59990.00")
     zort_product(context, "A", "59990.00")
-    assert "price to sync in facl (1)" in context.events.list()[0].outcome
+    assert "price to sync in facl (1)" in present(context.events.list()[0].outcome)
     assert marked(context) == {"A"}
     report = flush_tenant(context, T)
     assert report.result == "sent" and len(report.feeds) == 1
     assert [row.price for row in sent_feeds(context)[0]] == ["59990"]
     assert context.marketplaces[T].prices == {}  # a feed, not a result: nothing confirmed yet
-    assert context.prices.get(T, "A").state(context.clock()) == "in-feed"
+    assert present(context.prices.get(T, "A")).state(context.clock()) == "in-feed"
     report = flush_tenant(context, T)  # FeedStatus: Finished, no error for A
     assert "1 settled" in report.polled
     assert context.marketplaces[T].prices["A"].price == "59990"
@@ -85,7 +87,7 @@ def test_a_zort_price_change_reaches_the_marketplace_within_one_flush_and_is_con
     assert [step["what"] for step in journey["history"]] == ["sent", "confirmed"]
 
 
-def test_ten_changes_of_one_sku_end_at_the_last():
+def test_ten_changes_of_one_sku_end_at_the_last() -> None:
     context = price_context("A")
     for price in ("1000", "1100", "1200", "1150", "1300", "1250", "1400", "1350", "1500", "1450"):
         zort_product(context, "A", price)
@@ -102,7 +104,7 @@ def test_ten_changes_of_one_sku_end_at_the_last():
     assert marked(context) == set()
 
 
-def test_a_clp_price_is_never_sent_with_cents_and_markup_and_adjustment_apply():
+def test_a_clp_price_is_never_sent_with_cents_and_markup_and_adjustment_apply() -> None:
     context = price_context("A", "B", markup_percent=Decimal("10"), adjustment=Decimal("-0.4"))
     context.zorts[T].sellprice.update({"A": Decimal("999.99"), "B": Decimal("10.05")})
     zort_product(context, "A", "999.99")
@@ -113,7 +115,7 @@ def test_a_clp_price_is_never_sent_with_cents_and_markup_and_adjustment_apply():
     assert all("." not in row.price for rows in sent_feeds(context) for row in rows)
 
 
-def test_pen_keeps_cents_rounded_half_up():
+def test_pen_keeps_cents_rounded_half_up() -> None:
     context = price_context("A", tenant="fape")
     context.zorts["fape"].sellprice["A"] = Decimal("19.995")
     zort_product(context, "A", "19.995", tenant="fape")
@@ -121,7 +123,7 @@ def test_pen_keeps_cents_rounded_half_up():
     assert sent_feeds(context, "fape")[0][0].price == "20.00"
 
 
-def test_a_429_keeps_skus_marked_and_they_go_after_retry_after():
+def test_a_429_keeps_skus_marked_and_they_go_after_retry_after() -> None:
     context = price_context("A", "B")
     context.zorts[T].sellprice.update({"A": Decimal("100"), "B": Decimal("200")})
     zort_product(context, "A", "100")
@@ -132,7 +134,7 @@ def test_a_429_keeps_skus_marked_and_they_go_after_retry_after():
     report = flush_tenant(context, T)
     assert report.result == "throttled" and report.wait_until == context.clock() + timedelta(seconds=90)
     assert marked(context) == {"A", "B"}
-    assert context.prices.get(T, "A").result is PriceResult.DEFERRED
+    assert present(context.prices.get(T, "A")).result is PriceResult.DEFERRED
     context.clock.advance(40)
     report = flush_tenant(context, T)  # before Retry-After (50 s away): nothing sent
     assert report.result == "waiting" and len(sent_feeds(context)) == 1  # the refused call only
@@ -144,7 +146,7 @@ def test_a_429_keeps_skus_marked_and_they_go_after_retry_after():
     assert marked(context) == set()
 
 
-def test_a_refused_sku_is_visible_with_the_marketplaces_message_and_retried():
+def test_a_refused_sku_is_visible_with_the_marketplaces_message_and_retried() -> None:
     context = price_context("A", "B")
     context.zorts[T].sellprice.update({"A": Decimal("100"), "B": Decimal("200")})
     zort_product(context, "A", "100")
@@ -161,11 +163,11 @@ def test_a_refused_sku_is_visible_with_the_marketplaces_message_and_retried():
     flush_tenant(context, T)  # retried at the next flush after a first refusal
     flush_tenant(context, T)
     assert marked(context) == set() and context.marketplaces[T].prices["B"].price == "200"
-    history = [step["what"] for step in context.prices.get(T, "B").history]
+    history = [step["what"] for step in present(context.prices.get(T, "B")).history]
     assert history == ["sent", "refused", "sent", "confirmed"]
 
 
-def test_a_sixty_percent_jump_waits_for_a_persons_confirmation_and_is_sent_after_it():
+def test_a_sixty_percent_jump_waits_for_a_persons_confirmation_and_is_sent_after_it() -> None:
     context = price_context("A")
     context.zorts[T].sellprice["A"] = Decimal("10000")
     zort_product(context, "A", "10000")
@@ -184,13 +186,13 @@ def test_a_sixty_percent_jump_waits_for_a_persons_confirmation_and_is_sent_after
     flush_tenant(context, T)
     flush_tenant(context, T)
     assert context.marketplaces[T].prices["A"].price == "16000"
-    steps = context.prices.get(T, "A").history
+    steps = present(context.prices.get(T, "A")).history
     assert {"what": "confirmed by a person", "price": "16000", "by": "ana@seller"}.items() <= {
         k: v for step in steps if step["what"] == "confirmed by a person" for k, v in step.items()
     }.items()
 
 
-def test_a_price_of_zero_is_held_even_the_first_time():
+def test_a_price_of_zero_is_held_even_the_first_time() -> None:
     context = price_context("A")
     context.zorts[T].sellprice["A"] = Decimal("0")
     zort_product(context, "A", "0")
@@ -198,7 +200,7 @@ def test_a_price_of_zero_is_held_even_the_first_time():
     assert report.counts == {"held": 1} and sent_feeds(context) == []
 
 
-def test_a_sale_is_sent_in_the_tenants_local_time_and_ends_on_time():
+def test_a_sale_is_sent_in_the_tenants_local_time_and_ends_on_time() -> None:
     santiago_now = datetime(2026, 12, 10, 12, 0, tzinfo=timezone.utc)
     context = price_context("A")
     context.clock.now = santiago_now
@@ -223,10 +225,10 @@ def test_a_sale_is_sent_in_the_tenants_local_time_and_ends_on_time():
     row = sent_feeds(context)[-1][0]
     assert len(sent_feeds(context)) == 2 and (row.price, row.sale_price) == ("59990", "")
     flush_tenant(context, T)
-    assert context.prices.get(T, "A").sale is None and marked(context) == set()
+    assert present(context.prices.get(T, "A")).sale is None and marked(context) == set()
 
 
-def test_sync_off_sends_nothing_and_marks_nothing():
+def test_sync_off_sends_nothing_and_marks_nothing() -> None:
     context = price_context("A")
     del context.price_sync[T]
     context.zorts[T].sellprice["A"] = Decimal("100")
@@ -236,7 +238,7 @@ def test_sync_off_sends_nothing_and_marks_nothing():
     assert sent_feeds(context) == []
 
 
-def test_a_crash_mid_flush_loses_no_mark():
+def test_a_crash_mid_flush_loses_no_mark() -> None:
     context = price_context("A", "B")
     context.zorts[T].sellprice.update({"A": Decimal("100"), "B": Decimal("200")})
     zort_product(context, "A", "100")
@@ -252,7 +254,7 @@ def test_a_crash_mid_flush_loses_no_mark():
     assert marked(context) == set() and set(context.marketplaces[T].prices) == {"A", "B"}
 
 
-def test_the_kill_switch_sends_nothing_and_marks_keep_accruing():
+def test_the_kill_switch_sends_nothing_and_marks_keep_accruing() -> None:
     context = price_context("A")
     context.zorts[T].sellprice["A"] = Decimal("100")
     set_paused(context, T, True, "price error in ZORT")
@@ -262,7 +264,7 @@ def test_the_kill_switch_sends_nothing_and_marks_keep_accruing():
     assert flush_tenant(context, T).result == "sent"
 
 
-def test_feeds_spend_the_free_budget_first_then_wait_the_spacing():
+def test_feeds_spend_the_free_budget_first_then_wait_the_spacing() -> None:
     skus = [f"S{n:05d}" for n in range(3000)]
     context = price_context(*skus)
     context.prices.mark(T, skus, context.clock())
@@ -285,7 +287,7 @@ def test_feeds_spend_the_free_budget_first_then_wait_the_spacing():
     assert marked(context) == set()
 
 
-def test_a_resync_sends_every_listed_sku_again_even_unchanged():
+def test_a_resync_sends_every_listed_sku_again_even_unchanged() -> None:
     context = price_context("A")
     context.zorts[T].sellprice["A"] = Decimal("100")
     zort_product(context, "A", "100")
@@ -299,7 +301,7 @@ def test_a_resync_sends_every_listed_sku_again_even_unchanged():
     assert len(sent_feeds(context)) == 2
 
 
-def test_tenants_sharing_a_zort_store_each_get_the_price():
+def test_tenants_sharing_a_zort_store_each_get_the_price() -> None:
     context = price_context("A")
     context.price_sync["faco"] = PriceSyncSettings(enabled=True, currency="COP")
     context.marketplaces["faco"] = context.marketplaces.pop("soco")
@@ -310,7 +312,7 @@ def test_tenants_sharing_a_zort_store_each_get_the_price():
     assert marked(context) == {"A"} and marked(context, "faco") == {"A"}
 
 
-def test_a_sale_given_in_the_storefronts_zone_is_written_in_the_marketplaces_zone():
+def test_a_sale_given_in_the_storefronts_zone_is_written_in_the_marketplaces_zone() -> None:
     from dataclasses import replace
 
     from shared.domain.prices import parse_local
@@ -318,7 +320,9 @@ def test_a_sale_given_in_the_storefronts_zone_is_written_in_the_marketplaces_zon
 
     context = price_context("A", tenant="faco")
     tenants = dict(context.settings.tenants)
-    marketplace = replace(tenants["faco"].marketplace, time_zone="America/Santiago")  # MARKETPLACE_TIMEZONE_FACO
+    marketplace = replace(
+        present(tenants["faco"].marketplace), time_zone="America/Santiago"
+    )  # MARKETPLACE_TIMEZONE_FACO
     tenants["faco"] = replace(tenants["faco"], marketplace=marketplace)
     context.settings = replace(context.settings, tenants=tenants)
     context.clock.now = datetime(2026, 12, 9, 12, 0, tzinfo=timezone.utc)

@@ -106,7 +106,9 @@ def until(check: Any, timeout: float = 15.0) -> bool:
 @pytest.fixture()
 def listener() -> Any:
     queue, functions = MemoryQueue(), Functions()
-    worker = QueueWorker(functions, queue, MemoryQueue(), {"batchSize": 4, "newBatchThreshold": 2}, lease=30)
+    client: Any = queue  # what QueueWorker uses of a QueueClient, in memory
+    poison: Any = MemoryQueue()
+    worker = QueueWorker(functions, client, poison, {"batchSize": 4, "newBatchThreshold": 2}, lease=30)
     worker.max_poll = 0.05
     thread = threading.Thread(target=worker.run, daemon=True)
     yield queue, functions, worker, thread

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 import logging
 
+import pytest
+
 from shared.domain.events import EventKind, EventStatus
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context, marketplace_item
 from tests.unit.test_event_pipeline import ORDER, order_created, record, settle
 
@@ -31,7 +34,7 @@ def tracked(context: FakeContext) -> EventStatus | None:
     return settle(context, record(context, EventKind.ZORT, body))
 
 
-def test_ready_to_ship_sends_no_deprecated_call_when_get_order_items_has_the_package_id():
+def test_ready_to_ship_sends_no_deprecated_call_when_get_order_items_has_the_package_id() -> None:
     context = fake_context(ready_to_ship=["sope"])
     with_packages(context, "MPDS-1-0001", "MPDS-1-0001", "MPDS-1-0002")
     assert tracked(context) is EventStatus.COMPLETED
@@ -39,11 +42,13 @@ def test_ready_to_ship_sends_no_deprecated_call_when_get_order_items_has_the_pac
     assert "set_status_to_packed_by_marketplace" not in [name for name, _ in calls]
     ready = [argument for name, argument in calls if name == "set_status_to_ready_to_ship"]
     assert sorted(ready) == [([f"{ORDER}0", f"{ORDER}1"], "MPDS-1-0001"), ([f"{ORDER}2"], "MPDS-1-0002")]
-    order, _ = context.orders.get("sope", f"sope-{ORDER}")
+    order, _ = present(context.orders.get("sope", f"sope-{ORDER}"))
     assert {item.status for item in order.items} == {"ready_to_ship"}
 
 
-def test_only_items_without_a_package_id_are_packed_the_deprecated_way_and_it_is_logged(caplog):
+def test_only_items_without_a_package_id_are_packed_the_deprecated_way_and_it_is_logged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     context = fake_context(ready_to_ship=["sope"])
     with_packages(context, "MPDS-1-0001", None)
     with caplog.at_level(logging.WARNING, logger="thor.zort_flows"):

@@ -8,7 +8,7 @@ from shared.services.reconciliation import reconcile_all
 from tests.fakes import fake_context
 
 
-def test_tenants_without_marketplace_settings_are_skipped_and_a_failing_one_stops_no_other():
+def test_tenants_without_marketplace_settings_are_skipped_and_a_failing_one_stops_no_other() -> None:
     context = fake_context("sope")  # faco and somx have no settings
     context.marketplace("sope").fail_next(RuntimeError("marketplace down"))
     results = {r["tenant"]: r for r in reconcile_all(context, tenants=("sope", "faco", "somx"))}

@@ -13,14 +13,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from types import SimpleNamespace
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 
+from shared.domain.events import InboundEvent
 from shared.domain.order import Order, OrderItem
 from shared.models.marketplace import MarketplaceOrder
 from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_tenant
 from shared.settings import MarketplaceTenantSettings, TenantSettings
+from tests.checks import present
 
 UTC = timezone.utc
 SANTIAGO = ZoneInfo("America/Santiago")
@@ -35,13 +38,16 @@ class FakeMarketplace:
     changes: dict[str, datetime] = field(default_factory=dict)  # order id → real instant of its last change
     sent: list[str] = field(default_factory=list)
 
-    def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0):
+    def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> list[MarketplaceOrder]:
         from shared.adapters.seller_center.client import format_local_filter
 
         text = format_local_filter(updated_after, SANTIAGO)
         self.sent.append(text)
         after = datetime.fromisoformat(text)
-        wall = lambda moment: moment.astimezone(SANTIAGO).replace(tzinfo=None)
+
+        def wall(moment: datetime) -> datetime:
+            return moment.astimezone(SANTIAGO).replace(tzinfo=None)
+
         if self.compare == "instant":
             listed = [oid for oid, when in self.changes.items() if when > after]
         else:
@@ -59,13 +65,13 @@ class FakeMarketplace:
 
 
 class FakeCheckpoints:
-    def __init__(self):
+    def __init__(self) -> None:
         self.saved: dict[tuple[str, str], SimpleNamespace] = {}
 
-    def get(self, name, key):
+    def get(self, name: str, key: str) -> SimpleNamespace | None:
         return self.saved.get((name, key))
 
-    def save(self, name, key, position, summary, now):
+    def save(self, name: str, key: str, position: datetime, summary: dict[str, Any], now: datetime) -> SimpleNamespace:
         current = self.saved.get((name, key))
         if current is not None and current.position and current.position > position:
             position = current.position
@@ -74,19 +80,19 @@ class FakeCheckpoints:
 
 
 class FakeEvents:
-    def __init__(self):
-        self.events = {}
+    def __init__(self) -> None:
+        self.events: dict[str, InboundEvent] = {}
 
-    def add(self, event):
+    def add(self, event: InboundEvent) -> bool:
         if event.event_id in self.events:
             return False
         self.events[event.event_id] = event
         return True
 
-    def get(self, tenant, event_id):
+    def get(self, tenant: str, event_id: str) -> InboundEvent | None:
         return self.events.get(event_id)
 
-    def delete(self, tenant, event_id):
+    def delete(self, tenant: str, event_id: str) -> None:
         self.events.pop(event_id, None)
 
 
@@ -105,7 +111,7 @@ def synced_order(order_id: str, last_change: datetime) -> Order:
     return order
 
 
-def context_for(marketplace: FakeMarketplace, orders: dict[str, Order], checkpoint: datetime):
+def context_for(marketplace: FakeMarketplace, orders: dict[str, Order], checkpoint: datetime) -> SimpleNamespace:
     checkpoints = FakeCheckpoints()
     checkpoints.save(CHECKPOINT_NAME, TENANT, checkpoint, {}, checkpoint)
     stored = {o.internal_order_id: (o, "etag") for o in orders.values()}
@@ -127,7 +133,9 @@ def context_for(marketplace: FakeMarketplace, orders: dict[str, Order], checkpoi
 
 
 @pytest.mark.parametrize("compare", ["instant", "wall clock"])
-def test_a_change_in_the_hour_santiago_lives_twice_is_repaired_and_the_checkpoint_does_not_run_ahead(compare):
+def test_a_change_in_the_hour_santiago_lives_twice_is_repaired_and_the_checkpoint_does_not_run_ahead(
+    compare: str,
+) -> None:
     """Before: UpdatedAfter went as UTC and UpdatedAt was read as UTC, so this change (23:10 -04, the
     second 23:10 of 2026-04-04) looked older than Thor's last change (02:40Z) and was never repaired."""
     thor_last_change = FALL_BACK - timedelta(minutes=20)  # 02:40Z = 23:40 -03 (first 23:xx)
@@ -149,7 +157,7 @@ def test_a_change_in_the_hour_santiago_lives_twice_is_repaired_and_the_checkpoin
 
 
 @pytest.mark.parametrize("compare", ["instant", "wall clock"])
-def test_a_change_after_santiago_springs_forward_is_repaired_and_moves_the_checkpoint_exactly(compare):
+def test_a_change_after_santiago_springs_forward_is_repaired_and_moves_the_checkpoint_exactly(compare: str) -> None:
     thor_last_change = SPRING_FORWARD - timedelta(minutes=10)  # 03:50Z = 23:50 -04
     changed = SPRING_FORWARD + timedelta(minutes=5)  # 04:05Z = 01:05 -03 (00:xx never happened)
     checkpoint = SPRING_FORWARD - timedelta(minutes=5)  # 03:55Z = 23:55 -04
@@ -165,7 +173,7 @@ def test_a_change_after_santiago_springs_forward_is_repaired_and_moves_the_check
     assert summary["at"] == "2026-09-06T04:10:00.000Z"
 
 
-def test_an_order_thor_changed_last_is_not_repaired_outside_the_repeated_hour():
+def test_an_order_thor_changed_last_is_not_repaired_outside_the_repeated_hour() -> None:
     thor_last_change = FALL_BACK + timedelta(hours=3)
     changed = FALL_BACK + timedelta(hours=2)  # 01:00 -04 on 04-05: not ambiguous
     marketplace = FakeMarketplace("instant", {"9200004": changed})
@@ -176,7 +184,7 @@ def test_an_order_thor_changed_last_is_not_repaired_outside_the_repeated_hour():
     assert summary["checked"] == 1 and summary["repaired"] == []
 
 
-def test_a_colombian_storefront_s_window_follows_the_marketplace_s_clock_changes_not_bogota_s():
+def test_a_colombian_storefront_s_window_follows_the_marketplace_s_clock_changes_not_bogota_s() -> None:
     """faco's marketplace writes in Santiago's zone (MARKETPLACE_TIMEZONE_FACO, default America/Santiago:
     docs/api.md "Marketplace times"), so Santiago's clock going back widens faco's window too, though
     Bogotá never changes its clocks. Before: the window was computed in Bogotá's zone and the change
@@ -203,7 +211,7 @@ def test_a_colombian_storefront_s_window_follows_the_marketplace_s_clock_changes
             "MARKETPLACE_SELLER_ID_FACO": "s",
         },
     )
-    assert settings.tenant(tenant).marketplace.time_zone == "America/Santiago"
+    assert present(settings.tenant(tenant).marketplace).time_zone == "America/Santiago"
     context.settings = settings
 
     summary = reconcile_tenant(context, tenant, now=FALL_BACK + timedelta(minutes=20))

@@ -6,7 +6,8 @@ from decimal import Decimal
 import pytest
 
 from shared.domain.errors import RuleBroken
-from shared.domain.order import Order, OrderItem, Refund, RefundLine
+from shared.domain.order import Order, OrderItem
+from shared.domain.refunds import Refund, RefundLine
 
 
 def make_order(*items: tuple[str, str, str], shipping: str = "0") -> Order:
@@ -44,20 +45,20 @@ def refused(o: Order, r: Refund) -> RuleBroken:
     return error.value
 
 
-def test_the_reported_case_one_unit_of_38990_refunded_for_90000_is_refused():
+def test_the_reported_case_one_unit_of_38990_refunded_for_90000_is_refused() -> None:
     o = make_order(("1", "TV", "38990"), ("2", "SOFA", "89990"), shipping="2990")
     error = refused(o, refund("90000", ("TV", 1)))
     assert error.field == "value" and "38990" in error.detail
 
 
 @pytest.mark.parametrize("action", ["REFUND", "SAME_PRODUCT", "OTHER_PRODUCT"])
-def test_exactly_the_paid_amount_is_accepted_one_cent_more_is_refused(action):
+def test_exactly_the_paid_amount_is_accepted_one_cent_more_is_refused(action: str) -> None:
     o = make_order(("1", "TV", "38990.00"))
     assert refused(o, refund("38990.01", ("TV", 1), action=action)).field == "value"
     o.add_refund(refund("38990.00", ("TV", 1), action=action))
 
 
-def test_earlier_partial_refunds_on_the_same_item_reduce_the_limit():
+def test_earlier_partial_refunds_on_the_same_item_reduce_the_limit() -> None:
     o = make_order(("1", "TV", "38990"))
     o.add_refund(refund("10000", ("TV", 1)))  # goodwill: the customer keeps the TV
     assert refused(o, refund("28990.01", ("TV", 1))).field == "value"
@@ -68,7 +69,7 @@ def test_earlier_partial_refunds_on_the_same_item_reduce_the_limit():
     o.add_refund(refund("0", ("TV", 1), action="SAME_PRODUCT"))  # nothing left to credit, nothing credited
 
 
-def test_exchanges_do_not_use_up_the_limit():
+def test_exchanges_do_not_use_up_the_limit() -> None:
     o = make_order(("1", "TV", "38990"))
     o.add_refund(refund("38990", ("TV", 1), action="SAME_PRODUCT"))
     o.add_refund(refund("38990", ("TV", 1), action="SAME_PRODUCT"))  # the replacement was faulty too
@@ -76,7 +77,7 @@ def test_exchanges_do_not_use_up_the_limit():
     assert o.refunded_total() == Decimal("38990") and o.refunded_quantity("TV") == 1
 
 
-def test_several_skus_are_summed_and_each_keeps_its_share():
+def test_several_skus_are_summed_and_each_keeps_its_share() -> None:
     o = make_order(("1", "TV", "38990"), ("2", "CABLE", "1990"), ("3", "CABLE", "1990"), ("4", "SOFA", "89990"))
     assert refused(o, refund("42970.01", ("TV", 1), ("CABLE", 2))).field == "value"
     recorded = o.add_refund(refund("42970", ("TV", 1), ("CABLE", 2)))
@@ -86,7 +87,7 @@ def test_several_skus_are_summed_and_each_keeps_its_share():
     o.add_refund(refund("89990", ("SOFA", 1), ("CABLE", 1)))
 
 
-def test_a_partial_refund_of_several_skus_is_shared_by_their_limits():
+def test_a_partial_refund_of_several_skus_is_shared_by_their_limits() -> None:
     o = make_order(("1", "A", "300"), ("2", "B", "100"))
     recorded = o.add_refund(refund("200", ("A", 1), ("B", 1)))
     assert [line.value for line in recorded.products] == [Decimal("150.00"), Decimal("50.00")]
@@ -94,7 +95,7 @@ def test_a_partial_refund_of_several_skus_is_shared_by_their_limits():
     o.add_refund(refund("150", ("A", 1)))
 
 
-def test_units_of_one_sku_at_different_prices_take_the_highest_then_what_is_left():
+def test_units_of_one_sku_at_different_prices_take_the_highest_then_what_is_left() -> None:
     o = make_order(("1", "A", "100"), ("2", "A", "80"))
     assert refused(o, refund("100.01", ("A", 1))).field == "value"
     o.add_refund(refund("100", ("A", 1)))
@@ -102,7 +103,7 @@ def test_units_of_one_sku_at_different_prices_take_the_highest_then_what_is_left
     o.add_refund(refund("80", ("A", 1)))
 
 
-def test_quantity_and_sku_are_checked_and_lines_of_one_sku_merge():
+def test_quantity_and_sku_are_checked_and_lines_of_one_sku_merge() -> None:
     o = make_order(("1", "A", "10"), ("2", "A", "10"))
     assert refused(o, refund("1", ("A", 3))).field == "products.quantity"
     assert refused(o, refund("1", ("A", 2), ("A", 1))).field == "products.quantity"  # merged: 3 of 2
@@ -111,20 +112,20 @@ def test_quantity_and_sku_are_checked_and_lines_of_one_sku_merge():
     assert [(line.sku, line.quantity, line.value) for line in recorded.products] == [("A", 2, Decimal("20"))]
 
 
-def test_shipping_is_not_a_units_price():
+def test_shipping_is_not_a_units_price() -> None:
     o = make_order(("1", "A", "100"), shipping="10")
     assert o.paid_total() == Decimal("110")
     assert refused(o, refund("110", ("A", 1))).field == "value"
 
 
-def test_refunds_recorded_before_line_values_were_kept_still_count():
+def test_refunds_recorded_before_line_values_were_kept_still_count() -> None:
     o = make_order(("1", "A", "300"), ("2", "B", "100"))
     o.refunds.append(refund("200", ("A", 1), ("B", 1)))  # as stored before: lines without a value
     assert refused(o, refund("50.01", ("B", 1))).field == "value"
     o.add_refund(refund("50", ("B", 1)))
 
 
-def test_refunded_quantity_per_item_goes_to_returned_items_first():
+def test_refunded_quantity_per_item_goes_to_returned_items_first() -> None:
     o = make_order(("1", "A", "10"), ("2", "A", "10"), ("3", "B", "5"))
     o.items[1].status = "returned"
     o.add_refund(refund("10", ("A", 1)))
@@ -137,7 +138,7 @@ def test_refunded_quantity_per_item_goes_to_returned_items_first():
 @pytest.mark.parametrize(
     "text", ["0", "12.5", "999999999999.99", "1000000000000", "1000000000000.00", "1000000000000.01", "3640682954305"]
 )
-def test_a_value_sent_as_text_is_admitted_by_the_description_exactly_when_thor_takes_it(text):
+def test_a_value_sent_as_text_is_admitted_by_the_description_exactly_when_thor_takes_it(text: str) -> None:
     """Issue 17 (schemathesis, seed 6): the description's pattern admitted 13 digits, beyond `le=1e12`."""
     import json
     import re

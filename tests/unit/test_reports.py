@@ -10,12 +10,19 @@ from datetime import date, datetime, timedelta, timezone
 from shared.domain.order import Order, OrderItem
 from shared.domain.reports import local_day
 from shared.services.reports import build_report, run_reports
-from tests.fakes import FakeAlerts, fake_context
+from tests.fakes import FakeAlerts, FakeContext, fake_context
 
 UTC = timezone.utc
 
 
-def add(context, tenant: str, number: int, created: datetime, status: str = "pending", promised=None) -> None:
+def add(
+    context: FakeContext,
+    tenant: str,
+    number: int,
+    created: datetime,
+    status: str = "pending",
+    promised: datetime | None = None,
+) -> None:
     context.orders.add(
         Order(
             tenant=tenant,
@@ -32,7 +39,7 @@ def ids(text: str) -> list[str]:
     return [row["internal_order_id"] for row in csv.DictReader(io.StringIO(text))]
 
 
-def test_the_day_the_clocks_go_back_has_25_hours_and_its_report_all_of_them():
+def test_the_day_the_clocks_go_back_has_25_hours_and_its_report_all_of_them() -> None:
     # Santiago, 2026-04-05 00:00 (UTC-3) becomes 2026-04-04 23:00 (UTC-4), at 03:00 UTC
     context = fake_context("facl", now=datetime(2026, 4, 6, 12, 0, tzinfo=UTC))
     add(context, "facl", 1, datetime(2026, 4, 4, 2, 59, tzinfo=UTC))  # 2026-04-03 23:59 local: the day before
@@ -49,7 +56,7 @@ def test_the_day_the_clocks_go_back_has_25_hours_and_its_report_all_of_them():
     assert local_times == ["2026-04-04T00:00:00-03:00", "2026-04-04T23:30:00-03:00", "2026-04-04T23:30:00-04:00"]
 
 
-def test_the_day_the_clocks_go_forward_has_23_hours_and_its_report_only_those():
+def test_the_day_the_clocks_go_forward_has_23_hours_and_its_report_only_those() -> None:
     # Santiago, 2026-09-06 00:00 (UTC-4) becomes 01:00 (UTC-3), at 04:00 UTC
     context = fake_context("facl", now=datetime(2026, 9, 8, 12, 0, tzinfo=UTC))
     add(context, "facl", 1, datetime(2026, 9, 6, 3, 59, tzinfo=UTC))  # 2026-09-05 23:59 local
@@ -61,7 +68,7 @@ def test_the_day_the_clocks_go_forward_has_23_hours_and_its_report_only_those():
     assert ids(build_report(context, "facl", date(2026, 9, 6), "orders")[0]) == ["facl-2", "facl-3"]
 
 
-def test_the_pending_report_lists_what_was_still_owed_when_the_day_ended():
+def test_the_pending_report_lists_what_was_still_owed_when_the_day_ended() -> None:
     context = fake_context("faco", now=datetime(2026, 12, 4, 12, 0, tzinfo=UTC))
     day_end = local_day("faco", date(2026, 12, 3))[1]
     add(context, "faco", 1, day_end - timedelta(days=2), promised=day_end - timedelta(hours=5))
@@ -73,7 +80,7 @@ def test_the_pending_report_lists_what_was_still_owed_when_the_day_ended():
     assert rows[0]["hours_past_promise"] == "5.0"
 
 
-def test_the_reports_timer_writes_each_tenants_last_day_once_and_sends_its_links():
+def test_the_reports_timer_writes_each_tenants_last_day_once_and_sends_its_links() -> None:
     now = datetime(2026, 12, 4, 6, 0, tzinfo=UTC)  # 03:00 in Santiago and Buenos Aires, 01:00 in Bogota
     context, alerts = fake_context("facl", now=now), FakeAlerts()
     add(context, "facl", 1, datetime(2026, 12, 3, 15, 0, tzinfo=UTC))
@@ -87,7 +94,7 @@ def test_the_reports_timer_writes_each_tenants_last_day_once_and_sends_its_links
     assert run_reports(context, alerts) == []  # the day is written once
 
 
-def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_quoted():
+def test_a_cell_a_spreadsheet_would_run_as_a_formula_is_quoted() -> None:
     from shared.domain.reports import to_csv
 
     text = to_csv(["a", "b"], [["=HYPERLINK(1)", "-12.5"], ["@SUM(1)", "-x"]])

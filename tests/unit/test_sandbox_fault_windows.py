@@ -18,7 +18,7 @@ def client() -> Client:
     return Client(oms.create_app(TOKEN))
 
 
-def test_a_fault_window_fails_every_matching_request_until_it_ends_whatever_their_number():
+def test_a_fault_window_fails_every_matching_request_until_it_ends_whatever_their_number() -> None:
     sandbox = client()
     assert (
         sandbox.post("/_sandbox/fail", json={"mode": "503", "window": 0.5, "match": "/api/v1/orders"}).status_code
@@ -32,14 +32,14 @@ def test_a_fault_window_fails_every_matching_request_until_it_ends_whatever_thei
     assert other == 404 and after == 404
 
 
-def test_a_counted_fault_still_counts_down():
+def test_a_counted_fault_still_counts_down() -> None:
     sandbox = client()
     sandbox.post("/_sandbox/fail", json={"mode": "500", "times": 2})
     codes = [sandbox.get("/api/v1/orders?orderRef=faco-1", headers=HEADERS).status_code for _ in range(3)]
     assert codes == [500, 500, 404]
 
 
-def test_the_oms_keeps_every_order_body_it_received_with_its_answer_in_order():
+def test_the_oms_keeps_every_order_body_it_received_with_its_answer_in_order() -> None:
     sandbox = client()
     body = {"orderRef": "faco-7", "orderStatus": "AWAITING_SHIPMENT"}
     assert sandbox.post("/api/v1/orders", json=body, headers=HEADERS).status_code == 201

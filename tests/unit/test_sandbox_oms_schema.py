@@ -13,7 +13,7 @@ from shared.adapters.oms.mapping import order_to_oms
 from tests.unit.test_oms_mapping import item, make_order
 
 
-def test_schema_names_the_bad_field():
+def test_schema_names_the_bad_field() -> None:
     body = order_to_oms(make_order(item("1")), "faco")
     body["orderLines"][0]["productRef"] = 42
     with pytest.raises(InvalidInput) as caught:
@@ -21,14 +21,14 @@ def test_schema_names_the_bad_field():
     assert caught.value.field == "orderLines.0.productRef"
 
 
-def test_schema_demands_no_line_field_the_reference_does_not():
+def test_schema_demands_no_line_field_the_reference_does_not() -> None:
     body = order_to_oms(make_order(item("1")), "faco")
     for name in ("entryRef", "productRef", "quantity"):
         del body["orderLines"][0][name]
     validate_order(json.dumps(body))
 
 
-def test_schema_refuses_unknown_names_and_decimal_cents():
+def test_schema_refuses_unknown_names_and_decimal_cents() -> None:
     body = order_to_oms(make_order(item("1")), "faco")
     with pytest.raises(InvalidInput) as caught:
         validate_order(json.dumps({**body, "shippingCostIncTaxInCent": 1}))

@@ -21,7 +21,7 @@ ENV = {
 }
 
 
-def test_every_secret_setting_is_known_and_nothing_else():
+def test_every_secret_setting_is_known_and_nothing_else() -> None:
     found = set(secret_values(ENV))
     assert {"csrf-key-that-must-never-show", "oms-token-of-faco", "zort-key1-of-sope", "marketplace-api-key"} <= found
     assert "c2VjcmV0LWFjY291bnQta2V5" in found
@@ -29,7 +29,7 @@ def test_every_secret_setting_is_known_and_nothing_else():
     assert "faco" not in found and "true" not in found
 
 
-def test_log_lines_and_tracebacks_never_show_a_secret():
+def test_log_lines_and_tracebacks_never_show_a_secret() -> None:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)
     handler.setFormatter(logging.Formatter("%(levelname)s %(message)s"))

@@ -25,21 +25,21 @@ VECTOR_KEY = "b1bdb357ced10fe4e9a69840cdd4f0e9c03d77fe"
 VECTOR_SIGNATURE = "3ceb8ed91049dfc718b0d2d176fb2ed0e5fd74f76c5971f34cdab48412476041"
 
 
-def test_reproduces_the_documented_test_vector():
+def test_reproduces_the_documented_test_vector() -> None:
     assert sign(VECTOR_PARAMS, VECTOR_KEY) == VECTOR_SIGNATURE
 
 
-def test_vector_canonical_string():
+def test_vector_canonical_string() -> None:
     assert canonical_query(VECTOR_PARAMS) == (
         "Action=FeedList&Format=XML&Timestamp=2015-07-01T11%3A11%3A11%2B00%3A00&UserID=look%40me.com&Version=1.0"
     )
 
 
-def test_parameter_order_does_not_matter():
+def test_parameter_order_does_not_matter() -> None:
     assert sign(dict(reversed(list(VECTOR_PARAMS.items()))), VECTOR_KEY) == VECTOR_SIGNATURE
 
 
-def test_signature_depends_on_key_and_values():
+def test_signature_depends_on_key_and_values() -> None:
     assert sign(VECTOR_PARAMS, VECTOR_KEY + "x") != VECTOR_SIGNATURE
     assert sign({**VECTOR_PARAMS, "Version": "2.0"}, VECTOR_KEY) != VECTOR_SIGNATURE
 
@@ -58,29 +58,29 @@ def test_signature_depends_on_key_and_values():
         ("", ""),
     ],
 )
-def test_values_are_rfc3986_encoded(value, encoded):
+def test_values_are_rfc3986_encoded(value: str, encoded: str) -> None:
     assert canonical_query({"V": value}) == f"V={encoded}"
 
 
-def test_names_are_encoded_and_sorted_by_name():
+def test_names_are_encoded_and_sorted_by_name() -> None:
     assert canonical_query({"b": "1", "a b": "2", "B": "3"}) == "B=3&a%20b=2&b=1"
 
 
-def test_signature_is_lowercase_hex_hmac_sha256_of_the_canonical_string():
+def test_signature_is_lowercase_hex_hmac_sha256_of_the_canonical_string() -> None:
     params = {"Action": "GetProducts", "SkuSellerList": '["ñ 1","a+b"]', "UserID": "u@x.cl"}
     expected = hmac.new(b"secret", canonical_query(params).encode(), hashlib.sha256).hexdigest()
     assert sign(params, "secret") == expected
     assert expected == expected.lower() and len(expected) == 64
 
 
-def test_timestamp_format_is_utc_with_offset_and_seconds():
+def test_timestamp_format_is_utc_with_offset_and_seconds() -> None:
     moment = datetime(2024, 5, 1, 9, 30, 15, 987654, tzinfo=timezone(timedelta(hours=-4)))
     assert format_timestamp(moment) == "2024-05-01T13:30:15+00:00"
     with pytest.raises(ValueError):
         format_timestamp(datetime(2024, 5, 1))
 
 
-def test_client_signs_every_parameter_but_signature():
+def test_client_signs_every_parameter_but_signature() -> None:
     config = SellerCenterConfig(
         base_url="http://x",
         user_id="look@me.com",
@@ -103,7 +103,7 @@ def test_client_signs_every_parameter_but_signature():
     assert signature == sign(params, VECTOR_KEY)
 
 
-def test_user_agent_starts_with_the_documented_form_and_repr_has_no_api_key():
+def test_user_agent_starts_with_the_documented_form_and_repr_has_no_api_key() -> None:
     """Documented (developers.falabella.com getting-started): SellerId/Language/LanguageVersion, e.g.
     JJJ123/PHP/8.1.7 (full version); Thor appends integration type and business unit as optional parts."""
     config = SellerCenterConfig(
@@ -120,7 +120,7 @@ def test_user_agent_starts_with_the_documented_form_and_repr_has_no_api_key():
     assert "top-secret" not in repr(config)
 
 
-def test_an_unknown_time_zone_is_refused_at_configuration():
+def test_an_unknown_time_zone_is_refused_at_configuration() -> None:
     with pytest.raises(ZoneInfoNotFoundError, match="Mars/Olympus_Mons"):
         SellerCenterConfig(
             base_url="http://x",
@@ -136,5 +136,5 @@ def test_an_unknown_time_zone_is_refused_at_configuration():
     ("raw", "code"),
     [("E007", "E007"), ("7", "E007"), ("E7", "E007"), ("429", "E429"), ("1000", "1000"), ("", "UNKNOWN")],
 )
-def test_error_codes_are_normalised(raw, code):
+def test_error_codes_are_normalised(raw: str, code: str) -> None:
     assert normalise_error_code(raw) == code

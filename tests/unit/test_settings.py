@@ -1,5 +1,7 @@
 """Settings: required ones named when missing, half-configured tenants rejected, the rest optional."""
 
+from pathlib import Path
+
 import pytest
 
 from shared.settings import (
@@ -18,13 +20,13 @@ BASE = {
 }
 
 
-def test_missing_global_setting_is_named():
+def test_missing_global_setting_is_named() -> None:
     with pytest.raises(SettingsError) as error:
         load_settings({"AzureWebJobsStorage": "x"})
     assert error.value.missing == ["MARKETPLACE_BASE_URL", "OMS_BASE_URL"]
 
 
-def test_tenant_without_a_system_is_allowed_and_half_configured_is_not():
+def test_tenant_without_a_system_is_allowed_and_half_configured_is_not() -> None:
     assert load_settings(BASE).tenant("faco").oms is None
     with pytest.raises(SettingsError) as error:
         load_settings({**BASE, "OMS_TOKEN_FACO": "t"})
@@ -33,30 +35,30 @@ def test_tenant_without_a_system_is_allowed_and_half_configured_is_not():
     assert settings.oms("faco") == OmsTenantSettings(token="t", tenant_header="faco")
 
 
-def test_identity_based_storage_replaces_the_connection_string():
+def test_identity_based_storage_replaces_the_connection_string() -> None:
     env = {**BASE, "AzureWebJobsStorage": "", "AzureWebJobsStorage__accountName": "thorsa"}
     assert load_settings(env).storage.account_name == "thorsa"
 
 
-def test_bad_retry_delays_are_named():
+def test_bad_retry_delays_are_named() -> None:
     with pytest.raises(SettingsError) as error:
         load_settings({**BASE, "THOR_RETRY_DELAYS": "soon"})
     assert "THOR_RETRY_DELAYS" in error.value.missing[0]
 
 
-def test_example_settings_list_every_setting_and_load():
+def test_example_settings_list_every_setting_and_load() -> None:
     values = local_values(EXAMPLE_SETTINGS)
     assert set(all_setting_names()) <= set(values)
     settings = load_settings(values)
     assert settings.zort("somx").key1
 
 
-def test_unresolved_key_vault_reference_is_not_a_credential():
+def test_unresolved_key_vault_reference_is_not_a_credential() -> None:
     ref = "@Microsoft.KeyVault(VaultName=thor;SecretName=zort-key1-faco)"
     assert load_settings({**BASE, "ZORT_KEY1_FACO": ref}).tenant("faco").zort is None
 
 
-def test_the_running_app_blocks_a_half_configured_tenant_instead_of_refusing_everything():
+def test_the_running_app_blocks_a_half_configured_tenant_instead_of_refusing_everything() -> None:
     settings = load_settings(
         {**BASE, "OMS_TOKEN_FACO": "t", "OMS_TOKEN_SOCL": "t2", "OMS_TENANT_SOCL": "socl"}, strict=False
     )
@@ -70,7 +72,7 @@ def test_the_running_app_blocks_a_half_configured_tenant_instead_of_refusing_eve
     assert blocked.value.missing == ["OMS_TENANT_FACO"]
 
 
-def test_ready_to_ship_is_off_unless_asked_for_in_the_example_and_in_infra():
+def test_ready_to_ship_is_off_unless_asked_for_in_the_example_and_in_infra() -> None:
     """It changes orders in the real storefront (pack + ready to ship), so nothing turns it on by default."""
     from shared.tenants import TENANTS
 
@@ -89,7 +91,7 @@ def test_ready_to_ship_is_off_unless_asked_for_in_the_example_and_in_infra():
         assert "READY_TO_SHIP" not in params.read_text()  # app setting absent: off
 
 
-def test_each_system_is_typed_and_not_configured_names_what_is_missing():
+def test_each_system_is_typed_and_not_configured_names_what_is_missing() -> None:
     from shared.domain.errors import NotConfigured
 
     marketplace = {
@@ -117,7 +119,7 @@ def test_each_system_is_typed_and_not_configured_names_what_is_missing():
     )
 
 
-def test_the_retry_default_is_written_once():
+def test_the_retry_default_is_written_once() -> None:
     """Before, the default was written in settings twice and again in processing."""
     import inspect
 
@@ -129,7 +131,7 @@ def test_the_retry_default_is_written_once():
     assert inspect.signature(process_event).parameters["retry_delays"].default is DEFAULT_RETRY_DELAYS
 
 
-def test_one_reader_of_local_settings_where_the_environment_wins(tmp_path):
+def test_one_reader_of_local_settings_where_the_environment_wins(tmp_path: Path) -> None:
     from shared.settings import LocalSettingsError, local_settings_environment
 
     path = tmp_path / "local.settings.json"

@@ -3,20 +3,22 @@ smoke route, and only once processed; processing it calls no external system."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from shared.domain.events import EventStatus
 from shared.models.webhooks import OtherMarketplaceWebhook
 from shared.services.intake import accept_event
 from shared.services.processing import process_event
 from shared.services.smoke import remove, synthetic_event
-from tests.fakes import fake_context
+from tests.fakes import FakeContext, fake_context
 
 
-def _accept(context, payload: dict, event: str = "onStatisticsUpdated") -> str:
+def _accept(context: FakeContext, payload: dict[str, Any], event: str = "onStatisticsUpdated") -> str:
     hook = OtherMarketplaceWebhook.model_validate({"event": event, "payload": payload})
     return accept_event(context.events, context.queue, tenant="faco", message=hook).event_id
 
 
-def test_the_smoke_event_is_processed_to_ignored_without_calls_and_then_removed():
+def test_the_smoke_event_is_processed_to_ignored_without_calls_and_then_removed() -> None:
     context = fake_context("faco")
     event_id = _accept(context, {"thorSmoke": "run-1"})
     found = synthetic_event(context.events, "faco", event_id)
@@ -31,7 +33,7 @@ def test_the_smoke_event_is_processed_to_ignored_without_calls_and_then_removed(
     assert context.events.get("faco", event_id) is None
 
 
-def test_a_real_event_is_invisible_to_the_smoke_route_and_never_removed():
+def test_a_real_event_is_invisible_to_the_smoke_route_and_never_removed() -> None:
     context = fake_context("faco")
     real = _accept(context, {"Sku": "ABC"})
     other_name = _accept(context, {"thorSmoke": "run-2"}, event="onMetricsUpdated")

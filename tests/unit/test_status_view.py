@@ -6,7 +6,8 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from shared.domain.order import Customer, Order, OrderItem, Refund, RefundLine, Tracking
+from shared.domain.order import Customer, Order, OrderItem, Tracking
+from shared.domain.refunds import Refund, RefundLine
 from shared.services.status_view import order_status_view
 
 MARK = "PII-"
@@ -14,7 +15,7 @@ personal = st.text(min_size=1, max_size=20).map(lambda s: MARK + s)
 
 
 @given(first=personal, last=personal, email=personal, phone=personal, street=personal)
-def test_no_customer_field_reaches_the_view(first, last, email, phone, street):
+def test_no_customer_field_reaches_the_view(first: str, last: str, email: str, phone: str, street: str) -> None:
     address = {"FirstName": first, "LastName": last, "Address1": street, "Phone": phone, "City": street}
     order = Order(
         tenant="faco",
@@ -39,7 +40,7 @@ def test_no_customer_field_reaches_the_view(first, last, email, phone, street):
     assert "Lamp" in view and "T1" in view and "https://t/1" in view  # what the customer needs is there
 
 
-def test_view_has_the_documented_fields_only():
+def test_view_has_the_documented_fields_only() -> None:
     order = Order(
         tenant="faco", marketplace_order_id="1", internal_order_id="faco-1", items=[OrderItem(item_id="10", sku="S")]
     )
@@ -70,7 +71,7 @@ def test_view_has_the_documented_fields_only():
     }
 
 
-def test_each_item_shows_its_refunded_quantity():
+def test_each_item_shows_its_refunded_quantity() -> None:
     order = Order(
         tenant="faco",
         marketplace_order_id="1",

@@ -25,7 +25,7 @@ from shared.domain.statuses import ITEM_STATUSES, can_move, overall_status
         ("something_new", "pending", True),  # unknown current status: any known one replaces it
     ],
 )
-def test_can_move(current, new, allowed):
+def test_can_move(current: str, new: str, allowed: bool) -> None:
     assert can_move(current, new) is allowed
 
 
@@ -57,7 +57,7 @@ STAGE = {
 }
 
 
-def test_thor_knows_exactly_the_documented_item_statuses():
+def test_thor_knows_exactly_the_documented_item_statuses() -> None:
     assert ITEM_STATUSES == set(REFERENCE_STATUSES) == set(STAGE) | {"canceled"}
 
 
@@ -71,7 +71,7 @@ def expected_move(current: str, new: str) -> bool:
 
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(REFERENCE_STATUSES), min_size=1, max_size=12))
-def test_late_webhooks_applied_to_an_order_never_move_an_item_back(deliveries):
+def test_late_webhooks_applied_to_an_order_never_move_an_item_back(deliveries: list[str]) -> None:
     """Any sequence of status webhooks, through the order's real apply: a status earlier in the item's
     life never overwrites a later one, canceled is final, and every ignored one is on the timeline."""
     item = OrderItem(item_id="1", sku="S", status="pending")
@@ -98,5 +98,5 @@ def test_late_webhooks_applied_to_an_order_never_move_an_item_back(deliveries):
         (["pending", "ready_to_ship"], "pending"),
     ],
 )
-def test_overall_status(statuses, expected):
+def test_overall_status(statuses: list[str], expected: str) -> None:
     assert overall_status(statuses) == expected

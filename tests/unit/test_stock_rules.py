@@ -38,11 +38,11 @@ NOW = datetime(2026, 1, 1, 12, tzinfo=timezone.utc)
         ("0.5", 0, 0),
     ],
 )
-def test_the_buffer_applies_and_the_quantity_is_never_negative(available, buffer, expected):
+def test_the_buffer_applies_and_the_quantity_is_never_negative(available: str, buffer: int, expected: int) -> None:
     assert quantity_to_send(Decimal(available), buffer) == expected
 
 
-def test_a_negative_buffer_is_refused():
+def test_a_negative_buffer_is_refused() -> None:
     with pytest.raises(ValueError):
         quantity_to_send(Decimal(1), -1)
 
@@ -50,22 +50,22 @@ def test_a_negative_buffer_is_refused():
 @pytest.mark.parametrize(
     ("text", "expected"), [("10.00", Decimal("10.00")), ("1,234.00", Decimal("1234.00")), (7, Decimal(7))]
 )
-def test_zort_available_stock_is_read_from_its_string(text, expected):
+def test_zort_available_stock_is_read_from_its_string(text: str | int, expected: Decimal) -> None:
     assert parse_available(text) == expected
 
 
 @pytest.mark.parametrize("text", [None, "", "n/a", "NaN", "Infinity", True])
-def test_what_is_not_a_number_is_no_stock(text):
+def test_what_is_not_a_number_is_no_stock(text: str | bool | None) -> None:
     assert parse_available(text) is None
 
 
-def test_batches_hold_at_most_500():
+def test_batches_hold_at_most_500() -> None:
     sizes = [len(b) for b in batches(list(range(1201)))]
     assert sizes == [500, 500, 201]
     assert list(batches([])) == []
 
 
-def test_a_flush_takes_at_most_2000_oldest_first():
+def test_a_flush_takes_at_most_2000_oldest_first() -> None:
     records = [
         StockRecord("faco", f"S{i:05d}", dirty=True, mark="m", marked_at=NOW - timedelta(seconds=i))
         for i in range(2500)
@@ -75,7 +75,7 @@ def test_a_flush_takes_at_most_2000_oldest_first():
     assert picked[0].sku == "S02499" and picked[-1].sku == "S00500"
 
 
-def test_in_flight_until_answered_or_until_a_crashed_flush_times_out():
+def test_in_flight_until_answered_or_until_a_crashed_flush_times_out() -> None:
     record = taken(StockRecord("faco", "A", dirty=True, mark="m1"), NOW)
     assert record.state(NOW) is StockState.IN_FLIGHT and not record.due(NOW)
     assert record.state(NOW + IN_FLIGHT_FOR) is StockState.DIRTY and record.due(NOW + IN_FLIGHT_FOR)
@@ -83,7 +83,7 @@ def test_in_flight_until_answered_or_until_a_crashed_flush_times_out():
     assert answered.state(NOW) is StockState.CLEAN
 
 
-def test_refused_skus_back_off_but_the_first_retry_is_the_next_flush():
+def test_refused_skus_back_off_but_the_first_retry_is_the_next_flush() -> None:
     assert refusal_backoff(1) == timedelta(0)
     assert refusal_backoff(2) == timedelta(minutes=5)
     assert refusal_backoff(3) == timedelta(minutes=10)
@@ -95,7 +95,7 @@ def test_refused_skus_back_off_but_the_first_retry_is_the_next_flush():
     assert not waiting.due(NOW) and waiting.due(NOW, force=True) and waiting.due(NOW + timedelta(minutes=10))
 
 
-def test_a_deferred_sku_keeps_its_failures_and_an_accepted_one_resets_them():
+def test_a_deferred_sku_keeps_its_failures_and_an_accepted_one_resets_them() -> None:
     record = StockRecord("faco", "A", dirty=True, failures=2)
     assert SkuOutcome(record, SkuResult.DEFERRED, NOW).failures == 2
     assert SkuOutcome(record, SkuResult.DEFERRED, NOW).next_attempt_at is None
@@ -104,7 +104,7 @@ def test_a_deferred_sku_keeps_its_failures_and_an_accepted_one_resets_them():
     assert not SkuOutcome(record, SkuResult.REFUSED, NOW, 1).clears
 
 
-def test_after_a_429_writing_waits_for_retry_after_else_two_minutes():
+def test_after_a_429_writing_waits_for_retry_after_else_two_minutes() -> None:
     assert throttle_until(NOW, 30) == NOW + timedelta(seconds=30)
     assert throttle_until(NOW, None) == NOW + timedelta(minutes=2)
     assert throttle_until(NOW, 0) == NOW + timedelta(minutes=2)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import timedelta
 from decimal import Decimal
 
@@ -14,6 +15,7 @@ from shared.domain.stock import IN_FLIGHT_FOR, SkuResult, StockState, StockSyncS
 from shared.services import intake
 from shared.services.processing import process_event
 from shared.services.stock_sync import flush_all, flush_tenant, resync_tenant, set_paused, stock_sync_state
+from tests.checks import present
 from tests.fakes import FakeContext, fake_context
 
 T = "faco"
@@ -53,16 +55,16 @@ def in_feed(context: FakeContext, tenant: str = T) -> set[str]:
     return {r.sku for r in context.stock.dirty(tenant) if r.state(context.clock()) is StockState.IN_FEED}
 
 
-def test_a_zort_stock_change_reaches_the_marketplace_within_one_flush():
+def test_a_zort_stock_change_reaches_the_marketplace_within_one_flush() -> None:
     context = stock_context("A")
     context.zorts[T].stock["A"] = Decimal("7.00")
     assert zort_quantity(context, "A", "7.00") is EventStatus.COMPLETED
-    assert "stock to sync in faco (1)" in context.events.list()[0].outcome
+    assert "stock to sync in faco (1)" in present(context.events.list()[0].outcome)
     assert dirty(context) == {"A"}
     report = flush_tenant(context, T)
     assert report.result == "sent" and report.writes == 1
     assert context.marketplaces[T].stock == {}  # UpdateStock answered a feed: nothing is confirmed yet
-    assert in_feed(context) == {"A"} and context.stock.get(T, "A").sent_quantity == 7
+    assert in_feed(context) == {"A"} and present(context.stock.get(T, "A")).sent_quantity == 7
     report = flush_tenant(context, T)  # the next flush asks FeedStatus: Finished, no error for A
     assert "1 settled" in report.feeds and report.result == "nothing to send"
     assert context.marketplaces[T].stock == {"A": 7}
@@ -71,7 +73,7 @@ def test_a_zort_stock_change_reaches_the_marketplace_within_one_flush():
     assert stored and stored.sent_quantity == 7 and stored.result is SkuResult.ACCEPTED and stored.sent_at
 
 
-def test_ten_out_of_order_webhooks_end_at_zorts_current_value():
+def test_ten_out_of_order_webhooks_end_at_zorts_current_value() -> None:
     context = stock_context("A")
     for stock in ("9", "3", "8", "1", "7", "2", "6", "4", "10", "5"):  # late, reordered hints
         zort_quantity(context, "A", stock)
@@ -84,7 +86,7 @@ def test_ten_out_of_order_webhooks_end_at_zorts_current_value():
     ]
 
 
-def test_the_buffer_applies_and_never_goes_negative_and_the_warehouse_is_sent():
+def test_the_buffer_applies_and_never_goes_negative_and_the_warehouse_is_sent() -> None:
     warehouse = StockWarehouse("SellerWarehouseId", "WH-1")
     context = stock_context("A", "B", buffer=3, warehouse=warehouse)
     context.zorts[T].stock.update({"A": Decimal("10.00"), "B": Decimal("2.00")})
@@ -95,7 +97,7 @@ def test_the_buffer_applies_and_never_goes_negative_and_the_warehouse_is_sent():
     assert [c[1][1] for c in context.marketplaces[T].calls if c[0] == "update_stock"] == [warehouse]
 
 
-def test_only_tenants_that_sell_the_sku_and_sync_stock_are_marked():
+def test_only_tenants_that_sell_the_sku_and_sync_stock_are_marked() -> None:
     context = stock_context("A")
     context.products.merge(Product(tenant="soco", sku="A", marketplace_listed=True))
     zort_quantity(context, "B", "1")  # faco does not sell B
@@ -108,7 +110,7 @@ def test_only_tenants_that_sell_the_sku_and_sync_stock_are_marked():
     assert dirty(context) == {"A"} and dirty(context, "soco") == {"A"}
 
 
-def test_a_429_keeps_the_skus_dirty_and_they_go_in_the_next_flush():
+def test_a_429_keeps_the_skus_dirty_and_they_go_in_the_next_flush() -> None:
     skus = [f"S{i:04d}" for i in range(1200)]
     context = stock_context(*skus)
     context.zorts[T].stock.update({sku: Decimal(5) for sku in skus})
@@ -128,7 +130,7 @@ def test_a_429_keeps_the_skus_dirty_and_they_go_in_the_next_flush():
     assert dirty(context) == set() and len(context.marketplaces[T].stock) == 1200
 
 
-def test_a_sku_refused_in_a_completed_feed_stays_dirty_visible_and_is_sent_again():
+def test_a_sku_refused_in_a_completed_feed_stays_dirty_visible_and_is_sent_again() -> None:
     context = stock_context("A", "B")
     marketplace = context.marketplaces[T]
     context.zorts[T].stock.update({"A": Decimal(1), "B": Decimal(2)})
@@ -155,18 +157,18 @@ def test_a_sku_refused_in_a_completed_feed_stays_dirty_visible_and_is_sent_again
     assert flush_tenant(context, T).result == "sent"
     flush_tenant(context, T)
     assert marketplace.stock == {"A": 1, "B": 2} and dirty(context) == set()
-    assert context.stock.get(T, "B").failures == 0
+    assert present(context.stock.get(T, "B")).failures == 0
 
 
-def test_a_sku_zort_does_not_know_is_not_written_and_stays_visible():
+def test_a_sku_zort_does_not_know_is_not_written_and_stays_visible() -> None:
     context = stock_context("A")
     context.stock.mark_dirty(T, ["A"], context.clock())
     flush_tenant(context, T)
-    assert context.marketplaces[T].stock == {} and context.stock.get(T, "A").result is SkuResult.NOT_IN_ZORT
+    assert context.marketplaces[T].stock == {} and present(context.stock.get(T, "A")).result is SkuResult.NOT_IN_ZORT
     assert dirty(context) == {"A"}
 
 
-def test_a_tenant_with_sync_off_sends_nothing():
+def test_a_tenant_with_sync_off_sends_nothing() -> None:
     context = stock_context("A")
     context.stock_sync[T] = StockSyncSettings(enabled=False)
     context.products.merge(Product(tenant=T, sku="A", marketplace_listed=True))
@@ -177,7 +179,7 @@ def test_a_tenant_with_sync_off_sends_nothing():
     assert not context.zorts[T].calls
 
 
-def test_the_kill_switch_stops_writing_and_the_marks_wait_for_it():
+def test_the_kill_switch_stops_writing_and_the_marks_wait_for_it() -> None:
     context = stock_context("A")
     context.zorts[T].stock["A"] = Decimal(3)
     set_paused(context, T, True, "wrong stock in ZORT")
@@ -189,22 +191,22 @@ def test_the_kill_switch_stops_writing_and_the_marks_wait_for_it():
     assert context.marketplaces[T].stock == {"A": 3}
 
 
-def test_a_crash_mid_flush_loses_no_dirty_sku_and_the_resend_is_the_same_value():
+def test_a_crash_mid_flush_loses_no_dirty_sku_and_the_resend_is_the_same_value() -> None:
     skus = [f"S{i:04d}" for i in range(800)]
     context = stock_context(*skus)
     context.zorts[T].stock.update({sku: Decimal(2) for sku in skus})
     context.stock.mark_dirty(T, skus, context.clock())
     marketplace = context.marketplaces[T]
     real = marketplace.update_stock
-    calls = []
+    calls: list[int] = []
 
-    def crash_on_second(rows, warehouse=None):
+    def crash_on_second(rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> str:
         calls.append(len(rows))
         if len(calls) == 2:
             raise RuntimeError("the host died")
         return real(rows, warehouse)
 
-    marketplace.update_stock = crash_on_second
+    marketplace.update_stock = crash_on_second  # type: ignore[method-assign]  # patched for this test only
     with pytest.raises(RuntimeError):
         flush_tenant(context, T)
     assert dirty(context) == set(skus)  # nothing lost
@@ -213,7 +215,7 @@ def test_a_crash_mid_flush_loses_no_dirty_sku_and_the_resend_is_the_same_value()
     marketplace.finish_on_ask = False
     assert flush_tenant(context, T).result == "nothing to send"  # in flight until the crashed flush times out
     context.clock.advance(IN_FLIGHT_FOR.total_seconds())
-    marketplace.update_stock = real
+    marketplace.update_stock = real  # type: ignore[method-assign]  # patched for this test only
     marketplace.finish_on_ask = True
     report = flush_tenant(context, T)  # settles the first feed, sends the other 300
     assert report.result == "sent" and report.writes == 1 and "1 settled" in report.feeds
@@ -221,21 +223,21 @@ def test_a_crash_mid_flush_loses_no_dirty_sku_and_the_resend_is_the_same_value()
     assert dirty(context) == set() and set(marketplace.stock.values()) == {2} and len(marketplace.stock) == 800
 
 
-def test_a_sku_changed_while_in_flight_is_sent_again_after():
+def test_a_sku_changed_while_in_flight_is_sent_again_after() -> None:
     context = stock_context("A")
     context.zorts[T].stock["A"] = Decimal(5)
     context.stock.mark_dirty(T, ["A"], context.clock())
     marketplace = context.marketplaces[T]
     real = marketplace.update_stock
 
-    def changed_meanwhile(rows, warehouse=None):
+    def changed_meanwhile(rows: Sequence[tuple[str, int]], warehouse: StockWarehouse | None = None) -> str:
         context.stock.mark_dirty(T, ["A"], context.clock())  # a webhook processed during the write
         context.zorts[T].stock["A"] = Decimal(4)
         return real(rows, warehouse)
 
-    marketplace.update_stock = changed_meanwhile
+    marketplace.update_stock = changed_meanwhile  # type: ignore[method-assign]  # patched for this test only
     flush_tenant(context, T)
-    marketplace.update_stock = real
+    marketplace.update_stock = real  # type: ignore[method-assign]  # patched for this test only
     flush_tenant(context, T)  # the feed finished with 5, but A was marked since it was taken: sent again
     assert marketplace.stock == {"A": 5} and in_feed(context) == {"A"}
     assert marketplace.calls[-1] == ("update_stock", ([("A", 4)], None))
@@ -243,7 +245,7 @@ def test_a_sku_changed_while_in_flight_is_sent_again_after():
     assert marketplace.stock == {"A": 4} and dirty(context) == set()
 
 
-def test_a_sku_changed_while_its_feed_is_open_waits_for_the_feed_then_goes_again():
+def test_a_sku_changed_while_its_feed_is_open_waits_for_the_feed_then_goes_again() -> None:
     context = stock_context("A")
     context.zorts[T].stock["A"] = Decimal(5)
     context.stock.mark_dirty(T, ["A"], context.clock())
@@ -262,7 +264,7 @@ def test_a_sku_changed_while_its_feed_is_open_waits_for_the_feed_then_goes_again
     assert marketplace.stock == {"A": 3} and dirty(context) == set()
 
 
-def test_a_tenant_without_credentials_keeps_its_skus_blocked_visible_until_configured():
+def test_a_tenant_without_credentials_keeps_its_skus_blocked_visible_until_configured() -> None:
     context = stock_context("A")
     context.zorts[T].stock["A"] = Decimal(3)
     zort_api = context.zorts.pop(T)
@@ -277,7 +279,7 @@ def test_a_tenant_without_credentials_keeps_its_skus_blocked_visible_until_confi
     assert context.marketplaces[T].stock == {"A": 3}
 
 
-def test_a_retryable_zort_failure_keeps_the_skus_dirty():
+def test_a_retryable_zort_failure_keeps_the_skus_dirty() -> None:
     context = stock_context("A")
 
     class ZortDown(ExternalSystemError):
@@ -286,10 +288,10 @@ def test_a_retryable_zort_failure_keeps_the_skus_dirty():
     context.zorts[T].fail_next(ZortDown("500", "down", retryable=True))
     context.stock.mark_dirty(T, ["A"], context.clock())
     assert flush_tenant(context, T).result == "failed"
-    assert dirty(context) == {"A"} and context.stock.get(T, "A").state(context.clock()) is StockState.DIRTY
+    assert dirty(context) == {"A"} and present(context.stock.get(T, "A")).state(context.clock()) is StockState.DIRTY
 
 
-def test_a_resync_marks_every_listed_sku_and_one_flush_writes_at_most_four_batches():
+def test_a_resync_marks_every_listed_sku_and_one_flush_writes_at_most_four_batches() -> None:
     skus = [f"S{i:04d}" for i in range(2300)]
     context = stock_context(*skus)
     context.products.merge(Product(tenant=T, sku="ZORT-ONLY", source="zort"))
@@ -305,7 +307,7 @@ def test_a_resync_marks_every_listed_sku_and_one_flush_writes_at_most_four_batch
     context.clock.advance(timedelta(minutes=1).total_seconds())
 
 
-def test_a_stock_resync_event_marks_every_listed_sku_and_is_blocked_while_sync_is_off():
+def test_a_stock_resync_event_marks_every_listed_sku_and_is_blocked_while_sync_is_off() -> None:
     """The `stock-resync` kind through the pipeline: recorded, applied by its registered handler,
     blocked (naming the setting) while the tenant's sync is off, completed when replayed after."""
     from shared.services.operations import record_stock_resync
@@ -316,11 +318,13 @@ def test_a_stock_resync_event_marks_every_listed_sku_and_is_blocked_while_sync_i
     accepted = record_stock_resync(context, T, "someone@example.com", context.clock())
     assert process_event(context, T, accepted.event_id, context.settings.retry_delays) is EventStatus.BLOCKED
     event = context.events.get(T, accepted.event_id)
-    assert event.kind is EventKind.STOCK_RESYNC and "MARKETPLACE_STOCK_SYNC_FACO=true" in event.reason
+    assert present(event).kind is EventKind.STOCK_RESYNC and "MARKETPLACE_STOCK_SYNC_FACO=true" in present(
+        present(event).reason
+    )
     assert dirty(context) == set()
     context.stock_sync[T] = StockSyncSettings(enabled=True)
     replay(context, T, accepted.event_id)
     assert process_event(context, T, accepted.event_id, context.settings.retry_delays) is EventStatus.COMPLETED
     assert dirty(context) == {"A", "B"}
-    assert "2 SKU(s) marked" in context.events.get(T, accepted.event_id).outcome
-    assert "asked by someone@example.com" in context.events.get(T, accepted.event_id).outcome
+    assert "2 SKU(s) marked" in present(present(context.events.get(T, accepted.event_id)).outcome)
+    assert "asked by someone@example.com" in present(present(context.events.get(T, accepted.event_id)).outcome)

@@ -22,11 +22,14 @@ final status and the counts.
 
 from __future__ import annotations
 
+import functools
 from collections import Counter
+from typing import Any
 
 import pytest
 
 from shared.domain.events import EventKind, EventStatus
+from shared.domain.order import Order
 from shared.domain.product import Product
 from shared.domain.stock import StockSyncSettings
 from shared.models.marketplace import MarketplaceProduct
@@ -41,7 +44,9 @@ ORDER = "3020001"
 INTERNAL = f"{T}-{ORDER}"
 
 
-def _record(context: FakeContext, kind: EventKind, body: dict, identity: object, order: str | None = None) -> str:
+def _record(
+    context: FakeContext, kind: EventKind, body: dict[str, Any], identity: object, order: str | None = None
+) -> str:
     return intake.record_event(
         context.events,
         context.queue,
@@ -192,11 +197,15 @@ def test_a_write_refused_on_the_order_kept_under_the_claim_reads_it_again_and_ke
     assert (context.orders.get(T, INTERNAL) or pytest.fail("no order"))[0].timeline == order.timeline
 
 
+def _note(what: str, order: Order) -> None:
+    order.note(what, "", None, "test")
+
+
 def test_without_the_orders_claim_nothing_is_kept_and_each_change_reads_the_order() -> None:
     context = _context_with_order(created=True)
     calls = count_storage(context)
     for what in ("one", "two"):
-        change_order(context.orders, T, INTERNAL, lambda o, what=what: o.note(what, "", None, "test"))
+        change_order(context.orders, T, INTERNAL, functools.partial(_note, what))
     assert calls["orders.get"] == 2
 
 

@@ -1,6 +1,8 @@
 import socket
 import threading
 import time
+from collections.abc import Callable, Iterator
+from typing import Any
 
 import pytest
 from azure.core.exceptions import ServiceRequestError, ServiceResponseError
@@ -14,10 +16,10 @@ from shared.ports import StorageUnavailable
 from shared.settings import StorageSettings
 
 
-def test_a_broken_connection_gets_exactly_one_more_try():
-    calls = []
+def test_a_broken_connection_gets_exactly_one_more_try() -> None:
+    calls: list[object] = []
 
-    def flaky(value):
+    def flaky(value: int) -> int:
         calls.append(value)
         if len(calls) == 1:
             raise ServiceResponseError("Connection aborted: reset by peer")
@@ -25,7 +27,7 @@ def test_a_broken_connection_gets_exactly_one_more_try():
 
     assert once_more_on_broken_connection(flaky, 21) == 42 and calls == [21, 21]
 
-    def always_broken():
+    def always_broken() -> None:
         calls.append("x")
         raise ServiceRequestError("refused")
 
@@ -39,7 +41,7 @@ def test_a_broken_connection_gets_exactly_one_more_try():
 
 
 @pytest.fixture()
-def silent_storage():
+def silent_storage() -> Iterator[Storage]:
     """A Storage whose endpoints accept connections and never answer (a frozen emulator)."""
     server = socket.socket()
     server.bind(("127.0.0.1", 0))
@@ -57,11 +59,11 @@ def silent_storage():
     server.close()
 
 
-def _bounded(call, limit: float):
+def _bounded(call: Callable[[], object], limit: float) -> tuple[Exception | None, float]:
     """Runs `call` in a thread; returns (what it raised, seconds taken), failing if it runs past `limit`."""
-    outcome = {}
+    outcome: dict[str, Any] = {}
 
-    def run():
+    def run() -> None:
         started = time.monotonic()
         try:
             call()
@@ -76,15 +78,15 @@ def _bounded(call, limit: float):
     return outcome.get("error"), outcome["seconds"]
 
 
-def test_a_request_deadline_bounds_every_storage_call_against_a_silent_server(silent_storage):
-    def record_and_read():
+def test_a_request_deadline_bounds_every_storage_call_against_a_silent_server(silent_storage: Storage) -> None:
+    def record_and_read() -> None:
         with storage_deadline(1.0):
             EventLog(silent_storage).get("faco", "some-event")
 
     error, _ = _bounded(record_and_read, limit=10)
     assert isinstance(error, StorageUnavailable)
 
-    def enqueue():
+    def enqueue() -> None:
         with storage_deadline(1.0):
             EventQueue(silent_storage).send("faco", "some-event")
 
@@ -92,13 +94,15 @@ def test_a_request_deadline_bounds_every_storage_call_against_a_silent_server(si
     assert isinstance(error, StorageUnavailable)
 
 
-def test_without_a_deadline_the_transport_timeouts_still_apply(silent_storage, monkeypatch):
+def test_without_a_deadline_the_transport_timeouts_still_apply(
+    silent_storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
     monkeypatch.setattr(storage_module, "READ_TIMEOUT", 0.3)
     error, _ = _bounded(lambda: EventLog(silent_storage).get("faco", "some-event"), limit=20)
     assert isinstance(error, StorageUnavailable)
 
 
-def test_the_transport_given_to_the_clients_carries_the_timeouts():
+def test_the_transport_given_to_the_clients_carries_the_timeouts() -> None:
     transport = storage_module._transport()
     assert (transport.connection_config.timeout, transport.connection_config.read_timeout) == (
         storage_module.CONNECT_TIMEOUT,
@@ -106,7 +110,9 @@ def test_the_transport_given_to_the_clients_carries_the_timeouts():
     )
 
 
-def test_a_request_does_not_wait_past_its_bound_behind_a_first_use_that_has_none(silent_storage, monkeypatch):
+def test_a_request_does_not_wait_past_its_bound_behind_a_first_use_that_has_none(
+    silent_storage: Storage, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """Drill seeds 4, 5, 9: a runner restarted while storage was frozen answered its first webhooks
     after more than 12 s. Its queue worker (no deadline) was creating the event table on first use,
     under the one lock of `Storage`, for its read timeout and more; every request waited for
@@ -116,14 +122,14 @@ def test_a_request_does_not_wait_past_its_bound_behind_a_first_use_that_has_none
     worker.start()
     time.sleep(0.3)  # the worker is creating the table, holding its lock
 
-    def webhook():
+    def webhook() -> None:
         with storage_deadline(1.0):
             EventLog(silent_storage).get("faco", "some-event")
 
     error, _ = _bounded(webhook, limit=3)
     assert isinstance(error, StorageUnavailable)
 
-    def enqueue():  # the queue's first use does not wait for a table's either
+    def enqueue() -> None:  # the queue's first use does not wait for a table's either
         with storage_deadline(1.0):
             EventQueue(silent_storage).send("faco", "some-event")
 
@@ -132,7 +138,7 @@ def test_a_request_does_not_wait_past_its_bound_behind_a_first_use_that_has_none
     assert worker.is_alive()  # still creating: the requests did not wait for it
 
 
-def _swallow(call) -> None:
+def _swallow(call: Callable[[], object]) -> None:
     try:
         call()
     except StorageUnavailable:

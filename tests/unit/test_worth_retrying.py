@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import requests
 
 from shared.adapters.oms import OmsError
 from shared.adapters.seller_center import SellerCenterError
@@ -22,7 +23,7 @@ from shared.services.processing import _worth_retrying
         (ZortApiError("100", "wrong key", status=200, retryable=False), False),
     ],
 )
-def test_an_external_system_error_says_itself(error, worth):
+def test_an_external_system_error_says_itself(error: Exception, worth: bool) -> None:
     assert _worth_retrying(error) is worth
 
 
@@ -35,14 +36,12 @@ def test_an_external_system_error_says_itself(error, worth):
         (RuntimeError("order kept changing"), True),
     ],
 )
-def test_other_errors_fail_at_once_only_when_they_look_like_a_bug(error, worth):
+def test_other_errors_fail_at_once_only_when_they_look_like_a_bug(error: Exception, worth: bool) -> None:
     assert _worth_retrying(error) is worth
 
 
-def _seller_center_answer(status: int, code: str, message: str, error_type: str = "Sender"):
+def _seller_center_answer(status: int, code: str, message: str, error_type: str = "Sender") -> SellerCenterError:
     import json
-
-    import requests
 
     from shared.adapters.http.caller import Reply
     from shared.adapters.seller_center.client import parse_reply
@@ -71,7 +70,9 @@ def _seller_center_answer(status: int, code: str, message: str, error_type: str 
         (400, "E007", "Login failed. Signature mismatching", "Sender", False),
     ],
 )
-def test_a_seller_center_error_is_retried_by_its_meaning_not_only_its_number(status, code, message, error_type, worth):
+def test_a_seller_center_error_is_retried_by_its_meaning_not_only_its_number(
+    status: int, code: str, message: str, error_type: str, worth: bool
+) -> None:
     error = _seller_center_answer(status, code, message, error_type)
     assert error.retryable is worth
     assert _worth_retrying(error) is worth

@@ -80,3 +80,13 @@ def test_each_handler_takes_its_methods_model() -> None:
     for name, handler in zort_flows.HANDLERS.items():
         expected = typing.get_type_hints(handler)["payload"]
         assert issubclass(METHODS[name].model, expected), (name, handler.__name__, expected)
+
+
+def test_the_methods_that_move_a_price_are_those_whose_payload_carries_sellprice_and_price_sync_reads_them() -> None:
+    from shared.services import price_sync
+    from shared.zort.methods import METHODS, PRICE_METHODS
+
+    carrying = {name for name, method in METHODS.items() if "sellprice" in method.model.model_fields}
+    assert carrying == {"ADDPRODUCT", "UPDATEPRODUCT"}
+    assert carrying == PRICE_METHODS
+    assert price_sync.PRICE_EVENTS is PRICE_METHODS

@@ -7,11 +7,12 @@ documentation, copied verbatim (seed 001_6a48a014e2f546fe).
 import json
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from localdev.sandboxes.zort import FIXTURES
 from shared.zort.webhooks import (
@@ -32,6 +33,7 @@ from shared.zort.webhooks import (
     normalize_payment_status,
     parse_event,
 )
+from tests.checks import present
 
 UTC = timezone.utc
 
@@ -41,25 +43,25 @@ UTC = timezone.utc
 SEED_EXAMPLES: dict[str, str] = {path.stem: path.read_text() for path in sorted(FIXTURES.glob("*.json"))}
 
 
-def seed(method: str):
+def seed(method: str) -> Any:
     return json.loads(SEED_EXAMPLES[method])
 
 
-def error_locs(exc_info) -> list[tuple]:
+def error_locs(exc_info: pytest.ExceptionInfo[ValidationError]) -> list[tuple[Any, ...]]:
     return [tuple(err["loc"]) for err in exc_info.value.errors()]
 
 
 # --------------------------------------------------------------------------- registry & seed
 
 
-def test_registry_holds_exactly_the_documented_methods():
+def test_registry_holds_exactly_the_documented_methods() -> None:
     # The seed documents 23 distinct trigger methods (UPDATEWEBHOOK/GETWEBHOOK are API calls).
     assert set(EVENT_MODELS) == set(SEED_EXAMPLES)
     assert len(EVENT_MODELS) == 23
 
 
 @pytest.mark.parametrize("method", sorted(EVENT_MODELS))
-def test_every_registered_method_parses_its_seed_example(method):
+def test_every_registered_method_parses_its_seed_example(method: str) -> None:
     payload = seed(method)  # KeyError here means a method was added without an example
     event = parse_event(method, payload)
 
@@ -72,7 +74,7 @@ def test_every_registered_method_parses_its_seed_example(method):
     assert type(event).model_validate(dumped) == event
 
 
-def test_registry_models():
+def test_registry_models() -> None:
     by_model = {
         Product: {"ADDPRODUCT", "UPDATEPRODUCT"},
         ProductQuantity: {"UPDATEPRODUCTQUANTITY"},
@@ -98,8 +100,9 @@ def test_registry_models():
     assert expected == EVENT_MODELS
 
 
-def test_order_seed_values():
+def test_order_seed_values() -> None:
     order = parse_event("ADDORDER", seed("ADDORDER"))
+    assert isinstance(order, Order)
 
     assert order.id == 1234
     assert order.number == "SO-0001"
@@ -121,7 +124,7 @@ def test_order_seed_values():
     assert second.totalprice == Decimal(50)
 
 
-def test_order_dumps_back_to_zort_shape():
+def test_order_dumps_back_to_zort_shape() -> None:
     dumped = parse_event("UPDATEORDER", seed("UPDATEORDER")).model_dump(mode="json")
 
     assert dumped["orderdate"] == "/Date(1644944400000)/"
@@ -131,8 +134,9 @@ def test_order_dumps_back_to_zort_shape():
     assert dumped["list"][0]["number"] == "1"
 
 
-def test_product_seed_values_keep_decimal_text():
+def test_product_seed_values_keep_decimal_text() -> None:
     product = parse_event("ADDPRODUCT", seed("ADDPRODUCT"))
+    assert isinstance(product, Product)
 
     assert (product.id, product.sku, product.name) == (1234, "P0001", "Product1")
     assert str(product.sellprice) == "20.00" and str(product.purchaseprice) == "10.00"
@@ -141,24 +145,28 @@ def test_product_seed_values_keep_decimal_text():
     assert product.model_dump(mode="json")["sellprice"] == "20.00"
 
 
-def test_product_quantity_seed_values():
+def test_product_quantity_seed_values() -> None:
     quantity = parse_event("UPDATEPRODUCTQUANTITY", seed("UPDATEPRODUCTQUANTITY"))
+    assert isinstance(quantity, ProductQuantity)
 
     assert str(quantity.stock) == "20.00"
     assert str(quantity.availablestock) == "10.00"
 
 
-def test_product_ref_and_order_refs():
+def test_product_ref_and_order_refs() -> None:
     assert parse_event("DELETEPRODUCT", seed("DELETEPRODUCT")) == ProductRef(id=1234, sku="P0001")
     assert parse_event("DELETEORDER", seed("DELETEORDER")) == OrderRef(id=1234, number="SO-0001")
     ref = parse_event("DELETERETURNPURCHASEORDER", seed("DELETERETURNPURCHASEORDER"))
     assert ref == OrderRef(id=1234, number="DO-0001")
 
 
-def test_purchase_and_return_seed_dates_and_references():
+def test_purchase_and_return_seed_dates_and_references() -> None:
     purchase = parse_event("ADDPURCHASEORDER", seed("ADDPURCHASEORDER"))
+    assert isinstance(purchase, PurchaseOrder)
     ret = parse_event("ADDRETURNORDER", seed("ADDRETURNORDER"))
+    assert isinstance(ret, ReturnOrder)
     ret_purchase = parse_event("ADDRETURNPURCHASEORDER", seed("ADDRETURNPURCHASEORDER"))
+    assert isinstance(ret_purchase, ReturnPurchaseOrder)
     instant = datetime(2022, 2, 15, 17, 0, tzinfo=UTC)
 
     assert purchase.purchaseorderdate == instant
@@ -170,8 +178,9 @@ def test_purchase_and_return_seed_dates_and_references():
     assert (ret_purchase.reference, ret_purchase.referenceid) == ("PO-0001", 2345)
 
 
-def test_transfer_seed_values():
+def test_transfer_seed_values() -> None:
     transfer = parse_event("ADDTRANSFER", seed("ADDTRANSFER"))
+    assert isinstance(transfer, Transfer)
 
     assert transfer.transferdate == date(2021, 1, 25)  # the seed says "2021-01- 25"
     assert (transfer.fromwarehousecode, transfer.towarehousecode) == ("W0001", "W0002")
@@ -181,12 +190,13 @@ def test_transfer_seed_values():
     ]
 
 
-def test_tracking_seed_values():
+def test_tracking_seed_values() -> None:
     tracking = parse_event("UPDATEORDERTRACKING", seed("UPDATEORDERTRACKING"))
+    assert isinstance(tracking, OrderTrackingList)
 
     assert len(tracking) == 1
     assert tracking[0] == OrderTracking(trackingno="THP0001", trackingurl="", shippingdate=None)
-    assert tracking.latest().trackingno == "THP0001"
+    assert present(tracking.latest()).trackingno == "THP0001"
 
 
 # --------------------------------------------------------------------------- ZORT quirks
@@ -209,12 +219,12 @@ def test_tracking_seed_values():
         ("", None),
     ],
 )
-def test_zort_datetime_parsing(raw, expected):
+def test_zort_datetime_parsing(raw: str | None, expected: datetime | None) -> None:
     order = Order.model_validate({"id": 1, "number": "SO-1", "orderdate": raw})
 
     assert order.orderdate == expected
     if expected is not None:
-        assert order.orderdate.tzinfo == UTC
+        assert present(order.orderdate).tzinfo == UTC
 
 
 @pytest.mark.parametrize(
@@ -232,7 +242,7 @@ def test_zort_datetime_parsing(raw, expected):
         ["/Date(0)/"],
     ],
 )
-def test_zort_datetime_rejects(raw):
+def test_zort_datetime_rejects(raw: str | int | bool | list[str]) -> None:
     with pytest.raises(ValidationError) as exc_info:
         Order.model_validate({"id": 1, "number": "SO-1", "orderdate": raw})
     assert error_locs(exc_info) == [("orderdate",)]
@@ -248,7 +258,7 @@ def test_zort_datetime_rejects(raw):
         (None, None),
     ],
 )
-def test_date_string_parsing(raw, expected):
+def test_date_string_parsing(raw: str | None, expected: date | None) -> None:
     transfer = Transfer.model_validate({"id": 1, "number": "TF-1", "transferdate": raw})
     order = Order.model_validate({"id": 1, "number": "SO-1", "orderdateString": raw})
 
@@ -257,7 +267,7 @@ def test_date_string_parsing(raw, expected):
 
 
 @pytest.mark.parametrize("raw", ["16/02/2022", "2022-02-30", "20220216", "2022-2-16", 20220216, "/Date(0)/"])
-def test_date_string_rejects(raw):
+def test_date_string_rejects(raw: str | int) -> None:
     with pytest.raises(ValidationError) as exc_info:
         Transfer.model_validate({"id": 1, "number": "TF-1", "transferdate": raw})
     assert error_locs(exc_info) == [("transferdate",)]
@@ -275,7 +285,7 @@ def test_date_string_rejects(raw):
         (".5", "0.5"),
     ],
 )
-def test_numbers_become_exact_decimals(raw, expected):
+def test_numbers_become_exact_decimals(raw: str | float, expected: str) -> None:
     product = Product.model_validate({"id": 1, "sku": "P", "sellprice": raw})
 
     assert isinstance(product.sellprice, Decimal)
@@ -284,7 +294,7 @@ def test_numbers_become_exact_decimals(raw, expected):
 
 
 @pytest.mark.parametrize("raw", [None, ""])
-def test_blank_numbers_are_null(raw):
+def test_blank_numbers_are_null(raw: str | None) -> None:
     assert Product.model_validate({"id": 1, "sku": "P", "sellprice": raw}).sellprice is None
 
 
@@ -292,19 +302,19 @@ def test_blank_numbers_are_null(raw):
     "raw",
     ["abc", "NaN", "Infinity", "1,000.00", "\u0e55", "1_000", True, [], {}, float("inf")],
 )
-def test_bad_numbers_rejected(raw):
+def test_bad_numbers_rejected(raw: object) -> None:
     with pytest.raises(ValidationError) as exc_info:
         Product.model_validate({"id": 1, "sku": "P", "sellprice": raw})
     assert error_locs(exc_info) == [("sellprice",)]
 
 
 @pytest.mark.parametrize(("raw", "expected"), [(1234, 1234), ("1234", 1234), (" 1234 ", 1234), (1234.0, 1234)])
-def test_ids_accept_integers_and_numeric_strings(raw, expected):
+def test_ids_accept_integers_and_numeric_strings(raw: str | float, expected: int) -> None:
     assert OrderRef.model_validate({"id": raw, "number": "SO-1"}).id == expected
 
 
 @pytest.mark.parametrize("raw", ["abc", "12.5", 12.5, True, "", None, [1234]])
-def test_bad_ids_rejected(raw):
+def test_bad_ids_rejected(raw: str | float | bool | list[int] | None) -> None:
     with pytest.raises(ValidationError) as exc_info:
         parse_event("DELETEORDER", {"id": raw, "number": "SO-1"})
     assert error_locs(exc_info) == [("id",)]
@@ -314,11 +324,11 @@ def test_bad_ids_rejected(raw):
     ("raw", "expected"),
     [(True, True), (False, False), ("true", True), (0, False), (None, None)],
 )
-def test_is_cod_is_bool(raw, expected):
+def test_is_cod_is_bool(raw: bool | str | int | None, expected: bool | None) -> None:
     assert Order.model_validate({"id": 1, "number": "SO-1", "isCOD": raw}).isCOD is expected
 
 
-def test_discount_is_kept_as_text():
+def test_discount_is_kept_as_text() -> None:
     # ZORT documents discount as a String ("10%" or an amount).
     order = Order.model_validate({"id": 1, "number": "SO-1", "discount": "10%", "list": [{"sku": "P", "discount": 5}]})
 
@@ -326,12 +336,13 @@ def test_discount_is_kept_as_text():
     assert order.list[0].discount == "5"
 
 
-def test_unknown_fields_are_kept():
+def test_unknown_fields_are_kept() -> None:
     payload = seed("ADDORDER") | {"newfield": {"nested": [1, "two"]}}
     payload["list"][0]["lotno"] = "L1"
     order = parse_event("ADDORDER", payload)
+    assert isinstance(order, Order)
 
-    assert order.newfield == {"nested": [1, "two"]}
+    assert present(order.model_extra)["newfield"] == {"nested": [1, "two"]}
     assert order.list[0].model_extra == {"lotno": "L1"}
     dumped = order.model_dump(mode="json")
     assert dumped["newfield"] == {"nested": [1, "two"]}
@@ -339,7 +350,7 @@ def test_unknown_fields_are_kept():
 
 
 @pytest.mark.parametrize("lines", [None, []])
-def test_missing_or_null_list_is_empty(lines):
+def test_missing_or_null_list_is_empty(lines: list[Any] | None) -> None:
     assert Order.model_validate({"id": 1, "number": "SO-1", "list": lines}).list == []
     assert Transfer.model_validate({"id": 1, "number": "TF-1"}).list == []
 
@@ -362,7 +373,7 @@ EXPECTED_REQUIRED = {
 
 
 @pytest.mark.parametrize("model", list(EXPECTED_REQUIRED), ids=lambda m: m.__name__)
-def test_required_fields(model):
+def test_required_fields(model: type[BaseModel]) -> None:
     required = {name for name, field in model.model_fields.items() if field.is_required()}
     assert required == EXPECTED_REQUIRED[model]
 
@@ -376,7 +387,7 @@ def test_required_fields(model):
         for field in sorted(EXPECTED_REQUIRED[model])
     ],
 )
-def test_missing_required_field_is_named(method, field):
+def test_missing_required_field_is_named(method: str, field: str) -> None:
     payload = seed(method)
     del payload[field]
 
@@ -385,7 +396,7 @@ def test_missing_required_field_is_named(method, field):
     assert [(err["loc"], err["type"]) for err in exc_info.value.errors()] == [((field,), "missing")]
 
 
-def test_missing_nested_required_fields_are_named():
+def test_missing_nested_required_fields_are_named() -> None:
     order = seed("ADDORDER")
     del order["list"][1]["sku"]
     transfer = seed("ADDTRANSFER")
@@ -422,7 +433,9 @@ def test_missing_nested_required_fields_are_named():
         ("ADDTRANSFER", "list", {"sku": "P0001"}),
     ],
 )
-def test_wrong_types_rejected(method, field, value):
+def test_wrong_types_rejected(
+    method: str, field: str, value: str | list[int] | list[str] | dict[str, Any] | None
+) -> None:
     payload = seed(method)
     payload[field] = value
 
@@ -432,33 +445,33 @@ def test_wrong_types_rejected(method, field, value):
 
 
 @pytest.mark.parametrize("payload", [[], {"trackingno": "THP0001"}, "THP0001", [None], None])
-def test_tracking_payload_must_be_a_non_empty_array_of_objects(payload):
+def test_tracking_payload_must_be_a_non_empty_array_of_objects(payload: object) -> None:
     with pytest.raises(ValidationError):
         parse_event("UPDATEORDERTRACKING", payload)
 
 
 @pytest.mark.parametrize("payload", [None, "{}", [], 1, [{"id": 1, "number": "SO-1"}]])
-def test_non_object_payload_rejected(payload):
+def test_non_object_payload_rejected(payload: object) -> None:
     with pytest.raises(ValidationError):
         parse_event("ADDORDER", payload)
 
 
 @pytest.mark.parametrize("method", ["", "  ", "FOO", "GETWEBHOOK", "UPDATEWEBHOOK", "ADD ORDER", None, 1])
-def test_unknown_method(method):
+def test_unknown_method(method: str | int | None) -> None:
     with pytest.raises(UnknownZortMethod) as exc_info:
-        parse_event(method, {"id": 1, "number": "SO-1"})
+        parse_event(method, {"id": 1, "number": "SO-1"})  # type: ignore[arg-type]  # not a str, on purpose
     assert isinstance(exc_info.value, ValueError)
     assert exc_info.value.method == method
 
 
-def test_method_is_stripped_and_upper_cased():
+def test_method_is_stripped_and_upper_cased() -> None:
     assert isinstance(parse_event(" addOrder\n", {"id": 1, "number": "SO-1"}), Order)
 
 
 # --------------------------------------------------------------------------- helpers
 
 
-def test_tracking_latest_is_last_non_empty_trackingno():
+def test_tracking_latest_is_last_non_empty_trackingno() -> None:
     tracking = OrderTrackingList.model_validate(
         [
             {"trackingno": "TH1", "trackingurl": None, "shippingdate": "/Date(1644944400000)/"},
@@ -492,17 +505,17 @@ def test_tracking_latest_is_last_non_empty_trackingno():
         ("4", "Excess Payment"),
     ],
 )
-def test_normalize_payment_status(raw, expected):
+def test_normalize_payment_status(raw: str, expected: str) -> None:
     assert normalize_payment_status(raw) == expected
 
 
 @pytest.mark.parametrize("raw", ["Refunded", "", "PaidX", None, 1, "5"])
-def test_normalize_payment_status_rejects_unknown(raw):
+def test_normalize_payment_status_rejects_unknown(raw: str | int | None) -> None:
     with pytest.raises(ValueError):
-        normalize_payment_status(raw)
+        normalize_payment_status(raw)  # type: ignore[arg-type]  # not a str, on purpose
 
 
-def test_zort_query_for_a_payment_event():
+def test_zort_query_for_a_payment_event() -> None:
     query = ZortQuery.model_validate(
         {
             "method": "updateorderpayment",
@@ -519,7 +532,7 @@ def test_zort_query_for_a_payment_event():
     assert query.model_extra == {"code": "k"}
 
 
-def test_zort_query_minimal_and_invalid():
+def test_zort_query_minimal_and_invalid() -> None:
     query = ZortQuery.model_validate({"method": "ADDORDER", "id": "", "number": "", "paymentstatus": " "})
     assert query.id is None and query.number is None
     assert query.paymentstatus is None and query.canonical_paymentstatus is None
@@ -537,7 +550,7 @@ def test_zort_query_minimal_and_invalid():
 # --------------------------------------------------------------------------- properties
 
 
-def json_values(allow_nan: bool = True):
+def json_values(allow_nan: bool = True) -> st.SearchStrategy[Any]:
     leaves = (
         st.none()
         | st.booleans()
@@ -549,13 +562,13 @@ def json_values(allow_nan: bool = True):
         | st.from_regex(r"\A-?[0-9]{1,6}(\.[0-9]{1,3})?\Z")
     )
 
-    def containers(children):
+    def containers(children: st.SearchStrategy[Any]) -> st.SearchStrategy[Any]:
         return st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=8), children, max_size=3)
 
     return st.recursive(leaves, containers, max_leaves=8)
 
 
-def zort_payloads(model, allow_nan: bool = True):
+def zort_payloads(model: type[BaseModel], allow_nan: bool = True) -> st.SearchStrategy[Any]:
     """JSON values, mostly shaped like ``model`` so that the field validators are reached."""
     values = json_values(allow_nan)
     names = st.text(min_size=1, max_size=8)
@@ -571,7 +584,7 @@ def zort_payloads(model, allow_nan: bool = True):
     return obj | st.lists(obj, min_size=1, max_size=3) | values
 
 
-def seed_variants(method, allow_nan: bool = True):
+def seed_variants(method: str, allow_nan: bool = True) -> st.SearchStrategy[Any]:
     """The method's seed example with up to three keys replaced or added."""
     example = json.loads(SEED_EXAMPLES[method])
     obj = example[0] if isinstance(example, list) else example
@@ -581,7 +594,7 @@ def seed_variants(method, allow_nan: bool = True):
     return variants.map(lambda variant: [variant]) if isinstance(example, list) else variants
 
 
-def events(allow_nan: bool = True):
+def events(allow_nan: bool = True) -> st.SearchStrategy[tuple[str, Any]]:
     """(method, payload) pairs for the registered methods."""
     strategies = {
         method: zort_payloads(model, allow_nan) | seed_variants(method, allow_nan)
@@ -592,7 +605,7 @@ def events(allow_nan: bool = True):
 
 @settings(max_examples=250, deadline=None)
 @given(st.tuples(st.text(max_size=12), json_values()) | events())
-def test_parse_event_only_raises_validation_or_unknown_method(method_and_payload):
+def test_parse_event_only_raises_validation_or_unknown_method(method_and_payload: tuple[str, Any]) -> None:
     method, payload = method_and_payload
     try:
         parse_event(method, payload)
@@ -602,7 +615,7 @@ def test_parse_event_only_raises_validation_or_unknown_method(method_and_payload
 
 @settings(max_examples=250, deadline=None)
 @given(events(allow_nan=False))
-def test_parsed_events_dump_to_json_that_parses_back_identically(method_and_payload):
+def test_parsed_events_dump_to_json_that_parses_back_identically(method_and_payload: tuple[str, Any]) -> None:
     method, payload = method_and_payload
     try:
         event = parse_event(method, payload)

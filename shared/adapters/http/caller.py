@@ -45,7 +45,7 @@ class Request:
     url: str
     params: dict[str, str] | None = None
     headers: dict[str, str] = field(default_factory=dict)
-    data: bytes | None = None
+    data: bytes | bytearray | None = None
     json: Any = None
 
 

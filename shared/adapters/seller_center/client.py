@@ -89,8 +89,17 @@ Prices (``update_prices``): ProductUpdate (developers.falabella.com v600 referen
   pre-BusinessUnits product model had ``Price``/``SalePrice``/``SaleStartDate``/``SaleEndDate`` at the
   Product level, which GetProducts still reports but the v600 ProductUpdate does not take: Thor writes
   the BusinessUnit form, the one Falabella documents for ProductUpdate.
-- Unconfirmed: the OperatorCode of the Sodimac storefronts and of Argentina and Mexico (Thor sends the
-  tenant's business unit in lower case, ``MARKETPLACE_BUSINESS_UNIT``, e.g. ``socl``).
+- OperatorCodes (searched 2026-12-05: developers.falabella.com pages, the GSC SDK's branches): the SDK's
+  ``src/Contract/BusinessUnitOperatorCodes.php`` lists ``facl``, ``fape``, ``famx``, ``faco`` on
+  ``gsc-master`` (2023-11) and ``facl``, ``fape``, ``licl``, ``lipe``, ``socl``, ``sope`` on its 2021 branch
+  ``docs/SCP-1623-improve-get-categories-by-attributes-set-documentation`` (commit ``00bd060``, whose
+  ``BusinessUnit::BUSINESS_UNITS`` are falabella, sodimac, linio): ``socl`` and ``sope`` are evidence,
+  from 2021, for Sodimac Chile and Peru. Nothing found names a code for Sodimac Colombia / Mexico /
+  Argentina or Falabella Argentina (``faar``), nor ``famx`` in any Falabella page. Thor sends the
+  tenant's business unit in lower case (``MARKETPLACE_BUSINESS_UNIT_<T>``, default the tenant: ``socl``).
+- Sale dates: the v600 example and the SDK (``getSaleStartDateString``: ``Y-m-d H:i:s``) write them
+  zone-less; no page or SDK code says in which zone the marketplace reads them (searched 2026-12-05):
+  unconfirmed, Thor writes the storefront's wall-clock time (``MARKETPLACE_TIMEZONE_<T>``).
 - Throttle (v600 ``feeds``): ProductCreate/Update/Remove and Image share 50 free calls, then at least 2
   minutes apart, HTTP 429 beyond; the budget is kept per seller by the price flush (shared.domain.prices).
   ProductUpdate is sent once per call (no in-call retries).
@@ -534,15 +543,29 @@ class SellerCenterClient:
     def set_invoice_pdf(
         self, order_item_ids: Sequence[str], number: str, date: str, document_type: str, operator_code: str, pdf: bytes
     ) -> dict[str, Any]:
-        """SetInvoicePDF (developers.falabella.com v600 ``setinvoicepdf``, confirmed): ``POST
-        /v1/marketplace-sellers/invoice/pdf``, signed like every call but over *headers* Action, Format,
-        Service (``Invoice``), Timestamp, UserID, Version, the Signature a header too; a JSON body with
-        orderItemIds, invoiceNumber, date, invoiceType, operatorCode, invoiceDocumentFormat ``pdf``,
-        invoiceDocument (base64). Unconfirmed: the Action header's value (the page's PHP sample signs
-        ``FeedList``, a copied sample; Thor sends ``SetInvoicePDF``) and the answer's shape (read as
-        SuccessResponse / ErrorResponse like every action). One attempt per call: the event is retried."""
-        import base64
+        """SetInvoicePDF: ``POST /v1/marketplace-sellers/invoice/pdf``, signed over *headers* Action,
+        Format, Service (``Invoice``), Timestamp, UserID, Version, the Signature a header too; a JSON body.
+        One attempt per call: the event is retried.
 
+        Confirmed (developers.falabella.com v600 ``setinvoicepdf`` "Body Params", read 2026-12-05; v300 and
+        v500 say the same rules):
+        - body: ``orderItemIds`` (array of strings, required), ``invoiceNumber`` ("must be equal to the NroDTE
+          and Folio fields in the XML"), ``date`` (required, "Document date"), ``invoiceType`` (enum),
+          ``operatorCode`` (enum: "FACL = Chile, FACO = Colombia, FAPE = Peru"), ``invoiceDocumentFormat``
+          (required, "Defaults to pdf"), ``invoiceDocument`` ("Document PDF as a base64 encoded string");
+        - types by country: Chile and Peru BOLETA, FACTURA, NOTA_DE_CREDITO; Colombia FACTURA,
+          NOTA_DE_CREDITO ("BOLETA is not valid for Colombia (FACO)");
+        - only for orders that went through ready_to_ship / shipment confirmed; not where Falabella issues
+          the invoice on the seller's behalf.
+        Also read: LinioIT/seller-center-sdk ``gsc-master`` (2023-11) ``GlobalOrderManager::uploadInvoiceDocument``
+        (the same path, ``Service: Invoice``) and ``Model/Order/InvoiceDocument.php``: types BOLETA,
+        NOTA_DE_CREDITO, FACTURA; formats ``pdf`` only; operator codes FACL, FAPE, FAMX, FACO
+        (``Contract/BusinessUnitOperatorCodes``: no Argentina, no Sodimac code). The SDK names the date
+        ``invoiceDate`` where v600 says ``date``: Thor follows v600 (the newer page; unconfirmed which the
+        API reads). Not documented anywhere found: a size limit for the PDF (Thor's own: 10 MiB,
+        ``shared.domain.marketplace_loop.MAX_PDF_BYTES``), the Action header's value (the page's PHP sample
+        signs ``FeedList``, a copied sample; the SDK and Thor send ``SetInvoicePDF``) and the answer's shape
+        (read as SuccessResponse / ErrorResponse like every action)."""
         fields = {
             "orderItemIds": [str(i) for i in order_item_ids],
             "invoiceNumber": number,
@@ -551,9 +574,10 @@ class SellerCenterClient:
             "operatorCode": operator_code,
             "invoiceDocumentFormat": "pdf",
         }
-        # The base64 goes in as bytes, not through json.dumps: one copy of the encoded PDF fewer.
-        head = json.dumps(fields, separators=(",", ":"), ensure_ascii=True)[:-1] + ',"invoiceDocument":"'
-        body = head.encode("ascii") + base64.b64encode(pdf) + b'"}'
+        # The body is built in one buffer, the PDF base64-encoded into it 48 KiB at a time: the upload
+        # holds the PDF and its body (1.33 times it), never the base64 twice (issue 19).
+        head = (json.dumps(fields, separators=(",", ":"), ensure_ascii=True)[:-1] + ',"invoiceDocument":"').encode()
+        body = base64_json_body(head, pdf, b'"}')
         url = self.config.base_url.rstrip("/") + "/v1/marketplace-sellers/invoice/pdf"
 
         def request() -> Request:
@@ -670,3 +694,25 @@ __all__ = [
     "parse_reply",
     "stock_request_xml",
 ]
+
+
+ENCODE_CHUNK = 3 * 16 * 1024
+"""Bytes of PDF base64-encoded at a time into a request body (a multiple of 3: no padding inside)."""
+
+
+def base64_json_body(head: bytes, data: bytes, tail: bytes) -> bytearray:
+    """`head`, `data` base64-encoded, `tail`, in one buffer of exactly their size: no copy of the
+    encoded text besides the body itself (requests sends a bytearray as it is, with its length)."""
+    import binascii
+
+    encoded = 4 * ((len(data) + 2) // 3)
+    body = bytearray(len(head) + encoded + len(tail))
+    view, source = memoryview(body), memoryview(data)
+    view[: len(head)] = head
+    at = len(head)
+    for start in range(0, len(data), ENCODE_CHUNK):
+        chunk = binascii.b2a_base64(source[start : start + ENCODE_CHUNK], newline=False)
+        view[at : at + len(chunk)] = chunk
+        at += len(chunk)
+    view[at:] = tail
+    return body
