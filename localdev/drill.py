@@ -521,6 +521,8 @@ class Run:
                 future.result()
         loaded = time.monotonic()
         settled_at = self.settle(loaded + self.config.settle_timeout)
+        if settled_at is None:
+            self.dump_stacks()
         time.sleep(2.0)  # anything still running for a settled event would show now
         result = self.check()
         if any(result["violations"].values()) or settled_at is None:
@@ -532,6 +534,16 @@ class Run:
             faults=list(self.applied),
         )
         return result
+
+    def dump_stacks(self) -> None:
+        """Every runner prints its threads' stacks into its log (faulthandler, SIGUSR1): where each
+        queue listener and worker waits when events are left unsettled."""
+        for runner in self.runners:
+            if runner.process and runner.process.poll() is None:
+                os.kill(runner.process.pid, signal.SIGCONT)
+                os.kill(runner.process.pid, signal.SIGUSR1)
+        time.sleep(1.0)
+        self.progress(f"  not settled: thread stacks of every runner in {self.log_dir}/runner-*.log")
 
     # checking
     def events(self) -> dict[str, Any]:

@@ -14,7 +14,8 @@ Core Tools can't be installed everywhere and does not check keys locally, so thi
   JWKS served at `/.auth/local/keys`, an ID token signed for a fixed local operator on each request
   that brings none, verified by Thor like Entra ID's; otherwise headers pass as sent;
 - runs queue triggers against the storage queue with the host's semantics (visibility timeout,
-  dequeue count, `<queue>-poison` after `maxDequeueCount`), and timer triggers on their schedule.
+  dequeue count, `<queue>-poison` after `maxDequeueCount`, a batch of `batchSize` and the next once
+  no more than `newBatchThreshold` still run), and timer triggers on their schedule.
 
 Usage: python -m localdev.runner [--port 7071] [--settings local.settings.json]
                                 [--timer-interval SECONDS | --no-timers]
@@ -23,6 +24,7 @@ Usage: python -m localdev.runner [--port 7071] [--settings local.settings.json]
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import hmac
 import json
 import logging
@@ -31,6 +33,7 @@ import signal
 import sys
 import threading
 import time
+import traceback
 from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta, timezone
@@ -279,7 +282,15 @@ class HttpHost:
 
 
 class QueueWorker:
-    """Polls a queue like the Functions host and runs the queue-triggered function."""
+    """Polls a queue like the Functions host and runs the queue-triggered function.
+
+    As the host's queue listener does (host.json `extensions.queues`), it takes a batch of up to
+    `batchSize` messages and takes the next one as soon as no more than `newBatchThreshold` are
+    still running: a slow function holds its own message, never the listener (it used to wait for
+    the whole batch, so one function that hung stopped the instance taking any message). A function
+    still running after `SLOW_SECONDS` is logged with where it waits, once a minute."""
+
+    SLOW_SECONDS = 60.0
 
     def __init__(
         self,
@@ -293,16 +304,24 @@ class QueueWorker:
         self.queue = queue_client
         self.poison = poison_client
         self.batch_size = int(settings.get("batchSize", 16))
+        self.new_batch_threshold = int(settings.get("newBatchThreshold", self.batch_size // 2))
         self.max_dequeue = int(settings.get("maxDequeueCount", 5))
         self.visibility = _timespan_seconds(settings.get("visibilityTimeout", ""), 0)
         self.max_poll = _timespan_seconds(settings.get("maxPollingInterval", ""), 2.0)
         self.lease = lease  # seconds a message stays hidden while its function runs (or if settling it fails)
         self.stopped = threading.Event()
-        self.pool = ThreadPoolExecutor(max_workers=self.batch_size, thread_name_prefix="queue")
+        self.pool = ThreadPoolExecutor(
+            max_workers=self.batch_size + self.new_batch_threshold, thread_name_prefix="queue"
+        )
+        self.running = 0  # messages whose function runs now
+        self._changed = threading.Condition()
 
     def run(self) -> None:
         idle = 0.05
         while not self.stopped.is_set():
+            with self._changed:  # the next batch once no more than newBatchThreshold still run
+                while self.running > self.new_batch_threshold and not self.stopped.is_set():
+                    self._changed.wait(0.5)
             try:
                 messages = list(
                     self.queue.receive_messages(max_messages=min(self.batch_size, 32), visibility_timeout=self.lease)
@@ -315,7 +334,26 @@ class QueueWorker:
                 idle = min(idle * 2, self.max_poll)
                 continue
             idle = 0.05
-            list(self.pool.map(self.run_one, messages))
+            for message in messages:
+                with self._changed:
+                    self.running += 1
+                try:
+                    self.pool.submit(self._run_counted, message)
+                except RuntimeError:  # stopping: the message is delivered again after its lease
+                    self._finished()
+
+    def _run_counted(self, message: StoredMessage) -> None:
+        try:
+            self.run_one(message)
+        except Exception:  # never lose the count, whatever happens settling a message
+            log.exception("queue message %s could not be run", getattr(message, "id", "?"))
+        finally:
+            self._finished()
+
+    def _finished(self) -> None:
+        with self._changed:
+            self.running -= 1
+            self._changed.notify_all()
 
     def run_one(self, message: StoredMessage) -> None:
         body = message.content.encode("utf-8") if isinstance(message.content, str) else message.content
@@ -328,7 +366,7 @@ class QueueWorker:
             pop_receipt=message.pop_receipt,
         )
         done = threading.Event()
-        renewer = threading.Thread(target=self._keep_hidden, args=(message, done), daemon=True)
+        renewer = threading.Thread(target=self._keep_hidden, args=(message, done, threading.get_ident()), daemon=True)
         renewer.start()
         try:
             self.user_function(trigger_message)
@@ -352,11 +390,22 @@ class QueueWorker:
         except Exception as error:
             log.warning("could not delete message: %s", str(error).splitlines()[0])
 
-    def _keep_hidden(self, message: StoredMessage, done: threading.Event) -> None:
+    def _keep_hidden(self, message: StoredMessage, done: threading.Event, worker: int | None = None) -> None:
         """While the function runs, the message's lease is renewed every half lease, as the host's queue
         listener does (azure-webjobs-sdk, Queues/Listeners/UpdateQueueMessageVisibilityCommand): a
-        message is delivered again only when its worker is gone, never while it still works."""
-        while not done.wait(self.lease / 2):
+        message is delivered again only when its worker is gone, never while it still works (renewed at
+        least once a minute). A function running past SLOW_SECONDS is logged with its stack (thread
+        `worker`), once a minute."""
+        started, reported = time.monotonic(), 0.0
+        while not done.wait(min(self.lease / 2, self.SLOW_SECONDS)):
+            running = time.monotonic() - started
+            if running >= self.SLOW_SECONDS and running - reported >= self.SLOW_SECONDS:
+                reported = running
+                frame = sys._current_frames().get(worker) if worker is not None else None
+                where = "".join(traceback.format_stack(frame)[-6:]) if frame is not None else "(no stack)\n"
+                log.warning(
+                    "queue message %s: its function is still running after %.0f s, at:\n%s", message.id, running, where
+                )
             try:
                 renewed = self.queue.update_message(message, visibility_timeout=self.lease)
                 message.pop_receipt = renewed.pop_receipt  # the next update or the delete needs the new one
@@ -700,6 +749,9 @@ def main(argv: list[str] | None = None) -> int:
 
     signal.signal(signal.SIGTERM, stop)
     signal.signal(signal.SIGINT, stop)
+    # `kill -USR1 <pid>` prints every thread's stack to stderr (the drill does it to a runner that
+    # did not settle: where its queue listener waits).
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
     for thread in threads:
         thread.start()
     try:

@@ -99,7 +99,6 @@ class FakeEventLog:
     def __init__(self, clock: FakeClock):
         self.clock = clock
         self.events: dict[tuple[str, str], InboundEvent] = {}
-        self.marks: list[str] = []
         self.fences: dict[tuple[str, str], int] = {}
 
     def _copy(self, event: InboundEvent) -> InboundEvent:
@@ -111,22 +110,13 @@ class FakeEventLog:
             return False
         stored = self._copy(event)
         stored.updated_at = stored.updated_at or stored.received_at
-        stored.due_by = stored.due_by or NEVER  # not known to be queued until mark_queued
+        stored.due_by = stored.due_by or NEVER  # in nobody's hand until a worker claims it
         self.events[key] = stored
         return True
 
     def get(self, tenant: str, event_id: str) -> InboundEvent | None:
         found = self.events.get((tenant, event_id))
         return self._copy(found) if found else None
-
-    def mark_queued(self, event: InboundEvent) -> None:
-        self.marks.append(event.event_id)
-        stored = self.events[(event.tenant, event.event_id)]
-        if stored.claimed_by != event.claimed_by or stored.status != event.status:
-            return  # the real one is conditional on the ETag read: changed since, left alone
-        due_by = self.clock() + QUEUE_GRACE
-        stored.due_by, stored.claimed_by = due_by, None
-        event.due_by = due_by
 
     def delete(self, tenant: str, event_id: str) -> None:
         self.events.pop((tenant, event_id), None)

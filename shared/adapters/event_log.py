@@ -14,7 +14,7 @@ from shared.adapters.entity_codec import pack_text, unpack_text
 from shared.adapters.storage import EVENTS_TABLE, storage_errors
 from shared.adapters.table_repository import Entity, TableRepository, etag_of, first
 from shared.domain.at_risk import EventBrief
-from shared.domain.events import QUEUE_GRACE, STORAGE_BOUND, Attempt, EventStatus, InboundEvent
+from shared.domain.events import QUEUE_GRACE, Attempt, EventStatus, InboundEvent
 from shared.domain.fencing import may_take
 from shared.observability import mask
 from shared.ports import ClaimLost, ConcurrentUpdate
@@ -34,7 +34,7 @@ def _to_entity(event: InboundEvent) -> Entity:
         "outcome": event.outcome,
         "internalOrderId": event.internal_order_id,
         "updatedAt": event.updated_at or event.received_at,
-        "dueBy": event.due_by or NEVER,  # not known to be queued until `mark_queued`
+        "dueBy": event.due_by or NEVER,  # in nobody's hand until a worker claims it (intake)
     }
     entity.update(pack_text("body", json.dumps(event.body, separators=(",", ":"), ensure_ascii=False)))
     if event.history:
@@ -69,33 +69,18 @@ def _from_entity(entity: TableEntity) -> InboundEvent:
         internal_order_id=entity.get("internalOrderId"),
         updated_at=entity.get("updatedAt"),
         claimed_by=entity.get("claimedBy") or None,
-        due_by=_due_by(entity),
+        due_by=entity.get("dueBy"),
         history=_history(entity),
         etag=etag_of(entity),
     )
-
-
-def _due_by(entity: TableEntity) -> datetime | None:
-    """When the event is due; None (overdue) for one stored only after its request had given up.
-
-    An entity no worker, retry or mark has written since its insert has no `claimedBy`. If storage
-    stored that insert later than the request's storage bound (it was frozen, and took the request
-    in when it thawed), the request had already answered 503 without queueing it: the sender's
-    retry, a duplicate, must queue it.
-    """
-    recorded: datetime | None = entity.metadata.get("timestamp")
-    if "claimedBy" not in entity and recorded and recorded - entity["receivedAt"] > STORAGE_BOUND:
-        return None
-    due_by: datetime | None = entity.get("dueBy")
-    return due_by
 
 
 class EventLog(TableRepository):
     table_name = EVENTS_TABLE
 
     def add(self, event: InboundEvent) -> bool:
-        """Records the event, not known to be queued (its ETag kept on `event.etag` for
-        `mark_queued`); False when an event with that id is already recorded."""
+        """Records the event, in nobody's hand (`dueBy` past: a duplicate queues it until a worker
+        claims it); False when an event with that id is already recorded."""
         etag = self.insert(_to_entity(event), once_more=True)
         event.etag = etag
         return etag is not None
@@ -103,19 +88,6 @@ class EventLog(TableRepository):
     def get(self, tenant: str, event_id: str) -> InboundEvent | None:
         entity = self.read(tenant, event_id)
         return _from_entity(entity) if entity is not None else None
-
-    def mark_queued(self, event: InboundEvent) -> None:
-        """Queued: due within the grace from now. Conditional on the ETag the event was read or
-        inserted with (`event.etag`): an event a worker claimed since is in hand already and left
-        alone. Under the caller's storage bound, never one of its own."""
-        due_by = datetime.now(timezone.utc) + QUEUE_GRACE
-        patch = {"PartitionKey": event.tenant, "RowKey": event.event_id, "dueBy": due_by, "claimedBy": ""}
-        if event.etag is None:
-            with storage_errors():
-                self.table.update_entity(patch, mode=UpdateMode.MERGE)
-        elif self.update_unchanged(patch, event.etag, mode=UpdateMode.MERGE) is None:
-            return
-        event.due_by = due_by
 
     def delete(self, tenant: str, event_id: str) -> None:
         with storage_errors():

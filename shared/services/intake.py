@@ -1,33 +1,85 @@
 """Accepting an inbound event: record it under its idempotency key, queue it, then acknowledge.
 
 Recording comes before the acknowledgement, so nothing acknowledged is ever lost; the same key
-for a repeated delivery makes it a duplicate with no second effect. An event is recorded *not known
-to be queued* (`dueBy` already past) and marked queued (due within the grace) only once its enqueue
-succeeded, with a write conditional on the ETag of the insert (a worker that already claimed it is
-left alone). So a first delivery whose instance died, stalled or lost storage between the insert and
-the enqueue leaves an event that its next duplicate queues: a duplicate is answered 200 only when
-its event is known to be queued, or is queued again by it. A duplicate of a received event is queued
-again only when nobody has it in hand (`InboundEvent.overdue`): never known queued, or waiting past
-its due time; one still fresh in the queue, waiting for its retry or being processed is not queued
-again, so a storm of duplicates costs one read each and no work.
+for a repeated delivery makes it a duplicate with no second effect. A new event costs two storage
+requests: the insert and the enqueue (docs/benchmark.md, "ack p99").
 
-The whole request (insert, enqueue, mark) runs under the request's one storage bound: nothing gets
-a bound of its own, so a 503 comes within the 4 s docs/api.md states.
+A duplicate is answered 200 only when its event is known to be queued, or after it queued it again
+(issue 17): an event is recorded *not in anyone's hand* (`dueBy` already past) and only a worker's
+claim, retry or wait puts it in hand (due by then). So a first delivery whose instance died, stalled
+or lost storage between the insert and the enqueue leaves an event that its next duplicate queues.
+A duplicate of a received event is queued again whenever nobody has it in hand
+(`InboundEvent.overdue`): not yet taken by a worker (maybe still fresh in the queue: a second
+message is harmless, the event's claim makes the work one worker's and a message that finds it
+completed does nothing), or waiting past its due time. One a worker holds or that waits for its
+retry is not queued again (one read), nor one that reaches the instance that queued it within the
+grace (`_Queued`: known queued without a storage request). A duplicate of a final event costs one
+read and no queue write. Why no "queued" mark after the enqueue and not enqueue-then-insert: docs/reliability.md,
+"A duplicate queues what nobody has in hand".
+
+The whole request (insert, enqueue) runs under the request's one storage bound: nothing gets a
+bound of its own, so a 503 comes within the 4 s docs/api.md states.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+import weakref
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 
-from shared.domain.events import EventKind, EventStatus, InboundEvent, Message
+from shared.domain.events import QUEUE_GRACE, EventKind, EventStatus, InboundEvent, Message
 from shared.domain.ids import event_id as make_event_id
 from shared.observability import log_context
-from shared.ports import EventLogPort, EventQueuePort, StorageUnavailable
+from shared.ports import EventLogPort, EventQueuePort
 
 log = logging.getLogger("thor.intake")
+
+
+class _Queued:
+    """The events this instance queued in the last `QUEUE_GRACE` (at most `LIMIT`, the newest kept):
+    known to be queued without a storage request, so a duplicate that reaches the same instance
+    before a worker took the event up does not queue it again (a duplicate storm costs one read per
+    copy, as with a "queued" mark, without the mark's write on every new webhook)."""
+
+    LIMIT = 10_000
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._at: OrderedDict[tuple[str, str], datetime] = OrderedDict()
+
+    def add(self, tenant: str, event_id: str, at: datetime) -> None:
+        with self._lock:
+            self._at[(tenant, event_id)] = at
+            self._at.move_to_end((tenant, event_id))
+            while len(self._at) > self.LIMIT:
+                self._at.popitem(last=False)
+
+    def fresh(self, tenant: str, event_id: str, now: datetime, within: timedelta = QUEUE_GRACE) -> bool:
+        with self._lock:
+            at = self._at.get((tenant, event_id))
+        return at is not None and now - at < within
+
+
+# One memory per queue (an instance has one; each test's fake queue its own).
+_queued: weakref.WeakKeyDictionary[EventQueuePort, _Queued] = weakref.WeakKeyDictionary()
+_queued_lock = threading.Lock()
+
+
+def _memory(queue: EventQueuePort) -> _Queued:
+    """The memory kept for `queue`; a fresh one (remembering nothing) for a queue object that cannot
+    be referenced weakly (a test's stand-in): a duplicate then queues the event, as without it."""
+    with _queued_lock:
+        try:
+            memory = _queued.get(queue)
+            if memory is None:
+                memory = _queued[queue] = _Queued()
+        except TypeError:
+            memory = _Queued()
+        return memory
 
 
 @dataclass(frozen=True)
@@ -96,16 +148,20 @@ def record_event(
         internal_order_id=internal_order_id,
     )
     with log_context(tenant=tenant, event_id=event.event_id, correlation_id=event.event_id, order_id=internal_order_id):
+        queued = _memory(queue)
         if events.add(event):
-            _queue_new(events, queue, event)
+            queue.send(tenant, event.event_id)  # a failure raises (503): the sender's retry queues it
+            queued.add(tenant, event.event_id, event.received_at)
             log.info("accepted %s event %s", kind.value, event.event_id, extra={"outcome": "accepted"})
             return Acceptance("accepted", event.event_id, internal_order_id)
         existing = events.get(tenant, event.event_id)
-        requeue = _needs_queueing(existing, refresh_completed, clock())
+        now = clock()
+        requeue = _needs_queueing(existing, refresh_completed, now)
+        if requeue and existing is not None and _untouched(existing) and queued.fresh(tenant, event.event_id, now):
+            requeue = False  # this instance queued it moments ago, and no worker has touched it since
         if requeue:
             queue.send(tenant, event.event_id)
-            if existing is not None and existing.status.pending:
-                _mark_queued(events, existing)
+            queued.add(tenant, event.event_id, now)
         log.info(
             "duplicate %s event %s%s",
             kind.value,
@@ -116,20 +172,9 @@ def record_event(
         return Acceptance("duplicate", event.event_id, internal_order_id)
 
 
-def _queue_new(events: EventLogPort, queue: EventQueuePort, event: InboundEvent) -> None:
-    """Queues a new event, then marks it queued. A failed enqueue raises (503) and writes nothing
-    more: the event was recorded not known to be queued, so the sender's retry (a duplicate) queues it."""
-    queue.send(event.tenant, event.event_id)
-    _mark_queued(events, event)
-
-
-def _mark_queued(events: EventLogPort, event: InboundEvent) -> None:
-    """Best effort: if storage fails here, the event stays not known to be queued, and a duplicate
-    queues it once more (a second message, harmless: the event's claim makes it one worker's)."""
-    try:
-        events.mark_queued(event)
-    except StorageUnavailable as error:
-        log.warning("could not mark event %s queued: %s", event.event_id, error)
+def _untouched(event: InboundEvent) -> bool:
+    """Received and never taken up by a worker (no claim, no attempt, no wait): as its insert left it."""
+    return event.status is EventStatus.RECEIVED and event.claimed_by is None and not event.attempts and not event.reason
 
 
 def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool, now: datetime) -> bool:
@@ -139,6 +184,6 @@ def _needs_queueing(existing: InboundEvent | None, refresh_completed: bool, now:
         return refresh_completed
     if existing.status is EventStatus.IGNORED:
         return False  # final: an ignored event is never processed again by a delivery
-    if existing.status.pending:  # received, or waiting for its retry
+    if existing.status.pending:  # received, or waiting for its retry: queued again unless in a worker's hand
         return existing.overdue(now)
     return True  # failed, blocked, unmatched: as before, the delivery tries again

@@ -92,9 +92,6 @@ class FakeEvents:
     def get(self, tenant: str, event_id: str) -> InboundEvent | None:
         return self.events.get(event_id)
 
-    def mark_queued(self, event: InboundEvent) -> None:
-        pass
-
     def delete(self, tenant: str, event_id: str) -> None:
         self.events.pop(event_id, None)
 
