@@ -41,7 +41,7 @@ def handle_products(context: ServiceContext, event: InboundEvent, hook: Products
     products = [
         Product(
             tenant=event.tenant,
-            sku=p.seller_sku,
+            sku=p.sku,
             name=p.name,
             status=p.status,
             price=p.price,

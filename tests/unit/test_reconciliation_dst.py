@@ -17,8 +17,9 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from shared.adapters.seller_center.schemas import OrderRow
+from shared.adapters.seller_center.translate import order_from
 from shared.domain.order import Order, OrderItem
-from shared.models.marketplace import MarketplaceOrder
 from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_tenant
 from shared.settings import MarketplaceTenantSettings, TenantSettings
 
@@ -55,7 +56,7 @@ class FakeMarketplace:
             }
             for oid in listed[offset : offset + limit]
         ]
-        return [MarketplaceOrder.from_api(row, zone=SANTIAGO) for row in rows]
+        return [order_from(OrderRow.from_api(row, zone=SANTIAGO)) for row in rows]
 
 
 class FakeCheckpoints:
