@@ -16,6 +16,7 @@ from decimal import Decimal
 from pydantic import BaseModel, ConfigDict, Field
 
 from shared.domain.order import Customer, Order, OrderItem, Tracking
+from shared.domain.product import Product
 
 
 class _Answer(BaseModel):
@@ -62,17 +63,12 @@ class MarketplaceItem(_Answer):
     updated_at: datetime | None = None
 
     def as_order_item(self) -> OrderItem:
-        return OrderItem(
-            item_id=self.item_id,
-            sku=self.sku,
-            name=self.name,
-            status=self.status,
-            unit_price=self.unit_price,
-            paid_price=self.paid_price,
-            tracking=self.tracking,
-            shipping_type=self.shipping_type,
-            status_changed_at=self.updated_at,  # when first seen: see Order.merge_items
-        )
+        """The item as Thor's order keeps it; its status time is when the marketplace last changed it
+        (when first seen: see Order.merge_items)."""
+        return OrderItem(**self.model_dump(include=_ORDER_ITEM_FIELDS), status_changed_at=self.updated_at)
+
+
+_ORDER_ITEM_FIELDS = {"item_id", "sku", "name", "status", "unit_price", "paid_price", "tracking", "shipping_type"}
 
 
 class MarketplaceProduct(_Answer):
@@ -84,6 +80,11 @@ class MarketplaceProduct(_Answer):
     price: Decimal | None = None
     special_price: Decimal | None = None
     stock: int | None = None
+
+    def as_product(self, tenant: str) -> Product:
+        """The product as Thor keeps it for `tenant`, listed by its storefront."""
+        listed = self.model_dump(include={"sku", "name", "status", "price", "special_price"})
+        return Product(tenant=tenant, marketplace_stock=self.stock, marketplace_listed=True, **listed)
 
 
 def order_items(items: Iterable[MarketplaceItem]) -> list[OrderItem]:

@@ -114,12 +114,7 @@ def _same_id(value: str) -> str:
 def product_from(row: ProductRow) -> MarketplaceProduct:
     """The product with the tenant's own business unit's price, stock and status (``ProductRow.from_api``)."""
     return MarketplaceProduct(
-        sku=row.seller_sku,
-        name=row.name,
-        status=row.status,
-        price=row.price,
-        special_price=row.special_price,
-        stock=row.stock,
+        sku=row.seller_sku, **row.model_dump(include={"name", "status", "price", "special_price", "stock"})
     )
 
 
