@@ -144,7 +144,7 @@ from zoneinfo import ZoneInfo
 import requests
 from werkzeug.wrappers import Request, Response
 
-from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
+from localdev.sandboxes._server import ControlError, Fault, SandboxApp, json_response, serve_forever
 from shared.adapters.seller_center.signing import sign
 from shared.domain.times import zone as time_zone
 from shared.tenants import MARKETPLACE_TIMEZONE, is_tenant
@@ -467,7 +467,7 @@ class MarketplaceState:
 
 
 class Marketplace:
-    """The request handler and its data; ``MarketplaceSandbox`` wraps it with the control routes."""
+    """The request handler and its data; ``create_sandbox`` wraps it with the control routes."""
 
     def __init__(
         self,
@@ -848,10 +848,7 @@ class Marketplace:
         shipping_type = str(spec.get("shipping_type") or "").strip()
         if not shipping_type:
             return json_response({"error": "shipping_type is required"}, 400)
-        try:
-            order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
-        except ApiError as error:
-            return json_response({"error": error.message}, 400)
+        order_ids = _order_ids(spec)
         with self.state.lock:
             self.state.shipping_types.update({order_id: shipping_type for order_id in order_ids})
         return json_response({"ok": True})
@@ -1192,7 +1189,7 @@ class Marketplace:
         try:
             located = [(str(item_id).strip(), *split_item_id(item_id)) for item_id in spec.get("order_item_ids") or []]
         except ApiError as error:
-            return json_response({"error": error.message}, 400)
+            raise ControlError(error.message) from None
         now = datetime.now(timezone.utc).replace(microsecond=0)
         with self.state.lock:
             for item_id, order_id, index in located:
@@ -1209,10 +1206,7 @@ class Marketplace:
             when = _parse_timestamp(spec["updated_at"]) or _naive_utc(spec["updated_at"])
             if when is None:
                 return json_response({"error": "updated_at must be ISO 8601 or YYYY-MM-DD HH:MM:SS"}, 400)
-        try:
-            order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
-        except ApiError as error:
-            return json_response({"error": error.message}, 400)
+        order_ids = _order_ids(spec)
         with self.state.lock:
             for order_id in order_ids:
                 self.state.touch(order_id, when)
@@ -1220,22 +1214,24 @@ class Marketplace:
 
     def mark_unpackaged(self, spec: dict) -> Response:
         """Orders whose items have no PackageId yet (only SetStatusToPackedByMarketplace gives one)."""
-        try:
-            order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
-        except ApiError as error:
-            return json_response({"error": error.message}, 400)
+        order_ids = _order_ids(spec)
         with self.state.lock:
             self.state.unpackaged.update(order_ids)
         return json_response({"ok": True})
 
     def mark_missing(self, spec: dict) -> Response:
-        try:
-            order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
-        except ApiError as error:
-            return json_response({"error": error.message}, 400)
+        order_ids = _order_ids(spec)
         with self.state.lock:
             self.state.missing.update(order_ids)
         return json_response({"ok": True})
+
+
+def _order_ids(spec: dict) -> list[int]:
+    """A control route's ``order_ids``, each as the API would read it (a ControlError otherwise)."""
+    try:
+        return [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
+    except ApiError as error:
+        raise ControlError(error.message) from None
 
 
 def _stock_rows(body: str) -> list[tuple[str, str, int | None]]:
@@ -1368,42 +1364,32 @@ def marketplace_fault(fault: Fault, request: Request) -> Response | None:
     return None
 
 
-class MarketplaceSandbox(SandboxApp):
-    """SandboxApp plus the marketplace's own control routes."""
-
-    def __init__(self, marketplace: Marketplace):
-        super().__init__(marketplace.handle, reset=marketplace.state.clear, fault_hook=marketplace_fault)
-        self.marketplace = marketplace
-
-    def control(self, request: Request) -> Response:
-        routes = {
-            "items/status": self.marketplace.set_item_statuses,
-            "orders": self.marketplace.seed_orders,
-            "orders/missing": self.marketplace.mark_missing,
-            "orders/dates": self.marketplace.date_orders,
-            "orders/unpackaged": self.marketplace.mark_unpackaged,
-            "stock/refuse": self.marketplace.set_refused_skus,
-            "stock/refuse/off": lambda spec: self.marketplace.set_refused_skus({"skus": []}),
-            "stock/limits": self.marketplace.set_stock_limits,
-            "feeds": self.marketplace.set_feeds,
-            "orders/shipping-type": self.marketplace.set_shipping_types,
-            "invoices/lose-answers": self.marketplace.lose_invoice_answers,
-        }
-        if request.path == "/_sandbox/stock" and request.method == "GET":
-            return self.marketplace.stock_snapshot()
-        if request.path == "/_sandbox/invoices" and request.method == "GET":
-            return self.marketplace.invoices_snapshot()
-        if request.path == "/_sandbox/feeds" and request.method == "GET":
-            return self.marketplace.feeds_snapshot()
-        if request.path == "/_sandbox/prices" and request.method == "GET":
-            return self.marketplace.prices_snapshot()
-        route = routes.get(request.path.removeprefix("/_sandbox/"))
-        if route is None or request.method != "POST":
-            return super().control(request)
-        spec = request.get_json(force=True, silent=True)
-        if not isinstance(spec, dict):
-            return json_response({"error": "expected a JSON object"}, 400)
-        return route(spec)
+def create_sandbox(marketplace: Marketplace) -> SandboxApp:
+    """`SandboxApp` plus the marketplace's own control routes."""
+    return SandboxApp(
+        marketplace.handle,
+        reset=marketplace.state.clear,
+        fault_hook=marketplace_fault,
+        views={
+            "stock": lambda request: marketplace.stock_snapshot(),
+            "invoices": lambda request: marketplace.invoices_snapshot(),
+            "feeds": lambda request: marketplace.feeds_snapshot(),
+            "prices": lambda request: marketplace.prices_snapshot(),
+        },
+        controls={
+            "items/status": marketplace.set_item_statuses,
+            "orders": marketplace.seed_orders,
+            "orders/missing": marketplace.mark_missing,
+            "orders/dates": marketplace.date_orders,
+            "orders/unpackaged": marketplace.mark_unpackaged,
+            "stock/refuse": marketplace.set_refused_skus,
+            "stock/refuse/off": lambda spec: marketplace.set_refused_skus({"skus": []}),
+            "stock/limits": marketplace.set_stock_limits,
+            "feeds": marketplace.set_feeds,
+            "orders/shipping-type": marketplace.set_shipping_types,
+            "invoices/lose-answers": marketplace.lose_invoice_answers,
+        },
+    )
 
 
 def create_app(
@@ -1418,7 +1404,7 @@ def create_app(
     unknown = [tenant for tenant in (tenants or {}).values() if not is_tenant(tenant)]
     if unknown:
         raise ValueError(f"unknown tenant(s): {', '.join(unknown)}")
-    return MarketplaceSandbox(Marketplace(api_keys, max_skew_seconds, currencies or {}, tenants))
+    return create_sandbox(Marketplace(api_keys, max_skew_seconds, currencies or {}, tenants))
 
 
 def _pair(text: str) -> tuple[str, str]:
