@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import sys
+from typing import Any
 
 from pydantic import TypeAdapter
 from pydantic.json_schema import GenerateJsonSchema
@@ -133,6 +134,19 @@ SMOKE_EVENT = {
     "required": ["eventId", "status"],
     "properties": {"eventId": {"type": "string"}, "status": {"type": "string"}},
 }
+
+
+def _order_action_parameters(key_description: str | None = None) -> list[dict[str, Any]]:
+    """An action on one order: its id, its tenant and the Idempotency-Key it is done once per."""
+    key: dict[str, Any] = {"name": "Idempotency-Key", "in": "header", "required": True}
+    if key_description:
+        key["description"] = key_description
+    key["schema"] = {"type": "string", "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"}
+    return [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
+        key,
+    ]
 
 
 def _problems(*statuses: int) -> dict:
@@ -331,19 +345,11 @@ def build() -> dict:
             "post": {
                 "summary": "Refund or exchange some of an order's products",
                 "description": REFUND_RULES,
-                "parameters": [
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
-                    {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": True,
-                        "description": "One key per refund: a retry with the same key and body gets the first "
-                        "answer and never refunds twice; the same key with another body is a 422, one still "
-                        "in flight a 409. Missing: 400 naming Idempotency-Key.",
-                        "schema": {"type": "string", "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
-                    },
-                ],
+                "parameters": _order_action_parameters(
+                    "One key per refund: a retry with the same key and body gets the first answer and never "
+                    "refunds twice; the same key with another body is a 422, one still in flight a 409. "
+                    "Missing: 400 naming Idempotency-Key."
+                ),
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefundRequest"}}},
@@ -363,16 +369,7 @@ def build() -> dict:
             "post": {
                 "summary": "A tax document for the marketplace (SetInvoicePDF): checked, recorded, uploaded from the queue",
                 "description": DOCUMENT_RULES,
-                "parameters": [
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
-                    {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": True,
-                        "schema": {"type": "string", "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
-                    },
-                ],
+                "parameters": _order_action_parameters(),
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentRequest"}}},

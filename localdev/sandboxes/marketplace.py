@@ -603,14 +603,7 @@ class Marketplace:
         """(item id, order id, index) of ``OrderItemIds`` after the checks both status actions share.
         SetStatusToReadyToShip's current (v500) parameters are ``OrderItemIds`` and ``PackageId``: a
         DeliveryType is checked only when sent."""
-        if params.get("OrderItemIds") is None:
-            raise ApiError("E001", "Parameter OrderItemIds is mandatory")
-        try:
-            ids = json.loads(params["OrderItemIds"])
-        except ValueError:
-            ids = None
-        if not isinstance(ids, list) or not ids:
-            raise ApiError("E023", f'"{params["OrderItemIds"]}" Invalid Order Item IDs')
+        ids = _order_item_ids_param(params)
         located = [(str(item_id).strip(), *split_item_id(item_id)) for item_id in ids]
         if (delivery_type_required or "DeliveryType" in params) and params.get("DeliveryType") not in DELIVERY_TYPES:
             raise ApiError("E024", f'"{params.get("DeliveryType", "")}" Invalid Delivery Type')
@@ -724,14 +717,7 @@ class Marketplace:
         status that does not move forward."""
         action = context["action"]
         target = {"SetStatusToShipped": "shipped", "SetStatusToDelivered": "delivered"}.get(action, "failed_delivery")
-        if params.get("OrderItemIds") is None:
-            raise ApiError("E001", "Parameter OrderItemIds is mandatory")
-        try:
-            ids = json.loads(params["OrderItemIds"])
-        except ValueError:
-            ids = None
-        if not isinstance(ids, list) or not ids:
-            raise ApiError("E023", f'"{params["OrderItemIds"]}" Invalid Order Item IDs')
+        ids = _order_item_ids_param(params)
         if target == "failed_delivery" and params.get("Reason") not in {name for _, name in FAILURE_REASONS}:
             raise ApiError("E022", f'"{params.get("Reason", "")}" Invalid Reason')
         allowed_from = {"shipped": ("ready_to_ship",), "delivered": ("ready_to_ship", "shipped")}.get(
@@ -1224,6 +1210,20 @@ class Marketplace:
         with self.state.lock:
             self.state.missing.update(order_ids)
         return json_response({"ok": True})
+
+
+def _order_item_ids_param(params: dict) -> list:
+    """The ``OrderItemIds`` parameter of a status action: a non-empty JSON list (E001 when absent, E023
+    when not one)."""
+    if params.get("OrderItemIds") is None:
+        raise ApiError("E001", "Parameter OrderItemIds is mandatory")
+    try:
+        ids = json.loads(params["OrderItemIds"])
+    except ValueError:
+        ids = None
+    if not isinstance(ids, list) or not ids:
+        raise ApiError("E023", f'"{params["OrderItemIds"]}" Invalid Order Item IDs')
+    return ids
 
 
 def _order_ids(spec: dict) -> list[int]:
