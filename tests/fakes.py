@@ -1037,23 +1037,18 @@ class FakeContext:
         return self.stock_sync.get(tenant, StockSyncSettings())
 
     def stock_tenants(self, tenant: str) -> list[str]:
-        store = self.zort_stores.get(tenant)
-        return [
-            t
-            for t, s in self.stock_sync.items()
-            if s.enabled and (t == tenant or (store and self.zort_stores.get(t) == store))
-        ]
+        return [t for t in self._same_zort_store(tenant, self.stock_sync) if self.stock_sync[t].enabled]
 
     def price_settings(self, tenant: str) -> PriceSyncSettings:
         return self.price_sync.get(tenant, PriceSyncSettings())
 
     def price_tenants(self, tenant: str) -> list[str]:
+        return [t for t in self._same_zort_store(tenant, self.price_sync) if self.price_sync[t].enabled]
+
+    def _same_zort_store(self, tenant: str, among: Mapping[str, object]) -> list[str]:
+        """The tenants of `among` that are `tenant` or share its ZORT store (as Settings.same_zort_store)."""
         store = self.zort_stores.get(tenant)
-        return [
-            t
-            for t, s in self.price_sync.items()
-            if s.enabled and (t == tenant or (store and self.zort_stores.get(t) == store))
-        ]
+        return [t for t in among if t == tenant or (store and self.zort_stores.get(t) == store)]
 
     def sleep(self, seconds: float) -> None:
         self.clock.sleep(seconds)
