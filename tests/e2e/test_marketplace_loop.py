@@ -13,6 +13,7 @@ import requests
 
 from localdev.sandboxes.zort import send_webhook
 from localdev.stack import Stack
+from shared.domain.events import EventStatus
 from tests.conftest import eventually
 
 pytestmark = pytest.mark.e2e
@@ -145,7 +146,14 @@ def test_a_1_mb_tax_document_is_recorded_and_uploaded_once_after_a_5xx_and_a_los
     user = stack.values["MARKETPLACE_USER_ID_FACL"]
     taken = [d for d in invoices(stack, user) if d["orderItemIds"] == items]
     assert len(taken) == 1 and taken[0]["size"] == len(ONE_MB_PDF) and taken[0]["operatorCode"] == "FACL"
-    recorded = event_log(loop_thor).get("facl", answer.json()["eventId"])
+    # The document shows uploaded once the order is written; the event's final status follows it.
+    recorded = eventually(
+        lambda: (
+            (e := event_log(loop_thor).get("facl", answer.json()["eventId"]))
+            and e.status is EventStatus.COMPLETED
+            and e
+        )
+    )
     assert recorded.attempts == 3  # a 503 before the marketplace took it, a 500 after, then the repeat taken
     again = post_document(loop_thor, key, "facl", internal, body, f"inv-{order_id}")
     assert again.status_code == 202 and again.json()["documentId"] == answer.json()["documentId"]
