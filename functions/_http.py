@@ -62,24 +62,25 @@ def json_response(body: Any, status: int = 200, headers: dict[str, str] | None =
     )
 
 
-def problem_response(
-    status: int,
-    title: str,
-    detail: str,
-    field: str | None = None,
-    errors: list[dict[str, str]] | None = None,
-    headers: dict[str, str] | None = None,
-    instance: str | None = None,
-) -> func.HttpResponse:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status, "detail": mask(detail)}
+def problem_response(problem: Problem, instance: str | None = None) -> func.HttpResponse:
+    """The problem as an `application/problem+json` answer (RFC 9457), its detail masked."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": problem.title,
+        "status": problem.status,
+        "detail": mask(problem.detail),
+    }
     if instance:
         body["instance"] = instance
-    if field:
-        body["field"] = field
-    if errors:
-        body["errors"] = errors
+    if problem.field:
+        body["field"] = problem.field
+    if problem.errors:
+        body["errors"] = problem.errors
     return func.HttpResponse(
-        json.dumps(body, ensure_ascii=False), status_code=status, mimetype="application/problem+json", headers=headers
+        json.dumps(body, ensure_ascii=False),
+        status_code=problem.status,
+        mimetype="application/problem+json",
+        headers=problem.headers,
     )
 
 
@@ -108,36 +109,25 @@ def endpoint(
         try:
             with storage_deadline(STORAGE_BOUND_SECONDS):
                 return handler(req)
-        except Problem as p:
-            return problem_response(p.status, p.title, p.detail, p.field, p.errors, p.headers, path)
+        except Problem as problem:
+            return problem_response(problem, path)
         except ValidationError as error:
-            invalid = validation_problem(error)
-            return problem_response(
-                invalid.status, invalid.title, invalid.detail, invalid.field, invalid.errors, instance=path
-            )
+            return problem_response(validation_problem(error), path)
         except ThorError as error:
-            return problem_response(error.status, error.title, error.detail, error.field, instance=path)
+            return problem_response(Problem(error.status, error.title, error.detail, error.field), path)
         except StorageUnavailable as error:
             log.warning("storage unavailable on %s: %s", path, error)
+            unavailable = "Thor's storage is unreachable; retry later."
             return problem_response(
-                503,
-                "Storage unavailable",
-                "Thor's storage is unreachable; retry later.",
-                headers={"Retry-After": RETRY_AFTER_SECONDS},
-                instance=path,
+                Problem(503, "Storage unavailable", unavailable, headers={"Retry-After": RETRY_AFTER_SECONDS}), path
             )
         except SettingsError as error:
             log.error("%s", error)
-            return problem_response(
-                503,
-                "Not configured",
-                "Thor is missing required settings; see its logs.",
-                headers={"Retry-After": "60"},
-                instance=path,
-            )
+            missing = "Thor is missing required settings; see its logs."
+            return problem_response(Problem(503, "Not configured", missing, headers={"Retry-After": "60"}), path)
         except Exception:  # a bug of ours: log it, never show it
             log.exception("unhandled error on %s", path)
-            return problem_response(500, "Internal error", "Thor could not handle this request.", instance=path)
+            return problem_response(Problem(500, "Internal error", "Thor could not handle this request."), path)
 
     return wrapper
 

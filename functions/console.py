@@ -16,7 +16,7 @@ import functools
 import json
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 from urllib.parse import parse_qs, quote, urlencode
 
 import azure.functions as func
@@ -233,6 +233,23 @@ def _done(req: func.HttpRequest) -> str | None:
     return DONE.get(done)
 
 
+def _route(req: func.HttpRequest, name: str) -> tuple[str, str]:
+    """The page's tenant and the id its route names (`eventId`, `internalOrderId`)."""
+    return _tenant(req), req.route_params.get(name, "")
+
+
+T = TypeVar("T")
+_NOT_FOUND = {"eventId": ("Event not found", "event"), "internalOrderId": ("Order not found", "order")}
+
+
+def _found(found: T | None, name: str, tenant: str, item_id: str) -> T:
+    """What the route's id names, or a 404 naming it."""
+    if found is None:
+        title, what = _NOT_FOUND[name]
+        raise Problem(404, title, f"no {what} {item_id!r} in {tenant}", name)
+    return found
+
+
 def _replay_status(req: func.HttpRequest) -> str:
     status = str(req.params.get("status") or "failed")
     if status not in REPLAY_STATUSES:
@@ -298,10 +315,8 @@ def console_at_risk(req: func.HttpRequest, user: Principal) -> func.HttpResponse
 def console_order(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
     from shared.services.console import order_journey
 
-    tenant, order_id = _tenant(req), req.route_params.get("internalOrderId", "")
-    journey = order_journey(get_context(), tenant, order_id)
-    if journey is None:
-        raise Problem(404, "Order not found", f"no order {order_id!r} in {tenant}", "internalOrderId")
+    tenant, order_id = _route(req, "internalOrderId")
+    journey = _found(order_journey(get_context(), tenant, order_id), "internalOrderId", tenant, order_id)
     return render("order.html", user, tenant=tenant, journey=journey, done=_done(req))
 
 
@@ -311,10 +326,8 @@ def console_order(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
 def console_event(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
     from shared.services.console import event_summary
 
-    tenant, event_id = _tenant(req), req.route_params.get("eventId", "")
-    event = event_summary(get_context(), tenant, event_id)
-    if event is None:
-        raise Problem(404, "Event not found", f"no event {event_id!r} in {tenant}", "eventId")
+    tenant, event_id = _route(req, "eventId")
+    event = _found(event_summary(get_context(), tenant, event_id), "eventId", tenant, event_id)
     return render("event.html", user, tenant=tenant, event=event, done=_done(req))
 
 
@@ -332,10 +345,8 @@ def console_replay_event(req: func.HttpRequest, user: Principal) -> func.HttpRes
     from shared.services.console import event_summary, replay_event_action
 
     context = get_context()
-    tenant, event_id = _tenant(req), req.route_params.get("eventId", "")
-    event = event_summary(context, tenant, event_id)
-    if event is None:
-        raise Problem(404, "Event not found", f"no event {event_id!r} in {tenant}", "eventId")
+    tenant, event_id = _route(req, "eventId")
+    event = _found(event_summary(context, tenant, event_id), "eventId", tenant, event_id)
     _may_act(user)
     if req.method == "GET":
         return render(
@@ -414,9 +425,8 @@ def console_resync(req: func.HttpRequest, user: Principal) -> func.HttpResponse:
     from shared.services.console import resync_order_action
 
     context = get_context()
-    tenant, order_id = _tenant(req), req.route_params.get("internalOrderId", "")
-    if context.orders.get(tenant, order_id) is None:
-        raise Problem(404, "Order not found", f"no order {order_id!r} in {tenant}", "internalOrderId")
+    tenant, order_id = _route(req, "internalOrderId")
+    _found(context.orders.get(tenant, order_id), "internalOrderId", tenant, order_id)
     _may_act(user)
     back = f"/console/tenants/{tenant}/orders/{quote(order_id)}"
     if req.method == "GET":

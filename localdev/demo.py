@@ -54,6 +54,19 @@ def with_demo_settings(values: dict[str, str], example: dict[str, str]) -> dict[
     return merged
 
 
+def sandbox_moves(values: dict[str, str], item_ids: list[str], status: str) -> bool:
+    """Moves the items to `status` in the marketplace sandbox (its control route); False when there is
+    no sandbox to ask (a real marketplace)."""
+    marketplace = values["MARKETPLACE_BASE_URL"].rstrip("/")
+    try:
+        requests.post(
+            f"{marketplace}/_sandbox/items/status", json={"order_item_ids": item_ids, "status": status}, timeout=5
+        ).raise_for_status()
+    except requests.RequestException:
+        return False
+    return True
+
+
 def _settings() -> dict[str, Any]:
     for path in (LOCAL_SETTINGS, EXAMPLE_SETTINGS):
         if path.exists():
@@ -121,13 +134,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\n  status endpoint: {json.dumps(view, indent=2)[:1500]}")
 
     item_ids = [item["itemId"] for item in view["items"]]
-    marketplace = values["MARKETPLACE_BASE_URL"].rstrip("/")
-    try:  # with the sandbox, play the marketplace shipping the items before it sends the webhook
-        requests.post(
-            f"{marketplace}/_sandbox/items/status", json={"order_item_ids": item_ids, "status": "shipped"}, timeout=5
-        ).raise_for_status()
-    except requests.RequestException:
-        pass
+    # with the sandbox, play the marketplace shipping the items before it sends the webhook
+    sandbox_moves(values, item_ids, "shipped")
     show(
         "onOrderItemsStatusChanged → shipped (the marketplace is asked for the current status)",
         post(
@@ -448,12 +456,7 @@ def canceled_demo(base: str, key: str, tenant: str, order_id: int, values: dict[
     if view is None:
         return
     item_ids = [item["itemId"] for item in view["items"]]
-    try:
-        marketplace = values["MARKETPLACE_BASE_URL"].rstrip("/")
-        requests.post(
-            f"{marketplace}/_sandbox/items/status", json={"order_item_ids": item_ids, "status": "canceled"}, timeout=5
-        ).raise_for_status()
-    except requests.RequestException:
+    if not sandbox_moves(values, item_ids, "canceled"):
         return
     show(
         f"onOrderItemsStatusChanged → canceled for order {order_id}, after its promised shipping time (seller-caused)",

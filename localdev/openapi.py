@@ -141,6 +141,19 @@ def _json_answer(description: str, schema: dict[str, Any]) -> dict[str, Any]:
     return {"description": description, "content": {"application/json": {"schema": schema}}}
 
 
+def _order_action_parameters(key_description: str | None = None) -> list[dict[str, Any]]:
+    """An action on one order: its id, its tenant and the Idempotency-Key it is done once per."""
+    key: dict[str, Any] = {"name": "Idempotency-Key", "in": "header", "required": True}
+    if key_description:
+        key["description"] = key_description
+    key["schema"] = {"type": "string", "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"}
+    return [
+        {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
+        {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
+        key,
+    ]
+
+
 def _problems(*statuses: int) -> dict[str, Any]:
     """Problem answers; every operation also has the host's 401, 413 (any body over 1 MiB) and 503."""
     described = {
@@ -332,19 +345,11 @@ def build() -> dict[str, Any]:
             "post": {
                 "summary": "Refund or exchange some of an order's products",
                 "description": REFUND_RULES,
-                "parameters": [
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
-                    {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": True,
-                        "description": "One key per refund: a retry with the same key and body gets the first "
-                        "answer and never refunds twice; the same key with another body is a 422, one still "
-                        "in flight a 409. Missing: 400 naming Idempotency-Key.",
-                        "schema": {"type": "string", "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
-                    },
-                ],
+                "parameters": _order_action_parameters(
+                    "One key per refund: a retry with the same key and body gets the first answer and never "
+                    "refunds twice; the same key with another body is a 422, one still in flight a 409. "
+                    "Missing: 400 naming Idempotency-Key."
+                ),
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/RefundRequest"}}},
@@ -364,16 +369,7 @@ def build() -> dict[str, Any]:
             "post": {
                 "summary": "A tax document for the marketplace (SetInvoicePDF): checked, recorded, uploaded from the queue",
                 "description": DOCUMENT_RULES,
-                "parameters": [
-                    {"name": "id", "in": "path", "required": True, "schema": {"type": "string"}},
-                    {"name": "tenant", "in": "query", "required": True, "schema": {"enum": list(TENANTS)}},
-                    {
-                        "name": "Idempotency-Key",
-                        "in": "header",
-                        "required": True,
-                        "schema": {"type": "string", "maxLength": 255, "pattern": "^[!-~]([ -~]*[!-~])?$"},
-                    },
-                ],
+                "parameters": _order_action_parameters(),
                 "requestBody": {
                     "required": True,
                     "content": {"application/json": {"schema": {"$ref": "#/components/schemas/DocumentRequest"}}},

@@ -18,12 +18,12 @@ if TYPE_CHECKING:  # named in signatures only: a webhook's cold start does not l
     from shared.domain.alerts import Incident, Notice
     from shared.domain.checkpoints import Checkpoint, Summary
     from shared.domain.feeds import Feed, FeedReport
+    from shared.domain.marketplace import MarketplaceItem, MarketplaceOrder, MarketplaceProduct
     from shared.domain.order import Order
     from shared.domain.price_settings import PriceSyncSettings
     from shared.domain.prices import FeedBudget, PriceRecord, PriceTenantState, PriceToSend
     from shared.domain.product import Product
     from shared.domain.stock import SkuOutcome, StockRecord, StockSyncSettings, StockTenantState, StockWarehouse
-    from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
     from shared.settings import Settings
 
 
@@ -278,12 +278,24 @@ class CheckpointPort(Protocol):
 
 
 class MarketplacePort(Protocol):
-    """Falabella Seller Center, as the services use it (one tenant's account)."""
+    """Falabella Seller Center, as the services use it (one tenant's account). It answers in Thor's words
+    (`shared.domain.marketplace`): the adapter translates Seller Center's rows, as the OMS adapter
+    translates Thor's order."""
 
     def get_order(self, order_id: str | int) -> MarketplaceOrder: ...
-    def get_order_items(self, order_id: str | int) -> list[MarketplaceOrderItem]: ...
-    def get_products(self, skus: Sequence[str]) -> list[MarketplaceProduct]: ...
-    def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> list[MarketplaceOrder]: ...
+    def get_order_items(self, order_id: str | int) -> list[MarketplaceItem]:
+        """The order's items, all of that order and in one currency: any other answer raises
+        ExternalSystemError (rows of another order: retryable; two currencies: not)."""
+        ...
+
+    def get_products(self, skus: Sequence[str]) -> list[MarketplaceProduct]:
+        """The products the storefront lists among `skus` (one unknown to it is left out)."""
+        ...
+
+    def get_orders(self, updated_after: datetime, limit: int = 100, offset: int = 0) -> list[MarketplaceOrder]:
+        """One page of orders updated after `updated_after`, oldest update first."""
+        ...
+
     def set_status_to_packed_by_marketplace(
         self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship"
     ) -> dict[str, str]: ...

@@ -634,14 +634,7 @@ class Settings:
     def stock_tenants(self, tenant: str) -> list[str]:
         """The tenants with stock sync on whose stock a ZORT webhook received for `tenant` concerns: the
         tenant itself and every tenant configured with the same ZORT store (ZORT_STORENAME)."""
-        zort = self.tenant(tenant).zort
-        store = zort.storename if zort else ""
-
-        def same_store(other: str) -> bool:
-            other_zort = self.tenant(other).zort
-            return other == tenant or bool(store and other_zort and other_zort.storename == store)
-
-        return [other for other in TENANTS if same_store(other) and self.stock(other).enabled]
+        return [other for other in self.same_zort_store(tenant) if self.stock(other).enabled]
 
     def prices(self, tenant: str) -> PriceSyncSettings:
         """The tenant's price sync settings (off when it has no marketplace configuration)."""
@@ -651,6 +644,11 @@ class Settings:
     def price_tenants(self, tenant: str) -> list[str]:
         """The tenants with price sync on whose prices a ZORT webhook received for `tenant` concerns: the
         tenant itself and every tenant configured with the same ZORT store (ZORT_STORENAME)."""
+        return [other for other in self.same_zort_store(tenant) if self.prices(other).enabled]
+
+    def same_zort_store(self, tenant: str) -> list[str]:
+        """The tenant itself and every tenant configured with the same ZORT store (ZORT_STORENAME): the
+        tenants a ZORT webhook received for `tenant` concerns."""
         zort = self.tenant(tenant).zort
         store = zort.storename if zort else ""
 
@@ -658,7 +656,7 @@ class Settings:
             other_zort = self.tenant(other).zort
             return other == tenant or bool(store and other_zort and other_zort.storename == store)
 
-        return [other for other in TENANTS if same_store(other) and self.prices(other).enabled]
+        return [other for other in TENANTS if same_store(other)]
 
     def _not_configured(self, system: str, tenant: str) -> NoReturn:
         """Raises NotConfigured naming the settings the system lacks: the missing half when it is

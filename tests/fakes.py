@@ -27,6 +27,7 @@ from shared.domain.errors import NotConfigured
 from shared.domain.events import QUEUE_GRACE, Attempt, EventStatus, InboundEvent, Message
 from shared.domain.feeds import Feed, FeedIssue, FeedReport, FeedState
 from shared.domain.fencing import later_attempt, may_take
+from shared.domain.marketplace import MarketplaceItem, MarketplaceOrder, MarketplaceProduct
 from shared.domain.order import Order
 from shared.domain.price_settings import PriceSyncSettings
 from shared.domain.prices import FeedBudget, PriceRecord, PriceTenantState, PriceToSend
@@ -39,7 +40,6 @@ from shared.domain.stock import (
     StockTenantState,
     StockWarehouse,
 )
-from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct
 from shared.ports import (
     ActivityCountsPort,
     CheckpointPort,
@@ -696,33 +696,27 @@ ZONE = ZoneInfo("America/Santiago")  # local times are read in a storefront's zo
 def marketplace_order(
     order_id: str, *, number: str | None = None, updated_at: datetime | None = None, statuses: Sequence[str] = ()
 ) -> MarketplaceOrder:
-    return MarketplaceOrder.model_validate(
-        {
-            "order_id": order_id,
-            "order_number": number or f"N{order_id}",
-            "updated_at": updated_at,
-            "statuses": list(statuses),
-            "grand_total": Decimal("100.00"),
-        },
-        context={"zone": ZONE},
+    return MarketplaceOrder(
+        order_id=order_id,
+        order_number=number or f"N{order_id}",
+        updated_at=updated_at,
+        statuses=list(statuses),
+        grand_total=Decimal("100.00"),
     )
 
 
 def marketplace_item(
     item_id: str, *, order_id: str = "0", sku: str = "SKU-1", status: str = "pending", price: str = "100.00"
-) -> MarketplaceOrderItem:
-    return MarketplaceOrderItem.model_validate(
-        {
-            "order_item_id": item_id,
-            "order_id": order_id,
-            "sku": sku,
-            "name": f"item {sku}",
-            "status": status,
-            "item_price": Decimal(price),
-            "paid_price": Decimal(price),
-            "currency": "CLP",
-        },
-        context={"zone": ZONE},
+) -> MarketplaceItem:
+    return MarketplaceItem(
+        item_id=item_id,
+        order_id=order_id,
+        sku=sku,
+        name=f"item {sku}",
+        status=status,
+        unit_price=Decimal(price),
+        paid_price=Decimal(price),
+        currency="CLP",
     )
 
 
@@ -730,7 +724,7 @@ class FakeMarketplace(_Failing):
     def __init__(self) -> None:
         super().__init__()
         self.orders: dict[str, MarketplaceOrder] = {}
-        self.items: dict[str, list[MarketplaceOrderItem]] = {}
+        self.items: dict[str, list[MarketplaceItem]] = {}
         self.products: dict[str, MarketplaceProduct] = {}
         self.packages = itertools.count(1)
         self.invoices: list[dict[str, Any]] = []  # SetInvoicePDF calls taken
@@ -743,7 +737,7 @@ class FakeMarketplace(_Failing):
         self.prices: dict[str, PriceToSend] = {}  # what the marketplace holds per SKU (its finished feeds)
         self.price_feeds: dict[str, tuple[list[PriceToSend], str]] = {}
 
-    def add_order(self, order_id: str, *items: MarketplaceOrderItem, **header: Any) -> MarketplaceOrder:
+    def add_order(self, order_id: str, *items: MarketplaceItem, **header: Any) -> MarketplaceOrder:
         order = marketplace_order(order_id, statuses=[i.status for i in items], **header)
         self.orders[order_id], self.items[order_id] = order, list(items)
         return order
@@ -752,14 +746,14 @@ class FakeMarketplace(_Failing):
         """The marketplace's models are frozen: the order's rows and header are replaced."""
         named = {str(i) for i in item_ids}
         self.items[order_id] = [
-            i.model_copy(update={"status": status}) if i.order_item_id in named else i for i in self.items[order_id]
+            i.model_copy(update={"status": status}) if i.item_id in named else i for i in self.items[order_id]
         ]
         self.orders[order_id] = self.orders[order_id].model_copy(
             update={"statuses": [i.status for i in self.items[order_id]]}
         )
 
     def _order_of(self, item_id: str) -> str:
-        return next(o for o, items in self.items.items() if any(i.order_item_id == item_id for i in items))
+        return next(o for o, items in self.items.items() if any(i.item_id == item_id for i in items))
 
     def _find(self, order_id: str | int) -> str:
         key = str(order_id).lstrip("0")
@@ -773,7 +767,7 @@ class FakeMarketplace(_Failing):
         self._call("get_order", order_id)
         return self.orders[self._find(order_id)]
 
-    def get_order_items(self, order_id: str | int) -> list[MarketplaceOrderItem]:
+    def get_order_items(self, order_id: str | int) -> list[MarketplaceItem]:
         self._call("get_order_items", order_id)
         return list(self.items[self._find(order_id)])
 
@@ -895,7 +889,7 @@ class FakeMarketplace(_Failing):
     def set_status_to_canceled(self, order_item_id: str, reason: str, reason_detail: str | None = None) -> None:
         self._call("set_status_to_canceled", (order_item_id, reason))
         order_id = self._order_of(str(order_item_id))
-        row = next(i for i in self.items[order_id] if i.order_item_id == str(order_item_id))
+        row = next(i for i in self.items[order_id] if i.item_id == str(order_item_id))
         if row.status != "pending":
             raise ValueError(f"E028: It is not possible to set the order to the status canceled ({row.status})")
         self.set_item_status(order_id, [str(order_item_id)], "canceled")
@@ -1033,23 +1027,18 @@ class FakeContext:
         return self.stock_sync.get(tenant, StockSyncSettings())
 
     def stock_tenants(self, tenant: str) -> list[str]:
-        store = self.zort_stores.get(tenant)
-        return [
-            t
-            for t, s in self.stock_sync.items()
-            if s.enabled and (t == tenant or (store and self.zort_stores.get(t) == store))
-        ]
+        return [t for t in self._same_zort_store(tenant, self.stock_sync) if self.stock_sync[t].enabled]
 
     def price_settings(self, tenant: str) -> PriceSyncSettings:
         return self.price_sync.get(tenant, PriceSyncSettings())
 
     def price_tenants(self, tenant: str) -> list[str]:
+        return [t for t in self._same_zort_store(tenant, self.price_sync) if self.price_sync[t].enabled]
+
+    def _same_zort_store(self, tenant: str, among: Mapping[str, object]) -> list[str]:
+        """The tenants of `among` that are `tenant` or share its ZORT store (as Settings.same_zort_store)."""
         store = self.zort_stores.get(tenant)
-        return [
-            t
-            for t, s in self.price_sync.items()
-            if s.enabled and (t == tenant or (store and self.zort_stores.get(t) == store))
-        ]
+        return [t for t in among if t == tenant or (store and self.zort_stores.get(t) == store)]
 
     def sleep(self, seconds: float) -> None:
         self.clock.sleep(seconds)

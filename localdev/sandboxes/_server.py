@@ -14,6 +14,10 @@ real HTTP; its control routes live under `/_sandbox/`:
 - `POST /_sandbox/reset` clears faults, the request log and the sandbox's data.
 - `GET  /_sandbox/requests` lists the requests received (method, path, query, headers, body, status,
   `at`: when, in Unix seconds).
+
+A sandbox adds its own control routes as two tables given to `SandboxApp`: `views` (GET, given the
+request) and `controls` (POST, given the JSON object sent: a body that is not one is a 400, an empty
+body is `{}`; a handler raising `ControlError` answers 400 with its message).
 """
 
 from __future__ import annotations
@@ -22,7 +26,7 @@ import json
 import logging
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -82,18 +86,31 @@ def fault_response(fault: Fault) -> Response:
     return json_response({"error": "sandbox injected failure"}, int(fault.mode) if fault.mode.isdigit() else 500)
 
 
+class ControlError(Exception):
+    """A control route's request is wrong: answered 400 with this message."""
+
+
+View = Callable[[Request], Response]
+Control = Callable[[dict[str, Any]], Response]
+
+
 class SandboxApp:
-    """WSGI app: control routes, fault injection and request logging around `handler`."""
+    """WSGI app: control routes, fault injection and request logging around `handler`; `views` and
+    `controls` are the sandbox's own control routes (GET and POST, by their path under `/_sandbox/`)."""
 
     def __init__(
         self,
         handler: Callable[[Request], Response],
         reset: Callable[[], None] = lambda: None,
         fault_hook: Callable[[Fault, Request], Response | None] | None = None,
+        views: Mapping[str, View] | None = None,
+        controls: Mapping[str, Control] | None = None,
     ) -> None:
         self.handler = handler
         self.reset_data = reset
         self.fault_hook = fault_hook
+        self.views = dict(views or {})
+        self.controls = dict(controls or {})
         self.state = SandboxState()
 
     def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
@@ -128,6 +145,16 @@ class SandboxApp:
 
     def control(self, request: Request) -> Response:
         action = request.path.removeprefix("/_sandbox/")
+        if request.method == "GET" and action in self.views:
+            return self.views[action](request)
+        if request.method == "POST" and action in self.controls:
+            spec = request.get_json(force=True, silent=True) if request.get_data() else {}
+            if not isinstance(spec, dict):
+                return json_response({"error": "expected a JSON object"}, 400)
+            try:
+                return self.controls[action](spec)
+            except ControlError as error:
+                return json_response({"error": str(error)}, 400)
         if action == "fail" and request.method == "POST":
             spec = request.get_json(force=True)
             window = spec.get("window")

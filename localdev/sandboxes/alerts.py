@@ -99,14 +99,12 @@ def _acs_error(status: int, code: str, message: str) -> Response:
 
 class AlertsSandboxApp(SandboxApp):
     def __init__(self, sandbox: AlertsSandbox) -> None:
-        super().__init__(sandbox.handle, reset=sandbox.reset)
+        super().__init__(sandbox.handle, reset=sandbox.reset, views={"received": self.received})
         self.sandbox = sandbox
 
-    def control(self, request: Request) -> Response:
-        if request.path == "/_sandbox/received" and request.method == "GET":
-            with self.sandbox.lock:
-                return json_response(list(self.sandbox.received))
-        return super().control(request)
+    def received(self, request: Request) -> Response:
+        with self.sandbox.lock:
+            return json_response(list(self.sandbox.received))
 
 
 def create_app(access_key: str = LOCAL_ACS_KEY) -> AlertsSandboxApp:

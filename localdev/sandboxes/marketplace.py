@@ -148,7 +148,7 @@ from zoneinfo import ZoneInfo
 import requests
 from werkzeug.wrappers import Request, Response
 
-from localdev.sandboxes._server import Fault, SandboxApp, json_response, serve_forever
+from localdev.sandboxes._server import ControlError, Fault, SandboxApp, json_response, serve_forever
 from shared.adapters.seller_center.signing import sign
 from shared.domain.times import zone as time_zone
 from shared.tenants import MARKETPLACE_TIMEZONE, is_tenant
@@ -474,7 +474,7 @@ class MarketplaceState:
 
 
 class Marketplace:
-    """The request handler and its data; ``MarketplaceSandbox`` wraps it with the control routes."""
+    """The request handler and its data; ``create_sandbox`` wraps it with the control routes."""
 
     def __init__(
         self,
@@ -612,14 +612,7 @@ class Marketplace:
         """(item id, order id, index) of ``OrderItemIds`` after the checks both status actions share.
         SetStatusToReadyToShip's current (v500) parameters are ``OrderItemIds`` and ``PackageId``: a
         DeliveryType is checked only when sent."""
-        if params.get("OrderItemIds") is None:
-            raise ApiError("E001", "Parameter OrderItemIds is mandatory")
-        try:
-            ids = json.loads(params["OrderItemIds"])
-        except ValueError:
-            ids = None
-        if not isinstance(ids, list) or not ids:
-            raise ApiError("E023", f'"{params["OrderItemIds"]}" Invalid Order Item IDs')
+        ids = _order_item_ids_param(params)
         located = [(str(item_id).strip(), *split_item_id(item_id)) for item_id in ids]
         if (delivery_type_required or "DeliveryType" in params) and params.get("DeliveryType") not in DELIVERY_TYPES:
             raise ApiError("E024", f'"{params.get("DeliveryType", "")}" Invalid Delivery Type')
@@ -737,14 +730,7 @@ class Marketplace:
         status that does not move forward."""
         action = context["action"]
         target = {"SetStatusToShipped": "shipped", "SetStatusToDelivered": "delivered"}.get(action, "failed_delivery")
-        if params.get("OrderItemIds") is None:
-            raise ApiError("E001", "Parameter OrderItemIds is mandatory")
-        try:
-            ids = json.loads(params["OrderItemIds"])
-        except ValueError:
-            ids = None
-        if not isinstance(ids, list) or not ids:
-            raise ApiError("E023", f'"{params["OrderItemIds"]}" Invalid Order Item IDs')
+        ids = _order_item_ids_param(params)
         if target == "failed_delivery" and params.get("Reason") not in {name for _, name in FAILURE_REASONS}:
             raise ApiError("E022", f'"{params.get("Reason", "")}" Invalid Reason')
         allowed_from = {"shipped": ("ready_to_ship",), "delivered": ("ready_to_ship", "shipped")}.get(
@@ -869,10 +855,7 @@ class Marketplace:
         shipping_type = str(spec.get("shipping_type") or "").strip()
         if not shipping_type:
             return json_response({"error": "shipping_type is required"}, 400)
-        try:
-            order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
-        except ApiError as error:
-            return json_response({"error": error.message}, 400)
+        order_ids = _order_ids(spec)
         with self.state.lock:
             self.state.shipping_types.update({order_id: shipping_type for order_id in order_ids})
         return json_response({"ok": True})
@@ -881,7 +864,7 @@ class Marketplace:
         """``{"user_id": "…", "on": true}``: the marketplace issues that seller's invoices (SetInvoicePDF refuses)."""
         user = str(spec.get("user_id") or "")
         if not user:
-            return json_response({"error": "user_id is required"}, 400)
+            raise ControlError("user_id is required")
         with self.state.lock:
             if spec.get("on", True):
                 self.state.invoiced_on_behalf.add(user)
@@ -1225,7 +1208,7 @@ class Marketplace:
         try:
             located = [(str(item_id).strip(), *split_item_id(item_id)) for item_id in spec.get("order_item_ids") or []]
         except ApiError as error:
-            return json_response({"error": error.message}, 400)
+            raise ControlError(error.message) from None
         now = datetime.now(timezone.utc).replace(microsecond=0)
         with self.state.lock:
             for item_id, order_id, index in located:
@@ -1242,10 +1225,7 @@ class Marketplace:
             when = _parse_timestamp(spec["updated_at"]) or _naive_utc(spec["updated_at"])
         if when is None:
             return json_response({"error": "updated_at must be ISO 8601 or YYYY-MM-DD HH:MM:SS"}, 400)
-        try:
-            order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
-        except ApiError as error:
-            return json_response({"error": error.message}, 400)
+        order_ids = _order_ids(spec)
         with self.state.lock:
             for order_id in order_ids:
                 self.state.touch(order_id, when)
@@ -1253,22 +1233,38 @@ class Marketplace:
 
     def mark_unpackaged(self, spec: dict[str, Any]) -> Response:
         """Orders whose items have no PackageId yet (only SetStatusToPackedByMarketplace gives one)."""
-        try:
-            order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
-        except ApiError as error:
-            return json_response({"error": error.message}, 400)
+        order_ids = _order_ids(spec)
         with self.state.lock:
             self.state.unpackaged.update(order_ids)
         return json_response({"ok": True})
 
     def mark_missing(self, spec: dict[str, Any]) -> Response:
-        try:
-            order_ids = [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
-        except ApiError as error:
-            return json_response({"error": error.message}, 400)
+        order_ids = _order_ids(spec)
         with self.state.lock:
             self.state.missing.update(order_ids)
         return json_response({"ok": True})
+
+
+def _order_item_ids_param(params: dict[str, Any]) -> list[Any]:
+    """The ``OrderItemIds`` parameter of a status action: a non-empty JSON list (E001 when absent, E023
+    when not one)."""
+    if params.get("OrderItemIds") is None:
+        raise ApiError("E001", "Parameter OrderItemIds is mandatory")
+    try:
+        ids = json.loads(params["OrderItemIds"])
+    except ValueError:
+        ids = None
+    if not isinstance(ids, list) or not ids:
+        raise ApiError("E023", f'"{params["OrderItemIds"]}" Invalid Order Item IDs')
+    return ids
+
+
+def _order_ids(spec: dict[str, Any]) -> list[int]:
+    """A control route's ``order_ids``, each as the API would read it (a ControlError otherwise)."""
+    try:
+        return [parse_order_id(str(order_id)) for order_id in spec.get("order_ids") or []]
+    except ApiError as error:
+        raise ControlError(error.message) from None
 
 
 def _stock_rows(body: str) -> list[tuple[str, str, int | None]]:
@@ -1401,43 +1397,33 @@ def marketplace_fault(fault: Fault, request: Request) -> Response | None:
     return None
 
 
-class MarketplaceSandbox(SandboxApp):
-    """SandboxApp plus the marketplace's own control routes."""
-
-    def __init__(self, marketplace: Marketplace) -> None:
-        super().__init__(marketplace.handle, reset=marketplace.state.clear, fault_hook=marketplace_fault)
-        self.marketplace = marketplace
-
-    def control(self, request: Request) -> Response:
-        routes = {
-            "items/status": self.marketplace.set_item_statuses,
-            "orders": self.marketplace.seed_orders,
-            "orders/missing": self.marketplace.mark_missing,
-            "orders/dates": self.marketplace.date_orders,
-            "orders/unpackaged": self.marketplace.mark_unpackaged,
-            "stock/refuse": self.marketplace.set_refused_skus,
-            "stock/refuse/off": lambda spec: self.marketplace.set_refused_skus({"skus": []}),
-            "stock/limits": self.marketplace.set_stock_limits,
-            "feeds": self.marketplace.set_feeds,
-            "orders/shipping-type": self.marketplace.set_shipping_types,
-            "invoices/lose-answers": self.marketplace.lose_invoice_answers,
-            "invoices/on-behalf": self.marketplace.invoice_on_behalf,
-        }
-        if request.path == "/_sandbox/stock" and request.method == "GET":
-            return self.marketplace.stock_snapshot()
-        if request.path == "/_sandbox/invoices" and request.method == "GET":
-            return self.marketplace.invoices_snapshot()
-        if request.path == "/_sandbox/feeds" and request.method == "GET":
-            return self.marketplace.feeds_snapshot()
-        if request.path == "/_sandbox/prices" and request.method == "GET":
-            return self.marketplace.prices_snapshot()
-        route = routes.get(request.path.removeprefix("/_sandbox/"))
-        if route is None or request.method != "POST":
-            return super().control(request)
-        spec = request.get_json(force=True, silent=True)
-        if not isinstance(spec, dict):
-            return json_response({"error": "expected a JSON object"}, 400)
-        return route(spec)
+def create_sandbox(marketplace: Marketplace) -> SandboxApp:
+    """`SandboxApp` plus the marketplace's own control routes."""
+    return SandboxApp(
+        marketplace.handle,
+        reset=marketplace.state.clear,
+        fault_hook=marketplace_fault,
+        views={
+            "stock": lambda request: marketplace.stock_snapshot(),
+            "invoices": lambda request: marketplace.invoices_snapshot(),
+            "feeds": lambda request: marketplace.feeds_snapshot(),
+            "prices": lambda request: marketplace.prices_snapshot(),
+        },
+        controls={
+            "items/status": marketplace.set_item_statuses,
+            "orders": marketplace.seed_orders,
+            "orders/missing": marketplace.mark_missing,
+            "orders/dates": marketplace.date_orders,
+            "orders/unpackaged": marketplace.mark_unpackaged,
+            "stock/refuse": marketplace.set_refused_skus,
+            "stock/refuse/off": lambda spec: marketplace.set_refused_skus({"skus": []}),
+            "stock/limits": marketplace.set_stock_limits,
+            "feeds": marketplace.set_feeds,
+            "orders/shipping-type": marketplace.set_shipping_types,
+            "invoices/lose-answers": marketplace.lose_invoice_answers,
+            "invoices/on-behalf": marketplace.invoice_on_behalf,
+        },
+    )
 
 
 def create_app(
@@ -1452,7 +1438,7 @@ def create_app(
     unknown = [tenant for tenant in (tenants or {}).values() if not is_tenant(tenant)]
     if unknown:
         raise ValueError(f"unknown tenant(s): {', '.join(unknown)}")
-    return MarketplaceSandbox(Marketplace(api_keys, max_skew_seconds, currencies or {}, tenants))
+    return create_sandbox(Marketplace(api_keys, max_skew_seconds, currencies or {}, tenants))
 
 
 def _pair(text: str) -> tuple[str, str]:

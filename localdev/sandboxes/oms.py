@@ -693,19 +693,20 @@ class OmsSandbox:
 
 
 class OmsSandboxApp(SandboxApp):
-    """`SandboxApp` with the extra control route ``GET /_sandbox/orders``."""
+    """`SandboxApp` with the extra control routes ``GET /_sandbox/orders`` and ``/_sandbox/history``."""
 
     def __init__(self, sandbox: OmsSandbox) -> None:
-        super().__init__(sandbox, reset=sandbox.store.clear)
+        super().__init__(
+            sandbox, reset=sandbox.store.clear, views={"orders": self.orders, "history": self.history_view}
+        )
         self.sandbox = sandbox
 
-    def control(self, request: Request) -> Response:
-        if request.path == "/_sandbox/orders" and request.method == "GET":
-            orders = self.sandbox.store.all()
-            return json_response({"count": len(orders), "orders": orders})
-        if request.path == "/_sandbox/history" and request.method == "GET":
-            return json_response(self.history(request.args.get("orderRef")))
-        return super().control(request)
+    def orders(self, request: Request) -> Response:
+        orders = self.sandbox.store.all()
+        return json_response({"count": len(orders), "orders": orders})
+
+    def history_view(self, request: Request) -> Response:
+        return json_response(self.history(request.args.get("orderRef")))
 
     def history(self, only: str | None) -> dict[str, list[dict[str, Any]]]:
         with self.state.lock:

@@ -213,26 +213,16 @@ def _fault_hook(fault: Fault, request: Request) -> Response | None:
     return None
 
 
-class ZortSandbox(SandboxApp):
-    """SandboxApp plus ZORT's control route for stock."""
-
-    def __init__(self, zort: Zort) -> None:
-        super().__init__(zort.handle, reset=zort.reset, fault_hook=_fault_hook)
-        self.zort = zort  # the state, for tests that want to peek
-
-    def control(self, request: Request) -> Response:
-        if request.path == "/_sandbox/stock" and request.method == "POST":
-            spec = request.get_json(force=True, silent=True)
-            return self.zort.set_stock(spec if isinstance(spec, dict) else {})
-        if request.path == "/_sandbox/prices" and request.method == "POST":
-            spec = request.get_json(force=True, silent=True)
-            return self.zort.set_prices(spec if isinstance(spec, dict) else {})
-        return super().control(request)
-
-
 def create_app(stores: dict[str, tuple[str, str]]) -> SandboxApp:
-    """The ZORT sandbox. ``stores`` maps storename → (apikey, apisecret)."""
-    return ZortSandbox(Zort(stores))
+    """The ZORT sandbox. ``stores`` maps storename → (apikey, apisecret); its own control routes set
+    the products' stock and prices."""
+    zort = Zort(stores)
+    return SandboxApp(
+        zort.handle,
+        reset=zort.reset,
+        fault_hook=_fault_hook,
+        controls={"stock": zort.set_stock, "prices": zort.set_prices},
+    )
 
 
 # --- ZORT calling Thor --------------------------------------------------------------------------

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.domain.ids import canonical_marketplace_id
-from shared.domain.product import Product
 from shared.models.internal_events import ReconcileOrderEvent
 from shared.models.webhooks import ItemsStatusChangedWebhook, MarketplaceWebhook, OrderCreatedWebhook, ProductsWebhook
 from shared.roles import OrderSyncPorts, ProductSyncPorts
@@ -38,19 +37,7 @@ def handle_ignored(context: object, event: InboundEvent, hook: MarketplaceWebhoo
 def handle_products(context: ProductSyncPorts, event: InboundEvent, hook: ProductsWebhook) -> Outcome:
     skus = list(dict.fromkeys(hook.payload.SellerSkus))
     remote = context.marketplace(event.tenant).get_products(skus)
-    products = [
-        Product(
-            tenant=event.tenant,
-            sku=p.seller_sku,
-            name=p.name,
-            status=p.status,
-            price=p.price,
-            special_price=p.special_price,
-            marketplace_stock=p.stock,
-            marketplace_listed=True,
-        )
-        for p in remote
-    ]
+    products = [product.as_product(event.tenant) for product in remote]
     batches = context.products.upsert_many(products) if products else 0
     missing = len(set(skus) - {p.sku for p in products})
     return Outcome(

@@ -37,7 +37,7 @@ from shared.roles import MarketplaceLoopPorts, OmsCancellationPorts, RecordingPo
 from shared.services.claims import ensure_holding
 from shared.services.intake import accept_event
 from shared.services.order_changes import change_order
-from shared.services.order_sync import checked_rows, refresh_order
+from shared.services.order_sync import refresh_order
 from shared.settings import tenant_setting_name
 from shared.tenants import TENANTS
 
@@ -385,13 +385,13 @@ def handle_cancel(context: MarketplaceLoopPorts, event: InboundEvent, message: M
         return Outcome(EventStatus.FAILED, f"no order {order_id}", order_id)
     order = found[0]
     marketplace = context.marketplace(tenant)
-    rows = checked_rows(order.marketplace_order_id, marketplace.get_order_items(order.marketplace_order_id))
+    rows = marketplace.get_order_items(order.marketplace_order_id)
     to_cancel = [
-        row.order_item_id
+        row.item_id
         for row in rows
         if cancellable(row.status) and (row.shipping_type or "").strip().lower() != "fulfillment"
     ]
-    kept = [f"{row.order_item_id} ({row.status})" for row in rows if row.order_item_id not in to_cancel]
+    kept = [f"{row.item_id} ({row.status})" for row in rows if row.item_id not in to_cancel]
     reason = _reason(context, tenant, loop.cancel_reason) if to_cancel else loop.cancel_reason
     if to_cancel:
         ensure_holding(context)
@@ -462,11 +462,9 @@ def handle_delivery_status(context: MarketplaceLoopPorts, event: InboundEvent, m
         return Outcome(EventStatus.FAILED, f"no order {order_id} or unknown status {message.status}", order_id)
     order = found[0]
     marketplace = context.marketplace(tenant)
-    rows = checked_rows(order.marketplace_order_id, marketplace.get_order_items(order.marketplace_order_id))
+    rows = marketplace.get_order_items(order.marketplace_order_id)
     send = [
-        row.order_item_id
-        for row in rows
-        if seller_delivers(row.shipping_type, mode) and moves_forward(row.status, target[0])
+        row.item_id for row in rows if seller_delivers(row.shipping_type, mode) and moves_forward(row.status, target[0])
     ]
     if not send:
         return Outcome(

@@ -47,7 +47,7 @@ from shared.services.intake import accept_event
 from shared.tenants import TENANTS
 
 if TYPE_CHECKING:
-    from shared.models.marketplace import MarketplaceOrder
+    from shared.domain.marketplace import MarketplaceOrder
 
 log = logging.getLogger("thor.reconciliation")
 

@@ -27,7 +27,7 @@ from shared.roles import HasOrders, HasProducts, ZortFlowsPorts
 from shared.services import marketplace_loop
 from shared.services.claims import ensure_holding, order_claim
 from shared.services.order_changes import change_order
-from shared.services.order_sync import checked_rows, refresh_order, sync_to_oms
+from shared.services.order_sync import refresh_order, sync_to_oms
 from shared.services.price_sync import mark_from_zort_call as mark_prices_from_zort_call
 from shared.services.stock_sync import mark_from_zort_call
 from shared.zort import webhooks as zort
@@ -241,16 +241,16 @@ def _ready_to_ship(context: ZortFlowsPorts, order: Order, tracking: Tracking, ev
     logged. ZORT's tracking number stays Thor's: the marketplace assigns the carrier and tracking."""
     marketplace = context.marketplace(order.tenant)
     ours = {item.item_id for item in order.items if item.status == "pending"}
-    rows = checked_rows(order.marketplace_order_id, marketplace.get_order_items(order.marketplace_order_id))
-    pending = [row for row in rows if row.order_item_id in ours and row.status == "pending"]
+    rows = marketplace.get_order_items(order.marketplace_order_id)
+    pending = [row for row in rows if row.item_id in ours and row.status == "pending"]
     if not pending:
         return "no pending items to mark ready to ship"
     ensure_holding(context)  # a worker whose claim was taken over writes nothing to the marketplace
     by_package: dict[str, list[str]] = {}
     for row in pending:
         if row.package_id:
-            by_package.setdefault(row.package_id, []).append(row.order_item_id)
-    unpackaged = [row.order_item_id for row in pending if not row.package_id]
+            by_package.setdefault(row.package_id, []).append(row.item_id)
+    unpackaged = [row.item_id for row in pending if not row.package_id]
     if unpackaged:
         log.warning(
             "order %s: item(s) %s have no PackageId in GetOrderItems: packing them with the deprecated "

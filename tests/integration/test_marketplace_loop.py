@@ -80,7 +80,7 @@ def test_cancellation_takes_a_listed_reason_and_only_pending_items(
     assert not after_shipping.value.retryable
     with pytest.raises(SellerCenterError, match="E022"):
         chile.set_status_to_canceled(f"{ORDER}2", "Because")
-    statuses = {row.order_item_id: row.status for row in chile.get_order_items(ORDER)}
+    statuses = {row.item_id: row.status for row in chile.get_order_items(ORDER)}
     assert statuses == {f"{ORDER}0": "canceled", f"{ORDER}1": "shipped", f"{ORDER}2": "pending"}
 
 
@@ -93,7 +93,7 @@ def test_seller_delivery_statuses_move_forward_and_never_a_fulfillment_item(
     chile.set_seller_delivery_status("SetStatusToDelivered", [f"{ORDER}0"])
     with pytest.raises(SellerCenterError, match="E028"):
         chile.set_seller_delivery_status("SetStatusToShipped", [f"{ORDER}0"])  # not forward
-    rows = {row.order_item_id: row for row in chile.get_order_items(ORDER)}
+    rows = {row.item_id: row for row in chile.get_order_items(ORDER)}
     assert rows[f"{ORDER}0"].status == "delivered" and rows[f"{ORDER}0"].shipping_type == "Own Delivery"
     control(sandbox, "orders/shipping-type", {"order_ids": [ORDER], "shipping_type": "Fulfillment"})
     with pytest.raises(SellerCenterError, match="E028"):

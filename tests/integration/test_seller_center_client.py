@@ -21,7 +21,7 @@ from localdev.sandboxes._server import RunningServer
 from localdev.sandboxes.marketplace import create_app, item_count
 from shared.adapters.seller_center import SellerCenterClient, SellerCenterConfig, SellerCenterError
 from shared.adapters.seller_center.signing import canonical_query
-from shared.models.marketplace import MarketplaceOrder
+from shared.domain.marketplace import MarketplaceOrder
 from tests.checks import present
 
 USER = "faco@thor.local"
@@ -117,39 +117,55 @@ def raw_call(
 
 
 def test_get_order_round_trip(client: SellerCenterClient) -> None:
-    order = client.get_order(1234)  # 1234 % 3 == 1 → two items
+    row = client.order_row(1234)  # 1234 % 3 == 1 → two items
+    assert row.order_id == "1234"
+    assert row.order_number == "200001234"
+    assert row.items_count == 2
+    assert row.statuses == ["pending"]
+    assert present(row.created_at).tzinfo is timezone.utc and present(row.updated_at) > present(row.created_at)
+    assert present(row.promised_shipping_time) > present(row.created_at)
+    assert row.currency is None
+    assert row.customer_first_name and row.customer_last_name
+    assert present(row.address_shipping)["Country"] == "Colombia"
+    assert present(row.address_billing)["Phone2"] is None  # "" → None
+    assert row.national_registration_number
+    order = client.get_order(1234)  # the port's answer: the same, in Thor's words
     assert isinstance(order, MarketplaceOrder)
-    assert order.order_id == "1234"
-    assert order.order_number == "200001234"
-    assert order.items_count == 2
-    assert present(order.statuses) == present(["pending"])
-    assert present(order.created_at).tzinfo is timezone.utc and present(order.updated_at) > present(order.created_at)
-    assert present(order.promised_shipping_time) > present(order.created_at)
-    assert order.currency is None
-    assert order.customer_first_name and order.customer_last_name
-    assert present(order.address_shipping)["Country"] == "Colombia"
-    assert present(order.address_billing)["Phone2"] is None  # "" → None
-    assert order.national_registration_number
+    assert (order.order_id, order.order_number, order.statuses) == ("1234", "200001234", ["pending"])
+    assert (order.created_at, order.updated_at, order.grand_total) == (row.created_at, row.updated_at, row.grand_total)
+    assert order.customer.first_name == row.customer_first_name
+    assert order.customer.shipping_address == row.address_shipping
 
 
 def test_order_totals_match_items_and_data_is_deterministic(client: SellerCenterClient) -> None:
-    order, items = client.get_order(987654), client.get_order_items(987654)
+    order, items = client.order_row(987654), client.order_item_rows(987654)
     assert len(items) == item_count(987654) == order.items_count
-    assert order.grand_total == order.price == sum(present(item.paid_price) for item in items)
-    assert order.product_total == sum(present(item.item_price) for item in items)
-    assert client.get_order(987654) == order and client.get_order_items(987654) == items
+    assert order.grand_total == order.price == sum(item.paid_price or 0 for item in items)
+    assert order.product_total == sum(item.item_price or 0 for item in items)
+    assert client.get_order(987654).grand_total == sum(item.paid_price for item in client.get_order_items(987654))
+    assert client.order_row(987654) == order and client.order_item_rows(987654) == items
 
 
 def test_get_order_items_round_trip(client: SellerCenterClient) -> None:
-    items = client.get_order_items(1235)  # 1235 % 3 == 2 → three items
-    assert [item.order_item_id for item in items] == ["12350", "12351", "12352"]
-    for item in items:
-        assert item.order_id == "1235" and item.status == "pending"
-        assert item.currency == "COP"
-        assert isinstance(item.item_price, Decimal) and item.item_price > 0
-        assert item.voucher_amount == Decimal("0.00")
-        assert item.tracking_code is None and item.package_id == "MPDS-200001235-0001"  # GetOrderItems gives it
-        assert present(item.promised_shipping_time).tzinfo is timezone.utc
+    rows = client.order_item_rows(1235)  # 1235 % 3 == 2 → three items
+    assert [row.order_item_id for row in rows] == ["12350", "12351", "12352"]
+    for row in rows:
+        assert row.order_id == "1235" and row.status == "pending"
+        assert row.currency == "COP"
+        assert isinstance(row.item_price, Decimal) and row.item_price > 0
+        assert row.voucher_amount == Decimal("0.00")
+        assert row.tracking_code is None and row.package_id == "MPDS-200001235-0001"  # GetOrderItems gives it
+        assert present(row.promised_shipping_time).tzinfo is timezone.utc
+    items = client.get_order_items(1235)  # the port's answer: the same, in Thor's words
+    assert [item.item_id for item in items] == ["12350", "12351", "12352"]
+    for row, item in zip(rows, items, strict=True):
+        assert (item.status, item.currency, item.unit_price, item.package_id) == (
+            row.status,
+            row.currency,
+            row.item_price,
+            row.package_id,
+        )
+        assert item.tracking is None and item.promised_shipping_time == row.promised_shipping_time
 
 
 def test_single_item_comes_as_an_object_and_is_normalised_to_a_list(
@@ -162,19 +178,21 @@ def test_single_item_comes_as_an_object_and_is_normalised_to_a_list(
 
     items = client.get_order_items(order_id)
     assert isinstance(items, list) and len(items) == 1
-    assert items[0].order_item_id == "12330"
+    assert items[0].item_id == "12330"
 
 
 def test_get_products_round_trip_agrees_with_order_items(client: SellerCenterClient) -> None:
     items = client.get_order_items(1235)
-    products = client.get_products([present(item.sku) for item in items])
-    assert [p.seller_sku for p in products] == [item.sku for item in items]
+    products = client.get_products([item.sku for item in items])
+    assert [p.sku for p in products] == [item.sku for item in items]
     for product, item in zip(products, items, strict=True):
         assert product.name == item.name
-        assert product.price == item.item_price
+        assert product.price == item.unit_price
         assert product.status == "active" and product.special_price is None
         assert isinstance(product.stock, int)
-        assert product.business_units[0]["OperatorCode"] == "faco"
+    assert {row.business_units[0]["OperatorCode"] for row in client.product_rows([item.sku for item in items])} == {
+        "faco"
+    }
 
 
 def test_get_order_that_the_marketplace_does_not_return_is_not_found(
@@ -193,15 +211,16 @@ def test_ready_to_ship_with_the_package_id_from_get_order_items_moves_items_and_
     """The current documentation: GetOrderItems gives the PackageId, SetStatusToReadyToShip sends only
     OrderItemIds and PackageId (v500); the marketplace assigns carrier and tracking."""
     before = datetime.now(timezone.utc) - timedelta(seconds=5)
-    listed = {item.order_item_id: item for item in client.get_order_items(1235)}
+    listed = {item.item_id: item for item in client.get_order_items(1235)}
     package_id = listed["12350"].package_id
     assert package_id and package_id.startswith("MPDS-200001235-")  # the SDK sample's MPDS-200131783-9800
     assert {item.package_id for item in listed.values()} == {package_id}
 
     client.set_status_to_ready_to_ship(["12350", "12351"], package_id)
-    statuses = {item.order_item_id: item for item in client.get_order_items(1235)}
+    statuses = {item.item_id: item for item in client.get_order_items(1235)}
     assert statuses["12350"].status == statuses["12351"].status == "ready_to_ship"
-    assert statuses["12350"].tracking_code and statuses["12350"].shipment_provider  # set by the marketplace
+    tracking = statuses["12350"].tracking
+    assert tracking and tracking.number and tracking.carrier  # set by the marketplace
     assert statuses["12352"].status == "pending" and statuses["12352"].package_id == package_id
     assert sorted(client.get_order(1235).statuses) == ["pending", "ready_to_ship"]
     post = seen(sandbox, "SetStatusToReadyToShip")
@@ -224,11 +243,11 @@ def test_the_deprecated_pack_call_is_still_served_and_gives_a_package_to_items_w
     packages = client.set_status_to_packed_by_marketplace(["12350", "12351"])
     assert set(packages) == {"12350", "12351"} and len(set(packages.values())) == 1
     package_id = packages["12350"]
-    packed = {item.order_item_id: item for item in client.get_order_items(1235)}
+    packed = {item.item_id: item for item in client.get_order_items(1235)}
     assert packed["12350"].status == "pending" and packed["12350"].package_id == package_id
     assert packed["12352"].package_id is None
     client.set_status_to_ready_to_ship(["12350", "12351"], package_id)
-    assert {i.order_item_id: i.status for i in client.get_order_items(1235)}["12351"] == "ready_to_ship"
+    assert {i.item_id: i.status for i in client.get_order_items(1235)}["12351"] == "ready_to_ship"
     assert client.set_status_to_packed_by_marketplace(["12350"]) == {"12350": package_id}  # packing again: same
 
 
@@ -288,7 +307,7 @@ def test_sandbox_refuses_what_the_documented_error_tables_list(
     control(sandbox, "orders/unpackaged", {"order_ids": [1236]})
     never_packed = {"OrderItemIds": "[12360]"}
     assert sandbox_refusal(sandbox, client, rts, never_packed)["ErrorCode"] == "E122"
-    assert {item.order_item_id: item.status for item in client.get_order_items(1235)}["12350"] == "pending"
+    assert {item.item_id: item.status for item in client.get_order_items(1235)}["12350"] == "pending"
     client.set_status_to_ready_to_ship(["12350"], package_id)  # the documented call still works
 
 
@@ -350,7 +369,7 @@ def test_sandbox_answers_in_the_marketplace_zone_like_the_real_api(
     address_utc = datetime.strptime(order["AddressUpdatedAt"], "%Y-%m-%d %H:%M:%S")
     created = created_local.replace(tzinfo=ZoneInfo("America/Santiago"))
     assert address_utc - created_local == present(created.utcoffset()) * -1
-    parsed = client.get_order(1234)
+    parsed = client.order_row(1234)
     assert parsed.created_at == parsed.address_updated_at == address_utc.replace(tzinfo=timezone.utc)
     assert order["OperatorCode"] == "FACO"
 
@@ -362,7 +381,7 @@ def test_every_storefront_s_answers_use_the_platform_zone(sandbox: RunningServer
     raw = raw_call(sandbox, chile, "GetOrder", {"OrderId": "1234"})
     offset = datetime.now(ZoneInfo("America/Santiago")).strftime("%z")
     assert raw["SuccessResponse"]["Head"]["Timestamp"].endswith(offset)  # -0300 in summer, -0400 in winter
-    order = chile.get_order(1234)
+    order = chile.order_row(1234)
     assert order.created_at == order.address_updated_at
     assert raw["SuccessResponse"]["Body"]["Orders"]["Order"]["OperatorCode"] == "FACL"
 
@@ -507,7 +526,7 @@ def test_connection_refused_is_retryable(sleeps: list[float]) -> None:
 def test_products_are_fetched_in_chunks(sandbox: RunningServer, client: SellerCenterClient) -> None:
     skus = [f"SKU-{n:03d}" for n in range(250)]
     products = client.get_products(skus)
-    assert [p.seller_sku for p in products] == skus
+    assert [p.sku for p in products] == skus
     calls = seen(sandbox, "GetProducts")
     assert len(calls) == 3
     assert [calls[i]["query"]["SkuSellerList"].count('"') // 2 for i in range(3)] == [100, 100, 50]
@@ -518,7 +537,7 @@ def test_products_chunk_size_is_configurable_and_nothing_is_asked_for_no_skus(
 ) -> None:
     client = make_client(sandbox, sleeps, products_chunk_size=2)
     assert client.get_products([]) == []
-    assert [p.seller_sku for p in client.get_products(["a b", "c+d", "ñ", "a b"])] == ["a b", "c+d", "ñ"]
+    assert [p.sku for p in client.get_products(["a b", "c+d", "ñ", "a b"])] == ["a b", "c+d", "ñ"]
     assert len(seen(sandbox, "GetProducts")) == 2
 
 

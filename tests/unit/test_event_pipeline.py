@@ -10,7 +10,7 @@ from typing import Any
 from localdev.sandboxes.zort import SEED_EXAMPLES
 from shared.domain.errors import NotConfigured
 from shared.domain.events import PENDING, EventKind, EventStatus, InboundEvent, Outcome
-from shared.models.marketplace import MarketplaceProduct
+from shared.domain.marketplace import MarketplaceProduct
 from shared.models.webhooks import OrderCreatedWebhook
 from shared.ports import ServiceContext
 from shared.services import intake
@@ -200,7 +200,7 @@ def test_item_statuses_only_move_forward() -> None:
     with_order(context, "pending")
     assert settle(context, order_created(context)) is EventStatus.COMPLETED
     market = context.marketplace("sope")
-    item_id = market.items[ORDER][0].order_item_id
+    item_id = market.items[ORDER][0].item_id
     market.set_item_status(ORDER, [item_id], "shipped")
     body: dict[str, Any] = {
         "event": "onOrderItemsStatusChanged",
@@ -219,7 +219,7 @@ def test_products_are_kept_in_batches_and_unknown_skus_counted() -> None:
     context = fake_context()
     skus = [f"SKU-{n}" for n in range(150)]
     context.marketplace("sope").products = {
-        s: MarketplaceProduct(seller_sku=s, name=s, price=Decimal("9.90")) for s in skus[:120]
+        s: MarketplaceProduct(sku=s, name=s, price=Decimal("9.90")) for s in skus[:120]
     }
     body = {"event": "onProductUpdated", "payload": {"SellerSkus": skus + skus[:5]}}
     event_id = record(context, EventKind.PRODUCTS, body)

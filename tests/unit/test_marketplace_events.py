@@ -13,7 +13,7 @@ from pydantic import ValidationError
 
 from shared.bootstrap import build_handlers
 from shared.domain.events import EventKind, EventStatus
-from shared.models.marketplace import MarketplaceProduct
+from shared.domain.marketplace import MarketplaceProduct
 from shared.models.marketplace_events import MARKETPLACE_EVENTS, MARKETPLACE_ROUTES
 from shared.models.webhooks import ItemsStatusChangedWebhook
 from shared.ports import model_for
@@ -106,7 +106,7 @@ def test_an_event_thor_does_not_act_on_is_kept_ignored_with_its_name_counted_and
 
 def test_a_qc_status_change_refreshes_the_products_as_an_update_does() -> None:
     context = fake_context()
-    context.marketplace("sope").products = {"SKU-1": MarketplaceProduct(seller_sku="SKU-1", name="a", price=Decimal(5))}
+    context.marketplace("sope").products = {"SKU-1": MarketplaceProduct(sku="SKU-1", name="a", price=Decimal(5))}
     event_id = record(context, "onProductQcStatusChanged", {"SellerSkus": ["SKU-1"]})
     assert process_event(context, "sope", event_id, context.settings.retry_delays) is EventStatus.COMPLETED
     assert context.marketplace("sope").calls == [("get_products", ["SKU-1"])]

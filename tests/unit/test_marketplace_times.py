@@ -22,10 +22,11 @@ import pytest
 
 from shared.adapters.oms.mapping import order_to_oms
 from shared.adapters.seller_center.client import format_local_filter
+from shared.adapters.seller_center.schemas import OrderItemRow, OrderRow
+from shared.adapters.seller_center.translate import order_from
+from shared.domain.marketplace import fill_header
 from shared.domain.order import Order
 from shared.domain.times import json_default, latest_reading, local_to_utc, rfc3339, tenant_zone, utc_offset_change
-from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem
-from shared.services.order_sync import _fill_header
 from shared.tenants import TENANT_TIMEZONES, TENANTS
 from tests.checks import present
 
@@ -80,10 +81,8 @@ CHILE_NEAR_DST = [
 ]
 
 
-def colombia_order() -> MarketplaceOrder:
-    return MarketplaceOrder.from_api(
-        COLOMBIA_GET_ORDER["SuccessResponse"]["Body"]["Orders"]["Order"], zone=tenant_zone("faco")
-    )
+def colombia_order() -> OrderRow:
+    return OrderRow.from_api(COLOMBIA_GET_ORDER["SuccessResponse"]["Body"]["Orders"]["Order"], zone=tenant_zone("faco"))
 
 
 def test_colombia_times_are_bogota_wall_clock_and_address_updated_at_is_utc() -> None:
@@ -99,12 +98,12 @@ def test_colombia_times_are_bogota_wall_clock_and_address_updated_at_is_utc() ->
 def test_the_oms_gets_the_real_creation_time_not_one_five_hours_early() -> None:
     """Before: CreatedAt was read as UTC and the OMS got 2018-08-27T08:48:20.000Z."""
     order = Order(tenant="faco", marketplace_order_id="4687503", internal_order_id="faco-4687503")
-    _fill_header(order, colombia_order(), [])
+    fill_header(order, order_from(colombia_order()), [])
     assert order_to_oms(order, "FACO")["created_at"] == "2018-08-27T13:48:20.000Z"
 
 
 def test_items_promised_shipping_time_is_local_too() -> None:
-    item = MarketplaceOrderItem.from_api(
+    item = OrderItemRow.from_api(
         {"OrderItemId": "1", "OrderId": "2", "Status": "pending", "PromisedShippingTime": "2018-08-28 16:00:00"},
         zone=BOGOTA,
     )
@@ -113,11 +112,11 @@ def test_items_promised_shipping_time_is_local_too() -> None:
 
 def test_a_local_time_without_a_zone_to_read_it_in_is_refused() -> None:
     with pytest.raises(Exception, match="time zone"):
-        MarketplaceOrder.model_validate({"OrderId": "1", "CreatedAt": "2018-08-27 08:48:20"})
+        OrderRow.model_validate({"OrderId": "1", "CreatedAt": "2018-08-27 08:48:20"})
 
 
 def test_chile_times_around_both_clock_changes() -> None:
-    back, forward = (MarketplaceOrder.from_api(row, zone=tenant_zone("facl")) for row in CHILE_NEAR_DST)
+    back, forward = (OrderRow.from_api(row, zone=tenant_zone("facl")) for row in CHILE_NEAR_DST)
     # before the change back: -03
     assert back.created_at == datetime(2026, 4, 5, 1, 30, tzinfo=UTC) == back.address_updated_at
     # 23:30 on 2026-04-04 happens twice: read as the first (-03), latest_reading gives the second (-04)

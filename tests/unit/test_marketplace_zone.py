@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from shared.adapters.seller_center.client import SellerCenterClient, SellerCenterConfig, head_disagrees
+from shared.adapters.seller_center.schemas import parse_datetime
 from shared.domain.times import zone
-from shared.models.marketplace import parse_datetime
 from shared.settings import SettingsError, load_settings
 from shared.tenants import MARKETPLACE_TIMEZONE, TENANTS
 from tests.checks import present

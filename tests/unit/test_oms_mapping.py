@@ -447,7 +447,7 @@ def test_items_first_seen_already_in_a_final_state_get_every_time_field(statuses
     context = fake_context()
     rows = [
         marketplace_item(f"77{n}", order_id="77", sku=f"SKU-{n}", status=status).model_copy(
-            update={"tracking_code": "TR-1"} if status == "delivered" else {}
+            update={"tracking": Tracking(number="TR-1")} if status == "delivered" else {}
         )
         for n, status in enumerate(statuses)
     ]
@@ -470,12 +470,12 @@ def test_items_first_seen_already_in_a_final_state_get_every_time_field(statuses
 
 
 def test_an_items_marketplace_updated_at_is_when_it_reached_the_status_it_is_first_seen_in() -> None:
-    from shared.services.order_sync import items_from_marketplace
+    from shared.domain.marketplace import order_items
     from tests.fakes import marketplace_item
 
     row = marketplace_item("1", status="canceled").model_copy(update={"updated_at": T1})
     order = make_order()
-    order.merge_items(items_from_marketplace([row]))
+    order.merge_items(order_items([row]))
     assert order.items[0].status_changed_at == T1
     assert order_to_oms(order, "faco")["orderLines"][0]["cancelledAt"] == "2024-05-03T09:30:00.000Z"
 

@@ -18,9 +18,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from shared.adapters.seller_center.schemas import OrderRow
+from shared.adapters.seller_center.translate import order_from
 from shared.domain.events import InboundEvent
+from shared.domain.marketplace import MarketplaceOrder
 from shared.domain.order import Order, OrderItem
-from shared.models.marketplace import MarketplaceOrder
 from shared.services.reconciliation import CHECKPOINT_NAME, reconcile_tenant
 from shared.settings import MarketplaceTenantSettings, TenantSettings
 from tests.checks import present
@@ -61,7 +63,7 @@ class FakeMarketplace:
             }
             for oid in listed[offset : offset + limit]
         ]
-        return [MarketplaceOrder.from_api(row, zone=SANTIAGO) for row in rows]
+        return [order_from(OrderRow.from_api(row, zone=SANTIAGO)) for row in rows]
 
 
 class FakeCheckpoints:

@@ -29,10 +29,10 @@ from typing import Any
 import pytest
 
 from shared.domain.events import EventKind, EventStatus
+from shared.domain.marketplace import MarketplaceProduct
 from shared.domain.order import Order
 from shared.domain.product import Product
 from shared.domain.stock import StockSyncSettings
-from shared.models.marketplace import MarketplaceProduct
 from shared.services import intake
 from shared.services.claims import acting_as, new_owner, order_claim
 from shared.services.order_changes import change_order
@@ -115,7 +115,7 @@ def zort_stock() -> Counter[str]:
 
 def products() -> Counter[str]:
     context = _context_with_order(created=False)
-    context.marketplace(T).products = {s: MarketplaceProduct(seller_sku=s, name=s) for s in ("SKU-0", "SKU-1")}
+    context.marketplace(T).products = {s: MarketplaceProduct(sku=s, name=s) for s in ("SKU-0", "SKU-1")}
     body = {"event": "onProductCreated", "payload": {"SellerSkus": ["SKU-0", "SKU-1"]}}
     return _counted(context, _record(context, EventKind.PRODUCTS, body, body))
 

@@ -1,5 +1,6 @@
-"""Falabella Seller Center: the client (``client.py``), request signing (``signing.py``) and the
-models its answers are read into live in ``shared/models/marketplace.py`` (the port speaks them)."""
+"""Falabella Seller Center: the client (``client.py``), request signing (``signing.py``), the rows its
+answers are read into (``schemas.py``) and their translation into Thor's domain types (``translate.py``,
+`shared.domain.marketplace`, what `MarketplacePort` returns); feeds (``feeds.py``)."""
 
 from shared.adapters.seller_center.client import SellerCenterClient, SellerCenterConfig, SellerCenterError
 

@@ -1,7 +1,7 @@
 r"""Falabella Seller Center API client: the few actions Thor uses, over the shared retrying call.
 
 Every call is ``GET`` (or ``POST``) ``/?Action=..&Format=JSON&Timestamp=..&UserID=..&Version=..
-&Signature=..``, signed as ``signing.py`` explains; the answers are read into the models of ``shared/models/marketplace.py`` (the marketplace port's vocabulary, so services can name them).
+&Signature=..``, signed as ``signing.py`` explains; the answers are read into rows (``schemas.py``) and translated into Thor's domain types (``translate.py``, `shared.domain.marketplace`), which the marketplace port returns.
 Failures arrive as an ``ErrorResponse``, sometimes inside an HTTP 200: :func:`parse_reply` reads
 both.
 
@@ -153,14 +153,16 @@ import requests
 from pydantic import ValidationError
 
 from shared.adapters.http import HttpCaller, HttpConfig, Reply, Request, is_retryable_status
+from shared.adapters.seller_center import translate
 from shared.adapters.seller_center.feeds import feed_of, feed_report
+from shared.adapters.seller_center.schemas import OrderItemRow, OrderRow, ProductRow, unwrap
 from shared.adapters.seller_center.signing import canonical_query, format_timestamp, sign
 from shared.domain.errors import ExternalSystemError
 from shared.domain.feeds import FeedReport
+from shared.domain.marketplace import MarketplaceItem, MarketplaceOrder, MarketplaceProduct
 from shared.domain.prices import MAX_SKUS_PER_FEED, PriceToSend
 from shared.domain.stock import MAX_SKUS_PER_WRITE, StockWarehouse
 from shared.domain.times import in_local_time, zone
-from shared.models.marketplace import MarketplaceOrder, MarketplaceOrderItem, MarketplaceProduct, unwrap
 
 T = TypeVar("T")
 log = logging.getLogger("thor.seller_center")
@@ -296,8 +298,8 @@ def normalise_error_code(raw: Any) -> str:
     return text or "UNKNOWN"
 
 
-def _products_from(rows: list[Any], operator: str) -> list[MarketplaceProduct]:
-    return [MarketplaceProduct.from_api(row, operator) for row in rows]
+def _products_from(rows: list[Any], operator: str) -> list[ProductRow]:
+    return [ProductRow.from_api(row, operator) for row in rows]
 
 
 def _error_from_payload(payload: dict[str, Any], reply: Reply) -> ExternalSystemError:
@@ -419,23 +421,37 @@ class SellerCenterClient:
     # actions -------------------------------------------------------------------------------
 
     def get_order(self, order_id: str | int) -> MarketplaceOrder:
+        return translate.order_from(self.order_row(order_id))
+
+    def get_order_items(self, order_id: str | int) -> list[MarketplaceItem]:
+        """The order's items; an answer with rows of another order or in two currencies is refused
+        (`translate.MarketplaceAnswerRefused`)."""
+        return translate.items_from(order_id, self.order_item_rows(order_id))
+
+    def get_products(self, skus: Sequence[str]) -> list[MarketplaceProduct]:
+        return [translate.product_from(row) for row in self.product_rows(skus)]
+
+    # the rows as Seller Center wrote them (read in the tenant's zone): what the port's answers come from
+
+    def order_row(self, order_id: str | int) -> OrderRow:
+        """GetOrder's order."""
         body = self._call("GetOrder", {"OrderId": str(order_id)}, version="2.0")
         orders = unwrap(body.get("Orders"), "Order")
         if not orders:
             raise SellerCenterError("NOT_FOUND", f"order {order_id} not found", operation="GetOrder")
-        return self._build("GetOrder", lambda: MarketplaceOrder.from_api(orders[0], zone=self.config.zone))
+        return self._build("GetOrder", lambda: OrderRow.from_api(orders[0], zone=self.config.zone))
 
-    def get_order_items(self, order_id: str | int) -> list[MarketplaceOrderItem]:
+    def order_item_rows(self, order_id: str | int) -> list[OrderItemRow]:
+        """GetOrderItems' rows, unchecked."""
         body = self._call("GetOrderItems", {"OrderId": str(order_id)})
         rows = unwrap(body.get("OrderItems"), "OrderItem")
-        return self._build(
-            "GetOrderItems", lambda: [MarketplaceOrderItem.from_api(row, zone=self.config.zone) for row in rows]
-        )
+        return self._build("GetOrderItems", lambda: [OrderItemRow.from_api(row, zone=self.config.zone) for row in rows])
 
-    def get_products(self, skus: Sequence[str]) -> list[MarketplaceProduct]:
-        """Products for ``skus`` (duplicates dropped), fetched ``products_chunk_size`` at a time."""
+    def product_rows(self, skus: Sequence[str]) -> list[ProductRow]:
+        """GetProducts for ``skus`` (duplicates dropped), ``products_chunk_size`` at a time, each with the
+        tenant's business unit's price, stock and status."""
         unique = list(dict.fromkeys(str(sku) for sku in skus))
-        products: list[MarketplaceProduct] = []
+        products: list[ProductRow] = []
         operator = self.config.business_unit
         for chunk in _chunks(unique, self.config.products_chunk_size):
             body = self._call("GetProducts", {"SkuSellerList": _json_list(chunk)})
@@ -454,7 +470,9 @@ class SellerCenterClient:
         }
         body = self._call("GetOrders", params, version="2.0")
         rows = unwrap(body.get("Orders"), "Order")
-        return self._build("GetOrders", lambda: [MarketplaceOrder.from_api(row, zone=self.config.zone) for row in rows])
+        return self._build(
+            "GetOrders", lambda: [translate.order_from(OrderRow.from_api(row, zone=self.config.zone)) for row in rows]
+        )
 
     def set_status_to_packed_by_marketplace(
         self, order_item_ids: Sequence[str | int], delivery_type: str = "dropship"

@@ -34,8 +34,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from shared.adapters.seller_center.schemas import as_list
 from shared.domain.feeds import FeedIssue, FeedReport, canonical_status
-from shared.models.marketplace import as_list
 
 
 def _get(container: Any, name: str) -> Any:

@@ -1,4 +1,5 @@
-"""What Thor keeps from Falabella Seller Center, normalised from the API's JSON.
+"""Seller Center's answers as rows, normalised from the API's JSON (``translate.py`` turns them into
+Thor's domain types, `shared.domain.marketplace`: nothing outside this package reads these).
 
 The Seller Center JSON is an XML document converted to JSON, and it shows:
 
@@ -168,7 +169,7 @@ class _ZonedApiModel(_ApiModel):
 # --- models ---------------------------------------------------------------------------------
 
 
-class MarketplaceOrder(_ZonedApiModel):
+class OrderRow(_ZonedApiModel):
     """An order as GetOrder / GetOrders (v2) describe it. GetOrder has no currency: it is on items."""
 
     order_id: ReqStr
@@ -200,7 +201,7 @@ class MarketplaceOrder(_ZonedApiModel):
         return _strings(unwrap(value, "Status"))
 
 
-class MarketplaceOrderItem(_ZonedApiModel):
+class OrderItemRow(_ZonedApiModel):
     """One order item (GetOrderItems); the marketplace has one row per unit sold."""
 
     order_item_id: ReqStr
@@ -227,7 +228,7 @@ class MarketplaceOrderItem(_ZonedApiModel):
     updated_at: LocalDateTime = None  # in the SDK's fixtures and the sandbox; not in the documented field list
 
 
-class MarketplaceProduct(_ApiModel):
+class ProductRow(_ApiModel):
     """A product (GetProducts). Price, stock and status live per business unit in the API.
 
     ``from_api(data, operator_code="faco")`` takes them from the business unit whose
@@ -284,9 +285,9 @@ def _pick_business_unit(units: list[dict[str, Any]], operator_code: str | None) 
 
 
 __all__ = [
-    "MarketplaceOrder",
-    "MarketplaceOrderItem",
-    "MarketplaceProduct",
+    "OrderItemRow",
+    "OrderRow",
+    "ProductRow",
     "as_list",
     "unwrap",
     "blank_to_none",
