@@ -14,7 +14,7 @@ import pytest
 from shared.domain.events import EventStatus
 from shared.domain.fencing import attempt_of, holder, later_attempt, may_take
 from shared.domain.order import Order
-from shared.models.marketplace import MarketplaceOrderItem
+from shared.domain.marketplace import MarketplaceItem
 from shared.ports import ClaimLost, StorageUnavailable
 from shared.services.claims import CLAIM_SECONDS, acting_as, order_claim
 from shared.services.order_changes import change_order
@@ -42,7 +42,7 @@ def stall_in_get_order_items(context: FakeContext, meanwhile: Callable[[], None]
     original = marketplace.get_order_items
     stalled: list[bool] = []
 
-    def get_order_items(order_id: str | int) -> list[MarketplaceOrderItem]:
+    def get_order_items(order_id: str | int) -> list[MarketplaceItem]:
         rows = original(order_id)
         if not stalled:
             stalled.append(True)
