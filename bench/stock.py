@@ -207,11 +207,20 @@ def measure(stack, config: StockConfig, progress=print, log=None) -> dict:
 
         deadline = time.monotonic() + config.timeout_seconds
         right, absent, seen = 0, 0, {}
+        last_progress = time.monotonic()
         while time.monotonic() < deadline:
+            checked = time.monotonic()
             try:  # the check's own query may time out on a loaded Azurite: then it asks again
                 right, absent, seen = confirmed()
-            except (StorageUnavailable, requests.RequestException):
-                pass
+            except (StorageUnavailable, requests.RequestException) as error:
+                progress(f"    check failed: {error!r}")
+            if time.monotonic() - last_progress > 30:
+                last_progress = time.monotonic()
+                state = stock_repo.tenant_state(TENANT)
+                progress(
+                    f"    +{time.time() - started_at:.0f}s: {right}/{len(expected)} confirmed, {len(seen)} refused seen"
+                    f" (check {time.monotonic() - checked:.1f}s); last flush {state.last_result}: {state.last_detail}"
+                )
             if right == len(expected) and len(seen) == len(refused):
                 break
             time.sleep(2)
