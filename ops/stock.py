@@ -57,7 +57,7 @@ def run(args, env) -> int:
         status = status if resync_status is EventStatus.COMPLETED else FAILED
     if args.flush:
         for report in stock_flush_now(context, args.tenant):
-            feeds = f"; {report.feeds}" if report.feeds else ""
+            feeds = f"; {report.polled}" if report.polled else ""
             print(f"{report.tenant}: flush {report.result} ({report.writes} write(s)) {report.detail}{feeds}".rstrip())
             status = status if report.ok or report.result == "partial" else FAILED
     states = stock_overview(context, args.tenant)

@@ -5,6 +5,7 @@ flush, confirmed by its feed (polled, or onFeedCompleted)."""
 from __future__ import annotations
 
 import uuid
+from typing import Any
 from datetime import datetime, timezone
 from decimal import Decimal
 
@@ -141,6 +142,30 @@ def test_the_repository_keeps_a_sku_marked_while_in_flight_dirty(context):
     assert stored_b.dirty and stored_b.result is SkuResult.ACCEPTED
 
 
+def test_a_batch_with_one_sku_marked_meanwhile_costs_two_transactions_and_cleans_only_the_others(
+    context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = context.stock
+    now = datetime.now(timezone.utc)
+    names = skus(5)
+    repo.mark_dirty(T, names, now)
+    taken = repo.take([r for r in repo.dirty(T) if r.sku in names], now)
+    repo.mark_dirty(T, [names[2]], now)  # the middle one changes while the others are confirmed
+    sent: list[int] = []
+    submit = repo.table.submit_transaction
+
+    def counted(operations: Any, **kwargs: Any) -> Any:
+        sent.append(len(operations))
+        return submit(operations, **kwargs)
+
+    monkeypatch.setattr(type(repo.table), "submit_transaction", lambda _table, ops, **kw: counted(ops, **kw))
+    repo.record([SkuOutcome(r, SkuResult.ACCEPTED, now, 1, Decimal(1)) for r in taken])
+    assert sent == [5, 5]  # the failed transaction names the changed SKU: sent again without its clean
+    stored = {name: repo.get(T, name) for name in names}
+    assert [stored[n].dirty for n in names] == [False, False, True, False, False]
+    assert all(s.result is SkuResult.ACCEPTED for s in stored.values())
+
+
 def test_a_sku_in_a_feed_is_found_by_it_and_cleared_when_the_feed_takes_it(context):
     repo = context.stock
     now = datetime.now(timezone.utc)
@@ -211,7 +236,7 @@ def test_a_zort_stock_webhook_reaches_the_marketplace_sandbox_within_one_flush(s
     assert report.counts.get("sent") == 1 and report.writes == 1, report
     assert sku not in marketplace_stock(stack) and syncing.stock.get(T, sku).dirty  # its feed has not reported
     report = flush_tenant(syncing, T)  # no onFeedCompleted: the next flush polls FeedStatus
-    assert "settled" in report.feeds, report
+    assert "settled" in report.polled, report
     assert marketplace_stock(stack)[sku] == 8
     stored = syncing.stock.get(T, sku)
     assert not stored.dirty and stored.sent_quantity == 8 and stored.zort_available == Decimal("8.00")

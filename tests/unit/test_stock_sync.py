@@ -64,7 +64,7 @@ def test_a_zort_stock_change_reaches_the_marketplace_within_one_flush():
     assert context.marketplaces[T].stock == {}  # UpdateStock answered a feed: nothing is confirmed yet
     assert in_feed(context) == {"A"} and context.stock.get(T, "A").sent_quantity == 7
     report = flush_tenant(context, T)  # the next flush asks FeedStatus: Finished, no error for A
-    assert "1 settled" in report.feeds and report.result == "nothing to send"
+    assert "1 settled" in report.polled and report.result == "nothing to send"
     assert context.marketplaces[T].stock == {"A": 7}
     assert dirty(context) == set()
     stored = context.stock.get(T, "A")
@@ -216,7 +216,7 @@ def test_a_crash_mid_flush_loses_no_dirty_sku_and_the_resend_is_the_same_value()
     marketplace.update_stock = real
     marketplace.finish_on_ask = True
     report = flush_tenant(context, T)  # settles the first feed, sends the other 300
-    assert report.result == "sent" and report.writes == 1 and "1 settled" in report.feeds
+    assert report.result == "sent" and report.writes == 1 and "1 settled" in report.polled
     flush_tenant(context, T)
     assert dirty(context) == set() and set(marketplace.stock.values()) == {2} and len(marketplace.stock) == 800
 
@@ -299,7 +299,7 @@ def test_a_resync_marks_every_listed_sku_and_one_flush_writes_at_most_four_batch
     assert first.writes == 4 and first.counts == {"sent": 2000} and len(context.feeds.open_feeds(T)) == 4
     assert len(in_feed(context)) == 2000 and len(dirty(context)) == 2300
     second = flush_tenant(context, T)
-    assert second.writes == 1 and "4 settled" in second.feeds and len(in_feed(context)) == 300
+    assert second.writes == 1 and "4 settled" in second.polled and len(in_feed(context)) == 300
     flush_tenant(context, T)
     assert dirty(context) == set()
     context.clock.advance(timedelta(minutes=1).total_seconds())
