@@ -5,9 +5,9 @@ flush, confirmed by its feed (polled, or onFeedCompleted)."""
 from __future__ import annotations
 
 import uuid
-from typing import Any
 from datetime import datetime, timezone
 from decimal import Decimal
+from typing import Any
 
 import pytest
 import requests
