@@ -6,8 +6,11 @@ One SKU's sync state for one tenant (`SyncRecord`, the columns both kinds share)
 
 - marked (`dirty`): a change was marked since the marketplace last confirmed one (each mark is a new
   random token, `mark`, so a change that lands while the SKU is being sent is never lost);
-- in flight: a flush has taken it (`sending_mark`, `sending_at`) and not yet recorded the answer; a flush
-  that crashed leaves it so until `IN_FLIGHT_FOR` has passed, then it is marked again;
+- in flight: a flush has taken it (`sending_mark`, `sending_at`) and not yet recorded the answer. Flushes
+  of a tenant and kind run one at a time (a claim), so the next flush finds a SKU still in flight only
+  when the flush that took it died: it takes it again at once (`due(..., claimed=True)`; a repeated
+  write of the latest value is harmless). Outside a flush (ops, the console) it shows as in flight until
+  `IN_FLIGHT_FOR` has passed;
 - in feed: the marketplace answered with a feed (`feed_id`) that has not reported yet; a SKU in an open
   feed is not sent again, even if marked meanwhile: the feed settles it first, then it goes again;
 - refused (or unknown to ZORT): kept with the reason, retried with back-off (`refusal_backoff`);
@@ -63,10 +66,11 @@ class SyncRecord:
         """Whether the kind holds it back for another reason (a price held for a person); none by default."""
         return False
 
-    def due(self, now: datetime, force: bool = False) -> bool:
-        """Whether a flush should take it now: marked, not in flight nor in an open feed nor held, and
-        past its back-off (unless forced)."""
-        if not self.dirty or self.in_flight(now) or self.feed_id or self.waiting():
+    def due(self, now: datetime, force: bool = False, claimed: bool = False) -> bool:
+        """Whether a flush should take it now: marked, not in an open feed nor held, past its back-off
+        (unless forced), and not in flight, unless the caller holds the tenant's flush claim (`claimed`:
+        then whoever took it is gone)."""
+        if not self.dirty or self.feed_id or self.waiting() or (self.in_flight(now) and not claimed):
             return False
         return force or self.next_attempt_at is None or self.next_attempt_at <= now
 
@@ -96,9 +100,9 @@ class SyncTenantState:
 # --- rules -----------------------------------------------------------------------------------------
 
 
-def pick_due(records: Iterable[R], now: datetime, limit: int, force: bool = False) -> list[R]:
-    """The due SKUs a flush takes, longest waiting first, at most `limit`."""
-    due = [r for r in records if r.due(now, force)]
+def pick_due(records: Iterable[R], now: datetime, limit: int, force: bool = False, claimed: bool = False) -> list[R]:
+    """The due SKUs a flush takes, longest waiting first, at most `limit` (`claimed`: see `SyncRecord.due`)."""
+    due = [r for r in records if r.due(now, force, claimed)]
     due.sort(key=lambda r: (r.marked_at or now, r.sku))
     return due[:limit]
 

@@ -155,10 +155,14 @@ def batches(items: Sequence[T], size: int = MAX_SKUS_PER_WRITE) -> Iterator[Sequ
 
 
 def pick_for_flush(
-    records: Iterable[StockRecord], now: datetime, limit: int = MAX_SKUS_PER_FLUSH, force: bool = False
+    records: Iterable[StockRecord],
+    now: datetime,
+    limit: int = MAX_SKUS_PER_FLUSH,
+    force: bool = False,
+    claimed: bool = False,
 ) -> list[StockRecord]:
     """The due SKUs a flush takes, longest waiting first, at most `limit`."""
-    return pick_due(records, now, limit, force)
+    return pick_due(records, now, limit, force, claimed)
 
 
 def taken(record: StockRecord, now: datetime) -> StockRecord:

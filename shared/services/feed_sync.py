@@ -29,7 +29,7 @@ from typing import Protocol
 
 from shared.domain.errors import NotConfigured
 from shared.domain.feed_sync import IN_FLIGHT_FOR, SyncTenantState
-from shared.ports import MarketplacePort, ServiceContext
+from shared.ports import Claim, MarketplacePort, ServiceContext, StorageUnavailable
 from shared.services import feeds as feed_tracker
 
 
@@ -97,7 +97,7 @@ def flush(context: ServiceContext, kind: SyncKind, tenant: str, *, force: bool =
     try:
         report = _flush(context, kind, tenant, force)
     finally:
-        context.claims.release(tenant, kind.claim, claim)
+        _release(context, kind, tenant, claim)
     latest = store.tenant_state(tenant)  # the kill switch may have moved meanwhile: keep it
     latest.last_flush_at, latest.last_result = now, report.result
     latest.last_detail = "; ".join(part for part in (report.detail, report.polled) if part)
@@ -121,6 +121,16 @@ def _flush(context: ServiceContext, kind: SyncKind, tenant: str, force: bool) ->
     return report
 
 
+def _release(context: ServiceContext, kind: SyncKind, tenant: str, claim: Claim) -> None:
+    """Frees the flush claim, asking twice: a claim left held costs every flush until it expires
+    (`IN_FLIGHT_FOR`), and a release whose answer was lost is recognised as ours when asked again."""
+    try:
+        context.claims.release(tenant, kind.claim, claim)
+    except StorageUnavailable:
+        context.sleep(1)
+        context.claims.release(tenant, kind.claim, claim)
+
+
 def _poll_only(context: ServiceContext, kind: SyncKind, tenant: str) -> str:
     """Asks about the tenant's open feeds under the flush's claim (a flush that writes nothing)."""
     try:
@@ -133,7 +143,7 @@ def _poll_only(context: ServiceContext, kind: SyncKind, tenant: str) -> str:
     try:
         return feed_tracker.poll_open_feeds(context, tenant, marketplace).detail
     finally:
-        context.claims.release(tenant, kind.claim, claim)
+        _release(context, kind, tenant, claim)
 
 
 def set_paused(context: ServiceContext, kind: SyncKind, tenant: str, paused: bool, reason: str = "") -> None:

@@ -134,7 +134,7 @@ def _write(context: ServiceContext, tenant: str, marketplace: MarketplacePort, f
     _mark_ended_sales(context, tenant, marked, started)
     # a SKU its feed refused just now goes at the next flush at the earliest (not in a new feed at once)
     marked = [r for r in marked if not (r.result is PriceResult.REFUSED and (r.attempted_at or started) >= started)]
-    due = pick_due(marked, started, FEEDS_PER_FLUSH * MAX_SKUS_PER_FEED, force)
+    due = pick_due(marked, started, FEEDS_PER_FLUSH * MAX_SKUS_PER_FEED, force, claimed=True)
     if not due:
         return FlushReport(tenant, "nothing to send")
     now = context.clock()

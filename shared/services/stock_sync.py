@@ -149,7 +149,7 @@ def _write(
     marketplace: MarketplacePort,
 ) -> FlushReport:
     zort_api = context.zort(tenant)  # NotConfigured: the flush is blocked, the SKUs wait
-    records = pick_for_flush(context.stock.dirty(tenant), context.clock(), force=force)
+    records = pick_for_flush(context.stock.dirty(tenant), context.clock(), force=force, claimed=True)
     if not records:
         return FlushReport(tenant, "nothing to send")
     records = context.stock.take(records, now)  # durable before anything is sent
