@@ -46,7 +46,7 @@ class StockConfig:
     skus: int = 2_000
     concurrency: int = 16
     timer_interval: float = 5.0
-    timeout_seconds: float = 900.0  # the goal sets no time: the settle time is reported
+    timeout_seconds: float = 3000.0  # after the webhooks are sent; the goal sets no time: the settle time is reported
     refused: int = 20  # SKUs the sandbox's feeds refuse
 
 
