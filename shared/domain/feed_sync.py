@@ -28,6 +28,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from decimal import Decimal, InvalidOperation
 from typing import TypeVar
 
 T = TypeVar("T")
@@ -129,6 +130,18 @@ def throttle_until(now: datetime, retry_after: float | None) -> datetime:
     if retry_after is not None and retry_after > 0:
         return now + timedelta(seconds=retry_after)
     return now + THROTTLE_WAIT
+
+
+def parse_zort_number(value: object) -> Decimal | None:
+    """A number as ZORT writes it (`availablestock`, `sellprice`: a string such as "10.00" or "1,250.50")
+    as a Decimal; None when absent or not a finite number."""
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        number = Decimal(str(value).strip().replace(",", ""))
+    except (InvalidOperation, ValueError):
+        return None
+    return number if number.is_finite() else None
 
 
 def count(results: Iterable[str]) -> dict[str, int]:

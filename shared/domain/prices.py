@@ -32,13 +32,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
 from shared.domain.feed_sync import IN_FLIGHT_FOR as IN_FLIGHT_FOR
 from shared.domain.feed_sync import THROTTLE_WAIT as THROTTLE_WAIT
-from shared.domain.feed_sync import SyncRecord, SyncTenantState, refusal_backoff
+from shared.domain.feed_sync import SyncRecord, SyncTenantState, parse_zort_number, refusal_backoff
 from shared.domain.feed_sync import pick_due as pick_due
 from shared.domain.price_settings import PriceSyncSettings, storefront_currency
 
@@ -73,13 +73,7 @@ class PriceResult(StrEnum):
 
 def parse_price(value: object) -> Decimal | None:
     """ZORT's `sellprice` ("20.00", "1,250.50") as a Decimal; None when absent or not a finite number."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
+    return parse_zort_number(value)
 
 
 def currency_error(tenant: str, stated: str) -> str | None:

@@ -31,13 +31,13 @@ import math
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
 from shared.domain.feed_sync import IN_FLIGHT_FOR as IN_FLIGHT_FOR
 from shared.domain.feed_sync import THROTTLE_WAIT as THROTTLE_WAIT
-from shared.domain.feed_sync import SyncRecord, SyncTenantState, count, pick_due
+from shared.domain.feed_sync import SyncRecord, SyncTenantState, count, parse_zort_number, pick_due
 from shared.domain.feed_sync import batches as engine_batches
 from shared.domain.feed_sync import refusal_backoff as refusal_backoff
 from shared.domain.feed_sync import throttle_until as throttle_until
@@ -132,13 +132,7 @@ class SkuOutcome:
 
 def parse_available(value: object) -> Decimal | None:
     """ZORT's `availablestock` ("10.00", a string in its API) as a Decimal; None when absent or not a number."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
+    return parse_zort_number(value)
 
 
 def quantity_to_send(available: Decimal, buffer: int) -> int:
