@@ -199,7 +199,8 @@ def stock_goals(result: dict) -> list[Goal]:
             "all",
             result["skus_correct"] == result["skus_expected"],
             f"{result['answers_200']} answers 200; {result['feed_status_calls']} FeedStatus polls; the processor's "
-            f"queue drained after {result.get('queue_drained_seconds')} s; load average {result.get('load_average')}",
+            f"queue drained after {result.get('queue_drained_seconds')} s, the last confirmation "
+            f"{result.get('confirmed_after_drain_seconds')} s later; load average {result.get('load_average')}",
         ),
         Goal(
             "stock: SKUs the marketplace's feeds refused, visible in Thor with its message",

@@ -282,6 +282,8 @@ def measure(stack, config: StockConfig, progress=print, log=None) -> dict:
         "refused_unseen": sorted(refused_by_sandbox - set(seen)),
         "settled_seconds": round(settled_after, 1),
         "queue_drained_seconds": None if drained_after is None else round(drained_after, 1),
+        # the engine's own lag: from the processor's last mark to the last confirmation
+        "confirmed_after_drain_seconds": None if drained_after is None else round(settled_after - drained_after, 1),
         "load_average": _load(),
         "update_stock_calls": len(updates),
         "feed_status_calls": len(polls),
