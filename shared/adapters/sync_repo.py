@@ -27,7 +27,12 @@ from datetime import datetime
 from typing import Any, Generic, TypeVar
 
 from azure.core import MatchConditions
-from azure.core.exceptions import ResourceModifiedError, ResourceNotFoundError
+from azure.core.exceptions import (
+    ResourceModifiedError,
+    ResourceNotFoundError,
+    ServiceRequestError,
+    ServiceResponseError,
+)
 from azure.data.tables import TableClient, TableTransactionError, UpdateMode
 
 from shared.adapters.product_repo import sku_key
@@ -92,9 +97,7 @@ class SyncRepository(Generic[R]):
         sent = 0
         with storage_errors():
             for start in range(0, len(rows), BATCH_SIZE):
-                self.table.submit_transaction(
-                    [("upsert", row, {"mode": UpdateMode.MERGE}) for row in rows[start : start + BATCH_SIZE]]
-                )
+                self._submit([("upsert", row, {"mode": UpdateMode.MERGE}) for row in rows[start : start + BATCH_SIZE]])
                 sent += 1
         return sent
 
@@ -145,7 +148,7 @@ class SyncRepository(Generic[R]):
                     )
                     for r in chunk
                 ]
-                answers = self.table.submit_transaction(operations)
+                answers = self._submit(operations)
                 for record, answer in zip(chunk, answers, strict=True):  # one answer per operation
                     record.sending_mark, record.sending_at = record.mark, now
                     record.etag = answer.get("etag")
@@ -171,7 +174,7 @@ class SyncRepository(Generic[R]):
         for _ in range(len(writes) + 1):
             operations = [self._operation(w, c) for w, c in zip(writes, conditional, strict=True)]
             try:
-                answers = self.table.submit_transaction(operations)
+                answers = self._submit(operations)
                 return [answer.get("etag") for answer in answers]
             except TableTransactionError as error:
                 failed = error.index
@@ -179,6 +182,17 @@ class SyncRepository(Generic[R]):
                     break  # not a condition that failed: one write each
                 conditional[failed] = False  # marked meanwhile: written without clearing its mark
         return [self._write_one(w) for w in writes]
+
+    def _submit(self, operations: list[Any]) -> list[Mapping[str, Any]]:
+        """One batch transaction, sent once more when its answer did not come (a read timeout, a broken
+        connection: the SDK does not retry a POST). Safe: a mark or a take written twice writes the same
+        columns; a conditional clean that did land fails the second time and is written without clearing
+        the mark (the SKU is sent again: a repeated write of the latest value is harmless). Without it, one
+        slow transaction among a flush's hundreds restarts the whole flush."""
+        try:
+            return list(self.table.submit_transaction(operations))
+        except (ServiceRequestError, ServiceResponseError):
+            return list(self.table.submit_transaction(operations))
 
     @staticmethod
     def _operation(write: Write, conditional: bool) -> tuple[str, dict[str, Any], dict[str, Any]]:

@@ -166,6 +166,29 @@ def test_a_batch_with_one_sku_marked_meanwhile_costs_two_transactions_and_cleans
     assert all(s.result is SkuResult.ACCEPTED for s in stored.values())
 
 
+def test_a_batch_whose_answer_was_lost_is_sent_once_more(context: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure.core.exceptions import ServiceResponseError
+
+    repo = context.stock
+    now = datetime.now(timezone.utc)
+    names = skus(3)
+    repo.mark_dirty(T, names, now)
+    submit = repo.table.submit_transaction
+    lost: list[int] = []
+
+    def answer_lost_once(operations: Any, **kwargs: Any) -> Any:
+        answers = submit(operations, **kwargs)  # written...
+        if not lost:
+            lost.append(len(operations))
+            raise ServiceResponseError("Read timed out. (read timeout=4.0)")  # ...but its answer never came
+        return answers
+
+    monkeypatch.setattr(type(repo.table), "submit_transaction", lambda _table, ops, **kw: answer_lost_once(ops, **kw))
+    taken = repo.take([r for r in repo.dirty(T) if r.sku in names], now)
+    assert lost == [3] and sorted(r.sku for r in taken) == names and all(r.etag for r in taken)
+    assert all(repo.get(T, n).state(now) is StockState.IN_FLIGHT for n in names)
+
+
 def test_a_sku_in_a_feed_is_found_by_it_and_cleared_when_the_feed_takes_it(context):
     repo = context.stock
     now = datetime.now(timezone.utc)
