@@ -199,7 +199,9 @@ def stock_goals(result: dict[str, Any]) -> list[Goal]:
             f"{result['skus_correct']} of {result['skus_expected']}, the last after {result['settled_seconds']} s",
             "all",
             result["skus_correct"] == result["skus_expected"],
-            f"{result['answers_200']} answers 200; {result['feed_status_calls']} FeedStatus polls",
+            f"{result['answers_200']} answers 200; {result['feed_status_calls']} FeedStatus polls; the processor's "
+            f"queue drained after {result.get('queue_drained_seconds')} s, the last confirmation "
+            f"{result.get('confirmed_after_drain_seconds')} s later; load average {result.get('load_average')}",
         ),
         Goal(
             "stock: SKUs the marketplace's feeds refused, visible in Thor with its message",
@@ -219,7 +221,7 @@ def stock_goals(result: dict[str, Any]) -> list[Goal]:
         Goal(
             "stock: Table requests per stock webhook (acknowledgement)",
             f"{ack['table']} table + {ack['queue']} queue; processing {counted['processing']['table']} table",
-            "2 (record + queue; issue 17's queued mark dropped again)",
+            "2 (record + queue)",
             ack["table"] + ack["queue"] == 2,
         ),
     ]
@@ -362,14 +364,17 @@ def prices_goals(result: dict[str, Any]) -> list[Goal]:
             )
         )
     acks = result.get("acks")
-    if acks:
+    if acks and "floor" in acks:
+        floor = acks["floor"]
         goals.append(
             Goal(
-                f"prices: acknowledgement of {acks['webhooks']:,} UPDATEPRODUCT webhooks at c={acks['concurrency']}",
-                f"p50 {acks['p50_ms']} ms, p99 {acks['p99_ms']} ms, {acks['rps']} req/s, {acks['answers_200']} × 200",
-                "ack goals (compare with the ack phase's floor)",
-                None,
-                "no floor in this phase",
+                f"prices: acknowledgement of {acks['webhooks']:,} UPDATEPRODUCT webhooks at c={acks['concurrency']}, "
+                "Thor / the floor",
+                f"p99 {acks['p99_vs_floor']}× ({acks['p99_ms']} vs {floor['p99_ms']} ms), throughput "
+                f"{acks['rps_vs_floor']}× ({acks['rps']} vs {floor['rps']} req/s), {acks['answers_200']:,} × 200",
+                "p99 ≤ 1.5×, throughput ≥ 0.7×",
+                acks["p99_vs_floor"] <= 1.5 and acks["rps_vs_floor"] >= 0.7 and acks["answers_200"] == acks["webhooks"],
+                f"load average {acks.get('load_average', '?')}",
             )
         )
     return goals

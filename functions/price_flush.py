@@ -15,9 +15,7 @@ log = logging.getLogger("thor.prices")
 @bp.function_name("price_flush")
 @bp.timer_trigger(schedule="*/30 * * * * *", arg_name="timer", run_on_startup=False)
 def price_flush(timer: func.TimerRequest) -> None:
+    from functions._flush import log_flushes
     from shared.services.price_sync import flush_all  # on first run: a cold start of the webhooks does not pay for it
 
-    for report in flush_all(get_context()):
-        (log.info if report.ok else log.warning)(
-            "price flush %s: %s (%d feed(s)) %s", report.tenant, report.result, len(report.feeds), report.detail
-        )
+    log_flushes(log, "price", flush_all(get_context()))

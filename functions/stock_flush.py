@@ -13,9 +13,7 @@ log = logging.getLogger("thor.stock")
 @bp.function_name("stock_flush")
 @bp.timer_trigger(schedule="0 */2 * * * *", arg_name="timer", run_on_startup=False)
 def stock_flush(timer: func.TimerRequest) -> None:
+    from functions._flush import log_flushes
     from shared.services.stock_sync import flush_all  # on first run: a cold start of the webhooks does not pay for it
 
-    for report in flush_all(get_context()):
-        (log.info if report.ok else log.warning)(
-            "stock flush %s: %s (%d write(s)) %s", report.tenant, report.result, report.writes, report.detail
-        )
+    log_flushes(log, "stock", flush_all(get_context()))

@@ -11,7 +11,8 @@ from dataclasses import asdict
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from ops.arguments import FAILED, OK, Commands, UsageError, build_context, tenant_arg
+from ops.arguments import FAILED, OK, Commands, UsageError, build_context
+from ops.feed_sync import add_sync_arguments, check_switches, kill_switch, print_flushes
 from ops.render import as_json, clip, table, when
 from shared.domain.prices import parse_local
 from shared.domain.times import zone
@@ -24,11 +25,12 @@ def add_parser(commands: Commands) -> None:
         "prices",
         help="price sync per tenant: marked / held / refused SKUs, last feed; flush, resync, pause, confirm, sale",
     )
-    p.add_argument("--tenant", type=tenant_arg)
-    p.add_argument("--flush", action="store_true", help="flush now (skips refusal back-offs, never the feed budget)")
-    p.add_argument("--resync", action="store_true", help="send every SKU the tenant sells again (needs --tenant)")
-    p.add_argument("--pause", metavar="REASON", help="kill switch on: nothing is sent (needs --tenant)")
-    p.add_argument("--resume", action="store_true", help="kill switch off (needs --tenant)")
+    add_sync_arguments(
+        p,
+        "price",
+        flush="flush now (skips refusal back-offs, never the feed budget)",
+        resync="send every SKU the tenant sells again (needs --tenant)",
+    )
     p.add_argument("--confirm", metavar="SKU", action="append", help="confirm the held price of SKU (repeatable)")
     p.add_argument("--by", default="", help="who confirms or sets a sale (default: this machine's user, @ops)")
     p.add_argument("--sku", metavar="SKU", help="a SKU's price journey (needs --tenant)")
@@ -37,7 +39,6 @@ def add_parser(commands: Commands) -> None:
     p.add_argument("--skus", help="comma-separated SKUs for --sale / --end-sale")
     p.add_argument("--start", help="sale start, the storefront's local time (YYYY-MM-DD HH:MM[:SS])")
     p.add_argument("--end", help="sale end, the storefront's local time (YYYY-MM-DD HH:MM[:SS])")
-    p.add_argument("--json", action="store_true")
     p.set_defaults(run=run)
 
 
@@ -55,15 +56,12 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     needs_tenant = needs_tenant or args.sale or args.end_sale
     if needs_tenant and not args.tenant:
         raise UsageError("--resync, --pause, --resume, --confirm, --sku, --sale and --end-sale need --tenant")
-    if args.pause is not None and args.resume:
-        raise UsageError("--pause and --resume together")
+    check_switches(args)
     if (args.sale or args.end_sale) and not args.skus:
         raise UsageError("--sale and --end-sale need --skus")
     context = build_context(env)
     status = OK
-    if args.pause is not None or args.resume:
-        price_sync.set_paused(context, args.tenant, args.pause is not None, args.pause or "")
-        print(f"{args.tenant}: price writes {'paused' if args.pause is not None else 'resumed'}")
+    kill_switch(args, "price", lambda tenant, on, reason: price_sync.set_paused(context, tenant, on, reason))
     for sku in args.confirm or []:
         try:
             record = price_sync.confirm_price(context, args.tenant, sku, _who(args))
@@ -101,11 +99,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
             if tenants
             else price_sync.flush_all(context, force=True)
         )
-        for report in reports:
-            feeds = f" feeds {', '.join(report.feeds)}" if report.feeds else ""
-            polled = f"; {report.polled}" if report.polled else ""
-            print(f"{report.tenant}: flush {report.result}{feeds} {report.detail}{polled}".rstrip())
-            status = status if report.ok else FAILED
+        status = print_flushes(reports, status)
     if args.sku:
         journey = price_sync.price_journey(context, args.tenant, args.sku)
         if journey is None:

@@ -7,7 +7,8 @@ import argparse
 from collections.abc import Mapping
 from dataclasses import asdict
 
-from ops.arguments import FAILED, OK, Commands, UsageError, build_context, tenant_arg
+from ops.arguments import FAILED, OK, Commands, UsageError, build_context
+from ops.feed_sync import add_sync_arguments, check_switches, kill_switch, print_flushes
 from ops.render import as_json, clip, table, when
 from shared.domain.events import EventStatus
 from shared.services.operations import (
@@ -23,33 +24,22 @@ def add_parser(commands: Commands) -> None:
     p = commands.add_parser(
         "stock", help="stock sync per tenant: dirty SKUs, last flush, failures; flush, resync, pause"
     )
-    p.add_argument("--tenant", type=tenant_arg)
-    p.add_argument(
-        "--flush", action="store_true", help="flush now (every tenant with sync on, or --tenant), no back-off"
+    add_sync_arguments(
+        p,
+        "stock",
+        flush="flush now (every tenant with sync on, or --tenant), no back-off",
+        resync="record a stock-resync event: every SKU the tenant sells is marked dirty (needs --tenant)",
     )
-    p.add_argument(
-        "--resync",
-        action="store_true",
-        help="record a stock-resync event: every SKU the tenant sells is marked dirty (needs --tenant)",
-    )
-    p.add_argument(
-        "--pause", metavar="REASON", help="kill switch on: the tenant's flushes write nothing (needs --tenant)"
-    )
-    p.add_argument("--resume", action="store_true", help="kill switch off (needs --tenant)")
-    p.add_argument("--json", action="store_true")
     p.set_defaults(run=run)
 
 
 def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
     if (args.resync or args.pause is not None or args.resume) and not args.tenant:
         raise UsageError("--resync, --pause and --resume need --tenant")
-    if args.pause is not None and args.resume:
-        raise UsageError("--pause and --resume together")
+    check_switches(args)
     context = build_context(env)
     status = OK
-    if args.pause is not None or args.resume:
-        stock_kill_switch(context, args.tenant, args.pause is not None, args.pause or "")
-        print(f"{args.tenant}: stock writes {'paused' if args.pause is not None else 'resumed'}")
+    kill_switch(args, "stock", lambda tenant, on, reason: stock_kill_switch(context, tenant, on, reason))
     if args.resync:
         # Recorded as a `stock-resync` event (visible, replayable, blocked while sync is off), then applied here.
         accepted = record_stock_resync(context, args.tenant, "ops command line", context.clock())
@@ -58,10 +48,7 @@ def run(args: argparse.Namespace, env: Mapping[str, str]) -> int:
         print(f"{args.tenant}: stock-resync event {accepted.event_id} {state}: {detail}")
         status = status if resync_status is EventStatus.COMPLETED else FAILED
     if args.flush:
-        for report in stock_flush_now(context, args.tenant):
-            feeds = f"; {report.feeds}" if report.feeds else ""
-            print(f"{report.tenant}: flush {report.result} ({report.writes} write(s)) {report.detail}{feeds}".rstrip())
-            status = status if report.ok or report.result == "partial" else FAILED
+        status = print_flushes(stock_flush_now(context, args.tenant), status)
     states = stock_overview(context, args.tenant)
     if args.json:
         print(as_json([asdict(state) for state in states]))

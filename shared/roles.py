@@ -228,8 +228,16 @@ class StockResyncPorts(StockMarkPorts, HasStockSettings, Protocol):
     """`stock_sync.handle_stock_resync`: every listed SKU marked, while the tenant's stock sync is on."""
 
 
-class StockFlushPorts(FeedsPorts, HasClaims, HasStockSettings, HasZort, Protocol):
-    """`stock_sync.flush_all`, `flush_tenant`: ZORT's stock of the marked SKUs sent to the marketplace."""
+class FeedSyncPorts(
+    FeedsPorts, HasClaims, HasPriceSettings, HasSettings, HasSleep, HasStockSettings, HasZort, Protocol
+):
+    """`feed_sync.flush`: the engine's flush of either kind (stock or prices): the tenant's claim, its open
+    feeds polled, the kind's write (ZORT's values of the marked SKUs sent to the marketplace)."""
+
+
+class StockFlushPorts(FeedSyncPorts, Protocol):
+    """`stock_sync.flush_all`, `flush_tenant`: ZORT's stock of the marked SKUs sent to the marketplace
+    (through the engine, so what it takes)."""
 
 
 class PriceStatePorts(HasClock, HasPriceSettings, HasPrices, Protocol):
@@ -240,9 +248,9 @@ class PriceMarkPorts(HasClock, HasPriceTenants, HasPrices, HasProducts, Protocol
     """`price_sync.mark_changed`, `mark_from_zort_call`, `resync_tenant`: SKUs marked for the next flush."""
 
 
-class PriceFlushPorts(FeedsPorts, HasClaims, HasPriceSettings, HasSettings, HasSleep, HasZort, Protocol):
+class PriceFlushPorts(FeedSyncPorts, Protocol):
     """`price_sync.flush_all`, `flush_tenant`: ZORT's prices of the marked SKUs sent to the marketplace,
-    within each seller's feed budget."""
+    within each seller's feed budget (through the engine, so what it takes)."""
 
 
 class ZortFlowsPorts(

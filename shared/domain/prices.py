@@ -32,12 +32,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal
 from enum import StrEnum
 from zoneinfo import ZoneInfo
 
+from shared.domain.feed_sync import IN_FLIGHT_FOR as IN_FLIGHT_FOR
+from shared.domain.feed_sync import THROTTLE_WAIT as THROTTLE_WAIT
+from shared.domain.feed_sync import SyncRecord, SyncTenantState, parse_zort_number, refusal_backoff
+from shared.domain.feed_sync import pick_due as pick_due
 from shared.domain.price_settings import PriceSyncSettings, storefront_currency
-from shared.domain.stock import refusal_backoff
 
 MAX_SKUS_PER_FEED = 1000
 """v600 ``productupdate``: "It is recommended to send between 500 and 1,000 products per request"; no
@@ -48,8 +51,6 @@ FREE_WINDOW = timedelta(hours=24)
 FEED_SPACING = timedelta(minutes=2)
 SPACING_MARGIN = timedelta(seconds=5)
 """Added to the documented spacing: the marketplace measures between its own receipt times."""
-THROTTLE_WAIT = timedelta(minutes=2)
-IN_FLIGHT_FOR = timedelta(minutes=5)
 HISTORY_KEPT = 30
 DECIMALS: dict[str, int] = {"CLP": 0, "COP": 0, "ARS": 2, "PEN": 2, "MXN": 2}
 LOCAL_FORMAT = "%Y-%m-%d %H:%M:%S"
@@ -72,13 +73,7 @@ class PriceResult(StrEnum):
 
 def parse_price(value: object) -> Decimal | None:
     """ZORT's `sellprice` ("20.00", "1,250.50") as a Decimal; None when absent or not a finite number."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
+    return parse_zort_number(value)
 
 
 def currency_error(tenant: str, stated: str) -> str | None:
@@ -179,42 +174,27 @@ class PriceToSend:
 
 
 @dataclass
-class PriceRecord:
-    """One SKU's price sync for one tenant, as stored (Table ThorPrices)."""
+class PriceRecord(SyncRecord):
+    """One SKU's price sync for one tenant, as stored (Table ThorPrices): the engine's columns
+    (shared.domain.feed_sync) and what prices add."""
 
-    tenant: str
-    sku: str
-    dirty: bool = False
-    mark: str = ""
-    marked_at: datetime | None = None
-    sending_mark: str = ""
-    sending_at: datetime | None = None
     zort_said: str = ""  # the last webhook's sellprice (a hint)
     zort_said_at: datetime | None = None
     zort_price: str = ""  # what ZORT's API answered at the last flush
     sent: str = ""  # the last value sent (PriceToSend.text)
     sent_price: str = ""
     sent_at: datetime | None = None
-    feed_id: str = ""
     confirmed: str = ""  # the last value a finished feed took
     confirmed_price: str = ""
     confirmed_at: datetime | None = None
     result: PriceResult | None = None
     reason: str = ""
-    attempted_at: datetime | None = None
-    failures: int = 0
-    next_attempt_at: datetime | None = None
     held_price: str = ""
     held_mark: str = ""
     approved_price: str = ""  # a price a person confirmed: it may go once, whatever the guard says
     approved_by: str = ""
     sale: Sale | None = None
     history: list[dict[str, str]] = field(default_factory=list)
-    etag: str | None = None
-
-    def in_flight(self, now: datetime) -> bool:
-        taken = self.sending_at is not None and (self.attempted_at is None or self.sending_at > self.attempted_at)
-        return bool(taken and self.sending_at and now - self.sending_at < IN_FLIGHT_FOR)
 
     @property
     def held(self) -> bool:
@@ -232,10 +212,8 @@ class PriceRecord:
             return "refused"
         return "marked" if self.dirty else "synced"
 
-    def due(self, now: datetime, force: bool = False) -> bool:
-        if not self.dirty or self.in_flight(now) or self.feed_id or self.held:
-            return False
-        return force or self.next_attempt_at is None or self.next_attempt_at <= now
+    def waiting(self) -> bool:
+        return self.held
 
     def note(self, now: datetime, what: str, **details: str) -> None:
         """Adds a line to the SKU's price journey (the last `HISTORY_KEPT` are kept)."""
@@ -243,31 +221,13 @@ class PriceRecord:
         self.history = [*self.history, entry][-HISTORY_KEPT:]
 
 
-def pick_due(records: list[PriceRecord], now: datetime, limit: int, force: bool = False) -> list[PriceRecord]:
-    due = [r for r in records if r.due(now, force)]
-    due.sort(key=lambda r: (r.marked_at or now, r.sku))
-    return due[:limit]
-
-
 def backoff_after(failures: int) -> timedelta:
     """The next flush after a first refusal, then 5, 10, 20, 40 minutes, at most an hour (as stock)."""
     return refusal_backoff(failures)
 
 
-@dataclass
-class PriceTenantState:
-    """A tenant's price sync as a whole: the kill switch and the last flush."""
-
-    tenant: str
-    paused: bool = False
-    paused_reason: str | None = None
-    paused_at: datetime | None = None
-    last_flush_at: datetime | None = None
-    last_result: str | None = None
-    last_detail: str | None = None
-    last_feed_id: str | None = None
-    last_feed_at: datetime | None = None
-    last_counts: dict[str, int] = field(default_factory=dict)
+PriceTenantState = SyncTenantState
+"""A tenant's price sync as a whole: the kill switch and the last flush (the engine's tenant state)."""
 
 
 # --- the feed budget ---------------------------------------------------------------------------------

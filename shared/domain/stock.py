@@ -29,29 +29,31 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field, replace
-from datetime import datetime, timedelta
-from decimal import Decimal, InvalidOperation
+from dataclasses import dataclass, replace
+from datetime import datetime
+from decimal import Decimal
 from enum import StrEnum
 from typing import TypeVar
 
+from shared.domain.feed_sync import IN_FLIGHT_FOR as IN_FLIGHT_FOR
+from shared.domain.feed_sync import THROTTLE_WAIT as THROTTLE_WAIT
+from shared.domain.feed_sync import SyncRecord, SyncTenantState, count, parse_zort_number, pick_due
+from shared.domain.feed_sync import batches as engine_batches
+from shared.domain.feed_sync import refusal_backoff as refusal_backoff
+from shared.domain.feed_sync import throttle_until as throttle_until
 from shared.domain.stock_settings import StockSyncSettings as StockSyncSettings
 from shared.domain.stock_settings import StockWarehouse as StockWarehouse
 from shared.domain.stock_settings import WarehouseKind as WarehouseKind
 
 T = TypeVar("T")
+StockTenantState = SyncTenantState
+"""A tenant's stock sync as a whole (the engine's tenant state)."""
 
 MAX_SKUS_PER_WRITE = 500
 """UpdateStock takes at most 500 SKUs per request (developers.falabella.com v600 reference updatestock)."""
 WRITES_PER_FLUSH = 4
 MAX_SKUS_PER_FLUSH = MAX_SKUS_PER_WRITE * WRITES_PER_FLUSH
 """A flush writes at most 4 batches per tenant; what is left stays dirty for the next flush."""
-IN_FLIGHT_FOR = timedelta(minutes=5)
-"""How long a taken SKU counts as in flight (the function timeout): after it, a crashed flush's SKUs are dirty."""
-THROTTLE_WAIT = timedelta(minutes=2)
-"""Wait after a 429 without Retry-After: the marketplace's documented feed rule is 2 minutes between calls."""
-FIRST_REFUSAL_BACKOFF = timedelta(minutes=5)
-MAX_REFUSAL_BACKOFF = timedelta(hours=1)
 
 
 class StockState(StrEnum):
@@ -72,31 +74,16 @@ class SkuResult(StrEnum):
 
 
 @dataclass
-class StockRecord:
-    """One SKU's sync state for one tenant, as stored."""
+class StockRecord(SyncRecord):
+    """One SKU's stock sync state for one tenant, as stored: the engine's columns (shared.domain.feed_sync)
+    and what stock adds."""
 
-    tenant: str
-    sku: str
-    dirty: bool = False
-    mark: str = ""
-    marked_at: datetime | None = None
-    sending_mark: str = ""
-    sending_at: datetime | None = None
     synced_mark: str = ""
     sent_quantity: int | None = None
     sent_at: datetime | None = None
     zort_available: Decimal | None = None
     result: SkuResult | None = None
     reason: str | None = None
-    attempted_at: datetime | None = None
-    failures: int = 0
-    next_attempt_at: datetime | None = None
-    feed_id: str = ""  # the open feed carrying it ("" when none)
-    etag: str | None = None  # the storage version this copy was read (or last written) at
-
-    def in_flight(self, now: datetime) -> bool:
-        taken = self.sending_at is not None and (self.attempted_at is None or self.sending_at > self.attempted_at)
-        return bool(taken and self.sending_at and now - self.sending_at < IN_FLIGHT_FOR)
 
     def state(self, now: datetime) -> StockState:
         if self.in_flight(now):
@@ -104,13 +91,6 @@ class StockRecord:
         if self.feed_id:
             return StockState.IN_FEED
         return StockState.DIRTY if self.dirty else StockState.CLEAN
-
-    def due(self, now: datetime, force: bool = False) -> bool:
-        """Whether a flush should take it now: dirty, not in flight nor in an open feed, and past its
-        back-off (unless forced)."""
-        if not self.dirty or self.in_flight(now) or self.feed_id:
-            return False
-        return force or self.next_attempt_at is None or self.next_attempt_at <= now
 
 
 @dataclass(frozen=True)
@@ -129,7 +109,7 @@ class SkuOutcome:
 
     @property
     def clears(self) -> bool:
-        return self.result is SkuResult.ACCEPTED and self.record.mark == self.record.sending_mark
+        return self.result is SkuResult.ACCEPTED and self.record.unchanged_since_taken
 
     @property
     def failures(self) -> int:
@@ -147,33 +127,12 @@ class SkuOutcome:
         return self.at + refusal_backoff(self.failures)
 
 
-@dataclass
-class StockTenantState:
-    """A tenant's stock sync as a whole: the kill switch, the last flush, a marketplace wait."""
-
-    tenant: str
-    paused: bool = False
-    paused_reason: str | None = None
-    paused_at: datetime | None = None
-    last_flush_at: datetime | None = None
-    last_result: str | None = None
-    last_detail: str | None = None
-    wait_until: datetime | None = None  # after a 429: no write before then
-    last_counts: dict[str, int] = field(default_factory=dict)
-
-
 # --- rules -----------------------------------------------------------------------------------------
 
 
 def parse_available(value: object) -> Decimal | None:
     """ZORT's `availablestock` ("10.00", a string in its API) as a Decimal; None when absent or not a number."""
-    if value is None or isinstance(value, bool):
-        return None
-    try:
-        number = Decimal(str(value).strip().replace(",", ""))
-    except (InvalidOperation, ValueError):
-        return None
-    return number if number.is_finite() else None
+    return parse_zort_number(value)
 
 
 def quantity_to_send(available: Decimal, buffer: int) -> int:
@@ -185,35 +144,19 @@ def quantity_to_send(available: Decimal, buffer: int) -> int:
 
 
 def batches(items: Sequence[T], size: int = MAX_SKUS_PER_WRITE) -> Iterator[Sequence[T]]:
-    if size < 1:
-        raise ValueError("size must be at least 1")
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+    """UpdateStock's batches: 500 SKUs at a time."""
+    return engine_batches(items, size)
 
 
 def pick_for_flush(
-    records: Iterable[StockRecord], now: datetime, limit: int = MAX_SKUS_PER_FLUSH, force: bool = False
+    records: Iterable[StockRecord],
+    now: datetime,
+    limit: int = MAX_SKUS_PER_FLUSH,
+    force: bool = False,
+    claimed: bool = False,
 ) -> list[StockRecord]:
     """The due SKUs a flush takes, longest waiting first, at most `limit`."""
-    due = [r for r in records if r.due(now, force)]
-    due.sort(key=lambda r: (r.marked_at or now, r.sku))
-    return due[:limit]
-
-
-def refusal_backoff(failures: int) -> timedelta:
-    """Wait before retrying a refused (or unknown in ZORT) SKU: the next flush after the first
-    failure, then 5, 10, 20, 40 minutes, at most an hour."""
-    if failures <= 1:
-        return timedelta(0)
-    backoff: timedelta = FIRST_REFUSAL_BACKOFF * (2 ** min(failures - 2, 10))
-    return min(backoff, MAX_REFUSAL_BACKOFF)
-
-
-def throttle_until(now: datetime, retry_after: float | None) -> datetime:
-    """When writing may start again after a 429: the Retry-After the marketplace asked for, else 2 minutes."""
-    if retry_after is not None and retry_after > 0:
-        return now + timedelta(seconds=retry_after)
-    return now + THROTTLE_WAIT
+    return pick_due(records, now, limit, force, claimed)
 
 
 def taken(record: StockRecord, now: datetime) -> StockRecord:
@@ -222,7 +165,4 @@ def taken(record: StockRecord, now: datetime) -> StockRecord:
 
 
 def summarise(outcomes: Iterable[SkuOutcome]) -> dict[str, int]:
-    counts: dict[str, int] = {}
-    for outcome in outcomes:
-        counts[outcome.result.value] = counts.get(outcome.result.value, 0) + 1
-    return counts
+    return count(o.result.value for o in outcomes)

@@ -6,8 +6,8 @@ shared/adapters/seller_center/feeds.py.
 - `record_stock_feed`: the stock flush records the feed UpdateStock answered (what it carried, SKU →
   quantity, and when) *before* it marks those SKUs as in that feed, so a crash between the two leaves
   a feed that settles nothing (its SKUs are sent again once their in-flight time passes).
-- `poll_open_feeds`: each stock flush asks FeedStatus about every open feed of the tenant (at most
-  `MAX_POLLS`, oldest first) and settles those that closed; a feed still open after
+- `poll_open_feeds`: each flush (stock or price, shared.services.feed_sync) asks FeedStatus about every
+  open feed of the tenant (oldest first; `MAX_POLLS` only bounds a backlog) and settles those that closed; a feed still open after
   `FEED_ABANDON_AFTER` is given up (its SKUs are sent again), one the marketplace does not know
   (E012) too. So a lost onFeedCompleted costs at most one flush interval.
 - `handle_feed_completed`: the onFeedCompleted webhook (event kind `feed-completed`, recorded by any of
@@ -45,8 +45,10 @@ from shared.ports import MarketplacePort
 from shared.roles import FeedsPorts
 from shared.services.price_settlement import settle_price_feed
 
-MAX_POLLS = 20
-"""Open feeds asked about per tenant and flush (a flush makes at most 4 new ones)."""
+MAX_POLLS = 200
+"""Open feeds asked about per tenant and flush: all of them in practice (a stock flush makes at most 4
+new ones, a price flush at most 20, and each is settled by the next flush that finds it closed). The
+bound only keeps a flush within its time when feeds pile up (the marketplace not answering)."""
 UNKNOWN_FEED_CODE = "E012"
 """FeedStatus's documented error for a feed id it does not know (v600 ``feedstatus``)."""
 

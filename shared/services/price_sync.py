@@ -23,14 +23,13 @@ shared.services.feeds).
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from shared.domain.errors import ExternalSystemError, NotConfigured
+from shared.domain.errors import ExternalSystemError
 from shared.domain.feeds import Feed, FeedAction
 from shared.domain.price_settings import PriceSyncSettings, storefront_currency
 from shared.domain.prices import (
@@ -52,7 +51,8 @@ from shared.domain.stock import batches
 from shared.domain.times import zone
 from shared.ports import MarketplacePort
 from shared.roles import PriceFlushPorts, PriceMarkPorts, PriceStatePorts
-from shared.services import feeds as feed_tracker
+from shared.services import feed_sync
+from shared.services.feed_sync import FlushReport
 from shared.tenants import TENANTS
 from shared.zort import webhooks as zort
 from shared.zort.methods import PRICE_METHODS
@@ -104,82 +104,48 @@ def resync_tenant(context: PriceMarkPorts, tenant: str) -> int:
 # --- flushing -----------------------------------------------------------------------------------
 
 
-@dataclass
-class PriceFlushReport:
-    tenant: str
-    result: str  # sent, partial, nothing to send, off, paused, waiting, busy, blocked, throttled, failed
-    detail: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
-    feeds: list[str] = field(default_factory=list)
-    wait_until: datetime | None = None
-    polled: str = ""
-
-    @property
-    def ok(self) -> bool:
-        return self.result in ("sent", "nothing to send", "off", "paused", "waiting", "busy", "partial")
+PriceFlushReport = FlushReport
+"""A price flush's report: the engine's (shared.services.feed_sync)."""
 
 
-def flush_all(context: PriceFlushPorts, force: bool = False) -> list[PriceFlushReport]:
-    return [flush_tenant(context, t, force=force) for t in TENANTS if context.price_settings(t).enabled]
+def _enabled(context: PriceFlushPorts, tenant: str) -> bool:
+    return context.price_settings(tenant).enabled
 
 
-def flush_tenant(context: PriceFlushPorts, tenant: str, *, force: bool = False) -> PriceFlushReport:
-    """One flush of the tenant (module docstring). `force` (ops) skips the refusal back-offs, never the
-    feed budget."""
+def flush_all(context: PriceFlushPorts, force: bool = False) -> list[FlushReport]:
+    return [flush_tenant(context, t, force=force) for t in TENANTS if _enabled(context, t)]
+
+
+def flush_tenant(context: PriceFlushPorts, tenant: str, *, force: bool = False) -> FlushReport:
+    """One flush of the tenant (the engine's, shared.services.feed_sync; price's part is `_write`).
+    `force` (ops) skips the refusal back-offs, never the feed budget."""
+    return feed_sync.flush(context, PRICE, tenant, force=force)
+
+
+def _write(context: PriceFlushPorts, tenant: str, marketplace: MarketplacePort, force: bool) -> FlushReport:
     settings = context.price_settings(tenant)
-    if not settings.enabled:
-        return PriceFlushReport(tenant, "off", f"price sync is off (MARKETPLACE_PRICE_SYNC_{tenant.upper()})")
-    state = context.prices.tenant_state(tenant)
-    if state.paused:
-        return PriceFlushReport(tenant, "paused", f"kill switch on since {state.paused_at}: {state.paused_reason}")
-    owner = uuid.uuid4().hex
-    claim = context.claims.take(tenant, FLUSH_CLAIM, owner, 300)
-    if claim is None:
-        return PriceFlushReport(tenant, "busy", "another price flush of this tenant is running")
-    now = context.clock()
-    try:
-        report = _flush(context, tenant, settings, force)
-    finally:
-        context.claims.release(tenant, FLUSH_CLAIM, claim)
-    latest = context.prices.tenant_state(tenant)  # the kill switch may have moved meanwhile: keep it
-    latest.last_flush_at, latest.last_result = now, report.result
-    latest.last_detail = "; ".join(part for part in (report.detail, report.polled) if part)
-    latest.last_counts = dict(report.counts, feeds=len(report.feeds))
-    if report.feeds:
-        latest.last_feed_id, latest.last_feed_at = report.feeds[-1], context.clock()
-    context.prices.save_tenant_state(latest)
-    return report
-
-
-def _flush(context: PriceFlushPorts, tenant: str, settings: PriceSyncSettings, force: bool) -> PriceFlushReport:
-    try:
-        marketplace, zort_api = context.marketplace(tenant), context.zort(tenant)
-        seller = context.settings.marketplace(tenant).seller_id
-    except NotConfigured as blocked:
-        return PriceFlushReport(tenant, "blocked", f"{blocked}; the marked SKUs wait until it is configured")
+    zort_api = context.zort(tenant)  # NotConfigured: the flush is blocked, the SKUs wait
+    seller = context.settings.marketplace(tenant).seller_id
     started = context.clock()
-    polled = feed_tracker.poll_open_feeds(context, tenant, marketplace).detail
-    now = context.clock()
-    marked = context.prices.dirty(tenant)
-    _mark_ended_sales(context, tenant, marked, now)
     budget = context.prices.budget(seller)
+    slot = budget.next_slot(started)
+    if slot - started > SLOT_WAIT:  # no feed may be made this flush: the marked set is not even read
+        why = f"the feed budget allows the next ProductUpdate at {slot.isoformat()}"
+        return FlushReport(tenant, "waiting", why, wait_until=slot)
+    marked = context.prices.dirty(tenant)
+    _mark_ended_sales(context, tenant, marked, started)
     # a SKU its feed refused just now goes at the next flush at the earliest (not in a new feed at once)
-    marked = [r for r in marked if not (r.result is PriceResult.REFUSED and (r.attempted_at or now) >= started)]
-    due = pick_due(marked, now, FEEDS_PER_FLUSH * MAX_SKUS_PER_FEED, force)
+    marked = [r for r in marked if not (r.result is PriceResult.REFUSED and (r.attempted_at or started) >= started)]
+    due = pick_due(marked, started, FEEDS_PER_FLUSH * MAX_SKUS_PER_FEED, force, claimed=True)
     if not due:
-        return PriceFlushReport(tenant, "nothing to send", polled=polled)
-    slot = budget.next_slot(now)
+        return FlushReport(tenant, "nothing to send")
+    now = context.clock()
     if slot > now:
-        if slot - now > SLOT_WAIT:
-            why = f"the feed budget allows the next ProductUpdate at {slot.isoformat()}"
-            return PriceFlushReport(tenant, "waiting", why, wait_until=slot, polled=polled)
         context.sleep((slot - now).total_seconds())
         now = context.clock()
     allowed = max(1, min(FEEDS_PER_FLUSH, budget.free_left(now)))
     records = context.prices.take(due[: allowed * MAX_SKUS_PER_FEED], now)  # durable before anything is sent
-    report = _send(context, tenant, settings, seller, records, marketplace, zort_api.sell_prices)
-    report.polled = polled
-    return report
+    return _send(context, tenant, settings, seller, records, marketplace, zort_api.sell_prices)
 
 
 def _mark_ended_sales(context: PriceFlushPorts, tenant: str, marked: list[PriceRecord], now: datetime) -> None:
@@ -218,7 +184,7 @@ def _send(
     records: list[PriceRecord],
     marketplace: MarketplacePort,
     read_prices: Any,
-) -> PriceFlushReport:
+) -> FlushReport:
     now = context.clock()
     written_in = context.settings.marketplace(tenant).time_zone
     counts: dict[str, int] = {}
@@ -241,7 +207,7 @@ def _send(
         for record in records:
             outcome(record, PriceResult.DEFERRED, f"reading ZORT failed: {error}")
         context.prices.save(done)
-        return PriceFlushReport(tenant, "failed", f"reading prices from ZORT failed: {error}", counts)
+        return FlushReport(tenant, "failed", f"reading prices from ZORT failed: {error}", counts)
 
     to_send: list[tuple[PriceRecord, PriceToSend]] = []
     for record in records:
@@ -278,7 +244,7 @@ def _send(
         to_send.append((record, row))
 
     feeds: list[str] = []
-    stopped, wait_until = "", None
+    stopped, wait_until, writes = "", None, 0
     for batch in batches(to_send, MAX_SKUS_PER_FEED):
         if not stopped and not _reserve(context, seller):
             stopped = "the feed budget allows no more ProductUpdate now (next flush)"
@@ -286,6 +252,7 @@ def _send(
             for record, _ in batch:
                 outcome(record, PriceResult.DEFERRED, stopped)
             continue
+        writes += 1
         try:
             feed_id = marketplace.update_prices([row for _, row in batch])
         except ExternalSystemError as error:
@@ -317,13 +284,12 @@ def _send(
     detail = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
     detail += f"; {len(feeds)} feed(s)" if feeds else ""
     if wait_until is not None:
-        return PriceFlushReport(tenant, "throttled", f"{detail}; {stopped}", counts, feeds, wait_until)
+        return FlushReport(tenant, "throttled", f"{detail}; {stopped}", counts, feeds, wait_until, writes=writes)
     if stopped and not feeds:
-        return PriceFlushReport(
-            tenant, "failed" if "marketplace" in stopped else "waiting", f"{detail}; {stopped}", counts
-        )
+        result = "failed" if "marketplace" in stopped else "waiting"
+        return FlushReport(tenant, result, f"{detail}; {stopped}", counts, writes=writes)
     result = "sent" if counts.get(PriceResult.SENT.value, 0) == len(done) and done else "partial"
-    return PriceFlushReport(tenant, result, detail, counts, feeds)
+    return FlushReport(tenant, result, detail, counts, feeds, writes=writes)
 
 
 def _reserve(context: PriceFlushPorts, seller: str) -> bool:
@@ -347,6 +313,16 @@ def _throttled(context: PriceFlushPorts, seller: str, retry_after: float | None)
         if context.prices.save_budget(budget):
             break
     return budget.wait_until or context.clock()
+
+
+PRICE = feed_sync.SyncKind(
+    name="price",
+    claim=FLUSH_CLAIM,
+    setting="MARKETPLACE_PRICE_SYNC_{T}",
+    enabled=_enabled,
+    store=lambda context: context.prices,
+    write=_write,
+)
 
 
 # --- a person's actions ------------------------------------------------------------------------------
@@ -416,10 +392,7 @@ def end_sale(context: PriceStatePorts, tenant: str, skus: Sequence[str], by: str
 
 def set_paused(context: PriceStatePorts, tenant: str, paused: bool, reason: str = "") -> None:
     """The tenant's kill switch (stored, no redeploy): on, flushes send nothing; SKUs keep being marked."""
-    state = context.prices.tenant_state(tenant)
-    state.paused, state.paused_reason = paused, (reason or None) if paused else None
-    state.paused_at = context.clock() if paused else None
-    context.prices.save_tenant_state(state)
+    feed_sync.set_paused(context.prices, context.clock(), tenant, paused, reason)
 
 
 # --- what ops and the console show ---------------------------------------------------------------------

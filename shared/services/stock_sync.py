@@ -4,8 +4,9 @@
   each tenant that sells them: the tenants with stock sync on that share the webhook's ZORT store
   (`stock_tenants`) and whose marketplace listed the SKU (`Product.marketplace_listed`, kept from
   the marketplace's product webhooks, `handle_products`). One batch write per tenant and 100 SKUs.
-- `flush_tenant` (the timer, `python -m ops stock --flush`): first asks FeedStatus about the tenant's
-  open feeds and settles those that closed (shared.services.feeds); then takes the tenant's due dirty
+- `flush_tenant` (the timer, `python -m ops stock --flush`): the feed-sync engine's flush
+  (shared.services.feed_sync: kill switch, claim, every open feed asked about and settled, the tenant's
+  state), stock being its `STOCK` kind. Stock's own part (`_write`) takes the tenant's due dirty
   SKUs (at most 2,000; not those in an open feed), records them as in flight, reads their available
   stock from ZORT, holds back the buffer, and writes them to the marketplace in at most 4 UpdateStock
   calls of 500. Each call answers a feed: it is recorded (ThorFeeds) and its SKUs are *in feed* until
@@ -20,9 +21,8 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
@@ -30,7 +30,6 @@ from typing import Any
 from shared.domain.errors import ExternalSystemError, NotConfigured
 from shared.domain.events import EventStatus, InboundEvent, Outcome
 from shared.domain.stock import (
-    IN_FLIGHT_FOR,
     MAX_SKUS_PER_WRITE,
     SkuOutcome,
     SkuResult,
@@ -44,9 +43,11 @@ from shared.domain.stock import (
     throttle_until,
 )
 from shared.models.internal_events import StockResyncEvent
-from shared.ports import MarketplacePort, ZortPort
+from shared.ports import MarketplacePort
 from shared.roles import StockFlushPorts, StockMarkPorts, StockResyncPorts, StockStatePorts
+from shared.services import feed_sync
 from shared.services import feeds as feed_tracker
+from shared.services.feed_sync import FlushReport as FlushReport
 from shared.tenants import TENANTS
 from shared.zort import webhooks as zort
 
@@ -121,84 +122,23 @@ def resync_tenant(context: StockMarkPorts, tenant: str) -> int:
 # --- flushing -----------------------------------------------------------------------------------
 
 
-@dataclass
-class FlushReport:
-    tenant: str
-    result: str  # sent, partial, nothing to send, off, paused, waiting, busy, blocked, throttled, failed
-    detail: str = ""
-    counts: dict[str, int] = field(default_factory=dict)
-    writes: int = 0
-    wait_until: datetime | None = None
-    feeds: str = ""  # what polling the open feeds did
-
-    @property
-    def ok(self) -> bool:
-        return self.result in ("sent", "nothing to send", "off", "paused", "waiting", "busy")
+def _enabled(context: StockFlushPorts, tenant: str) -> bool:
+    return context.stock_settings(tenant).enabled
 
 
 def flush_all(context: StockFlushPorts, force: bool = False) -> list[FlushReport]:
     """Flushes every tenant with stock sync on; one tenant's failure does not stop the others."""
-    return [flush_tenant(context, tenant, force=force) for tenant in TENANTS if context.stock_settings(tenant).enabled]
+    return [flush_tenant(context, tenant, force=force) for tenant in TENANTS if _enabled(context, tenant)]
 
 
 def flush_tenant(context: StockFlushPorts, tenant: str, *, force: bool = False) -> FlushReport:
-    """One flush of the tenant (see the module docstring). `force` (ops) skips the back-offs."""
-    settings = context.stock_settings(tenant)
-    if not settings.enabled:
-        return FlushReport(tenant, "off", f"stock sync is off (MARKETPLACE_STOCK_SYNC_{tenant.upper()})")
-    now = context.clock()
-    state = context.stock.tenant_state(tenant)
-    held = None
-    if state.paused:
-        held = FlushReport(tenant, "paused", f"kill switch on since {state.paused_at}: {state.paused_reason or ''}")
-    elif state.wait_until and state.wait_until > now and not force:
-        held = FlushReport(tenant, "waiting", f"the marketplace asked to wait until {state.wait_until.isoformat()}")
-    if held is not None:  # nothing is written, but the open feeds are still asked about (a read)
-        held.feeds = _poll_only(context, tenant)
-        return held
-    owner = uuid.uuid4().hex
-    claim = context.claims.take(tenant, FLUSH_CLAIM, owner, IN_FLIGHT_FOR.total_seconds())
-    if claim is None:
-        return FlushReport(tenant, "busy", "another flush of this tenant is running")
-    try:
-        report = _flush(context, tenant, settings, now, force)
-    finally:
-        context.claims.release(tenant, FLUSH_CLAIM, claim)
-    latest = context.stock.tenant_state(tenant)  # the kill switch may have moved meanwhile: keep it
-    detail = "; ".join(part for part in (report.detail, report.feeds) if part)
-    latest.last_flush_at, latest.last_result, latest.last_detail = now, report.result, detail
-    latest.last_counts = dict(report.counts, writes=report.writes)
-    latest.wait_until = report.wait_until
-    context.stock.save_tenant_state(latest)
-    return report
+    """One flush of the tenant (the engine's, shared.services.feed_sync; stock's part is `_write`).
+    `force` (ops) skips the back-offs."""
+    return feed_sync.flush(context, STOCK, tenant, force=force)
 
 
-def _poll_only(context: StockFlushPorts, tenant: str) -> str:
-    """Polls the tenant's open feeds under the flush's claim (a flush that writes nothing)."""
-    try:
-        marketplace = context.marketplace(tenant)
-    except NotConfigured:
-        return ""
-    claim = context.claims.take(tenant, FLUSH_CLAIM, uuid.uuid4().hex, IN_FLIGHT_FOR.total_seconds())
-    if claim is None:
-        return ""
-    try:
-        return feed_tracker.poll_open_feeds(context, tenant, marketplace).detail
-    finally:
-        context.claims.release(tenant, FLUSH_CLAIM, claim)
-
-
-def _flush(
-    context: StockFlushPorts, tenant: str, settings: StockSyncSettings, now: datetime, force: bool
-) -> FlushReport:
-    try:
-        marketplace, zort_api = context.marketplace(tenant), context.zort(tenant)
-    except NotConfigured as blocked:
-        return FlushReport(tenant, "blocked", f"{blocked}; the dirty SKUs wait until it is configured")
-    polled = feed_tracker.poll_open_feeds(context, tenant, marketplace)
-    report = _write(context, tenant, settings, now, force, marketplace, zort_api)
-    report.feeds = polled.detail
-    return report
+def _write_stock(context: StockFlushPorts, tenant: str, marketplace: MarketplacePort, force: bool) -> FlushReport:
+    return _write(context, tenant, context.stock_settings(tenant), context.clock(), force, marketplace)
 
 
 def _write(
@@ -208,9 +148,9 @@ def _write(
     now: datetime,
     force: bool,
     marketplace: MarketplacePort,
-    zort_api: ZortPort,
 ) -> FlushReport:
-    records = pick_for_flush(context.stock.dirty(tenant), context.clock(), force=force)
+    zort_api = context.zort(tenant)  # NotConfigured: the flush is blocked, the SKUs wait
+    records = pick_for_flush(context.stock.dirty(tenant), context.clock(), force=force, claimed=True)
     if not records:
         return FlushReport(tenant, "nothing to send")
     records = context.stock.take(records, now)  # durable before anything is sent
@@ -228,7 +168,7 @@ def _write(
             outcomes.append(SkuOutcome(record, SkuResult.NOT_IN_ZORT, now, reason="ZORT does not return this SKU"))
         else:
             to_send.append((record, units, quantity_to_send(units, settings.buffer)))
-    writes, stopped, wait_until = 0, "", None
+    writes, stopped, wait_until, feeds = 0, "", None, []
     for batch in batches(to_send, MAX_SKUS_PER_WRITE):
         if stopped:
             outcomes += [SkuOutcome(r, SkuResult.DEFERRED, now, q, a, stopped) for r, a, q in batch]
@@ -254,15 +194,26 @@ def _write(
         ]
         context.stock.record(sent)  # at once: a crash in a later batch leaves these in their feed
         outcomes += sent
+        feeds.append(feed_id)
     context.stock.record([o for o in outcomes if o.result is not SkuResult.SENT])
     counts = summarise(outcomes)
     detail = ", ".join(f"{n} {what}" for what, n in sorted(counts.items()))
     if wait_until is not None:
-        return FlushReport(tenant, "throttled", f"{detail}; {stopped}", counts, writes, wait_until)
+        return FlushReport(tenant, "throttled", f"{detail}; {stopped}", counts, feeds, wait_until, writes=writes)
     if stopped:
-        return FlushReport(tenant, "failed", f"{detail}; {stopped}", counts, writes)
+        return FlushReport(tenant, "failed", f"{detail}; {stopped}", counts, feeds, writes=writes)
     result = "sent" if counts.get(SkuResult.SENT.value, 0) == len(outcomes) else "partial"
-    return FlushReport(tenant, result, detail, counts, writes)
+    return FlushReport(tenant, result, detail, counts, feeds, writes=writes)
+
+
+STOCK = feed_sync.SyncKind(
+    name="stock",
+    claim=FLUSH_CLAIM,
+    setting="MARKETPLACE_STOCK_SYNC_{T}",
+    enabled=_enabled,
+    store=lambda context: context.stock,
+    write=_write_stock,
+)
 
 
 # --- the kill switch and what ops and the console show ---------------------------------------------
@@ -270,10 +221,7 @@ def _write(
 
 def set_paused(context: StockStatePorts, tenant: str, paused: bool, reason: str = "") -> None:
     """The tenant's kill switch (stored, no redeploy): on, flushes write nothing; SKUs keep being marked."""
-    state = context.stock.tenant_state(tenant)
-    state.paused, state.paused_reason = paused, (reason or None) if paused else None
-    state.paused_at = context.clock() if paused else None
-    context.stock.save_tenant_state(state)
+    feed_sync.set_paused(context.stock, context.clock(), tenant, paused, reason)
 
 
 @dataclass(frozen=True)

@@ -48,7 +48,7 @@ def test_prices_flushes_holds_a_jump_until_a_person_confirms_it_and_shows_the_jo
     code, out = run(capsys, "prices", "--tenant", T, "--resync", "--flush")
     assert code == 0 and "1 SKU(s) marked" in out and "flush paused" in out and sku not in storefront(stack)
     code, out = run(capsys, "prices", "--tenant", T, "--resume", "--flush")
-    assert code == 0 and "flush sent feeds" in out
+    assert code == 0 and "flush sent (1 write(s))" in out and "; feeds " in out
     run(capsys, "prices", "--tenant", T, "--flush")  # FeedStatus: Finished
     assert storefront(stack)[sku]["Price"] == "10000"
     zort_price(stack, sku, "16000")  # +60 %

@@ -149,6 +149,53 @@ def test_the_repository_keeps_a_sku_marked_while_in_flight_dirty(context: Contex
     assert present(stored_b).dirty and present(stored_b).result is SkuResult.ACCEPTED
 
 
+def test_a_batch_with_one_sku_marked_meanwhile_costs_two_transactions_and_cleans_only_the_others(
+    context: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    repo = context.stock
+    now = datetime.now(timezone.utc)
+    names = skus(5)
+    repo.mark_dirty(T, names, now)
+    taken = repo.take([r for r in repo.dirty(T) if r.sku in names], now)
+    repo.mark_dirty(T, [names[2]], now)  # the middle one changes while the others are confirmed
+    sent: list[int] = []
+    submit = repo.table.submit_transaction
+
+    def counted(operations: Any, **kwargs: Any) -> Any:
+        sent.append(len(operations))
+        return submit(operations, **kwargs)
+
+    monkeypatch.setattr(type(repo.table), "submit_transaction", lambda _table, ops, **kw: counted(ops, **kw))
+    repo.record([SkuOutcome(r, SkuResult.ACCEPTED, now, 1, Decimal(1)) for r in taken])
+    assert sent == [5, 5]  # the failed transaction names the changed SKU: sent again without its clean
+    stored = {name: repo.get(T, name) for name in names}
+    assert [stored[n].dirty for n in names] == [False, False, True, False, False]
+    assert all(s.result is SkuResult.ACCEPTED for s in stored.values())
+
+
+def test_a_batch_whose_answer_was_lost_is_sent_once_more(context: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from azure.core.exceptions import ServiceResponseError
+
+    repo = context.stock
+    now = datetime.now(timezone.utc)
+    names = skus(3)
+    repo.mark_dirty(T, names, now)
+    submit = repo.table.submit_transaction
+    lost: list[int] = []
+
+    def answer_lost_once(operations: Any, **kwargs: Any) -> Any:
+        answers = submit(operations, **kwargs)  # written...
+        if not lost:
+            lost.append(len(operations))
+            raise ServiceResponseError("Read timed out. (read timeout=4.0)")  # ...but its answer never came
+        return answers
+
+    monkeypatch.setattr(type(repo.table), "submit_transaction", lambda _table, ops, **kw: answer_lost_once(ops, **kw))
+    taken = repo.take([r for r in repo.dirty(T) if r.sku in names], now)
+    assert lost == [3] and sorted(r.sku for r in taken) == names and all(r.etag for r in taken)
+    assert all(repo.get(T, n).state(now) is StockState.IN_FLIGHT for n in names)
+
+
 def test_a_sku_in_a_feed_is_found_by_it_and_cleared_when_the_feed_takes_it(context: Context) -> None:
     repo = context.stock
     now = datetime.now(timezone.utc)
@@ -223,7 +270,7 @@ def test_a_zort_stock_webhook_reaches_the_marketplace_sandbox_within_one_flush(s
     assert report.counts.get("sent") == 1 and report.writes == 1, report
     assert sku not in marketplace_stock(stack) and present(syncing.stock.get(T, sku)).dirty  # its feed has not reported
     report = flush_tenant(syncing, T)  # no onFeedCompleted: the next flush polls FeedStatus
-    assert "settled" in report.feeds, report
+    assert "settled" in report.polled, report
     assert marketplace_stock(stack)[sku] == 8
     stored = syncing.stock.get(T, sku)
     assert (

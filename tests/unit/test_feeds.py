@@ -89,7 +89,7 @@ def test_a_lost_on_feed_completed_is_covered_by_the_next_flush_polling_feed_stat
     assert state_of(context, "A") is StockState.IN_FEED
     context.clock.advance(120)
     report = flush_tenant(context, T)  # no webhook ever came
-    assert "1 polled, 1 settled" in report.feeds
+    assert "1 polled, 1 settled" in report.polled
     assert state_of(context, "A") is StockState.CLEAN
     assert [c[0] for c in context.marketplaces[T].calls] == ["update_stock", "feed_status"]
 
@@ -233,7 +233,7 @@ def test_a_paused_tenant_writes_nothing_but_its_open_feeds_still_settle() -> Non
     set_paused(context, T, True, "audit")
     context.stock.mark_dirty(T, ["A"], context.clock())  # changed meanwhile: waits for the resume
     report = flush_tenant(context, T)
-    assert report.result == "paused" and "1 settled" in report.feeds
+    assert report.result == "paused" and "1 settled" in report.polled
     assert context.marketplaces[T].stock == {"A": 4} and state_of(context, "A") is StockState.DIRTY
     assert len([c for c in context.marketplaces[T].calls if c[0] == "update_stock"]) == 1
 
@@ -279,7 +279,7 @@ def test_a_crash_between_recording_a_feed_and_marking_its_skus_loses_nothing() -
     assert state_of(context, "A") is StockState.IN_FLIGHT
     context.clock.advance(IN_FLIGHT_FOR.total_seconds())
     report = flush_tenant(context, T)  # the orphan settles nothing and closes; A goes again
-    assert "1 settled" in report.feeds and report.result == "sent"
+    assert "1 settled" in report.polled and report.result == "sent"
     assert not present(context.feeds.get(T, orphan.feed_id)).open
     flush_tenant(context, T)
     assert state_of(context, "A") is StockState.CLEAN and context.marketplaces[T].stock == {"A": 4}

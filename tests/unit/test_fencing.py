@@ -13,8 +13,8 @@ import pytest
 
 from shared.domain.events import EventStatus
 from shared.domain.fencing import attempt_of, holder, later_attempt, may_take
-from shared.domain.order import Order
 from shared.domain.marketplace import MarketplaceItem
+from shared.domain.order import Order
 from shared.ports import ClaimLost, StorageUnavailable
 from shared.services.claims import CLAIM_SECONDS, acting_as, order_claim
 from shared.services.order_changes import change_order

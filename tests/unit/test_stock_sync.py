@@ -11,7 +11,7 @@ import pytest
 from shared.domain.errors import ExternalSystemError
 from shared.domain.events import EventKind, EventStatus
 from shared.domain.product import Product
-from shared.domain.stock import IN_FLIGHT_FOR, SkuResult, StockState, StockSyncSettings, StockWarehouse
+from shared.domain.stock import SkuResult, StockState, StockSyncSettings, StockWarehouse
 from shared.services import intake
 from shared.services.processing import process_event
 from shared.services.stock_sync import flush_all, flush_tenant, resync_tenant, set_paused, stock_sync_state
@@ -66,7 +66,7 @@ def test_a_zort_stock_change_reaches_the_marketplace_within_one_flush() -> None:
     assert context.marketplaces[T].stock == {}  # UpdateStock answered a feed: nothing is confirmed yet
     assert in_feed(context) == {"A"} and present(context.stock.get(T, "A")).sent_quantity == 7
     report = flush_tenant(context, T)  # the next flush asks FeedStatus: Finished, no error for A
-    assert "1 settled" in report.feeds and report.result == "nothing to send"
+    assert "1 settled" in report.polled and report.result == "nothing to send"
     assert context.marketplaces[T].stock == {"A": 7}
     assert dirty(context) == set()
     stored = context.stock.get(T, "A")
@@ -212,13 +212,9 @@ def test_a_crash_mid_flush_loses_no_dirty_sku_and_the_resend_is_the_same_value()
     assert dirty(context) == set(skus)  # nothing lost
     [state] = stock_sync_state(context, [T])
     assert state.in_feed == 500 and state.in_flight == 300 and state.dirty == 0  # the first feed was recorded
-    marketplace.finish_on_ask = False
-    assert flush_tenant(context, T).result == "nothing to send"  # in flight until the crashed flush times out
-    context.clock.advance(IN_FLIGHT_FOR.total_seconds())
     marketplace.update_stock = real  # type: ignore[method-assign]  # patched for this test only
-    marketplace.finish_on_ask = True
-    report = flush_tenant(context, T)  # settles the first feed, sends the other 300
-    assert report.result == "sent" and report.writes == 1 and "1 settled" in report.feeds
+    report = flush_tenant(context, T)  # the crashed flush is gone (the claim is free): its SKUs go at once
+    assert report.result == "sent" and report.writes == 1 and "1 settled" in report.polled
     flush_tenant(context, T)
     assert dirty(context) == set() and set(marketplace.stock.values()) == {2} and len(marketplace.stock) == 800
 
@@ -301,7 +297,7 @@ def test_a_resync_marks_every_listed_sku_and_one_flush_writes_at_most_four_batch
     assert first.writes == 4 and first.counts == {"sent": 2000} and len(context.feeds.open_feeds(T)) == 4
     assert len(in_feed(context)) == 2000 and len(dirty(context)) == 2300
     second = flush_tenant(context, T)
-    assert second.writes == 1 and "4 settled" in second.feeds and len(in_feed(context)) == 300
+    assert second.writes == 1 and "4 settled" in second.polled and len(in_feed(context)) == 300
     flush_tenant(context, T)
     assert dirty(context) == set()
     context.clock.advance(timedelta(minutes=1).total_seconds())
