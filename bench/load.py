@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlencode, urlparse
 
+import requests
+
 
 class HttpClient:
     """One keep-alive connection to one server; reconnects once when the server had closed it."""
@@ -164,3 +166,25 @@ def run_load(send: Send, concurrency: int, seconds: float, warmup_seconds: float
         for future in [pool.submit(worker) for _ in range(concurrency)]:
             future.result()
     return result
+
+
+def send_all(base: str, calls: list[Any], concurrency: int) -> tuple[list[int], list[float], float]:
+    """POSTs each (path, params, headers, body) at `concurrency`: (statuses, latencies in ms, seconds);
+    status 0 where no answer came."""
+    session = requests.Session()
+    adapter = requests.adapters.HTTPAdapter(pool_maxsize=concurrency)
+    session.mount("http://", adapter)
+
+    def send(call: tuple[str, dict[str, Any], dict[str, Any], bytes]) -> tuple[int, float]:
+        path, params, headers, body = call
+        began = time.perf_counter()
+        try:
+            status = session.post(base + path, params=params, headers=headers, data=body, timeout=30).status_code
+        except requests.RequestException:
+            status = 0
+        return status, (time.perf_counter() - began) * 1000
+
+    began = time.perf_counter()
+    with ThreadPoolExecutor(concurrency) as pool:
+        answers = list(pool.map(send, calls))
+    return [s for s, _ in answers], [ms for _, ms in answers], time.perf_counter() - began

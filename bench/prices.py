@@ -29,7 +29,6 @@ import math
 import os
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import IO, Any, TypeVar
@@ -37,7 +36,7 @@ from urllib.parse import urlencode
 
 import requests
 
-from bench.load import percentile
+from bench.load import percentile, send_all
 from localdev.stack import Stack, present_azurite
 
 TENANT = "faco"  # COP
@@ -63,31 +62,12 @@ def _webhook(key: str, key1: str, sku: str, price: int) -> tuple[str, dict[str, 
     return f"/webhooks/{TENANT}/zort", params, headers, urlencode({"payload": json.dumps(payload)}).encode()
 
 
-def _send_all(base: str, calls: list[Any], concurrency: int) -> tuple[list[int], list[float], float]:
-    session = requests.Session()
-    session.mount("http://", requests.adapters.HTTPAdapter(pool_maxsize=concurrency))
-
-    def send(call: tuple[str, dict[str, Any], dict[str, Any], bytes]) -> tuple[int, float]:
-        path, params, headers, body = call
-        began = time.perf_counter()
-        try:
-            status = session.post(base + path, params=params, headers=headers, data=body, timeout=30).status_code
-        except requests.RequestException:
-            status = 0
-        return status, (time.perf_counter() - began) * 1000
-
-    began = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        answers = list(pool.map(send, calls))
-    return [a[0] for a in answers], [a[1] for a in answers], time.perf_counter() - began
-
-
-T = TypeVar("T")
-
-
 def _load() -> str:
     """The machine's load average over 1, 5 and 15 minutes (the figures move with it on 2 CPUs)."""
     return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
+T = TypeVar("T")
 
 
 def _again(work: Callable[[], T], tries: int = 40) -> T:
@@ -228,7 +208,7 @@ def _acks(
         for n in range(rounds):
             order = [("floor", floor.thor_url, floor_calls), ("thor", thor.thor_url, calls)]
             for name, url, batch in order if n % 2 == 0 else order[::-1]:
-                statuses, latencies, seconds = _send_all(url, batch[n * size : (n + 1) * size], config.concurrency)
+                statuses, latencies, seconds = send_all(url, batch[n * size : (n + 1) * size], config.concurrency)
                 done = measured[name]
                 measured[name] = (done[0] + statuses, done[1] + latencies, done[2] + seconds)
     finally:

@@ -28,7 +28,6 @@ import os
 import random
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlencode
@@ -36,7 +35,7 @@ from urllib.parse import urlencode
 import requests
 from azure.storage.queue import QueueClient
 
-from bench.load import percentile
+from bench.load import percentile, send_all
 from localdev.stack import Stack, present_azurite
 
 TENANT = "faar"
@@ -67,26 +66,6 @@ def _call(key: str, key1: str, sku: str, hint: int) -> tuple[str, dict[str, Any]
     headers = {"Content-Type": "application/x-www-form-urlencoded", "Authorization": f"Basic {key1}"}
     params = {"code": key, "method": "UPDATEPRODUCTQUANTITY"}
     return f"/webhooks/{TENANT}/zort", params, headers, urlencode({"payload": json.dumps(payload)}).encode()
-
-
-def _send_all(base: str, calls: list[Any], concurrency: int) -> tuple[list[int], list[float], float]:
-    session = requests.Session()
-    adapter = requests.adapters.HTTPAdapter(pool_maxsize=concurrency)
-    session.mount("http://", adapter)
-
-    def send(call: tuple[str, dict[str, Any], dict[str, Any], bytes]) -> tuple[int, float]:
-        path, params, headers, body = call
-        began = time.perf_counter()
-        try:
-            status = session.post(base + path, params=params, headers=headers, data=body, timeout=30).status_code
-        except requests.RequestException:
-            status = 0
-        return status, (time.perf_counter() - began) * 1000
-
-    began = time.perf_counter()
-    with ThreadPoolExecutor(concurrency) as pool:
-        answers = list(pool.map(send, calls))
-    return [s for s, _ in answers], [ms for _, ms in answers], time.perf_counter() - began
 
 
 def _queue_client(values: dict[str, Any]) -> QueueClient:
@@ -194,7 +173,7 @@ def measure(
         acks = Stack(values=dict(values), servers=stack.servers)
         acks.start_storage().start_runner(["--no-queue", "--no-timers"], stdout=log)
         try:
-            statuses, latencies, seconds = _send_all(acks.thor_url, calls, config.concurrency)
+            statuses, latencies, seconds = send_all(acks.thor_url, calls, config.concurrency)
         finally:
             acks.stop_runner()
             present_azurite(acks).stop()
@@ -204,7 +183,7 @@ def measure(
         # Only the flush timer, every few seconds (reconciliation's every 15 minutes would scan the event
         # log every few seconds here, an Azurite cost the deployed app never pays at that rate).
         runner.start_runner(["--timers", "stock_flush", "--timer-interval", str(config.timer_interval)], stdout=log)
-        processed_statuses, _, processed_seconds = _send_all(runner.thor_url, calls, config.concurrency)
+        processed_statuses, _, processed_seconds = send_all(runner.thor_url, calls, config.concurrency)
         progress(f"  sent again with processing on in {processed_seconds:.1f}s; waiting for the flushes")
         user = values[f"MARKETPLACE_USER_ID_{TENANT.upper()}"]
         refused_set = set(refused)

@@ -820,17 +820,7 @@ class FakeMarketplace(_Failing):
             if status == FeedState.FINISHED.value:
                 self.prices.update({r.sku: r for r in rows if r.sku not in self.refuse})
         rows, status = self.price_feeds[feed_id]
-        closed = status != FeedState.QUEUED.value
-        errors = tuple(FeedIssue(r.sku, self.refuse[r.sku], "1") for r in rows if r.sku in self.refuse)
-        return FeedReport(
-            feed_id,
-            status,
-            "ProductUpdate",
-            total=len(rows),
-            processed=len(rows) if closed else 0,
-            failed=len(errors) if closed else 0,
-            errors=errors if closed else (),
-        )
+        return self._feed_report(feed_id, status, "ProductUpdate", [r.sku for r in rows])
 
     def finish(self, feed_id: str, status: str = FeedState.FINISHED.value) -> FeedReport:
         """The feed closes (Finished by default): the stock it carried is kept, but for refused SKUs."""
@@ -845,14 +835,18 @@ class FakeMarketplace(_Failing):
 
     def _report(self, feed_id: str) -> FeedReport:
         rows, status = self.feeds[feed_id]
-        errors = tuple(FeedIssue(sku, self.refuse[sku], "1") for sku, _ in rows if sku in self.refuse)
+        return self._feed_report(feed_id, status, "UpdateStock", [sku for sku, _ in rows])
+
+    def _feed_report(self, feed_id: str, status: str, action: str, skus: list[str]) -> FeedReport:
+        """FeedStatus of a feed carrying `skus`: the refused ones as its errors once it closed."""
+        errors = tuple(FeedIssue(sku, self.refuse[sku], "1") for sku in skus if sku in self.refuse)
         closed = status != FeedState.QUEUED.value
         return FeedReport(
             feed_id,
             status,
-            "UpdateStock",
-            total=len(rows),
-            processed=len(rows) if closed else 0,
+            action,
+            total=len(skus),
+            processed=len(skus) if closed else 0,
             failed=len(errors) if closed else 0,
             errors=errors if closed else (),
         )

@@ -905,14 +905,19 @@ class Marketplace:
                 datetime.now(context["zone"]),
                 time.monotonic(),
             )
-            self.state.feeds[feed.feed_id] = feed
-            url = self.state.feed_webhook_url
-            delay = self.state.feed_delay if self.state.feed_webhook_delay is None else self.state.feed_webhook_delay
+            self._open_feed(feed)
+        return "", {"Stocks": {"feed": feed.feed_id}}
+
+    def _open_feed(self, feed: SandboxFeed) -> None:
+        """Keeps a new feed (under the state's lock) and, where an onFeedCompleted URL is set, completes it
+        and calls that URL after the feed's delay."""
+        self.state.feeds[feed.feed_id] = feed
+        url = self.state.feed_webhook_url
+        delay = self.state.feed_delay if self.state.feed_webhook_delay is None else self.state.feed_webhook_delay
         if url:
             timer = threading.Timer(delay, self._complete_and_notify, (feed.feed_id, url))
             timer.daemon = True
             timer.start()
-        return "", {"Stocks": {"feed": feed.feed_id}}
 
     def product_update(self, params: dict[str, Any], context: dict[str, Any]) -> tuple[str, dict[str, Any]]:
         if context["method"] != "POST":
@@ -942,13 +947,7 @@ class Marketplace:
                 action="ProductUpdate",
                 prices=kept,
             )
-            self.state.feeds[feed.feed_id] = feed
-            url = self.state.feed_webhook_url
-            delay = self.state.feed_delay if self.state.feed_webhook_delay is None else self.state.feed_webhook_delay
-        if url:
-            timer = threading.Timer(delay, self._complete_and_notify, (feed.feed_id, url))
-            timer.daemon = True
-            timer.start()
+            self._open_feed(feed)
         context["request_id"] = feed.feed_id
         return "", {}
 
